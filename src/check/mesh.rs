@@ -1,0 +1,85 @@
+//! Mesh policy: strict mTLS leaves no workload outside the mesh unexplained; canaries and
+//! gateways need the mesh; metric gates need Prometheus; exposure needs an HTTP port.
+
+use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
+use crate::model::Platform;
+use crate::model::mesh::MtlsMode;
+
+pub fn check(platform: &Platform, d: &mut Diagnostics) {
+    let strict = platform
+        .mesh
+        .as_ref()
+        .is_some_and(|m| m.mtls.value == MtlsMode::Strict);
+    for service in &platform.services {
+        if let Some(reason) = &service.sidecar_off {
+            if strict && service.mtls_exceptions.is_empty() {
+                let mut diagnostic = Diagnostic::new(
+                    ErrorKind::OutsideMesh {
+                        service: service.name.value.clone(),
+                    },
+                    reason.span,
+                );
+                if let Some(mesh) = &platform.mesh {
+                    diagnostic = diagnostic.with_label(mesh.mtls.span, "strict mTLS");
+                }
+                d.push(diagnostic);
+            }
+        }
+        if let Some(canary) = &service.canary {
+            if platform.mesh.is_none() || service.sidecar_off.is_some() {
+                d.error(
+                    ErrorKind::CanaryNeedsMesh {
+                        service: service.name.value.clone(),
+                    },
+                    canary.version.span,
+                );
+            }
+            if let Some(gate) = &canary.gate {
+                if platform.observability.prometheus.is_none() {
+                    d.error(
+                        ErrorKind::GateWithoutPrometheus {
+                            service: service.name.value.clone(),
+                        },
+                        gate.span,
+                    );
+                }
+            }
+        }
+        if let Some(expose) = &service.expose {
+            let gateways = platform
+                .mesh
+                .as_ref()
+                .map_or(&[][..], |m| m.gateways.as_slice());
+            if !gateways
+                .iter()
+                .any(|g| g.name.value == expose.gateway.value)
+            {
+                let suggestion = suggest(
+                    &expose.gateway.value,
+                    gateways.iter().map(|g| g.name.value.as_str()),
+                );
+                d.error(
+                    ErrorKind::UnknownGateway {
+                        name: expose.gateway.value.clone(),
+                        suggestion,
+                    },
+                    expose.gateway.span,
+                );
+            }
+            let http = match &expose.port {
+                Some(name) => service
+                    .port(&name.value)
+                    .is_none_or(|p| p.protocol.value.is_http()),
+                None => service.ports.iter().any(|p| p.protocol.value.is_http()),
+            };
+            if !http {
+                d.error(
+                    ErrorKind::ExposedWithoutHttp {
+                        service: service.name.value.clone(),
+                    },
+                    expose.span,
+                );
+            }
+        }
+    }
+}

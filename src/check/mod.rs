@@ -1,0 +1,27 @@
+//! Rules over the whole model: cross-references, resources, mesh policy, canaries, network.
+//!
+//! Input: a lowered `Platform` (every value already well-formed). Output: a `Checked` platform
+//! when no rule reports an error. Each family of rules lives in its own file; every rule
+//! reports with its own stable code and never stops at the first problem.
+
+mod canary;
+mod capacity;
+mod mesh;
+mod network;
+mod references;
+mod resources;
+
+use crate::diagnostic::Diagnostics;
+use crate::model::{Checked, Platform};
+
+/// Runs every rule; returns the checked platform when none reported an error.
+pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
+    let before = d.has_errors();
+    references::check(&platform, d);
+    resources::check(&platform, d);
+    capacity::check(&platform, d);
+    mesh::check(&platform, d);
+    canary::check(&platform, d);
+    network::check(&platform, d);
+    (!before && !d.has_errors()).then(|| Checked::new(platform))
+}

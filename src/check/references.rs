@@ -1,0 +1,253 @@
+//! Names that must refer to something declared: services, ports, gateways, stores; and names
+//! that must be unique across the platform.
+
+use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
+use crate::model::Platform;
+use crate::model::service::{ProbeKind, Protocol, Service, StoreKind};
+use crate::span::Spanned;
+
+pub fn check(platform: &Platform, d: &mut Diagnostics) {
+    duplicate_services(platform, d);
+    for service in &platform.services {
+        calls(platform, service, d);
+        probes(service, d);
+        ports(service, d);
+        stores(platform, service, d);
+        if let Some(expose) = &service.expose {
+            if let Some(port) = &expose.port {
+                unknown_port(service, port, d);
+            }
+        }
+    }
+    if let Some(jenkins) = &platform.delivery.jenkins {
+        for view in &jenkins.views {
+            for name in &view.services {
+                unknown_service(platform, name, d);
+            }
+        }
+    }
+}
+
+fn duplicate_services(platform: &Platform, d: &mut Diagnostics) {
+    for (i, service) in platform.services.iter().enumerate() {
+        if let Some(first) = platform.services[..i]
+            .iter()
+            .find(|s| s.name.value == service.name.value)
+        {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateService {
+                        name: service.name.value.clone(),
+                    },
+                    service.name.span,
+                )
+                .with_label(first.name.span, "first defined here"),
+            );
+        }
+    }
+}
+
+/// Reports `unknown-service` and returns the service when it exists.
+fn unknown_service<'a>(
+    platform: &'a Platform,
+    name: &Spanned<String>,
+    d: &mut Diagnostics,
+) -> Option<&'a Service> {
+    let found = platform.service(&name.value);
+    if found.is_none() {
+        let suggestion = suggest(
+            &name.value,
+            platform.services.iter().map(|s| s.name.value.as_str()),
+        );
+        d.error(
+            ErrorKind::UnknownService {
+                name: name.value.clone(),
+                suggestion,
+            },
+            name.span,
+        );
+    }
+    found
+}
+
+fn unknown_port(service: &Service, port: &Spanned<String>, d: &mut Diagnostics) -> bool {
+    if service.port(&port.value).is_some() {
+        return false;
+    }
+    let suggestion = suggest(
+        &port.value,
+        service.ports.iter().map(|p| p.name.value.as_str()),
+    );
+    d.error(
+        ErrorKind::UnknownPort {
+            service: service.name.value.clone(),
+            port: port.value.clone(),
+            suggestion,
+        },
+        port.span,
+    );
+    true
+}
+
+fn calls(platform: &Platform, service: &Service, d: &mut Diagnostics) {
+    for (i, call) in service.calls.iter().enumerate() {
+        if call.service.value == service.name.value {
+            d.error(
+                ErrorKind::SelfCall {
+                    service: service.name.value.clone(),
+                },
+                call.service.span,
+            );
+            continue;
+        }
+        if let Some(first) = service.calls[..i]
+            .iter()
+            .find(|c| c.service.value == call.service.value)
+        {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateName {
+                        kind: "call",
+                        name: call.service.value.clone(),
+                    },
+                    call.service.span,
+                )
+                .with_label(first.service.span, "first declared here"),
+            );
+            continue;
+        }
+        let Some(callee) = unknown_service(platform, &call.service, d) else {
+            continue;
+        };
+        match &call.port {
+            Some(port) => {
+                unknown_port(callee, port, d);
+            }
+            None if callee.ports.is_empty() => d.error(
+                ErrorKind::UnknownPort {
+                    service: callee.name.value.clone(),
+                    port: "(any)".into(),
+                    suggestion: None,
+                },
+                call.service.span,
+            ),
+            None => {}
+        }
+        if let Some(env) = &call.env {
+            if let Some(var) = service.env.iter().find(|v| v.name.value == env.value) {
+                d.push(
+                    Diagnostic::new(
+                        ErrorKind::DuplicateEnv {
+                            name: env.value.clone(),
+                        },
+                        env.span,
+                    )
+                    .with_label(var.name.span, "also set here"),
+                );
+            }
+            if let Some(other) = service.calls[..i]
+                .iter()
+                .filter_map(|c| c.env.as_ref())
+                .find(|e| e.value == env.value)
+            {
+                d.push(
+                    Diagnostic::new(
+                        ErrorKind::DuplicateEnv {
+                            name: env.value.clone(),
+                        },
+                        env.span,
+                    )
+                    .with_label(other.span, "first set here"),
+                );
+            }
+        }
+    }
+}
+
+fn probes(service: &Service, d: &mut Diagnostics) {
+    for probe in &service.probes {
+        if probe.kind.value == ProbeKind::Exec {
+            continue;
+        }
+        let port = match &probe.port {
+            Some(name) => {
+                if unknown_port(service, name, d) {
+                    continue;
+                }
+                service.port(&name.value)
+            }
+            None => service.ports.first(),
+        };
+        let Some(port) = port else {
+            d.error(
+                ErrorKind::UnknownPort {
+                    service: service.name.value.clone(),
+                    port: "(any)".into(),
+                    suggestion: None,
+                },
+                probe.kind.span,
+            );
+            continue;
+        };
+        let fits = match probe.kind.value {
+            ProbeKind::Grpc => port.protocol.value == Protocol::Grpc,
+            ProbeKind::Http => matches!(port.protocol.value, Protocol::Http | Protocol::Http2),
+            ProbeKind::Tcp | ProbeKind::Exec => true,
+        };
+        if !fits {
+            let probe_name = match probe.kind.value {
+                ProbeKind::Grpc => "grpc",
+                _ => "http",
+            };
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::ProbeProtocol {
+                        probe: probe_name.into(),
+                        port: port.name.value.clone(),
+                        protocol: port.protocol.value.as_str().into(),
+                    },
+                    probe.kind.span,
+                )
+                .with_label(port.protocol.span, "the port's protocol"),
+            );
+        }
+    }
+}
+
+fn ports(service: &Service, d: &mut Diagnostics) {
+    for exception in &service.mtls_exceptions {
+        unknown_port(service, &exception.port, d);
+    }
+}
+
+fn stores(platform: &Platform, service: &Service, d: &mut Diagnostics) {
+    for used in &service.uses {
+        let names: Vec<&str> = match &platform.aws {
+            None => Vec::new(),
+            Some(aws) => match used.kind.value {
+                StoreKind::Database => aws
+                    .databases
+                    .iter()
+                    .map(|x| x.name.value.as_str())
+                    .collect(),
+                StoreKind::Bucket => aws.buckets.iter().map(|x| x.name.value.as_str()).collect(),
+                StoreKind::Table => aws.tables.iter().map(|x| x.name.value.as_str()).collect(),
+                StoreKind::Filesystem => aws
+                    .filesystems
+                    .iter()
+                    .map(|x| x.name.value.as_str())
+                    .collect(),
+            },
+        };
+        if !names.contains(&used.name.value.as_str()) {
+            d.error(
+                ErrorKind::UnknownStore {
+                    kind: used.kind.value.as_str(),
+                    name: used.name.value.clone(),
+                    suggestion: suggest(&used.name.value, names.iter().copied()),
+                },
+                used.name.span,
+            );
+        }
+    }
+}

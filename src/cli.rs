@@ -1,0 +1,57 @@
+//! The command line, as clap derives. Nothing here runs anything.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// platc compiles one typed description of a microservices platform, `platform.kdl`, into
+/// everything that runs it: Terraform, Kubernetes, Istio, Helm, dashboards and pipelines.
+#[derive(Debug, Parser)]
+#[command(name = "platc", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check platform files and report every problem; writes nothing.
+    ///
+    /// Exits 0 when clean, 1 when there are errors (or warnings, with --deny-warnings),
+    /// and 2 on a usage or I/O error. Without --env, the base platform and every declared
+    /// environment are checked.
+    Check(CheckArgs),
+    /// Print the long explanation of a diagnostic code, such as `unknown-service`.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The files to check.
+    #[arg(default_value = "platform.kdl")]
+    pub files: Vec<PathBuf>,
+    /// Check only this environment's overlay (`env NAME { … }`).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The code, with or without the `platc::` prefix.
+    pub code: String,
+}
+
+/// The format of diagnostics on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MessageFormat {
+    /// miette reports, coloured on a terminal unless NO_COLOR is set.
+    Human,
+    /// One JSON object per line: code, severity, message, file, line, column, help.
+    Json,
+}

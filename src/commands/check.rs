@@ -1,0 +1,39 @@
+//! `platc check [FILE…]`: parse, lower and check; diagnostics only.
+
+use crate::cli::{CheckArgs, MessageFormat};
+use crate::commands::Output;
+use crate::diagnostic::{render_human, render_json};
+use crate::source::Source;
+use crate::{Options, compile};
+
+pub fn run(args: &CheckArgs, color: bool) -> Output {
+    let mut output = Output::default();
+    let options = Options {
+        env: args.env.clone(),
+    };
+    for path in &args.files {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => {
+                output.stderr.push_str(&format!(
+                    "error: cannot read `{}`: {error}\n",
+                    path.display()
+                ));
+                output.status = 2;
+                continue;
+            }
+        };
+        let source = Source::new(path.display().to_string(), text);
+        let result = compile(&source, &options);
+        output.stderr.push_str(&match args.message_format {
+            MessageFormat::Human => render_human(&source, &result.diagnostics, color),
+            MessageFormat::Json => render_json(&source, &result.diagnostics),
+        });
+        let failed = result.diagnostics.has_errors()
+            || (args.deny_warnings && result.diagnostics.has_warnings());
+        if failed && output.status == 0 {
+            output.status = 1;
+        }
+    }
+    output
+}

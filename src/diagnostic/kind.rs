@@ -1,0 +1,613 @@
+//! `ErrorKind`: every problem platc can report, with its stable code, message, label and help.
+//!
+//! Variants are in alphabetical order. The code of a variant is its name in kebab case under
+//! `platc::`; codes are stable: tools match on them and `docs/codes/<code>.md` documents each.
+
+use std::fmt::Write as _;
+
+/// What went wrong. The data in a variant is what the message, label and help need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// `autoscale min` is above `max`.
+    AutoscaleRange { min: u64, max: u64 },
+    /// A canary is declared but the platform has no service mesh to split traffic.
+    CanaryNeedsMesh { service: String },
+    /// Canary steps are not strictly increasing, or the first weight disagrees with them.
+    CanarySteps { detail: String },
+    /// The node groups cannot hold every service at its autoscaling maximum.
+    Capacity {
+        resource: &'static str,
+        needed: String,
+        available: String,
+    },
+    /// Two env vars of one container share a name.
+    DuplicateEnv { name: String },
+    /// Two named things of one kind (node groups, databases, gateways, …) share a name.
+    DuplicateName { kind: &'static str, name: String },
+    /// A node that may appear once appears twice.
+    DuplicateNode { node: String },
+    /// Two ports of a service share a name or a number.
+    DuplicatePort { port: String },
+    /// Two services share a name.
+    DuplicateService { name: String },
+    /// A service is exposed on a gateway but has no HTTP, HTTP/2 or gRPC port to route to.
+    ExposedWithoutHttp { service: String },
+    /// A canary has metric gates but the platform has no Prometheus to evaluate them.
+    GateWithoutPrometheus { service: String },
+    /// An image uses the moving tag `latest`.
+    ImageLatest { image: String },
+    /// A CIDR block that is not a valid IPv4 network.
+    InvalidCidr { value: String, reason: String },
+    /// A duration that is not a number followed by `ms`, `s`, `m`, `h` or `d`.
+    InvalidDuration { value: String },
+    /// An image reference that does not follow the OCI reference grammar.
+    InvalidImage { value: String, reason: String },
+    /// An EC2 or RDS instance type that is not of the form `family.size`.
+    InvalidInstanceType { value: String },
+    /// A name that is not a DNS-1123 label (lowercase letters, digits, `-`, at most 63).
+    InvalidName { value: String, reason: String },
+    /// A percentage outside 0–100.
+    InvalidPercentage { value: String },
+    /// A port number outside 1–65535.
+    InvalidPort { value: String },
+    /// A Kubernetes quantity that does not parse (`100m`, `64Mi`, `1.5`).
+    InvalidQuantity {
+        value: String,
+        resource: &'static str,
+    },
+    /// A value of the wrong KDL type.
+    InvalidType {
+        expected: &'static str,
+        found: &'static str,
+    },
+    /// A keyword that is not one of the allowed ones.
+    InvalidValue {
+        value: String,
+        expected: Vec<&'static str>,
+        suggestion: Option<String>,
+    },
+    /// The file is KDL v1; it was read, but v2 is the language platc documents.
+    KdlV1,
+    /// A node lacks a required argument.
+    MissingArgument { node: String, what: &'static str },
+    /// A required child node is missing.
+    MissingNode { parent: String, node: &'static str },
+    /// The file has no top-level `platform` node.
+    MissingPlatform,
+    /// A node lacks a required property.
+    MissingProperty {
+        node: String,
+        property: &'static str,
+    },
+    /// A security default is weakened without a `reason`.
+    MissingReason { what: String },
+    /// An integer outside its allowed range.
+    OutOfRange {
+        what: &'static str,
+        value: String,
+        min: i64,
+        max: i64,
+    },
+    /// Strict mTLS, but a service runs outside the mesh and declares no port exception.
+    OutsideMesh { service: String },
+    /// A probe's kind does not fit the protocol of the port it checks.
+    ProbeProtocol {
+        probe: String,
+        port: String,
+        protocol: String,
+    },
+    /// A resource request is above its limit.
+    RequestsAboveLimits {
+        resource: &'static str,
+        request: String,
+        limit: String,
+    },
+    /// A service calls itself.
+    SelfCall { service: String },
+    /// A subnet does not lie inside the VPC.
+    SubnetOutsideVpc { subnet: String, vpc: String },
+    /// Two subnets overlap.
+    SubnetOverlap { subnet: String, other: String },
+    /// The KDL text does not parse.
+    Syntax {
+        message: String,
+        help: Option<String>,
+    },
+    /// A node got more arguments than it takes.
+    UnexpectedArgument { node: String },
+    /// `--env` names an environment the platform does not declare.
+    UnknownEnv {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// A reference to a gateway the mesh does not declare.
+    UnknownGateway {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// A node name that is not part of the language at this place.
+    UnknownNode {
+        node: String,
+        parent: String,
+        suggestion: Option<String>,
+    },
+    /// A reference to a port the service does not declare.
+    UnknownPort {
+        service: String,
+        port: String,
+        suggestion: Option<String>,
+    },
+    /// A property name that this node does not take.
+    UnknownProperty {
+        node: String,
+        property: String,
+        suggestion: Option<String>,
+    },
+    /// A reference to a service the platform does not declare.
+    UnknownService {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// A reference to a data store (database, bucket, table, filesystem) that `aws` does not declare.
+    UnknownStore {
+        kind: &'static str,
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// The VPC is too small to carve a public and a private subnet per zone.
+    VpcTooSmall { cidr: String, zones: u64 },
+}
+
+impl ErrorKind {
+    /// The stable code, `platc::<kebab-case variant>`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::AutoscaleRange { .. } => "platc::autoscale-range",
+            Self::CanaryNeedsMesh { .. } => "platc::canary-needs-mesh",
+            Self::CanarySteps { .. } => "platc::canary-steps",
+            Self::Capacity { .. } => "platc::capacity",
+            Self::DuplicateEnv { .. } => "platc::duplicate-env",
+            Self::DuplicateName { .. } => "platc::duplicate-name",
+            Self::DuplicateNode { .. } => "platc::duplicate-node",
+            Self::DuplicatePort { .. } => "platc::duplicate-port",
+            Self::DuplicateService { .. } => "platc::duplicate-service",
+            Self::ExposedWithoutHttp { .. } => "platc::exposed-without-http",
+            Self::GateWithoutPrometheus { .. } => "platc::gate-without-prometheus",
+            Self::ImageLatest { .. } => "platc::image-latest",
+            Self::InvalidCidr { .. } => "platc::invalid-cidr",
+            Self::InvalidDuration { .. } => "platc::invalid-duration",
+            Self::InvalidImage { .. } => "platc::invalid-image",
+            Self::InvalidInstanceType { .. } => "platc::invalid-instance-type",
+            Self::InvalidName { .. } => "platc::invalid-name",
+            Self::InvalidPercentage { .. } => "platc::invalid-percentage",
+            Self::InvalidPort { .. } => "platc::invalid-port",
+            Self::InvalidQuantity { .. } => "platc::invalid-quantity",
+            Self::InvalidType { .. } => "platc::invalid-type",
+            Self::InvalidValue { .. } => "platc::invalid-value",
+            Self::KdlV1 => "platc::kdl-v1",
+            Self::MissingArgument { .. } => "platc::missing-argument",
+            Self::MissingNode { .. } => "platc::missing-node",
+            Self::MissingPlatform => "platc::missing-platform",
+            Self::MissingProperty { .. } => "platc::missing-property",
+            Self::MissingReason { .. } => "platc::missing-reason",
+            Self::OutOfRange { .. } => "platc::out-of-range",
+            Self::OutsideMesh { .. } => "platc::outside-mesh",
+            Self::ProbeProtocol { .. } => "platc::probe-protocol",
+            Self::RequestsAboveLimits { .. } => "platc::requests-above-limits",
+            Self::SelfCall { .. } => "platc::self-call",
+            Self::SubnetOutsideVpc { .. } => "platc::subnet-outside-vpc",
+            Self::SubnetOverlap { .. } => "platc::subnet-overlap",
+            Self::Syntax { .. } => "platc::syntax",
+            Self::UnexpectedArgument { .. } => "platc::unexpected-argument",
+            Self::UnknownEnv { .. } => "platc::unknown-env",
+            Self::UnknownGateway { .. } => "platc::unknown-gateway",
+            Self::UnknownNode { .. } => "platc::unknown-node",
+            Self::UnknownPort { .. } => "platc::unknown-port",
+            Self::UnknownProperty { .. } => "platc::unknown-property",
+            Self::UnknownService { .. } => "platc::unknown-service",
+            Self::UnknownStore { .. } => "platc::unknown-store",
+            Self::VpcTooSmall { .. } => "platc::vpc-too-small",
+        }
+    }
+
+    /// Every code platc can emit, for `explain` and the documentation test.
+    pub const CODES: &'static [&'static str] = &[
+        "platc::autoscale-range",
+        "platc::canary-needs-mesh",
+        "platc::canary-steps",
+        "platc::capacity",
+        "platc::duplicate-env",
+        "platc::duplicate-name",
+        "platc::duplicate-node",
+        "platc::duplicate-port",
+        "platc::duplicate-service",
+        "platc::exposed-without-http",
+        "platc::gate-without-prometheus",
+        "platc::image-latest",
+        "platc::invalid-cidr",
+        "platc::invalid-duration",
+        "platc::invalid-image",
+        "platc::invalid-instance-type",
+        "platc::invalid-name",
+        "platc::invalid-percentage",
+        "platc::invalid-port",
+        "platc::invalid-quantity",
+        "platc::invalid-type",
+        "platc::invalid-value",
+        "platc::kdl-v1",
+        "platc::missing-argument",
+        "platc::missing-node",
+        "platc::missing-platform",
+        "platc::missing-property",
+        "platc::missing-reason",
+        "platc::out-of-range",
+        "platc::outside-mesh",
+        "platc::probe-protocol",
+        "platc::requests-above-limits",
+        "platc::self-call",
+        "platc::subnet-outside-vpc",
+        "platc::subnet-overlap",
+        "platc::syntax",
+        "platc::unexpected-argument",
+        "platc::unknown-env",
+        "platc::unknown-gateway",
+        "platc::unknown-node",
+        "platc::unknown-port",
+        "platc::unknown-property",
+        "platc::unknown-service",
+        "platc::unknown-store",
+        "platc::vpc-too-small",
+    ];
+
+    /// One line: lowercase, no final period, names in backticks.
+    pub fn message(&self) -> String {
+        match self {
+            Self::AutoscaleRange { min, max } => {
+                format!("autoscale minimum {min} is above the maximum {max}")
+            }
+            Self::CanaryNeedsMesh { service } => {
+                format!("canary of `{service}` needs a service mesh")
+            }
+            Self::CanarySteps { detail } => format!("invalid canary steps: {detail}"),
+            Self::Capacity {
+                resource,
+                needed,
+                available,
+            } => format!(
+                "services may need {needed} of {resource} at their autoscaling maximum, but the node groups hold {available}"
+            ),
+            Self::DuplicateEnv { name } => format!("env var `{name}` is set twice"),
+            Self::DuplicateName { kind, name } => format!("duplicate {kind} `{name}`"),
+            Self::DuplicateNode { node } => format!("`{node}` is given more than once"),
+            Self::DuplicatePort { port } => format!("duplicate port `{port}`"),
+            Self::DuplicateService { name } => format!("duplicate service `{name}`"),
+            Self::ExposedWithoutHttp { service } => {
+                format!("service `{service}` is exposed on a gateway but has no HTTP or gRPC port")
+            }
+            Self::GateWithoutPrometheus { service } => {
+                format!("canary gates of `{service}` need Prometheus")
+            }
+            Self::ImageLatest { image } => format!("image `{image}` uses the tag `latest`"),
+            Self::InvalidCidr { value, reason } => format!("invalid CIDR `{value}`: {reason}"),
+            Self::InvalidDuration { value } => format!("invalid duration `{value}`"),
+            Self::InvalidImage { value, reason } => {
+                format!("invalid image reference `{value}`: {reason}")
+            }
+            Self::InvalidInstanceType { value } => format!("invalid instance type `{value}`"),
+            Self::InvalidName { value, reason } => format!("invalid name `{value}`: {reason}"),
+            Self::InvalidPercentage { value } => format!("invalid percentage `{value}`"),
+            Self::InvalidPort { value } => format!("invalid port number `{value}`"),
+            Self::InvalidQuantity { value, resource } => {
+                format!("invalid {resource} quantity `{value}`")
+            }
+            Self::InvalidType { expected, found } => format!("expected {expected}, found {found}"),
+            Self::InvalidValue { value, .. } => format!("invalid value `{value}`"),
+            Self::KdlV1 => "this file is KDL v1".to_owned(),
+            Self::MissingArgument { node, what } => format!("`{node}` needs {what}"),
+            Self::MissingNode { parent, node } => format!("`{parent}` needs a `{node}` node"),
+            Self::MissingPlatform => "no `platform` node in this file".to_owned(),
+            Self::MissingProperty { node, property } => {
+                format!("`{node}` needs the property `{property}`")
+            }
+            Self::MissingReason { what } => format!("{what} without a `reason`"),
+            Self::OutOfRange {
+                what,
+                value,
+                min,
+                max,
+            } => {
+                format!("{what} `{value}` is outside {min}–{max}")
+            }
+            Self::OutsideMesh { service } => {
+                format!("service `{service}` runs outside the mesh, but mTLS is strict")
+            }
+            Self::ProbeProtocol {
+                probe,
+                port,
+                protocol,
+            } => {
+                format!("a `{probe}` probe cannot check `{port}`, a {protocol} port")
+            }
+            Self::RequestsAboveLimits {
+                resource,
+                request,
+                limit,
+            } => {
+                format!("{resource} request `{request}` is above its limit `{limit}`")
+            }
+            Self::SelfCall { service } => format!("service `{service}` calls itself"),
+            Self::SubnetOutsideVpc { subnet, vpc } => {
+                format!("subnet `{subnet}` is not inside the VPC `{vpc}`")
+            }
+            Self::SubnetOverlap { subnet, other } => {
+                format!("subnet `{subnet}` overlaps `{other}`")
+            }
+            Self::Syntax { message, .. } => {
+                let mut text = message.trim_end_matches('.').to_owned();
+                if let Some(first) = text.get(..1) {
+                    let lower = first.to_lowercase();
+                    text.replace_range(..1, &lower);
+                }
+                text
+            }
+            Self::UnexpectedArgument { node } => format!("unexpected argument to `{node}`"),
+            Self::UnknownEnv { name, .. } => format!("unknown environment `{name}`"),
+            Self::UnknownGateway { name, .. } => format!("unknown gateway `{name}`"),
+            Self::UnknownNode { node, parent, .. } => {
+                format!("unknown node `{node}` in `{parent}`")
+            }
+            Self::UnknownPort { service, port, .. } => {
+                format!("service `{service}` has no port `{port}`")
+            }
+            Self::UnknownProperty { node, property, .. } => {
+                format!("unknown property `{property}` on `{node}`")
+            }
+            Self::UnknownService { name, .. } => format!("unknown service `{name}`"),
+            Self::UnknownStore { kind, name, .. } => format!("unknown {kind} `{name}`"),
+            Self::VpcTooSmall { cidr, zones } => format!(
+                "VPC `{cidr}` is too small for a public and a private subnet in each of {zones} zones"
+            ),
+        }
+    }
+
+    /// The text of the primary label, under the span.
+    pub fn label(&self) -> String {
+        match self {
+            Self::AutoscaleRange { .. } => "minimum above maximum".into(),
+            Self::CanaryNeedsMesh { .. } => "canary declared here".into(),
+            Self::CanarySteps { .. } => "these steps".into(),
+            Self::Capacity { .. } => "node groups declared here".into(),
+            Self::DuplicateEnv { .. }
+            | Self::DuplicateName { .. }
+            | Self::DuplicateNode { .. }
+            | Self::DuplicatePort { .. }
+            | Self::DuplicateService { .. } => "defined again here".into(),
+            Self::ExposedWithoutHttp { .. } => "exposed here".into(),
+            Self::GateWithoutPrometheus { .. } => "metric gate".into(),
+            Self::ImageLatest { .. } => "moving tag".into(),
+            Self::InvalidCidr { .. } => "not a valid CIDR".into(),
+            Self::InvalidDuration { .. } => "not a duration".into(),
+            Self::InvalidImage { .. } => "not a valid image reference".into(),
+            Self::InvalidInstanceType { .. } => "not an instance type".into(),
+            Self::InvalidName { .. } => "not a DNS-1123 label".into(),
+            Self::InvalidPercentage { .. } => "not a percentage".into(),
+            Self::InvalidPort { .. } => "not a port number".into(),
+            Self::InvalidQuantity { .. } => "not a quantity".into(),
+            Self::InvalidType { expected, .. } => format!("expected {expected}"),
+            Self::InvalidValue { .. } => "not allowed here".into(),
+            Self::KdlV1 => "read as KDL v1".into(),
+            Self::MissingArgument { what, .. } => format!("missing {what}"),
+            Self::MissingNode { node, .. } => format!("no `{node}` in here"),
+            Self::MissingPlatform => "expected `platform NAME { … }`".into(),
+            Self::MissingProperty { property, .. } => format!("missing `{property}`"),
+            Self::MissingReason { .. } => "weakens a secure default".into(),
+            Self::OutOfRange { .. } => "out of range".into(),
+            Self::OutsideMesh { .. } => "sidecar turned off here".into(),
+            Self::ProbeProtocol { .. } => "probe kind does not match the port".into(),
+            Self::RequestsAboveLimits { .. } => "request above limit".into(),
+            Self::SelfCall { .. } => "calls its own service".into(),
+            Self::SubnetOutsideVpc { .. } => "outside the VPC".into(),
+            Self::SubnetOverlap { .. } => "overlapping subnet".into(),
+            Self::Syntax { .. } => "here".into(),
+            Self::UnexpectedArgument { .. } => "unexpected".into(),
+            Self::UnknownEnv { .. } => "no such environment".into(),
+            Self::UnknownGateway { .. } => "no such gateway".into(),
+            Self::UnknownNode { .. } => "unknown node".into(),
+            Self::UnknownPort { .. } => "no such port".into(),
+            Self::UnknownProperty { .. } => "unknown property".into(),
+            Self::UnknownService { .. } => "no such service".into(),
+            Self::UnknownStore { .. } => "not declared in `aws`".into(),
+            Self::VpcTooSmall { .. } => "too small".into(),
+        }
+    }
+
+    /// A whole sentence that says how to fix it.
+    pub fn help(&self) -> String {
+        match self {
+            Self::AutoscaleRange { .. } => {
+                "Make `min` at most `max`, for example `autoscale min=2 max=10`.".into()
+            }
+            Self::CanaryNeedsMesh { .. } => {
+                "Declare `mesh istio { … }`: canary traffic is split by the mesh.".into()
+            }
+            Self::CanarySteps { .. } => {
+                "Give steps as increasing weights from 1 to 100, for example `steps 10 25 50 100`."
+                    .into()
+            }
+            Self::Capacity { .. } => {
+                "Raise `max` of a node group or use a larger instance type, or lower the services' requests or autoscaling maximum.".into()
+            }
+            Self::DuplicateEnv { .. } => {
+                "Remove one of them; an address set by `calls … env=NAME` needs no `env` line.".into()
+            }
+            Self::DuplicateName { kind, .. } => format!("Give each {kind} its own name."),
+            Self::DuplicateNode { .. } => "Merge the two into one node.".into(),
+            Self::DuplicatePort { .. } => "Give each port its own name and number.".into(),
+            Self::DuplicateService { .. } => {
+                "Rename one of them, or merge the two into one `service` node.".into()
+            }
+            Self::ExposedWithoutHttp { .. } => {
+                "Add a port with `protocol=http`, `http2` or `grpc`, or remove `expose`.".into()
+            }
+            Self::GateWithoutPrometheus { .. } => {
+                "Add `prometheus` to `observability`, or remove the `gate` line.".into()
+            }
+            Self::ImageLatest { .. } => {
+                "Pin a version tag or a digest, so a build is reproducible and a rollback means something.".into()
+            }
+            Self::InvalidCidr { .. } => {
+                "Write an IPv4 network with its prefix length and no host bits, for example \"10.0.0.0/16\".".into()
+            }
+            Self::InvalidDuration { .. } => {
+                "Write a number with a unit `ms`, `s`, `m`, `h` or `d`, for example \"30s\" or \"1m30s\".".into()
+            }
+            Self::InvalidImage { .. } => {
+                "Write the repository, optionally with a registry host, and give the tag with `tag=` or the digest with `digest=\"sha256:…\"`.".into()
+            }
+            Self::InvalidInstanceType { .. } => {
+                "Write an instance type as `family.size`, for example `m6i.large` (or `db.t4g.micro` for RDS).".into()
+            }
+            Self::InvalidName { .. } => {
+                "Use at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit.".into()
+            }
+            Self::InvalidPercentage { .. } => {
+                "Write a number from 0 to 100, for example `99.9`.".into()
+            }
+            Self::InvalidPort { .. } => "Use a port number from 1 to 65535.".into(),
+            Self::InvalidQuantity { resource, .. } => match *resource {
+                "cpu" => "Write CPU as cores or millicores in a string, for example \"0.5\" or \"500m\".".into(),
+                _ => "Write memory and storage with a binary suffix in a string, for example \"64Mi\" or \"1Gi\".".into(),
+            },
+            Self::InvalidType { expected, .. } => {
+                let mut help = format!("Write {expected} here");
+                if *expected == "a string" {
+                    help.push_str(", in double quotes");
+                }
+                help.push('.');
+                help
+            }
+            Self::InvalidValue { expected, suggestion, .. } => {
+                with_suggestion(&format!("Use one of {}.", quoted_list(expected)), suggestion.as_deref())
+            }
+            Self::KdlV1 => {
+                "Convert it to KDL v2: write `#true`, `#false` and `#null`, and quote strings that are not plain identifiers.".into()
+            }
+            Self::MissingArgument { node, what } => format!("Write {what} after `{node}`."),
+            Self::MissingNode { node, .. } => format!("Add a `{node}` node."),
+            Self::MissingPlatform => {
+                "Wrap the file in `platform NAME { … }`; see `docs/language.md`.".into()
+            }
+            Self::MissingProperty { property, .. } => format!("Add `{property}=…` to this node."),
+            Self::MissingReason { .. } => {
+                "Add `reason=\"…\"` saying why this service needs it; the reason is written next to the setting in the output.".into()
+            }
+            Self::OutOfRange { min, max, .. } => format!("Use a value from {min} to {max}."),
+            Self::OutsideMesh { .. } => {
+                "Keep the sidecar, or add `mtls-exception port=… reason=\"…\"` for the ports its callers reach without mTLS.".into()
+            }
+            Self::ProbeProtocol { .. } => {
+                "Use a `grpc` probe on a gRPC port, `http` on an HTTP port, or `tcp` on any port.".into()
+            }
+            Self::RequestsAboveLimits { .. } => {
+                "Raise the limit or lower the request; Kubernetes rejects a pod whose request exceeds its limit.".into()
+            }
+            Self::SelfCall { .. } => {
+                "Remove this `calls`: a service reaches itself without the mesh.".into()
+            }
+            Self::SubnetOutsideVpc { .. } => {
+                "Carve every subnet from the VPC's CIDR, or leave the subnets out and platc carves them.".into()
+            }
+            Self::SubnetOverlap { .. } => "Give every subnet its own address range.".into(),
+            Self::Syntax { help, .. } => help.clone().unwrap_or_else(|| {
+                "See the KDL v2 syntax at https://kdl.dev; strings with spaces or dots need double quotes.".into()
+            }),
+            Self::UnexpectedArgument { .. } => "Remove it, or write it as a `name=value` property.".into(),
+            Self::UnknownEnv { suggestion, .. } => with_suggestion(
+                "Declare it with `env NAME { … }` in `platform`, or pick an existing one.",
+                suggestion.as_deref(),
+            ),
+            Self::UnknownGateway { suggestion, .. } => with_suggestion(
+                "Declare it with `gateway NAME host=…` inside `mesh`.",
+                suggestion.as_deref(),
+            ),
+            Self::UnknownNode { suggestion, .. } => with_suggestion(
+                "See `docs/language.md` for the nodes allowed here.",
+                suggestion.as_deref(),
+            ),
+            Self::UnknownPort { suggestion, .. } => with_suggestion(
+                "Name a port declared with `port NAME NUMBER` in that service.",
+                suggestion.as_deref(),
+            ),
+            Self::UnknownProperty { suggestion, .. } => with_suggestion(
+                "See `docs/language.md` for the properties of this node.",
+                suggestion.as_deref(),
+            ),
+            Self::UnknownService { suggestion, .. } => with_suggestion(
+                "Declare it with `service NAME { … }`, or fix the name.",
+                suggestion.as_deref(),
+            ),
+            Self::UnknownStore { kind, suggestion, .. } => with_suggestion(
+                &format!("Declare it with `{kind} NAME` inside `aws`."),
+                suggestion.as_deref(),
+            ),
+            Self::VpcTooSmall { .. } => {
+                "Use a larger VPC (a /16 is usual), or fewer zones.".into()
+            }
+        }
+    }
+
+    /// Warnings do not fail `platc check` unless `--deny-warnings` is given.
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self,
+            Self::Capacity { .. } | Self::ImageLatest { .. } | Self::KdlV1
+        )
+    }
+}
+
+fn with_suggestion(help: &str, suggestion: Option<&str>) -> String {
+    match suggestion {
+        Some(name) => format!("Did you mean `{name}`?"),
+        None => help.to_owned(),
+    }
+}
+
+fn quoted_list(items: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == items.len() { " or " } else { ", " });
+        }
+        let _ = write!(out, "`{item}`");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_sorted_and_unique() {
+        let mut sorted = ErrorKind::CODES.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, ErrorKind::CODES);
+    }
+
+    #[test]
+    fn suggestion_replaces_the_generic_help() {
+        let kind = ErrorKind::UnknownService {
+            name: "paymnet".into(),
+            suggestion: Some("payment".into()),
+        };
+        assert_eq!(kind.help(), "Did you mean `payment`?");
+        assert_eq!(kind.message(), "unknown service `paymnet`");
+        assert_eq!(kind.code(), "platc::unknown-service");
+    }
+
+    #[test]
+    fn lists_read_as_prose() {
+        assert_eq!(quoted_list(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+}

@@ -1,0 +1,76 @@
+//! platc: a compiler for cloud-native platforms.
+//!
+//! One typed `platform.kdl` in; Terraform, Kubernetes, Istio, Helm, observability and delivery
+//! files out. The pipeline is parse → lower → check → emit → validate → write; `compile` runs
+//! the front half and is what the CLI, the golden tests and the benches call.
+
+pub mod check;
+mod cli;
+mod commands;
+pub mod diagnostic;
+pub mod lower;
+pub mod model;
+pub mod parse;
+mod run;
+pub mod source;
+pub mod span;
+
+pub use run::run;
+
+use crate::diagnostic::Diagnostics;
+use crate::model::Checked;
+use crate::source::Source;
+
+/// What a compile is asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Apply this environment's overlay. Without it, `compile` checks the base platform and
+    /// every declared environment.
+    pub env: Option<String>,
+}
+
+/// The result of a compile: the checked platform when there were no errors, and every
+/// diagnostic (warnings included), sorted by position.
+#[derive(Debug)]
+pub struct Compilation {
+    pub platform: Option<Checked>,
+    pub diagnostics: Diagnostics,
+}
+
+/// Parses, lowers and checks one source.
+pub fn compile(source: &Source, options: &Options) -> Compilation {
+    let mut diagnostics = Diagnostics::default();
+    let platform = compile_inner(source, options, &mut diagnostics);
+    diagnostics.sort();
+    let platform = if diagnostics.has_errors() {
+        None
+    } else {
+        platform
+    };
+    Compilation {
+        platform,
+        diagnostics,
+    }
+}
+
+fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Option<Checked> {
+    let document = parse::parse(source, d)?;
+    let platform = lower::lower(&document, options.env.as_deref(), d)?;
+    if options.env.is_none() {
+        // Each environment is a platform of its own: check them all, so that `platc check`
+        // catches a mistake that only one overlay makes.
+        for env in lower::env_names(&document) {
+            let mut env_diagnostics = Diagnostics::default();
+            if let Some(env_platform) = lower::lower(&document, Some(&env), &mut env_diagnostics) {
+                if !env_diagnostics.has_errors() {
+                    check::check(env_platform, &mut env_diagnostics);
+                }
+            }
+            d.extend(env_diagnostics);
+        }
+    }
+    if d.has_errors() {
+        return None;
+    }
+    check::check(platform, d)
+}

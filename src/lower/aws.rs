@@ -1,0 +1,568 @@
+//! `aws { … }`: region, state backend, VPC, cluster, domain and data stores.
+
+use kdl::KdlNode;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
+use crate::lower::reader::{Reader, Seen, choice, unknown_node};
+use crate::lower::typed;
+use crate::model::aws::{
+    Aws, Bucket, CapacityType, Cluster, Database, Domain, Endpoint, Engine, Filesystem, NatMode,
+    NodeGroup, Repository, State, Table, Vpc,
+};
+use crate::model::value::Cidr;
+use crate::span::{Span, Spanned};
+
+const AWS_CHILDREN: &[&str] = &[
+    "bucket",
+    "cluster",
+    "database",
+    "domain",
+    "filesystem",
+    "repository",
+    "state",
+    "table",
+    "vpc",
+];
+
+/// The AWS regions platc knows; a region outside the list is most likely a typo.
+const REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+pub fn lower(node: &KdlNode, d: &mut Diagnostics) -> Option<Aws> {
+    let mut r = Reader::new(node);
+    let region = r.prop("region").and_then(|e| {
+        let options: Vec<(&'static str, &'static str)> = REGIONS.iter().map(|r| (*r, *r)).collect();
+        choice(e, &options, d).map(|s| s.map(str::to_owned))
+    });
+    if region.is_none() && r.prop("region").is_none() {
+        r.missing("region", d);
+    }
+    let mut seen = Seen::default();
+    let mut state = None;
+    let mut vpc = None;
+    let mut cluster = None;
+    let mut domain = None;
+    let mut databases: Vec<Database> = Vec::new();
+    let mut buckets: Vec<Bucket> = Vec::new();
+    let mut tables: Vec<Table> = Vec::new();
+    let mut filesystems: Vec<Filesystem> = Vec::new();
+    let mut repositories: Vec<Repository> = Vec::new();
+    for child in r.children() {
+        match child.name().value() {
+            "state" => {
+                if seen.once(child, d) {
+                    state = lower_state(child, d);
+                }
+            }
+            "vpc" => {
+                if seen.once(child, d) {
+                    vpc = lower_vpc(child, d);
+                }
+            }
+            "cluster" => {
+                if seen.once(child, d) {
+                    cluster = lower_cluster(child, d);
+                }
+            }
+            "domain" => {
+                if seen.once(child, d) {
+                    domain = lower_domain(child, d);
+                }
+            }
+            "database" => push_unique(
+                &mut databases,
+                lower_database(child, d),
+                "database",
+                |x| &x.name,
+                d,
+            ),
+            "bucket" => push_unique(
+                &mut buckets,
+                lower_bucket(child, d),
+                "bucket",
+                |x| &x.name,
+                d,
+            ),
+            "table" => push_unique(&mut tables, lower_table(child, d), "table", |x| &x.name, d),
+            "filesystem" => push_unique(
+                &mut filesystems,
+                named(child, d).map(|(span, name)| Filesystem { span, name }),
+                "filesystem",
+                |x| &x.name,
+                d,
+            ),
+            "repository" => push_unique(
+                &mut repositories,
+                named(child, d).map(|(span, name)| Repository { span, name }),
+                "repository",
+                |x| &x.name,
+                d,
+            ),
+            _ => unknown_node(child, "aws", AWS_CHILDREN, d),
+        }
+    }
+    let had_vpc = seen_vpc(r.children());
+    r.finish(d);
+    if !had_vpc {
+        d.error(
+            ErrorKind::MissingNode {
+                parent: "aws".into(),
+                node: "vpc",
+            },
+            node.name().span().into(),
+        );
+    }
+    Some(Aws {
+        span: node.span().into(),
+        region: region?,
+        state,
+        vpc: vpc?,
+        cluster,
+        domain,
+        databases,
+        buckets,
+        tables,
+        filesystems,
+        repositories,
+    })
+}
+
+fn seen_vpc(children: &[KdlNode]) -> bool {
+    children.iter().any(|c| c.name().value() == "vpc")
+}
+
+/// Adds a named item, or reports `duplicate-name` against the first of that name.
+pub fn push_unique<T>(
+    items: &mut Vec<T>,
+    item: Option<T>,
+    kind: &'static str,
+    name: impl Fn(&T) -> &Spanned<String>,
+    d: &mut Diagnostics,
+) {
+    let Some(item) = item else { return };
+    let new = name(&item);
+    if let Some(first) = items.iter().find(|i| name(i).value == new.value) {
+        d.push(
+            Diagnostic::new(
+                ErrorKind::DuplicateName {
+                    kind,
+                    name: new.value.clone(),
+                },
+                new.span,
+            )
+            .with_label(name(first).span, "first defined here"),
+        );
+        return;
+    }
+    items.push(item);
+}
+
+/// A node whose only content is a DNS-1123 name argument.
+fn named(node: &KdlNode, d: &mut Diagnostics) -> Option<(Span, Spanned<String>)> {
+    let mut r = Reader::new(node);
+    let name = r
+        .required_string_arg(0, "a name", d)
+        .and_then(|n| typed::check_name(n, d));
+    r.finish(d);
+    Some((node.span().into(), name?))
+}
+
+fn lower_state(node: &KdlNode, d: &mut Diagnostics) -> Option<State> {
+    let mut r = Reader::new(node);
+    let bucket = r.required_string_prop("bucket", d);
+    let lock_table = r.required_string_prop("lock-table", d);
+    let key = r.string_prop("key", d);
+    r.finish(d);
+    Some(State {
+        span: node.span().into(),
+        bucket: bucket?,
+        lock_table: lock_table?,
+        key,
+    })
+}
+
+fn lower_vpc(node: &KdlNode, d: &mut Diagnostics) -> Option<Vpc> {
+    let mut r = Reader::new(node);
+    let cidr = match r.prop("cidr") {
+        Some(e) => typed::cidr(e, d),
+        None => {
+            r.missing("cidr", d);
+            None
+        }
+    };
+    let zones = r
+        .prop("zones")
+        .and_then(|e| typed::count(e, "zones", 1, 6, d))
+        .map_or_else(
+            || Spanned::new(3, r.name_span()),
+            |z| z.map(|n| u8::try_from(n).unwrap_or(3)),
+        );
+    let nat = r
+        .prop("nat")
+        .and_then(|e| {
+            choice(
+                e,
+                &[("per-zone", NatMode::PerZone), ("single", NatMode::Single)],
+                d,
+            )
+        })
+        .unwrap_or_else(|| Spanned::new(NatMode::PerZone, r.name_span()));
+    let flow_logs = r
+        .bool_prop("flow-logs", d)
+        .unwrap_or_else(|| Spanned::new(true, r.name_span()));
+    let reason = r.string_prop("reason", d);
+    if !flow_logs.value && reason.is_none() {
+        d.error(
+            ErrorKind::MissingReason {
+                what: "flow logs turned off".into(),
+            },
+            flow_logs.span,
+        );
+    }
+    let mut public_subnets = Vec::new();
+    let mut private_subnets = Vec::new();
+    let mut seen = Seen::default();
+    for child in r.children() {
+        let target = match child.name().value() {
+            "public-subnets" => &mut public_subnets,
+            "private-subnets" => &mut private_subnets,
+            _ => {
+                unknown_node(child, "vpc", &["private-subnets", "public-subnets"], d);
+                continue;
+            }
+        };
+        if !seen.once(child, d) {
+            continue;
+        }
+        let mut c = Reader::new(child);
+        let subnets: Vec<Spanned<Cidr>> = c
+            .args_from(0)
+            .into_iter()
+            .filter_map(|e| typed::cidr(e, d))
+            .collect();
+        *target = subnets;
+        c.finish(d);
+    }
+    r.finish(d);
+    Some(Vpc {
+        span: node.span().into(),
+        cidr: cidr?,
+        zones,
+        nat,
+        public_subnets,
+        private_subnets,
+        flow_logs,
+    })
+}
+
+fn lower_cluster(node: &KdlNode, d: &mut Diagnostics) -> Option<Cluster> {
+    let mut r = Reader::new(node);
+    let name = r
+        .required_string_arg(0, "a cluster name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let version = r.prop("version").and_then(|e| {
+        let text = crate::lower::reader::string_or_number(e, d)?;
+        let ok = text.value.split_once('.').is_some_and(|(major, minor)| {
+            major == "1" && minor.parse::<u32>().is_ok_and(|m| (28..=40).contains(&m))
+        });
+        if ok {
+            Some(text)
+        } else {
+            d.error(
+                ErrorKind::InvalidValue {
+                    value: text.value,
+                    expected: vec!["a Kubernetes version from \"1.28\" on, such as \"1.31\""],
+                    suggestion: None,
+                },
+                text.span,
+            );
+            None
+        }
+    });
+    let version = version.or_else(|| {
+        r.prop("version")
+            .is_none()
+            .then(|| Spanned::new("1.31".to_owned(), r.name_span()))
+    });
+    let endpoint_kind = r
+        .prop("endpoint")
+        .and_then(|e| choice(e, &[("private", false), ("public", true)], d))
+        .unwrap_or_else(|| Spanned::new(false, r.name_span()));
+    let reason = r.string_prop("reason", d);
+    let allowed: Vec<Spanned<Cidr>> = r
+        .prop("public-access-cidr")
+        .and_then(|e| typed::cidr(e, d))
+        .into_iter()
+        .collect();
+    let endpoint = if endpoint_kind.value {
+        match reason {
+            Some(reason) => Spanned::new(Endpoint::Public { reason, allowed }, endpoint_kind.span),
+            None => {
+                d.error(
+                    ErrorKind::MissingReason {
+                        what: "a public cluster endpoint".into(),
+                    },
+                    endpoint_kind.span,
+                );
+                Spanned::new(Endpoint::Private, endpoint_kind.span)
+            }
+        }
+    } else {
+        Spanned::new(Endpoint::Private, endpoint_kind.span)
+    };
+    let mut node_groups: Vec<NodeGroup> = Vec::new();
+    for child in r.children() {
+        if child.name().value() == "node-group" {
+            push_unique(
+                &mut node_groups,
+                lower_node_group(child, d),
+                "node group",
+                |g| &g.name,
+                d,
+            );
+        } else {
+            unknown_node(child, "cluster", &["node-group"], d);
+        }
+    }
+    if node_groups.is_empty()
+        && !r
+            .children()
+            .iter()
+            .any(|c| c.name().value() == "node-group")
+    {
+        d.error(
+            ErrorKind::MissingNode {
+                parent: "cluster".into(),
+                node: "node-group",
+            },
+            r.name_span(),
+        );
+    }
+    r.finish(d);
+    Some(Cluster {
+        span: node.span().into(),
+        name: name?,
+        version: version?,
+        endpoint,
+        node_groups,
+    })
+}
+
+fn lower_node_group(node: &KdlNode, d: &mut Diagnostics) -> Option<NodeGroup> {
+    let mut r = Reader::new(node);
+    let name = r
+        .required_string_arg(0, "a node group name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let instance = match r.prop("instance") {
+        Some(e) => typed::instance_type(e, false, d),
+        None => {
+            r.missing("instance", d);
+            None
+        }
+    };
+    let min = r
+        .prop("min")
+        .and_then(|e| typed::count(e, "node count", 0, 1000, d));
+    let max = r
+        .prop("max")
+        .and_then(|e| typed::count(e, "node count", 1, 1000, d));
+    let desired = r
+        .prop("desired")
+        .and_then(|e| typed::count(e, "node count", 0, 1000, d));
+    let disk = r
+        .prop("disk-gb")
+        .and_then(|e| typed::count(e, "disk size", 20, 16_384, d));
+    let capacity = r
+        .prop("capacity")
+        .and_then(|e| {
+            choice(
+                e,
+                &[
+                    ("on-demand", CapacityType::OnDemand),
+                    ("spot", CapacityType::Spot),
+                ],
+                d,
+            )
+        })
+        .unwrap_or_else(|| Spanned::new(CapacityType::OnDemand, r.name_span()));
+    let here = r.name_span();
+    let min = min.unwrap_or_else(|| Spanned::new(1, here));
+    let max = max.unwrap_or_else(|| Spanned::new(min.value.max(3), here));
+    if min.value > max.value {
+        d.error(
+            ErrorKind::AutoscaleRange {
+                min: u64::from(min.value),
+                max: u64::from(max.value),
+            },
+            min.span.join(max.span),
+        );
+    }
+    let desired = desired.unwrap_or_else(|| Spanned::new(min.value, here));
+    if desired.value < min.value || desired.value > max.value {
+        d.error(
+            ErrorKind::OutOfRange {
+                what: "desired size",
+                value: desired.value.to_string(),
+                min: i64::from(min.value),
+                max: i64::from(max.value),
+            },
+            desired.span,
+        );
+    }
+    r.finish(d);
+    Some(NodeGroup {
+        span: node.span().into(),
+        name: name?,
+        instance: instance?,
+        min,
+        max,
+        desired,
+        disk_gb: disk.unwrap_or_else(|| Spanned::new(50, here)),
+        capacity,
+    })
+}
+
+fn lower_domain(node: &KdlNode, d: &mut Diagnostics) -> Option<Domain> {
+    let mut r = Reader::new(node);
+    let name = match r.arg(0) {
+        Some(e) => typed::host(e, d),
+        None => {
+            d.error(
+                ErrorKind::MissingArgument {
+                    node: "domain".into(),
+                    what: "a domain name",
+                },
+                r.name_span(),
+            );
+            None
+        }
+    };
+    let zone = r.prop("zone").and_then(|e| typed::host(e, d));
+    r.finish(d);
+    Some(Domain {
+        span: node.span().into(),
+        name: name?,
+        zone,
+    })
+}
+
+fn lower_database(node: &KdlNode, d: &mut Diagnostics) -> Option<Database> {
+    let mut r = Reader::new(node);
+    let name = r
+        .required_string_arg(0, "a database name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let engine = match r.prop("engine") {
+        Some(e) => choice(
+            e,
+            &[("postgres", Engine::Postgres), ("mysql", Engine::Mysql)],
+            d,
+        ),
+        None => {
+            r.missing("engine", d);
+            None
+        }
+    };
+    let version = match r.prop("version") {
+        Some(e) => crate::lower::reader::string_or_number(e, d),
+        None => {
+            r.missing("version", d);
+            None
+        }
+    };
+    let class = match r.prop("class") {
+        Some(e) => typed::instance_type(e, true, d),
+        None => {
+            r.missing("class", d);
+            None
+        }
+    };
+    let here = r.name_span();
+    let storage = r
+        .prop("storage-gb")
+        .and_then(|e| typed::count(e, "storage size", 20, 65_536, d))
+        .unwrap_or_else(|| Spanned::new(20, here));
+    let multi_az = r
+        .bool_prop("multi-az", d)
+        .unwrap_or_else(|| Spanned::new(false, here));
+    let backup_days = r
+        .prop("backup-days")
+        .and_then(|e| typed::count(e, "backup retention days", 1, 35, d))
+        .unwrap_or_else(|| Spanned::new(7, here));
+    r.finish(d);
+    Some(Database {
+        span: node.span().into(),
+        name: name?,
+        engine: engine?,
+        version: version?,
+        class: class?,
+        storage_gb: storage,
+        multi_az,
+        backup_days,
+    })
+}
+
+fn lower_bucket(node: &KdlNode, d: &mut Diagnostics) -> Option<Bucket> {
+    let mut r = Reader::new(node);
+    let name = r
+        .required_string_arg(0, "a bucket name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let versioned = r
+        .bool_prop("versioned", d)
+        .unwrap_or_else(|| Spanned::new(true, r.name_span()));
+    r.finish(d);
+    Some(Bucket {
+        span: node.span().into(),
+        name: name?,
+        versioned,
+    })
+}
+
+fn lower_table(node: &KdlNode, d: &mut Diagnostics) -> Option<Table> {
+    let mut r = Reader::new(node);
+    let name = r
+        .required_string_arg(0, "a table name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let hash_key = r.required_string_prop("hash-key", d);
+    let range_key = r.string_prop("range-key", d);
+    r.finish(d);
+    Some(Table {
+        span: node.span().into(),
+        name: name?,
+        hash_key: hash_key?,
+        range_key,
+    })
+}

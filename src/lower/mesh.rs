@@ -1,0 +1,255 @@
+//! `mesh`, `observability` and `delivery`: the platform-wide tooling.
+
+use kdl::KdlNode;
+
+use crate::diagnostic::{Diagnostics, ErrorKind};
+use crate::lower::aws::push_unique;
+use crate::lower::reader::{Reader, Seen, choice, unknown_node};
+use crate::lower::typed;
+use crate::model::mesh::{
+    ArgoCd, Delivery, Gateway, Grafana, Jenkins, Kiali, Mesh, MtlsMode, Observability, Prometheus,
+    TlsMode, View,
+};
+use crate::model::value::Duration;
+use crate::span::Spanned;
+
+pub fn lower_mesh(node: &KdlNode, d: &mut Diagnostics) -> Option<Mesh> {
+    let mut r = Reader::new(node);
+    // The mesh implementation; Istio is the one platc emits for.
+    if let Some(entry) = r.arg(0) {
+        choice(entry, &[("istio", ())], d);
+    } else {
+        d.error(
+            ErrorKind::MissingArgument {
+                node: "mesh".into(),
+                what: "the mesh implementation (`istio`)",
+            },
+            r.name_span(),
+        );
+    }
+    let mtls = r
+        .prop("mtls")
+        .and_then(|e| {
+            choice(
+                e,
+                &[
+                    ("strict", MtlsMode::Strict),
+                    ("permissive", MtlsMode::Permissive),
+                    ("disabled", MtlsMode::Disabled),
+                ],
+                d,
+            )
+        })
+        .unwrap_or_else(|| Spanned::new(MtlsMode::Strict, r.name_span()));
+    let reason = r.string_prop("reason", d);
+    if mtls.value != MtlsMode::Strict && reason.is_none() {
+        d.error(
+            ErrorKind::MissingReason {
+                what: "mTLS below strict".into(),
+            },
+            mtls.span,
+        );
+    }
+    let mut gateways: Vec<Gateway> = Vec::new();
+    for child in r.children() {
+        if child.name().value() == "gateway" {
+            push_unique(
+                &mut gateways,
+                lower_gateway(child, d),
+                "gateway",
+                |g| &g.name,
+                d,
+            );
+        } else {
+            unknown_node(child, "mesh", &["gateway"], d);
+        }
+    }
+    r.finish(d);
+    Some(Mesh {
+        span: node.span().into(),
+        mtls,
+        gateways,
+    })
+}
+
+fn lower_gateway(node: &KdlNode, d: &mut Diagnostics) -> Option<Gateway> {
+    let mut r = Reader::new(node);
+    let name = r
+        .required_string_arg(0, "a gateway name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let mut hosts = Vec::new();
+    match r.prop("host") {
+        Some(e) => hosts.extend(typed::host(e, d)),
+        None => r.missing("host", d),
+    }
+    let tls = r
+        .prop("tls")
+        .and_then(|e| {
+            choice(
+                e,
+                &[
+                    ("simple", TlsMode::Simple),
+                    ("mutual", TlsMode::Mutual),
+                    ("passthrough", TlsMode::Passthrough),
+                    ("disabled", TlsMode::Disabled),
+                ],
+                d,
+            )
+        })
+        .unwrap_or_else(|| Spanned::new(TlsMode::Simple, r.name_span()));
+    let reason = r.string_prop("reason", d);
+    if tls.value == TlsMode::Disabled && reason.is_none() {
+        d.error(
+            ErrorKind::MissingReason {
+                what: "a gateway without TLS".into(),
+            },
+            tls.span,
+        );
+    }
+    let redirect_http = r
+        .bool_prop("redirect-http", d)
+        .unwrap_or_else(|| Spanned::new(true, r.name_span()));
+    r.finish(d);
+    Some(Gateway {
+        span: node.span().into(),
+        name: name?,
+        hosts,
+        tls,
+        reason,
+        redirect_http,
+    })
+}
+
+const OBSERVABILITY_CHILDREN: &[&str] = &["grafana", "kiali", "prometheus"];
+
+pub fn lower_observability(node: &KdlNode, d: &mut Diagnostics) -> Observability {
+    let r = Reader::new(node);
+    let mut out = Observability::default();
+    let mut seen = Seen::default();
+    for child in r.children() {
+        let name = child.name().value();
+        if !OBSERVABILITY_CHILDREN.contains(&name) {
+            unknown_node(child, "observability", OBSERVABILITY_CHILDREN, d);
+            continue;
+        }
+        if !seen.once(child, d) {
+            continue;
+        }
+        let mut c = Reader::new(child);
+        let span = child.span().into();
+        match name {
+            "prometheus" => {
+                let here = c.name_span();
+                let default = |text: &str, millis| {
+                    Spanned::new(
+                        Duration {
+                            text: text.to_owned(),
+                            millis,
+                        },
+                        here,
+                    )
+                };
+                let retention = c.prop("retention").and_then(|e| typed::duration(e, d));
+                let scrape = c
+                    .prop("scrape-interval")
+                    .and_then(|e| typed::duration(e, d));
+                out.prometheus = Some(Prometheus {
+                    span,
+                    retention: retention.unwrap_or_else(|| default("15d", 15 * 86_400_000)),
+                    scrape_interval: scrape.unwrap_or_else(|| default("30s", 30_000)),
+                });
+            }
+            "grafana" => out.grafana = Some(Grafana { span }),
+            _ => out.kiali = Some(Kiali { span }),
+        }
+        c.finish(d);
+    }
+    r.finish(d);
+    out
+}
+
+const DELIVERY_CHILDREN: &[&str] = &["argocd", "jenkins"];
+
+pub fn lower_delivery(node: &KdlNode, d: &mut Diagnostics) -> Delivery {
+    let r = Reader::new(node);
+    let mut out = Delivery::default();
+    let mut seen = Seen::default();
+    for child in r.children() {
+        match child.name().value() {
+            "jenkins" => {
+                if seen.once(child, d) {
+                    out.jenkins = Some(lower_jenkins(child, d));
+                }
+            }
+            "argocd" => {
+                if seen.once(child, d) {
+                    out.argocd = lower_argocd(child, d);
+                }
+            }
+            _ => unknown_node(child, "delivery", DELIVERY_CHILDREN, d),
+        }
+    }
+    r.finish(d);
+    out
+}
+
+fn lower_jenkins(node: &KdlNode, d: &mut Diagnostics) -> Jenkins {
+    let r = Reader::new(node);
+    let mut views: Vec<View> = Vec::new();
+    for child in r.children() {
+        if child.name().value() != "view" {
+            unknown_node(child, "jenkins", &["view"], d);
+            continue;
+        }
+        let mut c = Reader::new(child);
+        let name = c.required_string_arg(0, "a view name", d);
+        let services: Vec<Spanned<String>> = c
+            .args_from(1)
+            .into_iter()
+            .filter_map(|e| crate::lower::reader::string(e, d))
+            .collect();
+        c.finish(d);
+        if let Some(name) = name {
+            push_unique(
+                &mut views,
+                Some(View {
+                    span: child.span().into(),
+                    name,
+                    services,
+                }),
+                "view",
+                |v| &v.name,
+                d,
+            );
+        }
+    }
+    r.finish(d);
+    Jenkins {
+        span: node.span().into(),
+        views,
+    }
+}
+
+fn lower_argocd(node: &KdlNode, d: &mut Diagnostics) -> Option<ArgoCd> {
+    let mut r = Reader::new(node);
+    let repo = r.required_string_prop("repo", d);
+    let here = r.name_span();
+    let path = r
+        .string_prop("path", d)
+        .unwrap_or_else(|| Spanned::new("out".into(), here));
+    let revision = r
+        .string_prop("revision", d)
+        .unwrap_or_else(|| Spanned::new("main".into(), here));
+    let namespace = r
+        .prop("namespace")
+        .and_then(|e| typed::name(e, d))
+        .unwrap_or_else(|| Spanned::new("argocd".into(), here));
+    r.finish(d);
+    Some(ArgoCd {
+        span: node.span().into(),
+        repo: repo?,
+        path,
+        revision,
+        namespace,
+    })
+}

@@ -1,0 +1,241 @@
+//! KDL document → `Platform`.
+//!
+//! Input: the parsed document and, optionally, the environment whose overlay to apply.
+//! Output: the typed model, with `defaults` folded into every service; or nothing when the
+//! document has no usable `platform` node. Every problem found goes to the diagnostics; the
+//! model holds only values that passed their own syntax checks (cross-references are `check`'s).
+
+mod aws;
+mod defaults;
+mod mesh;
+mod overlay;
+pub mod reader;
+mod service;
+mod typed;
+pub mod value;
+
+use kdl::{KdlDocument, KdlNode};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
+use crate::lower::reader::{Reader, Seen, unknown_node};
+use crate::model::{Defaults, Delivery, Observability, Platform};
+use crate::span::{Span, Spanned};
+
+const PLATFORM_CHILDREN: &[&str] = &[
+    "aws",
+    "defaults",
+    "delivery",
+    "env",
+    "mesh",
+    "observability",
+    "service",
+];
+
+/// The names of the environments a document declares, for `check` to lower one by one.
+pub fn env_names(document: &KdlDocument) -> Vec<String> {
+    let Some(platform) = document
+        .nodes()
+        .iter()
+        .find(|n| n.name().value() == "platform")
+    else {
+        return Vec::new();
+    };
+    platform
+        .children()
+        .map(|c| {
+            c.nodes()
+                .iter()
+                .filter(|n| n.name().value() == "env")
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|n| {
+            n.entries()
+                .first()
+                .and_then(|e| e.value().as_string())
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Lowers the document, with the overlay of `env` applied when given.
+pub fn lower(document: &KdlDocument, env: Option<&str>, d: &mut Diagnostics) -> Option<Platform> {
+    let mut platforms = document
+        .nodes()
+        .iter()
+        .filter(|n| n.name().value() == "platform");
+    let Some(node) = platforms.next() else {
+        report_stray_top_level(document, d);
+        let span = document
+            .nodes()
+            .first()
+            .map_or(Span::new(0, 0), |n| n.name().span().into());
+        d.error(ErrorKind::MissingPlatform, span);
+        return None;
+    };
+    for extra in platforms {
+        d.push(
+            Diagnostic::new(
+                ErrorKind::DuplicateNode {
+                    node: "platform".into(),
+                },
+                extra.name().span().into(),
+            )
+            .with_label(node.name().span().into(), "first given here"),
+        );
+    }
+    report_stray_top_level(document, d);
+
+    let envs = declared_envs(node, d);
+    let merged;
+    let node = match env {
+        None => node,
+        Some(name) => {
+            let overlay = node.children().and_then(|c| {
+                c.nodes()
+                    .iter()
+                    .find(|n| n.name().value() == "env" && first_string(n) == Some(name))
+            });
+            if let Some(overlay) = overlay {
+                merged = overlay::apply(node, overlay);
+                &merged
+            } else {
+                let suggestion = suggest(name, envs.iter().map(|e| e.value.as_str()));
+                d.error(
+                    ErrorKind::UnknownEnv {
+                        name: name.to_owned(),
+                        suggestion,
+                    },
+                    node.name().span().into(),
+                );
+                return None;
+            }
+        }
+    };
+    Some(lower_platform(node, envs, env, d))
+}
+
+fn report_stray_top_level(document: &KdlDocument, d: &mut Diagnostics) {
+    for node in document
+        .nodes()
+        .iter()
+        .filter(|n| n.name().value() != "platform")
+    {
+        unknown_node(node, "the file", &["platform"], d);
+    }
+}
+
+fn first_string(node: &KdlNode) -> Option<&str> {
+    node.entries()
+        .iter()
+        .find(|e| e.name().is_none())
+        .and_then(|e| e.value().as_string())
+}
+
+fn declared_envs(platform: &KdlNode, d: &mut Diagnostics) -> Vec<Spanned<String>> {
+    let mut envs: Vec<Spanned<String>> = Vec::new();
+    for node in platform.children().map_or(&[][..], KdlDocument::nodes) {
+        if node.name().value() != "env" {
+            continue;
+        }
+        let mut r = Reader::new(node);
+        let Some(name) = r.required_string_arg(0, "an environment name", d) else {
+            continue;
+        };
+        let Some(name) = typed::check_name(name, d) else {
+            continue;
+        };
+        if let Some(first) = envs.iter().find(|e| e.value == name.value) {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateName {
+                        kind: "environment",
+                        name: name.value.clone(),
+                    },
+                    name.span,
+                )
+                .with_label(first.span, "first defined here"),
+            );
+            continue;
+        }
+        envs.push(name);
+    }
+    envs
+}
+
+fn lower_platform(
+    node: &KdlNode,
+    envs: Vec<Spanned<String>>,
+    env: Option<&str>,
+    d: &mut Diagnostics,
+) -> Platform {
+    let mut r = Reader::new(node);
+    let name = r
+        .required_string_arg(0, "the platform's name", d)
+        .and_then(|n| typed::check_name(n, d))
+        .unwrap_or_else(|| Spanned::new("platform".into(), r.name_span()));
+
+    // Defaults first: services fold them in, wherever they are written.
+    let mut seen = Seen::default();
+    let mut defaults_read = defaults::DefaultsRead::default();
+    for child in r
+        .children()
+        .iter()
+        .filter(|c| c.name().value() == "defaults")
+    {
+        if seen.once(child, d) {
+            defaults_read = defaults::lower(child, d);
+        }
+    }
+
+    let mut platform = Platform {
+        span: r.span(),
+        name,
+        aws: None,
+        mesh: None,
+        observability: Observability::default(),
+        delivery: Delivery::default(),
+        defaults: Defaults {
+            namespace: defaults_read.namespace.clone(),
+            replicas: defaults_read.replicas.clone(),
+        },
+        services: Vec::new(),
+        envs,
+        env: env.map(str::to_owned),
+    };
+    for child in r.children() {
+        match child.name().value() {
+            "aws" => {
+                if seen.once(child, d) {
+                    platform.aws = aws::lower(child, d);
+                }
+            }
+            "mesh" => {
+                if seen.once(child, d) {
+                    platform.mesh = mesh::lower_mesh(child, d);
+                }
+            }
+            "observability" => {
+                if seen.once(child, d) {
+                    platform.observability = mesh::lower_observability(child, d);
+                }
+            }
+            "delivery" => {
+                if seen.once(child, d) {
+                    platform.delivery = mesh::lower_delivery(child, d);
+                }
+            }
+            "service" => {
+                if let Some(service) = service::lower(child, &defaults_read, d) {
+                    platform.services.push(service);
+                }
+            }
+            // Read above; overlays are applied by `lower`, their names by `declared_envs`.
+            "defaults" | "env" => {}
+            _ => unknown_node(child, "platform", PLATFORM_CHILDREN, d),
+        }
+    }
+    r.finish(d);
+    platform
+}

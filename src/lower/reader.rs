@@ -1,0 +1,371 @@
+//! Typed access to one KDL node: arguments, properties and children, with every value's span.
+//!
+//! A `Reader` records which entries the lowering asked for; `finish` reports every property it
+//! did not ask for (with a did-you-mean among those it did) and every surplus argument.
+
+use kdl::{KdlEntry, KdlNode, KdlValue};
+
+use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
+use crate::span::{Span, Spanned};
+
+/// Reads one node. Create it, ask for what the node may hold, then call `finish`.
+pub struct Reader<'a> {
+    node: &'a KdlNode,
+    used: Vec<bool>,
+    known: Vec<&'static str>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(node: &'a KdlNode) -> Self {
+        Self {
+            node,
+            used: vec![false; node.entries().len()],
+            known: Vec::new(),
+        }
+    }
+
+    pub fn name(&self) -> &'a str {
+        self.node.name().value()
+    }
+
+    pub fn span(&self) -> Span {
+        self.node.span().into()
+    }
+
+    pub fn name_span(&self) -> Span {
+        self.node.name().span().into()
+    }
+
+    /// The child nodes, in source order.
+    pub fn children(&self) -> &'a [KdlNode] {
+        self.node.children().map_or(&[], kdl::KdlDocument::nodes)
+    }
+
+    /// The `index`-th argument (entries without a name), marked as used.
+    pub fn arg(&mut self, index: usize) -> Option<&'a KdlEntry> {
+        let node = self.node;
+        let (position, entry) = node
+            .entries()
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.name().is_none())
+            .nth(index)?;
+        self.used[position] = true;
+        Some(entry)
+    }
+
+    /// Every argument from `index` on, marked as used.
+    pub fn args_from(&mut self, index: usize) -> Vec<&'a KdlEntry> {
+        let node = self.node;
+        let mut out = Vec::new();
+        for (position, entry) in node
+            .entries()
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.name().is_none())
+            .skip(index)
+        {
+            self.used[position] = true;
+            out.push(entry);
+        }
+        out
+    }
+
+    /// The property `name` (the last one when repeated, as KDL says), marked as used.
+    pub fn prop(&mut self, name: &'static str) -> Option<&'a KdlEntry> {
+        self.known.push(name);
+        let node = self.node;
+        let mut found = None;
+        for (position, entry) in node.entries().iter().enumerate() {
+            if entry.name().is_some_and(|n| n.value() == name) {
+                self.used[position] = true;
+                found = Some(entry);
+            }
+        }
+        found
+    }
+
+    /// Every property whose name passes `accept`, for families such as `latency-p99`.
+    pub fn props_matching(&mut self, accept: impl Fn(&str) -> bool) -> Vec<&'a KdlEntry> {
+        let node = self.node;
+        let mut out = Vec::new();
+        for (position, entry) in node.entries().iter().enumerate() {
+            if entry.name().is_some_and(|n| accept(n.value())) {
+                self.used[position] = true;
+                out.push(entry);
+            }
+        }
+        out
+    }
+
+    /// Marks a property name as known without reading it (for did-you-mean only).
+    pub fn know(&mut self, name: &'static str) {
+        self.known.push(name);
+    }
+
+    pub fn string_arg(&mut self, index: usize, d: &mut Diagnostics) -> Option<Spanned<String>> {
+        self.arg(index).and_then(|e| string(e, d))
+    }
+
+    /// A required string argument; reports `missing-argument` naming `what`.
+    pub fn required_string_arg(
+        &mut self,
+        index: usize,
+        what: &'static str,
+        d: &mut Diagnostics,
+    ) -> Option<Spanned<String>> {
+        match self.arg(index) {
+            Some(entry) => string(entry, d),
+            None => {
+                d.error(
+                    ErrorKind::MissingArgument {
+                        node: self.name().to_owned(),
+                        what,
+                    },
+                    self.name_span(),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn string_prop(
+        &mut self,
+        name: &'static str,
+        d: &mut Diagnostics,
+    ) -> Option<Spanned<String>> {
+        self.prop(name).and_then(|e| string(e, d))
+    }
+
+    /// A required string property; reports `missing-property`.
+    pub fn required_string_prop(
+        &mut self,
+        name: &'static str,
+        d: &mut Diagnostics,
+    ) -> Option<Spanned<String>> {
+        let found = self.prop(name);
+        if found.is_none() {
+            self.missing(name, d);
+        }
+        found.and_then(|e| string(e, d))
+    }
+
+    pub fn bool_prop(&mut self, name: &'static str, d: &mut Diagnostics) -> Option<Spanned<bool>> {
+        self.prop(name).and_then(|e| boolean(e, d))
+    }
+
+    /// An integer property within `min..=max`.
+    pub fn int_prop(
+        &mut self,
+        name: &'static str,
+        what: &'static str,
+        min: i64,
+        max: i64,
+        d: &mut Diagnostics,
+    ) -> Option<Spanned<i64>> {
+        self.prop(name).and_then(|e| integer(e, what, min, max, d))
+    }
+
+    /// Reports that property `name` is missing.
+    pub fn missing(&self, name: &'static str, d: &mut Diagnostics) {
+        d.error(
+            ErrorKind::MissingProperty {
+                node: self.name().to_owned(),
+                property: name,
+            },
+            self.name_span(),
+        );
+    }
+
+    /// Reports every entry the lowering did not ask for.
+    pub fn finish(self, d: &mut Diagnostics) {
+        let node_name = self.name().to_owned();
+        for (entry, used) in self.node.entries().iter().zip(&self.used) {
+            if *used {
+                continue;
+            }
+            match entry.name() {
+                Some(name) => d.error(
+                    ErrorKind::UnknownProperty {
+                        node: node_name.clone(),
+                        property: name.value().to_owned(),
+                        suggestion: suggest(name.value(), self.known.iter().copied()),
+                    },
+                    name.span().into(),
+                ),
+                None => d.error(
+                    ErrorKind::UnexpectedArgument {
+                        node: node_name.clone(),
+                    },
+                    entry.span().into(),
+                ),
+            }
+        }
+    }
+}
+
+/// The span of an entry's value (for a property, without `name=`).
+pub fn value_span(entry: &KdlEntry) -> Span {
+    let span: Span = entry.span().into();
+    match entry.name() {
+        Some(name) => {
+            let name_end = Span::from(name.span()).end;
+            // Skip `=` (and any whitespace KDL allows around it).
+            Span::new((name_end + 1).min(span.end), span.end)
+        }
+        None => span,
+    }
+}
+
+fn type_name(value: &KdlValue) -> &'static str {
+    match value {
+        KdlValue::String(_) => "a string",
+        KdlValue::Integer(_) => "an integer",
+        KdlValue::Float(_) => "a number",
+        KdlValue::Bool(_) => "a boolean",
+        KdlValue::Null => "#null",
+    }
+}
+
+fn wrong_type(entry: &KdlEntry, expected: &'static str, d: &mut Diagnostics) {
+    d.error(
+        ErrorKind::InvalidType {
+            expected,
+            found: type_name(entry.value()),
+        },
+        value_span(entry),
+    );
+}
+
+/// The entry as a string.
+pub fn string(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    if let KdlValue::String(s) = entry.value() {
+        Some(Spanned::new(s.clone(), value_span(entry)))
+    } else {
+        wrong_type(entry, "a string", d);
+        None
+    }
+}
+
+/// The entry as a string, or a number written as its decimal text (for `99.9` and `"99.9"`).
+pub fn string_or_number(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let text = match entry.value() {
+        KdlValue::String(s) => s.clone(),
+        KdlValue::Integer(i) => i.to_string(),
+        KdlValue::Float(f) => {
+            let text = f.to_string();
+            if text.contains(['e', 'E', 'N', 'i']) {
+                wrong_type(entry, "a number", d);
+                return None;
+            }
+            text
+        }
+        _ => {
+            wrong_type(entry, "a number", d);
+            return None;
+        }
+    };
+    Some(Spanned::new(text, value_span(entry)))
+}
+
+pub fn boolean(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<bool>> {
+    if let KdlValue::Bool(b) = entry.value() {
+        Some(Spanned::new(*b, value_span(entry)))
+    } else {
+        wrong_type(entry, "a boolean (`#true` or `#false`)", d);
+        None
+    }
+}
+
+/// The entry as an integer within `min..=max`; reports `out-of-range` naming `what`.
+pub fn integer(
+    entry: &KdlEntry,
+    what: &'static str,
+    min: i64,
+    max: i64,
+    d: &mut Diagnostics,
+) -> Option<Spanned<i64>> {
+    let KdlValue::Integer(value) = entry.value() else {
+        wrong_type(entry, "an integer", d);
+        return None;
+    };
+    match i64::try_from(*value) {
+        Ok(v) if (min..=max).contains(&v) => Some(Spanned::new(v, value_span(entry))),
+        _ => {
+            d.error(
+                ErrorKind::OutOfRange {
+                    what,
+                    value: value.to_string(),
+                    min,
+                    max,
+                },
+                value_span(entry),
+            );
+            None
+        }
+    }
+}
+
+/// Reports a child node that is not part of the language here.
+pub fn unknown_node(node: &KdlNode, parent: &str, known: &[&str], d: &mut Diagnostics) {
+    let name = node.name().value();
+    d.error(
+        ErrorKind::UnknownNode {
+            node: name.to_owned(),
+            parent: parent.to_owned(),
+            suggestion: suggest(name, known.iter().copied()),
+        },
+        node.name().span().into(),
+    );
+}
+
+/// Tracks nodes that may appear once in a block.
+#[derive(Default)]
+pub struct Seen<'a> {
+    first: Vec<(&'a str, Span)>,
+}
+
+impl<'a> Seen<'a> {
+    /// `true` the first time a node of this name is seen; reports `duplicate-node` after that.
+    pub fn once(&mut self, node: &'a KdlNode, d: &mut Diagnostics) -> bool {
+        let name = node.name().value();
+        let span: Span = node.name().span().into();
+        if let Some((_, previous)) = self.first.iter().find(|(n, _)| *n == name) {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateNode {
+                        node: name.to_owned(),
+                    },
+                    span,
+                )
+                .with_label(*previous, "first given here"),
+            );
+            return false;
+        }
+        self.first.push((name, span));
+        true
+    }
+}
+
+/// The entry as one of a fixed set of keywords.
+pub fn choice<T: Copy>(
+    entry: &KdlEntry,
+    options: &[(&'static str, T)],
+    d: &mut Diagnostics,
+) -> Option<Spanned<T>> {
+    let text = string(entry, d)?;
+    if let Some((_, value)) = options.iter().find(|(name, _)| *name == text.value) {
+        return Some(Spanned::new(*value, text.span));
+    }
+    let expected: Vec<&'static str> = options.iter().map(|(name, _)| *name).collect();
+    let suggestion = suggest(&text.value, expected.iter().copied());
+    d.error(
+        ErrorKind::InvalidValue {
+            value: text.value,
+            expected,
+            suggestion,
+        },
+        text.span,
+    );
+    None
+}

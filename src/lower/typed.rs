@@ -1,0 +1,181 @@
+//! Entries read as the language's value types, with the diagnostic for each bad value.
+
+use kdl::KdlEntry;
+
+use crate::diagnostic::{Diagnostics, ErrorKind};
+use crate::lower::reader::{string, string_or_number};
+use crate::lower::value;
+use crate::model::value::{Cidr, Duration, InstanceType, Percent, Quantity};
+use crate::span::Spanned;
+
+pub fn duration(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Duration>> {
+    let text = string(entry, d)?;
+    if let Some(millis) = value::duration(&text.value) {
+        return Some(Spanned::new(
+            Duration {
+                text: text.value,
+                millis,
+            },
+            text.span,
+        ));
+    }
+    d.error(ErrorKind::InvalidDuration { value: text.value }, text.span);
+    None
+}
+
+pub fn percent(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Percent>> {
+    let text = string_or_number(entry, d)?;
+    if let Some(percent) = value::percent(&text.value) {
+        return Some(Spanned::new(percent, text.span));
+    }
+    d.error(
+        ErrorKind::InvalidPercentage { value: text.value },
+        text.span,
+    );
+    None
+}
+
+/// A CPU quantity (`"100m"`, `"0.5"`; a bare integer means cores).
+pub fn cpu(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Quantity>> {
+    let text = string_or_number(entry, d)?;
+    if let Some(amount) = value::cpu(&text.value) {
+        return Some(Spanned::new(
+            Quantity {
+                text: text.value,
+                amount,
+            },
+            text.span,
+        ));
+    }
+    d.error(
+        ErrorKind::InvalidQuantity {
+            value: text.value,
+            resource: "cpu",
+        },
+        text.span,
+    );
+    None
+}
+
+/// A memory or storage quantity (`"64Mi"`).
+pub fn bytes(
+    entry: &KdlEntry,
+    resource: &'static str,
+    d: &mut Diagnostics,
+) -> Option<Spanned<Quantity>> {
+    let text = string(entry, d)?;
+    if let Some(amount) = value::bytes(&text.value) {
+        return Some(Spanned::new(
+            Quantity {
+                text: text.value,
+                amount,
+            },
+            text.span,
+        ));
+    }
+    d.error(
+        ErrorKind::InvalidQuantity {
+            value: text.value,
+            resource,
+        },
+        text.span,
+    );
+    None
+}
+
+pub fn cidr(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Cidr>> {
+    let text = string(entry, d)?;
+    match value::cidr(&text.value) {
+        Ok(cidr) => Some(Spanned::new(cidr, text.span)),
+        Err(reason) => {
+            d.error(
+                ErrorKind::InvalidCidr {
+                    value: text.value,
+                    reason,
+                },
+                text.span,
+            );
+            None
+        }
+    }
+}
+
+/// A DNS-1123 label, as Kubernetes names (and most AWS names) need.
+pub fn name(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let text = string(entry, d)?;
+    check_name(text, d)
+}
+
+pub fn check_name(text: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    match value::dns_label(&text.value) {
+        Ok(()) => Some(text),
+        Err(reason) => {
+            d.error(
+                ErrorKind::InvalidName {
+                    value: text.value,
+                    reason,
+                },
+                text.span,
+            );
+            None
+        }
+    }
+}
+
+/// A DNS host name (`shop.example.com`, `*.example.com`).
+pub fn host(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let text = string(entry, d)?;
+    match value::host(&text.value) {
+        Ok(()) => Some(text),
+        Err(reason) => {
+            d.error(
+                ErrorKind::InvalidName {
+                    value: text.value,
+                    reason,
+                },
+                text.span,
+            );
+            None
+        }
+    }
+}
+
+pub fn instance_type(
+    entry: &KdlEntry,
+    db: bool,
+    d: &mut Diagnostics,
+) -> Option<Spanned<InstanceType>> {
+    let text = string(entry, d)?;
+    if let Some(instance) = value::instance_type(&text.value, db) {
+        return Some(Spanned::new(instance, text.span));
+    }
+    d.error(
+        ErrorKind::InvalidInstanceType { value: text.value },
+        text.span,
+    );
+    None
+}
+
+/// A port number, 1–65535.
+pub fn port(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<u16>> {
+    let text = string_or_number(entry, d)?;
+    match text.value.parse::<u16>() {
+        Ok(n) if n > 0 => Some(Spanned::new(n, text.span)),
+        _ => {
+            d.error(ErrorKind::InvalidPort { value: text.value }, text.span);
+            None
+        }
+    }
+}
+
+/// An unsigned count within `min..=max`.
+pub fn count(
+    entry: &KdlEntry,
+    what: &'static str,
+    min: u32,
+    max: u32,
+    d: &mut Diagnostics,
+) -> Option<Spanned<u32>> {
+    crate::lower::reader::integer(entry, what, i64::from(min), i64::from(max), d)
+        .map(|v| v.map(|n| u32::try_from(n).unwrap_or(max)))
+}

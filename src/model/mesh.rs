@@ -1,0 +1,105 @@
+//! The service mesh, observability stack and delivery tooling: platform-wide settings.
+
+use crate::model::value::Duration;
+use crate::span::{Span, Spanned};
+
+/// The mesh-wide mTLS mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MtlsMode {
+    Strict,
+    Permissive,
+    Disabled,
+}
+
+/// `mesh istio mtls=… { gateway … }`.
+#[derive(Clone, Debug)]
+pub struct Mesh {
+    pub span: Span,
+    pub mtls: Spanned<MtlsMode>,
+    pub gateways: Vec<Gateway>,
+}
+
+/// TLS handling at an ingress gateway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsMode {
+    /// TLS terminated at the gateway with the domain's certificate.
+    Simple,
+    /// Clients present certificates too.
+    Mutual,
+    /// TLS passed through to the service.
+    Passthrough,
+    /// Plain HTTP; needs a reason.
+    Disabled,
+}
+
+/// `gateway NAME host=… tls=…`.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub hosts: Vec<Spanned<String>>,
+    pub tls: Spanned<TlsMode>,
+    /// Why TLS is off, when it is.
+    pub reason: Option<Spanned<String>>,
+    pub redirect_http: Spanned<bool>,
+}
+
+/// `observability { prometheus; grafana; kiali }`.
+#[derive(Clone, Debug, Default)]
+pub struct Observability {
+    pub prometheus: Option<Prometheus>,
+    pub grafana: Option<Grafana>,
+    pub kiali: Option<Kiali>,
+}
+
+/// `prometheus retention=… scrape-interval=…`.
+#[derive(Clone, Debug)]
+pub struct Prometheus {
+    pub span: Span,
+    pub retention: Spanned<Duration>,
+    pub scrape_interval: Spanned<Duration>,
+}
+
+/// `grafana`: dashboards per service and for the platform.
+#[derive(Clone, Debug)]
+pub struct Grafana {
+    pub span: Span,
+}
+
+/// `kiali`: the mesh console.
+#[derive(Clone, Debug)]
+pub struct Kiali {
+    pub span: Span,
+}
+
+/// `delivery { jenkins { … } argocd … }`.
+#[derive(Clone, Debug, Default)]
+pub struct Delivery {
+    pub jenkins: Option<Jenkins>,
+    pub argocd: Option<ArgoCd>,
+}
+
+/// `jenkins { view NAME SERVICE… }`: a pipeline per service, grouped into views.
+#[derive(Clone, Debug)]
+pub struct Jenkins {
+    pub span: Span,
+    pub views: Vec<View>,
+}
+
+/// `view NAME SERVICE…`.
+#[derive(Clone, Debug)]
+pub struct View {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub services: Vec<Spanned<String>>,
+}
+
+/// `argocd repo=… path=… revision=…`.
+#[derive(Clone, Debug)]
+pub struct ArgoCd {
+    pub span: Span,
+    pub repo: Spanned<String>,
+    pub path: Spanned<String>,
+    pub revision: Spanned<String>,
+    pub namespace: Spanned<String>,
+}

@@ -1,0 +1,75 @@
+//! The typed platform model: plain data with spans, no I/O.
+//!
+//! `lower` builds it from the KDL document with defaults and the chosen `env` overlay applied,
+//! so later stages never see raw KDL. `check` turns it into a `Checked` platform.
+
+pub mod aws;
+pub mod mesh;
+pub mod security;
+pub mod service;
+pub mod value;
+
+use crate::span::{Span, Spanned};
+
+pub use aws::Aws;
+pub use mesh::{Delivery, Mesh, Observability};
+pub use service::Service;
+
+/// A whole platform: one `platform NAME { … }` node.
+#[derive(Clone, Debug)]
+pub struct Platform {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub aws: Option<Aws>,
+    pub mesh: Option<Mesh>,
+    pub observability: Observability,
+    pub delivery: Delivery,
+    pub defaults: Defaults,
+    /// In source order.
+    pub services: Vec<Service>,
+    /// The environments the file declares, in source order.
+    pub envs: Vec<Spanned<String>>,
+    /// The environment whose overlay was applied, if any.
+    pub env: Option<String>,
+}
+
+impl Platform {
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.name.value == name)
+    }
+}
+
+/// Where services run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NamespaceMode {
+    /// Each service in a namespace of its own name.
+    PerService,
+    /// All services in one namespace.
+    Shared(Spanned<String>),
+}
+
+/// `defaults { … }` as read, before it is folded into each service.
+#[derive(Clone, Debug)]
+pub struct Defaults {
+    pub namespace: NamespaceMode,
+    pub replicas: Spanned<u32>,
+}
+
+/// A platform that passed every check. Only `check::check` makes one, and emitters take it,
+/// so an unchecked model cannot reach them.
+#[derive(Clone, Debug)]
+pub struct Checked(Platform);
+
+impl Checked {
+    pub(crate) fn new(platform: Platform) -> Self {
+        Self(platform)
+    }
+}
+
+impl std::ops::Deref for Checked {
+    type Target = Platform;
+
+    fn deref(&self) -> &Platform {
+        &self.0
+    }
+}

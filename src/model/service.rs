@@ -1,0 +1,330 @@
+//! A service: image, ports, calls, probes, resources, scaling, traffic policy, canary, SLOs.
+//!
+//! Defaults from `defaults { … }` are already applied: every field is what the service gets.
+
+use crate::model::security::Security;
+use crate::model::value::{Duration, Percent, Quantity};
+use crate::span::{Span, Spanned};
+
+/// `service NAME { … }`.
+#[derive(Clone, Debug)]
+pub struct Service {
+    pub span: Span,
+    pub name: Spanned<String>,
+    /// The namespace it runs in: its own name, or the shared namespace.
+    pub namespace: String,
+    pub image: Image,
+    pub language: Option<Spanned<String>>,
+    pub ports: Vec<Port>,
+    pub env: Vec<EnvVar>,
+    pub calls: Vec<Call>,
+    pub probes: Vec<Probe>,
+    pub resources: Resources,
+    pub replicas: Spanned<u32>,
+    pub autoscale: Option<Autoscale>,
+    pub retries: Option<Retries>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub circuit_breaker: Option<CircuitBreaker>,
+    pub canary: Option<Canary>,
+    pub slo: Option<Slo>,
+    pub expose: Option<Expose>,
+    /// `load-balancer reason=…`: a LoadBalancer Service for testing (seed 003).
+    pub load_balancer: Option<Spanned<String>>,
+    /// `sidecar #false reason=…`: the service runs outside the mesh.
+    pub sidecar_off: Option<Spanned<String>>,
+    pub mtls_exceptions: Vec<MtlsException>,
+    /// `automount-token #true reason=…`: mount the ServiceAccount token.
+    pub automount_token: Option<Spanned<String>>,
+    pub security: Security,
+    pub uses: Vec<Use>,
+    pub volumes: Vec<Volume>,
+    pub waivers: Vec<Waiver>,
+}
+
+impl Service {
+    pub fn port(&self, name: &str) -> Option<&Port> {
+        self.ports.iter().find(|p| p.name.value == name)
+    }
+}
+
+/// An image: repository, and a tag or a digest (or both).
+#[derive(Clone, Debug)]
+pub struct Image {
+    pub span: Span,
+    pub repository: Spanned<String>,
+    pub tag: Option<Spanned<String>>,
+    pub digest: Option<Spanned<String>>,
+}
+
+impl Image {
+    /// The reference as a container runtime reads it.
+    pub fn reference(&self) -> String {
+        let mut out = self.repository.value.clone();
+        if let Some(tag) = &self.tag {
+            out.push(':');
+            out.push_str(tag);
+        }
+        if let Some(digest) = &self.digest {
+            out.push('@');
+            out.push_str(digest);
+        }
+        out
+    }
+}
+
+/// The protocol a port speaks; it picks Istio's port-name prefix and `appProtocol`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Grpc,
+    Http,
+    Http2,
+    Tcp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grpc => "grpc",
+            Self::Http => "http",
+            Self::Http2 => "http2",
+            Self::Tcp => "tcp",
+        }
+    }
+
+    /// Whether the mesh can route it per request (HTTP/1, HTTP/2 and gRPC).
+    pub fn is_http(self) -> bool {
+        !matches!(self, Self::Tcp)
+    }
+}
+
+/// `port NAME NUMBER protocol=… target=…`.
+#[derive(Clone, Debug)]
+pub struct Port {
+    pub span: Span,
+    pub name: Spanned<String>,
+    /// The Service port callers dial.
+    pub number: Spanned<u16>,
+    /// The container port, when it differs (emailservice: 5000 → 8080).
+    pub target: Option<Spanned<u16>>,
+    pub protocol: Spanned<Protocol>,
+}
+
+impl Port {
+    pub fn container_port(&self) -> u16 {
+        self.target.as_ref().map_or(self.number.value, |t| t.value)
+    }
+}
+
+/// `env NAME VALUE`.
+#[derive(Clone, Debug)]
+pub struct EnvVar {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub value: Spanned<String>,
+}
+
+/// `calls SERVICE env=VAR port=NAME`: a declared dependency, and the env var that receives
+/// the callee's address.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub span: Span,
+    pub service: Spanned<String>,
+    pub env: Option<Spanned<String>>,
+    /// The callee's port; defaults to its first port.
+    pub port: Option<Spanned<String>>,
+}
+
+/// What a probe checks with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeKind {
+    Grpc,
+    Http,
+    Tcp,
+    Exec,
+}
+
+/// Which of the kubelet's probes a `probe` line sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeUse {
+    /// Readiness and liveness alike.
+    Both,
+    Readiness,
+    Liveness,
+    Startup,
+}
+
+/// `probe KIND port=… path=… for=… initial-delay=… period=… timeout=… failure-threshold=…`.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub span: Span,
+    pub kind: Spanned<ProbeKind>,
+    pub port: Option<Spanned<String>>,
+    pub path: Option<Spanned<String>>,
+    pub command: Vec<Spanned<String>>,
+    pub headers: Vec<(Spanned<String>, Spanned<String>)>,
+    pub used_for: Spanned<ProbeUse>,
+    pub initial_delay: Option<Spanned<Duration>>,
+    pub period: Option<Spanned<Duration>>,
+    pub timeout: Option<Spanned<Duration>>,
+    pub failure_threshold: Option<Spanned<u32>>,
+}
+
+/// Requests and limits, defaults applied.
+#[derive(Clone, Debug)]
+pub struct Resources {
+    pub cpu: Spanned<Quantity>,
+    pub memory: Spanned<Quantity>,
+    pub cpu_limit: Spanned<Quantity>,
+    pub memory_limit: Spanned<Quantity>,
+}
+
+/// `autoscale min=… max=… cpu=… memory=…`.
+#[derive(Clone, Debug)]
+pub struct Autoscale {
+    pub span: Span,
+    pub min: Spanned<u32>,
+    pub max: Spanned<u32>,
+    pub cpu: Option<Spanned<Percent>>,
+    pub memory: Option<Spanned<Percent>>,
+}
+
+/// `retries attempts=… per-try-timeout=… on=…`.
+#[derive(Clone, Debug)]
+pub struct Retries {
+    pub span: Span,
+    pub attempts: Spanned<u32>,
+    pub per_try_timeout: Option<Spanned<Duration>>,
+    /// Istio `retryOn` conditions.
+    pub on: Vec<Spanned<String>>,
+}
+
+/// `circuit-breaker consecutive-errors=… interval=… ejection=… …`.
+#[derive(Clone, Debug)]
+pub struct CircuitBreaker {
+    pub span: Span,
+    pub consecutive_errors: Spanned<u32>,
+    pub interval: Spanned<Duration>,
+    pub ejection: Spanned<Duration>,
+    pub max_ejection: Option<Spanned<Percent>>,
+    pub max_connections: Option<Spanned<u32>>,
+    pub max_pending: Option<Spanned<u32>>,
+    pub max_requests: Option<Spanned<u32>>,
+}
+
+/// `canary VERSION tag=… weight=… { header …; steps …; gate … }`.
+#[derive(Clone, Debug)]
+pub struct Canary {
+    pub span: Span,
+    pub version: Spanned<String>,
+    pub tag: Option<Spanned<String>>,
+    pub digest: Option<Spanned<String>>,
+    pub weight: Spanned<Percent>,
+    pub headers: Vec<HeaderMatch>,
+    pub steps: Vec<Spanned<Percent>>,
+    pub steps_span: Option<Span>,
+    pub interval: Option<Spanned<Duration>>,
+    pub gate: Option<Gate>,
+}
+
+/// `header NAME=VALUE`: requests with this header go to the canary.
+#[derive(Clone, Debug)]
+pub struct HeaderMatch {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub value: Spanned<String>,
+}
+
+/// `gate success-rate=… latency-pNN=…`: metric thresholds a canary step must meet.
+#[derive(Clone, Debug)]
+pub struct Gate {
+    pub span: Span,
+    pub success_rate: Option<Spanned<Percent>>,
+    pub latency: Option<Latency>,
+}
+
+/// A latency objective: percentile and threshold.
+#[derive(Clone, Debug)]
+pub struct Latency {
+    pub span: Span,
+    pub percentile: u8,
+    pub threshold: Duration,
+}
+
+/// `slo availability=… latency-pNN=…`.
+#[derive(Clone, Debug)]
+pub struct Slo {
+    pub span: Span,
+    pub availability: Option<Spanned<Percent>>,
+    pub latency: Option<Latency>,
+}
+
+/// `expose gateway=… host=… path=… port=…`.
+#[derive(Clone, Debug)]
+pub struct Expose {
+    pub span: Span,
+    pub gateway: Spanned<String>,
+    pub host: Option<Spanned<String>>,
+    pub path: Spanned<String>,
+    pub port: Option<Spanned<String>>,
+}
+
+/// How mTLS is relaxed on one port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortMtls {
+    Permissive,
+    Disable,
+}
+
+/// `mtls-exception port=… mode=… reason=…`.
+#[derive(Clone, Debug)]
+pub struct MtlsException {
+    pub span: Span,
+    pub port: Spanned<String>,
+    pub mode: Spanned<PortMtls>,
+    pub reason: Spanned<String>,
+}
+
+/// The kinds of data store a service can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    Database,
+    Bucket,
+    Table,
+    Filesystem,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Database => "database",
+            Self::Bucket => "bucket",
+            Self::Table => "table",
+            Self::Filesystem => "filesystem",
+        }
+    }
+}
+
+/// `uses KIND NAME`: the service reads or writes a data store declared in `aws`.
+#[derive(Clone, Debug)]
+pub struct Use {
+    pub span: Span,
+    pub kind: Spanned<StoreKind>,
+    pub name: Spanned<String>,
+}
+
+/// `volume NAME path=… size-limit=…`: a writable emptyDir.
+#[derive(Clone, Debug)]
+pub struct Volume {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub path: Spanned<String>,
+    pub size_limit: Option<Spanned<Quantity>>,
+}
+
+/// `waive CHECK reason=…`: a policy check (checkov) that does not apply, and why.
+#[derive(Clone, Debug)]
+pub struct Waiver {
+    pub span: Span,
+    pub check: Spanned<String>,
+    pub reason: Spanned<String>,
+}

@@ -1,0 +1,50 @@
+//! The entry of the binary: parse the command line, run a command, print its output.
+//!
+//! The only module besides the diagnostic renderer that writes to stdout or stderr.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::commands::{self, Output};
+
+/// Runs `platc` with the process's arguments and returns its exit status.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let color = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let output = match cli.command {
+        Command::Check(args) => commands::check::run(&args, color),
+        Command::Explain(args) => commands::explain::run(&args),
+    };
+    print(&output)
+}
+
+fn print(output: &Output) -> ExitCode {
+    if !output.stderr.is_empty() {
+        let _ = std::io::stderr().write_all(output.stderr.as_bytes());
+    }
+    if !output.stdout.is_empty() {
+        let mut stdout = std::io::stdout().lock();
+        // A closed pipe (`platc explain x | head`) is not a failure.
+        if let Err(error) = stdout
+            .write_all(output.stdout.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
+            if error.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("error: cannot write to stdout: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    ExitCode::from(output.status)
+}
