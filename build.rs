@@ -11,7 +11,11 @@ fn main() {
             entries
                 .filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|name| name.ends_with(".md"))
+                .filter(|name| {
+                    Path::new(name)
+                        .extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -15,6 +15,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Compile platform.kdl into out/: Kubernetes manifests (and more as targets land).
+    ///
+    /// The whole tree is rendered in memory and swapped in atomically: a build that fails
+    /// or is killed leaves out/ as it was. Files no longer produced are removed; platc never
+    /// deletes a file it did not write (it refuses, unless --force). With --check, nothing
+    /// is written: the command fails when out/ differs and shows the differences.
+    Build(BuildArgs),
     /// Check platform files and report every problem; writes nothing.
     ///
     /// Exits 0 when clean, 1 when there are errors (or warnings, with --deny-warnings),
@@ -23,6 +30,46 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the long explanation of a diagnostic code, such as `unknown-service`.
     Explain(ExplainArgs),
+    /// Print every cluster object as one YAML stream, in apply order (namespaces first).
+    ///
+    /// Prints nothing unless the whole compile succeeds, and exits non-zero on any error:
+    /// an empty stream would make Argo CD prune everything.
+    Render(RenderArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "platform.kdl")]
+    pub file: PathBuf,
+    /// The output directory.
+    #[arg(short = 'o', long = "out", default_value = "out")]
+    pub out: PathBuf,
+    /// Apply this environment's overlay (`env NAME { … }`).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Write nothing; exit 1 and show the differences when out/ is not what a build would write.
+    #[arg(long)]
+    pub check: bool,
+    /// Replace the output directory even when it holds files platc did not write.
+    #[arg(long)]
+    pub force: bool,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "platform.kdl")]
+    pub file: PathBuf,
+    /// Apply this environment's overlay (`env NAME { … }`).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,7 +97,7 @@ pub struct ExplainArgs {
 /// The format of diagnostics on stderr.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MessageFormat {
-    /// miette reports, coloured on a terminal unless NO_COLOR is set.
+    /// miette reports, coloured on a terminal unless `NO_COLOR` is set.
     Human,
     /// One JSON object per line: code, severity, message, file, line, column, help.
     Json,

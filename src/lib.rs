@@ -8,12 +8,15 @@ pub mod check;
 mod cli;
 mod commands;
 pub mod diagnostic;
+pub mod diff;
+pub mod emit;
 pub mod lower;
 pub mod model;
 pub mod parse;
 mod run;
 pub mod source;
 pub mod span;
+pub mod write;
 
 pub use run::run;
 
@@ -37,6 +40,29 @@ pub struct Compilation {
     pub diagnostics: Diagnostics,
 }
 
+/// Every file of `out/` for a checked platform, the manifest included.
+pub fn build_tree(platform: &Checked) -> diff::Tree {
+    let artifacts = emit::emit(platform);
+    let files = artifacts
+        .iter()
+        .map(|(path, a)| {
+            (
+                path.clone(),
+                (a.text.clone(), platform.origin.locate(a.origin)),
+            )
+        })
+        .collect();
+    let mut tree: diff::Tree = artifacts
+        .into_iter()
+        .map(|(path, a)| (path, a.text))
+        .collect();
+    tree.insert(
+        write::MANIFEST.to_owned(),
+        write::manifest_text(&write::manifest(&files)),
+    );
+    tree
+}
+
 /// Parses, lowers and checks one source.
 pub fn compile(source: &Source, options: &Options) -> Compilation {
     let mut diagnostics = Diagnostics::default();
@@ -55,16 +81,17 @@ pub fn compile(source: &Source, options: &Options) -> Compilation {
 
 fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Option<Checked> {
     let document = parse::parse(source, d)?;
-    let platform = lower::lower(&document, options.env.as_deref(), d)?;
+    let mut platform = lower::lower(&document, options.env.as_deref(), d)?;
+    platform.origin = model::Origin::new(source.name(), source.text());
     if options.env.is_none() {
         // Each environment is a platform of its own: check them all, so that `platc check`
         // catches a mistake that only one overlay makes.
         for env in lower::env_names(&document) {
             let mut env_diagnostics = Diagnostics::default();
-            if let Some(env_platform) = lower::lower(&document, Some(&env), &mut env_diagnostics) {
-                if !env_diagnostics.has_errors() {
-                    check::check(env_platform, &mut env_diagnostics);
-                }
+            if let Some(env_platform) = lower::lower(&document, Some(&env), &mut env_diagnostics)
+                && !env_diagnostics.has_errors()
+            {
+                check::check(env_platform, &mut env_diagnostics);
             }
             d.extend(env_diagnostics);
         }

@@ -23,7 +23,9 @@ pub fn run() -> ExitCode {
     let color = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let output = match cli.command {
+        Command::Build(args) => commands::build::run(&args, color),
         Command::Check(args) => commands::check::run(&args, color),
+        Command::Render(args) => commands::render::run(&args, color),
         Command::Explain(args) => commands::explain::run(&args),
     };
     print(&output)
@@ -39,11 +41,10 @@ fn print(output: &Output) -> ExitCode {
         if let Err(error) = stdout
             .write_all(output.stdout.as_bytes())
             .and_then(|()| stdout.flush())
+            && error.kind() != std::io::ErrorKind::BrokenPipe
         {
-            if error.kind() != std::io::ErrorKind::BrokenPipe {
-                eprintln!("error: cannot write to stdout: {error}");
-                return ExitCode::from(2);
-            }
+            eprintln!("error: cannot write to stdout: {error}");
+            return ExitCode::from(2);
         }
     }
     ExitCode::from(output.status)

@@ -1,5 +1,7 @@
 //! Golden cases: every `golden/<case>/platform.kdl` either fails with exactly
-//! `golden/<case>/expected.stderr`, or (once `platc build` lands) builds to `expected/`.
+//! `golden/<case>/expected.stderr`, or builds to exactly the tree `golden/<case>/expected/`
+//! (a case with warnings may have both). The root `platform.kdl` is the case
+//! `online-boutique`, whose expected tree is the committed `out/`.
 //!
 //! One test per case (libtest-mimic). `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the
 //! expected files; it refuses when `CI` is set. Read every diff before committing it.
@@ -8,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use platc::diagnostic::render_human;
+use platc::diff::{diff_trees, read_tree};
 use platc::source::Source;
-use platc::{Options, compile};
+use platc::{Options, build_tree, compile};
 
 fn main() {
     let args = Arguments::from_args();
@@ -21,13 +24,24 @@ fn main() {
         .filter(|p| p.join("platform.kdl").is_file())
         .collect();
     cases.sort();
-    let trials = cases
+    let mut trials: Vec<Trial> = cases
         .into_iter()
         .map(|case| {
             let name = case.file_name().unwrap().to_string_lossy().into_owned();
-            Trial::test(name, move || run_case(&case))
+            let input = case.join("platform.kdl");
+            Trial::test(name, move || {
+                run_case(&input, &case, &case.join("expected"))
+            })
         })
         .collect();
+    let top = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+    trials.push(Trial::test("online-boutique", move || {
+        run_case(
+            &top.join("platform.kdl"),
+            &top.join("golden"),
+            &top.join("out"),
+        )
+    }));
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -39,8 +53,11 @@ fn updating() -> Result<bool, Failed> {
     Ok(update)
 }
 
-fn run_case(case: &Path) -> Result<(), Failed> {
-    let text = std::fs::read_to_string(case.join("platform.kdl")).map_err(|e| e.to_string())?;
+/// Compiles `input`; compares diagnostics with `<dir>/expected.stderr` (when it exists or
+/// the compile failed) and the built tree with `expected_tree` (when the compile succeeded and
+/// the case has no expected.stderr, or the tree exists).
+fn run_case(input: &Path, dir: &Path, expected_tree: &Path) -> Result<(), Failed> {
+    let text = std::fs::read_to_string(input).map_err(|e| e.to_string())?;
     let source = Source::new("platform.kdl", text);
     let first = compile(&source, &Options::default());
     let again = compile(&source, &Options::default());
@@ -61,11 +78,57 @@ fn run_case(case: &Path) -> Result<(), Failed> {
             }
         }
     }
-    let expected_stderr = case.join("expected.stderr");
-    if first.platform.is_none() || expected_stderr.exists() {
-        return compare_text(&expected_stderr, &stderr);
+    let expected_stderr = dir.join("expected.stderr");
+    let is_root = expected_tree.file_name().is_some_and(|n| n == "out");
+    let mut failures = Vec::new();
+    if !is_root && (first.platform.is_none() || expected_stderr.exists()) {
+        if let Err(e) = compare_text(&expected_stderr, &stderr) {
+            failures.push(e.message().unwrap_or_default().to_owned());
+        }
+    } else if !stderr.is_empty() {
+        failures.push(format!("unexpected diagnostics:\n{stderr}"));
     }
-    Ok(())
+    if let (Some(platform), Some(again)) = (&first.platform, &again.platform) {
+        if is_root || !expected_stderr.exists() || expected_tree.exists() {
+            let tree = build_tree(platform);
+            if tree != build_tree(again) {
+                failures.push("two builds of the same input gave different trees".into());
+            }
+            if let Err(e) = compare_tree(expected_tree, &tree) {
+                failures.push(e.message().unwrap_or_default().to_owned());
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n").into())
+    }
+}
+
+fn compare_tree(path: &Path, actual: &platc::diff::Tree) -> Result<(), Failed> {
+    if updating()? {
+        if path.exists() {
+            std::fs::remove_dir_all(path).map_err(|e| e.to_string())?;
+        }
+        for (file, text) in actual {
+            let target = path.join(file);
+            std::fs::create_dir_all(target.parent().unwrap()).map_err(|e| e.to_string())?;
+            std::fs::write(target, text).map_err(|e| e.to_string())?;
+        }
+        return Ok(());
+    }
+    let expected = read_tree(path).map_err(|e| e.to_string())?;
+    let name = path.display().to_string();
+    let diff = diff_trees(&expected, actual, &name, "build");
+    if diff.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "{name} differs (UPDATE_GOLDEN=1 rewrites it):\n{}",
+        diff.render(&name, "build")
+    )
+    .into())
 }
 
 fn compare_text(path: &Path, actual: &str) -> Result<(), Failed> {

@@ -11,19 +11,20 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         .as_ref()
         .is_some_and(|m| m.mtls.value == MtlsMode::Strict);
     for service in &platform.services {
-        if let Some(reason) = &service.sidecar_off {
-            if strict && service.mtls_exceptions.is_empty() {
-                let mut diagnostic = Diagnostic::new(
-                    ErrorKind::OutsideMesh {
-                        service: service.name.value.clone(),
-                    },
-                    reason.span,
-                );
-                if let Some(mesh) = &platform.mesh {
-                    diagnostic = diagnostic.with_label(mesh.mtls.span, "strict mTLS");
-                }
-                d.push(diagnostic);
+        if let Some(reason) = &service.sidecar_off
+            && strict
+            && service.mtls_exceptions.is_empty()
+        {
+            let mut diagnostic = Diagnostic::new(
+                ErrorKind::OutsideMesh {
+                    service: service.name.value.clone(),
+                },
+                reason.span,
+            );
+            if let Some(mesh) = &platform.mesh {
+                diagnostic = diagnostic.with_label(mesh.mtls.span, "strict mTLS");
             }
+            d.push(diagnostic);
         }
         if let Some(canary) = &service.canary {
             if platform.mesh.is_none() || service.sidecar_off.is_some() {
@@ -34,15 +35,15 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                     canary.version.span,
                 );
             }
-            if let Some(gate) = &canary.gate {
-                if platform.observability.prometheus.is_none() {
-                    d.error(
-                        ErrorKind::GateWithoutPrometheus {
-                            service: service.name.value.clone(),
-                        },
-                        gate.span,
-                    );
-                }
+            if let Some(gate) = &canary.gate
+                && platform.observability.prometheus.is_none()
+            {
+                d.error(
+                    ErrorKind::GateWithoutPrometheus {
+                        service: service.name.value.clone(),
+                    },
+                    gate.span,
+                );
             }
         }
         if let Some(expose) = &service.expose {

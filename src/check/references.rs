@@ -13,10 +13,10 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         probes(service, d);
         ports(service, d);
         stores(platform, service, d);
-        if let Some(expose) = &service.expose {
-            if let Some(port) = &expose.port {
-                unknown_port(service, port, d);
-            }
+        if let Some(expose) = &service.expose
+            && let Some(port) = &expose.port
+        {
+            unknown_port(service, port, d);
         }
     }
     if let Some(jenkins) = &platform.delivery.jenkins {

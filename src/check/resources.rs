@@ -10,19 +10,19 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         let r = &service.resources;
         above_limit("cpu", &r.cpu, &r.cpu_limit, d);
         above_limit("memory", &r.memory, &r.memory_limit, d);
-        if let Some(autoscale) = &service.autoscale {
-            if autoscale.min.value > autoscale.max.value {
-                d.push(
-                    Diagnostic::new(
-                        ErrorKind::AutoscaleRange {
-                            min: u64::from(autoscale.min.value),
-                            max: u64::from(autoscale.max.value),
-                        },
-                        autoscale.min.span,
-                    )
-                    .with_label(autoscale.max.span, "maximum"),
-                );
-            }
+        if let Some(autoscale) = &service.autoscale
+            && autoscale.min.value > autoscale.max.value
+        {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::AutoscaleRange {
+                        min: u64::from(autoscale.min.value),
+                        max: u64::from(autoscale.max.value),
+                    },
+                    autoscale.min.span,
+                )
+                .with_label(autoscale.max.span, "maximum"),
+            );
         }
     }
 }

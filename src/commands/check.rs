@@ -1,5 +1,7 @@
 //! `platc check [FILE…]`: parse, lower and check; diagnostics only.
 
+use std::fmt::Write as _;
+
 use crate::cli::{CheckArgs, MessageFormat};
 use crate::commands::Output;
 use crate::diagnostic::{render_human, render_json};
@@ -15,10 +17,11 @@ pub fn run(args: &CheckArgs, color: bool) -> Output {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(error) => {
-                output.stderr.push_str(&format!(
-                    "error: cannot read `{}`: {error}\n",
+                let _ = writeln!(
+                    output.stderr,
+                    "error: cannot read `{}`: {error}",
                     path.display()
-                ));
+                );
                 output.status = 2;
                 continue;
             }

@@ -217,12 +217,11 @@ fn lower_state(node: &KdlNode, d: &mut Diagnostics) -> Option<State> {
 
 fn lower_vpc(node: &KdlNode, d: &mut Diagnostics) -> Option<Vpc> {
     let mut r = Reader::new(node);
-    let cidr = match r.prop("cidr") {
-        Some(e) => typed::cidr(e, d),
-        None => {
-            r.missing("cidr", d);
-            None
-        }
+    let cidr = if let Some(e) = r.prop("cidr") {
+        typed::cidr(e, d)
+    } else {
+        r.missing("cidr", d);
+        None
     };
     let zones = r
         .prop("zones")
@@ -329,17 +328,16 @@ fn lower_cluster(node: &KdlNode, d: &mut Diagnostics) -> Option<Cluster> {
         .into_iter()
         .collect();
     let endpoint = if endpoint_kind.value {
-        match reason {
-            Some(reason) => Spanned::new(Endpoint::Public { reason, allowed }, endpoint_kind.span),
-            None => {
-                d.error(
-                    ErrorKind::MissingReason {
-                        what: "a public cluster endpoint".into(),
-                    },
-                    endpoint_kind.span,
-                );
-                Spanned::new(Endpoint::Private, endpoint_kind.span)
-            }
+        if let Some(reason) = reason {
+            Spanned::new(Endpoint::Public { reason, allowed }, endpoint_kind.span)
+        } else {
+            d.error(
+                ErrorKind::MissingReason {
+                    what: "a public cluster endpoint".into(),
+                },
+                endpoint_kind.span,
+            );
+            Spanned::new(Endpoint::Private, endpoint_kind.span)
         }
     } else {
         Spanned::new(Endpoint::Private, endpoint_kind.span)
@@ -387,12 +385,11 @@ fn lower_node_group(node: &KdlNode, d: &mut Diagnostics) -> Option<NodeGroup> {
     let name = r
         .required_string_arg(0, "a node group name", d)
         .and_then(|n| typed::check_name(n, d));
-    let instance = match r.prop("instance") {
-        Some(e) => typed::instance_type(e, false, d),
-        None => {
-            r.missing("instance", d);
-            None
-        }
+    let instance = if let Some(e) = r.prop("instance") {
+        typed::instance_type(e, false, d)
+    } else {
+        r.missing("instance", d);
+        None
     };
     let min = r
         .prop("min")
@@ -458,18 +455,17 @@ fn lower_node_group(node: &KdlNode, d: &mut Diagnostics) -> Option<NodeGroup> {
 
 fn lower_domain(node: &KdlNode, d: &mut Diagnostics) -> Option<Domain> {
     let mut r = Reader::new(node);
-    let name = match r.arg(0) {
-        Some(e) => typed::host(e, d),
-        None => {
-            d.error(
-                ErrorKind::MissingArgument {
-                    node: "domain".into(),
-                    what: "a domain name",
-                },
-                r.name_span(),
-            );
-            None
-        }
+    let name = if let Some(e) = r.arg(0) {
+        typed::host(e, d)
+    } else {
+        d.error(
+            ErrorKind::MissingArgument {
+                node: "domain".into(),
+                what: "a domain name",
+            },
+            r.name_span(),
+        );
+        None
     };
     let zone = r.prop("zone").and_then(|e| typed::host(e, d));
     r.finish(d);
@@ -485,30 +481,27 @@ fn lower_database(node: &KdlNode, d: &mut Diagnostics) -> Option<Database> {
     let name = r
         .required_string_arg(0, "a database name", d)
         .and_then(|n| typed::check_name(n, d));
-    let engine = match r.prop("engine") {
-        Some(e) => choice(
+    let engine = if let Some(e) = r.prop("engine") {
+        choice(
             e,
             &[("postgres", Engine::Postgres), ("mysql", Engine::Mysql)],
             d,
-        ),
-        None => {
-            r.missing("engine", d);
-            None
-        }
+        )
+    } else {
+        r.missing("engine", d);
+        None
     };
-    let version = match r.prop("version") {
-        Some(e) => crate::lower::reader::string_or_number(e, d),
-        None => {
-            r.missing("version", d);
-            None
-        }
+    let version = if let Some(e) = r.prop("version") {
+        crate::lower::reader::string_or_number(e, d)
+    } else {
+        r.missing("version", d);
+        None
     };
-    let class = match r.prop("class") {
-        Some(e) => typed::instance_type(e, true, d),
-        None => {
-            r.missing("class", d);
-            None
-        }
+    let class = if let Some(e) = r.prop("class") {
+        typed::instance_type(e, true, d)
+    } else {
+        r.missing("class", d);
+        None
     };
     let here = r.name_span();
     let storage = r

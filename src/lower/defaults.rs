@@ -95,10 +95,10 @@ pub fn lower(node: &KdlNode, d: &mut Diagnostics) -> DefaultsRead {
                 }
             }
             "replicas" => {
-                if seen.once(child, d) {
-                    if let Some(n) = replicas(child, d) {
-                        out.replicas = n;
-                    }
+                if seen.once(child, d)
+                    && let Some(n) = replicas(child, d)
+                {
+                    out.replicas = n;
                 }
             }
             "resources" => {
@@ -121,18 +121,17 @@ pub fn lower(node: &KdlNode, d: &mut Diagnostics) -> DefaultsRead {
 /// `replicas N`.
 pub fn replicas(node: &KdlNode, d: &mut Diagnostics) -> Option<Spanned<u32>> {
     let mut r = Reader::new(node);
-    let value = match r.arg(0) {
-        Some(entry) => typed::count(entry, "replicas", 0, 1000, d),
-        None => {
-            d.error(
-                ErrorKind::MissingArgument {
-                    node: "replicas".into(),
-                    what: "a number of replicas",
-                },
-                r.name_span(),
-            );
-            None
-        }
+    let value = if let Some(entry) = r.arg(0) {
+        typed::count(entry, "replicas", 0, 1000, d)
+    } else {
+        d.error(
+            ErrorKind::MissingArgument {
+                node: "replicas".into(),
+                what: "a number of replicas",
+            },
+            r.name_span(),
+        );
+        None
     };
     r.finish(d);
     value
@@ -178,10 +177,10 @@ pub fn security(node: &KdlNode, base: &Security, d: &mut Diagnostics) -> Securit
     if let Some(v) = r.bool_prop("privilege-escalation", d) {
         out.privilege_escalation = v.value;
     }
-    if let Some(entry) = r.prop("add-capability") {
-        if let Some(cap) = string(entry, d) {
-            out.add_capabilities.push(cap);
-        }
+    if let Some(entry) = r.prop("add-capability")
+        && let Some(cap) = string(entry, d)
+    {
+        out.add_capabilities.push(cap);
     }
     if let Some(v) = r.prop("seccomp").and_then(|e| {
         choice(

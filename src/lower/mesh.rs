@@ -13,7 +13,7 @@ use crate::model::mesh::{
 use crate::model::value::Duration;
 use crate::span::Spanned;
 
-pub fn lower_mesh(node: &KdlNode, d: &mut Diagnostics) -> Option<Mesh> {
+pub fn lower_mesh(node: &KdlNode, d: &mut Diagnostics) -> Mesh {
     let mut r = Reader::new(node);
     // The mesh implementation; Istio is the one platc emits for.
     if let Some(entry) = r.arg(0) {
@@ -65,11 +65,11 @@ pub fn lower_mesh(node: &KdlNode, d: &mut Diagnostics) -> Option<Mesh> {
         }
     }
     r.finish(d);
-    Some(Mesh {
+    Mesh {
         span: node.span().into(),
         mtls,
         gateways,
-    })
+    }
 }
 
 fn lower_gateway(node: &KdlNode, d: &mut Diagnostics) -> Option<Gateway> {

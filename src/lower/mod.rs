@@ -11,6 +11,7 @@ mod mesh;
 mod overlay;
 pub mod reader;
 mod service;
+mod traffic;
 mod typed;
 pub mod value;
 
@@ -203,6 +204,7 @@ fn lower_platform(
         services: Vec::new(),
         envs,
         env: env.map(str::to_owned),
+        origin: crate::model::Origin::default(),
     };
     for child in r.children() {
         match child.name().value() {
@@ -213,7 +215,7 @@ fn lower_platform(
             }
             "mesh" => {
                 if seen.once(child, d) {
-                    platform.mesh = mesh::lower_mesh(child, d);
+                    platform.mesh = Some(mesh::lower_mesh(child, d));
                 }
             }
             "observability" => {

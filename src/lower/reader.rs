@@ -114,18 +114,17 @@ impl<'a> Reader<'a> {
         what: &'static str,
         d: &mut Diagnostics,
     ) -> Option<Spanned<String>> {
-        match self.arg(index) {
-            Some(entry) => string(entry, d),
-            None => {
-                d.error(
-                    ErrorKind::MissingArgument {
-                        node: self.name().to_owned(),
-                        what,
-                    },
-                    self.name_span(),
-                );
-                None
-            }
+        if let Some(entry) = self.arg(index) {
+            string(entry, d)
+        } else {
+            d.error(
+                ErrorKind::MissingArgument {
+                    node: self.name().to_owned(),
+                    what,
+                },
+                self.name_span(),
+            );
+            None
         }
     }
 

@@ -19,7 +19,7 @@ pub struct Aws {
     pub repositories: Vec<Repository>,
 }
 
-/// `state bucket=… lock-table=… key=…`: the Terraform S3 backend with DynamoDB locking.
+/// `state bucket=… lock-table=… key=…`: the Terraform S3 backend with `DynamoDB` locking.
 #[derive(Clone, Debug)]
 pub struct State {
     pub span: Span,
@@ -128,7 +128,7 @@ pub struct Bucket {
     pub versioned: Spanned<bool>,
 }
 
-/// `table NAME hash-key=… range-key=…`: a DynamoDB table billed on demand.
+/// `table NAME hash-key=… range-key=…`: a `DynamoDB` table billed on demand.
 #[derive(Clone, Debug)]
 pub struct Table {
     pub span: Span,

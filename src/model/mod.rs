@@ -31,6 +31,41 @@ pub struct Platform {
     pub envs: Vec<Spanned<String>>,
     /// The environment whose overlay was applied, if any.
     pub env: Option<String>,
+    /// Where the platform was read from, for provenance annotations.
+    pub origin: Origin,
+}
+
+/// The file a platform came from and where its lines start, so emitters can name the line
+/// that produced an object (`platform.kdl:42`).
+#[derive(Clone, Debug, Default)]
+pub struct Origin {
+    /// The file name only, so output does not depend on where the checkout lives.
+    pub file: String,
+    line_starts: Vec<usize>,
+}
+
+impl Origin {
+    pub fn new(path: &str, text: &str) -> Self {
+        let file = std::path::Path::new(path)
+            .file_name()
+            .map_or_else(|| path.to_owned(), |f| f.to_string_lossy().into_owned());
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self { file, line_starts }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|&start| start <= offset)
+            .max(1)
+    }
+
+    /// `file:line` of a span's start.
+    pub fn locate(&self, span: Span) -> String {
+        format!("{}:{}", self.file, self.line(span.start))
+    }
 }
 
 impl Platform {

@@ -25,12 +25,14 @@ pub struct Security {
     pub reason: Option<Spanned<String>>,
 }
 
+/// UID and GID 10001: non-root, and above the range host accounts use, so a container
+/// escape does not land on a real host user (checkov CKV_K8S_40).
 impl Default for Security {
     fn default() -> Self {
         Self {
-            run_as_user: 1000,
-            run_as_group: 1000,
-            fs_group: 1000,
+            run_as_user: 10001,
+            run_as_group: 10001,
+            fs_group: 10001,
             run_as_non_root: true,
             read_only_root: true,
             privilege_escalation: false,

@@ -28,12 +28,12 @@ pub struct Service {
     pub canary: Option<Canary>,
     pub slo: Option<Slo>,
     pub expose: Option<Expose>,
-    /// `load-balancer reason=…`: a LoadBalancer Service for testing (seed 003).
+    /// `load-balancer reason=…`: a `LoadBalancer` Service for testing (seed 003).
     pub load_balancer: Option<Spanned<String>>,
     /// `sidecar #false reason=…`: the service runs outside the mesh.
     pub sidecar_off: Option<Spanned<String>>,
     pub mtls_exceptions: Vec<MtlsException>,
-    /// `automount-token #true reason=…`: mount the ServiceAccount token.
+    /// `automount-token #true reason=…`: mount the `ServiceAccount` token.
     pub automount_token: Option<Spanned<String>>,
     pub security: Security,
     pub uses: Vec<Use>,

@@ -91,8 +91,12 @@ impl Cidr {
 
 impl fmt::Display for Cidr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let [a, b, c, d] = self.address.to_be_bytes();
-        write!(f, "{a}.{b}.{c}.{d}/{}", self.prefix)
+        let octets = self.address.to_be_bytes();
+        write!(
+            f,
+            "{}.{}.{}.{}/{}",
+            octets[0], octets[1], octets[2], octets[3], self.prefix
+        )
     }
 }
 

@@ -1,0 +1,101 @@
+//! `platc build`: compile, render every artefact in memory, then write `out/` atomically, or
+//! with `--check` compare it.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::cli::BuildArgs;
+use crate::commands::Output;
+use crate::diff::{Tree, diff_trees, read_tree};
+use crate::source::Source;
+use crate::write::{MANIFEST, WriteError, Written, write_tree};
+use crate::{Options, build_tree, compile};
+
+pub fn run(args: &BuildArgs, color: bool) -> Output {
+    let text = match std::fs::read_to_string(&args.file) {
+        Ok(text) => text,
+        Err(error) => {
+            return Output::failure(format!(
+                "error: cannot read `{}`: {error}\n",
+                args.file.display()
+            ));
+        }
+    };
+    let source = Source::new(args.file.display().to_string(), text);
+    let options = Options {
+        env: args.env.clone(),
+    };
+    let result = compile(&source, &options);
+    let mut output = Output {
+        stderr: Output::diagnostics(&source, &result.diagnostics, args.message_format, color),
+        ..Output::default()
+    };
+    let Some(platform) = result.platform else {
+        output.status = 1;
+        return output;
+    };
+    let tree = build_tree(&platform);
+    if args.check {
+        return check(&args.out, &tree, output);
+    }
+    match write_tree(&args.out, &tree, args.force) {
+        Ok(Written::Unchanged) => {
+            let _ = writeln!(
+                output.stderr,
+                "{} is up to date ({} files)",
+                args.out.display(),
+                tree.len()
+            );
+        }
+        Ok(Written::Replaced) => {
+            let _ = writeln!(
+                output.stderr,
+                "wrote {} files to {}",
+                tree.len(),
+                args.out.display()
+            );
+        }
+        Err(WriteError::Foreign(files)) => {
+            let _ = writeln!(
+                output.stderr,
+                "error: {} holds {} file(s) that platc did not write (no {MANIFEST} lists them), for example `{}`; \
+                 nothing was written. Move them away, or pass --force to replace the directory.",
+                args.out.display(),
+                files.len(),
+                files.first().map_or("", String::as_str),
+            );
+            output.status = 2;
+        }
+        Err(WriteError::Io(error)) => {
+            let _ = writeln!(
+                output.stderr,
+                "error: cannot write {}: {error}; nothing was changed",
+                args.out.display()
+            );
+            output.status = 2;
+        }
+    }
+    output
+}
+
+fn check(out: &Path, tree: &Tree, mut output: Output) -> Output {
+    let on_disk = match read_tree(out) {
+        Ok(tree) => tree,
+        Err(error) => {
+            return Output::failure(format!("error: cannot read {}: {error}\n", out.display()));
+        }
+    };
+    let name = out.display().to_string();
+    let diff = diff_trees(&on_disk, tree, &name, "build");
+    if diff.is_empty() {
+        return output;
+    }
+    let count = diff.missing.len() + diff.extra.len() + diff.changed.len();
+    output.stdout = diff.render(&name, "build");
+    let _ = writeln!(
+        output.stderr,
+        "error: {name} is stale: {count} file(s) differ from a fresh build; run `platc build`"
+    );
+    output.status = 1;
+    output
+}

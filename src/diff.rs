@@ -1,0 +1,131 @@
+//! Tree diffs: what differs between a tree on disk and a tree in memory, as unified diffs.
+//! `platc build --check` and the golden tests use the same code.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+/// Files by `/`-separated path relative to the tree's root.
+pub type Tree = BTreeMap<String, String>;
+
+/// How `actual` differs from `expected`.
+#[derive(Debug, Default)]
+pub struct TreeDiff {
+    /// In `expected` only.
+    pub missing: Vec<String>,
+    /// In `actual` only.
+    pub extra: Vec<String>,
+    /// In both, with different contents: the path and its unified diff.
+    pub changed: Vec<(String, String)>,
+}
+
+impl TreeDiff {
+    pub fn is_empty(&self) -> bool {
+        self.missing.is_empty() && self.extra.is_empty() && self.changed.is_empty()
+    }
+
+    /// Every difference, one section per file. `expected_name` and `actual_name` label the
+    /// two sides (`out/` and `platform.kdl`, say).
+    pub fn render(&self, expected_name: &str, actual_name: &str) -> String {
+        let mut out = String::new();
+        for path in &self.missing {
+            let _ = writeln!(out, "only in {expected_name}: {path}");
+        }
+        for path in &self.extra {
+            let _ = writeln!(out, "only in {actual_name}: {path}");
+        }
+        for (_, diff) in &self.changed {
+            out.push_str(diff);
+        }
+        out
+    }
+}
+
+/// Compares two trees.
+pub fn diff_trees(
+    expected: &Tree,
+    actual: &Tree,
+    expected_name: &str,
+    actual_name: &str,
+) -> TreeDiff {
+    let mut diff = TreeDiff::default();
+    for (path, old) in expected {
+        match actual.get(path) {
+            None => diff.missing.push(path.clone()),
+            Some(new) if new != old => {
+                let text = unified(
+                    old,
+                    new,
+                    &format!("{expected_name}/{path}"),
+                    &format!("{actual_name}/{path}"),
+                );
+                diff.changed.push((path.clone(), text));
+            }
+            Some(_) => {}
+        }
+    }
+    diff.extra = actual
+        .keys()
+        .filter(|p| !expected.contains_key(*p))
+        .cloned()
+        .collect();
+    diff
+}
+
+/// A unified diff with three lines of context.
+pub fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, new_name)
+        .to_string()
+}
+
+/// Reads every file under `root` (recursively); a missing root is an empty tree.
+pub fn read_tree(root: &Path) -> io::Result<Tree> {
+    let mut tree = Tree::new();
+    if !root.exists() {
+        return Ok(tree);
+    }
+    read_dir(root, "", &mut tree)?;
+    Ok(tree)
+}
+
+fn read_dir(dir: &Path, prefix: &str, tree: &mut Tree) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if entry.file_type()?.is_dir() {
+            read_dir(&entry.path(), &path, tree)?;
+        } else {
+            let bytes = std::fs::read(entry.path())?;
+            tree.insert(path, String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_missing_extra_and_changed() {
+        let expected = Tree::from([("a".into(), "1\n".into()), ("b".into(), "x\n".into())]);
+        let actual = Tree::from([("b".into(), "y\n".into()), ("c".into(), "new\n".into())]);
+        let diff = diff_trees(&expected, &actual, "out", "build");
+        assert_eq!(diff.missing, ["a"]);
+        assert_eq!(diff.extra, ["c"]);
+        assert_eq!(diff.changed.len(), 1);
+        let text = diff.render("out", "build");
+        assert!(text.contains("only in out: a"), "{text}");
+        assert!(text.contains("-x\n+y\n"), "{text}");
+        assert!(diff_trees(&actual, &actual, "a", "b").is_empty());
+    }
+}

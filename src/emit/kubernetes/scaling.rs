@@ -1,0 +1,81 @@
+//! HorizontalPodAutoscaler (autoscaling/v2) and PodDisruptionBudget (policy/v1).
+
+use k8s_openapi::api::autoscaling::v2::{
+    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,
+    MetricTarget, ResourceMetricSource,
+};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::emit::kubernetes::meta;
+use crate::model::Platform;
+use crate::model::service::{Autoscale, Service};
+use crate::model::value::Percent;
+
+pub fn autoscaler(
+    platform: &Platform,
+    service: &Service,
+    autoscale: &Autoscale,
+) -> HorizontalPodAutoscaler {
+    let metric = |resource: &str, target: Percent| MetricSpec {
+        type_: "Resource".into(),
+        resource: Some(ResourceMetricSource {
+            name: resource.into(),
+            target: MetricTarget {
+                type_: "Utilization".into(),
+                // Utilization is a whole percentage of the request.
+                average_utilization: Some(
+                    i32::try_from(target.thousandths.div_ceil(1000)).unwrap_or(100),
+                ),
+                ..MetricTarget::default()
+            },
+        }),
+        ..MetricSpec::default()
+    };
+    let mut metrics = Vec::new();
+    if let Some(cpu) = &autoscale.cpu {
+        metrics.push(metric("cpu", cpu.value));
+    }
+    if let Some(memory) = &autoscale.memory {
+        metrics.push(metric("memory", memory.value));
+    }
+    HorizontalPodAutoscaler {
+        metadata: meta(platform, service, &service.name.value, autoscale.span),
+        spec: Some(HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: Some("apps/v1".into()),
+                kind: "Deployment".into(),
+                name: service.name.value.clone(),
+            },
+            min_replicas: Some(i32::try_from(autoscale.min.value).unwrap_or(1)),
+            max_replicas: i32::try_from(autoscale.max.value).unwrap_or(1),
+            metrics: Some(metrics),
+            ..HorizontalPodAutoscalerSpec::default()
+        }),
+        ..HorizontalPodAutoscaler::default()
+    }
+}
+
+/// A budget of one pod down at a time, for services that run two or more replicas.
+pub fn disruption_budget(platform: &Platform, service: &Service) -> Option<PodDisruptionBudget> {
+    let replicas = service
+        .autoscale
+        .as_ref()
+        .map_or(service.replicas.value, |a| a.min.value);
+    if replicas < 2 {
+        return None;
+    }
+    Some(PodDisruptionBudget {
+        metadata: meta(platform, service, &service.name.value, service.span),
+        spec: Some(PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(1)),
+            selector: Some(LabelSelector {
+                match_labels: Some([("app".to_owned(), service.name.value.clone())].into()),
+                ..LabelSelector::default()
+            }),
+            ..PodDisruptionBudgetSpec::default()
+        }),
+        ..PodDisruptionBudget::default()
+    })
+}

@@ -1,0 +1,303 @@
+//! The Deployment of a service: image, ports, env with the computed address of every callee,
+//! probes, resources, the hardened security context and writable emptyDirs.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, ExecAction, GRPCAction,
+    HTTPGetAction, HTTPHeader, PodSecurityContext, PodSpec, PodTemplateSpec, Probe as K8sProbe,
+    ResourceRequirements, SeccompProfile, SecurityContext, TCPSocketAction, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::emit::kubernetes::{labels, meta, origin_annotation, waiver_annotations};
+use crate::model::Platform;
+use crate::model::security::Seccomp;
+use crate::model::service::{Probe, ProbeKind, ProbeUse, Service};
+
+/// The `version` label of the stable track; a canary carries its own version.
+pub const STABLE: &str = "stable";
+
+/// The DNS name and port callers dial: `<name>.<namespace>.svc.cluster.local:<port>`.
+pub fn address(callee: &Service, port: Option<&str>) -> String {
+    let number = port
+        .and_then(|p| callee.port(p))
+        .or_else(|| callee.ports.first())
+        .map_or(0, |p| p.number.value);
+    format!(
+        "{}.{}.svc.cluster.local:{number}",
+        callee.name.value, callee.namespace
+    )
+}
+
+pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
+    let name = &service.name.value;
+    let mut selector = BTreeMap::from([("app".to_owned(), name.clone())]);
+    selector.insert("version".into(), STABLE.into());
+    let mut pod_labels = labels(platform, service);
+    pod_labels.insert("version".into(), STABLE.into());
+    if service.sidecar_off.is_some() {
+        pod_labels.insert("sidecar.istio.io/inject".into(), "false".into());
+    }
+    let mut metadata = meta(platform, service, name, service.span);
+    let mut annotations = waiver_annotations(service);
+    annotations.extend(origin_annotation(platform, service.span));
+    metadata.annotations = Some(annotations.clone());
+    Deployment {
+        metadata,
+        spec: Some(DeploymentSpec {
+            // With an autoscaler the HPA owns the replica count; setting it here would fight
+            // it on every sync.
+            replicas: service
+                .autoscale
+                .is_none()
+                .then(|| i32::try_from(service.replicas.value).unwrap_or(1)),
+            selector: LabelSelector {
+                match_labels: Some(selector),
+                ..LabelSelector::default()
+            },
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(pod_labels),
+                    annotations: Some(annotations),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(pod_spec(platform, service)),
+            },
+            ..DeploymentSpec::default()
+        }),
+        ..Deployment::default()
+    }
+}
+
+fn pod_spec(platform: &Platform, service: &Service) -> PodSpec {
+    let security = &service.security;
+    let (volumes, mounts) = volumes(service);
+    PodSpec {
+        service_account_name: Some(service.name.value.clone()),
+        automount_service_account_token: Some(service.automount_token.is_some()),
+        security_context: Some(PodSecurityContext {
+            run_as_non_root: Some(security.run_as_non_root),
+            run_as_user: Some(i64::from(security.run_as_user)),
+            run_as_group: Some(i64::from(security.run_as_group)),
+            fs_group: Some(i64::from(security.fs_group)),
+            seccomp_profile: Some(seccomp(security.seccomp)),
+            ..PodSecurityContext::default()
+        }),
+        containers: vec![container(platform, service, mounts)],
+        volumes: (!volumes.is_empty()).then_some(volumes),
+        ..PodSpec::default()
+    }
+}
+
+fn seccomp(profile: Seccomp) -> SeccompProfile {
+    let kind = match profile {
+        Seccomp::RuntimeDefault => "RuntimeDefault",
+        Seccomp::Unconfined => "Unconfined",
+    };
+    SeccompProfile {
+        type_: kind.to_owned(),
+        ..SeccompProfile::default()
+    }
+}
+
+fn container(platform: &Platform, service: &Service, mounts: Vec<VolumeMount>) -> Container {
+    let security = &service.security;
+    let ports: Vec<ContainerPort> = service
+        .ports
+        .iter()
+        .map(|p| ContainerPort {
+            name: Some(p.name.value.clone()),
+            container_port: i32::from(p.container_port()),
+            protocol: Some("TCP".into()),
+            ..ContainerPort::default()
+        })
+        .collect();
+    let resources = &service.resources;
+    let quantity = |q: &crate::model::value::Quantity| Quantity(q.text.clone());
+    Container {
+        name: service.name.value.clone(),
+        image: Some(service.image.reference()),
+        // Tags can be moved; pulling every time makes the registry the source of truth.
+        image_pull_policy: Some("Always".into()),
+        ports: (!ports.is_empty()).then_some(ports),
+        env: Some(env(platform, service)).filter(|e| !e.is_empty()),
+        resources: Some(ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".to_owned(), quantity(&resources.cpu)),
+                ("memory".to_owned(), quantity(&resources.memory)),
+            ])),
+            limits: Some(BTreeMap::from([
+                ("cpu".to_owned(), quantity(&resources.cpu_limit)),
+                ("memory".to_owned(), quantity(&resources.memory_limit)),
+            ])),
+            ..ResourceRequirements::default()
+        }),
+        readiness_probe: probe(service, |u| {
+            matches!(u, ProbeUse::Both | ProbeUse::Readiness)
+        }),
+        liveness_probe: probe(service, |u| {
+            matches!(u, ProbeUse::Both | ProbeUse::Liveness)
+        }),
+        startup_probe: probe(service, |u| u == ProbeUse::Startup),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(security.privilege_escalation),
+            privileged: Some(false),
+            read_only_root_filesystem: Some(security.read_only_root),
+            run_as_non_root: Some(security.run_as_non_root),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                add: Some(
+                    security
+                        .add_capabilities
+                        .iter()
+                        .map(|c| c.value.clone())
+                        .collect(),
+                )
+                .filter(|a: &Vec<String>| !a.is_empty()),
+            }),
+            ..SecurityContext::default()
+        }),
+        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        ..Container::default()
+    }
+}
+
+/// The declared env, then the address of every callee under its `env=` name.
+fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
+    let mut vars: Vec<EnvVar> = service
+        .env
+        .iter()
+        .map(|v| EnvVar {
+            name: v.name.value.clone(),
+            value: Some(v.value.value.clone()),
+            ..EnvVar::default()
+        })
+        .collect();
+    for call in &service.calls {
+        let (Some(env), Some(callee)) = (&call.env, platform.service(&call.service.value)) else {
+            continue;
+        };
+        vars.push(EnvVar {
+            name: env.value.clone(),
+            value: Some(address(
+                callee,
+                call.port.as_ref().map(|p| p.value.as_str()),
+            )),
+            ..EnvVar::default()
+        });
+    }
+    vars
+}
+
+fn probe(service: &Service, wanted: impl Fn(ProbeUse) -> bool) -> Option<K8sProbe> {
+    let probe = service.probes.iter().find(|p| wanted(p.used_for.value))?;
+    Some(k8s_probe(service, probe))
+}
+
+fn k8s_probe(service: &Service, probe: &Probe) -> K8sProbe {
+    let port = probe
+        .port
+        .as_ref()
+        .and_then(|p| service.port(&p.value))
+        .or_else(|| service.ports.first())
+        .map_or(0, |p| i32::from(p.container_port()));
+    let seconds = |d: &Option<crate::span::Spanned<crate::model::value::Duration>>| {
+        d.as_ref()
+            .map(|d| i32::try_from(d.seconds()).unwrap_or(i32::MAX))
+    };
+    let mut out = K8sProbe {
+        initial_delay_seconds: seconds(&probe.initial_delay),
+        period_seconds: seconds(&probe.period),
+        timeout_seconds: seconds(&probe.timeout),
+        failure_threshold: probe
+            .failure_threshold
+            .as_ref()
+            .map(|n| i32::try_from(n.value).unwrap_or(i32::MAX)),
+        ..K8sProbe::default()
+    };
+    match probe.kind.value {
+        ProbeKind::Grpc => {
+            out.grpc = Some(GRPCAction {
+                port,
+                service: None,
+            })
+        }
+        ProbeKind::Http => {
+            let headers: Vec<HTTPHeader> = probe
+                .headers
+                .iter()
+                .map(|(name, value)| HTTPHeader {
+                    name: name.value.clone(),
+                    value: value.value.clone(),
+                })
+                .collect();
+            out.http_get = Some(HTTPGetAction {
+                path: Some(
+                    probe
+                        .path
+                        .as_ref()
+                        .map_or_else(|| "/".to_owned(), |p| p.value.clone()),
+                ),
+                port: IntOrString::Int(port),
+                http_headers: (!headers.is_empty()).then_some(headers),
+                ..HTTPGetAction::default()
+            });
+        }
+        ProbeKind::Tcp => {
+            out.tcp_socket = Some(TCPSocketAction {
+                port: IntOrString::Int(port),
+                ..TCPSocketAction::default()
+            })
+        }
+        ProbeKind::Exec => {
+            out.exec = Some(ExecAction {
+                command: Some(probe.command.iter().map(|c| c.value.clone()).collect()),
+            });
+        }
+    }
+    out
+}
+
+/// The service's emptyDirs, plus one at `/tmp` when the root file system is read-only and
+/// nothing else is mounted there: most runtimes need a writable temp directory.
+fn volumes(service: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
+    let mut volumes = Vec::new();
+    let mut mounts = Vec::new();
+    for volume in &service.volumes {
+        volumes.push(Volume {
+            name: volume.name.value.clone(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: volume.size_limit.as_ref().map(|q| Quantity(q.text.clone())),
+                ..EmptyDirVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(VolumeMount {
+            name: volume.name.value.clone(),
+            mount_path: volume.path.value.clone(),
+            ..VolumeMount::default()
+        });
+    }
+    let tmp_mounted = service.volumes.iter().any(|v| v.path.value == "/tmp");
+    let tmp_name_taken = service.volumes.iter().any(|v| v.name.value == "tmp");
+    if service.security.read_only_root && !tmp_mounted && !tmp_name_taken {
+        volumes.push(Volume {
+            name: "tmp".into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: Some(Quantity("64Mi".into())),
+                ..EmptyDirVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        mounts.push(VolumeMount {
+            name: "tmp".into(),
+            mount_path: "/tmp".into(),
+            ..VolumeMount::default()
+        });
+    }
+    (volumes, mounts)
+}

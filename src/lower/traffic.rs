@@ -1,0 +1,452 @@
+//! The behaviour of a service at run time: probes, autoscaling, retries, timeouts, circuit
+//! breaking, canary releases, SLOs and exposure on a gateway.
+
+use kdl::KdlNode;
+
+use crate::diagnostic::{Diagnostics, ErrorKind, suggest};
+use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
+use crate::lower::typed;
+use crate::lower::value;
+use crate::model::service::{
+    Autoscale, Canary, CircuitBreaker, Expose, Gate, HeaderMatch, Latency, Probe, ProbeKind,
+    ProbeUse, Retries, Slo,
+};
+use crate::model::value::Percent;
+use crate::span::{Span, Spanned};
+
+/// Istio's `retryOn` conditions (HTTP and gRPC).
+const RETRY_ON: &[&str] = &[
+    "5xx",
+    "cancelled",
+    "connect-failure",
+    "deadline-exceeded",
+    "envoy-ratelimited",
+    "gateway-error",
+    "internal",
+    "refused-stream",
+    "reset",
+    "reset-before-request",
+    "resource-exhausted",
+    "retriable-4xx",
+    "retriable-headers",
+    "retriable-status-codes",
+    "unavailable",
+];
+
+const PERCENTILES: &[&str] = &[
+    "latency-p50",
+    "latency-p75",
+    "latency-p90",
+    "latency-p95",
+    "latency-p99",
+];
+
+pub fn probe(node: &KdlNode, d: &mut Diagnostics) -> Option<Probe> {
+    let mut r = Reader::new(node);
+    let kind = if let Some(e) = r.arg(0) {
+        choice(
+            e,
+            &[
+                ("grpc", ProbeKind::Grpc),
+                ("http", ProbeKind::Http),
+                ("tcp", ProbeKind::Tcp),
+                ("exec", ProbeKind::Exec),
+            ],
+            d,
+        )
+    } else {
+        d.error(
+            ErrorKind::MissingArgument {
+                node: "probe".into(),
+                what: "a probe kind (`grpc`, `http`, `tcp` or `exec`)",
+            },
+            r.name_span(),
+        );
+        None
+    };
+    let command: Vec<Spanned<String>> = r
+        .args_from(1)
+        .into_iter()
+        .filter_map(|e| string(e, d))
+        .collect();
+    let port = r.string_prop("port", d);
+    let path = r.string_prop("path", d);
+    let used_for = r
+        .prop("for")
+        .and_then(|e| {
+            choice(
+                e,
+                &[
+                    ("both", ProbeUse::Both),
+                    ("readiness", ProbeUse::Readiness),
+                    ("liveness", ProbeUse::Liveness),
+                    ("startup", ProbeUse::Startup),
+                ],
+                d,
+            )
+        })
+        .unwrap_or_else(|| Spanned::new(ProbeUse::Both, r.name_span()));
+    let initial_delay = r.prop("initial-delay").and_then(|e| typed::duration(e, d));
+    let period = r.prop("period").and_then(|e| typed::duration(e, d));
+    let timeout = r.prop("timeout").and_then(|e| typed::duration(e, d));
+    let failure_threshold = r
+        .prop("failure-threshold")
+        .and_then(|e| typed::count(e, "failure threshold", 1, 100, d));
+    let mut headers = Vec::new();
+    for child in r.children() {
+        if child.name().value() != "header" {
+            unknown_node(child, "probe", &["header"], d);
+            continue;
+        }
+        let mut c = Reader::new(child);
+        let name = c.required_string_arg(0, "a header name", d);
+        let value = c.required_string_arg(1, "a header value", d);
+        c.finish(d);
+        if let (Some(name), Some(value)) = (name, value) {
+            headers.push((name, value));
+        }
+    }
+    let kind = kind?;
+    if kind.value == ProbeKind::Exec && command.is_empty() {
+        d.error(
+            ErrorKind::MissingArgument {
+                node: "probe exec".into(),
+                what: "a command",
+            },
+            kind.span,
+        );
+    }
+    if kind.value != ProbeKind::Exec
+        && let Some(first) = command.first()
+    {
+        d.error(
+            ErrorKind::UnexpectedArgument {
+                node: "probe".into(),
+            },
+            first.span,
+        );
+    }
+    r.finish(d);
+    Some(Probe {
+        span: node.span().into(),
+        kind,
+        port,
+        path,
+        command,
+        headers,
+        used_for,
+        initial_delay,
+        period,
+        timeout,
+        failure_threshold,
+    })
+}
+
+pub fn autoscale(node: &KdlNode, d: &mut Diagnostics) -> Option<Autoscale> {
+    let mut r = Reader::new(node);
+    let min = r
+        .prop("min")
+        .and_then(|e| typed::count(e, "replicas", 1, 1000, d));
+    let max = if let Some(e) = r.prop("max") {
+        typed::count(e, "replicas", 1, 1000, d)
+    } else {
+        r.missing("max", d);
+        None
+    };
+    let cpu = r.prop("cpu").and_then(|e| typed::percent(e, d));
+    let memory = r.prop("memory").and_then(|e| typed::percent(e, d));
+    r.finish(d);
+    let min = min.unwrap_or_else(|| Spanned::new(1, node.name().span().into()));
+    let cpu = if cpu.is_none() && memory.is_none() {
+        Some(Spanned::new(
+            Percent {
+                thousandths: 80_000,
+            },
+            node.name().span().into(),
+        ))
+    } else {
+        cpu
+    };
+    Some(Autoscale {
+        span: node.span().into(),
+        min,
+        max: max?,
+        cpu,
+        memory,
+    })
+}
+
+pub fn retries(node: &KdlNode, d: &mut Diagnostics) -> Option<Retries> {
+    let mut r = Reader::new(node);
+    let attempts = if let Some(e) = r.prop("attempts") {
+        typed::count(e, "retry attempts", 0, 100, d)
+    } else {
+        r.missing("attempts", d);
+        None
+    };
+    let per_try_timeout = r
+        .prop("per-try-timeout")
+        .and_then(|e| typed::duration(e, d));
+    let mut on = Vec::new();
+    if let Some(list) = r.string_prop("on", d) {
+        let mut offset = list.span.start + 1;
+        for condition in list.value.split(',') {
+            let trimmed = condition.trim();
+            let lead = condition.len() - condition.trim_start().len();
+            let span = Span::new(offset + lead, offset + lead + trimmed.len())
+                .join(Span::new(offset + lead, offset + lead));
+            // Keep the span inside the quoted string even if escapes changed lengths.
+            let span = if span.end <= list.span.end {
+                span
+            } else {
+                list.span
+            };
+            offset += condition.len() + 1;
+            if RETRY_ON.contains(&trimmed) || trimmed.parse::<u16>().is_ok() {
+                on.push(Spanned::new(trimmed.to_owned(), span));
+            } else {
+                d.error(
+                    ErrorKind::InvalidValue {
+                        value: trimmed.to_owned(),
+                        expected: RETRY_ON.to_vec(),
+                        suggestion: suggest(trimmed, RETRY_ON.iter().copied()),
+                    },
+                    span,
+                );
+            }
+        }
+    }
+    r.finish(d);
+    Some(Retries {
+        span: node.span().into(),
+        attempts: attempts?,
+        per_try_timeout,
+        on,
+    })
+}
+
+pub fn circuit_breaker(node: &KdlNode, d: &mut Diagnostics) -> CircuitBreaker {
+    let mut r = Reader::new(node);
+    let here: Span = node.name().span().into();
+    let consecutive_errors = r
+        .prop("consecutive-errors")
+        .and_then(|e| typed::count(e, "consecutive errors", 1, 1000, d))
+        .unwrap_or_else(|| Spanned::new(5, here));
+    let duration_or = |r: &mut Reader, name, text: &str, millis, d: &mut Diagnostics| {
+        r.prop(name)
+            .and_then(|e| typed::duration(e, d))
+            .unwrap_or_else(|| {
+                Spanned::new(
+                    crate::model::value::Duration {
+                        text: text.to_owned(),
+                        millis,
+                    },
+                    here,
+                )
+            })
+    };
+    let interval = duration_or(&mut r, "interval", "10s", 10_000, d);
+    let ejection = duration_or(&mut r, "ejection", "30s", 30_000, d);
+    let max_ejection = r.prop("max-ejection").and_then(|e| typed::percent(e, d));
+    let max_connections = r
+        .prop("max-connections")
+        .and_then(|e| typed::count(e, "connections", 1, 1_000_000, d));
+    let max_pending = r
+        .prop("max-pending")
+        .and_then(|e| typed::count(e, "pending requests", 1, 1_000_000, d));
+    let max_requests = r
+        .prop("max-requests")
+        .and_then(|e| typed::count(e, "requests", 1, 1_000_000, d));
+    r.finish(d);
+    CircuitBreaker {
+        span: node.span().into(),
+        consecutive_errors,
+        interval,
+        ejection,
+        max_ejection,
+        max_connections,
+        max_pending,
+        max_requests,
+    }
+}
+
+pub fn canary(node: &KdlNode, d: &mut Diagnostics) -> Option<Canary> {
+    let mut r = Reader::new(node);
+    let version = r
+        .required_string_arg(0, "the canary's version label", d)
+        .and_then(|n| typed::check_name(n, d));
+    let tag = r.string_prop("tag", d);
+    if let Some(tag) = &tag
+        && let Err(reason) = value::tag(&tag.value)
+    {
+        d.error(
+            ErrorKind::InvalidImage {
+                value: tag.value.clone(),
+                reason,
+            },
+            tag.span,
+        );
+    }
+    let digest = r.string_prop("digest", d);
+    if let Some(digest) = &digest
+        && let Err(reason) = value::digest(&digest.value)
+    {
+        d.error(
+            ErrorKind::InvalidImage {
+                value: digest.value.clone(),
+                reason,
+            },
+            digest.span,
+        );
+    }
+    let weight = r.prop("weight").and_then(|e| typed::percent(e, d));
+    let mut headers = Vec::new();
+    let mut steps = Vec::new();
+    let mut steps_span = None;
+    let mut interval = None;
+    let mut gate = None;
+    let mut seen = Seen::default();
+    for child in r.children() {
+        match child.name().value() {
+            "header" => {
+                let mut c = Reader::new(child);
+                for entry in c.props_matching(|_| true) {
+                    let Some(name) = entry.name() else { continue };
+                    let Some(value) = string(entry, d) else {
+                        continue;
+                    };
+                    let name = Spanned::new(name.value().to_owned(), name.span().into());
+                    if name.value.chars().any(|ch| ch.is_ascii_uppercase()) {
+                        d.error(
+                            ErrorKind::InvalidName {
+                                reason: "Istio matches lowercase header names only".into(),
+                                value: name.value.clone(),
+                            },
+                            name.span,
+                        );
+                        continue;
+                    }
+                    headers.push(HeaderMatch {
+                        span: child.span().into(),
+                        name,
+                        value,
+                    });
+                }
+                c.finish(d);
+            }
+            "steps" if seen.once(child, d) => {
+                let mut c = Reader::new(child);
+                steps = c
+                    .args_from(0)
+                    .into_iter()
+                    .filter_map(|e| typed::percent(e, d))
+                    .collect();
+                steps_span = Some(child.span().into());
+                interval = c.prop("interval").and_then(|e| typed::duration(e, d));
+                c.finish(d);
+            }
+            "gate" if seen.once(child, d) => {
+                let mut c = Reader::new(child);
+                let success_rate = c.prop("success-rate").and_then(|e| typed::percent(e, d));
+                let latency = latency(&mut c, d);
+                c.finish(d);
+                gate = Some(Gate {
+                    span: child.span().into(),
+                    success_rate,
+                    latency,
+                });
+            }
+            "steps" | "gate" => {}
+            _ => unknown_node(child, "canary", &["gate", "header", "steps"], d),
+        }
+    }
+    r.finish(d);
+    let weight = weight
+        .or_else(|| steps.first().cloned())
+        .unwrap_or_else(|| {
+            Spanned::new(
+                Percent {
+                    thousandths: 10_000,
+                },
+                node.name().span().into(),
+            )
+        });
+    Some(Canary {
+        span: node.span().into(),
+        version: version?,
+        tag,
+        digest,
+        weight,
+        headers,
+        steps,
+        steps_span,
+        interval,
+        gate,
+    })
+}
+
+/// The one `latency-pNN=DURATION` property of a node, if any.
+fn latency(r: &mut Reader, d: &mut Diagnostics) -> Option<Latency> {
+    for known in PERCENTILES {
+        r.know(known);
+    }
+    let mut found = None;
+    for entry in r.props_matching(|n| PERCENTILES.contains(&n)) {
+        let name = entry
+            .name()
+            .map(|n| n.value().to_owned())
+            .unwrap_or_default();
+        let percentile = name
+            .trim_start_matches("latency-p")
+            .parse::<u8>()
+            .unwrap_or(99);
+        if let Some(threshold) = typed::duration(entry, d) {
+            found = Some(Latency {
+                span: entry.span().into(),
+                percentile,
+                threshold: threshold.value,
+            });
+        }
+    }
+    found
+}
+
+pub fn slo(node: &KdlNode, d: &mut Diagnostics) -> Slo {
+    let mut r = Reader::new(node);
+    let availability = r.prop("availability").and_then(|e| typed::percent(e, d));
+    let latency = latency(&mut r, d);
+    r.finish(d);
+    Slo {
+        span: node.span().into(),
+        availability,
+        latency,
+    }
+}
+
+pub fn expose(node: &KdlNode, d: &mut Diagnostics) -> Option<Expose> {
+    let mut r = Reader::new(node);
+    let gateway = r.required_string_prop("gateway", d);
+    let host = r.prop("host").and_then(|e| typed::host(e, d));
+    let path = r
+        .string_prop("path", d)
+        .unwrap_or_else(|| Spanned::new("/".into(), node.name().span().into()));
+    if !path.value.starts_with('/') {
+        d.error(
+            ErrorKind::InvalidValue {
+                value: path.value.clone(),
+                expected: vec!["a path starting with `/`"],
+                suggestion: None,
+            },
+            path.span,
+        );
+    }
+    let port = r.string_prop("port", d);
+    r.finish(d);
+    Some(Expose {
+        span: node.span().into(),
+        gateway: gateway?,
+        host,
+        path,
+        port,
+    })
+}

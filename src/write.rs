@@ -1,0 +1,186 @@
+//! Writing `out/`: the whole tree is rendered in memory, written to a sibling directory, and
+//! swapped in with one atomic rename, so a build that fails or is killed leaves the previous
+//! `out/` exactly as it was.
+//!
+//! `out/.platc/manifest.json` lists every file platc wrote with its sha256 and origin. platc
+//! refuses to replace a directory holding a file the manifest does not list (unless forced),
+//! so it never deletes a file it did not write. A lock file beside `out/` serialises
+//! concurrent builds; the last one wins with a whole tree.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::diff::{Tree, read_tree};
+use crate::emit::encode;
+
+/// Where the manifest lives inside `out/`.
+pub const MANIFEST: &str = ".platc/manifest.json";
+
+/// One file of the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub sha256: String,
+    /// `platform.kdl:LINE` of the node it came from.
+    pub origin: String,
+}
+
+/// `out/.platc/manifest.json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub generator: String,
+    pub files: BTreeMap<String, Entry>,
+}
+
+/// The manifest of a tree: every file's hash and origin.
+pub fn manifest(files: &BTreeMap<String, (String, String)>) -> Manifest {
+    Manifest {
+        generator: "platc".into(),
+        files: files
+            .iter()
+            .map(|(path, (text, origin))| {
+                let sha = Sha256::digest(text.as_bytes());
+                let hex = sha.iter().fold(String::with_capacity(64), |mut s, b| {
+                    use std::fmt::Write as _;
+                    let _ = write!(s, "{b:02x}");
+                    s
+                });
+                (
+                    path.clone(),
+                    Entry {
+                        sha256: hex,
+                        origin: origin.clone(),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The manifest's own text.
+pub fn manifest_text(manifest: &Manifest) -> String {
+    encode::json(manifest)
+}
+
+/// Why a write did not happen.
+#[derive(Debug)]
+pub enum WriteError {
+    /// `out/` holds files platc did not write; the list, sorted.
+    Foreign(Vec<String>),
+    Io(io::Error),
+}
+
+impl From<io::Error> for WriteError {
+    fn from(error: io::Error) -> Self {
+        Self::Io(error)
+    }
+}
+
+/// What a write did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Written {
+    /// The tree on disk already was the new tree; nothing was touched.
+    Unchanged,
+    /// The tree was replaced.
+    Replaced,
+}
+
+/// Replaces `out` with exactly `tree`. `force` allows replacing a directory with files that
+/// platc did not write.
+pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<Written, WriteError> {
+    let parent = parent_dir(out);
+    fs::create_dir_all(&parent)?;
+    let name = out
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let lock = File::create(parent.join(format!(".{name}.platc-lock")))?;
+    lock.lock()?;
+    let result = write_locked(out, &parent, &name, tree, force);
+    drop(lock);
+    result
+}
+
+fn parent_dir(out: &Path) -> PathBuf {
+    match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+fn write_locked(
+    out: &Path,
+    parent: &Path,
+    name: &str,
+    tree: &Tree,
+    force: bool,
+) -> Result<Written, WriteError> {
+    let staging = parent.join(format!(".{name}.platc-new"));
+    // A build killed mid-write leaves its staging tree behind; it was never swapped in.
+    if staging.exists() {
+        fs::remove_dir_all(&staging)?;
+    }
+    let current = read_tree(out)?;
+    if &current == tree {
+        return Ok(Written::Unchanged);
+    }
+    if !force {
+        let foreign = foreign_files(&current);
+        if !foreign.is_empty() {
+            return Err(WriteError::Foreign(foreign));
+        }
+    }
+    for (path, text) in tree {
+        let target = staging.join(path);
+        if let Some(dir) = target.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        fs::write(&target, text)?;
+    }
+    if !staging.exists() {
+        fs::create_dir_all(&staging)?;
+    }
+    if out.exists() {
+        // One atomic step: the new tree takes `out`'s name and the old tree the staging name.
+        match rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            &staging,
+            rustix::fs::CWD,
+            out,
+            rustix::fs::RenameFlags::EXCHANGE,
+        ) {
+            Ok(()) => {}
+            Err(_) => {
+                // A file system without RENAME_EXCHANGE: two renames, with a short moment in
+                // which `out` does not exist.
+                let old = parent.join(format!(".{name}.platc-old"));
+                if old.exists() {
+                    fs::remove_dir_all(&old)?;
+                }
+                fs::rename(out, &old)?;
+                fs::rename(&staging, out)?;
+                fs::rename(&old, &staging)?;
+            }
+        }
+        fs::remove_dir_all(&staging)?;
+    } else {
+        fs::rename(&staging, out)?;
+    }
+    Ok(Written::Replaced)
+}
+
+/// Files in `out` that its manifest does not list (every file, when there is no manifest).
+fn foreign_files(current: &Tree) -> Vec<String> {
+    let listed: Option<Manifest> = current
+        .get(MANIFEST)
+        .and_then(|text| serde_json::from_str(text).ok());
+    current
+        .keys()
+        .filter(|path| path.as_str() != MANIFEST)
+        .filter(|path| listed.as_ref().is_none_or(|m| !m.files.contains_key(*path)))
+        .cloned()
+        .collect()
+}
