@@ -83,21 +83,26 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     let document = parse::parse(source, d)?;
     let mut platform = lower::lower(&document, options.env.as_deref(), d)?;
     platform.origin = model::Origin::new(source.name(), source.text());
+    // Each environment is a platform of its own: check them all, so that `platc check`
+    // catches a mistake that only one overlay makes. Their diagnostics join the base's after
+    // the base is checked, so an error in an overlay hides none in the base.
+    let mut env_diagnostics = Diagnostics::default();
     if options.env.is_none() {
-        // Each environment is a platform of its own: check them all, so that `platc check`
-        // catches a mistake that only one overlay makes.
         for env in lower::env_names(&document) {
-            let mut env_diagnostics = Diagnostics::default();
-            if let Some(env_platform) = lower::lower(&document, Some(&env), &mut env_diagnostics)
-                && !env_diagnostics.has_errors()
+            let mut one = Diagnostics::default();
+            if let Some(env_platform) = lower::lower(&document, Some(&env), &mut one)
+                && !one.has_errors()
             {
-                check::check(env_platform, &mut env_diagnostics);
+                check::check(env_platform, &mut one);
             }
-            d.extend(env_diagnostics);
+            env_diagnostics.extend(one);
         }
     }
-    if d.has_errors() {
-        return None;
-    }
-    check::check(platform, d)
+    let checked = if d.has_errors() {
+        None
+    } else {
+        check::check(platform, d)
+    };
+    d.extend(env_diagnostics);
+    checked
 }

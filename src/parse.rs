@@ -1,6 +1,6 @@
 //! Text → KDL document. KDL v2 first; when that fails and the text reads as KDL v1, the v1
 //! document is used with a `kdl-v1` warning. The kdl crate's errors become `platc::syntax`
-//! diagnostics.
+//! diagnostics, with their spans narrowed to the line where the parser stopped.
 
 use kdl::KdlDocument;
 
@@ -14,25 +14,24 @@ pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<KdlDocument> {
     match KdlDocument::parse_v2(text) {
         Ok(document) => Some(document),
         Err(v2_error) => {
-            // A file that only parses as v1 is v1; report the v2 errors otherwise, since v2 is
-            // the language we document.
+            let spans: Vec<Span> = v2_error
+                .diagnostics
+                .iter()
+                .map(|e| narrow(text, clamp(Span::from(e.span), text.len())))
+                .collect();
+            // A file that only parses as v1 is v1; point at the first thing v2 rejects.
             if let Ok(document) = KdlDocument::parse_v1(text) {
-                d.push(Diagnostic::new(ErrorKind::KdlV1, first_line(text)));
+                let span = spans.first().copied().unwrap_or_else(|| first_line(text));
+                d.push(Diagnostic::new(ErrorKind::KdlV1, span));
                 return Some(document);
             }
-            for error in v2_error.diagnostics {
-                let span = clamp(Span::from(error.span), text.len());
+            for (error, span) in v2_error.diagnostics.into_iter().zip(spans) {
                 let message = error
                     .message
                     .or(error.label)
                     .unwrap_or_else(|| "invalid KDL".to_owned());
-                d.error(
-                    ErrorKind::Syntax {
-                        message,
-                        help: error.help,
-                    },
-                    span,
-                );
+                let help = hint(text, span).map(str::to_owned).or(error.help);
+                d.error(ErrorKind::Syntax { message, help }, span);
             }
             if !d.has_errors() {
                 d.error(
@@ -48,6 +47,50 @@ pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<KdlDocument> {
     }
 }
 
+/// Help for the mistakes people make most: bare quantities and KDL v1 keywords.
+fn hint(text: &str, span: Span) -> Option<&'static str> {
+    // The value the parser choked on: after the span's last `=`, or the span's last word,
+    // read on to the next space (the span may stop inside it).
+    let covered = &text[span.start..span.end];
+    let from = covered
+        .rfind('=')
+        .map(|i| i + 1)
+        .or_else(|| covered.trim_end().rfind(char::is_whitespace).map(|i| i + 1))
+        .unwrap_or(0);
+    let rest = &text[span.start + from..];
+    let word = rest
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '}')
+        .next()
+        .unwrap_or("");
+    if matches!(word, "true" | "false" | "null") {
+        return Some(
+            "`true`, `false` and `null` are KDL v1; KDL v2 writes `#true`, `#false` and `#null`.",
+        );
+    }
+    let starts_with_digit = word.starts_with(|c: char| c.is_ascii_digit());
+    if starts_with_digit && word.chars().any(|c| c.is_ascii_alphabetic() || c == '/') {
+        return Some(
+            "A value that starts with a digit is read as a number: quote quantities, durations and CIDRs, for example \"100m\", \"30s\" or \"10.0.0.0/16\".",
+        );
+    }
+    None
+}
+
+/// A span that covers several lines shows the whole block; the parser stopped at its end, so
+/// keep only the last line's part of it.
+fn narrow(text: &str, span: Span) -> Span {
+    let covered = &text[span.start..span.end];
+    match covered.trim_end().rfind('\n') {
+        Some(i) => {
+            let start = span.start + i + 1;
+            let line = &text[start..span.end];
+            let lead = line.len() - line.trim_start().len();
+            Span::new((start + lead).min(span.end), span.end)
+        }
+        None => span,
+    }
+}
+
 fn first_line(text: &str) -> Span {
     Span::new(0, text.find('\n').unwrap_or(text.len()))
 }
@@ -55,4 +98,24 @@ fn first_line(text: &str) -> Span {
 fn clamp(span: Span, len: usize) -> Span {
     let start = span.start.min(len);
     Span::new(start, span.end.clamp(start, len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrows_to_the_last_line() {
+        let text = "a {\n  b\n  c d=1\n";
+        assert_eq!(&text[narrow(text, Span::new(0, 15)).start..15], "c d=1");
+        assert_eq!(narrow(text, Span::new(4, 7)), Span::new(4, 7));
+    }
+
+    #[test]
+    fn hints_for_common_mistakes() {
+        let text = "r cpu=100m x\nb v=true\n}";
+        assert!(hint(text, Span::new(2, 8)).unwrap().contains("\"100m\""));
+        assert!(hint(text, Span::new(13, 20)).unwrap().contains("#true"));
+        assert_eq!(hint(text, Span::new(21, 22)), None);
+    }
 }

@@ -145,25 +145,23 @@ fn write_locked(
     }
     if out.exists() {
         // One atomic step: the new tree takes `out`'s name and the old tree the staging name.
-        match rustix::fs::renameat_with(
+        if let Ok(()) = rustix::fs::renameat_with(
             rustix::fs::CWD,
             &staging,
             rustix::fs::CWD,
             out,
             rustix::fs::RenameFlags::EXCHANGE,
         ) {
-            Ok(()) => {}
-            Err(_) => {
-                // A file system without RENAME_EXCHANGE: two renames, with a short moment in
-                // which `out` does not exist.
-                let old = parent.join(format!(".{name}.platc-old"));
-                if old.exists() {
-                    fs::remove_dir_all(&old)?;
-                }
-                fs::rename(out, &old)?;
-                fs::rename(&staging, out)?;
-                fs::rename(&old, &staging)?;
+        } else {
+            // A file system without RENAME_EXCHANGE: two renames, with a short moment in
+            // which `out` does not exist.
+            let old = parent.join(format!(".{name}.platc-old"));
+            if old.exists() {
+                fs::remove_dir_all(&old)?;
             }
+            fs::rename(out, &old)?;
+            fs::rename(&staging, out)?;
+            fs::rename(&old, &staging)?;
         }
         fs::remove_dir_all(&staging)?;
     } else {

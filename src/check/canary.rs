@@ -9,7 +9,14 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         let Some(canary) = &service.canary else {
             continue;
         };
-        if canary.weight.value.thousandths == 0 || canary.weight.value.thousandths > 100_000 {
+        // A weight taken from the first step is reported with the steps below.
+        let weight_from_steps = canary
+            .steps
+            .first()
+            .is_some_and(|s| s.span == canary.weight.span);
+        if !weight_from_steps
+            && (canary.weight.value.thousandths == 0 || canary.weight.value.thousandths > 100_000)
+        {
             d.error(
                 ErrorKind::CanarySteps {
                     detail: "the initial weight must be from 1 to 100".into(),

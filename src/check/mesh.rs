@@ -31,6 +31,7 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 d.error(
                     ErrorKind::CanaryNeedsMesh {
                         service: service.name.value.clone(),
+                        sidecar_off: platform.mesh.is_some(),
                     },
                     canary.version.span,
                 );

@@ -54,19 +54,14 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
             let span = subnets.first().map_or(vpc.zones.span, |s| s.span);
             d.push(
                 Diagnostic::new(
-                    ErrorKind::OutOfRange {
-                        what: if kind == "public" {
-                            "number of public subnets"
-                        } else {
-                            "number of private subnets"
-                        },
-                        value: subnets.len().to_string(),
-                        min: i64::from(vpc.zones.value),
-                        max: i64::from(vpc.zones.value),
+                    ErrorKind::SubnetCount {
+                        kind,
+                        count: subnets.len() as u64,
+                        zones: u64::from(vpc.zones.value),
                     },
                     span,
                 )
-                .with_label(vpc.zones.span, "one per zone"),
+                .with_label(vpc.zones.span, "the zones"),
             );
         }
     }

@@ -3,19 +3,21 @@
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
 use crate::model::Platform;
 use crate::model::value::Quantity;
-use crate::span::Spanned;
+use crate::span::{Span, Spanned};
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     for service in &platform.services {
         let r = &service.resources;
-        above_limit("cpu", &r.cpu, &r.cpu_limit, d);
-        above_limit("memory", &r.memory, &r.memory_limit, d);
+        let implicit = service.name.span;
+        above_limit("cpu", &r.cpu, &r.cpu_limit, implicit, d);
+        above_limit("memory", &r.memory, &r.memory_limit, implicit, d);
         if let Some(autoscale) = &service.autoscale
             && autoscale.min.value > autoscale.max.value
         {
             d.push(
                 Diagnostic::new(
                     ErrorKind::AutoscaleRange {
+                        what: "autoscale",
                         min: u64::from(autoscale.min.value),
                         max: u64::from(autoscale.max.value),
                     },
@@ -27,26 +29,38 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
     }
 }
 
+/// Reports a request above its limit. A value nobody wrote (a built-in default) carries the
+/// span `implicit`; it is named as a default and not underlined.
 fn above_limit(
     resource: &'static str,
     request: &Spanned<Quantity>,
     limit: &Spanned<Quantity>,
+    implicit: Span,
     d: &mut Diagnostics,
 ) {
-    if request.amount > limit.amount {
-        let mut diagnostic = Diagnostic::new(
-            ErrorKind::RequestsAboveLimits {
-                resource,
-                request: request.text.clone(),
-                limit: limit.text.clone(),
-            },
-            request.span,
-        );
-        if limit.span != request.span {
-            diagnostic = diagnostic.with_label(limit.span, "limit");
-        }
-        d.push(diagnostic);
+    if request.amount <= limit.amount {
+        return;
     }
+    let describe = |q: &Spanned<Quantity>| {
+        if q.span == implicit {
+            format!("{} (the default)", q.text)
+        } else {
+            q.text.clone()
+        }
+    };
+    let kind = ErrorKind::RequestsAboveLimits {
+        resource,
+        request: describe(request),
+        limit: describe(limit),
+    };
+    let diagnostic = match (request.span == implicit, limit.span == implicit) {
+        (false, false) if request.span != limit.span => {
+            Diagnostic::new(kind, request.span).with_label(limit.span, "limit")
+        }
+        (true, false) => Diagnostic::new(kind, limit.span),
+        _ => Diagnostic::new(kind, request.span),
+    };
+    d.push(diagnostic);
 }
 
 #[cfg(test)]

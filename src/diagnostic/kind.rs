@@ -8,10 +8,14 @@ use std::fmt::Write as _;
 /// What went wrong. The data in a variant is what the message, label and help need.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
-    /// `autoscale min` is above `max`.
-    AutoscaleRange { min: u64, max: u64 },
+    /// A minimum above its maximum: `autoscale`, or a node group's size.
+    AutoscaleRange {
+        what: &'static str,
+        min: u64,
+        max: u64,
+    },
     /// A canary is declared but the platform has no service mesh to split traffic.
-    CanaryNeedsMesh { service: String },
+    CanaryNeedsMesh { service: String, sidecar_off: bool },
     /// Canary steps are not strictly increasing, or the first weight disagrees with them.
     CanarySteps { detail: String },
     /// The node groups cannot hold every service at its autoscaling maximum.
@@ -44,8 +48,13 @@ pub enum ErrorKind {
     InvalidImage { value: String, reason: String },
     /// An EC2 or RDS instance type that is not of the form `family.size`.
     InvalidInstanceType { value: String },
-    /// A name that is not a DNS-1123 label (lowercase letters, digits, `-`, at most 63).
-    InvalidName { value: String, reason: String },
+    /// A name that breaks the rules of its kind: a DNS-1123 label (Kubernetes names), a port
+    /// name (IANA service name), an env var name, a host name or a header name.
+    InvalidName {
+        value: String,
+        reason: String,
+        rule: NameRule,
+    },
     /// A percentage outside 0–100.
     InvalidPercentage { value: String },
     /// A port number outside 1–65535.
@@ -73,7 +82,7 @@ pub enum ErrorKind {
     /// A required child node is missing.
     MissingNode { parent: String, node: &'static str },
     /// The file has no top-level `platform` node.
-    MissingPlatform,
+    MissingPlatform { suggestion: Option<String> },
     /// A node lacks a required property.
     MissingProperty {
         node: String,
@@ -104,6 +113,12 @@ pub enum ErrorKind {
     },
     /// A service calls itself.
     SelfCall { service: String },
+    /// The number of explicit public or private subnets is not the number of zones.
+    SubnetCount {
+        kind: &'static str,
+        count: u64,
+        zones: u64,
+    },
     /// A subnet does not lie inside the VPC.
     SubnetOutsideVpc { subnet: String, vpc: String },
     /// Two subnets overlap.
@@ -118,6 +133,7 @@ pub enum ErrorKind {
     /// `--env` names an environment the platform does not declare.
     UnknownEnv {
         name: String,
+        declared: Vec<String>,
         suggestion: Option<String>,
     },
     /// A reference to a gateway the mesh does not declare.
@@ -187,7 +203,7 @@ impl ErrorKind {
             Self::KdlV1 => "platc::kdl-v1",
             Self::MissingArgument { .. } => "platc::missing-argument",
             Self::MissingNode { .. } => "platc::missing-node",
-            Self::MissingPlatform => "platc::missing-platform",
+            Self::MissingPlatform { .. } => "platc::missing-platform",
             Self::MissingProperty { .. } => "platc::missing-property",
             Self::MissingReason { .. } => "platc::missing-reason",
             Self::OutOfRange { .. } => "platc::out-of-range",
@@ -195,6 +211,7 @@ impl ErrorKind {
             Self::ProbeProtocol { .. } => "platc::probe-protocol",
             Self::RequestsAboveLimits { .. } => "platc::requests-above-limits",
             Self::SelfCall { .. } => "platc::self-call",
+            Self::SubnetCount { .. } => "platc::subnet-count",
             Self::SubnetOutsideVpc { .. } => "platc::subnet-outside-vpc",
             Self::SubnetOverlap { .. } => "platc::subnet-overlap",
             Self::Syntax { .. } => "platc::syntax",
@@ -245,6 +262,7 @@ impl ErrorKind {
         "platc::probe-protocol",
         "platc::requests-above-limits",
         "platc::self-call",
+        "platc::subnet-count",
         "platc::subnet-outside-vpc",
         "platc::subnet-overlap",
         "platc::syntax",
@@ -262,10 +280,10 @@ impl ErrorKind {
     /// One line: lowercase, no final period, names in backticks.
     pub fn message(&self) -> String {
         match self {
-            Self::AutoscaleRange { min, max } => {
-                format!("autoscale minimum {min} is above the maximum {max}")
+            Self::AutoscaleRange { what, min, max } => {
+                format!("{what} minimum {min} is above the maximum {max}")
             }
-            Self::CanaryNeedsMesh { service } => {
+            Self::CanaryNeedsMesh { service, .. } => {
                 format!("canary of `{service}` needs a service mesh")
             }
             Self::CanarySteps { detail } => format!("invalid canary steps: {detail}"),
@@ -287,14 +305,26 @@ impl ErrorKind {
             Self::GateWithoutPrometheus { service } => {
                 format!("canary gates of `{service}` need Prometheus")
             }
-            Self::ImageLatest { image } => format!("image `{image}` uses the tag `latest`"),
+            Self::ImageLatest { image } => {
+                if image.ends_with(":latest") {
+                    format!("image `{image}` uses the tag `latest`")
+                } else {
+                    format!("image `{image}` has no tag or digest, so it pulls `latest`")
+                }
+            }
             Self::InvalidCidr { value, reason } => format!("invalid CIDR `{value}`: {reason}"),
             Self::InvalidDuration { value } => format!("invalid duration `{value}`"),
             Self::InvalidImage { value, reason } => {
                 format!("invalid image reference `{value}`: {reason}")
             }
             Self::InvalidInstanceType { value } => format!("invalid instance type `{value}`"),
-            Self::InvalidName { value, reason } => format!("invalid name `{value}`: {reason}"),
+            Self::InvalidName {
+                value,
+                reason,
+                rule,
+            } => {
+                format!("invalid {} `{value}`: {reason}", rule.noun())
+            }
             Self::InvalidPercentage { value } => format!("invalid percentage `{value}`"),
             Self::InvalidPort { value } => format!("invalid port number `{value}`"),
             Self::InvalidQuantity { value, resource } => {
@@ -304,8 +334,10 @@ impl ErrorKind {
             Self::InvalidValue { value, .. } => format!("invalid value `{value}`"),
             Self::KdlV1 => "this file is KDL v1".to_owned(),
             Self::MissingArgument { node, what } => format!("`{node}` needs {what}"),
-            Self::MissingNode { parent, node } => format!("`{parent}` needs a `{node}` node"),
-            Self::MissingPlatform => "no `platform` node in this file".to_owned(),
+            Self::MissingNode { parent, node } => {
+                format!("`{parent}` needs {} `{node}` node", article(node))
+            }
+            Self::MissingPlatform { .. } => "no `platform` node in this file".to_owned(),
             Self::MissingProperty { node, property } => {
                 format!("`{node}` needs the property `{property}`")
             }
@@ -326,7 +358,10 @@ impl ErrorKind {
                 port,
                 protocol,
             } => {
-                format!("a `{probe}` probe cannot check `{port}`, a {protocol} port")
+                format!(
+                    "a `{probe}` probe cannot check `{port}`, {} port",
+                    protocol_noun(protocol)
+                )
             }
             Self::RequestsAboveLimits {
                 resource,
@@ -336,6 +371,9 @@ impl ErrorKind {
                 format!("{resource} request `{request}` is above its limit `{limit}`")
             }
             Self::SelfCall { service } => format!("service `{service}` calls itself"),
+            Self::SubnetCount { kind, count, zones } => {
+                format!("{count} {kind} subnets for {zones} zones")
+            }
             Self::SubnetOutsideVpc { subnet, vpc } => {
                 format!("subnet `{subnet}` is not inside the VPC `{vpc}`")
             }
@@ -353,8 +391,14 @@ impl ErrorKind {
             Self::UnexpectedArgument { node } => format!("unexpected argument to `{node}`"),
             Self::UnknownEnv { name, .. } => format!("unknown environment `{name}`"),
             Self::UnknownGateway { name, .. } => format!("unknown gateway `{name}`"),
+            Self::UnknownNode { node, parent, .. } if parent.is_empty() => {
+                format!("unknown node `{node}` at the top level")
+            }
             Self::UnknownNode { node, parent, .. } => {
                 format!("unknown node `{node}` in `{parent}`")
+            }
+            Self::UnknownPort { service, port, .. } if port.is_empty() => {
+                format!("service `{service}` declares no port")
             }
             Self::UnknownPort { service, port, .. } => {
                 format!("service `{service}` has no port `{port}`")
@@ -389,7 +433,7 @@ impl ErrorKind {
             Self::InvalidDuration { .. } => "not a duration".into(),
             Self::InvalidImage { .. } => "not a valid image reference".into(),
             Self::InvalidInstanceType { .. } => "not an instance type".into(),
-            Self::InvalidName { .. } => "not a DNS-1123 label".into(),
+            Self::InvalidName { rule, .. } => format!("not a valid {}", rule.noun()),
             Self::InvalidPercentage { .. } => "not a percentage".into(),
             Self::InvalidPort { .. } => "not a port number".into(),
             Self::InvalidQuantity { .. } => "not a quantity".into(),
@@ -398,7 +442,7 @@ impl ErrorKind {
             Self::KdlV1 => "read as KDL v1".into(),
             Self::MissingArgument { what, .. } => format!("missing {what}"),
             Self::MissingNode { node, .. } => format!("no `{node}` in here"),
-            Self::MissingPlatform => "expected `platform NAME { … }`".into(),
+            Self::MissingPlatform { .. } => "expected `platform NAME { … }`".into(),
             Self::MissingProperty { property, .. } => format!("missing `{property}`"),
             Self::MissingReason { .. } => "weakens a secure default".into(),
             Self::OutOfRange { .. } => "out of range".into(),
@@ -406,6 +450,7 @@ impl ErrorKind {
             Self::ProbeProtocol { .. } => "probe kind does not match the port".into(),
             Self::RequestsAboveLimits { .. } => "request above limit".into(),
             Self::SelfCall { .. } => "calls its own service".into(),
+            Self::SubnetCount { .. } => "not one per zone".into(),
             Self::SubnetOutsideVpc { .. } => "outside the VPC".into(),
             Self::SubnetOverlap { .. } => "overlapping subnet".into(),
             Self::Syntax { .. } => "here".into(),
@@ -424,8 +469,9 @@ impl ErrorKind {
     /// A whole sentence that says how to fix it.
     pub fn help(&self) -> String {
         match self {
-            Self::AutoscaleRange { .. } => {
-                "Make `min` at most `max`, for example `autoscale min=2 max=10`.".into()
+                        Self::AutoscaleRange { .. } => "Make `min` at most `max`.".into(),
+            Self::CanaryNeedsMesh { sidecar_off: true, .. } => {
+                "Keep the sidecar (remove `sidecar #false`): the mesh splits canary traffic at the caller's sidecar.".into()
             }
             Self::CanaryNeedsMesh { .. } => {
                 "Declare `mesh istio { … }`: canary traffic is split by the mesh.".into()
@@ -439,6 +485,9 @@ impl ErrorKind {
             }
             Self::DuplicateEnv { .. } => {
                 "Remove one of them; an address set by `calls … env=NAME` needs no `env` line.".into()
+            }
+                        Self::DuplicateName { kind: "call", .. } => {
+                "Remove one of them: one `calls` line per callee is enough.".into()
             }
             Self::DuplicateName { kind, .. } => format!("Give each {kind} its own name."),
             Self::DuplicateNode { .. } => "Merge the two into one node.".into(),
@@ -467,11 +516,9 @@ impl ErrorKind {
             Self::InvalidInstanceType { .. } => {
                 "Write an instance type as `family.size`, for example `m6i.large` (or `db.t4g.micro` for RDS).".into()
             }
-            Self::InvalidName { .. } => {
-                "Use at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit.".into()
-            }
+                        Self::InvalidName { rule, .. } => rule.help().into(),
             Self::InvalidPercentage { .. } => {
-                "Write a number from 0 to 100, for example `99.9`.".into()
+                "Write a number from 0 to 100 with at most three decimals, for example `99.9`.".into()
             }
             Self::InvalidPort { .. } => "Use a port number from 1 to 65535.".into(),
             Self::InvalidQuantity { resource, .. } => match *resource {
@@ -493,13 +540,14 @@ impl ErrorKind {
                 "Convert it to KDL v2: write `#true`, `#false` and `#null`, and quote strings that are not plain identifiers.".into()
             }
             Self::MissingArgument { node, what } => format!("Write {what} after `{node}`."),
-            Self::MissingNode { node, .. } => format!("Add a `{node}` node."),
-            Self::MissingPlatform => {
+                        Self::MissingNode { node, .. } => format!("Add {} `{node}` node.", article(node)),
+            Self::MissingPlatform { suggestion: Some(name) } => format!("Did you mean `{name}`?"),
+            Self::MissingPlatform { suggestion: None } => {
                 "Wrap the file in `platform NAME { … }`; see `docs/language.md`.".into()
             }
             Self::MissingProperty { property, .. } => format!("Add `{property}=…` to this node."),
-            Self::MissingReason { .. } => {
-                "Add `reason=\"…\"` saying why this service needs it; the reason is written next to the setting in the output.".into()
+                        Self::MissingReason { .. } => {
+                "Add `reason=\"…\"` to this node saying why it is needed; weakening a secure default takes a written reason.".into()
             }
             Self::OutOfRange { min, max, .. } => format!("Use a value from {min} to {max}."),
             Self::OutsideMesh { .. } => {
@@ -514,26 +562,41 @@ impl ErrorKind {
             Self::SelfCall { .. } => {
                 "Remove this `calls`: a service reaches itself without the mesh.".into()
             }
+                        Self::SubnetCount { .. } => {
+                "Give one public and one private subnet per zone, or leave both lists out and platc carves them from the VPC.".into()
+            }
             Self::SubnetOutsideVpc { .. } => {
                 "Carve every subnet from the VPC's CIDR, or leave the subnets out and platc carves them.".into()
             }
             Self::SubnetOverlap { .. } => "Give every subnet its own address range.".into(),
             Self::Syntax { help, .. } => help.clone().unwrap_or_else(|| {
-                "See the KDL v2 syntax at https://kdl.dev; strings with spaces or dots need double quotes.".into()
+                "See the KDL v2 syntax at https://kdl.dev: a value that starts with a digit, or holds spaces, `/`, `=`, quotes or brackets, needs double quotes.".into()
             }),
             Self::UnexpectedArgument { .. } => "Remove it, or write it as a `name=value` property.".into(),
-            Self::UnknownEnv { suggestion, .. } => with_suggestion(
-                "Declare it with `env NAME { … }` in `platform`, or pick an existing one.",
-                suggestion.as_deref(),
-            ),
+                        Self::UnknownEnv { suggestion, declared, .. } => {
+                let help = if declared.is_empty() {
+                    "This platform declares no environments; declare one with `env NAME { … }` in `platform`.".to_owned()
+                } else {
+                    let names: Vec<&str> = declared.iter().map(String::as_str).collect();
+                    format!("Declared environments: {}.", quoted_list(&names))
+                };
+                with_suggestion(&help, suggestion.as_deref())
+            }
             Self::UnknownGateway { suggestion, .. } => with_suggestion(
                 "Declare it with `gateway NAME host=…` inside `mesh`.",
+                suggestion.as_deref(),
+            ),
+                        Self::UnknownNode { suggestion, parent, .. } if parent.is_empty() => with_suggestion(
+                "Move it inside `platform NAME { … }`: a file holds one platform and nothing else.",
                 suggestion.as_deref(),
             ),
             Self::UnknownNode { suggestion, .. } => with_suggestion(
                 "See `docs/language.md` for the nodes allowed here.",
                 suggestion.as_deref(),
             ),
+                        Self::UnknownPort { port, .. } if port.is_empty() => {
+                "Declare a port with `port NAME NUMBER protocol=…` in that service.".into()
+            }
             Self::UnknownPort { suggestion, .. } => with_suggestion(
                 "Name a port declared with `port NAME NUMBER` in that service.",
                 suggestion.as_deref(),
@@ -572,15 +635,83 @@ fn with_suggestion(help: &str, suggestion: Option<&str>) -> String {
     }
 }
 
+/// `a` or `an`, by the first letter.
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+fn protocol_noun(protocol: &str) -> &'static str {
+    match protocol {
+        "grpc" => "a gRPC",
+        "http" => "an HTTP",
+        "http2" => "an HTTP/2",
+        _ => "a TCP",
+    }
+}
+
+/// Items in backticks when they are keywords; descriptions (with spaces) as they are.
 fn quoted_list(items: &[&str]) -> String {
     let mut out = String::new();
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push_str(if i + 1 == items.len() { " or " } else { ", " });
         }
-        let _ = write!(out, "`{item}`");
+        if item.contains(' ') {
+            out.push_str(item);
+        } else {
+            let _ = write!(out, "`{item}`");
+        }
     }
     out
+}
+
+/// Which naming rule an `InvalidName` broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NameRule {
+    /// A DNS-1123 label: Kubernetes object and namespace names.
+    Label,
+    /// An IANA service name: Kubernetes container port names.
+    Port,
+    /// A C identifier: env var names.
+    EnvVar,
+    /// A DNS host name.
+    Host,
+    /// An HTTP header name in an Istio match.
+    Header,
+}
+
+impl NameRule {
+    fn noun(self) -> &'static str {
+        match self {
+            Self::Label => "name",
+            Self::Port => "port name",
+            Self::EnvVar => "env var name",
+            Self::Host => "host name",
+            Self::Header => "header name",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Self::Label => {
+                "Use at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit."
+            }
+            Self::Port => {
+                "Use at most 15 lowercase letters, digits and `-`, with at least one letter, starting and ending with a letter or digit."
+            }
+            Self::EnvVar => {
+                "Use letters, digits and `_`, not starting with a digit, for example `LOG_LEVEL`."
+            }
+            Self::Host => {
+                "Write a DNS name of lowercase labels separated by dots, for example `shop.example.com` or `*.example.com`."
+            }
+            Self::Header => "Write the header name in lowercase, for example `x-canary`.",
+        }
+    }
 }
 
 #[cfg(test)]
@@ -609,5 +740,7 @@ mod tests {
     #[test]
     fn lists_read_as_prose() {
         assert_eq!(quoted_list(&["a", "b", "c"]), "`a`, `b` or `c`");
+        assert_eq!(quoted_list(&["an absolute path"]), "an absolute path");
+        assert_eq!(article("image"), "an");
     }
 }

@@ -6,7 +6,7 @@ mod kind;
 mod render;
 mod suggest;
 
-pub use kind::ErrorKind;
+pub use kind::{ErrorKind, NameRule};
 pub use render::{render_human, render_json};
 pub use suggest::suggest;
 

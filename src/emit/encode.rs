@@ -35,7 +35,7 @@ pub fn yaml_stream<'a, T: Serialize + 'a>(values: impl IntoIterator<Item = &'a T
     out
 }
 
-/// serde's value with map keys sorted (serde_json's default map is a BTreeMap).
+/// serde's value with map keys sorted (`serde_json`'s default map is a `BTreeMap`).
 pub fn to_value<T: Serialize>(value: &T) -> Value {
     // Serialising our own types into a Value cannot fail: every key is a string.
     serde_json::to_value(value).unwrap_or(Value::Null)

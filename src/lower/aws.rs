@@ -225,7 +225,7 @@ fn lower_vpc(node: &KdlNode, d: &mut Diagnostics) -> Option<Vpc> {
     };
     let zones = r
         .prop("zones")
-        .and_then(|e| typed::count(e, "zones", 1, 6, d))
+        .and_then(|e| typed::count(e, "number of zones", 1, 6, d))
         .map_or_else(
             || Spanned::new(3, r.name_span()),
             |z| z.map(|n| u8::try_from(n).unwrap_or(3)),
@@ -420,16 +420,21 @@ fn lower_node_group(node: &KdlNode, d: &mut Diagnostics) -> Option<NodeGroup> {
     let min = min.unwrap_or_else(|| Spanned::new(1, here));
     let max = max.unwrap_or_else(|| Spanned::new(min.value.max(3), here));
     if min.value > max.value {
-        d.error(
-            ErrorKind::AutoscaleRange {
-                min: u64::from(min.value),
-                max: u64::from(max.value),
-            },
-            min.span.join(max.span),
+        d.push(
+            Diagnostic::new(
+                ErrorKind::AutoscaleRange {
+                    what: "node group size",
+                    min: u64::from(min.value),
+                    max: u64::from(max.value),
+                },
+                min.span,
+            )
+            .with_label(max.span, "maximum"),
         );
     }
     let desired = desired.unwrap_or_else(|| Spanned::new(min.value, here));
-    if desired.value < min.value || desired.value > max.value {
+    // With min above max there is no valid desired size; that error is reported above.
+    if min.value <= max.value && (desired.value < min.value || desired.value > max.value) {
         d.error(
             ErrorKind::OutOfRange {
                 what: "desired size",

@@ -159,8 +159,12 @@ pub fn security(node: &KdlNode, base: &Security, d: &mut Diagnostics) -> Securit
     let id = |e: &kdl::KdlEntry, what, d: &mut Diagnostics| {
         typed::count(e, what, 0, 2_147_483_647, d).map(|v| v.value)
     };
-    if let Some(v) = r.prop("run-as-user").and_then(|e| id(e, "user id", d)) {
+    let mut root_span = None;
+    if let Some(entry) = r.prop("run-as-user")
+        && let Some(v) = id(entry, "user id", d)
+    {
         out.run_as_user = v;
+        root_span = Some(crate::lower::reader::value_span(entry));
     }
     if let Some(v) = r.prop("run-as-group").and_then(|e| id(e, "group id", d)) {
         out.run_as_group = v;
@@ -199,13 +203,14 @@ pub fn security(node: &KdlNode, base: &Security, d: &mut Diagnostics) -> Securit
         out.reason = reason;
     }
     if out.run_as_user == 0 && out.run_as_non_root {
+        // Kubernetes refuses to start a pod that asks for both.
         d.error(
             ErrorKind::InvalidValue {
-                value: "run-as-user=0".into(),
-                expected: vec!["a non-zero user id", "run-as-non-root=#false"],
+                value: "0".into(),
+                expected: vec!["a user id above 0 (0 is root, and `run-as-non-root` is on)"],
                 suggestion: None,
             },
-            r.name_span(),
+            root_span.unwrap_or_else(|| r.name_span()),
         );
     }
     if out.is_weakened() && out.reason.is_none() {

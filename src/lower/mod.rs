@@ -67,12 +67,11 @@ pub fn lower(document: &KdlDocument, env: Option<&str>, d: &mut Diagnostics) -> 
         .iter()
         .filter(|n| n.name().value() == "platform");
     let Some(node) = platforms.next() else {
-        report_stray_top_level(document, d);
-        let span = document
-            .nodes()
-            .first()
-            .map_or(Span::new(0, 0), |n| n.name().span().into());
-        d.error(ErrorKind::MissingPlatform, span);
+        // No platform: the first node is most likely a misspelt one, so say so once, at it.
+        let first = document.nodes().first();
+        let span = first.map_or(Span::new(0, 0), |n| n.name().span().into());
+        let suggestion = first.and_then(|n| suggest(n.name().value(), ["platform"]));
+        d.error(ErrorKind::MissingPlatform { suggestion }, span);
         return None;
     };
     for extra in platforms {
@@ -106,6 +105,7 @@ pub fn lower(document: &KdlDocument, env: Option<&str>, d: &mut Diagnostics) -> 
                 d.error(
                     ErrorKind::UnknownEnv {
                         name: name.to_owned(),
+                        declared: envs.iter().map(|e| e.value.clone()).collect(),
                         suggestion,
                     },
                     node.name().span().into(),
@@ -123,7 +123,7 @@ fn report_stray_top_level(document: &KdlDocument, d: &mut Diagnostics) {
         .iter()
         .filter(|n| n.name().value() != "platform")
     {
-        unknown_node(node, "the file", &["platform"], d);
+        unknown_node(node, "", &["platform"], d);
     }
 }
 

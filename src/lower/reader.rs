@@ -220,6 +220,7 @@ fn type_name(value: &KdlValue) -> &'static str {
     match value {
         KdlValue::String(_) => "a string",
         KdlValue::Integer(_) => "an integer",
+        KdlValue::Float(f) if !f.is_finite() => "#inf or #nan",
         KdlValue::Float(_) => "a number",
         KdlValue::Bool(_) => "a boolean",
         KdlValue::Null => "#null",
@@ -248,19 +249,29 @@ pub fn string(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> 
 
 /// The entry as a string, or a number written as its decimal text (for `99.9` and `"99.9"`).
 pub fn string_or_number(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    scalar_text(entry, "a number", d)
+}
+
+/// The entry's text: strings as they are, numbers in decimal. `expected` names what the
+/// caller wants, for the diagnostic on any other value.
+pub fn scalar_text(
+    entry: &KdlEntry,
+    expected: &'static str,
+    d: &mut Diagnostics,
+) -> Option<Spanned<String>> {
     let text = match entry.value() {
         KdlValue::String(s) => s.clone(),
         KdlValue::Integer(i) => i.to_string(),
         KdlValue::Float(f) => {
             let text = f.to_string();
-            if text.contains(['e', 'E', 'N', 'i']) {
-                wrong_type(entry, "a number", d);
+            if !f.is_finite() || text.contains(['e', 'E']) {
+                wrong_type(entry, expected, d);
                 return None;
             }
             text
         }
         _ => {
-            wrong_type(entry, "a number", d);
+            wrong_type(entry, expected, d);
             return None;
         }
     };

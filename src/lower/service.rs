@@ -3,10 +3,10 @@
 
 use kdl::{KdlEntry, KdlNode};
 
-use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
+use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, NameRule};
 use crate::lower::defaults::{self, DefaultsRead};
 use crate::lower::reader::{
-    Reader, Seen, boolean, choice, string, string_or_number, unknown_node, value_span,
+    Reader, Seen, boolean, choice, scalar_text, string, unknown_node, value_span,
 };
 use crate::lower::traffic;
 use crate::lower::typed;
@@ -376,6 +376,7 @@ fn port_name(name: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<Strin
             ErrorKind::InvalidName {
                 value: name.value,
                 reason,
+                rule: NameRule::Port,
             },
             name.span,
         );
@@ -437,7 +438,7 @@ fn env_var(node: &KdlNode, d: &mut Diagnostics) -> Option<EnvVar> {
 fn string_or_bool(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
     match entry.value() {
         kdl::KdlValue::Bool(b) => Some(Spanned::new(b.to_string(), value_span(entry))),
-        _ => string_or_number(entry, d),
+        _ => scalar_text(entry, "a string", d),
     }
 }
 
@@ -455,9 +456,9 @@ fn env_name(name: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String
     } else {
         d.error(
             ErrorKind::InvalidName {
-                reason: "an env var name is letters, digits and `_`, not starting with a digit"
-                    .into(),
+                reason: "only letters, digits and `_` are allowed, and no leading digit".into(),
                 value: name.value,
+                rule: NameRule::EnvVar,
             },
             name.span,
         );
@@ -506,10 +507,22 @@ fn reasoned_switch(
     let mut r = Reader::new(node);
     let on = match weak {
         None => true,
-        Some(weak) => r
-            .arg(0)
-            .and_then(|e| boolean(e, d))
-            .is_none_or(|b| b.value == weak),
+        // A bare `sidecar` would read as "on" but could be taken for "off": the value is
+        // required.
+        Some(weak) => {
+            if let Some(entry) = r.arg(0) {
+                boolean(entry, d).is_some_and(|b| b.value == weak)
+            } else {
+                d.error(
+                    ErrorKind::MissingArgument {
+                        node: r.name().to_owned(),
+                        what: if weak { "`#true`" } else { "`#false`" },
+                    },
+                    r.name_span(),
+                );
+                false
+            }
+        }
     };
     let reason = r.string_prop("reason", d);
     r.finish(d);
@@ -524,7 +537,8 @@ fn reasoned_switch(
             node.name().span().into(),
         );
     }
-    reason
+    // The setting is shown at the node, which is what it switches; the reason is its text.
+    reason.map(|r| Spanned::new(r.value, node.name().span().into()))
 }
 
 fn mtls_exception(node: &KdlNode, d: &mut Diagnostics) -> Option<MtlsException> {

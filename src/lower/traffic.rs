@@ -3,7 +3,7 @@
 
 use kdl::KdlNode;
 
-use crate::diagnostic::{Diagnostics, ErrorKind, suggest};
+use crate::diagnostic::{Diagnostics, ErrorKind, NameRule, suggest};
 use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
 use crate::lower::typed;
 use crate::lower::value;
@@ -189,14 +189,16 @@ pub fn retries(node: &KdlNode, d: &mut Diagnostics) -> Option<Retries> {
         .and_then(|e| typed::duration(e, d));
     let mut on = Vec::new();
     if let Some(list) = r.string_prop("on", d) {
-        let mut offset = list.span.start + 1;
+        // Offsets into the quoted text: `"…"` opens with one character, `#"…"#` with two. With
+        // escapes the lengths differ and a part cannot be placed; the whole value is shown.
+        let extra = list.span.len().saturating_sub(list.value.len());
+        let exact = extra >= 2 && extra % 2 == 0 && !list.value.contains('\\');
+        let mut offset = list.span.start + extra / 2;
         for condition in list.value.split(',') {
             let trimmed = condition.trim();
             let lead = condition.len() - condition.trim_start().len();
-            let span = Span::new(offset + lead, offset + lead + trimmed.len())
-                .join(Span::new(offset + lead, offset + lead));
-            // Keep the span inside the quoted string even if escapes changed lengths.
-            let span = if span.end <= list.span.end {
+            let span = Span::new(offset + lead, offset + lead + trimmed.len());
+            let span = if exact && span.end <= list.span.end {
                 span
             } else {
                 list.span
@@ -321,6 +323,7 @@ pub fn canary(node: &KdlNode, d: &mut Diagnostics) -> Option<Canary> {
                             ErrorKind::InvalidName {
                                 reason: "Istio matches lowercase header names only".into(),
                                 value: name.value.clone(),
+                                rule: NameRule::Header,
                             },
                             name.span,
                         );

@@ -2,7 +2,7 @@
 
 use kdl::KdlEntry;
 
-use crate::diagnostic::{Diagnostics, ErrorKind};
+use crate::diagnostic::{Diagnostics, ErrorKind, NameRule};
 use crate::lower::reader::{string, string_or_number};
 use crate::lower::value;
 use crate::model::value::{Cidr, Duration, InstanceType, Percent, Quantity};
@@ -114,6 +114,7 @@ pub fn check_name(text: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<
                 ErrorKind::InvalidName {
                     value: text.value,
                     reason,
+                    rule: NameRule::Label,
                 },
                 text.span,
             );
@@ -132,6 +133,7 @@ pub fn host(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
                 ErrorKind::InvalidName {
                     value: text.value,
                     reason,
+                    rule: NameRule::Host,
                 },
                 text.span,
             );

@@ -255,7 +255,9 @@ pub fn tag(text: &str) -> Result<(), String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
         && !text.starts_with(['.', '-']);
-    if ok {
+    if text.is_empty() {
+        Err("the tag after `:` is empty".into())
+    } else if ok {
         Ok(())
     } else {
         Err(format!("`{text}` is not a valid tag"))

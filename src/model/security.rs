@@ -26,7 +26,7 @@ pub struct Security {
 }
 
 /// UID and GID 10001: non-root, and above the range host accounts use, so a container
-/// escape does not land on a real host user (checkov CKV_K8S_40).
+/// escape does not land on a real host user (checkov `CKV_K8S_40`).
 impl Default for Security {
     fn default() -> Self {
         Self {

@@ -1,5 +1,5 @@
-//! Kubernetes objects per service: Namespace, ServiceAccount, Deployment, Service, HPA, PDB and
-//! NetworkPolicies, built with k8s-openapi's types so a misspelt field does not compile.
+//! Kubernetes objects per service: Namespace, `ServiceAccount`, Deployment, Service, HPA, PDB and
+//! `NetworkPolicies`, built with k8s-openapi's types so a misspelt field does not compile.
 
 mod network;
 mod scaling;

@@ -1,4 +1,4 @@
-//! The Service of a workload and the NetworkPolicies around it: deny by default in every
+//! The Service of a workload and the `NetworkPolicies` around it: deny by default in every
 //! namespace, then ingress only from declared callers (and the ingress gateway for exposed
 //! services) and egress only to declared callees, DNS and the mesh's control plane.
 
@@ -36,7 +36,7 @@ pub fn istio_port_name(port: &Port) -> String {
     }
 }
 
-/// A ClusterIP Service (LoadBalancer only where the platform asks), or none for a service
+/// A `ClusterIP` Service (`LoadBalancer` only where the platform asks), or none for a service
 /// without ports.
 pub fn service(platform: &Platform, service: &Service) -> Option<K8sService> {
     if service.ports.is_empty() {

@@ -1,4 +1,4 @@
-//! HorizontalPodAutoscaler (autoscaling/v2) and PodDisruptionBudget (policy/v1).
+//! `HorizontalPodAutoscaler` (autoscaling/v2) and `PodDisruptionBudget` (policy/v1).
 
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec,

@@ -224,7 +224,7 @@ fn k8s_probe(service: &Service, probe: &Probe) -> K8sProbe {
             out.grpc = Some(GRPCAction {
                 port,
                 service: None,
-            })
+            });
         }
         ProbeKind::Http => {
             let headers: Vec<HTTPHeader> = probe
@@ -251,7 +251,7 @@ fn k8s_probe(service: &Service, probe: &Probe) -> K8sProbe {
             out.tcp_socket = Some(TCPSocketAction {
                 port: IntOrString::Int(port),
                 ..TCPSocketAction::default()
-            })
+            });
         }
         ProbeKind::Exec => {
             out.exec = Some(ExecAction {
