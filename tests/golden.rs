@@ -88,15 +88,15 @@ fn run_case(input: &Path, dir: &Path, expected_tree: &Path) -> Result<(), Failed
     } else if !stderr.is_empty() {
         failures.push(format!("unexpected diagnostics:\n{stderr}"));
     }
-    if let (Some(platform), Some(again)) = (&first.platform, &again.platform) {
-        if is_root || !expected_stderr.exists() || expected_tree.exists() {
-            let tree = build_tree(platform);
-            if tree != build_tree(again) {
-                failures.push("two builds of the same input gave different trees".into());
-            }
-            if let Err(e) = compare_tree(expected_tree, &tree) {
-                failures.push(e.message().unwrap_or_default().to_owned());
-            }
+    if let (Some(platform), Some(again)) = (&first.platform, &again.platform)
+        && (is_root || !expected_stderr.exists() || expected_tree.exists())
+    {
+        let tree = build_tree(platform);
+        if tree != build_tree(again) {
+            failures.push("two builds of the same input gave different trees".into());
+        }
+        if let Err(e) = compare_tree(expected_tree, &tree) {
+            failures.push(e.message().unwrap_or_default().to_owned());
         }
     }
     if failures.is_empty() {

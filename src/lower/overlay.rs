@@ -119,7 +119,7 @@ mod tests {
         let base =
             platform("platform p { service a { autoscale min=2 max=10 cpu=70; port grpc 5050 } }");
         let env = platform(
-            "env staging { service a { autoscale max=2; replicas 1 } service b { image x } }",
+            "env staging { service a { autoscale max=2; replicas 1 }; service b { image x } }",
         );
         let merged = apply(&base, &env);
         let text = merged.to_string();
