@@ -4,8 +4,8 @@
 //!
 //! `out/.platc/manifest.json` lists every file platc wrote with its sha256 and origin. platc
 //! refuses to replace a directory holding a file the manifest does not list (unless forced),
-//! so it never deletes a file it did not write. A lock file beside `out/` serialises
-//! concurrent builds; the last one wins with a whole tree.
+//! so it never deletes a file it did not write. A lock on the directory holding `out/`
+//! serialises concurrent builds; the last one wins with a whole tree.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -92,14 +92,28 @@ pub enum Written {
 /// Replaces `out` with exactly `tree`. `force` allows replacing a directory with files that
 /// platc did not write.
 pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<Written, WriteError> {
+    write_tree_with(out, tree, force, &mut |_| Ok(()))
+}
+
+/// `write_tree` with a hook called before each step of the write (`"file"` before each
+/// staged file, `"swap"` before the swap, `"cleanup"` before the old tree is removed). A hook
+/// that fails stops the write there, as a crash would: tests use it to show that `out`
+/// is never left half-written.
+pub fn write_tree_with(
+    out: &Path,
+    tree: &Tree,
+    force: bool,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> Result<Written, WriteError> {
     let parent = parent_dir(out);
     fs::create_dir_all(&parent)?;
     let name = out
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let lock = File::create(parent.join(format!(".{name}.platc-lock")))?;
+    // The lock is on the parent directory itself, so no lock file is left beside `out`.
+    let lock = File::open(&parent)?;
     lock.lock()?;
-    let result = write_locked(out, &parent, &name, tree, force);
+    let result = write_locked(out, &parent, &name, tree, force, hook);
     drop(lock);
     result
 }
@@ -117,8 +131,15 @@ fn write_locked(
     name: &str,
     tree: &Tree,
     force: bool,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<Written, WriteError> {
     let staging = parent.join(format!(".{name}.platc-new"));
+    let old = parent.join(format!(".{name}.platc-old"));
+    // The two-rename fallback below, killed between its renames, leaves `out` missing and
+    // the previous tree at `old`: put it back first.
+    if !out.exists() && old.exists() {
+        fs::rename(&old, out)?;
+    }
     // A build killed mid-write leaves its staging tree behind; it was never swapped in.
     if staging.exists() {
         fs::remove_dir_all(&staging)?;
@@ -134,6 +155,7 @@ fn write_locked(
         }
     }
     for (path, text) in tree {
+        hook("file")?;
         let target = staging.join(path);
         if let Some(dir) = target.parent() {
             fs::create_dir_all(dir)?;
@@ -143,6 +165,7 @@ fn write_locked(
     if !staging.exists() {
         fs::create_dir_all(&staging)?;
     }
+    hook("swap")?;
     if out.exists() {
         // One atomic step: the new tree takes `out`'s name and the old tree the staging name.
         if let Ok(()) = rustix::fs::renameat_with(
@@ -155,7 +178,6 @@ fn write_locked(
         } else {
             // A file system without RENAME_EXCHANGE: two renames, with a short moment in
             // which `out` does not exist.
-            let old = parent.join(format!(".{name}.platc-old"));
             if old.exists() {
                 fs::remove_dir_all(&old)?;
             }
@@ -163,6 +185,7 @@ fn write_locked(
             fs::rename(&staging, out)?;
             fs::rename(&old, &staging)?;
         }
+        hook("cleanup")?;
         fs::remove_dir_all(&staging)?;
     } else {
         fs::rename(&staging, out)?;

@@ -1,0 +1,237 @@
+//! The writer of `out/`: atomic replacement, the manifest's guard against deleting files
+//! platc did not write, and concurrent builds. A build stopped at any step, or killed, leaves
+//! `out/` as the previous tree or the new one, never a mix.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use platc::diff::{Tree, read_tree};
+use platc::write::{MANIFEST, WriteError, Written, write_tree, write_tree_with};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("platc-write-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A tree with a manifest listing its files, as `platc build` makes one.
+fn tree(tag: &str, files: usize) -> Tree {
+    let mut tree: Tree = (0..files)
+        .map(|i| (format!("dir{}/file{i}.yaml", i % 3), format!("{tag} {i}\n")))
+        .collect();
+    let listed: Vec<String> = tree
+        .keys()
+        .map(|k| format!("\"{k}\": {{\"sha256\": \"\", \"origin\": \"\"}}"))
+        .collect();
+    tree.insert(
+        MANIFEST.into(),
+        format!(
+            "{{\"generator\": \"platc\", \"files\": {{{}}}}}\n",
+            listed.join(", ")
+        ),
+    );
+    tree
+}
+
+fn leftovers(parent: &Path) -> Vec<String> {
+    std::fs::read_dir(parent)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("platc-new") || n.contains("platc-old"))
+        .collect()
+}
+
+#[test]
+fn a_write_stopped_at_any_step_leaves_the_old_or_the_new_tree() {
+    let dir = scratch("steps");
+    let out = dir.join("out");
+    let old = tree("old", 12);
+    let new = tree("new", 9);
+    // Count the steps of one write.
+    write_tree(&out, &old, false).unwrap();
+    let mut steps = 0;
+    write_tree_with(&out, &new, false, &mut |_| {
+        steps += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert!(
+        steps > new.len(),
+        "expected a hook per file plus swap and cleanup, got {steps}"
+    );
+    for stop in 0..steps {
+        std::fs::remove_dir_all(&out).unwrap();
+        write_tree(&out, &old, false).unwrap();
+        let mut calls = 0;
+        let result = write_tree_with(&out, &new, false, &mut |step| {
+            calls += 1;
+            if calls > stop {
+                Err(std::io::Error::other(format!("stopped before {step}")))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(
+            matches!(result, Err(WriteError::Io(_))),
+            "stop {stop}: the write should fail"
+        );
+        let on_disk = read_tree(&out).unwrap();
+        assert!(
+            on_disk == old || on_disk == new,
+            "stop {stop}: out/ is neither tree: {:?}",
+            on_disk.keys()
+        );
+        // The next build cleans up and lands the new tree.
+        // (Stopped after the swap, out/ already is the new tree and is left alone.)
+        write_tree(&out, &new, false).unwrap();
+        assert_eq!(read_tree(&out).unwrap(), new, "stop {stop}");
+        assert!(
+            leftovers(&dir).is_empty(),
+            "stop {stop}: left {:?}",
+            leftovers(&dir)
+        );
+    }
+}
+
+#[test]
+fn files_it_did_not_write_are_never_deleted_without_force() {
+    let dir = scratch("foreign");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine\n").unwrap();
+    let new = tree("new", 3);
+    match write_tree(&out, &new, false) {
+        Err(WriteError::Foreign(files)) => assert_eq!(files, ["notes.txt"]),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine\n"
+    );
+    // A file beside the ones the manifest lists is foreign too.
+    std::fs::remove_dir_all(&out).unwrap();
+    write_tree(&out, &new, false).unwrap();
+    std::fs::write(out.join("dir0/extra.yaml"), "x\n").unwrap();
+    assert!(
+        matches!(write_tree(&out, &tree("newer", 3), false), Err(WriteError::Foreign(f)) if f == ["dir0/extra.yaml"])
+    );
+    assert_eq!(write_tree(&out, &new, true).unwrap(), Written::Replaced);
+    assert_eq!(read_tree(&out).unwrap(), new);
+}
+
+#[test]
+fn an_unchanged_tree_is_not_rewritten() {
+    let dir = scratch("unchanged");
+    let out = dir.join("out");
+    let new = tree("new", 4);
+    assert_eq!(write_tree(&out, &new, false).unwrap(), Written::Replaced);
+    let before = std::fs::metadata(out.join(MANIFEST))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(write_tree(&out, &new, false).unwrap(), Written::Unchanged);
+    assert_eq!(
+        std::fs::metadata(out.join(MANIFEST))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        before
+    );
+}
+
+#[test]
+fn concurrent_writes_leave_one_whole_tree() {
+    let dir = scratch("concurrent");
+    let out = dir.join("out");
+    let trees: Vec<Tree> = (0..4).map(|i| tree(&format!("t{i}"), 30 + i)).collect();
+    std::thread::scope(|scope| {
+        for t in &trees {
+            let out = &out;
+            scope.spawn(move || {
+                for _ in 0..5 {
+                    write_tree(out, t, false).unwrap();
+                }
+            });
+        }
+    });
+    let on_disk = read_tree(&out).unwrap();
+    assert!(trees.contains(&on_disk), "out/ is a mix of trees");
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+}
+
+/// A platform of `n` services, large enough that a build takes a while.
+fn platform(n: usize, tag: &str) -> String {
+    let mut text = String::from("platform big {\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "    service svc{i} {{\n        image \"ghcr.io/acme/svc{i}\" tag=\"{tag}\"\n        port grpc 5000 protocol=grpc\n        probe grpc port=grpc\n"
+        ));
+        if i > 0 {
+            text.push_str(&format!("        calls svc{} env=DEP_ADDR\n", i - 1));
+        }
+        text.push_str("    }\n");
+    }
+    text.push_str("}\n");
+    text
+}
+
+#[test]
+fn a_killed_build_leaves_out_intact() {
+    let dir = scratch("kill");
+    let bin = env!("CARGO_BIN_EXE_platc");
+    let build = |tag: &str| {
+        std::fs::write(dir.join("platform.kdl"), platform(150, tag)).unwrap();
+        Command::new(bin)
+            .current_dir(&dir)
+            .arg("build")
+            .output()
+            .unwrap()
+    };
+    assert!(build("v1").status.success());
+    let v1 = read_tree(&dir.join("out")).unwrap();
+    assert!(build("v2").status.success());
+    let v2 = read_tree(&dir.join("out")).unwrap();
+    assert_ne!(v1, v2);
+    let mut outcomes = (0, 0);
+    for delay_ms in [0, 2, 5, 10, 20, 40, 80, 160, 320] {
+        // Alternate the target so every kill interrupts a real change.
+        let (from, to, tag) = if outcomes.0 % 2 == 0 {
+            (&v2, &v1, "v1")
+        } else {
+            (&v1, &v2, "v2")
+        };
+        std::fs::write(dir.join("platform.kdl"), platform(150, tag)).unwrap();
+        let mut child = Command::new(bin)
+            .current_dir(&dir)
+            .arg("build")
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let on_disk = read_tree(&dir.join("out")).unwrap();
+        if &on_disk == to {
+            outcomes.1 += 1;
+        } else {
+            assert!(
+                &on_disk == from,
+                "killed after {delay_ms} ms: out/ is neither the old nor the new tree"
+            );
+        }
+        outcomes.0 += 1;
+        // Leave a settled tree for the next round.
+        let settle = Command::new(bin)
+            .current_dir(&dir)
+            .arg("build")
+            .output()
+            .unwrap();
+        assert!(settle.status.success());
+        if read_tree(&dir.join("out")).unwrap() != *to {
+            panic!("a build after a kill did not land the new tree");
+        }
+    }
+}
