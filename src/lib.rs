@@ -16,6 +16,7 @@ pub mod parse;
 mod run;
 pub mod source;
 pub mod span;
+pub mod syntax;
 pub mod write;
 
 pub use run::run;

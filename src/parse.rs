@@ -1,18 +1,24 @@
-//! Text → KDL document. KDL v2 first; when that fails and the text reads as KDL v1, the v1
-//! document is used with a `kdl-v1` warning. The kdl crate's errors become `platc::syntax`
-//! diagnostics, with their spans narrowed to the line where the parser stopped.
+//! Text → KDL document. KDL v2 first, by our fast parser (`syntax::parser`) and, for what it
+//! leaves alone, the `kdl` crate; when v2 fails and the text reads as KDL v1, the v1 document
+//! is used with a `kdl-v1` warning. The kdl crate's errors become `platc::syntax` diagnostics,
+//! with their spans narrowed to the line where the parser stopped.
 
 use kdl::KdlDocument;
+
+use crate::syntax::{Document, convert, parser};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
 use crate::source::Source;
 use crate::span::Span;
 
 /// Parses the source; on failure every syntax error is in the returned diagnostics.
-pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<KdlDocument> {
+pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<Document> {
     let text = source.text();
+    if let Some(document) = parser::parse(text) {
+        return Some(document);
+    }
     match KdlDocument::parse_v2(text) {
-        Ok(document) => Some(document),
+        Ok(document) => Some(convert::document(&document)),
         Err(v2_error) => {
             let spans: Vec<Span> = v2_error
                 .diagnostics
@@ -23,7 +29,7 @@ pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<KdlDocument> {
             if let Ok(document) = KdlDocument::parse_v1(text) {
                 let span = spans.first().copied().unwrap_or_else(|| first_line(text));
                 d.push(Diagnostic::new(ErrorKind::KdlV1, span));
-                return Some(document);
+                return Some(convert::document(&document));
             }
             for (error, span) in v2_error.diagnostics.into_iter().zip(spans) {
                 let message = error

@@ -2,6 +2,7 @@
 //! platc did not write, and concurrent builds. A build stopped at any step, or killed, leaves
 //! `out/` as the previous tree or the new one, never a mix.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -167,11 +168,12 @@ fn concurrent_writes_leave_one_whole_tree() {
 fn platform(n: usize, tag: &str) -> String {
     let mut text = String::from("platform big {\n");
     for i in 0..n {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "    service svc{i} {{\n        image \"ghcr.io/acme/svc{i}\" tag=\"{tag}\"\n        port grpc 5000 protocol=grpc\n        probe grpc port=grpc\n"
-        ));
+        );
         if i > 0 {
-            text.push_str(&format!("        calls svc{} env=DEP_ADDR\n", i - 1));
+            let _ = writeln!(text, "        calls svc{} env=DEP_ADDR", i - 1);
         }
         text.push_str("    }\n");
     }
@@ -230,8 +232,9 @@ fn a_killed_build_leaves_out_intact() {
             .output()
             .unwrap();
         assert!(settle.status.success());
-        if read_tree(&dir.join("out")).unwrap() != *to {
-            panic!("a build after a kill did not land the new tree");
-        }
+        assert!(
+            read_tree(&dir.join("out")).unwrap() == *to,
+            "a build after a kill did not land the new tree"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! `aws { … }`: region, state backend, VPC, cluster, domain and data stores.
 
-use kdl::KdlNode;
+use crate::syntax::Node;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
@@ -62,7 +62,7 @@ const REGIONS: &[&str] = &[
     "us-west-2",
 ];
 
-pub fn lower(node: &KdlNode, d: &mut Diagnostics) -> Option<Aws> {
+pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
     let mut r = Reader::new(node);
     let region = r.prop("region").and_then(|e| {
         let options: Vec<(&'static str, &'static str)> = REGIONS.iter().map(|r| (*r, *r)).collect();
@@ -143,11 +143,11 @@ pub fn lower(node: &KdlNode, d: &mut Diagnostics) -> Option<Aws> {
                 parent: "aws".into(),
                 node: "vpc",
             },
-            node.name().span().into(),
+            node.name().span(),
         );
     }
     Some(Aws {
-        span: node.span().into(),
+        span: node.span(),
         region: region?,
         state,
         vpc: vpc?,
@@ -161,7 +161,7 @@ pub fn lower(node: &KdlNode, d: &mut Diagnostics) -> Option<Aws> {
     })
 }
 
-fn seen_vpc(children: &[KdlNode]) -> bool {
+fn seen_vpc(children: &[Node]) -> bool {
     children.iter().any(|c| c.name().value() == "vpc")
 }
 
@@ -192,30 +192,30 @@ pub fn push_unique<T>(
 }
 
 /// A node whose only content is a DNS-1123 name argument.
-fn named(node: &KdlNode, d: &mut Diagnostics) -> Option<(Span, Spanned<String>)> {
+fn named(node: &Node, d: &mut Diagnostics) -> Option<(Span, Spanned<String>)> {
     let mut r = Reader::new(node);
     let name = r
         .required_string_arg(0, "a name", d)
         .and_then(|n| typed::check_name(n, d));
     r.finish(d);
-    Some((node.span().into(), name?))
+    Some((node.span(), name?))
 }
 
-fn lower_state(node: &KdlNode, d: &mut Diagnostics) -> Option<State> {
+fn lower_state(node: &Node, d: &mut Diagnostics) -> Option<State> {
     let mut r = Reader::new(node);
     let bucket = r.required_string_prop("bucket", d);
     let lock_table = r.required_string_prop("lock-table", d);
     let key = r.string_prop("key", d);
     r.finish(d);
     Some(State {
-        span: node.span().into(),
+        span: node.span(),
         bucket: bucket?,
         lock_table: lock_table?,
         key,
     })
 }
 
-fn lower_vpc(node: &KdlNode, d: &mut Diagnostics) -> Option<Vpc> {
+fn lower_vpc(node: &Node, d: &mut Diagnostics) -> Option<Vpc> {
     let mut r = Reader::new(node);
     let cidr = if let Some(e) = r.prop("cidr") {
         typed::cidr(e, d)
@@ -278,7 +278,7 @@ fn lower_vpc(node: &KdlNode, d: &mut Diagnostics) -> Option<Vpc> {
     }
     r.finish(d);
     Some(Vpc {
-        span: node.span().into(),
+        span: node.span(),
         cidr: cidr?,
         zones,
         nat,
@@ -288,7 +288,7 @@ fn lower_vpc(node: &KdlNode, d: &mut Diagnostics) -> Option<Vpc> {
     })
 }
 
-fn lower_cluster(node: &KdlNode, d: &mut Diagnostics) -> Option<Cluster> {
+fn lower_cluster(node: &Node, d: &mut Diagnostics) -> Option<Cluster> {
     let mut r = Reader::new(node);
     let name = r
         .required_string_arg(0, "a cluster name", d)
@@ -372,7 +372,7 @@ fn lower_cluster(node: &KdlNode, d: &mut Diagnostics) -> Option<Cluster> {
     }
     r.finish(d);
     Some(Cluster {
-        span: node.span().into(),
+        span: node.span(),
         name: name?,
         version: version?,
         endpoint,
@@ -380,7 +380,7 @@ fn lower_cluster(node: &KdlNode, d: &mut Diagnostics) -> Option<Cluster> {
     })
 }
 
-fn lower_node_group(node: &KdlNode, d: &mut Diagnostics) -> Option<NodeGroup> {
+fn lower_node_group(node: &Node, d: &mut Diagnostics) -> Option<NodeGroup> {
     let mut r = Reader::new(node);
     let name = r
         .required_string_arg(0, "a node group name", d)
@@ -447,7 +447,7 @@ fn lower_node_group(node: &KdlNode, d: &mut Diagnostics) -> Option<NodeGroup> {
     }
     r.finish(d);
     Some(NodeGroup {
-        span: node.span().into(),
+        span: node.span(),
         name: name?,
         instance: instance?,
         min,
@@ -458,7 +458,7 @@ fn lower_node_group(node: &KdlNode, d: &mut Diagnostics) -> Option<NodeGroup> {
     })
 }
 
-fn lower_domain(node: &KdlNode, d: &mut Diagnostics) -> Option<Domain> {
+fn lower_domain(node: &Node, d: &mut Diagnostics) -> Option<Domain> {
     let mut r = Reader::new(node);
     let name = if let Some(e) = r.arg(0) {
         typed::host(e, d)
@@ -475,13 +475,13 @@ fn lower_domain(node: &KdlNode, d: &mut Diagnostics) -> Option<Domain> {
     let zone = r.prop("zone").and_then(|e| typed::host(e, d));
     r.finish(d);
     Some(Domain {
-        span: node.span().into(),
+        span: node.span(),
         name: name?,
         zone,
     })
 }
 
-fn lower_database(node: &KdlNode, d: &mut Diagnostics) -> Option<Database> {
+fn lower_database(node: &Node, d: &mut Diagnostics) -> Option<Database> {
     let mut r = Reader::new(node);
     let name = r
         .required_string_arg(0, "a database name", d)
@@ -522,7 +522,7 @@ fn lower_database(node: &KdlNode, d: &mut Diagnostics) -> Option<Database> {
         .unwrap_or_else(|| Spanned::new(7, here));
     r.finish(d);
     Some(Database {
-        span: node.span().into(),
+        span: node.span(),
         name: name?,
         engine: engine?,
         version: version?,
@@ -533,7 +533,7 @@ fn lower_database(node: &KdlNode, d: &mut Diagnostics) -> Option<Database> {
     })
 }
 
-fn lower_bucket(node: &KdlNode, d: &mut Diagnostics) -> Option<Bucket> {
+fn lower_bucket(node: &Node, d: &mut Diagnostics) -> Option<Bucket> {
     let mut r = Reader::new(node);
     let name = r
         .required_string_arg(0, "a bucket name", d)
@@ -543,13 +543,13 @@ fn lower_bucket(node: &KdlNode, d: &mut Diagnostics) -> Option<Bucket> {
         .unwrap_or_else(|| Spanned::new(true, r.name_span()));
     r.finish(d);
     Some(Bucket {
-        span: node.span().into(),
+        span: node.span(),
         name: name?,
         versioned,
     })
 }
 
-fn lower_table(node: &KdlNode, d: &mut Diagnostics) -> Option<Table> {
+fn lower_table(node: &Node, d: &mut Diagnostics) -> Option<Table> {
     let mut r = Reader::new(node);
     let name = r
         .required_string_arg(0, "a table name", d)
@@ -558,7 +558,7 @@ fn lower_table(node: &KdlNode, d: &mut Diagnostics) -> Option<Table> {
     let range_key = r.string_prop("range-key", d);
     r.finish(d);
     Some(Table {
-        span: node.span().into(),
+        span: node.span(),
         name: name?,
         hash_key: hash_key?,
         range_key,

@@ -1,7 +1,7 @@
 //! `defaults { … }`: namespace layout, replicas, resources and security for every service, and
 //! the `resources` and `security` nodes that services use to override them.
 
-use kdl::KdlNode;
+use crate::syntax::{Entry, Node};
 
 use crate::diagnostic::{Diagnostics, ErrorKind};
 use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
@@ -66,7 +66,7 @@ impl Default for DefaultsRead {
     }
 }
 
-pub fn lower(node: &KdlNode, d: &mut Diagnostics) -> DefaultsRead {
+pub fn lower(node: &Node, d: &mut Diagnostics) -> DefaultsRead {
     let r = Reader::new(node);
     let mut out = DefaultsRead::default();
     let mut seen = Seen::default();
@@ -119,7 +119,7 @@ pub fn lower(node: &KdlNode, d: &mut Diagnostics) -> DefaultsRead {
 }
 
 /// `replicas N`.
-pub fn replicas(node: &KdlNode, d: &mut Diagnostics) -> Option<Spanned<u32>> {
+pub fn replicas(node: &Node, d: &mut Diagnostics) -> Option<Spanned<u32>> {
     let mut r = Reader::new(node);
     let value = if let Some(entry) = r.arg(0) {
         typed::count(entry, "replicas", 0, 1000, d)
@@ -138,7 +138,7 @@ pub fn replicas(node: &KdlNode, d: &mut Diagnostics) -> Option<Spanned<u32>> {
 }
 
 /// `resources cpu=… memory=… cpu-limit=… memory-limit=…`.
-pub fn resources(node: &KdlNode, d: &mut Diagnostics) -> PartialResources {
+pub fn resources(node: &Node, d: &mut Diagnostics) -> PartialResources {
     let mut r = Reader::new(node);
     let out = PartialResources {
         cpu: r.prop("cpu").and_then(|e| typed::cpu(e, d)),
@@ -153,10 +153,10 @@ pub fn resources(node: &KdlNode, d: &mut Diagnostics) -> PartialResources {
 }
 
 /// `security …` over `base`; any weakening needs `reason`.
-pub fn security(node: &KdlNode, base: &Security, d: &mut Diagnostics) -> Security {
+pub fn security(node: &Node, base: &Security, d: &mut Diagnostics) -> Security {
     let mut r = Reader::new(node);
     let mut out = base.clone();
-    let id = |e: &kdl::KdlEntry, what, d: &mut Diagnostics| {
+    let id = |e: &Entry, what, d: &mut Diagnostics| {
         typed::count(e, what, 0, 2_147_483_647, d).map(|v| v.value)
     };
     let mut root_span = None;

@@ -1,6 +1,6 @@
 //! `mesh`, `observability` and `delivery`: the platform-wide tooling.
 
-use kdl::KdlNode;
+use crate::syntax::Node;
 
 use crate::diagnostic::{Diagnostics, ErrorKind};
 use crate::lower::aws::push_unique;
@@ -13,7 +13,7 @@ use crate::model::mesh::{
 use crate::model::value::Duration;
 use crate::span::Spanned;
 
-pub fn lower_mesh(node: &KdlNode, d: &mut Diagnostics) -> Mesh {
+pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
     let mut r = Reader::new(node);
     // The mesh implementation; Istio is the one platc emits for.
     if let Some(entry) = r.arg(0) {
@@ -66,13 +66,13 @@ pub fn lower_mesh(node: &KdlNode, d: &mut Diagnostics) -> Mesh {
     }
     r.finish(d);
     Mesh {
-        span: node.span().into(),
+        span: node.span(),
         mtls,
         gateways,
     }
 }
 
-fn lower_gateway(node: &KdlNode, d: &mut Diagnostics) -> Option<Gateway> {
+fn lower_gateway(node: &Node, d: &mut Diagnostics) -> Option<Gateway> {
     let mut r = Reader::new(node);
     let name = r
         .required_string_arg(0, "a gateway name", d)
@@ -111,7 +111,7 @@ fn lower_gateway(node: &KdlNode, d: &mut Diagnostics) -> Option<Gateway> {
         .unwrap_or_else(|| Spanned::new(true, r.name_span()));
     r.finish(d);
     Some(Gateway {
-        span: node.span().into(),
+        span: node.span(),
         name: name?,
         hosts,
         tls,
@@ -122,7 +122,7 @@ fn lower_gateway(node: &KdlNode, d: &mut Diagnostics) -> Option<Gateway> {
 
 const OBSERVABILITY_CHILDREN: &[&str] = &["grafana", "kiali", "prometheus"];
 
-pub fn lower_observability(node: &KdlNode, d: &mut Diagnostics) -> Observability {
+pub fn lower_observability(node: &Node, d: &mut Diagnostics) -> Observability {
     let r = Reader::new(node);
     let mut out = Observability::default();
     let mut seen = Seen::default();
@@ -136,7 +136,7 @@ pub fn lower_observability(node: &KdlNode, d: &mut Diagnostics) -> Observability
             continue;
         }
         let mut c = Reader::new(child);
-        let span = child.span().into();
+        let span = child.span();
         match name {
             "prometheus" => {
                 let here = c.name_span();
@@ -170,7 +170,7 @@ pub fn lower_observability(node: &KdlNode, d: &mut Diagnostics) -> Observability
 
 const DELIVERY_CHILDREN: &[&str] = &["argocd", "jenkins"];
 
-pub fn lower_delivery(node: &KdlNode, d: &mut Diagnostics) -> Delivery {
+pub fn lower_delivery(node: &Node, d: &mut Diagnostics) -> Delivery {
     let r = Reader::new(node);
     let mut out = Delivery::default();
     let mut seen = Seen::default();
@@ -193,7 +193,7 @@ pub fn lower_delivery(node: &KdlNode, d: &mut Diagnostics) -> Delivery {
     out
 }
 
-fn lower_jenkins(node: &KdlNode, d: &mut Diagnostics) -> Jenkins {
+fn lower_jenkins(node: &Node, d: &mut Diagnostics) -> Jenkins {
     let r = Reader::new(node);
     let mut views: Vec<View> = Vec::new();
     for child in r.children() {
@@ -213,7 +213,7 @@ fn lower_jenkins(node: &KdlNode, d: &mut Diagnostics) -> Jenkins {
             push_unique(
                 &mut views,
                 Some(View {
-                    span: child.span().into(),
+                    span: child.span(),
                     name,
                     services,
                 }),
@@ -225,12 +225,12 @@ fn lower_jenkins(node: &KdlNode, d: &mut Diagnostics) -> Jenkins {
     }
     r.finish(d);
     Jenkins {
-        span: node.span().into(),
+        span: node.span(),
         views,
     }
 }
 
-fn lower_argocd(node: &KdlNode, d: &mut Diagnostics) -> Option<ArgoCd> {
+fn lower_argocd(node: &Node, d: &mut Diagnostics) -> Option<ArgoCd> {
     let mut r = Reader::new(node);
     let repo = r.required_string_prop("repo", d);
     let here = r.name_span();
@@ -246,7 +246,7 @@ fn lower_argocd(node: &KdlNode, d: &mut Diagnostics) -> Option<ArgoCd> {
         .unwrap_or_else(|| Spanned::new("argocd".into(), here));
     r.finish(d);
     Some(ArgoCd {
-        span: node.span().into(),
+        span: node.span(),
         repo: repo?,
         path,
         revision,

@@ -15,7 +15,7 @@ mod traffic;
 mod typed;
 pub mod value;
 
-use kdl::{KdlDocument, KdlNode};
+use crate::syntax::{Document, Node};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
 use crate::lower::reader::{Reader, Seen, unknown_node};
@@ -33,7 +33,7 @@ const PLATFORM_CHILDREN: &[&str] = &[
 ];
 
 /// The names of the environments a document declares, for `check` to lower one by one.
-pub fn env_names(document: &KdlDocument) -> Vec<String> {
+pub fn env_names(document: &Document) -> Vec<String> {
     let Some(platform) = document
         .nodes()
         .iter()
@@ -61,7 +61,7 @@ pub fn env_names(document: &KdlDocument) -> Vec<String> {
 }
 
 /// Lowers the document, with the overlay of `env` applied when given.
-pub fn lower(document: &KdlDocument, env: Option<&str>, d: &mut Diagnostics) -> Option<Platform> {
+pub fn lower(document: &Document, env: Option<&str>, d: &mut Diagnostics) -> Option<Platform> {
     let mut platforms = document
         .nodes()
         .iter()
@@ -69,7 +69,7 @@ pub fn lower(document: &KdlDocument, env: Option<&str>, d: &mut Diagnostics) -> 
     let Some(node) = platforms.next() else {
         // No platform: the first node is most likely a misspelt one, so say so once, at it.
         let first = document.nodes().first();
-        let span = first.map_or(Span::new(0, 0), |n| n.name().span().into());
+        let span = first.map_or(Span::new(0, 0), |n| n.name().span());
         let suggestion = first.and_then(|n| suggest(n.name().value(), ["platform"]));
         d.error(ErrorKind::MissingPlatform { suggestion }, span);
         return None;
@@ -80,9 +80,9 @@ pub fn lower(document: &KdlDocument, env: Option<&str>, d: &mut Diagnostics) -> 
                 ErrorKind::DuplicateNode {
                     node: "platform".into(),
                 },
-                extra.name().span().into(),
+                extra.name().span(),
             )
-            .with_label(node.name().span().into(), "first given here"),
+            .with_label(node.name().span(), "first given here"),
         );
     }
     report_stray_top_level(document, d);
@@ -108,7 +108,7 @@ pub fn lower(document: &KdlDocument, env: Option<&str>, d: &mut Diagnostics) -> 
                         declared: envs.iter().map(|e| e.value.clone()).collect(),
                         suggestion,
                     },
-                    node.name().span().into(),
+                    node.name().span(),
                 );
                 return None;
             }
@@ -117,7 +117,7 @@ pub fn lower(document: &KdlDocument, env: Option<&str>, d: &mut Diagnostics) -> 
     Some(lower_platform(node, envs, env, d))
 }
 
-fn report_stray_top_level(document: &KdlDocument, d: &mut Diagnostics) {
+fn report_stray_top_level(document: &Document, d: &mut Diagnostics) {
     for node in document
         .nodes()
         .iter()
@@ -127,16 +127,16 @@ fn report_stray_top_level(document: &KdlDocument, d: &mut Diagnostics) {
     }
 }
 
-fn first_string(node: &KdlNode) -> Option<&str> {
+fn first_string(node: &Node) -> Option<&str> {
     node.entries()
         .iter()
         .find(|e| e.name().is_none())
         .and_then(|e| e.value().as_string())
 }
 
-fn declared_envs(platform: &KdlNode, d: &mut Diagnostics) -> Vec<Spanned<String>> {
+fn declared_envs(platform: &Node, d: &mut Diagnostics) -> Vec<Spanned<String>> {
     let mut envs: Vec<Spanned<String>> = Vec::new();
-    for node in platform.children().map_or(&[][..], KdlDocument::nodes) {
+    for node in platform.children().map_or(&[][..], Document::nodes) {
         if node.name().value() != "env" {
             continue;
         }
@@ -166,7 +166,7 @@ fn declared_envs(platform: &KdlNode, d: &mut Diagnostics) -> Vec<Spanned<String>
 }
 
 fn lower_platform(
-    node: &KdlNode,
+    node: &Node,
     envs: Vec<Spanned<String>>,
     env: Option<&str>,
     d: &mut Diagnostics,

@@ -6,7 +6,7 @@
 //! and nodes the base lacks are added. Merged entries keep their own spans, so a mistake made
 //! in an overlay is reported at the overlay.
 
-use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
+use crate::syntax::{Document, Entry, Ident, Node, Value};
 
 /// Nodes identified by their first argument rather than by name alone.
 const KEYED: &[&str] = &[
@@ -16,6 +16,7 @@ const KEYED: &[&str] = &[
     "env",
     "filesystem",
     "gateway",
+    "header",
     "node-group",
     "port",
     "probe",
@@ -29,7 +30,7 @@ const KEYED: &[&str] = &[
 ];
 
 /// The base platform's children with the overlay's children merged in.
-pub fn apply(base: &KdlNode, overlay: &KdlNode) -> KdlNode {
+pub fn apply(base: &Node, overlay: &Node) -> Node {
     let mut merged = base.clone();
     if let Some(children) = overlay.children() {
         merge_children(merged.ensure_children(), children);
@@ -37,7 +38,7 @@ pub fn apply(base: &KdlNode, overlay: &KdlNode) -> KdlNode {
     merged
 }
 
-fn merge_children(base: &mut KdlDocument, overlay: &KdlDocument) {
+fn merge_children(base: &mut Document, overlay: &Document) {
     for node in overlay.nodes() {
         let key = key(node);
         match base.nodes_mut().iter_mut().find(|b| self::key(b) == key) {
@@ -47,14 +48,14 @@ fn merge_children(base: &mut KdlDocument, overlay: &KdlDocument) {
     }
 }
 
-fn merge_node(base: &mut KdlNode, overlay: &KdlNode) {
+fn merge_node(base: &mut Node, overlay: &Node) {
     let keyed = usize::from(KEYED.contains(&base.name().value()));
-    let overlay_args: Vec<&KdlEntry> = overlay
+    let overlay_args: Vec<&Entry> = overlay
         .entries()
         .iter()
         .filter(|e| e.name().is_none())
         .collect();
-    let mut args: Vec<KdlEntry> = base
+    let mut args: Vec<Entry> = base
         .entries()
         .iter()
         .filter(|e| e.name().is_none())
@@ -64,15 +65,15 @@ fn merge_node(base: &mut KdlNode, overlay: &KdlNode) {
         args.truncate(keyed);
         args.extend(overlay_args[keyed..].iter().map(|e| (*e).clone()));
     }
-    let mut props: Vec<KdlEntry> = base
+    let mut props: Vec<Entry> = base
         .entries()
         .iter()
         .filter(|e| e.name().is_some())
         .cloned()
         .collect();
     for entry in overlay.entries().iter().filter(|e| e.name().is_some()) {
-        let name = entry.name().map(kdl::KdlIdentifier::value);
-        props.retain(|p| p.name().map(kdl::KdlIdentifier::value) != name);
+        let name = entry.name().map(Ident::value);
+        props.retain(|p| p.name().map(Ident::value) != name);
         props.push(entry.clone());
     }
     let entries = base.entries_mut();
@@ -86,8 +87,17 @@ fn merge_node(base: &mut KdlNode, overlay: &KdlNode) {
 
 /// A node's identity within its block: its name, plus its first argument for named things
 /// (all arguments for `uses`, whose first argument is a kind).
-fn key(node: &KdlNode) -> (String, Vec<String>) {
+fn key(node: &Node) -> (String, Vec<String>) {
     let name = node.name().value();
+    if name == "mtls-exception" {
+        // Exceptions are named by their port.
+        let port = node
+            .entries()
+            .iter()
+            .find(|e| e.name().is_some_and(|n| n.value() == "port"))
+            .map(|e| e.value().to_string());
+        return (name.to_owned(), port.into_iter().collect());
+    }
     let take = match name {
         "uses" => usize::MAX,
         n if KEYED.contains(&n) => 1,
@@ -99,7 +109,7 @@ fn key(node: &KdlNode) -> (String, Vec<String>) {
         .filter(|e| e.name().is_none())
         .take(take)
         .map(|e| match e.value() {
-            KdlValue::String(s) => s.clone(),
+            Value::String(s) => s.clone(),
             other => other.to_string(),
         })
         .collect();
@@ -110,8 +120,8 @@ fn key(node: &KdlNode) -> (String, Vec<String>) {
 mod tests {
     use super::*;
 
-    fn platform(text: &str) -> KdlNode {
-        KdlDocument::parse_v2(text).unwrap().nodes()[0].clone()
+    fn platform(text: &str) -> Node {
+        crate::syntax::parser::parse(text).unwrap().nodes()[0].clone()
     }
 
     #[test]

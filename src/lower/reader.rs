@@ -3,20 +3,20 @@
 //! A `Reader` records which entries the lowering asked for; `finish` reports every property it
 //! did not ask for (with a did-you-mean among those it did) and every surplus argument.
 
-use kdl::{KdlEntry, KdlNode, KdlValue};
+use crate::syntax::{Document, Entry, Node, Value};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
 use crate::span::{Span, Spanned};
 
 /// Reads one node. Create it, ask for what the node may hold, then call `finish`.
 pub struct Reader<'a> {
-    node: &'a KdlNode,
+    node: &'a Node,
     used: Vec<bool>,
     known: Vec<&'static str>,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(node: &'a KdlNode) -> Self {
+    pub fn new(node: &'a Node) -> Self {
         Self {
             node,
             used: vec![false; node.entries().len()],
@@ -29,20 +29,20 @@ impl<'a> Reader<'a> {
     }
 
     pub fn span(&self) -> Span {
-        self.node.span().into()
+        self.node.span()
     }
 
     pub fn name_span(&self) -> Span {
-        self.node.name().span().into()
+        self.node.name().span()
     }
 
     /// The child nodes, in source order.
-    pub fn children(&self) -> &'a [KdlNode] {
-        self.node.children().map_or(&[], kdl::KdlDocument::nodes)
+    pub fn children(&self) -> &'a [Node] {
+        self.node.children().map_or(&[], Document::nodes)
     }
 
     /// The `index`-th argument (entries without a name), marked as used.
-    pub fn arg(&mut self, index: usize) -> Option<&'a KdlEntry> {
+    pub fn arg(&mut self, index: usize) -> Option<&'a Entry> {
         let node = self.node;
         let (position, entry) = node
             .entries()
@@ -55,7 +55,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Every argument from `index` on, marked as used.
-    pub fn args_from(&mut self, index: usize) -> Vec<&'a KdlEntry> {
+    pub fn args_from(&mut self, index: usize) -> Vec<&'a Entry> {
         let node = self.node;
         let mut out = Vec::new();
         for (position, entry) in node
@@ -72,7 +72,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The property `name` (the last one when repeated, as KDL says), marked as used.
-    pub fn prop(&mut self, name: &'static str) -> Option<&'a KdlEntry> {
+    pub fn prop(&mut self, name: &'static str) -> Option<&'a Entry> {
         self.known.push(name);
         let node = self.node;
         let mut found = None;
@@ -86,7 +86,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Every property whose name passes `accept`, for families such as `latency-p99`.
-    pub fn props_matching(&mut self, accept: impl Fn(&str) -> bool) -> Vec<&'a KdlEntry> {
+    pub fn props_matching(&mut self, accept: impl Fn(&str) -> bool) -> Vec<&'a Entry> {
         let node = self.node;
         let mut out = Vec::new();
         for (position, entry) in node.entries().iter().enumerate() {
@@ -190,13 +190,13 @@ impl<'a> Reader<'a> {
                         property: name.value().to_owned(),
                         suggestion: suggest(name.value(), self.known.iter().copied()),
                     },
-                    name.span().into(),
+                    name.span(),
                 ),
                 None => d.error(
                     ErrorKind::UnexpectedArgument {
                         node: node_name.clone(),
                     },
-                    entry.span().into(),
+                    entry.span(),
                 ),
             }
         }
@@ -204,11 +204,11 @@ impl<'a> Reader<'a> {
 }
 
 /// The span of an entry's value (for a property, without `name=`).
-pub fn value_span(entry: &KdlEntry) -> Span {
-    let span: Span = entry.span().into();
+pub fn value_span(entry: &Entry) -> Span {
+    let span: Span = entry.span();
     match entry.name() {
         Some(name) => {
-            let name_end = Span::from(name.span()).end;
+            let name_end = name.span().end;
             // Skip `=` (and any whitespace KDL allows around it).
             Span::new((name_end + 1).min(span.end), span.end)
         }
@@ -216,18 +216,18 @@ pub fn value_span(entry: &KdlEntry) -> Span {
     }
 }
 
-fn type_name(value: &KdlValue) -> &'static str {
+fn type_name(value: &Value) -> &'static str {
     match value {
-        KdlValue::String(_) => "a string",
-        KdlValue::Integer(_) => "an integer",
-        KdlValue::Float(f) if !f.is_finite() => "#inf or #nan",
-        KdlValue::Float(_) => "a number",
-        KdlValue::Bool(_) => "a boolean",
-        KdlValue::Null => "#null",
+        Value::String(_) => "a string",
+        Value::Integer(_) => "an integer",
+        Value::Float(f) if !f.is_finite() => "#inf or #nan",
+        Value::Float(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "#null",
     }
 }
 
-fn wrong_type(entry: &KdlEntry, expected: &'static str, d: &mut Diagnostics) {
+fn wrong_type(entry: &Entry, expected: &'static str, d: &mut Diagnostics) {
     d.error(
         ErrorKind::InvalidType {
             expected,
@@ -238,8 +238,8 @@ fn wrong_type(entry: &KdlEntry, expected: &'static str, d: &mut Diagnostics) {
 }
 
 /// The entry as a string.
-pub fn string(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
-    if let KdlValue::String(s) = entry.value() {
+pub fn string(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    if let Value::String(s) = entry.value() {
         Some(Spanned::new(s.clone(), value_span(entry)))
     } else {
         wrong_type(entry, "a string", d);
@@ -248,22 +248,29 @@ pub fn string(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> 
 }
 
 /// The entry as a string, or a number written as its decimal text (for `99.9` and `"99.9"`).
-pub fn string_or_number(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+pub fn string_or_number(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<String>> {
     scalar_text(entry, "a number", d)
 }
 
 /// The entry's text: strings as they are, numbers in decimal. `expected` names what the
 /// caller wants, for the diagnostic on any other value.
 pub fn scalar_text(
-    entry: &KdlEntry,
+    entry: &Entry,
     expected: &'static str,
     d: &mut Diagnostics,
 ) -> Option<Spanned<String>> {
     let text = match entry.value() {
-        KdlValue::String(s) => s.clone(),
-        KdlValue::Integer(i) => i.to_string(),
-        KdlValue::Float(f) => {
-            let text = f.to_string();
+        Value::String(s) => s.clone(),
+        Value::Integer(i) => i.to_string(),
+        Value::Float(f) => {
+            // As written, so `1.30` stays `1.30`; plain decimals only.
+            let text = entry
+                .repr()
+                .filter(|r| {
+                    r.bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+                })
+                .map_or_else(|| f.to_string(), str::to_owned);
             if !f.is_finite() || text.contains(['e', 'E']) {
                 wrong_type(entry, expected, d);
                 return None;
@@ -278,8 +285,8 @@ pub fn scalar_text(
     Some(Spanned::new(text, value_span(entry)))
 }
 
-pub fn boolean(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<bool>> {
-    if let KdlValue::Bool(b) = entry.value() {
+pub fn boolean(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<bool>> {
+    if let Value::Bool(b) = entry.value() {
         Some(Spanned::new(*b, value_span(entry)))
     } else {
         wrong_type(entry, "a boolean (`#true` or `#false`)", d);
@@ -289,13 +296,13 @@ pub fn boolean(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<bool>> {
 
 /// The entry as an integer within `min..=max`; reports `out-of-range` naming `what`.
 pub fn integer(
-    entry: &KdlEntry,
+    entry: &Entry,
     what: &'static str,
     min: i64,
     max: i64,
     d: &mut Diagnostics,
 ) -> Option<Spanned<i64>> {
-    let KdlValue::Integer(value) = entry.value() else {
+    let Value::Integer(value) = entry.value() else {
         wrong_type(entry, "an integer", d);
         return None;
     };
@@ -317,7 +324,7 @@ pub fn integer(
 }
 
 /// Reports a child node that is not part of the language here.
-pub fn unknown_node(node: &KdlNode, parent: &str, known: &[&str], d: &mut Diagnostics) {
+pub fn unknown_node(node: &Node, parent: &str, known: &[&str], d: &mut Diagnostics) {
     let name = node.name().value();
     d.error(
         ErrorKind::UnknownNode {
@@ -325,7 +332,7 @@ pub fn unknown_node(node: &KdlNode, parent: &str, known: &[&str], d: &mut Diagno
             parent: parent.to_owned(),
             suggestion: suggest(name, known.iter().copied()),
         },
-        node.name().span().into(),
+        node.name().span(),
     );
 }
 
@@ -337,9 +344,9 @@ pub struct Seen<'a> {
 
 impl<'a> Seen<'a> {
     /// `true` the first time a node of this name is seen; reports `duplicate-node` after that.
-    pub fn once(&mut self, node: &'a KdlNode, d: &mut Diagnostics) -> bool {
+    pub fn once(&mut self, node: &'a Node, d: &mut Diagnostics) -> bool {
         let name = node.name().value();
-        let span: Span = node.name().span().into();
+        let span: Span = node.name().span();
         if let Some((_, previous)) = self.first.iter().find(|(n, _)| *n == name) {
             d.push(
                 Diagnostic::new(
@@ -359,7 +366,7 @@ impl<'a> Seen<'a> {
 
 /// The entry as one of a fixed set of keywords.
 pub fn choice<T: Copy>(
-    entry: &KdlEntry,
+    entry: &Entry,
     options: &[(&'static str, T)],
     d: &mut Diagnostics,
 ) -> Option<Spanned<T>> {

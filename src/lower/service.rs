@@ -1,7 +1,7 @@
 //! `service NAME { … }` → `Service`, with `defaults` folded in: identity, image, ports,
 //! env, calls and the settings that weaken a secure default. Run-time behaviour is in `traffic`.
 
-use kdl::{KdlEntry, KdlNode};
+use crate::syntax::{Entry, Node, Value};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, NameRule};
 use crate::lower::defaults::{self, DefaultsRead};
@@ -72,7 +72,7 @@ struct Parts {
     waivers: Vec<Waiver>,
 }
 
-pub fn lower(node: &KdlNode, defaults: &DefaultsRead, d: &mut Diagnostics) -> Option<Service> {
+pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Option<Service> {
     let mut r = Reader::new(node);
     let name = r
         .required_string_arg(0, "a service name", d)
@@ -168,7 +168,7 @@ pub fn lower(node: &KdlNode, defaults: &DefaultsRead, d: &mut Diagnostics) -> Op
     };
     let resources = resolve_resources(&parts.resources.or(&defaults.resources), here);
     Some(Service {
-        span: node.span().into(),
+        span: node.span(),
         namespace,
         image: parts.image?,
         language: parts.language,
@@ -225,7 +225,7 @@ fn resolve_resources(partial: &defaults::PartialResources, here: Span) -> Resour
     }
 }
 
-fn image(node: &KdlNode, d: &mut Diagnostics) -> Option<Image> {
+fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
     let mut r = Reader::new(node);
     let reference = r.required_string_arg(0, "an image reference", d);
     let tag = r.string_prop("tag", d);
@@ -288,14 +288,14 @@ fn image(node: &KdlNode, d: &mut Diagnostics) -> Option<Image> {
         );
     }
     Some(Image {
-        span: node.span().into(),
+        span: node.span(),
         repository: Spanned::new(repository, reference.span),
         tag,
         digest,
     })
 }
 
-fn port(node: &KdlNode, d: &mut Diagnostics) -> Option<Port> {
+fn port(node: &Node, d: &mut Diagnostics) -> Option<Port> {
     let mut r = Reader::new(node);
     let name = r
         .required_string_arg(0, "a port name", d)
@@ -334,7 +334,7 @@ fn port(node: &KdlNode, d: &mut Diagnostics) -> Option<Port> {
         None => Spanned::new(infer_protocol(&name.value), name.span),
     };
     Some(Port {
-        span: node.span().into(),
+        span: node.span(),
         name,
         number: number?,
         target,
@@ -410,7 +410,7 @@ fn add_port(ports: &mut Vec<Port>, port: Port, d: &mut Diagnostics) {
     }
 }
 
-fn env_var(node: &KdlNode, d: &mut Diagnostics) -> Option<EnvVar> {
+fn env_var(node: &Node, d: &mut Diagnostics) -> Option<EnvVar> {
     let mut r = Reader::new(node);
     let name = r.required_string_arg(0, "a variable name", d);
     let value = if let Some(e) = r.arg(1) {
@@ -428,16 +428,16 @@ fn env_var(node: &KdlNode, d: &mut Diagnostics) -> Option<EnvVar> {
     r.finish(d);
     let name = name.and_then(|n| env_name(n, d))?;
     Some(EnvVar {
-        span: node.span().into(),
+        span: node.span(),
         name,
         value: value?,
     })
 }
 
 /// Env values are strings; numbers and booleans are written as their text (`"1"`, `"true"`).
-fn string_or_bool(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+fn string_or_bool(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<String>> {
     match entry.value() {
-        kdl::KdlValue::Bool(b) => Some(Spanned::new(b.to_string(), value_span(entry))),
+        Value::Bool(b) => Some(Spanned::new(b.to_string(), value_span(entry))),
         _ => scalar_text(entry, "a string", d),
     }
 }
@@ -482,14 +482,14 @@ fn add_env(env: &mut Vec<EnvVar>, var: EnvVar, d: &mut Diagnostics) {
     env.push(var);
 }
 
-fn call(node: &KdlNode, d: &mut Diagnostics) -> Option<Call> {
+fn call(node: &Node, d: &mut Diagnostics) -> Option<Call> {
     let mut r = Reader::new(node);
     let service = r.required_string_arg(0, "the service it calls", d);
     let env = r.string_prop("env", d).and_then(|n| env_name(n, d));
     let port = r.string_prop("port", d);
     r.finish(d);
     Some(Call {
-        span: node.span().into(),
+        span: node.span(),
         service: service?,
         env,
         port,
@@ -499,7 +499,7 @@ fn call(node: &KdlNode, d: &mut Diagnostics) -> Option<Call> {
 /// `NODE [BOOL] reason=…`: a switch away from a secure default. `weak` is the argument value
 /// that weakens (`None`: the node itself does); the reason is required only then.
 fn reasoned_switch(
-    node: &KdlNode,
+    node: &Node,
     weak: Option<bool>,
     what: &str,
     d: &mut Diagnostics,
@@ -534,14 +534,14 @@ fn reasoned_switch(
             ErrorKind::MissingReason {
                 what: what.to_owned(),
             },
-            node.name().span().into(),
+            node.name().span(),
         );
     }
     // The setting is shown at the node, which is what it switches; the reason is its text.
-    reason.map(|r| Spanned::new(r.value, node.name().span().into()))
+    reason.map(|r| Spanned::new(r.value, node.name().span()))
 }
 
-fn mtls_exception(node: &KdlNode, d: &mut Diagnostics) -> Option<MtlsException> {
+fn mtls_exception(node: &Node, d: &mut Diagnostics) -> Option<MtlsException> {
     let mut r = Reader::new(node);
     let port = r.required_string_prop("port", d);
     let mode = r
@@ -556,7 +556,7 @@ fn mtls_exception(node: &KdlNode, d: &mut Diagnostics) -> Option<MtlsException> 
                 d,
             )
         })
-        .unwrap_or_else(|| Spanned::new(PortMtls::Permissive, node.name().span().into()));
+        .unwrap_or_else(|| Spanned::new(PortMtls::Permissive, node.name().span()));
     let reason = r.string_prop("reason", d);
     r.finish(d);
     if reason.is_none() {
@@ -564,18 +564,18 @@ fn mtls_exception(node: &KdlNode, d: &mut Diagnostics) -> Option<MtlsException> 
             ErrorKind::MissingReason {
                 what: "an mTLS exception".into(),
             },
-            node.name().span().into(),
+            node.name().span(),
         );
     }
     Some(MtlsException {
-        span: node.span().into(),
+        span: node.span(),
         port: port?,
         mode,
         reason: reason?,
     })
 }
 
-fn uses(node: &KdlNode, d: &mut Diagnostics) -> Option<Use> {
+fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
     let mut r = Reader::new(node);
     let kind = if let Some(e) = r.arg(0) {
         choice(
@@ -610,13 +610,13 @@ fn uses(node: &KdlNode, d: &mut Diagnostics) -> Option<Use> {
     }
     r.finish(d);
     Some(Use {
-        span: node.span().into(),
+        span: node.span(),
         kind: kind?,
         name: name?,
     })
 }
 
-fn volume(node: &KdlNode, d: &mut Diagnostics) -> Option<Volume> {
+fn volume(node: &Node, d: &mut Diagnostics) -> Option<Volume> {
     let mut r = Reader::new(node);
     let name = r
         .required_string_arg(0, "a volume name", d)
@@ -639,14 +639,14 @@ fn volume(node: &KdlNode, d: &mut Diagnostics) -> Option<Volume> {
         .and_then(|e| typed::bytes(e, "storage", d));
     r.finish(d);
     Some(Volume {
-        span: node.span().into(),
+        span: node.span(),
         name: name?,
         path: path?,
         size_limit,
     })
 }
 
-fn waiver(node: &KdlNode, d: &mut Diagnostics) -> Option<Waiver> {
+fn waiver(node: &Node, d: &mut Diagnostics) -> Option<Waiver> {
     let mut r = Reader::new(node);
     let check = r.required_string_arg(0, "the id of the check it waives", d);
     let reason = r.string_prop("reason", d);
@@ -656,11 +656,11 @@ fn waiver(node: &KdlNode, d: &mut Diagnostics) -> Option<Waiver> {
             ErrorKind::MissingReason {
                 what: "a waived check".into(),
             },
-            node.name().span().into(),
+            node.name().span(),
         );
     }
     Some(Waiver {
-        span: node.span().into(),
+        span: node.span(),
         check: check?,
         reason: reason?,
     })

@@ -1,7 +1,7 @@
 //! The behaviour of a service at run time: probes, autoscaling, retries, timeouts, circuit
 //! breaking, canary releases, SLOs and exposure on a gateway.
 
-use kdl::KdlNode;
+use crate::syntax::Node;
 
 use crate::diagnostic::{Diagnostics, ErrorKind, NameRule, suggest};
 use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
@@ -41,7 +41,7 @@ const PERCENTILES: &[&str] = &[
     "latency-p99",
 ];
 
-pub fn probe(node: &KdlNode, d: &mut Diagnostics) -> Option<Probe> {
+pub fn probe(node: &Node, d: &mut Diagnostics) -> Option<Probe> {
     let mut r = Reader::new(node);
     let kind = if let Some(e) = r.arg(0) {
         choice(
@@ -128,7 +128,7 @@ pub fn probe(node: &KdlNode, d: &mut Diagnostics) -> Option<Probe> {
     }
     r.finish(d);
     Some(Probe {
-        span: node.span().into(),
+        span: node.span(),
         kind,
         port,
         path,
@@ -142,7 +142,7 @@ pub fn probe(node: &KdlNode, d: &mut Diagnostics) -> Option<Probe> {
     })
 }
 
-pub fn autoscale(node: &KdlNode, d: &mut Diagnostics) -> Option<Autoscale> {
+pub fn autoscale(node: &Node, d: &mut Diagnostics) -> Option<Autoscale> {
     let mut r = Reader::new(node);
     let min = r
         .prop("min")
@@ -156,19 +156,19 @@ pub fn autoscale(node: &KdlNode, d: &mut Diagnostics) -> Option<Autoscale> {
     let cpu = r.prop("cpu").and_then(|e| typed::percent(e, d));
     let memory = r.prop("memory").and_then(|e| typed::percent(e, d));
     r.finish(d);
-    let min = min.unwrap_or_else(|| Spanned::new(1, node.name().span().into()));
+    let min = min.unwrap_or_else(|| Spanned::new(1, node.name().span()));
     let cpu = if cpu.is_none() && memory.is_none() {
         Some(Spanned::new(
             Percent {
                 thousandths: 80_000,
             },
-            node.name().span().into(),
+            node.name().span(),
         ))
     } else {
         cpu
     };
     Some(Autoscale {
-        span: node.span().into(),
+        span: node.span(),
         min,
         max: max?,
         cpu,
@@ -176,7 +176,7 @@ pub fn autoscale(node: &KdlNode, d: &mut Diagnostics) -> Option<Autoscale> {
     })
 }
 
-pub fn retries(node: &KdlNode, d: &mut Diagnostics) -> Option<Retries> {
+pub fn retries(node: &Node, d: &mut Diagnostics) -> Option<Retries> {
     let mut r = Reader::new(node);
     let attempts = if let Some(e) = r.prop("attempts") {
         typed::count(e, "retry attempts", 0, 100, d)
@@ -220,16 +220,16 @@ pub fn retries(node: &KdlNode, d: &mut Diagnostics) -> Option<Retries> {
     }
     r.finish(d);
     Some(Retries {
-        span: node.span().into(),
+        span: node.span(),
         attempts: attempts?,
         per_try_timeout,
         on,
     })
 }
 
-pub fn circuit_breaker(node: &KdlNode, d: &mut Diagnostics) -> CircuitBreaker {
+pub fn circuit_breaker(node: &Node, d: &mut Diagnostics) -> CircuitBreaker {
     let mut r = Reader::new(node);
-    let here: Span = node.name().span().into();
+    let here: Span = node.name().span();
     let consecutive_errors = r
         .prop("consecutive-errors")
         .and_then(|e| typed::count(e, "consecutive errors", 1, 1000, d))
@@ -261,7 +261,7 @@ pub fn circuit_breaker(node: &KdlNode, d: &mut Diagnostics) -> CircuitBreaker {
         .and_then(|e| typed::count(e, "requests", 1, 1_000_000, d));
     r.finish(d);
     CircuitBreaker {
-        span: node.span().into(),
+        span: node.span(),
         consecutive_errors,
         interval,
         ejection,
@@ -272,7 +272,7 @@ pub fn circuit_breaker(node: &KdlNode, d: &mut Diagnostics) -> CircuitBreaker {
     }
 }
 
-pub fn canary(node: &KdlNode, d: &mut Diagnostics) -> Option<Canary> {
+pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
     let mut r = Reader::new(node);
     let version = r
         .required_string_arg(0, "the canary's version label", d)
@@ -317,7 +317,7 @@ pub fn canary(node: &KdlNode, d: &mut Diagnostics) -> Option<Canary> {
                     let Some(value) = string(entry, d) else {
                         continue;
                     };
-                    let name = Spanned::new(name.value().to_owned(), name.span().into());
+                    let name = Spanned::new(name.value().to_owned(), name.span());
                     if name.value.chars().any(|ch| ch.is_ascii_uppercase()) {
                         d.error(
                             ErrorKind::InvalidName {
@@ -330,7 +330,7 @@ pub fn canary(node: &KdlNode, d: &mut Diagnostics) -> Option<Canary> {
                         continue;
                     }
                     headers.push(HeaderMatch {
-                        span: child.span().into(),
+                        span: child.span(),
                         name,
                         value,
                     });
@@ -344,7 +344,7 @@ pub fn canary(node: &KdlNode, d: &mut Diagnostics) -> Option<Canary> {
                     .into_iter()
                     .filter_map(|e| typed::percent(e, d))
                     .collect();
-                steps_span = Some(child.span().into());
+                steps_span = Some(child.span());
                 interval = c.prop("interval").and_then(|e| typed::duration(e, d));
                 c.finish(d);
             }
@@ -354,7 +354,7 @@ pub fn canary(node: &KdlNode, d: &mut Diagnostics) -> Option<Canary> {
                 let latency = latency(&mut c, d);
                 c.finish(d);
                 gate = Some(Gate {
-                    span: child.span().into(),
+                    span: child.span(),
                     success_rate,
                     latency,
                 });
@@ -371,11 +371,11 @@ pub fn canary(node: &KdlNode, d: &mut Diagnostics) -> Option<Canary> {
                 Percent {
                     thousandths: 10_000,
                 },
-                node.name().span().into(),
+                node.name().span(),
             )
         });
     Some(Canary {
-        span: node.span().into(),
+        span: node.span(),
         version: version?,
         tag,
         digest,
@@ -405,7 +405,7 @@ fn latency(r: &mut Reader, d: &mut Diagnostics) -> Option<Latency> {
             .unwrap_or(99);
         if let Some(threshold) = typed::duration(entry, d) {
             found = Some(Latency {
-                span: entry.span().into(),
+                span: entry.span(),
                 percentile,
                 threshold: threshold.value,
             });
@@ -414,25 +414,25 @@ fn latency(r: &mut Reader, d: &mut Diagnostics) -> Option<Latency> {
     found
 }
 
-pub fn slo(node: &KdlNode, d: &mut Diagnostics) -> Slo {
+pub fn slo(node: &Node, d: &mut Diagnostics) -> Slo {
     let mut r = Reader::new(node);
     let availability = r.prop("availability").and_then(|e| typed::percent(e, d));
     let latency = latency(&mut r, d);
     r.finish(d);
     Slo {
-        span: node.span().into(),
+        span: node.span(),
         availability,
         latency,
     }
 }
 
-pub fn expose(node: &KdlNode, d: &mut Diagnostics) -> Option<Expose> {
+pub fn expose(node: &Node, d: &mut Diagnostics) -> Option<Expose> {
     let mut r = Reader::new(node);
     let gateway = r.required_string_prop("gateway", d);
     let host = r.prop("host").and_then(|e| typed::host(e, d));
     let path = r
         .string_prop("path", d)
-        .unwrap_or_else(|| Spanned::new("/".into(), node.name().span().into()));
+        .unwrap_or_else(|| Spanned::new("/".into(), node.name().span()));
     if !path.value.starts_with('/') {
         d.error(
             ErrorKind::InvalidValue {
@@ -446,7 +446,7 @@ pub fn expose(node: &KdlNode, d: &mut Diagnostics) -> Option<Expose> {
     let port = r.string_prop("port", d);
     r.finish(d);
     Some(Expose {
-        span: node.span().into(),
+        span: node.span(),
         gateway: gateway?,
         host,
         path,

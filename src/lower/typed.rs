@@ -1,6 +1,6 @@
 //! Entries read as the language's value types, with the diagnostic for each bad value.
 
-use kdl::KdlEntry;
+use crate::syntax::Entry;
 
 use crate::diagnostic::{Diagnostics, ErrorKind, NameRule};
 use crate::lower::reader::{string, string_or_number};
@@ -8,7 +8,7 @@ use crate::lower::value;
 use crate::model::value::{Cidr, Duration, InstanceType, Percent, Quantity};
 use crate::span::Spanned;
 
-pub fn duration(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Duration>> {
+pub fn duration(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<Duration>> {
     let text = string(entry, d)?;
     if let Some(millis) = value::duration(&text.value) {
         return Some(Spanned::new(
@@ -23,7 +23,7 @@ pub fn duration(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Duratio
     None
 }
 
-pub fn percent(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Percent>> {
+pub fn percent(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<Percent>> {
     let text = string_or_number(entry, d)?;
     if let Some(percent) = value::percent(&text.value) {
         return Some(Spanned::new(percent, text.span));
@@ -36,7 +36,7 @@ pub fn percent(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Percent>
 }
 
 /// A CPU quantity (`"100m"`, `"0.5"`; a bare integer means cores).
-pub fn cpu(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Quantity>> {
+pub fn cpu(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<Quantity>> {
     let text = string_or_number(entry, d)?;
     if let Some(amount) = value::cpu(&text.value) {
         return Some(Spanned::new(
@@ -59,7 +59,7 @@ pub fn cpu(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Quantity>> {
 
 /// A memory or storage quantity (`"64Mi"`).
 pub fn bytes(
-    entry: &KdlEntry,
+    entry: &Entry,
     resource: &'static str,
     d: &mut Diagnostics,
 ) -> Option<Spanned<Quantity>> {
@@ -83,7 +83,7 @@ pub fn bytes(
     None
 }
 
-pub fn cidr(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Cidr>> {
+pub fn cidr(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<Cidr>> {
     let text = string(entry, d)?;
     match value::cidr(&text.value) {
         Ok(cidr) => Some(Spanned::new(cidr, text.span)),
@@ -101,7 +101,7 @@ pub fn cidr(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<Cidr>> {
 }
 
 /// A DNS-1123 label, as Kubernetes names (and most AWS names) need.
-pub fn name(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+pub fn name(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<String>> {
     let text = string(entry, d)?;
     check_name(text, d)
 }
@@ -124,7 +124,7 @@ pub fn check_name(text: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<
 }
 
 /// A DNS host name (`shop.example.com`, `*.example.com`).
-pub fn host(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
+pub fn host(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<String>> {
     let text = string(entry, d)?;
     match value::host(&text.value) {
         Ok(()) => Some(text),
@@ -143,7 +143,7 @@ pub fn host(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<String>> {
 }
 
 pub fn instance_type(
-    entry: &KdlEntry,
+    entry: &Entry,
     db: bool,
     d: &mut Diagnostics,
 ) -> Option<Spanned<InstanceType>> {
@@ -159,7 +159,7 @@ pub fn instance_type(
 }
 
 /// A port number, 1–65535.
-pub fn port(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<u16>> {
+pub fn port(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<u16>> {
     let text = string_or_number(entry, d)?;
     match text.value.parse::<u16>() {
         Ok(n) if n > 0 => Some(Spanned::new(n, text.span)),
@@ -172,7 +172,7 @@ pub fn port(entry: &KdlEntry, d: &mut Diagnostics) -> Option<Spanned<u16>> {
 
 /// An unsigned count within `min..=max`.
 pub fn count(
-    entry: &KdlEntry,
+    entry: &Entry,
     what: &'static str,
     min: u32,
     max: u32,
