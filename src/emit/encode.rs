@@ -17,7 +17,7 @@ pub fn json<T: Serialize>(value: &T) -> String {
 
 /// A value as one YAML document (no `---`), with a trailing newline.
 pub fn yaml<T: Serialize>(value: &T) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(1024);
     write_value(&mut out, &to_value(value), 0, Context::Document);
     if !out.ends_with('\n') {
         out.push('\n');
@@ -68,7 +68,7 @@ fn write_value(out: &mut String, value: &Value, level: usize, context: Context) 
                 if !(context == Context::SeqItem && i == 0) {
                     indent(out, level);
                 }
-                out.push_str(&scalar_string(key));
+                write_string(out, key);
                 out.push(':');
                 write_value(out, item, level + 2, Context::MapValue);
             }
@@ -92,7 +92,7 @@ fn write_value(out: &mut String, value: &Value, level: usize, context: Context) 
             match scalar {
                 Value::String(s) if is_block_candidate(s) => write_block(out, s, level),
                 _ => {
-                    out.push_str(&scalar_text(scalar));
+                    write_scalar(out, scalar);
                     out.push('\n');
                 }
             }
@@ -100,14 +100,16 @@ fn write_value(out: &mut String, value: &Value, level: usize, context: Context) 
     }
 }
 
-fn scalar_text(value: &Value) -> String {
+fn write_scalar(out: &mut String, value: &Value) {
     match value {
-        Value::Null => "null".to_owned(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => scalar_string(s),
-        Value::Array(_) => "[]".to_owned(),
-        Value::Object(_) => "{}".to_owned(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::String(s) => write_string(out, s),
+        Value::Array(_) => out.push_str("[]"),
+        Value::Object(_) => out.push_str("{}"),
     }
 }
 
@@ -135,11 +137,10 @@ fn write_block(out: &mut String, s: &str, level: usize) {
 
 /// A string as a plain scalar when that is unambiguous, else double-quoted (JSON escapes are
 /// valid YAML escapes).
-fn scalar_string(s: &str) -> String {
+fn write_string(quoted: &mut String, s: &str) {
     if is_plain_safe(s) {
-        s.to_owned()
+        quoted.push_str(s);
     } else {
-        let mut quoted = String::with_capacity(s.len() + 2);
         quoted.push('"');
         for c in s.chars() {
             match c {
@@ -155,11 +156,20 @@ fn scalar_string(s: &str) -> String {
             }
         }
         quoted.push('"');
-        quoted
     }
 }
 
 fn is_plain_safe(s: &str) -> bool {
+    // The common case first: a lowercase word, a label key, a path.
+    if let Some(&first) = s.as_bytes().first()
+        && first.is_ascii_lowercase()
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'/' || b == b'.'
+        })
+        && s.len() > 5
+    {
+        return true;
+    }
     const RESERVED: &[&str] = &[
         "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf",
         ".nan",

@@ -17,6 +17,7 @@ const DEFAULTS_CHILDREN: &[&str] = &[
     "replicas",
     "resources",
     "security",
+    "waive",
 ];
 
 /// Requests and limits as written; a `None` falls back to the next level.
@@ -53,6 +54,8 @@ pub struct DefaultsRead {
     pub replicas: Spanned<u32>,
     pub resources: PartialResources,
     pub security: Security,
+    /// Checks waived for every service.
+    pub waivers: Vec<crate::model::service::Waiver>,
 }
 
 impl Default for DefaultsRead {
@@ -62,6 +65,7 @@ impl Default for DefaultsRead {
             replicas: Spanned::new(1, Span::default()),
             resources: PartialResources::default(),
             security: Security::default(),
+            waivers: Vec::new(),
         }
     }
 }
@@ -111,6 +115,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> DefaultsRead {
                     out.security = security(child, &Security::default(), d);
                 }
             }
+            "waive" => out.waivers.extend(crate::lower::service::waiver(child, d)),
             _ => unknown_node(child, "defaults", DEFAULTS_CHILDREN, d),
         }
     }

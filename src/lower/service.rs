@@ -192,7 +192,15 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
         security: parts.security.unwrap_or_else(|| defaults.security.clone()),
         uses: parts.uses,
         volumes: parts.volumes,
-        waivers: parts.waivers,
+        // The platform's waivers, then the service's own; a check waived twice is waived once.
+        waivers: {
+            let mut waivers = defaults.waivers.clone();
+            for waiver in parts.waivers {
+                waivers.retain(|w| w.check.value != waiver.check.value);
+                waivers.push(waiver);
+            }
+            waivers
+        },
         name,
     })
 }
@@ -646,7 +654,7 @@ fn volume(node: &Node, d: &mut Diagnostics) -> Option<Volume> {
     })
 }
 
-fn waiver(node: &Node, d: &mut Diagnostics) -> Option<Waiver> {
+pub fn waiver(node: &Node, d: &mut Diagnostics) -> Option<Waiver> {
     let mut r = Reader::new(node);
     let check = r.required_string_arg(0, "the id of the check it waives", d);
     let reason = r.string_prop("reason", d);

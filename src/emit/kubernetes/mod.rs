@@ -41,7 +41,22 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
             *origin,
         ));
     }
-    for service in &platform.services {
+    let callers = network::Callers::of(platform);
+    let per_service = crate::emit::parallel::map(&platform.services, |service| {
+        service_objects(platform, &callers, service)
+    });
+    out.extend(per_service.into_iter().flatten());
+    out
+}
+
+/// The objects of one service.
+fn service_objects(
+    platform: &Platform,
+    callers: &network::Callers,
+    service: &Service,
+) -> Vec<Object> {
+    let mut out = Vec::new();
+    {
         let dir = format!("kubernetes/services/{}", service.name.value);
         out.push(object(
             format!("{dir}/serviceaccount.yaml"),
@@ -58,7 +73,7 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
         }
         out.push(object(
             format!("{dir}/networkpolicy.yaml"),
-            &network::policy(platform, service),
+            &network::policy(platform, callers, service),
             service.span,
         ));
         if let Some(autoscale) = &service.autoscale {

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Conformance check of the files platc generates: every *.yaml under out/ and golden/*/expected/
+# must pass
+#   1. kubernetes-validate, strict (unknown fields rejected), against Kubernetes 1.30 and the
+#      newest version the pinned package ships; CRD kinds are counted and left to a CRD step;
+#   2. checkov --framework kubernetes, per tree: zero failed checks, zero files it cannot parse;
+#   3. yamllint -s with the repository's .yamllint.
+# It installs its tools itself (pinned, conformance/requirements.txt) into .venv-conformance/ and
+# reuses that virtualenv while the pins are unchanged. Exit 0 only when all three pass.
+#
+#   bash conformance/run.sh
+#
+# Environment (all optional):
+#   PYTHON=python3            interpreter for the virtualenv (3.9 or newer)
+#   CONFORMANCE_VENV=DIR      virtualenv location (default: .venv-conformance at the repo root)
+#   CONFORMANCE_TREES="A B"   trees to check instead of out/ and golden/*/expected/
+#   K8S_MIN_VERSION=1.30      oldest Kubernetes to validate against
+#   K8S_VERSIONS="1.30 1.37"  exact Kubernetes versions to validate against
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PY="${PYTHON:-python3}"
+VENV="${CONFORMANCE_VENV:-$ROOT/.venv-conformance}"
+REQ="conformance/requirements.txt"
+CONSTRAINTS="conformance/constraints.txt"
+HELPER="conformance/conformance.py"
+STAMP="$VENV/.conformance-stamp"
+# Bump when the way the virtualenv is built changes, to force a rebuild.
+INSTALL_REV=1
+TOOL_TIMEOUT="${CONFORMANCE_TOOL_TIMEOUT:-900}"
+
+T0=$(date +%s)
+now() { date +%s; }
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nconformance: FAIL: %s\n' "$*" >&2; exit 1; }
+with_timeout() {
+    if command -v timeout >/dev/null 2>&1; then timeout "$TOOL_TIMEOUT" "$@"; else "$@"; fi
+}
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/conformance.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+# ------------------------------------------------------------------------------------------------
+step "tools (virtualenv $VENV)"
+t=$(now)
+
+command -v "$PY" >/dev/null 2>&1 || die "no $PY on PATH (set PYTHON=...)"
+"$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' \
+    || die "$("$PY" --version 2>&1) is too old: the tools need Python 3.9 or newer"
+[[ -f $REQ && -f $CONSTRAINTS && -f $HELPER && -f .yamllint ]] \
+    || die "missing $REQ, $CONSTRAINTS, $HELPER or .yamllint"
+
+want_stamp="$({
+    cat "$REQ" "$CONSTRAINTS"
+    "$PY" -c 'import sys; print(sys.version)'
+    echo "install-rev $INSTALL_REV"
+} | sha256sum | cut -d' ' -f1)"
+
+venv_ok() {
+    [[ -f $STAMP && "$(cat "$STAMP")" == "$want_stamp" ]] || return 1
+    local exe
+    for exe in python kubernetes-validate checkov yamllint; do
+        [[ -x $VENV/bin/$exe ]] || return 1
+    done
+    "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1
+}
+
+if venv_ok; then
+    echo "reusing the virtualenv: $REQ and $CONSTRAINTS unchanged"
+else
+    echo "creating the virtualenv and installing $REQ"
+    if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+        # Debian's python3 keeps venv/ensurepip in python3-venv
+        command -v apt-get >/dev/null 2>&1 \
+            || die "$PY cannot create a virtualenv (no venv/ensurepip) and there is no apt-get"
+        SUDO=""
+        [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+        pyver="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+        echo "installing python3-venv with apt-get"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv \
+            || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "python${pyver}-venv"
+        "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1 || die "python3-venv did not help $PY"
+    fi
+    rm -rf "$VENV"
+    "$PY" -m venv "$VENV" || die "$PY -m venv $VENV failed"
+    # stamp last: an interrupted install is redone on the next run
+    PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
+        "$VENV/bin/python" -m pip install --quiet --requirement "$REQ" \
+        || die "pip install -r $REQ failed"
+    for exe in kubernetes-validate checkov yamllint; do
+        [[ -x $VENV/bin/$exe ]] || die "the install did not provide $exe"
+    done
+    echo "$want_stamp" >"$STAMP"
+fi
+"$VENV/bin/python" - <<'PY' || die "the virtualenv is broken: delete $VENV and run again"
+import importlib.metadata as m, sys
+print(", ".join(f"{p} {m.version(p)}" for p in ("kubernetes-validate", "checkov", "yamllint"))
+      + f"; Python {sys.version.split()[0]}")
+PY
+T_SETUP=$(($(now) - t))
+echo "(${T_SETUP}s)"
+
+# ------------------------------------------------------------------------------------------------
+step "trees"
+TREES=()
+if [[ -n ${CONFORMANCE_TREES:-} ]]; then
+    read -r -a TREES <<<"$CONFORMANCE_TREES"
+else
+    [[ -d out ]] || die "out/ is missing: run \`platc build\` first"
+    TREES+=(out)
+    shopt -s nullglob
+    for d in golden/*/expected; do
+        [[ -d $d ]] && TREES+=("$d")
+    done
+    shopt -u nullglob
+fi
+
+ALL_FILES=()
+declare -A TREE_NFILES=()
+for i in "${!TREES[@]}"; do
+    tree="${TREES[$i]%/}"
+    TREES[i]="$tree"
+    [[ -d $tree ]] || die "$tree is not a directory"
+    files=()
+    while IFS= read -r -d '' f; do files+=("$f"); done \
+        < <(find "$tree" -type f \( -name '*.yaml' -o -name '*.yml' \) -print0 | LC_ALL=C sort -z)
+    printf '%s\0' "${files[@]+"${files[@]}"}" >"$WORK/files-$i"
+    TREE_NFILES[$tree]=${#files[@]}
+    ALL_FILES+=("${files[@]+"${files[@]}"}")
+    printf '  %-40s %4d YAML files\n' "$tree" "${#files[@]}"
+done
+[[ ${#ALL_FILES[@]} -gt 0 ]] || die "no YAML file under ${TREES[*]}"
+echo "  ${#TREES[@]} trees, ${#ALL_FILES[@]} YAML files"
+
+declare -A RESULT=()
+declare -A DETAIL=()
+
+# ------------------------------------------------------------------------------------------------
+step "kubernetes-validate (strict)"
+t=$(now)
+rc=0
+# Objects of a non-core API group (Istio, Argo, Prometheus Operator CRDs) have no schema here:
+# they are counted, and their files listed in $WORK/crd-files for a CRD validation step.
+CONFORMANCE_CRD_LIST="$WORK/crd-files" \
+    "$VENV/bin/python" "$HELPER" k8s-validate "${ALL_FILES[@]}" || rc=$?
+T_KV=$(($(now) - t))
+if [[ $rc -eq 0 ]]; then RESULT[kubernetes-validate]=PASS; else RESULT[kubernetes-validate]=FAIL; fi
+DETAIL[kubernetes-validate]="exit $rc, ${T_KV}s"
+
+# ------------------------------------------------------------------------------------------------
+step "checkov --framework kubernetes"
+t=$(now)
+ck_bad=0
+ck_failed_total=0
+export CKV_SKIP_PACKAGE_UPDATE_CHECK=true   # no call home for a newer version
+export CKV_IGNORE_HIDDEN_DIRECTORIES=false  # scan every file we collected
+# 1. checkov drops a file it cannot parse without counting a parsing error: check every file
+#    with checkov's own parser first (all trees in one process)
+prc=0
+"$VENV/bin/python" "$HELPER" checkov-parse "$WORK" "${#TREES[@]}" || prc=$?
+[[ $prc -eq 0 ]] || ck_bad=1
+# 2. one scan per tree, up to JOBS at once
+scan() {
+    local i="$1" crc=0
+    with_timeout "$VENV/bin/checkov" --directory "${TREES[$i]}" --framework kubernetes \
+        --compact --quiet --skip-download \
+        --output cli --output json --output-file-path "console,$WORK/checkov-$i.json" \
+        >"$WORK/checkov-$i.out" 2>"$WORK/checkov-$i.err" || crc=$?
+    echo "$crc" >"$WORK/checkov-$i.rc"
+}
+JOBS="${CONFORMANCE_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+running=0
+for i in "${!TREES[@]}"; do
+    [[ ${TREE_NFILES[${TREES[$i]}]} -gt 0 ]] || continue
+    if [[ $running -ge $JOBS ]]; then
+        wait -n || true
+        running=$((running - 1))
+    fi
+    scan "$i" &
+    running=$((running + 1))
+done
+wait || true
+# 3. per tree: checkov's own compact output, then our reading of its JSON report
+for i in "${!TREES[@]}"; do
+    tree="${TREES[$i]}"
+    echo "--- $tree"
+    if [[ ${TREE_NFILES[$tree]} -eq 0 ]]; then
+        echo "  no YAML files: nothing to scan"
+        continue
+    fi
+    cat "$WORK/parse-$i.out" 2>/dev/null || { echo "  FAIL: the parse check did not run"; ck_bad=1; }
+    crc="$(cat "$WORK/checkov-$i.rc" 2>/dev/null || echo 255)"
+    sed -e '/^[[:space:]]*$/d' -e 's/^/  | /' "$WORK/checkov-$i.out"
+    if [[ -s $WORK/checkov-$i.err ]]; then
+        echo "  checkov stderr:"
+        head -n 40 "$WORK/checkov-$i.err" | sed 's/^/  ! /'
+    fi
+    objects="$(cat "$WORK/objects-$i" 2>/dev/null || echo 0)"
+    rrc=0
+    CONFORMANCE_FAILED_FILE="$WORK/checkov-$i.failed" \
+        "$VENV/bin/python" "$HELPER" checkov-report "$tree" "$WORK/checkov-$i.json" "$objects" \
+        "${TREE_NFILES[$tree]}" "$crc" \
+        || rrc=$?
+    [[ $rrc -eq 0 ]] || ck_bad=1
+    touch "$WORK/checkov-$i.failed"
+    ck_failed_total=$((ck_failed_total + $(wc -l <"$WORK/checkov-$i.failed")))
+done
+T_CK=$(($(now) - t))
+if [[ $ck_bad -eq 0 ]]; then RESULT[checkov]=PASS; else RESULT[checkov]=FAIL; fi
+DETAIL[checkov]="$ck_failed_total failed checks, ${T_CK}s"
+if [[ $ck_failed_total -gt 0 ]]; then
+    echo "--- failed checks by id, all trees (count, id, check)"
+    cut -f1,2 "$WORK"/checkov-*.failed | sort | uniq -c | sed 's/^ */  /'
+fi
+
+# ------------------------------------------------------------------------------------------------
+step "yamllint -s (.yamllint)"
+t=$(now)
+# .yamllint's `ignore:` also drops files named on the command line: none of ours may be ignored
+lrc=0
+"$VENV/bin/yamllint" -c .yamllint --list-files "${ALL_FILES[@]}" >"$WORK/yamllint.list" 2>&1 || lrc=$?
+listed="$(wc -l <"$WORK/yamllint.list")"
+yrc=0
+with_timeout "$VENV/bin/yamllint" -s -c .yamllint -f parsable "${ALL_FILES[@]}" \
+    >"$WORK/yamllint.out" 2>&1 || yrc=$?
+rrc=0
+"$VENV/bin/python" "$HELPER" yamllint-report "$WORK/yamllint.out" "$yrc" "${#ALL_FILES[@]}" || rrc=$?
+if [[ $lrc -ne 0 ]]; then
+    echo "  FAIL: yamllint --list-files exited $lrc:"
+    head -n 20 "$WORK/yamllint.list" | sed 's/^/    | /'
+    rrc=1
+elif [[ $listed -ne ${#ALL_FILES[@]} ]]; then
+    echo "  FAIL: .yamllint ignores $((${#ALL_FILES[@]} - listed)) of the ${#ALL_FILES[@]} files"
+    rrc=1
+fi
+T_YL=$(($(now) - t))
+if [[ $rrc -eq 0 ]]; then RESULT[yamllint]=PASS; else RESULT[yamllint]=FAIL; fi
+DETAIL[yamllint]="exit $yrc, ${T_YL}s"
+
+# ------------------------------------------------------------------------------------------------
+step "summary"
+status=0
+for tool in kubernetes-validate checkov yamllint; do
+    printf '  %-20s %s  (%s)\n' "$tool" "${RESULT[$tool]:-FAIL}" "${DETAIL[$tool]:-did not run}"
+    [[ ${RESULT[$tool]:-FAIL} == PASS ]] || status=1
+done
+echo "  ${#TREES[@]} trees, ${#ALL_FILES[@]} YAML files; setup ${T_SETUP}s, total $(($(now) - T0))s"
+if [[ $status -eq 0 ]]; then
+    echo "conformance: PASS"
+else
+    echo "conformance: FAIL"
+fi
+exit "$status"
