@@ -8,6 +8,9 @@ use platc::diagnostic::Diagnostics;
 use platc::source::Source;
 use platc::{Options, build_tree, compile, lower, parse};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut best = Duration::MAX;
     let mut last = None;

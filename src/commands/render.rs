@@ -3,7 +3,7 @@
 
 use crate::cli::RenderArgs;
 use crate::commands::Output;
-use crate::emit::{cluster_objects, encode};
+use crate::emit::cluster_objects;
 use crate::source::Source;
 use crate::{Options, compile};
 
@@ -33,7 +33,10 @@ pub fn run(args: &RenderArgs, color: bool) -> Output {
         None => output.status = 1,
         Some(platform) => {
             let objects = cluster_objects(&platform);
-            output.stdout = encode::yaml_stream(objects.iter().map(|o| &o.value));
+            for object in &objects {
+                output.stdout.push_str("---\n");
+                output.stdout.push_str(&object.yaml);
+            }
         }
     }
     output

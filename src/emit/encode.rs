@@ -17,12 +17,8 @@ pub fn json<T: Serialize>(value: &T) -> String {
 
 /// A value as one YAML document (no `---`), with a trailing newline.
 pub fn yaml<T: Serialize>(value: &T) -> String {
-    let mut out = String::with_capacity(1024);
-    write_value(&mut out, &to_value(value), 0, Context::Document);
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out
+    // Our types always serialise: every map key is a string and every number finite.
+    crate::emit::yaml::to_string(value).unwrap_or_default()
 }
 
 /// Several values as one YAML stream, each document introduced by `---`.
@@ -41,80 +37,14 @@ pub fn to_value<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Context {
-    /// At the top of a document.
-    Document,
-    /// The value of a mapping key: after `key:`.
-    MapValue,
-    /// An item of a sequence: after `- `.
-    SeqItem,
-}
-
-fn indent(out: &mut String, n: usize) {
+pub(crate) fn indent(out: &mut String, n: usize) {
     for _ in 0..n {
         out.push(' ');
     }
 }
 
-fn write_value(out: &mut String, value: &Value, level: usize, context: Context) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            if context == Context::MapValue {
-                out.push('\n');
-            }
-            for (i, (key, item)) in map.iter().enumerate() {
-                // The first key of a sequence item shares the line with `- `.
-                if !(context == Context::SeqItem && i == 0) {
-                    indent(out, level);
-                }
-                write_string(out, key);
-                out.push(':');
-                write_value(out, item, level + 2, Context::MapValue);
-            }
-        }
-        Value::Array(items) if !items.is_empty() => {
-            if context == Context::MapValue {
-                out.push('\n');
-            }
-            for (i, item) in items.iter().enumerate() {
-                if !(context == Context::SeqItem && i == 0) {
-                    indent(out, level);
-                }
-                out.push_str("- ");
-                write_value(out, item, level + 2, Context::SeqItem);
-            }
-        }
-        scalar => {
-            if context == Context::MapValue {
-                out.push(' ');
-            }
-            match scalar {
-                Value::String(s) if is_block_candidate(s) => write_block(out, s, level),
-                _ => {
-                    write_scalar(out, scalar);
-                    out.push('\n');
-                }
-            }
-        }
-    }
-}
-
-fn write_scalar(out: &mut String, value: &Value) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => {
-            let _ = write!(out, "{n}");
-        }
-        Value::String(s) => write_string(out, s),
-        Value::Array(_) => out.push_str("[]"),
-        Value::Object(_) => out.push_str("{}"),
-    }
-}
-
 /// A multi-line string without trailing spaces reads best as a literal block.
-fn is_block_candidate(s: &str) -> bool {
+pub(crate) fn is_block_candidate(s: &str) -> bool {
     s.contains('\n')
         && !s.starts_with([' ', '\n'])
         && !s.contains(['\r', '\t'])
@@ -124,7 +54,7 @@ fn is_block_candidate(s: &str) -> bool {
         && s.chars().all(|c| !c.is_control() || c == '\n')
 }
 
-fn write_block(out: &mut String, s: &str, level: usize) {
+pub(crate) fn write_block(out: &mut String, s: &str, level: usize) {
     out.push_str(if s.ends_with('\n') { "|\n" } else { "|-\n" });
     for line in s.trim_end_matches('\n').split('\n') {
         if !line.is_empty() {
@@ -137,7 +67,7 @@ fn write_block(out: &mut String, s: &str, level: usize) {
 
 /// A string as a plain scalar when that is unambiguous, else double-quoted (JSON escapes are
 /// valid YAML escapes).
-fn write_string(quoted: &mut String, s: &str) {
+pub(crate) fn write_string(quoted: &mut String, s: &str) {
     if is_plain_safe(s) {
         quoted.push_str(s);
     } else {
@@ -159,6 +89,12 @@ fn write_string(quoted: &mut String, s: &str) {
     }
 }
 
+/// Words a YAML 1.1 or 1.2 reader takes for booleans, nulls or special floats.
+const RESERVED: &[&str] = &[
+    "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf",
+    ".nan",
+];
+
 fn is_plain_safe(s: &str) -> bool {
     // The common case first: a lowercase word, a label key, a path.
     if let Some(&first) = s.as_bytes().first()
@@ -170,10 +106,6 @@ fn is_plain_safe(s: &str) -> bool {
     {
         return true;
     }
-    const RESERVED: &[&str] = &[
-        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf",
-        ".nan",
-    ];
     let Some(first) = s.chars().next() else {
         return false;
     };

@@ -12,7 +12,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::emit::Object;
-use crate::emit::encode::to_value;
 use crate::model::service::Service;
 use crate::model::{Checked, Platform};
 use crate::span::Span;
@@ -90,10 +89,11 @@ fn service_objects(
     out
 }
 
-fn object<T: Serialize>(path: String, value: &T, origin: Span) -> Object {
+fn object<T: Serialize + k8s_openapi::Resource>(path: String, value: &T, origin: Span) -> Object {
     Object {
         path,
-        value: to_value(value),
+        kind: T::KIND,
+        yaml: crate::emit::encode::yaml(value),
         origin,
     }
 }

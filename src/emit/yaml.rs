@@ -1,0 +1,537 @@
+//! A serde serializer that writes YAML directly, in the canonical shape of `encode`: two-space
+//! indent, sequences indented under their key, `{}` and `[]` for empty collections, strings
+//! quoted whenever a reader could take them for anything else, literal blocks for multi-line
+//! text. Keys come in the order the value serialises them (sorted, for maps and k8s-openapi's
+//! types), and no intermediate tree is built, which keeps large builds fast.
+
+use std::fmt::{self, Display, Write as _};
+
+use serde::ser::{
+    self, Serialize, SerializeMap, SerializeSeq, SerializeStruct, SerializeStructVariant,
+    SerializeTuple, SerializeTupleStruct, SerializeTupleVariant,
+};
+
+use crate::emit::encode::{indent, is_block_candidate, write_block, write_string};
+
+/// Serialises a value as one YAML document with a trailing newline.
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    let mut writer = Writer {
+        out: String::with_capacity(2048),
+    };
+    value.serialize(Value {
+        w: &mut writer,
+        level: 0,
+        context: Context::Document,
+    })?;
+    if !writer.out.ends_with('\n') {
+        writer.out.push('\n');
+    }
+    Ok(writer.out)
+}
+
+/// Why a value could not be written (a map key that is not a string, say).
+#[derive(Debug)]
+pub struct Error(String);
+
+impl Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl ser::Error for Error {
+    fn custom<T: Display>(msg: T) -> Self {
+        Self(msg.to_string())
+    }
+}
+
+struct Writer {
+    out: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    Document,
+    /// After `key:`.
+    MapValue,
+    /// After `- `.
+    SeqItem,
+}
+
+/// Serialises one value at an indentation level in a context.
+struct Value<'a> {
+    w: &'a mut Writer,
+    level: usize,
+    context: Context,
+}
+
+impl<'a> Value<'a> {
+    // Returns a Result so serializer methods can end with it.
+    #[allow(clippy::unnecessary_wraps)]
+    fn scalar(self, text: impl FnOnce(&mut String)) -> Result<(), Error> {
+        if self.context == Context::MapValue {
+            self.w.out.push(' ');
+        }
+        text(&mut self.w.out);
+        self.w.out.push('\n');
+        Ok(())
+    }
+
+    fn collection(self, kind: Kind) -> Collection<'a> {
+        Collection {
+            w: self.w,
+            level: self.level,
+            context: self.context,
+            kind,
+            count: 0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Map,
+    Seq,
+}
+
+/// An open mapping or sequence; written lazily, so an empty one becomes `{}` or `[]`.
+struct Collection<'a> {
+    w: &'a mut Writer,
+    level: usize,
+    context: Context,
+    kind: Kind,
+    count: usize,
+}
+
+impl Collection<'_> {
+    /// Starts the next item: a line break after `key:` for the first, the indentation, and
+    /// `- ` for sequence items.
+    fn start_item(&mut self) {
+        if self.count == 0 && self.context == Context::MapValue {
+            self.w.out.push('\n');
+        }
+        if !(self.count == 0 && self.context == Context::SeqItem) {
+            indent(&mut self.w.out, self.level);
+        }
+        if self.kind == Kind::Seq {
+            self.w.out.push_str("- ");
+        }
+        self.count += 1;
+    }
+
+    fn item<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.start_item();
+        value.serialize(Value {
+            w: self.w,
+            level: self.level + 2,
+            context: Context::SeqItem,
+        })
+    }
+
+    fn entry<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Error> {
+        self.start_item();
+        write_string(&mut self.w.out, key);
+        self.w.out.push(':');
+        value.serialize(Value {
+            w: self.w,
+            level: self.level + 2,
+            context: Context::MapValue,
+        })
+    }
+
+    #[allow(clippy::unnecessary_wraps)]
+    fn finish(self) -> Result<(), Error> {
+        if self.count == 0 {
+            if self.context == Context::MapValue {
+                self.w.out.push(' ');
+            }
+            self.w
+                .out
+                .push_str(if self.kind == Kind::Map { "{}" } else { "[]" });
+            self.w.out.push('\n');
+        }
+        Ok(())
+    }
+}
+
+/// A map whose key is serialised before its value.
+struct MapWriter<'a> {
+    inner: Collection<'a>,
+    key: Option<String>,
+}
+
+impl<'a> ser::Serializer for Value<'a> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Collection<'a>;
+    type SerializeTuple = Collection<'a>;
+    type SerializeTupleStruct = Collection<'a>;
+    type SerializeTupleVariant = Collection<'a>;
+    type SerializeMap = MapWriter<'a>;
+    type SerializeStruct = Collection<'a>;
+    type SerializeStructVariant = Collection<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.scalar(|out| out.push_str(if v { "true" } else { "false" }))
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.serialize_i64(i64::from(v))
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.scalar(|out| {
+            let _ = write!(out, "{v}");
+        })
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.serialize_u64(u64::from(v))
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.scalar(|out| {
+            let _ = write!(out, "{v}");
+        })
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        self.serialize_f64(f64::from(v))
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        if !v.is_finite() {
+            return Err(Error("YAML output of a non-finite number".into()));
+        }
+        // The same text serde_json gives, so JSON and YAML agree.
+        let text = serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string());
+        self.scalar(|out| out.push_str(&text))
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        self.serialize_str(v.encode_utf8(&mut [0; 4]))
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        if is_block_candidate(v) {
+            let level = self.level;
+            if self.context == Context::MapValue {
+                self.w.out.push(' ');
+            }
+            write_block(&mut self.w.out, v, level);
+            return Ok(());
+        }
+        self.scalar(|out| write_string(out, v))
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
+        Err(Error("YAML output of raw bytes".into()))
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.scalar(|out| out.push_str("null"))
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.serialize_none()
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+        self.serialize_none()
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), Error> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        let mut map = self.collection(Kind::Map);
+        map.entry(variant, value)?;
+        map.finish()
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Collection<'a>, Error> {
+        Ok(self.collection(Kind::Seq))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Collection<'a>, Error> {
+        Ok(self.collection(Kind::Seq))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Collection<'a>, Error> {
+        Ok(self.collection(Kind::Seq))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Collection<'a>, Error> {
+        Err(Error("YAML output of a tuple variant".into()))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<MapWriter<'a>, Error> {
+        Ok(MapWriter {
+            inner: self.collection(Kind::Map),
+            key: None,
+        })
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Collection<'a>, Error> {
+        Ok(self.collection(Kind::Map))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Collection<'a>, Error> {
+        Err(Error("YAML output of a struct variant".into()))
+    }
+}
+
+impl SerializeSeq for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl SerializeTuple for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl SerializeTupleStruct for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl SerializeTupleVariant for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        self.item(value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl SerializeStruct for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.entry(key, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl SerializeStructVariant for Collection<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), Error> {
+        self.entry(key, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.finish()
+    }
+}
+
+impl SerializeMap for MapWriter<'_> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
+        self.key = Some(key.serialize(KeySerializer)?);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+        let key = self
+            .key
+            .take()
+            .ok_or_else(|| Error("a map value without a key".into()))?;
+        self.inner.entry(&key, value)
+    }
+    fn end(self) -> Result<(), Error> {
+        self.inner.finish()
+    }
+}
+
+/// Map keys must be strings.
+struct KeySerializer;
+
+impl ser::Serializer for KeySerializer {
+    type Ok = String;
+    type Error = Error;
+    type SerializeSeq = ser::Impossible<String, Error>;
+    type SerializeTuple = ser::Impossible<String, Error>;
+    type SerializeTupleStruct = ser::Impossible<String, Error>;
+    type SerializeTupleVariant = ser::Impossible<String, Error>;
+    type SerializeMap = ser::Impossible<String, Error>;
+    type SerializeStruct = ser::Impossible<String, Error>;
+    type SerializeStructVariant = ser::Impossible<String, Error>;
+
+    fn serialize_str(self, v: &str) -> Result<String, Error> {
+        Ok(v.to_owned())
+    }
+    fn serialize_bool(self, _: bool) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_i8(self, _: i8) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_i16(self, _: i16) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_i32(self, _: i32) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_i64(self, _: i64) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_u8(self, _: u8) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_u16(self, _: u16) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_u32(self, _: u32) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_u64(self, _: u64) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_f32(self, _: f32) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_f64(self, _: f64) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_char(self, v: char) -> Result<String, Error> {
+        Ok(v.to_string())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_none(self) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<String, Error> {
+        Ok(variant.to_owned())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<String, Error> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<String, Error> {
+        Err(key_error())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(key_error())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(key_error())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(key_error())
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
+        Err(key_error())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(key_error())
+    }
+}
+
+fn key_error() -> Error {
+    Error("a YAML map key that is not a string".into())
+}
