@@ -29,11 +29,10 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
 }
 
 fn duplicate_services(platform: &Platform, d: &mut Diagnostics) {
-    for (i, service) in platform.services.iter().enumerate() {
-        if let Some(first) = platform.services[..i]
-            .iter()
-            .find(|s| s.name.value == service.name.value)
-        {
+        for service in &platform.services {
+        // `service` finds the first definition; any other of that name is a duplicate.
+        let Some(first) = platform.service(&service.name.value) else { continue };
+        if !std::ptr::eq(first, service) {
             d.push(
                 Diagnostic::new(
                     ErrorKind::DuplicateService {

@@ -204,7 +204,8 @@ fn lower_platform(
         services: Vec::new(),
         envs,
         env: env.map(str::to_owned),
-        origin: crate::model::Origin::default(),
+                origin: crate::model::Origin::default(),
+        index: None,
     };
     for child in r.children() {
         match child.name().value() {
@@ -238,6 +239,7 @@ fn lower_platform(
             _ => unknown_node(child, "platform", PLATFORM_CHILDREN, d),
         }
     }
-    r.finish(d);
+        r.finish(d);
+    platform.index_services();
     platform
 }

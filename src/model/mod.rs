@@ -31,8 +31,11 @@ pub struct Platform {
     pub envs: Vec<Spanned<String>>,
     /// The environment whose overlay was applied, if any.
     pub env: Option<String>,
-    /// Where the platform was read from, for provenance annotations.
+        /// Where the platform was read from, for provenance annotations.
     pub origin: Origin,
+    /// Service name → position of its first definition; only looked up, never iterated, so
+    /// its order cannot reach the output.
+    pub index: Option<std::collections::HashMap<String, usize>>,
 }
 
 /// The file a platform came from and where its lines start, so emitters can name the line
@@ -69,8 +72,22 @@ impl Origin {
 }
 
 impl Platform {
+    /// The first service of this name.
     pub fn service(&self, name: &str) -> Option<&Service> {
-        self.services.iter().find(|s| s.name.value == name)
+        match &self.index {
+            Some(index) => index.get(name).map(|&i| &self.services[i]),
+            None => self.services.iter().find(|s| s.name.value == name),
+        }
+    }
+
+    /// Builds the name index that makes `service` constant-time; call once the service list
+    /// is final.
+    pub fn index_services(&mut self) {
+        let mut index = std::collections::HashMap::with_capacity(self.services.len());
+        for (i, service) in self.services.iter().enumerate() {
+            index.entry(service.name.value.clone()).or_insert(i);
+        }
+        self.index = Some(index);
     }
 }
 
