@@ -54,8 +54,11 @@ pub struct DefaultsRead {
     pub replicas: Spanned<u32>,
     pub resources: PartialResources,
     pub security: Security,
-    /// Checks waived for every service.
+        /// Checks waived for every service.
     pub waivers: Vec<crate::model::service::Waiver>,
+    /// `namespace-per-service #false` without a `namespace`: one namespace named after the
+    /// platform.
+    pub shared_by_default: Option<Span>,
 }
 
 impl Default for DefaultsRead {
@@ -65,7 +68,8 @@ impl Default for DefaultsRead {
             replicas: Spanned::new(1, Span::default()),
             resources: PartialResources::default(),
             security: Security::default(),
-            waivers: Vec::new(),
+                        waivers: Vec::new(),
+            shared_by_default: None,
         }
     }
 }
@@ -80,8 +84,9 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> DefaultsRead {
                 if seen.once(child, d) {
                     let mut c = Reader::new(child);
                     let on = c.arg(0).and_then(|e| crate::lower::reader::boolean(e, d));
-                    if on.as_ref().is_none_or(|b| b.value) {
-                        out.namespace = NamespaceMode::PerService;
+                                        match on {
+                        Some(off) if !off.value => out.shared_by_default = Some(off.span),
+                        _ => out.namespace = NamespaceMode::PerService,
                     }
                     c.finish(d);
                 }

@@ -190,6 +190,9 @@ fn lower_platform(
         }
     }
 
+        if let (Some(span), crate::model::NamespaceMode::PerService) = (defaults_read.shared_by_default, &defaults_read.namespace) {
+        defaults_read.namespace = crate::model::NamespaceMode::Shared(Spanned::new(name.value.clone(), span));
+    }
     let mut platform = Platform {
         span: r.span(),
         name,
