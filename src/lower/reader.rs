@@ -386,3 +386,132 @@ pub fn choice<T: Copy>(
     );
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parser::parse;
+
+    fn node(text: &str) -> Node {
+        parse(text).expect("valid KDL").nodes()[0].clone()
+    }
+
+    /// (code, text under the span) of every diagnostic.
+    fn found<'a>(text: &'a str, d: &Diagnostics) -> Vec<(&'static str, &'a str)> {
+        d.iter()
+            .map(|x| (x.kind.code(), &text[x.span.start..x.span.end]))
+            .collect()
+    }
+
+    #[test]
+    fn reports_unknown_properties_with_a_suggestion_and_surplus_arguments() {
+        let text = "port grpc 5050 9090 protocl=grpc";
+        let n = node(text);
+        let mut r = Reader::new(&n);
+        let mut d = Diagnostics::default();
+        assert_eq!(
+            r.string_arg(0, &mut d).map(|s| s.value),
+            Some("grpc".to_owned())
+        );
+        assert!(r.arg(1).is_some());
+        assert!(r.prop("protocol").is_none());
+        r.finish(&mut d);
+        assert_eq!(
+            found(text, &d),
+            [
+                ("platc::unexpected-argument", "9090"),
+                ("platc::unknown-property", "protocl")
+            ]
+        );
+        let suggestion = d.iter().find_map(|x| match &x.kind {
+            ErrorKind::UnknownProperty { suggestion, .. } => suggestion.clone(),
+            _ => None,
+        });
+        assert_eq!(suggestion.as_deref(), Some("protocol"));
+    }
+
+    #[test]
+    fn the_last_of_repeated_properties_wins_and_all_count_as_read() {
+        let text = "a x=1 x=2";
+        let n = node(text);
+        let mut r = Reader::new(&n);
+        let mut d = Diagnostics::default();
+        let x = r.int_prop("x", "x", 0, 10, &mut d).unwrap();
+        r.finish(&mut d);
+        assert_eq!(x.value, 2);
+        assert_eq!(&text[x.span.start..x.span.end], "2");
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn type_and_range_errors_point_at_the_value() {
+        let text = r#"a n="three" m=70000 b="yes" s=5"#;
+        let n = node(text);
+        let mut r = Reader::new(&n);
+        let mut d = Diagnostics::default();
+        assert!(r.int_prop("n", "count", 0, 10, &mut d).is_none());
+        assert!(r.int_prop("m", "port", 1, 65_535, &mut d).is_none());
+        assert!(r.bool_prop("b", &mut d).is_none());
+        assert!(r.string_prop("s", &mut d).is_none());
+        r.finish(&mut d);
+        assert_eq!(
+            found(text, &d),
+            [
+                ("platc::invalid-type", "\"three\""),
+                ("platc::out-of-range", "70000"),
+                ("platc::invalid-type", "\"yes\""),
+                ("platc::invalid-type", "5"),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_arguments_and_properties_point_at_the_node_name() {
+        let text = "calls env=X";
+        let n = node(text);
+        let mut r = Reader::new(&n);
+        let mut d = Diagnostics::default();
+        assert!(r.required_string_arg(0, "a service", &mut d).is_none());
+        assert!(r.required_string_prop("port", &mut d).is_none());
+        assert!(r.prop("env").is_some());
+        r.finish(&mut d);
+        assert_eq!(
+            found(text, &d),
+            [
+                ("platc::missing-argument", "calls"),
+                ("platc::missing-property", "calls")
+            ]
+        );
+    }
+
+    #[test]
+    fn choices_suggest_the_closest_keyword() {
+        let text = "mesh mtls=strikt";
+        let n = node(text);
+        let mut r = Reader::new(&n);
+        let mut d = Diagnostics::default();
+        let entry = r.prop("mtls").unwrap();
+        assert!(choice(entry, &[("strict", 1), ("permissive", 2)], &mut d).is_none());
+        match &d.iter().next().unwrap().kind {
+            ErrorKind::InvalidValue { suggestion, .. } => {
+                assert_eq!(suggestion.as_deref(), Some("strict"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(found(text, &d), [("platc::invalid-value", "strikt")]);
+    }
+
+    #[test]
+    fn a_node_given_twice_is_reported_once_with_the_first() {
+        let doc = parse("timeout \"1s\"\ntimeout \"2s\"\ntimeout \"3s\"").unwrap();
+        let mut seen = Seen::default();
+        let mut d = Diagnostics::default();
+        let firsts: Vec<bool> = doc.nodes().iter().map(|n| seen.once(n, &mut d)).collect();
+        assert_eq!(firsts, [true, false, false]);
+        assert_eq!(d.len(), 2);
+        assert!(
+            d.iter()
+                .all(|x| x.labels.len() == 1 && x.labels[0].span.start == 0)
+        );
+    }
+}
