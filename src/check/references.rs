@@ -29,9 +29,11 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
 }
 
 fn duplicate_services(platform: &Platform, d: &mut Diagnostics) {
-        for service in &platform.services {
+    for service in &platform.services {
         // `service` finds the first definition; any other of that name is a duplicate.
-        let Some(first) = platform.service(&service.name.value) else { continue };
+        let Some(first) = platform.service(&service.name.value) else {
+            continue;
+        };
         if !std::ptr::eq(first, service) {
             d.push(
                 Diagnostic::new(

@@ -54,7 +54,7 @@ pub struct DefaultsRead {
     pub replicas: Spanned<u32>,
     pub resources: PartialResources,
     pub security: Security,
-        /// Checks waived for every service.
+    /// Checks waived for every service.
     pub waivers: Vec<crate::model::service::Waiver>,
     /// `namespace-per-service #false` without a `namespace`: one namespace named after the
     /// platform.
@@ -68,7 +68,7 @@ impl Default for DefaultsRead {
             replicas: Spanned::new(1, Span::default()),
             resources: PartialResources::default(),
             security: Security::default(),
-                        waivers: Vec::new(),
+            waivers: Vec::new(),
             shared_by_default: None,
         }
     }
@@ -84,7 +84,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> DefaultsRead {
                 if seen.once(child, d) {
                     let mut c = Reader::new(child);
                     let on = c.arg(0).and_then(|e| crate::lower::reader::boolean(e, d));
-                                        match on {
+                    match on {
                         Some(off) if !off.value => out.shared_by_default = Some(off.span),
                         _ => out.namespace = NamespaceMode::PerService,
                     }

@@ -190,8 +190,11 @@ fn lower_platform(
         }
     }
 
-        if let (Some(span), crate::model::NamespaceMode::PerService) = (defaults_read.shared_by_default, &defaults_read.namespace) {
-        defaults_read.namespace = crate::model::NamespaceMode::Shared(Spanned::new(name.value.clone(), span));
+    if let (Some(span), crate::model::NamespaceMode::PerService) =
+        (defaults_read.shared_by_default, &defaults_read.namespace)
+    {
+        defaults_read.namespace =
+            crate::model::NamespaceMode::Shared(Spanned::new(name.value.clone(), span));
     }
     let mut platform = Platform {
         span: r.span(),
@@ -207,7 +210,7 @@ fn lower_platform(
         services: Vec::new(),
         envs,
         env: env.map(str::to_owned),
-                origin: crate::model::Origin::default(),
+        origin: crate::model::Origin::default(),
         index: None,
     };
     for child in r.children() {
@@ -242,7 +245,7 @@ fn lower_platform(
             _ => unknown_node(child, "platform", PLATFORM_CHILDREN, d),
         }
     }
-        r.finish(d);
+    r.finish(d);
     platform.index_services();
     platform
 }

@@ -494,7 +494,7 @@ mod tests {
         assert!(choice(entry, &[("strict", 1), ("permissive", 2)], &mut d).is_none());
         match &d.iter().next().unwrap().kind {
             ErrorKind::InvalidValue { suggestion, .. } => {
-                assert_eq!(suggestion.as_deref(), Some("strict"))
+                assert_eq!(suggestion.as_deref(), Some("strict"));
             }
             other => panic!("unexpected {other:?}"),
         }

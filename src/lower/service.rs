@@ -207,9 +207,20 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
 
 /// Requests 100m/64Mi and limits 200m/128Mi where neither the service nor `defaults` says.
 fn resolve_resources(partial: &defaults::PartialResources, here: Span) -> Resources {
-    let fallback = |text: &str, amount: u128| Spanned::new(Quantity { text: text.to_owned(), amount }, here);
+    let fallback = |text: &str, amount: u128| {
+        Spanned::new(
+            Quantity {
+                text: text.to_owned(),
+                amount,
+            },
+            here,
+        )
+    };
     let cpu = partial.cpu.clone().unwrap_or_else(|| fallback("100m", 100));
-    let memory = partial.memory.clone().unwrap_or_else(|| fallback("64Mi", 64 << 20));
+    let memory = partial
+        .memory
+        .clone()
+        .unwrap_or_else(|| fallback("64Mi", 64 << 20));
     // An unset limit is the default limit, or the request when that is larger: raising a
     // request alone must not make the pod invalid.
     let limit_for = |request: &Spanned<Quantity>, text: &str, amount: u128| {
@@ -220,8 +231,14 @@ fn resolve_resources(partial: &defaults::PartialResources, here: Span) -> Resour
         }
     };
     Resources {
-        cpu_limit: partial.cpu_limit.clone().unwrap_or_else(|| limit_for(&cpu, "200m", 200)),
-        memory_limit: partial.memory_limit.clone().unwrap_or_else(|| limit_for(&memory, "128Mi", 128 << 20)),
+        cpu_limit: partial
+            .cpu_limit
+            .clone()
+            .unwrap_or_else(|| limit_for(&cpu, "200m", 200)),
+        memory_limit: partial
+            .memory_limit
+            .clone()
+            .unwrap_or_else(|| limit_for(&memory, "128Mi", 128 << 20)),
         cpu,
         memory,
     }

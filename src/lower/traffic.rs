@@ -363,7 +363,7 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
             _ => unknown_node(child, "canary", &["gate", "header", "steps"], d),
         }
     }
-        if tag.is_none() && digest.is_none() {
+    if tag.is_none() && digest.is_none() {
         // Without its own image a canary runs the stable image: nothing would be tried.
         r.missing("tag", d);
     }

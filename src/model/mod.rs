@@ -31,7 +31,7 @@ pub struct Platform {
     pub envs: Vec<Spanned<String>>,
     /// The environment whose overlay was applied, if any.
     pub env: Option<String>,
-        /// Where the platform was read from, for provenance annotations.
+    /// Where the platform was read from, for provenance annotations.
     pub origin: Origin,
     /// Service name → position of its first definition; only looked up, never iterated, so
     /// its order cannot reach the output.
