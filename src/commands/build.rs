@@ -25,7 +25,9 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     let options = Options {
         env: args.env.clone(),
     };
+    let mut timings = Timings::new();
     let result = compile(&source, &options);
+    timings.lap("compile");
     let mut output = Output {
         stderr: Output::diagnostics(&source, &result.diagnostics, args.message_format, color),
         ..Output::default()
@@ -35,10 +37,17 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         return output;
     };
     let tree = build_tree(&platform);
+    timings.lap("emit");
     if args.check {
-        return check(&args.out, &tree, output);
+        let mut output = check(&args.out, &tree, output);
+        timings.lap("compare");
+        timings.report(&mut output.stderr);
+        return output;
     }
-    match write_tree(&args.out, &tree, args.force) {
+    let written = write_tree(&args.out, &tree, args.force);
+    timings.lap("write");
+    timings.report(&mut output.stderr);
+    match written {
         Ok(Written::Unchanged) => {
             let _ = writeln!(
                 output.stderr,
@@ -76,6 +85,41 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         }
     }
     output
+}
+
+/// Wall time per stage, printed to stderr when `PLATC_TIMINGS` is set (for the benchmark).
+struct Timings {
+    enabled: bool,
+    last: std::time::Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Timings {
+    fn new() -> Self {
+        Self {
+            enabled: std::env::var_os("PLATC_TIMINGS").is_some(),
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
+
+    fn report(&self, out: &mut String) {
+        if self.enabled {
+            for (stage, time) in &self.laps {
+                let _ = writeln!(
+                    out,
+                    "timing {stage:<8} {:>9.3} ms",
+                    time.as_secs_f64() * 1e3
+                );
+            }
+        }
+    }
 }
 
 fn check(out: &Path, tree: &Tree, mut output: Output) -> Output {
