@@ -1,0 +1,540 @@
+//! The command line, through the real binary: exit statuses, what goes to stdout and stderr,
+//! and the JSON message format.
+//!
+//! Each test is one `Test`: files written to a fresh temporary directory, `platc` run there
+//! with `NO_COLOR=1`, and its status and output checked.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A clean platform: one service calling another, no warnings.
+const CLEAN: &str = r#"platform shop {
+    service frontend {
+        image "frontend" tag="v1.0.0"
+        port http 80 target=8080 protocol=http
+        calls checkoutservice env=CHECKOUT_SERVICE_ADDR
+    }
+    service checkoutservice {
+        image "checkoutservice" tag="v1.0.0"
+        port grpc 5050 protocol=grpc
+    }
+}
+"#;
+
+/// One error: a call to a service that is not declared (one letter off), on line 5.
+const UNKNOWN_SERVICE: &str = r#"platform shop {
+    service checkoutservice {
+        image "checkoutservice" tag="v1.0.0"
+        port grpc 5050 protocol=grpc
+        calls paymnetservice env=PAYMENT_SERVICE_ADDR
+    }
+    service paymentservice {
+        image "paymentservice" tag="v1.0.0"
+        port grpc 50051 protocol=grpc
+    }
+}
+"#;
+
+/// One warning and nothing else: the moving tag `latest`.
+const WARNING_ONLY: &str = r#"platform shop {
+    service redis-cart {
+        image "redis" tag="latest"
+        port tcp-redis 6379 protocol=tcp
+    }
+}
+"#;
+
+/// Clean, with one environment `staging` that overrides the replicas.
+const WITH_STAGING: &str = r#"platform shop {
+    service checkoutservice {
+        image "checkoutservice" tag="v1.0.0"
+        port grpc 5050 protocol=grpc
+        replicas 3
+    }
+    env staging {
+        service checkoutservice { replicas 1 }
+    }
+}
+"#;
+
+/// The root platform of the repository.
+const ROOT_PLATFORM: &str = include_str!("../platform.kdl");
+
+/// One run of `platc`: the files to write, the arguments, and what to expect.
+struct Test {
+    files: Vec<(String, String)>,
+    args: Vec<String>,
+    status: i32,
+    stdout: Option<String>,
+    stderr: Option<String>,
+    stdout_contains: Vec<String>,
+    stderr_contains: Vec<String>,
+    stderr_lacks: Vec<String>,
+}
+
+/// What a run printed, for checks the builder does not cover.
+struct Output {
+    stdout: String,
+    stderr: String,
+}
+
+impl Test {
+    fn new() -> Self {
+        Self {
+            files: Vec::new(),
+            args: Vec::new(),
+            status: 0,
+            stdout: None,
+            stderr: None,
+            stdout_contains: Vec::new(),
+            stderr_contains: Vec::new(),
+            stderr_lacks: Vec::new(),
+        }
+    }
+
+    /// Writes `text` to `path` (relative to the test's directory) before the run.
+    fn file(mut self, path: &str, text: &str) -> Self {
+        self.files.push((path.to_owned(), text.to_owned()));
+        self
+    }
+
+    fn args<const N: usize>(mut self, args: [&str; N]) -> Self {
+        self.args.extend(args.iter().map(|&a| a.to_owned()));
+        self
+    }
+
+    /// The expected exit status (0 unless told).
+    fn status(mut self, status: i32) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The whole of stdout.
+    fn stdout(mut self, text: &str) -> Self {
+        self.stdout = Some(text.to_owned());
+        self
+    }
+
+    /// The whole of stderr.
+    fn stderr(mut self, text: &str) -> Self {
+        self.stderr = Some(text.to_owned());
+        self
+    }
+
+    fn stdout_contains(mut self, text: &str) -> Self {
+        self.stdout_contains.push(text.to_owned());
+        self
+    }
+
+    fn stderr_contains(mut self, text: &str) -> Self {
+        self.stderr_contains.push(text.to_owned());
+        self
+    }
+
+    fn stderr_lacks(mut self, text: &str) -> Self {
+        self.stderr_lacks.push(text.to_owned());
+        self
+    }
+
+    /// Runs `platc` in a fresh directory, checks every expectation, and returns the output.
+    /// Every failed expectation is reported at once, with the whole output.
+    #[track_caller]
+    fn run(self) -> Output {
+        let dir = TempDir::new();
+        for (path, text) in &self.files {
+            let path = dir.0.join(path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).unwrap();
+            }
+            std::fs::write(&path, text).unwrap();
+        }
+        let output = Command::new(env!("CARGO_BIN_EXE_platc"))
+            .args(&self.args)
+            .current_dir(&dir.0)
+            .env("NO_COLOR", "1")
+            .env_remove("CLICOLOR_FORCE")
+            .output()
+            .expect("platc runs");
+        let stdout = String::from_utf8(output.stdout).expect("stdout is UTF-8");
+        let stderr = String::from_utf8(output.stderr).expect("stderr is UTF-8");
+        let mut failures = Vec::new();
+        if output.status.code() != Some(self.status) {
+            failures.push(format!(
+                "exit status {:?}, expected {}",
+                output.status.code(),
+                self.status
+            ));
+        }
+        for (name, actual, exact, contains) in [
+            ("stdout", &stdout, &self.stdout, &self.stdout_contains),
+            ("stderr", &stderr, &self.stderr, &self.stderr_contains),
+        ] {
+            if exact.as_ref().is_some_and(|e| e != actual) {
+                failures.push(format!("{name} is not {exact:?}"));
+            }
+            for text in contains {
+                if !actual.contains(text.as_str()) {
+                    failures.push(format!("{name} lacks {text:?}"));
+                }
+            }
+        }
+        for text in &self.stderr_lacks {
+            if stderr.contains(text.as_str()) {
+                failures.push(format!("stderr has {text:?}"));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "platc {}:\n  {}\n--- stdout\n{stdout}--- stderr\n{stderr}---",
+            self.args.join(" "),
+            failures.join("\n  ")
+        );
+        Output { stdout, stderr }
+    }
+}
+
+/// A directory under the system's temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let path = std::env::temp_dir().join(format!(
+            "platc-cli-{}-{}-{nanos}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn clean_file_exits_0_and_prints_nothing() {
+    Test::new()
+        .file("platform.kdl", CLEAN)
+        .args(["check"])
+        .stdout("")
+        .stderr("")
+        .run();
+}
+
+#[test]
+fn check_reads_platform_kdl_by_default_and_takes_a_path() {
+    Test::new()
+        .file("sub/dir/platform.kdl", UNKNOWN_SERVICE)
+        .file("platform.kdl", CLEAN)
+        .args(["check"])
+        .run();
+    Test::new()
+        .file("sub/dir/platform.kdl", UNKNOWN_SERVICE)
+        .args(["check", "sub/dir/platform.kdl"])
+        .status(1)
+        .stderr_contains("sub/dir/platform.kdl")
+        .run();
+}
+
+#[test]
+fn error_exits_1_with_code_location_and_help() {
+    Test::new()
+        .file("platform.kdl", UNKNOWN_SERVICE)
+        .args(["check"])
+        .status(1)
+        .stdout("")
+        .stderr_contains("platc::unknown-service")
+        .stderr_contains("unknown service `paymnetservice`")
+        .stderr_contains("[platform.kdl:5:15]")
+        .stderr_contains("Did you mean `paymentservice`?")
+        .stderr_contains("platform.kdl: 1 error")
+        .run();
+}
+
+#[test]
+fn human_output_has_no_colour_with_no_color() {
+    let output = Test::new()
+        .file("platform.kdl", UNKNOWN_SERVICE)
+        .args(["check"])
+        .status(1)
+        .run();
+    assert!(!output.stderr.contains('\u{1b}'), "{}", output.stderr);
+}
+
+#[test]
+fn warning_only_exits_0_unless_warnings_are_denied() {
+    Test::new()
+        .file("platform.kdl", WARNING_ONLY)
+        .args(["check"])
+        .stderr_contains("platc::image-latest")
+        .stderr_contains("platform.kdl: 1 warning")
+        .run();
+    Test::new()
+        .file("platform.kdl", WARNING_ONLY)
+        .args(["check", "--deny-warnings"])
+        .status(1)
+        .stderr_contains("platc::image-latest")
+        .run();
+}
+
+#[test]
+fn deny_warnings_on_a_clean_file_exits_0() {
+    Test::new()
+        .file("platform.kdl", CLEAN)
+        .args(["check", "--deny-warnings"])
+        .stderr("")
+        .run();
+}
+
+#[test]
+fn json_is_one_object_per_line() {
+    let output = Test::new()
+        .file("a.kdl", UNKNOWN_SERVICE)
+        .file("b.kdl", WARNING_ONLY)
+        .args(["check", "--message-format", "json", "a.kdl", "b.kdl"])
+        .status(1)
+        .stdout("")
+        .run();
+    let records: Vec<serde_json::Value> = output
+        .stderr
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    assert_eq!(records.len(), 2, "{}", output.stderr);
+    for record in &records {
+        let object = record.as_object().expect("a JSON object");
+        for key in ["code", "severity", "message", "file", "help"] {
+            assert!(object[key].is_string(), "{key} is not a string in {record}");
+        }
+        for key in ["line", "column"] {
+            assert!(
+                object[key].as_u64().is_some_and(|n| n >= 1),
+                "{key} in {record}"
+            );
+        }
+    }
+    let error = &records[0];
+    assert_eq!(error["code"], "platc::unknown-service");
+    assert_eq!(error["severity"], "error");
+    assert_eq!(error["message"], "unknown service `paymnetservice`");
+    assert_eq!(error["file"], "a.kdl");
+    assert_eq!((&error["line"], &error["column"]), (&5.into(), &15.into()));
+    assert_eq!(error["help"], "Did you mean `paymentservice`?");
+    let warning = &records[1];
+    assert_eq!(warning["code"], "platc::image-latest");
+    assert_eq!(warning["severity"], "warning");
+    assert_eq!(warning["file"], "b.kdl");
+    assert_eq!(
+        (&warning["line"], &warning["column"]),
+        (&3.into(), &27.into())
+    );
+}
+
+#[test]
+fn json_of_a_clean_file_is_empty() {
+    Test::new()
+        .file("platform.kdl", CLEAN)
+        .args(["check", "--message-format", "json"])
+        .stderr("")
+        .run();
+}
+
+#[test]
+fn missing_file_exits_2() {
+    Test::new()
+        .args(["check", "nope.kdl"])
+        .status(2)
+        .stderr_contains("nope.kdl")
+        .run();
+    Test::new()
+        .args(["check"])
+        .status(2)
+        .stderr_contains("platform.kdl")
+        .run();
+}
+
+#[test]
+fn missing_file_among_others_still_checks_the_others_and_exits_2() {
+    Test::new()
+        .file("a.kdl", UNKNOWN_SERVICE)
+        .args(["check", "a.kdl", "nope.kdl"])
+        .status(2)
+        .stderr_contains("platc::unknown-service")
+        .stderr_contains("nope.kdl")
+        .run();
+}
+
+#[test]
+fn check_of_two_files_reports_both() {
+    Test::new()
+        .file("a.kdl", UNKNOWN_SERVICE)
+        .file("b.kdl", WARNING_ONLY)
+        .args(["check", "a.kdl", "b.kdl"])
+        .status(1)
+        .stderr_contains("platc::unknown-service")
+        .stderr_contains("[a.kdl:5:15]")
+        .stderr_contains("a.kdl: 1 error")
+        .stderr_contains("platc::image-latest")
+        .stderr_contains("[b.kdl:3:27]")
+        .stderr_contains("b.kdl: 1 warning")
+        .run();
+    // The error in the second file still fails the run.
+    Test::new()
+        .file("a.kdl", CLEAN)
+        .file("b.kdl", UNKNOWN_SERVICE)
+        .args(["check", "a.kdl", "b.kdl"])
+        .status(1)
+        .stderr_contains("b.kdl: 1 error")
+        .stderr_lacks("a.kdl")
+        .run();
+}
+
+#[test]
+fn env_that_exists_is_checked() {
+    Test::new()
+        .file("platform.kdl", WITH_STAGING)
+        .args(["check", "--env", "staging"])
+        .stderr("")
+        .run();
+}
+
+#[test]
+fn unknown_env_is_an_error_with_the_declared_ones() {
+    Test::new()
+        .file("platform.kdl", WITH_STAGING)
+        .args(["check", "--env", "nope"])
+        .status(1)
+        .stderr_contains("platc::unknown-env")
+        .stderr_contains("unknown environment `nope`")
+        .stderr_contains("staging")
+        .run();
+    Test::new()
+        .file("platform.kdl", WITH_STAGING)
+        .args(["check", "--env", "stagign"])
+        .status(1)
+        .stderr_contains("platc::unknown-env")
+        .stderr_contains("Did you mean `staging`?")
+        .run();
+}
+
+#[test]
+fn unknown_env_on_a_platform_without_envs() {
+    Test::new()
+        .file("platform.kdl", CLEAN)
+        .args(["check", "--env", "staging"])
+        .status(1)
+        .stderr_contains("platc::unknown-env")
+        .run();
+}
+
+#[test]
+fn explain_prints_the_page_of_a_code() {
+    let output = Test::new()
+        .args(["explain", "unknown-service"])
+        .stderr("")
+        .run();
+    assert!(
+        output.stdout.contains("unknown-service"),
+        "{}",
+        output.stdout
+    );
+    // The same page, with or without the prefix.
+    Test::new()
+        .args(["explain", "platc::unknown-service"])
+        .stdout(&output.stdout)
+        .stderr("")
+        .run();
+}
+
+#[test]
+fn explain_of_an_unknown_code_exits_2() {
+    Test::new()
+        .args(["explain", "nosuchcode"])
+        .status(2)
+        .stdout("")
+        .stderr_contains("nosuchcode")
+        .run();
+    Test::new()
+        .args(["explain", "unknown-servise"])
+        .status(2)
+        .stderr_contains("Did you mean `unknown-service`?")
+        .run();
+}
+
+#[test]
+fn help_of_every_subcommand_exits_0() {
+    let output = Test::new()
+        .args(["--help"])
+        .stdout_contains("Commands:")
+        .run();
+    // The subcommands as `--help` lists them, so a new one is covered without editing this.
+    let commands: Vec<String> = output
+        .stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|&name| name != "help")
+        .map(str::to_owned)
+        .collect();
+    for expected in ["check", "explain"] {
+        assert!(commands.iter().any(|c| c == expected), "{commands:?}");
+    }
+    for command in &commands {
+        Test::new()
+            .args([command.as_str(), "--help"])
+            .stdout_contains("Usage: platc")
+            .stderr("")
+            .run();
+    }
+    Test::new()
+        .args(["help", "check"])
+        .stdout_contains("--deny-warnings")
+        .run();
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    Test::new().status(2).stderr_contains("Usage").run();
+    Test::new()
+        .args(["check", "--message-format", "xml"])
+        .status(2)
+        .stderr_contains("xml")
+        .run();
+    Test::new()
+        .args(["frobnicate"])
+        .status(2)
+        .stderr_contains("frobnicate")
+        .run();
+}
+
+#[test]
+fn version_exits_0() {
+    Test::new()
+        .args(["--version"])
+        .stdout_contains(env!("CARGO_PKG_VERSION"))
+        .run();
+}
+
+#[test]
+fn root_platform_checks_clean() {
+    Test::new()
+        .file("platform.kdl", ROOT_PLATFORM)
+        .args(["check", "--deny-warnings"])
+        .stderr("")
+        .run();
+    Test::new()
+        .file("platform.kdl", ROOT_PLATFORM)
+        .args(["check", "--env", "staging", "--deny-warnings"])
+        .stderr("")
+        .run();
+}

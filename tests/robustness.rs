@@ -1,0 +1,323 @@
+//! Robustness: `compile` (and `render_json` of its diagnostics) never panics on a damaged input,
+//! and every span it reports lies inside the text it was given, on char boundaries.
+//!
+//! Inputs are the root `platform.kdl` and every `golden/*/platform.kdl`, found when the test
+//! runs. Each is damaged three ways, one mutation per compile: truncated at every char
+//! boundary, each line deleted, each line duplicated. Every failure is collected, and each test
+//! reports them all at once, naming the input and the mutation so that it can be replayed.
+//!
+//! The root file is large (about 10 KB), so its truncations are sampled: every boundary in the
+//! first `DENSE_PREFIX` bytes, then every `SPARSE_STEP`th. Set `PLATC_ROBUSTNESS_FULL=1` to
+//! truncate it at every boundary too.
+//!
+//! Nearly all the time goes to the kdl parser, which is slow unoptimised: about 2½ minutes in a
+//! plain debug build on two cores, 15 s with `--release`, 12 s in a debug build whose
+//! dependencies are optimised (`[profile.dev.package."*"] opt-level = 2`).
+
+use std::cell::{Cell, RefCell};
+use std::fmt::Write as _;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use platc::diagnostic::render_json;
+use platc::source::Source;
+use platc::span::Span;
+use platc::{Options, compile};
+
+/// Truncations of the root file: every char boundary below this byte offset…
+const DENSE_PREFIX: usize = 2048;
+/// …and every this-many-th boundary after it.
+const SPARSE_STEP: usize = 7;
+/// At most this many failures are printed per test; the rest are counted.
+const SHOWN_FAILURES: usize = 100;
+
+/// One input file: where it came from and its text.
+struct Input {
+    /// The path relative to the crate root.
+    name: String,
+    text: String,
+    /// Whether truncation may skip boundaries (the root file, unless `PLATC_ROBUSTNESS_FULL`).
+    sampled: bool,
+}
+
+/// The root `platform.kdl` (first) and every `golden/*/platform.kdl`, in path order.
+fn inputs() -> Vec<Input> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let full = std::env::var_os("PLATC_ROBUSTNESS_FULL").is_some_and(|v| v == "1");
+    let mut paths = vec![(root.join("platform.kdl"), !full)];
+    let mut golden: Vec<PathBuf> = std::fs::read_dir(root.join("golden"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path().join("platform.kdl"))
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    golden.sort();
+    paths.extend(golden.into_iter().map(|p| (p, false)));
+    paths
+        .into_iter()
+        .map(|(path, sampled)| {
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            let name = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            Input {
+                name,
+                text,
+                sampled,
+            }
+        })
+        .collect()
+}
+
+/// The byte offsets at which to truncate `text`, `text.len()` included.
+fn truncation_points(text: &str, sampled: bool) -> Vec<usize> {
+    let boundaries = (0..=text.len()).filter(|&i| text.is_char_boundary(i));
+    if !sampled {
+        return boundaries.collect();
+    }
+    let mut sparse = 0;
+    boundaries
+        .filter(|&i| {
+            if i < DENSE_PREFIX || i == text.len() {
+                return true;
+            }
+            sparse += 1;
+            sparse % SPARSE_STEP == 1
+        })
+        .collect()
+}
+
+/// The lines of `text`, each with its line terminator, so that joining them gives the text back.
+fn lines(text: &str) -> Vec<&str> {
+    text.split_inclusive('\n').collect()
+}
+
+/// A short, one-line preview of a line for failure messages.
+fn preview(line: &str) -> String {
+    let line = line.trim();
+    let mut shown: String = line.chars().take(60).collect();
+    if shown.len() < line.len() {
+        shown.push('…');
+    }
+    format!("{shown:?}")
+}
+
+thread_local! {
+    /// Set while `compile` runs under `catch_unwind`: the panic hook then stays quiet and
+    /// records the message here instead of printing it.
+    static CATCHING: Cell<bool> = const { Cell::new(false) };
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            if CATCHING.get() {
+                let location = info
+                    .location()
+                    .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()))
+                    .unwrap_or_default();
+                let payload = info.payload();
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(non-string panic payload)".to_owned());
+                LAST_PANIC.set(Some(format!("{message}{location}")));
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`, turning a panic into its message (and location), without printing it.
+fn catching<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    CATCHING.set(true);
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    CATCHING.set(false);
+    result.map_err(|_| {
+        LAST_PANIC
+            .take()
+            .unwrap_or_else(|| "(no message)".to_owned())
+    })
+}
+
+/// Compiles `text` and returns what is wrong: a panic (in `compile`, or in rendering its
+/// diagnostics as JSON, which looks up the line and column of every span), or spans outside
+/// the text.
+fn problems(text: &str) -> Vec<String> {
+    let source = Source::new("platform.kdl", text);
+    let compilation = match catching(|| compile(&source, &Options::default())) {
+        Ok(compilation) => compilation,
+        Err(message) => return vec![format!("compile panicked: {message}")],
+    };
+    if let Err(message) = catching(|| render_json(&source, &compilation.diagnostics)) {
+        return vec![format!("render_json panicked: {message}")];
+    }
+    let mut found = Vec::new();
+    for diagnostic in &compilation.diagnostics {
+        let spans = std::iter::once(("span", diagnostic.span))
+            .chain(diagnostic.labels.iter().map(|l| ("label span", l.span)));
+        for (what, span) in spans {
+            if let Some(reason) = span_problem(text, span) {
+                found.push(format!(
+                    "{} {what} {}..{} {reason}",
+                    diagnostic.kind.code(),
+                    span.start,
+                    span.end
+                ));
+            }
+        }
+    }
+    found
+}
+
+fn span_problem(text: &str, span: Span) -> Option<String> {
+    if span.start > span.end {
+        Some("starts after it ends".to_owned())
+    } else if span.end > text.len() {
+        Some(format!("ends past the text ({} bytes)", text.len()))
+    } else if !text.is_char_boundary(span.start) || !text.is_char_boundary(span.end) {
+        Some("is not on char boundaries".to_owned())
+    } else {
+        None
+    }
+}
+
+/// Runs every mutation of the given inputs and panics with all failures at once.
+///
+/// `mutate` calls its callback once per mutation with a description and the mutated text.
+fn run(kind: &str, inputs: &[Input], mutate: impl Fn(&Input, &mut dyn FnMut(String, &str))) {
+    install_panic_hook();
+    let mut failures = Vec::new();
+    let mut compiles = 0usize;
+    for input in inputs {
+        mutate(input, &mut |mutation, text| {
+            compiles += 1;
+            for problem in problems(text) {
+                failures.push(format!("{}, {mutation}: {problem}", input.name));
+            }
+        });
+    }
+    if failures.is_empty() {
+        return;
+    }
+    let mut report = format!(
+        "{} problem(s) in {compiles} {kind} compiles:\n",
+        failures.len()
+    );
+    for failure in failures.iter().take(SHOWN_FAILURES) {
+        writeln!(report, "  {failure}").unwrap();
+    }
+    if failures.len() > SHOWN_FAILURES {
+        writeln!(report, "  … and {} more", failures.len() - SHOWN_FAILURES).unwrap();
+    }
+    panic!("{report}");
+}
+
+fn truncate(input: &Input, each: &mut dyn FnMut(String, &str)) {
+    for at in truncation_points(&input.text, input.sampled) {
+        each(format!("truncated at byte {at}"), &input.text[..at]);
+    }
+}
+
+#[test]
+fn the_inputs_are_found() {
+    let inputs = inputs();
+    assert_eq!(inputs[0].name, "platform.kdl");
+    assert!(inputs.iter().all(|i| !i.text.is_empty()));
+}
+
+// The root file and the golden inputs are truncated in two tests, so that they run in parallel.
+#[test]
+fn root_truncated_at_char_boundaries() {
+    run("truncation", &inputs()[..1], truncate);
+}
+
+#[test]
+fn golden_truncated_at_every_char_boundary() {
+    run("truncation", &inputs()[1..], truncate);
+}
+
+#[test]
+fn each_line_deleted() {
+    run("line deletion", &inputs(), |input, each| {
+        let lines = lines(&input.text);
+        for (i, deleted) in lines.iter().enumerate() {
+            let mut text = String::with_capacity(input.text.len());
+            for (j, line) in lines.iter().enumerate() {
+                if j != i {
+                    text.push_str(line);
+                }
+            }
+            each(
+                format!("line {} {} deleted", i + 1, preview(deleted)),
+                &text,
+            );
+        }
+    });
+}
+
+#[test]
+fn each_line_duplicated() {
+    run("line duplication", &inputs(), |input, each| {
+        let lines = lines(&input.text);
+        for (i, duplicated) in lines.iter().enumerate() {
+            let mut text = String::with_capacity(input.text.len() + duplicated.len() + 1);
+            for (j, line) in lines.iter().enumerate() {
+                text.push_str(line);
+                if j == i {
+                    // A last line without a newline still gets a line of its own.
+                    if !line.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    text.push_str(line);
+                }
+            }
+            each(
+                format!("line {} {} duplicated", i + 1, preview(duplicated)),
+                &text,
+            );
+        }
+    });
+}
+
+#[test]
+fn a_panic_is_caught_with_its_message() {
+    install_panic_hook();
+    let caught = catching(|| -> () { panic!("boom {}", 42) });
+    let message = caught.unwrap_err();
+    assert!(message.starts_with("boom 42 at "), "{message}");
+    assert!(message.contains("robustness.rs"), "{message}");
+    assert_eq!(catching(|| 7), Ok(7));
+}
+
+#[test]
+fn spans_outside_the_text_are_found() {
+    let text = "aé";
+    assert_eq!(span_problem(text, Span::new(0, 3)), None);
+    assert_eq!(span_problem(text, Span::new(3, 3)), None);
+    assert!(span_problem(text, Span::new(2, 1)).is_some());
+    assert!(span_problem(text, Span::new(0, 4)).is_some());
+    assert!(span_problem(text, Span::new(2, 3)).is_some());
+}
+
+#[test]
+fn sampling_keeps_the_prefix_and_the_end() {
+    let text = "é".repeat(3000);
+    let points = truncation_points(&text, true);
+    assert!(points.starts_with(&[0, 2, 4]));
+    assert_eq!(points.last(), Some(&text.len()));
+    assert!(points.iter().all(|&i| text.is_char_boundary(i)));
+    assert_eq!(truncation_points(&text, false).len(), 3001);
+}
