@@ -44,23 +44,18 @@ pub struct Compilation {
 /// Every file of `out/` for a checked platform, the manifest included.
 pub fn build_tree(platform: &Checked) -> diff::Tree {
     let artifacts = emit::emit(platform);
-    let files = artifacts
-        .iter()
-        .map(|(path, a)| {
-            (
-                path.clone(),
-                (a.text.clone(), platform.origin.locate(a.origin)),
-            )
-        })
-        .collect();
+    let manifest = write::manifest(artifacts.iter().map(|(path, a)| {
+        (
+            path.as_str(),
+            a.text.as_str(),
+            platform.origin.locate(a.origin),
+        )
+    }));
     let mut tree: diff::Tree = artifacts
         .into_iter()
         .map(|(path, a)| (path, a.text))
         .collect();
-    tree.insert(
-        write::MANIFEST.to_owned(),
-        write::manifest_text(&write::manifest(&files)),
-    );
+    tree.insert(write::MANIFEST.to_owned(), write::manifest_text(&manifest));
     tree
 }
 

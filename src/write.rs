@@ -36,29 +36,34 @@ pub struct Manifest {
     pub files: BTreeMap<String, Entry>,
 }
 
-/// The manifest of a tree: every file's hash and origin.
-pub fn manifest(files: &BTreeMap<String, (String, String)>) -> Manifest {
+/// The manifest of a tree: every file's hash and origin, from `(path, text, origin)`.
+pub fn manifest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, String)>) -> Manifest {
     Manifest {
         generator: "platc".into(),
         files: files
-            .iter()
-            .map(|(path, (text, origin))| {
-                let sha = Sha256::digest(text.as_bytes());
-                let hex = sha.iter().fold(String::with_capacity(64), |mut s, b| {
-                    use std::fmt::Write as _;
-                    let _ = write!(s, "{b:02x}");
-                    s
-                });
+            .into_iter()
+            .map(|(path, text, origin)| {
                 (
-                    path.clone(),
+                    path.to_owned(),
                     Entry {
-                        sha256: hex,
-                        origin: origin.clone(),
+                        sha256: sha256_hex(text),
+                        origin,
                     },
                 )
             })
             .collect(),
     }
+}
+
+fn sha256_hex(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(text.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+    hex
 }
 
 /// The manifest's own text.
