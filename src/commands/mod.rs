@@ -3,6 +3,7 @@
 pub mod build;
 pub mod check;
 pub mod explain;
+pub mod graph;
 pub mod render;
 
 /// What a command prints and its exit status.

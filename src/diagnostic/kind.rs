@@ -111,6 +111,9 @@ pub enum ErrorKind {
         request: String,
         limit: String,
     },
+    /// Retries, a timeout or a canary route on a service that has no HTTP, HTTP/2 or gRPC port:
+    /// the mesh routes and retries requests, and a TCP stream has none.
+    RouteWithoutHttp { service: String, what: &'static str },
     /// A service calls itself.
     SelfCall { service: String },
     /// The number of explicit public or private subnets is not the number of zones.
@@ -170,6 +173,13 @@ pub enum ErrorKind {
         name: String,
         suggestion: Option<String>,
     },
+    /// The cluster's Kubernetes version is one an add-on platc installs does not support.
+    UnsupportedClusterVersion {
+        version: String,
+        addon: &'static str,
+        min: &'static str,
+        max: &'static str,
+    },
     /// The VPC is too small to carve a public and a private subnet per zone.
     VpcTooSmall { cidr: String, zones: u64 },
 }
@@ -210,6 +220,7 @@ impl ErrorKind {
             Self::OutsideMesh { .. } => "platc::outside-mesh",
             Self::ProbeProtocol { .. } => "platc::probe-protocol",
             Self::RequestsAboveLimits { .. } => "platc::requests-above-limits",
+            Self::RouteWithoutHttp { .. } => "platc::route-without-http",
             Self::SelfCall { .. } => "platc::self-call",
             Self::SubnetCount { .. } => "platc::subnet-count",
             Self::SubnetOutsideVpc { .. } => "platc::subnet-outside-vpc",
@@ -223,6 +234,7 @@ impl ErrorKind {
             Self::UnknownProperty { .. } => "platc::unknown-property",
             Self::UnknownService { .. } => "platc::unknown-service",
             Self::UnknownStore { .. } => "platc::unknown-store",
+            Self::UnsupportedClusterVersion { .. } => "platc::unsupported-cluster-version",
             Self::VpcTooSmall { .. } => "platc::vpc-too-small",
         }
     }
@@ -261,6 +273,7 @@ impl ErrorKind {
         "platc::outside-mesh",
         "platc::probe-protocol",
         "platc::requests-above-limits",
+        "platc::route-without-http",
         "platc::self-call",
         "platc::subnet-count",
         "platc::subnet-outside-vpc",
@@ -274,6 +287,7 @@ impl ErrorKind {
         "platc::unknown-property",
         "platc::unknown-service",
         "platc::unknown-store",
+        "platc::unsupported-cluster-version",
         "platc::vpc-too-small",
     ];
 
@@ -370,6 +384,9 @@ impl ErrorKind {
             } => {
                 format!("{resource} request `{request}` is above its limit `{limit}`")
             }
+            Self::RouteWithoutHttp { service, what } => {
+                format!("{what} of `{service}` need an HTTP or gRPC port, and it has none")
+            }
             Self::SelfCall { service } => format!("service `{service}` calls itself"),
             Self::SubnetCount { kind, count, zones } => {
                 format!("{count} {kind} subnets for {zones} zones")
@@ -408,6 +425,14 @@ impl ErrorKind {
             }
             Self::UnknownService { name, .. } => format!("unknown service `{name}`"),
             Self::UnknownStore { kind, name, .. } => format!("unknown {kind} `{name}`"),
+            Self::UnsupportedClusterVersion {
+                version,
+                addon,
+                min,
+                max,
+            } => format!(
+                "Kubernetes `{version}` is not supported by {addon}, which supports {min} to {max}"
+            ),
             Self::VpcTooSmall { cidr, zones } => format!(
                 "VPC `{cidr}` is too small for a public and a private subnet in each of {zones} zones"
             ),
@@ -449,6 +474,7 @@ impl ErrorKind {
             Self::OutsideMesh { .. } => "sidecar turned off here".into(),
             Self::ProbeProtocol { .. } => "probe kind does not match the port".into(),
             Self::RequestsAboveLimits { .. } => "request above limit".into(),
+            Self::RouteWithoutHttp { .. } => "needs an HTTP or gRPC port".into(),
             Self::SelfCall { .. } => "calls its own service".into(),
             Self::SubnetCount { .. } => "not one per zone".into(),
             Self::SubnetOutsideVpc { .. } => "outside the VPC".into(),
@@ -462,6 +488,7 @@ impl ErrorKind {
             Self::UnknownProperty { .. } => "unknown property".into(),
             Self::UnknownService { .. } => "no such service".into(),
             Self::UnknownStore { .. } => "not declared in `aws`".into(),
+            Self::UnsupportedClusterVersion { .. } => "this version".into(),
             Self::VpcTooSmall { .. } => "too small".into(),
         }
     }
@@ -559,6 +586,9 @@ impl ErrorKind {
             Self::RequestsAboveLimits { .. } => {
                 "Raise the limit or lower the request; Kubernetes rejects a pod whose request exceeds its limit.".into()
             }
+            Self::RouteWithoutHttp { .. } => {
+                "Give the service a port with `protocol=http`, `http2` or `grpc`, or remove this line: on a TCP port the mesh sees no requests to retry, time out or split.".into()
+            }
             Self::SelfCall { .. } => {
                 "Remove this `calls`: a service reaches itself without the mesh.".into()
             }
@@ -612,6 +642,9 @@ impl ErrorKind {
             Self::UnknownStore { kind, suggestion, .. } => with_suggestion(
                 &format!("Declare it with `{kind} NAME` inside `aws`."),
                 suggestion.as_deref(),
+            ),
+            Self::UnsupportedClusterVersion { min, max, .. } => format!(
+                "Choose a cluster version from {min} to {max}; platc pins its add-ons to releases tested together."
             ),
             Self::VpcTooSmall { .. } => {
                 "Use a larger VPC (a /16 is usual), or fewer zones.".into()

@@ -6,8 +6,11 @@
 //! No emitter reads files or the clock, so the same input gives the same bytes.
 
 pub mod encode;
+pub mod istio;
 pub mod kubernetes;
 pub mod parallel;
+pub mod rollout;
+pub mod terraform;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -98,12 +101,16 @@ pub fn emit(platform: &Checked) -> Artifacts {
 /// The cluster objects of every target, unordered. A target that adds cluster objects
 /// (Istio, rollouts, monitoring) extends this list.
 fn all_objects(platform: &Checked) -> Vec<Object> {
-    kubernetes::objects(platform)
+    let mut objects = kubernetes::objects(platform);
+    objects.extend(istio::objects(platform));
+    objects.extend(rollout::objects(platform));
+    objects
 }
 
 /// Files that are not cluster objects.
-#[allow(clippy::needless_pass_by_ref_mut, unused_variables)]
-fn other_files(platform: &Checked, artifacts: &mut Artifacts) {}
+fn other_files(platform: &Checked, artifacts: &mut Artifacts) {
+    terraform::files(platform, artifacts);
+}
 
 /// Every object that goes to the cluster, in apply order (the stream `platc render` prints).
 pub fn cluster_objects(platform: &Checked) -> Vec<Object> {

@@ -9,6 +9,7 @@ use crate::model::aws::{
     Aws, Bucket, CapacityType, Cluster, Database, Domain, Endpoint, Engine, Filesystem, NatMode,
     NodeGroup, Repository, State, Table, Vpc,
 };
+use crate::model::service::Waiver;
 use crate::model::value::Cidr;
 use crate::span::{Span, Spanned};
 
@@ -22,6 +23,7 @@ const AWS_CHILDREN: &[&str] = &[
     "state",
     "table",
     "vpc",
+    "waive",
 ];
 
 /// The AWS regions platc knows; a region outside the list is most likely a typo.
@@ -81,6 +83,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
     let mut tables: Vec<Table> = Vec::new();
     let mut filesystems: Vec<Filesystem> = Vec::new();
     let mut repositories: Vec<Repository> = Vec::new();
+    let mut waivers: Vec<Waiver> = Vec::new();
     for child in r.children() {
         match child.name().value() {
             "state" => {
@@ -132,6 +135,13 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
                 |x| &x.name,
                 d,
             ),
+            "waive" => {
+                if let Some(waiver) = crate::lower::service::waiver(child, d)
+                    && !waivers.iter().any(|w| w.check.value == waiver.check.value)
+                {
+                    waivers.push(waiver);
+                }
+            }
             _ => unknown_node(child, "aws", AWS_CHILDREN, d),
         }
     }
@@ -158,6 +168,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
         tables,
         filesystems,
         repositories,
+        waivers,
     })
 }
 

@@ -1,5 +1,6 @@
 //! The AWS side of the platform: state backend, network, cluster, domain and data stores.
 
+use crate::model::service::Waiver;
 use crate::model::value::{Cidr, InstanceType};
 use crate::span::{Span, Spanned};
 
@@ -17,6 +18,8 @@ pub struct Aws {
     pub tables: Vec<Table>,
     pub filesystems: Vec<Filesystem>,
     pub repositories: Vec<Repository>,
+    /// `waive CHECK reason=…`: Terraform policy checks (checkov ids) that do not apply.
+    pub waivers: Vec<Waiver>,
 }
 
 /// `state bucket=… lock-table=… key=…`: the Terraform S3 backend with `DynamoDB` locking.

@@ -3,7 +3,7 @@
 
 mod network;
 mod scaling;
-mod workload;
+pub mod workload;
 
 use std::collections::BTreeMap;
 
@@ -76,11 +76,15 @@ fn service_objects(
             service.span,
         ));
         if let Some(autoscale) = &service.autoscale {
-            out.push(object(
-                format!("{dir}/hpa.yaml"),
-                &scaling::autoscaler(platform, service, autoscale),
-                autoscale.span,
-            ));
+            let mut hpa = scaling::autoscaler(platform, service, autoscale);
+            if workload::rolled_out(platform, service)
+                && let Some(spec) = &mut hpa.spec
+            {
+                // The Rollout owns the pods and their count.
+                spec.scale_target_ref.api_version = Some("argoproj.io/v1alpha1".into());
+                spec.scale_target_ref.kind = "Rollout".into();
+            }
+            out.push(object(format!("{dir}/hpa.yaml"), &hpa, autoscale.span));
         }
         if let Some(pdb) = scaling::disruption_budget(platform, service) {
             out.push(object(format!("{dir}/pdb.yaml"), &pdb, service.span));

@@ -33,28 +33,71 @@ pub fn address(callee: &Service, port: Option<&str>) -> String {
     )
 }
 
+/// Whether an Argo Rollout runs the service's pods: it has a canary, and a mesh to split it.
+pub fn rolled_out(platform: &Platform, service: &Service) -> bool {
+    service.canary.is_some() && platform.mesh.is_some()
+}
+
+/// The Deployment of a service. With a canary it is the template of an Argo Rollout
+/// (`workloadRef`): it holds the canary's image, keeps zero replicas of its own, selects on
+/// `app` alone, and the Rollout labels each pod `version: stable` or the canary's version.
 pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
     let name = &service.name.value;
+    let rolled_out = rolled_out(platform, service);
     let mut selector = BTreeMap::from([("app".to_owned(), name.clone())]);
-    selector.insert("version".into(), STABLE.into());
     let mut pod_labels = labels(platform, service);
-    pod_labels.insert("version".into(), STABLE.into());
+    if !rolled_out {
+        selector.insert("version".into(), STABLE.into());
+        pod_labels.insert("version".into(), STABLE.into());
+    }
     if service.sidecar_off.is_some() {
         pod_labels.insert("sidecar.istio.io/inject".into(), "false".into());
+    }
+    let image = service
+        .canary
+        .as_ref()
+        .filter(|_| rolled_out)
+        .map(|canary| {
+            // The canary's image: the repository with its tag and digest.
+            let mut image = service.image.clone();
+            if canary.tag.is_some() || canary.digest.is_some() {
+                image.tag.clone_from(&canary.tag);
+                image.digest.clone_from(&canary.digest);
+            }
+            image
+        });
+    if let Some(tag) = image.as_ref().and_then(|i| i.tag.as_ref()) {
+        pod_labels.insert("app.kubernetes.io/version".into(), tag.value.clone());
     }
     let mut metadata = meta(platform, service, name, service.span);
     let mut annotations = waiver_annotations(service);
     annotations.extend(origin_annotation(platform, service.span));
     metadata.annotations = Some(annotations.clone());
+    if rolled_out {
+        metadata.annotations.get_or_insert_default().insert(
+            "platc.dev/rollout".into(),
+            format!("the Argo Rollout {name} runs these pods; this Deployment keeps none"),
+        );
+    }
+    let mut pod_spec = pod_spec(platform, service);
+    if let Some(image) = &image
+        && let Some(container) = pod_spec.containers.first_mut()
+    {
+        container.image = Some(image.reference());
+    }
     Deployment {
         metadata,
         spec: Some(DeploymentSpec {
             // With an autoscaler the HPA owns the replica count; setting it here would fight
-            // it on every sync.
-            replicas: service
-                .autoscale
-                .is_none()
-                .then(|| i32::try_from(service.replicas.value).unwrap_or(1)),
+            // it on every sync. A Rollout's template runs no pods of its own.
+            replicas: if rolled_out {
+                Some(0)
+            } else {
+                service
+                    .autoscale
+                    .is_none()
+                    .then(|| i32::try_from(service.replicas.value).unwrap_or(1))
+            },
             selector: LabelSelector {
                 match_labels: Some(selector),
                 ..LabelSelector::default()
@@ -65,7 +108,7 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
                     annotations: Some(annotations),
                     ..ObjectMeta::default()
                 }),
-                spec: Some(pod_spec(platform, service)),
+                spec: Some(pod_spec),
             },
             ..DeploymentSpec::default()
         }),

@@ -1,0 +1,224 @@
+//! The certificates of the ingress gateways: a cert-manager `Certificate` per gateway that
+//! terminates TLS, written to the Secret its `Gateway` names in `credentialName`, and the ACME
+//! `ClusterIssuer` that signs them.
+//!
+//! Why cert-manager and not ACM at the load balancer: ACM never hands out a private key, so a
+//! certificate from ACM can only end TLS at the AWS load balancer, and the Istio gateway behind it
+//! would receive plain HTTP: no `SIMPLE` or `MUTUAL` TLS at the gateway, no client certificates,
+//! and a hop in clear text inside the VPC. cert-manager keeps the key in a Secret that only the
+//! gateway reads and renews it by itself. With an `aws { domain … }` the ACME challenge is
+//! answered in the domain's Route53 zone (DNS-01, credentials from the cert-manager
+//! `ServiceAccount`'s IAM role); without one, over HTTP-01 through Istio's ingress class.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::emit::Object;
+use crate::emit::istio::gateway::{credential_name, gateway_hosts};
+use crate::emit::istio::{ROOT_NAMESPACE, Resource, platform_meta};
+use crate::emit::kubernetes::{common_labels, origin_annotation};
+use crate::model::mesh::{Gateway, Mesh, TlsMode};
+use crate::model::{Checked, Platform};
+
+const API_VERSION: &str = "cert-manager.io/v1";
+/// The `ClusterIssuer` every gateway certificate comes from.
+pub const ISSUER: &str = "letsencrypt";
+const ACME_SERVER: &str = "https://acme-v02.api.letsencrypt.org/directory";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CertificateSpec {
+    secret_name: String,
+    dns_names: Vec<String>,
+    issuer_ref: IssuerRef,
+    private_key: PrivateKey,
+    duration: &'static str,
+    renew_before: &'static str,
+}
+
+#[derive(Serialize)]
+struct IssuerRef {
+    name: &'static str,
+    kind: &'static str,
+    group: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PrivateKey {
+    algorithm: &'static str,
+    size: u32,
+    rotation_policy: &'static str,
+}
+
+#[derive(Serialize)]
+struct IssuerSpec {
+    acme: Acme,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Acme {
+    server: &'static str,
+    private_key_secret_ref: SecretRef,
+    solvers: Vec<Solver>,
+}
+
+#[derive(Serialize)]
+struct SecretRef {
+    name: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Solver {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dns01: Option<Dns01>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http01: Option<Http01>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selector: Option<SolverSelector>,
+}
+
+#[derive(Serialize)]
+struct Dns01 {
+    route53: Route53,
+}
+
+#[derive(Serialize)]
+struct Route53 {
+    region: String,
+}
+
+#[derive(Serialize)]
+struct Http01 {
+    ingress: Http01Ingress,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Http01Ingress {
+    ingress_class_name: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SolverSelector {
+    dns_zones: Vec<String>,
+}
+
+/// Whether a gateway ends TLS itself and so needs a certificate.
+fn terminates_tls(gateway: &Gateway) -> bool {
+    matches!(gateway.tls.value, TlsMode::Simple | TlsMode::Mutual)
+}
+
+pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
+    let gateways: Vec<&Gateway> = mesh.gateways.iter().filter(|g| terminates_tls(g)).collect();
+    let Some(first) = gateways.first() else {
+        return Vec::new();
+    };
+    let mut out = vec![issuer(platform, first)];
+    for gateway in gateways {
+        let mut metadata = platform_meta(
+            platform,
+            &credential_name(gateway),
+            ROOT_NAMESPACE,
+            gateway.span,
+        );
+        if gateway.tls.value == TlsMode::Mutual {
+            metadata.annotations.get_or_insert_default().insert(
+                "platc.dev/client-ca".into(),
+                format!(
+                    "the Secret {}-cacert (key ca.crt) in {ROOT_NAMESPACE} must hold the CA that signs client certificates",
+                    credential_name(gateway)
+                ),
+            );
+        }
+        out.push(Object::new(
+            format!("istio/gateways/{}/certificate.yaml", gateway.name.value),
+            "Certificate",
+            &Resource {
+                api_version: API_VERSION,
+                kind: "Certificate",
+                metadata,
+                spec: CertificateSpec {
+                    secret_name: credential_name(gateway),
+                    dns_names: gateway_hosts(platform, gateway),
+                    issuer_ref: IssuerRef {
+                        name: ISSUER,
+                        kind: "ClusterIssuer",
+                        group: "cert-manager.io",
+                    },
+                    private_key: PrivateKey {
+                        algorithm: "ECDSA",
+                        size: 256,
+                        rotation_policy: "Always",
+                    },
+                    // Let's Encrypt issues for 90 days; renew with a month to spare.
+                    duration: "2160h",
+                    renew_before: "720h",
+                },
+            },
+            gateway.span,
+        ));
+    }
+    out
+}
+
+fn issuer(platform: &Platform, gateway: &Gateway) -> Object {
+    let solver = match platform
+        .aws
+        .as_ref()
+        .and_then(|a| a.domain.as_ref().map(|d| (a, d)))
+    {
+        Some((aws, domain)) => Solver {
+            dns01: Some(Dns01 {
+                route53: Route53 {
+                    region: aws.region.value.clone(),
+                },
+            }),
+            http01: None,
+            selector: Some(SolverSelector {
+                dns_zones: vec![
+                    domain
+                        .zone
+                        .as_ref()
+                        .map_or_else(|| domain.name.value.clone(), |z| z.value.clone()),
+                ],
+            }),
+        },
+        None => Solver {
+            dns01: None,
+            http01: Some(Http01 {
+                ingress: Http01Ingress {
+                    ingress_class_name: "istio",
+                },
+            }),
+            selector: None,
+        },
+    };
+    Object::new(
+        "istio/mesh/clusterissuer.yaml".into(),
+        "ClusterIssuer",
+        &Resource {
+            api_version: API_VERSION,
+            kind: "ClusterIssuer",
+            metadata: ObjectMeta {
+                name: Some(ISSUER.into()),
+                labels: Some(common_labels(platform)),
+                annotations: Some(origin_annotation(platform, gateway.span)),
+                ..ObjectMeta::default()
+            },
+            spec: IssuerSpec {
+                acme: Acme {
+                    server: ACME_SERVER,
+                    private_key_secret_ref: SecretRef {
+                        name: "letsencrypt-account-key",
+                    },
+                    solvers: vec![solver],
+                },
+            },
+        },
+        gateway.span,
+    )
+}

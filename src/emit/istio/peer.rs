@@ -1,0 +1,123 @@
+//! `PeerAuthentication`: the mesh-wide mTLS mode in Istio's root namespace, and a workload-level
+//! policy for each service that relaxes mTLS on some of its ports (`mtls-exception`).
+//!
+//! Istio reads `portLevelMtls` only on a policy with a workload selector, keyed by the port the
+//! workload listens on (the container port, not the Service port). The model holds one mTLS
+//! mode for the whole mesh, so no namespace ever differs from it and no namespace-wide policy is
+//! emitted; a service outside the mesh gets none either, since no sidecar would enforce it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::emit::Object;
+use crate::emit::istio::{
+    ROOT_NAMESPACE, Resource, WorkloadSelector, meshed, platform_meta, service_meta,
+};
+use crate::model::mesh::{Mesh, MtlsMode};
+use crate::model::service::{PortMtls, Service};
+use crate::model::{Checked, Platform};
+
+const API_VERSION: &str = "security.istio.io/v1";
+const KIND: &str = "PeerAuthentication";
+/// The annotation that carries the reason of a port exception: `…/mtls-exception-<port>`.
+pub const REASON_ANNOTATION: &str = "platc.dev/mtls-exception";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Spec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    selector: Option<WorkloadSelector>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mtls: Option<Mtls>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    port_level_mtls: BTreeMap<String, Mtls>,
+}
+
+#[derive(Serialize)]
+struct Mtls {
+    mode: &'static str,
+}
+
+fn mode(mode: MtlsMode) -> &'static str {
+    match mode {
+        MtlsMode::Strict => "STRICT",
+        MtlsMode::Permissive => "PERMISSIVE",
+        MtlsMode::Disabled => "DISABLE",
+    }
+}
+
+pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
+    let mut out = vec![Object::new(
+        "istio/mesh/peerauthentication.yaml".into(),
+        KIND,
+        &Resource {
+            api_version: API_VERSION,
+            kind: KIND,
+            metadata: platform_meta(platform, "default", ROOT_NAMESPACE, mesh.mtls.span),
+            spec: Spec {
+                selector: None,
+                mtls: Some(Mtls {
+                    mode: mode(mesh.mtls.value),
+                }),
+                port_level_mtls: BTreeMap::new(),
+            },
+        },
+        mesh.span,
+    )];
+    for service in &platform.services {
+        if let Some(object) = exceptions(platform, service) {
+            out.push(object);
+        }
+    }
+    out
+}
+
+/// The port exceptions of one meshed service, if it declares any.
+fn exceptions(platform: &Platform, service: &Service) -> Option<Object> {
+    let first = service.mtls_exceptions.first()?;
+    if !meshed(platform, service) {
+        return None;
+    }
+    let mut metadata = service_meta(platform, service, &service.name.value, first.span);
+    let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
+    let mut ports = BTreeMap::new();
+    for exception in &service.mtls_exceptions {
+        let Some(port) = service.port(&exception.port.value) else {
+            continue;
+        };
+        let number = port.container_port().to_string();
+        annotations.insert(
+            format!("{REASON_ANNOTATION}-{number}"),
+            exception.reason.value.clone(),
+        );
+        ports.insert(
+            number,
+            Mtls {
+                mode: match exception.mode.value {
+                    PortMtls::Permissive => "PERMISSIVE",
+                    PortMtls::Disable => "DISABLE",
+                },
+            },
+        );
+    }
+    Some(Object::new(
+        format!(
+            "istio/services/{}/peerauthentication.yaml",
+            service.name.value
+        ),
+        KIND,
+        &Resource {
+            api_version: API_VERSION,
+            kind: KIND,
+            metadata,
+            spec: Spec {
+                selector: Some(WorkloadSelector::app(service)),
+                // No mode: the workload inherits the mesh's, except on these ports.
+                mtls: None,
+                port_level_mtls: ports,
+            },
+        },
+        first.span,
+    ))
+}

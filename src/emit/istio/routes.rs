@@ -1,0 +1,240 @@
+//! The HTTP and TLS routes of a `VirtualService`, shared by the mesh route of each service and
+//! the ingress route of an exposed one: per HTTP port, a header-match route to the canary subset
+//! and a weighted `primary` route (the one Argo Rollouts moves) when there is a canary, else one
+//! plain route; each with the service's retries and timeout.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::emit::istio::traffic::{CANARY_SUBSET, PRIMARY_ROUTE, STABLE_SUBSET};
+use crate::emit::istio::{duration, host};
+use crate::model::service::{Port, Service};
+
+#[derive(Serialize)]
+pub struct PortSelector {
+    pub number: u16,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VirtualServiceSpec {
+    pub hosts: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gateways: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub http: Vec<HttpRoute>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tls: Vec<TlsRoute>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRoute {
+    pub name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub r#match: Vec<HttpMatch>,
+    pub route: Vec<RouteDestination>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<Retries>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+#[derive(Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpMatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<StringMatch>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, StringMatch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StringMatch {
+    Exact(String),
+    Prefix(String),
+}
+
+#[derive(Serialize)]
+pub struct RouteDestination {
+    pub destination: Destination,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct Destination {
+    pub host: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subset: Option<&'static str>,
+    pub port: PortSelector,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Retries {
+    pub attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_try_timeout: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_on: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsRoute {
+    pub r#match: Vec<TlsMatch>,
+    pub route: Vec<RouteDestination>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsMatch {
+    pub port: u16,
+    pub sni_hosts: Vec<String>,
+}
+
+/// The HTTP routes to a service: per HTTP port (only `ports` when not empty), a header-match
+/// route to the canary and a weighted route when there is a canary, else one plain route; each
+/// with the retries and timeout. `base` is the match every route starts from (a URI prefix at
+/// the ingress); `match_port` adds the Service port to it (in the mesh, where a service has
+/// several ports; never at a gateway, whose ports are its own).
+pub fn http_routes(
+    service: &Service,
+    ports: &[&Port],
+    base: &dyn Fn() -> HttpMatch,
+    match_port: bool,
+) -> Vec<HttpRoute> {
+    let http_ports: Vec<&Port> = if ports.is_empty() {
+        service
+            .ports
+            .iter()
+            .filter(|p| p.protocol.value.is_http())
+            .collect()
+    } else {
+        ports.to_vec()
+    };
+    // Name routes by port only where a service has several.
+    let several = service.ports.len() > 1;
+    let mut routes = Vec::new();
+    for port in http_ports {
+        let suffix = if several {
+            format!("-{}", port.name.value)
+        } else {
+            String::new()
+        };
+        let matched = || {
+            let mut m = base();
+            if match_port {
+                m.port = Some(port.number.value);
+            }
+            m
+        };
+        let destination = |subset| Destination {
+            host: host(service),
+            subset,
+            port: PortSelector {
+                number: port.number.value,
+            },
+        };
+        let retries = Some(service.retries.as_ref().map_or(
+            Retries {
+                attempts: 0,
+                per_try_timeout: None,
+                retry_on: None,
+            },
+            |r| Retries {
+                attempts: r.attempts.value,
+                per_try_timeout: r.per_try_timeout.as_ref().map(|d| duration(&d.value)),
+                retry_on: (!r.on.is_empty()).then(|| {
+                    r.on.iter()
+                        .map(|c| c.value.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }),
+            },
+        ));
+        let timeout = service.timeout.as_ref().map(|t| duration(&t.value));
+        let Some(canary) = &service.canary else {
+            let m = matched();
+            let has_match = m.uri.is_some() || m.port.is_some();
+            routes.push(HttpRoute {
+                name: format!("{PRIMARY_ROUTE}{suffix}"),
+                r#match: if has_match { vec![m] } else { Vec::new() },
+                route: vec![RouteDestination {
+                    destination: destination(None),
+                    weight: None,
+                }],
+                retries,
+                timeout,
+            });
+            continue;
+        };
+        if !canary.headers.is_empty() {
+            // Each header is an alternative: any one of them picks the canary.
+            let r#match = canary
+                .headers
+                .iter()
+                .map(|h| {
+                    let mut m = matched();
+                    m.headers.insert(
+                        h.name.value.clone(),
+                        StringMatch::Exact(h.value.value.clone()),
+                    );
+                    m
+                })
+                .collect();
+            routes.push(HttpRoute {
+                name: format!("canary-header{suffix}"),
+                r#match,
+                route: vec![RouteDestination {
+                    destination: destination(Some(CANARY_SUBSET)),
+                    weight: None,
+                }],
+                retries: retries.as_ref().map(copy_retries),
+                timeout: timeout.clone(),
+            });
+        }
+        let weight = canary.weight.value.thousandths.div_ceil(1000).min(100);
+        let m = matched();
+        let has_match = m.uri.is_some() || m.port.is_some();
+        routes.push(HttpRoute {
+            name: format!("{PRIMARY_ROUTE}{suffix}"),
+            r#match: if has_match { vec![m] } else { Vec::new() },
+            route: vec![
+                RouteDestination {
+                    destination: destination(Some(STABLE_SUBSET)),
+                    weight: Some(100 - weight),
+                },
+                RouteDestination {
+                    destination: destination(Some(CANARY_SUBSET)),
+                    weight: Some(weight),
+                },
+            ],
+            retries,
+            timeout,
+        });
+    }
+    routes
+}
+
+fn copy_retries(r: &Retries) -> Retries {
+    Retries {
+        attempts: r.attempts,
+        per_try_timeout: r.per_try_timeout.clone(),
+        retry_on: r.retry_on.clone(),
+    }
+}
+
+/// The names of the weighted routes of a service's `VirtualService`s, for Argo Rollouts.
+pub fn primary_routes(service: &Service, ports: &[&Port]) -> Vec<String> {
+    http_routes(service, ports, &HttpMatch::default, false)
+        .into_iter()
+        .map(|r| r.name)
+        .filter(|n| n.starts_with(PRIMARY_ROUTE))
+        .collect()
+}

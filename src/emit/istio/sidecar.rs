@@ -1,0 +1,77 @@
+//! A `Sidecar` per namespace: the sidecars there learn routes only to the services their
+//! workloads declare in `calls` (`<ns>/<svc>.<ns>.svc.cluster.local`) and to Istio's own
+//! namespace (istiod, the gateway). Where no workload of the namespace uses an AWS data store,
+//! outbound traffic to anything else is refused (`REGISTRY_ONLY`); the AWS APIs (S3, `DynamoDB`,
+//! STS) are outside the registry, so a namespace that needs them keeps `ALLOW_ANY`, and its
+//! `NetworkPolicy` still limits it to port 443.
+
+use serde::Serialize;
+
+use crate::emit::Object;
+use crate::emit::istio::{ROOT_NAMESPACE, Resource, host, meshed, namespaces, platform_meta};
+use crate::model::Checked;
+
+const API_VERSION: &str = "networking.istio.io/v1";
+const KIND: &str = "Sidecar";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Spec {
+    egress: Vec<Egress>,
+    outbound_traffic_policy: OutboundTrafficPolicy,
+}
+
+#[derive(Serialize)]
+struct Egress {
+    hosts: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct OutboundTrafficPolicy {
+    mode: &'static str,
+}
+
+pub fn objects(platform: &Checked) -> Vec<Object> {
+    let mut out = Vec::new();
+    for (namespace, services) in namespaces(platform) {
+        let meshed_services: Vec<_> = services.iter().filter(|s| meshed(platform, s)).collect();
+        if meshed_services.is_empty() {
+            continue;
+        }
+        let mut hosts = vec![format!("{ROOT_NAMESPACE}/*")];
+        for service in &meshed_services {
+            for call in &service.calls {
+                let Some(callee) = platform.service(&call.service.value) else {
+                    continue;
+                };
+                let entry = format!("{}/{}", callee.namespace, host(callee));
+                if !hosts.contains(&entry) {
+                    hosts.push(entry);
+                }
+            }
+        }
+        let uses_aws = meshed_services.iter().any(|s| !s.uses.is_empty());
+        let origin = services[0].span;
+        out.push(Object::new(
+            format!("istio/namespaces/{namespace}/sidecar.yaml"),
+            KIND,
+            &Resource {
+                api_version: API_VERSION,
+                kind: KIND,
+                metadata: platform_meta(platform, "default", namespace, origin),
+                spec: Spec {
+                    egress: vec![Egress { hosts }],
+                    outbound_traffic_policy: OutboundTrafficPolicy {
+                        mode: if uses_aws {
+                            "ALLOW_ANY"
+                        } else {
+                            "REGISTRY_ONLY"
+                        },
+                    },
+                },
+            },
+            origin,
+        ));
+    }
+    out
+}

@@ -1,0 +1,148 @@
+//! The `AnalysisTemplate` of a canary: its `gate` as Prometheus queries over Istio's standard
+//! metrics, measured at the canary's own workloads (`reporter="destination"`, the canary's
+//! `destination_canonical_revision`), once a minute while the rollout runs.
+//!
+//! - success rate: the share of requests that are neither an HTTP 5xx nor a gRPC status that
+//!   means the server failed (`UNKNOWN`, `DEADLINE_EXCEEDED`, `UNIMPLEMENTED`, `INTERNAL`,
+//!   `UNAVAILABLE`, `DATA_LOSS`); a status such as `NOT_FOUND` is the caller's problem, not the canary's;
+//! - latency: the gate's percentile of `istio_request_duration_milliseconds`.
+//!
+//! A window without requests gives no evidence either way and passes (`or vector(1)`, NaN);
+//! three failed measurements abort the rollout and send all traffic back to stable.
+
+use serde::Serialize;
+
+use crate::emit::Object;
+use crate::emit::istio::Resource;
+use crate::emit::kubernetes::meta;
+use crate::model::Platform;
+use crate::model::service::{Canary, Service};
+
+/// Where kube-prometheus-stack's Prometheus answers.
+const PROMETHEUS: &str = "http://prometheus-operated.monitoring.svc.cluster.local:9090";
+/// gRPC status codes that mean the server failed.
+const GRPC_SERVER_ERRORS: &str = "2|4|12|13|14|15";
+const WINDOW: &str = "2m";
+
+#[derive(Serialize)]
+struct Spec {
+    metrics: Vec<Metric>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Metric {
+    name: &'static str,
+    interval: &'static str,
+    failure_limit: u32,
+    success_condition: String,
+    provider: Provider,
+}
+
+#[derive(Serialize)]
+struct Provider {
+    prometheus: Prometheus,
+}
+
+#[derive(Serialize)]
+struct Prometheus {
+    address: &'static str,
+    query: String,
+}
+
+/// The name of a service's template.
+pub fn template_name(service: &Service) -> String {
+    format!("{}-canary", service.name.value)
+}
+
+/// The template of a canary with a `gate`; none without one.
+pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Option<Object> {
+    let gate = canary.gate.as_ref()?;
+    let selector = format!(
+        "reporter=\"destination\",destination_workload_namespace=\"{}\",destination_workload=\"{}\",destination_canonical_revision=\"{}\"",
+        service.namespace, service.name.value, canary.version.value
+    );
+    let mut metrics = Vec::new();
+    if let Some(rate) = &gate.success_rate {
+        let ok = format!(
+            "{selector},response_code!~\"5..\",grpc_response_status!~\"{GRPC_SERVER_ERRORS}\""
+        );
+        metrics.push(Metric {
+            name: "success-rate",
+            interval: "1m",
+            failure_limit: 2,
+            success_condition: format!(
+                "isNaN(result[0]) || result[0] >= {}",
+                ratio(rate.value.thousandths)
+            ),
+            provider: Provider {
+                prometheus: Prometheus {
+                    address: PROMETHEUS,
+                    query: format!(
+                        "(sum(rate(istio_requests_total{{{ok}}}[{WINDOW}])) / sum(rate(istio_requests_total{{{selector}}}[{WINDOW}]))) or vector(1)"
+                    ),
+                },
+            },
+        });
+    }
+    if let Some(latency) = &gate.latency {
+        metrics.push(Metric {
+            name: "latency",
+            interval: "1m",
+            failure_limit: 2,
+            success_condition: format!(
+                "isNaN(result[0]) || result[0] <= {}",
+                latency.threshold.millis
+            ),
+            provider: Provider {
+                prometheus: Prometheus {
+                    address: PROMETHEUS,
+                    query: format!(
+                        "histogram_quantile({}, sum by (le) (rate(istio_request_duration_milliseconds_bucket{{{selector}}}[{WINDOW}]))) or vector(0)",
+                        ratio(u32::from(latency.percentile) * 1000)
+                    ),
+                },
+            },
+        });
+    }
+    if metrics.is_empty() {
+        return None;
+    }
+    Some(Object::new(
+        format!("rollouts/{}/analysistemplate.yaml", service.name.value),
+        "AnalysisTemplate",
+        &Resource {
+            api_version: "argoproj.io/v1alpha1",
+            kind: "AnalysisTemplate",
+            metadata: meta(platform, service, &template_name(service), gate.span),
+            spec: Spec { metrics },
+        },
+        gate.span,
+    ))
+}
+
+/// Thousandths of a percent as a fraction of one, without trailing zeros (99.5 → 0.995).
+fn ratio(thousandths: u32) -> String {
+    let whole = thousandths / 100_000;
+    let frac = thousandths % 100_000;
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:05}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ratio;
+
+    #[test]
+    fn ratios_print_exactly() {
+        assert_eq!(ratio(99_500), "0.995");
+        assert_eq!(ratio(99_900), "0.999");
+        assert_eq!(ratio(100_000), "1");
+        assert_eq!(ratio(99_000), "0.99");
+        assert_eq!(ratio(95_000), "0.95");
+        assert_eq!(ratio(12_345), "0.12345");
+    }
+}

@@ -1,0 +1,271 @@
+//! `cluster.tf.json`: the EKS cluster and what it runs on.
+//!
+//! IAM roles for the control plane and the nodes with the AWS-managed policies; the cluster
+//! with a private endpoint (public only when the platform says so, limited to its CIDR),
+//! secrets encrypted with a rotating KMS key, every control-plane log type in a KMS-encrypted
+//! log group; managed node groups in the private subnets whose launch template requires `IMDSv2`
+//! and encrypts the root volume; the OIDC provider (for IRSA, should a chart need it); and the
+//! EKS add-ons, with the EBS CSI driver's role given through EKS Pod Identity.
+
+use serde_json::{Value, json};
+
+use crate::emit::terraform::network::{LOG_RETENTION_DAYS, private_subnet_ids};
+use crate::emit::terraform::{Context, Module, ident, policy, r};
+use crate::model::aws::{CapacityType, Cluster, Endpoint, NodeGroup};
+
+/// Every control-plane log type EKS offers.
+const LOG_TYPES: &[&str] = &[
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
+
+/// The EKS add-ons every cluster gets, in install order. The Pod Identity agent comes before
+/// the add-ons and services whose AWS permissions it hands out.
+const ADDONS: &[&str] = &[
+    "vpc-cni",
+    "kube-proxy",
+    "coredns",
+    "eks-pod-identity-agent",
+    "aws-ebs-csi-driver",
+];
+
+/// The `aws_eks_cluster` resource's Terraform name.
+pub fn cluster_ref(cluster: &Cluster) -> String {
+    format!("aws_eks_cluster.{}", ident(&cluster.name.value))
+}
+
+pub fn module(cx: &Context, cluster: &Cluster) -> Module {
+    let mut m = Module::new(&cx.platform.origin.locate(cluster.span));
+    let name = &cluster.name.value;
+    let id = ident(name);
+    // The control plane's role.
+    let trust = policy::trust(
+        &mut m,
+        "cluster_trust",
+        &["eks.amazonaws.com"],
+        &["sts:AssumeRole", "sts:TagSession"],
+    );
+    policy::role(
+        &mut m,
+        "cluster",
+        &format!("{name}-cluster"),
+        "The EKS control plane",
+        &trust,
+    );
+    let cluster_policies = policy::attach(
+        cx,
+        &mut m,
+        "cluster",
+        &["AmazonEKSClusterPolicy", "AmazonEKSVPCResourceController"],
+    );
+    // The nodes' role.
+    let trust = policy::trust(
+        &mut m,
+        "node_trust",
+        &["ec2.amazonaws.com"],
+        &["sts:AssumeRole"],
+    );
+    policy::role(
+        &mut m,
+        "node",
+        &format!("{name}-node"),
+        "The EKS managed nodes",
+        &trust,
+    );
+    let node_policies = policy::attach(
+        cx,
+        &mut m,
+        "node",
+        &[
+            "AmazonEKSWorkerNodePolicy",
+            "AmazonEKS_CNI_Policy",
+            "AmazonEC2ContainerRegistryReadOnly",
+        ],
+    );
+    policy::kms_key(cx, &mut m, "eks", "EKS secrets encryption", Vec::new());
+    m.resource(
+        "aws_cloudwatch_log_group",
+        "eks",
+        json!({
+            // The name EKS writes to; created here so that it is encrypted and expires.
+            "name": format!("/aws/eks/{name}/cluster"),
+            "retention_in_days": LOG_RETENTION_DAYS,
+            "kms_key_id": r("aws_kms_key.logs.arn"),
+        }),
+    );
+    let mut vpc_config = json!({
+        "subnet_ids": private_subnet_ids(cx),
+        "endpoint_private_access": true,
+        "endpoint_public_access": false,
+    });
+    if let Endpoint::Public { allowed, .. } = &cluster.endpoint.value {
+        vpc_config["endpoint_public_access"] = json!(true);
+        if !allowed.is_empty() {
+            vpc_config["public_access_cidrs"] = json!(
+                allowed
+                    .iter()
+                    .map(|c| c.value.to_string())
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+    let mut depends: Vec<String> = cluster_policies;
+    depends.push("aws_cloudwatch_log_group.eks".into());
+    m.resource(
+        "aws_eks_cluster",
+        &id,
+        json!({
+            "name": name,
+            "version": cluster.version.value,
+            "role_arn": r("aws_iam_role.cluster.arn"),
+            "enabled_cluster_log_types": LOG_TYPES,
+            "vpc_config": vpc_config,
+            "encryption_config": {
+                "resources": ["secrets"],
+                "provider": {"key_arn": r("aws_kms_key.eks.arn")},
+            },
+            "access_config": {
+                "authentication_mode": "API",
+                "bootstrap_cluster_creator_admin_permissions": true,
+            },
+            "depends_on": depends,
+        }),
+    );
+    for group in &cluster.node_groups {
+        node_group(cx, &mut m, cluster, group, &node_policies);
+    }
+    m.resource(
+        "aws_iam_openid_connect_provider",
+        "eks",
+        json!({
+            "url": r(&format!("{}.identity[0].oidc[0].issuer", cluster_ref(cluster))),
+            "client_id_list": ["sts.amazonaws.com"],
+        }),
+    );
+    addons(cx, &mut m, cluster);
+    m
+}
+
+/// The AMI type of a node group: Graviton families (`m7g`, `t4g`, …) run the ARM image.
+fn ami_type(group: &NodeGroup) -> &'static str {
+    let family = &group.instance.value.family;
+    if family.len() > 1 && family[1..].contains('g') {
+        "AL2023_ARM_64_STANDARD"
+    } else {
+        "AL2023_x86_64_STANDARD"
+    }
+}
+
+fn node_group(
+    cx: &Context,
+    m: &mut Module,
+    cluster: &Cluster,
+    group: &NodeGroup,
+    node_policies: &[String],
+) {
+    let name = format!("{}-{}", cluster.name.value, group.name.value);
+    let id = ident(&group.name.value);
+    m.resource(
+        "aws_launch_template",
+        &id,
+        json!({
+            "name": name,
+            "description": format!("Nodes of the {} node group", group.name.value),
+            "update_default_version": true,
+            // IMDSv2 only, and one hop: pods reach AWS through EKS Pod Identity, not the
+            // node's instance profile.
+            "metadata_options": {
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                "http_put_response_hop_limit": 1,
+            },
+            "block_device_mappings": {
+                "device_name": "/dev/xvda",
+                "ebs": {
+                    "volume_size": group.disk_gb.value,
+                    "volume_type": "gp3",
+                    "encrypted": "true",
+                    "delete_on_termination": "true",
+                },
+            },
+            "tag_specifications": {
+                "resource_type": "instance",
+                "tags": {"Name": name},
+            },
+        }),
+    );
+    m.resource(
+        "aws_eks_node_group",
+        &id,
+        json!({
+            "cluster_name": r(&format!("{}.name", cluster_ref(cluster))),
+            "node_group_name": group.name.value,
+            "node_role_arn": r("aws_iam_role.node.arn"),
+            "subnet_ids": private_subnet_ids(cx),
+            "instance_types": [group.instance.value.to_string()],
+            "ami_type": ami_type(group),
+            "capacity_type": match group.capacity.value {
+                CapacityType::OnDemand => "ON_DEMAND",
+                CapacityType::Spot => "SPOT",
+            },
+            "scaling_config": {
+                "min_size": group.min.value,
+                "max_size": group.max.value,
+                "desired_size": group.desired.value,
+            },
+            "update_config": {"max_unavailable": 1},
+            "launch_template": {
+                "id": r(&format!("aws_launch_template.{id}.id")),
+                "version": r(&format!("aws_launch_template.{id}.latest_version")),
+            },
+            // The cluster autoscaler owns the desired size once the group exists.
+            "lifecycle": {"ignore_changes": ["scaling_config[0].desired_size"]},
+            "depends_on": node_policies,
+        }),
+    );
+}
+
+fn addons(cx: &Context, m: &mut Module, cluster: &Cluster) {
+    let name = &cluster.name.value;
+    let trust = policy::pod_identity_trust(m, "ebs_csi_trust");
+    policy::role(
+        m,
+        "ebs_csi",
+        &format!("{name}-ebs-csi"),
+        "The EBS CSI driver's controller, through EKS Pod Identity",
+        &trust,
+    );
+    policy::attach(cx, m, "ebs_csi", &["service-role/AmazonEBSCSIDriverPolicy"]);
+    let groups: Vec<String> = cluster
+        .node_groups
+        .iter()
+        .map(|g| format!("aws_eks_node_group.{}", ident(&g.name.value)))
+        .collect();
+    for addon in ADDONS {
+        let mut body = json!({
+            "cluster_name": r(&format!("{}.name", cluster_ref(cluster))),
+            "addon_name": addon,
+            "resolve_conflicts_on_create": "OVERWRITE",
+            "resolve_conflicts_on_update": "PRESERVE",
+        });
+        let mut depends: Vec<Value> = Vec::new();
+        // Pods need nodes to run on; the networking add-ons come up with the nodes.
+        if !matches!(*addon, "vpc-cni" | "kube-proxy") {
+            depends.extend(groups.iter().map(|g| json!(g)));
+        }
+        if *addon == "aws-ebs-csi-driver" {
+            body["pod_identity_association"] = json!({
+                "role_arn": r("aws_iam_role.ebs_csi.arn"),
+                "service_account": "ebs-csi-controller-sa",
+            });
+            depends.push(json!("aws_eks_addon.eks_pod_identity_agent"));
+        }
+        if !depends.is_empty() {
+            body["depends_on"] = Value::Array(depends);
+        }
+        m.resource("aws_eks_addon", &ident(addon), body);
+    }
+}

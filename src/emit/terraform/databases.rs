@@ -1,0 +1,175 @@
+//! `databases.tf.json`: an RDS instance per `database`.
+//!
+//! Each in a subnet group of the private subnets, never publicly accessible, encrypted with the
+//! platform's data key, TLS forced by its parameter group, IAM authentication on, the master
+//! password generated and kept by AWS Secrets Manager, backups kept, deletion protected (with a
+//! final snapshot), logs exported, Performance Insights and enhanced monitoring on, behind a
+//! security group that admits only the cluster's nodes on the engine's port.
+
+use serde_json::{Value, json};
+
+use crate::emit::terraform::cluster::cluster_ref;
+use crate::emit::terraform::{Context, Module, ident, policy, r};
+use crate::model::aws::{Database, Engine};
+
+pub fn module(cx: &Context) -> Module {
+    let mut m = Module::new(&cx.platform.origin.locate(cx.aws.span));
+    if cx.aws.databases.is_empty() {
+        return m;
+    }
+    // Enhanced monitoring publishes OS metrics through a role of its own.
+    let trust = policy::trust(
+        &mut m,
+        "rds_monitoring_trust",
+        &["monitoring.rds.amazonaws.com"],
+        &["sts:AssumeRole"],
+    );
+    policy::role(
+        &mut m,
+        "rds_monitoring",
+        &format!("{}-rds-monitoring", cx.name()),
+        "RDS enhanced monitoring",
+        &trust,
+    );
+    policy::attach(
+        cx,
+        &mut m,
+        "rds_monitoring",
+        &["service-role/AmazonRDSEnhancedMonitoringRole"],
+    );
+    for database in &cx.aws.databases {
+        instance(cx, &mut m, database);
+    }
+    m
+}
+
+/// The parameter group family of an engine version: `postgres16`, `mysql8.0`.
+fn family(database: &Database) -> String {
+    let version = &database.version.value;
+    match database.engine.value {
+        Engine::Postgres => format!(
+            "postgres{}",
+            version.split('.').next().unwrap_or(version.as_str())
+        ),
+        Engine::Mysql => {
+            let mut parts = version.split('.');
+            let major = parts.next().unwrap_or("8");
+            let minor = parts.next().unwrap_or("0");
+            format!("mysql{major}.{minor}")
+        }
+    }
+}
+
+/// Whether Performance Insights runs on an instance class: not on `MySQL`'s smallest classes.
+fn performance_insights(database: &Database) -> bool {
+    database.engine.value == Engine::Postgres
+        || !matches!(database.class.value.size.as_str(), "micro" | "small")
+}
+
+fn instance(cx: &Context, m: &mut Module, database: &Database) {
+    let id = ident(&database.name.value);
+    let identifier = format!("{}-{}", cx.name(), database.name.value);
+    let (engine, port, logs, parameters) = match database.engine.value {
+        Engine::Postgres => (
+            "postgres",
+            5432,
+            vec!["postgresql", "upgrade"],
+            vec![
+                ("rds.force_ssl", "1"),
+                ("log_statement", "ddl"),
+                ("log_min_duration_statement", "1000"),
+            ],
+        ),
+        Engine::Mysql => (
+            "mysql",
+            3306,
+            vec!["audit", "error", "general", "slowquery"],
+            vec![("require_secure_transport", "1")],
+        ),
+    };
+    m.resource(
+        "aws_db_subnet_group",
+        &id,
+        json!({
+            "name": identifier,
+            "description": format!("Private subnets of the {} database", database.name.value),
+            "subnet_ids": crate::emit::terraform::network::private_subnet_ids(cx),
+        }),
+    );
+    m.resource(
+        "aws_db_parameter_group",
+        &id,
+        json!({
+            "name": identifier,
+            "family": family(database),
+            "description": format!("TLS and logging for the {} database", database.name.value),
+            "parameter": parameters
+                .iter()
+                .map(|(name, value)| json!({"name": name, "value": value}))
+                .collect::<Vec<Value>>(),
+        }),
+    );
+    m.resource(
+        "aws_security_group",
+        &format!("db_{id}"),
+        json!({
+            "name": format!("{identifier}-db"),
+            "description": format!("The {} database: reachable from the cluster's nodes only", database.name.value),
+            "vpc_id": r("aws_vpc.main.id"),
+            "tags": {"Name": format!("{identifier}-db")},
+        }),
+    );
+    if let Some(cluster) = cx.cluster {
+        m.resource(
+            "aws_vpc_security_group_ingress_rule",
+            &format!("db_{id}_from_nodes"),
+            json!({
+                "security_group_id": r(&format!("aws_security_group.db_{id}.id")),
+                "description": format!("{engine} from the cluster's nodes"),
+                "ip_protocol": "tcp",
+                "from_port": port,
+                "to_port": port,
+                "referenced_security_group_id": r(&format!(
+                    "{}.vpc_config[0].cluster_security_group_id", cluster_ref(cluster)
+                )),
+            }),
+        );
+    }
+    let insights = performance_insights(database);
+    let mut body = json!({
+        "identifier": identifier,
+        "engine": engine,
+        "engine_version": database.version.value,
+        "instance_class": database.class.value.to_string(),
+        "allocated_storage": database.storage_gb.value,
+        "max_allocated_storage": database.storage_gb.value.saturating_mul(4).max(database.storage_gb.value),
+        "storage_type": "gp3",
+        "storage_encrypted": true,
+        "kms_key_id": r("aws_kms_key.data.arn"),
+        "db_name": ident(&database.name.value),
+        "username": "platc_admin",
+        "manage_master_user_password": true,
+        "master_user_secret_kms_key_id": r("aws_kms_key.data.key_id"),
+        "iam_database_authentication_enabled": true,
+        "db_subnet_group_name": r(&format!("aws_db_subnet_group.{id}.name")),
+        "vpc_security_group_ids": [r(&format!("aws_security_group.db_{id}.id"))],
+        "parameter_group_name": r(&format!("aws_db_parameter_group.{id}.name")),
+        "publicly_accessible": false,
+        "multi_az": database.multi_az.value,
+        "backup_retention_period": database.backup_days.value,
+        "deletion_protection": true,
+        "skip_final_snapshot": false,
+        "final_snapshot_identifier": format!("{identifier}-final"),
+        "copy_tags_to_snapshot": true,
+        "auto_minor_version_upgrade": true,
+        "enabled_cloudwatch_logs_exports": logs,
+        "monitoring_interval": 60,
+        "monitoring_role_arn": r("aws_iam_role.rds_monitoring.arn"),
+        "performance_insights_enabled": insights,
+    });
+    if insights {
+        body["performance_insights_kms_key_id"] = json!(r("aws_kms_key.data.arn"));
+        body["performance_insights_retention_period"] = json!(7);
+    }
+    m.resource("aws_db_instance", &id, body);
+}

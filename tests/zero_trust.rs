@@ -1,0 +1,297 @@
+//! Zero trust, asserted over what is committed: for the root platform (`out/`) and every golden
+//! case with an expected tree, the emitted `AuthorizationPolicy` objects (read back with
+//! `serde_yaml`) let no principal reach a service unless `platform.kdl` declares it as a caller
+//! (`calls`) on that port, or the service is exposed and the principal is the ingress gateway's.
+//!
+//! Also the internal invariants of the mesh output: every principal names a `ServiceAccount`
+//! platc emits (or the gateway's), every namespace with meshed workloads has the deny-all
+//! baseline, and every subset a `VirtualService` routes to exists in the `DestinationRule` of
+//! that host.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use platc::diff::read_tree;
+use platc::model::Checked;
+use platc::source::Source;
+use platc::{Options, compile};
+use serde_yaml::Value;
+
+const GATEWAY_PRINCIPAL: &str =
+    "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account";
+
+/// `(name, platform, committed tree)` of every case that builds.
+fn cases() -> Vec<(String, Checked, BTreeMap<String, String>)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs: Vec<(String, PathBuf, PathBuf)> = vec![(
+        "online-boutique".into(),
+        root.join("platform.kdl"),
+        root.join("out"),
+    )];
+    for entry in std::fs::read_dir(root.join("golden")).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.join("expected").is_dir() {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            dirs.push((name, dir.join("platform.kdl"), dir.join("expected")));
+        }
+    }
+    dirs.sort();
+    dirs.into_iter()
+        .map(|(name, input, tree)| {
+            let text = std::fs::read_to_string(&input).unwrap();
+            let platform = compile(&Source::new("platform.kdl", text), &Options::default())
+                .platform
+                .unwrap_or_else(|| panic!("{name} does not compile"));
+            (name, platform, read_tree(&tree).unwrap())
+        })
+        .collect()
+}
+
+/// Every YAML object of a tree, by kind.
+fn objects<'a>(tree: &'a BTreeMap<String, String>, kind: &str) -> Vec<(&'a str, Value)> {
+    tree.iter()
+        .filter(|(path, _)| Path::new(path).extension().is_some_and(|e| e == "yaml"))
+        .filter_map(|(path, text)| {
+            let value: Value = serde_yaml::from_str(text).ok()?;
+            (value["kind"].as_str() == Some(kind)).then_some((path.as_str(), value))
+        })
+        .collect()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_sequence()
+        .map(|s| {
+            s.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn principal(namespace: &str, account: &str) -> String {
+    format!("cluster.local/ns/{namespace}/sa/{account}")
+}
+
+/// What `platform.kdl` declares: per service, who may reach which workload port.
+/// `None` as the principal is a caller outside the mesh (plain text).
+fn declared(platform: &Checked) -> BTreeMap<String, BTreeSet<(Option<String>, u16)>> {
+    let mut out: BTreeMap<String, BTreeSet<(Option<String>, u16)>> = BTreeMap::new();
+    let meshed = platform.mesh.is_some();
+    for caller in &platform.services {
+        for call in &caller.calls {
+            let callee = platform.service(&call.service.value).unwrap();
+            let port = call
+                .port
+                .as_ref()
+                .and_then(|p| callee.port(&p.value))
+                .or_else(|| callee.ports.first())
+                .unwrap();
+            let who = (meshed && caller.sidecar_off.is_none())
+                .then(|| principal(&caller.namespace, &caller.name.value));
+            out.entry(callee.name.value.clone())
+                .or_default()
+                .insert((who, port.container_port()));
+        }
+        if let Some(expose) = &caller.expose {
+            for port in &caller.ports {
+                let named = expose
+                    .port
+                    .as_ref()
+                    .is_none_or(|p| p.value == port.name.value);
+                if named && port.protocol.value.is_http() {
+                    out.entry(caller.name.value.clone())
+                        .or_default()
+                        .insert((Some(GATEWAY_PRINCIPAL.into()), port.container_port()));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_service_is_reachable_by_an_undeclared_principal() {
+    let mut failures = Vec::new();
+    let mut policies_seen = 0;
+    for (name, platform, tree) in cases() {
+        let declared = declared(&platform);
+        let accounts: BTreeSet<String> = objects(&tree, "ServiceAccount")
+            .into_iter()
+            .map(|(_, sa)| {
+                principal(
+                    sa["metadata"]["namespace"].as_str().unwrap_or_default(),
+                    sa["metadata"]["name"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        for (path, policy) in objects(&tree, "AuthorizationPolicy") {
+            policies_seen += 1;
+            let spec = &policy["spec"];
+            if spec.as_mapping().is_some_and(serde_yaml::Mapping::is_empty) {
+                continue; // the deny-all baseline
+            }
+            let action = spec["action"].as_str().unwrap_or("ALLOW");
+            if action != "ALLOW" {
+                failures.push(format!("{name}: {path}: action {action}"));
+                continue;
+            }
+            let Some(app) = spec["selector"]["matchLabels"]["app"].as_str() else {
+                failures.push(format!(
+                    "{name}: {path}: an ALLOW policy without a workload selector"
+                ));
+                continue;
+            };
+            let allowed = declared.get(app).cloned().unwrap_or_default();
+            for rule in spec["rules"].as_sequence().into_iter().flatten() {
+                let ports: Vec<u16> = rule["to"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|to| strings(&to["operation"]["ports"]))
+                    .filter_map(|p| p.parse().ok())
+                    .collect();
+                let froms = rule["from"].as_sequence().cloned().unwrap_or_default();
+                if ports.is_empty()
+                    || froms.is_empty()
+                    || rule.as_mapping().is_some_and(|m| m.len() != 2)
+                {
+                    failures.push(format!(
+                        "{name}: {path}: a rule not limited to sources and ports: {rule:?}"
+                    ));
+                    continue;
+                }
+                for from in froms {
+                    let source = from["source"].as_mapping().cloned().unwrap_or_default();
+                    let principals = strings(&from["source"]["principals"]);
+                    let not_principals = strings(&from["source"]["notPrincipals"]);
+                    let known = source
+                        .keys()
+                        .all(|k| matches!(k.as_str(), Some("principals" | "notPrincipals")));
+                    if !known || (principals.is_empty() && not_principals.is_empty()) {
+                        failures.push(format!(
+                            "{name}: {path}: a source other than principals: {source:?}"
+                        ));
+                    }
+                    for port in &ports {
+                        for p in &principals {
+                            if !allowed.contains(&(Some(p.clone()), *port)) {
+                                failures.push(format!("{name}: {path}: `{p}` may reach `{app}` on port {port}, but platform.kdl declares no such caller"));
+                            }
+                            if p != GATEWAY_PRINCIPAL && !accounts.contains(p) {
+                                failures.push(format!(
+                                    "{name}: {path}: `{p}` names no ServiceAccount platc emits"
+                                ));
+                            }
+                        }
+                        if !not_principals.is_empty()
+                            && (not_principals != ["*"] || !allowed.contains(&(None, *port)))
+                        {
+                            failures.push(format!("{name}: {path}: plain-text callers may reach `{app}` on port {port}, but no caller outside the mesh is declared"));
+                        }
+                    }
+                }
+            }
+        }
+        // Every namespace with a meshed workload has the baseline.
+        if platform.mesh.is_some() {
+            let baselines: BTreeSet<String> = objects(&tree, "AuthorizationPolicy")
+                .into_iter()
+                .filter(|(_, p)| {
+                    p["spec"]
+                        .as_mapping()
+                        .is_some_and(serde_yaml::Mapping::is_empty)
+                })
+                .filter_map(|(_, p)| p["metadata"]["namespace"].as_str().map(str::to_owned))
+                .collect();
+            for service in platform.services.iter().filter(|s| s.sidecar_off.is_none()) {
+                if !baselines.contains(&service.namespace) {
+                    failures.push(format!(
+                        "{name}: namespace `{}` has no deny-all baseline",
+                        service.namespace
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        policies_seen > 20,
+        "too few policies were checked ({policies_seen})"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_routed_subset_exists() {
+    let mut failures = Vec::new();
+    for (name, _, tree) in cases() {
+        let subsets: BTreeSet<(String, String)> = objects(&tree, "DestinationRule")
+            .into_iter()
+            .flat_map(|(_, dr)| {
+                let host = dr["spec"]["host"].as_str().unwrap_or_default().to_owned();
+                dr["spec"]["subsets"]
+                    .as_sequence()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(move |s| s["name"].as_str().map(|n| (host.clone(), n.to_owned())))
+            })
+            .collect();
+        for (path, vs) in objects(&tree, "VirtualService") {
+            for route in vs["spec"]["http"].as_sequence().into_iter().flatten() {
+                for dest in route["route"].as_sequence().into_iter().flatten() {
+                    let d = &dest["destination"];
+                    if let Some(subset) = d["subset"].as_str() {
+                        let host = d["host"].as_str().unwrap_or_default().to_owned();
+                        if !subsets.contains(&(host.clone(), subset.to_owned())) {
+                            failures.push(format!("{name}: {path}: routes to subset `{subset}` of `{host}`, which no DestinationRule declares"));
+                        }
+                    }
+                }
+            }
+        }
+        // The Rollouts name subsets and routes that exist.
+        for (path, rollout) in objects(&tree, "Rollout") {
+            let istio = &rollout["spec"]["strategy"]["canary"]["trafficRouting"]["istio"];
+            let dr = &istio["destinationRule"];
+            let namespace = rollout["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default();
+            let host = format!(
+                "{}.{namespace}.svc.cluster.local",
+                dr["name"].as_str().unwrap_or_default()
+            );
+            for key in ["canarySubsetName", "stableSubsetName"] {
+                let subset = dr[key].as_str().unwrap_or_default().to_owned();
+                if !subsets.contains(&(host.clone(), subset.clone())) {
+                    failures.push(format!(
+                        "{name}: {path}: {key} `{subset}` is not a subset of `{host}`"
+                    ));
+                }
+            }
+            for vs_ref in istio["virtualServices"].as_sequence().into_iter().flatten() {
+                let vs_name = vs_ref["name"].as_str().unwrap_or_default();
+                let found = objects(&tree, "VirtualService").into_iter().find(|(_, v)| {
+                    v["metadata"]["name"].as_str() == Some(vs_name)
+                        && v["metadata"]["namespace"].as_str() == Some(namespace)
+                });
+                let Some((_, vs)) = found else {
+                    failures.push(format!("{name}: {path}: no VirtualService `{vs_name}`"));
+                    continue;
+                };
+                let names: Vec<&str> = vs["spec"]["http"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["name"].as_str())
+                    .collect();
+                for route in strings(&vs_ref["routes"]) {
+                    if !names.contains(&route.as_str()) {
+                        failures.push(format!("{name}: {path}: no route `{route}` in `{vs_name}`"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
