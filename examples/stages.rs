@@ -37,7 +37,12 @@ fn main() {
     });
     let (t_compile, compiled) = best(runs, || compile(&source, &Options::default()));
     let platform = compiled.platform.expect("a clean platform");
-    let (t_emit, tree) = best(runs, || build_tree(&platform));
+    let (t_emit, tree) = best(runs, || build_tree(&platform).expect("valid objects"));
+    let objects = platc::emit::cluster_objects(&platform);
+    let checked = objects.iter().filter(|o| o.value.is_some()).count();
+    let (t_validate, ()) = best(runs, || {
+        platc::validate::objects(&objects).expect("valid objects");
+    });
     let bytes: usize = tree.values().map(String::len).sum();
     println!("services      {}", platform.services.len());
     println!("parse         {:>9.3} ms", t_parse.as_secs_f64() * 1e3);
@@ -47,9 +52,13 @@ fn main() {
         t_compile.as_secs_f64() * 1e3
     );
     println!(
-        "emit+encode   {:>9.3} ms  ({} files, {} bytes)",
+        "emit+validate {:>9.3} ms  ({} files, {} bytes)",
         t_emit.as_secs_f64() * 1e3,
         tree.len(),
         bytes
+    );
+    println!(
+        "validate      {:>9.3} ms  ({checked} objects against schemas/; included in emit above)",
+        t_validate.as_secs_f64() * 1e3
     );
 }

@@ -17,6 +17,7 @@ mod run;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod validate;
 pub mod write;
 
 pub use run::run;
@@ -41,9 +42,10 @@ pub struct Compilation {
     pub diagnostics: Diagnostics,
 }
 
-/// Every file of `out/` for a checked platform, the manifest included.
-pub fn build_tree(platform: &Checked) -> diff::Tree {
-    let artifacts = emit::emit(platform);
+/// Every file of `out/` for a checked platform, the manifest included; emitted objects are
+/// validated against `schemas/` before anything is returned (an error is a bug in platc).
+pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
+    let artifacts = emit::emit(platform)?;
     let manifest = write::manifest(artifacts.iter().map(|(path, a)| {
         (
             path.as_str(),
@@ -56,7 +58,7 @@ pub fn build_tree(platform: &Checked) -> diff::Tree {
         .map(|(path, a)| (path, a.text))
         .collect();
     tree.insert(write::MANIFEST.to_owned(), write::manifest_text(&manifest));
-    tree
+    Ok(tree)
 }
 
 /// Parses, lowers and checks one source.

@@ -91,8 +91,8 @@ fn run_case(input: &Path, dir: &Path, expected_tree: &Path) -> Result<(), Failed
     if let (Some(platform), Some(again)) = (&first.platform, &again.platform)
         && (is_root || !expected_stderr.exists() || expected_tree.exists())
     {
-        let tree = build_tree(platform);
-        if tree != build_tree(again) {
+        let tree = build_tree(platform).map_err(|e| e.to_string())?;
+        if tree != build_tree(again).map_err(|e| e.to_string())? {
             failures.push("two builds of the same input gave different trees".into());
         }
         if let Err(e) = compare_tree(expected_tree, &tree) {

@@ -13,6 +13,7 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         probes(service, d);
         ports(service, d);
         stores(platform, service, d);
+        store_env(platform, service, d);
         if let Some(expose) = &service.expose
             && let Some(port) = &expose.port
         {
@@ -248,6 +249,42 @@ fn stores(platform: &Platform, service: &Service, d: &mut Diagnostics) {
                     suggestion: suggest(&used.name.value, names.iter().copied()),
                 },
                 used.name.span,
+            );
+        }
+    }
+}
+
+/// The env vars a `uses` line sets must not clash with `env`, `calls … env=` or another store.
+fn store_env(platform: &Platform, service: &Service, d: &mut Diagnostics) {
+    let vars = platform.store_env(service);
+    // One diagnostic per `uses` line, however many of its variables clash.
+    let mut reported: Vec<crate::span::Span> = Vec::new();
+    for (i, var) in vars.iter().enumerate() {
+        if reported.contains(&var.used.span) {
+            continue;
+        }
+        let declared = service
+            .env
+            .iter()
+            .map(|v| &v.name)
+            .chain(service.calls.iter().filter_map(|c| c.env.as_ref()))
+            .find(|name| name.value == var.name);
+        let other = declared.map(|n| (n.span, "also set here")).or_else(|| {
+            vars[..i]
+                .iter()
+                .find(|v| v.name == var.name)
+                .map(|v| (v.used.span, "first set by this store"))
+        });
+        if let Some((span, label)) = other {
+            reported.push(var.used.span);
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateEnv {
+                        name: var.name.clone(),
+                    },
+                    var.used.span,
+                )
+                .with_label(span, label),
             );
         }
     }

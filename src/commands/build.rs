@@ -36,8 +36,15 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         output.status = 1;
         return output;
     };
-    let tree = build_tree(&platform);
-    timings.lap("emit");
+    let tree = match build_tree(&platform) {
+        Ok(tree) => tree,
+        Err(invalid) => {
+            let _ = writeln!(output.stderr, "{invalid}");
+            output.status = 2;
+            return output;
+        }
+    };
+    timings.lap("emit+validate");
     if args.check {
         let mut output = check(&args.out, &tree, output);
         timings.lap("compare");

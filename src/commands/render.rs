@@ -33,6 +33,12 @@ pub fn run(args: &RenderArgs, color: bool) -> Output {
         None => output.status = 1,
         Some(platform) => {
             let objects = cluster_objects(&platform);
+            // A bug in platc, not in the platform: exit 2 and print no object.
+            if let Err(invalid) = crate::validate::objects(&objects) {
+                output.stderr = format!("{}{invalid}\n", output.stderr);
+                output.status = 2;
+                return output;
+            }
             for object in &objects {
                 output.stdout.push_str("---\n");
                 output.stdout.push_str(&object.yaml);

@@ -511,7 +511,7 @@ impl ErrorKind {
                 "Raise `max` of a node group or use a larger instance type, or lower the services' requests or autoscaling maximum.".into()
             }
             Self::DuplicateEnv { .. } => {
-                "Remove one of them; an address set by `calls … env=NAME` needs no `env` line.".into()
+                "Remove or rename one of them; `calls … env=NAME` and `uses` set their variables themselves and need no `env` line.".into()
             }
                         Self::DuplicateName { kind: "call", .. } => {
                 "Remove one of them: one `calls` line per callee is enough.".into()

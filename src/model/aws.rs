@@ -153,3 +153,46 @@ pub struct Repository {
     pub span: Span,
     pub name: Spanned<String>,
 }
+
+impl Database {
+    /// The name of the database RDS creates in the instance: the name with every character
+    /// other than a letter or digit `_`, and `_` before a leading digit.
+    pub fn db_name(&self) -> String {
+        let mut out: String = self
+            .name
+            .value
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        if out.starts_with(|c: char| c.is_ascii_digit()) {
+            out.insert(0, '_');
+        }
+        out
+    }
+}
+
+impl Engine {
+    /// The port the engine listens on.
+    pub fn port(self) -> u16 {
+        match self {
+            Self::Postgres => 5432,
+            Self::Mysql => 3306,
+        }
+    }
+}
+
+/// The platform's Route53 private hosted zone, associated with its VPC: `<platform>.internal`.
+pub fn private_zone(platform: &str) -> String {
+    format!("{}.internal", platform.to_ascii_lowercase())
+}
+
+/// The stable DNS name of a database, a CNAME to its RDS address in the private zone:
+/// `<database>.db.<platform>.internal`. The RDS endpoint is only known after `apply`; this
+/// name is known before.
+pub fn database_host(platform: &str, database: &str) -> String {
+    format!(
+        "{}.db.{}",
+        database.to_ascii_lowercase(),
+        private_zone(platform)
+    )
+}

@@ -80,6 +80,72 @@ impl Platform {
         }
     }
 
+    /// The env vars a service gets for the data stores it `uses`, after its own `env` and
+    /// `calls … env=`: `<STORE>_BUCKET`, `<STORE>_TABLE`, `<STORE>_DATABASE_HOST`, `…_PORT`,
+    /// `…_NAME`, `…_USER`, and `AWS_REGION` once for any of them. `<STORE>` is the store's
+    /// name uppercased with every other character `_`. A store not declared in `aws` gives
+    /// nothing (it is `platc::unknown-store`); a `filesystem` gives nothing (it is mounted,
+    /// not addressed).
+    pub fn store_env<'a>(&self, service: &'a Service) -> Vec<StoreEnv<'a>> {
+        let Some(aws) = &self.aws else {
+            return Vec::new();
+        };
+        let platform = &self.name.value;
+        let mut vars = Vec::new();
+        for used in &service.uses {
+            let store = &used.name.value;
+            let prefix: String = store
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() {
+                        c.to_ascii_uppercase()
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let mut var = |suffix: &str, value: String| {
+                vars.push(StoreEnv {
+                    name: format!("{prefix}_{suffix}"),
+                    value,
+                    used,
+                });
+            };
+            match used.kind.value {
+                service::StoreKind::Bucket => {
+                    // The S3 bucket is named exactly as declared.
+                    if aws.buckets.iter().any(|b| &b.name.value == store) {
+                        var("BUCKET", store.clone());
+                    }
+                }
+                service::StoreKind::Table => {
+                    if aws.tables.iter().any(|t| &t.name.value == store) {
+                        var("TABLE", format!("{platform}-{store}"));
+                    }
+                }
+                service::StoreKind::Database => {
+                    if let Some(db) = aws.databases.iter().find(|d| &d.name.value == store) {
+                        var("DATABASE_HOST", aws::database_host(platform, store));
+                        var("DATABASE_PORT", db.engine.value.port().to_string());
+                        var("DATABASE_NAME", db.db_name());
+                        // IAM authentication as the user named after the service: the one
+                        // its Pod Identity role may `rds-db:connect` as.
+                        var("DATABASE_USER", service.name.value.clone());
+                    }
+                }
+                service::StoreKind::Filesystem => {}
+            }
+        }
+        if let Some(first) = vars.first().map(|v| v.used) {
+            vars.push(StoreEnv {
+                name: "AWS_REGION".into(),
+                value: aws.region.value.clone(),
+                used: first,
+            });
+        }
+        vars
+    }
+
     /// Builds the name index that makes `service` constant-time; call once the service list
     /// is final.
     pub fn index_services(&mut self) {
@@ -89,6 +155,14 @@ impl Platform {
         }
         self.index = Some(index);
     }
+}
+
+/// An env var a service gets from a store it `uses`, and the `uses` line it comes from.
+#[derive(Clone, Debug)]
+pub struct StoreEnv<'a> {
+    pub name: String,
+    pub value: String,
+    pub used: &'a service::Use,
 }
 
 /// Where services run.

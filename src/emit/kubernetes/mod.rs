@@ -98,6 +98,8 @@ fn object<T: Serialize + k8s_openapi::Resource>(path: String, value: &T, origin:
         path,
         kind: T::KIND,
         yaml: crate::emit::encode::yaml(value),
+        // Core kinds: kubernetes-validate checks them in conformance; no schema here.
+        value: None,
         origin,
     }
 }

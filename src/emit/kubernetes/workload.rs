@@ -1,5 +1,5 @@
-//! The Deployment of a service: image, ports, env with the computed address of every callee,
-//! probes, resources, the hardened security context and writable emptyDirs.
+//! The Deployment of a service: image, ports, env with the computed address of every callee
+//! and the coordinates of every data store it uses, probes, resources, the hardened security context and writable emptyDirs.
 
 use std::collections::BTreeMap;
 
@@ -233,6 +233,12 @@ fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
             ..EnvVar::default()
         });
     }
+    // Where the stores it `uses` are: bucket and table names, the database's stable DNS name.
+    vars.extend(platform.store_env(service).into_iter().map(|v| EnvVar {
+        name: v.name,
+        value: Some(v.value),
+        ..EnvVar::default()
+    }));
     vars
 }
 

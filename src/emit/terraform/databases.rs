@@ -5,12 +5,16 @@
 //! password generated and kept by AWS Secrets Manager, backups kept, deletion protected (with a
 //! final snapshot), logs exported, Performance Insights and enhanced monitoring on, behind a
 //! security group that admits only the cluster's nodes on the engine's port.
+//!
+//! A Route53 private hosted zone `<platform>.internal`, associated with the VPC, holds a CNAME
+//! `<database>.db.<platform>.internal` to each instance's address: a name the services that
+//! `uses` the database get in their env before the endpoint exists.
 
 use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
 use crate::emit::terraform::{Context, Module, ident, policy, r};
-use crate::model::aws::{Database, Engine};
+use crate::model::aws::{Database, Engine, database_host, private_zone};
 
 pub fn module(cx: &Context) -> Module {
     let mut m = Module::new(&cx.platform.origin.locate(cx.aws.span));
@@ -37,8 +41,31 @@ pub fn module(cx: &Context) -> Module {
         "rds_monitoring",
         &["service-role/AmazonRDSEnhancedMonitoringRole"],
     );
+    // The RDS endpoint is only known after `apply`; a private zone gives every database a
+    // name known before, which the services that use it get in their env.
+    let zone = private_zone(cx.name());
+    m.resource(
+        "aws_route53_zone",
+        "internal",
+        json!({
+            "name": zone,
+            "comment": format!("Private names of the {} platform's data stores", cx.name()),
+            "vpc": {"vpc_id": r("aws_vpc.main.id")},
+        }),
+    );
     for database in &cx.aws.databases {
         instance(cx, &mut m, database);
+        m.resource(
+            "aws_route53_record",
+            &format!("db_{}", ident(&database.name.value)),
+            json!({
+                "zone_id": r("aws_route53_zone.internal.zone_id"),
+                "name": database_host(cx.name(), &database.name.value),
+                "type": "CNAME",
+                "ttl": 60,
+                "records": [r(&format!("aws_db_instance.{}.address", ident(&database.name.value)))],
+            }),
+        );
     }
     m
 }
@@ -146,7 +173,7 @@ fn instance(cx: &Context, m: &mut Module, database: &Database) {
         "storage_type": "gp3",
         "storage_encrypted": true,
         "kms_key_id": r("aws_kms_key.data.arn"),
-        "db_name": ident(&database.name.value),
+        "db_name": database.db_name(),
         "username": "platc_admin",
         "manage_master_user_password": true,
         "master_user_secret_kms_key_id": r("aws_kms_key.data.key_id"),

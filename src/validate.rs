@@ -1,0 +1,361 @@
+//! Self-check of emitted cluster objects against the CRD schemas in `schemas/`.
+//!
+//! Input: the `Object`s of a build, each carrying the serde value it was rendered from when
+//! its kind has a schema here (the Istio `networking.istio.io/v1` and `security.istio.io/v1`
+//! kinds platc emits). Output: `Ok(())`, or the first object that does not validate, with its
+//! file, the JSON path (a JSON Pointer into the object) and the reason.
+//!
+//! Invariants: the schemas are the upstream files copied byte for byte (see
+//! `schemas/README.md`), embedded with `include_str!` and compiled once. They are applied with
+//! the API server's semantics, as `conformance/crds.py` does: an object schema with
+//! `properties` takes no other key unless it sets `x-kubernetes-preserve-unknown-fields` (as
+//! `kubectl --validate=strict`), `nullable: true` admits null, `x-kubernetes-int-or-string`
+//! admits an integer or a string, and `apiVersion`, `kind` and `metadata` are implicit at the
+//! root. A failure is a bug in platc, never a user mistake: callers exit 2 and write nothing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+
+use crate::emit::Object;
+
+/// The embedded schemas: (file name, text).
+const SCHEMAS: &[(&str, &str)] = &[
+    (
+        "networking.istio.io_v1_DestinationRule.json",
+        include_str!("../schemas/networking.istio.io_v1_DestinationRule.json"),
+    ),
+    (
+        "networking.istio.io_v1_Gateway.json",
+        include_str!("../schemas/networking.istio.io_v1_Gateway.json"),
+    ),
+    (
+        "networking.istio.io_v1_Sidecar.json",
+        include_str!("../schemas/networking.istio.io_v1_Sidecar.json"),
+    ),
+    (
+        "networking.istio.io_v1_VirtualService.json",
+        include_str!("../schemas/networking.istio.io_v1_VirtualService.json"),
+    ),
+    (
+        "security.istio.io_v1_AuthorizationPolicy.json",
+        include_str!("../schemas/security.istio.io_v1_AuthorizationPolicy.json"),
+    ),
+    (
+        "security.istio.io_v1_PeerAuthentication.json",
+        include_str!("../schemas/security.istio.io_v1_PeerAuthentication.json"),
+    ),
+];
+
+/// The kinds that have a schema here. `Object::new` keeps the serde value only for these, so
+/// the other objects cost nothing.
+pub fn has_schema(kind: &str) -> bool {
+    matches!(
+        kind,
+        "DestinationRule"
+            | "Gateway"
+            | "Sidecar"
+            | "VirtualService"
+            | "AuthorizationPolicy"
+            | "PeerAuthentication"
+    )
+}
+
+/// An emitted object that does not satisfy its schema.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    /// The file under `out/`.
+    pub path: String,
+    /// `apiVersion kind`.
+    pub kind: String,
+    /// A JSON Pointer into the object; empty for the root.
+    pub at: String,
+    pub reason: String,
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = if self.at.is_empty() {
+            "(root)"
+        } else {
+            &self.at
+        };
+        write!(
+            f,
+            "internal error: platc emitted an invalid {} in `{}`: at {at}: {} \
+             (this is a bug in platc, not in your platform; nothing was written)",
+            self.kind, self.path, self.reason
+        )
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+type Validators = HashMap<(String, String), jsonschema::Validator>;
+
+fn validators() -> &'static Validators {
+    static VALIDATORS: OnceLock<Validators> = OnceLock::new();
+    VALIDATORS.get_or_init(|| {
+        let mut out = HashMap::new();
+        for (name, text) in SCHEMAS {
+            let raw: Value = serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("schemas/{name} is not JSON: {e}"));
+            let schema = api_server_semantics(&raw, true);
+            let validator = jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft7)
+                .build(&schema)
+                .unwrap_or_else(|e| panic!("schemas/{name} does not compile: {e}"));
+            let gvks = raw["x-kubernetes-group-version-kind"]
+                .as_array()
+                .unwrap_or_else(|| panic!("schemas/{name} names no group-version-kind"));
+            for gvk in gvks {
+                let api_version = format!(
+                    "{}/{}",
+                    gvk["group"].as_str().unwrap_or_default(),
+                    gvk["version"].as_str().unwrap_or_default()
+                );
+                let kind = gvk["kind"].as_str().unwrap_or_default().to_owned();
+                out.insert((api_version, kind), validator.clone());
+            }
+        }
+        out
+    })
+}
+
+/// The schema as the API server applies it (see the module doc; mirrors
+/// `conformance/crds.py`).
+fn api_server_semantics(node: &Value, root: bool) -> Value {
+    match node {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|n| api_server_semantics(n, false))
+                .collect(),
+        ),
+        Value::Object(map) => {
+            let mut out: Map<String, Value> = map
+                .iter()
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "$schema" | "x-source" | "x-kubernetes-group-version-kind" | "title"
+                    )
+                })
+                .map(|(k, v)| (k.clone(), api_server_semantics(v, false)))
+                .collect();
+            if out.remove("x-kubernetes-int-or-string") == Some(Value::Bool(true)) {
+                out.remove("type");
+                out.insert(
+                    "anyOf".into(),
+                    json!([{"type": "integer"}, {"type": "string"}]),
+                );
+            }
+            if out.remove("nullable") == Some(Value::Bool(true))
+                && let Some(Value::String(t)) = out.get("type").cloned()
+            {
+                out.insert("type".into(), json!([t, "null"]));
+            }
+            if root {
+                let props = out
+                    .entry("properties")
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(props) = props {
+                    props
+                        .entry("apiVersion")
+                        .or_insert_with(|| json!({"type": "string"}));
+                    props
+                        .entry("kind")
+                        .or_insert_with(|| json!({"type": "string"}));
+                    props
+                        .entry("metadata")
+                        .or_insert_with(|| json!({"type": "object"}));
+                }
+            }
+            let preserve =
+                out.remove("x-kubernetes-preserve-unknown-fields") == Some(Value::Bool(true));
+            if out.contains_key("properties")
+                && !out.contains_key("additionalProperties")
+                && !preserve
+            {
+                out.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            // The remaining x- keys are annotations for the API server (CEL rules, list types).
+            out.retain(|k, _| !k.starts_with("x-kubernetes"));
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Validates one object (as a JSON value) written to `path`. An object whose
+/// `apiVersion`/`kind` has no schema here passes.
+pub fn value(path: &str, object: &Value) -> Result<(), Invalid> {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let Some(validator) = validators().get(&(api_version.to_owned(), kind.to_owned())) else {
+        return Ok(());
+    };
+    let mut errors: Vec<_> = validator
+        .iter_errors(object)
+        .map(|e| (e.instance_path().to_string(), e.to_string()))
+        .collect();
+    errors.sort();
+    match errors.into_iter().next() {
+        None => Ok(()),
+        Some((at, reason)) => Err(Invalid {
+            path: path.to_owned(),
+            kind: format!("{api_version} {kind}"),
+            at,
+            reason,
+        }),
+    }
+}
+
+/// Validates every object that carries its value (those whose kind has a schema).
+pub fn objects(objects: &[Object]) -> Result<(), Invalid> {
+    for object in objects {
+        if let Some(v) = &object.value {
+            value(&object.path, v)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(spec: &Value) -> Value {
+        json!({
+            "apiVersion": "security.istio.io/v1",
+            "kind": "PeerAuthentication",
+            "metadata": {"name": "default", "namespace": "istio-system"},
+            "spec": spec,
+        })
+    }
+
+    fn fails(object: &Value) -> Invalid {
+        value("istio/x.yaml", object).expect_err("should not validate")
+    }
+
+    #[test]
+    fn a_valid_object_passes() {
+        let object = peer(
+            &json!({"mtls": {"mode": "STRICT"}, "portLevelMtls": {"8080": {"mode": "PERMISSIVE"}}}),
+        );
+        assert_eq!(value("istio/x.yaml", &object), Ok(()));
+    }
+
+    #[test]
+    fn an_unknown_field_fails() {
+        let e = fails(&peer(&json!({"mtls": {"mode": "STRICT", "strict": true}})));
+        assert_eq!(e.path, "istio/x.yaml");
+        assert_eq!(e.kind, "security.istio.io/v1 PeerAuthentication");
+        assert_eq!(e.at, "/spec/mtls");
+        assert!(e.reason.contains("'strict'"), "{}", e.reason);
+        let text = e.to_string();
+        assert!(
+            text.contains("`istio/x.yaml`") && text.contains("at /spec/mtls"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_type_fails() {
+        let e = fails(&peer(&json!({"mtls": {"mode": 1}})));
+        assert_eq!(e.at, "/spec/mtls/mode");
+        assert!(e.reason.contains("not of type"), "{}", e.reason);
+    }
+
+    #[test]
+    fn a_bad_enum_fails() {
+        let e = fails(&peer(&json!({"mtls": {"mode": "STRICTER"}})));
+        assert_eq!(e.at, "/spec/mtls/mode");
+        assert!(
+            e.reason.contains("\"STRICTER\" is not one of"),
+            "{}",
+            e.reason
+        );
+    }
+
+    #[test]
+    fn nullable_and_int_or_string_follow_the_api_server() {
+        // `x-kubernetes-int-or-string`: a DestinationRule's maxSurge-like fields are rare;
+        // check the transformation itself.
+        let s = api_server_semantics(
+            &json!({"properties": {"a": {"type": "string", "nullable": true},
+                                   "b": {"type": "string", "x-kubernetes-int-or-string": true},
+                                   "c": {"type": "object", "properties": {},
+                                         "x-kubernetes-preserve-unknown-fields": true}}}),
+            true,
+        );
+        assert_eq!(s["properties"]["a"]["type"], json!(["string", "null"]));
+        assert_eq!(
+            s["properties"]["b"]["anyOf"],
+            json!([{"type": "integer"}, {"type": "string"}])
+        );
+        assert_eq!(s["properties"]["c"].get("additionalProperties"), None);
+        assert_eq!(s["additionalProperties"], json!(false));
+        assert_eq!(s["properties"]["metadata"], json!({"type": "object"}));
+    }
+
+    #[test]
+    fn every_schema_compiles() {
+        assert_eq!(validators().len(), SCHEMAS.len());
+    }
+
+    fn yaml_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("readable dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                yaml_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Every object of out/ and of every golden tree validates.
+    #[test]
+    fn every_emitted_tree_validates() {
+        use serde::Deserialize as _;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("out")];
+        for case in std::fs::read_dir(root.join("golden")).expect("golden/") {
+            let expected = case.expect("entry").path().join("expected");
+            if expected.is_dir() {
+                dirs.push(expected);
+            }
+        }
+        let mut files = Vec::new();
+        for dir in &dirs {
+            yaml_files(dir, &mut files);
+        }
+        let mut checked = 0;
+        let mut failures = Vec::new();
+        for file in &files {
+            let text = std::fs::read_to_string(file).expect("readable file");
+            for doc in serde_yaml::Deserializer::from_str(&text) {
+                let doc = serde_yaml::Value::deserialize(doc).expect("YAML");
+                if doc.is_null() {
+                    continue;
+                }
+                let doc: Value = serde_json::to_value(&doc).expect("JSON-compatible YAML");
+                let key = (
+                    doc["apiVersion"].as_str().unwrap_or_default().to_owned(),
+                    doc["kind"].as_str().unwrap_or_default().to_owned(),
+                );
+                if validators().contains_key(&key) {
+                    checked += 1;
+                }
+                if let Err(e) = value(&file.display().to_string(), &doc) {
+                    failures.push(e.to_string());
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert!(checked > 50, "only {checked} objects had a schema");
+    }
+}
