@@ -4,36 +4,18 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::build_tree;
 use crate::cli::BuildArgs;
-use crate::commands::Output;
+use crate::commands::{Output, compile_file};
 use crate::diff::{Tree, diff_trees, read_tree};
-use crate::source::Source;
 use crate::write::{MANIFEST, WriteError, Written, write_tree};
-use crate::{Options, build_tree, compile};
 
 pub fn run(args: &BuildArgs, color: bool) -> Output {
-    let text = match std::fs::read_to_string(&args.file) {
-        Ok(text) => text,
-        Err(error) => {
-            return Output::failure(format!(
-                "error: cannot read `{}`: {error}\n",
-                args.file.display()
-            ));
-        }
-    };
-    let source = Source::new(args.file.display().to_string(), text);
-    let options = Options {
-        env: args.env.clone(),
-    };
     let mut timings = Timings::new();
-    let result = compile(&source, &options);
+    let (mut output, platform) =
+        compile_file(&args.file, args.env.as_deref(), args.message_format, color);
     timings.lap("compile");
-    let mut output = Output {
-        stderr: Output::diagnostics(&source, &result.diagnostics, args.message_format, color),
-        ..Output::default()
-    };
-    let Some(platform) = result.platform else {
-        output.status = 1;
+    let Some(platform) = platform else {
         return output;
     };
     let tree = match build_tree(&platform) {

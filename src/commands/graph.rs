@@ -6,36 +6,15 @@
 use std::fmt::Write as _;
 
 use crate::cli::{GraphArgs, GraphFormat};
-use crate::commands::Output;
+use crate::commands::{Output, compile_file};
 use crate::model::Platform;
 use crate::model::service::Service;
-use crate::source::Source;
-use crate::{Options, compile};
 
 pub fn run(args: &GraphArgs, color: bool) -> Output {
-    let text = match std::fs::read_to_string(&args.file) {
-        Ok(text) => text,
-        Err(error) => {
-            return Output::failure(format!(
-                "error: cannot read `{}`: {error}\n",
-                args.file.display()
-            ));
-        }
-    };
-    let source = Source::new(args.file.display().to_string(), text);
-    let result = compile(
-        &source,
-        &Options {
-            env: args.env.clone(),
-        },
-    );
-    let mut output = Output {
-        stderr: Output::diagnostics(&source, &result.diagnostics, args.message_format, color),
-        ..Output::default()
-    };
-    match result.platform {
-        None => output.status = 1,
-        Some(platform) => output.stdout = render(&platform, args.format),
+    let (mut output, platform) =
+        compile_file(&args.file, args.env.as_deref(), args.message_format, color);
+    if let Some(platform) = platform {
+        output.stdout = render(&platform, args.format);
     }
     output
 }

@@ -39,3 +39,41 @@ impl Output {
         }
     }
 }
+
+/// Reads and compiles one platform file for a command: the output so far (diagnostics on
+/// stderr; status 1 on errors, 2 when the file cannot be read) and the checked platform when
+/// the compile succeeded.
+pub fn compile_file(
+    path: &std::path::Path,
+    env: Option<&str>,
+    format: crate::cli::MessageFormat,
+    color: bool,
+) -> (Output, Option<crate::model::Checked>) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) => {
+            return (
+                Output::failure(format!(
+                    "error: cannot read `{}`: {error}\n",
+                    path.display()
+                )),
+                None,
+            );
+        }
+    };
+    let source = crate::source::Source::new(path.display().to_string(), text);
+    let result = crate::compile(
+        &source,
+        &crate::Options {
+            env: env.map(str::to_owned),
+        },
+    );
+    let mut output = Output {
+        stderr: Output::diagnostics(&source, &result.diagnostics, format, color),
+        ..Output::default()
+    };
+    if result.platform.is_none() {
+        output.status = 1;
+    }
+    (output, result.platform)
+}
