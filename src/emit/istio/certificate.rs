@@ -7,8 +7,9 @@
 //! would receive plain HTTP: no `SIMPLE` or `MUTUAL` TLS at the gateway, no client certificates,
 //! and a hop in clear text inside the VPC. cert-manager keeps the key in a Secret that only the
 //! gateway reads and renews it by itself. With an `aws { domain … }` the ACME challenge is
-//! answered in the domain's Route53 zone (DNS-01, credentials from the cert-manager
-//! `ServiceAccount`'s IAM role); without one, over HTTP-01 through Istio's ingress class.
+//! answered in the domain's Route53 zone (DNS-01, ambient credentials of the cert-manager
+//! `ServiceAccount`, whose IAM role the Terraform tree binds through EKS Pod Identity, so the
+//! solver names only the region); without one, over HTTP-01 through Istio's ingress class.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -110,6 +111,12 @@ struct SolverSelector {
 /// Whether a gateway ends TLS itself and so needs a certificate.
 fn terminates_tls(gateway: &Gateway) -> bool {
     matches!(gateway.tls.value, TlsMode::Simple | TlsMode::Mutual)
+}
+
+/// Whether the mesh has a gateway that needs a certificate, and so cert-manager and the
+/// `ClusterIssuer`: the Terraform add-ons install cert-manager exactly then.
+pub fn wanted(mesh: &Mesh) -> bool {
+    mesh.gateways.iter().any(terminates_tls)
 }
 
 pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {

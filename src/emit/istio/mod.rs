@@ -29,6 +29,7 @@ use crate::model::value::Duration;
 use crate::model::{Checked, Platform};
 use crate::span::Span;
 
+pub use certificate::wanted as certificates_wanted;
 pub use routes::primary_routes;
 pub use traffic::{CANARY_SUBSET, PRIMARY_ROUTE, STABLE_SUBSET};
 

@@ -3,7 +3,8 @@
 //! Istio (base, the CNI node agent, istiod, the ingress gateway) when the platform has a mesh:
 //! with the CNI agent, sidecar injection needs no privileged init container, so the service
 //! namespaces can enforce the `restricted` Pod Security Standard. kube-prometheus-stack when it
-//! asks for Prometheus or Grafana, Kiali when it asks for Kiali, Argo CD for `delivery { argocd }`
+//! asks for Prometheus or Grafana, cert-manager (with its CRDs) when a gateway ends TLS with a
+//! certificate from it, Kiali when it asks for Kiali, Argo CD for `delivery { argocd }`
 //! and Argo Rollouts when a service has a canary. Releases wait for the nodes and `CoreDNS`.
 
 use serde_json::{Value, json};
@@ -24,6 +25,22 @@ const KIALI: &str = "2.13.0";
 const ARGO_CD: &str = "8.3.7";
 const ARGO_ROLLOUTS: &str = "2.40.5";
 const ARGO_CHARTS: &str = "https://argoproj.github.io/argo-helm";
+/// cert-manager 1.19 at its June 2026 patch, which fixes GHSA-8rvj-mm4h-c258. The chart's
+/// versions carry the `v`.
+const CERT_MANAGER: &str = "v1.19.6";
+/// The namespace and `ServiceAccount` of cert-manager's controller, which answers the ACME
+/// challenges (the chart names the account after the release).
+pub const CERT_MANAGER_NAMESPACE: &str = "cert-manager";
+pub const CERT_MANAGER_SERVICE_ACCOUNT: &str = "cert-manager";
+
+/// Whether the platform needs cert-manager: exactly when the Istio emitter writes a
+/// `Certificate` and the `ClusterIssuer`.
+pub fn cert_manager_wanted(cx: &Context) -> bool {
+    cx.platform
+        .mesh
+        .as_ref()
+        .is_some_and(crate::emit::istio::certificates_wanted)
+}
 
 /// Whether the platform needs any Helm release.
 pub fn wanted(cx: &Context) -> bool {
@@ -84,6 +101,33 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     if p.mesh.is_some() {
         istio(&mut m, &base);
     }
+    let cert_manager = cert_manager_wanted(cx);
+    if cert_manager {
+        // With a domain, the controller's AWS role must be bound before its pods start: Pod
+        // Identity hands credentials only to pods created after the association.
+        let after = if cx.aws.domain.is_some() {
+            vec![format!(
+                "aws_eks_pod_identity_association.{}",
+                crate::emit::terraform::identity::CERT_MANAGER
+            )]
+        } else {
+            Vec::new()
+        };
+        release(
+            &mut m,
+            &base,
+            Release {
+                id: "cert_manager",
+                name: "cert-manager",
+                repository: "https://charts.jetstack.io",
+                chart: "cert-manager",
+                version: CERT_MANAGER,
+                namespace: CERT_MANAGER_NAMESPACE,
+                values: Some(json!({"crds": {"enabled": true}})),
+                after,
+            },
+        );
+    }
     let prometheus = p.observability.prometheus.as_ref();
     if prometheus.is_some() || p.observability.grafana.is_some() {
         let mut spec = json!({
@@ -142,6 +186,12 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
         );
     }
     if let Some(argocd) = &p.delivery.argocd {
+        // Argo CD applies the gateways' `Certificate`s and the `ClusterIssuer`: their CRDs first.
+        let after = if cert_manager {
+            vec!["helm_release.cert_manager".to_owned()]
+        } else {
+            Vec::new()
+        };
         release(
             &mut m,
             &base,
@@ -153,7 +203,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
                 version: ARGO_CD,
                 namespace: &argocd.namespace.value,
                 values: Some(json!({"dex": {"enabled": false}})),
-                after: Vec::new(),
+                after,
             },
         );
     }
