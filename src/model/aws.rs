@@ -158,16 +158,7 @@ impl Database {
     /// The name of the database RDS creates in the instance: the name with every character
     /// other than a letter or digit `_`, and `_` before a leading digit.
     pub fn db_name(&self) -> String {
-        let mut out: String = self
-            .name
-            .value
-            .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-            .collect();
-        if out.starts_with(|c: char| c.is_ascii_digit()) {
-            out.insert(0, '_');
-        }
-        out
+        identifier(&self.name.value)
     }
 }
 
@@ -195,4 +186,18 @@ pub fn database_host(platform: &str, database: &str) -> String {
         database.to_ascii_lowercase(),
         private_zone(platform)
     )
+}
+
+/// A name as an identifier: every character other than an ASCII letter or digit becomes `_`,
+/// and a leading digit gets a `_` before it (`boutique-assets` → `boutique_assets`). RDS
+/// database names and Terraform resource names both follow this rule.
+pub fn identifier(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, '_');
+    }
+    out
 }

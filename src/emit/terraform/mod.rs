@@ -63,14 +63,7 @@ impl Context<'_> {
 
 /// A Terraform identifier for a platform name: `boutique-assets` → `boutique_assets`.
 pub fn ident(name: &str) -> String {
-    let mut out: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    if out.starts_with(|c: char| c.is_ascii_digit()) {
-        out.insert(0, '_');
-    }
-    out
+    crate::model::aws::identifier(name)
 }
 
 /// `${EXPR}`: a reference inside a Terraform JSON string.
