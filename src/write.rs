@@ -159,13 +159,18 @@ fn write_locked(
             return Err(WriteError::Foreign(foreign));
         }
     }
+        // Each directory once, before its files: thousands of files share a few hundred.
+    let mut made: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for path in tree.keys() {
+        if let Some((dir, _)) = path.rsplit_once('/') {
+            if made.insert(dir) {
+                fs::create_dir_all(staging.join(dir))?;
+            }
+        }
+    }
     for (path, text) in tree {
         hook("file")?;
-        let target = staging.join(path);
-        if let Some(dir) = target.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        fs::write(&target, text)?;
+        fs::write(staging.join(path), text)?;
     }
     if !staging.exists() {
         fs::create_dir_all(&staging)?;
