@@ -159,13 +159,13 @@ fn write_locked(
             return Err(WriteError::Foreign(foreign));
         }
     }
-        // Each directory once, before its files: thousands of files share a few hundred.
+    // Each directory once, before its files: thousands of files share a few hundred.
     let mut made: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for path in tree.keys() {
-        if let Some((dir, _)) = path.rsplit_once('/') {
-            if made.insert(dir) {
-                fs::create_dir_all(staging.join(dir))?;
-            }
+        if let Some((dir, _)) = path.rsplit_once('/')
+            && made.insert(dir)
+        {
+            fs::create_dir_all(staging.join(dir))?;
         }
     }
     for (path, text) in tree {
