@@ -212,6 +212,7 @@ fn lower_platform(
         env: env.map(str::to_owned),
         origin: crate::model::Origin::default(),
         index: None,
+        caller_index: None,
     };
     for child in r.children() {
         match child.name().value() {

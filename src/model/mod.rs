@@ -36,6 +36,8 @@ pub struct Platform {
     /// Service name → position of its first definition; only looked up, never iterated, so
     /// its order cannot reach the output.
     pub index: Option<std::collections::HashMap<String, usize>>,
+    /// Callee name → (caller, call) positions; looked up only, like `index`.
+    pub caller_index: Option<std::collections::HashMap<String, Vec<(usize, usize)>>>,
 }
 
 /// The file a platform came from and where its lines start, so emitters can name the line
@@ -150,10 +152,44 @@ impl Platform {
     /// is final.
     pub fn index_services(&mut self) {
         let mut index = std::collections::HashMap::with_capacity(self.services.len());
+        let mut callers: std::collections::HashMap<String, Vec<(usize, usize)>> =
+            std::collections::HashMap::new();
         for (i, service) in self.services.iter().enumerate() {
             index.entry(service.name.value.clone()).or_insert(i);
+            for (j, call) in service.calls.iter().enumerate() {
+                callers
+                    .entry(call.service.value.clone())
+                    .or_default()
+                    .push((i, j));
+            }
         }
         self.index = Some(index);
+        self.caller_index = Some(callers);
+    }
+
+    /// Every `calls` line naming `name`, with the service that wrote it, in source order.
+    pub fn callers(&self, name: &str) -> Vec<(&Service, &service::Call)> {
+        match &self.caller_index {
+            Some(index) => index
+                .get(name)
+                .map(|calls| {
+                    calls
+                        .iter()
+                        .map(|&(i, j)| (&self.services[i], &self.services[i].calls[j]))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => self
+                .services
+                .iter()
+                .flat_map(|s| {
+                    s.calls
+                        .iter()
+                        .filter(|c| c.service.value == name)
+                        .map(move |c| (s, c))
+                })
+                .collect(),
+        }
     }
 }
 

@@ -89,11 +89,11 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
             origin,
         ));
     }
-    for service in &platform.services {
-        if let Some(object) = allow(platform, service) {
-            out.push(object);
-        }
-    }
+    out.extend(
+        crate::emit::parallel::map(&platform.services, |service| allow(platform, service))
+            .into_iter()
+            .flatten(),
+    );
     out
 }
 
@@ -123,11 +123,8 @@ fn allow(platform: &Platform, service: &Service) -> Option<Object> {
     }
     let mesh = platform.mesh.as_ref()?;
     let mut grants: Grants = Vec::new();
-    for caller in &platform.services {
-        for call in &caller.calls {
-            if call.service.value != service.name.value {
-                continue;
-            }
+    for (caller, call) in platform.callers(&service.name.value) {
+        {
             let Some(port) = called_port(service, call) else {
                 continue;
             };

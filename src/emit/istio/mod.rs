@@ -142,9 +142,10 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
     out.extend(certificate::objects(platform, mesh));
     out.extend(authorization::objects(platform));
     out.extend(sidecar::objects(platform));
-    for service in &platform.services {
-        out.extend(traffic::objects(platform, mesh, service));
-    }
+    let per_service = crate::emit::parallel::map(&platform.services, |service| {
+        traffic::objects(platform, mesh, service)
+    });
+    out.extend(per_service.into_iter().flatten());
     out
 }
 

@@ -40,20 +40,15 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
             *origin,
         ));
     }
-    let callers = network::Callers::of(platform);
     let per_service = crate::emit::parallel::map(&platform.services, |service| {
-        service_objects(platform, &callers, service)
+        service_objects(platform, service)
     });
     out.extend(per_service.into_iter().flatten());
     out
 }
 
 /// The objects of one service.
-fn service_objects(
-    platform: &Platform,
-    callers: &network::Callers,
-    service: &Service,
-) -> Vec<Object> {
+fn service_objects(platform: &Platform, service: &Service) -> Vec<Object> {
     let mut out = Vec::new();
     {
         let dir = format!("kubernetes/services/{}", service.name.value);
@@ -72,7 +67,7 @@ fn service_objects(
         }
         out.push(object(
             format!("{dir}/networkpolicy.yaml"),
-            &network::policy(platform, callers, service),
+            &network::policy(platform, service),
             service.span,
         ));
         if let Some(autoscale) = &service.autoscale {

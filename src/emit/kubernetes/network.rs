@@ -139,36 +139,11 @@ fn tcp(port: i32) -> NetworkPolicyPort {
     }
 }
 
-/// Who calls each service: an index built once, so each policy does not scan every call.
-pub struct Callers<'a> {
-    by_callee: BTreeMap<&'a str, Vec<(&'a Service, &'a crate::model::service::Call)>>,
-}
-
-impl<'a> Callers<'a> {
-    pub fn of(platform: &'a Platform) -> Self {
-        let mut by_callee: BTreeMap<&str, Vec<_>> = BTreeMap::new();
-        for caller in &platform.services {
-            for call in &caller.calls {
-                by_callee
-                    .entry(call.service.value.as_str())
-                    .or_default()
-                    .push((caller, call));
-            }
-        }
-        Self { by_callee }
-    }
-
-    /// The callers of `name` and their calls, in source order.
-    pub fn of_service(&self, name: &str) -> &[(&'a Service, &'a crate::model::service::Call)] {
-        self.by_callee.get(name).map_or(&[], Vec::as_slice)
-    }
-}
-
 /// The allow-list of one service.
-pub fn policy(platform: &Platform, callers: &Callers, service: &Service) -> NetworkPolicy {
+pub fn policy(platform: &Platform, service: &Service) -> NetworkPolicy {
     let name = service.name.value.as_str();
     let mut ingress = Vec::new();
-    for (caller, call) in callers.of_service(name) {
+    for (caller, call) in platform.callers(name) {
         {
             let port = call
                 .port
