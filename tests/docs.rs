@@ -1,9 +1,10 @@
 //! The documentation is tested: every `kdl` example in `docs/language.md` and `docs/codes/*.md`
-//! is compiled, and every diagnostic code has a page and a golden case.
+//! is compiled, every diagnostic code has a page and a golden case, and the output a page
+//! shows is what platc prints today.
 //!
 //! Fenced blocks are told apart by their info string:
 //!
-//! - ```` ```kdl ````: a complete document that must compile without errors (warnings are fine);
+//! - ```` ```kdl ````: a complete document that must compile without errors or warnings;
 //! - ```` ```kdl,fails ````: a complete document that must report at least one error;
 //! - ```` ```kdl,warns ````: a complete document that compiles with at least one warning;
 //! - ```` ```kdl,fragment ````: a part of a document, not compiled.
@@ -367,4 +368,57 @@ fn mentions_matches_whole_codes_only() {
     assert!(mentions("`platc::capacity`", "platc::capacity"));
     assert!(!mentions("platc::capacity-x", "platc::capacity"));
     assert!(!mentions("platc::capacit", "platc::capacity"));
+}
+
+/// The diagnostics a code page shows (a ```` ```text ```` block after a failing or warning
+/// example) are what platc prints for that example today, so a page cannot go stale.
+#[test]
+fn code_pages_show_current_output() {
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    for page in code_pages() {
+        let file = display(&page);
+        let markdown = read(&page);
+        let mut example: Option<String> = None;
+        let mut lines = markdown.lines();
+        while let Some(line) = lines.next() {
+            let fence = line.trim_end();
+            if !fence.starts_with("```") || fence == "```" {
+                continue;
+            }
+            let body: Vec<&str> = lines
+                .by_ref()
+                .take_while(|l| l.trim_end() != "```")
+                .collect();
+            let body = body.join("\n") + "\n";
+            match fence {
+                "```kdl,fails" | "```kdl,warns" => example = Some(body),
+                "```text" => {
+                    let Some(text) = example.take() else { continue };
+                    let source = Source::new("platform.kdl", text);
+                    let result = compile(&source, &Options::default());
+                    let rendered = render_human(&source, &result.diagnostics, false);
+                    // As the pages show it: no summary line, no blank lines around.
+                    let shown: Vec<&str> = rendered
+                        .lines()
+                        .filter(|l| !l.starts_with("platform.kdl:"))
+                        .collect();
+                    let shown = shown.join("\n");
+                    compared += 1;
+                    if shown.trim() != body.trim() {
+                        problems.push(format!(
+                            "{file}: the shown output differs from what platc prints now:\n{}",
+                            shown.trim()
+                        ));
+                    }
+                }
+                _ => example = None,
+            }
+        }
+    }
+    assert!(
+        compared >= 40,
+        "only {compared} pages show output: the block pairing is broken"
+    );
+    report("code pages showing stale output", &problems);
 }
