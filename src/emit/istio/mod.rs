@@ -23,7 +23,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::emit::Object;
-use crate::emit::kubernetes::{common_labels, labels, origin_annotation};
+use crate::emit::kubernetes::{common_labels, origin_annotation};
 use crate::model::service::{Call, Port, Service};
 use crate::model::value::Duration;
 use crate::model::{Checked, Platform};
@@ -104,15 +104,9 @@ impl WorkloadSelector {
     }
 }
 
-/// Metadata of a namespaced object of a service.
+/// Metadata of a namespaced object of a service: the same as the service's Kubernetes objects.
 fn service_meta(platform: &Platform, service: &Service, name: &str, origin: Span) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_owned()),
-        namespace: Some(service.namespace.clone()),
-        labels: Some(labels(platform, service)),
-        annotations: Some(origin_annotation(platform, origin)),
-        ..ObjectMeta::default()
-    }
+    crate::emit::kubernetes::meta(platform, service, name, origin)
 }
 
 /// Metadata of an object that belongs to the platform, not to one service.
