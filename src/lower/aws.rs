@@ -228,12 +228,7 @@ fn lower_state(node: &Node, d: &mut Diagnostics) -> Option<State> {
 
 fn lower_vpc(node: &Node, d: &mut Diagnostics) -> Option<Vpc> {
     let mut r = Reader::new(node);
-    let cidr = if let Some(e) = r.prop("cidr") {
-        typed::cidr(e, d)
-    } else {
-        r.missing("cidr", d);
-        None
-    };
+    let cidr = r.required_prop("cidr", d).and_then(|e| typed::cidr(e, d));
     let zones = r
         .prop("zones")
         .and_then(|e| typed::count(e, "number of zones", 1, 6, d))
@@ -396,12 +391,9 @@ fn lower_node_group(node: &Node, d: &mut Diagnostics) -> Option<NodeGroup> {
     let name = r
         .required_string_arg(0, "a node group name", d)
         .and_then(|n| typed::check_name(n, d));
-    let instance = if let Some(e) = r.prop("instance") {
-        typed::instance_type(e, false, d)
-    } else {
-        r.missing("instance", d);
-        None
-    };
+    let instance = r
+        .required_prop("instance", d)
+        .and_then(|e| typed::instance_type(e, false, d));
     let min = r
         .prop("min")
         .and_then(|e| typed::count(e, "node count", 0, 1000, d));
@@ -497,28 +489,19 @@ fn lower_database(node: &Node, d: &mut Diagnostics) -> Option<Database> {
     let name = r
         .required_string_arg(0, "a database name", d)
         .and_then(|n| typed::check_name(n, d));
-    let engine = if let Some(e) = r.prop("engine") {
+    let engine = r.required_prop("engine", d).and_then(|e| {
         choice(
             e,
             &[("postgres", Engine::Postgres), ("mysql", Engine::Mysql)],
             d,
         )
-    } else {
-        r.missing("engine", d);
-        None
-    };
-    let version = if let Some(e) = r.prop("version") {
-        crate::lower::reader::string_or_number(e, d)
-    } else {
-        r.missing("version", d);
-        None
-    };
-    let class = if let Some(e) = r.prop("class") {
-        typed::instance_type(e, true, d)
-    } else {
-        r.missing("class", d);
-        None
-    };
+    });
+    let version = r
+        .required_prop("version", d)
+        .and_then(|e| crate::lower::reader::string_or_number(e, d));
+    let class = r
+        .required_prop("class", d)
+        .and_then(|e| typed::instance_type(e, true, d));
     let here = r.name_span();
     let storage = r
         .prop("storage-gb")

@@ -142,11 +142,7 @@ impl<'a> Reader<'a> {
         name: &'static str,
         d: &mut Diagnostics,
     ) -> Option<Spanned<String>> {
-        let found = self.prop(name);
-        if found.is_none() {
-            self.missing(name, d);
-        }
-        found.and_then(|e| string(e, d))
+        self.required_prop(name, d).and_then(|e| string(e, d))
     }
 
     pub fn bool_prop(&mut self, name: &'static str, d: &mut Diagnostics) -> Option<Spanned<bool>> {
@@ -163,6 +159,15 @@ impl<'a> Reader<'a> {
         d: &mut Diagnostics,
     ) -> Option<Spanned<i64>> {
         self.prop(name).and_then(|e| integer(e, what, min, max, d))
+    }
+
+    /// A required property; reports `missing-property` when it is absent.
+    pub fn required_prop(&mut self, name: &'static str, d: &mut Diagnostics) -> Option<&'a Entry> {
+        let found = self.prop(name);
+        if found.is_none() {
+            self.missing(name, d);
+        }
+        found
     }
 
     /// Reports that property `name` is missing.

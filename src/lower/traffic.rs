@@ -147,12 +147,9 @@ pub fn autoscale(node: &Node, d: &mut Diagnostics) -> Option<Autoscale> {
     let min = r
         .prop("min")
         .and_then(|e| typed::count(e, "replicas", 1, 1000, d));
-    let max = if let Some(e) = r.prop("max") {
-        typed::count(e, "replicas", 1, 1000, d)
-    } else {
-        r.missing("max", d);
-        None
-    };
+    let max = r
+        .required_prop("max", d)
+        .and_then(|e| typed::count(e, "replicas", 1, 1000, d));
     let cpu = r.prop("cpu").and_then(|e| typed::percent(e, d));
     let memory = r.prop("memory").and_then(|e| typed::percent(e, d));
     r.finish(d);
@@ -178,12 +175,9 @@ pub fn autoscale(node: &Node, d: &mut Diagnostics) -> Option<Autoscale> {
 
 pub fn retries(node: &Node, d: &mut Diagnostics) -> Option<Retries> {
     let mut r = Reader::new(node);
-    let attempts = if let Some(e) = r.prop("attempts") {
-        typed::count(e, "retry attempts", 0, 100, d)
-    } else {
-        r.missing("attempts", d);
-        None
-    };
+    let attempts = r
+        .required_prop("attempts", d)
+        .and_then(|e| typed::count(e, "retry attempts", 0, 100, d));
     let per_try_timeout = r
         .prop("per-try-timeout")
         .and_then(|e| typed::duration(e, d));
