@@ -69,6 +69,11 @@ pub struct RenderArgs {
     /// Apply this environment's overlay (`env NAME { … }`).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// Render every canary armed (its service's Rollout at the stable image): what a cluster
+    /// where the services do not run yet takes first, since Argo Rollouts would promote a
+    /// canary that is a Rollout's first revision to every user at once.
+    #[arg(long)]
+    pub stable: bool,
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,

@@ -86,11 +86,37 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     // the base is checked, so an error in an overlay hides none in the base.
     let mut env_diagnostics = Diagnostics::default();
     if options.env.is_none() {
+        // Where each environment keeps its Terraform state: no two may share a key.
+        let mut states: Vec<(String, String, span::Span)> = Vec::new();
+        let mut remember = |p: &model::Platform, d: &mut Diagnostics| {
+            let Some(state) = p.aws.as_ref().and_then(|a| a.state.as_ref()) else {
+                return;
+            };
+            let key = format!(
+                "s3://{}/{}",
+                state.bucket.value,
+                model::aws::state_prefix(p, state)
+            );
+            let span = state.prefix.as_ref().map_or(state.span, |p| p.span);
+            if let Some((_, _, first)) = states.iter().find(|(k, _, _)| *k == key) {
+                d.push(
+                    diagnostic::Diagnostic::new(
+                        diagnostic::ErrorKind::SharedStateKey { key: key.clone() },
+                        span,
+                    )
+                    .with_label(*first, "the same state"),
+                );
+            } else {
+                states.push((key, p.env.clone().unwrap_or_default(), span));
+            }
+        };
+        remember(&platform, d);
         for env in lower::env_names(&document) {
             let mut one = Diagnostics::default();
             if let Some(env_platform) = lower::lower(&document, Some(&env), &mut one)
                 && !one.has_errors()
             {
+                remember(&env_platform, &mut one);
                 check::check(env_platform, &mut one);
             }
             env_diagnostics.extend(one);

@@ -8,43 +8,21 @@
 //! baseline, and every subset a `VirtualService` routes to exists in the `DestinationRule` of
 //! that host.
 
+#[path = "support/cases.rs"]
+mod support;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use platc::diff::read_tree;
 use platc::model::Checked;
-use platc::source::Source;
-use platc::{Options, compile};
 use serde_yaml::Value;
 
-const GATEWAY_PRINCIPAL: &str =
-    "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account";
+use crate::support::cases;
 
-/// `(name, platform, committed tree)` of every case that builds.
-fn cases() -> Vec<(String, Checked, BTreeMap<String, String>)> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut dirs: Vec<(String, PathBuf, PathBuf)> = vec![(
-        "online-boutique".into(),
-        root.join("platform.kdl"),
-        root.join("out"),
-    )];
-    for entry in std::fs::read_dir(root.join("golden")).unwrap() {
-        let dir = entry.unwrap().path();
-        if dir.join("expected").is_dir() {
-            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-            dirs.push((name, dir.join("platform.kdl"), dir.join("expected")));
-        }
-    }
-    dirs.sort();
-    dirs.into_iter()
-        .map(|(name, input, tree)| {
-            let text = std::fs::read_to_string(&input).unwrap();
-            let platform = compile(&Source::new("platform.kdl", text), &Options::default())
-                .platform
-                .unwrap_or_else(|| panic!("{name} does not compile"));
-            (name, platform, read_tree(&tree).unwrap())
-        })
-        .collect()
+/// The ingress gateway's principal, from the add-on table (the one source of its
+/// `ServiceAccount`, which the chart values pin).
+fn gateway_principal() -> String {
+    let gateway = &platc::model::addons::INGRESS_GATEWAY;
+    gateway.principal(&gateway.workloads[0])
 }
 
 /// Every YAML object of a tree, by kind.
@@ -102,7 +80,7 @@ fn declared(platform: &Checked) -> BTreeMap<String, BTreeSet<(Option<String>, u1
                 if named && port.protocol.value.is_http() {
                     out.entry(caller.name.value.clone())
                         .or_default()
-                        .insert((Some(GATEWAY_PRINCIPAL.into()), port.container_port()));
+                        .insert((Some(gateway_principal()), port.container_port()));
                 }
             }
         }
@@ -178,7 +156,7 @@ fn no_service_is_reachable_by_an_undeclared_principal() {
                             if !allowed.contains(&(Some(p.clone()), *port)) {
                                 failures.push(format!("{name}: {path}: `{p}` may reach `{app}` on port {port}, but platform.kdl declares no such caller"));
                             }
-                            if p != GATEWAY_PRINCIPAL && !accounts.contains(p) {
+                            if *p != gateway_principal() && !accounts.contains(p) {
                                 failures.push(format!(
                                     "{name}: {path}: `{p}` names no ServiceAccount platc emits"
                                 ));

@@ -1,8 +1,15 @@
 //! Whether the node groups can hold every service at its autoscaling maximum (a warning: the
 //! cluster autoscaler and spare headroom make it a judgement call, not an error).
+//!
+//! What counts: each service's requests per replica, plus the Istio sidecar's requests when it
+//! runs in the mesh (`model::addons::SIDECAR_REQUESTS`, pinned in istiod's values); a canary's
+//! extra copy; the add-ons' own pods (their requests are pinned in their values); and on every
+//! node the per-node agents (CNI, kube-proxy, CSI drivers, the Istio CNI agent, node exporter),
+//! which take their share of each node before any service is scheduled.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
 use crate::model::Platform;
+use crate::model::addons::{self, Scale};
 use crate::model::value::InstanceType;
 
 /// vCPUs and memory (MiB) of an instance type, for the families platc knows.
@@ -41,10 +48,24 @@ pub fn instance_size(instance: &InstanceType) -> Option<(u64, u64)> {
     Some((vcpus, vcpus * per_vcpu))
 }
 
+const MIB: u128 = 1 << 20;
+
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     let Some(cluster) = platform.aws.as_ref().and_then(|aws| aws.cluster.as_ref()) else {
         return;
     };
+    let installed = addons::installed(platform);
+    let workloads = || installed.iter().flat_map(|a| a.workloads.iter());
+    // What every node gives its per-node agents before anything else is scheduled.
+    let (agent_cpu, agent_memory) =
+        workloads()
+            .filter(|w| w.scale == Scale::PerNode)
+            .fold((0u128, 0u128), |(c, m), w| {
+                (
+                    c + u128::from(w.requests.cpu_millis),
+                    m + u128::from(w.requests.memory_mib) * MIB,
+                )
+            });
     let mut cpu_available: u128 = 0;
     let mut memory_available: u128 = 0;
     for group in &cluster.node_groups {
@@ -53,13 +74,14 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
             return;
         };
         let nodes = u128::from(group.max.value);
-        // Leave what the kubelet, system daemons and the sidecar-free system pods reserve:
-        // about 10% of CPU and 20% of memory.
-        cpu_available += nodes * u128::from(vcpus) * 900;
-        memory_available += nodes * u128::from(mib) * (1 << 20) * 8 / 10;
+        // Leave what the kubelet and the system daemons reserve: about 10% of CPU and 20% of
+        // memory, then the per-node agents' requests.
+        cpu_available += nodes * (u128::from(vcpus) * 900).saturating_sub(agent_cpu);
+        memory_available += nodes * (u128::from(mib) * MIB * 8 / 10).saturating_sub(agent_memory);
     }
     let mut cpu_needed: u128 = 0;
     let mut memory_needed: u128 = 0;
+    let sidecar = addons::SIDECAR_REQUESTS;
     for service in &platform.services {
         let replicas = u128::from(
             service
@@ -70,6 +92,16 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         let copies = replicas + u128::from(service.canary.is_some());
         cpu_needed += copies * service.resources.cpu.amount;
         memory_needed += copies * service.resources.memory.amount;
+        if platform.mesh.is_some() && service.sidecar_off.is_none() {
+            cpu_needed += copies * u128::from(sidecar.cpu_millis);
+            memory_needed += copies * u128::from(sidecar.memory_mib) * MIB;
+        }
+    }
+    for workload in workloads() {
+        if let Scale::Replicas(n) = workload.scale {
+            cpu_needed += u128::from(n) * u128::from(workload.requests.cpu_millis);
+            memory_needed += u128::from(n) * u128::from(workload.requests.memory_mib) * MIB;
+        }
     }
     let span = cluster.node_groups.first().map_or(cluster.span, |g| g.span);
     if cpu_needed > cpu_available {

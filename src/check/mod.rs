@@ -4,6 +4,7 @@
 //! when no rule reports an error. Each family of rules lives in its own file; every rule
 //! reports with its own stable code and never stops at the first problem.
 
+mod aws;
 mod canary;
 mod capacity;
 mod mesh;
@@ -19,6 +20,7 @@ use crate::model::{Checked, Platform};
 pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     let before = d.has_errors();
     references::check(&platform, d);
+    aws::check(&platform, d);
     resources::check(&platform, d);
     capacity::check(&platform, d);
     mesh::check(&platform, d);

@@ -3,20 +3,13 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
 use crate::model::Platform;
-use crate::model::aws::Vpc;
 use crate::model::value::Cidr;
 use crate::span::Spanned;
 
 /// The smallest subnet AWS allows.
 const SMALLEST_SUBNET: u8 = 28;
 
-/// The prefix length of carved subnets: the VPC split into the next power of two at or above
-/// 2 × zones equal parts.
-pub fn carved_prefix(vpc: &Vpc) -> u8 {
-    let parts = u32::from(vpc.zones.value) * 2;
-    let bits = u8::try_from(parts.next_power_of_two().trailing_zeros()).unwrap_or(32);
-    vpc.cidr.value.prefix + bits
-}
+pub use crate::model::aws::carved_prefix;
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     let Some(aws) = &platform.aws else { return };

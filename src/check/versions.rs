@@ -9,16 +9,27 @@
 use crate::diagnostic::{Diagnostics, ErrorKind};
 use crate::model::Platform;
 
-/// The Kubernetes minor versions Istio 1.27 (the release `emit::terraform` installs) supports.
-const ISTIO: (&str, u32, u32) = ("Istio 1.27", 29, 33);
+/// `(add-on, lowest minor, highest minor)` of what platc installs that supports a window of
+/// Kubernetes versions: Istio 1.27 supports 1.29 to 1.33; the Cluster Autoscaler has a release
+/// per minor up to 1.36 (`model::addons::cluster_autoscaler_image`); the canary guard's
+/// `ValidatingAdmissionPolicy` (admissionregistration.k8s.io/v1) is served from 1.30.
+fn windows(platform: &Platform) -> Vec<(&'static str, u32, u32)> {
+    let mut out = vec![("the Cluster Autoscaler", 28, 36)];
+    if platform.mesh.is_some() {
+        out.push(("Istio 1.27", 29, 33));
+    }
+    if crate::model::addons::wants_rollouts(platform)
+        && platform.services.iter().any(|s| s.canary_image().is_some())
+    {
+        out.push(("the canary guard (ValidatingAdmissionPolicy v1)", 30, 40));
+    }
+    out
+}
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     let Some(cluster) = platform.aws.as_ref().and_then(|aws| aws.cluster.as_ref()) else {
         return;
     };
-    if platform.mesh.is_none() {
-        return;
-    }
     // Lowering guarantees the form `1.MINOR`.
     let Some(minor) = cluster
         .version
@@ -28,18 +39,34 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
     else {
         return;
     };
-    let (addon, min, max) = ISTIO;
-    if !(min..=max).contains(&minor) {
+    // The narrowest window that excludes the version is the one to name.
+    let failing = windows(platform)
+        .into_iter()
+        .filter(|&(_, min, max)| !(min..=max).contains(&minor))
+        .min_by_key(|(_, min, max)| max - min);
+    if let Some((addon, min, max)) = failing {
         d.error(
             ErrorKind::UnsupportedClusterVersion {
                 version: cluster.version.value.clone(),
                 addon,
-                min: "1.29",
-                max: "1.33",
+                min: minor_name(min),
+                max: minor_name(max),
             },
             cluster.version.span,
         );
     }
+}
+
+/// `1.N` of a minor the windows above name.
+fn minor_name(minor: u32) -> &'static str {
+    const NAMES: &[&str] = &[
+        "1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35", "1.36", "1.37", "1.38",
+        "1.39", "1.40",
+    ];
+    NAMES
+        .get(usize::try_from(minor.saturating_sub(28)).unwrap_or(0))
+        .copied()
+        .unwrap_or("1.40")
 }
 
 #[cfg(test)]

@@ -12,6 +12,11 @@ pub fn run(args: &RenderArgs, color: bool) -> Output {
     let Some(platform) = platform else {
         return output;
     };
+    let platform = if args.stable {
+        platform.with_canaries_armed()
+    } else {
+        platform
+    };
     let objects = cluster_objects(&platform);
     // A bug in platc, not in the platform: exit 2 and print no object.
     if let Err(invalid) = crate::validate::objects(&objects) {

@@ -90,6 +90,8 @@ pub enum ErrorKind {
     },
     /// A security default is weakened without a `reason`.
     MissingReason { what: String },
+    /// A name platc builds from the AWS account id, and no `aws account=` to build it from.
+    NeedsAccount { what: String },
     /// An integer outside its allowed range.
     OutOfRange {
         what: &'static str,
@@ -116,6 +118,9 @@ pub enum ErrorKind {
     RouteWithoutHttp { service: String, what: &'static str },
     /// A service calls itself.
     SelfCall { service: String },
+    /// Two environments (or an environment and the base platform) keep their Terraform state
+    /// under the same key: one apply would overwrite the other's state.
+    SharedStateKey { key: String },
     /// The number of explicit public or private subnets is not the number of zones.
     SubnetCount {
         kind: &'static str,
@@ -216,12 +221,14 @@ impl ErrorKind {
             Self::MissingPlatform { .. } => "platc::missing-platform",
             Self::MissingProperty { .. } => "platc::missing-property",
             Self::MissingReason { .. } => "platc::missing-reason",
+            Self::NeedsAccount { .. } => "platc::needs-account",
             Self::OutOfRange { .. } => "platc::out-of-range",
             Self::OutsideMesh { .. } => "platc::outside-mesh",
             Self::ProbeProtocol { .. } => "platc::probe-protocol",
             Self::RequestsAboveLimits { .. } => "platc::requests-above-limits",
             Self::RouteWithoutHttp { .. } => "platc::route-without-http",
             Self::SelfCall { .. } => "platc::self-call",
+            Self::SharedStateKey { .. } => "platc::shared-state-key",
             Self::SubnetCount { .. } => "platc::subnet-count",
             Self::SubnetOutsideVpc { .. } => "platc::subnet-outside-vpc",
             Self::SubnetOverlap { .. } => "platc::subnet-overlap",
@@ -269,12 +276,14 @@ impl ErrorKind {
         "platc::missing-platform",
         "platc::missing-property",
         "platc::missing-reason",
+        "platc::needs-account",
         "platc::out-of-range",
         "platc::outside-mesh",
         "platc::probe-protocol",
         "platc::requests-above-limits",
         "platc::route-without-http",
         "platc::self-call",
+        "platc::shared-state-key",
         "platc::subnet-count",
         "platc::subnet-outside-vpc",
         "platc::subnet-overlap",
@@ -306,7 +315,7 @@ impl ErrorKind {
                 needed,
                 available,
             } => format!(
-                "services may need {needed} of {resource} at their autoscaling maximum, but the node groups hold {available}"
+                "services and add-ons may need {needed} of {resource} at their autoscaling maximum (sidecars counted), but the node groups hold {available} after their per-node agents"
             ),
             Self::DuplicateEnv { name } => format!("env var `{name}` is set twice"),
             Self::DuplicateName { kind, name } => format!("duplicate {kind} `{name}`"),
@@ -356,6 +365,7 @@ impl ErrorKind {
                 format!("`{node}` needs the property `{property}`")
             }
             Self::MissingReason { what } => format!("{what} without a `reason`"),
+            Self::NeedsAccount { what } => format!("{what} needs the AWS account id"),
             Self::OutOfRange {
                 what,
                 value,
@@ -388,6 +398,9 @@ impl ErrorKind {
                 format!("{what} of `{service}` need an HTTP or gRPC port, and it has none")
             }
             Self::SelfCall { service } => format!("service `{service}` calls itself"),
+            Self::SharedStateKey { key } => {
+                format!("two environments keep their Terraform state at `{key}`")
+            }
             Self::SubnetCount { kind, count, zones } => {
                 format!("{count} {kind} subnets for {zones} zones")
             }
@@ -470,12 +483,14 @@ impl ErrorKind {
             Self::MissingPlatform { .. } => "expected `platform NAME { … }`".into(),
             Self::MissingProperty { property, .. } => format!("missing `{property}`"),
             Self::MissingReason { .. } => "weakens a secure default".into(),
+            Self::NeedsAccount { .. } => "named from the account".into(),
             Self::OutOfRange { .. } => "out of range".into(),
             Self::OutsideMesh { .. } => "sidecar turned off here".into(),
             Self::ProbeProtocol { .. } => "probe kind does not match the port".into(),
             Self::RequestsAboveLimits { .. } => "request above limit".into(),
             Self::RouteWithoutHttp { .. } => "needs an HTTP or gRPC port".into(),
             Self::SelfCall { .. } => "calls its own service".into(),
+            Self::SharedStateKey { .. } => "this state".into(),
             Self::SubnetCount { .. } => "not one per zone".into(),
             Self::SubnetOutsideVpc { .. } => "outside the VPC".into(),
             Self::SubnetOverlap { .. } => "overlapping subnet".into(),
@@ -561,7 +576,17 @@ impl ErrorKind {
                 help
             }
             Self::InvalidValue { expected, suggestion, .. } => {
-                with_suggestion(&format!("Use one of {}.", quoted_list(expected)), suggestion.as_deref())
+                // A description ("an absolute path") rather than a list of choices reads as one.
+                let described = expected.len() == 1 && expected[0].contains(' ');
+                let want = if described {
+                    format!("Use {}.", expected[0])
+                } else {
+                    format!("Use one of {}.", quoted_list(expected))
+                };
+                match suggestion {
+                    Some(name) if described => format!("Did you mean `{name}`? {want}"),
+                    _ => with_suggestion(&want, suggestion.as_deref()),
+                }
             }
             Self::KdlV1 => {
                 "Convert it to KDL v2: write `#true`, `#false` and `#null`, and quote strings that are not plain identifiers.".into()
@@ -576,6 +601,9 @@ impl ErrorKind {
                         Self::MissingReason { .. } => {
                 "Add `reason=\"…\"` to this node saying why it is needed; weakening a secure default takes a written reason.".into()
             }
+            Self::NeedsAccount { .. } => {
+                "Add `account=\"123456789012\"` (your 12-digit AWS account id) to `aws`: bucket names and image registry addresses are built from it, and the tree can then only be applied to that account.".into()
+            }
             Self::OutOfRange { min, max, .. } => format!("Use a value from {min} to {max}."),
             Self::OutsideMesh { .. } => {
                 "Keep the sidecar, or add `mtls-exception port=… reason=\"…\"` for the ports its callers reach without mTLS.".into()
@@ -588,6 +616,9 @@ impl ErrorKind {
             }
             Self::RouteWithoutHttp { .. } => {
                 "Give the service a port with `protocol=http`, `http2` or `grpc`, or remove this line: on a TCP port the mesh sees no requests to retry, time out or split.".into()
+            }
+            Self::SharedStateKey { .. } => {
+                "Give each environment its own `state prefix=…` (or bucket): each keeps `<prefix>/<env>/<stage>.tfstate`.".into()
             }
             Self::SelfCall { .. } => {
                 "Remove this `calls`: a service reaches itself without the mesh.".into()

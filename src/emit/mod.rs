@@ -5,6 +5,7 @@
 //! relative path under `out/` to the file's text and the span of `platform.kdl` it came from.
 //! No emitter reads files or the clock, so the same input gives the same bytes.
 
+pub mod conventions;
 pub mod encode;
 pub mod istio;
 pub mod kubernetes;
@@ -65,8 +66,8 @@ impl Object {
     /// use, so that `kubectl apply` of the stream succeeds front to back.
     pub fn apply_rank(&self) -> u8 {
         match self.kind {
-            "Namespace" | "CustomResourceDefinition" => 0,
-            "ServiceAccount" => 1,
+            "Namespace" | "CustomResourceDefinition" | "ValidatingAdmissionPolicy" => 0,
+            "ServiceAccount" | "ValidatingAdmissionPolicyBinding" => 1,
             "NetworkPolicy" => 2,
             "ConfigMap" | "Secret" => 3,
             "Service" => 4,
@@ -75,6 +76,22 @@ impl Object {
             _ => 7,
         }
     }
+}
+
+/// A text made safe for a one-line comment: control characters (a newline above all) and
+/// invisible or bidirectional formatting characters are written as `\u{…}` escapes.
+pub fn comment_safe(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let unsafe_char = c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+            if unsafe_char {
+                c.escape_unicode().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 /// Every file of a build: the cluster objects, one YAML file each, and the other targets'

@@ -73,6 +73,21 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
     if region.is_none() && r.prop("region").is_none() {
         r.missing("region", d);
     }
+    let account = r.string_prop("account", d).and_then(|a| {
+        if a.value.len() == 12 && a.value.bytes().all(|b| b.is_ascii_digit()) {
+            Some(a)
+        } else {
+            d.error(
+                ErrorKind::InvalidValue {
+                    value: a.value.clone(),
+                    expected: vec!["a 12-digit AWS account id, such as \"123456789012\""],
+                    suggestion: None,
+                },
+                a.span,
+            );
+            None
+        }
+    });
     let mut seen = Seen::default();
     let mut state = None;
     let mut vpc = None;
@@ -159,6 +174,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
     Some(Aws {
         span: node.span(),
         region: region?,
+        account,
         state,
         vpc: vpc?,
         cluster,
@@ -216,13 +232,13 @@ fn lower_state(node: &Node, d: &mut Diagnostics) -> Option<State> {
     let mut r = Reader::new(node);
     let bucket = r.required_string_prop("bucket", d);
     let lock_table = r.required_string_prop("lock-table", d);
-    let key = r.string_prop("key", d);
+    let prefix = r.string_prop("prefix", d);
     r.finish(d);
     Some(State {
         span: node.span(),
         bucket: bucket?,
         lock_table: lock_table?,
-        key,
+        prefix,
     })
 }
 
@@ -291,6 +307,7 @@ fn lower_vpc(node: &Node, d: &mut Diagnostics) -> Option<Vpc> {
         public_subnets,
         private_subnets,
         flow_logs,
+        flow_logs_reason: reason,
     })
 }
 
@@ -499,6 +516,30 @@ fn lower_database(node: &Node, d: &mut Diagnostics) -> Option<Database> {
     let version = r
         .required_prop("version", d)
         .and_then(|e| crate::lower::reader::string_or_number(e, d));
+    // RDS upgrades minor versions itself (auto minor version upgrade is on): a pinned minor
+    // would be downgraded on the next apply, or fail it. Only the major is written.
+    let version = match (version, engine.as_ref().map(|e| e.value)) {
+        (Some(v), Some(engine)) => {
+            let major = major_version(engine, &v.value);
+            if major.as_deref() == Some(v.value.as_str()) {
+                Some(v)
+            } else {
+                d.error(
+                    ErrorKind::InvalidValue {
+                        value: v.value.clone(),
+                        expected: vec![match engine {
+                            Engine::Postgres => "a PostgreSQL major version, such as \"16\" (RDS applies minor upgrades itself)",
+                            Engine::Mysql => "a MySQL major version, such as \"8.0\" (RDS applies minor upgrades itself)",
+                        }],
+                        suggestion: major,
+                    },
+                    v.span,
+                );
+                None
+            }
+        }
+        (v, _) => v,
+    };
     let class = r
         .required_prop("class", d)
         .and_then(|e| typed::instance_type(e, true, d));
@@ -525,6 +566,24 @@ fn lower_database(node: &Node, d: &mut Diagnostics) -> Option<Database> {
         multi_az,
         backup_days,
     })
+}
+
+/// The major version in `version`: `16` of `16.4`, `8.0` of `8.0.39`; `None` when it does not
+/// start with one.
+fn major_version(engine: Engine, version: &str) -> Option<String> {
+    let mut parts = version.split('.');
+    let first = parts
+        .next()
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?;
+    match engine {
+        Engine::Postgres => Some(first.to_owned()),
+        Engine::Mysql => {
+            let second = parts
+                .next()
+                .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))?;
+            Some(format!("{first}.{second}"))
+        }
+    }
 }
 
 fn lower_bucket(node: &Node, d: &mut Diagnostics) -> Option<Bucket> {

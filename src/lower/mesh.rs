@@ -68,6 +68,7 @@ pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
     Mesh {
         span: node.span(),
         mtls,
+        reason,
         gateways,
     }
 }

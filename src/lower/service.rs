@@ -246,7 +246,24 @@ fn resolve_resources(partial: &defaults::PartialResources, here: Span) -> Resour
 
 fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
     let mut r = Reader::new(node);
-    let reference = r.required_string_arg(0, "an image reference", d);
+    // `image "REFERENCE"`, or `image repository=NAME` for an ECR repository the platform
+    // declares, whose registry address platc builds from the account and region.
+    let ecr = r.string_prop("repository", d);
+    let reference = if let Some(ecr) = &ecr {
+        if let Some(extra) = r.arg(0) {
+            d.error(
+                ErrorKind::InvalidImage {
+                    value: ecr.value.clone(),
+                    reason: "an image names a reference or a `repository=`, not both".into(),
+                },
+                extra.span(),
+            );
+            return None;
+        }
+        Some(ecr.clone())
+    } else {
+        r.required_string_arg(0, "an image reference", d)
+    };
     let tag = r.string_prop("tag", d);
     let digest = r.string_prop("digest", d);
     r.finish(d);
@@ -309,6 +326,7 @@ fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
     Some(Image {
         span: node.span(),
         repository: Spanned::new(repository, reference.span),
+        ecr: ecr.is_some(),
         tag,
         digest,
     })
@@ -627,11 +645,35 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
             r.name_span(),
         );
     }
+    // Where a file system is mounted; any other store reports `path` as unknown.
+    let path = if kind
+        .as_ref()
+        .is_some_and(|k| k.value == StoreKind::Filesystem)
+    {
+        r.string_prop("path", d).and_then(|path| {
+            if path.value.starts_with('/') {
+                Some(path)
+            } else {
+                d.error(
+                    ErrorKind::InvalidValue {
+                        value: path.value.clone(),
+                        expected: vec!["an absolute path"],
+                        suggestion: None,
+                    },
+                    path.span,
+                );
+                None
+            }
+        })
+    } else {
+        None
+    };
     r.finish(d);
     Some(Use {
         span: node.span(),
         kind: kind?,
         name: name?,
+        path,
     })
 }
 

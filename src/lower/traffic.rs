@@ -357,10 +357,8 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
             _ => unknown_node(child, "canary", &["gate", "header", "steps"], d),
         }
     }
-    if tag.is_none() && digest.is_none() {
-        // Without its own image a canary runs the stable image: nothing would be tried.
-        r.missing("tag", d);
-    }
+    // Without its own `tag=` or `digest=` the canary is armed only: the service runs under its
+    // Rollout at the stable image, and the next image is released through the steps and gate.
     r.finish(d);
     let weight = weight
         .or_else(|| steps.first().cloned())

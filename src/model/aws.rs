@@ -9,6 +9,8 @@ use crate::span::{Span, Spanned};
 pub struct Aws {
     pub span: Span,
     pub region: Spanned<String>,
+    /// `account="…"`: the only AWS account the tree may be applied to.
+    pub account: Option<Spanned<String>>,
     pub state: Option<State>,
     pub vpc: Vpc,
     pub cluster: Option<Cluster>,
@@ -22,13 +24,14 @@ pub struct Aws {
     pub waivers: Vec<Waiver>,
 }
 
-/// `state bucket=… lock-table=… key=…`: the Terraform S3 backend with `DynamoDB` locking.
+/// `state bucket=… lock-table=… prefix=…`: the Terraform S3 backend with `DynamoDB` locking.
+/// Each stage keeps its state at `<prefix>[/<env>]/<stage>.tfstate`.
 #[derive(Clone, Debug)]
 pub struct State {
     pub span: Span,
     pub bucket: Spanned<String>,
     pub lock_table: Spanned<String>,
-    pub key: Option<Spanned<String>>,
+    pub prefix: Option<Spanned<String>>,
 }
 
 /// How NAT gateways are laid out.
@@ -51,6 +54,8 @@ pub struct Vpc {
     pub public_subnets: Vec<Spanned<Cidr>>,
     pub private_subnets: Vec<Spanned<Cidr>>,
     pub flow_logs: Spanned<bool>,
+    /// Why flow logs are off, when they are.
+    pub flow_logs_reason: Option<Spanned<String>>,
 }
 
 /// Where the EKS API server can be reached from.
@@ -172,20 +177,42 @@ impl Engine {
     }
 }
 
-/// The platform's Route53 private hosted zone, associated with its VPC: `<platform>.internal`.
-pub fn private_zone(platform: &str) -> String {
-    format!("{}.internal", platform.to_ascii_lowercase())
+/// What AWS only knows once a store exists, which a service still needs in its env.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreEndpoint {
+    /// The address of a database instance: IAM authentication tokens are signed for it, and a
+    /// name of our own (a CNAME) would not do.
+    Database(String),
+    /// The URL of the VPC's `DynamoDB` interface endpoint.
+    Dynamodb,
 }
 
-/// The stable DNS name of a database, a CNAME to its RDS address in the private zone:
-/// `<database>.db.<platform>.internal`. The RDS endpoint is only known after `apply`; this
-/// name is known before.
-pub fn database_host(platform: &str, database: &str) -> String {
-    format!(
-        "{}.db.{}",
-        database.to_ascii_lowercase(),
-        private_zone(platform)
-    )
+/// The `ConfigMap` (in the service's namespace) where the Terraform cluster stage writes a
+/// service's `StoreEndpoint`s: `<service>-aws`.
+pub fn stores_config_map(service: &str) -> String {
+    format!("{service}-aws")
+}
+
+/// The ECR name of a declared repository: as declared, with the environment's name when an
+/// `env` overlay is built.
+pub fn repository_name(platform: &crate::model::Platform, repository: &str) -> String {
+    match &platform.env {
+        Some(env) => format!("{repository}-{env}"),
+        None => repository.to_owned(),
+    }
+}
+
+/// The S3 name of a bucket: in the account's own regional namespace (`-<account>-<region>-an`,
+/// AWS's suffix for it), so no other account can take the name, with the environment's name
+/// when an `env` overlay is built: `<bucket>[-<env>]-<account>-<region>-an`. Without a declared
+/// `account` (a check error when a service uses a bucket) the account is left as `ACCOUNT`.
+pub fn bucket_name(platform: &crate::model::Platform, aws: &Aws, bucket: &str) -> String {
+    let name = match &platform.env {
+        Some(env) => format!("{bucket}-{env}"),
+        None => bucket.to_owned(),
+    };
+    let account = aws.account.as_ref().map_or("ACCOUNT", |a| a.value.as_str());
+    format!("{name}-{account}-{}-an", aws.region.value)
 }
 
 /// A name as an identifier: every character other than an ASCII letter or digit becomes `_`,
@@ -200,4 +227,55 @@ pub fn identifier(name: &str) -> String {
         out.insert(0, '_');
     }
     out
+}
+
+/// The prefix length of carved subnets: the VPC split into the next power of two at or above
+/// 2 × zones equal parts.
+pub fn carved_prefix(vpc: &Vpc) -> u8 {
+    let parts = u32::from(vpc.zones.value) * 2;
+    let bits = u8::try_from(parts.next_power_of_two().trailing_zeros()).unwrap_or(32);
+    vpc.cidr.value.prefix + bits
+}
+
+/// The public and the private subnet CIDRs, one per zone: the explicit ones, or carved from the
+/// VPC CIDR (publics in the first parts, privates in the next, as `check::network` sized them).
+pub fn subnets(aws: &Aws) -> (Vec<Cidr>, Vec<Cidr>) {
+    let vpc = &aws.vpc;
+    if !vpc.public_subnets.is_empty() {
+        return (
+            vpc.public_subnets.iter().map(|s| s.value).collect(),
+            vpc.private_subnets.iter().map(|s| s.value).collect(),
+        );
+    }
+    let prefix = carved_prefix(vpc);
+    let size = 1u64 << (32 - u32::from(prefix.min(32)));
+    let part = |i: usize| Cidr {
+        address: u32::try_from(u64::from(vpc.cidr.value.address) + size * i as u64)
+            .unwrap_or(u32::MAX),
+        prefix,
+    };
+    let zones = usize::from(vpc.zones.value);
+    (
+        (0..zones).map(part).collect(),
+        (zones..2 * zones).map(part).collect(),
+    )
+}
+
+/// The private subnets, where the nodes, pods, databases and VPC endpoints live.
+pub fn private_subnets(aws: &Aws) -> Vec<Cidr> {
+    subnets(aws).1
+}
+
+/// Where a platform's Terraform states live in the bucket: the declared `prefix`, else the
+/// platform's name, and under it the environment's name when one is built. Each stage keeps
+/// `<this>/<stage>.tfstate`.
+pub fn state_prefix(platform: &crate::model::Platform, state: &State) -> String {
+    let base = state
+        .prefix
+        .as_ref()
+        .map_or_else(|| platform.name.value.clone(), |p| p.value.clone());
+    match &platform.env {
+        Some(env) => format!("{base}/{env}"),
+        None => base,
+    }
 }

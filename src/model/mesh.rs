@@ -16,6 +16,8 @@ pub enum MtlsMode {
 pub struct Mesh {
     pub span: Span,
     pub mtls: Spanned<MtlsMode>,
+    /// Why mTLS is below strict, when it is.
+    pub reason: Option<Spanned<String>>,
     pub gateways: Vec<Gateway>,
 }
 

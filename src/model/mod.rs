@@ -3,6 +3,7 @@
 //! `lower` builds it from the KDL document with defaults and the chosen `env` overlay applied,
 //! so later stages never see raw KDL. `check` turns it into a `Checked` platform.
 
+pub mod addons;
 pub mod aws;
 pub mod mesh;
 pub mod security;
@@ -82,21 +83,53 @@ impl Platform {
         }
     }
 
+    /// The prefix of every AWS name platc chooses: the platform's name, and the environment's
+    /// when an `env` overlay is applied, so that two environments in one account never collide.
+    pub fn aws_prefix(&self) -> String {
+        match &self.env {
+            Some(env) => format!("{}-{env}", self.name.value),
+            None => self.name.value.clone(),
+        }
+    }
+
+    /// The address of a declared ECR repository: `<account>.dkr.ecr.<region>.amazonaws.com/<name>`
+    /// (with the environment's suffix when an `env` overlay is built). `None` without an
+    /// `aws` account (a check error when an image names a repository).
+    pub fn registry(&self, repository: &str) -> Option<String> {
+        let aws = self.aws.as_ref()?;
+        let account = aws.account.as_ref()?;
+        Some(format!(
+            "{}.dkr.ecr.{}.amazonaws.com/{}",
+            account.value,
+            aws.region.value,
+            aws::repository_name(self, repository)
+        ))
+    }
+
+    /// The reference of a service's image as the runtime pulls it.
+    pub fn image_reference(&self, image: &service::Image) -> String {
+        let registry = image
+            .ecr
+            .then(|| self.registry(&image.repository.value))
+            .flatten();
+        image.reference(registry.as_deref())
+    }
+
     /// The env vars a service gets for the data stores it `uses`, after its own `env` and
     /// `calls … env=`: `<STORE>_BUCKET`, `<STORE>_TABLE`, `<STORE>_DATABASE_HOST`, `…_PORT`,
-    /// `…_NAME`, `…_USER`, and `AWS_REGION` once for any of them. `<STORE>` is the store's
-    /// name uppercased with every other character `_`. A store not declared in `aws` gives
-    /// nothing (it is `platc::unknown-store`); a `filesystem` gives nothing (it is mounted,
-    /// not addressed).
+    /// `…_NAME`, `…_USER`, `AWS_ENDPOINT_URL_DYNAMODB` for a table, and `AWS_REGION` once for
+    /// any of them. `<STORE>` is the store's name uppercased with every other character `_`. A
+    /// store not declared in `aws` gives nothing (it is `platc::unknown-store`); a `filesystem`
+    /// gives nothing (it is mounted, not addressed). What AWS only knows once the store exists
+    /// (a database's endpoint, the `DynamoDB` endpoint's URL) is a `StoreValue::Endpoint`: the
+    /// cluster stage of the Terraform tree writes it into the service's `ConfigMap`
+    /// (`aws::stores_config_map`).
     pub fn store_env<'a>(&self, service: &'a Service) -> Vec<StoreEnv<'a>> {
         let Some(aws) = &self.aws else {
             return Vec::new();
         };
-        let platform = &self.name.value;
-        let mut vars = Vec::new();
-        for used in &service.uses {
-            let store = &used.name.value;
-            let prefix: String = store
+        let prefix_of = |store: &str| -> String {
+            store
                 .chars()
                 .map(|c| {
                     if c.is_ascii_alphanumeric() {
@@ -105,8 +138,14 @@ impl Platform {
                         '_'
                     }
                 })
-                .collect();
-            let mut var = |suffix: &str, value: String| {
+                .collect()
+        };
+        let mut vars = Vec::new();
+        let mut dynamodb = None;
+        for used in &service.uses {
+            let store = &used.name.value;
+            let prefix = prefix_of(store);
+            let mut var = |suffix: &str, value: StoreValue| {
                 vars.push(StoreEnv {
                     name: format!("{prefix}_{suffix}"),
                     value,
@@ -115,33 +154,56 @@ impl Platform {
             };
             match used.kind.value {
                 service::StoreKind::Bucket => {
-                    // The S3 bucket is named exactly as declared.
                     if aws.buckets.iter().any(|b| &b.name.value == store) {
-                        var("BUCKET", store.clone());
+                        var(
+                            "BUCKET",
+                            StoreValue::Literal(aws::bucket_name(self, aws, store)),
+                        );
                     }
                 }
                 service::StoreKind::Table => {
                     if aws.tables.iter().any(|t| &t.name.value == store) {
-                        var("TABLE", format!("{platform}-{store}"));
+                        var(
+                            "TABLE",
+                            StoreValue::Literal(format!("{}-{store}", self.aws_prefix())),
+                        );
+                        dynamodb.get_or_insert(used);
                     }
                 }
                 service::StoreKind::Database => {
                     if let Some(db) = aws.databases.iter().find(|d| &d.name.value == store) {
-                        var("DATABASE_HOST", aws::database_host(platform, store));
-                        var("DATABASE_PORT", db.engine.value.port().to_string());
-                        var("DATABASE_NAME", db.db_name());
+                        var(
+                            "DATABASE_HOST",
+                            StoreValue::Endpoint(aws::StoreEndpoint::Database(store.clone())),
+                        );
+                        var(
+                            "DATABASE_PORT",
+                            StoreValue::Literal(db.engine.value.port().to_string()),
+                        );
+                        var("DATABASE_NAME", StoreValue::Literal(db.db_name()));
                         // IAM authentication as the user named after the service: the one
                         // its Pod Identity role may `rds-db:connect` as.
-                        var("DATABASE_USER", service.name.value.clone());
+                        var(
+                            "DATABASE_USER",
+                            StoreValue::Literal(service.name.value.clone()),
+                        );
                     }
                 }
                 service::StoreKind::Filesystem => {}
             }
         }
+        if let Some(used) = dynamodb {
+            // DynamoDB's interface endpoint has no private DNS: the SDKs read its URL here.
+            vars.push(StoreEnv {
+                name: "AWS_ENDPOINT_URL_DYNAMODB".into(),
+                value: StoreValue::Endpoint(aws::StoreEndpoint::Dynamodb),
+                used,
+            });
+        }
         if let Some(first) = vars.first().map(|v| v.used) {
             vars.push(StoreEnv {
                 name: "AWS_REGION".into(),
-                value: aws.region.value.clone(),
+                value: StoreValue::Literal(aws.region.value.clone()),
                 used: first,
             });
         }
@@ -197,8 +259,17 @@ impl Platform {
 #[derive(Clone, Debug)]
 pub struct StoreEnv<'a> {
     pub name: String,
-    pub value: String,
+    pub value: StoreValue,
     pub used: &'a service::Use,
+}
+
+/// The value of a store's env var: known when platc builds, or only once AWS has made the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreValue {
+    Literal(String),
+    /// Written by the Terraform cluster stage into the service's `ConfigMap`, under the var's
+    /// name.
+    Endpoint(aws::StoreEndpoint),
 }
 
 /// Where services run.
@@ -225,6 +296,20 @@ pub struct Checked(Platform);
 impl Checked {
     pub(crate) fn new(platform: Platform) -> Self {
         Self(platform)
+    }
+
+    /// The same platform with every canary armed: without an image of its own, so each
+    /// service's Rollout runs its stable image. Dropping the canary's image cannot break a
+    /// check, so the result is still a checked platform.
+    #[must_use]
+    pub fn with_canaries_armed(mut self) -> Self {
+        for service in &mut self.0.services {
+            if let Some(canary) = &mut service.canary {
+                canary.tag = None;
+                canary.digest = None;
+            }
+        }
+        self
     }
 }
 

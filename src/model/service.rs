@@ -45,21 +45,41 @@ impl Service {
     pub fn port(&self, name: &str) -> Option<&Port> {
         self.ports.iter().find(|p| p.name.value == name)
     }
+
+    /// The image of the canary, when it has its own tag or digest; a canary without one is
+    /// armed only: its Rollout runs the stable image and the next image change is the canary.
+    pub fn canary_image(&self) -> Option<Image> {
+        let canary = self.canary.as_ref()?;
+        if canary.tag.is_none() && canary.digest.is_none() {
+            return None;
+        }
+        let mut image = self.image.clone();
+        image.tag.clone_from(&canary.tag);
+        image.digest.clone_from(&canary.digest);
+        Some(image)
+    }
 }
 
 /// An image: repository, and a tag or a digest (or both).
 #[derive(Clone, Debug)]
 pub struct Image {
     pub span: Span,
+    /// The repository as written, or the name of a declared ECR `repository` when `ecr`.
     pub repository: Spanned<String>,
+    /// `image repository=NAME`: the platform's own ECR repository of that name.
+    pub ecr: bool,
     pub tag: Option<Spanned<String>>,
     pub digest: Option<Spanned<String>>,
 }
 
 impl Image {
-    /// The reference as a container runtime reads it.
-    pub fn reference(&self) -> String {
-        let mut out = self.repository.value.clone();
+    /// The reference as a container runtime reads it; `registry` is the platform's ECR
+    /// repository address for an `ecr` image (`Platform::registry`).
+    pub fn reference(&self, registry: Option<&str>) -> String {
+        let mut out = match (self.ecr, registry) {
+            (true, Some(registry)) => registry.to_owned(),
+            _ => self.repository.value.clone(),
+        };
         if let Some(tag) = &self.tag {
             out.push(':');
             out.push_str(tag);
@@ -304,12 +324,28 @@ impl StoreKind {
     }
 }
 
-/// `uses KIND NAME`: the service reads or writes a data store declared in `aws`.
+/// `uses KIND NAME path=…`: the service reads or writes a data store declared in `aws`.
 #[derive(Clone, Debug)]
 pub struct Use {
     pub span: Span,
     pub kind: Spanned<StoreKind>,
     pub name: Spanned<String>,
+    /// Where a file system is mounted (`/mnt/<name>` unless given).
+    pub path: Option<Spanned<String>>,
+}
+
+impl Use {
+    /// The mount path of a file system.
+    pub fn mount_path(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| format!("/mnt/{}", self.name.value), |p| p.value.clone())
+    }
+
+    /// The `PersistentVolumeClaim` of a file system a service mounts: `<service>-<filesystem>`.
+    pub fn claim(&self, service: &str) -> String {
+        format!("{service}-{}", self.name.value)
+    }
 }
 
 /// `volume NAME path=… size-limit=…`: a writable emptyDir.

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::emit::Object;
 use crate::emit::istio::gateway::{credential_name, gateway_hosts};
-use crate::emit::istio::{ROOT_NAMESPACE, Resource, platform_meta};
+use crate::emit::istio::{Resource, gateway_namespace, platform_meta};
 use crate::emit::kubernetes::{common_labels, origin_annotation};
 use crate::model::mesh::{Gateway, Mesh, TlsMode};
 use crate::model::{Checked, Platform};
@@ -129,15 +129,16 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
         let mut metadata = platform_meta(
             platform,
             &credential_name(gateway),
-            ROOT_NAMESPACE,
+            gateway_namespace(),
             gateway.span,
         );
         if gateway.tls.value == TlsMode::Mutual {
             metadata.annotations.get_or_insert_default().insert(
                 "platc.dev/client-ca".into(),
                 format!(
-                    "the Secret {}-cacert (key ca.crt) in {ROOT_NAMESPACE} must hold the CA that signs client certificates",
-                    credential_name(gateway)
+                    "the Secret {}-cacert (key ca.crt) in {} must hold the CA that signs client certificates",
+                    credential_name(gateway),
+                    gateway_namespace()
                 ),
             );
         }

@@ -18,7 +18,7 @@ use crate::emit::istio::routes::{
     VirtualServiceSpec, http_routes,
 };
 use crate::emit::istio::{
-    GATEWAY_SELECTOR, ROOT_NAMESPACE, Resource, host, platform_meta, service_meta,
+    Resource, gateway_namespace, gateway_workload, host, platform_meta, service_meta,
 };
 use crate::model::mesh::{Gateway, Mesh, TlsMode};
 use crate::model::service::{Port, Service};
@@ -127,12 +127,21 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
             &Resource {
                 api_version: API_VERSION,
                 kind: "Gateway",
-                metadata: platform_meta(
-                    platform,
-                    &gateway.name.value,
-                    ROOT_NAMESPACE,
-                    gateway.span,
-                ),
+                metadata: {
+                    let mut metadata = platform_meta(
+                        platform,
+                        &gateway.name.value,
+                        gateway_namespace(),
+                        gateway.span,
+                    );
+                    if let Some(reason) = &gateway.reason {
+                        metadata
+                            .annotations
+                            .get_or_insert_default()
+                            .insert("platc.dev/tls-reason".into(), reason.value.clone());
+                    }
+                    metadata
+                },
                 spec: gateway_spec(platform, gateway),
             },
             gateway.span,
@@ -156,7 +165,7 @@ fn gateway_spec(platform: &Platform, gateway: &Gateway) -> GatewaySpec {
             .collect();
         namespaces.dedup();
         if namespaces.is_empty() {
-            namespaces.push(ROOT_NAMESPACE);
+            namespaces.push(gateway_namespace());
         }
         for ns in namespaces {
             let bound = format!("{ns}/{h}");
@@ -205,7 +214,11 @@ fn gateway_spec(platform: &Platform, gateway: &Gateway) -> GatewaySpec {
         });
     }
     GatewaySpec {
-        selector: BTreeMap::from([(GATEWAY_SELECTOR.0.to_owned(), GATEWAY_SELECTOR.1.to_owned())]),
+        selector: gateway_workload()
+            .labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         servers,
     }
 }
@@ -218,7 +231,7 @@ fn ingress_route(platform: &Platform, gateway: &Gateway, service: &Service) -> O
     let ports: Vec<&Port> = exposed_ports(service).into_iter().take(1).collect();
     let mut spec = VirtualServiceSpec {
         hosts: vec![host_name.clone()],
-        gateways: vec![format!("{ROOT_NAMESPACE}/{}", gateway.name.value)],
+        gateways: vec![format!("{}/{}", gateway_namespace(), gateway.name.value)],
         http: Vec::new(),
         tls: Vec::new(),
     };

@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::emit::Object;
 use crate::emit::kubernetes::{common_labels, origin_annotation};
+use crate::model::addons;
 use crate::model::service::{Call, Port, Service};
 use crate::model::value::Duration;
 use crate::model::{Checked, Platform};
@@ -33,16 +34,25 @@ pub use certificate::wanted as certificates_wanted;
 pub use routes::primary_routes;
 pub use traffic::{CANARY_SUBSET, PRIMARY_ROUTE, STABLE_SUBSET};
 
-/// Istio's root namespace: mesh-wide policy and the ingress gateway live there.
-pub const ROOT_NAMESPACE: &str = "istio-system";
-/// The `ServiceAccount` of the ingress gateway an `istioctl` or Helm install creates.
-pub const GATEWAY_SERVICE_ACCOUNT: &str = "istio-ingressgateway-service-account";
-/// The pod label the ingress gateway carries.
-pub const GATEWAY_SELECTOR: (&str, &str) = ("istio", "ingressgateway");
+/// Istio's root namespace (`meshConfig.rootNamespace`, pinned in istiod's values): mesh-wide
+/// policy lives there.
+pub const ROOT_NAMESPACE: &str = addons::ISTIO_NAMESPACE;
 
-/// The SPIFFE principal of the ingress gateway.
+/// The namespace of the ingress gateway's pods: the `Gateway` objects and the Secrets their
+/// `credentialName`s name live there, since Istio reads a gateway's certificate from the
+/// namespace its pods run in.
+pub fn gateway_namespace() -> &'static str {
+    addons::GATEWAY_NAMESPACE
+}
+
+/// The ingress gateway's pods, as the add-on table pins them.
+pub fn gateway_workload() -> &'static addons::Workload {
+    &addons::INGRESS_GATEWAY.workloads[0]
+}
+
+/// The SPIFFE principal of the ingress gateway's `ServiceAccount`.
 pub fn gateway_principal() -> String {
-    format!("cluster.local/ns/{ROOT_NAMESPACE}/sa/{GATEWAY_SERVICE_ACCOUNT}")
+    addons::INGRESS_GATEWAY.principal(gateway_workload())
 }
 
 /// The SPIFFE principal of a service's workload: platc runs each under the `ServiceAccount` of

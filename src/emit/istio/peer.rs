@@ -48,13 +48,20 @@ fn mode(mode: MtlsMode) -> &'static str {
 }
 
 pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
+    let mut metadata = platform_meta(platform, "default", ROOT_NAMESPACE, mesh.mtls.span);
+    if let Some(reason) = &mesh.reason {
+        metadata
+            .annotations
+            .get_or_insert_default()
+            .insert("platc.dev/mtls-reason".into(), reason.value.clone());
+    }
     let mut out = vec![Object::new(
         "istio/mesh/peerauthentication.yaml".into(),
         KIND,
         &Resource {
             api_version: API_VERSION,
             kind: KIND,
-            metadata: platform_meta(platform, "default", ROOT_NAMESPACE, mesh.mtls.span),
+            metadata,
             spec: Spec {
                 selector: None,
                 mtls: Some(Mtls {

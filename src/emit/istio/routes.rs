@@ -199,7 +199,12 @@ pub fn http_routes(
                 timeout: timeout.clone(),
             });
         }
-        let weight = canary.weight.value.thousandths.div_ceil(1000).min(100);
+        // An armed canary (no image of its own yet) takes no traffic until its image comes.
+        let weight = if service.canary_image().is_some() {
+            canary.weight.value.thousandths.div_ceil(1000).min(100)
+        } else {
+            0
+        };
         let m = matched();
         let has_match = m.uri.is_some() || m.port.is_some();
         routes.push(HttpRoute {

@@ -7,17 +7,20 @@ pub mod workload;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+use k8s_openapi::api::core::v1::{
+    Namespace, PersistentVolumeClaim, PersistentVolumeClaimSpec, ServiceAccount,
+    VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-use crate::emit::Object;
-use crate::model::service::Service;
+use crate::emit::{Object, conventions};
+use crate::model::service::{Service, StoreKind, Use};
 use crate::model::{Checked, Platform};
 use crate::span::Span;
 
-/// The annotation that names the line of `platform.kdl` an object came from.
-pub const ORIGIN_ANNOTATION: &str = "platc.dev/origin";
+pub use crate::emit::conventions::{ORIGIN_ANNOTATION, common_labels, labels, origin_annotation};
 
 /// Every Kubernetes object of the platform (unordered; `emit::cluster_objects` orders them).
 pub fn objects(platform: &Checked) -> Vec<Object> {
@@ -84,6 +87,17 @@ fn service_objects(platform: &Platform, service: &Service) -> Vec<Object> {
         if let Some(pdb) = scaling::disruption_budget(platform, service) {
             out.push(object(format!("{dir}/pdb.yaml"), &pdb, service.span));
         }
+        for used in service
+            .uses
+            .iter()
+            .filter(|u| u.kind.value == StoreKind::Filesystem)
+        {
+            out.push(object(
+                format!("{dir}/pvc-{}.yaml", used.name.value),
+                &claim(platform, service, used),
+                used.span,
+            ));
+        }
     }
     out
 }
@@ -99,51 +113,6 @@ fn object<T: Serialize + k8s_openapi::Resource>(path: String, value: &T, origin:
     }
 }
 
-/// The labels every object of a service carries: the recommended `app.kubernetes.io/*` set,
-/// and `app` for Istio and Kiali.
-pub fn labels(platform: &Platform, service: &Service) -> BTreeMap<String, String> {
-    let mut labels = common_labels(platform);
-    labels.insert("app".into(), service.name.value.clone());
-    labels.insert("app.kubernetes.io/name".into(), service.name.value.clone());
-    labels.insert(
-        "app.kubernetes.io/instance".into(),
-        service.name.value.clone(),
-    );
-    if let Some(version) = service
-        .image
-        .tag
-        .as_ref()
-        .filter(|t| is_label_value(&t.value))
-    {
-        labels.insert("app.kubernetes.io/version".into(), version.value.clone());
-    }
-    labels
-}
-
-/// The labels of objects that belong to the platform as a whole.
-pub fn common_labels(platform: &Platform) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (
-            "app.kubernetes.io/managed-by".to_owned(),
-            "platc".to_owned(),
-        ),
-        (
-            "app.kubernetes.io/part-of".to_owned(),
-            platform.name.value.clone(),
-        ),
-    ])
-}
-
-/// A label value: at most 63 of `[A-Za-z0-9._-]`, starting and ending alphanumeric.
-fn is_label_value(text: &str) -> bool {
-    text.len() <= 63
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && text.ends_with(|c: char| c.is_ascii_alphanumeric())
-}
-
 /// Metadata of a namespaced object of a service.
 pub fn meta(platform: &Platform, service: &Service, name: &str, origin: Span) -> ObjectMeta {
     ObjectMeta {
@@ -153,10 +122,6 @@ pub fn meta(platform: &Platform, service: &Service, name: &str, origin: Span) ->
         annotations: Some(origin_annotation(platform, origin)),
         ..ObjectMeta::default()
     }
-}
-
-pub fn origin_annotation(platform: &Platform, origin: Span) -> BTreeMap<String, String> {
-    BTreeMap::from([(ORIGIN_ANNOTATION.to_owned(), platform.origin.locate(origin))])
 }
 
 /// The checkov skip annotations of a service's waivers (`checkov.io/skip1: CKV_K8S_43=reason`).
@@ -175,35 +140,61 @@ pub fn waiver_annotations(service: &Service) -> BTreeMap<String, String> {
 }
 
 fn namespace(platform: &Platform, name: &str, origin: Span) -> Namespace {
-    let mut labels = common_labels(platform);
-    labels.insert("kubernetes.io/metadata.name".into(), name.to_owned());
-    if platform.mesh.is_some() {
-        labels.insert("istio-injection".into(), "enabled".into());
+    // The restricted Pod Security Standard, unless a service here weakens its security with a
+    // reason below it: every pod platc emits meets `restricted` otherwise. Istio runs with its
+    // CNI node agent, so that sidecar injection needs no privileged init container.
+    let mut annotations = origin_annotation(platform, origin);
+    if let Some((_, reason)) = conventions::namespace_pod_security(platform, name) {
+        annotations.insert(conventions::POD_SECURITY_REASON.into(), reason);
     }
-    // The restricted Pod Security Standard: every pod platc emits meets it. Istio must run
-    // with its CNI node agent, so that sidecar injection needs no privileged init container.
-    labels.insert(
-        "pod-security.kubernetes.io/enforce".into(),
-        "restricted".into(),
-    );
-    labels.insert(
-        "pod-security.kubernetes.io/enforce-version".into(),
-        "latest".into(),
-    );
     Namespace {
         metadata: ObjectMeta {
             name: Some(name.to_owned()),
-            labels: Some(labels),
-            annotations: Some(origin_annotation(platform, origin)),
+            labels: Some(conventions::namespace_labels(platform, name)),
+            annotations: Some(annotations),
             ..ObjectMeta::default()
         },
         ..Namespace::default()
     }
 }
 
+/// The claim a service mounts a file system through, on the `StorageClass` the Terraform cluster
+/// stage makes for it (`efs-<filesystem>`).
+fn claim(platform: &Platform, service: &Service, used: &Use) -> PersistentVolumeClaim {
+    PersistentVolumeClaim {
+        metadata: meta(
+            platform,
+            service,
+            &used.claim(&service.name.value),
+            used.span,
+        ),
+        spec: Some(PersistentVolumeClaimSpec {
+            access_modes: Some(vec!["ReadWriteMany".into()]),
+            storage_class_name: Some(format!("efs-{}", used.name.value)),
+            resources: Some(VolumeResourceRequirements {
+                // EFS has no size; the API requires one.
+                requests: Some(BTreeMap::from([(
+                    "storage".to_owned(),
+                    Quantity("1Gi".into()),
+                )])),
+                ..VolumeResourceRequirements::default()
+            }),
+            ..PersistentVolumeClaimSpec::default()
+        }),
+        ..PersistentVolumeClaim::default()
+    }
+}
+
 fn service_account(platform: &Platform, service: &Service) -> ServiceAccount {
+    let mut metadata = meta(platform, service, &service.name.value, service.name.span);
+    if let Some(reason) = &service.automount_token {
+        metadata.annotations.get_or_insert_default().insert(
+            "platc.dev/automount-token-reason".into(),
+            reason.value.clone(),
+        );
+    }
     ServiceAccount {
-        metadata: meta(platform, service, &service.name.value, service.name.span),
+        metadata,
         automount_service_account_token: Some(service.automount_token.is_some()),
         ..ServiceAccount::default()
     }

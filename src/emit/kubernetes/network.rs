@@ -14,16 +14,24 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::kubernetes::{common_labels, meta, origin_annotation};
 use crate::model::Platform;
-use crate::model::aws::Engine;
+use crate::model::addons::{self, Addon, Workload};
 use crate::model::service::{Port, Protocol, Service, StoreKind};
 use crate::span::Span;
 
-/// Where Istio's control plane and ingress gateway run.
-pub const ISTIO_NAMESPACE: &str = "istio-system";
-/// Where the Prometheus of kube-prometheus-stack runs.
-pub const MONITORING_NAMESPACE: &str = "monitoring";
-/// Istio's merged Prometheus endpoint on every sidecar.
-const ISTIO_METRICS_PORT: i32 = 15020;
+/// A peer of a `NetworkPolicy` rule: the pods of an add-on's workload, as the add-on table pins
+/// their namespace and labels.
+fn addon_peer(addon: &Addon, workload: &Workload) -> NetworkPolicyPeer {
+    peer(&addon.namespace, workload.labels)
+}
+
+/// The container port named `name` of an add-on's workload.
+fn addon_port(workload: &Workload, name: &str) -> i32 {
+    workload
+        .ports
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(0, |(_, p)| i32::from(*p))
+}
 
 /// The Service port name Istio reads the protocol from: `<protocol>` or `<protocol>-<name>`.
 pub fn istio_port_name(port: &Port) -> String {
@@ -171,7 +179,8 @@ pub fn policy(platform: &Platform, service: &Service) -> NetworkPolicy {
             // A LoadBalancer Service brings traffic from outside the cluster.
             None
         } else {
-            Some(vec![peer(ISTIO_NAMESPACE, &[("istio", "ingressgateway")])])
+            let gateway = &addons::INGRESS_GATEWAY;
+            Some(vec![addon_peer(gateway, &gateway.workloads[0])])
         };
         ingress.push(NetworkPolicyIngressRule {
             from,
@@ -182,15 +191,10 @@ pub fn policy(platform: &Platform, service: &Service) -> NetworkPolicy {
         && platform.observability.prometheus.is_some()
         && service.sidecar_off.is_none()
     {
+        let (stack, _) = addons::prometheus();
         ingress.push(NetworkPolicyIngressRule {
-            from: Some(vec![NetworkPolicyPeer {
-                namespace_selector: Some(selector(&[(
-                    "kubernetes.io/metadata.name",
-                    MONITORING_NAMESPACE,
-                )])),
-                ..NetworkPolicyPeer::default()
-            }]),
-            ports: Some(vec![tcp(ISTIO_METRICS_PORT)]),
+            from: Some(vec![addon_peer(stack, stack.workload("prometheus"))]),
+            ports: Some(vec![tcp(i32::from(addons::SIDECAR_METRICS_PORT))]),
         });
     }
     let egress = egress(platform, service);
@@ -206,22 +210,29 @@ pub fn policy(platform: &Platform, service: &Service) -> NetworkPolicy {
 }
 
 fn egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgressRule> {
+    // The VPC CNI's policy agent sees a connection to a Service's cluster IP before it is
+    // translated, and admits it only where the rule's pod selector also selects the Service's
+    // own selector: so each peer names an add-on workload by exactly the labels its Service
+    // selects on.
+    let dns = &addons::COREDNS;
+    let dns_port = addon_port(&dns.workloads[0], "dns");
     let mut egress = vec![NetworkPolicyEgressRule {
-        to: Some(vec![peer("kube-system", &[("k8s-app", "kube-dns")])]),
+        to: Some(vec![addon_peer(dns, &dns.workloads[0])]),
         ports: Some(vec![
             NetworkPolicyPort {
-                port: Some(IntOrString::Int(53)),
+                port: Some(IntOrString::Int(dns_port)),
                 protocol: Some("UDP".into()),
                 ..NetworkPolicyPort::default()
             },
-            tcp(53),
+            tcp(addon_port(&dns.workloads[0], "dns-tcp")),
         ]),
     }];
     if platform.mesh.is_some() && service.sidecar_off.is_none() {
         // The sidecar fetches its configuration and certificates from istiod.
+        let istiod = &addons::ISTIOD;
         egress.push(NetworkPolicyEgressRule {
-            to: Some(vec![peer(ISTIO_NAMESPACE, &[("app", "istiod")])]),
-            ports: Some(vec![tcp(15012)]),
+            to: Some(vec![addon_peer(istiod, &istiod.workloads[0])]),
+            ports: Some(vec![tcp(addon_port(&istiod.workloads[0], "tls-xds"))]),
         });
     }
     for call in &service.calls {
@@ -246,14 +257,17 @@ fn egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgressRule
     egress
 }
 
-/// Data stores live outside the cluster: databases in the VPC's private subnets, buckets and
-/// tables behind AWS's HTTPS endpoints.
+/// Data stores live outside the cluster: databases in the VPC's private subnets, S3 and
+/// `DynamoDB` behind the interface endpoints there (a gateway endpoint would leave them on public
+/// addresses no rule can name), and the credentials of the service's AWS role come from the
+/// EKS Pod Identity agent on the node's link-local address. A file system is mounted by the
+/// node's CSI driver, not by the pod.
 fn store_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgressRule> {
     let Some(aws) = &platform.aws else {
         return Vec::new();
     };
-    let mut database_ports: Vec<i32> = Vec::new();
-    let mut https = false;
+    let mut ports: Vec<i32> = Vec::new();
+    let mut aws_api = false;
     for used in &service.uses {
         match used.kind.value {
             StoreKind::Database => {
@@ -262,42 +276,48 @@ fn store_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgre
                     .iter()
                     .find(|d| d.name.value == used.name.value)
                 {
-                    database_ports.push(match db.engine.value {
-                        Engine::Postgres => 5432,
-                        Engine::Mysql => 3306,
-                    });
+                    ports.push(i32::from(db.engine.value.port()));
+                    aws_api = true;
                 }
             }
-            StoreKind::Filesystem => database_ports.push(2049),
-            StoreKind::Bucket | StoreKind::Table => https = true,
+            StoreKind::Bucket | StoreKind::Table => {
+                ports.push(443);
+                aws_api = true;
+            }
+            StoreKind::Filesystem => {}
         }
     }
-    database_ports.sort_unstable();
-    database_ports.dedup();
+    ports.sort_unstable();
+    ports.dedup();
     let mut rules = Vec::new();
-    if !database_ports.is_empty() {
+    if !ports.is_empty() {
         rules.push(NetworkPolicyEgressRule {
-            to: Some(vec![NetworkPolicyPeer {
-                ip_block: Some(IPBlock {
-                    cidr: aws.vpc.cidr.value.to_string(),
-                    except: None,
-                }),
-                ..NetworkPolicyPeer::default()
-            }]),
-            ports: Some(database_ports.into_iter().map(tcp).collect()),
+            to: Some(
+                crate::model::aws::private_subnets(aws)
+                    .into_iter()
+                    .map(|cidr| NetworkPolicyPeer {
+                        ip_block: Some(IPBlock {
+                            cidr: cidr.to_string(),
+                            except: None,
+                        }),
+                        ..NetworkPolicyPeer::default()
+                    })
+                    .collect(),
+            ),
+            ports: Some(ports.into_iter().map(tcp).collect()),
         });
     }
-    if https || !service.uses.is_empty() {
-        // AWS APIs (S3, DynamoDB, STS for IRSA) answer on public HTTPS endpoints.
+    if aws_api {
+        let (address, port) = addons::POD_IDENTITY_ADDRESS;
         rules.push(NetworkPolicyEgressRule {
             to: Some(vec![NetworkPolicyPeer {
                 ip_block: Some(IPBlock {
-                    cidr: "0.0.0.0/0".into(),
+                    cidr: format!("{address}/32"),
                     except: None,
                 }),
                 ..NetworkPolicyPeer::default()
             }]),
-            ports: Some(vec![tcp(443)]),
+            ports: Some(vec![tcp(i32::from(port))]),
         });
     }
     rules

@@ -5,21 +5,28 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, ExecAction, GRPCAction,
-    HTTPGetAction, HTTPHeader, PodSecurityContext, PodSpec, PodTemplateSpec, Probe as K8sProbe,
-    ResourceRequirements, SeccompProfile, SecurityContext, TCPSocketAction, Volume, VolumeMount,
+    Capabilities, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
+    EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader,
+    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec,
+    Probe as K8sProbe, ResourceRequirements, SeccompProfile, SecurityContext, TCPSocketAction,
+    Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::kubernetes::{labels, meta, origin_annotation, waiver_annotations};
-use crate::model::Platform;
+use crate::model::aws::stores_config_map;
 use crate::model::security::Seccomp;
+use crate::model::service::StoreKind;
 use crate::model::service::{Probe, ProbeKind, ProbeUse, Service};
+use crate::model::{Platform, StoreValue};
 
 /// The `version` label of the stable track; a canary carries its own version.
 pub const STABLE: &str = "stable";
+/// The annotation that marks a Deployment as the template of an Argo Rollout. The canary guard
+/// (`rollout::guard`) reads it on the Deployment as the cluster has it.
+pub const ROLLOUT_ANNOTATION: &str = "platc.dev/rollout";
 
 /// The DNS name and port callers dial: `<name>.<namespace>.svc.cluster.local:<port>`.
 pub fn address(callee: &Service, port: Option<&str>) -> String {
@@ -39,8 +46,10 @@ pub fn rolled_out(platform: &Platform, service: &Service) -> bool {
 }
 
 /// The Deployment of a service. With a canary it is the template of an Argo Rollout
-/// (`workloadRef`): it holds the canary's image, keeps zero replicas of its own, selects on
-/// `app` alone, and the Rollout labels each pod `version: stable` or the canary's version.
+/// (`workloadRef`): it holds the canary's image (or the stable one while the canary is only
+/// armed), states no replica count (the Rollout scales it down as its own pods come up, and
+/// keeps it at zero), selects on `app` alone, and the Rollout labels each pod
+/// `version: stable` or the canary's version.
 pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
     let name = &service.name.value;
     let rolled_out = rolled_out(platform, service);
@@ -53,29 +62,27 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
     if service.sidecar_off.is_some() {
         pod_labels.insert("sidecar.istio.io/inject".into(), "false".into());
     }
-    let image = service
-        .canary
-        .as_ref()
-        .filter(|_| rolled_out)
-        .map(|canary| {
-            // The canary's image: the repository with its tag and digest.
-            let mut image = service.image.clone();
-            if canary.tag.is_some() || canary.digest.is_some() {
-                image.tag.clone_from(&canary.tag);
-                image.digest.clone_from(&canary.digest);
-            }
-            image
-        });
+    let image = service.canary_image().filter(|_| rolled_out);
     if let Some(tag) = image.as_ref().and_then(|i| i.tag.as_ref()) {
         pod_labels.insert("app.kubernetes.io/version".into(), tag.value.clone());
     }
     let mut metadata = meta(platform, service, name, service.span);
     let mut annotations = waiver_annotations(service);
     annotations.extend(origin_annotation(platform, service.span));
+    // Every weakened default carries its reason where the engineer reading the object sees it.
+    for (key, reason) in [
+        ("platc.dev/security-reason", &service.security.reason),
+        ("platc.dev/sidecar-reason", &service.sidecar_off),
+        ("platc.dev/automount-token-reason", &service.automount_token),
+    ] {
+        if let Some(reason) = reason {
+            annotations.insert(key.into(), reason.value.clone());
+        }
+    }
     metadata.annotations = Some(annotations.clone());
     if rolled_out {
         metadata.annotations.get_or_insert_default().insert(
-            "platc.dev/rollout".into(),
+            ROLLOUT_ANNOTATION.into(),
             format!("the Argo Rollout {name} runs these pods; this Deployment keeps none"),
         );
     }
@@ -83,15 +90,16 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
     if let Some(image) = &image
         && let Some(container) = pod_spec.containers.first_mut()
     {
-        container.image = Some(image.reference());
+        container.image = Some(platform.image_reference(image));
     }
     Deployment {
         metadata,
         spec: Some(DeploymentSpec {
             // With an autoscaler the HPA owns the replica count; setting it here would fight
-            // it on every sync. A Rollout's template runs no pods of its own.
+            // it on every sync. A Rollout's template states none: the Rollout scales it down
+            // (`scaleDown: progressively`) as its own pods come up.
             replicas: if rolled_out {
-                Some(0)
+                None
             } else {
                 service
                     .autoscale
@@ -163,7 +171,7 @@ fn container(platform: &Platform, service: &Service, mounts: Vec<VolumeMount>) -
     let quantity = |q: &crate::model::value::Quantity| Quantity(q.text.clone());
     Container {
         name: service.name.value.clone(),
-        image: Some(service.image.reference()),
+        image: Some(platform.image_reference(&service.image)),
         // Tags can be moved; pulling every time makes the registry the source of truth.
         image_pull_policy: Some("Always".into()),
         ports: (!ports.is_empty()).then_some(ports),
@@ -233,12 +241,34 @@ fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
             ..EnvVar::default()
         });
     }
-    // Where the stores it `uses` are: bucket and table names, the database's stable DNS name.
-    vars.extend(platform.store_env(service).into_iter().map(|v| EnvVar {
-        name: v.name,
-        value: Some(v.value),
-        ..EnvVar::default()
-    }));
+    // Where the stores it `uses` are: bucket and table names as platc names them, and what
+    // only AWS knows (a database's address) from the ConfigMap the Terraform cluster stage
+    // writes.
+    let config_map = stores_config_map(&service.name.value);
+    vars.extend(
+        platform
+            .store_env(service)
+            .into_iter()
+            .map(|v| match v.value {
+                StoreValue::Literal(value) => EnvVar {
+                    name: v.name,
+                    value: Some(value),
+                    ..EnvVar::default()
+                },
+                StoreValue::Endpoint(_) => EnvVar {
+                    value_from: Some(EnvVarSource {
+                        config_map_key_ref: Some(ConfigMapKeySelector {
+                            name: config_map.clone(),
+                            key: v.name.clone(),
+                            optional: Some(false),
+                        }),
+                        ..EnvVarSource::default()
+                    }),
+                    name: v.name,
+                    ..EnvVar::default()
+                },
+            }),
+    );
     vars
 }
 
@@ -328,6 +358,27 @@ fn volumes(service: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
         mounts.push(VolumeMount {
             name: volume.name.value.clone(),
             mount_path: volume.path.value.clone(),
+            ..VolumeMount::default()
+        });
+    }
+    // The file systems it mounts, each through its own claim on the file system's
+    // StorageClass (every claim of it shares one directory).
+    for used in service
+        .uses
+        .iter()
+        .filter(|u| u.kind.value == StoreKind::Filesystem)
+    {
+        volumes.push(Volume {
+            name: used.name.value.clone(),
+            persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                claim_name: used.claim(&service.name.value),
+                read_only: Some(false),
+            }),
+            ..Volume::default()
+        });
+        mounts.push(VolumeMount {
+            name: used.name.value.clone(),
+            mount_path: used.mount_path(),
             ..VolumeMount::default()
         });
     }

@@ -7,8 +7,11 @@
 //!   `UNAVAILABLE`, `DATA_LOSS`); a status such as `NOT_FOUND` is the caller's problem, not the canary's;
 //! - latency: the gate's percentile of `istio_request_duration_milliseconds`.
 //!
-//! A window without requests gives no evidence either way and passes (`or vector(1)`, NaN);
-//! three failed measurements abort the rollout and send all traffic back to stable.
+//! A window without requests is no evidence: the query then returns no sample (an empty vector)
+//! or NaN, neither the success nor the failure condition holds, and the measurement is
+//! Inconclusive. Past `inconclusiveLimit` such measurements the analysis is Inconclusive and
+//! Argo Rollouts pauses the rollout for a person to judge; it never promotes on no data. Three
+//! failed measurements abort the rollout and send all traffic back to stable.
 
 use serde::Serialize;
 
@@ -18,8 +21,6 @@ use crate::emit::kubernetes::meta;
 use crate::model::Platform;
 use crate::model::service::{Canary, Service};
 
-/// Where kube-prometheus-stack's Prometheus answers.
-const PROMETHEUS: &str = "http://prometheus-operated.monitoring.svc.cluster.local:9090";
 /// gRPC status codes that mean the server failed.
 const GRPC_SERVER_ERRORS: &str = "2|4|12|13|14|15";
 const WINDOW: &str = "2m";
@@ -34,9 +35,23 @@ struct Spec {
 struct Metric {
     name: &'static str,
     interval: &'static str,
+    /// The first measurement waits for a whole window of the canary's traffic.
+    initial_delay: &'static str,
     failure_limit: u32,
+    inconclusive_limit: u32,
     success_condition: String,
+    failure_condition: String,
     provider: Provider,
+}
+
+/// Conditions on the one sample a query returns: `(success, failure)`. No sample, or NaN (no
+/// request in the window), satisfies neither: the measurement is Inconclusive.
+fn conditions(comparison: &str, inverse: &str, threshold: &str) -> (String, String) {
+    let measured = "len(result) > 0 && !isNaN(result[0])";
+    (
+        format!("{measured} && result[0] {comparison} {threshold}"),
+        format!("{measured} && result[0] {inverse} {threshold}"),
+    )
 }
 
 #[derive(Serialize)]
@@ -46,8 +61,14 @@ struct Provider {
 
 #[derive(Serialize)]
 struct Prometheus {
-    address: &'static str,
+    address: String,
     query: String,
+}
+
+/// Where kube-prometheus-stack's Prometheus answers, from the add-on table.
+fn prometheus_address() -> String {
+    let (stack, service) = crate::model::addons::prometheus();
+    stack.url(service, "http-web")
 }
 
 /// The name of a service's template.
@@ -67,38 +88,42 @@ pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Opti
         let ok = format!(
             "{selector},response_code!~\"5..\",grpc_response_status!~\"{GRPC_SERVER_ERRORS}\""
         );
+        let (success_condition, failure_condition) =
+            conditions(">=", "<", &ratio(rate.value.thousandths));
         metrics.push(Metric {
             name: "success-rate",
             interval: "1m",
+            initial_delay: WINDOW,
             failure_limit: 2,
-            success_condition: format!(
-                "isNaN(result[0]) || result[0] >= {}",
-                ratio(rate.value.thousandths)
-            ),
+            inconclusive_limit: 2,
+            success_condition,
+            failure_condition,
             provider: Provider {
                 prometheus: Prometheus {
-                    address: PROMETHEUS,
+                    address: prometheus_address(),
                     query: format!(
-                        "(sum(rate(istio_requests_total{{{ok}}}[{WINDOW}])) / sum(rate(istio_requests_total{{{selector}}}[{WINDOW}]))) or vector(1)"
+                        "sum(rate(istio_requests_total{{{ok}}}[{WINDOW}])) / sum(rate(istio_requests_total{{{selector}}}[{WINDOW}]))"
                     ),
                 },
             },
         });
     }
     if let Some(latency) = &gate.latency {
+        let (success_condition, failure_condition) =
+            conditions("<=", ">", &latency.threshold.millis.to_string());
         metrics.push(Metric {
             name: "latency",
             interval: "1m",
+            initial_delay: WINDOW,
             failure_limit: 2,
-            success_condition: format!(
-                "isNaN(result[0]) || result[0] <= {}",
-                latency.threshold.millis
-            ),
+            inconclusive_limit: 2,
+            success_condition,
+            failure_condition,
             provider: Provider {
                 prometheus: Prometheus {
-                    address: PROMETHEUS,
+                    address: prometheus_address(),
                     query: format!(
-                        "histogram_quantile({}, sum by (le) (rate(istio_request_duration_milliseconds_bucket{{{selector}}}[{WINDOW}]))) or vector(0)",
+                        "histogram_quantile({}, sum by (le) (rate(istio_request_duration_milliseconds_bucket{{{selector}}}[{WINDOW}])))",
                         ratio(u32::from(latency.percentile) * 1000)
                     ),
                 },

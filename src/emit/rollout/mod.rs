@@ -17,6 +17,7 @@
 //! in its metrics: the analysis measures the canary alone.
 
 mod analysis;
+mod guard;
 
 use std::collections::BTreeMap;
 
@@ -151,6 +152,7 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
         if let Some(template) = analysis::template(platform, service, canary) {
             out.push(template);
         }
+        out.extend(guard::objects(platform, service));
     }
     out
 }
@@ -226,8 +228,9 @@ fn rollout(platform: &Platform, service: &Service, canary: &Canary) -> Object {
             api_version: "apps/v1",
             kind: "Deployment",
             name: name.clone(),
-            // The Deployment is declared with zero replicas: nothing to scale down.
-            scale_down: "never",
+            // The Deployment states no replica count: when a running service comes under its
+            // Rollout, the Rollout scales the Deployment's pods down as its own come up.
+            scale_down: "progressively",
         },
         strategy: Strategy {
             canary: CanaryStrategy {

@@ -5,12 +5,16 @@
 //! secrets encrypted with a rotating KMS key, every control-plane log type in a KMS-encrypted
 //! log group; managed node groups in the private subnets whose launch template requires `IMDSv2`
 //! and encrypts the root volume; the OIDC provider (for IRSA, should a chart need it); and the
-//! EKS add-ons, with the EBS CSI driver's role given through EKS Pod Identity.
+//! EKS add-ons of the add-on table: the VPC CNI with its network policy agent on (without it
+//! `NetworkPolicies` are accepted and never enforced), kube-proxy, `CoreDNS`, the Pod Identity
+//! agent, and the EBS (and, when a service mounts a file system, EFS) CSI drivers with their
+//! roles given through EKS Pod Identity.
 
 use serde_json::{Value, json};
 
 use crate::emit::terraform::network::{LOG_RETENTION_DAYS, private_subnet_ids};
 use crate::emit::terraform::{Context, Module, ident, policy, r};
+use crate::model::addons::{self, Addon, Source};
 use crate::model::aws::{CapacityType, Cluster, Endpoint, NodeGroup};
 
 /// Every control-plane log type EKS offers.
@@ -22,16 +26,6 @@ const LOG_TYPES: &[&str] = &[
     "scheduler",
 ];
 
-/// The EKS add-ons every cluster gets, in install order. The Pod Identity agent comes before
-/// the add-ons and services whose AWS permissions it hands out.
-const ADDONS: &[&str] = &[
-    "vpc-cni",
-    "kube-proxy",
-    "coredns",
-    "eks-pod-identity-agent",
-    "aws-ebs-csi-driver",
-];
-
 /// The `aws_eks_cluster` resource's Terraform name.
 pub fn cluster_ref(cluster: &Cluster) -> String {
     format!("aws_eks_cluster.{}", ident(&cluster.name.value))
@@ -39,8 +33,8 @@ pub fn cluster_ref(cluster: &Cluster) -> String {
 
 pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     let mut m = Module::new(&cx.platform.origin.locate(cluster.span));
-    let name = &cluster.name.value;
-    let id = ident(name);
+    let name = &cx.cluster_name(cluster);
+    let id = ident(&cluster.name.value);
     // The control plane's role.
     let trust = policy::trust(
         &mut m,
@@ -101,7 +95,9 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
         "endpoint_private_access": true,
         "endpoint_public_access": false,
     });
-    if let Endpoint::Public { allowed, .. } = &cluster.endpoint.value {
+    let mut public_reason = None;
+    if let Endpoint::Public { allowed, reason } = &cluster.endpoint.value {
+        public_reason = Some(format!("public endpoint: {}", reason.value));
         vpc_config["endpoint_public_access"] = json!(true);
         if !allowed.is_empty() {
             vpc_config["public_access_cidrs"] = json!(
@@ -114,26 +110,26 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     }
     let mut depends: Vec<String> = cluster_policies;
     depends.push("aws_cloudwatch_log_group.eks".into());
-    m.resource(
-        "aws_eks_cluster",
-        &id,
-        json!({
-            "name": name,
-            "version": cluster.version.value,
-            "role_arn": r("aws_iam_role.cluster.arn"),
-            "enabled_cluster_log_types": LOG_TYPES,
-            "vpc_config": vpc_config,
-            "encryption_config": {
-                "resources": ["secrets"],
-                "provider": {"key_arn": r("aws_kms_key.eks.arn")},
-            },
-            "access_config": {
-                "authentication_mode": "API",
-                "bootstrap_cluster_creator_admin_permissions": true,
-            },
-            "depends_on": depends,
-        }),
-    );
+    let mut body = json!({
+        "name": name,
+        "version": cluster.version.value,
+        "role_arn": r("aws_iam_role.cluster.arn"),
+        "enabled_cluster_log_types": LOG_TYPES,
+        "vpc_config": vpc_config,
+        "encryption_config": {
+            "resources": ["secrets"],
+            "provider": {"key_arn": r("aws_kms_key.eks.arn")},
+        },
+        "access_config": {
+            "authentication_mode": "API",
+            "bootstrap_cluster_creator_admin_permissions": true,
+        },
+        "depends_on": depends,
+    });
+    if let Some(reason) = public_reason {
+        body["//"] = json!(reason);
+    }
+    m.resource("aws_eks_cluster", &id, body);
     for group in &cluster.node_groups {
         node_group(cx, &mut m, cluster, group, &node_policies);
     }
@@ -166,7 +162,7 @@ fn node_group(
     group: &NodeGroup,
     node_policies: &[String],
 ) {
-    let name = format!("{}-{}", cluster.name.value, group.name.value);
+    let name = format!("{}-{}", cx.cluster_name(cluster), group.name.value);
     let id = ident(&group.name.value);
     m.resource(
         "aws_launch_template",
@@ -228,44 +224,84 @@ fn node_group(
     );
 }
 
+/// The role of an EKS add-on's controller, given through EKS Pod Identity.
+struct AddonRole {
+    /// The Terraform name of the role.
+    role: &'static str,
+    /// AWS-managed policies it gets.
+    policies: &'static [&'static str],
+}
+
+/// The AWS role an EKS add-on of the table needs, if any.
+fn addon_role(addon: &Addon) -> Option<AddonRole> {
+    match addon.id {
+        "aws_ebs_csi_driver" => Some(AddonRole {
+            role: "ebs_csi",
+            policies: &["service-role/AmazonEBSCSIDriverPolicy"],
+        }),
+        "aws_efs_csi_driver" => Some(AddonRole {
+            role: "efs_csi",
+            policies: &["service-role/AmazonEFSCSIDriverPolicy"],
+        }),
+        _ => None,
+    }
+}
+
 fn addons(cx: &Context, m: &mut Module, cluster: &Cluster) {
-    let name = &cluster.name.value;
-    let trust = policy::pod_identity_trust(m, "ebs_csi_trust");
-    policy::role(
-        m,
-        "ebs_csi",
-        &format!("{name}-ebs-csi"),
-        "The EBS CSI driver's controller, through EKS Pod Identity",
-        &trust,
-    );
-    policy::attach(cx, m, "ebs_csi", &["service-role/AmazonEBSCSIDriverPolicy"]);
+    let name = cx.cluster_name(cluster);
     let groups: Vec<String> = cluster
         .node_groups
         .iter()
         .map(|g| format!("aws_eks_node_group.{}", ident(&g.name.value)))
         .collect();
-    for addon in ADDONS {
+    for addon in cx
+        .addons
+        .iter()
+        .filter(|a| matches!(a.source, Source::Eks { .. }))
+    {
+        let Source::Eks { name: addon_name } = addon.source else {
+            continue;
+        };
         let mut body = json!({
             "cluster_name": r(&format!("{}.name", cluster_ref(cluster))),
-            "addon_name": addon,
+            "addon_name": addon_name,
             "resolve_conflicts_on_create": "OVERWRITE",
             "resolve_conflicts_on_update": "PRESERVE",
         });
         let mut depends: Vec<Value> = Vec::new();
         // Pods need nodes to run on; the networking add-ons come up with the nodes.
-        if !matches!(*addon, "vpc-cni" | "kube-proxy") {
+        if !matches!(addon.id, "vpc_cni" | "kube_proxy") {
             depends.extend(groups.iter().map(|g| json!(g)));
         }
-        if *addon == "aws-ebs-csi-driver" {
+        if addon.id == addons::VPC_CNI.id {
+            // The network policy agent: without it the NetworkPolicies platc writes are
+            // accepted by the API server and enforced by nothing.
+            body["configuration_values"] = json!(
+                serde_json::to_string(&json!({"enableNetworkPolicy": "true"})).unwrap_or_default()
+            );
+        }
+        if let Some(role) = addon_role(addon) {
+            let trust = policy::pod_identity_trust(m, &format!("{}_trust", role.role));
+            policy::role(
+                m,
+                role.role,
+                &format!("{name}-{}", role.role.replace('_', "-")),
+                &format!("The {addon_name} add-on's controller, through EKS Pod Identity"),
+                &trust,
+            );
+            policy::attach(cx, m, role.role, role.policies);
             body["pod_identity_association"] = json!({
-                "role_arn": r("aws_iam_role.ebs_csi.arn"),
-                "service_account": "ebs-csi-controller-sa",
+                "role_arn": r(&format!("aws_iam_role.{}.arn", role.role)),
+                "service_account": addon.workloads[0].service_account,
             });
-            depends.push(json!("aws_eks_addon.eks_pod_identity_agent"));
+            depends.push(json!(format!(
+                "aws_eks_addon.{}",
+                addons::POD_IDENTITY_AGENT.id
+            )));
         }
         if !depends.is_empty() {
             body["depends_on"] = Value::Array(depends);
         }
-        m.resource("aws_eks_addon", &ident(addon), body);
+        m.resource("aws_eks_addon", addon.id, body);
     }
 }

@@ -6,15 +6,16 @@
 //! final snapshot), logs exported, Performance Insights and enhanced monitoring on, behind a
 //! security group that admits only the cluster's nodes on the engine's port.
 //!
-//! A Route53 private hosted zone `<platform>.internal`, associated with the VPC, holds a CNAME
-//! `<database>.db.<platform>.internal` to each instance's address: a name the services that
-//! `uses` the database get in their env before the endpoint exists.
+//! The engine version is the major only: RDS applies minor upgrades itself, and the provider
+//! reads a prefix as matching the minor it runs. The services that `uses` a database get its
+//! instance address (through `outputs.tf.json` and the cluster stage's `ConfigMap`): IAM
+//! authentication tokens are signed for that address, so no name of ours can stand in for it.
 
 use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
 use crate::emit::terraform::{Context, Module, ident, policy, r};
-use crate::model::aws::{Database, Engine, database_host, private_zone};
+use crate::model::aws::{Database, Engine};
 
 pub fn module(cx: &Context) -> Module {
     let mut m = Module::new(&cx.platform.origin.locate(cx.aws.span));
@@ -41,49 +42,19 @@ pub fn module(cx: &Context) -> Module {
         "rds_monitoring",
         &["service-role/AmazonRDSEnhancedMonitoringRole"],
     );
-    // The RDS endpoint is only known after `apply`; a private zone gives every database a
-    // name known before, which the services that use it get in their env.
-    let zone = private_zone(cx.name());
-    m.resource(
-        "aws_route53_zone",
-        "internal",
-        json!({
-            "name": zone,
-            "comment": format!("Private names of the {} platform's data stores", cx.name()),
-            "vpc": {"vpc_id": r("aws_vpc.main.id")},
-        }),
-    );
     for database in &cx.aws.databases {
         instance(cx, &mut m, database);
-        m.resource(
-            "aws_route53_record",
-            &format!("db_{}", ident(&database.name.value)),
-            json!({
-                "zone_id": r("aws_route53_zone.internal.zone_id"),
-                "name": database_host(cx.name(), &database.name.value),
-                "type": "CNAME",
-                "ttl": 60,
-                "records": [r(&format!("aws_db_instance.{}.address", ident(&database.name.value)))],
-            }),
-        );
     }
     m
 }
 
 /// The parameter group family of an engine version: `postgres16`, `mysql8.0`.
 fn family(database: &Database) -> String {
+    // The lowering holds the version to the major: `16`, `8.0`.
     let version = &database.version.value;
     match database.engine.value {
-        Engine::Postgres => format!(
-            "postgres{}",
-            version.split('.').next().unwrap_or(version.as_str())
-        ),
-        Engine::Mysql => {
-            let mut parts = version.split('.');
-            let major = parts.next().unwrap_or("8");
-            let minor = parts.next().unwrap_or("0");
-            format!("mysql{major}.{minor}")
-        }
+        Engine::Postgres => format!("postgres{version}"),
+        Engine::Mysql => format!("mysql{version}"),
     }
 }
 

@@ -1,20 +1,27 @@
-//! `identity.tf.json`: AWS permissions for the services that `uses` a data store, through EKS
-//! Pod Identity.
+//! `identity.tf.json`: AWS permissions through EKS Pod Identity, for the services that `uses` a
+//! data store and for the add-ons that call AWS.
 //!
-//! Per such service: an IAM role that only `pods.eks.amazonaws.com` can assume, a policy that
-//! reaches exactly the stores the service declares (least privilege: its own database user
-//! through IAM authentication, its buckets' objects, its tables' items, its file systems), and
-//! an `aws_eks_pod_identity_association` binding the role to the service's `ServiceAccount`.
-//! The association lives in AWS, so the `ServiceAccount` needs no annotation, no account id and
-//! no OIDC trust per service: the Pod Identity agent add-on hands the credentials out.
+//! Each gets an IAM role that only `pods.eks.amazonaws.com` can assume, a policy that reaches
+//! exactly what it needs, and an `aws_eks_pod_identity_association` binding the role to its
+//! `ServiceAccount`. The association lives in AWS, so the `ServiceAccount` needs no annotation,
+//! no account id and no OIDC trust: the Pod Identity agent add-on hands the credentials out. The
+//! namespace and `ServiceAccount` of an add-on come from the add-on table, the same that pins
+//! them in the add-on's chart values.
 //!
-//! cert-manager gets the same kind of role when its `ClusterIssuer` answers DNS-01 challenges in
-//! the domain's Route53 zone: it may change and list the records of that zone only, read the
-//! status of its changes, and find the zone by name (an action that names no resource).
+//! - a service: its own database user through IAM authentication, its buckets' objects, its
+//!   tables' items (least privilege: only the stores it declares);
+//! - cert-manager (DNS-01 challenges) and external-dns (the gateway hosts' records): the records
+//!   of the domain's Route53 zone only;
+//! - the AWS Load Balancer Controller: the load balancers, target groups and security groups it
+//!   creates, identified by the `elbv2.k8s.aws/cluster` tag it puts on them (the upstream policy
+//!   without WAF, Shield, Cognito and certificate discovery, which its flags turn off);
+//! - the Cluster Autoscaler: the desired size of the node groups of this cluster.
 
 use serde_json::{Value, json};
 
-use crate::emit::terraform::{Context, Module, addons, ident, policy, r};
+use crate::emit::terraform::cluster::cluster_ref;
+use crate::emit::terraform::{Context, Module, ident, policy, r};
+use crate::model::addons::{self, Addon};
 use crate::model::aws::Cluster;
 use crate::model::service::{Service, StoreKind};
 
@@ -29,58 +36,336 @@ pub fn store_ref(kind: StoreKind, name: &str) -> String {
     format!("{kind}.{}", ident(name))
 }
 
-/// The Terraform name of cert-manager's role, policy and association.
-pub const CERT_MANAGER: &str = "cert_manager";
-
 pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     let mut m = Module::new(&cx.platform.origin.locate(cluster.span));
     for service in cx.platform.services.iter().filter(|s| !s.uses.is_empty()) {
         workload(cx, &mut m, cluster, service);
     }
-    if cx.aws.domain.is_some() && addons::cert_manager_wanted(cx) {
-        cert_manager(cx, &mut m, cluster);
+    for addon in &cx.addons {
+        let Some(statements) = addon_statements(cx, addon) else {
+            continue;
+        };
+        let id = addon.id;
+        let workload = &addon.workloads[0];
+        bind(
+            &mut m,
+            cluster,
+            Binding {
+                id,
+                role_name: &format!("{}-{}", cx.name(), addon.release),
+                description: &format!("The {} add-on, through EKS Pod Identity", addon.release),
+                statements,
+                namespace: &addon.namespace,
+                service_account: workload.service_account,
+            },
+        );
     }
     m
 }
 
-/// cert-manager's DNS-01 access to the domain's hosted zone (`domain.tf.json` looks it up).
-fn cert_manager(cx: &Context, m: &mut Module, cluster: &Cluster) {
-    let id = CERT_MANAGER;
-    let trust = policy::pod_identity_trust(m, &format!("{id}_trust"));
-    policy::role(
-        m,
-        id,
-        &format!("{}-cert-manager", cx.name()),
-        "cert-manager's DNS-01 challenges in the domain's Route53 zone",
-        &trust,
+/// The permission statements of an add-on that calls AWS; none for the others.
+fn addon_statements(cx: &Context, addon: &Addon) -> Option<Vec<Value>> {
+    let zone = || r("data.aws_route53_zone.main.arn");
+    match addon.id {
+        id if id == addons::CERT_MANAGER.id => {
+            cx.aws.domain.as_ref()?;
+            Some(vec![
+                policy::allow(
+                    "ChangeStatus",
+                    &["route53:GetChange"],
+                    &[format!("arn:{}:route53:::change/*", cx.partition())],
+                ),
+                policy::allow(
+                    "ZoneRecords",
+                    &[
+                        "route53:ChangeResourceRecordSets",
+                        "route53:ListResourceRecordSets",
+                    ],
+                    &[zone()],
+                ),
+                policy::allow(
+                    "FindZone",
+                    &["route53:ListHostedZonesByName"],
+                    &["*".to_owned()],
+                ),
+            ])
+        }
+        id if id == addons::EXTERNAL_DNS.id => Some(vec![
+            policy::allow(
+                "ZoneRecords",
+                &[
+                    "route53:ChangeResourceRecordSets",
+                    "route53:ListResourceRecordSets",
+                    "route53:ListTagsForResources",
+                ],
+                &[zone()],
+            ),
+            policy::allow("FindZones", &["route53:ListHostedZones"], &["*".to_owned()]),
+        ]),
+        id if id == addons::LOAD_BALANCER_CONTROLLER.id => Some(load_balancer_controller(cx)),
+        id if id == addons::CLUSTER_AUTOSCALER.id => {
+            let cluster = cx.cluster?;
+            Some(vec![
+                policy::allow(
+                    "Discover",
+                    &[
+                        "autoscaling:DescribeAutoScalingGroups",
+                        "autoscaling:DescribeAutoScalingInstances",
+                        "autoscaling:DescribeLaunchConfigurations",
+                        "autoscaling:DescribeScalingActivities",
+                        "ec2:DescribeImages",
+                        "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeLaunchTemplateVersions",
+                        "ec2:GetInstanceTypesFromInstanceRequirements",
+                    ],
+                    &["*".to_owned()],
+                ),
+                policy::allow(
+                    "NodeGroups",
+                    &["eks:DescribeNodegroup"],
+                    &[format!(
+                        "arn:{}:eks:{}:{}:nodegroup/{}/*/*",
+                        cx.partition(),
+                        cx.aws.region.value,
+                        cx.account(),
+                        cx.cluster_name(cluster)
+                    )],
+                ),
+                // Only the Auto Scaling groups of this cluster's managed node groups, which EKS
+                // tags `kubernetes.io/cluster/<cluster>: owned` (the condition the EKS Blueprints
+                // add-on uses).
+                with_condition(
+                    policy::allow(
+                        "ScaleOwnGroups",
+                        &[
+                            "autoscaling:SetDesiredCapacity",
+                            "autoscaling:TerminateInstanceInAutoScalingGroup",
+                        ],
+                        &["*".to_owned()],
+                    ),
+                    "StringEquals",
+                    &format!(
+                        "autoscaling:ResourceTag/kubernetes.io/cluster/{}",
+                        cx.cluster_name(cluster)
+                    ),
+                    &["owned".to_owned()],
+                ),
+            ])
+        }
+        _ => None,
+    }
+}
+
+/// Adds a condition block to a policy document statement.
+fn with_condition(mut statement: Value, test: &str, variable: &str, values: &[String]) -> Value {
+    let condition = json!({"test": test, "variable": variable, "values": values});
+    match statement.get_mut("condition").and_then(Value::as_array_mut) {
+        Some(list) => list.push(condition),
+        None => statement["condition"] = json!([condition]),
+    }
+    statement
+}
+
+/// The AWS Load Balancer Controller's permissions for network load balancers: read what it
+/// discovers, and change only what carries its `elbv2.k8s.aws/cluster` tag.
+fn load_balancer_controller(cx: &Context) -> Vec<Value> {
+    const TAG: &str = "elbv2.k8s.aws/cluster";
+    let request_tagged = |s: Value| {
+        with_condition(
+            s,
+            "Null",
+            &format!("aws:RequestTag/{TAG}"),
+            &["false".into()],
+        )
+    };
+    let resource_tagged = |s: Value| {
+        with_condition(
+            s,
+            "Null",
+            &format!("aws:ResourceTag/{TAG}"),
+            &["false".into()],
+        )
+    };
+    let all = || vec!["*".to_owned()];
+    let arn = |rest: &str| format!("arn:{}:{rest}", cx.partition());
+    let vpc = format!(
+        "arn:{}:ec2:{}:{}:vpc/{}",
+        cx.partition(),
+        cx.aws.region.value,
+        cx.account(),
+        r("aws_vpc.main.id")
     );
-    let zone = r("data.aws_route53_zone.main.arn");
-    let statements = vec![
-        policy::allow(
-            "ChangeStatus",
-            &["route53:GetChange"],
-            &[format!("arn:{}:route53:::change/*", cx.partition())],
-        ),
-        policy::allow(
-            "ZoneRecords",
-            &[
-                "route53:ChangeResourceRecordSets",
-                "route53:ListResourceRecordSets",
-            ],
-            &[zone],
-        ),
-        policy::allow(
-            "FindZone",
-            &["route53:ListHostedZonesByName"],
-            &["*".to_owned()],
-        ),
+    let balancers = vec![
+        arn("elasticloadbalancing:*:*:targetgroup/*/*"),
+        arn("elasticloadbalancing:*:*:loadbalancer/net/*/*"),
     ];
-    m.data("aws_iam_policy_document", id, policy::document(statements));
+    vec![
+        with_condition(
+            policy::allow(
+                "ServiceLinkedRole",
+                &["iam:CreateServiceLinkedRole"],
+                &all(),
+            ),
+            "StringEquals",
+            "iam:AWSServiceName",
+            &["elasticloadbalancing.amazonaws.com".into()],
+        ),
+        policy::allow(
+            "Discover",
+            &[
+                "ec2:DescribeAccountAttributes",
+                "ec2:DescribeAddresses",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeInstances",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeTags",
+                "ec2:DescribeRouteTables",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTags",
+                "elasticloadbalancing:DescribeCapacityReservation",
+            ],
+            &all(),
+        ),
+        policy::allow(
+            "VpcSecurityGroups",
+            &["ec2:GetSecurityGroupsForVpc"],
+            std::slice::from_ref(&vpc),
+        ),
+        policy::allow(
+            "CreateSecurityGroups",
+            &["ec2:CreateSecurityGroup"],
+            &[arn("ec2:*:*:security-group/*"), vpc],
+        ),
+        with_condition(
+            with_condition(
+                policy::allow(
+                    "TagNewSecurityGroups",
+                    &["ec2:CreateTags"],
+                    &[arn("ec2:*:*:security-group/*")],
+                ),
+                "StringEquals",
+                "ec2:CreateAction",
+                &["CreateSecurityGroup".into()],
+            ),
+            "Null",
+            &format!("aws:RequestTag/{TAG}"),
+            &["false".into()],
+        ),
+        resource_tagged(policy::allow(
+            "OwnSecurityGroups",
+            &[
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:DeleteSecurityGroup",
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+            ],
+            &[arn("ec2:*:*:security-group/*")],
+        )),
+        // The targets' security group (the cluster's) gets the rules that admit the load
+        // balancer; it carries no tag of the controller's.
+        policy::allow(
+            "TargetRules",
+            &[
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+            ],
+            &[arn("ec2:*:*:security-group/*")],
+        ),
+        request_tagged(policy::allow(
+            "CreateBalancers",
+            &[
+                "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateTargetGroup",
+            ],
+            &all(),
+        )),
+        with_condition(
+            request_tagged(policy::allow(
+                "TagNewBalancers",
+                &["elasticloadbalancing:AddTags"],
+                &balancers,
+            )),
+            "StringEquals",
+            "elasticloadbalancing:CreateAction",
+            &["CreateTargetGroup".into(), "CreateLoadBalancer".into()],
+        ),
+        resource_tagged(policy::allow(
+            "OwnBalancers",
+            &[
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:RemoveTags",
+            ],
+            &balancers,
+        )),
+        policy::allow(
+            "Listeners",
+            &[
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:AddTags",
+                "elasticloadbalancing:RemoveTags",
+            ],
+            &[
+                arn("elasticloadbalancing:*:*:loadbalancer/net/*/*"),
+                arn("elasticloadbalancing:*:*:listener/net/*/*/*"),
+            ],
+        ),
+        policy::allow(
+            "Targets",
+            &[
+                "elasticloadbalancing:RegisterTargets",
+                "elasticloadbalancing:DeregisterTargets",
+            ],
+            &[arn("elasticloadbalancing:*:*:targetgroup/*/*")],
+        ),
+    ]
+}
+
+/// One role bound to one `ServiceAccount`.
+struct Binding<'a> {
+    id: &'a str,
+    role_name: &'a str,
+    description: &'a str,
+    statements: Vec<Value>,
+    namespace: &'a str,
+    service_account: &'a str,
+}
+
+fn bind(m: &mut Module, cluster: &Cluster, binding: Binding) {
+    let id = binding.id;
+    let trust = policy::pod_identity_trust(m, &format!("{id}_trust"));
+    policy::role(m, id, binding.role_name, binding.description, &trust);
+    m.data(
+        "aws_iam_policy_document",
+        id,
+        policy::document(binding.statements),
+    );
     m.resource(
         "aws_iam_role_policy",
         id,
         json!({
-            "name": "route53-dns01",
+            "name": "platc",
             "role": r(&format!("aws_iam_role.{id}.id")),
             "policy": r(&format!("data.aws_iam_policy_document.{id}.json")),
         }),
@@ -89,26 +374,17 @@ fn cert_manager(cx: &Context, m: &mut Module, cluster: &Cluster) {
         "aws_eks_pod_identity_association",
         id,
         json!({
-            "cluster_name": r(&format!("{}.name", crate::emit::terraform::cluster::cluster_ref(cluster))),
-            "namespace": addons::CERT_MANAGER_NAMESPACE,
-            "service_account": addons::CERT_MANAGER_SERVICE_ACCOUNT,
+            "cluster_name": r(&format!("{}.name", cluster_ref(cluster))),
+            "namespace": binding.namespace,
+            "service_account": binding.service_account,
             "role_arn": r(&format!("aws_iam_role.{id}.arn")),
-            "depends_on": ["aws_eks_addon.eks_pod_identity_agent"],
+            "depends_on": [format!("aws_eks_addon.{}", addons::POD_IDENTITY_AGENT.id)],
         }),
     );
 }
 
 fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) {
     let name = &service.name.value;
-    let id = format!("svc_{}", ident(name));
-    let trust = policy::pod_identity_trust(m, &format!("{id}_trust"));
-    policy::role(
-        m,
-        &id,
-        &format!("{}-{name}", cx.name()),
-        &format!("The {name} service's access to its data stores"),
-        &trust,
-    );
     let mut statements: Vec<Value> = Vec::new();
     let mut encrypted = false;
     for (i, used) in service.uses.iter().enumerate() {
@@ -162,14 +438,7 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
                 ));
             }
             StoreKind::Filesystem => {
-                statements.push(policy::allow(
-                    &sid,
-                    &[
-                        "elasticfilesystem:ClientMount",
-                        "elasticfilesystem:ClientWrite",
-                    ],
-                    &[r(&format!("{store}.arn"))],
-                ));
+                // The node's CSI driver mounts the file system; the pod needs no AWS call.
             }
         }
     }
@@ -181,25 +450,19 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
             &[r("aws_kms_key.data.arn")],
         ));
     }
-    m.data("aws_iam_policy_document", &id, policy::document(statements));
-    m.resource(
-        "aws_iam_role_policy",
-        &id,
-        json!({
-            "name": "data-stores",
-            "role": r(&format!("aws_iam_role.{id}.id")),
-            "policy": r(&format!("data.aws_iam_policy_document.{id}.json")),
-        }),
-    );
-    m.resource(
-        "aws_eks_pod_identity_association",
-        &id,
-        json!({
-            "cluster_name": r(&format!("{}.name", crate::emit::terraform::cluster::cluster_ref(cluster))),
-            "namespace": service.namespace,
-            "service_account": name,
-            "role_arn": r(&format!("aws_iam_role.{id}.arn")),
-            "depends_on": ["aws_eks_addon.eks_pod_identity_agent"],
-        }),
+    if statements.is_empty() {
+        return;
+    }
+    bind(
+        m,
+        cluster,
+        Binding {
+            id: &format!("svc_{}", ident(name)),
+            role_name: &format!("{}-{name}", cx.name()),
+            description: &format!("The {name} service's access to its data stores"),
+            statements,
+            namespace: &service.namespace,
+            service_account: name,
+        },
     );
 }

@@ -14,28 +14,9 @@ use crate::model::value::Cidr;
 /// How long logs are kept: a year, the usual audit requirement.
 pub const LOG_RETENTION_DAYS: u32 = 365;
 
-/// The public and the private subnet CIDRs, one per zone: the explicit ones, or carved from the
-/// VPC CIDR (publics in the first parts, privates in the next, as `check::network` sized them).
+/// The public and the private subnet CIDRs, one per zone.
 pub fn subnets(cx: &Context) -> (Vec<Cidr>, Vec<Cidr>) {
-    let vpc = &cx.aws.vpc;
-    if !vpc.public_subnets.is_empty() {
-        return (
-            vpc.public_subnets.iter().map(|s| s.value).collect(),
-            vpc.private_subnets.iter().map(|s| s.value).collect(),
-        );
-    }
-    let prefix = crate::check::network::carved_prefix(vpc);
-    let size = 1u64 << (32 - u32::from(prefix));
-    let part = |i: usize| Cidr {
-        address: u32::try_from(u64::from(vpc.cidr.value.address) + size * i as u64)
-            .unwrap_or(u32::MAX),
-        prefix,
-    };
-    let zones = cx.zones();
-    (
-        (0..zones).map(part).collect(),
-        (zones..2 * zones).map(part).collect(),
-    )
+    crate::model::aws::subnets(cx.aws)
 }
 
 /// The letters of a region's zones, where they do not simply run from `a`.
@@ -74,16 +55,16 @@ pub fn module(cx: &Context) -> Module {
     let name = cx.name();
     m.data("aws_partition", "current", json!({}));
     m.data("aws_caller_identity", "current", json!({}));
-    m.resource(
-        "aws_vpc",
-        "main",
-        json!({
-            "cidr_block": cx.aws.vpc.cidr.value.to_string(),
-            "enable_dns_support": true,
-            "enable_dns_hostnames": true,
-            "tags": {"Name": name},
-        }),
-    );
+    let mut vpc = json!({
+        "cidr_block": cx.aws.vpc.cidr.value.to_string(),
+        "enable_dns_support": true,
+        "enable_dns_hostnames": true,
+        "tags": {"Name": name},
+    });
+    if let Some(reason) = &cx.aws.vpc.flow_logs_reason {
+        vpc["//"] = json!(format!("flow logs off: {}", reason.value));
+    }
+    m.resource("aws_vpc", "main", vpc);
     // Adopting the default security group removes all its rules: nothing may use it.
     m.resource(
         "aws_default_security_group",

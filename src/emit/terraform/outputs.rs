@@ -1,10 +1,15 @@
-//! `outputs.tf.json`: what the next steps read from Terraform: the cluster's name, endpoint and
-//! OIDC issuer, the command that writes a kubeconfig, and each data store's address or name.
+//! `aws/outputs.tf.json`: what the next steps read from the first stage. The cluster stage reads
+//! the cluster's name, endpoint, CA and VPC, each database's address, the `DynamoDB` endpoint's
+//! URL and each file system's id through its remote state; people read the kubeconfig command
+//! and the runner's project and source.
 
 use serde_json::json;
 
 use crate::emit::terraform::cluster::cluster_ref;
-use crate::emit::terraform::{Context, Module, ident, r};
+use crate::emit::terraform::endpoints::{endpoint_ref, interface_endpoints};
+use crate::emit::terraform::stores::endpoint_output;
+use crate::emit::terraform::{Context, Module, ident, r, runner};
+use crate::model::aws::StoreEndpoint;
 
 pub fn module(cx: &Context) -> Module {
     let mut m = Module::new(&cx.platform.origin.locate(cx.aws.span));
@@ -27,6 +32,11 @@ pub fn module(cx: &Context) -> Module {
             r(&format!("{eks}.endpoint")),
         );
         m.output(
+            "cluster_ca",
+            "The cluster's CA certificate (base64)",
+            r(&format!("{eks}.certificate_authority[0].data")),
+        );
+        m.output(
             "cluster_oidc_issuer",
             "The cluster's OIDC issuer URL",
             r(&format!("{eks}.identity[0].oidc[0].issuer")),
@@ -36,16 +46,34 @@ pub fn module(cx: &Context) -> Module {
             "Writes a kubeconfig entry for the cluster",
             format!(
                 "aws eks update-kubeconfig --region {} --name {}",
-                cx.aws.region.value, cluster.name.value
+                cx.aws.region.value,
+                cx.cluster_name(cluster)
             ),
         );
+        if runner::wanted(cx, cluster)
+            && let Some((bucket, key)) = runner::source(cx)
+        {
+            m.output(
+                "runner_project",
+                "The CodeBuild project that applies terraform/cluster from inside the VPC",
+                r("aws_codebuild_project.runner.name"),
+            );
+            m.output(
+                "runner_source",
+                "Where the runner takes terraform/cluster from (a zip of the directory)",
+                format!("s3://{bucket}/{key}"),
+            );
+        }
     }
     for database in &cx.aws.databases {
         let id = ident(&database.name.value);
         m.output(
-            &format!("database_{id}_endpoint"),
-            &format!("The {} database's host:port", database.name.value),
-            r(&format!("aws_db_instance.{id}.endpoint")),
+            &endpoint_output(&StoreEndpoint::Database(database.name.value.clone())),
+            &format!(
+                "The {} database instance's address (IAM tokens are signed for it)",
+                database.name.value
+            ),
+            r(&format!("aws_db_instance.{id}.address")),
         );
         m.output(
             &format!("database_{id}_master_secret"),
@@ -56,6 +84,22 @@ pub fn module(cx: &Context) -> Module {
             r(&format!(
                 "aws_db_instance.{id}.master_user_secret[0].secret_arn"
             )),
+        );
+    }
+    if interface_endpoints(cx)
+        .iter()
+        .any(|(service, _)| *service == "dynamodb")
+    {
+        m.output(
+            &endpoint_output(&StoreEndpoint::Dynamodb),
+            "The DynamoDB interface endpoint's URL (it has no private DNS)",
+            format!(
+                "https://{}",
+                r(&format!(
+                    "{}.dns_entry[0].dns_name",
+                    endpoint_ref("dynamodb")
+                ))
+            ),
         );
     }
     for bucket in &cx.aws.buckets {
@@ -77,7 +121,7 @@ pub fn module(cx: &Context) -> Module {
     for filesystem in &cx.aws.filesystems {
         let id = ident(&filesystem.name.value);
         m.output(
-            &format!("filesystem_{id}"),
+            &format!("filesystem_{id}_id"),
             &format!("The {} file system's id", filesystem.name.value),
             r(&format!("aws_efs_file_system.{id}.id")),
         );
@@ -88,13 +132,6 @@ pub fn module(cx: &Context) -> Module {
             &format!("repository_{id}_url"),
             &format!("The {} image repository's URL", repository.name.value),
             r(&format!("aws_ecr_repository.{id}.repository_url")),
-        );
-    }
-    if cx.aws.domain.is_some() {
-        m.output(
-            "certificate_arn",
-            "The validated ACM certificate",
-            r("aws_acm_certificate_validation.main.certificate_arn"),
         );
     }
     m

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::emit::terraform::cluster::cluster_ref;
 use crate::emit::terraform::{Context, Module, ident, policy, r};
-use crate::model::aws::{Bucket, Filesystem, Repository, Table};
+use crate::model::aws::{Bucket, Filesystem, Repository, Table, bucket_name, repository_name};
 
 /// Whether anything is encrypted with the data key.
 pub fn has_data_key(cx: &Context) -> bool {
@@ -37,7 +37,7 @@ pub fn module(cx: &Context) -> Module {
         Vec::new(),
     );
     for bucket in &cx.aws.buckets {
-        self::bucket(&mut m, bucket);
+        self::bucket(cx, &mut m, bucket);
     }
     for table in &cx.aws.tables {
         self::table(cx, &mut m, table);
@@ -46,18 +46,23 @@ pub fn module(cx: &Context) -> Module {
         self::filesystem(cx, &mut m, filesystem);
     }
     for repository in &cx.aws.repositories {
-        self::repository(&mut m, repository);
+        self::repository(cx, &mut m, repository);
     }
     m
 }
 
-fn bucket(m: &mut Module, bucket: &Bucket) {
+fn bucket(cx: &Context, m: &mut Module, bucket: &Bucket) {
     let id = ident(&bucket.name.value);
     let this = r(&format!("aws_s3_bucket.{id}.id"));
+    // In the account's regional namespace: a name no other account can take first.
     m.resource(
         "aws_s3_bucket",
         &id,
-        json!({"bucket": bucket.name.value, "force_destroy": false}),
+        json!({
+            "bucket": bucket_name(cx.platform, cx.aws, &bucket.name.value),
+            "bucket_namespace": "account-regional",
+            "force_destroy": false,
+        }),
     );
     m.resource(
         "aws_s3_bucket_versioning",
@@ -231,13 +236,13 @@ fn filesystem(cx: &Context, m: &mut Module, filesystem: &Filesystem) {
     }
 }
 
-fn repository(m: &mut Module, repository: &Repository) {
+fn repository(cx: &Context, m: &mut Module, repository: &Repository) {
     let id = ident(&repository.name.value);
     m.resource(
         "aws_ecr_repository",
         &id,
         json!({
-            "name": repository.name.value,
+            "name": repository_name(cx.platform, &repository.name.value),
             "image_tag_mutability": "IMMUTABLE",
             "image_scanning_configuration": {"scan_on_push": true},
             "encryption_configuration": {

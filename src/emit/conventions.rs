@@ -1,0 +1,183 @@
+//! Conventions every target shares, so that two outputs that name the same thing name it from
+//! one place: the labels of platc's objects and namespaces, the origin annotation, and the Pod
+//! Security level a namespace enforces.
+
+use std::collections::BTreeMap;
+
+use crate::model::Platform;
+use crate::model::security::Seccomp;
+use crate::model::service::Service;
+use crate::span::Span;
+
+/// The annotation that names the line of `platform.kdl` an object came from.
+pub const ORIGIN_ANNOTATION: &str = "platc.dev/origin";
+/// The annotation that carries why a namespace enforces a Pod Security level below
+/// `restricted`.
+pub const POD_SECURITY_REASON: &str = "platc.dev/pod-security-reason";
+
+/// The labels of objects that belong to the platform as a whole.
+pub fn common_labels(platform: &Platform) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "app.kubernetes.io/managed-by".to_owned(),
+            "platc".to_owned(),
+        ),
+        (
+            "app.kubernetes.io/part-of".to_owned(),
+            platform.name.value.clone(),
+        ),
+    ])
+}
+
+/// The labels every object of a service carries: the recommended `app.kubernetes.io/*` set,
+/// and `app` for Istio and Kiali.
+pub fn labels(platform: &Platform, service: &Service) -> BTreeMap<String, String> {
+    let mut labels = common_labels(platform);
+    labels.insert("app".into(), service.name.value.clone());
+    labels.insert("app.kubernetes.io/name".into(), service.name.value.clone());
+    labels.insert(
+        "app.kubernetes.io/instance".into(),
+        service.name.value.clone(),
+    );
+    if let Some(version) = service
+        .image
+        .tag
+        .as_ref()
+        .filter(|t| is_label_value(&t.value))
+    {
+        labels.insert("app.kubernetes.io/version".into(), version.value.clone());
+    }
+    labels
+}
+
+/// A label value: at most 63 of `[A-Za-z0-9._-]`, starting and ending alphanumeric.
+fn is_label_value(text: &str) -> bool {
+    text.len() <= 63
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && text.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+pub fn origin_annotation(platform: &Platform, origin: Span) -> BTreeMap<String, String> {
+    BTreeMap::from([(ORIGIN_ANNOTATION.to_owned(), platform.origin.locate(origin))])
+}
+
+/// The Pod Security Standard levels, weakest last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PodSecurity {
+    Restricted,
+    Baseline,
+    Privileged,
+}
+
+impl PodSecurity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Restricted => "restricted",
+            Self::Baseline => "baseline",
+            Self::Privileged => "privileged",
+        }
+    }
+}
+
+/// The capabilities the `baseline` level lets a container add (Pod Security Standards,
+/// "Capabilities"); `restricted` allows `NET_BIND_SERVICE` alone.
+const BASELINE_CAPABILITIES: &[&str] = &[
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// The strictest Pod Security level a service's pods meet. Everything platc writes by default
+/// meets `restricted`; only a weakening with a `reason` lowers it.
+pub fn pod_security(service: &Service) -> PodSecurity {
+    let security = &service.security;
+    let mut level = PodSecurity::Restricted;
+    let caps = &security.add_capabilities;
+    if caps
+        .iter()
+        .any(|c| !BASELINE_CAPABILITIES.contains(&c.value.as_str()))
+        || security.seccomp == Seccomp::Unconfined
+    {
+        level = PodSecurity::Privileged;
+    } else if !security.run_as_non_root
+        || security.run_as_user == 0
+        || security.privilege_escalation
+        || caps.iter().any(|c| c.value != "NET_BIND_SERVICE")
+    {
+        level = PodSecurity::Baseline;
+    }
+    level
+}
+
+/// The labels of a namespace: platc's, Istio's sidecar injection when there is a mesh, and the
+/// Pod Security level it enforces: `restricted`, unless a service in it weakens its security
+/// with a reason below what `restricted` admits (the API server would refuse its pods), in
+/// which case the weakest level its services need, still warned and audited against
+/// `restricted`.
+pub fn namespace_labels(platform: &Platform, name: &str) -> BTreeMap<String, String> {
+    let mut labels = common_labels(platform);
+    labels.insert("kubernetes.io/metadata.name".into(), name.to_owned());
+    if platform.mesh.is_some() {
+        labels.insert("istio-injection".into(), "enabled".into());
+    }
+    let level =
+        namespace_pod_security(platform, name).map_or(PodSecurity::Restricted, |(level, _)| level);
+    labels.insert(
+        "pod-security.kubernetes.io/enforce".into(),
+        level.as_str().into(),
+    );
+    labels.insert(
+        "pod-security.kubernetes.io/enforce-version".into(),
+        "latest".into(),
+    );
+    if level != PodSecurity::Restricted {
+        for mode in ["warn", "audit"] {
+            labels.insert(
+                format!("pod-security.kubernetes.io/{mode}"),
+                PodSecurity::Restricted.as_str().into(),
+            );
+            labels.insert(
+                format!("pod-security.kubernetes.io/{mode}-version"),
+                "latest".into(),
+            );
+        }
+    }
+    labels
+}
+
+/// The weakest level a namespace's services need, and why, when it is below `restricted`:
+/// `(level, "<service>: <reason>; …")`.
+pub fn namespace_pod_security(platform: &Platform, name: &str) -> Option<(PodSecurity, String)> {
+    let mut level = PodSecurity::Restricted;
+    let mut reasons = Vec::new();
+    for service in platform.services.iter().filter(|s| s.namespace == name) {
+        let needed = pod_security(service);
+        if needed != PodSecurity::Restricted {
+            level = level.max(needed);
+            let reason = service
+                .security
+                .reason
+                .as_ref()
+                .map_or("", |r| r.value.as_str());
+            reasons.push(format!(
+                "{} needs {}: {reason}",
+                service.name.value,
+                needed.as_str()
+            ));
+        }
+    }
+    (level != PodSecurity::Restricted).then(|| (level, reasons.join("; ")))
+}

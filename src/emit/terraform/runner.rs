@@ -1,0 +1,388 @@
+//! `runner.tf.json`: with a private cluster endpoint, the machine that applies the first stage
+//! cannot reach the cluster's API, so the second stage (`terraform/cluster/`) runs from inside
+//! the VPC: an AWS `CodeBuild` project in the private subnets, admitted to the API server by the
+//! cluster's security group and to Kubernetes by an EKS access entry.
+//!
+//! The project takes the second stage's files as a zip from the state bucket
+//! (`s3://<bucket>/<prefix>/cluster-stage.zip`, uploaded as the README shows), installs the
+//! Terraform release the tree is checked with (checking the release's published SHA-256), and
+//! runs `terraform plan`; with `TF_ACTION=apply` it applies that plan. Its role may read and
+//! write the second stage's state and lock, read the first stage's state, write its own logs,
+//! and manage the network interfaces `CodeBuild` needs in the VPC: nothing else in AWS. In the
+//! cluster it is an administrator: it installs charts that create cluster roles and CRDs.
+//!
+//! When a service uses a database, the second stage also creates the database users: the
+//! runner then reads the databases' master secrets and reaches them on their port. With a
+//! public endpoint (`endpoint=public` with its CIDRs and reason) and no database user to make,
+//! the second stage is applied from those networks and no runner is emitted.
+
+use serde_json::json;
+
+use crate::emit::terraform::cluster::cluster_ref;
+use crate::emit::terraform::network::{LOG_RETENTION_DAYS, private_subnet_ids};
+use crate::emit::terraform::{Context, Module, Stage, ident, policy, r};
+use crate::model::aws::{Cluster, Endpoint};
+
+/// The Terraform release the runner installs: the one whose loader checks the tree.
+pub const TERRAFORM_VERSION: &str = "1.15.5";
+/// The Amazon Linux 2023 `CodeBuild` image: AWS CLI v2 (for `aws eks get-token`), curl, unzip.
+const IMAGE: &str = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
+
+/// Whether the platform needs the runner: a state bucket to hand the second stage over in, and
+/// a second stage that must run inside the VPC (a private cluster endpoint, or database users
+/// to create).
+pub fn wanted(cx: &Context, cluster: &Cluster) -> bool {
+    cx.aws.state.is_some()
+        && (matches!(cluster.endpoint.value, Endpoint::Private) || !databases(cx).is_empty())
+}
+
+/// The databases the second stage makes users in.
+fn databases<'a>(cx: &'a Context) -> Vec<&'a crate::model::aws::Database> {
+    cx.aws
+        .databases
+        .iter()
+        .filter(|d| {
+            cx.platform.services.iter().flat_map(|s| &s.uses).any(|u| {
+                u.kind.value == crate::model::service::StoreKind::Database
+                    && u.name.value == d.name.value
+            })
+        })
+        .collect()
+}
+
+/// Where the runner takes the second stage from: `(bucket, key)`.
+pub fn source(cx: &Context) -> Option<(String, String)> {
+    let state = cx.aws.state.as_ref()?;
+    let prefix = crate::emit::terraform::state_prefix(cx.platform, state);
+    Some((
+        state.bucket.value.clone(),
+        format!("{prefix}/cluster-stage.zip"),
+    ))
+}
+
+/// The runner's `CodeBuild` project name.
+pub fn project(cx: &Context) -> String {
+    format!("{}-cluster-stage", cx.name())
+}
+
+fn buildspec() -> String {
+    let v = TERRAFORM_VERSION;
+    let zip = format!("terraform_{v}_linux_amd64.zip");
+    let base = format!("https://releases.hashicorp.com/terraform/{v}");
+    [
+        "version: 0.2".to_owned(),
+        "env:".to_owned(),
+        "  variables:".to_owned(),
+        "    TF_ACTION: plan".to_owned(),
+        "    TF_IN_AUTOMATION: \"1\"".to_owned(),
+        "phases:".to_owned(),
+        "  install:".to_owned(),
+        "    commands:".to_owned(),
+        format!("      - curl -fsSLo /tmp/{zip} {base}/{zip}"),
+        format!("      - curl -fsSLo /tmp/SHA256SUMS {base}/terraform_{v}_SHA256SUMS"),
+        format!("      - (cd /tmp && grep ' {zip}$' SHA256SUMS | sha256sum -c -)"),
+        format!("      - unzip -o /tmp/{zip} terraform -d /usr/local/bin"),
+        "  build:".to_owned(),
+        "    commands:".to_owned(),
+        "      - cd \"$CODEBUILD_SRC_DIR\"".to_owned(),
+        "      - terraform init -input=false".to_owned(),
+        "      - terraform plan -input=false -out=plan.tfplan".to_owned(),
+        "      - if [ \"$TF_ACTION\" = apply ]; then terraform apply -input=false plan.tfplan; fi"
+            .to_owned(),
+    ]
+    .join("\n")
+        + "\n"
+}
+
+pub fn module(cx: &Context, cluster: &Cluster) -> Module {
+    let mut m = Module::new(&cx.platform.origin.locate(cluster.span));
+    let (Some(state), Some((bucket, key))) = (&cx.aws.state, source(cx)) else {
+        return m;
+    };
+    if !wanted(cx, cluster) {
+        return m;
+    }
+    let name = project(cx);
+    let partition = cx.partition();
+    let region = &cx.aws.region.value;
+    let account = cx.account();
+    m.resource(
+        "aws_cloudwatch_log_group",
+        "runner",
+        json!({
+            "name": format!("/aws/codebuild/{name}"),
+            "retention_in_days": LOG_RETENTION_DAYS,
+            "kms_key_id": r("aws_kms_key.logs.arn"),
+        }),
+    );
+    let trust = policy::trust(
+        &mut m,
+        "runner_trust",
+        &["codebuild.amazonaws.com"],
+        &["sts:AssumeRole"],
+    );
+    policy::role(
+        &mut m,
+        "runner",
+        &name,
+        "Applies the cluster stage of the Terraform tree from inside the VPC",
+        &trust,
+    );
+    let bucket_arn = format!("arn:{partition}:s3:::{bucket}");
+    let aws_state = cx.state_key(Stage::Aws).unwrap_or_default();
+    let cluster_state = cx.state_key(Stage::Cluster).unwrap_or_default();
+    let subnets: Vec<String> = (0..cx.zones())
+        .map(|i| {
+            format!(
+                "arn:{partition}:ec2:{region}:{account}:subnet/{}",
+                r(&format!("aws_subnet.private_{i}.id"))
+            )
+        })
+        .collect();
+    let mut interface_resources = vec![format!(
+        "arn:{partition}:ec2:{region}:{account}:network-interface/*"
+    )];
+    interface_resources.extend(subnets.iter().cloned());
+    interface_resources.push(format!(
+        "arn:{partition}:ec2:{region}:{account}:security-group/{}",
+        r("aws_security_group.runner.id")
+    ));
+    let statements = vec![
+        policy::allow(
+            "Logs",
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            &[
+                r("aws_cloudwatch_log_group.runner.arn"),
+                format!("{}:*", r("aws_cloudwatch_log_group.runner.arn")),
+            ],
+        ),
+        policy::allow(
+            "ReadStagesAndSource",
+            &["s3:GetObject", "s3:GetObjectVersion"],
+            &[
+                format!("{bucket_arn}/{key}"),
+                format!("{bucket_arn}/{aws_state}"),
+                format!("{bucket_arn}/{cluster_state}"),
+            ],
+        ),
+        policy::allow(
+            "WriteOwnState",
+            &["s3:PutObject", "s3:DeleteObject"],
+            &[
+                format!("{bucket_arn}/{cluster_state}"),
+                format!("{bucket_arn}/{cluster_state}.tflock"),
+            ],
+        ),
+        policy::allow(
+            "ListStateBucket",
+            &["s3:ListBucket", "s3:GetBucketLocation"],
+            std::slice::from_ref(&bucket_arn),
+        ),
+        policy::allow(
+            "Lock",
+            &[
+                "dynamodb:DescribeTable",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+            ],
+            &[format!(
+                "arn:{partition}:dynamodb:{region}:{account}:table/{}",
+                state.lock_table.value
+            )],
+        ),
+        // CodeBuild's network interfaces in the VPC (CodeBuild user guide, "VPC network
+        // interface"): only in the private subnets, with the runner's security group.
+        policy::allow(
+            "VpcDescribe",
+            &[
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeVpcs",
+            ],
+            &["*".to_owned()],
+        ),
+        policy::allow(
+            "VpcInterfaceLifecycle",
+            &["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
+            &interface_resources,
+        ),
+        json!({
+            "sid": "VpcInterfaces",
+            "effect": "Allow",
+            "actions": ["ec2:CreateNetworkInterfacePermission"],
+            "resources": [format!("arn:{partition}:ec2:{region}:{account}:network-interface/*")],
+            "condition": [
+                {"test": "StringEquals", "variable": "ec2:AuthorizedService", "values": ["codebuild.amazonaws.com"]},
+                {"test": "ArnEquals", "variable": "ec2:Subnet", "values": subnets},
+            ],
+        }),
+        policy::allow(
+            "LogsKey",
+            &["kms:Decrypt", "kms:GenerateDataKey"],
+            &[r("aws_kms_key.logs.arn")],
+        ),
+    ];
+    let mut statements = statements;
+    let databases = databases(cx);
+    if !databases.is_empty() {
+        // The master users' passwords, to create each service's database user.
+        statements.push(policy::allow(
+            "DatabaseMasterSecrets",
+            &[
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:DescribeSecret",
+            ],
+            &databases
+                .iter()
+                .map(|d| {
+                    r(&format!(
+                        "aws_db_instance.{}.master_user_secret[0].secret_arn",
+                        ident(&d.name.value)
+                    ))
+                })
+                .collect::<Vec<_>>(),
+        ));
+        statements.push(policy::allow(
+            "DatabaseSecretsKey",
+            &["kms:Decrypt"],
+            &[r("aws_kms_key.data.arn")],
+        ));
+    }
+    m.data(
+        "aws_iam_policy_document",
+        "runner",
+        policy::document(statements),
+    );
+    m.resource(
+        "aws_iam_role_policy",
+        "runner",
+        json!({
+            "name": "cluster-stage",
+            "role": r("aws_iam_role.runner.id"),
+            "policy": r("data.aws_iam_policy_document.runner.json"),
+        }),
+    );
+    m.resource(
+        "aws_security_group",
+        "runner",
+        json!({
+            "name": format!("{name}-runner"),
+            "description": "The cluster-stage runner: HTTPS out to the cluster API, the registries and AWS",
+            "vpc_id": r("aws_vpc.main.id"),
+            "tags": {"Name": format!("{name}-runner")},
+        }),
+    );
+    m.resource(
+        "aws_vpc_security_group_egress_rule",
+        "runner_https",
+        json!({
+            "security_group_id": r("aws_security_group.runner.id"),
+            "description": "HTTPS: the cluster API, Terraform's registry, the charts' repositories, AWS APIs",
+            "ip_protocol": "tcp",
+            "from_port": 443,
+            "to_port": 443,
+            "cidr_ipv4": "0.0.0.0/0",
+        }),
+    );
+    for database in &databases {
+        let id = ident(&database.name.value);
+        let port = database.engine.value.port();
+        m.resource(
+            "aws_vpc_security_group_egress_rule",
+            &format!("runner_db_{id}"),
+            json!({
+                "security_group_id": r("aws_security_group.runner.id"),
+                "description": format!("The {} database", database.name.value),
+                "ip_protocol": "tcp",
+                "from_port": port,
+                "to_port": port,
+                "referenced_security_group_id": r(&format!("aws_security_group.db_{id}.id")),
+            }),
+        );
+        m.resource(
+            "aws_vpc_security_group_ingress_rule",
+            &format!("db_{id}_from_runner"),
+            json!({
+                "security_group_id": r(&format!("aws_security_group.db_{id}.id")),
+                "description": "The cluster-stage runner creates the services' database users",
+                "ip_protocol": "tcp",
+                "from_port": port,
+                "to_port": port,
+                "referenced_security_group_id": r("aws_security_group.runner.id"),
+            }),
+        );
+    }
+    m.resource(
+        "aws_vpc_security_group_ingress_rule",
+        "cluster_api_from_runner",
+        json!({
+            "security_group_id": r(&format!("{}.vpc_config[0].cluster_security_group_id", cluster_ref(cluster))),
+            "description": "The cluster API from the cluster-stage runner",
+            "ip_protocol": "tcp",
+            "from_port": 443,
+            "to_port": 443,
+            "referenced_security_group_id": r("aws_security_group.runner.id"),
+        }),
+    );
+    m.resource(
+        "aws_eks_access_entry",
+        "runner",
+        json!({
+            "cluster_name": r(&format!("{}.name", cluster_ref(cluster))),
+            "principal_arn": r("aws_iam_role.runner.arn"),
+            "type": "STANDARD",
+        }),
+    );
+    m.resource(
+        "aws_eks_access_policy_association",
+        "runner",
+        json!({
+            "cluster_name": r(&format!("{}.name", cluster_ref(cluster))),
+            "principal_arn": r("aws_eks_access_entry.runner.principal_arn"),
+            "policy_arn": format!("arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"),
+            "access_scope": {"type": "cluster"},
+        }),
+    );
+    m.resource(
+        "aws_codebuild_project",
+        "runner",
+        json!({
+            "name": name,
+            "description": "Applies out/terraform/cluster from inside the VPC: TF_ACTION=plan (default) or apply",
+            "service_role": r("aws_iam_role.runner.arn"),
+            "build_timeout": 60,
+            "encryption_key": r("aws_kms_key.logs.arn"),
+            "source": {
+                "type": "S3",
+                "location": format!("{bucket}/{key}"),
+                "buildspec": buildspec(),
+            },
+            "artifacts": {"type": "NO_ARTIFACTS"},
+            "environment": {
+                "type": "LINUX_CONTAINER",
+                "compute_type": "BUILD_GENERAL1_SMALL",
+                "image": IMAGE,
+                "image_pull_credentials_type": "CODEBUILD",
+                "privileged_mode": false,
+            },
+            "vpc_config": {
+                "vpc_id": r("aws_vpc.main.id"),
+                "subnets": private_subnet_ids(cx),
+                "security_group_ids": [r("aws_security_group.runner.id")],
+            },
+            "logs_config": {
+                "cloudwatch_logs": {
+                    "status": "ENABLED",
+                    "group_name": r("aws_cloudwatch_log_group.runner.name"),
+                },
+                "s3_logs": {"status": "DISABLED"},
+            },
+            // The role must hold its VPC permissions before CodeBuild checks them.
+            "depends_on": ["aws_iam_role_policy.runner"],
+        }),
+    );
+    m
+}

@@ -1,0 +1,254 @@
+//! The closure test: every reference one object of a built tree makes to another resolves.
+//!
+//! Over the root platform (`out/`) and every golden case with an expected tree, it reads the
+//! files back as the cluster, the controllers and Terraform would, adds what the add-ons platc
+//! installs create (from the add-on table, `platc::model::addons`), and resolves each kind of
+//! reference: principals to `ServiceAccount`s, `NetworkPolicy` peers to pods, every declared
+//! call through both ends' policies, DNS and istiod from every pod, Prometheus to every sidecar,
+//! Gateway selectors and `credentialName`s, route destinations to Services, ports and subset
+//! pods, HPAs, PDBs and Rollouts to their workloads, `ConfigMap` keys and claims to what makes
+//! them, every in-cluster address to a Service and port, Pod Identity associations to
+//! `ServiceAccount`s, add-on releases to the table's pins, and the cluster stage's reads to the
+//! first stage's outputs. A dangling reference fails with its path.
+//!
+//! The second half plants one fault of each kind in the reference tree and checks that it is
+//! caught.
+
+#[path = "closure/checks.rs"]
+mod checks;
+#[path = "closure/netpol.rs"]
+mod netpol;
+#[path = "closure/world.rs"]
+mod world;
+
+#[path = "support/cases.rs"]
+mod support;
+use std::collections::BTreeMap;
+
+use platc::model::Checked;
+
+use crate::support::cases;
+use crate::world::World;
+
+fn failures(platform: &Checked, tree: &BTreeMap<String, String>) -> Vec<String> {
+    let world = World::new(platform, tree);
+    let mut out = checks::all(platform, &world);
+    out.extend(checks::store_paths(platform, &world));
+    out
+}
+
+#[test]
+fn every_reference_of_every_tree_resolves() {
+    let mut all = Vec::new();
+    let mut objects = 0;
+    for (name, platform, tree) in cases() {
+        let world = World::new(&platform, &tree);
+        objects += world.objects.len();
+        all.extend(
+            failures(&platform, &tree)
+                .into_iter()
+                .map(|f| format!("{name}: {f}")),
+        );
+    }
+    assert!(objects > 200, "too few objects were read ({objects})");
+    assert!(
+        all.is_empty(),
+        "{} dangling references:\n{}",
+        all.len(),
+        all.join("\n")
+    );
+}
+
+/// The reference platform and its tree, to plant faults in.
+fn reference() -> (Checked, BTreeMap<String, String>) {
+    let (_, platform, tree) = cases()
+        .into_iter()
+        .find(|(name, _, _)| name == "online-boutique")
+        .unwrap();
+    (platform, tree)
+}
+
+/// Replaces `from` by `to` in the file at `path` (which must contain it), and returns the
+/// failures the checks report for the changed tree.
+fn planted(path: &str, from: &str, to: &str) -> Vec<String> {
+    let (platform, mut tree) = reference();
+    let text = tree.get_mut(path).unwrap_or_else(|| panic!("no {path}"));
+    assert!(text.contains(from), "{path} does not contain `{from}`");
+    *text = text.replacen(from, to, 1);
+    failures(&platform, &tree)
+}
+
+fn assert_caught(path: &str, from: &str, to: &str, expected: &str) {
+    let failures = planted(path, from, to);
+    assert!(
+        failures.iter().any(|f| f.contains(expected)),
+        "planting `{to}` in {path} was not caught as `{expected}`; reported:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_reference_tree_is_clean_before_planting() {
+    let (platform, tree) = reference();
+    assert_eq!(failures(&platform, &tree), Vec::<String>::new());
+}
+
+#[test]
+fn a_principal_without_a_service_account_is_caught() {
+    assert_caught(
+        "istio/services/frontend/authorizationpolicy.yaml",
+        "sa/istio-ingressgateway",
+        "sa/istio-ingressgateway-service-account",
+        "names no ServiceAccount",
+    );
+}
+
+#[test]
+fn a_network_policy_peer_that_matches_no_pod_is_caught() {
+    assert_caught(
+        "kubernetes/services/cartservice/networkpolicy.yaml",
+        "app: redis-cart",
+        "app: redis",
+        "matches no pod",
+    );
+}
+
+#[test]
+fn a_call_the_callee_refuses_is_caught() {
+    assert_caught(
+        "kubernetes/services/paymentservice/networkpolicy.yaml",
+        "port: 50051",
+        "port: 50052",
+        "refuse the declared call",
+    );
+}
+
+#[test]
+fn a_pod_without_dns_is_caught() {
+    assert_caught(
+        "kubernetes/services/adservice/networkpolicy.yaml",
+        "k8s-app: kube-dns",
+        "k8s-app: coredns",
+        "cannot reach DNS",
+    );
+}
+
+#[test]
+fn a_gateway_selector_without_pods_is_caught() {
+    assert_caught(
+        "istio/gateways/public/gateway.yaml",
+        "istio: ingressgateway",
+        "istio: gateway",
+        "picks no gateway pod",
+    );
+}
+
+#[test]
+fn a_credential_without_a_certificate_is_caught() {
+    assert_caught(
+        "istio/gateways/public/certificate.yaml",
+        "secretName: public-tls",
+        "secretName: public-cert",
+        "is no Certificate's Secret",
+    );
+}
+
+#[test]
+fn a_route_to_a_missing_port_is_caught() {
+    assert_caught(
+        "istio/services/currencyservice/virtualservice.yaml",
+        "number: 7000",
+        "number: 7001",
+        "has no port 7001",
+    );
+}
+
+#[test]
+fn a_subset_without_pods_is_caught() {
+    assert_caught(
+        "istio/services/checkoutservice/destinationrule.yaml",
+        "- name: canary\n      labels:\n        app: checkoutservice",
+        "- name: canary\n      labels:\n        app: checkout",
+        "has no pod behind it",
+    );
+}
+
+#[test]
+fn an_autoscaler_of_a_missing_workload_is_caught() {
+    assert_caught(
+        "kubernetes/services/cartservice/hpa.yaml",
+        "kind: Deployment\n    name: cartservice",
+        "kind: Deployment\n    name: cart",
+        "which does not exist",
+    );
+}
+
+#[test]
+fn a_pod_identity_association_without_its_account_is_caught() {
+    assert_caught(
+        "terraform/aws/identity.tf.json",
+        "\"service_account\": \"reviewservice\"",
+        "\"service_account\": \"reviews\"",
+        "which nothing creates",
+    );
+}
+
+#[test]
+fn an_address_without_a_service_is_caught() {
+    assert_caught(
+        "kubernetes/services/frontend/deployment.yaml",
+        "cartservice.cartservice.svc.cluster.local:7070",
+        "cartservice.cartservice.svc.cluster.local:7071",
+        "Service has no port 7071",
+    );
+}
+
+#[test]
+fn an_unpinned_addon_value_is_caught() {
+    assert_caught(
+        "terraform/cluster/addons.tf.json",
+        "\\\"serviceAccount\\\":{\\\"create\\\":true,\\\"name\\\":\\\"istio-ingressgateway\\\"}",
+        "\\\"serviceAccount\\\":{\\\"create\\\":true}",
+        "does not pin `serviceAccount.name`",
+    );
+}
+
+#[test]
+fn a_config_map_key_nothing_writes_is_caught() {
+    assert_caught(
+        "terraform/cluster/stores.tf.json",
+        "\"REVIEWS_DATABASE_HOST\"",
+        "\"REVIEWS_DB_HOST\"",
+        "which nothing writes",
+    );
+}
+
+#[test]
+fn a_missing_first_stage_output_is_caught() {
+    assert_caught(
+        "terraform/cluster/stores.tf.json",
+        "outputs.database_reviews_address",
+        "outputs.database_reviews_endpoint",
+        "has no output `database_reviews_endpoint`",
+    );
+}
+
+#[test]
+fn a_store_the_pod_cannot_reach_is_caught() {
+    assert_caught(
+        "kubernetes/services/reviewservice/networkpolicy.yaml",
+        "cidr: \"169.254.170.23/32\"",
+        "cidr: \"169.254.170.2/32\"",
+        "cannot reach the Pod Identity agent",
+    );
+}
+
+#[test]
+fn a_sidecar_prometheus_cannot_scrape_is_caught() {
+    assert_caught(
+        "kubernetes/services/emailservice/networkpolicy.yaml",
+        "port: 15020",
+        "port: 15021",
+        "Prometheus may not scrape",
+    );
+}

@@ -1,0 +1,994 @@
+//! Every reference one object of a built tree makes to another, resolved: against the objects
+//! of the tree (Kubernetes, Istio, Argo, Terraform) and the add-on table. Each check returns
+//! the references that dangle, as `path: what`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use platc::model::Platform;
+use platc::model::addons::{self, Source};
+use serde_yaml::Value;
+
+use crate::netpol::{Peer, allows, egress_allows, ingress_allows};
+use crate::world::{Labels, Pod, World, labels, matches};
+
+/// Runs every check.
+pub fn all(platform: &Platform, world: &World) -> Vec<String> {
+    let mut out = Vec::new();
+    principals(world, &mut out);
+    network_peers(world, &mut out);
+    calls(platform, world, &mut out);
+    dns_and_control_plane(world, &mut out);
+    gateways(world, &mut out);
+    routes(world, &mut out);
+    scaling(world, &mut out);
+    workloads(world, &mut out);
+    rollouts(world, &mut out);
+    addresses(world, &mut out);
+    terraform(platform, world, &mut out);
+    out
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// `cluster.local/ns/<ns>/sa/<sa>` → `(ns, sa)`.
+fn principal(text: &str) -> Option<(String, String)> {
+    let rest = text.strip_prefix("cluster.local/ns/")?;
+    let (ns, sa) = rest.split_once("/sa/")?;
+    Some((ns.to_owned(), sa.to_owned()))
+}
+
+/// Every principal of an `AuthorizationPolicy` names a `ServiceAccount` that exists, some pod
+/// runs as it, and the policy's selector picks a pod.
+fn principals(world: &World, out: &mut Vec<String>) {
+    for policy in world.of_kind("AuthorizationPolicy") {
+        let spec = &policy.value["spec"];
+        let selector = labels(&spec["selector"]["matchLabels"]);
+        if !selector.is_empty()
+            && world
+                .pods_in(policy.namespace(), &selector)
+                .next()
+                .is_none()
+        {
+            out.push(format!(
+                "{}: selector {selector:?} picks no pod in `{}`",
+                policy.path,
+                policy.namespace()
+            ));
+        }
+        for rule in spec["rules"].as_sequence().into_iter().flatten() {
+            for from in rule["from"].as_sequence().into_iter().flatten() {
+                for p in strings(&from["source"]["principals"]) {
+                    let Some((ns, sa)) = principal(&p) else {
+                        out.push(format!("{}: `{p}` is not a principal", policy.path));
+                        continue;
+                    };
+                    if !world.accounts.contains(&(ns.clone(), sa.clone())) {
+                        out.push(format!(
+                            "{}: principal `{p}` names no ServiceAccount",
+                            policy.path
+                        ));
+                    } else if !world
+                        .pods
+                        .iter()
+                        .any(|pod| pod.namespace == ns && pod.service_account == sa)
+                    {
+                        out.push(format!(
+                            "{}: no pod runs as the ServiceAccount of `{p}`",
+                            policy.path
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every `NetworkPolicy` selects a pod, and every pod peer of its rules matches one.
+fn network_peers(world: &World, out: &mut Vec<String>) {
+    for policy in world.of_kind("NetworkPolicy") {
+        let spec = &policy.value["spec"];
+        let selector = labels(&spec["podSelector"]["matchLabels"]);
+        if !selector.is_empty()
+            && world
+                .pods_in(policy.namespace(), &selector)
+                .next()
+                .is_none()
+        {
+            out.push(format!(
+                "{}: podSelector {selector:?} picks no pod",
+                policy.path
+            ));
+        }
+        for (direction, key) in [("ingress", "from"), ("egress", "to")] {
+            for rule in spec[direction].as_sequence().into_iter().flatten() {
+                for peer in rule[key].as_sequence().into_iter().flatten() {
+                    if peer["ipBlock"].is_mapping() {
+                        continue;
+                    }
+                    let ns_selector = labels(&peer["namespaceSelector"]["matchLabels"]);
+                    let pod_selector = labels(&peer["podSelector"]["matchLabels"]);
+                    let any = world.pods.iter().any(|pod| {
+                        let ns_ok = if peer["namespaceSelector"].is_mapping() {
+                            world
+                                .namespaces
+                                .get(&pod.namespace)
+                                .is_some_and(|l| matches(&ns_selector, l))
+                        } else {
+                            pod.namespace == policy.namespace()
+                        };
+                        ns_ok && matches(&pod_selector, &pod.labels)
+                    });
+                    if !any {
+                        out.push(format!(
+                            "{}: {direction} peer (namespaces {ns_selector:?}, pods {pod_selector:?}) matches no pod",
+                            policy.path
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The pods of a service of the platform (its Deployment's, or its Rollout's).
+fn pods_of<'a>(world: &'a World, namespace: &'a str, app: &'a str) -> Vec<&'a Pod> {
+    world
+        .pods
+        .iter()
+        .filter(|p| {
+            p.namespace == namespace && p.labels.get("app").map(String::as_str) == Some(app)
+        })
+        .collect()
+}
+
+/// For every declared call, the caller's egress and the callee's ingress admit each other on
+/// the port the caller dials (the container port behind it).
+fn calls(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    for caller in &platform.services {
+        for call in &caller.calls {
+            let Some(callee) = platform.service(&call.service.value) else {
+                continue;
+            };
+            let Some(port) = call
+                .port
+                .as_ref()
+                .and_then(|p| callee.port(&p.value))
+                .or_else(|| callee.ports.first())
+            else {
+                continue;
+            };
+            let from = pods_of(world, &caller.namespace, &caller.name.value);
+            let to = pods_of(world, &callee.namespace, &callee.name.value);
+            if from.is_empty() || to.is_empty() {
+                out.push(format!(
+                    "{} → {}: no pods for one side of the call",
+                    caller.name.value, callee.name.value
+                ));
+                continue;
+            }
+            for f in &from {
+                for t in &to {
+                    if !allows(world, f, t, port.container_port(), "TCP") {
+                        out.push(format!(
+                            "{} → {}:{}: the NetworkPolicies of {} or {} refuse the declared call",
+                            caller.name.value,
+                            callee.name.value,
+                            port.container_port(),
+                            f.origin,
+                            t.origin
+                        ));
+                    }
+                }
+            }
+            // A caller without a sidecar dials the Service's cluster IP: the VPC CNI admits
+            // that only when the egress peer's pod selector selects the Service's selector.
+            if !from.iter().all(|f| f.sidecar) {
+                let service = world.service(&callee.namespace, &callee.name.value);
+                let ok = service.is_some_and(|svc| {
+                    from.iter()
+                        .all(|f| egress_selects_service(world, f, &svc.selector, &callee.namespace))
+                });
+                if !ok {
+                    out.push(format!(
+                        "{} → {}: no egress peer of the caller selects the callee's Service selector",
+                        caller.name.value, callee.name.value
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Whether some egress rule of `from` names a peer whose pod selector is satisfied by a
+/// Service's selector in `namespace`.
+fn egress_selects_service(world: &World, from: &Pod, selector: &Labels, namespace: &str) -> bool {
+    world
+        .of_kind("NetworkPolicy")
+        .filter(|p| p.namespace() == from.namespace)
+        .flat_map(|p| {
+            p.value["spec"]["egress"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+        })
+        .flat_map(|rule| rule["to"].as_sequence().into_iter().flatten())
+        .any(|peer| {
+            let ns = labels(&peer["namespaceSelector"]["matchLabels"]);
+            let ns_ok = ns.is_empty() && from.namespace == namespace
+                || ns.get("kubernetes.io/metadata.name").map(String::as_str) == Some(namespace);
+            ns_ok && matches(&labels(&peer["podSelector"]["matchLabels"]), selector)
+        })
+}
+
+/// Every pod of the platform reaches DNS, and every meshed pod reaches istiod's XDS port.
+fn dns_and_control_plane(world: &World, out: &mut Vec<String>) {
+    let dns_addon = addons::COREDNS;
+    let dns: Vec<&Pod> = world
+        .pods
+        .iter()
+        .filter(|p| p.namespace == dns_addon.namespace)
+        .filter(|p| {
+            matches(
+                &dns_addon.workloads[0]
+                    .labels
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+                &p.labels,
+            )
+        })
+        .collect();
+    let istiod: Vec<&Pod> = world
+        .pods
+        .iter()
+        .filter(|p| p.origin.starts_with("add-on istiod"))
+        .collect();
+    let prometheus: Vec<&Pod> = world
+        .pods
+        .iter()
+        .filter(|p| {
+            p.origin
+                .starts_with("add-on kube-prometheus-stack (prometheus)")
+        })
+        .collect();
+    for pod in world
+        .pods
+        .iter()
+        .filter(|p| !p.origin.starts_with("add-on"))
+    {
+        if pod.sidecar
+            && !prometheus.is_empty()
+            && !prometheus.iter().any(|p| {
+                ingress_allows(
+                    world,
+                    Peer::Pod(p),
+                    pod,
+                    addons::SIDECAR_METRICS_PORT,
+                    "TCP",
+                )
+            })
+        {
+            out.push(format!(
+                "{}: Prometheus may not scrape its sidecar on {}",
+                pod.origin,
+                addons::SIDECAR_METRICS_PORT
+            ));
+        }
+        let reaches = |targets: &[&Pod], port: u16, proto: &str| {
+            targets
+                .iter()
+                .any(|t| egress_allows(world, pod, Peer::Pod(t), port, proto))
+        };
+        if !(reaches(&dns, 53, "UDP") && reaches(&dns, 53, "TCP")) {
+            out.push(format!("{}: cannot reach DNS on 53", pod.origin));
+        }
+        if pod.sidecar && !reaches(&istiod, 15012, "TCP") {
+            out.push(format!(
+                "{}: its sidecar cannot reach istiod on 15012",
+                pod.origin
+            ));
+        }
+    }
+}
+
+/// Gateways: the selector picks gateway pods; each TLS server's `credentialName` is the Secret
+/// of a Certificate in the gateway pods' namespace; the exposed services admit the gateway.
+fn gateways(world: &World, out: &mut Vec<String>) {
+    for gateway in world.of_kind("Gateway") {
+        let selector = labels(&gateway.value["spec"]["selector"]);
+        let pods: Vec<&Pod> = world
+            .pods
+            .iter()
+            .filter(|p| matches(&selector, &p.labels))
+            .collect();
+        if selector.is_empty() || pods.is_empty() {
+            out.push(format!(
+                "{}: selector {selector:?} picks no gateway pod",
+                gateway.path
+            ));
+            continue;
+        }
+        // external-dns points the hosts at the load balancer of the Service whose selector the
+        // Gateway's selector matches.
+        if !world
+            .services
+            .iter()
+            .any(|s| !s.selector.is_empty() && matches(&selector, &s.selector))
+        {
+            out.push(format!(
+                "{}: no Service's selector matches the Gateway's selector",
+                gateway.path
+            ));
+        }
+        for server in gateway.value["spec"]["servers"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            let Some(credential) = server["tls"]["credentialName"].as_str() else {
+                continue;
+            };
+            for pod in &pods {
+                let has = world.of_kind("Certificate").any(|c| {
+                    c.namespace() == pod.namespace
+                        && c.value["spec"]["secretName"].as_str() == Some(credential)
+                });
+                if !has {
+                    out.push(format!(
+                        "{}: credentialName `{credential}` is no Certificate's Secret in `{}`",
+                        gateway.path, pod.namespace
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `<name>.<ns>.svc.cluster.local` (or shorter) → `(ns, name)`.
+fn service_host(host: &str) -> Option<(String, String)> {
+    let host = host.trim_end_matches('.');
+    let mut parts = host.split('.');
+    let name = parts.next()?;
+    let ns = parts.next()?;
+    let rest: Vec<&str> = parts.collect();
+    if rest.is_empty() || rest == ["svc"] || rest == ["svc", "cluster", "local"] {
+        Some((ns.to_owned(), name.to_owned()))
+    } else {
+        None
+    }
+}
+
+/// Routes: every destination host is a Service with that port, every subset exists in the
+/// host's `DestinationRule` and picks pods, every gateway a route binds to exists and serves
+/// the route's host for the route's namespace, and the gateway pods reach the exposed pods.
+fn routes(world: &World, out: &mut Vec<String>) {
+    let subsets: BTreeMap<(String, String), Labels> = world
+        .of_kind("DestinationRule")
+        .flat_map(|dr| {
+            let host = dr.value["spec"]["host"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            dr.value["spec"]["subsets"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |s| {
+                    (
+                        (
+                            host.clone(),
+                            s["name"].as_str().unwrap_or_default().to_owned(),
+                        ),
+                        labels(&s["labels"]),
+                    )
+                })
+        })
+        .collect();
+    for dr in world.of_kind("DestinationRule") {
+        let host = dr.value["spec"]["host"].as_str().unwrap_or_default();
+        if service_host(host).is_none_or(|(ns, name)| world.service(&ns, &name).is_none()) {
+            out.push(format!("{}: host `{host}` is no Service", dr.path));
+        }
+    }
+    for vs in world.of_kind("VirtualService") {
+        let spec = &vs.value["spec"];
+        for gateway in strings(&spec["gateways"]) {
+            let (ns, name) = gateway
+                .split_once('/')
+                .map_or((vs.namespace().to_owned(), gateway.clone()), |(n, g)| {
+                    (n.to_owned(), g.to_owned())
+                });
+            let Some(gw) = world
+                .of_kind("Gateway")
+                .find(|g| g.namespace() == ns && g.name() == name)
+            else {
+                out.push(format!("{}: gateway `{gateway}` does not exist", vs.path));
+                continue;
+            };
+            let bound: BTreeSet<String> = gw.value["spec"]["servers"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .flat_map(|s| strings(&s["hosts"]))
+                .collect();
+            for host in strings(&spec["hosts"]) {
+                if !bound.contains(&format!("{}/{host}", vs.namespace()))
+                    && !bound.contains(&format!("*/{host}"))
+                {
+                    out.push(format!(
+                        "{}: gateway `{gateway}` does not serve `{host}` to namespace `{}`",
+                        vs.path,
+                        vs.namespace()
+                    ));
+                }
+            }
+        }
+        let from_gateway = !strings(&spec["gateways"]).is_empty();
+        for kind in ["http", "tls"] {
+            for route in spec[kind].as_sequence().into_iter().flatten() {
+                for dest in route["route"].as_sequence().into_iter().flatten() {
+                    let d = &dest["destination"];
+                    let host = d["host"].as_str().unwrap_or_default();
+                    let Some((ns, name)) = service_host(host) else {
+                        out.push(format!("{}: destination `{host}` is no Service", vs.path));
+                        continue;
+                    };
+                    let Some(svc) = world.service(&ns, &name) else {
+                        out.push(format!("{}: destination `{host}` is no Service", vs.path));
+                        continue;
+                    };
+                    let port = d["port"]["number"].as_u64().unwrap_or(0);
+                    let Some((_, _, target)) =
+                        svc.ports.iter().find(|(_, p, _)| u64::from(*p) == port)
+                    else {
+                        out.push(format!("{}: Service `{host}` has no port {port}", vs.path));
+                        continue;
+                    };
+                    let mut selector = svc.selector.clone();
+                    if let Some(subset) = d["subset"].as_str() {
+                        let Some(subset_labels) =
+                            subsets.get(&(host.to_owned(), subset.to_owned()))
+                        else {
+                            out.push(format!(
+                                "{}: subset `{subset}` of `{host}` is in no DestinationRule",
+                                vs.path
+                            ));
+                            continue;
+                        };
+                        selector.extend(subset_labels.clone());
+                    }
+                    let pods: Vec<&Pod> = world.pods_in(&ns, &selector).collect();
+                    if pods.is_empty() {
+                        out.push(format!(
+                            "{}: `{host}` ({selector:?}) has no pod behind it",
+                            vs.path
+                        ));
+                    }
+                    let container_port = target
+                        .as_u64()
+                        .and_then(|p| u16::try_from(p).ok())
+                        .unwrap_or(0);
+                    if from_gateway {
+                        let gateway_pods: Vec<&Pod> = world
+                            .pods
+                            .iter()
+                            .filter(|p| p.origin.starts_with("add-on istio-ingressgateway"))
+                            .collect();
+                        for t in &pods {
+                            if !gateway_pods
+                                .iter()
+                                .any(|g| allows(world, g, t, container_port, "TCP"))
+                            {
+                                out.push(format!(
+                                    "{}: the ingress gateway may not reach {} on {container_port}",
+                                    vs.path, t.origin
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `HorizontalPodAutoscaler`s scale a workload that exists; `PodDisruptionBudget`s pick pods.
+fn scaling(world: &World, out: &mut Vec<String>) {
+    for hpa in world.of_kind("HorizontalPodAutoscaler") {
+        let target = &hpa.value["spec"]["scaleTargetRef"];
+        let kind = target["kind"].as_str().unwrap_or_default();
+        let name = target["name"].as_str().unwrap_or_default();
+        if !world
+            .of_kind(kind)
+            .any(|o| o.name() == name && o.namespace() == hpa.namespace())
+        {
+            out.push(format!(
+                "{}: scales `{kind}/{name}`, which does not exist",
+                hpa.path
+            ));
+        }
+    }
+    for pdb in world.of_kind("PodDisruptionBudget") {
+        let selector = labels(&pdb.value["spec"]["selector"]["matchLabels"]);
+        if world.pods_in(pdb.namespace(), &selector).next().is_none() {
+            out.push(format!("{}: selector {selector:?} picks no pod", pdb.path));
+        }
+    }
+}
+
+/// Workloads: their `ServiceAccount` exists, their claims and `ConfigMap`s exist; Services pick
+/// pods that listen on the target port.
+fn workloads(world: &World, out: &mut Vec<String>) {
+    let claims: BTreeSet<(String, String)> = world
+        .of_kind("PersistentVolumeClaim")
+        .map(|c| (c.namespace().to_owned(), c.name().to_owned()))
+        .collect();
+    let tf_config_maps: BTreeSet<(String, String, String)> = world
+        .tf_blocks("resource", "kubernetes_config_map_v1")
+        .flat_map(|(_, _, body)| {
+            let ns = body["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let name = body["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            body["data"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(k, _)| (ns.clone(), name.clone(), k.clone()))
+        })
+        .collect();
+    let storage_classes: BTreeSet<String> = world
+        .tf_blocks("resource", "kubernetes_storage_class_v1")
+        .filter_map(|(_, _, b)| b["metadata"]["name"].as_str().map(str::to_owned))
+        .collect();
+    for object in world
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind(), "Deployment" | "Job" | "StatefulSet"))
+    {
+        let spec = &object.value["spec"]["template"]["spec"];
+        let sa = spec["serviceAccountName"].as_str().unwrap_or("default");
+        if !world
+            .accounts
+            .contains(&(object.namespace().to_owned(), sa.to_owned()))
+        {
+            out.push(format!(
+                "{}: ServiceAccount `{sa}` does not exist",
+                object.path
+            ));
+        }
+        for volume in spec["volumes"].as_sequence().into_iter().flatten() {
+            if let Some(claim) = volume["persistentVolumeClaim"]["claimName"].as_str()
+                && !claims.contains(&(object.namespace().to_owned(), claim.to_owned()))
+            {
+                out.push(format!("{}: claim `{claim}` does not exist", object.path));
+            }
+        }
+        for container in spec["containers"].as_sequence().into_iter().flatten() {
+            for env in container["env"].as_sequence().into_iter().flatten() {
+                let r = &env["valueFrom"]["configMapKeyRef"];
+                if r.is_mapping() {
+                    let key = (
+                        object.namespace().to_owned(),
+                        r["name"].as_str().unwrap_or_default().to_owned(),
+                        r["key"].as_str().unwrap_or_default().to_owned(),
+                    );
+                    if !tf_config_maps.contains(&key) {
+                        out.push(format!(
+                            "{}: env `{}` reads ConfigMap key {key:?}, which nothing writes",
+                            object.path,
+                            env["name"].as_str().unwrap_or_default()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for claim in world.of_kind("PersistentVolumeClaim") {
+        let class = claim.value["spec"]["storageClassName"]
+            .as_str()
+            .unwrap_or_default();
+        if !storage_classes.contains(class) {
+            out.push(format!(
+                "{}: StorageClass `{class}` does not exist",
+                claim.path
+            ));
+        }
+    }
+    for svc in world
+        .services
+        .iter()
+        .filter(|s| !s.origin.starts_with("add-on"))
+    {
+        let pods: Vec<&Pod> = world.pods_in(&svc.namespace, &svc.selector).collect();
+        if pods.is_empty() {
+            out.push(format!(
+                "{}: selector {:?} picks no pod",
+                svc.origin, svc.selector
+            ));
+            continue;
+        }
+        for (name, _, target) in &svc.ports {
+            for pod in &pods {
+                let listens = match target {
+                    Value::Number(n) => pod
+                        .ports
+                        .iter()
+                        .any(|(_, p)| Some(u64::from(*p)) == n.as_u64()),
+                    Value::String(s) => pod.ports.iter().any(|(n, _)| n == s),
+                    _ => false,
+                };
+                if !listens {
+                    out.push(format!(
+                        "{}: port `{name}` targets {target:?}, which {} does not listen on",
+                        svc.origin, pod.origin
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Rollouts: their workload, route names, `DestinationRule` and analysis templates exist.
+fn rollouts(world: &World, out: &mut Vec<String>) {
+    for rollout in world.of_kind("Rollout") {
+        let ns = rollout.namespace();
+        let spec = &rollout.value["spec"];
+        let reference = &spec["workloadRef"];
+        if reference.is_mapping() {
+            let kind = reference["kind"].as_str().unwrap_or_default();
+            let name = reference["name"].as_str().unwrap_or_default();
+            if !world
+                .of_kind(kind)
+                .any(|o| o.name() == name && o.namespace() == ns)
+            {
+                out.push(format!(
+                    "{}: workloadRef `{kind}/{name}` does not exist",
+                    rollout.path
+                ));
+            }
+        }
+        let canary = &spec["strategy"]["canary"];
+        let istio = &canary["trafficRouting"]["istio"];
+        let dr = istio["destinationRule"]["name"]
+            .as_str()
+            .unwrap_or_default();
+        if !world
+            .of_kind("DestinationRule")
+            .any(|d| d.name() == dr && d.namespace() == ns)
+        {
+            out.push(format!(
+                "{}: DestinationRule `{dr}` does not exist",
+                rollout.path
+            ));
+        }
+        for vs_ref in istio["virtualServices"].as_sequence().into_iter().flatten() {
+            let name = vs_ref["name"].as_str().unwrap_or_default();
+            let Some(vs) = world
+                .of_kind("VirtualService")
+                .find(|v| v.name() == name && v.namespace() == ns)
+            else {
+                out.push(format!(
+                    "{}: VirtualService `{name}` does not exist",
+                    rollout.path
+                ));
+                continue;
+            };
+            let routes: BTreeSet<String> = vs.value["spec"]["http"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r["name"].as_str().map(str::to_owned))
+                .collect();
+            for route in strings(&vs_ref["routes"]) {
+                if !routes.contains(&route) {
+                    out.push(format!(
+                        "{}: route `{route}` is not in `{name}`",
+                        rollout.path
+                    ));
+                }
+            }
+        }
+        for template in canary["analysis"]["templates"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            let name = template["templateName"].as_str().unwrap_or_default();
+            if !world
+                .of_kind("AnalysisTemplate")
+                .any(|t| t.name() == name && t.namespace() == ns)
+            {
+                out.push(format!(
+                    "{}: AnalysisTemplate `{name}` does not exist",
+                    rollout.path
+                ));
+            }
+        }
+    }
+    for binding in world.of_kind("ValidatingAdmissionPolicyBinding") {
+        let policy = binding.value["spec"]["policyName"]
+            .as_str()
+            .unwrap_or_default();
+        if !world
+            .of_kind("ValidatingAdmissionPolicy")
+            .any(|p| p.name() == policy)
+        {
+            out.push(format!(
+                "{}: policy `{policy}` does not exist",
+                binding.path
+            ));
+        }
+        let param = &binding.value["spec"]["paramRef"];
+        if param.is_mapping() {
+            let name = param["name"].as_str().unwrap_or_default();
+            let ns = param["namespace"].as_str().unwrap_or_default();
+            if !world
+                .of_kind("Rollout")
+                .any(|r| r.name() == name && r.namespace() == ns)
+            {
+                out.push(format!(
+                    "{}: param Rollout `{ns}/{name}` does not exist",
+                    binding.path
+                ));
+            }
+        }
+    }
+}
+
+/// `http://<svc>.<ns>[.svc[.cluster.local]]:<port>` or `<svc>.<ns>.svc.cluster.local:<port>` in
+/// any text: the Service and its port.
+fn address_refs(text: &str) -> Vec<(String, String, u16)> {
+    let mut out = Vec::new();
+    let stripped = text
+        .trim_start_matches("http://")
+        .trim_start_matches("https://");
+    let host_port = stripped.split('/').next().unwrap_or_default();
+    if let Some((host, port)) = host_port.rsplit_once(':')
+        && let Ok(port) = port.parse::<u16>()
+        && (host.ends_with(".svc.cluster.local") || text.starts_with("http"))
+        && let Some((ns, name)) = service_host(host)
+    {
+        out.push((ns, name, port));
+    }
+    out
+}
+
+fn walk_strings<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| walk_strings(v, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|v| walk_strings(v, out)),
+        _ => {}
+    }
+}
+
+/// Every in-cluster address anywhere (env values, analysis providers, add-on values) names a
+/// Service that exists, with that port.
+fn addresses(world: &World, out: &mut Vec<String>) {
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for object in &world.objects {
+        let json = serde_json::to_value(&object.value).unwrap_or_default();
+        let mut strings = Vec::new();
+        walk_strings(&json, &mut strings);
+        texts.extend(
+            strings
+                .into_iter()
+                .map(|s| (object.path.clone(), s.to_owned())),
+        );
+    }
+    for (path, _, body) in world.tf_blocks("resource", "helm_release") {
+        for values in body["values"].as_array().into_iter().flatten() {
+            if let Some(text) = values.as_str()
+                && let Ok(parsed) = serde_json::from_str::<serde_json::Value>(text)
+            {
+                let mut strings = Vec::new();
+                walk_strings(&parsed, &mut strings);
+                texts.extend(strings.into_iter().map(|s| (path.to_owned(), s.to_owned())));
+            }
+        }
+    }
+    let mut seen = 0;
+    for (path, text) in texts {
+        for (ns, name, port) in address_refs(&text) {
+            seen += 1;
+            match world.service(&ns, &name) {
+                None => out.push(format!("{path}: `{text}` names no Service")),
+                Some(svc) if !svc.ports.iter().any(|(_, p, _)| *p == port) => {
+                    out.push(format!("{path}: `{text}`: Service has no port {port}"));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let _ = seen;
+}
+
+/// Terraform: each add-on of the table that Helm installs has its release with the table's
+/// chart, version, namespace and every pin; each EKS add-on has its `aws_eks_addon`; each Pod
+/// Identity association names a `ServiceAccount` that exists; each reference to a first-stage
+/// output is an output of the first stage.
+fn terraform(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    let Some(aws) = &platform.aws else { return };
+    let Some(_) = &aws.cluster else { return };
+    let releases: BTreeMap<&str, (&str, &serde_json::Value)> = world
+        .tf_blocks("resource", "helm_release")
+        .map(|(path, name, body)| (name, (path, body)))
+        .collect();
+    let eks: BTreeSet<String> = world
+        .tf_blocks("resource", "aws_eks_addon")
+        .filter_map(|(_, _, b)| b["addon_name"].as_str().map(str::to_owned))
+        .collect();
+    for addon in &world.addons {
+        match addon.source {
+            Source::Helm {
+                chart,
+                version,
+                repository,
+            } => {
+                let Some((path, body)) = releases.get(addon.id) else {
+                    out.push(format!(
+                        "add-on {}: no helm_release `{}`",
+                        addon.release, addon.id
+                    ));
+                    continue;
+                };
+                for (key, want) in [
+                    ("name", addon.release),
+                    ("chart", chart),
+                    ("version", version),
+                    ("repository", repository),
+                    ("namespace", &addon.namespace),
+                ] {
+                    if body[key].as_str() != Some(want) {
+                        out.push(format!(
+                            "{path}: helm_release.{}.{key} is not `{want}`",
+                            addon.id
+                        ));
+                    }
+                }
+                let values: serde_json::Value = body["values"][0]
+                    .as_str()
+                    .and_then(|t| serde_json::from_str(t).ok())
+                    .unwrap_or_default();
+                for pin in addon.pins {
+                    if addons::get(&values, pin.path()) != Some(&pin.value()) {
+                        out.push(format!(
+                            "{path}: helm_release.{} does not pin `{}` to {}",
+                            addon.id,
+                            pin.path(),
+                            pin.value()
+                        ));
+                    }
+                }
+            }
+            Source::Eks { name } => {
+                if !eks.contains(name) {
+                    out.push(format!("add-on {}: no aws_eks_addon", addon.release));
+                }
+            }
+            Source::Builtin => {}
+        }
+    }
+    let mut associations = Vec::new();
+    for (path, _, body) in world.tf_blocks("resource", "aws_eks_pod_identity_association") {
+        associations.push((
+            path.to_owned(),
+            body["namespace"].as_str().unwrap_or_default().to_owned(),
+            body["service_account"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        ));
+    }
+    for (path, _, body) in world.tf_blocks("resource", "aws_eks_addon") {
+        if let Some(sa) = body["pod_identity_association"]["service_account"].as_str() {
+            associations.push((path.to_owned(), "kube-system".to_owned(), sa.to_owned()));
+        }
+    }
+    for (path, ns, sa) in associations {
+        if !world.accounts.contains(&(ns.clone(), sa.clone())) {
+            out.push(format!(
+                "{path}: Pod Identity association names ServiceAccount `{ns}/{sa}`, which nothing creates"
+            ));
+        }
+    }
+    let outputs: BTreeSet<String> = world
+        .terraform
+        .iter()
+        .filter(|f| f.path.starts_with("terraform/aws/"))
+        .flat_map(|f| {
+            f.value["output"]
+                .as_object()
+                .map(|o| o.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+        })
+        .collect();
+    for file in world
+        .terraform
+        .iter()
+        .filter(|f| f.path.starts_with("terraform/cluster/"))
+    {
+        let mut strings = Vec::new();
+        walk_strings(&file.value, &mut strings);
+        for text in strings {
+            let mut rest = text;
+            while let Some(i) = rest.find("data.terraform_remote_state.aws.outputs.") {
+                rest = &rest[i + "data.terraform_remote_state.aws.outputs.".len()..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !outputs.contains(&name) {
+                    out.push(format!(
+                        "{}: the first stage has no output `{name}`",
+                        file.path
+                    ));
+                }
+            }
+        }
+    }
+    let _ = Ipv4Addr::LOCALHOST;
+}
+
+/// Pods that use AWS stores reach the Pod Identity agent and their stores' addresses.
+pub fn store_paths(platform: &Platform, world: &World) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(aws) = &platform.aws else { return out };
+    let (agent, agent_port) = addons::POD_IDENTITY_ADDRESS;
+    let agent: Ipv4Addr = agent.parse().unwrap();
+    let private = platc::model::aws::private_subnets(aws);
+    for service in platform.services.iter().filter(|s| !s.uses.is_empty()) {
+        for pod in pods_of(world, &service.namespace, &service.name.value) {
+            let needs_api = service
+                .uses
+                .iter()
+                .any(|u| u.kind.value != platc::model::service::StoreKind::Filesystem);
+            if needs_api && !egress_allows(world, pod, Peer::Ip(agent), agent_port, "TCP") {
+                out.push(format!(
+                    "{}: cannot reach the Pod Identity agent",
+                    pod.origin
+                ));
+            }
+            for used in &service.uses {
+                let port = match used.kind.value {
+                    platc::model::service::StoreKind::Database => aws
+                        .databases
+                        .iter()
+                        .find(|d| d.name.value == used.name.value)
+                        .map(|d| d.engine.value.port()),
+                    platc::model::service::StoreKind::Bucket
+                    | platc::model::service::StoreKind::Table => Some(443),
+                    platc::model::service::StoreKind::Filesystem => None,
+                };
+                let Some(port) = port else { continue };
+                // A host of each private subnet, where the store or its endpoint lives.
+                for cidr in &private {
+                    let ip = Ipv4Addr::from(cidr.address + 10);
+                    if !egress_allows(world, pod, Peer::Ip(ip), port, "TCP") {
+                        out.push(format!(
+                            "{}: cannot reach {} `{}` at {ip}:{port}",
+                            pod.origin,
+                            used.kind.value.as_str(),
+                            used.name.value
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
