@@ -307,12 +307,18 @@ fn calls(out: &mut String, earlier: &[Service], rng: &mut Lcg, at_least: u64) {
 
 /// The AWS block, with node groups big enough for every service at its autoscaling maximum.
 fn aws(out: &mut String, services: &[Service]) {
-    let cpu_needed: u64 = services.iter().map(|s| s.pods * s.cpu).sum();
-    let memory_needed: u64 = services.iter().map(|s| s.pods * s.memory).sum();
-    // What platc counts as usable per node: 90% of the CPU and 80% of the memory. Add a
-    // quarter on top for headroom.
-    let per_node_cpu = INSTANCE_VCPUS * 900;
-    let per_node_memory = INSTANCE_MIB * 8 / 10;
+    // Every pod runs in the mesh: its sidecar requests 100m and 128Mi on top (istiod's pinned
+    // `global.proxy.resources`); the add-ons take a few vCPUs and GiBs more.
+    let cpu_needed: u64 = services.iter().map(|s| s.pods * (s.cpu + 100)).sum::<u64>() + 8_000;
+    let memory_needed: u64 = services
+        .iter()
+        .map(|s| s.pods * (s.memory + 128))
+        .sum::<u64>()
+        + 16_384;
+    // What platc counts as usable per node: 90% of the CPU and 80% of the memory, less the
+    // per-node agents (about 0.3 vCPU and 0.3 GiB). Add a quarter on top for headroom.
+    let per_node_cpu = INSTANCE_VCPUS * 900 - 300;
+    let per_node_memory = INSTANCE_MIB * 8 / 10 - 300;
     let nodes = cpu_needed
         .div_ceil(per_node_cpu)
         .max(memory_needed.div_ceil(per_node_memory));
@@ -320,8 +326,8 @@ fn aws(out: &mut String, services: &[Service]) {
     let groups = nodes.div_ceil(GROUP_MAX);
     let per_group = nodes.div_ceil(groups);
     out.push_str(
-        r#"    aws region=us-east-1 {
-        state bucket=generated-tfstate lock-table=generated-tflock key="generated/terraform.tfstate"
+        r#"    aws region=us-east-1 account="123456789012" {
+        state bucket=generated-tfstate-123456789012 lock-table=generated-tflock
         vpc cidr="10.0.0.0/16" zones=3 nat=per-zone
         cluster generated version="1.31" endpoint=private {
 "#,
@@ -337,7 +343,7 @@ fn aws(out: &mut String, services: &[Service]) {
     out.push_str(
         r#"        }
         domain "example.com"
-        database main engine=postgres version="16.4" class=db.r6g.large storage-gb=100 multi-az=#true
+        database main engine=postgres version="16" class=db.r6g.large storage-gb=100 multi-az=#true
         bucket assets versioned=#true
     }
 "#,

@@ -181,3 +181,80 @@ pub fn namespace_pod_security(platform: &Platform, name: &str) -> Option<(PodSec
     }
     (level != PodSecurity::Restricted).then(|| (level, reasons.join("; ")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{PodSecurity, namespace_labels, pod_security};
+    use crate::source::Source;
+
+    fn platform(security: &str) -> crate::model::Checked {
+        let text = format!(
+            "platform shop {{\n    service web {{\n        image \"nginx\" tag=\"1.27\"\n        port http 8080\n        {security}\n    }}\n    service api {{\n        image \"nginx\" tag=\"1.27\"\n        port http 8080\n    }}\n}}\n"
+        );
+        let result = crate::compile(
+            &Source::new("platform.kdl", text),
+            &crate::Options::default(),
+        );
+        result
+            .platform
+            .unwrap_or_else(|| panic!("{:?}", result.diagnostics))
+    }
+
+    #[test]
+    fn each_weakening_needs_the_level_the_standard_gives_it() {
+        let cases = [
+            ("", PodSecurity::Restricted),
+            (
+                "security read-only-root=#false reason=\"x\"",
+                PodSecurity::Restricted,
+            ),
+            (
+                "security add-capability=NET_BIND_SERVICE reason=\"x\"",
+                PodSecurity::Restricted,
+            ),
+            (
+                "security add-capability=CHOWN reason=\"x\"",
+                PodSecurity::Baseline,
+            ),
+            (
+                "security privilege-escalation=#true reason=\"x\"",
+                PodSecurity::Baseline,
+            ),
+            (
+                "security run-as-user=0 run-as-non-root=#false reason=\"x\"",
+                PodSecurity::Baseline,
+            ),
+            (
+                "security add-capability=NET_ADMIN reason=\"x\"",
+                PodSecurity::Privileged,
+            ),
+            (
+                "security seccomp=unconfined reason=\"x\"",
+                PodSecurity::Privileged,
+            ),
+        ];
+        for (security, level) in cases {
+            let p = platform(security);
+            assert_eq!(pod_security(p.service("web").unwrap()), level, "{security}");
+            let labels = namespace_labels(&p, "web");
+            assert_eq!(
+                labels["pod-security.kubernetes.io/enforce"],
+                level.as_str(),
+                "{security}"
+            );
+            // Below restricted, violations stay visible.
+            assert_eq!(
+                labels
+                    .get("pod-security.kubernetes.io/warn")
+                    .map(String::as_str),
+                (level != PodSecurity::Restricted).then_some("restricted"),
+                "{security}"
+            );
+            // The other service's namespace is untouched.
+            assert_eq!(
+                namespace_labels(&p, "api")["pod-security.kubernetes.io/enforce"],
+                "restricted"
+            );
+        }
+    }
+}
