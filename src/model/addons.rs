@@ -352,8 +352,16 @@ pub const ISTIOD: Addon = Addon {
         ],
     }],
     pins: &[
-        // The CNI agent redirects traffic: no istio-init container with NET_ADMIN.
+        // The CNI agent redirects traffic: no istio-init container with NET_ADMIN, so pods
+        // meet the `restricted` Pod Security Standard. The chart copies `pilot.*` to the top
+        // level, and the injector reads `cni`: both are set.
         Pin::Flag("pilot.cni.enabled", true),
+        Pin::Flag("cni.enabled", true),
+        // An application starts once its sidecar can carry its first calls.
+        Pin::Flag(
+            "meshConfig.defaultConfig.holdApplicationUntilProxyStarts",
+            true,
+        ),
         Pin::Text("meshConfig.rootNamespace", ISTIO_NAMESPACE),
         Pin::Number("autoscaleMin", 2),
         Pin::Number("autoscaleMax", 3),
@@ -368,11 +376,9 @@ const GATEWAY_NAME: &str = "istio-ingressgateway";
 /// live there too.
 pub const GATEWAY_NAMESPACE: &str = ISTIO_NAMESPACE;
 const GATEWAY_LABELS: &[(&str, &str)] = &[("app", GATEWAY_NAME), ("istio", "ingressgateway")];
-const GATEWAY_PORTS: &[(&str, u16, u16)] = &[
-    ("status-port", 15021, 15021),
-    ("http2", 80, 80),
-    ("https", 443, 443),
-];
+/// The gateway Service's ports: HTTP and HTTPS only. The chart's default also exposes the
+/// status port (15021) on the load balancer, to the internet.
+const GATEWAY_PORTS: &[(&str, u16, u16)] = &[("http2", 80, 80), ("https", 443, 443)];
 
 /// The ingress gateway (chart `gateway` as release `istio-ingressgateway`: `Deployment`,
 /// `ServiceAccount` and Service of that name, pods labelled `app: istio-ingressgateway,

@@ -99,7 +99,8 @@ pub struct NodeGroup {
     pub capacity: Spanned<CapacityType>,
 }
 
-/// `domain NAME zone=…`: a Route53 hosted zone and an ACM certificate for NAME and `*.NAME`.
+/// `domain NAME zone=…`: the public Route53 hosted zone where external-dns writes the gateway
+/// hosts and cert-manager answers DNS-01 challenges.
 #[derive(Clone, Debug)]
 pub struct Domain {
     pub span: Span,

@@ -22,6 +22,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     gateways(world, &mut out);
     routes(world, &mut out);
     scaling(world, &mut out);
+    monitors(world, &mut out);
     workloads(world, &mut out);
     rollouts(world, &mut out);
     addresses(world, &mut out);
@@ -521,6 +522,34 @@ fn scaling(world: &World, out: &mut Vec<String>) {
         let selector = labels(&pdb.value["spec"]["selector"]["matchLabels"]);
         if world.pods_in(pdb.namespace(), &selector).next().is_none() {
             out.push(format!("{}: selector {selector:?} picks no pod", pdb.path));
+        }
+    }
+}
+
+/// `PodMonitor`s: every namespace they name holds pods their selector picks, and Prometheus
+/// (the add-on) runs in the monitor's namespace, where kube-prometheus-stack looks for them.
+fn monitors(world: &World, out: &mut Vec<String>) {
+    for monitor in world.of_kind("PodMonitor") {
+        let spec = &monitor.value["spec"];
+        let selector = labels(&spec["selector"]["matchLabels"]);
+        for ns in strings(&spec["namespaceSelector"]["matchNames"]) {
+            if world.pods_in(&ns, &selector).next().is_none() {
+                out.push(format!(
+                    "{}: no pod of `{ns}` matches {selector:?}",
+                    monitor.path
+                ));
+            }
+        }
+        if !world
+            .pods
+            .iter()
+            .any(|p| p.namespace == monitor.namespace() && p.origin.contains("(prometheus)"))
+        {
+            out.push(format!(
+                "{}: no Prometheus runs in `{}`",
+                monitor.path,
+                monitor.namespace()
+            ));
         }
     }
 }

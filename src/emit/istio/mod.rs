@@ -15,6 +15,7 @@ pub mod gateway;
 mod peer;
 mod routes;
 mod sidecar;
+mod telemetry;
 mod traffic;
 
 use std::collections::BTreeMap;
@@ -146,6 +147,7 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
     out.extend(certificate::objects(platform, mesh));
     out.extend(authorization::objects(platform));
     out.extend(sidecar::objects(platform));
+    out.extend(telemetry::objects(platform));
     let per_service = crate::emit::parallel::map(&platform.services, |service| {
         traffic::objects(platform, mesh, service)
     });

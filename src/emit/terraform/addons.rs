@@ -21,6 +21,8 @@ fn output(name: &str) -> String {
 }
 
 /// The releases this one must follow (their Terraform ids), when the platform installs them.
+/// Every release also follows the AWS Load Balancer Controller when there is one: its webhook
+/// inspects every new Service and fails closed while its pods are not ready.
 fn after(addon: &Addon) -> &'static [&'static str] {
     match addon.id {
         "istio_cni" | "external_dns" => &["istio_base"],
@@ -132,11 +134,17 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
         else {
             continue;
         };
-        let depends: Vec<String> = after(addon)
-            .iter()
+        let load_balancer = addons::LOAD_BALANCER_CONTROLLER.id;
+        let first = (addon.id != load_balancer && cx.addon(load_balancer).is_some())
+            .then_some(load_balancer);
+        let mut depends: Vec<String> = first
+            .into_iter()
+            .chain(after(addon).iter().copied())
             .filter(|id| cx.addon(id).is_some())
             .map(|id| format!("helm_release.{id}"))
             .collect();
+        depends.sort_unstable();
+        depends.dedup();
         let values = addon.values(settings(cx, cluster, addon));
         let mut body = json!({
             "name": addon.release,

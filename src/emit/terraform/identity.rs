@@ -131,9 +131,9 @@ fn addon_statements(cx: &Context, addon: &Addon) -> Option<Vec<Value>> {
                         cx.cluster_name(cluster)
                     )],
                 ),
-                // Only the Auto Scaling groups of this cluster's managed node groups, which EKS
-                // tags `kubernetes.io/cluster/<cluster>: owned` (the condition the EKS Blueprints
-                // add-on uses).
+                // Only the Auto Scaling groups the autoscaler discovers: those tagged
+                // `k8s.io/cluster-autoscaler/<cluster>` (the tag its auto-discovery matches,
+                // whatever its value; EKS puts it on managed node groups).
                 with_condition(
                     policy::allow(
                         "ScaleOwnGroups",
@@ -143,12 +143,12 @@ fn addon_statements(cx: &Context, addon: &Addon) -> Option<Vec<Value>> {
                         ],
                         &["*".to_owned()],
                     ),
-                    "StringEquals",
+                    "Null",
                     &format!(
-                        "autoscaling:ResourceTag/kubernetes.io/cluster/{}",
+                        "aws:ResourceTag/k8s.io/cluster-autoscaler/{}",
                         cx.cluster_name(cluster)
                     ),
-                    &["owned".to_owned()],
+                    &["false".to_owned()],
                 ),
             ])
         }
@@ -218,6 +218,9 @@ fn load_balancer_controller(cx: &Context) -> Vec<Value> {
                 "ec2:DescribeAvailabilityZones",
                 "ec2:DescribeInternetGateways",
                 "ec2:DescribeVpcs",
+                "ec2:DescribeVpcPeeringConnections",
+                "ec2:DescribeCoipPools",
+                "ec2:DescribeIpamPools",
                 "ec2:DescribeSubnets",
                 "ec2:DescribeSecurityGroups",
                 "ec2:DescribeInstances",
@@ -228,6 +231,10 @@ fn load_balancer_controller(cx: &Context) -> Vec<Value> {
                 "elasticloadbalancing:DescribeLoadBalancerAttributes",
                 "elasticloadbalancing:DescribeListeners",
                 "elasticloadbalancing:DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeListenerCertificates",
+                "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTrustStores",
                 "elasticloadbalancing:DescribeTargetGroups",
                 "elasticloadbalancing:DescribeTargetGroupAttributes",
                 "elasticloadbalancing:DescribeTargetHealth",
@@ -323,6 +330,7 @@ fn load_balancer_controller(cx: &Context) -> Vec<Value> {
                 "elasticloadbalancing:CreateListener",
                 "elasticloadbalancing:DeleteListener",
                 "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:ModifyListenerAttributes",
                 "elasticloadbalancing:AddTags",
                 "elasticloadbalancing:RemoveTags",
             ],
