@@ -78,7 +78,23 @@ pub fn compile(source: &Source, options: &Options) -> Compilation {
 }
 
 fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Option<Checked> {
+    if let Some(offset) = source.invalid_utf8() {
+        d.error(
+            diagnostic::ErrorKind::InvalidUtf8 { offset },
+            span::Span::new(
+                offset,
+                offset
+                    + source
+                        .text()
+                        .get(offset..)
+                        .and_then(|rest| rest.chars().next())
+                        .map_or(0, char::len_utf8),
+            ),
+        );
+        return None;
+    }
     let document = parse::parse(source, d)?;
+    lower::repeated_properties(&document, d);
     let mut platform = lower::lower(&document, options.env.as_deref(), d)?;
     platform.origin = model::Origin::new(source.name(), source.text());
     // Each environment is a platform of its own: check them all, so that `platc check`

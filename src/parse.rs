@@ -14,6 +14,12 @@ use crate::span::Span;
 /// Parses the source; on failure every syntax error is in the returned diagnostics.
 pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<Document> {
     let text = source.text();
+    // Every later step walks the tree by recursion (ours, the kdl crate's): a file nested
+    // deeper than the language ever goes is refused before any of them runs.
+    if let Some(span) = too_deep(text) {
+        d.error(ErrorKind::NestingTooDeep { limit: MAX_DEPTH }, span);
+        return None;
+    }
     if let Some(document) = parser::parse(text) {
         return Some(document);
     }
@@ -95,6 +101,88 @@ fn narrow(text: &str, span: Span) -> Span {
         }
         None => span,
     }
+}
+
+/// The deepest nesting of children a file may have. The language needs four levels
+/// (`platform` › `aws` › `cluster` › `node-group`, `service` › `canary` › `header`).
+pub const MAX_DEPTH: usize = 32;
+
+/// The `{` that opens a level deeper than `MAX_DEPTH`, if any. A scan of the text that skips
+/// strings (quoted, multi-line and raw) and comments, so it runs in constant stack whatever the
+/// input.
+fn too_deep(text: &str) -> Option<Span> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(Span::new(i, i + 1));
+                }
+                i += 1;
+            }
+            b'}' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut level = 0usize;
+                while i < bytes.len() {
+                    if bytes[i..].starts_with(b"/*") {
+                        level += 1;
+                        i += 2;
+                    } else if bytes[i..].starts_with(b"*/") {
+                        level -= 1;
+                        i += 2;
+                        if level == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'#' if matches!(bytes.get(i + 1), Some(b'#' | b'"')) => {
+                // A raw string: `#"…"#`, with as many `#` on each side.
+                let hashes = bytes[i..].iter().take_while(|&&b| b == b'#').count();
+                i += hashes;
+                if bytes.get(i) != Some(&b'"') {
+                    continue;
+                }
+                let mut close = vec![b'"'];
+                close.extend(std::iter::repeat_n(b'#', hashes));
+                i += 1;
+                while i < bytes.len() && !bytes[i..].starts_with(&close) {
+                    i += 1;
+                }
+                i += close.len();
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                // A multi-line string: it may hold a bare `"`, and ends at the next `"""`.
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 3;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 fn first_line(text: &str) -> Span {

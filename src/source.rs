@@ -7,6 +7,9 @@ use crate::span::Span;
 pub struct Source {
     name: String,
     text: String,
+    /// The byte offset of the first sequence that is not UTF-8, when the file had one; the
+    /// text then holds U+FFFD in its place (offsets before it are the file's).
+    invalid_utf8: Option<usize>,
 }
 
 impl Source {
@@ -14,7 +17,38 @@ impl Source {
         Self {
             name: name.into(),
             text: text.into(),
+            invalid_utf8: None,
         }
+    }
+
+    /// A file as read from disk: UTF-8, or (for a diagnostic that shows where it is not) the
+    /// text with each bad sequence replaced.
+    pub fn from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Self {
+        match String::from_utf8(bytes) {
+            Ok(text) => Self::new(name, text),
+            Err(error) => {
+                let offset = error.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(error.as_bytes()).into_owned();
+                Self {
+                    name: name.into(),
+                    text,
+                    invalid_utf8: Some(offset),
+                }
+            }
+        }
+    }
+
+    /// Reads a file.
+    pub fn read(path: &std::path::Path) -> std::io::Result<Self> {
+        Ok(Self::from_bytes(
+            path.display().to_string(),
+            std::fs::read(path)?,
+        ))
+    }
+
+    /// The byte offset of the first sequence that is not UTF-8, if any.
+    pub fn invalid_utf8(&self) -> Option<usize> {
+        self.invalid_utf8
     }
 
     pub fn name(&self) -> &str {

@@ -57,8 +57,8 @@ fn updating() -> Result<bool, Failed> {
 /// the compile failed) and the built tree with `expected_tree` (when the compile succeeded and
 /// the case has no expected.stderr, or the tree exists).
 fn run_case(input: &Path, dir: &Path, expected_tree: &Path) -> Result<(), Failed> {
-    let text = std::fs::read_to_string(input).map_err(|e| e.to_string())?;
-    let source = Source::new("platform.kdl", text);
+    let bytes = std::fs::read(input).map_err(|e| e.to_string())?;
+    let source = Source::from_bytes("platform.kdl", bytes);
     let first = compile(&source, &Options::default());
     let again = compile(&source, &Options::default());
     let stderr = render_human(&source, &first.diagnostics, false);

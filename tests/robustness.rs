@@ -60,8 +60,10 @@ fn inputs() -> Vec<Input> {
     paths
         .into_iter()
         .map(|(path, sampled)| {
-            let text = std::fs::read_to_string(&path)
+            // A case that is not UTF-8 on purpose is mutated as the text platc shows of it.
+            let bytes = std::fs::read(&path)
                 .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+            let text = String::from_utf8_lossy(&bytes).into_owned();
             let name = path
                 .strip_prefix(root)
                 .unwrap_or(&path)
@@ -320,4 +322,212 @@ fn sampling_keeps_the_prefix_and_the_end() {
     assert_eq!(points.last(), Some(&text.len()));
     assert!(points.iter().all(|&i| text.is_char_boundary(i)));
     assert_eq!(truncation_points(&text, false).len(), 3001);
+}
+
+/// A value an adversary might write into any string of `platform.kdl`: a Terraform
+/// interpolation and template directive, and a kubelet variable reference.
+const HOSTILE: &str = r#"x${file(\"/etc/hostname\")}%{ if true }y$(SECRET)"#;
+
+/// Every occurrence of `needle` in `text` that is not escaped by the character before it.
+fn unescaped(text: &str, needle: &str, escape: char) -> usize {
+    text.match_indices(needle)
+        .filter(|(i, _)| !text[..*i].ends_with(escape))
+        .count()
+}
+
+/// Removes every `"//"` comment property from a Terraform JSON document.
+fn strip_comments(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            map.remove("//");
+            map.values_mut().for_each(strip_comments);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_comments),
+        _ => {}
+    }
+}
+
+#[test]
+fn hostile_strings_reach_no_output_unescaped() {
+    // Each line puts the hostile value into one string of the platform (`@`).
+    let slots = [
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; state bucket="@" lock-table=t-lock }"#,
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; state bucket=b-state lock-table="@" }"#,
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; state bucket=b-state lock-table=t-lock prefix="@" }"#,
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; table carts hash-key="@" }"#,
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; table carts hash-key=id range-key="@" }"#,
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16" flow-logs=#false reason="@" }"#,
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; cluster c endpoint=public reason="@" { node-group g instance=m6i.large } }"#,
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; waive CKV_AWS_1 reason="@" }"#,
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; domain "@" }"#,
+    ];
+    let service_slots = [
+        r#"env GREETING "@""#,
+        r#"probe http port=http path="@""#,
+        r#"volume data path="@""#,
+        r#"security read-only-root=#false reason="@""#,
+        r#"load-balancer reason="@""#,
+        r#"waive CKV_K8S_8 reason="@""#,
+    ];
+    let hostile = HOSTILE;
+    let mut built = 0;
+    let mut failures = Vec::new();
+    let platforms = slots
+        .iter()
+        .map(|slot| {
+            format!(
+                "platform shop {{\n    {}\n    service web {{\n        image \"nginx\" tag=\"1.27\"\n        port http 8080 protocol=http\n    }}\n}}\n",
+                slot.replace('@', hostile)
+            )
+        })
+        .chain(service_slots.iter().map(|slot| {
+            format!(
+                "platform shop {{\n    aws region=us-east-1 account=\"123456789012\" {{ vpc cidr=\"10.0.0.0/16\"; table carts hash-key=id }}\n    service web {{\n        image \"nginx\" tag=\"1.27\"\n        port http 8080 protocol=http\n        uses table carts\n        {}\n    }}\n}}\n",
+                slot.replace('@', hostile)
+            )
+        }));
+    for text in platforms {
+        let result = compile(
+            &Source::new("platform.kdl", text.clone()),
+            &Options::default(),
+        );
+        let Some(platform) = result.platform else {
+            continue; // refused: a coded diagnostic, nothing emitted
+        };
+        built += 1;
+        let tree = platc::build_tree(&platform).expect("the tree builds");
+        for (path, content) in &tree {
+            let extension = Path::new(path.as_str()).extension();
+            if extension.is_some_and(|e| e == "json" || e == "tf") && path.contains(".tf") {
+                // Terraform ignores a `"//"` property of a block body (HCL's JSON comment), so a
+                // reason may stand there as written; every other string is a template.
+                let checked = if path.ends_with(".tf.json") {
+                    let mut value: serde_json::Value = serde_json::from_str(content).unwrap();
+                    strip_comments(&mut value);
+                    value.to_string()
+                } else {
+                    content.clone()
+                };
+                for (needle, escape) in [("${file(", '$'), ("%{ if", '%')] {
+                    if unescaped(&checked, needle, escape) > 0 {
+                        failures.push(format!("{path}: unescaped `{needle}` from\n{text}"));
+                    }
+                }
+            }
+            if path.ends_with("deployment.yaml") {
+                let value: serde_yaml::Value = serde_yaml::from_str(content).unwrap();
+                for container in value["spec"]["template"]["spec"]["containers"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                {
+                    for env in container["env"].as_sequence().into_iter().flatten() {
+                        let v = env["value"].as_str().unwrap_or_default();
+                        if unescaped(v, "$(SECRET)", '$') > 0 {
+                            failures.push(format!("{path}: env value `{v}` expands `$(SECRET)`"));
+                        }
+                    }
+                }
+            }
+            if content.lines().next().is_some_and(|l| l.contains('\n')) {
+                failures.push(format!("{path}: a header line broke"));
+            }
+        }
+    }
+    assert!(built >= 6, "too few hostile platforms built ({built})");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The codes of the errors `compile` reports for `source`, after checking it does not panic.
+fn codes(source: &Source) -> Vec<&'static str> {
+    let compilation =
+        catching(|| compile(source, &Options::default())).unwrap_or_else(|m| panic!("{m}"));
+    catching(|| render_json(source, &compilation.diagnostics)).unwrap_or_else(|m| panic!("{m}"));
+    compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.kind.code())
+        .collect()
+}
+
+const SMALL: &str = "platform shop {\n    service web {\n        image \"nginx\" tag=\"1.27\"\n        port http 8080 protocol=http\n        env GREETING \"@\"\n    }\n}\n";
+
+#[test]
+fn extreme_inputs_get_a_code_not_a_crash() {
+    install_panic_hook();
+    // Runs on a test thread (2 MiB of stack, a quarter of the main thread's): any recursion
+    // that the depth limit does not stop overflows here first.
+    let deep_open = format!("platform shop {}", "{ a ".repeat(100_000));
+    assert_eq!(
+        codes(&Source::new("p.kdl", deep_open)),
+        ["platc::nesting-too-deep"]
+    );
+    let deep_closed = format!(
+        "platform shop {{ {}{} }}",
+        "a { ".repeat(50_000),
+        "} ".repeat(50_000)
+    );
+    assert_eq!(
+        codes(&Source::new("p.kdl", deep_closed)),
+        ["platc::nesting-too-deep"]
+    );
+    let at_limit = format!(
+        "platform shop {{ {}{} }}",
+        "a { ".repeat(31),
+        "} ".repeat(31)
+    );
+    assert!(!codes(&Source::new("p.kdl", at_limit)).contains(&"platc::nesting-too-deep"));
+
+    // Braces inside strings and comments are text, not nesting.
+    for braces in [
+        format!("\"{}\"", "{".repeat(10_000)),
+        format!("#\"{}\"#", "{\"".repeat(10_000)),
+        format!("\"\"\"\n{}\n\"\"\"", "{\"".repeat(10_000)),
+    ] {
+        let text = SMALL.replace("\"@\"", &braces);
+        assert_eq!(codes(&Source::new("p.kdl", text)), Vec::<&str>::new());
+    }
+    let commented = format!(
+        "/* {} */\n// {}\n{SMALL}",
+        "{".repeat(1000),
+        "{".repeat(1000)
+    );
+    assert_eq!(codes(&Source::new("p.kdl", commented)), Vec::<&str>::new());
+
+    // Size: a 4 MiB value compiles like a short one.
+    let big = SMALL.replace('@', &"x".repeat(4 << 20));
+    assert_eq!(codes(&Source::new("p.kdl", big)), Vec::<&str>::new());
+
+    // Encodings: a UTF-8 byte-order mark is allowed (KDL v2); UTF-16 and Latin-1 are refused.
+    let bom = format!("\u{feff}{}", SMALL.replace('@', "hi"));
+    assert_eq!(
+        codes(&Source::from_bytes("p.kdl", bom.into_bytes())),
+        Vec::<&str>::new()
+    );
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(SMALL.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    assert_eq!(
+        codes(&Source::from_bytes("p.kdl", utf16)),
+        ["platc::invalid-utf8"]
+    );
+    let latin1: Vec<u8> = SMALL
+        .replace('@', "caf\u{e9}")
+        .chars()
+        .map(|c| c as u8)
+        .collect();
+    assert_eq!(
+        codes(&Source::from_bytes("p.kdl", latin1)),
+        ["platc::invalid-utf8"]
+    );
+    assert_eq!(
+        codes(&Source::from_bytes("p.kdl", Vec::new())),
+        ["platc::missing-platform"]
+    );
+    assert_eq!(
+        codes(&Source::from_bytes("p.kdl", vec![0; 1000])),
+        ["platc::syntax"]
+    );
 }

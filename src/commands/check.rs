@@ -14,8 +14,8 @@ pub fn run(args: &CheckArgs, color: bool) -> Output {
         env: args.env.clone(),
     };
     for path in &args.files {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+        let source = match Source::read(path) {
+            Ok(source) => source,
             Err(error) => {
                 let _ = writeln!(
                     output.stderr,
@@ -26,7 +26,6 @@ pub fn run(args: &CheckArgs, color: bool) -> Output {
                 continue;
             }
         };
-        let source = Source::new(path.display().to_string(), text);
         let result = compile(&source, &options);
         output.stderr.push_str(&match args.message_format {
             MessageFormat::Human => render_human(&source, &result.diagnostics, color),

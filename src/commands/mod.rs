@@ -49,8 +49,8 @@ pub fn compile_file(
     format: crate::cli::MessageFormat,
     color: bool,
 ) -> (Output, Option<crate::model::Checked>) {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let source = match crate::source::Source::read(path) {
+        Ok(source) => source,
         Err(error) => {
             return (
                 Output::failure(format!(
@@ -61,7 +61,6 @@ pub fn compile_file(
             );
         }
     };
-    let source = crate::source::Source::new(path.display().to_string(), text);
     let result = crate::compile(
         &source,
         &crate::Options {

@@ -32,6 +32,8 @@ pub enum ErrorKind {
     DuplicateNode { node: String },
     /// Two ports of a service share a name or a number.
     DuplicatePort { port: String },
+    /// A node gives the same property twice; KDL would keep the last one silently.
+    DuplicateProperty { property: String, node: String },
     /// Two services share a name.
     DuplicateService { name: String },
     /// A service is exposed on a gateway but has no HTTP, HTTP/2 or gRPC port to route to.
@@ -57,6 +59,8 @@ pub enum ErrorKind {
     },
     /// A percentage outside 0–100.
     InvalidPercentage { value: String },
+    /// The file is not UTF-8: at `offset` is a byte sequence that is not.
+    InvalidUtf8 { offset: usize },
     /// A port number outside 1–65535.
     InvalidPort { value: String },
     /// A Kubernetes quantity that does not parse (`100m`, `64Mi`, `1.5`).
@@ -90,6 +94,8 @@ pub enum ErrorKind {
     },
     /// A security default is weakened without a `reason`.
     MissingReason { what: String },
+    /// The file nests nodes deeper than any platform needs.
+    NestingTooDeep { limit: usize },
     /// A name platc builds from the AWS account id, and no `aws account=` to build it from.
     NeedsAccount { what: String },
     /// An integer outside its allowed range.
@@ -201,6 +207,7 @@ impl ErrorKind {
             Self::DuplicateName { .. } => "platc::duplicate-name",
             Self::DuplicateNode { .. } => "platc::duplicate-node",
             Self::DuplicatePort { .. } => "platc::duplicate-port",
+            Self::DuplicateProperty { .. } => "platc::duplicate-property",
             Self::DuplicateService { .. } => "platc::duplicate-service",
             Self::ExposedWithoutHttp { .. } => "platc::exposed-without-http",
             Self::GateWithoutPrometheus { .. } => "platc::gate-without-prometheus",
@@ -214,6 +221,7 @@ impl ErrorKind {
             Self::InvalidPort { .. } => "platc::invalid-port",
             Self::InvalidQuantity { .. } => "platc::invalid-quantity",
             Self::InvalidType { .. } => "platc::invalid-type",
+            Self::InvalidUtf8 { .. } => "platc::invalid-utf8",
             Self::InvalidValue { .. } => "platc::invalid-value",
             Self::KdlV1 => "platc::kdl-v1",
             Self::MissingArgument { .. } => "platc::missing-argument",
@@ -221,6 +229,7 @@ impl ErrorKind {
             Self::MissingPlatform { .. } => "platc::missing-platform",
             Self::MissingProperty { .. } => "platc::missing-property",
             Self::MissingReason { .. } => "platc::missing-reason",
+            Self::NestingTooDeep { .. } => "platc::nesting-too-deep",
             Self::NeedsAccount { .. } => "platc::needs-account",
             Self::OutOfRange { .. } => "platc::out-of-range",
             Self::OutsideMesh { .. } => "platc::outside-mesh",
@@ -256,6 +265,7 @@ impl ErrorKind {
         "platc::duplicate-name",
         "platc::duplicate-node",
         "platc::duplicate-port",
+        "platc::duplicate-property",
         "platc::duplicate-service",
         "platc::exposed-without-http",
         "platc::gate-without-prometheus",
@@ -269,6 +279,7 @@ impl ErrorKind {
         "platc::invalid-port",
         "platc::invalid-quantity",
         "platc::invalid-type",
+        "platc::invalid-utf8",
         "platc::invalid-value",
         "platc::kdl-v1",
         "platc::missing-argument",
@@ -277,6 +288,7 @@ impl ErrorKind {
         "platc::missing-property",
         "platc::missing-reason",
         "platc::needs-account",
+        "platc::nesting-too-deep",
         "platc::out-of-range",
         "platc::outside-mesh",
         "platc::probe-protocol",
@@ -321,6 +333,9 @@ impl ErrorKind {
             Self::DuplicateName { kind, name } => format!("duplicate {kind} `{name}`"),
             Self::DuplicateNode { node } => format!("`{node}` is given more than once"),
             Self::DuplicatePort { port } => format!("duplicate port `{port}`"),
+            Self::DuplicateProperty { property, node } => {
+                format!("`{node}` gives the property `{property}` twice")
+            }
             Self::DuplicateService { name } => format!("duplicate service `{name}`"),
             Self::ExposedWithoutHttp { service } => {
                 format!("service `{service}` is exposed on a gateway but has no HTTP or gRPC port")
@@ -349,6 +364,9 @@ impl ErrorKind {
                 format!("invalid {} `{value}`: {reason}", rule.noun())
             }
             Self::InvalidPercentage { value } => format!("invalid percentage `{value}`"),
+            Self::InvalidUtf8 { offset } => {
+                format!("this file is not UTF-8: byte {offset} starts an invalid sequence")
+            }
             Self::InvalidPort { value } => format!("invalid port number `{value}`"),
             Self::InvalidQuantity { value, resource } => {
                 format!("invalid {resource} quantity `{value}`")
@@ -366,6 +384,9 @@ impl ErrorKind {
             }
             Self::MissingReason { what } => format!("{what} without a `reason`"),
             Self::NeedsAccount { what } => format!("{what} needs the AWS account id"),
+            Self::NestingTooDeep { limit } => {
+                format!("nodes are nested more than {limit} levels deep")
+            }
             Self::OutOfRange {
                 what,
                 value,
@@ -463,6 +484,7 @@ impl ErrorKind {
             | Self::DuplicateName { .. }
             | Self::DuplicateNode { .. }
             | Self::DuplicatePort { .. }
+            | Self::DuplicateProperty { .. }
             | Self::DuplicateService { .. } => "defined again here".into(),
             Self::ExposedWithoutHttp { .. } => "exposed here".into(),
             Self::GateWithoutPrometheus { .. } => "metric gate".into(),
@@ -473,6 +495,7 @@ impl ErrorKind {
             Self::InvalidInstanceType { .. } => "not an instance type".into(),
             Self::InvalidName { rule, .. } => format!("not a valid {}", rule.noun()),
             Self::InvalidPercentage { .. } => "not a percentage".into(),
+            Self::InvalidUtf8 { .. } => "not UTF-8 (shown as �)".into(),
             Self::InvalidPort { .. } => "not a port number".into(),
             Self::InvalidQuantity { .. } => "not a quantity".into(),
             Self::InvalidType { expected, .. } => format!("expected {expected}"),
@@ -484,6 +507,7 @@ impl ErrorKind {
             Self::MissingProperty { property, .. } => format!("missing `{property}`"),
             Self::MissingReason { .. } => "weakens a secure default".into(),
             Self::NeedsAccount { .. } => "named from the account".into(),
+            Self::NestingTooDeep { .. } => "one level too many".into(),
             Self::OutOfRange { .. } => "out of range".into(),
             Self::OutsideMesh { .. } => "sidecar turned off here".into(),
             Self::ProbeProtocol { .. } => "probe kind does not match the port".into(),
@@ -534,6 +558,9 @@ impl ErrorKind {
             Self::DuplicateName { kind, .. } => format!("Give each {kind} its own name."),
             Self::DuplicateNode { .. } => "Merge the two into one node.".into(),
             Self::DuplicatePort { .. } => "Give each port its own name and number.".into(),
+            Self::DuplicateProperty { .. } => {
+                "Keep one of them: KDL would use the last one and drop the first without a word.".into()
+            }
             Self::DuplicateService { .. } => {
                 "Rename one of them, or merge the two into one `service` node.".into()
             }
@@ -559,6 +586,9 @@ impl ErrorKind {
                 "Write an instance type as `family.size`, for example `m6i.large` (or `db.t4g.micro` for RDS).".into()
             }
                         Self::InvalidName { rule, .. } => rule.help().into(),
+            Self::InvalidUtf8 { .. } => {
+                "Save the file as UTF-8: KDL is UTF-8 text; a file written in Latin-1 or UTF-16 must be converted (`iconv -f LATIN1 -t UTF-8`).".into()
+            }
             Self::InvalidPercentage { .. } => {
                 "Write a number from 0 to 100 with at most three decimals, for example `99.9`.".into()
             }
@@ -600,6 +630,9 @@ impl ErrorKind {
             Self::MissingProperty { property, .. } => format!("Add `{property}=…` to this node."),
                         Self::MissingReason { .. } => {
                 "Add `reason=\"…\"` to this node saying why it is needed; weakening a secure default takes a written reason.".into()
+            }
+            Self::NestingTooDeep { .. } => {
+                "The language nests four levels at most (`platform` › `aws` › `cluster` › `node-group`); look for a `{` that is never closed, or a block pasted into itself.".into()
             }
             Self::NeedsAccount { .. } => {
                 "Add `account=\"123456789012\"` (your 12-digit AWS account id) to `aws`: bucket names and image registry addresses are built from it, and the tree can then only be applied to that account.".into()

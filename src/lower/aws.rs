@@ -230,9 +230,58 @@ fn named(node: &Node, d: &mut Diagnostics) -> Option<(Span, Spanned<String>)> {
 
 fn lower_state(node: &Node, d: &mut Diagnostics) -> Option<State> {
     let mut r = Reader::new(node);
-    let bucket = r.required_string_prop("bucket", d);
-    let lock_table = r.required_string_prop("lock-table", d);
-    let prefix = r.string_prop("prefix", d);
+    let valid = |value: Option<Spanned<String>>,
+                 ok: fn(&str) -> bool,
+                 expected: &'static str,
+                 d: &mut Diagnostics| {
+        let value = value?;
+        if ok(&value.value) {
+            return Some(value);
+        }
+        d.error(
+            ErrorKind::InvalidValue {
+                value: value.value.clone(),
+                expected: vec![expected],
+                suggestion: None,
+            },
+            value.span,
+        );
+        None
+    };
+    let bucket = valid(
+        r.required_string_prop("bucket", d),
+        |b| {
+            (3..=63).contains(&b.len())
+                && b.bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
+                && b.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && b.ends_with(|c: char| c.is_ascii_alphanumeric())
+        },
+        "an S3 bucket name: 3 to 63 lowercase letters, digits, `-` and `.`",
+        d,
+    );
+    let lock_table = valid(
+        r.required_string_prop("lock-table", d),
+        |t| {
+            (3..=255).contains(&t.len())
+                && t.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        },
+        "a DynamoDB table name: 3 to 255 letters, digits, `-`, `_` and `.`",
+        d,
+    );
+    let prefix = valid(
+        r.string_prop("prefix", d),
+        |p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'/'))
+                && !p.starts_with('/')
+                && !p.ends_with('/')
+        },
+        "a key prefix of letters, digits, `-`, `_`, `.` and `/`, such as \"shop\" or \"teams/shop\"",
+        d,
+    );
     r.finish(d);
     Some(State {
         span: node.span(),

@@ -61,6 +61,36 @@ pub fn env_names(document: &Document) -> Vec<String> {
 }
 
 /// Lowers the document, with the overlay of `env` applied when given.
+/// Reports every property given twice on one node (`tag="1.27" tag="latest"`): KDL keeps the
+/// last one without a word, which hides the mistake. Walks the whole document once, with an
+/// explicit stack (the parser bounds the depth, but this needs no recursion at all).
+pub fn repeated_properties(document: &Document, d: &mut Diagnostics) {
+    let mut stack: Vec<&crate::syntax::Node> = document.nodes().iter().collect();
+    while let Some(node) = stack.pop() {
+        let mut seen: Vec<&crate::syntax::Ident> = Vec::new();
+        for entry in node.entries() {
+            let Some(name) = entry.name() else { continue };
+            if let Some(first) = seen.iter().find(|n| n.value() == name.value()) {
+                d.push(
+                    Diagnostic::new(
+                        ErrorKind::DuplicateProperty {
+                            property: name.value().to_owned(),
+                            node: node.name().value().to_owned(),
+                        },
+                        name.span(),
+                    )
+                    .with_label(first.span(), "first given here"),
+                );
+            } else {
+                seen.push(name);
+            }
+        }
+        if let Some(children) = node.children() {
+            stack.extend(children.nodes());
+        }
+    }
+}
+
 pub fn lower(document: &Document, env: Option<&str>, d: &mut Diagnostics) -> Option<Platform> {
     let mut platforms = document
         .nodes()

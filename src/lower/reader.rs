@@ -226,13 +226,13 @@ fn type_name(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Integer(_) => "an integer",
         Value::Float(f) if !f.is_finite() => "#inf or #nan",
-        Value::Float(_) => "a number",
+        Value::Float(_) => "a decimal number",
         Value::Bool(_) => "a boolean",
         Value::Null => "#null",
     }
 }
 
-fn wrong_type(entry: &Entry, expected: &'static str, d: &mut Diagnostics) {
+pub fn wrong_type(entry: &Entry, expected: &'static str, d: &mut Diagnostics) {
     d.error(
         ErrorKind::InvalidType {
             expected,

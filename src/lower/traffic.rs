@@ -295,7 +295,7 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
             digest.span,
         );
     }
-    let weight = r.prop("weight").and_then(|e| typed::percent(e, d));
+    let weight = r.prop("weight").and_then(|e| typed::whole_percent(e, d));
     let mut headers = Vec::new();
     let mut steps = Vec::new();
     let mut steps_span = None;
@@ -336,7 +336,7 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
                 steps = c
                     .args_from(0)
                     .into_iter()
-                    .filter_map(|e| typed::percent(e, d))
+                    .filter_map(|e| typed::whole_percent(e, d))
                     .collect();
                 steps_span = Some(child.span());
                 interval = c.prop("interval").and_then(|e| typed::duration(e, d));

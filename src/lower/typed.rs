@@ -35,6 +35,25 @@ pub fn percent(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<Percent>> {
     None
 }
 
+/// A whole percentage (a route weight, a canary step): Istio and Argo Rollouts weigh traffic in
+/// whole percent, so `99.9` would be rounded without a word.
+pub fn whole_percent(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<Percent>> {
+    let percent = percent(entry, d)?;
+    if percent.value.thousandths % 1000 == 0 {
+        return Some(percent);
+    }
+    d.error(
+        ErrorKind::InvalidValue {
+            value: crate::lower::reader::string_or_number(entry, &mut Diagnostics::default())
+                .map_or_else(String::new, |t| t.value),
+            expected: vec!["a whole percentage from 0 to 100, such as 10 (traffic is weighed in whole percent)"],
+            suggestion: None,
+        },
+        percent.span,
+    );
+    None
+}
+
 /// A CPU quantity (`"100m"`, `"0.5"`; a bare integer means cores).
 pub fn cpu(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<Quantity>> {
     let text = string_or_number(entry, d)?;
@@ -160,6 +179,11 @@ pub fn instance_type(
 
 /// A port number, 1–65535.
 pub fn port(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<u16>> {
+    // `8.08e3` and `80e0` are numbers KDL reads as decimals: a port is an integer.
+    if matches!(entry.value(), crate::syntax::Value::Float(_)) {
+        crate::lower::reader::wrong_type(entry, "an integer port number", d);
+        return None;
+    }
     let text = string_or_number(entry, d)?;
     match text.value.parse::<u16>() {
         Ok(n) if n > 0 => Some(Spanned::new(n, text.span)),

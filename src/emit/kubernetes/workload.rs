@@ -224,7 +224,8 @@ fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
         .iter()
         .map(|v| EnvVar {
             name: v.name.value.clone(),
-            value: Some(v.value.value.clone()),
+            // The kubelet expands `$(NAME)` in env values; a literal `$(` is written `$$(`.
+            value: Some(v.value.value.replace("$(", "$$(")),
             ..EnvVar::default()
         })
         .collect();

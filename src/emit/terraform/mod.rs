@@ -137,6 +137,13 @@ pub fn ident(name: &str) -> String {
     crate::model::aws::identifier(name)
 }
 
+/// A literal string as Terraform JSON holds it: every `${` and `%{` a value from
+/// `platform.kdl` contains is escaped (`$${`, `%%{`), so Terraform never reads it as a
+/// template. Only references platc builds (`r`) are interpolations.
+pub fn lit(text: &str) -> String {
+    text.replace("${", "$${").replace("%{", "%%{")
+}
+
 /// `${EXPR}`: a reference inside a Terraform JSON string.
 pub fn r(expr: &str) -> String {
     format!("${{{expr}}}")

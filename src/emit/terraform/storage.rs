@@ -11,7 +11,7 @@
 use serde_json::json;
 
 use crate::emit::terraform::cluster::cluster_ref;
-use crate::emit::terraform::{Context, Module, ident, policy, r};
+use crate::emit::terraform::{Context, Module, ident, lit, policy, r};
 use crate::model::aws::{Bucket, Filesystem, Repository, Table, bucket_name, repository_name};
 
 /// Whether anything is encrypted with the data key.
@@ -140,18 +140,20 @@ fn bucket(cx: &Context, m: &mut Module, bucket: &Bucket) {
 }
 
 fn table(cx: &Context, m: &mut Module, table: &Table) {
-    let mut attributes = vec![json!({"name": table.hash_key.value, "type": "S"})];
+    let hash_key = lit(&table.hash_key.value);
+    let mut attributes = vec![json!({"name": hash_key, "type": "S"})];
     let mut body = json!({
         "name": format!("{}-{}", cx.name(), table.name.value),
         "billing_mode": "PAY_PER_REQUEST",
-        "hash_key": table.hash_key.value,
+        "hash_key": hash_key,
         "server_side_encryption": {"enabled": true, "kms_key_arn": r("aws_kms_key.data.arn")},
         "point_in_time_recovery": {"enabled": true},
         "deletion_protection_enabled": true,
     });
     if let Some(range) = &table.range_key {
-        body["range_key"] = json!(range.value);
-        attributes.push(json!({"name": range.value, "type": "S"}));
+        let range = lit(&range.value);
+        body["range_key"] = json!(range);
+        attributes.push(json!({"name": range, "type": "S"}));
     }
     body["attribute"] = json!(attributes);
     m.resource("aws_dynamodb_table", &ident(&table.name.value), body);
