@@ -95,7 +95,11 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     }
     let document = parse::parse(source, d)?;
     lower::repeated_properties(&document, d);
-    let mut platform = lower::lower(&document, options.env.as_deref(), d)?;
+    let mut lowering = Diagnostics::default();
+    let lowered = lower::lower(&document, options.env.as_deref(), &mut lowering);
+    let lowering_failed = lowering.has_errors();
+    d.extend(lowering.clone());
+    let mut platform = lowered?;
     platform.origin = model::Origin::new(source.name(), source.text());
     // Each environment is a platform of its own: check them all, so that `platc check`
     // catches a mistake that only one overlay makes. Their diagnostics join the base's after
@@ -129,20 +133,49 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
         remember(&platform, d);
         for env in lower::env_names(&document) {
             let mut one = Diagnostics::default();
-            if let Some(env_platform) = lower::lower(&document, Some(&env), &mut one)
-                && !one.has_errors()
-            {
-                remember(&env_platform, &mut one);
-                check::check(env_platform, &mut one);
+            if let Some(env_platform) = lower::lower(&document, Some(&env), &mut one) {
+                if one.has_errors() {
+                    let partial = check_partial(env_platform, &document, &one);
+                    one.extend(partial);
+                } else {
+                    remember(&env_platform, &mut one);
+                    check::check(env_platform, &mut one);
+                }
             }
             env_diagnostics.extend(one);
         }
     }
-    let checked = if d.has_errors() {
+    let checked = if lowering_failed {
+        let partial = check_partial(platform, &document, &lowering);
+        d.extend(partial);
+        None
+    } else if d.has_errors() {
+        // An error before lowering (a repeated property) leaves the model whole: check it.
+        check::check(platform, d);
         None
     } else {
         check::check(platform, d)
     };
     d.extend(env_diagnostics);
     checked
+}
+
+/// The findings of the rules over a platform whose lowering reported `lowering`, with a note
+/// of how many wait for those errors' fix.
+fn check_partial(
+    platform: model::Platform,
+    document: &syntax::Document,
+    lowering: &Diagnostics,
+) -> Diagnostics {
+    let Some(node) = document
+        .nodes()
+        .iter()
+        .find(|n| n.name().value() == "platform")
+    else {
+        return Diagnostics::default();
+    };
+    let partial = check::partial::check(platform, node, lowering);
+    let mut kept = partial.kept;
+    kept.hold_back(partial.held_back);
+    kept
 }

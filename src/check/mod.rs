@@ -9,6 +9,7 @@ mod canary;
 mod capacity;
 mod mesh;
 pub(crate) mod network;
+pub mod partial;
 mod references;
 mod resources;
 mod versions;

@@ -7,6 +7,7 @@ mod render;
 mod suggest;
 
 pub use kind::{ErrorKind, NameRule};
+
 pub use render::{render_human, render_json};
 pub use suggest::suggest;
 
@@ -69,6 +70,29 @@ impl Diagnostic {
 #[derive(Clone, Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    held_back: HeldBack,
+}
+
+/// Findings of the whole-platform rules that wait for the errors shown to be fixed, because
+/// an error may have caused them (see `check::partial`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HeldBack {
+    #[default]
+    Nothing,
+    /// This many findings.
+    Findings(usize),
+    /// The rules could not run at all.
+    Rules,
+}
+
+impl HeldBack {
+    fn merge(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::Rules, _) | (_, Self::Rules) => Self::Rules,
+            (Self::Findings(a), Self::Findings(b)) => Self::Findings(a.max(b)),
+            (Self::Nothing, x) | (x, Self::Nothing) => x,
+        }
+    }
 }
 
 impl Diagnostics {
@@ -82,6 +106,22 @@ impl Diagnostics {
 
     pub fn extend(&mut self, other: Self) {
         self.items.extend(other.items);
+        self.held_back = self.held_back.merge(other.held_back);
+    }
+
+    /// Records the findings held back: `None` when no rule could run.
+    pub fn hold_back(&mut self, count: Option<usize>) {
+        let held = match count {
+            None => HeldBack::Rules,
+            Some(0) => HeldBack::Nothing,
+            Some(n) => HeldBack::Findings(n),
+        };
+        self.held_back = self.held_back.merge(held);
+    }
+
+    /// What waits for the errors shown to be fixed.
+    pub fn held_back(&self) -> HeldBack {
+        self.held_back
     }
 
     pub fn has_errors(&self) -> bool {

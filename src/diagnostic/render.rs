@@ -3,11 +3,12 @@
 //! This is the only place that knows about miette's report types.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use serde::Serialize;
 
-use super::{Diagnostic, Diagnostics, Severity};
+use super::{Diagnostic, Diagnostics, HeldBack, Severity};
 use crate::source::Source;
 
 /// Renders every diagnostic as a miette report, followed by a one-line summary.
@@ -38,6 +39,20 @@ pub fn render_human(source: &Source, diagnostics: &Diagnostics, color: bool) -> 
     let warnings = diagnostics.len() - errors;
     if errors + warnings > 0 {
         out.push_str(&summary(source.name(), errors, warnings));
+        match diagnostics.held_back() {
+            HeldBack::Nothing => {}
+            HeldBack::Findings(n) => {
+                let _ = write!(
+                    out,
+                    " ({n} later finding{} held back until the errors are fixed: {} may follow from them)",
+                    if n == 1 { "" } else { "s" },
+                    if n == 1 { "it" } else { "they" },
+                );
+            }
+            HeldBack::Rules => {
+                out.push_str(" (the platform-wide checks run once the errors are fixed)");
+            }
+        }
         out.push('\n');
     }
     out
