@@ -1,4 +1,5 @@
-//! Embeds the long pages of the diagnostic codes (`docs/codes/*.md`) for `platc explain`.
+//! Embeds the long pages of the diagnostic codes (`docs/codes/*.md`) and their one-line
+//! summaries (the table of codes in `docs/language.md`) for `platc explain`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -34,6 +35,34 @@ fn main() {
         .unwrap();
     }
     out.push_str("];\n");
+    summaries(&mut out);
     let target = Path::new(&std::env::var("OUT_DIR").unwrap()).join("code_pages.rs");
     std::fs::write(target, out).unwrap();
+}
+
+/// `SUMMARIES`: each row (code, severity, when it is reported) of the language reference's
+/// table of codes.
+fn summaries(out: &mut String) {
+    let path = Path::new("docs/language.md");
+    println!("cargo::rerun-if-changed={}", path.display());
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    out.push_str(
+        "/// The table of codes in `docs/language.md`: code, severity, when it is reported.\npub const SUMMARIES: &[(&str, &str, &str)] = &[\n",
+    );
+    for line in text.lines() {
+        let cells: Vec<&str> = line
+            .trim()
+            .trim_matches('|')
+            .split(" | ")
+            .map(str::trim)
+            .collect();
+        if let [code, severity, when] = cells[..]
+            && let Some(code) = code
+                .strip_prefix("`platc::")
+                .and_then(|c| c.strip_suffix('`'))
+        {
+            writeln!(out, "    ({code:?}, {severity:?}, {when:?}),").unwrap();
+        }
+    }
+    out.push_str("];\n");
 }

@@ -28,7 +28,7 @@ pub enum Command {
     /// and 2 on a usage or I/O error. Without --env, the base platform and every declared
     /// environment are checked.
     Check(CheckArgs),
-    /// Print the long explanation of a diagnostic code, such as `unknown-service`.
+    /// Print the page of a diagnostic code (`unknown-service`), or with none, list them all.
     Explain(ExplainArgs),
     /// Print the declared call graph: services, protocols, ports, canaries and gateways.
     Graph(GraphArgs),
@@ -81,9 +81,11 @@ pub struct RenderArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// The files to check.
-    #[arg(default_value = "platform.kdl")]
+    /// The files to check (default: platform.kdl).
     pub files: Vec<PathBuf>,
+    /// A file to check, as the other commands take it; may be repeated.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Vec<PathBuf>,
     /// Check only this environment's overlay (`env NAME { … }`).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
@@ -122,15 +124,17 @@ pub enum GraphFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
-    /// The code, with or without the `platc::` prefix.
-    pub code: String,
+    /// The code, with or without the `platc::` prefix; without one, every code is listed.
+    pub code: Option<String>,
 }
 
-/// The format of diagnostics on stderr.
+/// The format of diagnostics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum MessageFormat {
-    /// miette reports, coloured on a terminal unless `NO_COLOR` is set.
+    /// miette reports on stderr, coloured on a terminal unless `NO_COLOR` is set.
     Human,
-    /// One JSON object per line: code, severity, message, file, line, column, help.
+    /// One JSON object per line, on stdout (on stderr for `render` and `graph`, whose stdout
+    /// is their product): code, severity, message, file, positions, label, help and
+    /// secondary labels. Usage and I/O errors are records too (`platc::usage`, `platc::io`).
     Json,
 }

@@ -95,6 +95,7 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     }
     let document = parse::parse(source, d)?;
     lower::repeated_properties(&document, d);
+    lower::sizes(&document, d);
     let mut lowering = Diagnostics::default();
     let lowered = lower::lower(&document, options.env.as_deref(), &mut lowering);
     let lowering_failed = lowering.has_errors();

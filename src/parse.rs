@@ -37,11 +37,29 @@ pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<Document> {
                 d.push(Diagnostic::new(ErrorKind::KdlV1, span));
                 return Some(convert::document(&document));
             }
+            let mut unclosed_reported = false;
             for (error, span) in v2_error.diagnostics.into_iter().zip(spans) {
                 let message = error
                     .message
                     .or(error.label)
                     .unwrap_or_else(|| "invalid KDL".to_owned());
+                if message.to_ascii_lowercase().contains("closing '}'") {
+                    // Every unclosed block gives the parser's errors at the outermost one
+                    // and at the end of the file: say once which block lacks its `}`.
+                    if !unclosed_reported {
+                        unclosed_reported = true;
+                        let (span, message, help) = unclosed(text)
+                            .unwrap_or_else(|| (span, message, UNCLOSED_HELP.to_owned()));
+                        d.error(
+                            ErrorKind::Syntax {
+                                message,
+                                help: Some(help),
+                            },
+                            span,
+                        );
+                    }
+                    continue;
+                }
                 let help = hint(text, span).map(str::to_owned).or(error.help);
                 d.error(ErrorKind::Syntax { message, help }, span);
             }
@@ -74,6 +92,11 @@ fn hint(text: &str, span: Span) -> Option<&'static str> {
         .split(|c: char| c.is_whitespace() || c == ';' || c == '}')
         .next()
         .unwrap_or("");
+    if word.starts_with("r\"") || word.starts_with("r#") {
+        return Some(
+            "`r\"…\"` is a KDL v1 raw string; KDL v2 writes it `#\"…\"#`, or as a plain \"…\" when it holds no `\\` or `\"`.",
+        );
+    }
     if matches!(word, "true" | "false" | "null") {
         return Some(
             "`true`, `false` and `null` are KDL v1; KDL v2 writes `#true`, `#false` and `#null`.",
@@ -84,6 +107,49 @@ fn hint(text: &str, span: Span) -> Option<&'static str> {
         return Some(
             "A value that starts with a digit is read as a number: quote quantities, durations and CIDRs, for example \"100m\", \"30s\" or \"10.0.0.0/16\".",
         );
+    }
+    None
+}
+
+const UNCLOSED_HELP: &str = "A `{` is never closed: add the `}` that ends its block. Each block's `}` should line up with the node that opens it.";
+
+/// The block whose `}` is missing, found by indentation: the first line ending in `{` whose
+/// block is followed, at the first line indented no deeper than it, by anything but its `}`.
+/// Its `{`, a message and a help naming the line where the `}` belongs.
+fn unclosed(text: &str) -> Option<(Span, String, String)> {
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end();
+        let code = content.split("//").next().unwrap_or("").trim_end();
+        if !code.trim().is_empty() {
+            let indent = code.len() - code.trim_start().len();
+            lines.push((offset, indent, code));
+        }
+        offset += line.len();
+    }
+    let line_number = |at: usize| text[..at].matches('\n').count() + 1;
+    for (i, &(start, indent, code)) in lines.iter().enumerate() {
+        if !code.ends_with('{') {
+            continue;
+        }
+        let next = lines[i + 1..].iter().find(|(_, ind, _)| *ind <= indent);
+        let closed =
+            next.is_some_and(|(_, ind, c)| *ind == indent && c.trim_start().starts_with('}'));
+        if closed {
+            continue;
+        }
+        let brace = start + code.len() - 1;
+        let opener = code.trim();
+        let message = format!("`{opener}` is never closed");
+        let help = match next {
+            Some((at, _, _)) => format!(
+                "Add its `}}` before line {}, the first line after it indented no deeper than it.",
+                line_number(*at)
+            ),
+            None => "Add its `}` at the end of the file, after its last child.".to_owned(),
+        };
+        return Some((Span::new(brace, brace + 1), message, help));
     }
     None
 }

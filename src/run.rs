@@ -15,6 +15,26 @@ use crate::commands::{self, Output};
 pub fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(error) if error.use_stderr() && asks_for_json(std::env::args_os()) => {
+            // A usage error of a run that asked for JSON: one record, where JSON goes.
+            let text = error.render().to_string();
+            let message = text.trim().trim_start_matches("error: ");
+            let json_to_stdout = !std::env::args_os()
+                .nth(1)
+                .is_some_and(|c| c == "render" || c == "graph");
+            let mut output = Output::default();
+            output.report_error(
+                commands::Report {
+                    format: crate::cli::MessageFormat::Json,
+                    color: false,
+                    json_to_stdout,
+                },
+                "platc::usage",
+                message,
+                None,
+            );
+            return print(&output);
+        }
         Err(error) => {
             let _ = error.print();
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
@@ -30,6 +50,16 @@ pub fn run() -> ExitCode {
         Command::Graph(args) => commands::graph::run(&args, color),
     };
     print(&output)
+}
+
+/// Whether the arguments ask for `--message-format json`, read without clap (whose parse
+/// failed).
+fn asks_for_json(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<std::ffi::OsString> = args.collect();
+    args.iter().any(|a| a == "--message-format=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--message-format" && w[1] == "json")
 }
 
 fn print(output: &Output) -> ExitCode {

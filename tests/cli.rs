@@ -301,14 +301,15 @@ fn json_is_one_object_per_line() {
         .file("b.kdl", WARNING_ONLY)
         .args(["check", "--message-format", "json", "a.kdl", "b.kdl"])
         .status(1)
-        .stdout("")
+        .stderr("")
         .run();
+    // On stdout, as cargo's JSON messages are.
     let records: Vec<serde_json::Value> = output
-        .stderr
+        .stdout
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
         .collect();
-    assert_eq!(records.len(), 2, "{}", output.stderr);
+    assert_eq!(records.len(), 2, "{}", output.stdout);
     for record in &records {
         let object = record.as_object().expect("a JSON object");
         for key in ["code", "severity", "message", "file", "help"] {
@@ -343,8 +344,106 @@ fn json_of_a_clean_file_is_empty() {
     Test::new()
         .file("platform.kdl", CLEAN)
         .args(["check", "--message-format", "json"])
+        .stdout("")
         .stderr("")
         .run();
+}
+
+/// The JSON records of a run's stdout.
+fn records(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+#[test]
+fn json_keeps_secondary_labels() {
+    let output = Test::new()
+        .file(
+            "platform.kdl",
+            "platform shop {\n    service web {\n        image \"web\" tag=\"v1\" tag=\"latest\"\n        port http 80 protocol=http\n    }\n}\n",
+        )
+        .args(["check", "--message-format", "json"])
+        .status(1)
+        .stderr("")
+        .run();
+    let found = records(&output.stdout);
+    assert_eq!(found[0]["code"], "platc::duplicate-property");
+    let labels = found[0]["labels"].as_array().expect("labels");
+    assert_eq!(labels.len(), 1, "{}", found[0]);
+    assert_eq!(labels[0]["text"], "first given here");
+    assert_eq!(
+        (&labels[0]["line"], &labels[0]["column"]),
+        (&3.into(), &21.into())
+    );
+}
+
+#[test]
+fn json_reports_io_and_usage_errors_as_records() {
+    let output = Test::new()
+        .args(["check", "--message-format", "json", "nope.kdl"])
+        .status(2)
+        .stderr("")
+        .run();
+    let io = records(&output.stdout);
+    assert_eq!(io.len(), 1);
+    assert_eq!(io[0]["code"], "platc::io");
+    assert_eq!(io[0]["file"], "nope.kdl");
+    for args in [
+        ["check", "--message-format", "json", "--bogus"],
+        ["build", "--message-format=json", "--out", "--bogus"],
+    ] {
+        let output = Test::new().args(args).status(2).stderr("").run();
+        let usage = records(&output.stdout);
+        assert_eq!(usage.len(), 1, "{}", output.stdout);
+        assert_eq!(usage[0]["code"], "platc::usage");
+        assert!(usage[0]["message"].as_str().unwrap().contains("--bogus"));
+    }
+    // `render`'s stdout is its YAML stream: its records go to stderr.
+    let output = Test::new()
+        .args(["render", "--message-format", "json", "-f", "nope.kdl"])
+        .status(2)
+        .stdout("")
+        .run();
+    assert_eq!(records(&output.stderr)[0]["code"], "platc::io");
+}
+
+#[test]
+fn check_takes_files_with_f_too() {
+    Test::new()
+        .file("a.kdl", UNKNOWN_SERVICE)
+        .file("b.kdl", CLEAN)
+        .args(["check", "-f", "a.kdl", "--file", "b.kdl"])
+        .status(1)
+        .stderr_contains("a.kdl: 1 error")
+        .run();
+    Test::new()
+        .file("a.kdl", CLEAN)
+        .file("b.kdl", UNKNOWN_SERVICE)
+        .args(["check", "-f", "a.kdl", "b.kdl"])
+        .status(1)
+        .stderr_contains("b.kdl: 1 error")
+        .run();
+}
+
+#[test]
+fn explain_without_a_code_lists_every_code() {
+    let output = Test::new().args(["explain"]).stderr("").run();
+    for code in [
+        "platc::unknown-service",
+        "platc::invalid-utf8",
+        "platc::too-large",
+    ] {
+        assert!(
+            output
+                .stdout
+                .lines()
+                .any(|l| l.starts_with(code) && l.len() > code.len() + 10),
+            "{code} missing from:\n{}",
+            output.stdout
+        );
+    }
 }
 
 #[test]

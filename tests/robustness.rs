@@ -495,9 +495,9 @@ fn extreme_inputs_get_a_code_not_a_crash() {
     );
     assert_eq!(codes(&Source::new("p.kdl", commented)), Vec::<&str>::new());
 
-    // Size: a 4 MiB value compiles like a short one.
-    let big = SMALL.replace('@', &"x".repeat(4 << 20));
-    assert_eq!(codes(&Source::new("p.kdl", big)), Vec::<&str>::new());
+    // Size: a value the cluster could not store is refused, however large (50 MiB here).
+    let big = SMALL.replace('@', &"x".repeat(50 << 20));
+    assert_eq!(codes(&Source::new("p.kdl", big)), ["platc::too-large"]);
 
     // Encodings: a UTF-8 byte-order mark is allowed (KDL v2); UTF-16 and Latin-1 are refused.
     let bom = format!("\u{feff}{}", SMALL.replace('@', "hi"));
@@ -529,5 +529,66 @@ fn extreme_inputs_get_a_code_not_a_crash() {
     assert_eq!(
         codes(&Source::from_bytes("p.kdl", vec![0; 1000])),
         ["platc::syntax"]
+    );
+}
+
+/// The size of `value` as Go's `encoding/json` writes it (kubectl's `last-applied-configuration`):
+/// `<`, `>`, `&` and control characters take six bytes.
+fn go_json_size(value: &serde_json::Value) -> usize {
+    let text = value.to_string();
+    text.len()
+        + 5 * text
+            .chars()
+            .filter(|c| matches!(c, '<' | '>' | '&'))
+            .count()
+}
+
+#[test]
+fn a_service_at_the_size_limits_fits_kubectl_apply() {
+    // As much text as a service may hold (`MAX_SERVICE`), in the characters JSON escapes the
+    // most, spread over env values each under `MAX_VALUE`, and reasons at `MAX_REASON`.
+    let reason = "<".repeat((platc::lower::MAX_REASON - 2) / 6);
+    let value = "<".repeat((platc::lower::MAX_VALUE / 4 - 2) / 6);
+    let values = (platc::lower::MAX_SERVICE - 4 * platc::lower::MAX_REASON - 1024)
+        / (platc::lower::MAX_VALUE / 4);
+    let mut env = String::new();
+    for i in 0..values {
+        writeln!(env, "        env V{i} \"{value}\"").unwrap();
+    }
+    let text = format!(
+        "platform shop {{\n    service web {{\n        image \"nginx\" tag=\"1.27\"\n        port http 8080 protocol=http\n{env}        security read-only-root=#false reason=\"{reason}\"\n        load-balancer reason=\"{reason}\"\n        waive CKV_K8S_8 reason=\"{reason}\"\n    }}\n}}\n"
+    );
+    let result = compile(&Source::new("platform.kdl", text), &Options::default());
+    let codes: Vec<_> = result.diagnostics.iter().map(|d| d.kind.code()).collect();
+    let platform = result
+        .platform
+        .unwrap_or_else(|| panic!("refused: {codes:?}"));
+    let tree = platc::build_tree(&platform).expect("the tree builds");
+    let mut largest = (0, String::new());
+    for (path, content) in tree.iter().filter(|(p, _)| {
+        Path::new(p.as_str())
+            .extension()
+            .is_some_and(|e| e == "yaml")
+    }) {
+        for document in serde_yaml::Deserializer::from_str(content) {
+            let value = serde_json::to_value(
+                <serde_yaml::Value as serde::Deserialize>::deserialize(document).unwrap(),
+            )
+            .unwrap();
+            let size = go_json_size(&value);
+            if size > largest.0 {
+                largest = (size, path.clone());
+            }
+        }
+    }
+    assert!(
+        largest.0 > 100_000,
+        "the text did not reach the objects: {largest:?}"
+    );
+    assert!(
+        largest.0 <= 256 * 1024,
+        "{} is {} bytes as JSON: `kubectl apply` cannot store it in its annotation",
+        largest.1,
+        largest.0
     );
 }

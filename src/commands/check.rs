@@ -1,41 +1,45 @@
 //! `platc check [FILE…]`: parse, lower and check; diagnostics only.
 
-use std::fmt::Write as _;
-
-use crate::cli::{CheckArgs, MessageFormat};
-use crate::commands::Output;
-use crate::diagnostic::{render_human, render_json};
+use crate::cli::CheckArgs;
+use crate::commands::{Output, Report};
 use crate::source::Source;
 use crate::{Options, compile};
 
 pub fn run(args: &CheckArgs, color: bool) -> Output {
     let mut output = Output::default();
+    let report = Report {
+        format: args.message_format,
+        color,
+        json_to_stdout: true,
+    };
     let options = Options {
         env: args.env.clone(),
     };
-    for path in &args.files {
+    let default = [std::path::PathBuf::from("platform.kdl")];
+    let files = if args.files.is_empty() && args.file.is_empty() {
+        &default[..]
+    } else {
+        &[&args.file[..], &args.files[..]].concat()[..]
+    };
+    let mut status = 0;
+    for path in files {
         let source = match Source::read(path) {
             Ok(source) => source,
             Err(error) => {
-                let _ = writeln!(
-                    output.stderr,
-                    "error: cannot read `{}`: {error}",
-                    path.display()
-                );
-                output.status = 2;
+                let message = format!("cannot read `{}`: {error}", path.display());
+                output.report_error(report, "platc::io", &message, Some(path));
+                status = 2;
                 continue;
             }
         };
         let result = compile(&source, &options);
-        output.stderr.push_str(&match args.message_format {
-            MessageFormat::Human => render_human(&source, &result.diagnostics, color),
-            MessageFormat::Json => render_json(&source, &result.diagnostics),
-        });
+        output.report_diagnostics(&source, &result.diagnostics, report);
         let failed = result.diagnostics.has_errors()
             || (args.deny_warnings && result.diagnostics.has_warnings());
-        if failed && output.status == 0 {
-            output.status = 1;
+        if failed && status == 0 {
+            status = 1;
         }
     }
+    output.status = status;
     output
 }

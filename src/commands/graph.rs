@@ -6,13 +6,20 @@
 use std::fmt::Write as _;
 
 use crate::cli::{GraphArgs, GraphFormat};
-use crate::commands::{Output, compile_file};
+use crate::commands::{Output, Report, compile_with};
 use crate::model::Platform;
 use crate::model::service::Service;
 
 pub fn run(args: &GraphArgs, color: bool) -> Output {
-    let (mut output, platform) =
-        compile_file(&args.file, args.env.as_deref(), args.message_format, color);
+    let (mut output, platform) = compile_with(
+        &args.file,
+        args.env.as_deref(),
+        Report {
+            format: args.message_format,
+            color,
+            json_to_stdout: false,
+        },
+    );
     if let Some(platform) = platform {
         output.stdout = render(&platform, args.format);
     }

@@ -15,6 +15,22 @@ pub struct Output {
     pub status: u8,
 }
 
+/// How a command reports: the message format and where it goes. JSON goes to stdout, as
+/// cargo's does, unless stdout carries the command's product (`render`'s YAML, `graph`'s
+/// chart); people's text always goes to stderr.
+#[derive(Clone, Copy, Debug)]
+pub struct Report {
+    pub format: crate::cli::MessageFormat,
+    pub color: bool,
+    pub json_to_stdout: bool,
+}
+
+impl Report {
+    fn json(self) -> bool {
+        self.format == crate::cli::MessageFormat::Json
+    }
+}
+
 impl Output {
     /// Diagnostics in the asked format.
     pub fn diagnostics(
@@ -31,6 +47,46 @@ impl Output {
         }
     }
 
+    /// Adds the diagnostics of one source where `report` sends them.
+    pub fn report_diagnostics(
+        &mut self,
+        source: &crate::source::Source,
+        diagnostics: &crate::diagnostic::Diagnostics,
+        report: Report,
+    ) {
+        let text = Self::diagnostics(source, diagnostics, report.format, report.color);
+        if report.json() && report.json_to_stdout {
+            self.stdout.push_str(&text);
+        } else {
+            self.stderr.push_str(&text);
+        }
+    }
+
+    /// Adds an error that is not in a platform's text (`code` is `platc::io` or
+    /// `platc::usage`), and sets status 2: `error: …` on stderr, or one JSON record.
+    pub fn report_error(
+        &mut self,
+        report: Report,
+        code: &str,
+        message: &str,
+        file: Option<&std::path::Path>,
+    ) {
+        if report.json() {
+            let file = file.map(|f| f.display().to_string());
+            let line = crate::diagnostic::render_json_error(code, message, file.as_deref());
+            if report.json_to_stdout {
+                self.stdout.push_str(&line);
+            } else {
+                self.stderr.push_str(&line);
+            }
+        } else {
+            self.stderr.push_str("error: ");
+            self.stderr.push_str(&crate::diagnostic::escape(message));
+            self.stderr.push('\n');
+        }
+        self.status = 2;
+    }
+
     pub fn failure(message: String) -> Self {
         Self {
             stdout: String::new(),
@@ -40,25 +96,39 @@ impl Output {
     }
 }
 
-/// Reads and compiles one platform file for a command: the output so far (diagnostics on
-/// stderr; status 1 on errors, 2 when the file cannot be read) and the checked platform when
-/// the compile succeeded.
+/// Reads and compiles one platform file for `build`: JSON diagnostics go to stdout.
 pub fn compile_file(
     path: &std::path::Path,
     env: Option<&str>,
     format: crate::cli::MessageFormat,
     color: bool,
 ) -> (Output, Option<crate::model::Checked>) {
+    compile_with(
+        path,
+        env,
+        Report {
+            format,
+            color,
+            json_to_stdout: true,
+        },
+    )
+}
+
+/// Reads and compiles one platform file for a command: the output so far (diagnostics where
+/// `report` sends them; status 1 on errors, 2 when the file cannot be read) and the checked
+/// platform when the compile succeeded.
+pub fn compile_with(
+    path: &std::path::Path,
+    env: Option<&str>,
+    report: Report,
+) -> (Output, Option<crate::model::Checked>) {
+    let mut output = Output::default();
     let source = match crate::source::Source::read(path) {
         Ok(source) => source,
         Err(error) => {
-            return (
-                Output::failure(format!(
-                    "error: cannot read `{}`: {error}\n",
-                    path.display()
-                )),
-                None,
-            );
+            let message = format!("cannot read `{}`: {error}", path.display());
+            output.report_error(report, "platc::io", &message, Some(path));
+            return (output, None);
         }
     };
     let result = crate::compile(
@@ -67,10 +137,7 @@ pub fn compile_file(
             env: env.map(str::to_owned),
         },
     );
-    let mut output = Output {
-        stderr: Output::diagnostics(&source, &result.diagnostics, format, color),
-        ..Output::default()
-    };
+    output.report_diagnostics(&source, &result.diagnostics, report);
     if result.platform.is_none() {
         output.status = 1;
     }

@@ -2,12 +2,19 @@
 //! Argo CD config management plugin's `generate` command.
 
 use crate::cli::RenderArgs;
-use crate::commands::{Output, compile_file};
+use crate::commands::{Output, Report, compile_with};
 use crate::emit::cluster_objects;
 
 pub fn run(args: &RenderArgs, color: bool) -> Output {
-    let (mut output, platform) =
-        compile_file(&args.file, args.env.as_deref(), args.message_format, color);
+    let (mut output, platform) = compile_with(
+        &args.file,
+        args.env.as_deref(),
+        Report {
+            format: args.message_format,
+            color,
+            json_to_stdout: false,
+        },
+    );
     // Nothing on stdout unless everything compiled: an empty stream prunes everything.
     let Some(platform) = platform else {
         return output;

@@ -72,6 +72,9 @@ pub enum ErrorKind {
     InvalidType {
         expected: &'static str,
         found: &'static str,
+        /// Help for a mistake recognised by its shape (`port 5050 grpc`), instead of the
+        /// generic one.
+        hint: Option<&'static str>,
     },
     /// A keyword that is not one of the allowed ones.
     InvalidValue {
@@ -141,6 +144,13 @@ pub enum ErrorKind {
     Syntax {
         message: String,
         help: Option<String>,
+    },
+    /// Text larger than the objects it reaches may be: `what`, `size` bytes as written into
+    /// JSON, above `limit`.
+    TooLarge {
+        what: &'static str,
+        size: usize,
+        limit: usize,
     },
     /// A node got more arguments than it takes.
     UnexpectedArgument { node: String },
@@ -242,6 +252,7 @@ impl ErrorKind {
             Self::SubnetOutsideVpc { .. } => "platc::subnet-outside-vpc",
             Self::SubnetOverlap { .. } => "platc::subnet-overlap",
             Self::Syntax { .. } => "platc::syntax",
+            Self::TooLarge { .. } => "platc::too-large",
             Self::UnexpectedArgument { .. } => "platc::unexpected-argument",
             Self::UnknownEnv { .. } => "platc::unknown-env",
             Self::UnknownGateway { .. } => "platc::unknown-gateway",
@@ -300,6 +311,7 @@ impl ErrorKind {
         "platc::subnet-outside-vpc",
         "platc::subnet-overlap",
         "platc::syntax",
+        "platc::too-large",
         "platc::unexpected-argument",
         "platc::unknown-env",
         "platc::unknown-gateway",
@@ -371,7 +383,9 @@ impl ErrorKind {
             Self::InvalidQuantity { value, resource } => {
                 format!("invalid {resource} quantity `{value}`")
             }
-            Self::InvalidType { expected, found } => format!("expected {expected}, found {found}"),
+            Self::InvalidType {
+                expected, found, ..
+            } => format!("expected {expected}, found {found}"),
             Self::InvalidValue { value, .. } => format!("invalid value `{value}`"),
             Self::KdlV1 => "this file is KDL v1".to_owned(),
             Self::MissingArgument { node, what } => format!("`{node}` needs {what}"),
@@ -430,6 +444,9 @@ impl ErrorKind {
             }
             Self::SubnetOverlap { subnet, other } => {
                 format!("subnet `{subnet}` overlaps `{other}`")
+            }
+            Self::TooLarge { what, size, limit } => {
+                format!("{what} is {size} bytes as JSON, above the limit of {limit}")
             }
             Self::Syntax { message, .. } => {
                 let mut text = message.trim_end_matches('.').to_owned();
@@ -519,6 +536,7 @@ impl ErrorKind {
             Self::SubnetOutsideVpc { .. } => "outside the VPC".into(),
             Self::SubnetOverlap { .. } => "overlapping subnet".into(),
             Self::Syntax { .. } => "here".into(),
+            Self::TooLarge { .. } => "too large".into(),
             Self::UnexpectedArgument { .. } => "unexpected".into(),
             Self::UnknownEnv { .. } => "no such environment".into(),
             Self::UnknownGateway { .. } => "no such gateway".into(),
@@ -597,6 +615,9 @@ impl ErrorKind {
                 "cpu" => "Write CPU as cores or millicores in a string, for example \"0.5\" or \"500m\".".into(),
                 _ => "Write memory and storage with a binary suffix in a string, for example \"64Mi\" or \"1Gi\".".into(),
             },
+            Self::InvalidType {
+                hint: Some(hint), ..
+            } => (*hint).into(),
             Self::InvalidType { expected, .. } => {
                 let mut help = format!("Write {expected} here");
                 if *expected == "a string" {
@@ -663,6 +684,7 @@ impl ErrorKind {
                 "Carve every subnet from the VPC's CIDR, or leave the subnets out and platc carves them.".into()
             }
             Self::SubnetOverlap { .. } => "Give every subnet its own address range.".into(),
+            Self::TooLarge { what, .. } => too_large_help(what).into(),
             Self::Syntax { help, .. } => help.clone().unwrap_or_else(|| {
                 "See the KDL v2 syntax at https://kdl.dev: a value that starts with a digit, or holds spaces, `/`, `=`, quotes or brackets, needs double quotes.".into()
             }),
@@ -807,6 +829,21 @@ impl NameRule {
                 "Write a DNS name of lowercase labels separated by dots, for example `shop.example.com` or `*.example.com`."
             }
             Self::Header => "Write the header name in lowercase, for example `x-canary`.",
+        }
+    }
+}
+
+/// Why a size limit holds, and what to do instead.
+fn too_large_help(what: &str) -> &'static str {
+    match what {
+        "this reason" => {
+            "Say why in a sentence or two: a reason is copied into annotations, and Kubernetes allows 256 KiB of annotations per object."
+        }
+        "the text of this service" => {
+            "Move large configuration out of `env` (into a file the image holds, or a store the service reads): `kubectl apply`, which Argo CD runs, copies the whole object into an annotation limited to 256 KiB."
+        }
+        _ => {
+            "Keep a value under 64 KiB: large configuration belongs in a file the image holds or a store the service reads, not in manifests (Kubernetes stores an object in at most 1.5 MiB, and `kubectl apply` copies it into a 256 KiB annotation)."
         }
     }
 }

@@ -8,7 +8,7 @@ mod suggest;
 
 pub use kind::{ErrorKind, NameRule};
 
-pub use render::{render_human, render_json};
+pub use render::{escape, render_human, render_json, render_json_error};
 pub use suggest::suggest;
 
 use crate::span::Span;

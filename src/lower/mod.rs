@@ -18,7 +18,7 @@ pub mod value;
 use crate::syntax::{Document, Node};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
-use crate::lower::reader::{Reader, Seen, unknown_node};
+use crate::lower::reader::{Reader, Seen, unknown_node, value_span};
 use crate::model::{Defaults, Delivery, Observability, Platform};
 use crate::span::{Span, Spanned};
 
@@ -65,7 +65,7 @@ pub fn env_names(document: &Document) -> Vec<String> {
 /// last one without a word, which hides the mistake. Walks the whole document once, with an
 /// explicit stack (the parser bounds the depth, but this needs no recursion at all).
 pub fn repeated_properties(document: &Document, d: &mut Diagnostics) {
-    let mut stack: Vec<&crate::syntax::Node> = document.nodes().iter().collect();
+    let mut stack: Vec<&Node> = document.nodes().iter().collect();
     while let Some(node) = stack.pop() {
         let mut seen: Vec<&crate::syntax::Ident> = Vec::new();
         for entry in node.entries() {
@@ -89,6 +89,109 @@ pub fn repeated_properties(document: &Document, d: &mut Diagnostics) {
             stack.extend(children.nodes());
         }
     }
+}
+
+/// The largest string value, as JSON, that any output may carry.
+pub const MAX_VALUE: usize = 64 * 1024;
+/// The largest `reason`, as JSON: it is copied into annotations.
+pub const MAX_REASON: usize = 1024;
+/// The most text, as JSON, that one service's node may hold: its pods' objects carry it.
+pub const MAX_SERVICE: usize = 128 * 1024;
+
+/// Refuses text too large for the objects it reaches. Kubernetes keeps an object in etcd in at
+/// most 1.5 MiB, and `kubectl apply` (what Argo CD runs) copies the whole object into the
+/// `last-applied-configuration` annotation, and allows 256 KiB of annotations per object: a
+/// service's text is held well under that, measured as the JSON that carries it.
+pub fn sizes(document: &Document, d: &mut Diagnostics) {
+    let mut stack: Vec<(&Node, bool)> = document.nodes().iter().map(|n| (n, false)).collect();
+    while let Some((node, in_platform)) = stack.pop() {
+        let service = in_platform && node.name().value() == "service";
+        let (total, oversized) = if service {
+            subtree_text(node, d)
+        } else {
+            own_text(node, d)
+        };
+        if service && !oversized && total > MAX_SERVICE {
+            let name = node
+                .entries()
+                .first()
+                .map_or(node.name().span(), crate::syntax::Entry::span);
+            d.error(
+                ErrorKind::TooLarge {
+                    what: "the text of this service",
+                    size: total,
+                    limit: MAX_SERVICE,
+                },
+                node.name().span().join(name),
+            );
+        }
+        if !service && let Some(children) = node.children() {
+            let platform = node.name().value() == "platform";
+            stack.extend(children.nodes().iter().map(|n| (n, platform)));
+        }
+    }
+}
+
+/// Checks the node's own values; returns their JSON size and whether one was too large.
+fn own_text(node: &Node, d: &mut Diagnostics) -> (usize, bool) {
+    let mut total = 0;
+    let mut oversized = false;
+    for entry in node.entries() {
+        let Some(text) = entry.value().as_string() else {
+            continue;
+        };
+        let size = json_size(text);
+        total += size;
+        let reason = entry.name().is_some_and(|n| n.value() == "reason");
+        let (what, limit) = if reason && size <= MAX_VALUE {
+            ("this reason", MAX_REASON)
+        } else {
+            ("this value", MAX_VALUE)
+        };
+        if size > limit {
+            oversized = true;
+            // The property's name, or the value's opening quote: the value may be pages long.
+            let at = entry.name().map_or_else(
+                || {
+                    let value = value_span(entry);
+                    Span::new(value.start, value.start + 1)
+                },
+                crate::syntax::Ident::span,
+            );
+            d.error(ErrorKind::TooLarge { what, size, limit }, at);
+        }
+    }
+    (total, oversized)
+}
+
+/// `own_text` over a node and everything below it, without recursion.
+fn subtree_text(node: &Node, d: &mut Diagnostics) -> (usize, bool) {
+    let mut stack = vec![node];
+    let (mut total, mut oversized) = (0, false);
+    while let Some(node) = stack.pop() {
+        let (size, big) = own_text(node, d);
+        total += size;
+        oversized |= big;
+        if let Some(children) = node.children() {
+            stack.extend(children.nodes());
+        }
+    }
+    (total, oversized)
+}
+
+/// The bytes `text` takes as a JSON string as Go's `encoding/json` writes it (what kubectl
+/// and the API server use): quotes and backslashes doubled, control characters, `<`, `>`,
+/// `&`, U+2028 and U+2029 as six-byte escapes.
+fn json_size(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => 6,
+            c if c < ' ' => 6,
+            c => c.len_utf8(),
+        })
+        .sum::<usize>()
+        + 2
 }
 
 pub fn lower(document: &Document, env: Option<&str>, d: &mut Diagnostics) -> Option<Platform> {

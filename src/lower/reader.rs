@@ -237,6 +237,7 @@ pub fn wrong_type(entry: &Entry, expected: &'static str, d: &mut Diagnostics) {
         ErrorKind::InvalidType {
             expected,
             found: type_name(entry.value()),
+            hint: None,
         },
         value_span(entry),
     );

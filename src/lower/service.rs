@@ -334,6 +334,21 @@ fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
 
 fn port(node: &Node, d: &mut Diagnostics) -> Option<Port> {
     let mut r = Reader::new(node);
+    if let (Some(first), Some(second)) = (r.arg(0), r.arg(1))
+        && matches!(first.value(), Value::Integer(_))
+        && matches!(second.value(), Value::String(_))
+    {
+        // `port 5050 grpc`: the two arguments swapped. One diagnostic says so.
+        d.error(
+            ErrorKind::InvalidType {
+                expected: "a port name",
+                found: "a number",
+                hint: Some("The name comes first, then the number: `port NAME NUMBER`, as in `port grpc 5050`."),
+            },
+            crate::lower::reader::value_span(first).join(crate::lower::reader::value_span(second)),
+        );
+        return None;
+    }
     let name = r
         .required_string_arg(0, "a port name", d)
         .and_then(|n| port_name(n, d));
