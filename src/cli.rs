@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// platc compiles one typed description of a microservices platform, `platform.kdl`, into
-/// everything that runs it: Terraform, Kubernetes, Istio, Helm, dashboards and pipelines.
+/// the files that run it: Terraform for AWS, Kubernetes manifests, Istio resources and Argo
+/// Rollouts canaries.
 #[derive(Debug, Parser)]
 #[command(name = "platc", version, max_term_width = 100)]
 pub struct Cli {
@@ -15,7 +16,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compile platform.kdl into out/: Kubernetes manifests (and more as targets land).
+    /// Compile platform.kdl into out/: Terraform, Kubernetes, Istio and Argo Rollouts files.
     ///
     /// The whole tree is rendered in memory and swapped in atomically: a build that fails
     /// or is killed leaves out/ as it was. Files no longer produced are removed; platc never

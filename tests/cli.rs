@@ -637,3 +637,91 @@ fn root_platform_checks_clean() {
         .stderr("")
         .run();
 }
+
+/// The flags of one `--help` page: each option's short and long names (without `-h/--help`).
+fn help_flags(help: &str) -> Vec<(Option<String>, String)> {
+    help.lines()
+        .skip_while(|line| !line.starts_with("Options:"))
+        .filter_map(|line| {
+            let line = line.trim_start();
+            if !line.starts_with('-') {
+                return None;
+            }
+            let mut short = None;
+            let mut long = None;
+            for word in line.split([' ', ',']).filter(|w| w.starts_with('-')) {
+                if word.starts_with("--") {
+                    long = Some(word.to_owned());
+                } else {
+                    short = Some(word.to_owned());
+                }
+            }
+            long.filter(|l| l != "--help").map(|l| (short, l))
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_usage_block_matches_the_cli() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let block: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("platc build "))
+        .take_while(|l| l.starts_with("platc "))
+        .collect();
+    assert!(
+        !block.is_empty(),
+        "README has no usage block starting with `platc build`"
+    );
+    let documented: Vec<&str> = block
+        .iter()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    let output = Test::new().args(["--help"]).run();
+    let commands: Vec<String> = output
+        .stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|&name| name != "help")
+        .map(str::to_owned)
+        .collect();
+    let (mut documented, mut commands) = (documented, commands);
+    documented.sort_unstable();
+    commands.sort();
+    assert_eq!(documented, commands, "the README's commands and --help's");
+    let mut problems = Vec::new();
+    for line in &block {
+        let command = line.split_whitespace().nth(1).unwrap();
+        let words: Vec<&str> = line
+            .split(|c: char| c.is_whitespace() || "[]|…".contains(c))
+            .filter(|w| w.starts_with('-'))
+            .collect();
+        let help = Test::new().args([command, "--help"]).run().stdout;
+        let flags = help_flags(&help);
+        for (short, long) in &flags {
+            if !words
+                .iter()
+                .any(|w| *w == long || Some(*w) == short.as_deref())
+            {
+                problems.push(format!(
+                    "`platc {command}` takes {long}; the README does not say so"
+                ));
+            }
+        }
+        for word in &words {
+            if !flags
+                .iter()
+                .any(|(s, l)| l == word || s.as_deref() == Some(word))
+            {
+                problems.push(format!(
+                    "the README gives `platc {command}` {word}, which it does not take"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
