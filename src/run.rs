@@ -11,8 +11,28 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 use crate::commands::{self, Output};
 
-/// Runs `platc` with the process's arguments and returns its exit status.
+/// Runs `platc` with the process's arguments and returns its exit status: 0, 1 or 2, even
+/// when platc has a bug. A panic is reported as an internal error (status 2, as other
+/// failures that are not the input's), with the panic's message and where to report it.
 pub fn run() -> ExitCode {
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!(
+            "error: internal error in platc {}: this is a bug, please report it with the input that caused it",
+            env!("CARGO_PKG_VERSION")
+        );
+        default_hook(info);
+    }));
+    std::panic::catch_unwind(run_command).unwrap_or_else(|_| ExitCode::from(2))
+}
+
+fn run_command() -> ExitCode {
+    // A seam for the test of the panic path, in debug builds only: no input panics platc.
+    #[cfg(debug_assertions)]
+    assert!(
+        std::env::var_os("PLATC_PANIC_FOR_TEST").is_none(),
+        "PLATC_PANIC_FOR_TEST is set"
+    );
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) if error.use_stderr() && asks_for_json(std::env::args_os()) => {

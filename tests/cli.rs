@@ -725,3 +725,16 @@ fn the_readme_usage_block_matches_the_cli() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn a_bug_exits_2_as_an_internal_error_not_101() {
+    let output = Command::new(env!("CARGO_BIN_EXE_platc"))
+        .args(["check", "--help"])
+        .env("PLATC_PANIC_FOR_TEST", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("internal error in platc"), "{stderr}");
+    assert!(stderr.contains("PLATC_PANIC_FOR_TEST is set"), "{stderr}");
+}

@@ -224,8 +224,9 @@ fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
         .iter()
         .map(|v| EnvVar {
             name: v.name.value.clone(),
-            // The kubelet expands `$(NAME)` in env values; a literal `$(` is written `$$(`.
-            value: Some(v.value.value.replace("$(", "$$(")),
+            // The kubelet expands `$(NAME)` in env values and reduces `$$` to `$`: every `$`
+            // doubled is the value as written, whatever follows it.
+            value: Some(v.value.value.replace('$', "$$")),
             ..EnvVar::default()
         })
         .collect();
