@@ -392,6 +392,19 @@ fn hostile_strings_reach_no_output_unescaped() {
         r#"load-balancer reason="@""#,
         r#"waive CKV_K8S_8 reason="@""#,
     ];
+    // With a mesh: its reasons and the fields that reach Istio's objects.
+    let mesh_slots = [
+        r#"mesh istio mtls=permissive reason="@" { gateway public host="shop.example.com" tls=disabled reason="@" }"#,
+        r#"mesh istio mtls=strict { gateway public host="shop.example.com" }"#,
+    ];
+    let mesh_service_slots = [
+        r#"expose gateway=public path="/@""#,
+        r#"canary v2 tag="v2" { header x-canary="@" }"#,
+        r#"probe http port=http path="/healthz" { header X-Probe "@" }"#,
+        r#"probe exec "/bin/check" "@""#,
+        r#"mtls-exception port=http reason="@""#,
+        r#"sidecar #false reason="@""#,
+    ];
     let hostile = HOSTILE;
     let mut built = 0;
     let mut failures = Vec::new();
@@ -409,6 +422,15 @@ fn hostile_strings_reach_no_output_unescaped() {
                 slot.replace('@', hostile)
             )
         }));
+    let platforms = platforms.chain(mesh_slots.iter().flat_map(|mesh| {
+        mesh_service_slots.iter().map(move |slot| {
+            format!(
+                "platform shop {{\n    {}\n    service web {{\n        image \"nginx\" tag=\"1.27\"\n        port http 8080 protocol=http\n        {}\n    }}\n}}\n",
+                mesh.replace('@', hostile),
+                slot.replace('@', hostile)
+            )
+        })
+    }));
     for text in platforms {
         let result = compile(
             &Source::new("platform.kdl", text.clone()),
@@ -462,7 +484,7 @@ fn hostile_strings_reach_no_output_unescaped() {
             }
         }
     }
-    assert!(built >= 6, "too few hostile platforms built ({built})");
+    assert!(built >= 14, "too few hostile platforms built ({built})");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -619,4 +641,40 @@ fn a_service_at_the_size_limits_fits_kubectl_apply() {
         largest.1,
         largest.0
     );
+}
+
+#[test]
+fn every_repeated_property_is_reported_at_both() {
+    install_panic_hook();
+    // The issue's two examples, and a repeat three times over.
+    for (line, count) in [
+        ("image \"nginx\" tag=\"1.27\" tag=\"latest\"", 1),
+        ("autoscale min=2 max=10 max=1 cpu=70", 1),
+        (
+            "resources cpu=\"100m\" cpu=\"200m\" cpu=\"300m\" memory=\"64Mi\"",
+            2,
+        ),
+    ] {
+        let text = format!(
+            "platform shop {{\n    service web {{\n        {line}\n        port http 8080 protocol=http\n{}    }}\n}}\n",
+            if line.starts_with("image") {
+                ""
+            } else {
+                "        image \"nginx\" tag=\"1.27\"\n"
+            }
+        );
+        let source = Source::new("p.kdl", text);
+        let result = compile(&source, &Options::default());
+        let repeats: Vec<_> = result
+            .diagnostics
+            .iter()
+            .filter(|d| d.kind.code() == "platc::duplicate-property")
+            .collect();
+        assert_eq!(repeats.len(), count, "{line}");
+        for d in repeats {
+            assert_eq!(d.labels.len(), 1, "{line}: the first one is labelled");
+            assert!(d.labels[0].span.start < d.span.start);
+        }
+        assert!(result.platform.is_none(), "{line}");
+    }
 }
