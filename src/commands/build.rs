@@ -111,7 +111,18 @@ impl Timings {
     }
 }
 
+/// `--check`: exit 1 and show the differences when `out` is not `tree`, or is missing.
 fn check(out: &Path, tree: &Tree, mut output: Output) -> Output {
+    if !out.exists() {
+        let _ = writeln!(
+            output.stderr,
+            "error: {} is missing: a build would write {} files there; run `platc build`",
+            out.display(),
+            tree.len()
+        );
+        output.status = 1;
+        return output;
+    }
     let on_disk = match read_tree(out) {
         Ok(tree) => tree,
         Err(error) => {
