@@ -18,6 +18,10 @@ use sha2::{Digest, Sha256};
 use crate::diff::{Tree, read_tree};
 use crate::emit::encode;
 
+mod place;
+
+pub use place::{Protected, protected, real_path};
+
 /// Where the manifest lives inside `out/`.
 pub const MANIFEST: &str = ".platc/manifest.json";
 

@@ -87,3 +87,80 @@ fn check_on_a_missing_directory_says_it_is_missing() {
     assert!(!text.contains("stale"), "{text}");
     assert!(!dir.join("out").exists());
 }
+
+/// Every path under `root` (symbolic links not followed), with each file's bytes and each
+/// link's target: a before/after picture of a directory.
+fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut all = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let kind = std::fs::symlink_metadata(&path).unwrap().file_type();
+            let bytes = if kind.is_symlink() {
+                std::fs::read_link(&path)
+                    .unwrap()
+                    .into_os_string()
+                    .into_encoded_bytes()
+            } else if kind.is_dir() {
+                stack.push(path.clone());
+                Vec::new()
+            } else {
+                std::fs::read(&path).unwrap()
+            };
+            all.push((path, bytes));
+        }
+    }
+    all.sort();
+    all
+}
+
+#[test]
+fn the_input_s_directory_its_ancestors_and_repositories_are_never_the_output() {
+    let dir = scratch("protected");
+    let proj = dir.join("proj");
+    std::fs::create_dir_all(proj.join(".git")).unwrap();
+    std::fs::write(proj.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::write(proj.join("platform.kdl"), platform("v1")).unwrap();
+    std::fs::write(proj.join("notes.txt"), "mine\n").unwrap();
+    // A worktree's `.git` is a file.
+    std::fs::create_dir_all(dir.join("repo")).unwrap();
+    std::fs::write(dir.join("repo/.git"), "gitdir: /elsewhere\n").unwrap();
+    std::os::unix::fs::symlink("proj", dir.join("link")).unwrap();
+    let before = snapshot(&dir);
+    for out in [
+        "proj",
+        "proj/",
+        "./proj/.",
+        "link",
+        ".",
+        "proj/platform.kdl",
+        // Does not exist: judged by its nearest existing ancestor, `proj`.
+        "proj/not-yet/..",
+        // No input there, but a repository.
+        "repo",
+    ] {
+        for force in [false, true] {
+            let mut args = vec!["build", "-f", "proj/platform.kdl", "-o", out];
+            if force {
+                args.push("--force");
+            }
+            let output = platc(&dir, &args);
+            status(&output, 2);
+            let text = stderr(&output);
+            assert!(text.starts_with("error: "), "-o {out}: {text}");
+            assert!(text.contains("nothing was changed"), "-o {out}: {text}");
+            assert_eq!(
+                snapshot(&dir),
+                before,
+                "-o {out} --force={force} changed files"
+            );
+        }
+    }
+    // Beside the input is fine.
+    let output = platc(
+        &dir,
+        &["build", "-f", "proj/platform.kdl", "-o", "proj/out"],
+    );
+    status(&output, 0);
+}

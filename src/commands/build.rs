@@ -8,7 +8,7 @@ use crate::build_tree;
 use crate::cli::BuildArgs;
 use crate::commands::{Output, compile_file};
 use crate::diff::{Tree, diff_trees, read_tree};
-use crate::write::{MANIFEST, WriteError, Written, write_tree};
+use crate::write::{MANIFEST, Protected, WriteError, Written, protected, write_tree};
 
 pub fn run(args: &BuildArgs, color: bool) -> Output {
     let mut timings = Timings::new();
@@ -31,6 +31,11 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         let mut output = check(&args.out, &tree, output);
         timings.lap("compare");
         timings.report(&mut output.stderr);
+        return output;
+    }
+    if let Some(refusal) = refuse(&args.out, &args.file) {
+        output.stderr.push_str(&refusal);
+        output.status = 2;
         return output;
     }
     let written = write_tree(&args.out, &tree, args.force);
@@ -74,6 +79,25 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         }
     }
     output
+}
+
+/// Why `out` may not be written by a build of `input`, as a message; `None` when it may.
+/// A build replaces its output directory whole, so it is never the platform file's directory,
+/// one of its ancestors, or a repository (with or without `--force`).
+fn refuse(out: &Path, input: &Path) -> Option<String> {
+    let why = match protected(out, input) {
+        Ok(None) => return None,
+        Ok(Some(Protected::Input)) => {
+            format!("it is or holds {}, the platform file", input.display())
+        }
+        Ok(Some(Protected::Repository)) => "it holds .git, a repository".to_owned(),
+        Err(error) => format!("cannot tell where it is: {error}"),
+    };
+    Some(format!(
+        "error: refusing to write to {}: {why}, and a build replaces its output directory \
+         whole; choose another -o; nothing was changed\n",
+        out.display()
+    ))
 }
 
 /// Wall time per stage, printed to stderr when `PLATC_TIMINGS` is set (for the benchmark).
