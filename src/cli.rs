@@ -53,7 +53,8 @@ pub struct BuildArgs {
     /// Write nothing; exit 1 and show the differences when out/ is not what a build would write.
     #[arg(long)]
     pub check: bool,
-    /// Replace the output directory even when it holds files platc did not write.
+    /// Write even when the output directory holds files platc did not write: they are moved
+    /// to a new backup directory beside it (OUT.platc-backup), never deleted.
     #[arg(long)]
     pub force: bool,
     /// How to print diagnostics.

@@ -78,8 +78,8 @@ pub fn manifest_text(manifest: &Manifest) -> String {
 /// Why a write did not happen.
 #[derive(Debug)]
 pub enum WriteError {
-    /// `out/` holds files platc did not write; the list, sorted.
-    Foreign(Vec<String>),
+    /// `out/` holds files that replacing it would lose; nothing was changed.
+    UserFiles(UserFiles),
     Io(io::Error),
 }
 
@@ -89,17 +89,38 @@ impl From<io::Error> for WriteError {
     }
 }
 
+/// The files of `out/` that are not platc's to delete, and where a forced write would move
+/// them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UserFiles {
+    /// Files no manifest lists, sorted.
+    pub foreign: Vec<String>,
+    /// The backup directory a forced write would move them to.
+    pub backup: PathBuf,
+}
+
 /// What a write did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Written {
     /// The tree on disk already was the new tree; nothing was touched.
     Unchanged,
-    /// The tree was replaced.
-    Replaced,
+    /// The tree was replaced; with `Some`, a forced write moved files that were not platc's
+    /// aside first.
+    Replaced(Option<Backup>),
+}
+
+/// Files a forced write moved out of `out/` instead of deleting them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Backup {
+    /// A new directory beside `out/`, `NAME.platc-backup` (`NAME.platc-backup.1` when that
+    /// exists, and so on); the files keep their paths below it.
+    pub dir: PathBuf,
+    /// The files, sorted.
+    pub files: Vec<String>,
 }
 
 /// Replaces `out` with exactly `tree`. `force` allows replacing a directory with files that
-/// platc did not write.
+/// platc did not write: they are moved to a backup directory beside `out`, never deleted.
 pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<Written, WriteError> {
     write_tree_with(out, tree, force, &mut |_| Ok(()))
 }
@@ -157,28 +178,19 @@ fn write_locked(
     if &current == tree {
         return Ok(Written::Unchanged);
     }
-    if !force {
-        let foreign = foreign_files(&current);
-        if !foreign.is_empty() {
-            return Err(WriteError::Foreign(foreign));
-        }
+    let foreign = foreign_files(&current);
+    if !foreign.is_empty() && !force {
+        return Err(WriteError::UserFiles(UserFiles {
+            foreign,
+            backup: backup_dir(parent, name),
+        }));
     }
-    // Each directory once, before its files: thousands of files share a few hundred.
-    let mut made: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    for path in tree.keys() {
-        if let Some((dir, _)) = path.rsplit_once('/')
-            && made.insert(dir)
-        {
-            fs::create_dir_all(staging.join(dir))?;
-        }
-    }
-    for (path, text) in tree {
-        hook("file")?;
-        fs::write(staging.join(path), text)?;
-    }
-    if !staging.exists() {
-        fs::create_dir_all(&staging)?;
-    }
+    stage(&staging, tree, hook)?;
+    let backup = if foreign.is_empty() {
+        None
+    } else {
+        Some(back_up(out, parent, name, foreign)?)
+    };
     hook("swap")?;
     if out.exists() {
         // One atomic step: the new tree takes `out`'s name and the old tree the staging name.
@@ -204,7 +216,86 @@ fn write_locked(
     } else {
         fs::rename(&staging, out)?;
     }
-    Ok(Written::Replaced)
+    Ok(Written::Replaced(backup))
+}
+
+/// Writes `tree` to the new directory `staging`.
+fn stage(
+    staging: &Path,
+    tree: &Tree,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    // Each directory once, before its files: thousands of files share a few hundred.
+    let mut made: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for path in tree.keys() {
+        if let Some((dir, _)) = path.rsplit_once('/')
+            && made.insert(dir)
+        {
+            fs::create_dir_all(staging.join(dir))?;
+        }
+    }
+    for (path, text) in tree {
+        hook("file")?;
+        fs::write(staging.join(path), text)?;
+    }
+    if !staging.exists() {
+        fs::create_dir_all(staging)?;
+    }
+    Ok(())
+}
+
+/// The `n`th candidate backup directory for `out` (`parent/name`): `name.platc-backup`, then
+/// `name.platc-backup.1`, `.2`, and so on.
+fn backup_candidate(parent: &Path, name: &str, n: u64) -> PathBuf {
+    let dir = if n == 0 {
+        format!("{name}.platc-backup")
+    } else {
+        format!("{name}.platc-backup.{n}")
+    };
+    // `out.platc-backup` rather than `./out.platc-backup` in messages.
+    if parent == Path::new(".") {
+        PathBuf::from(dir)
+    } else {
+        parent.join(dir)
+    }
+}
+
+/// The first backup directory for `out` (`parent/name`) that does not exist yet.
+fn backup_dir(parent: &Path, name: &str) -> PathBuf {
+    let mut n = 0;
+    loop {
+        let dir = backup_candidate(parent, name, n);
+        if fs::symlink_metadata(&dir).is_err() {
+            return dir;
+        }
+        n += 1;
+    }
+}
+
+/// Makes a new backup directory beside `out` (`parent/name`) hold `files` of `out`, at the
+/// same paths. Each is a hard link (a copy where the file system has none), so until the old
+/// tree is removed after the swap both hold it: a write stopped at any point loses none.
+fn back_up(out: &Path, parent: &Path, name: &str, files: Vec<String>) -> io::Result<Backup> {
+    let mut n = 0;
+    let dir = loop {
+        let dir = backup_candidate(parent, name, n);
+        match fs::create_dir(&dir) {
+            Ok(()) => break dir,
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => n += 1,
+            Err(error) => return Err(error),
+        }
+    };
+    for file in &files {
+        let target = dir.join(file);
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let source = out.join(file);
+        if fs::hard_link(&source, &target).is_err() {
+            fs::copy(&source, &target)?;
+        }
+    }
+    Ok(Backup { dir, files })
 }
 
 /// Files in `out` that its manifest does not list (every file, when there is no manifest).

@@ -164,3 +164,42 @@ fn the_input_s_directory_its_ancestors_and_repositories_are_never_the_output() {
     );
     status(&output, 0);
 }
+
+#[test]
+fn force_moves_files_platc_did_not_write_to_a_backup() {
+    let dir = scratch("force");
+    std::fs::write(dir.join("platform.kdl"), platform("v1")).unwrap();
+    status(&platc(&dir, &["build"]), 0);
+    std::fs::write(dir.join("out/notes.txt"), "mine\n").unwrap();
+    std::fs::write(dir.join("platform.kdl"), platform("v2")).unwrap();
+
+    let refused = platc(&dir, &["build"]);
+    status(&refused, 2);
+    let text = stderr(&refused);
+    assert!(text.starts_with("error: "), "{text}");
+    assert!(text.contains("notes.txt"), "{text}");
+    assert!(text.contains("nothing was changed"), "{text}");
+    assert!(
+        text.contains("--force") && text.contains("out.platc-backup"),
+        "the refusal should say what --force does: {text}"
+    );
+    assert!(!text.contains("replace the directory"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out/notes.txt")).unwrap(),
+        "mine\n"
+    );
+
+    let forced = platc(&dir, &["build", "--force"]);
+    status(&forced, 0);
+    let text = stderr(&forced);
+    assert!(
+        text.contains("moved 1 file") && text.contains("out.platc-backup"),
+        "{text}"
+    );
+    assert!(!dir.join("out/notes.txt").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.platc-backup/notes.txt")).unwrap(),
+        "mine\n"
+    );
+    status(&platc(&dir, &["build", "--check"]), 0);
+}

@@ -128,7 +128,7 @@ fn files_it_did_not_write_are_never_deleted_without_force() {
     std::fs::write(out.join("notes.txt"), "mine\n").unwrap();
     let new = tree("new", 3);
     match write_tree(&out, &new, false) {
-        Err(WriteError::Foreign(files)) => assert_eq!(files, ["notes.txt"]),
+        Err(WriteError::UserFiles(files)) => assert_eq!(files.foreign, ["notes.txt"]),
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert_eq!(
@@ -140,10 +140,39 @@ fn files_it_did_not_write_are_never_deleted_without_force() {
     write_tree(&out, &new, false).unwrap();
     std::fs::write(out.join("dir0/extra.yaml"), "x\n").unwrap();
     assert!(
-        matches!(write_tree(&out, &tree("newer", 3), false), Err(WriteError::Foreign(f)) if f == ["dir0/extra.yaml"])
+        matches!(write_tree(&out, &tree("newer", 3), false), Err(WriteError::UserFiles(f)) if f.foreign == ["dir0/extra.yaml"])
     );
-    assert_eq!(write_tree(&out, &new, true).unwrap(), Written::Replaced);
+    assert!(matches!(
+        write_tree(&out, &new, true).unwrap(),
+        Written::Replaced(Some(_))
+    ));
     assert_eq!(read_tree(&out).unwrap(), new);
+}
+
+#[test]
+fn force_moves_files_it_did_not_write_to_a_backup_beside_out() {
+    let dir = scratch("backup");
+    let out = dir.join("out");
+    write_tree(&out, &tree("old", 3), false).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine\n").unwrap();
+    std::fs::write(out.join("dir0/extra.yaml"), "x\n").unwrap();
+    let new = tree("new", 3);
+    write_tree(&out, &new, true).unwrap();
+    assert_eq!(read_tree(&out).unwrap(), new);
+    let first = Tree::from([
+        ("dir0/extra.yaml".to_owned(), "x\n".to_owned()),
+        ("notes.txt".to_owned(), "mine\n".to_owned()),
+    ]);
+    assert_eq!(read_tree(&dir.join("out.platc-backup")).unwrap(), first);
+    // The next forced write takes the next free name and keeps the first backup.
+    std::fs::write(out.join("notes.txt"), "again\n").unwrap();
+    write_tree(&out, &tree("newer", 3), true).unwrap();
+    assert_eq!(read_tree(&dir.join("out.platc-backup")).unwrap(), first);
+    assert_eq!(
+        read_tree(&dir.join("out.platc-backup.1")).unwrap(),
+        Tree::from([("notes.txt".to_owned(), "again\n".to_owned())])
+    );
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
 }
 
 #[test]
@@ -151,7 +180,10 @@ fn an_unchanged_tree_is_not_rewritten() {
     let dir = scratch("unchanged");
     let out = dir.join("out");
     let new = tree("new", 4);
-    assert_eq!(write_tree(&out, &new, false).unwrap(), Written::Replaced);
+    assert_eq!(
+        write_tree(&out, &new, false).unwrap(),
+        Written::Replaced(None)
+    );
     let before = std::fs::metadata(out.join(MANIFEST))
         .unwrap()
         .modified()

@@ -8,7 +8,7 @@ use crate::build_tree;
 use crate::cli::BuildArgs;
 use crate::commands::{Output, compile_file};
 use crate::diff::{Tree, diff_trees, read_tree};
-use crate::write::{MANIFEST, Protected, WriteError, Written, protected, write_tree};
+use crate::write::{MANIFEST, Protected, UserFiles, WriteError, Written, protected, write_tree};
 
 pub fn run(args: &BuildArgs, color: bool) -> Output {
     let mut timings = Timings::new();
@@ -50,7 +50,16 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
                 tree.len()
             );
         }
-        Ok(Written::Replaced) => {
+        Ok(Written::Replaced(backup)) => {
+            if let Some(backup) = backup {
+                let _ = writeln!(
+                    output.stderr,
+                    "moved {} file(s) that platc did not write from {} to {}",
+                    backup.files.len(),
+                    args.out.display(),
+                    backup.dir.display()
+                );
+            }
             let _ = writeln!(
                 output.stderr,
                 "wrote {} files to {}",
@@ -58,15 +67,8 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
                 args.out.display()
             );
         }
-        Err(WriteError::Foreign(files)) => {
-            let _ = writeln!(
-                output.stderr,
-                "error: {} holds {} file(s) that platc did not write (no {MANIFEST} lists them), for example `{}`; \
-                 nothing was written. Move them away, or pass --force to replace the directory.",
-                args.out.display(),
-                files.len(),
-                files.first().map_or("", String::as_str),
-            );
+        Err(WriteError::UserFiles(files)) => {
+            output.stderr.push_str(&refusal(&args.out, &files));
             output.status = 2;
         }
         Err(WriteError::Io(error)) => {
@@ -79,6 +81,32 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         }
     }
     output
+}
+
+/// How many files a refusal names; the rest are counted.
+const LISTED: usize = 10;
+
+/// The refusal to replace `out`, which holds files that are not platc's: which, and what
+/// `--force` would do with them.
+fn refusal(out: &Path, files: &UserFiles) -> String {
+    let mut text = format!(
+        "error: {} holds {} file(s) that platc did not write (no {MANIFEST} lists them); \
+         nothing was changed\n",
+        out.display(),
+        files.foreign.len()
+    );
+    for file in files.foreign.iter().take(LISTED) {
+        let _ = writeln!(text, "  {file}");
+    }
+    if files.foreign.len() > LISTED {
+        let _ = writeln!(text, "  and {} more", files.foreign.len() - LISTED);
+    }
+    let _ = writeln!(
+        text,
+        "Move them away, or pass --force: it moves them to {} and writes the new tree.",
+        files.backup.display(),
+    );
+    text
 }
 
 /// Why `out` may not be written by a build of `input`, as a message; `None` when it may.
