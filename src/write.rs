@@ -95,6 +95,9 @@ impl From<io::Error> for WriteError {
 pub struct UserFiles {
     /// Files no manifest lists, sorted.
     pub foreign: Vec<String>,
+    /// Files the manifest lists whose content no longer has the listed sha256: edited by
+    /// hand since platc wrote them. Sorted.
+    pub edited: Vec<String>,
     /// The backup directory a forced write would move them to.
     pub backup: PathBuf,
 }
@@ -178,18 +181,22 @@ fn write_locked(
     if &current == tree {
         return Ok(Written::Unchanged);
     }
-    let foreign = foreign_files(&current);
-    if !foreign.is_empty() && !force {
+    let (foreign, edited) = user_files(&current, tree);
+    let loses = !(foreign.is_empty() && edited.is_empty());
+    if loses && !force {
         return Err(WriteError::UserFiles(UserFiles {
             foreign,
+            edited,
             backup: backup_dir(parent, name),
         }));
     }
     stage(&staging, tree, hook)?;
-    let backup = if foreign.is_empty() {
+    let mut kept: Vec<String> = foreign.into_iter().chain(edited).collect();
+    kept.sort();
+    let backup = if kept.is_empty() {
         None
     } else {
-        Some(back_up(out, parent, name, foreign)?)
+        Some(back_up(out, parent, name, kept)?)
     };
     hook("swap")?;
     if out.exists() {
@@ -298,15 +305,27 @@ fn back_up(out: &Path, parent: &Path, name: &str, files: Vec<String>) -> io::Res
     Ok(Backup { dir, files })
 }
 
-/// Files in `out` that its manifest does not list (every file, when there is no manifest).
-fn foreign_files(current: &Tree) -> Vec<String> {
+/// The files of `current` (the tree in `out/`) that replacing it with `new` would lose:
+/// those its manifest does not list (every file, when there is no manifest), and those
+/// edited since platc wrote them. An edit that made a file exactly what `new` holds loses
+/// nothing and is not counted.
+fn user_files(current: &Tree, new: &Tree) -> (Vec<String>, Vec<String>) {
     let listed: Option<Manifest> = current
         .get(MANIFEST)
         .and_then(|text| serde_json::from_str(text).ok());
-    current
-        .keys()
-        .filter(|path| path.as_str() != MANIFEST)
-        .filter(|path| listed.as_ref().is_none_or(|m| !m.files.contains_key(*path)))
-        .cloned()
-        .collect()
+    let mut foreign = Vec::new();
+    let mut edited = Vec::new();
+    for (path, text) in current {
+        if path == MANIFEST {
+            continue;
+        }
+        match listed.as_ref().and_then(|m| m.files.get(path)) {
+            None => foreign.push(path.clone()),
+            Some(entry) if entry.sha256 != sha256_hex(text) && new.get(path) != Some(text) => {
+                edited.push(path.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    (foreign, edited)
 }

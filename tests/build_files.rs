@@ -203,3 +203,45 @@ fn force_moves_files_platc_did_not_write_to_a_backup() {
     );
     status(&platc(&dir, &["build", "--check"]), 0);
 }
+
+#[test]
+fn hand_edited_generated_files_are_not_overwritten() {
+    let dir = scratch("edited");
+    std::fs::write(dir.join("platform.kdl"), platform("v1")).unwrap();
+    status(&platc(&dir, &["build"]), 0);
+    let deployment = dir.join("out/kubernetes/services/hello/deployment.yaml");
+    let mut edited = std::fs::read_to_string(&deployment).unwrap();
+    edited.push_str("# tuned by hand\n");
+    std::fs::write(&deployment, &edited).unwrap();
+
+    // Unchanged input: out/ is not what a build writes, and the edit is not lost.
+    for tag in ["v1", "v2"] {
+        std::fs::write(dir.join("platform.kdl"), platform(tag)).unwrap();
+        let refused = platc(&dir, &["build"]);
+        status(&refused, 2);
+        let text = stderr(&refused);
+        assert!(text.starts_with("error: "), "{text}");
+        assert!(
+            text.contains("edited") && text.contains("kubernetes/services/hello/deployment.yaml"),
+            "{text}"
+        );
+        assert!(text.contains("--force"), "{text}");
+        assert_eq!(std::fs::read_to_string(&deployment).unwrap(), edited);
+    }
+
+    let forced = platc(&dir, &["build", "--force"]);
+    status(&forced, 0);
+    assert!(
+        stderr(&forced).contains("out.platc-backup"),
+        "{}",
+        stderr(&forced)
+    );
+    assert_eq!(
+        std::fs::read_to_string(
+            dir.join("out.platc-backup/kubernetes/services/hello/deployment.yaml")
+        )
+        .unwrap(),
+        edited
+    );
+    status(&platc(&dir, &["build", "--check"]), 0);
+}

@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use platc::diff::{Tree, read_tree};
-use platc::write::{MANIFEST, WriteError, Written, write_tree, write_tree_with};
+use platc::write::{
+    MANIFEST, WriteError, Written, manifest, manifest_text, write_tree, write_tree_with,
+};
 
 /// A scratch directory, removed when dropped (also when the test fails).
 struct Scratch(PathBuf);
@@ -40,22 +42,16 @@ fn scratch(name: &str) -> Scratch {
     Scratch(dir)
 }
 
-/// A tree with a manifest listing its files, as `platc build` makes one.
+/// A tree with a manifest listing its files and their hashes, as `platc build` makes one.
 fn tree(tag: &str, files: usize) -> Tree {
     let mut tree: Tree = (0..files)
         .map(|i| (format!("dir{}/file{i}.yaml", i % 3), format!("{tag} {i}\n")))
         .collect();
-    let listed: Vec<String> = tree
-        .keys()
-        .map(|k| format!("\"{k}\": {{\"sha256\": \"\", \"origin\": \"\"}}"))
-        .collect();
-    tree.insert(
-        MANIFEST.into(),
-        format!(
-            "{{\"generator\": \"platc\", \"files\": {{{}}}}}\n",
-            listed.join(", ")
-        ),
+    let listed = manifest(
+        tree.iter()
+            .map(|(path, text)| (path.as_str(), text.as_str(), String::new())),
     );
+    tree.insert(MANIFEST.into(), manifest_text(&listed));
     tree
 }
 
@@ -173,6 +169,38 @@ fn force_moves_files_it_did_not_write_to_a_backup_beside_out() {
         Tree::from([("notes.txt".to_owned(), "again\n".to_owned())])
     );
     assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+}
+
+#[test]
+fn hand_edited_files_are_not_overwritten_without_force() {
+    let dir = scratch("edited");
+    let out = dir.join("out");
+    write_tree(&out, &tree("old", 3), false).unwrap();
+    std::fs::write(out.join("dir1/file1.yaml"), "edited by hand\n").unwrap();
+    let new = tree("new", 3);
+    match write_tree(&out, &new, false) {
+        Err(WriteError::UserFiles(files)) => {
+            assert_eq!(files.edited, ["dir1/file1.yaml"]);
+            assert!(files.foreign.is_empty(), "{:?}", files.foreign);
+        }
+        other => panic!("an edited file was overwritten: {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_to_string(out.join("dir1/file1.yaml")).unwrap(),
+        "edited by hand\n"
+    );
+    write_tree(&out, &new, true).unwrap();
+    assert_eq!(read_tree(&out).unwrap(), new);
+    assert_eq!(
+        read_tree(&dir.join("out.platc-backup")).unwrap(),
+        Tree::from([("dir1/file1.yaml".to_owned(), "edited by hand\n".to_owned())])
+    );
+    // An edit that made a file what the next tree holds loses nothing.
+    std::fs::write(out.join("dir0/file0.yaml"), "newer 0\n").unwrap();
+    assert_eq!(
+        write_tree(&out, &tree("newer", 3), false).unwrap(),
+        Written::Replaced(None)
+    );
 }
 
 #[test]

@@ -54,7 +54,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             if let Some(backup) = backup {
                 let _ = writeln!(
                     output.stderr,
-                    "moved {} file(s) that platc did not write from {} to {}",
+                    "moved {} file(s) that platc did not write or that were edited by hand from {} to {}",
                     backup.files.len(),
                     args.out.display(),
                     backup.dir.display()
@@ -90,23 +90,39 @@ const LISTED: usize = 10;
 /// `--force` would do with them.
 fn refusal(out: &Path, files: &UserFiles) -> String {
     let mut text = format!(
-        "error: {} holds {} file(s) that platc did not write (no {MANIFEST} lists them); \
-         nothing was changed\n",
-        out.display(),
-        files.foreign.len()
+        "error: {} holds files that a build would lose; nothing was changed\n",
+        out.display()
     );
-    for file in files.foreign.iter().take(LISTED) {
-        let _ = writeln!(text, "  {file}");
-    }
-    if files.foreign.len() > LISTED {
-        let _ = writeln!(text, "  and {} more", files.foreign.len() - LISTED);
-    }
+    list(
+        &mut text,
+        &format!("not written by platc (no {MANIFEST} lists them)"),
+        &files.foreign,
+    );
+    list(
+        &mut text,
+        "edited since platc wrote them (their sha256 is not the manifest's)",
+        &files.edited,
+    );
     let _ = writeln!(
         text,
         "Move them away, or pass --force: it moves them to {} and writes the new tree.",
         files.backup.display(),
     );
     text
+}
+
+/// Adds `files` under `heading` to a message, the first `LISTED` by name.
+fn list(text: &mut String, heading: &str, files: &[String]) {
+    if files.is_empty() {
+        return;
+    }
+    let _ = writeln!(text, "  {} file(s) {heading}:", files.len());
+    for file in files.iter().take(LISTED) {
+        let _ = writeln!(text, "    {file}");
+    }
+    if files.len() > LISTED {
+        let _ = writeln!(text, "    and {} more", files.len() - LISTED);
+    }
 }
 
 /// Why `out` may not be written by a build of `input`, as a message; `None` when it may.
