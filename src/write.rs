@@ -80,12 +80,24 @@ pub fn manifest_text(manifest: &Manifest) -> String {
 pub enum WriteError {
     /// `out/` holds files that replacing it would lose; nothing was changed.
     UserFiles(UserFiles),
-    Io(io::Error),
+    /// An I/O error stopped the write. `out` is as it was; what the write had made beside it
+    /// was removed, except the paths in `left`, which could not be.
+    Io {
+        error: io::Error,
+        left: Vec<PathBuf>,
+    },
+    /// An I/O error stopped the two-rename swap between its renames, and putting the previous
+    /// tree back failed too: `out` is missing and the previous tree is at `previous` (the next
+    /// write puts it back).
+    OutMissing { error: io::Error, previous: PathBuf },
 }
 
 impl From<io::Error> for WriteError {
     fn from(error: io::Error) -> Self {
-        Self::Io(error)
+        Self::Io {
+            error,
+            left: Vec::new(),
+        }
     }
 }
 
@@ -107,9 +119,14 @@ pub struct UserFiles {
 pub enum Written {
     /// The tree on disk already was the new tree; nothing was touched.
     Unchanged,
-    /// The tree was replaced; with `Some`, a forced write moved files that were not platc's
-    /// aside first.
-    Replaced(Option<Backup>),
+    /// The tree was replaced.
+    Replaced {
+        /// The files of the user's a forced write moved aside, if any.
+        backup: Option<Backup>,
+        /// The previous tree, when it could not be removed after the swap, and why (the next
+        /// write removes it).
+        left: Option<(PathBuf, String)>,
+    },
 }
 
 /// Files a forced write moved out of `out/` instead of deleting them.
@@ -128,10 +145,14 @@ pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<Written, Write
     write_tree_with(out, tree, force, &mut |_| Ok(()))
 }
 
-/// `write_tree` with a hook called before each step of the write (`"file"` before each
-/// staged file, `"swap"` before the swap, `"cleanup"` before the old tree is removed). A hook
-/// that fails stops the write there, as a crash would: tests use it to show that `out`
-/// is never left half-written.
+/// `write_tree` with a hook called before each step of the write: `"file"` before each staged
+/// file, `"backup"` before each file moved to the backup, `"swap"` before the swap, `"rename"`
+/// before each rename of the two-rename swap (`"restore"` before it puts the previous tree
+/// back after its second rename failed), `"cleanup"` before the previous tree is
+/// removed, and `"discard"` before a failed write removes what it made. A hook's error is
+/// that step's error (at `"swap"`, an `Unsupported` one makes the write fall back to two
+/// renames): tests use it to show that `out` is never left half-written, and that a failed
+/// write cleans up after itself.
 pub fn write_tree_with(
     out: &Path,
     tree: &Tree,
@@ -168,12 +189,19 @@ fn write_locked(
 ) -> Result<Written, WriteError> {
     let staging = parent.join(format!(".{name}.platc-new"));
     let old = parent.join(format!(".{name}.platc-old"));
-    // The two-rename fallback below, killed between its renames, leaves `out` missing and
-    // the previous tree at `old`: put it back first.
-    if !out.exists() && old.exists() {
-        fs::rename(&old, out)?;
+    // The two-rename swap, stopped between its renames, leaves `out` missing and the previous
+    // tree at `old`: put it back first. Stopped after them, it leaves the previous tree at
+    // `old` beside the new `out`: remove it.
+    if old.exists() {
+        if out.exists() {
+            fs::remove_dir_all(&old)?;
+        } else {
+            fs::rename(&old, out)?;
+        }
     }
-    // A build killed mid-write leaves its staging tree behind; it was never swapped in.
+    // A write stopped before its swap leaves its staged tree behind, and one stopped after
+    // the exchange the previous tree: neither is `out`, and the user's files of either are
+    // in the backup.
     if staging.exists() {
         fs::remove_dir_all(&staging)?;
     }
@@ -190,40 +218,150 @@ fn write_locked(
             backup: backup_dir(parent, name),
         }));
     }
-    stage(&staging, tree, hook)?;
     let mut kept: Vec<String> = foreign.into_iter().chain(edited).collect();
     kept.sort();
-    let backup = if kept.is_empty() {
-        None
-    } else {
-        Some(back_up(out, parent, name, kept)?)
+    let mut made = Made::default();
+    let previous = match replace(out, parent, name, tree, kept, hook, &mut made) {
+        Ok(previous) => previous,
+        Err(SwapError::Io(error)) => {
+            let left = made.discard(hook);
+            return Err(WriteError::Io { error, left });
+        }
+        Err(SwapError::OutMissing(error)) => {
+            return Err(WriteError::OutMissing {
+                error,
+                previous: old,
+            });
+        }
     };
-    hook("swap")?;
-    if out.exists() {
-        // One atomic step: the new tree takes `out`'s name and the old tree the staging name.
-        if let Ok(()) = rustix::fs::renameat_with(
+    let left = previous.and_then(|previous| {
+        hook("cleanup")
+            .and_then(|()| fs::remove_dir_all(&previous))
+            .err()
+            .map(|error| (previous, error.to_string()))
+    });
+    Ok(Written::Replaced {
+        backup: made.backup,
+        left,
+    })
+}
+
+/// What a write made beside `out` before its swap, to remove when it fails.
+#[derive(Default)]
+struct Made {
+    staging: Option<PathBuf>,
+    backup: Option<Backup>,
+}
+
+impl Made {
+    /// Removes the staged tree and the backup (whose files are still in `out`); returns what
+    /// could not be removed.
+    fn discard(&mut self, hook: &mut dyn FnMut(&str) -> io::Result<()>) -> Vec<PathBuf> {
+        let dirs = self
+            .staging
+            .take()
+            .into_iter()
+            .chain(self.backup.take().map(|b| b.dir));
+        dirs.filter(|dir| {
+            let removed = hook("discard").and_then(|()| match fs::remove_dir_all(dir) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+                _ => Ok(()),
+            });
+            removed.is_err()
+        })
+        .collect()
+    }
+}
+
+/// Why the swap failed.
+enum SwapError {
+    /// `out` is as it was.
+    Io(io::Error),
+    /// `out` is missing; the previous tree is at its `.platc-old` name.
+    OutMissing(io::Error),
+}
+
+impl From<io::Error> for SwapError {
+    fn from(error: io::Error) -> Self {
+        Self::Io(error)
+    }
+}
+
+/// Stages `tree`, moves `kept` to a backup, and swaps the staged tree in; returns where the
+/// previous tree is now, to be removed (`None` when there was none). Records in `made` what
+/// it made, for `Made::discard`.
+fn replace(
+    out: &Path,
+    parent: &Path,
+    name: &str,
+    tree: &Tree,
+    kept: Vec<String>,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+    made: &mut Made,
+) -> Result<Option<PathBuf>, SwapError> {
+    let staging = parent.join(format!(".{name}.platc-new"));
+    made.staging = Some(staging.clone());
+    stage(&staging, tree, hook)?;
+    if !kept.is_empty() {
+        back_up(out, parent, name, kept, hook, made)?;
+    }
+    if !out.exists() {
+        hook("swap")?;
+        fs::rename(&staging, out)?;
+        return Ok(None);
+    }
+    // One atomic step: the new tree takes `out`'s name and the old tree the staging name.
+    let exchanged = hook("swap").and_then(|()| {
+        rustix::fs::renameat_with(
             rustix::fs::CWD,
             &staging,
             rustix::fs::CWD,
             out,
             rustix::fs::RenameFlags::EXCHANGE,
-        ) {
-        } else {
-            // A file system without RENAME_EXCHANGE: two renames, with a short moment in
-            // which `out` does not exist.
-            if old.exists() {
-                fs::remove_dir_all(&old)?;
-            }
-            fs::rename(out, &old)?;
-            fs::rename(&staging, out)?;
-            fs::rename(&old, &staging)?;
+        )
+        .map_err(io::Error::from)
+    });
+    match exchanged {
+        Ok(()) => Ok(Some(staging)),
+        // EINVAL or ENOSYS: a file system or kernel without `RENAME_EXCHANGE`.
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+            ) =>
+        {
+            swap_by_renames(
+                out,
+                &staging,
+                &parent.join(format!(".{name}.platc-old")),
+                hook,
+            )
         }
-        hook("cleanup")?;
-        fs::remove_dir_all(&staging)?;
-    } else {
-        fs::rename(&staging, out)?;
+        Err(error) => Err(SwapError::Io(error)),
     }
-    Ok(Written::Replaced(backup))
+}
+
+/// The swap on a file system without `RENAME_EXCHANGE`: two renames, with a short moment in
+/// which `out` does not exist. Returns where the previous tree is now.
+fn swap_by_renames(
+    out: &Path,
+    staging: &Path,
+    old: &Path,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> Result<Option<PathBuf>, SwapError> {
+    if old.exists() {
+        fs::remove_dir_all(old)?;
+    }
+    hook("rename")?;
+    fs::rename(out, old)?;
+    if let Err(error) = hook("rename").and_then(|()| fs::rename(staging, out)) {
+        // Put the previous tree back.
+        return match hook("restore").and_then(|()| fs::rename(old, out)) {
+            Ok(()) => Err(SwapError::Io(error)),
+            Err(_) => Err(SwapError::OutMissing(error)),
+        };
+    }
+    Ok(Some(old.to_path_buf()))
 }
 
 /// Writes `tree` to the new directory `staging`.
@@ -280,9 +418,17 @@ fn backup_dir(parent: &Path, name: &str) -> PathBuf {
 }
 
 /// Makes a new backup directory beside `out` (`parent/name`) hold `files` of `out`, at the
-/// same paths. Each is a hard link (a copy where the file system has none), so until the old
-/// tree is removed after the swap both hold it: a write stopped at any point loses none.
-fn back_up(out: &Path, parent: &Path, name: &str, files: Vec<String>) -> io::Result<Backup> {
+/// same paths, and records it in `made`. Each is a hard link (a copy where the file system has
+/// none), so until the previous tree is removed after the swap both hold it: a write stopped
+/// at any point loses none.
+fn back_up(
+    out: &Path,
+    parent: &Path,
+    name: &str,
+    files: Vec<String>,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+    made: &mut Made,
+) -> io::Result<()> {
     let mut n = 0;
     let dir = loop {
         let dir = backup_candidate(parent, name, n);
@@ -292,17 +438,23 @@ fn back_up(out: &Path, parent: &Path, name: &str, files: Vec<String>) -> io::Res
             Err(error) => return Err(error),
         }
     };
-    for file in &files {
-        let target = dir.join(file);
+    let backup = made.backup.insert(Backup {
+        dir,
+        files: Vec::new(),
+    });
+    for file in files {
+        hook("backup")?;
+        let target = backup.dir.join(&file);
         if let Some(parent) = target.parent() {
             fs::create_dir_all(parent)?;
         }
-        let source = out.join(file);
+        let source = out.join(&file);
         if fs::hard_link(&source, &target).is_err() {
             fs::copy(&source, &target)?;
         }
+        backup.files.push(file);
     }
-    Ok(Backup { dir, files })
+    Ok(())
 }
 
 /// The files of `current` (the tree in `out/`) that replacing it with `new` would lose:

@@ -64,20 +64,50 @@ fn leftovers(parent: &Path) -> Vec<String> {
         .collect()
 }
 
+/// A hook for a file system without `RENAME_EXCHANGE`: the exchange fails as on one (EINVAL),
+/// and the write falls back to two renames. Other steps go to `hook`.
+fn without_exchange(
+    hook: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> impl FnMut(&str) -> std::io::Result<()> + '_ {
+    move |step| {
+        if step == "swap" {
+            Err(std::io::Error::from_raw_os_error(22))
+        } else {
+            hook(step)
+        }
+    }
+}
+
 #[test]
 fn a_write_stopped_at_any_step_leaves_the_old_or_the_new_tree() {
-    let dir = scratch("steps");
+    for exchange in [true, false] {
+        stopped_at_any_step(exchange);
+    }
+}
+
+/// Stops a write at each of its steps in turn, with or without `RENAME_EXCHANGE`.
+fn stopped_at_any_step(exchange: bool) {
+    let dir = scratch(if exchange { "steps" } else { "steps-renames" });
     let out = dir.join("out");
     let old = tree("old", 12);
     let new = tree("new", 9);
+    // Every step's hook, or every step's but the exchange's, which fails.
+    let write = |hook: &mut dyn FnMut(&str) -> std::io::Result<()>| {
+        if exchange {
+            write_tree_with(&out, &new, false, hook)
+        } else {
+            write_tree_with(&out, &new, false, &mut without_exchange(hook))
+        }
+    };
     // Count the steps of one write.
     write_tree(&out, &old, false).unwrap();
     let mut steps = 0;
-    write_tree_with(&out, &new, false, &mut |_| {
+    write(&mut |_| {
         steps += 1;
         Ok(())
     })
     .unwrap();
+    assert_eq!(read_tree(&out).unwrap(), new);
     assert!(
         steps > new.len(),
         "expected a hook per file plus swap and cleanup, got {steps}"
@@ -86,7 +116,7 @@ fn a_write_stopped_at_any_step_leaves_the_old_or_the_new_tree() {
         std::fs::remove_dir_all(&out).unwrap();
         write_tree(&out, &old, false).unwrap();
         let mut calls = 0;
-        let result = write_tree_with(&out, &new, false, &mut |step| {
+        let result = write(&mut |step| {
             calls += 1;
             if calls > stop {
                 Err(std::io::Error::other(format!("stopped before {step}")))
@@ -94,11 +124,21 @@ fn a_write_stopped_at_any_step_leaves_the_old_or_the_new_tree() {
                 Ok(())
             }
         });
-        assert!(
-            matches!(result, Err(WriteError::Io(_))),
-            "stop {stop}: the write should fail"
-        );
-        let on_disk = read_tree(&out).unwrap();
+        // Stopped before the previous tree is removed, the write has succeeded. Stopped
+        // between the two renames (and kept from putting the previous tree back), `out/` is
+        // missing and the previous tree is beside it.
+        let on_disk = match result {
+            Err(WriteError::OutMissing { previous, .. }) => {
+                assert!(!exchange && !out.exists(), "stop {stop}");
+                read_tree(&previous).unwrap()
+            }
+            Err(WriteError::Io { .. }) | Ok(Written::Replaced { left: Some(_), .. }) => {
+                read_tree(&out).unwrap()
+            }
+            other => {
+                panic!("stop {stop}: the write should fail, or leave the previous tree: {other:?}")
+            }
+        };
         assert!(
             on_disk == old || on_disk == new,
             "stop {stop}: out/ is neither tree: {:?}",
@@ -114,6 +154,113 @@ fn a_write_stopped_at_any_step_leaves_the_old_or_the_new_tree() {
             leftovers(&dir)
         );
     }
+}
+
+#[test]
+fn a_failed_write_removes_what_it_made_and_leaves_out_as_it_was() {
+    let dir = scratch("failed");
+    let out = dir.join("out");
+    write_tree(&out, &tree("old", 6), false).unwrap();
+    // A file of the user's, so that a forced write makes a backup too.
+    std::fs::write(out.join("notes.txt"), "mine\n").unwrap();
+    let before = read_tree(&out).unwrap();
+    for failing in ["file", "backup", "swap"] {
+        let result = write_tree_with(&out, &tree("new", 6), true, &mut |step| {
+            if step == failing {
+                // EBUSY: `out` is a mount point, say.
+                Err(std::io::Error::from_raw_os_error(16))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(result.is_err(), "{failing}: the write should fail");
+        assert_eq!(read_tree(&out).unwrap(), before, "{failing}: out/ changed");
+        assert!(
+            leftovers(&dir).is_empty(),
+            "{failing}: left {:?}",
+            leftovers(&dir)
+        );
+        assert!(
+            !dir.join("out.platc-backup").exists(),
+            "{failing}: left a backup of files that are still in out/"
+        );
+    }
+    // Without RENAME_EXCHANGE, a second rename that fails puts the previous tree back.
+    let mut renames = 0;
+    let result = write_tree_with(
+        &out,
+        &tree("new", 6),
+        true,
+        &mut without_exchange(&mut |step| {
+            renames += usize::from(step == "rename");
+            if step == "rename" && renames == 2 {
+                Err(std::io::Error::from_raw_os_error(16))
+            } else {
+                Ok(())
+            }
+        }),
+    );
+    assert!(
+        matches!(result, Err(WriteError::Io { ref left, .. }) if left.is_empty()),
+        "{result:?}"
+    );
+    assert_eq!(read_tree(&out).unwrap(), before);
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+    assert!(!dir.join("out.platc-backup").exists());
+    // When putting it back fails too, the error says where the previous tree is, and the next
+    // write puts it back first.
+    let mut renames = 0;
+    let result = write_tree_with(
+        &out,
+        &tree("new", 6),
+        true,
+        &mut without_exchange(&mut |step| {
+            renames += usize::from(step == "rename");
+            if (step == "rename" && renames == 2) || step == "restore" {
+                Err(std::io::Error::from_raw_os_error(16))
+            } else {
+                Ok(())
+            }
+        }),
+    );
+    match result {
+        Err(WriteError::OutMissing { previous, .. }) => {
+            assert!(!out.exists());
+            assert_eq!(read_tree(&previous).unwrap(), before);
+        }
+        other => panic!("expected out/ to be missing, got {other:?}"),
+    }
+    let mut restored = None;
+    let _ = write_tree_with(&out, &tree("new", 6), true, &mut |step| {
+        if step == "file" && restored.is_none() {
+            restored = Some(read_tree(&out).unwrap());
+            return Err(std::io::Error::other("stop"));
+        }
+        Ok(())
+    });
+    assert_eq!(restored, Some(before.clone()));
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+    std::fs::remove_dir_all(dir.join("out.platc-backup")).unwrap();
+    // When removing what it made fails too, the error names what is left.
+    let result = write_tree_with(&out, &tree("new", 6), true, &mut |step| {
+        if step == "swap" || step == "discard" {
+            Err(std::io::Error::from_raw_os_error(16))
+        } else {
+            Ok(())
+        }
+    });
+    match result {
+        Err(WriteError::Io { left, .. }) => assert_eq!(
+            left,
+            [dir.join(".out.platc-new"), dir.join("out.platc-backup")]
+        ),
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
+    assert_eq!(read_tree(&out).unwrap(), before);
+    // The next write removes the staged tree; the backup, which it cannot tell from one the
+    // user keeps, stays.
+    write_tree(&out, &tree("new", 6), true).unwrap();
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
 }
 
 #[test]
@@ -140,7 +287,10 @@ fn files_it_did_not_write_are_never_deleted_without_force() {
     );
     assert!(matches!(
         write_tree(&out, &new, true).unwrap(),
-        Written::Replaced(Some(_))
+        Written::Replaced {
+            backup: Some(_),
+            left: None
+        }
     ));
     assert_eq!(read_tree(&out).unwrap(), new);
 }
@@ -199,7 +349,10 @@ fn hand_edited_files_are_not_overwritten_without_force() {
     std::fs::write(out.join("dir0/file0.yaml"), "newer 0\n").unwrap();
     assert_eq!(
         write_tree(&out, &tree("newer", 3), false).unwrap(),
-        Written::Replaced(None)
+        Written::Replaced {
+            backup: None,
+            left: None
+        }
     );
 }
 
@@ -210,7 +363,10 @@ fn an_unchanged_tree_is_not_rewritten() {
     let new = tree("new", 4);
     assert_eq!(
         write_tree(&out, &new, false).unwrap(),
-        Written::Replaced(None)
+        Written::Replaced {
+            backup: None,
+            left: None
+        }
     );
     let before = std::fs::metadata(out.join(MANIFEST))
         .unwrap()

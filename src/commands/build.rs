@@ -41,46 +41,64 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     let written = write_tree(&args.out, &tree, args.force);
     timings.lap("write");
     timings.report(&mut output.stderr);
+    let (message, status) = outcome(&args.out, tree.len(), written);
+    output.stderr.push_str(&message);
+    output.status = status;
+    output
+}
+
+/// What a write did, as a message, and the exit status.
+fn outcome(out: &Path, files: usize, written: Result<Written, WriteError>) -> (String, u8) {
+    let out = out.display();
     match written {
-        Ok(Written::Unchanged) => {
-            let _ = writeln!(
-                output.stderr,
-                "{} is up to date ({} files)",
-                args.out.display(),
-                tree.len()
-            );
-        }
-        Ok(Written::Replaced(backup)) => {
+        Ok(Written::Unchanged) => (format!("{out} is up to date ({files} files)\n"), 0),
+        Ok(Written::Replaced { backup, left }) => {
+            let mut text = String::new();
             if let Some(backup) = backup {
                 let _ = writeln!(
-                    output.stderr,
-                    "moved {} file(s) that platc did not write or that were edited by hand from {} to {}",
+                    text,
+                    "moved {} file(s) that platc did not write or that were edited by hand \
+                     from {out} to {}",
                     backup.files.len(),
-                    args.out.display(),
                     backup.dir.display()
                 );
             }
-            let _ = writeln!(
-                output.stderr,
-                "wrote {} files to {}",
-                tree.len(),
-                args.out.display()
-            );
+            let _ = writeln!(text, "wrote {files} files to {out}");
+            if let Some((previous, error)) = left {
+                let _ = writeln!(
+                    text,
+                    "warning: cannot remove the previous tree, {}: {error}; the next build \
+                     removes it",
+                    previous.display()
+                );
+            }
+            (text, 0)
         }
-        Err(WriteError::UserFiles(files)) => {
-            output.stderr.push_str(&refusal(&args.out, &files));
-            output.status = 2;
+        Err(WriteError::UserFiles(user)) => (refusal(&out.to_string(), &user), 2),
+        Err(WriteError::Io { error, left }) if left.is_empty() => (
+            format!("error: cannot write {out}: {error}; nothing was changed\n"),
+            2,
+        ),
+        Err(WriteError::Io { error, left }) => {
+            let left: Vec<String> = left.iter().map(|p| p.display().to_string()).collect();
+            (
+                format!(
+                    "error: cannot write {out}: {error}; {out} is unchanged, but cleaning up \
+                     failed too and left {} (the next build removes it)\n",
+                    left.join(" and ")
+                ),
+                2,
+            )
         }
-        Err(WriteError::Io(error)) => {
-            let _ = writeln!(
-                output.stderr,
-                "error: cannot write {}: {error}; nothing was changed",
-                args.out.display()
-            );
-            output.status = 2;
-        }
+        Err(WriteError::OutMissing { error, previous }) => (
+            format!(
+                "error: cannot write {out}: {error}; {out} is missing: the previous tree is \
+                 at {} (the next build puts it back)\n",
+                previous.display()
+            ),
+            2,
+        ),
     }
-    output
 }
 
 /// How many files a refusal names; the rest are counted.
@@ -88,11 +106,9 @@ const LISTED: usize = 10;
 
 /// The refusal to replace `out`, which holds files that are not platc's: which, and what
 /// `--force` would do with them.
-fn refusal(out: &Path, files: &UserFiles) -> String {
-    let mut text = format!(
-        "error: {} holds files that a build would lose; nothing was changed\n",
-        out.display()
-    );
+fn refusal(out: &str, files: &UserFiles) -> String {
+    let mut text =
+        format!("error: {out} holds files that a build would lose; nothing was changed\n");
     list(
         &mut text,
         &format!("not written by platc (no {MANIFEST} lists them)"),
