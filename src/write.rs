@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -21,6 +21,7 @@ use crate::emit::encode;
 mod place;
 
 pub use place::{Protected, protected, real_path};
+use place::{is_symlink, parent_of};
 
 /// Where the manifest lives inside `out/`.
 pub const MANIFEST: &str = ".platc/manifest.json";
@@ -159,7 +160,8 @@ pub fn write_tree_with(
     force: bool,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<Written, WriteError> {
-    let parent = parent_dir(out);
+    let out = &target(out)?;
+    let parent = parent_of(out);
     fs::create_dir_all(&parent)?;
     let name = out
         .file_name()
@@ -172,10 +174,15 @@ pub fn write_tree_with(
     result
 }
 
-fn parent_dir(out: &Path) -> PathBuf {
-    match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+/// The directory a write to `out` replaces. A symbolic link is followed to its end (which
+/// need not exist yet): the tree it points to is replaced, staged beside it, and the link
+/// stays. A path that does not end in a name (`.`, `..`) is taken as its real path.
+fn target(out: &Path) -> io::Result<PathBuf> {
+    let named = matches!(out.components().next_back(), Some(Component::Normal(_)));
+    if named && !is_symlink(out) {
+        Ok(out.to_path_buf())
+    } else {
+        real_path(out)
     }
 }
 

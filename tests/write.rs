@@ -357,6 +357,43 @@ fn hand_edited_files_are_not_overwritten_without_force() {
 }
 
 #[test]
+fn a_symlinked_out_is_written_where_it_points_and_stays_a_link() {
+    let dir = scratch("symlink");
+    std::fs::create_dir_all(dir.join("real")).unwrap();
+    let target = dir.join("real/out");
+    write_tree(&target, &tree("old", 3), false).unwrap();
+    std::os::unix::fs::symlink("real/out", dir.join("out")).unwrap();
+    let new = tree("new", 4);
+    write_tree(&dir.join("out"), &new, false).unwrap();
+    assert_eq!(
+        std::fs::read_link(dir.join("out")).unwrap(),
+        Path::new("real/out")
+    );
+    assert_eq!(read_tree(&target).unwrap(), new);
+    // Staged beside the target; the backup of a forced write goes there too.
+    std::fs::write(target.join("notes.txt"), "mine\n").unwrap();
+    write_tree(&dir.join("out"), &tree("newer", 4), true).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("real/out.platc-backup/notes.txt")).unwrap(),
+        "mine\n"
+    );
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+    assert!(
+        leftovers(&dir.join("real")).is_empty(),
+        "left {:?}",
+        leftovers(&dir.join("real"))
+    );
+    // A link to a directory that does not exist yet: the tree is made where it points.
+    std::os::unix::fs::symlink("real/later", dir.join("later")).unwrap();
+    write_tree(&dir.join("later"), &new, false).unwrap();
+    assert_eq!(
+        std::fs::read_link(dir.join("later")).unwrap(),
+        Path::new("real/later")
+    );
+    assert_eq!(read_tree(&dir.join("real/later")).unwrap(), new);
+}
+
+#[test]
 fn an_unchanged_tree_is_not_rewritten() {
     let dir = scratch("unchanged");
     let out = dir.join("out");
