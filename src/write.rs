@@ -1,11 +1,22 @@
-//! Writing `out/`: the whole tree is rendered in memory, written to a sibling directory, and
-//! swapped in with one atomic rename, so a build that fails or is killed leaves the previous
-//! `out/` exactly as it was.
+//! Writing `out/`: the whole tree is rendered in memory, staged in a sibling directory
+//! (`.out.platc-new`) and swapped in with one atomic rename (`RENAME_EXCHANGE`; two renames on
+//! a file system without it), so a build that fails or is killed leaves the previous `out/`
+//! exactly as it was. A write that fails removes what it made and says what it could not
+//! remove; the next write removes what a killed one left. When `out/` already is the new tree,
+//! nothing is touched. A symbolic link `out` is followed: the tree it points to is replaced,
+//! staged beside it, and the link stays.
 //!
-//! `out/.platc/manifest.json` lists every file platc wrote with its sha256 and origin. platc
-//! refuses to replace a directory holding a file the manifest does not list (unless forced),
-//! so it never deletes a file it did not write. A lock on the directory holding `out/`
-//! serialises concurrent builds; the last one wins with a whole tree.
+//! `out/.platc/manifest.json` lists every file platc wrote with its sha256 and origin. A tree
+//! below `out/` may carry its own manifest, listed in the top one: `env/NAME/`, which
+//! `platc build --env NAME` also writes alone. platc never deletes a file that is not its own,
+//! one no manifest lists or one whose content no longer has its listed sha256 (edited by
+//! hand): it refuses to replace a directory holding such files or, when forced, first moves
+//! them to a new backup directory beside `out/` (`out.platc-backup`, then
+//! `out.platc-backup.1`, …). A lock on the directory holding `out/` serialises concurrent
+//! builds; the last one wins with a whole tree.
+//!
+//! Where `out/` may be at all (never the platform file's directory, an ancestor of it, or a
+//! repository) is `place`'s concern, which `platc build` asks before it writes.
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -141,7 +152,8 @@ pub struct Backup {
 }
 
 /// Replaces `out` with exactly `tree`. `force` allows replacing a directory with files that
-/// platc did not write: they are moved to a backup directory beside `out`, never deleted.
+/// platc did not write or that were edited by hand: they are moved to a backup directory
+/// beside `out`, never deleted.
 pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<Written, WriteError> {
     write_tree_with(out, tree, force, &mut |_| Ok(()))
 }
@@ -151,9 +163,9 @@ pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<Written, Write
 /// before each rename of the two-rename swap (`"restore"` before it puts the previous tree
 /// back after its second rename failed), `"cleanup"` before the previous tree is
 /// removed, and `"discard"` before a failed write removes what it made. A hook's error is
-/// that step's error (at `"swap"`, an `Unsupported` one makes the write fall back to two
-/// renames): tests use it to show that `out` is never left half-written, and that a failed
-/// write cleans up after itself.
+/// that step's error (at `"swap"`, EINVAL or an `Unsupported` one makes the write fall back to
+/// two renames, as on a file system without `RENAME_EXCHANGE`): tests use it to show that
+/// `out` is never left half-written, and that a failed write cleans up after itself.
 pub fn write_tree_with(
     out: &Path,
     tree: &Tree,
@@ -465,26 +477,78 @@ fn back_up(
 }
 
 /// The files of `current` (the tree in `out/`) that replacing it with `new` would lose:
-/// those its manifest does not list (every file, when there is no manifest), and those
-/// edited since platc wrote them. An edit that made a file exactly what `new` holds loses
-/// nothing and is not counted.
+/// those no manifest lists (every file, when there is no manifest), and those edited since
+/// platc wrote them. An edit that made a file exactly what `new` holds loses nothing and is not
+/// counted, nor are the staged and previous trees that a stopped write left inside `out/`
+/// (`platc build --env NAME` writes below `out/`).
 fn user_files(current: &Tree, new: &Tree) -> (Vec<String>, Vec<String>) {
-    let listed: Option<Manifest> = current
-        .get(MANIFEST)
-        .and_then(|text| serde_json::from_str(text).ok());
+    let manifests = manifests(current);
     let mut foreign = Vec::new();
     let mut edited = Vec::new();
     for (path, text) in current {
-        if path == MANIFEST {
+        if path.split('/').any(is_temporary)
+            || path
+                .strip_suffix(MANIFEST)
+                .is_some_and(|dir| manifests.contains_key(dir))
+        {
             continue;
         }
-        match listed.as_ref().and_then(|m| m.files.get(path)) {
-            None => foreign.push(path.clone()),
-            Some(entry) if entry.sha256 != sha256_hex(text) && new.get(path) != Some(text) => {
-                edited.push(path.clone());
-            }
-            Some(_) => {}
+        let hashes: Vec<&str> = manifests
+            .iter()
+            .filter_map(|(dir, manifest)| manifest.files.get(path.strip_prefix(dir.as_str())?))
+            .map(|entry| entry.sha256.as_str())
+            .collect();
+        if hashes.is_empty() {
+            foreign.push(path.clone());
+        } else if new.get(path) != Some(text) && !hashes.contains(&sha256_hex(text).as_str()) {
+            edited.push(path.clone());
         }
     }
     (foreign, edited)
+}
+
+/// The manifests of `current` that say which files platc wrote, by the directory they
+/// describe (`""` for the top, else ending in `/`): the top one, each one a manifest found
+/// lists, and each `env/NAME/.platc/manifest.json`, which `platc build --env NAME` writes alone.
+fn manifests(current: &Tree) -> BTreeMap<String, Manifest> {
+    let mut found = BTreeMap::new();
+    let mut queue: Vec<String> = current
+        .keys()
+        .filter_map(|path| path.strip_suffix(MANIFEST))
+        .filter(|dir| {
+            dir.strip_prefix("env/")
+                .and_then(|name| name.strip_suffix('/'))
+                .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+        })
+        .map(str::to_owned)
+        .collect();
+    queue.push(String::new());
+    while let Some(dir) = queue.pop() {
+        if found.contains_key(&dir) {
+            continue;
+        }
+        let Some(manifest) = current
+            .get(&format!("{dir}{MANIFEST}"))
+            .and_then(|text| serde_json::from_str::<Manifest>(text).ok())
+        else {
+            continue;
+        };
+        queue.extend(
+            manifest
+                .files
+                .keys()
+                .filter_map(|path| path.strip_suffix(MANIFEST))
+                .filter(|sub| sub.ends_with('/'))
+                .map(|sub| format!("{dir}{sub}")),
+        );
+        found.insert(dir, manifest);
+    }
+    found
+}
+
+/// Whether a path component is the staged or previous tree a stopped write left behind
+/// (`.NAME.platc-new`, `.NAME.platc-old`).
+fn is_temporary(component: &str) -> bool {
+    component.starts_with('.')
+        && (component.ends_with(".platc-new") || component.ends_with(".platc-old"))
 }

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use platc::diff::{Tree, read_tree};
+use platc::write::{MANIFEST, Manifest};
+
 /// A scratch directory, removed when dropped (also when the test fails).
 struct Scratch(PathBuf);
 
@@ -48,6 +51,25 @@ fn platform(tag: &str) -> String {
 }}
 "#
     )
+}
+
+/// The small platform with a `staging` overlay that changes its replicas.
+fn platform_with_env(tag: &str, replicas: u32) -> String {
+    let base = platform(tag);
+    let body = base.trim_end().strip_suffix('}').unwrap();
+    format!(
+        "{body}    env staging {{\n        service hello {{ replicas {replicas} }}\n    }}\n}}\n"
+    )
+}
+
+/// The files of `tree` under `dir/`, relative to it.
+fn subtree(tree: &Tree, dir: &str) -> Tree {
+    tree.iter()
+        .filter_map(|(path, text)| {
+            let rest = path.strip_prefix(dir)?.strip_prefix('/')?;
+            Some((rest.to_owned(), text.clone()))
+        })
+        .collect()
 }
 
 /// Runs `platc ARGS` in `dir`.
@@ -244,4 +266,103 @@ fn hand_edited_generated_files_are_not_overwritten() {
         edited
     );
     status(&platc(&dir, &["build", "--check"]), 0);
+}
+
+#[test]
+fn a_build_writes_every_environment_under_env_in_one_tree() {
+    let dir = scratch("envs");
+    std::fs::write(dir.join("platform.kdl"), platform_with_env("v1", 3)).unwrap();
+    status(&platc(&dir, &["build"]), 0);
+    let out = read_tree(&dir.join("out")).unwrap();
+    // env/staging/ is exactly what a build of that environment alone writes.
+    status(
+        &platc(&dir, &["build", "--env", "staging", "-o", "alone"]),
+        0,
+    );
+    let alone = read_tree(&dir.join("alone")).unwrap();
+    assert!(alone.contains_key(MANIFEST));
+    assert_eq!(subtree(&out, "env/staging"), alone);
+    let deployment = "kubernetes/services/hello/deployment.yaml";
+    assert!(
+        !out[deployment].contains("replicas: 3"),
+        "{}",
+        out[deployment]
+    );
+    assert!(
+        alone[deployment].contains("replicas: 3"),
+        "{}",
+        alone[deployment]
+    );
+    // The top manifest lists every file, the environment's too.
+    let manifest: Manifest = serde_json::from_str(&out[MANIFEST]).unwrap();
+    assert_eq!(
+        manifest.files.keys().collect::<Vec<_>>(),
+        out.keys().filter(|p| *p != MANIFEST).collect::<Vec<_>>()
+    );
+    // --check compares the whole tree.
+    status(&platc(&dir, &["build", "--check"]), 0);
+    let edited = dir.join("out/env/staging").join(deployment);
+    std::fs::write(&edited, "edited\n").unwrap();
+    let stale = platc(&dir, &["build", "--check"]);
+    status(&stale, 1);
+    assert!(
+        String::from_utf8_lossy(&stale.stdout).contains(&format!("env/staging/{deployment}")),
+        "{}",
+        String::from_utf8_lossy(&stale.stdout)
+    );
+}
+
+#[test]
+fn build_env_writes_that_environment_alone_to_out_env_name() {
+    let dir = scratch("one-env");
+    // First alone, into an output directory that does not exist yet.
+    std::fs::write(dir.join("platform.kdl"), platform_with_env("v1", 3)).unwrap();
+    let output = platc(&dir, &["build", "--env", "staging"]);
+    status(&output, 0);
+    assert!(
+        stderr(&output).contains("out/env/staging"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        read_tree(&dir.join("out"))
+            .unwrap()
+            .keys()
+            .filter(|p| !p.starts_with("env/staging/"))
+            .count(),
+        0
+    );
+    // A whole build then takes over the directory it wrote.
+    status(&platc(&dir, &["build"]), 0);
+    let before = read_tree(&dir.join("out")).unwrap();
+
+    std::fs::write(dir.join("platform.kdl"), platform_with_env("v1", 4)).unwrap();
+    status(&platc(&dir, &["build", "--env", "staging"]), 0);
+    let after = read_tree(&dir.join("out")).unwrap();
+    let deployment = "env/staging/kubernetes/services/hello/deployment.yaml";
+    assert!(
+        after[deployment].contains("replicas: 4"),
+        "{}",
+        after[deployment]
+    );
+    // Nothing outside env/staging/ changed, the top manifest included.
+    let outside = |tree: &Tree| -> Tree {
+        tree.iter()
+            .filter(|(p, _)| !p.starts_with("env/staging/"))
+            .map(|(p, t)| (p.clone(), t.clone()))
+            .collect()
+    };
+    assert_eq!(outside(&after), outside(&before));
+    status(&platc(&dir, &["build", "--env", "staging", "--check"]), 0);
+    // The whole tree's manifest is now stale; a whole build brings it up to date, without
+    // taking the environment's files for hand edits.
+    status(&platc(&dir, &["build", "--check"]), 1);
+    status(&platc(&dir, &["build"]), 0);
+    status(&platc(&dir, &["build", "--check"]), 0);
+    // An explicit -o wins.
+    status(
+        &platc(&dir, &["build", "--env", "staging", "-o", "elsewhere"]),
+        0,
+    );
+    assert!(dir.join("elsewhere").join(MANIFEST).is_file());
 }

@@ -393,6 +393,58 @@ fn a_symlinked_out_is_written_where_it_points_and_stays_a_link() {
     assert_eq!(read_tree(&dir.join("real/later")).unwrap(), new);
 }
 
+/// `tree` with `sub` below `dir/`, listed in `tree`'s manifest (as a whole build makes
+/// `out/env/NAME/`).
+fn nest(tree: &Tree, dir: &str, sub: &Tree) -> Tree {
+    let mut all: Tree = tree.clone();
+    all.remove(MANIFEST);
+    all.extend(sub.iter().map(|(p, t)| (format!("{dir}/{p}"), t.clone())));
+    let listed = manifest(
+        all.iter()
+            .map(|(path, text)| (path.as_str(), text.as_str(), String::new())),
+    );
+    all.insert(MANIFEST.into(), manifest_text(&listed));
+    all
+}
+
+#[test]
+fn a_tree_below_out_with_its_own_manifest_may_be_written_alone() {
+    let dir = scratch("nested");
+    let out = dir.join("out");
+    write_tree(
+        &out,
+        &nest(&tree("base", 4), "env/staging", &tree("env", 3)),
+        false,
+    )
+    .unwrap();
+    // Written alone (`platc build --env staging`): out/'s manifest no longer has its hashes,
+    // but its own manifest does.
+    write_tree(&out.join("env/staging"), &tree("env2", 3), false).unwrap();
+    // A write stopped below out/ leaves its staged tree there; it is platc's, not the user's.
+    std::fs::create_dir_all(out.join("env/.staging.platc-new")).unwrap();
+    std::fs::write(out.join("env/.staging.platc-new/x.yaml"), "x\n").unwrap();
+    let whole = nest(&tree("base2", 4), "env/staging", &tree("env3", 3));
+    assert_eq!(
+        write_tree(&out, &whole, false).unwrap(),
+        Written::Replaced {
+            backup: None,
+            left: None
+        }
+    );
+    assert_eq!(read_tree(&out).unwrap(), whole);
+    // A manifest elsewhere that none lists vouches for nothing.
+    std::fs::create_dir_all(out.join("copy")).unwrap();
+    for (path, text) in tree("copy", 2) {
+        let file = out.join("copy").join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    match write_tree(&out, &tree("base3", 4), false) {
+        Err(WriteError::UserFiles(files)) => assert_eq!(files.foreign.len(), 3),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
 #[test]
 fn an_unchanged_tree_is_not_rewritten() {
     let dir = scratch("unchanged");

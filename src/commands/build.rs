@@ -2,49 +2,75 @@
 //! with `--check` compare it.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::build_tree;
 use crate::cli::BuildArgs;
-use crate::commands::{Output, compile_file};
+use crate::commands::{Output, compile_source, read_source};
 use crate::diff::{Tree, diff_trees, read_tree};
 use crate::write::{MANIFEST, Protected, UserFiles, WriteError, Written, protected, write_tree};
+use crate::{BuildError, build_full_tree, build_tree, env_dir};
 
 pub fn run(args: &BuildArgs, color: bool) -> Output {
     let mut timings = Timings::new();
+    let source = match read_source(&args.file) {
+        Ok(source) => source,
+        Err(output) => return output,
+    };
     let (mut output, platform) =
-        compile_file(&args.file, args.env.as_deref(), args.message_format, color);
+        compile_source(&source, args.env.as_deref(), args.message_format, color);
     timings.lap("compile");
     let Some(platform) = platform else {
         return output;
     };
-    let tree = match build_tree(&platform) {
+    let tree = match &args.env {
+        Some(_) => build_tree(&platform).map_err(BuildError::from),
+        None => build_full_tree(&source, &platform),
+    };
+    let tree = match tree {
         Ok(tree) => tree,
-        Err(invalid) => {
-            let _ = writeln!(output.stderr, "{invalid}");
+        Err(error) => {
+            let _ = writeln!(output.stderr, "{error}");
+            if let BuildError::Env { diagnostics, .. } = &error {
+                output.stderr.push_str(&Output::diagnostics(
+                    &source,
+                    diagnostics,
+                    args.message_format,
+                    color,
+                ));
+            }
             output.status = 2;
             return output;
         }
     };
     timings.lap("emit+validate");
+    let out = out_dir(args);
     if args.check {
-        let mut output = check(&args.out, &tree, output);
+        let mut output = check(&out, &tree, output);
         timings.lap("compare");
         timings.report(&mut output.stderr);
         return output;
     }
-    if let Some(refusal) = refuse(&args.out, &args.file) {
+    if let Some(refusal) = refuse(&out, &args.file) {
         output.stderr.push_str(&refusal);
         output.status = 2;
         return output;
     }
-    let written = write_tree(&args.out, &tree, args.force);
+    let written = write_tree(&out, &tree, args.force);
     timings.lap("write");
     timings.report(&mut output.stderr);
-    let (message, status) = outcome(&args.out, tree.len(), written);
+    let (message, status) = outcome(&out, tree.len(), written);
     output.stderr.push_str(&message);
     output.status = status;
     output
+}
+
+/// The output directory: `-o`, or by default `out`, and `out/env/NAME` with `--env NAME`.
+fn out_dir(args: &BuildArgs) -> PathBuf {
+    match (&args.out, &args.env) {
+        (Some(out), _) => out.clone(),
+        (None, Some(env)) => Path::new("out").join(env_dir(env)),
+        (None, None) => PathBuf::from("out"),
+    }
 }
 
 /// What a write did, as a message, and the exit status.

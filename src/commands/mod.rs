@@ -49,26 +49,37 @@ pub fn compile_file(
     format: crate::cli::MessageFormat,
     color: bool,
 ) -> (Output, Option<crate::model::Checked>) {
-    let source = match crate::source::Source::read(path) {
-        Ok(source) => source,
-        Err(error) => {
-            return (
-                Output::failure(format!(
-                    "error: cannot read `{}`: {error}\n",
-                    path.display()
-                )),
-                None,
-            );
-        }
-    };
+    match read_source(path) {
+        Ok(source) => compile_source(&source, env, format, color),
+        Err(output) => (output, None),
+    }
+}
+
+/// Reads one platform file, or the output that says why it cannot be read (status 2).
+pub fn read_source(path: &std::path::Path) -> Result<crate::source::Source, Output> {
+    crate::source::Source::read(path).map_err(|error| {
+        Output::failure(format!(
+            "error: cannot read `{}`: {error}\n",
+            path.display()
+        ))
+    })
+}
+
+/// Compiles a platform file that was read: as `compile_file`.
+pub fn compile_source(
+    source: &crate::source::Source,
+    env: Option<&str>,
+    format: crate::cli::MessageFormat,
+    color: bool,
+) -> (Output, Option<crate::model::Checked>) {
     let result = crate::compile(
-        &source,
+        source,
         &crate::Options {
             env: env.map(str::to_owned),
         },
     );
     let mut output = Output {
-        stderr: Output::diagnostics(&source, &result.diagnostics, format, color),
+        stderr: Output::diagnostics(source, &result.diagnostics, format, color),
         ..Output::default()
     };
     if result.platform.is_none() {
