@@ -49,10 +49,13 @@ pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
     Ok(with_manifest(files))
 }
 
+/// The directory of `out/` that holds the environments' trees.
+pub const ENV_DIR: &str = "env";
+
 /// Where a whole build puts environment `name`'s tree inside `out/`: `env/NAME`. Below
 /// `out/`, it is also where `platc build --env NAME` writes by default.
 pub fn env_dir(name: &str) -> String {
-    format!("env/{name}")
+    format!("{ENV_DIR}/{name}")
 }
 
 /// Why a whole tree could not be built from a platform that compiled.

@@ -15,77 +15,26 @@
 //! `out.platc-backup.1`, …). A lock on the directory holding `out/` serialises concurrent
 //! builds; the last one wins with a whole tree.
 //!
-//! Where `out/` may be at all (never the platform file's directory, an ancestor of it, or a
-//! repository) is `place`'s concern, which `platc build` asks before it writes.
+//! Which files of `out/` are platc's is `manifest`'s concern, where they go when forced
+//! `backup`'s, and where `out/` may be at all (never the platform file's directory, an
+//! ancestor of it, or a repository) `place`'s, which `platc build` asks before it writes.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
 use crate::diff::{Tree, read_tree};
-use crate::emit::encode;
 
+mod backup;
+mod manifest;
 mod place;
 
+pub use backup::Backup;
+use backup::{back_up, backup_dir};
+use manifest::user_files;
+pub use manifest::{Entry, MANIFEST, Manifest, manifest, manifest_text};
 pub use place::{Protected, protected, real_path};
 use place::{is_symlink, parent_of};
-
-/// Where the manifest lives inside `out/`.
-pub const MANIFEST: &str = ".platc/manifest.json";
-
-/// One file of the manifest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    pub sha256: String,
-    /// `platform.kdl:LINE` of the node it came from.
-    pub origin: String,
-}
-
-/// `out/.platc/manifest.json`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub generator: String,
-    pub files: BTreeMap<String, Entry>,
-}
-
-/// The manifest of a tree: every file's hash and origin, from `(path, text, origin)`.
-pub fn manifest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, String)>) -> Manifest {
-    Manifest {
-        generator: "platc".into(),
-        files: files
-            .into_iter()
-            .map(|(path, text, origin)| {
-                (
-                    path.to_owned(),
-                    Entry {
-                        sha256: sha256_hex(text),
-                        origin,
-                    },
-                )
-            })
-            .collect(),
-    }
-}
-
-fn sha256_hex(text: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(text.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 15)]));
-    }
-    hex
-}
-
-/// The manifest's own text.
-pub fn manifest_text(manifest: &Manifest) -> String {
-    encode::json(manifest)
-}
 
 /// Why a write did not happen.
 #[derive(Debug)]
@@ -139,16 +88,6 @@ pub enum Written {
         /// write removes it).
         left: Option<(PathBuf, String)>,
     },
-}
-
-/// Files a forced write moved out of `out/` instead of deleting them.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Backup {
-    /// A new directory beside `out/`, `NAME.platc-backup` (`NAME.platc-backup.1` when that
-    /// exists, and so on); the files keep their paths below it.
-    pub dir: PathBuf,
-    /// The files, sorted.
-    pub files: Vec<String>,
 }
 
 /// Replaces `out` with exactly `tree`. `force` allows replacing a directory with files that
@@ -322,7 +261,7 @@ fn replace(
     made.staging = Some(staging.clone());
     stage(&staging, tree, hook)?;
     if !kept.is_empty() {
-        back_up(out, parent, name, kept, hook, made)?;
+        back_up(out, parent, name, kept, hook, &mut made.backup)?;
     }
     if !out.exists() {
         hook("swap")?;
@@ -406,149 +345,4 @@ fn stage(
         fs::create_dir_all(staging)?;
     }
     Ok(())
-}
-
-/// The `n`th candidate backup directory for `out` (`parent/name`): `name.platc-backup`, then
-/// `name.platc-backup.1`, `.2`, and so on.
-fn backup_candidate(parent: &Path, name: &str, n: u64) -> PathBuf {
-    let dir = if n == 0 {
-        format!("{name}.platc-backup")
-    } else {
-        format!("{name}.platc-backup.{n}")
-    };
-    // `out.platc-backup` rather than `./out.platc-backup` in messages.
-    if parent == Path::new(".") {
-        PathBuf::from(dir)
-    } else {
-        parent.join(dir)
-    }
-}
-
-/// The first backup directory for `out` (`parent/name`) that does not exist yet.
-fn backup_dir(parent: &Path, name: &str) -> PathBuf {
-    let mut n = 0;
-    loop {
-        let dir = backup_candidate(parent, name, n);
-        if fs::symlink_metadata(&dir).is_err() {
-            return dir;
-        }
-        n += 1;
-    }
-}
-
-/// Makes a new backup directory beside `out` (`parent/name`) hold `files` of `out`, at the
-/// same paths, and records it in `made`. Each is a hard link (a copy where the file system has
-/// none), so until the previous tree is removed after the swap both hold it: a write stopped
-/// at any point loses none.
-fn back_up(
-    out: &Path,
-    parent: &Path,
-    name: &str,
-    files: Vec<String>,
-    hook: &mut dyn FnMut(&str) -> io::Result<()>,
-    made: &mut Made,
-) -> io::Result<()> {
-    let mut n = 0;
-    let dir = loop {
-        let dir = backup_candidate(parent, name, n);
-        match fs::create_dir(&dir) {
-            Ok(()) => break dir,
-            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => n += 1,
-            Err(error) => return Err(error),
-        }
-    };
-    let backup = made.backup.insert(Backup {
-        dir,
-        files: Vec::new(),
-    });
-    for file in files {
-        hook("backup")?;
-        let target = backup.dir.join(&file);
-        if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        let source = out.join(&file);
-        if fs::hard_link(&source, &target).is_err() {
-            fs::copy(&source, &target)?;
-        }
-        backup.files.push(file);
-    }
-    Ok(())
-}
-
-/// The files of `current` (the tree in `out/`) that replacing it with `new` would lose:
-/// those no manifest lists (every file, when there is no manifest), and those edited since
-/// platc wrote them. An edit that made a file exactly what `new` holds loses nothing and is not
-/// counted, nor are the staged and previous trees that a stopped write left inside `out/`
-/// (`platc build --env NAME` writes below `out/`).
-fn user_files(current: &Tree, new: &Tree) -> (Vec<String>, Vec<String>) {
-    let manifests = manifests(current);
-    let mut foreign = Vec::new();
-    let mut edited = Vec::new();
-    for (path, text) in current {
-        if path.split('/').any(is_temporary)
-            || path
-                .strip_suffix(MANIFEST)
-                .is_some_and(|dir| manifests.contains_key(dir))
-        {
-            continue;
-        }
-        let hashes: Vec<&str> = manifests
-            .iter()
-            .filter_map(|(dir, manifest)| manifest.files.get(path.strip_prefix(dir.as_str())?))
-            .map(|entry| entry.sha256.as_str())
-            .collect();
-        if hashes.is_empty() {
-            foreign.push(path.clone());
-        } else if new.get(path) != Some(text) && !hashes.contains(&sha256_hex(text).as_str()) {
-            edited.push(path.clone());
-        }
-    }
-    (foreign, edited)
-}
-
-/// The manifests of `current` that say which files platc wrote, by the directory they
-/// describe (`""` for the top, else ending in `/`): the top one, each one a manifest found
-/// lists, and each `env/NAME/.platc/manifest.json`, which `platc build --env NAME` writes alone.
-fn manifests(current: &Tree) -> BTreeMap<String, Manifest> {
-    let mut found = BTreeMap::new();
-    let mut queue: Vec<String> = current
-        .keys()
-        .filter_map(|path| path.strip_suffix(MANIFEST))
-        .filter(|dir| {
-            dir.strip_prefix("env/")
-                .and_then(|name| name.strip_suffix('/'))
-                .is_some_and(|name| !name.is_empty() && !name.contains('/'))
-        })
-        .map(str::to_owned)
-        .collect();
-    queue.push(String::new());
-    while let Some(dir) = queue.pop() {
-        if found.contains_key(&dir) {
-            continue;
-        }
-        let Some(manifest) = current
-            .get(&format!("{dir}{MANIFEST}"))
-            .and_then(|text| serde_json::from_str::<Manifest>(text).ok())
-        else {
-            continue;
-        };
-        queue.extend(
-            manifest
-                .files
-                .keys()
-                .filter_map(|path| path.strip_suffix(MANIFEST))
-                .filter(|sub| sub.ends_with('/'))
-                .map(|sub| format!("{dir}{sub}")),
-        );
-        found.insert(dir, manifest);
-    }
-    found
-}
-
-/// Whether a path component is the staged or previous tree a stopped write left behind
-/// (`.NAME.platc-new`, `.NAME.platc-old`).
-fn is_temporary(component: &str) -> bool {
-    component.starts_with('.')
-        && (component.ends_with(".platc-new") || component.ends_with(".platc-old"))
 }
