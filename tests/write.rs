@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use platc::diff::{Tree, read_tree};
-use platc::write::{MANIFEST, WriteError, Written, write_tree, write_tree_with};
+use platc::write::{
+    MANIFEST, WriteError, Written, manifest, manifest_text, write_tree, write_tree_with,
+};
 
 /// A scratch directory, removed when dropped (also when the test fails).
 struct Scratch(PathBuf);
@@ -40,22 +42,16 @@ fn scratch(name: &str) -> Scratch {
     Scratch(dir)
 }
 
-/// A tree with a manifest listing its files, as `platc build` makes one.
+/// A tree with a manifest listing its files and their hashes, as `platc build` makes one.
 fn tree(tag: &str, files: usize) -> Tree {
     let mut tree: Tree = (0..files)
         .map(|i| (format!("dir{}/file{i}.yaml", i % 3), format!("{tag} {i}\n")))
         .collect();
-    let listed: Vec<String> = tree
-        .keys()
-        .map(|k| format!("\"{k}\": {{\"sha256\": \"\", \"origin\": \"\"}}"))
-        .collect();
-    tree.insert(
-        MANIFEST.into(),
-        format!(
-            "{{\"generator\": \"platc\", \"files\": {{{}}}}}\n",
-            listed.join(", ")
-        ),
+    let listed = manifest(
+        tree.iter()
+            .map(|(path, text)| (path.as_str(), text.as_str(), String::new())),
     );
+    tree.insert(MANIFEST.into(), manifest_text(&listed));
     tree
 }
 
@@ -68,20 +64,50 @@ fn leftovers(parent: &Path) -> Vec<String> {
         .collect()
 }
 
+/// A hook for a file system without `RENAME_EXCHANGE`: the exchange fails as on one (EINVAL),
+/// and the write falls back to two renames. Other steps go to `hook`.
+fn without_exchange(
+    hook: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> impl FnMut(&str) -> std::io::Result<()> + '_ {
+    move |step| {
+        if step == "swap" {
+            Err(std::io::Error::from_raw_os_error(22))
+        } else {
+            hook(step)
+        }
+    }
+}
+
 #[test]
 fn a_write_stopped_at_any_step_leaves_the_old_or_the_new_tree() {
-    let dir = scratch("steps");
+    for exchange in [true, false] {
+        stopped_at_any_step(exchange);
+    }
+}
+
+/// Stops a write at each of its steps in turn, with or without `RENAME_EXCHANGE`.
+fn stopped_at_any_step(exchange: bool) {
+    let dir = scratch(if exchange { "steps" } else { "steps-renames" });
     let out = dir.join("out");
     let old = tree("old", 12);
     let new = tree("new", 9);
+    // Every step's hook, or every step's but the exchange's, which fails.
+    let write = |hook: &mut dyn FnMut(&str) -> std::io::Result<()>| {
+        if exchange {
+            write_tree_with(&out, &new, false, hook)
+        } else {
+            write_tree_with(&out, &new, false, &mut without_exchange(hook))
+        }
+    };
     // Count the steps of one write.
     write_tree(&out, &old, false).unwrap();
     let mut steps = 0;
-    write_tree_with(&out, &new, false, &mut |_| {
+    write(&mut |_| {
         steps += 1;
         Ok(())
     })
     .unwrap();
+    assert_eq!(read_tree(&out).unwrap(), new);
     assert!(
         steps > new.len(),
         "expected a hook per file plus swap and cleanup, got {steps}"
@@ -90,7 +116,7 @@ fn a_write_stopped_at_any_step_leaves_the_old_or_the_new_tree() {
         std::fs::remove_dir_all(&out).unwrap();
         write_tree(&out, &old, false).unwrap();
         let mut calls = 0;
-        let result = write_tree_with(&out, &new, false, &mut |step| {
+        let result = write(&mut |step| {
             calls += 1;
             if calls > stop {
                 Err(std::io::Error::other(format!("stopped before {step}")))
@@ -98,11 +124,21 @@ fn a_write_stopped_at_any_step_leaves_the_old_or_the_new_tree() {
                 Ok(())
             }
         });
-        assert!(
-            matches!(result, Err(WriteError::Io(_))),
-            "stop {stop}: the write should fail"
-        );
-        let on_disk = read_tree(&out).unwrap();
+        // Stopped before the previous tree is removed, the write has succeeded. Stopped
+        // between the two renames (and kept from putting the previous tree back), `out/` is
+        // missing and the previous tree is beside it.
+        let on_disk = match result {
+            Err(WriteError::OutMissing { previous, .. }) => {
+                assert!(!exchange && !out.exists(), "stop {stop}");
+                read_tree(&previous).unwrap()
+            }
+            Err(WriteError::Io { .. }) | Ok(Written::Replaced { left: Some(_), .. }) => {
+                read_tree(&out).unwrap()
+            }
+            other => {
+                panic!("stop {stop}: the write should fail, or leave the previous tree: {other:?}")
+            }
+        };
         assert!(
             on_disk == old || on_disk == new,
             "stop {stop}: out/ is neither tree: {:?}",
@@ -121,6 +157,113 @@ fn a_write_stopped_at_any_step_leaves_the_old_or_the_new_tree() {
 }
 
 #[test]
+fn a_failed_write_removes_what_it_made_and_leaves_out_as_it_was() {
+    let dir = scratch("failed");
+    let out = dir.join("out");
+    write_tree(&out, &tree("old", 6), false).unwrap();
+    // A file of the user's, so that a forced write makes a backup too.
+    std::fs::write(out.join("notes.txt"), "mine\n").unwrap();
+    let before = read_tree(&out).unwrap();
+    for failing in ["file", "backup", "swap"] {
+        let result = write_tree_with(&out, &tree("new", 6), true, &mut |step| {
+            if step == failing {
+                // EBUSY: `out` is a mount point, say.
+                Err(std::io::Error::from_raw_os_error(16))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(result.is_err(), "{failing}: the write should fail");
+        assert_eq!(read_tree(&out).unwrap(), before, "{failing}: out/ changed");
+        assert!(
+            leftovers(&dir).is_empty(),
+            "{failing}: left {:?}",
+            leftovers(&dir)
+        );
+        assert!(
+            !dir.join("out.platc-backup").exists(),
+            "{failing}: left a backup of files that are still in out/"
+        );
+    }
+    // Without RENAME_EXCHANGE, a second rename that fails puts the previous tree back.
+    let mut renames = 0;
+    let result = write_tree_with(
+        &out,
+        &tree("new", 6),
+        true,
+        &mut without_exchange(&mut |step| {
+            renames += usize::from(step == "rename");
+            if step == "rename" && renames == 2 {
+                Err(std::io::Error::from_raw_os_error(16))
+            } else {
+                Ok(())
+            }
+        }),
+    );
+    assert!(
+        matches!(result, Err(WriteError::Io { ref left, .. }) if left.is_empty()),
+        "{result:?}"
+    );
+    assert_eq!(read_tree(&out).unwrap(), before);
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+    assert!(!dir.join("out.platc-backup").exists());
+    // When putting it back fails too, the error says where the previous tree is, and the next
+    // write puts it back first.
+    let mut renames = 0;
+    let result = write_tree_with(
+        &out,
+        &tree("new", 6),
+        true,
+        &mut without_exchange(&mut |step| {
+            renames += usize::from(step == "rename");
+            if (step == "rename" && renames == 2) || step == "restore" {
+                Err(std::io::Error::from_raw_os_error(16))
+            } else {
+                Ok(())
+            }
+        }),
+    );
+    match result {
+        Err(WriteError::OutMissing { previous, .. }) => {
+            assert!(!out.exists());
+            assert_eq!(read_tree(&previous).unwrap(), before);
+        }
+        other => panic!("expected out/ to be missing, got {other:?}"),
+    }
+    let mut restored = None;
+    let _ = write_tree_with(&out, &tree("new", 6), true, &mut |step| {
+        if step == "file" && restored.is_none() {
+            restored = Some(read_tree(&out).unwrap());
+            return Err(std::io::Error::other("stop"));
+        }
+        Ok(())
+    });
+    assert_eq!(restored, Some(before.clone()));
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+    std::fs::remove_dir_all(dir.join("out.platc-backup")).unwrap();
+    // When removing what it made fails too, the error names what is left.
+    let result = write_tree_with(&out, &tree("new", 6), true, &mut |step| {
+        if step == "swap" || step == "discard" {
+            Err(std::io::Error::from_raw_os_error(16))
+        } else {
+            Ok(())
+        }
+    });
+    match result {
+        Err(WriteError::Io { left, .. }) => assert_eq!(
+            left,
+            [dir.join(".out.platc-new"), dir.join("out.platc-backup")]
+        ),
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
+    assert_eq!(read_tree(&out).unwrap(), before);
+    // The next write removes the staged tree; the backup, which it cannot tell from one the
+    // user keeps, stays.
+    write_tree(&out, &tree("new", 6), true).unwrap();
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+}
+
+#[test]
 fn files_it_did_not_write_are_never_deleted_without_force() {
     let dir = scratch("foreign");
     let out = dir.join("out");
@@ -128,7 +271,7 @@ fn files_it_did_not_write_are_never_deleted_without_force() {
     std::fs::write(out.join("notes.txt"), "mine\n").unwrap();
     let new = tree("new", 3);
     match write_tree(&out, &new, false) {
-        Err(WriteError::Foreign(files)) => assert_eq!(files, ["notes.txt"]),
+        Err(WriteError::UserFiles(files)) => assert_eq!(files.foreign, ["notes.txt"]),
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert_eq!(
@@ -140,10 +283,166 @@ fn files_it_did_not_write_are_never_deleted_without_force() {
     write_tree(&out, &new, false).unwrap();
     std::fs::write(out.join("dir0/extra.yaml"), "x\n").unwrap();
     assert!(
-        matches!(write_tree(&out, &tree("newer", 3), false), Err(WriteError::Foreign(f)) if f == ["dir0/extra.yaml"])
+        matches!(write_tree(&out, &tree("newer", 3), false), Err(WriteError::UserFiles(f)) if f.foreign == ["dir0/extra.yaml"])
     );
-    assert_eq!(write_tree(&out, &new, true).unwrap(), Written::Replaced);
+    assert!(matches!(
+        write_tree(&out, &new, true).unwrap(),
+        Written::Replaced {
+            backup: Some(_),
+            left: None
+        }
+    ));
     assert_eq!(read_tree(&out).unwrap(), new);
+}
+
+#[test]
+fn force_moves_files_it_did_not_write_to_a_backup_beside_out() {
+    let dir = scratch("backup");
+    let out = dir.join("out");
+    write_tree(&out, &tree("old", 3), false).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine\n").unwrap();
+    std::fs::write(out.join("dir0/extra.yaml"), "x\n").unwrap();
+    let new = tree("new", 3);
+    write_tree(&out, &new, true).unwrap();
+    assert_eq!(read_tree(&out).unwrap(), new);
+    let first = Tree::from([
+        ("dir0/extra.yaml".to_owned(), "x\n".to_owned()),
+        ("notes.txt".to_owned(), "mine\n".to_owned()),
+    ]);
+    assert_eq!(read_tree(&dir.join("out.platc-backup")).unwrap(), first);
+    // The next forced write takes the next free name and keeps the first backup.
+    std::fs::write(out.join("notes.txt"), "again\n").unwrap();
+    write_tree(&out, &tree("newer", 3), true).unwrap();
+    assert_eq!(read_tree(&dir.join("out.platc-backup")).unwrap(), first);
+    assert_eq!(
+        read_tree(&dir.join("out.platc-backup.1")).unwrap(),
+        Tree::from([("notes.txt".to_owned(), "again\n".to_owned())])
+    );
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+}
+
+#[test]
+fn hand_edited_files_are_not_overwritten_without_force() {
+    let dir = scratch("edited");
+    let out = dir.join("out");
+    write_tree(&out, &tree("old", 3), false).unwrap();
+    std::fs::write(out.join("dir1/file1.yaml"), "edited by hand\n").unwrap();
+    let new = tree("new", 3);
+    match write_tree(&out, &new, false) {
+        Err(WriteError::UserFiles(files)) => {
+            assert_eq!(files.edited, ["dir1/file1.yaml"]);
+            assert!(files.foreign.is_empty(), "{:?}", files.foreign);
+        }
+        other => panic!("an edited file was overwritten: {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_to_string(out.join("dir1/file1.yaml")).unwrap(),
+        "edited by hand\n"
+    );
+    write_tree(&out, &new, true).unwrap();
+    assert_eq!(read_tree(&out).unwrap(), new);
+    assert_eq!(
+        read_tree(&dir.join("out.platc-backup")).unwrap(),
+        Tree::from([("dir1/file1.yaml".to_owned(), "edited by hand\n".to_owned())])
+    );
+    // An edit that made a file what the next tree holds loses nothing.
+    std::fs::write(out.join("dir0/file0.yaml"), "newer 0\n").unwrap();
+    assert_eq!(
+        write_tree(&out, &tree("newer", 3), false).unwrap(),
+        Written::Replaced {
+            backup: None,
+            left: None
+        }
+    );
+}
+
+#[test]
+fn a_symlinked_out_is_written_where_it_points_and_stays_a_link() {
+    let dir = scratch("symlink");
+    std::fs::create_dir_all(dir.join("real")).unwrap();
+    let target = dir.join("real/out");
+    write_tree(&target, &tree("old", 3), false).unwrap();
+    std::os::unix::fs::symlink("real/out", dir.join("out")).unwrap();
+    let new = tree("new", 4);
+    write_tree(&dir.join("out"), &new, false).unwrap();
+    assert_eq!(
+        std::fs::read_link(dir.join("out")).unwrap(),
+        Path::new("real/out")
+    );
+    assert_eq!(read_tree(&target).unwrap(), new);
+    // Staged beside the target; the backup of a forced write goes there too.
+    std::fs::write(target.join("notes.txt"), "mine\n").unwrap();
+    write_tree(&dir.join("out"), &tree("newer", 4), true).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join("real/out.platc-backup/notes.txt")).unwrap(),
+        "mine\n"
+    );
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+    assert!(
+        leftovers(&dir.join("real")).is_empty(),
+        "left {:?}",
+        leftovers(&dir.join("real"))
+    );
+    // A link to a directory that does not exist yet: the tree is made where it points.
+    std::os::unix::fs::symlink("real/later", dir.join("later")).unwrap();
+    write_tree(&dir.join("later"), &new, false).unwrap();
+    assert_eq!(
+        std::fs::read_link(dir.join("later")).unwrap(),
+        Path::new("real/later")
+    );
+    assert_eq!(read_tree(&dir.join("real/later")).unwrap(), new);
+}
+
+/// `tree` with `sub` below `dir/`, listed in `tree`'s manifest (as a whole build makes
+/// `out/env/NAME/`).
+fn nest(tree: &Tree, dir: &str, sub: &Tree) -> Tree {
+    let mut all: Tree = tree.clone();
+    all.remove(MANIFEST);
+    all.extend(sub.iter().map(|(p, t)| (format!("{dir}/{p}"), t.clone())));
+    let listed = manifest(
+        all.iter()
+            .map(|(path, text)| (path.as_str(), text.as_str(), String::new())),
+    );
+    all.insert(MANIFEST.into(), manifest_text(&listed));
+    all
+}
+
+#[test]
+fn a_tree_below_out_with_its_own_manifest_may_be_written_alone() {
+    let dir = scratch("nested");
+    let out = dir.join("out");
+    write_tree(
+        &out,
+        &nest(&tree("base", 4), "env/staging", &tree("env", 3)),
+        false,
+    )
+    .unwrap();
+    // Written alone (`platc build --env staging`): out/'s manifest no longer has its hashes,
+    // but its own manifest does.
+    write_tree(&out.join("env/staging"), &tree("env2", 3), false).unwrap();
+    // A write stopped below out/ leaves its staged tree there; it is platc's, not the user's.
+    std::fs::create_dir_all(out.join("env/.staging.platc-new")).unwrap();
+    std::fs::write(out.join("env/.staging.platc-new/x.yaml"), "x\n").unwrap();
+    let whole = nest(&tree("base2", 4), "env/staging", &tree("env3", 3));
+    assert_eq!(
+        write_tree(&out, &whole, false).unwrap(),
+        Written::Replaced {
+            backup: None,
+            left: None
+        }
+    );
+    assert_eq!(read_tree(&out).unwrap(), whole);
+    // A manifest elsewhere that none lists vouches for nothing.
+    std::fs::create_dir_all(out.join("copy")).unwrap();
+    for (path, text) in tree("copy", 2) {
+        let file = out.join("copy").join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+    match write_tree(&out, &tree("base3", 4), false) {
+        Err(WriteError::UserFiles(files)) => assert_eq!(files.foreign.len(), 3),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 }
 
 #[test]
@@ -151,7 +450,13 @@ fn an_unchanged_tree_is_not_rewritten() {
     let dir = scratch("unchanged");
     let out = dir.join("out");
     let new = tree("new", 4);
-    assert_eq!(write_tree(&out, &new, false).unwrap(), Written::Replaced);
+    assert_eq!(
+        write_tree(&out, &new, false).unwrap(),
+        Written::Replaced {
+            backup: None,
+            left: None
+        }
+    );
     let before = std::fs::metadata(out.join(MANIFEST))
         .unwrap()
         .modified()

@@ -2,78 +2,187 @@
 //! with `--check` compare it.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::build_tree;
 use crate::cli::BuildArgs;
-use crate::commands::{Output, compile_file};
+use crate::commands::{Output, Report, compile_source, read_source};
 use crate::diff::{Tree, diff_trees, read_tree};
-use crate::write::{MANIFEST, WriteError, Written, write_tree};
+use crate::write::{MANIFEST, Protected, UserFiles, WriteError, Written, protected, write_tree};
+use crate::{BuildError, build_full_tree, build_tree, env_dir};
 
 pub fn run(args: &BuildArgs, color: bool) -> Output {
     let mut timings = Timings::new();
-    let (mut output, platform) =
-        compile_file(&args.file, args.env.as_deref(), args.message_format, color);
+    let report = Report {
+        format: args.message_format,
+        color,
+        json_to_stdout: true,
+    };
+    let source = match read_source(&args.file, report) {
+        Ok(source) => source,
+        Err(output) => return output,
+    };
+    let (mut output, platform) = compile_source(&source, args.env.as_deref(), report);
     timings.lap("compile");
     let Some(platform) = platform else {
         return output;
     };
-    let tree = match build_tree(&platform) {
+    let tree = match &args.env {
+        Some(_) => build_tree(&platform).map_err(BuildError::from),
+        None => build_full_tree(&source, &platform),
+    };
+    let tree = match tree {
         Ok(tree) => tree,
-        Err(invalid) => {
-            let _ = writeln!(output.stderr, "{invalid}");
+        Err(error) => {
+            let _ = writeln!(output.stderr, "{error}");
+            if let BuildError::Env { diagnostics, .. } = &error {
+                output.report_diagnostics(&source, diagnostics, report);
+            }
             output.status = 2;
             return output;
         }
     };
     timings.lap("emit+validate");
+    let out = out_dir(args);
     if args.check {
-        let mut output = check(&args.out, &tree, output);
+        let mut output = check(&out, &tree, output);
         timings.lap("compare");
         timings.report(&mut output.stderr);
         return output;
     }
-    let written = write_tree(&args.out, &tree, args.force);
+    if let Some(refusal) = refuse(&out, &args.file) {
+        output.stderr.push_str(&refusal);
+        output.status = 2;
+        return output;
+    }
+    let written = write_tree(&out, &tree, args.force);
     timings.lap("write");
     timings.report(&mut output.stderr);
-    match written {
-        Ok(Written::Unchanged) => {
-            let _ = writeln!(
-                output.stderr,
-                "{} is up to date ({} files)",
-                args.out.display(),
-                tree.len()
-            );
-        }
-        Ok(Written::Replaced) => {
-            let _ = writeln!(
-                output.stderr,
-                "wrote {} files to {}",
-                tree.len(),
-                args.out.display()
-            );
-        }
-        Err(WriteError::Foreign(files)) => {
-            let _ = writeln!(
-                output.stderr,
-                "error: {} holds {} file(s) that platc did not write (no {MANIFEST} lists them), for example `{}`; \
-                 nothing was written. Move them away, or pass --force to replace the directory.",
-                args.out.display(),
-                files.len(),
-                files.first().map_or("", String::as_str),
-            );
-            output.status = 2;
-        }
-        Err(WriteError::Io(error)) => {
-            let _ = writeln!(
-                output.stderr,
-                "error: cannot write {}: {error}; nothing was changed",
-                args.out.display()
-            );
-            output.status = 2;
-        }
-    }
+    let (message, status) = outcome(&out, tree.len(), written);
+    output.stderr.push_str(&message);
+    output.status = status;
     output
+}
+
+/// The output directory: `-o`, or by default `out`, and `out/env/NAME` with `--env NAME`.
+fn out_dir(args: &BuildArgs) -> PathBuf {
+    match (&args.out, &args.env) {
+        (Some(out), _) => out.clone(),
+        (None, Some(env)) => Path::new("out").join(env_dir(env)),
+        (None, None) => PathBuf::from("out"),
+    }
+}
+
+/// What a write did, as a message, and the exit status.
+fn outcome(out: &Path, files: usize, written: Result<Written, WriteError>) -> (String, u8) {
+    let out = out.display();
+    match written {
+        Ok(Written::Unchanged) => (format!("{out} is up to date ({files} files)\n"), 0),
+        Ok(Written::Replaced { backup, left }) => {
+            let mut text = String::new();
+            if let Some(backup) = backup {
+                let _ = writeln!(
+                    text,
+                    "moved {} file(s) that platc did not write or that were edited by hand \
+                     from {out} to {}",
+                    backup.files.len(),
+                    backup.dir.display()
+                );
+            }
+            let _ = writeln!(text, "wrote {files} files to {out}");
+            if let Some((previous, error)) = left {
+                let _ = writeln!(
+                    text,
+                    "warning: cannot remove the previous tree, {}: {error}; the next build \
+                     removes it",
+                    previous.display()
+                );
+            }
+            (text, 0)
+        }
+        Err(WriteError::UserFiles(user)) => (refusal(&out.to_string(), &user), 2),
+        Err(WriteError::Io { error, left }) if left.is_empty() => (
+            format!("error: cannot write {out}: {error}; nothing was changed\n"),
+            2,
+        ),
+        Err(WriteError::Io { error, left }) => {
+            let left: Vec<String> = left.iter().map(|p| p.display().to_string()).collect();
+            (
+                format!(
+                    "error: cannot write {out}: {error}; {out} is unchanged, but cleaning up \
+                     failed too and left {} (the next build removes it)\n",
+                    left.join(" and ")
+                ),
+                2,
+            )
+        }
+        Err(WriteError::OutMissing { error, previous }) => (
+            format!(
+                "error: cannot write {out}: {error}; {out} is missing: the previous tree is \
+                 at {} (the next build puts it back)\n",
+                previous.display()
+            ),
+            2,
+        ),
+    }
+}
+
+/// How many files a refusal names; the rest are counted.
+const LISTED: usize = 10;
+
+/// The refusal to replace `out`, which holds files that are not platc's: which, and what
+/// `--force` would do with them.
+fn refusal(out: &str, files: &UserFiles) -> String {
+    let mut text =
+        format!("error: {out} holds files that a build would lose; nothing was changed\n");
+    list(
+        &mut text,
+        &format!("not written by platc (no {MANIFEST} lists them)"),
+        &files.foreign,
+    );
+    list(
+        &mut text,
+        "edited since platc wrote them (their sha256 is not the manifest's)",
+        &files.edited,
+    );
+    let _ = writeln!(
+        text,
+        "Move them away, or pass --force: it moves them to {} and writes the new tree.",
+        files.backup.display(),
+    );
+    text
+}
+
+/// Adds `files` under `heading` to a message, the first `LISTED` by name.
+fn list(text: &mut String, heading: &str, files: &[String]) {
+    if files.is_empty() {
+        return;
+    }
+    let _ = writeln!(text, "  {} file(s) {heading}:", files.len());
+    for file in files.iter().take(LISTED) {
+        let _ = writeln!(text, "    {file}");
+    }
+    if files.len() > LISTED {
+        let _ = writeln!(text, "    and {} more", files.len() - LISTED);
+    }
+}
+
+/// Why `out` may not be written by a build of `input`, as a message; `None` when it may.
+/// A build replaces its output directory whole, so it is never the platform file's directory,
+/// one of its ancestors, or a repository (with or without `--force`).
+fn refuse(out: &Path, input: &Path) -> Option<String> {
+    let why = match protected(out, input) {
+        Ok(None) => return None,
+        Ok(Some(Protected::Input)) => {
+            format!("it is or holds {}, the platform file", input.display())
+        }
+        Ok(Some(Protected::Repository)) => "it holds .git, a repository".to_owned(),
+        Err(error) => format!("cannot tell where it is: {error}"),
+    };
+    Some(format!(
+        "error: refusing to write to {}: {why}, and a build replaces its output directory \
+         whole; choose another -o; nothing was changed\n",
+        out.display()
+    ))
 }
 
 /// Wall time per stage, printed to stderr when `PLATC_TIMINGS` is set (for the benchmark).
@@ -111,7 +220,18 @@ impl Timings {
     }
 }
 
+/// `--check`: exit 1 and show the differences when `out` is not `tree`, or is missing.
 fn check(out: &Path, tree: &Tree, mut output: Output) -> Output {
+    if !out.exists() {
+        let _ = writeln!(
+            output.stderr,
+            "error: {} is missing: a build would write {} files there; run `platc build`",
+            out.display(),
+            tree.len()
+        );
+        output.status = 1;
+        return output;
+    }
     let on_disk = match read_tree(out) {
         Ok(tree) => tree,
         Err(error) => {

@@ -96,24 +96,6 @@ impl Output {
     }
 }
 
-/// Reads and compiles one platform file for `build`: JSON diagnostics go to stdout.
-pub fn compile_file(
-    path: &std::path::Path,
-    env: Option<&str>,
-    format: crate::cli::MessageFormat,
-    color: bool,
-) -> (Output, Option<crate::model::Checked>) {
-    compile_with(
-        path,
-        env,
-        Report {
-            format,
-            color,
-            json_to_stdout: true,
-        },
-    )
-}
-
 /// Reads and compiles one platform file for a command: the output so far (diagnostics where
 /// `report` sends them; status 1 on errors, 2 when the file cannot be read) and the checked
 /// platform when the compile succeeded.
@@ -122,22 +104,39 @@ pub fn compile_with(
     env: Option<&str>,
     report: Report,
 ) -> (Output, Option<crate::model::Checked>) {
+    match read_source(path, report) {
+        Ok(source) => compile_source(&source, env, report),
+        Err(output) => (output, None),
+    }
+}
+
+/// Reads one platform file, or the output that says why it cannot be read (status 2).
+pub fn read_source(
+    path: &std::path::Path,
+    report: Report,
+) -> Result<crate::source::Source, Output> {
+    crate::source::Source::read(path).map_err(|error| {
+        let mut output = Output::default();
+        let message = format!("cannot read `{}`: {error}", path.display());
+        output.report_error(report, "platc::io", &message, Some(path));
+        output
+    })
+}
+
+/// Compiles a platform file that was read: as `compile_with`.
+pub fn compile_source(
+    source: &crate::source::Source,
+    env: Option<&str>,
+    report: Report,
+) -> (Output, Option<crate::model::Checked>) {
     let mut output = Output::default();
-    let source = match crate::source::Source::read(path) {
-        Ok(source) => source,
-        Err(error) => {
-            let message = format!("cannot read `{}`: {error}", path.display());
-            output.report_error(report, "platc::io", &message, Some(path));
-            return (output, None);
-        }
-    };
     let result = crate::compile(
-        &source,
+        source,
         &crate::Options {
             env: env.map(str::to_owned),
         },
     );
-    output.report_diagnostics(&source, &result.diagnostics, report);
+    output.report_diagnostics(source, &result.diagnostics, report);
     if result.platform.is_none() {
         output.status = 1;
     }
