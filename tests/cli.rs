@@ -738,3 +738,30 @@ fn a_bug_exits_2_as_an_internal_error_not_101() {
     assert!(stderr.contains("internal error in platc"), "{stderr}");
     assert!(stderr.contains("PLATC_PANIC_FOR_TEST is set"), "{stderr}");
 }
+
+#[test]
+fn json_reports_a_refused_write_as_a_record() {
+    let output = Test::new()
+        .file("proj/platform.kdl", CLEAN)
+        .args([
+            "build",
+            "-f",
+            "proj/platform.kdl",
+            "-o",
+            "proj",
+            "--message-format",
+            "json",
+        ])
+        .status(2)
+        .stderr("")
+        .run();
+    let found = records(&output.stdout);
+    assert_eq!(found.len(), 1, "{}", output.stdout);
+    assert_eq!(found[0]["code"], "platc::io");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("refusing to write to proj")
+    );
+}

@@ -50,17 +50,36 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         return output;
     }
     if let Some(refusal) = refuse(&out, &args.file) {
-        output.stderr.push_str(&refusal);
-        output.status = 2;
+        fail(&mut output, report, &refusal);
         return output;
     }
     let written = write_tree(&out, &tree, args.force);
     timings.lap("write");
     timings.report(&mut output.stderr);
     let (message, status) = outcome(&out, tree.len(), written);
-    output.stderr.push_str(&message);
-    output.status = status;
+    if status == 2 {
+        fail(&mut output, report, &message);
+    } else {
+        output.stderr.push_str(&message);
+        output.status = status;
+    }
     output
+}
+
+/// A failure to write `out` (`error: …`, with any lines after it): on stderr, or with
+/// `--message-format json` one `platc::io` record whose help holds the lines after the first.
+fn fail(output: &mut Output, report: Report, message: &str) {
+    if report.format == crate::cli::MessageFormat::Json {
+        output.report_error(
+            report,
+            "platc::io",
+            message.trim_start_matches("error: "),
+            None,
+        );
+    } else {
+        output.stderr.push_str(message);
+        output.status = 2;
+    }
 }
 
 /// The output directory: `-o`, or by default `out`, and `out/env/NAME` with `--env NAME`.
