@@ -575,16 +575,7 @@ fn help_of_every_subcommand_exits_0() {
         .stdout_contains("Commands:")
         .run();
     // The subcommands as `--help` lists them, so a new one is covered without editing this.
-    let commands: Vec<String> = output
-        .stdout
-        .lines()
-        .skip_while(|line| !line.starts_with("Commands:"))
-        .skip(1)
-        .take_while(|line| !line.trim().is_empty())
-        .filter_map(|line| line.split_whitespace().next())
-        .filter(|&name| name != "help")
-        .map(str::to_owned)
-        .collect();
+    let commands = help_commands(&output.stdout);
     for expected in ["check", "explain"] {
         assert!(commands.iter().any(|c| c == expected), "{commands:?}");
     }
@@ -638,6 +629,18 @@ fn root_platform_checks_clean() {
         .run();
 }
 
+/// The subcommands `platc --help` lists, without `help`.
+fn help_commands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|&name| name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The flags of one `--help` page: each option's short and long names (without `-h/--help`).
 fn help_flags(help: &str) -> Vec<(Option<String>, String)> {
     help.lines()
@@ -678,17 +681,7 @@ fn the_readme_usage_block_matches_the_cli() {
         .iter()
         .map(|l| l.split_whitespace().nth(1).unwrap())
         .collect();
-    let output = Test::new().args(["--help"]).run();
-    let commands: Vec<String> = output
-        .stdout
-        .lines()
-        .skip_while(|line| !line.starts_with("Commands:"))
-        .skip(1)
-        .take_while(|line| !line.trim().is_empty())
-        .filter_map(|line| line.split_whitespace().next())
-        .filter(|&name| name != "help")
-        .map(str::to_owned)
-        .collect();
+    let commands = help_commands(&Test::new().args(["--help"]).run().stdout);
     let (mut documented, mut commands) = (documented, commands);
     documented.sort_unstable();
     commands.sort();

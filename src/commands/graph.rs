@@ -14,11 +14,7 @@ pub fn run(args: &GraphArgs, color: bool) -> Output {
     let (mut output, platform) = compile_with(
         &args.file,
         args.env.as_deref(),
-        Report {
-            format: args.message_format,
-            color,
-            json_to_stdout: false,
-        },
+        Report::beside_product(args.message_format, color),
     );
     if let Some(platform) = platform {
         output.stdout = render(&platform, args.format);

@@ -26,6 +26,15 @@ pub struct Report {
 }
 
 impl Report {
+    /// For a command whose stdout is its product (`render`, `graph`): JSON on stderr.
+    pub fn beside_product(format: crate::cli::MessageFormat, color: bool) -> Self {
+        Self {
+            format,
+            color,
+            json_to_stdout: false,
+        }
+    }
+
     fn json(self) -> bool {
         self.format == crate::cli::MessageFormat::Json
     }

@@ -9,11 +9,7 @@ pub fn run(args: &RenderArgs, color: bool) -> Output {
     let (mut output, platform) = compile_with(
         &args.file,
         args.env.as_deref(),
-        Report {
-            format: args.message_format,
-            color,
-            json_to_stdout: false,
-        },
+        Report::beside_product(args.message_format, color),
     );
     // Nothing on stdout unless everything compiled: an empty stream prunes everything.
     let Some(platform) = platform else {
