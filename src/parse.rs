@@ -14,14 +14,15 @@ use crate::span::Span;
 /// Parses the source; on failure every syntax error is in the returned diagnostics.
 pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<Document> {
     let text = source.text();
-    // Every later step walks the tree by recursion (ours, the kdl crate's): a file nested
-    // deeper than the language ever goes is refused before any of them runs.
+    // Our parser stops at `MAX_DEPTH` by itself. Every later step walks the tree by recursion
+    // (the kdl crate's too): a file nested deeper than the language ever goes is refused
+    // before the crate reads it.
+    if let Some(document) = parser::parse(text) {
+        return Some(document);
+    }
     if let Some(span) = too_deep(text) {
         d.error(ErrorKind::NestingTooDeep { limit: MAX_DEPTH }, span);
         return None;
-    }
-    if let Some(document) = parser::parse(text) {
-        return Some(document);
     }
     match KdlDocument::parse_v2(text) {
         Ok(document) => Some(convert::document(&document)),

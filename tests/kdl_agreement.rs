@@ -157,10 +157,11 @@ fn our_parser_reads_what_the_kdl_crate_reads() {
 
 #[test]
 fn our_parser_handles_every_valid_golden_input() {
-    // Apart from KDL v1 on purpose, every valid input should take the fast path.
+    // Apart from KDL v1 and the nesting-limit case on purpose (ours gives up past
+    // MAX_DEPTH and the file is refused), every valid input should take the fast path.
     let mut missed = Vec::new();
     for (name, text) in inputs() {
-        if name.contains("kdl-v1") {
+        if name.contains("kdl-v1") || name.contains("nesting-too-deep") {
             continue;
         }
         if kdl::KdlDocument::parse_v2(&text).is_ok() && parser::parse(&text).is_none() {

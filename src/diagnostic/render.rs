@@ -15,6 +15,9 @@ use crate::source::Source;
 ///
 /// Without colour the text is stable (fixed width, no escapes): the golden tests compare it.
 pub fn render_human(source: &Source, diagnostics: &Diagnostics, color: bool) -> String {
+    if diagnostics.is_empty() {
+        return String::new();
+    }
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -211,7 +214,11 @@ pub fn escape(text: &str) -> String {
 /// span still points at the same text and no control character reorders or hides it. A
 /// byte-order mark that starts the file is left alone.
 fn visible(text: &str) -> String {
-    if !text.chars().any(is_invisible) {
+    // Most files are ASCII with no control character but tab and the line endings.
+    let plain = text
+        .bytes()
+        .all(|b| (b' '..0x7f).contains(&b) || matches!(b, b'\n' | b'\t' | b'\r'));
+    if plain && !text.contains('\r') || !text.chars().any(is_invisible) {
         return text.to_owned();
     }
     text.char_indices()

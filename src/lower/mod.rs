@@ -183,15 +183,21 @@ fn subtree_text(node: &Node, d: &mut Diagnostics) -> (usize, bool) {
 /// and the API server use): quotes and backslashes doubled, control characters, `<`, `>`,
 /// `&`, U+2028 and U+2029 as six-byte escapes.
 fn json_size(text: &str) -> usize {
-    text.chars()
-        .map(|c| match c {
-            '"' | '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' => 2,
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => 6,
-            c if c < ' ' => 6,
-            c => c.len_utf8(),
+    let bytes: usize = text
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            b'<' | b'>' | b'&' | 0..0x20 => 6,
+            _ => 1,
         })
-        .sum::<usize>()
-        + 2
+        .sum();
+    // U+2028 and U+2029 are three bytes, counted above, written as six.
+    let separators = if text.is_ascii() {
+        0
+    } else {
+        text.matches(['\u{2028}', '\u{2029}']).count()
+    };
+    bytes + 3 * separators + 2
 }
 
 pub fn lower(document: &Document, env: Option<&str>, d: &mut Diagnostics) -> Option<Platform> {

@@ -19,6 +19,7 @@ pub fn parse(text: &str) -> Option<Document> {
         text,
         bytes: text.as_bytes(),
         pos: 0,
+        depth: 0,
     };
     if text.starts_with('\u{feff}') {
         parser.pos = 3;
@@ -52,6 +53,9 @@ struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// How many blocks enclose `pos`. The parser recurses per block, so it gives up past
+    /// `parse::MAX_DEPTH` and leaves the file to the caller, which refuses it.
+    depth: usize,
 }
 
 /// Bytes that end an identifier or a number.
@@ -253,7 +257,12 @@ impl Parser<'_> {
 
     fn children(&mut self) -> Option<Vec<Node>> {
         self.pos += 1;
+        self.depth += 1;
+        if self.depth > crate::parse::MAX_DEPTH {
+            return None;
+        }
         let nodes = self.nodes(false)?;
+        self.depth -= 1;
         if self.peek() != Some(b'}') {
             return None;
         }
