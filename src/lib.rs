@@ -205,7 +205,8 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     let lowering_failed = lowering.has_errors();
     d.extend(lowering.clone());
     let mut platform = lowered?;
-    platform.origin = model::Origin::new(source.name(), source.text());
+    platform.origin =
+        model::Origin::new(source.name(), source.text(), lower::path_nodes(&document));
     // Each environment is a platform of its own: check them all, so that `platc check`
     // catches a mistake that only one overlay makes. Their diagnostics join the base's after
     // the base is checked, so an error in an overlay hides none in the base.

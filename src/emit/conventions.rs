@@ -9,7 +9,9 @@ use crate::model::security::Seccomp;
 use crate::model::service::Service;
 use crate::span::Span;
 
-/// The annotation that names the line of `platform.kdl` an object came from.
+/// The annotation that names the node of `platform.kdl` an object came from, by its stable
+/// path in the document (`platform.kdl#service=frontend`), not its line: adding a line
+/// elsewhere changes no object.
 pub const ORIGIN_ANNOTATION: &str = "platc.dev/origin";
 /// The annotation that carries why a namespace enforces a Pod Security level below
 /// `restricted`.
@@ -61,7 +63,7 @@ fn is_label_value(text: &str) -> bool {
 }
 
 pub fn origin_annotation(platform: &Platform, origin: Span) -> BTreeMap<String, String> {
-    BTreeMap::from([(ORIGIN_ANNOTATION.to_owned(), platform.origin.locate(origin))])
+    BTreeMap::from([(ORIGIN_ANNOTATION.to_owned(), platform.origin.path(origin))])
 }
 
 /// The Pod Security Standard levels, weakest last.

@@ -389,3 +389,57 @@ fn lower_platform(
     platform.index_services();
     platform
 }
+
+/// Every node of the document with its path segment, in pre-order, for `model::Origin`.
+pub fn path_nodes(document: &Document) -> Vec<crate::model::PathNode> {
+    fn walk(document: &Document, parent: Option<usize>, out: &mut Vec<crate::model::PathNode>) {
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for node in document.nodes() {
+            let mut segment = node.name().value().to_owned();
+            if let Some(arg) = node
+                .entries()
+                .first()
+                .filter(|e| e.name().is_none())
+                .and_then(|e| e.value().as_string())
+            {
+                segment.push('=');
+                segment.push_str(&path_escape(arg));
+            }
+            let count = seen.entry(segment.clone()).or_default();
+            *count += 1;
+            if *count > 1 {
+                segment = format!("{segment}[{count}]");
+            }
+            let at = out.len();
+            out.push(crate::model::PathNode {
+                span: node.span(),
+                parent,
+                segment,
+            });
+            if let Some(children) = node.children() {
+                walk(children, Some(at), out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(document, None, &mut out);
+    out
+}
+
+/// An argument as a path segment: `/`, `#`, `%`, `[`, `]`, spaces and control characters
+/// percent-encoded, so that the path reads back unambiguously.
+fn path_escape(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '/' | '#' | '%' | '[' | ']' | '=') || c.is_whitespace() || c.is_control() {
+            let mut buf = [0; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

@@ -41,24 +41,43 @@ pub struct Platform {
     pub caller_index: Option<std::collections::HashMap<String, Vec<(usize, usize)>>>,
 }
 
-/// The file a platform came from and where its lines start, so emitters can name the line
-/// that produced an object (`platform.kdl:42`).
+/// The file a platform came from, where its lines start, and the path of each node, so
+/// emitters can name the node that produced an object: a stable path in the document
+/// (`platform.kdl#service=frontend/port=http`) for what is written into `out/`, and a line
+/// (`platform.kdl:42`) for the manifest, `platc why` and diagnostics.
 #[derive(Clone, Debug, Default)]
 pub struct Origin {
     /// The file name only, so output does not depend on where the checkout lives.
     pub file: String,
     line_starts: Vec<usize>,
+    /// Every node of the document in source (pre-)order, shared by clones of the platform.
+    nodes: std::sync::Arc<[PathNode]>,
+}
+
+/// One node of the document, for `Origin::path`.
+#[derive(Clone, Debug)]
+pub struct PathNode {
+    pub span: Span,
+    /// The enclosing node, by position in the list.
+    pub parent: Option<usize>,
+    /// `name`, or `name=ARG` when the node's first argument is a string; `[N]` added from
+    /// the second sibling with the same segment on.
+    pub segment: String,
 }
 
 impl Origin {
-    pub fn new(path: &str, text: &str) -> Self {
+    pub fn new(path: &str, text: &str, nodes: Vec<PathNode>) -> Self {
         let file = std::path::Path::new(path)
             .file_name()
             .map_or_else(|| path.to_owned(), |f| f.to_string_lossy().into_owned());
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        Self { file, line_starts }
+        Self {
+            file,
+            line_starts,
+            nodes: nodes.into(),
+        }
     }
 
     /// 1-based line of a byte offset.
@@ -71,6 +90,44 @@ impl Origin {
     /// `file:line` of a span's start.
     pub fn locate(&self, span: Span) -> String {
         format!("{}:{}", self.file, self.line(span.start))
+    }
+
+    /// The innermost node that holds a span, by position in the node list.
+    fn node_of(&self, span: Span) -> Option<usize> {
+        let last = self
+            .nodes
+            .partition_point(|n| n.span.start <= span.start)
+            .checked_sub(1)?;
+        // Walk out from the last node that starts at or before the span to one that also
+        // ends after it: the nodes are in pre-order, so that is the innermost holder.
+        let mut at = Some(last);
+        while let Some(i) = at {
+            let node = &self.nodes[i];
+            if node.span.end >= span.end {
+                return Some(i);
+            }
+            at = node.parent;
+        }
+        None
+    }
+
+    /// `file#a=x/b`: the path of the innermost node holding a span, from below the root
+    /// `platform` node. It changes only when that node or an ancestor is renamed, not when
+    /// lines are added elsewhere, so provenance annotations do not churn in review.
+    pub fn path(&self, span: Span) -> String {
+        let mut segments = Vec::new();
+        let mut at = self.node_of(span);
+        while let Some(i) = at {
+            let node = &self.nodes[i];
+            segments.push(node.segment.as_str());
+            at = node.parent;
+        }
+        if segments.len() > 1 {
+            // Every path starts at the one `platform` node.
+            segments.pop();
+        }
+        segments.reverse();
+        format!("{}#{}", self.file, segments.join("/"))
     }
 }
 

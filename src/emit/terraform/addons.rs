@@ -124,7 +124,7 @@ fn settings(cx: &Context, cluster: &Cluster, addon: &Addon) -> Value {
 }
 
 pub fn module(cx: &Context, cluster: &Cluster) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(cluster.span));
+    let mut m = Module::new(&cx.platform.origin.path(cluster.span));
     for addon in &cx.addons {
         let Source::Helm {
             repository,

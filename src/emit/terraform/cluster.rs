@@ -32,7 +32,7 @@ pub fn cluster_ref(cluster: &Cluster) -> String {
 }
 
 pub fn module(cx: &Context, cluster: &Cluster) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(cluster.span));
+    let mut m = Module::new(&cx.platform.origin.path(cluster.span));
     let name = &cx.cluster_name(cluster);
     let id = ident(&cluster.name.value);
     // The control plane's role.

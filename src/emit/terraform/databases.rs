@@ -18,7 +18,7 @@ use crate::emit::terraform::{Context, Module, ident, policy, r};
 use crate::model::aws::{Database, Engine};
 
 pub fn module(cx: &Context) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(cx.aws.span));
+    let mut m = Module::new(&cx.platform.origin.path(cx.aws.span));
     if cx.aws.databases.is_empty() {
         return m;
     }

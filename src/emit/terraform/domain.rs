@@ -13,7 +13,7 @@ use crate::emit::terraform::{Context, Module};
 use crate::model::aws::Domain;
 
 pub fn module(cx: &Context, domain: &Domain) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(domain.span));
+    let mut m = Module::new(&cx.platform.origin.path(domain.span));
     let zone = domain.zone.as_ref().map_or_else(
         || domain.name.value.to_ascii_lowercase(),
         |z| z.value.to_ascii_lowercase(),

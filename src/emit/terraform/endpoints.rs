@@ -59,7 +59,7 @@ pub fn endpoint_ref(service: &str) -> String {
 }
 
 pub fn module(cx: &Context) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(cx.aws.vpc.span));
+    let mut m = Module::new(&cx.platform.origin.path(cx.aws.vpc.span));
     let endpoints = interface_endpoints(cx);
     if endpoints.is_empty() {
         return m;

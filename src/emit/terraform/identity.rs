@@ -37,7 +37,7 @@ pub fn store_ref(kind: StoreKind, name: &str) -> String {
 }
 
 pub fn module(cx: &Context, cluster: &Cluster) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(cluster.span));
+    let mut m = Module::new(&cx.platform.origin.path(cluster.span));
     for service in cx.platform.services.iter().filter(|s| !s.uses.is_empty()) {
         workload(cx, &mut m, cluster, service);
     }

@@ -51,7 +51,7 @@ pub fn has_logs_key(cx: &Context) -> bool {
 }
 
 pub fn module(cx: &Context) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(cx.aws.vpc.span));
+    let mut m = Module::new(&cx.platform.origin.path(cx.aws.vpc.span));
     let name = cx.name();
     m.data("aws_partition", "current", json!({}));
     m.data("aws_caller_identity", "current", json!({}));

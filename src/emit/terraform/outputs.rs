@@ -12,7 +12,7 @@ use crate::emit::terraform::{Context, Module, ident, r, runner};
 use crate::model::aws::StoreEndpoint;
 
 pub fn module(cx: &Context) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(cx.aws.span));
+    let mut m = Module::new(&cx.platform.origin.path(cx.aws.span));
     m.output("vpc_id", "The VPC's id", r("aws_vpc.main.id"));
     m.output(
         "private_subnet_ids",

@@ -95,7 +95,7 @@ fn buildspec() -> String {
 }
 
 pub fn module(cx: &Context, cluster: &Cluster) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(cluster.span));
+    let mut m = Module::new(&cx.platform.origin.path(cluster.span));
     let (Some(state), Some((bucket, key))) = (&cx.aws.state, source(cx)) else {
         return m;
     };

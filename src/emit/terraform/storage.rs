@@ -25,7 +25,7 @@ pub fn has_data_key(cx: &Context) -> bool {
 }
 
 pub fn module(cx: &Context) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(cx.aws.span));
+    let mut m = Module::new(&cx.platform.origin.path(cx.aws.span));
     if !has_data_key(cx) {
         return m;
     }

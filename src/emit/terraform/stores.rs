@@ -37,7 +37,7 @@ pub fn storage_class(filesystem: &str) -> String {
 
 pub fn module(cx: &Context) -> Module {
     let p = cx.platform;
-    let mut m = Module::new(&p.origin.locate(cx.aws.span));
+    let mut m = Module::new(&p.origin.path(cx.aws.span));
     let mut namespaces: BTreeSet<&str> = BTreeSet::new();
     for service in &p.services {
         let data: BTreeMap<String, String> = p

@@ -53,7 +53,7 @@ fn output(name: &str) -> String {
 }
 
 pub fn module(cx: &Context) -> Module {
-    let mut m = Module::new(&cx.platform.origin.locate(cx.aws.span));
+    let mut m = Module::new(&cx.platform.origin.path(cx.aws.span));
     let mut postgres: Vec<Value> = Vec::new();
     let mut mysql: Vec<Value> = Vec::new();
     let mut secrets = serde_json::Map::new();

@@ -1,0 +1,69 @@
+//! Provenance that does not churn: objects name the node of `platform.kdl` they came from by
+//! its path in the document, so a line added elsewhere changes nothing in `out/` but the
+//! manifests, which keep the lines.
+
+use platc::source::Source;
+
+fn tree(text: &str) -> platc::diff::Tree {
+    let source = Source::new("platform.kdl", text);
+    let compiled = platc::compile(&source, &platc::Options::default());
+    let platform = compiled
+        .platform
+        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
+    platc::build_full_tree(&source, &platform).expect("builds")
+}
+
+#[test]
+fn a_line_added_above_everything_changes_only_the_manifests() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/platform.kdl");
+    let text = std::fs::read_to_string(root).expect("reads platform.kdl");
+    let before = tree(&text);
+    let (first, rest) = text.split_once('\n').expect("more than one line");
+    let after = tree(&format!("{first}\n// a new line near the top\n\n{rest}"));
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    let changed: Vec<&String> = before
+        .iter()
+        .filter(|(path, text)| after[*path] != **text)
+        .map(|(path, _)| path)
+        .collect();
+    assert!(!changed.is_empty(), "the manifests record lines");
+    assert!(
+        changed.iter().all(|p| p.ends_with(platc::write::MANIFEST)),
+        "changed beyond the manifests: {changed:?}"
+    );
+}
+
+#[test]
+fn a_path_names_the_innermost_node_and_escapes_its_arguments() {
+    let text = "platform shop {\n    service web {\n        image \"nginx\" tag=\"1.27\"\n        port http 8080\n        port grpc 9090\n        autoscale min=2 max=4\n    }\n    service \"a/b\" { }\n}\n";
+    let source = Source::new("dir/platform.kdl", text);
+    let mut d = platc::diagnostic::Diagnostics::default();
+    let document = platc::parse::parse(&source, &mut d).expect("parses");
+    let origin = platc::model::Origin::new(
+        "dir/platform.kdl",
+        text,
+        platc::lower::path_nodes(&document),
+    );
+    let at = |needle: &str| {
+        let start = text.find(needle).expect("in the text");
+        platc::span::Span::new(start, start + needle.len())
+    };
+    assert_eq!(
+        origin.path(at("min=2")),
+        "platform.kdl#service=web/autoscale"
+    );
+    assert_eq!(
+        origin.path(at("grpc")),
+        "platform.kdl#service=web/port=grpc"
+    );
+    assert_eq!(origin.path(at("service web")), "platform.kdl#service=web");
+    assert_eq!(origin.path(at("\"a/b\"")), "platform.kdl#service=a%2Fb");
+    assert_eq!(
+        origin.path(at("platform shop")),
+        "platform.kdl#platform=shop"
+    );
+    assert_eq!(origin.locate(at("grpc")), "platform.kdl:5");
+}
