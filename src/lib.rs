@@ -10,8 +10,10 @@ mod commands;
 pub mod diagnostic;
 pub mod diff;
 pub mod emit;
+pub mod encode;
 pub mod lower;
 pub mod model;
+pub mod output;
 pub mod parse;
 mod run;
 pub mod source;
@@ -136,16 +138,24 @@ struct TreeFile {
     origin: String,
 }
 
-/// The emitted files of one platform, without the manifest.
+/// The output set of one platform, every cluster object validated: what `build`, `render`
+/// and `why` all start from. An invalid object is a bug in platc.
+pub fn output(platform: &Checked, scope: emit::Scope) -> Result<output::Output, validate::Invalid> {
+    let output = emit::emit(platform, scope);
+    validate::output(&output)?;
+    Ok(output)
+}
+
+/// The emitted files of one platform, without the manifest: the set, encoded.
 fn tree_files(platform: &Checked) -> Result<Vec<TreeFile>, validate::Invalid> {
-    Ok(emit::emit(platform)?
-        .into_iter()
-        .map(|(path, artifact)| TreeFile {
-            origin: platform.origin.locate(artifact.origin),
-            path,
-            text: artifact.text,
-        })
-        .collect())
+    let output = output(platform, emit::Scope::All)?;
+    Ok(emit::parallel::map_owned(output.into_items(), |item| {
+        TreeFile {
+            origin: platform.origin.locate(item.origin),
+            text: encode::file(&item, &platform.origin),
+            path: item.path,
+        }
+    }))
 }
 
 /// A tree of `files` and the manifest listing them.

@@ -1,9 +1,10 @@
 //! Self-check of emitted cluster objects against the CRD schemas in `schemas/`.
 //!
-//! Input: the `Object`s of a build, each carrying the serde value it was rendered from when
-//! its kind has a schema here (the Istio `networking.istio.io/v1` and `security.istio.io/v1`
-//! kinds platc emits). Output: `Ok(())`, or the first object that does not validate, with its
-//! file, the JSON path (a JSON Pointer into the object) and the reason.
+//! Input: the output set of a build (`output::Output`). Each cluster object whose
+//! (apiVersion, kind) has a schema here (the Istio `networking.istio.io/v1` and
+//! `security.istio.io/v1` kinds platc emits) is checked; no other is turned into a tree.
+//! Output: `Ok(())`, or the first object (by path) that does not validate, with its file, the
+//! JSON path (a JSON Pointer into the object) and the reason.
 //!
 //! Invariants: the schemas are the upstream files copied byte for byte (see
 //! `schemas/README.md`), embedded with `include_str!` and compiled once. They are applied with
@@ -19,7 +20,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
-use crate::emit::Object;
+use crate::output::{Body, Output};
 
 /// The embedded schemas: (file name, text).
 const SCHEMAS: &[(&str, &str)] = &[
@@ -48,20 +49,6 @@ const SCHEMAS: &[(&str, &str)] = &[
         include_str!("../schemas/security.istio.io_v1_PeerAuthentication.json"),
     ),
 ];
-
-/// The kinds that have a schema here. `Object::new` keeps the serde value only for these, so
-/// the other objects cost nothing.
-pub fn has_schema(kind: &str) -> bool {
-    matches!(
-        kind,
-        "DestinationRule"
-            | "Gateway"
-            | "Sidecar"
-            | "VirtualService"
-            | "AuthorizationPolicy"
-            | "PeerAuthentication"
-    )
-}
 
 /// An emitted object that does not satisfy its schema.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -213,14 +200,39 @@ pub fn value(path: &str, object: &Value) -> Result<(), Invalid> {
     }
 }
 
-/// Validates every object that carries its value (those whose kind has a schema).
-pub fn objects(objects: &[Object]) -> Result<(), Invalid> {
-    for object in objects {
-        if let Some(v) = &object.value {
-            value(&object.path, v)?;
-        }
-    }
-    Ok(())
+/// Validates every cluster object of the set whose (apiVersion, kind) has a schema.
+pub fn output(output: &Output) -> Result<(), Invalid> {
+    let validators = validators();
+    let checked: Vec<_> = output
+        .items()
+        .iter()
+        .filter_map(|item| match &item.body {
+            Body::Object(object)
+                if validators.contains_key(&(
+                    object.id.api_version.to_owned(),
+                    object.id.kind.to_owned(),
+                )) =>
+            {
+                Some((item.path.as_str(), object))
+            }
+            _ => None,
+        })
+        .collect();
+    let results = crate::emit::parallel::map(&checked, |(path, object)| {
+        value(path, &object.value.to_value())
+    });
+    results.into_iter().collect()
+}
+
+/// How many objects of the set have a schema here (for the stages example).
+pub fn checked(output: &Output) -> usize {
+    let validators = validators();
+    output
+        .items()
+        .iter()
+        .filter_map(|item| item.id())
+        .filter(|id| validators.contains_key(&(id.api_version.to_owned(), id.kind.to_owned())))
+        .count()
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use crate::cli::RenderArgs;
 use crate::commands::{Output, Report, compile_with};
-use crate::emit::cluster_objects;
 
 pub fn run(args: &RenderArgs, color: bool) -> Output {
     let (mut output, platform) = compile_with(
@@ -20,16 +19,13 @@ pub fn run(args: &RenderArgs, color: bool) -> Output {
     } else {
         platform
     };
-    let objects = cluster_objects(&platform);
     // A bug in platc, not in the platform: exit 2 and print no object.
-    if let Err(invalid) = crate::validate::objects(&objects) {
-        output.stderr = format!("{}{invalid}\n", output.stderr);
-        output.status = 2;
-        return output;
-    }
-    for object in &objects {
-        output.stdout.push_str("---\n");
-        output.stdout.push_str(&object.yaml);
+    match crate::output(&platform, crate::emit::Scope::Cluster) {
+        Ok(set) => output.stdout = crate::encode::stream(set),
+        Err(invalid) => {
+            output.stderr = format!("{}{invalid}\n", output.stderr);
+            output.status = 2;
+        }
     }
     output
 }

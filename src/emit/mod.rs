@@ -1,142 +1,51 @@
-//! Checked platform → artefacts: pure functions, one module per target.
+//! Checked platform → the output set: pure functions, one module per target.
 //!
 //! Input: a `Checked` platform (emitters never see an unchecked one, and never fail on user
-//! input: every limit is checked in `check/`). Output: `Artifacts`, a sorted map from the
-//! relative path under `out/` to the file's text and the span of `platform.kdl` it came from.
-//! No emitter reads files or the clock, so the same input gives the same bytes.
+//! input: every limit is checked in `check/`). Output: items added to an `output::Output`,
+//! each with its path under `out/`, its owner, its origin and its typed body; encoding comes
+//! after (`encode`). No emitter reads files or the clock, so the same input gives the same
+//! bytes. Every target is `emit(&Checked, &mut Output)`; targets share names, labels and
+//! addresses through `conventions` and never import one another.
 
 pub mod conventions;
-pub mod encode;
 pub mod istio;
 pub mod kubernetes;
 pub mod parallel;
 pub mod rollout;
 pub mod terraform;
-pub mod yaml;
-
-use std::collections::BTreeMap;
 
 use crate::model::Checked;
-use crate::span::Span;
+use crate::output::Output;
 
-/// One file of the output tree.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Artifact {
-    pub text: String,
-    /// The part of `platform.kdl` it was derived from.
-    pub origin: Span,
+/// What a run needs of the set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every file of `out/` (`platc build`).
+    All,
+    /// The cluster objects alone (`platc render`, the Argo CD plugin).
+    Cluster,
 }
 
-/// The whole output tree, by path relative to `out/` (always `/`-separated).
-pub type Artifacts = BTreeMap<String, Artifact>;
+/// A target: adds its items to the set.
+type Target = fn(&Checked, &mut Output);
 
-/// One cluster object, rendered, before it becomes a file.
-#[derive(Clone, Debug)]
-pub struct Object {
-    /// Where it is written under `out/`.
-    pub path: String,
-    /// `kind` of the object, for the apply order.
-    pub kind: &'static str,
-    /// The object as one YAML document.
-    pub yaml: String,
-    /// The object as a JSON value, kept only when `validate` has a schema for its kind.
-    pub value: Option<serde_json::Value>,
-    pub origin: Span,
-}
+/// The targets, in the order their items enter the set, and whether they add cluster
+/// objects.
+const TARGETS: &[(Target, bool)] = &[
+    (kubernetes::emit, true),
+    (istio::emit, true),
+    (rollout::emit, true),
+    (terraform::emit, false),
+];
 
-impl Object {
-    /// An object from any serialisable value (a k8s-openapi type, or our own serde structs
-    /// for CRDs), rendered with the canonical YAML encoder.
-    pub fn new<T: serde::Serialize>(
-        path: String,
-        kind: &'static str,
-        value: &T,
-        origin: Span,
-    ) -> Self {
-        Self {
-            path,
-            kind,
-            yaml: encode::yaml(value),
-            value: crate::validate::has_schema(kind).then(|| encode::to_value(value)),
-            origin,
+/// Every item of a build of one platform (or its cluster objects alone), sorted by path.
+pub fn emit(platform: &Checked, scope: Scope) -> Output {
+    let mut out = Output::default();
+    for (target, cluster) in TARGETS {
+        if scope == Scope::All || *cluster {
+            target(platform, &mut out);
         }
     }
-
-    /// The rank of its kind in an apply order: namespaces first, workloads after what they
-    /// use, so that `kubectl apply` of the stream succeeds front to back.
-    pub fn apply_rank(&self) -> u8 {
-        match self.kind {
-            "Namespace" | "CustomResourceDefinition" | "ValidatingAdmissionPolicy" => 0,
-            "ServiceAccount" | "ValidatingAdmissionPolicyBinding" => 1,
-            "NetworkPolicy" => 2,
-            "ConfigMap" | "Secret" => 3,
-            "Service" => 4,
-            "Deployment" => 5,
-            "HorizontalPodAutoscaler" | "PodDisruptionBudget" => 6,
-            _ => 7,
-        }
-    }
-}
-
-/// A text made safe for a one-line comment: control characters (a newline above all) and
-/// invisible or bidirectional formatting characters are written as `\u{…}` escapes.
-pub fn comment_safe(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            let unsafe_char = c.is_control()
-                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
-            if unsafe_char {
-                c.escape_unicode().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
-
-/// Every file of a build: the cluster objects, one YAML file each, and the other targets'
-/// files. The cluster objects are validated against `schemas/` first (`validate`); an
-/// invalid one is a bug in platc.
-pub fn emit(platform: &Checked) -> Result<Artifacts, crate::validate::Invalid> {
-    let objects = all_objects(platform);
-    crate::validate::objects(&objects)?;
-    let files = parallel::map(&objects, |object| {
-        let mut text = format!(
-            "# Generated by platc from {}. Do not edit: change platform.kdl and run `platc build`.\n",
-            comment_safe(&platform.origin.path(object.origin))
-        );
-        text.push_str(&object.yaml);
-        (
-            object.path.clone(),
-            Artifact {
-                text,
-                origin: object.origin,
-            },
-        )
-    });
-    let mut artifacts: Artifacts = files.into_iter().collect();
-    // Targets that are not cluster objects add their files here (Terraform, Helm, …).
-    other_files(platform, &mut artifacts);
-    Ok(artifacts)
-}
-
-/// The cluster objects of every target, unordered. A target that adds cluster objects
-/// (Istio, rollouts, monitoring) extends this list.
-fn all_objects(platform: &Checked) -> Vec<Object> {
-    let mut objects = kubernetes::objects(platform);
-    objects.extend(istio::objects(platform));
-    objects.extend(rollout::objects(platform));
-    objects
-}
-
-/// Files that are not cluster objects.
-fn other_files(platform: &Checked, artifacts: &mut Artifacts) {
-    terraform::files(platform, artifacts);
-}
-
-/// Every object that goes to the cluster, in apply order (the stream `platc render` prints).
-pub fn cluster_objects(platform: &Checked) -> Vec<Object> {
-    let mut objects = all_objects(platform);
-    objects.sort_by(|a, b| (a.apply_rank(), &a.path).cmp(&(b.apply_rank(), &b.path)));
-    objects
+    out.sort_by_path();
+    out
 }

@@ -944,18 +944,15 @@ pub fn cluster_autoscaler_image(version: &str) -> Option<&'static str> {
 /// Whether the mesh has a gateway that ends TLS with a certificate from cert-manager.
 pub fn wants_cert_manager(platform: &Platform) -> bool {
     platform.mesh.as_ref().is_some_and(|mesh| {
-        mesh.gateways.iter().any(|g| {
-            matches!(
-                g.tls.value,
-                crate::model::mesh::TlsMode::Simple | crate::model::mesh::TlsMode::Mutual
-            )
-        })
+        mesh.gateways
+            .iter()
+            .any(crate::model::mesh::Gateway::terminates_tls)
     })
 }
 
 /// Whether any service runs under an Argo Rollout (a canary, and a mesh to split it).
 pub fn wants_rollouts(platform: &Platform) -> bool {
-    platform.mesh.is_some() && platform.services.iter().any(|s| s.canary.is_some())
+    platform.services.iter().any(|s| platform.rolled_out(s))
 }
 
 /// Every add-on the platform relies on, in install order: those platc installs (with an `aws`

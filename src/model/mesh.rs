@@ -46,6 +46,13 @@ pub struct Gateway {
     pub redirect_http: Spanned<bool>,
 }
 
+impl Gateway {
+    /// Whether the gateway ends TLS itself, and so needs a certificate (from cert-manager).
+    pub fn terminates_tls(&self) -> bool {
+        matches!(self.tls.value, TlsMode::Simple | TlsMode::Mutual)
+    }
+}
+
 /// `observability { prometheus; grafana; kiali }`.
 #[derive(Clone, Debug, Default)]
 pub struct Observability {

@@ -52,6 +52,9 @@ pub struct Origin {
     line_starts: Vec<usize>,
     /// Every node of the document in source (pre-)order, shared by clones of the platform.
     nodes: std::sync::Arc<[PathNode]>,
+    /// `file#path` of each node, made on the first `path` call (emit asks for thousands;
+    /// `check` for none).
+    paths: std::sync::Arc<std::sync::OnceLock<Vec<String>>>,
 }
 
 /// One node of the document, for `Origin::path`.
@@ -77,6 +80,7 @@ impl Origin {
             file,
             line_starts,
             nodes: nodes.into(),
+            paths: std::sync::Arc::default(),
         }
     }
 
@@ -115,23 +119,31 @@ impl Origin {
     /// `platform` node. It changes only when that node or an ancestor is renamed, not when
     /// lines are added elsewhere, so provenance annotations do not churn in review.
     pub fn path(&self, span: Span) -> String {
-        let mut segments = Vec::new();
-        let mut at = self.node_of(span);
-        while let Some(i) = at {
-            let node = &self.nodes[i];
-            segments.push(node.segment.as_str());
-            at = node.parent;
-        }
-        if segments.len() > 1 {
-            // Every path starts at the one `platform` node.
-            segments.pop();
-        }
-        segments.reverse();
-        format!("{}#{}", self.file, segments.join("/"))
+        let paths = self.paths.get_or_init(|| {
+            let mut paths: Vec<String> = Vec::with_capacity(self.nodes.len());
+            for node in self.nodes.iter() {
+                let path = match node.parent {
+                    // Every path starts below the one `platform` node.
+                    Some(parent) if self.nodes[parent].parent.is_some() => {
+                        format!("{}/{}", paths[parent], node.segment)
+                    }
+                    _ => format!("{}#{}", self.file, node.segment),
+                };
+                paths.push(path);
+            }
+            paths
+        });
+        self.node_of(span)
+            .map_or_else(|| format!("{}#", self.file), |i| paths[i].clone())
     }
 }
 
 impl Platform {
+    /// Whether an Argo Rollout runs a service's pods: it has a canary, and a mesh to split it.
+    pub fn rolled_out(&self, service: &Service) -> bool {
+        service.canary.is_some() && self.mesh.is_some()
+    }
+
     /// The first service of this name.
     pub fn service(&self, name: &str) -> Option<&Service> {
         match &self.index {

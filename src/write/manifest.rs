@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::diff::Tree;
-use crate::emit::encode;
+use crate::encode;
 
 /// Where the manifest lives inside `out/`.
 pub const MANIFEST: &str = ".platc/manifest.json";

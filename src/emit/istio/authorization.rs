@@ -14,15 +14,15 @@
 
 use serde::Serialize;
 
-use crate::emit::Object;
-use crate::emit::istio::gateway::exposed_ports;
-use crate::emit::istio::{
-    Resource, WorkloadSelector, called_port, gateway_principal, meshed, namespaces, platform_meta,
-    principal, service_meta,
+use crate::emit::conventions::{
+    WorkloadSelector, called_port, gateway_principal, meshed, meta, namespaces, platform_meta,
+    principal,
 };
+use crate::emit::istio::gateway::exposed_ports;
 use crate::model::mesh::MtlsMode;
 use crate::model::service::Service;
 use crate::model::{Checked, Platform};
+use crate::output::{Item, Owner, Resource};
 
 const API_VERSION: &str = "security.istio.io/v1";
 const KIND: &str = "AuthorizationPolicy";
@@ -70,23 +70,23 @@ struct Operation {
     ports: Vec<String>,
 }
 
-pub fn objects(platform: &Checked) -> Vec<Object> {
+pub fn objects(platform: &Checked) -> Vec<Item> {
     let mut out = Vec::new();
     for (namespace, services) in namespaces(platform) {
         if !services.iter().any(|s| meshed(platform, s)) {
             continue;
         }
         let origin = services[0].span;
-        out.push(Object::new(
+        out.push(Item::resource(
             format!("istio/namespaces/{namespace}/authorizationpolicy-{DENY_ALL}.yaml"),
-            KIND,
-            &Resource {
+            Owner::Namespace(namespace.to_string()),
+            origin,
+            Resource {
                 api_version: API_VERSION,
                 kind: KIND,
                 metadata: platform_meta(platform, DENY_ALL, namespace, origin),
                 spec: Empty {},
             },
-            origin,
         ));
     }
     out.extend(
@@ -117,7 +117,7 @@ fn grant(grants: &mut Grants, port: u16, principal: Option<String>) {
 }
 
 /// The ALLOW policy of a meshed service; none when nothing may call it (the baseline denies).
-fn allow(platform: &Platform, service: &Service) -> Option<Object> {
+fn allow(platform: &Platform, service: &Service) -> Option<Item> {
     if !meshed(platform, service) || service.ports.is_empty() {
         return None;
     }
@@ -186,22 +186,22 @@ fn allow(platform: &Platform, service: &Service) -> Option<Object> {
             });
         }
     }
-    Some(Object::new(
+    Some(Item::resource(
         format!(
             "istio/services/{}/authorizationpolicy.yaml",
             service.name.value
         ),
-        KIND,
-        &Resource {
+        Owner::Service(service.name.value.clone()),
+        service.span,
+        Resource {
             api_version: API_VERSION,
             kind: KIND,
-            metadata: service_meta(platform, service, &service.name.value, service.span),
+            metadata: meta(platform, service, &service.name.value, service.span),
             spec: AllowSpec {
                 selector: WorkloadSelector::app(service),
                 action: "ALLOW",
                 rules,
             },
         },
-        service.span,
     ))
 }

@@ -14,12 +14,13 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-use crate::emit::Object;
+use crate::emit::conventions::{
+    common_labels, gateway_namespace, origin_annotation, platform_meta,
+};
 use crate::emit::istio::gateway::{credential_name, gateway_hosts};
-use crate::emit::istio::{Resource, gateway_namespace, platform_meta};
-use crate::emit::kubernetes::{common_labels, origin_annotation};
 use crate::model::mesh::{Gateway, Mesh, TlsMode};
 use crate::model::{Checked, Platform};
+use crate::output::{Item, Owner, Resource};
 
 const API_VERSION: &str = "cert-manager.io/v1";
 /// The `ClusterIssuer` every gateway certificate comes from.
@@ -108,19 +109,12 @@ struct SolverSelector {
     dns_zones: Vec<String>,
 }
 
-/// Whether a gateway ends TLS itself and so needs a certificate.
-fn terminates_tls(gateway: &Gateway) -> bool {
-    matches!(gateway.tls.value, TlsMode::Simple | TlsMode::Mutual)
-}
-
-/// Whether the mesh has a gateway that needs a certificate, and so cert-manager and the
-/// `ClusterIssuer`: the Terraform add-ons install cert-manager exactly then.
-pub fn wanted(mesh: &Mesh) -> bool {
-    mesh.gateways.iter().any(terminates_tls)
-}
-
-pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
-    let gateways: Vec<&Gateway> = mesh.gateways.iter().filter(|g| terminates_tls(g)).collect();
+pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
+    let gateways: Vec<&Gateway> = mesh
+        .gateways
+        .iter()
+        .filter(|g| g.terminates_tls())
+        .collect();
     let Some(first) = gateways.first() else {
         return Vec::new();
     };
@@ -142,10 +136,11 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
                 ),
             );
         }
-        out.push(Object::new(
+        out.push(Item::resource(
             format!("istio/gateways/{}/certificate.yaml", gateway.name.value),
-            "Certificate",
-            &Resource {
+            Owner::Platform,
+            gateway.span,
+            Resource {
                 api_version: API_VERSION,
                 kind: "Certificate",
                 metadata,
@@ -167,13 +162,12 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
                     renew_before: "720h",
                 },
             },
-            gateway.span,
         ));
     }
     out
 }
 
-fn issuer(platform: &Platform, gateway: &Gateway) -> Object {
+fn issuer(platform: &Platform, gateway: &Gateway) -> Item {
     let solver = match platform
         .aws
         .as_ref()
@@ -205,10 +199,11 @@ fn issuer(platform: &Platform, gateway: &Gateway) -> Object {
             selector: None,
         },
     };
-    Object::new(
+    Item::resource(
         "istio/mesh/clusterissuer.yaml".into(),
-        "ClusterIssuer",
-        &Resource {
+        Owner::Platform,
+        gateway.span,
+        Resource {
             api_version: API_VERSION,
             kind: "ClusterIssuer",
             metadata: ObjectMeta {
@@ -227,6 +222,5 @@ fn issuer(platform: &Platform, gateway: &Gateway) -> Object {
                 },
             },
         },
-        gateway.span,
     )
 }

@@ -12,17 +12,15 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::emit::Object;
+use crate::emit::conventions::{gateway_namespace, gateway_workload, host, meta, platform_meta};
 use crate::emit::istio::routes::{
     Destination, HttpMatch, PortSelector, RouteDestination, StringMatch, TlsMatch, TlsRoute,
     VirtualServiceSpec, http_routes,
 };
-use crate::emit::istio::{
-    Resource, gateway_namespace, gateway_workload, host, platform_meta, service_meta,
-};
 use crate::model::mesh::{Gateway, Mesh, TlsMode};
 use crate::model::service::{Port, Service};
 use crate::model::{Checked, Platform};
+use crate::output::{Item, Owner, Resource};
 
 const API_VERSION: &str = "networking.istio.io/v1";
 
@@ -118,13 +116,14 @@ pub fn exposed_ports(service: &Service) -> Vec<&Port> {
     }
 }
 
-pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
+pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
     let mut out = Vec::new();
     for gateway in &mesh.gateways {
-        out.push(Object::new(
+        out.push(Item::resource(
             format!("istio/gateways/{}/gateway.yaml", gateway.name.value),
-            "Gateway",
-            &Resource {
+            Owner::Platform,
+            gateway.span,
+            Resource {
                 api_version: API_VERSION,
                 kind: "Gateway",
                 metadata: {
@@ -144,7 +143,6 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
                 },
                 spec: gateway_spec(platform, gateway),
             },
-            gateway.span,
         ));
         for service in exposed(platform, gateway) {
             out.push(ingress_route(platform, gateway, service));
@@ -224,7 +222,7 @@ fn gateway_spec(platform: &Platform, gateway: &Gateway) -> GatewaySpec {
 }
 
 /// The `VirtualService` that binds an exposed service's host and path to its gateway.
-fn ingress_route(platform: &Platform, gateway: &Gateway, service: &Service) -> Object {
+fn ingress_route(platform: &Platform, gateway: &Gateway, service: &Service) -> Item {
     let expose = service.expose.as_ref().expect("only exposed services");
     let host_name = exposed_host(gateway, service).unwrap_or_default();
     // One port behind a host and path: a second would never be reached.
@@ -263,16 +261,17 @@ fn ingress_route(platform: &Platform, gateway: &Gateway, service: &Service) -> O
         };
         spec.http = http_routes(service, &ports, &base, false);
     }
-    Object::new(
+    Item::resource(
         format!(
             "istio/services/{}/virtualservice-{}.yaml",
             service.name.value, gateway.name.value
         ),
-        "VirtualService",
-        &Resource {
+        Owner::Service(service.name.value.clone()),
+        expose.span,
+        Resource {
             api_version: API_VERSION,
             kind: "VirtualService",
-            metadata: service_meta(
+            metadata: meta(
                 platform,
                 service,
                 &format!("{}-{}", service.name.value, gateway.name.value),
@@ -280,6 +279,5 @@ fn ingress_route(platform: &Platform, gateway: &Gateway, service: &Service) -> O
             ),
             spec,
         },
-        expose.span,
     )
 }

@@ -10,13 +10,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::emit::Object;
-use crate::emit::istio::{
-    ROOT_NAMESPACE, Resource, WorkloadSelector, meshed, platform_meta, service_meta,
-};
+use crate::emit::conventions::{ROOT_NAMESPACE, WorkloadSelector, meshed, meta, platform_meta};
 use crate::model::mesh::{Mesh, MtlsMode};
 use crate::model::service::{PortMtls, Service};
 use crate::model::{Checked, Platform};
+use crate::output::{Item, Owner, Resource};
 
 const API_VERSION: &str = "security.istio.io/v1";
 const KIND: &str = "PeerAuthentication";
@@ -47,7 +45,7 @@ fn mode(mode: MtlsMode) -> &'static str {
     }
 }
 
-pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
+pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
     let mut metadata = platform_meta(platform, "default", ROOT_NAMESPACE, mesh.mtls.span);
     if let Some(reason) = &mesh.reason {
         metadata
@@ -55,10 +53,11 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
             .get_or_insert_default()
             .insert("platc.dev/mtls-reason".into(), reason.value.clone());
     }
-    let mut out = vec![Object::new(
+    let mut out = vec![Item::resource(
         "istio/mesh/peerauthentication.yaml".into(),
-        KIND,
-        &Resource {
+        Owner::Platform,
+        mesh.span,
+        Resource {
             api_version: API_VERSION,
             kind: KIND,
             metadata,
@@ -70,7 +69,6 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
                 port_level_mtls: BTreeMap::new(),
             },
         },
-        mesh.span,
     )];
     for service in &platform.services {
         if let Some(object) = exceptions(platform, service) {
@@ -81,12 +79,12 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Object> {
 }
 
 /// The port exceptions of one meshed service, if it declares any.
-fn exceptions(platform: &Platform, service: &Service) -> Option<Object> {
+fn exceptions(platform: &Platform, service: &Service) -> Option<Item> {
     let first = service.mtls_exceptions.first()?;
     if !meshed(platform, service) {
         return None;
     }
-    let mut metadata = service_meta(platform, service, &service.name.value, first.span);
+    let mut metadata = meta(platform, service, &service.name.value, first.span);
     let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
     let mut ports = BTreeMap::new();
     for exception in &service.mtls_exceptions {
@@ -108,13 +106,14 @@ fn exceptions(platform: &Platform, service: &Service) -> Option<Object> {
             },
         );
     }
-    Some(Object::new(
+    Some(Item::resource(
         format!(
             "istio/services/{}/peerauthentication.yaml",
             service.name.value
         ),
-        KIND,
-        &Resource {
+        Owner::Service(service.name.value.clone()),
+        first.span,
+        Resource {
             api_version: API_VERSION,
             kind: KIND,
             metadata,
@@ -125,6 +124,5 @@ fn exceptions(platform: &Platform, service: &Service) -> Option<Object> {
                 port_level_mtls: ports,
             },
         },
-        first.span,
     ))
 }

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::emit::istio::traffic::{CANARY_SUBSET, PRIMARY_ROUTE, STABLE_SUBSET};
-use crate::emit::istio::{duration, host};
+use crate::emit::conventions::{
+    CANARY_SUBSET, PRIMARY_ROUTE, STABLE_VERSION, duration, host, route_ports, route_suffix,
+};
 use crate::model::service::{Port, Service};
 
 #[derive(Serialize)]
@@ -109,24 +110,10 @@ pub fn http_routes(
     base: &dyn Fn() -> HttpMatch,
     match_port: bool,
 ) -> Vec<HttpRoute> {
-    let http_ports: Vec<&Port> = if ports.is_empty() {
-        service
-            .ports
-            .iter()
-            .filter(|p| p.protocol.value.is_http())
-            .collect()
-    } else {
-        ports.to_vec()
-    };
-    // Name routes by port only where a service has several.
-    let several = service.ports.len() > 1;
     let mut routes = Vec::new();
-    for port in http_ports {
-        let suffix = if several {
-            format!("-{}", port.name.value)
-        } else {
-            String::new()
-        };
+    for port in route_ports(service, ports) {
+        // Named by port only where a service has several.
+        let suffix = route_suffix(service, port);
         let matched = || {
             let mut m = base();
             if match_port {
@@ -212,7 +199,7 @@ pub fn http_routes(
             r#match: if has_match { vec![m] } else { Vec::new() },
             route: vec![
                 RouteDestination {
-                    destination: destination(Some(STABLE_SUBSET)),
+                    destination: destination(Some(STABLE_VERSION)),
                     weight: Some(100 - weight),
                 },
                 RouteDestination {
@@ -233,13 +220,4 @@ fn copy_retries(r: &Retries) -> Retries {
         per_try_timeout: r.per_try_timeout.clone(),
         retry_on: r.retry_on.clone(),
     }
-}
-
-/// The names of the weighted routes of a service's `VirtualService`s, for Argo Rollouts.
-pub fn primary_routes(service: &Service, ports: &[&Port]) -> Vec<String> {
-    http_routes(service, ports, &HttpMatch::default, false)
-        .into_iter()
-        .map(|r| r.name)
-        .filter(|n| n.starts_with(PRIMARY_ROUTE))
-        .collect()
 }

@@ -7,9 +7,9 @@
 
 use serde::Serialize;
 
-use crate::emit::Object;
-use crate::emit::istio::{ROOT_NAMESPACE, Resource, host, meshed, namespaces, platform_meta};
+use crate::emit::conventions::{ROOT_NAMESPACE, host, meshed, namespaces, platform_meta};
 use crate::model::Checked;
+use crate::output::{Item, Owner, Resource};
 
 const API_VERSION: &str = "networking.istio.io/v1";
 const KIND: &str = "Sidecar";
@@ -31,7 +31,7 @@ struct OutboundTrafficPolicy {
     mode: &'static str,
 }
 
-pub fn objects(platform: &Checked) -> Vec<Object> {
+pub fn objects(platform: &Checked) -> Vec<Item> {
     let mut out = Vec::new();
     for (namespace, services) in namespaces(platform) {
         let meshed_services: Vec<_> = services.iter().filter(|s| meshed(platform, s)).collect();
@@ -52,10 +52,11 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
         }
         let uses_aws = meshed_services.iter().any(|s| !s.uses.is_empty());
         let origin = services[0].span;
-        out.push(Object::new(
+        out.push(Item::resource(
             format!("istio/namespaces/{namespace}/sidecar.yaml"),
-            KIND,
-            &Resource {
+            Owner::Namespace(namespace.to_string()),
+            origin,
+            Resource {
                 api_version: API_VERSION,
                 kind: KIND,
                 metadata: platform_meta(platform, "default", namespace, origin),
@@ -70,7 +71,6 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
                     },
                 },
             },
-            origin,
         ));
     }
     out

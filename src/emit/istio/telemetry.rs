@@ -13,10 +13,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::emit::Object;
-use crate::emit::istio::{Resource, meshed, namespaces, platform_meta};
+use crate::emit::conventions::{meshed, namespaces, platform_meta};
 use crate::model::Checked;
 use crate::model::addons::{self, SIDECAR_METRICS_PORT};
+use crate::output::{Item, Owner, Resource};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -63,7 +63,7 @@ struct Relabel {
 /// The name of the monitor.
 pub const NAME: &str = "istio-sidecars";
 
-pub fn objects(platform: &Checked) -> Vec<Object> {
+pub fn objects(platform: &Checked) -> Vec<Item> {
     let Some(prometheus) = &platform.observability.prometheus else {
         return Vec::new();
     };
@@ -125,15 +125,15 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
         }],
     };
     let origin = prometheus.span;
-    vec![Object::new(
+    vec![Item::resource(
         format!("istio/mesh/podmonitor-{NAME}.yaml"),
-        "PodMonitor",
-        &Resource {
+        Owner::Platform,
+        origin,
+        Resource {
             api_version: "monitoring.coreos.com/v1",
             kind: "PodMonitor",
             metadata: platform_meta(platform, NAME, &stack.namespace, origin),
             spec,
         },
-        origin,
     )]
 }

@@ -11,20 +11,14 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::emit::Object;
+use crate::emit::conventions::{CANARY_SUBSET, STABLE_VERSION, duration, host, meshed, meta};
 use crate::emit::istio::routes::{HttpMatch, PortSelector, VirtualServiceSpec, http_routes};
-use crate::emit::istio::{Resource, duration, host, meshed, service_meta};
 use crate::model::Platform;
 use crate::model::mesh::{Mesh, MtlsMode};
 use crate::model::service::{PortMtls, Service};
+use crate::output::{Item, Owner, Resource};
 
 const API_VERSION: &str = "networking.istio.io/v1";
-/// The subset of the stable pods, and of the canary's; Argo Rollouts adds the pod-template
-/// hash of each `ReplicaSet` to their labels.
-pub const STABLE_SUBSET: &str = "stable";
-pub const CANARY_SUBSET: &str = "canary";
-/// The name of the weighted route that Argo Rollouts manages.
-pub const PRIMARY_ROUTE: &str = "primary";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -106,7 +100,7 @@ struct Subset {
 }
 
 /// The `DestinationRule` and mesh `VirtualService` of one service.
-pub fn objects(platform: &Platform, mesh: &Mesh, service: &Service) -> Vec<Object> {
+pub fn objects(platform: &Platform, mesh: &Mesh, service: &Service) -> Vec<Item> {
     if service.ports.is_empty() {
         return Vec::new();
     }
@@ -116,26 +110,27 @@ pub fn objects(platform: &Platform, mesh: &Mesh, service: &Service) -> Vec<Objec
         .circuit_breaker
         .as_ref()
         .map_or(service.span, |c| c.span);
-    let mut out = vec![Object::new(
+    let mut out = vec![Item::resource(
         format!("{dir}/destinationrule.yaml"),
-        "DestinationRule",
-        &Resource {
+        Owner::Service(service.name.value.clone()),
+        origin,
+        Resource {
             api_version: API_VERSION,
             kind: "DestinationRule",
-            metadata: service_meta(platform, service, name, origin),
+            metadata: meta(platform, service, name, origin),
             spec: destination_rule(platform, mesh, service),
         },
-        origin,
     )];
     let http = http_routes(service, &[], &HttpMatch::default, service.ports.len() > 1);
     if !http.is_empty() {
-        out.push(Object::new(
+        out.push(Item::resource(
             format!("{dir}/virtualservice.yaml"),
-            "VirtualService",
-            &Resource {
+            Owner::Service(service.name.value.clone()),
+            service.retries.as_ref().map_or(service.span, |r| r.span),
+            Resource {
                 api_version: API_VERSION,
                 kind: "VirtualService",
-                metadata: service_meta(
+                metadata: meta(
                     platform,
                     service,
                     name,
@@ -148,7 +143,6 @@ pub fn objects(platform: &Platform, mesh: &Mesh, service: &Service) -> Vec<Objec
                     tls: Vec::new(),
                 },
             },
-            service.retries.as_ref().map_or(service.span, |r| r.span),
         ));
     }
     out
@@ -195,7 +189,7 @@ fn destination_rule(platform: &Platform, mesh: &Mesh, service: &Service) -> Dest
             .map(|p| p.value.thousandths.div_ceil(1000)),
     });
     let subsets = if service.canary.is_some() {
-        [STABLE_SUBSET, CANARY_SUBSET]
+        [STABLE_VERSION, CANARY_SUBSET]
             .into_iter()
             .map(|name| Subset {
                 name,

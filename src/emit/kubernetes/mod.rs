@@ -3,28 +3,26 @@
 
 mod network;
 mod scaling;
-pub mod workload;
+mod workload;
 
 use std::collections::BTreeMap;
 
+use crate::emit::conventions::{self, meta};
+use crate::model::service::{Service, StoreKind, Use};
+use crate::model::{Checked, Platform};
+use crate::output::{Item, Output, Owner};
+use crate::span::Span;
 use k8s_openapi::api::core::v1::{
     Namespace, PersistentVolumeClaim, PersistentVolumeClaimSpec, ServiceAccount,
     VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
 
-use crate::emit::{Object, conventions};
-use crate::model::service::{Service, StoreKind, Use};
-use crate::model::{Checked, Platform};
-use crate::span::Span;
+use crate::emit::conventions::origin_annotation;
 
-pub use crate::emit::conventions::{ORIGIN_ANNOTATION, common_labels, labels, origin_annotation};
-
-/// Every Kubernetes object of the platform (unordered; `emit::cluster_objects` orders them).
-pub fn objects(platform: &Checked) -> Vec<Object> {
-    let mut out = Vec::new();
+/// Adds every Kubernetes object of the platform.
+pub fn emit(platform: &Checked, out: &mut Output) {
     let mut namespaces: BTreeMap<&str, Span> = BTreeMap::new();
     for service in &platform.services {
         namespaces
@@ -32,111 +30,87 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
             .or_insert(service.span);
     }
     for (namespace, origin) in &namespaces {
-        out.push(object(
+        out.push(Item::k8s(
             format!("kubernetes/namespaces/{namespace}/namespace.yaml"),
-            &self::namespace(platform, namespace, *origin),
+            Owner::Namespace(namespace.to_string()),
             *origin,
+            self::namespace(platform, namespace, *origin),
         ));
-        out.push(object(
+        out.push(Item::k8s(
             format!("kubernetes/namespaces/{namespace}/default-deny.yaml"),
-            &network::default_deny(platform, namespace, *origin),
+            Owner::Namespace(namespace.to_string()),
             *origin,
+            network::default_deny(platform, namespace, *origin),
         ));
     }
     let per_service = crate::emit::parallel::map(&platform.services, |service| {
         service_objects(platform, service)
     });
     out.extend(per_service.into_iter().flatten());
-    out
 }
 
 /// The objects of one service.
-fn service_objects(platform: &Platform, service: &Service) -> Vec<Object> {
+fn service_objects(platform: &Platform, service: &Service) -> Vec<Item> {
     let mut out = Vec::new();
     {
         let dir = format!("kubernetes/services/{}", service.name.value);
-        out.push(object(
+        out.push(Item::k8s(
             format!("{dir}/serviceaccount.yaml"),
-            &service_account(platform, service),
+            Owner::Service(service.name.value.clone()),
             service.span,
+            service_account(platform, service),
         ));
-        out.push(object(
+        out.push(Item::k8s(
             format!("{dir}/deployment.yaml"),
-            &workload::deployment(platform, service),
+            Owner::Service(service.name.value.clone()),
             service.span,
+            workload::deployment(platform, service),
         ));
         if let Some(svc) = network::service(platform, service) {
-            out.push(object(format!("{dir}/service.yaml"), &svc, service.span));
+            out.push(Item::k8s(
+                format!("{dir}/service.yaml"),
+                Owner::Service(service.name.value.clone()),
+                service.span,
+                svc,
+            ));
         }
-        out.push(object(
+        out.push(Item::k8s(
             format!("{dir}/networkpolicy.yaml"),
-            &network::policy(platform, service),
+            Owner::Service(service.name.value.clone()),
             service.span,
+            network::policy(platform, service),
         ));
         if let Some(autoscale) = &service.autoscale {
-            let mut hpa = scaling::autoscaler(platform, service, autoscale);
-            if workload::rolled_out(platform, service)
-                && let Some(spec) = &mut hpa.spec
-            {
-                // The Rollout owns the pods and their count.
-                spec.scale_target_ref.api_version = Some("argoproj.io/v1alpha1".into());
-                spec.scale_target_ref.kind = "Rollout".into();
-            }
-            out.push(object(format!("{dir}/hpa.yaml"), &hpa, autoscale.span));
+            let hpa = scaling::autoscaler(platform, service, autoscale);
+            out.push(Item::k8s(
+                format!("{dir}/hpa.yaml"),
+                Owner::Service(service.name.value.clone()),
+                autoscale.span,
+                hpa,
+            ));
         }
         if let Some(pdb) = scaling::disruption_budget(platform, service) {
-            out.push(object(format!("{dir}/pdb.yaml"), &pdb, service.span));
+            out.push(Item::k8s(
+                format!("{dir}/pdb.yaml"),
+                Owner::Service(service.name.value.clone()),
+                service.span,
+                pdb,
+            ));
         }
         for used in service
             .uses
             .iter()
             .filter(|u| u.kind.value == StoreKind::Filesystem)
         {
-            out.push(object(
+            out.push(Item::k8s(
                 format!("{dir}/pvc-{}.yaml", used.name.value),
-                &claim(platform, service, used),
+                Owner::Service(service.name.value.clone()),
                 used.span,
+                claim(platform, service, used),
             ));
         }
     }
     out
-}
-
-fn object<T: Serialize + k8s_openapi::Resource>(path: String, value: &T, origin: Span) -> Object {
-    Object {
-        path,
-        kind: T::KIND,
-        yaml: crate::emit::encode::yaml(value),
-        // Core kinds: kubernetes-validate checks them in conformance; no schema here.
-        value: None,
-        origin,
-    }
-}
-
-/// Metadata of a namespaced object of a service.
-pub fn meta(platform: &Platform, service: &Service, name: &str, origin: Span) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_owned()),
-        namespace: Some(service.namespace.clone()),
-        labels: Some(labels(platform, service)),
-        annotations: Some(origin_annotation(platform, origin)),
-        ..ObjectMeta::default()
-    }
-}
-
-/// The checkov skip annotations of a service's waivers (`checkov.io/skip1: CKV_K8S_43=reason`).
-pub fn waiver_annotations(service: &Service) -> BTreeMap<String, String> {
-    service
-        .waivers
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            (
-                format!("checkov.io/skip{}", i + 1),
-                format!("{}={}", w.check.value, w.reason.value),
-            )
-        })
-        .collect()
 }
 
 fn namespace(platform: &Platform, name: &str, origin: Span) -> Namespace {

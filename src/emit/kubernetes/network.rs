@@ -12,7 +12,7 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::emit::kubernetes::{common_labels, meta, origin_annotation};
+use crate::emit::conventions::{common_labels, meta, origin_annotation};
 use crate::model::Platform;
 use crate::model::addons::{self, Addon, Workload};
 use crate::model::service::{Port, Protocol, Service, StoreKind};

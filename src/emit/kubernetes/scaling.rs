@@ -8,7 +8,7 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::emit::kubernetes::meta;
+use crate::emit::conventions::{meta, scale_target};
 use crate::model::Platform;
 use crate::model::service::{Autoscale, Service};
 use crate::model::value::Percent;
@@ -40,12 +40,14 @@ pub fn autoscaler(
     if let Some(memory) = &autoscale.memory {
         metrics.push(metric("memory", memory.value));
     }
+    // The workload that owns the pods and their count: the Rollout, with a canary.
+    let (api_version, kind) = scale_target(platform, service);
     HorizontalPodAutoscaler {
         metadata: meta(platform, service, &service.name.value, autoscale.span),
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
-                api_version: Some("apps/v1".into()),
-                kind: "Deployment".into(),
+                api_version: Some(api_version.into()),
+                kind: kind.into(),
                 name: service.name.value.clone(),
             },
             min_replicas: Some(i32::try_from(autoscale.min.value).unwrap_or(1)),

@@ -15,35 +15,15 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::emit::kubernetes::{labels, meta, origin_annotation, waiver_annotations};
+use crate::emit::conventions::{
+    ROLLOUT_ANNOTATION, STABLE_VERSION, address, labels, meta, origin_annotation, rolled_out,
+    waiver_annotations,
+};
 use crate::model::aws::stores_config_map;
 use crate::model::security::Seccomp;
 use crate::model::service::StoreKind;
 use crate::model::service::{Probe, ProbeKind, ProbeUse, Service};
 use crate::model::{Platform, StoreValue};
-
-/// The `version` label of the stable track; a canary carries its own version.
-pub const STABLE: &str = "stable";
-/// The annotation that marks a Deployment as the template of an Argo Rollout. The canary guard
-/// (`rollout::guard`) reads it on the Deployment as the cluster has it.
-pub const ROLLOUT_ANNOTATION: &str = "platc.dev/rollout";
-
-/// The DNS name and port callers dial: `<name>.<namespace>.svc.cluster.local:<port>`.
-pub fn address(callee: &Service, port: Option<&str>) -> String {
-    let number = port
-        .and_then(|p| callee.port(p))
-        .or_else(|| callee.ports.first())
-        .map_or(0, |p| p.number.value);
-    format!(
-        "{}.{}.svc.cluster.local:{number}",
-        callee.name.value, callee.namespace
-    )
-}
-
-/// Whether an Argo Rollout runs the service's pods: it has a canary, and a mesh to split it.
-pub fn rolled_out(platform: &Platform, service: &Service) -> bool {
-    service.canary.is_some() && platform.mesh.is_some()
-}
 
 /// The Deployment of a service. With a canary it is the template of an Argo Rollout
 /// (`workloadRef`): it holds the canary's image (or the stable one while the canary is only
@@ -56,8 +36,8 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
     let mut selector = BTreeMap::from([("app".to_owned(), name.clone())]);
     let mut pod_labels = labels(platform, service);
     if !rolled_out {
-        selector.insert("version".into(), STABLE.into());
-        pod_labels.insert("version".into(), STABLE.into());
+        selector.insert("version".into(), STABLE_VERSION.into());
+        pod_labels.insert("version".into(), STABLE_VERSION.into());
     }
     if service.sidecar_off.is_some() {
         pod_labels.insert("sidecar.istio.io/inject".into(), "false".into());

@@ -15,11 +15,10 @@
 
 use serde::Serialize;
 
-use crate::emit::Object;
-use crate::emit::istio::Resource;
-use crate::emit::kubernetes::meta;
+use crate::emit::conventions::meta;
 use crate::model::Platform;
 use crate::model::service::{Canary, Service};
+use crate::output::{Item, Owner, Resource};
 
 /// gRPC status codes that mean the server failed.
 const GRPC_SERVER_ERRORS: &str = "2|4|12|13|14|15";
@@ -77,7 +76,7 @@ pub fn template_name(service: &Service) -> String {
 }
 
 /// The template of a canary with a `gate`; none without one.
-pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Option<Object> {
+pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Option<Item> {
     let gate = canary.gate.as_ref()?;
     let selector = format!(
         "reporter=\"destination\",destination_workload_namespace=\"{}\",destination_workload=\"{}\",destination_canonical_revision=\"{}\"",
@@ -133,16 +132,16 @@ pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Opti
     if metrics.is_empty() {
         return None;
     }
-    Some(Object::new(
+    Some(Item::resource(
         format!("rollouts/{}/analysistemplate.yaml", service.name.value),
-        "AnalysisTemplate",
-        &Resource {
+        Owner::Service(service.name.value.clone()),
+        gate.span,
+        Resource {
             api_version: "argoproj.io/v1alpha1",
             kind: "AnalysisTemplate",
             metadata: meta(platform, service, &template_name(service), gate.span),
             spec: Spec { metrics },
         },
-        gate.span,
     ))
 }
 

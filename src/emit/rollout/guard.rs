@@ -23,11 +23,10 @@ use k8s_openapi::api::admissionregistration::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
-use crate::emit::Object;
-use crate::emit::conventions::{common_labels, origin_annotation};
-use crate::emit::kubernetes::workload::ROLLOUT_ANNOTATION;
+use crate::emit::conventions::{ROLLOUT_ANNOTATION, common_labels, origin_annotation};
 use crate::model::Platform;
 use crate::model::service::Service;
+use crate::output::{Item, Owner};
 
 /// The names of a service's two policies (cluster-scoped, so the namespace is in them).
 pub fn policy_names(service: &Service) -> [String; 2] {
@@ -69,7 +68,7 @@ fn rules(operations: &[&str]) -> MatchResources {
 }
 
 /// The policies and bindings of a service; none when its canary has no image of its own.
-pub fn objects(platform: &Platform, service: &Service) -> Vec<Object> {
+pub fn objects(platform: &Platform, service: &Service) -> Vec<Item> {
     let Some(canary_image) = service.canary_image() else {
         return Vec::new();
     };
@@ -132,28 +131,25 @@ pub fn objects(platform: &Platform, service: &Service) -> Vec<Object> {
             }),
         };
     let dir = format!("rollouts/{name}");
-    let object = |path: String, kind: &'static str, yaml: String| Object {
-        path,
-        kind,
-        yaml,
-        value: None,
-        origin: canary.span,
-    };
+    let owner = || Owner::Service(service.name.value.clone());
     vec![
-        object(
+        Item::k8s(
             format!("{dir}/guard-first-policy.yaml"),
-            "ValidatingAdmissionPolicy",
-            crate::emit::encode::yaml(&policy(&first_name, &["CREATE", "UPDATE"], first, None)),
+            owner(),
+            canary.span,
+            policy(&first_name, &["CREATE", "UPDATE"], first, None),
         ),
-        object(
+        Item::k8s(
             format!("{dir}/guard-first-binding.yaml"),
-            "ValidatingAdmissionPolicyBinding",
-            crate::emit::encode::yaml(&binding(&first_name, None)),
+            owner(),
+            canary.span,
+            binding(&first_name, None),
         ),
-        object(
+        Item::k8s(
             format!("{dir}/guard-stable-policy.yaml"),
-            "ValidatingAdmissionPolicy",
-            crate::emit::encode::yaml(&policy(
+            owner(),
+            canary.span,
+            policy(
                 &stable_name,
                 &["UPDATE"],
                 stable,
@@ -161,12 +157,13 @@ pub fn objects(platform: &Platform, service: &Service) -> Vec<Object> {
                     api_version: Some("argoproj.io/v1alpha1".into()),
                     kind: Some("Rollout".into()),
                 }),
-            )),
+            ),
         ),
-        object(
+        Item::k8s(
             format!("{dir}/guard-stable-binding.yaml"),
-            "ValidatingAdmissionPolicyBinding",
-            crate::emit::encode::yaml(&binding(
+            owner(),
+            canary.span,
+            binding(
                 &stable_name,
                 Some(ParamRef {
                     name: Some(name.clone()),
@@ -175,7 +172,7 @@ pub fn objects(platform: &Platform, service: &Service) -> Vec<Object> {
                     parameter_not_found_action: Some("Allow".into()),
                     ..ParamRef::default()
                 }),
-            )),
+            ),
         ),
     ]
 }

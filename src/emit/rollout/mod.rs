@@ -23,20 +23,15 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::emit::Object;
-use crate::emit::istio::gateway::exposed_ports;
-use crate::emit::istio::{CANARY_SUBSET, Resource, STABLE_SUBSET, duration, primary_routes};
-use crate::emit::kubernetes::meta;
+use crate::emit::conventions::{
+    CANARY_SUBSET, REVISION_LABEL, STABLE_VERSION, analysis_template, duration, exposed_ports,
+    meta, primary_routes,
+};
 use crate::model::service::{Canary, Service};
 use crate::model::{Checked, Platform};
-
-pub use analysis::template_name;
+use crate::output::{Item, Output, Owner, Resource};
 
 const API_VERSION: &str = "argoproj.io/v1alpha1";
-/// The label Istio reads a workload's revision from.
-pub const REVISION_LABEL: &str = "service.istio.io/canonical-revision";
-/// The `version` label of the stable pods.
-pub const STABLE_VERSION: &str = "stable";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -139,10 +134,9 @@ struct Pause {
 
 /// The Rollout and `AnalysisTemplate` of every service with a canary (the checks guarantee a
 /// mesh and a sidecar).
-pub fn objects(platform: &Checked) -> Vec<Object> {
-    let mut out = Vec::new();
+pub fn emit(platform: &Checked, out: &mut Output) {
     if platform.mesh.is_none() {
-        return out;
+        return;
     }
     for service in &platform.services {
         let Some(canary) = &service.canary else {
@@ -154,7 +148,6 @@ pub fn objects(platform: &Checked) -> Vec<Object> {
         }
         out.extend(guard::objects(platform, service));
     }
-    out
 }
 
 /// A weight in whole percent.
@@ -194,7 +187,7 @@ fn version_labels(version: &str) -> PodMetadata {
     }
 }
 
-fn rollout(platform: &Platform, service: &Service, canary: &Canary) -> Object {
+fn rollout(platform: &Platform, service: &Service, canary: &Canary) -> Item {
     let name = &service.name.value;
     let mut virtual_services = vec![VirtualServiceRef {
         name: name.clone(),
@@ -210,7 +203,7 @@ fn rollout(platform: &Platform, service: &Service, canary: &Canary) -> Object {
     virtual_services.retain(|v| !v.routes.is_empty());
     let analysis = canary.gate.as_ref().map(|_| Analysis {
         templates: vec![TemplateRef {
-            template_name: template_name(service),
+            template_name: analysis_template(service),
         }],
         // From the first weight on: the canary has traffic to measure.
         starting_step: 1,
@@ -242,7 +235,7 @@ fn rollout(platform: &Platform, service: &Service, canary: &Canary) -> Object {
                         destination_rule: DestinationRuleRef {
                             name: name.clone(),
                             canary_subset_name: CANARY_SUBSET,
-                            stable_subset_name: STABLE_SUBSET,
+                            stable_subset_name: STABLE_VERSION,
                         },
                     },
                 },
@@ -251,15 +244,15 @@ fn rollout(platform: &Platform, service: &Service, canary: &Canary) -> Object {
             },
         },
     };
-    Object::new(
+    Item::resource(
         format!("rollouts/{name}/rollout.yaml"),
-        "Rollout",
-        &Resource {
+        Owner::Service(service.name.value.clone()),
+        canary.span,
+        Resource {
             api_version: API_VERSION,
             kind: "Rollout",
             metadata: meta(platform, service, name, canary.span),
             spec,
         },
-        canary.span,
     )
 }

@@ -2,12 +2,19 @@
 //! one place: the labels of platc's objects and namespaces, the origin annotation, and the Pod
 //! Security level a namespace enforces.
 
+pub mod names;
+
 use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
 
 use crate::model::Platform;
 use crate::model::security::Seccomp;
 use crate::model::service::Service;
 use crate::span::Span;
+
+pub use names::*;
 
 /// The annotation that names the node of `platform.kdl` an object came from, by its stable
 /// path in the document (`platform.kdl#service=frontend`), not its line: adding a line
@@ -64,6 +71,71 @@ fn is_label_value(text: &str) -> bool {
 
 pub fn origin_annotation(platform: &Platform, origin: Span) -> BTreeMap<String, String> {
     BTreeMap::from([(ORIGIN_ANNOTATION.to_owned(), platform.origin.path(origin))])
+}
+
+/// Metadata of a namespaced object of a service: its name, the service's namespace and
+/// labels, and the origin annotation. Every target's per-service objects use it.
+pub fn meta(platform: &Platform, service: &Service, name: &str, origin: Span) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(service.namespace.clone()),
+        labels: Some(labels(platform, service)),
+        annotations: Some(origin_annotation(platform, origin)),
+        ..ObjectMeta::default()
+    }
+}
+
+/// Metadata of an object that belongs to the platform, not to one service.
+pub fn platform_meta(platform: &Platform, name: &str, namespace: &str, origin: Span) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(namespace.to_owned()),
+        labels: Some(common_labels(platform)),
+        annotations: Some(origin_annotation(platform, origin)),
+        ..ObjectMeta::default()
+    }
+}
+
+/// The checkov skip annotations of a service's waivers (`checkov.io/skip1: CKV_K8S_43=reason`).
+pub fn waiver_annotations(service: &Service) -> BTreeMap<String, String> {
+    service
+        .waivers
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            (
+                format!("checkov.io/skip{}", i + 1),
+                format!("{}={}", w.check.value, w.reason.value),
+            )
+        })
+        .collect()
+}
+
+/// The namespaces of the platform, each with its services in source order.
+pub fn namespaces(platform: &Platform) -> BTreeMap<&str, Vec<&Service>> {
+    let mut out: BTreeMap<&str, Vec<&Service>> = BTreeMap::new();
+    for service in &platform.services {
+        out.entry(service.namespace.as_str())
+            .or_default()
+            .push(service);
+    }
+    out
+}
+
+/// A label selector in Istio's shape (`matchLabels` only).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadSelector {
+    pub match_labels: BTreeMap<String, String>,
+}
+
+impl WorkloadSelector {
+    /// The pods of a service (`app: <name>`).
+    pub fn app(service: &Service) -> Self {
+        Self {
+            match_labels: BTreeMap::from([("app".to_owned(), service.name.value.clone())]),
+        }
+    }
 }
 
 /// The Pod Security Standard levels, weakest last.

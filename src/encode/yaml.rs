@@ -11,8 +11,6 @@ use serde::ser::{
     SerializeTuple, SerializeTupleStruct, SerializeTupleVariant,
 };
 
-use crate::emit::encode::{indent, is_block_candidate, write_block, write_string};
-
 /// Serialises a value as one YAML document with a trailing newline.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     let mut writer = Writer {
@@ -534,4 +532,87 @@ impl ser::Serializer for KeySerializer {
 
 fn key_error() -> Error {
     Error("a YAML map key that is not a string".into())
+}
+
+pub(crate) fn indent(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push(' ');
+    }
+}
+
+/// A multi-line string without trailing spaces reads best as a literal block.
+pub(crate) fn is_block_candidate(s: &str) -> bool {
+    s.contains('\n')
+        && !s.starts_with([' ', '\n'])
+        && !s.contains(['\r', '\t'])
+        && !s.trim_end_matches('\n').contains("\n\n\n")
+        && s.lines().all(|l| !l.ends_with(' '))
+        && !s.ends_with("\n\n")
+        && s.chars().all(|c| !c.is_control() || c == '\n')
+}
+
+pub(crate) fn write_block(out: &mut String, s: &str, level: usize) {
+    out.push_str(if s.ends_with('\n') { "|\n" } else { "|-\n" });
+    for line in s.trim_end_matches('\n').split('\n') {
+        if !line.is_empty() {
+            indent(out, level);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+}
+
+/// A string as a plain scalar when that is unambiguous, else double-quoted (JSON escapes are
+/// valid YAML escapes).
+pub(crate) fn write_string(quoted: &mut String, s: &str) {
+    if is_plain_safe(s) {
+        quoted.push_str(s);
+    } else {
+        quoted.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => quoted.push_str("\\\""),
+                '\\' => quoted.push_str("\\\\"),
+                '\n' => quoted.push_str("\\n"),
+                '\t' => quoted.push_str("\\t"),
+                '\r' => quoted.push_str("\\r"),
+                c if c.is_control() => {
+                    let _ = write!(quoted, "\\u{:04x}", u32::from(c));
+                }
+                c => quoted.push(c),
+            }
+        }
+        quoted.push('"');
+    }
+}
+
+/// Words a YAML 1.1 or 1.2 reader takes for booleans, nulls or special floats.
+const RESERVED: &[&str] = &[
+    "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", "-.inf", "+.inf",
+    ".nan",
+];
+
+fn is_plain_safe(s: &str) -> bool {
+    // The common case first: a lowercase word, a label key, a path.
+    if let Some(&first) = s.as_bytes().first()
+        && first.is_ascii_lowercase()
+        && s.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'/' || b == b'.'
+        })
+        && s.len() > 5
+    {
+        return true;
+    }
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)) {
+        return false;
+    }
+    // Anything that starts like a number, or holds YAML's indicators, is quoted.
+    if first.is_ascii_digit() || "-+.?:,[]{}#&*!|>'\"%@`= ".contains(first) {
+        return false;
+    }
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
 }

@@ -1,0 +1,159 @@
+//! The names, addresses and identities that more than one target uses: where a target names
+//! something another target (or an add-on) creates, it reads it here, so the two cannot drift.
+//! The add-ons' own names come from the add-on table (`model::addons`).
+
+use crate::model::Platform;
+use crate::model::addons;
+use crate::model::service::{Call, Port, Service};
+use crate::model::value::Duration;
+
+/// Istio's root namespace (`meshConfig.rootNamespace`, pinned in istiod's values): mesh-wide
+/// policy lives there.
+pub const ROOT_NAMESPACE: &str = addons::ISTIO_NAMESPACE;
+
+/// The namespace of the ingress gateway's pods: the `Gateway` objects and the Secrets their
+/// `credentialName`s name live there, since Istio reads a gateway's certificate from the
+/// namespace its pods run in.
+pub fn gateway_namespace() -> &'static str {
+    addons::GATEWAY_NAMESPACE
+}
+
+/// The ingress gateway's pods, as the add-on table pins them.
+pub fn gateway_workload() -> &'static addons::Workload {
+    &addons::INGRESS_GATEWAY.workloads[0]
+}
+
+/// The SPIFFE principal of the ingress gateway's `ServiceAccount`.
+pub fn gateway_principal() -> String {
+    addons::INGRESS_GATEWAY.principal(gateway_workload())
+}
+
+/// The SPIFFE principal of a service's workload: platc runs each under the `ServiceAccount` of
+/// its own name, in its namespace.
+pub fn principal(service: &Service) -> String {
+    format!(
+        "cluster.local/ns/{}/sa/{}",
+        service.namespace, service.name.value
+    )
+}
+
+/// The fully qualified host of a service's Kubernetes Service.
+pub fn host(service: &Service) -> String {
+    format!(
+        "{}.{}.svc.cluster.local",
+        service.name.value, service.namespace
+    )
+}
+
+/// The port a call dials: the named one, else the callee's first.
+pub fn called_port<'a>(callee: &'a Service, call: &Call) -> Option<&'a Port> {
+    call.port
+        .as_ref()
+        .and_then(|p| callee.port(&p.value))
+        .or_else(|| callee.ports.first())
+}
+
+/// The address callers dial: `<host>:<port>`, the named port or else the callee's first.
+pub fn address(callee: &Service, port: Option<&str>) -> String {
+    let number = port
+        .and_then(|p| callee.port(p))
+        .or_else(|| callee.ports.first())
+        .map_or(0, |p| p.number.value);
+    format!("{}:{number}", host(callee))
+}
+
+/// A duration as Istio and Argo Rollouts read it (a Go duration: `90s`, `250ms`).
+pub fn duration(d: &Duration) -> String {
+    if d.millis.is_multiple_of(1000) {
+        format!("{}s", d.millis / 1000)
+    } else {
+        format!("{}ms", d.millis)
+    }
+}
+
+/// Whether a service's pods run an Istio sidecar.
+pub fn meshed(platform: &Platform, service: &Service) -> bool {
+    platform.mesh.is_some() && service.sidecar_off.is_none()
+}
+
+/// The `version` label of the stable pods, and the `DestinationRule` subset that selects
+/// them: a plain Deployment's pods, and a Rollout's stable pods (`stableMetadata`).
+pub const STABLE_VERSION: &str = "stable";
+/// The subset of a canary's pods.
+pub const CANARY_SUBSET: &str = "canary";
+/// The name of a service's weighted route (with `-<port>` when it has several ports).
+pub const PRIMARY_ROUTE: &str = "primary";
+/// The label Istio reads a workload's revision from.
+pub const REVISION_LABEL: &str = "service.istio.io/canonical-revision";
+/// The annotation that marks a Deployment as the template of an Argo Rollout. The canary
+/// guard reads it on the Deployment as the cluster has it.
+pub const ROLLOUT_ANNOTATION: &str = "platc.dev/rollout";
+
+/// Whether an Argo Rollout runs the service's pods: it has a canary, and a mesh to split it.
+pub fn rolled_out(platform: &Platform, service: &Service) -> bool {
+    platform.rolled_out(service)
+}
+
+/// The workload that owns a service's pods and their count, as a `scaleTargetRef` names it:
+/// `(apiVersion, kind)`.
+pub fn scale_target(platform: &Platform, service: &Service) -> (&'static str, &'static str) {
+    if rolled_out(platform, service) {
+        ("argoproj.io/v1alpha1", "Rollout")
+    } else {
+        ("apps/v1", "Deployment")
+    }
+}
+
+/// The name of a canary's `AnalysisTemplate`.
+pub fn analysis_template(service: &Service) -> String {
+    format!("{}-canary", service.name.value)
+}
+
+/// The ports the ingress gateway routes to: the one `expose port=` names, else every HTTP
+/// port.
+pub fn exposed_ports(service: &Service) -> Vec<&Port> {
+    let named = service
+        .expose
+        .as_ref()
+        .and_then(|e| e.port.as_ref())
+        .and_then(|p| service.port(&p.value));
+    match named {
+        Some(port) => vec![port],
+        None => service
+            .ports
+            .iter()
+            .filter(|p| p.protocol.value.is_http())
+            .collect(),
+    }
+}
+
+/// The HTTP ports a service's routes cover: `ports`, or with none given every HTTP port.
+pub fn route_ports<'a>(service: &'a Service, ports: &[&'a Port]) -> Vec<&'a Port> {
+    if ports.is_empty() {
+        service
+            .ports
+            .iter()
+            .filter(|p| p.protocol.value.is_http())
+            .collect()
+    } else {
+        ports.to_vec()
+    }
+}
+
+/// The suffix of a route's name for a port: `-<port>` where the service has several ports.
+pub fn route_suffix(service: &Service, port: &Port) -> String {
+    if service.ports.len() > 1 {
+        format!("-{}", port.name.value)
+    } else {
+        String::new()
+    }
+}
+
+/// The names of the weighted routes of a service's `VirtualService`s over `ports` (every
+/// HTTP port when empty), which Argo Rollouts sets the weights of.
+pub fn primary_routes(service: &Service, ports: &[&Port]) -> Vec<String> {
+    route_ports(service, ports)
+        .into_iter()
+        .map(|port| format!("{PRIMARY_ROUTE}{}", route_suffix(service, port)))
+        .collect()
+}

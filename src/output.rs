@@ -1,0 +1,312 @@
+//! The output set: everything one build of a platform produces, before it is bytes.
+//!
+//! Every target adds its items here (`emit::<target>::emit(&Checked, &mut Output)`); validate,
+//! encode, write, `render` and `platc why` read the set. An item has its path under `out/`,
+//! its owner, the span of `platform.kdl` it came from, and its body: a cluster object with
+//! its identity (apiVersion, kind, namespace, name), a JSON document (Terraform, dashboards),
+//! or text (HCL, templates, pipelines). Bodies keep their typed values: nothing is encoded
+//! until the whole set exists, and then in parallel (`encode`).
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::span::Span;
+
+/// Who an item belongs to: the unit it is deployed, reviewed and (later) packaged with.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Owner {
+    /// The platform as a whole (mesh-wide policy, Terraform, gateways).
+    Platform,
+    /// One namespace (its Namespace object, its default-deny policies).
+    Namespace(String),
+    /// One service.
+    Service(String),
+}
+
+/// What names a cluster object on the API server.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Identity {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    /// `None` for cluster-scoped objects.
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl Identity {
+    /// The rank of its kind in an apply order: namespaces, policies and definitions first,
+    /// workloads after what they use, so that `kubectl apply` of the stream succeeds front to
+    /// back. Argo CD sync waves read the same table.
+    pub fn apply_rank(&self) -> u8 {
+        APPLY_ORDER
+            .iter()
+            .find(|(kinds, _)| kinds.contains(&self.kind))
+            .map_or(LAST_RANK, |&(_, rank)| rank)
+    }
+
+    /// `Kind/name`, as `kubectl` names an object.
+    pub fn kind_name(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+}
+
+/// Kinds by apply rank; every other kind comes last.
+const APPLY_ORDER: &[(&[&str], u8)] = &[
+    (
+        &[
+            "Namespace",
+            "CustomResourceDefinition",
+            "ValidatingAdmissionPolicy",
+        ],
+        0,
+    ),
+    (&["ServiceAccount", "ValidatingAdmissionPolicyBinding"], 1),
+    (&["NetworkPolicy"], 2),
+    (&["ConfigMap", "Secret"], 3),
+    (&["Service"], 4),
+    (&["Deployment"], 5),
+    (&["HorizontalPodAutoscaler", "PodDisruptionBudget"], 6),
+];
+const LAST_RANK: u8 = 7;
+
+/// A value the encoder can write both ways: YAML for files and streams, a JSON tree for the
+/// schema check. Any serialisable value is one.
+pub trait Encode: Send + Sync {
+    fn to_yaml(&self) -> String;
+    fn to_value(&self) -> serde_json::Value;
+}
+
+impl<T: Serialize + Send + Sync> Encode for T {
+    fn to_yaml(&self) -> String {
+        crate::encode::yaml(self)
+    }
+
+    fn to_value(&self) -> serde_json::Value {
+        crate::encode::to_value(self)
+    }
+}
+
+/// A cluster object: its identity and its typed value.
+pub struct Object {
+    pub id: Identity,
+    pub value: Box<dyn Encode>,
+}
+
+/// Any custom resource: `apiVersion`, `kind`, metadata and a typed spec. Its identity is read
+/// from these fields, so a kind is written once.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource<S> {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: ObjectMeta,
+    pub spec: S,
+}
+
+/// What an item holds.
+pub enum Body {
+    /// A cluster object, one YAML file.
+    Object(Object),
+    /// A JSON document (a Terraform module, a dashboard), written as pretty JSON with sorted
+    /// keys. Held as a tree: these documents are built as one.
+    Json(serde_json::Value),
+    /// Text written as it is (HCL, checkov's configuration, templates).
+    Text(String),
+}
+
+/// One item of the set.
+pub struct Item {
+    /// Where it is written under `out/` (`/`-separated).
+    pub path: String,
+    pub owner: Owner,
+    /// The part of `platform.kdl` it came from.
+    pub origin: Span,
+    pub body: Body,
+}
+
+impl Item {
+    /// A Kubernetes object of a k8s-openapi type: its identity read from the type and its
+    /// metadata.
+    pub fn k8s<T>(path: String, owner: Owner, origin: Span, value: T) -> Self
+    where
+        T: k8s_openapi::Resource
+            + k8s_openapi::Metadata<Ty = ObjectMeta>
+            + Serialize
+            + Send
+            + Sync
+            + 'static,
+    {
+        let meta = value.metadata();
+        let id = Identity {
+            api_version: T::API_VERSION,
+            kind: T::KIND,
+            namespace: meta.namespace.clone(),
+            name: meta.name.clone().unwrap_or_default(),
+        };
+        Self::object(path, owner, origin, id, value)
+    }
+
+    /// A custom resource: its identity read from its fields.
+    pub fn resource<S: Serialize + Send + Sync + 'static>(
+        path: String,
+        owner: Owner,
+        origin: Span,
+        value: Resource<S>,
+    ) -> Self {
+        let id = Identity {
+            api_version: value.api_version,
+            kind: value.kind,
+            namespace: value.metadata.namespace.clone(),
+            name: value.metadata.name.clone().unwrap_or_default(),
+        };
+        Self::object(path, owner, origin, id, value)
+    }
+
+    /// A cluster object of any serialisable type, with its identity.
+    pub fn object(
+        path: String,
+        owner: Owner,
+        origin: Span,
+        id: Identity,
+        value: impl Encode + 'static,
+    ) -> Self {
+        Self {
+            path,
+            owner,
+            origin,
+            body: Body::Object(Object {
+                id,
+                value: Box::new(value),
+            }),
+        }
+    }
+
+    /// A JSON document.
+    pub fn json(path: String, owner: Owner, origin: Span, value: serde_json::Value) -> Self {
+        Self {
+            path,
+            owner,
+            origin,
+            body: Body::Json(value),
+        }
+    }
+
+    /// A text file.
+    pub fn text(path: String, owner: Owner, origin: Span, text: String) -> Self {
+        Self {
+            path,
+            owner,
+            origin,
+            body: Body::Text(text),
+        }
+    }
+
+    /// The identity of a cluster object; `None` for files.
+    pub fn id(&self) -> Option<&Identity> {
+        match &self.body {
+            Body::Object(object) => Some(&object.id),
+            _ => None,
+        }
+    }
+}
+
+/// The whole set, in the order targets added their items. `sorted` and `cluster_objects`
+/// give the orders the outputs need.
+#[derive(Default)]
+pub struct Output {
+    items: Vec<Item>,
+}
+
+impl Output {
+    pub fn push(&mut self, item: Item) {
+        self.items.push(item);
+    }
+
+    pub fn items(&self) -> &[Item] {
+        &self.items
+    }
+
+    /// The items, giving up the set (to encode and drop them in parallel).
+    pub fn into_items(self) -> Vec<Item> {
+        self.items
+    }
+
+    /// Sorted by path: the order of files in `out/`.
+    pub fn sort_by_path(&mut self) {
+        self.items.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+
+    /// The cluster objects in apply order (rank, then path; the set must be sorted by path):
+    /// the stream `platc render` prints.
+    pub fn cluster_objects(&self) -> Vec<&Item> {
+        let mut objects: Vec<&Item> = self.items.iter().filter(|i| i.id().is_some()).collect();
+        // Stable: the set is sorted by path already.
+        objects.sort_by_key(|item| apply_rank(item));
+        objects
+    }
+
+    /// `cluster_objects`, giving up the set.
+    pub fn into_cluster_objects(self) -> Vec<Item> {
+        let mut objects: Vec<Item> = self
+            .items
+            .into_iter()
+            .filter(|i| i.id().is_some())
+            .collect();
+        objects.sort_by_key(apply_rank);
+        objects
+    }
+}
+
+/// Where an item goes in an apply order.
+fn apply_rank(item: &Item) -> u8 {
+    item.id().map_or(LAST_RANK, Identity::apply_rank)
+}
+
+impl Extend<Item> for Output {
+    fn extend<I: IntoIterator<Item = Item>>(&mut self, items: I) {
+        self.items.extend(items);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Namespace, Service};
+
+    fn named<T: Default + k8s_openapi::Metadata<Ty = ObjectMeta>>(name: &str) -> T {
+        let mut value = T::default();
+        value.metadata_mut().name = Some(name.into());
+        value
+    }
+
+    #[test]
+    fn objects_come_in_apply_order_and_files_are_left_out() {
+        let mut output = Output::default();
+        let span = Span::new(0, 0);
+        output.push(Item::k8s(
+            "a/service.yaml".into(),
+            Owner::Service("a".into()),
+            span,
+            named::<Service>("a"),
+        ));
+        output.push(Item::text(
+            "a/readme".into(),
+            Owner::Platform,
+            span,
+            "x".into(),
+        ));
+        output.push(Item::k8s(
+            "z/namespace.yaml".into(),
+            Owner::Namespace("a".into()),
+            span,
+            named::<Namespace>("a"),
+        ));
+        let order: Vec<String> = output
+            .cluster_objects()
+            .iter()
+            .filter_map(|i| i.id().map(Identity::kind_name))
+            .collect();
+        assert_eq!(order, ["Namespace/a", "Service/a"]);
+        assert_eq!(output.items()[0].id().map(|id| id.api_version), Some("v1"));
+    }
+}
