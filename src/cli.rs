@@ -46,6 +46,14 @@ pub enum Command {
     /// Prints nothing unless the whole compile succeeds, and exits non-zero on any error:
     /// an empty stream would make Argo CD prune everything.
     Render(RenderArgs),
+    /// Show the lines of platform.kdl that made a file or object of out/.
+    ///
+    /// TARGET is a path under out/ (`kubernetes/services/frontend/hpa.yaml`, with or without
+    /// `out/`; under out/env/NAME/ it reads that environment), optionally with `#KIND/NAME`, or
+    /// an object as kubectl names it (`hpa/frontend`, `Deployment/frontend`). For each object:
+    /// the node it came from, by its path and line, and the values that came from elsewhere
+    /// (`defaults`, an `env` overlay). Exits 1 when the build has no such file or object.
+    Why(WhyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -133,6 +141,21 @@ pub enum GraphFormat {
     Mermaid,
     /// Graphviz DOT (`dot -Tsvg`).
     Dot,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WhyArgs {
+    /// A path under out/ (optionally `#KIND/NAME`), or `KIND/NAME`.
+    pub target: String,
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "platform.kdl")]
+    pub file: PathBuf,
+    /// Read this environment's build (`env NAME { … }`); implied by a path under out/env/NAME/.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
 }
 
 #[derive(Debug, clap::Args)]

@@ -41,7 +41,7 @@ fn run_command() -> ExitCode {
             let message = text.trim().trim_start_matches("error: ");
             let json_to_stdout = !std::env::args_os()
                 .nth(1)
-                .is_some_and(|c| c == "render" || c == "graph");
+                .is_some_and(|c| c == "render" || c == "graph" || c == "why");
             let mut output = Output::default();
             output.report_error(
                 commands::Report {
@@ -68,6 +68,7 @@ fn run_command() -> ExitCode {
         Command::Render(args) => commands::render::run(&args, color),
         Command::Explain(args) => commands::explain::run(&args),
         Command::Graph(args) => commands::graph::run(&args, color),
+        Command::Why(args) => commands::why::run(&args, color),
     };
     print(&output)
 }

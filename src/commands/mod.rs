@@ -5,6 +5,7 @@ pub mod check;
 pub mod explain;
 pub mod graph;
 pub mod render;
+pub mod why;
 
 /// What a command prints and its exit status.
 #[derive(Debug, Default)]

@@ -96,8 +96,13 @@ impl Origin {
         format!("{}:{}", self.file, self.line(span.start))
     }
 
-    /// The innermost node that holds a span, by position in the node list.
-    fn node_of(&self, span: Span) -> Option<usize> {
+    /// Every node of the document, in source order.
+    pub fn nodes(&self) -> &[PathNode] {
+        &self.nodes
+    }
+
+    /// The innermost node that holds a span, by position in `nodes`.
+    pub fn node_of(&self, span: Span) -> Option<usize> {
         let last = self
             .nodes
             .partition_point(|n| n.span.start <= span.start)
