@@ -18,6 +18,8 @@
 
 pub mod yaml;
 
+pub use yaml::Raw;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -154,6 +156,66 @@ tricky:
         let text = yaml(&value);
         let parsed: Value = serde_yaml::from_str(&text).unwrap();
         assert_eq!(parsed, value, "{text}");
+    }
+
+    #[test]
+    fn a_raw_leaf_is_written_as_it_is() {
+        #[derive(serde::Serialize)]
+        struct Doc {
+            kind: &'static str,
+            replicas: Raw,
+            name: String,
+        }
+        let doc = Doc {
+            kind: "Deployment",
+            replicas: Raw("{{ .Values.replicaCount }}".into()),
+            name: "{{ not a template }}".into(),
+        };
+        // The raw leaf stays a template hole; a string that looks like one is quoted data.
+        assert_eq!(
+            yaml(&doc),
+            "kind: Deployment\nreplicas: {{ .Values.replicaCount }}\nname: \"{{ not a template }}\"\n"
+        );
+        assert_eq!(
+            to_value(&doc)["replicas"],
+            json!("{{ .Values.replicaCount }}")
+        );
+    }
+
+    #[test]
+    fn keys_come_in_the_documented_order() {
+        // Maps sorted; structs in declaration order; k8s-openapi types alphabetical by wire
+        // name, apiVersion and kind first.
+        #[derive(serde::Serialize)]
+        struct Spec {
+            zeta: u8,
+            alpha: std::collections::BTreeMap<&'static str, u8>,
+        }
+        let spec = Spec {
+            zeta: 1,
+            alpha: [("b", 2), ("a", 1)].into(),
+        };
+        assert_eq!(yaml(&spec), "zeta: 1\nalpha:\n  a: 1\n  b: 2\n");
+        assert_eq!(
+            json(&spec),
+            "{\n  \"alpha\": {\n    \"a\": 1,\n    \"b\": 2\n  },\n  \"zeta\": 1\n}\n"
+        );
+        let service = k8s_openapi::api::core::v1::Service {
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some("a".into()),
+                ..Default::default()
+            },
+            spec: Some(k8s_openapi::api::core::v1::ServiceSpec {
+                type_: Some("ClusterIP".into()),
+                cluster_ip: Some("None".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            yaml(&service),
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  clusterIP: None\n  type: ClusterIP\n"
+        );
     }
 
     #[test]

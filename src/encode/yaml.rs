@@ -11,6 +11,22 @@ use serde::ser::{
     SerializeTuple, SerializeTupleStruct, SerializeTupleVariant,
 };
 
+/// The serde name of `Raw`, which this serializer writes verbatim.
+const RAW: &str = "$platc::encode::Raw";
+
+/// A leaf written into YAML as it is, unquoted: the holes of a Helm template
+/// (`{{ .Values.replicaCount }}`). Only platc's own template text may be raw; a value from
+/// `platform.kdl` never is (CONTRIBUTING: "Put text from platform.kdl into an output"). In
+/// JSON it is a plain string.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Raw(pub String);
+
+impl Serialize for Raw {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(RAW, &self.0)
+    }
+}
+
 /// Serialises a value as one YAML document with a trailing newline.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     let mut writer = Writer {
@@ -252,9 +268,14 @@ impl<'a> ser::Serializer for Value<'a> {
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), Error> {
+        if name == RAW {
+            // Template text (`{{ .Values.x }}`): written as it is, never quoted.
+            let text = value.serialize(KeySerializer)?;
+            return self.scalar(|out| out.push_str(&text));
+        }
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
