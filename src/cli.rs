@@ -37,6 +37,17 @@ pub enum Command {
     /// and 2 on a usage or I/O error. Without --env, the base platform and every declared
     /// environment are checked.
     Check(CheckArgs),
+    /// Show what a build would change in out/, object by object, and the line behind each.
+    ///
+    /// Compiles exactly as `platc build` does (the same -f, -o and --env), writes nothing, and
+    /// lists each file a build would add, remove or change. YAML and JSON files are compared
+    /// field by field (`~ spec.replicas: 3 → 2`, `+` added, `-` removed), other files line by
+    /// line. Each file names the line of platform.kdl it comes from, as the new manifest
+    /// records it (for a removed file, the manifest in out/). Coloured when stdout is a
+    /// terminal and `NO_COLOR` is unset. Exits 0 whether or not anything differs, as
+    /// `git diff` does; with --exit-code, 1 when something does. Errors in the platform exit
+    /// 1, and usage or I/O errors 2.
+    Diff(DiffArgs),
     /// Print the page of a diagnostic code (`unknown-service`), or with none, list them all.
     Explain(ExplainArgs),
     /// Print the declared call graph: services, protocols, ports, canaries and gateways.
@@ -77,6 +88,26 @@ pub struct BuildArgs {
     /// never deleted.
     #[arg(long)]
     pub force: bool,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The platform file.
+    #[arg(short = 'f', long = "file", default_value = "platform.kdl")]
+    pub file: PathBuf,
+    /// The output directory to compare [default: out, or out/env/NAME with --env NAME].
+    #[arg(short = 'o', long = "out")]
+    pub out: Option<PathBuf>,
+    /// Compare only this environment's tree (`env NAME { … }`), by default with out/env/NAME,
+    /// as `platc build --env NAME` would write it.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Exit 1 when a build would change anything, 0 when not (as `git diff --exit-code`).
+    #[arg(long)]
+    pub exit_code: bool,
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,
@@ -169,8 +200,8 @@ pub struct ExplainArgs {
 pub enum MessageFormat {
     /// miette reports on stderr, coloured on a terminal unless `NO_COLOR` is set.
     Human,
-    /// One JSON object per line, on stdout (on stderr for `render` and `graph`, whose stdout
-    /// is their product): code, severity, message, file, positions, label, help and
+    /// One JSON object per line, on stdout (on stderr for `render`, `graph` and `diff`, whose
+    /// stdout is their product): code, severity, message, file, positions, label, help and
     /// secondary labels. Usage and I/O errors are records too (`platc::usage`, `platc::io`).
     Json,
 }

@@ -1,10 +1,13 @@
 //! Tree diffs: what differs between a tree on disk and a tree in memory, as unified diffs.
-//! `platc build --check` and the golden tests use the same code.
+//! `platc build --check` and the golden tests use the same code; `platc diff` adds the field
+//! diffs of `fields`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
+
+pub mod fields;
 
 /// Files by `/`-separated path relative to the tree's root.
 pub type Tree = BTreeMap<String, String>;

@@ -41,7 +41,7 @@ fn run_command() -> ExitCode {
             let message = text.trim().trim_start_matches("error: ");
             let json_to_stdout = !std::env::args_os()
                 .nth(1)
-                .is_some_and(|c| c == "render" || c == "graph" || c == "why");
+                .is_some_and(|c| c == "render" || c == "graph" || c == "why" || c == "diff");
             let mut output = Output::default();
             output.report_error(
                 commands::Report {
@@ -60,11 +60,14 @@ fn run_command() -> ExitCode {
             return ExitCode::from(if error.use_stderr() { 2 } else { 0 });
         }
     };
-    let color = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    // Diagnostics go to stderr; `diff`'s report, coloured on its own terms, to stdout.
+    let color = std::io::stderr().is_terminal() && !no_color;
+    let stdout_color = std::io::stdout().is_terminal() && !no_color;
     let output = match cli.command {
         Command::Build(args) => commands::build::run(&args, color),
         Command::Check(args) => commands::check::run(&args, color),
+        Command::Diff(args) => commands::diff::run(&args, color, stdout_color),
         Command::Render(args) => commands::render::run(&args, color),
         Command::Explain(args) => commands::explain::run(&args),
         Command::Graph(args) => commands::graph::run(&args, color),

@@ -32,7 +32,7 @@ mod place;
 pub use backup::Backup;
 use backup::{back_up, backup_dir};
 use manifest::user_files;
-pub use manifest::{Entry, MANIFEST, Manifest, manifest, manifest_text};
+pub use manifest::{Entry, MANIFEST, Manifest, manifest, manifest_text, sha256_hex};
 pub use place::{Protected, protected, real_path};
 use place::{is_symlink, parent_of};
 

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use crate::cli::BuildArgs;
 use crate::commands::{Output, Report, compile_source, read_source};
 use crate::diff::{Tree, diff_trees, read_tree};
+use crate::model::Checked;
+use crate::source::Source;
 use crate::write::{MANIFEST, Protected, UserFiles, WriteError, Written, protected, write_tree};
 use crate::{BuildError, build_full_tree, build_tree, env_dir};
 
@@ -26,23 +28,11 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     let Some(platform) = platform else {
         return output;
     };
-    let tree = match &args.env {
-        Some(_) => build_tree(&platform).map_err(BuildError::from),
-        None => build_full_tree(&source, &platform),
-    };
-    let tree = match tree {
-        Ok(tree) => tree,
-        Err(error) => {
-            let _ = writeln!(output.stderr, "{error}");
-            if let BuildError::Env { diagnostics, .. } = &error {
-                output.report_diagnostics(&source, diagnostics, report);
-            }
-            output.status = 2;
-            return output;
-        }
+    let Some(tree) = emit_tree(&source, &platform, args.env.is_some(), &mut output, report) else {
+        return output;
     };
     timings.lap("emit+validate");
-    let out = out_dir(args);
+    let out = out_dir(args.out.as_deref(), args.env.as_deref());
     if args.check {
         let mut output = check(&out, &tree, output);
         timings.lap("compare");
@@ -82,10 +72,38 @@ fn fail(output: &mut Output, report: Report, message: &str) {
     }
 }
 
+/// The tree a build writes for a platform that compiled: with `--env` (`env`), that
+/// environment's alone, else the whole tree. `None` when it cannot be built (a bug in platc),
+/// with the error in `output` and status 2. `platc diff` compares the same tree.
+pub(super) fn emit_tree(
+    source: &Source,
+    platform: &Checked,
+    env: bool,
+    output: &mut Output,
+    report: Report,
+) -> Option<Tree> {
+    let tree = if env {
+        build_tree(platform).map_err(BuildError::from)
+    } else {
+        build_full_tree(source, platform)
+    };
+    match tree {
+        Ok(tree) => Some(tree),
+        Err(error) => {
+            let _ = writeln!(output.stderr, "{error}");
+            if let BuildError::Env { diagnostics, .. } = &error {
+                output.report_diagnostics(source, diagnostics, report);
+            }
+            output.status = 2;
+            None
+        }
+    }
+}
+
 /// The output directory: `-o`, or by default `out`, and `out/env/NAME` with `--env NAME`.
-fn out_dir(args: &BuildArgs) -> PathBuf {
-    match (&args.out, &args.env) {
-        (Some(out), _) => out.clone(),
+pub(super) fn out_dir(out: Option<&Path>, env: Option<&str>) -> PathBuf {
+    match (out, env) {
+        (Some(out), _) => out.to_owned(),
         (None, Some(env)) => Path::new("out").join(env_dir(env)),
         (None, None) => PathBuf::from("out"),
     }

@@ -46,7 +46,8 @@ pub fn manifest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, String)>)
     }
 }
 
-fn sha256_hex(text: &str) -> String {
+/// The sha256 of a file's text, in hex, as the manifest records it.
+pub fn sha256_hex(text: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(text.as_bytes());
     let mut hex = String::with_capacity(64);
