@@ -108,7 +108,10 @@ fn read_dir(dir: &Path, prefix: &str, tree: &mut Tree) -> io::Result<()> {
             read_dir(&entry.path(), &path, tree)?;
         } else {
             let bytes = std::fs::read(entry.path())?;
-            tree.insert(path, String::from_utf8_lossy(&bytes).into_owned());
+            // Valid UTF-8 (every file platc writes) is taken as it is, without a copy.
+            let text = String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            tree.insert(path, text);
         }
     }
     Ok(())

@@ -207,7 +207,8 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
         );
         return None;
     }
-    let document = parse::parse(source, d)?;
+    // Kept (shared) for `model::Origin`, which reads its nodes' paths only when asked.
+    let document = std::sync::Arc::new(parse::parse(source, d)?);
     lower::repeated_properties(&document, d);
     lower::sizes(&document, d);
     let mut lowering = Diagnostics::default();
@@ -215,8 +216,7 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     let lowering_failed = lowering.has_errors();
     d.extend(lowering.clone());
     let mut platform = lowered?;
-    platform.origin =
-        model::Origin::new(source.name(), source.text(), lower::path_nodes(&document));
+    platform.origin = model::Origin::new(source.name(), source.text(), document.clone());
     // Each environment is a platform of its own: check them all, so that `platc check`
     // catches a mistake that only one overlay makes. Their diagnostics join the base's after
     // the base is checked, so an error in an overlay hides none in the base.

@@ -42,11 +42,7 @@ fn a_path_names_the_innermost_node_and_escapes_its_arguments() {
     let source = Source::new("dir/platform.kdl", text);
     let mut d = platc::diagnostic::Diagnostics::default();
     let document = platc::parse::parse(&source, &mut d).expect("parses");
-    let origin = platc::model::Origin::new(
-        "dir/platform.kdl",
-        text,
-        platc::lower::path_nodes(&document),
-    );
+    let origin = platc::model::Origin::new("dir/platform.kdl", text, std::sync::Arc::new(document));
     let at = |needle: &str| {
         let start = text.find(needle).expect("in the text");
         platc::span::Span::new(start, start + needle.len())

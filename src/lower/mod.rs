@@ -390,6 +390,12 @@ fn lower_platform(
     platform
 }
 
+impl crate::model::NodeSource for Document {
+    fn path_nodes(&self) -> Vec<crate::model::PathNode> {
+        path_nodes(self)
+    }
+}
+
 /// Every node of the document with its path segment, in pre-order, for `model::Origin`.
 pub fn path_nodes(document: &Document) -> Vec<crate::model::PathNode> {
     fn walk(document: &Document, parent: Option<usize>, out: &mut Vec<crate::model::PathNode>) {

@@ -50,11 +50,23 @@ pub struct Origin {
     /// The file name only, so output does not depend on where the checkout lives.
     pub file: String,
     line_starts: Vec<usize>,
-    /// Every node of the document in source (pre-)order, shared by clones of the platform.
-    nodes: std::sync::Arc<[PathNode]>,
-    /// `file#path` of each node, made on the first `path` call (emit asks for thousands;
-    /// `check` for none).
-    paths: std::sync::Arc<std::sync::OnceLock<Vec<String>>>,
+    /// The nodes and their paths, made from the document on first use (emit asks for
+    /// thousands of paths; `check` for none), shared by clones of the platform.
+    index: std::sync::Arc<NodeIndex>,
+}
+
+/// Where `Origin` finds the document's nodes: the parsed document, kept until asked.
+pub trait NodeSource: Send + Sync + std::fmt::Debug {
+    /// Every node with its path segment, in pre-order.
+    fn path_nodes(&self) -> Vec<PathNode>;
+}
+
+#[derive(Debug, Default)]
+struct NodeIndex {
+    source: Option<std::sync::Arc<dyn NodeSource>>,
+    nodes: std::sync::OnceLock<Vec<PathNode>>,
+    /// `file#path` of each node.
+    paths: std::sync::OnceLock<Vec<String>>,
 }
 
 /// One node of the document, for `Origin::path`.
@@ -69,7 +81,7 @@ pub struct PathNode {
 }
 
 impl Origin {
-    pub fn new(path: &str, text: &str, nodes: Vec<PathNode>) -> Self {
+    pub fn new(path: &str, text: &str, source: std::sync::Arc<dyn NodeSource>) -> Self {
         let file = std::path::Path::new(path)
             .file_name()
             .map_or_else(|| path.to_owned(), |f| f.to_string_lossy().into_owned());
@@ -79,8 +91,10 @@ impl Origin {
         Self {
             file,
             line_starts,
-            nodes: nodes.into(),
-            paths: std::sync::Arc::default(),
+            index: std::sync::Arc::new(NodeIndex {
+                source: Some(source),
+                ..NodeIndex::default()
+            }),
         }
     }
 
@@ -98,20 +112,26 @@ impl Origin {
 
     /// Every node of the document, in source order.
     pub fn nodes(&self) -> &[PathNode] {
-        &self.nodes
+        self.index.nodes.get_or_init(|| {
+            self.index
+                .source
+                .as_ref()
+                .map(|s| s.path_nodes())
+                .unwrap_or_default()
+        })
     }
 
     /// The innermost node that holds a span, by position in `nodes`.
     pub fn node_of(&self, span: Span) -> Option<usize> {
-        let last = self
-            .nodes
+        let nodes = self.nodes();
+        let last = nodes
             .partition_point(|n| n.span.start <= span.start)
             .checked_sub(1)?;
         // Walk out from the last node that starts at or before the span to one that also
         // ends after it: the nodes are in pre-order, so that is the innermost holder.
         let mut at = Some(last);
         while let Some(i) = at {
-            let node = &self.nodes[i];
+            let node = &nodes[i];
             if node.span.end >= span.end {
                 return Some(i);
             }
@@ -124,12 +144,13 @@ impl Origin {
     /// `platform` node. It changes only when that node or an ancestor is renamed, not when
     /// lines are added elsewhere, so provenance annotations do not churn in review.
     pub fn path(&self, span: Span) -> String {
-        let paths = self.paths.get_or_init(|| {
-            let mut paths: Vec<String> = Vec::with_capacity(self.nodes.len());
-            for node in self.nodes.iter() {
+        let nodes = self.nodes();
+        let paths = self.index.paths.get_or_init(|| {
+            let mut paths: Vec<String> = Vec::with_capacity(nodes.len());
+            for node in nodes {
                 let path = match node.parent {
                     // Every path starts below the one `platform` node.
-                    Some(parent) if self.nodes[parent].parent.is_some() => {
+                    Some(parent) if nodes[parent].parent.is_some() => {
                         format!("{}/{}", paths[parent], node.segment)
                     }
                     _ => format!("{}#{}", self.file, node.segment),
