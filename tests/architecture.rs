@@ -1,0 +1,85 @@
+//! The shape of the compiler that CONTRIBUTING promises: targets share names through
+//! `emit::conventions` and never import one another, and the stages after emit read the
+//! output set, not the targets.
+
+use std::path::Path;
+
+fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
+    for entry in std::fs::read_dir(dir).expect("readable src") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).expect("readable source");
+            out.push((path.display().to_string(), text));
+        }
+    }
+}
+
+fn targets(emit: &Path) -> Vec<String> {
+    std::fs::read_dir(emit)
+        .expect("src/emit")
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            (path.is_dir() && name != "conventions").then_some(name)
+        })
+        .collect()
+}
+
+#[test]
+fn no_target_imports_another() {
+    let emit = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/emit");
+    let targets = targets(&emit);
+    assert!(targets.len() >= 4, "targets found: {targets:?}");
+    let mut problems = Vec::new();
+    for target in &targets {
+        let mut files = Vec::new();
+        sources(&emit.join(target), &mut files);
+        for (file, text) in files {
+            for other in targets.iter().filter(|o| *o != target) {
+                if text.contains(&format!("emit::{other}::"))
+                    || text.contains(&format!("emit::{other};"))
+                {
+                    problems.push(format!("{file} imports the `{other}` target"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn later_stages_read_the_output_set_not_the_targets() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let emit = src.join("emit");
+    let targets = targets(&emit);
+    let mut problems = Vec::new();
+    for stage in [
+        "encode",
+        "validate.rs",
+        "write",
+        "write.rs",
+        "output.rs",
+        "commands",
+    ] {
+        let path = src.join(stage);
+        let mut files = Vec::new();
+        if path.is_dir() {
+            sources(&path, &mut files);
+        } else {
+            files.push((
+                path.display().to_string(),
+                std::fs::read_to_string(&path).expect("source"),
+            ));
+        }
+        for (file, text) in files {
+            for target in &targets {
+                if text.contains(&format!("emit::{target}")) {
+                    problems.push(format!("{file} reaches into the `{target}` target"));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
