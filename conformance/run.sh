@@ -152,7 +152,9 @@ declare -A TREE_NFILES=()
 for i in "${!TREES[@]}"; do
     tree="${TREES[$i]}"
     [[ -d $tree ]] || die "$tree is not a directory"
-    prune=()
+    # helm/: chart templates are Helm's input, not manifests; the Helm step renders them with
+    # Helm's engine and compares the result with the manifests checked here.
+    prune=(-path "$tree/helm" -prune -o)
     while IFS= read -r -d '' a; do prune+=("$a"); done < <(nested_args "$i" find)
     files=()
     while IFS= read -r -d '' f; do files+=("$f"); done \
@@ -301,6 +303,16 @@ with_timeout "$VENV/bin/python" conformance/terraform.py || trc=$?
 echo "(terraform: exit $trc, $(($(now) - t))s)"
 [[ $trc -eq 0 ]] || die "the Terraform trees do not load, match the provider schemas or pass checkov (see above)"
 # <<< terraform
+
+# ------------------------------------------------------------------------------------------------
+# Helm charts (issue 11): lint, render with Helm's own engine (helm-python-sdk, Helm v4's Go
+# SDK), compare with the plain manifests, overrides, schema refusals, the umbrella chart.
+step "helm (helm-python-sdk: lint, render = plain manifests, overrides, values schema, umbrella)"
+t=$(now)
+hrc=0
+with_timeout "$VENV/bin/python" conformance/helm.py "${TREES[@]}" || hrc=$?
+echo "(helm: exit $hrc, $(($(now) - t))s)"
+[[ $hrc -eq 0 ]] || die "the Helm charts do not lint, render the plain manifests or enforce their schemas (see above)"
 
 # ------------------------------------------------------------------------------------------------
 step "summary"

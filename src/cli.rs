@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 /// platc compiles one typed description of a microservices platform, `platform.kdl`, into
-/// the files that run it: Terraform for AWS, Kubernetes manifests, Istio resources and Argo
-/// Rollouts canaries.
+/// the files that run it: Terraform for AWS, Kubernetes manifests, Istio resources, Argo
+/// Rollouts canaries and Helm charts.
 #[derive(Debug, Parser)]
 #[command(name = "platc", version, max_term_width = 100)]
 pub struct Cli {
@@ -16,7 +16,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compile platform.kdl into out/: Terraform, Kubernetes, Istio and Argo Rollouts files.
+    /// Compile platform.kdl into out/: Terraform, Kubernetes, Istio, Rollouts, Helm charts.
     ///
     /// out/ holds the base platform's files and, for each environment the file declares
     /// (`env NAME { … }`), that environment's whole tree under out/env/NAME/. With --env NAME,

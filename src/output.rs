@@ -110,6 +110,8 @@ pub enum Body {
     /// A JSON document (a Terraform module, a dashboard), written as pretty JSON with sorted
     /// keys. Held as a tree: these documents are built as one.
     Json(serde_json::Value),
+    /// A YAML document that is not a cluster object (`Chart.yaml`, `values.yaml`).
+    Yaml(serde_json::Value),
     /// Text written as it is (HCL, checkov's configuration, templates).
     Text(String),
 }
@@ -188,6 +190,16 @@ impl Item {
             owner,
             origin,
             body: Body::Json(value),
+        }
+    }
+
+    /// A YAML document that is not a cluster object.
+    pub fn yaml(path: String, owner: Owner, origin: Span, value: serde_json::Value) -> Self {
+        Self {
+            path,
+            owner,
+            origin,
+            body: Body::Yaml(value),
         }
     }
 

@@ -41,7 +41,7 @@ fn scratch(name: &str) -> Scratch {
 /// A small platform; `tag` changes every Deployment, so two tags build two different trees.
 fn platform(tag: &str) -> String {
     format!(
-        r#"platform hello {{
+        r#"platform demo {{
     service hello {{
         image "ghcr.io/acme/hello" tag="{tag}"
         port http 8080 protocol=http

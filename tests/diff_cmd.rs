@@ -187,12 +187,15 @@ fn diff_env_compares_that_environment_tree_alone() {
         "added kubernetes/services/checkout/pdb.yaml (PodDisruptionBudget checkout/checkout)\n",
     )
     .lacks("env/staging/")
-    .has("\n1 object added, 1 changed, 0 removed\n");
+    // The service's chart follows: its PDB template, and `replicaCount` in its values.
+    .has("added helm/checkout/templates/kubernetes-pdb.yaml (PodDisruptionBudget checkout/checkout)\n")
+    .has("changed helm/checkout/values.yaml\n  from platform.kdl:8: service checkout {\n    ~ replicaCount: 1 → 2\n")
+    .has("\n2 objects added, 2 changed, 0 removed\n");
     // The whole tree has the same differences, under env/staging/, and no others.
     dir.platc(&["diff"])
         .status(0)
         .has("changed env/staging/kubernetes/services/checkout/deployment.yaml")
-        .has("\n1 object added, 1 changed, 0 removed\n");
+        .has("\n2 objects added, 2 changed, 0 removed\n");
     assert!(dir.snapshot() == before, "platc diff wrote to out/");
     dir.platc(&["build", "--env", "staging"]).status(0);
     dir.platc(&["diff", "--env", "staging", "--exit-code"])

@@ -326,7 +326,7 @@ fn sampling_keeps_the_prefix_and_the_end() {
 
 /// A value an adversary might write into any string of `platform.kdl`: a Terraform
 /// interpolation and template directive, and a kubelet variable reference.
-const HOSTILE: &str = r#"x${file(\"/etc/hostname\")}%{ if true }y$(SECRET)$$z"#;
+const HOSTILE: &str = r#"x${file(\"/etc/hostname\")}%{ if true }y$(SECRET)$$z{{ .Release.Name }}"#;
 
 /// What the kubelet makes of an env value (`third_party/forked/golang/expansion`): `$$` is
 /// `$`, `$(NAME)` is NAME's value (here every name has one), any other `$` stays.
@@ -459,7 +459,7 @@ fn hostile_strings_reach_no_output_unescaped() {
                     }
                 }
             }
-            if path.ends_with("deployment.yaml") {
+            if path.ends_with("deployment.yaml") && !path.starts_with("helm/") {
                 let value: serde_yaml::Value = serde_yaml::from_str(content).unwrap();
                 for container in value["spec"]["template"]["spec"]["containers"]
                     .as_sequence()
@@ -476,6 +476,26 @@ fn hostile_strings_reach_no_output_unescaped() {
                                 kubelet_expand(v)
                             ));
                         }
+                    }
+                }
+            }
+            // Helm evaluates a chart's templates: a `{{` from platform.kdl must stand inside a
+            // Go string literal that prints it back (`{{ "…{{ .Release.Name }}…" | toJson }}`).
+            if path.starts_with("helm/")
+                && path.contains("/templates/")
+                && extension.is_some_and(|e| e == "yaml")
+            {
+                for line in content
+                    .lines()
+                    .filter(|l| l.contains("{{ .Release.Name }}"))
+                {
+                    let literal = line.find("{{ \"").is_some_and(|start| {
+                        line[start..].contains("{{ .Release.Name }}")
+                            && line.ends_with("| toJson }}")
+                    }) || line.starts_with('#')
+                        && line.contains("{{ \"{{\" }} .Release.Name }}");
+                    if !literal {
+                        failures.push(format!("{path}: a template would evaluate `{line}`"));
                     }
                 }
             }
@@ -615,10 +635,12 @@ fn a_service_at_the_size_limits_fits_kubectl_apply() {
         .unwrap_or_else(|| panic!("refused: {codes:?}"));
     let tree = platc::build_tree(&platform).expect("the tree builds");
     let mut largest = (0, String::new());
+    // Chart templates are not YAML until Helm renders them, to these same objects.
     for (path, content) in tree.iter().filter(|(p, _)| {
         Path::new(p.as_str())
             .extension()
             .is_some_and(|e| e == "yaml")
+            && !p.starts_with("helm/")
     }) {
         for document in serde_yaml::Deserializer::from_str(content) {
             let value = serde_json::to_value(

@@ -7,6 +7,7 @@
 mod aws;
 mod canary;
 mod capacity;
+mod helm;
 mod mesh;
 pub(crate) mod network;
 pub mod partial;
@@ -28,5 +29,6 @@ pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     canary::check(&platform, d);
     network::check(&platform, d);
     versions::check(&platform, d);
+    helm::check(&platform, d);
     (!before && !d.has_errors()).then(|| Checked::new(platform))
 }

@@ -573,6 +573,9 @@ impl ErrorKind {
                         Self::DuplicateName { kind: "call", .. } => {
                 "Remove one of them: one `calls` line per callee is enough.".into()
             }
+            Self::DuplicateName { kind: "chart", .. } => {
+                "Rename the platform or the service: the platform's umbrella chart and each service's chart share `out/helm/`.".into()
+            }
             Self::DuplicateName { kind, .. } => format!("Give each {kind} its own name."),
             Self::DuplicateNode { .. } => "Merge the two into one node.".into(),
             Self::DuplicatePort { .. } => "Give each port its own name and number.".into(),
@@ -658,6 +661,13 @@ impl ErrorKind {
             Self::NeedsAccount { .. } => {
                 "Add `account=\"123456789012\"` (your 12-digit AWS account id) to `aws`: bucket names and image registry addresses are built from it, and the tree can then only be applied to that account.".into()
             }
+            Self::OutOfRange {
+                what: "Helm release name length",
+                max,
+                ..
+            } => format!(
+                "Shorten the name to {max} characters or fewer: its Helm chart installs as a release of that name, and Helm refuses longer ones."
+            ),
             Self::OutOfRange { min, max, .. } => format!("Use a value from {min} to {max}."),
             Self::OutsideMesh { .. } => {
                 "Keep the sidecar, or add `mtls-exception port=… reason=\"…\"` for the ports its callers reach without mTLS.".into()

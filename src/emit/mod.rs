@@ -8,6 +8,7 @@
 //! addresses through `conventions` and never import one another.
 
 pub mod conventions;
+pub mod helm;
 pub mod istio;
 pub mod kubernetes;
 pub mod parallel;
@@ -38,11 +39,21 @@ const TARGETS: &[(Target, bool)] = &[
     (terraform::emit, false),
 ];
 
+/// The targets that derive their items from the set the others made (and add no cluster
+/// objects): the Helm charts wrap the objects.
+const DERIVED: &[Target] = &[helm::emit];
+
 /// Every item of a build of one platform (or its cluster objects alone), sorted by path.
 pub fn emit(platform: &Checked, scope: Scope) -> Output {
     let mut out = Output::default();
     for (target, cluster) in TARGETS {
         if scope == Scope::All || *cluster {
+            target(platform, &mut out);
+        }
+    }
+    // Derived targets read what the others made.
+    if scope == Scope::All {
+        for target in DERIVED {
             target(platform, &mut out);
         }
     }
