@@ -94,6 +94,9 @@ def overrides(values: dict) -> list[tuple[dict, Any]]:
     if "autoscaling" in values:
         m = values["autoscaling"]["maxReplicas"] + 5
         out.append(({"autoscaling": {"maxReplicas": m}}, m))
+    if values.get("env"):
+        name = sorted(values["env"])[0]
+        out.append(({"env": {name: "platc-override"}}, "platc-override"))
     if "canary" in values and values["canary"]["weights"]:
         weights = list(values["canary"]["weights"])
         weights[0] = 7
@@ -195,6 +198,14 @@ def check_tree(tree: str) -> list[str]:
     umbrellas = []
     for name in sorted(os.listdir(charts_dir)):
         path = os.path.join(charts_dir, name)
+        if name == "addons":
+            # The add-ons' values files: YAML mappings that Helm would take with -f.
+            for values in sorted(os.listdir(path)):
+                with open(os.path.join(path, values), encoding="utf-8") as f:
+                    if not isinstance(yaml.safe_load(f), dict):
+                        problems.append(f"{path}/{values}: not a mapping of values")
+            print(f"  addons: {len(os.listdir(path))} values files")
+            continue
         with open(os.path.join(path, "Chart.yaml"), encoding="utf-8") as f:
             meta = yaml.safe_load(f)
         if meta.get("dependencies"):

@@ -214,6 +214,16 @@ fn an_unpinned_addon_value_is_caught() {
 }
 
 #[test]
+fn an_unpinned_value_in_the_helm_users_values_is_caught() {
+    assert_caught(
+        "helm/addons/istio-ingressgateway.values.yaml",
+        "serviceAccount:\n  create: true\n  name: istio-ingressgateway\n",
+        "serviceAccount:\n  create: true\n",
+        "helm/addons/istio-ingressgateway.values.yaml does not pin `serviceAccount.name`",
+    );
+}
+
+#[test]
 fn a_config_map_key_nothing_writes_is_caught() {
     assert_caught(
         "terraform/cluster/stores.tf.json",

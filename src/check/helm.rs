@@ -2,7 +2,8 @@
 //! - each service's chart installs as a release of its name, and the umbrella chart as one of
 //!   the platform's: Helm refuses a release name over 53 characters (`platc::out-of-range`);
 //! - the umbrella chart lives at `helm/<platform>/`, beside the service charts: the platform
-//!   cannot share its name with a service (`platc::duplicate-name`).
+//!   cannot share its name with a service, and neither may be `addons`, the directory of the
+//!   add-ons' values (`platc::duplicate-name`).
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
 use crate::model::Platform;
@@ -30,6 +31,25 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 span,
             ));
         }
+    }
+    // `helm/addons/` holds the add-ons' values.
+    if platform.name.value == "addons" {
+        d.push(Diagnostic::new(
+            ErrorKind::DuplicateName {
+                kind: "chart",
+                name: "addons".into(),
+            },
+            platform.name.span,
+        ));
+    }
+    if let Some(service) = platform.service("addons") {
+        d.push(Diagnostic::new(
+            ErrorKind::DuplicateName {
+                kind: "chart",
+                name: "addons".into(),
+            },
+            service.name.span,
+        ));
     }
     if let Some(service) = platform.service(&platform.name.value) {
         d.push(

@@ -574,7 +574,7 @@ impl ErrorKind {
                 "Remove one of them: one `calls` line per callee is enough.".into()
             }
             Self::DuplicateName { kind: "chart", .. } => {
-                "Rename the platform or the service: the platform's umbrella chart and each service's chart share `out/helm/`.".into()
+                "Rename the platform or the service: the umbrella chart, each service's chart and the add-ons' values (`addons`) share `out/helm/`.".into()
             }
             Self::DuplicateName { kind, .. } => format!("Give each {kind} its own name."),
             Self::DuplicateNode { .. } => "Merge the two into one node.".into(),

@@ -178,6 +178,14 @@ impl Platform {
         }
     }
 
+    /// `name`, with `-<env>` when an environment's overlay is applied.
+    pub fn with_env(&self, name: &str) -> String {
+        match &self.env {
+            Some(env) => format!("{name}-{env}"),
+            None => name.to_owned(),
+        }
+    }
+
     /// The prefix of every AWS name platc chooses: the platform's name, and the environment's
     /// when an `env` overlay is applied, so that two environments in one account never collide.
     pub fn aws_prefix(&self) -> String {

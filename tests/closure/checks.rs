@@ -903,6 +903,25 @@ fn terraform(platform: &Platform, world: &World, out: &mut Vec<String>) {
                         ));
                     }
                 }
+                // The same values for a user who installs the add-on with Helm.
+                match world.addon_values.get(addon.release) {
+                    None => out.push(format!(
+                        "add-on {}: no helm/addons/{}.values.yaml",
+                        addon.release, addon.release
+                    )),
+                    Some(helm_values) => {
+                        for pin in addon.pins {
+                            if addons::get(helm_values, pin.path()) != Some(&pin.value()) {
+                                out.push(format!(
+                                    "helm/addons/{}.values.yaml does not pin `{}` to {}",
+                                    addon.release,
+                                    pin.path(),
+                                    pin.value()
+                                ));
+                            }
+                        }
+                    }
+                }
             }
             Source::Eks { name } => {
                 if !eks.contains(name) {

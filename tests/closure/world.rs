@@ -82,6 +82,8 @@ pub struct World {
     pub terraform: Vec<TfFile>,
     /// The add-ons the platform's contract says are installed.
     pub addons: Vec<Addon>,
+    /// `helm/addons/<release>.values.yaml`: release → the values, for Helm users.
+    pub addon_values: BTreeMap<String, serde_json::Value>,
 }
 
 pub fn labels(value: &Value) -> Labels {
@@ -105,6 +107,15 @@ impl World {
     pub fn new(platform: &Platform, tree: &BTreeMap<String, String>) -> Self {
         let mut world = World::default();
         for (path, text) in tree {
+            if let Some(release) = path
+                .strip_prefix("helm/addons/")
+                .and_then(|f| f.strip_suffix(".values.yaml"))
+            {
+                if let Ok(values) = serde_yaml::from_str(text) {
+                    world.addon_values.insert(release.to_owned(), values);
+                }
+                continue;
+            }
             // Chart templates render to these same objects (conformance/helm.py proves it with
             // Helm's engine): the plain manifests stand for them.
             if path.starts_with("helm/") || path.contains("/helm/") {

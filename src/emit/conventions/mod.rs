@@ -2,6 +2,7 @@
 //! one place: the labels of platc's objects and namespaces, the origin annotation, and the Pod
 //! Security level a namespace enforces.
 
+mod addons;
 pub mod names;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use crate::model::security::Seccomp;
 use crate::model::service::Service;
 use crate::span::Span;
 
+pub use addons::{AddonInputs, addon_settings};
 pub use names::*;
 
 /// The annotation that names the node of `platform.kdl` an object came from, by its stable

@@ -87,6 +87,11 @@ impl Serialize for At<'_> {
     }
 }
 
+/// A string as a Go template string literal (a JSON string literal is one).
+pub fn go_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
 /// A string as a Go template expression that prints it as a quoted YAML scalar: a JSON
 /// string literal is a valid Go string literal, and sprig's `toJson` writes it back as a
 /// double-quoted string, which YAML reads as the same text.

@@ -9,8 +9,9 @@
 //! `ServiceAccount` and labels, Prometheus' and Grafana's Services, the controllers'
 //! `ServiceAccount`s bound to AWS roles) is set explicitly, never left to a chart default.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::emit::conventions::{AddonInputs, addon_settings};
 use crate::emit::terraform::{Context, Module, ident};
 use crate::model::addons::{self, Addon, Source};
 use crate::model::aws::Cluster;
@@ -32,94 +33,6 @@ fn after(addon: &Addon) -> &'static [&'static str] {
         // Argo CD applies the gateways' `Certificate`s and the `Rollout`s: their CRDs first.
         "argo_cd" => &["cert_manager", "argo_rollouts", "istio_base"],
         _ => &[],
-    }
-}
-
-/// The values of a release other than its pins.
-fn settings(cx: &Context, cluster: &Cluster, addon: &Addon) -> Value {
-    let p = cx.platform;
-    let region = &cx.aws.region.value;
-    match addon.id {
-        "istio_ingressgateway" if cx.addon(addons::LOAD_BALANCER_CONTROLLER.id).is_some() => {
-            // An internet-facing NLB that sends to the gateway pods' IPs: TLS ends at the
-            // gateway, with the certificate cert-manager keeps in its namespace.
-            json!({"service": {"annotations": {
-                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-            }}})
-        }
-        "aws_load_balancer_controller" => json!({
-            "clusterName": output("cluster_name"),
-            // Nodes allow one IMDS hop: the controller cannot look these up itself.
-            "region": region,
-            "vpcId": output("vpc_id"),
-            // Off in a private cluster (no endpoints for them), and unused by an NLB.
-            "enableShield": false,
-            "enableWaf": false,
-            "enableWafv2": false,
-        }),
-        "cluster_autoscaler" => json!({
-            "autoDiscovery": {"clusterName": output("cluster_name")},
-            "awsRegion": region,
-            "image": {"tag": addons::cluster_autoscaler_image(&cluster.version.value).unwrap_or_default()},
-            "extraArgs": {
-                // Node groups span the zones alike: keep them the same size.
-                "balance-similar-node-groups": true,
-                "expander": "least-waste",
-            },
-        }),
-        "external_dns" => {
-            let zone = cx.aws.domain.as_ref().map_or_else(String::new, |d| {
-                d.zone
-                    .as_ref()
-                    .map_or_else(|| d.name.value.clone(), |z| z.value.clone())
-            });
-            json!({
-                "provider": {"name": "aws"},
-                "sources": ["istio-gateway"],
-                "domainFilters": [zone],
-                "extraArgs": ["--aws-zone-type=public"],
-                // Records it created and the Gateway no longer names are deleted; records of
-                // others (other owners' TXT) are never touched.
-                "policy": "sync",
-                "registry": "txt",
-                "txtOwnerId": cx.name(),
-                "env": [{"name": "AWS_DEFAULT_REGION", "value": region}],
-            })
-        }
-        "kube_prometheus_stack" => {
-            let mut spec = json!({
-                // Pick up every ServiceMonitor, PodMonitor and rule, not only the chart's own.
-                "serviceMonitorSelectorNilUsesHelmValues": false,
-                "podMonitorSelectorNilUsesHelmValues": false,
-                "ruleSelectorNilUsesHelmValues": false,
-            });
-            if let Some(prometheus) = &p.observability.prometheus {
-                spec["retention"] = json!(prometheus.retention.value.text);
-                spec["scrapeInterval"] = json!(prometheus.scrape_interval.value.text);
-            }
-            json!({
-                "prometheus": {"prometheusSpec": spec},
-                "grafana": {"enabled": p.observability.grafana.is_some()},
-            })
-        }
-        "kiali" => {
-            // Kiali's built-in defaults name Services in istio-system that do not exist.
-            let mut services = json!({"tracing": {"enabled": false}});
-            if p.observability.prometheus.is_some() || p.observability.grafana.is_some() {
-                let (stack, prometheus) = addons::prometheus();
-                services["prometheus"] = json!({"url": stack.url(prometheus, "http-web")});
-            }
-            services["grafana"] = if p.observability.grafana.is_some() {
-                let (stack, grafana) = addons::grafana();
-                json!({"enabled": true, "internal_url": stack.url(grafana, "http-web")})
-            } else {
-                json!({"enabled": false})
-            };
-            json!({"external_services": services})
-        }
-        _ => json!({}),
     }
 }
 
@@ -145,7 +58,15 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             .collect();
         depends.sort_unstable();
         depends.dedup();
-        let values = addon.values(settings(cx, cluster, addon));
+        let values = addon.values(addon_settings(
+            &AddonInputs {
+                platform: cx.platform,
+                addons: &cx.addons,
+                cluster_name: output("cluster_name").into(),
+                vpc_id: Some(output("vpc_id").into()),
+            },
+            addon,
+        ));
         let mut body = json!({
             "name": addon.release,
             "repository": repository,

@@ -80,10 +80,7 @@ impl Context<'_> {
 
     /// `name`, with `-<env>` when an environment is built.
     pub fn with_env(&self, name: &str) -> String {
-        match &self.platform.env {
-            Some(env) => format!("{name}-{env}"),
-            None => name.to_owned(),
-        }
+        self.platform.with_env(name)
     }
 
     /// The EKS cluster's name in AWS.

@@ -1,0 +1,123 @@
+//! The settings platc gives each add-on it installs, beside the pins of the add-on table:
+//! one definition for the Terraform cluster stage (which installs them) and for
+//! `out/helm/addons/` (for users who install them with Helm or Argo CD).
+
+use serde_json::{Value, json};
+
+use crate::model::Platform;
+use crate::model::addons::{self, Addon};
+
+/// What the settings need beyond the platform: the values only the first Terraform stage
+/// knows, as the caller can give them.
+pub struct AddonInputs<'a> {
+    pub platform: &'a Platform,
+    /// The add-ons the platform installs.
+    pub addons: &'a [Addon],
+    /// The EKS cluster's name (a Terraform reference, or the name itself).
+    pub cluster_name: Value,
+    /// The VPC's id: a Terraform reference, or `None` where it is not known yet (the key is
+    /// then left out, and the caller says so).
+    pub vpc_id: Option<Value>,
+}
+
+/// The values of an add-on's release other than its pins (`Addon::values` adds those): the
+/// Terraform cluster stage and `out/helm/addons/` both write them. Empty without an `aws`
+/// block with a cluster, where platc installs no add-on.
+pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
+    let p = inputs.platform;
+    let (Some(aws), Some(cluster)) = (
+        p.aws.as_ref(),
+        p.aws.as_ref().and_then(|a| a.cluster.as_ref()),
+    ) else {
+        return json!({});
+    };
+    let region = &aws.region.value;
+    let installed = |id: &str| inputs.addons.iter().any(|a| a.id == id);
+    match addon.id {
+        "istio_ingressgateway" if installed(addons::LOAD_BALANCER_CONTROLLER.id) => {
+            // An internet-facing NLB that sends to the gateway pods' IPs: TLS ends at the
+            // gateway, with the certificate cert-manager keeps in its namespace.
+            json!({"service": {"annotations": {
+                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+            }}})
+        }
+        "aws_load_balancer_controller" => {
+            let mut values = json!({
+                "clusterName": inputs.cluster_name.clone(),
+                // Nodes allow one IMDS hop: the controller cannot look these up itself.
+                "region": region,
+                // Off in a private cluster (no endpoints for them), and unused by an NLB.
+                "enableShield": false,
+                "enableWaf": false,
+                "enableWafv2": false,
+            });
+            if let Some(vpc_id) = &inputs.vpc_id {
+                values["vpcId"] = vpc_id.clone();
+            }
+            values
+        }
+        "cluster_autoscaler" => json!({
+            "autoDiscovery": {"clusterName": inputs.cluster_name.clone()},
+            "awsRegion": region,
+            "image": {"tag": addons::cluster_autoscaler_image(&cluster.version.value).unwrap_or_default()},
+            "extraArgs": {
+                // Node groups span the zones alike: keep them the same size.
+                "balance-similar-node-groups": true,
+                "expander": "least-waste",
+            },
+        }),
+        "external_dns" => {
+            let zone = aws.domain.as_ref().map_or_else(String::new, |d| {
+                d.zone
+                    .as_ref()
+                    .map_or_else(|| d.name.value.clone(), |z| z.value.clone())
+            });
+            json!({
+                "provider": {"name": "aws"},
+                "sources": ["istio-gateway"],
+                "domainFilters": [zone],
+                "extraArgs": ["--aws-zone-type=public"],
+                // Records it created and the Gateway no longer names are deleted; records of
+                // others (other owners' TXT) are never touched.
+                "policy": "sync",
+                "registry": "txt",
+                "txtOwnerId": p.aws_prefix(),
+                "env": [{"name": "AWS_DEFAULT_REGION", "value": region}],
+            })
+        }
+        "kube_prometheus_stack" => {
+            let mut spec = json!({
+                // Pick up every ServiceMonitor, PodMonitor and rule, not only the chart's own.
+                "serviceMonitorSelectorNilUsesHelmValues": false,
+                "podMonitorSelectorNilUsesHelmValues": false,
+                "ruleSelectorNilUsesHelmValues": false,
+            });
+            if let Some(prometheus) = &p.observability.prometheus {
+                spec["retention"] = json!(prometheus.retention.value.text);
+                spec["scrapeInterval"] = json!(prometheus.scrape_interval.value.text);
+            }
+            json!({
+                "prometheus": {"prometheusSpec": spec},
+                "grafana": {"enabled": p.observability.grafana.is_some()},
+            })
+        }
+        "kiali" => {
+            // Kiali's built-in defaults name Services in istio-system that do not exist.
+            let mut services = json!({"tracing": {"enabled": false}});
+            if p.observability.prometheus.is_some() || p.observability.grafana.is_some() {
+                let (stack, prometheus) = addons::prometheus();
+                services["prometheus"] = json!({"url": stack.url(prometheus, "http-web")});
+            }
+            services["grafana"] = if p.observability.grafana.is_some() {
+                let (stack, grafana) = addons::grafana();
+                json!({"enabled": true, "internal_url": stack.url(grafana, "http-web")})
+            } else {
+                json!({"enabled": false})
+            };
+            json!({"external_services": services})
+        }
+        _ => json!({}),
+    }
+}
