@@ -15,10 +15,9 @@
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    WorkloadSelector, called_port, gateway_principal, meshed, meta, namespaces, platform_meta,
-    principal,
+    WorkloadSelector, called_port, exposed_ports, gateway_principal, meshed, meta, namespaces,
+    platform_meta, principal,
 };
-use crate::emit::istio::gateway::exposed_ports;
 use crate::model::mesh::MtlsMode;
 use crate::model::service::Service;
 use crate::model::{Checked, Platform};

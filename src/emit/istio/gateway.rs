@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::emit::conventions::{gateway_namespace, gateway_workload, host, meta, platform_meta};
+use crate::emit::conventions::{
+    exposed_ports, gateway_namespace, gateway_workload, host, meta, platform_meta,
+};
 use crate::emit::istio::routes::{
     Destination, HttpMatch, PortSelector, RouteDestination, StringMatch, TlsMatch, TlsRoute,
     VirtualServiceSpec, http_routes,
@@ -97,23 +99,6 @@ pub fn gateway_hosts(platform: &Platform, gateway: &Gateway) -> Vec<String> {
         }
     }
     hosts
-}
-
-/// The ports of a service the gateway routes to: `expose port=…`, else every HTTP port.
-pub fn exposed_ports(service: &Service) -> Vec<&Port> {
-    let named = service
-        .expose
-        .as_ref()
-        .and_then(|e| e.port.as_ref())
-        .and_then(|p| service.port(&p.value));
-    match named {
-        Some(port) => vec![port],
-        None => service
-            .ports
-            .iter()
-            .filter(|p| p.protocol.value.is_http())
-            .collect(),
-    }
 }
 
 pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
