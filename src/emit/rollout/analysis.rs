@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use crate::emit::conventions::meta;
+use crate::emit::conventions::{analysis_template, meta};
 use crate::model::Platform;
 use crate::model::service::{Canary, Service};
 use crate::output::{Item, Owner, Resource};
@@ -68,11 +68,6 @@ struct Prometheus {
 fn prometheus_address() -> String {
     let (stack, service) = crate::model::addons::prometheus();
     stack.url(service, "http-web")
-}
-
-/// The name of a service's template.
-pub fn template_name(service: &Service) -> String {
-    format!("{}-canary", service.name.value)
 }
 
 /// The template of a canary with a `gate`; none without one.
@@ -139,7 +134,7 @@ pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Opti
         Resource {
             api_version: "argoproj.io/v1alpha1",
             kind: "AnalysisTemplate",
-            metadata: meta(platform, service, &template_name(service), gate.span),
+            metadata: meta(platform, service, &analysis_template(service), gate.span),
             spec: Spec { metrics },
         },
     ))
