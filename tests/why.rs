@@ -101,3 +101,22 @@ fn nothing_found_is_an_error_with_a_suggestion() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_platform_that_does_not_compile_explains_nothing() {
+    let dir = std::env::temp_dir().join(format!("platc-why-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("platform.kdl");
+    std::fs::write(
+        &file,
+        "platform shop {\n    service web { calls nowhere }\n}\n",
+    )
+    .unwrap();
+    let (status, stdout, stderr) = why(&["-f", file.to_str().unwrap(), "deploy/web"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status, 1, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("platc::"), "{stderr}");
+    let (status, _, stderr) = why(&["-f", "no/such/platform.kdl", "deploy/web"]);
+    assert_eq!(status, 2, "{stderr}");
+}
