@@ -248,16 +248,8 @@ impl Output {
         self.items.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
-    /// The cluster objects in apply order (rank, then path; the set must be sorted by path):
-    /// the stream `platc render` prints.
-    pub fn cluster_objects(&self) -> Vec<&Item> {
-        let mut objects: Vec<&Item> = self.items.iter().filter(|i| i.id().is_some()).collect();
-        // Stable: the set is sorted by path already.
-        objects.sort_by_key(|item| apply_rank(item));
-        objects
-    }
-
-    /// `cluster_objects`, giving up the set.
+    /// The cluster objects in apply order (rank, then path; the set must be sorted by path),
+    /// giving up the set: the stream `platc render` prints.
     pub fn into_cluster_objects(self) -> Vec<Item> {
         let mut objects: Vec<Item> = self
             .items
@@ -313,12 +305,13 @@ mod tests {
             span,
             named::<Namespace>("a"),
         ));
+        assert_eq!(output.items()[0].id().map(|id| id.api_version), Some("v1"));
+        output.sort_by_path();
         let order: Vec<String> = output
-            .cluster_objects()
+            .into_cluster_objects()
             .iter()
             .filter_map(|i| i.id().map(Identity::kind_name))
             .collect();
         assert_eq!(order, ["Namespace/a", "Service/a"]);
-        assert_eq!(output.items()[0].id().map(|id| id.api_version), Some("v1"));
     }
 }

@@ -303,8 +303,7 @@ fn service_values(service: &Service, kind: &str) -> Vec<(&'static str, Span)> {
 
 /// Where a span lies, in words.
 fn kind_of_place(origin: &Origin, span: Span, env: Option<&str>) -> String {
-    let path = origin.path(span);
-    let path = path.split_once('#').map_or("", |(_, p)| p);
+    let path = node_path(origin, span);
     if path == "defaults" || path.starts_with("defaults/") {
         return "a default for every service (`defaults`)".into();
     }
