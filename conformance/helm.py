@@ -158,6 +158,13 @@ def check_service_chart(path: str, plain: dict[tuple, dict], problems: list[str]
             problems.append(f"{path}: a value of the wrong type was accepted")
         if not refused(chart, merged(values, {"platcUnknownKey": 1})):
             problems.append(f"{path}: an unknown key was accepted")
+        if "resources" in values and "cpu" in values["resources"].get("requests", {}):
+            if not refused(chart, merged(values, {"resources": {"requests": {"cpu": "lots"}}})):
+                problems.append(f"{path}: a cpu request that is no quantity was accepted")
+        if values.get("env"):
+            name = sorted(values["env"])[0]
+            if refused(chart, merged(values, {"env": {name: ""}})):
+                problems.append(f"{path}: an empty env value was refused")
     print(f"  {name}: lint, {len(default)} objects as plain, {len(overrides(values))} overrides, schema refusals")
     return len(default)
 

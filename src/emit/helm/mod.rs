@@ -162,7 +162,7 @@ fn service_chart(platform: &Checked, service: &Service, items: &[&Item]) -> Vec<
         format!("{dir}/values.schema.json"),
         owner(),
         origin,
-        schema(&values, true),
+        constrained(schema(&values, true)),
     ));
     out.push(Item::yaml(
         format!("{dir}/values.yaml"),
@@ -405,6 +405,46 @@ fn split_image(image: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// The ranges and formats of the values platc knows, on top of their types: Kubernetes
+/// quantities, Go durations, percentages, a non-empty image reference. Env values stay free.
+fn constrained(mut schema: Value) -> Value {
+    const QUANTITY: &str = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$";
+    let mut rules: Vec<(String, Value)> = [
+        (
+            "/properties/image/properties/repository",
+            json!({"minLength": 1}),
+        ),
+        ("/properties/image/properties/tag", json!({"minLength": 1})),
+        (
+            "/properties/canary/properties/pauses/items",
+            json!({"pattern": r"^[0-9]+(ms|s|m|h)$"}),
+        ),
+        (
+            "/properties/canary/properties/weights/items",
+            json!({"maximum": 100}),
+        ),
+    ]
+    .into_iter()
+    .map(|(pointer, rule)| (pointer.to_owned(), rule))
+    .collect();
+    for class in ["requests", "limits"] {
+        for resource in ["cpu", "memory"] {
+            rules.push((
+                format!("/properties/resources/properties/{class}/properties/{resource}"),
+                json!({"pattern": QUANTITY}),
+            ));
+        }
+    }
+    for (pointer, rule) in rules {
+        if let (Some(Value::Object(target)), Value::Object(rule)) =
+            (schema.pointer_mut(&pointer), rule)
+        {
+            target.extend(rule);
+        }
+    }
+    schema
+}
+
 /// A JSON Schema that admits values of the shape and types of `values`, every key required
 /// and no other key: Helm enforces it on install, upgrade and template.
 fn schema(values: &Value, root: bool) -> Value {
@@ -424,7 +464,8 @@ fn schema(values: &Value, root: bool) -> Value {
         Value::Number(n) if n.is_u64() => json!({"type": "integer", "minimum": 0}),
         Value::Number(_) => json!({"type": "number"}),
         Value::Bool(_) => json!({"type": "boolean"}),
-        Value::String(_) => json!({"type": "string", "minLength": 1}),
+        // An env value may be empty; an image repository may not (below).
+        Value::String(_) => json!({"type": "string"}),
         Value::Null => json!({"type": "null"}),
     };
     if root && let Value::Object(map) = &mut out {
