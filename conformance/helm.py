@@ -95,8 +95,8 @@ def overrides(values: dict) -> list[tuple[dict, Any]]:
         m = values["autoscaling"]["maxReplicas"] + 5
         out.append(({"autoscaling": {"maxReplicas": m}}, m))
     if values.get("env"):
-        name = sorted(values["env"])[0]
-        out.append(({"env": {name: "platc-override"}}, "platc-override"))
+        variable = sorted(values["env"])[0]
+        out.append(({"env": {variable: "platc-override"}}, "platc-override"))
     if "canary" in values and values["canary"]["weights"]:
         weights = list(values["canary"]["weights"])
         weights[0] = 7
@@ -162,8 +162,8 @@ def check_service_chart(path: str, plain: dict[tuple, dict], problems: list[str]
             if not refused(chart, merged(values, {"resources": {"requests": {"cpu": "lots"}}})):
                 problems.append(f"{path}: a cpu request that is no quantity was accepted")
         if values.get("env"):
-            name = sorted(values["env"])[0]
-            if refused(chart, merged(values, {"env": {name: ""}})):
+            variable = sorted(values["env"])[0]
+            if refused(chart, merged(values, {"env": {variable: ""}})):
                 problems.append(f"{path}: an empty env value was refused")
     print(f"  {name}: lint, {len(default)} objects as plain, {len(overrides(values))} overrides, schema refusals")
     return len(default)
