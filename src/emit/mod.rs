@@ -11,6 +11,7 @@ pub mod conventions;
 pub mod helm;
 pub mod istio;
 pub mod kubernetes;
+pub mod observability;
 pub mod parallel;
 pub mod rollout;
 pub mod terraform;
@@ -36,6 +37,7 @@ const TARGETS: &[(Target, bool)] = &[
     (kubernetes::emit, true),
     (istio::emit, true),
     (rollout::emit, true),
+    (observability::emit, true),
     (terraform::emit, false),
 ];
 

@@ -349,6 +349,8 @@ pub const ISTIOD: Addon = Addon {
             ("grpc-xds", 15010, 15010),
             ("https-dns", 15012, 15012),
             ("https-webhook", 443, 15017),
+            // The control plane's own metrics (`--monitoringAddr=:15014`).
+            ("http-monitoring", 15014, 15014),
         ],
     }],
     pins: &[
@@ -479,6 +481,24 @@ const GRAFANA_LABELS: &[(&str, &str)] = &[
     ("app.kubernetes.io/instance", PROMETHEUS_STACK_NAME),
 ];
 
+/// The labels that make the stack's Prometheus read a `ServiceMonitor`, `PodMonitor` or
+/// `PrometheusRule`: its selectors are pinned to them (below), in every namespace. They are
+/// the chart's own default (`release: <release name>`, on its own monitors and rules too),
+/// written out so that nothing depends on it.
+pub const MONITOR_LABELS: &[(&str, &str)] = &[("release", PROMETHEUS_STACK_NAME)];
+
+/// The label the Grafana sidecar of the stack loads dashboards from: a `ConfigMap` carrying
+/// it, in any namespace, is provisioned into Grafana.
+pub const DASHBOARD_LABEL: (&str, &str) = ("grafana_dashboard", "1");
+
+/// The annotation whose value names the Grafana folder of a dashboard's `ConfigMap` (the
+/// sidecar writes the file into that subdirectory, and the provider makes one folder per
+/// subdirectory).
+pub const DASHBOARD_FOLDER_ANNOTATION: &str = "grafana_folder";
+
+/// The uid of the Prometheus datasource the stack provisions in Grafana.
+pub const PROMETHEUS_DATASOURCE_UID: &str = "prometheus";
+
 /// Prometheus (the operator's `Prometheus` named `kube-prometheus-stack-prometheus`, its Service
 /// of that name on 9090) and Grafana (Service `kube-prometheus-stack-grafana` on 80 → 3000).
 /// `fullnameOverride` pins every `<fullname>-…` name whatever the release is called.
@@ -540,6 +560,43 @@ pub const PROMETHEUS_STACK: Addon = Addon {
     pins: &[
         Pin::Text("fullnameOverride", PROMETHEUS_STACK_NAME),
         Pin::Number("prometheus.service.port", 9090),
+        // A selector set in the values is rendered as it is, whatever
+        // `*SelectorNilUsesHelmValues` says (templates/prometheus/prometheus.yaml); an empty
+        // namespace selector is every namespace.
+        Pin::Labels(
+            "prometheus.prometheusSpec.serviceMonitorSelector.matchLabels",
+            MONITOR_LABELS,
+        ),
+        Pin::Labels(
+            "prometheus.prometheusSpec.podMonitorSelector.matchLabels",
+            MONITOR_LABELS,
+        ),
+        Pin::Labels(
+            "prometheus.prometheusSpec.ruleSelector.matchLabels",
+            MONITOR_LABELS,
+        ),
+        Pin::Labels(
+            "prometheus.prometheusSpec.serviceMonitorNamespaceSelector",
+            &[],
+        ),
+        Pin::Labels("prometheus.prometheusSpec.podMonitorNamespaceSelector", &[]),
+        Pin::Labels("prometheus.prometheusSpec.ruleNamespaceSelector", &[]),
+        // Grafana's sidecar loads every dashboard ConfigMap so labelled, from any namespace,
+        // into the folder its annotation names (grafana chart 9.4.5: `folderAnnotation`,
+        // `provider.foldersFromFilesStructure`).
+        Pin::Flag("grafana.sidecar.dashboards.enabled", true),
+        Pin::Text("grafana.sidecar.dashboards.label", DASHBOARD_LABEL.0),
+        Pin::Text("grafana.sidecar.dashboards.labelValue", DASHBOARD_LABEL.1),
+        Pin::Text("grafana.sidecar.dashboards.searchNamespace", "ALL"),
+        Pin::Text(
+            "grafana.sidecar.dashboards.folderAnnotation",
+            DASHBOARD_FOLDER_ANNOTATION,
+        ),
+        Pin::Flag(
+            "grafana.sidecar.dashboards.provider.foldersFromFilesStructure",
+            true,
+        ),
+        Pin::Text("grafana.sidecar.datasources.uid", PROMETHEUS_DATASOURCE_UID),
         Pin::Requests(
             "prometheus.prometheusSpec.resources",
             Requests::new(200, 1024),

@@ -88,12 +88,8 @@ pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
             })
         }
         "kube_prometheus_stack" => {
-            let mut spec = json!({
-                // Pick up every ServiceMonitor, PodMonitor and rule, not only the chart's own.
-                "serviceMonitorSelectorNilUsesHelmValues": false,
-                "podMonitorSelectorNilUsesHelmValues": false,
-                "ruleSelectorNilUsesHelmValues": false,
-            });
+            // The selectors are pinned (`addons::MONITOR_LABELS`).
+            let mut spec = json!({});
             if let Some(prometheus) = &p.observability.prometheus {
                 spec["retention"] = json!(prometheus.retention.value.text);
                 spec["scrapeInterval"] = json!(prometheus.scrape_interval.value.text);

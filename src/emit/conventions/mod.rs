@@ -4,6 +4,7 @@
 
 mod addons;
 pub mod names;
+pub mod slo;
 
 use std::collections::BTreeMap;
 

@@ -15,7 +15,6 @@ mod gateway;
 mod peer;
 mod routes;
 mod sidecar;
-mod telemetry;
 mod traffic;
 
 use crate::model::Checked;
@@ -31,7 +30,6 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     out.extend(certificate::objects(platform, mesh));
     out.extend(authorization::objects(platform));
     out.extend(sidecar::objects(platform));
-    out.extend(telemetry::objects(platform));
     let per_service = crate::emit::parallel::map(&platform.services, |service| {
         traffic::objects(platform, mesh, service)
     });

@@ -1,0 +1,332 @@
+//! One definition of "success rate" and "latency" for every output that measures a service:
+//! the recording rules of its SLO, the burn-rate alerts on them, the canary gates, and the
+//! Grafana dashboards all read the names and queries here.
+//!
+//! Everything is measured where the request is served: Istio's standard metrics as the
+//! destination's sidecar reports them (`reporter="destination"`), selected by the workload's
+//! namespace and name. A request fails when its HTTP status is a 5xx, or its gRPC status means
+//! the server failed (a `NOT_FOUND` is the caller's problem). A request is slow when it took
+//! longer than the threshold: the share at or under it is the histogram's bucket at exactly
+//! that bound over its `+Inf` bucket, so every threshold is a bucket bound of the service's
+//! sidecars (`histogram_buckets`).
+//!
+//! The alerts follow the multi-window, multi-burn-rate scheme of Google's SRE workbook
+//! (chapter 5, "Alerting on SLOs") over a 30-day budget: a page when 2% of the budget burns in
+//! an hour or 5% in six hours, a ticket when 10% burns in a day or the whole budget would in
+//! thirty days; each long window is confirmed by a short one, so an alert stops soon after the
+//! burn does.
+
+use crate::model::service::{Latency, Service};
+use crate::model::value::Percent;
+
+/// The windows the recording rules keep a rate over.
+pub const WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
+
+/// The window the canary gates read: the shortest.
+pub const GATE_WINDOW: &str = "5m";
+
+/// One burn-rate condition: the budget burns `factor_tenths / 10` times as fast as the SLO
+/// allows over both windows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tier {
+    pub severity: Severity,
+    pub long: &'static str,
+    pub short: &'static str,
+    pub factor_tenths: u32,
+}
+
+/// How urgent an alert is: its `severity` label, as kube-prometheus-stack's Alertmanager
+/// routes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Critical,
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::Warning => "warning",
+        }
+    }
+}
+
+/// The workbook's four conditions: two that page, two that open a ticket.
+pub const TIERS: [Tier; 4] = [
+    Tier {
+        severity: Severity::Critical,
+        long: "1h",
+        short: "5m",
+        factor_tenths: 144,
+    },
+    Tier {
+        severity: Severity::Critical,
+        long: "6h",
+        short: "30m",
+        factor_tenths: 60,
+    },
+    Tier {
+        severity: Severity::Warning,
+        long: "1d",
+        short: "2h",
+        factor_tenths: 30,
+    },
+    Tier {
+        severity: Severity::Warning,
+        long: "3d",
+        short: "6h",
+        factor_tenths: 10,
+    },
+];
+
+/// The fastest burn any tier watches for, in tenths.
+pub const FASTEST_BURN_TENTHS: u32 = 144;
+
+/// Thousandths of a percent in the whole: an objective of `t` thousandths leaves an error
+/// budget of `WHOLE - t` of `WHOLE`.
+pub const WHOLE: u32 = 100_000;
+
+/// gRPC status codes that mean the server failed: `UNKNOWN`, `DEADLINE_EXCEEDED`,
+/// `UNIMPLEMENTED`, `INTERNAL`, `UNAVAILABLE`, `DATA_LOSS`.
+pub const GRPC_SERVER_ERRORS: &str = "2|4|12|13|14|15";
+
+/// The labels the service-level rules keep.
+pub const SERVICE_LABELS: &str = "destination_workload_namespace, destination_workload";
+/// The labels the per-revision rules keep: the canary's pods and the stable ones apart.
+pub const REVISION_LABELS: &str =
+    "destination_workload_namespace, destination_workload, destination_canonical_revision";
+
+/// The whole-millisecond bounds of `istio_request_duration_milliseconds`' buckets that
+/// Istio's sidecars export by default (Envoy's default histogram buckets; the first, 0.5, is
+/// `HALF_MS_BUCKET`).
+pub const ISTIO_BUCKETS_MS: [u64; 18] = [
+    1, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 600_000,
+    1_800_000, 3_600_000,
+];
+
+/// The sub-millisecond bound of Envoy's default buckets.
+pub const HALF_MS_BUCKET: &str = "0.5";
+
+/// The error budget of an objective, in `WHOLE`ths.
+pub fn budget(objective: Percent) -> u32 {
+    WHOLE.saturating_sub(objective.thousandths)
+}
+
+/// Whether every tier can fire for an objective: its budget is above zero, and the fastest
+/// burn over it stays below every request failing.
+pub fn expressible(objective: Percent) -> bool {
+    let budget = u64::from(budget(objective));
+    budget > 0 && budget * u64::from(FASTEST_BURN_TENTHS) < u64::from(WHOLE) * 10
+}
+
+/// The lowest objective every tier can express, as a percentage to print.
+pub fn lowest_expressible() -> String {
+    // budget * 144 < 1_000_000: budget <= 6944 thousandths of a percent.
+    let budget = (u64::from(WHOLE) * 10 - 1) / u64::from(FASTEST_BURN_TENTHS);
+    decimal(u64::from(WHOLE) - budget, 3)
+}
+
+/// The objective of a latency percentile (`p99` → 99%).
+pub fn percentile_objective(latency: &Latency) -> Percent {
+    Percent {
+        thousandths: u32::from(latency.percentile) * 1000,
+    }
+}
+
+/// `numerator / 10^scale` printed exactly, without trailing zeros (`decimal(995, 3)` → `0.995`).
+pub fn decimal(numerator: u64, scale: u32) -> String {
+    let unit = 10u64.pow(scale);
+    let whole = numerator / unit;
+    let frac = numerator % unit;
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:0width$}", width = scale as usize);
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// An objective as a fraction of one (`99.5` → `0.995`).
+pub fn fraction(objective: Percent) -> String {
+    decimal(u64::from(objective.thousandths), 5)
+}
+
+/// The error ratio a tier fires above: `factor × budget`, as a fraction of one.
+pub fn burn_threshold(tier: &Tier, objective: Percent) -> String {
+    decimal(
+        u64::from(tier.factor_tenths) * u64::from(budget(objective)),
+        6,
+    )
+}
+
+/// The selector of a service's requests, as its own sidecars report them.
+pub fn selector(service: &Service) -> String {
+    format!(
+        "reporter=\"destination\",destination_workload_namespace=\"{}\",destination_workload=\"{}\"",
+        service.namespace, service.name.value
+    )
+}
+
+/// The selector of a service's recorded series (the rules keep only these two labels, and
+/// the revision where they keep it).
+pub fn recorded(service: &Service) -> String {
+    format!(
+        "destination_workload_namespace=\"{}\",destination_workload=\"{}\"",
+        service.namespace, service.name.value
+    )
+}
+
+/// A regex that matches a bucket bound as every Prometheus writes it: Prometheus 2 keeps a
+/// classic histogram's `le` as the sidecar sends it (`300`); Prometheus 3 normalizes it to the
+/// shortest float (`300.0`, and from a million on Go's exponent form, `1.8e+06`).
+pub fn le_matcher(millis: u64) -> String {
+    let mut alternatives = format!("{millis}(\\\\.0)?");
+    if millis >= 1_000_000 {
+        let text = millis.to_string();
+        let digits = text.trim_end_matches('0');
+        let mantissa = if digits.len() > 1 {
+            format!("{}\\\\.{}", &digits[..1], &digits[1..])
+        } else {
+            digits.to_owned()
+        };
+        let exponent = text.len() - 1;
+        alternatives = format!("{alternatives}|{mantissa}e\\\\+{exponent:02}");
+    }
+    format!("le=~\"{alternatives}\"")
+}
+
+/// Requests per second, by revision.
+pub fn requests_record(window: &str) -> String {
+    format!("platc:requests:rate{window}")
+}
+
+/// Failed requests per second, by revision (zero where a revision served none).
+pub fn errors_record(window: &str) -> String {
+    format!("platc:request_errors:rate{window}")
+}
+
+/// Requests per second per latency bucket, by revision, for the bounds the service's
+/// objectives and gates use and `+Inf`.
+pub fn buckets_record(window: &str) -> String {
+    format!("platc:request_duration_buckets:rate{window}")
+}
+
+/// The share of a service's requests that failed.
+pub fn error_ratio_record(window: &str) -> String {
+    format!("platc:request_error_ratio:rate{window}")
+}
+
+/// The share of a service's requests slower than its latency objective.
+pub fn slow_ratio_record(window: &str) -> String {
+    format!("platc:request_slow_ratio:rate{window}")
+}
+
+/// The success rate of one revision over the gate's window, from the recorded rates: no
+/// sample when it served no request.
+pub fn revision_success_rate(service: &Service, revision: &str) -> String {
+    let sel = format!(
+        "{},destination_canonical_revision=\"{revision}\"",
+        recorded(service)
+    );
+    format!(
+        "1 - sum({errors}{{{sel}}}) / sum({requests}{{{sel}}})",
+        errors = errors_record(GATE_WINDOW),
+        requests = requests_record(GATE_WINDOW),
+    )
+}
+
+/// The share of one revision's requests slower than `threshold_ms` over the gate's window,
+/// from the recorded buckets: no sample when it served no request.
+pub fn revision_slow_ratio(service: &Service, revision: &str, threshold_ms: u64) -> String {
+    let sel = format!(
+        "{},destination_canonical_revision=\"{revision}\"",
+        recorded(service)
+    );
+    let buckets = buckets_record(GATE_WINDOW);
+    format!(
+        "1 - sum({buckets}{{{sel},{le}}}) / sum({buckets}{{{sel},le=\"+Inf\"}})",
+        le = le_matcher(threshold_ms),
+    )
+}
+
+/// The latency bounds a service's objectives and gates compare with, in milliseconds,
+/// ascending and distinct.
+pub fn thresholds(service: &Service) -> Vec<u64> {
+    let mut out: Vec<u64> = service
+        .slo
+        .as_ref()
+        .and_then(|s| s.latency.as_ref())
+        .into_iter()
+        .chain(
+            service
+                .canary
+                .as_ref()
+                .and_then(|c| c.gate.as_ref())
+                .and_then(|g| g.latency.as_ref()),
+        )
+        .map(|l| l.threshold.millis)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Whether a service is measured at all: it has an objective or a gate.
+pub fn measured(service: &Service) -> bool {
+    service.slo.is_some() || service.canary.as_ref().is_some_and(|c| c.gate.is_some())
+}
+
+/// The annotation that sets the bounds of a sidecar's histograms.
+pub const BUCKETS_ANNOTATION: &str = "sidecar.istio.io/statsHistogramBuckets";
+
+/// The bucket bounds a service's sidecars need beyond Istio's defaults: `None` when every
+/// threshold is a default bound, else the defaults and the thresholds, ascending.
+pub fn histogram_buckets(service: &Service) -> Option<Vec<u64>> {
+    let defaults = &ISTIO_BUCKETS_MS;
+    let extra: Vec<u64> = thresholds(service)
+        .into_iter()
+        .filter(|t| !defaults.contains(t))
+        .collect();
+    if extra.is_empty() {
+        return None;
+    }
+    let mut all: Vec<u64> = defaults.iter().copied().chain(extra).collect();
+    all.sort_unstable();
+    Some(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_print_exactly() {
+        assert_eq!(decimal(99_500, 5), "0.995");
+        assert_eq!(decimal(100_000, 5), "1");
+        assert_eq!(decimal(12_345, 5), "0.12345");
+        assert_eq!(decimal(144 * 100, 6), "0.0144");
+        assert_eq!(decimal(0, 3), "0");
+    }
+
+    #[test]
+    fn thresholds_are_fractions_of_the_budget() {
+        let p = |thousandths| Percent { thousandths };
+        assert_eq!(burn_threshold(&TIERS[0], p(99_900)), "0.0144");
+        assert_eq!(burn_threshold(&TIERS[3], p(99_950)), "0.0005");
+        assert_eq!(fraction(p(99_950)), "0.9995");
+        assert!(expressible(p(99_000)));
+        assert!(expressible(p(93_100)));
+        assert!(!expressible(p(93_000)));
+        assert!(!expressible(p(100_000)));
+        assert_eq!(lowest_expressible(), "93.056");
+        assert!(expressible(p(93_056)));
+        assert!(!expressible(p(93_055)));
+    }
+
+    #[test]
+    fn bucket_bounds_match_both_spellings() {
+        assert_eq!(le_matcher(300), r#"le=~"300(\\.0)?""#);
+        assert_eq!(le_matcher(1_800_000), r#"le=~"1800000(\\.0)?|1\\.8e\\+06""#);
+        assert_eq!(le_matcher(3_000_000), r#"le=~"3000000(\\.0)?|3e\\+06""#);
+    }
+}

@@ -1,0 +1,238 @@
+//! What Prometheus scrapes: the merged metrics endpoint of every sidecar of a platc pod and of
+//! the ingress gateway (`SIDECAR_METRICS_PORT`, pinned in istiod's values, path
+//! `/stats/prometheus`), and the control plane's own metrics (istiod's `http-monitoring`
+//! port). The canary gates, the SLO rules, the dashboards and Kiali's graph read Istio's
+//! standard metrics from there; without the monitors Prometheus would hold none.
+//!
+//! Each monitor lives beside Prometheus and carries `addons::MONITOR_LABELS`, the labels the
+//! stack's Prometheus is pinned to select (in every namespace). The sidecar monitor selects
+//! only the namespaces and pods platc manages and keeps only the `istio-proxy` container's
+//! target; each service's `NetworkPolicy` admits the Prometheus pods to the status port.
+//! istio-system has no `NetworkPolicy` of platc's.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::emit::conventions::{common_labels, meshed, namespaces, origin_annotation};
+use crate::model::Checked;
+use crate::model::addons::{self, ISTIOD, MONITOR_LABELS, SIDECAR_METRICS_PORT};
+use crate::output::{Item, Owner, Resource};
+use crate::span::Span;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodMonitorSpec {
+    job_label: &'static str,
+    namespace_selector: NamespaceSelector,
+    selector: Selector,
+    pod_metrics_endpoints: Vec<Endpoint>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceMonitorSpec {
+    job_label: &'static str,
+    namespace_selector: NamespaceSelector,
+    selector: Selector,
+    endpoints: Vec<Endpoint>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NamespaceSelector {
+    match_names: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Selector {
+    match_labels: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Endpoint {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    port: Option<&'static str>,
+    path: &'static str,
+    interval: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    relabelings: Vec<Relabel>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Relabel {
+    action: &'static str,
+    source_labels: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    regex: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_label: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replacement: Option<String>,
+}
+
+/// The name of the monitor of the services' sidecars.
+pub const SIDECARS: &str = "istio-sidecars";
+/// The name of the monitor of the ingress gateway.
+pub const GATEWAY: &str = "istio-ingressgateway";
+/// The name of the monitor of the control plane.
+pub const CONTROL_PLANE: &str = "istiod";
+
+fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// The relabelings that point a pod target at its sidecar's merged metrics: one target per
+/// pod (the `istio-proxy` container's), at the status port, with `namespace` and `pod`.
+fn sidecar_relabelings() -> Vec<Relabel> {
+    let replace = |source, target| Relabel {
+        action: "replace",
+        source_labels: vec![source],
+        regex: None,
+        target_label: Some(target),
+        replacement: None,
+    };
+    vec![
+        Relabel {
+            action: "keep",
+            source_labels: vec!["__meta_kubernetes_pod_container_name"],
+            regex: Some("istio-proxy"),
+            target_label: None,
+            replacement: None,
+        },
+        Relabel {
+            action: "replace",
+            source_labels: vec!["__meta_kubernetes_pod_ip"],
+            regex: Some("(.+)"),
+            target_label: Some("__address__"),
+            replacement: Some(format!("$1:{SIDECAR_METRICS_PORT}")),
+        },
+        replace("__meta_kubernetes_namespace", "namespace"),
+        replace("__meta_kubernetes_pod_name", "pod"),
+    ]
+}
+
+fn resource<S: Serialize + Send + Sync + 'static>(
+    platform: &Checked,
+    kind: &'static str,
+    name: &str,
+    origin: Span,
+    spec: S,
+) -> Item {
+    let (stack, _) = addons::prometheus();
+    let mut metadata_labels = common_labels(platform);
+    metadata_labels.extend(labels(MONITOR_LABELS));
+    Item::resource(
+        format!("monitoring/platform/{}-{name}.yaml", kind.to_lowercase()),
+        Owner::Platform,
+        origin,
+        Resource {
+            api_version: "monitoring.coreos.com/v1",
+            kind,
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some(name.to_owned()),
+                namespace: Some(stack.namespace.to_string()),
+                labels: Some(metadata_labels),
+                annotations: Some(origin_annotation(platform, origin)),
+                ..Default::default()
+            },
+            spec,
+        },
+    )
+}
+
+pub fn objects(platform: &Checked) -> Vec<Item> {
+    let Some(prometheus) = &platform.observability.prometheus else {
+        return Vec::new();
+    };
+    let interval = &prometheus.scrape_interval.value.text;
+    let origin = prometheus.span;
+    let mut out = Vec::new();
+    let meshed_namespaces: Vec<String> = namespaces(platform)
+        .into_iter()
+        .filter(|(_, services)| services.iter().any(|s| meshed(platform, s)))
+        .map(|(ns, _)| ns.to_owned())
+        .collect();
+    if !meshed_namespaces.is_empty() {
+        out.push(resource(
+            platform,
+            "PodMonitor",
+            SIDECARS,
+            origin,
+            PodMonitorSpec {
+                job_label: "app",
+                namespace_selector: NamespaceSelector {
+                    match_names: meshed_namespaces,
+                },
+                selector: Selector {
+                    match_labels: BTreeMap::from([(
+                        "app.kubernetes.io/managed-by".to_owned(),
+                        "platc".to_owned(),
+                    )]),
+                },
+                pod_metrics_endpoints: vec![Endpoint {
+                    port: None,
+                    path: "/stats/prometheus",
+                    interval: interval.clone(),
+                    relabelings: sidecar_relabelings(),
+                }],
+            },
+        ));
+    }
+    let Some(mesh) = &platform.mesh else {
+        return out;
+    };
+    if !mesh.gateways.is_empty() {
+        let gateway = &addons::INGRESS_GATEWAY;
+        out.push(resource(
+            platform,
+            "PodMonitor",
+            GATEWAY,
+            origin,
+            PodMonitorSpec {
+                job_label: "app",
+                namespace_selector: NamespaceSelector {
+                    match_names: vec![gateway.namespace.to_string()],
+                },
+                selector: Selector {
+                    match_labels: labels(gateway.workloads[0].labels),
+                },
+                pod_metrics_endpoints: vec![Endpoint {
+                    port: None,
+                    path: "/stats/prometheus",
+                    interval: interval.clone(),
+                    relabelings: sidecar_relabelings(),
+                }],
+            },
+        ));
+    }
+    let istiod = &ISTIOD.services[0];
+    out.push(resource(
+        platform,
+        "ServiceMonitor",
+        CONTROL_PLANE,
+        origin,
+        ServiceMonitorSpec {
+            job_label: "app",
+            namespace_selector: NamespaceSelector {
+                match_names: vec![ISTIOD.namespace.to_string()],
+            },
+            selector: Selector {
+                match_labels: labels(istiod.selector),
+            },
+            endpoints: vec![Endpoint {
+                port: Some("http-monitoring"),
+                path: "/metrics",
+                interval: interval.clone(),
+                relabelings: Vec::new(),
+            }],
+        },
+    ));
+    out
+}
