@@ -10,6 +10,7 @@ mod capacity;
 mod helm;
 mod mesh;
 pub(crate) mod network;
+mod observability;
 pub mod partial;
 mod references;
 mod resources;
@@ -27,6 +28,7 @@ pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     capacity::check(&platform, d);
     mesh::check(&platform, d);
     canary::check(&platform, d);
+    observability::check(&platform, d);
     network::check(&platform, d);
     versions::check(&platform, d);
     helm::check(&platform, d);

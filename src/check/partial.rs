@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
+use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, Unmeasured};
 use crate::model::Platform;
 use crate::span::Span;
 use crate::syntax::{Document, Node};
@@ -49,8 +49,16 @@ fn depends_on(kind: &ErrorKind) -> Option<Dependency<'_>> {
         | ErrorKind::SharedStateKey { .. } => Dependency::Node("aws"),
         ErrorKind::UnknownGateway { .. }
         | ErrorKind::CanaryNeedsMesh { .. }
-        | ErrorKind::OutsideMesh { .. } => Dependency::Node("mesh"),
-        ErrorKind::GateWithoutPrometheus { .. } => Dependency::Node("observability"),
+        | ErrorKind::OutsideMesh { .. }
+        | ErrorKind::SloUnmeasured {
+            why: Unmeasured::NoSidecar,
+            ..
+        } => Dependency::Node("mesh"),
+        ErrorKind::GateWithoutPrometheus { .. }
+        | ErrorKind::SloUnmeasured {
+            why: Unmeasured::NoPrometheus,
+            ..
+        } => Dependency::Node("observability"),
         ErrorKind::Capacity { .. } => Dependency::Services,
         // `calls … env=` and `uses` add variables named by other parts.
         ErrorKind::DuplicateEnv { .. } => Dependency::Everything,

@@ -88,6 +88,8 @@ pub enum ErrorKind {
     MissingArgument { node: String, what: &'static str },
     /// A required child node is missing.
     MissingNode { parent: String, node: &'static str },
+    /// A latency threshold without the percentile it bounds (`latency=` for `latency-pNN=`).
+    MissingPercentile { node: &'static str },
     /// The file has no top-level `platform` node.
     MissingPlatform { suggestion: Option<String> },
     /// A node lacks a required property.
@@ -130,6 +132,10 @@ pub enum ErrorKind {
     /// Two environments (or an environment and the base platform) keep their Terraform state
     /// under the same key: one apply would overwrite the other's state.
     SharedStateKey { key: String },
+    /// An objective or gate the burn-rate alerts and the sidecars' histograms cannot express.
+    SloNotExpressible { what: String, why: Inexpressible },
+    /// An SLO on a service whose requests nothing measures.
+    SloUnmeasured { service: String, why: Unmeasured },
     /// The number of explicit public or private subnets is not the number of zones.
     SubnetCount {
         kind: &'static str,
@@ -205,6 +211,80 @@ pub enum ErrorKind {
     VpcTooSmall { cidr: String, zones: u64 },
 }
 
+/// Why an objective or a gate cannot be measured as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Inexpressible {
+    /// 100%: no error budget to burn.
+    NoBudget,
+    /// A budget so large that the fastest burn the page watches exceeds every request failing.
+    WideBudget,
+    /// An SLO on p50, p75 or p90: the same, for slow requests.
+    LowPercentile,
+    /// A latency of 0ms: no histogram bucket.
+    ZeroLatency,
+}
+
+impl Inexpressible {
+    fn label(self) -> &'static str {
+        match self {
+            Self::NoBudget => "no error budget",
+            Self::WideBudget => "a budget no page can watch",
+            Self::LowPercentile => "too low a percentile for an SLO",
+            Self::ZeroLatency => "no histogram bucket",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Self::NoBudget => {
+                "At 100% any failed request breaks the SLO and there is no budget to burn: use 99.999% at most."
+            }
+            Self::WideBudget => {
+                "The page fires when the error budget burns 14.4 times too fast (2% of a 30-day budget in an hour); below 93.056% that pace is more than every request failing. Use 93.056% or more."
+            }
+            Self::LowPercentile => {
+                "Slow requests at p50, p75 or p90 are a budget of 10% or more, which no page can watch (it fires at 14.4 times the budget): use `latency-p95` or `latency-p99` in an `slo`. A canary `gate` may use any percentile."
+            }
+            Self::ZeroLatency => {
+                "A latency is compared with a bucket of the sidecar's histogram: use a threshold of at least 1ms."
+            }
+        }
+    }
+}
+
+/// Why nothing measures a service's requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unmeasured {
+    /// Only TCP ports: the sidecar sees connections, not requests.
+    NoHttpPort,
+    /// No mesh, or the service's sidecar is off: no sidecar reports its requests.
+    NoSidecar,
+    /// No `prometheus` in `observability`: nothing keeps the metrics.
+    NoPrometheus,
+}
+
+impl Unmeasured {
+    fn reason(self) -> &'static str {
+        match self {
+            Self::NoHttpPort => "it has no HTTP or gRPC port",
+            Self::NoSidecar => "it runs no Istio sidecar",
+            Self::NoPrometheus => "the platform has no Prometheus",
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Self::NoHttpPort => {
+                "Istio counts requests on HTTP and gRPC ports only: give a port `protocol=http`, `http2` or `grpc`, or remove the `slo` line."
+            }
+            Self::NoSidecar => {
+                "The SLO is measured by the service's own sidecar: add a `mesh`, or turn its sidecar back on, or remove the `slo` line."
+            }
+            Self::NoPrometheus => "Add `prometheus` to `observability`, or remove the `slo` line.",
+        }
+    }
+}
+
 impl ErrorKind {
     /// The stable code, `platc::<kebab-case variant>`.
     pub fn code(&self) -> &'static str {
@@ -236,6 +316,7 @@ impl ErrorKind {
             Self::KdlV1 => "platc::kdl-v1",
             Self::MissingArgument { .. } => "platc::missing-argument",
             Self::MissingNode { .. } => "platc::missing-node",
+            Self::MissingPercentile { .. } => "platc::missing-percentile",
             Self::MissingPlatform { .. } => "platc::missing-platform",
             Self::MissingProperty { .. } => "platc::missing-property",
             Self::MissingReason { .. } => "platc::missing-reason",
@@ -248,6 +329,8 @@ impl ErrorKind {
             Self::RouteWithoutHttp { .. } => "platc::route-without-http",
             Self::SelfCall { .. } => "platc::self-call",
             Self::SharedStateKey { .. } => "platc::shared-state-key",
+            Self::SloNotExpressible { .. } => "platc::slo-not-expressible",
+            Self::SloUnmeasured { .. } => "platc::slo-unmeasured",
             Self::SubnetCount { .. } => "platc::subnet-count",
             Self::SubnetOutsideVpc { .. } => "platc::subnet-outside-vpc",
             Self::SubnetOverlap { .. } => "platc::subnet-overlap",
@@ -295,6 +378,7 @@ impl ErrorKind {
         "platc::kdl-v1",
         "platc::missing-argument",
         "platc::missing-node",
+        "platc::missing-percentile",
         "platc::missing-platform",
         "platc::missing-property",
         "platc::missing-reason",
@@ -307,6 +391,8 @@ impl ErrorKind {
         "platc::route-without-http",
         "platc::self-call",
         "platc::shared-state-key",
+        "platc::slo-not-expressible",
+        "platc::slo-unmeasured",
         "platc::subnet-count",
         "platc::subnet-outside-vpc",
         "platc::subnet-overlap",
@@ -392,6 +478,9 @@ impl ErrorKind {
             Self::MissingNode { parent, node } => {
                 format!("`{parent}` needs {} `{node}` node", article(node))
             }
+            Self::MissingPercentile { node } => {
+                format!("the latency of `{node}` names no percentile")
+            }
             Self::MissingPlatform { .. } => "no `platform` node in this file".to_owned(),
             Self::MissingProperty { node, property } => {
                 format!("`{node}` needs the property `{property}`")
@@ -433,6 +522,13 @@ impl ErrorKind {
                 format!("{what} of `{service}` need an HTTP or gRPC port, and it has none")
             }
             Self::SelfCall { service } => format!("service `{service}` calls itself"),
+            Self::SloNotExpressible { what, .. } => format!("{what} cannot be measured as stated"),
+            Self::SloUnmeasured { service, why } => {
+                format!(
+                    "nothing measures the requests of `{service}`: {}",
+                    why.reason()
+                )
+            }
             Self::SharedStateKey { key } => {
                 format!("two environments keep their Terraform state at `{key}`")
             }
@@ -520,6 +616,7 @@ impl ErrorKind {
             Self::KdlV1 => "read as KDL v1".into(),
             Self::MissingArgument { what, .. } => format!("missing {what}"),
             Self::MissingNode { node, .. } => format!("no `{node}` in here"),
+            Self::MissingPercentile { .. } => "which percentile?".into(),
             Self::MissingPlatform { .. } => "expected `platform NAME { … }`".into(),
             Self::MissingProperty { property, .. } => format!("missing `{property}`"),
             Self::MissingReason { .. } => "weakens a secure default".into(),
@@ -531,6 +628,8 @@ impl ErrorKind {
             Self::RequestsAboveLimits { .. } => "request above limit".into(),
             Self::RouteWithoutHttp { .. } => "needs an HTTP or gRPC port".into(),
             Self::SelfCall { .. } => "calls its own service".into(),
+            Self::SloNotExpressible { why, .. } => why.label().into(),
+            Self::SloUnmeasured { .. } => "service level objective".into(),
             Self::SharedStateKey { .. } => "this state".into(),
             Self::SubnetCount { .. } => "not one per zone".into(),
             Self::SubnetOutsideVpc { .. } => "outside the VPC".into(),
@@ -646,6 +745,9 @@ impl ErrorKind {
                 "Convert it to KDL v2: write `#true`, `#false` and `#null`, and quote strings that are not plain identifiers.".into()
             }
             Self::MissingArgument { node, what } => format!("Write {what} after `{node}`."),
+            Self::MissingPercentile { .. } => {
+                "Name the percentile the threshold bounds: `latency-p99=\"200ms\"` (p50, p75, p90, p95 or p99).".into()
+            }
                         Self::MissingNode { node, .. } => format!("Add {} `{node}` node.", article(node)),
             Self::MissingPlatform { suggestion: Some(name) } => format!("Did you mean `{name}`?"),
             Self::MissingPlatform { suggestion: None } => {
@@ -687,6 +789,8 @@ impl ErrorKind {
             Self::SelfCall { .. } => {
                 "Remove this `calls`: a service reaches itself without the mesh.".into()
             }
+            Self::SloNotExpressible { why, .. } => why.help().into(),
+            Self::SloUnmeasured { why, .. } => why.help().into(),
                         Self::SubnetCount { .. } => {
                 "Give one public and one private subnet per zone, or leave both lists out and platc carves them from the VPC.".into()
             }

@@ -6,7 +6,7 @@ mod kind;
 mod render;
 mod suggest;
 
-pub use kind::{ErrorKind, NameRule};
+pub use kind::{ErrorKind, Inexpressible, NameRule, Unmeasured};
 
 pub use render::{escape, render_human, render_json, render_json_error};
 pub use suggest::suggest;

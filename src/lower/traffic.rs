@@ -345,7 +345,7 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
             "gate" if seen.once(child, d) => {
                 let mut c = Reader::new(child);
                 let success_rate = c.prop("success-rate").and_then(|e| typed::percent(e, d));
-                let latency = latency(&mut c, d);
+                let latency = latency(&mut c, "gate", d);
                 c.finish(d);
                 gate = Some(Gate {
                     span: child.span(),
@@ -385,9 +385,12 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
 }
 
 /// The one `latency-pNN=DURATION` property of a node, if any.
-fn latency(r: &mut Reader, d: &mut Diagnostics) -> Option<Latency> {
+fn latency(r: &mut Reader, node: &'static str, d: &mut Diagnostics) -> Option<Latency> {
     for known in PERCENTILES {
         r.know(known);
+    }
+    if let Some(entry) = r.prop("latency") {
+        d.error(ErrorKind::MissingPercentile { node }, entry.span());
     }
     let mut found = None;
     for entry in r.props_matching(|n| PERCENTILES.contains(&n)) {
@@ -413,7 +416,7 @@ fn latency(r: &mut Reader, d: &mut Diagnostics) -> Option<Latency> {
 pub fn slo(node: &Node, d: &mut Diagnostics) -> Slo {
     let mut r = Reader::new(node);
     let availability = r.prop("availability").and_then(|e| typed::percent(e, d));
-    let latency = latency(&mut r, d);
+    let latency = latency(&mut r, "slo", d);
     r.finish(d);
     Slo {
         span: node.span(),

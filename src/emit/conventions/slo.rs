@@ -179,8 +179,8 @@ pub fn recorded(service: &Service) -> String {
 /// A regex that matches a bucket bound as every Prometheus writes it: Prometheus 2 keeps a
 /// classic histogram's `le` as the sidecar sends it (`300`); Prometheus 3 normalizes it to the
 /// shortest float (`300.0`, and from a million on Go's exponent form, `1.8e+06`).
-pub fn le_matcher(millis: u64) -> String {
-    let mut alternatives = format!("{millis}(\\\\.0)?");
+pub fn le_pattern(millis: u64) -> String {
+    let mut pattern = format!("{millis}(\\\\.0)?");
     if millis >= 1_000_000 {
         let text = millis.to_string();
         let digits = text.trim_end_matches('0');
@@ -190,9 +190,14 @@ pub fn le_matcher(millis: u64) -> String {
             digits.to_owned()
         };
         let exponent = text.len() - 1;
-        alternatives = format!("{alternatives}|{mantissa}e\\\\+{exponent:02}");
+        pattern = format!("{pattern}|{mantissa}e\\\\+{exponent:02}");
     }
-    format!("le=~\"{alternatives}\"")
+    pattern
+}
+
+/// The matcher of a bucket bound: `le=~"<le_pattern>"`.
+pub fn le_matcher(millis: u64) -> String {
+    format!("le=~\"{}\"", le_pattern(millis))
 }
 
 /// Requests per second, by revision.
@@ -293,6 +298,18 @@ pub fn histogram_buckets(service: &Service) -> Option<Vec<u64>> {
     let mut all: Vec<u64> = defaults.iter().copied().chain(extra).collect();
     all.sort_unstable();
     Some(all)
+}
+
+/// The value of `BUCKETS_ANNOTATION` for a service's pods, where its thresholds need bounds
+/// beyond Istio's defaults: `{"istiocustom":[0.5,1,…]}`. The prefix `istiocustom` is the stat
+/// namespace of Istio's standard metrics (`istio_request_duration_milliseconds`); the sidecar
+/// reads the annotation at start.
+pub fn histogram_annotation(service: &Service) -> Option<String> {
+    let bounds = histogram_buckets(service)?;
+    let list: Vec<String> = std::iter::once(HALF_MS_BUCKET.to_owned())
+        .chain(bounds.iter().map(u64::to_string))
+        .collect();
+    Some(format!("{{\"istiocustom\":[{}]}}", list.join(",")))
 }
 
 #[cfg(test)]

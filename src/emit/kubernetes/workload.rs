@@ -16,8 +16,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
-    ROLLOUT_ANNOTATION, STABLE_VERSION, address, labels, meta, origin_annotation, rolled_out,
-    waiver_annotations,
+    ROLLOUT_ANNOTATION, STABLE_VERSION, address, labels, meshed, meta, origin_annotation,
+    rolled_out, slo, waiver_annotations,
 };
 use crate::model::aws::stores_config_map;
 use crate::model::security::Seccomp;
@@ -60,6 +60,13 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
         }
     }
     metadata.annotations = Some(annotations.clone());
+    let mut pod_annotations = annotations;
+    // Every latency a gate or an SLO compares with is a bound of the sidecar's histogram.
+    if meshed(platform, service)
+        && let Some(bounds) = slo::histogram_annotation(service)
+    {
+        pod_annotations.insert(slo::BUCKETS_ANNOTATION.into(), bounds);
+    }
     if rolled_out {
         metadata.annotations.get_or_insert_default().insert(
             ROLLOUT_ANNOTATION.into(),
@@ -93,7 +100,7 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(pod_labels),
-                    annotations: Some(annotations),
+                    annotations: Some(pod_annotations),
                     ..ObjectMeta::default()
                 }),
                 spec: Some(pod_spec),

@@ -10,6 +10,9 @@
 //! rate and latency that the canary gates read too.
 
 mod monitors;
+mod rule_tests;
+mod rules;
+mod runbooks;
 
 use crate::model::Checked;
 use crate::output::Output;
@@ -17,4 +20,5 @@ use crate::output::Output;
 /// Adds every monitor, rule and dashboard of the platform.
 pub fn emit(platform: &Checked, out: &mut Output) {
     out.extend(monitors::objects(platform));
+    rules::emit(platform, out);
 }

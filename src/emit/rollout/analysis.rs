@@ -1,11 +1,13 @@
-//! The `AnalysisTemplate` of a canary: its `gate` as Prometheus queries over Istio's standard
-//! metrics, measured at the canary's own workloads (`reporter="destination"`, the canary's
-//! `destination_canonical_revision`), once a minute while the rollout runs.
+//! The `AnalysisTemplate` of a canary: its `gate` as Prometheus queries over the recording
+//! rules of the service's SLO (`conventions::slo`, emitted by the observability target), so
+//! that a gate and the alerts mean the same by "success rate" and "latency". They measure the
+//! canary's own pods (`destination_canonical_revision`) over the rules' shortest window, once
+//! a minute while the rollout runs:
 //!
 //! - success rate: the share of requests that are neither an HTTP 5xx nor a gRPC status that
-//!   means the server failed (`UNKNOWN`, `DEADLINE_EXCEEDED`, `UNIMPLEMENTED`, `INTERNAL`,
-//!   `UNAVAILABLE`, `DATA_LOSS`); a status such as `NOT_FOUND` is the caller's problem, not the canary's;
-//! - latency: the gate's percentile of `istio_request_duration_milliseconds`.
+//!   means the server failed;
+//! - latency `pNN <= T`: the share of requests slower than `T` is at most `100 - NN`% (the
+//!   histogram's bucket at `T`, which the sidecars export).
 //!
 //! A window without requests is no evidence: the query then returns no sample (an empty vector)
 //! or NaN, neither the success nor the failure condition holds, and the measurement is
@@ -15,14 +17,14 @@
 
 use serde::Serialize;
 
+use crate::emit::conventions::slo;
 use crate::emit::conventions::{analysis_template, meta};
 use crate::model::Platform;
 use crate::model::service::{Canary, Service};
 use crate::output::{Item, Owner, Resource};
 
-/// gRPC status codes that mean the server failed.
-const GRPC_SERVER_ERRORS: &str = "2|4|12|13|14|15";
-const WINDOW: &str = "2m";
+/// The first measurement waits for a whole window of the canary's traffic.
+const WINDOW: &str = slo::GATE_WINDOW;
 
 #[derive(Serialize)]
 struct Spec {
@@ -73,17 +75,11 @@ fn prometheus_address() -> String {
 /// The template of a canary with a `gate`; none without one.
 pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Option<Item> {
     let gate = canary.gate.as_ref()?;
-    let selector = format!(
-        "reporter=\"destination\",destination_workload_namespace=\"{}\",destination_workload=\"{}\",destination_canonical_revision=\"{}\"",
-        service.namespace, service.name.value, canary.version.value
-    );
+    let revision = &canary.version.value;
     let mut metrics = Vec::new();
     if let Some(rate) = &gate.success_rate {
-        let ok = format!(
-            "{selector},response_code!~\"5..\",grpc_response_status!~\"{GRPC_SERVER_ERRORS}\""
-        );
         let (success_condition, failure_condition) =
-            conditions(">=", "<", &ratio(rate.value.thousandths));
+            conditions(">=", "<", &slo::fraction(rate.value));
         metrics.push(Metric {
             name: "success-rate",
             interval: "1m",
@@ -95,16 +91,18 @@ pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Opti
             provider: Provider {
                 prometheus: Prometheus {
                     address: prometheus_address(),
-                    query: format!(
-                        "sum(rate(istio_requests_total{{{ok}}}[{WINDOW}])) / sum(rate(istio_requests_total{{{selector}}}[{WINDOW}]))"
-                    ),
+                    query: slo::revision_success_rate(service, revision),
                 },
             },
         });
     }
     if let Some(latency) = &gate.latency {
-        let (success_condition, failure_condition) =
-            conditions("<=", ">", &latency.threshold.millis.to_string());
+        // At most `100 - NN`% of requests slower than the threshold.
+        let allowed = slo::decimal(
+            u64::from(slo::budget(slo::percentile_objective(latency))),
+            5,
+        );
+        let (success_condition, failure_condition) = conditions("<=", ">", &allowed);
         metrics.push(Metric {
             name: "latency",
             interval: "1m",
@@ -116,10 +114,7 @@ pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Opti
             provider: Provider {
                 prometheus: Prometheus {
                     address: prometheus_address(),
-                    query: format!(
-                        "histogram_quantile({}, sum by (le) (rate(istio_request_duration_milliseconds_bucket{{{selector}}}[{WINDOW}])))",
-                        ratio(u32::from(latency.percentile) * 1000)
-                    ),
+                    query: slo::revision_slow_ratio(service, revision, latency.threshold.millis),
                 },
             },
         });
@@ -138,30 +133,4 @@ pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Opti
             spec: Spec { metrics },
         },
     ))
-}
-
-/// Thousandths of a percent as a fraction of one, without trailing zeros (99.5 → 0.995).
-fn ratio(thousandths: u32) -> String {
-    let whole = thousandths / 100_000;
-    let frac = thousandths % 100_000;
-    if frac == 0 {
-        return whole.to_string();
-    }
-    let digits = format!("{frac:05}");
-    format!("{whole}.{}", digits.trim_end_matches('0'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::ratio;
-
-    #[test]
-    fn ratios_print_exactly() {
-        assert_eq!(ratio(99_500), "0.995");
-        assert_eq!(ratio(99_900), "0.999");
-        assert_eq!(ratio(100_000), "1");
-        assert_eq!(ratio(99_000), "0.99");
-        assert_eq!(ratio(95_000), "0.95");
-        assert_eq!(ratio(12_345), "0.12345");
-    }
 }

@@ -1,0 +1,89 @@
+//! Service level objectives and canary gates that can be measured as written: a service with
+//! an `slo` has requests its own sidecar reports to a Prometheus, every objective leaves a
+//! budget the burn-rate alerts can watch (`emit::conventions::slo`), and every latency a gate
+//! compares with is a bound its sidecar's histogram can have.
+
+use crate::diagnostic::{Diagnostics, ErrorKind, Inexpressible, Unmeasured};
+use crate::emit::conventions::slo;
+use crate::model::Platform;
+use crate::model::service::Latency;
+
+pub fn check(platform: &Platform, d: &mut Diagnostics) {
+    for service in &platform.services {
+        if let Some(objective) = &service.slo {
+            let why = if !service.ports.iter().any(|p| p.protocol.value.is_http()) {
+                Some(Unmeasured::NoHttpPort)
+            } else if platform.mesh.is_none() || service.sidecar_off.is_some() {
+                Some(Unmeasured::NoSidecar)
+            } else if platform.observability.prometheus.is_none() {
+                Some(Unmeasured::NoPrometheus)
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                d.error(
+                    ErrorKind::SloUnmeasured {
+                        service: service.name.value.clone(),
+                        why,
+                    },
+                    objective.span,
+                );
+            }
+            if let Some(availability) = &objective.availability
+                && !slo::expressible(availability.value)
+            {
+                let budget = slo::budget(availability.value);
+                d.error(
+                    ErrorKind::SloNotExpressible {
+                        what: format!(
+                            "an availability of {}%",
+                            slo::decimal(u64::from(availability.value.thousandths), 3)
+                        ),
+                        why: if budget == 0 {
+                            Inexpressible::NoBudget
+                        } else {
+                            Inexpressible::WideBudget
+                        },
+                    },
+                    availability.span,
+                );
+            }
+            if let Some(latency) = &objective.latency
+                && !slo::expressible(slo::percentile_objective(latency))
+            {
+                d.error(
+                    ErrorKind::SloNotExpressible {
+                        what: format!("an SLO on p{} latency", latency.percentile),
+                        why: Inexpressible::LowPercentile,
+                    },
+                    latency.span,
+                );
+            }
+            if let Some(latency) = &objective.latency {
+                threshold(latency, "an SLO", d);
+            }
+        }
+        if let Some(latency) = service
+            .canary
+            .as_ref()
+            .and_then(|c| c.gate.as_ref())
+            .and_then(|g| g.latency.as_ref())
+        {
+            threshold(latency, "a gate", d);
+        }
+    }
+}
+
+/// A threshold is a bound of the sidecar's latency histogram: a whole number of milliseconds,
+/// at least one.
+fn threshold(latency: &Latency, of: &str, d: &mut Diagnostics) {
+    if latency.threshold.millis == 0 {
+        d.error(
+            ErrorKind::SloNotExpressible {
+                what: format!("{of} latency of 0ms"),
+                why: Inexpressible::ZeroLatency,
+            },
+            latency.span,
+        );
+    }
+}

@@ -1,0 +1,222 @@
+//! The runbook of every alert platc generates, written beside the rules
+//! (`monitoring/runbooks/<slug>.md`), and the `runbook_url` each alert carries: the runbook in
+//! the repository Argo CD syncs `out/` from, as its web page (`<repo>/blob/<revision>/<path>/…`,
+//! the form GitHub, Gitea and Forgejo serve), or without `argocd` its path under `out/`.
+
+use crate::encode::generated;
+use crate::model::Platform;
+use crate::output::{Item, Owner};
+use crate::span::Span;
+
+/// An alert's runbook.
+pub struct Runbook {
+    pub alert: &'static str,
+    pub slug: &'static str,
+    pub title: &'static str,
+    /// Markdown: what the alert means, what to look at, what to do.
+    pub body: &'static str,
+}
+
+pub const AVAILABILITY: Runbook = Runbook {
+    alert: "AvailabilityErrorBudgetBurn",
+    slug: "availability-error-budget-burn",
+    title: "A service is burning its availability error budget",
+    body: "\
+The share of the service's failed requests (HTTP 5xx, or a gRPC status that means the server
+failed: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS), measured
+by its own sidecars, has been above what its SLO allows over both a long and a short window.
+`critical` pages: at this pace the 30-day budget is gone within days. `warning` opens a ticket:
+it will be gone before the 30 days are.
+
+1. Open the service's dashboard (Grafana, folder of the platform): which revision fails
+   (stable or canary), since when, and which status codes.
+2. A canary running? Abort it: `kubectl argo rollouts abort <service> -n <namespace>`.
+3. Recent change? Compare with the last good commit of `platform.kdl` and roll back through Git.
+4. Failing dependency? The service's own calls fail first: check the dashboards of the
+   services it calls, and Kiali's graph.
+5. Pods restarting or not ready? See the PodCrashLooping and PodNotReady runbooks.
+",
+};
+
+pub const LATENCY: Runbook = Runbook {
+    alert: "LatencyErrorBudgetBurn",
+    slug: "latency-error-budget-burn",
+    title: "A service is burning its latency error budget",
+    body: "\
+More of the service's requests than its SLO allows have taken longer than its latency
+threshold, over both a long and a short window, as its own sidecars measure them.
+
+1. Open the service's dashboard: p50/p95/p99 by revision, CPU against its limit (throttling
+   shows as CPU flat at the limit), replicas against the autoscaler's maximum.
+2. At its CPU limit or its autoscaler's maximum? Raise `resources` or `autoscale max=` in
+   `platform.kdl`.
+3. Slow dependency? Check the latency of the services it calls.
+4. A canary running? Compare the canary's latency with the stable's; abort it if it is the
+   slow one.
+",
+};
+
+pub const CRASH_LOOPING: Runbook = Runbook {
+    alert: "PodCrashLooping",
+    slug: "pod-crash-looping",
+    title: "A container is crash-looping",
+    body: "\
+A container of the platform keeps exiting and Kubernetes keeps restarting it, with a growing
+back-off.
+
+1. `kubectl logs -n <namespace> <pod> -c <container> --previous`: why did it exit?
+2. `kubectl describe pod -n <namespace> <pod>`: `OOMKilled` (raise `memory-limit`), a failed
+   liveness probe (check the probe's port and path in `platform.kdl`), or an exit code.
+3. A missing setting or secret? Compare the container's environment with `platform.kdl`.
+",
+};
+
+pub const NOT_READY: Runbook = Runbook {
+    alert: "PodNotReady",
+    slug: "pod-not-ready",
+    title: "A pod has not been ready for 15 minutes",
+    body: "\
+A pod of the platform has been pending, failing its readiness probe, or unable to start for
+15 minutes: its Service sends it no traffic.
+
+1. `kubectl describe pod -n <namespace> <pod>`: unschedulable (no node has the requested CPU or
+   memory: the Cluster Autoscaler may be at its node group's `max`), an image that cannot be
+   pulled, or a failing readiness probe.
+2. A failing probe: check the probe's port and path in `platform.kdl` against the application.
+",
+};
+
+pub const AUTOSCALER_AT_MAX: Runbook = Runbook {
+    alert: "AutoscalerAtMaximum",
+    slug: "autoscaler-at-maximum",
+    title: "An autoscaler has run at its maximum for 15 minutes",
+    body: "\
+A HorizontalPodAutoscaler has kept its workload at `autoscale max=` for 15 minutes: the load
+may need more replicas than it may scale to, and latency is likely to rise.
+
+1. Check the service's dashboard: CPU against requests, latency, error ratio.
+2. Sustained load? Raise `autoscale max=` (and the node group's `max`, if nodes are short).
+",
+};
+
+pub const MEMORY: Runbook = Runbook {
+    alert: "ContainerMemoryNearLimit",
+    slug: "container-memory-near-limit",
+    title: "A container is near its memory limit",
+    body: "\
+A container's working set has stayed above 90% of its memory limit for 15 minutes. Past the
+limit the kernel kills it (`OOMKilled`).
+
+1. Check the service's dashboard: memory against requests and limits, and whether it grows
+   steadily (a leak) or with load.
+2. Raise `memory-limit` (and `memory`) in the service's `resources`, or fix the leak.
+",
+};
+
+pub const NODE_PRESSURE: Runbook = Runbook {
+    alert: "NodeUnderPressure",
+    slug: "node-under-pressure",
+    title: "A node is under resource pressure",
+    body: "\
+The kubelet reports memory, disk or PID pressure on a node: it evicts pods and admits no new
+ones until the pressure ends.
+
+1. `kubectl describe node <node>`: which condition, and the pods using the most.
+2. Memory: pods without limits, or limits summing above the node's memory. Disk: images and
+   logs filling the root volume. PIDs: a process forking without bound.
+3. The cluster dashboard shows the node's CPU, memory and disk over time.
+",
+};
+
+/// Every runbook, in the order the files are written.
+pub const ALL: [&Runbook; 7] = [
+    &AVAILABILITY,
+    &LATENCY,
+    &CRASH_LOOPING,
+    &NOT_READY,
+    &AUTOSCALER_AT_MAX,
+    &MEMORY,
+    &NODE_PRESSURE,
+];
+
+/// The path of a runbook under `out/`.
+fn path(runbook: &Runbook) -> String {
+    format!("monitoring/runbooks/{}.md", runbook.slug)
+}
+
+/// The web address of a Git repository's files: `https://host/owner/name` from an HTTPS URL
+/// or an SSH one (`git@host:owner/name.git`), without `.git`.
+fn web(repo: &str) -> Option<String> {
+    let repo = repo.trim_end_matches('/').trim_end_matches(".git");
+    if let Some(rest) = repo.strip_prefix("https://") {
+        return Some(format!("https://{rest}"));
+    }
+    let rest = repo.strip_prefix("ssh://").unwrap_or(repo);
+    let rest = rest.split_once('@').map_or(rest, |(_, host)| host);
+    let (host, path) = rest.split_once([':', '/'])?;
+    Some(format!("https://{host}/{}", path.trim_start_matches('/')))
+}
+
+/// The `runbook_url` of an alert.
+pub fn url(platform: &Platform, runbook: &Runbook) -> String {
+    let Some(argocd) = &platform.delivery.argocd else {
+        return path(runbook);
+    };
+    let Some(base) = web(&argocd.repo.value) else {
+        return path(runbook);
+    };
+    let dir = argocd.path.value.trim_matches('/');
+    let dir = if dir.is_empty() || dir == "." {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    format!(
+        "{base}/blob/{}/{dir}{}",
+        argocd.revision.value,
+        path(runbook)
+    )
+}
+
+/// The runbook files.
+pub fn items(platform: &Platform, origin: Span) -> Vec<Item> {
+    let from = platform.origin.path(origin);
+    ALL.iter()
+        .map(|runbook| {
+            Item::text(
+                path(runbook),
+                Owner::Platform,
+                origin,
+                format!(
+                    "<!-- {} -->\n# {}: {}\n\n{}",
+                    generated(&from),
+                    runbook.alert,
+                    runbook.title,
+                    runbook.body
+                ),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::web;
+
+    #[test]
+    fn repositories_have_web_addresses() {
+        assert_eq!(
+            web("https://github.com/acme/shop.git").as_deref(),
+            Some("https://github.com/acme/shop")
+        );
+        assert_eq!(
+            web("git@github.com:acme/shop.git").as_deref(),
+            Some("https://github.com/acme/shop")
+        );
+        assert_eq!(
+            web("ssh://git@gitea.example.com/acme/shop.git").as_deref(),
+            Some("https://gitea.example.com/acme/shop")
+        );
+        assert_eq!(web("not a url"), None);
+    }
+}
