@@ -154,7 +154,9 @@ for i in "${!TREES[@]}"; do
     [[ -d $tree ]] || die "$tree is not a directory"
     # helm/: chart templates are Helm's input, not manifests; the Helm step renders them with
     # Helm's engine and compares the result with the manifests checked here.
-    prune=(-path "$tree/helm" -prune -o)
+    # monitoring/prometheus/: plain rules files and their promtool tests, not manifests; the
+    # Prometheus step checks them with promtool.
+    prune=(-path "$tree/helm" -prune -o -path "$tree/monitoring/prometheus" -prune -o)
     while IFS= read -r -d '' a; do prune+=("$a"); done < <(nested_args "$i" find)
     files=()
     while IFS= read -r -d '' f; do files+=("$f"); done \
@@ -303,6 +305,27 @@ with_timeout "$VENV/bin/python" conformance/terraform.py || trc=$?
 echo "(terraform: exit $trc, $(($(now) - t))s)"
 [[ $trc -eq 0 ]] || die "the Terraform trees do not load, match the provider schemas or pass checkov (see above)"
 # <<< terraform
+
+# ------------------------------------------------------------------------------------------------
+# >>> prometheus (issue 12): promtool check rules / test rules on the plain rules and their
+# tests, the groups of every PrometheusRule, the AnalysisTemplate queries; the monitors'
+# labels against the stack's pinned selectors. promtool comes from Debian's `prometheus`.
+step "prometheus (promtool check rules, promtool test rules, selectors)"
+t=$(now)
+if ! command -v promtool >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "no promtool on PATH and no apt-get to install Debian's prometheus"
+    SUDO=""
+    [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+    echo "installing promtool (Debian package prometheus) with apt-get"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+        || die "apt-get install prometheus failed"
+fi
+prc=0
+with_timeout "$VENV/bin/python" conformance/prometheus.py "${TREES[@]}" || prc=$?
+echo "(prometheus: exit $prc, $(($(now) - t))s)"
+[[ $prc -eq 0 ]] || die "the rules do not pass promtool, or a monitor is not selected (see above)"
+# <<< prometheus
 
 # ------------------------------------------------------------------------------------------------
 # Helm charts (issue 11): lint, render with Helm's own engine (helm-python-sdk, Helm v4's Go

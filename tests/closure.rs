@@ -262,3 +262,65 @@ fn a_sidecar_prometheus_cannot_scrape_is_caught() {
         "Prometheus may not scrape",
     );
 }
+
+#[test]
+fn a_monitor_prometheus_does_not_select_is_caught() {
+    assert_caught(
+        "monitoring/platform/servicemonitor-istiod.yaml",
+        "release: kube-prometheus-stack",
+        "release: prometheus",
+        "does not select it",
+    );
+}
+
+#[test]
+fn a_rule_prometheus_does_not_select_is_caught() {
+    assert_caught(
+        "monitoring/services/cartservice/prometheusrule.yaml",
+        "release: kube-prometheus-stack",
+        "prometheus: k8s",
+        "does not select it",
+    );
+}
+
+#[test]
+fn a_service_monitor_without_its_port_is_caught() {
+    assert_caught(
+        "monitoring/platform/servicemonitor-istiod.yaml",
+        "port: http-monitoring",
+        "port: monitoring",
+        "no Service of `istio-system`",
+    );
+}
+
+#[test]
+fn a_metrics_port_prometheus_may_not_reach_is_caught() {
+    let source = platc::source::Source::new(
+        "platform.kdl",
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/golden/mesh-permissive/platform.kdl"
+        ))
+        .unwrap(),
+    );
+    let platform = platc::compile(&source, &platc::Options::default())
+        .platform
+        .unwrap();
+    let mut tree = platc::diff::read_tree(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/golden/mesh-permissive/expected"
+    )))
+    .unwrap();
+    assert_eq!(failures(&platform, &tree), Vec::<String>::new());
+    let policy = "kubernetes/services/legacy/networkpolicy.yaml";
+    let text = tree[policy].replace("- port: 8080", "- port: 8081");
+    tree.insert(policy.into(), text);
+    let found = failures(&platform, &tree);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("Prometheus may not scrape")),
+        "not caught:\n{}",
+        found.join("\n")
+    );
+}

@@ -10,6 +10,22 @@ use crate::model::service::Latency;
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     for service in &platform.services {
+        // Prometheus scrapes one metrics endpoint per pod (the sidecar merges it into its own).
+        for extra in service
+            .ports
+            .iter()
+            .filter_map(|p| p.metrics.as_ref())
+            .skip(1)
+        {
+            d.error(
+                ErrorKind::InvalidValue {
+                    value: extra.value.clone(),
+                    expected: vec!["`metrics=` on one port of a service"],
+                    suggestion: None,
+                },
+                extra.span,
+            );
+        }
         if let Some(objective) = &service.slo {
             let why = if !service.ports.iter().any(|p| p.protocol.value.is_http()) {
                 Some(Unmeasured::NoHttpPort)

@@ -365,6 +365,9 @@ pub const ISTIOD: Addon = Addon {
             true,
         ),
         Pin::Text("meshConfig.rootNamespace", ISTIO_NAMESPACE),
+        // The sidecar serves an application's own metrics (`prometheus.io/*` annotations)
+        // with its own on the status port: one target per pod, through no mTLS port.
+        Pin::Flag("meshConfig.enablePrometheusMerge", true),
         Pin::Number("autoscaleMin", 2),
         Pin::Number("autoscaleMax", 3),
         Pin::Requests("resources", Requests::new(500, 2048)),

@@ -127,6 +127,8 @@ pub struct Port {
     /// The container port, when it differs (emailservice: 5000 → 8080).
     pub target: Option<Spanned<u16>>,
     pub protocol: Spanned<Protocol>,
+    /// `metrics="/path"`: the application serves Prometheus metrics on this port, at this path.
+    pub metrics: Option<Spanned<String>>,
 }
 
 impl Port {

@@ -526,18 +526,116 @@ fn scaling(world: &World, out: &mut Vec<String>) {
     }
 }
 
-/// `PodMonitor`s: every namespace they name holds pods their selector picks, and Prometheus
-/// (the add-on) runs in the monitor's namespace, where kube-prometheus-stack looks for them.
+/// Monitors and rules: where platc installs kube-prometheus-stack, each carries the labels its
+/// Prometheus is pinned to select (in every namespace); every `PodMonitor` namespace holds pods
+/// its selector picks; every `ServiceMonitor` namespace a Service its selector picks, with the
+/// named port; and Prometheus (the add-on) runs in the monitors' namespace.
 fn monitors(world: &World, out: &mut Vec<String>) {
+    if let Some(values) = world.addon_values.get("kube-prometheus-stack") {
+        let spec = &values["prometheus"]["prometheusSpec"];
+        for (kind, selector, namespaces) in [
+            (
+                "ServiceMonitor",
+                "serviceMonitorSelector",
+                "serviceMonitorNamespaceSelector",
+            ),
+            (
+                "PodMonitor",
+                "podMonitorSelector",
+                "podMonitorNamespaceSelector",
+            ),
+            ("PrometheusRule", "ruleSelector", "ruleNamespaceSelector"),
+        ] {
+            let wanted = spec[selector]["matchLabels"].as_object();
+            let every_namespace = spec[namespaces]
+                .as_object()
+                .is_some_and(serde_json::Map::is_empty);
+            for object in world.of_kind(kind) {
+                let have = labels(&object.value["metadata"]["labels"]);
+                let selected = wanted.is_some_and(|w| {
+                    w.iter()
+                        .all(|(k, v)| have.get(k).map(String::as_str) == v.as_str())
+                });
+                if !selected || !every_namespace {
+                    out.push(format!(
+                        "{}: the stack's Prometheus does not select it ({selector} {:?}, {namespaces} {})",
+                        object.path, wanted, spec[namespaces]
+                    ));
+                }
+            }
+        }
+    }
+    for monitor in world.of_kind("ServiceMonitor") {
+        let spec = &monitor.value["spec"];
+        let selector = labels(&spec["selector"]["matchLabels"]);
+        let ports: Vec<String> = spec["endpoints"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["port"].as_str().map(str::to_owned))
+            .collect();
+        for ns in strings(&spec["namespaceSelector"]["matchNames"]) {
+            let found = world.services.iter().any(|svc| {
+                svc.namespace == ns
+                    && matches(&selector, &svc.selector)
+                    && ports
+                        .iter()
+                        .all(|port| svc.ports.iter().any(|(name, _, _)| name == port))
+            });
+            if !found {
+                out.push(format!(
+                    "{}: no Service of `{ns}` matches {selector:?} with ports {ports:?}",
+                    monitor.path
+                ));
+            }
+        }
+    }
+    let prometheus: Vec<&Pod> = world
+        .pods
+        .iter()
+        .filter(|p| {
+            p.origin
+                .starts_with("add-on kube-prometheus-stack (prometheus)")
+        })
+        .collect();
     for monitor in world.of_kind("PodMonitor") {
         let spec = &monitor.value["spec"];
         let selector = labels(&spec["selector"]["matchLabels"]);
+        let ports: Vec<String> = spec["podMetricsEndpoints"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["port"].as_str().map(str::to_owned))
+            .collect();
         for ns in strings(&spec["namespaceSelector"]["matchNames"]) {
             if world.pods_in(&ns, &selector).next().is_none() {
                 out.push(format!(
                     "{}: no pod of `{ns}` matches {selector:?}",
                     monitor.path
                 ));
+            }
+            // A named port: every pod has it, and Prometheus may reach it there.
+            for pod in world.pods_in(&ns, &selector) {
+                for port in &ports {
+                    match pod.ports.iter().find(|(name, _)| name == port) {
+                        None => out.push(format!(
+                            "{}: {} has no port `{port}`",
+                            monitor.path, pod.origin
+                        )),
+                        Some((_, number)) => {
+                            if !prometheus.is_empty()
+                                && !prometheus.iter().any(|p| {
+                                    ingress_allows(world, Peer::Pod(p), pod, *number, "TCP")
+                                })
+                            {
+                                out.push(format!(
+                                    "{}: Prometheus may not scrape {} on {number}",
+                                    monitor.path, pod.origin
+                                ));
+                            }
+                        }
+                    }
+                }
             }
         }
         if !world

@@ -108,11 +108,27 @@ pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
             }
             services["grafana"] = if p.observability.grafana.is_some() {
                 let (stack, grafana) = addons::grafana();
-                json!({"enabled": true, "internal_url": stack.url(grafana, "http-web")})
+                json!({
+                    "enabled": true,
+                    "internal_url": stack.url(grafana, "http-web"),
+                    // The stack's Prometheus datasource, which platc's dashboards use too.
+                    "datasource_uid": addons::PROMETHEUS_DATASOURCE_UID,
+                })
             } else {
                 json!({"enabled": false})
             };
-            json!({"external_services": services})
+            // The platform's namespaces, listed: Kiali shows these (and its own, istio-system).
+            let namespaces: Vec<&str> = crate::emit::conventions::namespaces(p)
+                .into_keys()
+                .collect();
+            json!({
+                "external_services": services,
+                "deployment": {"discovery_selectors": {"default": [{"matchExpressions": [{
+                    "key": "kubernetes.io/metadata.name",
+                    "operator": "In",
+                    "values": namespaces,
+                }]}]}},
+            })
         }
         _ => json!({}),
     }

@@ -71,6 +71,14 @@ pub fn duration(d: &Duration) -> String {
     }
 }
 
+/// The port a service serves its own Prometheus metrics on, and the path (`metrics=`).
+pub fn metrics_port(service: &Service) -> Option<(&Port, &str)> {
+    service
+        .ports
+        .iter()
+        .find_map(|p| p.metrics.as_ref().map(|path| (p, path.value.as_str())))
+}
+
 /// Whether a service's pods run an Istio sidecar.
 pub fn meshed(platform: &Platform, service: &Service) -> bool {
     platform.mesh.is_some() && service.sidecar_off.is_none()

@@ -12,7 +12,7 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::emit::conventions::{common_labels, meta, origin_annotation};
+use crate::emit::conventions::{common_labels, meshed, meta, metrics_port, origin_annotation};
 use crate::model::Platform;
 use crate::model::addons::{self, Addon, Workload};
 use crate::model::service::{Port, Protocol, Service, StoreKind};
@@ -195,6 +195,17 @@ pub fn policy(platform: &Platform, service: &Service) -> NetworkPolicy {
         ingress.push(NetworkPolicyIngressRule {
             from: Some(vec![addon_peer(stack, stack.workload("prometheus"))]),
             ports: Some(vec![tcp(i32::from(addons::SIDECAR_METRICS_PORT))]),
+        });
+    }
+    // Without a sidecar, Prometheus scrapes the application's metrics port itself.
+    if platform.observability.prometheus.is_some()
+        && !meshed(platform, service)
+        && let Some((port, _)) = metrics_port(service)
+    {
+        let (stack, _) = addons::prometheus();
+        ingress.push(NetworkPolicyIngressRule {
+            from: Some(vec![addon_peer(stack, stack.workload("prometheus"))]),
+            ports: Some(vec![tcp(i32::from(port.container_port()))]),
         });
     }
     let egress = egress(platform, service);

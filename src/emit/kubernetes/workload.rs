@@ -16,8 +16,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
-    ROLLOUT_ANNOTATION, STABLE_VERSION, address, labels, meshed, meta, origin_annotation,
-    rolled_out, slo, waiver_annotations,
+    ROLLOUT_ANNOTATION, STABLE_VERSION, address, labels, meshed, meta, metrics_port,
+    origin_annotation, rolled_out, slo, waiver_annotations,
 };
 use crate::model::aws::stores_config_map;
 use crate::model::security::Seccomp;
@@ -66,6 +66,18 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
         && let Some(bounds) = slo::histogram_annotation(service)
     {
         pod_annotations.insert(slo::BUCKETS_ANNOTATION.into(), bounds);
+    }
+    // The sidecar scrapes the application's own metrics and serves them with its own on the
+    // status port, which the sidecar monitor reads (istiod's `enablePrometheusMerge`).
+    if meshed(platform, service)
+        && let Some((port, path)) = metrics_port(service)
+    {
+        pod_annotations.insert("prometheus.io/scrape".into(), "true".into());
+        pod_annotations.insert(
+            "prometheus.io/port".into(),
+            port.container_port().to_string(),
+        );
+        pod_annotations.insert("prometheus.io/path".into(), path.to_owned());
     }
     if rolled_out {
         metadata.annotations.get_or_insert_default().insert(

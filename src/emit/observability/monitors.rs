@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::emit::conventions::{common_labels, meshed, namespaces, origin_annotation};
+use crate::emit::conventions::{
+    common_labels, meshed, metrics_port, namespaces, origin_annotation,
+};
 use crate::model::Checked;
 use crate::model::addons::{self, ISTIOD, MONITOR_LABELS, SIDECAR_METRICS_PORT};
 use crate::output::{Item, Owner, Resource};
@@ -54,8 +56,8 @@ struct Selector {
 #[serde(rename_all = "camelCase")]
 struct Endpoint {
     #[serde(skip_serializing_if = "Option::is_none")]
-    port: Option<&'static str>,
-    path: &'static str,
+    port: Option<String>,
+    path: String,
     interval: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     relabelings: Vec<Relabel>,
@@ -178,12 +180,45 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
                 },
                 pod_metrics_endpoints: vec![Endpoint {
                     port: None,
-                    path: "/stats/prometheus",
+                    path: "/stats/prometheus".into(),
                     interval: interval.clone(),
                     relabelings: sidecar_relabelings(),
                 }],
             },
         ));
+    }
+    // A service without a sidecar is scraped on its own metrics port.
+    for service in &platform.services {
+        let Some((port, path)) = metrics_port(service).filter(|_| !meshed(platform, service))
+        else {
+            continue;
+        };
+        let mut selector = labels(&[("app.kubernetes.io/managed-by", "platc")]);
+        selector.insert("app".into(), service.name.value.clone());
+        let mut item = resource(
+            platform,
+            "PodMonitor",
+            &format!("{}-metrics", service.name.value),
+            port.span,
+            PodMonitorSpec {
+                job_label: "app",
+                namespace_selector: NamespaceSelector {
+                    match_names: vec![service.namespace.clone()],
+                },
+                selector: Selector {
+                    match_labels: selector,
+                },
+                pod_metrics_endpoints: vec![Endpoint {
+                    port: Some(port.name.value.clone()),
+                    path: path.to_owned(),
+                    interval: interval.clone(),
+                    relabelings: Vec::new(),
+                }],
+            },
+        );
+        item.path = format!("monitoring/services/{}/podmonitor.yaml", service.name.value);
+        item.owner = Owner::Service(service.name.value.clone());
+        out.push(item);
     }
     let Some(mesh) = &platform.mesh else {
         return out;
@@ -205,7 +240,7 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
                 },
                 pod_metrics_endpoints: vec![Endpoint {
                     port: None,
-                    path: "/stats/prometheus",
+                    path: "/stats/prometheus".into(),
                     interval: interval.clone(),
                     relabelings: sidecar_relabelings(),
                 }],
@@ -227,8 +262,8 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
                 match_labels: labels(istiod.selector),
             },
             endpoints: vec![Endpoint {
-                port: Some("http-monitoring"),
-                path: "/metrics",
+                port: Some("http-monitoring".into()),
+                path: "/metrics".into(),
                 interval: interval.clone(),
                 relabelings: Vec::new(),
             }],

@@ -5,7 +5,7 @@
 //! rules file (`monitoring/prometheus/rules/`) beside a `promtool test rules` file that proves
 //! each alert fires on a burn above its threshold and stays silent within budget.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -107,7 +107,24 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         service_items(platform, service)
     });
     out.extend(per_service.into_iter().flatten());
-    out.extend(platform_items(platform, prometheus.span));
+    let platform_rules = platform_alerts(platform);
+    // A runbook for every alert some rules file holds.
+    let mut alerts: BTreeSet<String> = platform_rules
+        .iter()
+        .filter_map(|r| r.alert.clone())
+        .collect();
+    for service in platform.services.iter().filter(|s| meshed(platform, s)) {
+        if let Some(objective) = &service.slo {
+            if objective.availability.is_some() {
+                alerts.insert(runbooks::AVAILABILITY.alert.to_owned());
+            }
+            if objective.latency.is_some() {
+                alerts.insert(runbooks::LATENCY.alert.to_owned());
+            }
+        }
+    }
+    out.extend(platform_items(platform, prometheus.span, platform_rules));
+    out.extend(runbooks::items(platform, prometheus.span, &alerts));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -406,18 +423,18 @@ fn burn_alerts(platform: &Platform, service: &Service, objective: Objective) -> 
 // The platform
 
 /// The platform's workload and node alerts, in the stack's namespace.
-fn platform_items(platform: &Platform, origin: Span) -> Vec<Item> {
+fn platform_items(platform: &Platform, origin: Span, rules: Vec<Rule>) -> Vec<Item> {
     let groups = Groups {
         groups: vec![Group {
             name: format!("platc.{}.workloads", platform.name.value),
-            rules: platform_alerts(platform),
+            rules,
         }],
     };
     let (stack, _) = addons::prometheus();
     let name = format!("{}-workloads", platform.name.value);
     let mut labels = common_labels(platform);
     labels.extend(monitor_labels());
-    let mut items = vec![
+    vec![
         Item::resource(
             format!("monitoring/platform/prometheusrule-{name}.yaml"),
             Owner::Platform,
@@ -447,9 +464,7 @@ fn platform_items(platform: &Platform, origin: Span) -> Vec<Item> {
             origin,
             super::rule_tests::platform(platform, &groups),
         ),
-    ];
-    items.extend(runbooks::items(platform, origin));
-    items
+    ]
 }
 
 /// A regex of the platform's namespaces.

@@ -3,6 +3,8 @@
 //! the repository Argo CD syncs `out/` from, as its web page (`<repo>/blob/<revision>/<path>/…`,
 //! the form GitHub, Gitea and Forgejo serve), or without `argocd` its path under `out/`.
 
+use std::collections::BTreeSet;
+
 use crate::encode::generated;
 use crate::model::Platform;
 use crate::output::{Item, Owner};
@@ -178,10 +180,11 @@ pub fn url(platform: &Platform, runbook: &Runbook) -> String {
     )
 }
 
-/// The runbook files.
-pub fn items(platform: &Platform, origin: Span) -> Vec<Item> {
+/// The runbook files of the alerts the platform has.
+pub fn items(platform: &Platform, origin: Span, alerts: &BTreeSet<String>) -> Vec<Item> {
     let from = platform.origin.path(origin);
     ALL.iter()
+        .filter(|runbook| alerts.contains(runbook.alert))
         .map(|runbook| {
             Item::text(
                 path(runbook),
