@@ -231,9 +231,9 @@ fn inputs(service: &Service, objective: Objective, pace: &Pace) -> Vec<Value> {
 }
 
 /// The rule tests of a service's objectives and of its canary's gate; none without either.
-pub fn service(service: &Service, groups: &Groups) -> Option<Value> {
+pub fn service(service: &Service, groups: Option<&Groups>) -> Option<Value> {
     let mut tests = Vec::new();
-    if let Some(objective) = &service.slo {
+    if let (Some(objective), Some(groups)) = (&service.slo, groups) {
         let mut objectives = Vec::new();
         if let Some(a) = &objective.availability {
             objectives.push(Objective::Availability(a.value));
@@ -270,7 +270,11 @@ pub fn service(service: &Service, groups: &Groups) -> Option<Value> {
         }
     }
     tests.extend(gate(service));
-    (!tests.is_empty()).then(|| rules_file(&format!("{}.yaml", service.name.value), &tests))
+    let mut files = vec!["platform.yaml".to_owned()];
+    if groups.is_some() {
+        files.push(format!("{}.yaml", service.name.value));
+    }
+    (!tests.is_empty()).then(|| rules_file(&files, &tests))
 }
 
 /// The gate's queries over the recorded rules: a canary that fails one request in four and
@@ -342,9 +346,11 @@ fn gate(service: &Service) -> Option<Value> {
 /// The revision of the synthetic stable pods.
 const STABLE: &str = "stable";
 
-fn rules_file(rules: &str, tests: &[Value]) -> Value {
+/// A test file over the rules files of `monitoring/prometheus/rules/`: the platform's (its
+/// recording rules) first.
+fn rules_file(rules: &[String], tests: &[Value]) -> Value {
     json!({
-        "rule_files": [format!("../rules/{rules}")],
+        "rule_files": rules.iter().map(|r| format!("../rules/{r}")).collect::<Vec<_>>(),
         // Every eval_time is a multiple of 5m; the series have a sample a minute.
         "evaluation_interval": "5m",
         "tests": tests,
@@ -570,5 +576,5 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
         ],
         vec![l(&[("node", "node-a"), ("condition", "MemoryPressure")])],
     );
-    rules_file("platform.yaml", &tests)
+    rules_file(&["platform.yaml".to_owned()], &tests)
 }

@@ -151,14 +151,27 @@ fn service_items(platform: &Platform, service: &Service) -> Vec<Item> {
                 .map(|g| g.span)
         })
         .unwrap_or(service.span);
-    let groups = Groups {
+    let owner = || Owner::Service(service.name.value.clone());
+    let Some(groups) = service.slo.as_ref().map(|_| Groups {
         groups: vec![Group {
             name: format!("platc.{}.slo", service.name.value),
             rules: service_rules(platform, service),
         }],
+    }) else {
+        // A gate alone reads the platform's records: only its queries' test.
+        return super::rule_tests::service(service, None)
+            .map(|tests| {
+                Item::yaml(
+                    format!("monitoring/prometheus/tests/{}.yaml", service.name.value),
+                    owner(),
+                    origin,
+                    tests,
+                )
+            })
+            .into_iter()
+            .collect();
     };
     let name = service_rule_name(service);
-    let owner = || Owner::Service(service.name.value.clone());
     let mut metadata = meta(platform, service, &name, origin);
     metadata
         .labels
@@ -186,7 +199,7 @@ fn service_items(platform: &Platform, service: &Service) -> Vec<Item> {
             serde_json::to_value(&groups).unwrap_or_default(),
         ),
     ];
-    if let Some(tests) = super::rule_tests::service(service, &groups) {
+    if let Some(tests) = super::rule_tests::service(service, Some(&groups)) {
         items.push(Item::yaml(
             format!("monitoring/prometheus/tests/{}.yaml", service.name.value),
             owner(),
@@ -204,82 +217,64 @@ fn monitor_labels() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The windows a service's rules record: every window with an `slo`, the gate's alone
-/// without one.
-fn windows(service: &Service) -> &'static [&'static str] {
-    if service.slo.is_some() {
-        &slo::WINDOWS
-    } else {
-        &slo::WINDOWS[..1]
-    }
-}
-
-/// The selector of the failed requests among a service's: an HTTP 5xx, or a gRPC status
-/// that means the server failed (never both for one series: the second excludes 5xx).
-pub fn error_selectors(service: &Service) -> [String; 2] {
-    let sel = slo::selector(service);
-    [
-        format!("{sel},response_code=~\"5..\""),
-        format!(
-            "{sel},response_code!~\"5..\",grpc_response_status=~\"{}\"",
-            slo::GRPC_SERVER_ERRORS
-        ),
-    ]
-}
-
-fn service_rules(platform: &Platform, service: &Service) -> Vec<Rule> {
-    let sel = slo::selector(service);
-    let recorded = slo::recorded(service);
+/// The recording rules of `conventions::slo`, once for every workload the sidecars report:
+/// requests, failures and latency buckets by revision, and the error ratio by service, over
+/// every window. A failure is an HTTP 5xx, or a gRPC status that means the server failed
+/// (never both for one series: the second selector excludes 5xx).
+fn platform_records() -> Vec<Rule> {
+    let sel = "reporter=\"destination\"";
     let by_revision = slo::REVISION_LABELS;
     let by_service = slo::SERVICE_LABELS;
-    let thresholds = slo::thresholds(service);
-    let [server_errors, grpc_errors] = error_selectors(service);
+    let server_errors = format!("{sel},response_code=~\"5..\"");
+    let grpc_errors = format!(
+        "{sel},response_code!~\"5..\",grpc_response_status=~\"{}\"",
+        slo::GRPC_SERVER_ERRORS
+    );
     let mut rules = Vec::new();
-    for window in windows(service) {
+    for window in slo::WINDOWS {
         let requests = slo::requests_record(window);
+        let errors = slo::errors_record(window);
         rules.push(Rule::record(
             requests.clone(),
             format!("sum by ({by_revision}) (rate(istio_requests_total{{{sel}}}[{window}]))"),
         ));
         // A revision that served requests and failed none records zero, not nothing.
         rules.push(Rule::record(
-            slo::errors_record(window),
+            errors.clone(),
             format!(
-                "sum by ({by_revision}) (rate(istio_requests_total{{{server_errors}}}[{window}]) or rate(istio_requests_total{{{grpc_errors}}}[{window}])) or 0 * {requests}{{{recorded}}}"
+                "sum by ({by_revision}) (rate(istio_requests_total{{{server_errors}}}[{window}]) or rate(istio_requests_total{{{grpc_errors}}}[{window}])) or 0 * {requests}"
             ),
         ));
-        if !thresholds.is_empty() {
-            let bounds: Vec<String> = thresholds
-                .iter()
-                .map(|t| slo::le_pattern(*t))
-                .chain(["\\\\+Inf".to_owned()])
-                .collect();
+        rules.push(Rule::record(
+            slo::buckets_record(window),
+            format!(
+                "sum by ({by_revision}, le) (rate(istio_request_duration_milliseconds_bucket{{{sel}}}[{window}]))"
+            ),
+        ));
+        rules.push(Rule::record(
+            slo::error_ratio_record(window),
+            format!("sum by ({by_service}) ({errors}) / sum by ({by_service}) ({requests})"),
+        ));
+    }
+    rules
+}
+
+/// A service's own rules: the share of its requests slower than its latency objective (a
+/// threshold of its own), and its burn-rate alerts.
+fn service_rules(platform: &Platform, service: &Service) -> Vec<Rule> {
+    let recorded = slo::recorded(service);
+    let by_service = slo::SERVICE_LABELS;
+    let mut rules = Vec::new();
+    if let Some(latency) = service.slo.as_ref().and_then(|s| s.latency.as_ref()) {
+        for window in slo::WINDOWS {
+            let buckets = slo::buckets_record(window);
             rules.push(Rule::record(
-                slo::buckets_record(window),
+                slo::slow_ratio_record(window),
                 format!(
-                    "sum by ({by_revision}, le) (rate(istio_request_duration_milliseconds_bucket{{{sel},le=~\"{}\"}}[{window}]))",
-                    bounds.join("|")
+                    "1 - sum by ({by_service}) ({buckets}{{{recorded},{}}}) / sum by ({by_service}) ({buckets}{{{recorded},le=\"+Inf\"}})",
+                    slo::le_matcher(latency.threshold.millis)
                 ),
             ));
-        }
-        if service.slo.is_some() {
-            rules.push(Rule::record(
-                slo::error_ratio_record(window),
-                format!(
-                    "sum by ({by_service}) ({}{{{recorded}}}) / sum by ({by_service}) ({requests}{{{recorded}}})",
-                    slo::errors_record(window)
-                ),
-            ));
-            if let Some(latency) = service.slo.as_ref().and_then(|s| s.latency.as_ref()) {
-                let buckets = slo::buckets_record(window);
-                rules.push(Rule::record(
-                    slo::slow_ratio_record(window),
-                    format!(
-                        "1 - sum by ({by_service}) ({buckets}{{{recorded},{}}}) / sum by ({by_service}) ({buckets}{{{recorded},le=\"+Inf\"}})",
-                        slo::le_matcher(latency.threshold.millis)
-                    ),
-                ));
-            }
         }
     }
     if let Some(objective) = &service.slo {
@@ -425,10 +420,16 @@ fn burn_alerts(platform: &Platform, service: &Service, objective: Objective) -> 
 /// The platform's workload and node alerts, in the stack's namespace.
 fn platform_items(platform: &Platform, origin: Span, rules: Vec<Rule>) -> Vec<Item> {
     let groups = Groups {
-        groups: vec![Group {
-            name: format!("platc.{}.workloads", platform.name.value),
-            rules,
-        }],
+        groups: vec![
+            Group {
+                name: format!("platc.{}.records", platform.name.value),
+                rules: platform_records(),
+            },
+            Group {
+                name: format!("platc.{}.workloads", platform.name.value),
+                rules,
+            },
+        ],
     };
     let (stack, _) = addons::prometheus();
     let name = format!("{}-workloads", platform.name.value);
