@@ -9,6 +9,7 @@
 //! exporters, or the recording rules of `conventions::slo`, the one definition of success
 //! rate and latency that the canary gates read too.
 
+mod dashboards;
 mod monitors;
 
 use crate::model::Checked;
@@ -17,4 +18,5 @@ use crate::output::Output;
 /// Adds every monitor, rule and dashboard of the platform.
 pub fn emit(platform: &Checked, out: &mut Output) {
     out.extend(monitors::objects(platform));
+    out.extend(dashboards::items(platform));
 }
