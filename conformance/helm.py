@@ -35,14 +35,15 @@ def key(obj: dict) -> tuple:
 def plain_objects(tree: str) -> dict[tuple, dict]:
     """Every cluster object of the tree outside helm/ (and outside env/ for a whole build)."""
     out: dict[tuple, dict] = {}
-    for top in ("kubernetes", "istio", "rollouts"):
+    for top in ("kubernetes", "istio", "rollouts", "monitoring"):
         for dirpath, _, files in os.walk(os.path.join(tree, top)):
             for name in sorted(files):
                 if not name.endswith(".yaml"):
                     continue
                 with open(os.path.join(dirpath, name), encoding="utf-8") as f:
                     for doc in yaml.safe_load_all(f):
-                        if doc:
+                        # monitoring/ also holds files that are no cluster object.
+                        if isinstance(doc, dict) and doc.get("apiVersion") and doc.get("kind"):
                             out[key(doc)] = doc
     return out
 
