@@ -338,6 +338,21 @@ echo "(helm: exit $hrc, $(($(now) - t))s)"
 [[ $hrc -eq 0 ]] || die "the Helm charts do not lint, render the plain manifests or enforce their schemas (see above)"
 
 # ------------------------------------------------------------------------------------------------
+# >>> grafana (issue 12)
+# Every dashboard against grafana-foundation-sdk's dashboard and Prometheus query schemas, the
+# structural checks (panel ids, grid, variables, uids, links), every expression through
+# `promtool check rules`, and each dashboard's ConfigMap holding its exact bytes.
+step "grafana (dashboard schemas, structure, promtool check rules, ConfigMaps)"
+t=$(now)
+command -v "${PROMTOOL:-promtool}" >/dev/null 2>&1 \
+    || die "no promtool on PATH: install the Debian package \`prometheus\` (or set PROMTOOL=...)"
+grc=0
+with_timeout "$VENV/bin/python" conformance/grafana.py "${TREES[@]}" || grc=$?
+echo "(grafana: exit $grc, $(($(now) - t))s)"
+[[ $grc -eq 0 ]] || die "the Grafana dashboards do not match their schemas, parse, or match their ConfigMaps (see above)"
+# <<< grafana
+
+# ------------------------------------------------------------------------------------------------
 step "summary"
 status=0
 for tool in kubernetes-validate checkov yamllint; do

@@ -312,6 +312,46 @@ pub fn histogram_annotation(service: &Service) -> Option<String> {
     Some(format!("{{\"istiocustom\":[{}]}}", list.join(",")))
 }
 
+/// Istio's standard request counter.
+pub const REQUESTS: &str = "istio_requests_total";
+/// The buckets of Istio's standard request-duration histogram, in milliseconds.
+pub const DURATION_BUCKETS: &str = "istio_request_duration_milliseconds_bucket";
+
+/// The matchers of the requests that did not fail: neither an HTTP 5xx nor a gRPC status in
+/// `GRPC_SERVER_ERRORS`. A failed request is the complement; no one selector says "a 5xx or a
+/// failing gRPC status".
+pub fn success_matchers() -> String {
+    format!("response_code!~\"5..\",grpc_response_status!~\"{GRPC_SERVER_ERRORS}\"")
+}
+
+/// The share of the requests `selector` picks that failed over `window`, per `by` (labels
+/// separated by commas, or none): one, not absent, where every request failed, and NaN or no
+/// sample where there was no request.
+pub fn error_ratio(selector: &str, by: &str, window: &str) -> String {
+    let sum = if by.is_empty() {
+        "sum".to_owned()
+    } else {
+        format!("sum by ({by}) ")
+    };
+    let all = format!("{sum}(rate({REQUESTS}{{{selector}}}[{window}]))");
+    let ok = format!(
+        "{sum}(rate({REQUESTS}{{{selector},{}}}[{window}]))",
+        success_matchers()
+    );
+    format!("1 - ((({ok}) or 0 * {all}) / {all})")
+}
+
+/// The error budget of an objective as a fraction of one (`99.9` → `0.001`): an error ratio
+/// over it is the rate the budget burns at.
+pub fn budget_fraction(objective: Percent) -> String {
+    decimal(u64::from(budget(objective)), 5)
+}
+
+/// How many times faster than the SLO allows a tier's budget burns (`144` tenths → `14.4`).
+pub fn factor(tier: &Tier) -> String {
+    decimal(u64::from(tier.factor_tenths), 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +378,23 @@ mod tests {
         assert_eq!(lowest_expressible(), "93.056");
         assert!(expressible(p(93_056)));
         assert!(!expressible(p(93_055)));
+    }
+
+    #[test]
+    fn budgets_and_factors_print_as_numbers() {
+        let p = |thousandths| Percent { thousandths };
+        assert_eq!(budget_fraction(p(99_900)), "0.001");
+        assert_eq!(budget_fraction(p(95_000)), "0.05");
+        let factors: Vec<String> = TIERS.iter().map(factor).collect();
+        assert_eq!(factors, ["14.4", "6", "3", "1"]);
+    }
+
+    #[test]
+    fn a_failure_is_the_complement_of_a_success() {
+        assert_eq!(
+            error_ratio("a=\"b\"", "", "5m"),
+            "1 - (((sum(rate(istio_requests_total{a=\"b\",response_code!~\"5..\",grpc_response_status!~\"2|4|12|13|14|15\"}[5m]))) or 0 * sum(rate(istio_requests_total{a=\"b\"}[5m]))) / sum(rate(istio_requests_total{a=\"b\"}[5m])))"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! exporters, or the recording rules of `conventions::slo`, the one definition of success
 //! rate and latency that the canary gates read too.
 
+mod dashboards;
 mod monitors;
 mod rule_tests;
 mod rules;
@@ -21,4 +22,5 @@ use crate::output::Output;
 pub fn emit(platform: &Checked, out: &mut Output) {
     out.extend(monitors::objects(platform));
     rules::emit(platform, out);
+    out.extend(dashboards::items(platform));
 }

@@ -1,0 +1,327 @@
+//! The platform's overview: a few numbers for the whole platform, its requests by service,
+//! and one table with a row per service of `platform.kdl` (its availability objective, rate,
+//! error ratio, p99 latency and the burn rate of each objective over the first alerting
+//! tier's window), each row linking to the service's dashboard by uid.
+//!
+//! The rows come from one query that names every service and its dashboard's uid, so a
+//! service without traffic has its row too; every other column is one query over the
+//! platform's namespaces, by workload, which Grafana merges into the rows on the workload's
+//! name (unique in a platform). The namespaces are written once, as the hidden constant
+//! `$namespaces`, and a burn rate divides by one budget per distinct objective: what grows
+//! with the platform is a row's worth of text per service.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::emit::conventions::slo::{
+    self, DURATION_BUCKETS, REQUESTS, TIERS, budget_fraction, error_ratio, error_ratio_record,
+    percentile_objective, slow_ratio_record,
+};
+use crate::model::Checked;
+use crate::model::service::Service;
+
+use super::model::{
+    Dashboard, GRAPH, GRID_COLUMNS, Grid, Link, Override, Query, STAT, Spec, Step, Transformation,
+    Variable, Visual, ref_id,
+};
+use super::service::measured;
+use super::{Board, namespace_regex};
+
+/// The label that names a service's workload in Istio's metrics, and the table's row key.
+const WORKLOAD: &str = "destination_workload";
+/// The label of the rows query that holds a service dashboard's uid.
+const DASHBOARD: &str = "dashboard";
+/// The constant variable that holds the platform's namespaces, as a regex.
+const NAMESPACES: &str = "namespaces";
+/// The window of the graphs' rates.
+const RATE: &str = "$__rate_interval";
+/// The window of the table's rates: what "now" means in its instant queries.
+const NOW: &str = "5m";
+
+/// The overview dashboard.
+pub fn dashboard(platform: &Checked) -> Dashboard {
+    let ns = format!("${NAMESPACES}");
+    let requests = format!("reporter=\"destination\",destination_workload_namespace=~\"{ns}\"");
+    // Without a measured service (no mesh, or no HTTP or gRPC port) Istio reports nothing.
+    let any_measured = platform.services.iter().any(|s| measured(platform, s));
+    let mut grid = Grid::default();
+    grid.row("Platform");
+    let stat = |title: &str, unit: &'static str, expr: String| {
+        Spec::new(STAT, title, unit).query(expr, "")
+    };
+    if any_measured {
+        grid.add(
+            stat(
+                "Requests/s",
+                "reqps",
+                format!("sum(rate({REQUESTS}{{{requests}}}[{RATE}]))"),
+            )
+            .describe("Requests per second the platform's services received."),
+        );
+        grid.add(
+            stat(
+                "Error ratio",
+                "percentunit",
+                error_ratio(&requests, "", RATE),
+            )
+            .describe("The share of the platform's requests that failed."),
+        );
+        grid.add(
+            stat(
+                "Services serving",
+                "short",
+                format!("count(sum by ({WORKLOAD}) (rate({REQUESTS}{{{requests}}}[{RATE}])) > 0)"),
+            )
+            .describe("Services that received requests."),
+        );
+    }
+    for (title, expr) in [
+        (
+            "Pods not ready",
+            format!("sum(kube_pod_status_ready{{namespace=~\"{ns}\",condition=\"false\"}})"),
+        ),
+        (
+            "Pods pending",
+            format!("sum(kube_pod_status_phase{{namespace=~\"{ns}\",phase=\"Pending\"}})"),
+        ),
+        (
+            "Restarts in the last hour",
+            format!(
+                "sum(increase(kube_pod_container_status_restarts_total{{namespace=~\"{ns}\"}}[1h]))"
+            ),
+        ),
+    ] {
+        grid.add(stat(title, "short", expr).thresholds(vec![Step {
+            value: Some(1.0),
+            color: "red",
+        }]));
+    }
+    if !platform.services.is_empty() {
+        grid.row("Services");
+        grid.add(services_table(platform, any_measured, &requests, &ns));
+    }
+    if any_measured {
+        grid.add(
+            Spec::new(GRAPH, "Request rate by service", "reqps")
+                .min(0.0)
+                .by(
+                    format!("sum by ({WORKLOAD}) (rate({REQUESTS}{{{requests}}}[{RATE}]))"),
+                    WORKLOAD,
+                ),
+        );
+        grid.add(
+            Spec::new(GRAPH, "Error ratio by service", "percentunit")
+                .min(0.0)
+                .by(error_ratio(&requests, WORKLOAD, RATE), WORKLOAD),
+        );
+    }
+    let mut dashboard = Board::Overview.dashboard(
+        platform,
+        format!(
+            "Every service of {}, its requests and its objectives; each row of the table opens \
+             the service's dashboard. Generated by platc.",
+            platform.name.value
+        ),
+    );
+    dashboard.templating.list.push(Variable::constant(
+        NAMESPACES,
+        "Namespaces",
+        namespace_regex(platform),
+    ));
+    dashboard.panels = grid.finish();
+    dashboard
+}
+
+/// `label_replace(…)` that sets `label` to `value` on every sample of `expr`.
+fn with_label(expr: &str, label: &str, value: &str) -> String {
+    format!("label_replace({expr}, \"{label}\", \"{value}\", \"\", \"\")")
+}
+
+/// The rows of the table: a sample per service, valued its availability objective (NaN
+/// without one), labelled with its workload and its dashboard's uid.
+fn rows(platform: &Checked) -> String {
+    let rows: Vec<String> = platform
+        .services
+        .iter()
+        .map(|service| {
+            let objective = service
+                .slo
+                .as_ref()
+                .and_then(|s| s.availability.as_ref())
+                .map_or_else(|| "NaN".to_owned(), |a| slo::fraction(a.value));
+            with_label(
+                &with_label(
+                    &format!("vector({objective})"),
+                    WORKLOAD,
+                    &service.name.value,
+                ),
+                DASHBOARD,
+                &Board::Service(service).uid(platform),
+            )
+        })
+        .collect();
+    rows.join(" or ")
+}
+
+/// The burn rate over `window` of the objectives `budget` gives: the ratio `record` keeps,
+/// divided by each service's budget, one division per distinct budget. `None` when no
+/// measured service has such an objective.
+fn burn(
+    platform: &Checked,
+    record: &str,
+    ns: &str,
+    budget: impl Fn(&Service) -> Option<String>,
+) -> Option<String> {
+    let mut services: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for service in platform.services.iter().filter(|s| measured(platform, s)) {
+        if let Some(budget) = budget(service) {
+            services
+                .entry(budget)
+                .or_default()
+                .push(&service.name.value);
+        }
+    }
+    let parts: Vec<String> = services
+        .iter()
+        .map(|(budget, names)| {
+            format!(
+                "max by ({WORKLOAD}) ({record}{{destination_workload_namespace=~\"{ns}\",{WORKLOAD}=~\"{}\"}}) / {budget}",
+                names.join("|")
+            )
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" or "))
+}
+
+/// A burn rate's colours: orange from the slowest burn an alert fires at, red from the
+/// fastest.
+fn burn_thresholds() -> Value {
+    let factors = TIERS.iter().map(|t| f64::from(t.factor_tenths) / 10.0);
+    let slowest = factors.clone().fold(f64::MAX, f64::min);
+    let fastest = factors.fold(0.0, f64::max);
+    json!({
+        "mode": "absolute",
+        "steps": [
+            {"value": null, "color": "green"},
+            {"value": slowest, "color": "orange"},
+            {"value": fastest, "color": "red"},
+        ],
+    })
+}
+
+/// The table of every service; without a measured service, its rows and objectives alone.
+fn services_table(platform: &Checked, any_measured: bool, requests: &str, ns: &str) -> Spec {
+    let window = TIERS[0].long;
+    let mut columns: Vec<(String, String, &'static str)> = vec![(
+        "Availability objective".into(),
+        rows(platform),
+        "percentunit",
+    )];
+    if any_measured {
+        columns.push((
+            "Requests/s".into(),
+            format!("sum by ({WORKLOAD}) (rate({REQUESTS}{{{requests}}}[{NOW}]))"),
+            "reqps",
+        ));
+        columns.push((
+            "Error ratio".into(),
+            error_ratio(requests, WORKLOAD, NOW),
+            "percentunit",
+        ));
+        columns.push((
+            "p99 latency".into(),
+            format!(
+                "histogram_quantile(0.99, sum by ({WORKLOAD}, le) (rate({DURATION_BUCKETS}{{{requests}}}[{NOW}])))"
+            ),
+            "ms",
+        ));
+    }
+    let availability = burn(platform, &error_ratio_record(window), ns, |s| {
+        let a = s.slo.as_ref()?.availability.as_ref()?;
+        Some(budget_fraction(a.value))
+    });
+    if let Some(expr) = availability {
+        columns.push((format!("Availability burn ({window})"), expr, "none"));
+    }
+    let latency = burn(platform, &slow_ratio_record(window), ns, |s| {
+        let l = s.slo.as_ref()?.latency.as_ref()?;
+        Some(budget_fraction(percentile_objective(l)))
+    });
+    if let Some(expr) = latency {
+        columns.push((format!("Latency burn ({window})"), expr, "none"));
+    }
+    let rows = u32::try_from(platform.services.len()).unwrap_or(u32::MAX);
+    let mut spec = Spec::new(
+        Visual {
+            kind: "table",
+            w: GRID_COLUMNS,
+            h: rows.saturating_add(4).clamp(8, 40),
+        },
+        "Services",
+        "none",
+    )
+    .describe(format!(
+        "Every service of platform.kdl, now ({NOW} rates). A burn rate of 1 spends the 30-day \
+         error budget in 30 days; the colours are the alerts' factors over {window}. Click a \
+         row for the service's dashboard."
+    ));
+    spec.table = true;
+    let mut rename = Map::new();
+    let mut index = Map::new();
+    rename.insert(WORKLOAD.into(), json!("Service"));
+    index.insert(WORKLOAD.into(), json!(0));
+    spec.overrides.push(Override::by_name(
+        DASHBOARD,
+        vec![("custom.hidden", json!(true))],
+    ));
+    let single = columns.len() == 1;
+    for (i, (title, expr, unit)) in columns.into_iter().enumerate() {
+        // Grafana names a table query's values `Value #<refId>`, or `Value` when it is alone.
+        let field = if single {
+            "Value".to_owned()
+        } else {
+            format!("Value #{}", ref_id(i))
+        };
+        rename.insert(field.clone(), json!(title));
+        index.insert(field, json!(i + 1));
+        let mut properties = vec![("unit", json!(unit))];
+        if unit == "none" {
+            properties.push(("decimals", json!(1)));
+            properties.push(("thresholds", burn_thresholds()));
+            properties.push(("custom.cellOptions", json!({"type": "color-text"})));
+        }
+        spec.overrides.push(Override::by_name(&title, properties));
+        spec.queries.push(Query::new(expr, ""));
+    }
+    index.insert(DASHBOARD.into(), json!(spec.queries.len() + 1));
+    spec.transformations = vec![
+        Transformation {
+            id: "merge",
+            options: json!({}),
+        },
+        Transformation {
+            id: "organize",
+            options: json!({
+                "excludeByName": {"Time": true},
+                "indexByName": index,
+                "renameByName": rename,
+            }),
+        },
+    ];
+    spec.links = vec![Link::data(
+        "Service dashboard",
+        format!(
+            "/d/${{__data.fields.{DASHBOARD}}}?${{__url_time_range}}&var-datasource=${{datasource}}"
+        ),
+    )];
+    spec.mappings = vec![json!({
+        "type": "special",
+        "options": {"match": "nan", "result": {"text": "–"}},
+    })];
+    spec.options = Some(json!({
+        "cellHeight": "sm",
+        "sortBy": [{"displayName": "Service", "desc": false}],
+    }));
+    spec
+}
