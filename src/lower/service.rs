@@ -379,15 +379,8 @@ fn port(node: &Node, d: &mut Diagnostics) -> Option<Port> {
     });
     let protocol_given = r.prop("protocol").is_some();
     let metrics = r.string_prop("metrics", d);
-    if let Some(path) = metrics.as_ref().filter(|p| !p.value.starts_with('/')) {
-        d.error(
-            ErrorKind::InvalidValue {
-                value: path.value.clone(),
-                expected: vec!["a path starting with `/`"],
-                suggestion: None,
-            },
-            path.span,
-        );
+    if let Some(path) = &metrics {
+        typed::check_http_path(path, d);
     }
     r.finish(d);
     let name = name?;

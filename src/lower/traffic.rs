@@ -432,16 +432,7 @@ pub fn expose(node: &Node, d: &mut Diagnostics) -> Option<Expose> {
     let path = r
         .string_prop("path", d)
         .unwrap_or_else(|| Spanned::new("/".into(), node.name().span()));
-    if !path.value.starts_with('/') {
-        d.error(
-            ErrorKind::InvalidValue {
-                value: path.value.clone(),
-                expected: vec!["a path starting with `/`"],
-                suggestion: None,
-            },
-            path.span,
-        );
-    }
+    typed::check_http_path(&path, d);
     let port = r.string_prop("port", d);
     r.finish(d);
     Some(Expose {

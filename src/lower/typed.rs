@@ -143,6 +143,20 @@ pub fn check_name(text: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<
 }
 
 /// A DNS host name (`shop.example.com`, `*.example.com`).
+/// An HTTP path: it starts with `/` (`expose path=`, `port metrics=`).
+pub fn check_http_path(path: &Spanned<String>, d: &mut Diagnostics) {
+    if !path.value.starts_with('/') {
+        d.error(
+            ErrorKind::InvalidValue {
+                value: path.value.clone(),
+                expected: vec!["a path starting with `/`"],
+                suggestion: None,
+            },
+            path.span,
+        );
+    }
+}
+
 pub fn host(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<String>> {
     let text = string(entry, d)?;
     match value::host(&text.value) {

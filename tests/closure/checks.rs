@@ -565,15 +565,19 @@ fn monitors(world: &World, out: &mut Vec<String>) {
             }
         }
     }
-    for monitor in world.of_kind("ServiceMonitor") {
-        let spec = &monitor.value["spec"];
-        let selector = labels(&spec["selector"]["matchLabels"]);
-        let ports: Vec<String> = spec["endpoints"]
+    // The named ports of a monitor's endpoints.
+    let endpoint_ports = |endpoints: &Value| -> Vec<String> {
+        endpoints
             .as_sequence()
             .into_iter()
             .flatten()
             .filter_map(|e| e["port"].as_str().map(str::to_owned))
-            .collect();
+            .collect()
+    };
+    for monitor in world.of_kind("ServiceMonitor") {
+        let spec = &monitor.value["spec"];
+        let selector = labels(&spec["selector"]["matchLabels"]);
+        let ports = endpoint_ports(&spec["endpoints"]);
         for ns in strings(&spec["namespaceSelector"]["matchNames"]) {
             let found = world.services.iter().any(|svc| {
                 svc.namespace == ns
@@ -601,12 +605,7 @@ fn monitors(world: &World, out: &mut Vec<String>) {
     for monitor in world.of_kind("PodMonitor") {
         let spec = &monitor.value["spec"];
         let selector = labels(&spec["selector"]["matchLabels"]);
-        let ports: Vec<String> = spec["podMetricsEndpoints"]
-            .as_sequence()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["port"].as_str().map(str::to_owned))
-            .collect();
+        let ports = endpoint_ports(&spec["podMetricsEndpoints"]);
         for ns in strings(&spec["namespaceSelector"]["matchNames"]) {
             if world.pods_in(&ns, &selector).next().is_none() {
                 out.push(format!(
