@@ -79,13 +79,25 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 threshold(latency, "an SLO", d);
             }
         }
-        if let Some(latency) = service
-            .canary
-            .as_ref()
-            .and_then(|c| c.gate.as_ref())
-            .and_then(|g| g.latency.as_ref())
+        if let Some(canary) = &service.canary
+            && let Some(gate) = &canary.gate
         {
-            threshold(latency, "a gate", d);
+            if let Some(latency) = &gate.latency {
+                threshold(latency, "a gate", d);
+            }
+            if let Some(interval) = canary
+                .interval
+                .as_ref()
+                .filter(|i| i.value.millis < slo::GATE_MIN_INTERVAL_MS)
+            {
+                d.error(
+                    ErrorKind::SloNotExpressible {
+                        what: format!("a gate on steps every {}", interval.value.text),
+                        why: Inexpressible::ShortInterval,
+                    },
+                    interval.span,
+                );
+            }
         }
     }
 }

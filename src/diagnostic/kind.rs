@@ -222,6 +222,8 @@ pub enum Inexpressible {
     LowPercentile,
     /// A latency of 0ms: no histogram bucket.
     ZeroLatency,
+    /// Canary steps that advance before the gate can abort a failing canary.
+    ShortInterval,
 }
 
 impl Inexpressible {
@@ -231,6 +233,7 @@ impl Inexpressible {
             Self::WideBudget => "a budget no page can watch",
             Self::LowPercentile => "too low a percentile for an SLO",
             Self::ZeroLatency => "no histogram bucket",
+            Self::ShortInterval => "steps advance before the gate can judge",
         }
     }
 
@@ -247,6 +250,9 @@ impl Inexpressible {
             }
             Self::ZeroLatency => {
                 "A latency is compared with a bucket of the sidecar's histogram: use a threshold of at least 1ms."
+            }
+            Self::ShortInterval => {
+                "The gate first measures the canary two minutes into the rollout, then once a minute, and aborts on the third failure: give `steps … interval=` at least \"5m\", or leave `interval` out to promote by hand."
             }
         }
     }

@@ -25,6 +25,16 @@ pub const WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
 /// The window the canary gates read: the shortest.
 pub const GATE_WINDOW: &str = "5m";
 
+/// How a gate measures: the first measurement two minutes after the analysis starts (a rate
+/// over the window is sound on the two minutes of the canary's requests it then holds), then
+/// one a minute; the third failed measurement aborts the rollout.
+pub const GATE_FIRST_MEASUREMENT: &str = "2m";
+/// Failed measurements a gate tolerates; one more aborts.
+pub const GATE_FAILURE_LIMIT: u32 = 2;
+/// The shortest step interval a gate can judge: a failing canary is aborted within it
+/// (two minutes, then three measurements a minute apart).
+pub const GATE_MIN_INTERVAL_MS: u64 = (2 + GATE_FAILURE_LIMIT as u64 + 1) * 60_000;
+
 /// One burn-rate condition: the budget burns `factor_tenths / 10` times as fast as the SLO
 /// allows over both windows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

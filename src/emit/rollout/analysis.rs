@@ -24,7 +24,7 @@ use crate::model::service::{Canary, Service};
 use crate::output::{Item, Owner, Resource};
 
 /// The first measurement waits for a whole window of the canary's traffic.
-const WINDOW: &str = slo::GATE_WINDOW;
+const FIRST: &str = slo::GATE_FIRST_MEASUREMENT;
 
 #[derive(Serialize)]
 struct Spec {
@@ -83,8 +83,8 @@ pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Opti
         metrics.push(Metric {
             name: "success-rate",
             interval: "1m",
-            initial_delay: WINDOW,
-            failure_limit: 2,
+            initial_delay: FIRST,
+            failure_limit: slo::GATE_FAILURE_LIMIT,
             inconclusive_limit: 2,
             success_condition,
             failure_condition,
@@ -106,8 +106,8 @@ pub fn template(platform: &Platform, service: &Service, canary: &Canary) -> Opti
         metrics.push(Metric {
             name: "latency",
             interval: "1m",
-            initial_delay: WINDOW,
-            failure_limit: 2,
+            initial_delay: FIRST,
+            failure_limit: slo::GATE_FAILURE_LIMIT,
             inconclusive_limit: 2,
             success_condition,
             failure_condition,
