@@ -23,7 +23,7 @@ use crate::model::Platform;
 use crate::model::service::{Canary, Service};
 use crate::output::{Item, Owner, Resource};
 
-/// The first measurement waits for a whole window of the canary's traffic.
+/// The first measurement waits for two minutes of the canary's traffic.
 const FIRST: &str = slo::GATE_FIRST_MEASUREMENT;
 
 #[derive(Serialize)]
@@ -36,7 +36,7 @@ struct Spec {
 struct Metric {
     name: &'static str,
     interval: &'static str,
-    /// The first measurement waits for a whole window of the canary's traffic.
+    /// When the first measurement is made.
     initial_delay: &'static str,
     failure_limit: u32,
     inconclusive_limit: u32,
