@@ -130,31 +130,35 @@ pub fn items(platform: &Checked) -> Vec<Item> {
         return Vec::new();
     };
     let origin = grafana.span;
-    let mut boards: Vec<(Board, Dashboard)> = platform
-        .services
-        .iter()
-        .map(|s| (Board::Service(s), service::dashboard(platform, s)))
-        .collect();
-    boards.push((Board::Overview, overview::dashboard(platform)));
-    boards.push((Board::Cluster, cluster::dashboard(platform)));
+    let mut boards: Vec<Board> = platform.services.iter().map(Board::Service).collect();
+    boards.push(Board::Overview);
+    boards.push(Board::Cluster);
     if platform.mesh.is_some() {
-        boards.push((Board::Mesh, mesh::dashboard(platform)));
+        boards.push(Board::Mesh);
     }
+    // Each dashboard is built and encoded once, on every core: the JSON file and the
+    // ConfigMap hold the same text, and no value tree outlives it.
+    let encoded = crate::emit::parallel::map(&boards, |board| {
+        let dashboard = match board {
+            Board::Service(s) => service::dashboard(platform, s),
+            Board::Overview => overview::dashboard(platform),
+            Board::Cluster => cluster::dashboard(platform),
+            Board::Mesh => mesh::dashboard(platform),
+        };
+        crate::encode::json(&dashboard)
+    });
     let mut out = Vec::new();
-    for (board, dashboard) in boards {
-        let value = crate::encode::to_value(&dashboard);
-        // The ConfigMap holds the very bytes of the JSON file.
-        let text = crate::encode::json(&value);
+    for (board, text) in boards.into_iter().zip(encoded) {
         let name = board.name();
         let owner = match board {
             Board::Service(service) => Owner::Service(service.name.value.clone()),
             _ => Owner::Platform,
         };
-        out.push(Item::json(
+        out.push(Item::text(
             format!("monitoring/grafana/{name}.json"),
             owner.clone(),
             origin,
-            value,
+            text.clone(),
         ));
         let path = match board {
             Board::Service(_) => format!(
