@@ -10,7 +10,10 @@ For every tree given (out/, golden/*/expected/, their env/*/):
    `promtool check rules`, and each equal to its plain rules file (one definition);
 4. every Argo Rollouts AnalysisTemplate query, as a recording rule, through `promtool check
    rules` (it parses, and its metric names are valid);
-5. where platc installs the stack (helm/addons/kube-prometheus-stack.values.yaml), every
+5. the rule tests pin the alerts: in the first tree with an SLO, each page tier's and the
+   3d/6h tier's threshold of one service, scaled by 1.5 and by 0.6, must fail its tests (the
+   1d/2h tier fires only where 3d/6h does too, so no test can pin it alone);
+6. where platc installs the stack (helm/addons/kube-prometheus-stack.values.yaml), every
    PrometheusRule, ServiceMonitor and PodMonitor carries the labels its Prometheus selects
    (the pinned `*Selector.matchLabels`).
 
@@ -25,6 +28,7 @@ import concurrent.futures
 import hashlib
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -55,7 +59,8 @@ def manifests(tree: pathlib.Path, trees: list[pathlib.Path]):
     nested = [t for t in trees if t != tree and tree in t.parents]
     for path in sorted(tree.rglob("*.yaml")):
         rel = path.relative_to(tree)
-        if rel.parts[0] == "helm" or rel.parts[:2] == ("monitoring", "prometheus"):
+        # Chart templates and plain rules files, here or in an environment's tree inside.
+        if "helm" in rel.parts or "prometheus" in rel.parts[:-1]:
             continue
         if any(n in path.parents for n in nested):
             continue
@@ -158,6 +163,60 @@ def check_tree(tree: pathlib.Path, trees: list[pathlib.Path], work: pathlib.Path
     return problems
 
 
+TIER = re.compile(r"\(([^()]*?:rate(\w+)\{[^}]*\} > ([0-9.]+) and [^()]*?:rate(\w+)\{[^}]*\} > [0-9.]+)\)")
+
+
+def mutations(trees: list[pathlib.Path], work: pathlib.Path) -> list[str]:
+    """Scale each pinned tier's threshold of one service; every mutant must fail its tests."""
+    for tree in trees:
+        base = tree / "monitoring" / "prometheus"
+        # The service with the most alerts (availability and latency, where one has both).
+        candidates = []
+        for tests in sorted((base / "tests").glob("*.yaml")):
+            rules_path = base / "rules" / tests.name
+            if tests.name == "platform.yaml" or not rules_path.exists():
+                continue
+            rules = yaml.safe_load(rules_path.read_text())
+            alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+            if alerts:
+                candidates.append((-len(alerts), tests.name, tests, rules_path, alerts))
+        for _, _, tests, rules_path, alerts in sorted(candidates, key=lambda c: c[:2])[:1]:
+            copy = work / "mutants"
+            shutil.copytree(base, copy)
+            jobs = []
+            for rule in alerts:
+                for text, long, threshold, short in TIER.findall(rule["expr"]):
+                    if (long, short) == ("1d", "2h"):
+                        continue
+                    for scale in (1.5, 0.6):
+                        mutant = text.replace(f"> {threshold}", f"> {float(threshold) * scale:g}")
+                        jobs.append((rule, rule["expr"].replace(text, mutant), f"{rule['alert']} {rule['labels']['severity']} {long}/{short} x{scale}"))
+            problems = []
+
+            def run(job, i):
+                rule, expr, what = job
+                d = work / f"mutant-{i}"
+                shutil.copytree(copy, d)
+                mutated = yaml.safe_load(rules_path.read_text())
+                for g in mutated["groups"]:
+                    for r in g["rules"]:
+                        if r.get("alert") == rule["alert"] and r.get("labels") == rule["labels"]:
+                            r["expr"] = expr
+                (d / "rules" / tests.name).write_text(yaml.safe_dump(mutated))
+                rc, _ = promtool("test", "rules", str(d / "tests" / tests.name))
+                return what, rc
+
+            with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+                for what, rc in pool.map(lambda a: run(*a), [(j, i) for i, j in enumerate(jobs)]):
+                    if rc == 0:
+                        problems.append(f"{rules_path}: {what}: the rule tests still pass")
+            print(f"  mutants of {rules_path}: {len(jobs)}, {len(jobs) - len(problems)} caught")
+            if not jobs:
+                problems.append(f"{rules_path}: no tier to mutate")
+            return problems
+    return []
+
+
 def main(argv: list[str]) -> int:
     if shutil.which(PROMTOOL) is None:
         print(f"prometheus: FAIL: no {PROMTOOL} on PATH (Debian package `prometheus`)")
@@ -171,6 +230,9 @@ def main(argv: list[str]) -> int:
             work = pathlib.Path(tmp) / str(i)
             work.mkdir()
             problems += check_tree(tree, trees, work)
+        mutants = pathlib.Path(tmp) / "mutants"
+        mutants.mkdir()
+        problems += mutations(trees, mutants)
     for p in problems:
         print(f"  FAIL: {p}")
     print("prometheus: " + ("PASS" if not problems else f"FAIL ({len(problems)} problems)"))

@@ -308,7 +308,8 @@ echo "(terraform: exit $trc, $(($(now) - t))s)"
 
 # ------------------------------------------------------------------------------------------------
 # >>> prometheus (issue 12): promtool check rules / test rules on the plain rules and their
-# tests, the groups of every PrometheusRule, the AnalysisTemplate queries; the monitors'
+# tests, the groups of every PrometheusRule, the AnalysisTemplate queries, mutants of one
+# service's alert thresholds that its tests must catch; the monitors'
 # labels against the stack's pinned selectors. promtool comes from Debian's `prometheus`.
 step "prometheus (promtool check rules, promtool test rules, selectors)"
 t=$(now)
