@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// platc compiles one typed description of a microservices platform, `platform.kdl`, into
 /// the files that run it: Terraform for AWS, Kubernetes manifests, Istio resources, Argo
-/// Rollouts canaries and Helm charts.
+/// Rollouts canaries, Helm charts, and Prometheus rules and Grafana dashboards.
 #[derive(Debug, Parser)]
 #[command(name = "platc", version, max_term_width = 100)]
 pub struct Cli {
@@ -16,7 +16,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compile platform.kdl into out/: Terraform, Kubernetes, Istio, Rollouts, Helm charts.
+    /// Compile platform.kdl into out/: Terraform, Kubernetes, Istio, Rollouts, Helm, monitoring.
     ///
     /// out/ holds the base platform's files and, for each environment the file declares
     /// (`env NAME { … }`), that environment's whole tree under out/env/NAME/. With --env NAME,
