@@ -16,7 +16,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compile platform.kdl into out/: Terraform, Kubernetes, Istio, Rollouts, Helm, monitoring.
+    /// Compile platform.kdl into out/: Terraform, Kubernetes, Istio, Helm, monitoring.
     ///
     /// out/ holds the base platform's files and, for each environment the file declares
     /// (`env NAME { … }`), that environment's whole tree under out/env/NAME/. With --env NAME,
@@ -48,10 +48,20 @@ pub enum Command {
     /// `git diff` does; with --exit-code, 1 when something does. Errors in the platform exit
     /// 1, and usage or I/O errors 2.
     Diff(DiffArgs),
+    /// Print the shell completion script of bash, zsh, fish, elvish or powershell.
+    ///
+    /// For bash: `platc completions bash > /etc/bash_completion.d/platc`. For zsh, write it
+    /// as `_platc` into a directory of `$fpath`; for fish, as
+    /// `~/.config/fish/completions/platc.fish`.
+    Completions(CompletionsArgs),
     /// Print the page of a diagnostic code (`unknown-service`), or with none, list them all.
     Explain(ExplainArgs),
     /// Print the declared call graph: services, protocols, ports, canaries and gateways.
     Graph(GraphArgs),
+    /// Print a manual page as roff: platc(1), or a command's, platc-COMMAND(1).
+    ///
+    /// `platc man > platc.1; man ./platc.1`, `platc man build > platc-build.1`.
+    Man(ManArgs),
     /// Print every cluster object as one YAML stream, in apply order (namespaces first).
     ///
     /// Prints nothing unless the whole compile succeeds, and exits non-zero on any error:
@@ -187,6 +197,19 @@ pub struct WhyArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The command whose page to print (platc-COMMAND(1)); without one, platc(1).
+    pub command: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

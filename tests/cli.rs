@@ -758,3 +758,67 @@ fn json_reports_a_refused_write_as_a_record() {
             .contains("refusing to write to proj")
     );
 }
+
+/// Every command of the CLI, as `--help` lists them.
+const COMMANDS: [&str; 9] = [
+    "build",
+    "check",
+    "completions",
+    "diff",
+    "explain",
+    "graph",
+    "man",
+    "render",
+    "why",
+];
+
+#[test]
+fn completion_scripts_parse_and_know_every_command() {
+    let bash = Test::new().args(["completions", "bash"]).run().stdout;
+    let zsh = Test::new().args(["completions", "zsh"]).run().stdout;
+    let fish = Test::new().args(["completions", "fish"]).run().stdout;
+    assert!(zsh.starts_with("#compdef platc"), "{zsh}");
+    assert!(fish.contains("complete -c platc"), "{fish}");
+    for command in COMMANDS {
+        for (shell, script) in [("bash", &bash), ("zsh", &zsh), ("fish", &fish)] {
+            assert!(script.contains(command), "{shell} completes no `{command}`");
+        }
+    }
+    // The bash script is valid bash, as the shell reads it.
+    let mut check = Command::new("bash")
+        .arg("-n")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("bash runs");
+    std::io::Write::write_all(&mut check.stdin.take().unwrap(), bash.as_bytes()).unwrap();
+    assert!(
+        check.wait().unwrap().success(),
+        "bash -n refuses the script"
+    );
+    Test::new()
+        .args(["completions", "tcsh"])
+        .status(2)
+        .stderr_contains("possible values: bash")
+        .run();
+}
+
+#[test]
+fn the_manual_page_is_roff_with_every_command() {
+    let page = Test::new().args(["man"]).run().stdout;
+    assert!(page.contains(".TH platc 1"), "{page}");
+    assert!(page.contains(".SH SYNOPSIS"), "{page}");
+    // Every command is listed as platc-COMMAND(1), and that page exists.
+    for command in COMMANDS {
+        assert!(
+            page.contains(&format!("platc\\-{command}(1)")),
+            "the page lacks `{command}`"
+        );
+        let sub = Test::new().args(["man", command]).run().stdout;
+        assert!(sub.contains(&format!(".TH platc-{command} 1")), "{sub}");
+    }
+    Test::new()
+        .args(["man", "bild"])
+        .status(2)
+        .stderr_contains("Did you mean `build`?")
+        .run();
+}

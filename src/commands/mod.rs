@@ -6,6 +6,7 @@ pub mod diff;
 pub mod explain;
 pub mod graph;
 pub mod render;
+pub mod shell;
 pub mod why;
 
 /// What a command prints and its exit status.
