@@ -198,6 +198,16 @@ const PROMQL: &[&str] = &[
     "NaN",
 ];
 
+/// The `PromQL` words whose parenthesised list names labels.
+const LABEL_LISTS: &[&str] = &[
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+];
+
 /// One query, with where it came from.
 struct Query {
     origin: String,
@@ -240,17 +250,7 @@ fn scan(expr: &str) -> (Vec<String>, Vec<String>) {
             in_braces = true;
         } else if c == '}' {
             in_braces = false;
-        } else if c == '('
-            && [
-                "by",
-                "without",
-                "on",
-                "ignoring",
-                "group_left",
-                "group_right",
-            ]
-            .contains(&last_word.as_str())
-        {
+        } else if c == '(' && LABEL_LISTS.contains(&last_word.as_str()) {
             in_list = true;
         } else if c == ')' {
             in_list = false;

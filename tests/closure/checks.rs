@@ -247,19 +247,8 @@ fn dns_and_control_plane(world: &World, out: &mut Vec<String>) {
             )
         })
         .collect();
-    let istiod: Vec<&Pod> = world
-        .pods
-        .iter()
-        .filter(|p| p.origin.starts_with("add-on istiod"))
-        .collect();
-    let prometheus: Vec<&Pod> = world
-        .pods
-        .iter()
-        .filter(|p| {
-            p.origin
-                .starts_with("add-on kube-prometheus-stack (prometheus)")
-        })
-        .collect();
+    let istiod = addon_pods(world, "add-on istiod");
+    let prometheus = addon_pods(world, "add-on kube-prometheus-stack (prometheus)");
     for pod in world
         .pods
         .iter()
@@ -526,6 +515,15 @@ fn scaling(world: &World, out: &mut Vec<String>) {
     }
 }
 
+/// The pods of an add-on's workload, by the origin the world gives them.
+fn addon_pods<'a>(world: &'a World, origin: &str) -> Vec<&'a Pod> {
+    world
+        .pods
+        .iter()
+        .filter(|p| p.origin.starts_with(origin))
+        .collect()
+}
+
 /// Monitors and rules: where platc installs kube-prometheus-stack, each carries the labels its
 /// Prometheus is pinned to select (in every namespace); every `PodMonitor` namespace holds pods
 /// its selector picks; every `ServiceMonitor` namespace a Service its selector picks, with the
@@ -594,14 +592,7 @@ fn monitors(world: &World, out: &mut Vec<String>) {
             }
         }
     }
-    let prometheus: Vec<&Pod> = world
-        .pods
-        .iter()
-        .filter(|p| {
-            p.origin
-                .starts_with("add-on kube-prometheus-stack (prometheus)")
-        })
-        .collect();
+    let prometheus = addon_pods(world, "add-on kube-prometheus-stack (prometheus)");
     for monitor in world.of_kind("PodMonitor") {
         let spec = &monitor.value["spec"];
         let selector = labels(&spec["selector"]["matchLabels"]);

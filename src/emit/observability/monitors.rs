@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 
 use crate::emit::conventions::{
@@ -27,7 +28,7 @@ use crate::span::Span;
 struct PodMonitorSpec {
     job_label: &'static str,
     namespace_selector: NamespaceSelector,
-    selector: Selector,
+    selector: LabelSelector,
     pod_metrics_endpoints: Vec<Endpoint>,
 }
 
@@ -36,7 +37,7 @@ struct PodMonitorSpec {
 struct ServiceMonitorSpec {
     job_label: &'static str,
     namespace_selector: NamespaceSelector,
-    selector: Selector,
+    selector: LabelSelector,
     endpoints: Vec<Endpoint>,
 }
 
@@ -44,12 +45,6 @@ struct ServiceMonitorSpec {
 #[serde(rename_all = "camelCase")]
 struct NamespaceSelector {
     match_names: Vec<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Selector {
-    match_labels: BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -82,6 +77,14 @@ pub const SIDECARS: &str = "istio-sidecars";
 pub const GATEWAY: &str = "istio-ingressgateway";
 /// The name of the monitor of the control plane.
 pub const CONTROL_PLANE: &str = "istiod";
+
+/// A selector on labels alone.
+fn match_labels(labels: BTreeMap<String, String>) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(labels),
+        ..LabelSelector::default()
+    }
+}
 
 fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
@@ -172,12 +175,10 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
                 namespace_selector: NamespaceSelector {
                     match_names: meshed_namespaces,
                 },
-                selector: Selector {
-                    match_labels: BTreeMap::from([(
-                        "app.kubernetes.io/managed-by".to_owned(),
-                        "platc".to_owned(),
-                    )]),
-                },
+                selector: match_labels(BTreeMap::from([(
+                    "app.kubernetes.io/managed-by".to_owned(),
+                    "platc".to_owned(),
+                )])),
                 pod_metrics_endpoints: vec![Endpoint {
                     port: None,
                     path: "/stats/prometheus".into(),
@@ -205,9 +206,7 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
                 namespace_selector: NamespaceSelector {
                     match_names: vec![service.namespace.clone()],
                 },
-                selector: Selector {
-                    match_labels: selector,
-                },
+                selector: match_labels(selector),
                 pod_metrics_endpoints: vec![Endpoint {
                     port: Some(port.name.value.clone()),
                     path: path.to_owned(),
@@ -235,9 +234,7 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
                 namespace_selector: NamespaceSelector {
                     match_names: vec![gateway.namespace.to_string()],
                 },
-                selector: Selector {
-                    match_labels: labels(gateway.workloads[0].labels),
-                },
+                selector: match_labels(labels(gateway.workloads[0].labels)),
                 pod_metrics_endpoints: vec![Endpoint {
                     port: None,
                     path: "/stats/prometheus".into(),
@@ -258,9 +255,7 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
             namespace_selector: NamespaceSelector {
                 match_names: vec![ISTIOD.namespace.to_string()],
             },
-            selector: Selector {
-                match_labels: labels(istiod.selector),
-            },
+            selector: match_labels(labels(istiod.selector)),
             endpoints: vec![Endpoint {
                 port: Some("http-monitoring".into()),
                 path: "/metrics".into(),
