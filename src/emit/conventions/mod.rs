@@ -3,6 +3,7 @@
 //! Security level a namespace enforces.
 
 mod addons;
+pub mod cmp;
 pub mod names;
 pub mod slo;
 
