@@ -7,6 +7,7 @@
 mod aws;
 mod canary;
 mod capacity;
+mod delivery;
 mod helm;
 mod mesh;
 pub(crate) mod network;
@@ -23,6 +24,7 @@ use crate::model::{Checked, Platform};
 pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     let before = d.has_errors();
     references::check(&platform, d);
+    delivery::check(&platform, d);
     aws::check(&platform, d);
     resources::check(&platform, d);
     capacity::check(&platform, d);

@@ -14,6 +14,9 @@ pub enum ErrorKind {
         min: u64,
         max: u64,
     },
+    /// A service says how to `build` its image, but the image is not one of the platform's
+    /// ECR repositories, so a pipeline would have nowhere to push it.
+    BuildWithoutRepository { service: String },
     /// A canary is declared but the platform has no service mesh to split traffic.
     CanaryNeedsMesh { service: String, sidecar_off: bool },
     /// Canary steps are not strictly increasing, or the first weight disagrees with them.
@@ -24,6 +27,8 @@ pub enum ErrorKind {
         needed: String,
         available: String,
     },
+    /// `jenkins deploy=helm` on a platform whose Argo CD Applications own the same objects.
+    DeployConflict,
     /// Two env vars of one container share a name.
     DuplicateEnv { name: String },
     /// Two named things of one kind (node groups, databases, gateways, …) share a name.
@@ -296,9 +301,11 @@ impl ErrorKind {
     pub fn code(&self) -> &'static str {
         match self {
             Self::AutoscaleRange { .. } => "platc::autoscale-range",
+            Self::BuildWithoutRepository { .. } => "platc::build-without-repository",
             Self::CanaryNeedsMesh { .. } => "platc::canary-needs-mesh",
             Self::CanarySteps { .. } => "platc::canary-steps",
             Self::Capacity { .. } => "platc::capacity",
+            Self::DeployConflict => "platc::deploy-conflict",
             Self::DuplicateEnv { .. } => "platc::duplicate-env",
             Self::DuplicateName { .. } => "platc::duplicate-name",
             Self::DuplicateNode { .. } => "platc::duplicate-node",
@@ -358,9 +365,11 @@ impl ErrorKind {
     /// Every code platc can emit, for `explain` and the documentation test.
     pub const CODES: &'static [&'static str] = &[
         "platc::autoscale-range",
+        "platc::build-without-repository",
         "platc::canary-needs-mesh",
         "platc::canary-steps",
         "platc::capacity",
+        "platc::deploy-conflict",
         "platc::duplicate-env",
         "platc::duplicate-name",
         "platc::duplicate-node",
@@ -422,6 +431,11 @@ impl ErrorKind {
             Self::AutoscaleRange { what, min, max } => {
                 format!("{what} minimum {min} is above the maximum {max}")
             }
+            Self::BuildWithoutRepository { service } => {
+                format!(
+                    "`{service}` builds its image, but the image is not in an ECR `repository` of the platform"
+                )
+            }
             Self::CanaryNeedsMesh { service, .. } => {
                 format!("canary of `{service}` needs a service mesh")
             }
@@ -433,6 +447,9 @@ impl ErrorKind {
             } => format!(
                 "services and add-ons may need {needed} of {resource} at their autoscaling maximum (sidecars counted), but the node groups hold {available} after their per-node agents"
             ),
+            Self::DeployConflict => {
+                "Jenkins would deploy with Helm the objects Argo CD already syncs".into()
+            }
             Self::DuplicateEnv { name } => format!("env var `{name}` is set twice"),
             Self::DuplicateName { kind, name } => format!("duplicate {kind} `{name}`"),
             Self::DuplicateNode { node } => format!("`{node}` is given more than once"),
@@ -596,9 +613,11 @@ impl ErrorKind {
     pub fn label(&self) -> String {
         match self {
             Self::AutoscaleRange { .. } => "minimum above maximum".into(),
+            Self::BuildWithoutRepository { .. } => "built here".into(),
             Self::CanaryNeedsMesh { .. } => "canary declared here".into(),
             Self::CanarySteps { .. } => "these steps".into(),
             Self::Capacity { .. } => "node groups declared here".into(),
+            Self::DeployConflict => "Helm deploys here".into(),
             Self::DuplicateEnv { .. }
             | Self::DuplicateName { .. }
             | Self::DuplicateNode { .. }
@@ -659,6 +678,9 @@ impl ErrorKind {
     pub fn help(&self) -> String {
         match self {
                         Self::AutoscaleRange { .. } => "Make `min` at most `max`.".into(),
+            Self::BuildWithoutRepository { .. } => {
+                "Declare the repository in `aws` (`repository NAME`) and name it in the image (`image repository=NAME tag=…`), or remove `build`: platc builds only the images the platform owns.".into()
+            }
             Self::CanaryNeedsMesh { sidecar_off: true, .. } => {
                 "Keep the sidecar (remove `sidecar #false`): the mesh splits canary traffic at the caller's sidecar.".into()
             }
@@ -671,6 +693,9 @@ impl ErrorKind {
             }
             Self::Capacity { .. } => {
                 "Raise `max` of a node group or use a larger instance type, or lower the services' requests or autoscaling maximum.".into()
+            }
+            Self::DeployConflict => {
+                "Remove `deploy=helm` (the pipelines then wait for Argo CD to sync each service), or remove `argocd`: a Helm release cannot adopt objects Argo CD applied, and Argo CD would undo what Helm changed.".into()
             }
             Self::DuplicateEnv { .. } => {
                 "Remove or rename one of them; `calls … env=NAME` and `uses` set their variables themselves and need no `env` line.".into()

@@ -10,6 +10,7 @@
 pub mod conventions;
 pub mod helm;
 pub mod istio;
+pub mod jenkins;
 pub mod kubernetes;
 pub mod observability;
 pub mod parallel;
@@ -43,7 +44,7 @@ const TARGETS: &[(Target, bool)] = &[
 
 /// The targets that derive their items from the set the others made (and add no cluster
 /// objects): the Helm charts wrap the objects.
-const DERIVED: &[Target] = &[helm::emit];
+const DERIVED: &[Target] = &[helm::emit, jenkins::emit];
 
 /// Every item of a build of one platform (or its cluster objects alone), sorted by path.
 pub fn emit(platform: &Checked, scope: Scope) -> Output {

@@ -7,8 +7,8 @@ use crate::lower::aws::push_unique;
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::mesh::{
-    ArgoCd, Delivery, Gateway, Grafana, Jenkins, Kiali, Mesh, MtlsMode, Observability, Prometheus,
-    TlsMode, View,
+    ArgoCd, Delivery, Deploy, Gateway, Grafana, Jenkins, Kiali, Mesh, MtlsMode, Observability,
+    Prometheus, TlsMode, View,
 };
 use crate::model::value::Duration;
 use crate::span::Spanned;
@@ -195,7 +195,15 @@ pub fn lower_delivery(node: &Node, d: &mut Diagnostics) -> Delivery {
 }
 
 fn lower_jenkins(node: &Node, d: &mut Diagnostics) -> Jenkins {
-    let r = Reader::new(node);
+    let mut r = Reader::new(node);
+    let repo = r.string_prop("repo", d);
+    let branch = r.string_prop("branch", d);
+    let path = r.string_prop("path", d);
+    let deploy = r.prop("deploy").and_then(|e| {
+        crate::lower::reader::choice(e, &[("helm", Deploy::Helm), ("argocd", Deploy::ArgoCd)], d)
+    });
+    let agent = r.string_prop("agent", d);
+    let name_span = r.name_span();
     let mut views: Vec<View> = Vec::new();
     for child in r.children() {
         if child.name().value() != "view" {
@@ -227,6 +235,12 @@ fn lower_jenkins(node: &Node, d: &mut Diagnostics) -> Jenkins {
     r.finish(d);
     Jenkins {
         span: node.span(),
+        name_span,
+        repo,
+        branch,
+        path,
+        deploy,
+        agent,
         views,
     }
 }

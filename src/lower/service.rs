@@ -13,14 +13,15 @@ use crate::lower::typed;
 use crate::lower::value;
 use crate::model::NamespaceMode;
 use crate::model::service::{
-    Autoscale, Call, Canary, CircuitBreaker, EnvVar, Expose, Image, MtlsException, Port, PortMtls,
-    Probe, Protocol, Resources, Retries, Service, Slo, StoreKind, Use, Volume, Waiver,
+    Autoscale, Build, Call, Canary, CircuitBreaker, EnvVar, Expose, Image, MtlsException, Port,
+    PortMtls, Probe, Protocol, Resources, Retries, Service, Slo, StoreKind, Use, Volume, Waiver,
 };
 use crate::model::value::Quantity;
 use crate::span::{Span, Spanned};
 const SERVICE_CHILDREN: &[&str] = &[
     "autoscale",
     "automount-token",
+    "build",
     "calls",
     "canary",
     "circuit-breaker",
@@ -70,6 +71,7 @@ struct Parts {
     uses: Vec<Use>,
     volumes: Vec<Volume>,
     waivers: Vec<Waiver>,
+    build: Option<Build>,
 }
 
 pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Option<Service> {
@@ -134,6 +136,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             }
             "circuit-breaker" => parts.circuit_breaker = Some(traffic::circuit_breaker(child, d)),
             "canary" => parts.canary = traffic::canary(child, d),
+            "build" => parts.build = build(child, d),
             "slo" => parts.slo = Some(traffic::slo(child, d)),
             "expose" => parts.expose = traffic::expose(child, d),
             "load-balancer" => {
@@ -201,7 +204,23 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             }
             waivers
         },
+        build: parts.build,
         name,
+    })
+}
+
+/// `build context=… dockerfile=… test=…`.
+fn build(node: &Node, d: &mut Diagnostics) -> Option<Build> {
+    let mut r = Reader::new(node);
+    let context = r.required_string_prop("context", d);
+    let dockerfile = r.string_prop("dockerfile", d);
+    let test = r.string_prop("test", d);
+    r.finish(d);
+    Some(Build {
+        span: node.span(),
+        context: context?,
+        dockerfile,
+        test,
     })
 }
 

@@ -88,11 +88,34 @@ pub struct Delivery {
     pub argocd: Option<ArgoCd>,
 }
 
-/// `jenkins { view NAME SERVICE… }`: a pipeline per service, grouped into views.
+/// `jenkins repo=… branch=… path=… deploy=… agent=… { view NAME SERVICE… }`: a pipeline
+/// per service and one for the platform, grouped into views.
 #[derive(Clone, Debug)]
 pub struct Jenkins {
     pub span: Span,
+    /// The span of the word `jenkins`.
+    pub name_span: Span,
+    /// The Git repository holding `platform.kdl` and `out/`; `argocd`'s when unset.
+    pub repo: Option<Spanned<String>>,
+    /// The branch the jobs build; `argocd`'s revision, else `main`, when unset.
+    pub branch: Option<Spanned<String>>,
+    /// Where `out/` is in the repository; `argocd`'s path, else `out`, when unset.
+    pub path: Option<Spanned<String>>,
+    /// Who puts a new version on the cluster; `None`: Argo CD when `argocd` is declared, else
+    /// Helm.
+    pub deploy: Option<Spanned<Deploy>>,
+    /// The label of the agents that run the pipelines; any agent when unset.
+    pub agent: Option<Spanned<String>>,
     pub views: Vec<View>,
+}
+
+/// `jenkins deploy=…`: how a pipeline deploys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deploy {
+    /// `helm upgrade --install` of the service's chart from `out/helm/`.
+    Helm,
+    /// Argo CD syncs `out/` from Git; the pipeline waits for the service's Application.
+    ArgoCd,
 }
 
 /// `view NAME SERVICE…`.

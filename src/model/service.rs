@@ -39,6 +39,8 @@ pub struct Service {
     pub uses: Vec<Use>,
     pub volumes: Vec<Volume>,
     pub waivers: Vec<Waiver>,
+    /// `build …`: how CI builds the service's image; `None` for an image platc does not build.
+    pub build: Option<Build>,
 }
 
 impl Service {
@@ -246,6 +248,20 @@ pub struct Canary {
     pub steps_span: Option<Span>,
     pub interval: Option<Spanned<Duration>>,
     pub gate: Option<Gate>,
+}
+
+/// `build context=… dockerfile=… test=…`: where the service's source is in the repository
+/// and how its tests run, for the Jenkins pipeline that builds its image into its ECR
+/// repository.
+#[derive(Clone, Debug)]
+pub struct Build {
+    pub span: Span,
+    /// The Docker build context, relative to the repository's root.
+    pub context: Spanned<String>,
+    /// The Dockerfile, relative to the repository's root; `<context>/Dockerfile` when unset.
+    pub dockerfile: Option<Spanned<String>>,
+    /// The shell command that runs the service's tests in its context; none when unset.
+    pub test: Option<Spanned<String>>,
 }
 
 /// `header NAME=VALUE`: requests with this header go to the canary.

@@ -1,0 +1,122 @@
+//! The templates of the Jenkins outputs, and the one rule that keeps them valid Groovy: every
+//! hole (`{{ value }}`) is written as a single-quoted Groovy string literal, or a bare number
+//! or boolean. Single-quoted strings never interpolate (`$` is just a character), so a value
+//! can only end its string through `'` or `\`, both escaped here, or through a line break,
+//! written as `\n`. Comments take the `comment` filter, which keeps the text on its line.
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+
+use minijinja::value::Value;
+use minijinja::{Environment, Error, ErrorKind, Output, State};
+use serde::Serialize;
+
+use crate::encode::comment_safe;
+
+/// The templates, by name.
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "service",
+        include_str!("../../templates/jenkins/service.Jenkinsfile.j2"),
+    ),
+    (
+        "platform",
+        include_str!("../../templates/jenkins/platform.Jenkinsfile.j2"),
+    ),
+    (
+        "seed",
+        include_str!("../../templates/jenkins/seed.groovy.j2"),
+    ),
+];
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        env.set_formatter(format);
+        env.add_filter("comment", |text: String| {
+            Value::from_safe_string(comment_safe(&text).replace("*/", "* /"))
+        });
+        for (name, source) in TEMPLATES {
+            // The templates are part of the binary; a broken one fails every test.
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name}: {e:#}"));
+        }
+        env
+    })
+}
+
+/// Renders a template with its context. The templates are ours and their contexts typed, so
+/// rendering cannot fail on user input: a failure is a bug in platc, caught by every test.
+pub fn render<S: Serialize>(name: &str, context: &S) -> String {
+    let template = environment()
+        .get_template(name)
+        .unwrap_or_else(|e| panic!("template {name}: {e:#}"));
+    template
+        .render(context)
+        .unwrap_or_else(|e| panic!("template {name}: {e:#}"))
+}
+
+/// The formatter of every hole: strings as Groovy literals, numbers and booleans bare, text
+/// marked safe (`comment`) as it is.
+fn format(out: &mut Output<'_>, _state: &State<'_, '_>, value: &Value) -> Result<(), Error> {
+    let text = if value.is_safe() {
+        value.to_string()
+    } else if let Some(text) = value.as_str() {
+        literal(text)
+    } else if value.is_number() || value.kind() == minijinja::value::ValueKind::Bool {
+        value.to_string()
+    } else {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "a template hole holds {}, not a string or number",
+                value.kind()
+            ),
+        ));
+    };
+    out.write_str(&text).map_err(Error::from)
+}
+
+/// `text` as a single-quoted Groovy string literal.
+pub fn literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('\'');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}') =>
+            {
+                for unit in c.encode_utf16(&mut [0; 2]) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::literal;
+
+    #[test]
+    fn a_literal_escapes_what_could_end_it() {
+        assert_eq!(literal("plain"), "'plain'");
+        assert_eq!(literal("it's"), r"'it\'s'");
+        assert_eq!(literal(r"a\'b"), r"'a\\\'b'");
+        assert_eq!(literal("${x}"), "'${x}'");
+        assert_eq!(literal("a\nb"), r"'a\nb'");
+        assert_eq!(literal("\u{202e}"), r"'\u202e'");
+        assert_eq!(literal("\u{1}"), r"'\u0001'");
+    }
+}
