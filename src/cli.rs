@@ -56,6 +56,16 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the page of a diagnostic code (`unknown-service`), or with none, list them all.
     Explain(ExplainArgs),
+    /// Rewrite platform files in their canonical layout, keeping every comment and value.
+    ///
+    /// Each file (by default platform.kdl) whose layout is not the canonical one is replaced
+    /// atomically, and its name printed. The layout: four spaces per level, one node per line,
+    /// one space between entries, `{` on the node's line and `}` on a line of its own, at most
+    /// one blank line in a row; comments stay where they are, values as they are written.
+    /// With --check, nothing is written: each file that is not formatted gets a unified diff
+    /// and the command exits 1. A file that does not parse as KDL v2 gets its diagnostics,
+    /// exits 1 and is left as it is; usage and I/O errors exit 2.
+    Fmt(FmtArgs),
     /// Print the declared call graph: services, protocols, ports, canaries and gateways.
     Graph(GraphArgs),
     /// Print a manual page as roff: platc(1), or a command's, platc-COMMAND(1).
@@ -157,6 +167,18 @@ pub struct CheckArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = MessageFormat::Human)]
     pub message_format: MessageFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FmtArgs {
+    /// The files to format (default: platform.kdl).
+    pub files: Vec<PathBuf>,
+    /// A file to format, as the other commands take it; may be repeated.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Vec<PathBuf>,
+    /// Write nothing; exit 1 and show the differences when a file is not formatted.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, clap::Args)]

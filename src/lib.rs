@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod emit;
 pub mod encode;
+pub mod format;
 pub mod lower;
 pub mod model;
 pub mod output;
@@ -191,20 +192,29 @@ pub fn compile(source: &Source, options: &Options) -> Compilation {
     }
 }
 
+/// Reports the first byte of `source` that is not UTF-8, if there is one, and says whether it
+/// did: such a file is not compiled (nor formatted).
+pub(crate) fn invalid_utf8(source: &Source, d: &mut Diagnostics) -> bool {
+    let Some(offset) = source.invalid_utf8() else {
+        return false;
+    };
+    d.error(
+        diagnostic::ErrorKind::InvalidUtf8 { offset },
+        span::Span::new(
+            offset,
+            offset
+                + source
+                    .text()
+                    .get(offset..)
+                    .and_then(|rest| rest.chars().next())
+                    .map_or(0, char::len_utf8),
+        ),
+    );
+    true
+}
+
 fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Option<Checked> {
-    if let Some(offset) = source.invalid_utf8() {
-        d.error(
-            diagnostic::ErrorKind::InvalidUtf8 { offset },
-            span::Span::new(
-                offset,
-                offset
-                    + source
-                        .text()
-                        .get(offset..)
-                        .and_then(|rest| rest.chars().next())
-                        .map_or(0, char::len_utf8),
-            ),
-        );
+    if invalid_utf8(source, d) {
         return None;
     }
     // Kept (shared) for `model::Origin`, which reads its nodes' paths only when asked.

@@ -70,6 +70,7 @@ fn run_command() -> ExitCode {
         Command::Diff(args) => commands::diff::run(&args, color, stdout_color),
         Command::Render(args) => commands::render::run(&args, color),
         Command::Explain(args) => commands::explain::run(&args),
+        Command::Fmt(args) => commands::fmt::run(&args, color),
         Command::Completions(args) => commands::shell::completions(args.shell),
         Command::Man(args) => commands::shell::man(args.command.as_deref()),
         Command::Graph(args) => commands::graph::run(&args, color),

@@ -760,12 +760,13 @@ fn json_reports_a_refused_write_as_a_record() {
 }
 
 /// Every command of the CLI, as `--help` lists them.
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "build",
     "check",
     "completions",
     "diff",
     "explain",
+    "fmt",
     "graph",
     "man",
     "render",

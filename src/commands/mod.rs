@@ -4,6 +4,7 @@ pub mod build;
 pub mod check;
 pub mod diff;
 pub mod explain;
+pub mod fmt;
 pub mod graph;
 pub mod render;
 pub mod shell;
