@@ -1,12 +1,16 @@
 //! The Argo CD config management plugin: `platc cmp generate` run as argocd-cmp-server runs it
 //! (in the source path, with nothing but Argo CD's environment), against `platc render` with
-//! the same settings as flags.
+//! the same settings as flags; and the files of `deploy/argocd/` against the names of
+//! `conventions::cmp`, which the command and the Applications read too.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use platc::emit::conventions::cmp::{DISCOVER_FILE, PART_PLATFORM};
+use platc::emit::conventions::cmp::{
+    DISCOVER_FILE, PARAM_ENV, PARAM_PART, PARAM_STABLE, PART_PLATFORM, PLUGIN_NAME,
+};
+use serde_yaml::Value;
 
 /// The root platform of the repository: services, canaries and an environment `staging`.
 const ROOT_PLATFORM: &str = include_str!("../platform.kdl");
@@ -305,4 +309,239 @@ fn two_runs_at_once_print_the_same_bytes() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(entries, [DISCOVER_FILE]);
+}
+
+// ------------------------------------------------------------------------------------------
+// deploy/argocd/
+
+fn deploy_file(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy/argocd")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn yaml(text: &str) -> Value {
+    serde_yaml::from_str(text).expect("valid YAML")
+}
+
+/// The YAML documents of a file.
+fn yaml_documents(text: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(|d| serde::Deserialize::deserialize(d).expect("valid YAML"))
+        .collect()
+}
+
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_sequence()
+        .unwrap_or_else(|| panic!("not a list: {value:?}"))
+        .iter()
+        .map(|v| v.as_str().expect("a string"))
+        .collect()
+}
+
+#[test]
+fn the_plugin_names_what_the_command_and_the_applications_read() {
+    let plugin = yaml(&deploy_file("plugin.yaml"));
+    assert_eq!(plugin["apiVersion"].as_str(), Some("argoproj.io/v1alpha1"));
+    assert_eq!(plugin["kind"].as_str(), Some("ConfigManagementPlugin"));
+    assert_eq!(plugin["metadata"]["name"].as_str(), Some(PLUGIN_NAME));
+    let spec = &plugin["spec"];
+    // No version: an Application names the plugin `platc`, not `platc-<version>`.
+    assert!(spec.get("version").is_none());
+    assert_eq!(spec["discover"]["fileName"].as_str(), Some(DISCOVER_FILE));
+    assert_eq!(
+        strings(&spec["generate"]["command"]),
+        ["platc", "cmp", "generate"]
+    );
+    let parameters = spec["parameters"]["static"].as_sequence().unwrap();
+    let names: Vec<&str> = parameters
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, [PARAM_ENV, PARAM_PART, PARAM_STABLE]);
+    for parameter in parameters {
+        // Argo CD sends no default: each announced one must be what the command assumes.
+        assert_eq!(
+            parameter["string"].as_str(),
+            Some(if parameter["name"] == PARAM_STABLE {
+                "false"
+            } else {
+                ""
+            }),
+            "{parameter:?}"
+        );
+        for key in ["title", "tooltip"] {
+            assert!(
+                parameter[key].as_str().is_some_and(|t| !t.is_empty()),
+                "{parameter:?} has no {key}"
+            );
+        }
+    }
+}
+
+/// The sidecar container and the pod's volumes of one install method.
+fn sidecar(containers: &Value, volumes: &Value) -> (Value, Vec<Value>) {
+    let containers = containers.as_sequence().unwrap();
+    let container = containers
+        .iter()
+        .find(|c| c["name"] == PLUGIN_NAME)
+        .unwrap_or_else(|| panic!("no container `{PLUGIN_NAME}`: {containers:?}"))
+        .clone();
+    (container, volumes.as_sequence().unwrap().clone())
+}
+
+#[test]
+fn the_patch_and_the_helm_values_install_the_same_plugin_and_sidecar() {
+    let plugin = yaml(&deploy_file("plugin.yaml"));
+    let key = format!("{PLUGIN_NAME}.yaml");
+
+    // kustomize: the ConfigMap made from plugin.yaml itself, and the Deployment's patch.
+    let kustomization = yaml(&deploy_file("kustomization.yaml"));
+    assert_eq!(kustomization["kind"].as_str(), Some("Component"));
+    let generator = &kustomization["configMapGenerator"][0];
+    assert_eq!(generator["name"].as_str(), Some("argocd-cmp-cm"));
+    assert_eq!(strings(&generator["files"]), [format!("{key}=plugin.yaml")]);
+    assert_eq!(
+        kustomization["patches"][0]["path"].as_str(),
+        Some("repo-server-patch.yaml")
+    );
+    let patch = yaml_documents(&deploy_file("repo-server-patch.yaml"));
+    assert_eq!(patch.len(), 1, "the patch is one document");
+    let deployment = &patch[0];
+    assert_eq!(deployment["kind"].as_str(), Some("Deployment"));
+    assert_eq!(
+        deployment["metadata"]["name"].as_str(),
+        Some("argocd-repo-server")
+    );
+    let pod = &deployment["spec"]["template"]["spec"];
+    let (patch_container, patch_volumes) = sidecar(&pod["containers"], &pod["volumes"]);
+
+    // The Helm values: the chart makes argocd-cmp-cm from `configs.cmp.plugins`, as
+    // `<name>.yaml` holding the plugin of that name with the given spec.
+    let values = yaml(&deploy_file("values.yaml"));
+    let cmp = &values["configs"]["cmp"];
+    assert_eq!(cmp["create"].as_bool(), Some(true));
+    assert_eq!(cmp["plugins"][PLUGIN_NAME], plugin["spec"]);
+    let (values_container, values_volumes) = sidecar(
+        &values["repoServer"]["extraContainers"],
+        &values["repoServer"]["volumes"],
+    );
+    assert_eq!(values_container, patch_container);
+    assert_eq!(values_volumes, patch_volumes);
+
+    // The image is the Dockerfile's, tagged with this version of platc.
+    let image = patch_container["image"].as_str().unwrap();
+    assert!(
+        image.ends_with(&format!("/platc-cmp:{}", env!("CARGO_PKG_VERSION"))),
+        "{image}"
+    );
+    // The sidecar as Argo CD's documentation requires it.
+    let c = &patch_container;
+    assert_eq!(
+        strings(&c["command"]),
+        ["/var/run/argocd/argocd-cmp-server"]
+    );
+    let security = &c["securityContext"];
+    assert_eq!(security["runAsUser"].as_u64(), Some(999));
+    assert_eq!(security["runAsNonRoot"].as_bool(), Some(true));
+    assert_eq!(security["readOnlyRootFilesystem"].as_bool(), Some(true));
+    assert_eq!(security["allowPrivilegeEscalation"].as_bool(), Some(false));
+    assert_eq!(strings(&security["capabilities"]["drop"]), ["ALL"]);
+    assert_eq!(
+        security["seccompProfile"]["type"].as_str(),
+        Some("RuntimeDefault")
+    );
+    for quantity in ["requests", "limits"] {
+        assert!(
+            c["resources"][quantity].as_mapping().is_some(),
+            "no resource {quantity}"
+        );
+    }
+    let mounts: Vec<(&str, &str, Option<&str>)> = c["volumeMounts"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["mountPath"].as_str().unwrap(),
+                m["name"].as_str().unwrap(),
+                m.get("subPath").and_then(Value::as_str),
+            )
+        })
+        .collect();
+    // var-files and plugins are the repo-server's own volumes; the config and /tmp are the
+    // sidecar's, /tmp apart from the repo-server's.
+    assert_eq!(
+        mounts,
+        [
+            ("/var/run/argocd", "var-files", None),
+            ("/home/argocd/cmp-server/plugins", "plugins", None),
+            (
+                "/home/argocd/cmp-server/config/plugin.yaml",
+                "argocd-cmp-cm",
+                Some(key.as_str())
+            ),
+            ("/tmp", "platc-tmp", None),
+        ]
+    );
+    let volumes: Vec<&str> = patch_volumes
+        .iter()
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(volumes, ["argocd-cmp-cm", "platc-tmp"]);
+    assert_eq!(
+        patch_volumes[0]["configMap"]["name"].as_str(),
+        Some("argocd-cmp-cm")
+    );
+}
+
+#[test]
+fn the_image_builds_with_a_toolchain_platc_supports_and_runs_as_999() {
+    let dockerfile = deploy_file("Dockerfile");
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let wanted = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = "))
+        .unwrap()
+        .trim_matches('"');
+    let version = |v: &str| -> Vec<u32> { v.split('.').map(|n| n.parse().unwrap()).collect() };
+    let from: Vec<&str> = dockerfile
+        .lines()
+        .filter_map(|l| l.strip_prefix("FROM "))
+        .collect();
+    let builder = from
+        .iter()
+        .find_map(|f| f.strip_prefix("docker.io/library/rust:"))
+        .expect("the builder is the official rust image");
+    let tag = builder.split_whitespace().next().unwrap();
+    let rust = tag.split('-').next().unwrap();
+    assert!(
+        version(rust) >= version(wanted),
+        "rust {rust} is older than rust-version {wanted}"
+    );
+    // Every base is pinned by a tag, never `latest` nor none.
+    for base in &from {
+        let image = base.split_whitespace().next().unwrap();
+        assert!(
+            image.contains(':') && !image.ends_with(":latest"),
+            "{image} is not pinned"
+        );
+    }
+    assert!(dockerfile.contains("cargo build --locked --release"));
+    let last_user = dockerfile
+        .lines()
+        .filter_map(|l| l.strip_prefix("USER "))
+        .next_back();
+    assert_eq!(last_user, Some("999"));
+    let ignore = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.dockerignore"))
+        .expect("a .dockerignore");
+    for dir in ["target", "out"] {
+        assert!(
+            ignore.lines().any(|l| l.trim_matches('/') == dir),
+            "{dir}/ is sent"
+        );
+    }
 }
