@@ -354,6 +354,21 @@ echo "(grafana: exit $grc, $(($(now) - t))s)"
 # <<< grafana
 
 # ------------------------------------------------------------------------------------------------
+# >>> plugin (issue 13): the Argo CD config management plugin end to end: `platc cmp generate`
+# run as argocd-cmp-server runs it (source path, Argo CD's variables, parameters as JSON, two
+# runs at once), its streams through the validators above, its failures printing nothing; the
+# sidecar's pod spec through kubernetes-validate, and hadolint on deploy/argocd/Dockerfile.
+step "Argo CD plugin (platc cmp generate as argocd-cmp-server runs it; hadolint)"
+t=$(now)
+PLATC_BIN="${PLATC_BIN:-$ROOT/target/release/platc}"
+[[ -x $PLATC_BIN ]] || die "no platc at $PLATC_BIN: run \`cargo build --release\` first (or set PLATC_BIN=...)"
+plrc=0
+with_timeout "$VENV/bin/python" conformance/plugin.py "$PLATC_BIN" "$CRD_SCHEMAS" conformance/node || plrc=$?
+echo "(plugin: exit $plrc, $(($(now) - t))s)"
+[[ $plrc -eq 0 ]] || die "the Argo CD plugin does not keep its contract, or the Dockerfile does not pass hadolint (see above)"
+# <<< plugin
+
+# ------------------------------------------------------------------------------------------------
 step "summary"
 status=0
 for tool in kubernetes-validate checkov yamllint; do

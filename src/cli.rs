@@ -37,6 +37,12 @@ pub enum Command {
     /// and 2 on a usage or I/O error. Without --env, the base platform and every declared
     /// environment are checked.
     Check(CheckArgs),
+    /// Run as an Argo CD config management plugin (`cmp generate`).
+    ///
+    /// deploy/argocd/plugin.yaml declares the plugin; argocd-cmp-server runs its commands in
+    /// the Application's source path.
+    #[command(subcommand)]
+    Cmp(CmpCommand),
     /// Show what a build would change in out/, object by object, and the line behind each.
     ///
     /// Compiles exactly as `platc build` does (the same -f, -o and --env), writes nothing, and
@@ -85,6 +91,23 @@ pub enum Command {
     /// the node it came from, by its path and line, and the values that came from elsewhere
     /// (`defaults`, an `env` overlay). Exits 1 when the build has no such file or object.
     Why(WhyArgs),
+}
+
+/// The commands of the Argo CD config management plugin.
+#[derive(Debug, Subcommand)]
+pub enum CmpCommand {
+    /// Print what `platc render` prints, with the settings Argo CD passes in the environment.
+    ///
+    /// Compiles platform.kdl in the current directory (the Application's source path). The
+    /// plugin parameters `env`, `part` and `stable` (`render --env`, `--part`, `--stable`) are
+    /// read from `ARGOCD_APP_PARAMETERS` (or, when it is unset, `PARAM_ENV`, `PARAM_PART` and
+    /// `PARAM_STABLE`), or from the Application's plugin.env `PLATC_ENV`, `PLATC_PART` and
+    /// `PLATC_STABLE` (`ARGOCD_ENV_PLATC_ENV`, …). An unknown parameter or `PLATC_` variable,
+    /// a parameter that is not a string, and a setting given both ways with two values are
+    /// errors. `ARGOCD_APP_NAME` and `ARGOCD_APP_NAMESPACE` are logged on stderr and change
+    /// nothing. Prints nothing unless everything succeeds; exits 1 when the platform has
+    /// errors, 2 on a bad setting.
+    Generate,
 }
 
 #[derive(Debug, clap::Args)]
@@ -141,6 +164,10 @@ pub struct RenderArgs {
     /// Apply this environment's overlay (`env NAME { … }`).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// Print one part: `platform` (the platform-wide and per-namespace objects) or a
+    /// service's name (its objects); every object without it. The parts split the stream.
+    #[arg(long, value_name = "PART")]
+    pub part: Option<String>,
     /// Render every canary armed (its service's Rollout at the stable image): what a cluster
     /// where the services do not run yet takes first, since Argo Rollouts would promote a
     /// canary that is a Rollout's first revision to every user at once.

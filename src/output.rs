@@ -10,6 +10,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
+use crate::emit::conventions::cmp::PART_PLATFORM;
 use crate::span::Span;
 
 /// Who an item belongs to: the unit it is deployed, reviewed and (later) packaged with.
@@ -248,6 +249,11 @@ impl Output {
         self.items.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
+    /// Keeps the items of one part alone.
+    pub fn retain_part(&mut self, part: &Part) {
+        self.items.retain(|item| part.holds(&item.owner));
+    }
+
     /// The cluster objects in apply order (rank, then path; the set must be sorted by path),
     /// giving up the set: the stream `platc render` prints.
     pub fn into_cluster_objects(self) -> Vec<Item> {
@@ -258,6 +264,88 @@ impl Output {
             .collect();
         objects.sort_by_key(apply_rank);
         objects
+    }
+}
+
+/// A part of a platform's cluster objects, by owner: what one Argo CD Application deploys, and
+/// what `platc render --part` and the plugin's `part` parameter select. Every item has one
+/// owner, so the parts of a platform (`platform` and each service) split its objects: each
+/// object is in exactly one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Every object.
+    All,
+    /// The platform-wide and per-namespace objects: owner `Platform` or `Namespace(_)`.
+    Platform,
+    /// One service's objects: owner `Service(name)`.
+    Service(String),
+}
+
+/// Why a part's name names no part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartError {
+    /// Neither `platform` nor a service's name; the closest name, if one is close.
+    Unknown {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// A service is named `platform`, as the platform part is.
+    Ambiguous,
+}
+
+impl Part {
+    /// The part `name` names among a platform's services: empty for every object,
+    /// `conventions::cmp::PART_PLATFORM`, or a service's name.
+    pub fn named<'a>(
+        name: &str,
+        services: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> Result<Self, PartError> {
+        let is_service = services.clone().into_iter().any(|s| s == name);
+        match name {
+            "" => Ok(Self::All),
+            PART_PLATFORM if is_service => Err(PartError::Ambiguous),
+            PART_PLATFORM => Ok(Self::Platform),
+            _ if is_service => Ok(Self::Service(name.to_owned())),
+            _ => Err(PartError::Unknown {
+                name: name.to_owned(),
+                suggestion: crate::diagnostic::suggest(
+                    name,
+                    std::iter::once(PART_PLATFORM).chain(services),
+                ),
+            }),
+        }
+    }
+
+    /// Whether the part holds the items of `owner`.
+    pub fn holds(&self, owner: &Owner) -> bool {
+        match (self, owner) {
+            (Self::All, _) | (Self::Platform, Owner::Platform | Owner::Namespace(_)) => true,
+            (Self::Service(name), Owner::Service(owner)) => name == owner,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for PartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unknown { name, suggestion } => {
+                write!(
+                    f,
+                    "unknown part `{name}`: a part is `{PART_PLATFORM}`, a service's name, or \
+                     empty for every object"
+                )?;
+                if let Some(suggestion) = suggestion {
+                    write!(f, ". Did you mean `{suggestion}`?")?;
+                }
+                Ok(())
+            }
+            Self::Ambiguous => write!(
+                f,
+                "part `{PART_PLATFORM}` is ambiguous: a service is named `{PART_PLATFORM}` too, \
+                 so neither can be selected alone; rename the service"
+            ),
+        }
     }
 }
 
@@ -313,5 +401,73 @@ mod tests {
             .filter_map(|i| i.id().map(Identity::kind_name))
             .collect();
         assert_eq!(order, ["Namespace/a", "Service/a"]);
+    }
+
+    #[test]
+    fn parts_split_the_objects_by_owner() {
+        let span = Span::new(0, 0);
+        let owners = [
+            Owner::Platform,
+            Owner::Namespace("a".into()),
+            Owner::Service("a".into()),
+            Owner::Service("b".into()),
+        ];
+        let set = || {
+            let mut output = Output::default();
+            for (i, owner) in owners.iter().enumerate() {
+                output.push(Item::k8s(
+                    format!("{i}.yaml"),
+                    owner.clone(),
+                    span,
+                    named::<Service>(&i.to_string()),
+                ));
+            }
+            output
+        };
+        let paths = |part: &Part| {
+            let mut output = set();
+            output.retain_part(part);
+            output
+                .items()
+                .iter()
+                .map(|i| i.path.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(paths(&Part::All), ["0.yaml", "1.yaml", "2.yaml", "3.yaml"]);
+        assert_eq!(paths(&Part::Platform), ["0.yaml", "1.yaml"]);
+        assert_eq!(paths(&Part::Service("a".into())), ["2.yaml"]);
+        assert_eq!(paths(&Part::Service("b".into())), ["3.yaml"]);
+    }
+
+    #[test]
+    fn a_part_is_named_by_platform_or_a_service() {
+        let services = ["frontend", "cartservice"];
+        assert_eq!(Part::named("", services), Ok(Part::All));
+        assert_eq!(Part::named("platform", services), Ok(Part::Platform));
+        assert_eq!(
+            Part::named("frontend", services),
+            Ok(Part::Service("frontend".into()))
+        );
+        let unknown = Part::named("frontnd", services).unwrap_err();
+        assert_eq!(
+            unknown.to_string(),
+            "unknown part `frontnd`: a part is `platform`, a service's name, or empty for every \
+             object. Did you mean `frontend`?"
+        );
+        assert!(matches!(
+            Part::named("platfrom", services),
+            Err(PartError::Unknown { suggestion: Some(s), .. }) if s == "platform"
+        ));
+        assert!(matches!(
+            Part::named("zzz", services),
+            Err(PartError::Unknown {
+                suggestion: None,
+                ..
+            })
+        ));
+        assert_eq!(
+            Part::named("platform", ["platform"]),
+            Err(PartError::Ambiguous)
+        );
     }
 }

@@ -39,9 +39,11 @@ fn run_command() -> ExitCode {
             // A usage error of a run that asked for JSON: one record, where JSON goes.
             let text = error.render().to_string();
             let message = text.trim().trim_start_matches("error: ");
-            let json_to_stdout = !std::env::args_os()
-                .nth(1)
-                .is_some_and(|c| c == "render" || c == "graph" || c == "why" || c == "diff");
+            let json_to_stdout = !std::env::args_os().nth(1).is_some_and(|c| {
+                ["render", "graph", "why", "diff", "cmp"]
+                    .iter()
+                    .any(|product| c == *product)
+            });
             let mut output = Output::default();
             output.report_error(
                 commands::Report {
@@ -67,6 +69,7 @@ fn run_command() -> ExitCode {
     let output = match cli.command {
         Command::Build(args) => commands::build::run(&args, color),
         Command::Check(args) => commands::check::run(&args, color),
+        Command::Cmp(command) => commands::cmp::run(&command, color),
         Command::Diff(args) => commands::diff::run(&args, color, stdout_color),
         Command::Render(args) => commands::render::run(&args, color),
         Command::Explain(args) => commands::explain::run(&args),

@@ -760,9 +760,10 @@ fn json_reports_a_refused_write_as_a_record() {
 }
 
 /// Every command of the CLI, as `--help` lists them.
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "build",
     "check",
+    "cmp",
     "completions",
     "diff",
     "explain",

@@ -1,27 +1,63 @@
-//! `platc render`: every cluster object as one YAML stream on stdout, in apply order. The
-//! Argo CD config management plugin's `generate` command.
+//! `platc render`: every cluster object (or one part's) as one YAML stream on stdout, in apply
+//! order. `platc cmp generate`, the Argo CD config management plugin's command, prints the same
+//! stream through `stream`, with its settings read from Argo CD's environment instead of flags.
+
+use std::path::Path;
 
 use crate::cli::RenderArgs;
 use crate::commands::{Output, Report, compile_with};
+use crate::output::Part;
+
+/// What to print: the settings `render` takes as flags and `cmp generate` from Argo CD.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The environment whose overlay applies (`--env`); `None` for the base platform.
+    pub env: Option<String>,
+    /// The part (`--part`): empty for every object, `platform`, or a service's name.
+    pub part: String,
+    /// Every canary armed (`--stable`).
+    pub stable: bool,
+}
 
 pub fn run(args: &RenderArgs, color: bool) -> Output {
-    let (mut output, platform) = compile_with(
+    let selection = Selection {
+        env: args.env.clone(),
+        part: args.part.clone().unwrap_or_default(),
+        stable: args.stable,
+    };
+    stream(
         &args.file,
-        args.env.as_deref(),
+        &selection,
         Report::beside_product(args.message_format, color),
-    );
-    // Nothing on stdout unless everything compiled: an empty stream prunes everything.
+    )
+}
+
+/// Compiles `file` and prints the selected objects. Nothing goes to stdout unless the compile
+/// succeeded and the part exists: an empty stream would make Argo CD prune everything.
+pub fn stream(file: &Path, selection: &Selection, report: Report) -> Output {
+    let (mut output, platform) = compile_with(file, selection.env.as_deref(), report);
     let Some(platform) = platform else {
         return output;
     };
-    let platform = if args.stable {
+    let names = platform.services.iter().map(|s| s.name.value.as_str());
+    let part = match Part::named(&selection.part, names) {
+        Ok(part) => part,
+        Err(error) => {
+            output.report_error(report, "platc::usage", &error.to_string(), None);
+            return output;
+        }
+    };
+    let platform = if selection.stable {
         platform.with_canaries_armed()
     } else {
         platform
     };
     // A bug in platc, not in the platform: exit 2 and print no object.
     match crate::output(&platform, crate::emit::Scope::Cluster) {
-        Ok(set) => output.stdout = crate::encode::stream(set),
+        Ok(mut set) => {
+            set.retain_part(&part);
+            output.stdout = crate::encode::stream(set);
+        }
         Err(invalid) => {
             output.stderr = format!("{}{invalid}\n", output.stderr);
             output.status = 2;
