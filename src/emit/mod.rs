@@ -53,6 +53,9 @@ pub fn emit(platform: &Checked, scope: Scope) -> Output {
             target(platform, &mut out);
         }
     }
+    if platform.delivery.argocd.is_some() {
+        out.annotate_sync_waves();
+    }
     // Derived targets read what the others made.
     if scope == Scope::All {
         for target in DERIVED {
