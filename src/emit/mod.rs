@@ -7,6 +7,7 @@
 //! bytes. Every target is `emit(&Checked, &mut Output)`; targets share names, labels and
 //! addresses through `conventions` and never import one another.
 
+pub mod argocd;
 pub mod conventions;
 pub mod helm;
 pub mod istio;
@@ -42,8 +43,9 @@ const TARGETS: &[(Target, bool)] = &[
 ];
 
 /// The targets that derive their items from the set the others made (and add no cluster
-/// objects): the Helm charts wrap the objects.
-const DERIVED: &[Target] = &[helm::emit];
+/// objects of the platform's services): the Helm charts wrap the objects, and the Argo CD
+/// Applications, last, deploy them and name every file the others wrote.
+const DERIVED: &[Target] = &[helm::emit, argocd::emit];
 
 /// Every item of a build of one platform (or its cluster objects alone), sorted by path.
 pub fn emit(platform: &Checked, scope: Scope) -> Output {
