@@ -37,7 +37,7 @@ pub struct Identity {
 impl Identity {
     /// The rank of its kind in an apply order: namespaces, policies and definitions first,
     /// workloads after what they use, so that `kubectl apply` of the stream succeeds front to
-    /// back. Argo CD sync waves read the same table.
+    /// back. The Argo CD sync wave of an object is its rank (`Output::annotate_sync_waves`).
     pub fn apply_rank(&self) -> u8 {
         APPLY_ORDER
             .iter()
@@ -51,7 +51,22 @@ impl Identity {
     }
 }
 
-/// Kinds by apply rank; every other kind comes last.
+/// Kinds by apply rank; every other kind comes last. Argo CD applies the objects of one
+/// Application wave by wave, each after the previous one is healthy, and within a wave by its
+/// own kind order (gitops-engine `pkg/sync/sync_tasks.go`, Helm's): that order knows only
+/// core kinds, and puts every other kind (`ValidatingAdmissionPolicy`, every custom resource)
+/// after them all, by name. So the ranks say what must exist first:
+///
+/// - the namespaces and the canary guards: a guard that is not there when the `Deployment`
+///   its `Rollout` takes its pods from is created lets the canary's image through as the first
+///   revision (see the Rollouts target); the binding names its policy;
+/// - the mesh's policy beside the `NetworkPolicy`s, so that no workload ever runs before the
+///   rules that admit (and deny) its traffic;
+/// - what workloads read (`ConfigMap`s, claims) and what routes and analyses read (Services,
+///   subsets, the Prometheus rules an `AnalysisTemplate` queries), then the routes, whose
+///   subsets must exist before a route names them;
+/// - the workloads (a `Rollout` after the routes and `AnalysisTemplate` it names), then what
+///   scales and protects them.
 const APPLY_ORDER: &[(&[&str], u8)] = &[
     (
         &[
@@ -62,13 +77,45 @@ const APPLY_ORDER: &[(&[&str], u8)] = &[
         0,
     ),
     (&["ServiceAccount", "ValidatingAdmissionPolicyBinding"], 1),
-    (&["NetworkPolicy"], 2),
-    (&["ConfigMap", "Secret"], 3),
-    (&["Service"], 4),
-    (&["Deployment"], 5),
-    (&["HorizontalPodAutoscaler", "PodDisruptionBudget"], 6),
+    (
+        &[
+            "NetworkPolicy",
+            "PeerAuthentication",
+            "AuthorizationPolicy",
+            "Sidecar",
+        ],
+        2,
+    ),
+    (
+        &[
+            "ConfigMap",
+            "Secret",
+            "PersistentVolumeClaim",
+            "ClusterIssuer",
+        ],
+        3,
+    ),
+    (
+        &[
+            "Service",
+            "DestinationRule",
+            "Gateway",
+            "Certificate",
+            "AnalysisTemplate",
+            "PrometheusRule",
+            "PodMonitor",
+            "ServiceMonitor",
+        ],
+        4,
+    ),
+    (&["VirtualService"], 5),
+    (&["Deployment", "Rollout"], 6),
+    (&["HorizontalPodAutoscaler", "PodDisruptionBudget"], 7),
 ];
-const LAST_RANK: u8 = 7;
+const LAST_RANK: u8 = 8;
+
+/// The annotation that puts an object into an Argo CD sync wave.
+pub const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
 
 /// A value the encoder can write both ways: YAML for files and streams, a JSON tree for the
 /// schema check. Any serialisable value is one.
@@ -87,10 +134,40 @@ impl<T: Serialize + Send + Sync> Encode for T {
     }
 }
 
+/// The typed value of a cluster object: encodable, with metadata the set can still annotate.
+pub trait ObjectValue: Encode {
+    fn metadata_mut(&mut self) -> &mut ObjectMeta;
+}
+
+/// A Kubernetes object of a k8s-openapi type.
+struct K8s<T>(T);
+
+impl<T: Serialize + Send + Sync> Encode for K8s<T> {
+    fn to_yaml(&self) -> String {
+        crate::encode::yaml(&self.0)
+    }
+
+    fn to_value(&self) -> serde_json::Value {
+        crate::encode::to_value(&self.0)
+    }
+}
+
+impl<T: k8s_openapi::Metadata<Ty = ObjectMeta> + Serialize + Send + Sync> ObjectValue for K8s<T> {
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        self.0.metadata_mut()
+    }
+}
+
+impl<S: Serialize + Send + Sync> ObjectValue for Resource<S> {
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
+    }
+}
+
 /// A cluster object: its identity and its typed value.
 pub struct Object {
     pub id: Identity,
-    pub value: Box<dyn Encode>,
+    pub value: Box<dyn ObjectValue>,
 }
 
 /// Any custom resource: `apiVersion`, `kind`, metadata and a typed spec. Its identity is read
@@ -146,7 +223,7 @@ impl Item {
             namespace: meta.namespace.clone(),
             name: meta.name.clone().unwrap_or_default(),
         };
-        Self::object(path, owner, origin, id, value)
+        Self::object(path, owner, origin, id, K8s(value))
     }
 
     /// A custom resource: its identity read from its fields.
@@ -165,13 +242,13 @@ impl Item {
         Self::object(path, owner, origin, id, value)
     }
 
-    /// A cluster object of any serialisable type, with its identity.
-    pub fn object(
+    /// A cluster object with its identity.
+    fn object(
         path: String,
         owner: Owner,
         origin: Span,
         id: Identity,
-        value: impl Encode + 'static,
+        value: impl ObjectValue + 'static,
     ) -> Self {
         Self {
             path,
@@ -242,6 +319,25 @@ impl Output {
     /// The items, giving up the set (to encode and drop them in parallel).
     pub fn into_items(self) -> Vec<Item> {
         self.items
+    }
+
+    /// Puts every cluster object that is in no Argo CD sync wave yet into the wave of its
+    /// apply rank, on its typed metadata (nothing is encoded). For a platform Argo CD syncs:
+    /// within one Application, the namespaces, the mesh's policy and the canary guards are
+    /// then applied, and healthy, before the workloads (`APPLY_ORDER`).
+    pub fn annotate_sync_waves(&mut self) {
+        for item in &mut self.items {
+            if let Body::Object(object) = &mut item.body {
+                let rank = object.id.apply_rank();
+                object
+                    .value
+                    .metadata_mut()
+                    .annotations
+                    .get_or_insert_default()
+                    .entry(SYNC_WAVE_ANNOTATION.to_owned())
+                    .or_insert_with(|| rank.to_string());
+            }
+        }
     }
 
     /// Sorted by path: the order of files in `out/`.
@@ -469,5 +565,52 @@ mod tests {
             Part::named("platform", ["platform"]),
             Err(PartError::Ambiguous)
         );
+    }
+
+    #[test]
+    fn sync_waves_follow_the_apply_rank_and_keep_a_wave_already_set() {
+        let mut output = Output::default();
+        let span = Span::new(0, 0);
+        output.push(Item::k8s(
+            "s.yaml".into(),
+            Owner::Service("a".into()),
+            span,
+            named::<Service>("a"),
+        ));
+        let mut namespace = named::<Namespace>("a");
+        namespace.metadata.annotations =
+            Some([(SYNC_WAVE_ANNOTATION.to_owned(), "9".to_owned())].into());
+        output.push(Item::k8s(
+            "n.yaml".into(),
+            Owner::Namespace("a".into()),
+            span,
+            namespace,
+        ));
+        output.push(Item::resource(
+            "r.yaml".into(),
+            Owner::Service("a".into()),
+            span,
+            Resource {
+                api_version: "argoproj.io/v1alpha1",
+                kind: "Rollout",
+                metadata: ObjectMeta::default(),
+                spec: (),
+            },
+        ));
+        output.annotate_sync_waves();
+        let waves: Vec<String> = output
+            .items()
+            .iter()
+            .map(|item| {
+                let Body::Object(object) = &item.body else {
+                    return String::new();
+                };
+                object.value.to_value()["metadata"]["annotations"][SYNC_WAVE_ANNOTATION]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(waves, ["4", "9", "6"]);
     }
 }

@@ -4,6 +4,7 @@
 //! when no rule reports an error. Each family of rules lives in its own file; every rule
 //! reports with its own stable code and never stops at the first problem.
 
+mod argocd;
 mod aws;
 mod canary;
 mod capacity;
@@ -34,5 +35,6 @@ pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     network::check(&platform, d);
     versions::check(&platform, d);
     helm::check(&platform, d);
+    argocd::check(&platform, d);
     (!before && !d.has_errors()).then(|| Checked::new(platform))
 }

@@ -703,6 +703,12 @@ impl ErrorKind {
                         Self::DuplicateName { kind: "call", .. } => {
                 "Remove one of them: one `calls` line per callee is enough.".into()
             }
+            Self::DuplicateName {
+                kind: "Argo CD application",
+                ..
+            } => {
+                "Rename the service: `platform` names the part of the platform-wide objects, in the Argo CD Applications' names and in the plugin's `part` parameter.".into()
+            }
             Self::DuplicateName { kind: "chart", .. } => {
                 "Rename the platform or the service: the umbrella chart, each service's chart and the add-ons' values (`addons`) share `out/helm/`.".into()
             }

@@ -7,6 +7,7 @@
 //! bytes. Every target is `emit(&Checked, &mut Output)`; targets share names, labels and
 //! addresses through `conventions` and never import one another.
 
+pub mod argocd;
 pub mod conventions;
 pub mod helm;
 pub mod istio;
@@ -43,8 +44,10 @@ const TARGETS: &[(Target, bool)] = &[
 ];
 
 /// The targets that derive their items from the set the others made (and add no cluster
-/// objects): the Helm charts wrap the objects.
-const DERIVED: &[Target] = &[helm::emit, jenkins::emit];
+/// objects of the platform's services): the Helm charts wrap the objects, the Jenkins
+/// pipelines apply the platform's, and the Argo CD Applications, last, deploy them and name
+/// every file the others wrote.
+const DERIVED: &[Target] = &[helm::emit, jenkins::emit, argocd::emit];
 
 /// Every item of a build of one platform (or its cluster objects alone), sorted by path.
 pub fn emit(platform: &Checked, scope: Scope) -> Output {
@@ -53,6 +56,9 @@ pub fn emit(platform: &Checked, scope: Scope) -> Output {
         if scope == Scope::All || *cluster {
             target(platform, &mut out);
         }
+    }
+    if platform.delivery.argocd.is_some() {
+        out.annotate_sync_waves();
     }
     // Derived targets read what the others made.
     if scope == Scope::All {

@@ -7,8 +7,8 @@ use crate::lower::aws::push_unique;
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::mesh::{
-    ArgoCd, Delivery, Deploy, Gateway, Grafana, Jenkins, Kiali, Mesh, MtlsMode, Observability,
-    Prometheus, TlsMode, View,
+    ArgoCd, ArgoSource, Delivery, Deploy, Gateway, Grafana, Jenkins, Kiali, Mesh, MtlsMode,
+    Observability, Prometheus, SyncMode, TlsMode, View,
 };
 use crate::model::value::Duration;
 use crate::span::Spanned;
@@ -249,9 +249,10 @@ fn lower_argocd(node: &Node, d: &mut Diagnostics) -> Option<ArgoCd> {
     let mut r = Reader::new(node);
     let repo = r.required_string_prop("repo", d);
     let here = r.name_span();
-    let path = r
-        .string_prop("path", d)
-        .unwrap_or_else(|| Spanned::new("out".into(), here));
+    let path = match r.string_prop("path", d) {
+        Some(path) => repository_path(path, d),
+        None => Some(Spanned::new("out".into(), here)),
+    };
     let revision = r
         .string_prop("revision", d)
         .unwrap_or_else(|| Spanned::new("main".into(), here));
@@ -259,12 +260,69 @@ fn lower_argocd(node: &Node, d: &mut Diagnostics) -> Option<ArgoCd> {
         .prop("namespace")
         .and_then(|e| typed::name(e, d))
         .unwrap_or_else(|| Spanned::new("argocd".into(), here));
+    let source = r
+        .prop("source")
+        .and_then(|e| {
+            choice(
+                e,
+                &[("out", ArgoSource::Out), ("plugin", ArgoSource::Plugin)],
+                d,
+            )
+        })
+        .unwrap_or_else(|| Spanned::new(ArgoSource::Out, here));
+    let sync = r
+        .prop("sync")
+        .and_then(|e| {
+            choice(
+                e,
+                &[("auto", SyncMode::Auto), ("manual", SyncMode::Manual)],
+                d,
+            )
+        })
+        .unwrap_or_else(|| Spanned::new(SyncMode::Auto, here));
+    let prune = r
+        .bool_prop("prune", d)
+        .unwrap_or_else(|| Spanned::new(true, here));
+    let self_heal = r
+        .bool_prop("self-heal", d)
+        .unwrap_or_else(|| Spanned::new(true, here));
     r.finish(d);
     Some(ArgoCd {
         span: node.span(),
         repo: repo?,
-        path,
+        path: path?,
         revision,
         namespace,
+        source,
+        sync,
+        prune,
+        self_heal,
     })
+}
+
+/// A directory of the repository as Argo CD takes an Application's `path`: relative and inside
+/// the repository (Argo CD refuses an absolute path or one that leaves it), written without
+/// `.` or `..` segments so that its parent (the plugin's directory) and the environments'
+/// trees under it are plain to derive. A trailing `/` is dropped.
+fn repository_path(path: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let trimmed = path.value.trim_end_matches('/');
+    let valid = !trimmed.is_empty()
+        && !trimmed.starts_with('/')
+        && trimmed
+            .split('/')
+            .all(|segment| !matches!(segment, "" | "." | ".."))
+        && !trimmed.contains('\\');
+    if valid {
+        Some(Spanned::new(trimmed.to_owned(), path.span))
+    } else {
+        d.error(
+            ErrorKind::InvalidValue {
+                value: path.value,
+                expected: vec!["a directory of the repository, relative and without `.` or `..` (such as `out` or `deploy/out`)"],
+                suggestion: None,
+            },
+            path.span,
+        );
+        None
+    }
 }

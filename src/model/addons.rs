@@ -96,7 +96,7 @@ impl Endpoint {
 }
 
 /// A chart value platc sets so that a name above does not depend on the chart's default: a
-/// dotted path into the values, and what it holds.
+/// path into the values (dotted, or a JSON Pointer where a key holds dots), and what it holds.
 #[derive(Clone, Copy, Debug)]
 pub enum Pin {
     Text(&'static str, &'static str),
@@ -197,25 +197,39 @@ impl Addon {
     }
 }
 
-/// Sets a dotted path in a JSON object, creating objects on the way.
+/// The keys of a path into the values: a JSON Pointer (`/configs/cm/a.b`, `~1` for `/` and
+/// `~0` for `~` in a key) when it starts with `/`, else a dotted path (`server.resources`).
+fn keys(path: &str) -> Vec<String> {
+    match path.strip_prefix('/') {
+        Some(pointer) => pointer
+            .split('/')
+            .map(|key| key.replace("~1", "/").replace("~0", "~"))
+            .collect(),
+        None => path.split('.').map(str::to_owned).collect(),
+    }
+}
+
+/// Sets a path (`keys`) in a JSON object, creating objects on the way.
 pub fn set(root: &mut serde_json::Value, path: &str, value: serde_json::Value) {
     let mut here = root;
-    for key in path.split('.') {
+    for key in keys(path) {
         if !here.is_object() {
             *here = serde_json::Value::Object(serde_json::Map::new());
         }
         here = here
             .as_object_mut()
             .expect("made an object above")
-            .entry(key.to_owned())
+            .entry(key)
             .or_insert(serde_json::Value::Null);
     }
     *here = value;
 }
 
-/// The value at a dotted path, if any.
+/// The value at a path (`keys`), if any.
 pub fn get<'a>(root: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
-    path.split('.').try_fold(root, |here, key| here.get(key))
+    keys(path)
+        .iter()
+        .try_fold(root, |here, key| here.get(key.as_str()))
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -698,8 +712,33 @@ const ARGO_CD_WORKLOADS: &[Workload] = &[
     },
 ];
 
+/// The health of an Argo CD `Application`, as Argo CD assessed it before 1.8: its own
+/// `status.health`, and `Progressing` until it has one. Argo CD no longer assesses it by
+/// default, so a wave of Applications in an app of apps (platc's root: the platform's
+/// Application before the services') would not wait for the previous wave to be healthy. The
+/// Lua is the one Argo CD's documentation gives for this (operator-manual/health.md, "Argocd
+/// App"), set as `argocd-cm`'s `resource.customizations.health.argoproj.io_Application`
+/// through the chart's `configs.cm`.
+pub const ARGO_CD_APPLICATION_HEALTH: &str = r#"hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+"#;
+
 const ARGO_CD_PINS: &[Pin] = &[
     Pin::Text("fullnameOverride", "argocd"),
+    Pin::Text(
+        "/configs/cm/resource.customizations.health.argoproj.io_Application",
+        ARGO_CD_APPLICATION_HEALTH,
+    ),
     Pin::Flag("dex.enabled", false),
     Pin::Flag("crds.install", true),
     Pin::Text("repoServer.serviceAccount.name", "argocd-repo-server"),
@@ -1093,6 +1132,15 @@ mod tests {
         );
         assert_eq!(get(&values, "serviceAccount.name"), Some(&"x".into()));
         assert_eq!(get(&values, "serviceAccount.missing"), None);
+        // A key with dots (a ConfigMap's data key), by JSON Pointer.
+        let mut values = serde_json::json!({"configs": {"cm": {"create": true}}});
+        set(&mut values, "/configs/cm/a.b~1c", serde_json::json!("x"));
+        assert_eq!(
+            values,
+            serde_json::json!({"configs": {"cm": {"create": true, "a.b/c": "x"}}})
+        );
+        assert_eq!(get(&values, "/configs/cm/a.b~1c"), Some(&"x".into()));
+        assert_eq!(get(&values, "configs.cm.a.b/c"), None);
         let mut scalar = serde_json::json!(1);
         set(&mut scalar, "a.b", serde_json::json!(2));
         assert_eq!(scalar, serde_json::json!({"a": {"b": 2}}));

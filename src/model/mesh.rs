@@ -126,12 +126,50 @@ pub struct View {
     pub services: Vec<Spanned<String>>,
 }
 
-/// `argocd repo=… path=… revision=…`.
+/// `argocd repo=… path=… revision=… source=… sync=… prune=… self-heal=…`.
 #[derive(Clone, Debug)]
 pub struct ArgoCd {
     pub span: Span,
     pub repo: Spanned<String>,
+    /// The directory of the generated files in the repository: relative, without `.` or `..`
+    /// segments or a trailing `/`.
     pub path: Spanned<String>,
     pub revision: Spanned<String>,
     pub namespace: Spanned<String>,
+    pub source: Spanned<ArgoSource>,
+    pub sync: Spanned<SyncMode>,
+    /// Whether a sync deletes what the platform no longer declares (and deleting an
+    /// Application deletes its objects).
+    pub prune: Spanned<bool>,
+    /// Whether an automated sync reverts changes made on the cluster.
+    pub self_heal: Spanned<bool>,
+}
+
+impl ArgoCd {
+    /// The repository directory that holds `platform.kdl`, where the plugin runs: the parent of
+    /// `path` (`.` for a top-level `path`).
+    pub fn plugin_path(&self) -> &str {
+        self.path
+            .value
+            .rsplit_once('/')
+            .map_or(".", |(parent, _)| parent)
+    }
+}
+
+/// What an Argo CD Application reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgoSource {
+    /// The files `platc build` wrote under `path`, committed.
+    Out,
+    /// `platform.kdl` itself, rendered by the platc config management plugin.
+    Plugin,
+}
+
+/// How the Applications sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncMode {
+    /// Argo CD syncs each new commit itself.
+    Auto,
+    /// A person (or a pipeline) starts each sync.
+    Manual,
 }

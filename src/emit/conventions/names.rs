@@ -165,3 +165,18 @@ pub fn primary_routes(service: &Service, ports: &[&Port]) -> Vec<String> {
         .map(|port| format!("{PRIMARY_ROUTE}{}", route_suffix(service, port)))
         .collect()
 }
+
+/// The name of the Argo CD Application that deploys one part of the platform: `part` is
+/// `conventions::cmp::PART_PLATFORM` (the platform-wide and per-namespace objects) or a
+/// service's name. `<platform>[-<env>]-<part>`, in Argo CD's namespace (`argocd namespace=`):
+/// what `argocd app wait` and `argocd app sync` take.
+pub fn argocd_application(platform: &Platform, part: &str) -> String {
+    format!("{}-{part}", argocd_root(platform))
+}
+
+/// The name of the root Application (the app of apps a user applies by hand) and of the
+/// `AppProject` the platform's Applications belong to: the platform's name, with the
+/// environment's when an `env` overlay is built.
+pub fn argocd_root(platform: &Platform) -> String {
+    platform.with_env(&platform.name.value)
+}

@@ -19,9 +19,9 @@ mod groovy;
 
 use serde::Serialize;
 
-use crate::emit::conventions::cmp;
+use crate::emit::conventions::{self, cmp};
 use crate::encode::generated;
-use crate::model::mesh::{Deploy, Jenkins};
+use crate::model::mesh::{Deploy, Jenkins, SyncMode};
 use crate::model::service::Service;
 use crate::model::{Checked, Platform};
 use crate::output::{Item, Output, Owner};
@@ -102,11 +102,6 @@ fn job_name(platform: &Platform, part: &str) -> String {
     format!("{}-{part}", platform.aws_prefix())
 }
 
-/// The Argo CD Application that deploys a part of the platform.
-fn application(platform: &Platform, part: &str) -> String {
-    format!("{}-{part}", platform.aws_prefix())
-}
-
 fn argocd_namespace(platform: &Platform) -> String {
     platform
         .delivery
@@ -147,10 +142,14 @@ fn common(
             Deploy::ArgoCd => "argocd",
         },
         tree: tree.to_owned(),
-        application: application(platform, part),
+        application: conventions::argocd_application(platform, part),
         argocd_namespace: argocd_namespace(platform),
         sync_minutes: SYNC_MINUTES,
-        manual_sync: false,
+        manual_sync: platform
+            .delivery
+            .argocd
+            .as_ref()
+            .is_some_and(|a| a.sync.value == SyncMode::Manual),
     }
 }
 

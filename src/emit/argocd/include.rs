@@ -1,0 +1,146 @@
+//! The `directory.include` glob of an Application that reads the rendered files: exactly the
+//! files of one part's cluster objects, and nothing else of `out/`.
+//!
+//! How Argo CD reads a directory source (`reposerver/repository/repository.go`,
+//! `getPotentiallyValidManifests` and `getPotentiallyValidManifestFile`, v3.1): it walks the
+//! whole tree under the source's `path` (with `recurse: true`; hidden directories such as
+//! `.platc/` too), keeps the files named `*.yaml`, `*.yml`, `*.json` or `*.jsonnet`, and
+//! matches each one's path *relative to `path`* against `include` with `util/glob.Match`,
+//! which compiles the pattern with `github.com/gobwas/glob` and no separators. So `*` (like
+//! `**`) matches any run of characters, `/` included, and `{a,b}` lists alternatives. Every
+//! file that matches is parsed as manifests: a dashboard's JSON, a rules file or a chart's
+//! template would fail the sync or, worse, apply.
+//!
+//! The glob is therefore built from the output set, not from a fixed list: for each directory
+//! holding one of the part's objects, the highest directory above it (below the tree's root)
+//! whose every `.yaml` file is an object of that part, as `<dir>/*.yaml`. Nothing else of the
+//! tree lies under those directories, and `env/NAME/` (another cluster's tree) lies under
+//! none of them.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::output::Item;
+
+/// Who the `.yaml` files under a directory belong to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purity<'a> {
+    /// Every one is a cluster object of this part.
+    Part(Part<'a>),
+    /// Some are another part's, or are not cluster objects.
+    Mixed,
+}
+
+/// A part of the platform: `None` for the platform-wide and per-namespace objects, else a
+/// service.
+pub type Part<'a> = Option<&'a str>;
+
+/// The directories of a whole output set, by who their `.yaml` files belong to.
+pub struct Tree<'a> {
+    /// Looked up only, never iterated, so its order cannot reach the output.
+    purity: HashMap<&'a str, Purity<'a>>,
+}
+
+impl<'a> Tree<'a> {
+    /// Reads every item of the set; `part` says whose cluster object an item is (`None` for
+    /// an item that is not one).
+    pub fn new(items: &'a [Item], part: impl Fn(&'a Item) -> Option<Part<'a>>) -> Self {
+        let mut purity: HashMap<&str, Purity> = HashMap::new();
+        // platc names every file in lower case: `.yaml` is the one spelling to compare.
+        #[allow(clippy::case_sensitive_file_extension_comparisons)]
+        for item in items.iter().filter(|i| i.path.ends_with(".yaml")) {
+            let here = part(item).map_or(Purity::Mixed, Purity::Part);
+            for dir in ancestors(&item.path) {
+                purity
+                    .entry(dir)
+                    .and_modify(|p| {
+                        if *p != here {
+                            *p = Purity::Mixed;
+                        }
+                    })
+                    .or_insert(here);
+            }
+        }
+        Self { purity }
+    }
+
+    /// The include glob of a part whose objects are at `paths`.
+    pub fn include<'p>(&self, part: Part<'a>, paths: impl IntoIterator<Item = &'p str>) -> String {
+        let mut patterns = BTreeSet::new();
+        for path in paths {
+            let Some((mut dir, _)) = path.rsplit_once('/') else {
+                // A file at the top of the tree: itself.
+                patterns.insert(path.to_owned());
+                continue;
+            };
+            while let Some((parent, _)) = dir.rsplit_once('/')
+                && self.purity.get(parent) == Some(&Purity::Part(part))
+            {
+                dir = parent;
+            }
+            patterns.insert(format!("{dir}/*.yaml"));
+        }
+        // The tree's paths are made of DNS labels and platc's own directory names: no glob
+        // metacharacter (`*?[]{}\,`) needs escaping.
+        if patterns.len() == 1 {
+            patterns.into_iter().next().unwrap_or_default()
+        } else {
+            format!("{{{}}}", patterns.into_iter().collect::<Vec<_>>().join(","))
+        }
+    }
+}
+
+/// The directories holding a path, innermost first, without the tree's root.
+fn ancestors(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(path.rsplit_once('/').map(|(dir, _)| dir), |dir| {
+        dir.rsplit_once('/').map(|(parent, _)| parent)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Part, Tree, ancestors};
+    use crate::output::{Item, Owner};
+    use crate::span::Span;
+
+    fn item(path: &str, owner: Owner) -> Item {
+        Item::text(path.into(), owner, Span::new(0, 0), String::new())
+    }
+
+    #[test]
+    fn ancestors_stop_below_the_root() {
+        assert_eq!(ancestors("a/b/c.yaml").collect::<Vec<_>>(), ["a/b", "a"]);
+        assert_eq!(ancestors("c.yaml").count(), 0);
+    }
+
+    /// The part of an item, with `m/rules/` holding plain rules files, not objects.
+    fn part(i: &Item) -> Option<Part<'_>> {
+        if i.path.starts_with("m/rules/") {
+            return None;
+        }
+        Some(match &i.owner {
+            Owner::Service(name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_part_climbs_to_the_highest_directory_that_is_its_own() {
+        let items = [
+            item("k/namespaces/a/ns.yaml", Owner::Namespace("a".into())),
+            item("k/namespaces/b/ns.yaml", Owner::Namespace("b".into())),
+            item("k/services/a/d.yaml", Owner::Service("a".into())),
+            item("k/services/ab/d.yaml", Owner::Service("ab".into())),
+            item("m/rules/a.yaml", Owner::Service("a".into())),
+            item("m/services/a/rule.yaml", Owner::Service("a".into())),
+        ];
+        let tree = Tree::new(&items, part);
+        assert_eq!(
+            tree.include(None, ["k/namespaces/a/ns.yaml", "k/namespaces/b/ns.yaml"]),
+            "k/namespaces/*.yaml"
+        );
+        assert_eq!(
+            tree.include(Some("a"), ["k/services/a/d.yaml", "m/services/a/rule.yaml"]),
+            "{k/services/a/*.yaml,m/services/*.yaml}"
+        );
+    }
+}

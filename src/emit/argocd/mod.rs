@@ -1,0 +1,461 @@
+//! Argo CD, derived from the output set: the `AppProject` of the platform, an `Application` per
+//! part (the platform-wide and per-namespace objects, then each service's), and the root
+//! Application (the app of apps) a user applies once by hand.
+//!
+//! Input: the checked platform (`delivery { argocd … }`) and the set the other targets made,
+//! read by owner and identity, never re-derived. Output: `argocd/project.yaml`,
+//! `argocd/applications/<application>.yaml` and `argocd/root.yaml`. Invariants: every cluster
+//! object of the set is deployed by exactly one Application, and with `source=out` no other
+//! file of the tree is read by one (`include`); the project admits exactly the namespaces and
+//! kinds the set has; the platform's Application is synced, and healthy, before the services'
+//! (sync waves of the root; the add-on table pins the health of an `Application`, which Argo
+//! CD stopped assessing in 1.8).
+//!
+//! The sync options, each for a reason:
+//! - `PruneLast=true`: what the platform no longer declares is deleted after everything else
+//!   is applied and healthy, so that a renamed object is replaced before the old one goes;
+//! - `FailOnSharedResource=true`: each object belongs to one Application by construction; one
+//!   that another Application already manages is a mistake to stop at, not to fight over;
+//! - `ApplyOutOfSyncOnly=true` where Argo Rollouts owns fields (`ignoreDifferences`): a sync
+//!   started by another change leaves the routes and subsets alone instead of resetting the
+//!   weights of a canary in flight (Argo Rollouts: "Integrating with `GitOps`");
+//! - not `RespectIgnoreDifferences=true`: for a custom resource Argo CD copies an ignored field
+//!   back from the cluster by a JSON merge patch (`controller/sync.go`,
+//!   `normalizeTargetResources`, v3.1), which carries a whole list: the route list of a
+//!   `VirtualService` would stay as the cluster has it, and a change to a route's timeout or
+//!   retries in `platform.kdl` would never be applied (argoproj/argo-cd#17694);
+//! - not `CreateNamespace=true`: the platform's Application makes every namespace, with the
+//!   labels for sidecar injection and Pod Security; a namespace Argo CD made on its own would
+//!   have neither.
+//!
+//! Failed syncs are retried with a backoff: on a new cluster the first sync can race the
+//! admission webhooks and controllers the cluster stage just installed.
+
+mod include;
+mod spec;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde_json::Value;
+
+use crate::emit::conventions::{
+    ROOT_NAMESPACE, argocd_application, argocd_root, cmp, common_labels, origin_annotation,
+};
+use crate::model::Checked;
+use crate::model::mesh::{ArgoCd, ArgoSource, SyncMode};
+use crate::output::{Body, Identity, Item, Output, Owner, Resource, SYNC_WAVE_ANNOTATION};
+use crate::span::Span;
+use include::{Part, Tree};
+use spec::{
+    API_VERSION, APPLICATION, ApplicationSpec, Automated, Backoff, Destination, Directory,
+    GroupKind, IN_CLUSTER, IgnoreDifference, PROJECT, Parameter, Plugin, ProjectSpec,
+    RESOURCES_FINALIZER, Retry, Source, SyncPolicy,
+};
+
+/// The root's sync waves: the project, then the platform's Application, then the services'.
+const PROJECT_WAVE: u8 = 0;
+const PLATFORM_WAVE: u8 = 1;
+const SERVICE_WAVE: u8 = 2;
+
+/// Where the files are, under the tree (and under `argocd/`).
+const DIR: &str = "argocd";
+const PROJECT_FILE: &str = "project.yaml";
+const APPLICATIONS_DIR: &str = "applications";
+const ROOT_FILE: &str = "root.yaml";
+
+/// Adds the project and the Applications, reading the objects already in `out`.
+pub fn emit(platform: &Checked, out: &mut Output) {
+    let Some(argocd) = &platform.delivery.argocd else {
+        return;
+    };
+    let items = out.items();
+    let mut parts: BTreeMap<Part, Vec<&Item>> = BTreeMap::new();
+    for item in items {
+        if item.id().is_some() {
+            parts.entry(part(item)).or_default().push(item);
+        }
+    }
+    let tree = (argocd.source.value == ArgoSource::Out)
+        .then(|| Tree::new(items, |item| item.id().is_some().then(|| part(item))));
+    let names = Names::new(platform, argocd);
+
+    let mut applications = Vec::new();
+    if let Some(objects) = parts.get(&None) {
+        // Every object names its namespace; the destination's is only the default, which the
+        // project must admit: the mesh's root namespace (mesh-wide policy) when the part has
+        // objects there, else the first of its namespaces.
+        let namespaces: BTreeSet<&str> = objects
+            .iter()
+            .filter_map(|i| i.id().and_then(|id| id.namespace.as_deref()))
+            .collect();
+        let namespace = if namespaces.contains(ROOT_NAMESPACE) {
+            ROOT_NAMESPACE
+        } else {
+            namespaces
+                .first()
+                .copied()
+                .unwrap_or(argocd.namespace.value.as_str())
+        }
+        .to_owned();
+        applications.push(Planned {
+            part: cmp::PART_PLATFORM,
+            origin: argocd.span,
+            owner: Owner::Platform,
+            wave: PLATFORM_WAVE,
+            namespace,
+            include: tree.as_ref().map(|t| t.include(None, paths(objects))),
+            ignore: Vec::new(),
+        });
+    }
+    for service in &platform.services {
+        let name = service.name.value.as_str();
+        let Some(objects) = parts.get(&Some(name)) else {
+            continue;
+        };
+        applications.push(Planned {
+            part: name,
+            origin: service.span,
+            owner: Owner::Service(name.to_owned()),
+            wave: SERVICE_WAVE,
+            namespace: service.namespace.clone(),
+            include: tree.as_ref().map(|t| t.include(Some(name), paths(objects))),
+            ignore: rollouts_fields(objects),
+        });
+    }
+
+    let project = project(platform, argocd, &names, &parts, &applications);
+    let mut made: Vec<Item> = applications
+        .into_iter()
+        .map(|planned| application(platform, argocd, &names, planned))
+        .collect();
+    made.push(project);
+    made.push(root(platform, argocd, &names));
+    out.extend(made);
+}
+
+/// Whose part an object is: the platform's (`None`) or a service's.
+fn part(item: &Item) -> Part<'_> {
+    match &item.owner {
+        Owner::Service(name) => Some(name.as_str()),
+        Owner::Platform | Owner::Namespace(_) => None,
+    }
+}
+
+fn paths<'a>(objects: &'a [&'a Item]) -> impl Iterator<Item = &'a str> {
+    objects.iter().map(|i| i.path.as_str())
+}
+
+/// The names and places every object of the target shares.
+struct Names {
+    project: String,
+    /// Argo CD's namespace: the Applications and the project live there.
+    namespace: String,
+    /// The directory of the rendered tree in the repository: `path`, or for an environment
+    /// its tree under it (`<path>/env/NAME`, where a whole `platc build` writes it).
+    tree: String,
+}
+
+impl Names {
+    fn new(platform: &Checked, argocd: &ArgoCd) -> Self {
+        let tree = match &platform.env {
+            Some(env) => format!("{}/{}", argocd.path.value, crate::env_dir(env)),
+            None => argocd.path.value.clone(),
+        };
+        Self {
+            project: argocd_root(platform),
+            namespace: argocd.namespace.value.clone(),
+            tree,
+        }
+    }
+}
+
+/// An Application before it is written.
+struct Planned<'a> {
+    /// `cmp::PART_PLATFORM` or a service's name.
+    part: &'a str,
+    origin: Span,
+    owner: Owner,
+    wave: u8,
+    /// Its destination namespace (every object names its own; the project must admit this).
+    namespace: String,
+    /// With `source=out`, the glob of its files.
+    include: Option<String>,
+    ignore: Vec<IgnoreDifference>,
+}
+
+/// Metadata of an object of the target, in Argo CD's namespace.
+fn metadata(
+    platform: &Checked,
+    name: String,
+    namespace: &str,
+    origin: Span,
+    wave: Option<u8>,
+) -> ObjectMeta {
+    let mut annotations = origin_annotation(platform, origin);
+    if let Some(wave) = wave {
+        annotations.insert(SYNC_WAVE_ANNOTATION.to_owned(), wave.to_string());
+    }
+    ObjectMeta {
+        name: Some(name),
+        namespace: Some(namespace.to_owned()),
+        labels: Some(common_labels(platform)),
+        annotations: Some(annotations),
+        ..ObjectMeta::default()
+    }
+}
+
+fn application(platform: &Checked, argocd: &ArgoCd, names: &Names, planned: Planned) -> Item {
+    let name = argocd_application(platform, planned.part);
+    let source = match argocd.source.value {
+        ArgoSource::Out => Source {
+            repo_url: argocd.repo.value.clone(),
+            target_revision: argocd.revision.value.clone(),
+            path: names.tree.clone(),
+            directory: Some(Directory {
+                recurse: true,
+                include: planned.include.unwrap_or_default(),
+            }),
+            plugin: None,
+        },
+        ArgoSource::Plugin => {
+            let mut parameters = vec![Parameter {
+                name: cmp::PARAM_PART,
+                string: planned.part.to_owned(),
+            }];
+            if let Some(env) = &platform.env {
+                parameters.push(Parameter {
+                    name: cmp::PARAM_ENV,
+                    string: env.clone(),
+                });
+            }
+            Source {
+                repo_url: argocd.repo.value.clone(),
+                target_revision: argocd.revision.value.clone(),
+                path: argocd.plugin_path().to_owned(),
+                directory: None,
+                plugin: Some(Plugin {
+                    name: cmp::PLUGIN_NAME,
+                    parameters,
+                }),
+            }
+        }
+    };
+    let mut sync_options = vec!["PruneLast=true", "FailOnSharedResource=true"];
+    if !planned.ignore.is_empty() {
+        sync_options.push("ApplyOutOfSyncOnly=true");
+    }
+    let mut metadata = metadata(
+        platform,
+        name.clone(),
+        &names.namespace,
+        planned.origin,
+        Some(planned.wave),
+    );
+    if argocd.prune.value {
+        // Pruning an Application (its service left `platform.kdl`) deletes its objects too.
+        metadata.finalizers = Some(vec![RESOURCES_FINALIZER.to_owned()]);
+    }
+    Item::resource(
+        format!("{DIR}/{APPLICATIONS_DIR}/{name}.yaml"),
+        planned.owner,
+        planned.origin,
+        Resource {
+            api_version: API_VERSION,
+            kind: APPLICATION,
+            metadata,
+            spec: ApplicationSpec {
+                project: names.project.clone(),
+                source,
+                destination: Destination {
+                    server: IN_CLUSTER,
+                    namespace: planned.namespace,
+                },
+                sync_policy: sync_policy(argocd, sync_options),
+                ignore_differences: planned.ignore,
+            },
+        },
+    )
+}
+
+fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>) -> SyncPolicy {
+    SyncPolicy {
+        automated: (argocd.sync.value == SyncMode::Auto).then_some(Automated {
+            prune: argocd.prune.value,
+            self_heal: argocd.self_heal.value,
+        }),
+        sync_options,
+        retry: Retry {
+            limit: 5,
+            backoff: Backoff {
+                duration: "10s",
+                factor: 2,
+                max_duration: "3m",
+            },
+        },
+    }
+}
+
+/// What Argo Rollouts changes at run time in the objects a service's `Rollout`s name: the
+/// weights of the named routes of each `VirtualService`, and the `rollouts-pod-template-hash`
+/// label it adds to both subsets of the `DestinationRule` (Argo Rollouts, "Istio", "Integrating
+/// with `GitOps`"; `rollout/trafficrouting/istio/istio.go`). The annotation it adds to the
+/// `DestinationRule` needs nothing: Argo CD ignores keys of a map that Git never set. Read from
+/// the Rollouts themselves, so the names are the ones Argo Rollouts acts on.
+fn rollouts_fields(objects: &[&Item]) -> Vec<IgnoreDifference> {
+    let mut out = Vec::new();
+    for item in objects {
+        let Body::Object(object) = &item.body else {
+            continue;
+        };
+        if object.id.kind != "Rollout" {
+            continue;
+        }
+        let namespace = object.id.namespace.clone().unwrap_or_default();
+        let rollout = object.value.to_value();
+        let istio = &rollout["spec"]["strategy"]["canary"]["trafficRouting"]["istio"];
+        for vs in istio["virtualServices"].as_array().into_iter().flatten() {
+            let routes: Vec<String> = vs["routes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|route| {
+                    format!(".spec.http[] | select(.name == \"{route}\") | .route[].weight")
+                })
+                .collect();
+            if let Some(name) = vs["name"].as_str() {
+                out.push(IgnoreDifference {
+                    group: "networking.istio.io",
+                    kind: "VirtualService",
+                    name: name.to_owned(),
+                    namespace: namespace.clone(),
+                    jq_path_expressions: routes,
+                });
+            }
+        }
+        if let Some(name) = istio["destinationRule"]["name"].as_str() {
+            out.push(IgnoreDifference {
+                group: "networking.istio.io",
+                kind: "DestinationRule",
+                name: name.to_owned(),
+                namespace: namespace.clone(),
+                jq_path_expressions: vec![
+                    ".spec.subsets[].labels[\"rollouts-pod-template-hash\"]".to_owned(),
+                ],
+            });
+        }
+    }
+    out
+}
+
+/// The API group of an `apiVersion` (`""` for the core group).
+fn group(id: &Identity) -> &'static str {
+    id.api_version
+        .rsplit_once('/')
+        .map_or("", |(group, _)| group)
+}
+
+/// The `AppProject` of the platform's Applications: its repository, exactly the namespaces
+/// and kinds of the set (computed, so it never drifts from what the Applications deploy).
+fn project(
+    platform: &Checked,
+    argocd: &ArgoCd,
+    names: &Names,
+    parts: &BTreeMap<Part, Vec<&Item>>,
+    applications: &[Planned],
+) -> Item {
+    let mut destinations: BTreeSet<String> =
+        applications.iter().map(|a| a.namespace.clone()).collect();
+    let mut cluster = BTreeSet::new();
+    let mut namespaced = BTreeSet::new();
+    for id in parts.values().flatten().filter_map(|i| i.id()) {
+        let kind = GroupKind {
+            group: group(id),
+            kind: id.kind,
+        };
+        match &id.namespace {
+            Some(namespace) => {
+                destinations.insert(namespace.clone());
+                namespaced.insert(kind);
+            }
+            None => {
+                cluster.insert(kind);
+            }
+        }
+    }
+    Item::resource(
+        format!("{DIR}/{PROJECT_FILE}"),
+        Owner::Platform,
+        argocd.span,
+        Resource {
+            api_version: API_VERSION,
+            kind: PROJECT,
+            metadata: metadata(
+                platform,
+                names.project.clone(),
+                &names.namespace,
+                argocd.span,
+                Some(PROJECT_WAVE),
+            ),
+            spec: ProjectSpec {
+                description: format!(
+                    "{}, generated by platc from platform.kdl",
+                    platform.name.value
+                ),
+                source_repos: vec![argocd.repo.value.clone()],
+                destinations: destinations
+                    .into_iter()
+                    .map(|namespace| Destination {
+                        server: IN_CLUSTER,
+                        namespace,
+                    })
+                    .collect(),
+                cluster_resource_whitelist: cluster.into_iter().collect(),
+                namespace_resource_whitelist: namespaced.into_iter().collect(),
+            },
+        },
+    )
+}
+
+/// The root Application: it syncs the project and the Applications (`argocd/` without
+/// itself), the platform's first. It is applied by hand, before any project of the platform
+/// exists, so it is in Argo CD's `default` project: a project of its own would have to be
+/// applied by hand before it, and could not be narrower in effect, since what the root syncs
+/// (an `AppProject`) may admit anything. It has no resources finalizer: deleting it leaves the
+/// platform running.
+fn root(platform: &Checked, argocd: &ArgoCd, names: &Names) -> Item {
+    let name = argocd_root(platform);
+    Item::resource(
+        format!("{DIR}/{ROOT_FILE}"),
+        Owner::Platform,
+        argocd.span,
+        Resource {
+            api_version: API_VERSION,
+            kind: APPLICATION,
+            metadata: metadata(platform, name, &names.namespace, argocd.span, None),
+            spec: ApplicationSpec {
+                project: "default".to_owned(),
+                source: Source {
+                    repo_url: argocd.repo.value.clone(),
+                    target_revision: argocd.revision.value.clone(),
+                    path: format!("{}/{DIR}", names.tree),
+                    directory: Some(Directory {
+                        recurse: true,
+                        include: format!("{{{PROJECT_FILE},{APPLICATIONS_DIR}/*.yaml}}"),
+                    }),
+                    plugin: None,
+                },
+                destination: Destination {
+                    server: IN_CLUSTER,
+                    namespace: names.namespace.clone(),
+                },
+                sync_policy: sync_policy(
+                    argocd,
+                    vec!["PruneLast=true", "FailOnSharedResource=true"],
+                ),
+                ignore_differences: Vec::new(),
+            },
+        },
+    )
+}
