@@ -58,6 +58,13 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Print the declared call graph: services, protocols, ports, canaries and gateways.
     Graph(GraphArgs),
+    /// Write a starting platform.kdl into DIR (default: the current directory).
+    ///
+    /// `minimal` is two services in an Istio mesh, commented line by line; `online-boutique`
+    /// is platc's reference platform, Online Boutique on EKS, which uses most of the language.
+    /// Both check clean, and `platc build` builds them as they are. An existing platform.kdl
+    /// is never overwritten: the command fails (exit 1) and leaves it as it was.
+    Init(InitArgs),
     /// Print a manual page as roff: platc(1), or a command's, platc-COMMAND(1).
     ///
     /// `platc man > platc.1; man ./platc.1`, `platc man build > platc-build.1`.
@@ -210,6 +217,25 @@ pub struct CompletionsArgs {
 pub struct ManArgs {
     /// The command whose page to print (platc-COMMAND(1)); without one, platc(1).
     pub command: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The directory to write platform.kdl into; made when missing.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The platform to start from.
+    #[arg(long, value_enum, default_value_t = Example::Minimal)]
+    pub example: Example,
+}
+
+/// The platforms `platc init` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Example {
+    /// Two services in an Istio mesh, commented line by line; no AWS.
+    Minimal,
+    /// Online Boutique on a private EKS cluster behind Istio: platc's reference platform.
+    OnlineBoutique,
 }
 
 #[derive(Debug, clap::Args)]

@@ -5,6 +5,7 @@ pub mod check;
 pub mod diff;
 pub mod explain;
 pub mod graph;
+pub mod init;
 pub mod render;
 pub mod shell;
 pub mod why;
