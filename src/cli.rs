@@ -74,6 +74,14 @@ pub enum Command {
     /// Prints nothing unless the whole compile succeeds, and exits non-zero on any error:
     /// an empty stream would make Argo CD prune everything.
     Render(RenderArgs),
+    /// Print the language as a JSON Schema (draft 2020-12), for editors.
+    ///
+    /// The schema describes platform.kdl as the KDL data model writes it in JSON: a document is
+    /// an array of nodes, a node an object with `name`, `arguments` (an array of values),
+    /// `properties` (an object of values) and `children` (an array of nodes). It is made from
+    /// the table `platc check` reads by, so it names every node and property the compiler
+    /// accepts, where it accepts it, with each keyword, range and an example.
+    Schema,
     /// Show the lines of platform.kdl that made a file or object of out/.
     ///
     /// TARGET is a path under out/ (`kubernetes/services/frontend/hpa.yaml`, with or without

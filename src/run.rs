@@ -72,6 +72,7 @@ fn run_command() -> ExitCode {
         Command::Explain(args) => commands::explain::run(&args),
         Command::Completions(args) => commands::shell::completions(args.shell),
         Command::Man(args) => commands::shell::man(args.command.as_deref()),
+        Command::Schema => commands::schema::run(),
         Command::Graph(args) => commands::graph::run(&args, color),
         Command::Init(args) => commands::init::run(&args),
         Command::Why(args) => commands::why::run(&args, color),

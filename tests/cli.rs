@@ -760,7 +760,7 @@ fn json_reports_a_refused_write_as_a_record() {
 }
 
 /// Every command of the CLI, as `--help` lists them.
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "build",
     "check",
     "completions",
@@ -770,6 +770,7 @@ const COMMANDS: [&str; 10] = [
     "init",
     "man",
     "render",
+    "schema",
     "why",
 ];
 
@@ -912,5 +913,16 @@ fn init_never_overwrites_a_platform_file() {
     assert!(
         stderr.starts_with("error: cannot make the directory `file`"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn schema_prints_the_json_schema_and_nothing_else() {
+    let output = Test::new().args(["schema"]).stderr("").run();
+    assert_eq!(output.stdout, platc::schema::text());
+    let schema: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
     );
 }

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod graph;
 pub mod init;
 pub mod render;
+pub mod schema;
 pub mod shell;
 pub mod why;
 
