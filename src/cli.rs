@@ -74,6 +74,13 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Print the declared call graph: services, protocols, ports, canaries and gateways.
     Graph(GraphArgs),
+    /// Write a starting platform.kdl into DIR (default: the current directory).
+    ///
+    /// `minimal` is two services in an Istio mesh, commented line by line; `online-boutique`
+    /// is platc's reference platform, Online Boutique on EKS, which uses most of the language.
+    /// Both check clean, and `platc build` builds them as they are. An existing platform.kdl
+    /// is never overwritten: the command fails (exit 1) and leaves it as it was.
+    Init(InitArgs),
     /// Print a manual page as roff: platc(1), or a command's, platc-COMMAND(1).
     ///
     /// `platc man > platc.1; man ./platc.1`, `platc man build > platc-build.1`.
@@ -83,6 +90,14 @@ pub enum Command {
     /// Prints nothing unless the whole compile succeeds, and exits non-zero on any error:
     /// an empty stream would make Argo CD prune everything.
     Render(RenderArgs),
+    /// Print the language as a JSON Schema (draft 2020-12), for editors.
+    ///
+    /// The schema describes platform.kdl as the KDL data model writes it in JSON: a document is
+    /// an array of nodes, a node an object with `name`, `arguments` (an array of values),
+    /// `properties` (an object of values) and `children` (an array of nodes). It is made from
+    /// the table `platc check` reads by, so it names every node and property the compiler
+    /// accepts, where it accepts it, with each keyword, range and an example.
+    Schema,
     /// Show the lines of platform.kdl that made a file or object of out/.
     ///
     /// TARGET is a path under out/ (`kubernetes/services/frontend/hpa.yaml`, with or without
@@ -259,6 +274,25 @@ pub struct CompletionsArgs {
 pub struct ManArgs {
     /// The command whose page to print (platc-COMMAND(1)); without one, platc(1).
     pub command: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The directory to write platform.kdl into; made when missing.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The platform to start from.
+    #[arg(long, value_enum, default_value_t = Example::Minimal)]
+    pub example: Example,
+}
+
+/// The platforms `platc init` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Example {
+    /// Two services in an Istio mesh, commented line by line; no AWS.
+    Minimal,
+    /// Online Boutique on a private EKS cluster behind Istio: platc's reference platform.
+    OnlineBoutique,
 }
 
 #[derive(Debug, clap::Args)]

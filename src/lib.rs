@@ -17,6 +17,7 @@ pub mod model;
 pub mod output;
 pub mod parse;
 mod run;
+pub mod schema;
 pub mod source;
 pub mod span;
 pub mod syntax;

@@ -76,7 +76,9 @@ fn run_command() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(&args, color),
         Command::Completions(args) => commands::shell::completions(args.shell),
         Command::Man(args) => commands::shell::man(args.command.as_deref()),
+        Command::Schema => commands::schema::run(),
         Command::Graph(args) => commands::graph::run(&args, color),
+        Command::Init(args) => commands::init::run(&args),
         Command::Why(args) => commands::why::run(&args, color),
     };
     print(&output)

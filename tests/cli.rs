@@ -760,7 +760,7 @@ fn json_reports_a_refused_write_as_a_record() {
 }
 
 /// Every command of the CLI, as `--help` lists them.
-const COMMANDS: [&str; 11] = [
+const COMMANDS: [&str; 13] = [
     "build",
     "check",
     "cmp",
@@ -769,8 +769,10 @@ const COMMANDS: [&str; 11] = [
     "explain",
     "fmt",
     "graph",
+    "init",
     "man",
     "render",
+    "schema",
     "why",
 ];
 
@@ -823,4 +825,106 @@ fn the_manual_page_is_roff_with_every_command() {
         .status(2)
         .stderr_contains("Did you mean `build`?")
         .run();
+}
+
+/// Runs `platc` in `dir`, as the tests above do, and returns its status, stdout and stderr.
+fn platc_in(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_platc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("platc runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// What the README promises: `mkdir shop && cd shop && platc init && platc build`, for both
+/// examples, in an empty directory and in a git repository's root (`out/` beside
+/// platform.kdl is neither the platform's directory nor a repository).
+#[test]
+fn init_then_build_works_in_an_empty_directory() {
+    for example in ["minimal", "online-boutique"] {
+        let dir = TempDir::new();
+        let shop = dir.0.join("shop");
+        std::fs::create_dir(&shop).unwrap();
+        std::fs::create_dir(shop.join(".git")).unwrap();
+        let (status, _, stderr) = platc_in(&shop, &["init", "--example", example]);
+        assert_eq!(status, Some(0), "{stderr}");
+        assert!(
+            stderr.contains(&format!("wrote platform.kdl (the {example} example)")),
+            "{stderr}"
+        );
+        let (status, _, stderr) = platc_in(&shop, &["check", "--deny-warnings"]);
+        assert_eq!((status, stderr.as_str()), (Some(0), ""), "{example}");
+        let (status, _, stderr) = platc_in(&shop, &["build"]);
+        assert_eq!(status, Some(0), "{example}: {stderr}");
+        assert!(shop.join("out/.platc/manifest.json").is_file(), "{stderr}");
+        let (status, _, stderr) = platc_in(&shop, &["build", "--check"]);
+        assert_eq!(status, Some(0), "{example}: {stderr}");
+    }
+}
+
+#[test]
+fn init_writes_into_a_directory_it_makes_and_embeds_the_reference_platform() {
+    let dir = TempDir::new();
+    let (status, _, stderr) = platc_in(&dir.0, &["init", "a/b", "--example", "online-boutique"]);
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(stderr.contains("wrote a/b/platform.kdl"), "{stderr}");
+    let written = std::fs::read_to_string(dir.0.join("a/b/platform.kdl")).unwrap();
+    assert_eq!(written, ROOT_PLATFORM);
+    let (status, _, _) = platc_in(&dir.0, &["init", "c"]);
+    assert_eq!(status, Some(0));
+    let minimal = std::fs::read_to_string(dir.0.join("c/platform.kdl")).unwrap();
+    assert_eq!(
+        minimal,
+        include_str!("../examples/minimal.kdl"),
+        "the default is the minimal example"
+    );
+}
+
+#[test]
+fn init_never_overwrites_a_platform_file() {
+    let dir = TempDir::new();
+    let (status, _, _) = platc_in(&dir.0, &["init"]);
+    assert_eq!(status, Some(0));
+    let path = dir.0.join("platform.kdl");
+    let before = std::fs::read(&path).unwrap();
+    for example in ["minimal", "online-boutique"] {
+        let (status, stdout, stderr) = platc_in(&dir.0, &["init", "--example", example]);
+        assert_eq!(status, Some(1), "{stderr}");
+        assert_eq!(stdout, "");
+        assert_eq!(
+            stderr,
+            "error: `platform.kdl` already exists; platc init never overwrites a platform file\n"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), before, "the file changed");
+    }
+    // Any file of that name, even an empty one, is kept.
+    std::fs::write(&path, "").unwrap();
+    let (status, _, stderr) = platc_in(&dir.0, &["init", "."]);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"");
+    // A directory that cannot be made is an I/O error.
+    std::fs::write(dir.0.join("file"), "").unwrap();
+    let (status, _, stderr) = platc_in(&dir.0, &["init", "file"]);
+    assert_eq!(status, Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot make the directory `file`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn schema_prints_the_json_schema_and_nothing_else() {
+    let output = Test::new().args(["schema"]).stderr("").run();
+    assert_eq!(output.stdout, platc::schema::text());
+    let schema: serde_json::Value = serde_json::from_str(&output.stdout).expect("JSON");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
 }

@@ -7,7 +7,9 @@ pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod init;
 pub mod render;
+pub mod schema;
 pub mod shell;
 pub mod why;
 

@@ -3,6 +3,7 @@
 use crate::syntax::Node;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
+use crate::lower::grammar::{self, REGIONS, nodes};
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::aws::{
@@ -13,59 +14,8 @@ use crate::model::service::Waiver;
 use crate::model::value::Cidr;
 use crate::span::{Span, Spanned};
 
-const AWS_CHILDREN: &[&str] = &[
-    "bucket",
-    "cluster",
-    "database",
-    "domain",
-    "filesystem",
-    "repository",
-    "state",
-    "table",
-    "vpc",
-    "waive",
-];
-
-/// The AWS regions platc knows; a region outside the list is most likely a typo.
-const REGIONS: &[&str] = &[
-    "af-south-1",
-    "ap-east-1",
-    "ap-northeast-1",
-    "ap-northeast-2",
-    "ap-northeast-3",
-    "ap-south-1",
-    "ap-south-2",
-    "ap-southeast-1",
-    "ap-southeast-2",
-    "ap-southeast-3",
-    "ap-southeast-4",
-    "ap-southeast-5",
-    "ap-southeast-7",
-    "ca-central-1",
-    "ca-west-1",
-    "eu-central-1",
-    "eu-central-2",
-    "eu-north-1",
-    "eu-south-1",
-    "eu-south-2",
-    "eu-west-1",
-    "eu-west-2",
-    "eu-west-3",
-    "il-central-1",
-    "me-central-1",
-    "me-south-1",
-    "mx-central-1",
-    "sa-east-1",
-    "us-east-1",
-    "us-east-2",
-    "us-gov-east-1",
-    "us-gov-west-1",
-    "us-west-1",
-    "us-west-2",
-];
-
 pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::AWS);
     let region = r.prop("region").and_then(|e| {
         let options: Vec<(&'static str, &'static str)> = REGIONS.iter().map(|r| (*r, *r)).collect();
         choice(e, &options, d).map(|s| s.map(str::to_owned))
@@ -100,6 +50,9 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
     let mut repositories: Vec<Repository> = Vec::new();
     let mut waivers: Vec<Waiver> = Vec::new();
     for child in r.children() {
+        if r.child(child, d).is_none() {
+            continue;
+        }
         match child.name().value() {
             "state" => {
                 if seen.once(child, d) {
@@ -138,14 +91,14 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
             "table" => push_unique(&mut tables, lower_table(child, d), "table", |x| &x.name, d),
             "filesystem" => push_unique(
                 &mut filesystems,
-                named(child, d).map(|(span, name)| Filesystem { span, name }),
+                named(child, &nodes::FILESYSTEM, d).map(|(span, name)| Filesystem { span, name }),
                 "filesystem",
                 |x| &x.name,
                 d,
             ),
             "repository" => push_unique(
                 &mut repositories,
-                named(child, d).map(|(span, name)| Repository { span, name }),
+                named(child, &nodes::REPOSITORY, d).map(|(span, name)| Repository { span, name }),
                 "repository",
                 |x| &x.name,
                 d,
@@ -157,7 +110,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
                     waivers.push(waiver);
                 }
             }
-            _ => unknown_node(child, "aws", AWS_CHILDREN, d),
+            _ => unknown_node(child, r.spec(), d),
         }
     }
     let had_vpc = seen_vpc(r.children());
@@ -219,8 +172,12 @@ pub fn push_unique<T>(
 }
 
 /// A node whose only content is a DNS-1123 name argument.
-fn named(node: &Node, d: &mut Diagnostics) -> Option<(Span, Spanned<String>)> {
-    let mut r = Reader::new(node);
+fn named(
+    node: &Node,
+    spec: &'static grammar::Node,
+    d: &mut Diagnostics,
+) -> Option<(Span, Spanned<String>)> {
+    let mut r = Reader::new(node, spec);
     let name = r
         .required_string_arg(0, "a name", d)
         .and_then(|n| typed::check_name(n, d));
@@ -229,7 +186,7 @@ fn named(node: &Node, d: &mut Diagnostics) -> Option<(Span, Spanned<String>)> {
 }
 
 fn lower_state(node: &Node, d: &mut Diagnostics) -> Option<State> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::STATE);
     let valid = |value: Option<Spanned<String>>,
                  ok: fn(&str) -> bool,
                  expected: &'static str,
@@ -292,7 +249,7 @@ fn lower_state(node: &Node, d: &mut Diagnostics) -> Option<State> {
 }
 
 fn lower_vpc(node: &Node, d: &mut Diagnostics) -> Option<Vpc> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::VPC);
     let cidr = r.required_prop("cidr", d).and_then(|e| typed::cidr(e, d));
     let zones = r
         .prop("zones")
@@ -327,18 +284,21 @@ fn lower_vpc(node: &Node, d: &mut Diagnostics) -> Option<Vpc> {
     let mut private_subnets = Vec::new();
     let mut seen = Seen::default();
     for child in r.children() {
-        let target = match child.name().value() {
+        let Some(spec) = r.child(child, d) else {
+            continue;
+        };
+        let target = match spec.name {
             "public-subnets" => &mut public_subnets,
             "private-subnets" => &mut private_subnets,
             _ => {
-                unknown_node(child, "vpc", &["private-subnets", "public-subnets"], d);
+                unknown_node(child, r.spec(), d);
                 continue;
             }
         };
         if !seen.once(child, d) {
             continue;
         }
-        let mut c = Reader::new(child);
+        let mut c = Reader::new(child, spec);
         let subnets: Vec<Spanned<Cidr>> = c
             .args_from(0)
             .into_iter()
@@ -361,7 +321,7 @@ fn lower_vpc(node: &Node, d: &mut Diagnostics) -> Option<Vpc> {
 }
 
 fn lower_cluster(node: &Node, d: &mut Diagnostics) -> Option<Cluster> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::CLUSTER);
     let name = r
         .required_string_arg(0, "a cluster name", d)
         .and_then(|n| typed::check_name(n, d));
@@ -416,7 +376,7 @@ fn lower_cluster(node: &Node, d: &mut Diagnostics) -> Option<Cluster> {
     };
     let mut node_groups: Vec<NodeGroup> = Vec::new();
     for child in r.children() {
-        if child.name().value() == "node-group" {
+        if r.child(child, d).is_some() {
             push_unique(
                 &mut node_groups,
                 lower_node_group(child, d),
@@ -424,8 +384,6 @@ fn lower_cluster(node: &Node, d: &mut Diagnostics) -> Option<Cluster> {
                 |g| &g.name,
                 d,
             );
-        } else {
-            unknown_node(child, "cluster", &["node-group"], d);
         }
     }
     if node_groups.is_empty()
@@ -453,7 +411,7 @@ fn lower_cluster(node: &Node, d: &mut Diagnostics) -> Option<Cluster> {
 }
 
 fn lower_node_group(node: &Node, d: &mut Diagnostics) -> Option<NodeGroup> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::NODE_GROUP);
     let name = r
         .required_string_arg(0, "a node group name", d)
         .and_then(|n| typed::check_name(n, d));
@@ -528,7 +486,7 @@ fn lower_node_group(node: &Node, d: &mut Diagnostics) -> Option<NodeGroup> {
 }
 
 fn lower_domain(node: &Node, d: &mut Diagnostics) -> Option<Domain> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::DOMAIN);
     let name = if let Some(e) = r.arg(0) {
         typed::host(e, d)
     } else {
@@ -551,7 +509,7 @@ fn lower_domain(node: &Node, d: &mut Diagnostics) -> Option<Domain> {
 }
 
 fn lower_database(node: &Node, d: &mut Diagnostics) -> Option<Database> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::DATABASE);
     let name = r
         .required_string_arg(0, "a database name", d)
         .and_then(|n| typed::check_name(n, d));
@@ -636,7 +594,7 @@ fn major_version(engine: Engine, version: &str) -> Option<String> {
 }
 
 fn lower_bucket(node: &Node, d: &mut Diagnostics) -> Option<Bucket> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::BUCKET);
     let name = r
         .required_string_arg(0, "a bucket name", d)
         .and_then(|n| typed::check_name(n, d));
@@ -652,7 +610,7 @@ fn lower_bucket(node: &Node, d: &mut Diagnostics) -> Option<Bucket> {
 }
 
 fn lower_table(node: &Node, d: &mut Diagnostics) -> Option<Table> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::TABLE);
     let name = r
         .required_string_arg(0, "a table name", d)
         .and_then(|n| typed::check_name(n, d));

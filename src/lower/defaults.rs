@@ -4,21 +4,13 @@
 use crate::syntax::{Entry, Node};
 
 use crate::diagnostic::{Diagnostics, ErrorKind};
+use crate::lower::grammar::{nodes, service};
 use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
 use crate::lower::typed;
 use crate::model::NamespaceMode;
 use crate::model::security::{Seccomp, Security};
 use crate::model::value::Quantity;
 use crate::span::{Span, Spanned};
-
-const DEFAULTS_CHILDREN: &[&str] = &[
-    "namespace",
-    "namespace-per-service",
-    "replicas",
-    "resources",
-    "security",
-    "waive",
-];
 
 /// Requests and limits as written; a `None` falls back to the next level.
 #[derive(Clone, Debug, Default)]
@@ -75,14 +67,17 @@ impl Default for DefaultsRead {
 }
 
 pub fn lower(node: &Node, d: &mut Diagnostics) -> DefaultsRead {
-    let r = Reader::new(node);
+    let r = Reader::new(node, &nodes::DEFAULTS);
     let mut out = DefaultsRead::default();
     let mut seen = Seen::default();
     for child in r.children() {
+        if r.child(child, d).is_none() {
+            continue;
+        }
         match child.name().value() {
             "namespace-per-service" => {
                 if seen.once(child, d) {
-                    let mut c = Reader::new(child);
+                    let mut c = Reader::new(child, &nodes::NAMESPACE_PER_SERVICE);
                     let on = c.arg(0).and_then(|e| crate::lower::reader::boolean(e, d));
                     match on {
                         Some(off) if !off.value => out.shared_by_default = Some(off.span),
@@ -93,7 +88,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> DefaultsRead {
             }
             "namespace" => {
                 if seen.once(child, d) {
-                    let mut c = Reader::new(child);
+                    let mut c = Reader::new(child, &nodes::NAMESPACE);
                     if let Some(name) = c
                         .required_string_arg(0, "a namespace name", d)
                         .and_then(|n| typed::check_name(n, d))
@@ -121,7 +116,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> DefaultsRead {
                 }
             }
             "waive" => out.waivers.extend(crate::lower::service::waiver(child, d)),
-            _ => unknown_node(child, "defaults", DEFAULTS_CHILDREN, d),
+            _ => unknown_node(child, r.spec(), d),
         }
     }
     r.finish(d);
@@ -130,7 +125,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> DefaultsRead {
 
 /// `replicas N`.
 pub fn replicas(node: &Node, d: &mut Diagnostics) -> Option<Spanned<u32>> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &service::REPLICAS);
     let value = if let Some(entry) = r.arg(0) {
         typed::count(entry, "replicas", 0, 1000, d)
     } else {
@@ -149,7 +144,7 @@ pub fn replicas(node: &Node, d: &mut Diagnostics) -> Option<Spanned<u32>> {
 
 /// `resources cpu=… memory=… cpu-limit=… memory-limit=…`.
 pub fn resources(node: &Node, d: &mut Diagnostics) -> PartialResources {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &service::RESOURCES);
     let out = PartialResources {
         cpu: r.prop("cpu").and_then(|e| typed::cpu(e, d)),
         memory: r.prop("memory").and_then(|e| typed::bytes(e, "memory", d)),
@@ -164,7 +159,7 @@ pub fn resources(node: &Node, d: &mut Diagnostics) -> PartialResources {
 
 /// `security …` over `base`; any weakening needs `reason`.
 pub fn security(node: &Node, base: &Security, d: &mut Diagnostics) -> Security {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &service::SECURITY);
     let mut out = base.clone();
     let id = |e: &Entry, what, d: &mut Diagnostics| {
         typed::count(e, what, 0, 2_147_483_647, d).map(|v| v.value)

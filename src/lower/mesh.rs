@@ -4,6 +4,7 @@ use crate::syntax::Node;
 
 use crate::diagnostic::{Diagnostics, ErrorKind};
 use crate::lower::aws::push_unique;
+use crate::lower::grammar::nodes;
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::mesh::{
@@ -14,7 +15,7 @@ use crate::model::value::Duration;
 use crate::span::Spanned;
 
 pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::MESH);
     // The mesh implementation; Istio is the one platc emits for.
     if let Some(entry) = r.arg(0) {
         choice(entry, &[("istio", ())], d);
@@ -52,7 +53,7 @@ pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
     }
     let mut gateways: Vec<Gateway> = Vec::new();
     for child in r.children() {
-        if child.name().value() == "gateway" {
+        if r.child(child, d).is_some() {
             push_unique(
                 &mut gateways,
                 lower_gateway(child, d),
@@ -60,8 +61,6 @@ pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
                 |g| &g.name,
                 d,
             );
-        } else {
-            unknown_node(child, "mesh", &["gateway"], d);
         }
     }
     r.finish(d);
@@ -74,7 +73,7 @@ pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
 }
 
 fn lower_gateway(node: &Node, d: &mut Diagnostics) -> Option<Gateway> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::GATEWAY);
     let name = r
         .required_string_arg(0, "a gateway name", d)
         .and_then(|n| typed::check_name(n, d));
@@ -121,24 +120,20 @@ fn lower_gateway(node: &Node, d: &mut Diagnostics) -> Option<Gateway> {
     })
 }
 
-const OBSERVABILITY_CHILDREN: &[&str] = &["grafana", "kiali", "prometheus"];
-
 pub fn lower_observability(node: &Node, d: &mut Diagnostics) -> Observability {
-    let r = Reader::new(node);
+    let r = Reader::new(node, &nodes::OBSERVABILITY);
     let mut out = Observability::default();
     let mut seen = Seen::default();
     for child in r.children() {
-        let name = child.name().value();
-        if !OBSERVABILITY_CHILDREN.contains(&name) {
-            unknown_node(child, "observability", OBSERVABILITY_CHILDREN, d);
+        let Some(spec) = r.child(child, d) else {
             continue;
-        }
+        };
         if !seen.once(child, d) {
             continue;
         }
-        let mut c = Reader::new(child);
+        let mut c = Reader::new(child, spec);
         let span = child.span();
-        match name {
+        match spec.name {
             "prometheus" => {
                 let here = c.name_span();
                 let default = |text: &str, millis| {
@@ -161,7 +156,8 @@ pub fn lower_observability(node: &Node, d: &mut Diagnostics) -> Observability {
                 });
             }
             "grafana" => out.grafana = Some(Grafana { span }),
-            _ => out.kiali = Some(Kiali { span }),
+            "kiali" => out.kiali = Some(Kiali { span }),
+            _ => unknown_node(child, r.spec(), d),
         }
         c.finish(d);
     }
@@ -169,13 +165,14 @@ pub fn lower_observability(node: &Node, d: &mut Diagnostics) -> Observability {
     out
 }
 
-const DELIVERY_CHILDREN: &[&str] = &["argocd", "jenkins"];
-
 pub fn lower_delivery(node: &Node, d: &mut Diagnostics) -> Delivery {
-    let r = Reader::new(node);
+    let r = Reader::new(node, &nodes::DELIVERY);
     let mut out = Delivery::default();
     let mut seen = Seen::default();
     for child in r.children() {
+        if r.child(child, d).is_none() {
+            continue;
+        }
         match child.name().value() {
             "jenkins" => {
                 if seen.once(child, d) {
@@ -187,7 +184,7 @@ pub fn lower_delivery(node: &Node, d: &mut Diagnostics) -> Delivery {
                     out.argocd = lower_argocd(child, d);
                 }
             }
-            _ => unknown_node(child, "delivery", DELIVERY_CHILDREN, d),
+            _ => unknown_node(child, r.spec(), d),
         }
     }
     r.finish(d);
@@ -195,7 +192,7 @@ pub fn lower_delivery(node: &Node, d: &mut Diagnostics) -> Delivery {
 }
 
 fn lower_jenkins(node: &Node, d: &mut Diagnostics) -> Jenkins {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::JENKINS);
     let repo = r.string_prop("repo", d);
     let branch = r.string_prop("branch", d);
     let path = r.string_prop("path", d);
@@ -206,11 +203,10 @@ fn lower_jenkins(node: &Node, d: &mut Diagnostics) -> Jenkins {
     let name_span = r.name_span();
     let mut views: Vec<View> = Vec::new();
     for child in r.children() {
-        if child.name().value() != "view" {
-            unknown_node(child, "jenkins", &["view"], d);
+        let Some(spec) = r.child(child, d) else {
             continue;
-        }
-        let mut c = Reader::new(child);
+        };
+        let mut c = Reader::new(child, spec);
         let name = c.required_string_arg(0, "a view name", d);
         let services: Vec<Spanned<String>> = c
             .args_from(1)
@@ -246,7 +242,7 @@ fn lower_jenkins(node: &Node, d: &mut Diagnostics) -> Jenkins {
 }
 
 fn lower_argocd(node: &Node, d: &mut Diagnostics) -> Option<ArgoCd> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &nodes::ARGOCD);
     let repo = r.required_string_prop("repo", d);
     let here = r.name_span();
     let path = match r.string_prop("path", d) {

@@ -7,6 +7,7 @@
 
 mod aws;
 mod defaults;
+pub mod grammar;
 mod mesh;
 mod overlay;
 pub mod reader;
@@ -21,16 +22,6 @@ use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
 use crate::lower::reader::{Reader, Seen, unknown_node, value_span};
 use crate::model::{Defaults, Delivery, Observability, Platform};
 use crate::span::{Span, Spanned};
-
-const PLATFORM_CHILDREN: &[&str] = &[
-    "aws",
-    "defaults",
-    "delivery",
-    "env",
-    "mesh",
-    "observability",
-    "service",
-];
 
 /// The names of the environments a document declares, for `check` to lower one by one.
 pub fn env_names(document: &Document) -> Vec<String> {
@@ -262,7 +253,7 @@ fn report_stray_top_level(document: &Document, d: &mut Diagnostics) {
         .iter()
         .filter(|n| n.name().value() != "platform")
     {
-        unknown_node(node, "", &["platform"], d);
+        unknown_node(node, &grammar::DOCUMENT, d);
     }
 }
 
@@ -279,8 +270,11 @@ fn declared_envs(platform: &Node, d: &mut Diagnostics) -> Vec<Spanned<String>> {
         if node.name().value() != "env" {
             continue;
         }
-        let mut r = Reader::new(node);
-        let Some(name) = r.required_string_arg(0, "an environment name", d) else {
+        let mut r = Reader::new(node, &grammar::nodes::ENV);
+        let name = r.required_string_arg(0, "an environment name", d);
+        // Its children are read as the platform's, once merged into it.
+        r.finish(d);
+        let Some(name) = name else {
             continue;
         };
         let Some(name) = typed::check_name(name, d) else {
@@ -310,7 +304,7 @@ fn lower_platform(
     env: Option<&str>,
     d: &mut Diagnostics,
 ) -> Platform {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &grammar::PLATFORM);
     let name = r
         .required_string_arg(0, "the platform's name", d)
         .and_then(|n| typed::check_name(n, d))
@@ -354,6 +348,9 @@ fn lower_platform(
         caller_index: None,
     };
     for child in r.children() {
+        if r.child(child, d).is_none() {
+            continue;
+        }
         match child.name().value() {
             "aws" => {
                 if seen.once(child, d) {
@@ -382,7 +379,7 @@ fn lower_platform(
             }
             // Read above; overlays are applied by `lower`, their names by `declared_envs`.
             "defaults" | "env" => {}
-            _ => unknown_node(child, "platform", PLATFORM_CHILDREN, d),
+            _ => unknown_node(child, r.spec(), d),
         }
     }
     r.finish(d);

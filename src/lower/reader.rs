@@ -1,27 +1,53 @@
 //! Typed access to one KDL node: arguments, properties and children, with every value's span.
 //!
-//! A `Reader` records which entries the lowering asked for; `finish` reports every property it
-//! did not ask for (with a did-you-mean among those it did) and every surplus argument.
+//! A `Reader` reads a node by its entry in the language's table (`grammar`). It records which
+//! entries the lowering asked for; `finish` reports every property it did not ask for (with a
+//! did-you-mean among those the table lists) and every surplus argument. Asking for a property
+//! the table does not list is a bug of the lowering, which fails in debug builds: the table and
+//! the lowering cannot drift apart unseen.
 
 use crate::syntax::{Document, Entry, Node, Value};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
+use crate::lower::grammar;
 use crate::span::{Span, Spanned};
 
 /// Reads one node. Create it, ask for what the node may hold, then call `finish`.
 pub struct Reader<'a> {
     node: &'a Node,
+    spec: &'static grammar::Node,
     used: Vec<bool>,
-    known: Vec<&'static str>,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(node: &'a Node) -> Self {
+    /// A reader of `node`, whose entry in the language's table is `spec`.
+    pub fn new(node: &'a Node, spec: &'static grammar::Node) -> Self {
+        debug_assert_eq!(
+            node.name().value(),
+            spec.name,
+            "a node read by another node's entry"
+        );
         Self {
             node,
+            spec,
             used: vec![false; node.entries().len()],
-            known: Vec::new(),
         }
+    }
+
+    /// The node's entry in the language's table.
+    pub fn spec(&self) -> &'static grammar::Node {
+        self.spec
+    }
+
+    /// The entry of a child node when the table lets this node hold it; otherwise reports
+    /// `unknown-node` (with a did-you-mean among the children the table lists) and gives
+    /// `None`.
+    pub fn child(&self, child: &Node, d: &mut Diagnostics) -> Option<&'static grammar::Node> {
+        let found = self.spec.child(child.name().value());
+        if found.is_none() {
+            unknown_node(child, self.spec, d);
+        }
+        found
     }
 
     pub fn name(&self) -> &'a str {
@@ -73,7 +99,22 @@ impl<'a> Reader<'a> {
 
     /// The property `name` (the last one when repeated, as KDL says), marked as used.
     pub fn prop(&mut self, name: &'static str) -> Option<&'a Entry> {
-        self.known.push(name);
+        debug_assert!(
+            self.spec.prop(name).is_some(),
+            "`{}` reads the property `{name}`, which the language's table does not list",
+            self.spec.name
+        );
+        self.entry(name)
+    }
+
+    /// A property that is not part of the language, read only to say what to write instead
+    /// (`latency=` for `latency-p99=`): marked as used, so it is not also reported unknown.
+    pub fn mistaken(&mut self, name: &'static str) -> Option<&'a Entry> {
+        debug_assert!(self.spec.prop(name).is_none(), "`{name}` is in the table");
+        self.entry(name)
+    }
+
+    fn entry(&mut self, name: &str) -> Option<&'a Entry> {
         let node = self.node;
         let mut found = None;
         for (position, entry) in node.entries().iter().enumerate() {
@@ -85,22 +126,25 @@ impl<'a> Reader<'a> {
         found
     }
 
-    /// Every property whose name passes `accept`, for families such as `latency-p99`.
+    /// Every property whose name passes `accept`, for families such as `latency-p99`, or for
+    /// a node whose table entry takes properties of any name.
     pub fn props_matching(&mut self, accept: impl Fn(&str) -> bool) -> Vec<&'a Entry> {
         let node = self.node;
         let mut out = Vec::new();
         for (position, entry) in node.entries().iter().enumerate() {
-            if entry.name().is_some_and(|n| accept(n.value())) {
+            if let Some(name) = entry.name().map(crate::syntax::Ident::value)
+                && accept(name)
+            {
+                debug_assert!(
+                    self.spec.any_props.is_some() || self.spec.prop(name).is_some(),
+                    "`{}` reads the property `{name}`, which the language's table does not list",
+                    self.spec.name
+                );
                 self.used[position] = true;
                 out.push(entry);
             }
         }
         out
-    }
-
-    /// Marks a property name as known without reading it (for did-you-mean only).
-    pub fn know(&mut self, name: &'static str) {
-        self.known.push(name);
     }
 
     pub fn string_arg(&mut self, index: usize, d: &mut Diagnostics) -> Option<Spanned<String>> {
@@ -181,8 +225,14 @@ impl<'a> Reader<'a> {
         );
     }
 
-    /// Reports every entry the lowering did not ask for.
+    /// Reports every entry the lowering did not ask for, and every child of a node whose
+    /// entry in the table takes none.
     pub fn finish(self, d: &mut Diagnostics) {
+        if self.spec.children.is_empty() {
+            for child in self.children() {
+                unknown_node(child, self.spec, d);
+            }
+        }
         let node_name = self.name().to_owned();
         for (entry, used) in self.node.entries().iter().zip(&self.used) {
             if *used {
@@ -193,7 +243,16 @@ impl<'a> Reader<'a> {
                     ErrorKind::UnknownProperty {
                         node: node_name.clone(),
                         property: name.value().to_owned(),
-                        suggestion: suggest(name.value(), self.known.iter().copied()),
+                        // Among the others: a property the table lists is reported unknown
+                        // only where it does not apply (`path` on `uses bucket`).
+                        suggestion: suggest(
+                            name.value(),
+                            self.spec
+                                .props
+                                .iter()
+                                .map(|p| p.name)
+                                .filter(|p| *p != name.value()),
+                        ),
                     },
                     name.span(),
                 ),
@@ -329,14 +388,15 @@ pub fn integer(
     }
 }
 
-/// Reports a child node that is not part of the language here.
-pub fn unknown_node(node: &Node, parent: &str, known: &[&str], d: &mut Diagnostics) {
+/// Reports a child node that is not part of the language under `parent`, with a did-you-mean
+/// among the children the table lists there.
+pub fn unknown_node(node: &Node, parent: &grammar::Node, d: &mut Diagnostics) {
     let name = node.name().value();
     d.error(
         ErrorKind::UnknownNode {
             node: name.to_owned(),
-            parent: parent.to_owned(),
-            suggestion: suggest(name, known.iter().copied()),
+            parent: parent.name.to_owned(),
+            suggestion: suggest(name, parent.child_names()),
         },
         node.name().span(),
     );
@@ -402,6 +462,38 @@ mod tests {
         parse(text).expect("valid KDL").nodes()[0].clone()
     }
 
+    /// An entry of the table for the tests alone: `a` with the properties they read.
+    static A: grammar::Node = grammar::Node {
+        props: &[
+            grammar::Prop::optional(
+                "b",
+                grammar::Value::Boolean,
+                grammar::Example::Boolean(true),
+            ),
+            grammar::Prop::optional(
+                "m",
+                grammar::Value::PortNumber,
+                grammar::Example::Number("1"),
+            ),
+            grammar::Prop::optional(
+                "n",
+                grammar::Value::Integer { min: 0, max: 10 },
+                grammar::Example::Number("1"),
+            ),
+            grammar::Prop::optional("s", grammar::Value::String, grammar::Example::String("s")),
+            grammar::Prop::optional(
+                "x",
+                grammar::Value::Integer { min: 0, max: 10 },
+                grammar::Example::Number("1"),
+            ),
+        ],
+        ..grammar::Node::new("a", "A node of the tests.")
+    };
+
+    fn spec(path: &[&str]) -> &'static grammar::Node {
+        grammar::find(path).expect("an entry of the table")
+    }
+
     /// (code, text under the span) of every diagnostic.
     fn found<'a>(text: &'a str, d: &Diagnostics) -> Vec<(&'static str, &'a str)> {
         d.iter()
@@ -413,7 +505,7 @@ mod tests {
     fn reports_unknown_properties_with_a_suggestion_and_surplus_arguments() {
         let text = "port grpc 5050 9090 protocl=grpc";
         let n = node(text);
-        let mut r = Reader::new(&n);
+        let mut r = Reader::new(&n, spec(&["platform", "service", "port"]));
         let mut d = Diagnostics::default();
         assert_eq!(
             r.string_arg(0, &mut d).map(|s| s.value),
@@ -437,10 +529,27 @@ mod tests {
     }
 
     #[test]
+    fn a_node_that_takes_no_children_reports_each_as_unknown() {
+        let text = "timeout \"1s\" { retries; timeout }";
+        let n = node(text);
+        let mut r = Reader::new(&n, spec(&["platform", "service", "timeout"]));
+        let mut d = Diagnostics::default();
+        assert!(r.arg(0).is_some());
+        r.finish(&mut d);
+        assert_eq!(
+            found(text, &d),
+            [
+                ("platc::unknown-node", "retries"),
+                ("platc::unknown-node", "timeout")
+            ]
+        );
+    }
+
+    #[test]
     fn the_last_of_repeated_properties_wins_and_all_count_as_read() {
         let text = "a x=1 x=2";
         let n = node(text);
-        let mut r = Reader::new(&n);
+        let mut r = Reader::new(&n, &A);
         let mut d = Diagnostics::default();
         let x = r.int_prop("x", "x", 0, 10, &mut d).unwrap();
         r.finish(&mut d);
@@ -453,7 +562,7 @@ mod tests {
     fn type_and_range_errors_point_at_the_value() {
         let text = r#"a n="three" m=70000 b="yes" s=5"#;
         let n = node(text);
-        let mut r = Reader::new(&n);
+        let mut r = Reader::new(&n, &A);
         let mut d = Diagnostics::default();
         assert!(r.int_prop("n", "count", 0, 10, &mut d).is_none());
         assert!(r.int_prop("m", "port", 1, 65_535, &mut d).is_none());
@@ -475,7 +584,7 @@ mod tests {
     fn missing_arguments_and_properties_point_at_the_node_name() {
         let text = "calls env=X";
         let n = node(text);
-        let mut r = Reader::new(&n);
+        let mut r = Reader::new(&n, spec(&["platform", "service", "calls"]));
         let mut d = Diagnostics::default();
         assert!(r.required_string_arg(0, "a service", &mut d).is_none());
         assert!(r.required_string_prop("port", &mut d).is_none());
@@ -494,7 +603,7 @@ mod tests {
     fn choices_suggest_the_closest_keyword() {
         let text = "mesh mtls=strikt";
         let n = node(text);
-        let mut r = Reader::new(&n);
+        let mut r = Reader::new(&n, spec(&["platform", "mesh"]));
         let mut d = Diagnostics::default();
         let entry = r.prop("mtls").unwrap();
         assert!(choice(entry, &[("strict", 1), ("permissive", 2)], &mut d).is_none());

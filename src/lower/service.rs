@@ -5,6 +5,7 @@ use crate::syntax::{Entry, Node, Value};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, NameRule};
 use crate::lower::defaults::{self, DefaultsRead};
+use crate::lower::grammar::{self, service as spec};
 use crate::lower::reader::{
     Reader, Seen, boolean, choice, scalar_text, string, unknown_node, value_span,
 };
@@ -18,32 +19,6 @@ use crate::model::service::{
 };
 use crate::model::value::Quantity;
 use crate::span::{Span, Spanned};
-const SERVICE_CHILDREN: &[&str] = &[
-    "autoscale",
-    "automount-token",
-    "build",
-    "calls",
-    "canary",
-    "circuit-breaker",
-    "env",
-    "expose",
-    "image",
-    "language",
-    "load-balancer",
-    "mtls-exception",
-    "port",
-    "probe",
-    "replicas",
-    "resources",
-    "retries",
-    "security",
-    "sidecar",
-    "slo",
-    "timeout",
-    "uses",
-    "volume",
-    "waive",
-];
 
 /// What the service's children set, before defaults are folded in.
 #[derive(Default)]
@@ -75,7 +50,7 @@ struct Parts {
 }
 
 pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Option<Service> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::SERVICE);
     let name = r
         .required_string_arg(0, "a service name", d)
         .and_then(|n| typed::check_name(n, d));
@@ -83,8 +58,10 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
     let mut seen = Seen::default();
     let mut image_seen = false;
     for child in r.children() {
-        let kind = child.name().value();
-        match kind {
+        if r.child(child, d).is_none() {
+            continue;
+        }
+        match child.name().value() {
             "port" => {
                 if let Some(port) = port(child, d) {
                     add_port(&mut parts.ports, port, d);
@@ -101,16 +78,13 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             "uses" => parts.uses.extend(uses(child, d)),
             "volume" => parts.volumes.extend(volume(child, d)),
             "waive" => parts.waivers.extend(waiver(child, d)),
-            _ if !SERVICE_CHILDREN.contains(&kind) => {
-                unknown_node(child, "service", SERVICE_CHILDREN, d);
-            }
             _ if !seen.once(child, d) => {}
             "image" => {
                 image_seen = true;
                 parts.image = image(child, d);
             }
             "language" => {
-                let mut c = Reader::new(child);
+                let mut c = Reader::new(child, &spec::LANGUAGE);
                 parts.language = c.required_string_arg(0, "a language", d);
                 c.finish(d);
             }
@@ -119,7 +93,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             "autoscale" => parts.autoscale = traffic::autoscale(child, d),
             "retries" => parts.retries = traffic::retries(child, d),
             "timeout" => {
-                let mut c = Reader::new(child);
+                let mut c = Reader::new(child, &spec::TIMEOUT);
                 parts.timeout = if let Some(e) = c.arg(0) {
                     typed::duration(e, d)
                 } else {
@@ -140,17 +114,34 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             "slo" => parts.slo = Some(traffic::slo(child, d)),
             "expose" => parts.expose = traffic::expose(child, d),
             "load-balancer" => {
-                parts.load_balancer = reasoned_switch(child, None, "a LoadBalancer Service", d);
+                parts.load_balancer = reasoned_switch(
+                    child,
+                    &spec::LOAD_BALANCER,
+                    None,
+                    "a LoadBalancer Service",
+                    d,
+                );
             }
             "sidecar" => {
-                parts.sidecar_off =
-                    reasoned_switch(child, Some(false), "a service outside the mesh", d);
+                parts.sidecar_off = reasoned_switch(
+                    child,
+                    &spec::SIDECAR,
+                    Some(false),
+                    "a service outside the mesh",
+                    d,
+                );
             }
             "automount-token" => {
-                parts.automount_token =
-                    reasoned_switch(child, Some(true), "a mounted ServiceAccount token", d);
+                parts.automount_token = reasoned_switch(
+                    child,
+                    &spec::AUTOMOUNT_TOKEN,
+                    Some(true),
+                    "a mounted ServiceAccount token",
+                    d,
+                );
             }
-            _ => parts.security = Some(defaults::security(child, &defaults.security, d)),
+            "security" => parts.security = Some(defaults::security(child, &defaults.security, d)),
+            _ => unknown_node(child, r.spec(), d),
         }
     }
     if !image_seen {
@@ -211,7 +202,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
 
 /// `build context=… dockerfile=… test=…`.
 fn build(node: &Node, d: &mut Diagnostics) -> Option<Build> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::BUILD);
     let context = r.required_string_prop("context", d);
     let dockerfile = r.string_prop("dockerfile", d);
     let test = r.string_prop("test", d);
@@ -264,7 +255,7 @@ fn resolve_resources(partial: &defaults::PartialResources, here: Span) -> Resour
 }
 
 fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::IMAGE);
     // `image "REFERENCE"`, or `image repository=NAME` for an ECR repository the platform
     // declares, whose registry address platc builds from the account and region.
     let ecr = r.string_prop("repository", d);
@@ -352,7 +343,7 @@ fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
 }
 
 fn port(node: &Node, d: &mut Diagnostics) -> Option<Port> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::PORT);
     if let (Some(first), Some(second)) = (r.arg(0), r.arg(1))
         && matches!(first.value(), Value::Integer(_))
         && matches!(second.value(), Value::String(_))
@@ -487,7 +478,7 @@ fn add_port(ports: &mut Vec<Port>, port: Port, d: &mut Diagnostics) {
 }
 
 fn env_var(node: &Node, d: &mut Diagnostics) -> Option<EnvVar> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::ENV);
     let name = r.required_string_arg(0, "a variable name", d);
     let value = if let Some(e) = r.arg(1) {
         string_or_bool(e, d)
@@ -559,7 +550,7 @@ fn add_env(env: &mut Vec<EnvVar>, var: EnvVar, d: &mut Diagnostics) {
 }
 
 fn call(node: &Node, d: &mut Diagnostics) -> Option<Call> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::CALLS);
     let service = r.required_string_arg(0, "the service it calls", d);
     let env = r.string_prop("env", d).and_then(|n| env_name(n, d));
     let port = r.string_prop("port", d);
@@ -576,11 +567,12 @@ fn call(node: &Node, d: &mut Diagnostics) -> Option<Call> {
 /// that weakens (`None`: the node itself does); the reason is required only then.
 fn reasoned_switch(
     node: &Node,
+    spec: &'static grammar::Node,
     weak: Option<bool>,
     what: &str,
     d: &mut Diagnostics,
 ) -> Option<Spanned<String>> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, spec);
     let on = match weak {
         None => true,
         // A bare `sidecar` would read as "on" but could be taken for "off": the value is
@@ -618,7 +610,7 @@ fn reasoned_switch(
 }
 
 fn mtls_exception(node: &Node, d: &mut Diagnostics) -> Option<MtlsException> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::MTLS_EXCEPTION);
     let port = r.required_string_prop("port", d);
     let mode = r
         .prop("mode")
@@ -652,7 +644,7 @@ fn mtls_exception(node: &Node, d: &mut Diagnostics) -> Option<MtlsException> {
 }
 
 fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::USES);
     let kind = if let Some(e) = r.arg(0) {
         choice(
             e,
@@ -717,7 +709,7 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
 }
 
 fn volume(node: &Node, d: &mut Diagnostics) -> Option<Volume> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::VOLUME);
     let name = r
         .required_string_arg(0, "a volume name", d)
         .and_then(|n| typed::check_name(n, d));
@@ -747,7 +739,7 @@ fn volume(node: &Node, d: &mut Diagnostics) -> Option<Volume> {
 }
 
 pub fn waiver(node: &Node, d: &mut Diagnostics) -> Option<Waiver> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::WAIVE);
     let check = r.required_string_arg(0, "the id of the check it waives", d);
     let reason = r.string_prop("reason", d);
     r.finish(d);

@@ -4,6 +4,7 @@
 use crate::syntax::Node;
 
 use crate::diagnostic::{Diagnostics, ErrorKind, NameRule, suggest};
+use crate::lower::grammar::service::{self as spec, RETRY_ON};
 use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
 use crate::lower::typed;
 use crate::lower::value;
@@ -14,25 +15,6 @@ use crate::model::service::{
 use crate::model::value::Percent;
 use crate::span::{Span, Spanned};
 
-/// Istio's `retryOn` conditions (HTTP and gRPC).
-const RETRY_ON: &[&str] = &[
-    "5xx",
-    "cancelled",
-    "connect-failure",
-    "deadline-exceeded",
-    "envoy-ratelimited",
-    "gateway-error",
-    "internal",
-    "refused-stream",
-    "reset",
-    "reset-before-request",
-    "resource-exhausted",
-    "retriable-4xx",
-    "retriable-headers",
-    "retriable-status-codes",
-    "unavailable",
-];
-
 const PERCENTILES: &[&str] = &[
     "latency-p50",
     "latency-p75",
@@ -42,7 +24,7 @@ const PERCENTILES: &[&str] = &[
 ];
 
 pub fn probe(node: &Node, d: &mut Diagnostics) -> Option<Probe> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::PROBE);
     let kind = if let Some(e) = r.arg(0) {
         choice(
             e,
@@ -94,11 +76,10 @@ pub fn probe(node: &Node, d: &mut Diagnostics) -> Option<Probe> {
         .and_then(|e| typed::count(e, "failure threshold", 1, 100, d));
     let mut headers = Vec::new();
     for child in r.children() {
-        if child.name().value() != "header" {
-            unknown_node(child, "probe", &["header"], d);
+        let Some(header) = r.child(child, d) else {
             continue;
-        }
-        let mut c = Reader::new(child);
+        };
+        let mut c = Reader::new(child, header);
         let name = c.required_string_arg(0, "a header name", d);
         let value = c.required_string_arg(1, "a header value", d);
         c.finish(d);
@@ -143,7 +124,7 @@ pub fn probe(node: &Node, d: &mut Diagnostics) -> Option<Probe> {
 }
 
 pub fn autoscale(node: &Node, d: &mut Diagnostics) -> Option<Autoscale> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::AUTOSCALE);
     let min = r
         .prop("min")
         .and_then(|e| typed::count(e, "replicas", 1, 1000, d));
@@ -174,7 +155,7 @@ pub fn autoscale(node: &Node, d: &mut Diagnostics) -> Option<Autoscale> {
 }
 
 pub fn retries(node: &Node, d: &mut Diagnostics) -> Option<Retries> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::RETRIES);
     let attempts = r
         .required_prop("attempts", d)
         .and_then(|e| typed::count(e, "retry attempts", 0, 100, d));
@@ -222,7 +203,7 @@ pub fn retries(node: &Node, d: &mut Diagnostics) -> Option<Retries> {
 }
 
 pub fn circuit_breaker(node: &Node, d: &mut Diagnostics) -> CircuitBreaker {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::CIRCUIT_BREAKER);
     let here: Span = node.name().span();
     let consecutive_errors = r
         .prop("consecutive-errors")
@@ -267,7 +248,7 @@ pub fn circuit_breaker(node: &Node, d: &mut Diagnostics) -> CircuitBreaker {
 }
 
 pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::CANARY);
     let version = r
         .required_string_arg(0, "the canary's version label", d)
         .and_then(|n| typed::check_name(n, d));
@@ -303,9 +284,12 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
     let mut gate = None;
     let mut seen = Seen::default();
     for child in r.children() {
+        let Some(child_spec) = r.child(child, d) else {
+            continue;
+        };
         match child.name().value() {
             "header" => {
-                let mut c = Reader::new(child);
+                let mut c = Reader::new(child, child_spec);
                 for entry in c.props_matching(|_| true) {
                     let Some(name) = entry.name() else { continue };
                     let Some(value) = string(entry, d) else {
@@ -332,7 +316,7 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
                 c.finish(d);
             }
             "steps" if seen.once(child, d) => {
-                let mut c = Reader::new(child);
+                let mut c = Reader::new(child, child_spec);
                 steps = c
                     .args_from(0)
                     .into_iter()
@@ -343,7 +327,7 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
                 c.finish(d);
             }
             "gate" if seen.once(child, d) => {
-                let mut c = Reader::new(child);
+                let mut c = Reader::new(child, child_spec);
                 let success_rate = c.prop("success-rate").and_then(|e| typed::percent(e, d));
                 let latency = latency(&mut c, "gate", d);
                 c.finish(d);
@@ -354,7 +338,7 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
                 });
             }
             "steps" | "gate" => {}
-            _ => unknown_node(child, "canary", &["gate", "header", "steps"], d),
+            _ => unknown_node(child, r.spec(), d),
         }
     }
     // Without its own `tag=` or `digest=` the canary is armed only: the service runs under its
@@ -386,10 +370,7 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
 
 /// The one `latency-pNN=DURATION` property of a node, if any.
 fn latency(r: &mut Reader, node: &'static str, d: &mut Diagnostics) -> Option<Latency> {
-    for known in PERCENTILES {
-        r.know(known);
-    }
-    if let Some(entry) = r.prop("latency") {
+    if let Some(entry) = r.mistaken("latency") {
         d.error(ErrorKind::MissingPercentile { node }, entry.span());
     }
     let mut found = None;
@@ -414,7 +395,7 @@ fn latency(r: &mut Reader, node: &'static str, d: &mut Diagnostics) -> Option<La
 }
 
 pub fn slo(node: &Node, d: &mut Diagnostics) -> Slo {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::SLO);
     let availability = r.prop("availability").and_then(|e| typed::percent(e, d));
     let latency = latency(&mut r, "slo", d);
     r.finish(d);
@@ -426,7 +407,7 @@ pub fn slo(node: &Node, d: &mut Diagnostics) -> Slo {
 }
 
 pub fn expose(node: &Node, d: &mut Diagnostics) -> Option<Expose> {
-    let mut r = Reader::new(node);
+    let mut r = Reader::new(node, &spec::EXPOSE);
     let gateway = r.required_string_prop("gateway", d);
     let host = r.prop("host").and_then(|e| typed::host(e, d));
     let path = r
