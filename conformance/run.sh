@@ -369,6 +369,15 @@ echo "(plugin: exit $plrc, $(($(now) - t))s)"
 # <<< plugin
 
 # ------------------------------------------------------------------------------------------------
+# Jenkins (issue 13): every Jenkinsfile and Job DSL script parses as Groovy (conformance/groovy.sh).
+step "groovy (npm-groovy-lint 16: Groovy's parser on every Jenkinsfile and the Job DSL seed)"
+t=$(now)
+grc=0
+with_timeout bash conformance/groovy.sh || grc=$?
+echo "(groovy: exit $grc, $(($(now) - t))s)"
+[[ $grc -eq 0 ]] || die "a Jenkinsfile or the Job DSL seed does not parse as Groovy (see above)"
+
+# ------------------------------------------------------------------------------------------------
 step "summary"
 status=0
 for tool in kubernetes-validate checkov yamllint; do

@@ -952,6 +952,8 @@ pub enum NameRule {
     Host,
     /// An HTTP header name in an Istio match.
     Header,
+    /// A Jenkins item name (a view): Jenkins refuses some characters in names.
+    Jenkins,
 }
 
 impl NameRule {
@@ -962,6 +964,7 @@ impl NameRule {
             Self::EnvVar => "env var name",
             Self::Host => "host name",
             Self::Header => "header name",
+            Self::Jenkins => "Jenkins view name",
         }
     }
 
@@ -980,6 +983,9 @@ impl NameRule {
                 "Write a DNS name of lowercase labels separated by dots, for example `shop.example.com` or `*.example.com`."
             }
             Self::Header => "Write the header name in lowercase, for example `x-canary`.",
+            Self::Jenkins => {
+                "Use letters, digits, spaces, `-`, `_` and `.`: Jenkins refuses a name with any of `?*/\\%!@#$^&|<>[]:;`, or one that is `.` or `..`."
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::syntax::Node;
 
-use crate::diagnostic::{Diagnostics, ErrorKind};
+use crate::diagnostic::{Diagnostics, ErrorKind, NameRule};
 use crate::lower::aws::push_unique;
 use crate::lower::grammar::nodes;
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
@@ -197,7 +197,7 @@ fn lower_jenkins(node: &Node, d: &mut Diagnostics) -> Jenkins {
     let branch = r.string_prop("branch", d);
     let path = r.string_prop("path", d);
     let deploy = r.prop("deploy").and_then(|e| {
-        crate::lower::reader::choice(e, &[("helm", Deploy::Helm), ("argocd", Deploy::ArgoCd)], d)
+        crate::lower::reader::choice(e, &[("argocd", Deploy::ArgoCd), ("helm", Deploy::Helm)], d)
     });
     let agent = r.string_prop("agent", d);
     let name_span = r.name_span();
@@ -207,7 +207,9 @@ fn lower_jenkins(node: &Node, d: &mut Diagnostics) -> Jenkins {
             continue;
         };
         let mut c = Reader::new(child, spec);
-        let name = c.required_string_arg(0, "a view name", d);
+        let name = c
+            .required_string_arg(0, "a view name", d)
+            .and_then(|name| jenkins_name(name, d));
         let services: Vec<Spanned<String>> = c
             .args_from(1)
             .into_iter()
@@ -321,4 +323,32 @@ fn repository_path(path: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned
         );
         None
     }
+}
+
+/// Characters Jenkins refuses in an item's name (`Jenkins.checkGoodName`).
+const JENKINS_UNSAFE: &str = "?*/\\%!@#$^&|<>[]:;";
+
+/// A view name Jenkins accepts: not empty, not `.` or `..`, none of its unsafe characters, no
+/// control character.
+fn jenkins_name(name: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let text = name.value.as_str();
+    let reason = if text.trim().is_empty() || text == "." || text == ".." {
+        Some("Jenkins needs a name that is not blank, `.` or `..`".to_owned())
+    } else {
+        text.chars()
+            .find(|c| JENKINS_UNSAFE.contains(*c) || c.is_control())
+            .map(|c| format!("Jenkins refuses `{}` in a name", c.escape_default()))
+    };
+    if let Some(reason) = reason {
+        d.error(
+            ErrorKind::InvalidName {
+                value: name.value,
+                reason,
+                rule: NameRule::Jenkins,
+            },
+            name.span,
+        );
+        return None;
+    }
+    Some(name)
 }

@@ -241,7 +241,11 @@ fn service_pipeline(
         };
         Canary {
             rollout: name.clone(),
-            stable_tag: image.tag.as_ref().map(|t| t.value.clone()),
+            stable_tag: image
+                .digest
+                .is_none()
+                .then(|| image.tag.as_ref().map(|t| t.value.clone()))
+                .flatten(),
             manual_steps,
             minutes: automatic.div_ceil(60) + SYNC_MINUTES,
         }
@@ -265,7 +269,12 @@ fn service_pipeline(
         namespace: service.namespace.clone(),
         chart,
         image_repository,
-        image_tag: deployed.tag.as_ref().map(|t| t.value.clone()),
+        // A digest pins the image in the chart's `image.repository`: no tag to set.
+        image_tag: deployed
+            .digest
+            .is_none()
+            .then(|| deployed.tag.as_ref().map(|t| t.value.clone()))
+            .flatten(),
         build,
         canary,
         changes,
