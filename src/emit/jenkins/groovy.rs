@@ -15,6 +15,7 @@ use crate::encode::comment_safe;
 
 /// The templates, by name.
 const TEMPLATES: &[(&str, &str)] = &[
+    ("macros", include_str!("../../templates/jenkins/macros.j2")),
     (
         "service",
         include_str!("../../templates/jenkins/service.Jenkinsfile.j2"),
@@ -107,7 +108,36 @@ pub fn literal(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::literal;
+    use super::{literal, render};
+    use serde_json::json;
+
+    #[test]
+    fn every_hole_of_a_template_is_a_literal_and_a_comment_stays_on_its_line() {
+        let hostile = "x') { evil() }; ('\\${System.exit(1)}\n\u{202e}";
+        let text = render(
+            "seed",
+            &json!({
+                "header": "from platform.kdl#a\n*/ evil()",
+                "repo": hostile,
+                "branch": "main",
+                "poll": "H/5 * * * *",
+                "jobs": [{"name": hostile, "description": hostile, "script": "out/x"}],
+                "views": [{"name": "v", "jobs": [hostile]}],
+            }),
+        );
+        let quoted = literal(hostile);
+        assert!(
+            text.contains(&format!("pipelineJob({quoted}) {{")),
+            "{text}"
+        );
+        assert!(text.contains(&format!("url({quoted})")), "{text}");
+        assert!(text.contains(&format!("name({quoted})")), "{text}");
+        // The header comment is one line, and cannot close a block comment.
+        assert!(
+            text.starts_with("// from platform.kdl#a\\u{a}* / evil()\n//\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_literal_escapes_what_could_end_it() {
