@@ -930,3 +930,68 @@ fn a_sync_policy_other_than_the_platform_asks_is_caught() {
         "its automated sync is not the one platform.kdl asks for",
     );
 }
+
+/// A platform whose Applications use the plugin, on a cluster platc installs Argo CD on.
+const PLUGIN_ON_AWS: &str = r#"platform shop {
+    aws region=us-east-1 account="123456789012" {
+        vpc cidr="10.0.0.0/16" zones=2
+        cluster shop version="1.33" {
+            node-group general instance=m6i.large min=2 max=4
+        }
+    }
+    delivery {
+        argocd repo="https://github.com/acme/shop.git" source=plugin PLUGIN_IMAGE
+    }
+    service web {
+        image "ghcr.io/acme/web" tag="v1.0.0"
+        port http 8080 protocol=http
+    }
+}
+"#;
+
+#[test]
+fn the_argo_cd_platc_installs_runs_the_plugin_the_applications_name() {
+    let source = PLUGIN_ON_AWS.replace(
+        "PLUGIN_IMAGE",
+        r#"plugin-image="registry.example.com/platc-cmp:0.1.0""#,
+    );
+    let platform = compile(&Source::new("platform.kdl", source), &Options::default())
+        .platform
+        .expect("compiles");
+    let output = platc::output(&platform, Scope::All).expect("valid");
+    let values = output
+        .items()
+        .iter()
+        .find(|i| i.path == "helm/addons/argo-cd.values.yaml")
+        .and_then(|i| match &i.body {
+            platc::output::Body::Text(text) => serde_yaml::from_str::<serde_json::Value>(text).ok(),
+            _ => None,
+        })
+        .expect("the argo-cd add-on's values, as YAML");
+    let sidecar = &values["repoServer"]["extraContainers"][0];
+    assert_eq!(sidecar["image"], "registry.example.com/platc-cmp:0.1.0");
+    assert_eq!(sidecar["command"][0], "/var/run/argocd/argocd-cmp-server");
+    // The plugin the sidecar serves is the one the Applications name, with their parameters.
+    let plugin = &values["configs"]["cmp"]["plugins"][cmp::PLUGIN_NAME];
+    assert_eq!(plugin["discover"]["fileName"], cmp::DISCOVER_FILE);
+    let params: BTreeSet<&str> = plugin["parameters"]["static"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(
+        params,
+        BTreeSet::from([cmp::PARAM_ENV, cmp::PARAM_PART, cmp::PARAM_STABLE])
+    );
+    // The pins platc relies on stay beside it.
+    assert_eq!(values["fullnameOverride"], "argocd");
+
+    // Without the image, the sidecar could not run: an error, not a repo-server that never
+    // becomes ready.
+    let broken = PLUGIN_ON_AWS.replace("PLUGIN_IMAGE", "");
+    let failed = compile(&Source::new("platform.kdl", broken), &Options::default());
+    assert!(failed.platform.is_none());
+    let codes: Vec<&str> = failed.diagnostics.iter().map(|d| d.kind.code()).collect();
+    assert_eq!(codes, ["platc::missing-property"]);
+}

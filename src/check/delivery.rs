@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
 use crate::model::Platform;
-use crate::model::mesh::Deploy;
+use crate::model::mesh::{ArgoSource, Deploy};
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     for service in &platform.services {
@@ -20,6 +20,20 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 .with_label(service.image.span, "the image comes from elsewhere"),
             );
         }
+    }
+    // The Argo CD platc installs (with a cluster) runs the plugin's sidecar: it needs its image.
+    if let Some(argocd) = &platform.delivery.argocd
+        && argocd.source.value == ArgoSource::Plugin
+        && argocd.plugin_image.is_none()
+        && platform.aws.as_ref().is_some_and(|a| a.cluster.is_some())
+    {
+        d.error(
+            ErrorKind::MissingProperty {
+                node: "argocd".into(),
+                property: "plugin-image",
+            },
+            argocd.source.span,
+        );
     }
     let Some(jenkins) = &platform.delivery.jenkins else {
         return;

@@ -284,6 +284,7 @@ fn lower_argocd(node: &Node, d: &mut Diagnostics) -> Option<ArgoCd> {
     let self_heal = r
         .bool_prop("self-heal", d)
         .unwrap_or_else(|| Spanned::new(true, here));
+    let plugin_image = r.string_prop("plugin-image", d);
     r.finish(d);
     Some(ArgoCd {
         span: node.span(),
@@ -295,6 +296,7 @@ fn lower_argocd(node: &Node, d: &mut Diagnostics) -> Option<ArgoCd> {
         sync,
         prune,
         self_heal,
+        plugin_image,
     })
 }
 

@@ -143,6 +143,9 @@ pub struct ArgoCd {
     pub prune: Spanned<bool>,
     /// Whether an automated sync reverts changes made on the cluster.
     pub self_heal: Spanned<bool>,
+    /// `plugin-image="…"`: the image of the platc sidecar (deploy/argocd/Dockerfile) that the
+    /// Argo CD platc installs runs beside its repo-server, for `source=plugin`.
+    pub plugin_image: Option<Spanned<String>>,
 }
 
 impl ArgoCd {

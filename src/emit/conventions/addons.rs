@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::model::Platform;
 use crate::model::addons::{self, Addon};
+use crate::model::mesh::ArgoSource;
 
 /// What the settings need beyond the platform: the values only the first Terraform stage
 /// knows, as the caller can give them.
@@ -130,6 +131,27 @@ pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
                 }]}]}},
             })
         }
+        "argo_cd" => p.delivery.argocd.as_ref().map_or_else(
+            || json!({}),
+            |argocd| match (&argocd.source.value, &argocd.plugin_image) {
+                (ArgoSource::Plugin, Some(image)) => plugin_values(&image.value),
+                _ => json!({}),
+            },
+        ),
         _ => json!({}),
     }
+}
+
+/// The argo-cd chart's values that run platc's config management plugin beside the
+/// repo-server: `deploy/argocd/values.yaml`, the one definition users of another Argo CD
+/// install take too, with the sidecar's image.
+fn plugin_values(image: &str) -> Value {
+    // The file is part of the binary and tests/cmp.rs reads it as YAML: it always parses.
+    let mut values: Value =
+        serde_yaml::from_str(include_str!("../../../deploy/argocd/values.yaml"))
+            .unwrap_or_default();
+    if let Some(container) = values.pointer_mut("/repoServer/extraContainers/0") {
+        container["image"] = json!(image);
+    }
+    values
 }

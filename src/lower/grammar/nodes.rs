@@ -345,6 +345,11 @@ pub static ARGOCD: Node = Node {
     props: &[
         Prop::optional("namespace", Value::Name, S("argocd")),
         Prop::optional("path", Value::String, S("out")),
+        Prop::optional(
+            "plugin-image",
+            Value::String,
+            S("registry.example.com/platc-cmp:0.1.0"),
+        ),
         Prop::optional("prune", Value::Boolean, B(true)),
         Prop::required(
             "repo",
