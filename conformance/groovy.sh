@@ -12,6 +12,7 @@ die() { printf 'groovy: FAIL: %s\n' "$*" >&2; exit 1; }
 
 if ! command -v java >/dev/null 2>&1; then
     SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq >/dev/null || true
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null \
         || die "no java, and apt-get could not install openjdk-17-jre-headless"
 fi
