@@ -49,6 +49,19 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
             jenkins.name_span,
         );
     }
+    // Waiting on Argo CD needs the Applications `argocd` makes.
+    if let Some(deploy) = &jenkins.deploy
+        && deploy.value == Deploy::ArgoCd
+        && argocd.is_none()
+    {
+        d.error(
+            ErrorKind::MissingNode {
+                parent: "delivery".into(),
+                node: "argocd",
+            },
+            deploy.span,
+        );
+    }
     if let (Some(deploy), Some(argocd)) = (&jenkins.deploy, argocd)
         && deploy.value == Deploy::Helm
     {

@@ -195,7 +195,9 @@ fn lower_jenkins(node: &Node, d: &mut Diagnostics) -> Jenkins {
     let mut r = Reader::new(node, &nodes::JENKINS);
     let repo = r.string_prop("repo", d);
     let branch = r.string_prop("branch", d);
-    let path = r.string_prop("path", d);
+    let path = r
+        .string_prop("path", d)
+        .and_then(|path| repository_path(path, d));
     let deploy = r.prop("deploy").and_then(|e| {
         crate::lower::reader::choice(e, &[("argocd", Deploy::ArgoCd), ("helm", Deploy::Helm)], d)
     });

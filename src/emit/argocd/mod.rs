@@ -41,6 +41,7 @@ use serde_json::Value;
 
 use crate::emit::conventions::{
     ROOT_NAMESPACE, argocd_application, argocd_root, cmp, common_labels, origin_annotation,
+    tree_in_repository,
 };
 use crate::model::Checked;
 use crate::model::mesh::{ArgoCd, ArgoSource, SyncMode};
@@ -158,10 +159,7 @@ struct Names {
 
 impl Names {
     fn new(platform: &Checked, argocd: &ArgoCd) -> Self {
-        let tree = match &platform.env {
-            Some(env) => format!("{}/{}", argocd.path.value, crate::env_dir(env)),
-            None => argocd.path.value.clone(),
-        };
+        let tree = tree_in_repository(platform, &argocd.path.value);
         Self {
             project: argocd_root(platform),
             namespace: argocd.namespace.value.clone(),

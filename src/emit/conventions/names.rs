@@ -171,7 +171,23 @@ pub fn primary_routes(service: &Service, ports: &[&Port]) -> Vec<String> {
 /// service's name. `<platform>[-<env>]-<part>`, in Argo CD's namespace (`argocd namespace=`):
 /// what `argocd app wait` and `argocd app sync` take.
 pub fn argocd_application(platform: &Platform, part: &str) -> String {
+    part_name(platform, part)
+}
+
+/// The name of what delivers one part of the platform (its Argo CD Application, its Jenkins
+/// job): `<platform>[-<env>]-<part>`.
+pub fn part_name(platform: &Platform, part: &str) -> String {
     format!("{}-{part}", argocd_root(platform))
+}
+
+/// The directory of a build's tree in the repository, given where `out/` is (`base`): `base`
+/// itself, or for an environment's build its tree under it (`<base>/env/NAME`), where a whole
+/// `platc build` writes it.
+pub fn tree_in_repository(platform: &Platform, base: &str) -> String {
+    match &platform.env {
+        Some(env) => format!("{base}/{}", crate::env_dir(env)),
+        None => base.to_owned(),
+    }
 }
 
 /// The name of the root Application (the app of apps a user applies by hand) and of the
