@@ -98,6 +98,7 @@ const APPLY_ORDER: &[(&[&str], u8)] = &[
     (
         &[
             "Service",
+            "ServiceEntry",
             "DestinationRule",
             "Gateway",
             "Certificate",

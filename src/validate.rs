@@ -52,6 +52,12 @@ const SCHEMAS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "networking.istio.io/v1",
+        "ServiceEntry",
+        "networking.istio.io_v1_ServiceEntry.json",
+        include_str!("../schemas/networking.istio.io_v1_ServiceEntry.json"),
+    ),
+    (
+        "networking.istio.io/v1",
         "Sidecar",
         "networking.istio.io_v1_Sidecar.json",
         include_str!("../schemas/networking.istio.io_v1_Sidecar.json"),

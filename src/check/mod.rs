@@ -4,6 +4,7 @@
 //! when no rule reports an error. Each family of rules lives in its own file; every rule
 //! reports with its own stable code and never stops at the first problem.
 
+mod addresses;
 mod argocd;
 mod aws;
 mod canary;
@@ -25,6 +26,7 @@ use crate::model::{Checked, Platform};
 pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     let before = d.has_errors();
     references::check(&platform, d);
+    addresses::check(&platform, d);
     delivery::check(&platform, d);
     aws::check(&platform, d);
     resources::check(&platform, d);

@@ -10,6 +10,7 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
     duplicate_services(platform, d);
     for service in &platform.services {
         calls(platform, service, d);
+        external_env(service, d);
         probes(service, d);
         ports(service, d);
         stores(platform, service, d);
@@ -166,6 +167,31 @@ fn calls(platform: &Platform, service: &Service, d: &mut Diagnostics) {
     }
 }
 
+/// A `calls-external … env=` variable is set once: not by `env`, a `calls` or another host.
+fn external_env(service: &Service, d: &mut Diagnostics) {
+    for (i, external) in service.externals.iter().enumerate() {
+        let Some(env) = &external.env else { continue };
+        let earlier = service
+            .env
+            .iter()
+            .map(|v| &v.name)
+            .chain(service.calls.iter().filter_map(|c| c.env.as_ref()))
+            .chain(service.externals[..i].iter().filter_map(|c| c.env.as_ref()))
+            .find(|name| name.value == env.value);
+        if let Some(other) = earlier {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateEnv {
+                        name: env.value.clone(),
+                    },
+                    env.span,
+                )
+                .with_label(other.span, "also set here"),
+            );
+        }
+    }
+}
+
 fn probes(service: &Service, d: &mut Diagnostics) {
     for probe in &service.probes {
         if probe.kind.value == ProbeKind::Exec {
@@ -268,6 +294,7 @@ fn store_env(platform: &Platform, service: &Service, d: &mut Diagnostics) {
             .iter()
             .map(|v| &v.name)
             .chain(service.calls.iter().filter_map(|c| c.env.as_ref()))
+            .chain(service.externals.iter().filter_map(|c| c.env.as_ref()))
             .find(|name| name.value == var.name);
         let other = declared.map(|n| (n.span, "also set here")).or_else(|| {
             vars[..i]

@@ -8,6 +8,12 @@ use std::fmt::Write as _;
 /// What went wrong. The data in a variant is what the message, label and help need.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
+    /// An address an `env=` variable cannot hold as asked: a URL of a port that speaks no
+    /// HTTP, a scheme the protocol contradicts, a path or scheme with a format that has none.
+    AddressFormat {
+        detail: String,
+        help: &'static str,
+    },
     /// A minimum above its maximum: `autoscale`, or a node group's size.
     AutoscaleRange {
         what: &'static str,
@@ -300,6 +306,7 @@ impl ErrorKind {
     /// The stable code, `platc::<kebab-case variant>`.
     pub fn code(&self) -> &'static str {
         match self {
+            Self::AddressFormat { .. } => "platc::address-format",
             Self::AutoscaleRange { .. } => "platc::autoscale-range",
             Self::BuildWithoutRepository { .. } => "platc::build-without-repository",
             Self::CanaryNeedsMesh { .. } => "platc::canary-needs-mesh",
@@ -364,6 +371,7 @@ impl ErrorKind {
 
     /// Every code platc can emit, for `explain` and the documentation test.
     pub const CODES: &'static [&'static str] = &[
+        "platc::address-format",
         "platc::autoscale-range",
         "platc::build-without-repository",
         "platc::canary-needs-mesh",
@@ -428,6 +436,7 @@ impl ErrorKind {
     /// One line: lowercase, no final period, names in backticks.
     pub fn message(&self) -> String {
         match self {
+            Self::AddressFormat { detail, .. } => detail.clone(),
             Self::AutoscaleRange { what, min, max } => {
                 format!("{what} minimum {min} is above the maximum {max}")
             }
@@ -612,6 +621,7 @@ impl ErrorKind {
     /// The text of the primary label, under the span.
     pub fn label(&self) -> String {
         match self {
+            Self::AddressFormat { .. } => "this address".into(),
             Self::AutoscaleRange { .. } => "minimum above maximum".into(),
             Self::BuildWithoutRepository { .. } => "built here".into(),
             Self::CanaryNeedsMesh { .. } => "canary declared here".into(),
@@ -677,7 +687,8 @@ impl ErrorKind {
     /// A whole sentence that says how to fix it.
     pub fn help(&self) -> String {
         match self {
-                        Self::AutoscaleRange { .. } => "Make `min` at most `max`.".into(),
+                        Self::AddressFormat { help, .. } => (*help).into(),
+            Self::AutoscaleRange { .. } => "Make `min` at most `max`.".into(),
             Self::BuildWithoutRepository { .. } => {
                 "Declare the repository in `aws` (`repository NAME`) and name it in the image (`image repository=NAME tag=…`), or remove `build`: platc builds only the images the platform owns.".into()
             }
@@ -703,6 +714,18 @@ impl ErrorKind {
                         Self::DuplicateName { kind: "call", .. } => {
                 "Remove one of them: one `calls` line per callee is enough.".into()
             }
+            Self::DuplicateName {
+                kind: "external call",
+                ..
+            } => "Remove one of them: one `calls-external` line per host is enough.".into(),
+            Self::DuplicateName {
+                kind: "external port",
+                ..
+            } => "Declare the same protocol on both lines: the namespace has one `ServiceEntry` per host, with one protocol per port.".into(),
+            Self::DuplicateName {
+                kind: "external TCP port",
+                ..
+            } => "Give each external TCP host its own port, or call them from different namespaces: the mesh tells TCP streams apart by port alone, so one port of a namespace leads to one external host.".into(),
             Self::DuplicateName {
                 kind: "Argo CD application",
                 ..

@@ -6,6 +6,7 @@
 //! model holds only values that passed their own syntax checks (cross-references are `check`'s).
 
 mod aws;
+mod calls;
 mod defaults;
 pub mod grammar;
 mod mesh;

@@ -12,6 +12,7 @@ use crate::syntax::{Document, Entry, Ident, Node, Value};
 const KEYED: &[&str] = &[
     "bucket",
     "calls",
+    "calls-external",
     "database",
     "env",
     "filesystem",

@@ -9,12 +9,13 @@ use crate::lower::grammar::{self, service as spec};
 use crate::lower::reader::{
     Reader, Seen, boolean, choice, scalar_text, string, unknown_node, value_span,
 };
+use crate::lower::calls;
 use crate::lower::traffic;
 use crate::lower::typed;
 use crate::lower::value;
 use crate::model::NamespaceMode;
 use crate::model::service::{
-    Autoscale, Build, Call, Canary, CircuitBreaker, EnvVar, Expose, Image, MtlsException, Port,
+    Autoscale, Build, Call, Canary, ExternalCall, CircuitBreaker, EnvVar, Expose, Image, MtlsException, Port,
     PortMtls, Probe, Protocol, Resources, Retries, Service, Slo, StoreKind, Use, Volume, Waiver,
 };
 use crate::model::value::Quantity;
@@ -28,6 +29,7 @@ struct Parts {
     ports: Vec<Port>,
     env: Vec<EnvVar>,
     calls: Vec<Call>,
+    externals: Vec<ExternalCall>,
     probes: Vec<Probe>,
     resources: defaults::PartialResources,
     replicas: Option<Spanned<u32>>,
@@ -72,7 +74,8 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
                     add_env(&mut parts.env, var, d);
                 }
             }
-            "calls" => parts.calls.extend(call(child, d)),
+            "calls" => parts.calls.extend(calls::call(child, d)),
+            "calls-external" => parts.externals.extend(calls::external(child, d)),
             "probe" => parts.probes.extend(traffic::probe(child, d)),
             "mtls-exception" => parts.mtls_exceptions.extend(mtls_exception(child, d)),
             "uses" => parts.uses.extend(uses(child, d)),
@@ -169,6 +172,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
         ports: parts.ports,
         env: parts.env,
         calls: parts.calls,
+        externals: parts.externals,
         probes: parts.probes,
         resources,
         replicas: parts.replicas.unwrap_or_else(|| defaults.replicas.clone()),
@@ -510,7 +514,7 @@ fn string_or_bool(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<String>>
 }
 
 /// A C identifier, as env var names should be.
-fn env_name(name: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+pub(super) fn env_name(name: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
     let ok = name
         .value
         .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -547,20 +551,6 @@ fn add_env(env: &mut Vec<EnvVar>, var: EnvVar, d: &mut Diagnostics) {
         return;
     }
     env.push(var);
-}
-
-fn call(node: &Node, d: &mut Diagnostics) -> Option<Call> {
-    let mut r = Reader::new(node, &spec::CALLS);
-    let service = r.required_string_arg(0, "the service it calls", d);
-    let env = r.string_prop("env", d).and_then(|n| env_name(n, d));
-    let port = r.string_prop("port", d);
-    r.finish(d);
-    Some(Call {
-        span: node.span(),
-        service: service?,
-        env,
-        port,
-    })
 }
 
 /// `NODE [BOOL] reason=…`: a switch away from a secure default. `weak` is the argument value

@@ -18,6 +18,8 @@ pub struct Service {
     pub ports: Vec<Port>,
     pub env: Vec<EnvVar>,
     pub calls: Vec<Call>,
+    /// `calls-external HOST port=…`: calls to hosts outside the cluster.
+    pub externals: Vec<ExternalCall>,
     pub probes: Vec<Probe>,
     pub resources: Resources,
     pub replicas: Spanned<u32>,
@@ -147,8 +149,8 @@ pub struct EnvVar {
     pub value: Spanned<String>,
 }
 
-/// `calls SERVICE env=VAR port=NAME`: a declared dependency, and the env var that receives
-/// the callee's address.
+/// `calls SERVICE env=VAR port=NAME format=… scheme=… path=…`: a declared dependency, and the
+/// env var that receives the callee's address.
 #[derive(Clone, Debug)]
 pub struct Call {
     pub span: Span,
@@ -156,6 +158,106 @@ pub struct Call {
     pub env: Option<Spanned<String>>,
     /// The callee's port; defaults to its first port.
     pub port: Option<Spanned<String>>,
+    pub address: AddressShape,
+}
+
+/// How an `env=` variable writes an address: `format=`, `scheme=`, `path=`.
+#[derive(Clone, Debug, Default)]
+pub struct AddressShape {
+    /// `host-port` unless given.
+    pub format: Option<Spanned<AddressFormat>>,
+    /// The URL's or URI's scheme (`http`, `mongodb`, `jdbc:postgresql`).
+    pub scheme: Option<Spanned<String>>,
+    /// The path after the authority, starting with `/`.
+    pub path: Option<Spanned<String>>,
+}
+
+impl AddressShape {
+    pub fn format(&self) -> AddressFormat {
+        self.format.as_ref().map_or(AddressFormat::HostPort, |f| f.value)
+    }
+}
+
+/// What an address variable holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AddressFormat {
+    /// The bare host name.
+    Host,
+    /// `host:port`.
+    HostPort,
+    /// `scheme://host:port/path`, the scheme `http` unless given.
+    Url,
+    /// `scheme://host:port/path`, the scheme given (`mongodb`, `amqp`, `jdbc:postgresql`).
+    Uri,
+}
+
+impl AddressFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Host => "host",
+            Self::HostPort => "host-port",
+            Self::Url => "url",
+            Self::Uri => "uri",
+        }
+    }
+}
+
+/// `calls-external HOST port=… protocol=… env=… format=… scheme=… path=… reason=…`: a call to
+/// a host outside the cluster (a `ServiceEntry`, the `Sidecar`'s egress, a `NetworkPolicy` rule).
+#[derive(Clone, Debug)]
+pub struct ExternalCall {
+    pub span: Span,
+    /// A DNS name, never a wildcard: the mesh resolves it.
+    pub host: Spanned<String>,
+    pub port: Spanned<u16>,
+    pub protocol: Spanned<ExternalProtocol>,
+    pub env: Option<Spanned<String>>,
+    pub address: AddressShape,
+    /// Why plain text crosses the Internet (`protocol=http`).
+    pub reason: Option<Spanned<String>>,
+}
+
+/// What an external call speaks, as the mesh sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExternalProtocol {
+    /// TLS the application originates; the mesh passes it through by its SNI.
+    Tls,
+    /// HTTPS, which the mesh also passes through by its SNI.
+    Https,
+    /// Plain HTTP: needs a reason.
+    Http,
+    /// An opaque TCP stream.
+    Tcp,
+}
+
+impl ExternalProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tls => "tls",
+            Self::Https => "https",
+            Self::Http => "http",
+            Self::Tcp => "tcp",
+        }
+    }
+
+    /// The scheme of a URL of the host without `scheme=`; none for TCP.
+    pub fn default_scheme(self) -> Option<&'static str> {
+        match self {
+            Self::Tls | Self::Https => Some("https"),
+            Self::Http => Some("http"),
+            Self::Tcp => None,
+        }
+    }
+
+    /// The protocol of a `ServiceEntry` port.
+    pub fn istio(self) -> &'static str {
+        match self {
+            Self::Tls => "TLS",
+            Self::Https => "HTTPS",
+            Self::Http => "HTTP",
+            Self::Tcp => "TCP",
+        }
+    }
 }
 
 /// What a probe checks with.

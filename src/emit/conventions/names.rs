@@ -4,7 +4,7 @@
 
 use crate::model::Platform;
 use crate::model::addons;
-use crate::model::service::{Call, Port, Service};
+use crate::model::service::{AddressFormat, AddressShape, Call, ExternalCall, Port, Service};
 use crate::model::value::Duration;
 
 /// Istio's root namespace (`meshConfig.rootNamespace`, pinned in istiod's values): mesh-wide
@@ -53,13 +53,62 @@ pub fn called_port<'a>(callee: &'a Service, call: &Call) -> Option<&'a Port> {
         .or_else(|| callee.ports.first())
 }
 
-/// The address callers dial: `<host>:<port>`, the named port or else the callee's first.
-pub fn address(callee: &Service, port: Option<&str>) -> String {
-    let number = port
-        .and_then(|p| callee.port(p))
-        .or_else(|| callee.ports.first())
-        .map_or(0, |p| p.number.value);
-    format!("{}:{number}", host(callee))
+/// The address a `calls … env=` variable holds: the callee's host, with its port (the named
+/// one, else its first) as `format=` asks.
+pub fn call_address(callee: &Service, call: &Call) -> String {
+    let number = called_port(callee, call).map_or(0, |p| p.number.value);
+    address_text(&call.address, &host(callee), number, "http")
+}
+
+/// The address a `calls-external … env=` variable holds.
+pub fn external_address(external: &ExternalCall) -> String {
+    address_text(
+        &external.address,
+        &external.host.value,
+        external.port.value,
+        external.protocol.value.default_scheme().unwrap_or("tcp"),
+    )
+}
+
+/// An address as `format=` asks: `host`, `host:port`, or `scheme://host[:port][path]` for a
+/// URL or URI (`scheme=`, else `default_scheme`). A URL leaves out the port its scheme
+/// implies (443 for `https`, 80 for `http`): a client then sends the bare host in `Host` and
+/// SNI, which is what a virtual host behind a CDN answers to. The text is what the application
+/// reads; the Deployment escapes it for the kubelet.
+pub fn address_text(shape: &AddressShape, host: &str, port: u16, default_scheme: &str) -> String {
+    match shape.format() {
+        AddressFormat::Host => host.to_owned(),
+        AddressFormat::HostPort => format!("{host}:{port}"),
+        AddressFormat::Url | AddressFormat::Uri => {
+            let scheme = shape
+                .scheme
+                .as_ref()
+                .map_or(default_scheme, |s| s.value.as_str());
+            let implied = matches!(
+                (scheme.to_ascii_lowercase().as_str(), port),
+                ("https" | "wss", 443) | ("http" | "ws", 80)
+            );
+            let authority = if implied {
+                host.to_owned()
+            } else {
+                format!("{host}:{port}")
+            };
+            let path = shape.path.as_ref().map_or("", |p| p.value.as_str());
+            format!("{scheme}://{authority}{path}")
+        }
+    }
+}
+
+/// The name of the `ServiceEntry` of a host outside the cluster, in each caller's namespace:
+/// the host itself, a DNS subdomain name as Kubernetes names allow.
+pub fn external_entry(host: &str) -> String {
+    host.to_ascii_lowercase()
+}
+
+/// The entry of a `Sidecar`'s egress hosts that lets the namespace's sidecars reach an outside
+/// host: its `ServiceEntry`, exported to that namespace alone.
+pub fn external_egress_host(namespace: &str, host: &str) -> String {
+    format!("{namespace}/{}", host.to_ascii_lowercase())
 }
 
 /// A duration as Istio and Argo Rollouts read it (a Go duration: `90s`, `250ms`).

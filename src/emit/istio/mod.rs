@@ -11,6 +11,7 @@
 
 mod authorization;
 mod certificate;
+mod external;
 mod gateway;
 mod peer;
 mod routes;
@@ -30,6 +31,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     out.extend(certificate::objects(platform, mesh));
     out.extend(authorization::objects(platform));
     out.extend(sidecar::objects(platform));
+    out.extend(external::objects(platform));
     let per_service = crate::emit::parallel::map(&platform.services, |service| {
         traffic::objects(platform, mesh, service)
     });

@@ -1,13 +1,16 @@
 //! A `Sidecar` per namespace: the sidecars there learn routes only to the services their
 //! workloads declare in `calls` (`<ns>/<svc>.<ns>.svc.cluster.local`) and to Istio's own
-//! namespace (istiod, the gateway). Where no workload of the namespace uses an AWS data store,
+//! namespace (istiod, the gateway), and to the outside hosts they declare in `calls-external`
+//! (their `ServiceEntry` in the namespace). Where no workload of the namespace uses an AWS data store,
 //! outbound traffic to anything else is refused (`REGISTRY_ONLY`); the AWS APIs (S3, `DynamoDB`,
 //! STS) are outside the registry, so a namespace that needs them keeps `ALLOW_ANY`, and its
 //! `NetworkPolicy` still limits it to port 443.
 
 use serde::Serialize;
 
-use crate::emit::conventions::{ROOT_NAMESPACE, host, meshed, namespaces, platform_meta};
+use crate::emit::conventions::{
+    ROOT_NAMESPACE, external_egress_host, host, meshed, namespaces, platform_meta,
+};
 use crate::model::Checked;
 use crate::output::{Item, Owner, Resource};
 
@@ -49,6 +52,10 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
                     hosts.push(entry);
                 }
             }
+        }
+        // The outside hosts, each through its `ServiceEntry` in this namespace.
+        for host in super::external::hosts(&services, platform).keys() {
+            hosts.push(external_egress_host(namespace, host));
         }
         let uses_aws = meshed_services.iter().any(|s| !s.uses.is_empty());
         let origin = services[0].span;

@@ -16,6 +16,7 @@ use crate::emit::conventions::{common_labels, meshed, meta, metrics_port, origin
 use crate::model::Platform;
 use crate::model::addons::{self, Addon, Workload};
 use crate::model::service::{Port, Protocol, Service, StoreKind};
+use crate::model::value::Cidr;
 use crate::span::Span;
 
 /// A peer of a `NetworkPolicy` rule: the pods of an add-on's workload, as the add-on table pins
@@ -265,7 +266,59 @@ fn egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgressRule
         });
     }
     egress.extend(store_egress(platform, service));
+    egress.extend(external_egress(platform, service));
     egress
+}
+
+/// The address ranges no outside host is in: private (RFC 1918), shared (RFC 6598, which EKS
+/// custom networking uses for pods), link-local (the instance metadata service) and loopback.
+const NOT_OUTSIDE: &[([u8; 4], u8)] = &[
+    ([10, 0, 0, 0], 8),
+    ([100, 64, 0, 0], 10),
+    ([127, 0, 0, 0], 8),
+    ([169, 254, 0, 0], 16),
+    ([172, 16, 0, 0], 12),
+    ([192, 168, 0, 0], 16),
+];
+
+/// `calls-external`: a `NetworkPolicy` matches addresses, never DNS names, so the rule admits
+/// the ports of the outside hosts on every public address (the VPC and the private ranges
+/// excepted); the mesh's `ServiceEntry` and `Sidecar` narrow the calls to the declared hosts.
+fn external_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgressRule> {
+    let mut ports: Vec<i32> = service
+        .externals
+        .iter()
+        .map(|e| i32::from(e.port.value))
+        .collect();
+    if ports.is_empty() {
+        return Vec::new();
+    }
+    ports.sort_unstable();
+    ports.dedup();
+    let mut except: Vec<Cidr> = NOT_OUTSIDE
+        .iter()
+        .map(|&(octets, prefix)| Cidr {
+            address: u32::from_be_bytes(octets),
+            prefix,
+        })
+        .collect();
+    if let Some(aws) = &platform.aws {
+        let vpc = aws.vpc.cidr.value;
+        if !except.iter().any(|range| range.contains(vpc)) {
+            except.push(vpc);
+        }
+    }
+    let except = except.iter().map(ToString::to_string).collect();
+    vec![NetworkPolicyEgressRule {
+        to: Some(vec![NetworkPolicyPeer {
+            ip_block: Some(IPBlock {
+                cidr: "0.0.0.0/0".into(),
+                except: Some(except),
+            }),
+            ..NetworkPolicyPeer::default()
+        }]),
+        ports: Some(ports.into_iter().map(tcp).collect()),
+    }]
 }
 
 /// Data stores live outside the cluster: databases in the VPC's private subnets, S3 and

@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
-    ROLLOUT_ANNOTATION, STABLE_VERSION, address, labels, meshed, meta, metrics_port,
+    ROLLOUT_ANNOTATION, STABLE_VERSION, call_address, external_address, labels, meshed, meta, metrics_port,
     origin_annotation, rolled_out, slo, waiver_annotations,
 };
 use crate::model::aws::stores_config_map;
@@ -235,10 +235,16 @@ fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
         };
         vars.push(EnvVar {
             name: env.value.clone(),
-            value: Some(address(
-                callee,
-                call.port.as_ref().map(|p| p.value.as_str()),
-            )),
+            // A `path=` is the user's text: its `$` doubled like any env value's.
+            value: Some(call_address(callee, call).replace('$', "$$")),
+            ..EnvVar::default()
+        });
+    }
+    for external in &service.externals {
+        let Some(env) = &external.env else { continue };
+        vars.push(EnvVar {
+            name: env.value.clone(),
+            value: Some(external_address(external).replace('$', "$$")),
             ..EnvVar::default()
         });
     }

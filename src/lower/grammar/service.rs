@@ -31,6 +31,7 @@ pub static SERVICE: Node = Node {
         Child::once(&AUTOSCALE),
         Child::once(&BUILD),
         Child::any(&CALLS),
+        Child::any(&CALLS_EXTERNAL),
         Child::once(&CANARY),
         Child::once(&CIRCUIT_BREAKER),
         Child::any(&ENV),
@@ -128,11 +129,38 @@ pub static CALLS: Node = Node {
     args: &[Arg::required("SERVICE", Value::String, S("cart"))],
     props: &[
         Prop::optional("env", Value::EnvName, S("CART_ADDR")),
+        Prop::optional("format", Value::Keyword(FORMATS), S("url")),
+        Prop::optional("path", Value::String, S("/api")),
         Prop::optional("port", Value::String, S("grpc")),
+        Prop::optional("scheme", Value::String, S("http")),
     ],
     ..Node::new(
         "calls",
         "A declared call to another service; `env=` receives its address.",
+    )
+};
+
+/// The shapes of an address in an env var (`calls … format=`).
+pub const FORMATS: &[&str] = &["host", "host-port", "url", "uri"];
+
+pub static CALLS_EXTERNAL: Node = Node {
+    args: &[Arg::required("HOST", Value::Host, S("api.example.com"))],
+    props: &[
+        Prop::optional("env", Value::EnvName, S("PAYMENTS_API")),
+        Prop::optional("format", Value::Keyword(FORMATS), S("url")),
+        Prop::optional("path", Value::String, S("/v1")),
+        Prop::required("port", Value::PortNumber, N("443")),
+        Prop::optional(
+            "protocol",
+            Value::Keyword(&["tls", "https", "http", "tcp"]),
+            S("https"),
+        ),
+        Prop::optional("reason", Value::String, S("the partner serves plain HTTP only")),
+        Prop::optional("scheme", Value::String, S("https")),
+    ],
+    ..Node::new(
+        "calls-external",
+        "A declared call to a host outside the cluster; `env=` receives its address.",
     )
 };
 

@@ -1,0 +1,86 @@
+//! A `ServiceEntry` per outside host and namespace: the hosts the namespace's meshed workloads
+//! declare in `calls-external`, so the sidecars (`REGISTRY_ONLY`) know them. Each is
+//! `MESH_EXTERNAL`, resolved by DNS, and exported to its own namespace alone: another
+//! namespace reaches a host only by declaring the call itself. TLS and HTTPS pass through the
+//! sidecar by their server name; the application makes the TLS connection.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::emit::conventions::{external_entry, meshed, namespaces, platform_meta};
+use crate::model::Checked;
+use crate::model::service::ExternalCall;
+use crate::output::{Item, Owner, Resource};
+
+const API_VERSION: &str = "networking.istio.io/v1";
+const KIND: &str = "ServiceEntry";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Spec {
+    hosts: Vec<String>,
+    export_to: Vec<&'static str>,
+    location: &'static str,
+    resolution: &'static str,
+    ports: Vec<EntryPort>,
+}
+
+#[derive(Serialize)]
+struct EntryPort {
+    number: u16,
+    name: String,
+    protocol: &'static str,
+}
+
+/// The outside hosts the meshed workloads of a namespace call, each with its calls in source
+/// order.
+pub fn hosts<'a>(services: &[&'a crate::model::service::Service], platform: &Checked) -> BTreeMap<String, Vec<&'a ExternalCall>> {
+    let mut hosts: BTreeMap<String, Vec<&ExternalCall>> = BTreeMap::new();
+    for service in services.iter().filter(|s| meshed(platform, s)) {
+        for external in &service.externals {
+            hosts
+                .entry(external_entry(&external.host.value))
+                .or_default()
+                .push(external);
+        }
+    }
+    hosts
+}
+
+pub fn objects(platform: &Checked) -> Vec<Item> {
+    let mut out = Vec::new();
+    for (namespace, services) in namespaces(platform) {
+        for (host, calls) in hosts(&services, platform) {
+            // One port per number (the check holds their protocols equal), in number order.
+            let ports: BTreeMap<u16, &ExternalCall> =
+                calls.iter().rev().map(|c| (c.port.value, *c)).collect();
+            let origin = calls[0].span;
+            out.push(Item::resource(
+                format!("istio/namespaces/{namespace}/service-entry-{host}.yaml"),
+                Owner::Namespace(namespace.to_string()),
+                origin,
+                Resource {
+                    api_version: API_VERSION,
+                    kind: KIND,
+                    metadata: platform_meta(platform, &host, namespace, origin),
+                    spec: Spec {
+                        hosts: vec![host.clone()],
+                        export_to: vec!["."],
+                        location: "MESH_EXTERNAL",
+                        resolution: "DNS",
+                        ports: ports
+                            .into_iter()
+                            .map(|(number, call)| EntryPort {
+                                number,
+                                name: format!("{}-{number}", call.protocol.value.as_str()),
+                                protocol: call.protocol.value.istio(),
+                            })
+                            .collect(),
+                    },
+                },
+            ));
+        }
+    }
+    out
+}
