@@ -324,3 +324,92 @@ fn a_metrics_port_prometheus_may_not_reach_is_caught() {
         found.join("\n")
     );
 }
+
+/// Replaces `from` by `to` in the file at `path` of the golden case `case`, and returns the
+/// failures the checks report for the changed tree.
+fn planted_in(case: &str, path: &str, from: &str, to: &str) -> Vec<String> {
+    let (_, platform, mut tree) = cases()
+        .into_iter()
+        .find(|(name, _, _)| name == case)
+        .unwrap_or_else(|| panic!("no golden case {case}"));
+    assert!(failures(&platform, &tree).is_empty(), "{case} is not clean");
+    let text = tree.get_mut(path).unwrap_or_else(|| panic!("no {path}"));
+    assert!(text.contains(from), "{path} does not contain `{from}`");
+    *text = text.replacen(from, to, 1);
+    failures(&platform, &tree)
+}
+
+fn assert_caught_in(case: &str, path: &str, from: &str, to: &str, expected: &str) {
+    let failures = planted_in(case, path, from, to);
+    assert!(
+        failures.iter().any(|f| f.contains(expected)),
+        "planting `{to}` in {case}/{path} was not caught as `{expected}`; reported:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_service_entry_not_exported_to_the_caller_is_caught() {
+    assert_caught_in(
+        "external-calls",
+        "istio/namespaces/shop/service-entry-api.stripe.com.yaml",
+        "- \".\"",
+        "- billing",
+        "no ServiceEntry of the host with that port is exported to `shop`",
+    );
+}
+
+#[test]
+fn a_service_entry_without_the_called_port_is_caught() {
+    assert_caught_in(
+        "external-calls",
+        "istio/namespaces/shop/service-entry-hooks.example.com.yaml",
+        "number: 8443",
+        "number: 9443",
+        "no ServiceEntry of the host with that port",
+    );
+}
+
+#[test]
+fn an_outside_host_the_sidecar_does_not_list_is_caught() {
+    assert_caught_in(
+        "external-calls",
+        "istio/namespaces/shop/sidecar.yaml",
+        "- shop/smtp.example.com",
+        "- shop/smtp.example.org",
+        "the namespace's Sidecar does not list the host",
+    );
+}
+
+#[test]
+fn an_outside_port_the_network_policy_refuses_is_caught() {
+    assert_caught_in(
+        "external-calls",
+        "kubernetes/services/web/networkpolicy.yaml",
+        "- port: 8443",
+        "- port: 8444",
+        "web → hooks.example.com:8443: the NetworkPolicies",
+    );
+}
+
+#[test]
+fn an_outside_address_naming_another_host_is_caught() {
+    assert_caught_in(
+        "external-calls",
+        "kubernetes/services/web/deployment.yaml",
+        "https://api.stripe.com/v1",
+        "https://api.stripe.com:8443/v1",
+        "`STRIPE_URL` is",
+    );
+}
+
+#[test]
+fn a_bare_host_without_a_service_is_caught() {
+    assert_caught_in(
+        "external-calls",
+        "kubernetes/services/web/deployment.yaml",
+        "value: catalog.shop.svc.cluster.local",
+        "value: catalogue.shop.svc.cluster.local",
+        "names no Service",
+    );
+}

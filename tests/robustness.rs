@@ -371,6 +371,27 @@ fn strip_comments(value: &mut serde_json::Value) {
 }
 
 #[test]
+fn a_path_reaches_the_container_as_written() {
+    let path = "/a$(SECRET)$$z";
+    let text = format!(
+        "platform shop {{\n    service web {{\n        image \"nginx\" tag=\"1.27\"\n        calls-external \"api.example.com\" port=443 env=API format=url path=\"{path}\"\n    }}\n}}\n"
+    );
+    let result = compile(&Source::new("platform.kdl", text), &Options::default());
+    let platform = result.platform.expect("the platform compiles");
+    let tree = platc::build_tree(&platform).expect("the tree builds");
+    let deployment: serde_yaml::Value =
+        serde_yaml::from_str(&tree["kubernetes/services/web/deployment.yaml"]).unwrap();
+    let value = deployment["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(
+        kubelet_expand(&value),
+        format!("https://api.example.com{path}")
+    );
+}
+
+#[test]
 fn hostile_strings_reach_no_output_unescaped() {
     // Each line puts the hostile value into one string of the platform (`@`).
     let slots = [
@@ -406,6 +427,9 @@ fn hostile_strings_reach_no_output_unescaped() {
         r#"probe exec "/bin/check" "@""#,
         r#"mtls-exception port=http reason="@""#,
         r#"sidecar #false reason="@""#,
+        r#"calls-external "legacy.example.com" port=80 protocol=http reason="@""#,
+        r#"calls-external "api.example.com" port=443 env=API format=url path="/@""#,
+        r#"calls-external "api.example.com" port=443 env=API format=uri scheme="@""#,
     ];
     let hostile = HOSTILE;
     let mut built = 0;

@@ -161,9 +161,13 @@ fn outside(external: &ExternalCall, d: &mut Diagnostics) {
         return;
     };
     let clash = match protocol {
-        ExternalProtocol::Tls | ExternalProtocol::Https if http_scheme(scheme) && !tls_scheme(scheme) => Some(
-            "Write `scheme=https`: the application makes the TLS connection, which the mesh passes through by its server name.",
-        ),
+        ExternalProtocol::Tls | ExternalProtocol::Https
+            if http_scheme(scheme) && !tls_scheme(scheme) =>
+        {
+            Some(
+                "Write `scheme=https`: the application makes the TLS connection, which the mesh passes through by its server name.",
+            )
+        }
         ExternalProtocol::Http if tls_scheme(scheme) => Some(
             "Write `protocol=https` (or `tls`): the application speaks TLS to the host, which the mesh must pass through untouched.",
         ),

@@ -10,10 +10,7 @@ use std::fmt::Write as _;
 pub enum ErrorKind {
     /// An address an `env=` variable cannot hold as asked: a URL of a port that speaks no
     /// HTTP, a scheme the protocol contradicts, a path or scheme with a format that has none.
-    AddressFormat {
-        detail: String,
-        help: &'static str,
-    },
+    AddressFormat { detail: String, help: &'static str },
     /// A minimum above its maximum: `autoscale`, or a node group's size.
     AutoscaleRange {
         what: &'static str,

@@ -36,32 +36,17 @@ pub fn call(node: &Node, d: &mut Diagnostics) -> Option<Call> {
 
 pub fn external(node: &Node, d: &mut Diagnostics) -> Option<ExternalCall> {
     let mut r = Reader::new(node, &spec::CALLS_EXTERNAL);
-    let host = match r.arg(0) {
-        Some(e) => typed::host(e, d).and_then(|host| {
-            // The mesh resolves the host by DNS, which a wildcard has no answer for.
-            if host.value.starts_with('*') {
-                d.error(
-                    ErrorKind::InvalidName {
-                        value: host.value.clone(),
-                        reason: "a wildcard has no DNS answer; name the host itself".into(),
-                        rule: NameRule::Host,
-                    },
-                    host.span,
-                );
-                return None;
-            }
-            Some(host)
-        }),
-        None => {
-            d.error(
-                ErrorKind::MissingArgument {
-                    node: "calls-external".into(),
-                    what: "the host it calls",
-                },
-                r.name_span(),
-            );
-            None
-        }
+    let host = if let Some(e) = r.arg(0) {
+        typed::host(e, d).and_then(|host| not_wildcard(host, d))
+    } else {
+        d.error(
+            ErrorKind::MissingArgument {
+                node: "calls-external".into(),
+                what: "the host it calls",
+            },
+            r.name_span(),
+        );
+        None
     };
     let port = r.required_prop("port", d).and_then(|e| typed::port(e, d));
     let protocol = r.prop("protocol").and_then(|e| {
@@ -80,7 +65,8 @@ pub fn external(node: &Node, d: &mut Diagnostics) -> Option<ExternalCall> {
     let reason = r.string_prop("reason", d);
     let address = shape(&mut r, d);
     r.finish(d);
-    let protocol = protocol.unwrap_or_else(|| Spanned::new(ExternalProtocol::Tls, node.name().span()));
+    let protocol =
+        protocol.unwrap_or_else(|| Spanned::new(ExternalProtocol::Tls, node.name().span()));
     // Plain HTTP crosses the Internet readable and forgeable by anyone on the path.
     if protocol.value == ExternalProtocol::Http && reason.is_none() {
         d.error(
@@ -99,6 +85,22 @@ pub fn external(node: &Node, d: &mut Diagnostics) -> Option<ExternalCall> {
         address,
         reason,
     })
+}
+
+/// The mesh resolves an outside host by DNS, which a wildcard has no answer for.
+fn not_wildcard(host: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    if host.value.starts_with('*') {
+        d.error(
+            ErrorKind::InvalidName {
+                value: host.value.clone(),
+                reason: "a wildcard has no DNS answer; name the host itself".into(),
+                rule: NameRule::Host,
+            },
+            host.span,
+        );
+        return None;
+    }
+    Some(host)
 }
 
 /// `format=`, `scheme=` and `path=`, each checked on its own.

@@ -4,19 +4,20 @@
 use crate::syntax::{Entry, Node, Value};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, NameRule};
+use crate::lower::calls;
 use crate::lower::defaults::{self, DefaultsRead};
 use crate::lower::grammar::{self, service as spec};
 use crate::lower::reader::{
     Reader, Seen, boolean, choice, scalar_text, string, unknown_node, value_span,
 };
-use crate::lower::calls;
 use crate::lower::traffic;
 use crate::lower::typed;
 use crate::lower::value;
 use crate::model::NamespaceMode;
 use crate::model::service::{
-    Autoscale, Build, Call, Canary, ExternalCall, CircuitBreaker, EnvVar, Expose, Image, MtlsException, Port,
-    PortMtls, Probe, Protocol, Resources, Retries, Service, Slo, StoreKind, Use, Volume, Waiver,
+    Autoscale, Build, Call, Canary, CircuitBreaker, EnvVar, Expose, ExternalCall, Image,
+    MtlsException, Port, PortMtls, Probe, Protocol, Resources, Retries, Service, Slo, StoreKind,
+    Use, Volume, Waiver,
 };
 use crate::model::value::Quantity;
 use crate::span::{Span, Spanned};

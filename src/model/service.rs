@@ -174,7 +174,9 @@ pub struct AddressShape {
 
 impl AddressShape {
     pub fn format(&self) -> AddressFormat {
-        self.format.as_ref().map_or(AddressFormat::HostPort, |f| f.value)
+        self.format
+            .as_ref()
+            .map_or(AddressFormat::HostPort, |f| f.value)
     }
 }
 

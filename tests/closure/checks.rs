@@ -26,6 +26,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     workloads(world, &mut out);
     rollouts(world, &mut out);
     addresses(world, &mut out);
+    externals(platform, world, &mut out);
     terraform(platform, world, &mut out);
     out
 }
@@ -866,18 +867,46 @@ fn rollouts(world: &World, out: &mut Vec<String>) {
     }
 }
 
-/// `http://<svc>.<ns>[.svc[.cluster.local]]:<port>` or `<svc>.<ns>.svc.cluster.local:<port>` in
-/// any text: the Service and its port.
-fn address_refs(text: &str) -> Vec<(String, String, u16)> {
-    let mut out = Vec::new();
-    let stripped = text
-        .trim_start_matches("http://")
-        .trim_start_matches("https://");
-    let host_port = stripped.split('/').next().unwrap_or_default();
-    if let Some((host, port)) = host_port.rsplit_once(':')
+/// The host and port of an address as an application reads it (`$$` is the kubelet's `$`):
+/// `host`, `host:port`, or `scheme://host[:port][/…]` with the port its scheme implies.
+fn host_and_port(text: &str) -> (String, Option<u16>) {
+    let (scheme, rest) = match text.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme.to_ascii_lowercase()), rest),
+        None => (None, text),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = authority.rsplit('@').next().unwrap_or_default();
+    if let Some((host, port)) = authority.rsplit_once(':')
         && let Ok(port) = port.parse::<u16>()
-        && (host.ends_with(".svc.cluster.local") || text.starts_with("http"))
-        && let Some((ns, name)) = service_host(host)
+    {
+        return (host.to_owned(), Some(port));
+    }
+    let implied = match scheme.as_deref() {
+        Some("http" | "ws") => Some(80),
+        Some("https" | "wss") => Some(443),
+        _ => None,
+    };
+    (authority.to_owned(), implied)
+}
+
+/// `[scheme://]<svc>.<ns>.svc.cluster.local[:<port>][/…]`, or `http(s)://<svc>.<ns>[.svc]:<port>`,
+/// in any text: the Service and its port (none for a bare host).
+fn address_refs(text: &str) -> Vec<(String, String, Option<u16>)> {
+    let mut out = Vec::new();
+    let (host, port) = host_and_port(text);
+    // Outside `.svc.cluster.local`, only an `http(s)://` text with its port written out is an
+    // in-cluster address (`http://prometheus.monitoring:9090`); `https://github.com` is not.
+    let written_port = text
+        .split_once("://")
+        .map_or(text, |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .is_some_and(|authority| authority.contains(':'));
+    let in_cluster =
+        host.ends_with(".svc.cluster.local") || (text.starts_with("http") && written_port);
+    if in_cluster
+        && !host.contains(char::is_whitespace)
+        && let Some((ns, name)) = service_host(&host)
     {
         out.push((ns, name, port));
     }
@@ -924,14 +953,113 @@ fn addresses(world: &World, out: &mut Vec<String>) {
             seen += 1;
             match world.service(&ns, &name) {
                 None => out.push(format!("{path}: `{text}` names no Service")),
-                Some(svc) if !svc.ports.iter().any(|(_, p, _)| *p == port) => {
-                    out.push(format!("{path}: `{text}`: Service has no port {port}"));
+                Some(svc)
+                    if port.is_some_and(|port| !svc.ports.iter().any(|(_, p, _)| *p == port)) =>
+                {
+                    out.push(format!(
+                        "{path}: `{text}`: Service has no port {}",
+                        port.unwrap_or_default()
+                    ));
                 }
                 Some(_) => {}
             }
         }
     }
     let _ = seen;
+}
+
+/// A public address that stands for any outside host: a `NetworkPolicy` cannot name a host.
+const OUTSIDE: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 10);
+
+/// Every `calls-external` resolves: the caller's pods may leave on the host's port; a meshed
+/// caller's `Sidecar` lists the host, through a `ServiceEntry` of that host exported to the
+/// caller's namespace with that port; the `env=` variable names that host and port.
+fn externals(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    for caller in &platform.services {
+        for external in &caller.externals {
+            let host = external.host.value.to_ascii_lowercase();
+            let port = external.port.value;
+            let what = format!("{} → {host}:{port}", caller.name.value);
+            let pods = pods_of(world, &caller.namespace, &caller.name.value);
+            if pods.is_empty() {
+                out.push(format!("{what}: no pods for the caller"));
+            }
+            for pod in &pods {
+                if !egress_allows(world, pod, Peer::Ip(OUTSIDE), port, "TCP") {
+                    out.push(format!(
+                        "{what}: the NetworkPolicies of {} refuse the declared call",
+                        pod.origin
+                    ));
+                }
+            }
+            if pods.iter().any(|p| p.sidecar) {
+                let listed = world
+                    .of_kind("Sidecar")
+                    .filter(|s| s.namespace() == caller.namespace)
+                    .flat_map(|s| {
+                        s.value["spec"]["egress"]
+                            .as_sequence()
+                            .into_iter()
+                            .flatten()
+                            .flat_map(|e| strings(&e["hosts"]))
+                            .collect::<Vec<_>>()
+                    })
+                    .any(|h| {
+                        h == format!("{}/{host}", caller.namespace) || h == format!("./{host}")
+                    });
+                if !listed {
+                    out.push(format!(
+                        "{what}: the namespace's Sidecar does not list the host"
+                    ));
+                }
+                let entry = world.of_kind("ServiceEntry").any(|e| {
+                    let spec = &e.value["spec"];
+                    let exported = strings(&spec["exportTo"]);
+                    let visible = exported.is_empty()
+                        || exported.iter().any(|x| x == "*" || x == &caller.namespace)
+                        || (e.namespace() == caller.namespace && exported.iter().any(|x| x == "."));
+                    visible
+                        && strings(&spec["hosts"]).contains(&host)
+                        && spec["ports"].as_sequence().into_iter().flatten().any(|p| {
+                            p["number"].as_u64() == Some(u64::from(port))
+                                && p["protocol"].as_str() == Some(external.protocol.value.istio())
+                        })
+                });
+                if !entry {
+                    out.push(format!(
+                        "{what}: no ServiceEntry of the host with that port is exported to `{}`",
+                        caller.namespace
+                    ));
+                }
+            }
+            let Some(env) = &external.env else { continue };
+            let value = world
+                .of_kind("Deployment")
+                .filter(|d| d.namespace() == caller.namespace && d.name() == caller.name.value)
+                .flat_map(|d| {
+                    d.value["spec"]["template"]["spec"]["containers"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|c| c["env"].as_sequence().into_iter().flatten())
+                        .filter(|v| v["name"].as_str() == Some(env.value.as_str()))
+                        .filter_map(|v| v["value"].as_str().map(|t| t.replace("$$", "$")))
+                        .collect::<Vec<_>>()
+                })
+                .next();
+            let Some(value) = value else {
+                out.push(format!(
+                    "{what}: no variable `{}` in the Deployment",
+                    env.value
+                ));
+                continue;
+            };
+            let (found, found_port) = host_and_port(&value);
+            if found != host || found_port.is_some_and(|p| p != port) {
+                out.push(format!("{what}: `{}` is `{value}`", env.value));
+            }
+        }
+    }
 }
 
 /// Terraform: each add-on of the table that Helm installs has its release with the table's

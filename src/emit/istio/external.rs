@@ -35,7 +35,10 @@ struct EntryPort {
 
 /// The outside hosts the meshed workloads of a namespace call, each with its calls in source
 /// order.
-pub fn hosts<'a>(services: &[&'a crate::model::service::Service], platform: &Checked) -> BTreeMap<String, Vec<&'a ExternalCall>> {
+pub fn hosts<'a>(
+    services: &[&'a crate::model::service::Service],
+    platform: &Checked,
+) -> BTreeMap<String, Vec<&'a ExternalCall>> {
     let mut hosts: BTreeMap<String, Vec<&ExternalCall>> = BTreeMap::new();
     for service in services.iter().filter(|s| meshed(platform, s)) {
         for external in &service.externals {
@@ -56,6 +59,14 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
             let ports: BTreeMap<u16, &ExternalCall> =
                 calls.iter().rev().map(|c| (c.port.value, *c)).collect();
             let origin = calls[0].span;
+            let mut metadata = platform_meta(platform, &host, namespace, origin);
+            // Plain HTTP to the outside weakens a default: its reason stands on the object.
+            if let Some(reason) = calls.iter().find_map(|c| c.reason.as_ref()) {
+                metadata
+                    .annotations
+                    .get_or_insert_with(Default::default)
+                    .insert("platc.dev/plain-http-reason".into(), reason.value.clone());
+            }
             out.push(Item::resource(
                 format!("istio/namespaces/{namespace}/service-entry-{host}.yaml"),
                 Owner::Namespace(namespace.to_string()),
@@ -63,7 +74,7 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
                 Resource {
                     api_version: API_VERSION,
                     kind: KIND,
-                    metadata: platform_meta(platform, &host, namespace, origin),
+                    metadata,
                     spec: Spec {
                         hosts: vec![host.clone()],
                         export_to: vec!["."],

@@ -16,8 +16,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
-    ROLLOUT_ANNOTATION, STABLE_VERSION, call_address, external_address, labels, meshed, meta, metrics_port,
-    origin_annotation, rolled_out, slo, waiver_annotations,
+    ROLLOUT_ANNOTATION, STABLE_VERSION, call_address, external_address, labels, meshed, meta,
+    metrics_port, origin_annotation, rolled_out, slo, waiver_annotations,
 };
 use crate::model::aws::stores_config_map;
 use crate::model::security::Seccomp;

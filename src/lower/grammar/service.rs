@@ -155,7 +155,11 @@ pub static CALLS_EXTERNAL: Node = Node {
             Value::Keyword(&["tls", "https", "http", "tcp"]),
             S("https"),
         ),
-        Prop::optional("reason", Value::String, S("the partner serves plain HTTP only")),
+        Prop::optional(
+            "reason",
+            Value::String,
+            S("the partner serves plain HTTP only"),
+        ),
         Prop::optional("scheme", Value::String, S("https")),
     ],
     ..Node::new(
