@@ -239,6 +239,9 @@ fn stores(platform: &Platform, service: &Service, d: &mut Diagnostics) {
                     .iter()
                     .map(|x| x.name.value.as_str())
                     .collect(),
+                StoreKind::Cache => aws.caches.iter().map(|x| x.name.value.as_str()).collect(),
+                StoreKind::Queue => aws.queues.iter().map(|x| x.name.value.as_str()).collect(),
+                StoreKind::Topic => aws.topics.iter().map(|x| x.name.value.as_str()).collect(),
             },
         };
         if !names.contains(&used.name.value.as_str()) {

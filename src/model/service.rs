@@ -329,6 +329,9 @@ pub enum StoreKind {
     Bucket,
     Table,
     Filesystem,
+    Cache,
+    Queue,
+    Topic,
 }
 
 impl StoreKind {
@@ -338,6 +341,9 @@ impl StoreKind {
             Self::Bucket => "bucket",
             Self::Table => "table",
             Self::Filesystem => "filesystem",
+            Self::Cache => "cache",
+            Self::Queue => "queue",
+            Self::Topic => "topic",
         }
     }
 }
