@@ -78,6 +78,18 @@ fn planted(path: &str, from: &str, to: &str) -> Vec<String> {
     failures(&platform, &tree)
 }
 
+/// Like `planted`, in the tree of the golden case `case`.
+fn planted_in(case: &str, path: &str, from: &str, to: &str) -> Vec<String> {
+    let (_, platform, mut tree) = cases()
+        .into_iter()
+        .find(|(name, _, _)| name == case)
+        .unwrap_or_else(|| panic!("no case {case}"));
+    let text = tree.get_mut(path).unwrap_or_else(|| panic!("no {path}"));
+    assert!(text.contains(from), "{path} does not contain `{from}`");
+    *text = text.replacen(from, to, 1);
+    failures(&platform, &tree)
+}
+
 fn assert_caught(path: &str, from: &str, to: &str, expected: &str) {
     let failures = planted(path, from, to);
     assert!(
@@ -322,5 +334,53 @@ fn a_metrics_port_prometheus_may_not_reach_is_caught() {
             .any(|f| f.contains("Prometheus may not scrape")),
         "not caught:\n{}",
         found.join("\n")
+    );
+}
+
+#[test]
+fn a_cache_user_terraform_does_not_create_is_caught() {
+    let failures = planted_in(
+        "stores",
+        "terraform/aws/caches.tf.json",
+        "\"user_id\": \"shop-sessions\"",
+        "\"user_id\": \"shop-sessions-app\"",
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("env `SESSIONS_CACHE_USER` names no user")),
+        "{failures:#?}"
+    );
+}
+
+#[test]
+fn a_cache_user_named_other_than_its_id_is_caught() {
+    let failures = planted_in(
+        "stores",
+        "terraform/aws/caches.tf.json",
+        "\"user_name\": \"shop-sessions\"",
+        "\"user_name\": \"sessions\"",
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("a name other than its id")),
+        "{failures:#?}"
+    );
+}
+
+#[test]
+fn a_cache_the_pod_cannot_reach_is_caught() {
+    let failures = planted_in(
+        "stores",
+        "kubernetes/services/orders/networkpolicy.yaml",
+        "port: 6379",
+        "port: 6380",
+    );
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("cannot reach cache `sessions`")),
+        "{failures:#?}"
     );
 }

@@ -642,7 +642,10 @@ fn lower_cache(node: &Node, d: &mut Diagnostics) -> Option<Cache> {
     let engine = r.required_prop("engine", d).and_then(|e| {
         choice(
             e,
-            &[("valkey", CacheEngine::Valkey), ("redis", CacheEngine::Redis)],
+            &[
+                ("valkey", CacheEngine::Valkey),
+                ("redis", CacheEngine::Redis),
+            ],
             d,
         )
     });
@@ -656,7 +659,9 @@ fn lower_cache(node: &Node, d: &mut Diagnostics) -> Option<Cache> {
             let parsed = v
                 .value
                 .split_once('.')
-                .and_then(|(major, minor)| Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?)))
+                .and_then(|(major, minor)| {
+                    Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?))
+                })
                 .filter(|_| v.value.matches('.').count() == 1);
             let ok = parsed.is_some_and(|(major, minor)| match engine {
                 CacheEngine::Valkey => (major, minor) >= (7, 2) && major <= 9,

@@ -457,7 +457,10 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
                     &["elasticache:Connect"],
                     &[
                         r(&format!("{store}.arn")),
-                        r(&format!("aws_elasticache_user.{}.arn", ident(&used.name.value))),
+                        r(&format!(
+                            "aws_elasticache_user.{}.arn",
+                            ident(&used.name.value)
+                        )),
                     ],
                 ));
             }
