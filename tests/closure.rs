@@ -413,3 +413,36 @@ fn a_bare_host_without_a_service_is_caught() {
         "names no Service",
     );
 }
+
+#[test]
+fn a_cache_user_terraform_does_not_create_is_caught() {
+    assert_caught_in(
+        "stores",
+        "terraform/aws/caches.tf.json",
+        "\"user_id\": \"shop-sessions\"",
+        "\"user_id\": \"shop-sessions-app\"",
+        "env `SESSIONS_CACHE_USER` names no user",
+    );
+}
+
+#[test]
+fn a_cache_user_named_other_than_its_id_is_caught() {
+    assert_caught_in(
+        "stores",
+        "terraform/aws/caches.tf.json",
+        "\"user_name\": \"shop-sessions\"",
+        "\"user_name\": \"sessions\"",
+        "a name other than its id",
+    );
+}
+
+#[test]
+fn a_cache_the_pod_cannot_reach_is_caught() {
+    assert_caught_in(
+        "stores",
+        "kubernetes/services/orders/networkpolicy.yaml",
+        "port: 6379",
+        "port: 6380",
+        "cannot reach cache `sessions`",
+    );
+}

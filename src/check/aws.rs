@@ -4,11 +4,15 @@
 //!   image addresses are `<account>.dkr.ecr.<region>.amazonaws.com/…`: both need
 //!   `aws account=…` (`platc::needs-account`);
 //! - an image's `repository=` names a declared `repository` (`platc::unknown-store`);
-//! - a bucket's full name fits S3's 63 characters (`platc::out-of-range`).
+//! - a bucket's full name fits S3's 63 characters, a cache's replication group id
+//!   `ElastiCache`'s 40, a dead-letter queue's name SQS's 80 (`platc::out-of-range`);
+//! - a queue's `subscribe=` names a declared `topic` (`platc::unknown-store`), and a FIFO queue
+//!   a FIFO topic (`platc::invalid-value`): SNS delivers a standard topic to standard queues
+//!   only.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
 use crate::model::Platform;
-use crate::model::aws::bucket_name;
+use crate::model::aws::{bucket_name, cache_id, dead_letter_queue_name};
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     let aws = platform.aws.as_ref();
@@ -76,6 +80,62 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 },
                 bucket.name.span,
             ));
+        }
+    }
+    for cache in &aws.caches {
+        let id = cache_id(platform, &cache.name.value);
+        if id.len() > 40 {
+            d.error(
+                ErrorKind::OutOfRange {
+                    what: "cache id length",
+                    value: format!("{} (`{id}`)", id.len()),
+                    min: 1,
+                    max: 40,
+                },
+                cache.name.span,
+            );
+        }
+    }
+    for queue in &aws.queues {
+        let name = dead_letter_queue_name(platform, queue);
+        if name.len() > 80 {
+            d.error(
+                ErrorKind::OutOfRange {
+                    what: "dead-letter queue name length",
+                    value: format!("{} (`{name}`)", name.len()),
+                    min: 1,
+                    max: 80,
+                },
+                queue.name.span,
+            );
+        }
+        let Some(subscribe) = &queue.subscribe else {
+            continue;
+        };
+        match aws.topics.iter().find(|t| t.name.value == subscribe.value) {
+            None => d.error(
+                ErrorKind::UnknownStore {
+                    kind: "topic",
+                    name: subscribe.value.clone(),
+                    suggestion: suggest(
+                        &subscribe.value,
+                        aws.topics.iter().map(|t| t.name.value.as_str()),
+                    ),
+                },
+                subscribe.span,
+            ),
+            Some(topic) if queue.fifo.value && !topic.fifo.value => d.push(
+                Diagnostic::new(
+                    ErrorKind::InvalidValue {
+                        value: subscribe.value.clone(),
+                        expected: vec!["a FIFO topic (`topic NAME fifo=#true`): SNS delivers a standard topic to standard queues only"],
+                        suggestion: None,
+                    },
+                    subscribe.span,
+                )
+                .with_label(topic.name.span, "a standard topic"),
+            ),
+            Some(_) => {}
         }
     }
 }

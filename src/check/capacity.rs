@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn sizes_of_common_types() {
-        let size = |t| instance_size(&instance_type(t, false).unwrap());
+        let size = |t| instance_size(&instance_type(t, "").unwrap());
         assert_eq!(size("m6i.large"), Some((2, 8192)));
         assert_eq!(size("c6i.4xlarge"), Some((16, 32_768)));
         assert_eq!(size("t3.medium"), Some((2, 4096)));

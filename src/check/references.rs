@@ -248,31 +248,54 @@ fn ports(service: &Service, d: &mut Diagnostics) {
     }
 }
 
+/// The names of the declared stores of a kind.
+fn store_names(platform: &Platform, kind: StoreKind) -> Vec<&str> {
+    match &platform.aws {
+        None => Vec::new(),
+        Some(aws) => match kind {
+            StoreKind::Database => aws
+                .databases
+                .iter()
+                .map(|x| x.name.value.as_str())
+                .collect(),
+            StoreKind::Bucket => aws.buckets.iter().map(|x| x.name.value.as_str()).collect(),
+            StoreKind::Table => aws.tables.iter().map(|x| x.name.value.as_str()).collect(),
+            StoreKind::Filesystem => aws
+                .filesystems
+                .iter()
+                .map(|x| x.name.value.as_str())
+                .collect(),
+            StoreKind::Cache => aws.caches.iter().map(|x| x.name.value.as_str()).collect(),
+            StoreKind::Queue => aws.queues.iter().map(|x| x.name.value.as_str()).collect(),
+            StoreKind::Topic => aws.topics.iter().map(|x| x.name.value.as_str()).collect(),
+        },
+    }
+}
+
 fn stores(platform: &Platform, service: &Service, d: &mut Diagnostics) {
+    const KINDS: [StoreKind; 7] = [
+        StoreKind::Database,
+        StoreKind::Bucket,
+        StoreKind::Table,
+        StoreKind::Filesystem,
+        StoreKind::Cache,
+        StoreKind::Queue,
+        StoreKind::Topic,
+    ];
     for used in &service.uses {
-        let names: Vec<&str> = match &platform.aws {
-            None => Vec::new(),
-            Some(aws) => match used.kind.value {
-                StoreKind::Database => aws
-                    .databases
-                    .iter()
-                    .map(|x| x.name.value.as_str())
-                    .collect(),
-                StoreKind::Bucket => aws.buckets.iter().map(|x| x.name.value.as_str()).collect(),
-                StoreKind::Table => aws.tables.iter().map(|x| x.name.value.as_str()).collect(),
-                StoreKind::Filesystem => aws
-                    .filesystems
-                    .iter()
-                    .map(|x| x.name.value.as_str())
-                    .collect(),
-            },
-        };
+        let names = store_names(platform, used.kind.value);
         if !names.contains(&used.name.value.as_str()) {
+            // A store of this name but another kind: the kind is the mistake.
+            let other_kind = KINDS.iter().find(|&&k| {
+                k != used.kind.value && store_names(platform, k).contains(&used.name.value.as_str())
+            });
+            let suggestion = suggest(&used.name.value, names.iter().copied())
+                .or_else(|| other_kind.map(|k| format!("uses {} {}", k.as_str(), used.name.value)));
             d.error(
                 ErrorKind::UnknownStore {
                     kind: used.kind.value.as_str(),
                     name: used.name.value.clone(),
-                    suggestion: suggest(&used.name.value, names.iter().copied()),
+                    suggestion,
                 },
                 used.name.span,
             );

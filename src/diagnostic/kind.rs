@@ -760,7 +760,7 @@ impl ErrorKind {
                 "Write the repository, optionally with a registry host, and give the tag with `tag=` or the digest with `digest=\"sha256:…\"`.".into()
             }
             Self::InvalidInstanceType { .. } => {
-                "Write an instance type as `family.size`, for example `m6i.large` (or `db.t4g.micro` for RDS).".into()
+                "Write an instance type as `family.size`, for example `m6i.large` (or `db.t4g.micro` for RDS, `cache.t4g.micro` for ElastiCache).".into()
             }
                         Self::InvalidName { rule, .. } => rule.help().into(),
             Self::InvalidUtf8 { .. } => {

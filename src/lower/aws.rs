@@ -7,8 +7,8 @@ use crate::lower::grammar::{self, REGIONS, nodes};
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::aws::{
-    Aws, Bucket, CapacityType, Cluster, Database, Domain, Endpoint, Engine, Filesystem, NatMode,
-    NodeGroup, Repository, State, Table, Vpc,
+    Aws, Bucket, Cache, CacheEngine, CapacityType, Cluster, Database, Domain, Endpoint, Engine,
+    Filesystem, NatMode, NodeGroup, Queue, Repository, State, Table, Topic, Vpc,
 };
 use crate::model::service::Waiver;
 use crate::model::value::Cidr;
@@ -47,6 +47,9 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
     let mut buckets: Vec<Bucket> = Vec::new();
     let mut tables: Vec<Table> = Vec::new();
     let mut filesystems: Vec<Filesystem> = Vec::new();
+    let mut caches: Vec<Cache> = Vec::new();
+    let mut queues: Vec<Queue> = Vec::new();
+    let mut topics: Vec<Topic> = Vec::new();
     let mut repositories: Vec<Repository> = Vec::new();
     let mut waivers: Vec<Waiver> = Vec::new();
     for child in r.children() {
@@ -96,6 +99,9 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
                 |x| &x.name,
                 d,
             ),
+            "cache" => push_unique(&mut caches, lower_cache(child, d), "cache", |x| &x.name, d),
+            "queue" => push_unique(&mut queues, lower_queue(child, d), "queue", |x| &x.name, d),
+            "topic" => push_unique(&mut topics, lower_topic(child, d), "topic", |x| &x.name, d),
             "repository" => push_unique(
                 &mut repositories,
                 named(child, &nodes::REPOSITORY, d).map(|(span, name)| Repository { span, name }),
@@ -136,6 +142,9 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
         buckets,
         tables,
         filesystems,
+        caches,
+        queues,
+        topics,
         repositories,
         waivers,
     })
@@ -417,7 +426,7 @@ fn lower_node_group(node: &Node, d: &mut Diagnostics) -> Option<NodeGroup> {
         .and_then(|n| typed::check_name(n, d));
     let instance = r
         .required_prop("instance", d)
-        .and_then(|e| typed::instance_type(e, false, d));
+        .and_then(|e| typed::instance_type(e, "", d));
     let min = r
         .prop("min")
         .and_then(|e| typed::count(e, "node count", 0, 1000, d));
@@ -549,7 +558,7 @@ fn lower_database(node: &Node, d: &mut Diagnostics) -> Option<Database> {
     };
     let class = r
         .required_prop("class", d)
-        .and_then(|e| typed::instance_type(e, true, d));
+        .and_then(|e| typed::instance_type(e, "db.", d));
     let here = r.name_span();
     let storage = r
         .prop("storage-gb")
@@ -622,5 +631,111 @@ fn lower_table(node: &Node, d: &mut Diagnostics) -> Option<Table> {
         name: name?,
         hash_key: hash_key?,
         range_key,
+    })
+}
+
+fn lower_cache(node: &Node, d: &mut Diagnostics) -> Option<Cache> {
+    let mut r = Reader::new(node, &nodes::CACHE);
+    let name = r
+        .required_string_arg(0, "a cache name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let engine = r.required_prop("engine", d).and_then(|e| {
+        choice(
+            e,
+            &[
+                ("valkey", CacheEngine::Valkey),
+                ("redis", CacheEngine::Redis),
+            ],
+            d,
+        )
+    });
+    let version = r
+        .required_prop("version", d)
+        .and_then(|e| crate::lower::reader::string_or_number(e, d));
+    // IAM authentication needs Valkey 7.2 or Redis OSS 7.0 on; ElastiCache takes the version as
+    // `major.minor` and applies patches itself.
+    let version = match (version, engine.as_ref().map(|e| e.value)) {
+        (Some(v), Some(engine)) => {
+            let parsed = v
+                .value
+                .split_once('.')
+                .and_then(|(major, minor)| {
+                    Some((major.parse::<u32>().ok()?, minor.parse::<u32>().ok()?))
+                })
+                .filter(|_| v.value.matches('.').count() == 1);
+            let ok = parsed.is_some_and(|(major, minor)| match engine {
+                CacheEngine::Valkey => (major, minor) >= (7, 2) && major <= 9,
+                CacheEngine::Redis => major == 7,
+            });
+            if ok {
+                Some(v)
+            } else {
+                d.error(
+                    ErrorKind::InvalidValue {
+                        value: v.value.clone(),
+                        expected: vec![match engine {
+                            CacheEngine::Valkey => "a Valkey version from \"7.2\" on, as `major.minor`, such as \"8.0\" (IAM authentication needs 7.2)",
+                            CacheEngine::Redis => "a Redis OSS 7 version as `major.minor`, such as \"7.1\" (IAM authentication needs 7.0)",
+                        }],
+                        suggestion: None,
+                    },
+                    v.span,
+                );
+                None
+            }
+        }
+        (v, _) => v,
+    };
+    let node_type = r
+        .required_prop("node-type", d)
+        .and_then(|e| typed::instance_type(e, "cache.", d));
+    let nodes = r
+        .prop("nodes")
+        .and_then(|e| typed::count(e, "number of cache nodes", 2, 6, d))
+        .unwrap_or_else(|| Spanned::new(2, r.name_span()));
+    r.finish(d);
+    Some(Cache {
+        span: node.span(),
+        name: name?,
+        engine: engine?,
+        version: version?,
+        node_type: node_type?,
+        nodes,
+    })
+}
+
+fn lower_queue(node: &Node, d: &mut Diagnostics) -> Option<Queue> {
+    let mut r = Reader::new(node, &nodes::QUEUE);
+    let name = r
+        .required_string_arg(0, "a queue name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let fifo = r
+        .bool_prop("fifo", d)
+        .unwrap_or_else(|| Spanned::new(false, r.name_span()));
+    let subscribe = r
+        .string_prop("subscribe", d)
+        .and_then(|n| typed::check_name(n, d));
+    r.finish(d);
+    Some(Queue {
+        span: node.span(),
+        name: name?,
+        fifo,
+        subscribe,
+    })
+}
+
+fn lower_topic(node: &Node, d: &mut Diagnostics) -> Option<Topic> {
+    let mut r = Reader::new(node, &nodes::TOPIC);
+    let name = r
+        .required_string_arg(0, "a topic name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let fifo = r
+        .bool_prop("fifo", d)
+        .unwrap_or_else(|| Spanned::new(false, r.name_span()));
+    r.finish(d);
+    Some(Topic {
+        span: node.span(),
+        name: name?,
+        fifo,
     })
 }

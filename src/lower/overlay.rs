@@ -11,6 +11,7 @@ use crate::syntax::{Document, Entry, Ident, Node, Value};
 /// Nodes identified by their first argument rather than by name alone.
 const KEYED: &[&str] = &[
     "bucket",
+    "cache",
     "calls",
     "calls-external",
     "database",
@@ -21,9 +22,11 @@ const KEYED: &[&str] = &[
     "node-group",
     "port",
     "probe",
+    "queue",
     "repository",
     "service",
     "table",
+    "topic",
     "uses",
     "view",
     "volume",

@@ -644,6 +644,9 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
                 ("bucket", StoreKind::Bucket),
                 ("table", StoreKind::Table),
                 ("filesystem", StoreKind::Filesystem),
+                ("cache", StoreKind::Cache),
+                ("queue", StoreKind::Queue),
+                ("topic", StoreKind::Topic),
             ],
             d,
         )

@@ -177,11 +177,11 @@ pub fn host(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<String>> {
 
 pub fn instance_type(
     entry: &Entry,
-    db: bool,
+    prefix: &str,
     d: &mut Diagnostics,
 ) -> Option<Spanned<InstanceType>> {
     let text = string(entry, d)?;
-    if let Some(instance) = value::instance_type(&text.value, db) {
+    if let Some(instance) = value::instance_type(&text.value, prefix) {
         return Some(Spanned::new(instance, text.span));
     }
     d.error(

@@ -281,12 +281,8 @@ pub fn digest(text: &str) -> Result<(), String> {
 
 /// An instance type `family.size` (`m6i.large`), or with `db_prefix` an RDS class
 /// (`db.t4g.micro`).
-pub fn instance_type(text: &str, db_prefix: bool) -> Option<InstanceType> {
-    let rest = if db_prefix {
-        text.strip_prefix("db.")?
-    } else {
-        text
-    };
+pub fn instance_type(text: &str, prefix: &str) -> Option<InstanceType> {
+    let rest = text.strip_prefix(prefix)?;
     let (family, size) = rest.split_once('.')?;
     let family_ok = family.len() >= 2
         && family.starts_with(|c: char| c.is_ascii_lowercase())
@@ -399,11 +395,13 @@ mod tests {
 
     #[test]
     fn instance_types() {
-        assert!(instance_type("m6i.large", false).is_some());
-        assert!(instance_type("c7g.16xlarge", false).is_some());
-        assert!(instance_type("db.t4g.micro", true).is_some());
-        assert!(instance_type("t4g.micro", true).is_none());
-        assert!(instance_type("m6i.huge", false).is_none());
-        assert!(instance_type("large", false).is_none());
+        assert!(instance_type("m6i.large", "").is_some());
+        assert!(instance_type("c7g.16xlarge", "").is_some());
+        assert!(instance_type("db.t4g.micro", "db.").is_some());
+        assert!(instance_type("t4g.micro", "db.").is_none());
+        assert!(instance_type("cache.t4g.micro", "cache.").is_some());
+        assert!(instance_type("cache.t4g.micro", "db.").is_none());
+        assert!(instance_type("m6i.huge", "").is_none());
+        assert!(instance_type("large", "").is_none());
     }
 }

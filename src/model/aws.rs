@@ -19,6 +19,9 @@ pub struct Aws {
     pub buckets: Vec<Bucket>,
     pub tables: Vec<Table>,
     pub filesystems: Vec<Filesystem>,
+    pub caches: Vec<Cache>,
+    pub queues: Vec<Queue>,
+    pub topics: Vec<Topic>,
     pub repositories: Vec<Repository>,
     /// `waive CHECK reason=…`: Terraform policy checks (checkov ids) that do not apply.
     pub waivers: Vec<Waiver>,
@@ -153,6 +156,59 @@ pub struct Filesystem {
     pub name: Spanned<String>,
 }
 
+/// The engine of an `ElastiCache` cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheEngine {
+    Valkey,
+    Redis,
+}
+
+impl CacheEngine {
+    /// The engine's name in the `ElastiCache` API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Valkey => "valkey",
+            Self::Redis => "redis",
+        }
+    }
+}
+
+/// The port a cache listens on (Valkey and Redis OSS alike).
+pub const CACHE_PORT: u16 = 6379;
+
+/// `cache NAME engine=… version=… node-type=… nodes=…`: an `ElastiCache` replication group
+/// (cluster mode off: one primary, the other nodes replicas).
+#[derive(Clone, Debug)]
+pub struct Cache {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub engine: Spanned<CacheEngine>,
+    /// `major.minor`, such as `8.0` (Valkey) or `7.1` (Redis OSS).
+    pub version: Spanned<String>,
+    pub node_type: Spanned<InstanceType>,
+    /// The primary and its replicas, 2 to 6: with a replica in another zone, failover is
+    /// automatic.
+    pub nodes: Spanned<u32>,
+}
+
+/// `queue NAME fifo=… subscribe=…`: an SQS queue with its dead-letter queue.
+#[derive(Clone, Debug)]
+pub struct Queue {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub fifo: Spanned<bool>,
+    /// The `topic` whose messages the queue receives.
+    pub subscribe: Option<Spanned<String>>,
+}
+
+/// `topic NAME fifo=…`: an SNS topic.
+#[derive(Clone, Debug)]
+pub struct Topic {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub fifo: Spanned<bool>,
+}
+
 /// `repository NAME`: an ECR repository (scan on push, immutable tags).
 #[derive(Clone, Debug)]
 pub struct Repository {
@@ -186,6 +242,12 @@ pub enum StoreEndpoint {
     Database(String),
     /// The URL of the VPC's `DynamoDB` interface endpoint.
     Dynamodb,
+    /// The primary endpoint's address of a cache.
+    Cache(String),
+    /// The URL of a queue.
+    Queue(String),
+    /// The ARN of a topic.
+    Topic(String),
 }
 
 /// The `ConfigMap` (in the service's namespace) where the Terraform cluster stage writes a
@@ -214,6 +276,41 @@ pub fn bucket_name(platform: &crate::model::Platform, aws: &Aws, bucket: &str) -
     };
     let account = aws.account.as_ref().map_or("ACCOUNT", |a| a.value.as_str());
     format!("{name}-{account}-{}-an", aws.region.value)
+}
+
+/// The `ElastiCache` replication group id of a cache: `<platform>[-<env>]-<cache>`, at most 40
+/// characters (`check::aws`). Its IAM user has the same id and name, as IAM authentication
+/// requires.
+pub fn cache_id(platform: &crate::model::Platform, cache: &str) -> String {
+    format!("{}-{cache}", platform.aws_prefix())
+}
+
+/// The SQS name of a queue: `<platform>[-<env>]-<queue>`, with `.fifo` for a FIFO queue.
+pub fn queue_name(platform: &crate::model::Platform, queue: &Queue) -> String {
+    fifo_suffixed(
+        format!("{}-{}", platform.aws_prefix(), queue.name.value),
+        queue.fifo.value,
+    )
+}
+
+/// The SQS name of a queue's dead-letter queue: `<platform>[-<env>]-<queue>-dlq[.fifo]`.
+pub fn dead_letter_queue_name(platform: &crate::model::Platform, queue: &Queue) -> String {
+    fifo_suffixed(
+        format!("{}-{}-dlq", platform.aws_prefix(), queue.name.value),
+        queue.fifo.value,
+    )
+}
+
+/// The SNS name of a topic: `<platform>[-<env>]-<topic>`, with `.fifo` for a FIFO topic.
+pub fn topic_name(platform: &crate::model::Platform, topic: &Topic) -> String {
+    fifo_suffixed(
+        format!("{}-{}", platform.aws_prefix(), topic.name.value),
+        topic.fifo.value,
+    )
+}
+
+fn fifo_suffixed(name: String, fifo: bool) -> String {
+    if fifo { format!("{name}.fifo") } else { name }
 }
 
 /// A name as an identifier: every character other than an ASCII letter or digit becomes `_`,

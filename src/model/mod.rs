@@ -220,7 +220,8 @@ impl Platform {
 
     /// The env vars a service gets for the data stores it `uses`, after its own `env` and
     /// `calls … env=`: `<STORE>_BUCKET`, `<STORE>_TABLE`, `<STORE>_DATABASE_HOST`, `…_PORT`,
-    /// `…_NAME`, `…_USER`, `AWS_ENDPOINT_URL_DYNAMODB` for a table, and `AWS_REGION` once for
+    /// `…_NAME`, `…_USER`, `<STORE>_CACHE_HOST`, `…_PORT`, `…_TLS`, `…_NAME`, `…_USER`,
+    /// `<STORE>_QUEUE_URL`, `<STORE>_TOPIC_ARN`, `AWS_ENDPOINT_URL_DYNAMODB` for a table, and `AWS_REGION` once for
     /// any of them. `<STORE>` is the store's name uppercased with every other character `_`. A
     /// store not declared in `aws` gives nothing (it is `platc::unknown-store`); a `filesystem`
     /// gives nothing (it is mounted, not addressed). What AWS only knows once the store exists
@@ -289,6 +290,41 @@ impl Platform {
                         var(
                             "DATABASE_USER",
                             StoreValue::Literal(service.name.value.clone()),
+                        );
+                    }
+                }
+                service::StoreKind::Cache => {
+                    if aws.caches.iter().any(|c| &c.name.value == store) {
+                        var(
+                            "CACHE_HOST",
+                            StoreValue::Endpoint(aws::StoreEndpoint::Cache(store.clone())),
+                        );
+                        var(
+                            "CACHE_PORT",
+                            StoreValue::Literal(aws::CACHE_PORT.to_string()),
+                        );
+                        // In-transit encryption is on, and IAM authentication needs it.
+                        var("CACHE_TLS", StoreValue::Literal("true".into()));
+                        // The replication group an IAM token is signed for, and its IAM user:
+                        // one id for both, as IAM authentication requires.
+                        let id = aws::cache_id(self, store);
+                        var("CACHE_NAME", StoreValue::Literal(id.clone()));
+                        var("CACHE_USER", StoreValue::Literal(id));
+                    }
+                }
+                service::StoreKind::Queue => {
+                    if aws.queues.iter().any(|q| &q.name.value == store) {
+                        var(
+                            "QUEUE_URL",
+                            StoreValue::Endpoint(aws::StoreEndpoint::Queue(store.clone())),
+                        );
+                    }
+                }
+                service::StoreKind::Topic => {
+                    if aws.topics.iter().any(|t| &t.name.value == store) {
+                        var(
+                            "TOPIC_ARN",
+                            StoreValue::Endpoint(aws::StoreEndpoint::Topic(store.clone())),
                         );
                     }
                 }

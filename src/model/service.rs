@@ -433,6 +433,9 @@ pub enum StoreKind {
     Bucket,
     Table,
     Filesystem,
+    Cache,
+    Queue,
+    Topic,
 }
 
 impl StoreKind {
@@ -442,6 +445,9 @@ impl StoreKind {
             Self::Bucket => "bucket",
             Self::Table => "table",
             Self::Filesystem => "filesystem",
+            Self::Cache => "cache",
+            Self::Queue => "queue",
+            Self::Topic => "topic",
         }
     }
 }

@@ -28,7 +28,110 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     addresses(world, &mut out);
     externals(platform, world, &mut out);
     terraform(platform, world, &mut out);
+    caches(world, &mut out);
     out
+}
+
+/// The strings of a JSON array.
+fn json_strings(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A cache's coordinates in a workload's env name what Terraform creates: `…_CACHE_NAME` a
+/// replication group, `…_CACHE_USER` an IAM user (id and name equal, as IAM authentication
+/// requires) in a user group of that replication group.
+fn caches(world: &World, out: &mut Vec<String>) {
+    let tf_ref = |text: &str| -> Option<String> {
+        // `${aws_elasticache_user_group.NAME.user_group_id}` → `NAME`.
+        let inner = text.strip_prefix("${")?.strip_suffix('}')?;
+        Some(inner.split('.').nth(1)?.to_owned())
+    };
+    let users: BTreeMap<&str, (&str, &str)> = world
+        .tf_blocks("resource", "aws_elasticache_user")
+        .map(|(_, name, b)| {
+            (
+                name,
+                (
+                    b["user_id"].as_str().unwrap_or_default(),
+                    b["user_name"].as_str().unwrap_or_default(),
+                ),
+            )
+        })
+        .collect();
+    let groups: BTreeMap<&str, Vec<String>> = world
+        .tf_blocks("resource", "aws_elasticache_user_group")
+        .map(|(_, name, b)| {
+            (
+                name,
+                json_strings(&b["user_ids"])
+                    .iter()
+                    .filter_map(|u| tf_ref(u))
+                    .filter_map(|u| users.get(u.as_str()).map(|(id, _)| (*id).to_owned()))
+                    .collect(),
+            )
+        })
+        .collect();
+    // Replication group id → the user ids of its user groups.
+    let replication_groups: BTreeMap<&str, Vec<String>> = world
+        .tf_blocks("resource", "aws_elasticache_replication_group")
+        .map(|(_, _, b)| {
+            (
+                b["replication_group_id"].as_str().unwrap_or_default(),
+                json_strings(&b["user_group_ids"])
+                    .iter()
+                    .filter_map(|g| tf_ref(g))
+                    .flat_map(|g| groups.get(g.as_str()).cloned().unwrap_or_default())
+                    .collect(),
+            )
+        })
+        .collect();
+    for object in world
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind(), "Deployment" | "Rollout"))
+    {
+        let spec = &object.value["spec"]["template"]["spec"];
+        for container in spec["containers"].as_sequence().into_iter().flatten() {
+            let env: BTreeMap<&str, &str> = container["env"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| Some((e["name"].as_str()?, e["value"].as_str()?)))
+                .collect();
+            for (name, group) in &env {
+                let Some(prefix) = name.strip_suffix("_CACHE_NAME") else {
+                    continue;
+                };
+                let Some(members) = replication_groups.get(group) else {
+                    out.push(format!(
+                        "{}: env `{name}` names replication group `{group}`, which Terraform does not create",
+                        object.path
+                    ));
+                    continue;
+                };
+                let user = env.get(format!("{prefix}_CACHE_USER").as_str()).copied();
+                match user {
+                    Some(user) if members.iter().any(|m| m == user) => {
+                        if !users.values().any(|(id, name)| *id == user && *name == user) {
+                            out.push(format!(
+                                "{}: cache user `{user}` has a name other than its id, which IAM authentication refuses",
+                                object.path
+                            ));
+                        }
+                    }
+                    _ => out.push(format!(
+                        "{}: env `{prefix}_CACHE_USER` names no user of replication group `{group}`",
+                        object.path
+                    )),
+                }
+            }
+        }
+    }
 }
 
 fn strings(value: &Value) -> Vec<String> {
@@ -1234,8 +1337,11 @@ pub fn store_paths(platform: &Platform, world: &World) -> Vec<String> {
                         .iter()
                         .find(|d| d.name.value == used.name.value)
                         .map(|d| d.engine.value.port()),
+                    platc::model::service::StoreKind::Cache => Some(platc::model::aws::CACHE_PORT),
                     platc::model::service::StoreKind::Bucket
-                    | platc::model::service::StoreKind::Table => Some(443),
+                    | platc::model::service::StoreKind::Table
+                    | platc::model::service::StoreKind::Queue
+                    | platc::model::service::StoreKind::Topic => Some(443),
                     platc::model::service::StoreKind::Filesystem => None,
                 };
                 let Some(port) = port else { continue };

@@ -344,7 +344,12 @@ fn store_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgre
                     aws_api = true;
                 }
             }
-            StoreKind::Bucket | StoreKind::Table => {
+            StoreKind::Cache => {
+                ports.push(i32::from(crate::model::aws::CACHE_PORT));
+                aws_api = true;
+            }
+            // S3, DynamoDB, SQS and SNS through their interface endpoints.
+            StoreKind::Bucket | StoreKind::Table | StoreKind::Queue | StoreKind::Topic => {
                 ports.push(443);
                 aws_api = true;
             }

@@ -11,6 +11,7 @@
 //! - `DynamoDB`, whose interface endpoints have no private DNS: services that use a table get the
 //!   endpoint's URL as `AWS_ENDPOINT_URL_DYNAMODB`, which every current AWS SDK reads. A gateway
 //!   endpoint serves every other client (nodes, add-ons) for free;
+//! - SQS and SNS with private DNS, for the services that use a queue or a topic;
 //! - STS, ECR (API and registry), Secrets Manager and the EKS Auth API that the Pod Identity
 //!   agent calls, which the EKS guide lists for private clusters.
 
@@ -48,6 +49,12 @@ pub fn interface_endpoints(cx: &Context) -> Vec<(&'static str, bool)> {
     }
     if used(cx, StoreKind::Table) {
         out.push(("dynamodb", false));
+    }
+    if used(cx, StoreKind::Queue) {
+        out.push(("sqs", true));
+    }
+    if used(cx, StoreKind::Topic) {
+        out.push(("sns", true));
     }
     out.sort_unstable();
     out

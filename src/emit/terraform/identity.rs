@@ -9,7 +9,8 @@
 //! them in the add-on's chart values.
 //!
 //! - a service: its own database user through IAM authentication, its buckets' objects, its
-//!   tables' items (least privilege: only the stores it declares);
+//!   tables' items, its caches' IAM user, its queues' messages, publishing to its topics (least
+//!   privilege: only the stores it declares);
 //! - cert-manager (DNS-01 challenges) and external-dns (the gateway hosts' records): the records
 //!   of the domain's Route53 zone only;
 //! - the AWS Load Balancer Controller: the load balancers, target groups and security groups it
@@ -32,6 +33,9 @@ pub fn store_ref(kind: StoreKind, name: &str) -> String {
         StoreKind::Bucket => "aws_s3_bucket",
         StoreKind::Table => "aws_dynamodb_table",
         StoreKind::Filesystem => "aws_efs_file_system",
+        StoreKind::Cache => "aws_elasticache_replication_group",
+        StoreKind::Queue => "aws_sqs_queue",
+        StoreKind::Topic => "aws_sns_topic",
     };
     format!("{kind}.{}", ident(name))
 }
@@ -445,13 +449,51 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
                     ],
                 ));
             }
+            StoreKind::Cache => {
+                // IAM authentication as the cache's user: `Connect` names both the replication
+                // group and the user.
+                statements.push(policy::allow(
+                    &sid,
+                    &["elasticache:Connect"],
+                    &[
+                        r(&format!("{store}.arn")),
+                        r(&format!(
+                            "aws_elasticache_user.{}.arn",
+                            ident(&used.name.value)
+                        )),
+                    ],
+                ));
+            }
+            StoreKind::Queue => {
+                encrypted = true;
+                statements.push(policy::allow(
+                    &sid,
+                    &[
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:DeleteMessage",
+                        "sqs:GetQueueAttributes",
+                        "sqs:GetQueueUrl",
+                        "sqs:ReceiveMessage",
+                        "sqs:SendMessage",
+                    ],
+                    &[r(&format!("{store}.arn"))],
+                ));
+            }
+            StoreKind::Topic => {
+                encrypted = true;
+                statements.push(policy::allow(
+                    &sid,
+                    &["sns:Publish"],
+                    &[r(&format!("{store}.arn"))],
+                ));
+            }
             StoreKind::Filesystem => {
                 // The node's CSI driver mounts the file system; the pod needs no AWS call.
             }
         }
     }
     if encrypted {
-        // Buckets and tables are encrypted with the platform's data key.
+        // Buckets, tables, queues and topics are encrypted with the platform's data key.
         statements.push(policy::allow(
             "DataKey",
             &["kms:Decrypt", "kms:GenerateDataKey"],

@@ -1,6 +1,6 @@
 //! `aws/outputs.tf.json`: what the next steps read from the first stage. The cluster stage reads
 //! the cluster's name, endpoint, CA and VPC, each database's address, the `DynamoDB` endpoint's
-//! URL and each file system's id through its remote state; people read the kubeconfig command
+//! URL, each file system's id, each cache's address, each queue's URL and each topic's ARN through its remote state; people read the kubeconfig command
 //! and the runner's project and source.
 
 use serde_json::json;
@@ -124,6 +124,30 @@ pub fn module(cx: &Context) -> Module {
             &format!("filesystem_{id}_id"),
             &format!("The {} file system's id", filesystem.name.value),
             r(&format!("aws_efs_file_system.{id}.id")),
+        );
+    }
+    for cache in &cx.aws.caches {
+        m.output(
+            &endpoint_output(&StoreEndpoint::Cache(cache.name.value.clone())),
+            &format!("The {} cache's primary endpoint address", cache.name.value),
+            r(&format!(
+                "aws_elasticache_replication_group.{}.primary_endpoint_address",
+                ident(&cache.name.value)
+            )),
+        );
+    }
+    for queue in &cx.aws.queues {
+        m.output(
+            &endpoint_output(&StoreEndpoint::Queue(queue.name.value.clone())),
+            &format!("The {} queue's URL", queue.name.value),
+            r(&format!("aws_sqs_queue.{}.url", ident(&queue.name.value))),
+        );
+    }
+    for topic in &cx.aws.topics {
+        m.output(
+            &endpoint_output(&StoreEndpoint::Topic(topic.name.value.clone())),
+            &format!("The {} topic's ARN", topic.name.value),
+            r(&format!("aws_sns_topic.{}.arn", ident(&topic.name.value))),
         );
     }
     for repository in &cx.aws.repositories {

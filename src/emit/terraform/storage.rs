@@ -21,6 +21,9 @@ pub fn has_data_key(cx: &Context) -> bool {
         && aws.buckets.is_empty()
         && aws.tables.is_empty()
         && aws.filesystems.is_empty()
+        && aws.caches.is_empty()
+        && aws.queues.is_empty()
+        && aws.topics.is_empty()
         && aws.repositories.is_empty())
 }
 
@@ -29,12 +32,18 @@ pub fn module(cx: &Context) -> Module {
     if !has_data_key(cx) {
         return m;
     }
+    // SNS encrypts what it delivers to a subscribed queue with the queue's key.
+    let services = if cx.aws.queues.iter().any(|q| q.subscribe.is_some()) {
+        vec![crate::emit::terraform::messaging::sns_delivery_statement()]
+    } else {
+        Vec::new()
+    };
     policy::kms_key(
         cx,
         &mut m,
         "data",
         "data stores and image repositories",
-        Vec::new(),
+        services,
     );
     for bucket in &cx.aws.buckets {
         self::bucket(cx, &mut m, bucket);

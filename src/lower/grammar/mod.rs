@@ -231,7 +231,7 @@ impl Value {
             Self::PortName => "a port name: a name of at most 15 characters with a letter in it".into(),
             Self::EnvName => "an environment variable's name: letters, digits and `_`, not starting with a digit".into(),
             Self::Image => "an image reference: [host[:port]/]path[:tag][@sha256:digest]".into(),
-            Self::InstanceType => "an EC2 instance type, such as \"m6i.large\" (with `db.` for a database class)".into(),
+            Self::InstanceType => "an EC2 instance type, such as \"m6i.large\" (with `db.` for a database class, `cache.` for a cache node)".into(),
             Self::Version => "a version, best quoted: \"1.31\"".into(),
             Self::Text => "a string; a number or boolean is taken as its text".into(),
             Self::Boolean => "#true or #false".into(),

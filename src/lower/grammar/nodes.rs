@@ -91,13 +91,16 @@ pub static AWS: Node = Node {
     ],
     children: &[
         Child::any(&BUCKET),
+        Child::any(&CACHE),
         Child::once(&CLUSTER),
         Child::any(&DATABASE),
         Child::once(&DOMAIN),
         Child::any(&FILESYSTEM),
+        Child::any(&QUEUE),
         Child::any(&REPOSITORY),
         Child::once(&STATE),
         Child::any(&TABLE),
+        Child::any(&TOPIC),
         Child::one(&VPC),
         Child::any(&WAIVE),
     ],
@@ -239,6 +242,35 @@ pub static TABLE: Node = Node {
 pub static FILESYSTEM: Node = Node {
     args: &[Arg::required("NAME", Value::Name, S("shared"))],
     ..Node::new("filesystem", "An encrypted EFS file system.")
+};
+
+pub static CACHE: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("sessions"))],
+    props: &[
+        Prop::required("engine", Value::Keyword(&["valkey", "redis"]), S("valkey")),
+        Prop::required("node-type", Value::InstanceType, S("cache.t4g.micro")),
+        Prop::optional("nodes", Value::Integer { min: 2, max: 6 }, N("2")),
+        Prop::required("version", Value::Version, S("8.0")),
+    ],
+    ..Node::new(
+        "cache",
+        "An ElastiCache (Valkey or Redis OSS) replication group with IAM authentication.",
+    )
+};
+
+pub static QUEUE: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("orders"))],
+    props: &[
+        Prop::optional("fifo", Value::Boolean, B(false)),
+        Prop::optional("subscribe", Value::Name, S("order-events")),
+    ],
+    ..Node::new("queue", "An SQS queue with its dead-letter queue.")
+};
+
+pub static TOPIC: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("order-events"))],
+    props: &[Prop::optional("fifo", Value::Boolean, B(false))],
+    ..Node::new("topic", "An SNS topic.")
 };
 
 pub static REPOSITORY: Node = Node {

@@ -458,7 +458,15 @@ pub static USES: Node = Node {
     args: &[
         Arg::required(
             "KIND",
-            Value::Keyword(&["database", "bucket", "table", "filesystem"]),
+            Value::Keyword(&[
+                "database",
+                "bucket",
+                "table",
+                "filesystem",
+                "cache",
+                "queue",
+                "topic",
+            ]),
             S("filesystem"),
         ),
         Arg::required("NAME", Value::String, S("shared")),
