@@ -65,6 +65,10 @@ fn places() -> Vec<Place> {
             return;
         }
         for child in node.children {
+            // `remove` stands only in an overlay, which consumes it (tests/golden: remove-*).
+            if grammar::is_overlay_only(child.node) {
+                continue;
+            }
             chain.push(child.node);
             visit(chain, out);
             chain.pop();

@@ -4,11 +4,19 @@
 //!   image addresses are `<account>.dkr.ecr.<region>.amazonaws.com/…`: both need
 //!   `aws account=…` (`platc::needs-account`);
 //! - an image's `repository=` names a declared `repository` (`platc::unknown-store`);
-//! - a bucket's full name fits S3's 63 characters (`platc::out-of-range`).
+//! - a bucket's full name fits S3's 63 characters, each IAM role name IAM's 64 and each RDS
+//!   identifier RDS's 63 (`platc::out-of-range`, at the name that makes it long: a service's,
+//!   a database's, the cluster's, else the platform's).
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
 use crate::model::Platform;
-use crate::model::aws::bucket_name;
+use crate::model::addons;
+use crate::model::aws::{
+    CLUSTER_ROLE_SUFFIXES, IAM_ROLE_NAME_MAX, RDS_IDENTIFIER_MAX, bucket_name, cluster_role_name,
+    database_identifier, role_name,
+};
+use crate::model::service::StoreKind;
+use crate::span::Span;
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     let aws = platform.aws.as_ref();
@@ -76,6 +84,74 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 },
                 bucket.name.span,
             ));
+        }
+    }
+    names(platform, d);
+}
+
+/// Every IAM role and RDS identifier platc names from the platform's names fits AWS's limit.
+fn names(platform: &Platform, d: &mut Diagnostics) {
+    let Some(aws) = &platform.aws else { return };
+    let mut long = |name: String, max: usize, span: Span| {
+        if name.len() > max {
+            d.error(
+                ErrorKind::OutOfRange {
+                    what: "AWS name length",
+                    value: format!("{} (`{name}`)", name.len()),
+                    min: 1,
+                    max: i64::try_from(max).unwrap_or(i64::MAX),
+                },
+                span,
+            );
+        }
+    };
+    for database in &aws.databases {
+        long(
+            database_identifier(platform, database),
+            RDS_IDENTIFIER_MAX,
+            database.name.span,
+        );
+    }
+    if !aws.databases.is_empty() {
+        long(
+            role_name(platform, "rds-monitoring"),
+            IAM_ROLE_NAME_MAX,
+            platform.name.span,
+        );
+    }
+    let Some(cluster) = &aws.cluster else { return };
+    for suffix in CLUSTER_ROLE_SUFFIXES {
+        long(
+            cluster_role_name(platform, cluster, suffix),
+            IAM_ROLE_NAME_MAX,
+            cluster.name.span,
+        );
+    }
+    // The add-ons' roles (the longest release names one), and the cluster-stage runner's.
+    let longest = addons::installed(platform)
+        .iter()
+        .map(|a| a.release)
+        .chain(["cluster-stage"])
+        .max_by_key(|r| r.len())
+        .unwrap_or_default();
+    long(
+        role_name(platform, longest),
+        IAM_ROLE_NAME_MAX,
+        platform.name.span,
+    );
+    for service in &platform.services {
+        // A service has a role when it calls AWS: every store but a file system, which the
+        // node's CSI driver mounts.
+        if service
+            .uses
+            .iter()
+            .any(|u| u.kind.value != StoreKind::Filesystem)
+        {
+            long(
+                role_name(platform, &service.name.value),
+                IAM_ROLE_NAME_MAX,
+                service.name.span,
+            );
         }
     }
 }

@@ -123,6 +123,8 @@ pub enum ErrorKind {
         port: String,
         protocol: String,
     },
+    /// An overlay's `X { remove }` that also changes the node it removes.
+    RemoveWithChanges { node: String, what: String },
     /// A resource request is above its limit.
     RequestsAboveLimits {
         resource: &'static str,
@@ -193,11 +195,15 @@ pub enum ErrorKind {
         node: String,
         property: String,
         suggestion: Option<String>,
+        /// The properties the node takes, from the language's table.
+        accepted: Vec<&'static str>,
     },
     /// A reference to a service the platform does not declare.
     UnknownService {
         name: String,
         suggestion: Option<String>,
+        /// Named by an `env` overlay, which may change a base service but never declare one.
+        overlay: bool,
     },
     /// A reference to a data store (database, bucket, table, filesystem) that `aws` does not declare.
     UnknownStore {
@@ -338,6 +344,7 @@ impl ErrorKind {
             Self::OutOfRange { .. } => "platc::out-of-range",
             Self::OutsideMesh { .. } => "platc::outside-mesh",
             Self::ProbeProtocol { .. } => "platc::probe-protocol",
+            Self::RemoveWithChanges { .. } => "platc::remove-with-changes",
             Self::RequestsAboveLimits { .. } => "platc::requests-above-limits",
             Self::RouteWithoutHttp { .. } => "platc::route-without-http",
             Self::SelfCall { .. } => "platc::self-call",
@@ -402,6 +409,7 @@ impl ErrorKind {
         "platc::out-of-range",
         "platc::outside-mesh",
         "platc::probe-protocol",
+        "platc::remove-with-changes",
         "platc::requests-above-limits",
         "platc::route-without-http",
         "platc::self-call",
@@ -534,6 +542,9 @@ impl ErrorKind {
                     protocol_noun(protocol)
                 )
             }
+            Self::RemoveWithChanges { node, what } => {
+                format!("this `{node}` is removed, and {what} would change it")
+            }
             Self::RequestsAboveLimits {
                 resource,
                 request,
@@ -650,6 +661,7 @@ impl ErrorKind {
             Self::OutOfRange { .. } => "out of range".into(),
             Self::OutsideMesh { .. } => "sidecar turned off here".into(),
             Self::ProbeProtocol { .. } => "probe kind does not match the port".into(),
+            Self::RemoveWithChanges { .. } => "beside `remove`".into(),
             Self::RequestsAboveLimits { .. } => "request above limit".into(),
             Self::RouteWithoutHttp { .. } => "needs an HTTP or gRPC port".into(),
             Self::SelfCall { .. } => "calls its own service".into(),
@@ -713,7 +725,9 @@ impl ErrorKind {
                 "Rename the platform or the service: the umbrella chart, each service's chart and the add-ons' values (`addons`) share `out/helm/`.".into()
             }
             Self::DuplicateName { kind, .. } => format!("Give each {kind} its own name."),
-            Self::DuplicateNode { .. } => "Merge the two into one node.".into(),
+            Self::DuplicateNode { node } => format!(
+                "`{node}` may be given once here: keep the one you mean and delete the other."
+            ),
             Self::DuplicatePort { .. } => "Give each port its own name and number.".into(),
             Self::DuplicateProperty { .. } => {
                 "Keep one of them: KDL would use the last one and drop the first without a word.".into()
@@ -807,6 +821,17 @@ impl ErrorKind {
             } => format!(
                 "Shorten the name to {max} characters or fewer: its Helm chart installs as a release of that name, and Helm refuses longer ones."
             ),
+            Self::OutOfRange {
+                what: "canary weight",
+                ..
+            } => "Start the canary at a weight from 1 to 100, the first of its `steps`: at 0 it gets no traffic, so there is nothing to measure or promote.".into(),
+            Self::OutOfRange {
+                what: "AWS name length",
+                max,
+                ..
+            } => format!(
+                "Shorten the platform's, the environment's or this node's name so the AWS name fits in {max} characters: AWS refuses longer ones."
+            ),
             Self::OutOfRange { min, max, .. } => format!("Use a value from {min} to {max}."),
             Self::OutsideMesh { .. } => {
                 "Keep the sidecar, or add `mtls-exception port=… reason=\"…\"` for the ports its callers reach without mTLS.".into()
@@ -814,6 +839,9 @@ impl ErrorKind {
             Self::ProbeProtocol { .. } => {
                 "Use a `grpc` probe on a gRPC port, `http` on an HTTP port, or `tcp` on any port.".into()
             }
+            Self::RemoveWithChanges { node, .. } => format!(
+                "An overlay either removes the {node} (`remove` alone in its block) or changes it: delete `remove`, or delete this."
+            ),
             Self::RequestsAboveLimits { .. } => {
                 "Raise the limit or lower the request; Kubernetes rejects a pod whose request exceeds its limit.".into()
             }
@@ -857,6 +885,9 @@ impl ErrorKind {
                 "Move it inside `platform NAME { … }`: a file holds one platform and nothing else.",
                 suggestion.as_deref(),
             ),
+            Self::UnknownNode { node, .. } if node == "remove" => {
+                "`remove` stands in an `env` overlay's `service NAME { remove }`, where it leaves the service out of that environment; in the base platform, delete the service instead.".into()
+            }
             Self::UnknownNode { suggestion, .. } => with_suggestion(
                 "See `docs/language.md` for the nodes allowed here.",
                 suggestion.as_deref(),
@@ -864,12 +895,41 @@ impl ErrorKind {
                         Self::UnknownPort { port, .. } if port.is_empty() => {
                 "Declare a port with `port NAME NUMBER protocol=…` in that service.".into()
             }
+            Self::UnknownPort {
+                port,
+                suggestion: Some(name),
+                ..
+            } if port.parse::<u16>().is_ok() => format!(
+                "Name the port, not its number: `port={name}` is the port numbered {port}."
+            ),
             Self::UnknownPort { suggestion, .. } => with_suggestion(
                 "Name a port declared with `port NAME NUMBER` in that service.",
                 suggestion.as_deref(),
             ),
-            Self::UnknownProperty { suggestion, .. } => with_suggestion(
-                "See `docs/language.md` for the properties of this node.",
+            Self::UnknownProperty {
+                node,
+                suggestion,
+                accepted,
+                ..
+            } => {
+                let takes = if accepted.is_empty() {
+                    format!("`{node}` takes no properties.")
+                } else {
+                    let mut sorted = accepted.clone();
+                    sorted.sort_unstable();
+                    format!("`{node}` takes {}.", and_list(&sorted))
+                };
+                match suggestion {
+                    Some(name) => format!("Did you mean `{name}`? {takes}"),
+                    None => takes,
+                }
+            }
+            Self::UnknownService {
+                overlay: true,
+                suggestion,
+                ..
+            } => with_suggestion(
+                "An overlay changes or removes the base platform's services and declares none: fix the name, or declare the service in `platform` and `remove` it in the environments that lack it.",
                 suggestion.as_deref(),
             ),
             Self::UnknownService { suggestion, .. } => with_suggestion(
@@ -935,6 +995,18 @@ fn quoted_list(items: &[&str]) -> String {
         } else {
             let _ = write!(out, "`{item}`");
         }
+    }
+    out
+}
+
+/// Names in backticks, the last joined by `and`: `a`, `b` and `c`.
+fn and_list(items: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == items.len() { " and " } else { ", " });
+        }
+        let _ = write!(out, "`{item}`");
     }
     out
 }
@@ -1022,6 +1094,7 @@ mod tests {
         let kind = ErrorKind::UnknownService {
             name: "paymnet".into(),
             suggestion: Some("payment".into()),
+            overlay: false,
         };
         assert_eq!(kind.help(), "Did you mean `payment`?");
         assert_eq!(kind.message(), "unknown service `paymnet`");
@@ -1033,5 +1106,6 @@ mod tests {
         assert_eq!(quoted_list(&["a", "b", "c"]), "`a`, `b` or `c`");
         assert_eq!(quoted_list(&["an absolute path"]), "an absolute path");
         assert_eq!(article("image"), "an");
+        assert_eq!(and_list(&["max", "min"]), "`max` and `min`");
     }
 }

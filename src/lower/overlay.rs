@@ -5,7 +5,17 @@
 //! the base's, its arguments replace the base's when given, its children merge recursively,
 //! and nodes the base lacks are added. Merged entries keep their own spans, so a mistake made
 //! in an overlay is reported at the overlay.
+//!
+//! Two exceptions keep an overlay from half-defining what it means to change:
+//!
+//! - `service X { … }` must name a base service (`platc::unknown-service` with a did-you-mean
+//!   otherwise): an overlay changes services, it never declares one;
+//! - `service X { remove }` removes the base service from the environment. `remove` takes no
+//!   arguments, properties or children, and stands alone in its block.
 
+use crate::diagnostic::{Diagnostics, ErrorKind, suggest};
+use crate::lower::grammar;
+use crate::lower::reader::Reader;
 use crate::syntax::{Document, Entry, Ident, Node, Value};
 
 /// Nodes identified by their first argument rather than by name alone.
@@ -29,26 +39,106 @@ const KEYED: &[&str] = &[
     "waive",
 ];
 
-/// The base platform's children with the overlay's children merged in.
-pub fn apply(base: &Node, overlay: &Node) -> Node {
+/// Nodes an overlay may only change, never add, and may `remove`, with what they are called in
+/// a diagnostic.
+const CHANGED_ONLY: &[&str] = &["service"];
+
+/// The base platform's children with the overlay's children merged in. A node the overlay
+/// names but the base lacks is reported when it is one the overlay may only change.
+pub fn apply(base: &Node, overlay: &Node, d: &mut Diagnostics) -> Node {
     let mut merged = base.clone();
     if let Some(children) = overlay.children() {
-        merge_children(merged.ensure_children(), children);
+        merge_children(merged.ensure_children(), children, true, d);
     }
     merged
 }
 
-fn merge_children(base: &mut Document, overlay: &Document) {
+fn merge_children(base: &mut Document, overlay: &Document, top: bool, d: &mut Diagnostics) {
     for node in overlay.nodes() {
         let key = key(node);
-        match base.nodes_mut().iter_mut().find(|b| self::key(b) == key) {
-            Some(existing) => merge_node(existing, node),
-            None => base.nodes_mut().push(node.clone()),
+        let changed_only = top && CHANGED_ONLY.contains(&node.name().value());
+        let remove = changed_only.then(|| removal(node, d)).flatten();
+        let found = base.nodes().iter().position(|b| self::key(b) == key);
+        match (found, remove) {
+            (Some(i), Some(true)) => {
+                base.nodes_mut().remove(i);
+            }
+            // Reported by `removal`: neither removed nor changed.
+            (Some(_), Some(false)) => {}
+            (Some(i), _) => merge_node(&mut base.nodes_mut()[i], node, d),
+            (None, _) if changed_only => unknown(base, node, d),
+            (None, _) => base.nodes_mut().push(node.clone()),
         }
     }
 }
 
-fn merge_node(base: &mut Node, overlay: &Node) {
+/// Whether the overlay node removes its base node: `Some(true)` for a well-formed
+/// `X { remove }`, `Some(false)` for a `remove` with anything beside or inside it (reported),
+/// `None` without one.
+fn removal(node: &Node, d: &mut Diagnostics) -> Option<bool> {
+    let children = node.children()?;
+    let remove = children
+        .nodes()
+        .iter()
+        .find(|c| c.name().value() == "remove")?;
+    let r = Reader::new(remove, &grammar::service::REMOVE);
+    r.finish(d);
+    let mut alone = true;
+    for other in children
+        .nodes()
+        .iter()
+        .filter(|c| !std::ptr::eq(*c, remove))
+    {
+        alone = false;
+        d.error(
+            ErrorKind::RemoveWithChanges {
+                node: node.name().value().to_owned(),
+                what: format!("`{}`", other.name().value()),
+            },
+            other.name().span(),
+        );
+    }
+    for entry in node.entries().iter().filter(|e| e.name().is_some()) {
+        alone = false;
+        d.error(
+            ErrorKind::RemoveWithChanges {
+                node: node.name().value().to_owned(),
+                what: format!("`{}=`", entry.name().map_or("", Ident::value)),
+            },
+            entry.span(),
+        );
+    }
+    Some(alone && remove.entries().is_empty() && remove.children().is_none())
+}
+
+/// An overlay node that names no base node of its kind.
+fn unknown(base: &Document, node: &Node, d: &mut Diagnostics) {
+    let kind = node.name().value();
+    let Some(name) = node.entries().iter().find(|e| e.name().is_none()) else {
+        // Without a name the lowering reports the missing argument.
+        return;
+    };
+    let text = match name.value() {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let declared: Vec<String> = base
+        .nodes()
+        .iter()
+        .filter(|b| b.name().value() == kind)
+        .filter_map(|b| key(b).1.into_iter().next())
+        .collect();
+    d.error(
+        ErrorKind::UnknownService {
+            suggestion: suggest(&text, declared.iter().map(String::as_str)),
+            name: text,
+            overlay: true,
+        },
+        name.span(),
+    );
+}
+
+fn merge_node(base: &mut Node, overlay: &Node, d: &mut Diagnostics) {
     let keyed = usize::from(KEYED.contains(&base.name().value()));
     let overlay_args: Vec<&Entry> = overlay
         .entries()
@@ -81,7 +171,7 @@ fn merge_node(base: &mut Node, overlay: &Node) {
     entries.extend(args);
     entries.extend(props);
     if let Some(children) = overlay.children() {
-        merge_children(base.ensure_children(), children);
+        merge_children(base.ensure_children(), children, false, d);
     }
 }
 
@@ -128,24 +218,63 @@ mod tests {
     fn overlay_replaces_properties_and_adds_nodes() {
         let base =
             platform("platform p { service a { autoscale min=2 max=10 cpu=70; port grpc 5050 } }");
-        let env = platform(
-            "env staging { service a { autoscale max=2; replicas 1 }; service b { image x } }",
-        );
-        let merged = apply(&base, &env);
+        let env =
+            platform("env staging { service a { autoscale max=2; replicas 1; port http 80 } }");
+        let mut d = Diagnostics::default();
+        let merged = apply(&base, &env, &mut d);
         let text = merged.to_string();
         assert!(text.contains("autoscale min=2 cpu=70 max=2"), "{text}");
         assert!(text.contains("replicas 1"), "{text}");
         assert!(text.contains("port grpc 5050"), "{text}");
-        assert!(text.contains("service b"), "{text}");
+        assert!(text.contains("port http 80"), "{text}");
+        assert!(!d.has_errors());
     }
 
     #[test]
     fn keyed_nodes_merge_by_first_argument() {
         let base = platform("platform p { service a { port grpc 5050; port http 8080 } }");
         let env = platform("env dev { service a { port http 9090 } }");
-        let text = apply(&base, &env).to_string();
+        let text = apply(&base, &env, &mut Diagnostics::default()).to_string();
         assert!(text.contains("port grpc 5050"), "{text}");
         assert!(text.contains("port http 9090"), "{text}");
         assert!(!text.contains("8080"), "{text}");
+    }
+
+    #[test]
+    fn an_overlay_declares_no_service() {
+        let base = platform("platform p { service checkout { replicas 3 } }");
+        let env = platform("env dev { service chekout { replicas 1 } }");
+        let mut d = Diagnostics::default();
+        let text = apply(&base, &env, &mut d).to_string();
+        assert!(!text.contains("chekout"), "{text}");
+        let kinds: Vec<&ErrorKind> = d.iter().map(|x| &x.kind).collect();
+        assert!(
+            matches!(
+                kinds.as_slice(),
+                [ErrorKind::UnknownService { suggestion: Some(s), overlay: true, .. }] if s == "checkout"
+            ),
+            "{kinds:?}"
+        );
+    }
+
+    #[test]
+    fn remove_drops_the_service_and_stands_alone() {
+        let base = platform("platform p { service a { replicas 3 }; service b { replicas 1 } }");
+        let env = platform("env prod { service a { remove } }");
+        let mut d = Diagnostics::default();
+        let text = apply(&base, &env, &mut d).to_string();
+        assert!(!text.contains("service a"), "{text}");
+        assert!(text.contains("service b"), "{text}");
+        assert!(!d.has_errors());
+
+        let env = platform("env prod { service a { remove; replicas 0 } }");
+        let mut d = Diagnostics::default();
+        let text = apply(&base, &env, &mut d).to_string();
+        assert!(
+            text.contains("replicas 3"),
+            "neither removed nor changed: {text}"
+        );
+        let codes: Vec<&str> = d.iter().map(|x| x.kind.code()).collect();
+        assert_eq!(codes, ["platc::remove-with-changes"]);
     }
 }

@@ -253,6 +253,13 @@ impl<'a> Reader<'a> {
                                 .map(|p| p.name)
                                 .filter(|p| *p != name.value()),
                         ),
+                        accepted: self
+                            .spec
+                            .props
+                            .iter()
+                            .map(|p| p.name)
+                            .filter(|p| *p != name.value())
+                            .collect(),
                     },
                     name.span(),
                 ),

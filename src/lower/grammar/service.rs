@@ -41,6 +41,7 @@ pub static SERVICE: Node = Node {
         Child::any(&MTLS_EXCEPTION),
         Child::any(&PORT),
         Child::any(&PROBE),
+        Child::once(&REMOVE),
         Child::once(&REPLICAS),
         Child::once(&RESOURCES),
         Child::once(&RETRIES),
@@ -183,6 +184,12 @@ pub static RESOURCES: Node = Node {
     ],
     ..Node::new("resources", "The container's requests and limits.")
 };
+
+/// `remove`, in an `env` overlay's `service X { remove }` only: the environment has no `X`.
+pub static REMOVE: Node = Node::new(
+    "remove",
+    "In an `env` overlay only: the environment does not run this service.",
+);
 
 pub static REPLICAS: Node = Node {
     args: &[Arg::required(
