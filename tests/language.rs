@@ -501,7 +501,11 @@ fn counts_and_required_parts_are_the_lowerings() {
         if grammar::is_overlay(node) {
             continue;
         }
-        for child in node.children {
+        for child in node
+            .children
+            .iter()
+            .filter(|c| !grammar::is_overlay_only(c.node))
+        {
             let mut at = place.clone();
             at.chain.push(child.node);
             // Two of it.

@@ -108,6 +108,11 @@ pub enum ErrorKind {
     NestingTooDeep { limit: usize },
     /// A name platc builds from the AWS account id, and no `aws account=` to build it from.
     NeedsAccount { what: String },
+    /// An overlay's `X { remove }` that matches no node of the base platform.
+    NothingToRemove {
+        what: String,
+        suggestion: Option<String>,
+    },
     /// An integer outside its allowed range.
     OutOfRange {
         what: &'static str,
@@ -341,6 +346,7 @@ impl ErrorKind {
             Self::MissingReason { .. } => "platc::missing-reason",
             Self::NestingTooDeep { .. } => "platc::nesting-too-deep",
             Self::NeedsAccount { .. } => "platc::needs-account",
+            Self::NothingToRemove { .. } => "platc::nothing-to-remove",
             Self::OutOfRange { .. } => "platc::out-of-range",
             Self::OutsideMesh { .. } => "platc::outside-mesh",
             Self::ProbeProtocol { .. } => "platc::probe-protocol",
@@ -406,6 +412,7 @@ impl ErrorKind {
         "platc::missing-reason",
         "platc::needs-account",
         "platc::nesting-too-deep",
+        "platc::nothing-to-remove",
         "platc::out-of-range",
         "platc::outside-mesh",
         "platc::probe-protocol",
@@ -520,6 +527,9 @@ impl ErrorKind {
             Self::NeedsAccount { what } => format!("{what} needs the AWS account id"),
             Self::NestingTooDeep { limit } => {
                 format!("nodes are nested more than {limit} levels deep")
+            }
+            Self::NothingToRemove { what, .. } => {
+                format!("the base platform has no `{what}` to remove")
             }
             Self::OutOfRange {
                 what,
@@ -658,6 +668,7 @@ impl ErrorKind {
             Self::MissingReason { .. } => "weakens a secure default".into(),
             Self::NeedsAccount { .. } => "named from the account".into(),
             Self::NestingTooDeep { .. } => "one level too many".into(),
+            Self::NothingToRemove { .. } => "nothing to remove".into(),
             Self::OutOfRange { .. } => "out of range".into(),
             Self::OutsideMesh { .. } => "sidecar turned off here".into(),
             Self::ProbeProtocol { .. } => "probe kind does not match the port".into(),
@@ -821,6 +832,10 @@ impl ErrorKind {
             } => format!(
                 "Shorten the name to {max} characters or fewer: its Helm chart installs as a release of that name, and Helm refuses longer ones."
             ),
+            Self::NothingToRemove { suggestion, .. } => with_suggestion(
+                "An overlay removes what the base platform declares: fix the name, or delete this block.",
+                suggestion.as_deref(),
+            ),
             Self::OutOfRange {
                 what: "canary weight",
                 ..
@@ -886,7 +901,7 @@ impl ErrorKind {
                 suggestion.as_deref(),
             ),
             Self::UnknownNode { node, .. } if node == "remove" => {
-                "`remove` stands in an `env` overlay's `service NAME { remove }`, where it leaves the service out of that environment; in the base platform, delete the service instead.".into()
+                "`remove` stands only in an `env` overlay (`service NAME { remove }`, `port NAME { remove }`, …), where it leaves the base platform's node out of that environment; in the base platform, delete the node instead.".into()
             }
             Self::UnknownNode { suggestion, .. } => with_suggestion(
                 "See `docs/language.md` for the nodes allowed here.",

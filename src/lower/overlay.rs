@@ -10,8 +10,10 @@
 //!
 //! - `service X { … }` must name a base service (`platc::unknown-service` with a did-you-mean
 //!   otherwise): an overlay changes services, it never declares one;
-//! - `service X { remove }` removes the base service from the environment. `remove` takes no
-//!   arguments, properties or children, and stands alone in its block.
+//! - `service X { remove }` removes the base service from the environment, and `calls`,
+//!   `env`, `port`, `uses` and `volume` of a service can be removed the same way. `remove`
+//!   takes no arguments, properties or children, and stands alone in its block
+//!   (`platc::remove-with-changes`); one that matches nothing is `platc::nothing-to-remove`.
 
 use crate::diagnostic::{Diagnostics, ErrorKind, suggest};
 use crate::lower::grammar;
@@ -39,37 +41,85 @@ const KEYED: &[&str] = &[
     "waive",
 ];
 
-/// Nodes an overlay may only change, never add, and may `remove`, with what they are called in
-/// a diagnostic.
+/// Nodes an overlay may only change or remove, never add (at the top of the overlay).
 const CHANGED_ONLY: &[&str] = &["service"];
 
+/// Nodes of a service an overlay may `remove` (their grammar entries list `remove`).
+const REMOVABLE_IN_SERVICE: &[&str] = &["calls", "env", "port", "uses", "volume"];
+
 /// The base platform's children with the overlay's children merged in. A node the overlay
-/// names but the base lacks is reported when it is one the overlay may only change.
+/// names but the base lacks is reported when it is one the overlay may only change, and so is
+/// a `remove` that matches nothing.
 pub fn apply(base: &Node, overlay: &Node, d: &mut Diagnostics) -> Node {
     let mut merged = base.clone();
     if let Some(children) = overlay.children() {
-        merge_children(merged.ensure_children(), children, true, d);
+        merge_children(merged.ensure_children(), children, Level::Platform, d);
     }
     merged
 }
 
-fn merge_children(base: &mut Document, overlay: &Document, top: bool, d: &mut Diagnostics) {
+/// Where a block being merged stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Platform,
+    Service,
+    Other,
+}
+
+fn merge_children(base: &mut Document, overlay: &Document, level: Level, d: &mut Diagnostics) {
     for node in overlay.nodes() {
         let key = key(node);
-        let changed_only = top && CHANGED_ONLY.contains(&node.name().value());
-        let remove = changed_only.then(|| removal(node, d)).flatten();
+        let name = node.name().value();
+        let changed_only = level == Level::Platform && CHANGED_ONLY.contains(&name);
+        let removable =
+            changed_only || (level == Level::Service && REMOVABLE_IN_SERVICE.contains(&name));
+        let remove = removable.then(|| removal(node, d)).flatten();
         let found = base.nodes().iter().position(|b| self::key(b) == key);
+        let inner = if name == "service" && level == Level::Platform {
+            Level::Service
+        } else {
+            Level::Other
+        };
         match (found, remove) {
             (Some(i), Some(true)) => {
                 base.nodes_mut().remove(i);
             }
             // Reported by `removal`: neither removed nor changed.
             (Some(_), Some(false)) => {}
-            (Some(i), _) => merge_node(&mut base.nodes_mut()[i], node, d),
+            (Some(i), None) => merge_node(&mut base.nodes_mut()[i], node, inner, d),
             (None, _) if changed_only => unknown(base, node, d),
-            (None, _) => base.nodes_mut().push(node.clone()),
+            (None, Some(_)) => nothing_to_remove(base, node, &key, d),
+            (None, None) => base.nodes_mut().push(node.clone()),
         }
     }
+}
+
+/// A `remove` whose node the base block lacks.
+fn nothing_to_remove(
+    base: &Document,
+    node: &Node,
+    key: &(String, Vec<String>),
+    d: &mut Diagnostics,
+) {
+    let what = std::iter::once(key.0.clone())
+        .chain(key.1.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let declared: Vec<String> = base
+        .nodes()
+        .iter()
+        .map(self::key)
+        .filter(|k| k.0 == key.0)
+        .map(|k| k.1.join(" "))
+        .collect();
+    let suggestion = suggest(&key.1.join(" "), declared.iter().map(String::as_str))
+        .map(|s| format!("{} {s}", key.0));
+    let span = node
+        .entries()
+        .iter()
+        .find(|e| e.name().is_none())
+        .map_or_else(|| node.name().span(), Entry::span);
+    d.error(ErrorKind::NothingToRemove { what, suggestion }, span);
 }
 
 /// Whether the overlay node removes its base node: `Some(true)` for a well-formed
@@ -96,6 +146,27 @@ fn removal(node: &Node, d: &mut Diagnostics) -> Option<bool> {
                 what: format!("`{}`", other.name().value()),
             },
             other.name().span(),
+        );
+    }
+    // The key's arguments name the node; any further one (`port http 9090`) would change it.
+    let named = if node.name().value() == "uses" {
+        usize::MAX
+    } else {
+        1
+    };
+    let extra_args = node
+        .entries()
+        .iter()
+        .filter(|e| e.name().is_none())
+        .skip(named);
+    for entry in extra_args {
+        alone = false;
+        d.error(
+            ErrorKind::RemoveWithChanges {
+                node: node.name().value().to_owned(),
+                what: format!("the argument `{}`", entry.value()),
+            },
+            entry.span(),
         );
     }
     for entry in node.entries().iter().filter(|e| e.name().is_some()) {
@@ -138,7 +209,7 @@ fn unknown(base: &Document, node: &Node, d: &mut Diagnostics) {
     );
 }
 
-fn merge_node(base: &mut Node, overlay: &Node, d: &mut Diagnostics) {
+fn merge_node(base: &mut Node, overlay: &Node, level: Level, d: &mut Diagnostics) {
     let keyed = usize::from(KEYED.contains(&base.name().value()));
     let overlay_args: Vec<&Entry> = overlay
         .entries()
@@ -171,7 +242,7 @@ fn merge_node(base: &mut Node, overlay: &Node, d: &mut Diagnostics) {
     entries.extend(args);
     entries.extend(props);
     if let Some(children) = overlay.children() {
-        merge_children(base.ensure_children(), children, false, d);
+        merge_children(base.ensure_children(), children, level, d);
     }
 }
 
@@ -276,5 +347,25 @@ mod tests {
         );
         let codes: Vec<&str> = d.iter().map(|x| x.kind.code()).collect();
         assert_eq!(codes, ["platc::remove-with-changes"]);
+    }
+
+    #[test]
+    fn a_service_drops_its_calls_and_variables_by_key() {
+        let base = platform(
+            "platform p { service a { env A \"1\"; env B \"2\"; calls b env=B_ADDR; port http 80 } }",
+        );
+        let env = platform("env prod { service a { env A { remove }; calls b { remove } } }");
+        let mut d = Diagnostics::default();
+        let text = apply(&base, &env, &mut d).to_string();
+        assert!(!text.contains("env A"), "{text}");
+        assert!(text.contains("env B"), "{text}");
+        assert!(!text.contains("calls"), "{text}");
+        assert!(!d.has_errors());
+
+        let env = platform("env prod { service a { calls c { remove } } }");
+        let mut d = Diagnostics::default();
+        apply(&base, &env, &mut d);
+        let codes: Vec<&str> = d.iter().map(|x| x.kind.code()).collect();
+        assert_eq!(codes, ["platc::nothing-to-remove"]);
     }
 }
