@@ -61,7 +61,10 @@ pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<Document> {
                     }
                     continue;
                 }
-                let help = hint(text, span).map(str::to_owned).or(error.help);
+                let (help, span) = match hint(text, span) {
+                    Some((help, value)) => (Some(help.to_owned()), value),
+                    None => (error.help, span),
+                };
                 d.error(ErrorKind::Syntax { message, help }, span);
             }
             if !d.has_errors() {
@@ -78,8 +81,9 @@ pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<Document> {
     }
 }
 
-/// Help for the mistakes people make most: bare quantities and KDL v1 keywords.
-fn hint(text: &str, span: Span) -> Option<&'static str> {
+/// Help for the mistakes people make most: bare quantities and KDL v1 keywords, with the span
+/// of the value the parser choked on (the parser's own span covers the node up to it).
+fn hint(text: &str, span: Span) -> Option<(&'static str, Span)> {
     // The value the parser choked on: after the span's last `=`, or the span's last word,
     // read on to the next space (the span may stop inside it).
     let covered = &text[span.start..span.end];
@@ -93,6 +97,11 @@ fn hint(text: &str, span: Span) -> Option<&'static str> {
         .split(|c: char| c.is_whitespace() || c == ';' || c == '}')
         .next()
         .unwrap_or("");
+    let value = Span::new(span.start + from, span.start + from + word.len());
+    hint_for(word).map(|help| (help, if word.is_empty() { span } else { value }))
+}
+
+fn hint_for(word: &str) -> Option<&'static str> {
     if word.starts_with("r\"") || word.starts_with("r#") {
         return Some(
             "`r\"…\"` is a KDL v1 raw string; KDL v2 writes it `#\"…\"#`, or as a plain \"…\" when it holds no `\\` or `\"`.",
@@ -275,8 +284,12 @@ mod tests {
     #[test]
     fn hints_for_common_mistakes() {
         let text = "r cpu=100m x\nb v=true\n}";
-        assert!(hint(text, Span::new(2, 8)).unwrap().contains("\"100m\""));
-        assert!(hint(text, Span::new(13, 20)).unwrap().contains("#true"));
+        let (help, value) = hint(text, Span::new(2, 8)).unwrap();
+        assert!(help.contains("\"100m\""));
+        assert_eq!(&text[value.start..value.end], "100m");
+        let (help, value) = hint(text, Span::new(13, 20)).unwrap();
+        assert!(help.contains("#true"));
+        assert_eq!(&text[value.start..value.end], "true");
         assert_eq!(hint(text, Span::new(21, 22)), None);
     }
 }

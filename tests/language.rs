@@ -65,6 +65,10 @@ fn places() -> Vec<Place> {
             return;
         }
         for child in node.children {
+            // `remove` stands only in an overlay, which consumes it (tests/golden: remove-*).
+            if grammar::is_overlay_only(child.node) {
+                continue;
+            }
             chain.push(child.node);
             visit(chain, out);
             chain.pop();
@@ -497,7 +501,11 @@ fn counts_and_required_parts_are_the_lowerings() {
         if grammar::is_overlay(node) {
             continue;
         }
-        for child in node.children {
+        for child in node
+            .children
+            .iter()
+            .filter(|c| !grammar::is_overlay_only(c.node))
+        {
             let mut at = place.clone();
             at.chain.push(child.node);
             // Two of it.

@@ -8,11 +8,20 @@
 //!   `ElastiCache`'s 40, a dead-letter queue's name SQS's 80 (`platc::out-of-range`);
 //! - a queue's `subscribe=` names a declared `topic` (`platc::unknown-store`), and a FIFO queue
 //!   a FIFO topic (`platc::invalid-value`): SNS delivers a standard topic to standard queues
-//!   only.
+//!   only;
+//! - each IAM role name fits IAM's 64 characters and each RDS identifier RDS's 63
+//!   (`platc::out-of-range`, at the name that makes it long: a service's, a database's, the
+//!   cluster's, else the platform's).
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
 use crate::model::Platform;
-use crate::model::aws::{bucket_name, cache_id, dead_letter_queue_name};
+use crate::model::addons;
+use crate::model::aws::{
+    CLUSTER_ROLE_SUFFIXES, IAM_ROLE_NAME_MAX, RDS_IDENTIFIER_MAX, bucket_name, cache_id,
+    cluster_role_name, database_identifier, dead_letter_queue_name, role_name,
+};
+use crate::model::service::StoreKind;
+use crate::span::Span;
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     let aws = platform.aws.as_ref();
@@ -136,6 +145,74 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 .with_label(topic.name.span, "a standard topic"),
             ),
             Some(_) => {}
+        }
+    }
+    names(platform, d);
+}
+
+/// Every IAM role and RDS identifier platc names from the platform's names fits AWS's limit.
+fn names(platform: &Platform, d: &mut Diagnostics) {
+    let Some(aws) = &platform.aws else { return };
+    let mut long = |name: String, max: usize, span: Span| {
+        if name.len() > max {
+            d.error(
+                ErrorKind::OutOfRange {
+                    what: "AWS name length",
+                    value: format!("{} (`{name}`)", name.len()),
+                    min: 1,
+                    max: i64::try_from(max).unwrap_or(i64::MAX),
+                },
+                span,
+            );
+        }
+    };
+    for database in &aws.databases {
+        long(
+            database_identifier(platform, database),
+            RDS_IDENTIFIER_MAX,
+            database.name.span,
+        );
+    }
+    if !aws.databases.is_empty() {
+        long(
+            role_name(platform, "rds-monitoring"),
+            IAM_ROLE_NAME_MAX,
+            platform.name.span,
+        );
+    }
+    let Some(cluster) = &aws.cluster else { return };
+    for suffix in CLUSTER_ROLE_SUFFIXES {
+        long(
+            cluster_role_name(platform, cluster, suffix),
+            IAM_ROLE_NAME_MAX,
+            cluster.name.span,
+        );
+    }
+    // The add-ons' roles (the longest release names one), and the cluster-stage runner's.
+    let longest = addons::installed(platform)
+        .iter()
+        .map(|a| a.release)
+        .chain(["cluster-stage"])
+        .max_by_key(|r| r.len())
+        .unwrap_or_default();
+    long(
+        role_name(platform, longest),
+        IAM_ROLE_NAME_MAX,
+        platform.name.span,
+    );
+    for service in &platform.services {
+        // A service has a role when it calls AWS: every store but a file system, which the
+        // node's CSI driver mounts.
+        if service
+            .uses
+            .iter()
+            .any(|u| u.kind.value != StoreKind::Filesystem)
+        {
+            long(
+                role_name(platform, &service.name.value),
+                IAM_ROLE_NAME_MAX,
+                service.name.span,
+            );
         }
     }
 }

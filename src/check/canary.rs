@@ -1,5 +1,6 @@
 //! Canary steps: weights from 1 to 100, strictly increasing, and the initial weight is the
-//! first step.
+//! first step. An initial weight outside 1–100 is `out-of-range` (a canary at 0 gets no
+//! traffic, so nothing is measured or promoted).
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
 use crate::model::Platform;
@@ -14,12 +15,15 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
             .steps
             .first()
             .is_some_and(|s| s.span == canary.weight.span);
-        if !weight_from_steps
-            && (canary.weight.value.thousandths == 0 || canary.weight.value.thousandths > 100_000)
-        {
+        let weight_out_of_range =
+            canary.weight.value.thousandths == 0 || canary.weight.value.thousandths > 100_000;
+        if !weight_from_steps && weight_out_of_range {
             d.error(
-                ErrorKind::CanarySteps {
-                    detail: "the initial weight must be from 1 to 100".into(),
+                ErrorKind::OutOfRange {
+                    what: "canary weight",
+                    value: canary.weight.value.to_string(),
+                    min: 1,
+                    max: 100,
                 },
                 canary.weight.span,
             );
@@ -49,7 +53,11 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                     first.span,
                 );
             }
-            if first.value != canary.weight.value && first.span != canary.weight.span {
+            // A weight outside 1–100 is reported above; its step would only repeat it.
+            if first.value != canary.weight.value
+                && first.span != canary.weight.span
+                && !weight_out_of_range
+            {
                 d.push(
                     Diagnostic::new(
                         ErrorKind::CanarySteps {

@@ -66,6 +66,7 @@ fn unknown_service<'a>(
             ErrorKind::UnknownService {
                 name: name.value.clone(),
                 suggestion,
+                overlay: false,
             },
             name.span,
         );
@@ -77,10 +78,20 @@ fn unknown_port(service: &Service, port: &Spanned<String>, d: &mut Diagnostics) 
     if service.port(&port.value).is_some() {
         return false;
     }
-    let suggestion = suggest(
-        &port.value,
-        service.ports.iter().map(|p| p.name.value.as_str()),
-    );
+    // A number names the port with that number, if any.
+    let by_number = port.value.parse::<u16>().ok().and_then(|number| {
+        service
+            .ports
+            .iter()
+            .find(|p| p.number.value == number)
+            .map(|p| p.name.value.clone())
+    });
+    let suggestion = by_number.or_else(|| {
+        suggest(
+            &port.value,
+            service.ports.iter().map(|p| p.name.value.as_str()),
+        )
+    });
     d.error(
         ErrorKind::UnknownPort {
             service: service.name.value.clone(),

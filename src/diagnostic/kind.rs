@@ -111,6 +111,11 @@ pub enum ErrorKind {
     NestingTooDeep { limit: usize },
     /// A name platc builds from the AWS account id, and no `aws account=` to build it from.
     NeedsAccount { what: String },
+    /// An overlay's `X { remove }` that matches no node of the base platform.
+    NothingToRemove {
+        what: String,
+        suggestion: Option<String>,
+    },
     /// An integer outside its allowed range.
     OutOfRange {
         what: &'static str,
@@ -126,6 +131,8 @@ pub enum ErrorKind {
         port: String,
         protocol: String,
     },
+    /// An overlay's `X { remove }` that also changes the node it removes.
+    RemoveWithChanges { node: String, what: String },
     /// A resource request is above its limit.
     RequestsAboveLimits {
         resource: &'static str,
@@ -196,11 +203,15 @@ pub enum ErrorKind {
         node: String,
         property: String,
         suggestion: Option<String>,
+        /// The properties the node takes, from the language's table.
+        accepted: Vec<&'static str>,
     },
     /// A reference to a service the platform does not declare.
     UnknownService {
         name: String,
         suggestion: Option<String>,
+        /// Named by an `env` overlay, which may change a base service but never declare one.
+        overlay: bool,
     },
     /// A reference to a data store (database, bucket, table, filesystem) that `aws` does not declare.
     UnknownStore {
@@ -339,9 +350,11 @@ impl ErrorKind {
             Self::MissingReason { .. } => "platc::missing-reason",
             Self::NestingTooDeep { .. } => "platc::nesting-too-deep",
             Self::NeedsAccount { .. } => "platc::needs-account",
+            Self::NothingToRemove { .. } => "platc::nothing-to-remove",
             Self::OutOfRange { .. } => "platc::out-of-range",
             Self::OutsideMesh { .. } => "platc::outside-mesh",
             Self::ProbeProtocol { .. } => "platc::probe-protocol",
+            Self::RemoveWithChanges { .. } => "platc::remove-with-changes",
             Self::RequestsAboveLimits { .. } => "platc::requests-above-limits",
             Self::RouteWithoutHttp { .. } => "platc::route-without-http",
             Self::SelfCall { .. } => "platc::self-call",
@@ -404,9 +417,11 @@ impl ErrorKind {
         "platc::missing-reason",
         "platc::needs-account",
         "platc::nesting-too-deep",
+        "platc::nothing-to-remove",
         "platc::out-of-range",
         "platc::outside-mesh",
         "platc::probe-protocol",
+        "platc::remove-with-changes",
         "platc::requests-above-limits",
         "platc::route-without-http",
         "platc::self-call",
@@ -519,6 +534,9 @@ impl ErrorKind {
             Self::NestingTooDeep { limit } => {
                 format!("nodes are nested more than {limit} levels deep")
             }
+            Self::NothingToRemove { what, .. } => {
+                format!("the base platform has no `{what}` to remove")
+            }
             Self::OutOfRange {
                 what,
                 value,
@@ -539,6 +557,9 @@ impl ErrorKind {
                     "a `{probe}` probe cannot check `{port}`, {} port",
                     protocol_noun(protocol)
                 )
+            }
+            Self::RemoveWithChanges { node, what } => {
+                format!("this `{node}` is removed, and {what} would change it")
             }
             Self::RequestsAboveLimits {
                 resource,
@@ -654,9 +675,11 @@ impl ErrorKind {
             Self::MissingReason { .. } => "weakens a secure default".into(),
             Self::NeedsAccount { .. } => "named from the account".into(),
             Self::NestingTooDeep { .. } => "one level too many".into(),
+            Self::NothingToRemove { .. } => "nothing to remove".into(),
             Self::OutOfRange { .. } => "out of range".into(),
             Self::OutsideMesh { .. } => "sidecar turned off here".into(),
             Self::ProbeProtocol { .. } => "probe kind does not match the port".into(),
+            Self::RemoveWithChanges { .. } => "beside `remove`".into(),
             Self::RequestsAboveLimits { .. } => "request above limit".into(),
             Self::RouteWithoutHttp { .. } => "needs an HTTP or gRPC port".into(),
             Self::SelfCall { .. } => "calls its own service".into(),
@@ -733,7 +756,9 @@ impl ErrorKind {
                 "Rename the platform or the service: the umbrella chart, each service's chart and the add-ons' values (`addons`) share `out/helm/`.".into()
             }
             Self::DuplicateName { kind, .. } => format!("Give each {kind} its own name."),
-            Self::DuplicateNode { .. } => "Merge the two into one node.".into(),
+            Self::DuplicateNode { node } => format!(
+                "`{node}` may be given once here: keep the one you mean and delete the other."
+            ),
             Self::DuplicatePort { .. } => "Give each port its own name and number.".into(),
             Self::DuplicateProperty { .. } => {
                 "Keep one of them: KDL would use the last one and drop the first without a word.".into()
@@ -827,6 +852,21 @@ impl ErrorKind {
             } => format!(
                 "Shorten the name to {max} characters or fewer: its Helm chart installs as a release of that name, and Helm refuses longer ones."
             ),
+            Self::NothingToRemove { suggestion, .. } => with_suggestion(
+                "An overlay removes what the base platform declares: fix the name, or delete this block.",
+                suggestion.as_deref(),
+            ),
+            Self::OutOfRange {
+                what: "canary weight",
+                ..
+            } => "Start the canary at a weight from 1 to 100, the first of its `steps`: at 0 it gets no traffic, so there is nothing to measure or promote.".into(),
+            Self::OutOfRange {
+                what: "AWS name length",
+                max,
+                ..
+            } => format!(
+                "Shorten the platform's, the environment's or this node's name so the AWS name fits in {max} characters: AWS refuses longer ones."
+            ),
             Self::OutOfRange { min, max, .. } => format!("Use a value from {min} to {max}."),
             Self::OutsideMesh { .. } => {
                 "Keep the sidecar, or add `mtls-exception port=… reason=\"…\"` for the ports its callers reach without mTLS.".into()
@@ -834,6 +874,9 @@ impl ErrorKind {
             Self::ProbeProtocol { .. } => {
                 "Use a `grpc` probe on a gRPC port, `http` on an HTTP port, or `tcp` on any port.".into()
             }
+            Self::RemoveWithChanges { node, .. } => format!(
+                "An overlay either removes the {node} (`remove` alone in its block) or changes it: delete `remove`, or delete this."
+            ),
             Self::RequestsAboveLimits { .. } => {
                 "Raise the limit or lower the request; Kubernetes rejects a pod whose request exceeds its limit.".into()
             }
@@ -877,6 +920,9 @@ impl ErrorKind {
                 "Move it inside `platform NAME { … }`: a file holds one platform and nothing else.",
                 suggestion.as_deref(),
             ),
+            Self::UnknownNode { node, .. } if node == "remove" => {
+                "`remove` stands only in an `env` overlay (`service NAME { remove }`, `port NAME { remove }`, …), where it leaves the base platform's node out of that environment; in the base platform, delete the node instead.".into()
+            }
             Self::UnknownNode { suggestion, .. } => with_suggestion(
                 "See `docs/language.md` for the nodes allowed here.",
                 suggestion.as_deref(),
@@ -884,12 +930,41 @@ impl ErrorKind {
                         Self::UnknownPort { port, .. } if port.is_empty() => {
                 "Declare a port with `port NAME NUMBER protocol=…` in that service.".into()
             }
+            Self::UnknownPort {
+                port,
+                suggestion: Some(name),
+                ..
+            } if port.parse::<u16>().is_ok() => format!(
+                "Name the port, not its number: `port={name}` is the port numbered {port}."
+            ),
             Self::UnknownPort { suggestion, .. } => with_suggestion(
                 "Name a port declared with `port NAME NUMBER` in that service.",
                 suggestion.as_deref(),
             ),
-            Self::UnknownProperty { suggestion, .. } => with_suggestion(
-                "See `docs/language.md` for the properties of this node.",
+            Self::UnknownProperty {
+                node,
+                suggestion,
+                accepted,
+                ..
+            } => {
+                let takes = if accepted.is_empty() {
+                    format!("`{node}` takes no properties.")
+                } else {
+                    let mut sorted = accepted.clone();
+                    sorted.sort_unstable();
+                    format!("`{node}` takes {}.", and_list(&sorted))
+                };
+                match suggestion {
+                    Some(name) => format!("Did you mean `{name}`? {takes}"),
+                    None => takes,
+                }
+            }
+            Self::UnknownService {
+                overlay: true,
+                suggestion,
+                ..
+            } => with_suggestion(
+                "An overlay changes or removes the base platform's services and declares none: fix the name, or declare the service in `platform` and `remove` it in the environments that lack it.",
                 suggestion.as_deref(),
             ),
             Self::UnknownService { suggestion, .. } => with_suggestion(
@@ -955,6 +1030,18 @@ fn quoted_list(items: &[&str]) -> String {
         } else {
             let _ = write!(out, "`{item}`");
         }
+    }
+    out
+}
+
+/// Names in backticks, the last joined by `and`: `a`, `b` and `c`.
+fn and_list(items: &[&str]) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == items.len() { " and " } else { ", " });
+        }
+        let _ = write!(out, "`{item}`");
     }
     out
 }
@@ -1042,6 +1129,7 @@ mod tests {
         let kind = ErrorKind::UnknownService {
             name: "paymnet".into(),
             suggestion: Some("payment".into()),
+            overlay: false,
         };
         assert_eq!(kind.help(), "Did you mean `payment`?");
         assert_eq!(kind.message(), "unknown service `paymnet`");
@@ -1053,5 +1141,6 @@ mod tests {
         assert_eq!(quoted_list(&["a", "b", "c"]), "`a`, `b` or `c`");
         assert_eq!(quoted_list(&["an absolute path"]), "an absolute path");
         assert_eq!(article("image"), "an");
+        assert_eq!(and_list(&["max", "min"]), "`max` and `min`");
     }
 }

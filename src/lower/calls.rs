@@ -22,7 +22,11 @@ pub fn call(node: &Node, d: &mut Diagnostics) -> Option<Call> {
     let mut r = Reader::new(node, &spec::CALLS);
     let service = r.required_string_arg(0, "the service it calls", d);
     let env = r.string_prop("env", d).and_then(|n| env_name(n, d));
-    let port = r.string_prop("port", d);
+    // A port's number (`port=9080`) is read as its text: the check names the callee's port
+    // with that number, which only the callee knows.
+    let port = r
+        .prop("port")
+        .and_then(|e| crate::lower::reader::scalar_text(e, "a port name", d));
     let address = shape(&mut r, d);
     r.finish(d);
     Some(Call {

@@ -229,7 +229,7 @@ pub fn lower(document: &Document, env: Option<&str>, d: &mut Diagnostics) -> Opt
                     .find(|n| n.name().value() == "env" && first_string(n) == Some(name))
             });
             if let Some(overlay) = overlay {
-                merged = overlay::apply(node, overlay);
+                merged = overlay::apply(node, overlay, d);
                 &merged
             } else {
                 let suggestion = suggest(name, envs.iter().map(|e| e.value.as_str()));

@@ -5,7 +5,19 @@
 //! the base's, its arguments replace the base's when given, its children merge recursively,
 //! and nodes the base lacks are added. Merged entries keep their own spans, so a mistake made
 //! in an overlay is reported at the overlay.
+//!
+//! Two exceptions keep an overlay from half-defining what it means to change:
+//!
+//! - `service X { … }` must name a base service (`platc::unknown-service` with a did-you-mean
+//!   otherwise): an overlay changes services, it never declares one;
+//! - `service X { remove }` removes the base service from the environment, and `calls`,
+//!   `env`, `port`, `uses` and `volume` of a service can be removed the same way. `remove`
+//!   takes no arguments, properties or children, and stands alone in its block
+//!   (`platc::remove-with-changes`); one that matches nothing is `platc::nothing-to-remove`.
 
+use crate::diagnostic::{Diagnostics, ErrorKind, suggest};
+use crate::lower::grammar;
+use crate::lower::reader::Reader;
 use crate::syntax::{Document, Entry, Ident, Node, Value};
 
 /// Nodes identified by their first argument rather than by name alone.
@@ -33,26 +45,175 @@ const KEYED: &[&str] = &[
     "waive",
 ];
 
-/// The base platform's children with the overlay's children merged in.
-pub fn apply(base: &Node, overlay: &Node) -> Node {
+/// Nodes an overlay may only change or remove, never add (at the top of the overlay).
+const CHANGED_ONLY: &[&str] = &["service"];
+
+/// Nodes of a service an overlay may `remove` (their grammar entries list `remove`).
+const REMOVABLE_IN_SERVICE: &[&str] = &["calls", "env", "port", "uses", "volume"];
+
+/// The base platform's children with the overlay's children merged in. A node the overlay
+/// names but the base lacks is reported when it is one the overlay may only change, and so is
+/// a `remove` that matches nothing.
+pub fn apply(base: &Node, overlay: &Node, d: &mut Diagnostics) -> Node {
     let mut merged = base.clone();
     if let Some(children) = overlay.children() {
-        merge_children(merged.ensure_children(), children);
+        merge_children(merged.ensure_children(), children, Level::Platform, d);
     }
     merged
 }
 
-fn merge_children(base: &mut Document, overlay: &Document) {
+/// Where a block being merged stands.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Platform,
+    Service,
+    Other,
+}
+
+fn merge_children(base: &mut Document, overlay: &Document, level: Level, d: &mut Diagnostics) {
     for node in overlay.nodes() {
         let key = key(node);
-        match base.nodes_mut().iter_mut().find(|b| self::key(b) == key) {
-            Some(existing) => merge_node(existing, node),
-            None => base.nodes_mut().push(node.clone()),
+        let name = node.name().value();
+        let changed_only = level == Level::Platform && CHANGED_ONLY.contains(&name);
+        let removable =
+            changed_only || (level == Level::Service && REMOVABLE_IN_SERVICE.contains(&name));
+        let remove = removable.then(|| removal(node, d)).flatten();
+        let found = base.nodes().iter().position(|b| self::key(b) == key);
+        let inner = if name == "service" && level == Level::Platform {
+            Level::Service
+        } else {
+            Level::Other
+        };
+        match (found, remove) {
+            (Some(i), Some(true)) => {
+                base.nodes_mut().remove(i);
+            }
+            // Reported by `removal`: neither removed nor changed.
+            (Some(_), Some(false)) => {}
+            (Some(i), None) => merge_node(&mut base.nodes_mut()[i], node, inner, d),
+            (None, _) if changed_only => unknown(base, node, d),
+            (None, Some(_)) => nothing_to_remove(base, node, &key, d),
+            (None, None) => base.nodes_mut().push(node.clone()),
         }
     }
 }
 
-fn merge_node(base: &mut Node, overlay: &Node) {
+/// A `remove` whose node the base block lacks.
+fn nothing_to_remove(
+    base: &Document,
+    node: &Node,
+    key: &(String, Vec<String>),
+    d: &mut Diagnostics,
+) {
+    let what = std::iter::once(key.0.clone())
+        .chain(key.1.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let declared: Vec<String> = base
+        .nodes()
+        .iter()
+        .map(self::key)
+        .filter(|k| k.0 == key.0)
+        .map(|k| k.1.join(" "))
+        .collect();
+    let suggestion = suggest(&key.1.join(" "), declared.iter().map(String::as_str))
+        .map(|s| format!("{} {s}", key.0));
+    let span = node
+        .entries()
+        .iter()
+        .find(|e| e.name().is_none())
+        .map_or_else(|| node.name().span(), Entry::span);
+    d.error(ErrorKind::NothingToRemove { what, suggestion }, span);
+}
+
+/// Whether the overlay node removes its base node: `Some(true)` for a well-formed
+/// `X { remove }`, `Some(false)` for a `remove` with anything beside or inside it (reported),
+/// `None` without one.
+fn removal(node: &Node, d: &mut Diagnostics) -> Option<bool> {
+    let children = node.children()?;
+    let remove = children
+        .nodes()
+        .iter()
+        .find(|c| c.name().value() == "remove")?;
+    let r = Reader::new(remove, &grammar::service::REMOVE);
+    r.finish(d);
+    let mut alone = true;
+    for other in children
+        .nodes()
+        .iter()
+        .filter(|c| !std::ptr::eq(*c, remove))
+    {
+        alone = false;
+        d.error(
+            ErrorKind::RemoveWithChanges {
+                node: node.name().value().to_owned(),
+                what: format!("`{}`", other.name().value()),
+            },
+            other.name().span(),
+        );
+    }
+    // The key's arguments name the node; any further one (`port http 9090`) would change it.
+    let named = if node.name().value() == "uses" {
+        usize::MAX
+    } else {
+        1
+    };
+    let extra_args = node
+        .entries()
+        .iter()
+        .filter(|e| e.name().is_none())
+        .skip(named);
+    for entry in extra_args {
+        alone = false;
+        d.error(
+            ErrorKind::RemoveWithChanges {
+                node: node.name().value().to_owned(),
+                what: format!("the argument `{}`", entry.value()),
+            },
+            entry.span(),
+        );
+    }
+    for entry in node.entries().iter().filter(|e| e.name().is_some()) {
+        alone = false;
+        d.error(
+            ErrorKind::RemoveWithChanges {
+                node: node.name().value().to_owned(),
+                what: format!("`{}=`", entry.name().map_or("", Ident::value)),
+            },
+            entry.span(),
+        );
+    }
+    Some(alone && remove.entries().is_empty() && remove.children().is_none())
+}
+
+/// An overlay node that names no base node of its kind.
+fn unknown(base: &Document, node: &Node, d: &mut Diagnostics) {
+    let kind = node.name().value();
+    let Some(name) = node.entries().iter().find(|e| e.name().is_none()) else {
+        // Without a name the lowering reports the missing argument.
+        return;
+    };
+    let text = match name.value() {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let declared: Vec<String> = base
+        .nodes()
+        .iter()
+        .filter(|b| b.name().value() == kind)
+        .filter_map(|b| key(b).1.into_iter().next())
+        .collect();
+    d.error(
+        ErrorKind::UnknownService {
+            suggestion: suggest(&text, declared.iter().map(String::as_str)),
+            name: text,
+            overlay: true,
+        },
+        name.span(),
+    );
+}
+
+fn merge_node(base: &mut Node, overlay: &Node, level: Level, d: &mut Diagnostics) {
     let keyed = usize::from(KEYED.contains(&base.name().value()));
     let overlay_args: Vec<&Entry> = overlay
         .entries()
@@ -85,7 +246,7 @@ fn merge_node(base: &mut Node, overlay: &Node) {
     entries.extend(args);
     entries.extend(props);
     if let Some(children) = overlay.children() {
-        merge_children(base.ensure_children(), children);
+        merge_children(base.ensure_children(), children, level, d);
     }
 }
 
@@ -132,24 +293,83 @@ mod tests {
     fn overlay_replaces_properties_and_adds_nodes() {
         let base =
             platform("platform p { service a { autoscale min=2 max=10 cpu=70; port grpc 5050 } }");
-        let env = platform(
-            "env staging { service a { autoscale max=2; replicas 1 }; service b { image x } }",
-        );
-        let merged = apply(&base, &env);
+        let env =
+            platform("env staging { service a { autoscale max=2; replicas 1; port http 80 } }");
+        let mut d = Diagnostics::default();
+        let merged = apply(&base, &env, &mut d);
         let text = merged.to_string();
         assert!(text.contains("autoscale min=2 cpu=70 max=2"), "{text}");
         assert!(text.contains("replicas 1"), "{text}");
         assert!(text.contains("port grpc 5050"), "{text}");
-        assert!(text.contains("service b"), "{text}");
+        assert!(text.contains("port http 80"), "{text}");
+        assert!(!d.has_errors());
     }
 
     #[test]
     fn keyed_nodes_merge_by_first_argument() {
         let base = platform("platform p { service a { port grpc 5050; port http 8080 } }");
         let env = platform("env dev { service a { port http 9090 } }");
-        let text = apply(&base, &env).to_string();
+        let text = apply(&base, &env, &mut Diagnostics::default()).to_string();
         assert!(text.contains("port grpc 5050"), "{text}");
         assert!(text.contains("port http 9090"), "{text}");
         assert!(!text.contains("8080"), "{text}");
+    }
+
+    #[test]
+    fn an_overlay_declares_no_service() {
+        let base = platform("platform p { service checkout { replicas 3 } }");
+        let env = platform("env dev { service chekout { replicas 1 } }");
+        let mut d = Diagnostics::default();
+        let text = apply(&base, &env, &mut d).to_string();
+        assert!(!text.contains("chekout"), "{text}");
+        let kinds: Vec<&ErrorKind> = d.iter().map(|x| &x.kind).collect();
+        assert!(
+            matches!(
+                kinds.as_slice(),
+                [ErrorKind::UnknownService { suggestion: Some(s), overlay: true, .. }] if s == "checkout"
+            ),
+            "{kinds:?}"
+        );
+    }
+
+    #[test]
+    fn remove_drops_the_service_and_stands_alone() {
+        let base = platform("platform p { service a { replicas 3 }; service b { replicas 1 } }");
+        let env = platform("env prod { service a { remove } }");
+        let mut d = Diagnostics::default();
+        let text = apply(&base, &env, &mut d).to_string();
+        assert!(!text.contains("service a"), "{text}");
+        assert!(text.contains("service b"), "{text}");
+        assert!(!d.has_errors());
+
+        let env = platform("env prod { service a { remove; replicas 0 } }");
+        let mut d = Diagnostics::default();
+        let text = apply(&base, &env, &mut d).to_string();
+        assert!(
+            text.contains("replicas 3"),
+            "neither removed nor changed: {text}"
+        );
+        let codes: Vec<&str> = d.iter().map(|x| x.kind.code()).collect();
+        assert_eq!(codes, ["platc::remove-with-changes"]);
+    }
+
+    #[test]
+    fn a_service_drops_its_calls_and_variables_by_key() {
+        let base = platform(
+            "platform p { service a { env A \"1\"; env B \"2\"; calls b env=B_ADDR; port http 80 } }",
+        );
+        let env = platform("env prod { service a { env A { remove }; calls b { remove } } }");
+        let mut d = Diagnostics::default();
+        let text = apply(&base, &env, &mut d).to_string();
+        assert!(!text.contains("env A"), "{text}");
+        assert!(text.contains("env B"), "{text}");
+        assert!(!text.contains("calls"), "{text}");
+        assert!(!d.has_errors());
+
+        let env = platform("env prod { service a { calls c { remove } } }");
+        let mut d = Diagnostics::default();
+        apply(&base, &env, &mut d);
+        let codes: Vec<&str> = d.iter().map(|x| x.kind.code()).collect();
+        assert_eq!(codes, ["platc::nothing-to-remove"]);
     }
 }

@@ -228,7 +228,14 @@ impl<'a> Reader<'a> {
     /// Reports every entry the lowering did not ask for, and every child of a node whose
     /// entry in the table takes none.
     pub fn finish(self, d: &mut Diagnostics) {
-        if self.spec.children.is_empty() {
+        // A node whose only child is overlay-only (`port`, whose `remove` the overlay consumes)
+        // takes none once merged.
+        if self
+            .spec
+            .children
+            .iter()
+            .all(|c| grammar::is_overlay_only(c.node))
+        {
             for child in self.children() {
                 unknown_node(child, self.spec, d);
             }
@@ -253,6 +260,13 @@ impl<'a> Reader<'a> {
                                 .map(|p| p.name)
                                 .filter(|p| *p != name.value()),
                         ),
+                        accepted: self
+                            .spec
+                            .props
+                            .iter()
+                            .map(|p| p.name)
+                            .filter(|p| *p != name.value())
+                            .collect(),
                     },
                     name.span(),
                 ),

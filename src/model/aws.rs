@@ -313,6 +313,35 @@ fn fifo_suffixed(name: String, fifo: bool) -> String {
     if fifo { format!("{name}.fifo") } else { name }
 }
 
+/// The limits AWS puts on the names platc builds (IAM `CreateRole` `RoleName`: 1–64; RDS
+/// `DBInstanceIdentifier`: 1–63; EKS `CreateCluster` `name`: 1–100).
+pub const IAM_ROLE_NAME_MAX: usize = 64;
+pub const RDS_IDENTIFIER_MAX: usize = 63;
+
+/// The name of a platform-wide IAM role: `<platform>[-<env>]-<suffix>` (a service's own role
+/// is suffixed with the service's name, an add-on's with its release).
+pub fn role_name(platform: &crate::model::Platform, suffix: &str) -> String {
+    format!("{}-{suffix}", platform.aws_prefix())
+}
+
+/// The name of an IAM role of the cluster: `<cluster>[-<env>]-<suffix>` (`cluster`, `node`,
+/// `ebs-csi`, `efs-csi`).
+pub fn cluster_role_name(
+    platform: &crate::model::Platform,
+    cluster: &Cluster,
+    suffix: &str,
+) -> String {
+    format!("{}-{suffix}", platform.with_env(&cluster.name.value))
+}
+
+/// The suffixes of the cluster's IAM roles, for the length check.
+pub const CLUSTER_ROLE_SUFFIXES: &[&str] = &["cluster", "node", "ebs-csi", "efs-csi"];
+
+/// The RDS instance identifier of a database: `<platform>[-<env>]-<database>`.
+pub fn database_identifier(platform: &crate::model::Platform, database: &Database) -> String {
+    format!("{}-{}", platform.aws_prefix(), database.name.value)
+}
+
 /// A name as an identifier: every character other than an ASCII letter or digit becomes `_`,
 /// and a leading digit gets a `_` before it (`boutique-assets` → `boutique_assets`). RDS
 /// database names and Terraform resource names both follow this rule.

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::emit::terraform::network::{LOG_RETENTION_DAYS, private_subnet_ids};
 use crate::emit::terraform::{Context, Module, ident, policy, r};
 use crate::model::addons::{self, Addon, Source};
-use crate::model::aws::{CapacityType, Cluster, Endpoint, NodeGroup};
+use crate::model::aws::{CapacityType, Cluster, Endpoint, NodeGroup, cluster_role_name};
 
 /// Every control-plane log type EKS offers.
 const LOG_TYPES: &[&str] = &[
@@ -45,7 +45,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     policy::role(
         &mut m,
         "cluster",
-        &format!("{name}-cluster"),
+        &cluster_role_name(cx.platform, cluster, "cluster"),
         "The EKS control plane",
         &trust,
     );
@@ -65,7 +65,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     policy::role(
         &mut m,
         "node",
-        &format!("{name}-node"),
+        &cluster_role_name(cx.platform, cluster, "node"),
         "The EKS managed nodes",
         &trust,
     );
@@ -248,7 +248,6 @@ fn addon_role(addon: &Addon) -> Option<AddonRole> {
 }
 
 fn addons(cx: &Context, m: &mut Module, cluster: &Cluster) {
-    let name = cx.cluster_name(cluster);
     let groups: Vec<String> = cluster
         .node_groups
         .iter()
@@ -285,7 +284,7 @@ fn addons(cx: &Context, m: &mut Module, cluster: &Cluster) {
             policy::role(
                 m,
                 role.role,
-                &format!("{name}-{}", role.role.replace('_', "-")),
+                &cluster_role_name(cx.platform, cluster, &role.role.replace('_', "-")),
                 &format!("The {addon_name} add-on's controller, through EKS Pod Identity"),
                 &trust,
             );

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
 use crate::emit::terraform::{Context, Module, ident, policy, r};
-use crate::model::aws::{Database, Engine};
+use crate::model::aws::{Database, Engine, database_identifier, role_name};
 
 pub fn module(cx: &Context) -> Module {
     let mut m = Module::new(&cx.platform.origin.path(cx.aws.span));
@@ -32,7 +32,7 @@ pub fn module(cx: &Context) -> Module {
     policy::role(
         &mut m,
         "rds_monitoring",
-        &format!("{}-rds-monitoring", cx.name()),
+        &role_name(cx.platform, "rds-monitoring"),
         "RDS enhanced monitoring",
         &trust,
     );
@@ -66,7 +66,7 @@ fn performance_insights(database: &Database) -> bool {
 
 fn instance(cx: &Context, m: &mut Module, database: &Database) {
     let id = ident(&database.name.value);
-    let identifier = format!("{}-{}", cx.name(), database.name.value);
+    let identifier = database_identifier(cx.platform, database);
     let (engine, port, logs, parameters) = match database.engine.value {
         Engine::Postgres => (
             "postgres",

@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use crate::emit::terraform::cluster::cluster_ref;
 use crate::emit::terraform::{Context, Module, ident, policy, r};
 use crate::model::addons::{self, Addon};
-use crate::model::aws::Cluster;
+use crate::model::aws::{Cluster, role_name};
 use crate::model::service::{Service, StoreKind};
 
 /// The Terraform name of a store's resource.
@@ -56,7 +56,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             cluster,
             Binding {
                 id,
-                role_name: &format!("{}-{}", cx.name(), addon.release),
+                role_name: &role_name(cx.platform, addon.release),
                 description: &format!("The {} add-on, through EKS Pod Identity", addon.release),
                 statements,
                 namespace: &addon.namespace,
@@ -508,7 +508,7 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
         cluster,
         Binding {
             id: &format!("svc_{}", ident(name)),
-            role_name: &format!("{}-{name}", cx.name()),
+            role_name: &role_name(cx.platform, name),
             description: &format!("The {name} service's access to its data stores"),
             statements,
             namespace: &service.namespace,

@@ -289,6 +289,12 @@ pub fn walk() -> Vec<(Vec<&'static str>, &'static Node)> {
     out
 }
 
+/// Whether `node` may stand only inside an `env NAME { … }` overlay (`remove`), where the
+/// overlay consumes it before the lowering reads the merged platform.
+pub fn is_overlay_only(node: &Node) -> bool {
+    std::ptr::eq(node, &raw const service::REMOVE)
+}
+
 /// Whether `node` is the entry of an `env NAME { … }` overlay.
 pub fn is_overlay(node: &Node) -> bool {
     std::ptr::eq(node, &raw const nodes::ENV)

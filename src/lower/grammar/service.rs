@@ -42,6 +42,7 @@ pub static SERVICE: Node = Node {
         Child::any(&MTLS_EXCEPTION),
         Child::any(&PORT),
         Child::any(&PROBE),
+        Child::once(&REMOVE),
         Child::once(&REPLICAS),
         Child::once(&RESOURCES),
         Child::once(&RETRIES),
@@ -111,6 +112,7 @@ pub static PORT: Node = Node {
         ),
         Prop::optional("target", Value::PortNumber, N("8080")),
     ],
+    children: &[Child::once(&REMOVE)],
     ..Node::new(
         "port",
         "A port of the Service: its name, the number callers dial.",
@@ -122,6 +124,7 @@ pub static ENV: Node = Node {
         Arg::required("NAME", Value::EnvName, S("LOG_LEVEL")),
         Arg::required("VALUE", Value::Text, S("info")),
     ],
+    children: &[Child::once(&REMOVE)],
     ..Node::new("env", "An environment variable of the container.")
 };
 
@@ -134,6 +137,7 @@ pub static CALLS: Node = Node {
         Prop::optional("port", Value::String, S("grpc")),
         Prop::optional("scheme", Value::String, S("http")),
     ],
+    children: &[Child::once(&REMOVE)],
     ..Node::new(
         "calls",
         "A declared call to another service; `env=` receives its address.",
@@ -215,6 +219,13 @@ pub static RESOURCES: Node = Node {
     ],
     ..Node::new("resources", "The container's requests and limits.")
 };
+
+/// `remove`, in an `env` overlay only (`service X { remove }`, `calls X { remove }`, …): the
+/// environment lacks the base platform's node.
+pub static REMOVE: Node = Node::new(
+    "remove",
+    "In an `env` overlay only: the environment lacks this node of the base platform.",
+);
 
 pub static REPLICAS: Node = Node {
     args: &[Arg::required(
@@ -472,6 +483,7 @@ pub static USES: Node = Node {
         Arg::required("NAME", Value::String, S("shared")),
     ],
     props: &[Prop::optional("path", Value::String, S("/mnt/shared"))],
+    children: &[Child::once(&REMOVE)],
     ..Node::new("uses", "A data store of `aws` the service reads or writes.")
 };
 
@@ -481,6 +493,7 @@ pub static VOLUME: Node = Node {
         Prop::required("path", Value::String, S("/var/cache")),
         Prop::optional("size-limit", Value::Memory, S("128Mi")),
     ],
+    children: &[Child::once(&REMOVE)],
     ..Node::new(
         "volume",
         "A writable emptyDir, since the root file system is read-only.",
