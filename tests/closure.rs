@@ -324,3 +324,58 @@ fn a_metrics_port_prometheus_may_not_reach_is_caught() {
         found.join("\n")
     );
 }
+
+/// Like `planted`, in the tree of the golden case `secrets`.
+fn planted_in_secrets(path: &str, from: &str, to: &str) -> Vec<String> {
+    let (_, platform, mut tree) = cases()
+        .into_iter()
+        .find(|(name, _, _)| name == "secrets")
+        .unwrap();
+    assert!(failures(&platform, &tree).is_empty(), "secrets is clean");
+    let text = tree.get_mut(path).unwrap_or_else(|| panic!("no {path}"));
+    assert!(text.contains(from), "{path} does not contain `{from}`");
+    *text = text.replacen(from, to, 1);
+    failures(&platform, &tree)
+}
+
+#[test]
+fn a_secret_volume_without_its_class_is_caught() {
+    let f = planted_in_secrets(
+        "kubernetes/services/tokens/deployment.yaml",
+        "secretProviderClass: tokens-jwt-keys",
+        "secretProviderClass: tokens-jwt-key",
+    );
+    assert!(
+        f.iter()
+            .any(|f| f.contains("SecretProviderClass `tokens-jwt-key` does not exist")),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn a_secret_env_without_its_synced_key_is_caught() {
+    let f = planted_in_secrets(
+        "kubernetes/services/tokens/deployment.yaml",
+        "key: password",
+        "key: passwd",
+    );
+    assert!(
+        f.iter()
+            .any(|f| f.contains("env `DB_PASSWORD` reads Secret key")),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn a_secret_the_role_may_not_read_is_caught() {
+    let f = planted_in_secrets(
+        "kubernetes/services/billing/secretproviderclass-stripe-token.yaml",
+        "objectName: /auth/stripe/token",
+        "objectName: /auth/stripe/other",
+    );
+    assert!(
+        f.iter()
+            .any(|f| f.contains("the role of `billing/billing` may not read `/auth/stripe/other`")),
+        "{f:?}"
+    );
+}

@@ -11,6 +11,7 @@ mod capacity;
 mod delivery;
 mod helm;
 mod mesh;
+mod mounts;
 pub(crate) mod network;
 mod observability;
 pub mod partial;
@@ -25,6 +26,7 @@ use crate::model::{Checked, Platform};
 pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     let before = d.has_errors();
     references::check(&platform, d);
+    mounts::check(&platform, d);
     delivery::check(&platform, d);
     aws::check(&platform, d);
     resources::check(&platform, d);

@@ -239,6 +239,7 @@ fn stores(platform: &Platform, service: &Service, d: &mut Diagnostics) {
                     .iter()
                     .map(|x| x.name.value.as_str())
                     .collect(),
+                StoreKind::Secret => aws.secrets.iter().map(|x| x.name.value.as_str()).collect(),
             },
         };
         if !names.contains(&used.name.value.as_str()) {

@@ -20,9 +20,9 @@
 use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
-use crate::emit::terraform::{Context, Module, ident, policy, r};
+use crate::emit::terraform::{Context, Module, ident, lit, policy, r};
 use crate::model::addons::{self, Addon};
-use crate::model::aws::Cluster;
+use crate::model::aws::{Cluster, SecretSource};
 use crate::model::service::{Service, StoreKind};
 
 /// The Terraform name of a store's resource.
@@ -32,6 +32,8 @@ pub fn store_ref(kind: StoreKind, name: &str) -> String {
         StoreKind::Bucket => "aws_s3_bucket",
         StoreKind::Table => "aws_dynamodb_table",
         StoreKind::Filesystem => "aws_efs_file_system",
+        // Not made by platc: a secret exists in AWS already.
+        StoreKind::Secret => "data.aws_secretsmanager_secret",
     };
     format!("{kind}.{}", ident(name))
 }
@@ -395,6 +397,7 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
     let name = &service.name.value;
     let mut statements: Vec<Value> = Vec::new();
     let mut encrypted = false;
+    let mut read_secrets = std::collections::BTreeSet::new();
     for (i, used) in service.uses.iter().enumerate() {
         let store = store_ref(used.kind.value, &used.name.value);
         let sid = format!("Use{i}");
@@ -447,6 +450,30 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
             }
             StoreKind::Filesystem => {
                 // The node's CSI driver mounts the file system; the pod needs no AWS call.
+            }
+            StoreKind::Secret => {
+                // The Secrets Store CSI driver's AWS provider reads it with this role (the
+                // pod's, through Pod Identity): the declared secret alone, by name.
+                let Some(secret) = cx
+                    .aws
+                    .secrets
+                    .iter()
+                    .find(|s| s.name.value == used.name.value)
+                else {
+                    continue;
+                };
+                if !read_secrets.insert(secret.name.value.as_str()) {
+                    continue;
+                }
+                let arn = secret.arn(lit, cx.partition(), &cx.aws.region.value, &cx.account());
+                let actions: &[&str] = match secret.source.value {
+                    SecretSource::SecretsManager => &[
+                        "secretsmanager:DescribeSecret",
+                        "secretsmanager:GetSecretValue",
+                    ],
+                    SecretSource::Ssm => &["ssm:GetParameters"],
+                };
+                statements.push(policy::allow(&sid, actions, &[arn]));
             }
         }
     }

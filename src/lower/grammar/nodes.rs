@@ -96,6 +96,7 @@ pub static AWS: Node = Node {
         Child::once(&DOMAIN),
         Child::any(&FILESYSTEM),
         Child::any(&REPOSITORY),
+        Child::any(&SECRET),
         Child::once(&STATE),
         Child::any(&TABLE),
         Child::one(&VPC),
@@ -239,6 +240,22 @@ pub static TABLE: Node = Node {
 pub static FILESYSTEM: Node = Node {
     args: &[Arg::required("NAME", Value::Name, S("shared"))],
     ..Node::new("filesystem", "An encrypted EFS file system.")
+};
+
+pub static SECRET: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("jwt-keys"))],
+    props: &[
+        Prop::required("name", Value::String, S("shop/jwt")),
+        Prop::required(
+            "source",
+            Value::Keyword(&["secrets-manager", "ssm"]),
+            S("secrets-manager"),
+        ),
+    ],
+    ..Node::new(
+        "secret",
+        "A secret that exists in Secrets Manager or Parameter Store, read by reference.",
+    )
 };
 
 pub static REPOSITORY: Node = Node {

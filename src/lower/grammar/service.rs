@@ -426,13 +426,25 @@ pub static USES: Node = Node {
     args: &[
         Arg::required(
             "KIND",
-            Value::Keyword(&["database", "bucket", "table", "filesystem"]),
-            S("filesystem"),
+            Value::Keyword(&["database", "bucket", "table", "filesystem", "secret"]),
+            S("secret"),
         ),
-        Arg::required("NAME", Value::String, S("shared")),
+        Arg::required("NAME", Value::String, S("jwt-keys")),
     ],
-    props: &[Prop::optional("path", Value::String, S("/mnt/shared"))],
-    ..Node::new("uses", "A data store of `aws` the service reads or writes.")
+    props: &[
+        Prop::optional("env", Value::EnvName, S("JWT_KEY")),
+        Prop::optional("key", Value::String, S("private.pem")),
+        Prop::optional("path", Value::String, S("/etc/jwt")),
+        Prop::optional(
+            "reason",
+            Value::String,
+            S("the SDK reads the key from env only"),
+        ),
+    ],
+    ..Node::new(
+        "uses",
+        "A data store or a secret of `aws` the service reads or writes.",
+    )
 };
 
 pub static VOLUME: Node = Node {
