@@ -342,12 +342,12 @@ fn planted_in_secrets(path: &str, from: &str, to: &str) -> Vec<String> {
 fn a_secret_volume_without_its_class_is_caught() {
     let f = planted_in_secrets(
         "kubernetes/services/tokens/deployment.yaml",
-        "secretProviderClass: tokens-jwt-keys",
-        "secretProviderClass: tokens-jwt-key",
+        "secretProviderClass: tokens.jwt-keys",
+        "secretProviderClass: tokens.jwt-key",
     );
     assert!(
         f.iter()
-            .any(|f| f.contains("SecretProviderClass `tokens-jwt-key` does not exist")),
+            .any(|f| f.contains("SecretProviderClass `tokens.jwt-key` does not exist")),
         "{f:?}"
     );
 }
