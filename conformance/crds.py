@@ -12,6 +12,8 @@ kubernetes-validate step lists as holding non-core kinds.
   `nullable: true` admits null, `x-kubernetes-int-or-string` admits an integer or a string, and
   `apiVersion`, `kind` and `metadata` are implicit at the root. Each object is validated against
   its own version and every other version the CRD serves for that kind.
+- the Secrets Store CSI driver's SecretProviderClass (no CRD in SCHEMA_DIR): the repository's own
+  copy of its CRD schema, schemas/ (same shape, source in schemas/README.md).
 - Argo Rollouts and cert-manager kinds (no CRD in SCHEMA_DIR): the models of the npm packages
   @kubernetes-models/argo-rollouts and @kubernetes-models/cert-manager, through
   NODE_DIR/validate.mjs (their validator, plus a walk that rejects undeclared fields).
@@ -80,6 +82,11 @@ def main(argv):
         return 2
     schema_dir, node_dir, files = argv[0], argv[1], argv[2:]
     schemas = load_schemas(schema_dir)
+    # Kinds SCHEMA_DIR lacks whose CRD schema the repository carries itself (schemas/, with
+    # its source in schemas/README.md): the Secrets Store CSI driver's SecretProviderClass.
+    repo_schemas = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "schemas")
+    for key, served in load_schemas(repo_schemas).items():
+        schemas.setdefault(key, served)
     errors = []
     counts = collections.Counter()
     node_docs = []

@@ -27,6 +27,12 @@ use crate::output::{Body, Output};
 /// `Application` schema alone is 300 KiB).
 const SCHEMAS: &[(&str, &str, &str, &str)] = &[
     (
+        "secrets-store.csi.x-k8s.io/v1",
+        "SecretProviderClass",
+        "secrets-store.csi.x-k8s.io_v1_SecretProviderClass.json",
+        include_str!("../schemas/secrets-store.csi.x-k8s.io_v1_SecretProviderClass.json"),
+    ),
+    (
         "argoproj.io/v1alpha1",
         "AppProject",
         "argoproj.io_v1alpha1_AppProject.json",

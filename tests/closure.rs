@@ -446,3 +446,36 @@ fn a_cache_the_pod_cannot_reach_is_caught() {
         "cannot reach cache `sessions`",
     );
 }
+
+#[test]
+fn a_secret_volume_without_its_class_is_caught() {
+    assert_caught_in(
+        "secrets",
+        "kubernetes/services/tokens/deployment.yaml",
+        "secretProviderClass: tokens.jwt-keys",
+        "secretProviderClass: tokens.jwt-key",
+        "SecretProviderClass `tokens.jwt-key` does not exist",
+    );
+}
+
+#[test]
+fn a_secret_env_without_its_synced_key_is_caught() {
+    assert_caught_in(
+        "secrets",
+        "kubernetes/services/tokens/deployment.yaml",
+        "key: password",
+        "key: passwd",
+        "env `DB_PASSWORD` reads Secret key",
+    );
+}
+
+#[test]
+fn a_secret_the_role_may_not_read_is_caught() {
+    assert_caught_in(
+        "secrets",
+        "kubernetes/services/billing/secretproviderclass-stripe-token.yaml",
+        "objectName: /auth/stripe/token",
+        "objectName: /auth/stripe/other",
+        "the role of `billing/billing` may not read `/auth/stripe/other`",
+    );
+}

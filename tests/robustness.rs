@@ -414,6 +414,8 @@ fn hostile_strings_reach_no_output_unescaped() {
         r#"security read-only-root=#false reason="@""#,
         r#"load-balancer reason="@""#,
         r#"waive CKV_K8S_8 reason="@""#,
+        r#"uses secret token env=TOKEN reason="@""#,
+        r#"uses secret token path="/run/@""#,
     ];
     // With a mesh: its reasons and the fields that reach Istio's objects.
     let mesh_slots = [
@@ -444,7 +446,7 @@ fn hostile_strings_reach_no_output_unescaped() {
         })
         .chain(service_slots.iter().map(|slot| {
             format!(
-                "platform shop {{\n    aws region=us-east-1 account=\"123456789012\" {{ vpc cidr=\"10.0.0.0/16\"; table carts hash-key=id }}\n    service web {{\n        image \"nginx\" tag=\"1.27\"\n        port http 8080 protocol=http\n        uses table carts\n        {}\n    }}\n}}\n",
+                "platform shop {{\n    aws region=us-east-1 account=\"123456789012\" {{ vpc cidr=\"10.0.0.0/16\"; table carts hash-key=id; secret token source=ssm name=\"/shop/token\" }}\n    service web {{\n        image \"nginx\" tag=\"1.27\"\n        port http 8080 protocol=http\n        uses table carts\n        {}\n    }}\n}}\n",
                 slot.replace('@', hostile)
             )
         }));

@@ -12,6 +12,7 @@ mod capacity;
 mod delivery;
 mod helm;
 mod mesh;
+mod mounts;
 pub(crate) mod network;
 mod observability;
 pub mod partial;
@@ -27,6 +28,7 @@ pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     let before = d.has_errors();
     references::check(&platform, d);
     addresses::check(&platform, d);
+    mounts::check(&platform, d);
     delivery::check(&platform, d);
     aws::check(&platform, d);
     resources::check(&platform, d);

@@ -279,12 +279,13 @@ fn store_names(platform: &Platform, kind: StoreKind) -> Vec<&str> {
             StoreKind::Cache => aws.caches.iter().map(|x| x.name.value.as_str()).collect(),
             StoreKind::Queue => aws.queues.iter().map(|x| x.name.value.as_str()).collect(),
             StoreKind::Topic => aws.topics.iter().map(|x| x.name.value.as_str()).collect(),
+            StoreKind::Secret => aws.secrets.iter().map(|x| x.name.value.as_str()).collect(),
         },
     }
 }
 
 fn stores(platform: &Platform, service: &Service, d: &mut Diagnostics) {
-    const KINDS: [StoreKind; 7] = [
+    const KINDS: [StoreKind; 8] = [
         StoreKind::Database,
         StoreKind::Bucket,
         StoreKind::Table,
@@ -292,6 +293,7 @@ fn stores(platform: &Platform, service: &Service, d: &mut Diagnostics) {
         StoreKind::Cache,
         StoreKind::Queue,
         StoreKind::Topic,
+        StoreKind::Secret,
     ];
     for used in &service.uses {
         let names = store_names(platform, used.kind.value);

@@ -755,6 +755,16 @@ impl ErrorKind {
             Self::DuplicateName { kind: "chart", .. } => {
                 "Rename the platform or the service: the umbrella chart, each service's chart and the add-ons' values (`addons`) share `out/helm/`.".into()
             }
+            Self::DuplicateName {
+                kind: "mount path", ..
+            } => "Mount each volume, file system and secret at a path of its own.".into(),
+            Self::DuplicateName {
+                kind: "mount path of one volume",
+                ..
+            } => "Give every `uses secret` line of one secret the same `path=`, or leave it out of all but one: the secret is one volume.".into(),
+            Self::DuplicateName { kind: "volume", .. } => {
+                "Rename one of them: a `volume`, a file system and a secret of a service are each a volume of its pod, named after it.".into()
+            }
             Self::DuplicateName { kind, .. } => format!("Give each {kind} its own name."),
             Self::DuplicateNode { node } => format!(
                 "`{node}` may be given once here: keep the one you mean and delete the other."

@@ -8,7 +8,8 @@ use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::aws::{
     Aws, Bucket, Cache, CacheEngine, CapacityType, Cluster, Database, Domain, Endpoint, Engine,
-    Filesystem, NatMode, NodeGroup, Queue, Repository, State, Table, Topic, Vpc,
+    Filesystem, NatMode, NodeGroup, Queue, Repository, Secret, SecretSource, State, Table, Topic,
+    Vpc,
 };
 use crate::model::service::Waiver;
 use crate::model::value::Cidr;
@@ -51,6 +52,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
     let mut queues: Vec<Queue> = Vec::new();
     let mut topics: Vec<Topic> = Vec::new();
     let mut repositories: Vec<Repository> = Vec::new();
+    let mut secrets: Vec<Secret> = Vec::new();
     let mut waivers: Vec<Waiver> = Vec::new();
     for child in r.children() {
         if r.child(child, d).is_none() {
@@ -109,6 +111,13 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
                 |x| &x.name,
                 d,
             ),
+            "secret" => push_unique(
+                &mut secrets,
+                lower_secret(child, d),
+                "secret",
+                |x| &x.name,
+                d,
+            ),
             "waive" => {
                 if let Some(waiver) = crate::lower::service::waiver(child, d)
                     && !waivers.iter().any(|w| w.check.value == waiver.check.value)
@@ -146,6 +155,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
         queues,
         topics,
         repositories,
+        secrets,
         waivers,
     })
 }
@@ -192,6 +202,76 @@ fn named(
         .and_then(|n| typed::check_name(n, d));
     r.finish(d);
     Some((node.span(), name?))
+}
+
+fn lower_secret(node: &Node, d: &mut Diagnostics) -> Option<Secret> {
+    let mut r = Reader::new(node, &nodes::SECRET);
+    let name = r
+        .required_string_arg(0, "a secret name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let source = r.prop("source").and_then(|e| {
+        choice(
+            e,
+            &[
+                ("secrets-manager", SecretSource::SecretsManager),
+                ("ssm", SecretSource::Ssm),
+            ],
+            d,
+        )
+    });
+    if r.prop("source").is_none() {
+        r.missing("source", d);
+    }
+    let aws_name = r.required_string_prop("name", d);
+    r.finish(d);
+    let source = source?;
+    let aws_name = aws_name.and_then(|n| secret_name(n, source.value, d))?;
+    Some(Secret {
+        span: node.span(),
+        name: name?,
+        source,
+        aws_name,
+    })
+}
+
+/// A secret's name in AWS: Secrets Manager takes 1 to 512 of letters, digits and `/_+=.@-`;
+/// Parameter Store 1 to 1011 of letters, digits and `_.-/`, a name with `/` starting with one.
+fn secret_name(
+    name: Spanned<String>,
+    source: SecretSource,
+    d: &mut Diagnostics,
+) -> Option<Spanned<String>> {
+    let v = &name.value;
+    let (ok, expected) = match source {
+        SecretSource::SecretsManager => (
+            !v.is_empty()
+                && v.len() <= 512
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-".contains(&b)),
+            "a Secrets Manager name: 1 to 512 letters, digits and `/_+=.@-`",
+        ),
+        SecretSource::Ssm => (
+            !v.is_empty()
+                && v.len() <= 1011
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.-/".contains(&b))
+                && (!v.contains('/') || v.starts_with('/'))
+                && !v.ends_with('/'),
+            "a Parameter Store name: letters, digits and `_.-/`, starting with `/` when it has one",
+        ),
+    };
+    if ok {
+        return Some(name);
+    }
+    d.error(
+        ErrorKind::InvalidValue {
+            value: v.clone(),
+            expected: vec![expected],
+            suggestion: None,
+        },
+        name.span,
+    );
+    None
 }
 
 fn lower_state(node: &Node, d: &mut Diagnostics) -> Option<State> {

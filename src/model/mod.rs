@@ -224,7 +224,8 @@ impl Platform {
     /// `<STORE>_QUEUE_URL`, `<STORE>_TOPIC_ARN`, `AWS_ENDPOINT_URL_DYNAMODB` for a table, and `AWS_REGION` once for
     /// any of them. `<STORE>` is the store's name uppercased with every other character `_`. A
     /// store not declared in `aws` gives nothing (it is `platc::unknown-store`); a `filesystem`
-    /// gives nothing (it is mounted, not addressed). What AWS only knows once the store exists
+    /// gives nothing (it is mounted, not addressed); a `secret` read with `env=` gives that
+    /// var, from the `Secret` the Secrets Store CSI driver syncs (`StoreValue::Secret`). What AWS only knows once the store exists
     /// (a database's endpoint, the `DynamoDB` endpoint's URL) is a `StoreValue::Endpoint`: the
     /// cluster stage of the Terraform tree writes it into the service's `ConfigMap`
     /// (`aws::stores_config_map`).
@@ -245,6 +246,7 @@ impl Platform {
                 .collect()
         };
         let mut vars = Vec::new();
+        let mut secrets = Vec::new();
         let mut dynamodb = None;
         for used in &service.uses {
             let store = &used.name.value;
@@ -329,6 +331,20 @@ impl Platform {
                     }
                 }
                 service::StoreKind::Filesystem => {}
+                service::StoreKind::Secret => {
+                    if let Some(env) = &used.env
+                        && aws.secrets.iter().any(|s| &s.name.value == store)
+                    {
+                        secrets.push(StoreEnv {
+                            name: env.value.clone(),
+                            value: StoreValue::Secret {
+                                name: aws::secret_class(&service.name.value, store),
+                                key: used.secret_file().to_owned(),
+                            },
+                            used,
+                        });
+                    }
+                }
             }
         }
         if let Some(used) = dynamodb {
@@ -346,6 +362,8 @@ impl Platform {
                 used: first,
             });
         }
+        // A secret's env vars, after: the pod calls no AWS API for them.
+        vars.extend(secrets);
         vars
     }
 
@@ -409,6 +427,12 @@ pub enum StoreValue {
     /// Written by the Terraform cluster stage into the service's `ConfigMap`, under the var's
     /// name.
     Endpoint(aws::StoreEndpoint),
+    /// A key of the `Secret` the Secrets Store CSI driver syncs from a secret
+    /// (`aws::secret_class`).
+    Secret {
+        name: String,
+        key: String,
+    },
 }
 
 /// Where services run.

@@ -436,6 +436,7 @@ pub enum StoreKind {
     Cache,
     Queue,
     Topic,
+    Secret,
 }
 
 impl StoreKind {
@@ -448,26 +449,46 @@ impl StoreKind {
             Self::Cache => "cache",
             Self::Queue => "queue",
             Self::Topic => "topic",
+            Self::Secret => "secret",
         }
     }
 }
 
-/// `uses KIND NAME path=…`: the service reads or writes a data store declared in `aws`.
+/// `uses KIND NAME path=…`: the service reads or writes a data store declared in `aws`;
+/// `uses secret NAME path=… env=… key=… reason=…` reads a secret, as files or as env.
 #[derive(Clone, Debug)]
 pub struct Use {
     pub span: Span,
     pub kind: Spanned<StoreKind>,
     pub name: Spanned<String>,
-    /// Where a file system is mounted (`/mnt/<name>` unless given).
+    /// Where a file system or a secret is mounted (`/mnt/<name>`, `/run/secrets/<name>` unless
+    /// given).
     pub path: Option<Spanned<String>>,
+    /// A secret's env var.
+    pub env: Option<Spanned<String>>,
+    /// A key of a secret whose value is a JSON object: the file or the env var holds that key.
+    pub key: Option<Spanned<String>>,
+    /// Why a secret is read from env rather than files.
+    pub reason: Option<Spanned<String>>,
 }
 
 impl Use {
-    /// The mount path of a file system.
+    /// The mount path of a file system, or of the files of a secret.
     pub fn mount_path(&self) -> String {
-        self.path
-            .as_ref()
-            .map_or_else(|| format!("/mnt/{}", self.name.value), |p| p.value.clone())
+        let default = match self.kind.value {
+            StoreKind::Secret => "/run/secrets",
+            _ => "/mnt",
+        };
+        self.path.as_ref().map_or_else(
+            || format!("{default}/{}", self.name.value),
+            |p| p.value.clone(),
+        )
+    }
+
+    /// The file (in `mount_path`) and the key of the synced `Secret` that hold what this line
+    /// reads of a secret: its `key`, else the whole value under the secret's name.
+    pub fn secret_file(&self) -> &str {
+        self.key.as_ref().map_or(&self.name.value, |k| &k.value)
     }
 
     /// The `PersistentVolumeClaim` of a file system a service mounts: `<service>-<filesystem>`.

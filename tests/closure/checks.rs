@@ -24,6 +24,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     scaling(world, &mut out);
     monitors(world, &mut out);
     workloads(world, &mut out);
+    secrets(world, &mut out);
     rollouts(world, &mut out);
     addresses(world, &mut out);
     externals(platform, world, &mut out);
@@ -863,6 +864,154 @@ fn workloads(world: &World, out: &mut Vec<String>) {
     }
 }
 
+/// The ARNs the role bound to each `(namespace, ServiceAccount)` may read secrets at.
+fn secret_grants(world: &World) -> BTreeMap<(String, String), Vec<String>> {
+    let documents: BTreeMap<&str, &serde_json::Value> = world
+        .tf_blocks("data", "aws_iam_policy_document")
+        .map(|(_, name, body)| (name, body))
+        .collect();
+    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (_, id, body) in world.tf_blocks("resource", "aws_eks_pod_identity_association") {
+        let key = (
+            body["namespace"].as_str().unwrap_or_default().to_owned(),
+            body["service_account"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        let Some(document) = documents.get(id) else {
+            continue;
+        };
+        for statement in document["statement"].as_array().into_iter().flatten() {
+            let reads = statement["actions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|a| {
+                    matches!(
+                        a.as_str(),
+                        Some("secretsmanager:GetSecretValue" | "ssm:GetParameters")
+                    )
+                });
+            if reads {
+                out.entry(key.clone()).or_default().extend(
+                    statement["resources"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|r| r.as_str().map(str::to_owned)),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Secrets: a pod's Secrets Store CSI volume names a `SecretProviderClass` of its namespace,
+/// which reads with the pod's own Pod Identity role, and that role may read each of its
+/// objects; an env var's `secretKeyRef` names a `Secret` and key that a class the pod mounts
+/// syncs from one of its files.
+fn secrets(world: &World, out: &mut Vec<String>) {
+    let grants = secret_grants(world);
+    let classes: BTreeMap<(String, String), &crate::world::Object> = world
+        .of_kind("SecretProviderClass")
+        .map(|c| ((c.namespace().to_owned(), c.name().to_owned()), c))
+        .collect();
+    for object in world
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind(), "Deployment" | "Job" | "StatefulSet"))
+    {
+        let ns = object.namespace().to_owned();
+        let spec = &object.value["spec"]["template"]["spec"];
+        let sa = spec["serviceAccountName"].as_str().unwrap_or("default");
+        let mut synced: BTreeSet<(String, String)> = BTreeSet::new();
+        for volume in spec["volumes"].as_sequence().into_iter().flatten() {
+            let csi = &volume["csi"];
+            if csi["driver"].as_str() != Some(addons::SECRETS_STORE_DRIVER) {
+                continue;
+            }
+            let name = csi["volumeAttributes"]["secretProviderClass"]
+                .as_str()
+                .unwrap_or_default();
+            let Some(class) = classes.get(&(ns.clone(), name.to_owned())) else {
+                out.push(format!(
+                    "{}: SecretProviderClass `{name}` does not exist",
+                    object.path
+                ));
+                continue;
+            };
+            let spec = &class.value["spec"];
+            if spec["provider"].as_str() != Some(addons::SECRETS_STORE_PROVIDER)
+                || spec["parameters"]["usePodIdentity"].as_str() != Some("true")
+            {
+                out.push(format!(
+                    "{}: does not read with the pod's Pod Identity role",
+                    class.path
+                ));
+            }
+            let objects: Value =
+                serde_yaml::from_str(spec["parameters"]["objects"].as_str().unwrap_or("[]"))
+                    .unwrap_or(Value::Null);
+            let mut files: BTreeSet<String> = BTreeSet::new();
+            for o in objects.as_sequence().into_iter().flatten() {
+                let aws_name = o["objectName"].as_str().unwrap_or_default();
+                let arn = match o["objectType"].as_str() {
+                    Some("secretsmanager") => format!(":secret:{aws_name}-??????"),
+                    _ => format!(":parameter/{}", aws_name.trim_start_matches('/')),
+                };
+                let granted = grants
+                    .get(&(ns.clone(), sa.to_owned()))
+                    .is_some_and(|arns| arns.iter().any(|a| a.ends_with(&arn)));
+                if !granted {
+                    out.push(format!(
+                        "{}: the role of `{ns}/{sa}` may not read `{aws_name}`",
+                        class.path
+                    ));
+                }
+                files.extend(o["objectAlias"].as_str().map(str::to_owned));
+                for j in o["jmesPath"].as_sequence().into_iter().flatten() {
+                    files.extend(j["objectAlias"].as_str().map(str::to_owned));
+                }
+            }
+            for synced_secret in spec["secretObjects"].as_sequence().into_iter().flatten() {
+                let secret = synced_secret["secretName"].as_str().unwrap_or_default();
+                for data in synced_secret["data"].as_sequence().into_iter().flatten() {
+                    let file = data["objectName"].as_str().unwrap_or_default();
+                    if !files.contains(file) {
+                        out.push(format!(
+                            "{}: syncs file `{file}`, which no object mounts",
+                            class.path
+                        ));
+                    }
+                    synced.insert((
+                        secret.to_owned(),
+                        data["key"].as_str().unwrap_or_default().to_owned(),
+                    ));
+                }
+            }
+        }
+        for container in spec["containers"].as_sequence().into_iter().flatten() {
+            for env in container["env"].as_sequence().into_iter().flatten() {
+                let r = &env["valueFrom"]["secretKeyRef"];
+                if r.is_mapping() {
+                    let key = (
+                        r["name"].as_str().unwrap_or_default().to_owned(),
+                        r["key"].as_str().unwrap_or_default().to_owned(),
+                    );
+                    if !synced.contains(&key) {
+                        out.push(format!(
+                            "{}: env `{}` reads Secret key {key:?}, which no mounted class syncs",
+                            object.path,
+                            env["name"].as_str().unwrap_or_default()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Rollouts: their workload, route names, `DestinationRule` and analysis templates exist.
 fn rollouts(world: &World, out: &mut Vec<String>) {
     for rollout in world.of_kind("Rollout") {
@@ -1320,10 +1469,13 @@ pub fn store_paths(platform: &Platform, world: &World) -> Vec<String> {
     let private = platc::model::aws::private_subnets(aws);
     for service in platform.services.iter().filter(|s| !s.uses.is_empty()) {
         for pod in pods_of(world, &service.namespace, &service.name.value) {
-            let needs_api = service
-                .uses
-                .iter()
-                .any(|u| u.kind.value != platc::model::service::StoreKind::Filesystem);
+            let needs_api = service.uses.iter().any(|u| {
+                !matches!(
+                    u.kind.value,
+                    platc::model::service::StoreKind::Filesystem
+                        | platc::model::service::StoreKind::Secret
+                )
+            });
             if needs_api && !egress_allows(world, pod, Peer::Ip(agent), agent_port, "TCP") {
                 out.push(format!(
                     "{}: cannot reach the Pod Identity agent",
@@ -1342,7 +1494,8 @@ pub fn store_paths(platform: &Platform, world: &World) -> Vec<String> {
                     | platc::model::service::StoreKind::Table
                     | platc::model::service::StoreKind::Queue
                     | platc::model::service::StoreKind::Topic => Some(443),
-                    platc::model::service::StoreKind::Filesystem => None,
+                    platc::model::service::StoreKind::Filesystem
+                    | platc::model::service::StoreKind::Secret => None,
                 };
                 let Some(port) = port else { continue };
                 // A host of each private subnet, where the store or its endpoint lives.

@@ -100,16 +100,33 @@ pub fn platform_meta(platform: &Platform, name: &str, namespace: &str, origin: S
     }
 }
 
-/// The checkov skip annotations of a service's waivers (`checkov.io/skip1: CKV_K8S_43=reason`).
+/// checkov's "prefer secrets as files over secrets as environment variables".
+pub const SECRET_ENV_CHECK: &str = "CKV_K8S_35";
+
+/// The checkov skip annotations of a service's waivers (`checkov.io/skip1: CKV_K8S_43=reason`),
+/// and of its first secret read with `env=`, with that line's reason (unless waived already).
 pub fn waiver_annotations(service: &Service) -> BTreeMap<String, String> {
-    service
+    let mut waivers: Vec<(&str, &str)> = service
         .waivers
         .iter()
+        .map(|w| (w.check.value.as_str(), w.reason.value.as_str()))
+        .collect();
+    let secret_env = service
+        .uses
+        .iter()
+        .find_map(|u| u.env.as_ref().and(u.reason.as_ref()));
+    if let Some(reason) = secret_env
+        && !waivers.iter().any(|(check, _)| *check == SECRET_ENV_CHECK)
+    {
+        waivers.push((SECRET_ENV_CHECK, &reason.value));
+    }
+    waivers
+        .iter()
         .enumerate()
-        .map(|(i, w)| {
+        .map(|(i, (check, reason))| {
             (
                 format!("checkov.io/skip{}", i + 1),
-                format!("{}={}", w.check.value, w.reason.value),
+                format!("{check}={reason}"),
             )
         })
         .collect()

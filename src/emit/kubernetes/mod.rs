@@ -3,6 +3,7 @@
 
 mod network;
 mod scaling;
+mod secrets;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -109,6 +110,7 @@ fn service_objects(platform: &Platform, service: &Service) -> Vec<Item> {
                 claim(platform, service, used),
             ));
         }
+        out.extend(secrets::classes(platform, service, &dir));
     }
     out
 }

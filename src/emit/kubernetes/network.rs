@@ -353,7 +353,8 @@ fn store_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgre
                 ports.push(443);
                 aws_api = true;
             }
-            StoreKind::Filesystem => {}
+            // The node's drivers mount file systems and fetch secrets: the pod calls no AWS API.
+            StoreKind::Filesystem | StoreKind::Secret => {}
         }
     }
     ports.sort_unstable();

@@ -8,8 +8,8 @@ use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
     EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader,
     PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec,
-    Probe as K8sProbe, ResourceRequirements, SeccompProfile, SecurityContext, TCPSocketAction,
-    Volume, VolumeMount,
+    Probe as K8sProbe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
+    TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -125,7 +125,7 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
 
 fn pod_spec(platform: &Platform, service: &Service) -> PodSpec {
     let security = &service.security;
-    let (volumes, mounts) = volumes(service);
+    let (volumes, mounts) = volumes(platform, service);
     PodSpec {
         service_account_name: Some(service.name.value.clone()),
         automount_service_account_token: Some(service.automount_token.is_some()),
@@ -262,6 +262,18 @@ fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
                     value: Some(value),
                     ..EnvVar::default()
                 },
+                StoreValue::Secret { name, key } => EnvVar {
+                    name: v.name,
+                    value_from: Some(EnvVarSource {
+                        secret_key_ref: Some(SecretKeySelector {
+                            name,
+                            key,
+                            optional: Some(false),
+                        }),
+                        ..EnvVarSource::default()
+                    }),
+                    ..EnvVar::default()
+                },
                 StoreValue::Endpoint(_) => EnvVar {
                     value_from: Some(EnvVarSource {
                         config_map_key_ref: Some(ConfigMapKeySelector {
@@ -348,9 +360,9 @@ fn k8s_probe(service: &Service, probe: &Probe) -> K8sProbe {
     out
 }
 
-/// The service's emptyDirs, plus one at `/tmp` when the root file system is read-only and
+/// The service's emptyDirs, file systems and secrets, plus one at `/tmp` when the root file system is read-only and
 /// nothing else is mounted there: most runtimes need a writable temp directory.
-fn volumes(service: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
+fn volumes(platform: &Platform, service: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes = Vec::new();
     let mut mounts = Vec::new();
     for volume in &service.volumes {
@@ -389,8 +401,16 @@ fn volumes(service: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
             ..VolumeMount::default()
         });
     }
+    // The secrets it reads, each from the Secrets Store CSI driver.
+    let (secret_volumes, secret_mounts) = super::secrets::volumes(platform, service);
+    volumes.extend(secret_volumes);
+    mounts.extend(secret_mounts);
     let tmp_mounted = service.volumes.iter().any(|v| v.path.value == "/tmp");
-    let tmp_name_taken = service.volumes.iter().any(|v| v.name.value == "tmp");
+    let tmp_name_taken = service.volumes.iter().any(|v| v.name.value == "tmp")
+        || service.uses.iter().any(|u| {
+            matches!(u.kind.value, StoreKind::Filesystem | StoreKind::Secret)
+                && u.name.value == "tmp"
+        });
     if service.security.read_only_root && !tmp_mounted && !tmp_name_taken {
         volumes.push(Volume {
             name: "tmp".into(),

@@ -13,12 +13,14 @@
 //!   endpoint serves every other client (nodes, add-ons) for free;
 //! - SQS and SNS with private DNS, for the services that use a queue or a topic;
 //! - STS, ECR (API and registry), Secrets Manager and the EKS Auth API that the Pod Identity
-//!   agent calls, which the EKS guide lists for private clusters.
+//!   agent calls, which the EKS guide lists for private clusters; Systems Manager when a
+//!   secret is a parameter (the Secrets Store CSI driver's provider reads it).
 
 use serde_json::json;
 
 use crate::emit::terraform::network::{private_subnet_ids, subnets};
 use crate::emit::terraform::{Context, Module, ident, r};
+use crate::model::aws::SecretSource;
 use crate::model::service::StoreKind;
 
 /// Whether any service uses a store of this kind.
@@ -41,8 +43,21 @@ pub fn interface_endpoints(cx: &Context) -> Vec<(&'static str, bool)> {
         ("eks-auth", true),
         ("sts", true),
     ];
-    if !cx.aws.databases.is_empty() {
+    // The Secrets Store CSI driver's provider reads the secrets the services use.
+    let source_used = |source: SecretSource| {
+        cx.platform
+            .services
+            .iter()
+            .flat_map(|s| &s.uses)
+            .filter(|u| u.kind.value == StoreKind::Secret)
+            .filter_map(|u| cx.aws.secrets.iter().find(|s| s.name.value == u.name.value))
+            .any(|s| s.source.value == source)
+    };
+    if !cx.aws.databases.is_empty() || source_used(SecretSource::SecretsManager) {
         out.push(("secretsmanager", true));
+    }
+    if source_used(SecretSource::Ssm) {
+        out.push(("ssm", true));
     }
     if used(cx, StoreKind::Bucket) || !cx.aws.repositories.is_empty() {
         out.push(("s3", true));

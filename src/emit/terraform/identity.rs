@@ -21,9 +21,9 @@
 use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
-use crate::emit::terraform::{Context, Module, ident, policy, r};
+use crate::emit::terraform::{Context, Module, ident, lit, policy, r};
 use crate::model::addons::{self, Addon};
-use crate::model::aws::{Cluster, role_name};
+use crate::model::aws::{Cluster, SecretSource, role_name};
 use crate::model::service::{Service, StoreKind};
 
 /// The Terraform name of a store's resource.
@@ -36,6 +36,8 @@ pub fn store_ref(kind: StoreKind, name: &str) -> String {
         StoreKind::Cache => "aws_elasticache_replication_group",
         StoreKind::Queue => "aws_sqs_queue",
         StoreKind::Topic => "aws_sns_topic",
+        // Not made by platc: a secret exists in AWS already.
+        StoreKind::Secret => "data.aws_secretsmanager_secret",
     };
     format!("{kind}.{}", ident(name))
 }
@@ -399,6 +401,7 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
     let name = &service.name.value;
     let mut statements: Vec<Value> = Vec::new();
     let mut encrypted = false;
+    let mut read_secrets = std::collections::BTreeSet::new();
     for (i, used) in service.uses.iter().enumerate() {
         let store = store_ref(used.kind.value, &used.name.value);
         let sid = format!("Use{i}");
@@ -489,6 +492,30 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
             }
             StoreKind::Filesystem => {
                 // The node's CSI driver mounts the file system; the pod needs no AWS call.
+            }
+            StoreKind::Secret => {
+                // The Secrets Store CSI driver's AWS provider reads it with this role (the
+                // pod's, through Pod Identity): the declared secret alone, by name.
+                let Some(secret) = cx
+                    .aws
+                    .secrets
+                    .iter()
+                    .find(|s| s.name.value == used.name.value)
+                else {
+                    continue;
+                };
+                if !read_secrets.insert(secret.name.value.as_str()) {
+                    continue;
+                }
+                let arn = secret.arn(lit, cx.partition(), &cx.aws.region.value, &cx.account());
+                let actions: &[&str] = match secret.source.value {
+                    SecretSource::SecretsManager => &[
+                        "secretsmanager:DescribeSecret",
+                        "secretsmanager:GetSecretValue",
+                    ],
+                    SecretSource::Ssm => &["ssm:GetParameters"],
+                };
+                statements.push(policy::allow(&sid, actions, &[arn]));
             }
         }
     }

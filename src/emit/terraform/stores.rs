@@ -55,7 +55,7 @@ pub fn module(cx: &Context) -> Module {
                         endpoint_output(&endpoint)
                     ),
                 )),
-                StoreValue::Literal(_) => None,
+                StoreValue::Literal(_) | StoreValue::Secret { .. } => None,
             })
             .collect();
         if data.is_empty() {

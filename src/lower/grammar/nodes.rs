@@ -98,6 +98,7 @@ pub static AWS: Node = Node {
         Child::any(&FILESYSTEM),
         Child::any(&QUEUE),
         Child::any(&REPOSITORY),
+        Child::any(&SECRET),
         Child::once(&STATE),
         Child::any(&TABLE),
         Child::any(&TOPIC),
@@ -271,6 +272,22 @@ pub static TOPIC: Node = Node {
     args: &[Arg::required("NAME", Value::Name, S("order-events"))],
     props: &[Prop::optional("fifo", Value::Boolean, B(false))],
     ..Node::new("topic", "An SNS topic.")
+};
+
+pub static SECRET: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("jwt-keys"))],
+    props: &[
+        Prop::required("name", Value::String, S("shop/jwt")),
+        Prop::required(
+            "source",
+            Value::Keyword(&["secrets-manager", "ssm"]),
+            S("secrets-manager"),
+        ),
+    ],
+    ..Node::new(
+        "secret",
+        "A secret that exists in Secrets Manager or Parameter Store, read by reference.",
+    )
 };
 
 pub static REPOSITORY: Node = Node {

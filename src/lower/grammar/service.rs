@@ -477,14 +477,27 @@ pub static USES: Node = Node {
                 "cache",
                 "queue",
                 "topic",
+                "secret",
             ]),
-            S("filesystem"),
+            S("secret"),
         ),
-        Arg::required("NAME", Value::String, S("shared")),
+        Arg::required("NAME", Value::String, S("jwt-keys")),
     ],
-    props: &[Prop::optional("path", Value::String, S("/mnt/shared"))],
+    props: &[
+        Prop::optional("env", Value::EnvName, S("JWT_KEY")),
+        Prop::optional("key", Value::String, S("private.pem")),
+        Prop::optional("path", Value::String, S("/etc/jwt")),
+        Prop::optional(
+            "reason",
+            Value::String,
+            S("the SDK reads the key from env only"),
+        ),
+    ],
     children: &[Child::once(&REMOVE)],
-    ..Node::new("uses", "A data store of `aws` the service reads or writes.")
+    ..Node::new(
+        "uses",
+        "A data store or a secret of `aws` the service reads or writes.",
+    )
 };
 
 pub static VOLUME: Node = Node {
