@@ -6,7 +6,9 @@
 //! model holds only values that passed their own syntax checks (cross-references are `check`'s).
 
 mod aws;
+mod container;
 mod defaults;
+pub mod files;
 pub mod grammar;
 mod mesh;
 mod overlay;
