@@ -223,6 +223,64 @@ fn an_unpinned_value_in_the_helm_users_values_is_caught() {
     );
 }
 
+/// As `planted`, in the tree of the golden case `case`.
+fn planted_in(case: &str, path: &str, from: &str, to: &str) -> Vec<String> {
+    let (_, platform, mut tree) = cases()
+        .into_iter()
+        .find(|(name, _, _)| name == case)
+        .unwrap_or_else(|| panic!("no case {case}"));
+    let text = tree.get_mut(path).unwrap_or_else(|| panic!("no {path}"));
+    assert!(text.contains(from), "{path} does not contain `{from}`");
+    *text = text.replacen(from, to, 1);
+    failures(&platform, &tree)
+}
+
+fn assert_caught_in(case: &str, path: &str, from: &str, to: &str, expected: &str) {
+    let failures = planted_in(case, path, from, to);
+    assert!(
+        failures.iter().any(|f| f.contains(expected)),
+        "planting `{to}` in {case}/{path} was not caught as `{expected}`; reported:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_changed_config_file_without_a_new_checksum_is_caught() {
+    assert_caught_in(
+        "containers",
+        "kubernetes/services/web/configmap.yaml",
+        "level: info",
+        "level: debug",
+        "is not the checksum of the ConfigMap's data",
+    );
+}
+
+#[test]
+fn a_mount_of_a_missing_volume_or_key_is_caught() {
+    let path = "kubernetes/services/web/deployment.yaml";
+    assert_caught_in(
+        "containers",
+        path,
+        "subPath: nginx",
+        "subPath: ngnix",
+        "which has no such key",
+    );
+    assert_caught_in(
+        "containers",
+        path,
+        "name: web-config",
+        "name: web-conf",
+        "which does not exist",
+    );
+    assert_caught_in(
+        "containers",
+        path,
+        "              name: cache",
+        "              name: caches",
+        "which the pod does not have",
+    );
+}
+
 #[test]
 fn a_config_map_key_nothing_writes_is_caught() {
     assert_caught(

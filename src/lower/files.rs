@@ -92,3 +92,73 @@ fn contents(path: &str, dir: Option<&Path>) -> Result<String, String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::source::Source;
+
+    /// The codes of compiling `platform` in a fresh directory holding `files`.
+    fn codes(name: &str, platform: &str, files: &[(&str, &[u8])]) -> Vec<&'static str> {
+        let dir = std::env::temp_dir().join(format!("platc-files-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (path, bytes) in files {
+            std::fs::write(dir.join(path), bytes).unwrap();
+        }
+        let source = Source::new("platform.kdl", platform).with_dir(&dir);
+        let result = crate::compile(&source, &crate::Options::default());
+        let _ = std::fs::remove_dir_all(&dir);
+        result.diagnostics.iter().map(|d| d.kind.code()).collect()
+    }
+
+    fn platform(configs: &str) -> String {
+        format!(
+            "platform shop {{\n    service web {{\n        image \"nginx\" tag=\"1.27\"\n        port http 8080\n        {configs}\n    }}\n}}\n"
+        )
+    }
+
+    #[test]
+    fn files_inside_the_directory_are_read() {
+        let text = platform("config a path=\"/etc/a\" file=\"a.conf\"");
+        assert_eq!(
+            codes("ok", &text, &[("a.conf", b"x = 1\n")]),
+            Vec::<&str>::new()
+        );
+    }
+
+    #[test]
+    fn config_files_above_the_limit_are_too_large() {
+        let half = vec![b'x'; super::CONFIG_MAP_LIMIT / 2 + 10];
+        let text = platform(
+            "config a path=\"/etc/a\" file=\"a.conf\"\n        config b path=\"/etc/b\" file=\"b.conf\"",
+        );
+        assert_eq!(
+            codes("big", &text, &[("a.conf", &half), ("b.conf", &half)]),
+            ["platc::too-large"]
+        );
+        // One alone fits.
+        let one = platform("config a path=\"/etc/a\" file=\"a.conf\"");
+        assert_eq!(
+            codes("half", &one, &[("a.conf", &half)]),
+            Vec::<&str>::new()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_out_of_the_directory_is_refused() {
+        let dir = std::env::temp_dir().join(format!("platc-files-{}-link", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", dir.join("host")).unwrap();
+        let source = Source::new(
+            "platform.kdl",
+            platform("config h path=\"/etc/h\" file=\"host\""),
+        )
+        .with_dir(&dir);
+        let result = crate::compile(&source, &crate::Options::default());
+        let _ = std::fs::remove_dir_all(&dir);
+        let codes: Vec<_> = result.diagnostics.iter().map(|d| d.kind.code()).collect();
+        assert_eq!(codes, ["platc::invalid-file"]);
+    }
+}

@@ -12,11 +12,14 @@ use crate::syntax::{Document, Entry, Ident, Node, Value};
 const KEYED: &[&str] = &[
     "bucket",
     "calls",
+    "config",
+    "container",
     "database",
     "env",
     "filesystem",
     "gateway",
     "header",
+    "init",
     "node-group",
     "port",
     "probe",
@@ -147,5 +150,23 @@ mod tests {
         assert!(text.contains("port grpc 5050"), "{text}");
         assert!(text.contains("port http 9090"), "{text}");
         assert!(!text.contains("8080"), "{text}");
+    }
+
+    #[test]
+    fn containers_and_configs_merge_by_name() {
+        let base = platform(
+            "platform p { service a { config app path=\"/etc/a\" text=\"base\"; container x { args \"--base\" }; container y { args \"--y\" }; init m { args \"--m\" } } }",
+        );
+        let env = platform(
+            "env dev { service a { config app text=\"dev\"; container x { args \"--dev\" }; init m { command \"/bin/m\" } } }",
+        );
+        let text = apply(&base, &env).to_string();
+        assert!(text.contains("text=dev"), "{text}");
+        assert!(!text.contains("base"), "{text}");
+        assert!(text.contains("path=\"/etc/a\""), "{text}");
+        assert!(text.contains("--y"), "{text}");
+        assert!(text.contains("--m") && text.contains("/bin/m"), "{text}");
+        assert_eq!(text.matches("container x").count(), 1, "{text}");
+        assert_eq!(text.matches("init m").count(), 1, "{text}");
     }
 }
