@@ -9,6 +9,7 @@ use crate::lower::defaults::{self, PartialResources};
 use crate::lower::grammar::{self, service as spec};
 use crate::lower::reader::{Reader, Seen, string, unknown_node};
 use crate::lower::service::{add_env, add_port, env_var, image, port, resolve_resources};
+use crate::lower::traffic;
 use crate::lower::typed;
 use crate::model::service::{CONFIG_VOLUME, Config, Container, Port, StoreKind, Use, Volume};
 use crate::span::{Span, Spanned};
@@ -51,6 +52,7 @@ pub fn container(
         command: Vec::new(),
         args: Vec::new(),
         env: Vec::new(),
+        probes: Vec::new(),
         resources: resolve_resources(defaults, node.name().span()),
     };
     let mut own_ports = Vec::new();
@@ -65,6 +67,7 @@ pub fn container(
                 }
             }
             "port" => own_ports.extend(port(child, d)),
+            "probe" => out.probes.extend(traffic::probe(child, d)),
             _ if !seen.once(child, d) => {}
             "image" => out.image = image(child, d),
             "command" => out.command = strings(child, &spec::COMMAND, d),

@@ -415,6 +415,8 @@ pub struct Container {
     pub command: Vec<Spanned<String>>,
     pub args: Vec<Spanned<String>>,
     pub env: Vec<EnvVar>,
+    /// Its probes (an extra container's); a probe without `port=` checks its first port.
+    pub probes: Vec<Probe>,
     /// Its own requests and limits, or those of `defaults` (or platc's).
     pub resources: Resources,
 }

@@ -207,6 +207,10 @@ fn extra(
 ) -> Container {
     let ports = container_ports(service, Some(&c.name.value));
     let env = literal_env(&c.env);
+    let first = service
+        .ports
+        .iter()
+        .find(|p| p.container.as_deref() == Some(c.name.value.as_str()));
     Container {
         name: c.name.value.clone(),
         image: Some(
@@ -220,6 +224,13 @@ fn extra(
         ports: (!ports.is_empty()).then_some(ports),
         env: (!env.is_empty()).then_some(env),
         resources: Some(requirements(&c.resources)),
+        readiness_probe: probe(service, &c.probes, first, |u| {
+            matches!(u, ProbeUse::Both | ProbeUse::Readiness)
+        }),
+        liveness_probe: probe(service, &c.probes, first, |u| {
+            matches!(u, ProbeUse::Both | ProbeUse::Liveness)
+        }),
+        startup_probe: probe(service, &c.probes, first, |u| u == ProbeUse::Startup),
         security_context: Some(hardened(service)),
         volume_mounts: (!mounts.is_empty()).then_some(mounts),
         ..Container::default()
@@ -314,6 +325,7 @@ fn container(
     mounts: Vec<VolumeMount>,
 ) -> Container {
     let ports = container_ports(service, None);
+    let first = service.ports.iter().find(|p| p.container.is_none());
     Container {
         name: service.name.value.clone(),
         image: Some(app_image.to_owned()),
@@ -324,13 +336,13 @@ fn container(
         ports: (!ports.is_empty()).then_some(ports),
         env: Some(env(platform, service)).filter(|e| !e.is_empty()),
         resources: Some(requirements(&service.resources)),
-        readiness_probe: probe(service, |u| {
+        readiness_probe: probe(service, &service.probes, first, |u| {
             matches!(u, ProbeUse::Both | ProbeUse::Readiness)
         }),
-        liveness_probe: probe(service, |u| {
+        liveness_probe: probe(service, &service.probes, first, |u| {
             matches!(u, ProbeUse::Both | ProbeUse::Liveness)
         }),
-        startup_probe: probe(service, |u| u == ProbeUse::Startup),
+        startup_probe: probe(service, &service.probes, first, |u| u == ProbeUse::Startup),
         security_context: Some(hardened(service)),
         volume_mounts: (!mounts.is_empty()).then_some(mounts),
         ..Container::default()
@@ -384,17 +396,24 @@ fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
     vars
 }
 
-fn probe(service: &Service, wanted: impl Fn(ProbeUse) -> bool) -> Option<K8sProbe> {
-    let probe = service.probes.iter().find(|p| wanted(p.used_for.value))?;
-    Some(k8s_probe(service, probe))
+/// The first of `probes` that serves as `wanted`; one without `port=` checks `first`, the
+/// first port of its container.
+fn probe(
+    service: &Service,
+    probes: &[Probe],
+    first: Option<&Port>,
+    wanted: impl Fn(ProbeUse) -> bool,
+) -> Option<K8sProbe> {
+    let probe = probes.iter().find(|p| wanted(p.used_for.value))?;
+    Some(k8s_probe(service, probe, first))
 }
 
-fn k8s_probe(service: &Service, probe: &Probe) -> K8sProbe {
+fn k8s_probe(service: &Service, probe: &Probe, first: Option<&Port>) -> K8sProbe {
     let port = probe
         .port
         .as_ref()
         .and_then(|p| service.port(&p.value))
-        .or_else(|| service.ports.first())
+        .or(first)
         .map_or(0, |p| i32::from(p.container_port()));
     let seconds = |d: &Option<crate::span::Spanned<crate::model::value::Duration>>| {
         d.as_ref()

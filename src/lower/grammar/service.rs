@@ -100,6 +100,7 @@ pub static CONTAINER: Node = Node {
         Child::any(&ENV),
         Child::once(&IMAGE),
         Child::any(&PORT),
+        Child::any(&PROBE),
         Child::once(&RESOURCES),
     ],
     ..Node::new(
