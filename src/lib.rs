@@ -223,7 +223,10 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     lower::repeated_properties(&document, d);
     lower::sizes(&document, d);
     let mut lowering = Diagnostics::default();
-    let lowered = lower::lower(&document, options.env.as_deref(), &mut lowering);
+    let mut lowered = lower::lower(&document, options.env.as_deref(), &mut lowering);
+    if let Some(platform) = &mut lowered {
+        lower::files::read(platform, source.dir(), &mut lowering);
+    }
     let lowering_failed = lowering.has_errors();
     d.extend(lowering.clone());
     let mut platform = lowered?;
@@ -260,7 +263,8 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
         remember(&platform, d);
         for env in lower::env_names(&document) {
             let mut one = Diagnostics::default();
-            if let Some(env_platform) = lower::lower(&document, Some(&env), &mut one) {
+            if let Some(mut env_platform) = lower::lower(&document, Some(&env), &mut one) {
+                lower::files::read(&mut env_platform, source.dir(), &mut one);
                 if one.has_errors() {
                     let partial = check_partial(env_platform, &document, &one);
                     one.extend(partial);

@@ -10,6 +10,9 @@ pub struct Source {
     /// The byte offset of the first sequence that is not UTF-8, when the file had one; the
     /// text then holds U+FFFD in its place (offsets before it are the file's).
     invalid_utf8: Option<usize>,
+    /// The directory the file was read from: `config … file=` paths are relative to it. A
+    /// source given as text alone (a test, `platc init`) has none and reads no file.
+    dir: Option<std::path::PathBuf>,
 }
 
 impl Source {
@@ -18,6 +21,7 @@ impl Source {
             name: name.into(),
             text: text.into(),
             invalid_utf8: None,
+            dir: None,
         }
     }
 
@@ -33,17 +37,31 @@ impl Source {
                     name: name.into(),
                     text,
                     invalid_utf8: Some(offset),
+                    dir: None,
                 }
             }
         }
     }
 
-    /// Reads a file.
+    /// Reads a file; the files its `config … file=` name are read from its directory.
     pub fn read(path: &std::path::Path) -> std::io::Result<Self> {
-        Ok(Self::from_bytes(
-            path.display().to_string(),
-            std::fs::read(path)?,
-        ))
+        let dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        Ok(Self::from_bytes(path.display().to_string(), std::fs::read(path)?).with_dir(dir))
+    }
+
+    /// The same source, its `config … file=` paths relative to `dir`.
+    #[must_use]
+    pub fn with_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
+    }
+
+    /// The directory `config … file=` paths are relative to, when the source has one.
+    pub fn dir(&self) -> Option<&std::path::Path> {
+        self.dir.as_deref()
     }
 
     /// The byte offset of the first sequence that is not UTF-8, if any.

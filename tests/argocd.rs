@@ -76,7 +76,8 @@ fn reference_dir() -> (String, PathBuf, PathBuf) {
 fn load((name, input, tree): (String, PathBuf, PathBuf)) -> (Tree, Vec<Case>) {
     {
         {
-            let source = Source::new("platform.kdl", std::fs::read_to_string(&input).unwrap());
+            let source = Source::new("platform.kdl", std::fs::read_to_string(&input).unwrap())
+                .with_dir(input.parent().unwrap());
             let build = |env: Option<&str>| {
                 compile(
                     &source,

@@ -224,6 +224,43 @@ fn an_unpinned_value_in_the_helm_users_values_is_caught() {
 }
 
 #[test]
+fn a_changed_config_file_without_a_new_checksum_is_caught() {
+    assert_caught_in(
+        "containers",
+        "kubernetes/services/web/configmap.yaml",
+        "level: info",
+        "level: debug",
+        "is not the checksum of the ConfigMap's data",
+    );
+}
+
+#[test]
+fn a_mount_of_a_missing_volume_or_key_is_caught() {
+    let path = "kubernetes/services/web/deployment.yaml";
+    assert_caught_in(
+        "containers",
+        path,
+        "subPath: nginx",
+        "subPath: ngnix",
+        "which has no such key",
+    );
+    assert_caught_in(
+        "containers",
+        path,
+        "name: web-config",
+        "name: web-conf",
+        "which does not exist",
+    );
+    assert_caught_in(
+        "containers",
+        path,
+        "              name: cache",
+        "              name: caches",
+        "which the pod does not have",
+    );
+}
+
+#[test]
 fn a_config_map_key_nothing_writes_is_caught() {
     assert_caught(
         "terraform/cluster/stores.tf.json",

@@ -545,3 +545,18 @@ fn the_image_builds_with_a_toolchain_platc_supports_and_runs_as_999() {
         );
     }
 }
+
+#[test]
+fn generate_reads_config_files_beside_platform_kdl() {
+    let dir = SourcePath::new(
+        "platform shop {\n    service web {\n        image \"nginx\" tag=\"1.27\"\n        port http 8080 protocol=http\n        config site path=\"/etc/nginx/conf.d/default.conf\" file=\"conf/site.conf\"\n    }\n}\n",
+    );
+    std::fs::create_dir_all(dir.0.join("conf")).unwrap();
+    std::fs::write(dir.0.join("conf/site.conf"), "server { listen 8080; }\n").unwrap();
+    let stream = ok(generate(&dir.0, "null", &[]));
+    assert!(stream.contains("server { listen 8080; }"), "{stream}");
+    assert!(stream.contains("platc.dev/config-checksum"), "{stream}");
+    // The same run without the file: its diagnostic, nothing printed.
+    std::fs::remove_file(dir.0.join("conf/site.conf")).unwrap();
+    fails(&generate(&dir.0, "null", &[]), 1, "platc::invalid-file");
+}

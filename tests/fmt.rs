@@ -213,10 +213,21 @@ struct Counts {
     built: usize,
 }
 
+/// `text` as the source of `input`: in the directory of its file, when it is one (its
+/// `config … file=` paths are relative to it).
+fn source_of(input: &Input, text: &str) -> Source {
+    let path = root().join(&input.name);
+    let source = Source::new("platform.kdl", text);
+    match path.parent() {
+        Some(dir) if path.is_file() => source.with_dir(dir),
+        _ => source,
+    }
+}
+
 /// What is wrong with formatting one input, added to `problems`.
 fn check(input: &Input, problems: &mut Vec<String>, counts: &mut Counts) {
     let name = &input.name;
-    let source = Source::new("platform.kdl", input.text.as_str());
+    let source = source_of(input, input.text.as_str());
     let formatted = match format(&source) {
         Ok(formatted) => formatted,
         Err(Error::Internal(why)) => {
@@ -250,7 +261,7 @@ fn check(input: &Input, problems: &mut Vec<String>, counts: &mut Counts) {
     for problem in layout_problems(&formatted) {
         problems.push(format!("{name}: formatted, {problem}"));
     }
-    let again = Source::new("platform.kdl", formatted.as_str());
+    let again = source_of(input, formatted.as_str());
     match format(&again) {
         Ok(twice) if twice == formatted => {}
         Ok(twice) => problems.push(format!(

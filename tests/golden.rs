@@ -59,7 +59,7 @@ fn updating() -> Result<bool, Failed> {
 /// the case has no expected.stderr, or the tree exists).
 fn run_case(input: &Path, dir: &Path, expected_tree: &Path) -> Result<(), Failed> {
     let bytes = std::fs::read(input).map_err(|e| e.to_string())?;
-    let source = Source::from_bytes("platform.kdl", bytes);
+    let source = Source::from_bytes("platform.kdl", bytes).with_dir(dir);
     let first = compile(&source, &Options::default());
     let again = compile(&source, &Options::default());
     let stderr = render_human(&source, &first.diagnostics, false);

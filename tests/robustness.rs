@@ -416,6 +416,11 @@ fn hostile_strings_reach_no_output_unescaped() {
         r#"waive CKV_K8S_8 reason="@""#,
         r#"uses secret token env=TOKEN reason="@""#,
         r#"uses secret token path="/run/@""#,
+        r#"command "/bin/app" "@""#,
+        r#"args "--greeting" "@""#,
+        r#"config greeting path="/etc/greeting" text="@""#,
+        r#"container side { command "@"; args "@"; env GREETING "@"; }"#,
+        r#"init first { command "/bin/init" "@"; args "@"; env GREETING "@"; }"#,
     ];
     // With a mesh: its reasons and the fields that reach Istio's objects.
     let mesh_slots = [
@@ -489,21 +494,42 @@ fn hostile_strings_reach_no_output_unescaped() {
             }
             if path.ends_with("deployment.yaml") && !path.starts_with("helm/") {
                 let value: serde_yaml::Value = serde_yaml::from_str(content).unwrap();
-                for container in value["spec"]["template"]["spec"]["containers"]
-                    .as_sequence()
-                    .into_iter()
-                    .flatten()
-                {
-                    for env in container["env"].as_sequence().into_iter().flatten() {
-                        let v = env["value"].as_str().unwrap_or_default();
-                        // The value as KDL reads it (`\"` is a quote).
-                        let written = hostile.replace("\\\"", "\"");
+                let spec = &value["spec"]["template"]["spec"];
+                let containers = spec["containers"].as_sequence().into_iter().flatten();
+                let inits = spec["initContainers"].as_sequence().into_iter().flatten();
+                // The value as KDL reads it (`\"` is a quote).
+                let written = hostile.replace("\\\"", "\"");
+                for container in containers.chain(inits) {
+                    // The kubelet expands env values, commands and arguments alike.
+                    let values = container["env"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .map(|env| &env["value"])
+                        .chain(container["command"].as_sequence().into_iter().flatten())
+                        .chain(container["args"].as_sequence().into_iter().flatten());
+                    for v in values.filter_map(serde_yaml::Value::as_str) {
                         if v.contains("SECRET") && kubelet_expand(v) != written {
                             failures.push(format!(
-                                "{path}: env value `{v}` reaches the container as `{}`",
+                                "{path}: `{v}` reaches the container as `{}`",
                                 kubelet_expand(v)
                             ));
                         }
+                    }
+                }
+            }
+            // A config file is data: the ConfigMap holds it as written.
+            if path.ends_with("configmap.yaml") && path.starts_with("kubernetes/services/") {
+                let value: serde_yaml::Value = serde_yaml::from_str(content).unwrap();
+                let written = hostile.replace("\\\"", "\"");
+                for v in value["data"]
+                    .as_mapping()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(_, v)| v.as_str())
+                {
+                    if v != written {
+                        failures.push(format!("{path}: the file `{v}` is not `{written}`"));
                     }
                 }
             }
@@ -532,7 +558,7 @@ fn hostile_strings_reach_no_output_unescaped() {
             }
         }
     }
-    assert!(built >= 14, "too few hostile platforms built ({built})");
+    assert!(built >= 19, "too few hostile platforms built ({built})");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

@@ -203,8 +203,33 @@ fn external_env(service: &Service, d: &mut Diagnostics) {
     }
 }
 
+/// Every probe's port exists and speaks its protocol: the application's probes, whose default
+/// is its first port, and each extra container's, whose default is that container's first.
 fn probes(service: &Service, d: &mut Diagnostics) {
-    for probe in &service.probes {
+    let own = |container: Option<&str>| {
+        service
+            .ports
+            .iter()
+            .find(move |p| p.container.as_deref() == container)
+    };
+    container_probes(service, &service.probes, own(None), d);
+    for container in &service.containers {
+        container_probes(
+            service,
+            &container.probes,
+            own(Some(&container.name.value)),
+            d,
+        );
+    }
+}
+
+fn container_probes(
+    service: &Service,
+    probes: &[crate::model::service::Probe],
+    first: Option<&crate::model::service::Port>,
+    d: &mut Diagnostics,
+) {
+    for probe in probes {
         if probe.kind.value == ProbeKind::Exec {
             continue;
         }
@@ -215,7 +240,7 @@ fn probes(service: &Service, d: &mut Diagnostics) {
                 }
                 service.port(&name.value)
             }
-            None => service.ports.first(),
+            None => first,
         };
         let Some(port) = port else {
             d.error(

@@ -54,6 +54,9 @@ pub enum ErrorKind {
     InvalidCidr { value: String, reason: String },
     /// A duration that is not a number followed by `ms`, `s`, `m`, `h` or `d`.
     InvalidDuration { value: String },
+    /// `config … file=` names a file platc cannot take: outside the directory of
+    /// `platform.kdl`, missing, or not UTF-8.
+    InvalidFile { path: String, reason: String },
     /// An image reference that does not follow the OCI reference grammar.
     InvalidImage { value: String, reason: String },
     /// An EC2 or RDS instance type that is not of the form `family.size`.
@@ -340,6 +343,7 @@ impl ErrorKind {
             Self::InvalidQuantity { .. } => "platc::invalid-quantity",
             Self::InvalidType { .. } => "platc::invalid-type",
             Self::InvalidUtf8 { .. } => "platc::invalid-utf8",
+            Self::InvalidFile { .. } => "platc::invalid-file",
             Self::InvalidValue { .. } => "platc::invalid-value",
             Self::KdlV1 => "platc::kdl-v1",
             Self::MissingArgument { .. } => "platc::missing-argument",
@@ -399,6 +403,7 @@ impl ErrorKind {
         "platc::image-latest",
         "platc::invalid-cidr",
         "platc::invalid-duration",
+        "platc::invalid-file",
         "platc::invalid-image",
         "platc::invalid-instance-type",
         "platc::invalid-name",
@@ -506,6 +511,7 @@ impl ErrorKind {
                 format!("invalid {} `{value}`: {reason}", rule.noun())
             }
             Self::InvalidPercentage { value } => format!("invalid percentage `{value}`"),
+            Self::InvalidFile { path, reason } => format!("cannot use the file `{path}`: {reason}"),
             Self::InvalidUtf8 { offset } => {
                 format!("this file is not UTF-8: byte {offset} starts an invalid sequence")
             }
@@ -662,6 +668,7 @@ impl ErrorKind {
             Self::InvalidName { rule, .. } => format!("not a valid {}", rule.noun()),
             Self::InvalidPercentage { .. } => "not a percentage".into(),
             Self::InvalidUtf8 { .. } => "not UTF-8 (shown as �)".into(),
+            Self::InvalidFile { .. } => "this file".into(),
             Self::InvalidPort { .. } => "not a port number".into(),
             Self::InvalidQuantity { .. } => "not a quantity".into(),
             Self::InvalidType { expected, .. } => format!("expected {expected}"),
@@ -757,7 +764,7 @@ impl ErrorKind {
             }
             Self::DuplicateName {
                 kind: "mount path", ..
-            } => "Mount each volume, file system and secret at a path of its own.".into(),
+            } => "Mount each volume, file system, secret and config file at a path of its own.".into(),
             Self::DuplicateName {
                 kind: "mount path of one volume",
                 ..
@@ -798,6 +805,9 @@ impl ErrorKind {
                 "Write an instance type as `family.size`, for example `m6i.large` (or `db.t4g.micro` for RDS, `cache.t4g.micro` for ElastiCache).".into()
             }
                         Self::InvalidName { rule, .. } => rule.help().into(),
+            Self::InvalidFile { .. } => {
+                "Name a UTF-8 text file inside the directory of platform.kdl, by a path relative to it (`config/nginx.conf`), or give the contents inline with `text=`.".into()
+            }
             Self::InvalidUtf8 { .. } => {
                 "Save the file as UTF-8: KDL is UTF-8 text; a file written in Latin-1 or UTF-16 must be converted (`iconv -f LATIN1 -t UTF-8`).".into()
             }
@@ -1112,6 +1122,9 @@ fn too_large_help(what: &str) -> &'static str {
     match what {
         "this reason" => {
             "Say why in a sentence or two: a reason is copied into annotations, and Kubernetes allows 256 KiB of annotations per object."
+        }
+        "the data of this service's ConfigMap" => {
+            "Keep a service's `config` files under 192 KiB in all: `kubectl apply`, which Argo CD runs, copies the ConfigMap into an annotation limited to 256 KiB. A larger file belongs in the image or in a store the service reads."
         }
         "the text of this service" => {
             "Move large configuration out of `env` (into a file the image holds, or a store the service reads): `kubectl apply`, which Argo CD runs, copies the whole object into an annotation limited to 256 KiB."

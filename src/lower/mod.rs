@@ -7,7 +7,9 @@
 
 mod aws;
 mod calls;
+mod container;
 mod defaults;
+pub mod files;
 pub mod grammar;
 mod mesh;
 mod overlay;

@@ -26,11 +26,14 @@ const KEYED: &[&str] = &[
     "cache",
     "calls",
     "calls-external",
+    "config",
+    "container",
     "database",
     "env",
     "filesystem",
     "gateway",
     "header",
+    "init",
     "node-group",
     "port",
     "probe",
@@ -372,5 +375,25 @@ mod tests {
         apply(&base, &env, &mut d);
         let codes: Vec<&str> = d.iter().map(|x| x.kind.code()).collect();
         assert_eq!(codes, ["platc::nothing-to-remove"]);
+    }
+
+    #[test]
+    fn containers_and_configs_merge_by_name() {
+        let base = platform(
+            "platform p { service a { config app path=\"/etc/a\" text=\"base\"; container x { args \"--base\" }; container y { args \"--y\" }; init m { args \"--m\" } } }",
+        );
+        let env = platform(
+            "env dev { service a { config app text=\"dev\"; container x { args \"--dev\" }; init m { command \"/bin/m\" } } }",
+        );
+        let mut d = Diagnostics::default();
+        let text = apply(&base, &env, &mut d).to_string();
+        assert!(!d.has_errors());
+        assert!(text.contains("text=dev"), "{text}");
+        assert!(!text.contains("base"), "{text}");
+        assert!(text.contains("path=\"/etc/a\""), "{text}");
+        assert!(text.contains("--y"), "{text}");
+        assert!(text.contains("--m") && text.contains("/bin/m"), "{text}");
+        assert_eq!(text.matches("container x").count(), 1, "{text}");
+        assert_eq!(text.matches("init m").count(), 1, "{text}");
     }
 }

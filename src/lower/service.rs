@@ -5,6 +5,7 @@ use crate::syntax::{Entry, Node, Value};
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, NameRule};
 use crate::lower::calls;
+use crate::lower::container;
 use crate::lower::defaults::{self, DefaultsRead};
 use crate::lower::grammar::{self, service as spec};
 use crate::lower::reader::{
@@ -15,9 +16,9 @@ use crate::lower::typed;
 use crate::lower::value;
 use crate::model::NamespaceMode;
 use crate::model::service::{
-    Autoscale, Build, Call, Canary, CircuitBreaker, EnvVar, Expose, ExternalCall, Image,
-    MtlsException, Port, PortMtls, Probe, Protocol, Resources, Retries, Service, Slo, StoreKind,
-    Use, Volume, Waiver,
+    Autoscale, Build, Call, Canary, CircuitBreaker, Config, Container, EnvVar, Expose,
+    ExternalCall, Image, MtlsException, Port, PortMtls, Probe, Protocol, Resources, Retries,
+    Service, Slo, StoreKind, Use, Volume, Waiver,
 };
 use crate::model::value::Quantity;
 use crate::span::{Span, Spanned};
@@ -26,6 +27,11 @@ use crate::span::{Span, Spanned};
 #[derive(Default)]
 struct Parts {
     image: Option<Image>,
+    command: Vec<Spanned<String>>,
+    args: Vec<Spanned<String>>,
+    configs: Vec<Config>,
+    containers: Vec<Container>,
+    inits: Vec<Container>,
     language: Option<Spanned<String>>,
     ports: Vec<Port>,
     env: Vec<EnvVar>,
@@ -60,6 +66,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
     let mut parts = Parts::default();
     let mut seen = Seen::default();
     let mut image_seen = false;
+    let mut containers: Vec<&Node> = Vec::new();
     for child in r.children() {
         if r.child(child, d).is_none() {
             continue;
@@ -82,7 +89,13 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             "uses" => parts.uses.extend(uses(child, d)),
             "volume" => parts.volumes.extend(volume(child, d)),
             "waive" => parts.waivers.extend(waiver(child, d)),
+            "config" => parts.configs.extend(container::config(child, d)),
+            "container" | "init" => {
+                containers.push(child);
+            }
             _ if !seen.once(child, d) => {}
+            "command" => parts.command = container::strings(child, &spec::COMMAND, d),
+            "args" => parts.args = container::strings(child, &spec::ARGS, d),
             "image" => {
                 image_seen = true;
                 parts.image = image(child, d);
@@ -148,6 +161,23 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             _ => unknown_node(child, r.spec(), d),
         }
     }
+    // After the service's own ports (and `resources`), so that a clash of an extra
+    // container's port points at the container's line, and its resources fall back on the
+    // defaults' as the application's do.
+    let fallback = defaults.resources.clone();
+    for child in containers {
+        let init = child.name().value() == "init";
+        let Some(c) = container::container(child, init, &fallback, &mut parts.ports, d) else {
+            continue;
+        };
+        let list = if init {
+            &mut parts.inits
+        } else {
+            &mut parts.containers
+        };
+        list.push(c);
+    }
+    container::check_mounts(&parts.volumes, &parts.uses, &parts.configs, d);
     if !image_seen {
         d.error(
             ErrorKind::MissingNode {
@@ -169,6 +199,11 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
         span: node.span(),
         namespace,
         image: parts.image?,
+        command: parts.command,
+        args: parts.args,
+        configs: parts.configs,
+        containers: parts.containers,
+        inits: parts.inits,
         language: parts.language,
         ports: parts.ports,
         env: parts.env,
@@ -221,7 +256,7 @@ fn build(node: &Node, d: &mut Diagnostics) -> Option<Build> {
 }
 
 /// Requests 100m/64Mi and limits 200m/128Mi where neither the service nor `defaults` says.
-fn resolve_resources(partial: &defaults::PartialResources, here: Span) -> Resources {
+pub(super) fn resolve_resources(partial: &defaults::PartialResources, here: Span) -> Resources {
     let fallback = |text: &str, amount: u128| {
         Spanned::new(
             Quantity {
@@ -259,7 +294,7 @@ fn resolve_resources(partial: &defaults::PartialResources, here: Span) -> Resour
     }
 }
 
-fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
+pub(super) fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
     let mut r = Reader::new(node, &spec::IMAGE);
     // `image "REFERENCE"`, or `image repository=NAME` for an ECR repository the platform
     // declares, whose registry address platc builds from the account and region.
@@ -347,7 +382,7 @@ fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
     })
 }
 
-fn port(node: &Node, d: &mut Diagnostics) -> Option<Port> {
+pub(super) fn port(node: &Node, d: &mut Diagnostics) -> Option<Port> {
     let mut r = Reader::new(node, &spec::PORT);
     if let (Some(first), Some(second)) = (r.arg(0), r.arg(1))
         && matches!(first.value(), Value::Integer(_))
@@ -411,6 +446,7 @@ fn port(node: &Node, d: &mut Diagnostics) -> Option<Port> {
         target,
         protocol,
         metrics,
+        container: None,
     })
 }
 
@@ -457,7 +493,7 @@ fn port_name(name: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<Strin
     Some(name)
 }
 
-fn add_port(ports: &mut Vec<Port>, port: Port, d: &mut Diagnostics) {
+pub(super) fn add_port(ports: &mut Vec<Port>, port: Port, d: &mut Diagnostics) {
     let clash = ports.iter().find_map(|p| {
         if p.name.value == port.name.value {
             Some((port.name.value.clone(), port.name.span, p.name.span))
@@ -482,7 +518,7 @@ fn add_port(ports: &mut Vec<Port>, port: Port, d: &mut Diagnostics) {
     }
 }
 
-fn env_var(node: &Node, d: &mut Diagnostics) -> Option<EnvVar> {
+pub(super) fn env_var(node: &Node, d: &mut Diagnostics) -> Option<EnvVar> {
     let mut r = Reader::new(node, &spec::ENV);
     let name = r.required_string_arg(0, "a variable name", d);
     let value = if let Some(e) = r.arg(1) {
@@ -538,7 +574,7 @@ pub(super) fn env_name(name: Spanned<String>, d: &mut Diagnostics) -> Option<Spa
     }
 }
 
-fn add_env(env: &mut Vec<EnvVar>, var: EnvVar, d: &mut Diagnostics) {
+pub(super) fn add_env(env: &mut Vec<EnvVar>, var: EnvVar, d: &mut Diagnostics) {
     if let Some(first) = env.iter().find(|v| v.name.value == var.name.value) {
         d.push(
             Diagnostic::new(

@@ -14,7 +14,12 @@ pub struct Service {
     /// The namespace it runs in: its own name, or the shared namespace.
     pub namespace: String,
     pub image: Image,
+    /// `command …`: replaces the image's `ENTRYPOINT`; empty keeps it.
+    pub command: Vec<Spanned<String>>,
+    /// `args …`: replaces the image's `CMD`; empty keeps it.
+    pub args: Vec<Spanned<String>>,
     pub language: Option<Spanned<String>>,
+    /// Every port of the pod: the application's, then each extra container's (`Port::container`).
     pub ports: Vec<Port>,
     pub env: Vec<EnvVar>,
     pub calls: Vec<Call>,
@@ -40,6 +45,12 @@ pub struct Service {
     pub security: Security,
     pub uses: Vec<Use>,
     pub volumes: Vec<Volume>,
+    /// `config NAME path=… text=…|file=…`: files of the service's `ConfigMap`, mounted read-only.
+    pub configs: Vec<Config>,
+    /// `container NAME { … }`: extra containers beside the application, in source order.
+    pub containers: Vec<Container>,
+    /// `init NAME { … }`: init containers, run in source order before the others start.
+    pub inits: Vec<Container>,
     pub waivers: Vec<Waiver>,
     /// `build …`: how CI builds the service's image; `None` for an image platc does not build.
     pub build: Option<Build>,
@@ -133,6 +144,8 @@ pub struct Port {
     pub protocol: Spanned<Protocol>,
     /// `metrics="/path"`: the application serves Prometheus metrics on this port, at this path.
     pub metrics: Option<Spanned<String>>,
+    /// The extra container that listens on it; `None` for the application's own.
+    pub container: Option<String>,
 }
 
 impl Port {
@@ -504,6 +517,39 @@ pub struct Volume {
     pub name: Spanned<String>,
     pub path: Spanned<String>,
     pub size_limit: Option<Spanned<Quantity>>,
+}
+
+/// The pod volume that mounts the service's `ConfigMap`; a `volume` may not take its name.
+pub const CONFIG_VOLUME: &str = "platc-config";
+
+/// `config NAME path=… text=…` or `file=…`: one key of the service's `ConfigMap`, mounted as
+/// the file `path` in every container of the pod.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub path: Spanned<String>,
+    /// The file's contents: the `text=` as written, or the file `file=` names, read as UTF-8
+    /// once the lowering is done (`lower::files`).
+    pub data: String,
+    /// `file=`: the file next to `platform.kdl` the contents come from.
+    pub file: Option<Spanned<String>>,
+}
+
+/// An extra (`container`) or init (`init`) container of a service's pod.
+#[derive(Clone, Debug)]
+pub struct Container {
+    pub span: Span,
+    pub name: Spanned<String>,
+    /// Its own image; `None` runs the service's.
+    pub image: Option<Image>,
+    pub command: Vec<Spanned<String>>,
+    pub args: Vec<Spanned<String>>,
+    pub env: Vec<EnvVar>,
+    /// Its probes (an extra container's); a probe without `port=` checks its first port.
+    pub probes: Vec<Probe>,
+    /// Its own requests and limits, or those of `defaults` (or platc's).
+    pub resources: Resources,
 }
 
 /// `waive CHECK reason=…`: a policy check (checkov) that does not apply, and why.

@@ -25,6 +25,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     monitors(world, &mut out);
     workloads(world, &mut out);
     secrets(world, &mut out);
+    pod_files(world, &mut out);
     rollouts(world, &mut out);
     addresses(world, &mut out);
     externals(platform, world, &mut out);
@@ -799,7 +800,9 @@ fn workloads(world: &World, out: &mut Vec<String>) {
                 out.push(format!("{}: claim `{claim}` does not exist", object.path));
             }
         }
-        for container in spec["containers"].as_sequence().into_iter().flatten() {
+        let containers = spec["containers"].as_sequence().into_iter().flatten();
+        let inits = spec["initContainers"].as_sequence().into_iter().flatten();
+        for container in containers.chain(inits) {
             for env in container["env"].as_sequence().into_iter().flatten() {
                 let r = &env["valueFrom"]["configMapKeyRef"];
                 if r.is_mapping() {
@@ -1514,4 +1517,102 @@ pub fn store_paths(platform: &Platform, world: &World) -> Vec<String> {
         }
     }
     out
+}
+
+/// The files of a pod: every container's (and init container's) `volumeMount` names a volume
+/// of the pod; a `configMap` volume names a `ConfigMap` of the tree in the pod's namespace, and a
+/// `subPath` mount of it a key of that `ConfigMap`; and the template's
+/// `platc.dev/config-checksum` is the checksum of the data of the `ConfigMap` it mounts, so a
+/// changed file restarts the pods.
+fn pod_files(world: &World, out: &mut Vec<String>) {
+    let config_maps: BTreeMap<(String, String), BTreeMap<String, String>> = world
+        .of_kind("ConfigMap")
+        .map(|c| {
+            let data = c.value["data"]
+                .as_mapping()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.as_str()?.to_owned(), v.as_str()?.to_owned())))
+                .collect();
+            ((c.namespace().to_owned(), c.name().to_owned()), data)
+        })
+        .collect();
+    for object in world
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind(), "Deployment" | "Job" | "StatefulSet"))
+    {
+        let template = &object.value["spec"]["template"];
+        let spec = &template["spec"];
+        let volumes: BTreeMap<&str, &Value> = spec["volumes"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| Some((v["name"].as_str()?, v)))
+            .collect();
+        let mounted_map = |volume: &Value| {
+            let name = volume["configMap"]["name"].as_str()?;
+            Some((
+                name.to_owned(),
+                config_maps.get(&(object.namespace().to_owned(), name.to_owned())),
+            ))
+        };
+        let mut mounted_data = Vec::new();
+        for volume in volumes.values() {
+            if let Some((name, data)) = mounted_map(volume) {
+                match data {
+                    Some(data) => mounted_data.push(data),
+                    None => out.push(format!(
+                        "{}: volume mounts ConfigMap `{name}`, which does not exist",
+                        object.path
+                    )),
+                }
+            }
+        }
+        let containers = spec["containers"].as_sequence().into_iter().flatten();
+        let inits = spec["initContainers"].as_sequence().into_iter().flatten();
+        for container in containers.chain(inits) {
+            for mount in container["volumeMounts"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+            {
+                let name = mount["name"].as_str().unwrap_or_default();
+                let Some(volume) = volumes.get(name) else {
+                    out.push(format!(
+                        "{}: container `{}` mounts volume `{name}`, which the pod does not have",
+                        object.path,
+                        container["name"].as_str().unwrap_or_default()
+                    ));
+                    continue;
+                };
+                if let (Some((map, Some(data))), Some(key)) =
+                    (mounted_map(volume), mount["subPath"].as_str())
+                    && !data.contains_key(key)
+                {
+                    out.push(format!(
+                        "{}: mount of `{key}` from ConfigMap `{map}`, which has no such key",
+                        object.path
+                    ));
+                }
+            }
+        }
+        let checksum = template["metadata"]["annotations"]["platc.dev/config-checksum"].as_str();
+        match (checksum, mounted_data.as_slice()) {
+            (None, []) => {}
+            (Some(checksum), [data]) => {
+                if checksum != platc::emit::conventions::config_checksum(data) {
+                    out.push(format!(
+                        "{}: config checksum {checksum} is not the checksum of the ConfigMap's data",
+                        object.path
+                    ));
+                }
+            }
+            (checksum, maps) => out.push(format!(
+                "{}: config checksum {checksum:?} for {} mounted ConfigMaps",
+                object.path,
+                maps.len()
+            )),
+        }
+    }
 }

@@ -29,7 +29,8 @@ pub fn cases() -> Vec<(String, Checked, BTreeMap<String, String>)> {
     dirs.sort();
     let mut cases = Vec::new();
     for (name, input, tree) in dirs {
-        let source = Source::new("platform.kdl", std::fs::read_to_string(&input).unwrap());
+        let source = Source::new("platform.kdl", std::fs::read_to_string(&input).unwrap())
+            .with_dir(input.parent().unwrap());
         let compile_env = |env: Option<&str>| {
             compile(
                 &source,

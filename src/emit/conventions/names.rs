@@ -245,3 +245,46 @@ pub fn tree_in_repository(platform: &Platform, base: &str) -> String {
 pub fn argocd_root(platform: &Platform) -> String {
     platform.with_env(&platform.name.value)
 }
+
+/// The `ConfigMap` that holds a service's `config` files: `<service>-config`, one key per
+/// `config` (its name).
+pub fn config_map(service: &Service) -> String {
+    format!("{}-config", service.name.value)
+}
+
+pub use crate::model::service::CONFIG_VOLUME;
+
+/// The pod-template annotation whose change restarts the pods when a `config` changes.
+pub const CONFIG_CHECKSUM_ANNOTATION: &str = "platc.dev/config-checksum";
+
+/// The data of a service's `ConfigMap`: each `config`'s name and contents.
+pub fn config_data(service: &Service) -> std::collections::BTreeMap<String, String> {
+    service
+        .configs
+        .iter()
+        .map(|c| (c.name.value.clone(), c.data.clone()))
+        .collect()
+}
+
+/// The checksum of a `ConfigMap`'s data: the sha256, in hex, of each key (which holds no NUL
+/// byte) and its value's length and value, in key order, so that no two different maps give
+/// the same input.
+pub fn config_checksum(data: &std::collections::BTreeMap<String, String>) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    let mut hasher = Sha256::new();
+    for (key, value) in data {
+        hasher.update(key.as_bytes());
+        hasher.update([0]);
+        hasher.update(value.len().to_string().as_bytes());
+        hasher.update([0]);
+        hasher.update(value.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut out, byte| {
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
+}

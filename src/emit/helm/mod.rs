@@ -282,6 +282,23 @@ fn tune(service: &str, kind: &str, object: &Value, values: &mut Map<String, Valu
                     format!("{container}/image"),
                     format!("{{{{ include \"{service}.image\" . | quote }}}}"),
                 );
+                // An extra or init container that runs the service's own image runs the
+                // release's image too.
+                for list in ["containers", "initContainers"] {
+                    let others = object
+                        .pointer(&format!("/spec/template/spec/{list}"))
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len);
+                    for i in usize::from(list == "containers")..others {
+                        let pointer = format!("/spec/template/spec/{list}/{i}/image");
+                        if object.pointer(&pointer) == Some(&Value::String(image.clone())) {
+                            holes.insert(
+                                pointer,
+                                format!("{{{{ include \"{service}.image\" . | quote }}}}"),
+                            );
+                        }
+                    }
+                }
             }
             for class in ["requests", "limits"] {
                 for resource in ["cpu", "memory"] {

@@ -14,7 +14,7 @@ use crate::model::{Checked, Platform};
 use crate::output::{Item, Output, Owner};
 use crate::span::Span;
 use k8s_openapi::api::core::v1::{
-    Namespace, PersistentVolumeClaim, PersistentVolumeClaimSpec, ServiceAccount,
+    ConfigMap, Namespace, PersistentVolumeClaim, PersistentVolumeClaimSpec, ServiceAccount,
     VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -61,6 +61,14 @@ fn service_objects(platform: &Platform, service: &Service) -> Vec<Item> {
             service.span,
             service_account(platform, service),
         ));
+        if !service.configs.is_empty() {
+            out.push(Item::k8s(
+                format!("{dir}/configmap.yaml"),
+                Owner::Service(service.name.value.clone()),
+                service.span,
+                config_map(platform, service),
+            ));
+        }
         out.push(Item::k8s(
             format!("{dir}/deployment.yaml"),
             Owner::Service(service.name.value.clone()),
@@ -158,6 +166,20 @@ fn claim(platform: &Platform, service: &Service, used: &Use) -> PersistentVolume
             ..PersistentVolumeClaimSpec::default()
         }),
         ..PersistentVolumeClaim::default()
+    }
+}
+
+/// The `ConfigMap` of a service's `config` files, which its pods mount.
+fn config_map(platform: &Platform, service: &Service) -> ConfigMap {
+    ConfigMap {
+        metadata: meta(
+            platform,
+            service,
+            &conventions::config_map(service),
+            service.span,
+        ),
+        data: Some(conventions::config_data(service)),
+        ..ConfigMap::default()
     }
 }
 

@@ -5,25 +5,30 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, ConfigMapKeySelector, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
-    EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader,
+    Capabilities, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
+    EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader,
     PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec,
     Probe as K8sProbe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
-    TCPSocketAction, Volume, VolumeMount,
+    Sysctl, TCPSocketAction, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
-    ROLLOUT_ANNOTATION, STABLE_VERSION, call_address, external_address, labels, meshed, meta,
-    metrics_port, origin_annotation, rolled_out, slo, waiver_annotations,
+    CONFIG_CHECKSUM_ANNOTATION, CONFIG_VOLUME, ROLLOUT_ANNOTATION, STABLE_VERSION, call_address,
+    config_checksum, config_data, config_map, external_address, labels, meshed, meta, metrics_port,
+    origin_annotation, rolled_out, slo, waiver_annotations,
 };
 use crate::model::aws::stores_config_map;
 use crate::model::security::Seccomp;
 use crate::model::service::StoreKind;
-use crate::model::service::{Probe, ProbeKind, ProbeUse, Service};
+use crate::model::service::{
+    Container as Extra, EnvVar as Var, Port, Probe, ProbeKind, ProbeUse, Resources, Service,
+};
+use crate::model::value::Quantity as Amount;
 use crate::model::{Platform, StoreValue};
+use crate::span::Spanned;
 
 /// The Deployment of a service. With a canary it is the template of an Argo Rollout
 /// (`workloadRef`): it holds the canary's image (or the stable one while the canary is only
@@ -79,18 +84,30 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
         );
         pod_annotations.insert("prometheus.io/path".into(), path.to_owned());
     }
+    // A change of a `config` file changes the template, which rolls the pods: their files are
+    // `subPath` mounts, which the kubelet never updates in a running pod.
+    if !service.configs.is_empty() {
+        pod_annotations.insert(
+            CONFIG_CHECKSUM_ANNOTATION.into(),
+            config_checksum(&config_data(service)),
+        );
+    }
+    // Istio's native sidecar (an init container that keeps running) starts before the pod's
+    // own init containers, so they reach their callees through the mesh; a classic sidecar
+    // starts after them, while the CNI agent already redirects their traffic to it.
+    if meshed(platform, service) && !service.inits.is_empty() {
+        pod_annotations.insert("sidecar.istio.io/nativeSidecar".into(), "true".into());
+    }
     if rolled_out {
         metadata.annotations.get_or_insert_default().insert(
             ROLLOUT_ANNOTATION.into(),
             format!("the Argo Rollout {name} runs these pods; this Deployment keeps none"),
         );
     }
-    let mut pod_spec = pod_spec(platform, service);
-    if let Some(image) = &image
-        && let Some(container) = pod_spec.containers.first_mut()
-    {
-        container.image = Some(platform.image_reference(image));
-    }
+    // The canary's image, when the Rollout runs one, for every container that runs the
+    // service's own image.
+    let app_image = platform.image_reference(image.as_ref().unwrap_or(&service.image));
+    let pod_spec = pod_spec(platform, service, &app_image);
     Deployment {
         metadata,
         spec: Some(DeploymentSpec {
@@ -123,9 +140,21 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
     }
 }
 
-fn pod_spec(platform: &Platform, service: &Service) -> PodSpec {
+fn pod_spec(platform: &Platform, service: &Service, app_image: &str) -> PodSpec {
     let security = &service.security;
     let (volumes, mounts) = volumes(platform, service);
+    let mut containers = vec![container(platform, service, app_image, mounts.clone())];
+    containers.extend(
+        service
+            .containers
+            .iter()
+            .map(|c| extra(platform, service, c, app_image, mounts.clone())),
+    );
+    let inits: Vec<Container> = service
+        .inits
+        .iter()
+        .map(|c| extra(platform, service, c, app_image, mounts.clone()))
+        .collect();
     PodSpec {
         service_account_name: Some(service.name.value.clone()),
         automount_service_account_token: Some(service.automount_token.is_some()),
@@ -135,11 +164,146 @@ fn pod_spec(platform: &Platform, service: &Service) -> PodSpec {
             run_as_group: Some(i64::from(security.run_as_group)),
             fs_group: Some(i64::from(security.fs_group)),
             seccomp_profile: Some(seccomp(security.seccomp)),
+            sysctls: low_ports(service),
             ..PodSecurityContext::default()
         }),
-        containers: vec![container(platform, service, mounts)],
+        init_containers: (!inits.is_empty()).then_some(inits),
+        containers,
         volumes: (!volumes.is_empty()).then_some(volumes),
         ..PodSpec::default()
+    }
+}
+
+/// A container port below 1024: the pod's network namespace lets unprivileged processes bind
+/// from the lowest such port on (`net.ipv4.ip_unprivileged_port_start`, a namespaced sysctl
+/// the Pod Security Standards allow at every level). Adding `NET_BIND_SERVICE` would not do:
+/// for a non-root user Kubernetes puts a capability in the bounding and permitted sets only,
+/// and `allowPrivilegeEscalation: false` keeps file capabilities from raising it on `exec`.
+fn low_ports(service: &Service) -> Option<Vec<Sysctl>> {
+    let lowest = service
+        .ports
+        .iter()
+        .map(Port::container_port)
+        .filter(|&p| p < 1024)
+        .min()?;
+    Some(vec![Sysctl {
+        name: UNPRIVILEGED_PORT_START.into(),
+        value: lowest.to_string(),
+    }])
+}
+
+/// The sysctl that sets the lowest port an unprivileged process may bind.
+pub const UNPRIVILEGED_PORT_START: &str = "net.ipv4.ip_unprivileged_port_start";
+
+/// An extra or init container: its own image (or the service's), command, args, env, ports
+/// (an extra container's) and resources; the hardened security context and the mounts of the
+/// application's.
+fn extra(
+    platform: &Platform,
+    service: &Service,
+    c: &Extra,
+    app_image: &str,
+    mounts: Vec<VolumeMount>,
+) -> Container {
+    let ports = container_ports(service, Some(&c.name.value));
+    let env = literal_env(&c.env);
+    let first = service
+        .ports
+        .iter()
+        .find(|p| p.container.as_deref() == Some(c.name.value.as_str()));
+    Container {
+        name: c.name.value.clone(),
+        image: Some(
+            c.image
+                .as_ref()
+                .map_or_else(|| app_image.to_owned(), |i| platform.image_reference(i)),
+        ),
+        image_pull_policy: Some("Always".into()),
+        command: kubelet_strings(&c.command),
+        args: kubelet_strings(&c.args),
+        ports: (!ports.is_empty()).then_some(ports),
+        env: (!env.is_empty()).then_some(env),
+        resources: Some(requirements(&c.resources)),
+        readiness_probe: probe(service, &c.probes, first, |u| {
+            matches!(u, ProbeUse::Both | ProbeUse::Readiness)
+        }),
+        liveness_probe: probe(service, &c.probes, first, |u| {
+            matches!(u, ProbeUse::Both | ProbeUse::Liveness)
+        }),
+        startup_probe: probe(service, &c.probes, first, |u| u == ProbeUse::Startup),
+        security_context: Some(hardened(service)),
+        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        ..Container::default()
+    }
+}
+
+/// The ports of the application (`None`) or of one extra container.
+fn container_ports(service: &Service, owner: Option<&str>) -> Vec<ContainerPort> {
+    service
+        .ports
+        .iter()
+        .filter(|p| p.container.as_deref() == owner)
+        .map(|p| ContainerPort {
+            name: Some(p.name.value.clone()),
+            container_port: i32::from(p.container_port()),
+            protocol: Some("TCP".into()),
+            ..ContainerPort::default()
+        })
+        .collect()
+}
+
+/// A command or its arguments as the kubelet reads them: it expands `$(NAME)` there as in env
+/// values, so every `$` doubled is the text as written.
+fn kubelet_strings(strings: &[Spanned<String>]) -> Option<Vec<String>> {
+    (!strings.is_empty()).then(|| strings.iter().map(|s| s.value.replace('$', "$$")).collect())
+}
+
+/// Declared env values, each `$` doubled (the kubelet expands `$(NAME)` and reduces `$$`).
+fn literal_env(vars: &[Var]) -> Vec<EnvVar> {
+    vars.iter()
+        .map(|v| EnvVar {
+            name: v.name.value.clone(),
+            value: Some(v.value.value.replace('$', "$$")),
+            ..EnvVar::default()
+        })
+        .collect()
+}
+
+fn requirements(resources: &Resources) -> ResourceRequirements {
+    let quantity = |q: &Spanned<Amount>| Quantity(q.text.clone());
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_owned(), quantity(&resources.cpu)),
+            ("memory".to_owned(), quantity(&resources.memory)),
+        ])),
+        limits: Some(BTreeMap::from([
+            ("cpu".to_owned(), quantity(&resources.cpu_limit)),
+            ("memory".to_owned(), quantity(&resources.memory_limit)),
+        ])),
+        ..ResourceRequirements::default()
+    }
+}
+
+/// The security context of every container of the pod: the service's `security`.
+fn hardened(service: &Service) -> SecurityContext {
+    let security = &service.security;
+    SecurityContext {
+        allow_privilege_escalation: Some(security.privilege_escalation),
+        privileged: Some(false),
+        read_only_root_filesystem: Some(security.read_only_root),
+        run_as_non_root: Some(security.run_as_non_root),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            add: Some(
+                security
+                    .add_capabilities
+                    .iter()
+                    .map(|c| c.value.clone())
+                    .collect(),
+            )
+            .filter(|a: &Vec<String>| !a.is_empty()),
+        }),
+        ..SecurityContext::default()
     }
 }
 
@@ -154,63 +318,32 @@ fn seccomp(profile: Seccomp) -> SeccompProfile {
     }
 }
 
-fn container(platform: &Platform, service: &Service, mounts: Vec<VolumeMount>) -> Container {
-    let security = &service.security;
-    let ports: Vec<ContainerPort> = service
-        .ports
-        .iter()
-        .map(|p| ContainerPort {
-            name: Some(p.name.value.clone()),
-            container_port: i32::from(p.container_port()),
-            protocol: Some("TCP".into()),
-            ..ContainerPort::default()
-        })
-        .collect();
-    let resources = &service.resources;
-    let quantity = |q: &crate::model::value::Quantity| Quantity(q.text.clone());
+fn container(
+    platform: &Platform,
+    service: &Service,
+    app_image: &str,
+    mounts: Vec<VolumeMount>,
+) -> Container {
+    let ports = container_ports(service, None);
+    let first = service.ports.iter().find(|p| p.container.is_none());
     Container {
         name: service.name.value.clone(),
-        image: Some(platform.image_reference(&service.image)),
+        image: Some(app_image.to_owned()),
         // Tags can be moved; pulling every time makes the registry the source of truth.
         image_pull_policy: Some("Always".into()),
+        command: kubelet_strings(&service.command),
+        args: kubelet_strings(&service.args),
         ports: (!ports.is_empty()).then_some(ports),
         env: Some(env(platform, service)).filter(|e| !e.is_empty()),
-        resources: Some(ResourceRequirements {
-            requests: Some(BTreeMap::from([
-                ("cpu".to_owned(), quantity(&resources.cpu)),
-                ("memory".to_owned(), quantity(&resources.memory)),
-            ])),
-            limits: Some(BTreeMap::from([
-                ("cpu".to_owned(), quantity(&resources.cpu_limit)),
-                ("memory".to_owned(), quantity(&resources.memory_limit)),
-            ])),
-            ..ResourceRequirements::default()
-        }),
-        readiness_probe: probe(service, |u| {
+        resources: Some(requirements(&service.resources)),
+        readiness_probe: probe(service, &service.probes, first, |u| {
             matches!(u, ProbeUse::Both | ProbeUse::Readiness)
         }),
-        liveness_probe: probe(service, |u| {
+        liveness_probe: probe(service, &service.probes, first, |u| {
             matches!(u, ProbeUse::Both | ProbeUse::Liveness)
         }),
-        startup_probe: probe(service, |u| u == ProbeUse::Startup),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(security.privilege_escalation),
-            privileged: Some(false),
-            read_only_root_filesystem: Some(security.read_only_root),
-            run_as_non_root: Some(security.run_as_non_root),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".into()]),
-                add: Some(
-                    security
-                        .add_capabilities
-                        .iter()
-                        .map(|c| c.value.clone())
-                        .collect(),
-                )
-                .filter(|a: &Vec<String>| !a.is_empty()),
-            }),
-            ..SecurityContext::default()
-        }),
+        startup_probe: probe(service, &service.probes, first, |u| u == ProbeUse::Startup),
+        security_context: Some(hardened(service)),
         volume_mounts: (!mounts.is_empty()).then_some(mounts),
         ..Container::default()
     }
@@ -218,17 +351,7 @@ fn container(platform: &Platform, service: &Service, mounts: Vec<VolumeMount>) -
 
 /// The declared env, then the address of every callee under its `env=` name.
 fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
-    let mut vars: Vec<EnvVar> = service
-        .env
-        .iter()
-        .map(|v| EnvVar {
-            name: v.name.value.clone(),
-            // The kubelet expands `$(NAME)` in env values and reduces `$$` to `$`: every `$`
-            // doubled is the value as written, whatever follows it.
-            value: Some(v.value.value.replace('$', "$$")),
-            ..EnvVar::default()
-        })
-        .collect();
+    let mut vars = literal_env(&service.env);
     for call in &service.calls {
         let (Some(env), Some(callee)) = (&call.env, platform.service(&call.service.value)) else {
             continue;
@@ -291,17 +414,24 @@ fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
     vars
 }
 
-fn probe(service: &Service, wanted: impl Fn(ProbeUse) -> bool) -> Option<K8sProbe> {
-    let probe = service.probes.iter().find(|p| wanted(p.used_for.value))?;
-    Some(k8s_probe(service, probe))
+/// The first of `probes` that serves as `wanted`; one without `port=` checks `first`, the
+/// first port of its container.
+fn probe(
+    service: &Service,
+    probes: &[Probe],
+    first: Option<&Port>,
+    wanted: impl Fn(ProbeUse) -> bool,
+) -> Option<K8sProbe> {
+    let probe = probes.iter().find(|p| wanted(p.used_for.value))?;
+    Some(k8s_probe(service, probe, first))
 }
 
-fn k8s_probe(service: &Service, probe: &Probe) -> K8sProbe {
+fn k8s_probe(service: &Service, probe: &Probe, first: Option<&Port>) -> K8sProbe {
     let port = probe
         .port
         .as_ref()
         .and_then(|p| service.port(&p.value))
-        .or_else(|| service.ports.first())
+        .or(first)
         .map_or(0, |p| i32::from(p.container_port()));
     let seconds = |d: &Option<crate::span::Spanned<crate::model::value::Duration>>| {
         d.as_ref()
@@ -405,6 +535,27 @@ fn volumes(platform: &Platform, service: &Service) -> (Vec<Volume>, Vec<VolumeMo
     let (secret_volumes, secret_mounts) = super::secrets::volumes(platform, service);
     volumes.extend(secret_volumes);
     mounts.extend(secret_mounts);
+    // The `config` files, each a key of the service's ConfigMap mounted as one file.
+    if !service.configs.is_empty() {
+        volumes.push(Volume {
+            name: CONFIG_VOLUME.into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: config_map(service),
+                optional: Some(false),
+                ..ConfigMapVolumeSource::default()
+            }),
+            ..Volume::default()
+        });
+        for config in &service.configs {
+            mounts.push(VolumeMount {
+                name: CONFIG_VOLUME.into(),
+                mount_path: config.path.value.clone(),
+                sub_path: Some(config.name.value.clone()),
+                read_only: Some(true),
+                ..VolumeMount::default()
+            });
+        }
+    }
     let tmp_mounted = service.volumes.iter().any(|v| v.path.value == "/tmp");
     let tmp_name_taken = service.volumes.iter().any(|v| v.name.value == "tmp")
         || service.uses.iter().any(|u| {

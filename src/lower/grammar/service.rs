@@ -27,6 +27,7 @@ pub const RETRY_ON: &[&str] = &[
 pub static SERVICE: Node = Node {
     args: &[Arg::required("NAME", Value::Name, S("web"))],
     children: &[
+        Child::once(&ARGS),
         Child::once(&AUTOMOUNT_TOKEN),
         Child::once(&AUTOSCALE),
         Child::once(&BUILD),
@@ -34,9 +35,13 @@ pub static SERVICE: Node = Node {
         Child::any(&CALLS_EXTERNAL),
         Child::once(&CANARY),
         Child::once(&CIRCUIT_BREAKER),
+        Child::once(&COMMAND),
+        Child::any(&CONFIG),
+        Child::any(&CONTAINER),
         Child::any(&ENV),
         Child::once(&EXPOSE),
         Child::one(&IMAGE),
+        Child::any(&INIT),
         Child::once(&LANGUAGE),
         Child::once(&LOAD_BALANCER),
         Child::any(&MTLS_EXCEPTION),
@@ -57,6 +62,67 @@ pub static SERVICE: Node = Node {
     ..Node::new(
         "service",
         "One microservice: a Deployment, a Service, and everything around them.",
+    )
+};
+
+pub static ARGS: Node = Node {
+    args: &[Arg::repeated("ARG", Value::String, S("--port=8080"))],
+    ..Node::new(
+        "args",
+        "The container's arguments: they replace the image's `CMD`.",
+    )
+};
+
+pub static COMMAND: Node = Node {
+    args: &[Arg::repeated("ARG", Value::String, S("/bin/app"))],
+    ..Node::new(
+        "command",
+        "The container's command: it replaces the image's `ENTRYPOINT`.",
+    )
+};
+
+pub static CONFIG: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("settings"))],
+    props: &[
+        Prop::optional("file", Value::String, S("config/settings.yaml")),
+        Prop::required("path", Value::String, S("/etc/app/settings.yaml")),
+        Prop::optional("text", Value::String, S("level: info")),
+    ],
+    ..Node::new(
+        "config",
+        "A file of the service's ConfigMap, from `text=` or a `file=` next to platform.kdl, mounted read-only at `path`.",
+    )
+};
+
+pub static CONTAINER: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("exporter"))],
+    children: &[
+        Child::once(&ARGS),
+        Child::once(&COMMAND),
+        Child::any(&ENV),
+        Child::once(&IMAGE),
+        Child::any(&PORT),
+        Child::any(&PROBE),
+        Child::once(&RESOURCES),
+    ],
+    ..Node::new(
+        "container",
+        "An extra container in the service's pod, beside the application.",
+    )
+};
+
+pub static INIT: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("migrate"))],
+    children: &[
+        Child::once(&ARGS),
+        Child::once(&COMMAND),
+        Child::any(&ENV),
+        Child::once(&IMAGE),
+        Child::once(&RESOURCES),
+    ],
+    ..Node::new(
+        "init",
+        "An init container: it runs to completion before the pod's other containers start.",
     )
 };
 
