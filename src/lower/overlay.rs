@@ -83,7 +83,10 @@ fn merge_children(base: &mut Document, overlay: &Document, level: Level, d: &mut
             changed_only || (level == Level::Service && REMOVABLE_IN_SERVICE.contains(&name));
         let remove = removable.then(|| removal(node, d)).flatten();
         let found = base.nodes().iter().position(|b| self::key(b) == key);
-        let inner = if name == "service" && level == Level::Platform {
+        // A service's extra and init containers remove their `env` and `port` as it does.
+        let inner = if (name == "service" && level == Level::Platform)
+            || (level == Level::Service && matches!(name, "container" | "init"))
+        {
             Level::Service
         } else {
             Level::Other
@@ -389,6 +392,16 @@ mod tests {
         let text = apply(&base, &env, &mut d).to_string();
         assert!(!d.has_errors());
         assert!(text.contains("text=dev"), "{text}");
+        let env = platform("env dev { service a { container x { env A { remove } } } }");
+        let base2 =
+            platform("platform p { service a { container x { env A \"1\"; env B \"2\" } } }");
+        let mut d2 = Diagnostics::default();
+        let removed = apply(&base2, &env, &mut d2).to_string();
+        assert!(!d2.has_errors());
+        assert!(
+            !removed.contains("env A") && removed.contains("env B"),
+            "{removed}"
+        );
         assert!(!text.contains("base"), "{text}");
         assert!(text.contains("path=\"/etc/a\""), "{text}");
         assert!(text.contains("--y"), "{text}");
