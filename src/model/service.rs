@@ -40,6 +40,8 @@ pub struct Service {
     pub security: Security,
     pub uses: Vec<Use>,
     pub volumes: Vec<Volume>,
+    /// `stateful { volume … }`: a `StatefulSet` with a claim per replica instead of a Deployment.
+    pub stateful: Option<Stateful>,
     pub waivers: Vec<Waiver>,
     /// `build …`: how CI builds the service's image; `None` for an image platc does not build.
     pub build: Option<Build>,
@@ -477,6 +479,22 @@ pub struct Volume {
     pub name: Spanned<String>,
     pub path: Spanned<String>,
     pub size_limit: Option<Spanned<Quantity>>,
+}
+
+/// `stateful { volume NAME path=… size=… }`.
+#[derive(Clone, Debug)]
+pub struct Stateful {
+    pub span: Span,
+    pub volumes: Vec<StatefulVolume>,
+}
+
+/// `volume NAME path=… size=…` of `stateful`: one `PersistentVolumeClaim` per replica.
+#[derive(Clone, Debug)]
+pub struct StatefulVolume {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub path: Spanned<String>,
+    pub size: Spanned<Quantity>,
 }
 
 /// `waive CHECK reason=…`: a policy check (checkov) that does not apply, and why.
