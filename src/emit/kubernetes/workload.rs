@@ -154,6 +154,10 @@ pub fn stateful_set(platform: &Platform, service: &Service, stateful: &Stateful)
             spec: Some(PersistentVolumeClaimSpec {
                 access_modes: Some(vec!["ReadWriteOnce".into()]),
                 storage_class_name: Some(EBS_STORAGE_CLASS.into()),
+                // The API server's default, written out: with `apiVersion` and `kind` (which
+                // k8s-openapi writes) the template is what the cluster returns, and Argo CD
+                // sees no drift.
+                volume_mode: Some("Filesystem".into()),
                 resources: Some(VolumeResourceRequirements {
                     requests: Some(BTreeMap::from([(
                         "storage".to_owned(),
