@@ -62,7 +62,7 @@ impl Identity {
 ///   revision (see the Rollouts target); the binding names its policy;
 /// - the mesh's policy beside the `NetworkPolicy`s, so that no workload ever runs before the
 ///   rules that admit (and deny) its traffic;
-/// - what workloads read (`ConfigMap`s, claims) and what routes and analyses read (Services,
+/// - what workloads read (`ConfigMap`s, claims, the `StorageClass` of a `StatefulSet`'s claims) and what routes and analyses read (Services,
 ///   subsets, the Prometheus rules an `AnalysisTemplate` queries), then the routes, whose
 ///   subsets must exist before a route names them;
 /// - the workloads (a `Rollout` after the routes and `AnalysisTemplate` it names), then what
@@ -91,6 +91,7 @@ const APPLY_ORDER: &[(&[&str], u8)] = &[
             "ConfigMap",
             "Secret",
             "PersistentVolumeClaim",
+            "StorageClass",
             "ClusterIssuer",
         ],
         3,
@@ -110,7 +111,7 @@ const APPLY_ORDER: &[(&[&str], u8)] = &[
         4,
     ),
     (&["VirtualService"], 5),
-    (&["Deployment", "Rollout"], 6),
+    (&["Deployment", "Rollout", "StatefulSet"], 6),
     (&["HorizontalPodAutoscaler", "PodDisruptionBudget"], 7),
 ];
 const LAST_RANK: u8 = 8;

@@ -516,3 +516,69 @@ fn a_secret_the_role_may_not_read_is_caught() {
         "the role of `billing/billing` may not read `/auth/stripe/other`",
     );
 }
+
+#[test]
+fn a_stateful_set_naming_no_headless_service_is_caught() {
+    assert_caught_in(
+        "stateful",
+        "kubernetes/services/orders-db/statefulset.yaml",
+        "serviceName: orders-db-headless",
+        "serviceName: orders-db",
+        "names no headless Service",
+    );
+}
+
+#[test]
+fn a_headless_service_missing_the_pods_is_caught() {
+    assert_caught_in(
+        "stateful",
+        "kubernetes/services/orders-db/service-headless.yaml",
+        "  selector:\n    app: orders-db",
+        "  selector:\n    app: orders",
+        "does not select its pods",
+    );
+}
+
+#[test]
+fn a_claim_template_without_its_storage_class_is_caught() {
+    assert_caught_in(
+        "stateful",
+        "kubernetes/services/cache/statefulset.yaml",
+        "storageClassName: platc-gp3",
+        "storageClassName: gp3",
+        "uses StorageClass `gp3`, which does not exist",
+    );
+}
+
+#[test]
+fn a_mount_without_its_claim_template_is_caught() {
+    assert_caught_in(
+        "stateful",
+        "kubernetes/services/cache/statefulset.yaml",
+        "mountPath: /data\n              name: data",
+        "mountPath: /data\n              name: cache-data",
+        "mounts `cache-data`",
+    );
+}
+
+#[test]
+fn a_stateful_budget_that_picks_no_pod_is_caught() {
+    assert_caught_in(
+        "stateful",
+        "kubernetes/services/cache/pdb.yaml",
+        "matchLabels:\n      app: cache",
+        "matchLabels:\n      app: redis",
+        "picks no pod",
+    );
+}
+
+#[test]
+fn an_ebs_storage_class_without_the_driver_is_caught() {
+    assert_caught_in(
+        "stateful",
+        "terraform/aws/cluster.tf.json",
+        "\"addon_name\": \"aws-ebs-csi-driver\"",
+        "\"addon_name\": \"aws-efs-csi-driver\"",
+        "no EBS CSI driver add-on",
+    );
+}

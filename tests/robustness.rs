@@ -411,6 +411,7 @@ fn hostile_strings_reach_no_output_unescaped() {
         r#"env GREETING "@""#,
         r#"probe http port=http path="@""#,
         r#"volume data path="@""#,
+        r#"stateful { volume data path="/@" size="1Gi"; }"#,
         r#"security read-only-root=#false reason="@""#,
         r#"load-balancer reason="@""#,
         r#"waive CKV_K8S_8 reason="@""#,

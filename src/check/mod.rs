@@ -18,6 +18,7 @@ mod observability;
 pub mod partial;
 mod references;
 mod resources;
+mod stateful;
 mod versions;
 
 use crate::diagnostic::Diagnostics;
@@ -35,6 +36,7 @@ pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     capacity::check(&platform, d);
     mesh::check(&platform, d);
     canary::check(&platform, d);
+    stateful::check(&platform, d);
     observability::check(&platform, d);
     network::check(&platform, d);
     versions::check(&platform, d);

@@ -170,6 +170,8 @@ fn kind_matches(asked: &str, kind: &str) -> bool {
         "Namespace" => "ns",
         "Service" => "svc",
         "Deployment" => "deploy",
+        "StatefulSet" => "sts",
+        "StorageClass" => "sc",
         "ConfigMap" => "cm",
         "PersistentVolumeClaim" => "pvc",
         "VirtualService" => "vs",
@@ -262,7 +264,7 @@ fn service_values(service: &Service, kind: &str) -> Vec<(&'static str, Span)> {
         }
     };
     match kind {
-        "Deployment" | "Rollout" => {
+        "Deployment" | "Rollout" | "StatefulSet" => {
             out.extend([
                 ("replicas", service.replicas.span),
                 ("cpu request", service.resources.cpu.span),

@@ -154,6 +154,9 @@ pub enum ErrorKind {
     SloNotExpressible { what: String, why: Inexpressible },
     /// An SLO on a service whose requests nothing measures.
     SloUnmeasured { service: String, why: Unmeasured },
+    /// A stateful service with what a `StatefulSet` cannot have: a canary (Argo Rollouts rolls
+    /// Deployments) or an autoscaler (each replica adds a volume).
+    StatefulConflict { service: String, what: &'static str },
     /// The number of explicit public or private subnets is not the number of zones.
     SubnetCount {
         kind: &'static str,
@@ -365,6 +368,7 @@ impl ErrorKind {
             Self::SharedStateKey { .. } => "platc::shared-state-key",
             Self::SloNotExpressible { .. } => "platc::slo-not-expressible",
             Self::SloUnmeasured { .. } => "platc::slo-unmeasured",
+            Self::StatefulConflict { .. } => "platc::stateful-conflict",
             Self::SubnetCount { .. } => "platc::subnet-count",
             Self::SubnetOutsideVpc { .. } => "platc::subnet-outside-vpc",
             Self::SubnetOverlap { .. } => "platc::subnet-overlap",
@@ -433,6 +437,7 @@ impl ErrorKind {
         "platc::shared-state-key",
         "platc::slo-not-expressible",
         "platc::slo-unmeasured",
+        "platc::stateful-conflict",
         "platc::subnet-count",
         "platc::subnet-outside-vpc",
         "platc::subnet-overlap",
@@ -585,6 +590,9 @@ impl ErrorKind {
                     why.reason()
                 )
             }
+            Self::StatefulConflict { service, what } => {
+                format!("stateful service `{service}` cannot have {what}")
+            }
             Self::SharedStateKey { key } => {
                 format!("two environments keep their Terraform state at `{key}`")
             }
@@ -692,6 +700,7 @@ impl ErrorKind {
             Self::SelfCall { .. } => "calls its own service".into(),
             Self::SloNotExpressible { why, .. } => why.label().into(),
             Self::SloUnmeasured { .. } => "service level objective".into(),
+            Self::StatefulConflict { what, .. } => format!("{what} of a stateful service"),
             Self::SharedStateKey { .. } => "this state".into(),
             Self::SubnetCount { .. } => "not one per zone".into(),
             Self::SubnetOutsideVpc { .. } => "outside the VPC".into(),
@@ -770,7 +779,7 @@ impl ErrorKind {
                 ..
             } => "Give every `uses secret` line of one secret the same `path=`, or leave it out of all but one: the secret is one volume.".into(),
             Self::DuplicateName { kind: "volume", .. } => {
-                "Rename one of them: a `volume`, a file system and a secret of a service are each a volume of its pod, named after it.".into()
+                "Rename one of them: a `volume`, a `stateful` volume, a file system and a secret of a service are each a volume of its pod, named after it.".into()
             }
             Self::DuplicateName { kind, .. } => format!("Give each {kind} its own name."),
             Self::DuplicateNode { node } => format!(
@@ -911,6 +920,12 @@ impl ErrorKind {
             }
             Self::SloNotExpressible { why, .. } => why.help().into(),
             Self::SloUnmeasured { why, .. } => why.help().into(),
+            Self::StatefulConflict { what, .. } => if *what == "a canary" {
+                "Remove `canary`: Argo Rollouts rolls Deployments only, and a StatefulSet already updates its pods one at a time, the highest ordinal first, each after the previous one is ready."
+            } else {
+                "Remove `autoscale` and set `replicas`: each new replica of a StatefulSet gets a volume of its own, which scaling in keeps, and a store does not grow by adding pods on load."
+            }
+            .into(),
                         Self::SubnetCount { .. } => {
                 "Give one public and one private subnet per zone, or leave both lists out and platc carves them from the VPC.".into()
             }

@@ -18,7 +18,7 @@ use crate::model::NamespaceMode;
 use crate::model::service::{
     Autoscale, Build, Call, Canary, CircuitBreaker, Config, Container, EnvVar, Expose,
     ExternalCall, Image, MtlsException, Port, PortMtls, Probe, Protocol, Resources, Retries,
-    Service, Slo, StoreKind, Use, Volume, Waiver,
+    Service, Slo, Stateful, StatefulVolume, StoreKind, Use, Volume, Waiver,
 };
 use crate::model::value::Quantity;
 use crate::span::{Span, Spanned};
@@ -54,6 +54,7 @@ struct Parts {
     security: Option<crate::model::security::Security>,
     uses: Vec<Use>,
     volumes: Vec<Volume>,
+    stateful: Option<Stateful>,
     waivers: Vec<Waiver>,
     build: Option<Build>,
 }
@@ -129,6 +130,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             "canary" => parts.canary = traffic::canary(child, d),
             "build" => parts.build = build(child, d),
             "slo" => parts.slo = Some(traffic::slo(child, d)),
+            "stateful" => parts.stateful = Some(stateful(child, d)),
             "expose" => parts.expose = traffic::expose(child, d),
             "load-balancer" => {
                 parts.load_balancer = reasoned_switch(
@@ -188,6 +190,27 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
         );
     }
     r.finish(d);
+    // A pod's volumes share one list: an emptyDir and a claim of the same name collide.
+    if let Some(stateful) = &parts.stateful {
+        for claim in &stateful.volumes {
+            if let Some(first) = parts
+                .volumes
+                .iter()
+                .find(|v| v.name.value == claim.name.value)
+            {
+                d.push(
+                    Diagnostic::new(
+                        ErrorKind::DuplicateName {
+                            kind: "volume",
+                            name: claim.name.value.clone(),
+                        },
+                        claim.name.span,
+                    )
+                    .with_label(first.name.span, "first defined here"),
+                );
+            }
+        }
+    }
     let name = name?;
     let here = name.span;
     let namespace = match &defaults.namespace {
@@ -226,6 +249,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
         security: parts.security.unwrap_or_else(|| defaults.security.clone()),
         uses: parts.uses,
         volumes: parts.volumes,
+        stateful: parts.stateful,
         // The platform's waivers, then the service's own; a check waived twice is waived once.
         waivers: {
             let mut waivers = defaults.waivers.clone();
@@ -780,6 +804,21 @@ fn volume(node: &Node, d: &mut Diagnostics) -> Option<Volume> {
     let name = r
         .required_string_arg(0, "a volume name", d)
         .and_then(|n| typed::check_name(n, d));
+    let path = mount_path(&mut r, d);
+    let size_limit = r
+        .prop("size-limit")
+        .and_then(|e| typed::bytes(e, "storage", d));
+    r.finish(d);
+    Some(Volume {
+        span: node.span(),
+        name: name?,
+        path: path?,
+        size_limit,
+    })
+}
+
+/// The required absolute `path=` a volume is mounted at.
+fn mount_path(r: &mut Reader, d: &mut Diagnostics) -> Option<Spanned<String>> {
     let path = r.required_string_prop("path", d);
     if let Some(path) = &path
         && !path.value.starts_with('/')
@@ -793,15 +832,66 @@ fn volume(node: &Node, d: &mut Diagnostics) -> Option<Volume> {
             path.span,
         );
     }
-    let size_limit = r
-        .prop("size-limit")
+    path
+}
+
+/// `stateful { volume NAME path=… size=… }`: at least one volume, each name once.
+fn stateful(node: &Node, d: &mut Diagnostics) -> Stateful {
+    let r = Reader::new(node, &spec::STATEFUL);
+    let mut volumes: Vec<StatefulVolume> = Vec::new();
+    for child in r.children() {
+        if r.child(child, d).is_none() {
+            continue;
+        }
+        let Some(volume) = stateful_volume(child, d) else {
+            continue;
+        };
+        if let Some(first) = volumes.iter().find(|v| v.name.value == volume.name.value) {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateName {
+                        kind: "volume",
+                        name: volume.name.value.clone(),
+                    },
+                    volume.name.span,
+                )
+                .with_label(first.name.span, "first defined here"),
+            );
+            continue;
+        }
+        volumes.push(volume);
+    }
+    if r.children().iter().all(|c| c.name().value() != "volume") {
+        d.error(
+            ErrorKind::MissingNode {
+                parent: "stateful".into(),
+                node: "volume",
+            },
+            r.name_span(),
+        );
+    }
+    r.finish(d);
+    Stateful {
+        span: node.span(),
+        volumes,
+    }
+}
+
+fn stateful_volume(node: &Node, d: &mut Diagnostics) -> Option<StatefulVolume> {
+    let mut r = Reader::new(node, &spec::STATEFUL_VOLUME);
+    let name = r
+        .required_string_arg(0, "a volume name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let path = mount_path(&mut r, d);
+    let size = r
+        .required_prop("size", d)
         .and_then(|e| typed::bytes(e, "storage", d));
     r.finish(d);
-    Some(Volume {
+    Some(StatefulVolume {
         span: node.span(),
         name: name?,
         path: path?,
-        size_limit,
+        size: size?,
     })
 }
 

@@ -51,6 +51,8 @@ pub struct Service {
     pub containers: Vec<Container>,
     /// `init NAME { … }`: init containers, run in source order before the others start.
     pub inits: Vec<Container>,
+    /// `stateful { volume … }`: a `StatefulSet` with a claim per replica instead of a Deployment.
+    pub stateful: Option<Stateful>,
     pub waivers: Vec<Waiver>,
     /// `build …`: how CI builds the service's image; `None` for an image platc does not build.
     pub build: Option<Build>,
@@ -550,6 +552,22 @@ pub struct Container {
     pub probes: Vec<Probe>,
     /// Its own requests and limits, or those of `defaults` (or platc's).
     pub resources: Resources,
+}
+
+/// `stateful { volume NAME path=… size=… }`.
+#[derive(Clone, Debug)]
+pub struct Stateful {
+    pub span: Span,
+    pub volumes: Vec<StatefulVolume>,
+}
+
+/// `volume NAME path=… size=…` of `stateful`: one `PersistentVolumeClaim` per replica.
+#[derive(Clone, Debug)]
+pub struct StatefulVolume {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub path: Spanned<String>,
+    pub size: Spanned<Quantity>,
 }
 
 /// `waive CHECK reason=…`: a policy check (checkov) that does not apply, and why.

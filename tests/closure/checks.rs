@@ -26,6 +26,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     workloads(world, &mut out);
     secrets(world, &mut out);
     pod_files(world, &mut out);
+    stateful_sets(world, &mut out);
     rollouts(world, &mut out);
     addresses(world, &mut out);
     externals(platform, world, &mut out);
@@ -748,6 +749,109 @@ fn monitors(world: &World, out: &mut Vec<String>) {
     }
 }
 
+/// The `StorageClass`es of the tree: those the Terraform cluster stage makes, and the objects.
+fn storage_classes(world: &World) -> BTreeSet<String> {
+    world
+        .tf_blocks("resource", "kubernetes_storage_class_v1")
+        .filter_map(|(_, _, b)| b["metadata"]["name"].as_str().map(str::to_owned))
+        .chain(world.of_kind("StorageClass").map(|c| c.name().to_owned()))
+        .collect()
+}
+
+/// `StatefulSet`s: `serviceName` names a headless Service of their namespace that selects their
+/// pods; every claim template's `StorageClass` exists, and an EBS one has the EBS CSI driver
+/// where the tree makes the cluster; every volume mount names a volume or a claim template.
+fn stateful_sets(world: &World, out: &mut Vec<String>) {
+    let classes = storage_classes(world);
+    let ebs_driver = world
+        .tf_blocks("resource", "aws_eks_addon")
+        .any(|(_, _, b)| b["addon_name"].as_str() == Some("aws-ebs-csi-driver"));
+    let makes_cluster = world
+        .tf_blocks("resource", "aws_eks_cluster")
+        .next()
+        .is_some();
+    for class in world.of_kind("StorageClass") {
+        if class.value["provisioner"].as_str() == Some("ebs.csi.aws.com")
+            && makes_cluster
+            && !ebs_driver
+        {
+            out.push(format!(
+                "{}: provisioned by ebs.csi.aws.com, but the cluster has no EBS CSI driver add-on",
+                class.path
+            ));
+        }
+    }
+    for set in world.of_kind("StatefulSet") {
+        let spec = &set.value["spec"];
+        let pods = labels(&spec["template"]["metadata"]["labels"]);
+        let name = spec["serviceName"].as_str().unwrap_or_default();
+        let headless = world.of_kind("Service").find(|s| {
+            s.namespace() == set.namespace()
+                && s.name() == name
+                && s.value["spec"]["clusterIP"].as_str() == Some("None")
+        });
+        match headless {
+            None => out.push(format!(
+                "{}: serviceName `{name}` names no headless Service in `{}`",
+                set.path,
+                set.namespace()
+            )),
+            Some(svc) => {
+                let selector = labels(&svc.value["spec"]["selector"]);
+                if selector.is_empty() || !matches(&selector, &pods) {
+                    out.push(format!(
+                        "{}: headless Service `{name}` does not select its pods",
+                        set.path
+                    ));
+                }
+            }
+        }
+        let templates: Vec<&Value> = spec["volumeClaimTemplates"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .collect();
+        for template in &templates {
+            let class = template["spec"]["storageClassName"]
+                .as_str()
+                .unwrap_or_default();
+            if !classes.contains(class) {
+                out.push(format!(
+                    "{}: claim template `{}` uses StorageClass `{class}`, which does not exist",
+                    set.path,
+                    template["metadata"]["name"].as_str().unwrap_or_default()
+                ));
+            }
+        }
+        let volumes: BTreeSet<&str> = spec["template"]["spec"]["volumes"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .chain(templates.iter().copied().map(|t| &t["metadata"]))
+            .filter_map(|v| v["name"].as_str())
+            .collect();
+        for container in spec["template"]["spec"]["containers"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            for mount in container["volumeMounts"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+            {
+                let mounted = mount["name"].as_str().unwrap_or_default();
+                if !volumes.contains(mounted) {
+                    out.push(format!(
+                        "{}: mounts `{mounted}`, which is no volume nor claim template",
+                        set.path
+                    ));
+                }
+            }
+        }
+    }
+}
+
 /// Workloads: their `ServiceAccount` exists, their claims and `ConfigMap`s exist; Services pick
 /// pods that listen on the target port.
 fn workloads(world: &World, out: &mut Vec<String>) {
@@ -773,10 +877,7 @@ fn workloads(world: &World, out: &mut Vec<String>) {
                 .map(move |(k, _)| (ns.clone(), name.clone(), k.clone()))
         })
         .collect();
-    let storage_classes: BTreeSet<String> = world
-        .tf_blocks("resource", "kubernetes_storage_class_v1")
-        .filter_map(|(_, _, b)| b["metadata"]["name"].as_str().map(str::to_owned))
-        .collect();
+    let storage_classes = storage_classes(world);
     for object in world
         .objects
         .iter()
@@ -1544,11 +1645,19 @@ fn pod_files(world: &World, out: &mut Vec<String>) {
     {
         let template = &object.value["spec"]["template"];
         let spec = &template["spec"];
+        // A StatefulSet's pods also have a volume per claim template, named after it.
+        let claims = object.value["spec"]["volumeClaimTemplates"].as_sequence();
         let volumes: BTreeMap<&str, &Value> = spec["volumes"]
             .as_sequence()
             .into_iter()
             .flatten()
             .filter_map(|v| Some((v["name"].as_str()?, v)))
+            .chain(
+                claims
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| Some((c["metadata"]["name"].as_str()?, c))),
+            )
             .collect();
         let mounted_map = |volume: &Value| {
             let name = volume["configMap"]["name"].as_str()?;

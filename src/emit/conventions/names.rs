@@ -151,11 +151,28 @@ pub fn rolled_out(platform: &Platform, service: &Service) -> bool {
     platform.rolled_out(service)
 }
 
+/// The `StorageClass` of every stateful volume: encrypted gp3 EBS volumes through the EBS CSI
+/// driver (an EKS add-on of the cluster stage), bound where the pod is scheduled.
+pub const EBS_STORAGE_CLASS: &str = "platc-gp3";
+/// The provisioner of [`EBS_STORAGE_CLASS`].
+pub const EBS_PROVISIONER: &str = "ebs.csi.aws.com";
+/// The longest name of a stateful service: its pods carry `controller-revision-hash:
+/// <name>-<10 characters>`, and a label value holds 63 characters.
+pub const STATEFUL_NAME_MAX: usize = 52;
+
+/// The headless Service of a stateful service: it gives each pod its own DNS name,
+/// `<name>-<ordinal>.<name>-headless.<namespace>.svc.cluster.local`.
+pub fn headless_service(service: &Service) -> String {
+    format!("{}-headless", service.name.value)
+}
+
 /// The workload that owns a service's pods and their count, as a `scaleTargetRef` names it:
 /// `(apiVersion, kind)`.
 pub fn scale_target(platform: &Platform, service: &Service) -> (&'static str, &'static str) {
     if rolled_out(platform, service) {
         ("argoproj.io/v1alpha1", "Rollout")
+    } else if service.stateful.is_some() {
+        ("apps/v1", "StatefulSet")
     } else {
         ("apps/v1", "Deployment")
     }

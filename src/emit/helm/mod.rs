@@ -194,7 +194,12 @@ fn template_file(path: &str) -> String {
 }
 
 /// The kinds that have values (`tune`); the others are templates without holes.
-const TUNED: &[&str] = &["Deployment", "HorizontalPodAutoscaler", "Rollout"];
+const TUNED: &[&str] = &[
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "Rollout",
+    "StatefulSet",
+];
 
 /// The template of an object without holes: its plain YAML when no string of it holds
 /// `{{` (nothing for Helm to evaluate; no tree is built), else its tree with every such
@@ -257,7 +262,7 @@ fn bind(
 fn tune(service: &str, kind: &str, object: &Value, values: &mut Map<String, Value>) -> Holes {
     let mut holes = Holes::new();
     match kind {
-        "Deployment" => {
+        "Deployment" | "StatefulSet" => {
             bind(
                 values,
                 &mut holes,

@@ -1,9 +1,11 @@
-//! Kubernetes objects per service: Namespace, `ServiceAccount`, Deployment, Service, HPA, PDB and
-//! `NetworkPolicies`, built with k8s-openapi's types so a misspelt field does not compile.
+//! Kubernetes objects per service: Namespace, `ServiceAccount`, Deployment (or `StatefulSet` and
+//! its headless Service), Service, HPA, PDB and `NetworkPolicies`, and the gp3 `StorageClass`
+//! of stateful volumes, built with k8s-openapi's types so a misspelt field does not compile.
 
 mod network;
 mod scaling;
 mod secrets;
+mod storage;
 mod workload;
 
 use std::collections::BTreeMap;
@@ -44,6 +46,18 @@ pub fn emit(platform: &Checked, out: &mut Output) {
             network::default_deny(platform, namespace, *origin),
         ));
     }
+    if let Some(origin) = platform
+        .services
+        .iter()
+        .find_map(|s| s.stateful.as_ref().map(|st| st.span))
+    {
+        out.push(Item::k8s(
+            format!("kubernetes/storage/{}.yaml", conventions::EBS_STORAGE_CLASS),
+            Owner::Platform,
+            origin,
+            storage::ebs_class(platform, origin),
+        ));
+    }
     let per_service = crate::emit::parallel::map(&platform.services, |service| {
         service_objects(platform, service)
     });
@@ -69,12 +83,27 @@ fn service_objects(platform: &Platform, service: &Service) -> Vec<Item> {
                 config_map(platform, service),
             ));
         }
-        out.push(Item::k8s(
-            format!("{dir}/deployment.yaml"),
-            Owner::Service(service.name.value.clone()),
-            service.span,
-            workload::deployment(platform, service),
-        ));
+        if let Some(stateful) = &service.stateful {
+            out.push(Item::k8s(
+                format!("{dir}/statefulset.yaml"),
+                Owner::Service(service.name.value.clone()),
+                service.span,
+                workload::stateful_set(platform, service, stateful),
+            ));
+            out.push(Item::k8s(
+                format!("{dir}/service-headless.yaml"),
+                Owner::Service(service.name.value.clone()),
+                stateful.span,
+                network::headless_service(platform, service, stateful),
+            ));
+        } else {
+            out.push(Item::k8s(
+                format!("{dir}/deployment.yaml"),
+                Owner::Service(service.name.value.clone()),
+                service.span,
+                workload::deployment(platform, service),
+            ));
+        }
         if let Some(svc) = network::service(platform, service) {
             out.push(Item::k8s(
                 format!("{dir}/service.yaml"),

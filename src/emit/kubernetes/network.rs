@@ -12,10 +12,13 @@ use k8s_openapi::api::networking::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::emit::conventions::{common_labels, meshed, meta, metrics_port, origin_annotation};
+use crate::emit::conventions::{
+    common_labels, headless_service as headless_service_name, meshed, meta, metrics_port,
+    origin_annotation,
+};
 use crate::model::Platform;
 use crate::model::addons::{self, Addon, Workload};
-use crate::model::service::{Port, Protocol, Service, StoreKind};
+use crate::model::service::{Port, Protocol, Service, Stateful, StoreKind};
 use crate::model::value::Cidr;
 use crate::span::Span;
 
@@ -45,13 +48,9 @@ pub fn istio_port_name(port: &Port) -> String {
     }
 }
 
-/// A `ClusterIP` Service (`LoadBalancer` only where the platform asks), or none for a service
-/// without ports.
-pub fn service(platform: &Platform, service: &Service) -> Option<K8sService> {
-    if service.ports.is_empty() {
-        return None;
-    }
-    let ports = service
+/// The ports of a service's Services, named for Istio's protocol detection.
+fn service_ports(service: &Service) -> Vec<ServicePort> {
+    service
         .ports
         .iter()
         .map(|p| ServicePort {
@@ -70,7 +69,44 @@ pub fn service(platform: &Platform, service: &Service) -> Option<K8sService> {
             ),
             ..ServicePort::default()
         })
-        .collect();
+        .collect()
+}
+
+/// The selector of a service's Services: its pods, whichever workload runs them.
+fn pod_selector(service: &Service) -> BTreeMap<String, String> {
+    BTreeMap::from([("app".to_owned(), service.name.value.clone())])
+}
+
+/// The headless Service a stateful service's `StatefulSet` names (`serviceName`): no virtual
+/// IP, one DNS record per ready pod (`<name>-0.<name>-headless.<namespace>.svc.cluster.local`)
+/// for clients and replicas that must reach one pod. Callers dial the service's normal
+/// Service as any other; the mesh applies the same policies to both.
+pub fn headless_service(platform: &Platform, service: &Service, stateful: &Stateful) -> K8sService {
+    K8sService {
+        metadata: meta(
+            platform,
+            service,
+            &headless_service_name(service),
+            stateful.span,
+        ),
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            cluster_ip: Some("None".into()),
+            selector: Some(pod_selector(service)),
+            ports: Some(service_ports(service)).filter(|p| !p.is_empty()),
+            ..ServiceSpec::default()
+        }),
+        ..K8sService::default()
+    }
+}
+
+/// A `ClusterIP` Service (`LoadBalancer` only where the platform asks), or none for a service
+/// without ports.
+pub fn service(platform: &Platform, service: &Service) -> Option<K8sService> {
+    if service.ports.is_empty() {
+        return None;
+    }
+    let ports = service_ports(service);
     let mut metadata = meta(platform, service, &service.name.value, service.span);
     if let Some(reason) = &service.load_balancer {
         let annotations = metadata.annotations.get_or_insert_with(BTreeMap::new);
@@ -90,10 +126,7 @@ pub fn service(platform: &Platform, service: &Service) -> Option<K8sService> {
                 }
                 .into(),
             ),
-            selector: Some(BTreeMap::from([(
-                "app".to_owned(),
-                service.name.value.clone(),
-            )])),
+            selector: Some(pod_selector(service)),
             ports: Some(ports),
             ..ServiceSpec::default()
         }),

@@ -59,13 +59,16 @@ pub fn autoscaler(
     }
 }
 
-/// A budget of one pod down at a time, for services that run two or more replicas.
+/// A budget of one pod down at a time, for services that run two or more replicas, and for
+/// every stateful service: a drain then evicts its pods one at a time, each after the previous
+/// one is back. With one replica the budget still lets a drain evict the pod (a budget that
+/// forbids it would block every node upgrade); the data waits on its volume.
 pub fn disruption_budget(platform: &Platform, service: &Service) -> Option<PodDisruptionBudget> {
     let replicas = service
         .autoscale
         .as_ref()
         .map_or(service.replicas.value, |a| a.min.value);
-    if replicas < 2 {
+    if replicas < 2 && service.stateful.is_none() {
         return None;
     }
     Some(PodDisruptionBudget {

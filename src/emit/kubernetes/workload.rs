@@ -1,30 +1,37 @@
-//! The Deployment of a service: image, ports, env with the computed address of every callee
-//! and the coordinates of every data store it uses, probes, resources, the hardened security context and writable emptyDirs.
+//! The Deployment of a service (a `StatefulSet` for a stateful one): image, ports, env with the
+//! computed address of every callee and the coordinates of every data store it uses, probes,
+//! resources, the hardened security context, writable emptyDirs and persistent volumes.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentSpec, RollingUpdateStatefulSetStrategy, StatefulSet,
+    StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec, StatefulSetUpdateStrategy,
+};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
     EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader,
-    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec,
-    Probe as K8sProbe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
-    Sysctl, TCPSocketAction, Volume, VolumeMount,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe as K8sProbe, ResourceRequirements,
+    SeccompProfile, SecretKeySelector, SecurityContext, Sysctl, TCPSocketAction, Volume,
+    VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
-    CONFIG_CHECKSUM_ANNOTATION, CONFIG_VOLUME, ROLLOUT_ANNOTATION, STABLE_VERSION, call_address,
-    config_checksum, config_data, config_map, external_address, labels, meshed, meta, metrics_port,
-    origin_annotation, rolled_out, slo, waiver_annotations,
+    CONFIG_CHECKSUM_ANNOTATION, CONFIG_VOLUME, EBS_STORAGE_CLASS, ROLLOUT_ANNOTATION,
+    STABLE_VERSION, call_address, common_labels, config_checksum, config_data, config_map,
+    external_address, headless_service, labels, meshed, meta, metrics_port, origin_annotation,
+    rolled_out, slo, waiver_annotations,
 };
 use crate::model::aws::stores_config_map;
 use crate::model::security::Seccomp;
 use crate::model::service::StoreKind;
 use crate::model::service::{
     Container as Extra, EnvVar as Var, Port, Probe, ProbeKind, ProbeUse, Resources, Service,
+    Stateful,
 };
 use crate::model::value::Quantity as Amount;
 use crate::model::{Platform, StoreValue};
@@ -137,6 +144,78 @@ pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()
+    }
+}
+
+/// The `StatefulSet` of a stateful service: the pods of its Deployment, started one at a time
+/// in order, each with its own claim per `volume` (kept when the set is deleted or scaled
+/// down), named through the headless Service.
+pub fn stateful_set(platform: &Platform, service: &Service, stateful: &Stateful) -> StatefulSet {
+    let deployment = deployment(platform, service);
+    let spec = deployment.spec.unwrap_or_default();
+    let mut template = spec.template;
+    if let Some(pod) = template.spec.as_mut() {
+        // Only the files whose group is not the pod's yet: a large volume is not walked on
+        // every start.
+        if let Some(context) = pod.security_context.as_mut() {
+            context.fs_group_change_policy = Some("OnRootMismatch".into());
+        }
+    }
+    let claims = stateful
+        .volumes
+        .iter()
+        .map(|volume| PersistentVolumeClaim {
+            metadata: ObjectMeta {
+                name: Some(volume.name.value.clone()),
+                labels: Some(common_labels(platform)),
+                ..ObjectMeta::default()
+            },
+            spec: Some(PersistentVolumeClaimSpec {
+                access_modes: Some(vec!["ReadWriteOnce".into()]),
+                storage_class_name: Some(EBS_STORAGE_CLASS.into()),
+                // The API server's default, written out: with `apiVersion` and `kind` (which
+                // k8s-openapi writes) the template is what the cluster returns, and Argo CD
+                // sees no drift.
+                volume_mode: Some("Filesystem".into()),
+                resources: Some(VolumeResourceRequirements {
+                    requests: Some(BTreeMap::from([(
+                        "storage".to_owned(),
+                        Quantity(volume.size.value.text.clone()),
+                    )])),
+                    ..VolumeResourceRequirements::default()
+                }),
+                ..PersistentVolumeClaimSpec::default()
+            }),
+            ..PersistentVolumeClaim::default()
+        })
+        .collect();
+    StatefulSet {
+        metadata: deployment.metadata,
+        spec: Some(StatefulSetSpec {
+            service_name: Some(headless_service(service)),
+            replicas: Some(i32::try_from(service.replicas.value).unwrap_or(1)),
+            pod_management_policy: Some("OrderedReady".into()),
+            update_strategy: Some(StatefulSetUpdateStrategy {
+                type_: Some("RollingUpdate".into()),
+                rolling_update: Some(RollingUpdateStatefulSetStrategy {
+                    partition: Some(0),
+                    ..RollingUpdateStatefulSetStrategy::default()
+                }),
+            }),
+            // Data outlives the set: deleting the service or lowering `replicas` keeps every
+            // claim (and its EBS volume) for a later set of the same name to mount again.
+            persistent_volume_claim_retention_policy: Some(
+                StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    when_deleted: Some("Retain".into()),
+                    when_scaled: Some("Retain".into()),
+                },
+            ),
+            selector: spec.selector,
+            template,
+            volume_claim_templates: Some(claims),
+            ..StatefulSetSpec::default()
+        }),
+        ..StatefulSet::default()
     }
 }
 
@@ -556,8 +635,19 @@ fn volumes(platform: &Platform, service: &Service) -> (Vec<Volume>, Vec<VolumeMo
             });
         }
     }
-    let tmp_mounted = service.volumes.iter().any(|v| v.path.value == "/tmp");
+    // Each claim of a stateful service's pod, from the StatefulSet's claim templates.
+    let claims = service.stateful.iter().flat_map(|s| &s.volumes);
+    for claim in claims.clone() {
+        mounts.push(VolumeMount {
+            name: claim.name.value.clone(),
+            mount_path: claim.path.value.clone(),
+            ..VolumeMount::default()
+        });
+    }
+    let tmp_mounted = service.volumes.iter().any(|v| v.path.value == "/tmp")
+        || claims.clone().any(|c| c.path.value == "/tmp");
     let tmp_name_taken = service.volumes.iter().any(|v| v.name.value == "tmp")
+        || claims.clone().any(|c| c.name.value == "tmp")
         || service.uses.iter().any(|u| {
             matches!(u.kind.value, StoreKind::Filesystem | StoreKind::Secret)
                 && u.name.value == "tmp"

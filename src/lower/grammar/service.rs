@@ -54,6 +54,7 @@ pub static SERVICE: Node = Node {
         Child::once(&SECURITY),
         Child::once(&SIDECAR),
         Child::once(&SLO),
+        Child::once(&STATEFUL),
         Child::once(&TIMEOUT),
         Child::any(&USES),
         Child::any(&VOLUME),
@@ -576,6 +577,26 @@ pub static VOLUME: Node = Node {
     ..Node::new(
         "volume",
         "A writable emptyDir, since the root file system is read-only.",
+    )
+};
+
+pub static STATEFUL: Node = Node {
+    children: &[Child::some(&STATEFUL_VOLUME)],
+    ..Node::new(
+        "stateful",
+        "The service keeps state: a StatefulSet with a persistent volume per replica, a headless Service and a PodDisruptionBudget.",
+    )
+};
+
+pub static STATEFUL_VOLUME: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("data"))],
+    props: &[
+        Prop::required("path", Value::String, S("/var/lib/postgresql/data")),
+        Prop::required("size", Value::Memory, S("20Gi")),
+    ],
+    ..Node::new(
+        "volume",
+        "A persistent volume per replica: an encrypted gp3 EBS volume, kept when the service is deleted or scaled down.",
     )
 };
 
