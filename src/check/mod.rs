@@ -17,6 +17,7 @@ mod observability;
 pub mod partial;
 mod references;
 mod resources;
+mod routes;
 mod versions;
 
 use crate::diagnostic::Diagnostics;
@@ -32,6 +33,7 @@ pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     resources::check(&platform, d);
     capacity::check(&platform, d);
     mesh::check(&platform, d);
+    routes::check(&platform, d);
     canary::check(&platform, d);
     observability::check(&platform, d);
     network::check(&platform, d);

@@ -169,7 +169,7 @@ pub fn policy(platform: &Platform, service: &Service) -> NetworkPolicy {
             });
         }
     }
-    if service.expose.is_some() || service.load_balancer.is_some() {
+    if !service.expose.is_empty() || service.load_balancer.is_some() {
         let ports: Vec<NetworkPolicyPort> = service
             .ports
             .iter()
