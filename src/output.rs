@@ -82,6 +82,7 @@ const APPLY_ORDER: &[(&[&str], u8)] = &[
             "NetworkPolicy",
             "PeerAuthentication",
             "AuthorizationPolicy",
+            "RequestAuthentication",
             "Sidecar",
         ],
         2,

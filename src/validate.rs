@@ -82,6 +82,12 @@ const SCHEMAS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "security.istio.io/v1",
+        "RequestAuthentication",
+        "security.istio.io_v1_RequestAuthentication.json",
+        include_str!("../schemas/security.istio.io_v1_RequestAuthentication.json"),
+    ),
+    (
+        "security.istio.io/v1",
         "PeerAuthentication",
         "security.istio.io_v1_PeerAuthentication.json",
         include_str!("../schemas/security.istio.io_v1_PeerAuthentication.json"),

@@ -411,6 +411,11 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
     let mut namespaces_used = BTreeSet::new();
     let mut kinds_used: BTreeSet<(bool, String, String)> = BTreeSet::new();
     let mut app_waves: Vec<(Option<String>, i64)> = Vec::new();
+    // Every Application's ignored fields, by (kind, namespace, name); and each weighted route a
+    // Rollout names in a `VirtualService` of another namespace (`<name>.<namespace>`, a
+    // gateway's host), which another Application deploys: resolved after the loop.
+    let mut all_ignores: Vec<(String, Option<String>, String, Vec<String>)> = Vec::new();
+    let mut elsewhere: Vec<(String, Option<String>, String, String)> = Vec::new();
     let project_wave = wave(&project).unwrap_or(i64::MAX);
     for (path, text) in tree.range(applications_dir.clone()..) {
         if !path.starts_with(&applications_dir) {
@@ -561,6 +566,18 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
             .flatten()
             .collect();
         for ignore in &ignores {
+            all_ignores.push((
+                str_at(ignore, &["kind"]).to_owned(),
+                ignore["namespace"].as_str().map(str::to_owned),
+                str_at(ignore, &["name"]).to_owned(),
+                ignore["jqPathExpressions"]
+                    .as_sequence()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+            ));
             let named = Obj {
                 group: str_at(ignore, &["group"]).to_owned(),
                 kind: str_at(ignore, &["kind"]).to_owned(),
@@ -585,6 +602,22 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
             let istio = &read(file)["spec"]["strategy"]["canary"]["trafficRouting"]["istio"];
             for vs in istio["virtualServices"].as_sequence().into_iter().flatten() {
                 let vs_name = str_at(vs, &["name"]);
+                if let Some((name, namespace)) = vs_name.split_once('.') {
+                    for route in vs["routes"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                    {
+                        elsewhere.push((
+                            here(vs_name),
+                            Some(namespace.to_owned()),
+                            name.to_owned(),
+                            route.to_owned(),
+                        ));
+                    }
+                    continue;
+                }
                 let Some(ignore) = ignore_of("VirtualService", vs_name, &rollout.namespace) else {
                     out.push(here(&format!("no ignoreDifferences for VirtualService {vs_name}, whose weights Argo Rollouts sets")));
                     continue;
@@ -674,6 +707,17 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
                     )));
                 }
             }
+        }
+    }
+
+    for (at, namespace, name, route) in &elsewhere {
+        let wanted = format!(".spec.http[] | select(.name == \"{route}\") | .route[].weight");
+        if !all_ignores.iter().any(|(k, ns, n, expressions)| {
+            k == "VirtualService" && ns == namespace && n == name && expressions.contains(&wanted)
+        }) {
+            out.push(format!(
+                "{at}: no Application ignores the weights of route `{route}` of {name} in {namespace:?}, which Argo Rollouts sets"
+            ));
         }
     }
 

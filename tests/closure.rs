@@ -582,3 +582,58 @@ fn an_ebs_storage_class_without_the_driver_is_caught() {
         "no EBS CSI driver add-on",
     );
 }
+
+#[test]
+fn a_request_authentication_without_gateway_pods_is_caught() {
+    assert_caught_in(
+        "routing",
+        "istio/gateways/public/requestauthentication.yaml",
+        "istio: ingressgateway",
+        "istio: egressgateway",
+        "picks no pod in `istio-system`",
+    );
+}
+
+#[test]
+fn a_required_issuer_no_request_authentication_checks_is_caught() {
+    assert_caught_in(
+        "routing",
+        "istio/gateways/public/requestauthentication.yaml",
+        "issuer: \"https://auth.example.com\"",
+        "issuer: \"https://login.example.com\"",
+        "issuer `https://auth.example.com` is checked by no RequestAuthentication",
+    );
+}
+
+#[test]
+fn an_ingress_host_the_gateway_does_not_bind_is_caught() {
+    assert_caught_in(
+        "routing",
+        "istio/gateways/public/gateway.yaml",
+        "- istio-system/www.shop.example.com",
+        "- web/www.shop.example.com",
+        "does not serve `www.shop.example.com` to namespace `istio-system`",
+    );
+}
+
+#[test]
+fn a_rollout_naming_an_ingress_route_elsewhere_is_caught() {
+    assert_caught_in(
+        "routing",
+        "rollouts/web/rollout.yaml",
+        "public-shop-example-com.istio-system",
+        "public-shop-example-com.web",
+        "VirtualService `public-shop-example-com` does not exist",
+    );
+}
+
+#[test]
+fn a_rollout_naming_a_missing_ingress_route_is_caught() {
+    assert_caught_in(
+        "routing",
+        "rollouts/web/rollout.yaml",
+        "- web-1-primary",
+        "- web-primary",
+        "route `web-primary` is not in `public-shop-example-com`",
+    );
+}

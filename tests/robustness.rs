@@ -427,9 +427,15 @@ fn hostile_strings_reach_no_output_unescaped() {
     let mesh_slots = [
         r#"mesh istio mtls=permissive reason="@" { gateway public host="shop.example.com" tls=disabled reason="@" }"#,
         r#"mesh istio mtls=strict { gateway public host="shop.example.com" }"#,
+        // An issuer or key set URL with spaces is refused; the audiences and claims are free.
+        r#"mesh istio mtls=strict { gateway public host="shop.example.com"; jwt users issuer="https://auth.example.com/@" jwks="https://auth.example.com/@" }"#,
+        r#"mesh istio mtls=strict { gateway public host="shop.example.com"; jwt users issuer="https://auth.example.com" jwks="https://auth.example.com/jwks.json" audiences="@" }"#,
     ];
     let mesh_service_slots = [
         r#"expose gateway=public path="/@""#,
+        r#"expose gateway=public path="/@" match=exact rewrite="/@""#,
+        r#"expose gateway=public path="/@" match=regex"#,
+        r#"expose gateway=public path="/@" jwt=users claims="groups=@""#,
         r#"canary v2 tag="v2" { header x-canary="@" }"#,
         r#"probe http port=http path="/healthz" { header X-Probe "@" }"#,
         r#"probe exec "/bin/check" "@""#,

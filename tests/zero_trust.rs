@@ -71,17 +71,18 @@ fn declared(platform: &Checked) -> BTreeMap<String, BTreeSet<(Option<String>, u1
                 .or_default()
                 .insert((who, port.container_port()));
         }
-        if let Some(expose) = &caller.expose {
-            for port in &caller.ports {
-                let named = expose
-                    .port
-                    .as_ref()
-                    .is_none_or(|p| p.value == port.name.value);
-                if named && port.protocol.value.is_http() {
-                    out.entry(caller.name.value.clone())
-                        .or_default()
-                        .insert((Some(gateway_principal()), port.container_port()));
-                }
+        // Each `expose` line routes to its `port=`, else to the first HTTP port.
+        for expose in &caller.expose {
+            let port = match &expose.port {
+                Some(p) => caller.port(&p.value),
+                None => caller.ports.iter().find(|p| p.protocol.value.is_http()),
+            };
+            if let Some(port) = port
+                && port.protocol.value.is_http()
+            {
+                out.entry(caller.name.value.clone())
+                    .or_default()
+                    .insert((Some(gateway_principal()), port.container_port()));
             }
         }
     }
@@ -110,6 +111,9 @@ fn no_service_is_reachable_by_an_undeclared_principal() {
                 continue; // the deny-all baseline
             }
             let action = spec["action"].as_str().unwrap_or("ALLOW");
+            if action == "DENY" {
+                continue; // a DENY policy opens nothing (the gateway's end-user check)
+            }
             if action != "ALLOW" {
                 failures.push(format!("{name}: {path}: action {action}"));
                 continue;
@@ -248,10 +252,12 @@ fn every_routed_subset_exists() {
                 }
             }
             for vs_ref in istio["virtualServices"].as_sequence().into_iter().flatten() {
-                let vs_name = vs_ref["name"].as_str().unwrap_or_default();
+                let full = vs_ref["name"].as_str().unwrap_or_default();
+                // `<name>.<namespace>`: a gateway's VirtualService of a host.
+                let (vs_name, vs_namespace) = full.split_once('.').unwrap_or((full, namespace));
                 let found = objects(&tree, "VirtualService").into_iter().find(|(_, v)| {
                     v["metadata"]["name"].as_str() == Some(vs_name)
-                        && v["metadata"]["namespace"].as_str() == Some(namespace)
+                        && v["metadata"]["namespace"].as_str() == Some(vs_namespace)
                 });
                 let Some((_, vs)) = found else {
                     failures.push(format!("{name}: {path}: no VirtualService `{vs_name}`"));

@@ -49,7 +49,7 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 );
             }
         }
-        if let Some(expose) = &service.expose {
+        for expose in &service.expose {
             let gateways = platform
                 .mesh
                 .as_ref()

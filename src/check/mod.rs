@@ -19,6 +19,7 @@ pub mod partial;
 mod references;
 mod resources;
 mod stateful;
+mod routes;
 mod versions;
 
 use crate::diagnostic::Diagnostics;
@@ -35,6 +36,7 @@ pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     resources::check(&platform, d);
     capacity::check(&platform, d);
     mesh::check(&platform, d);
+    routes::check(&platform, d);
     canary::check(&platform, d);
     stateful::check(&platform, d);
     observability::check(&platform, d);

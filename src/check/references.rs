@@ -15,10 +15,10 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         ports(service, d);
         stores(platform, service, d);
         store_env(platform, service, d);
-        if let Some(expose) = &service.expose
-            && let Some(port) = &expose.port
-        {
-            unknown_port(service, port, d);
+        for expose in &service.expose {
+            if let Some(port) = &expose.port {
+                unknown_port(service, port, d);
+            }
         }
     }
     if let Some(jenkins) = &platform.delivery.jenkins {

@@ -102,7 +102,7 @@ fn graph(platform: &Platform) -> (Vec<Node>, Vec<Edge>) {
                 label,
             ));
         }
-        if let Some(expose) = &service.expose {
+        for expose in &service.expose {
             let host = expose.host.as_ref().map_or("", |h| h.value.as_str());
             edges.push((
                 gateway_id(&expose.gateway.value),

@@ -292,7 +292,7 @@ fn service_values(service: &Service, kind: &str) -> Vec<(&'static str, Span)> {
             autoscale(&mut out);
         }
         "VirtualService" | "Gateway" => {
-            if let Some(expose) = &service.expose {
+            for expose in &service.expose {
                 out.push(("expose", expose.span));
             }
         }

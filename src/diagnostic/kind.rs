@@ -79,6 +79,8 @@ pub enum ErrorKind {
         value: String,
         resource: &'static str,
     },
+    /// `expose match=regex path=…` is not a regular expression in RE2 syntax.
+    InvalidRegex { value: String, detail: String },
     /// A value of the wrong KDL type.
     InvalidType {
         expected: &'static str,
@@ -189,6 +191,11 @@ pub enum ErrorKind {
     },
     /// A reference to a gateway the mesh does not declare.
     UnknownGateway {
+        name: String,
+        suggestion: Option<String>,
+    },
+    /// `expose jwt=NAME` names no `mesh { jwt NAME … }`.
+    UnknownJwt {
         name: String,
         suggestion: Option<String>,
     },
@@ -343,6 +350,7 @@ impl ErrorKind {
             Self::InvalidName { .. } => "platc::invalid-name",
             Self::InvalidPercentage { .. } => "platc::invalid-percentage",
             Self::InvalidPort { .. } => "platc::invalid-port",
+            Self::InvalidRegex { .. } => "platc::invalid-regex",
             Self::InvalidQuantity { .. } => "platc::invalid-quantity",
             Self::InvalidType { .. } => "platc::invalid-type",
             Self::InvalidUtf8 { .. } => "platc::invalid-utf8",
@@ -377,6 +385,7 @@ impl ErrorKind {
             Self::UnexpectedArgument { .. } => "platc::unexpected-argument",
             Self::UnknownEnv { .. } => "platc::unknown-env",
             Self::UnknownGateway { .. } => "platc::unknown-gateway",
+            Self::UnknownJwt { .. } => "platc::unknown-jwt",
             Self::UnknownNode { .. } => "platc::unknown-node",
             Self::UnknownPort { .. } => "platc::unknown-port",
             Self::UnknownProperty { .. } => "platc::unknown-property",
@@ -414,6 +423,7 @@ impl ErrorKind {
         "platc::invalid-percentage",
         "platc::invalid-port",
         "platc::invalid-quantity",
+        "platc::invalid-regex",
         "platc::invalid-type",
         "platc::invalid-utf8",
         "platc::invalid-value",
@@ -446,6 +456,7 @@ impl ErrorKind {
         "platc::unexpected-argument",
         "platc::unknown-env",
         "platc::unknown-gateway",
+        "platc::unknown-jwt",
         "platc::unknown-node",
         "platc::unknown-port",
         "platc::unknown-property",
@@ -521,6 +532,9 @@ impl ErrorKind {
                 format!("this file is not UTF-8: byte {offset} starts an invalid sequence")
             }
             Self::InvalidPort { value } => format!("invalid port number `{value}`"),
+            Self::InvalidRegex { value, detail } => {
+                format!("invalid regular expression `{value}`: {detail}")
+            }
             Self::InvalidQuantity { value, resource } => {
                 format!("invalid {resource} quantity `{value}`")
             }
@@ -619,6 +633,7 @@ impl ErrorKind {
             Self::UnexpectedArgument { node } => format!("unexpected argument to `{node}`"),
             Self::UnknownEnv { name, .. } => format!("unknown environment `{name}`"),
             Self::UnknownGateway { name, .. } => format!("unknown gateway `{name}`"),
+            Self::UnknownJwt { name, .. } => format!("unknown jwt issuer `{name}`"),
             Self::UnknownNode { node, parent, .. } if parent.is_empty() => {
                 format!("unknown node `{node}` at the top level")
             }
@@ -678,6 +693,7 @@ impl ErrorKind {
             Self::InvalidUtf8 { .. } => "not UTF-8 (shown as �)".into(),
             Self::InvalidFile { .. } => "this file".into(),
             Self::InvalidPort { .. } => "not a port number".into(),
+            Self::InvalidRegex { .. } => "not RE2 syntax".into(),
             Self::InvalidQuantity { .. } => "not a quantity".into(),
             Self::InvalidType { expected, .. } => format!("expected {expected}"),
             Self::InvalidValue { .. } => "not allowed here".into(),
@@ -710,6 +726,7 @@ impl ErrorKind {
             Self::UnexpectedArgument { .. } => "unexpected".into(),
             Self::UnknownEnv { .. } => "no such environment".into(),
             Self::UnknownGateway { .. } => "no such gateway".into(),
+            Self::UnknownJwt { .. } => "no such `jwt` in `mesh`".into(),
             Self::UnknownNode { .. } => "unknown node".into(),
             Self::UnknownPort { .. } => "no such port".into(),
             Self::UnknownProperty { .. } => "unknown property".into(),
@@ -768,6 +785,13 @@ impl ErrorKind {
             } => {
                 "Rename the service: `platform` names the part of the platform-wide objects, in the Argo CD Applications' names and in the plugin's `part` parameter.".into()
             }
+            Self::DuplicateName { kind: "route", .. } => {
+                "Remove one of the two `expose` lines, or give it another host, path or `match=`: the gateway would send every request of the pair to one service only.".into()
+            }
+            Self::DuplicateName {
+                kind: "ingress VirtualService",
+                ..
+            } => "Rename one of the hosts: the gateway's `VirtualService` of a host is named `<gateway>-<host>` with `.` and `*` as `-`, and these two hosts give the same name.".into(),
             Self::DuplicateName { kind: "chart", .. } => {
                 "Rename the platform or the service: the umbrella chart, each service's chart and the add-ons' values (`addons`) share `out/helm/`.".into()
             }
@@ -824,6 +848,7 @@ impl ErrorKind {
                 "Write a number from 0 to 100 with at most three decimals, for example `99.9`.".into()
             }
             Self::InvalidPort { .. } => "Use a port number from 1 to 65535.".into(),
+            Self::InvalidRegex { .. } => "Write the path in RE2 syntax, as Envoy matches it against the whole path: no look-around and no back-references; escape `.` and other metacharacters with `\\`.".into(),
             Self::InvalidQuantity { resource, .. } => match *resource {
                 "cpu" => "Write CPU as cores or millicores in a string, for example \"0.5\" or \"500m\".".into(),
                 _ => "Write memory and storage with a binary suffix in a string, for example \"64Mi\" or \"1Gi\".".into(),
@@ -949,6 +974,10 @@ impl ErrorKind {
             }
             Self::UnknownGateway { suggestion, .. } => with_suggestion(
                 "Declare it with `gateway NAME host=…` inside `mesh`.",
+                suggestion.as_deref(),
+            ),
+            Self::UnknownJwt { suggestion, .. } => with_suggestion(
+                "Declare the issuer with `jwt NAME issuer=… jwks=…` inside `mesh`.",
                 suggestion.as_deref(),
             ),
                         Self::UnknownNode { suggestion, parent, .. } if parent.is_empty() => with_suggestion(

@@ -8,7 +8,7 @@ use crate::lower::grammar::nodes;
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::mesh::{
-    ArgoCd, ArgoSource, Delivery, Deploy, Gateway, Grafana, Jenkins, Kiali, Mesh, MtlsMode,
+    ArgoCd, ArgoSource, Delivery, Deploy, Gateway, Grafana, Jenkins, Jwt, Kiali, Mesh, MtlsMode,
     Observability, Prometheus, SyncMode, TlsMode, View,
 };
 use crate::model::value::Duration;
@@ -52,8 +52,13 @@ pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
         );
     }
     let mut gateways: Vec<Gateway> = Vec::new();
+    let mut jwts: Vec<Jwt> = Vec::new();
     for child in r.children() {
         if r.child(child, d).is_some() {
+            if child.name().value() == "jwt" {
+                push_unique(&mut jwts, lower_jwt(child, d), "jwt", |j| &j.name, d);
+                continue;
+            }
             push_unique(
                 &mut gateways,
                 lower_gateway(child, d),
@@ -69,7 +74,62 @@ pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
         mtls,
         reason,
         gateways,
+        jwts,
     }
+}
+
+fn lower_jwt(node: &Node, d: &mut Diagnostics) -> Option<Jwt> {
+    let mut r = Reader::new(node, &nodes::JWT);
+    let name = r
+        .required_string_arg(0, "a name for the issuer", d)
+        .and_then(|n| typed::check_name(n, d));
+    let audiences = r
+        .string_prop("audiences", d)
+        .map(|a| {
+            a.value
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Spanned::new(s.to_owned(), a.span))
+                .collect()
+        })
+        .unwrap_or_default();
+    let issuer = r.required_string_prop("issuer", d);
+    if let Some(issuer) = &issuer
+        && (issuer.value.is_empty() || issuer.value.contains(char::is_whitespace))
+    {
+        d.error(
+            ErrorKind::InvalidValue {
+                value: issuer.value.clone(),
+                expected: vec!["the token's `iss` value, without spaces"],
+                suggestion: None,
+            },
+            issuer.span,
+        );
+    }
+    let jwks = r.required_string_prop("jwks", d);
+    if let Some(jwks) = &jwks
+        && !(jwks.value.starts_with("https://")
+            && jwks.value.len() > "https://".len()
+            && !jwks.value.contains(char::is_whitespace))
+    {
+        d.error(
+            ErrorKind::InvalidValue {
+                value: jwks.value.clone(),
+                expected: vec!["an `https://` URL of the issuer's JSON Web Key Set"],
+                suggestion: None,
+            },
+            jwks.span,
+        );
+    }
+    r.finish(d);
+    Some(Jwt {
+        span: node.span(),
+        name: name?,
+        issuer: issuer?,
+        jwks: jwks?,
+        audiences,
+    })
 }
 
 fn lower_gateway(node: &Node, d: &mut Diagnostics) -> Option<Gateway> {

@@ -46,7 +46,7 @@ struct Parts {
     circuit_breaker: Option<CircuitBreaker>,
     canary: Option<Canary>,
     slo: Option<Slo>,
-    expose: Option<Expose>,
+    expose: Vec<Expose>,
     load_balancer: Option<Spanned<String>>,
     sidecar_off: Option<Spanned<String>>,
     mtls_exceptions: Vec<MtlsException>,
@@ -85,6 +85,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             }
             "calls" => parts.calls.extend(calls::call(child, d)),
             "calls-external" => parts.externals.extend(calls::external(child, d)),
+            "expose" => parts.expose.extend(traffic::expose(child, d)),
             "probe" => parts.probes.extend(traffic::probe(child, d)),
             "mtls-exception" => parts.mtls_exceptions.extend(mtls_exception(child, d)),
             "uses" => parts.uses.extend(uses(child, d)),
@@ -131,7 +132,6 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             "build" => parts.build = build(child, d),
             "slo" => parts.slo = Some(traffic::slo(child, d)),
             "stateful" => parts.stateful = Some(stateful(child, d)),
-            "expose" => parts.expose = traffic::expose(child, d),
             "load-balancer" => {
                 parts.load_balancer = reasoned_switch(
                     child,

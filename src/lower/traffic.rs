@@ -9,8 +9,8 @@ use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
 use crate::lower::typed;
 use crate::lower::value;
 use crate::model::service::{
-    Autoscale, Canary, CircuitBreaker, Expose, Gate, HeaderMatch, Latency, Probe, ProbeKind,
-    ProbeUse, Retries, Slo,
+    Autoscale, Canary, CircuitBreaker, Expose, Gate, HeaderMatch, Latency, PathMatch, Probe,
+    ProbeKind, ProbeUse, Retries, Slo,
 };
 use crate::model::value::Percent;
 use crate::span::{Span, Spanned};
@@ -408,19 +408,81 @@ pub fn slo(node: &Node, d: &mut Diagnostics) -> Slo {
 
 pub fn expose(node: &Node, d: &mut Diagnostics) -> Option<Expose> {
     let mut r = Reader::new(node, &spec::EXPOSE);
+    let claims = r
+        .string_prop("claims", d)
+        .map(|c| claims(&c, d))
+        .unwrap_or_default();
     let gateway = r.required_string_prop("gateway", d);
     let host = r.prop("host").and_then(|e| typed::host(e, d));
+    let jwt = r.string_prop("jwt", d);
+    let r#match = r
+        .prop("match")
+        .and_then(|e| {
+            choice(
+                e,
+                &[
+                    ("exact", PathMatch::Exact),
+                    ("prefix", PathMatch::Prefix),
+                    ("regex", PathMatch::Regex),
+                ],
+                d,
+            )
+        })
+        .unwrap_or_else(|| Spanned::new(PathMatch::Prefix, node.name().span()));
     let path = r
         .string_prop("path", d)
         .unwrap_or_else(|| Spanned::new("/".into(), node.name().span()));
-    typed::check_http_path(&path, d);
+    if r#match.value == PathMatch::Regex {
+        typed::check_regex(&path, d);
+    } else {
+        typed::check_http_path(&path, d);
+    }
     let port = r.string_prop("port", d);
+    let rewrite = r.string_prop("rewrite", d);
+    if let Some(rewrite) = &rewrite {
+        typed::check_http_path(rewrite, d);
+    }
     r.finish(d);
     Some(Expose {
         span: node.span(),
         gateway: gateway?,
         host,
         path,
+        r#match,
+        rewrite,
         port,
+        jwt,
+        claims,
     })
+}
+
+/// `claims="groups=admin,tier=gold"`: `KEY=VALUE` pairs, comma-separated; every one must hold.
+fn claims(text: &Spanned<String>, d: &mut Diagnostics) -> Vec<(Spanned<String>, Spanned<String>)> {
+    let mut out = Vec::new();
+    for pair in text.value.split(',') {
+        let pair = pair.trim();
+        match pair.split_once('=') {
+            Some((key, value))
+                if !key.trim().is_empty()
+                    && !value.trim().is_empty()
+                    && key.trim().chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/')
+                    }) =>
+            {
+                out.push((
+                    Spanned::new(key.trim().to_owned(), text.span),
+                    Spanned::new(value.trim().to_owned(), text.span),
+                ));
+            }
+            _ => d.error(
+                ErrorKind::InvalidValue {
+                    value: pair.to_owned(),
+                    expected: vec!["`KEY=VALUE` pairs separated by commas, such as `groups=admin`"],
+                    suggestion: None,
+                },
+                text.span,
+            ),
+        }
+    }
+    out
 }

@@ -157,6 +157,31 @@ pub fn check_http_path(path: &Spanned<String>, d: &mut Diagnostics) {
     }
 }
 
+/// A path regular expression (`expose match=regex`): Envoy matches it with RE2, whose syntax
+/// the `regex` crate shares (no look-around, no back-references), against the whole path.
+pub fn check_regex(path: &Spanned<String>, d: &mut Diagnostics) {
+    if let Err(error) = regex::Regex::new(&path.value) {
+        let detail = match error {
+            regex::Error::Syntax(text) => text
+                .lines()
+                .rev()
+                .find(|l| l.starts_with("error:"))
+                .map_or_else(
+                    || "not a regular expression".to_owned(),
+                    |l| l.trim_start_matches("error:").trim().to_owned(),
+                ),
+            _ => "too large".to_owned(),
+        };
+        d.error(
+            ErrorKind::InvalidRegex {
+                value: path.value.clone(),
+                detail,
+            },
+            path.span,
+        );
+    }
+}
+
 pub fn host(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<String>> {
     let text = string(entry, d)?;
     match value::host(&text.value) {

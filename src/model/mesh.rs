@@ -19,6 +19,20 @@ pub struct Mesh {
     /// Why mTLS is below strict, when it is.
     pub reason: Option<Spanned<String>>,
     pub gateways: Vec<Gateway>,
+    pub jwts: Vec<Jwt>,
+}
+
+/// `jwt NAME issuer=… jwks=… audiences=…`: an issuer of end-user tokens the ingress gateway
+/// checks on the routes that name it (`expose jwt=NAME`).
+#[derive(Clone, Debug)]
+pub struct Jwt {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub issuer: Spanned<String>,
+    /// Where istiod fetches the issuer's public keys (an `https://` URL).
+    pub jwks: Spanned<String>,
+    /// The `aud` values a token must carry one of; none: any.
+    pub audiences: Vec<Spanned<String>>,
 }
 
 /// TLS handling at an ingress gateway.

@@ -34,7 +34,7 @@ pub struct Service {
     pub circuit_breaker: Option<CircuitBreaker>,
     pub canary: Option<Canary>,
     pub slo: Option<Slo>,
-    pub expose: Option<Expose>,
+    pub expose: Vec<Expose>,
     /// `load-balancer reason=…`: a `LoadBalancer` Service for testing (seed 003).
     pub load_balancer: Option<Spanned<String>>,
     /// `sidecar #false reason=…`: the service runs outside the mesh.
@@ -415,14 +415,39 @@ pub struct Slo {
     pub latency: Option<Latency>,
 }
 
-/// `expose gateway=… host=… path=… port=…`.
+/// How an `expose` line's `path=` matches the request's path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PathMatch {
+    Exact,
+    Prefix,
+    Regex,
+}
+
+impl PathMatch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exact => "exact",
+            Self::Prefix => "prefix",
+            Self::Regex => "regex",
+        }
+    }
+}
+
+/// `expose gateway=… host=… path=… match=… rewrite=… port=…`: one host–path route from an
+/// ingress gateway to this service; a service has as many as it needs.
 #[derive(Clone, Debug)]
 pub struct Expose {
     pub span: Span,
     pub gateway: Spanned<String>,
     pub host: Option<Spanned<String>>,
     pub path: Spanned<String>,
+    pub r#match: Spanned<PathMatch>,
+    pub rewrite: Option<Spanned<String>>,
     pub port: Option<Spanned<String>>,
+    /// `jwt=NAME`: a `mesh { jwt NAME … }` whose token the route requires.
+    pub jwt: Option<Spanned<String>>,
+    /// `claims="KEY=VALUE,…"`: what the token's claims must hold.
+    pub claims: Vec<(Spanned<String>, Spanned<String>)>,
 }
 
 /// How mTLS is relaxed on one port.

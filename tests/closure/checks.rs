@@ -21,6 +21,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     dns_and_control_plane(world, &mut out);
     gateways(world, &mut out);
     routes(world, &mut out);
+    end_user_auth(world, &mut out);
     scaling(world, &mut out);
     monitors(world, &mut out);
     workloads(world, &mut out);
@@ -449,6 +450,70 @@ fn gateways(world: &World, out: &mut Vec<String>) {
     }
 }
 
+/// End-user authentication: a `RequestAuthentication` picks pods (the gateway's); every
+/// issuer a policy requires a token of (`notRequestPrincipals: ["<issuer>/*"]`) is checked by a
+/// `RequestAuthentication` on the same pods, else no token could ever satisfy it; every host a
+/// policy names is a route's host.
+fn end_user_auth(world: &World, out: &mut Vec<String>) {
+    let mut issuers: Vec<(String, Labels, String)> = Vec::new();
+    for auth in world.of_kind("RequestAuthentication") {
+        let selector = labels(&auth.value["spec"]["selector"]["matchLabels"]);
+        if selector.is_empty() || world.pods_in(auth.namespace(), &selector).next().is_none() {
+            out.push(format!(
+                "{}: selector {selector:?} picks no pod in `{}`",
+                auth.path,
+                auth.namespace()
+            ));
+        }
+        for rule in auth.value["spec"]["jwtRules"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(issuer) = rule["issuer"].as_str() {
+                issuers.push((
+                    auth.namespace().to_owned(),
+                    selector.clone(),
+                    issuer.to_owned(),
+                ));
+            }
+        }
+    }
+    let route_hosts: BTreeSet<String> = world
+        .of_kind("VirtualService")
+        .flat_map(|vs| strings(&vs.value["spec"]["hosts"]))
+        .collect();
+    for policy in world.of_kind("AuthorizationPolicy") {
+        let spec = &policy.value["spec"];
+        let selector = labels(&spec["selector"]["matchLabels"]);
+        for rule in spec["rules"].as_sequence().into_iter().flatten() {
+            for from in rule["from"].as_sequence().into_iter().flatten() {
+                for p in strings(&from["source"]["notRequestPrincipals"]) {
+                    let issuer = p.strip_suffix("/*").unwrap_or(&p);
+                    if !issuers.iter().any(|(ns, s, i)| {
+                        ns == policy.namespace() && i == issuer && matches(s, &selector)
+                    }) {
+                        out.push(format!(
+                            "{}: issuer `{issuer}` is checked by no RequestAuthentication on the same pods",
+                            policy.path
+                        ));
+                    }
+                }
+            }
+            if spec["action"].as_str() == Some("DENY") {
+                for to in rule["to"].as_sequence().into_iter().flatten() {
+                    for host in strings(&to["operation"]["hosts"]) {
+                        let bare = host.strip_suffix(":*").unwrap_or(&host);
+                        if !route_hosts.contains(bare) {
+                            out.push(format!("{}: host `{host}` is no route's host", policy.path));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `<name>.<ns>.svc.cluster.local` (or shorter) → `(ns, name)`.
 fn service_host(host: &str) -> Option<(String, String)> {
     let host = host.trim_end_matches('.');
@@ -511,15 +576,20 @@ fn routes(world: &World, out: &mut Vec<String>) {
                 out.push(format!("{}: gateway `{gateway}` does not exist", vs.path));
                 continue;
             };
-            let bound: BTreeSet<String> = gw.value["spec"]["servers"]
+            // Every server binds the host (an HTTP server that only redirects sends the
+            // request on to the HTTPS one, which must serve it too).
+            let servers: Vec<BTreeSet<String>> = gw.value["spec"]["servers"]
                 .as_sequence()
                 .into_iter()
                 .flatten()
-                .flat_map(|s| strings(&s["hosts"]))
+                .map(|s| strings(&s["hosts"]).into_iter().collect())
                 .collect();
             for host in strings(&spec["hosts"]) {
-                if !bound.contains(&format!("{}/{host}", vs.namespace()))
-                    && !bound.contains(&format!("*/{host}"))
+                if servers.is_empty()
+                    || servers.iter().any(|bound| {
+                        !bound.contains(&format!("{}/{host}", vs.namespace()))
+                            && !bound.contains(&format!("*/{host}"))
+                    })
                 {
                     out.push(format!(
                         "{}: gateway `{gateway}` does not serve `{host}` to namespace `{}`",
@@ -1150,10 +1220,15 @@ fn rollouts(world: &World, out: &mut Vec<String>) {
             ));
         }
         for vs_ref in istio["virtualServices"].as_sequence().into_iter().flatten() {
-            let name = vs_ref["name"].as_str().unwrap_or_default();
+            // `<name>` in the Rollout's namespace, or `<name>.<namespace>` (Argo Rollouts'
+            // `GetVirtualServiceNamespaceName`: the first two dot-separated fields).
+            let full = vs_ref["name"].as_str().unwrap_or_default();
+            let mut fields = full.split('.');
+            let name = fields.next().unwrap_or_default();
+            let vs_ns = fields.next().unwrap_or(ns);
             let Some(vs) = world
                 .of_kind("VirtualService")
-                .find(|v| v.name() == name && v.namespace() == ns)
+                .find(|v| v.name() == name && v.namespace() == vs_ns)
             else {
                 out.push(format!(
                     "{}: VirtualService `{name}` does not exist",

@@ -80,6 +80,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     let tree = (argocd.source.value == ArgoSource::Out)
         .then(|| Tree::new(items, |item| item.id().is_some().then(|| part(item))));
     let names = Names::new(platform, argocd);
+    let rollouts = rollouts_fields(items);
 
     let mut applications = Vec::new();
     if let Some(objects) = parts.get(&None) {
@@ -106,7 +107,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
             wave: PLATFORM_WAVE,
             namespace,
             include: tree.as_ref().map(|t| t.include(None, paths(objects))),
-            ignore: Vec::new(),
+            ignore: ignored_in(&rollouts, objects),
         });
     }
     for service in &platform.services {
@@ -121,7 +122,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
             wave: SERVICE_WAVE,
             namespace: service.namespace.clone(),
             include: tree.as_ref().map(|t| t.include(Some(name), paths(objects))),
-            ignore: rollouts_fields(objects),
+            ignore: ignored_in(&rollouts, objects),
         });
     }
 
@@ -299,8 +300,10 @@ fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>) -> SyncPolicy {
 /// label it adds to both subsets of the `DestinationRule` (Argo Rollouts, "Istio", "Integrating
 /// with `GitOps`"; `rollout/trafficrouting/istio/istio.go`). The annotation it adds to the
 /// `DestinationRule` needs nothing: Argo CD ignores keys of a map that Git never set. Read from
-/// the Rollouts themselves, so the names are the ones Argo Rollouts acts on.
-fn rollouts_fields(objects: &[&Item]) -> Vec<IgnoreDifference> {
+/// the Rollouts themselves, so the names are the ones Argo Rollouts acts on. A gateway's
+/// `VirtualService` of a host is in the gateway's namespace (`<name>.<namespace>`, Argo
+/// Rollouts' `GetVirtualServiceNamespaceName`) and deployed with the platform's part.
+fn rollouts_fields(objects: &[Item]) -> Vec<IgnoreDifference> {
     let mut out = Vec::new();
     for item in objects {
         let Body::Object(object) = &item.body else {
@@ -322,12 +325,15 @@ fn rollouts_fields(objects: &[&Item]) -> Vec<IgnoreDifference> {
                     format!(".spec.http[] | select(.name == \"{route}\") | .route[].weight")
                 })
                 .collect();
-            if let Some(name) = vs["name"].as_str() {
+            if let Some(reference) = vs["name"].as_str() {
+                let mut fields = reference.split('.');
+                let name = fields.next().unwrap_or_default();
+                let namespace = fields.next().unwrap_or(&namespace);
                 out.push(IgnoreDifference {
                     group: "networking.istio.io",
                     kind: "VirtualService",
                     name: name.to_owned(),
-                    namespace: namespace.clone(),
+                    namespace: namespace.to_owned(),
                     jq_path_expressions: routes,
                 });
             }
@@ -342,6 +348,31 @@ fn rollouts_fields(objects: &[&Item]) -> Vec<IgnoreDifference> {
                     ".spec.subsets[].labels[\"rollouts-pod-template-hash\"]".to_owned(),
                 ],
             });
+        }
+    }
+    out
+}
+
+/// The fields to ignore of the objects one Application deploys; the routes of one
+/// `VirtualService` named by several Rollouts in one entry.
+fn ignored_in(all: &[IgnoreDifference], objects: &[&Item]) -> Vec<IgnoreDifference> {
+    let mut out: Vec<IgnoreDifference> = Vec::new();
+    for ignore in all {
+        let deployed = objects.iter().filter_map(|i| i.id()).any(|id| {
+            id.kind == ignore.kind
+                && id.name == ignore.name
+                && id.namespace.as_deref() == Some(ignore.namespace.as_str())
+        });
+        if !deployed {
+            continue;
+        }
+        match out.iter_mut().find(|o| {
+            o.kind == ignore.kind && o.name == ignore.name && o.namespace == ignore.namespace
+        }) {
+            Some(o) => o
+                .jq_path_expressions
+                .extend(ignore.jq_path_expressions.iter().cloned()),
+            None => out.push(ignore.clone()),
         }
     }
     out

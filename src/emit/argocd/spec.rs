@@ -93,7 +93,7 @@ pub struct Backoff {
 }
 
 /// Fields of one object that another controller owns at run time.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct IgnoreDifference {
     pub group: &'static str,

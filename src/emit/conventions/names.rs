@@ -4,7 +4,9 @@
 
 use crate::model::Platform;
 use crate::model::addons;
-use crate::model::service::{AddressFormat, AddressShape, Call, ExternalCall, Port, Service};
+use crate::model::service::{
+    AddressFormat, AddressShape, Call, Expose, ExternalCall, Port, Service,
+};
 use crate::model::value::Duration;
 
 /// Istio's root namespace (`meshConfig.rootNamespace`, pinned in istiod's values): mesh-wide
@@ -183,22 +185,70 @@ pub fn analysis_template(service: &Service) -> String {
     format!("{}-canary", service.name.value)
 }
 
-/// The ports the ingress gateway routes to: the one `expose port=` names, else every HTTP
-/// port.
-pub fn exposed_ports(service: &Service) -> Vec<&Port> {
-    let named = service
-        .expose
-        .as_ref()
-        .and_then(|e| e.port.as_ref())
-        .and_then(|p| service.port(&p.value));
-    match named {
-        Some(port) => vec![port],
-        None => service
-            .ports
-            .iter()
-            .filter(|p| p.protocol.value.is_http())
-            .collect(),
+/// The port one `expose` line routes to: the one its `port=` names, else the service's first
+/// HTTP port (a second behind the same host and path would never be reached).
+pub fn exposed_port<'a>(service: &'a Service, expose: &Expose) -> Option<&'a Port> {
+    match &expose.port {
+        Some(p) => service.port(&p.value),
+        None => service.ports.iter().find(|p| p.protocol.value.is_http()),
     }
+}
+
+/// The host an `expose` line routes: its own `host=`, else its gateway's first host.
+pub fn expose_host(platform: &Platform, expose: &Expose) -> Option<String> {
+    expose.host.as_ref().map(|h| h.value.clone()).or_else(|| {
+        platform
+            .mesh
+            .as_ref()?
+            .gateways
+            .iter()
+            .find(|g| g.name.value == expose.gateway.value)?
+            .hosts
+            .first()
+            .map(|h| h.value.clone())
+    })
+}
+
+/// The one `VirtualService` of a host on a gateway (in the gateway's namespace), which holds
+/// the routes of every service exposed there: `<gateway>-<host>`, the host's dots and `*` as
+/// `-`. No dot, so Argo Rollouts reads `<name>.<namespace>` back unambiguously.
+pub fn ingress_virtual_service(gateway: &str, host: &str) -> String {
+    let host: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{gateway}-{}", host.trim_matches('-'))
+}
+
+/// The start of the names of one `expose` line's routes in its host's `VirtualService`:
+/// `<service>-`, or `<service>-<n>-` for the n-th line of a service with several.
+pub fn expose_route_prefix(service: &Service, index: usize) -> String {
+    if service.expose.len() > 1 {
+        format!("{}-{}-", service.name.value, index + 1)
+    } else {
+        format!("{}-", service.name.value)
+    }
+}
+
+/// Every port the ingress gateway routes to on a service, over all its `expose` lines, in the
+/// order of the service's ports.
+pub fn exposed_ports(service: &Service) -> Vec<&Port> {
+    service
+        .ports
+        .iter()
+        .filter(|p| {
+            service
+                .expose
+                .iter()
+                .any(|e| exposed_port(service, e).is_some_and(|x| x.name.value == p.name.value))
+        })
+        .collect()
 }
 
 /// The HTTP ports a service's routes cover: `ports`, or with none given every HTTP port.
@@ -225,10 +275,10 @@ pub fn route_suffix(service: &Service, port: &Port) -> String {
 
 /// The names of the weighted routes of a service's `VirtualService`s over `ports` (every
 /// HTTP port when empty), which Argo Rollouts sets the weights of.
-pub fn primary_routes(service: &Service, ports: &[&Port]) -> Vec<String> {
+pub fn primary_routes(service: &Service, ports: &[&Port], prefix: &str) -> Vec<String> {
     route_ports(service, ports)
         .into_iter()
-        .map(|port| format!("{PRIMARY_ROUTE}{}", route_suffix(service, port)))
+        .map(|port| format!("{prefix}{PRIMARY_ROUTE}{}", route_suffix(service, port)))
         .collect()
 }
 

@@ -141,7 +141,7 @@ fn allow(platform: &Platform, service: &Service) -> Option<Item> {
             }
         }
     }
-    if service.expose.is_some() {
+    if !service.expose.is_empty() {
         for port in exposed_ports(service) {
             grant(
                 &mut grants,

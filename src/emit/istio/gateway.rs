@@ -1,26 +1,27 @@
 //! The ingress: an Istio `Gateway` per declared `gateway` (in the root namespace, on the
-//! `istio=ingressgateway` pods), and a `VirtualService` per exposed service that binds its host
-//! and path to that gateway.
+//! `istio=ingressgateway` pods), and one `VirtualService` per host on it that holds every
+//! `expose` line's route for the host, most specific first.
 //!
 //! TLS ends at the gateway (`SIMPLE`, or `MUTUAL` with client certificates) with the certificate
 //! cert-manager keeps in the Secret `<gateway>-tls` (see `certificate.rs`); plain HTTP on port 80
 //! only redirects to HTTPS unless `redirect-http=#false`. Each host is bound only for the
-//! namespaces whose services are exposed on it (`<namespace>/<host>`), so no other namespace can
-//! attach a route to the gateway.
+//! gateway's namespace (`<namespace>/<host>`), where its `VirtualService` is, so no other
+//! namespace can attach a route to the gateway.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    exposed_ports, gateway_namespace, gateway_workload, host, meta, platform_meta,
+    expose_host, expose_route_prefix, exposed_port, gateway_namespace, gateway_workload, host,
+    ingress_virtual_service, platform_meta,
 };
 use crate::emit::istio::routes::{
-    Destination, HttpMatch, PortSelector, RouteDestination, StringMatch, TlsMatch, TlsRoute,
-    VirtualServiceSpec, http_routes,
+    Destination, HttpMatch, PortSelector, Rewrite, RouteDestination, StringMatch, TlsMatch,
+    TlsRoute, VirtualServiceSpec, http_routes,
 };
 use crate::model::mesh::{Gateway, Mesh, TlsMode};
-use crate::model::service::{Port, Service};
+use crate::model::service::{Expose, PathMatch, Port, Service};
 use crate::model::{Checked, Platform};
 use crate::output::{Item, Owner, Resource};
 
@@ -65,34 +66,25 @@ pub fn credential_name(gateway: &Gateway) -> String {
     format!("{}-tls", gateway.name.value)
 }
 
-/// The host a service is exposed on: its own `host=`, else its gateway's first host.
-pub fn exposed_host(gateway: &Gateway, service: &Service) -> Option<String> {
-    let expose = service.expose.as_ref()?;
-    expose
-        .host
-        .as_ref()
-        .map(|h| h.value.clone())
-        .or_else(|| gateway.hosts.first().map(|h| h.value.clone()))
-}
-
-/// The services exposed on a gateway, in source order.
-pub fn exposed<'a>(platform: &'a Platform, gateway: &Gateway) -> Vec<&'a Service> {
+/// The `expose` lines on a gateway, with their service and index among the service's
+/// lines, in source order.
+pub fn exposed<'a>(
+    platform: &'a Platform,
+    gateway: &Gateway,
+) -> Vec<(&'a Service, usize, &'a Expose)> {
     platform
         .services
         .iter()
-        .filter(|s| {
-            s.expose
-                .as_ref()
-                .is_some_and(|e| e.gateway.value == gateway.name.value)
-        })
+        .flat_map(|s| s.expose.iter().enumerate().map(move |(i, e)| (s, i, e)))
+        .filter(|(_, _, e)| e.gateway.value == gateway.name.value)
         .collect()
 }
 
 /// Every host a gateway serves: its own, then those its services add.
 pub fn gateway_hosts(platform: &Platform, gateway: &Gateway) -> Vec<String> {
     let mut hosts: Vec<String> = gateway.hosts.iter().map(|h| h.value.clone()).collect();
-    for service in exposed(platform, gateway) {
-        if let Some(h) = exposed_host(gateway, service)
+    for (_, _, expose) in exposed(platform, gateway) {
+        if let Some(h) = expose_host(platform, expose)
             && !hosts.contains(&h)
         {
             hosts.push(h);
@@ -129,34 +121,26 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
                 spec: gateway_spec(platform, gateway),
             },
         ));
-        for service in exposed(platform, gateway) {
-            out.push(ingress_route(platform, gateway, service));
+        for host in gateway_hosts(platform, gateway) {
+            let routes: Vec<_> = exposed(platform, gateway)
+                .into_iter()
+                .filter(|(_, _, e)| expose_host(platform, e).as_deref() == Some(host.as_str()))
+                .collect();
+            if !routes.is_empty() {
+                out.push(ingress_routes(platform, gateway, &host, routes));
+            }
         }
     }
     out
 }
 
 fn gateway_spec(platform: &Platform, gateway: &Gateway) -> GatewaySpec {
-    // `<namespace>/<host>` for each namespace exposed on the host; a host no service uses is
-    // bound to the root namespace only, where platc puts no route.
-    let mut hosts = Vec::new();
-    for h in gateway_hosts(platform, gateway) {
-        let mut namespaces: Vec<&str> = exposed(platform, gateway)
-            .into_iter()
-            .filter(|s| exposed_host(gateway, s).as_deref() == Some(h.as_str()))
-            .map(|s| s.namespace.as_str())
-            .collect();
-        namespaces.dedup();
-        if namespaces.is_empty() {
-            namespaces.push(gateway_namespace());
-        }
-        for ns in namespaces {
-            let bound = format!("{ns}/{h}");
-            if !hosts.contains(&bound) {
-                hosts.push(bound);
-            }
-        }
-    }
+    // Every host is bound for the gateway's own namespace only, where platc puts each host's
+    // one `VirtualService`: no other namespace can attach a route to the gateway.
+    let hosts: Vec<String> = gateway_hosts(platform, gateway)
+        .into_iter()
+        .map(|h| format!("{}/{h}", gateway_namespace()))
+        .collect();
     let mut servers = Vec::new();
     let secure = |mode| ServerTls {
         mode: Some(mode),
@@ -206,62 +190,90 @@ fn gateway_spec(platform: &Platform, gateway: &Gateway) -> GatewaySpec {
     }
 }
 
-/// The `VirtualService` that binds an exposed service's host and path to its gateway.
-fn ingress_route(platform: &Platform, gateway: &Gateway, service: &Service) -> Item {
-    let expose = service.expose.as_ref().expect("only exposed services");
-    let host_name = exposed_host(gateway, service).unwrap_or_default();
-    // One port behind a host and path: a second would never be reached.
-    let ports: Vec<&Port> = exposed_ports(service).into_iter().take(1).collect();
+/// The most specific first: Envoy takes the first route whose match holds. Exact paths, then
+/// regular expressions (after a prefix `/` they would never be reached), then prefixes, the
+/// longest first; ties keep the source order.
+fn specificity(expose: &Expose) -> (u8, std::cmp::Reverse<usize>) {
+    match expose.r#match.value {
+        PathMatch::Exact => (0, std::cmp::Reverse(0)),
+        PathMatch::Regex => (1, std::cmp::Reverse(0)),
+        PathMatch::Prefix => (2, std::cmp::Reverse(expose.path.value.len())),
+    }
+}
+
+/// The one `VirtualService` of a host on a gateway: Istio merges several bound to one host
+/// in no defined order, so platc puts every service's routes for the host into one object, in
+/// the gateway's namespace, most specific first.
+fn ingress_routes(
+    platform: &Platform,
+    gateway: &Gateway,
+    host_name: &str,
+    mut routes: Vec<(&Service, usize, &Expose)>,
+) -> Item {
+    routes.sort_by_key(|(_, _, e)| specificity(e));
+    let name = ingress_virtual_service(&gateway.name.value, host_name);
     let mut spec = VirtualServiceSpec {
-        hosts: vec![host_name.clone()],
+        hosts: vec![host_name.to_owned()],
         gateways: vec![format!("{}/{}", gateway_namespace(), gateway.name.value)],
         http: Vec::new(),
         tls: Vec::new(),
     };
-    if gateway.tls.value == TlsMode::Passthrough {
-        // The gateway forwards the TLS stream by SNI; the service terminates it.
-        if let Some(port) = ports.first() {
-            spec.tls.push(TlsRoute {
-                r#match: vec![TlsMatch {
-                    port: 443,
-                    sni_hosts: vec![host_name],
-                }],
-                route: vec![RouteDestination {
-                    destination: Destination {
-                        host: host(service),
-                        subset: None,
-                        port: PortSelector {
-                            number: port.number.value,
+    for (service, index, expose) in routes {
+        let ports: Vec<&Port> = exposed_port(service, expose).into_iter().collect();
+        if gateway.tls.value == TlsMode::Passthrough {
+            // The gateway forwards the TLS stream by SNI; the service terminates it.
+            if let Some(port) = ports.first() {
+                spec.tls.push(TlsRoute {
+                    r#match: vec![TlsMatch {
+                        port: 443,
+                        sni_hosts: vec![host_name.to_owned()],
+                    }],
+                    route: vec![RouteDestination {
+                        destination: Destination {
+                            host: host(service),
+                            subset: None,
+                            port: PortSelector {
+                                number: port.number.value,
+                            },
                         },
-                    },
-                    weight: None,
-                }],
-            });
+                        weight: None,
+                    }],
+                });
+            }
+            continue;
         }
-    } else {
         let path = expose.path.value.clone();
+        let kind = expose.r#match.value;
         let base = || HttpMatch {
-            uri: Some(StringMatch::Prefix(path.clone())),
+            uri: Some(match kind {
+                PathMatch::Exact => StringMatch::Exact(path.clone()),
+                PathMatch::Prefix => StringMatch::Prefix(path.clone()),
+                PathMatch::Regex => StringMatch::Regex(path.clone()),
+            }),
             ..HttpMatch::default()
         };
-        spec.http = http_routes(service, &ports, &base, false);
+        let prefix = expose_route_prefix(service, index);
+        let mut http = http_routes(service, &ports, &base, false, &prefix);
+        if let Some(rewrite) = &expose.rewrite {
+            for route in &mut http {
+                route.rewrite = Some(Rewrite {
+                    uri: rewrite.value.clone(),
+                });
+            }
+        }
+        spec.http.extend(http);
     }
     Item::resource(
         format!(
-            "istio/services/{}/virtualservice-{}.yaml",
-            service.name.value, gateway.name.value
+            "istio/gateways/{}/virtualservice-{name}.yaml",
+            gateway.name.value
         ),
-        Owner::Service(service.name.value.clone()),
-        expose.span,
+        Owner::Platform,
+        gateway.span,
         Resource {
             api_version: API_VERSION,
             kind: "VirtualService",
-            metadata: meta(
-                platform,
-                service,
-                &format!("{}-{}", service.name.value, gateway.name.value),
-                expose.span,
-            ),
+            metadata: platform_meta(platform, &name, gateway_namespace(), gateway.span),
             spec,
         },
     )

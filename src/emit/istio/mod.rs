@@ -13,6 +13,7 @@ mod authorization;
 mod certificate;
 mod external;
 mod gateway;
+mod jwt;
 mod peer;
 mod routes;
 mod sidecar;
@@ -29,6 +30,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     out.extend(peer::objects(platform, mesh));
     out.extend(gateway::objects(platform, mesh));
     out.extend(certificate::objects(platform, mesh));
+    out.extend(jwt::objects(platform, mesh));
     out.extend(authorization::objects(platform));
     out.extend(sidecar::objects(platform));
     out.extend(external::objects(platform));

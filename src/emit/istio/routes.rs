@@ -35,6 +35,8 @@ pub struct HttpRoute {
     pub name: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub r#match: Vec<HttpMatch>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rewrite: Option<Rewrite>,
     pub route: Vec<RouteDestination>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retries: Option<Retries>,
@@ -53,11 +55,19 @@ pub struct HttpMatch {
     pub port: Option<u16>,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum StringMatch {
     Exact(String),
     Prefix(String),
+    Regex(String),
+}
+
+/// `rewrite.uri`: replaces the matched prefix (or, after an exact or regex match, the whole
+/// path) before the request goes on.
+#[derive(Clone, Serialize)]
+pub struct Rewrite {
+    pub uri: String,
 }
 
 #[derive(Serialize)]
@@ -103,12 +113,14 @@ pub struct TlsMatch {
 /// route to the canary and a weighted route when there is a canary, else one plain route; each
 /// with the retries and timeout. `base` is the match every route starts from (a URI prefix at
 /// the ingress); `match_port` adds the Service port to it (in the mesh, where a service has
-/// several ports; never at a gateway, whose ports are its own).
+/// several ports; never at a gateway, whose ports are its own). Every route's name starts with
+/// `prefix` (unique per `expose` line in a host's shared `VirtualService`).
 pub fn http_routes(
     service: &Service,
     ports: &[&Port],
     base: &dyn Fn() -> HttpMatch,
     match_port: bool,
+    prefix: &str,
 ) -> Vec<HttpRoute> {
     let mut routes = Vec::new();
     for port in route_ports(service, ports) {
@@ -150,8 +162,9 @@ pub fn http_routes(
             let m = matched();
             let has_match = m.uri.is_some() || m.port.is_some();
             routes.push(HttpRoute {
-                name: format!("{PRIMARY_ROUTE}{suffix}"),
+                name: format!("{prefix}{PRIMARY_ROUTE}{suffix}"),
                 r#match: if has_match { vec![m] } else { Vec::new() },
+                rewrite: None,
                 route: vec![RouteDestination {
                     destination: destination(None),
                     weight: None,
@@ -176,8 +189,9 @@ pub fn http_routes(
                 })
                 .collect();
             routes.push(HttpRoute {
-                name: format!("canary-header{suffix}"),
+                name: format!("{prefix}canary-header{suffix}"),
                 r#match,
+                rewrite: None,
                 route: vec![RouteDestination {
                     destination: destination(Some(CANARY_SUBSET)),
                     weight: None,
@@ -195,8 +209,9 @@ pub fn http_routes(
         let m = matched();
         let has_match = m.uri.is_some() || m.port.is_some();
         routes.push(HttpRoute {
-            name: format!("{PRIMARY_ROUTE}{suffix}"),
+            name: format!("{prefix}{PRIMARY_ROUTE}{suffix}"),
             r#match: if has_match { vec![m] } else { Vec::new() },
+            rewrite: None,
             route: vec![
                 RouteDestination {
                     destination: destination(Some(STABLE_VERSION)),

@@ -121,7 +121,13 @@ pub fn objects(platform: &Platform, mesh: &Mesh, service: &Service) -> Vec<Item>
             spec: destination_rule(platform, mesh, service),
         },
     )];
-    let http = http_routes(service, &[], &HttpMatch::default, service.ports.len() > 1);
+    let http = http_routes(
+        service,
+        &[],
+        &HttpMatch::default,
+        service.ports.len() > 1,
+        "",
+    );
     if !http.is_empty() {
         out.push(Item::resource(
             format!("{dir}/virtualservice.yaml"),

@@ -13,8 +13,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
-    common_labels, headless_service as headless_service_name, meshed, meta, metrics_port,
-    origin_annotation,
+    common_labels, exposed_ports, headless_service as headless_service_name, meshed, meta,
+    metrics_port, origin_annotation,
 };
 use crate::model::Platform;
 use crate::model::addons::{self, Addon, Workload};
@@ -202,11 +202,16 @@ pub fn policy(platform: &Platform, service: &Service) -> NetworkPolicy {
             });
         }
     }
-    if service.expose.is_some() || service.load_balancer.is_some() {
+    if !service.expose.is_empty() || service.load_balancer.is_some() {
+        // The gateway reaches only the ports the `expose` lines route to.
+        let exposed = exposed_ports(service);
         let ports: Vec<NetworkPolicyPort> = service
             .ports
             .iter()
-            .filter(|p| p.protocol.value.is_http() || service.load_balancer.is_some())
+            .filter(|p| {
+                service.load_balancer.is_some()
+                    || exposed.iter().any(|e| e.name.value == p.name.value)
+            })
             .map(|p| tcp(i32::from(p.container_port())))
             .collect();
         let from = if service.load_balancer.is_some() {

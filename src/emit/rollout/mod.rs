@@ -24,8 +24,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    CANARY_SUBSET, REVISION_LABEL, STABLE_VERSION, analysis_template, duration, exposed_ports,
-    meta, primary_routes,
+    CANARY_SUBSET, REVISION_LABEL, STABLE_VERSION, analysis_template, duration, expose_host,
+    expose_route_prefix, exposed_port, gateway_namespace, ingress_virtual_service, meta,
+    primary_routes,
 };
 use crate::model::service::{Canary, Service};
 use crate::model::{Checked, Platform};
@@ -191,14 +192,28 @@ fn rollout(platform: &Platform, service: &Service, canary: &Canary) -> Item {
     let name = &service.name.value;
     let mut virtual_services = vec![VirtualServiceRef {
         name: name.clone(),
-        routes: primary_routes(service, &[]),
+        routes: primary_routes(service, &[], ""),
     }];
-    if let Some(expose) = &service.expose {
-        let ports: Vec<_> = exposed_ports(service).into_iter().take(1).collect();
-        virtual_services.push(VirtualServiceRef {
-            name: format!("{name}-{}", expose.gateway.value),
-            routes: primary_routes(service, &ports),
-        });
+    // Each host's `VirtualService` at a gateway, in the gateway's namespace (`<name>.<ns>`),
+    // with the weighted route of each `expose` line on it.
+    for (index, expose) in service.expose.iter().enumerate() {
+        let Some(host) = expose_host(platform, expose) else {
+            continue;
+        };
+        let ports: Vec<_> = exposed_port(service, expose).into_iter().collect();
+        let reference = format!(
+            "{}.{}",
+            ingress_virtual_service(&expose.gateway.value, &host),
+            gateway_namespace()
+        );
+        let routes = primary_routes(service, &ports, &expose_route_prefix(service, index));
+        match virtual_services.iter_mut().find(|v| v.name == reference) {
+            Some(v) => v.routes.extend(routes),
+            None => virtual_services.push(VirtualServiceRef {
+                name: reference,
+                routes,
+            }),
+        }
     }
     virtual_services.retain(|v| !v.routes.is_empty());
     let analysis = canary.gate.as_ref().map(|_| Analysis {

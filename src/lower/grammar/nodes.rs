@@ -312,7 +312,7 @@ pub static MESH: Node = Node {
         ),
         Prop::optional("reason", Value::String, S("why mTLS is below strict")),
     ],
-    children: &[Child::any(&GATEWAY)],
+    children: &[Child::any(&GATEWAY), Child::any(&JWT)],
     ..Node::new(
         "mesh",
         "The Istio mesh, its mTLS mode and its ingress gateways.",
@@ -332,6 +332,23 @@ pub static GATEWAY: Node = Node {
         ),
     ],
     ..Node::new("gateway", "An ingress gateway.")
+};
+
+pub static JWT: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("users"))],
+    props: &[
+        Prop::optional("audiences", Value::String, S("shop,shop-api")),
+        Prop::required("issuer", Value::String, S("https://auth.example.com")),
+        Prop::required(
+            "jwks",
+            Value::String,
+            S("https://auth.example.com/.well-known/jwks.json"),
+        ),
+    ],
+    ..Node::new(
+        "jwt",
+        "An issuer of end-user tokens (JWT) that the ingress gateway checks on the routes naming it.",
+    )
 };
 
 pub static OBSERVABILITY: Node = Node {

@@ -39,7 +39,7 @@ pub static SERVICE: Node = Node {
         Child::any(&CONFIG),
         Child::any(&CONTAINER),
         Child::any(&ENV),
-        Child::once(&EXPOSE),
+        Child::any(&EXPOSE),
         Child::one(&IMAGE),
         Child::any(&INIT),
         Child::once(&LANGUAGE),
@@ -439,12 +439,23 @@ pub static SLO: Node = Node {
 
 pub static EXPOSE: Node = Node {
     props: &[
+        Prop::optional("claims", Value::String, S("groups=admin")),
         Prop::required("gateway", Value::String, S("public")),
         Prop::optional("host", Value::Host, S("shop.example.com")),
+        Prop::optional("jwt", Value::String, S("users")),
+        Prop::optional(
+            "match",
+            Value::Keyword(&["exact", "prefix", "regex"]),
+            S("prefix"),
+        ),
         Prop::optional("path", Value::String, S("/")),
         Prop::optional("port", Value::String, S("http")),
+        Prop::optional("rewrite", Value::String, S("/")),
     ],
-    ..Node::new("expose", "Routes from an ingress gateway to this service.")
+    ..Node::new(
+        "expose",
+        "One host and path an ingress gateway routes to this service; repeat it for more.",
+    )
 };
 
 pub static LOAD_BALANCER: Node = Node {
