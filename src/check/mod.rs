@@ -18,8 +18,8 @@ mod observability;
 pub mod partial;
 mod references;
 mod resources;
-mod stateful;
 mod routes;
+mod stateful;
 mod versions;
 
 use crate::diagnostic::Diagnostics;
