@@ -23,15 +23,11 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 .iter()
                 .find(|e| e.host.value == external.host.value)
             {
-                d.push(
-                    Diagnostic::new(
-                        ErrorKind::DuplicateName {
-                            kind: "external call",
-                            name: external.host.value.clone(),
-                        },
-                        external.host.span,
-                    )
-                    .with_label(first.host.span, "first declared here"),
+                d.duplicate_name(
+                    "external call",
+                    &external.host,
+                    first.host.span,
+                    "first declared here",
                 );
                 continue;
             }

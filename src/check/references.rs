@@ -118,15 +118,11 @@ fn calls(platform: &Platform, service: &Service, d: &mut Diagnostics) {
             .iter()
             .find(|c| c.service.value == call.service.value)
         {
-            d.push(
-                Diagnostic::new(
-                    ErrorKind::DuplicateName {
-                        kind: "call",
-                        name: call.service.value.clone(),
-                    },
-                    call.service.span,
-                )
-                .with_label(first.service.span, "first declared here"),
+            d.duplicate_name(
+                "call",
+                &call.service,
+                first.service.span,
+                "first declared here",
             );
             continue;
         }

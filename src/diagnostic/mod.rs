@@ -104,6 +104,26 @@ impl Diagnostics {
         self.push(Diagnostic::new(kind, span));
     }
 
+    /// `platc::duplicate-name`: `name` was given before, at `first` (labelled `label`).
+    pub fn duplicate_name(
+        &mut self,
+        kind: &'static str,
+        name: &crate::span::Spanned<String>,
+        first: Span,
+        label: &'static str,
+    ) {
+        self.push(
+            Diagnostic::new(
+                ErrorKind::DuplicateName {
+                    kind,
+                    name: name.value.clone(),
+                },
+                name.span,
+            )
+            .with_label(first, label),
+        );
+    }
+
     pub fn extend(&mut self, other: Self) {
         self.items.extend(other.items);
         self.held_back = self.held_back.merge(other.held_back);

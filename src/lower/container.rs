@@ -174,15 +174,11 @@ pub fn check_mounts(volumes: &[Volume], uses: &[Use], configs: &[Config], d: &mu
             .iter()
             .find(|c| c.name.value == config.name.value)
         {
-            d.push(
-                Diagnostic::new(
-                    ErrorKind::DuplicateName {
-                        kind: "config",
-                        name: config.name.value.clone(),
-                    },
-                    config.name.span,
-                )
-                .with_label(first.name.span, "first defined here"),
+            d.duplicate_name(
+                "config",
+                &config.name,
+                first.name.span,
+                "first defined here",
             );
         }
     }

@@ -284,16 +284,7 @@ fn declared_envs(platform: &Node, d: &mut Diagnostics) -> Vec<Spanned<String>> {
             continue;
         };
         if let Some(first) = envs.iter().find(|e| e.value == name.value) {
-            d.push(
-                Diagnostic::new(
-                    ErrorKind::DuplicateName {
-                        kind: "environment",
-                        name: name.value.clone(),
-                    },
-                    name.span,
-                )
-                .with_label(first.span, "first defined here"),
-            );
+            d.duplicate_name("environment", &name, first.span, "first defined here");
             continue;
         }
         envs.push(name);

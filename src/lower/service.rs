@@ -198,16 +198,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
                 .iter()
                 .find(|v| v.name.value == claim.name.value)
             {
-                d.push(
-                    Diagnostic::new(
-                        ErrorKind::DuplicateName {
-                            kind: "volume",
-                            name: claim.name.value.clone(),
-                        },
-                        claim.name.span,
-                    )
-                    .with_label(first.name.span, "first defined here"),
-                );
+                d.duplicate_name("volume", &claim.name, first.name.span, "first defined here");
             }
         }
     }
@@ -847,15 +838,11 @@ fn stateful(node: &Node, d: &mut Diagnostics) -> Stateful {
             continue;
         };
         if let Some(first) = volumes.iter().find(|v| v.name.value == volume.name.value) {
-            d.push(
-                Diagnostic::new(
-                    ErrorKind::DuplicateName {
-                        kind: "volume",
-                        name: volume.name.value.clone(),
-                    },
-                    volume.name.span,
-                )
-                .with_label(first.name.span, "first defined here"),
+            d.duplicate_name(
+                "volume",
+                &volume.name,
+                first.name.span,
+                "first defined here",
             );
             continue;
         }
