@@ -1040,3 +1040,28 @@ fn the_argo_cd_platc_installs_runs_the_plugin_the_applications_name() {
     let codes: Vec<&str> = failed.diagnostics.iter().map(|d| d.kind.code()).collect();
     assert_eq!(codes, ["platc::missing-property"]);
 }
+
+#[test]
+fn an_ingress_route_argo_cd_would_fight_over_is_caught() {
+    // The ingress VirtualService of a canary is the platform Application's: its weighted route
+    // must be ignored there.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/argocd-out");
+    let (mut tree, cases) = load((
+        "argocd-out".into(),
+        root.join("platform.kdl"),
+        root.join("expected"),
+    ));
+    assert!(
+        all_failures(&tree, &cases).is_empty(),
+        "argocd-out is not clean"
+    );
+    let path = "argocd/applications/shop-platform.yaml";
+    let text = tree.get_mut(path).unwrap_or_else(|| panic!("no {path}"));
+    let from = "select(.name == \\\"web-primary\\\")";
+    assert!(text.contains(from), "{path} does not contain `{from}`");
+    *text = text.replacen(from, "select(.name == \\\"web-secondary\\\")", 1);
+    caught(
+        &all_failures(&tree, &cases),
+        "no Application ignores the weights of route `web-primary`",
+    );
+}
