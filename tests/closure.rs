@@ -637,3 +637,36 @@ fn a_rollout_naming_a_missing_ingress_route_is_caught() {
         "route `web-primary` is not in `public-shop-example-com`",
     );
 }
+
+#[test]
+fn a_subset_that_picks_every_version_is_caught() {
+    assert_caught_in(
+        "versions",
+        "istio/services/reviews/destinationrule.yaml",
+        "        version: v2\n",
+        "",
+        "subset `v2` picks the pods of 3 workloads",
+    );
+}
+
+#[test]
+fn a_version_deployment_labelled_as_another_is_caught() {
+    assert_caught_in(
+        "versions",
+        "kubernetes/services/reviews/deployment-v3.yaml",
+        "        version: v3\n",
+        "        version: v2\n",
+        "subset `v2` picks the pods of 2 workloads",
+    );
+}
+
+#[test]
+fn a_weighted_split_that_misses_100_is_caught() {
+    assert_caught_in(
+        "versions",
+        "istio/services/reviews/virtualservice.yaml",
+        "weight: 20",
+        "weight: 25",
+        "route `primary` splits 105% of its requests",
+    );
+}

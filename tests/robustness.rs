@@ -437,6 +437,8 @@ fn hostile_strings_reach_no_output_unescaped() {
         r#"expose gateway=public path="/@" match=regex"#,
         r#"expose gateway=public path="/@" jwt=users claims="groups=@""#,
         r#"canary v2 tag="v2" { header x-canary="@" }"#,
+        r#"version v2 tag="v2" { header x-version="@"; }"#,
+        r#"version v2 tag="v2" { cookie user="@"; }"#,
         r#"probe http port=http path="/healthz" { header X-Probe "@" }"#,
         r#"probe exec "/bin/check" "@""#,
         r#"mtls-exception port=http reason="@""#,

@@ -20,6 +20,7 @@ mod references;
 mod resources;
 mod routes;
 mod stateful;
+mod subsets;
 mod versions;
 
 use crate::diagnostic::Diagnostics;
@@ -39,6 +40,7 @@ pub fn check(platform: Platform, d: &mut Diagnostics) -> Option<Checked> {
     routes::check(&platform, d);
     canary::check(&platform, d);
     stateful::check(&platform, d);
+    subsets::check(&platform, d);
     observability::check(&platform, d);
     network::check(&platform, d);
     versions::check(&platform, d);

@@ -239,6 +239,16 @@ pub enum ErrorKind {
         min: &'static str,
         max: &'static str,
     },
+    /// Versions of a service with what cannot split their traffic: a canary's Rollout, or no
+    /// mesh.
+    VersionConflict { service: String, with: &'static str },
+    /// Versions whose weights leave the stable version less than nothing, or a version no
+    /// traffic reaches.
+    VersionWeights {
+        service: String,
+        detail: String,
+        label: &'static str,
+    },
     /// The VPC is too small to carve a public and a private subnet per zone.
     VpcTooSmall { cidr: String, zones: u64 },
 }
@@ -392,6 +402,8 @@ impl ErrorKind {
             Self::UnknownService { .. } => "platc::unknown-service",
             Self::UnknownStore { .. } => "platc::unknown-store",
             Self::UnsupportedClusterVersion { .. } => "platc::unsupported-cluster-version",
+            Self::VersionConflict { .. } => "platc::version-conflict",
+            Self::VersionWeights { .. } => "platc::version-weights",
             Self::VpcTooSmall { .. } => "platc::vpc-too-small",
         }
     }
@@ -463,6 +475,8 @@ impl ErrorKind {
         "platc::unknown-service",
         "platc::unknown-store",
         "platc::unsupported-cluster-version",
+        "platc::version-conflict",
+        "platc::version-weights",
         "platc::vpc-too-small",
     ];
 
@@ -659,6 +673,14 @@ impl ErrorKind {
             } => format!(
                 "Kubernetes `{version}` is not supported by {addon}, which supports {min} to {max}"
             ),
+            Self::VersionConflict { service, with } => {
+                format!("the versions of `{service}` cannot run {with}")
+            }
+            Self::VersionWeights {
+                service, detail, ..
+            } => {
+                format!("invalid version weights of `{service}`: {detail}")
+            }
             Self::VpcTooSmall { cidr, zones } => format!(
                 "VPC `{cidr}` is too small for a public and a private subnet in each of {zones} zones"
             ),
@@ -733,6 +755,8 @@ impl ErrorKind {
             Self::UnknownService { .. } => "no such service".into(),
             Self::UnknownStore { .. } => "not declared in `aws`".into(),
             Self::UnsupportedClusterVersion { .. } => "this version".into(),
+            Self::VersionConflict { .. } => "a version".into(),
+            Self::VersionWeights { label, .. } => (*label).into(),
             Self::VpcTooSmall { .. } => "too small".into(),
         }
     }
@@ -947,6 +971,8 @@ impl ErrorKind {
             Self::SloUnmeasured { why, .. } => why.help().into(),
             Self::StatefulConflict { what, .. } => if *what == "a canary" {
                 "Remove `canary`: Argo Rollouts rolls Deployments only, and a StatefulSet already updates its pods one at a time, the highest ordinal first, each after the previous one is ready."
+            } else if *what == "versions" {
+                "Remove the `version` lines: the replicas of a stateful service share one identity and one set of volumes, and a second version would be a second store."
             } else {
                 "Remove `autoscale` and set `replicas`: each new replica of a StatefulSet gets a volume of its own, which scaling in keeps, and a store does not grow by adding pods on load."
             }
@@ -1042,6 +1068,15 @@ impl ErrorKind {
             Self::UnsupportedClusterVersion { min, max, .. } => format!(
                 "Choose a cluster version from {min} to {max}; platc pins its add-ons to releases tested together."
             ),
+            Self::VersionConflict { with, .. } => if *with == "with a canary" {
+                "Release through `version` lines or through `canary`, not both: the canary's Argo Rollout moves a route of two destinations, the stable pods and the canary, and would undo the versions' split."
+            } else {
+                "Declare `mesh istio` and keep the service's sidecar: Istio routes each request to a version by its headers, cookies and the weights."
+            }
+            .into(),
+            Self::VersionWeights { .. } => {
+                "The weights of the versions add up to at most 100; the stable version gets the rest. A version with no weight needs a `header` or a `cookie` that picks it.".into()
+            }
             Self::VpcTooSmall { .. } => {
                 "Use a larger VPC (a /16 is usual), or fewer zones.".into()
             }
@@ -1123,6 +1158,8 @@ pub enum NameRule {
     Host,
     /// An HTTP header name in an Istio match.
     Header,
+    /// A cookie's name and value in a route's match.
+    Cookie,
     /// A Jenkins item name (a view): Jenkins refuses some characters in names.
     Jenkins,
 }
@@ -1135,6 +1172,7 @@ impl NameRule {
             Self::EnvVar => "env var name",
             Self::Host => "host name",
             Self::Header => "header name",
+            Self::Cookie => "cookie",
             Self::Jenkins => "Jenkins view name",
         }
     }
@@ -1154,6 +1192,9 @@ impl NameRule {
                 "Write a DNS name of lowercase labels separated by dots, for example `shop.example.com` or `*.example.com`."
             }
             Self::Header => "Write the header name in lowercase, for example `x-canary`.",
+            Self::Cookie => {
+                "Write `cookie NAME=VALUE`: a name of letters, digits, `-`, `_` and `.` (an HTTP token), and a value of printable ASCII without spaces, `\"`, `,`, `;` or `\\`."
+            }
             Self::Jenkins => {
                 "Use letters, digits, spaces, `-`, `_` and `.`: Jenkins refuses a name with any of `?*/\\%!@#$^&|<>[]:;`, or one that is `.` or `..`."
             }

@@ -44,6 +44,7 @@ const KEYED: &[&str] = &[
     "table",
     "topic",
     "uses",
+    "version",
     "view",
     "volume",
     "waive",
@@ -53,7 +54,7 @@ const KEYED: &[&str] = &[
 const CHANGED_ONLY: &[&str] = &["service"];
 
 /// Nodes of a service an overlay may `remove` (their grammar entries list `remove`).
-const REMOVABLE_IN_SERVICE: &[&str] = &["calls", "env", "port", "uses", "volume"];
+const REMOVABLE_IN_SERVICE: &[&str] = &["calls", "env", "port", "uses", "version", "volume"];
 
 /// The base platform's children with the overlay's children merged in. A node the overlay
 /// names but the base lacks is reported when it is one the overlay may only change, and so is

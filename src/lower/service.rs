@@ -18,7 +18,7 @@ use crate::model::NamespaceMode;
 use crate::model::service::{
     Autoscale, Build, Call, Canary, CircuitBreaker, Config, Container, EnvVar, Expose,
     ExternalCall, Image, MtlsException, Port, PortMtls, Probe, Protocol, Resources, Retries,
-    Service, Slo, Stateful, StatefulVolume, StoreKind, Use, Volume, Waiver,
+    Service, Slo, Stateful, StatefulVolume, StoreKind, Use, Version, Volume, Waiver,
 };
 use crate::model::value::Quantity;
 use crate::span::{Span, Spanned};
@@ -45,6 +45,7 @@ struct Parts {
     timeout: Option<Spanned<crate::model::value::Duration>>,
     circuit_breaker: Option<CircuitBreaker>,
     canary: Option<Canary>,
+    versions: Vec<Version>,
     slo: Option<Slo>,
     expose: Vec<Expose>,
     load_balancer: Option<Spanned<String>>,
@@ -68,6 +69,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
     let mut seen = Seen::default();
     let mut image_seen = false;
     let mut containers: Vec<&Node> = Vec::new();
+    let mut versions: Vec<&Node> = Vec::new();
     for child in r.children() {
         if r.child(child, d).is_none() {
             continue;
@@ -95,6 +97,8 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             "container" | "init" => {
                 containers.push(child);
             }
+            // After `image`, which a version without `image=` runs at its own tag.
+            "version" => versions.push(child),
             _ if !seen.once(child, d) => {}
             "command" => parts.command = container::strings(child, &spec::COMMAND, d),
             "args" => parts.args = container::strings(child, &spec::ARGS, d),
@@ -179,6 +183,25 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
         };
         list.push(c);
     }
+    for child in versions {
+        let Some(version) = traffic::version(child, parts.image.as_ref(), d) else {
+            continue;
+        };
+        if let Some(first) = parts
+            .versions
+            .iter()
+            .find(|v| v.name.value == version.name.value)
+        {
+            d.duplicate_name(
+                "version",
+                &version.name,
+                first.name.span,
+                "first defined here",
+            );
+            continue;
+        }
+        parts.versions.push(version);
+    }
     container::check_mounts(&parts.volumes, &parts.uses, &parts.configs, d);
     if !image_seen {
         d.error(
@@ -231,6 +254,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
         timeout: parts.timeout,
         circuit_breaker: parts.circuit_breaker,
         canary: parts.canary,
+        versions: parts.versions,
         slo: parts.slo,
         expose: parts.expose,
         load_balancer: parts.load_balancer,

@@ -9,8 +9,8 @@ use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
 use crate::lower::typed;
 use crate::lower::value;
 use crate::model::service::{
-    Autoscale, Canary, CircuitBreaker, Expose, Gate, HeaderMatch, Latency, PathMatch, Probe,
-    ProbeKind, ProbeUse, Retries, Slo,
+    Autoscale, Canary, CircuitBreaker, Expose, Gate, HeaderMatch, Image, Latency, PathMatch, Probe,
+    ProbeKind, ProbeUse, Retries, Slo, Version,
 };
 use crate::model::value::Percent;
 use crate::span::{Span, Spanned};
@@ -288,33 +288,7 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
             continue;
         };
         match child.name().value() {
-            "header" => {
-                let mut c = Reader::new(child, child_spec);
-                for entry in c.props_matching(|_| true) {
-                    let Some(name) = entry.name() else { continue };
-                    let Some(value) = string(entry, d) else {
-                        continue;
-                    };
-                    let name = Spanned::new(name.value().to_owned(), name.span());
-                    if name.value.chars().any(|ch| ch.is_ascii_uppercase()) {
-                        d.error(
-                            ErrorKind::InvalidName {
-                                reason: "Istio matches lowercase header names only".into(),
-                                value: name.value.clone(),
-                                rule: NameRule::Header,
-                            },
-                            name.span,
-                        );
-                        continue;
-                    }
-                    headers.push(HeaderMatch {
-                        span: child.span(),
-                        name,
-                        value,
-                    });
-                }
-                c.finish(d);
-            }
+            "header" => headers.extend(matches(child, child_spec, true, d)),
             "steps" if seen.once(child, d) => {
                 let mut c = Reader::new(child, child_spec);
                 steps = c
@@ -365,6 +339,200 @@ pub fn canary(node: &Node, d: &mut Diagnostics) -> Option<Canary> {
         steps_span,
         interval,
         gate,
+    })
+}
+
+/// The `NAME=VALUE` pairs of a `header` (lowercase names: Istio matches no other) or a
+/// `cookie` line.
+fn matches(
+    node: &Node,
+    node_spec: &'static crate::lower::grammar::Node,
+    header: bool,
+    d: &mut Diagnostics,
+) -> Vec<HeaderMatch> {
+    let mut c = Reader::new(node, node_spec);
+    let mut out = Vec::new();
+    for entry in c.props_matching(|_| true) {
+        let Some(name) = entry.name() else { continue };
+        let Some(value) = string(entry, d) else {
+            continue;
+        };
+        let name = Spanned::new(name.value().to_owned(), name.span());
+        if header && name.value.chars().any(|ch| ch.is_ascii_uppercase()) {
+            d.error(
+                ErrorKind::InvalidName {
+                    reason: "Istio matches lowercase header names only".into(),
+                    value: name.value.clone(),
+                    rule: NameRule::Header,
+                },
+                name.span,
+            );
+            continue;
+        }
+        if !header && !cookie_name(&name.value) {
+            d.error(
+                ErrorKind::InvalidName {
+                    reason: "a cookie's name is a token: no spaces, quotes or separators".into(),
+                    value: name.value.clone(),
+                    rule: NameRule::Cookie,
+                },
+                name.span,
+            );
+            continue;
+        }
+        if !header && (value.value.is_empty() || !value.value.bytes().all(cookie_octet)) {
+            d.error(
+                ErrorKind::InvalidName {
+                    reason:
+                        "a cookie's value is printable ASCII without spaces, `\"`, `,`, `;` or `\\`"
+                            .into(),
+                    value: format!("{}={}", name.value, value.value),
+                    rule: NameRule::Cookie,
+                },
+                value.span,
+            );
+            continue;
+        }
+        out.push(HeaderMatch {
+            span: node.span(),
+            name,
+            value,
+        });
+    }
+    c.finish(d);
+    out
+}
+
+/// A cookie name: an RFC 9110 token.
+fn cookie_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// A `cookie-octet` of RFC 6265.
+fn cookie_octet(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x2b | 0x2d..=0x3a | 0x3c..=0x5b | 0x5d..=0x7e)
+}
+
+/// `version NAME image=… tag=… digest=… weight=… { header …; cookie … }`. `base` is the
+/// service's image: a version without `image=` runs its repository at its own tag or digest.
+pub fn version(node: &Node, base: Option<&Image>, d: &mut Diagnostics) -> Option<Version> {
+    let mut r = Reader::new(node, &spec::VERSION);
+    let name = r
+        .required_string_arg(0, "the version's label", d)
+        .and_then(|n| typed::check_name(n, d));
+    let reference = r.string_prop("image", d);
+    let tag = r.string_prop("tag", d);
+    let digest = r.string_prop("digest", d);
+    let weight = r.prop("weight").and_then(|e| typed::whole_percent(e, d));
+    let mut headers = Vec::new();
+    let mut cookies = Vec::new();
+    for child in r.children() {
+        let Some(child_spec) = r.child(child, d) else {
+            continue;
+        };
+        match child.name().value() {
+            "header" => headers.extend(matches(child, child_spec, true, d)),
+            "cookie" => cookies.extend(matches(child, child_spec, false, d)),
+            // Only an overlay takes it; `remove` is reported where it has no meaning.
+            "remove" => {}
+            _ => unknown_node(child, r.spec(), d),
+        }
+    }
+    r.finish(d);
+    let invalid = |value: &Spanned<String>, reason: String, d: &mut Diagnostics| {
+        d.error(
+            ErrorKind::InvalidImage {
+                value: value.value.clone(),
+                reason,
+            },
+            value.span,
+        );
+    };
+    let mut bad = false;
+    for (value, check) in [
+        (&tag, value::tag as fn(&str) -> Result<(), String>),
+        (&digest, value::digest),
+    ] {
+        if let Some(value) = value
+            && let Err(reason) = check(&value.value)
+        {
+            invalid(value, reason, d);
+            bad = true;
+        }
+    }
+    let image = if let Some(reference) = &reference {
+        match value::image(&reference.value) {
+            Ok((repository, inline_tag, inline_digest)) => {
+                for (inline, prop, what) in [
+                    (&inline_tag, &tag, "tag"),
+                    (&inline_digest, &digest, "digest"),
+                ] {
+                    if inline.is_some()
+                        && let Some(prop) = prop
+                    {
+                        invalid(
+                            prop,
+                            format!("the {what} is given twice, in `image=` and in `{what}=`"),
+                            d,
+                        );
+                        bad = true;
+                    }
+                }
+                let tag = tag
+                    .clone()
+                    .or_else(|| inline_tag.map(|t| Spanned::new(t, reference.span)));
+                let digest = digest
+                    .clone()
+                    .or_else(|| inline_digest.map(|t| Spanned::new(t, reference.span)));
+                if digest.is_none() && tag.as_ref().is_none_or(|t| t.value == "latest") {
+                    d.error(
+                        ErrorKind::ImageLatest {
+                            image: reference.value.clone(),
+                        },
+                        tag.as_ref().map_or(reference.span, |t| t.span),
+                    );
+                    bad = true;
+                }
+                Some(Image {
+                    span: node.span(),
+                    repository: Spanned::new(repository, reference.span),
+                    ecr: false,
+                    tag,
+                    digest,
+                })
+            }
+            Err(reason) => {
+                invalid(reference, reason, d);
+                None
+            }
+        }
+    } else if tag.is_none() && digest.is_none() {
+        // The service's own image, run twice under two names: reported by the checks.
+        base.cloned()
+    } else {
+        base.map(|base| Image {
+            span: node.span(),
+            repository: base.repository.clone(),
+            ecr: base.ecr,
+            tag: tag.clone(),
+            digest: digest.clone(),
+        })
+    };
+    let own_image = reference.is_some() || tag.is_some() || digest.is_some();
+    if bad {
+        return None;
+    }
+    Some(Version {
+        span: node.span(),
+        name: name?,
+        image: image?,
+        own_image,
+        weight,
+        headers,
+        cookies,
     })
 }
 

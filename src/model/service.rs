@@ -33,6 +33,8 @@ pub struct Service {
     pub timeout: Option<Spanned<Duration>>,
     pub circuit_breaker: Option<CircuitBreaker>,
     pub canary: Option<Canary>,
+    /// `version NAME …`: long-lived versions beside the stable one, each its own Deployment.
+    pub versions: Vec<Version>,
     pub slo: Option<Slo>,
     pub expose: Vec<Expose>,
     /// `load-balancer reason=…`: a `LoadBalancer` Service for testing (seed 003).
@@ -367,6 +369,34 @@ pub struct Canary {
     pub steps_span: Option<Span>,
     pub interval: Option<Spanned<Duration>>,
     pub gate: Option<Gate>,
+}
+
+/// `version NAME image=… tag=… weight=… { header …; cookie … }`: a long-lived version of the
+/// service beside its stable one, with its own image, Deployment and `DestinationRule` subset.
+#[derive(Clone, Debug)]
+pub struct Version {
+    pub span: Span,
+    pub name: Spanned<String>,
+    /// The service's image with the version's repository, tag or digest.
+    pub image: Image,
+    /// Whether the version names an image, tag or digest of its own (else it would run the
+    /// stable image).
+    pub own_image: bool,
+    /// The version's share of the traffic no header or cookie picks; 0 when unset.
+    pub weight: Option<Spanned<Percent>>,
+    /// `header NAME=VALUE`: requests with one of these headers go to this version.
+    pub headers: Vec<HeaderMatch>,
+    /// `cookie NAME=VALUE`: requests with one of these cookies go to this version.
+    pub cookies: Vec<HeaderMatch>,
+}
+
+impl Version {
+    /// The version's whole-percent share of the weighted route.
+    pub fn share(&self) -> u32 {
+        self.weight
+            .as_ref()
+            .map_or(0, |w| w.value.thousandths.div_ceil(1000).min(100))
+    }
 }
 
 /// `build context=… dockerfile=… test=…`: where the service's source is in the repository

@@ -21,6 +21,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     dns_and_control_plane(world, &mut out);
     gateways(world, &mut out);
     routes(world, &mut out);
+    subsets(world, &mut out);
     end_user_auth(world, &mut out);
     scaling(world, &mut out);
     monitors(world, &mut out);
@@ -663,6 +664,74 @@ fn routes(world: &World, out: &mut Vec<String>) {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// Versioned subsets: where a subset picks pods by a `version` label, each subset picks the pods of exactly one
+/// workload, no two subsets of a host share a workload, and every weighted split of a route
+/// adds up to 100 (Istio refuses anything else).
+fn subsets(world: &World, out: &mut Vec<String>) {
+    for dr in world.of_kind("DestinationRule") {
+        let host = dr.value["spec"]["host"].as_str().unwrap_or_default();
+        let Some(svc) = service_host(host).and_then(|(ns, name)| world.service(&ns, &name)) else {
+            continue;
+        };
+        let all: Vec<&Value> = dr.value["spec"]["subsets"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .collect();
+        // A canary's subsets pick their pods by the hash Argo Rollouts adds; versions by label.
+        if !all
+            .iter()
+            .any(|s| labels(&s["labels"]).contains_key("version"))
+        {
+            continue;
+        }
+        let mut owners: BTreeMap<String, String> = BTreeMap::new();
+        for subset in all {
+            let labels = labels(&subset["labels"]);
+            let name = subset["name"].as_str().unwrap_or_default();
+            let mut selector = svc.selector.clone();
+            selector.extend(labels);
+            let workloads: BTreeSet<&str> = world
+                .pods_in(&svc.namespace, &selector)
+                .map(|p| p.origin.as_str())
+                .collect();
+            if workloads.len() != 1 {
+                out.push(format!(
+                    "{}: subset `{name}` picks the pods of {} workloads ({workloads:?}), not one",
+                    dr.path,
+                    workloads.len()
+                ));
+            }
+            for workload in workloads {
+                if let Some(other) = owners.insert(workload.to_owned(), name.to_owned()) {
+                    out.push(format!(
+                        "{}: subsets `{other}` and `{name}` both pick the pods of {workload}",
+                        dr.path
+                    ));
+                }
+            }
+        }
+    }
+    for vs in world.of_kind("VirtualService") {
+        for route in vs.value["spec"]["http"].as_sequence().into_iter().flatten() {
+            let weights: Vec<u64> = route["route"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["weight"].as_u64())
+                .collect();
+            let sum: u64 = weights.iter().sum();
+            if !weights.is_empty() && sum != 100 {
+                out.push(format!(
+                    "{}: route `{}` splits {sum}% of its requests, not 100%",
+                    vs.path,
+                    route["name"].as_str().unwrap_or_default()
+                ));
             }
         }
     }

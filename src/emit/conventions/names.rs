@@ -5,7 +5,7 @@
 use crate::model::Platform;
 use crate::model::addons;
 use crate::model::service::{
-    AddressFormat, AddressShape, Call, Expose, ExternalCall, Port, Service,
+    AddressFormat, AddressShape, Call, Expose, ExternalCall, Port, Service, Version,
 };
 use crate::model::value::Duration;
 
@@ -138,6 +138,23 @@ pub fn meshed(platform: &Platform, service: &Service) -> bool {
 /// The `version` label of the stable pods, and the `DestinationRule` subset that selects
 /// them: a plain Deployment's pods, and a Rollout's stable pods (`stableMetadata`).
 pub const STABLE_VERSION: &str = "stable";
+/// The Deployment of a service's `version`, and its Istio workload name: `<service>-<version>`.
+pub fn version_workload(service: &Service, version: &Version) -> String {
+    format!("{}-{}", service.name.value, version.name.value)
+}
+
+/// Every workload that runs a service's pods: its own, then one per `version`.
+pub fn workloads(service: &Service) -> Vec<String> {
+    std::iter::once(service.name.value.clone())
+        .chain(
+            service
+                .versions
+                .iter()
+                .map(|v| version_workload(service, v)),
+        )
+        .collect()
+}
+
 /// The subset of a canary's pods.
 pub const CANARY_SUBSET: &str = "canary";
 /// The name of a service's weighted route (with `-<port>` when it has several ports).

@@ -171,18 +171,23 @@ pub fn burn_threshold(tier: &Tier, objective: Percent) -> String {
 
 /// The selector of a service's requests, as its own sidecars report them.
 pub fn selector(service: &Service) -> String {
-    format!(
-        "reporter=\"destination\",destination_workload_namespace=\"{}\",destination_workload=\"{}\"",
-        service.namespace, service.name.value
-    )
+    format!("reporter=\"destination\",{}", recorded(service))
 }
 
 /// The selector of a service's recorded series (the rules keep only these two labels, and
-/// the revision where they keep it).
+/// the revision where they keep it). A service with versions runs a workload per version
+/// (`<service>-<version>`), each measured, and alerted on, against the same objectives.
 pub fn recorded(service: &Service) -> String {
+    let workloads = super::workloads(service);
+    let matcher = if workloads.len() == 1 {
+        format!("=\"{}\"", workloads[0])
+    } else {
+        // Workload names are DNS labels: nothing in them is special to a regex.
+        format!("=~\"{}\"", workloads.join("|"))
+    };
     format!(
-        "destination_workload_namespace=\"{}\",destination_workload=\"{}\"",
-        service.namespace, service.name.value
+        "destination_workload_namespace=\"{}\",destination_workload{matcher}",
+        service.namespace
     )
 }
 

@@ -130,7 +130,9 @@ fn service_chart(platform: &Checked, service: &Service, items: &[&Item]) -> Vec<
         let Body::Object(object) = &item.body else {
             continue;
         };
-        let text = if TUNED.contains(&object.id.kind) {
+        // The values tune the service's own workload; a `version`'s Deployment and autoscaler
+        // (`<service>-<version>`) keep the image and sizes platform.kdl gives them.
+        let text = if TUNED.contains(&object.id.kind) && object.id.name == *name {
             let value = object.value.to_value();
             let holes = tune(name, object.id.kind, &value, &mut values);
             template_text(platform, item, &value, &holes)

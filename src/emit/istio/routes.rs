@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::emit::conventions::{
     CANARY_SUBSET, PRIMARY_ROUTE, STABLE_VERSION, duration, host, route_ports, route_suffix,
 };
-use crate::model::service::{Port, Service};
+use crate::model::service::{Port, Service, Version};
 
 #[derive(Serialize)]
 pub struct PortSelector {
@@ -81,7 +81,7 @@ pub struct RouteDestination {
 pub struct Destination {
     pub host: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub subset: Option<&'static str>,
+    pub subset: Option<String>,
     pub port: PortSelector,
 }
 
@@ -133,9 +133,9 @@ pub fn http_routes(
             }
             m
         };
-        let destination = |subset| Destination {
+        let destination = |subset: Option<&str>| Destination {
             host: host(service),
-            subset,
+            subset: subset.map(str::to_owned),
             port: PortSelector {
                 number: port.number.value,
             },
@@ -158,6 +158,74 @@ pub fn http_routes(
             },
         ));
         let timeout = service.timeout.as_ref().map(|t| duration(&t.value));
+        if !service.versions.is_empty() {
+            // The versions' headers and cookies first, in the order of the file; then the
+            // weighted split of the rest, the stable version taking what the versions leave.
+            for version in &service.versions {
+                let headers = version.headers.iter().map(|h| {
+                    (
+                        h.name.value.clone(),
+                        StringMatch::Exact(h.value.value.clone()),
+                    )
+                });
+                let cookies = version.cookies.iter().map(|c| {
+                    (
+                        "cookie".to_owned(),
+                        StringMatch::Regex(cookie_regex(&c.name.value, &c.value.value)),
+                    )
+                });
+                // Each header or cookie is an alternative: any one of them picks the version.
+                let r#match: Vec<HttpMatch> = headers
+                    .chain(cookies)
+                    .map(|(name, value)| {
+                        let mut m = matched();
+                        m.headers.insert(name, value);
+                        m
+                    })
+                    .collect();
+                if r#match.is_empty() {
+                    continue;
+                }
+                routes.push(HttpRoute {
+                    name: format!("{prefix}version-{}{suffix}", version.name.value),
+                    r#match,
+                    rewrite: None,
+                    route: vec![RouteDestination {
+                        destination: destination(Some(&version.name.value)),
+                        weight: None,
+                    }],
+                    retries: retries.as_ref().map(copy_retries),
+                    timeout: timeout.clone(),
+                });
+            }
+            let taken: u32 = service.versions.iter().map(Version::share).sum();
+            let mut split: Vec<(&str, u32)> = vec![(STABLE_VERSION, 100u32.saturating_sub(taken))];
+            split.extend(
+                service
+                    .versions
+                    .iter()
+                    .map(|v| (v.name.value.as_str(), v.share())),
+            );
+            split.retain(|(_, weight)| *weight > 0);
+            let single = split.len() == 1;
+            let m = matched();
+            let has_match = m.uri.is_some() || m.port.is_some();
+            routes.push(HttpRoute {
+                name: format!("{prefix}{PRIMARY_ROUTE}{suffix}"),
+                r#match: if has_match { vec![m] } else { Vec::new() },
+                rewrite: None,
+                route: split
+                    .into_iter()
+                    .map(|(subset, weight)| RouteDestination {
+                        destination: destination(Some(subset)),
+                        weight: (!single).then_some(weight),
+                    })
+                    .collect(),
+                retries,
+                timeout,
+            });
+            continue;
+        }
         let Some(canary) = &service.canary else {
             let m = matched();
             let has_match = m.uri.is_some() || m.port.is_some();
@@ -227,6 +295,28 @@ pub fn http_routes(
         });
     }
     routes
+}
+
+/// The RE2 pattern of a `cookie` header that carries `name=value`: first, or after another
+/// cookie and `; ` (RFC 6265 joins them so; Envoy joins an HTTP/2 request's cookie headers so).
+fn cookie_regex(name: &str, value: &str) -> String {
+    format!(
+        "^(.*?; ?)?({}={})(;.*)?$",
+        regex_escape(name),
+        regex_escape(value)
+    )
+}
+
+/// `text` matched literally by RE2.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(ch) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 fn copy_retries(r: &Retries) -> Retries {

@@ -95,7 +95,7 @@ struct PortSettings {
 
 #[derive(Serialize)]
 struct Subset {
-    name: &'static str,
+    name: String,
     labels: BTreeMap<String, String>,
 }
 
@@ -194,16 +194,31 @@ fn destination_rule(platform: &Platform, mesh: &Mesh, service: &Service) -> Dest
             .as_ref()
             .map(|p| p.value.thousandths.div_ceil(1000)),
     });
+    let app = || BTreeMap::from([("app".to_owned(), service.name.value.clone())]);
     let subsets = if service.canary.is_some() {
+        // Argo Rollouts adds each subset's `rollouts-pod-template-hash` as it moves.
         [STABLE_VERSION, CANARY_SUBSET]
             .into_iter()
             .map(|name| Subset {
-                name,
-                labels: BTreeMap::from([("app".to_owned(), service.name.value.clone())]),
+                name: name.to_owned(),
+                labels: app(),
             })
             .collect()
-    } else {
+    } else if service.versions.is_empty() {
         Vec::new()
+    } else {
+        // A subset per version, each picking the pods of its own Deployment.
+        std::iter::once(STABLE_VERSION)
+            .chain(service.versions.iter().map(|v| v.name.value.as_str()))
+            .map(|name| {
+                let mut labels = app();
+                labels.insert("version".into(), name.to_owned());
+                Subset {
+                    name: name.to_owned(),
+                    labels,
+                }
+            })
+            .collect()
     };
     DestinationRuleSpec {
         host: host(service),

@@ -103,6 +103,14 @@ fn service_objects(platform: &Platform, service: &Service) -> Vec<Item> {
                 service.span,
                 workload::deployment(platform, service),
             ));
+            for version in &service.versions {
+                out.push(Item::k8s(
+                    format!("{dir}/deployment-{}.yaml", version.name.value),
+                    Owner::Service(service.name.value.clone()),
+                    version.span,
+                    workload::version_deployment(platform, service, version),
+                ));
+            }
         }
         if let Some(svc) = network::service(platform, service) {
             out.push(Item::k8s(
@@ -119,13 +127,22 @@ fn service_objects(platform: &Platform, service: &Service) -> Vec<Item> {
             network::policy(platform, service),
         ));
         if let Some(autoscale) = &service.autoscale {
-            let hpa = scaling::autoscaler(platform, service, autoscale);
+            let hpa = scaling::autoscaler(platform, service, autoscale, None);
             out.push(Item::k8s(
                 format!("{dir}/hpa.yaml"),
                 Owner::Service(service.name.value.clone()),
                 autoscale.span,
                 hpa,
             ));
+            // Each version scales on its own load.
+            for version in &service.versions {
+                out.push(Item::k8s(
+                    format!("{dir}/hpa-{}.yaml", version.name.value),
+                    Owner::Service(service.name.value.clone()),
+                    autoscale.span,
+                    scaling::autoscaler(platform, service, autoscale, Some(version)),
+                ));
+            }
         }
         if let Some(pdb) = scaling::disruption_budget(platform, service) {
             out.push(Item::k8s(

@@ -8,15 +8,17 @@ use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec}
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::emit::conventions::{meta, scale_target};
+use crate::emit::conventions::{meta, scale_target, version_workload};
 use crate::model::Platform;
-use crate::model::service::{Autoscale, Service};
+use crate::model::service::{Autoscale, Service, Version};
 use crate::model::value::Percent;
 
+/// The autoscaler of a service's workload, or of one of its versions' Deployments.
 pub fn autoscaler(
     platform: &Platform,
     service: &Service,
     autoscale: &Autoscale,
+    version: Option<&Version>,
 ) -> HorizontalPodAutoscaler {
     let metric = |resource: &str, target: Percent| MetricSpec {
         type_: "Resource".into(),
@@ -42,13 +44,17 @@ pub fn autoscaler(
     }
     // The workload that owns the pods and their count: the Rollout, with a canary.
     let (api_version, kind) = scale_target(platform, service);
+    let name = version.map_or_else(
+        || service.name.value.clone(),
+        |v| version_workload(service, v),
+    );
     HorizontalPodAutoscaler {
-        metadata: meta(platform, service, &service.name.value, autoscale.span),
+        metadata: meta(platform, service, &name, autoscale.span),
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some(api_version.into()),
                 kind: kind.into(),
-                name: service.name.value.clone(),
+                name,
             },
             min_replicas: Some(i32::try_from(autoscale.min.value).unwrap_or(1)),
             max_replicas: i32::try_from(autoscale.max.value).unwrap_or(1),
@@ -59,15 +65,18 @@ pub fn autoscaler(
     }
 }
 
-/// A budget of one pod down at a time, for services that run two or more replicas, and for
-/// every stateful service: a drain then evicts its pods one at a time, each after the previous
+/// A budget of one pod down at a time over all the service's pods (every version's: the
+/// disruption controller sums the scale of each Deployment that owns a selected pod), for
+/// services that run two or more pods, and for every stateful service: a drain then evicts its pods one at a time, each after the previous
 /// one is back. With one replica the budget still lets a drain evict the pod (a budget that
 /// forbids it would block every node upgrade); the data waits on its volume.
 pub fn disruption_budget(platform: &Platform, service: &Service) -> Option<PodDisruptionBudget> {
-    let replicas = service
+    let per_workload = service
         .autoscale
         .as_ref()
         .map_or(service.replicas.value, |a| a.min.value);
+    let workloads = u32::try_from(service.versions.len() + 1).unwrap_or(u32::MAX);
+    let replicas = per_workload.saturating_mul(workloads);
     if replicas < 2 && service.stateful.is_none() {
         return None;
     }

@@ -24,14 +24,14 @@ use crate::emit::conventions::{
     CONFIG_CHECKSUM_ANNOTATION, CONFIG_VOLUME, EBS_STORAGE_CLASS, ROLLOUT_ANNOTATION,
     STABLE_VERSION, call_address, common_labels, config_checksum, config_data, config_map,
     external_address, headless_service, labels, meshed, meta, metrics_port, origin_annotation,
-    rolled_out, slo, waiver_annotations,
+    rolled_out, slo, version_workload, waiver_annotations,
 };
 use crate::model::aws::stores_config_map;
 use crate::model::security::Seccomp;
 use crate::model::service::StoreKind;
 use crate::model::service::{
     Container as Extra, EnvVar as Var, Port, Probe, ProbeKind, ProbeUse, Resources, Service,
-    Stateful,
+    Stateful, Version,
 };
 use crate::model::value::Quantity as Amount;
 use crate::model::{Platform, StoreValue};
@@ -43,24 +43,49 @@ use crate::span::Spanned;
 /// keeps it at zero), selects on `app` alone, and the Rollout labels each pod
 /// `version: stable` or the canary's version.
 pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
-    let name = &service.name.value;
+    workload(platform, service, None)
+}
+
+/// The Deployment of one `version` of a service: the service's pods under the name
+/// `<service>-<version>`, labelled `version: <version>` (its `DestinationRule` subset), running
+/// the version's image.
+pub fn version_deployment(platform: &Platform, service: &Service, version: &Version) -> Deployment {
+    workload(platform, service, Some(version))
+}
+
+fn workload(platform: &Platform, service: &Service, version: Option<&Version>) -> Deployment {
     let rolled_out = rolled_out(platform, service);
-    let mut selector = BTreeMap::from([("app".to_owned(), name.clone())]);
+    let (name, origin) = match version {
+        Some(v) => (version_workload(service, v), v.span),
+        None => (service.name.value.clone(), service.span),
+    };
+    let name = &name;
+    let mut selector = BTreeMap::from([("app".to_owned(), service.name.value.clone())]);
     let mut pod_labels = labels(platform, service);
     if !rolled_out {
-        selector.insert("version".into(), STABLE_VERSION.into());
-        pod_labels.insert("version".into(), STABLE_VERSION.into());
+        let label = version.map_or(STABLE_VERSION, |v| v.name.value.as_str());
+        selector.insert("version".into(), label.into());
+        pod_labels.insert("version".into(), label.into());
     }
     if service.sidecar_off.is_some() {
         pod_labels.insert("sidecar.istio.io/inject".into(), "false".into());
     }
-    let image = service.canary_image().filter(|_| rolled_out);
+    let image = match version {
+        Some(v) => Some(v.image.clone()),
+        None => service.canary_image().filter(|_| rolled_out),
+    };
+    let mut metadata = meta(platform, service, name, origin);
     if let Some(tag) = image.as_ref().and_then(|i| i.tag.as_ref()) {
         pod_labels.insert("app.kubernetes.io/version".into(), tag.value.clone());
+        if version.is_some() {
+            metadata
+                .labels
+                .get_or_insert_default()
+                .insert("app.kubernetes.io/version".into(), tag.value.clone());
+        }
     }
-    let mut metadata = meta(platform, service, name, service.span);
     let mut annotations = waiver_annotations(service);
-    annotations.extend(origin_annotation(platform, service.span));
+    annotations.extend(origin_annotation(platform, origin));
     // Every weakened default carries its reason where the engineer reading the object sees it.
     for (key, reason) in [
         ("platc.dev/security-reason", &service.security.reason),

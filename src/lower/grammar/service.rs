@@ -57,6 +57,7 @@ pub static SERVICE: Node = Node {
         Child::once(&STATEFUL),
         Child::once(&TIMEOUT),
         Child::any(&USES),
+        Child::any(&VERSION),
         Child::any(&VOLUME),
         Child::any(&WAIVE),
     ],
@@ -395,6 +396,45 @@ pub static CANARY_HEADER: Node = Node {
     ..Node::new(
         "header",
         "Requests with these headers (lowercase names) go to the canary.",
+    )
+};
+
+pub static VERSION: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("v2"))],
+    props: &[
+        Prop::optional(
+            "digest",
+            Value::String,
+            S("sha256:0000000000000000000000000000000000000000000000000000000000000000"),
+        ),
+        Prop::optional("image", Value::Image, S("ghcr.io/acme/web-next")),
+        Prop::optional("tag", Value::String, S("v2.0.0")),
+        Prop::optional("weight", Value::Percent, N("20")),
+    ],
+    children: &[
+        Child::any(&VERSION_COOKIE),
+        Child::any(&VERSION_HEADER),
+        Child::once(&REMOVE),
+    ],
+    ..Node::new(
+        "version",
+        "A long-lived version beside the stable one: its own image, Deployment and subset.",
+    )
+};
+
+pub static VERSION_COOKIE: Node = Node {
+    any_props: Some(Value::String),
+    ..Node::new(
+        "cookie",
+        "Requests that carry one of these cookies go to this version.",
+    )
+};
+
+pub static VERSION_HEADER: Node = Node {
+    any_props: Some(Value::String),
+    ..Node::new(
+        "header",
+        "Requests with one of these headers (lowercase names) go to this version.",
     )
 };
 
