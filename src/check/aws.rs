@@ -9,7 +9,8 @@
 //! - a queue's `subscribe=` names a declared `topic` (`platc::unknown-store`), and a FIFO queue
 //!   a FIFO topic (`platc::invalid-value`): SNS delivers a standard topic to standard queues
 //!   only;
-//! - each IAM role name fits IAM's 64 characters and each RDS identifier RDS's 63
+//! - each IAM role name fits IAM's 64 characters and each RDS identifier (and `DocumentDB`
+//!   instance identifier, `<cluster>-<n>`) RDS's 63
 //!   (`platc::out-of-range`, at the name that makes it long: a service's, a database's, the
 //!   cluster's, else the platform's).
 
@@ -18,7 +19,7 @@ use crate::model::Platform;
 use crate::model::addons;
 use crate::model::aws::{
     CLUSTER_ROLE_SUFFIXES, IAM_ROLE_NAME_MAX, RDS_IDENTIFIER_MAX, bucket_name, cache_id,
-    cluster_role_name, database_identifier, dead_letter_queue_name, role_name,
+    cluster_role_name, database_identifier, dead_letter_queue_name, docdb_identifier, role_name,
 };
 use crate::model::service::StoreKind;
 use crate::span::Span;
@@ -171,6 +172,18 @@ fn names(platform: &Platform, d: &mut Diagnostics) {
             database_identifier(platform, database),
             RDS_IDENTIFIER_MAX,
             database.name.span,
+        );
+    }
+    for docdb in &aws.docdbs {
+        // A DocumentDB cluster identifier has RDS's 63 characters; an instance's adds `-<n>`.
+        long(
+            format!(
+                "{}-{}",
+                docdb_identifier(platform, &docdb.name.value),
+                docdb.instances.value
+            ),
+            RDS_IDENTIFIER_MAX,
+            docdb.name.span,
         );
     }
     if !aws.databases.is_empty() {

@@ -7,9 +7,9 @@ use crate::lower::grammar::{self, REGIONS, nodes};
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::aws::{
-    Aws, Bucket, Cache, CacheEngine, CapacityType, Cluster, Database, Domain, Endpoint, Engine,
-    Filesystem, NatMode, NodeGroup, Queue, Repository, Secret, SecretSource, State, Table, Topic,
-    Vpc,
+    Aws, Bucket, Cache, CacheEngine, CapacityType, Cluster, Database, Docdb, Domain, Endpoint,
+    Engine, Filesystem, NatMode, NodeGroup, Queue, Repository, Secret, SecretSource, State, Table,
+    Topic, Vpc,
 };
 use crate::model::service::Waiver;
 use crate::model::value::Cidr;
@@ -49,6 +49,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
     let mut tables: Vec<Table> = Vec::new();
     let mut filesystems: Vec<Filesystem> = Vec::new();
     let mut caches: Vec<Cache> = Vec::new();
+    let mut docdbs: Vec<Docdb> = Vec::new();
     let mut queues: Vec<Queue> = Vec::new();
     let mut topics: Vec<Topic> = Vec::new();
     let mut repositories: Vec<Repository> = Vec::new();
@@ -102,6 +103,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
                 d,
             ),
             "cache" => push_unique(&mut caches, lower_cache(child, d), "cache", |x| &x.name, d),
+            "docdb" => push_unique(&mut docdbs, lower_docdb(child, d), "docdb", |x| &x.name, d),
             "queue" => push_unique(&mut queues, lower_queue(child, d), "queue", |x| &x.name, d),
             "topic" => push_unique(&mut topics, lower_topic(child, d), "topic", |x| &x.name, d),
             "repository" => push_unique(
@@ -152,6 +154,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
         tables,
         filesystems,
         caches,
+        docdbs,
         queues,
         topics,
         repositories,
@@ -781,6 +784,48 @@ fn lower_cache(node: &Node, d: &mut Diagnostics) -> Option<Cache> {
         version: version?,
         node_type: node_type?,
         nodes,
+    })
+}
+
+fn lower_docdb(node: &Node, d: &mut Diagnostics) -> Option<Docdb> {
+    let mut r = Reader::new(node, &nodes::DOCDB);
+    let name = r
+        .required_string_arg(0, "a DocumentDB cluster name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let version = r
+        .required_prop("version", d)
+        .and_then(|e| crate::lower::reader::string_or_number(e, d));
+    // IAM authentication is documented for instance-based clusters of 5.0 only; the engine
+    // version is `major.minor.0`, patches come with the maintenance window.
+    let version = version.and_then(|v| {
+        if v.value == "5.0" {
+            Some(v)
+        } else {
+            d.error(
+                ErrorKind::InvalidValue {
+                    value: v.value.clone(),
+                    expected: vec!["\"5.0\": the DocumentDB version with IAM authentication"],
+                    suggestion: None,
+                },
+                v.span,
+            );
+            None
+        }
+    });
+    let class = r
+        .required_prop("class", d)
+        .and_then(|e| typed::instance_type(e, "db.", d));
+    let instances = r
+        .prop("instances")
+        .and_then(|e| typed::count(e, "number of DocumentDB instances", 1, 16, d))
+        .unwrap_or_else(|| Spanned::new(2, r.name_span()));
+    r.finish(d);
+    Some(Docdb {
+        span: node.span(),
+        name: name?,
+        version: version?,
+        class: class?,
+        instances,
     })
 }
 

@@ -94,6 +94,7 @@ pub static AWS: Node = Node {
         Child::any(&CACHE),
         Child::once(&CLUSTER),
         Child::any(&DATABASE),
+        Child::any(&DOCDB),
         Child::once(&DOMAIN),
         Child::any(&FILESYSTEM),
         Child::any(&QUEUE),
@@ -256,6 +257,19 @@ pub static CACHE: Node = Node {
     ..Node::new(
         "cache",
         "An ElastiCache (Valkey or Redis OSS) replication group with IAM authentication.",
+    )
+};
+
+pub static DOCDB: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("catalog"))],
+    props: &[
+        Prop::required("class", Value::InstanceType, S("db.t4g.medium")),
+        Prop::optional("instances", Value::Integer { min: 1, max: 16 }, N("2")),
+        Prop::required("version", Value::Version, S("5.0")),
+    ],
+    ..Node::new(
+        "docdb",
+        "An Amazon DocumentDB cluster (MongoDB compatible) with IAM authentication.",
     )
 };
 

@@ -553,6 +553,7 @@ pub static USES: Node = Node {
                 "table",
                 "filesystem",
                 "cache",
+                "docdb",
                 "queue",
                 "topic",
                 "secret",
