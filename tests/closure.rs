@@ -551,6 +551,17 @@ fn a_docdb_user_role_missing_from_the_users_output_is_caught() {
 }
 
 #[test]
+fn a_secret_key_the_role_may_not_decrypt_with_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/aws/identity.tf.json",
+        "\"secretsmanager.eu-central-1.amazonaws.com\"",
+        "\"ssm.eu-central-1.amazonaws.com\"",
+        "may not decrypt secret `catalog-api-key`",
+    );
+}
+
+#[test]
 fn a_secret_volume_without_its_class_is_caught() {
     assert_caught_in(
         "secrets",

@@ -6,6 +6,7 @@
 //! - an image's `repository=` names a declared `repository` (`platc::unknown-store`);
 //! - a bucket's full name fits S3's 63 characters, a cache's replication group id
 //!   `ElastiCache`'s 40, a dead-letter queue's name SQS's 80 (`platc::out-of-range`);
+//! - a secret's `kms-key=` is a key of the platform's region (`platc::invalid-value`);
 //! - a queue's `subscribe=` names a declared `topic` (`platc::unknown-store`), and a FIFO queue
 //!   a FIFO topic (`platc::invalid-value`): SNS delivers a standard topic to standard queues
 //!   only;
@@ -103,6 +104,24 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                     max: 40,
                 },
                 cache.name.span,
+            );
+        }
+    }
+    // A secret's customer-managed key is in the secret's region, the platform's.
+    for secret in &aws.secrets {
+        let Some(key) = &secret.kms_key else { continue };
+        let region = key.value.split(':').nth(3).unwrap_or_default();
+        if region != aws.region.value {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::InvalidValue {
+                        value: key.value.clone(),
+                        expected: vec!["a KMS key of the `aws` block's region: a secret is encrypted with a key of its own region"],
+                        suggestion: None,
+                    },
+                    key.span,
+                )
+                .with_label(aws.region.span, "the platform's region"),
             );
         }
     }

@@ -226,6 +226,7 @@ fn lower_secret(node: &Node, d: &mut Diagnostics) -> Option<Secret> {
         r.missing("source", d);
     }
     let aws_name = r.required_string_prop("name", d);
+    let kms_key = r.string_prop("kms-key", d).and_then(|k| kms_key_arn(k, d));
     r.finish(d);
     let source = source?;
     let aws_name = aws_name.and_then(|n| secret_name(n, source.value, d))?;
@@ -234,7 +235,45 @@ fn lower_secret(node: &Node, d: &mut Diagnostics) -> Option<Secret> {
         name: name?,
         source,
         aws_name,
+        kms_key,
     })
+}
+
+/// A KMS key's ARN, `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`: a key, not an alias (an IAM
+/// policy grants nothing on an alias's ARN for `kms:Decrypt`).
+fn kms_key_arn(arn: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let parts: Vec<&str> = arn.value.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
+        && parts[2] == "kms"
+        && !parts[3].is_empty()
+        && parts[3]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].strip_prefix("key/").is_some_and(|id| {
+            !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if ok {
+        Some(arn)
+    } else {
+        d.error(
+            ErrorKind::InvalidValue {
+                value: arn.value.clone(),
+                expected: vec![
+                    "a KMS key's ARN, `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID` (not an alias)",
+                ],
+                suggestion: None,
+            },
+            arn.span,
+        );
+        None
+    }
 }
 
 /// A secret's name in AWS: Secrets Manager takes 1 to 512 of letters, digits and `/_+=.@-`;

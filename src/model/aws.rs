@@ -263,6 +263,9 @@ pub struct Secret {
     pub source: Spanned<SecretSource>,
     /// Its name in Secrets Manager or Parameter Store.
     pub aws_name: Spanned<String>,
+    /// `kms-key=`: the ARN of the customer-managed KMS key it is encrypted with, which the
+    /// roles that read it may decrypt with (through Secrets Manager or Parameter Store only).
+    pub kms_key: Option<Spanned<String>>,
 }
 
 impl Secret {

@@ -34,7 +34,73 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     terraform(platform, world, &mut out);
     caches(world, &mut out);
     docdbs(platform, world, &mut out);
+    secret_keys(platform, world, &mut out);
     out
+}
+
+/// A secret encrypted with a customer-managed key (`kms-key=`): the role of each pod that
+/// mounts it may `kms:Decrypt` with that key, through the secret's own service in the
+/// platform's region (`kms:ViaService`), which is how the Secrets Store CSI provider's read
+/// decrypts it.
+fn secret_keys(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    let Some(aws) = &platform.aws else { return };
+    let documents: BTreeMap<&str, &serde_json::Value> = world
+        .tf_blocks("data", "aws_iam_policy_document")
+        .map(|(_, name, body)| (name, body))
+        .collect();
+    let documents_of: BTreeMap<(&str, &str), &serde_json::Value> = world
+        .tf_blocks("resource", "aws_eks_pod_identity_association")
+        .filter_map(|(_, id, b)| {
+            Some((
+                (b["namespace"].as_str()?, b["service_account"].as_str()?),
+                *documents.get(id)?,
+            ))
+        })
+        .collect();
+    for secret in &aws.secrets {
+        let Some(key) = &secret.kms_key else { continue };
+        let via = match secret.source.value {
+            platc::model::aws::SecretSource::SecretsManager => "secretsmanager",
+            platc::model::aws::SecretSource::Ssm => "ssm",
+        };
+        let via = format!("{via}.{}.amazonaws.com", aws.region.value);
+        for service in platform.services.iter().filter(|s| {
+            s.uses.iter().any(|u| {
+                u.kind.value == platc::model::service::StoreKind::Secret
+                    && u.name.value == secret.name.value
+            })
+        }) {
+            for object in world.objects.iter().filter(|o| {
+                matches!(o.kind(), "Deployment" | "Rollout" | "StatefulSet")
+                    && o.namespace() == service.namespace
+                    && o.name() == service.name.value
+            }) {
+                let sa = object.value["spec"]["template"]["spec"]["serviceAccountName"]
+                    .as_str()
+                    .unwrap_or("default");
+                let decrypts = documents_of
+                    .get(&(object.namespace(), sa))
+                    .into_iter()
+                    .flat_map(|d| d["statement"].as_array().into_iter().flatten())
+                    .any(|st| {
+                        json_strings(&st["actions"]) == ["kms:Decrypt"]
+                            && json_strings(&st["resources"]) == [key.value.clone()]
+                            && st["condition"].as_array().into_iter().flatten().any(|c| {
+                                c["variable"] == "kms:ViaService"
+                                    && json_strings(&c["values"]) == [via.clone()]
+                            })
+                    });
+                if !decrypts {
+                    out.push(format!(
+                        "{}: the role of `{}/{sa}` may not decrypt secret `{}` with its key through `{via}`",
+                        object.path,
+                        object.namespace(),
+                        secret.name.value
+                    ));
+                }
+            }
+        }
+    }
 }
 
 /// `${TYPE.NAME.ATTR…}` → `(TYPE, NAME)`.

@@ -524,6 +524,25 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
                     SecretSource::Ssm => &["ssm:GetParameters"],
                 };
                 statements.push(policy::allow(&sid, actions, &[arn]));
+                // A customer-managed key: decrypting with it, only as Secrets Manager or
+                // Parameter Store does on the role's behalf.
+                if let Some(key) = &secret.kms_key {
+                    let via = match secret.source.value {
+                        SecretSource::SecretsManager => "secretsmanager",
+                        SecretSource::Ssm => "ssm",
+                    };
+                    let mut statement = policy::allow(
+                        &format!("{sid}Key"),
+                        &["kms:Decrypt"],
+                        std::slice::from_ref(&key.value),
+                    );
+                    statement["condition"] = json!([{
+                        "test": "StringEquals",
+                        "variable": "kms:ViaService",
+                        "values": [format!("{via}.{}.amazonaws.com", cx.aws.region.value)],
+                    }]);
+                    statements.push(statement);
+                }
             }
         }
     }

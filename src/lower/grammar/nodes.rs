@@ -291,6 +291,11 @@ pub static TOPIC: Node = Node {
 pub static SECRET: Node = Node {
     args: &[Arg::required("NAME", Value::Name, S("jwt-keys"))],
     props: &[
+        Prop::optional(
+            "kms-key",
+            Value::String,
+            S("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        ),
         Prop::required("name", Value::String, S("shop/jwt")),
         Prop::required(
             "source",
