@@ -851,9 +851,31 @@ fn lower_docdb(node: &Node, d: &mut Diagnostics) -> Option<Docdb> {
             None
         }
     });
+    // DocumentDB offers the R4, R5, R6G, R8G, T3 and T4G families, the burstable ones in
+    // `medium` only.
     let class = r
         .required_prop("class", d)
-        .and_then(|e| typed::instance_type(e, "db.", d));
+        .and_then(|e| typed::instance_type(e, "db.", d))
+        .and_then(|c| {
+            let ok = match c.value.family.as_str() {
+                "r4" | "r5" | "r6g" | "r8g" => true,
+                "t3" | "t4g" => c.value.size == "medium",
+                _ => false,
+            };
+            if ok {
+                Some(c)
+            } else {
+                d.error(
+                    ErrorKind::InvalidValue {
+                        value: c.value.text.clone(),
+                        expected: vec!["a DocumentDB instance class: `db.t3.medium`, `db.t4g.medium`, or an R4, R5, R6G or R8G class such as `db.r6g.large`"],
+                        suggestion: None,
+                    },
+                    c.span,
+                );
+                None
+            }
+        });
     let instances = r
         .prop("instances")
         .and_then(|e| typed::count(e, "number of DocumentDB instances", 1, 16, d))
