@@ -485,6 +485,83 @@ fn a_cache_the_pod_cannot_reach_is_caught() {
 }
 
 #[test]
+fn a_docdb_host_from_another_output_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/cluster/stores.tf.json",
+        "outputs.docdb_catalog_endpoint}",
+        "outputs.docdb_catalog_master_secret}",
+        "the endpoint of no DocumentDB cluster",
+    );
+}
+
+#[test]
+fn a_docdb_port_other_than_the_cluster_s_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "kubernetes/services/catalog/deployment.yaml",
+        "value: \"27017\"",
+        "value: \"27018\"",
+        "not the port of DocumentDB cluster `catalog`",
+    );
+}
+
+#[test]
+fn a_docdb_uri_without_iam_authentication_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/aws/outputs.tf.json",
+        "authMechanism=MONGODB-AWS",
+        "authMechanism=SCRAM-SHA-1",
+        "not a TLS, MONGODB-AWS URI",
+    );
+}
+
+#[test]
+fn a_docdb_security_group_closed_to_its_port_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/aws/docdbs.tf.json",
+        "\"from_port\": 27017",
+        "\"from_port\": 27018",
+        "admits no one on 27017",
+    );
+}
+
+#[test]
+fn a_docdb_the_pod_cannot_reach_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "kubernetes/services/search/networkpolicy.yaml",
+        "port: 27017",
+        "port: 27018",
+        "cannot reach DocumentDB cluster `catalog`",
+    );
+}
+
+#[test]
+fn a_docdb_user_role_missing_from_the_users_output_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/aws/outputs.tf.json",
+        "\"${aws_iam_role.svc_search.arn}\"",
+        "\"${aws_iam_role.svc_reviews.arn}\"",
+        "is not in output `docdb_catalog_users`",
+    );
+}
+
+#[test]
+fn a_secret_key_the_role_may_not_decrypt_with_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/aws/identity.tf.json",
+        "\"secretsmanager.eu-central-1.amazonaws.com\"",
+        "\"ssm.eu-central-1.amazonaws.com\"",
+        "may not decrypt secret `catalog-api-key`",
+    );
+}
+
+#[test]
 fn a_secret_volume_without_its_class_is_caught() {
     assert_caught_in(
         "secrets",

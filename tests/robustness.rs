@@ -404,6 +404,7 @@ fn hostile_strings_reach_no_output_unescaped() {
         r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; cluster c endpoint=public reason="@" { node-group g instance=m6i.large } }"#,
         r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; waive CKV_AWS_1 reason="@" }"#,
         r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; domain "@" }"#,
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; secret k source=ssm name="/k" kms-key="@" }"#,
         r#"delivery { argocd repo="@" path="@" revision="@" }"#,
         r#"delivery { argocd repo="@" path="@" revision="@" source=plugin }"#,
     ];

@@ -6,10 +6,12 @@
 //! - an image's `repository=` names a declared `repository` (`platc::unknown-store`);
 //! - a bucket's full name fits S3's 63 characters, a cache's replication group id
 //!   `ElastiCache`'s 40, a dead-letter queue's name SQS's 80 (`platc::out-of-range`);
+//! - a secret's `kms-key=` is a key of the platform's region (`platc::invalid-value`);
 //! - a queue's `subscribe=` names a declared `topic` (`platc::unknown-store`), and a FIFO queue
 //!   a FIFO topic (`platc::invalid-value`): SNS delivers a standard topic to standard queues
 //!   only;
-//! - each IAM role name fits IAM's 64 characters and each RDS identifier RDS's 63
+//! - each IAM role name fits IAM's 64 characters and each RDS identifier (and `DocumentDB`
+//!   instance identifier, `<cluster>-<n>`) RDS's 63
 //!   (`platc::out-of-range`, at the name that makes it long: a service's, a database's, the
 //!   cluster's, else the platform's).
 
@@ -18,7 +20,7 @@ use crate::model::Platform;
 use crate::model::addons;
 use crate::model::aws::{
     CLUSTER_ROLE_SUFFIXES, IAM_ROLE_NAME_MAX, RDS_IDENTIFIER_MAX, bucket_name, cache_id,
-    cluster_role_name, database_identifier, dead_letter_queue_name, role_name,
+    cluster_role_name, database_identifier, dead_letter_queue_name, docdb_identifier, role_name,
 };
 use crate::model::service::StoreKind;
 use crate::span::Span;
@@ -105,6 +107,24 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
             );
         }
     }
+    // A secret's customer-managed key is in the secret's region, the platform's.
+    for secret in &aws.secrets {
+        let Some(key) = &secret.kms_key else { continue };
+        let region = key.value.split(':').nth(3).unwrap_or_default();
+        if region != aws.region.value {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::InvalidValue {
+                        value: key.value.clone(),
+                        expected: vec!["a KMS key of the `aws` block's region: a secret is encrypted with a key of its own region"],
+                        suggestion: None,
+                    },
+                    key.span,
+                )
+                .with_label(aws.region.span, "the platform's region"),
+            );
+        }
+    }
     for queue in &aws.queues {
         let name = dead_letter_queue_name(platform, queue);
         if name.len() > 80 {
@@ -171,6 +191,18 @@ fn names(platform: &Platform, d: &mut Diagnostics) {
             database_identifier(platform, database),
             RDS_IDENTIFIER_MAX,
             database.name.span,
+        );
+    }
+    for docdb in &aws.docdbs {
+        // A DocumentDB cluster identifier has RDS's 63 characters; an instance's adds `-<n>`.
+        long(
+            format!(
+                "{}-{}",
+                docdb_identifier(platform, &docdb.name.value),
+                docdb.instances.value
+            ),
+            RDS_IDENTIFIER_MAX,
+            docdb.name.span,
         );
     }
     if !aws.databases.is_empty() {

@@ -298,6 +298,7 @@ fn store_names(platform: &Platform, kind: StoreKind) -> Vec<&str> {
                 .map(|x| x.name.value.as_str())
                 .collect(),
             StoreKind::Cache => aws.caches.iter().map(|x| x.name.value.as_str()).collect(),
+            StoreKind::Docdb => aws.docdbs.iter().map(|x| x.name.value.as_str()).collect(),
             StoreKind::Queue => aws.queues.iter().map(|x| x.name.value.as_str()).collect(),
             StoreKind::Topic => aws.topics.iter().map(|x| x.name.value.as_str()).collect(),
             StoreKind::Secret => aws.secrets.iter().map(|x| x.name.value.as_str()).collect(),
@@ -306,12 +307,13 @@ fn store_names(platform: &Platform, kind: StoreKind) -> Vec<&str> {
 }
 
 fn stores(platform: &Platform, service: &Service, d: &mut Diagnostics) {
-    const KINDS: [StoreKind; 8] = [
+    const KINDS: [StoreKind; 9] = [
         StoreKind::Database,
         StoreKind::Bucket,
         StoreKind::Table,
         StoreKind::Filesystem,
         StoreKind::Cache,
+        StoreKind::Docdb,
         StoreKind::Queue,
         StoreKind::Topic,
         StoreKind::Secret,

@@ -4,7 +4,8 @@
 //! `networking.k8s.io/v1`) are served by every version from 1.25 on, and lowering accepts only
 //! 1.28 and newer, so they need no rule here. The add-ons do: the pinned Istio release supports
 //! a window of Kubernetes versions, and a cluster outside it is refused before anything is
-//! emitted.
+//! emitted. The Secrets Store CSI driver's AWS provider (ASCP) needs EKS 1.17, and 1.24 to read
+//! with Pod Identity (`usePodIdentity`): below the 1.28 lowering accepts, so no window either.
 
 use crate::diagnostic::{Diagnostics, ErrorKind};
 use crate::model::Platform;
@@ -93,6 +94,28 @@ mod tests {
     }
 }
 "#;
+
+    /// ASCP (with Pod Identity) needs EKS 1.24: the lowest version lowering accepts is fine.
+    #[test]
+    fn the_lowest_accepted_version_reads_secrets() {
+        let text = r#"platform shop {
+    aws region=us-east-1 {
+        vpc cidr="10.0.0.0/16"
+        cluster shop version="1.28" {
+            node-group general instance=m6i.large min=2 max=4
+        }
+        secret token source=ssm name="/shop/token"
+    }
+    service web {
+        image "nginx" tag="1.27"
+        port http 8080
+        uses secret token
+    }
+}
+"#;
+        assert_eq!(codes(text), Vec::<&str>::new());
+        assert!(!codes(&text.replace("1.28", "1.27")).is_empty());
+    }
 
     #[test]
     fn a_version_istio_supports_passes() {

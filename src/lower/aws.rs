@@ -7,9 +7,9 @@ use crate::lower::grammar::{self, REGIONS, nodes};
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::aws::{
-    Aws, Bucket, Cache, CacheEngine, CapacityType, Cluster, Database, Domain, Endpoint, Engine,
-    Filesystem, NatMode, NodeGroup, Queue, Repository, Secret, SecretSource, State, Table, Topic,
-    Vpc,
+    Aws, Bucket, Cache, CacheEngine, CapacityType, Cluster, Database, Docdb, Domain, Endpoint,
+    Engine, Filesystem, NatMode, NodeGroup, Queue, Repository, Secret, SecretSource, State, Table,
+    Topic, Vpc,
 };
 use crate::model::service::Waiver;
 use crate::model::value::Cidr;
@@ -49,6 +49,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
     let mut tables: Vec<Table> = Vec::new();
     let mut filesystems: Vec<Filesystem> = Vec::new();
     let mut caches: Vec<Cache> = Vec::new();
+    let mut docdbs: Vec<Docdb> = Vec::new();
     let mut queues: Vec<Queue> = Vec::new();
     let mut topics: Vec<Topic> = Vec::new();
     let mut repositories: Vec<Repository> = Vec::new();
@@ -102,6 +103,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
                 d,
             ),
             "cache" => push_unique(&mut caches, lower_cache(child, d), "cache", |x| &x.name, d),
+            "docdb" => push_unique(&mut docdbs, lower_docdb(child, d), "docdb", |x| &x.name, d),
             "queue" => push_unique(&mut queues, lower_queue(child, d), "queue", |x| &x.name, d),
             "topic" => push_unique(&mut topics, lower_topic(child, d), "topic", |x| &x.name, d),
             "repository" => push_unique(
@@ -152,6 +154,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
         tables,
         filesystems,
         caches,
+        docdbs,
         queues,
         topics,
         repositories,
@@ -223,6 +226,7 @@ fn lower_secret(node: &Node, d: &mut Diagnostics) -> Option<Secret> {
         r.missing("source", d);
     }
     let aws_name = r.required_string_prop("name", d);
+    let kms_key = r.string_prop("kms-key", d).and_then(|k| kms_key_arn(k, d));
     r.finish(d);
     let source = source?;
     let aws_name = aws_name.and_then(|n| secret_name(n, source.value, d))?;
@@ -231,7 +235,45 @@ fn lower_secret(node: &Node, d: &mut Diagnostics) -> Option<Secret> {
         name: name?,
         source,
         aws_name,
+        kms_key,
     })
+}
+
+/// A KMS key's ARN, `arn:PARTITION:kms:REGION:ACCOUNT:key/ID`: a key, not an alias (an IAM
+/// policy grants nothing on an alias's ARN for `kms:Decrypt`).
+fn kms_key_arn(arn: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let parts: Vec<&str> = arn.value.split(':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
+        && parts[2] == "kms"
+        && !parts[3].is_empty()
+        && parts[3]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5].strip_prefix("key/").is_some_and(|id| {
+            !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if ok {
+        Some(arn)
+    } else {
+        d.error(
+            ErrorKind::InvalidValue {
+                value: arn.value.clone(),
+                expected: vec![
+                    "a KMS key's ARN, `arn:aws:kms:REGION:ACCOUNT:key/KEY-ID` (not an alias)",
+                ],
+                suggestion: None,
+            },
+            arn.span,
+        );
+        None
+    }
 }
 
 /// A secret's name in AWS: Secrets Manager takes 1 to 512 of letters, digits and `/_+=.@-`;
@@ -781,6 +823,70 @@ fn lower_cache(node: &Node, d: &mut Diagnostics) -> Option<Cache> {
         version: version?,
         node_type: node_type?,
         nodes,
+    })
+}
+
+fn lower_docdb(node: &Node, d: &mut Diagnostics) -> Option<Docdb> {
+    let mut r = Reader::new(node, &nodes::DOCDB);
+    let name = r
+        .required_string_arg(0, "a DocumentDB cluster name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let version = r
+        .required_prop("version", d)
+        .and_then(|e| crate::lower::reader::string_or_number(e, d));
+    // IAM authentication is documented for instance-based clusters of 5.0 only; the engine
+    // version is `major.minor.0`, patches come with the maintenance window.
+    let version = version.and_then(|v| {
+        if v.value == "5.0" {
+            Some(v)
+        } else {
+            d.error(
+                ErrorKind::InvalidValue {
+                    value: v.value.clone(),
+                    expected: vec!["\"5.0\": the DocumentDB version with IAM authentication"],
+                    suggestion: None,
+                },
+                v.span,
+            );
+            None
+        }
+    });
+    // DocumentDB offers the R4, R5, R6G, R8G, T3 and T4G families, the burstable ones in
+    // `medium` only.
+    let class = r
+        .required_prop("class", d)
+        .and_then(|e| typed::instance_type(e, "db.", d))
+        .and_then(|c| {
+            let ok = match c.value.family.as_str() {
+                "r4" | "r5" | "r6g" | "r8g" => true,
+                "t3" | "t4g" => c.value.size == "medium",
+                _ => false,
+            };
+            if ok {
+                Some(c)
+            } else {
+                d.error(
+                    ErrorKind::InvalidValue {
+                        value: c.value.text.clone(),
+                        expected: vec!["a DocumentDB instance class: `db.t3.medium`, `db.t4g.medium`, or an R4, R5, R6G or R8G class such as `db.r6g.large`"],
+                        suggestion: None,
+                    },
+                    c.span,
+                );
+                None
+            }
+        });
+    let instances = r
+        .prop("instances")
+        .and_then(|e| typed::count(e, "number of DocumentDB instances", 1, 16, d))
+        .unwrap_or_else(|| Spanned::new(2, r.name_span()));
+    r.finish(d);
+    Some(Docdb {
+        span: node.span(),
+        name: name?,
+        version: version?,
+        class: class?,
+        instances,
     })
 }
 

@@ -29,6 +29,7 @@ const KEYED: &[&str] = &[
     "config",
     "container",
     "database",
+    "docdb",
     "env",
     "filesystem",
     "gateway",

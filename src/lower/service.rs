@@ -720,6 +720,7 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
                 ("table", StoreKind::Table),
                 ("filesystem", StoreKind::Filesystem),
                 ("cache", StoreKind::Cache),
+                ("docdb", StoreKind::Docdb),
                 ("queue", StoreKind::Queue),
                 ("topic", StoreKind::Topic),
                 ("secret", StoreKind::Secret),

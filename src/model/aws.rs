@@ -20,6 +20,7 @@ pub struct Aws {
     pub tables: Vec<Table>,
     pub filesystems: Vec<Filesystem>,
     pub caches: Vec<Cache>,
+    pub docdbs: Vec<Docdb>,
     pub queues: Vec<Queue>,
     pub topics: Vec<Topic>,
     pub repositories: Vec<Repository>,
@@ -192,6 +193,22 @@ pub struct Cache {
     pub nodes: Spanned<u32>,
 }
 
+/// The port a `DocumentDB` cluster listens on.
+pub const DOCDB_PORT: u16 = 27017;
+
+/// `docdb NAME version=… class=… instances=…`: an Amazon `DocumentDB` (instance-based) cluster.
+#[derive(Clone, Debug)]
+pub struct Docdb {
+    pub span: Span,
+    pub name: Spanned<String>,
+    /// `major.minor`: `5.0`, the version with IAM authentication.
+    pub version: Spanned<String>,
+    /// The instances' class, with the `db.` prefix: `db.t4g.medium`.
+    pub class: Spanned<InstanceType>,
+    /// The primary and its replicas, 1 to 16.
+    pub instances: Spanned<u32>,
+}
+
 /// `queue NAME fifo=… subscribe=…`: an SQS queue with its dead-letter queue.
 #[derive(Clone, Debug)]
 pub struct Queue {
@@ -246,6 +263,9 @@ pub struct Secret {
     pub source: Spanned<SecretSource>,
     /// Its name in Secrets Manager or Parameter Store.
     pub aws_name: Spanned<String>,
+    /// `kms-key=`: the ARN of the customer-managed KMS key it is encrypted with, which the
+    /// roles that read it may decrypt with (through Secrets Manager or Parameter Store only).
+    pub kms_key: Option<Spanned<String>>,
 }
 
 impl Secret {
@@ -302,6 +322,10 @@ pub enum StoreEndpoint {
     Dynamodb,
     /// The primary endpoint's address of a cache.
     Cache(String),
+    /// The cluster endpoint (the primary's address) of a `DocumentDB` cluster.
+    Docdb(String),
+    /// The `mongodb://` connection string of a `DocumentDB` cluster (`docdb_uri`).
+    DocdbUri(String),
     /// The URL of a queue.
     Queue(String),
     /// The ARN of a topic.
@@ -352,6 +376,18 @@ pub fn bucket_name(platform: &crate::model::Platform, aws: &Aws, bucket: &str) -
 pub fn cache_id(platform: &crate::model::Platform, cache: &str) -> String {
     format!("{}-{cache}", platform.aws_prefix())
 }
+
+/// The cluster identifier of a `DocumentDB` cluster: `<platform>[-<env>]-<docdb>`, at most 63
+/// characters (`check::aws`); its instances are `<identifier>-<n>`, n from 1.
+pub fn docdb_identifier(platform: &crate::model::Platform, docdb: &str) -> String {
+    format!("{}-{docdb}", platform.aws_prefix())
+}
+
+/// The query of a `DocumentDB` connection string: TLS, IAM authentication as the caller's
+/// role (`MONGODB-AWS` against `$external`, URL-encoded), the replica set `DocumentDB` names
+/// `rs0`, reads from replicas when they can serve, and no retryable writes (`DocumentDB` has
+/// none).
+pub const DOCDB_URI_QUERY: &str = "tls=true&authMechanism=MONGODB-AWS&authSource=%24external&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false";
 
 /// The SQS name of a queue: `<platform>[-<env>]-<queue>`, with `.fifo` for a FIFO queue.
 pub fn queue_name(platform: &crate::model::Platform, queue: &Queue) -> String {

@@ -221,6 +221,7 @@ impl Platform {
     /// The env vars a service gets for the data stores it `uses`, after its own `env` and
     /// `calls … env=`: `<STORE>_BUCKET`, `<STORE>_TABLE`, `<STORE>_DATABASE_HOST`, `…_PORT`,
     /// `…_NAME`, `…_USER`, `<STORE>_CACHE_HOST`, `…_PORT`, `…_TLS`, `…_NAME`, `…_USER`,
+    /// `<STORE>_DOCDB_HOST`, `…_PORT`, `…_TLS`, `…_URI`,
     /// `<STORE>_QUEUE_URL`, `<STORE>_TOPIC_ARN`, `AWS_ENDPOINT_URL_DYNAMODB` for a table, and `AWS_REGION` once for
     /// any of them. `<STORE>` is the store's name uppercased with every other character `_`. A
     /// store not declared in `aws` gives nothing (it is `platc::unknown-store`); a `filesystem`
@@ -312,6 +313,26 @@ impl Platform {
                         let id = aws::cache_id(self, store);
                         var("CACHE_NAME", StoreValue::Literal(id.clone()));
                         var("CACHE_USER", StoreValue::Literal(id));
+                    }
+                }
+                service::StoreKind::Docdb => {
+                    if aws.docdbs.iter().any(|c| &c.name.value == store) {
+                        var(
+                            "DOCDB_HOST",
+                            StoreValue::Endpoint(aws::StoreEndpoint::Docdb(store.clone())),
+                        );
+                        var(
+                            "DOCDB_PORT",
+                            StoreValue::Literal(aws::DOCDB_PORT.to_string()),
+                        );
+                        // The cluster's parameter group enforces TLS.
+                        var("DOCDB_TLS", StoreValue::Literal("true".into()));
+                        // The whole connection string: IAM authentication with the pod's own
+                        // role (`MONGODB-AWS`, user in `$external`), TLS, the replica set.
+                        var(
+                            "DOCDB_URI",
+                            StoreValue::Endpoint(aws::StoreEndpoint::DocdbUri(store.clone())),
+                        );
                     }
                 }
                 service::StoreKind::Queue => {

@@ -34,7 +34,255 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     externals(platform, world, &mut out);
     terraform(platform, world, &mut out);
     caches(world, &mut out);
+    docdbs(platform, world, &mut out);
+    secret_keys(platform, world, &mut out);
     out
+}
+
+/// A secret encrypted with a customer-managed key (`kms-key=`): the role of each pod that
+/// mounts it may `kms:Decrypt` with that key, through the secret's own service in the
+/// platform's region (`kms:ViaService`), which is how the Secrets Store CSI provider's read
+/// decrypts it.
+fn secret_keys(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    let Some(aws) = &platform.aws else { return };
+    let documents: BTreeMap<&str, &serde_json::Value> = world
+        .tf_blocks("data", "aws_iam_policy_document")
+        .map(|(_, name, body)| (name, body))
+        .collect();
+    let documents_of: BTreeMap<(&str, &str), &serde_json::Value> = world
+        .tf_blocks("resource", "aws_eks_pod_identity_association")
+        .filter_map(|(_, id, b)| {
+            Some((
+                (b["namespace"].as_str()?, b["service_account"].as_str()?),
+                *documents.get(id)?,
+            ))
+        })
+        .collect();
+    for secret in &aws.secrets {
+        let Some(key) = &secret.kms_key else { continue };
+        let via = match secret.source.value {
+            platc::model::aws::SecretSource::SecretsManager => "secretsmanager",
+            platc::model::aws::SecretSource::Ssm => "ssm",
+        };
+        let via = format!("{via}.{}.amazonaws.com", aws.region.value);
+        for service in platform.services.iter().filter(|s| {
+            s.uses.iter().any(|u| {
+                u.kind.value == platc::model::service::StoreKind::Secret
+                    && u.name.value == secret.name.value
+            })
+        }) {
+            for object in world.objects.iter().filter(|o| {
+                matches!(o.kind(), "Deployment" | "Rollout" | "StatefulSet")
+                    && o.namespace() == service.namespace
+                    && o.name() == service.name.value
+            }) {
+                let sa = object.value["spec"]["template"]["spec"]["serviceAccountName"]
+                    .as_str()
+                    .unwrap_or("default");
+                let decrypts = documents_of
+                    .get(&(object.namespace(), sa))
+                    .into_iter()
+                    .flat_map(|d| d["statement"].as_array().into_iter().flatten())
+                    .any(|st| {
+                        json_strings(&st["actions"]) == ["kms:Decrypt"]
+                            && json_strings(&st["resources"]) == [key.value.clone()]
+                            && st["condition"].as_array().into_iter().flatten().any(|c| {
+                                c["variable"] == "kms:ViaService"
+                                    && json_strings(&c["values"]) == [via.clone()]
+                            })
+                    });
+                if !decrypts {
+                    out.push(format!(
+                        "{}: the role of `{}/{sa}` may not decrypt secret `{}` with its key through `{via}`",
+                        object.path,
+                        object.namespace(),
+                        secret.name.value
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `${TYPE.NAME.ATTR…}` → `(TYPE, NAME)`.
+fn tf_target(text: &str) -> Option<(&str, &str)> {
+    let inner = text.strip_prefix("${")?.strip_suffix('}')?;
+    let mut parts = inner.split('.');
+    Some((parts.next()?, parts.next()?))
+}
+
+/// A `DocumentDB` cluster's coordinates in a workload's env resolve to what Terraform creates:
+/// `…_DOCDB_HOST` and `…_DOCDB_URI` come from the service's `ConfigMap`, whose keys the cluster
+/// stage fills from first-stage outputs naming one `aws_docdb_cluster` (the endpoint, and a
+/// `mongodb://` URI of that endpoint with TLS and `MONGODB-AWS`); `…_DOCDB_PORT`, the URI's
+/// port, the cluster's `port` and its security group's ingress rule agree, and the pod's
+/// `NetworkPolicy` lets it reach that port in every private subnet; and the pod's
+/// `ServiceAccount` is bound (Pod Identity) to a role the cluster's `docdb_<name>_users` output
+/// lists, the roles to create as its `$external` users.
+fn docdbs(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    let Some(aws) = &platform.aws else { return };
+    let outputs: BTreeMap<&str, &serde_json::Value> = world
+        .terraform
+        .iter()
+        .filter(|f| f.path.starts_with("terraform/aws/"))
+        .flat_map(|f| f.value["output"].as_object().into_iter().flatten())
+        .map(|(name, body)| (name.as_str(), &body["value"]))
+        .collect();
+    // (namespace, name) → data of the cluster stage's ConfigMaps.
+    let config_maps: BTreeMap<(&str, &str), &serde_json::Value> = world
+        .tf_blocks("resource", "kubernetes_config_map_v1")
+        .map(|(_, _, b)| {
+            (
+                (
+                    b["metadata"]["namespace"].as_str().unwrap_or_default(),
+                    b["metadata"]["name"].as_str().unwrap_or_default(),
+                ),
+                &b["data"],
+            )
+        })
+        .collect();
+    let clusters: BTreeMap<&str, &serde_json::Value> = world
+        .tf_blocks("resource", "aws_docdb_cluster")
+        .map(|(_, name, b)| (name, b))
+        .collect();
+    let ingress: Vec<&serde_json::Value> = world
+        .tf_blocks("resource", "aws_vpc_security_group_ingress_rule")
+        .map(|(_, _, b)| b)
+        .collect();
+    let roles: BTreeMap<(&str, &str), &str> = world
+        .tf_blocks("resource", "aws_eks_pod_identity_association")
+        .map(|(_, _, b)| {
+            (
+                (
+                    b["namespace"].as_str().unwrap_or_default(),
+                    b["service_account"].as_str().unwrap_or_default(),
+                ),
+                b["role_arn"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let private = platc::model::aws::private_subnets(aws);
+    // The first-stage output a ConfigMap-fed env var reads.
+    let output_of = |namespace: &str, env: &serde_yaml::Value| -> Option<&serde_json::Value> {
+        let r = &env["valueFrom"]["configMapKeyRef"];
+        let data = config_maps.get(&(namespace, r["name"].as_str()?))?;
+        let value = data[r["key"].as_str()?].as_str()?;
+        let name = value
+            .strip_prefix("${data.terraform_remote_state.aws.outputs.")?
+            .strip_suffix('}')?;
+        outputs.get(name).copied()
+    };
+    for object in world
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind(), "Deployment" | "Rollout"))
+    {
+        let namespace = object.namespace();
+        let spec = &object.value["spec"]["template"]["spec"];
+        let account = spec["serviceAccountName"].as_str().unwrap_or_default();
+        for container in spec["containers"].as_sequence().into_iter().flatten() {
+            let env: BTreeMap<&str, &serde_yaml::Value> = container["env"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| Some((e["name"].as_str()?, e)))
+                .collect();
+            for (name, host) in &env {
+                let Some(prefix) = name.strip_suffix("_DOCDB_HOST") else {
+                    continue;
+                };
+                let where_ = format!("{}: env `{name}`", object.path);
+                let Some(endpoint) = output_of(namespace, host).and_then(|v| v.as_str()) else {
+                    out.push(format!("{where_} reads no first-stage output"));
+                    continue;
+                };
+                let cluster = match tf_target(endpoint) {
+                    Some(("aws_docdb_cluster", cluster))
+                        if endpoint.ends_with(".endpoint}") && clusters.contains_key(cluster) =>
+                    {
+                        cluster
+                    }
+                    _ => {
+                        out.push(format!(
+                            "{where_} is `{endpoint}`, the endpoint of no DocumentDB cluster Terraform creates"
+                        ));
+                        continue;
+                    }
+                };
+                let body = clusters[cluster];
+                let port = body["port"].as_u64().unwrap_or(27017);
+                let port_env = env
+                    .get(format!("{prefix}_DOCDB_PORT").as_str())
+                    .and_then(|e| e["value"].as_str());
+                if port_env != Some(port.to_string().as_str()) {
+                    out.push(format!(
+                        "{}: env `{prefix}_DOCDB_PORT` is {port_env:?}, not the port of DocumentDB cluster `{cluster}` ({port})",
+                        object.path
+                    ));
+                }
+                let uri = env
+                    .get(format!("{prefix}_DOCDB_URI").as_str())
+                    .and_then(|e| output_of(namespace, e))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
+                let want = format!("mongodb://{endpoint}:{port}/?");
+                if !uri.starts_with(&want)
+                    || ![
+                        "tls=true",
+                        "authMechanism=MONGODB-AWS",
+                        "authSource=%24external",
+                    ]
+                    .iter()
+                    .all(|p| uri.split(['?', '&']).any(|q| q == *p))
+                {
+                    out.push(format!(
+                        "{}: env `{prefix}_DOCDB_URI` is `{uri}`, not a TLS, MONGODB-AWS URI of `{want}…`",
+                        object.path
+                    ));
+                }
+                // The cluster's security group admits the port.
+                let groups = json_strings(&body["vpc_security_group_ids"]);
+                let admitted = ingress.iter().any(|rule| {
+                    groups
+                        .iter()
+                        .any(|g| rule["security_group_id"].as_str() == Some(g.as_str()))
+                        && rule["from_port"].as_u64().is_some_and(|f| f <= port)
+                        && rule["to_port"].as_u64().is_some_and(|t| t >= port)
+                });
+                if !admitted {
+                    out.push(format!(
+                        "{where_}: the security group of DocumentDB cluster `{cluster}` admits no one on {port}"
+                    ));
+                }
+                for pod in pods_of(world, namespace, object.name()) {
+                    for cidr in &private {
+                        let ip = Ipv4Addr::from(cidr.address + 10);
+                        let port = u16::try_from(port).unwrap_or_default();
+                        if !egress_allows(world, pod, Peer::Ip(ip), port, "TCP") {
+                            out.push(format!(
+                                "{}: cannot reach DocumentDB cluster `{cluster}` at {ip}:{port}",
+                                pod.origin
+                            ));
+                        }
+                    }
+                }
+                // The pod's role is one the cluster admits as a `$external` user.
+                let users = outputs
+                    .get(format!("docdb_{cluster}_users").as_str())
+                    .map(|v| json_strings(v))
+                    .unwrap_or_default();
+                match roles.get(&(namespace, account)) {
+                    Some(role) if users.iter().any(|u| u == role) => {}
+                    Some(role) => out.push(format!(
+                        "{where_}: role `{role}` of ServiceAccount `{namespace}/{account}` is not in output `docdb_{cluster}_users`"
+                    )),
+                    None => out.push(format!(
+                        "{where_}: ServiceAccount `{namespace}/{account}` has no Pod Identity role to authenticate to DocumentDB cluster `{cluster}` with"
+                    )),
+                }
+            }
+        }
+    }
 }
 
 /// The strings of a JSON array.
@@ -1738,6 +1986,7 @@ pub fn store_paths(platform: &Platform, world: &World) -> Vec<String> {
                         .find(|d| d.name.value == used.name.value)
                         .map(|d| d.engine.value.port()),
                     platc::model::service::StoreKind::Cache => Some(platc::model::aws::CACHE_PORT),
+                    platc::model::service::StoreKind::Docdb => Some(platc::model::aws::DOCDB_PORT),
                     platc::model::service::StoreKind::Bucket
                     | platc::model::service::StoreKind::Table
                     | platc::model::service::StoreKind::Queue

@@ -386,6 +386,11 @@ fn store_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgre
                 ports.push(i32::from(crate::model::aws::CACHE_PORT));
                 aws_api = true;
             }
+            // IAM authentication signs with the pod's Pod Identity credentials.
+            StoreKind::Docdb => {
+                ports.push(i32::from(crate::model::aws::DOCDB_PORT));
+                aws_api = true;
+            }
             // S3, DynamoDB, SQS and SNS through their interface endpoints.
             StoreKind::Bucket | StoreKind::Table | StoreKind::Queue | StoreKind::Topic => {
                 ports.push(443);

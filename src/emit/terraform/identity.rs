@@ -10,7 +10,9 @@
 //!
 //! - a service: its own database user through IAM authentication, its buckets' objects, its
 //!   tables' items, its caches' IAM user, its queues' messages, publishing to its topics (least
-//!   privilege: only the stores it declares);
+//!   privilege: only the stores it declares); a `DocumentDB` cluster needs the role alone and
+//!   no permission (the driver signs `sts:GetCallerIdentity`, which no policy can deny, and the
+//!   cluster admits the role's ARN as a user of its `$external` database);
 //! - cert-manager (DNS-01 challenges) and external-dns (the gateway hosts' records): the records
 //!   of the domain's Route53 zone only;
 //! - the AWS Load Balancer Controller: the load balancers, target groups and security groups it
@@ -34,6 +36,7 @@ pub fn store_ref(kind: StoreKind, name: &str) -> String {
         StoreKind::Table => "aws_dynamodb_table",
         StoreKind::Filesystem => "aws_efs_file_system",
         StoreKind::Cache => "aws_elasticache_replication_group",
+        StoreKind::Docdb => "aws_docdb_cluster",
         StoreKind::Queue => "aws_sqs_queue",
         StoreKind::Topic => "aws_sns_topic",
         // Not made by platc: a secret exists in AWS already.
@@ -370,20 +373,22 @@ fn bind(m: &mut Module, cluster: &Cluster, binding: Binding) {
     let id = binding.id;
     let trust = policy::pod_identity_trust(m, &format!("{id}_trust"));
     policy::role(m, id, binding.role_name, binding.description, &trust);
-    m.data(
-        "aws_iam_policy_document",
-        id,
-        policy::document(binding.statements),
-    );
-    m.resource(
-        "aws_iam_role_policy",
-        id,
-        json!({
-            "name": "platc",
-            "role": r(&format!("aws_iam_role.{id}.id")),
-            "policy": r(&format!("data.aws_iam_policy_document.{id}.json")),
-        }),
-    );
+    if !binding.statements.is_empty() {
+        m.data(
+            "aws_iam_policy_document",
+            id,
+            policy::document(binding.statements),
+        );
+        m.resource(
+            "aws_iam_role_policy",
+            id,
+            json!({
+                "name": "platc",
+                "role": r(&format!("aws_iam_role.{id}.id")),
+                "policy": r(&format!("data.aws_iam_policy_document.{id}.json")),
+            }),
+        );
+    }
     m.resource(
         "aws_eks_pod_identity_association",
         id,
@@ -402,6 +407,8 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
     let mut statements: Vec<Value> = Vec::new();
     let mut encrypted = false;
     let mut read_secrets = std::collections::BTreeSet::new();
+    // A role with no permission still has an identity: `DocumentDB` authenticates it.
+    let mut identity_only = false;
     for (i, used) in service.uses.iter().enumerate() {
         let store = store_ref(used.kind.value, &used.name.value);
         let sid = format!("Use{i}");
@@ -467,6 +474,7 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
                     ],
                 ));
             }
+            StoreKind::Docdb => identity_only = true,
             StoreKind::Queue => {
                 encrypted = true;
                 statements.push(policy::allow(
@@ -516,6 +524,25 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
                     SecretSource::Ssm => &["ssm:GetParameters"],
                 };
                 statements.push(policy::allow(&sid, actions, &[arn]));
+                // A customer-managed key: decrypting with it, only as Secrets Manager or
+                // Parameter Store does on the role's behalf.
+                if let Some(key) = &secret.kms_key {
+                    let via = match secret.source.value {
+                        SecretSource::SecretsManager => "secretsmanager",
+                        SecretSource::Ssm => "ssm",
+                    };
+                    let mut statement = policy::allow(
+                        &format!("{sid}Key"),
+                        &["kms:Decrypt"],
+                        std::slice::from_ref(&key.value),
+                    );
+                    statement["condition"] = json!([{
+                        "test": "StringEquals",
+                        "variable": "kms:ViaService",
+                        "values": [format!("{via}.{}.amazonaws.com", cx.aws.region.value)],
+                    }]);
+                    statements.push(statement);
+                }
             }
         }
     }
@@ -527,7 +554,7 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
             &[r("aws_kms_key.data.arn")],
         ));
     }
-    if statements.is_empty() {
+    if statements.is_empty() && !identity_only {
         return;
     }
     bind(

@@ -1,7 +1,7 @@
 //! The AWS side of the platform as Terraform, in two stages that each apply:
 //!
 //! - `out/terraform/aws/`: network, VPC endpoints, the EKS cluster and its EKS add-ons, data
-//!   stores (databases, buckets, tables, file systems, caches, queues and topics), IAM roles and Pod Identity associations, the domain's zone, and (for a private
+//!   stores (databases, buckets, tables, file systems, caches, `DocumentDB` clusters, queues and topics), IAM roles and Pod Identity associations, the domain's zone, and (for a private
 //!   endpoint) the runner that applies the second stage from inside the VPC. Nothing here talks
 //!   to the cluster's API, so it applies from anywhere.
 //! - `out/terraform/cluster/`: the Helm releases of the add-ons and what the cluster needs from
@@ -21,6 +21,7 @@ mod addons;
 mod caches;
 mod cluster;
 mod databases;
+mod docdbs;
 mod domain;
 mod endpoints;
 mod hcl;
@@ -200,6 +201,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     module(aws_stage, "databases", databases::module(&cx), aws.span);
     module(aws_stage, "storage", storage::module(&cx), aws.span);
     module(aws_stage, "caches", caches::module(&cx), aws.span);
+    module(aws_stage, "docdbs", docdbs::module(&cx), aws.span);
     module(aws_stage, "messaging", messaging::module(&cx), aws.span);
     if let Some(domain) = &aws.domain {
         module(

@@ -1,6 +1,6 @@
 //! `aws/outputs.tf.json`: what the next steps read from the first stage. The cluster stage reads
 //! the cluster's name, endpoint, CA and VPC, each database's address, the `DynamoDB` endpoint's
-//! URL, each file system's id, each cache's address, each queue's URL and each topic's ARN through its remote state; people read the kubeconfig command
+//! URL, each file system's id, each cache's address, each `DocumentDB` cluster's endpoint and connection string, each queue's URL and each topic's ARN through its remote state; people read the kubeconfig command
 //! and the runner's project and source.
 
 use serde_json::json;
@@ -135,6 +135,66 @@ pub fn module(cx: &Context) -> Module {
                 ident(&cache.name.value)
             )),
         );
+    }
+    for docdb in &cx.aws.docdbs {
+        let id = ident(&docdb.name.value);
+        let endpoint = r(&format!("aws_docdb_cluster.{id}.endpoint"));
+        m.output(
+            &endpoint_output(&StoreEndpoint::Docdb(docdb.name.value.clone())),
+            &format!(
+                "The {} DocumentDB cluster's endpoint (its primary)",
+                docdb.name.value
+            ),
+            endpoint.clone(),
+        );
+        m.output(
+            &endpoint_output(&StoreEndpoint::DocdbUri(docdb.name.value.clone())),
+            &format!(
+                "The {} DocumentDB cluster's connection string (IAM authentication, TLS)",
+                docdb.name.value
+            ),
+            format!(
+                "mongodb://{endpoint}:{}/?{}",
+                crate::model::aws::DOCDB_PORT,
+                crate::model::aws::DOCDB_URI_QUERY
+            ),
+        );
+        m.output(
+            &format!("docdb_{id}_master_secret"),
+            &format!(
+                "The ARN of the {} DocumentDB cluster's master user secret",
+                docdb.name.value
+            ),
+            r(&format!(
+                "aws_docdb_cluster.{id}.master_user_secret[0].secret_arn"
+            )),
+        );
+        // The roles the cluster admits as users of its `$external` database (one per service
+        // that uses it): the `db.createUser` each needs, run as the master user.
+        if cx.cluster.is_some() {
+            let users: Vec<serde_json::Value> = cx
+                .platform
+                .services
+                .iter()
+                .filter(|s| {
+                    s.uses.iter().any(|u| {
+                        u.kind.value == crate::model::service::StoreKind::Docdb
+                            && u.name.value == docdb.name.value
+                    })
+                })
+                .map(|s| json!(r(&format!("aws_iam_role.svc_{}.arn", ident(&s.name.value)))))
+                .collect();
+            if !users.is_empty() {
+                m.output(
+                    &format!("docdb_{id}_users"),
+                    &format!(
+                        "The IAM roles to create as MONGODB-AWS users of the {} DocumentDB cluster's $external database",
+                        docdb.name.value
+                    ),
+                    json!(users),
+                );
+            }
+        }
     }
     for queue in &cx.aws.queues {
         m.output(

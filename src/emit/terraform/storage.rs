@@ -22,6 +22,7 @@ pub fn has_data_key(cx: &Context) -> bool {
         && aws.tables.is_empty()
         && aws.filesystems.is_empty()
         && aws.caches.is_empty()
+        && aws.docdbs.is_empty()
         && aws.queues.is_empty()
         && aws.topics.is_empty()
         && aws.repositories.is_empty())

@@ -3,7 +3,8 @@
 //!
 //! - Per service with such values, a `ConfigMap` `<service>-aws` in its namespace holding the
 //!   address of each database it uses (IAM authentication tokens are signed for the instance's
-//!   own address, so no name of ours can stand in), each cache's primary endpoint, each queue's
+//!   own address, so no name of ours can stand in), each cache's primary endpoint, each
+//!   `DocumentDB` cluster's endpoint and connection string, each queue's
 //!   URL, each topic's ARN and the URL of the `DynamoDB` endpoint; the
 //!   Deployment reads each key into the env var of that name. The namespace is created here when
 //!   it does not exist yet, with the labels of the Namespace object platc emits (Argo CD or
@@ -29,6 +30,8 @@ pub fn endpoint_output(endpoint: &StoreEndpoint) -> String {
         StoreEndpoint::Database(name) => format!("database_{}_address", ident(name)),
         StoreEndpoint::Dynamodb => "dynamodb_endpoint_url".to_owned(),
         StoreEndpoint::Cache(name) => format!("cache_{}_address", ident(name)),
+        StoreEndpoint::Docdb(name) => format!("docdb_{}_endpoint", ident(name)),
+        StoreEndpoint::DocdbUri(name) => format!("docdb_{}_uri", ident(name)),
         StoreEndpoint::Queue(name) => format!("queue_{}_url", ident(name)),
         StoreEndpoint::Topic(name) => format!("topic_{}_arn", ident(name)),
     }

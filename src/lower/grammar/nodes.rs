@@ -94,6 +94,7 @@ pub static AWS: Node = Node {
         Child::any(&CACHE),
         Child::once(&CLUSTER),
         Child::any(&DATABASE),
+        Child::any(&DOCDB),
         Child::once(&DOMAIN),
         Child::any(&FILESYSTEM),
         Child::any(&QUEUE),
@@ -259,6 +260,19 @@ pub static CACHE: Node = Node {
     )
 };
 
+pub static DOCDB: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("catalog"))],
+    props: &[
+        Prop::required("class", Value::InstanceType, S("db.t4g.medium")),
+        Prop::optional("instances", Value::Integer { min: 1, max: 16 }, N("2")),
+        Prop::required("version", Value::Version, S("5.0")),
+    ],
+    ..Node::new(
+        "docdb",
+        "An Amazon DocumentDB cluster (MongoDB compatible) with IAM authentication.",
+    )
+};
+
 pub static QUEUE: Node = Node {
     args: &[Arg::required("NAME", Value::Name, S("orders"))],
     props: &[
@@ -277,6 +291,11 @@ pub static TOPIC: Node = Node {
 pub static SECRET: Node = Node {
     args: &[Arg::required("NAME", Value::Name, S("jwt-keys"))],
     props: &[
+        Prop::optional(
+            "kms-key",
+            Value::String,
+            S("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        ),
         Prop::required("name", Value::String, S("shop/jwt")),
         Prop::required(
             "source",

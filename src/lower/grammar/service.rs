@@ -593,6 +593,7 @@ pub static USES: Node = Node {
                 "table",
                 "filesystem",
                 "cache",
+                "docdb",
                 "queue",
                 "topic",
                 "secret",
