@@ -637,3 +637,47 @@ fn a_rollout_naming_a_missing_ingress_route_is_caught() {
         "route `web-primary` is not in `public-shop-example-com`",
     );
 }
+
+#[test]
+fn a_peer_port_the_network_policy_refuses_is_caught() {
+    assert_caught_in(
+        "stateful-peers",
+        "kubernetes/services/etcd/networkpolicy.yaml",
+        "    - ports:\n        - port: 2380",
+        "    - ports:\n        - port: 2381",
+        "etcd peers on 2380: the NetworkPolicies",
+    );
+}
+
+#[test]
+fn a_peer_the_authorization_policy_refuses_is_caught() {
+    assert_caught_in(
+        "stateful-peers",
+        "istio/services/etcd/authorizationpolicy.yaml",
+        "cluster.local/ns/etcd/sa/etcd",
+        "cluster.local/ns/api/sa/api",
+        "etcd peers on 2380: no AuthorizationPolicy admits `cluster.local/ns/etcd/sa/etcd`",
+    );
+}
+
+#[test]
+fn a_peer_host_the_sidecar_does_not_list_is_caught() {
+    assert_caught_in(
+        "stateful-peers",
+        "istio/namespaces/etcd/sidecar.yaml",
+        "etcd/etcd-headless.etcd",
+        "etcd/etcd.etcd",
+        "the namespace's Sidecar does not list `etcd/etcd-headless",
+    );
+}
+
+#[test]
+fn a_headless_service_hiding_starting_peers_is_caught() {
+    assert_caught_in(
+        "stateful-peers",
+        "kubernetes/services/etcd/service-headless.yaml",
+        "publishNotReadyAddresses: true",
+        "publishNotReadyAddresses: false",
+        "does not publish pods that are not ready",
+    );
+}

@@ -28,6 +28,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     secrets(world, &mut out);
     pod_files(world, &mut out);
     stateful_sets(world, &mut out);
+    stateful_peers(platform, world, &mut out);
     rollouts(world, &mut out);
     addresses(world, &mut out);
     externals(platform, world, &mut out);
@@ -917,6 +918,119 @@ fn stateful_sets(world: &World, out: &mut Vec<String>) {
                         set.path
                     ));
                 }
+            }
+        }
+    }
+}
+
+/// Whether an ALLOW `AuthorizationPolicy` of `to`'s namespace that selects `to` admits
+/// `principal` on `port` (a rule without `from` or `to` admits every source or port).
+fn authorization_admits(world: &World, to: &Pod, principal: &str, port: u16) -> bool {
+    world
+        .of_kind("AuthorizationPolicy")
+        .filter(|p| p.namespace() == to.namespace)
+        .filter(|p| matches!(p.value["spec"]["action"].as_str(), None | Some("ALLOW")))
+        .filter(|p| {
+            matches(
+                &labels(&p.value["spec"]["selector"]["matchLabels"]),
+                &to.labels,
+            )
+        })
+        .flat_map(|p| p.value["spec"]["rules"].as_sequence().into_iter().flatten())
+        .any(|rule| {
+            let froms: Vec<&Value> = rule["from"].as_sequence().into_iter().flatten().collect();
+            let tos: Vec<&Value> = rule["to"].as_sequence().into_iter().flatten().collect();
+            let source_ok = froms.is_empty()
+                || froms.iter().any(|f| {
+                    strings(&f["source"]["principals"])
+                        .iter()
+                        .any(|p| p == "*" || p == principal)
+                });
+            let port_ok = tos.is_empty()
+                || tos.iter().any(|t| {
+                    strings(&t["operation"]["ports"])
+                        .iter()
+                        .any(|p| *p == port.to_string())
+                });
+            source_ok && port_ok
+        })
+}
+
+/// `stateful { peers … }`: every replica reaches every other on each peer port through both
+/// pods' `NetworkPolicies` and the callee's `AuthorizationPolicy` (its own principal), the
+/// headless Service publishes the pods before they are ready, and the namespace's `Sidecar`
+/// lists the headless host the peers dial.
+fn stateful_peers(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    for service in &platform.services {
+        let Some(peers) = service.stateful.as_ref().and_then(|s| s.peers.as_ref()) else {
+            continue;
+        };
+        let name = &service.name.value;
+        let pods = pods_of(world, &service.namespace, name);
+        if pods.is_empty() {
+            out.push(format!("{name} peers: no pods"));
+        }
+        for port_name in &peers.ports {
+            let Some(port) = service.port(&port_name.value) else {
+                continue;
+            };
+            let number = port.container_port();
+            for from in &pods {
+                for to in &pods {
+                    if !allows(world, from, to, number, "TCP") {
+                        out.push(format!(
+                            "{name} peers on {number}: the NetworkPolicies of {} refuse the replicas",
+                            to.origin
+                        ));
+                    }
+                    let principal = format!(
+                        "cluster.local/ns/{}/sa/{}",
+                        from.namespace, from.service_account
+                    );
+                    if to.sidecar && !authorization_admits(world, to, &principal, number) {
+                        out.push(format!(
+                            "{name} peers on {number}: no AuthorizationPolicy admits `{principal}` to {}",
+                            to.origin
+                        ));
+                    }
+                }
+            }
+        }
+        let headless = format!("{name}-headless");
+        let published = world.of_kind("Service").any(|s| {
+            s.namespace() == service.namespace
+                && s.name() == headless
+                && s.value["spec"]["publishNotReadyAddresses"].as_bool() == Some(true)
+        });
+        if !published {
+            out.push(format!(
+                "{name} peers: the headless Service `{headless}` does not publish pods that are not ready"
+            ));
+        }
+        if pods.iter().any(|p| p.sidecar) {
+            let host = format!(
+                "{}/{headless}.{}.svc.cluster.local",
+                service.namespace, service.namespace
+            );
+            let listed = world
+                .of_kind("Sidecar")
+                .filter(|s| s.namespace() == service.namespace)
+                .flat_map(|s| {
+                    s.value["spec"]["egress"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|e| strings(&e["hosts"]))
+                        .collect::<Vec<_>>()
+                })
+                .any(|h| {
+                    h == host
+                        || h == format!("./{headless}.{}.svc.cluster.local", service.namespace)
+                });
+            if !listed {
+                out.push(format!(
+                    "{name} peers: the namespace's Sidecar does not list `{host}`"
+                ));
             }
         }
     }

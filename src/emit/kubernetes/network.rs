@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
     common_labels, exposed_ports, headless_service as headless_service_name, meshed, meta,
-    metrics_port, origin_annotation,
+    metrics_port, origin_annotation, peer_ports,
 };
 use crate::model::Platform;
 use crate::model::addons::{self, Addon, Workload};
@@ -80,7 +80,8 @@ fn pod_selector(service: &Service) -> BTreeMap<String, String> {
 /// The headless Service a stateful service's `StatefulSet` names (`serviceName`): no virtual
 /// IP, one DNS record per ready pod (`<name>-0.<name>-headless.<namespace>.svc.cluster.local`)
 /// for clients and replicas that must reach one pod. Callers dial the service's normal
-/// Service as any other; the mesh applies the same policies to both.
+/// Service as any other; the mesh applies the same policies to both. With `peers`, the names of
+/// pods not ready yet are published too.
 pub fn headless_service(platform: &Platform, service: &Service, stateful: &Stateful) -> K8sService {
     K8sService {
         metadata: meta(
@@ -94,6 +95,9 @@ pub fn headless_service(platform: &Platform, service: &Service, stateful: &State
             cluster_ip: Some("None".into()),
             selector: Some(pod_selector(service)),
             ports: Some(service_ports(service)).filter(|p| !p.is_empty()),
+            // Peers find each other by these names while they start: a member of a quorum is
+            // ready only once it has joined the others.
+            publish_not_ready_addresses: stateful.peers.as_ref().map(|_| true),
             ..ServiceSpec::default()
         }),
         ..K8sService::default()
@@ -202,6 +206,19 @@ pub fn policy(platform: &Platform, service: &Service) -> NetworkPolicy {
             });
         }
     }
+    let peers = peer_ports(service);
+    if !peers.is_empty() {
+        // The replicas of a clustered store, from each other, on the peer ports only.
+        ingress.push(NetworkPolicyIngressRule {
+            from: Some(vec![peer(&service.namespace, &[("app", name)])]),
+            ports: Some(
+                peers
+                    .iter()
+                    .map(|p| tcp(i32::from(p.container_port())))
+                    .collect(),
+            ),
+        });
+    }
     if !service.expose.is_empty() || service.load_balancer.is_some() {
         // The gateway reaches only the ports the `expose` lines route to.
         let exposed = exposed_ports(service);
@@ -301,6 +318,21 @@ fn egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgressRule
                 &[("app", &callee.name.value)],
             )]),
             ports: Some(vec![tcp(i32::from(port.container_port()))]),
+        });
+    }
+    let peers = peer_ports(service);
+    if !peers.is_empty() {
+        egress.push(NetworkPolicyEgressRule {
+            to: Some(vec![peer(
+                &service.namespace,
+                &[("app", &service.name.value)],
+            )]),
+            ports: Some(
+                peers
+                    .iter()
+                    .map(|p| tcp(i32::from(p.container_port())))
+                    .collect(),
+            ),
         });
     }
     egress.extend(store_egress(platform, service));
