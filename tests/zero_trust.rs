@@ -51,7 +51,8 @@ fn principal(namespace: &str, account: &str) -> String {
     format!("cluster.local/ns/{namespace}/sa/{account}")
 }
 
-/// What `platform.kdl` declares: per service, who may reach which workload port.
+/// What `platform.kdl` declares: per service, who may reach which workload port (its declared
+/// callers, the gateway on its exposed ports, its own replicas on their `peers` ports).
 /// `None` as the principal is a caller outside the mesh (plain text).
 fn declared(platform: &Checked) -> BTreeMap<String, BTreeSet<(Option<String>, u16)>> {
     let mut out: BTreeMap<String, BTreeSet<(Option<String>, u16)>> = BTreeMap::new();
@@ -68,6 +69,16 @@ fn declared(platform: &Checked) -> BTreeMap<String, BTreeSet<(Option<String>, u1
             let who = (meshed && caller.sidecar_off.is_none())
                 .then(|| principal(&caller.namespace, &caller.name.value));
             out.entry(callee.name.value.clone())
+                .or_default()
+                .insert((who, port.container_port()));
+        }
+        // `stateful { peers … }`: the replicas reach each other on the peer ports.
+        let peers = caller.stateful.iter().filter_map(|s| s.peers.as_ref());
+        for name in peers.flat_map(|p| &p.ports) {
+            let port = caller.port(&name.value).unwrap();
+            let who = (meshed && caller.sidecar_off.is_none())
+                .then(|| principal(&caller.namespace, &caller.name.value));
+            out.entry(caller.name.value.clone())
                 .or_default()
                 .insert((who, port.container_port()));
         }
