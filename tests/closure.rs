@@ -681,3 +681,25 @@ fn a_headless_service_hiding_starting_peers_is_caught() {
         "does not publish pods that are not ready",
     );
 }
+
+#[test]
+fn a_jwt_prefix_holding_a_more_specific_open_route_is_caught() {
+    assert_caught_in(
+        "jwt-route-scope",
+        "istio/gateways/public/authorizationpolicy-jwt.yaml",
+        "\"/api/public/*\"",
+        "\"/api/publik/*\"",
+        "`shop.example.com/api/public/` goes to the route requiring {}",
+    );
+}
+
+#[test]
+fn a_jwt_route_its_policy_misses_is_caught() {
+    assert_caught_in(
+        "jwt-route-scope",
+        "istio/gateways/public/authorizationpolicy-jwt.yaml",
+        "\"/api/partners/*\"\n    - from",
+        "\"/api/partner/*\"\n    - from",
+        "`shop.example.com/api/partners/` goes to the route requiring",
+    );
+}

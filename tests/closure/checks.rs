@@ -22,6 +22,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     gateways(world, &mut out);
     routes(world, &mut out);
     end_user_auth(world, &mut out);
+    route_auth(platform, world, &mut out);
     scaling(world, &mut out);
     monitors(world, &mut out);
     workloads(world, &mut out);
@@ -509,6 +510,169 @@ fn end_user_auth(world: &World, out: &mut Vec<String>) {
                             out.push(format!("{}: host `{host}` is no route's host", policy.path));
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Whether an `AuthorizationPolicy` path (`exact`, `prefix*`, `*suffix`, `*`) holds `path`.
+fn policy_path_matches(pattern: &str, path: &str) -> bool {
+    if pattern == "*" {
+        true
+    } else if let Some(prefix) = pattern.strip_suffix('*') {
+        path.starts_with(prefix)
+    } else if let Some(suffix) = pattern.strip_prefix('*') {
+        path.ends_with(suffix)
+    } else {
+        pattern == path
+    }
+}
+
+/// Whether a `VirtualService` `uri` match holds `path` (a regex matches the whole path).
+fn uri_matches(uri: &Value, path: &str) -> bool {
+    if let Some(exact) = uri["exact"].as_str() {
+        exact == path
+    } else if let Some(prefix) = uri["prefix"].as_str() {
+        path.starts_with(prefix)
+    } else if let Some(re) = uri["regex"].as_str() {
+        regex::Regex::new(&format!("^(?:{re})$")).is_ok_and(|r| r.is_match(path))
+    } else {
+        true
+    }
+}
+
+/// What a request must carry at the gateway: `("issuer", iss)` and `("claim", key)`.
+type Auth = BTreeSet<(String, String)>;
+
+/// Every host–path pair of the ingress: the DENY rules of the gateway's JWT policies that
+/// hold a request (issuers and claim keys) are exactly those of the `expose` line whose route
+/// Envoy picks for it, the first of the host's `VirtualService` whose match holds. The paths
+/// tried are each route's own: an exact path, a prefix and a path under it.
+fn route_auth(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    let Some(mesh) = &platform.mesh else { return };
+    for vs in world.of_kind("VirtualService") {
+        let spec = &vs.value["spec"];
+        let gateways = strings(&spec["gateways"]);
+        let Some(gateway) = gateways.iter().find_map(|g| {
+            let (ns, name) = g.split_once('/')?;
+            world
+                .of_kind("Gateway")
+                .find(|o| o.namespace() == ns && o.name() == name)
+        }) else {
+            continue;
+        };
+        let gateway_labels = labels(&gateway.value["spec"]["selector"]);
+        let policies: Vec<&Value> = world
+            .of_kind("AuthorizationPolicy")
+            .filter(|p| p.namespace() == gateway.namespace())
+            .filter(|p| p.value["spec"]["action"].as_str() == Some("DENY"))
+            .filter(|p| {
+                let selector = labels(&p.value["spec"]["selector"]["matchLabels"]);
+                world
+                    .pods_in(gateway.namespace(), &selector)
+                    .any(|pod| matches(&gateway_labels, &pod.labels))
+            })
+            .map(|p| &p.value)
+            .collect();
+        let routes: Vec<&Value> = spec["http"].as_sequence().into_iter().flatten().collect();
+        for host in strings(&spec["hosts"]) {
+            // The `expose` line behind each route, by host, match and path.
+            let expected = |route: &Value| -> Option<Auth> {
+                let uri = &route["match"][0]["uri"];
+                let (kind, path) = ["exact", "prefix", "regex"]
+                    .into_iter()
+                    .find_map(|k| uri[k].as_str().map(|p| (k, p)))?;
+                let expose = platform.services.iter().flat_map(|s| &s.expose).find(|e| {
+                    platc::emit::conventions::expose_host(platform, e).as_deref()
+                        == Some(host.as_str())
+                        && e.path.value == path
+                        && e.r#match.value.as_str() == kind
+                })?;
+                let mut auth = Auth::new();
+                if let Some(jwt) = &expose.jwt
+                    && let Some(issuer) = mesh.jwts.iter().find(|j| j.name.value == jwt.value)
+                {
+                    auth.insert(("issuer".into(), issuer.issuer.value.clone()));
+                    for (key, _) in &expose.claims {
+                        auth.insert(("claim".into(), key.value.clone()));
+                    }
+                }
+                Some(auth)
+            };
+            let effective = |path: &str| -> Auth {
+                let mut auth = Auth::new();
+                for policy in &policies {
+                    for rule in policy["spec"]["rules"].as_sequence().into_iter().flatten() {
+                        let holds = rule["to"].as_sequence().into_iter().flatten().any(|to| {
+                            let op = &to["operation"];
+                            let hosts = strings(&op["hosts"]);
+                            (hosts.is_empty()
+                                || hosts
+                                    .iter()
+                                    .any(|h| h == &host || *h == format!("{host}:*")))
+                                && strings(&op["paths"])
+                                    .iter()
+                                    .any(|p| policy_path_matches(p, path))
+                                && !strings(&op["notPaths"])
+                                    .iter()
+                                    .any(|p| policy_path_matches(p, path))
+                        });
+                        if !holds {
+                            continue;
+                        }
+                        for from in rule["from"].as_sequence().into_iter().flatten() {
+                            for p in strings(&from["source"]["notRequestPrincipals"]) {
+                                let issuer = p.strip_suffix("/*").unwrap_or(&p);
+                                auth.insert(("issuer".into(), issuer.to_owned()));
+                            }
+                        }
+                        for when in rule["when"].as_sequence().into_iter().flatten() {
+                            let key = when["key"].as_str().unwrap_or_default();
+                            if let Some(claim) = key
+                                .strip_prefix("request.auth.claims[")
+                                .and_then(|k| k.strip_suffix(']'))
+                            {
+                                auth.insert(("claim".into(), claim.to_owned()));
+                            }
+                        }
+                    }
+                }
+                auth
+            };
+            let mut samples: Vec<String> = Vec::new();
+            for route in &routes {
+                let uri = &route["match"][0]["uri"];
+                if let Some(exact) = uri["exact"].as_str() {
+                    samples.push(exact.to_owned());
+                } else if let Some(prefix) = uri["prefix"].as_str() {
+                    samples.push(prefix.to_owned());
+                    samples.push(format!("{prefix}platc-probe"));
+                }
+            }
+            for path in samples {
+                let Some(route) = routes.iter().find(|r| {
+                    r["match"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .any(|m| uri_matches(&m["uri"], &path))
+                }) else {
+                    continue;
+                };
+                let Some(want) = expected(route) else {
+                    out.push(format!(
+                        "{}: the route for `{host}{path}` is no `expose` line's",
+                        vs.path
+                    ));
+                    continue;
+                };
+                let got = effective(&path);
+                if got != want {
+                    out.push(format!(
+                        "{}: `{host}{path}` goes to the route requiring {want:?}, but the gateway's DENY policies require {got:?}",
+                        vs.path
+                    ));
                 }
             }
         }

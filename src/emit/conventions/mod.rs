@@ -5,6 +5,7 @@
 mod addons;
 pub mod cmp;
 pub mod names;
+mod routes;
 pub mod slo;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use crate::span::Span;
 
 pub use addons::{AddonInputs, addon_settings};
 pub use names::*;
+pub use routes::{Taken, route_specificity, taken_first};
 
 /// The annotation that names the node of `platform.kdl` an object came from, by its stable
 /// path in the document (`platform.kdl#service=frontend`), not its line: adding a line
