@@ -703,3 +703,69 @@ fn a_jwt_route_its_policy_misses_is_caught() {
         "`shop.example.com/api/partners/` goes to the route requiring",
     );
 }
+
+#[test]
+fn an_egress_subset_without_the_host_as_sni_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "istio/namespaces/checkout/egress-destinationrule.yaml",
+        "sni: api.stripe.com",
+        "sni: api.stripe.org",
+        "checkout → api.stripe.com:443 through the egress gateway: no DestinationRule subset",
+    );
+}
+
+#[test]
+fn an_egress_gateway_selecting_other_pods_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "istio/egress/gateway.yaml",
+        "istio: egressgateway",
+        "istio: ingressgateway",
+        "no Gateway on add-on istio-egressgateway",
+    );
+}
+
+#[test]
+fn an_egress_route_naming_a_missing_gateway_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "istio/egress/virtualservice-smtp-example-com.yaml",
+        "gateways:\n    - istio-egressgateway",
+        "gateways:\n    - istio-egress",
+        "gateway `istio-egress` does not exist",
+    );
+}
+
+#[test]
+fn an_egress_caller_the_gateway_policy_does_not_admit_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "istio/egress/authorizationpolicy.yaml",
+        "- cluster.local/ns/billing/sa/billing\n      to:\n        - operation:\n            ports:\n              - \"80\"",
+        "- cluster.local/ns/checkout/sa/checkout\n      to:\n        - operation:\n            ports:\n              - \"80\"",
+        "billing → partner.example.com:80 through the egress gateway: no AuthorizationPolicy",
+    );
+}
+
+#[test]
+fn an_egress_caller_whose_network_policy_misses_the_gateway_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "kubernetes/services/checkout/networkpolicy.yaml",
+        "app: istio-egressgateway",
+        "app: istio-ingressgateway",
+        "checkout → smtp.example.com:587 through the egress gateway: the NetworkPolicies",
+    );
+}
+
+#[test]
+fn an_egress_gateway_held_from_the_outside_port_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "kubernetes/egress/networkpolicy.yaml",
+        "- port: 587",
+        "- port: 588",
+        "refuse the outside on 587",
+    );
+}

@@ -33,6 +33,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     rollouts(world, &mut out);
     addresses(world, &mut out);
     externals(platform, world, &mut out);
+    egress(platform, world, &mut out);
     terraform(platform, world, &mut out);
     caches(world, &mut out);
     out
@@ -729,6 +730,9 @@ fn routes(world: &World, out: &mut Vec<String>) {
     for vs in world.of_kind("VirtualService") {
         let spec = &vs.value["spec"];
         for gateway in strings(&spec["gateways"]) {
+            if gateway == "mesh" {
+                continue;
+            }
             let (ns, name) = gateway
                 .split_once('/')
                 .map_or((vs.namespace().to_owned(), gateway.clone()), |(n, g)| {
@@ -749,13 +753,24 @@ fn routes(world: &World, out: &mut Vec<String>) {
                 .flatten()
                 .map(|s| strings(&s["hosts"]).into_iter().collect())
                 .collect();
+            // The egress gateway serves each outside host on a server of its own.
+            let egress = labels(&gw.value["spec"]["selector"])
+                == addons::EGRESS_GATEWAY.workloads[0]
+                    .labels
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect::<Labels>();
             for host in strings(&spec["hosts"]) {
-                if servers.is_empty()
-                    || servers.iter().any(|bound| {
-                        !bound.contains(&format!("{}/{host}", vs.namespace()))
-                            && !bound.contains(&format!("*/{host}"))
-                    })
-                {
+                let binds = |bound: &BTreeSet<String>| {
+                    bound.contains(&format!("{}/{host}", vs.namespace()))
+                        || bound.contains(&format!("*/{host}"))
+                };
+                let unbound = if egress {
+                    !servers.iter().any(binds)
+                } else {
+                    servers.iter().any(|bound| !binds(bound))
+                };
+                if servers.is_empty() || unbound {
                     out.push(format!(
                         "{}: gateway `{gateway}` does not serve `{host}` to namespace `{}`",
                         vs.path,
@@ -764,7 +779,14 @@ fn routes(world: &World, out: &mut Vec<String>) {
                 }
             }
         }
-        let from_gateway = !strings(&spec["gateways"]).is_empty();
+        let from_gateway = strings(&spec["gateways"]).iter().any(|g| g != "mesh");
+        // Routes of the mesh and the egress gateway to the outside are resolved by `egress`.
+        if strings(&spec["hosts"])
+            .iter()
+            .all(|h| outside_entry(world, vs.namespace(), h))
+        {
+            continue;
+        }
         for kind in ["http", "tls"] {
             for route in spec[kind].as_sequence().into_iter().flatten() {
                 for dest in route["route"].as_sequence().into_iter().flatten() {
@@ -1693,7 +1715,12 @@ fn externals(platform: &Platform, world: &World, out: &mut Vec<String>) {
             if pods.is_empty() {
                 out.push(format!("{what}: no pods for the caller"));
             }
-            for pod in &pods {
+            let via_gateway = platform
+                .mesh
+                .as_ref()
+                .is_some_and(|m| m.egress_gateway.is_some())
+                && pods.iter().any(|p| p.sidecar);
+            for pod in pods.iter().filter(|_| !via_gateway) {
                 if !egress_allows(world, pod, Peer::Ip(OUTSIDE), port, "TCP") {
                     out.push(format!(
                         "{what}: the NetworkPolicies of {} refuse the declared call",
@@ -1766,6 +1793,245 @@ fn externals(platform: &Platform, world: &World, out: &mut Vec<String>) {
             let (found, found_port) = host_and_port(&value);
             if found != host || found_port.is_some_and(|p| p != port) {
                 out.push(format!("{what}: `{}` is `{value}`", env.value));
+            }
+        }
+    }
+}
+
+/// Whether `host` is an outside host (a `MESH_EXTERNAL` `ServiceEntry`) that `namespace` sees.
+fn outside_entry(world: &World, namespace: &str, host: &str) -> bool {
+    world.of_kind("ServiceEntry").any(|e| {
+        let spec = &e.value["spec"];
+        let exported = strings(&spec["exportTo"]);
+        let visible = exported.is_empty()
+            || exported.iter().any(|x| x == "*" || x == namespace)
+            || (e.namespace() == namespace && exported.iter().any(|x| x == "."));
+        visible
+            && spec["location"].as_str() == Some("MESH_EXTERNAL")
+            && strings(&spec["hosts"]).iter().any(|h| h == host)
+    })
+}
+
+/// The `VirtualService`s of `namespace` (its own, or exported to it) for `host`, bound to
+/// `gateway` (`mesh` for the sidecars), with their routes of every kind.
+fn routes_of<'a>(world: &'a World, namespace: &str, host: &str, gateway: &str) -> Vec<&'a Value> {
+    world
+        .of_kind("VirtualService")
+        .filter(|vs| {
+            let spec = &vs.value["spec"];
+            let exported = strings(&spec["exportTo"]);
+            let visible = vs.namespace() == namespace
+                || exported.is_empty()
+                || exported.iter().any(|x| x == "*" || x == namespace);
+            let gateways = strings(&spec["gateways"]);
+            visible
+                && strings(&spec["hosts"]).iter().any(|h| h == host)
+                && gateways
+                    .iter()
+                    .any(|g| g == gateway || format!("{}/{g}", vs.namespace()) == gateway)
+        })
+        .flat_map(|vs| {
+            ["http", "tls", "tcp"]
+                .into_iter()
+                .flat_map(move |kind| vs.value["spec"][kind].as_sequence().into_iter().flatten())
+        })
+        .collect()
+}
+
+/// The destination of the first route whose match holds `port` (and `host` as SNI, for a TLS
+/// match): `(host, subset, port)`.
+fn route_to(routes: &[&Value], port: u16, host: &str) -> Option<(String, Option<String>, u16)> {
+    let route = routes.iter().find(|r| {
+        r["match"].as_sequence().into_iter().flatten().any(|m| {
+            m["port"].as_u64() == Some(u64::from(port)) && {
+                let sni = strings(&m["sniHosts"]);
+                sni.is_empty() || sni.iter().any(|h| h == host)
+            }
+        })
+    })?;
+    let d = &route["route"][0]["destination"];
+    Some((
+        d["host"].as_str()?.to_owned(),
+        d["subset"].as_str().map(str::to_owned),
+        u16::try_from(d["port"]["number"].as_u64()?).ok()?,
+    ))
+}
+
+/// `mesh { egress-gateway }`: every call to the outside of a pod with a sidecar goes the whole
+/// way: its namespace's route sends the host and port to a Service whose pods are the egress
+/// gateway, through a `DestinationRule` subset that speaks the mesh's mTLS with the host as SNI;
+/// both pods' `NetworkPolicies` admit it; a `Gateway` picking those pods serves the host on that
+/// port in mTLS; the gateway's route sends it on to the host and port; its
+/// `AuthorizationPolicy` admits the caller's principal for that SNI; and its `NetworkPolicy`
+/// lets it out on the host's port.
+fn egress(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    if platform
+        .mesh
+        .as_ref()
+        .is_none_or(|m| m.egress_gateway.is_none())
+    {
+        return;
+    }
+    for caller in &platform.services {
+        let pods = pods_of(world, &caller.namespace, &caller.name.value);
+        if !pods.iter().any(|p| p.sidecar) {
+            continue;
+        }
+        for external in &caller.externals {
+            let host = external.host.value.to_ascii_lowercase();
+            let port = external.port.value;
+            let what = format!(
+                "{} → {host}:{port} through the egress gateway",
+                caller.name.value
+            );
+            let mesh_routes = routes_of(world, &caller.namespace, &host, "mesh");
+            let Some((to, subset, gateway_port)) = route_to(&mesh_routes, port, &host) else {
+                out.push(format!(
+                    "{what}: no route of `{}` sends it to the egress gateway",
+                    caller.namespace
+                ));
+                continue;
+            };
+            let Some((ns, name)) = service_host(&to) else {
+                out.push(format!("{what}: `{to}` is no Service"));
+                continue;
+            };
+            let Some(svc) = world.service(&ns, &name) else {
+                out.push(format!("{what}: `{to}` is no Service"));
+                continue;
+            };
+            let Some(target) = svc
+                .ports
+                .iter()
+                .find(|(_, p, _)| *p == gateway_port)
+                .and_then(|(_, _, t)| t.as_u64())
+                .and_then(|t| u16::try_from(t).ok())
+            else {
+                out.push(format!("{what}: Service `{to}` has no port {gateway_port}"));
+                continue;
+            };
+            let gateway_pods: Vec<&Pod> = world.pods_in(&ns, &svc.selector).collect();
+            if gateway_pods.is_empty() {
+                out.push(format!("{what}: `{to}` has no pod behind it"));
+                continue;
+            }
+            let mtls = subset.as_ref().is_some_and(|subset| {
+                world
+                    .of_kind("DestinationRule")
+                    .filter(|dr| {
+                        dr.namespace() == caller.namespace
+                            && dr.value["spec"]["host"].as_str() == Some(to.as_str())
+                    })
+                    .flat_map(|dr| {
+                        dr.value["spec"]["subsets"]
+                            .as_sequence()
+                            .into_iter()
+                            .flatten()
+                    })
+                    .filter(|s| s["name"].as_str() == Some(subset.as_str()))
+                    .flat_map(|s| {
+                        s["trafficPolicy"]["portLevelSettings"]
+                            .as_sequence()
+                            .into_iter()
+                            .flatten()
+                    })
+                    .any(|p| {
+                        p["port"]["number"].as_u64() == Some(u64::from(gateway_port))
+                            && p["tls"]["mode"].as_str() == Some("ISTIO_MUTUAL")
+                            && p["tls"]["sni"].as_str() == Some(host.as_str())
+                    })
+            });
+            if !mtls {
+                out.push(format!(
+                    "{what}: no DestinationRule subset of `{}` speaks mTLS to `{to}`:{gateway_port} with the host as SNI",
+                    caller.namespace
+                ));
+            }
+            let principal = format!(
+                "cluster.local/ns/{}/sa/{}",
+                caller.namespace, caller.name.value
+            );
+            for from in &pods {
+                for gw in &gateway_pods {
+                    if !allows(world, from, gw, target, "TCP") {
+                        out.push(format!(
+                            "{what}: the NetworkPolicies of {} or {} refuse port {target}",
+                            from.origin, gw.origin
+                        ));
+                    }
+                }
+            }
+            for gw in &gateway_pods {
+                // A Gateway on these pods serves the host on that port in the mesh's mTLS.
+                let served = world.of_kind("Gateway").find(|g| {
+                    g.namespace() == gw.namespace
+                        && matches(&labels(&g.value["spec"]["selector"]), &gw.labels)
+                        && g.value["spec"]["servers"]
+                            .as_sequence()
+                            .into_iter()
+                            .flatten()
+                            .any(|s| {
+                                s["port"]["number"].as_u64() == Some(u64::from(target))
+                                    && s["tls"]["mode"].as_str() == Some("ISTIO_MUTUAL")
+                                    && strings(&s["hosts"]).iter().any(|h| {
+                                        h == &format!("{}/{host}", g.namespace())
+                                            || h == &format!("*/{host}")
+                                            || *h == host
+                                    })
+                            })
+                });
+                let Some(gateway) = served else {
+                    out.push(format!(
+                        "{what}: no Gateway on {} serves the host on {target} in mTLS",
+                        gw.origin
+                    ));
+                    continue;
+                };
+                let gateway_ref = format!("{}/{}", gateway.namespace(), gateway.name());
+                let onward = routes_of(world, &gw.namespace, &host, &gateway_ref);
+                match route_to(&onward, target, &host) {
+                    Some((to, _, p)) if to == host && p == port => {}
+                    _ => out.push(format!(
+                        "{what}: no route of Gateway `{gateway_ref}` sends it on to {host}:{port}"
+                    )),
+                }
+                let admitted = world
+                    .of_kind("AuthorizationPolicy")
+                    .filter(|p| p.namespace() == gw.namespace)
+                    .filter(|p| p.value["spec"]["action"].as_str() == Some("ALLOW"))
+                    .filter(|p| {
+                        matches(
+                            &labels(&p.value["spec"]["selector"]["matchLabels"]),
+                            &gw.labels,
+                        )
+                    })
+                    .flat_map(|p| p.value["spec"]["rules"].as_sequence().into_iter().flatten())
+                    .any(|rule| {
+                        let from = rule["from"]
+                            .as_sequence()
+                            .into_iter()
+                            .flatten()
+                            .any(|f| strings(&f["source"]["principals"]).contains(&principal));
+                        let to = rule["to"].as_sequence().into_iter().flatten().any(|t| {
+                            strings(&t["operation"]["ports"]).contains(&target.to_string())
+                        });
+                        let when = rule["when"].as_sequence().into_iter().flatten().all(|w| {
+                            w["key"].as_str() != Some("connection.sni")
+                                || strings(&w["values"]).contains(&host)
+                        });
+                        from && to && when
+                    });
+                if !admitted {
+                    out.push(format!(
+                        "{what}: no AuthorizationPolicy of the egress gateway admits `{principal}` for the host"
+                    ));
+                }
+                if !egress_allows(world, gw, Peer::Ip(OUTSIDE), port, "TCP") {
+                    out.push(format!(
+                        "{what}: the NetworkPolicies of {} refuse the outside on {port}",
+                        gw.origin
+                    ));
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 
 mod addons;
 pub mod cmp;
+mod egress;
 pub mod names;
 mod routes;
 pub mod slo;
@@ -19,6 +20,10 @@ use crate::model::service::Service;
 use crate::span::Span;
 
 pub use addons::{AddonInputs, addon_settings};
+pub use egress::{
+    EGRESS_GATEWAY_OBJECT, egress_gateway_host, egress_gateway_ref, egress_label, egress_port,
+    egress_principal, egress_workload, via_egress,
+};
 pub use names::*;
 pub use routes::{Taken, route_specificity, taken_first};
 
