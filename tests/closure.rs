@@ -727,6 +727,17 @@ fn a_subset_that_picks_every_version_is_caught() {
 }
 
 #[test]
+fn a_peer_port_the_network_policy_refuses_is_caught() {
+    assert_caught_in(
+        "stateful-peers",
+        "kubernetes/services/etcd/networkpolicy.yaml",
+        "    - ports:\n        - port: 2380",
+        "    - ports:\n        - port: 2381",
+        "etcd peers on 2380: the NetworkPolicies",
+    );
+}
+
+#[test]
 fn a_version_deployment_labelled_as_another_is_caught() {
     assert_caught_in(
         "versions",
@@ -738,6 +749,17 @@ fn a_version_deployment_labelled_as_another_is_caught() {
 }
 
 #[test]
+fn a_peer_the_authorization_policy_refuses_is_caught() {
+    assert_caught_in(
+        "stateful-peers",
+        "istio/services/etcd/authorizationpolicy.yaml",
+        "cluster.local/ns/etcd/sa/etcd",
+        "cluster.local/ns/api/sa/api",
+        "etcd peers on 2380: no AuthorizationPolicy admits `cluster.local/ns/etcd/sa/etcd`",
+    );
+}
+
+#[test]
 fn a_weighted_split_that_misses_100_is_caught() {
     assert_caught_in(
         "versions",
@@ -745,5 +767,115 @@ fn a_weighted_split_that_misses_100_is_caught() {
         "weight: 20",
         "weight: 25",
         "route `primary` splits 105% of its requests",
+    );
+}
+
+#[test]
+fn a_peer_host_the_sidecar_does_not_list_is_caught() {
+    assert_caught_in(
+        "stateful-peers",
+        "istio/namespaces/etcd/sidecar.yaml",
+        "etcd/etcd-headless.etcd",
+        "etcd/etcd.etcd",
+        "the namespace's Sidecar does not list `etcd/etcd-headless",
+    );
+}
+
+#[test]
+fn a_headless_service_hiding_starting_peers_is_caught() {
+    assert_caught_in(
+        "stateful-peers",
+        "kubernetes/services/etcd/service-headless.yaml",
+        "publishNotReadyAddresses: true",
+        "publishNotReadyAddresses: false",
+        "does not publish pods that are not ready",
+    );
+}
+
+#[test]
+fn a_jwt_prefix_holding_a_more_specific_open_route_is_caught() {
+    assert_caught_in(
+        "jwt-route-scope",
+        "istio/gateways/public/authorizationpolicy-jwt.yaml",
+        "\"/api/public/*\"",
+        "\"/api/publik/*\"",
+        "`shop.example.com/api/public/` goes to the route requiring {}",
+    );
+}
+
+#[test]
+fn a_jwt_route_its_policy_misses_is_caught() {
+    assert_caught_in(
+        "jwt-route-scope",
+        "istio/gateways/public/authorizationpolicy-jwt.yaml",
+        "\"/api/partners/*\"\n    - from",
+        "\"/api/partner/*\"\n    - from",
+        "`shop.example.com/api/partners/` goes to the route requiring",
+    );
+}
+
+#[test]
+fn an_egress_subset_without_the_host_as_sni_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "istio/namespaces/checkout/egress-destinationrule.yaml",
+        "sni: api.stripe.com",
+        "sni: api.stripe.org",
+        "checkout → api.stripe.com:443 through the egress gateway: no DestinationRule subset",
+    );
+}
+
+#[test]
+fn an_egress_gateway_selecting_other_pods_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "istio/egress/gateway.yaml",
+        "istio: egressgateway",
+        "istio: ingressgateway",
+        "no Gateway on add-on istio-egressgateway",
+    );
+}
+
+#[test]
+fn an_egress_route_naming_a_missing_gateway_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "istio/egress/virtualservice-smtp-example-com.yaml",
+        "gateways:\n    - istio-egressgateway",
+        "gateways:\n    - istio-egress",
+        "gateway `istio-egress` does not exist",
+    );
+}
+
+#[test]
+fn an_egress_caller_the_gateway_policy_does_not_admit_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "istio/egress/authorizationpolicy.yaml",
+        "- cluster.local/ns/billing/sa/billing\n      to:\n        - operation:\n            ports:\n              - \"80\"",
+        "- cluster.local/ns/checkout/sa/checkout\n      to:\n        - operation:\n            ports:\n              - \"80\"",
+        "billing → partner.example.com:80 through the egress gateway: no AuthorizationPolicy",
+    );
+}
+
+#[test]
+fn an_egress_caller_whose_network_policy_misses_the_gateway_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "kubernetes/services/checkout/networkpolicy.yaml",
+        "app: istio-egressgateway",
+        "app: istio-ingressgateway",
+        "checkout → smtp.example.com:587 through the egress gateway: the NetworkPolicies",
+    );
+}
+
+#[test]
+fn an_egress_gateway_held_from_the_outside_port_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "kubernetes/egress/networkpolicy.yaml",
+        "- port: 587",
+        "- port: 588",
+        "refuse the outside on 587",
     );
 }

@@ -51,7 +51,8 @@ fn principal(namespace: &str, account: &str) -> String {
     format!("cluster.local/ns/{namespace}/sa/{account}")
 }
 
-/// What `platform.kdl` declares: per service, who may reach which workload port.
+/// What `platform.kdl` declares: per service, who may reach which workload port (its declared
+/// callers, the gateway on its exposed ports, its own replicas on their `peers` ports).
 /// `None` as the principal is a caller outside the mesh (plain text).
 fn declared(platform: &Checked) -> BTreeMap<String, BTreeSet<(Option<String>, u16)>> {
     let mut out: BTreeMap<String, BTreeSet<(Option<String>, u16)>> = BTreeMap::new();
@@ -71,6 +72,16 @@ fn declared(platform: &Checked) -> BTreeMap<String, BTreeSet<(Option<String>, u1
                 .or_default()
                 .insert((who, port.container_port()));
         }
+        // `stateful { peers … }`: the replicas reach each other on the peer ports.
+        let peers = caller.stateful.iter().filter_map(|s| s.peers.as_ref());
+        for name in peers.flat_map(|p| &p.ports) {
+            let port = caller.port(&name.value).unwrap();
+            let who = (meshed && caller.sidecar_off.is_none())
+                .then(|| principal(&caller.namespace, &caller.name.value));
+            out.entry(caller.name.value.clone())
+                .or_default()
+                .insert((who, port.container_port()));
+        }
         // Each `expose` line routes to its `port=`, else to the first HTTP port.
         for expose in &caller.expose {
             let port = match &expose.port {
@@ -87,6 +98,91 @@ fn declared(platform: &Checked) -> BTreeMap<String, BTreeSet<(Option<String>, u1
         }
     }
     out
+}
+
+/// The `app` label of the egress gateway's pods, from the add-on table.
+fn egress_app() -> &'static str {
+    platc::model::addons::EGRESS_GATEWAY.workloads[0]
+        .labels
+        .iter()
+        .find(|(k, _)| *k == "app")
+        .map_or("", |(_, v)| *v)
+}
+
+/// Through the egress gateway (`mesh { egress-gateway }`): `(principal, host, gateway port)`
+/// of every `calls-external` of a service with a sidecar, HTTP on the gateway's `http2` port
+/// and every other stream on its `https` port.
+fn declared_egress(platform: &Checked) -> BTreeSet<(String, String, u16)> {
+    let mut out = BTreeSet::new();
+    let Some(mesh) = &platform.mesh else {
+        return out;
+    };
+    if mesh.egress_gateway.is_none() {
+        return out;
+    }
+    let port = |name: &str| {
+        platc::model::addons::EGRESS_GATEWAY_PORTS
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map_or(0, |(_, p, _)| *p)
+    };
+    for service in platform.services.iter().filter(|s| s.sidecar_off.is_none()) {
+        for external in &service.externals {
+            let http = external.protocol.value == platc::model::service::ExternalProtocol::Http;
+            out.insert((
+                principal(&service.namespace, &service.name.value),
+                external.host.value.to_ascii_lowercase(),
+                port(if http { "http2" } else { "https" }),
+            ));
+        }
+    }
+    out
+}
+
+/// Each rule of the egress gateway's ALLOW policy names sources, ports and one outside host
+/// (`connection.sni`), and admits only the declared callers of that host on those ports.
+fn egress_rules(spec: &Value, allowed: &BTreeSet<(String, String, u16)>) -> Vec<String> {
+    let mut failures = Vec::new();
+    for rule in spec["rules"].as_sequence().into_iter().flatten() {
+        let ports: Vec<u16> = rule["to"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .flat_map(|to| strings(&to["operation"]["ports"]))
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        let hosts: Vec<String> = rule["when"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter(|w| w["key"].as_str() == Some("connection.sni"))
+            .flat_map(|w| strings(&w["values"]))
+            .collect();
+        let principals: Vec<String> = rule["from"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .flat_map(|f| strings(&f["source"]["principals"]))
+            .collect();
+        if ports.is_empty() || hosts.is_empty() || principals.is_empty() {
+            failures.push(format!(
+                "an egress rule not limited to sources, ports and hosts: {rule:?}"
+            ));
+            continue;
+        }
+        for p in &principals {
+            for host in &hosts {
+                for port in &ports {
+                    if !allowed.contains(&(p.clone(), host.clone(), *port)) {
+                        failures.push(format!(
+                            "`{p}` may reach `{host}` through the egress gateway on {port}, but platform.kdl declares no such call"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    failures
 }
 
 #[test]
@@ -124,6 +220,15 @@ fn no_service_is_reachable_by_an_undeclared_principal() {
                 ));
                 continue;
             };
+            if app == egress_app() {
+                let allowed = declared_egress(&platform);
+                failures.extend(
+                    egress_rules(spec, &allowed)
+                        .into_iter()
+                        .map(|f| format!("{name}: {path}: {f}")),
+                );
+                continue;
+            }
             let allowed = declared.get(app).cloned().unwrap_or_default();
             for rule in spec["rules"].as_sequence().into_iter().flatten() {
                 let ports: Vec<u16> = rule["to"]

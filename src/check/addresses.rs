@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind};
-use crate::emit::conventions::{called_port, meshed};
+use crate::emit::conventions::{called_port, egress_port, meshed, via_egress};
 use crate::model::Platform;
 use crate::model::service::{
     AddressFormat, AddressShape, Call, ExternalCall, ExternalProtocol, Service,
@@ -35,6 +35,55 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         }
     }
     namespaces(platform, d);
+    egress_gateway(platform, d);
+}
+
+/// Through the egress gateway (`mesh { egress-gateway }`), one `ServiceEntry` per host serves
+/// the whole platform, and the gateway tells a host's streams apart by its name alone (the SNI
+/// of the mTLS connection), one destination per gateway port: a host's port has one protocol
+/// across namespaces, and a host has one port per kind of gateway server (streams, HTTP).
+fn egress_gateway(platform: &Platform, d: &mut Diagnostics) {
+    let mut ports: BTreeMap<(String, u16), &ExternalCall> = BTreeMap::new();
+    let mut servers: BTreeMap<(String, u16), &ExternalCall> = BTreeMap::new();
+    for service in platform.services.iter().filter(|s| via_egress(platform, s)) {
+        for external in &service.externals {
+            let host = external.host.value.to_ascii_lowercase();
+            let key = (host.clone(), external.port.value);
+            if let Some(first) = ports.get(&key) {
+                if first.protocol.value != external.protocol.value {
+                    d.push(
+                        Diagnostic::new(
+                            ErrorKind::DuplicateName {
+                                kind: "external port",
+                                name: format!("{}:{}", external.host.value, external.port.value),
+                            },
+                            external.protocol.span,
+                        )
+                        .with_label(first.protocol.span, "first declared with this protocol"),
+                    );
+                }
+                continue;
+            }
+            ports.insert(key, external);
+            let key = (host, egress_port(external));
+            match servers.get(&key) {
+                Some(first) if first.port.value != external.port.value => d.push(
+                    Diagnostic::new(
+                        ErrorKind::DuplicateName {
+                            kind: "egress gateway port of an outside host",
+                            name: external.host.value.clone(),
+                        },
+                        external.port.span,
+                    )
+                    .with_label(first.port.span, "the gateway sends the host here"),
+                ),
+                Some(_) => {}
+                None => {
+                    servers.insert(key, external);
+                }
+            }
+        }
+    }
 }
 
 /// Whether a scheme is HTTP's own (the mesh reads its requests).

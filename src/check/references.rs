@@ -20,6 +20,10 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 unknown_port(service, port, d);
             }
         }
+        let peers = service.stateful.iter().filter_map(|s| s.peers.as_ref());
+        for port in peers.flat_map(|p| &p.ports) {
+            unknown_port(service, port, d);
+        }
     }
     if let Some(jenkins) = &platform.delivery.jenkins {
         for view in &jenkins.views {

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
-use crate::emit::conventions::{expose_host, ingress_virtual_service};
+use crate::emit::conventions::{Taken, expose_host, ingress_virtual_service, taken_first};
 use crate::model::Platform;
 use crate::model::mesh::{Gateway, Mesh, TlsMode};
 use crate::model::service::{Expose, PathMatch};
@@ -80,6 +80,61 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                 None => {
                     objects.insert((gateway.name.value.clone(), object), host);
                 }
+            }
+        }
+    }
+    shadowed_tokens(platform, mesh, d);
+}
+
+/// A `jwt=` prefix route's token is required on its paths less those of the routes of the
+/// same host that Envoy tries first; a route whose paths no `AuthorizationPolicy` can name (a
+/// regex, a `*` of its own) inside such a prefix would be held to the prefix's token, or
+/// would open it, so it is refused.
+fn shadowed_tokens(platform: &Platform, mesh: &Mesh, d: &mut Diagnostics) {
+    for gateway in &mesh.gateways {
+        if gateway.tls.value == TlsMode::Passthrough {
+            continue;
+        }
+        let routes: Vec<(&Expose, Option<String>)> = platform
+            .services
+            .iter()
+            .flat_map(|s| &s.expose)
+            .filter(|e| e.gateway.value == gateway.name.value)
+            .map(|e| (e, expose_host(platform, e)))
+            .collect();
+        for (secured, host) in &routes {
+            let Some(jwt) = &secured.jwt else { continue };
+            for (other, other_host) in &routes {
+                if other_host != host || taken_first(other, secured) != Taken::Inexpressible {
+                    continue;
+                }
+                let (value, expected, span) = if other.r#match.value == PathMatch::Regex {
+                    (
+                        "regex".to_owned(),
+                        "`exact` or `prefix` on a route inside a `jwt=` prefix of the same host: an `AuthorizationPolicy` cannot leave a regex's paths out of the prefix's token",
+                        other.r#match.span,
+                    )
+                } else {
+                    (
+                        other.path.value.clone(),
+                        "a path without `*` inside a `jwt=` prefix of the same host: an `AuthorizationPolicy` reads `*` as a wildcard",
+                        other.path.span,
+                    )
+                };
+                d.push(
+                    Diagnostic::new(
+                        ErrorKind::InvalidValue {
+                            value,
+                            expected: vec![expected],
+                            suggestion: None,
+                        },
+                        span,
+                    )
+                    .with_label(
+                        jwt.span,
+                        format!("a token is required under `{}`", secured.path.value),
+                    ),
+                );
             }
         }
     }

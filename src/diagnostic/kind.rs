@@ -804,6 +804,10 @@ impl ErrorKind {
                 ..
             } => "Give each external TCP host its own port, or call them from different namespaces: the mesh tells TCP streams apart by port alone, so one port of a namespace leads to one external host.".into(),
             Self::DuplicateName {
+                kind: "egress gateway port of an outside host",
+                ..
+            } => "Call the host on one port for its TLS and TCP streams, and one for HTTP, across the platform: the egress gateway tells a host's streams apart by its name alone, so each leads to one port.".into(),
+            Self::DuplicateName {
                 kind: "Argo CD application",
                 ..
             } => {

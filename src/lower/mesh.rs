@@ -53,8 +53,17 @@ pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
     }
     let mut gateways: Vec<Gateway> = Vec::new();
     let mut jwts: Vec<Jwt> = Vec::new();
+    let mut egress_gateway = None;
+    let mut seen = Seen::default();
     for child in r.children() {
-        if r.child(child, d).is_some() {
+        if let Some(spec) = r.child(child, d) {
+            if child.name().value() == "egress-gateway" {
+                if seen.once(child, d) {
+                    Reader::new(child, spec).finish(d);
+                    egress_gateway = Some(child.span());
+                }
+                continue;
+            }
             if child.name().value() == "jwt" {
                 push_unique(&mut jwts, lower_jwt(child, d), "jwt", |j| &j.name, d);
                 continue;
@@ -75,6 +84,7 @@ pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
         reason,
         gateways,
         jwts,
+        egress_gateway,
     }
 }
 

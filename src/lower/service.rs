@@ -18,7 +18,7 @@ use crate::model::NamespaceMode;
 use crate::model::service::{
     Autoscale, Build, Call, Canary, CircuitBreaker, Config, Container, EnvVar, Expose,
     ExternalCall, Image, MtlsException, Port, PortMtls, Probe, Protocol, Resources, Retries,
-    Service, Slo, Stateful, StatefulVolume, StoreKind, Use, Version, Volume, Waiver,
+    Service, Slo, Stateful, StatefulPeers, StatefulVolume, StoreKind, Use, Version, Volume, Waiver,
 };
 use crate::model::value::Quantity;
 use crate::span::{Span, Spanned};
@@ -855,8 +855,16 @@ fn mount_path(r: &mut Reader, d: &mut Diagnostics) -> Option<Spanned<String>> {
 fn stateful(node: &Node, d: &mut Diagnostics) -> Stateful {
     let r = Reader::new(node, &spec::STATEFUL);
     let mut volumes: Vec<StatefulVolume> = Vec::new();
+    let mut peers: Option<StatefulPeers> = None;
+    let mut seen = Seen::default();
     for child in r.children() {
         if r.child(child, d).is_none() {
+            continue;
+        }
+        if child.name().value() == "peers" {
+            if seen.once(child, d) {
+                peers = Some(stateful_peers(child, d));
+            }
             continue;
         }
         let Some(volume) = stateful_volume(child, d) else {
@@ -885,7 +893,33 @@ fn stateful(node: &Node, d: &mut Diagnostics) -> Stateful {
     r.finish(d);
     Stateful {
         span: node.span(),
+        peers,
         volumes,
+    }
+}
+
+/// `peers PORT…`: at least one port name; each is resolved against the service's ports by the
+/// reference check.
+fn stateful_peers(node: &Node, d: &mut Diagnostics) -> StatefulPeers {
+    let mut r = Reader::new(node, &spec::STATEFUL_PEERS);
+    let ports: Vec<Spanned<String>> = r
+        .args_from(0)
+        .into_iter()
+        .filter_map(|e| string(e, d))
+        .collect();
+    if node.entries().iter().all(|e| e.name().is_some()) {
+        d.error(
+            ErrorKind::MissingArgument {
+                node: "peers".into(),
+                what: "the ports the replicas call each other on",
+            },
+            r.name_span(),
+        );
+    }
+    r.finish(d);
+    StatefulPeers {
+        span: node.span(),
+        ports,
     }
 }
 

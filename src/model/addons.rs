@@ -439,6 +439,53 @@ pub const INGRESS_GATEWAY: Addon = Addon {
     ],
 };
 
+const EGRESS_GATEWAY_NAME: &str = "istio-egressgateway";
+const EGRESS_GATEWAY_LABELS: &[(&str, &str)] =
+    &[("app", EGRESS_GATEWAY_NAME), ("istio", "egressgateway")];
+/// The egress gateway Service's ports, inside the cluster only: TLS streams (and HTTP, each in
+/// the mesh's mTLS) from the sidecars. `(name, port, targetPort)`.
+pub const EGRESS_GATEWAY_PORTS: &[(&str, u16, u16)] = &[("http2", 80, 80), ("https", 443, 443)];
+
+/// The egress gateway (`mesh { egress-gateway }`): the same chart as the ingress gateway, as
+/// release `istio-egressgateway` behind a `ClusterIP` Service: `Deployment`, `ServiceAccount`
+/// and Service of that name, pods labelled `app: istio-egressgateway, istio: egressgateway`,
+/// in the gateways' namespace.
+pub const EGRESS_GATEWAY: Addon = Addon {
+    id: "istio_egressgateway",
+    source: Source::Helm {
+        repository: ISTIO_CHARTS,
+        chart: "gateway",
+        version: ISTIO_VERSION,
+    },
+    release: EGRESS_GATEWAY_NAME,
+    namespace: Cow::Borrowed(GATEWAY_NAMESPACE),
+    workloads: &[Workload {
+        name: EGRESS_GATEWAY_NAME,
+        service_account: EGRESS_GATEWAY_NAME,
+        labels: EGRESS_GATEWAY_LABELS,
+        ports: &[("http2", 80), ("https", 443), ("status-port", 15021)],
+        scale: Scale::Replicas(3),
+        requests: Requests::new(100, 128),
+    }],
+    services: &[Endpoint {
+        name: EGRESS_GATEWAY_NAME,
+        selector: EGRESS_GATEWAY_LABELS,
+        ports: EGRESS_GATEWAY_PORTS,
+    }],
+    pins: &[
+        Pin::Text("name", EGRESS_GATEWAY_NAME),
+        Pin::Flag("serviceAccount.create", true),
+        Pin::Text("serviceAccount.name", EGRESS_GATEWAY_NAME),
+        Pin::Labels("labels", EGRESS_GATEWAY_LABELS),
+        Pin::Text("service.type", "ClusterIP"),
+        Pin::Ports("service.ports", EGRESS_GATEWAY_PORTS),
+        Pin::Flag("autoscaling.enabled", true),
+        Pin::Number("autoscaling.minReplicas", 2),
+        Pin::Number("autoscaling.maxReplicas", 3),
+        Pin::Requests("resources", Requests::new(100, 128)),
+    ],
+};
+
 // ------------------------------------------------------------------------------------------------
 // cert-manager v1.19.6 (cert-manager/cert-manager deploy/charts/cert-manager): the controller's
 // `ServiceAccount` is the release name unless `serviceAccount.name` says otherwise.
@@ -1168,6 +1215,9 @@ pub fn installed(platform: &Platform) -> Vec<Addon> {
         if gateways {
             out.push(INGRESS_GATEWAY);
         }
+        if mesh.is_some_and(|m| m.egress_gateway.is_some()) {
+            out.push(EGRESS_GATEWAY);
+        }
     }
     if wants_cert_manager(platform) {
         out.push(CERT_MANAGER);
@@ -1229,6 +1279,7 @@ mod tests {
         // A pin that names a ServiceAccount must name the one the workloads list.
         for addon in [
             super::INGRESS_GATEWAY,
+            super::EGRESS_GATEWAY,
             super::CERT_MANAGER,
             super::ARGO_ROLLOUTS,
             super::METRICS_SERVER,

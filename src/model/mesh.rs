@@ -20,6 +20,9 @@ pub struct Mesh {
     pub reason: Option<Spanned<String>>,
     pub gateways: Vec<Gateway>,
     pub jwts: Vec<Jwt>,
+    /// `egress-gateway`: the meshed services' `calls-external` leave through Istio's egress
+    /// gateway.
+    pub egress_gateway: Option<Span>,
 }
 
 /// `jwt NAME issuer=… jwks=… audiences=…`: an issuer of end-user tokens the ingress gateway

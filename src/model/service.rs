@@ -615,7 +615,17 @@ pub struct Container {
 #[derive(Clone, Debug)]
 pub struct Stateful {
     pub span: Span,
+    /// `peers PORT…`: the ports the replicas call each other on.
+    pub peers: Option<StatefulPeers>,
     pub volumes: Vec<StatefulVolume>,
+}
+
+/// `peers PORT…` of `stateful`: replicas of a clustered store reach each other on these ports,
+/// through the pods' own DNS names under the headless Service.
+#[derive(Clone, Debug)]
+pub struct StatefulPeers {
+    pub span: Span,
+    pub ports: Vec<Spanned<String>>,
 }
 
 /// `volume NAME path=… size=…` of `stateful`: one `PersistentVolumeClaim` per replica.

@@ -23,15 +23,18 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     routes(world, &mut out);
     subsets(world, &mut out);
     end_user_auth(world, &mut out);
+    route_auth(platform, world, &mut out);
     scaling(world, &mut out);
     monitors(world, &mut out);
     workloads(world, &mut out);
     secrets(world, &mut out);
     pod_files(world, &mut out);
     stateful_sets(world, &mut out);
+    stateful_peers(platform, world, &mut out);
     rollouts(world, &mut out);
     addresses(world, &mut out);
     externals(platform, world, &mut out);
+    egress(platform, world, &mut out);
     terraform(platform, world, &mut out);
     caches(world, &mut out);
     docdbs(platform, world, &mut out);
@@ -763,6 +766,169 @@ fn end_user_auth(world: &World, out: &mut Vec<String>) {
     }
 }
 
+/// Whether an `AuthorizationPolicy` path (`exact`, `prefix*`, `*suffix`, `*`) holds `path`.
+fn policy_path_matches(pattern: &str, path: &str) -> bool {
+    if pattern == "*" {
+        true
+    } else if let Some(prefix) = pattern.strip_suffix('*') {
+        path.starts_with(prefix)
+    } else if let Some(suffix) = pattern.strip_prefix('*') {
+        path.ends_with(suffix)
+    } else {
+        pattern == path
+    }
+}
+
+/// Whether a `VirtualService` `uri` match holds `path` (a regex matches the whole path).
+fn uri_matches(uri: &Value, path: &str) -> bool {
+    if let Some(exact) = uri["exact"].as_str() {
+        exact == path
+    } else if let Some(prefix) = uri["prefix"].as_str() {
+        path.starts_with(prefix)
+    } else if let Some(re) = uri["regex"].as_str() {
+        regex::Regex::new(&format!("^(?:{re})$")).is_ok_and(|r| r.is_match(path))
+    } else {
+        true
+    }
+}
+
+/// What a request must carry at the gateway: `("issuer", iss)` and `("claim", key)`.
+type Auth = BTreeSet<(String, String)>;
+
+/// Every host–path pair of the ingress: the DENY rules of the gateway's JWT policies that
+/// hold a request (issuers and claim keys) are exactly those of the `expose` line whose route
+/// Envoy picks for it, the first of the host's `VirtualService` whose match holds. The paths
+/// tried are each route's own: an exact path, a prefix and a path under it.
+fn route_auth(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    let Some(mesh) = &platform.mesh else { return };
+    for vs in world.of_kind("VirtualService") {
+        let spec = &vs.value["spec"];
+        let gateways = strings(&spec["gateways"]);
+        let Some(gateway) = gateways.iter().find_map(|g| {
+            let (ns, name) = g.split_once('/')?;
+            world
+                .of_kind("Gateway")
+                .find(|o| o.namespace() == ns && o.name() == name)
+        }) else {
+            continue;
+        };
+        let gateway_labels = labels(&gateway.value["spec"]["selector"]);
+        let policies: Vec<&Value> = world
+            .of_kind("AuthorizationPolicy")
+            .filter(|p| p.namespace() == gateway.namespace())
+            .filter(|p| p.value["spec"]["action"].as_str() == Some("DENY"))
+            .filter(|p| {
+                let selector = labels(&p.value["spec"]["selector"]["matchLabels"]);
+                world
+                    .pods_in(gateway.namespace(), &selector)
+                    .any(|pod| matches(&gateway_labels, &pod.labels))
+            })
+            .map(|p| &p.value)
+            .collect();
+        let routes: Vec<&Value> = spec["http"].as_sequence().into_iter().flatten().collect();
+        for host in strings(&spec["hosts"]) {
+            // The `expose` line behind each route, by host, match and path.
+            let expected = |route: &Value| -> Option<Auth> {
+                let uri = &route["match"][0]["uri"];
+                let (kind, path) = ["exact", "prefix", "regex"]
+                    .into_iter()
+                    .find_map(|k| uri[k].as_str().map(|p| (k, p)))?;
+                let expose = platform.services.iter().flat_map(|s| &s.expose).find(|e| {
+                    platc::emit::conventions::expose_host(platform, e).as_deref()
+                        == Some(host.as_str())
+                        && e.path.value == path
+                        && e.r#match.value.as_str() == kind
+                })?;
+                let mut auth = Auth::new();
+                if let Some(jwt) = &expose.jwt
+                    && let Some(issuer) = mesh.jwts.iter().find(|j| j.name.value == jwt.value)
+                {
+                    auth.insert(("issuer".into(), issuer.issuer.value.clone()));
+                    for (key, _) in &expose.claims {
+                        auth.insert(("claim".into(), key.value.clone()));
+                    }
+                }
+                Some(auth)
+            };
+            let effective = |path: &str| -> Auth {
+                let mut auth = Auth::new();
+                for policy in &policies {
+                    for rule in policy["spec"]["rules"].as_sequence().into_iter().flatten() {
+                        let holds = rule["to"].as_sequence().into_iter().flatten().any(|to| {
+                            let op = &to["operation"];
+                            let hosts = strings(&op["hosts"]);
+                            (hosts.is_empty()
+                                || hosts
+                                    .iter()
+                                    .any(|h| h == &host || *h == format!("{host}:*")))
+                                && strings(&op["paths"])
+                                    .iter()
+                                    .any(|p| policy_path_matches(p, path))
+                                && !strings(&op["notPaths"])
+                                    .iter()
+                                    .any(|p| policy_path_matches(p, path))
+                        });
+                        if !holds {
+                            continue;
+                        }
+                        for from in rule["from"].as_sequence().into_iter().flatten() {
+                            for p in strings(&from["source"]["notRequestPrincipals"]) {
+                                let issuer = p.strip_suffix("/*").unwrap_or(&p);
+                                auth.insert(("issuer".into(), issuer.to_owned()));
+                            }
+                        }
+                        for when in rule["when"].as_sequence().into_iter().flatten() {
+                            let key = when["key"].as_str().unwrap_or_default();
+                            if let Some(claim) = key
+                                .strip_prefix("request.auth.claims[")
+                                .and_then(|k| k.strip_suffix(']'))
+                            {
+                                auth.insert(("claim".into(), claim.to_owned()));
+                            }
+                        }
+                    }
+                }
+                auth
+            };
+            let mut samples: Vec<String> = Vec::new();
+            for route in &routes {
+                let uri = &route["match"][0]["uri"];
+                if let Some(exact) = uri["exact"].as_str() {
+                    samples.push(exact.to_owned());
+                } else if let Some(prefix) = uri["prefix"].as_str() {
+                    samples.push(prefix.to_owned());
+                    samples.push(format!("{prefix}platc-probe"));
+                }
+            }
+            for path in samples {
+                let Some(route) = routes.iter().find(|r| {
+                    r["match"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .any(|m| uri_matches(&m["uri"], &path))
+                }) else {
+                    continue;
+                };
+                let Some(want) = expected(route) else {
+                    out.push(format!(
+                        "{}: the route for `{host}{path}` is no `expose` line's",
+                        vs.path
+                    ));
+                    continue;
+                };
+                let got = effective(&path);
+                if got != want {
+                    out.push(format!(
+                        "{}: `{host}{path}` goes to the route requiring {want:?}, but the gateway's DENY policies require {got:?}",
+                        vs.path
+                    ));
+                }
+            }
+        }
+    }
+}
+
 /// `<name>.<ns>.svc.cluster.local` (or shorter) → `(ns, name)`.
 fn service_host(host: &str) -> Option<(String, String)> {
     let host = host.trim_end_matches('.');
@@ -813,6 +979,9 @@ fn routes(world: &World, out: &mut Vec<String>) {
     for vs in world.of_kind("VirtualService") {
         let spec = &vs.value["spec"];
         for gateway in strings(&spec["gateways"]) {
+            if gateway == "mesh" {
+                continue;
+            }
             let (ns, name) = gateway
                 .split_once('/')
                 .map_or((vs.namespace().to_owned(), gateway.clone()), |(n, g)| {
@@ -833,13 +1002,24 @@ fn routes(world: &World, out: &mut Vec<String>) {
                 .flatten()
                 .map(|s| strings(&s["hosts"]).into_iter().collect())
                 .collect();
+            // The egress gateway serves each outside host on a server of its own.
+            let egress = labels(&gw.value["spec"]["selector"])
+                == addons::EGRESS_GATEWAY.workloads[0]
+                    .labels
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect::<Labels>();
             for host in strings(&spec["hosts"]) {
-                if servers.is_empty()
-                    || servers.iter().any(|bound| {
-                        !bound.contains(&format!("{}/{host}", vs.namespace()))
-                            && !bound.contains(&format!("*/{host}"))
-                    })
-                {
+                let binds = |bound: &BTreeSet<String>| {
+                    bound.contains(&format!("{}/{host}", vs.namespace()))
+                        || bound.contains(&format!("*/{host}"))
+                };
+                let unbound = if egress {
+                    !servers.iter().any(binds)
+                } else {
+                    servers.iter().any(|bound| !binds(bound))
+                };
+                if servers.is_empty() || unbound {
                     out.push(format!(
                         "{}: gateway `{gateway}` does not serve `{host}` to namespace `{}`",
                         vs.path,
@@ -848,7 +1028,14 @@ fn routes(world: &World, out: &mut Vec<String>) {
                 }
             }
         }
-        let from_gateway = !strings(&spec["gateways"]).is_empty();
+        let from_gateway = strings(&spec["gateways"]).iter().any(|g| g != "mesh");
+        // Routes of the mesh and the egress gateway to the outside are resolved by `egress`.
+        if strings(&spec["hosts"])
+            .iter()
+            .all(|h| outside_entry(world, vs.namespace(), h))
+        {
+            continue;
+        }
         for kind in ["http", "tls"] {
             for route in spec[kind].as_sequence().into_iter().flatten() {
                 for dest in route["route"].as_sequence().into_iter().flatten() {
@@ -1234,6 +1421,119 @@ fn stateful_sets(world: &World, out: &mut Vec<String>) {
                         set.path
                     ));
                 }
+            }
+        }
+    }
+}
+
+/// Whether an ALLOW `AuthorizationPolicy` of `to`'s namespace that selects `to` admits
+/// `principal` on `port` (a rule without `from` or `to` admits every source or port).
+fn authorization_admits(world: &World, to: &Pod, principal: &str, port: u16) -> bool {
+    world
+        .of_kind("AuthorizationPolicy")
+        .filter(|p| p.namespace() == to.namespace)
+        .filter(|p| matches!(p.value["spec"]["action"].as_str(), None | Some("ALLOW")))
+        .filter(|p| {
+            matches(
+                &labels(&p.value["spec"]["selector"]["matchLabels"]),
+                &to.labels,
+            )
+        })
+        .flat_map(|p| p.value["spec"]["rules"].as_sequence().into_iter().flatten())
+        .any(|rule| {
+            let froms: Vec<&Value> = rule["from"].as_sequence().into_iter().flatten().collect();
+            let tos: Vec<&Value> = rule["to"].as_sequence().into_iter().flatten().collect();
+            let source_ok = froms.is_empty()
+                || froms.iter().any(|f| {
+                    strings(&f["source"]["principals"])
+                        .iter()
+                        .any(|p| p == "*" || p == principal)
+                });
+            let port_ok = tos.is_empty()
+                || tos.iter().any(|t| {
+                    strings(&t["operation"]["ports"])
+                        .iter()
+                        .any(|p| *p == port.to_string())
+                });
+            source_ok && port_ok
+        })
+}
+
+/// `stateful { peers … }`: every replica reaches every other on each peer port through both
+/// pods' `NetworkPolicies` and the callee's `AuthorizationPolicy` (its own principal), the
+/// headless Service publishes the pods before they are ready, and the namespace's `Sidecar`
+/// lists the headless host the peers dial.
+fn stateful_peers(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    for service in &platform.services {
+        let Some(peers) = service.stateful.as_ref().and_then(|s| s.peers.as_ref()) else {
+            continue;
+        };
+        let name = &service.name.value;
+        let pods = pods_of(world, &service.namespace, name);
+        if pods.is_empty() {
+            out.push(format!("{name} peers: no pods"));
+        }
+        for port_name in &peers.ports {
+            let Some(port) = service.port(&port_name.value) else {
+                continue;
+            };
+            let number = port.container_port();
+            for from in &pods {
+                for to in &pods {
+                    if !allows(world, from, to, number, "TCP") {
+                        out.push(format!(
+                            "{name} peers on {number}: the NetworkPolicies of {} refuse the replicas",
+                            to.origin
+                        ));
+                    }
+                    let principal = format!(
+                        "cluster.local/ns/{}/sa/{}",
+                        from.namespace, from.service_account
+                    );
+                    if to.sidecar && !authorization_admits(world, to, &principal, number) {
+                        out.push(format!(
+                            "{name} peers on {number}: no AuthorizationPolicy admits `{principal}` to {}",
+                            to.origin
+                        ));
+                    }
+                }
+            }
+        }
+        let headless = format!("{name}-headless");
+        let published = world.of_kind("Service").any(|s| {
+            s.namespace() == service.namespace
+                && s.name() == headless
+                && s.value["spec"]["publishNotReadyAddresses"].as_bool() == Some(true)
+        });
+        if !published {
+            out.push(format!(
+                "{name} peers: the headless Service `{headless}` does not publish pods that are not ready"
+            ));
+        }
+        if pods.iter().any(|p| p.sidecar) {
+            let host = format!(
+                "{}/{headless}.{}.svc.cluster.local",
+                service.namespace, service.namespace
+            );
+            let listed = world
+                .of_kind("Sidecar")
+                .filter(|s| s.namespace() == service.namespace)
+                .flat_map(|s| {
+                    s.value["spec"]["egress"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|e| strings(&e["hosts"]))
+                        .collect::<Vec<_>>()
+                })
+                .any(|h| {
+                    h == host
+                        || h == format!("./{headless}.{}.svc.cluster.local", service.namespace)
+                });
+            if !listed {
+                out.push(format!(
+                    "{name} peers: the namespace's Sidecar does not list `{host}`"
+                ));
             }
         }
     }
@@ -1732,7 +2032,12 @@ fn externals(platform: &Platform, world: &World, out: &mut Vec<String>) {
             if pods.is_empty() {
                 out.push(format!("{what}: no pods for the caller"));
             }
-            for pod in &pods {
+            let via_gateway = platform
+                .mesh
+                .as_ref()
+                .is_some_and(|m| m.egress_gateway.is_some())
+                && pods.iter().any(|p| p.sidecar);
+            for pod in pods.iter().filter(|_| !via_gateway) {
                 if !egress_allows(world, pod, Peer::Ip(OUTSIDE), port, "TCP") {
                     out.push(format!(
                         "{what}: the NetworkPolicies of {} refuse the declared call",
@@ -1805,6 +2110,245 @@ fn externals(platform: &Platform, world: &World, out: &mut Vec<String>) {
             let (found, found_port) = host_and_port(&value);
             if found != host || found_port.is_some_and(|p| p != port) {
                 out.push(format!("{what}: `{}` is `{value}`", env.value));
+            }
+        }
+    }
+}
+
+/// Whether `host` is an outside host (a `MESH_EXTERNAL` `ServiceEntry`) that `namespace` sees.
+fn outside_entry(world: &World, namespace: &str, host: &str) -> bool {
+    world.of_kind("ServiceEntry").any(|e| {
+        let spec = &e.value["spec"];
+        let exported = strings(&spec["exportTo"]);
+        let visible = exported.is_empty()
+            || exported.iter().any(|x| x == "*" || x == namespace)
+            || (e.namespace() == namespace && exported.iter().any(|x| x == "."));
+        visible
+            && spec["location"].as_str() == Some("MESH_EXTERNAL")
+            && strings(&spec["hosts"]).iter().any(|h| h == host)
+    })
+}
+
+/// The `VirtualService`s of `namespace` (its own, or exported to it) for `host`, bound to
+/// `gateway` (`mesh` for the sidecars), with their routes of every kind.
+fn routes_of<'a>(world: &'a World, namespace: &str, host: &str, gateway: &str) -> Vec<&'a Value> {
+    world
+        .of_kind("VirtualService")
+        .filter(|vs| {
+            let spec = &vs.value["spec"];
+            let exported = strings(&spec["exportTo"]);
+            let visible = vs.namespace() == namespace
+                || exported.is_empty()
+                || exported.iter().any(|x| x == "*" || x == namespace);
+            let gateways = strings(&spec["gateways"]);
+            visible
+                && strings(&spec["hosts"]).iter().any(|h| h == host)
+                && gateways
+                    .iter()
+                    .any(|g| g == gateway || format!("{}/{g}", vs.namespace()) == gateway)
+        })
+        .flat_map(|vs| {
+            ["http", "tls", "tcp"]
+                .into_iter()
+                .flat_map(move |kind| vs.value["spec"][kind].as_sequence().into_iter().flatten())
+        })
+        .collect()
+}
+
+/// The destination of the first route whose match holds `port` (and `host` as SNI, for a TLS
+/// match): `(host, subset, port)`.
+fn route_to(routes: &[&Value], port: u16, host: &str) -> Option<(String, Option<String>, u16)> {
+    let route = routes.iter().find(|r| {
+        r["match"].as_sequence().into_iter().flatten().any(|m| {
+            m["port"].as_u64() == Some(u64::from(port)) && {
+                let sni = strings(&m["sniHosts"]);
+                sni.is_empty() || sni.iter().any(|h| h == host)
+            }
+        })
+    })?;
+    let d = &route["route"][0]["destination"];
+    Some((
+        d["host"].as_str()?.to_owned(),
+        d["subset"].as_str().map(str::to_owned),
+        u16::try_from(d["port"]["number"].as_u64()?).ok()?,
+    ))
+}
+
+/// `mesh { egress-gateway }`: every call to the outside of a pod with a sidecar goes the whole
+/// way: its namespace's route sends the host and port to a Service whose pods are the egress
+/// gateway, through a `DestinationRule` subset that speaks the mesh's mTLS with the host as SNI;
+/// both pods' `NetworkPolicies` admit it; a `Gateway` picking those pods serves the host on that
+/// port in mTLS; the gateway's route sends it on to the host and port; its
+/// `AuthorizationPolicy` admits the caller's principal for that SNI; and its `NetworkPolicy`
+/// lets it out on the host's port.
+fn egress(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    if platform
+        .mesh
+        .as_ref()
+        .is_none_or(|m| m.egress_gateway.is_none())
+    {
+        return;
+    }
+    for caller in &platform.services {
+        let pods = pods_of(world, &caller.namespace, &caller.name.value);
+        if !pods.iter().any(|p| p.sidecar) {
+            continue;
+        }
+        for external in &caller.externals {
+            let host = external.host.value.to_ascii_lowercase();
+            let port = external.port.value;
+            let what = format!(
+                "{} → {host}:{port} through the egress gateway",
+                caller.name.value
+            );
+            let mesh_routes = routes_of(world, &caller.namespace, &host, "mesh");
+            let Some((to, subset, gateway_port)) = route_to(&mesh_routes, port, &host) else {
+                out.push(format!(
+                    "{what}: no route of `{}` sends it to the egress gateway",
+                    caller.namespace
+                ));
+                continue;
+            };
+            let Some((ns, name)) = service_host(&to) else {
+                out.push(format!("{what}: `{to}` is no Service"));
+                continue;
+            };
+            let Some(svc) = world.service(&ns, &name) else {
+                out.push(format!("{what}: `{to}` is no Service"));
+                continue;
+            };
+            let Some(target) = svc
+                .ports
+                .iter()
+                .find(|(_, p, _)| *p == gateway_port)
+                .and_then(|(_, _, t)| t.as_u64())
+                .and_then(|t| u16::try_from(t).ok())
+            else {
+                out.push(format!("{what}: Service `{to}` has no port {gateway_port}"));
+                continue;
+            };
+            let gateway_pods: Vec<&Pod> = world.pods_in(&ns, &svc.selector).collect();
+            if gateway_pods.is_empty() {
+                out.push(format!("{what}: `{to}` has no pod behind it"));
+                continue;
+            }
+            let mtls = subset.as_ref().is_some_and(|subset| {
+                world
+                    .of_kind("DestinationRule")
+                    .filter(|dr| {
+                        dr.namespace() == caller.namespace
+                            && dr.value["spec"]["host"].as_str() == Some(to.as_str())
+                    })
+                    .flat_map(|dr| {
+                        dr.value["spec"]["subsets"]
+                            .as_sequence()
+                            .into_iter()
+                            .flatten()
+                    })
+                    .filter(|s| s["name"].as_str() == Some(subset.as_str()))
+                    .flat_map(|s| {
+                        s["trafficPolicy"]["portLevelSettings"]
+                            .as_sequence()
+                            .into_iter()
+                            .flatten()
+                    })
+                    .any(|p| {
+                        p["port"]["number"].as_u64() == Some(u64::from(gateway_port))
+                            && p["tls"]["mode"].as_str() == Some("ISTIO_MUTUAL")
+                            && p["tls"]["sni"].as_str() == Some(host.as_str())
+                    })
+            });
+            if !mtls {
+                out.push(format!(
+                    "{what}: no DestinationRule subset of `{}` speaks mTLS to `{to}`:{gateway_port} with the host as SNI",
+                    caller.namespace
+                ));
+            }
+            let principal = format!(
+                "cluster.local/ns/{}/sa/{}",
+                caller.namespace, caller.name.value
+            );
+            for from in &pods {
+                for gw in &gateway_pods {
+                    if !allows(world, from, gw, target, "TCP") {
+                        out.push(format!(
+                            "{what}: the NetworkPolicies of {} or {} refuse port {target}",
+                            from.origin, gw.origin
+                        ));
+                    }
+                }
+            }
+            for gw in &gateway_pods {
+                // A Gateway on these pods serves the host on that port in the mesh's mTLS.
+                let served = world.of_kind("Gateway").find(|g| {
+                    g.namespace() == gw.namespace
+                        && matches(&labels(&g.value["spec"]["selector"]), &gw.labels)
+                        && g.value["spec"]["servers"]
+                            .as_sequence()
+                            .into_iter()
+                            .flatten()
+                            .any(|s| {
+                                s["port"]["number"].as_u64() == Some(u64::from(target))
+                                    && s["tls"]["mode"].as_str() == Some("ISTIO_MUTUAL")
+                                    && strings(&s["hosts"]).iter().any(|h| {
+                                        h == &format!("{}/{host}", g.namespace())
+                                            || h == &format!("*/{host}")
+                                            || *h == host
+                                    })
+                            })
+                });
+                let Some(gateway) = served else {
+                    out.push(format!(
+                        "{what}: no Gateway on {} serves the host on {target} in mTLS",
+                        gw.origin
+                    ));
+                    continue;
+                };
+                let gateway_ref = format!("{}/{}", gateway.namespace(), gateway.name());
+                let onward = routes_of(world, &gw.namespace, &host, &gateway_ref);
+                match route_to(&onward, target, &host) {
+                    Some((to, _, p)) if to == host && p == port => {}
+                    _ => out.push(format!(
+                        "{what}: no route of Gateway `{gateway_ref}` sends it on to {host}:{port}"
+                    )),
+                }
+                let admitted = world
+                    .of_kind("AuthorizationPolicy")
+                    .filter(|p| p.namespace() == gw.namespace)
+                    .filter(|p| p.value["spec"]["action"].as_str() == Some("ALLOW"))
+                    .filter(|p| {
+                        matches(
+                            &labels(&p.value["spec"]["selector"]["matchLabels"]),
+                            &gw.labels,
+                        )
+                    })
+                    .flat_map(|p| p.value["spec"]["rules"].as_sequence().into_iter().flatten())
+                    .any(|rule| {
+                        let from = rule["from"]
+                            .as_sequence()
+                            .into_iter()
+                            .flatten()
+                            .any(|f| strings(&f["source"]["principals"]).contains(&principal));
+                        let to = rule["to"].as_sequence().into_iter().flatten().any(|t| {
+                            strings(&t["operation"]["ports"]).contains(&target.to_string())
+                        });
+                        let when = rule["when"].as_sequence().into_iter().flatten().all(|w| {
+                            w["key"].as_str() != Some("connection.sni")
+                                || strings(&w["values"]).contains(&host)
+                        });
+                        from && to && when
+                    });
+                if !admitted {
+                    out.push(format!(
+                        "{what}: no AuthorizationPolicy of the egress gateway admits `{principal}` for the host"
+                    ));
+                }
+                if !egress_allows(world, gw, Peer::Ip(OUTSIDE), port, "TCP") {
+                    out.push(format!(
+                        "{what}: the NetworkPolicies of {} refuse the outside on {port}",
+                        gw.origin
+                    ));
+                }
             }
         }
     }

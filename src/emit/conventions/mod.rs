@@ -4,7 +4,9 @@
 
 mod addons;
 pub mod cmp;
+mod egress;
 pub mod names;
+mod routes;
 pub mod slo;
 
 use std::collections::BTreeMap;
@@ -18,7 +20,12 @@ use crate::model::service::Service;
 use crate::span::Span;
 
 pub use addons::{AddonInputs, addon_settings};
+pub use egress::{
+    EGRESS_GATEWAY_OBJECT, egress_gateway_host, egress_gateway_ref, egress_label, egress_port,
+    egress_principal, egress_workload, via_egress,
+};
 pub use names::*;
+pub use routes::{Taken, route_specificity, taken_first};
 
 /// The annotation that names the node of `platform.kdl` an object came from, by its stable
 /// path in the document (`platform.kdl#service=frontend`), not its line: adding a line

@@ -185,6 +185,35 @@ pub fn headless_service(service: &Service) -> String {
     format!("{}-headless", service.name.value)
 }
 
+/// The DNS name of a stateful service's headless Service, under which each pod has its own
+/// name (`<name>-0.<this>`): the host its replicas dial each other by.
+pub fn headless_host(service: &Service) -> String {
+    format!(
+        "{}.{}.svc.cluster.local",
+        headless_service(service),
+        service.namespace
+    )
+}
+
+/// The ports a stateful service's replicas call each other on (`stateful { peers … }`), in the
+/// order written, each once; none when they do not.
+pub fn peer_ports(service: &Service) -> Vec<&Port> {
+    let mut ports: Vec<&Port> = Vec::new();
+    let names = service
+        .stateful
+        .iter()
+        .filter_map(|s| s.peers.as_ref())
+        .flat_map(|p| &p.ports);
+    for name in names {
+        if let Some(port) = service.port(&name.value)
+            && !ports.iter().any(|p| p.name.value == port.name.value)
+        {
+            ports.push(port);
+        }
+    }
+    ports
+}
+
 /// The workload that owns a service's pods and their count, as a `scaleTargetRef` names it:
 /// `(apiVersion, kind)`.
 pub fn scale_target(platform: &Platform, service: &Service) -> (&'static str, &'static str) {

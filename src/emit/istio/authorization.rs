@@ -4,7 +4,8 @@
 //! (`cluster.local/ns/<ns>/sa/<sa>`) on the workload ports they call, plus the ingress gateway's
 //! principal on the exposed port.
 //!
-//! A `calls` or `expose` line is the only way in. Prometheus needs no rule: it scrapes the
+//! A `calls` or `expose` line is the only way in, and `stateful { peers … }` for the service's
+//! own replicas on its peer ports. Prometheus needs no rule: it scrapes the
 //! merged metrics on port 15020, which the sidecar's iptables rules never send through the
 //! inbound listener (like 15021 and 15090), so no policy applies there. Kubelet probes are
 //! rewritten to go through the same agent port. A caller outside the mesh has no principal; it
@@ -16,7 +17,7 @@ use serde::Serialize;
 
 use crate::emit::conventions::{
     WorkloadSelector, called_port, exposed_ports, gateway_principal, meshed, meta, namespaces,
-    platform_meta, principal,
+    peer_ports, platform_meta, principal,
 };
 use crate::model::mesh::MtlsMode;
 use crate::model::service::Service;
@@ -140,6 +141,10 @@ fn allow(platform: &Platform, service: &Service) -> Option<Item> {
                 }
             }
         }
+    }
+    // The replicas of a clustered store call each other (`stateful { peers … }`).
+    for port in peer_ports(service) {
+        grant(&mut grants, port.container_port(), Some(principal(service)));
     }
     if !service.expose.is_empty() {
         for port in exposed_ports(service) {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::emit::conventions::{
     expose_host, expose_route_prefix, exposed_port, gateway_namespace, gateway_workload, host,
-    ingress_virtual_service, platform_meta,
+    ingress_virtual_service, platform_meta, route_specificity,
 };
 use crate::emit::istio::routes::{
     Destination, HttpMatch, PortSelector, Rewrite, RouteDestination, StringMatch, TlsMatch,
@@ -190,17 +190,6 @@ fn gateway_spec(platform: &Platform, gateway: &Gateway) -> GatewaySpec {
     }
 }
 
-/// The most specific first: Envoy takes the first route whose match holds. Exact paths, then
-/// regular expressions (after a prefix `/` they would never be reached), then prefixes, the
-/// longest first; ties keep the source order.
-fn specificity(expose: &Expose) -> (u8, std::cmp::Reverse<usize>) {
-    match expose.r#match.value {
-        PathMatch::Exact => (0, std::cmp::Reverse(0)),
-        PathMatch::Regex => (1, std::cmp::Reverse(0)),
-        PathMatch::Prefix => (2, std::cmp::Reverse(expose.path.value.len())),
-    }
-}
-
 /// The one `VirtualService` of a host on a gateway: Istio merges several bound to one host
 /// in no defined order, so platc puts every service's routes for the host into one object, in
 /// the gateway's namespace, most specific first.
@@ -210,7 +199,7 @@ fn ingress_routes(
     host_name: &str,
     mut routes: Vec<(&Service, usize, &Expose)>,
 ) -> Item {
-    routes.sort_by_key(|(_, _, e)| specificity(e));
+    routes.sort_by_key(|(_, _, e)| route_specificity(e));
     let name = ingress_virtual_service(&gateway.name.value, host_name);
     let mut spec = VirtualServiceSpec {
         hosts: vec![host_name.to_owned()],

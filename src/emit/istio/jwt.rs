@@ -2,6 +2,8 @@
 //! `RequestAuthentication` on the gateway's pods with the `jwtRules` of the issuers its routes
 //! name, and a DENY `AuthorizationPolicy` that refuses a request to such a route without a
 //! valid token of that issuer, or with claims other than the route's `claims=`.
+//! Each rule holds the route's own requests only: a prefix leaves out (`notPaths`) the paths
+//! of the routes of its host that Envoy tries first.
 //!
 //! A `RequestAuthentication` alone rejects only invalid tokens, never a missing one (Istio,
 //! "Authorization policy", "Require a valid token"); the DENY policy does that. DENY is checked
@@ -14,11 +16,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    WorkloadSelector, expose_host, gateway_namespace, gateway_workload, platform_meta,
+    Taken, WorkloadSelector, expose_host, gateway_namespace, gateway_workload, platform_meta,
+    route_specificity, taken_first,
 };
 use crate::emit::istio::gateway::exposed;
 use crate::model::mesh::{Gateway, Jwt, Mesh};
-use crate::model::service::PathMatch;
+use crate::model::service::{Expose, PathMatch};
 use crate::model::{Checked, Platform};
 use crate::output::{Item, Owner, Resource};
 
@@ -73,9 +76,12 @@ struct To {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Operation {
     hosts: Vec<String>,
     paths: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    not_paths: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -170,7 +176,7 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
                 spec: DenySpec {
                     selector: selector(),
                     action: "DENY",
-                    rules: deny_rules(platform, &routes),
+                    rules: deny_rules(platform, gateway, &routes),
                 },
             },
         ));
@@ -178,20 +184,55 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
     out
 }
 
+/// The paths of the routes of `expose`'s host that Envoy tries before it and that would take
+/// some of its requests: a prefix route's policy leaves them out (`notPaths`), so a more
+/// specific route without `jwt=` (or with another issuer) is not held to this route's token.
+/// What no policy path can name is refused by the check.
+fn taken_paths(platform: &Platform, gateway: &Gateway, expose: &Expose, host: &str) -> Vec<String> {
+    let mut earlier: Vec<&Expose> = exposed(platform, gateway)
+        .into_iter()
+        .map(|(_, _, e)| e)
+        .filter(|e| expose_host(platform, e).as_deref() == Some(host))
+        .collect();
+    earlier.sort_by_key(|e| route_specificity(e));
+    let mut paths = Vec::new();
+    for other in earlier {
+        if let Taken::Path(path) = taken_first(other, expose)
+            && !paths.contains(&path)
+        {
+            paths.push(path);
+        }
+    }
+    // A path inside another prefix listed is left out by that prefix already.
+    let prefixes: Vec<String> = paths
+        .iter()
+        .filter_map(|p| p.strip_suffix('*').map(str::to_owned))
+        .collect();
+    paths.retain(|p| {
+        !prefixes
+            .iter()
+            .any(|prefix| p.starts_with(prefix.as_str()) && *p != format!("{prefix}*"))
+    });
+    paths
+}
+
 /// Per route: deny without a token of its issuer; per claim: deny when the claim lacks the
-/// value (a missing claim included).
-fn deny_rules(platform: &Platform, routes: &[(&crate::model::service::Expose, &Jwt)]) -> Vec<Rule> {
+/// value (a missing claim included). Each on the route's host and path, less the paths of the
+/// routes Envoy picks first.
+fn deny_rules(platform: &Platform, gateway: &Gateway, routes: &[(&Expose, &Jwt)]) -> Vec<Rule> {
     let mut rules = Vec::new();
     for (expose, jwt) in routes {
         let Some(host) = expose_host(platform, expose) else {
             continue;
         };
+        let not_paths = taken_paths(platform, gateway, expose, &host);
         let to = || {
             vec![To {
                 operation: Operation {
                     // The Host header may carry the port.
                     hosts: vec![host.clone(), format!("{host}:*")],
                     paths: vec![policy_path(expose.r#match.value, &expose.path.value)],
+                    not_paths: not_paths.clone(),
                 },
             }]
         };

@@ -11,6 +11,7 @@
 
 mod authorization;
 mod certificate;
+mod egress;
 mod external;
 mod gateway;
 mod jwt;
@@ -34,6 +35,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     out.extend(authorization::objects(platform));
     out.extend(sidecar::objects(platform));
     out.extend(external::objects(platform));
+    out.extend(egress::objects(platform, mesh));
     let per_service = crate::emit::parallel::map(&platform.services, |service| {
         traffic::objects(platform, mesh, service)
     });

@@ -9,7 +9,8 @@
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    ROOT_NAMESPACE, external_egress_host, host, meshed, namespaces, platform_meta,
+    ROOT_NAMESPACE, external_egress_host, headless_host, host, meshed, namespaces, peer_ports,
+    platform_meta,
 };
 use crate::model::Checked;
 use crate::output::{Item, Owner, Resource};
@@ -48,6 +49,16 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
                     continue;
                 };
                 let entry = format!("{}/{}", callee.namespace, host(callee));
+                if !hosts.contains(&entry) {
+                    hosts.push(entry);
+                }
+            }
+        }
+        // Replicas that call each other dial their peers' own names under the headless
+        // Service (`<name>-0.<name>-headless…`), a host of its own.
+        for service in &meshed_services {
+            if !peer_ports(service).is_empty() {
+                let entry = format!("{}/{}", service.namespace, headless_host(service));
                 if !hosts.contains(&entry) {
                     hosts.push(entry);
                 }

@@ -58,6 +58,16 @@ pub fn emit(platform: &Checked, out: &mut Output) {
             storage::ebs_class(platform, origin),
         ));
     }
+    if let Some(origin) = platform.mesh.as_ref().and_then(|m| m.egress_gateway)
+        && let Some(policy) = network::egress_gateway_policy(platform, origin)
+    {
+        out.push(Item::k8s(
+            "kubernetes/egress/networkpolicy.yaml".to_owned(),
+            Owner::Platform,
+            origin,
+            policy,
+        ));
+    }
     let per_service = crate::emit::parallel::map(&platform.services, |service| {
         service_objects(platform, service)
     });

@@ -13,8 +13,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
-    common_labels, exposed_ports, headless_service as headless_service_name, meshed, meta,
-    metrics_port, origin_annotation,
+    EGRESS_GATEWAY_OBJECT, common_labels, egress_port, egress_workload, exposed_ports,
+    headless_service as headless_service_name, meshed, meta, metrics_port, origin_annotation,
+    peer_ports, via_egress,
 };
 use crate::model::Platform;
 use crate::model::addons::{self, Addon, Workload};
@@ -80,7 +81,8 @@ fn pod_selector(service: &Service) -> BTreeMap<String, String> {
 /// The headless Service a stateful service's `StatefulSet` names (`serviceName`): no virtual
 /// IP, one DNS record per ready pod (`<name>-0.<name>-headless.<namespace>.svc.cluster.local`)
 /// for clients and replicas that must reach one pod. Callers dial the service's normal
-/// Service as any other; the mesh applies the same policies to both.
+/// Service as any other; the mesh applies the same policies to both. With `peers`, the names of
+/// pods not ready yet are published too.
 pub fn headless_service(platform: &Platform, service: &Service, stateful: &Stateful) -> K8sService {
     K8sService {
         metadata: meta(
@@ -94,6 +96,9 @@ pub fn headless_service(platform: &Platform, service: &Service, stateful: &State
             cluster_ip: Some("None".into()),
             selector: Some(pod_selector(service)),
             ports: Some(service_ports(service)).filter(|p| !p.is_empty()),
+            // Peers find each other by these names while they start: a member of a quorum is
+            // ready only once it has joined the others.
+            publish_not_ready_addresses: stateful.peers.as_ref().map(|_| true),
             ..ServiceSpec::default()
         }),
         ..K8sService::default()
@@ -202,6 +207,19 @@ pub fn policy(platform: &Platform, service: &Service) -> NetworkPolicy {
             });
         }
     }
+    let peers = peer_ports(service);
+    if !peers.is_empty() {
+        // The replicas of a clustered store, from each other, on the peer ports only.
+        ingress.push(NetworkPolicyIngressRule {
+            from: Some(vec![peer(&service.namespace, &[("app", name)])]),
+            ports: Some(
+                peers
+                    .iter()
+                    .map(|p| tcp(i32::from(p.container_port())))
+                    .collect(),
+            ),
+        });
+    }
     if !service.expose.is_empty() || service.load_balancer.is_some() {
         // The gateway reaches only the ports the `expose` lines route to.
         let exposed = exposed_ports(service);
@@ -303,6 +321,21 @@ fn egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgressRule
             ports: Some(vec![tcp(i32::from(port.container_port()))]),
         });
     }
+    let peers = peer_ports(service);
+    if !peers.is_empty() {
+        egress.push(NetworkPolicyEgressRule {
+            to: Some(vec![peer(
+                &service.namespace,
+                &[("app", &service.name.value)],
+            )]),
+            ports: Some(
+                peers
+                    .iter()
+                    .map(|p| tcp(i32::from(p.container_port())))
+                    .collect(),
+            ),
+        });
+    }
     egress.extend(store_egress(platform, service));
     egress.extend(external_egress(platform, service));
     egress
@@ -323,11 +356,35 @@ const NOT_OUTSIDE: &[([u8; 4], u8)] = &[
 /// the ports of the outside hosts on every public address (the VPC and the private ranges
 /// excepted); the mesh's `ServiceEntry` and `Sidecar` narrow the calls to the declared hosts.
 fn external_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgressRule> {
-    let mut ports: Vec<i32> = service
+    if via_egress(platform, service) {
+        // Through the egress gateway: the pod reaches the gateway's pods, never the outside.
+        let mut ports: Vec<i32> = service
+            .externals
+            .iter()
+            .map(|e| i32::from(egress_port(e)))
+            .collect();
+        if ports.is_empty() {
+            return Vec::new();
+        }
+        ports.sort_unstable();
+        ports.dedup();
+        let gateway = &addons::EGRESS_GATEWAY;
+        return vec![NetworkPolicyEgressRule {
+            to: Some(vec![addon_peer(gateway, egress_workload())]),
+            ports: Some(ports.into_iter().map(tcp).collect()),
+        }];
+    }
+    let ports: Vec<i32> = service
         .externals
         .iter()
         .map(|e| i32::from(e.port.value))
         .collect();
+    outside(platform, ports)
+}
+
+/// Egress to every public address on `ports`: a `NetworkPolicy` matches addresses, never DNS
+/// names.
+fn outside(platform: &Platform, mut ports: Vec<i32>) -> Vec<NetworkPolicyEgressRule> {
     if ports.is_empty() {
         return Vec::new();
     }
@@ -357,6 +414,74 @@ fn external_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyE
         }]),
         ports: Some(ports.into_iter().map(tcp).collect()),
     }]
+}
+
+/// The egress gateway's pods (`mesh { egress-gateway }`): in from the declared callers of the
+/// outside hosts on the gateway ports they use, out to DNS, istiod and every public address on
+/// the hosts' ports. None when no call leaves through it.
+pub fn egress_gateway_policy(platform: &Platform, origin: Span) -> Option<NetworkPolicy> {
+    let gateway = &addons::EGRESS_GATEWAY;
+    let mut ingress = Vec::new();
+    let mut outside_ports = Vec::new();
+    for service in platform.services.iter().filter(|s| via_egress(platform, s)) {
+        let mut ports: Vec<i32> = service
+            .externals
+            .iter()
+            .map(|e| i32::from(egress_port(e)))
+            .collect();
+        if ports.is_empty() {
+            continue;
+        }
+        ports.sort_unstable();
+        ports.dedup();
+        outside_ports.extend(service.externals.iter().map(|e| i32::from(e.port.value)));
+        ingress.push(NetworkPolicyIngressRule {
+            from: Some(vec![peer(
+                &service.namespace,
+                &[("app", &service.name.value)],
+            )]),
+            ports: Some(ports.into_iter().map(tcp).collect()),
+        });
+    }
+    if ingress.is_empty() {
+        return None;
+    }
+    let dns = &addons::COREDNS;
+    let istiod = &addons::ISTIOD;
+    let mut egress = vec![
+        NetworkPolicyEgressRule {
+            to: Some(vec![addon_peer(dns, &dns.workloads[0])]),
+            ports: Some(vec![
+                NetworkPolicyPort {
+                    port: Some(IntOrString::Int(addon_port(&dns.workloads[0], "dns"))),
+                    protocol: Some("UDP".into()),
+                    ..NetworkPolicyPort::default()
+                },
+                tcp(addon_port(&dns.workloads[0], "dns-tcp")),
+            ]),
+        },
+        NetworkPolicyEgressRule {
+            to: Some(vec![addon_peer(istiod, &istiod.workloads[0])]),
+            ports: Some(vec![tcp(addon_port(&istiod.workloads[0], "tls-xds"))]),
+        },
+    ];
+    egress.extend(outside(platform, outside_ports));
+    let labels = egress_workload();
+    Some(NetworkPolicy {
+        metadata: ObjectMeta {
+            name: Some(EGRESS_GATEWAY_OBJECT.into()),
+            namespace: Some(gateway.namespace.to_string()),
+            labels: Some(common_labels(platform)),
+            annotations: Some(origin_annotation(platform, origin)),
+            ..ObjectMeta::default()
+        },
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(selector(labels.labels)),
+            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+            ingress: Some(ingress),
+            egress: Some(egress),
+        }),
+    })
 }
 
 /// Data stores live outside the cluster: databases in the VPC's private subnets, S3 and

@@ -173,7 +173,7 @@ fn workload(platform: &Platform, service: &Service, version: Option<&Version>) -
 }
 
 /// The `StatefulSet` of a stateful service: the pods of its Deployment, started one at a time
-/// in order, each with its own claim per `volume` (kept when the set is deleted or scaled
+/// in order (all at once when its replicas are `peers`), each with its own claim per `volume` (kept when the set is deleted or scaled
 /// down), named through the headless Service.
 pub fn stateful_set(platform: &Platform, service: &Service, stateful: &Stateful) -> StatefulSet {
     let deployment = deployment(platform, service);
@@ -219,7 +219,16 @@ pub fn stateful_set(platform: &Platform, service: &Service, stateful: &Stateful)
         spec: Some(StatefulSetSpec {
             service_name: Some(headless_service(service)),
             replicas: Some(i32::try_from(service.replicas.value).unwrap_or(1)),
-            pod_management_policy: Some("OrderedReady".into()),
+            // Replicas that form a quorum become ready only together: started one at a time,
+            // the first would wait for peers that are never started.
+            pod_management_policy: Some(
+                if stateful.peers.is_some() {
+                    "Parallel"
+                } else {
+                    "OrderedReady"
+                }
+                .into(),
+            ),
             update_strategy: Some(StatefulSetUpdateStrategy {
                 type_: Some("RollingUpdate".into()),
                 rolling_update: Some(RollingUpdateStatefulSetStrategy {

@@ -29,6 +29,7 @@ fn after(addon: &Addon) -> &'static [&'static str] {
         "istio_cni" | "external_dns" => &["istio_base"],
         "istiod" => &["istio_cni"],
         "istio_ingressgateway" => &["istiod", "aws_load_balancer_controller"],
+        "istio_egressgateway" => &["istiod"],
         "kiali" => &["kube_prometheus_stack", "istiod"],
         // Argo CD applies the gateways' `Certificate`s and the `Rollout`s: their CRDs first.
         "argo_cd" => &["cert_manager", "argo_rollouts", "istio_base"],

@@ -331,12 +331,21 @@ pub static MESH: Node = Node {
         ),
         Prop::optional("reason", Value::String, S("why mTLS is below strict")),
     ],
-    children: &[Child::any(&GATEWAY), Child::any(&JWT)],
+    children: &[
+        Child::once(&EGRESS_GATEWAY),
+        Child::any(&GATEWAY),
+        Child::any(&JWT),
+    ],
     ..Node::new(
         "mesh",
         "The Istio mesh, its mTLS mode and its ingress gateways.",
     )
 };
+
+pub static EGRESS_GATEWAY: Node = Node::new(
+    "egress-gateway",
+    "Every call to the outside from a meshed service leaves through Istio's egress gateway, which admits each host's declared callers only.",
+);
 
 pub static GATEWAY: Node = Node {
     args: &[Arg::required("NAME", Value::Name, S("public"))],

@@ -633,10 +633,18 @@ pub static VOLUME: Node = Node {
 };
 
 pub static STATEFUL: Node = Node {
-    children: &[Child::some(&STATEFUL_VOLUME)],
+    children: &[Child::once(&STATEFUL_PEERS), Child::some(&STATEFUL_VOLUME)],
     ..Node::new(
         "stateful",
         "The service keeps state: a StatefulSet with a persistent volume per replica, a headless Service and a PodDisruptionBudget.",
+    )
+};
+
+pub static STATEFUL_PEERS: Node = Node {
+    args: &[Arg::repeated("PORT", Value::PortName, S("raft"))],
+    ..Node::new(
+        "peers",
+        "The ports the replicas call each other on (replication, a cluster bus, a quorum): each pod admits the others there.",
     )
 };
 
