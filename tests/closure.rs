@@ -879,3 +879,14 @@ fn an_egress_gateway_held_from_the_outside_port_is_caught() {
         "refuse the outside on 587",
     );
 }
+
+#[test]
+fn an_egress_gateway_prometheus_may_not_scrape_is_caught() {
+    assert_caught_in(
+        "mesh-egress",
+        "kubernetes/egress/networkpolicy.yaml",
+        "        - port: 15020",
+        "        - port: 15021",
+        "podmonitor-istio-egressgateway.yaml: Prometheus may not scrape add-on istio-egressgateway",
+    );
+}

@@ -78,6 +78,14 @@ pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
         }
     }
     r.finish(d);
+    // The egress gateway's `Gateway` shares the namespace of the ingress gateways' own.
+    if let Some(egress) = egress_gateway
+        && let Some(clash) = gateways
+            .iter()
+            .find(|g| g.name.value == crate::model::addons::EGRESS_GATEWAY.release)
+    {
+        d.duplicate_name("gateway", &clash.name, egress, "the egress gateway's own");
+    }
     Mesh {
         span: node.span(),
         mtls,

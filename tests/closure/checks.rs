@@ -1278,12 +1278,35 @@ fn monitors(world: &World, out: &mut Vec<String>) {
         let spec = &monitor.value["spec"];
         let selector = labels(&spec["selector"]["matchLabels"]);
         let ports = endpoint_ports(&spec["podMetricsEndpoints"]);
+        // A port the relabelings point `__address__` at (`$1:15020`: the sidecar's metrics).
+        let relabelled: Vec<u16> = spec["podMetricsEndpoints"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .flat_map(|e| e["relabelings"].as_sequence().into_iter().flatten())
+            .filter(|r| r["targetLabel"].as_str() == Some("__address__"))
+            .filter_map(|r| r["replacement"].as_str()?.strip_prefix("$1:")?.parse().ok())
+            .collect();
         for ns in strings(&spec["namespaceSelector"]["matchNames"]) {
             if world.pods_in(&ns, &selector).next().is_none() {
                 out.push(format!(
                     "{}: no pod of `{ns}` matches {selector:?}",
                     monitor.path
                 ));
+            }
+            for pod in world.pods_in(&ns, &selector) {
+                for number in &relabelled {
+                    if !prometheus.is_empty()
+                        && !prometheus
+                            .iter()
+                            .any(|p| ingress_allows(world, Peer::Pod(p), pod, *number, "TCP"))
+                    {
+                        out.push(format!(
+                            "{}: Prometheus may not scrape {} on {number}",
+                            monitor.path, pod.origin
+                        ));
+                    }
+                }
             }
             // A named port: every pod has it, and Prometheus may reach it there.
             for pod in world.pods_in(&ns, &selector) {

@@ -417,7 +417,7 @@ fn outside(platform: &Platform, mut ports: Vec<i32>) -> Vec<NetworkPolicyEgressR
 }
 
 /// The egress gateway's pods (`mesh { egress-gateway }`): in from the declared callers of the
-/// outside hosts on the gateway ports they use, out to DNS, istiod and every public address on
+/// outside hosts on the gateway ports they use (and from Prometheus on the metrics port), out to DNS, istiod and every public address on
 /// the hosts' ports. None when no call leaves through it.
 pub fn egress_gateway_policy(platform: &Platform, origin: Span) -> Option<NetworkPolicy> {
     let gateway = &addons::EGRESS_GATEWAY;
@@ -445,6 +445,14 @@ pub fn egress_gateway_policy(platform: &Platform, origin: Span) -> Option<Networ
     }
     if ingress.is_empty() {
         return None;
+    }
+    // Prometheus scrapes the gateway's Envoy (its `PodMonitor`).
+    if platform.observability.prometheus.is_some() {
+        let (stack, _) = addons::prometheus();
+        ingress.push(NetworkPolicyIngressRule {
+            from: Some(vec![addon_peer(stack, stack.workload("prometheus"))]),
+            ports: Some(vec![tcp(i32::from(addons::SIDECAR_METRICS_PORT))]),
+        });
     }
     let dns = &addons::COREDNS;
     let istiod = &addons::ISTIOD;

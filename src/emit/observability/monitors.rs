@@ -75,6 +75,8 @@ struct Relabel {
 pub const SIDECARS: &str = "istio-sidecars";
 /// The name of the monitor of the ingress gateway.
 pub const GATEWAY: &str = "istio-ingressgateway";
+/// The name of the monitor of the egress gateway.
+pub const EGRESS_GATEWAY: &str = "istio-egressgateway";
 /// The name of the monitor of the control plane.
 pub const CONTROL_PLANE: &str = "istiod";
 
@@ -228,6 +230,29 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
             platform,
             "PodMonitor",
             GATEWAY,
+            origin,
+            PodMonitorSpec {
+                job_label: "app",
+                namespace_selector: NamespaceSelector {
+                    match_names: vec![gateway.namespace.to_string()],
+                },
+                selector: match_labels(labels(gateway.workloads[0].labels)),
+                pod_metrics_endpoints: vec![Endpoint {
+                    port: None,
+                    path: "/stats/prometheus".into(),
+                    interval: interval.clone(),
+                    relabelings: sidecar_relabelings(),
+                }],
+            },
+        ));
+    }
+    // The egress gateway's own Envoy: what leaves the mesh, per outside host.
+    if mesh.egress_gateway.is_some() {
+        let gateway = &addons::EGRESS_GATEWAY;
+        out.push(resource(
+            platform,
+            "PodMonitor",
+            EGRESS_GATEWAY,
             origin,
             PodMonitorSpec {
                 job_label: "app",
