@@ -386,6 +386,17 @@ fn assert_caught_in(case: &str, path: &str, from: &str, to: &str, expected: &str
 }
 
 #[test]
+fn a_connection_uri_before_its_parts_is_caught() {
+    assert_caught_in(
+        "database",
+        "kubernetes/services/orders/deployment.yaml",
+        "$(PGUSER)@",
+        "$(PGUSERNAME)@",
+        "expands `$(PGUSERNAME)`, which is not set before it",
+    );
+}
+
+#[test]
 fn a_service_entry_not_exported_to_the_caller_is_caught() {
     assert_caught_in(
         "external-calls",

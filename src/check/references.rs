@@ -14,6 +14,7 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         probes(service, d);
         ports(service, d);
         stores(platform, service, d);
+        store_vars(service, d);
         store_env(platform, service, d);
         for expose in &service.expose {
             if let Some(port) = &expose.port {
@@ -332,6 +333,29 @@ fn stores(platform: &Platform, service: &Service, d: &mut Diagnostics) {
                     suggestion,
                 },
                 used.name.span,
+            );
+        }
+    }
+}
+
+/// `uses KIND NAME { env KEY=VAR }` takes the keys of that kind alone (`uri` and `jdbc` for a
+/// database, `url` for a queue…).
+fn store_vars(service: &Service, d: &mut Diagnostics) {
+    for used in &service.uses {
+        let keys = used.kind.value.env_keys();
+        for var in used
+            .vars
+            .iter()
+            .filter(|v| !keys.contains(&v.key.value.as_str()))
+        {
+            d.error(
+                ErrorKind::UnknownProperty {
+                    node: format!("env` of `uses {}", used.kind.value.as_str()),
+                    property: var.key.value.clone(),
+                    suggestion: suggest(&var.key.value, keys.iter().copied()),
+                    accepted: keys.to_vec(),
+                },
+                var.key.span,
             );
         }
     }

@@ -18,7 +18,7 @@ use crate::model::NamespaceMode;
 use crate::model::service::{
     Autoscale, Build, Call, Canary, CircuitBreaker, Config, Container, EnvVar, Expose,
     ExternalCall, Image, MtlsException, Port, PortMtls, Probe, Protocol, Resources, Retries,
-    Service, Slo, Stateful, StatefulVolume, StoreKind, Use, Volume, Waiver,
+    Service, Slo, Stateful, StatefulVolume, StoreKind, StoreVar, Use, Volume, Waiver,
 };
 use crate::model::value::Quantity;
 use crate::span::{Span, Spanned};
@@ -753,6 +753,18 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
     } else {
         (None, None, None)
     };
+    let mut vars = Vec::new();
+    let mut seen = Seen::default();
+    for child in r.children() {
+        if r.child(child, d).is_none() || !seen.once(child, d) {
+            continue;
+        }
+        match child.name().value() {
+            "env" => vars = store_vars(child, d),
+            // `remove` belongs to an overlay, which consumes it before lowering.
+            _ => unknown_node(child, r.spec(), d),
+        }
+    }
     r.finish(d);
     Some(Use {
         span: node.span(),
@@ -762,7 +774,28 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
         env,
         key,
         reason,
+        vars,
     })
+}
+
+/// `env KEY=VAR…` under `uses`, in source order. Which keys a kind takes is checked with the
+/// platform (`check::references`), where the kind is known to be right.
+fn store_vars(node: &Node, d: &mut Diagnostics) -> Vec<StoreVar> {
+    let mut r = Reader::new(node, &spec::USES_ENV);
+    let listed = |name: &str| spec::USES_ENV.prop(name).is_some();
+    let entries = r.props_matching(listed);
+    r.finish(d);
+    entries
+        .into_iter()
+        .filter_map(|entry| {
+            let key = entry.name()?;
+            let env = string(entry, d).and_then(|n| env_name(n, d))?;
+            Some(StoreVar {
+                key: Spanned::new(key.value().to_owned(), key.span()),
+                env,
+            })
+        })
+        .collect()
 }
 
 /// A key of a secret's JSON value: it names a file in the mount and a key of the synced

@@ -492,6 +492,27 @@ impl StoreKind {
             Self::Secret => "secret",
         }
     }
+
+    /// The keys of `uses KIND NAME { env KEY=VAR }`: the suffixes of the variables the kind
+    /// gives, lowercased (`host` for `…_DATABASE_HOST`), and a database's connection URIs.
+    pub fn env_keys(self) -> &'static [&'static str] {
+        match self {
+            Self::Database => &["host", "port", "name", "user", "uri", "jdbc"],
+            Self::Bucket => &["bucket"],
+            Self::Table => &["table"],
+            Self::Cache => &["host", "port", "tls", "name", "user"],
+            Self::Queue => &["url"],
+            Self::Topic => &["arn"],
+            Self::Filesystem | Self::Secret => &[],
+        }
+    }
+}
+
+/// `env KEY=VAR` under `uses`: the variable of `key` goes by the name `env`.
+#[derive(Clone, Debug)]
+pub struct StoreVar {
+    pub key: Spanned<String>,
+    pub env: Spanned<String>,
 }
 
 /// `uses KIND NAME path=…`: the service reads or writes a data store declared in `aws`;
@@ -510,9 +531,21 @@ pub struct Use {
     pub key: Option<Spanned<String>>,
     /// Why a secret is read from env rather than files.
     pub reason: Option<Spanned<String>>,
+    /// `env KEY=VAR…`: the store's variables under the names the application expects, and a
+    /// database's connection URIs (`uri`, `jdbc`), in source order.
+    pub vars: Vec<StoreVar>,
 }
 
 impl Use {
+    /// The name given to the variable of `key` (`env host=DB_HOST`), if any.
+    pub fn var(&self, key: &str) -> Option<&Spanned<String>> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|v| v.key.value == key)
+            .map(|v| &v.env)
+    }
+
     /// The mount path of a file system, or of the files of a secret.
     pub fn mount_path(&self) -> String {
         let default = match self.kind.value {

@@ -974,7 +974,20 @@ fn workloads(world: &World, out: &mut Vec<String>) {
         let containers = spec["containers"].as_sequence().into_iter().flatten();
         let inits = spec["initContainers"].as_sequence().into_iter().flatten();
         for container in containers.chain(inits) {
+            // The kubelet expands `$(VAR)` only for a variable set before it in the list;
+            // any other stays as written, and the application reads `$(VAR)` as its value.
+            let mut before: BTreeSet<&str> = BTreeSet::new();
             for env in container["env"].as_sequence().into_iter().flatten() {
+                let name = env["name"].as_str().unwrap_or_default();
+                for var in expanded(env["value"].as_str().unwrap_or_default()) {
+                    if !before.contains(var) {
+                        out.push(format!(
+                            "{}: env `{name}` expands `$({var})`, which is not set before it",
+                            object.path
+                        ));
+                    }
+                }
+                before.insert(name);
                 let r = &env["valueFrom"]["configMapKeyRef"];
                 if r.is_mapping() {
                     let key = (
@@ -1036,6 +1049,26 @@ fn workloads(world: &World, out: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// The variables a kubelet env value refers to as `$(VAR)` (`$$` is a literal `$`).
+fn expanded(value: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('$') {
+        let after = &rest[i + 1..];
+        if let Some(escaped) = after.strip_prefix('$') {
+            rest = escaped;
+        } else if let Some(open) = after.strip_prefix('(')
+            && let Some(end) = open.find(')')
+        {
+            out.push(&open[..end]);
+            rest = &open[end + 1..];
+        } else {
+            rest = after;
+        }
+    }
+    out
 }
 
 /// The ARNs the role bound to each `(namespace, ServiceAccount)` may read secrets at.

@@ -459,7 +459,8 @@ fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
             .store_env(service)
             .into_iter()
             .map(|v| match v.value {
-                StoreValue::Literal(value) => EnvVar {
+                // platc's own `$(VAR)` references, to variables set before it.
+                StoreValue::Literal(value) | StoreValue::Composed(value) => EnvVar {
                     name: v.name,
                     value: Some(value),
                     ..EnvVar::default()
