@@ -16,6 +16,7 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         stores(platform, service, d);
         store_vars(service, d);
         store_env(platform, service, d);
+        migration(platform, service, d);
         for expose in &service.expose {
             if let Some(port) = &expose.port {
                 unknown_port(service, port, d);
@@ -356,6 +357,58 @@ fn store_vars(service: &Service, d: &mut Diagnostics) {
                     accepted: keys.to_vec(),
                 },
                 var.key.span,
+            );
+        }
+    }
+}
+
+/// A migration Job's name fits its pods' `job-name` label, and its own env vars do not clash
+/// with those it shares with the service (which it gets first).
+fn migration(platform: &Platform, service: &Service, d: &mut Diagnostics) {
+    let Some(migrate) = &service.migrate else {
+        return;
+    };
+    let length = crate::emit::conventions::migration_job(service, migrate).len();
+    if length > crate::emit::conventions::MIGRATION_NAME_MAX {
+        d.push(
+            Diagnostic::new(
+                ErrorKind::OutOfRange {
+                    what: "migration Job name length (`<service>-<name>`)",
+                    value: length.to_string(),
+                    min: 1,
+                    max: i64::try_from(crate::emit::conventions::MIGRATION_NAME_MAX)
+                        .unwrap_or(i64::MAX),
+                },
+                migrate.name.span,
+            )
+            .with_label(service.name.span, "the service's name"),
+        );
+    }
+    let stores = platform.store_env(service);
+    for var in &migrate.env {
+        let shared = service
+            .env
+            .iter()
+            .map(|v| &v.name)
+            .chain(service.calls.iter().filter_map(|c| c.env.as_ref()))
+            .chain(service.externals.iter().filter_map(|c| c.env.as_ref()))
+            .find(|n| n.value == var.name.value)
+            .map(|n| n.span)
+            .or_else(|| {
+                stores
+                    .iter()
+                    .find(|v| v.name == var.name.value)
+                    .map(|v| v.used.span)
+            });
+        if let Some(span) = shared {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateEnv {
+                        name: var.name.value.clone(),
+                    },
+                    var.name.span,
+                )
+                .with_label(span, "also set here"),
             );
         }
     }

@@ -34,6 +34,7 @@ const KEYED: &[&str] = &[
     "gateway",
     "header",
     "init",
+    "migrate",
     "node-group",
     "port",
     "probe",

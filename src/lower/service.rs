@@ -32,6 +32,7 @@ struct Parts {
     configs: Vec<Config>,
     containers: Vec<Container>,
     inits: Vec<Container>,
+    migrate: Option<Container>,
     language: Option<Spanned<String>>,
     ports: Vec<Port>,
     env: Vec<EnvVar>,
@@ -92,7 +93,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             "volume" => parts.volumes.extend(volume(child, d)),
             "waive" => parts.waivers.extend(waiver(child, d)),
             "config" => parts.configs.extend(container::config(child, d)),
-            "container" | "init" => {
+            "container" | "init" | "migrate" => {
                 containers.push(child);
             }
             _ if !seen.once(child, d) => {}
@@ -167,17 +168,20 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
     // container's port points at the container's line, and its resources fall back on the
     // defaults' as the application's do.
     let fallback = defaults.resources.clone();
+    let mut migrate_seen = Seen::default();
     for child in containers {
-        let init = child.name().value() == "init";
-        let Some(c) = container::container(child, init, &fallback, &mut parts.ports, d) else {
+        let kind = child.name().value();
+        if kind == "migrate" && !migrate_seen.once(child, d) {
+            continue;
+        }
+        let Some(c) = container::container(child, &fallback, &mut parts.ports, d) else {
             continue;
         };
-        let list = if init {
-            &mut parts.inits
-        } else {
-            &mut parts.containers
-        };
-        list.push(c);
+        match kind {
+            "init" => parts.inits.push(c),
+            "migrate" => parts.migrate = Some(c),
+            _ => parts.containers.push(c),
+        }
     }
     container::check_mounts(&parts.volumes, &parts.uses, &parts.configs, d);
     if !image_seen {
@@ -218,6 +222,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
         configs: parts.configs,
         containers: parts.containers,
         inits: parts.inits,
+        migrate: parts.migrate,
         language: parts.language,
         ports: parts.ports,
         env: parts.env,

@@ -51,6 +51,8 @@ pub struct Service {
     pub containers: Vec<Container>,
     /// `init NAME { … }`: init containers, run in source order before the others start.
     pub inits: Vec<Container>,
+    /// `migrate NAME { … }`: a Job run to completion before each rollout of the service.
+    pub migrate: Option<Container>,
     /// `stateful { volume … }`: a `StatefulSet` with a claim per replica instead of a Deployment.
     pub stateful: Option<Stateful>,
     pub waivers: Vec<Waiver>,

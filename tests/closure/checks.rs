@@ -258,6 +258,22 @@ fn pods_of<'a>(world: &'a World, namespace: &'a str, app: &'a str) -> Vec<&'a Po
         .collect()
 }
 
+/// The pods that run as a service: its workload's (`app`) and its migration Job's (no `app`, so
+/// that no Service sends them traffic), which reach what the workload reaches.
+fn service_pods<'a>(world: &'a World, namespace: &'a str, name: &'a str) -> Vec<&'a Pod> {
+    let mut pods = pods_of(world, namespace, name);
+    pods.extend(world.pods.iter().filter(|p| {
+        p.namespace == namespace
+            && !p.labels.contains_key("app")
+            && p.labels.get("app.kubernetes.io/name").map(String::as_str) == Some(name)
+            && p.labels
+                .get("app.kubernetes.io/component")
+                .map(String::as_str)
+                == Some(platc::emit::conventions::MIGRATION_COMPONENT)
+    }));
+    pods
+}
+
 /// For every declared call, the caller's egress and the callee's ingress admit each other on
 /// the port the caller dials (the container port behind it).
 fn calls(platform: &Platform, world: &World, out: &mut Vec<String>) {
@@ -1680,7 +1696,7 @@ pub fn store_paths(platform: &Platform, world: &World) -> Vec<String> {
     let agent: Ipv4Addr = agent.parse().unwrap();
     let private = platc::model::aws::private_subnets(aws);
     for service in platform.services.iter().filter(|s| !s.uses.is_empty()) {
-        for pod in pods_of(world, &service.namespace, &service.name.value) {
+        for pod in service_pods(world, &service.namespace, &service.name.value) {
             let needs_api = service.uses.iter().any(|u| {
                 !matches!(
                     u.kind.value,

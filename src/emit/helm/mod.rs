@@ -131,7 +131,10 @@ fn service_chart(platform: &Checked, service: &Service, items: &[&Item]) -> Vec<
             continue;
         };
         let text = if TUNED.contains(&object.id.kind) {
-            let value = object.value.to_value();
+            let mut value = object.value.to_value();
+            if object.id.kind == "Job" {
+                hook(&mut value);
+            }
             let holes = tune(name, object.id.kind, &value, &mut values);
             template_text(platform, item, &value, &holes)
         } else {
@@ -197,6 +200,7 @@ fn template_file(path: &str) -> String {
 const TUNED: &[&str] = &[
     "Deployment",
     "HorizontalPodAutoscaler",
+    "Job",
     "Rollout",
     "StatefulSet",
 ];
@@ -256,6 +260,20 @@ fn bind(
     }
     here.insert(path[path.len() - 1].to_owned(), leaf.clone());
     holes.insert(pointer.to_owned(), hole);
+}
+
+/// A migration Job as a Helm hook: Helm creates the release's objects after `pre-install`
+/// hooks, so on the first install the Job runs once they exist (its `ServiceAccount` and
+/// `NetworkPolicy` among them), and before the upgraded workload on each upgrade. The previous
+/// run's Job is deleted when the next one is created (a Job's template cannot be changed).
+fn hook(job: &mut Value) {
+    if let Some(Value::Object(annotations)) = job.pointer_mut("/metadata/annotations") {
+        annotations.insert("helm.sh/hook".into(), "post-install,pre-upgrade".into());
+        annotations.insert(
+            "helm.sh/hook-delete-policy".into(),
+            "before-hook-creation".into(),
+        );
+    }
 }
 
 /// The holes of one object and the values they read: what a release of the service may tune.
@@ -358,6 +376,49 @@ fn tune(service: &str, kind: &str, object: &Value, values: &mut Map<String, Valu
                         &format!("{container}/{probe}/{field}"),
                         &["probes", key, field],
                         format!("{{{{ .Values.probes.{key}.{field} }}}}"),
+                    );
+                }
+            }
+        }
+        // A migration Job runs the release's image and env, as the workload (read before it)
+        // does: an override of either reaches both.
+        "Job" => {
+            let container = "/spec/template/spec/containers/0";
+            let image = values.get("image").and_then(|i| {
+                let repository = i.get("repository")?.as_str()?;
+                Some(match i.get("tag").and_then(Value::as_str) {
+                    Some(tag) => format!("{repository}:{tag}"),
+                    None => repository.to_owned(),
+                })
+            });
+            if image.is_some()
+                && object
+                    .pointer(&format!("{container}/image"))
+                    .and_then(Value::as_str)
+                    == image.as_deref()
+            {
+                holes.insert(
+                    format!("{container}/image"),
+                    format!("{{{{ include \"{service}.image\" . | quote }}}}"),
+                );
+            }
+            let env = object
+                .pointer(&format!("{container}/env"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for (i, variable) in env.iter().enumerate() {
+                let (Some(name), Some(value)) = (variable["name"].as_str(), variable.get("value"))
+                else {
+                    continue;
+                };
+                if values.get("env").and_then(|e| e.get(name)) == Some(value) {
+                    holes.insert(
+                        format!("{container}/env/{i}/value"),
+                        format!(
+                            "{{{{ index .Values.env {} | quote }}}}",
+                            template::go_string(name)
+                        ),
                     );
                 }
             }

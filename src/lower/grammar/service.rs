@@ -44,6 +44,7 @@ pub static SERVICE: Node = Node {
         Child::any(&INIT),
         Child::once(&LANGUAGE),
         Child::once(&LOAD_BALANCER),
+        Child::once(&MIGRATE),
         Child::any(&MTLS_EXCEPTION),
         Child::any(&PORT),
         Child::any(&PROBE),
@@ -124,6 +125,21 @@ pub static INIT: Node = Node {
     ..Node::new(
         "init",
         "An init container: it runs to completion before the pod's other containers start.",
+    )
+};
+
+pub static MIGRATE: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("migrate"))],
+    children: &[
+        Child::once(&ARGS),
+        Child::once(&COMMAND),
+        Child::any(&ENV),
+        Child::once(&IMAGE),
+        Child::once(&RESOURCES),
+    ],
+    ..Node::new(
+        "migrate",
+        "A Job that runs to completion with the service's identity and env before each rollout of the service (a schema migration).",
     )
 };
 
