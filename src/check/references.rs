@@ -17,6 +17,7 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         store_vars(service, d);
         store_env(platform, service, d);
         migration(platform, service, d);
+        own_env(platform, service, service.inits.iter(), d);
         for expose in &service.expose {
             if let Some(port) = &expose.port {
                 unknown_port(service, port, d);
@@ -384,8 +385,19 @@ fn migration(platform: &Platform, service: &Service, d: &mut Diagnostics) {
             .with_label(service.name.span, "the service's name"),
         );
     }
+    own_env(platform, service, std::iter::once(migrate), d);
+}
+
+/// The own env vars of init containers and of the migration Job, which get the service's env
+/// before them, do not clash with it.
+fn own_env<'a>(
+    platform: &Platform,
+    service: &Service,
+    containers: impl Iterator<Item = &'a crate::model::service::Container>,
+    d: &mut Diagnostics,
+) {
     let stores = platform.store_env(service);
-    for var in &migrate.env {
+    for var in containers.flat_map(|c| &c.env) {
         let shared = service
             .env
             .iter()

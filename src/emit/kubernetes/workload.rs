@@ -292,10 +292,19 @@ fn pod_spec(platform: &Platform, service: &Service, app_image: &str) -> PodSpec 
             .iter()
             .map(|c| extra(platform, service, c, app_image, mounts.clone())),
     );
+    // An init container (a migration, a wait) gets the application's env first, its own
+    // after: the addresses of the callees, the stores' coordinates.
+    let shared = env(platform, service);
     let inits: Vec<Container> = service
         .inits
         .iter()
-        .map(|c| extra(platform, service, c, app_image, mounts.clone()))
+        .map(|c| {
+            let mut init = extra(platform, service, c, app_image, mounts.clone());
+            let mut vars = shared.clone();
+            vars.extend(literal_env(&c.env));
+            init.env = (!vars.is_empty()).then_some(vars);
+            init
+        })
         .collect();
     PodSpec {
         service_account_name: Some(service.name.value.clone()),
