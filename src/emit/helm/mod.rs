@@ -131,10 +131,7 @@ fn service_chart(platform: &Checked, service: &Service, items: &[&Item]) -> Vec<
             continue;
         };
         let text = if TUNED.contains(&object.id.kind) {
-            let mut value = object.value.to_value();
-            if object.id.kind == "Job" {
-                hook(&mut value);
-            }
+            let value = object.value.to_value();
             let holes = tune(name, object.id.kind, &value, &mut values);
             template_text(platform, item, &value, &holes)
         } else {
@@ -260,20 +257,6 @@ fn bind(
     }
     here.insert(path[path.len() - 1].to_owned(), leaf.clone());
     holes.insert(pointer.to_owned(), hole);
-}
-
-/// A migration Job as a Helm hook: Helm creates the release's objects after `pre-install`
-/// hooks, so on the first install the Job runs once they exist (its `ServiceAccount` and
-/// `NetworkPolicy` among them), and before the upgraded workload on each upgrade. The previous
-/// run's Job is deleted when the next one is created (a Job's template cannot be changed).
-fn hook(job: &mut Value) {
-    if let Some(Value::Object(annotations)) = job.pointer_mut("/metadata/annotations") {
-        annotations.insert("helm.sh/hook".into(), "post-install,pre-upgrade".into());
-        annotations.insert(
-            "helm.sh/hook-delete-policy".into(),
-            "before-hook-creation".into(),
-        );
-    }
 }
 
 /// The holes of one object and the values they read: what a release of the service may tune.

@@ -233,8 +233,9 @@ pub fn migration(platform: &Platform, service: &Service, migrate: &Extra) -> Job
     let mut annotations = waiver_annotations(service);
     annotations.extend(origin_annotation(platform, migrate.span));
     let mut pod_annotations = annotations.clone();
-    annotations.insert(ARGOCD_HOOK.0.into(), ARGOCD_HOOK.1.into());
-    annotations.insert(ARGOCD_HOOK_DELETE.0.into(), ARGOCD_HOOK_DELETE.1.into());
+    for (key, value) in [ARGOCD_HOOK, ARGOCD_HOOK_DELETE, HELM_HOOK, HELM_HOOK_DELETE] {
+        annotations.insert(key.into(), value.into());
+    }
     metadata.annotations = Some(annotations);
     let mut pod_labels = migration_pod_labels(platform, service);
     if service.sidecar_off.is_some() {
@@ -281,6 +282,15 @@ pub const ARGOCD_HOOK_DELETE: (&str, &str) = (
     "argocd.argoproj.io/hook-delete-policy",
     "BeforeHookCreation",
 );
+/// Installed with the Helm chart, the Job is a hook: Helm creates a release's objects after
+/// its `pre-install` hooks, so on the first install it runs once they exist (its
+/// `ServiceAccount` and `NetworkPolicy` among them), and before the upgraded workload on each
+/// upgrade. Argo CD reads these only on an object without its own hook annotation: the two
+/// above win.
+pub const HELM_HOOK: (&str, &str) = ("helm.sh/hook", "post-install,pre-upgrade");
+/// The previous run's Job is deleted when Helm creates the next (a Job's template cannot be
+/// changed).
+pub const HELM_HOOK_DELETE: (&str, &str) = ("helm.sh/hook-delete-policy", "before-hook-creation");
 
 fn pod_spec(platform: &Platform, service: &Service, app_image: &str) -> PodSpec {
     let security = &service.security;
