@@ -111,7 +111,8 @@ const APPLY_ORDER: &[(&[&str], u8)] = &[
         ],
         4,
     ),
-    (&["VirtualService"], 5),
+    // A migration Job (an Argo CD `Sync` hook) completes before the workloads are applied.
+    (&["VirtualService", "Job"], 5),
     (&["Deployment", "Rollout", "StatefulSet"], 6),
     (&["HorizontalPodAutoscaler", "PodDisruptionBudget"], 7),
 ];

@@ -386,6 +386,50 @@ fn assert_caught_in(case: &str, path: &str, from: &str, to: &str, expected: &str
 }
 
 #[test]
+fn a_connection_uri_before_its_parts_is_caught() {
+    assert_caught_in(
+        "database",
+        "kubernetes/services/orders/deployment.yaml",
+        "$(PGUSER)@",
+        "$(PGUSERNAME)@",
+        "expands `$(PGUSERNAME)`, which is not set before it",
+    );
+}
+
+#[test]
+fn a_migration_job_its_network_policy_misses_is_caught() {
+    assert_caught_in(
+        "database",
+        "kubernetes/services/orders/networkpolicy-schema.yaml",
+        "app.kubernetes.io/component: migration",
+        "app.kubernetes.io/component: migrate",
+        "job-schema.yaml: cannot reach database `orders`",
+    );
+}
+
+#[test]
+fn a_migration_job_without_its_service_account_is_caught() {
+    assert_caught_in(
+        "database",
+        "kubernetes/services/orders/job-schema.yaml",
+        "serviceAccountName: orders",
+        "serviceAccountName: orders-migrate",
+        "job-schema.yaml: ServiceAccount `orders-migrate` does not exist",
+    );
+}
+
+#[test]
+fn a_migration_job_reading_a_config_map_key_nothing_writes_is_caught() {
+    assert_caught_in(
+        "database",
+        "kubernetes/services/orders/job-schema.yaml",
+        "key: PGHOST",
+        "key: ORDERS_DATABASE_HOST",
+        "job-schema.yaml: env `PGHOST` reads ConfigMap key",
+    );
+}
+
+#[test]
 fn a_service_entry_not_exported_to_the_caller_is_caught() {
     assert_caught_in(
         "external-calls",

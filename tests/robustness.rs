@@ -423,6 +423,7 @@ fn hostile_strings_reach_no_output_unescaped() {
         r#"config greeting path="/etc/greeting" text="@""#,
         r#"container side { command "@"; args "@"; env GREETING "@"; }"#,
         r#"init first { command "/bin/init" "@"; args "@"; env GREETING "@"; }"#,
+        r#"migrate schema { command "/bin/migrate" "@"; args "@"; env GREETING "@"; }"#,
     ];
     // With a mesh: its reasons and the fields that reach Istio's objects.
     let mesh_slots = [
@@ -502,7 +503,12 @@ fn hostile_strings_reach_no_output_unescaped() {
                     }
                 }
             }
-            if path.ends_with("deployment.yaml") && !path.starts_with("helm/") {
+            let workload = path.ends_with("deployment.yaml")
+                || path
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|f| f.starts_with("job-"));
+            if workload && !path.starts_with("helm/") {
                 let value: serde_yaml::Value = serde_yaml::from_str(content).unwrap();
                 let spec = &value["spec"]["template"]["spec"];
                 let containers = spec["containers"].as_sequence().into_iter().flatten();

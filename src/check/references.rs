@@ -14,7 +14,10 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         probes(service, d);
         ports(service, d);
         stores(platform, service, d);
+        store_vars(service, d);
         store_env(platform, service, d);
+        migration(platform, service, d);
+        own_env(platform, service, service.inits.iter(), d);
         for expose in &service.expose {
             if let Some(port) = &expose.port {
                 unknown_port(service, port, d);
@@ -338,6 +341,92 @@ fn stores(platform: &Platform, service: &Service, d: &mut Diagnostics) {
                     suggestion,
                 },
                 used.name.span,
+            );
+        }
+    }
+}
+
+/// `uses KIND NAME { env KEY=VAR }` takes the keys of that kind alone (`uri` and `jdbc` for a
+/// database, `url` for a queue…).
+fn store_vars(service: &Service, d: &mut Diagnostics) {
+    for used in &service.uses {
+        let keys = used.kind.value.env_keys();
+        for var in used
+            .vars
+            .iter()
+            .filter(|v| !keys.contains(&v.key.value.as_str()))
+        {
+            d.error(
+                ErrorKind::UnknownProperty {
+                    node: format!("env` of `uses {}", used.kind.value.as_str()),
+                    property: var.key.value.clone(),
+                    suggestion: suggest(&var.key.value, keys.iter().copied()),
+                    accepted: keys.to_vec(),
+                },
+                var.key.span,
+            );
+        }
+    }
+}
+
+/// A migration Job's name fits its pods' `job-name` label, and its own env vars do not clash
+/// with those it shares with the service (which it gets first).
+fn migration(platform: &Platform, service: &Service, d: &mut Diagnostics) {
+    let Some(migrate) = &service.migrate else {
+        return;
+    };
+    let length = crate::emit::conventions::migration_job(service, migrate).len();
+    if length > crate::emit::conventions::MIGRATION_NAME_MAX {
+        d.push(
+            Diagnostic::new(
+                ErrorKind::OutOfRange {
+                    what: "migration Job name length (`<service>-<name>`)",
+                    value: length.to_string(),
+                    min: 1,
+                    max: i64::try_from(crate::emit::conventions::MIGRATION_NAME_MAX)
+                        .unwrap_or(i64::MAX),
+                },
+                migrate.name.span,
+            )
+            .with_label(service.name.span, "the service's name"),
+        );
+    }
+    own_env(platform, service, std::iter::once(migrate), d);
+}
+
+/// The own env vars of init containers and of the migration Job, which get the service's env
+/// before them, do not clash with it.
+fn own_env<'a>(
+    platform: &Platform,
+    service: &Service,
+    containers: impl Iterator<Item = &'a crate::model::service::Container>,
+    d: &mut Diagnostics,
+) {
+    let stores = platform.store_env(service);
+    for var in containers.flat_map(|c| &c.env) {
+        let shared = service
+            .env
+            .iter()
+            .map(|v| &v.name)
+            .chain(service.calls.iter().filter_map(|c| c.env.as_ref()))
+            .chain(service.externals.iter().filter_map(|c| c.env.as_ref()))
+            .find(|n| n.value == var.name.value)
+            .map(|n| n.span)
+            .or_else(|| {
+                stores
+                    .iter()
+                    .find(|v| v.name == var.name.value)
+                    .map(|v| v.used.span)
+            });
+        if let Some(span) = shared {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateEnv {
+                        name: var.name.value.clone(),
+                    },
+                    var.name.span,
+                )
+                .with_label(span, "also set here"),
             );
         }
     }

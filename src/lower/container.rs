@@ -30,16 +30,19 @@ pub fn strings(
     out
 }
 
-/// `container NAME { … }` (`init` false) or `init NAME { … }` (`init` true). The ports of an
-/// extra container join the service's, which checks them against its own.
+/// `container NAME { … }`, `init NAME { … }` or `migrate NAME { … }` (by the node's name).
+/// The ports of an extra container join the service's, which checks them against its own.
 pub fn container(
     node: &Node,
-    init: bool,
     defaults: &PartialResources,
     ports: &mut Vec<Port>,
     d: &mut Diagnostics,
 ) -> Option<Container> {
-    let spec = if init { &spec::INIT } else { &spec::CONTAINER };
+    let spec = match node.name().value() {
+        "init" => &spec::INIT,
+        "migrate" => &spec::MIGRATE,
+        _ => &spec::CONTAINER,
+    };
     let mut r = Reader::new(node, spec);
     let name = r
         .required_string_arg(0, "a container name", d)

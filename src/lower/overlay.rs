@@ -35,6 +35,7 @@ const KEYED: &[&str] = &[
     "gateway",
     "header",
     "init",
+    "migrate",
     "node-group",
     "port",
     "probe",

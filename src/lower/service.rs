@@ -18,7 +18,8 @@ use crate::model::NamespaceMode;
 use crate::model::service::{
     Autoscale, Build, Call, Canary, CircuitBreaker, Config, Container, EnvVar, Expose,
     ExternalCall, Image, MtlsException, Port, PortMtls, Probe, Protocol, Resources, Retries,
-    Service, Slo, Stateful, StatefulPeers, StatefulVolume, StoreKind, Use, Version, Volume, Waiver,
+    Service, Slo, Stateful, StatefulPeers, StatefulVolume, StoreKind, StoreVar, Use, Version,
+    Volume, Waiver,
 };
 use crate::model::value::Quantity;
 use crate::span::{Span, Spanned};
@@ -32,6 +33,7 @@ struct Parts {
     configs: Vec<Config>,
     containers: Vec<Container>,
     inits: Vec<Container>,
+    migrate: Option<Container>,
     language: Option<Spanned<String>>,
     ports: Vec<Port>,
     env: Vec<EnvVar>,
@@ -94,7 +96,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             "volume" => parts.volumes.extend(volume(child, d)),
             "waive" => parts.waivers.extend(waiver(child, d)),
             "config" => parts.configs.extend(container::config(child, d)),
-            "container" | "init" => {
+            "container" | "init" | "migrate" => {
                 containers.push(child);
             }
             // After `image`, which a version without `image=` runs at its own tag.
@@ -171,17 +173,20 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
     // container's port points at the container's line, and its resources fall back on the
     // defaults' as the application's do.
     let fallback = defaults.resources.clone();
+    let mut migrate_seen = Seen::default();
     for child in containers {
-        let init = child.name().value() == "init";
-        let Some(c) = container::container(child, init, &fallback, &mut parts.ports, d) else {
+        let kind = child.name().value();
+        if kind == "migrate" && !migrate_seen.once(child, d) {
+            continue;
+        }
+        let Some(c) = container::container(child, &fallback, &mut parts.ports, d) else {
             continue;
         };
-        let list = if init {
-            &mut parts.inits
-        } else {
-            &mut parts.containers
-        };
-        list.push(c);
+        match kind {
+            "init" => parts.inits.push(c),
+            "migrate" => parts.migrate = Some(c),
+            _ => parts.containers.push(c),
+        }
     }
     for child in versions {
         let Some(version) = traffic::version(child, parts.image.as_ref(), d) else {
@@ -241,6 +246,7 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
         configs: parts.configs,
         containers: parts.containers,
         inits: parts.inits,
+        migrate: parts.migrate,
         language: parts.language,
         ports: parts.ports,
         env: parts.env,
@@ -778,6 +784,18 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
     } else {
         (None, None, None)
     };
+    let mut vars = Vec::new();
+    let mut seen = Seen::default();
+    for child in r.children() {
+        if r.child(child, d).is_none() || !seen.once(child, d) {
+            continue;
+        }
+        match child.name().value() {
+            "env" => vars = store_vars(child, d),
+            // `remove` belongs to an overlay, which consumes it before lowering.
+            _ => unknown_node(child, r.spec(), d),
+        }
+    }
     r.finish(d);
     Some(Use {
         span: node.span(),
@@ -787,7 +805,28 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
         env,
         key,
         reason,
+        vars,
     })
+}
+
+/// `env KEY=VAR…` under `uses`, in source order. Which keys a kind takes is checked with the
+/// platform (`check::references`), where the kind is known to be right.
+fn store_vars(node: &Node, d: &mut Diagnostics) -> Vec<StoreVar> {
+    let mut r = Reader::new(node, &spec::USES_ENV);
+    let listed = |name: &str| spec::USES_ENV.prop(name).is_some();
+    let entries = r.props_matching(listed);
+    r.finish(d);
+    entries
+        .into_iter()
+        .filter_map(|entry| {
+            let key = entry.name()?;
+            let env = string(entry, d).and_then(|n| env_name(n, d))?;
+            Some(StoreVar {
+                key: Spanned::new(key.value().to_owned(), key.span()),
+                env,
+            })
+        })
+        .collect()
 }
 
 /// A key of a secret's JSON value: it names a file in the mount and a key of the synced

@@ -121,6 +121,44 @@ pub enum Engine {
     Mysql,
 }
 
+/// The names of the variables that hold a database's host, port, database and user, from which
+/// the kubelet composes its connection URIs (`$(VAR)`).
+pub struct ConnectionParts {
+    pub host: String,
+    pub port: String,
+    pub name: String,
+    pub user: String,
+}
+
+impl ConnectionParts {
+    /// The connection URI (`jdbc`: the JDBC URL) of a database of `engine`, with the user
+    /// and without a password (the IAM token is the password). TLS is required, as IAM
+    /// authentication requires; the server's certificate is not verified, since RDS's CAs are
+    /// in no image's trust store (`verify-full` needs the RDS CA bundle in the client).
+    pub fn uri(&self, engine: Engine, jdbc: bool) -> String {
+        let Self {
+            host,
+            port,
+            name,
+            user,
+        } = self;
+        match (engine, jdbc) {
+            (Engine::Postgres, false) => {
+                format!("postgresql://$({user})@$({host}):$({port})/$({name})?sslmode=require")
+            }
+            (Engine::Postgres, true) => format!(
+                "jdbc:postgresql://$({host}):$({port})/$({name})?user=$({user})&sslmode=require"
+            ),
+            (Engine::Mysql, false) => {
+                format!("mysql://$({user})@$({host}):$({port})/$({name})?ssl-mode=REQUIRED")
+            }
+            (Engine::Mysql, true) => format!(
+                "jdbc:mysql://$({host}):$({port})/$({name})?user=$({user})&sslMode=REQUIRED"
+            ),
+        }
+    }
+}
+
 /// `database NAME engine=… version=… class=… storage-gb=…`.
 #[derive(Clone, Debug)]
 pub struct Database {

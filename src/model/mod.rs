@@ -252,9 +252,15 @@ impl Platform {
         for used in &service.uses {
             let store = &used.name.value;
             let prefix = prefix_of(store);
-            let mut var = |suffix: &str, value: StoreValue| {
+            // The variable of `key` (`host`): the name `env host=…` gives it, else
+            // `<STORE>_<SUFFIX>`.
+            let name_of = |key: &str, suffix: &str| {
+                used.var(key)
+                    .map_or_else(|| format!("{prefix}_{suffix}"), |v| v.value.clone())
+            };
+            let mut var = |key: &str, suffix: &str, value: StoreValue| {
                 vars.push(StoreEnv {
-                    name: format!("{prefix}_{suffix}"),
+                    name: name_of(key, suffix),
                     value,
                     used,
                 });
@@ -263,6 +269,7 @@ impl Platform {
                 service::StoreKind::Bucket => {
                     if aws.buckets.iter().any(|b| &b.name.value == store) {
                         var(
+                            "bucket",
                             "BUCKET",
                             StoreValue::Literal(aws::bucket_name(self, aws, store)),
                         );
@@ -271,6 +278,7 @@ impl Platform {
                 service::StoreKind::Table => {
                     if aws.tables.iter().any(|t| &t.name.value == store) {
                         var(
+                            "table",
                             "TABLE",
                             StoreValue::Literal(format!("{}-{store}", self.aws_prefix())),
                         );
@@ -280,56 +288,84 @@ impl Platform {
                 service::StoreKind::Database => {
                     if let Some(db) = aws.databases.iter().find(|d| &d.name.value == store) {
                         var(
+                            "host",
                             "DATABASE_HOST",
                             StoreValue::Endpoint(aws::StoreEndpoint::Database(store.clone())),
                         );
                         var(
+                            "port",
                             "DATABASE_PORT",
                             StoreValue::Literal(db.engine.value.port().to_string()),
                         );
-                        var("DATABASE_NAME", StoreValue::Literal(db.db_name()));
+                        var("name", "DATABASE_NAME", StoreValue::Literal(db.db_name()));
                         // IAM authentication as the user named after the service: the one
                         // its Pod Identity role may `rds-db:connect` as.
                         var(
+                            "user",
                             "DATABASE_USER",
                             StoreValue::Literal(service.name.value.clone()),
                         );
+                        // The connection URIs, from the four above by the kubelet's `$(VAR)`
+                        // expansion: they come after them in the container's env.
+                        let parts = aws::ConnectionParts {
+                            host: name_of("host", "DATABASE_HOST"),
+                            port: name_of("port", "DATABASE_PORT"),
+                            name: name_of("name", "DATABASE_NAME"),
+                            user: name_of("user", "DATABASE_USER"),
+                        };
+                        for v in used
+                            .vars
+                            .iter()
+                            .filter(|v| matches!(v.key.value.as_str(), "uri" | "jdbc"))
+                        {
+                            let jdbc = v.key.value == "jdbc";
+                            vars.push(StoreEnv {
+                                name: v.env.value.clone(),
+                                value: StoreValue::Composed(parts.uri(db.engine.value, jdbc)),
+                                used,
+                            });
+                        }
                     }
                 }
                 service::StoreKind::Cache => {
                     if aws.caches.iter().any(|c| &c.name.value == store) {
                         var(
+                            "host",
                             "CACHE_HOST",
                             StoreValue::Endpoint(aws::StoreEndpoint::Cache(store.clone())),
                         );
                         var(
+                            "port",
                             "CACHE_PORT",
                             StoreValue::Literal(aws::CACHE_PORT.to_string()),
                         );
                         // In-transit encryption is on, and IAM authentication needs it.
-                        var("CACHE_TLS", StoreValue::Literal("true".into()));
+                        var("tls", "CACHE_TLS", StoreValue::Literal("true".into()));
                         // The replication group an IAM token is signed for, and its IAM user:
                         // one id for both, as IAM authentication requires.
                         let id = aws::cache_id(self, store);
-                        var("CACHE_NAME", StoreValue::Literal(id.clone()));
-                        var("CACHE_USER", StoreValue::Literal(id));
+                        var("name", "CACHE_NAME", StoreValue::Literal(id.clone()));
+                        var("user", "CACHE_USER", StoreValue::Literal(id));
                     }
                 }
                 service::StoreKind::Docdb => {
                     if aws.docdbs.iter().any(|c| &c.name.value == store) {
                         var(
+                            "host",
                             "DOCDB_HOST",
                             StoreValue::Endpoint(aws::StoreEndpoint::Docdb(store.clone())),
                         );
                         var(
+                            "port",
                             "DOCDB_PORT",
                             StoreValue::Literal(aws::DOCDB_PORT.to_string()),
                         );
                         // The cluster's parameter group enforces TLS.
-                        var("DOCDB_TLS", StoreValue::Literal("true".into()));
+                        var("tls", "DOCDB_TLS", StoreValue::Literal("true".into()));
                         // The whole connection string: IAM authentication with the pod's own
                         // role (`MONGODB-AWS`, user in `$external`), TLS, the replica set.
                         var(
+                            "uri",
                             "DOCDB_URI",
                             StoreValue::Endpoint(aws::StoreEndpoint::DocdbUri(store.clone())),
                         );
@@ -338,6 +374,7 @@ impl Platform {
                 service::StoreKind::Queue => {
                     if aws.queues.iter().any(|q| &q.name.value == store) {
                         var(
+                            "url",
                             "QUEUE_URL",
                             StoreValue::Endpoint(aws::StoreEndpoint::Queue(store.clone())),
                         );
@@ -346,6 +383,7 @@ impl Platform {
                 service::StoreKind::Topic => {
                     if aws.topics.iter().any(|t| &t.name.value == store) {
                         var(
+                            "arn",
                             "TOPIC_ARN",
                             StoreValue::Endpoint(aws::StoreEndpoint::Topic(store.clone())),
                         );
@@ -448,6 +486,9 @@ pub enum StoreValue {
     /// Written by the Terraform cluster stage into the service's `ConfigMap`, under the var's
     /// name.
     Endpoint(aws::StoreEndpoint),
+    /// Made by the kubelet from variables set before it in the container's env, which the
+    /// value names as `$(VAR)` (a database's connection URI).
+    Composed(String),
     /// A key of the `Secret` the Secrets Store CSI driver syncs from a secret
     /// (`aws::secret_class`).
     Secret {

@@ -53,6 +53,8 @@ pub struct Service {
     pub containers: Vec<Container>,
     /// `init NAME { … }`: init containers, run in source order before the others start.
     pub inits: Vec<Container>,
+    /// `migrate NAME { … }`: a Job run to completion before each rollout of the service.
+    pub migrate: Option<Container>,
     /// `stateful { volume … }`: a `StatefulSet` with a claim per replica instead of a Deployment.
     pub stateful: Option<Stateful>,
     pub waivers: Vec<Waiver>,
@@ -524,6 +526,29 @@ impl StoreKind {
             Self::Secret => "secret",
         }
     }
+
+    /// The keys of `uses KIND NAME { env KEY=VAR }`: the suffixes of the variables the kind
+    /// gives, lowercased (`host` for `…_DATABASE_HOST`, `uri` for `…_DOCDB_URI`), and a
+    /// database's connection URIs.
+    pub fn env_keys(self) -> &'static [&'static str] {
+        match self {
+            Self::Database => &["host", "port", "name", "user", "uri", "jdbc"],
+            Self::Bucket => &["bucket"],
+            Self::Table => &["table"],
+            Self::Cache => &["host", "port", "tls", "name", "user"],
+            Self::Docdb => &["host", "port", "tls", "uri"],
+            Self::Queue => &["url"],
+            Self::Topic => &["arn"],
+            Self::Filesystem | Self::Secret => &[],
+        }
+    }
+}
+
+/// `env KEY=VAR` under `uses`: the variable of `key` goes by the name `env`.
+#[derive(Clone, Debug)]
+pub struct StoreVar {
+    pub key: Spanned<String>,
+    pub env: Spanned<String>,
 }
 
 /// `uses KIND NAME path=…`: the service reads or writes a data store declared in `aws`;
@@ -542,9 +567,21 @@ pub struct Use {
     pub key: Option<Spanned<String>>,
     /// Why a secret is read from env rather than files.
     pub reason: Option<Spanned<String>>,
+    /// `env KEY=VAR…`: the store's variables under the names the application expects, and a
+    /// database's connection URIs (`uri`, `jdbc`), in source order.
+    pub vars: Vec<StoreVar>,
 }
 
 impl Use {
+    /// The name given to the variable of `key` (`env host=DB_HOST`), if any.
+    pub fn var(&self, key: &str) -> Option<&Spanned<String>> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|v| v.key.value == key)
+            .map(|v| &v.env)
+    }
+
     /// The mount path of a file system, or of the files of a secret.
     pub fn mount_path(&self) -> String {
         let default = match self.kind.value {

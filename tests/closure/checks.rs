@@ -510,6 +510,22 @@ fn pods_of<'a>(world: &'a World, namespace: &'a str, app: &'a str) -> Vec<&'a Po
         .collect()
 }
 
+/// The pods that run as a service: its workload's (`app`) and its migration Job's (no `app`, so
+/// that no Service sends them traffic), which reach what the workload reaches.
+fn service_pods<'a>(world: &'a World, namespace: &'a str, name: &'a str) -> Vec<&'a Pod> {
+    let mut pods = pods_of(world, namespace, name);
+    pods.extend(world.pods.iter().filter(|p| {
+        p.namespace == namespace
+            && !p.labels.contains_key("app")
+            && p.labels.get("app.kubernetes.io/name").map(String::as_str) == Some(name)
+            && p.labels
+                .get("app.kubernetes.io/component")
+                .map(String::as_str)
+                == Some(platc::emit::conventions::MIGRATION_COMPONENT)
+    }));
+    pods
+}
+
 /// For every declared call, the caller's egress and the callee's ingress admit each other on
 /// the port the caller dials (the container port behind it).
 fn calls(platform: &Platform, world: &World, out: &mut Vec<String>) {
@@ -1614,7 +1630,20 @@ fn workloads(world: &World, out: &mut Vec<String>) {
         let containers = spec["containers"].as_sequence().into_iter().flatten();
         let inits = spec["initContainers"].as_sequence().into_iter().flatten();
         for container in containers.chain(inits) {
+            // The kubelet expands `$(VAR)` only for a variable set before it in the list;
+            // any other stays as written, and the application reads `$(VAR)` as its value.
+            let mut before: BTreeSet<&str> = BTreeSet::new();
             for env in container["env"].as_sequence().into_iter().flatten() {
+                let name = env["name"].as_str().unwrap_or_default();
+                for var in expanded(env["value"].as_str().unwrap_or_default()) {
+                    if !before.contains(var) {
+                        out.push(format!(
+                            "{}: env `{name}` expands `$({var})`, which is not set before it",
+                            object.path
+                        ));
+                    }
+                }
+                before.insert(name);
                 let r = &env["valueFrom"]["configMapKeyRef"];
                 if r.is_mapping() {
                     let key = (
@@ -1676,6 +1705,26 @@ fn workloads(world: &World, out: &mut Vec<String>) {
             }
         }
     }
+}
+
+/// The variables a kubelet env value refers to as `$(VAR)` (`$$` is a literal `$`).
+fn expanded(value: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while let Some(i) = rest.find('$') {
+        let after = &rest[i + 1..];
+        if let Some(escaped) = after.strip_prefix('$') {
+            rest = escaped;
+        } else if let Some(open) = after.strip_prefix('(')
+            && let Some(end) = open.find(')')
+        {
+            out.push(&open[..end]);
+            rest = &open[end + 1..];
+        } else {
+            rest = after;
+        }
+    }
+    out
 }
 
 /// The ARNs the role bound to each `(namespace, ServiceAccount)` may read secrets at.
@@ -2531,7 +2580,7 @@ pub fn store_paths(platform: &Platform, world: &World) -> Vec<String> {
     let agent: Ipv4Addr = agent.parse().unwrap();
     let private = platc::model::aws::private_subnets(aws);
     for service in platform.services.iter().filter(|s| !s.uses.is_empty()) {
-        for pod in pods_of(world, &service.namespace, &service.name.value) {
+        for pod in service_pods(world, &service.namespace, &service.name.value) {
             let needs_api = service.uses.iter().any(|u| {
                 !matches!(
                     u.kind.value,

@@ -314,7 +314,14 @@ impl World {
                     )
                 })
                 .collect(),
-            sidecar: injected && !opted_out && object.kind() != "Job",
+            // A Job's classic sidecar would keep it from completing: a Job is meshed only
+            // with Istio's native sidecar.
+            sidecar: injected
+                && !opted_out
+                && (object.kind() != "Job"
+                    || template["metadata"]["annotations"]["sidecar.istio.io/nativeSidecar"]
+                        .as_str()
+                        == Some("true")),
         })
     }
 

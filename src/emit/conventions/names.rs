@@ -179,6 +179,34 @@ pub const EBS_PROVISIONER: &str = "ebs.csi.aws.com";
 /// <name>-<10 characters>`, and a label value holds 63 characters.
 pub const STATEFUL_NAME_MAX: usize = 52;
 
+/// The Job that runs a service's `migrate NAME`, and the `NetworkPolicy` of its pods:
+/// `<service>-<NAME>`.
+pub fn migration_job(service: &Service, migrate: &crate::model::service::Container) -> String {
+    format!("{}-{}", service.name.value, migrate.name.value)
+}
+/// The longest name of a migration Job: its pods carry `job-name: <name>` (and
+/// `batch.kubernetes.io/job-name`), and a label value holds 63 characters.
+pub const MIGRATION_NAME_MAX: usize = 63;
+/// The `app.kubernetes.io/component` of a migration Job's pods, which its `NetworkPolicy`
+/// selects on.
+pub const MIGRATION_COMPONENT: &str = "migration";
+
+/// The labels of a migration Job's pods: the service's without `app`, which its Service, its
+/// `NetworkPolicy`, its `PodDisruptionBudget` and the mesh's policies select on (a Job's pod
+/// must never receive the service's traffic), with the component `migration`.
+pub fn migration_pod_labels(
+    platform: &Platform,
+    service: &Service,
+) -> std::collections::BTreeMap<String, String> {
+    let mut labels = super::labels(platform, service);
+    labels.remove("app");
+    labels.insert(
+        "app.kubernetes.io/component".into(),
+        MIGRATION_COMPONENT.into(),
+    );
+    labels
+}
+
 /// The headless Service of a stateful service: it gives each pod its own DNS name,
 /// `<name>-<ordinal>.<name>-headless.<namespace>.svc.cluster.local`.
 pub fn headless_service(service: &Service) -> String {

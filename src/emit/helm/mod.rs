@@ -132,7 +132,11 @@ fn service_chart(platform: &Checked, service: &Service, items: &[&Item]) -> Vec<
         };
         // The values tune the service's own workload; a `version`'s Deployment and autoscaler
         // (`<service>-<version>`) keep the image and sizes platform.kdl gives them.
-        let text = if TUNED.contains(&object.id.kind) && object.id.name == *name {
+        let version = service
+            .versions
+            .iter()
+            .any(|v| object.id.name == crate::emit::conventions::version_workload(service, v));
+        let text = if TUNED.contains(&object.id.kind) && !version {
             let value = object.value.to_value();
             let holes = tune(name, object.id.kind, &value, &mut values);
             template_text(platform, item, &value, &holes)
@@ -199,6 +203,7 @@ fn template_file(path: &str) -> String {
 const TUNED: &[&str] = &[
     "Deployment",
     "HorizontalPodAutoscaler",
+    "Job",
     "Rollout",
     "StatefulSet",
 ];
@@ -360,6 +365,49 @@ fn tune(service: &str, kind: &str, object: &Value, values: &mut Map<String, Valu
                         &format!("{container}/{probe}/{field}"),
                         &["probes", key, field],
                         format!("{{{{ .Values.probes.{key}.{field} }}}}"),
+                    );
+                }
+            }
+        }
+        // A migration Job runs the release's image and env, as the workload (read before it)
+        // does: an override of either reaches both.
+        "Job" => {
+            let container = "/spec/template/spec/containers/0";
+            let image = values.get("image").and_then(|i| {
+                let repository = i.get("repository")?.as_str()?;
+                Some(match i.get("tag").and_then(Value::as_str) {
+                    Some(tag) => format!("{repository}:{tag}"),
+                    None => repository.to_owned(),
+                })
+            });
+            if image.is_some()
+                && object
+                    .pointer(&format!("{container}/image"))
+                    .and_then(Value::as_str)
+                    == image.as_deref()
+            {
+                holes.insert(
+                    format!("{container}/image"),
+                    format!("{{{{ include \"{service}.image\" . | quote }}}}"),
+                );
+            }
+            let env = object
+                .pointer(&format!("{container}/env"))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for (i, variable) in env.iter().enumerate() {
+                let (Some(name), Some(value)) = (variable["name"].as_str(), variable.get("value"))
+                else {
+                    continue;
+                };
+                if values.get("env").and_then(|e| e.get(name)) == Some(value) {
+                    holes.insert(
+                        format!("{container}/env/{i}/value"),
+                        format!(
+                            "{{{{ index .Values.env {} | quote }}}}",
+                            template::go_string(name)
+                        ),
                     );
                 }
             }

@@ -122,6 +122,20 @@ fn service_objects(platform: &Platform, service: &Service) -> Vec<Item> {
                 ));
             }
         }
+        if let Some(migrate) = &service.migrate {
+            out.push(Item::k8s(
+                format!("{dir}/job-{}.yaml", migrate.name.value),
+                Owner::Service(service.name.value.clone()),
+                migrate.span,
+                workload::migration(platform, service, migrate),
+            ));
+            out.push(Item::k8s(
+                format!("{dir}/networkpolicy-{}.yaml", migrate.name.value),
+                Owner::Service(service.name.value.clone()),
+                migrate.span,
+                network::migration_policy(platform, service, migrate),
+            ));
+        }
         if let Some(svc) = network::service(platform, service) {
             out.push(Item::k8s(
                 format!("{dir}/service.yaml"),

@@ -14,8 +14,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
     EGRESS_GATEWAY_OBJECT, common_labels, egress_port, egress_workload, exposed_ports,
-    headless_service as headless_service_name, meshed, meta, metrics_port, origin_annotation,
-    peer_ports, via_egress,
+    headless_service as headless_service_name, meshed, meta, metrics_port, migration_job,
+    migration_pod_labels, origin_annotation, peer_ports, via_egress,
 };
 use crate::model::Platform;
 use crate::model::addons::{self, Addon, Workload};
@@ -273,6 +273,30 @@ pub fn policy(platform: &Platform, service: &Service) -> NetworkPolicy {
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
             ingress: Some(ingress),
             egress: Some(egress),
+        }),
+    }
+}
+
+/// The `NetworkPolicy` of a migration Job's pods: nothing may reach them; they reach what the
+/// service's pods reach (DNS, istiod, its callees, its stores, Pod Identity).
+pub fn migration_policy(
+    platform: &Platform,
+    service: &Service,
+    migrate: &crate::model::service::Container,
+) -> NetworkPolicy {
+    let name = migration_job(service, migrate);
+    let labels = migration_pod_labels(platform, service);
+    let select: Vec<(&str, &str)> = ["app.kubernetes.io/name", "app.kubernetes.io/component"]
+        .iter()
+        .filter_map(|k| labels.get(*k).map(|v| (*k, v.as_str())))
+        .collect();
+    NetworkPolicy {
+        metadata: meta(platform, service, &name, migrate.span),
+        spec: Some(NetworkPolicySpec {
+            pod_selector: Some(selector(&select)),
+            policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
+            ingress: Some(Vec::new()),
+            egress: Some(egress(platform, service)),
         }),
     }
 }

@@ -8,6 +8,7 @@ use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, RollingUpdateStatefulSetStrategy, StatefulSet,
     StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetSpec, StatefulSetUpdateStrategy,
 };
+use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
     EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader,
@@ -23,8 +24,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use crate::emit::conventions::{
     CONFIG_CHECKSUM_ANNOTATION, CONFIG_VOLUME, EBS_STORAGE_CLASS, ROLLOUT_ANNOTATION,
     STABLE_VERSION, call_address, common_labels, config_checksum, config_data, config_map,
-    external_address, headless_service, labels, meshed, meta, metrics_port, origin_annotation,
-    rolled_out, slo, version_workload, waiver_annotations,
+    external_address, headless_service, labels, meshed, meta, metrics_port, migration_job,
+    migration_pod_labels, origin_annotation, rolled_out, slo, version_workload, waiver_annotations,
 };
 use crate::model::aws::stores_config_map;
 use crate::model::security::Seccomp;
@@ -253,6 +254,78 @@ pub fn stateful_set(platform: &Platform, service: &Service, stateful: &Stateful)
     }
 }
 
+/// The Job of a service's `migrate`: one container with the service's env (its own `env`
+/// after), image (unless given), `ServiceAccount` (so its Pod Identity role, and the
+/// database user it may connect as), security context, mounts and the resources it gives.
+/// It is an Argo CD `Sync` hook, created anew at each sync (the old one deleted first: a
+/// Job's template cannot be changed) in the wave before the workloads, which Argo CD applies
+/// only once it has completed. In the mesh its proxy is a native sidecar, which does not keep
+/// the Job from completing.
+pub fn migration(platform: &Platform, service: &Service, migrate: &Extra) -> Job {
+    let name = migration_job(service, migrate);
+    let mut metadata = meta(platform, service, &name, migrate.span);
+    let mut annotations = waiver_annotations(service);
+    annotations.extend(origin_annotation(platform, migrate.span));
+    let mut pod_annotations = annotations.clone();
+    for (key, value) in [ARGOCD_HOOK, ARGOCD_HOOK_DELETE, HELM_HOOK, HELM_HOOK_DELETE] {
+        annotations.insert(key.into(), value.into());
+    }
+    metadata.annotations = Some(annotations);
+    let mut pod_labels = migration_pod_labels(platform, service);
+    if service.sidecar_off.is_some() {
+        pod_labels.insert("sidecar.istio.io/inject".into(), "false".into());
+    }
+    if meshed(platform, service) {
+        pod_annotations.insert("sidecar.istio.io/nativeSidecar".into(), "true".into());
+    }
+    let app_image = platform.image_reference(&service.image);
+    let mut spec = pod_spec(platform, service, &app_image);
+    let (_, mounts) = volumes(platform, service);
+    let mut container = extra(platform, service, migrate, &app_image, mounts);
+    let mut vars = env(platform, service);
+    vars.extend(literal_env(&migrate.env));
+    container.env = (!vars.is_empty()).then_some(vars);
+    spec.containers = vec![container];
+    spec.init_containers = None;
+    spec.restart_policy = Some("Never".into());
+    Job {
+        metadata,
+        spec: Some(JobSpec {
+            // A failed migration is retried twice, then fails the sync: the workload keeps
+            // its previous version.
+            backoff_limit: Some(2),
+            template: PodTemplateSpec {
+                metadata: Some(ObjectMeta {
+                    labels: Some(pod_labels),
+                    annotations: Some(pod_annotations),
+                    ..ObjectMeta::default()
+                }),
+                spec: Some(spec),
+            },
+            ..JobSpec::default()
+        }),
+        ..Job::default()
+    }
+}
+
+/// Argo CD runs a migration Job as a `Sync` hook: in its sync wave, before the workloads.
+pub const ARGOCD_HOOK: (&str, &str) = ("argocd.argoproj.io/hook", "Sync");
+/// The previous run's Job is deleted when the next sync creates it again (it stays until
+/// then, with its logs).
+pub const ARGOCD_HOOK_DELETE: (&str, &str) = (
+    "argocd.argoproj.io/hook-delete-policy",
+    "BeforeHookCreation",
+);
+/// Installed with the Helm chart, the Job is a hook: Helm creates a release's objects after
+/// its `pre-install` hooks, so on the first install it runs once they exist (its
+/// `ServiceAccount` and `NetworkPolicy` among them), and before the upgraded workload on each
+/// upgrade. Argo CD reads these only on an object without its own hook annotation: the two
+/// above win.
+pub const HELM_HOOK: (&str, &str) = ("helm.sh/hook", "post-install,pre-upgrade");
+/// The previous run's Job is deleted when Helm creates the next (a Job's template cannot be
+/// changed).
+pub const HELM_HOOK_DELETE: (&str, &str) = ("helm.sh/hook-delete-policy", "before-hook-creation");
+
 fn pod_spec(platform: &Platform, service: &Service, app_image: &str) -> PodSpec {
     let security = &service.security;
     let (volumes, mounts) = volumes(platform, service);
@@ -263,10 +336,19 @@ fn pod_spec(platform: &Platform, service: &Service, app_image: &str) -> PodSpec 
             .iter()
             .map(|c| extra(platform, service, c, app_image, mounts.clone())),
     );
+    // An init container (a migration, a wait) gets the application's env first, its own
+    // after: the addresses of the callees, the stores' coordinates.
+    let shared = env(platform, service);
     let inits: Vec<Container> = service
         .inits
         .iter()
-        .map(|c| extra(platform, service, c, app_image, mounts.clone()))
+        .map(|c| {
+            let mut init = extra(platform, service, c, app_image, mounts.clone());
+            let mut vars = shared.clone();
+            vars.extend(literal_env(&c.env));
+            init.env = (!vars.is_empty()).then_some(vars);
+            init
+        })
         .collect();
     PodSpec {
         service_account_name: Some(service.name.value.clone()),
@@ -493,7 +575,8 @@ fn env(platform: &Platform, service: &Service) -> Vec<EnvVar> {
             .store_env(service)
             .into_iter()
             .map(|v| match v.value {
-                StoreValue::Literal(value) => EnvVar {
+                // platc's own `$(VAR)` references, to variables set before it.
+                StoreValue::Literal(value) | StoreValue::Composed(value) => EnvVar {
                     name: v.name,
                     value: Some(value),
                     ..EnvVar::default()

@@ -58,7 +58,9 @@ pub fn module(cx: &Context) -> Module {
                         endpoint_output(&endpoint)
                     ),
                 )),
-                StoreValue::Literal(_) | StoreValue::Secret { .. } => None,
+                StoreValue::Literal(_) | StoreValue::Composed(_) | StoreValue::Secret { .. } => {
+                    None
+                }
             })
             .collect();
         if data.is_empty() {

@@ -44,6 +44,7 @@ pub static SERVICE: Node = Node {
         Child::any(&INIT),
         Child::once(&LANGUAGE),
         Child::once(&LOAD_BALANCER),
+        Child::once(&MIGRATE),
         Child::any(&MTLS_EXCEPTION),
         Child::any(&PORT),
         Child::any(&PROBE),
@@ -125,6 +126,21 @@ pub static INIT: Node = Node {
     ..Node::new(
         "init",
         "An init container: it runs to completion before the pod's other containers start.",
+    )
+};
+
+pub static MIGRATE: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("migrate"))],
+    children: &[
+        Child::once(&ARGS),
+        Child::once(&COMMAND),
+        Child::any(&ENV),
+        Child::once(&IMAGE),
+        Child::once(&RESOURCES),
+    ],
+    ..Node::new(
+        "migrate",
+        "A Job that runs to completion with the service's identity and env before each rollout of the service (a schema migration).",
     )
 };
 
@@ -612,10 +628,32 @@ pub static USES: Node = Node {
             S("the SDK reads the key from env only"),
         ),
     ],
-    children: &[Child::once(&REMOVE)],
+    children: &[Child::once(&USES_ENV), Child::once(&REMOVE)],
     ..Node::new(
         "uses",
         "A data store or a secret of `aws` the service reads or writes.",
+    )
+};
+
+/// `uses KIND NAME { env KEY=VAR… }`: the names of the variables a store gives, by their
+/// suffix (`host` for `…_DATABASE_HOST`), and a database's connection URIs.
+pub static USES_ENV: Node = Node {
+    props: &[
+        Prop::optional("arn", Value::EnvName, S("TOPIC_ARN")),
+        Prop::optional("bucket", Value::EnvName, S("S3_BUCKET")),
+        Prop::optional("host", Value::EnvName, S("DB_HOST")),
+        Prop::optional("jdbc", Value::EnvName, S("SPRING_DATASOURCE_URL")),
+        Prop::optional("name", Value::EnvName, S("DB_NAME")),
+        Prop::optional("port", Value::EnvName, S("DB_PORT")),
+        Prop::optional("table", Value::EnvName, S("DYNAMO_TABLE")),
+        Prop::optional("tls", Value::EnvName, S("REDIS_TLS")),
+        Prop::optional("uri", Value::EnvName, S("DATABASE_URL")),
+        Prop::optional("url", Value::EnvName, S("QUEUE_URL")),
+        Prop::optional("user", Value::EnvName, S("DB_USER")),
+    ],
+    ..Node::new(
+        "env",
+        "The names of the variables a store gives, by key (`host` for `…_DATABASE_HOST`), and a database's connection URIs.",
     )
 };
 
