@@ -852,8 +852,8 @@ fn a_jwt_route_its_policy_misses_is_caught() {
     assert_caught_in(
         "jwt-route-scope",
         "istio/gateways/public/authorizationpolicy-jwt.yaml",
-        "\"/api/partners/*\"\n    - from",
-        "\"/api/partner/*\"\n    - from",
+        "\"/api/partners/*\"\n              - /api/partners\n    - from",
+        "\"/api/partner/*\"\n              - /api/partner\n    - from",
         "`shop.example.com/api/partners/` goes to the route requiring",
     );
 }
@@ -932,5 +932,27 @@ fn an_egress_gateway_prometheus_may_not_scrape_is_caught() {
         "        - port: 15020",
         "        - port: 15021",
         "podmonitor-istio-egressgateway.yaml: Prometheus may not scrape add-on istio-egressgateway",
+    );
+}
+
+#[test]
+fn a_prefix_route_without_its_bare_path_is_caught() {
+    assert_caught_in(
+        "jwt-route-scope",
+        "istio/gateways/public/virtualservice-public-shop-example-com.yaml",
+        "exact: /api/partners\n",
+        "exact: /api/partnerz\n",
+        "`shop.example.com/api/partners` goes to another route than `shop.example.com/api/partners/`",
+    );
+}
+
+#[test]
+fn a_jwt_policy_without_a_prefix_bare_path_is_caught() {
+    assert_caught_in(
+        "routing",
+        "istio/gateways/public/authorizationpolicy-jwt.yaml",
+        "              - /api/admin\n      when:\n        - key: \"request.auth.claims[groups]\"",
+        "      when:\n        - key: \"request.auth.claims[groups]\"",
+        "`shop.example.com/api/admin` goes to the route requiring",
     );
 }

@@ -907,6 +907,7 @@ fn route_auth(platform: &Platform, world: &World, out: &mut Vec<String>) {
                 auth
             };
             let mut samples: Vec<String> = Vec::new();
+            let mut bare_paths: Vec<(String, String)> = Vec::new();
             for route in &routes {
                 let uri = &route["match"][0]["uri"];
                 if let Some(exact) = uri["exact"].as_str() {
@@ -914,16 +915,34 @@ fn route_auth(platform: &Platform, world: &World, out: &mut Vec<String>) {
                 } else if let Some(prefix) = uri["prefix"].as_str() {
                     samples.push(prefix.to_owned());
                     samples.push(format!("{prefix}platc-probe"));
+                    // The bare path (`/api/admin` of `/api/admin/`) belongs to the prefix's
+                    // own route, not to a shorter prefix with another token or rewrite.
+                    if let Some(bare) = prefix.strip_suffix('/').filter(|b| !b.is_empty()) {
+                        bare_paths.push((bare.to_owned(), prefix.to_owned()));
+                        samples.push(bare.to_owned());
+                    }
                 }
             }
-            for path in samples {
-                let Some(route) = routes.iter().find(|r| {
+            let first_route = |path: &str| {
+                routes.iter().find(|r| {
                     r["match"]
                         .as_sequence()
                         .into_iter()
                         .flatten()
-                        .any(|m| uri_matches(&m["uri"], &path))
-                }) else {
+                        .any(|m| uri_matches(&m["uri"], path))
+                })
+            };
+            for (bare, prefix) in &bare_paths {
+                let owner = |path: &str| first_route(path).map(|r| r["match"][0]["uri"].clone());
+                if owner(bare) != owner(prefix) {
+                    out.push(format!(
+                        "{}: `{host}{bare}` goes to another route than `{host}{prefix}`",
+                        vs.path
+                    ));
+                }
+            }
+            for path in samples {
+                let Some(route) = first_route(&path) else {
                     continue;
                 };
                 let Some(want) = expected(route) else {

@@ -44,6 +44,19 @@ pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
                 "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
             }}})
         }
+        // The gateway's JWT rules match request paths; Istio's default normalization keeps
+        // `//` (`/api//admin/x` would miss `/api/admin/*` and reach it through `/api/`), so
+        // merge slashes first, as Istio's security guidance asks of path-based policies.
+        "istiod"
+            if p.mesh.as_ref().is_some_and(|m| {
+                !m.jwts.is_empty()
+                    && p.services
+                        .iter()
+                        .any(|s| s.expose.iter().any(|e| e.jwt.is_some()))
+            }) =>
+        {
+            json!({"meshConfig": {"pathNormalization": {"normalization": "MERGE_SLASHES"}}})
+        }
         "aws_load_balancer_controller" => {
             let mut values = json!({
                 "clusterName": inputs.cluster_name.clone(),

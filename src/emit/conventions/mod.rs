@@ -25,7 +25,7 @@ pub use egress::{
     egress_principal, egress_workload, via_egress,
 };
 pub use names::*;
-pub use routes::{Taken, route_specificity, taken_first};
+pub use routes::{Taken, bare_prefix, route_specificity, taken_first};
 
 /// The annotation that names the node of `platform.kdl` an object came from, by its stable
 /// path in the document (`platform.kdl#service=frontend`), not its line: adding a line

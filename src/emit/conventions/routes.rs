@@ -18,13 +18,24 @@ pub fn route_specificity(expose: &Expose) -> (u8, Reverse<usize>) {
     }
 }
 
+/// The path a prefix route ending in `/` also takes exactly: itself without the slash
+/// (`/api/admin` for `/api/admin/`). Envoy's prefix `/api/admin/` does not hold `/api/admin`,
+/// which would otherwise fall to a shorter prefix (`/api/`), be rewritten with that route's
+/// rewrite and reach the same backend under that route's token and claims.
+pub fn bare_prefix(expose: &Expose) -> Option<&str> {
+    let path = expose.path.value.as_str();
+    (expose.r#match.value == PathMatch::Prefix && path.len() > 1)
+        .then(|| path.strip_suffix('/'))
+        .flatten()
+}
+
 /// Which of `later`'s requests an `earlier` route of the same host takes first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Taken {
     /// None of them.
     Nothing,
-    /// Those an `AuthorizationPolicy` path matches: the exact path, or a prefix with `*`.
-    Path(String),
+    /// Those `AuthorizationPolicy` paths match: exact paths, or a prefix with `*`.
+    Paths(Vec<String>),
     /// Some, which no `AuthorizationPolicy` path can name: a regex, or a path with a `*` of its
     /// own (a policy reads `*` as a wildcard).
     Inexpressible,
@@ -63,6 +74,10 @@ pub fn taken_first(earlier: &Expose, later: &Expose) -> Taken {
     }
     let prefix = later.path.value.as_str();
     let path = earlier.path.value.as_str();
+    // An exact route of the prefix's own bare path (`/api` beside `/api/`) comes first.
+    if earlier.r#match.value == PathMatch::Exact && bare_prefix(later) == Some(path) {
+        return Taken::Paths(vec![path.to_owned()]);
+    }
     match earlier.r#match.value {
         PathMatch::Regex => {
             let literal = regex_literal_prefix(path);
@@ -74,8 +89,12 @@ pub fn taken_first(earlier: &Expose, later: &Expose) -> Taken {
         }
         _ if !path.starts_with(prefix) => Taken::Nothing,
         _ if path.contains('*') => Taken::Inexpressible,
-        PathMatch::Exact => Taken::Path(path.to_owned()),
-        PathMatch::Prefix => Taken::Path(format!("{path}*")),
+        PathMatch::Exact => Taken::Paths(vec![path.to_owned()]),
+        PathMatch::Prefix => Taken::Paths(
+            std::iter::once(format!("{path}*"))
+                .chain(bare_prefix(earlier).map(str::to_owned))
+                .collect(),
+        ),
     }
 }
 

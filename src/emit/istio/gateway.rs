@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    expose_host, expose_route_prefix, exposed_port, gateway_namespace, gateway_workload, host,
-    ingress_virtual_service, platform_meta, route_specificity,
+    bare_prefix, expose_host, expose_route_prefix, exposed_port, gateway_namespace,
+    gateway_workload, host, ingress_virtual_service, platform_meta, route_specificity,
 };
 use crate::emit::istio::routes::{
     Destination, HttpMatch, PortSelector, Rewrite, RouteDestination, StringMatch, TlsMatch,
@@ -233,13 +233,20 @@ fn ingress_routes(
         }
         let path = expose.path.value.clone();
         let kind = expose.r#match.value;
-        let base = || HttpMatch {
-            uri: Some(match kind {
+        let bare_path = bare_prefix(expose).map(str::to_owned);
+        // A prefix ending in `/` takes its bare path too (`/api/admin` with `/api/admin/`).
+        let base = || {
+            let uri = |m| HttpMatch {
+                uri: Some(m),
+                ..HttpMatch::default()
+            };
+            let mut matches = vec![uri(match kind {
                 PathMatch::Exact => StringMatch::Exact(path.clone()),
                 PathMatch::Prefix => StringMatch::Prefix(path.clone()),
                 PathMatch::Regex => StringMatch::Regex(path.clone()),
-            }),
-            ..HttpMatch::default()
+            })];
+            matches.extend(bare_path.clone().map(|b| uri(StringMatch::Exact(b))));
+            matches
         };
         let prefix = expose_route_prefix(service, index);
         let mut http = http_routes(service, &ports, &base, false, &prefix);

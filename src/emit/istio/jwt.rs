@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    Taken, WorkloadSelector, expose_host, gateway_namespace, gateway_workload, platform_meta,
-    route_specificity, taken_first,
+    Taken, WorkloadSelector, bare_prefix, expose_host, gateway_namespace, gateway_workload,
+    platform_meta, route_specificity, taken_first,
 };
 use crate::emit::istio::gateway::exposed;
 use crate::model::mesh::{Gateway, Jwt, Mesh};
@@ -41,6 +41,9 @@ struct JwtRule {
     jwks_uri: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     audiences: Vec<String>,
+    /// The service behind the route reads the user from the token: Envoy would otherwise
+    /// strip the `Authorization` header once it has checked it.
+    forward_original_token: bool,
 }
 
 #[derive(Serialize)]
@@ -107,11 +110,15 @@ fn selector() -> WorkloadSelector {
 }
 
 /// The request paths of a route as an `AuthorizationPolicy` writes them: exact, or a prefix
-/// with `*` (regex routes are refused by the check, as a policy cannot match them).
-fn policy_path(kind: PathMatch, path: &str) -> String {
-    match kind {
-        PathMatch::Prefix => format!("{path}*"),
-        PathMatch::Exact | PathMatch::Regex => path.to_owned(),
+/// with `*` and its bare path (regex routes are refused by the check, as a policy cannot
+/// match them).
+fn policy_paths(expose: &Expose) -> Vec<String> {
+    let path = &expose.path.value;
+    match expose.r#match.value {
+        PathMatch::Prefix => std::iter::once(format!("{path}*"))
+            .chain(bare_prefix(expose).map(str::to_owned))
+            .collect(),
+        PathMatch::Exact | PathMatch::Regex => vec![path.clone()],
     }
 }
 
@@ -156,6 +163,7 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
                         .map(|j| JwtRule {
                             issuer: j.issuer.value.clone(),
                             jwks_uri: j.jwks.value.clone(),
+                            forward_original_token: true,
                             audiences: j.audiences.iter().map(|a| a.value.clone()).collect(),
                         })
                         .collect(),
@@ -197,10 +205,12 @@ fn taken_paths(platform: &Platform, gateway: &Gateway, expose: &Expose, host: &s
     earlier.sort_by_key(|e| route_specificity(e));
     let mut paths = Vec::new();
     for other in earlier {
-        if let Taken::Path(path) = taken_first(other, expose)
-            && !paths.contains(&path)
-        {
-            paths.push(path);
+        if let Taken::Paths(taken) = taken_first(other, expose) {
+            for path in taken {
+                if !paths.contains(&path) {
+                    paths.push(path);
+                }
+            }
         }
     }
     // A path inside another prefix listed is left out by that prefix already.
@@ -231,7 +241,7 @@ fn deny_rules(platform: &Platform, gateway: &Gateway, routes: &[(&Expose, &Jwt)]
                 operation: Operation {
                     // The Host header may carry the port.
                     hosts: vec![host.clone(), format!("{host}:*")],
-                    paths: vec![policy_path(expose.r#match.value, &expose.path.value)],
+                    paths: policy_paths(expose),
                     not_paths: not_paths.clone(),
                 },
             }]

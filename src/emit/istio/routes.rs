@@ -118,7 +118,7 @@ pub struct TlsMatch {
 pub fn http_routes(
     service: &Service,
     ports: &[&Port],
-    base: &dyn Fn() -> HttpMatch,
+    base: &dyn Fn() -> Vec<HttpMatch>,
     match_port: bool,
     prefix: &str,
 ) -> Vec<HttpRoute> {
@@ -126,12 +126,29 @@ pub fn http_routes(
     for port in route_ports(service, ports) {
         // Named by port only where a service has several.
         let suffix = route_suffix(service, port);
-        let matched = || {
-            let mut m = base();
-            if match_port {
-                m.port = Some(port.number.value);
+        // The route's alternatives; none when it takes every request.
+        let matched = || -> Vec<HttpMatch> {
+            base()
+                .into_iter()
+                .map(|mut m| {
+                    if match_port {
+                        m.port = Some(port.number.value);
+                    }
+                    m
+                })
+                .filter(|m| m.uri.is_some() || m.port.is_some())
+                .collect()
+        };
+        // Each alternative of the route with one more header: a header route's matches.
+        let with_header = |name: String, value: StringMatch| -> Vec<HttpMatch> {
+            let mut alternatives = matched();
+            if alternatives.is_empty() {
+                alternatives.push(HttpMatch::default());
             }
-            m
+            for m in &mut alternatives {
+                m.headers.insert(name.clone(), value.clone());
+            }
+            alternatives
         };
         let destination = |subset: Option<&str>| Destination {
             host: host(service),
@@ -177,11 +194,7 @@ pub fn http_routes(
                 // Each header or cookie is an alternative: any one of them picks the version.
                 let r#match: Vec<HttpMatch> = headers
                     .chain(cookies)
-                    .map(|(name, value)| {
-                        let mut m = matched();
-                        m.headers.insert(name, value);
-                        m
-                    })
+                    .flat_map(|(name, value)| with_header(name, value))
                     .collect();
                 if r#match.is_empty() {
                     continue;
@@ -208,11 +221,9 @@ pub fn http_routes(
             );
             split.retain(|(_, weight)| *weight > 0);
             let single = split.len() == 1;
-            let m = matched();
-            let has_match = m.uri.is_some() || m.port.is_some();
             routes.push(HttpRoute {
                 name: format!("{prefix}{PRIMARY_ROUTE}{suffix}"),
-                r#match: if has_match { vec![m] } else { Vec::new() },
+                r#match: matched(),
                 rewrite: None,
                 route: split
                     .into_iter()
@@ -227,11 +238,9 @@ pub fn http_routes(
             continue;
         }
         let Some(canary) = &service.canary else {
-            let m = matched();
-            let has_match = m.uri.is_some() || m.port.is_some();
             routes.push(HttpRoute {
                 name: format!("{prefix}{PRIMARY_ROUTE}{suffix}"),
-                r#match: if has_match { vec![m] } else { Vec::new() },
+                r#match: matched(),
                 rewrite: None,
                 route: vec![RouteDestination {
                     destination: destination(None),
@@ -247,13 +256,11 @@ pub fn http_routes(
             let r#match = canary
                 .headers
                 .iter()
-                .map(|h| {
-                    let mut m = matched();
-                    m.headers.insert(
+                .flat_map(|h| {
+                    with_header(
                         h.name.value.clone(),
                         StringMatch::Exact(h.value.value.clone()),
-                    );
-                    m
+                    )
                 })
                 .collect();
             routes.push(HttpRoute {
@@ -274,11 +281,9 @@ pub fn http_routes(
         } else {
             0
         };
-        let m = matched();
-        let has_match = m.uri.is_some() || m.port.is_some();
         routes.push(HttpRoute {
             name: format!("{prefix}{PRIMARY_ROUTE}{suffix}"),
-            r#match: if has_match { vec![m] } else { Vec::new() },
+            r#match: matched(),
             rewrite: None,
             route: vec![
                 RouteDestination {

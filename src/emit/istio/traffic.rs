@@ -124,7 +124,7 @@ pub fn objects(platform: &Platform, mesh: &Mesh, service: &Service) -> Vec<Item>
     let http = http_routes(
         service,
         &[],
-        &HttpMatch::default,
+        &|| vec![HttpMatch::default()],
         service.ports.len() > 1,
         "",
     );
