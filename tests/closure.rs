@@ -362,6 +362,47 @@ fn a_metrics_port_prometheus_may_not_reach_is_caught() {
     );
 }
 
+/// With a public cluster endpoint the cluster stage would run outside the VPC; a service that
+/// uses a `DocumentDB` cluster still brings the runner, and its users resolve.
+#[test]
+fn docdb_users_with_a_public_endpoint_still_have_the_runner() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/golden/docdb/platform.kdl"
+    ))
+    .unwrap();
+    let public = text.replace(
+        "cluster books version=\"1.33\" {",
+        "cluster books version=\"1.33\" endpoint=public public-access-cidr=\"203.0.113.0/24\" reason=\"CI outside the VPC\" {",
+    );
+    assert_ne!(
+        public, text,
+        "the golden docdb case changed its cluster line"
+    );
+    let source = platc::source::Source::new("platform.kdl", public);
+    let platform = platc::compile(&source, &platc::Options::default())
+        .platform
+        .unwrap();
+    let tree = platc::build_tree(&platform).unwrap();
+    assert!(
+        tree.get("terraform/aws/runner.tf.json")
+            .is_some_and(|t| t.contains("mongosh")),
+        "no runner installing mongosh"
+    );
+    assert_eq!(failures(&platform, &tree), Vec::<String>::new());
+    // Without the runner, the check says so.
+    let mut bare = tree.clone();
+    bare.remove("terraform/aws/runner.tf.json");
+    let found = failures(&platform, &bare);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("no runner applies the cluster stage")),
+        "not caught:\n{}",
+        found.join("\n")
+    );
+}
+
 /// Replaces `from` by `to` in the file at `path` of the golden case `case`, and returns the
 /// failures the checks report for the changed tree.
 fn planted_in(case: &str, path: &str, from: &str, to: &str) -> Vec<String> {
