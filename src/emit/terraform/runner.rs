@@ -117,6 +117,8 @@ fn buildspec(docdb: bool) -> String {
             format!(
                 "      - npm install --global --ignore-scripts --no-audit --no-fund /tmp/{tgz}"
             ),
+            // No usage telemetry from the runner (mongosh's global configuration file).
+            "      - echo '{\"forceDisableTelemetry\":true}' > /etc/mongosh.conf".to_owned(),
             "      - mongosh --version".to_owned(),
             format!("      - curl -fsSLo {DOCDB_CA_FILE} {CA_BUNDLE}"),
         ]);
