@@ -23,8 +23,8 @@ directory, which checkov reads itself. This script filters nothing.
 
 Providers whose schema no stored source holds (the databases' `cyrilgdn/postgresql` and
 `petoju/mysql`) are loaded by Terraform's loader and listed as unchecked, never counted as
-checked. `terraform_remote_state` is Terraform's built-in data source; its arguments are checked
-here.
+checked. `terraform_remote_state` and `terraform_data` are Terraform's built-in data source and
+resource; their arguments are checked here.
 
     python conformance/terraform.py [--schemas DIR] [--checkov PATH] [DIR...]
 
@@ -62,6 +62,15 @@ BUILTIN_DATA = {
         "outputs": {"type": "dynamic", "computed": True},
     }}},
 }
+# Terraform's built-in managed resource: `terraform_data` (the DocumentDB users' provisioner).
+BUILTIN_RESOURCES = {
+    "terraform_data": {"block": {"attributes": {
+        "id": {"type": "string", "computed": True},
+        "input": {"type": "dynamic", "optional": True},
+        "output": {"type": "dynamic", "computed": True},
+        "triggers_replace": {"type": "dynamic", "optional": True},
+    }}},
+}
 # Providers without a stored schema: their types are loaded by Terraform but not checked here.
 UNSCHEMED_PROVIDERS = {"postgresql", "mysql"}
 COMMENT = "//"
@@ -89,6 +98,8 @@ class Schemas:
             self.unavailable.update(doc.get("x-schema-unavailable", []))
         self.data.update(BUILTIN_DATA)
         self.all_types["data"].update(BUILTIN_DATA)
+        self.resources.update(BUILTIN_RESOURCES)
+        self.all_types["resource"].update(BUILTIN_RESOURCES)
         self.all_types["ephemeral"] = set(self.ephemeral)
 
     def block(self, kind: str, type_: str) -> dict | None:

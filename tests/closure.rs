@@ -362,6 +362,47 @@ fn a_metrics_port_prometheus_may_not_reach_is_caught() {
     );
 }
 
+/// With a public cluster endpoint the cluster stage would run outside the VPC; a service that
+/// uses a `DocumentDB` cluster still brings the runner, and its users resolve.
+#[test]
+fn docdb_users_with_a_public_endpoint_still_have_the_runner() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/golden/docdb/platform.kdl"
+    ))
+    .unwrap();
+    let public = text.replace(
+        "cluster books version=\"1.33\" {",
+        "cluster books version=\"1.33\" endpoint=public public-access-cidr=\"203.0.113.0/24\" reason=\"CI outside the VPC\" {",
+    );
+    assert_ne!(
+        public, text,
+        "the golden docdb case changed its cluster line"
+    );
+    let source = platc::source::Source::new("platform.kdl", public);
+    let platform = platc::compile(&source, &platc::Options::default())
+        .platform
+        .unwrap();
+    let tree = platc::build_tree(&platform).unwrap();
+    assert!(
+        tree.get("terraform/aws/runner.tf.json")
+            .is_some_and(|t| t.contains("mongosh")),
+        "no runner installing mongosh"
+    );
+    assert_eq!(failures(&platform, &tree), Vec::<String>::new());
+    // Without the runner, the check says so.
+    let mut bare = tree.clone();
+    bare.remove("terraform/aws/runner.tf.json");
+    let found = failures(&platform, &bare);
+    assert!(
+        found
+            .iter()
+            .any(|f| f.contains("no runner applies the cluster stage")),
+        "not caught:\n{}",
+        found.join("\n")
+    );
+}
+
 /// Replaces `from` by `to` in the file at `path` of the golden case `case`, and returns the
 /// failures the checks report for the changed tree.
 fn planted_in(case: &str, path: &str, from: &str, to: &str) -> Vec<String> {
@@ -568,7 +609,7 @@ fn a_docdb_security_group_closed_to_its_port_is_caught() {
         "terraform/aws/docdbs.tf.json",
         "\"from_port\": 27017",
         "\"from_port\": 27018",
-        "admits no one on 27017",
+        "does not admit the cluster's nodes on 27017",
     );
 }
 
@@ -591,6 +632,83 @@ fn a_docdb_user_role_missing_from_the_users_output_is_caught() {
         "\"${aws_iam_role.svc_search.arn}\"",
         "\"${aws_iam_role.svc_reviews.arn}\"",
         "is not in output `docdb_catalog_users`",
+    );
+}
+
+#[test]
+fn docdb_users_made_from_another_cluster_s_roles_are_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/cluster/docdbs.tf.json",
+        "jsonencode(data.terraform_remote_state.aws.outputs.docdb_catalog_users)",
+        "jsonencode(data.terraform_remote_state.aws.outputs.docdb_reviews_users)",
+        "are output `docdb_reviews_users`, not `docdb_catalog_users`",
+    );
+}
+
+#[test]
+fn docdb_users_not_made_again_when_the_roles_change_are_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/cluster/docdbs.tf.json",
+        "\"users\": \"${data.terraform_remote_state.aws.outputs.docdb_reviews_users}\"",
+        "\"users\": \"${data.terraform_remote_state.aws.outputs.docdb_reviews_endpoint}\"",
+        "not made again when output `docdb_reviews_users` changes",
+    );
+}
+
+#[test]
+fn docdb_users_made_with_another_cluster_s_master_secret_are_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/cluster/docdbs.tf.json",
+        "outputs.docdb_catalog_master_secret}",
+        "outputs.docdb_reviews_master_secret}",
+        "is not the secret of DocumentDB cluster `catalog`",
+    );
+}
+
+#[test]
+fn a_docdb_the_runner_cannot_reach_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/aws/runner.tf.json",
+        "\"referenced_security_group_id\": \"${aws_security_group.docdb_reviews.id}\"",
+        "\"referenced_security_group_id\": \"${aws_security_group.docdb_catalog.id}\"",
+        "the runner cannot reach DocumentDB cluster `reviews`",
+    );
+}
+
+#[test]
+fn a_docdb_master_secret_the_runner_may_not_read_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/aws/runner.tf.json",
+        "\"${aws_docdb_cluster.reviews.master_user_secret[0].secret_arn}\"",
+        "\"${aws_docdb_cluster.catalog.master_user_secret[0].secret_arn}\"",
+        "may not read the master secret of DocumentDB cluster `reviews`",
+    );
+}
+
+#[test]
+fn a_runner_without_mongosh_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/aws/runner.tf.json",
+        "npm install --global",
+        "npm ci",
+        "the runner does not install mongosh",
+    );
+}
+
+#[test]
+fn a_docdb_uri_naming_another_database_is_caught() {
+    assert_caught_in(
+        "docdb",
+        "terraform/aws/outputs.tf.json",
+        ":27017/reviews?",
+        ":27017/books?",
+        "not a TLS, MONGODB-AWS URI",
     );
 }
 

@@ -38,6 +38,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     terraform(platform, world, &mut out);
     caches(world, &mut out);
     docdbs(platform, world, &mut out);
+    docdb_users(platform, world, &mut out);
     secret_keys(platform, world, &mut out);
     out
 }
@@ -121,7 +122,8 @@ fn tf_target(text: &str) -> Option<(&str, &str)> {
 /// port, the cluster's `port` and its security group's ingress rule agree, and the pod's
 /// `NetworkPolicy` lets it reach that port in every private subnet; and the pod's
 /// `ServiceAccount` is bound (Pod Identity) to a role the cluster's `docdb_<name>_users` output
-/// lists, the roles to create as its `$external` users.
+/// lists, the roles the cluster stage makes its `$external` users; the URI's path is the
+/// database they may read and write.
 fn docdbs(platform: &Platform, world: &World, out: &mut Vec<String>) {
     let Some(aws) = &platform.aws else { return };
     let outputs: BTreeMap<&str, &serde_json::Value> = world
@@ -228,7 +230,12 @@ fn docdbs(platform: &Platform, world: &World, out: &mut Vec<String>) {
                     .and_then(|e| output_of(namespace, e))
                     .and_then(|v| v.as_str())
                     .unwrap_or_default();
-                let want = format!("mongodb://{endpoint}:{port}/?");
+                // The URI's path names the database the cluster stage grants the users.
+                let database = registrations(world, &outputs)
+                    .remove(cluster)
+                    .map(|r| r.database)
+                    .unwrap_or_default();
+                let want = format!("mongodb://{endpoint}:{port}/{database}?");
                 if !uri.starts_with(&want)
                     || ![
                         "tls=true",
@@ -243,18 +250,25 @@ fn docdbs(platform: &Platform, world: &World, out: &mut Vec<String>) {
                         object.path
                     ));
                 }
-                // The cluster's security group admits the port.
+                // The cluster's security group admits the EKS cluster's nodes (and so the
+                // pods) on the port.
                 let groups = json_strings(&body["vpc_security_group_ids"]);
                 let admitted = ingress.iter().any(|rule| {
                     groups
                         .iter()
                         .any(|g| rule["security_group_id"].as_str() == Some(g.as_str()))
+                        && rule["referenced_security_group_id"]
+                            .as_str()
+                            .is_some_and(|g| {
+                                g.starts_with("${aws_eks_cluster.")
+                                    && g.ends_with(".vpc_config[0].cluster_security_group_id}")
+                            })
                         && rule["from_port"].as_u64().is_some_and(|f| f <= port)
                         && rule["to_port"].as_u64().is_some_and(|t| t >= port)
                 });
                 if !admitted {
                     out.push(format!(
-                        "{where_}: the security group of DocumentDB cluster `{cluster}` admits no one on {port}"
+                        "{where_}: the security group of DocumentDB cluster `{cluster}` does not admit the cluster's nodes on {port}"
                     ));
                 }
                 for pod in pods_of(world, namespace, object.name()) {
@@ -285,6 +299,256 @@ fn docdbs(platform: &Platform, world: &World, out: &mut Vec<String>) {
                 }
             }
         }
+    }
+}
+
+/// What the cluster stage's `terraform_data` for one `DocumentDB` cluster does.
+struct Registration<'a> {
+    path: &'a str,
+    /// The first-stage output whose roles it makes users.
+    users: String,
+    database: String,
+    port: String,
+    /// The first-stage output the master secret is read from (through the ephemeral resource).
+    secret: Option<&'a serde_json::Value>,
+    command: &'a str,
+    triggers: &'a serde_json::Value,
+    ca_file: &'a str,
+}
+
+/// The `terraform_data` resources of the cluster stage that make `DocumentDB` users, by the
+/// `aws_docdb_cluster` whose endpoint they connect to.
+fn registrations<'a>(
+    world: &'a World,
+    outputs: &BTreeMap<&str, &'a serde_json::Value>,
+) -> BTreeMap<&'a str, Registration<'a>> {
+    let output = |text: &str| -> Option<String> {
+        text.strip_prefix("${data.terraform_remote_state.aws.outputs.")?
+            .strip_suffix('}')
+            .map(str::to_owned)
+    };
+    let ephemeral: BTreeMap<&str, &str> = world
+        .tf_blocks("ephemeral", "aws_secretsmanager_secret_version")
+        .filter_map(|(_, name, b)| Some((name, b["secret_id"].as_str()?)))
+        .collect();
+    let mut out = BTreeMap::new();
+    for (path, _, body) in world.tf_blocks("resource", "terraform_data") {
+        if !path.starts_with("terraform/cluster/") {
+            continue;
+        }
+        for provisioner in body["provisioner"].as_array().into_iter().flatten() {
+            let exec = &provisioner["local-exec"];
+            let env = &exec["environment"];
+            let Some(host) = env["DOCDB_HOST"].as_str().and_then(output) else {
+                continue;
+            };
+            let Some(("aws_docdb_cluster", cluster)) = outputs
+                .get(host.as_str())
+                .and_then(|v| v.as_str())
+                .filter(|v| v.ends_with(".endpoint}"))
+                .and_then(tf_target)
+            else {
+                continue;
+            };
+            let users = env["DOCDB_USERS"]
+                .as_str()
+                .and_then(|t| {
+                    t.strip_prefix("${jsonencode(data.terraform_remote_state.aws.outputs.")?
+                        .strip_suffix(")}")
+                })
+                .unwrap_or_default()
+                .to_owned();
+            let secret = env["DOCDB_MASTER"]
+                .as_str()
+                .and_then(|t| {
+                    t.strip_prefix("${ephemeral.aws_secretsmanager_secret_version.")?
+                        .strip_suffix(".secret_string}")
+                })
+                .and_then(|name| ephemeral.get(name))
+                .and_then(|id| output(id))
+                .and_then(|name| outputs.get(name.as_str()).copied());
+            out.insert(
+                cluster,
+                Registration {
+                    path,
+                    users,
+                    database: env["DOCDB_DATABASE"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    port: env["DOCDB_PORT"].as_str().unwrap_or_default().to_owned(),
+                    secret,
+                    command: exec["command"].as_str().unwrap_or_default(),
+                    triggers: &body["triggers_replace"],
+                    ca_file: env["DOCDB_CA_FILE"].as_str().unwrap_or_default(),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Each `DocumentDB` cluster's `$external` users are made when the platform is applied: a
+/// `terraform_data` of the cluster stage connects (`mongosh`) to that cluster's endpoint and
+/// port, as the master user whose secret it reads, makes users of the roles of the cluster's
+/// `docdb_<name>_users` output (which `docdbs` resolves each pod's role to), and runs again
+/// when that list changes. The runner that applies the stage installs `mongosh` and the CA
+/// bundle the script names, reaches the cluster (its egress, the cluster's ingress) and may read
+/// that secret.
+fn docdb_users(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    let Some(aws) = &platform.aws else { return };
+    let outputs: BTreeMap<&str, &serde_json::Value> = world
+        .terraform
+        .iter()
+        .filter(|f| f.path.starts_with("terraform/aws/"))
+        .flat_map(|f| f.value["output"].as_object().into_iter().flatten())
+        .map(|(name, body)| (name.as_str(), &body["value"]))
+        .collect();
+    let registrations = registrations(world, &outputs);
+    let ingress: Vec<&serde_json::Value> = world
+        .tf_blocks("resource", "aws_vpc_security_group_ingress_rule")
+        .map(|(_, _, b)| b)
+        .collect();
+    let egress: Vec<&serde_json::Value> = world
+        .tf_blocks("resource", "aws_vpc_security_group_egress_rule")
+        .map(|(_, _, b)| b)
+        .collect();
+    let runner = world
+        .tf_blocks("resource", "aws_codebuild_project")
+        .map(|(_, _, b)| b)
+        .next();
+    let covers = |rule: &serde_json::Value, port: u64| {
+        rule["from_port"].as_u64().is_some_and(|f| f <= port)
+            && rule["to_port"].as_u64().is_some_and(|t| t >= port)
+    };
+    for (_, cluster, body) in world.tf_blocks("resource", "aws_docdb_cluster") {
+        let name = format!("docdb_{cluster}_users");
+        if !outputs.contains_key(name.as_str()) {
+            continue;
+        }
+        let port = body["port"].as_u64().unwrap_or(27017);
+        let Some(reg) = registrations.get(cluster) else {
+            out.push(format!(
+                "output `{name}`: no terraform_data of the cluster stage makes its roles users of DocumentDB cluster `{cluster}`"
+            ));
+            continue;
+        };
+        let path = reg.path;
+        if reg.users != name {
+            out.push(format!(
+                "{path}: the users of DocumentDB cluster `{cluster}` are output `{}`, not `{name}`",
+                reg.users
+            ));
+        }
+        if !json_strings(&json_values(reg.triggers))
+            .iter()
+            .any(|t| t == &format!("${{data.terraform_remote_state.aws.outputs.{name}}}"))
+        {
+            out.push(format!(
+                "{path}: the users of DocumentDB cluster `{cluster}` are not made again when output `{name}` changes"
+            ));
+        }
+        if reg.port != port.to_string() {
+            out.push(format!(
+                "{path}: connects to DocumentDB cluster `{cluster}` on port {:?}, not {port}",
+                reg.port
+            ));
+        }
+        let secret = format!("${{aws_docdb_cluster.{cluster}.master_user_secret[0].secret_arn}}");
+        if reg.secret.and_then(|v| v.as_str()) != Some(secret.as_str()) {
+            out.push(format!(
+                "{path}: the master password it reads is not the secret of DocumentDB cluster `{cluster}`"
+            ));
+        }
+        if !reg.command.starts_with("mongosh ") {
+            out.push(format!("{path}: the users are not made with mongosh"));
+        }
+        if aws.state.is_none() {
+            // Without a state bucket there is no runner: the stage is applied by hand.
+            continue;
+        }
+        let Some(runner) = runner else {
+            out.push(format!(
+                "{path}: no runner applies the cluster stage that makes the users of DocumentDB cluster `{cluster}`"
+            ));
+            continue;
+        };
+        let buildspec = runner["source"]["buildspec"].as_str().unwrap_or_default();
+        if !buildspec.contains("npm install --global") || !buildspec.contains("mongosh") {
+            out.push(format!("{path}: the runner does not install mongosh"));
+        }
+        if !buildspec.contains(&format!(" -o {} ", reg.ca_file))
+            && !buildspec.contains(&format!("o {} ", reg.ca_file))
+        {
+            out.push(format!(
+                "{path}: the runner does not put the CA bundle at `{}`",
+                reg.ca_file
+            ));
+        }
+        let runner_groups = json_strings(&runner["vpc_config"]["security_group_ids"]);
+        let cluster_groups = json_strings(&body["vpc_security_group_ids"]);
+        let out_ok = egress.iter().any(|rule| {
+            runner_groups
+                .iter()
+                .any(|g| rule["security_group_id"].as_str() == Some(g))
+                && cluster_groups
+                    .iter()
+                    .any(|g| rule["referenced_security_group_id"].as_str() == Some(g))
+                && covers(rule, port)
+        });
+        let in_ok = ingress.iter().any(|rule| {
+            cluster_groups
+                .iter()
+                .any(|g| rule["security_group_id"].as_str() == Some(g))
+                && runner_groups
+                    .iter()
+                    .any(|g| rule["referenced_security_group_id"].as_str() == Some(g))
+                && covers(rule, port)
+        });
+        if !(out_ok && in_ok) {
+            out.push(format!(
+                "{path}: the runner cannot reach DocumentDB cluster `{cluster}` on {port} (egress {out_ok}, ingress {in_ok})"
+            ));
+        }
+        // The runner's role: the project's service role, its inline policy's document.
+        let role = runner["service_role"]
+            .as_str()
+            .and_then(|t| t.strip_prefix("${aws_iam_role.")?.strip_suffix(".arn}"))
+            .unwrap_or_default();
+        let documents: Vec<&str> = world
+            .tf_blocks("resource", "aws_iam_role_policy")
+            .filter(|(_, _, b)| b["role"].as_str() == Some(&format!("${{aws_iam_role.{role}.id}}")))
+            .filter_map(|(_, _, b)| {
+                b["policy"]
+                    .as_str()?
+                    .strip_prefix("${data.aws_iam_policy_document.")?
+                    .strip_suffix(".json}")
+            })
+            .collect();
+        let readable = world
+            .tf_blocks("data", "aws_iam_policy_document")
+            .filter(|(_, name, _)| documents.contains(name))
+            .flat_map(|(_, _, b)| b["statement"].as_array().into_iter().flatten())
+            .any(|st| {
+                st["effect"].as_str() != Some("Deny")
+                    && json_strings(&st["actions"])
+                        .iter()
+                        .any(|a| a == "secretsmanager:GetSecretValue")
+                    && json_strings(&st["resources"]).contains(&secret)
+            });
+        if !readable {
+            out.push(format!(
+                "{path}: the runner's role may not read the master secret of DocumentDB cluster `{cluster}`"
+            ));
+        }
+    }
+}
+
+/// The values of a JSON object (or the items of an array).
+fn json_values(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => serde_json::Value::Array(map.values().cloned().collect()),
+        other => other.clone(),
     }
 }
 

@@ -10,13 +10,42 @@
 //!
 //! Services authenticate with IAM (`MONGODB-AWS`, `DocumentDB` 5.0): each signs with its
 //! own Pod Identity role, which needs no permission; the cluster admits the role's ARN once it
-//! is a user of its `$external` database (see docs/language.md, `docdb`).
+//! is a user of its `$external` database, which the second stage makes (`docdb_users.rs`).
 
 use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
 use crate::emit::terraform::{Context, Module, ident, r};
 use crate::model::aws::{DOCDB_PORT, Docdb, docdb_identifier};
+use crate::model::service::StoreKind;
+
+/// The services that use a `DocumentDB` cluster: the `$external` users it needs, one per
+/// service's role.
+pub fn users<'a>(cx: &'a Context, docdb: &str) -> Vec<&'a str> {
+    cx.platform
+        .services
+        .iter()
+        .filter(|s| {
+            s.uses
+                .iter()
+                .any(|u| u.kind.value == StoreKind::Docdb && u.name.value == docdb)
+        })
+        .map(|s| s.name.value.as_str())
+        .collect()
+}
+
+/// The clusters whose users the second stage makes: those some service uses, when the platform
+/// has an EKS cluster (and so the services' roles).
+pub fn with_users<'a>(cx: &'a Context) -> Vec<&'a Docdb> {
+    if cx.cluster.is_none() {
+        return Vec::new();
+    }
+    cx.aws
+        .docdbs
+        .iter()
+        .filter(|d| !users(cx, &d.name.value).is_empty())
+        .collect()
+}
 
 /// The master user's name: letters and digits only, as `DocumentDB` requires.
 const MASTER_USER: &str = "platcadmin";

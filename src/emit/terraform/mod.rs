@@ -21,6 +21,7 @@ mod addons;
 mod caches;
 mod cluster;
 mod databases;
+mod docdb_users;
 mod docdbs;
 mod domain;
 mod endpoints;
@@ -225,6 +226,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         module(stage, "addons", addons::module(&cx, cluster), cluster.span);
         module(stage, "stores", stores::module(&cx), cluster.span);
         module(stage, "databases", users::module(&cx), cluster.span);
+        module(stage, "docdbs", docdb_users::module(&cx), cluster.span);
     }
     let stages: &[Stage] = if cx.cluster.is_some() {
         &[Stage::Aws, Stage::Cluster]

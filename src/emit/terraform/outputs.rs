@@ -153,9 +153,12 @@ pub fn module(cx: &Context) -> Module {
                 "The {} DocumentDB cluster's connection string (IAM authentication, TLS)",
                 docdb.name.value
             ),
+            // The path names the database the services' users may read and write: the
+            // drivers' default database.
             format!(
-                "mongodb://{endpoint}:{}/?{}",
+                "mongodb://{endpoint}:{}/{}?{}",
                 crate::model::aws::DOCDB_PORT,
+                docdb.name.value,
                 crate::model::aws::DOCDB_URI_QUERY
             ),
         );
@@ -170,30 +173,24 @@ pub fn module(cx: &Context) -> Module {
             )),
         );
         // The roles the cluster admits as users of its `$external` database (one per service
-        // that uses it): the `db.createUser` each needs, run as the master user.
-        if cx.cluster.is_some() {
-            let users: Vec<serde_json::Value> = cx
-                .platform
-                .services
-                .iter()
-                .filter(|s| {
-                    s.uses.iter().any(|u| {
-                        u.kind.value == crate::model::service::StoreKind::Docdb
-                            && u.name.value == docdb.name.value
-                    })
-                })
-                .map(|s| json!(r(&format!("aws_iam_role.svc_{}.arn", ident(&s.name.value)))))
-                .collect();
-            if !users.is_empty() {
-                m.output(
-                    &format!("docdb_{id}_users"),
-                    &format!(
-                        "The IAM roles to create as MONGODB-AWS users of the {} DocumentDB cluster's $external database",
-                        docdb.name.value
-                    ),
-                    json!(users),
-                );
-            }
+        // that uses it), which the cluster stage makes.
+        let users: Vec<serde_json::Value> = if cx.cluster.is_some() {
+            crate::emit::terraform::docdbs::users(cx, &docdb.name.value)
+                .into_iter()
+                .map(|s| json!(r(&format!("aws_iam_role.svc_{}.arn", ident(s)))))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if !users.is_empty() {
+            m.output(
+                &format!("docdb_{id}_users"),
+                &format!(
+                    "The IAM roles the cluster stage makes MONGODB-AWS users of the {} DocumentDB cluster's $external database",
+                    docdb.name.value
+                ),
+                json!(users),
+            );
         }
     }
     for queue in &cx.aws.queues {

@@ -11,29 +11,46 @@
 //! and manage the network interfaces `CodeBuild` needs in the VPC: nothing else in AWS. In the
 //! cluster it is an administrator: it installs charts that create cluster roles and CRDs.
 //!
-//! When a service uses a database, the second stage also creates the database users: the
-//! runner then reads the databases' master secrets and reaches them on their port. With a
-//! public endpoint (`endpoint=public` with its CIDRs and reason) and no database user to make,
-//! the second stage is applied from those networks and no runner is emitted.
+//! When a service uses a database or a `DocumentDB` cluster, the second stage also creates
+//! their users: the runner then reads their master secrets and reaches them on their port. For
+//! `DocumentDB` it also installs `mongosh` (from the npm registry: a pinned release whose
+//! tarball's SHA-512 is checked, and whose `@mongosh/cli-repl` locks every dependency with its
+//! integrity in an `npm-shrinkwrap.json`) on a pinned Node.js runtime, and the Amazon RDS CA
+//! bundle the clusters' certificates chain to. With a public endpoint (`endpoint=public` with
+//! its CIDRs and reason) and no user to make, the second stage is applied from those networks
+//! and no runner is emitted.
 
 use serde_json::json;
 
 use crate::emit::terraform::cluster::cluster_ref;
 use crate::emit::terraform::network::{LOG_RETENTION_DAYS, private_subnet_ids};
-use crate::emit::terraform::{Context, Module, Stage, ident, policy, r};
-use crate::model::aws::{Cluster, Endpoint};
+use crate::emit::terraform::{Context, Module, Stage, docdbs, ident, policy, r};
+use crate::model::aws::{Cluster, DOCDB_PORT, Endpoint};
 
 /// The Terraform release the runner installs: the one whose loader checks the tree.
 pub const TERRAFORM_VERSION: &str = "1.15.5";
-/// The Amazon Linux 2023 `CodeBuild` image: AWS CLI v2 (for `aws eks get-token`), curl, unzip.
+/// The Amazon Linux 2023 `CodeBuild` image: AWS CLI v2 (for `aws eks get-token`), curl, unzip,
+/// Node.js runtimes.
 const IMAGE: &str = "aws/codebuild/amazonlinux-x86_64-standard:5.0";
+/// The Node.js runtime `mongosh` runs on (`runtime-versions`; `@mongosh/cli-repl` needs 18.19+).
+const NODEJS: &str = "22";
+/// The `mongosh` release the runner installs to make `DocumentDB` users, and the SHA-512 of its
+/// npm tarball (the registry's `dist.integrity`, in hex).
+const MONGOSH_VERSION: &str = "2.12.0";
+const MONGOSH_SHA512: &str = "0bbafde421dde5d8300613d56a6a4333878e13598d613c505222430cf6878f97f45f7bb1ea7b3faeb30314290c5efd346693f665d46f2c34a0263f7011b18e20";
+/// The Amazon RDS CA bundle (`DocumentDB`'s too), which no operating system trusts.
+const CA_BUNDLE: &str = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem";
+/// Where the runner keeps that bundle, for `mongosh`'s `tlsCAFile`.
+pub const DOCDB_CA_FILE: &str = "/usr/local/share/rds-global-bundle.pem";
 
 /// Whether the platform needs the runner: a state bucket to hand the second stage over in, and
 /// a second stage that must run inside the VPC (a private cluster endpoint, or database users
 /// to create).
 pub fn wanted(cx: &Context, cluster: &Cluster) -> bool {
     cx.aws.state.is_some()
-        && (matches!(cluster.endpoint.value, Endpoint::Private) || !databases(cx).is_empty())
+        && (matches!(cluster.endpoint.value, Endpoint::Private)
+            || !databases(cx).is_empty()
+            || !docdbs::with_users(cx).is_empty())
 }
 
 /// The databases the second stage makes users in.
@@ -65,11 +82,11 @@ pub fn project(cx: &Context) -> String {
     format!("{}-cluster-stage", cx.name())
 }
 
-fn buildspec() -> String {
+fn buildspec(docdb: bool) -> String {
     let v = TERRAFORM_VERSION;
     let zip = format!("terraform_{v}_linux_amd64.zip");
     let base = format!("https://releases.hashicorp.com/terraform/{v}");
-    [
+    let mut lines = vec![
         "version: 0.2".to_owned(),
         "env:".to_owned(),
         "  variables:".to_owned(),
@@ -77,11 +94,36 @@ fn buildspec() -> String {
         "    TF_IN_AUTOMATION: \"1\"".to_owned(),
         "phases:".to_owned(),
         "  install:".to_owned(),
+    ];
+    if docdb {
+        lines.push("    runtime-versions:".to_owned());
+        lines.push(format!("      nodejs: {NODEJS}"));
+    }
+    lines.extend([
         "    commands:".to_owned(),
         format!("      - curl -fsSLo /tmp/{zip} {base}/{zip}"),
         format!("      - curl -fsSLo /tmp/SHA256SUMS {base}/terraform_{v}_SHA256SUMS"),
         format!("      - (cd /tmp && grep ' {zip}$' SHA256SUMS | sha256sum -c -)"),
         format!("      - unzip -o /tmp/{zip} terraform -d /usr/local/bin"),
+    ]);
+    if docdb {
+        // mongosh for the DocumentDB users: the tarball checked, then installed with the
+        // versions and integrity hashes its shrinkwrap locks; no install scripts (the native
+        // add-ons it lists are optional).
+        let tgz = format!("mongosh-{MONGOSH_VERSION}.tgz");
+        lines.extend([
+            format!("      - curl -fsSLo /tmp/{tgz} https://registry.npmjs.org/mongosh/-/{tgz}"),
+            format!("      - echo '{MONGOSH_SHA512}  /tmp/{tgz}' | sha512sum -c -"),
+            format!(
+                "      - npm install --global --ignore-scripts --no-audit --no-fund /tmp/{tgz}"
+            ),
+            // No usage telemetry from the runner (mongosh's global configuration file).
+            "      - echo '{\"forceDisableTelemetry\":true}' > /etc/mongosh.conf".to_owned(),
+            "      - mongosh --version".to_owned(),
+            format!("      - curl -fsSLo {DOCDB_CA_FILE} {CA_BUNDLE}"),
+        ]);
+    }
+    lines.extend([
         "  build:".to_owned(),
         "    commands:".to_owned(),
         "      - cd \"$CODEBUILD_SRC_DIR\"".to_owned(),
@@ -89,9 +131,8 @@ fn buildspec() -> String {
         "      - terraform plan -input=false -out=plan.tfplan".to_owned(),
         "      - if [ \"$TF_ACTION\" = apply ]; then terraform apply -input=false plan.tfplan; fi"
             .to_owned(),
-    ]
-    .join("\n")
-        + "\n"
+    ]);
+    lines.join("\n") + "\n"
 }
 
 pub fn module(cx: &Context, cluster: &Cluster) -> Module {
@@ -251,6 +292,27 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             &[r("aws_kms_key.data.arn")],
         ));
     }
+    let clusters = docdbs::with_users(cx);
+    if !clusters.is_empty() {
+        // The DocumentDB master users' passwords, to create each service's `$external` user;
+        // Secrets Manager's default key encrypts them, which needs no grant.
+        statements.push(policy::allow(
+            "DocdbMasterSecrets",
+            &[
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:DescribeSecret",
+            ],
+            &clusters
+                .iter()
+                .map(|d| {
+                    r(&format!(
+                        "aws_docdb_cluster.{}.master_user_secret[0].secret_arn",
+                        ident(&d.name.value)
+                    ))
+                })
+                .collect::<Vec<_>>(),
+        ));
+    }
     m.data(
         "aws_iam_policy_document",
         "runner",
@@ -315,6 +377,33 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             }),
         );
     }
+    for docdb in &clusters {
+        let id = ident(&docdb.name.value);
+        m.resource(
+            "aws_vpc_security_group_egress_rule",
+            &format!("runner_docdb_{id}"),
+            json!({
+                "security_group_id": r("aws_security_group.runner.id"),
+                "description": format!("The {} DocumentDB cluster", docdb.name.value),
+                "ip_protocol": "tcp",
+                "from_port": DOCDB_PORT,
+                "to_port": DOCDB_PORT,
+                "referenced_security_group_id": r(&format!("aws_security_group.docdb_{id}.id")),
+            }),
+        );
+        m.resource(
+            "aws_vpc_security_group_ingress_rule",
+            &format!("docdb_{id}_from_runner"),
+            json!({
+                "security_group_id": r(&format!("aws_security_group.docdb_{id}.id")),
+                "description": "The cluster-stage runner creates the services' DocumentDB users",
+                "ip_protocol": "tcp",
+                "from_port": DOCDB_PORT,
+                "to_port": DOCDB_PORT,
+                "referenced_security_group_id": r("aws_security_group.runner.id"),
+            }),
+        );
+    }
     m.resource(
         "aws_vpc_security_group_ingress_rule",
         "cluster_api_from_runner",
@@ -358,7 +447,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             "source": {
                 "type": "S3",
                 "location": format!("{bucket}/{key}"),
-                "buildspec": buildspec(),
+                "buildspec": buildspec(!clusters.is_empty()),
             },
             "artifacts": {"type": "NO_ARTIFACTS"},
             "environment": {

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value, json};
 
 use crate::emit::terraform::hcl;
-use crate::emit::terraform::{Context, Module, Stage, r, users};
+use crate::emit::terraform::{Context, Module, Stage, docdb_users, r, users};
 
 /// Terraform 1.10 is the first with the S3 backend's current locking and encryption options.
 const TERRAFORM: &str = ">= 1.10.0";
@@ -22,8 +22,8 @@ const HELM: &str = "~> 3.0.2";
 const KUBERNETES: &str = "~> 2.38.0";
 
 /// `(local name, source, version)` of each provider a stage uses. The cluster stage reads the
-/// databases' master secrets with the AWS provider and creates their users with the database
-/// engines' providers, when a service uses a database.
+/// databases' and `DocumentDB` clusters' master secrets with the AWS provider, when a service
+/// uses one, and creates the databases' users with the database engines' providers.
 fn providers_of(cx: &Context, stage: Stage) -> Vec<(&'static str, &'static str, &'static str)> {
     match stage {
         Stage::Aws => vec![("aws", "hashicorp/aws", AWS)],
@@ -33,7 +33,7 @@ fn providers_of(cx: &Context, stage: Stage) -> Vec<(&'static str, &'static str, 
                 ("kubernetes", "hashicorp/kubernetes", KUBERNETES),
             ];
             let databases = users::providers(cx);
-            if !databases.is_empty() {
+            if !databases.is_empty() || docdb_users::wanted(cx) {
                 out.push(("aws", "hashicorp/aws", AWS));
                 out.extend(databases);
             }
@@ -86,7 +86,7 @@ pub fn providers(cx: &Context, stage: Stage) -> Module {
             let cluster = cluster_access(cx);
             providers.insert("helm".into(), json!({"kubernetes": cluster.clone()}));
             providers.insert("kubernetes".into(), cluster);
-            if !users::providers(cx).is_empty() {
+            if !users::providers(cx).is_empty() || docdb_users::wanted(cx) {
                 providers.insert("aws".into(), aws_provider(cx));
             }
         }

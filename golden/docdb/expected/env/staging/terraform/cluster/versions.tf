@@ -3,6 +3,10 @@ terraform {
   required_version = ">= 1.10.0"
 
   required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.47.0"
+    }
     helm = {
       source  = "hashicorp/helm"
       version = "~> 3.0.2"
