@@ -138,23 +138,6 @@ struct ClientTls {
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ServiceEntrySpec {
-    hosts: Vec<String>,
-    export_to: Vec<&'static str>,
-    location: &'static str,
-    resolution: &'static str,
-    ports: Vec<EntryPort>,
-}
-
-#[derive(Serialize)]
-struct EntryPort {
-    number: u16,
-    name: String,
-    protocol: &'static str,
-}
-
-#[derive(Serialize)]
 struct AllowSpec {
     selector: WorkloadSelector,
     action: &'static str,
@@ -223,11 +206,6 @@ fn by_port<'a>(calls: &Calls<'a>) -> BTreeMap<u16, &'a ExternalCall> {
         .rev()
         .map(|(_, c)| (c.port.value, *c))
         .collect()
-}
-
-/// The name of a gateway server or entry port of a call: `<protocol>-<port>`.
-fn port_name(call: &ExternalCall, number: u16) -> String {
-    format!("{}-{number}", call.protocol.value.as_str())
 }
 
 pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
@@ -299,20 +277,7 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
                 api_version: NETWORKING,
                 kind: "ServiceEntry",
                 metadata: platform_meta(platform, host, namespace, entry_origin),
-                spec: ServiceEntrySpec {
-                    hosts: vec![host.clone()],
-                    export_to: vec!["."],
-                    location: "MESH_EXTERNAL",
-                    resolution: "DNS",
-                    ports: ports
-                        .iter()
-                        .map(|(number, call)| EntryPort {
-                            number: *number,
-                            name: port_name(call, *number),
-                            protocol: call.protocol.value.istio(),
-                        })
-                        .collect(),
-                },
+                spec: super::external::entry_spec(host, ports.iter().map(|(n, c)| (*n, *c))),
             },
         ));
         // From the gateway on to the host, on the port the callers dial.

@@ -18,7 +18,7 @@ const KIND: &str = "ServiceEntry";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Spec {
+pub(super) struct Spec {
     hosts: Vec<String>,
     export_to: Vec<&'static str>,
     location: &'static str,
@@ -31,6 +31,29 @@ struct EntryPort {
     number: u16,
     name: String,
     protocol: &'static str,
+}
+
+/// The `ServiceEntry` of an outside host, seen only in its own namespace, with a port per
+/// number its callers dial (named `<protocol>-<number>`). The callers' namespaces and the
+/// egress gateway's (`egress.rs`) each hold one.
+pub(super) fn entry_spec<'a>(
+    host: &str,
+    ports: impl IntoIterator<Item = (u16, &'a ExternalCall)>,
+) -> Spec {
+    Spec {
+        hosts: vec![host.to_owned()],
+        export_to: vec!["."],
+        location: "MESH_EXTERNAL",
+        resolution: "DNS",
+        ports: ports
+            .into_iter()
+            .map(|(number, call)| EntryPort {
+                number,
+                name: format!("{}-{number}", call.protocol.value.as_str()),
+                protocol: call.protocol.value.istio(),
+            })
+            .collect(),
+    }
 }
 
 /// The outside hosts the meshed workloads of a namespace call, each with its calls in source
@@ -75,20 +98,7 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
                     api_version: API_VERSION,
                     kind: KIND,
                     metadata,
-                    spec: Spec {
-                        hosts: vec![host.clone()],
-                        export_to: vec!["."],
-                        location: "MESH_EXTERNAL",
-                        resolution: "DNS",
-                        ports: ports
-                            .into_iter()
-                            .map(|(number, call)| EntryPort {
-                                number,
-                                name: format!("{}-{number}", call.protocol.value.as_str()),
-                                protocol: call.protocol.value.istio(),
-                            })
-                            .collect(),
-                    },
+                    spec: entry_spec(&host, ports),
                 },
             ));
         }

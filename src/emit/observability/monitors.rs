@@ -224,50 +224,34 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
     let Some(mesh) = &platform.mesh else {
         return out;
     };
+    // A gateway's Envoy, as a sidecar's: its stats on the status port.
+    let gateway_monitor = |gateway: &addons::Addon, name: &str| {
+        resource(
+            platform,
+            "PodMonitor",
+            name,
+            origin,
+            PodMonitorSpec {
+                job_label: "app",
+                namespace_selector: NamespaceSelector {
+                    match_names: vec![gateway.namespace.to_string()],
+                },
+                selector: match_labels(labels(gateway.workloads[0].labels)),
+                pod_metrics_endpoints: vec![Endpoint {
+                    port: None,
+                    path: "/stats/prometheus".into(),
+                    interval: interval.clone(),
+                    relabelings: sidecar_relabelings(),
+                }],
+            },
+        )
+    };
     if !mesh.gateways.is_empty() {
-        let gateway = &addons::INGRESS_GATEWAY;
-        out.push(resource(
-            platform,
-            "PodMonitor",
-            GATEWAY,
-            origin,
-            PodMonitorSpec {
-                job_label: "app",
-                namespace_selector: NamespaceSelector {
-                    match_names: vec![gateway.namespace.to_string()],
-                },
-                selector: match_labels(labels(gateway.workloads[0].labels)),
-                pod_metrics_endpoints: vec![Endpoint {
-                    port: None,
-                    path: "/stats/prometheus".into(),
-                    interval: interval.clone(),
-                    relabelings: sidecar_relabelings(),
-                }],
-            },
-        ));
+        out.push(gateway_monitor(&addons::INGRESS_GATEWAY, GATEWAY));
     }
-    // The egress gateway's own Envoy: what leaves the mesh, per outside host.
+    // The egress gateway's: what leaves the mesh, per outside host.
     if mesh.egress_gateway.is_some() {
-        let gateway = &addons::EGRESS_GATEWAY;
-        out.push(resource(
-            platform,
-            "PodMonitor",
-            EGRESS_GATEWAY,
-            origin,
-            PodMonitorSpec {
-                job_label: "app",
-                namespace_selector: NamespaceSelector {
-                    match_names: vec![gateway.namespace.to_string()],
-                },
-                selector: match_labels(labels(gateway.workloads[0].labels)),
-                pod_metrics_endpoints: vec![Endpoint {
-                    port: None,
-                    path: "/stats/prometheus".into(),
-                    interval: interval.clone(),
-                    relabelings: sidecar_relabelings(),
-                }],
-            },
-        ));
+        out.push(gateway_monitor(&addons::EGRESS_GATEWAY, EGRESS_GATEWAY));
     }
     let istiod = &ISTIOD.services[0];
     out.push(resource(
