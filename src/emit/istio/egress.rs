@@ -236,7 +236,8 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
             servers.push(Server {
                 port: ServerPort {
                     number: *port,
-                    name: format!("{}-{label}", if http { "http" } else { "tls" }),
+                    // Named for what the server speaks: HTTP inside the mesh's mTLS.
+                    name: format!("{}-{label}", if http { "https" } else { "tls" }),
                     protocol: if http { "HTTPS" } else { "TLS" },
                 },
                 // Bound by the gateway's own route alone (in its namespace).
