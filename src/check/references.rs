@@ -366,6 +366,37 @@ fn store_vars(service: &Service, d: &mut Diagnostics) {
                 var.key.span,
             );
         }
+        // Only a database's user logs in.
+        if let Some(auth) = &used.auth
+            && used.kind.value != StoreKind::Database
+        {
+            d.error(
+                ErrorKind::UnknownProperty {
+                    node: format!("uses {}", used.kind.value.as_str()),
+                    property: "auth".into(),
+                    suggestion: None,
+                    accepted: match used.kind.value {
+                        StoreKind::Secret => vec!["env", "key", "path", "reason"],
+                        StoreKind::Filesystem => vec!["path"],
+                        _ => Vec::new(),
+                    },
+                },
+                auth.span,
+            );
+        }
+        // A password variable needs a password: an IAM user has none.
+        if let Some(var) = used.vars.iter().find(|v| v.key.value == "password")
+            && used.kind.value == StoreKind::Database
+            && !used.password_auth()
+        {
+            d.error(
+                ErrorKind::MissingProperty {
+                    node: format!("uses database {}` with `env password=", used.name.value),
+                    property: "auth",
+                },
+                var.key.span,
+            );
+        }
     }
 }
 
