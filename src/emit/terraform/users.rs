@@ -2,7 +2,11 @@
 //! in with IAM authentication: in `PostgreSQL` `CREATE ROLE <service> LOGIN` with the `rds_iam` role,
 //! `CONNECT` on the database and `USAGE`, `CREATE` on its `public` schema; in `MySQL` a user
 //! `IDENTIFIED WITH AWSAuthenticationPlugin` that requires TLS, with all privileges on its
-//! database.
+//! database. A service that uses it with `auth=password` gets a user that logs in with a
+//! password instead (no `rds_iam`, no `AWSAuthenticationPlugin`, TLS still required): generated
+//! by an ephemeral `aws_secretsmanager_random_password`, written into the service's secret
+//! (made by the first stage) as a write-only value, read back from that version and given to
+//! the user as a write-only `password_wo`, so it is in no state file, no plan and no output.
 //!
 //! The stage runs inside the VPC (the runner), which the database admits. It connects as the
 //! master user, whose password RDS keeps in Secrets Manager: read through an *ephemeral*
