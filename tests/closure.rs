@@ -1074,3 +1074,58 @@ fn a_jwt_policy_without_a_prefix_bare_path_is_caught() {
         "`shop.example.com/api/admin` goes to the route requiring",
     );
 }
+
+#[test]
+fn a_password_class_reading_another_secret_is_caught() {
+    assert_caught_in(
+        "database-password",
+        "kubernetes/services/ledger/secretproviderclass-ledger-password.yaml",
+        "objectName: pay/database/ledger/ledger",
+        "objectName: pay/database/ledger/audit",
+        "the password of `ledger` is in `pay/database/ledger/ledger`, which no pod of `ledger` mounts",
+    );
+}
+
+#[test]
+fn a_password_grant_on_another_secret_is_caught() {
+    assert_caught_in(
+        "database-password",
+        "terraform/aws/identity.tf.json",
+        "${aws_secretsmanager_secret.db_ledger_ledger.arn}",
+        "${aws_secretsmanager_secret.db_invoices_billing.arn}",
+        "the role of `ledger/ledger` may not read `pay/database/ledger/ledger`",
+    );
+}
+
+#[test]
+fn a_password_secret_renamed_in_terraform_is_caught() {
+    assert_caught_in(
+        "database-password",
+        "terraform/aws/databases.tf.json",
+        "\"name\": \"pay/database/ledger/ledger\"",
+        "\"name\": \"pay/database/ledger/renamed\"",
+        "which no pod of `ledger` mounts",
+    );
+}
+
+#[test]
+fn a_password_read_back_from_another_version_is_caught() {
+    assert_caught_in(
+        "database-password",
+        "terraform/cluster/databases.tf.json",
+        "\"version_id\": \"${aws_secretsmanager_secret_version.db_ledger_ledger.version_id}\"",
+        "\"version_id\": \"${aws_secretsmanager_secret_version.db_invoices_billing.version_id}\"",
+        "is not read back from the secret its version is written into",
+    );
+}
+
+#[test]
+fn a_password_env_var_reading_an_unsynced_key_is_caught() {
+    assert_caught_in(
+        "database-password",
+        "kubernetes/services/billing/deployment.yaml",
+        "key: password",
+        "key: passwd",
+        "env `SPRING_DATASOURCE_PASSWORD` reads Secret key",
+    );
+}

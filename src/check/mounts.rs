@@ -19,15 +19,18 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
 /// `uses secret … env=` needs `reason=`.
 fn secret_env(service: &Service, d: &mut Diagnostics) {
     for used in &service.uses {
-        if let Some(env) = &used.env
+        if let Some(env) = used.secret_env()
             && used.reason.is_none()
         {
-            d.error(
-                ErrorKind::MissingReason {
-                    what: format!("secret `{}` read from env", used.name.value),
-                },
-                env.span,
-            );
+            let what = if used.kind.value == StoreKind::Database {
+                format!(
+                    "the password of database `{}` read from env",
+                    used.name.value
+                )
+            } else {
+                format!("secret `{}` read from env", used.name.value)
+            };
+            d.error(ErrorKind::MissingReason { what }, env.span);
         }
     }
 }
@@ -95,6 +98,32 @@ fn volumes(service: &Service, d: &mut Diagnostics) {
             volume.path.value.clone(),
             volume.name.span,
             volume.path.span,
+            d,
+        );
+    }
+    // A database's password is a secret volume of its own, `<database>-password`.
+    for used in service.uses.iter().filter(|u| u.password_auth()) {
+        let name = crate::model::aws::password_volume(&used.name.value);
+        if service.volumes.iter().any(|v| v.name.value == name)
+            || service.uses.iter().any(|u| {
+                matches!(u.kind.value, StoreKind::Filesystem | StoreKind::Secret)
+                    && u.name.value == name
+            })
+        {
+            d.error(
+                ErrorKind::DuplicateName {
+                    kind: "volume",
+                    name: name.clone(),
+                },
+                used.name.span,
+            );
+            continue;
+        }
+        push(
+            &name,
+            crate::model::aws::password_mount(&used.name.value),
+            used.name.span,
+            used.span,
             d,
         );
     }

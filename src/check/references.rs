@@ -366,6 +366,67 @@ fn store_vars(service: &Service, d: &mut Diagnostics) {
                 var.key.span,
             );
         }
+        // One user per service and database: its lines agree on how it logs in.
+        if used.kind.value == StoreKind::Database
+            && let Some(first) = service
+                .uses
+                .iter()
+                .find(|u| u.kind.value == StoreKind::Database && u.name.value == used.name.value)
+            && first.password_auth() != used.password_auth()
+        {
+            let auth = if used.password_auth() {
+                "password"
+            } else {
+                "iam"
+            };
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::InvalidValue {
+                        value: format!("auth={auth}"),
+                        expected: vec![
+                            "the same `auth` on every line of one database: the service has one user in it",
+                        ],
+                        suggestion: None,
+                    },
+                    used.auth.as_ref().map_or(used.name.span, |a| a.span),
+                )
+                .with_label(
+                    first.auth.as_ref().map_or(first.name.span, |a| a.span),
+                    "first used here",
+                ),
+            );
+        }
+        // Only a database's user logs in.
+        if let Some(auth) = &used.auth
+            && used.kind.value != StoreKind::Database
+        {
+            d.error(
+                ErrorKind::UnknownProperty {
+                    node: format!("uses {}", used.kind.value.as_str()),
+                    property: "auth".into(),
+                    suggestion: None,
+                    accepted: match used.kind.value {
+                        StoreKind::Secret => vec!["env", "key", "path", "reason"],
+                        StoreKind::Filesystem => vec!["path"],
+                        _ => Vec::new(),
+                    },
+                },
+                auth.span,
+            );
+        }
+        // A password variable needs a password: an IAM user has none.
+        if let Some(var) = used.vars.iter().find(|v| v.key.value == "password")
+            && used.kind.value == StoreKind::Database
+            && !used.password_auth()
+        {
+            d.error(
+                ErrorKind::MissingProperty {
+                    node: format!("uses database {}` with `env password=", used.name.value),
+                    property: "auth",
+                },
+                var.key.span,
+            );
+        }
     }
 }
 

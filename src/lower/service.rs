@@ -16,7 +16,7 @@ use crate::lower::typed;
 use crate::lower::value;
 use crate::model::NamespaceMode;
 use crate::model::service::{
-    Autoscale, Build, Call, Canary, CircuitBreaker, Config, Container, EnvVar, Expose,
+    Autoscale, Build, Call, Canary, CircuitBreaker, Config, Container, DbAuth, EnvVar, Expose,
     ExternalCall, Image, MtlsException, Port, PortMtls, Probe, Protocol, Resources, Retries,
     Service, Slo, Stateful, StatefulPeers, StatefulVolume, StoreKind, StoreVar, Use, Version,
     Volume, Waiver,
@@ -781,9 +781,21 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
         let key = r.string_prop("key", d).and_then(|k| secret_key(k, d));
         let reason = r.string_prop("reason", d);
         (env, key, reason)
+    } else if kind_is(StoreKind::Database) {
+        // A password read from env (`env password=`) says why, as a secret's `env=` does.
+        (None, None, r.string_prop("reason", d))
     } else {
         (None, None, None)
     };
+    // How a database's user logs in; read for every kind, since `check::references` reports
+    // it on any other store, where the kind is known to be right.
+    let auth = r.prop("auth").and_then(|e| {
+        choice(
+            e,
+            &[("iam", DbAuth::Iam), ("password", DbAuth::Password)],
+            d,
+        )
+    });
     let mut vars = Vec::new();
     let mut seen = Seen::default();
     for child in r.children() {
@@ -805,6 +817,7 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
         env,
         key,
         reason,
+        auth,
         vars,
     })
 }

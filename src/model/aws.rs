@@ -128,32 +128,42 @@ pub struct ConnectionParts {
     pub port: String,
     pub name: String,
     pub user: String,
+    /// The variable of the password, when a password user reads it from env (`env
+    /// password=`); without it the URI has no password: the IAM token, or the password file,
+    /// is given to the driver apart.
+    pub password: Option<String>,
 }
 
 impl ConnectionParts {
     /// The connection URI (`jdbc`: the JDBC URL) of a database of `engine`, with the user
-    /// and without a password (the IAM token is the password). TLS is required, as IAM
-    /// authentication requires; the server's certificate is not verified, since RDS's CAs are
-    /// in no image's trust store (`verify-full` needs the RDS CA bundle in the client).
+    /// and the password's variable if any (platc's passwords are letters and digits alone, so
+    /// they need no escape in a URI). TLS is required, as the parameter group requires; the
+    /// server's certificate is not verified, since RDS's CAs are in no image's trust store
+    /// (`verify-full` needs the RDS CA bundle in the client).
     pub fn uri(&self, engine: Engine, jdbc: bool) -> String {
         let Self {
             host,
             port,
             name,
             user,
+            password,
         } = self;
+        let (secret, param) = password.as_ref().map_or_else(
+            || (String::new(), String::new()),
+            |p| (format!(":$({p})"), format!("&password=$({p})")),
+        );
         match (engine, jdbc) {
-            (Engine::Postgres, false) => {
-                format!("postgresql://$({user})@$({host}):$({port})/$({name})?sslmode=require")
-            }
+            (Engine::Postgres, false) => format!(
+                "postgresql://$({user}){secret}@$({host}):$({port})/$({name})?sslmode=require"
+            ),
             (Engine::Postgres, true) => format!(
-                "jdbc:postgresql://$({host}):$({port})/$({name})?user=$({user})&sslmode=require"
+                "jdbc:postgresql://$({host}):$({port})/$({name})?user=$({user}){param}&sslmode=require"
             ),
             (Engine::Mysql, false) => {
-                format!("mysql://$({user})@$({host}):$({port})/$({name})?ssl-mode=REQUIRED")
+                format!("mysql://$({user}){secret}@$({host}):$({port})/$({name})?ssl-mode=REQUIRED")
             }
             (Engine::Mysql, true) => format!(
-                "jdbc:mysql://$({host}):$({port})/$({name})?user=$({user})&sslMode=REQUIRED"
+                "jdbc:mysql://$({host}):$({port})/$({name})?user=$({user}){param}&sslMode=REQUIRED"
             ),
         }
     }
@@ -384,6 +394,31 @@ pub fn stores_config_map(service: &str) -> String {
 /// `secretProviderClass`, would otherwise measure as one high-entropy string.)
 pub fn secret_class(service: &str, secret: &str) -> String {
     format!("{service}.{secret}")
+}
+
+/// The pod volume (and the name of its `SecretProviderClass` after the service's) of the
+/// password of a database a service uses with `auth=password`: `<database>-password`.
+pub fn password_volume(database: &str) -> String {
+    format!("{database}-password")
+}
+
+/// Where that volume is mounted: `/run/secrets/<database>-password`, beside the secrets'.
+pub fn password_mount(database: &str) -> String {
+    format!("/run/secrets/{}", password_volume(database))
+}
+
+/// The file in that mount (and the key of the `Secret` synced for `env password=`) that holds
+/// the password.
+pub const PASSWORD_FILE: &str = "password";
+
+/// The Secrets Manager name of the password of a service's user of a database:
+/// `<platform>[-<env>]/database/<database>/<service>`.
+pub fn password_secret_name(
+    platform: &crate::model::Platform,
+    database: &str,
+    service: &str,
+) -> String {
+    format!("{}/database/{database}/{service}", platform.aws_prefix())
 }
 
 /// The ECR name of a declared repository: as declared, with the environment's name when an

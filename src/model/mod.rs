@@ -298,20 +298,38 @@ impl Platform {
                             StoreValue::Literal(db.engine.value.port().to_string()),
                         );
                         var("name", "DATABASE_NAME", StoreValue::Literal(db.db_name()));
-                        // IAM authentication as the user named after the service: the one
-                        // its Pod Identity role may `rds-db:connect` as.
+                        // The user named after the service: the one its Pod Identity role may
+                        // `rds-db:connect` as, or that platc gives a password.
                         var(
                             "user",
                             "DATABASE_USER",
                             StoreValue::Literal(service.name.value.clone()),
                         );
-                        // The connection URIs, from the four above by the kubelet's `$(VAR)`
-                        // expansion: they come after them in the container's env.
+                        // A password user's password, in env only when named (`env
+                        // password=`, with a reason): from the `Secret` the Secrets Store CSI
+                        // driver syncs from the service's own secret.
+                        let password = used.secret_env().map(|env| {
+                            vars.push(StoreEnv {
+                                name: env.value.clone(),
+                                value: StoreValue::Secret {
+                                    name: aws::secret_class(
+                                        &service.name.value,
+                                        &aws::password_volume(store),
+                                    ),
+                                    key: aws::PASSWORD_FILE.to_owned(),
+                                },
+                                used,
+                            });
+                            env.value.clone()
+                        });
+                        // The connection URIs, from the variables above by the kubelet's
+                        // `$(VAR)` expansion: they come after them in the container's env.
                         let parts = aws::ConnectionParts {
                             host: name_of("host", "DATABASE_HOST"),
                             port: name_of("port", "DATABASE_PORT"),
                             name: name_of("name", "DATABASE_NAME"),
                             user: name_of("user", "DATABASE_USER"),
+                            password,
                         };
                         for v in used
                             .vars

@@ -532,7 +532,7 @@ impl StoreKind {
     /// database's connection URIs.
     pub fn env_keys(self) -> &'static [&'static str] {
         match self {
-            Self::Database => &["host", "port", "name", "user", "uri", "jdbc"],
+            Self::Database => &["host", "port", "name", "user", "password", "uri", "jdbc"],
             Self::Bucket => &["bucket"],
             Self::Table => &["table"],
             Self::Cache => &["host", "port", "tls", "name", "user"],
@@ -542,6 +542,15 @@ impl StoreKind {
             Self::Filesystem | Self::Secret => &[],
         }
     }
+}
+
+/// How a service's database user logs in: `uses database NAME auth=…`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbAuth {
+    /// IAM authentication: the service signs a token with its Pod Identity role.
+    Iam,
+    /// A password platc generates into a Secrets Manager secret of the service's own.
+    Password,
 }
 
 /// `env KEY=VAR` under `uses`: the variable of `key` goes by the name `env`.
@@ -565,8 +574,10 @@ pub struct Use {
     pub env: Option<Spanned<String>>,
     /// A key of a secret whose value is a JSON object: the file or the env var holds that key.
     pub key: Option<Spanned<String>>,
-    /// Why a secret is read from env rather than files.
+    /// Why a secret (or a database's password) is read from env rather than files.
     pub reason: Option<Spanned<String>>,
+    /// `auth=`: how a database's user logs in (IAM unless given); `None` for other kinds.
+    pub auth: Option<Spanned<DbAuth>>,
     /// `env KEY=VAR…`: the store's variables under the names the application expects, and a
     /// database's connection URIs (`uri`, `jdbc`), in source order.
     pub vars: Vec<StoreVar>,
@@ -580,6 +591,25 @@ impl Use {
             .rev()
             .find(|v| v.key.value == key)
             .map(|v| &v.env)
+    }
+
+    /// Whether this line uses a database whose user logs in with a password.
+    pub fn password_auth(&self) -> bool {
+        self.kind.value == StoreKind::Database
+            && self
+                .auth
+                .as_ref()
+                .is_some_and(|a| a.value == DbAuth::Password)
+    }
+
+    /// The env var that holds a secret value, if any: a secret's `env=`, or a password
+    /// database's `env password=`. It needs `reason=`.
+    pub fn secret_env(&self) -> Option<&Spanned<String>> {
+        match self.kind.value {
+            StoreKind::Secret => self.env.as_ref(),
+            StoreKind::Database if self.password_auth() => self.var("password"),
+            _ => None,
+        }
     }
 
     /// The mount path of a file system, or of the files of a secret.

@@ -28,6 +28,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     monitors(world, &mut out);
     workloads(world, &mut out);
     secrets(world, &mut out);
+    database_passwords(world, &mut out);
     pod_files(world, &mut out);
     stateful_sets(world, &mut out);
     stateful_peers(platform, world, &mut out);
@@ -2016,6 +2017,16 @@ fn secret_grants(world: &World) -> BTreeMap<(String, String), Vec<String>> {
         .tf_blocks("data", "aws_iam_policy_document")
         .map(|(_, name, body)| (name, body))
         .collect();
+    // A secret platc makes (a password user's): its ARN ends in its name and six characters.
+    let made: BTreeMap<String, String> = world
+        .tf_blocks("resource", "aws_secretsmanager_secret")
+        .filter_map(|(_, id, body)| {
+            Some((
+                format!("${{aws_secretsmanager_secret.{id}.arn}}"),
+                format!(":secret:{}-??????", body["name"].as_str()?),
+            ))
+        })
+        .collect();
     let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (_, id, body) in world.tf_blocks("resource", "aws_eks_pod_identity_association") {
         let key = (
@@ -2045,12 +2056,150 @@ fn secret_grants(world: &World) -> BTreeMap<(String, String), Vec<String>> {
                         .as_array()
                         .into_iter()
                         .flatten()
-                        .filter_map(|r| r.as_str().map(str::to_owned)),
+                        .filter_map(|r| r.as_str())
+                        .map(|r| made.get(r).cloned().unwrap_or_else(|| r.to_owned())),
                 );
             }
         }
     }
     out
+}
+
+/// The `(namespace, ServiceAccount)` of each workload, and the AWS names of the Secrets
+/// Manager objects its Secrets Store CSI volumes read.
+fn mounted_secrets(world: &World) -> BTreeSet<(String, String)> {
+    let classes: BTreeMap<(String, String), &crate::world::Object> = world
+        .of_kind("SecretProviderClass")
+        .map(|c| ((c.namespace().to_owned(), c.name().to_owned()), c))
+        .collect();
+    let mut out = BTreeSet::new();
+    for object in world
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind(), "Deployment" | "StatefulSet"))
+    {
+        let ns = object.namespace().to_owned();
+        let spec = &object.value["spec"]["template"]["spec"];
+        let sa = spec["serviceAccountName"].as_str().unwrap_or("default");
+        for volume in spec["volumes"].as_sequence().into_iter().flatten() {
+            let name = volume["csi"]["volumeAttributes"]["secretProviderClass"]
+                .as_str()
+                .unwrap_or_default();
+            let Some(class) = classes.get(&(ns.clone(), name.to_owned())) else {
+                continue;
+            };
+            let objects: Value = serde_yaml::from_str(
+                class.value["spec"]["parameters"]["objects"]
+                    .as_str()
+                    .unwrap_or("[]"),
+            )
+            .unwrap_or(Value::Null);
+            for o in objects.as_sequence().into_iter().flatten() {
+                if o["objectType"].as_str() == Some("secretsmanager") {
+                    out.insert((
+                        sa.to_owned(),
+                        o["objectName"].as_str().unwrap_or_default().to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Database passwords: each user given a password (`password_wo`) gets it read back from a
+/// version the second stage writes into a secret of the first stage (through an output that
+/// names it), and that secret is the one the service's pods (the user is named after the
+/// service and its `ServiceAccount`) mount: what the database checks is what the pod reads.
+fn database_passwords(world: &World, out: &mut Vec<String>) {
+    const OUTPUTS: &str = "${data.terraform_remote_state.aws.outputs.";
+    // First-stage output name → the secret's AWS name.
+    let secrets: BTreeMap<String, String> = world
+        .tf_blocks("resource", "aws_secretsmanager_secret")
+        .filter_map(|(_, id, body)| Some((id.to_owned(), body["name"].as_str()?.to_owned())))
+        .collect();
+    let outputs: BTreeMap<String, String> = world
+        .terraform
+        .iter()
+        .filter(|f| f.path.starts_with("terraform/aws/"))
+        .flat_map(|f| {
+            f.value["output"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(name, o)| {
+                    let id = o["value"]
+                        .as_str()?
+                        .strip_prefix("${aws_secretsmanager_secret.")?
+                        .strip_suffix(".arn}")?;
+                    Some((name.clone(), secrets.get(id)?.clone()))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let secret_of = |secret_id: &serde_json::Value| -> Option<String> {
+        let name = secret_id
+            .as_str()?
+            .strip_prefix(OUTPUTS)?
+            .strip_suffix('}')?;
+        outputs.get(name).cloned()
+    };
+    let versions: BTreeMap<&str, &serde_json::Value> = world
+        .tf_blocks("resource", "aws_secretsmanager_secret_version")
+        .map(|(_, id, body)| (id, body))
+        .collect();
+    let readings: BTreeMap<&str, &serde_json::Value> = world
+        .tf_blocks("ephemeral", "aws_secretsmanager_secret_version")
+        .map(|(_, id, body)| (id, body))
+        .collect();
+    let mounted = mounted_secrets(world);
+    let users = world
+        .tf_blocks("resource", "postgresql_role")
+        .map(|(p, id, b)| (p, id, b, b["name"].as_str()))
+        .chain(
+            world
+                .tf_blocks("resource", "mysql_user")
+                .map(|(p, id, b)| (p, id, b, b["user"].as_str())),
+        );
+    for (path, id, body, user) in users {
+        let Some(password) = body["password_wo"].as_str() else {
+            continue;
+        };
+        let user = user.unwrap_or_default();
+        let reading = password
+            .strip_prefix("${ephemeral.aws_secretsmanager_secret_version.")
+            .and_then(|r| r.strip_suffix(".secret_string}"))
+            .and_then(|r| readings.get(r));
+        let Some(reading) = reading else {
+            out.push(format!(
+                "{path}: the password of `{id}` is not read from a secret version"
+            ));
+            continue;
+        };
+        let version = reading["version_id"]
+            .as_str()
+            .and_then(|v| v.strip_prefix("${aws_secretsmanager_secret_version."))
+            .and_then(|v| v.strip_suffix(".version_id}"))
+            .and_then(|v| versions.get(v));
+        let written = version.and_then(|v| secret_of(&v["secret_id"]));
+        let read = secret_of(&reading["secret_id"]);
+        let Some(name) = read.filter(|r| written.as_ref() == Some(r)) else {
+            out.push(format!(
+                "{path}: the password of `{id}` is not read back from the secret its version is written into"
+            ));
+            continue;
+        };
+        if version.is_some_and(|v| v["secret_string_wo"].as_str().is_none()) {
+            out.push(format!(
+                "{path}: the version of `{name}` writes no password"
+            ));
+        }
+        if !mounted.contains(&(user.to_owned(), name.clone())) {
+            out.push(format!(
+                "{path}: the password of `{user}` is in `{name}`, which no pod of `{user}` mounts"
+            ));
+        }
+    }
 }
 
 /// Secrets: a pod's Secrets Store CSI volume names a `SecretProviderClass` of its namespace,

@@ -121,7 +121,7 @@ pub fn waiver_annotations(service: &Service) -> BTreeMap<String, String> {
     let secret_env = service
         .uses
         .iter()
-        .find_map(|u| u.env.as_ref().and(u.reason.as_ref()));
+        .find_map(|u| u.secret_env().and(u.reason.as_ref()));
     if let Some(reason) = secret_env
         && !waivers.iter().any(|(check, _)| *check == SECRET_ENV_CHECK)
     {

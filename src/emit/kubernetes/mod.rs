@@ -189,6 +189,7 @@ fn service_objects(platform: &Platform, service: &Service) -> Vec<Item> {
             ));
         }
         out.extend(secrets::classes(platform, service, &dir));
+        out.extend(secrets::password_classes(platform, service, &dir));
     }
     out
 }

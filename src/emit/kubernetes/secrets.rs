@@ -15,7 +15,10 @@ use serde::Serialize;
 use crate::emit::conventions::meta;
 use crate::model::Platform;
 use crate::model::addons::{SECRETS_STORE_DRIVER, SECRETS_STORE_PROVIDER};
-use crate::model::aws::{Secret, secret_class};
+use crate::model::aws::{
+    PASSWORD_FILE, Secret, SecretSource, password_mount, password_secret_name, password_volume,
+    secret_class,
+};
 use crate::model::service::{Service, StoreKind, Use};
 use crate::output::{Item, Owner, Resource};
 
@@ -177,27 +180,117 @@ pub fn classes(platform: &Platform, service: &Service, dir: &str) -> Vec<Item> {
         .collect()
 }
 
+/// The `SecretProviderClass` of the password of each database the service uses with
+/// `auth=password`: its own Secrets Manager secret (`aws::password_secret_name`), whose whole
+/// value is the password, as the file `password`; synced into a `Secret` only for `env
+/// password=`.
+pub fn password_classes(platform: &Platform, service: &Service, dir: &str) -> Vec<Item> {
+    let Some(aws) = &platform.aws else {
+        return Vec::new();
+    };
+    password_uses(platform, service)
+        .map(|used| {
+            let volume = password_volume(&used.name.value);
+            let name = secret_class(&service.name.value, &volume);
+            let aws_name = password_secret_name(platform, &used.name.value, &service.name.value);
+            let object = Descriptor {
+                object_name: &aws_name,
+                object_type: SecretSource::SecretsManager.object_type(),
+                object_alias: PASSWORD_FILE,
+                jmes_path: Vec::new(),
+            };
+            let secret_objects = if used.secret_env().is_some() {
+                vec![SecretObject {
+                    secret_name: name.clone(),
+                    kind: "Opaque",
+                    data: vec![SecretData {
+                        object_name: PASSWORD_FILE.to_owned(),
+                        key: PASSWORD_FILE.to_owned(),
+                    }],
+                }]
+            } else {
+                Vec::new()
+            };
+            let parameters = BTreeMap::from([
+                ("region", aws.region.value.clone()),
+                ("usePodIdentity", "true".to_owned()),
+                ("objects", crate::encode::yaml(&[object])),
+            ]);
+            Item::resource(
+                format!("{dir}/secretproviderclass-{volume}.yaml"),
+                Owner::Service(service.name.value.clone()),
+                used.span,
+                Resource {
+                    api_version: "secrets-store.csi.x-k8s.io/v1",
+                    kind: "SecretProviderClass",
+                    metadata: meta(platform, service, &name, used.span),
+                    spec: Spec {
+                        provider: SECRETS_STORE_PROVIDER,
+                        parameters,
+                        secret_objects,
+                    },
+                },
+            )
+        })
+        .collect()
+}
+
+/// The lines of a service that use a declared database with `auth=password`, one per database.
+fn password_uses<'a>(
+    platform: &'a Platform,
+    service: &'a Service,
+) -> impl Iterator<Item = &'a Use> {
+    service.uses.iter().enumerate().filter_map(move |(i, u)| {
+        (u.password_auth()
+            && platform
+                .aws
+                .as_ref()
+                .is_some_and(|a| a.databases.iter().any(|d| d.name.value == u.name.value))
+            && !service.uses[..i]
+                .iter()
+                .any(|e| e.password_auth() && e.name.value == u.name.value))
+        .then_some(u)
+    })
+}
+
+fn csi_volume(name: String, class: String) -> Volume {
+    Volume {
+        name,
+        csi: Some(CSIVolumeSource {
+            driver: SECRETS_STORE_DRIVER.into(),
+            read_only: Some(true),
+            volume_attributes: Some(BTreeMap::from([("secretProviderClass".to_owned(), class)])),
+            ..CSIVolumeSource::default()
+        }),
+        ..Volume::default()
+    }
+}
+
 /// The pod's read-only `csi` volume and mount of each secret it reads, named after the secret.
 pub fn volumes(platform: &Platform, service: &Service) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes = Vec::new();
     let mut mounts = Vec::new();
     for (secret, lines) in used_secrets(platform, service) {
-        volumes.push(Volume {
-            name: secret.name.value.clone(),
-            csi: Some(CSIVolumeSource {
-                driver: SECRETS_STORE_DRIVER.into(),
-                read_only: Some(true),
-                volume_attributes: Some(BTreeMap::from([(
-                    "secretProviderClass".to_owned(),
-                    secret_class(&service.name.value, &secret.name.value),
-                )])),
-                ..CSIVolumeSource::default()
-            }),
-            ..Volume::default()
-        });
+        volumes.push(csi_volume(
+            secret.name.value.clone(),
+            secret_class(&service.name.value, &secret.name.value),
+        ));
         mounts.push(VolumeMount {
             name: secret.name.value.clone(),
             mount_path: mount_path(&lines),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        });
+    }
+    for used in password_uses(platform, service) {
+        let volume = password_volume(&used.name.value);
+        volumes.push(csi_volume(
+            volume.clone(),
+            secret_class(&service.name.value, &volume),
+        ));
+        mounts.push(VolumeMount {
+            name: volume,
+            mount_path: password_mount(&used.name.value),
             read_only: Some(true),
             ..VolumeMount::default()
         });

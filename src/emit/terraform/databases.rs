@@ -14,8 +14,8 @@
 use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
-use crate::emit::terraform::{Context, Module, ident, policy, r};
-use crate::model::aws::{Database, Engine, database_identifier, role_name};
+use crate::emit::terraform::{Context, Module, ident, lit, policy, r, users};
+use crate::model::aws::{Database, Engine, database_identifier, password_secret_name, role_name};
 
 pub fn module(cx: &Context) -> Module {
     let mut m = Module::new(&cx.platform.origin.path(cx.aws.span));
@@ -170,4 +170,24 @@ fn instance(cx: &Context, m: &mut Module, database: &Database) {
         body["performance_insights_retention_period"] = json!(7);
     }
     m.resource("aws_db_instance", &id, body);
+    // The secret of each password user's password, encrypted with the data key. The second
+    // stage, which reaches the database, writes its value (write-only, never in state).
+    for (user, _) in users::users(cx, &database.name.value)
+        .into_iter()
+        .filter(|(_, password)| *password)
+    {
+        m.resource(
+            "aws_secretsmanager_secret",
+            &users::password_ident(&database.name.value, user),
+            json!({
+                "name": lit(&password_secret_name(cx.platform, &database.name.value, user)),
+                "description": lit(&format!(
+                    "The password of the {user} service's user of the {} database",
+                    database.name.value
+                )),
+                "kms_key_id": r("aws_kms_key.data.arn"),
+                "recovery_window_in_days": 7,
+            }),
+        );
+    }
 }

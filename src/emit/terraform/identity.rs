@@ -23,7 +23,7 @@
 use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
-use crate::emit::terraform::{Context, Module, ident, lit, policy, r};
+use crate::emit::terraform::{Context, Module, ident, lit, policy, r, users};
 use crate::model::addons::{self, Addon};
 use crate::model::aws::{Cluster, SecretSource, role_name};
 use crate::model::service::{Service, StoreKind};
@@ -406,13 +406,44 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
     let name = &service.name.value;
     let mut statements: Vec<Value> = Vec::new();
     let mut encrypted = false;
-    let mut read_secrets = std::collections::BTreeSet::new();
+    let mut read_secrets: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     // A role with no permission still has an identity: `DocumentDB` authenticates it.
     let mut identity_only = false;
     for (i, used) in service.uses.iter().enumerate() {
         let store = store_ref(used.kind.value, &used.name.value);
         let sid = format!("Use{i}");
         match used.kind.value {
+            StoreKind::Database if used.password_auth() => {
+                // The password of its own user, from its own secret, which the Secrets Store
+                // CSI driver reads with this role; decrypted with the data key through
+                // Secrets Manager only.
+                let secret = format!(
+                    "aws_secretsmanager_secret.{}.arn",
+                    users::password_ident(&used.name.value, name)
+                );
+                if !read_secrets.insert(secret.clone()) {
+                    continue;
+                }
+                statements.push(policy::allow(
+                    &sid,
+                    &[
+                        "secretsmanager:DescribeSecret",
+                        "secretsmanager:GetSecretValue",
+                    ],
+                    &[r(&secret)],
+                ));
+                let mut statement = policy::allow(
+                    &format!("{sid}Key"),
+                    &["kms:Decrypt"],
+                    &[r("aws_kms_key.data.arn")],
+                );
+                statement["condition"] = json!([{
+                    "test": "StringEquals",
+                    "variable": "kms:ViaService",
+                    "values": [format!("secretsmanager.{}.amazonaws.com", cx.aws.region.value)],
+                }]);
+                statements.push(statement);
+            }
             StoreKind::Database => {
                 // IAM database authentication as the database user named after the service.
                 let user = format!(
@@ -512,7 +543,7 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
                 else {
                     continue;
                 };
-                if !read_secrets.insert(secret.name.value.as_str()) {
+                if !read_secrets.insert(secret.name.value.clone()) {
                     continue;
                 }
                 let arn = secret.arn(lit, cx.partition(), &cx.aws.region.value, &cx.account());

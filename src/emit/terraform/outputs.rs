@@ -85,6 +85,22 @@ pub fn module(cx: &Context) -> Module {
                 "aws_db_instance.{id}.master_user_secret[0].secret_arn"
             )),
         );
+        for (user, _) in crate::emit::terraform::users::users(cx, &database.name.value)
+            .into_iter()
+            .filter(|(_, password)| *password)
+        {
+            m.output(
+                &crate::emit::terraform::users::password_output(&database.name.value, user),
+                &format!(
+                    "The Secrets Manager secret of the {user} service's password for the {} database",
+                    database.name.value
+                ),
+                r(&format!(
+                    "aws_secretsmanager_secret.{}.arn",
+                    crate::emit::terraform::users::password_ident(&database.name.value, user)
+                )),
+            );
+        }
     }
     if interface_endpoints(cx)
         .iter()

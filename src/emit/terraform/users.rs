@@ -2,7 +2,11 @@
 //! in with IAM authentication: in `PostgreSQL` `CREATE ROLE <service> LOGIN` with the `rds_iam` role,
 //! `CONNECT` on the database and `USAGE`, `CREATE` on its `public` schema; in `MySQL` a user
 //! `IDENTIFIED WITH AWSAuthenticationPlugin` that requires TLS, with all privileges on its
-//! database.
+//! database. A service that uses it with `auth=password` gets a user that logs in with a
+//! password instead (no `rds_iam`, no `AWSAuthenticationPlugin`, TLS still required): generated
+//! by an ephemeral `aws_secretsmanager_random_password`, written into the service's secret
+//! (made by the first stage) as a write-only value, read back from that version and given to
+//! the user as a write-only `password_wo`, so it is in no state file, no plan and no output.
 //!
 //! The stage runs inside the VPC (the runner), which the database admits. It connects as the
 //! master user, whose password RDS keeps in Secrets Manager: read through an *ephemeral*
@@ -34,19 +38,82 @@ pub fn providers(cx: &Context) -> Vec<(&'static str, &'static str, &'static str)
     out
 }
 
-/// The services that use a database: its users.
-fn users<'a>(cx: &'a Context, database: &str) -> Vec<&'a str> {
+/// The services that use a database: its users, each with whether it logs in with a password
+/// (`auth=password` on any of its lines), else with IAM authentication.
+pub fn users<'a>(cx: &'a Context, database: &str) -> Vec<(&'a str, bool)> {
     cx.platform
         .services
         .iter()
-        .filter(|s| {
-            s.uses
+        .filter_map(|s| {
+            let mut lines = s
+                .uses
                 .iter()
-                .any(|u| u.kind.value == StoreKind::Database && u.name.value == database)
+                .filter(|u| u.kind.value == StoreKind::Database && u.name.value == database)
+                .peekable();
+            lines.peek()?;
+            Some((
+                s.name.value.as_str(),
+                lines.any(crate::model::service::Use::password_auth),
+            ))
         })
-        .map(|s| s.name.value.as_str())
         .collect()
 }
+
+/// The Terraform name of a password user's secret, `db_<database>_<service>`: the secret in the
+/// first stage, its value, the ephemeral password and its reading back in the second.
+pub fn password_ident(database: &str, service: &str) -> String {
+    format!("db_{}_{}", ident(database), ident(service))
+}
+
+/// The first stage's output of the ARN of a password user's secret.
+pub fn password_output(database: &str, service: &str) -> String {
+    format!("{}_password_secret", password_ident(database, service))
+}
+
+/// A password user's password: generated once (an ephemeral `aws_secretsmanager_random_password`,
+/// letters and digits, never in state), written into the user's secret (made by the first
+/// stage) as a write-only value, and read back from the version written, so the database
+/// user always gets the password the secret holds. Returns that reading's expression.
+fn password_user(
+    m: &mut Module,
+    passwords: &mut serde_json::Map<String, Value>,
+    secrets: &mut serde_json::Map<String, Value>,
+    database: &str,
+    service: &str,
+) -> String {
+    let pid = password_ident(database, service);
+    passwords.insert(
+        pid.clone(),
+        json!({
+            "password_length": PASSWORD_LENGTH,
+            // Letters and digits: safe in a URI, a JDBC URL, an env var and SQL.
+            "exclude_punctuation": true,
+        }),
+    );
+    let secret = output(&password_output(database, service));
+    m.resource(
+        "aws_secretsmanager_secret_version",
+        &pid,
+        json!({
+            "secret_id": secret,
+            "secret_string_wo": format!("${{ephemeral.aws_secretsmanager_random_password.{pid}.random_password}}"),
+            // Written once: a new password is a new version (bump it to rotate).
+            "secret_string_wo_version": 1,
+        }),
+    );
+    // Read back by the version just written: deferred to the apply that writes it.
+    secrets.insert(
+        format!("{pid}_password"),
+        json!({
+            "secret_id": secret,
+            "version_id": format!("${{aws_secretsmanager_secret_version.{pid}.version_id}}"),
+        }),
+    );
+    format!("${{ephemeral.aws_secretsmanager_secret_version.{pid}_password.secret_string}}")
+}
+
+/// The length of a generated password: 40 letters and digits, about 238 bits.
+const PASSWORD_LENGTH: u32 = 40;
 
 fn output(name: &str) -> String {
     format!("${{data.terraform_remote_state.aws.outputs.{name}}}")
@@ -57,6 +124,7 @@ pub fn module(cx: &Context) -> Module {
     let mut postgres: Vec<Value> = Vec::new();
     let mut mysql: Vec<Value> = Vec::new();
     let mut secrets = serde_json::Map::new();
+    let mut passwords = serde_json::Map::new();
     let mut locals = serde_json::Map::new();
     for database in &cx.aws.databases {
         let users = users(cx, &database.name.value);
@@ -92,19 +160,29 @@ pub fn module(cx: &Context) -> Module {
                     "superuser": false,
                     "connect_timeout": 30,
                 }));
-                for user in users {
+                for (user, password) in users {
                     let rid = format!("{id}_{}", ident(user));
                     let provider = format!("postgresql.{id}");
-                    m.resource(
-                        "postgresql_role",
-                        &rid,
-                        json!({
-                            "provider": provider,
-                            "name": user,
-                            "login": true,
-                            "roles": ["rds_iam"],
-                        }),
-                    );
+                    let mut role = json!({
+                        "provider": provider,
+                        "name": user,
+                        "login": true,
+                        "roles": ["rds_iam"],
+                    });
+                    if password {
+                        // `rds_iam` would refuse the password: the role logs in with it alone.
+                        role["roles"] = json!([]);
+                        role["password_wo"] = json!(password_user(
+                            &mut m,
+                            &mut passwords,
+                            &mut secrets,
+                            &database.name.value,
+                            user,
+                        ));
+                        // A string in this provider's schema.
+                        role["password_wo_version"] = json!("1");
+                    }
+                    m.resource("postgresql_role", &rid, role);
                     let role = format!("${{postgresql_role.{rid}.name}}");
                     m.resource(
                         "postgresql_grant",
@@ -139,20 +217,30 @@ pub fn module(cx: &Context) -> Module {
                     "password": master("password"),
                     "tls": "skip-verify",
                 }));
-                for user in users {
+                for (user, password) in users {
                     let rid = format!("{id}_{}", ident(user));
                     let provider = format!("mysql.{id}");
-                    m.resource(
-                        "mysql_user",
-                        &rid,
-                        json!({
-                            "provider": provider,
-                            "user": user,
-                            "host": "%",
-                            "auth_plugin": "AWSAuthenticationPlugin",
-                            "tls_option": "SSL",
-                        }),
-                    );
+                    let mut body = json!({
+                        "provider": provider,
+                        "user": user,
+                        "host": "%",
+                        "auth_plugin": "AWSAuthenticationPlugin",
+                        "tls_option": "SSL",
+                    });
+                    if password {
+                        // The server's default plugin, with the password, TLS still required.
+                        body.as_object_mut().map(|b| b.remove("auth_plugin"));
+                        body["password_wo"] = json!(password_user(
+                            &mut m,
+                            &mut passwords,
+                            &mut secrets,
+                            &database.name.value,
+                            user,
+                        ));
+                        // A number in this provider's schema.
+                        body["password_wo_version"] = json!(1);
+                    }
+                    m.resource("mysql_user", &rid, body);
                     m.resource(
                         "mysql_grant",
                         &rid,
@@ -171,10 +259,18 @@ pub fn module(cx: &Context) -> Module {
     if secrets.is_empty() {
         return m;
     }
-    m.block(
-        "ephemeral",
-        json!({"aws_secretsmanager_secret_version": secrets}),
+    let mut ephemeral = serde_json::Map::new();
+    if !passwords.is_empty() {
+        ephemeral.insert(
+            "aws_secretsmanager_random_password".into(),
+            Value::Object(passwords),
+        );
+    }
+    ephemeral.insert(
+        "aws_secretsmanager_secret_version".into(),
+        Value::Object(secrets),
     );
+    m.block("ephemeral", Value::Object(ephemeral));
     m.block("locals", Value::Object(locals));
     let mut providers = serde_json::Map::new();
     if !postgres.is_empty() {

@@ -619,6 +619,7 @@ pub static USES: Node = Node {
         Arg::required("NAME", Value::String, S("jwt-keys")),
     ],
     props: &[
+        Prop::optional("auth", Value::Keyword(&["iam", "password"]), S("iam")),
         Prop::optional("env", Value::EnvName, S("JWT_KEY")),
         Prop::optional("key", Value::String, S("private.pem")),
         Prop::optional("path", Value::String, S("/etc/jwt")),
@@ -644,6 +645,7 @@ pub static USES_ENV: Node = Node {
         Prop::optional("host", Value::EnvName, S("DB_HOST")),
         Prop::optional("jdbc", Value::EnvName, S("SPRING_DATASOURCE_URL")),
         Prop::optional("name", Value::EnvName, S("DB_NAME")),
+        Prop::optional("password", Value::EnvName, S("DB_PASSWORD")),
         Prop::optional("port", Value::EnvName, S("DB_PORT")),
         Prop::optional("table", Value::EnvName, S("DYNAMO_TABLE")),
         Prop::optional("tls", Value::EnvName, S("REDIS_TLS")),
