@@ -419,12 +419,16 @@ fn store_vars(service: &Service, d: &mut Diagnostics) {
             && used.kind.value == StoreKind::Database
             && !used.password_auth()
         {
-            d.error(
-                ErrorKind::MissingProperty {
-                    node: format!("uses database {}` with `env password=", used.name.value),
-                    property: "auth",
-                },
-                var.key.span,
+            // At the `uses` line, where `auth=` goes; the help says to add it there.
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::MissingProperty {
+                        node: format!("uses database {}` with `env password=", used.name.value),
+                        property: "auth",
+                    },
+                    used.name.span,
+                )
+                .with_label(var.key.span, "a password asked for here"),
             );
         }
     }
