@@ -983,6 +983,23 @@ fn gateways(world: &World, out: &mut Vec<String>) {
     }
 }
 
+/// Whether a `Sidecar` of `namespace` lists `host` among its egress hosts, as
+/// `<namespace>/<host>` or `./<host>`.
+fn sidecar_lists(world: &World, namespace: &str, host: &str) -> bool {
+    world
+        .of_kind("Sidecar")
+        .filter(|s| s.namespace() == namespace)
+        .flat_map(|s| {
+            s.value["spec"]["egress"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+                .flat_map(|e| strings(&e["hosts"]))
+                .collect::<Vec<_>>()
+        })
+        .any(|h| h == format!("{namespace}/{host}") || h == format!("./{host}"))
+}
+
 /// End-user authentication: a `RequestAuthentication` picks pods (the gateway's); every
 /// issuer a policy requires a token of (`notRequestPrincipals: ["<issuer>/*"]`) is checked by a
 /// `RequestAuthentication` on the same pods, else no token could ever satisfy it; every host a
@@ -1838,21 +1855,11 @@ fn stateful_peers(platform: &Platform, world: &World, out: &mut Vec<String>) {
                 "{}/{headless}.{}.svc.cluster.local",
                 service.namespace, service.namespace
             );
-            let listed = world
-                .of_kind("Sidecar")
-                .filter(|s| s.namespace() == service.namespace)
-                .flat_map(|s| {
-                    s.value["spec"]["egress"]
-                        .as_sequence()
-                        .into_iter()
-                        .flatten()
-                        .flat_map(|e| strings(&e["hosts"]))
-                        .collect::<Vec<_>>()
-                })
-                .any(|h| {
-                    h == host
-                        || h == format!("./{headless}.{}.svc.cluster.local", service.namespace)
-                });
+            let listed = sidecar_lists(
+                world,
+                &service.namespace,
+                &format!("{headless}.{}.svc.cluster.local", service.namespace),
+            );
             if !listed {
                 out.push(format!(
                     "{name} peers: the namespace's Sidecar does not list `{host}`"
@@ -2550,20 +2557,7 @@ fn externals(platform: &Platform, world: &World, out: &mut Vec<String>) {
                 }
             }
             if pods.iter().any(|p| p.sidecar) {
-                let listed = world
-                    .of_kind("Sidecar")
-                    .filter(|s| s.namespace() == caller.namespace)
-                    .flat_map(|s| {
-                        s.value["spec"]["egress"]
-                            .as_sequence()
-                            .into_iter()
-                            .flatten()
-                            .flat_map(|e| strings(&e["hosts"]))
-                            .collect::<Vec<_>>()
-                    })
-                    .any(|h| {
-                        h == format!("{}/{host}", caller.namespace) || h == format!("./{host}")
-                    });
+                let listed = sidecar_lists(world, &caller.namespace, &host);
                 if !listed {
                     out.push(format!(
                         "{what}: the namespace's Sidecar does not list the host"

@@ -114,15 +114,18 @@ pub static CONTAINER: Node = Node {
     )
 };
 
+/// The children of a container that runs to completion: an `init` container, a `migrate` Job.
+static RUN_TO_COMPLETION: [Child; 5] = [
+    Child::once(&ARGS),
+    Child::once(&COMMAND),
+    Child::any(&ENV),
+    Child::once(&IMAGE),
+    Child::once(&RESOURCES),
+];
+
 pub static INIT: Node = Node {
     args: &[Arg::required("NAME", Value::Name, S("migrate"))],
-    children: &[
-        Child::once(&ARGS),
-        Child::once(&COMMAND),
-        Child::any(&ENV),
-        Child::once(&IMAGE),
-        Child::once(&RESOURCES),
-    ],
+    children: &RUN_TO_COMPLETION,
     ..Node::new(
         "init",
         "An init container: it runs to completion before the pod's other containers start.",
@@ -131,13 +134,7 @@ pub static INIT: Node = Node {
 
 pub static MIGRATE: Node = Node {
     args: &[Arg::required("NAME", Value::Name, S("migrate"))],
-    children: &[
-        Child::once(&ARGS),
-        Child::once(&COMMAND),
-        Child::any(&ENV),
-        Child::once(&IMAGE),
-        Child::once(&RESOURCES),
-    ],
+    children: &RUN_TO_COMPLETION,
     ..Node::new(
         "migrate",
         "A Job that runs to completion with the service's identity and env before each rollout of the service (a schema migration).",
