@@ -41,10 +41,17 @@ fn main() {
     let (t_set, set) = best(runs, || {
         platc::emit::emit(&platform, platc::emit::Scope::All)
     });
+    let (t_cluster, _) = best(runs, || {
+        platc::emit::emit(&platform, platc::emit::Scope::Cluster)
+    });
+    let (t_stream, stream) = best(runs, || {
+        platc::encode::stream(platc::emit::emit(&platform, platc::emit::Scope::Cluster))
+    });
     let checked = platc::validate::checked(&set);
     let (t_validate, ()) = best(runs, || {
         platc::validate::output(&set).expect("valid objects");
     });
+    let stream_bytes: usize = stream.iter().map(String::len).sum();
     let bytes: usize = tree.values().map(String::len).sum();
     println!("services      {}", platform.services.len());
     println!("parse         {:>9.3} ms", t_parse.as_secs_f64() * 1e3);
@@ -63,6 +70,14 @@ fn main() {
         "  emit (set)  {:>9.3} ms  ({} items, typed, not yet encoded)",
         t_set.as_secs_f64() * 1e3,
         set.items().len()
+    );
+    println!(
+        "  cluster     {:>9.3} ms  (the cluster objects alone, typed: what render emits)",
+        t_cluster.as_secs_f64() * 1e3
+    );
+    println!(
+        "  + encode    {:>9.3} ms  (the same, emitted and encoded: {stream_bytes} bytes)",
+        t_stream.as_secs_f64() * 1e3
     );
     println!(
         "  validate    {:>9.3} ms  ({checked} objects against schemas/)",

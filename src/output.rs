@@ -125,12 +125,18 @@ pub const SYNC_WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
 /// schema check. Any serialisable value is one.
 pub trait Encode: Send + Sync {
     fn to_yaml(&self) -> String;
+    /// `to_yaml`, appended to `out` (which is empty or ends with a line break).
+    fn write_yaml(&self, out: &mut String);
     fn to_value(&self) -> serde_json::Value;
 }
 
 impl<T: Serialize + Send + Sync> Encode for T {
     fn to_yaml(&self) -> String {
         crate::encode::yaml(self)
+    }
+
+    fn write_yaml(&self, out: &mut String) {
+        crate::encode::write_yaml(out, self);
     }
 
     fn to_value(&self) -> serde_json::Value {
@@ -149,6 +155,10 @@ struct K8s<T>(T);
 impl<T: Serialize + Send + Sync> Encode for K8s<T> {
     fn to_yaml(&self) -> String {
         crate::encode::yaml(&self.0)
+    }
+
+    fn write_yaml(&self, out: &mut String) {
+        crate::encode::write_yaml(out, &self.0);
     }
 
     fn to_value(&self) -> serde_json::Value {
@@ -309,9 +319,26 @@ impl Item {
 #[derive(Default)]
 pub struct Output {
     items: Vec<Item>,
+    /// The cluster objects alone are wanted (`platc render`): targets skip the files that
+    /// are not cluster objects (rules files, their tests, dashboards' JSON, runbooks).
+    cluster_only: bool,
 }
 
 impl Output {
+    /// An empty set for `scope`.
+    pub fn for_scope(scope: crate::emit::Scope) -> Self {
+        Self {
+            items: Vec::new(),
+            cluster_only: scope == crate::emit::Scope::Cluster,
+        }
+    }
+
+    /// Whether files that are not cluster objects are wanted: a target that makes them
+    /// asks, so `platc render` builds none of what it would throw away.
+    pub fn wants_files(&self) -> bool {
+        !self.cluster_only
+    }
+
     pub fn push(&mut self, item: Item) {
         self.items.push(item);
     }

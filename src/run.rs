@@ -98,11 +98,13 @@ fn print(output: &Output) -> ExitCode {
     if !output.stderr.is_empty() {
         let _ = std::io::stderr().write_all(output.stderr.as_bytes());
     }
-    if !output.stdout.is_empty() {
+    if !output.stdout.is_empty() || !output.pieces.is_empty() {
         let mut stdout = std::io::stdout().lock();
+        let pieces = std::iter::once(&output.stdout).chain(&output.pieces);
         // A closed pipe (`platc explain x | head`) is not a failure.
-        if let Err(error) = stdout
-            .write_all(output.stdout.as_bytes())
+        if let Err(error) = pieces
+            .into_iter()
+            .try_for_each(|piece| stdout.write_all(piece.as_bytes()))
             .and_then(|()| stdout.flush())
             && error.kind() != std::io::ErrorKind::BrokenPipe
         {

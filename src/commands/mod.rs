@@ -17,6 +17,9 @@ pub mod why;
 #[derive(Debug, Default)]
 pub struct Output {
     pub stdout: String,
+    /// A large product, printed after `stdout` piece by piece (`render`'s stream: one string
+    /// would copy it once more).
+    pub pieces: Vec<String>,
     pub stderr: String,
     /// 0 success; 1 the input has errors; 2 usage, I/O or internal error.
     pub status: u8,
@@ -105,9 +108,9 @@ impl Output {
 
     pub fn failure(message: String) -> Self {
         Self {
-            stdout: String::new(),
             stderr: message,
             status: 2,
+            ..Self::default()
         }
     }
 }

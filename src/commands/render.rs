@@ -56,7 +56,7 @@ pub fn stream(file: &Path, selection: &Selection, report: Report) -> Output {
     match crate::output(&platform, crate::emit::Scope::Cluster) {
         Ok(mut set) => {
             set.retain_part(&part);
-            output.stdout = crate::encode::stream(set);
+            output.pieces = crate::encode::stream(set);
         }
         Err(invalid) => {
             output.stderr = format!("{}{invalid}\n", output.stderr);

@@ -51,7 +51,7 @@ const DERIVED: &[Target] = &[helm::emit, jenkins::emit, argocd::emit];
 
 /// Every item of a build of one platform (or its cluster objects alone), sorted by path.
 pub fn emit(platform: &Checked, scope: Scope) -> Output {
-    let mut out = Output::default();
+    let mut out = Output::for_scope(scope);
     for (target, cluster) in TARGETS {
         if scope == Scope::All || *cluster {
             target(platform, &mut out);

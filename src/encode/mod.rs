@@ -33,10 +33,25 @@ pub fn json<T: Serialize>(value: &T) -> String {
     out
 }
 
+/// `json` without the detour through a value tree, for a type whose fields are declared in
+/// the order of their names (and whose maps are sorted): its keys come out sorted as they
+/// are. Dashboards are built so (`dashboards::model`), and a test holds both ways equal.
+pub fn json_in_field_order<T: Serialize>(value: &T) -> String {
+    let mut out = serde_json::to_string_pretty(value).unwrap_or_default();
+    out.push('\n');
+    out
+}
+
 /// A value as one YAML document (no `---`), with a trailing newline.
 pub fn yaml<T: Serialize>(value: &T) -> String {
     // Our types always serialise: every map key is a string and every number finite.
     yaml::to_string(value).unwrap_or_default()
+}
+
+/// `yaml`, appended to `out` (which is empty or ends with a line break).
+pub fn write_yaml<T: Serialize + ?Sized>(out: &mut String, value: &T) {
+    // As in `yaml`: our types always serialise.
+    let _ = yaml::write(out, value);
 }
 
 /// Several values as one YAML stream, each document introduced by `---`.
@@ -85,20 +100,34 @@ pub fn file(item: &Item, origin: &Origin) -> String {
     }
 }
 
+/// How many documents of `stream` share one piece: enough to make each write to stdout large,
+/// few enough to spread the encoding over every core.
+const DOCUMENTS_PER_PIECE: usize = 32;
+
 /// The set's cluster objects as one YAML stream in apply order, each document introduced by
-/// `---`, with no headers (what `platc render` prints). Encoded in parallel.
-pub fn stream(output: Output) -> String {
-    let objects = output.into_cluster_objects();
-    let documents = crate::emit::parallel::map_owned(objects, |item| match &item.body {
-        Body::Object(object) => object.value.to_yaml(),
-        _ => String::new(),
-    });
-    let mut out = String::with_capacity(documents.iter().map(|d| d.len() + 4).sum());
-    for document in documents {
-        out.push_str("---\n");
-        out.push_str(&document);
+/// `---`, with no headers (what `platc render` prints), in pieces to be written one after
+/// another: joining them would copy the whole stream once more. Encoded in parallel, each
+/// object dropped as soon as it is encoded.
+pub fn stream(output: Output) -> Vec<String> {
+    let mut objects = output.into_cluster_objects().into_iter();
+    let mut pieces = Vec::new();
+    loop {
+        let piece: Vec<Item> = objects.by_ref().take(DOCUMENTS_PER_PIECE).collect();
+        if piece.is_empty() {
+            break;
+        }
+        pieces.push(piece);
     }
-    out
+    crate::emit::parallel::map_owned(pieces, |piece| {
+        let mut out = String::new();
+        for item in piece {
+            if let Body::Object(object) = &item.body {
+                out.push_str("---\n");
+                object.value.write_yaml(&mut out);
+            }
+        }
+        out
+    })
 }
 
 /// A text made safe for a one-line comment: control characters (a newline above all) and

@@ -29,18 +29,28 @@ impl Serialize for Raw {
 
 /// Serialises a value as one YAML document with a trailing newline.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    let mut out = String::with_capacity(2048);
+    write(&mut out, value)?;
+    Ok(out)
+}
+
+/// Appends a value to `out` as one YAML document with a trailing newline (`out` is empty or
+/// ends with one).
+pub fn write<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Error> {
     let mut writer = Writer {
-        out: String::with_capacity(2048),
+        out: std::mem::take(out),
     };
-    value.serialize(Value {
+    let result = value.serialize(Value {
         w: &mut writer,
         level: 0,
         context: Context::Document,
-    })?;
-    if !writer.out.ends_with('\n') {
-        writer.out.push('\n');
+    });
+    *out = writer.out;
+    result?;
+    if !out.ends_with('\n') {
+        out.push('\n');
     }
-    Ok(writer.out)
+    Ok(())
 }
 
 /// Why a value could not be written (a map key that is not a string, say).
@@ -556,24 +566,55 @@ fn key_error() -> Error {
 }
 
 pub(crate) fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let step = left.min(SPACES.len());
+        out.push_str(&SPACES[..step]);
+        left -= step;
     }
 }
 
-/// A multi-line string without trailing spaces reads best as a literal block.
+/// A multi-line string without trailing spaces reads best as a literal block: it holds a line
+/// break, starts with neither a space nor one, holds no control character but line breaks
+/// (so no tab or carriage return), no run of three line breaks, no line ending in a space,
+/// and does not end in two line breaks. One pass over the bytes: dashboards are large.
 pub(crate) fn is_block_candidate(s: &str) -> bool {
-    s.contains('\n')
-        && !s.starts_with([' ', '\n'])
-        && !s.contains(['\r', '\t'])
-        && !s.trim_end_matches('\n').contains("\n\n\n")
-        && s.lines().all(|l| !l.ends_with(' '))
-        && !s.ends_with("\n\n")
-        && s.chars().all(|c| !c.is_control() || c == '\n')
+    let bytes = s.as_bytes();
+    if bytes.first().is_none_or(|&b| b == b' ' || b == b'\n')
+        || bytes.last() == Some(&b' ')
+        || s.ends_with("\n\n")
+    {
+        return false;
+    }
+    let mut breaks = 0;
+    let mut newlines = 0;
+    let mut previous = 0u8;
+    for &b in bytes {
+        if b == b'\n' {
+            if previous == b' ' {
+                return false;
+            }
+            breaks += 1;
+            newlines += 1;
+            if newlines == 3 {
+                return false;
+            }
+        } else {
+            newlines = 0;
+            // C0 controls and DEL; the C1 controls (U+0080..U+009F) are 0xC2 0x80..0x9F.
+            if b < 0x20 || b == 0x7f || (previous == 0xc2 && (0x80..=0x9f).contains(&b)) {
+                return false;
+            }
+        }
+        previous = b;
+    }
+    breaks > 0
 }
 
 pub(crate) fn write_block(out: &mut String, s: &str, level: usize) {
     out.push_str(if s.ends_with('\n') { "|\n" } else { "|-\n" });
+    out.reserve(s.len() + s.len() / 4);
     for line in s.trim_end_matches('\n').split('\n') {
         if !line.is_empty() {
             indent(out, level);
@@ -590,19 +631,27 @@ pub(crate) fn write_string(quoted: &mut String, s: &str) {
         quoted.push_str(s);
     } else {
         quoted.push('"');
-        for c in s.chars() {
-            match c {
-                '"' => quoted.push_str("\\\""),
-                '\\' => quoted.push_str("\\\\"),
-                '\n' => quoted.push_str("\\n"),
-                '\t' => quoted.push_str("\\t"),
-                '\r' => quoted.push_str("\\r"),
-                c if c.is_control() => {
-                    let _ = write!(quoted, "\\u{:04x}", u32::from(c));
-                }
-                c => quoted.push(c),
+        // Runs of characters that need no escape are copied whole.
+        let mut run = 0;
+        for (i, c) in s.char_indices() {
+            let escape = match c {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\t' => "\\t",
+                '\r' => "\\r",
+                c if c.is_control() => "",
+                _ => continue,
+            };
+            quoted.push_str(&s[run..i]);
+            if escape.is_empty() {
+                let _ = write!(quoted, "\\u{:04x}", u32::from(c));
+            } else {
+                quoted.push_str(escape);
             }
+            run = i + c.len_utf8();
         }
+        quoted.push_str(&s[run..]);
         quoted.push('"');
     }
 }
@@ -636,4 +685,68 @@ fn is_plain_safe(s: &str) -> bool {
     }
     s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rule `is_block_candidate` implements in one pass, written plainly.
+    fn block_rule(s: &str) -> bool {
+        s.contains('\n')
+            && !s.starts_with([' ', '\n'])
+            && !s.contains(['\r', '\t'])
+            && !s.trim_end_matches('\n').contains("\n\n\n")
+            && s.lines().all(|l| !l.ends_with(' '))
+            && !s.ends_with("\n\n")
+            && s.chars().all(|c| !c.is_control() || c == '\n')
+    }
+
+    /// Every string of up to five characters over an alphabet of the characters the rule
+    /// looks at.
+    fn strings() -> Vec<String> {
+        let alphabet = ['a', ' ', '\n', '\t', '\r', '\u{85}', '\u{7f}', 'é', '\u{1}'];
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..5 {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    #[test]
+    fn block_candidates_follow_the_rule() {
+        let all = strings();
+        assert!(all.len() > 60_000);
+        let mut blocks = 0;
+        for s in &all {
+            assert_eq!(is_block_candidate(s), block_rule(s), "{s:?}");
+            blocks += usize::from(block_rule(s));
+        }
+        assert!(blocks > 100, "the alphabet reaches both answers");
+    }
+
+    #[test]
+    fn quoted_strings_escape_what_they_must() {
+        for s in strings() {
+            let mut out = String::new();
+            write_string(&mut out, &s);
+            let parsed: String = serde_yaml::from_str(&out).expect("valid YAML");
+            assert_eq!(parsed, s, "{out}");
+        }
+        let mut out = String::new();
+        write_string(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é\"");
+    }
+
+    #[test]
+    fn indents_of_any_depth() {
+        let mut out = String::new();
+        indent(&mut out, 150);
+        assert_eq!(out, " ".repeat(150));
+    }
 }

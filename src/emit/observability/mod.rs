@@ -22,5 +22,6 @@ use crate::output::Output;
 pub fn emit(platform: &Checked, out: &mut Output) {
     out.extend(monitors::objects(platform));
     rules::emit(platform, out);
-    out.extend(dashboards::items(platform));
+    let files = out.wants_files();
+    out.extend(dashboards::items(platform, files));
 }

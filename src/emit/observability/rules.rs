@@ -103,8 +103,9 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     let Some(prometheus) = &platform.observability.prometheus else {
         return;
     };
+    let files = out.wants_files();
     let per_service = crate::emit::parallel::map(&platform.services, |service| {
-        service_items(platform, service)
+        service_items(platform, service, files)
     });
     out.extend(per_service.into_iter().flatten());
     let platform_rules = platform_alerts(platform);
@@ -123,8 +124,15 @@ pub fn emit(platform: &Checked, out: &mut Output) {
             }
         }
     }
-    out.extend(platform_items(platform, prometheus.span, platform_rules));
-    out.extend(runbooks::items(platform, prometheus.span, &alerts));
+    out.extend(platform_items(
+        platform,
+        prometheus.span,
+        platform_rules,
+        files,
+    ));
+    if files {
+        out.extend(runbooks::items(platform, prometheus.span, &alerts));
+    }
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -135,7 +143,8 @@ fn service_rule_name(service: &Service) -> String {
     format!("{}-slo", service.name.value)
 }
 
-fn service_items(platform: &Platform, service: &Service) -> Vec<Item> {
+/// A service's `PrometheusRule` and, with `files`, its rules file and their tests.
+fn service_items(platform: &Platform, service: &Service, files: bool) -> Vec<Item> {
     if !slo::measured(service) || !meshed(platform, service) {
         return Vec::new();
     }
@@ -159,6 +168,9 @@ fn service_items(platform: &Platform, service: &Service) -> Vec<Item> {
         }],
     }) else {
         // A gate alone reads the platform's records: only its queries' test.
+        if !files {
+            return Vec::new();
+        }
         return super::rule_tests::service(service, None)
             .map(|tests| {
                 Item::yaml(
@@ -177,29 +189,33 @@ fn service_items(platform: &Platform, service: &Service) -> Vec<Item> {
         .labels
         .get_or_insert_with(BTreeMap::new)
         .extend(monitor_labels());
-    let mut items = vec![
-        Item::resource(
-            format!(
-                "monitoring/services/{}/prometheusrule.yaml",
-                service.name.value
-            ),
-            owner(),
-            origin,
-            Resource {
-                api_version: "monitoring.coreos.com/v1",
-                kind: "PrometheusRule",
-                metadata,
-                spec: groups.clone(),
-            },
-        ),
+    let rules_file = files.then(|| {
         Item::yaml(
             format!("monitoring/prometheus/rules/{}.yaml", service.name.value),
             owner(),
             origin,
             serde_json::to_value(&groups).unwrap_or_default(),
+        )
+    });
+    let tests = files
+        .then(|| super::rule_tests::service(service, Some(&groups)))
+        .flatten();
+    let mut items = vec![Item::resource(
+        format!(
+            "monitoring/services/{}/prometheusrule.yaml",
+            service.name.value
         ),
-    ];
-    if let Some(tests) = super::rule_tests::service(service, Some(&groups)) {
+        owner(),
+        origin,
+        Resource {
+            api_version: "monitoring.coreos.com/v1",
+            kind: "PrometheusRule",
+            metadata,
+            spec: groups,
+        },
+    )];
+    items.extend(rules_file);
+    if let Some(tests) = tests {
         items.push(Item::yaml(
             format!("monitoring/prometheus/tests/{}.yaml", service.name.value),
             owner(),
@@ -418,7 +434,8 @@ fn burn_alerts(platform: &Platform, service: &Service, objective: Objective) -> 
 // The platform
 
 /// The platform's workload and node alerts, in the stack's namespace.
-fn platform_items(platform: &Platform, origin: Span, rules: Vec<Rule>) -> Vec<Item> {
+/// The platform's `PrometheusRule` and, with `files`, its rules file and their tests.
+fn platform_items(platform: &Platform, origin: Span, rules: Vec<Rule>, files: bool) -> Vec<Item> {
     let groups = Groups {
         groups: vec![
             Group {
@@ -435,37 +452,39 @@ fn platform_items(platform: &Platform, origin: Span, rules: Vec<Rule>) -> Vec<It
     let name = format!("{}-workloads", platform.name.value);
     let mut labels = common_labels(platform);
     labels.extend(monitor_labels());
-    vec![
-        Item::resource(
-            format!("monitoring/platform/prometheusrule-{name}.yaml"),
-            Owner::Platform,
-            origin,
-            Resource {
-                api_version: "monitoring.coreos.com/v1",
-                kind: "PrometheusRule",
-                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                    name: Some(name),
-                    namespace: Some(stack.namespace.to_string()),
-                    labels: Some(labels),
-                    annotations: Some(origin_annotation(platform, origin)),
-                    ..Default::default()
-                },
-                spec: groups.clone(),
-            },
-        ),
-        Item::yaml(
+    let mut items = Vec::new();
+    if files {
+        items.push(Item::yaml(
             "monitoring/prometheus/rules/platform.yaml".into(),
             Owner::Platform,
             origin,
             serde_json::to_value(&groups).unwrap_or_default(),
-        ),
-        Item::yaml(
+        ));
+        items.push(Item::yaml(
             "monitoring/prometheus/tests/platform.yaml".into(),
             Owner::Platform,
             origin,
             super::rule_tests::platform(platform, &groups),
-        ),
-    ]
+        ));
+    }
+    items.push(Item::resource(
+        format!("monitoring/platform/prometheusrule-{name}.yaml"),
+        Owner::Platform,
+        origin,
+        Resource {
+            api_version: "monitoring.coreos.com/v1",
+            kind: "PrometheusRule",
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some(name),
+                namespace: Some(stack.namespace.to_string()),
+                labels: Some(labels),
+                annotations: Some(origin_annotation(platform, origin)),
+                ..Default::default()
+            },
+            spec: groups,
+        },
+    ));
+    items
 }
 
 /// A regex of the platform's namespaces.

@@ -124,8 +124,8 @@ fn namespace_regex(platform: &Checked) -> String {
         .join("|")
 }
 
-/// Every dashboard of the platform, as JSON files and `ConfigMap`s.
-pub fn items(platform: &Checked) -> Vec<Item> {
+/// Every dashboard of the platform, as `ConfigMap`s and, with `files`, JSON files.
+pub fn items(platform: &Checked, files: bool) -> Vec<Item> {
     let Some(grafana) = &platform.observability.grafana else {
         return Vec::new();
     };
@@ -145,7 +145,7 @@ pub fn items(platform: &Checked) -> Vec<Item> {
             Board::Cluster => cluster::dashboard(platform),
             Board::Mesh => mesh::dashboard(platform),
         };
-        crate::encode::json(&dashboard)
+        crate::encode::json_in_field_order(&dashboard)
     });
     let mut out = Vec::new();
     for (board, text) in boards.into_iter().zip(encoded) {
@@ -154,12 +154,14 @@ pub fn items(platform: &Checked) -> Vec<Item> {
             Board::Service(service) => Owner::Service(service.name.value.clone()),
             _ => Owner::Platform,
         };
-        out.push(Item::text(
-            format!("monitoring/grafana/{name}.json"),
-            owner.clone(),
-            origin,
-            text.clone(),
-        ));
+        if files {
+            out.push(Item::text(
+                format!("monitoring/grafana/{name}.json"),
+                owner.clone(),
+                origin,
+                text.clone(),
+            ));
+        }
         let path = match board {
             Board::Service(_) => format!(
                 "monitoring/services/{}/configmap-dashboard.yaml",
@@ -272,12 +274,39 @@ mod tests {
     }
 
     #[test]
+    fn dashboards_declare_their_fields_in_key_order() {
+        // `items` encodes them without sorting: the declared order must be the sorted one.
+        let text = include_str!("../../../../platform.kdl");
+        let result = crate::compile(
+            &Source::new("platform.kdl", text.to_owned()),
+            &crate::Options::default(),
+        );
+        let p = result.platform.expect("the reference platform compiles");
+        let mut boards: Vec<Board> = p.services.iter().map(Board::Service).collect();
+        boards.extend([Board::Overview, Board::Cluster, Board::Mesh]);
+        for board in boards {
+            let dashboard = match board {
+                Board::Service(s) => service::dashboard(&p, s),
+                Board::Overview => overview::dashboard(&p),
+                Board::Cluster => cluster::dashboard(&p),
+                Board::Mesh => mesh::dashboard(&p),
+            };
+            assert_eq!(
+                crate::encode::json_in_field_order(&dashboard),
+                crate::encode::json(&dashboard),
+                "{}",
+                board.name()
+            );
+        }
+    }
+
+    #[test]
     fn no_grafana_no_dashboards() {
         let text = "platform shop {\n    service web {\n        image \"nginx\" tag=\"1.27\"\n        port http 8080\n    }\n}\n";
         let result = crate::compile(
             &Source::new("platform.kdl", text.to_owned()),
             &crate::Options::default(),
         );
-        assert!(items(&result.platform.unwrap()).is_empty());
+        assert!(items(&result.platform.unwrap(), true).is_empty());
     }
 }

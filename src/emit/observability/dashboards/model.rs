@@ -18,26 +18,28 @@ pub const GRID_COLUMNS: u32 = 24;
 /// The name of the datasource variable every panel reads from.
 pub const DATASOURCE_VARIABLE: &str = "datasource";
 
-/// One dashboard.
+/// One dashboard. Here and in every struct below, fields are declared in the order of their
+/// names in JSON: dashboards are encoded as declared (`encode::json_in_field_order`), and
+/// Grafana's JSON has sorted keys.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Dashboard {
-    pub uid: String,
-    pub title: String,
+    pub annotations: Annotations,
     pub description: String,
-    pub tags: Vec<String>,
-    pub timezone: &'static str,
     /// Provisioned from a `ConfigMap`: an edit in the UI would be lost on the next sync.
     pub editable: bool,
     /// 1: a crosshair shared by every panel.
     pub graph_tooltip: u8,
-    pub time: TimeRange,
+    pub links: Vec<Link>,
+    pub panels: Vec<Panel>,
     pub refresh: &'static str,
     pub schema_version: u32,
-    pub links: Vec<Link>,
+    pub tags: Vec<String>,
     pub templating: Templating,
-    pub annotations: Annotations,
-    pub panels: Vec<Panel>,
+    pub time: TimeRange,
+    pub timezone: &'static str,
+    pub title: String,
+    pub uid: String,
 }
 
 impl Dashboard {
@@ -84,24 +86,24 @@ pub struct Templating {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Variable {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub name: &'static str,
-    pub label: &'static str,
-    pub query: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub datasource: Option<DataSource>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<VariableOption>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datasource: Option<DataSource>,
     /// 0: shown with its label; 2: hidden.
     pub hide: u8,
+    pub include_all: bool,
+    pub label: &'static str,
+    pub multi: bool,
+    pub name: &'static str,
+    pub query: String,
     /// 1: read when the dashboard loads; 2: again when the time range changes.
     pub refresh: u8,
-    pub include_all: bool,
-    pub multi: bool,
     pub regex: &'static str,
     /// 1: ascending, alphabetically.
     pub sort: u8,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 impl Variable {
@@ -234,18 +236,18 @@ impl DataSource {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Link {
-    pub title: String,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub icon: &'static str,
-    pub tooltip: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub url: String,
-    pub tags: Vec<String>,
     pub as_dropdown: bool,
-    pub target_blank: bool,
+    pub icon: &'static str,
     pub include_vars: bool,
     pub keep_time: bool,
+    pub tags: Vec<String>,
+    pub target_blank: bool,
+    pub title: String,
+    pub tooltip: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub url: String,
 }
 
 impl Link {
@@ -311,17 +313,17 @@ pub struct GridPos {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Target {
-    pub ref_id: String,
     pub expr: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<&'static str>,
+    /// A table's query: the latest value only, as a table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instant: Option<bool>,
     pub legend_format: String,
     /// A graph's query: every point of the time range.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<bool>,
-    /// A table's query: the latest value only, as a table.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instant: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<&'static str>,
+    pub ref_id: String,
 }
 
 /// What names a query's series in a legend.
@@ -352,8 +354,8 @@ impl Query {
 /// A step of a panel's thresholds: from `value` on (`None`: from minus infinity), `color`.
 #[derive(Clone, Serialize)]
 pub struct Step {
-    pub value: Option<f64>,
     pub color: &'static str,
+    pub value: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -366,21 +368,21 @@ pub struct Thresholds {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldDefaults {
-    pub unit: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decimals: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub thresholds: Option<Thresholds>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub custom: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u8>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mappings: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
+    pub unit: &'static str,
 }
 
 /// What applies to the fields one matcher selects.
@@ -435,27 +437,27 @@ pub struct Transformation {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Panel {
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub id: u32,
-    pub title: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub description: String,
-    pub grid_pos: GridPos,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub datasource: Option<DataSource>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub targets: Vec<Target>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field_config: Option<FieldConfig>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<Value>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub transformations: Vec<Transformation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collapsed: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub datasource: Option<DataSource>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_config: Option<FieldConfig>,
+    pub grid_pos: GridPos,
+    pub id: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub panels: Option<Vec<Panel>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
+    pub title: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transformations: Vec<Transformation>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
 }
 
 /// How a panel shows its data, and how big it is on the grid.
