@@ -1,23 +1,38 @@
-//! Writing `out/`: the whole tree is rendered in memory, staged in a sibling directory
-//! (`.out.platc-new`) and swapped in with one atomic rename (`RENAME_EXCHANGE`; two renames on
-//! a file system without it), so a build that fails or is killed leaves the previous `out/`
-//! exactly as it was. A write that fails removes what it made and says what it could not
-//! remove; the next write removes what a killed one left. When `out/` already is the new tree,
-//! nothing is touched. A symbolic link `out` is followed: the tree it points to is replaced,
-//! staged beside it, and the link stays.
+//! Writing `out/`. The whole tree is rendered in memory; how it reaches the disk depends on
+//! what is there.
+//!
+//! A rebuild of a tree platc wrote (`out/` with a manifest, no journal or staged tree of a
+//! stopped write, no `--force`) is incremental (`incremental`): the two manifests alone say
+//! which files changed, only those are written (each to a temporary name and renamed in) and
+//! only the removed ones deleted, and the untouched files are neither read, written nor
+//! looked at. So a hand edit or deletion of a file the new build does not change is not seen
+//! here; `platc build --check` sees it, and `--force` restores it. The new manifest is the
+//! journal until the last step renames it over the old one, and a write stopped at any step
+//! leaves a tree the next build finishes (a file with the old or the journal's hash is
+//! platc's). Up to date, from the manifests alone, nothing is touched.
+//!
+//! Otherwise, and when more than a quarter of the files change, the whole tree is staged in
+//! a sibling directory (`.out.platc-new`) and swapped in with one atomic rename
+//! (`RENAME_EXCHANGE`; two renames on a file system without it), so a build that fails or is
+//! killed leaves the previous `out/` exactly as it was. A write that fails removes what it
+//! made and says what it could not remove; the next write removes what a killed one left.
+//! When `out/` already is the new tree, nothing is touched. A symbolic link `out` is
+//! followed: the tree it points to is replaced, staged beside it, and the link stays.
 //!
 //! `out/.platc/manifest.json` lists every file platc wrote with its sha256 and origin. A tree
 //! below `out/` may carry its own manifest, listed in the top one: `env/NAME/`, which
 //! `platc build --env NAME` also writes alone. platc never deletes a file that is not its own,
 //! one no manifest lists or one whose content no longer has its listed sha256 (edited by
-//! hand): it refuses to replace a directory holding such files or, when forced, first moves
+//! hand): it refuses to replace a directory holding such files (or an incremental write to
+//! overwrite or delete one, or to write where such a file is) or, when forced, first moves
 //! them to a new backup directory beside `out/` (`out.platc-backup`, then
 //! `out.platc-backup.1`, …). A lock on the directory holding `out/` serialises concurrent
 //! builds; the last one wins with a whole tree.
 //!
-//! Which files of `out/` are platc's is `manifest`'s concern, where they go when forced
-//! `backup`'s, and where `out/` may be at all (never the platform file's directory, an
-//! ancestor of it, or a repository) `place`'s, which `platc build` asks before it writes.
+//! Which files of `out/` are platc's is `manifest`'s concern, what a rebuild changes
+//! `incremental`'s, where they go when forced `backup`'s, and where `out/` may be at all
+//! (never the platform file's directory, an ancestor of it, or a repository) `place`'s, which
+//! `platc build` asks before it writes.
 
 use std::fs::{self, File};
 use std::io;

@@ -1,6 +1,10 @@
-//! The writer of `out/`: atomic replacement, the manifest's guard against deleting files
-//! platc did not write, and concurrent builds. A build stopped at any step, or killed, leaves
-//! `out/` as the previous tree or the new one, never a mix.
+//! The writer of `out/`: atomic replacement, the incremental rebuild from the manifests'
+//! hashes, the manifest's guard against deleting files platc did not write, and concurrent
+//! builds. A whole-tree write (a first build, a big change, `--force`) stopped at any step, or
+//! killed, leaves `out/` as the previous tree or the new one, never a mix. An incremental one
+//! (a small change) leaves each file the old or the new one, never torn, and the next build
+//! finishes it without refusing. A rebuild writes only what changed: a hand edit of a file it
+//! does not change survives it, and `--force` restores it.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -844,6 +848,7 @@ fn platform(n: usize, tag: &str) -> String {
     text
 }
 
+/// Every tag changes: more than a quarter of the files, so each build swaps the whole tree.
 #[test]
 fn a_killed_build_leaves_out_intact() {
     let dir = scratch("kill");
