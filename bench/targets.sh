@@ -8,7 +8,7 @@
 #
 # For each generated platform (examples/gen_platform.rs): `platc check`, `platc render`, a
 # fresh `platc build` into an empty directory, a rebuild after one service's image tag changed
-# (out/ present), and the file-system floor: examples/floor.rs creating the same files (same
+# (out/ present; written incrementally, only the changed files), and the file-system floor: examples/floor.rs creating the same files (same
 # paths and sizes) as plainly as a program can. For the repository's platform.kdl: `render`
 # and `build --check`, what the pre-commit hook and the Argo CD plugin pay on every run.
 # Peers (jrsonnet, the Helm engine) are not timed yet.
@@ -45,17 +45,23 @@ row "" "" "" "" "" "" "" | tr ' ' '-'
 for n in $sizes; do
     file=$work/platform-$n.kdl
     "$gen" "$n" >"$file"
-    # The one-service change: the first image tag, bumped.
+    # The one-service change: the first image tag, bumped. Built from the same file name as
+    # the fresh build (`rebuilt`): the name is in every file's header, so another name would
+    # change every file.
     changed=$work/changed-$n.kdl
     awk '!done && /tag="/ { sub(/tag="/, "tag=\"bench-"); done = 1 } { print }' "$file" >"$changed"
+    rebuilt=$work/rebuilt-$n/platform-$n.kdl
+    mkdir -p "$(dirname "$rebuilt")"
     : >"$work/check" ; : >"$work/render"; : >"$work/fresh"; : >"$work/rebuild"; : >"$work/floor"
     for ((r = 0; r < runs; r++)); do
         out=$work/out-$n
         rm -rf "$out" "$work/floor-$n"
         elapsed_ms "$platc" check "$file" >>"$work/check"
         elapsed_ms "$platc" render -f "$file" >>"$work/render"
-        elapsed_ms "$platc" build -f "$file" -o "$out" >>"$work/fresh"
-        elapsed_ms "$platc" build -f "$changed" -o "$out" >>"$work/rebuild"
+        cp "$file" "$rebuilt"
+        elapsed_ms "$platc" build -f "$rebuilt" -o "$out" >>"$work/fresh"
+        cp "$changed" "$rebuilt"
+        elapsed_ms "$platc" build -f "$rebuilt" -o "$out" >>"$work/rebuild"
         "$floor" "$out" "$work/floor-$n" >>"$work/floor"
     done
     fresh=$(median <"$work/fresh")

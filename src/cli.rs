@@ -22,12 +22,15 @@ pub enum Command {
     /// (`env NAME { … }`), that environment's whole tree under out/env/NAME/. With --env NAME,
     /// only that environment is built, by default to out/env/NAME.
     ///
-    /// The whole tree is rendered in memory and swapped in atomically: a build that fails or
-    /// is killed leaves out/ as it was, and one that finds out/ up to date touches nothing.
-    /// Files no longer produced are removed, but platc never deletes a file it did not write
-    /// or one edited by hand (out/.platc/manifest.json records each file's sha256): it
-    /// refuses, or with --force moves them to a backup directory beside out/
-    /// (out.platc-backup). It never writes to the platform file's directory, an ancestor of
+    /// The whole tree is rendered in memory. A rebuild writes only the files whose sha256
+    /// differs from out/.platc/manifest.json's, each renamed in whole, and deletes the files
+    /// no longer produced; a build killed half-way is finished by the next one. A first
+    /// build, a change of more than a quarter of the files, or --force swaps the whole tree
+    /// in atomically. One that finds out/ up to date touches nothing. platc never deletes or
+    /// overwrites a file it did not write or one edited by hand: it refuses, or with --force
+    /// moves them to a backup directory beside out/ (out.platc-backup). A rebuild reads only
+    /// the files it changes: a hand edit elsewhere is seen by --check, and --force restores
+    /// it. It never writes to the platform file's directory, an ancestor of
     /// it, or a repository. With --check, nothing is written: the command fails when out/
     /// differs or is missing, and shows the differences.
     Build(BuildArgs),
@@ -143,7 +146,8 @@ pub struct BuildArgs {
     pub check: bool,
     /// Write even when the output directory holds files platc did not write or that were
     /// edited by hand: they are moved to a new backup directory beside it (OUT.platc-backup),
-    /// never deleted.
+    /// never deleted. Always replaces the whole tree, so it also restores files edited or
+    /// deleted by hand that a rebuild would not change.
     #[arg(long)]
     pub force: bool,
     /// How to print diagnostics.

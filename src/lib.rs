@@ -49,8 +49,22 @@ pub struct Compilation {
 /// Every file of `out/` for a checked platform, the manifest included; emitted objects are
 /// validated against `schemas/` before anything is returned (an error is a bug in platc).
 pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
+    build_tree_listed(platform).map(|built| built.tree)
+}
+
+/// `build_tree`, with the manifest it holds as a value: what `platc build --env NAME` writes
+/// (`write::write_built` compares its hashes with the old manifest's instead of reading files).
+pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid> {
     let files = tree_files(platform)?;
     Ok(with_manifest(files))
+}
+
+/// A tree of `out/` and its manifest (`tree[write::MANIFEST]`) as a value, each file hashed
+/// once.
+#[derive(Debug)]
+pub struct Built {
+    pub tree: diff::Tree,
+    pub manifest: write::Manifest,
 }
 
 /// The directory of `out/` that holds the environments' trees.
@@ -102,6 +116,11 @@ impl From<validate::Invalid> for BuildError {
 /// `platc build --env NAME` can replace that directory alone). The top manifest lists every
 /// file, the environments' too. The CLI and the golden tests both call this.
 pub fn build_full_tree(source: &Source, base: &Checked) -> Result<diff::Tree, BuildError> {
+    build_full_tree_listed(source, base).map(|built| built.tree)
+}
+
+/// `build_full_tree`, with the top manifest as a value: what `platc build` writes.
+pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, BuildError> {
     let mut files = tree_files(base)?;
     for env in &base.envs {
         let compiled = compile(
@@ -119,9 +138,11 @@ pub fn build_full_tree(source: &Source, base: &Checked) -> Result<diff::Tree, Bu
         let dir = env_dir(&env.value);
         // As `build_tree` makes it.
         let mut env_files = tree_files(&platform)?;
+        let text = write::manifest_text(&listing(&env_files));
         env_files.push(TreeFile {
             path: write::MANIFEST.to_owned(),
-            text: manifest_text(&env_files),
+            sha256: write::sha256_hex(&text),
+            text,
             origin: base.origin.locate(env.span),
         });
         files.extend(env_files.into_iter().map(|file| TreeFile {
@@ -136,6 +157,8 @@ pub fn build_full_tree(source: &Source, base: &Checked) -> Result<diff::Tree, Bu
 struct TreeFile {
     path: String,
     text: String,
+    /// `write::sha256_hex(text)`, computed once, beside the encoding, on every core.
+    sha256: String,
     /// `platform.kdl:LINE`.
     origin: String,
 }
@@ -152,29 +175,39 @@ pub fn output(platform: &Checked, scope: emit::Scope) -> Result<output::Output, 
 fn tree_files(platform: &Checked) -> Result<Vec<TreeFile>, validate::Invalid> {
     let output = output(platform, emit::Scope::All)?;
     Ok(emit::parallel::map_owned(output.into_items(), |item| {
+        let text = encode::file(&item, &platform.origin);
         TreeFile {
             origin: platform.origin.locate(item.origin),
-            text: encode::file(&item, &platform.origin),
+            sha256: write::sha256_hex(&text),
+            text,
             path: item.path,
         }
     }))
 }
 
 /// A tree of `files` and the manifest listing them.
-fn with_manifest(files: Vec<TreeFile>) -> diff::Tree {
-    let manifest = manifest_text(&files);
+fn with_manifest(files: Vec<TreeFile>) -> Built {
+    let manifest = listing(&files);
     let mut tree: diff::Tree = files.into_iter().map(|f| (f.path, f.text)).collect();
-    tree.insert(write::MANIFEST.to_owned(), manifest);
-    tree
+    tree.insert(write::MANIFEST.to_owned(), write::manifest_text(&manifest));
+    Built { tree, manifest }
 }
 
-/// The text of the manifest listing `files`.
-fn manifest_text(files: &[TreeFile]) -> String {
-    write::manifest_text(&write::manifest(
-        files
+/// The manifest listing `files`, from the hashes they carry.
+fn listing(files: &[TreeFile]) -> write::Manifest {
+    write::Manifest {
+        generator: "platc".into(),
+        files: files
             .iter()
-            .map(|f| (f.path.as_str(), f.text.as_str(), f.origin.clone())),
-    ))
+            .map(|f| {
+                let entry = write::Entry {
+                    sha256: f.sha256.clone(),
+                    origin: f.origin.clone(),
+                };
+                (f.path.clone(), entry)
+            })
+            .collect(),
+    }
 }
 
 /// Parses, lowers and checks one source.

@@ -1,23 +1,38 @@
-//! Writing `out/`: the whole tree is rendered in memory, staged in a sibling directory
-//! (`.out.platc-new`) and swapped in with one atomic rename (`RENAME_EXCHANGE`; two renames on
-//! a file system without it), so a build that fails or is killed leaves the previous `out/`
-//! exactly as it was. A write that fails removes what it made and says what it could not
-//! remove; the next write removes what a killed one left. When `out/` already is the new tree,
-//! nothing is touched. A symbolic link `out` is followed: the tree it points to is replaced,
-//! staged beside it, and the link stays.
+//! Writing `out/`. The whole tree is rendered in memory; how it reaches the disk depends on
+//! what is there.
+//!
+//! A rebuild of a tree platc wrote (`out/` with a manifest, no journal or staged tree of a
+//! stopped write, no `--force`) is incremental (`incremental`): the two manifests alone say
+//! which files changed, only those are written (each to a temporary name and renamed in) and
+//! only the removed ones deleted, and the untouched files are neither read, written nor
+//! looked at. So a hand edit or deletion of a file the new build does not change is not seen
+//! here; `platc build --check` sees it, and `--force` restores it. The new manifest is the
+//! journal until the last step renames it over the old one, and a write stopped at any step
+//! leaves a tree the next build finishes (a file with the old or the journal's hash is
+//! platc's). Up to date, from the manifests alone, nothing is touched.
+//!
+//! Otherwise, and when more than a quarter of the files change, the whole tree is staged in
+//! a sibling directory (`.out.platc-new`) and swapped in with one atomic rename
+//! (`RENAME_EXCHANGE`; two renames on a file system without it), so a build that fails or is
+//! killed leaves the previous `out/` exactly as it was. A write that fails removes what it
+//! made and says what it could not remove; the next write removes what a killed one left.
+//! When `out/` already is the new tree, nothing is touched. A symbolic link `out` is
+//! followed: the tree it points to is replaced, staged beside it, and the link stays.
 //!
 //! `out/.platc/manifest.json` lists every file platc wrote with its sha256 and origin. A tree
 //! below `out/` may carry its own manifest, listed in the top one: `env/NAME/`, which
 //! `platc build --env NAME` also writes alone. platc never deletes a file that is not its own,
 //! one no manifest lists or one whose content no longer has its listed sha256 (edited by
-//! hand): it refuses to replace a directory holding such files or, when forced, first moves
+//! hand): it refuses to replace a directory holding such files (or an incremental write to
+//! overwrite or delete one, or to write where such a file is) or, when forced, first moves
 //! them to a new backup directory beside `out/` (`out.platc-backup`, then
 //! `out.platc-backup.1`, …). A lock on the directory holding `out/` serialises concurrent
 //! builds; the last one wins with a whole tree.
 //!
-//! Which files of `out/` are platc's is `manifest`'s concern, where they go when forced
-//! `backup`'s, and where `out/` may be at all (never the platform file's directory, an
-//! ancestor of it, or a repository) `place`'s, which `platc build` asks before it writes.
+//! Which files of `out/` are platc's is `manifest`'s concern, what a rebuild changes
+//! `incremental`'s, where they go when forced `backup`'s, and where `out/` may be at all
+//! (never the platform file's directory, an ancestor of it, or a repository) `place`'s, which
+//! `platc build` asks before it writes.
 
 use std::fs::{self, File};
 use std::io;
@@ -26,13 +41,16 @@ use std::path::{Component, Path, PathBuf};
 use crate::diff::{Tree, read_tree};
 
 mod backup;
+mod incremental;
 mod manifest;
 mod place;
 
 pub use backup::Backup;
 use backup::{back_up, backup_dir};
 use manifest::user_files;
-pub use manifest::{Entry, MANIFEST, Manifest, manifest, manifest_text, sha256_hex};
+pub use manifest::{
+    Entry, JOURNAL, MANIFEST, Manifest, manifest, manifest_text, sha256_hex, sha256_hex_bytes,
+};
 pub use place::{Protected, protected, real_path};
 use place::{is_symlink, parent_of};
 
@@ -47,6 +65,10 @@ pub enum WriteError {
         error: io::Error,
         left: Vec<PathBuf>,
     },
+    /// An I/O error stopped an incremental write after it wrote its journal: `out` holds
+    /// some files of the previous tree and some of the new one, and the next write finishes
+    /// it.
+    Unfinished { error: io::Error },
     /// An I/O error stopped the two-rename swap between its renames, and putting the previous
     /// tree back failed too: `out` is missing and the previous tree is at `previous` (the next
     /// write puts it back).
@@ -80,7 +102,10 @@ pub struct UserFiles {
 pub enum Written {
     /// The tree on disk already was the new tree; nothing was touched.
     Unchanged,
-    /// The tree was replaced.
+    /// Only what changed since the manifest was written: `written` files written and
+    /// `removed` deleted (the manifest not counted).
+    Updated { written: usize, removed: usize },
+    /// The tree was replaced whole.
     Replaced {
         /// The files of the user's a forced write moved aside, if any.
         backup: Option<Backup>,
@@ -90,11 +115,23 @@ pub enum Written {
     },
 }
 
-/// Replaces `out` with exactly `tree`. `force` allows replacing a directory with files that
-/// platc did not write or that were edited by hand: they are moved to a backup directory
-/// beside `out`, never deleted.
+/// Replaces `out` with exactly `tree`, whose manifest (`tree[MANIFEST]`, parsed here) lists
+/// its files' hashes. `force` allows replacing a directory with files that platc did not
+/// write or that were edited by hand: they are moved to a backup directory beside `out`,
+/// never deleted; it also always replaces the whole tree.
 pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<Written, WriteError> {
     write_tree_with(out, tree, force, &mut |_| Ok(()))
+}
+
+/// `write_tree` of a tree whose manifest the caller already holds as a value (`listed`, the
+/// parse of `tree[MANIFEST]`), as `platc build` does: no file is hashed again.
+pub fn write_listed(
+    out: &Path,
+    tree: &Tree,
+    listed: &Manifest,
+    force: bool,
+) -> Result<Written, WriteError> {
+    write_listed_with(out, tree, Some(listed), force, &mut |_| Ok(()))
 }
 
 /// `write_tree` with a hook called before each step of the write: `"file"` before each staged
@@ -104,10 +141,27 @@ pub fn write_tree(out: &Path, tree: &Tree, force: bool) -> Result<Written, Write
 /// removed, and `"discard"` before a failed write removes what it made. A hook's error is
 /// that step's error (at `"swap"`, EINVAL or an `Unsupported` one makes the write fall back to
 /// two renames, as on a file system without `RENAME_EXCHANGE`): tests use it to show that
-/// `out` is never left half-written, and that a failed write cleans up after itself.
+/// `out` is never left half-written, and that a failed write cleans up after itself. The
+/// incremental write's steps are `incremental::write_changes`'s: `"journal"`, `"file"`,
+/// `"place"`, `"remove"` and `"manifest"`.
 pub fn write_tree_with(
     out: &Path,
     tree: &Tree,
+    force: bool,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> Result<Written, WriteError> {
+    let listed = tree
+        .get(MANIFEST)
+        .and_then(|text| serde_json::from_str::<Manifest>(text).ok());
+    write_listed_with(out, tree, listed.as_ref(), force, hook)
+}
+
+/// `write_tree_with` of a tree whose manifest is `listed` (without one, the whole tree is
+/// always replaced).
+pub fn write_listed_with(
+    out: &Path,
+    tree: &Tree,
+    listed: Option<&Manifest>,
     force: bool,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<Written, WriteError> {
@@ -120,7 +174,7 @@ pub fn write_tree_with(
     // The lock is on the parent directory itself, so no lock file is left beside `out`.
     let lock = File::open(&parent)?;
     lock.lock()?;
-    let result = write_locked(out, &parent, &name, tree, force, hook);
+    let result = write_locked(out, &parent, &name, tree, listed, force, hook);
     drop(lock);
     result
 }
@@ -142,11 +196,13 @@ fn write_locked(
     parent: &Path,
     name: &str,
     tree: &Tree,
+    listed: Option<&Manifest>,
     force: bool,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<Written, WriteError> {
     let staging = parent.join(format!(".{name}.platc-new"));
     let old = parent.join(format!(".{name}.platc-old"));
+    let stopped = old.symlink_metadata().is_ok() || staging.symlink_metadata().is_ok();
     // The two-rename swap, stopped between its renames, leaves `out` missing and the previous
     // tree at `old`: put it back first. Stopped after them, it leaves the previous tree at
     // `old` beside the new `out`: remove it.
@@ -162,6 +218,14 @@ fn write_locked(
     // in the backup.
     if staging.exists() {
         fs::remove_dir_all(&staging)?;
+    }
+    // A tree platc wrote, whose manifest says what changes: write only that, when it can.
+    if let Some(listed) = listed
+        && !force
+        && !stopped
+        && let Some(written) = incremental::write_changes(out, tree, listed, hook)?
+    {
+        return Ok(written);
     }
     let current = read_tree(out)?;
     if &current == tree {

@@ -236,20 +236,31 @@ fn hand_edited_generated_files_are_not_overwritten() {
     edited.push_str("# tuned by hand\n");
     std::fs::write(&deployment, &edited).unwrap();
 
-    // Unchanged input: out/ is not what a build writes, and the edit is not lost.
-    for tag in ["v1", "v2"] {
-        std::fs::write(dir.join("platform.kdl"), platform(tag)).unwrap();
-        let refused = platc(&dir, &["build"]);
-        status(&refused, 2);
-        let text = stderr(&refused);
-        assert!(text.starts_with("error: "), "{text}");
-        assert!(
-            text.contains("edited") && text.contains("kubernetes/services/hello/deployment.yaml"),
-            "{text}"
-        );
-        assert!(text.contains("--force"), "{text}");
-        assert_eq!(std::fs::read_to_string(&deployment).unwrap(), edited);
-    }
+    // Unchanged input: a build changes nothing, so it reads nothing and the edit stays; only
+    // --check sees it, and says that --force restores it.
+    let kept = platc(&dir, &["build"]);
+    status(&kept, 0);
+    assert!(stderr(&kept).contains("up to date"), "{}", stderr(&kept));
+    assert_eq!(std::fs::read_to_string(&deployment).unwrap(), edited);
+    let check = platc(&dir, &["build", "--check"]);
+    status(&check, 1);
+    assert!(
+        stderr(&check).contains("platc build --force"),
+        "{}",
+        stderr(&check)
+    );
+    // A build that changes the file: the edit is not lost.
+    std::fs::write(dir.join("platform.kdl"), platform("v2")).unwrap();
+    let refused = platc(&dir, &["build"]);
+    status(&refused, 2);
+    let text = stderr(&refused);
+    assert!(text.starts_with("error: "), "{text}");
+    assert!(
+        text.contains("edited") && text.contains("kubernetes/services/hello/deployment.yaml"),
+        "{text}"
+    );
+    assert!(text.contains("--force"), "{text}");
+    assert_eq!(std::fs::read_to_string(&deployment).unwrap(), edited);
 
     let forced = platc(&dir, &["build", "--force"]);
     status(&forced, 0);

@@ -1,6 +1,10 @@
-//! The writer of `out/`: atomic replacement, the manifest's guard against deleting files
-//! platc did not write, and concurrent builds. A build stopped at any step, or killed, leaves
-//! `out/` as the previous tree or the new one, never a mix.
+//! The writer of `out/`: atomic replacement, the incremental rebuild from the manifests'
+//! hashes, the manifest's guard against deleting files platc did not write, and concurrent
+//! builds. A whole-tree write (a first build, a big change, `--force`) stopped at any step, or
+//! killed, leaves `out/` as the previous tree or the new one, never a mix. An incremental one
+//! (a small change) leaves each file the old or the new one, never torn, and the next build
+//! finishes it without refusing. A rebuild writes only what changed: a hand edit of a file it
+//! does not change survives it, and `--force` restores it.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,7 +13,7 @@ use std::time::Duration;
 
 use platc::diff::{Tree, read_tree};
 use platc::write::{
-    MANIFEST, WriteError, Written, manifest, manifest_text, write_tree, write_tree_with,
+    JOURNAL, MANIFEST, WriteError, Written, manifest, manifest_text, write_tree, write_tree_with,
 };
 
 /// A scratch directory, removed when dropped (also when the test fails).
@@ -492,6 +496,341 @@ fn concurrent_writes_leave_one_whole_tree() {
     assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
 }
 
+/// `tree` with some files set (`Some(text)`) or removed (`None`), and its manifest anew.
+fn changed(tree: &Tree, changes: &[(&str, Option<&str>)]) -> Tree {
+    let mut files = tree.clone();
+    files.remove(MANIFEST);
+    for (path, text) in changes {
+        match text {
+            Some(text) => files.insert((*path).to_owned(), (*text).to_owned()),
+            None => files.remove(*path),
+        };
+    }
+    let listed = manifest(
+        files
+            .iter()
+            .map(|(path, text)| (path.as_str(), text.as_str(), String::new())),
+    );
+    files.insert(MANIFEST.into(), manifest_text(&listed));
+    files
+}
+
+/// The identity of a file on disk: its inode and its modification time.
+fn identity(file: &Path) -> (u64, std::time::SystemTime) {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(file).unwrap();
+    (meta.ino(), meta.modified().unwrap())
+}
+
+/// What an incremental write leaves only when it is stopped: its journal and its temporary
+/// files.
+fn unfinished(out: &Path) -> Vec<String> {
+    read_tree(out)
+        .unwrap()
+        .into_keys()
+        .filter(|p| p.ends_with(JOURNAL) || p.ends_with(".platc-tmp"))
+        .collect()
+}
+
+#[test]
+fn a_rebuild_writes_only_the_files_that_changed() {
+    let dir = scratch("incremental");
+    let out = dir.join("out");
+    let old = tree("old", 20);
+    write_tree(&out, &old, false).unwrap();
+    let untouched = identity(&out.join("dir2/file5.yaml"));
+    let manifest_before = identity(&out.join(MANIFEST));
+    std::thread::sleep(Duration::from_millis(20));
+    let new = changed(&old, &[("dir1/file4.yaml", Some("new 4\n"))]);
+    assert_eq!(
+        write_tree(&out, &new, false).unwrap(),
+        Written::Updated {
+            written: 1,
+            removed: 0
+        }
+    );
+    assert_eq!(read_tree(&out).unwrap(), new);
+    assert_eq!(
+        std::fs::read_to_string(out.join("dir1/file4.yaml")).unwrap(),
+        "new 4\n"
+    );
+    assert_eq!(identity(&out.join("dir2/file5.yaml")), untouched);
+    assert_ne!(identity(&out.join(MANIFEST)), manifest_before);
+    assert!(unfinished(&out).is_empty(), "left {:?}", unfinished(&out));
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+    // The same tree again: up to date, from the manifests alone.
+    assert_eq!(write_tree(&out, &new, false).unwrap(), Written::Unchanged);
+}
+
+#[test]
+fn a_rebuild_deletes_removed_files_and_the_directories_they_leave_empty() {
+    let dir = scratch("removed");
+    let out = dir.join("out");
+    let base = tree("old", 20);
+    let old = changed(
+        &base,
+        &[
+            ("gone/deep/x.yaml", Some("x\n")),
+            ("gone/y.yaml", Some("y\n")),
+            ("kept/z.yaml", Some("z\n")),
+        ],
+    );
+    write_tree(&out, &old, false).unwrap();
+    // A file of the user's keeps its directory.
+    std::fs::write(out.join("kept/notes.txt"), "mine\n").unwrap();
+    let new = changed(
+        &old,
+        &[
+            ("gone/deep/x.yaml", None),
+            ("gone/y.yaml", None),
+            ("kept/z.yaml", None),
+            ("added/deep/w.yaml", Some("w\n")),
+        ],
+    );
+    assert_eq!(
+        write_tree(&out, &new, false).unwrap(),
+        Written::Updated {
+            written: 1,
+            removed: 3
+        }
+    );
+    assert!(!out.join("gone").exists(), "an empty directory was left");
+    assert_eq!(
+        std::fs::read_to_string(out.join("kept/notes.txt")).unwrap(),
+        "mine\n"
+    );
+    let mut expected = new.clone();
+    expected.insert("kept/notes.txt".into(), "mine\n".into());
+    assert_eq!(read_tree(&out).unwrap(), expected);
+}
+
+#[test]
+fn a_changed_file_edited_by_hand_is_refused_and_force_backs_it_up() {
+    let dir = scratch("incremental-edited");
+    let out = dir.join("out");
+    let old = tree("old", 20);
+    write_tree(&out, &old, false).unwrap();
+    std::fs::write(out.join("dir1/file4.yaml"), "edited by hand\n").unwrap();
+    let before = read_tree(&out).unwrap();
+    let new = changed(&old, &[("dir1/file4.yaml", Some("new 4\n"))]);
+    match write_tree(&out, &new, false) {
+        Err(WriteError::UserFiles(files)) => {
+            assert_eq!(files.edited, ["dir1/file4.yaml"]);
+            assert!(files.foreign.is_empty(), "{:?}", files.foreign);
+        }
+        other => panic!("an edited file was overwritten: {other:?}"),
+    }
+    assert_eq!(read_tree(&out).unwrap(), before, "out/ changed");
+    assert!(matches!(
+        write_tree(&out, &new, true).unwrap(),
+        Written::Replaced {
+            backup: Some(_),
+            left: None
+        }
+    ));
+    assert_eq!(read_tree(&out).unwrap(), new);
+    assert_eq!(
+        read_tree(&dir.join("out.platc-backup")).unwrap(),
+        Tree::from([("dir1/file4.yaml".to_owned(), "edited by hand\n".to_owned())])
+    );
+    // A file removed by the new tree but edited by hand is refused too.
+    std::fs::write(out.join("dir2/file5.yaml"), "mine now\n").unwrap();
+    match write_tree(&out, &changed(&new, &[("dir2/file5.yaml", None)]), false) {
+        Err(WriteError::UserFiles(files)) => assert_eq!(files.edited, ["dir2/file5.yaml"]),
+        other => panic!("an edited file was deleted: {other:?}"),
+    }
+}
+
+#[test]
+fn a_file_at_a_new_path_that_no_manifest_lists_is_refused() {
+    let dir = scratch("incremental-foreign");
+    let out = dir.join("out");
+    let old = tree("old", 20);
+    write_tree(&out, &old, false).unwrap();
+    std::fs::write(out.join("dir0/new.yaml"), "mine\n").unwrap();
+    let before = read_tree(&out).unwrap();
+    let new = changed(&old, &[("dir0/new.yaml", Some("new\n"))]);
+    match write_tree(&out, &new, false) {
+        Err(WriteError::UserFiles(files)) => {
+            assert_eq!(files.foreign, ["dir0/new.yaml"]);
+        }
+        other => panic!("a foreign file was overwritten: {other:?}"),
+    }
+    assert_eq!(read_tree(&out).unwrap(), before, "out/ changed");
+}
+
+#[test]
+fn a_hand_edit_of_an_untouched_file_survives_a_build_and_force_restores_it() {
+    let dir = scratch("drift");
+    let out = dir.join("out");
+    let old = tree("old", 20);
+    write_tree(&out, &old, false).unwrap();
+    std::fs::write(out.join("dir2/file5.yaml"), "edited by hand\n").unwrap();
+    std::fs::remove_file(out.join("dir0/file6.yaml")).unwrap();
+    let new = changed(&old, &[("dir1/file4.yaml", Some("new 4\n"))]);
+    // Not seen: the build writes only what the manifests say changed.
+    assert_eq!(
+        write_tree(&out, &new, false).unwrap(),
+        Written::Updated {
+            written: 1,
+            removed: 0
+        }
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("dir2/file5.yaml")).unwrap(),
+        "edited by hand\n"
+    );
+    assert!(!out.join("dir0/file6.yaml").exists());
+    assert_eq!(write_tree(&out, &new, false).unwrap(), Written::Unchanged);
+    // --force takes the whole-tree write: the edit goes to the backup, the tree is whole.
+    assert!(matches!(
+        write_tree(&out, &new, true).unwrap(),
+        Written::Replaced {
+            backup: Some(_),
+            left: None
+        }
+    ));
+    assert_eq!(read_tree(&out).unwrap(), new);
+    assert_eq!(
+        read_tree(&dir.join("out.platc-backup")).unwrap(),
+        Tree::from([("dir2/file5.yaml".to_owned(), "edited by hand\n".to_owned())])
+    );
+}
+
+#[test]
+fn an_incremental_write_stopped_at_any_step_is_finished_by_the_next_build() {
+    let dir = scratch("incremental-steps");
+    let out = dir.join("out");
+    let old = changed(&tree("old", 24), &[("gone/x.yaml", Some("x\n"))]);
+    let new = changed(
+        &old,
+        &[
+            ("dir0/file3.yaml", Some("new 3\n")),
+            ("dir1/file4.yaml", Some("new 4\n")),
+            ("gone/x.yaml", None),
+            ("added/y.yaml", Some("y\n")),
+        ],
+    );
+    write_tree(&out, &old, false).unwrap();
+    let mut steps = Vec::new();
+    let written = write_tree_with(&out, &new, false, &mut |step| {
+        steps.push(step.to_owned());
+        Ok(())
+    })
+    .unwrap();
+    assert!(matches!(written, Written::Updated { .. }), "{written:?}");
+    assert_eq!(read_tree(&out).unwrap(), new);
+    for step in ["journal", "file", "place", "remove", "manifest"] {
+        assert!(steps.iter().any(|s| s == step), "no {step} in {steps:?}");
+    }
+    for stop in 0..steps.len() {
+        std::fs::remove_dir_all(&out).unwrap();
+        write_tree(&out, &old, false).unwrap();
+        let mut calls = 0;
+        let result = write_tree_with(&out, &new, false, &mut |step| {
+            calls += 1;
+            if calls > stop {
+                Err(std::io::Error::other(format!("stopped before {step}")))
+            } else {
+                Ok(())
+            }
+        });
+        match result {
+            Err(WriteError::Io { ref left, .. }) if stop == 0 && left.is_empty() => {}
+            Err(WriteError::Unfinished { .. }) if stop > 0 => {}
+            other => panic!("stop {stop}: expected the write to stop, got {other:?}"),
+        }
+        // Each file is the old or the new one, never torn.
+        for (path, text) in read_tree(&out).unwrap() {
+            assert!(
+                old.get(&path) == Some(&text)
+                    || new.get(&path) == Some(&text)
+                    || path.ends_with(JOURNAL)
+                    || path.ends_with(".platc-tmp"),
+                "stop {stop}: {path} is neither tree's"
+            );
+        }
+        // The next build lands the new tree, without refusing anything.
+        write_tree(&out, &new, false).unwrap();
+        assert_eq!(read_tree(&out).unwrap(), new, "stop {stop}");
+        assert!(
+            leftovers(&dir).is_empty(),
+            "stop {stop}: left {:?}",
+            leftovers(&dir)
+        );
+    }
+    // Stopped half-way, the next build may go elsewhere, back to the old tree say.
+    let mut calls = 0;
+    let _ = write_tree_with(&out, &old, false, &mut |_| {
+        calls += 1;
+        if calls > 3 {
+            Err(std::io::Error::other("stopped"))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(!unfinished(&out).is_empty());
+    let third = changed(&new, &[("dir2/file5.yaml", Some("third\n"))]);
+    write_tree(&out, &third, false).unwrap();
+    assert_eq!(read_tree(&out).unwrap(), third);
+}
+
+#[test]
+fn a_big_change_is_swapped_in_whole() {
+    let dir = scratch("big-change");
+    let out = dir.join("out");
+    let old = tree("old", 20);
+    write_tree(&out, &old, false).unwrap();
+    // Six files of twenty-one: more than a quarter.
+    let changes: Vec<(String, String)> = (0..6)
+        .map(|i| (format!("dir{}/file{i}.yaml", i % 3), format!("new {i}\n")))
+        .collect();
+    let changes: Vec<(&str, Option<&str>)> = changes
+        .iter()
+        .map(|(p, t)| (p.as_str(), Some(t.as_str())))
+        .collect();
+    let new = changed(&old, &changes);
+    let mut steps = Vec::new();
+    let written = write_tree_with(&out, &new, false, &mut |step| {
+        steps.push(step.to_owned());
+        Ok(())
+    })
+    .unwrap();
+    assert!(matches!(written, Written::Replaced { .. }), "{written:?}");
+    assert!(steps.iter().any(|s| s == "swap"), "{steps:?}");
+    assert!(!steps.iter().any(|s| s == "journal"), "{steps:?}");
+    assert_eq!(read_tree(&out).unwrap(), new);
+}
+
+#[test]
+fn a_tree_below_out_written_alone_is_not_taken_for_what_the_top_manifest_lists() {
+    let dir = scratch("nested-incremental");
+    let out = dir.join("out");
+    let base = tree("base", 20);
+    let env = tree("env", 20);
+    let whole = nest(&base, "env/staging", &env);
+    write_tree(&out, &whole, false).unwrap();
+    // `platc build --env staging` of another platform: incremental below out/.
+    let env2 = changed(&env, &[("dir0/file0.yaml", Some("env2 0\n"))]);
+    assert!(matches!(
+        write_tree(&out.join("env/staging"), &env2, false).unwrap(),
+        Written::Updated { written: 1, .. }
+    ));
+    // The whole build of the first platform again: the top manifest has not changed, but
+    // env/staging/ has.
+    write_tree(&out, &whole, false).unwrap();
+    assert_eq!(read_tree(&out).unwrap(), whole);
+    // And a small change of the whole tree is incremental, env/ included.
+    let env3 = changed(&env, &[("dir1/file1.yaml", Some("env3 1\n"))]);
+    let whole3 = nest(&base, "env/staging", &env3);
+    assert!(matches!(
+        write_tree(&out, &whole3, false).unwrap(),
+        Written::Updated { written: 2, .. }
+    ));
+    assert_eq!(read_tree(&out).unwrap(), whole3);
+    assert_eq!(read_tree(&out.join("env/staging")).unwrap(), env3);
+}
+
 /// A platform of `n` services, large enough that a build takes a while.
 fn platform(n: usize, tag: &str) -> String {
     let mut text = String::from("platform big {\n");
@@ -509,6 +848,7 @@ fn platform(n: usize, tag: &str) -> String {
     text
 }
 
+/// Every tag changes: more than a quarter of the files, so each build swaps the whole tree.
 #[test]
 fn a_killed_build_leaves_out_intact() {
     let dir = scratch("kill");

@@ -9,8 +9,8 @@ use crate::commands::{Output, Report, compile_source, read_source};
 use crate::diff::{Tree, diff_trees, read_tree};
 use crate::model::Checked;
 use crate::source::Source;
-use crate::write::{MANIFEST, Protected, UserFiles, WriteError, Written, protected, write_tree};
-use crate::{BuildError, build_full_tree, build_tree, env_dir};
+use crate::write::{MANIFEST, Protected, UserFiles, WriteError, Written, protected, write_listed};
+use crate::{BuildError, Built, build_full_tree_listed, build_tree_listed, env_dir};
 
 pub fn run(args: &BuildArgs, color: bool) -> Output {
     let mut timings = Timings::new();
@@ -28,7 +28,9 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     let Some(platform) = platform else {
         return output;
     };
-    let Some(tree) = emit_tree(&source, &platform, args.env.is_some(), &mut output, report) else {
+    let Some(Built { tree, manifest }) =
+        emit_tree(&source, &platform, args.env.is_some(), &mut output, report)
+    else {
         return output;
     };
     timings.lap("emit+validate");
@@ -43,7 +45,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         fail(&mut output, report, &refusal);
         return output;
     }
-    let written = write_tree(&out, &tree, args.force);
+    let written = write_listed(&out, &tree, &manifest, args.force);
     timings.lap("write");
     timings.report(&mut output.stderr);
     let (message, status) = outcome(&out, tree.len(), written);
@@ -73,19 +75,20 @@ fn fail(output: &mut Output, report: Report, message: &str) {
 }
 
 /// The tree a build writes for a platform that compiled: with `--env` (`env`), that
-/// environment's alone, else the whole tree. `None` when it cannot be built (a bug in platc),
-/// with the error in `output` and status 2. `platc diff` compares the same tree.
+/// environment's alone, else the whole tree, with its manifest as a value. `None` when it
+/// cannot be built (a bug in platc), with the error in `output` and status 2. `platc diff`
+/// compares the same tree.
 pub(super) fn emit_tree(
     source: &Source,
     platform: &Checked,
     env: bool,
     output: &mut Output,
     report: Report,
-) -> Option<Tree> {
+) -> Option<Built> {
     let tree = if env {
-        build_tree(platform).map_err(BuildError::from)
+        build_tree_listed(platform).map_err(BuildError::from)
     } else {
-        build_full_tree(source, platform)
+        build_full_tree_listed(source, platform)
     };
     match tree {
         Ok(tree) => Some(tree),
@@ -114,6 +117,13 @@ fn outcome(out: &Path, files: usize, written: Result<Written, WriteError>) -> (S
     let out = out.display();
     match written {
         Ok(Written::Unchanged) => (format!("{out} is up to date ({files} files)\n"), 0),
+        Ok(Written::Updated { written, removed }) => (
+            format!(
+                "updated {out} ({files} files): wrote {written} changed file(s) and the \
+                 manifest, removed {removed}\n"
+            ),
+            0,
+        ),
         Ok(Written::Replaced { backup, left }) => {
             let mut text = String::new();
             if let Some(backup) = backup {
@@ -152,6 +162,13 @@ fn outcome(out: &Path, files: usize, written: Result<Written, WriteError>) -> (S
                 2,
             )
         }
+        Err(WriteError::Unfinished { error }) => (
+            format!(
+                "error: cannot write {out}: {error}; {out} holds part of the previous tree and \
+                 part of the new one: the next build finishes it\n"
+            ),
+            2,
+        ),
         Err(WriteError::OutMissing { error, previous }) => (
             format!(
                 "error: cannot write {out}: {error}; {out} is missing: the previous tree is \
@@ -284,7 +301,9 @@ fn check(out: &Path, tree: &Tree, mut output: Output) -> Output {
     output.stdout = diff.render(&name, "build");
     let _ = writeln!(
         output.stderr,
-        "error: {name} is stale: {count} file(s) differ from a fresh build; run `platc build`"
+        "error: {name} is stale: {count} file(s) differ from a fresh build; run `platc build` \
+         (it writes only what changed since {name}/{MANIFEST}: to restore a file edited or \
+         deleted by hand that the build does not change, run `platc build --force`)"
     );
     output.status = 1;
     output

@@ -38,7 +38,9 @@ pub fn run(args: &DiffArgs, color: bool, stdout_color: bool) -> Output {
     let Some(platform) = platform else {
         return output;
     };
-    let Some(new) = emit_tree(&source, &platform, args.env.is_some(), &mut output, report) else {
+    let Some(new) = emit_tree(&source, &platform, args.env.is_some(), &mut output, report)
+        .map(|built| built.tree)
+    else {
         return output;
     };
     let out = out_dir(args.out.as_deref(), args.env.as_deref());

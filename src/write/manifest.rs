@@ -12,19 +12,24 @@ use crate::encode;
 /// Where the manifest lives inside `out/`.
 pub const MANIFEST: &str = ".platc/manifest.json";
 
-/// One file of the manifest.
+/// Where an incremental write keeps the manifest of the tree it is writing until it is done
+/// (then it is renamed to `MANIFEST`): its journal. A file with a hash it lists is platc's.
+pub const JOURNAL: &str = ".platc/manifest.next.json";
+
+/// One file of the manifest. (Fields in the order of their names, as the manifest's text
+/// has them: `manifest_text` encodes it without a detour through a value tree.)
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
-    pub sha256: String,
     /// `platform.kdl:LINE` of the node it came from.
     pub origin: String,
+    pub sha256: String,
 }
 
-/// `out/.platc/manifest.json`.
+/// `out/.platc/manifest.json`. (Fields in the order of their names, as `Entry`'s.)
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-    pub generator: String,
     pub files: BTreeMap<String, Entry>,
+    pub generator: String,
 }
 
 /// The manifest of a tree: every file's hash and origin, from `(path, text, origin)`.
@@ -48,8 +53,13 @@ pub fn manifest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, String)>)
 
 /// The sha256 of a file's text, in hex, as the manifest records it.
 pub fn sha256_hex(text: &str) -> String {
+    sha256_hex_bytes(text.as_bytes())
+}
+
+/// `sha256_hex` of a file's bytes, as read from disk.
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(text.as_bytes());
+    let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);
     for byte in digest {
         hex.push(char::from(HEX[usize::from(byte >> 4)]));
@@ -60,29 +70,39 @@ pub fn sha256_hex(text: &str) -> String {
 
 /// The manifest's own text.
 pub fn manifest_text(manifest: &Manifest) -> String {
-    encode::json(manifest)
+    // Its fields are declared in sorted order and its maps are sorted: `encode::json`'s text,
+    // without building a value tree of 80,000 entries first (a test holds them equal).
+    encode::json_in_field_order(manifest)
 }
 
 /// The files of `current` (the tree in `out/`) that replacing it with `new` would lose:
 /// those no manifest lists (every file, when there is no manifest), and those edited since
 /// platc wrote them. An edit that made a file exactly what `new` holds loses nothing and is not
 /// counted, nor are the staged and previous trees that a stopped write left inside `out/`
-/// (`platc build --env NAME` writes below `out/`).
+/// (`platc build --env NAME` writes below `out/`), nor the journal and the half-written
+/// temporary files of a stopped incremental write. A file that the journal lists with its hash
+/// is platc's: a stopped incremental write wrote it.
 pub(super) fn user_files(current: &Tree, new: &Tree) -> (Vec<String>, Vec<String>) {
     let manifests = manifests(current);
     let mut foreign = Vec::new();
     let mut edited = Vec::new();
     for (path, text) in current {
         if path.split('/').any(is_temporary)
-            || path
-                .strip_suffix(MANIFEST)
-                .is_some_and(|dir| manifests.contains_key(dir))
+            || [MANIFEST, JOURNAL].iter().any(|name| {
+                path.strip_suffix(name)
+                    .is_some_and(|dir| manifests.contains_key(dir))
+            })
         {
             continue;
         }
         let hashes: Vec<&str> = manifests
             .iter()
-            .filter_map(|(dir, manifest)| manifest.files.get(path.strip_prefix(dir.as_str())?))
+            .flat_map(|(dir, listed)| {
+                let path = path.strip_prefix(dir.as_str());
+                listed
+                    .iter()
+                    .filter_map(move |manifest| manifest.files.get(path?))
+            })
             .map(|entry| entry.sha256.as_str())
             .collect();
         if hashes.is_empty() {
@@ -96,8 +116,9 @@ pub(super) fn user_files(current: &Tree, new: &Tree) -> (Vec<String>, Vec<String
 
 /// The manifests of `current` that say which files platc wrote, by the directory they
 /// describe (`""` for the top, else ending in `/`): the top one, each one a manifest found
-/// lists, and each `env/NAME/.platc/manifest.json`, which `platc build --env NAME` writes alone.
-fn manifests(current: &Tree) -> BTreeMap<String, Manifest> {
+/// lists, and each `env/NAME/.platc/manifest.json`, which `platc build --env NAME` writes alone;
+/// with each, its journal (`JOURNAL`) when a stopped incremental write left one.
+fn manifests(current: &Tree) -> BTreeMap<String, Vec<Manifest>> {
     let mut found = BTreeMap::new();
     let mut queue: Vec<String> = current
         .keys()
@@ -115,28 +136,56 @@ fn manifests(current: &Tree) -> BTreeMap<String, Manifest> {
         if found.contains_key(&dir) {
             continue;
         }
-        let Some(manifest) = current
-            .get(&format!("{dir}{MANIFEST}"))
-            .and_then(|text| serde_json::from_str::<Manifest>(text).ok())
-        else {
+        let listed: Vec<Manifest> = [MANIFEST, JOURNAL]
+            .iter()
+            .filter_map(|name| current.get(&format!("{dir}{name}")))
+            .filter_map(|text| serde_json::from_str::<Manifest>(text).ok())
+            .collect();
+        if listed.is_empty() {
             continue;
-        };
+        }
         queue.extend(
-            manifest
-                .files
-                .keys()
+            listed
+                .iter()
+                .flat_map(|manifest| manifest.files.keys())
                 .filter_map(|path| path.strip_suffix(MANIFEST))
                 .filter(|sub| sub.ends_with('/'))
                 .map(|sub| format!("{dir}{sub}")),
         );
-        found.insert(dir, manifest);
+        found.insert(dir, listed);
     }
     found
 }
 
 /// Whether a path component is the staged or previous tree a stopped write left behind
-/// (`.NAME.platc-new`, `.NAME.platc-old`).
-fn is_temporary(component: &str) -> bool {
+/// (`.NAME.platc-new`, `.NAME.platc-old`), or a file a stopped incremental write was
+/// writing (`.NAME.platc-tmp`).
+pub(super) fn is_temporary(component: &str) -> bool {
     component.starts_with('.')
-        && (component.ends_with(".platc-new") || component.ends_with(".platc-old"))
+        && [TEMPORARY, ".platc-new", ".platc-old"]
+            .iter()
+            .any(|suffix| component.ends_with(suffix))
+}
+
+/// The suffix of the name an incremental write gives a file until it is whole:
+/// `.NAME.platc-tmp` beside `NAME`.
+pub(super) const TEMPORARY: &str = ".platc-tmp";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_text_is_the_sorted_json_encoding() {
+        let listed = manifest([
+            ("b/x.yaml", "x\n", "platform.kdl:3".to_owned()),
+            (
+                "a.yaml",
+                "a \"quoted\" \u{e9}\n",
+                "platform.kdl:1".to_owned(),
+            ),
+        ]);
+        assert_eq!(manifest_text(&listed), encode::json(&listed));
+        assert!(manifest_text(&listed).starts_with("{\n  \"files\": {\n    \"a.yaml\""));
+    }
 }

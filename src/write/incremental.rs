@@ -1,0 +1,272 @@
+//! The incremental write: a rebuild of an `out/` that platc wrote writes only the files whose
+//! hash the new manifest changes, and deletes only the files it no longer lists. Which files
+//! changed comes from the manifests alone (the old one on disk, the new one in memory); the
+//! untouched files are neither read, nor written, nor looked at. The files about to be
+//! overwritten or deleted are read first: each must still have the old manifest's hash (or
+//! already be the new text), and a new path must not exist yet. Anything else (a file edited
+//! by hand, a file platc did not write, a journal or staged tree a stopped write left) and the
+//! whole-tree write of `super` takes over, which refuses or, forced, backs up, as it always did.
+//!
+//! A write stopped or killed at any step leaves a tree the next build finishes: first the new
+//! manifest is written as the journal (`JOURNAL`), then each file to a temporary name beside
+//! it and renamed in (a file is the old or the new text, never torn), then the removed files
+//! are deleted and the directories they leave empty removed, and last the journal is renamed
+//! over the manifest. While a journal exists, the next build takes the whole-tree write, which
+//! counts a file with the old or the journal's hash as platc's. Nothing is synced to disk: as
+//! the whole-tree write, this guards against a stopped process, not a lost machine.
+
+use std::borrow::{Borrow, Cow};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::manifest::{JOURNAL, MANIFEST, Manifest, TEMPORARY, sha256_hex_bytes};
+use super::{WriteError, Written};
+use crate::diff::Tree;
+
+/// The old manifest, as much of it as the write needs: each file's hash, borrowed from its
+/// text where it can be.
+#[derive(Deserialize)]
+struct Listing<'a> {
+    #[serde(borrow)]
+    files: BTreeMap<Text<'a>, Hash<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Hash<'a> {
+    #[serde(borrow)]
+    sha256: Text<'a>,
+}
+
+#[derive(Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl Borrow<str> for Text<'_> {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+/// More changed files than one in this many, and the whole-tree write is as fast, and atomic.
+const MOST: usize = 4;
+
+/// What an incremental write will do.
+struct Plan<'t> {
+    /// Files to write (new, or with a new hash and the old one on disk), by path.
+    write: Vec<&'t str>,
+    /// Files to delete: listed before, not now, and still with the old hash on disk.
+    remove: Vec<String>,
+    /// Whether the manifest's text changes (the lines it records move with `platform.kdl`).
+    manifest: bool,
+}
+
+/// Writes `tree`, whose manifest is `new`, over the tree platc wrote to `out`, file by file.
+/// `None` when it cannot tell that doing so loses nothing, or when too much changed: then
+/// the whole-tree write must. The hook's steps: `"journal"` before the journal is written,
+/// `"file"` before each file is written to its temporary name and `"place"` before it is
+/// renamed in, `"remove"` before each file is deleted, `"manifest"` before the journal
+/// becomes the manifest.
+pub(super) fn write_changes(
+    out: &Path,
+    tree: &Tree,
+    new: &Manifest,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> Result<Option<Written>, WriteError> {
+    let Some(new_text) = tree.get(MANIFEST) else {
+        return Ok(None);
+    };
+    let Ok(old_text) = fs::read_to_string(out.join(MANIFEST)) else {
+        return Ok(None);
+    };
+    let Some(plan) = plan(out, tree, new, new_text, &old_text) else {
+        return Ok(None);
+    };
+    if plan.write.is_empty() && plan.remove.is_empty() && !plan.manifest {
+        return Ok(Some(Written::Unchanged));
+    }
+    hook("journal")?;
+    let journal = out.join(JOURNAL);
+    if let Err(error) = fs::write(&journal, new_text) {
+        // No file of the tree was touched; a torn journal lists nothing and is no one's.
+        let left = fs::remove_file(&journal)
+            .err()
+            .filter(|e| e.kind() != io::ErrorKind::NotFound)
+            .map(|_| journal)
+            .into_iter()
+            .collect();
+        return Err(WriteError::Io { error, left });
+    }
+    apply(out, tree, &plan, &journal, hook).map_err(|error| WriteError::Unfinished { error })?;
+    Ok(Some(Written::Updated {
+        written: plan.write.len(),
+        removed: plan.remove.len(),
+    }))
+}
+
+/// The journal is written: writes, deletes, and renames the journal over the manifest.
+fn apply(
+    out: &Path,
+    tree: &Tree,
+    plan: &Plan,
+    journal: &Path,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> io::Result<()> {
+    for path in &plan.write {
+        let text = tree.get(*path).map_or("", String::as_str);
+        let target = out.join(path);
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temporary = target.with_file_name(format!(".{name}{TEMPORARY}"));
+        hook("file")?;
+        match fs::write(&temporary, text) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                if let Some(dir) = temporary.parent() {
+                    fs::create_dir_all(dir)?;
+                }
+                fs::write(&temporary, text)?;
+            }
+            other => other?,
+        }
+        hook("place")?;
+        fs::rename(&temporary, &target)?;
+    }
+    for path in &plan.remove {
+        hook("remove")?;
+        match fs::remove_file(out.join(path)) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+            _ => {}
+        }
+    }
+    remove_empty_dirs(out, &plan.remove);
+    hook("manifest")?;
+    fs::rename(journal, out.join(MANIFEST))
+}
+
+/// Removes the directories below `out` (never `out` itself) that deleting `removed` left
+/// empty, deepest first. One that is not empty (it holds another file, the user's say)
+/// stays.
+fn remove_empty_dirs(out: &Path, removed: &[String]) {
+    let mut dirs: BTreeSet<&str> = BTreeSet::new();
+    for path in removed {
+        let mut path = path.as_str();
+        while let Some((dir, _)) = path.rsplit_once('/') {
+            dirs.insert(dir);
+            path = dir;
+        }
+    }
+    // A directory sorts before everything below it.
+    for dir in dirs.iter().rev() {
+        let _ = fs::remove_dir(out.join(dir));
+    }
+}
+
+/// What to write and delete, from the two manifests and the files they change; `None` when
+/// the whole-tree write must do it.
+fn plan<'t>(
+    out: &Path,
+    tree: &'t Tree,
+    new: &'t Manifest,
+    new_text: &str,
+    old_text: &str,
+) -> Option<Plan<'t>> {
+    if exists(&out.join(JOURNAL)) || new.files.len() + 1 != tree.len() {
+        return None;
+    }
+    let old: Listing = serde_json::from_str(old_text).ok()?;
+    // By path: the old hash (`None` for a new path).
+    let mut changed: Vec<(&'t str, Option<&str>)> = Vec::new();
+    for (path, entry) in &new.files {
+        match old.files.get(path.as_str()) {
+            Some(hash) if *hash.sha256.0 == entry.sha256 => {}
+            hash => changed.push((path.as_str(), hash.map(|h| &*h.sha256.0))),
+        }
+    }
+    let removed: Vec<(&str, &str)> = old
+        .files
+        .iter()
+        .filter(|(path, _)| !new.files.contains_key(&*path.0))
+        .map(|(path, hash)| (&*path.0, &*hash.sha256.0))
+        .collect();
+    if (changed.len() + removed.len()) * MOST > tree.len() {
+        return None;
+    }
+    if !nested_trees_hold(out, tree, new, &old) {
+        return None;
+    }
+    let mut plan = Plan {
+        write: Vec::new(),
+        remove: Vec::new(),
+        manifest: old_text != new_text,
+    };
+    for (path, old_hash) in changed {
+        let text = tree.get(path)?;
+        let file = out.join(path);
+        match old_hash {
+            // A new path: nothing may be there yet (a file no manifest lists, or a directory
+            // in the way).
+            None => match fs::symlink_metadata(&file) {
+                Err(error) if error.kind() == io::ErrorKind::NotFound => plan.write.push(path),
+                _ => return None,
+            },
+            Some(old_hash) => match fs::read(&file) {
+                Ok(bytes) if bytes == text.as_bytes() => {}
+                Ok(bytes) if sha256_hex_bytes(&bytes) == old_hash => plan.write.push(path),
+                // Deleted by hand: written again.
+                Err(error) if error.kind() == io::ErrorKind::NotFound => plan.write.push(path),
+                // Edited by hand, or unreadable: the whole-tree write says so.
+                _ => return None,
+            },
+        }
+    }
+    for (path, old_hash) in removed {
+        match fs::read(out.join(path)) {
+            Ok(bytes) if sha256_hex_bytes(&bytes) == old_hash => plan.remove.push(path.to_owned()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            _ => return None,
+        }
+    }
+    Some(plan)
+}
+
+/// Whether the old manifest still speaks for each tree below `out` with a manifest of its own
+/// (`env/NAME/`, which `platc build --env NAME` writes alone): its manifest on disk is the
+/// one the old manifest lists, or already the new one, and no write of it alone was stopped
+/// (no journal inside it, no staged or previous tree beside it). A manifest that both list
+/// with the same hash is read (and compared, not hashed); one that changes is checked with
+/// the other changed files.
+fn nested_trees_hold(out: &Path, tree: &Tree, new: &Manifest, old: &Listing) -> bool {
+    let dirs: BTreeSet<&str> = new
+        .files
+        .keys()
+        .map(String::as_str)
+        .chain(old.files.keys().map(|k| &*k.0))
+        .filter_map(|path| path.strip_suffix(MANIFEST))
+        .filter_map(|dir| dir.strip_suffix('/'))
+        .collect();
+    dirs.into_iter().all(|dir| {
+        let (parent, name) = dir.rsplit_once('/').unwrap_or(("", dir));
+        let beside = |suffix: &str| out.join(parent).join(format!(".{name}{suffix}"));
+        let manifest = format!("{dir}/{MANIFEST}");
+        let same = match (new.files.get(&manifest), old.files.get(manifest.as_str())) {
+            (Some(entry), Some(hash)) => entry.sha256 == *hash.sha256.0,
+            _ => false,
+        };
+        !exists(&out.join(dir).join(JOURNAL))
+            && !exists(&beside(".platc-new"))
+            && !exists(&beside(".platc-old"))
+            && (!same
+                || fs::read(out.join(&manifest)).is_ok_and(|bytes| {
+                    Some(bytes.as_slice()) == tree.get(&manifest).map(String::as_bytes)
+                }))
+    })
+}
+
+/// Whether anything is at `path` (a dangling link too).
+fn exists(path: &Path) -> bool {
+    path.symlink_metadata().is_ok()
+}
