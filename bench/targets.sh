@@ -127,7 +127,7 @@ for n in $sizes; do
     done
     render=$(median <"$work/render")
     fresh=$(median <"$work/fresh")
-    floor_ms=$(median <"$work/floor")
+    floor_ms=$(median <"$work/floor" | awk '{ printf "%.1f", $1 }')
     jrsonnet_ms=- helm_ms=- jrsonnet_ratio=- helm_ratio=-
     if [[ -s $work/jrsonnet ]]; then
         jrsonnet_ms=$(median <"$work/jrsonnet")
