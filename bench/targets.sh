@@ -31,6 +31,8 @@
 # A peer that is not installed is skipped, and the run says so. Before timing, each peer's
 # output is checked once per size to hold N x 8 objects, so a broken template cannot look fast.
 # The ratios `jrsonnet / render` and `helm / render` are the peer's median over platc render's.
+# They favour the peers: render prints every cluster object of the platform (at 1,000 services
+# 15,081 objects, 46 MB), the peers 8 per service (8,000 objects, about 8 MB).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
