@@ -5,27 +5,68 @@
 #
 #   bench/targets.sh                    # 10, 100 and 1,000 services, 5 runs each
 #   SIZES="10 100 1000 10000" RUNS=3 bench/targets.sh
+#   CARGO_TARGET_DIR=/elsewhere/target NO_BUILD=1 bench/targets.sh   # time a built platc as is
 #
 # For each generated platform (examples/gen_platform.rs): `platc check`, `platc render`, a
 # fresh `platc build` into an empty directory, a rebuild after one service's image tag changed
 # (out/ present; written incrementally, only the changed files), and the file-system floor: examples/floor.rs creating the same files (same
 # paths and sizes) as plainly as a program can. For the repository's platform.kdl: `render`
 # and `build --check`, what the pre-commit hook and the Argo CD plugin pay on every run.
-# Peers (jrsonnet, the Helm engine) are not timed yet.
+#
+# The peers, where installed, on the same services (bench/peers/services.py turns the
+# generated platform into the values a hand-written setup keeps), whole process, output to
+# /dev/null, in the same run loop:
+#   jrsonnet   bench/peers/platform.jsonnet, 8 objects per service as one YAML stream. Found as
+#              $JRSONNET, else `jrsonnet` on PATH. Install (a few minutes; crates.io has only
+#              pre-releases, so name one):
+#                cargo install jrsonnet --version 0.5.0-pre98 --locked -j 1 --root /work/tools/jrsonnet
+#                JRSONNET=/work/tools/jrsonnet/bin/jrsonnet bench/targets.sh
+#   helm       bench/peers/chart, the same 8 objects as a Helm chart, rendered by Helm v4's
+#              engine as `helm template` does (bench/peers/helm_template.py; there is no helm
+#              binary here: helm-python-sdk bundles Helm's Go SDK). Found as $HELM_PYTHON, a
+#              Python that imports helm_python, else `python3` on PATH if it does. Install:
+#                python3 -m venv /tmp/helm-venv && /tmp/helm-venv/bin/pip install helm-python-sdk
+#                HELM_PYTHON=/tmp/helm-venv/bin/python bench/targets.sh
+#              (conformance's venv has it: HELM_PYTHON=$CONFORMANCE_VENV/bin/python.)
+# A peer that is not installed is skipped, and the run says so. Before timing, each peer's
+# output is checked once per size to hold N x 8 objects, so a broken template cannot look fast.
+# The ratios `jrsonnet / render` and `helm / render` are the peer's median over platc render's.
+# They favour the peers: render prints every cluster object of the platform (at 1,000 services
+# 15,081 objects, 46 MB), the peers 8 per service (8,000 objects, about 8 MB).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 sizes=${SIZES:-"10 100 1000"}
 runs=${RUNS:-5}
 cd "$repo"
-echo "building release…" >&2
-cargo build --release --quiet --bin platc --example gen_platform --example floor
+if [[ -z ${NO_BUILD:-} ]]; then
+    echo "building release…" >&2
+    cargo build --release --quiet --bin platc --example gen_platform --example floor
+fi
 target=${CARGO_TARGET_DIR:-$repo/target}
 platc=$target/release/platc
 gen=$target/release/examples/gen_platform
 floor=$target/release/examples/floor
 work=$(mktemp -d "${TMPDIR:-/tmp}/platc-targets.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+
+# The peers: a path, or empty when not installed.
+jrsonnet=${JRSONNET:-$(command -v jrsonnet || true)}
+if [[ -n $jrsonnet && ! -x $jrsonnet ]]; then
+    echo "error: JRSONNET=$jrsonnet is not an executable" >&2
+    exit 1
+fi
+[[ -n $jrsonnet ]] || echo "jrsonnet: not installed (set JRSONNET=, see this script's header): skipped" >&2
+helm_python=${HELM_PYTHON:-}
+if [[ -z $helm_python ]] && python3 -c 'import helm_python' 2>/dev/null; then
+    helm_python=$(command -v python3)
+fi
+if [[ -n $helm_python ]] && ! "$helm_python" -c 'import helm_python' 2>/dev/null; then
+    echo "error: HELM_PYTHON=$helm_python cannot import helm_python" >&2
+    exit 1
+fi
+[[ -n $helm_python ]] || echo "helm: helm-python-sdk not installed (set HELM_PYTHON=, see this script's header): skipped" >&2
+peers=$repo/bench/peers
 
 now_ns() { date +%s%N; }
 # elapsed_ms CMD…: runs CMD (its output discarded) and prints its wall time in milliseconds.
@@ -37,11 +78,25 @@ elapsed_ms() {
     awk -v ns=$((end - start)) 'BEGIN { printf "%.1f\n", ns / 1e6 }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-row() { printf '| %-22s | %9s | %9s | %9s | %9s | %9s | %14s |\n' "$@"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+row() { printf '| %-14s | %7s | %7s | %7s | %7s | %7s | %13s | %8s | %7s | %17s | %13s |\n' "$@"; }
+# objects FILE: the documents of a YAML stream (a top-level `kind:` each).
+objects() { grep -c '^kind:' "$1" || true; }
+# peer_check NAME N CMD…: runs CMD once and fails unless it prints N x 8 objects.
+peer_check() {
+    local name=$1 n=$2 got
+    shift 2
+    "$@" >"$work/peer.yaml" || { echo "error: $name failed: $*" >&2; exit 1; }
+    got=$(objects "$work/peer.yaml")
+    if ((got != n * 8)); then
+        echo "error: $name rendered $got objects for $n services, want $((n * 8)): $*" >&2
+        exit 1
+    fi
+}
 
 echo
-row input "check" "render" "fresh" "rebuild" "floor" "fresh / floor"
-row "" "" "" "" "" "" "" | tr ' ' '-'
+row input "check" "render" "fresh" "rebuild" "floor" "fresh / floor" "jrsonnet" "helm" "jrsonnet / render" "helm / render"
+row "" "" "" "" "" "" "" "" "" "" "" | tr ' ' '-'
 for n in $sizes; do
     file=$work/platform-$n.kdl
     "$gen" "$n" >"$file"
@@ -53,6 +108,18 @@ for n in $sizes; do
     rebuilt=$work/rebuilt-$n/platform-$n.kdl
     mkdir -p "$(dirname "$rebuilt")"
     : >"$work/check" ; : >"$work/render"; : >"$work/fresh"; : >"$work/rebuild"; : >"$work/floor"
+    : >"$work/jrsonnet"; : >"$work/helm"
+    jrsonnet_cmd=() helm_cmd=()
+    if [[ -n $jrsonnet || -n $helm_python ]]; then
+        values=$work/services-$n.json
+        python3 "$peers/services.py" "$file" >"$values"
+        [[ -z $jrsonnet ]] ||
+            jrsonnet_cmd=("$jrsonnet" -S --tla-code-file "values=$values" "$peers/platform.jsonnet")
+        [[ -z $helm_python ]] ||
+            helm_cmd=("$helm_python" "$peers/helm_template.py" "$peers/chart" "$values")
+        ((${#jrsonnet_cmd[@]} == 0)) || peer_check jrsonnet "$n" "${jrsonnet_cmd[@]}"
+        ((${#helm_cmd[@]} == 0)) || peer_check helm "$n" "${helm_cmd[@]}"
+    fi
     for ((r = 0; r < runs; r++)); do
         out=$work/out-$n
         rm -rf "$out" "$work/floor-$n"
@@ -63,12 +130,24 @@ for n in $sizes; do
         cp "$changed" "$rebuilt"
         elapsed_ms "$platc" build -f "$rebuilt" -o "$out" >>"$work/rebuild"
         "$floor" "$out" "$work/floor-$n" >>"$work/floor"
+        ((${#jrsonnet_cmd[@]} == 0)) || elapsed_ms "${jrsonnet_cmd[@]}" >>"$work/jrsonnet"
+        ((${#helm_cmd[@]} == 0)) || elapsed_ms "${helm_cmd[@]}" >>"$work/helm"
     done
+    render=$(median <"$work/render")
     fresh=$(median <"$work/fresh")
-    floor_ms=$(median <"$work/floor")
-    row "$n services" "$(median <"$work/check")" "$(median <"$work/render")" "$fresh" \
-        "$(median <"$work/rebuild")" "$floor_ms" \
-        "$(awk -v a="$fresh" -v b="$floor_ms" 'BEGIN { printf "%.2f", a / b }')"
+    floor_ms=$(median <"$work/floor" | awk '{ printf "%.1f", $1 }')
+    jrsonnet_ms=- helm_ms=- jrsonnet_ratio=- helm_ratio=-
+    if [[ -s $work/jrsonnet ]]; then
+        jrsonnet_ms=$(median <"$work/jrsonnet")
+        jrsonnet_ratio=$(ratio "$jrsonnet_ms" "$render")
+    fi
+    if [[ -s $work/helm ]]; then
+        helm_ms=$(median <"$work/helm")
+        helm_ratio=$(ratio "$helm_ms" "$render")
+    fi
+    row "$n services" "$(median <"$work/check")" "$render" "$fresh" \
+        "$(median <"$work/rebuild")" "$floor_ms" "$(ratio "$fresh" "$floor_ms")" \
+        "$jrsonnet_ms" "$helm_ms" "$jrsonnet_ratio" "$helm_ratio"
     rm -rf "$work/out-$n" "$work/floor-$n"
 done
 
@@ -79,4 +158,5 @@ for ((r = 0; r < runs; r++)); do
 done
 echo
 echo "platform.kdl (whole process, ms): render $(median <"$work/render"), build --check $(median <"$work/buildcheck")"
-echo "times in ms, medians of $runs runs; the floor times file creation alone (bytes ready, one thread)"
+echo "times in ms, medians of $runs runs; the floor times file creation alone (bytes ready, one thread);"
+echo "jrsonnet and helm: the peers' 8 objects per service, whole process (- where not installed)"
