@@ -9,9 +9,10 @@
 #
 # For each generated platform (examples/gen_platform.rs): `platc check`, `platc render`, a
 # fresh `platc build` into an empty directory, a rebuild after one service's image tag changed
-# (out/ present; written incrementally, only the changed files), and the file-system floor: examples/floor.rs creating the same files (same
-# paths and sizes) as plainly as a program can. For the repository's platform.kdl: `render`
-# and `build --check`, what the pre-commit hook and the Argo CD plugin pay on every run.
+# (out/ present; written incrementally, only the changed files), and the file-system floor:
+# examples/floor.rs creating the same files (same paths and sizes) as plainly as a program
+# can. For the repository's platform.kdl: `render` and `build --check`, what the pre-commit
+# hook and the Argo CD plugin pay on every run.
 #
 # The peers, where installed, on the same services (bench/peers/services.py turns the
 # generated platform into the values a hand-written setup keeps), whole process, output to
