@@ -166,7 +166,10 @@ struct TreeFile {
 /// The output set of one platform, every cluster object validated: what `build`, `render`
 /// and `why` all start from. An invalid object is a bug in platc.
 pub fn output(platform: &Checked, scope: emit::Scope) -> Result<output::Output, validate::Invalid> {
-    let output = emit::emit(platform, scope);
+    let mut output = emit::emit(platform, scope);
+    if let Some(invalid) = output.take_invalid() {
+        return Err(invalid);
+    }
     validate::output(&output)?;
     Ok(output)
 }

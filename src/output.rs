@@ -184,6 +184,20 @@ pub struct Object {
     pub value: Box<dyn ObjectValue>,
 }
 
+impl Object {
+    /// Puts the object, when it is in no Argo CD sync wave yet, into the wave of its apply
+    /// rank (`Output::annotate_sync_waves`).
+    fn annotate_sync_wave(&mut self) {
+        let rank = self.id.apply_rank();
+        self.value
+            .metadata_mut()
+            .annotations
+            .get_or_insert_default()
+            .entry(SYNC_WAVE_ANNOTATION.to_owned())
+            .or_insert_with(|| rank.to_string());
+    }
+}
+
 /// Any custom resource: `apiVersion`, `kind`, metadata and a typed spec. Its identity is read
 /// from these fields, so a kind is written once.
 #[derive(Serialize)]
@@ -206,6 +220,9 @@ pub enum Body {
     Yaml(serde_json::Value),
     /// Text written as it is (HCL, checkov's configuration, templates).
     Text(String),
+    /// A cluster object already validated and encoded as it entered the set
+    /// (`Scope::Stream`): its identity, and its YAML document introduced by `---`.
+    Rendered { id: Identity, yaml: String },
 }
 
 /// One item of the set.
@@ -309,8 +326,29 @@ impl Item {
     pub fn id(&self) -> Option<&Identity> {
         match &self.body {
             Body::Object(object) => Some(&object.id),
+            Body::Rendered { id, .. } => Some(id),
             _ => None,
         }
+    }
+
+    /// A cluster object validated and encoded, with its sync wave when `sync_waves`; other
+    /// items as they are. The object's typed value is dropped here.
+    fn rendered(mut self, sync_waves: bool) -> Result<Self, crate::validate::Invalid> {
+        let Body::Object(mut object) = std::mem::replace(&mut self.body, Body::Text(String::new()))
+        else {
+            return Ok(self);
+        };
+        if sync_waves {
+            object.annotate_sync_wave();
+        }
+        crate::validate::object(&self.path, &object)?;
+        let mut yaml = String::from("---\n");
+        object.value.write_yaml(&mut yaml);
+        self.body = Body::Rendered {
+            id: object.id,
+            yaml,
+        };
+        Ok(self)
     }
 }
 
@@ -322,15 +360,32 @@ pub struct Output {
     /// The cluster objects alone are wanted (`platc render`): targets skip the files that
     /// are not cluster objects (rules files, their tests, dashboards' JSON, runbooks).
     cluster_only: bool,
+    /// `Some` in `Scope::Stream`: each cluster object is validated and encoded as it enters
+    /// the set, so the typed objects of the whole platform are never held at once; `true`
+    /// when each goes into a sync wave too.
+    render_on_entry: Option<bool>,
+    /// The first object that did not validate as it entered, in `Scope::Stream`.
+    invalid: Option<crate::validate::Invalid>,
 }
 
 impl Output {
     /// An empty set for `scope`.
     pub fn for_scope(scope: crate::emit::Scope) -> Self {
         Self {
-            items: Vec::new(),
-            cluster_only: scope == crate::emit::Scope::Cluster,
+            cluster_only: scope != crate::emit::Scope::All,
+            ..Self::default()
         }
+    }
+
+    /// From now on, each cluster object is validated and encoded as it enters (with its
+    /// sync wave when `sync_waves`): `Scope::Stream`, which no target reads back.
+    pub fn render_on_entry(&mut self, sync_waves: bool) {
+        self.render_on_entry = Some(sync_waves);
+    }
+
+    /// The first object that did not validate as it entered (`render_on_entry`).
+    pub fn take_invalid(&mut self) -> Option<crate::validate::Invalid> {
+        self.invalid.take()
     }
 
     /// Whether files that are not cluster objects are wanted: a target that makes them
@@ -340,7 +395,19 @@ impl Output {
     }
 
     pub fn push(&mut self, item: Item) {
-        self.items.push(item);
+        match self.render_on_entry {
+            Some(sync_waves) => self.add_rendered(item.rendered(sync_waves)),
+            None => self.items.push(item),
+        }
+    }
+
+    fn add_rendered(&mut self, item: Result<Item, crate::validate::Invalid>) {
+        match item {
+            Ok(item) => self.items.push(item),
+            Err(invalid) => {
+                self.invalid.get_or_insert(invalid);
+            }
+        }
     }
 
     pub fn items(&self) -> &[Item] {
@@ -359,14 +426,7 @@ impl Output {
     pub fn annotate_sync_waves(&mut self) {
         for item in &mut self.items {
             if let Body::Object(object) = &mut item.body {
-                let rank = object.id.apply_rank();
-                object
-                    .value
-                    .metadata_mut()
-                    .annotations
-                    .get_or_insert_default()
-                    .entry(SYNC_WAVE_ANNOTATION.to_owned())
-                    .or_insert_with(|| rank.to_string());
+                object.annotate_sync_wave();
             }
         }
     }
@@ -482,8 +542,16 @@ fn apply_rank(item: &Item) -> u8 {
 }
 
 impl Extend<Item> for Output {
+    /// With `render_on_entry`, the items are encoded on every core.
     fn extend<I: IntoIterator<Item = Item>>(&mut self, items: I) {
-        self.items.extend(items);
+        let Some(sync_waves) = self.render_on_entry else {
+            self.items.extend(items);
+            return;
+        };
+        let items: Vec<Item> = items.into_iter().collect();
+        for item in crate::emit::parallel::map_owned(items, |item| item.rendered(sync_waves)) {
+            self.add_rendered(item);
+        }
     }
 }
 

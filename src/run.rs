@@ -99,7 +99,8 @@ fn print(output: &Output) -> ExitCode {
         let _ = std::io::stderr().write_all(output.stderr.as_bytes());
     }
     if !output.stdout.is_empty() || !output.pieces.is_empty() {
-        let mut stdout = std::io::stdout().lock();
+        // Large writes: render's stream comes in thousands of pieces.
+        let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
         let pieces = std::iter::once(&output.stdout).chain(&output.pieces);
         // A closed pipe (`platc explain x | head`) is not a failure.
         if let Err(error) = pieces

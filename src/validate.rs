@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
-use crate::output::{Body, Output};
+use crate::output::{Body, Object, Output};
 
 /// The embedded schemas: (apiVersion, kind, file name, text). Each is compiled the first time
 /// an object of its kind is checked, so a build pays only for the kinds it emits (the
@@ -251,6 +251,14 @@ pub fn output(output: &Output) -> Result<(), Invalid> {
         value(path, &object.value.to_value())
     });
     results.into_iter().collect()
+}
+
+/// One cluster object against its schema, if schemas/ has one.
+pub fn object(path: &str, object: &Object) -> Result<(), Invalid> {
+    if schema_of(object.id.api_version, object.id.kind).is_none() {
+        return Ok(());
+    }
+    value(path, &object.value.to_value())
 }
 
 /// How many objects of the set have a schema here (for the stages example).

@@ -53,7 +53,7 @@ pub fn stream(file: &Path, selection: &Selection, report: Report) -> Output {
         platform
     };
     // A bug in platc, not in the platform: exit 2 and print no object.
-    match crate::output(&platform, crate::emit::Scope::Cluster) {
+    match crate::output(&platform, crate::emit::Scope::Stream) {
         Ok(mut set) => {
             set.retain_part(&part);
             output.pieces = crate::encode::stream(set);

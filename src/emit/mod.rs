@@ -26,8 +26,12 @@ use crate::output::Output;
 pub enum Scope {
     /// Every file of `out/` (`platc build`).
     All,
-    /// The cluster objects alone (`platc render`, the Argo CD plugin).
+    /// The cluster objects alone, typed.
     Cluster,
+    /// The cluster objects alone, each validated and encoded as it is made, so the typed
+    /// objects of the whole platform are never held at once (`platc render`, the Argo CD
+    /// plugin): items are `Body::Rendered`.
+    Stream,
 }
 
 /// A target: adds its items to the set.
@@ -52,12 +56,16 @@ const DERIVED: &[Target] = &[helm::emit, jenkins::emit, argocd::emit];
 /// Every item of a build of one platform (or its cluster objects alone), sorted by path.
 pub fn emit(platform: &Checked, scope: Scope) -> Output {
     let mut out = Output::for_scope(scope);
+    let sync_waves = platform.delivery.argocd.is_some();
+    if scope == Scope::Stream {
+        out.render_on_entry(sync_waves);
+    }
     for (target, cluster) in TARGETS {
         if scope == Scope::All || *cluster {
             target(platform, &mut out);
         }
     }
-    if platform.delivery.argocd.is_some() {
+    if sync_waves && scope != Scope::Stream {
         out.annotate_sync_waves();
     }
     // Derived targets read what the others made.

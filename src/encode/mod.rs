@@ -97,6 +97,11 @@ pub fn file(item: &Item, origin: &Origin) -> String {
             text
         }
         Body::Text(text) => text.clone(),
+        Body::Rendered { yaml, .. } => {
+            let mut text = header(&origin.path(item.origin));
+            text.push_str(yaml.strip_prefix("---\n").unwrap_or(yaml));
+            text
+        }
     }
 }
 
@@ -106,28 +111,41 @@ const DOCUMENTS_PER_PIECE: usize = 32;
 
 /// The set's cluster objects as one YAML stream in apply order, each document introduced by
 /// `---`, with no headers (what `platc render` prints), in pieces to be written one after
-/// another: joining them would copy the whole stream once more. Encoded in parallel, each
-/// object dropped as soon as it is encoded.
+/// another: joining them would copy the whole stream once more. Objects that are still typed
+/// are encoded in parallel, each dropped as soon as it is encoded; those of `Scope::Stream`
+/// already are.
 pub fn stream(output: Output) -> Vec<String> {
     let mut objects = output.into_cluster_objects().into_iter();
     let mut pieces = Vec::new();
-    loop {
-        let piece: Vec<Item> = objects.by_ref().take(DOCUMENTS_PER_PIECE).collect();
-        if piece.is_empty() {
-            break;
+    let mut typed = Vec::new();
+    while let Some(item) = objects.next() {
+        if let Body::Rendered { yaml, .. } = item.body {
+            pieces.push(yaml);
+            continue;
         }
-        pieces.push(piece);
+        let mut piece = vec![item];
+        piece.extend(objects.by_ref().take(DOCUMENTS_PER_PIECE - 1));
+        typed.push((pieces.len(), piece));
+        pieces.push(String::new());
     }
-    crate::emit::parallel::map_owned(pieces, |piece| {
+    let encoded = crate::emit::parallel::map_owned(typed, |(at, piece)| {
         let mut out = String::new();
         for item in piece {
-            if let Body::Object(object) = &item.body {
-                out.push_str("---\n");
-                object.value.write_yaml(&mut out);
+            match &item.body {
+                Body::Object(object) => {
+                    out.push_str("---\n");
+                    object.value.write_yaml(&mut out);
+                }
+                Body::Rendered { yaml, .. } => out.push_str(yaml),
+                _ => {}
             }
         }
-        out
-    })
+        (at, out)
+    });
+    for (at, piece) in encoded {
+        pieces[at] = piece;
+    }
+    pieces
 }
 
 /// A text made safe for a one-line comment: control characters (a newline above all) and
@@ -261,6 +279,28 @@ tricky:
             yaml(&service),
             "apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  clusterIP: None\n  type: ClusterIP\n"
         );
+    }
+
+    #[test]
+    fn streamed_objects_are_the_typed_ones_encoded() {
+        // `Scope::Stream` validates, puts in a sync wave and encodes each object as it is
+        // made; the stream must be the one of the typed set.
+        let text = include_str!("../../platform.kdl");
+        let compiled = crate::compile(
+            &crate::source::Source::new("platform.kdl", text.to_owned()),
+            &crate::Options::default(),
+        );
+        let platform = compiled.platform.expect("the reference platform compiles");
+        assert!(
+            platform.delivery.argocd.is_some(),
+            "sync waves are exercised"
+        );
+        let typed = stream(crate::output(&platform, crate::emit::Scope::Cluster).unwrap());
+        let streamed = stream(crate::output(&platform, crate::emit::Scope::Stream).unwrap());
+        let typed = typed.concat();
+        assert!(typed.contains("argocd.argoproj.io/sync-wave"));
+        assert!(typed.matches("\n---\n").count() > 100, "{}", typed.len());
+        assert_eq!(streamed.concat(), typed);
     }
 
     #[test]
