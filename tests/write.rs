@@ -59,6 +59,16 @@ fn tree(tag: &str, files: usize) -> Tree {
     tree
 }
 
+/// A scratch directory whose `out` holds a tree of 20 files that platc wrote: the start of
+/// every rebuild test.
+fn written(name: &str) -> (Scratch, PathBuf, Tree) {
+    let dir = scratch(name);
+    let out = dir.join("out");
+    let old = tree("old", 20);
+    write_tree(&out, &old, false).unwrap();
+    (dir, out, old)
+}
+
 fn leftovers(parent: &Path) -> Vec<String> {
     std::fs::read_dir(parent)
         .unwrap()
@@ -534,10 +544,7 @@ fn unfinished(out: &Path) -> Vec<String> {
 
 #[test]
 fn a_rebuild_writes_only_the_files_that_changed() {
-    let dir = scratch("incremental");
-    let out = dir.join("out");
-    let old = tree("old", 20);
-    write_tree(&out, &old, false).unwrap();
+    let (dir, out, old) = written("incremental");
     let untouched = identity(&out.join("dir2/file5.yaml"));
     let manifest_before = identity(&out.join(MANIFEST));
     std::thread::sleep(Duration::from_millis(20));
@@ -606,10 +613,7 @@ fn a_rebuild_deletes_removed_files_and_the_directories_they_leave_empty() {
 
 #[test]
 fn a_changed_file_edited_by_hand_is_refused_and_force_backs_it_up() {
-    let dir = scratch("incremental-edited");
-    let out = dir.join("out");
-    let old = tree("old", 20);
-    write_tree(&out, &old, false).unwrap();
+    let (dir, out, old) = written("incremental-edited");
     std::fs::write(out.join("dir1/file4.yaml"), "edited by hand\n").unwrap();
     let before = read_tree(&out).unwrap();
     let new = changed(&old, &[("dir1/file4.yaml", Some("new 4\n"))]);
@@ -643,10 +647,7 @@ fn a_changed_file_edited_by_hand_is_refused_and_force_backs_it_up() {
 
 #[test]
 fn a_file_at_a_new_path_that_no_manifest_lists_is_refused() {
-    let dir = scratch("incremental-foreign");
-    let out = dir.join("out");
-    let old = tree("old", 20);
-    write_tree(&out, &old, false).unwrap();
+    let (_dir, out, old) = written("incremental-foreign");
     std::fs::write(out.join("dir0/new.yaml"), "mine\n").unwrap();
     let before = read_tree(&out).unwrap();
     let new = changed(&old, &[("dir0/new.yaml", Some("new\n"))]);
@@ -661,10 +662,7 @@ fn a_file_at_a_new_path_that_no_manifest_lists_is_refused() {
 
 #[test]
 fn a_hand_edit_of_an_untouched_file_survives_a_build_and_force_restores_it() {
-    let dir = scratch("drift");
-    let out = dir.join("out");
-    let old = tree("old", 20);
-    write_tree(&out, &old, false).unwrap();
+    let (dir, out, old) = written("drift");
     std::fs::write(out.join("dir2/file5.yaml"), "edited by hand\n").unwrap();
     std::fs::remove_file(out.join("dir0/file6.yaml")).unwrap();
     let new = changed(&old, &[("dir1/file4.yaml", Some("new 4\n"))]);
@@ -777,10 +775,7 @@ fn an_incremental_write_stopped_at_any_step_is_finished_by_the_next_build() {
 
 #[test]
 fn a_big_change_is_swapped_in_whole() {
-    let dir = scratch("big-change");
-    let out = dir.join("out");
-    let old = tree("old", 20);
-    write_tree(&out, &old, false).unwrap();
+    let (_dir, out, old) = written("big-change");
     // Six files of twenty-one: more than a quarter.
     let changes: Vec<(String, String)> = (0..6)
         .map(|i| (format!("dir{}/file{i}.yaml", i % 3), format!("new {i}\n")))
