@@ -69,6 +69,23 @@ fn written(name: &str) -> (Scratch, PathBuf, Tree) {
     (dir, out, old)
 }
 
+/// A forced write of `new` over `out` swaps the whole tree in and moves `edited`, the one file
+/// edited by hand, to the backup beside it.
+fn forced_backs_up(dir: &Path, out: &Path, new: &Tree, edited: (&str, &str)) {
+    assert!(matches!(
+        write_tree(out, new, true).unwrap(),
+        Written::Replaced {
+            backup: Some(_),
+            left: None
+        }
+    ));
+    assert_eq!(read_tree(out).unwrap(), *new);
+    assert_eq!(
+        read_tree(&dir.join("out.platc-backup")).unwrap(),
+        Tree::from([(edited.0.to_owned(), edited.1.to_owned())])
+    );
+}
+
 fn leftovers(parent: &Path) -> Vec<String> {
     std::fs::read_dir(parent)
         .unwrap()
@@ -625,18 +642,7 @@ fn a_changed_file_edited_by_hand_is_refused_and_force_backs_it_up() {
         other => panic!("an edited file was overwritten: {other:?}"),
     }
     assert_eq!(read_tree(&out).unwrap(), before, "out/ changed");
-    assert!(matches!(
-        write_tree(&out, &new, true).unwrap(),
-        Written::Replaced {
-            backup: Some(_),
-            left: None
-        }
-    ));
-    assert_eq!(read_tree(&out).unwrap(), new);
-    assert_eq!(
-        read_tree(&dir.join("out.platc-backup")).unwrap(),
-        Tree::from([("dir1/file4.yaml".to_owned(), "edited by hand\n".to_owned())])
-    );
+    forced_backs_up(&dir, &out, &new, ("dir1/file4.yaml", "edited by hand\n"));
     // A file removed by the new tree but edited by hand is refused too.
     std::fs::write(out.join("dir2/file5.yaml"), "mine now\n").unwrap();
     match write_tree(&out, &changed(&new, &[("dir2/file5.yaml", None)]), false) {
@@ -681,18 +687,7 @@ fn a_hand_edit_of_an_untouched_file_survives_a_build_and_force_restores_it() {
     assert!(!out.join("dir0/file6.yaml").exists());
     assert_eq!(write_tree(&out, &new, false).unwrap(), Written::Unchanged);
     // --force takes the whole-tree write: the edit goes to the backup, the tree is whole.
-    assert!(matches!(
-        write_tree(&out, &new, true).unwrap(),
-        Written::Replaced {
-            backup: Some(_),
-            left: None
-        }
-    ));
-    assert_eq!(read_tree(&out).unwrap(), new);
-    assert_eq!(
-        read_tree(&dir.join("out.platc-backup")).unwrap(),
-        Tree::from([("dir2/file5.yaml".to_owned(), "edited by hand\n".to_owned())])
-    );
+    forced_backs_up(&dir, &out, &new, ("dir2/file5.yaml", "edited by hand\n"));
 }
 
 #[test]
