@@ -53,7 +53,7 @@ pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
 }
 
 /// `build_tree`, with the manifest it holds as a value: what `platc build --env NAME` writes
-/// (`write::write_built` compares its hashes with the old manifest's instead of reading files).
+/// (`write::write_listed` compares its hashes with the old manifest's instead of reading files).
 pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid> {
     let files = tree_files(platform)?;
     Ok(with_manifest(files))
@@ -198,19 +198,13 @@ fn with_manifest(files: Vec<TreeFile>) -> Built {
 
 /// The manifest listing `files`, from the hashes they carry.
 fn listing(files: &[TreeFile]) -> write::Manifest {
-    write::Manifest {
-        generator: "platc".into(),
-        files: files
-            .iter()
-            .map(|f| {
-                let entry = write::Entry {
-                    sha256: f.sha256.clone(),
-                    origin: f.origin.clone(),
-                };
-                (f.path.clone(), entry)
-            })
-            .collect(),
-    }
+    write::listing(files.iter().map(|f| {
+        let entry = write::Entry {
+            origin: f.origin.clone(),
+            sha256: f.sha256.clone(),
+        };
+        (f.path.clone(), entry)
+    }))
 }
 
 /// Parses, lowers and checks one source.

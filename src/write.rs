@@ -49,7 +49,8 @@ pub use backup::Backup;
 use backup::{back_up, backup_dir};
 use manifest::user_files;
 pub use manifest::{
-    Entry, JOURNAL, MANIFEST, Manifest, manifest, manifest_text, sha256_hex, sha256_hex_bytes,
+    Entry, JOURNAL, MANIFEST, Manifest, listing, manifest, manifest_text, sha256_hex,
+    sha256_hex_bytes,
 };
 pub use place::{Protected, protected, real_path};
 use place::{is_symlink, parent_of};

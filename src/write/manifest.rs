@@ -34,20 +34,17 @@ pub struct Manifest {
 
 /// The manifest of a tree: every file's hash and origin, from `(path, text, origin)`.
 pub fn manifest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, String)>) -> Manifest {
+    listing(files.into_iter().map(|(path, text, origin)| {
+        let sha256 = sha256_hex(text);
+        (path.to_owned(), Entry { origin, sha256 })
+    }))
+}
+
+/// The manifest of files already hashed: `(path, entry)`.
+pub fn listing(entries: impl IntoIterator<Item = (String, Entry)>) -> Manifest {
     Manifest {
+        files: entries.into_iter().collect(),
         generator: "platc".into(),
-        files: files
-            .into_iter()
-            .map(|(path, text, origin)| {
-                (
-                    path.to_owned(),
-                    Entry {
-                        sha256: sha256_hex(text),
-                        origin,
-                    },
-                )
-            })
-            .collect(),
     }
 }
 
