@@ -247,9 +247,7 @@ pub fn output(output: &Output) -> Result<(), Invalid> {
             _ => None,
         })
         .collect();
-    let results = crate::emit::parallel::map(&checked, |(path, object)| {
-        value(path, &object.value.to_value())
-    });
+    let results = crate::emit::parallel::map(&checked, |&(path, found)| object(path, found));
     results.into_iter().collect()
 }
 
@@ -308,6 +306,38 @@ mod tests {
             text.contains("`istio/x.yaml`") && text.contains("at /spec/mtls"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_invalid_object_is_refused_as_it_enters_a_stream() {
+        // `Scope::Stream` validates each object as it enters the set, not afterwards.
+        let item = |mode: &str| {
+            crate::output::Item::resource(
+                "istio/x.yaml".into(),
+                crate::output::Owner::Platform,
+                crate::span::Span::new(0, 0),
+                crate::output::Resource {
+                    api_version: "security.istio.io/v1",
+                    kind: "PeerAuthentication",
+                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                        name: Some("default".into()),
+                        ..Default::default()
+                    },
+                    spec: json!({"mtls": {"mode": mode, "strict": true}}),
+                },
+            )
+        };
+        let mut set = Output::for_scope(crate::emit::Scope::Stream);
+        set.render_on_entry(false);
+        set.extend([item("STRICT")]);
+        let e = set.take_invalid().expect("the unknown field is refused");
+        assert_eq!(
+            (e.path.as_str(), e.at.as_str()),
+            ("istio/x.yaml", "/spec/mtls")
+        );
+        assert!(set.items().is_empty(), "the invalid object entered the set");
+        set.push(item("STRICT"));
+        assert!(set.take_invalid().is_some(), "push validates too");
     }
 
     #[test]
