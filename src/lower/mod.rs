@@ -340,6 +340,7 @@ fn lower_platform(
         origin: crate::model::Origin::default(),
         index: None,
         caller_index: None,
+        namespace_index: None,
     };
     for child in r.children() {
         if r.child(child, d).is_none() {

@@ -39,6 +39,8 @@ pub struct Platform {
     pub index: Option<std::collections::HashMap<String, usize>>,
     /// Callee name → (caller, call) positions; looked up only, like `index`.
     pub caller_index: Option<std::collections::HashMap<String, Vec<(usize, usize)>>>,
+    /// Namespace → positions of its services, in source order; looked up only, like `index`.
+    pub namespace_index: Option<std::collections::HashMap<String, Vec<usize>>>,
 }
 
 /// The file a platform came from, where its lines start, and the path of each node, so
@@ -450,8 +452,14 @@ impl Platform {
         let mut index = std::collections::HashMap::with_capacity(self.services.len());
         let mut callers: std::collections::HashMap<String, Vec<(usize, usize)>> =
             std::collections::HashMap::new();
+        let mut namespaces: std::collections::HashMap<String, Vec<usize>> =
+            std::collections::HashMap::new();
         for (i, service) in self.services.iter().enumerate() {
             index.entry(service.name.value.clone()).or_insert(i);
+            namespaces
+                .entry(service.namespace.clone())
+                .or_default()
+                .push(i);
             for (j, call) in service.calls.iter().enumerate() {
                 callers
                     .entry(call.service.value.clone())
@@ -461,6 +469,24 @@ impl Platform {
         }
         self.index = Some(index);
         self.caller_index = Some(callers);
+        self.namespace_index = Some(namespaces);
+    }
+
+    /// The services of namespace `name`, in source order: constant-time per service once
+    /// `index_services` has run (emit asks once per namespace, and a platform may have a
+    /// namespace per service).
+    pub fn services_in(&self, name: &str) -> Vec<&Service> {
+        match &self.namespace_index {
+            Some(index) => index
+                .get(name)
+                .map(|at| at.iter().map(|&i| &self.services[i]).collect())
+                .unwrap_or_default(),
+            None => self
+                .services
+                .iter()
+                .filter(|s| s.namespace == name)
+                .collect(),
+        }
     }
 
     /// Every `calls` line naming `name`, with the service that wrote it, in source order.

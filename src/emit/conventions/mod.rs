@@ -265,7 +265,7 @@ pub fn namespace_labels(platform: &Platform, name: &str) -> BTreeMap<String, Str
 pub fn namespace_pod_security(platform: &Platform, name: &str) -> Option<(PodSecurity, String)> {
     let mut level = PodSecurity::Restricted;
     let mut reasons = Vec::new();
-    for service in platform.services.iter().filter(|s| s.namespace == name) {
+    for service in platform.services_in(name) {
         let needed = pod_security(service);
         if needed != PodSecurity::Restricted {
             level = level.max(needed);
@@ -357,6 +357,31 @@ mod tests {
                 namespace_labels(&p, "api")["pod-security.kubernetes.io/enforce"],
                 "restricted"
             );
+        }
+    }
+
+    #[test]
+    fn the_namespace_index_finds_what_a_scan_finds() {
+        for file in ["platform.kdl", "golden/shared-namespace/platform.kdl"] {
+            let text = std::fs::read_to_string(file).unwrap();
+            let result = crate::compile(&Source::new(file, text), &crate::Options::default());
+            let indexed = result.platform.unwrap();
+            assert!(indexed.namespace_index.is_some(), "{file}");
+            let mut scanned = (*indexed).clone();
+            scanned.namespace_index = None;
+            let names = |services: Vec<&crate::model::Service>| -> Vec<String> {
+                services.iter().map(|s| s.name.value.clone()).collect()
+            };
+            for service in &indexed.services {
+                let found = names(indexed.services_in(&service.namespace));
+                assert!(found.contains(&service.name.value), "{file}");
+                assert_eq!(
+                    found,
+                    names(scanned.services_in(&service.namespace)),
+                    "{file}"
+                );
+            }
+            assert!(indexed.services_in("no-such-namespace").is_empty());
         }
     }
 }
