@@ -99,14 +99,14 @@ fn print(output: &Output) -> ExitCode {
         let _ = std::io::stderr().write_all(output.stderr.as_bytes());
     }
     if !output.stdout.is_empty() || !output.pieces.is_empty() {
-        // Large writes: render's stream comes in thousands of pieces.
-        let mut stdout = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-        let pieces = std::iter::once(&output.stdout).chain(&output.pieces);
+        // Render's stream comes in thousands of pieces: written as they are, a batch of them
+        // per system call, never copied into one buffer.
+        let pieces: Vec<&str> = std::iter::once(&output.stdout)
+            .chain(&output.pieces)
+            .map(String::as_str)
+            .collect();
         // A closed pipe (`platc explain x | head`) is not a failure.
-        if let Err(error) = pieces
-            .into_iter()
-            .try_for_each(|piece| stdout.write_all(piece.as_bytes()))
-            .and_then(|()| stdout.flush())
+        if let Err(error) = write_pieces(&mut std::io::stdout().lock(), &pieces)
             && error.kind() != std::io::ErrorKind::BrokenPipe
         {
             eprintln!("error: cannot write to stdout: {error}");
@@ -114,4 +114,79 @@ fn print(output: &Output) -> ExitCode {
         }
     }
     ExitCode::from(output.status)
+}
+
+/// Writes `pieces` in order with vectored writes, at most `IOV_MAX` (1,024 on Linux) slices
+/// per call, then flushes.
+fn write_pieces(out: &mut impl Write, pieces: &[&str]) -> std::io::Result<()> {
+    const IOV_MAX: usize = 1024;
+    for batch in pieces.chunks(IOV_MAX) {
+        let mut slices: Vec<std::io::IoSlice<'_>> = batch
+            .iter()
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| std::io::IoSlice::new(piece.as_bytes()))
+            .collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match out.write_vectored(rest) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(written) => std::io::IoSlice::advance_slices(&mut rest, written),
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_pieces;
+
+    /// A writer that takes at most `limit` bytes per call, vectored or not, and is
+    /// interrupted every third call.
+    struct Trickle {
+        written: Vec<u8>,
+        limit: usize,
+        calls: usize,
+    }
+
+    impl std::io::Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.write_vectored(&[std::io::IoSlice::new(buf)])
+        }
+        fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+            self.calls += 1;
+            if self.calls.is_multiple_of(3) {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let mut taken = 0;
+            for buf in bufs {
+                let n = buf.len().min(self.limit - taken);
+                self.written.extend_from_slice(&buf[..n]);
+                taken += n;
+                if taken == self.limit {
+                    break;
+                }
+            }
+            Ok(taken)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn pieces_are_written_whole_and_in_order_through_short_writes() {
+        let owned: Vec<String> = (0..3000).map(|i| format!("---\nn: {i}\n")).collect();
+        let mut pieces: Vec<&str> = owned.iter().map(String::as_str).collect();
+        pieces.insert(17, "");
+        let mut out = Trickle {
+            written: Vec::new(),
+            limit: 7,
+            calls: 0,
+        };
+        write_pieces(&mut out, &pieces).unwrap();
+        assert_eq!(String::from_utf8(out.written).unwrap(), owned.concat());
+    }
 }
