@@ -26,6 +26,8 @@ pub mod write;
 
 pub use run::run;
 
+use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
+
 use crate::diagnostic::Diagnostics;
 use crate::model::Checked;
 use crate::source::Source;
@@ -252,34 +254,38 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     let document = std::sync::Arc::new(parse::parse(source, d)?);
     lower::repeated_properties(&document, d);
     lower::sizes(&document, d);
-    let mut lowering = Diagnostics::default();
-    let mut lowered = lower::lower(&document, options.env.as_deref(), &mut lowering);
-    if let Some(platform) = &mut lowered {
-        lower::files::read(platform, source.dir(), &mut lowering);
-    }
-    let lowering_failed = lowering.has_errors();
-    d.extend(lowering.clone());
-    let mut platform = lowered?;
-    platform.origin = model::Origin::new(source.name(), source.text(), document.clone());
     // Each environment is a platform of its own: check them all, so that `platc check`
     // catches a mistake that only one overlay makes. Their diagnostics join the base's after
-    // the base is checked, so an error in an overlay hides none in the base.
+    // the base is checked, so an error in an overlay hides none in the base. The base and
+    // each environment are lowered and checked on the pool at once; their diagnostics are
+    // joined in the order a serial run gives.
+    let envs = if options.env.is_none() {
+        lower::env_names(&document)
+    } else {
+        Vec::new()
+    };
+    // An error before lowering (a repeated property) leaves the model whole: it is checked,
+    // but not returned.
+    let failed_before = d.has_errors();
+    let (base, envs) = rayon::join(
+        || compile_base(source, options, &document, failed_before),
+        || {
+            envs.par_iter()
+                .map(|env| compile_env(source, &document, env))
+                .collect::<Vec<_>>()
+        },
+    );
+    d.extend(base.lowering);
+    // No platform, no environments: the base's errors say why.
+    let (base_state, checking, checked) = base.lowered?;
+    // Where each environment keeps its Terraform state: no two may share a key.
+    let mut states: Vec<StateKey> = base_state.into_iter().collect();
     let mut env_diagnostics = Diagnostics::default();
-    if options.env.is_none() {
-        // Where each environment keeps its Terraform state: no two may share a key.
-        let mut states: Vec<(String, String, span::Span)> = Vec::new();
-        let mut remember = |p: &model::Platform, d: &mut Diagnostics| {
-            let Some(state) = p.aws.as_ref().and_then(|a| a.state.as_ref()) else {
-                return;
-            };
-            let key = format!(
-                "s3://{}/{}",
-                state.bucket.value,
-                model::aws::state_prefix(p, state)
-            );
-            let span = state.prefix.as_ref().map_or(state.span, |p| p.span);
-            if let Some((_, _, first)) = states.iter().find(|(k, _, _)| *k == key) {
-                d.push(
+    for env in envs {
+        let mut one = env.lowering;
+        if let Some((key, span)) = env.state {
+            if let Some((_, first)) = states.iter().find(|(k, _)| *k == key) {
+                one.push(
                     diagnostic::Diagnostic::new(
                         diagnostic::ErrorKind::SharedStateKey { key: key.clone() },
                         span,
@@ -287,38 +293,98 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
                     .with_label(*first, "the same state"),
                 );
             } else {
-                states.push((key, p.env.clone().unwrap_or_default(), span));
+                states.push((key, span));
             }
-        };
-        remember(&platform, d);
-        for env in lower::env_names(&document) {
-            let mut one = Diagnostics::default();
-            if let Some(mut env_platform) = lower::lower(&document, Some(&env), &mut one) {
-                lower::files::read(&mut env_platform, source.dir(), &mut one);
-                if one.has_errors() {
-                    let partial = check_partial(env_platform, &document, &one);
-                    one.extend(partial);
-                } else {
-                    remember(&env_platform, &mut one);
-                    check::check(env_platform, &mut one);
-                }
-            }
-            env_diagnostics.extend(one);
         }
+        one.extend(env.checking);
+        env_diagnostics.extend(one);
     }
-    let checked = if lowering_failed {
-        let partial = check_partial(platform, &document, &lowering);
-        d.extend(partial);
-        None
-    } else if d.has_errors() {
-        // An error before lowering (a repeated property) leaves the model whole: check it.
-        check::check(platform, d);
-        None
-    } else {
-        check::check(platform, d)
-    };
+    d.extend(checking);
     d.extend(env_diagnostics);
     checked
+}
+
+/// The base platform (or the one `--env` selects), lowered and checked.
+struct BaseCompiled {
+    lowering: Diagnostics,
+    /// Its state key, the findings of the rules, and the platform when it passed them; `None`
+    /// when lowering made no platform.
+    lowered: Option<(Option<StateKey>, Diagnostics, Option<Checked>)>,
+}
+
+/// Where a platform keeps its Terraform state (`s3://bucket/prefix`), and the span that says
+/// so.
+type StateKey = (String, span::Span);
+
+fn compile_base(
+    source: &Source,
+    options: &Options,
+    document: &std::sync::Arc<syntax::Document>,
+    failed_before: bool,
+) -> BaseCompiled {
+    let mut lowering = Diagnostics::default();
+    let mut lowered = lower::lower(document, options.env.as_deref(), &mut lowering);
+    if let Some(platform) = &mut lowered {
+        lower::files::read(platform, source.dir(), &mut lowering);
+    }
+    let Some(mut platform) = lowered else {
+        return BaseCompiled {
+            lowering,
+            lowered: None,
+        };
+    };
+    platform.origin = model::Origin::new(source.name(), source.text(), document.clone());
+    let state = state_key(&platform);
+    let mut checking = Diagnostics::default();
+    let checked = if lowering.has_errors() {
+        checking.extend(check_partial(platform, document, &lowering));
+        None
+    } else {
+        check::check(platform, &mut checking).filter(|_| !failed_before)
+    };
+    BaseCompiled {
+        lowering,
+        lowered: Some((state, checking, checked)),
+    }
+}
+
+/// The platform's state key, when it declares a state.
+fn state_key(p: &model::Platform) -> Option<StateKey> {
+    let state = p.aws.as_ref().and_then(|a| a.state.as_ref())?;
+    let key = format!(
+        "s3://{}/{}",
+        state.bucket.value,
+        model::aws::state_prefix(p, state)
+    );
+    Some((key, state.prefix.as_ref().map_or(state.span, |p| p.span)))
+}
+
+/// One environment of a platform, lowered and checked: its lowering's diagnostics, its state
+/// key (when it lowered without errors) and the findings of the rules.
+struct EnvCompiled {
+    lowering: Diagnostics,
+    state: Option<StateKey>,
+    checking: Diagnostics,
+}
+
+fn compile_env(source: &Source, document: &syntax::Document, env: &str) -> EnvCompiled {
+    let mut lowering = Diagnostics::default();
+    let mut checking = Diagnostics::default();
+    let mut state = None;
+    if let Some(mut platform) = lower::lower(document, Some(env), &mut lowering) {
+        lower::files::read(&mut platform, source.dir(), &mut lowering);
+        if lowering.has_errors() {
+            checking = check_partial(platform, document, &lowering);
+        } else {
+            state = state_key(&platform);
+            check::check(platform, &mut checking);
+        }
+    }
+    EnvCompiled {
+        lowering,
+        state,
+        checking,
+    }
 }
 
 /// The findings of the rules over a platform whose lowering reported `lowering`, with a note
