@@ -168,6 +168,9 @@ struct TreeFile {
 /// The output set of one platform, every cluster object validated: what `build`, `render`
 /// and `why` all start from. An invalid object is a bug in platc.
 pub fn output(platform: &Checked, scope: emit::Scope) -> Result<output::Output, validate::Invalid> {
+    if platform.mesh.is_some() {
+        validate::warm_istio();
+    }
     let mut output = emit::emit(platform, scope);
     if let Some(invalid) = output.take_invalid() {
         return Err(invalid);
