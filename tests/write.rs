@@ -295,6 +295,39 @@ fn a_failed_write_removes_what_it_made_and_leaves_out_as_it_was() {
 }
 
 #[test]
+fn a_large_write_stopped_among_its_files_leaves_out_as_it_was() {
+    // Thousands of files are staged on both cores, a batch at a time; a stop at any of them
+    // (the first, one in a batch, the first of the next) still leaves nothing behind.
+    let dir = scratch("stopped-large");
+    let out = dir.join("out");
+    let old = tree("old", 5000);
+    let new = tree("new", 5000);
+    write_tree(&out, &old, false).unwrap();
+    for stop in [1, 2500, 4097] {
+        let mut files = 0;
+        let result = write_tree_with(&out, &new, true, &mut |step| {
+            if step == "file" {
+                files += 1;
+                if files == stop {
+                    return Err(std::io::Error::other("stopped"));
+                }
+            }
+            Ok(())
+        });
+        assert!(result.is_err(), "stop {stop}: the write should fail");
+        assert_eq!(files, stop, "stop {stop}: files staged after the stop");
+        assert_eq!(read_tree(&out).unwrap(), old, "stop {stop}: out/ changed");
+        assert!(
+            leftovers(&dir).is_empty(),
+            "stop {stop}: left {:?}",
+            leftovers(&dir)
+        );
+    }
+    write_tree(&out, &new, true).unwrap();
+    assert_eq!(read_tree(&out).unwrap(), new);
+}
+
+#[test]
 fn files_it_did_not_write_are_never_deleted_without_force() {
     let dir = scratch("foreign");
     let out = dir.join("out");
