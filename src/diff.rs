@@ -87,15 +87,29 @@ pub fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
 
 /// Reads every file under `root` (recursively); a missing root is an empty tree.
 pub fn read_tree(root: &Path) -> io::Result<Tree> {
-    let mut tree = Tree::new();
     if !root.exists() {
-        return Ok(tree);
+        return Ok(Tree::new());
     }
-    read_dir(root, "", &mut tree)?;
-    Ok(tree)
+    let mut files = Vec::new();
+    list_dir(root, "", &mut files)?;
+    // On both cores: a build's tree is thousands of small files.
+    crate::emit::parallel::map_owned(files, |(path, full)| {
+        let bytes = std::fs::read(full)?;
+        // Valid UTF-8 (every file platc writes) is taken as it is, without a copy.
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Ok((path, text))
+    })
+    .into_iter()
+    .collect()
 }
 
-fn read_dir(dir: &Path, prefix: &str, tree: &mut Tree) -> io::Result<()> {
+/// Every file below `dir`: (its path below the tree's root, its path on disk).
+fn list_dir(
+    dir: &Path,
+    prefix: &str,
+    files: &mut Vec<(String, std::path::PathBuf)>,
+) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -105,13 +119,9 @@ fn read_dir(dir: &Path, prefix: &str, tree: &mut Tree) -> io::Result<()> {
             format!("{prefix}/{name}")
         };
         if entry.file_type()?.is_dir() {
-            read_dir(&entry.path(), &path, tree)?;
+            list_dir(&entry.path(), &path, files)?;
         } else {
-            let bytes = std::fs::read(entry.path())?;
-            // Valid UTF-8 (every file platc writes) is taken as it is, without a copy.
-            let text = String::from_utf8(bytes)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            tree.insert(path, text);
+            files.push((path, entry.path()));
         }
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! with `--check` compare it.
 
 use std::fmt::Write as _;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::cli::BuildArgs;
@@ -28,15 +29,18 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     let Some(platform) = platform else {
         return output;
     };
-    let Some(Built { tree, manifest }) =
-        emit_tree(&source, &platform, args.env.is_some(), &mut output, report)
-    else {
+    let out = out_dir(args.out.as_deref(), args.env.as_deref());
+    // `--check` reads out/ on the pool while the tree is emitted.
+    let (built, on_disk) = rayon::join(
+        || emit_tree(&source, &platform, args.env.is_some(), &mut output, report),
+        || args.check.then(|| read_tree(&out)),
+    );
+    let Some(Built { tree, manifest }) = built else {
         return output;
     };
     timings.lap("emit+validate");
-    let out = out_dir(args.out.as_deref(), args.env.as_deref());
-    if args.check {
-        let mut output = check(&out, &tree, output);
+    if let Some(on_disk) = on_disk {
+        let mut output = check(&out, on_disk, &tree, output);
         timings.lap("compare");
         timings.report(&mut output.stderr);
         return output;
@@ -275,7 +279,7 @@ impl Timings {
 }
 
 /// `--check`: exit 1 and show the differences when `out` is not `tree`, or is missing.
-fn check(out: &Path, tree: &Tree, mut output: Output) -> Output {
+fn check(out: &Path, on_disk: io::Result<Tree>, tree: &Tree, mut output: Output) -> Output {
     if !out.exists() {
         let _ = writeln!(
             output.stderr,
@@ -286,7 +290,7 @@ fn check(out: &Path, tree: &Tree, mut output: Output) -> Output {
         output.status = 1;
         return output;
     }
-    let on_disk = match read_tree(out) {
+    let on_disk = match on_disk {
         Ok(tree) => tree,
         Err(error) => {
             return Output::failure(format!("error: cannot read {}: {error}\n", out.display()));
