@@ -131,14 +131,13 @@ fn schema_of(api_version: &str, kind: &str) -> Option<usize> {
         .position(|(v, k, _, _)| *v == api_version && *k == kind)
 }
 
-/// Compiles the validators of the Istio kinds on the pool, in the background: a platform with
-/// a mesh emits objects of (nearly) all of them, and compiling them is most of the fixed cost
-/// of a small platform's `render`; the targets run meanwhile. A kind first met while its
-/// validator is compiling waits for it (`OnceLock`); one that is never met costs only the
-/// other core's time.
-pub fn warm_istio() {
+/// Compiles the validators of every kind of `api_versions` on the pool, in the background:
+/// compiling them is most of the fixed cost of a small platform's `render` and `build`, and
+/// the targets run meanwhile. A kind first met while its validator is compiling waits for it
+/// (`OnceLock`); one that is never met costs only the other core's time.
+pub fn warm(api_versions: &[&str]) {
     for (index, (api_version, _, _, _)) in SCHEMAS.iter().enumerate() {
-        if api_version.ends_with(".istio.io/v1") {
+        if api_versions.contains(api_version) {
             rayon::spawn(move || {
                 validator(index);
             });
@@ -303,7 +302,7 @@ mod tests {
 
     #[test]
     fn validators_warmed_in_the_background_check_as_lazy_ones_do() {
-        warm_istio();
+        warm(&["security.istio.io/v1"]);
         // Met while (or after) the pool compiles it: the same verdicts.
         let object = peer(&json!({"mtls": {"mode": "STRICT"}}));
         assert_eq!(value("istio/x.yaml", &object), Ok(()));
