@@ -257,8 +257,6 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     }
     // Kept (shared) for `model::Origin`, which reads its nodes' paths only when asked.
     let document = std::sync::Arc::new(parse::parse(source, d)?);
-    lower::repeated_properties(&document, d);
-    lower::sizes(&document, d);
     // Each environment is a platform of its own: check them all, so that `platc check`
     // catches a mistake that only one overlay makes. Their diagnostics join the base's after
     // the base is checked, so an error in an overlay hides none in the base. The base and
@@ -269,17 +267,29 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     } else {
         Vec::new()
     };
-    // An error before lowering (a repeated property) leaves the model whole: it is checked,
-    // but not returned.
-    let failed_before = d.has_errors();
-    let (base, envs) = rayon::join(
-        || compile_base(source, options, &document, failed_before),
+    // The document's own limits (repeated properties, sizes) are checked meanwhile too.
+    let ((limits, base), envs) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    let mut limits = Diagnostics::default();
+                    lower::repeated_properties(&document, &mut limits);
+                    lower::sizes(&document, &mut limits);
+                    limits
+                },
+                || compile_base(source, options, &document),
+            )
+        },
         || {
             envs.par_iter()
                 .map(|env| compile_env(source, &document, env))
                 .collect::<Vec<_>>()
         },
     );
+    d.extend(limits);
+    // An error before lowering (a repeated property) leaves the model whole: it is checked,
+    // but not returned.
+    let failed_before = d.has_errors();
     d.extend(base.lowering);
     // No platform, no environments: the base's errors say why.
     let (base_state, checking, checked) = base.lowered?;
@@ -306,7 +316,7 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     }
     d.extend(checking);
     d.extend(env_diagnostics);
-    checked
+    checked.filter(|_| !failed_before)
 }
 
 /// The base platform (or the one `--env` selects), lowered and checked.
@@ -325,7 +335,6 @@ fn compile_base(
     source: &Source,
     options: &Options,
     document: &std::sync::Arc<syntax::Document>,
-    failed_before: bool,
 ) -> BaseCompiled {
     let mut lowering = Diagnostics::default();
     let mut lowered = lower::lower(document, options.env.as_deref(), &mut lowering);
@@ -345,7 +354,7 @@ fn compile_base(
         checking.extend(check_partial(platform, document, &lowering));
         None
     } else {
-        check::check(platform, &mut checking).filter(|_| !failed_before)
+        check::check(platform, &mut checking)
     };
     BaseCompiled {
         lowering,
