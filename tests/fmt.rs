@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
+
 use platc::diff::Tree;
 use platc::format::lex::{Kind, lex};
 use platc::format::{Error, format};
@@ -653,47 +655,54 @@ fn panics(f: impl FnOnce()) -> bool {
 fn damaged_inputs_never_panic_and_format_idempotently() {
     let mut inputs = root_input();
     inputs.extend(golden_inputs());
-    let mut failures = Vec::new();
-    let mut runs = 0;
-    for input in &inputs {
-        let lines: Vec<&str> = input.text.split_inclusive('\n').collect();
-        let mut damaged = Vec::new();
-        for i in 0..lines.len() {
-            let mut deleted = lines.clone();
-            deleted.remove(i);
-            damaged.push((format!("line {} deleted", i + 1), deleted.concat()));
-            let mut duplicated = lines.clone();
-            duplicated.insert(i, lines[i]);
-            damaged.push((format!("line {} duplicated", i + 1), duplicated.concat()));
-            let end: usize = lines[..=i].iter().map(|l| l.len()).sum();
-            let middle = end - lines[i].len() / 2;
-            for at in [end, middle] {
-                if input.text.is_char_boundary(at) {
-                    damaged.push((format!("cut at {at}"), input.text[..at].to_owned()));
-                }
-            }
-        }
-        for (how, text) in damaged {
-            runs += 1;
-            let mut result = None;
-            if panics(|| result = Some(format(&Source::new("platform.kdl", text.as_str())))) {
-                failures.push(format!("{}, {how}: panicked", input.name));
-                continue;
-            }
-            match result {
-                Some(Ok(formatted)) => {
-                    let twice = format(&Source::new("platform.kdl", formatted.as_str()));
-                    if twice.as_ref().ok() != Some(&formatted) {
-                        failures.push(format!("{}, {how}: not idempotent", input.name));
+    // The inputs on both cores; failures come back in input order.
+    let results: Vec<(usize, Vec<String>)> = inputs
+        .par_iter()
+        .map(|input| {
+            let mut failures = Vec::new();
+            let mut runs = 0;
+            let lines: Vec<&str> = input.text.split_inclusive('\n').collect();
+            let mut damaged = Vec::new();
+            for i in 0..lines.len() {
+                let mut deleted = lines.clone();
+                deleted.remove(i);
+                damaged.push((format!("line {} deleted", i + 1), deleted.concat()));
+                let mut duplicated = lines.clone();
+                duplicated.insert(i, lines[i]);
+                damaged.push((format!("line {} duplicated", i + 1), duplicated.concat()));
+                let end: usize = lines[..=i].iter().map(|l| l.len()).sum();
+                let middle = end - lines[i].len() / 2;
+                for at in [end, middle] {
+                    if input.text.is_char_boundary(at) {
+                        damaged.push((format!("cut at {at}"), input.text[..at].to_owned()));
                     }
                 }
-                Some(Err(Error::Internal(why))) => {
-                    failures.push(format!("{}, {how}: internal error: {why}", input.name));
-                }
-                _ => {}
             }
-        }
-    }
+            for (how, text) in damaged {
+                runs += 1;
+                let mut result = None;
+                if panics(|| result = Some(format(&Source::new("platform.kdl", text.as_str())))) {
+                    failures.push(format!("{}, {how}: panicked", input.name));
+                    continue;
+                }
+                match result {
+                    Some(Ok(formatted)) => {
+                        let twice = format(&Source::new("platform.kdl", formatted.as_str()));
+                        if twice.as_ref().ok() != Some(&formatted) {
+                            failures.push(format!("{}, {how}: not idempotent", input.name));
+                        }
+                    }
+                    Some(Err(Error::Internal(why))) => {
+                        failures.push(format!("{}, {how}: internal error: {why}", input.name));
+                    }
+                    _ => {}
+                }
+            }
+            (runs, failures)
+        })
+        .collect();
+    let runs: usize = results.iter().map(|(n, _)| n).sum();
+    let failures: Vec<String> = results.into_iter().flat_map(|(_, f)| f).collect();
     let mut report = String::new();
     for failure in failures.iter().take(50) {
         writeln!(report, "  {failure}").unwrap();
