@@ -7,7 +7,7 @@
 //! none leaves the grid, and numbered in the order they are placed, so every id is unique.
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::model::addons::PROMETHEUS_DATASOURCE_UID;
 
@@ -364,12 +364,44 @@ pub struct Thresholds {
     pub steps: Vec<Step>,
 }
 
+/// How a graph draws its series: lightly filled lines without points, and its thresholds, if
+/// any, as dashed lines.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphStyle {
+    pub fill_opacity: u8,
+    pub show_points: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thresholds_style: Option<LineMode>,
+}
+
+/// How thresholds are drawn on a graph.
+#[derive(Serialize)]
+pub struct LineMode {
+    pub mode: &'static str,
+}
+
+/// A panel's options: a graph's tooltip, or a panel kind's own.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum PanelOptions {
+    Graph { tooltip: Tooltip },
+    Other(Value),
+}
+
+/// A graph's tooltip.
+#[derive(Serialize)]
+pub struct Tooltip {
+    pub mode: &'static str,
+    pub sort: &'static str,
+}
+
 /// What applies to every field of a panel.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldDefaults {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom: Option<Value>,
+    pub custom: Option<GraphStyle>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decimals: Option<u8>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -448,7 +480,7 @@ pub struct Panel {
     pub grid_pos: GridPos,
     pub id: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<Value>,
+    pub options: Option<PanelOptions>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panels: Option<Vec<Panel>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -579,12 +611,10 @@ impl Spec {
     /// The field options; what Grafana defaults to is left out.
     fn field_config(&mut self) -> FieldConfig {
         let graph = self.visual.kind == "timeseries";
-        let custom = graph.then(|| {
-            let mut custom = json!({"fillOpacity": 10, "showPoints": "never"});
-            if self.threshold_lines {
-                custom["thresholdsStyle"] = json!({"mode": "dashed"});
-            }
-            custom
+        let custom = graph.then(|| GraphStyle {
+            fill_opacity: 10,
+            show_points: "never",
+            thresholds_style: self.threshold_lines.then_some(LineMode { mode: "dashed" }),
         });
         // A graph draws its thresholds only as lines; a number or a cell is coloured by them
         // (Grafana's default turns red at 80).
@@ -703,8 +733,13 @@ impl Grid {
             });
         }
         // A graph's tooltip lists every series, largest first; the rest is Grafana's default.
-        let options = spec.options.take().or_else(|| {
-            (kind == "timeseries").then(|| json!({"tooltip": {"mode": "multi", "sort": "desc"}}))
+        let options = spec.options.take().map(PanelOptions::Other).or_else(|| {
+            (kind == "timeseries").then_some(PanelOptions::Graph {
+                tooltip: Tooltip {
+                    mode: "multi",
+                    sort: "desc",
+                },
+            })
         });
         let transformations = std::mem::take(&mut spec.transformations);
         let id = self.id();
