@@ -656,51 +656,7 @@ fn damaged_inputs_never_panic_and_format_idempotently() {
     let mut inputs = root_input();
     inputs.extend(golden_inputs());
     // The inputs on both cores; failures come back in input order.
-    let results: Vec<(usize, Vec<String>)> = inputs
-        .par_iter()
-        .map(|input| {
-            let mut failures = Vec::new();
-            let mut runs = 0;
-            let lines: Vec<&str> = input.text.split_inclusive('\n').collect();
-            let mut damaged = Vec::new();
-            for i in 0..lines.len() {
-                let mut deleted = lines.clone();
-                deleted.remove(i);
-                damaged.push((format!("line {} deleted", i + 1), deleted.concat()));
-                let mut duplicated = lines.clone();
-                duplicated.insert(i, lines[i]);
-                damaged.push((format!("line {} duplicated", i + 1), duplicated.concat()));
-                let end: usize = lines[..=i].iter().map(|l| l.len()).sum();
-                let middle = end - lines[i].len() / 2;
-                for at in [end, middle] {
-                    if input.text.is_char_boundary(at) {
-                        damaged.push((format!("cut at {at}"), input.text[..at].to_owned()));
-                    }
-                }
-            }
-            for (how, text) in damaged {
-                runs += 1;
-                let mut result = None;
-                if panics(|| result = Some(format(&Source::new("platform.kdl", text.as_str())))) {
-                    failures.push(format!("{}, {how}: panicked", input.name));
-                    continue;
-                }
-                match result {
-                    Some(Ok(formatted)) => {
-                        let twice = format(&Source::new("platform.kdl", formatted.as_str()));
-                        if twice.as_ref().ok() != Some(&formatted) {
-                            failures.push(format!("{}, {how}: not idempotent", input.name));
-                        }
-                    }
-                    Some(Err(Error::Internal(why))) => {
-                        failures.push(format!("{}, {how}: internal error: {why}", input.name));
-                    }
-                    _ => {}
-                }
-            }
-            (runs, failures)
-        })
-        .collect();
+    let results: Vec<(usize, Vec<String>)> = inputs.par_iter().map(damaged_failures).collect();
     let runs: usize = results.iter().map(|(n, _)| n).sum();
     let failures: Vec<String> = results.into_iter().flat_map(|(_, f)| f).collect();
     let mut report = String::new();
@@ -712,4 +668,49 @@ fn damaged_inputs_never_panic_and_format_idempotently() {
         "{} of {runs} damaged inputs failed:\n{report}",
         failures.len()
     );
+}
+
+/// Formats each damaged version of `input` (and what formats, again): how many there were, and
+/// what went wrong with them.
+fn damaged_failures(input: &Input) -> (usize, Vec<String>) {
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    let lines: Vec<&str> = input.text.split_inclusive('\n').collect();
+    let mut damaged = Vec::new();
+    for i in 0..lines.len() {
+        let mut deleted = lines.clone();
+        deleted.remove(i);
+        damaged.push((format!("line {} deleted", i + 1), deleted.concat()));
+        let mut duplicated = lines.clone();
+        duplicated.insert(i, lines[i]);
+        damaged.push((format!("line {} duplicated", i + 1), duplicated.concat()));
+        let end: usize = lines[..=i].iter().map(|l| l.len()).sum();
+        let middle = end - lines[i].len() / 2;
+        for at in [end, middle] {
+            if input.text.is_char_boundary(at) {
+                damaged.push((format!("cut at {at}"), input.text[..at].to_owned()));
+            }
+        }
+    }
+    for (how, text) in damaged {
+        runs += 1;
+        let mut result = None;
+        if panics(|| result = Some(format(&Source::new("platform.kdl", text.as_str())))) {
+            failures.push(format!("{}, {how}: panicked", input.name));
+            continue;
+        }
+        match result {
+            Some(Ok(formatted)) => {
+                let twice = format(&Source::new("platform.kdl", formatted.as_str()));
+                if twice.as_ref().ok() != Some(&formatted) {
+                    failures.push(format!("{}, {how}: not idempotent", input.name));
+                }
+            }
+            Some(Err(Error::Internal(why))) => {
+                failures.push(format!("{}, {how}: internal error: {why}", input.name));
+            }
+            _ => {}
+        }
+    }
+    (runs, failures)
 }
