@@ -328,6 +328,30 @@ fn a_large_write_stopped_among_its_files_leaves_out_as_it_was() {
 }
 
 #[test]
+fn a_file_that_cannot_be_written_among_thousands_fails_the_write_and_leaves_out_as_it_was() {
+    // A name over the file system's 255-byte limit: its directory is made, the file is not,
+    // while the files around it are written on both cores.
+    let dir = scratch("unwritable-large");
+    let out = dir.join("out");
+    let old = tree("old", 5000);
+    write_tree(&out, &old, false).unwrap();
+    let mut new = tree("new", 5000);
+    new.insert(
+        format!("dir1/{}.yaml", "x".repeat(300)),
+        "too long\n".into(),
+    );
+    match write_tree(&out, &new, true) {
+        // ENAMETOOLONG, from the file's own write.
+        Err(WriteError::Io { error, left }) if left.is_empty() => {
+            assert_eq!(error.raw_os_error(), Some(36), "{error}");
+        }
+        other => panic!("expected the long name's I/O error, got {other:?}"),
+    }
+    assert_eq!(read_tree(&out).unwrap(), old);
+    assert!(leftovers(&dir).is_empty(), "left {:?}", leftovers(&dir));
+}
+
+#[test]
 fn files_it_did_not_write_are_never_deleted_without_force() {
     let dir = scratch("foreign");
     let out = dir.join("out");
