@@ -277,12 +277,12 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
                     lower::sizes(&document, &mut limits);
                     limits
                 },
-                || compile_base(source, options, &document),
+                || compile_one(source, &document, options.env.as_deref()),
             )
         },
         || {
             envs.par_iter()
-                .map(|env| compile_env(source, &document, env))
+                .map(|env| compile_one(source, &document, Some(env)))
                 .collect::<Vec<_>>()
         },
     );
@@ -298,7 +298,12 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     let mut env_diagnostics = Diagnostics::default();
     for env in envs {
         let mut one = env.lowering;
-        if let Some((key, span)) = env.state {
+        let Some((state, checking, _)) = env.lowered else {
+            env_diagnostics.extend(one);
+            continue;
+        };
+        // An environment that did not lower cleanly is not compared.
+        if let Some((key, span)) = state.filter(|_| !one.has_errors()) {
             if let Some((_, first)) = states.iter().find(|(k, _)| *k == key) {
                 one.push(
                     diagnostic::Diagnostic::new(
@@ -311,7 +316,7 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
                 states.push((key, span));
             }
         }
-        one.extend(env.checking);
+        one.extend(checking);
         env_diagnostics.extend(one);
     }
     d.extend(checking);
@@ -319,8 +324,8 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     checked.filter(|_| !failed_before)
 }
 
-/// The base platform (or the one `--env` selects), lowered and checked.
-struct BaseCompiled {
+/// One platform of the file (the base, or an environment's), lowered and checked.
+struct Compiled {
     lowering: Diagnostics,
     /// Its state key, the findings of the rules, and the platform when it passed them; `None`
     /// when lowering made no platform.
@@ -331,18 +336,29 @@ struct BaseCompiled {
 /// so.
 type StateKey = (String, span::Span);
 
-fn compile_base(
+/// The platform's state key, when it declares a state.
+fn state_key(p: &model::Platform) -> Option<StateKey> {
+    let state = p.aws.as_ref().and_then(|a| a.state.as_ref())?;
+    let key = format!(
+        "s3://{}/{}",
+        state.bucket.value,
+        model::aws::state_prefix(p, state)
+    );
+    Some((key, state.prefix.as_ref().map_or(state.span, |p| p.span)))
+}
+
+fn compile_one(
     source: &Source,
-    options: &Options,
     document: &std::sync::Arc<syntax::Document>,
-) -> BaseCompiled {
+    env: Option<&str>,
+) -> Compiled {
     let mut lowering = Diagnostics::default();
-    let mut lowered = lower::lower(document, options.env.as_deref(), &mut lowering);
+    let mut lowered = lower::lower(document, env, &mut lowering);
     if let Some(platform) = &mut lowered {
         lower::files::read(platform, source.dir(), &mut lowering);
     }
     let Some(mut platform) = lowered else {
-        return BaseCompiled {
+        return Compiled {
             lowering,
             lowered: None,
         };
@@ -356,48 +372,9 @@ fn compile_base(
     } else {
         check::check(platform, &mut checking)
     };
-    BaseCompiled {
+    Compiled {
         lowering,
         lowered: Some((state, checking, checked)),
-    }
-}
-
-/// The platform's state key, when it declares a state.
-fn state_key(p: &model::Platform) -> Option<StateKey> {
-    let state = p.aws.as_ref().and_then(|a| a.state.as_ref())?;
-    let key = format!(
-        "s3://{}/{}",
-        state.bucket.value,
-        model::aws::state_prefix(p, state)
-    );
-    Some((key, state.prefix.as_ref().map_or(state.span, |p| p.span)))
-}
-
-/// One environment of a platform, lowered and checked: its lowering's diagnostics, its state
-/// key (when it lowered without errors) and the findings of the rules.
-struct EnvCompiled {
-    lowering: Diagnostics,
-    state: Option<StateKey>,
-    checking: Diagnostics,
-}
-
-fn compile_env(source: &Source, document: &syntax::Document, env: &str) -> EnvCompiled {
-    let mut lowering = Diagnostics::default();
-    let mut checking = Diagnostics::default();
-    let mut state = None;
-    if let Some(mut platform) = lower::lower(document, Some(env), &mut lowering) {
-        lower::files::read(&mut platform, source.dir(), &mut lowering);
-        if lowering.has_errors() {
-            checking = check_partial(platform, document, &lowering);
-        } else {
-            state = state_key(&platform);
-            check::check(platform, &mut checking);
-        }
-    }
-    EnvCompiled {
-        lowering,
-        state,
-        checking,
     }
 }
 
