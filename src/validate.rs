@@ -8,7 +8,9 @@
 //! JSON path (a JSON Pointer into the object) and the reason.
 //!
 //! Invariants: the schemas are the upstream files copied byte for byte (see
-//! `schemas/README.md`), embedded with `include_str!` and each compiled once, when first used. They are applied with
+//! `schemas/README.md`); what is embedded (`include_str!`) and compiled, once each and when
+//! first used, is `schemas/applied/`, made from them by `applied::text` and kept equal to it by
+//! a test. They are applied with
 //! the API server's semantics, as `conformance/crds.py` does: an object schema with
 //! `properties` takes no other key unless it sets `x-kubernetes-preserve-unknown-fields` (as
 //! `kubectl --validate=strict`), `nullable: true` admits null, `x-kubernetes-int-or-string`
@@ -18,79 +20,79 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::output::{Body, Object, Output};
 
-/// The embedded schemas: (apiVersion, kind, file name, text). Each is compiled the first time
-/// an object of its kind is checked, so a build pays only for the kinds it emits (the
-/// `Application` schema alone is 300 KiB).
+/// The embedded schemas: (apiVersion, kind, file name, text of `schemas/applied/NAME`). Each
+/// is compiled the first time an object of its kind is checked, so a build pays only for the
+/// kinds it emits (the `Application` schema alone is 70 KiB, 310 KiB upstream).
 const SCHEMAS: &[(&str, &str, &str, &str)] = &[
     (
         "secrets-store.csi.x-k8s.io/v1",
         "SecretProviderClass",
         "secrets-store.csi.x-k8s.io_v1_SecretProviderClass.json",
-        include_str!("../schemas/secrets-store.csi.x-k8s.io_v1_SecretProviderClass.json"),
+        include_str!("../schemas/applied/secrets-store.csi.x-k8s.io_v1_SecretProviderClass.json"),
     ),
     (
         "argoproj.io/v1alpha1",
         "AppProject",
         "argoproj.io_v1alpha1_AppProject.json",
-        include_str!("../schemas/argoproj.io_v1alpha1_AppProject.json"),
+        include_str!("../schemas/applied/argoproj.io_v1alpha1_AppProject.json"),
     ),
     (
         "argoproj.io/v1alpha1",
         "Application",
         "argoproj.io_v1alpha1_Application.json",
-        include_str!("../schemas/argoproj.io_v1alpha1_Application.json"),
+        include_str!("../schemas/applied/argoproj.io_v1alpha1_Application.json"),
     ),
     (
         "networking.istio.io/v1",
         "DestinationRule",
         "networking.istio.io_v1_DestinationRule.json",
-        include_str!("../schemas/networking.istio.io_v1_DestinationRule.json"),
+        include_str!("../schemas/applied/networking.istio.io_v1_DestinationRule.json"),
     ),
     (
         "networking.istio.io/v1",
         "Gateway",
         "networking.istio.io_v1_Gateway.json",
-        include_str!("../schemas/networking.istio.io_v1_Gateway.json"),
+        include_str!("../schemas/applied/networking.istio.io_v1_Gateway.json"),
     ),
     (
         "networking.istio.io/v1",
         "ServiceEntry",
         "networking.istio.io_v1_ServiceEntry.json",
-        include_str!("../schemas/networking.istio.io_v1_ServiceEntry.json"),
+        include_str!("../schemas/applied/networking.istio.io_v1_ServiceEntry.json"),
     ),
     (
         "networking.istio.io/v1",
         "Sidecar",
         "networking.istio.io_v1_Sidecar.json",
-        include_str!("../schemas/networking.istio.io_v1_Sidecar.json"),
+        include_str!("../schemas/applied/networking.istio.io_v1_Sidecar.json"),
     ),
     (
         "networking.istio.io/v1",
         "VirtualService",
         "networking.istio.io_v1_VirtualService.json",
-        include_str!("../schemas/networking.istio.io_v1_VirtualService.json"),
+        include_str!("../schemas/applied/networking.istio.io_v1_VirtualService.json"),
     ),
     (
         "security.istio.io/v1",
         "AuthorizationPolicy",
         "security.istio.io_v1_AuthorizationPolicy.json",
-        include_str!("../schemas/security.istio.io_v1_AuthorizationPolicy.json"),
+        include_str!("../schemas/applied/security.istio.io_v1_AuthorizationPolicy.json"),
     ),
     (
         "security.istio.io/v1",
         "RequestAuthentication",
         "security.istio.io_v1_RequestAuthentication.json",
-        include_str!("../schemas/security.istio.io_v1_RequestAuthentication.json"),
+        include_str!("../schemas/applied/security.istio.io_v1_RequestAuthentication.json"),
     ),
     (
         "security.istio.io/v1",
         "PeerAuthentication",
         "security.istio.io_v1_PeerAuthentication.json",
-        include_str!("../schemas/security.istio.io_v1_PeerAuthentication.json"),
+        include_str!("../schemas/applied/security.istio.io_v1_PeerAuthentication.json"),
     ),
 ];
 
@@ -151,77 +153,122 @@ fn validator(index: usize) -> &'static jsonschema::Validator {
     let compiled = COMPILED.get_or_init(|| SCHEMAS.iter().map(|_| OnceLock::new()).collect());
     compiled[index].get_or_init(|| {
         let (_, _, name, text) = SCHEMAS[index];
-        let raw: Value = serde_json::from_str(text)
-            .unwrap_or_else(|e| panic!("schemas/{name} is not JSON: {e}"));
+        let schema: Value = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("schemas/applied/{name} is not JSON: {e}"));
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
-            .build(&api_server_semantics(&raw, true))
-            .unwrap_or_else(|e| panic!("schemas/{name} does not compile: {e}"))
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("schemas/applied/{name} does not compile: {e}"))
     })
 }
 
-/// The schema as the API server applies it (see the module doc; mirrors
-/// `conformance/crds.py`).
-fn api_server_semantics(node: &Value, root: bool) -> Value {
-    match node {
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|n| api_server_semantics(n, false))
-                .collect(),
-        ),
-        Value::Object(map) => {
-            let mut out: Map<String, Value> = map
-                .iter()
-                .filter(|(k, _)| {
-                    !matches!(
-                        k.as_str(),
-                        "$schema" | "x-source" | "x-kubernetes-group-version-kind" | "title"
-                    )
-                })
-                .map(|(k, v)| (k.clone(), api_server_semantics(v, false)))
-                .collect();
-            if out.remove("x-kubernetes-int-or-string") == Some(Value::Bool(true)) {
-                out.remove("type");
-                out.insert(
-                    "anyOf".into(),
-                    json!([{"type": "integer"}, {"type": "string"}]),
-                );
-            }
-            if out.remove("nullable") == Some(Value::Bool(true))
-                && let Some(Value::String(t)) = out.get("type").cloned()
-            {
-                out.insert("type".into(), json!([t, "null"]));
-            }
-            if root {
-                let props = out
-                    .entry("properties")
-                    .or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(props) = props {
-                    props
-                        .entry("apiVersion")
-                        .or_insert_with(|| json!({"type": "string"}));
-                    props
-                        .entry("kind")
-                        .or_insert_with(|| json!({"type": "string"}));
-                    props
-                        .entry("metadata")
-                        .or_insert_with(|| json!({"type": "object"}));
+/// How `schemas/applied/` is made from the upstream files of `schemas/`: the schema as the API
+/// server applies it, without the descriptions (a validator ignores them, and they were most
+/// of the bytes parsed and compiled at run time). A test keeps the files equal to this
+/// function's output (`UPDATE_GOLDEN=1` rewrites them); conformance applies the same semantics
+/// to the upstream files (`conformance/crds.py`).
+#[cfg(test)]
+pub(crate) mod applied {
+    use serde_json::{Map, Value, json};
+
+    /// The text of `schemas/applied/NAME` for the upstream text of `schemas/NAME`.
+    pub fn text(upstream: &str) -> String {
+        let raw: Value = serde_json::from_str(upstream).expect("an upstream schema is JSON");
+        let mut schema = api_server_semantics(&raw, true);
+        without_descriptions(&mut schema);
+        let mut text = serde_json::to_string(&schema).expect("JSON");
+        text.push('\n');
+        text
+    }
+
+    /// Removes the `description` of every schema in `node`, a schema; a property named
+    /// `description` (Argo CD's `AppProject` has one) stays.
+    fn without_descriptions(node: &mut Value) {
+        match node {
+            Value::Array(items) => items.iter_mut().for_each(without_descriptions),
+            Value::Object(map) => {
+                map.remove("description");
+                for (key, value) in map.iter_mut() {
+                    match (key.as_str(), value) {
+                        (
+                            "properties" | "patternProperties" | "definitions",
+                            Value::Object(named),
+                        ) => {
+                            named.values_mut().for_each(without_descriptions);
+                        }
+                        // An enum's or a default's values are data, not schemas.
+                        ("enum" | "default" | "const" | "examples", _) => {}
+                        (_, value) => without_descriptions(value),
+                    }
                 }
             }
-            let preserve =
-                out.remove("x-kubernetes-preserve-unknown-fields") == Some(Value::Bool(true));
-            if out.contains_key("properties")
-                && !out.contains_key("additionalProperties")
-                && !preserve
-            {
-                out.insert("additionalProperties".into(), Value::Bool(false));
-            }
-            // The remaining x- keys are annotations for the API server (CEL rules, list types).
-            out.retain(|k, _| !k.starts_with("x-kubernetes"));
-            Value::Object(out)
+            _ => {}
         }
-        other => other.clone(),
+    }
+
+    /// The schema as the API server applies it (see the module doc; mirrors
+    /// `conformance/crds.py`).
+    pub(super) fn api_server_semantics(node: &Value, root: bool) -> Value {
+        match node {
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|n| api_server_semantics(n, false))
+                    .collect(),
+            ),
+            Value::Object(map) => {
+                let mut out: Map<String, Value> = map
+                    .iter()
+                    .filter(|(k, _)| {
+                        !matches!(
+                            k.as_str(),
+                            "$schema" | "x-source" | "x-kubernetes-group-version-kind" | "title"
+                        )
+                    })
+                    .map(|(k, v)| (k.clone(), api_server_semantics(v, false)))
+                    .collect();
+                if out.remove("x-kubernetes-int-or-string") == Some(Value::Bool(true)) {
+                    out.remove("type");
+                    out.insert(
+                        "anyOf".into(),
+                        json!([{"type": "integer"}, {"type": "string"}]),
+                    );
+                }
+                if out.remove("nullable") == Some(Value::Bool(true))
+                    && let Some(Value::String(t)) = out.get("type").cloned()
+                {
+                    out.insert("type".into(), json!([t, "null"]));
+                }
+                if root {
+                    let props = out
+                        .entry("properties")
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(props) = props {
+                        props
+                            .entry("apiVersion")
+                            .or_insert_with(|| json!({"type": "string"}));
+                        props
+                            .entry("kind")
+                            .or_insert_with(|| json!({"type": "string"}));
+                        props
+                            .entry("metadata")
+                            .or_insert_with(|| json!({"type": "object"}));
+                    }
+                }
+                let preserve =
+                    out.remove("x-kubernetes-preserve-unknown-fields") == Some(Value::Bool(true));
+                if out.contains_key("properties")
+                    && !out.contains_key("additionalProperties")
+                    && !preserve
+                {
+                    out.insert("additionalProperties".into(), Value::Bool(false));
+                }
+                // The remaining x- keys are annotations for the API server (CEL rules, list types).
+                out.retain(|k, _| !k.starts_with("x-kubernetes"));
+                Value::Object(out)
+            }
+            other => other.clone(),
+        }
     }
 }
 
@@ -286,6 +333,7 @@ pub fn checked(output: &Output) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn peer(spec: &Value) -> Value {
         json!({
@@ -386,7 +434,7 @@ mod tests {
     fn nullable_and_int_or_string_follow_the_api_server() {
         // `x-kubernetes-int-or-string`: a DestinationRule's maxSurge-like fields are rare;
         // check the transformation itself.
-        let s = api_server_semantics(
+        let s = applied::api_server_semantics(
             &json!({"properties": {"a": {"type": "string", "nullable": true},
                                    "b": {"type": "string", "x-kubernetes-int-or-string": true},
                                    "c": {"type": "object", "properties": {},
@@ -403,10 +451,80 @@ mod tests {
         assert_eq!(s["properties"]["metadata"], json!({"type": "object"}));
     }
 
+    fn upstream(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("schemas")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// `schemas/applied/` is `applied::text` of each upstream file, and holds nothing else.
+    /// `UPDATE_GOLDEN=1` rewrites it.
+    #[test]
+    fn applied_schemas_are_made_from_the_upstream_files() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/applied");
+        let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1")
+            && std::env::var_os("CI").is_none();
+        let mut stale = Vec::new();
+        for (_, _, name, embedded) in SCHEMAS {
+            let made = applied::text(&upstream(name));
+            if update {
+                std::fs::write(dir.join(name), &made).expect("writable schemas/applied/");
+            } else if made != *embedded {
+                stale.push(*name);
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "schemas/applied/ is not made from schemas/ (UPDATE_GOLDEN=1 rewrites it): {stale:?}"
+        );
+        let mut listed: Vec<_> = std::fs::read_dir(&dir)
+            .expect("schemas/applied/")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        listed.sort();
+        let mut names: Vec<_> = SCHEMAS.iter().map(|s| s.2.to_owned()).collect();
+        names.sort();
+        assert_eq!(
+            listed, names,
+            "schemas/applied/ holds a file SCHEMAS does not list"
+        );
+    }
+
+    #[test]
+    fn descriptions_go_but_a_property_named_description_stays() {
+        let schema = json!({
+            "type": "object",
+            "description": "a project",
+            "properties": {
+                "description": {"type": "string", "description": "what it is for"},
+                "mode": {"type": "string", "enum": ["a", "b"], "description": "how"},
+                "list": {"type": "array", "items": {"type": "object", "description": "one",
+                         "properties": {"x": {"type": "integer", "description": "x"}}}}
+            }
+        });
+        let made: Value = serde_json::from_str(&applied::text(&schema.to_string())).expect("JSON");
+        assert_eq!(
+            made["properties"],
+            json!({
+                "apiVersion": {"type": "string"},
+                "kind": {"type": "string"},
+                "metadata": {"type": "object"},
+                "description": {"type": "string"},
+                "mode": {"type": "string", "enum": ["a", "b"]},
+                "list": {"type": "array", "items": {"type": "object",
+                         "properties": {"x": {"type": "integer"}},
+                         "additionalProperties": false}}
+            })
+        );
+        assert_eq!(made.get("description"), None);
+        assert_eq!(made["additionalProperties"], json!(false));
+    }
+
     #[test]
     fn every_schema_compiles_under_the_kind_it_declares() {
-        for (index, (api_version, kind, name, text)) in SCHEMAS.iter().enumerate() {
-            let raw: Value = serde_json::from_str(text).expect("JSON");
+        for (index, (api_version, kind, name, _)) in SCHEMAS.iter().enumerate() {
+            let raw: Value = serde_json::from_str(&upstream(name)).expect("JSON");
             let gvks = raw["x-kubernetes-group-version-kind"]
                 .as_array()
                 .expect("a group-version-kind");
