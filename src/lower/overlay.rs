@@ -316,6 +316,31 @@ mod tests {
     }
 
     #[test]
+    fn an_overlay_copies_only_the_blocks_it_changes() {
+        let base = platform(
+            "platform p { service a { replicas 3; port grpc 5050 }; service b { replicas 2 } }",
+        );
+        let before = base.to_string();
+        let env = platform("env dev { service a { replicas 1 } }");
+        let merged = apply(&base, &env, &mut Diagnostics::default());
+        assert_eq!(base.to_string(), before, "the base changed");
+        assert!(
+            merged.to_string().contains("service a { replicas 1"),
+            "{merged}"
+        );
+        let block = |n: &Node, i: usize| n.children().unwrap().nodes()[i].children().cloned();
+        let (a, b) = (block(&base, 0).unwrap(), block(&base, 1).unwrap());
+        assert!(
+            !block(&merged, 0).unwrap().shares_nodes_with(&a),
+            "a was not copied"
+        );
+        assert!(
+            block(&merged, 1).unwrap().shares_nodes_with(&b),
+            "b was copied"
+        );
+    }
+
+    #[test]
     fn keyed_nodes_merge_by_first_argument() {
         let base = platform("platform p { service a { port grpc 5050; port http 8080 } }");
         let env = platform("env dev { service a { port http 9090 } }");

@@ -9,26 +9,40 @@ pub mod convert;
 pub mod parser;
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::span::Span;
 
 /// A list of nodes: the whole file, or a node's children.
+///
+/// Shared when cloned, copied when first changed: an environment's overlay
+/// (`lower::overlay`) clones the whole platform and changes a few nodes, so only the blocks
+/// on the way to a changed node are copied (issue 15: the clone was 8% of `platc check` of
+/// 1,000 services).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Document {
-    nodes: Vec<Node>,
+    nodes: Arc<Vec<Node>>,
 }
 
 impl Document {
     pub fn new(nodes: Vec<Node>) -> Self {
-        Self { nodes }
+        Self {
+            nodes: Arc::new(nodes),
+        }
     }
 
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
     }
 
+    /// The nodes to change: copied first if another document shares them.
     pub fn nodes_mut(&mut self) -> &mut Vec<Node> {
-        &mut self.nodes
+        Arc::make_mut(&mut self.nodes)
+    }
+    /// Whether the two share their nodes (neither was changed since one was cloned).
+    #[cfg(test)]
+    pub fn shares_nodes_with(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.nodes, &other.nodes)
     }
 }
 
