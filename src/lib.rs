@@ -282,7 +282,15 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
         },
         || {
             envs.par_iter()
-                .map(|env| compile_one(source, &document, Some(env)))
+                .map(|env| {
+                    let mut compiled = compile_one(source, &document, Some(env));
+                    // Only the base's platform is returned: an environment's is freed here,
+                    // on the pool, not after the join.
+                    if let Some((_, _, platform)) = &mut compiled.lowered {
+                        platform.take();
+                    }
+                    compiled
+                })
                 .collect::<Vec<_>>()
         },
     );

@@ -39,6 +39,9 @@ pub fn run(args: &CheckArgs, color: bool) -> Output {
         if failed && status == 0 {
             status = 1;
         }
+        // Check needs no platform, and the process ends after it: freeing it was 4% of
+        // `platc check` of 1,000 services (issue 15). The memory is the OS's again at exit.
+        std::mem::forget(result);
     }
     output.status = status;
     output
