@@ -10,23 +10,78 @@
 use crate::span::Span;
 use crate::syntax::{Document, Entry, Ident, Node, Value};
 
+/// From this size on, the second half of the top-level block is parsed on another thread
+/// (`parse`): below it, starting the thread costs more than it saves.
+const SPLIT_FROM: usize = 128 * 1024;
+
 /// Parses a whole document, or gives up with `None`.
+///
+/// A large file is parsed on two threads: the second half of the top-level block (the
+/// platform's children, from a node near the middle) on its own, while this thread parses
+/// from the start. Where the first parse reaches that node exactly, at the top of the block's
+/// node list, it takes the second's nodes and goes on from where they end: the second parse
+/// began in the state the first is in there, so the document is the one a serial parse makes.
+/// Where it never gets there (the guessed line was inside a node or a comment), or the second
+/// parse gave up, it parses on by itself.
 pub fn parse(text: &str) -> Option<Document> {
     if !plain_enough(text) {
         return None;
     }
-    let mut parser = Parser {
-        text,
-        bytes: text.as_bytes(),
-        pos: 0,
-        depth: 0,
-    };
-    if text.starts_with('\u{feff}') {
-        parser.pos = 3;
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let split = (text.len() >= SPLIT_FROM)
+        .then(|| split_point(text))
+        .flatten();
+    match split {
+        Some(split) => parse_split(text, start, split),
+        None => Parser::new(text, start).document(None),
     }
-    let nodes = parser.nodes(true)?;
-    (parser.pos == parser.bytes.len()).then(|| Document::new(nodes))
 }
+
+/// `parse` from `start`, with the second half guessed to start at `split`.
+fn parse_split(text: &str, start: usize, split: usize) -> Option<Document> {
+    std::thread::scope(|scope| {
+        let tail = scope.spawn(move || {
+            let mut parser = Parser::new(text, split);
+            parser.depth = 1;
+            let nodes = parser.nodes(false)?;
+            Some((nodes, parser.pos))
+        });
+        let join = move || tail.join().ok().flatten();
+        Parser::new(text, start).document(Some((split, Box::new(join))))
+    })
+}
+
+/// Where the second half of the top-level block may start: the first line past the middle
+/// indented as the file's first indented line is (a child of the top-level node, in a
+/// formatted file), at its first non-blank byte. Only a guess: `Parser::nodes` checks it.
+fn split_point(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let indent_of = |line: usize| {
+        bytes[line..]
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count()
+    };
+    let lines = |from: usize| {
+        let mut at = from;
+        std::iter::from_fn(move || {
+            let newline = bytes[at..].iter().position(|&b| b == b'\n')?;
+            at += newline + 1;
+            Some(at)
+        })
+    };
+    let indent = lines(0).map(indent_of).find(|&n| n > 0)?;
+    lines(text.len() / 2).take(4096).find_map(|line| {
+        let first = line + indent_of(line);
+        let node = bytes
+            .get(first)
+            .is_some_and(|&b| !matches!(b, b'}' | b'/' | b'\n' | b'\r' | b'{' | b';'));
+        (first - line == indent && node).then_some(first)
+    })
+}
+
+/// The nodes of the second half, parsed on another thread: `None` when that parse gave up.
+type Tail<'a> = Box<dyn FnOnce() -> Option<(Vec<Node>, usize)> + 'a>;
 
 /// Whether every character is one this parser handles: ASCII whitespace is tab, space and
 /// the three ASCII newlines; other control characters, non-ASCII whitespace and newlines, and
@@ -56,6 +111,8 @@ struct Parser<'a> {
     /// How many blocks enclose `pos`. The parser recurses per block, so it gives up past
     /// `parse::MAX_DEPTH` and leaves the file to the caller, which refuses it.
     depth: usize,
+    /// Where the second half starts, and how to wait for its nodes (see `parse`).
+    tail: Option<(usize, Tail<'a>)>,
 }
 
 /// Bytes that end an identifier or a number.
@@ -80,7 +137,30 @@ fn is_boundary(b: u8) -> bool {
     )
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, pos: usize) -> Self {
+        Self {
+            text,
+            bytes: text.as_bytes(),
+            pos,
+            depth: 0,
+            tail: None,
+        }
+    }
+
+    /// The whole document from `pos`, taking the second half's nodes from `tail` if it meets
+    /// them.
+    fn document(mut self, tail: Option<(usize, Tail<'a>)>) -> Option<Document> {
+        self.tail = tail;
+        let nodes = self.nodes(true);
+        // Not met, or an error first: the other thread is waited for all the same.
+        if let Some((_, join)) = self.tail.take() {
+            join();
+        }
+        let nodes = nodes?;
+        (self.pos == self.bytes.len()).then(|| Document::new(nodes))
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -182,6 +262,15 @@ impl Parser<'_> {
         let mut nodes = Vec::new();
         loop {
             self.line_space()?;
+            // The second half starts here, in this very state: its nodes are this block's.
+            if self.depth == 1 && self.tail.as_ref().is_some_and(|(at, _)| *at == self.pos) {
+                let (_, join) = self.tail.take()?;
+                if let Some((rest, end)) = join() {
+                    nodes.extend(rest);
+                    self.pos = end;
+                }
+                continue;
+            }
             match self.peek() {
                 None if top => return Some(nodes),
                 Some(b'}') if !top => return Some(nodes),
@@ -602,6 +691,50 @@ mod tests {
             service.children().unwrap().nodes()[0].entries()[1].value(),
             &Value::Integer(31)
         );
+    }
+
+    /// Wherever the second half is guessed to start (in a node, a string, a comment, a
+    /// slashdash, past an error), the document is the serial parse's, or `None` as it is.
+    #[test]
+    fn a_split_anywhere_gives_the_serial_parse() {
+        let good = "// head\nplatform p {\n    service a x=1 {\n        port grpc 5050\n    }\n    /* a\n    service c */\n    /- service d { y 1; }\n    /-\n    service e\n    service \"f g\" #\"r { }\"# k=\"}\" { port http 80; }\n    last; z 0x1F\n}\nafter 1 {\n    child\n}\n";
+        let bad = "platform p {\n    service a {\n    }\n    b c=\n    service d\n}\n";
+        let unclosed = "platform p {\n    service a\n    service b\n";
+        for text in [good, bad, unclosed] {
+            let serial = Parser::new(text, 0).document(None);
+            assert_eq!(serial.is_some(), text == good, "{text}");
+            for split in 0..=text.len() {
+                assert_eq!(
+                    parse_split(text, 0, split),
+                    serial,
+                    "split at {split}: {text}"
+                );
+            }
+        }
+        // Where it is met, the second half's nodes are taken (here, a stand-in for them).
+        let at = good.find("service a").unwrap();
+        let end = good.find("}\nafter").unwrap();
+        let span = Span::new(at, at + 1);
+        let stand_in = Node::new(Ident::new("x", span), vec![], None, span);
+        let tail: Tail = Box::new(move || Some((vec![stand_in], end)));
+        let doc = Parser::new(good, 0).document(Some((at, tail))).unwrap();
+        assert_eq!(names(doc.nodes()[0].children().unwrap()), ["x"]);
+        assert_eq!(names(&doc), ["platform", "after"]);
+    }
+
+    #[test]
+    fn a_large_file_is_split_at_a_child_of_the_top_node() {
+        let mut text = String::from("platform p {\n");
+        while text.len() < SPLIT_FROM {
+            text.push_str("    service s {\n        image \"x\" tag=\"1\"\n    }\n");
+        }
+        text.push_str("}\n");
+        let split = split_point(&text).expect("a split point");
+        assert!(split > text.len() / 2 && text[split..].starts_with("service s {"));
+        assert!(text[..split].ends_with("\n    "));
+        let serial = Parser::new(&text, 0).document(None);
+        assert!(serial.is_some());
+        assert_eq!(parse(&text), serial);
     }
 
     #[test]
