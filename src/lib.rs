@@ -273,8 +273,7 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
             rayon::join(
                 || {
                     let mut limits = Diagnostics::default();
-                    lower::repeated_properties(&document, &mut limits);
-                    lower::sizes(&document, &mut limits);
+                    lower::limits(&document, &mut limits);
                     limits
                 },
                 || compile_one(source, &document, options.env.as_deref()),

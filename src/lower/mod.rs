@@ -60,27 +60,33 @@ pub fn env_names(document: &Document) -> Vec<String> {
 /// explicit stack (the parser bounds the depth, but this needs no recursion at all).
 pub fn repeated_properties(document: &Document, d: &mut Diagnostics) {
     let mut stack: Vec<&Node> = document.nodes().iter().collect();
+    let mut seen = Vec::new();
     while let Some(node) = stack.pop() {
-        let mut seen: Vec<&crate::syntax::Ident> = Vec::new();
-        for entry in node.entries() {
-            let Some(name) = entry.name() else { continue };
-            if let Some(first) = seen.iter().find(|n| n.value() == name.value()) {
-                d.push(
-                    Diagnostic::new(
-                        ErrorKind::DuplicateProperty {
-                            property: name.value().to_owned(),
-                            node: node.name().value().to_owned(),
-                        },
-                        name.span(),
-                    )
-                    .with_label(first.span(), "first given here"),
-                );
-            } else {
-                seen.push(name);
-            }
-        }
+        repeated_in(node, &mut seen, d);
         if let Some(children) = node.children() {
             stack.extend(children.nodes());
+        }
+    }
+}
+
+/// The properties of `node` given twice; `seen` is scratch space, reused from node to node.
+fn repeated_in<'a>(node: &'a Node, seen: &mut Vec<&'a crate::syntax::Ident>, d: &mut Diagnostics) {
+    seen.clear();
+    for entry in node.entries() {
+        let Some(name) = entry.name() else { continue };
+        if let Some(first) = seen.iter().find(|n| n.value() == name.value()) {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::DuplicateProperty {
+                        property: name.value().to_owned(),
+                        node: node.name().value().to_owned(),
+                    },
+                    name.span(),
+                )
+                .with_label(first.span(), "first given here"),
+            );
+        } else {
+            seen.push(name);
         }
     }
 }
@@ -96,16 +102,34 @@ pub const MAX_SERVICE: usize = 128 * 1024;
 /// most 1.5 MiB, and `kubectl apply` (what Argo CD runs) copies the whole object into the
 /// `last-applied-configuration` annotation, and allows 256 KiB of annotations per object: a
 /// service's text is held well under that, measured as the JSON that carries it.
-pub fn sizes(document: &Document, d: &mut Diagnostics) {
-    let mut stack: Vec<(&Node, bool)> = document.nodes().iter().map(|n| (n, false)).collect();
-    while let Some((node, in_platform)) = stack.pop() {
-        let service = in_platform && node.name().value() == "service";
-        let (total, oversized) = if service {
-            subtree_text(node, d)
-        } else {
-            own_text(node, d)
-        };
-        if service && !oversized && total > MAX_SERVICE {
+///
+/// `limits` checks this and `repeated_properties` in one walk of the document: the tree is
+/// large and its nodes are far apart in memory, so one walk costs about half of two.
+pub fn limits(document: &Document, d: &mut Diagnostics) {
+    // (node, whether its parent is a `platform`, the service it is in)
+    let mut stack: Vec<(&Node, bool, Option<usize>)> =
+        document.nodes().iter().map(|n| (n, false, None)).collect();
+    // (service, the JSON size of its text, whether one of its values was too large)
+    let mut services: Vec<(&Node, usize, bool)> = Vec::new();
+    let mut seen = Vec::new();
+    while let Some((node, in_platform, mut service)) = stack.pop() {
+        repeated_in(node, &mut seen, d);
+        let (size, oversized) = own_text(node, d);
+        if service.is_none() && in_platform && node.name().value() == "service" {
+            services.push((node, 0, false));
+            service = Some(services.len() - 1);
+        }
+        if let Some(i) = service {
+            services[i].1 += size;
+            services[i].2 |= oversized;
+        }
+        if let Some(children) = node.children() {
+            let platform = service.is_none() && node.name().value() == "platform";
+            stack.extend(children.nodes().iter().map(|n| (n, platform, service)));
+        }
+    }
+    for (node, total, oversized) in services {
+        if !oversized && total > MAX_SERVICE {
             let name = node
                 .entries()
                 .first()
@@ -118,10 +142,6 @@ pub fn sizes(document: &Document, d: &mut Diagnostics) {
                 },
                 node.name().span().join(name),
             );
-        }
-        if !service && let Some(children) = node.children() {
-            let platform = node.name().value() == "platform";
-            stack.extend(children.nodes().iter().map(|n| (n, platform)));
         }
     }
 }
@@ -153,21 +173,6 @@ fn own_text(node: &Node, d: &mut Diagnostics) -> (usize, bool) {
                 crate::syntax::Ident::span,
             );
             d.error(ErrorKind::TooLarge { what, size, limit }, at);
-        }
-    }
-    (total, oversized)
-}
-
-/// `own_text` over a node and everything below it, without recursion.
-fn subtree_text(node: &Node, d: &mut Diagnostics) -> (usize, bool) {
-    let mut stack = vec![node];
-    let (mut total, mut oversized) = (0, false);
-    while let Some(node) = stack.pop() {
-        let (size, big) = own_text(node, d);
-        total += size;
-        oversized |= big;
-        if let Some(children) = node.children() {
-            stack.extend(children.nodes());
         }
     }
     (total, oversized)
