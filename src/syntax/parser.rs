@@ -40,12 +40,16 @@ pub fn parse(text: &str) -> Option<Document> {
 /// `parse` from `start`, with the second half guessed to start at `split`.
 fn parse_split(text: &str, start: usize, split: usize) -> Option<Document> {
     std::thread::scope(|scope| {
-        let tail = scope.spawn(move || {
+        let second_half = move || {
             let mut parser = Parser::new(text, split);
             parser.depth = 1;
             let nodes = parser.nodes(false)?;
             Some((nodes, parser.pos))
-        });
+        };
+        // No thread to be had (a process at its limit): one parse, as for a small file.
+        let Ok(tail) = std::thread::Builder::new().spawn_scoped(scope, second_half) else {
+            return Parser::new(text, start).document(None);
+        };
         let join = move || tail.join().ok().flatten();
         Parser::new(text, start).document(Some((split, Box::new(join))))
     })
