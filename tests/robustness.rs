@@ -131,12 +131,7 @@ fn install_panic_hook() {
                     .location()
                     .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()))
                     .unwrap_or_default();
-                let payload = info.payload();
-                let message = payload
-                    .downcast_ref::<&str>()
-                    .map(|s| (*s).to_owned())
-                    .or_else(|| payload.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "(non-string panic payload)".to_owned());
+                let message = payload_message(info.payload());
                 LAST_PANIC.set(Some(format!("{message}{location}")));
             } else {
                 default(info);
@@ -146,16 +141,31 @@ fn install_panic_hook() {
 }
 
 /// Runs `f`, turning a panic into its message (and location), without printing it.
+///
+/// The message comes from the panic's payload, which rayon carries back from a job that
+/// panicked on another of its threads (`compile` runs on the pool); the location only the
+/// hook saw, on the thread that panicked, so it is added when that was this one.
 fn catching<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     LAST_PANIC.set(None);
     CATCHING.set(true);
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     CATCHING.set(false);
-    result.map_err(|_| {
-        LAST_PANIC
-            .take()
-            .unwrap_or_else(|| "(no message)".to_owned())
+    result.map_err(|payload| {
+        let message = payload_message(payload.as_ref());
+        match LAST_PANIC.take() {
+            Some(seen) if seen.starts_with(&message) => seen,
+            _ => format!("{message} (on another thread)"),
+        }
     })
+}
+
+/// A panic's message: its `&str` or `String` payload.
+fn payload_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(non-string panic payload)".to_owned())
 }
 
 /// Compiles `text` and returns what is wrong: a panic (in `compile`, or in rendering its
@@ -314,6 +324,18 @@ fn a_panic_is_caught_with_its_message() {
     assert!(message.starts_with("boom 42 at "), "{message}");
     assert!(message.contains("robustness.rs"), "{message}");
     assert_eq!(catching(|| 7), Ok(7));
+}
+
+#[test]
+fn a_panic_on_the_pool_is_caught_with_its_message() {
+    install_panic_hook();
+    // From a thread outside the pool, both halves of a join run on the pool's threads.
+    let caught =
+        std::thread::spawn(|| catching(|| rayon::join(|| 1, || -> i32 { panic!("pooled {}", 7) })))
+            .join()
+            .expect("the thread returns");
+    let message = caught.unwrap_err();
+    assert!(message.starts_with("pooled 7"), "{message}");
 }
 
 #[test]
