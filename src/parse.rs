@@ -20,10 +20,28 @@ pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<Document> {
     if let Some(document) = parser::parse(text) {
         return Some(document);
     }
-    if let Some(span) = too_deep(text) {
-        d.error(ErrorKind::NestingTooDeep { limit: MAX_DEPTH }, span);
+    let open = match depth_at_end(text) {
+        Ok(open) => open,
+        Err(span) => {
+            d.error(ErrorKind::NestingTooDeep { limit: MAX_DEPTH }, span);
+            return None;
+        }
+    };
+    if let Some((span, message, help)) = unclosed_at_end(text, open) {
+        d.error(
+            ErrorKind::Syntax {
+                message,
+                help: Some(help),
+            },
+            span,
+        );
         return None;
     }
+    parse_with_kdl(text, d)
+}
+
+/// The file's errors, worded by the `kdl` crate (and the v1 document, if the file is v1).
+fn parse_with_kdl(text: &str, d: &mut Diagnostics) -> Option<Document> {
     match KdlDocument::parse_v2(text) {
         Ok(document) => Some(convert::document(&document)),
         Err(v2_error) => {
@@ -121,6 +139,24 @@ fn hint_for(word: &str) -> Option<&'static str> {
     None
 }
 
+/// A file whose only fault is blocks left open at its end (cut short, or a `}` deleted): with
+/// `open` `}` added it parses. The kdl crate's errors for it are all 'closing }' ones, which
+/// `parse_with_kdl` words from the text alone (`unclosed`), so the crate is not asked: its
+/// error path takes a millisecond a kilobyte. A test holds the two answers equal.
+fn unclosed_at_end(text: &str, open: usize) -> Option<(Span, String, String)> {
+    if open == 0 {
+        return None;
+    }
+    let found = unclosed(text)?;
+    let mut closed = String::with_capacity(text.len() + 1 + 2 * open);
+    closed.push_str(text);
+    closed.push('\n');
+    for _ in 0..open {
+        closed.push_str("}\n");
+    }
+    parser::parse(&closed).map(|_| found)
+}
+
 const UNCLOSED_HELP: &str = "A `{` is never closed: add the `}` that ends its block. Each block's `}` should line up with the node that opens it.";
 
 /// The block whose `}` is missing, found by indentation: the first line ending in `{` whose
@@ -183,10 +219,10 @@ fn narrow(text: &str, span: Span) -> Span {
 /// (`platform` › `aws` › `cluster` › `node-group`, `service` › `canary` › `header`).
 pub const MAX_DEPTH: usize = 32;
 
-/// The `{` that opens a level deeper than `MAX_DEPTH`, if any. A scan of the text that skips
-/// strings (quoted, multi-line and raw) and comments, so it runs in constant stack whatever the
-/// input.
-fn too_deep(text: &str) -> Option<Span> {
+/// How many blocks are open at the end of the text, or the `{` that opens a level deeper than
+/// `MAX_DEPTH`. A scan of the text that skips strings (quoted, multi-line and raw) and
+/// comments, so it runs in constant stack whatever the input.
+fn depth_at_end(text: &str) -> Result<usize, Span> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
@@ -195,7 +231,7 @@ fn too_deep(text: &str) -> Option<Span> {
             b'{' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
-                    return Some(Span::new(i, i + 1));
+                    return Err(Span::new(i, i + 1));
                 }
                 i += 1;
             }
@@ -258,7 +294,7 @@ fn too_deep(text: &str) -> Option<Span> {
             _ => i += 1,
         }
     }
-    None
+    Ok(depth)
 }
 
 fn first_line(text: &str) -> Span {
@@ -291,5 +327,63 @@ mod tests {
         assert!(help.contains("#true"));
         assert_eq!(&text[value.start..value.end], "true");
         assert_eq!(hint(text, Span::new(21, 22)), None);
+    }
+
+    /// The root file and every golden case, cut short at every `STEP`th char boundary and with
+    /// each line deleted: wherever `unclosed_at_end` answers, its diagnostic is the one the kdl
+    /// crate's errors give. (The robustness test runs every cut through `parse`.)
+    #[test]
+    fn an_unclosed_end_is_worded_as_the_kdl_crate_would() {
+        const STEP: usize = 29;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut paths = vec![root.join("platform.kdl")];
+        for entry in std::fs::read_dir(root.join("golden")).unwrap() {
+            paths.push(entry.unwrap().path().join("platform.kdl"));
+        }
+        let (mut agreed, mut left) = (0, 0);
+        for path in paths.iter().filter(|p| p.is_file()) {
+            let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+            let cuts = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .step_by(STEP)
+                .map(|i| text[..i].to_owned());
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            let deletions = (0..lines.len()).map(|i| {
+                let (before, after) = (&lines[..i], &lines[i + 1..]);
+                before.concat() + &after.concat()
+            });
+            for mutated in cuts.chain(deletions) {
+                let Ok(open) = depth_at_end(&mutated) else {
+                    continue;
+                };
+                let Some((span, message, help)) = unclosed_at_end(&mutated, open) else {
+                    left += usize::from(parser::parse(&mutated).is_none());
+                    continue;
+                };
+                let mut ours = Diagnostics::default();
+                ours.error(
+                    ErrorKind::Syntax {
+                        message,
+                        help: Some(help),
+                    },
+                    span,
+                );
+                let mut crates = Diagnostics::default();
+                assert!(parse_with_kdl(&mutated, &mut crates).is_none());
+                assert_eq!(
+                    ours.iter().collect::<Vec<_>>(),
+                    crates.iter().collect::<Vec<_>>(),
+                    "{}, cut or edited to:\n{mutated}",
+                    path.display()
+                );
+                agreed += 1;
+            }
+        }
+        // Most cuts leave only blocks open; the rest (inside a string, after `key=`) are the
+        // crate's to word.
+        assert!(
+            agreed > 2_500 && left > 1_000,
+            "{agreed} agreed, {left} left"
+        );
     }
 }
