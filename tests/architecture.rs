@@ -83,3 +83,53 @@ fn later_stages_read_the_output_set_not_the_targets() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// Each package with its features, as `cargo tree` resolves them with or without the
+/// dev-dependencies.
+fn resolved_features(with_dev: bool) -> std::collections::BTreeMap<String, String> {
+    let mut command = std::process::Command::new(env!("CARGO"));
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["tree", "--locked", "--offline", "--prefix", "none"])
+        .args(["--format", "{p}|{f}"]);
+    if !with_dev {
+        command.args(["--edges", "no-dev"]);
+    }
+    let output = command.output().expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo tree: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .lines()
+        .filter_map(|line| {
+            let (package, features) = line.trim_end_matches(" (*)").split_once('|')?;
+            Some((package.to_owned(), features.to_owned()))
+        })
+        .collect()
+}
+
+/// The README's second command reuses what its first compiled only if the tests'
+/// dev-dependencies turn on no feature of a package the build shares with them: one that did
+/// would compile it, and every crate above it, twice (Cargo.toml names such features).
+#[test]
+fn dev_dependencies_change_no_shared_package_features() {
+    let build = resolved_features(false);
+    let tests = resolved_features(true);
+    assert!(
+        build.keys().any(|p| p.starts_with("jsonschema ")),
+        "{build:?}"
+    );
+    assert!(
+        tests.len() > build.len(),
+        "the tests add packages of their own"
+    );
+    let differ: Vec<String> = build
+        .iter()
+        .filter(|(package, features)| tests.get(*package).is_some_and(|f| f != *features))
+        .map(|(package, features)| format!("{package}: [{features}] → [{}]", tests[package]))
+        .collect();
+    assert!(differ.is_empty(), "features the tests add: {differ:#?}");
+}
