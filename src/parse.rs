@@ -340,9 +340,21 @@ mod tests {
         for entry in std::fs::read_dir(root.join("golden")).unwrap() {
             paths.push(entry.unwrap().path().join("platform.kdl"));
         }
+        let mut texts: Vec<(String, String)> = paths
+            .iter()
+            .filter(|p| p.is_file())
+            .map(|p| {
+                let text = String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned();
+                (p.display().to_string(), text)
+            })
+            .collect();
+        // The root file with Windows line ends too.
+        texts.push((
+            "platform.kdl, CRLF".to_owned(),
+            texts[0].1.replace('\n', "\r\n"),
+        ));
         let (mut agreed, mut left) = (0, 0);
-        for path in paths.iter().filter(|p| p.is_file()) {
-            let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+        for (name, text) in &texts {
             let cuts = (0..=text.len())
                 .filter(|&i| text.is_char_boundary(i))
                 .step_by(STEP)
@@ -373,8 +385,7 @@ mod tests {
                 assert_eq!(
                     ours.iter().collect::<Vec<_>>(),
                     crates.iter().collect::<Vec<_>>(),
-                    "{}, cut or edited to:\n{mutated}",
-                    path.display()
+                    "{name}, cut or edited to:\n{mutated}"
                 );
                 agreed += 1;
             }
