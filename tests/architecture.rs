@@ -133,3 +133,53 @@ fn dev_dependencies_change_no_shared_package_features() {
         .collect();
     assert!(differ.is_empty(), "features the tests add: {differ:#?}");
 }
+
+/// The packages `cargo tree` reaches along the given edges.
+fn packages(edges: &str) -> std::collections::BTreeSet<String> {
+    let output = std::process::Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["tree", "--locked", "--offline", "--prefix", "none"])
+        .args(["--format", "{p}", "--edges", edges])
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "cargo tree -e {edges}");
+    String::from_utf8(output.stdout)
+        .expect("UTF-8")
+        .lines()
+        .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+/// What runs only at compile time (proc macros, build scripts and what they use) compiles
+/// unoptimised in the debug profile, where `package."*"` would optimise it: each such package
+/// is named in Cargo.toml at `opt-level = 0`.
+#[test]
+fn compile_time_only_packages_are_unoptimised() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("Cargo.toml");
+    let unoptimised: std::collections::BTreeSet<&str> = manifest
+        .lines()
+        .filter_map(|line| line.strip_suffix(".opt-level = 0"))
+        .collect();
+    let run_time = packages("normal,dev,no-proc-macro");
+    let every = packages("normal,build,dev");
+    let compile_time: Vec<&String> = every.difference(&run_time).collect();
+    assert!(compile_time.iter().any(|p| *p == "syn"), "{compile_time:?}");
+    let missing: Vec<&&String> = compile_time
+        .iter()
+        .filter(|p| !unoptimised.contains(p.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "add to [profile.dev.package] in Cargo.toml, at opt-level = 0: {missing:?}"
+    );
+    let optimised_at_run_time: Vec<&&str> = unoptimised
+        .iter()
+        .filter(|p| run_time.contains(**p))
+        .collect();
+    assert!(
+        optimised_at_run_time.is_empty(),
+        "these run in platc or its tests, so stay optimised: {optimised_at_run_time:?}"
+    );
+}
