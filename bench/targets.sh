@@ -124,13 +124,21 @@ for n in $sizes; do
     for ((r = 0; r < runs; r++)); do
         out=$work/out-$n
         rm -rf "$out" "$work/floor-$n"
+        # Each timed step starts with the file system settled: the write-back of the last
+        # build's files and the freeing of the deleted ones would otherwise run on the CPUs
+        # during the next step.
+        sync
         elapsed_ms "$platc" check "$file" >>"$work/check"
         elapsed_ms "$platc" render -f "$file" >>"$work/render"
         cp "$file" "$rebuilt"
+        sync
         elapsed_ms "$platc" build -f "$rebuilt" -o "$out" >>"$work/fresh"
         cp "$changed" "$rebuilt"
+        sync
         elapsed_ms "$platc" build -f "$rebuilt" -o "$out" >>"$work/rebuild"
+        sync
         "$floor" "$out" "$work/floor-$n" >>"$work/floor"
+        sync
         ((${#jrsonnet_cmd[@]} == 0)) || elapsed_ms "${jrsonnet_cmd[@]}" >>"$work/jrsonnet"
         ((${#helm_cmd[@]} == 0)) || elapsed_ms "${helm_cmd[@]}" >>"$work/helm"
     done
