@@ -27,14 +27,8 @@ pub fn parse(source: &Source, d: &mut Diagnostics) -> Option<Document> {
             return None;
         }
     };
-    if let Some((span, message, help)) = unclosed_at_end(text, open) {
-        d.error(
-            ErrorKind::Syntax {
-                message,
-                help: Some(help),
-            },
-            span,
-        );
+    if let Some(diagnostic) = unclosed_at_end(text, open) {
+        d.push(diagnostic);
         return None;
     }
     parse_with_kdl(text, d)
@@ -69,13 +63,7 @@ fn parse_with_kdl(text: &str, d: &mut Diagnostics) -> Option<Document> {
                         unclosed_reported = true;
                         let (span, message, help) = unclosed(text)
                             .unwrap_or_else(|| (span, message, UNCLOSED_HELP.to_owned()));
-                        d.error(
-                            ErrorKind::Syntax {
-                                message,
-                                help: Some(help),
-                            },
-                            span,
-                        );
+                        d.push(syntax_error(span, message, help));
                     }
                     continue;
                 }
@@ -141,20 +129,31 @@ fn hint_for(word: &str) -> Option<&'static str> {
 
 /// A file whose only fault is blocks left open at its end (cut short, or a `}` deleted): with
 /// `open` `}` added it parses. The kdl crate's errors for it are all 'closing }' ones, which
-/// `parse_with_kdl` words from the text alone (`unclosed`), so the crate is not asked: its
-/// error path takes a millisecond a kilobyte. A test holds the two answers equal.
-fn unclosed_at_end(text: &str, open: usize) -> Option<(Span, String, String)> {
+/// `parse_with_kdl` words from the text alone (`unclosed`), so the crate, which would parse
+/// the file as v2 and again as v1, is not asked. A test holds the two answers equal.
+fn unclosed_at_end(text: &str, open: usize) -> Option<Diagnostic> {
     if open == 0 {
         return None;
     }
-    let found = unclosed(text)?;
+    let (span, message, help) = unclosed(text)?;
     let mut closed = String::with_capacity(text.len() + 1 + 2 * open);
     closed.push_str(text);
     closed.push('\n');
     for _ in 0..open {
         closed.push_str("}\n");
     }
-    parser::parse(&closed).map(|_| found)
+    parser::parse(&closed).map(|_| syntax_error(span, message, help))
+}
+
+/// A `platc::syntax` error with its help.
+fn syntax_error(span: Span, message: String, help: String) -> Diagnostic {
+    Diagnostic::new(
+        ErrorKind::Syntax {
+            message,
+            help: Some(help),
+        },
+        span,
+    )
 }
 
 const UNCLOSED_HELP: &str = "A `{` is never closed: add the `}` that ends its block. Each block's `}` should line up with the node that opens it.";
@@ -368,22 +367,14 @@ mod tests {
                 let Ok(open) = depth_at_end(&mutated) else {
                     continue;
                 };
-                let Some((span, message, help)) = unclosed_at_end(&mutated, open) else {
+                let Some(ours) = unclosed_at_end(&mutated, open) else {
                     left += usize::from(parser::parse(&mutated).is_none());
                     continue;
                 };
-                let mut ours = Diagnostics::default();
-                ours.error(
-                    ErrorKind::Syntax {
-                        message,
-                        help: Some(help),
-                    },
-                    span,
-                );
                 let mut crates = Diagnostics::default();
                 assert!(parse_with_kdl(&mutated, &mut crates).is_none());
                 assert_eq!(
-                    ours.iter().collect::<Vec<_>>(),
+                    vec![&ours],
                     crates.iter().collect::<Vec<_>>(),
                     "{name}, cut or edited to:\n{mutated}"
                 );
