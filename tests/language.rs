@@ -176,7 +176,7 @@ fn lower(doc: &str) -> Diagnostics {
     let source = Source::new("platform.kdl", doc);
     let mut d = Diagnostics::default();
     let document = platc::parse::parse(&source, &mut d).expect("the test's KDL parses");
-    platc::lower::repeated_properties(&document, &mut d);
+    platc::lower::limits(&document, &mut d);
     let _ = platc::lower::lower(&document, None, &mut d);
     d
 }
