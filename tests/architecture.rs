@@ -84,28 +84,35 @@ fn later_stages_read_the_output_set_not_the_targets() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+/// The lines of `cargo tree` for this crate, one per package reached along `edges`, in
+/// `format`.
+fn cargo_tree(format: &str, edges: &str) -> Vec<String> {
+    let output = std::process::Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["tree", "--locked", "--offline", "--prefix", "none"])
+        .args(["--format", format, "--edges", edges])
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo tree -e {edges}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    stdout
+        .lines()
+        .map(|line| line.trim_end_matches(" (*)").to_owned())
+        .collect()
+}
+
 /// Each package with its features, as `cargo tree` resolves them with or without the
 /// dev-dependencies.
 fn resolved_features(with_dev: bool) -> std::collections::BTreeMap<String, String> {
-    let mut command = std::process::Command::new(env!("CARGO"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["tree", "--locked", "--offline", "--prefix", "none"])
-        .args(["--format", "{p}|{f}"]);
-    if !with_dev {
-        command.args(["--edges", "no-dev"]);
-    }
-    let output = command.output().expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "cargo tree: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .expect("UTF-8")
-        .lines()
+    let edges = if with_dev { "all" } else { "no-dev" };
+    cargo_tree("{p}|{f}", edges)
+        .into_iter()
         .filter_map(|line| {
-            let (package, features) = line.trim_end_matches(" (*)").split_once('|')?;
+            let (package, features) = line.split_once('|')?;
             Some((package.to_owned(), features.to_owned()))
         })
         .collect()
@@ -134,18 +141,10 @@ fn dev_dependencies_change_no_shared_package_features() {
     assert!(differ.is_empty(), "features the tests add: {differ:#?}");
 }
 
-/// The packages `cargo tree` reaches along the given edges.
+/// The packages `cargo tree` reaches along the given edges, by name.
 fn packages(edges: &str) -> std::collections::BTreeSet<String> {
-    let output = std::process::Command::new(env!("CARGO"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["tree", "--locked", "--offline", "--prefix", "none"])
-        .args(["--format", "{p}", "--edges", edges])
-        .output()
-        .expect("cargo runs");
-    assert!(output.status.success(), "cargo tree -e {edges}");
-    String::from_utf8(output.stdout)
-        .expect("UTF-8")
-        .lines()
+    cargo_tree("{p}", edges)
+        .iter()
         .filter_map(|line| line.split_whitespace().next().map(str::to_owned))
         .collect()
 }
