@@ -541,6 +541,34 @@ fn apply_rank(item: &Item) -> u8 {
     item.id().map_or(LAST_RANK, Identity::apply_rank)
 }
 
+impl Output {
+    /// The items `make` gives for each input, made on every core and added in input order.
+    /// With `render_on_entry`, each is validated and encoded on the thread that made it, at
+    /// once: what it was made of (a dashboard's JSON text) is freed there and its memory
+    /// reused for the next input, where `extend` would hold every input's at once.
+    pub fn extend_mapped<T: Sync>(
+        &mut self,
+        inputs: &[T],
+        make: impl Fn(&T) -> Vec<Item> + Sync + Send,
+    ) {
+        let Some(sync_waves) = self.render_on_entry else {
+            for items in crate::emit::parallel::map(inputs, make) {
+                self.items.extend(items);
+            }
+            return;
+        };
+        let rendered = crate::emit::parallel::map(inputs, |input| {
+            make(input)
+                .into_iter()
+                .map(|item| item.rendered(sync_waves))
+                .collect::<Vec<_>>()
+        });
+        for item in rendered.into_iter().flatten() {
+            self.add_rendered(item);
+        }
+    }
+}
+
 impl Extend<Item> for Output {
     /// With `render_on_entry`, the items are encoded on every core.
     fn extend<I: IntoIterator<Item = Item>>(&mut self, items: I) {

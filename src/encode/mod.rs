@@ -37,9 +37,117 @@ pub fn json<T: Serialize>(value: &T) -> String {
 /// the order of their names (and whose maps are sorted): its keys come out sorted as they
 /// are. Dashboards are built so (`dashboards::model`), and a test holds both ways equal.
 pub fn json_in_field_order<T: Serialize>(value: &T) -> String {
-    let mut out = serde_json::to_string_pretty(value).unwrap_or_default();
-    out.push('\n');
-    out
+    let mut out = Vec::with_capacity(JSON_CAPACITY);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
+    // As in `yaml`: our types always serialise.
+    let _ = value.serialize(&mut serializer);
+    out.push(b'\n');
+    // serde_json writes UTF-8 alone.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Room for a service's dashboard (about 24 KiB), so that its text is not copied as it grows.
+const JSON_CAPACITY: usize = 32 * 1024;
+
+/// A line break and the indent of the deepest line `Pretty` writes in one copy.
+const BREAKS: &[u8; 129] = b"\n                                                                                                                                ";
+
+/// `serde_json`'s `PrettyFormatter` (two spaces per level), byte for byte, writing each line
+/// break and its indent in one copy where that writes them a piece per level.
+#[derive(Default)]
+struct Pretty {
+    level: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    /// A line break, then the indent of `self.level`.
+    fn line<W: ?Sized + std::io::Write>(&self, writer: &mut W) -> std::io::Result<()> {
+        let width = 1 + 2 * self.level;
+        if let Some(line) = BREAKS.get(..width) {
+            return writer.write_all(line);
+        }
+        writer.write_all(b"\n")?;
+        for _ in 0..self.level {
+            writer.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(writer)?;
+        }
+        writer.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.line(writer)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        _writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.line(writer)?;
+        }
+        writer.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        self.line(writer)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        _writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// A value as one YAML document (no `---`), with a trailing newline.
@@ -309,5 +417,29 @@ tricky:
             json(&json!({"b": 1, "a": 2})),
             "{\n  \"a\": 2,\n  \"b\": 1\n}\n"
         );
+    }
+
+    #[test]
+    fn json_in_field_order_is_serde_jsons_pretty_form() {
+        // Empty and full collections, escapes, numbers, and nesting past the longest indent
+        // `Pretty` copies in one piece (64 levels).
+        let mut deep = json!({"leaf": [1, {"x": null}]});
+        for level in 0..80 {
+            deep = if level % 2 == 0 {
+                json!([deep, [], {}])
+            } else {
+                json!({"k": deep, "e": {}, "s": "a\"b\\c\n\u{1}é"})
+            };
+        }
+        for value in [
+            json!({}),
+            json!([]),
+            json!("text"),
+            json!({"a": [], "b": {}, "c": [1, 2.5, -3, true, null], "d": {"e": "f"}}),
+            deep,
+        ] {
+            let expected = serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
+            assert_eq!(json_in_field_order(&value), expected);
+        }
     }
 }

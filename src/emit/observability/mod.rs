@@ -22,6 +22,5 @@ use crate::output::Output;
 pub fn emit(platform: &Checked, out: &mut Output) {
     out.extend(monitors::objects(platform));
     rules::emit(platform, out);
-    let files = out.wants_files();
-    out.extend(dashboards::items(platform, files));
+    dashboards::emit(platform, out);
 }

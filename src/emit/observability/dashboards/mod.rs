@@ -27,7 +27,7 @@ use crate::emit::conventions::{meta, namespaces, platform_meta};
 use crate::model::Checked;
 use crate::model::addons::{DASHBOARD_FOLDER_ANNOTATION, DASHBOARD_LABEL, MONITORING_NAMESPACE};
 use crate::model::service::Service;
-use crate::output::{Item, Owner};
+use crate::output::{Item, Output, Owner};
 use crate::span::Span;
 use model::{Dashboard, Link};
 
@@ -124,10 +124,11 @@ fn namespace_regex(platform: &Checked) -> String {
         .join("|")
 }
 
-/// Every dashboard of the platform, as `ConfigMap`s and, with `files`, JSON files.
-pub fn items(platform: &Checked, files: bool) -> Vec<Item> {
+/// Adds every dashboard of the platform, as `ConfigMap`s and, when the set wants files, JSON
+/// files.
+pub fn emit(platform: &Checked, out: &mut Output) {
     let Some(grafana) = &platform.observability.grafana else {
-        return Vec::new();
+        return;
     };
     let origin = grafana.span;
     let mut boards: Vec<Board> = platform.services.iter().map(Board::Service).collect();
@@ -136,49 +137,52 @@ pub fn items(platform: &Checked, files: bool) -> Vec<Item> {
     if platform.mesh.is_some() {
         boards.push(Board::Mesh);
     }
+    let files = out.wants_files();
     // Each dashboard is built and encoded once, on every core: the JSON file and the
     // ConfigMap hold the same text, and no value tree outlives it.
-    let encoded = crate::emit::parallel::map(&boards, |board| {
-        let dashboard = match board {
-            Board::Service(s) => service::dashboard(platform, s),
-            Board::Overview => overview::dashboard(platform),
-            Board::Cluster => cluster::dashboard(platform),
-            Board::Mesh => mesh::dashboard(platform),
-        };
-        crate::encode::json_in_field_order(&dashboard)
-    });
-    let mut out = Vec::new();
-    for (board, text) in boards.into_iter().zip(encoded) {
-        let name = board.name();
-        let owner = match board {
-            Board::Service(service) => Owner::Service(service.name.value.clone()),
-            _ => Owner::Platform,
-        };
-        if files {
-            out.push(Item::text(
-                format!("monitoring/grafana/{name}.json"),
-                owner.clone(),
-                origin,
-                text.clone(),
-            ));
-        }
-        let path = match board {
-            Board::Service(_) => format!(
-                "monitoring/services/{}/configmap-dashboard.yaml",
-                board.key()
-            ),
-            _ => format!(
-                "monitoring/platform/configmap-dashboard-{}.yaml",
-                board.key()
-            ),
-        };
-        out.push(Item::k8s(
-            path,
-            owner,
+    out.extend_mapped(&boards, |&board| items(platform, board, files, origin));
+}
+
+/// One dashboard's items: its `ConfigMap` and, with `files`, its JSON file.
+fn items(platform: &Checked, board: Board, files: bool, origin: Span) -> Vec<Item> {
+    let dashboard = match board {
+        Board::Service(s) => service::dashboard(platform, s),
+        Board::Overview => overview::dashboard(platform),
+        Board::Cluster => cluster::dashboard(platform),
+        Board::Mesh => mesh::dashboard(platform),
+    };
+    let text = crate::encode::json_in_field_order(&dashboard);
+    drop(dashboard);
+    let name = board.name();
+    let owner = match board {
+        Board::Service(service) => Owner::Service(service.name.value.clone()),
+        _ => Owner::Platform,
+    };
+    let mut out = Vec::with_capacity(2);
+    if files {
+        out.push(Item::text(
+            format!("monitoring/grafana/{name}.json"),
+            owner.clone(),
             origin,
-            config_map(platform, board, &name, text, origin),
+            text.clone(),
         ));
     }
+    let path = match board {
+        Board::Service(_) => format!(
+            "monitoring/services/{}/configmap-dashboard.yaml",
+            board.key()
+        ),
+        _ => format!(
+            "monitoring/platform/configmap-dashboard-{}.yaml",
+            board.key()
+        ),
+    };
+    out.push(Item::k8s(
+        path,
+        owner,
+        origin,
+        config_map(platform, board, &name, text, origin),
+    ));
     out
 }
 
@@ -307,6 +311,8 @@ mod tests {
             &Source::new("platform.kdl", text.to_owned()),
             &crate::Options::default(),
         );
-        assert!(items(&result.platform.unwrap(), true).is_empty());
+        let mut out = Output::for_scope(crate::emit::Scope::All);
+        emit(&result.platform.unwrap(), &mut out);
+        assert!(out.items().is_empty());
     }
 }
