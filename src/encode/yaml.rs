@@ -605,7 +605,11 @@ pub(crate) fn is_block_candidate(s: &str) -> bool {
         .zip(next)
         .zip(after)
         .fold(0u8, |any, ((&a, &b), &c)| {
-            any | u8::from(b == b'\n' && (a == b' ' || (a == b'\n' && c == b'\n')))
+            // Bitwise, not short-circuit: branch-free, so the compiler vectorises it.
+            let at_break = u8::from(b == b'\n');
+            let after_space = u8::from(a == b' ');
+            let third = u8::from(a == b'\n') & u8::from(c == b'\n');
+            any | (at_break & (after_space | third))
         });
     breaks == 0
         && !s.ends_with(" \n")
