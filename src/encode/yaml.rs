@@ -634,31 +634,47 @@ pub(crate) fn write_block(out: &mut String, s: &str, level: usize) {
 pub(crate) fn write_string(quoted: &mut String, s: &str) {
     if is_plain_safe(s) {
         quoted.push_str(s);
-    } else {
-        quoted.push('"');
-        // Runs of characters that need no escape are copied whole.
-        let mut run = 0;
-        for (i, c) in s.char_indices() {
-            let escape = match c {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\t' => "\\t",
-                '\r' => "\\r",
-                c if c.is_control() => "",
-                _ => continue,
-            };
-            quoted.push_str(&s[run..i]);
-            if escape.is_empty() {
-                let _ = write!(quoted, "\\u{:04x}", u32::from(c));
-            } else {
-                quoted.push_str(escape);
-            }
-            run = i + c.len_utf8();
-        }
-        quoted.push_str(&s[run..]);
-        quoted.push('"');
+        return;
     }
+    quoted.push('"');
+    // Runs of bytes that need no escape are copied whole. Every character escaped is ASCII
+    // but the C1 controls, U+0080..U+009F, which are 0xC2 0x80..0x9F in UTF-8; so a run
+    // always ends on a character boundary.
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (escape, len): (&str, usize) = match b {
+            b'"' => ("\\\"", 1),
+            b'\\' => ("\\\\", 1),
+            b'\n' => ("\\n", 1),
+            b'\t' => ("\\t", 1),
+            b'\r' => ("\\r", 1),
+            0..0x20 | 0x7f => ("", 1),
+            0xc2 if bytes
+                .get(i + 1)
+                .is_some_and(|&next| (0x80..0xa0).contains(&next)) =>
+            {
+                ("", 2)
+            }
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        quoted.push_str(&s[run..i]);
+        if escape.is_empty() {
+            // The code point: the byte itself, or for a C1 control its second byte.
+            let _ = write!(quoted, "\\u{:04x}", bytes[i + len - 1]);
+        } else {
+            quoted.push_str(escape);
+        }
+        i += len;
+        run = i;
+    }
+    quoted.push_str(&s[run..]);
+    quoted.push('"');
 }
 
 /// Words a YAML 1.1 or 1.2 reader takes for booleans, nulls or special floats.
@@ -667,29 +683,26 @@ const RESERVED: &[&str] = &[
     ".nan",
 ];
 
+/// The longest word of `RESERVED`.
+const RESERVED_LEN: usize = 5;
+
+/// Whether `s` reads back as the same string when written plain: ASCII letters, digits and
+/// `-_./` only, not starting like a number or with one of YAML's indicators, and not a
+/// reserved word. One pass over the bytes (most strings are names, keys and paths); the
+/// reserved words are looked up only for strings as short as they are.
 fn is_plain_safe(s: &str) -> bool {
-    // The common case first: a lowercase word, a label key, a path.
-    if let Some(&first) = s.as_bytes().first()
-        && first.is_ascii_lowercase()
-        && s.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'/' || b == b'.'
-        })
-        && s.len() > 5
-    {
-        return true;
-    }
-    let Some(first) = s.chars().next() else {
+    let bytes = s.as_bytes();
+    let Some(&first) = bytes.first() else {
         return false;
     };
-    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)) {
+    // Anything that starts like a number, or with one of YAML's indicators, is quoted.
+    if first.is_ascii_digit() || b"-+.?:,[]{}#&*!|>'\"%@`= ".contains(&first) {
         return false;
     }
-    // Anything that starts like a number, or holds YAML's indicators, is quoted.
-    if first.is_ascii_digit() || "-+.?:,[]{}#&*!|>'\"%@`= ".contains(first) {
-        return false;
-    }
-    s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    bytes
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+        && (s.len() > RESERVED_LEN || !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)))
 }
 
 #[cfg(test)]
@@ -735,6 +748,126 @@ mod tests {
         assert!(blocks > 100, "the alphabet reaches both answers");
     }
 
+    /// The rule `is_plain_safe` implements, written plainly.
+    fn plain_rule(s: &str) -> bool {
+        let Some(first) = s.chars().next() else {
+            return false;
+        };
+        !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s))
+            && !first.is_ascii_digit()
+            && !"-+.?:,[]{}#&*!|>'\"%@`= ".contains(first)
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    }
+
+    #[test]
+    fn plain_strings_follow_the_rule() {
+        assert_eq!(
+            RESERVED.iter().map(|r| r.len()).max(),
+            Some(RESERVED_LEN),
+            "RESERVED_LEN is the longest reserved word"
+        );
+        let alphabet = [
+            'a', 'N', 'u', 'l', '1', '-', '_', '.', '/', ' ', ':', '~', '+', '"', 'é', '\n',
+        ];
+        let mut all: Vec<String> = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        // Every reserved word, in any case, and one letter longer.
+        for r in RESERVED {
+            all.extend([
+                r.to_string(),
+                r.to_uppercase(),
+                format!("{r}s"),
+                format!("x{r}"),
+            ]);
+        }
+        all.extend(
+            [
+                "nullable",
+                "Nullable",
+                "app.kubernetes.io/name",
+                "ClusterIP",
+                "v1",
+            ]
+            .map(String::from),
+        );
+        let mut plain = 0;
+        for s in &all {
+            assert_eq!(is_plain_safe(s), plain_rule(s), "{s:?}");
+            plain += usize::from(plain_rule(s));
+        }
+        assert!(
+            plain > 1_000 && plain < all.len() / 2,
+            "both answers: {plain} of {}",
+            all.len()
+        );
+        for word in [
+            "null", "NULL", "True", "off", "y", "~", ".inf", "-.inf", ".NaN", "1.0", "-x",
+        ] {
+            assert!(!is_plain_safe(word), "{word}");
+        }
+    }
+
+    /// `write_string`'s quoting, written plainly, a character at a time.
+    fn quoted_rule(s: &str) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                c if c.is_control() => {
+                    let _ = write!(out, "\\u{:04x}", u32::from(c));
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn quoting_follows_the_rule() {
+        // The characters next to the escaped ones in UTF-8 too: U+00A0 and U+0100 share a
+        // first byte or a second with the C1 controls.
+        let alphabet = [
+            'a', '"', '\\', '\n', '\u{1f}', '\u{80}', '\u{9f}', '\u{a0}', '\u{100}', ' ',
+        ];
+        let mut last = vec![String::new()];
+        let mut checked = 0;
+        for _ in 0..4 {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            for s in &last {
+                let mut out = String::new();
+                write_string(&mut out, s);
+                if !is_plain_safe(s) {
+                    assert_eq!(out, quoted_rule(s), "{s:?}");
+                    checked += 1;
+                }
+            }
+        }
+        for s in strings() {
+            let mut out = String::new();
+            write_string(&mut out, &s);
+            if !is_plain_safe(&s) {
+                assert_eq!(out, quoted_rule(&s), "{s:?}");
+            }
+        }
+        assert!(checked > 10_000);
+    }
+
     #[test]
     fn quoted_strings_escape_what_they_must() {
         for s in strings() {
@@ -744,8 +877,8 @@ mod tests {
             assert_eq!(parsed, s, "{out}");
         }
         let mut out = String::new();
-        write_string(&mut out, "a\"b\\c\nd\u{1}é");
-        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é\"");
+        write_string(&mut out, "a\"b\\c\nd\u{1}é\u{85}\u{7f}\u{a0}");
+        assert_eq!(out, "\"a\\\"b\\\\c\\nd\\u0001é\\u0085\\u007f\u{a0}\"");
     }
 
     #[test]
