@@ -6,13 +6,17 @@
 #   bench/targets.sh                    # 10, 100 and 1,000 services, 5 runs each
 #   SIZES="10 100 1000 10000" RUNS=3 bench/targets.sh
 #   CARGO_TARGET_DIR=/elsewhere/target NO_BUILD=1 bench/targets.sh   # time a built platc as is
+#   SETTLE=5 bench/targets.sh           # seconds to wait after each run removes its trees (2)
 #
 # For each generated platform (examples/gen_platform.rs): `platc check`, `platc render`, a
 # fresh `platc build` into an empty directory, a rebuild after one service's image tag changed
 # (out/ present; written incrementally, only the changed files), and the file-system floor:
 # examples/floor.rs creating the same files (same paths and sizes) as plainly as a program
-# can. For the repository's platform.kdl: `render` and `build --check`, what the pre-commit
-# hook and the Argo CD plugin pay on every run.
+# can. Beside them: `render` of the same platform without `grafana` (the cost of the
+# dashboards, the only one of Helm, dashboards and pipelines that render prints: the charts
+# and the Jenkins pipelines are files of `build`), and the fresh build's peak RSS (GNU time,
+# Debian package `time`, where installed). For the repository's platform.kdl: `render` and
+# `build --check`, what the pre-commit hook and the Argo CD plugin pay on every run.
 #
 # The peers, where installed, on the same services (bench/peers/services.py turns the
 # generated platform into the values a hand-written setup keeps), whole process, output to
@@ -80,7 +84,13 @@ elapsed_ms() {
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-row() { printf '| %-14s | %7s | %7s | %7s | %7s | %7s | %13s | %8s | %7s | %17s | %13s |\n' "$@"; }
+row() { printf '| %-14s | %7s | %7s | %11s | %16s | %7s | %8s | %7s | %7s | %13s | %8s | %7s | %17s | %13s |\n' "$@"; }
+# The peak RSS of a command, where GNU time is installed.
+gnu_time=
+if [[ -x /usr/bin/time ]] && /usr/bin/time -f %M true >/dev/null 2>&1; then
+    gnu_time=/usr/bin/time
+fi
+[[ -n $gnu_time ]] || echo "GNU time not installed (Debian package time): no peak RSS" >&2
 # objects FILE: the documents of a YAML stream (a top-level `kind:` each).
 objects() { grep -c '^kind:' "$1" || true; }
 # peer_check NAME N CMD…: runs CMD once and fails unless it prints N x 8 objects.
@@ -96,8 +106,8 @@ peer_check() {
 }
 
 echo
-row input "check" "render" "fresh" "rebuild" "floor" "fresh / floor" "jrsonnet" "helm" "jrsonnet / render" "helm / render"
-row "" "" "" "" "" "" "" "" "" "" "" | tr ' ' '-'
+row input "check" "render" "render cold" "render / no-dash" "fresh" "fresh MB" "rebuild" "floor" "fresh / floor" "jrsonnet" "helm" "jrsonnet / render" "helm / render"
+row "" "" "" "" "" "" "" "" "" "" "" "" "" "" | tr ' ' '-'
 for n in $sizes; do
     file=$work/platform-$n.kdl
     "$gen" "$n" >"$file"
@@ -106,9 +116,17 @@ for n in $sizes; do
     # change every file.
     changed=$work/changed-$n.kdl
     awk '!done && /tag="/ { sub(/tag="/, "tag=\"bench-"); done = 1 } { print }' "$file" >"$changed"
+    # The same platform without dashboards: its `grafana` line dropped.
+    nodash=$work/nodash-$n.kdl
+    grep -v '^ *grafana *$' "$file" >"$nodash"
+    if cmp -s "$file" "$nodash"; then
+        echo "error: no grafana line to drop in $file" >&2
+        exit 1
+    fi
     rebuilt=$work/rebuilt-$n/platform-$n.kdl
     mkdir -p "$(dirname "$rebuilt")"
     : >"$work/check" ; : >"$work/render"; : >"$work/fresh"; : >"$work/rebuild"; : >"$work/floor"
+    : >"$work/nodash"; : >"$work/rss"; : >"$work/cold"
     : >"$work/jrsonnet"; : >"$work/helm"
     jrsonnet_cmd=() helm_cmd=()
     if [[ -n $jrsonnet || -n $helm_python ]]; then
@@ -121,26 +139,46 @@ for n in $sizes; do
         ((${#jrsonnet_cmd[@]} == 0)) || peer_check jrsonnet "$n" "${jrsonnet_cmd[@]}"
         ((${#helm_cmd[@]} == 0)) || peer_check helm "$n" "${helm_cmd[@]}"
     fi
+    out=$work/out-$n
     for ((r = 0; r < runs; r++)); do
-        out=$work/out-$n
-        rm -rf "$out" "$work/floor-$n"
-        # Each timed step starts with the file system settled: the write-back of the last
-        # build's files and the freeing of the deleted ones would otherwise run on the CPUs
-        # during the next step.
-        sync
+        # The process-only steps first, the file system settled: the previous run removed its
+        # trees, synced and waited, since the freeing of 80,000 deleted files and the
+        # write-back of a build's would otherwise run on the CPUs during them. Then one render
+        # timed apart ("cold"): on a virtual machine that reports free pages to its host
+        # (virtio-balloon free page reporting, as here), memory freed a second or two ago is
+        # the host's again, and the first process to touch it pays a host fault per page
+        # (render of 1,000 services: 340 ms cold, 130 ms right after another run). The steps
+        # after it reuse the pages it freed, as back-to-back runs do.
+        elapsed_ms "$platc" render -f "$file" >>"$work/cold"
         elapsed_ms "$platc" check "$file" >>"$work/check"
         elapsed_ms "$platc" render -f "$file" >>"$work/render"
+        ((${#jrsonnet_cmd[@]} == 0)) || elapsed_ms "${jrsonnet_cmd[@]}" >>"$work/jrsonnet"
+        ((${#helm_cmd[@]} == 0)) || elapsed_ms "${helm_cmd[@]}" >>"$work/helm"
+        # Then the file system's steps, each starting synced.
         cp "$file" "$rebuilt"
         sync
-        elapsed_ms "$platc" build -f "$rebuilt" -o "$out" >>"$work/fresh"
+        if [[ -n $gnu_time ]]; then
+            # GNU time's own start is about a millisecond, nothing beside a fresh build.
+            elapsed_ms "$gnu_time" -f %M -o "$work/rss-run" "$platc" build -f "$rebuilt" -o "$out" >>"$work/fresh"
+            cat "$work/rss-run" >>"$work/rss"
+        else
+            elapsed_ms "$platc" build -f "$rebuilt" -o "$out" >>"$work/fresh"
+        fi
         cp "$changed" "$rebuilt"
         sync
         elapsed_ms "$platc" build -f "$rebuilt" -o "$out" >>"$work/rebuild"
         sync
         "$floor" "$out" "$work/floor-$n" >>"$work/floor"
+        rm -rf "$out" "$work/floor-$n"
         sync
-        ((${#jrsonnet_cmd[@]} == 0)) || elapsed_ms "${jrsonnet_cmd[@]}" >>"$work/jrsonnet"
-        ((${#helm_cmd[@]} == 0)) || elapsed_ms "${helm_cmd[@]}" >>"$work/helm"
+        sleep "${SETTLE:-2}"
+    done
+    # The dashboards' cost: render with and without them, back to back, away from the file
+    # system's steps (whose background work, this close, skewed the pair by up to 1.6x).
+    : >"$work/dash"
+    for ((r = 0; r < runs * 2; r++)); do
+        elapsed_ms "$platc" render -f "$file" >>"$work/dash"
+        elapsed_ms "$platc" render -f "$nodash" >>"$work/nodash"
     done
     render=$(median <"$work/render")
     fresh=$(median <"$work/fresh")
@@ -154,10 +192,11 @@ for n in $sizes; do
         helm_ms=$(median <"$work/helm")
         helm_ratio=$(ratio "$helm_ms" "$render")
     fi
-    row "$n services" "$(median <"$work/check")" "$render" "$fresh" \
-        "$(median <"$work/rebuild")" "$floor_ms" "$(ratio "$fresh" "$floor_ms")" \
+    rss_mb=-
+    [[ ! -s $work/rss ]] || rss_mb=$(median <"$work/rss" | awk '{ printf "%.0f", $1 / 1024 }')
+    row "$n services" "$(median <"$work/check")" "$render" "$(median <"$work/cold")" "$(ratio "$(median <"$work/dash")" "$(median <"$work/nodash")")" \
+        "$fresh" "$rss_mb" "$(median <"$work/rebuild")" "$floor_ms" "$(ratio "$fresh" "$floor_ms")" \
         "$jrsonnet_ms" "$helm_ms" "$jrsonnet_ratio" "$helm_ratio"
-    rm -rf "$work/out-$n" "$work/floor-$n"
 done
 
 : >"$work/render"; : >"$work/buildcheck"
@@ -168,4 +207,6 @@ done
 echo
 echo "platform.kdl (whole process, ms): render $(median <"$work/render"), build --check $(median <"$work/buildcheck")"
 echo "times in ms, medians of $runs runs; the floor times file creation alone (bytes ready, one thread);"
+echo "render cold: the first render after the previous run's trees were removed (see the loop's comment);"
+echo "render / no-dash: render over render of the same platform without grafana, back to back ($((runs * 2)) runs each); fresh MB: the fresh build's peak RSS;"
 echo "jrsonnet and helm: the peers' 8 objects per service, whole process (- where not installed)"
