@@ -168,12 +168,23 @@ struct TreeFile {
 /// The output set of one platform, every cluster object validated: what `build`, `render`
 /// and `why` all start from. An invalid object is a bug in platc.
 pub fn output(platform: &Checked, scope: emit::Scope) -> Result<output::Output, validate::Invalid> {
+    output_part(platform, scope, output::Part::All)
+}
+
+/// `output` of one part's cluster objects alone (`platc render --part`): the set of
+/// `output(platform, scope)` without the other parts' items, which are never made.
+/// `scope` is `Cluster` or `Stream` unless `part` is `Part::All`.
+pub fn output_part(
+    platform: &Checked,
+    scope: emit::Scope,
+    part: output::Part,
+) -> Result<output::Output, validate::Invalid> {
     // A mesh's objects are (nearly) every Istio kind. (Warming the Argo CD schemas for a
     // build measured no gain: `validate::output` checks a build's set on both cores.)
     if platform.mesh.is_some() {
         validate::warm(&["networking.istio.io/v1", "security.istio.io/v1"]);
     }
-    let mut output = emit::emit(platform, scope);
+    let mut output = emit::emit_part(platform, scope, part);
     if let Some(invalid) = output.take_invalid() {
         return Err(invalid);
     }

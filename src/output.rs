@@ -11,6 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::emit::conventions::cmp::PART_PLATFORM;
+use crate::model::service::Service;
 use crate::span::Span;
 
 /// Who an item belongs to: the unit it is deployed, reviewed and (later) packaged with.
@@ -366,6 +367,9 @@ pub struct Output {
     render_on_entry: Option<bool>,
     /// The first object that did not validate as it entered, in `Scope::Stream`.
     invalid: Option<crate::validate::Invalid>,
+    /// The part whose items are wanted (`platc render --part`): every other item is dropped
+    /// as it enters, and targets skip making them (`wants_shared`, `services`).
+    part: Part,
 }
 
 impl Output {
@@ -388,6 +392,38 @@ impl Output {
         self.invalid.take()
     }
 
+    /// From now on, only the items of `part` enter the set. Targets that make an item for
+    /// each service ask `services` which to make, and skip the platform's and namespaces'
+    /// items unless `wants_shared`; an item of another part that is made anyway is dropped
+    /// here. Only for a set no target reads back: a derived target (the Argo CD
+    /// Applications) reads every part's objects.
+    pub fn select(&mut self, part: Part) {
+        self.part = part;
+    }
+
+    /// Whether the items of the platform and of its namespaces are wanted.
+    pub fn wants_shared(&self) -> bool {
+        self.part.holds(&Owner::Platform)
+    }
+
+    /// Whether the items of service `name` are wanted.
+    pub fn wants_service(&self, name: &str) -> bool {
+        match &self.part {
+            Part::All => true,
+            Part::Platform => false,
+            Part::Service(part) => part == name,
+        }
+    }
+
+    /// The services of `platform` whose items are wanted, in their order.
+    pub fn services<'p>(&self, platform: &'p crate::model::Platform) -> Vec<&'p Service> {
+        platform
+            .services
+            .iter()
+            .filter(|s| self.wants_service(&s.name.value))
+            .collect()
+    }
+
     /// Whether files that are not cluster objects are wanted: a target that makes them
     /// asks, so `platc render` builds none of what it would throw away.
     pub fn wants_files(&self) -> bool {
@@ -395,6 +431,9 @@ impl Output {
     }
 
     pub fn push(&mut self, item: Item) {
+        if !self.part.holds(&item.owner) {
+            return;
+        }
         match self.render_on_entry {
             Some(sync_waves) => self.add_rendered(item.rendered(sync_waves)),
             None => self.items.push(item),
@@ -436,11 +475,6 @@ impl Output {
         self.items.sort_by(|a, b| a.path.cmp(&b.path));
     }
 
-    /// Keeps the items of one part alone.
-    pub fn retain_part(&mut self, part: &Part) {
-        self.items.retain(|item| part.holds(&item.owner));
-    }
-
     /// The cluster objects in apply order (rank, then path; the set must be sorted by path),
     /// giving up the set: the stream `platc render` prints.
     pub fn into_cluster_objects(self) -> Vec<Item> {
@@ -458,9 +492,10 @@ impl Output {
 /// what `platc render --part` and the plugin's `part` parameter select. Every item has one
 /// owner, so the parts of a platform (`platform` and each service) split its objects: each
 /// object is in exactly one.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Part {
     /// Every object.
+    #[default]
     All,
     /// The platform-wide and per-namespace objects: owner `Platform` or `Namespace(_)`.
     Platform,
@@ -551,15 +586,18 @@ impl Output {
         inputs: &[T],
         make: impl Fn(&T) -> Vec<Item> + Sync + Send,
     ) {
+        let part = &self.part;
         let Some(sync_waves) = self.render_on_entry else {
             for items in crate::emit::parallel::map(inputs, make) {
-                self.items.extend(items);
+                let wanted = items.into_iter().filter(|i| part.holds(&i.owner));
+                self.items.extend(wanted);
             }
             return;
         };
         let rendered = crate::emit::parallel::map(inputs, |input| {
             make(input)
                 .into_iter()
+                .filter(|item| part.holds(&item.owner))
                 .map(|item| item.rendered(sync_waves))
                 .collect::<Vec<_>>()
         });
@@ -572,11 +610,13 @@ impl Output {
 impl Extend<Item> for Output {
     /// With `render_on_entry`, the items are encoded on every core.
     fn extend<I: IntoIterator<Item = Item>>(&mut self, items: I) {
+        let part = &self.part;
+        let items = items.into_iter().filter(|item| part.holds(&item.owner));
         let Some(sync_waves) = self.render_on_entry else {
             self.items.extend(items);
             return;
         };
-        let items: Vec<Item> = items.into_iter().collect();
+        let items: Vec<Item> = items.collect();
         for item in crate::emit::parallel::map_owned(items, |item| item.rendered(sync_waves)) {
             self.add_rendered(item);
         }
@@ -635,8 +675,9 @@ mod tests {
             Owner::Service("a".into()),
             Owner::Service("b".into()),
         ];
-        let set = || {
+        let paths = |part: &Part| {
             let mut output = Output::default();
+            output.select(part.clone());
             for (i, owner) in owners.iter().enumerate() {
                 output.push(Item::k8s(
                     format!("{i}.yaml"),
@@ -645,11 +686,6 @@ mod tests {
                     named::<Service>(&i.to_string()),
                 ));
             }
-            output
-        };
-        let paths = |part: &Part| {
-            let mut output = set();
-            output.retain_part(part);
             output
                 .items()
                 .iter()

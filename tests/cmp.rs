@@ -7,9 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+#[path = "support/cases.rs"]
+mod support;
+
+use platc::emit::Scope;
 use platc::emit::conventions::cmp::{
     DISCOVER_FILE, PARAM_ENV, PARAM_PART, PARAM_STABLE, PART_PLATFORM, PLUGIN_NAME,
 };
+use platc::output::{Body, Owner, Part};
 use serde_yaml::Value;
 
 /// The root platform of the repository: services, canaries and an environment `staging`.
@@ -286,6 +291,54 @@ fn the_parts_split_the_stream_every_object_once() {
         }
         assert_eq!(documents(&parts), documents(&all), "env {env:?}");
     }
+}
+
+/// The objects of a rendered set in stream order: owner, path and document.
+fn rendered(set: platc::output::Output) -> Vec<(Owner, String, String)> {
+    set.into_cluster_objects()
+        .into_iter()
+        .map(|item| match item.body {
+            Body::Rendered { yaml, .. } => (item.owner, item.path, yaml),
+            _ => panic!("{}: not rendered as it entered", item.path),
+        })
+        .collect()
+}
+
+/// A part is made alone: the targets skip the other parts' items (`Output::select`). What
+/// they make must still be exactly the whole stream's objects of that part, byte for byte
+/// and in the same order, for every part of every case that builds (each environment's too).
+#[test]
+fn a_part_made_alone_is_exactly_its_share_of_the_whole_stream() {
+    let mut platforms = 0;
+    for (name, platform, _) in support::cases() {
+        let whole = rendered(platc::output(&platform, Scope::Stream).expect("valid"));
+        let parts = std::iter::once(Part::Platform).chain(
+            platform
+                .services
+                .iter()
+                .map(|s| Part::Service(s.name.value.clone())),
+        );
+        let mut objects = 0;
+        for part in parts {
+            let alone = rendered(
+                platc::output_part(&platform, Scope::Stream, part.clone()).expect("valid"),
+            );
+            let share: Vec<_> = whole
+                .iter()
+                .filter(|(owner, ..)| part.holds(owner))
+                .cloned()
+                .collect();
+            assert!(
+                alone == share,
+                "{name}: part {part:?} differs from its share"
+            );
+            objects += alone.len();
+        }
+        // The parts split the whole: every object is in exactly one.
+        assert_eq!(objects, whole.len(), "{name}");
+        platforms += 1;
+    }
+    assert!(platforms > 20, "only {platforms} platforms");
 }
 
 #[test]

@@ -70,7 +70,8 @@ struct Operation {
     ports: Vec<String>,
 }
 
-pub fn objects(platform: &Checked) -> Vec<Item> {
+/// The deny-all policy of each namespace with a meshed service.
+pub fn deny_all(platform: &Checked) -> Vec<Item> {
     let mut out = Vec::new();
     for (namespace, services) in namespaces(platform) {
         if !services.iter().any(|s| meshed(platform, s)) {
@@ -89,12 +90,15 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
             },
         ));
     }
-    out.extend(
-        crate::emit::parallel::map(&platform.services, |service| allow(platform, service))
-            .into_iter()
-            .flatten(),
-    );
     out
+}
+
+/// The ALLOW policy of each of `services`.
+pub fn allows(platform: &Checked, services: &[&Service]) -> Vec<Item> {
+    crate::emit::parallel::map(services, |service| allow(platform, service))
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// `(workload port, principals, plain-text callers)` in the order callers are declared.

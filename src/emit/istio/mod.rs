@@ -28,15 +28,20 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     let Some(mesh) = &platform.mesh else {
         return;
     };
-    out.extend(peer::objects(platform, mesh));
-    out.extend(gateway::objects(platform, mesh));
-    out.extend(certificate::objects(platform, mesh));
-    out.extend(jwt::objects(platform, mesh));
-    out.extend(authorization::objects(platform));
-    out.extend(sidecar::objects(platform));
-    out.extend(external::objects(platform));
-    out.extend(egress::objects(platform, mesh));
-    let per_service = crate::emit::parallel::map(&platform.services, |service| {
+    let shared = out.wants_shared();
+    let services = out.services(platform);
+    out.extend(peer::objects(platform, mesh, shared, &services));
+    if shared {
+        out.extend(gateway::objects(platform, mesh));
+        out.extend(certificate::objects(platform, mesh));
+        out.extend(jwt::objects(platform, mesh));
+        out.extend(authorization::deny_all(platform));
+        out.extend(sidecar::objects(platform));
+        out.extend(external::objects(platform));
+        out.extend(egress::objects(platform, mesh));
+    }
+    out.extend(authorization::allows(platform, &services));
+    let per_service = crate::emit::parallel::map(&services, |service| {
         traffic::objects(platform, mesh, service)
     });
     out.extend(per_service.into_iter().flatten());

@@ -45,7 +45,23 @@ fn mode(mode: MtlsMode) -> &'static str {
     }
 }
 
-pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
+/// The mesh's mode (the platform's item, made when `shared`) and the port exceptions of each
+/// of `services`.
+pub fn objects(platform: &Checked, mesh: &Mesh, shared: bool, services: &[&Service]) -> Vec<Item> {
+    let mut out = Vec::new();
+    if shared {
+        out.push(mesh_mode(platform, mesh));
+    }
+    for service in services {
+        if let Some(object) = exceptions(platform, service) {
+            out.push(object);
+        }
+    }
+    out
+}
+
+/// The mesh-wide `PeerAuthentication`.
+fn mesh_mode(platform: &Checked, mesh: &Mesh) -> Item {
     let mut metadata = platform_meta(platform, "default", ROOT_NAMESPACE, mesh.mtls.span);
     if let Some(reason) = &mesh.reason {
         metadata
@@ -53,7 +69,7 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
             .get_or_insert_default()
             .insert("platc.dev/mtls-reason".into(), reason.value.clone());
     }
-    let mut out = vec![Item::resource(
+    Item::resource(
         "istio/mesh/peerauthentication.yaml".into(),
         Owner::Platform,
         mesh.span,
@@ -69,13 +85,7 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
                 port_level_mtls: BTreeMap::new(),
             },
         },
-    )];
-    for service in &platform.services {
-        if let Some(object) = exceptions(platform, service) {
-            out.push(object);
-        }
-    }
-    out
+    )
 }
 
 /// The port exceptions of one meshed service, if it declares any.

@@ -26,6 +26,17 @@ use crate::emit::conventions::origin_annotation;
 
 /// Adds every Kubernetes object of the platform.
 pub fn emit(platform: &Checked, out: &mut Output) {
+    if out.wants_shared() {
+        shared(platform, out);
+    }
+    let per_service = crate::emit::parallel::map(&out.services(platform), |service| {
+        service_objects(platform, service)
+    });
+    out.extend(per_service.into_iter().flatten());
+}
+
+/// The platform's objects and its namespaces'.
+fn shared(platform: &Checked, out: &mut Output) {
     let mut namespaces: BTreeMap<&str, Span> = BTreeMap::new();
     for service in &platform.services {
         namespaces
@@ -68,10 +79,6 @@ pub fn emit(platform: &Checked, out: &mut Output) {
             policy,
         ));
     }
-    let per_service = crate::emit::parallel::map(&platform.services, |service| {
-        service_objects(platform, service)
-    });
-    out.extend(per_service.into_iter().flatten());
 }
 
 /// The objects of one service.

@@ -20,7 +20,8 @@ use crate::output::Output;
 
 /// Adds every monitor, rule and dashboard of the platform.
 pub fn emit(platform: &Checked, out: &mut Output) {
-    out.extend(monitors::objects(platform));
+    let services = out.services(platform);
+    out.extend(monitors::objects(platform, &services));
     rules::emit(platform, out);
     dashboards::emit(platform, out);
 }

@@ -20,6 +20,7 @@ use crate::emit::conventions::{
 };
 use crate::model::Checked;
 use crate::model::addons::{self, ISTIOD, MONITOR_LABELS, SIDECAR_METRICS_PORT};
+use crate::model::service::Service;
 use crate::output::{Item, Owner, Resource};
 use crate::span::Span;
 
@@ -154,7 +155,9 @@ fn resource<S: Serialize + Send + Sync + 'static>(
     )
 }
 
-pub fn objects(platform: &Checked) -> Vec<Item> {
+/// The platform's monitors, and each of `services`' own (those the other parts want are
+/// dropped as they enter the set).
+pub fn objects(platform: &Checked, services: &[&Service]) -> Vec<Item> {
     let Some(prometheus) = &platform.observability.prometheus else {
         return Vec::new();
     };
@@ -191,7 +194,7 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
         ));
     }
     // A service without a sidecar is scraped on its own metrics port.
-    for service in &platform.services {
+    for service in services {
         let Some((port, path)) = metrics_port(service).filter(|_| !meshed(platform, service))
         else {
             continue;

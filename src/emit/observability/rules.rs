@@ -104,10 +104,13 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         return;
     };
     let files = out.wants_files();
-    let per_service = crate::emit::parallel::map(&platform.services, |service| {
+    let per_service = crate::emit::parallel::map(&out.services(platform), |service| {
         service_items(platform, service, files)
     });
     out.extend(per_service.into_iter().flatten());
+    if !out.wants_shared() {
+        return;
+    }
     let platform_rules = platform_alerts(platform);
     // A runbook for every alert some rules file holds.
     let mut alerts: BTreeSet<String> = platform_rules

@@ -139,7 +139,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     if platform.mesh.is_none() {
         return;
     }
-    for service in &platform.services {
+    for service in out.services(platform) {
         let Some(canary) = &service.canary else {
             continue;
         };

@@ -131,11 +131,17 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         return;
     };
     let origin = grafana.span;
-    let mut boards: Vec<Board> = platform.services.iter().map(Board::Service).collect();
-    boards.push(Board::Overview);
-    boards.push(Board::Cluster);
-    if platform.mesh.is_some() {
-        boards.push(Board::Mesh);
+    let mut boards: Vec<Board> = out
+        .services(platform)
+        .into_iter()
+        .map(Board::Service)
+        .collect();
+    if out.wants_shared() {
+        boards.push(Board::Overview);
+        boards.push(Board::Cluster);
+        if platform.mesh.is_some() {
+            boards.push(Board::Mesh);
+        }
     }
     let files = out.wants_files();
     // Each dashboard is built and encoded once, on every core: the JSON file and the
