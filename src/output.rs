@@ -406,21 +406,12 @@ impl Output {
         self.part.holds(&Owner::Platform)
     }
 
-    /// Whether the items of service `name` are wanted.
-    pub fn wants_service(&self, name: &str) -> bool {
-        match &self.part {
-            Part::All => true,
-            Part::Platform => false,
-            Part::Service(part) => part == name,
-        }
-    }
-
     /// The services of `platform` whose items are wanted, in their order.
     pub fn services<'p>(&self, platform: &'p crate::model::Platform) -> Vec<&'p Service> {
         platform
             .services
             .iter()
-            .filter(|s| self.wants_service(&s.name.value))
+            .filter(|s| self.part.holds_service(&s.name.value))
             .collect()
     }
 
@@ -540,10 +531,18 @@ impl Part {
 
     /// Whether the part holds the items of `owner`.
     pub fn holds(&self, owner: &Owner) -> bool {
-        match (self, owner) {
-            (Self::All, _) | (Self::Platform, Owner::Platform | Owner::Namespace(_)) => true,
-            (Self::Service(name), Owner::Service(owner)) => name == owner,
-            _ => false,
+        match owner {
+            Owner::Service(name) => self.holds_service(name),
+            Owner::Platform | Owner::Namespace(_) => matches!(self, Self::All | Self::Platform),
+        }
+    }
+
+    /// Whether the part holds the items of service `name` (`holds(&Owner::Service(name))`).
+    pub fn holds_service(&self, name: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Platform => false,
+            Self::Service(part) => part == name,
         }
     }
 }
