@@ -328,10 +328,30 @@ fn a_part_made_alone_is_exactly_its_share_of_the_whole_stream() {
                 .filter(|(owner, ..)| part.holds(owner))
                 .cloned()
                 .collect();
-            assert!(
-                alone == share,
-                "{name}: part {part:?} differs from its share"
-            );
+            if alone != share {
+                let paths = |objects: &[(Owner, String, String)]| -> Vec<String> {
+                    objects.iter().map(|(_, path, _)| path.clone()).collect()
+                };
+                let (alone_paths, share_paths) = (paths(&alone), paths(&share));
+                let changed: Vec<&String> = alone
+                    .iter()
+                    .filter(|object| share.iter().any(|o| o.1 == object.1 && o != *object))
+                    .map(|(_, path, _)| path)
+                    .collect();
+                panic!(
+                    "{name}: part {part:?} made alone differs from its share of the whole \
+                     stream\n  made alone only: {:?}\n  in the share only: {:?}\n  \
+                     different bytes: {changed:?}",
+                    alone_paths
+                        .iter()
+                        .filter(|p| !share_paths.contains(p))
+                        .collect::<Vec<_>>(),
+                    share_paths
+                        .iter()
+                        .filter(|p| !alone_paths.contains(p))
+                        .collect::<Vec<_>>(),
+                );
+            }
             objects += alone.len();
         }
         // The parts split the whole: every object is in exactly one.

@@ -30,8 +30,8 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     };
     let shared = out.wants_shared();
     let services = out.services(platform);
-    out.extend(peer::objects(platform, mesh, shared, &services));
     if shared {
+        out.push(peer::mesh_mode(platform, mesh));
         out.extend(gateway::objects(platform, mesh));
         out.extend(certificate::objects(platform, mesh));
         out.extend(jwt::objects(platform, mesh));
@@ -40,6 +40,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         out.extend(external::objects(platform));
         out.extend(egress::objects(platform, mesh));
     }
+    out.extend(peer::exceptions(platform, &services));
     out.extend(authorization::allows(platform, &services));
     let per_service = crate::emit::parallel::map(&services, |service| {
         traffic::objects(platform, mesh, service)

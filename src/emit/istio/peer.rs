@@ -45,23 +45,16 @@ fn mode(mode: MtlsMode) -> &'static str {
     }
 }
 
-/// The mesh's mode (the platform's item, made when `shared`) and the port exceptions of each
-/// of `services`.
-pub fn objects(platform: &Checked, mesh: &Mesh, shared: bool, services: &[&Service]) -> Vec<Item> {
-    let mut out = Vec::new();
-    if shared {
-        out.push(mesh_mode(platform, mesh));
-    }
-    for service in services {
-        if let Some(object) = exceptions(platform, service) {
-            out.push(object);
-        }
-    }
-    out
+/// The port exceptions of each of `services` that declares any.
+pub fn exceptions(platform: &Checked, services: &[&Service]) -> Vec<Item> {
+    services
+        .iter()
+        .filter_map(|service| service_exceptions(platform, service))
+        .collect()
 }
 
 /// The mesh-wide `PeerAuthentication`.
-fn mesh_mode(platform: &Checked, mesh: &Mesh) -> Item {
+pub fn mesh_mode(platform: &Checked, mesh: &Mesh) -> Item {
     let mut metadata = platform_meta(platform, "default", ROOT_NAMESPACE, mesh.mtls.span);
     if let Some(reason) = &mesh.reason {
         metadata
@@ -89,7 +82,7 @@ fn mesh_mode(platform: &Checked, mesh: &Mesh) -> Item {
 }
 
 /// The port exceptions of one meshed service, if it declares any.
-fn exceptions(platform: &Platform, service: &Service) -> Option<Item> {
+fn service_exceptions(platform: &Platform, service: &Service) -> Option<Item> {
     let first = service.mtls_exceptions.first()?;
     if !meshed(platform, service) {
         return None;

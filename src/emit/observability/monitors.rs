@@ -155,8 +155,8 @@ fn resource<S: Serialize + Send + Sync + 'static>(
     )
 }
 
-/// The platform's monitors, and each of `services`' own (those the other parts want are
-/// dropped as they enter the set).
+/// The platform's monitors and those of `services`. The platform's are made for every part
+/// (a handful, cheap); the set drops them when the run does not want them.
 pub fn objects(platform: &Checked, services: &[&Service]) -> Vec<Item> {
     let Some(prometheus) = &platform.observability.prometheus else {
         return Vec::new();
