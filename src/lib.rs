@@ -168,7 +168,7 @@ struct TreeFile {
 /// The output set of one platform, every cluster object validated: what `build`, `render`
 /// and `why` all start from. An invalid object is a bug in platc.
 pub fn output(platform: &Checked, scope: emit::Scope) -> Result<output::Output, validate::Invalid> {
-    output_part(platform, scope, output::Part::All)
+    output_part(platform, scope, &output::Part::All)
 }
 
 /// `output` of one part's cluster objects alone (`platc render --part`): the set of
@@ -177,7 +177,7 @@ pub fn output(platform: &Checked, scope: emit::Scope) -> Result<output::Output, 
 pub fn output_part(
     platform: &Checked,
     scope: emit::Scope,
-    part: output::Part,
+    part: &output::Part,
 ) -> Result<output::Output, validate::Invalid> {
     // A mesh's objects are (nearly) every Istio kind. (Warming the Argo CD schemas for a
     // build measured no gain: `validate::output` checks a build's set on both cores.)

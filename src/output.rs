@@ -367,9 +367,11 @@ pub struct Output {
     render_on_entry: Option<bool>,
     /// The first object that did not validate as it entered, in `Scope::Stream`.
     invalid: Option<crate::validate::Invalid>,
-    /// The part whose items are wanted (`platc render --part`): every other item is dropped
-    /// as it enters, and targets skip making them (`wants_shared`, `services`).
-    part: Part,
+    /// The items wanted: every other item is dropped as it enters, and targets skip making
+    /// them (`wants_shared`, `services`).
+    selection: Selection,
+    /// What the derived targets read of the items already handed on (`drain`).
+    drained: Vec<Summary>,
 }
 
 impl Output {
@@ -392,18 +394,16 @@ impl Output {
         self.invalid.take()
     }
 
-    /// From now on, only the items of `part` enter the set. Targets that make an item for
-    /// each service ask `services` which to make, and skip the platform's and namespaces'
-    /// items unless `wants_shared`; an item of another part that is made anyway is dropped
-    /// here. Only for a set no target reads back: a derived target (the Argo CD
-    /// Applications) reads every part's objects.
-    pub fn select(&mut self, part: Part) {
-        self.part = part;
+    /// From now on, only the items `selection` holds enter the set. Targets that make an
+    /// item for each service ask `services` which to make, and skip the platform's and
+    /// namespaces' items unless `wants_shared`; an item made anyway is dropped here.
+    pub fn select(&mut self, selection: Selection) {
+        self.selection = selection;
     }
 
     /// Whether the items of the platform and of its namespaces are wanted.
     pub fn wants_shared(&self) -> bool {
-        self.part.holds(&Owner::Platform)
+        self.selection.shared
     }
 
     /// The services of `platform` whose items are wanted, in their order.
@@ -411,8 +411,23 @@ impl Output {
         platform
             .services
             .iter()
-            .filter(|s| self.part.holds_service(&s.name.value))
+            .filter(|s| self.selection.holds_service(&s.name.value))
             .collect()
+    }
+
+    /// Hands on the items made so far, keeping what the derived targets read of them
+    /// (`summaries`): a build encodes a few services' items at a time, so the typed objects
+    /// of the whole platform are never held at once.
+    pub fn drain(&mut self) -> Vec<Item> {
+        self.drained.extend(self.items.iter().map(Summary::of));
+        std::mem::take(&mut self.items)
+    }
+
+    /// Every item that entered the set, handed on or not, as the derived targets read it.
+    pub fn summaries(&self) -> Vec<Summary> {
+        let mut all = self.drained.clone();
+        all.extend(self.items.iter().map(Summary::of));
+        all
     }
 
     /// Whether files that are not cluster objects are wanted: a target that makes them
@@ -422,7 +437,7 @@ impl Output {
     }
 
     pub fn push(&mut self, item: Item) {
-        if !self.part.holds(&item.owner) {
+        if !self.selection.holds(&item.owner) {
             return;
         }
         match self.render_on_entry {
@@ -479,6 +494,92 @@ impl Output {
     }
 }
 
+/// The items a run wants: the platform's and namespaces' or not, and every service's or
+/// some. A part (`Part`) is one; a build makes a few services at a time, then the rest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    shared: bool,
+    /// `None` for every service.
+    services: Option<std::collections::BTreeSet<String>>,
+}
+
+impl Default for Selection {
+    /// Every item.
+    fn default() -> Self {
+        Self {
+            shared: true,
+            services: None,
+        }
+    }
+}
+
+impl Selection {
+    /// The platform's and namespaces' items alone.
+    pub fn shared() -> Self {
+        Self {
+            shared: true,
+            services: Some(std::collections::BTreeSet::new()),
+        }
+    }
+
+    /// The items of these services alone.
+    pub fn services<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        Self {
+            shared: false,
+            services: Some(names.into_iter().map(str::to_owned).collect()),
+        }
+    }
+
+    /// Whether it holds the items of `owner`.
+    pub fn holds(&self, owner: &Owner) -> bool {
+        match owner {
+            Owner::Service(name) => self.holds_service(name),
+            Owner::Platform | Owner::Namespace(_) => self.shared,
+        }
+    }
+
+    /// Whether it holds the items of service `name`.
+    pub fn holds_service(&self, name: &str) -> bool {
+        self.services.as_ref().is_none_or(|s| s.contains(name))
+    }
+}
+
+impl From<&Part> for Selection {
+    fn from(part: &Part) -> Self {
+        match part {
+            Part::All => Self::default(),
+            Part::Platform => Self::shared(),
+            Part::Service(name) => Self::services([name.as_str()]),
+        }
+    }
+}
+
+/// What the derived targets read of an item: its path, owner and identity, and a `Rollout`'s
+/// whole value (the Argo CD Applications ignore the fields its canary steps change).
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub path: String,
+    pub owner: Owner,
+    pub id: Option<Identity>,
+    /// The value of a `Rollout`, as a tree.
+    pub rollout: Option<serde_json::Value>,
+}
+
+impl Summary {
+    pub fn of(item: &Item) -> Self {
+        let rollout = match &item.body {
+            Body::Object(object) if object.id.kind == "Rollout" => Some(object.value.to_value()),
+            _ => None,
+        };
+        Self {
+            path: item.path.clone(),
+            owner: item.owner.clone(),
+            id: item.id().cloned(),
+            rollout,
+        }
+    }
+}
+
 /// A part of a platform's cluster objects, by owner: what one Argo CD Application deploys, and
 /// what `platc render --part` and the plugin's `part` parameter select. Every item has one
 /// owner, so the parts of a platform (`platform` and each service) split its objects: each
@@ -531,19 +632,7 @@ impl Part {
 
     /// Whether the part holds the items of `owner`.
     pub fn holds(&self, owner: &Owner) -> bool {
-        match owner {
-            Owner::Service(name) => self.holds_service(name),
-            Owner::Platform | Owner::Namespace(_) => matches!(self, Self::All | Self::Platform),
-        }
-    }
-
-    /// Whether the part holds the items of service `name` (`holds(&Owner::Service(name))`).
-    pub fn holds_service(&self, name: &str) -> bool {
-        match self {
-            Self::All => true,
-            Self::Platform => false,
-            Self::Service(part) => part == name,
-        }
+        Selection::from(self).holds(owner)
     }
 }
 
@@ -585,10 +674,10 @@ impl Output {
         inputs: &[T],
         make: impl Fn(&T) -> Vec<Item> + Sync + Send,
     ) {
-        let part = &self.part;
+        let selection = &self.selection;
         let Some(sync_waves) = self.render_on_entry else {
             for items in crate::emit::parallel::map(inputs, make) {
-                let wanted = items.into_iter().filter(|i| part.holds(&i.owner));
+                let wanted = items.into_iter().filter(|i| selection.holds(&i.owner));
                 self.items.extend(wanted);
             }
             return;
@@ -596,7 +685,7 @@ impl Output {
         let rendered = crate::emit::parallel::map(inputs, |input| {
             make(input)
                 .into_iter()
-                .filter(|item| part.holds(&item.owner))
+                .filter(|item| selection.holds(&item.owner))
                 .map(|item| item.rendered(sync_waves))
                 .collect::<Vec<_>>()
         });
@@ -609,8 +698,10 @@ impl Output {
 impl Extend<Item> for Output {
     /// With `render_on_entry`, the items are encoded on every core.
     fn extend<I: IntoIterator<Item = Item>>(&mut self, items: I) {
-        let part = &self.part;
-        let items = items.into_iter().filter(|item| part.holds(&item.owner));
+        let selection = &self.selection;
+        let items = items
+            .into_iter()
+            .filter(|item| selection.holds(&item.owner));
         let Some(sync_waves) = self.render_on_entry else {
             self.items.extend(items);
             return;
@@ -676,7 +767,7 @@ mod tests {
         ];
         let paths = |part: &Part| {
             let mut output = Output::default();
-            output.select(part.clone());
+            output.select(Selection::from(part));
             for (i, owner) in owners.iter().enumerate() {
                 output.push(Item::k8s(
                     format!("{i}.yaml"),

@@ -320,9 +320,8 @@ fn a_part_made_alone_is_exactly_its_share_of_the_whole_stream() {
         );
         let mut objects = 0;
         for part in parts {
-            let alone = rendered(
-                platc::output_part(&platform, Scope::Stream, part.clone()).expect("valid"),
-            );
+            let alone =
+                rendered(platc::output_part(&platform, Scope::Stream, &part).expect("valid"));
             let share: Vec<_> = whole
                 .iter()
                 .filter(|(owner, ..)| part.holds(owner))

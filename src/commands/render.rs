@@ -53,7 +53,7 @@ pub fn stream(file: &Path, selection: &Selection, report: Report) -> Output {
         platform
     };
     // A bug in platc, not in the platform: exit 2 and print no object.
-    match crate::output_part(&platform, crate::emit::Scope::Stream, part) {
+    match crate::output_part(&platform, crate::emit::Scope::Stream, &part) {
         Ok(set) => output.pieces = crate::encode::stream(set),
         Err(invalid) => {
             output.stderr = format!("{}{invalid}\n", output.stderr);

@@ -19,7 +19,7 @@ pub mod rollout;
 pub mod terraform;
 
 use crate::model::Checked;
-use crate::output::{Output, Part};
+use crate::output::{Output, Part, Selection};
 
 /// What a run needs of the set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,19 +55,19 @@ const DERIVED: &[Target] = &[helm::emit, jenkins::emit, argocd::emit];
 
 /// Every item of a build of one platform (or its cluster objects alone), sorted by path.
 pub fn emit(platform: &Checked, scope: Scope) -> Output {
-    emit_part(platform, scope, Part::All)
+    emit_part(platform, scope, &Part::All)
 }
 
 /// The items of one part alone (`platc render --part`): the targets make no other part's
 /// items (`Output::select`). The derived targets read every part's items, so a part is for
 /// the cluster objects alone: with `Scope::All`, `part` must be `Part::All`.
-pub fn emit_part(platform: &Checked, scope: Scope, part: Part) -> Output {
+pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
     assert!(
-        scope != Scope::All || part == Part::All,
+        scope != Scope::All || *part == Part::All,
         "a build makes every part"
     );
     let mut out = Output::for_scope(scope);
-    out.select(part);
+    out.select(Selection::from(part));
     let sync_waves = platform.delivery.argocd.is_some();
     if scope == Scope::Stream {
         out.render_on_entry(sync_waves);

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::output::Item;
+use crate::output::Summary;
 
 /// Who the `.yaml` files under a directory belong to.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -43,7 +43,7 @@ pub struct Tree<'a> {
 impl<'a> Tree<'a> {
     /// Reads every item of the set; `part` says whose cluster object an item is (`None` for
     /// an item that is not one).
-    pub fn new(items: &'a [Item], part: impl Fn(&'a Item) -> Option<Part<'a>>) -> Self {
+    pub fn new(items: &'a [Summary], part: impl Fn(&'a Summary) -> Option<Part<'a>>) -> Self {
         let mut purity: HashMap<&str, Purity> = HashMap::new();
         // platc names every file in lower case: `.yaml` is the one spelling to compare.
         #[allow(clippy::case_sensitive_file_extension_comparisons)]
@@ -99,11 +99,15 @@ fn ancestors(path: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::{Part, Tree, ancestors};
-    use crate::output::{Item, Owner};
-    use crate::span::Span;
+    use crate::output::{Owner, Summary};
 
-    fn item(path: &str, owner: Owner) -> Item {
-        Item::text(path.into(), owner, Span::new(0, 0), String::new())
+    fn item(path: &str, owner: Owner) -> Summary {
+        Summary {
+            path: path.into(),
+            owner,
+            id: None,
+            rollout: None,
+        }
     }
 
     #[test]
@@ -113,7 +117,7 @@ mod tests {
     }
 
     /// The part of an item, with `m/rules/` holding plain rules files, not objects.
-    fn part(i: &Item) -> Option<Part<'_>> {
+    fn part(i: &Summary) -> Option<Part<'_>> {
         if i.path.starts_with("m/rules/") {
             return None;
         }

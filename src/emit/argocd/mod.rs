@@ -45,7 +45,7 @@ use crate::emit::conventions::{
 };
 use crate::model::Checked;
 use crate::model::mesh::{ArgoCd, ArgoSource, SyncMode};
-use crate::output::{Body, Identity, Item, Output, Owner, Resource, SYNC_WAVE_ANNOTATION};
+use crate::output::{Identity, Item, Output, Owner, Resource, SYNC_WAVE_ANNOTATION, Summary};
 use crate::span::Span;
 use include::{Part, Tree};
 use spec::{
@@ -70,17 +70,18 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     let Some(argocd) = &platform.delivery.argocd else {
         return;
     };
-    let items = out.items();
-    let mut parts: BTreeMap<Part, Vec<&Item>> = BTreeMap::new();
-    for item in items {
-        if item.id().is_some() {
+    // Every item of the set, the ones a build already handed on too.
+    let items = out.summaries();
+    let mut parts: BTreeMap<Part, Vec<&Summary>> = BTreeMap::new();
+    for item in &items {
+        if item.id.is_some() {
             parts.entry(part(item)).or_default().push(item);
         }
     }
     let tree = (argocd.source.value == ArgoSource::Out)
-        .then(|| Tree::new(items, |item| item.id().is_some().then(|| part(item))));
+        .then(|| Tree::new(&items, |item| item.id.is_some().then(|| part(item))));
     let names = Names::new(platform, argocd);
-    let rollouts = rollouts_fields(items);
+    let rollouts = rollouts_fields(&items);
 
     let mut applications = Vec::new();
     if let Some(objects) = parts.get(&None) {
@@ -89,7 +90,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         // objects there, else the first of its namespaces.
         let namespaces: BTreeSet<&str> = objects
             .iter()
-            .filter_map(|i| i.id().and_then(|id| id.namespace.as_deref()))
+            .filter_map(|i| i.id.as_ref().and_then(|id| id.namespace.as_deref()))
             .collect();
         let namespace = if namespaces.contains(ROOT_NAMESPACE) {
             ROOT_NAMESPACE
@@ -137,14 +138,14 @@ pub fn emit(platform: &Checked, out: &mut Output) {
 }
 
 /// Whose part an object is: the platform's (`None`) or a service's.
-fn part(item: &Item) -> Part<'_> {
+fn part(item: &Summary) -> Part<'_> {
     match &item.owner {
         Owner::Service(name) => Some(name.as_str()),
         Owner::Platform | Owner::Namespace(_) => None,
     }
 }
 
-fn paths<'a>(objects: &'a [&'a Item]) -> impl Iterator<Item = &'a str> {
+fn paths<'a>(objects: &'a [&'a Summary]) -> impl Iterator<Item = &'a str> {
     objects.iter().map(|i| i.path.as_str())
 }
 
@@ -303,17 +304,13 @@ fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>) -> SyncPolicy {
 /// the Rollouts themselves, so the names are the ones Argo Rollouts acts on. A gateway's
 /// `VirtualService` of a host is in the gateway's namespace (`<name>.<namespace>`, Argo
 /// Rollouts' `GetVirtualServiceNamespaceName`) and deployed with the platform's part.
-fn rollouts_fields(objects: &[Item]) -> Vec<IgnoreDifference> {
+fn rollouts_fields(objects: &[Summary]) -> Vec<IgnoreDifference> {
     let mut out = Vec::new();
     for item in objects {
-        let Body::Object(object) = &item.body else {
+        let (Some(rollout), Some(id)) = (&item.rollout, &item.id) else {
             continue;
         };
-        if object.id.kind != "Rollout" {
-            continue;
-        }
-        let namespace = object.id.namespace.clone().unwrap_or_default();
-        let rollout = object.value.to_value();
+        let namespace = id.namespace.clone().unwrap_or_default();
         let istio = &rollout["spec"]["strategy"]["canary"]["trafficRouting"]["istio"];
         for vs in istio["virtualServices"].as_array().into_iter().flatten() {
             let routes: Vec<String> = vs["routes"]
@@ -355,10 +352,10 @@ fn rollouts_fields(objects: &[Item]) -> Vec<IgnoreDifference> {
 
 /// The fields to ignore of the objects one Application deploys; the routes of one
 /// `VirtualService` named by several Rollouts in one entry.
-fn ignored_in(all: &[IgnoreDifference], objects: &[&Item]) -> Vec<IgnoreDifference> {
+fn ignored_in(all: &[IgnoreDifference], objects: &[&Summary]) -> Vec<IgnoreDifference> {
     let mut out: Vec<IgnoreDifference> = Vec::new();
     for ignore in all {
-        let deployed = objects.iter().filter_map(|i| i.id()).any(|id| {
+        let deployed = objects.iter().filter_map(|i| i.id.as_ref()).any(|id| {
             id.kind == ignore.kind
                 && id.name == ignore.name
                 && id.namespace.as_deref() == Some(ignore.namespace.as_str())
@@ -391,14 +388,14 @@ fn project(
     platform: &Checked,
     argocd: &ArgoCd,
     names: &Names,
-    parts: &BTreeMap<Part, Vec<&Item>>,
+    parts: &BTreeMap<Part, Vec<&Summary>>,
     applications: &[Planned],
 ) -> Item {
     let mut destinations: BTreeSet<String> =
         applications.iter().map(|a| a.namespace.clone()).collect();
     let mut cluster = BTreeSet::new();
     let mut namespaced = BTreeSet::new();
-    for id in parts.values().flatten().filter_map(|i| i.id()) {
+    for id in parts.values().flatten().filter_map(|i| i.id.as_ref()) {
         let kind = GroupKind {
             group: group(id),
             kind: id.kind,
