@@ -179,11 +179,7 @@ pub fn output_part(
     scope: emit::Scope,
     part: &output::Part,
 ) -> Result<output::Output, validate::Invalid> {
-    // A mesh's objects are (nearly) every Istio kind. (Warming the Argo CD schemas for a
-    // build measured no gain: `validate::output` checks a build's set on both cores.)
-    if platform.mesh.is_some() {
-        validate::warm(&["networking.istio.io/v1", "security.istio.io/v1"]);
-    }
+    warm_schemas(platform);
     let mut output = emit::emit_part(platform, scope, part);
     if let Some(invalid) = output.take_invalid() {
         return Err(invalid);
@@ -192,18 +188,37 @@ pub fn output_part(
     Ok(output)
 }
 
+/// Compiles the schemas the platform's objects will need on the pool, while they are made.
+fn warm_schemas(platform: &Checked) {
+    // A mesh's objects are (nearly) every Istio kind. (Warming the Argo CD schemas for a
+    // build measured no gain: `validate::output` checks a build's set on both cores.)
+    if platform.mesh.is_some() {
+        validate::warm(&["networking.istio.io/v1", "security.istio.io/v1"]);
+    }
+}
+
 /// The emitted files of one platform, without the manifest: the set, encoded.
+/// The items are validated and encoded a batch at a time (`emit::emit_in_batches`), so the
+/// typed objects of the whole platform are never held at once.
 fn tree_files(platform: &Checked) -> Result<Vec<TreeFile>, validate::Invalid> {
-    let output = output(platform, emit::Scope::All)?;
-    Ok(emit::parallel::map_owned(output.into_items(), |item| {
-        let text = encode::file(&item, &platform.origin);
-        TreeFile {
-            origin: platform.origin.locate(item.origin),
-            sha256: write::sha256_hex(&text),
-            text,
-            path: item.path,
-        }
-    }))
+    warm_schemas(platform);
+    let batches = emit::emit_in_batches(platform, emit::BATCH, |items| {
+        validate::items(&items)?;
+        Ok(emit::parallel::map_owned(items, |item| {
+            let text = encode::file(&item, &platform.origin);
+            TreeFile {
+                origin: platform.origin.locate(item.origin),
+                sha256: write::sha256_hex(&text),
+                text,
+                path: item.path,
+            }
+        }))
+    });
+    let mut files = Vec::new();
+    for batch in batches {
+        files.extend(batch?);
+    }
+    Ok(files)
 }
 
 /// A tree of `files` and the manifest listing them.

@@ -394,6 +394,14 @@ impl Output {
         self.invalid.take()
     }
 
+    /// A whole build's set of `items` (`emit::emit_in_batches` made them).
+    pub fn from_items(items: Vec<Item>) -> Self {
+        Self {
+            items,
+            ..Self::default()
+        }
+    }
+
     /// From now on, only the items `selection` holds enter the set. Targets that make an
     /// item for each service ask `services` which to make, and skip the platform's and
     /// namespaces' items unless `wants_shared`; an item made anyway is dropped here.
@@ -421,6 +429,20 @@ impl Output {
     pub fn drain(&mut self) -> Vec<Item> {
         self.drained.extend(self.items.iter().map(Summary::of));
         std::mem::take(&mut self.items)
+    }
+
+    /// What the set kept of the items it handed on, giving up the set.
+    pub fn into_summaries(self) -> Vec<Summary> {
+        self.drained
+    }
+
+    /// An empty set that knows `summaries` of the items a build made elsewhere (its
+    /// batches), for the target that reads them all (the Argo CD Applications).
+    pub fn summarised(summaries: Vec<Summary>) -> Self {
+        Self {
+            drained: summaries,
+            ..Self::default()
+        }
     }
 
     /// Every item that entered the set, handed on or not, as the derived targets read it.

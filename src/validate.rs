@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::output::{Body, Object, Output};
+use crate::output::{Body, Item, Object, Output};
 
 /// The embedded schemas: (apiVersion, kind, file name, text of `schemas/applied/NAME`). Each
 /// is compiled the first time an object of its kind is checked, so a build pays only for the
@@ -298,8 +298,12 @@ pub fn value(path: &str, object: &Value) -> Result<(), Invalid> {
 
 /// Validates every cluster object of the set whose (apiVersion, kind) has a schema.
 pub fn output(output: &Output) -> Result<(), Invalid> {
-    let checked: Vec<_> = output
-        .items()
+    items(output.items())
+}
+
+/// `output` of some items of a set (a build's batch).
+pub fn items(items: &[Item]) -> Result<(), Invalid> {
+    let checked: Vec<_> = items
         .iter()
         .filter_map(|item| match &item.body {
             Body::Object(object) if schema_of(object.id.api_version, object.id.kind).is_some() => {

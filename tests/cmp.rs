@@ -360,6 +360,51 @@ fn a_part_made_alone_is_exactly_its_share_of_the_whole_stream() {
     assert!(platforms > 20, "only {platforms} platforms");
 }
 
+/// A build makes a few services at a time (`emit::emit_in_batches`): each batch's objects
+/// with their Helm charts and pipelines, then the platform's, then the Argo CD Applications
+/// from what the set kept of every batch. In batches of any size it must make exactly the
+/// files of one batch of every service (the committed tree), each once, for every case that
+/// builds.
+#[test]
+fn a_build_in_batches_of_any_size_makes_the_same_files() {
+    for (name, platform, committed) in support::cases() {
+        let files = |batch: usize| {
+            let mut files = std::collections::BTreeMap::new();
+            let made = platc::emit::emit_in_batches(&platform, batch, |items| {
+                items
+                    .into_iter()
+                    .map(|item| {
+                        (
+                            item.path.clone(),
+                            platc::encode::file(&item, &platform.origin),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            });
+            for (path, text) in made.into_iter().flatten() {
+                assert!(
+                    files.insert(path.clone(), text).is_none(),
+                    "{name}: {path} made twice in batches of {batch}"
+                );
+            }
+            files
+        };
+        // One batch of every service: the committed tree, but for its manifest.
+        let mut whole = committed;
+        whole.remove(platc::write::MANIFEST);
+        assert!(whole.keys().any(|p| p.starts_with("helm/")), "{name}");
+        for batch in [1, 2, 5, usize::MAX] {
+            let batched = files(batch);
+            let differ: Vec<&String> = whole
+                .keys()
+                .chain(batched.keys())
+                .filter(|path| whole.get(*path) != batched.get(*path))
+                .collect();
+            assert!(differ.is_empty(), "{name}: batches of {batch}: {differ:?}");
+        }
+    }
+}
+
 #[test]
 fn two_runs_at_once_print_the_same_bytes() {
     let dir = SourcePath::new(ROOT_PLATFORM);

@@ -19,7 +19,7 @@ pub mod rollout;
 pub mod terraform;
 
 use crate::model::Checked;
-use crate::output::{Output, Part, Selection};
+use crate::output::{Item, Output, Part, Selection, Summary};
 
 /// What a run needs of the set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,10 +48,16 @@ const TARGETS: &[(Target, bool)] = &[
 ];
 
 /// The targets that derive their items from the set the others made (and add no cluster
-/// objects of the platform's services): the Helm charts wrap the objects, the Jenkins
-/// pipelines apply the platform's, and the Argo CD Applications, last, deploy them and name
-/// every file the others wrote.
-const DERIVED: &[Target] = &[helm::emit, jenkins::emit, argocd::emit];
+/// objects of the platform's services): the Helm charts wrap the objects and the Jenkins
+/// pipelines apply the platform's, each part's from that part's items. The Argo CD
+/// Applications (`argocd::emit`), last, deploy every part and name every file the others
+/// wrote: they read what the set keeps of every item (`Output::summaries`).
+const DERIVED: &[Target] = &[helm::emit, jenkins::emit];
+
+/// How many services' items a build makes before it hands them on (`emit_in_batches`): the
+/// typed objects of a few services are held at a time, and each batch still has work for
+/// every core.
+pub const BATCH: usize = 32;
 
 /// Every item of a build of one platform (or its cluster objects alone), sorted by path.
 pub fn emit(platform: &Checked, scope: Scope) -> Output {
@@ -66,6 +72,12 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
         scope != Scope::All || *part == Part::All,
         "a build makes every part"
     );
+    if scope == Scope::All {
+        let items = emit_in_batches(platform, BATCH, |items| items);
+        let mut out = Output::from_items(items.into_iter().flatten().collect());
+        out.sort_by_path();
+        return out;
+    }
     let mut out = Output::for_scope(scope);
     out.select(Selection::from(part));
     let sync_waves = platform.delivery.argocd.is_some();
@@ -73,19 +85,59 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
         out.render_on_entry(sync_waves);
     }
     for (target, cluster) in TARGETS {
-        if scope == Scope::All || *cluster {
+        if *cluster {
             target(platform, &mut out);
         }
     }
     if sync_waves && scope != Scope::Stream {
         out.annotate_sync_waves();
     }
-    // Derived targets read what the others made.
-    if scope == Scope::All {
+    out.sort_by_path();
+    out
+}
+
+/// Every item of a build of one platform, handed to `hand_on` a batch at a time, on every
+/// core: the items of `batch` services at a time, each batch's Helm charts and pipelines
+/// with them, and a batch of the platform's and the namespaces' items; then, last, the
+/// Argo CD target's, which reads what every batch kept of its items (`Output::summaries`).
+/// What `hand_on` gives for each batch, in that order. Together the batches are the set
+/// `emit` gives, each item once; a build encodes each batch on the thread that made it, so
+/// the typed objects of the whole platform are never held at once.
+pub fn emit_in_batches<R: Send>(
+    platform: &Checked,
+    batch: usize,
+    hand_on: impl Fn(Vec<Item>) -> R + Sync + Send,
+) -> Vec<R> {
+    let sync_waves = platform.delivery.argocd.is_some();
+    let names: Vec<&str> = platform
+        .services
+        .iter()
+        .map(|s| s.name.value.as_str())
+        .collect();
+    let selections: Vec<Selection> = names
+        .chunks(batch.max(1))
+        .map(|names| Selection::services(names.iter().copied()))
+        .chain([Selection::shared()])
+        .collect();
+    let made = parallel::map_each(&selections, |selection| {
+        let mut out = Output::for_scope(Scope::All);
+        out.select(selection.clone());
+        for (target, _) in TARGETS {
+            target(platform, &mut out);
+        }
+        if sync_waves {
+            out.annotate_sync_waves();
+        }
+        // Derived targets read what the others made.
         for target in DERIVED {
             target(platform, &mut out);
         }
-    }
-    out.sort_by_path();
-    out
+        let handed = hand_on(out.drain());
+        (handed, out.into_summaries())
+    });
+    let (mut handed, summaries): (Vec<R>, Vec<Vec<Summary>>) = made.into_iter().unzip();
+    let mut out = Output::summarised(summaries.into_iter().flatten().collect());
+    argocd::emit(platform, &mut out);
+    handed.push(hand_on(out.drain()));
+    handed
 }

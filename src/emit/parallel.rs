@@ -19,6 +19,12 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> 
     items.par_iter().map(f).collect()
 }
 
+/// `map` of few items that are each much work (a build's batches of services): spread
+/// however few they are, one item per task.
+pub fn map_each<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    items.par_iter().with_max_len(1).map(f).collect()
+}
+
 /// `items.into_iter().map(f).collect()`, spread like `map`: each item is consumed (and
 /// dropped) on the thread that maps it, so freeing a large set costs no serial time.
 pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
@@ -37,5 +43,6 @@ mod tests {
         assert_eq!(doubled, items.iter().map(|x| x * 2).collect::<Vec<_>>());
         let owned = super::map_owned(items.clone(), |x| x * 2);
         assert_eq!(owned, doubled);
+        assert_eq!(super::map_each(&items, |x| x * 2), doubled);
     }
 }

@@ -34,17 +34,20 @@ pub fn emit(platform: &Checked, out: &mut Output) {
             Owner::Platform | Owner::Namespace(_) => shared.push(item),
         }
     }
-    let charts = crate::emit::parallel::map(&platform.services, |service| {
+    let charts = crate::emit::parallel::map(&out.services(platform), |service| {
         let items = owned
             .get(service.name.value.as_str())
             .map_or(&[][..], Vec::as_slice);
         service_chart(platform, service, items)
     });
-    let umbrella = umbrella(platform, &shared);
-    for item in charts.into_iter().flatten().chain(umbrella) {
-        out.push(item);
-    }
-    for item in addon_values(platform) {
+    let platform_charts = if out.wants_shared() {
+        let mut items = umbrella(platform, &shared);
+        items.extend(addon_values(platform));
+        items
+    } else {
+        Vec::new()
+    };
+    for item in charts.into_iter().flatten().chain(platform_charts) {
         out.push(item);
     }
 }

@@ -52,12 +52,15 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         .iter()
         .map(|(_, path)| format!("{tree}/{path}"))
         .collect();
-    let mut items = Vec::with_capacity(platform.services.len() + 2);
-    for service in &platform.services {
+    let services = out.services(platform);
+    let mut items = Vec::with_capacity(services.len() + 2);
+    for service in services {
         items.push(service_pipeline(platform, jenkins, service, &tree, deploy));
     }
-    items.push(platform_pipeline(platform, jenkins, &tree, deploy, files));
-    items.push(seed(platform, jenkins, &tree));
+    if out.wants_shared() {
+        items.push(platform_pipeline(platform, jenkins, &tree, deploy, files));
+        items.push(seed(platform, jenkins, &tree));
+    }
     for item in items {
         out.push(item);
     }

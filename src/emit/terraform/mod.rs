@@ -152,6 +152,10 @@ pub fn r(expr: &str) -> String {
 
 /// Adds the Terraform stages of the platform's `aws` block, if it has one.
 pub fn emit(platform: &Checked, out: &mut Output) {
+    // Every module is the platform's.
+    if !out.wants_shared() {
+        return;
+    }
     let Some(aws) = &platform.aws else { return };
     let cx = Context {
         platform,
