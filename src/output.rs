@@ -4,8 +4,9 @@
 //! encode, write, `render` and `platc why` read the set. An item has its path under `out/`,
 //! its owner, the span of `platform.kdl` it came from, and its body: a cluster object with
 //! its identity (apiVersion, kind, namespace, name), a JSON document (Terraform, dashboards),
-//! or text (HCL, templates, pipelines). Bodies keep their typed values: nothing is encoded
-//! until the whole set exists, and then in parallel (`encode`).
+//! or text (HCL, templates, pipelines). Bodies keep their typed values until they are
+//! encoded (`encode`): a build's batch once it is made (`emit::emit_in_batches`), `render`'s
+//! objects as they enter.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -353,8 +354,8 @@ impl Item {
     }
 }
 
-/// The whole set, in the order targets added their items. `sorted` and `cluster_objects`
-/// give the orders the outputs need.
+/// The set (or one batch of a build's), in the order targets added their items.
+/// `sort_by_path` and `into_cluster_objects` give the orders the outputs need.
 #[derive(Default)]
 pub struct Output {
     items: Vec<Item>,
