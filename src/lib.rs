@@ -16,6 +16,7 @@ pub mod lower;
 pub mod model;
 pub mod output;
 pub mod parse;
+pub mod rebuild;
 mod run;
 pub mod schema;
 pub mod source;
@@ -57,16 +58,22 @@ pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
 /// `build_tree`, with the manifest it holds as a value: what `platc build --env NAME` writes
 /// (`write::write_listed` compares its hashes with the old manifest's instead of reading files).
 pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid> {
-    let files = tree_files(platform)?;
-    Ok(with_manifest(files))
+    let made = tree_files(platform, None)?;
+    Ok(with_manifest(made.files, &[]))
 }
 
 /// A tree of `out/` and its manifest (`tree[write::MANIFEST]`) as a value, each file hashed
 /// once.
 #[derive(Debug)]
 pub struct Built {
+    /// Every file, or with `complete` false (a rebuild, `build_full_tree_reusing`) the files
+    /// it made and the manifest: the manifest lists the others with the hashes they have on
+    /// disk.
     pub tree: diff::Tree,
     pub manifest: write::Manifest,
+    pub complete: bool,
+    /// What a later rebuild of the tree may reuse (`rebuild::load`), for a whole build.
+    pub record: Option<rebuild::Record>,
 }
 
 /// The directory of `out/` that holds the environments' trees.
@@ -123,7 +130,46 @@ pub fn build_full_tree(source: &Source, base: &Checked) -> Result<diff::Tree, Bu
 
 /// `build_full_tree`, with the top manifest as a value: what `platc build` writes.
 pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, BuildError> {
-    let mut files = tree_files(base)?;
+    build_full_tree_reusing(source, base, None)
+}
+
+/// `build_full_tree_listed` as a rebuild of the tree `prior` describes: the services whose
+/// fingerprint (`rebuild::fingerprints`) is the one `prior` recorded are not made, and their
+/// files are not in the tree (it is not `complete`): the manifest lists them with their old
+/// hashes. Without `prior`, or when its manifest cannot be read, the whole tree is made.
+pub fn build_full_tree_reusing(
+    source: &Source,
+    base: &Checked,
+    prior: Option<&rebuild::Prior>,
+) -> Result<Built, BuildError> {
+    let old = prior.and_then(|prior| Some((prior, prior.listing()?)));
+    let mut records = std::collections::BTreeMap::new();
+    let mut complete = true;
+    // Makes the tree at `dir` of `platform`: its files and the entries of those it reuses.
+    let mut make = |platform: &Checked, dir: &str| -> Result<_, validate::Invalid> {
+        let fingerprints = rebuild::fingerprints(source, platform);
+        let reuse = match (&old, &fingerprints) {
+            (Some((prior, listing)), Some(fingerprints)) => {
+                Some(prior.reuse(listing, dir, fingerprints))
+            }
+            _ => None,
+        };
+        let (reuse, entries) = match reuse {
+            Some(reuse) => (Some(reuse.reuse), reuse.entries),
+            None => (None, Vec::new()),
+        };
+        complete &= entries.is_empty();
+        let made = tree_files(platform, reuse)?;
+        if let Some(fingerprints) = &fingerprints {
+            let before = old.as_ref().and_then(|(prior, _)| prior.record.tree(dir));
+            records.insert(
+                dir.to_owned(),
+                rebuild::TreeRecord::new(fingerprints, &made.services, before),
+            );
+        }
+        Ok((made.files, entries))
+    };
+    let (mut files, mut reused) = make(base, "")?;
     for env in &base.envs {
         let compiled = compile(
             source,
@@ -139,8 +185,8 @@ pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, 
         };
         let dir = env_dir(&env.value);
         // As `build_tree` makes it.
-        let mut env_files = tree_files(&platform)?;
-        let text = write::manifest_text(&listing(&env_files));
+        let (mut env_files, env_reused) = make(&platform, &format!("{dir}/"))?;
+        let text = write::manifest_text(&listing(&env_files, &env_reused));
         env_files.push(TreeFile {
             path: write::MANIFEST.to_owned(),
             sha256: write::sha256_hex(&text),
@@ -151,8 +197,17 @@ pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, 
             path: format!("{dir}/{}", file.path),
             ..file
         }));
+        reused.extend(
+            env_reused
+                .into_iter()
+                .map(|(path, entry)| (format!("{dir}/{path}"), entry)),
+        );
     }
-    Ok(with_manifest(files))
+    let mut built = with_manifest(files, &reused);
+    built.complete = complete;
+    let manifest = &built.tree[write::MANIFEST];
+    built.record = (!records.is_empty()).then(|| rebuild::Record::new(records, manifest));
+    Ok(built)
 }
 
 /// One file of a tree, with the place in `platform.kdl` it came from.
@@ -197,12 +252,20 @@ fn warm_schemas(platform: &Checked) {
     }
 }
 
-/// The emitted files of one platform, without the manifest: the set, encoded.
+/// The emitted files of one platform, without the manifest, and the summaries of the
+/// services' items made.
+struct Made {
+    files: Vec<TreeFile>,
+    services: Vec<output::Summary>,
+}
+
+/// The emitted files of one platform, without the manifest: the set, encoded. With `reuse`,
+/// only the services it names are made.
 /// The items are validated and encoded a batch at a time (`emit::emit_in_batches`), so the
 /// typed objects of the whole platform are never held at once.
-fn tree_files(platform: &Checked) -> Result<Vec<TreeFile>, validate::Invalid> {
+fn tree_files(platform: &Checked, reuse: Option<emit::Reuse>) -> Result<Made, validate::Invalid> {
     warm_schemas(platform);
-    let batches = emit::emit_in_batches(platform, emit::BATCH, |items| {
+    let batches = emit::emit_in_batches(platform, emit::BATCH, reuse, |items| {
         validate::items(&items)?;
         Ok(emit::parallel::map_owned(items, |item| {
             let text = encode::file(&item, &platform.origin);
@@ -215,29 +278,44 @@ fn tree_files(platform: &Checked) -> Result<Vec<TreeFile>, validate::Invalid> {
         }))
     });
     let mut files = Vec::new();
-    for batch in batches {
+    for batch in batches.handed {
         files.extend(batch?);
     }
-    Ok(files)
+    Ok(Made {
+        files,
+        services: batches.services,
+    })
 }
 
-/// A tree of `files` and the manifest listing them.
-fn with_manifest(files: Vec<TreeFile>) -> Built {
-    let manifest = listing(&files);
+/// A tree of `files` and the manifest listing them and the `reused` files (on disk, not in
+/// the tree).
+fn with_manifest(files: Vec<TreeFile>, reused: &[(String, write::Entry)]) -> Built {
+    let manifest = listing(&files, reused);
+    let complete = reused.is_empty();
     let mut tree: diff::Tree = files.into_iter().map(|f| (f.path, f.text)).collect();
     tree.insert(write::MANIFEST.to_owned(), write::manifest_text(&manifest));
-    Built { tree, manifest }
+    Built {
+        tree,
+        manifest,
+        complete,
+        record: None,
+    }
 }
 
-/// The manifest listing `files`, from the hashes they carry.
-fn listing(files: &[TreeFile]) -> write::Manifest {
-    write::listing(files.iter().map(|f| {
-        let entry = write::Entry {
-            origin: f.origin.clone(),
-            sha256: f.sha256.clone(),
-        };
-        (f.path.clone(), entry)
-    }))
+/// The manifest listing `files`, from the hashes they carry, and the `reused` ones.
+fn listing(files: &[TreeFile], reused: &[(String, write::Entry)]) -> write::Manifest {
+    write::listing(
+        files
+            .iter()
+            .map(|f| {
+                let entry = write::Entry {
+                    origin: f.origin.clone(),
+                    sha256: f.sha256.clone(),
+                };
+                (f.path.clone(), entry)
+            })
+            .chain(reused.iter().cloned()),
+    )
 }
 
 /// Parses, lowers and checks one source.

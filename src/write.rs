@@ -180,6 +180,39 @@ pub fn write_listed_with(
     result
 }
 
+/// Writes a rebuild's `tree`, which holds only the files it made and the manifest `listed`
+/// (the other files it lists are on disk: `crate::Built::complete` is false), over the tree
+/// platc wrote at `out`, file by file, as the incremental write does. `Ok(None)` when that
+/// cannot be done without the whole tree (a file edited by hand among those it changes, a
+/// stopped write, too many changes): nothing was touched, and the caller builds the whole
+/// tree and writes it with `write_listed`.
+pub fn write_changed(
+    out: &Path,
+    tree: &Tree,
+    listed: &Manifest,
+) -> Result<Option<Written>, WriteError> {
+    let out = &target(out)?;
+    let parent = parent_of(out);
+    let name = out
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let lock = File::open(&parent)?;
+    lock.lock()?;
+    let stopped = [".platc-new", ".platc-old"].iter().any(|suffix| {
+        parent
+            .join(format!(".{name}{suffix}"))
+            .symlink_metadata()
+            .is_ok()
+    });
+    let result = if stopped {
+        Ok(None)
+    } else {
+        incremental::write_changes(out, tree, listed, false, &mut |_| Ok(()))
+    };
+    drop(lock);
+    result
+}
+
 /// The directory a write to `out` replaces. A symbolic link is followed to its end (which
 /// need not exist yet): the tree it points to is replaced, staged beside it, and the link
 /// stays. A path that does not end in a name (`.`, `..`) is taken as its real path.
@@ -224,7 +257,7 @@ fn write_locked(
     if let Some(listed) = listed
         && !force
         && !stopped
-        && let Some(written) = incremental::write_changes(out, tree, listed, hook)?
+        && let Some(written) = incremental::write_changes(out, tree, listed, true, hook)?
     {
         return Ok(written);
     }

@@ -370,7 +370,7 @@ fn a_build_in_batches_of_any_size_makes_the_same_files() {
     for (name, platform, committed) in support::cases() {
         let files = |batch: usize| {
             let mut files = std::collections::BTreeMap::new();
-            let made = platc::emit::emit_in_batches(&platform, batch, |items| {
+            let made = platc::emit::emit_in_batches(&platform, batch, None, |items| {
                 items
                     .into_iter()
                     .map(|item| {
@@ -381,7 +381,7 @@ fn a_build_in_batches_of_any_size_makes_the_same_files() {
                     })
                     .collect::<Vec<_>>()
             });
-            for (path, text) in made.into_iter().flatten() {
+            for (path, text) in made.handed.into_iter().flatten() {
                 assert!(
                     files.insert(path.clone(), text).is_none(),
                     "{name}: {path} made twice in batches of {batch}"

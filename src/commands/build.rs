@@ -10,8 +10,10 @@ use crate::commands::{Output, Report, compile_source, read_source};
 use crate::diff::{Tree, diff_trees, read_tree};
 use crate::model::Checked;
 use crate::source::Source;
-use crate::write::{MANIFEST, Protected, UserFiles, WriteError, Written, protected, write_listed};
-use crate::{BuildError, Built, build_full_tree_listed, build_tree_listed, env_dir};
+use crate::write::{
+    MANIFEST, Protected, UserFiles, WriteError, Written, protected, write_changed, write_listed,
+};
+use crate::{BuildError, Built, build_full_tree_reusing, build_tree_listed, env_dir};
 
 pub fn run(args: &BuildArgs, color: bool) -> Output {
     let mut timings = Timings::new();
@@ -30,12 +32,54 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         return output;
     };
     let out = out_dir(args.out.as_deref(), args.env.as_deref());
+    // A whole build over a tree it wrote makes again only what changed (`rebuild`).
+    let whole = args.env.is_none() && !args.check && !args.force;
+    let mut rebuilt = None;
+    if whole && let Some(prior) = crate::rebuild::load(&out) {
+        timings.lap("load");
+        let Some(built) = emit_whole(&source, &platform, Some(&prior), &mut output, report) else {
+            return output;
+        };
+        timings.lap("emit+validate");
+        if built.complete {
+            rebuilt = Some(built);
+        } else if refuse(&out, &args.file).is_none() {
+            match write_changed(&out, &built.tree, &built.manifest) {
+                Ok(Some(written)) => {
+                    crate::rebuild::save(&out, built.record.as_ref());
+                    timings.lap("write");
+                    timings.report(&mut output.stderr);
+                    let files = built.manifest.files.len() + 1;
+                    let (message, status) = outcome(&out, files, Ok(written));
+                    output.stderr.push_str(&message);
+                    output.status = status;
+                    return output;
+                }
+                // Something only the whole tree can write: made whole below.
+                Ok(None) => {}
+                Err(error) => {
+                    let (message, _) = outcome(&out, built.tree.len(), Err(error));
+                    fail(&mut output, report, &message);
+                    return output;
+                }
+            }
+        }
+    }
     // `--check` reads out/ on the pool while the tree is emitted.
-    let (built, on_disk) = rayon::join(
-        || emit_tree(&source, &platform, args.env.is_some(), &mut output, report),
-        || args.check.then(|| read_tree(&out)),
-    );
-    let Some(Built { tree, manifest }) = built else {
+    let (built, on_disk) = match rebuilt {
+        Some(built) => (Some(built), None),
+        None => rayon::join(
+            || emit_tree(&source, &platform, args.env.is_some(), &mut output, report),
+            || args.check.then(|| read_tree(&out)),
+        ),
+    };
+    let Some(Built {
+        tree,
+        manifest,
+        record,
+        ..
+    }) = built
+    else {
         return output;
     };
     timings.lap("emit+validate");
@@ -50,6 +94,9 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         return output;
     }
     let written = write_listed(&out, &tree, &manifest, args.force);
+    if args.env.is_none() {
+        crate::rebuild::save(&out, record.as_ref().filter(|_| written.is_ok()));
+    }
     timings.lap("write");
     timings.report(&mut output.stderr);
     let (message, status) = outcome(&out, tree.len(), written);
@@ -89,12 +136,33 @@ pub(super) fn emit_tree(
     output: &mut Output,
     report: Report,
 ) -> Option<Built> {
-    let tree = if env {
-        build_tree_listed(platform).map_err(BuildError::from)
-    } else {
-        build_full_tree_listed(source, platform)
-    };
-    match tree {
+    if env {
+        let built = build_tree_listed(platform).map_err(BuildError::from);
+        return built_or_report(source, built, output, report);
+    }
+    emit_whole(source, platform, None, output, report)
+}
+
+/// The whole tree (`build_full_tree_reusing`), as a rebuild of `prior`'s when given.
+fn emit_whole(
+    source: &Source,
+    platform: &Checked,
+    prior: Option<&crate::rebuild::Prior>,
+    output: &mut Output,
+    report: Report,
+) -> Option<Built> {
+    let built = build_full_tree_reusing(source, platform, prior);
+    built_or_report(source, built, output, report)
+}
+
+/// The tree, or `None` with the error in `output` and status 2.
+fn built_or_report(
+    source: &Source,
+    built: Result<Built, BuildError>,
+    output: &mut Output,
+    report: Report,
+) -> Option<Built> {
+    match built {
         Ok(tree) => Some(tree),
         Err(error) => {
             let _ = writeln!(output.stderr, "{error}");

@@ -73,7 +73,7 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
         "a build makes every part"
     );
     if scope == Scope::All {
-        let items = emit_in_batches(platform, BATCH, |items| items);
+        let items = emit_in_batches(platform, BATCH, None, |items| items).handed;
         let mut out = Output::from_items(items.into_iter().flatten().collect());
         out.sort_by_path();
         return out;
@@ -96,23 +96,49 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
     out
 }
 
+/// What `emit_in_batches` gives: what `hand_on` gave for each batch, in order, and what the
+/// set kept of the items of the services it made (their summaries, in the order they were
+/// made: a rebuild keeps them to stand for the services it does not make again).
+pub struct Batches<R> {
+    pub handed: Vec<R>,
+    pub services: Vec<Summary>,
+}
+
+/// The services a build makes again, and what it knows of the others' items.
+#[derive(Debug, Default)]
+pub struct Reuse {
+    /// The services to make; the others' items are not made.
+    pub make: std::collections::BTreeSet<String>,
+    /// The summaries of the items of every service not made (from the build that made them):
+    /// the Argo CD target reads them beside the new ones.
+    pub kept: Vec<Summary>,
+}
+
 /// Every item of a build of one platform, handed to `hand_on` a batch at a time, on every
 /// core: the items of `batch` services at a time, each batch's Helm charts and pipelines
 /// with them, and a batch of the platform's and the namespaces' items; then, last, the
 /// Argo CD target's, which reads what every batch kept of its items (`Output::summaries`).
 /// What `hand_on` gives for each batch, in that order. Together the batches are the set
 /// `emit` gives, each item once; a build encodes each batch on the thread that made it, so
-/// the typed objects of the whole platform are never held at once.
+/// the typed objects of the whole platform are never held at once. With `reuse`, only the
+/// services it names are made (the platform's batch and the Argo CD target's always are),
+/// and the Argo CD target reads its kept summaries for the others.
 pub fn emit_in_batches<R: Send>(
     platform: &Checked,
     batch: usize,
+    reuse: Option<Reuse>,
     hand_on: impl Fn(Vec<Item>) -> R + Sync + Send,
-) -> Vec<R> {
+) -> Batches<R> {
     let sync_waves = platform.delivery.argocd.is_some();
+    let (only, kept) = match reuse {
+        Some(reuse) => (Some(reuse.make), reuse.kept),
+        None => (None, Vec::new()),
+    };
     let names: Vec<&str> = platform
         .services
         .iter()
         .map(|s| s.name.value.as_str())
+        .filter(|name| only.as_ref().is_none_or(|only| only.contains(*name)))
         .collect();
     let selections: Vec<Selection> = names
         .chunks(batch.max(1))
@@ -135,9 +161,15 @@ pub fn emit_in_batches<R: Send>(
         let handed = hand_on(out.drain());
         (handed, out.into_summaries())
     });
-    let (mut handed, summaries): (Vec<R>, Vec<Vec<Summary>>) = made.into_iter().unzip();
-    let mut out = Output::summarised(summaries.into_iter().flatten().collect());
+    let (mut handed, mut summaries): (Vec<R>, Vec<Vec<Summary>>) = made.into_iter().unzip();
+    // The platform's batch is last.
+    let shared = summaries.pop().unwrap_or_default();
+    let services: Vec<Summary> = summaries.into_iter().flatten().collect();
+    let mut all = kept;
+    all.extend(services.iter().cloned());
+    all.extend(shared);
+    let mut out = Output::summarised(all);
     argocd::emit(platform, &mut out);
     handed.push(hand_on(out.drain()));
-    handed
+    Batches { handed, services }
 }

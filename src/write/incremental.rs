@@ -64,6 +64,9 @@ struct Plan<'t> {
 }
 
 /// Writes `tree`, whose manifest is `new`, over the tree platc wrote to `out`, file by file.
+/// A tree that is not `complete` holds only the files a rebuild made (and the manifests):
+/// every other file `new` lists must be on disk with the old manifest's hash, or the write
+/// is not done here.
 /// `None` when it cannot tell that doing so loses nothing, or when too much changed: then
 /// the whole-tree write must. The hook's steps: `"journal"` before the journal is written,
 /// `"file"` before each file is written to its temporary name and `"place"` before it is
@@ -73,6 +76,7 @@ pub(super) fn write_changes(
     out: &Path,
     tree: &Tree,
     new: &Manifest,
+    complete: bool,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<Option<Written>, WriteError> {
     let Some(new_text) = tree.get(MANIFEST) else {
@@ -81,7 +85,7 @@ pub(super) fn write_changes(
     let Ok(old_text) = fs::read_to_string(out.join(MANIFEST)) else {
         return Ok(None);
     };
-    let Some(plan) = plan(out, tree, new, new_text, &old_text) else {
+    let Some(plan) = plan(out, tree, new, complete, new_text, &old_text) else {
         return Ok(None);
     };
     if plan.write.is_empty() && plan.remove.is_empty() && !plan.manifest {
@@ -171,10 +175,18 @@ fn plan<'t>(
     out: &Path,
     tree: &'t Tree,
     new: &'t Manifest,
+    complete: bool,
     new_text: &str,
     old_text: &str,
 ) -> Option<Plan<'t>> {
-    if exists(&out.join(JOURNAL)) || new.files.len() + 1 != tree.len() {
+    let whole = new.files.len() + 1;
+    let holds = if complete {
+        whole == tree.len()
+    } else {
+        tree.keys()
+            .all(|path| path == MANIFEST || new.files.contains_key(path))
+    };
+    if exists(&out.join(JOURNAL)) || !holds {
         return None;
     }
     let old: Listing = serde_json::from_str(old_text).ok()?;
@@ -192,7 +204,7 @@ fn plan<'t>(
         .filter(|(path, _)| !new.files.contains_key(&*path.0))
         .map(|(path, hash)| (&*path.0, &*hash.sha256.0))
         .collect();
-    if (changed.len() + removed.len()) * MOST > tree.len() {
+    if (changed.len() + removed.len()) * MOST > whole {
         return None;
     }
     if !nested_trees_hold(out, tree, new, &old) {

@@ -1,0 +1,458 @@
+//! A rebuild that makes again only the services a change reaches.
+//!
+//! A whole `platc build` over an `out/` it wrote before knows, from a record it keeps outside
+//! the repository (`cache_file`), what each service's items were and what they came from: a
+//! fingerprint of every input of the service's items (`fingerprints`). A service whose
+//! fingerprint is unchanged would be made into the same bytes: the rebuild does not make it,
+//! takes its files' hashes and origins from the old manifest, and hands the Argo CD target the
+//! summaries of its items from the record. The platform's batch (the platform's and the
+//! namespaces' items) and the Argo CD Applications are always made again.
+//!
+//! The record is used only when it was written by this very build of platc, for the tree
+//! whose manifest is on disk now (it names the manifest's sha256): another checkout, a tree
+//! written by someone else, a `git checkout` of an older `out/`, and the rebuild makes
+//! everything, as a first build does. It is not in `out/`: it would be committed, and it
+//! changes with every build of platc.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::emit::Reuse;
+use crate::model::Checked;
+use crate::output::{Identity, Owner, Summary};
+use crate::source::Source;
+use crate::write::{self, MANIFEST};
+
+/// What a service's items are made from, as a sha256 in hex, by service name: everything
+/// outside the `service` nodes of the file (each node blanked to its line breaks, so a line
+/// moved from one place to another changes it), the file's name, the order of the services
+/// and the build of platc running; the service's own node text, the line it starts on and
+/// its config files' contents; and the same of every service it names or that names it
+/// (a caller's authorization, a callee's address). `None` when the services' nodes cannot be
+/// told apart in the text (overlapping spans): then everything is made.
+pub fn fingerprints(source: &Source, platform: &Checked) -> Option<BTreeMap<String, String>> {
+    let text = source.text();
+    let services = &platform.services;
+    let mut order: Vec<usize> = (0..services.len()).collect();
+    order.sort_by_key(|&i| services[i].span.start);
+    let mut last = 0;
+    let mut global = Sha256::new();
+    hash_field(&mut global, build_id().as_bytes());
+    hash_field(&mut global, source.name().as_bytes());
+    for &i in &order {
+        let span = services[i].span;
+        let node = text.get(span.start..span.end)?;
+        if span.start < last {
+            return None;
+        }
+        hash_field(&mut global, &text.as_bytes()[last..span.start]);
+        hash_field(&mut global, &node.matches('\n').count().to_le_bytes());
+        last = span.end;
+    }
+    hash_field(&mut global, &text.as_bytes()[last..]);
+    for service in services {
+        hash_field(&mut global, service.name.value.as_bytes());
+    }
+    let global = global.finalize();
+
+    let lines = platform.origin.clone();
+    let own: Vec<_> = services
+        .iter()
+        .map(|service| {
+            let mut own = Sha256::new();
+            hash_field(&mut own, &lines.line(service.span.start).to_le_bytes());
+            hash_field(
+                &mut own,
+                &text.as_bytes()[service.span.start..service.span.end],
+            );
+            for config in &service.configs {
+                hash_field(&mut own, config.name.value.as_bytes());
+                hash_field(&mut own, config.data.as_bytes());
+            }
+            own.finalize()
+        })
+        .collect();
+    let index: HashMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.value.as_str(), i))
+        .collect();
+    let mut neighbours: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); services.len()];
+    for (i, service) in services.iter().enumerate() {
+        let node = &text[service.span.start..service.span.end];
+        for word in node.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
+            if let Some(&j) = index.get(word)
+                && j != i
+            {
+                neighbours[i].insert(j);
+                neighbours[j].insert(i);
+            }
+        }
+    }
+    Some(
+        services
+            .iter()
+            .enumerate()
+            .map(|(i, service)| {
+                let mut print = Sha256::new();
+                hash_field(&mut print, &global);
+                hash_field(&mut print, &own[i]);
+                for &j in &neighbours[i] {
+                    hash_field(&mut print, services[j].name.value.as_bytes());
+                    hash_field(&mut print, &own[j]);
+                }
+                let hex = write::sha256_hex_bytes(&print.finalize());
+                (service.name.value.clone(), hex)
+            })
+            .collect(),
+    )
+}
+
+/// Hashes `bytes` with its length ahead, so that no two lists of fields hash alike.
+fn hash_field(hash: &mut Sha256, bytes: &[u8]) {
+    hash.update(bytes.len().to_le_bytes());
+    hash.update(bytes);
+}
+
+/// This build of platc: its version and its executable's size and time. A record another
+/// build wrote is not used (its emitters may make other bytes).
+fn build_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let exe = std::env::current_exe()
+            .and_then(std::fs::metadata)
+            .ok()
+            .map(|m| {
+                let time = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("{} {time}", m.len())
+            })
+            .unwrap_or_default();
+        format!("platc {} {exe}", env!("CARGO_PKG_VERSION"))
+    })
+}
+
+/// What a build knows of the tree it wrote: kept outside `out/` (`cache_file`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// `build_id()` of the platc that wrote it.
+    platc: String,
+    /// The sha256 of the manifest of the tree it describes.
+    manifest: String,
+    /// Each tree with a manifest of its own, by its directory in `out/` (`""` for `out/`
+    /// itself, `env/NAME/` for an environment's).
+    trees: BTreeMap<String, TreeRecord>,
+}
+
+/// One tree's services.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TreeRecord {
+    services: BTreeMap<String, ServiceRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ServiceRecord {
+    fingerprint: String,
+    /// Its items, as the Argo CD target reads them, in the order they were made.
+    items: Vec<ItemRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ItemRecord {
+    path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<IdRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rollout: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct IdRecord {
+    api_version: String,
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    name: String,
+}
+
+impl TreeRecord {
+    /// The record of a tree whose services have `fingerprints`, and whose services' items
+    /// are summarised in `made` (the services made now) and `kept` (those reused from
+    /// `before`, the record of the tree it rebuilt).
+    pub fn new(
+        fingerprints: &BTreeMap<String, String>,
+        made: &[Summary],
+        before: Option<&TreeRecord>,
+    ) -> Self {
+        let mut services: BTreeMap<String, ServiceRecord> = BTreeMap::new();
+        for summary in made {
+            let Owner::Service(name) = &summary.owner else {
+                continue;
+            };
+            let Some(fingerprint) = fingerprints.get(name) else {
+                continue;
+            };
+            services
+                .entry(name.clone())
+                .or_insert_with(|| ServiceRecord {
+                    fingerprint: fingerprint.clone(),
+                    items: Vec::new(),
+                })
+                .items
+                .push(ItemRecord {
+                    path: summary.path.clone(),
+                    id: summary.id.as_ref().map(|id| IdRecord {
+                        api_version: id.api_version.to_owned(),
+                        kind: id.kind.to_owned(),
+                        namespace: id.namespace.clone(),
+                        name: id.name.clone(),
+                    }),
+                    rollout: summary.rollout.clone(),
+                });
+        }
+        if let Some(before) = before {
+            for (name, fingerprint) in fingerprints {
+                if services.contains_key(name) {
+                    continue;
+                }
+                if let Some(old) = before.services.get(name)
+                    && old.fingerprint == *fingerprint
+                {
+                    services.insert(name.clone(), old.clone());
+                }
+            }
+        }
+        Self { services }
+    }
+}
+
+/// What a rebuild reuses of one tree: the services it makes again, the summaries of the
+/// others' items, and their files' manifest entries (paths inside the tree).
+pub struct TreeReuse {
+    pub reuse: Reuse,
+    pub entries: Vec<(String, write::Entry)>,
+}
+
+/// A record that holds for the tree on disk, and that tree's manifest.
+pub struct Prior {
+    pub record: Record,
+    /// The text of `out/.platc/manifest.json`.
+    pub manifest: String,
+}
+
+/// The old manifest's entries, borrowed from its text.
+#[derive(Deserialize)]
+pub struct OldListing<'a> {
+    #[serde(borrow)]
+    files: HashMap<std::borrow::Cow<'a, str>, OldEntry<'a>>,
+}
+
+#[derive(Deserialize)]
+struct OldEntry<'a> {
+    #[serde(borrow)]
+    origin: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    sha256: std::borrow::Cow<'a, str>,
+}
+
+impl Prior {
+    /// The old manifest's entries.
+    pub fn listing(&self) -> Option<OldListing<'_>> {
+        serde_json::from_str(&self.manifest).ok()
+    }
+
+    /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses: every service whose
+    /// fingerprint is the record's, and whose files the old manifest all lists, is not made.
+    pub fn reuse(
+        &self,
+        old: &OldListing,
+        dir: &str,
+        fingerprints: &BTreeMap<String, String>,
+    ) -> TreeReuse {
+        let mut reuse = Reuse::default();
+        let mut entries = Vec::new();
+        let tree = self.record.trees.get(dir);
+        for (name, fingerprint) in fingerprints {
+            let record = tree
+                .and_then(|t| t.services.get(name))
+                .filter(|r| r.fingerprint == *fingerprint);
+            let listed: Option<Vec<(String, write::Entry)>> = record.and_then(|record| {
+                record
+                    .items
+                    .iter()
+                    .map(|item| {
+                        let entry = old.files.get(format!("{dir}{}", item.path).as_str())?;
+                        Some((
+                            item.path.clone(),
+                            write::Entry {
+                                origin: entry.origin.clone().into_owned(),
+                                sha256: entry.sha256.clone().into_owned(),
+                            },
+                        ))
+                    })
+                    .collect()
+            });
+            let (Some(record), Some(listed)) = (record, listed) else {
+                reuse.make.insert(name.clone());
+                continue;
+            };
+            let Some(kept) = summaries(name, &record.items) else {
+                reuse.make.insert(name.clone());
+                continue;
+            };
+            reuse.kept.extend(kept);
+            entries.extend(listed);
+        }
+        TreeReuse { reuse, entries }
+    }
+}
+
+/// The summaries of service `name`'s recorded items.
+fn summaries(name: &str, items: &[ItemRecord]) -> Option<Vec<Summary>> {
+    items
+        .iter()
+        .map(|item| {
+            let id = match &item.id {
+                Some(id) => Some(Identity {
+                    api_version: intern(&id.api_version)?,
+                    kind: intern(&id.kind)?,
+                    namespace: id.namespace.clone(),
+                    name: id.name.clone(),
+                }),
+                None => None,
+            };
+            Some(Summary {
+                path: item.path.clone(),
+                owner: Owner::Service(name.to_owned()),
+                id,
+                rollout: item.rollout.clone(),
+            })
+        })
+        .collect()
+}
+
+/// `text` as a `&'static str`, as an `Identity` holds its API version and kind. Each
+/// distinct text is kept once for the life of the process, and only a few: a record with
+/// more than `MOST_KINDS` is not used.
+fn intern(text: &str) -> Option<&'static str> {
+    const MOST_KINDS: usize = 512;
+    static TEXTS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut texts = TEXTS.lock().ok()?;
+    if let Some(known) = texts.get(text) {
+        return Some(known);
+    }
+    if texts.len() >= MOST_KINDS {
+        return None;
+    }
+    let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    texts.insert(leaked);
+    Some(leaked)
+}
+
+impl Record {
+    /// The record of the tree at `dir`.
+    pub fn tree(&self, dir: &str) -> Option<&TreeRecord> {
+        self.trees.get(dir)
+    }
+
+    /// A record of the trees of a build whose manifest's text is `manifest`.
+    pub fn new(trees: BTreeMap<String, TreeRecord>, manifest: &str) -> Self {
+        Self {
+            platc: build_id().to_owned(),
+            manifest: write::sha256_hex(manifest),
+            trees,
+        }
+    }
+}
+
+/// Where the record of the tree at `out` is kept: `$PLATC_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/platc`, else `~/.cache/platc`, in a file named by the sha256 of the real
+/// path of `out`. `None` when there is no such directory, or `out` does not exist.
+fn cache_file(out: &Path) -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let dir = var("PLATC_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("platc")))
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache").join("platc")))?;
+    let real = std::fs::canonicalize(out).ok()?;
+    let key = write::sha256_hex_bytes(real.as_os_str().as_encoded_bytes());
+    Some(dir.join(format!("tree-{}.json", &key[..32])))
+}
+
+/// The record of `out`, when there is one, this platc wrote it, and it holds for the tree on
+/// disk: the manifest there has the sha256 it names.
+pub fn load(out: &Path) -> Option<Prior> {
+    let file = cache_file(out)?;
+    let bytes = std::fs::read(file).ok()?;
+    let record: Record = serde_json::from_slice(&bytes).ok()?;
+    if record.platc != build_id() {
+        return None;
+    }
+    let manifest = std::fs::read_to_string(out.join(MANIFEST)).ok()?;
+    (write::sha256_hex(&manifest) == record.manifest).then_some(Prior { record, manifest })
+}
+
+/// Keeps `record` for the tree at `out`, or, when it cannot, makes sure no stale record is
+/// left. Never fails a build: the next one makes everything.
+pub fn save(out: &Path, record: Option<&Record>) {
+    let Some(file) = cache_file(out) else {
+        return;
+    };
+    let saved = record.is_some_and(|record| {
+        let Ok(text) = serde_json::to_vec(record) else {
+            return false;
+        };
+        let Some(dir) = file.parent() else {
+            return false;
+        };
+        let temporary = file.with_extension(format!("{}.tmp", std::process::id()));
+        std::fs::create_dir_all(dir).is_ok()
+            && std::fs::write(&temporary, text).is_ok()
+            && std::fs::rename(&temporary, &file).is_ok()
+            || {
+                let _ = std::fs::remove_file(&temporary);
+                false
+            }
+    });
+    if !saved {
+        let _ = std::fs::remove_file(&file);
+        return;
+    }
+    if let Some(dir) = file.parent() {
+        evict(dir);
+    }
+}
+
+/// How many trees' records the cache keeps: the ones written last.
+const KEPT: usize = 32;
+
+/// Removes all but the `KEPT` records written last from `dir` (trees built once, in a
+/// directory since removed, leave theirs).
+fn evict(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut records: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("tree-") && name.ends_with(".json")
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if records.len() <= KEPT {
+        return;
+    }
+    records.sort();
+    for (_, path) in &records[..records.len() - KEPT] {
+        let _ = std::fs::remove_file(path);
+    }
+}

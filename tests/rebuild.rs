@@ -1,0 +1,225 @@
+//! The rebuild that makes again only what a change reaches (`platc::rebuild`): a service or
+//! namespace whose fingerprint is unchanged is not made, and its files are listed with the
+//! hashes they had. It must give exactly the tree a fresh build gives, for any change: each
+//! line of each service node of every built case, blanked in turn (the line count kept),
+//! is rebuilt from the record of the unchanged file and compared with a fresh build of the
+//! changed one, file by file, manifest and record included.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use platc::diff::read_tree;
+use platc::rebuild::Prior;
+use platc::source::Source;
+use platc::write::MANIFEST;
+use platc::{Built, Options, build_full_tree_reusing, compile};
+
+/// The root platform and every golden case with an expected tree: `(name, source)`.
+fn sources() -> Vec<(String, Source)> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut inputs = vec![("online-boutique".to_owned(), root.join("platform.kdl"))];
+    for entry in std::fs::read_dir(root.join("golden")).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.join("expected").is_dir() {
+            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+            inputs.push((name, dir.join("platform.kdl")));
+        }
+    }
+    inputs.sort();
+    inputs
+        .into_iter()
+        .map(|(name, input)| {
+            let text = std::fs::read_to_string(&input).unwrap();
+            let source = Source::new("platform.kdl", text).with_dir(input.parent().unwrap());
+            (name, source)
+        })
+        .collect()
+}
+
+/// A whole build of `source`, as a rebuild of `prior` when given; `None` when it does not
+/// compile (a blanked line can break the file).
+fn build(source: &Source, prior: Option<&Prior>) -> Option<Built> {
+    let base = compile(source, &Options::default()).platform?;
+    Some(build_full_tree_reusing(source, &base, prior).expect("builds"))
+}
+
+/// `source` with line `line` (0-based) emptied.
+fn blanked(source: &Source, line: usize) -> Source {
+    let text: Vec<&str> = source.text().split('\n').collect();
+    let mut lines = text.clone();
+    lines[line] = "";
+    let mut changed = Source::new(source.name(), lines.join("\n"));
+    if let Some(dir) = source.dir() {
+        changed = changed.with_dir(dir);
+    }
+    changed
+}
+
+/// The lines (0-based) inside a service node of `source`'s base platform.
+fn service_lines(source: &Source) -> Vec<usize> {
+    let base = compile(source, &Options::default()).platform.unwrap();
+    let mut lines = Vec::new();
+    for service in &base.services {
+        let first = base.origin.line(service.span.start) - 1;
+        let last = base.origin.line(service.span.end.saturating_sub(1)) - 1;
+        lines.extend(first..=last);
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    lines
+}
+
+/// Whether `rebuilt` is the part of `fresh` it must be: the same manifest and record, and
+/// each file it made is fresh's file. What differs, else.
+fn differs(rebuilt: &Built, fresh: &Built) -> Option<String> {
+    if rebuilt.manifest != fresh.manifest {
+        let paths: Vec<&String> = fresh
+            .manifest
+            .files
+            .iter()
+            .filter(|(path, entry)| rebuilt.manifest.files.get(*path) != Some(entry))
+            .map(|(path, _)| path)
+            .chain(
+                rebuilt
+                    .manifest
+                    .files
+                    .keys()
+                    .filter(|path| !fresh.manifest.files.contains_key(*path)),
+            )
+            .take(5)
+            .collect();
+        return Some(format!("the manifests differ at {paths:?}"));
+    }
+    for (path, text) in &rebuilt.tree {
+        if fresh.tree.get(path) != Some(text) {
+            return Some(format!("{path} differs"));
+        }
+    }
+    if rebuilt.record != fresh.record {
+        return Some("the records differ".to_owned());
+    }
+    None
+}
+
+/// Every line of every service node of every built case, blanked: the rebuild from the
+/// unchanged file's record is the fresh build of the changed file. And a change to one line
+/// of a service reuses something whenever the platform has more than one namespace.
+#[test]
+fn a_rebuild_after_any_one_line_change_is_the_fresh_build() {
+    let mut rebuilt_count = 0;
+    let mut reused_count = 0;
+    for (name, source) in sources() {
+        let before = build(&source, None).unwrap();
+        let prior = Prior {
+            record: before.record.clone().expect("a whole build keeps a record"),
+            manifest: before.tree[MANIFEST].clone(),
+        };
+        // Nothing changed: nothing is made but the platform's batch.
+        let same = build(&source, Some(&prior)).unwrap();
+        assert_eq!(differs(&same, &before), None, "{name}, unchanged");
+        for line in service_lines(&source) {
+            let changed = blanked(&source, line);
+            let Some(fresh) = build(&changed, None) else {
+                continue;
+            };
+            let rebuilt = build(&changed, Some(&prior)).unwrap();
+            if let Some(why) = differs(&rebuilt, &fresh) {
+                panic!("{name}, line {} blanked: {why}", line + 1);
+            }
+            rebuilt_count += 1;
+            reused_count += usize::from(!rebuilt.complete);
+        }
+    }
+    assert!(rebuilt_count > 300, "only {rebuilt_count} rebuilds");
+    assert!(
+        reused_count * 2 > rebuilt_count,
+        "only {reused_count} of {rebuilt_count} rebuilds reused anything"
+    );
+}
+
+/// A record is no use for another tree: a rebuild from a record whose manifest is not the
+/// one on disk, or of another build of platc, is not made (`rebuild::load` gives `None`),
+/// and `platc build` makes everything.
+#[test]
+fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
+    let dir = scratch("record");
+    let cache = dir.join("cache");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
+    std::fs::write(dir.join("platform.kdl"), &text).unwrap();
+    let build = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_platc"))
+            .current_dir(&*dir)
+            .args(["build", "-f", "platform.kdl"])
+            .args(args)
+            .env("PLATC_CACHE_DIR", &cache)
+            .env("PLATC_TIMINGS", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+    };
+    let first = build(&["-o", "out"]);
+    assert!(!first.contains("timing load"), "{first}");
+    let records = std::fs::read_dir(&cache).unwrap().count();
+    assert_eq!(records, 1, "one record for the tree written");
+
+    // One service's tag: made again from the record, and the tree is a fresh build's.
+    let tag = text.find("tag=\"").expect("a tag") + 5;
+    let changed = format!("{}9{}", &text[..tag], &text[tag..]);
+    std::fs::write(dir.join("platform.kdl"), &changed).unwrap();
+    let second = build(&["-o", "out"]);
+    assert!(
+        second.contains("timing load"),
+        "the record was not used: {second}"
+    );
+    assert!(second.contains("wrote "), "{second}");
+    build(&["-o", "fresh", "--force"]);
+    assert_eq!(
+        read_tree(&dir.join("out")).unwrap(),
+        read_tree(&dir.join("fresh")).unwrap()
+    );
+
+    // The manifest on disk is not the one the record names: not used, and the build is
+    // whole (and right).
+    let manifest = dir.join("out").join(MANIFEST);
+    let listed = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, format!("{listed} ")).unwrap();
+    std::fs::write(dir.join("platform.kdl"), &text).unwrap();
+    let third = build(&["-o", "out"]);
+    assert!(!third.contains("timing load"), "{third}");
+    build(&["-o", "fresh", "--force"]);
+    assert_eq!(
+        read_tree(&dir.join("out")).unwrap(),
+        read_tree(&dir.join("fresh")).unwrap()
+    );
+    // That build kept a record of its own tree.
+    let fourth = build(&["-o", "out"]);
+    assert!(fourth.contains("timing load"), "{fourth}");
+    assert!(fourth.contains("up to date"), "{fourth}");
+}
+
+/// A scratch directory, removed when dropped (also when the test fails).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
+    let dir = std::env::temp_dir().join(format!("platc-rebuild-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
