@@ -160,6 +160,30 @@ fn a_rebuild_after_any_one_line_change_is_the_fresh_build() {
     );
 }
 
+/// A config file's contents are part of its service's fingerprint: changed, the service is
+/// made again, and the rebuild is the fresh build.
+#[test]
+fn a_changed_config_file_makes_its_service_again() {
+    let dir = scratch("config");
+    let case = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/containers");
+    let text = std::fs::read_to_string(case.join("platform.kdl")).unwrap();
+    std::fs::create_dir_all(dir.join("config")).unwrap();
+    let file = dir.join("config/nginx.conf");
+    std::fs::copy(case.join("config/nginx.conf"), &file).unwrap();
+    let source = || Source::new("platform.kdl", text.as_str()).with_dir(&*dir);
+    let before = build(&source(), None).unwrap();
+    let prior = Prior {
+        record: before.record.clone().unwrap(),
+        manifest: before.tree[MANIFEST].clone(),
+    };
+    let conf = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{conf}# changed\n")).unwrap();
+    let rebuilt = build(&source(), Some(&prior)).unwrap();
+    let fresh = build(&source(), None).unwrap();
+    assert_ne!(fresh.manifest, before.manifest, "the file is read");
+    assert_eq!(differs(&rebuilt, &fresh), None);
+}
+
 /// A record is no use for another tree: a rebuild from a record whose manifest is not the
 /// one on disk, or of another build of platc, is not made (`rebuild::load` gives `None`),
 /// and `platc build` makes everything.
