@@ -164,7 +164,7 @@ pub fn build_full_tree_reusing(
             let before = old.as_ref().and_then(|(prior, _)| prior.record.tree(dir));
             records.insert(
                 dir.to_owned(),
-                rebuild::TreeRecord::new(fingerprints, &made.services, before),
+                rebuild::TreeRecord::new(fingerprints, &made.parts, before),
             );
         }
         Ok((made.files, entries))
@@ -253,10 +253,10 @@ fn warm_schemas(platform: &Checked) {
 }
 
 /// The emitted files of one platform, without the manifest, and the summaries of the
-/// services' items made.
+/// items of the services and namespaces made.
 struct Made {
     files: Vec<TreeFile>,
-    services: Vec<output::Summary>,
+    parts: Vec<output::Summary>,
 }
 
 /// The emitted files of one platform, without the manifest: the set, encoded. With `reuse`,
@@ -283,7 +283,7 @@ fn tree_files(platform: &Checked, reuse: Option<emit::Reuse>) -> Result<Made, va
     }
     Ok(Made {
         files,
-        services: batches.services,
+        parts: batches.parts,
     })
 }
 

@@ -415,6 +415,17 @@ impl Output {
         self.selection.shared
     }
 
+    /// Whether the items of namespace `name` are wanted.
+    pub fn wants_namespace(&self, name: &str) -> bool {
+        self.selection.holds_namespace(name)
+    }
+
+    /// Keeps `summaries` of items made by an earlier build for the derived targets to read
+    /// with the ones made now (`summaries`).
+    pub fn keep(&mut self, summaries: Vec<Summary>) {
+        self.drained.extend(summaries);
+    }
+
     /// The services of `platform` whose items are wanted, in their order.
     pub fn services<'p>(&self, platform: &'p crate::model::Platform) -> Vec<&'p Service> {
         platform
@@ -524,6 +535,8 @@ pub struct Selection {
     shared: bool,
     /// `None` for every service.
     services: Option<std::collections::BTreeSet<String>>,
+    /// Namespaces whose items are not wanted even with `shared` (a rebuild reuses them).
+    kept_namespaces: std::collections::BTreeSet<String>,
 }
 
 impl Default for Selection {
@@ -532,6 +545,7 @@ impl Default for Selection {
         Self {
             shared: true,
             services: None,
+            kept_namespaces: std::collections::BTreeSet::new(),
         }
     }
 }
@@ -540,8 +554,16 @@ impl Selection {
     /// The platform's and namespaces' items alone.
     pub fn shared() -> Self {
         Self {
-            shared: true,
             services: Some(std::collections::BTreeSet::new()),
+            ..Self::default()
+        }
+    }
+
+    /// The platform's items and the namespaces' but those of `kept`.
+    pub fn shared_but(kept: std::collections::BTreeSet<String>) -> Self {
+        Self {
+            kept_namespaces: kept,
+            ..Self::shared()
         }
     }
 
@@ -550,6 +572,7 @@ impl Selection {
         Self {
             shared: false,
             services: Some(names.into_iter().map(str::to_owned).collect()),
+            ..Self::default()
         }
     }
 
@@ -557,13 +580,19 @@ impl Selection {
     pub fn holds(&self, owner: &Owner) -> bool {
         match owner {
             Owner::Service(name) => self.holds_service(name),
-            Owner::Platform | Owner::Namespace(_) => self.shared,
+            Owner::Platform => self.shared,
+            Owner::Namespace(name) => self.holds_namespace(name),
         }
     }
 
     /// Whether it holds the items of service `name`.
     pub fn holds_service(&self, name: &str) -> bool {
         self.services.as_ref().is_none_or(|s| s.contains(name))
+    }
+
+    /// Whether it holds the items of namespace `name`.
+    pub fn holds_namespace(&self, name: &str) -> bool {
+        self.shared && !self.kept_namespaces.contains(name)
     }
 }
 

@@ -32,9 +32,10 @@ use crate::write::{self, MANIFEST};
 /// moved from one place to another changes it), the file's name, the order of the services
 /// and the build of platc running; the service's own node text, the line it starts on and
 /// its config files' contents; and the same of every service it names or that names it
-/// (a caller's authorization, a callee's address). `None` when the services' nodes cannot be
-/// told apart in the text (overlapping spans): then everything is made.
-pub fn fingerprints(source: &Source, platform: &Checked) -> Option<BTreeMap<String, String>> {
+/// (a caller's authorization, a callee's address). A namespace's is made of its services'.
+/// `None` when the services' nodes cannot be told apart in the text (overlapping spans):
+/// then everything is made.
+pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints> {
     let text = source.text();
     let services = &platform.services;
     let mut order: Vec<usize> = (0..services.len()).collect();
@@ -93,23 +94,46 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<BTreeMap<Stri
             }
         }
     }
-    Some(
-        services
-            .iter()
-            .enumerate()
-            .map(|(i, service)| {
-                let mut print = Sha256::new();
-                hash_field(&mut print, &global);
-                hash_field(&mut print, &own[i]);
-                for &j in &neighbours[i] {
-                    hash_field(&mut print, services[j].name.value.as_bytes());
-                    hash_field(&mut print, &own[j]);
-                }
-                let hex = write::sha256_hex_bytes(&print.finalize());
-                (service.name.value.clone(), hex)
-            })
-            .collect(),
-    )
+    let mut namespaces: BTreeMap<&str, Sha256> = BTreeMap::new();
+    let services: BTreeMap<String, String> = services
+        .iter()
+        .enumerate()
+        .map(|(i, service)| {
+            let mut print = Sha256::new();
+            hash_field(&mut print, &global);
+            hash_field(&mut print, &own[i]);
+            for &j in &neighbours[i] {
+                hash_field(&mut print, services[j].name.value.as_bytes());
+                hash_field(&mut print, &own[j]);
+            }
+            let print = print.finalize();
+            let namespace = namespaces
+                .entry(service.namespace.as_str())
+                .or_insert_with(|| {
+                    let mut hash = Sha256::new();
+                    hash_field(&mut hash, &global);
+                    hash
+                });
+            hash_field(namespace, service.name.value.as_bytes());
+            hash_field(namespace, &print);
+            (service.name.value.clone(), write::sha256_hex_bytes(&print))
+        })
+        .collect();
+    let namespaces = namespaces
+        .into_iter()
+        .map(|(name, hash)| (name.to_owned(), write::sha256_hex_bytes(&hash.finalize())))
+        .collect();
+    Some(Fingerprints {
+        services,
+        namespaces,
+    })
+}
+
+/// The fingerprints of a platform's services and namespaces, by name.
+#[derive(Debug)]
+pub struct Fingerprints {
+    services: BTreeMap<String, String>,
+    namespaces: BTreeMap<String, String>,
 }
 
 /// Hashes `bytes` with its length ahead, so that no two lists of fields hash alike.
@@ -151,10 +175,11 @@ pub struct Record {
     trees: BTreeMap<String, TreeRecord>,
 }
 
-/// One tree's services.
+/// One tree's services and namespaces.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TreeRecord {
     services: BTreeMap<String, ServiceRecord>,
+    namespaces: BTreeMap<String, ServiceRecord>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -183,23 +208,21 @@ struct IdRecord {
 }
 
 impl TreeRecord {
-    /// The record of a tree whose services have `fingerprints`, and whose services' items
-    /// are summarised in `made` (the services made now) and `kept` (those reused from
-    /// `before`, the record of the tree it rebuilt).
-    pub fn new(
-        fingerprints: &BTreeMap<String, String>,
-        made: &[Summary],
-        before: Option<&TreeRecord>,
-    ) -> Self {
-        let mut services: BTreeMap<String, ServiceRecord> = BTreeMap::new();
+    /// The record of a tree whose services and namespaces have `fingerprints`, and whose
+    /// items are summarised in `made` (the parts made now) and `before` (the record of the
+    /// tree it rebuilt, for the parts reused).
+    pub fn new(fingerprints: &Fingerprints, made: &[Summary], before: Option<&TreeRecord>) -> Self {
+        let mut record = Self::default();
         for summary in made {
-            let Owner::Service(name) = &summary.owner else {
+            let (records, prints, name) = match &summary.owner {
+                Owner::Service(name) => (&mut record.services, &fingerprints.services, name),
+                Owner::Namespace(name) => (&mut record.namespaces, &fingerprints.namespaces, name),
+                Owner::Platform => continue,
+            };
+            let Some(fingerprint) = prints.get(name) else {
                 continue;
             };
-            let Some(fingerprint) = fingerprints.get(name) else {
-                continue;
-            };
-            services
+            records
                 .entry(name.clone())
                 .or_insert_with(|| ServiceRecord {
                     fingerprint: fingerprint.clone(),
@@ -218,18 +241,30 @@ impl TreeRecord {
                 });
         }
         if let Some(before) = before {
-            for (name, fingerprint) in fingerprints {
-                if services.contains_key(name) {
-                    continue;
-                }
-                if let Some(old) = before.services.get(name)
-                    && old.fingerprint == *fingerprint
-                {
-                    services.insert(name.clone(), old.clone());
+            let pairs = [
+                (
+                    &mut record.services,
+                    &fingerprints.services,
+                    &before.services,
+                ),
+                (
+                    &mut record.namespaces,
+                    &fingerprints.namespaces,
+                    &before.namespaces,
+                ),
+            ];
+            for (records, prints, old) in pairs {
+                for (name, fingerprint) in prints {
+                    if let Some(old) = old.get(name)
+                        && old.fingerprint == *fingerprint
+                        && !records.contains_key(name)
+                    {
+                        records.insert(name.clone(), old.clone());
+                    }
                 }
             }
         }
-        Self { services }
+        record
     }
 }
 
@@ -268,54 +303,72 @@ impl Prior {
         serde_json::from_str(&self.manifest).ok()
     }
 
-    /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses: every service whose
-    /// fingerprint is the record's, and whose files the old manifest all lists, is not made.
-    pub fn reuse(
-        &self,
-        old: &OldListing,
-        dir: &str,
-        fingerprints: &BTreeMap<String, String>,
-    ) -> TreeReuse {
+    /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses: every service and
+    /// namespace whose fingerprint is the record's, and whose files the old manifest all
+    /// lists, is not made.
+    pub fn reuse(&self, old: &OldListing, dir: &str, fingerprints: &Fingerprints) -> TreeReuse {
         let mut reuse = Reuse::default();
         let mut entries = Vec::new();
         let tree = self.record.trees.get(dir);
-        for (name, fingerprint) in fingerprints {
-            let record = tree
-                .and_then(|t| t.services.get(name))
-                .filter(|r| r.fingerprint == *fingerprint);
-            let listed: Option<Vec<(String, write::Entry)>> = record.and_then(|record| {
-                record
-                    .items
-                    .iter()
-                    .map(|item| {
-                        let entry = old.files.get(format!("{dir}{}", item.path).as_str())?;
-                        Some((
-                            item.path.clone(),
-                            write::Entry {
-                                origin: entry.origin.clone().into_owned(),
-                                sha256: entry.sha256.clone().into_owned(),
-                            },
-                        ))
-                    })
-                    .collect()
-            });
-            let (Some(record), Some(listed)) = (record, listed) else {
-                reuse.make.insert(name.clone());
-                continue;
-            };
-            let Some(kept) = summaries(name, &record.items) else {
-                reuse.make.insert(name.clone());
-                continue;
-            };
-            reuse.kept.extend(kept);
-            entries.extend(listed);
+        let services = tree.map(|t| &t.services);
+        let namespaces = tree.map(|t| &t.namespaces);
+        for (name, fingerprint) in &fingerprints.services {
+            let reused = reused(old, dir, services, name, fingerprint, Owner::Service);
+            match reused {
+                Some((kept, listed)) => {
+                    reuse.kept.extend(kept);
+                    entries.extend(listed);
+                }
+                None => {
+                    reuse.make.insert(name.clone());
+                }
+            }
+        }
+        for (name, fingerprint) in &fingerprints.namespaces {
+            let reused = reused(old, dir, namespaces, name, fingerprint, Owner::Namespace);
+            if let Some((kept, listed)) = reused {
+                reuse.keep_namespaces.insert(name.clone());
+                reuse.kept.extend(kept);
+                entries.extend(listed);
+            }
         }
         TreeReuse { reuse, entries }
     }
 }
 
-/// The summaries of service `name`'s recorded items.
-fn summaries(name: &str, items: &[ItemRecord]) -> Option<Vec<Summary>> {
+/// The summaries and manifest entries of part `name` (of the tree at `dir`) of the record
+/// `records`, when its fingerprint is still `fingerprint` and the old manifest lists every
+/// file of it.
+fn reused(
+    old: &OldListing,
+    dir: &str,
+    records: Option<&BTreeMap<String, ServiceRecord>>,
+    name: &str,
+    fingerprint: &str,
+    owner: fn(String) -> Owner,
+) -> Option<(Vec<Summary>, Vec<(String, write::Entry)>)> {
+    let record = records?
+        .get(name)
+        .filter(|r| r.fingerprint == fingerprint)?;
+    let listed = record
+        .items
+        .iter()
+        .map(|item| {
+            let entry = old.files.get(format!("{dir}{}", item.path).as_str())?;
+            Some((
+                item.path.clone(),
+                write::Entry {
+                    origin: entry.origin.clone().into_owned(),
+                    sha256: entry.sha256.clone().into_owned(),
+                },
+            ))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some((summaries(&owner(name.to_owned()), &record.items)?, listed))
+}
+
+/// The summaries of the recorded items of `owner`.
+fn summaries(owner: &Owner, items: &[ItemRecord]) -> Option<Vec<Summary>> {
     items
         .iter()
         .map(|item| {
@@ -330,7 +383,7 @@ fn summaries(name: &str, items: &[ItemRecord]) -> Option<Vec<Summary>> {
             };
             Some(Summary {
                 path: item.path.clone(),
-                owner: Owner::Service(name.to_owned()),
+                owner: owner.clone(),
                 id,
                 rollout: item.rollout.clone(),
             })

@@ -97,20 +97,22 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
 }
 
 /// What `emit_in_batches` gives: what `hand_on` gave for each batch, in order, and what the
-/// set kept of the items of the services it made (their summaries, in the order they were
-/// made: a rebuild keeps them to stand for the services it does not make again).
+/// set kept of the items of the services and namespaces it made (their summaries, in the
+/// order they were made: a rebuild keeps them to stand for the parts it does not make again).
 pub struct Batches<R> {
     pub handed: Vec<R>,
-    pub services: Vec<Summary>,
+    pub parts: Vec<Summary>,
 }
 
-/// The services a build makes again, and what it knows of the others' items.
+/// The services and namespaces a build makes again, and what it knows of the others' items.
 #[derive(Debug, Default)]
 pub struct Reuse {
     /// The services to make; the others' items are not made.
     pub make: std::collections::BTreeSet<String>,
-    /// The summaries of the items of every service not made (from the build that made them):
-    /// the Argo CD target reads them beside the new ones.
+    /// The namespaces whose items are not made.
+    pub keep_namespaces: std::collections::BTreeSet<String>,
+    /// The summaries of the items of every service and namespace not made (from the build
+    /// that made them): the derived targets read them beside the new ones.
     pub kept: Vec<Summary>,
 }
 
@@ -130,9 +132,16 @@ pub fn emit_in_batches<R: Send>(
     hand_on: impl Fn(Vec<Item>) -> R + Sync + Send,
 ) -> Batches<R> {
     let sync_waves = platform.delivery.argocd.is_some();
-    let (only, kept) = match reuse {
-        Some(reuse) => (Some(reuse.make), reuse.kept),
-        None => (None, Vec::new()),
+    let reuse = reuse.map(|reuse| {
+        let (namespaces, services): (Vec<Summary>, Vec<Summary>) = reuse
+            .kept
+            .into_iter()
+            .partition(|s| matches!(s.owner, crate::output::Owner::Namespace(_)));
+        (reuse.make, reuse.keep_namespaces, namespaces, services)
+    });
+    let (only, keep_namespaces, kept_namespaces, kept) = match reuse {
+        Some((make, keep, namespaces, services)) => (Some(make), keep, namespaces, services),
+        None => Default::default(),
     };
     let names: Vec<&str> = platform
         .services
@@ -143,11 +152,18 @@ pub fn emit_in_batches<R: Send>(
     let selections: Vec<Selection> = names
         .chunks(batch.max(1))
         .map(|names| Selection::services(names.iter().copied()))
-        .chain([Selection::shared()])
+        .chain([Selection::shared_but(keep_namespaces)])
         .collect();
-    let made = parallel::map_each(&selections, |selection| {
+    let last = selections.len() - 1;
+    let kept_in_shared = kept_namespaces.len();
+    let indexed: Vec<(usize, &Selection)> = selections.iter().enumerate().collect();
+    let made = parallel::map_each(&indexed, |(index, selection)| {
         let mut out = Output::for_scope(Scope::All);
-        out.select(selection.clone());
+        out.select((*selection).clone());
+        if *index == last {
+            // The derived targets of the platform's batch read the kept namespaces' items.
+            out.keep(kept_namespaces.clone());
+        }
         for (target, _) in TARGETS {
             target(platform, &mut out);
         }
@@ -162,14 +178,25 @@ pub fn emit_in_batches<R: Send>(
         (handed, out.into_summaries())
     });
     let (mut handed, mut summaries): (Vec<R>, Vec<Vec<Summary>>) = made.into_iter().unzip();
-    // The platform's batch is last.
+    // The platform's batch is last; the namespaces' items kept come first in it.
     let shared = summaries.pop().unwrap_or_default();
-    let services: Vec<Summary> = summaries.into_iter().flatten().collect();
+    let mut parts: Vec<Summary> = summaries.into_iter().flatten().collect();
+    parts.extend(
+        shared[kept_in_shared..]
+            .iter()
+            .filter(|s| matches!(s.owner, crate::output::Owner::Namespace(_)))
+            .cloned(),
+    );
     let mut all = kept;
-    all.extend(services.iter().cloned());
+    all.extend(
+        parts
+            .iter()
+            .filter(|s| matches!(s.owner, crate::output::Owner::Service(_)))
+            .cloned(),
+    );
     all.extend(shared);
     let mut out = Output::summarised(all);
     argocd::emit(platform, &mut out);
     handed.push(hand_on(out.drain()));
-    Batches { handed, services }
+    Batches { handed, parts }
 }

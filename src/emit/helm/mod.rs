@@ -594,9 +594,10 @@ fn umbrella(platform: &Checked, shared: &[&Item]) -> Vec<Item> {
         let Body::Object(object) = &item.body else {
             continue;
         };
+        // The namespace's template is the namespace's, as its object is.
         out.push(Item::text(
             format!("{dir}/templates/{}", template_file_shared(&item.path)),
-            Owner::Platform,
+            item.owner.clone(),
             item.origin,
             plain_template(platform, item, object),
         ));

@@ -40,12 +40,17 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     };
     let tree = tree_path(platform, jenkins);
     let deploy = deploy(platform, jenkins);
-    // The platform pipeline applies the platform's own objects, in apply order.
-    let mut shared: Vec<(u8, &str)> = out
-        .items()
+    // The platform pipeline applies the platform's own objects, in apply order: those a
+    // rebuild did not make again too (`Output::keep`).
+    let summaries = if out.wants_shared() {
+        out.summaries()
+    } else {
+        Vec::new()
+    };
+    let mut shared: Vec<(u8, &str)> = summaries
         .iter()
         .filter(|item| matches!(item.owner, Owner::Platform | Owner::Namespace(_)))
-        .filter_map(|item| Some((item.id()?.apply_rank(), item.path.as_str())))
+        .filter_map(|item| Some((item.id.as_ref()?.apply_rank(), item.path.as_str())))
         .collect();
     shared.sort_unstable();
     let files: Vec<String> = shared

@@ -44,6 +44,9 @@ fn shared(platform: &Checked, out: &mut Output) {
             .or_insert(service.span);
     }
     for (namespace, origin) in &namespaces {
+        if !out.wants_namespace(namespace) {
+            continue;
+        }
         out.push(Item::k8s(
             format!("kubernetes/namespaces/{namespace}/namespace.yaml"),
             Owner::Namespace(namespace.to_string()),
