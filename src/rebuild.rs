@@ -336,6 +336,10 @@ impl Prior {
     }
 }
 
+/// What a rebuild keeps of a part it does not make: its items' summaries and its files'
+/// manifest entries.
+type Kept = (Vec<Summary>, Vec<(String, write::Entry)>);
+
 /// The summaries and manifest entries of part `name` (of the tree at `dir`) of the record
 /// `records`, when its fingerprint is still `fingerprint` and the old manifest lists every
 /// file of it.
@@ -346,7 +350,7 @@ fn reused(
     name: &str,
     fingerprint: &str,
     owner: fn(String) -> Owner,
-) -> Option<(Vec<Summary>, Vec<(String, write::Entry)>)> {
+) -> Option<Kept> {
     let record = records?
         .get(name)
         .filter(|r| r.fingerprint == fingerprint)?;
