@@ -140,9 +140,9 @@ pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, 
 pub fn build_full_tree_reusing(
     source: &Source,
     base: &Checked,
-    prior: Option<&rebuild::Prior>,
+    prior: Option<(&rebuild::Prior, &write::Listing)>,
 ) -> Result<Built, BuildError> {
-    let old = prior.and_then(|prior| Some((prior, prior.listing()?)));
+    let old = prior;
     let mut records = std::collections::BTreeMap::new();
     let mut complete = true;
     // Makes the tree at `dir` of `platform`: its files and the entries of those it reuses.
@@ -205,8 +205,7 @@ pub fn build_full_tree_reusing(
     }
     let mut built = with_manifest(files, &reused);
     built.complete = complete;
-    let manifest = &built.tree[write::MANIFEST];
-    built.record = (!records.is_empty()).then(|| rebuild::Record::new(records, manifest));
+    built.record = (!records.is_empty()).then(|| rebuild::Record::new(records));
     Ok(built)
 }
 

@@ -168,8 +168,8 @@ fn build_id() -> &'static str {
 pub struct Record {
     /// `build_id()` of the platc that wrote it.
     platc: String,
-    /// The sha256 of the manifest of the tree it describes.
-    manifest: String,
+    /// The stamp of the manifest of the tree it describes, once it is written.
+    manifest: Option<write::Stamp>,
     /// Each tree with a manifest of its own, by its directory in `out/` (`""` for `out/`
     /// itself, `env/NAME/` for an environment's).
     trees: BTreeMap<String, TreeRecord>,
@@ -280,33 +280,20 @@ pub struct Prior {
     pub record: Record,
     /// The text of `out/.platc/manifest.json`.
     pub manifest: String,
-}
-
-/// The old manifest's entries, borrowed from its text.
-#[derive(Deserialize)]
-pub struct OldListing<'a> {
-    #[serde(borrow)]
-    files: HashMap<std::borrow::Cow<'a, str>, OldEntry<'a>>,
-}
-
-#[derive(Deserialize)]
-struct OldEntry<'a> {
-    #[serde(borrow)]
-    origin: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    sha256: std::borrow::Cow<'a, str>,
+    /// Its stamp when it was read (`None`: not read from a tree).
+    pub stamp: Option<write::Stamp>,
 }
 
 impl Prior {
     /// The old manifest's entries.
-    pub fn listing(&self) -> Option<OldListing<'_>> {
-        serde_json::from_str(&self.manifest).ok()
+    pub fn listing(&self) -> Option<write::Listing<'_>> {
+        write::Listing::parse(&self.manifest)
     }
 
     /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses: every service and
     /// namespace whose fingerprint is the record's, and whose files the old manifest all
     /// lists, is not made.
-    pub fn reuse(&self, old: &OldListing, dir: &str, fingerprints: &Fingerprints) -> TreeReuse {
+    pub fn reuse(&self, old: &write::Listing, dir: &str, fingerprints: &Fingerprints) -> TreeReuse {
         let mut reuse = Reuse::default();
         let mut entries = Vec::new();
         let tree = self.record.trees.get(dir);
@@ -344,7 +331,7 @@ type Kept = (Vec<Summary>, Vec<(String, write::Entry)>);
 /// `records`, when its fingerprint is still `fingerprint` and the old manifest lists every
 /// file of it.
 fn reused(
-    old: &OldListing,
+    old: &write::Listing,
     dir: &str,
     records: Option<&BTreeMap<String, ServiceRecord>>,
     name: &str,
@@ -358,12 +345,12 @@ fn reused(
         .items
         .iter()
         .map(|item| {
-            let entry = old.files.get(format!("{dir}{}", item.path).as_str())?;
+            let (origin, sha256) = old.get(&format!("{dir}{}", item.path))?;
             Some((
                 item.path.clone(),
                 write::Entry {
-                    origin: entry.origin.clone().into_owned(),
-                    sha256: entry.sha256.clone().into_owned(),
+                    origin: origin.to_owned(),
+                    sha256: sha256.to_owned(),
                 },
             ))
         })
@@ -419,11 +406,11 @@ impl Record {
         self.trees.get(dir)
     }
 
-    /// A record of the trees of a build whose manifest's text is `manifest`.
-    pub fn new(trees: BTreeMap<String, TreeRecord>, manifest: &str) -> Self {
+    /// A record of the trees of a build (`save` names the manifest it wrote).
+    pub fn new(trees: BTreeMap<String, TreeRecord>) -> Self {
         Self {
             platc: build_id().to_owned(),
-            manifest: write::sha256_hex(manifest),
+            manifest: None,
             trees,
         }
     }
@@ -444,7 +431,7 @@ fn cache_file(out: &Path) -> Option<PathBuf> {
 }
 
 /// The record of `out`, when there is one, this platc wrote it, and it holds for the tree on
-/// disk: the manifest there has the sha256 it names.
+/// disk: the manifest there has the stamp it names (it is the file that build wrote).
 pub fn load(out: &Path) -> Option<Prior> {
     let file = cache_file(out)?;
     let bytes = std::fs::read(file).ok()?;
@@ -452,18 +439,39 @@ pub fn load(out: &Path) -> Option<Prior> {
     if record.platc != build_id() {
         return None;
     }
-    let manifest = std::fs::read_to_string(out.join(MANIFEST)).ok()?;
-    (write::sha256_hex(&manifest) == record.manifest).then_some(Prior { record, manifest })
+    let path = out.join(MANIFEST);
+    let stamp = write::Stamp::of(&path)?;
+    if record.manifest.as_ref() != Some(&stamp) {
+        return None;
+    }
+    let manifest = std::fs::read_to_string(&path).ok()?;
+    (write::Stamp::of(&path)? == stamp).then_some(Prior {
+        record,
+        manifest,
+        stamp: Some(stamp),
+    })
 }
 
-/// Keeps `record` for the tree at `out`, or, when it cannot, makes sure no stale record is
-/// left. Never fails a build: the next one makes everything.
-pub fn save(out: &Path, record: Option<&Record>) {
+/// Keeps `record` for the tree at `out`, whose manifest was just written with the text
+/// `manifest`, or, when it cannot, makes sure no stale record is left. The manifest on disk
+/// is read back: the record names its stamp only when it is that text, unchanged while it is
+/// read (another build may have written the tree since). Never fails a build: the next one
+/// makes everything.
+pub fn save(out: &Path, record: Option<&Record>, manifest: &str) {
     let Some(file) = cache_file(out) else {
         return;
     };
-    let saved = record.is_some_and(|record| {
-        let Ok(text) = serde_json::to_vec(record) else {
+    let path = out.join(MANIFEST);
+    let stamp = write::Stamp::of(&path).filter(|stamp| {
+        std::fs::read(&path).is_ok_and(|bytes| bytes == manifest.as_bytes())
+            && write::Stamp::of(&path).as_ref() == Some(stamp)
+    });
+    let saved = record.zip(stamp).is_some_and(|(record, stamp)| {
+        let record = Record {
+            manifest: Some(stamp),
+            ..record.clone()
+        };
+        let Ok(text) = serde_json::to_vec(&record) else {
             return false;
         };
         let Some(dir) = file.parent() else {

@@ -47,9 +47,10 @@ mod place;
 
 pub use backup::Backup;
 use backup::{back_up, backup_dir};
+pub use incremental::{Listing, Old};
 use manifest::user_files;
 pub use manifest::{
-    Entry, JOURNAL, MANIFEST, Manifest, listing, manifest, manifest_text, sha256_hex,
+    Entry, JOURNAL, MANIFEST, Manifest, Stamp, listing, manifest, manifest_text, sha256_hex,
     sha256_hex_bytes,
 };
 pub use place::{Protected, protected, real_path};
@@ -185,11 +186,13 @@ pub fn write_listed_with(
 /// platc wrote at `out`, file by file, as the incremental write does. `Ok(None)` when that
 /// cannot be done without the whole tree (a file edited by hand among those it changes, a
 /// stopped write, too many changes): nothing was touched, and the caller builds the whole
-/// tree and writes it with `write_listed`.
+/// tree and writes it with `write_listed`. `old` is the manifest on disk as the rebuild read
+/// it: not read again, unless it changed since.
 pub fn write_changed(
     out: &Path,
     tree: &Tree,
     listed: &Manifest,
+    old: &Old,
 ) -> Result<Option<Written>, WriteError> {
     let out = &target(out)?;
     let parent = parent_of(out);
@@ -207,7 +210,7 @@ pub fn write_changed(
     let result = if stopped {
         Ok(None)
     } else {
-        incremental::write_changes(out, tree, listed, false, &mut |_| Ok(()))
+        incremental::write_changes(out, tree, listed, false, Some(old), &mut |_| Ok(()))
     };
     drop(lock);
     result
@@ -257,7 +260,7 @@ fn write_locked(
     if let Some(listed) = listed
         && !force
         && !stopped
-        && let Some(written) = incremental::write_changes(out, tree, listed, true, hook)?
+        && let Some(written) = incremental::write_changes(out, tree, listed, true, None, hook)?
     {
         return Ok(written);
     }

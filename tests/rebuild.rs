@@ -40,7 +40,9 @@ fn sources() -> Vec<(String, Source)> {
 /// compile (a blanked line can break the file).
 fn build(source: &Source, prior: Option<&Prior>) -> Option<Built> {
     let base = compile(source, &Options::default()).platform?;
-    Some(build_full_tree_reusing(source, &base, prior).expect("builds"))
+    let listing = prior.map(|prior| prior.listing().expect("a manifest"));
+    let reusing = prior.zip(listing.as_ref());
+    Some(build_full_tree_reusing(source, &base, reusing).expect("builds"))
 }
 
 /// `source` with line `line` (0-based) emptied.
@@ -129,6 +131,7 @@ fn a_rebuild_after_any_one_line_change_is_the_fresh_build() {
         let prior = Prior {
             record: before.record.clone().expect("a whole build keeps a record"),
             manifest: before.tree[MANIFEST].clone(),
+            stamp: None,
         };
         // Nothing changed: nothing is made but the platform's batch.
         let same = build(&source, Some(&prior)).unwrap();
@@ -175,6 +178,7 @@ fn a_changed_config_file_makes_its_service_again() {
     let prior = Prior {
         record: before.record.clone().unwrap(),
         manifest: before.tree[MANIFEST].clone(),
+        stamp: None,
     };
     let conf = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("{conf}# changed\n")).unwrap();

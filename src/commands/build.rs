@@ -11,7 +11,8 @@ use crate::diff::{Tree, diff_trees, read_tree};
 use crate::model::Checked;
 use crate::source::Source;
 use crate::write::{
-    MANIFEST, Protected, UserFiles, WriteError, Written, protected, write_changed, write_listed,
+    MANIFEST, Old, Protected, UserFiles, WriteError, Written, protected, write_changed,
+    write_listed,
 };
 use crate::{BuildError, Built, build_full_tree_reusing, build_tree_listed, env_dir};
 
@@ -35,18 +36,29 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     // A whole build over a tree it wrote makes again only what changed (`rebuild`).
     let whole = args.env.is_none() && !args.check && !args.force;
     let mut rebuilt = None;
-    if whole && let Some(prior) = crate::rebuild::load(&out) {
+    if whole
+        && let Some(prior) = crate::rebuild::load(&out)
+        && let Some(listing) = prior.listing()
+    {
         timings.lap("load");
-        let Some(built) = emit_whole(&source, &platform, Some(&prior), &mut output, report) else {
+        let reusing = Some((&prior, &listing));
+        let Some(built) = emit_whole(&source, &platform, reusing, &mut output, report) else {
             return output;
         };
         timings.lap("emit+validate");
         if built.complete {
             rebuilt = Some(built);
-        } else if refuse(&out, &args.file).is_none() {
-            match write_changed(&out, &built.tree, &built.manifest) {
+        } else if let Some(stamp) = &prior.stamp
+            && refuse(&out, &args.file).is_none()
+        {
+            let old = Old {
+                text: &prior.manifest,
+                listing: &listing,
+                stamp,
+            };
+            match write_changed(&out, &built.tree, &built.manifest, &old) {
                 Ok(Some(written)) => {
-                    crate::rebuild::save(&out, built.record.as_ref());
+                    crate::rebuild::save(&out, built.record.as_ref(), &built.tree[MANIFEST]);
                     timings.lap("write");
                     timings.report(&mut output.stderr);
                     let files = built.manifest.files.len() + 1;
@@ -95,7 +107,8 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     }
     let written = write_listed(&out, &tree, &manifest, args.force);
     if args.env.is_none() {
-        crate::rebuild::save(&out, record.as_ref().filter(|_| written.is_ok()));
+        let record = record.as_ref().filter(|_| written.is_ok());
+        crate::rebuild::save(&out, record, &tree[MANIFEST]);
     }
     timings.lap("write");
     timings.report(&mut output.stderr);
@@ -147,7 +160,7 @@ pub(super) fn emit_tree(
 fn emit_whole(
     source: &Source,
     platform: &Checked,
-    prior: Option<&crate::rebuild::Prior>,
+    prior: Option<(&crate::rebuild::Prior, &crate::write::Listing)>,
     output: &mut Output,
     report: Report,
 ) -> Option<Built> {

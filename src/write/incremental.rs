@@ -16,38 +16,63 @@
 //! the whole-tree write, this guards against a stopped process, not a lost machine.
 
 use std::borrow::{Borrow, Cow};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::io;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::manifest::{JOURNAL, MANIFEST, Manifest, TEMPORARY, sha256_hex_bytes};
+use super::manifest::{JOURNAL, MANIFEST, Manifest, Stamp, TEMPORARY, sha256_hex_bytes};
 use super::{WriteError, Written};
 use crate::diff::Tree;
 
-/// The old manifest, as much of it as the write needs: each file's hash, borrowed from its
-/// text where it can be.
+/// The old manifest, as much of it as a write needs: each file's hash and origin, borrowed
+/// from its text where it can be.
 #[derive(Deserialize)]
-struct Listing<'a> {
+pub struct Listing<'a> {
     #[serde(borrow)]
-    files: BTreeMap<Text<'a>, Hash<'a>>,
+    files: HashMap<Text<'a>, Hash<'a>>,
 }
 
 #[derive(Deserialize)]
 struct Hash<'a> {
     #[serde(borrow)]
+    origin: Text<'a>,
+    #[serde(borrow)]
     sha256: Text<'a>,
 }
 
-#[derive(Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Deserialize, PartialEq, Eq, PartialOrd, Ord, std::hash::Hash)]
 struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 impl Borrow<str> for Text<'_> {
     fn borrow(&self) -> &str {
         &self.0
     }
+}
+
+impl<'a> Listing<'a> {
+    /// The listing of a manifest's text; `None` when it is not a manifest.
+    pub fn parse(text: &'a str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+
+    /// The origin and sha256 the manifest lists for `path`.
+    pub fn get(&self, path: &str) -> Option<(&str, &str)> {
+        self.files
+            .get(path)
+            .map(|hash| (&*hash.origin.0, &*hash.sha256.0))
+    }
+}
+
+/// The manifest on disk, read and parsed before the write (by a rebuild, which reads it
+/// first): its text, its listing, and its stamp when it was read. The write uses it only when
+/// the manifest on disk still has that stamp.
+pub struct Old<'a> {
+    pub text: &'a str,
+    pub listing: &'a Listing<'a>,
+    pub stamp: &'a Stamp,
 }
 
 /// More changed files than one in this many, and the whole-tree write is as fast, and atomic.
@@ -66,7 +91,10 @@ struct Plan<'t> {
 /// Writes `tree`, whose manifest is `new`, over the tree platc wrote to `out`, file by file.
 /// A tree that is not `complete` holds only the files a rebuild made (and the manifests):
 /// every other file `new` lists must be on disk with the old manifest's hash, or the write
-/// is not done here.
+/// is not done here. `old` is the manifest on disk as the caller read it, if it did.
+/// A tree that is not `complete` holds only the files a rebuild made (and the manifests):
+/// every other file `new` lists must be on disk with the old manifest's hash, or the write
+/// is not done here. `old` is the manifest on disk as the caller read it, if it did.
 /// `None` when it cannot tell that doing so loses nothing, or when too much changed: then
 /// the whole-tree write must. The hook's steps: `"journal"` before the journal is written,
 /// `"file"` before each file is written to its temporary name and `"place"` before it is
@@ -77,15 +105,31 @@ pub(super) fn write_changes(
     tree: &Tree,
     new: &Manifest,
     complete: bool,
+    old: Option<&Old>,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<Option<Written>, WriteError> {
     let Some(new_text) = tree.get(MANIFEST) else {
         return Ok(None);
     };
-    let Ok(old_text) = fs::read_to_string(out.join(MANIFEST)) else {
-        return Ok(None);
+    let read;
+    let parsed;
+    let (old_text, listing) = if let Some(old) = old {
+        if Stamp::of(&out.join(MANIFEST)).as_ref() != Some(old.stamp) {
+            return Ok(None);
+        }
+        (old.text, old.listing)
+    } else {
+        let Ok(text) = fs::read_to_string(out.join(MANIFEST)) else {
+            return Ok(None);
+        };
+        read = text;
+        let Some(listing) = Listing::parse(&read) else {
+            return Ok(None);
+        };
+        parsed = listing;
+        (read.as_str(), &parsed)
     };
-    let Some(plan) = plan(out, tree, new, complete, new_text, &old_text) else {
+    let Some(plan) = plan(out, tree, new, complete, new_text, old_text, listing) else {
         return Ok(None);
     };
     if plan.write.is_empty() && plan.remove.is_empty() && !plan.manifest {
@@ -178,6 +222,7 @@ fn plan<'t>(
     complete: bool,
     new_text: &str,
     old_text: &str,
+    old: &Listing,
 ) -> Option<Plan<'t>> {
     let whole = new.files.len() + 1;
     let holds = if complete {
@@ -189,25 +234,32 @@ fn plan<'t>(
     if exists(&out.join(JOURNAL)) || !holds {
         return None;
     }
-    let old: Listing = serde_json::from_str(old_text).ok()?;
     // By path: the old hash (`None` for a new path).
     let mut changed: Vec<(&'t str, Option<&str>)> = Vec::new();
+    let mut listed_before = 0;
     for (path, entry) in &new.files {
-        match old.files.get(path.as_str()) {
+        let hash = old.files.get(path.as_str());
+        listed_before += usize::from(hash.is_some());
+        match hash {
             Some(hash) if *hash.sha256.0 == entry.sha256 => {}
             hash => changed.push((path.as_str(), hash.map(|h| &*h.sha256.0))),
         }
     }
-    let removed: Vec<(&str, &str)> = old
-        .files
-        .iter()
-        .filter(|(path, _)| !new.files.contains_key(&*path.0))
-        .map(|(path, hash)| (&*path.0, &*hash.sha256.0))
-        .collect();
+    // No old path is gone unless the old manifest lists more than the new one kept.
+    let mut removed: Vec<(&str, &str)> = if listed_before == old.files.len() {
+        Vec::new()
+    } else {
+        old.files
+            .iter()
+            .filter(|(path, _)| !new.files.contains_key(&*path.0))
+            .map(|(path, hash)| (&*path.0, &*hash.sha256.0))
+            .collect()
+    };
+    removed.sort_unstable();
     if (changed.len() + removed.len()) * MOST > whole {
         return None;
     }
-    if !nested_trees_hold(out, tree, new, &old) {
+    if !nested_trees_hold(out, tree, new, old) {
         return None;
     }
     let mut plan = Plan {

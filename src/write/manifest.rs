@@ -65,6 +65,47 @@ pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
     hex
 }
 
+/// What tells one write of a file from another without reading it: its size, inode, and
+/// times of last change (`ctime`, which no user can set) and modification, to the
+/// nanosecond. A rebuild's record names the manifest it holds for by its stamp.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    len: u64,
+    inode: u64,
+    changed: i128,
+    modified: i128,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path`, when there is one.
+    pub fn of(path: &std::path::Path) -> Option<Self> {
+        let meta = std::fs::symlink_metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        #[cfg(unix)]
+        let (inode, changed) = {
+            use std::os::unix::fs::MetadataExt;
+            let changed = i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec());
+            (meta.ino(), changed)
+        };
+        #[cfg(not(unix))]
+        let (inode, changed) = (0, 0);
+        let modified = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        Some(Self {
+            len: meta.len(),
+            inode,
+            changed,
+            modified: i128::try_from(modified).ok()?,
+        })
+    }
+}
+
 /// The manifest's own text.
 pub fn manifest_text(manifest: &Manifest) -> String {
     // Its fields are declared in sorted order and its maps are sorted: `encode::json`'s text,
