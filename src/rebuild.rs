@@ -189,23 +189,14 @@ struct ServiceRecord {
     items: Vec<ItemRecord>,
 }
 
+/// An item: its path, its identity, and a `Rollout`'s value. (Tuples, so a JSON array each:
+/// most of the record, and its fields' names would be half of it.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct ItemRecord {
-    path: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<IdRecord>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    rollout: Option<serde_json::Value>,
-}
+struct ItemRecord(String, Option<IdRecord>, Option<serde_json::Value>);
 
+/// An identity: API version, kind, namespace, name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct IdRecord {
-    api_version: String,
-    kind: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    namespace: Option<String>,
-    name: String,
-}
+struct IdRecord(String, String, Option<String>, String);
 
 impl TreeRecord {
     /// The record of a tree whose services and namespaces have `fingerprints`, and whose
@@ -229,16 +220,18 @@ impl TreeRecord {
                     items: Vec::new(),
                 })
                 .items
-                .push(ItemRecord {
-                    path: summary.path.clone(),
-                    id: summary.id.as_ref().map(|id| IdRecord {
-                        api_version: id.api_version.to_owned(),
-                        kind: id.kind.to_owned(),
-                        namespace: id.namespace.clone(),
-                        name: id.name.clone(),
+                .push(ItemRecord(
+                    summary.path.clone(),
+                    summary.id.as_ref().map(|id| {
+                        IdRecord(
+                            id.api_version.to_owned(),
+                            id.kind.to_owned(),
+                            id.namespace.clone(),
+                            id.name.clone(),
+                        )
                     }),
-                    rollout: summary.rollout.clone(),
-                });
+                    summary.rollout.clone(),
+                ));
         }
         if let Some(before) = before {
             let pairs = [
@@ -345,9 +338,9 @@ fn reused(
         .items
         .iter()
         .map(|item| {
-            let (origin, sha256) = old.get(&format!("{dir}{}", item.path))?;
+            let (origin, sha256) = old.get(&format!("{dir}{}", item.0))?;
             Some((
-                item.path.clone(),
+                item.0.clone(),
                 write::Entry {
                     origin: origin.to_owned(),
                     sha256: sha256.to_owned(),
@@ -363,20 +356,21 @@ fn summaries(owner: &Owner, items: &[ItemRecord]) -> Option<Vec<Summary>> {
     items
         .iter()
         .map(|item| {
-            let id = match &item.id {
-                Some(id) => Some(Identity {
-                    api_version: intern(&id.api_version)?,
-                    kind: intern(&id.kind)?,
-                    namespace: id.namespace.clone(),
-                    name: id.name.clone(),
+            let ItemRecord(path, id, rollout) = item;
+            let id = match id {
+                Some(IdRecord(api_version, kind, namespace, name)) => Some(Identity {
+                    api_version: intern(api_version)?,
+                    kind: intern(kind)?,
+                    namespace: namespace.clone(),
+                    name: name.clone(),
                 }),
                 None => None,
             };
             Some(Summary {
-                path: item.path.clone(),
+                path: path.clone(),
                 owner: owner.clone(),
                 id,
-                rollout: item.rollout.clone(),
+                rollout: rollout.clone(),
             })
         })
         .collect()
@@ -457,7 +451,7 @@ pub fn load(out: &Path) -> Option<Prior> {
 /// is read back: the record names its stamp only when it is that text, unchanged while it is
 /// read (another build may have written the tree since). Never fails a build: the next one
 /// makes everything.
-pub fn save(out: &Path, record: Option<&Record>, manifest: &str) {
+pub fn save(out: &Path, record: Option<Record>, manifest: &str) {
     let Some(file) = cache_file(out) else {
         return;
     };
@@ -466,11 +460,8 @@ pub fn save(out: &Path, record: Option<&Record>, manifest: &str) {
         std::fs::read(&path).is_ok_and(|bytes| bytes == manifest.as_bytes())
             && write::Stamp::of(&path).as_ref() == Some(stamp)
     });
-    let saved = record.zip(stamp).is_some_and(|(record, stamp)| {
-        let record = Record {
-            manifest: Some(stamp),
-            ..record.clone()
-        };
+    let saved = record.zip(stamp).is_some_and(|(mut record, stamp)| {
+        record.manifest = Some(stamp);
         let Ok(text) = serde_json::to_vec(&record) else {
             return false;
         };

@@ -58,7 +58,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             };
             match write_changed(&out, &built.tree, &built.manifest, &old) {
                 Ok(Some(written)) => {
-                    crate::rebuild::save(&out, built.record.as_ref(), &built.tree[MANIFEST]);
+                    crate::rebuild::save(&out, built.record, &built.tree[MANIFEST]);
                     timings.lap("write");
                     timings.report(&mut output.stderr);
                     let files = built.manifest.files.len() + 1;
@@ -107,7 +107,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     }
     let written = write_listed(&out, &tree, &manifest, args.force);
     if args.env.is_none() {
-        let record = record.as_ref().filter(|_| written.is_ok());
+        let record = record.filter(|_| written.is_ok());
         crate::rebuild::save(&out, record, &tree[MANIFEST]);
     }
     timings.lap("write");
