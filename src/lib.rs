@@ -142,35 +142,33 @@ pub fn build_full_tree_reusing(
     base: &Checked,
     prior: Option<(&rebuild::Prior, &write::Listing)>,
 ) -> Result<Built, BuildError> {
-    let old = prior;
-    let mut records = std::collections::BTreeMap::new();
-    let mut complete = true;
-    // Makes the tree at `dir` of `platform`: its files and the entries of those it reuses.
-    let mut make = |platform: &Checked, dir: &str| -> Result<_, validate::Invalid> {
+    // Makes the tree at `dir` of `platform`: its files, the entries of those it reuses, and
+    // its record.
+    let make_tree = |platform: &Checked, dir: &str| -> Result<TreeMade, validate::Invalid> {
         let fingerprints = rebuild::fingerprints(source, platform);
-        let reuse = match (&old, &fingerprints) {
+        let reuse = match (&prior, &fingerprints) {
             (Some((prior, listing)), Some(fingerprints)) => {
                 Some(prior.reuse(listing, dir, fingerprints))
             }
             _ => None,
         };
-        let (reuse, entries) = match reuse {
+        let (reuse, reused) = match reuse {
             Some(reuse) => (Some(reuse.reuse), reuse.entries),
             None => (None, Vec::new()),
         };
-        complete &= entries.is_empty();
         let made = tree_files(platform, reuse)?;
-        if let Some(fingerprints) = &fingerprints {
-            let before = old.as_ref().and_then(|(prior, _)| prior.record.tree(dir));
-            records.insert(
-                dir.to_owned(),
-                rebuild::TreeRecord::new(fingerprints, &made.parts, before),
-            );
-        }
-        Ok((made.files, entries))
+        let record = fingerprints.map(|fingerprints| {
+            let before = prior.and_then(|(prior, _)| prior.record.tree(dir));
+            rebuild::TreeRecord::new(&fingerprints, &made.parts, before)
+        });
+        Ok(TreeMade {
+            files: made.files,
+            reused,
+            record,
+        })
     };
-    let (mut files, mut reused) = make(base, "")?;
-    for env in &base.envs {
+    // An environment's tree, as `build_tree` makes it, with its manifest, paths in `out/`.
+    let make_env = |env: &span::Spanned<String>| -> Result<TreeMade, BuildError> {
         let compiled = compile(
             source,
             &Options {
@@ -184,29 +182,57 @@ pub fn build_full_tree_reusing(
             });
         };
         let dir = env_dir(&env.value);
-        // As `build_tree` makes it.
-        let (mut env_files, env_reused) = make(&platform, &format!("{dir}/"))?;
-        let text = write::manifest_text(&listing(&env_files, &env_reused));
-        env_files.push(TreeFile {
+        let mut tree = make_tree(&platform, &format!("{dir}/"))?;
+        let text = write::manifest_text(&listing(&tree.files, &tree.reused));
+        tree.files.push(TreeFile {
             path: write::MANIFEST.to_owned(),
             sha256: write::sha256_hex(&text),
             text,
             origin: base.origin.locate(env.span),
         });
-        files.extend(env_files.into_iter().map(|file| TreeFile {
-            path: format!("{dir}/{}", file.path),
-            ..file
-        }));
-        reused.extend(
-            env_reused
-                .into_iter()
-                .map(|(path, entry)| (format!("{dir}/{path}"), entry)),
-        );
+        for file in &mut tree.files {
+            file.path = format!("{dir}/{}", file.path);
+        }
+        for (path, _) in &mut tree.reused {
+            *path = format!("{dir}/{path}");
+        }
+        Ok(tree)
+    };
+    // The base tree and the environments' on both cores: a rebuild makes little of each.
+    let (base_made, envs_made) = rayon::join(
+        || make_tree(base, ""),
+        || {
+            base.envs
+                .par_iter()
+                .map(make_env)
+                .collect::<Vec<Result<TreeMade, BuildError>>>()
+        },
+    );
+    let base_made = base_made?;
+    let mut complete = base_made.reused.is_empty();
+    let mut records = std::collections::BTreeMap::new();
+    records.extend(base_made.record.map(|r| (String::new(), r)));
+    let mut files = base_made.files;
+    let mut reused = base_made.reused;
+    for (env, env_made) in base.envs.iter().zip(envs_made) {
+        let tree = env_made?;
+        complete &= tree.reused.is_empty();
+        let dir = format!("{}/", env_dir(&env.value));
+        records.extend(tree.record.map(|r| (dir, r)));
+        files.extend(tree.files);
+        reused.extend(tree.reused);
     }
     let mut built = with_manifest(files, &reused);
     built.complete = complete;
     built.record = (!records.is_empty()).then(|| rebuild::Record::new(records));
     Ok(built)
+}
+
+/// One tree of a whole build: the files made, the entries of the files reused, the record.
+struct TreeMade {
+    files: Vec<TreeFile>,
+    reused: Vec<(String, write::Entry)>,
+    record: Option<rebuild::TreeRecord>,
 }
 
 /// One file of a tree, with the place in `platform.kdl` it came from.
