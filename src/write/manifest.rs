@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::diff::Tree;
-use crate::encode;
 
 /// Where the manifest lives inside `out/`.
 pub const MANIFEST: &str = ".platc/manifest.json";
@@ -267,6 +266,7 @@ pub(super) const TEMPORARY: &str = ".platc-tmp";
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode;
 
     #[test]
     fn the_manifest_text_is_the_sorted_json_encoding() {
