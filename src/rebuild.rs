@@ -268,21 +268,14 @@ pub struct TreeReuse {
     pub entries: Vec<(String, write::Entry)>,
 }
 
-/// A record that holds for the tree on disk, and that tree's manifest.
+/// A record that holds for the tree on disk.
 pub struct Prior {
     pub record: Record,
-    /// The text of `out/.platc/manifest.json`.
-    pub manifest: String,
-    /// Its stamp when it was read (`None`: not read from a tree).
+    /// The stamp of the manifest it holds for, as read (`None`: not read from a tree).
     pub stamp: Option<write::Stamp>,
 }
 
 impl Prior {
-    /// The old manifest's entries.
-    pub fn listing(&self) -> Option<write::Listing<'_>> {
-        write::Listing::parse(&self.manifest)
-    }
-
     /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses: every service and
     /// namespace whose fingerprint is the record's, and whose files the old manifest all
     /// lists, is not made.
@@ -424,26 +417,42 @@ fn cache_file(out: &Path) -> Option<PathBuf> {
     Some(dir.join(format!("tree-{}.json", &key[..32])))
 }
 
-/// The record of `out`, when there is one, this platc wrote it, and it holds for the tree on
-/// disk: the manifest there has the stamp it names (it is the file that build wrote).
-pub fn load(out: &Path) -> Option<Prior> {
+/// What a rebuild of `out` starts from, read (`read`): the record's bytes, and the manifest
+/// on disk with its stamp.
+pub struct Read {
+    record: Vec<u8>,
+    /// The text of `out/.platc/manifest.json`.
+    pub manifest: String,
+    pub stamp: write::Stamp,
+}
+
+/// The record of `out` and its manifest, when there are both (each parsed apart, on both
+/// cores: `Read::prior`, `write::Listing::parse`).
+pub fn read(out: &Path) -> Option<Read> {
     let file = cache_file(out)?;
-    let bytes = std::fs::read(file).ok()?;
-    let record: Record = serde_json::from_slice(&bytes).ok()?;
-    if record.platc != build_id() {
-        return None;
-    }
+    let record = std::fs::read(file).ok()?;
     let path = out.join(MANIFEST);
     let stamp = write::Stamp::of(&path)?;
-    if record.manifest.as_ref() != Some(&stamp) {
-        return None;
-    }
     let manifest = std::fs::read_to_string(&path).ok()?;
-    (write::Stamp::of(&path)? == stamp).then_some(Prior {
+    (write::Stamp::of(&path)? == stamp).then_some(Read {
         record,
         manifest,
-        stamp: Some(stamp),
+        stamp,
     })
+}
+
+impl Read {
+    /// The record, when this platc wrote it and it holds for the tree on disk: the manifest
+    /// read has the stamp it names (it is the file that build wrote).
+    pub fn prior(&self) -> Option<Prior> {
+        let record: Record = serde_json::from_slice(&self.record).ok()?;
+        (record.platc == build_id() && record.manifest.as_ref() == Some(&self.stamp)).then_some(
+            Prior {
+                record,
+                stamp: Some(self.stamp.clone()),
+            },
+        )
+    }
 }
 
 /// Keeps `record` for the tree at `out`, whose manifest was just written with the text

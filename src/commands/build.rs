@@ -37,8 +37,11 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     let whole = args.env.is_none() && !args.check && !args.force;
     let mut rebuilt = None;
     if whole
-        && let Some(prior) = crate::rebuild::load(&out)
-        && let Some(listing) = prior.listing()
+        && let Some(read) = crate::rebuild::read(&out)
+        && let (Some(prior), Some(listing)) = rayon::join(
+            || read.prior(),
+            || crate::write::Listing::parse(&read.manifest),
+        )
     {
         timings.lap("load");
         let reusing = Some((&prior, &listing));
@@ -48,13 +51,11 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         timings.lap("emit+validate");
         if built.complete {
             rebuilt = Some(built);
-        } else if let Some(stamp) = &prior.stamp
-            && refuse(&out, &args.file).is_none()
-        {
+        } else if refuse(&out, &args.file).is_none() {
             let old = Old {
-                text: &prior.manifest,
+                text: &read.manifest,
                 listing: &listing,
-                stamp,
+                stamp: &read.stamp,
             };
             match write_changed(&out, &built.tree, &built.manifest, &old) {
                 Ok(Some(written)) => {
