@@ -156,13 +156,13 @@ pub fn build_full_tree_reusing(
             Some(reuse) => (Some(reuse.reuse), reuse.entries),
             None => (None, Vec::new()),
         };
-        let made = tree_files(platform, reuse)?;
+        let Made { files, parts } = tree_files(platform, reuse)?;
         let record = fingerprints.map(|fingerprints| {
             let before = prior.and_then(|(prior, _)| prior.record.tree(dir));
-            rebuild::TreeRecord::new(&fingerprints, &made.parts, before)
+            rebuild::TreeRecord::new(&fingerprints, parts, before)
         });
         Ok(TreeMade {
-            files: made.files,
+            files,
             reused,
             record,
         })

@@ -202,7 +202,11 @@ impl TreeRecord {
     /// The record of a tree whose services and namespaces have `fingerprints`, and whose
     /// items are summarised in `made` (the parts made now) and `before` (the record of the
     /// tree it rebuilt, for the parts reused).
-    pub fn new(fingerprints: &Fingerprints, made: &[Summary], before: Option<&TreeRecord>) -> Self {
+    pub fn new(
+        fingerprints: &Fingerprints,
+        made: Vec<Summary>,
+        before: Option<&TreeRecord>,
+    ) -> Self {
         let mut record = Self::default();
         for summary in made {
             let (records, prints, name) = match &summary.owner {
@@ -221,16 +225,16 @@ impl TreeRecord {
                 })
                 .items
                 .push(ItemRecord(
-                    summary.path.clone(),
-                    summary.id.as_ref().map(|id| {
+                    summary.path,
+                    summary.id.map(|id| {
                         IdRecord(
                             id.api_version.to_owned(),
                             id.kind.to_owned(),
-                            id.namespace.clone(),
-                            id.name.clone(),
+                            id.namespace,
+                            id.name,
                         )
                     }),
-                    summary.rollout.clone(),
+                    summary.rollout,
                 ));
         }
         if let Some(before) = before {
