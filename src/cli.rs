@@ -24,7 +24,10 @@ pub enum Command {
     ///
     /// The whole tree is rendered in memory. A rebuild writes only the files whose sha256
     /// differs from out/.platc/manifest.json's, each renamed in whole, and deletes the files
-    /// no longer produced; a build killed half-way is finished by the next one. A first
+    /// no longer produced; a build killed half-way is finished by the next one. It makes
+    /// again only the services and namespaces whose inputs changed, from a record the last
+    /// build kept in platc's cache directory, outside the repository (~/.cache/platc, or the
+    /// one the environment names: see the README); without one, it makes everything. A first
     /// build, a change of more than a quarter of the files, or --force swaps the whole tree
     /// in atomically. One that finds out/ up to date touches nothing. platc never deletes or
     /// overwrites a file it did not write or one edited by hand: it refuses, or with --force

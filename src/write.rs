@@ -1,5 +1,7 @@
 //! Writing `out/`. The whole tree is rendered in memory; how it reaches the disk depends on
-//! what is there.
+//! what is there. (A rebuild that made only what a change reaches, `crate::rebuild`, holds
+//! only the files it made: `write_changed` writes it incrementally or not at all, never
+//! whole.)
 //!
 //! A rebuild of a tree platc wrote (`out/` with a manifest, no journal or staged tree of a
 //! stopped write, no `--force`) is incremental (`incremental`): the two manifests alone say
