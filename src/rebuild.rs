@@ -163,16 +163,22 @@ fn build_id() -> &'static str {
     })
 }
 
-/// What a build knows of the tree it wrote: kept outside `out/` (`cache_file`).
+/// What a build knows of the tree it wrote: kept outside `out/` (`cache_file`), after a
+/// first line (`Header`) that says which tree it holds for.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Record {
-    /// `build_id()` of the platc that wrote it.
-    platc: String,
-    /// The stamp of the manifest of the tree it describes, once it is written.
-    manifest: Option<write::Stamp>,
     /// Each tree with a manifest of its own, by its directory in `out/` (`""` for `out/`
     /// itself, `env/NAME/` for an environment's).
     trees: BTreeMap<String, TreeRecord>,
+}
+
+/// The first line of a record's file: who wrote it, for which manifest.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    /// `build_id()` of the platc that wrote it.
+    platc: String,
+    /// The stamp of the manifest of the tree it describes.
+    manifest: write::Stamp,
 }
 
 /// One tree's services and namespaces.
@@ -397,13 +403,15 @@ impl Record {
         self.trees.get(dir)
     }
 
-    /// A record of the trees of a build (`save` names the manifest it wrote).
+    /// A record of the trees of a build.
     pub fn new(trees: BTreeMap<String, TreeRecord>) -> Self {
-        Self {
-            platc: build_id().to_owned(),
-            manifest: None,
-            trees,
-        }
+        Self { trees }
+    }
+
+    /// Its text in the cache, less the first line (`save` adds it once the manifest it holds
+    /// for is written): made while the tree is written.
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        serde_json::to_vec(self).ok()
     }
 }
 
@@ -449,22 +457,25 @@ impl Read {
     /// The record, when this platc wrote it and it holds for the tree on disk: the manifest
     /// read has the stamp it names (it is the file that build wrote).
     pub fn prior(&self) -> Option<Prior> {
-        let record: Record = serde_json::from_slice(&self.record).ok()?;
-        (record.platc == build_id() && record.manifest.as_ref() == Some(&self.stamp)).then_some(
-            Prior {
-                record,
-                stamp: Some(self.stamp.clone()),
-            },
-        )
+        let split = self.record.iter().position(|&b| b == b'\n')?;
+        let (header, record) = self.record.split_at(split);
+        let header: Header = serde_json::from_slice(header).ok()?;
+        if header.platc != build_id() || header.manifest != self.stamp {
+            return None;
+        }
+        Some(Prior {
+            record: serde_json::from_slice(record).ok()?,
+            stamp: Some(self.stamp.clone()),
+        })
     }
 }
 
-/// Keeps `record` for the tree at `out`, whose manifest was just written with the text
-/// `manifest`, or, when it cannot, makes sure no stale record is left. The manifest on disk
+/// Keeps the record (`Record::encode`'s text) for the tree at `out`, whose manifest was just
+/// written with the text `manifest`, or, when it cannot, makes sure no stale record is left. The manifest on disk
 /// is read back: the record names its stamp only when it is that text, unchanged while it is
 /// read (another build may have written the tree since). Never fails a build: the next one
 /// makes everything.
-pub fn save(out: &Path, record: Option<Record>, manifest: &str) {
+pub fn save(out: &Path, record: Option<Vec<u8>>, manifest: &str) {
     let Some(file) = cache_file(out) else {
         return;
     };
@@ -473,11 +484,16 @@ pub fn save(out: &Path, record: Option<Record>, manifest: &str) {
         std::fs::read(&path).is_ok_and(|bytes| bytes == manifest.as_bytes())
             && write::Stamp::of(&path).as_ref() == Some(stamp)
     });
-    let saved = record.zip(stamp).is_some_and(|(mut record, stamp)| {
-        record.manifest = Some(stamp);
-        let Ok(text) = serde_json::to_vec(&record) else {
+    let saved = record.zip(stamp).is_some_and(|(record, stamp)| {
+        let header = Header {
+            platc: build_id().to_owned(),
+            manifest: stamp,
+        };
+        let Ok(mut text) = serde_json::to_vec(&header) else {
             return false;
         };
+        text.push(b'\n');
+        text.extend_from_slice(&record);
         let Some(dir) = file.parent() else {
             return false;
         };

@@ -57,9 +57,19 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
                 listing: &listing,
                 stamp: &read.stamp,
             };
-            match write_changed(&out, &built.tree, &built.manifest, &old) {
+            // The record's text is made while the tree is written.
+            let (written, record) = rayon::join(
+                || write_changed(&out, &built.tree, &built.manifest, &old),
+                || {
+                    built
+                        .record
+                        .as_ref()
+                        .and_then(crate::rebuild::Record::encode)
+                },
+            );
+            match written {
                 Ok(Some(written)) => {
-                    crate::rebuild::save(&out, built.record, &built.tree[MANIFEST]);
+                    crate::rebuild::save(&out, record, &built.tree[MANIFEST]);
                     timings.lap("write");
                     timings.report(&mut output.stderr);
                     let files = built.manifest.files.len() + 1;
@@ -106,7 +116,10 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         fail(&mut output, report, &refusal);
         return output;
     }
-    let written = write_listed(&out, &tree, &manifest, args.force);
+    let (written, record) = rayon::join(
+        || write_listed(&out, &tree, &manifest, args.force),
+        || record.as_ref().and_then(crate::rebuild::Record::encode),
+    );
     if args.env.is_none() {
         let record = record.filter(|_| written.is_ok());
         crate::rebuild::save(&out, record, &tree[MANIFEST]);
