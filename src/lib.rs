@@ -59,7 +59,7 @@ pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
 /// (`write::write_listed` compares its hashes with the old manifest's instead of reading files).
 pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid> {
     let made = tree_files(platform, None)?;
-    Ok(with_manifest(made.files, &[]))
+    Ok(with_manifest(made.files, Vec::new()))
 }
 
 /// A tree of `out/` and its manifest (`tree[write::MANIFEST]`) as a value, each file hashed
@@ -222,7 +222,7 @@ pub fn build_full_tree_reusing(
         files.extend(tree.files);
         reused.extend(tree.reused);
     }
-    let mut built = with_manifest(files, &reused);
+    let mut built = with_manifest(files, reused);
     built.complete = complete;
     built.record = (!records.is_empty()).then(|| rebuild::Record::new(records));
     Ok(built)
@@ -314,10 +314,22 @@ fn tree_files(platform: &Checked, reuse: Option<emit::Reuse>) -> Result<Made, va
 
 /// A tree of `files` and the manifest listing them and the `reused` files (on disk, not in
 /// the tree).
-fn with_manifest(files: Vec<TreeFile>, reused: &[(String, write::Entry)]) -> Built {
-    let manifest = listing(&files, reused);
+fn with_manifest(files: Vec<TreeFile>, reused: Vec<(String, write::Entry)>) -> Built {
     let complete = reused.is_empty();
-    let mut tree: diff::Tree = files.into_iter().map(|f| (f.path, f.text)).collect();
+    let mut tree = diff::Tree::new();
+    // The manifest takes each file's hash and origin, the tree its text.
+    let entries: Vec<(String, write::Entry)> = files
+        .into_iter()
+        .map(|f| {
+            let entry = write::Entry {
+                origin: f.origin,
+                sha256: f.sha256,
+            };
+            tree.insert(f.path.clone(), f.text);
+            (f.path, entry)
+        })
+        .collect();
+    let manifest = write::listing(entries.into_iter().chain(reused));
     tree.insert(write::MANIFEST.to_owned(), write::manifest_text(&manifest));
     Built {
         tree,
