@@ -4,38 +4,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use platc::diff::{Tree, read_tree};
 use platc::write::{MANIFEST, Manifest};
 
-/// A scratch directory, removed when dropped (also when the test fails).
-struct Scratch(PathBuf);
+#[path = "support/scratch.rs"]
+mod scratch;
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "platc-build-files-{name}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+/// A scratch directory of this file's, removed when dropped.
+fn scratch(name: &str) -> scratch::Scratch {
+    scratch::scratch("build-files", name)
 }
 
 /// A small platform; `tag` changes every Deployment, so two tags build two different trees.

@@ -5,7 +5,7 @@
 //! is rebuilt from the record of the unchanged file and compared with a fresh build of the
 //! changed one, file by file, manifest and record included.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use platc::diff::read_tree;
@@ -251,26 +251,10 @@ fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
     assert!(fourth.contains("up to date"), "{fourth}");
 }
 
-/// A scratch directory, removed when dropped (also when the test fails).
-struct Scratch(PathBuf);
+#[path = "support/scratch.rs"]
+mod scratch;
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("platc-rebuild-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+/// A scratch directory of this file's, removed when dropped.
+fn scratch(name: &str) -> scratch::Scratch {
+    scratch::scratch("rebuild", name)
 }

@@ -16,34 +16,12 @@ use platc::write::{
     JOURNAL, MANIFEST, WriteError, Written, manifest, manifest_text, write_tree, write_tree_with,
 };
 
-/// A scratch directory, removed when dropped (also when the test fails).
-struct Scratch(PathBuf);
+#[path = "support/scratch.rs"]
+mod scratch;
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl AsRef<Path> for Scratch {
-    fn as_ref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(name: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!("platc-write-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
+/// A scratch directory of this file's, removed when dropped.
+fn scratch(name: &str) -> scratch::Scratch {
+    scratch::scratch("write", name)
 }
 
 /// A tree with a manifest listing its files and their hashes, as `platc build` makes one.
@@ -61,7 +39,7 @@ fn tree(tag: &str, files: usize) -> Tree {
 
 /// A scratch directory whose `out` holds a tree of 20 files that platc wrote: the start of
 /// every rebuild test.
-fn written(name: &str) -> (Scratch, PathBuf, Tree) {
+fn written(name: &str) -> (scratch::Scratch, PathBuf, Tree) {
     let dir = scratch(name);
     let out = dir.join("out");
     let old = tree("old", 20);
