@@ -9,9 +9,9 @@
 //! namespaces' items) and the Argo CD Applications are always made again.
 //!
 //! The record is used only when it was written by this very build of platc, for the tree
-//! whose manifest is on disk now (it names the manifest's sha256): another checkout, a tree
-//! written by someone else, a `git checkout` of an older `out/`, and the rebuild makes
-//! everything, as a first build does. It is not in `out/`: it would be committed, and it
+//! whose manifest is on disk now (it names the manifest's stamp: size, inode, change and
+//! modification times): another checkout, a tree written by someone else, a `git checkout`
+//! of an older `out/`, and the rebuild makes everything, as a first build does. It is not in `out/`: it would be committed, and it
 //! changes with every build of platc.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -32,7 +32,11 @@ use crate::write::{self, MANIFEST};
 /// moved from one place to another changes it), the file's name, the order of the services
 /// and the build of platc running; the service's own node text, the line it starts on and
 /// its config files' contents; and the same of every service it names or that names it
-/// (a caller's authorization, a callee's address). A namespace's is made of its services'.
+/// (a caller's authorization, a callee's address), that it calls or that calls it in the
+/// platform as compiled (an environment's overlay may add a call, and a name may be written
+/// with escapes), and, when the text outside the service nodes names it, of every other
+/// service named there (an overlay's `service NAME { … }` may tie them). A namespace's is
+/// made of its services'.
 /// `None` when the services' nodes cannot be told apart in the text (overlapping spans):
 /// then everything is made.
 pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints> {
@@ -41,6 +45,8 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
     let mut order: Vec<usize> = (0..services.len()).collect();
     order.sort_by_key(|&i| services[i].span.start);
     let mut last = 0;
+    // The text outside the service nodes.
+    let mut outside: Vec<&str> = Vec::new();
     let mut global = Sha256::new();
     hash_field(&mut global, build_id().as_bytes());
     hash_field(&mut global, source.name().as_bytes());
@@ -52,9 +58,11 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
         }
         hash_field(&mut global, &text.as_bytes()[last..span.start]);
         hash_field(&mut global, &node.matches('\n').count().to_le_bytes());
+        outside.push(&text[last..span.start]);
         last = span.end;
     }
     hash_field(&mut global, &text.as_bytes()[last..]);
+    outside.push(&text[last..]);
     for service in services {
         hash_field(&mut global, service.name.value.as_bytes());
     }
@@ -83,17 +91,38 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
         .map(|(i, s)| (s.name.value.as_str(), i))
         .collect();
     let mut neighbours: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); services.len()];
+    let mut link = |i: usize, j: usize| {
+        if i != j {
+            neighbours[i].insert(j);
+            neighbours[j].insert(i);
+        }
+    };
     for (i, service) in services.iter().enumerate() {
-        let node = &text[service.span.start..service.span.end];
-        for word in node.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
-            if let Some(&j) = index.get(word)
-                && j != i
-            {
-                neighbours[i].insert(j);
-                neighbours[j].insert(i);
+        for word in words(&text[service.span.start..service.span.end]) {
+            if let Some(&j) = index.get(word) {
+                link(i, j);
+            }
+        }
+        for call in &service.calls {
+            if let Some(&j) = index.get(call.service.value.as_str()) {
+                link(i, j);
             }
         }
     }
+    // The services the text outside their nodes names: each depends on all the others'.
+    let named_outside: BTreeSet<usize> = outside
+        .iter()
+        .flat_map(|text| words(text))
+        .filter_map(|word| index.get(word).copied())
+        .collect();
+    let outside_own = {
+        let mut hash = Sha256::new();
+        for &i in &named_outside {
+            hash_field(&mut hash, services[i].name.value.as_bytes());
+            hash_field(&mut hash, &own[i]);
+        }
+        hash.finalize()
+    };
     let mut namespaces: BTreeMap<&str, Sha256> = BTreeMap::new();
     let services: BTreeMap<String, String> = services
         .iter()
@@ -105,6 +134,9 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
             for &j in &neighbours[i] {
                 hash_field(&mut print, services[j].name.value.as_bytes());
                 hash_field(&mut print, &own[j]);
+            }
+            if named_outside.contains(&i) {
+                hash_field(&mut print, &outside_own);
             }
             let print = print.finalize();
             let namespace = namespaces
@@ -136,28 +168,28 @@ pub struct Fingerprints {
     namespaces: BTreeMap<String, String>,
 }
 
+/// The words of `text` that could be a service's name (DNS labels).
+fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+}
+
 /// Hashes `bytes` with its length ahead, so that no two lists of fields hash alike.
 fn hash_field(hash: &mut Sha256, bytes: &[u8]) {
     hash.update(bytes.len().to_le_bytes());
     hash.update(bytes);
 }
 
-/// This build of platc: its version and its executable's size and time. A record another
-/// build wrote is not used (its emitters may make other bytes).
+/// This build of platc: its version and its executable's stamp (size, inode, and times of
+/// change and modification: a binary replaced at the same path, even with the same size and
+/// modification time as a reproducible build gives, has another change time). A record
+/// another build wrote is not used (its emitters may make other bytes).
 fn build_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {
         let exe = std::env::current_exe()
-            .and_then(std::fs::metadata)
             .ok()
-            .map(|m| {
-                let time = m
-                    .modified()
-                    .ok()
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .map_or(0, |d| d.as_nanos());
-                format!("{} {time}", m.len())
-            })
+            .and_then(|exe| write::Stamp::of(&exe))
+            .map(|stamp| format!("{stamp:?}"))
             .unwrap_or_default();
         format!("platc {} {exe}", env!("CARGO_PKG_VERSION"))
     })
@@ -498,8 +530,18 @@ pub fn save(out: &Path, record: Option<Vec<u8>>, manifest: &str) {
             return false;
         };
         let temporary = file.with_extension(format!("{}.tmp", std::process::id()));
+        let _ = std::fs::remove_file(&temporary);
+        // A new file, never one that is there (nor what a link there points to).
+        let written = || {
+            use std::io::Write as _;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temporary)?
+                .write_all(&text)
+        };
         std::fs::create_dir_all(dir).is_ok()
-            && std::fs::write(&temporary, text).is_ok()
+            && written().is_ok()
             && std::fs::rename(&temporary, &file).is_ok()
             || {
                 let _ = std::fs::remove_file(&temporary);
@@ -519,13 +561,29 @@ pub fn save(out: &Path, record: Option<Vec<u8>>, manifest: &str) {
 const KEPT: usize = 32;
 
 /// Removes all but the `KEPT` records written last from `dir` (trees built once, in a
-/// directory since removed, leave theirs).
+/// directory since removed, leave theirs), and the temporary files of saves killed over an
+/// hour ago.
 fn evict(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
+    let entries: Vec<std::fs::DirEntry> = entries.filter_map(Result::ok).collect();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_hours(1);
+    for entry in &entries {
+        let name = entry.file_name();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|time| time < hour_ago);
+        if name.to_string_lossy().starts_with("tree-")
+            && name.to_string_lossy().ends_with(".tmp")
+            && stale
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     let mut records: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .filter_map(Result::ok)
+        .iter()
         .filter(|e| {
             let name = e.file_name();
             let name = name.to_string_lossy();

@@ -163,6 +163,55 @@ fn a_rebuild_after_any_one_line_change_is_the_fresh_build() {
     );
 }
 
+/// What ties services together outside their nodes' words: a call an environment's overlay
+/// adds, and a call whose name is written with escapes. Changing the callee's port must make
+/// the caller again (its address and egress policy name the port), in the environment's tree
+/// and the base's.
+#[test]
+fn calls_added_by_an_overlay_or_written_with_escapes_tie_their_services() {
+    let platforms = [
+        r#"platform shop {
+    service web {
+        image "ghcr.io/acme/web" tag="v1"
+        port http 8080 protocol=http
+    }
+    service api {
+        image "ghcr.io/acme/api" tag="v1"
+        port http 9000 protocol=http
+    }
+    env prod {
+        service web { calls api env=API_ADDR }
+    }
+}
+"#,
+        r#"platform shop {
+    service web {
+        image "ghcr.io/acme/web" tag="v1"
+        port http 8080 protocol=http
+        calls "\u{61}pi" env=API_ADDR
+    }
+    service api {
+        image "ghcr.io/acme/api" tag="v1"
+        port http 9000 protocol=http
+    }
+}
+"#,
+    ];
+    for text in platforms {
+        let source = Source::new("platform.kdl", text);
+        let before = build(&source, None).expect("compiles");
+        let prior = Prior {
+            record: before.record.clone().unwrap(),
+            stamp: None,
+        };
+        let prior = Some((&prior, before.tree[MANIFEST].as_str()));
+        let changed = Source::new("platform.kdl", text.replace("9000", "9001"));
+        let rebuilt = build(&changed, prior).unwrap();
+        let fresh = build(&changed, None).unwrap();
+        assert_eq!(differs(&rebuilt, &fresh), None, "{text}");
+    }
+}
+
 /// A config file's contents are part of its service's fingerprint: changed, the service is
 /// made again, and the rebuild is the fresh build.
 #[test]
