@@ -34,9 +34,8 @@ use crate::write::{self, MANIFEST};
 /// its config files' contents; and the same of every service it names or that names it
 /// (a caller's authorization, a callee's address), that it calls or that calls it in the
 /// platform as compiled (an environment's overlay may add a call, and a name may be written
-/// with escapes), and, when the text outside the service nodes names it, of every other
-/// service named there (an overlay's `service NAME { … }` may tie them). A namespace's is
-/// made of its services'.
+/// with escapes), or that an environment's `service NAME { … }` overlay of it names. A
+/// namespace's is made of its services'.
 /// `None` when the services' nodes cannot be told apart in the text (overlapping spans):
 /// then everything is made.
 pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints> {
@@ -109,20 +108,24 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
             }
         }
     }
-    // The services the text outside their nodes names: each depends on all the others'.
-    let named_outside: BTreeSet<usize> = outside
-        .iter()
-        .flat_map(|text| words(text))
-        .filter_map(|word| index.get(word).copied())
-        .collect();
-    let outside_own = {
-        let mut hash = Sha256::new();
-        for &i in &named_outside {
-            hash_field(&mut hash, services[i].name.value.as_bytes());
-            hash_field(&mut hash, &own[i]);
+    // An environment's `service NAME { … }` overlay is part of that service as the environment
+    // builds it: the services it names are tied to it as its own node's are.
+    for node in platform.origin.nodes() {
+        let Some(name) = node.segment.strip_prefix("service=") else {
+            continue;
+        };
+        let Some(&i) = index.get(name) else {
+            continue;
+        };
+        if node.span == services[i].span {
+            continue;
         }
-        hash.finalize()
-    };
+        for word in words(text.get(node.span.start..node.span.end).unwrap_or_default()) {
+            if let Some(&j) = index.get(word) {
+                link(i, j);
+            }
+        }
+    }
     let mut namespaces: BTreeMap<&str, Sha256> = BTreeMap::new();
     let services: BTreeMap<String, String> = services
         .iter()
@@ -134,9 +137,6 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
             for &j in &neighbours[i] {
                 hash_field(&mut print, services[j].name.value.as_bytes());
                 hash_field(&mut print, &own[j]);
-            }
-            if named_outside.contains(&i) {
-                hash_field(&mut print, &outside_own);
             }
             let print = print.finalize();
             let namespace = namespaces

@@ -120,9 +120,8 @@ fn differs(rebuilt: &Built, fresh: &Built) -> Option<String> {
 /// Every line of every service node of every built case, blanked, and an empty line put
 /// after the first line of each service node (moving the lines of every node after it, and
 /// nothing else outside the node): the rebuild from the
-/// unchanged file's record is the fresh build of the changed file. And a good share of such
-/// changes (a third: a moved line makes everything again, and so does a change to a service
-/// that the text outside the nodes names, in a small case most of them) reuse something.
+/// unchanged file's record is the fresh build of the changed file. And most such changes
+/// reuse something.
 #[test]
 fn a_rebuild_after_any_one_line_change_is_the_fresh_build() {
     let mut rebuilt_count = 0;
@@ -159,7 +158,7 @@ fn a_rebuild_after_any_one_line_change_is_the_fresh_build() {
     }
     assert!(rebuilt_count > 300, "only {rebuilt_count} rebuilds");
     assert!(
-        reused_count * 3 > rebuilt_count,
+        reused_count * 2 > rebuilt_count,
         "only {reused_count} of {rebuilt_count} rebuilds reused anything"
     );
 }
