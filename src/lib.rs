@@ -133,14 +133,15 @@ pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, 
     build_full_tree_reusing(source, base, None)
 }
 
-/// `build_full_tree_listed` as a rebuild of the tree `prior` describes: the services whose
-/// fingerprint (`rebuild::fingerprints`) is the one `prior` recorded are not made, and their
+/// `build_full_tree_listed` as a rebuild of the tree `prior` describes (its record, and the
+/// old manifest's listing): the services and namespaces whose fingerprint
+/// (`rebuild::fingerprints`) is the one recorded are not made, and their
 /// files are not in the tree (it is not `complete`): the manifest lists them with their old
 /// hashes. Without `prior`, or when its manifest cannot be read, the whole tree is made.
 pub fn build_full_tree_reusing(
     source: &Source,
     base: &Checked,
-    prior: Option<(&rebuild::Prior, &write::Listing)>,
+    prior: Option<(&rebuild::Record, &write::Listing)>,
 ) -> Result<Built, BuildError> {
     // Makes the tree at `dir` of `platform`: its files, the entries of those it reuses, and
     // its record.
@@ -158,7 +159,7 @@ pub fn build_full_tree_reusing(
         };
         let Made { files, parts } = tree_files(platform, reuse)?;
         let record = fingerprints.map(|fingerprints| {
-            let before = prior.and_then(|(prior, _)| prior.record.tree(dir));
+            let before = prior.and_then(|(record, _)| record.tree(dir));
             rebuild::TreeRecord::new(&fingerprints, parts, before)
         });
         Ok(TreeMade {
@@ -209,21 +210,18 @@ pub fn build_full_tree_reusing(
         },
     );
     let base_made = base_made?;
-    let mut complete = base_made.reused.is_empty();
     let mut records = std::collections::BTreeMap::new();
     records.extend(base_made.record.map(|r| (String::new(), r)));
     let mut files = base_made.files;
     let mut reused = base_made.reused;
     for (env, env_made) in base.envs.iter().zip(envs_made) {
         let tree = env_made?;
-        complete &= tree.reused.is_empty();
         let dir = format!("{}/", env_dir(&env.value));
         records.extend(tree.record.map(|r| (dir, r)));
         files.extend(tree.files);
         reused.extend(tree.reused);
     }
     let mut built = with_manifest(files, reused);
-    built.complete = complete;
     built.record = (!records.is_empty()).then(|| rebuild::Record::new(records));
     Ok(built)
 }

@@ -216,12 +216,12 @@ struct Header {
 /// One tree's services and namespaces.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TreeRecord {
-    services: BTreeMap<String, ServiceRecord>,
-    namespaces: BTreeMap<String, ServiceRecord>,
+    services: BTreeMap<String, PartRecord>,
+    namespaces: BTreeMap<String, PartRecord>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct ServiceRecord {
+struct PartRecord {
     fingerprint: String,
     /// Its items, as the Argo CD target reads them, in the order they were made.
     items: Vec<ItemRecord>,
@@ -257,7 +257,7 @@ impl TreeRecord {
             };
             records
                 .entry(name.clone())
-                .or_insert_with(|| ServiceRecord {
+                .or_insert_with(|| PartRecord {
                     fingerprint: fingerprint.clone(),
                     items: Vec::new(),
                 })
@@ -310,21 +310,14 @@ pub struct TreeReuse {
     pub entries: Vec<(String, write::Entry)>,
 }
 
-/// A record that holds for the tree on disk.
-pub struct Prior {
-    pub record: Record,
-    /// The stamp of the manifest it holds for, as read (`None`: not read from a tree).
-    pub stamp: Option<write::Stamp>,
-}
-
-impl Prior {
+impl Record {
     /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses: every service and
     /// namespace whose fingerprint is the record's, and whose files the old manifest all
     /// lists, is not made.
     pub fn reuse(&self, old: &write::Listing, dir: &str, fingerprints: &Fingerprints) -> TreeReuse {
         let mut reuse = Reuse::default();
         let mut entries = Vec::new();
-        let tree = self.record.trees.get(dir);
+        let tree = self.trees.get(dir);
         let services = tree.map(|t| &t.services);
         let namespaces = tree.map(|t| &t.namespaces);
         for (name, fingerprint) in &fingerprints.services {
@@ -361,7 +354,7 @@ type Kept = (Vec<Summary>, Vec<(String, write::Entry)>);
 fn reused(
     old: &write::Listing,
     dir: &str,
-    records: Option<&BTreeMap<String, ServiceRecord>>,
+    records: Option<&BTreeMap<String, PartRecord>>,
     name: &str,
     fingerprint: &str,
     owner: fn(String) -> Owner,
@@ -471,7 +464,7 @@ pub struct Read {
 }
 
 /// The record of `out` and its manifest, when there are both (each parsed apart, on both
-/// cores: `Read::prior`, `write::Listing::parse`).
+/// cores: `Read::record`, `write::Listing::parse`).
 pub fn read(out: &Path) -> Option<Read> {
     let file = cache_file(out)?;
     let record = std::fs::read(file).ok()?;
@@ -488,17 +481,14 @@ pub fn read(out: &Path) -> Option<Read> {
 impl Read {
     /// The record, when this platc wrote it and it holds for the tree on disk: the manifest
     /// read has the stamp it names (it is the file that build wrote).
-    pub fn prior(&self) -> Option<Prior> {
+    pub fn record(&self) -> Option<Record> {
         let split = self.record.iter().position(|&b| b == b'\n')?;
         let (header, record) = self.record.split_at(split);
         let header: Header = serde_json::from_slice(header).ok()?;
         if header.platc != build_id() || header.manifest != self.stamp {
             return None;
         }
-        Some(Prior {
-            record: serde_json::from_slice(record).ok()?,
-            stamp: Some(self.stamp.clone()),
-        })
+        serde_json::from_slice(record).ok()
     }
 }
 

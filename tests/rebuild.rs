@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use platc::diff::read_tree;
-use platc::rebuild::Prior;
+use platc::rebuild::Record;
 use platc::source::Source;
 use platc::write::{Listing, MANIFEST};
 use platc::{Built, Options, build_full_tree_reusing, compile};
@@ -38,7 +38,7 @@ fn sources() -> Vec<(String, Source)> {
 
 /// A whole build of `source`, as a rebuild of `prior` when given; `None` when it does not
 /// compile (a blanked line can break the file).
-fn build(source: &Source, prior: Option<(&Prior, &str)>) -> Option<Built> {
+fn build(source: &Source, prior: Option<(&Record, &str)>) -> Option<Built> {
     let base = compile(source, &Options::default()).platform?;
     let listing = prior.map(|(_, manifest)| Listing::parse(manifest).expect("a manifest"));
     let reusing = prior.map(|(prior, _)| prior).zip(listing.as_ref());
@@ -128,10 +128,7 @@ fn a_rebuild_after_any_one_line_change_is_the_fresh_build() {
     let mut reused_count = 0;
     for (name, source) in sources() {
         let before = build(&source, None).unwrap();
-        let prior = Prior {
-            record: before.record.clone().expect("a whole build keeps a record"),
-            stamp: None,
-        };
+        let prior = before.record.clone().expect("a whole build keeps a record");
         let prior = Some((&prior, before.tree[MANIFEST].as_str()));
         // Nothing changed: nothing is made but the platform's batch.
         let same = build(&source, prior).unwrap();
@@ -200,10 +197,7 @@ fn calls_added_by_an_overlay_or_written_with_escapes_tie_their_services() {
     for text in platforms {
         let source = Source::new("platform.kdl", text);
         let before = build(&source, None).expect("compiles");
-        let prior = Prior {
-            record: before.record.clone().unwrap(),
-            stamp: None,
-        };
+        let prior = before.record.clone().unwrap();
         let prior = Some((&prior, before.tree[MANIFEST].as_str()));
         let changed = Source::new("platform.kdl", text.replace("9000", "9001"));
         let rebuilt = build(&changed, prior).unwrap();
@@ -224,10 +218,7 @@ fn a_changed_config_file_makes_its_service_again() {
     std::fs::copy(case.join("config/nginx.conf"), &file).unwrap();
     let source = || Source::new("platform.kdl", text.as_str()).with_dir(&*dir);
     let before = build(&source(), None).unwrap();
-    let prior = Prior {
-        record: before.record.clone().unwrap(),
-        stamp: None,
-    };
+    let prior = before.record.clone().unwrap();
     let prior = Some((&prior, before.tree[MANIFEST].as_str()));
     let conf = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("{conf}# changed\n")).unwrap();

@@ -38,13 +38,13 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     let mut rebuilt = None;
     if whole
         && let Some(read) = crate::rebuild::read(&out)
-        && let (Some(prior), Some(listing)) = rayon::join(
-            || read.prior(),
+        && let (Some(record), Some(listing)) = rayon::join(
+            || read.record(),
             || crate::write::Listing::parse(&read.manifest),
         )
     {
         timings.lap("load");
-        let reusing = Some((&prior, &listing));
+        let reusing = Some((&record, &listing));
         let Some(built) = emit_whole(&source, &platform, reusing, &mut output, report) else {
             return output;
         };
@@ -174,7 +174,7 @@ pub(super) fn emit_tree(
 fn emit_whole(
     source: &Source,
     platform: &Checked,
-    prior: Option<(&crate::rebuild::Prior, &crate::write::Listing)>,
+    prior: Option<(&crate::rebuild::Record, &crate::write::Listing)>,
     output: &mut Output,
     report: Report,
 ) -> Option<Built> {
