@@ -298,3 +298,59 @@ mod scratch;
 fn scratch(name: &str) -> scratch::Scratch {
     scratch::scratch("rebuild", name)
 }
+
+/// A rebuild that would overwrite a file edited by hand does what a whole build does: it
+/// refuses, changes nothing, and names the file; `--force` moves it to the backup and writes
+/// the tree a fresh build writes.
+#[test]
+fn a_rebuild_over_a_hand_edit_refuses_as_a_whole_build_does() {
+    let dir = scratch("hand-edit");
+    let cache = dir.join("cache");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
+    std::fs::write(dir.join("platform.kdl"), &text).unwrap();
+    let build = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_platc"))
+            .current_dir(&*dir)
+            .args(["build", "-f", "platform.kdl"])
+            .args(args)
+            .env("PLATC_CACHE_DIR", &cache)
+            .env("PLATC_TIMINGS", "1")
+            .output()
+            .unwrap()
+    };
+    assert!(build(&["-o", "out"]).status.success());
+    // The first service's deployment names its image: the tag's change rewrites it.
+    let first = text.find("tag=\"").expect("a tag") + 5;
+    std::fs::write(
+        dir.join("platform.kdl"),
+        format!("{}9{}", &text[..first], &text[first..]),
+    )
+    .unwrap();
+    let edited = dir.join("out/kubernetes/services/frontend/deployment.yaml");
+    let mine = format!("{}# mine\n", std::fs::read_to_string(&edited).unwrap());
+    std::fs::write(&edited, &mine).unwrap();
+    let before = read_tree(&dir.join("out")).unwrap();
+
+    let refused = build(&["-o", "out"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("timing load"),
+        "the record was not read: {stderr}"
+    );
+    assert!(
+        stderr.contains("kubernetes/services/frontend/deployment.yaml"),
+        "{stderr}"
+    );
+    assert_eq!(read_tree(&dir.join("out")).unwrap(), before, "out/ changed");
+
+    assert!(build(&["-o", "out", "--force"]).status.success());
+    let backup = dir.join("out.platc-backup/kubernetes/services/frontend/deployment.yaml");
+    assert_eq!(std::fs::read_to_string(backup).unwrap(), mine);
+    assert!(build(&["-o", "fresh", "--force"]).status.success());
+    assert_eq!(
+        read_tree(&dir.join("out")).unwrap(),
+        read_tree(&dir.join("fresh")).unwrap()
+    );
+}
