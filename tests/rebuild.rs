@@ -5,8 +5,8 @@
 //! is rebuilt from the record of the unchanged file and compared with a fresh build of the
 //! changed one, file by file, manifest and record included.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use platc::diff::read_tree;
 use platc::rebuild::Record;
@@ -229,24 +229,14 @@ fn a_changed_config_file_makes_its_service_again() {
 }
 
 /// A record is no use for another tree: a rebuild from a record whose manifest is not the
-/// one on disk, or of another build of platc, is not made (`rebuild::load` gives `None`),
+/// one on disk, or of another build of platc, is not made (`Read::record` gives `None`),
 /// and `platc build` makes everything.
 #[test]
 fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
-    let dir = scratch("record");
+    let (dir, text, changed) = project("record");
     let cache = dir.join("cache");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
-    std::fs::write(dir.join("platform.kdl"), &text).unwrap();
     let build = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_platc"))
-            .current_dir(&*dir)
-            .args(["build", "-f", "platform.kdl"])
-            .args(args)
-            .env("PLATC_CACHE_DIR", &cache)
-            .env("PLATC_TIMINGS", "1")
-            .output()
-            .unwrap();
+        let output = platc_build(&dir, args);
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         assert!(output.status.success(), "{stderr}");
         stderr
@@ -257,8 +247,6 @@ fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
     assert_eq!(records, 1, "one record for the tree written");
 
     // One service's tag: made again from the record, and the tree is a fresh build's.
-    let tag = text.find("tag=\"").expect("a tag") + 5;
-    let changed = format!("{}9{}", &text[..tag], &text[tag..]);
     std::fs::write(dir.join("platform.kdl"), &changed).unwrap();
     let second = build(&["-o", "out"]);
     assert!(
@@ -294,6 +282,31 @@ fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
 #[path = "support/scratch.rs"]
 mod scratch;
 
+/// A scratch directory `name` holding the repository's platform.kdl, its text, and its text
+/// with the first image tag changed (the first service's, `frontend`).
+fn project(name: &str) -> (scratch::Scratch, String, String) {
+    let dir = scratch(name);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
+    std::fs::write(dir.join("platform.kdl"), &text).unwrap();
+    let tag = text.find("tag=\"").expect("a tag") + 5;
+    let changed = format!("{}9{}", &text[..tag], &text[tag..]);
+    (dir, text, changed)
+}
+
+/// `platc build -f platform.kdl ARGS` in `dir`, its records in `dir/cache`, with its timings
+/// on stderr (`timing load` says a record was read).
+fn platc_build(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_platc"))
+        .current_dir(dir)
+        .args(["build", "-f", "platform.kdl"])
+        .args(args)
+        .env("PLATC_CACHE_DIR", dir.join("cache"))
+        .env("PLATC_TIMINGS", "1")
+        .output()
+        .unwrap()
+}
+
 /// A scratch directory of this file's, removed when dropped.
 fn scratch(name: &str) -> scratch::Scratch {
     scratch::scratch("rebuild", name)
@@ -304,29 +317,11 @@ fn scratch(name: &str) -> scratch::Scratch {
 /// the tree a fresh build writes.
 #[test]
 fn a_rebuild_over_a_hand_edit_refuses_as_a_whole_build_does() {
-    let dir = scratch("hand-edit");
-    let cache = dir.join("cache");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
-    std::fs::write(dir.join("platform.kdl"), &text).unwrap();
-    let build = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_platc"))
-            .current_dir(&*dir)
-            .args(["build", "-f", "platform.kdl"])
-            .args(args)
-            .env("PLATC_CACHE_DIR", &cache)
-            .env("PLATC_TIMINGS", "1")
-            .output()
-            .unwrap()
-    };
+    let (dir, _, changed) = project("hand-edit");
+    let build = |args: &[&str]| platc_build(&dir, args);
     assert!(build(&["-o", "out"]).status.success());
     // The first service's deployment names its image: the tag's change rewrites it.
-    let first = text.find("tag=\"").expect("a tag") + 5;
-    std::fs::write(
-        dir.join("platform.kdl"),
-        format!("{}9{}", &text[..first], &text[first..]),
-    )
-    .unwrap();
+    std::fs::write(dir.join("platform.kdl"), &changed).unwrap();
     let edited = dir.join("out/kubernetes/services/frontend/deployment.yaml");
     let mine = format!("{}# mine\n", std::fs::read_to_string(&edited).unwrap());
     std::fs::write(&edited, &mine).unwrap();
