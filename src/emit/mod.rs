@@ -123,8 +123,9 @@ pub struct Reuse {
 /// What `hand_on` gives for each batch, in that order. Together the batches are the set
 /// `emit` gives, each item once; a build encodes each batch on the thread that made it, so
 /// the typed objects of the whole platform are never held at once. With `reuse`, only the
-/// services it names are made (the platform's batch and the Argo CD target's always are),
-/// and the Argo CD target reads its kept summaries for the others.
+/// services it names are made, and the platform's batch without the namespaces it keeps
+/// (that batch and the Argo CD target's are always made); the derived targets read its kept
+/// summaries for what was not made.
 pub fn emit_in_batches<R: Send>(
     platform: &Checked,
     batch: usize,
@@ -132,17 +133,14 @@ pub fn emit_in_batches<R: Send>(
     hand_on: impl Fn(Vec<Item>) -> R + Sync + Send,
 ) -> Batches<R> {
     let sync_waves = platform.delivery.argocd.is_some();
-    let reuse = reuse.map(|reuse| {
-        let (namespaces, services): (Vec<Summary>, Vec<Summary>) = reuse
-            .kept
-            .into_iter()
-            .partition(|s| matches!(s.owner, crate::output::Owner::Namespace(_)));
-        (reuse.make, reuse.keep_namespaces, namespaces, services)
-    });
-    let (only, keep_namespaces, kept_namespaces, kept) = match reuse {
-        Some((make, keep, namespaces, services)) => (Some(make), keep, namespaces, services),
+    let (only, keep_namespaces, kept) = match reuse {
+        Some(reuse) => (Some(reuse.make), reuse.keep_namespaces, reuse.kept),
         None => Default::default(),
     };
+    // The kept namespaces' summaries go to the platform's batch, the services' to the end.
+    let (kept_namespaces, kept): (Vec<Summary>, Vec<Summary>) = kept
+        .into_iter()
+        .partition(|s| matches!(s.owner, crate::output::Owner::Namespace(_)));
     let names: Vec<&str> = platform
         .services
         .iter()
