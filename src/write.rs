@@ -169,18 +169,41 @@ pub fn write_listed_with(
     force: bool,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<Written, WriteError> {
+    locked(out, true, |out, parent, name| {
+        write_locked(out, parent, name, tree, listed, force, hook)
+    })
+}
+
+/// Runs `write` on the directory a write to `out` replaces (`target`), its parent and its
+/// name, holding the lock on the parent (on the directory itself, so no lock file is left
+/// beside `out`). `create` makes the parent first.
+fn locked<R>(
+    out: &Path,
+    create: bool,
+    write: impl FnOnce(&Path, &Path, &str) -> Result<R, WriteError>,
+) -> Result<R, WriteError> {
     let out = &target(out)?;
     let parent = parent_of(out);
-    fs::create_dir_all(&parent)?;
+    if create {
+        fs::create_dir_all(&parent)?;
+    }
     let name = out
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    // The lock is on the parent directory itself, so no lock file is left beside `out`.
     let lock = File::open(&parent)?;
     lock.lock()?;
-    let result = write_locked(out, &parent, &name, tree, listed, force, hook);
+    let result = write(out, &parent, &name);
     drop(lock);
     result
+}
+
+/// Where a whole-tree write of `parent/name` stages the new tree, and where it puts the
+/// previous one during the swap: what a stopped write leaves behind.
+fn beside(parent: &Path, name: &str) -> (PathBuf, PathBuf) {
+    (
+        parent.join(format!(".{name}.platc-new")),
+        parent.join(format!(".{name}.platc-old")),
+    )
 }
 
 /// Writes a rebuild's `tree`, which holds only the files it made and the manifest `listed`
@@ -189,33 +212,20 @@ pub fn write_listed_with(
 /// cannot be done without the whole tree (a file edited by hand among those it changes, a
 /// stopped write, too many changes): nothing was touched, and the caller builds the whole
 /// tree and writes it with `write_listed`. `old` is the manifest on disk as the rebuild read
-/// it: not read again, unless it changed since.
+/// it, used only while the file keeps the stamp it had then (else `Ok(None)` too).
 pub fn write_changed(
     out: &Path,
     tree: &Tree,
     listed: &Manifest,
     old: &Old,
 ) -> Result<Option<Written>, WriteError> {
-    let out = &target(out)?;
-    let parent = parent_of(out);
-    let name = out
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let lock = File::open(&parent)?;
-    lock.lock()?;
-    let stopped = [".platc-new", ".platc-old"].iter().any(|suffix| {
-        parent
-            .join(format!(".{name}{suffix}"))
-            .symlink_metadata()
-            .is_ok()
-    });
-    let result = if stopped {
-        Ok(None)
-    } else {
+    locked(out, false, |out, parent, name| {
+        let (staging, previous) = beside(parent, name);
+        if staging.symlink_metadata().is_ok() || previous.symlink_metadata().is_ok() {
+            return Ok(None);
+        }
         incremental::write_changes(out, tree, listed, false, Some(old), &mut |_| Ok(()))
-    };
-    drop(lock);
-    result
+    })
 }
 
 /// The directory a write to `out` replaces. A symbolic link is followed to its end (which
@@ -239,8 +249,7 @@ fn write_locked(
     force: bool,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<Written, WriteError> {
-    let staging = parent.join(format!(".{name}.platc-new"));
-    let old = parent.join(format!(".{name}.platc-old"));
+    let (staging, old) = beside(parent, name);
     let stopped = old.symlink_metadata().is_ok() || staging.symlink_metadata().is_ok();
     // The two-rename swap, stopped between its renames, leaves `out` missing and the previous
     // tree at `old`: put it back first. Stopped after them, it leaves the previous tree at

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use platc::diff::{Tree, read_tree};
 use platc::write::{
-    JOURNAL, MANIFEST, WriteError, Written, manifest, manifest_text, write_tree, write_tree_with,
+    JOURNAL, Listing, MANIFEST, Old, Stamp, WriteError, Written, manifest, manifest_text,
+    write_changed, write_tree, write_tree_with,
 };
 
 #[path = "support/scratch.rs"]
@@ -930,4 +931,74 @@ fn a_killed_build_leaves_out_intact() {
             "a build after a kill did not land the new tree"
         );
     }
+}
+
+/// A rebuild's tree holds only the files it made (`write_changed`): written file by file
+/// while the manifest on disk is the one the rebuild read, and not at all (`None`, nothing
+/// touched) when the manifest changed since or a stopped whole-tree write left its staged
+/// tree beside `out`.
+#[test]
+fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
+    let dir = scratch("changed");
+    let out = dir.join("out");
+    let whole = tree("old", 12);
+    write_tree(&out, &whole, false).unwrap();
+    // The rebuild: one file changed, the tree holds it and the manifest alone.
+    let mut new = whole.clone();
+    new.insert("dir0/file0.yaml".into(), "changed\n".into());
+    let listed = manifest(
+        new.iter()
+            .filter(|(path, _)| *path != MANIFEST)
+            .map(|(path, text)| (path.as_str(), text.as_str(), String::new())),
+    );
+    let partial: Tree = [
+        ("dir0/file0.yaml".to_owned(), "changed\n".to_owned()),
+        (MANIFEST.to_owned(), manifest_text(&listed)),
+    ]
+    .into();
+    let manifest_path = out.join(MANIFEST);
+    let read = |out: &Path| {
+        let text = std::fs::read_to_string(out.join(MANIFEST)).unwrap();
+        (text, Stamp::of(&out.join(MANIFEST)).unwrap())
+    };
+
+    // The manifest rewritten since it was read (the same text, another write): not used.
+    let (text, stamp) = read(&out);
+    std::thread::sleep(Duration::from_millis(10));
+    std::fs::write(&manifest_path, &text).unwrap();
+    let listing = Listing::parse(&text).unwrap();
+    let old = Old {
+        text: &text,
+        listing: &listing,
+        stamp: &stamp,
+    };
+    assert_eq!(write_changed(&out, &partial, &listed, &old).unwrap(), None);
+    assert_eq!(read_tree(&out).unwrap(), whole);
+
+    // A stopped whole-tree write's staged tree beside `out`: not used either.
+    let (text, stamp) = read(&out);
+    let listing = Listing::parse(&text).unwrap();
+    let old = Old {
+        text: &text,
+        listing: &listing,
+        stamp: &stamp,
+    };
+    let staged = dir.join(".out.platc-new");
+    std::fs::create_dir(&staged).unwrap();
+    assert_eq!(write_changed(&out, &partial, &listed, &old).unwrap(), None);
+    assert_eq!(read_tree(&out).unwrap(), whole);
+    std::fs::remove_dir(&staged).unwrap();
+
+    // Else: the one file and the manifest, and the rest left as it was.
+    let written = write_changed(&out, &partial, &listed, &old).unwrap();
+    assert_eq!(
+        written,
+        Some(Written::Updated {
+            written: 1,
+            removed: 0
+        })
+    );
+    let mut expected = new;
+    expected.insert(MANIFEST.into(), partial[MANIFEST].clone());
+    assert_eq!(read_tree(&out).unwrap(), expected);
 }
