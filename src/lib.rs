@@ -72,7 +72,7 @@ pub struct Built {
     pub tree: diff::Tree,
     pub manifest: write::Manifest,
     pub complete: bool,
-    /// What a later rebuild of the tree may reuse (`rebuild::load`), for a whole build.
+    /// What a later rebuild of the tree may reuse (`rebuild::read`), for a whole build.
     pub record: Option<rebuild::Record>,
 }
 
@@ -137,7 +137,7 @@ pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, 
 /// old manifest's listing): the services and namespaces whose fingerprint
 /// (`rebuild::fingerprints`) is the one recorded are not made, and their
 /// files are not in the tree (it is not `complete`): the manifest lists them with their old
-/// hashes. Without `prior`, or when its manifest cannot be read, the whole tree is made.
+/// hashes. Without `prior`, the whole tree is made.
 pub fn build_full_tree_reusing(
     source: &Source,
     base: &Checked,
@@ -148,8 +148,8 @@ pub fn build_full_tree_reusing(
     let make_tree = |platform: &Checked, dir: &str| -> Result<TreeMade, validate::Invalid> {
         let fingerprints = rebuild::fingerprints(source, platform);
         let reuse = match (&prior, &fingerprints) {
-            (Some((prior, listing)), Some(fingerprints)) => {
-                Some(prior.reuse(listing, dir, fingerprints))
+            (Some((record, listing)), Some(fingerprints)) => {
+                Some(record.reuse(listing, dir, fingerprints))
             }
             _ => None,
         };

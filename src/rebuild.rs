@@ -5,14 +5,14 @@
 //! fingerprint of every input of the service's items (`fingerprints`). A service whose
 //! fingerprint is unchanged would be made into the same bytes: the rebuild does not make it,
 //! takes its files' hashes and origins from the old manifest, and hands the Argo CD target the
-//! summaries of its items from the record. The platform's batch (the platform's and the
-//! namespaces' items) and the Argo CD Applications are always made again.
+//! summaries of its items from the record. Namespaces are fingerprinted and reused the same
+//! way; the platform's own items and the Argo CD Applications are always made again.
 //!
 //! The record is used only when it was written by this very build of platc, for the tree
 //! whose manifest is on disk now (it names the manifest's stamp: size, inode, change and
 //! modification times): another checkout, a tree written by someone else, a `git checkout`
-//! of an older `out/`, and the rebuild makes everything, as a first build does. It is not in `out/`: it would be committed, and it
-//! changes with every build of platc.
+//! of an older `out/`, and the rebuild makes everything, as a first build does. It is not in
+//! `out/`: it would be committed, and it changes with every build of platc.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -36,18 +36,16 @@ use crate::write::{self, MANIFEST};
 /// platform as compiled (an environment's overlay may add a call, and a name may be written
 /// with escapes), or that an environment's `service NAME { … }` overlay of it names. A
 /// namespace's is made of its services'.
-/// `None` when the services' nodes cannot be told apart in the text (overlapping spans):
-/// then everything is made.
+/// `None` when the services' nodes cannot be told apart in the text (overlapping spans), or
+/// this build of platc cannot be told from another (`build_id`): then everything is made.
 pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints> {
     let text = source.text();
     let services = &platform.services;
     let mut order: Vec<usize> = (0..services.len()).collect();
     order.sort_by_key(|&i| services[i].span.start);
     let mut last = 0;
-    // The text outside the service nodes.
-    let mut outside: Vec<&str> = Vec::new();
     let mut global = Sha256::new();
-    hash_field(&mut global, build_id().as_bytes());
+    hash_field(&mut global, build_id()?.as_bytes());
     hash_field(&mut global, source.name().as_bytes());
     for &i in &order {
         let span = services[i].span;
@@ -57,17 +55,15 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
         }
         hash_field(&mut global, &text.as_bytes()[last..span.start]);
         hash_field(&mut global, &node.matches('\n').count().to_le_bytes());
-        outside.push(&text[last..span.start]);
         last = span.end;
     }
     hash_field(&mut global, &text.as_bytes()[last..]);
-    outside.push(&text[last..]);
     for service in services {
         hash_field(&mut global, service.name.value.as_bytes());
     }
     let global = global.finalize();
 
-    let lines = platform.origin.clone();
+    let lines = &platform.origin;
     let own: Vec<_> = services
         .iter()
         .map(|service| {
@@ -182,17 +178,15 @@ fn hash_field(hash: &mut Sha256, bytes: &[u8]) {
 /// This build of platc: its version and its executable's stamp (size, inode, and times of
 /// change and modification: a binary replaced at the same path, even with the same size and
 /// modification time as a reproducible build gives, has another change time). A record
-/// another build wrote is not used (its emitters may make other bytes).
-fn build_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
+/// another build wrote is not used (its emitters may make other bytes). `None` when the
+/// executable cannot be found: no record is then read or written.
+fn build_id() -> Option<&'static str> {
+    static ID: OnceLock<Option<String>> = OnceLock::new();
     ID.get_or_init(|| {
-        let exe = std::env::current_exe()
-            .ok()
-            .and_then(|exe| write::Stamp::of(&exe))
-            .map(|stamp| format!("{stamp:?}"))
-            .unwrap_or_default();
-        format!("platc {} {exe}", env!("CARGO_PKG_VERSION"))
+        let exe = write::Stamp::of(&std::env::current_exe().ok()?)?;
+        Some(format!("platc {} {exe:?}", env!("CARGO_PKG_VERSION")))
     })
+    .as_deref()
 }
 
 /// What a build knows of the tree it wrote: kept outside `out/` (`cache_file`), after a
@@ -311,6 +305,22 @@ pub struct TreeReuse {
 }
 
 impl Record {
+    /// The record of the tree at `dir`.
+    pub fn tree(&self, dir: &str) -> Option<&TreeRecord> {
+        self.trees.get(dir)
+    }
+
+    /// A record of the trees of a build.
+    pub fn new(trees: BTreeMap<String, TreeRecord>) -> Self {
+        Self { trees }
+    }
+
+    /// Its text in the cache, less the first line (`save` adds it once the manifest it holds
+    /// for is written): made while the tree is written.
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        serde_json::to_vec(self).ok()
+    }
+
     /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses: every service and
     /// namespace whose fingerprint is the record's, and whose files the old manifest all
     /// lists, is not made.
@@ -422,24 +432,6 @@ fn intern(text: &str) -> Option<&'static str> {
     Some(leaked)
 }
 
-impl Record {
-    /// The record of the tree at `dir`.
-    pub fn tree(&self, dir: &str) -> Option<&TreeRecord> {
-        self.trees.get(dir)
-    }
-
-    /// A record of the trees of a build.
-    pub fn new(trees: BTreeMap<String, TreeRecord>) -> Self {
-        Self { trees }
-    }
-
-    /// Its text in the cache, less the first line (`save` adds it once the manifest it holds
-    /// for is written): made while the tree is written.
-    pub fn encode(&self) -> Option<Vec<u8>> {
-        serde_json::to_vec(self).ok()
-    }
-}
-
 /// Where the record of the tree at `out` is kept: `$PLATC_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/platc`, else `~/.cache/platc`, in a file named by the sha256 of the real
 /// path of `out`. `None` when there is no such directory, or `out` does not exist.
@@ -485,7 +477,7 @@ impl Read {
         let split = self.record.iter().position(|&b| b == b'\n')?;
         let (header, record) = self.record.split_at(split);
         let header: Header = serde_json::from_slice(header).ok()?;
-        if header.platc != build_id() || header.manifest != self.stamp {
+        if Some(header.platc.as_str()) != build_id() || header.manifest != self.stamp {
             return None;
         }
         serde_json::from_slice(record).ok()
@@ -493,10 +485,10 @@ impl Read {
 }
 
 /// Keeps the record (`Record::encode`'s text) for the tree at `out`, whose manifest was just
-/// written with the text `manifest`, or, when it cannot, makes sure no stale record is left. The manifest on disk
-/// is read back: the record names its stamp only when it is that text, unchanged while it is
-/// read (another build may have written the tree since). Never fails a build: the next one
-/// makes everything.
+/// written with the text `manifest`, or, when it cannot, makes sure no stale record is left.
+/// The manifest on disk is read back: the record names its stamp only when it is that text,
+/// unchanged while it is read (another build may have written the tree since). Never fails
+/// a build: the next one makes everything.
 pub fn save(out: &Path, record: Option<Vec<u8>>, manifest: &str) {
     let Some(file) = cache_file(out) else {
         return;
@@ -506,38 +498,41 @@ pub fn save(out: &Path, record: Option<Vec<u8>>, manifest: &str) {
         std::fs::read(&path).is_ok_and(|bytes| bytes == manifest.as_bytes())
             && write::Stamp::of(&path).as_ref() == Some(stamp)
     });
-    let saved = record.zip(stamp).is_some_and(|(record, stamp)| {
-        let header = Header {
-            platc: build_id().to_owned(),
-            manifest: stamp,
-        };
-        let Ok(mut text) = serde_json::to_vec(&header) else {
-            return false;
-        };
-        text.push(b'\n');
-        text.extend_from_slice(&record);
-        let Some(dir) = file.parent() else {
-            return false;
-        };
-        let temporary = file.with_extension(format!("{}.tmp", std::process::id()));
-        let _ = std::fs::remove_file(&temporary);
-        // A new file, never one that is there (nor what a link there points to).
-        let written = || {
-            use std::io::Write as _;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temporary)?
-                .write_all(&text)
-        };
-        std::fs::create_dir_all(dir).is_ok()
-            && written().is_ok()
-            && std::fs::rename(&temporary, &file).is_ok()
-            || {
-                let _ = std::fs::remove_file(&temporary);
-                false
-            }
-    });
+    let saved = record
+        .zip(stamp)
+        .zip(build_id())
+        .is_some_and(|((record, stamp), platc)| {
+            let header = Header {
+                platc: platc.to_owned(),
+                manifest: stamp,
+            };
+            let Ok(mut text) = serde_json::to_vec(&header) else {
+                return false;
+            };
+            text.push(b'\n');
+            text.extend_from_slice(&record);
+            let Some(dir) = file.parent() else {
+                return false;
+            };
+            let temporary = file.with_extension(format!("{}.tmp", std::process::id()));
+            let _ = std::fs::remove_file(&temporary);
+            // A new file, never one that is there (nor what a link there points to).
+            let written = || {
+                use std::io::Write as _;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&temporary)?
+                    .write_all(&text)
+            };
+            std::fs::create_dir_all(dir).is_ok()
+                && written().is_ok()
+                && std::fs::rename(&temporary, &file).is_ok()
+                || {
+                    let _ = std::fs::remove_file(&temporary);
+                    false
+                }
+        });
     if !saved {
         let _ = std::fs::remove_file(&file);
         return;
@@ -587,5 +582,42 @@ fn evict(dir: &Path) {
     records.sort();
     for (_, path) in &records[..records.len() - KEPT] {
         let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cache keeps the `KEPT` records written last, and sweeps the temporary files of
+    /// saves killed over an hour ago (not one being written now).
+    #[test]
+    fn the_cache_keeps_the_records_written_last() {
+        let dir = std::env::temp_dir().join(format!("platc-evict-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let now = std::time::SystemTime::now();
+        let aged = |name: &str, seconds: u64| {
+            let file = std::fs::File::create(dir.join(name)).unwrap();
+            file.set_modified(now - std::time::Duration::from_secs(seconds))
+                .unwrap();
+        };
+        for i in 0..40u64 {
+            aged(&format!("tree-{i:02}.json"), 100 - i);
+        }
+        aged("tree-killed.1.tmp", 7200);
+        aged("tree-saving.2.tmp", 1);
+        aged("other.json", 7200);
+        evict(&dir);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut expected: Vec<String> = (8..40).map(|i| format!("tree-{i:02}.json")).collect();
+        expected.extend(["other.json".into(), "tree-saving.2.tmp".into()]);
+        expected.sort();
+        assert_eq!(left, expected);
     }
 }

@@ -51,7 +51,11 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         timings.lap("emit+validate");
         if built.complete {
             rebuilt = Some(built);
-        } else if refuse(&out, &args.file).is_none() {
+        } else {
+            if let Some(refusal) = refuse(&out, &args.file) {
+                fail(&mut output, report, &refusal);
+                return output;
+            }
             let old = Old {
                 text: &read.manifest,
                 listing: &listing,
