@@ -257,22 +257,12 @@ pub fn output_part(
     scope: emit::Scope,
     part: &output::Part,
 ) -> Result<output::Output, validate::Invalid> {
-    warm_schemas(platform);
     let mut output = emit::emit_part(platform, scope, part);
     if let Some(invalid) = output.take_invalid() {
         return Err(invalid);
     }
     validate::output(&output)?;
     Ok(output)
-}
-
-/// Compiles the schemas the platform's objects will need on the pool, while they are made.
-fn warm_schemas(platform: &Checked) {
-    // A mesh's objects are (nearly) every Istio kind. (Warming the Argo CD schemas for a
-    // build measured no gain: `validate::output` checks a build's set on both cores.)
-    if platform.mesh.is_some() {
-        validate::warm(&["networking.istio.io/v1", "security.istio.io/v1"]);
-    }
 }
 
 /// The emitted files of one platform, without the manifest, and the summaries of the
@@ -287,7 +277,6 @@ struct Made {
 /// The items are validated and encoded a batch at a time (`emit::emit_in_batches`), so the
 /// typed objects of the whole platform are never held at once.
 fn tree_files(platform: &Checked, reuse: Option<emit::Reuse>) -> Result<Made, validate::Invalid> {
-    warm_schemas(platform);
     let batches = emit::emit_in_batches(platform, emit::BATCH, reuse, |items| {
         validate::items(&items)?;
         Ok(emit::parallel::map_owned(items, |item| {
@@ -400,38 +389,40 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     // catches a mistake that only one overlay makes. Their diagnostics join the base's after
     // the base is checked, so an error in an overlay hides none in the base. The base and
     // each environment are lowered and checked on the pool at once; their diagnostics are
-    // joined in the order a serial run gives.
+    // joined in the order a serial run gives. A platform without environments is compiled
+    // on this thread: waking the pool for it costs more than it overlaps (`platc check` of
+    // platform.kdl without its environment: 4.2 → 2.6 ms; bench/README.md, eighth pass).
     let envs = if options.env.is_none() {
         lower::env_names(&document)
     } else {
         Vec::new()
     };
-    // The document's own limits (repeated properties, sizes) are checked meanwhile too.
-    let ((limits, base), envs) = rayon::join(
-        || {
-            rayon::join(
-                || {
-                    let mut limits = Diagnostics::default();
-                    lower::limits(&document, &mut limits);
-                    limits
-                },
-                || compile_one(source, &document, options.env.as_deref()),
-            )
-        },
-        || {
-            envs.par_iter()
-                .map(|env| {
-                    let mut compiled = compile_one(source, &document, Some(env));
-                    // Only the base's platform is returned: an environment's is freed here,
-                    // on the pool, not after the join.
-                    if let Some((_, _, platform)) = &mut compiled.lowered {
-                        platform.take();
-                    }
-                    compiled
-                })
-                .collect::<Vec<_>>()
-        },
-    );
+    // The document's own limits (repeated properties, sizes).
+    let mut limits = Diagnostics::default();
+    lower::limits(&document, &mut limits);
+    let (base, envs) = if envs.is_empty() {
+        (
+            compile_one(source, &document, options.env.as_deref()),
+            Vec::new(),
+        )
+    } else {
+        rayon::join(
+            || compile_one(source, &document, options.env.as_deref()),
+            || {
+                envs.par_iter()
+                    .map(|env| {
+                        let mut compiled = compile_one(source, &document, Some(env));
+                        // Only the base's platform is returned: an environment's is freed
+                        // here, on the pool, not after the join.
+                        if let Some((_, _, platform)) = &mut compiled.lowered {
+                            platform.take();
+                        }
+                        compiled
+                    })
+                    .collect::<Vec<_>>()
+            },
+        )
+    };
     d.extend(limits);
     // An error before lowering (a repeated property) leaves the model whole: it is checked,
     // but not returned.
