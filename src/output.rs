@@ -384,6 +384,28 @@ impl Output {
         }
     }
 
+    /// An empty set that takes the items this one would (its scope, selection and
+    /// encoding): a target makes its items into it on another thread, and `absorb` joins them.
+    #[must_use]
+    pub fn fork(&self) -> Self {
+        Self {
+            cluster_only: self.cluster_only,
+            render_on_entry: self.render_on_entry,
+            selection: self.selection.clone(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds the items of `other` (a `fork` of this set) after its own, as if they had
+    /// entered it; the first invalid object stays this set's, if it has one.
+    pub fn absorb(&mut self, other: Self) {
+        self.items.extend(other.items);
+        self.drained.extend(other.drained);
+        if self.invalid.is_none() {
+            self.invalid = other.invalid;
+        }
+    }
+
     /// From now on, each cluster object is validated and encoded as it enters (with its
     /// sync wave when `sync_waves`): `Scope::Stream`, which no target reads back.
     pub fn render_on_entry(&mut self, sync_waves: bool) {

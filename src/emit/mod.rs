@@ -43,6 +43,7 @@ const TARGETS: &[(Target, bool)] = &[
     (kubernetes::emit, true),
     (istio::emit, true),
     (rollout::emit, true),
+    // The last cluster target: `emit_part` makes its set beside the others'.
     (observability::emit, true),
     (terraform::emit, false),
 ];
@@ -84,11 +85,21 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
     if scope == Scope::Stream {
         out.render_on_entry(sync_waves);
     }
-    for (target, cluster) in TARGETS {
-        if *cluster {
-            target(platform, &mut out);
-        }
-    }
+    // The cluster targets share nothing but the platform: the last (observability: a
+    // dashboard per service, most of a small platform's bytes) makes its set on the other
+    // core while the others make theirs, and its items join after theirs, as in a serial run.
+    let cluster: Vec<Target> = TARGETS
+        .iter()
+        .filter(|(_, cluster)| *cluster)
+        .map(|(target, _)| *target)
+        .collect();
+    let (first, last) = cluster.split_at(cluster.len() - 1);
+    let mut rest = out.fork();
+    rayon::join(
+        || first.iter().for_each(|target| target(platform, &mut out)),
+        || last.iter().for_each(|target| target(platform, &mut rest)),
+    );
+    out.absorb(rest);
     if sync_waves && scope != Scope::Stream {
         out.annotate_sync_waves();
     }
