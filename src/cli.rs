@@ -35,7 +35,9 @@ pub enum Command {
     /// the files it changes: a hand edit elsewhere is seen by --check, and --force restores
     /// it. It never writes to the platform file's directory, an ancestor of
     /// it, or a repository. With --check, nothing is written: the command fails when out/
-    /// differs or is missing, and shows the differences.
+    /// differs or is missing, and shows the differences. When the record says the input is
+    /// the one out/ was built from, --check reads out/ against that build's manifest (every
+    /// file and its hash) and makes nothing.
     Build(BuildArgs),
     /// Check platform files and report every problem; writes nothing.
     ///

@@ -133,6 +133,31 @@ pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, 
     build_full_tree_reusing(source, base, None)
 }
 
+/// Whether a whole build of `source`, whose compile without `--env` gave `base`, would make
+/// exactly the tree `record` describes (`rebuild::Record::unchanged`: every tree's services
+/// and namespaces have the fingerprints recorded). Then its manifest is the one the record
+/// holds for, and `platc build --check` compares `out/` with that manifest without making
+/// anything. Each environment is compiled for its fingerprints, as a build compiles it.
+pub fn unchanged(source: &Source, base: &Checked, record: &rebuild::Record) -> bool {
+    let envs: Option<Vec<(String, rebuild::Fingerprints)>> = base
+        .envs
+        .par_iter()
+        .map(|env| {
+            let options = Options {
+                env: Some(env.value.clone()),
+            };
+            let platform = compile(source, &options).platform?;
+            let prints = rebuild::fingerprints(source, &platform)?;
+            Some((format!("{}/", env_dir(&env.value)), prints))
+        })
+        .collect();
+    let (Some(mut trees), Some(prints)) = (envs, rebuild::fingerprints(source, base)) else {
+        return false;
+    };
+    trees.push((String::new(), prints));
+    record.unchanged(&trees)
+}
+
 /// `build_full_tree_listed` as a rebuild of the tree `prior` describes (its record, and the
 /// old manifest's listing): the services and namespaces whose fingerprint
 /// (`rebuild::fingerprints`) is the one recorded are not made, and their

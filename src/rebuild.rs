@@ -321,6 +321,31 @@ impl Record {
         serde_json::to_vec(self).ok()
     }
 
+    /// Whether the trees at `dirs` are every tree recorded, each with the services and
+    /// namespaces that `prints` gives it, with the fingerprints recorded: then a build makes
+    /// exactly the tree whose manifest the record holds for. Each service's fingerprint
+    /// covers the text outside the service nodes too; a tree without services has nothing
+    /// that does, and is never unchanged.
+    pub fn unchanged(&self, trees: &[(String, Fingerprints)]) -> bool {
+        fn same(parts: &BTreeMap<String, PartRecord>, prints: &BTreeMap<String, String>) -> bool {
+            parts.len() == prints.len()
+                && parts
+                    .iter()
+                    .zip(prints)
+                    .all(|((name, part), (named, print))| {
+                        name == named && part.fingerprint == *print
+                    })
+        }
+        self.trees.len() == trees.len()
+            && trees.iter().all(|(dir, prints)| {
+                !prints.services.is_empty()
+                    && self.trees.get(dir).is_some_and(|tree| {
+                        same(&tree.services, &prints.services)
+                            && same(&tree.namespaces, &prints.namespaces)
+                    })
+            })
+    }
+
     /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses: every service and
     /// namespace whose fingerprint is the record's, and whose files the old manifest all
     /// lists, is not made.
@@ -588,6 +613,73 @@ fn evict(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A record is unchanged for exactly its trees, each with its services' and namespaces'
+    /// fingerprints; a tree without services never is (nothing in it covers the platform).
+    #[test]
+    fn a_record_is_unchanged_for_its_own_trees_and_fingerprints_only() {
+        let prints = |services: &[(&str, &str)], namespaces: &[(&str, &str)]| {
+            let map = |parts: &[(&str, &str)]| -> BTreeMap<String, String> {
+                parts
+                    .iter()
+                    .map(|(n, f)| ((*n).to_owned(), (*f).to_owned()))
+                    .collect()
+            };
+            Fingerprints {
+                services: map(services),
+                namespaces: map(namespaces),
+            }
+        };
+        let tree = |p: &Fingerprints| {
+            let parts = |m: &BTreeMap<String, String>| {
+                m.iter()
+                    .map(|(name, fingerprint)| {
+                        let part = PartRecord {
+                            fingerprint: fingerprint.clone(),
+                            items: Vec::new(),
+                        };
+                        (name.clone(), part)
+                    })
+                    .collect()
+            };
+            TreeRecord {
+                services: parts(&p.services),
+                namespaces: parts(&p.namespaces),
+            }
+        };
+        let base = prints(&[("a", "1"), ("b", "2")], &[("ns", "3")]);
+        let env = prints(&[("a", "4"), ("b", "5")], &[("ns", "6")]);
+        let record = Record::new(BTreeMap::from([
+            (String::new(), tree(&base)),
+            ("env/x/".to_owned(), tree(&env)),
+        ]));
+        let both = |base, env| vec![(String::new(), base), ("env/x/".to_owned(), env)];
+        let same = |p: &Fingerprints| {
+            prints(
+                &p.services
+                    .iter()
+                    .map(|(n, f)| (n.as_str(), f.as_str()))
+                    .collect::<Vec<_>>(),
+                &p.namespaces
+                    .iter()
+                    .map(|(n, f)| (n.as_str(), f.as_str()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert!(record.unchanged(&both(same(&base), same(&env))));
+        // A tree fewer (an environment gone), another service, another fingerprint of a
+        // service or a namespace: changed.
+        assert!(!record.unchanged(&[(String::new(), same(&base))]));
+        let other = prints(&[("a", "1"), ("b", "2"), ("c", "7")], &[("ns", "3")]);
+        assert!(!record.unchanged(&both(other, same(&env))));
+        let other = prints(&[("a", "1"), ("b", "9")], &[("ns", "3")]);
+        assert!(!record.unchanged(&both(other, same(&env))));
+        let other = prints(&[("a", "4"), ("b", "5")], &[("ns", "9")]);
+        assert!(!record.unchanged(&both(same(&base), other)));
+        // No services: never unchanged.
+        let empty = Record::new(BTreeMap::from([(String::new(), TreeRecord::default())]));
+        assert!(!empty.unchanged(&[(String::new(), prints(&[], &[]))]));
+    }
 
     /// The cache keeps the `KEPT` records written last, and sweeps the temporary files of
     /// saves killed over an hour ago (not one being written now).

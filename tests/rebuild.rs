@@ -349,3 +349,85 @@ fn a_rebuild_over_a_hand_edit_refuses_as_a_whole_build_does() {
         read_tree(&dir.join("fresh")).unwrap()
     );
 }
+
+/// `platc build --check` over a tree a build wrote from the same input compares out/ with
+/// that build's manifest without making the tree (`timing compare with the manifest`), and
+/// passes; any change on either side, and the tree is made and compared as before: a file
+/// edited, removed or added in out/, or a changed platform.kdl, each fails the check with
+/// the difference named.
+#[test]
+fn build_check_of_an_unchanged_input_compares_out_with_its_manifest() {
+    type Edit = Box<dyn Fn(bool)>;
+    let (dir, text, tagged) = project("check");
+    let check = || {
+        let output = platc_build(&dir, &["-o", "out", "--check"]);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.code(), stderr, stdout)
+    };
+    assert!(platc_build(&dir, &["-o", "out"]).status.success());
+    let (status, stderr, _) = check();
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("timing compare with the manifest") && !stderr.contains("emit+validate"),
+        "the manifest was not used: {stderr}"
+    );
+
+    let deployment = dir.join("out/kubernetes/services/frontend/deployment.yaml");
+    let original = std::fs::read_to_string(&deployment).unwrap();
+    let extra = dir.join("out/kubernetes/services/frontend/extra.yaml");
+    let edits: Vec<(&str, Edit)> = vec![
+        ("kubernetes/services/frontend/deployment.yaml", {
+            let (path, original) = (deployment.clone(), original.clone());
+            Box::new(move |on| {
+                let text = if on {
+                    original.replace("frontend", "frontenD")
+                } else {
+                    original.clone()
+                };
+                std::fs::write(&path, text).unwrap();
+            })
+        }),
+        ("kubernetes/services/frontend/deployment.yaml", {
+            let (path, original) = (deployment.clone(), original.clone());
+            Box::new(move |on| {
+                if on {
+                    std::fs::remove_file(&path).unwrap();
+                } else {
+                    std::fs::write(&path, &original).unwrap();
+                }
+            })
+        }),
+        ("kubernetes/services/frontend/extra.yaml", {
+            let path = extra.clone();
+            Box::new(move |on| {
+                if on {
+                    std::fs::write(&path, "kind: Extra\n").unwrap();
+                } else {
+                    std::fs::remove_file(&path).unwrap();
+                }
+            })
+        }),
+        ("deployment.yaml", {
+            let (path, text, tagged) = (dir.join("platform.kdl"), text.clone(), tagged.clone());
+            Box::new(move |on| std::fs::write(&path, if on { &tagged } else { &text }).unwrap())
+        }),
+    ];
+    for (named, edit) in &edits {
+        edit(true);
+        let (status, stderr, stdout) = check();
+        assert_eq!(status, Some(1), "{named}: {stderr}");
+        assert!(
+            stderr.contains("emit+validate"),
+            "{named}: not made: {stderr}"
+        );
+        assert!(stdout.contains(named), "{named} not named: {stdout}");
+        edit(false);
+        let (status, stderr, _) = check();
+        assert_eq!(status, Some(0), "{named} undone: {stderr}");
+        assert!(
+            stderr.contains("timing compare with the manifest"),
+            "{stderr}"
+        );
+    }
+}

@@ -58,6 +58,16 @@ impl<'a> Listing<'a> {
         serde_json::from_str(text).ok()
     }
 
+    /// How many files the manifest lists.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether the manifest lists no file.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     /// The origin and sha256 the manifest lists for `path`.
     pub fn get(&self, path: &str) -> Option<(&str, &str)> {
         self.files
