@@ -105,7 +105,7 @@ pub fn read_tree(root: &Path) -> io::Result<Tree> {
 }
 
 /// Every file below `dir`: (its path below the tree's root, its path on disk).
-fn list_dir(
+pub(crate) fn list_dir(
     dir: &Path,
     prefix: &str,
     files: &mut Vec<(String, std::path::PathBuf)>,

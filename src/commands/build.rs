@@ -46,7 +46,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         && crate::unchanged(&source, &platform, &record)
     {
         timings.lap("fingerprints");
-        let listed = read_tree(&out).is_ok_and(|tree| holds(&tree, &read.manifest, &listing));
+        let listed = holds(&out, &read.manifest, &listing);
         timings.lap("compare with the manifest");
         if listed {
             timings.report(&mut output.stderr);
@@ -397,18 +397,24 @@ impl Timings {
     }
 }
 
-/// Whether `tree` (out/ as read) is the tree the manifest `text` (parsed: `listing`) lists:
-/// that manifest, and every file it lists with its hash, and no other.
-fn holds(tree: &Tree, text: &str, listing: &crate::write::Listing) -> bool {
-    if tree.get(MANIFEST).map(String::as_str) != Some(text) || tree.len() != listing.len() + 1 {
+/// Whether `out` holds the tree the manifest `text` (parsed: `listing`) lists: that
+/// manifest, every file it lists with its hash, and no other. Each file is read and hashed
+/// on the pool, its bytes dropped there.
+fn holds(out: &Path, text: &str, listing: &crate::write::Listing) -> bool {
+    let mut files = Vec::new();
+    if crate::diff::list_dir(out, "", &mut files).is_err() || files.len() != listing.len() + 1 {
         return false;
     }
-    let files: Vec<(&String, &String)> =
-        tree.iter().filter(|(path, _)| *path != MANIFEST).collect();
-    crate::emit::parallel::map(&files, |(path, text)| {
+    crate::emit::parallel::map(&files, |(path, full)| {
+        let Ok(bytes) = std::fs::read(full) else {
+            return false;
+        };
+        if path == MANIFEST {
+            return bytes == text.as_bytes();
+        }
         listing
             .get(path)
-            .is_some_and(|(_, sha)| crate::write::sha256_hex(text) == sha)
+            .is_some_and(|(_, sha)| crate::write::sha256_hex_bytes(&bytes) == sha)
     })
     .into_iter()
     .all(|listed| listed)
