@@ -356,30 +356,35 @@ mod tests {
         );
     }
 
+    /// A mesh-wide `PeerAuthentication` item at `path` with `spec`.
+    fn peer_item(path: &str, spec: Value) -> Item {
+        Item::resource(
+            path.into(),
+            crate::output::Owner::Platform,
+            crate::span::Span::new(0, 0),
+            crate::output::Resource {
+                api_version: "security.istio.io/v1",
+                kind: "PeerAuthentication",
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    name: Some("default".into()),
+                    ..Default::default()
+                },
+                spec,
+            },
+        )
+    }
+
     /// A fork of a stream's set validates and encodes as the set does; its items join after
     /// the set's own, and the set's first invalid object wins over the fork's.
     #[test]
     fn a_fork_joins_after_the_set_and_its_invalid_object_reaches_it() {
         let item = |path: &str, valid: bool| {
-            let spec = if valid {
-                json!({"mtls": {"mode": "STRICT"}})
+            let mtls = if valid {
+                json!({"mode": "STRICT"})
             } else {
-                json!({"mtls": {"mode": "STRICT", "strict": true}})
+                json!({"mode": "STRICT", "strict": true})
             };
-            crate::output::Item::resource(
-                path.into(),
-                crate::output::Owner::Platform,
-                crate::span::Span::new(0, 0),
-                crate::output::Resource {
-                    api_version: "security.istio.io/v1",
-                    kind: "PeerAuthentication",
-                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                        name: Some("default".into()),
-                        ..Default::default()
-                    },
-                    spec,
-                },
-            )
+            peer_item(path, json!({ "mtls": mtls }))
         };
         let stream = || {
             let mut set = Output::for_scope(crate::emit::Scope::Stream);
@@ -419,19 +424,9 @@ mod tests {
     fn an_invalid_object_is_refused_as_it_enters_a_stream() {
         // `Scope::Stream` validates each object as it enters the set, not afterwards.
         let item = |mode: &str| {
-            crate::output::Item::resource(
-                "istio/x.yaml".into(),
-                crate::output::Owner::Platform,
-                crate::span::Span::new(0, 0),
-                crate::output::Resource {
-                    api_version: "security.istio.io/v1",
-                    kind: "PeerAuthentication",
-                    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-                        name: Some("default".into()),
-                        ..Default::default()
-                    },
-                    spec: json!({"mtls": {"mode": mode, "strict": true}}),
-                },
+            peer_item(
+                "istio/x.yaml",
+                json!({"mtls": {"mode": mode, "strict": true}}),
             )
         };
         let mut set = Output::for_scope(crate::emit::Scope::Stream);
