@@ -7,7 +7,7 @@
 //! `format`). jsonschema compiles a schema into a tree of validators before it checks a
 //! value: 2–3 ms for the eight Istio kinds and 4 ms for Argo CD's `Application`, most of a
 //! small platform's `platc render` (issue 15), where checking its objects by walking the
-//! schema takes a tenth of a millisecond. jsonschema stays the judge: `tests/validate.rs`
+//! schema takes 0.17 ms (platform.kdl's 80). jsonschema stays the judge: `tests/validate.rs`
 //! holds this module's verdicts, and where it finds each fault, equal to jsonschema's
 //! (Draft 7, formats asserted, as `validate` compiled it) on every object of every golden
 //! case and on mutations of them.
@@ -52,12 +52,7 @@ pub fn faults(schema: &Value, instance: &Value) -> Vec<Fault> {
 
 /// Whether `instance` satisfies `schema`.
 fn holds(schema: &Value, instance: &Value) -> bool {
-    let mut walk = Walk {
-        path: Vec::new(),
-        faults: Vec::new(),
-    };
-    walk.check(schema, instance);
-    walk.faults.is_empty()
+    faults(schema, instance).is_empty()
 }
 
 /// The keywords this module applies; any other (outside the annotations) is unsupported.
