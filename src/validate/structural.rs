@@ -284,18 +284,12 @@ impl<'a> Walk<'a> {
     }
 
     fn array(&mut self, schema: &'a Map<String, Value>, items: &'a [Value]) {
-        match schema.get("items") {
-            Some(Value::Array(positional)) => {
-                for (index, (sub, item)) in positional.iter().zip(items).enumerate() {
-                    self.within(Step::Index(index), sub, item);
-                }
+        // One schema for every item: Draft 7's positional form (with `additionalItems`) is
+        // not among the structural keywords, and `unsupported` names it.
+        if let Some(sub) = schema.get("items") {
+            for (index, item) in items.iter().enumerate() {
+                self.within(Step::Index(index), sub, item);
             }
-            Some(sub) => {
-                for (index, item) in items.iter().enumerate() {
-                    self.within(Step::Index(index), sub, item);
-                }
-            }
-            None => {}
         }
         let count = items.len() as u64;
         if let Some(min) = bound(schema, "minItems")
@@ -619,6 +613,18 @@ mod tests {
         assert_eq!(
             unsupported(&json!({"properties": {"a": {"anyOf": [{"$ref": "#/x"}]}}})),
             Some("$ref".to_owned())
+        );
+        // What the walker does not apply: the positional `items`, a format Draft 7 asserts
+        // other than `date-time`, a pattern the `regex` crate refuses.
+        assert!(unsupported(&json!({"items": [{"type": "string"}]})).is_some());
+        assert_eq!(
+            unsupported(&json!({"format": "uri"})),
+            Some("format uri".to_owned())
+        );
+        assert_eq!(unsupported(&json!({"format": "int32"})), None);
+        assert_eq!(
+            unsupported(&json!({"pattern": "(?<=a)b"})),
+            Some("pattern (?<=a)b".to_owned())
         );
     }
 }
