@@ -34,10 +34,12 @@ pub enum Command {
     /// moves them to a backup directory beside out/ (out.platc-backup). A rebuild reads only
     /// the files it changes: a hand edit elsewhere is seen by --check, and --force restores
     /// it. It never writes to the platform file's directory, an ancestor of
-    /// it, or a repository. With --check, nothing is written: the command fails when out/
-    /// differs or is missing, and shows the differences. When the record says the input is
-    /// the one out/ was built from, --check reads out/ against that build's manifest (every
-    /// file and its hash) and makes nothing.
+    /// it, or a repository. With --check, nothing is written to out/: the command fails
+    /// when out/ differs or is missing, and shows the differences. Of the very input the last
+    /// build was made from, over out/ with the stamps that build noted (size, inode and
+    /// times of each file and directory), --check compiles and reads nothing; when only the
+    /// record says the input is the one out/ was built from, it reads out/ against that
+    /// build's manifest (every file and its hash), makes nothing, and notes the stamps.
     Build(BuildArgs),
     /// Check platform files and report every problem; writes nothing.
     ///

@@ -21,6 +21,7 @@ mod run;
 pub mod schema;
 pub mod source;
 pub mod span;
+mod stamps;
 pub mod syntax;
 pub mod validate;
 pub mod write;
@@ -74,6 +75,9 @@ pub struct Built {
     pub complete: bool,
     /// What a later rebuild of the tree may reuse (`rebuild::read`), for a whole build.
     pub record: Option<rebuild::Record>,
+    /// The files the `config … file=` of every tree read (`stamps::Input`), for a whole
+    /// build.
+    pub configs: Vec<String>,
 }
 
 /// The directory of `out/` that holds the environments' trees.
@@ -138,8 +142,9 @@ pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, 
 /// and namespaces have the fingerprints recorded). Then its manifest is the one the record
 /// holds for, and `platc build --check` compares `out/` with that manifest without making
 /// anything. Each environment is compiled for its fingerprints, as a build compiles it.
-pub fn unchanged(source: &Source, base: &Checked, record: &rebuild::Record) -> bool {
-    let envs: Option<Vec<(String, rebuild::Fingerprints)>> = base
+/// `Some` when it would, with the files the `config … file=` of every tree read.
+pub fn unchanged(source: &Source, base: &Checked, record: &rebuild::Record) -> Option<Vec<String>> {
+    let envs: Option<Vec<(String, rebuild::Fingerprints, Vec<String>)>> = base
         .envs
         .par_iter()
         .map(|env| {
@@ -148,14 +153,21 @@ pub fn unchanged(source: &Source, base: &Checked, record: &rebuild::Record) -> b
             };
             let platform = compile(source, &options).platform?;
             let prints = rebuild::fingerprints(source, &platform)?;
-            Some((format!("{}/", env_dir(&env.value)), prints))
+            let configs = stamps::configs(&platform).collect();
+            Some((format!("{}/", env_dir(&env.value)), prints, configs))
         })
         .collect();
-    let (Some(mut trees), Some(prints)) = (envs, rebuild::fingerprints(source, base)) else {
-        return false;
+    let (Some(envs), Some(prints)) = (envs, rebuild::fingerprints(source, base)) else {
+        return None;
     };
+    let mut configs: Vec<String> = stamps::configs(base).collect();
+    let mut trees = Vec::with_capacity(envs.len() + 1);
+    for (dir, prints, read) in envs {
+        trees.push((dir, prints));
+        configs.extend(read);
+    }
     trees.push((String::new(), prints));
-    record.unchanged(&trees)
+    record.unchanged(&trees).then_some(configs)
 }
 
 /// `build_full_tree_listed` as a rebuild of the tree `prior` describes (its record, and the
@@ -191,6 +203,7 @@ pub fn build_full_tree_reusing(
             files,
             reused,
             record,
+            configs: stamps::configs(platform).collect(),
         })
     };
     // An environment's tree, as `build_tree` makes it, with its manifest, paths in `out/`.
@@ -239,15 +252,18 @@ pub fn build_full_tree_reusing(
     records.extend(base_made.record.map(|r| (String::new(), r)));
     let mut files = base_made.files;
     let mut reused = base_made.reused;
+    let mut configs = base_made.configs;
     for (env, env_made) in base.envs.iter().zip(envs_made) {
         let tree = env_made?;
         let dir = format!("{}/", env_dir(&env.value));
         records.extend(tree.record.map(|r| (dir, r)));
         files.extend(tree.files);
         reused.extend(tree.reused);
+        configs.extend(tree.configs);
     }
     let mut built = with_manifest(files, reused);
     built.record = (!records.is_empty()).then(|| rebuild::Record::new(records));
+    built.configs = configs;
     Ok(built)
 }
 
@@ -256,6 +272,8 @@ struct TreeMade {
     files: Vec<TreeFile>,
     reused: Vec<(String, write::Entry)>,
     record: Option<rebuild::TreeRecord>,
+    /// The files its `config … file=` read.
+    configs: Vec<String>,
 }
 
 /// One file of a tree, with the place in `platform.kdl` it came from.
@@ -348,6 +366,7 @@ fn with_manifest(files: Vec<TreeFile>, reused: Vec<(String, write::Entry)>) -> B
         manifest,
         complete,
         record: None,
+        configs: Vec::new(),
     }
 }
 

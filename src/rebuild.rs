@@ -180,7 +180,7 @@ fn hash_field(hash: &mut Sha256, bytes: &[u8]) {
 /// modification time as a reproducible build gives, has another change time). A record
 /// another build wrote is not used (its emitters may make other bytes). `None` when the
 /// executable cannot be found: no record is then read or written.
-fn build_id() -> Option<&'static str> {
+pub(crate) fn build_id() -> Option<&'static str> {
     static ID: OnceLock<Option<String>> = OnceLock::new();
     ID.get_or_init(|| {
         let exe = write::Stamp::of(&std::env::current_exe().ok()?)?;
@@ -460,7 +460,7 @@ fn intern(text: &str) -> Option<&'static str> {
 /// Where the record of the tree at `out` is kept: `$PLATC_CACHE_DIR`, else
 /// `$XDG_CACHE_HOME/platc`, else `~/.cache/platc`, in a file named by the sha256 of the real
 /// path of `out`. `None` when there is no such directory, or `out` does not exist.
-fn cache_file(out: &Path) -> Option<PathBuf> {
+pub(crate) fn cache_file(out: &Path) -> Option<PathBuf> {
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     let dir = var("PLATC_CACHE_DIR")
         .map(PathBuf::from)
@@ -571,8 +571,8 @@ pub fn save(out: &Path, record: Option<Vec<u8>>, manifest: &str) {
 const KEPT: usize = 32;
 
 /// Removes all but the `KEPT` records written last from `dir` (trees built once, in a
-/// directory since removed, leave theirs), and the temporary files of saves killed over an
-/// hour ago.
+/// directory since removed, leave theirs), the same of the stamps' files, and the temporary
+/// files of saves killed over an hour ago.
 fn evict(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -592,21 +592,24 @@ fn evict(dir: &Path) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
-    let mut records: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .iter()
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            name.starts_with("tree-") && name.ends_with(".json")
-        })
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    if records.len() <= KEPT {
-        return;
-    }
-    records.sort();
-    for (_, path) in &records[..records.len() - KEPT] {
-        let _ = std::fs::remove_file(path);
+    // The records, and the stamps beside them (`stamps`).
+    for kind in [".json", ".stamps"] {
+        let mut records: Vec<(std::time::SystemTime, PathBuf)> = entries
+            .iter()
+            .filter(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.starts_with("tree-") && name.ends_with(kind)
+            })
+            .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+            .collect();
+        if records.len() <= KEPT {
+            continue;
+        }
+        records.sort();
+        for (_, path) in &records[..records.len() - KEPT] {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -696,6 +699,7 @@ mod tests {
         };
         for i in 0..40u64 {
             aged(&format!("tree-{i:02}.json"), 100 - i);
+            aged(&format!("tree-{i:02}.stamps"), 100 - i);
         }
         aged("tree-killed.1.tmp", 7200);
         aged("tree-saving.2.tmp", 1);
@@ -707,7 +711,9 @@ mod tests {
             .collect();
         left.sort();
         let _ = std::fs::remove_dir_all(&dir);
-        let mut expected: Vec<String> = (8..40).map(|i| format!("tree-{i:02}.json")).collect();
+        let mut expected: Vec<String> = (8..40)
+            .flat_map(|i| [format!("tree-{i:02}.json"), format!("tree-{i:02}.stamps")])
+            .collect();
         expected.extend(["other.json".into(), "tree-saving.2.tmp".into()]);
         expected.sort();
         assert_eq!(left, expected);

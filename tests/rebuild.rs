@@ -243,7 +243,13 @@ fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
     };
     let first = build(&["-o", "out"]);
     assert!(!first.contains("timing load"), "{first}");
-    let records = std::fs::read_dir(&cache).unwrap().count();
+    let records = std::fs::read_dir(&cache)
+        .unwrap()
+        .filter(|entry| {
+            let path = entry.as_ref().unwrap().path();
+            path.extension().is_some_and(|e| e == "json")
+        })
+        .count();
     assert_eq!(records, 1, "one record for the tree written");
 
     // One service's tag: made again from the record, and the tree is a fresh build's.
@@ -350,28 +356,52 @@ fn a_rebuild_over_a_hand_edit_refuses_as_a_whole_build_does() {
     );
 }
 
-/// `platc build --check` over a tree a build wrote from the same input compares out/ with
-/// that build's manifest without making the tree (`timing compare with the manifest`), and
-/// passes; any change on either side, and the tree is made and compared as before: a file
-/// edited, removed or added in out/, or a changed platform.kdl, each fails the check with
-/// the difference named.
+/// How `platc build --check` decided, by its timings: from the stamps alone (nothing
+/// compiled or read), by reading out/ against the manifest (and noting the stamps), or by
+/// making the tree.
+#[derive(Debug, PartialEq, Eq)]
+enum Tier {
+    Stamps,
+    Manifest,
+    Made,
+}
+
+/// `platc build --check -o out` in `dir`: its status, how it decided, stderr and stdout.
+fn check(dir: &Path) -> (Option<i32>, Tier, String, String) {
+    let output = platc_build(dir, &["-o", "out", "--check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let tier = if stderr.contains("emit+validate") {
+        Tier::Made
+    } else if stderr.contains("timing compare with the manifest")
+        && stderr.contains("timing stamps noted")
+    {
+        Tier::Manifest
+    } else {
+        assert!(
+            stderr.contains("timing stamps ") && !stderr.contains("timing compile"),
+            "{stderr}"
+        );
+        Tier::Stamps
+    };
+    (output.status.code(), tier, stderr, stdout)
+}
+
+/// `platc build --check` of the input a build was made from, over out/ as that build left
+/// it, is decided by the stamps the build noted, compiling and reading nothing; any change on
+/// either side, and the tree is made and compared as before: a file edited (even to the same
+/// size, its modification time put back), removed or added in out/, or a changed
+/// platform.kdl, each fails the check with the difference named. Undone, the check reads
+/// out/ against the build's manifest, passes, and notes the stamps: the next is decided by
+/// them again. A stamps' file older than a stamp it holds (a file changed in the tick it
+/// was stamped could keep its change time) or not a stamps' file is not trusted.
 #[test]
-fn build_check_of_an_unchanged_input_compares_out_with_its_manifest() {
+fn build_check_of_an_unchanged_input_is_decided_by_the_stamps() {
     type Edit = Box<dyn Fn(bool)>;
     let (dir, text, tagged) = project("check");
-    let check = || {
-        let output = platc_build(&dir, &["-o", "out", "--check"]);
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        (output.status.code(), stderr, stdout)
-    };
     assert!(platc_build(&dir, &["-o", "out"]).status.success());
-    let (status, stderr, _) = check();
-    assert_eq!(status, Some(0), "{stderr}");
-    assert!(
-        stderr.contains("timing compare with the manifest") && !stderr.contains("emit+validate"),
-        "the manifest was not used: {stderr}"
-    );
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
 
     let deployment = dir.join("out/kubernetes/services/frontend/deployment.yaml");
     let original = std::fs::read_to_string(&deployment).unwrap();
@@ -386,6 +416,20 @@ fn build_check_of_an_unchanged_input_compares_out_with_its_manifest() {
                     original.clone()
                 };
                 std::fs::write(&path, text).unwrap();
+            })
+        }),
+        ("kubernetes/services/frontend/deployment.yaml", {
+            let (path, original) = (deployment.clone(), original.clone());
+            Box::new(move |on| {
+                let text = if on {
+                    original.replace("frontend", "frontenD")
+                } else {
+                    original.clone()
+                };
+                let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+                let file = std::fs::File::create(&path).unwrap();
+                std::io::Write::write_all(&mut &file, text.as_bytes()).unwrap();
+                file.set_modified(modified).unwrap();
             })
         }),
         ("kubernetes/services/frontend/deployment.yaml", {
@@ -415,19 +459,174 @@ fn build_check_of_an_unchanged_input_compares_out_with_its_manifest() {
     ];
     for (named, edit) in &edits {
         edit(true);
-        let (status, stderr, stdout) = check();
-        assert_eq!(status, Some(1), "{named}: {stderr}");
-        assert!(
-            stderr.contains("emit+validate"),
-            "{named}: not made: {stderr}"
-        );
+        let (status, tier, stderr, stdout) = check(&dir);
+        assert_eq!((status, tier), (Some(1), Tier::Made), "{named}: {stderr}");
         assert!(stdout.contains(named), "{named} not named: {stdout}");
         edit(false);
-        let (status, stderr, _) = check();
+        let (status, tier, stderr, _) = check(&dir);
         assert_eq!(status, Some(0), "{named} undone: {stderr}");
-        assert!(
-            stderr.contains("timing compare with the manifest"),
-            "{stderr}"
+        // platform.kdl put back, out/ is as the stamps were noted.
+        assert_ne!(tier, Tier::Made, "{named} undone: {stderr}");
+        let (status, tier, stderr, _) = check(&dir);
+        assert_eq!((status, tier), (Some(0), Tier::Stamps), "{named}: {stderr}");
+    }
+
+    // The stamps' file older than the stamps it holds, or not one: not trusted.
+    let stamps = stamps_file(&dir);
+    let file = std::fs::File::options().append(true).open(&stamps).unwrap();
+    file.set_modified(std::time::UNIX_EPOCH).unwrap();
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Manifest), "{stderr}");
+    std::fs::write(&stamps, "{}\n").unwrap();
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Manifest), "{stderr}");
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
+}
+
+/// The stamps' file of the one tree built in `dir` (`platc_build`).
+fn stamps_file(dir: &Path) -> PathBuf {
+    let stamps: Vec<PathBuf> = std::fs::read_dir(dir.join("cache"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "stamps"))
+        .collect();
+    assert_eq!(stamps.len(), 1, "{stamps:?}");
+    stamps[0].clone()
+}
+
+/// A rebuild keeps the stamps of what it did not write, and notes those of what it wrote:
+/// the `--check` after it is decided by them. What it did not write keeps the stamp of the
+/// build before, so a hand edit of a file no rebuild touches still fails the check, and a
+/// file added in a directory the rebuild writes to is not taken for the tree's.
+#[test]
+fn a_rebuild_keeps_the_stamps_of_what_it_did_not_write() {
+    let (dir, text, tagged) = project("rebuild-stamps");
+    let build = |platform: &str| {
+        std::fs::write(dir.join("platform.kdl"), platform).unwrap();
+        let output = platc_build(&dir, &["-o", "out"]);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        assert!(stderr.contains("timing load"), "not a rebuild: {stderr}");
+    };
+    assert!(platc_build(&dir, &["-o", "out"]).status.success());
+    build(&tagged);
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
+
+    // The last service's deployment, which the first service's tag does not change.
+    let kept = dir.join("out/kubernetes/services/shippingservice/deployment.yaml");
+    let mine = format!("{}# mine\n", std::fs::read_to_string(&kept).unwrap());
+    std::fs::write(&kept, &mine).unwrap();
+    build(&text);
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        mine,
+        "not rewritten"
+    );
+    let (status, tier, stderr, stdout) = check(&dir);
+    assert_eq!((status, tier), (Some(1), Tier::Made), "{stderr}");
+    assert!(
+        stdout.contains("shippingservice/deployment.yaml"),
+        "{stdout}"
+    );
+    assert!(
+        platc_build(&dir, &["-o", "out", "--force"])
+            .status
+            .success()
+    );
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
+
+    // Files added, then removed, and a service's directories: the stamps list every
+    // directory and file of out/.
+    let service = text.find("    service shippingservice {").unwrap();
+    let line = service + text[service..].find('\n').unwrap() + 1;
+    let config = "        config app path=\"/etc/app/app.conf\" text=\"x\"\n";
+    let configured = format!("{}{config}{}", &text[..line], &text[line..]);
+    let end = service + text[service..].find("\n    }\n").unwrap() + 7;
+    let node = text[service..end].replace("shippingservice {", "labelservice {");
+    let added = format!("{}{node}{}", &text[..end], &text[end..]);
+    let changes = [
+        (&configured, "added"),
+        (&text, "removed"),
+        (&added, "added with their directories"),
+        (&text, "removed with their directories"),
+    ];
+    for (platform, files) in changes {
+        build(platform);
+        assert!(stamps_file(&dir).exists(), "no stamps after files {files}");
+        assert_eq!(stamped(&dir), listed(&dir.join("out"), ""), "files {files}");
+        let (status, tier, stderr, _) = check(&dir);
+        assert_eq!(
+            (status, tier),
+            (Some(0), Tier::Stamps),
+            "files {files}: {stderr}"
         );
     }
+
+    let extra = dir.join("out/kubernetes/services/frontend/extra.yaml");
+    std::fs::write(&extra, "kind: Extra\n").unwrap();
+    build(&tagged);
+    let (status, tier, stderr, stdout) = check(&dir);
+    assert_eq!((status, tier), (Some(1), Tier::Made), "{stderr}");
+    assert!(stdout.contains("frontend/extra.yaml"), "{stdout}");
+}
+
+/// What the stamps' file of `dir`'s tree notes: `d PATH` and `f PATH` lines' kinds and paths.
+fn stamped(dir: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(stamps_file(dir)).unwrap();
+    let mut noted: Vec<String> = text
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let fields: Vec<&str> = line.splitn(6, ' ').collect();
+            format!("{} {}", fields[0], fields[5])
+        })
+        .collect();
+    noted.sort();
+    noted
+}
+
+/// Every directory (`d PATH`) and file (`f PATH`) at and below `dir` of `root`, in order.
+fn listed(root: &Path, dir: &str) -> Vec<String> {
+    let mut found = vec![format!("d {dir}")];
+    for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        let path = if dir.is_empty() {
+            name
+        } else {
+            format!("{dir}/{name}")
+        };
+        if entry.file_type().unwrap().is_dir() {
+            found.extend(listed(root, &path));
+        } else {
+            found.push(format!("f {path}"));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// A config file is part of the input the stamps hold for: changed, `--check` is not
+/// decided by them, and fails; put back, it passes.
+#[test]
+fn a_changed_config_file_is_not_the_input_the_stamps_hold_for() {
+    let dir = scratch("config-stamps");
+    let case = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/containers");
+    std::fs::copy(case.join("platform.kdl"), dir.join("platform.kdl")).unwrap();
+    std::fs::create_dir_all(dir.join("config")).unwrap();
+    let file = dir.join("config/nginx.conf");
+    std::fs::copy(case.join("config/nginx.conf"), &file).unwrap();
+    assert!(platc_build(&dir, &["-o", "out"]).status.success());
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
+    let conf = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("{conf}# changed\n")).unwrap();
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(1), Tier::Made), "{stderr}");
+    std::fs::write(&file, &conf).unwrap();
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
 }

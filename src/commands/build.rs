@@ -10,6 +10,7 @@ use crate::commands::{Output, Report, compile_source, read_source};
 use crate::diff::{Tree, diff_trees, read_tree};
 use crate::model::Checked;
 use crate::source::Source;
+use crate::stamps::{self, Input, Wrote};
 use crate::write::{
     MANIFEST, Old, Protected, UserFiles, WriteError, Written, protected, write_changed,
     write_listed,
@@ -27,15 +28,26 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         Ok(source) => source,
         Err(output) => return output,
     };
+    let out = out_dir(args.out.as_deref(), args.env.as_deref());
+    // `--check` of the very input a build wrote out/ from, over that tree unchanged since
+    // (`stamps`): nothing to compile, read or make.
+    if args.check && args.env.is_none() && stamps::fresh(&out, &source) {
+        let mut output = Output::default();
+        timings.lap("stamps");
+        timings.report(&mut output.stderr);
+        return output;
+    }
     let (mut output, platform) = compile_source(&source, args.env.as_deref(), report);
     timings.lap("compile");
     let Some(platform) = platform else {
         return output;
     };
-    let out = out_dir(args.out.as_deref(), args.env.as_deref());
+    // Only a compile without a word may leave stamps: `fresh` says nothing.
+    let quiet = output.stdout.is_empty() && output.stderr.is_empty();
     // `--check` over a tree a build wrote from this very input (its record's fingerprints
     // are the input's) compares out/ with that build's manifest, making nothing; any doubt,
-    // and the tree is made and compared below, which words the differences.
+    // and the tree is made and compared below, which words the differences. Found the same,
+    // its stamps are noted for the next `--check`.
     if args.check
         && args.env.is_none()
         && let Some(read) = crate::rebuild::read(&out)
@@ -43,12 +55,15 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             || read.record(),
             || crate::write::Listing::parse(&read.manifest),
         )
-        && crate::unchanged(&source, &platform, &record)
+        && let Some(configs) = crate::unchanged(&source, &platform, &record)
     {
         timings.lap("fingerprints");
-        let listed = holds(&out, &read.manifest, &listing);
+        let found = stamps::read(&out, &read.manifest, &listing);
         timings.lap("compare with the manifest");
-        if listed {
+        if let Some(found) = found {
+            let input = Input::new(&source, configs).filter(|_| quiet);
+            stamps::keep(&out, input.as_ref(), &found);
+            timings.lap("stamps noted");
             timings.report(&mut output.stderr);
             return output;
         }
@@ -69,61 +84,76 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             return output;
         };
         timings.lap("emit+validate");
-        if built.complete {
-            rebuilt = Some(built);
-        } else {
-            if let Some(refusal) = refuse(&out, &args.file) {
-                fail(&mut output, report, &refusal);
+        if let Some(refusal) = refuse(&out, &args.file) {
+            fail(&mut output, report, &refusal);
+            return output;
+        }
+        let old = Old {
+            text: &read.manifest,
+            listing: &listing,
+            stamp: &read.stamp,
+        };
+        // The record's text is made while the tree is written.
+        let (written, record) = rayon::join(
+            || write_changed(&out, &built.tree, &built.manifest, &old),
+            || {
+                built
+                    .record
+                    .as_ref()
+                    .and_then(crate::rebuild::Record::encode)
+            },
+        );
+        match written {
+            Ok(Some(written)) => {
+                let input = Input::new(&source, built.configs.clone()).filter(|_| quiet);
+                let wrote = Wrote::Part {
+                    before: &read.stamp,
+                    old: &listing,
+                    made: &built.tree,
+                    updated: written != Written::Unchanged,
+                    removed: matches!(written, Written::Updated { removed, .. } if removed > 0),
+                };
+                rayon::join(
+                    || crate::rebuild::save(&out, record, &built.tree[MANIFEST]),
+                    || stamps::save(&out, input.as_ref(), &built.manifest, &wrote),
+                );
+                timings.lap("write");
+                timings.report(&mut output.stderr);
+                let files = built.manifest.files.len() + 1;
+                let (message, status) = outcome(&out, files, Ok(written));
+                output.stderr.push_str(&message);
+                output.status = status;
                 return output;
             }
-            let old = Old {
-                text: &read.manifest,
-                listing: &listing,
-                stamp: &read.stamp,
-            };
-            // The record's text is made while the tree is written.
-            let (written, record) = rayon::join(
-                || write_changed(&out, &built.tree, &built.manifest, &old),
-                || {
-                    built
-                        .record
-                        .as_ref()
-                        .and_then(crate::rebuild::Record::encode)
-                },
-            );
-            match written {
-                Ok(Some(written)) => {
-                    crate::rebuild::save(&out, record, &built.tree[MANIFEST]);
-                    timings.lap("write");
-                    timings.report(&mut output.stderr);
-                    let files = built.manifest.files.len() + 1;
-                    let (message, status) = outcome(&out, files, Ok(written));
-                    output.stderr.push_str(&message);
-                    output.status = status;
-                    return output;
+            // Something only the whole tree can write: written below, made whole first
+            // unless it is already.
+            Ok(None) => {
+                if built.complete {
+                    rebuilt = Some((built, record));
                 }
-                // Something only the whole tree can write: made whole below.
-                Ok(None) => {}
-                Err(error) => {
-                    let (message, _) = outcome(&out, built.tree.len(), Err(error));
-                    fail(&mut output, report, &message);
-                    return output;
-                }
+            }
+            Err(error) => {
+                let (message, _) = outcome(&out, built.tree.len(), Err(error));
+                fail(&mut output, report, &message);
+                return output;
             }
         }
     }
     // `--check` reads out/ on the pool while the tree is emitted.
-    let (built, on_disk) = match rebuilt {
-        Some(built) => (Some(built), None),
-        None => rayon::join(
+    let (built, on_disk, encoded) = if let Some((built, record)) = rebuilt {
+        (Some(built), None, Some(record))
+    } else {
+        let (built, on_disk) = rayon::join(
             || emit_tree(&source, &platform, args.env.is_some(), &mut output, report),
             || args.check.then(|| read_tree(&out)),
-        ),
+        );
+        (built, on_disk, None)
     };
     let Some(Built {
         tree,
         manifest,
         record,
+        configs,
         ..
     }) = built
     else {
@@ -142,11 +172,22 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     }
     let (written, record) = rayon::join(
         || write_listed(&out, &tree, &manifest, args.force),
-        || record.as_ref().and_then(crate::rebuild::Record::encode),
+        || encoded.unwrap_or_else(|| record.as_ref().and_then(crate::rebuild::Record::encode)),
     );
     if args.env.is_none() {
         let record = record.filter(|_| written.is_ok());
-        crate::rebuild::save(&out, record, &tree[MANIFEST]);
+        // A tree written in part here, with no manifest read before, has nothing to tell
+        // the files written from those kept: no stamps (the next `--check` notes them).
+        let input = Input::new(&source, configs).filter(|_| quiet);
+        rayon::join(
+            || crate::rebuild::save(&out, record, &tree[MANIFEST]),
+            || match written {
+                Ok(Written::Replaced { .. }) => {
+                    stamps::save(&out, input.as_ref(), &manifest, &Wrote::Whole);
+                }
+                _ => stamps::forget(&out),
+            },
+        );
     }
     timings.lap("write");
     timings.report(&mut output.stderr);
@@ -395,29 +436,6 @@ impl Timings {
             }
         }
     }
-}
-
-/// Whether `out` holds the tree the manifest `text` (parsed: `listing`) lists: that
-/// manifest, every file it lists with its hash, and no other. Each file is read and hashed
-/// on the pool, its bytes dropped there.
-fn holds(out: &Path, text: &str, listing: &crate::write::Listing) -> bool {
-    let mut files = Vec::new();
-    if crate::diff::list_dir(out, "", &mut files).is_err() || files.len() != listing.len() + 1 {
-        return false;
-    }
-    crate::emit::parallel::map(&files, |(path, full)| {
-        let Ok(bytes) = std::fs::read(full) else {
-            return false;
-        };
-        if path == MANIFEST {
-            return bytes == text.as_bytes();
-        }
-        listing
-            .get(path)
-            .is_some_and(|(_, sha)| crate::write::sha256_hex_bytes(&bytes) == sha)
-    })
-    .into_iter()
-    .all(|listed| listed)
 }
 
 /// `--check`: exit 1 and show the differences when `out` is not `tree`, or is missing.

@@ -52,7 +52,7 @@ pub fn read(platform: &mut Platform, dir: Option<&Path>, d: &mut Diagnostics) {
 }
 
 /// The text of `path` under `dir`, or why it cannot be used.
-fn contents(path: &str, dir: Option<&Path>) -> Result<String, String> {
+pub(crate) fn contents(path: &str, dir: Option<&Path>) -> Result<String, String> {
     let relative = Path::new(path);
     if path.is_empty()
         || !relative

@@ -68,6 +68,11 @@ impl<'a> Listing<'a> {
         self.files.is_empty()
     }
 
+    /// Every path the manifest lists, in no order.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(|path| &*path.0)
+    }
+
     /// The origin and sha256 the manifest lists for `path`.
     pub fn get(&self, path: &str) -> Option<(&str, &str)> {
         self.files

@@ -69,10 +69,10 @@ pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
 /// nanosecond. A rebuild's record names the manifest it holds for by its stamp.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stamp {
-    len: u64,
-    inode: u64,
-    changed: i128,
-    modified: i128,
+    pub(crate) len: u64,
+    pub(crate) inode: u64,
+    pub(crate) changed: i128,
+    pub(crate) modified: i128,
 }
 
 impl Stamp {
@@ -82,6 +82,11 @@ impl Stamp {
         if !meta.is_file() {
             return None;
         }
+        Self::from_metadata(&meta)
+    }
+
+    /// The stamp of what `meta` describes: a file, a directory, anything.
+    pub fn from_metadata(meta: &std::fs::Metadata) -> Option<Self> {
         #[cfg(unix)]
         let (inode, changed) = {
             use std::os::unix::fs::MetadataExt;

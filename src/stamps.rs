@@ -1,0 +1,693 @@
+//! The stamps of the tree a whole build wrote, kept beside its record in the cache
+//! (`rebuild::cache_file`, with `.stamps` for `.json`): with them, `platc build --check` of
+//! the very input that build was made from tells that `out/` is still its tree without
+//! compiling the platform or reading a file of `out/`, as git's index tells a file unchanged
+//! by its stat data.
+//!
+//! The file holds what the build was made from (`Input`: the build of platc, the platform
+//! file's name and text, and the path and contents of each file a `config … file=` read, as
+//! one sha256) and a stamp (`write::Stamp`: size, inode, change and modification times to
+//! the nanosecond) of every directory and file of the tree. `fresh` holds each stamp to what
+//! is on disk now: a file written, removed, added or renamed since, a directory listing
+//! changed, and `out/` is not fresh (the `--check` then reads it as before).
+//!
+//! A stamp is noted only of what platc knows holds what the tree says: everything of a tree
+//! swapped in whole; in a tree written in part, each file written and each directory whose
+//! entries were listed and found to be the tree's; what a `--check` read and found its
+//! manifest's (`read`). The rest keeps the stamp noted before, which holds only while the
+//! thing is on disk as it was then: a file edited by hand is never stamped as the tree's.
+//!
+//! A file changed within the same tick of the file system's clock as it was stamped keeps
+//! its change time (git's "racily clean" files): `save` writes the stamps' file only once
+//! that clock has passed every change time it notes, and `fresh` trusts a stamp only when it
+//! is older than the stamps' file. A change made while platc itself writes the tree is not
+//! covered (nor is it by git).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::source::Source;
+use crate::write::{Listing, MANIFEST, Manifest, Stamp, sha256_hex_bytes};
+
+/// What a build was made from, as one sha256: the build of platc, the platform file's name
+/// and text, and the path and contents of each file its `config … file=` read (`configs`,
+/// every tree's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    configs: Vec<String>,
+    digest: String,
+}
+
+impl Input {
+    /// The input of a build of `source` whose compile read the files `configs`; `None` when
+    /// this build of platc cannot be told from another or a file cannot be read.
+    pub fn new(source: &Source, mut configs: Vec<String>) -> Option<Self> {
+        configs.sort_unstable();
+        configs.dedup();
+        let digest = digest(source, &configs)?;
+        Some(Self { configs, digest })
+    }
+}
+
+/// The files the `config … file=` of `platform`'s services read, as written.
+pub fn configs(platform: &crate::model::Checked) -> impl Iterator<Item = String> + '_ {
+    platform
+        .services
+        .iter()
+        .flat_map(|service| &service.configs)
+        .filter_map(|config| config.file.as_ref())
+        .map(|file| file.value.clone())
+}
+
+fn digest(source: &Source, configs: &[String]) -> Option<String> {
+    let mut hash = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        hash.update(bytes.len().to_le_bytes());
+        hash.update(bytes);
+    };
+    field(crate::rebuild::build_id()?.as_bytes());
+    field(source.name().as_bytes());
+    field(source.text().as_bytes());
+    field(
+        &source
+            .invalid_utf8()
+            .map_or(u64::MAX, |at| at as u64)
+            .to_le_bytes(),
+    );
+    for path in configs {
+        field(path.as_bytes());
+        field(
+            crate::lower::files::contents(path, source.dir())
+                .ok()?
+                .as_bytes(),
+        );
+    }
+    Some(sha256_hex_bytes(&hash.finalize()))
+}
+
+/// The first line of the stamps' file.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    /// `Input`'s digest.
+    input: String,
+    configs: Vec<String>,
+}
+
+/// What a stamp is of. (Directories first in a stamps' file.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Dir,
+    File,
+}
+
+/// A stamp noted of a directory or file of the tree, by its path inside `out/` (`""` for
+/// `out/` itself).
+type Noted<'a> = (Kind, &'a str, Stamp);
+
+/// Where the stamps of the tree at `out` are kept: beside its record.
+fn stamps_file(out: &Path) -> Option<PathBuf> {
+    Some(crate::rebuild::cache_file(out)?.with_extension("stamps"))
+}
+
+/// Whether `out` is, by the stamps a build noted, the tree that build wrote, unchanged
+/// since, and that build was made from `source`: then a build would make that very tree.
+pub fn fresh(out: &Path, source: &Source) -> bool {
+    if !cfg!(unix) {
+        return false;
+    }
+    let Some(file) = stamps_file(out) else {
+        return false;
+    };
+    let Ok((text, own)) = read_own(&file) else {
+        return false;
+    };
+    let Some((header, noted)) = parse(&text) else {
+        return false;
+    };
+    if digest(source, &header.configs).as_deref() != Some(header.input.as_str())
+        || !noted
+            .iter()
+            .any(|(kind, path, _)| *kind == Kind::File && *path == MANIFEST)
+    {
+        return false;
+    }
+    crate::emit::parallel::map(&noted, |(kind, path, stamp)| {
+        stamp.changed < own && on_disk(out, *kind, path).as_ref() == Some(stamp)
+    })
+    .into_iter()
+    .all(|fresh| fresh)
+}
+
+/// The text of the stamps' file at `file`, and its modification time.
+fn read_own(file: &Path) -> std::io::Result<(String, i128)> {
+    let mut handle = fs::File::open(file)?;
+    let own = Stamp::from_metadata(&handle.metadata()?)
+        .ok_or_else(|| std::io::Error::other("no stamp"))?
+        .modified;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut handle, &mut text)?;
+    Ok((text, own))
+}
+
+/// The stamp of the directory or file at `path` in `out`, when it is one.
+fn on_disk(out: &Path, kind: Kind, path: &str) -> Option<Stamp> {
+    let meta = if path.is_empty() {
+        fs::metadata(out)
+    } else {
+        fs::symlink_metadata(out.join(path))
+    }
+    .ok()?;
+    let right = match kind {
+        Kind::Dir => meta.is_dir(),
+        Kind::File => meta.is_file(),
+    };
+    right.then(|| Stamp::from_metadata(&meta)).flatten()
+}
+
+/// The header and stamps of a stamps' file's text.
+fn parse(text: &str) -> Option<(Header, Vec<Noted<'_>>)> {
+    let (header, body) = text.split_once('\n')?;
+    let header: Header = serde_json::from_str(header).ok()?;
+    let noted = body.lines().map(parse_line).collect::<Option<_>>()?;
+    Some((header, noted))
+}
+
+/// The stamp of a line of a stamps' file (`line`).
+fn parse_line(line: &str) -> Option<Noted<'_>> {
+    let mut fields = line.trim_end_matches('\n').splitn(6, ' ');
+    let kind = kind(fields.next()?)?;
+    let stamp = Stamp {
+        len: fields.next()?.parse().ok()?,
+        inode: fields.next()?.parse().ok()?,
+        changed: fields.next()?.parse().ok()?,
+        modified: fields.next()?.parse().ok()?,
+    };
+    Some((kind, fields.next()?, stamp))
+}
+
+/// The kind a line's first field names.
+fn kind(field: &str) -> Option<Kind> {
+    match field {
+        "d" => Some(Kind::Dir),
+        "f" => Some(Kind::File),
+        _ => None,
+    }
+}
+
+/// What a build's write did to the tree on disk.
+pub enum Wrote<'a> {
+    /// Swapped a tree in whole: everything in it is the tree's.
+    Whole,
+    /// Wrote in part over the tree whose manifest had the stamp `before` and listed `old`:
+    /// each file of `made` (the files a rebuild made, `Built::tree`; the others keep their
+    /// hashes) whose hash changed, the manifest when `updated`, and removed files when
+    /// `removed`.
+    Part {
+        before: &'a Stamp,
+        old: &'a Listing<'a>,
+        made: &'a crate::diff::Tree,
+        updated: bool,
+        removed: bool,
+    },
+}
+
+/// Notes the stamps of the tree at `out`, which a build of `input` (`None`: none may be
+/// noted) just wrote as `wrote` says, its manifest `new`. Never fails a build: when a stamp
+/// cannot be noted, no stamps are kept, and the next `--check` reads `out/`.
+pub fn save(out: &Path, input: Option<&Input>, new: &Manifest, wrote: &Wrote) {
+    let kept = cfg!(unix)
+        && input.is_some_and(|input| {
+            let files = paths(new);
+            match wrote {
+                Wrote::Whole => whole(out, &files).is_some_and(|noted| store(out, input, noted)),
+                Wrote::Part { .. } => part(out, input, &files, new, wrote).unwrap_or(false),
+            }
+        });
+    if !kept {
+        forget(out);
+    }
+}
+
+/// Drops the stamps of the tree at `out`, if any.
+pub fn forget(out: &Path) {
+    if let Some(file) = stamps_file(out) {
+        let _ = fs::remove_file(file);
+    }
+}
+
+/// Every file of the tree whose manifest is `new`, the manifest too, in order.
+fn paths(new: &Manifest) -> Vec<&str> {
+    let mut files: Vec<&str> = new.files.keys().map(String::as_str).collect();
+    let at = files.partition_point(|path| *path < MANIFEST);
+    if files.get(at) != Some(&MANIFEST) {
+        files.insert(at, MANIFEST);
+    }
+    files
+}
+
+/// The directories that hold `files` (paths in order), `""` first, in order.
+fn dirs_of<'a>(files: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut dirs = BTreeSet::from([""]);
+    let mut last = None;
+    for file in files {
+        let Some((dir, _)) = file.rsplit_once('/') else {
+            continue;
+        };
+        if last == Some(dir) {
+            continue;
+        }
+        last = Some(dir);
+        let mut dir = dir;
+        while dirs.insert(dir) {
+            match dir.rsplit_once('/') {
+                Some((up, _)) => dir = up,
+                None => break,
+            }
+        }
+    }
+    dirs.into_iter().collect()
+}
+
+/// The names in directory `dir` of the tree whose files are `files` (in order), in order.
+fn children<'a>(files: &[&'a str], dir: &str) -> Vec<&'a str> {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    let mut at = files.partition_point(|path| *path < prefix.as_str());
+    let mut names = Vec::new();
+    while let Some(rest) = files.get(at).and_then(|path| path.strip_prefix(&prefix)) {
+        if let Some((child, _)) = rest.split_once('/') {
+            names.push(child);
+            // `0` comes right after `/`: past everything below the child.
+            let past = format!("{prefix}{child}0");
+            at = files.partition_point(|path| *path < past.as_str());
+        } else {
+            names.push(rest);
+            at += 1;
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// The stamp of directory `dir` of `out` when it holds exactly `names`: taken before it is
+/// listed, and the same after.
+fn listed(out: &Path, dir: &str, names: &[&str]) -> Option<Stamp> {
+    let before = on_disk(out, Kind::Dir, dir)?;
+    let mut found = fs::read_dir(out.join(dir))
+        .ok()?
+        .map(|entry| entry.ok()?.file_name().into_string().ok())
+        .collect::<Option<Vec<String>>>()?;
+    found.sort_unstable();
+    let same = found.len() == names.len() && found.iter().zip(names).all(|(a, b)| a == b);
+    (same && on_disk(out, Kind::Dir, dir).as_ref() == Some(&before)).then_some(before)
+}
+
+/// The stamps of a tree swapped in whole, whose files are `files`, and of its directories.
+fn whole<'a>(out: &Path, files: &[&'a str]) -> Option<Vec<Noted<'a>>> {
+    let entries: Vec<(Kind, &str)> = dirs_of(files.iter().copied())
+        .into_iter()
+        .map(|dir| (Kind::Dir, dir))
+        .chain(files.iter().map(|file| (Kind::File, *file)))
+        .collect();
+    crate::emit::parallel::map(&entries, |&(kind, path)| {
+        Some((kind, path, on_disk(out, kind, path)?))
+    })
+    .into_iter()
+    .collect()
+}
+
+/// Notes the stamps of a tree written in part (`Wrote::Part`), whose files are `files`: the
+/// stamps' file of the tree before, with the lines of what the write changed replaced (a
+/// file written, a directory it wrote in, listed again) and those of what it removed
+/// dropped; every other line is kept as it is, unread. Whether it was written; `None` when
+/// there are no stamps of the tree before, or one cannot be noted.
+fn part(out: &Path, input: &Input, files: &[&str], new: &Manifest, wrote: &Wrote) -> Option<bool> {
+    let Wrote::Part {
+        before,
+        old,
+        made,
+        updated,
+        removed,
+    } = wrote
+    else {
+        return None;
+    };
+    let (text, _) = read_own(&stamps_file(out)?).ok()?;
+    let (_, body) = text.split_once('\n')?;
+    // The lines are in order (`store`): each change is found by a binary search, and every
+    // other line is copied unread.
+    let ends = ends(body)?;
+    let line = |index: usize| &body[index.checked_sub(1).map_or(0, |i| ends[i])..ends[index]];
+    let at = |kind: Kind, path: &str| -> Result<usize, usize> {
+        let (mut low, mut high) = (0, ends.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            match key(line(middle)).cmp(&(kind, path)) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return Ok(middle),
+            }
+        }
+        Err(low)
+    };
+    // They are the stamps of the tree whose manifest the write replaced.
+    let manifest = at(Kind::File, MANIFEST).ok()?;
+    if parse_line(line(manifest))?.2 != **before {
+        return None;
+    }
+    // Written (or found already written): a file made with a new hash, the manifest when
+    // updated. What was not made kept its hash and was not touched.
+    let written: Vec<&str> =
+        made.keys()
+            .map(String::as_str)
+            .filter(|path| {
+                *path != MANIFEST
+                    && new.files.get(*path).is_some_and(|entry| {
+                        old.get(path).is_none_or(|(_, sha)| sha != entry.sha256)
+                    })
+            })
+            .chain(updated.then_some(MANIFEST))
+            .collect();
+    let gone: Vec<&str> = if *removed {
+        old.paths()
+            .filter(|path| !new.files.contains_key(*path) && *path != MANIFEST)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // The directories the write listed in: each written or removed file's, and the parent
+    // of each directory it made or removed.
+    let mut dirs: BTreeSet<&str> = written.iter().chain(&gone).map(|p| parent(p)).collect();
+    let mut unseen: Vec<&str> = dirs.iter().copied().collect();
+    while let Some(dir) = unseen.pop() {
+        let made = at(Kind::Dir, dir).is_err();
+        if !dir.is_empty() && (made || children(files, dir).is_empty()) {
+            let up = parent(dir);
+            if dirs.insert(up) {
+                unseen.push(up);
+            }
+        }
+    }
+    let mut changes: Vec<(Kind, &str, Option<Stamp>)> = Vec::new();
+    for dir in dirs {
+        let names = children(files, dir);
+        let stamp = if names.is_empty() && !dir.is_empty() {
+            None
+        } else {
+            Some(listed(out, dir, &names)?)
+        };
+        changes.push((Kind::Dir, dir, stamp));
+    }
+    for file in &written {
+        changes.push((Kind::File, file, Some(on_disk(out, Kind::File, file)?)));
+    }
+    changes.extend(gone.iter().map(|file| (Kind::File, *file, None)));
+    changes.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    // The new body: the old one's lines, each change in its place.
+    let mut lines = String::new();
+    let mut places = Vec::with_capacity(changes.len());
+    let mut newest = i128::MIN;
+    for (kind, path, stamp) in &changes {
+        let start = lines.len();
+        if let Some(stamp) = stamp {
+            add_line(&mut lines, *kind, path, stamp);
+            newest = newest.max(stamp.changed);
+        }
+        places.push((at(*kind, path), start..lines.len()));
+    }
+    let mut pieces = Vec::with_capacity(places.len() * 2 + 1);
+    let mut copied = 0;
+    for (place, line) in places {
+        let (found, index) = match place {
+            Ok(index) => (true, index),
+            Err(index) => (false, index),
+        };
+        let start = index.checked_sub(1).map_or(0, |i| ends[i]);
+        pieces.push(&body[copied..start]);
+        pieces.push(&lines[line]);
+        copied = if found { ends[index] } else { start };
+    }
+    pieces.push(&body[copied..]);
+    Some(store_at(&stamps_file(out)?, input, &pieces, newest))
+}
+
+/// The directory that holds `path` (`""`: out/).
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// Where each line of a stamps' file's body ends (past its line break); `None` unless the
+/// last one ends the body.
+fn ends(body: &str) -> Option<Vec<usize>> {
+    let ends: Vec<usize> = memchr::memchr_iter(b'\n', body.as_bytes())
+        .map(|at| at + 1)
+        .collect();
+    (ends.last().copied().unwrap_or(0) == body.len()).then_some(ends)
+}
+
+/// The kind and path of a line of a stamps' file; a line that names none sorts first.
+fn key(line: &str) -> (Kind, &str) {
+    let mut fields = line.trim_end_matches('\n').splitn(6, ' ');
+    fields
+        .next()
+        .and_then(kind)
+        .zip(fields.nth(4))
+        .unwrap_or((Kind::Dir, ""))
+}
+
+/// What a `--check` found reading `out`: each directory's stamp (taken before it was
+/// listed) and each file's (before it was read), when `out` holds exactly the tree of the
+/// manifest `text` (parsed: `listing`): that manifest, every file it lists with its hash,
+/// and no other. `None` when it does not. The files are read and hashed on the pool.
+pub fn read(out: &Path, text: &str, listing: &Listing) -> Option<Found> {
+    let mut found = Vec::new();
+    walk(out, "", &mut found).ok()?;
+    let files = found
+        .iter()
+        .filter(|(kind, ..)| *kind == Kind::File)
+        .count();
+    if files != listing.len() + 1 {
+        return None;
+    }
+    crate::emit::parallel::map(&found, |(kind, path, stamp)| {
+        if *kind == Kind::Dir {
+            return Some((*kind, path.clone(), stamp.clone()));
+        }
+        let full = out.join(path);
+        let stamp = Stamp::of(&full);
+        let bytes = fs::read(&full).ok()?;
+        let holds = if path == MANIFEST {
+            bytes == text.as_bytes()
+        } else {
+            listing
+                .get(path)
+                .is_some_and(|(_, sha)| sha256_hex_bytes(&bytes) == sha)
+        };
+        holds.then(|| (*kind, path.clone(), stamp))
+    })
+    .into_iter()
+    .collect::<Option<_>>()
+    .map(Found)
+}
+
+/// What `read` found: each directory and file of `out/`, with its stamp when it has one.
+pub struct Found(Vec<(Kind, String, Option<Stamp>)>);
+
+/// Lists the directory `dir` of `out` (its stamp first) and everything below it.
+fn walk(
+    out: &Path,
+    dir: &str,
+    found: &mut Vec<(Kind, String, Option<Stamp>)>,
+) -> std::io::Result<()> {
+    found.push((Kind::Dir, dir.to_owned(), on_disk(out, Kind::Dir, dir)));
+    for entry in fs::read_dir(out.join(dir))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = if dir.is_empty() {
+            name
+        } else {
+            format!("{dir}/{name}")
+        };
+        if entry.file_type()?.is_dir() {
+            walk(out, &path, found)?;
+        } else {
+            found.push((Kind::File, path, None));
+        }
+    }
+    Ok(())
+}
+
+/// Keeps the stamps a `--check` found reading `out` (`read`), which holds the tree a build
+/// of `input` makes.
+pub fn keep(out: &Path, input: Option<&Input>, found: &Found) {
+    let noted: Option<Vec<Noted>> = found
+        .0
+        .iter()
+        .map(|(kind, path, stamp)| Some((*kind, path.as_str(), stamp.clone()?)))
+        .collect();
+    let kept = cfg!(unix)
+        && input
+            .zip(noted)
+            .is_some_and(|(input, noted)| store(out, input, noted));
+    if !kept {
+        forget(out);
+    }
+}
+
+/// Writes the stamps' file of `out` with `noted`, in order.
+fn store(out: &Path, input: &Input, mut noted: Vec<Noted>) -> bool {
+    // A line per stamp.
+    if noted.iter().any(|(_, path, _)| path.contains('\n')) {
+        return false;
+    }
+    let by_key = |a: &Noted, b: &Noted| (a.0, a.1).cmp(&(b.0, b.1));
+    if !noted.is_sorted_by(|a, b| by_key(a, b).is_lt()) {
+        noted.sort_unstable_by(by_key);
+    }
+    let mut body = String::with_capacity(noted.len() * 128);
+    let mut newest = i128::MIN;
+    for (kind, path, stamp) in &noted {
+        add_line(&mut body, *kind, path, stamp);
+        newest = newest.max(stamp.changed);
+    }
+    stamps_file(out).is_some_and(|file| store_at(&file, input, &[&body], newest))
+}
+
+/// Adds the line of a stamp to a stamps' file's body.
+fn add_line(body: &mut String, kind: Kind, path: &str, stamp: &Stamp) {
+    let kind = match kind {
+        Kind::Dir => 'd',
+        Kind::File => 'f',
+    };
+    let Stamp {
+        len,
+        inode,
+        changed,
+        modified,
+    } = stamp;
+    let _ = writeln!(body, "{kind} {len} {inode} {changed} {modified} {path}");
+}
+
+/// Writes the stamps' file `file`, `input`'s header then `body` (its pieces, in order), whose
+/// newest change time is `newest`: a new file renamed over the old, written once the file system's clock has
+/// passed `newest` (so that `fresh` can trust every stamp), waiting for it a tick at most.
+/// Whether it was written.
+fn store_at(file: &Path, input: &Input, body: &[&str], newest: i128) -> bool {
+    let header = Header {
+        input: input.digest.clone(),
+        configs: input.configs.clone(),
+    };
+    let Ok(mut text) = serde_json::to_string(&header) else {
+        return false;
+    };
+    text.push('\n');
+    let (Some(dir), Some(name)) = (file.parent(), file.file_name()) else {
+        return false;
+    };
+    let temporary = dir.join(format!(
+        "{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let _ = fs::remove_file(&temporary);
+    let written = || -> std::io::Result<bool> {
+        fs::create_dir_all(dir)?;
+        // A new file, never one that is there (nor what a link there points to).
+        let mut handle = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temporary)?;
+        for _ in 0..100 {
+            let now = Stamp::from_metadata(&handle.metadata()?).map(|s| s.modified);
+            if now.is_some_and(|now| now > newest) {
+                let mut writer = std::io::BufWriter::new(&mut handle);
+                writer.write_all(text.as_bytes())?;
+                for piece in body {
+                    writer.write_all(piece.as_bytes())?;
+                }
+                writer.flush()?;
+                drop(writer);
+                fs::rename(&temporary, file)?;
+                return Ok(true);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            // Sets the modification time to the file system's clock.
+            handle.set_len(0)?;
+        }
+        Ok(false)
+    };
+    let stored = written().unwrap_or(false);
+    if !stored {
+        let _ = fs::remove_file(&temporary);
+    }
+    stored
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stamps' file is written once the file system's clock has passed every change time
+    /// it notes (a stamp noted in the clock's current tick could be of a file changed again
+    /// in that tick), waiting a tick or so for it, and never for longer.
+    #[test]
+    fn stamps_are_stored_once_the_clock_has_passed_them() {
+        let dir = std::env::temp_dir().join(format!("platc-stamps-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tree.stamps");
+        let input = Input {
+            configs: Vec::new(),
+            digest: "0".repeat(64),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let ahead = |millis: i128| Stamp {
+            len: 1,
+            inode: 1,
+            changed: i128::try_from(now).unwrap() + millis * 1_000_000,
+            modified: 0,
+        };
+        let body = |stamp: &Stamp| {
+            let mut body = String::new();
+            add_line(&mut body, Kind::File, "a", stamp);
+            body
+        };
+        let soon = ahead(30);
+        assert!(store_at(&file, &input, &[&body(&soon)], soon.changed));
+        let (text, own) = read_own(&file).unwrap();
+        assert!(own > soon.changed, "{own} is not past {}", soon.changed);
+        let (_, noted) = parse(&text).unwrap();
+        assert_eq!(noted, [(Kind::File, "a", soon)]);
+        // An hour ahead: not waited for, and nothing is left behind.
+        fs::remove_file(&file).unwrap();
+        let later = ahead(3_600_000);
+        assert!(!store_at(&file, &input, &[&body(&later)], later.changed));
+        let left = fs::read_dir(&dir).unwrap().count();
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn the_directories_and_children_of_a_tree() {
+        let files = [".platc/manifest.json", "a.b", "a/x", "a/y/z", "a0", "b/c/d"];
+        assert_eq!(dirs_of(files), ["", ".platc", "a", "a/y", "b", "b/c"]);
+        assert_eq!(children(&files, ""), [".platc", "a", "a.b", "a0", "b"]);
+        assert_eq!(children(&files, "a"), ["x", "y"]);
+        assert_eq!(children(&files, "a/y"), ["z"]);
+        assert_eq!(children(&files, "b"), ["c"]);
+        assert_eq!(children(&files, "c"), Vec::<&str>::new());
+    }
+}
