@@ -12,7 +12,8 @@
 # fresh `platc build` into an empty directory, a rebuild after one service's image tag changed
 # (out/ present; written incrementally, only the changed files; it makes again only what the
 # change reaches, from the record the fresh build kept in $PLATC_CACHE_DIR, here the run's own
-# directory), the same change undone without a record ("rebuild, no record": everything made
+# directory), `build --check` right after it (what the pre-commit hook pays after a build:
+# decided by the stamps the rebuild kept), the same change undone without a record ("rebuild, no record": everything made
 # again, as a build in another checkout does), and the file-system floor:
 # examples/floor.rs creating the same files (same paths and sizes) as plainly as a program
 # can. Beside them: `render` of the same platform without `grafana` (the cost of the
@@ -91,7 +92,7 @@ elapsed_ms() {
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-row() { printf '| %-14s | %7s | %7s | %11s | %16s | %7s | %8s | %7s | %18s | %7s | %13s | %8s | %7s | %17s | %13s |\n' "$@"; }
+row() { printf '| %-14s | %7s | %7s | %11s | %16s | %7s | %8s | %7s | %13s | %18s | %7s | %13s | %8s | %7s | %17s | %13s |\n' "$@"; }
 # The peak RSS of a command, where GNU time is installed.
 gnu_time=
 if [[ -x /usr/bin/time ]] && /usr/bin/time -f %M true >/dev/null 2>&1; then
@@ -113,8 +114,8 @@ peer_check() {
 }
 
 echo
-row input "check" "render" "render cold" "render / no-dash" "fresh" "fresh MB" "rebuild" "rebuild, no record" "floor" "fresh / floor" "jrsonnet" "helm" "jrsonnet / render" "helm / render"
-row "" "" "" "" "" "" "" "" "" "" "" "" "" "" "" | tr ' ' '-'
+row input "check" "render" "render cold" "render / no-dash" "fresh" "fresh MB" "rebuild" "build --check" "rebuild, no record" "floor" "fresh / floor" "jrsonnet" "helm" "jrsonnet / render" "helm / render"
+row "" "" "" "" "" "" "" "" "" "" "" "" "" "" "" "" | tr ' ' '-'
 for n in $sizes; do
     file=$work/platform-$n.kdl
     "$gen" "$n" >"$file"
@@ -133,7 +134,7 @@ for n in $sizes; do
     rebuilt=$work/rebuilt-$n/platform-$n.kdl
     mkdir -p "$(dirname "$rebuilt")"
     : >"$work/check" ; : >"$work/render"; : >"$work/fresh"; : >"$work/rebuild"; : >"$work/floor"
-    : >"$work/unrecorded"
+    : >"$work/unrecorded"; : >"$work/outcheck"
     : >"$work/nodash"; : >"$work/rss"; : >"$work/cold"
     : >"$work/jrsonnet"; : >"$work/helm"
     jrsonnet_cmd=() helm_cmd=()
@@ -175,6 +176,8 @@ for n in $sizes; do
         cp "$changed" "$rebuilt"
         sync
         elapsed_ms "$platc" build -f "$rebuilt" -o "$out" >>"$work/rebuild"
+        # The pre-commit hook after that build: out/ checked against the changed input.
+        elapsed_ms "$platc" build --check -f "$rebuilt" -o "$out" >>"$work/outcheck"
         # The change undone, with no record to read (nor one written: /dev/null holds none).
         cp "$file" "$rebuilt"
         sync
@@ -207,7 +210,7 @@ for n in $sizes; do
     rss_mb=-
     [[ ! -s $work/rss ]] || rss_mb=$(median <"$work/rss" | awk '{ printf "%.0f", $1 / 1024 }')
     row "$n services" "$(median <"$work/check")" "$render" "$(median <"$work/cold")" "$(ratio "$(median <"$work/dash")" "$(median <"$work/nodash")")" \
-        "$fresh" "$rss_mb" "$(median <"$work/rebuild")" "$(median <"$work/unrecorded")" "$floor_ms" "$(ratio "$fresh" "$floor_ms")" \
+        "$fresh" "$rss_mb" "$(median <"$work/rebuild")" "$(median <"$work/outcheck")" "$(median <"$work/unrecorded")" "$floor_ms" "$(ratio "$fresh" "$floor_ms")" \
         "$jrsonnet_ms" "$helm_ms" "$jrsonnet_ratio" "$helm_ratio"
 done
 

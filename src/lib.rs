@@ -75,9 +75,9 @@ pub struct Built {
     pub complete: bool,
     /// What a later rebuild of the tree may reuse (`rebuild::read`), for a whole build.
     pub record: Option<rebuild::Record>,
-    /// The files the `config … file=` of every tree read (`stamps::Input`), for a whole
-    /// build.
-    pub configs: Vec<String>,
+    /// The files the `config … file=` of every tree read, with the contents read
+    /// (`stamps::Input`), for a whole build.
+    pub configs: Vec<(String, String)>,
 }
 
 /// The directory of `out/` that holds the environments' trees.
@@ -142,9 +142,15 @@ pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, 
 /// and namespaces have the fingerprints recorded). Then its manifest is the one the record
 /// holds for, and `platc build --check` compares `out/` with that manifest without making
 /// anything. Each environment is compiled for its fingerprints, as a build compiles it.
-/// `Some` when it would, with the files the `config … file=` of every tree read.
-pub fn unchanged(source: &Source, base: &Checked, record: &rebuild::Record) -> Option<Vec<String>> {
-    let envs: Option<Vec<(String, rebuild::Fingerprints, Vec<String>)>> = base
+/// `Some` when it would, with the files the `config … file=` of every tree read (path and
+/// contents).
+pub fn unchanged(
+    source: &Source,
+    base: &Checked,
+    record: &rebuild::Record,
+) -> Option<Vec<(String, String)>> {
+    type Env = (String, rebuild::Fingerprints, Vec<(String, String)>);
+    let envs: Option<Vec<Env>> = base
         .envs
         .par_iter()
         .map(|env| {
@@ -160,7 +166,7 @@ pub fn unchanged(source: &Source, base: &Checked, record: &rebuild::Record) -> O
     let (Some(envs), Some(prints)) = (envs, rebuild::fingerprints(source, base)) else {
         return None;
     };
-    let mut configs: Vec<String> = stamps::configs(base).collect();
+    let mut configs: Vec<(String, String)> = stamps::configs(base).collect();
     let mut trees = Vec::with_capacity(envs.len() + 1);
     for (dir, prints, read) in envs {
         trees.push((dir, prints));
@@ -272,8 +278,8 @@ struct TreeMade {
     files: Vec<TreeFile>,
     reused: Vec<(String, write::Entry)>,
     record: Option<rebuild::TreeRecord>,
-    /// The files its `config … file=` read.
-    configs: Vec<String>,
+    /// The files its `config … file=` read, with the contents read.
+    configs: Vec<(String, String)>,
 }
 
 /// One file of a tree, with the place in `platform.kdl` it came from.

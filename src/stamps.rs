@@ -18,10 +18,13 @@
 //! thing is on disk as it was then: a file edited by hand is never stamped as the tree's.
 //!
 //! A file changed within the same tick of the file system's clock as it was stamped keeps
-//! its change time (git's "racily clean" files): `save` writes the stamps' file only once
-//! that clock has passed every change time it notes, and `fresh` trusts a stamp only when it
-//! is older than the stamps' file. A change made while platc itself writes the tree is not
-//! covered (nor is it by git).
+//! its change time (git's "racily clean" files): the stamps are kept only once the clock of
+//! out/'s own file system (read beside it, `clock`) has passed every change time they note,
+//! and `fresh` trusts only a stamp older than the clock the file names. A build notes its
+//! stamps under its write's lock, so another build cannot write the tree in between; the
+//! config files' contents are the ones the compile read. A change made by hand while platc
+//! itself writes the tree, or by a `--env` build into out/env/ at the same time (it locks
+//! another directory), is not covered (nor are such changes by git).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -45,27 +48,40 @@ pub struct Input {
 }
 
 impl Input {
-    /// The input of a build of `source` whose compile read the files `configs`; `None` when
-    /// this build of platc cannot be told from another or a file cannot be read.
-    pub fn new(source: &Source, mut configs: Vec<String>) -> Option<Self> {
+    /// The input of a build of `source` whose compile read `configs`: each file's path, as
+    /// written, and the contents the tree was made from (read once, by the compile: a file
+    /// changed since does not pass for them). `None` when this build of platc cannot be told
+    /// from another.
+    pub fn new(source: &Source, mut configs: Vec<(String, String)>) -> Option<Self> {
         configs.sort_unstable();
         configs.dedup();
-        let digest = digest(source, &configs)?;
+        let digest = digest(
+            source,
+            configs
+                .iter()
+                .map(|(path, data)| Some((path.as_str(), data.clone()))),
+        )?;
+        let configs = configs.into_iter().map(|(path, _)| path).collect();
         Some(Self { configs, digest })
     }
 }
 
-/// The files the `config … file=` of `platform`'s services read, as written.
-pub fn configs(platform: &crate::model::Checked) -> impl Iterator<Item = String> + '_ {
+/// The files the `config … file=` of `platform`'s services read: the path as written, and
+/// the contents read.
+pub fn configs(platform: &crate::model::Checked) -> impl Iterator<Item = (String, String)> + '_ {
     platform
         .services
         .iter()
         .flat_map(|service| &service.configs)
-        .filter_map(|config| config.file.as_ref())
-        .map(|file| file.value.clone())
+        .filter_map(|config| Some((config.file.as_ref()?.value.clone(), config.data.clone())))
 }
 
-fn digest(source: &Source, configs: &[String]) -> Option<String> {
+/// The digest of an input: `source`, and each config file's path and contents (`None`: it
+/// cannot be read, and there is no digest).
+fn digest<'a>(
+    source: &Source,
+    configs: impl IntoIterator<Item = Option<(&'a str, String)>>,
+) -> Option<String> {
     let mut hash = Sha256::new();
     let mut field = |bytes: &[u8]| {
         hash.update(bytes.len().to_le_bytes());
@@ -74,19 +90,12 @@ fn digest(source: &Source, configs: &[String]) -> Option<String> {
     field(crate::rebuild::build_id()?.as_bytes());
     field(source.name().as_bytes());
     field(source.text().as_bytes());
-    field(
-        &source
-            .invalid_utf8()
-            .map_or(u64::MAX, |at| at as u64)
-            .to_le_bytes(),
-    );
-    for path in configs {
+    let invalid = source.invalid_utf8().map_or(u64::MAX, |at| at as u64);
+    field(&invalid.to_le_bytes());
+    for config in configs {
+        let (path, data) = config?;
         field(path.as_bytes());
-        field(
-            crate::lower::files::contents(path, source.dir())
-                .ok()?
-                .as_bytes(),
-        );
+        field(data.as_bytes());
     }
     Some(sha256_hex_bytes(&hash.finalize()))
 }
@@ -97,6 +106,9 @@ struct Header {
     /// `Input`'s digest.
     input: String,
     configs: Vec<String>,
+    /// The clock of out/'s file system when the stamps were kept (`clock`): past every
+    /// change time they hold.
+    clock: i128,
 }
 
 /// What a stamp is of. (Directories first in a stamps' file.)
@@ -124,13 +136,17 @@ pub fn fresh(out: &Path, source: &Source) -> bool {
     let Some(file) = stamps_file(out) else {
         return false;
     };
-    let Ok((text, own)) = read_own(&file) else {
+    let Ok(text) = fs::read_to_string(&file) else {
         return false;
     };
     let Some((header, noted)) = parse(&text) else {
         return false;
     };
-    if digest(source, &header.configs).as_deref() != Some(header.input.as_str())
+    let read = header.configs.iter().map(|path| {
+        let data = crate::lower::files::contents(path, source.dir()).ok()?;
+        Some((path.as_str(), data))
+    });
+    if digest(source, read).as_deref() != Some(header.input.as_str())
         || !noted
             .iter()
             .any(|(kind, path, _)| *kind == Kind::File && *path == MANIFEST)
@@ -138,21 +154,10 @@ pub fn fresh(out: &Path, source: &Source) -> bool {
         return false;
     }
     crate::emit::parallel::map(&noted, |(kind, path, stamp)| {
-        stamp.changed < own && on_disk(out, *kind, path).as_ref() == Some(stamp)
+        stamp.changed < header.clock && on_disk(out, *kind, path).as_ref() == Some(stamp)
     })
     .into_iter()
     .all(|fresh| fresh)
-}
-
-/// The text of the stamps' file at `file`, and its modification time.
-fn read_own(file: &Path) -> std::io::Result<(String, i128)> {
-    let mut handle = fs::File::open(file)?;
-    let own = Stamp::from_metadata(&handle.metadata()?)
-        .ok_or_else(|| std::io::Error::other("no stamp"))?
-        .modified;
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut handle, &mut text)?;
-    Ok((text, own))
 }
 
 /// The stamp of the directory or file at `path` in `out`, when it is one.
@@ -219,14 +224,17 @@ pub enum Wrote<'a> {
 
 /// Notes the stamps of the tree at `out`, which a build of `input` (`None`: none may be
 /// noted) just wrote as `wrote` says, its manifest `new`. Never fails a build: when a stamp
-/// cannot be noted, no stamps are kept, and the next `--check` reads `out/`.
-pub fn save(out: &Path, input: Option<&Input>, new: &Manifest, wrote: &Wrote) {
+/// cannot be noted, no stamps are kept, and the next `--check` reads `out/`. Called under
+/// the write's lock (`write::Then`) on `beside`, the directory that holds out/.
+pub fn save(out: &Path, beside: &Path, input: Option<&Input>, new: &Manifest, wrote: &Wrote) {
     let kept = cfg!(unix)
         && input.is_some_and(|input| {
             let files = paths(new);
             match wrote {
-                Wrote::Whole => whole(out, &files).is_some_and(|noted| store(out, input, noted)),
-                Wrote::Part { .. } => part(out, input, &files, new, wrote).unwrap_or(false),
+                Wrote::Whole => {
+                    whole(out, &files).is_some_and(|noted| store(out, beside, input, noted))
+                }
+                Wrote::Part { .. } => part(out, beside, input, &files, new, wrote).unwrap_or(false),
             }
         });
     if !kept {
@@ -331,7 +339,14 @@ fn whole<'a>(out: &Path, files: &[&'a str]) -> Option<Vec<Noted<'a>>> {
 /// file written, a directory it wrote in, listed again) and those of what it removed
 /// dropped; every other line is kept as it is, unread. Whether it was written; `None` when
 /// there are no stamps of the tree before, or one cannot be noted.
-fn part(out: &Path, input: &Input, files: &[&str], new: &Manifest, wrote: &Wrote) -> Option<bool> {
+fn part(
+    out: &Path,
+    beside: &Path,
+    input: &Input,
+    files: &[&str],
+    new: &Manifest,
+    wrote: &Wrote,
+) -> Option<bool> {
     let Wrote::Part {
         before,
         old,
@@ -342,7 +357,7 @@ fn part(out: &Path, input: &Input, files: &[&str], new: &Manifest, wrote: &Wrote
     else {
         return None;
     };
-    let (text, _) = read_own(&stamps_file(out)?).ok()?;
+    let text = fs::read_to_string(stamps_file(out)?).ok()?;
     let (_, body) = text.split_once('\n')?;
     // The lines are in order (`store`): each change is found by a binary search, and every
     // other line is copied unread.
@@ -438,7 +453,7 @@ fn part(out: &Path, input: &Input, files: &[&str], new: &Manifest, wrote: &Wrote
         copied = if found { ends[index] } else { start };
     }
     pieces.push(&body[copied..]);
-    Some(store_at(&stamps_file(out)?, input, &pieces, newest))
+    Some(store_at(&stamps_file(out)?, beside, input, &pieces, newest))
 }
 
 /// The directory that holds `path` (`""`: out/).
@@ -536,16 +551,18 @@ pub fn keep(out: &Path, input: Option<&Input>, found: &Found) {
         .map(|(kind, path, stamp)| Some((*kind, path.as_str(), stamp.clone()?)))
         .collect();
     let kept = cfg!(unix)
-        && input
-            .zip(noted)
-            .is_some_and(|(input, noted)| store(out, input, noted));
+        && input.zip(noted).is_some_and(|(input, noted)| {
+            let real = fs::canonicalize(out).ok();
+            let beside = real.as_deref().and_then(Path::parent);
+            beside.is_some_and(|beside| store(out, beside, input, noted))
+        });
     if !kept {
         forget(out);
     }
 }
 
 /// Writes the stamps' file of `out` with `noted`, in order.
-fn store(out: &Path, input: &Input, mut noted: Vec<Noted>) -> bool {
+fn store(out: &Path, beside: &Path, input: &Input, mut noted: Vec<Noted>) -> bool {
     // A line per stamp.
     if noted.iter().any(|(_, path, _)| path.contains('\n')) {
         return false;
@@ -560,7 +577,7 @@ fn store(out: &Path, input: &Input, mut noted: Vec<Noted>) -> bool {
         add_line(&mut body, *kind, path, stamp);
         newest = newest.max(stamp.changed);
     }
-    stamps_file(out).is_some_and(|file| store_at(&file, input, &[&body], newest))
+    stamps_file(out).is_some_and(|file| store_at(&file, beside, input, &[&body], newest))
 }
 
 /// Adds the line of a stamp to a stamps' file's body.
@@ -578,14 +595,39 @@ fn add_line(body: &mut String, kind: Kind, path: &str, stamp: &Stamp) {
     let _ = writeln!(body, "{kind} {len} {inode} {changed} {modified} {path}");
 }
 
+/// The clock of the file system of directory `dir`, now: the modification time of a file
+/// made there (and removed).
+fn clock(dir: &Path) -> Option<i128> {
+    let probe = dir.join(format!(".platc-clock.{}", std::process::id()));
+    let _ = fs::remove_file(&probe);
+    let made = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|file| file.metadata());
+    let _ = fs::remove_file(&probe);
+    Some(Stamp::from_metadata(&made.ok()?)?.modified)
+}
+
 /// Writes the stamps' file `file`, `input`'s header then `body` (its pieces, in order), whose
-/// newest change time is `newest`: a new file renamed over the old, written once the file system's clock has
-/// passed `newest` (so that `fresh` can trust every stamp), waiting for it a tick at most.
-/// Whether it was written.
-fn store_at(file: &Path, input: &Input, body: &[&str], newest: i128) -> bool {
+/// newest change time is `newest`, once the clock of out/'s file system (read in `beside`,
+/// the directory that holds out/) has passed `newest`, waiting for it a tick at most: a
+/// stamp noted in the clock's current tick could be of a file changed again within it, with
+/// the same change time. The header names that clock, and `fresh` trusts only a stamp older
+/// than it. A new file, renamed over the old. Whether it was written.
+fn store_at(file: &Path, beside: &Path, input: &Input, body: &[&str], newest: i128) -> bool {
+    let Some(clock) = (0..100).find_map(|wait| {
+        if wait > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        clock(beside).filter(|now| *now > newest)
+    }) else {
+        return false;
+    };
     let header = Header {
         input: input.digest.clone(),
         configs: input.configs.clone(),
+        clock,
     };
     let Ok(mut text) = serde_json::to_string(&header) else {
         return false;
@@ -600,33 +642,23 @@ fn store_at(file: &Path, input: &Input, body: &[&str], newest: i128) -> bool {
         std::process::id()
     ));
     let _ = fs::remove_file(&temporary);
-    let written = || -> std::io::Result<bool> {
+    let written = || -> std::io::Result<()> {
         fs::create_dir_all(dir)?;
         // A new file, never one that is there (nor what a link there points to).
-        let mut handle = fs::OpenOptions::new()
+        let handle = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temporary)?;
-        for _ in 0..100 {
-            let now = Stamp::from_metadata(&handle.metadata()?).map(|s| s.modified);
-            if now.is_some_and(|now| now > newest) {
-                let mut writer = std::io::BufWriter::new(&mut handle);
-                writer.write_all(text.as_bytes())?;
-                for piece in body {
-                    writer.write_all(piece.as_bytes())?;
-                }
-                writer.flush()?;
-                drop(writer);
-                fs::rename(&temporary, file)?;
-                return Ok(true);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-            // Sets the modification time to the file system's clock.
-            handle.set_len(0)?;
+        let mut writer = std::io::BufWriter::new(handle);
+        writer.write_all(text.as_bytes())?;
+        for piece in body {
+            writer.write_all(piece.as_bytes())?;
         }
-        Ok(false)
+        writer.flush()?;
+        drop(writer);
+        fs::rename(&temporary, file)
     };
-    let stored = written().unwrap_or(false);
+    let stored = written().is_ok();
     if !stored {
         let _ = fs::remove_file(&temporary);
     }
@@ -666,18 +698,48 @@ mod tests {
             body
         };
         let soon = ahead(30);
-        assert!(store_at(&file, &input, &[&body(&soon)], soon.changed));
-        let (text, own) = read_own(&file).unwrap();
-        assert!(own > soon.changed, "{own} is not past {}", soon.changed);
-        let (_, noted) = parse(&text).unwrap();
+        assert!(store_at(&file, &dir, &input, &[&body(&soon)], soon.changed));
+        let text = fs::read_to_string(&file).unwrap();
+        let (header, noted) = parse(&text).unwrap();
+        let clock = header.clock;
+        assert!(clock > soon.changed, "{clock} is not past {}", soon.changed);
         assert_eq!(noted, [(Kind::File, "a", soon)]);
         // An hour ahead: not waited for, and nothing is left behind.
         fs::remove_file(&file).unwrap();
         let later = ahead(3_600_000);
-        assert!(!store_at(&file, &input, &[&body(&later)], later.changed));
+        assert!(!store_at(
+            &file,
+            &dir,
+            &input,
+            &[&body(&later)],
+            later.changed
+        ));
         let left = fs::read_dir(&dir).unwrap().count();
         let _ = fs::remove_dir_all(&dir);
         assert_eq!(left, 0);
+    }
+
+    /// A build's input holds the config files' contents the compile read, not what is on
+    /// disk when the stamps are kept: a file changed while the tree was written is not the
+    /// input the stamps hold for.
+    #[test]
+    fn the_input_holds_the_contents_the_compile_read() {
+        let dir = std::env::temp_dir().join(format!("platc-input-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let source = Source::new("platform.kdl", "platform p {}\n").with_dir(&dir);
+        let on_disk = |text: &str| {
+            fs::write(dir.join("app.conf"), text).unwrap();
+            let read = crate::lower::files::contents("app.conf", source.dir()).unwrap();
+            digest(&source, [Some(("app.conf", read))])
+        };
+        let input = Input::new(&source, vec![("app.conf".into(), "A".into())]).unwrap();
+        let changed = on_disk("B");
+        let same = on_disk("A");
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!(input.configs, ["app.conf"]);
+        assert_ne!(changed.as_deref(), Some(input.digest.as_str()));
+        assert_eq!(same.as_deref(), Some(input.digest.as_str()));
     }
 
     #[test]

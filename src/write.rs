@@ -135,7 +135,35 @@ pub fn write_listed(
     listed: &Manifest,
     force: bool,
 ) -> Result<Written, WriteError> {
-    write_listed_with(out, tree, Some(listed), force, &mut |_| Ok(()))
+    write_listed_then(out, tree, listed, force, &mut |_, _| {})
+}
+
+/// What a write's caller does once the write is done, before its lock is released (so that
+/// no other write changes the tree meanwhile): given the directory beside `out` (its parent,
+/// the lock's) and what was written.
+pub type Then<'a> = &'a mut (dyn FnMut(&Path, &Written) + Send);
+
+/// `write_listed`, then `then`, under the write's lock.
+pub fn write_listed_then(
+    out: &Path,
+    tree: &Tree,
+    listed: &Manifest,
+    force: bool,
+    then: Then,
+) -> Result<Written, WriteError> {
+    locked(out, true, |out, parent, name| {
+        let written = write_locked(
+            out,
+            parent,
+            name,
+            tree,
+            Some(listed),
+            force,
+            &mut |_| Ok(()),
+        )?;
+        then(parent, &written);
+        Ok(written)
+    })
 }
 
 /// `write_tree` with a hook called before each step of the write: `"file"` before each staged
@@ -219,12 +247,28 @@ pub fn write_changed(
     listed: &Manifest,
     old: &Old,
 ) -> Result<Option<Written>, WriteError> {
+    write_changed_then(out, tree, listed, old, &mut |_, _| {})
+}
+
+/// `write_changed`, then `then` when it wrote, under the write's lock.
+pub fn write_changed_then(
+    out: &Path,
+    tree: &Tree,
+    listed: &Manifest,
+    old: &Old,
+    then: Then,
+) -> Result<Option<Written>, WriteError> {
     locked(out, false, |out, parent, name| {
         let (staging, previous) = beside(parent, name);
         if staging.symlink_metadata().is_ok() || previous.symlink_metadata().is_ok() {
             return Ok(None);
         }
-        incremental::write_changes(out, tree, listed, false, Some(old), &mut |_| Ok(()))
+        let written =
+            incremental::write_changes(out, tree, listed, false, Some(old), &mut |_| Ok(()))?;
+        if let Some(written) = &written {
+            then(parent, written);
+        }
+        Ok(written)
     })
 }
 

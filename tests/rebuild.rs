@@ -393,8 +393,8 @@ fn check(dir: &Path) -> (Option<i32>, Tier, String, String) {
 /// size, its modification time put back), removed or added in out/, or a changed
 /// platform.kdl, each fails the check with the difference named. Undone, the check reads
 /// out/ against the build's manifest, passes, and notes the stamps: the next is decided by
-/// them again. A stamps' file older than a stamp it holds (a file changed in the tick it
-/// was stamped could keep its change time) or not a stamps' file is not trusted.
+/// them again. Stamps not older than the clock their file names, or not a stamps' file, are
+/// not trusted.
 #[test]
 fn build_check_of_an_unchanged_input_is_decided_by_the_stamps() {
     type Edit = Box<dyn Fn(bool)>;
@@ -471,10 +471,16 @@ fn build_check_of_an_unchanged_input_is_decided_by_the_stamps() {
         assert_eq!((status, tier), (Some(0), Tier::Stamps), "{named}: {stderr}");
     }
 
-    // The stamps' file older than the stamps it holds, or not one: not trusted.
+    // Stamps whose file names a clock of out/'s file system no later than them (a file
+    // changed in the tick it was stamped could keep its change time), or no stamps' file:
+    // not trusted.
     let stamps = stamps_file(&dir);
-    let file = std::fs::File::options().append(true).open(&stamps).unwrap();
-    file.set_modified(std::time::UNIX_EPOCH).unwrap();
+    let text = std::fs::read_to_string(&stamps).unwrap();
+    let (header, body) = text.split_once('\n').unwrap();
+    let clock = header.find("\"clock\":").expect("a clock") + 8;
+    let end = clock + header[clock..].find(|c: char| !c.is_ascii_digit()).unwrap();
+    let early = format!("{}1{}\n{body}", &header[..clock], &header[end..]);
+    std::fs::write(&stamps, early).unwrap();
     let (status, tier, stderr, _) = check(&dir);
     assert_eq!((status, tier), (Some(0), Tier::Manifest), "{stderr}");
     std::fs::write(&stamps, "{}\n").unwrap();

@@ -12,8 +12,8 @@ use crate::model::Checked;
 use crate::source::Source;
 use crate::stamps::{self, Input, Wrote};
 use crate::write::{
-    MANIFEST, Old, Protected, UserFiles, WriteError, Written, protected, write_changed,
-    write_listed,
+    MANIFEST, Old, Protected, UserFiles, WriteError, Written, protected, write_changed_then,
+    write_listed_then,
 };
 use crate::{BuildError, Built, build_full_tree_reusing, build_tree_listed, env_dir};
 
@@ -93,9 +93,21 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             listing: &listing,
             stamp: &read.stamp,
         };
-        // The record's text is made while the tree is written.
+        // The record's text is made while the tree is written; the stamps are noted under
+        // the write's lock.
+        let input = Input::new(&source, built.configs.clone()).filter(|_| quiet);
+        let mut note = |beside: &Path, written: &Written| {
+            let wrote = Wrote::Part {
+                before: &read.stamp,
+                old: &listing,
+                made: &built.tree,
+                updated: *written != Written::Unchanged,
+                removed: matches!(written, Written::Updated { removed, .. } if *removed > 0),
+            };
+            stamps::save(&out, beside, input.as_ref(), &built.manifest, &wrote);
+        };
         let (written, record) = rayon::join(
-            || write_changed(&out, &built.tree, &built.manifest, &old),
+            || write_changed_then(&out, &built.tree, &built.manifest, &old, &mut note),
             || {
                 built
                     .record
@@ -105,18 +117,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         );
         match written {
             Ok(Some(written)) => {
-                let input = Input::new(&source, built.configs.clone()).filter(|_| quiet);
-                let wrote = Wrote::Part {
-                    before: &read.stamp,
-                    old: &listing,
-                    made: &built.tree,
-                    updated: written != Written::Unchanged,
-                    removed: matches!(written, Written::Updated { removed, .. } if removed > 0),
-                };
-                rayon::join(
-                    || crate::rebuild::save(&out, record, &built.tree[MANIFEST]),
-                    || stamps::save(&out, input.as_ref(), &built.manifest, &wrote),
-                );
+                crate::rebuild::save(&out, record, &built.tree[MANIFEST]);
                 timings.lap("write");
                 timings.report(&mut output.stderr);
                 let files = built.manifest.files.len() + 1;
@@ -170,24 +171,23 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         fail(&mut output, report, &refusal);
         return output;
     }
+    // A whole build notes the stamps of a tree it swapped in, under the write's lock. A tree
+    // written in part here, with no manifest read before, has nothing to tell the files
+    // written from those kept: no stamps (the next `--check` notes them).
+    let input = Input::new(&source, configs).filter(|_| quiet && args.env.is_none());
+    let mut note = |beside: &Path, written: &Written| match written {
+        Written::Replaced { .. } if input.is_some() => {
+            stamps::save(&out, beside, input.as_ref(), &manifest, &Wrote::Whole);
+        }
+        _ => stamps::forget(&out),
+    };
     let (written, record) = rayon::join(
-        || write_listed(&out, &tree, &manifest, args.force),
+        || write_listed_then(&out, &tree, &manifest, args.force, &mut note),
         || encoded.unwrap_or_else(|| record.as_ref().and_then(crate::rebuild::Record::encode)),
     );
     if args.env.is_none() {
         let record = record.filter(|_| written.is_ok());
-        // A tree written in part here, with no manifest read before, has nothing to tell
-        // the files written from those kept: no stamps (the next `--check` notes them).
-        let input = Input::new(&source, configs).filter(|_| quiet);
-        rayon::join(
-            || crate::rebuild::save(&out, record, &tree[MANIFEST]),
-            || match written {
-                Ok(Written::Replaced { .. }) => {
-                    stamps::save(&out, input.as_ref(), &manifest, &Wrote::Whole);
-                }
-                _ => stamps::forget(&out),
-            },
-        );
+        crate::rebuild::save(&out, record, &tree[MANIFEST]);
     }
     timings.lap("write");
     timings.report(&mut output.stderr);
