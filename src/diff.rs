@@ -104,12 +104,15 @@ pub fn read_tree(root: &Path) -> io::Result<Tree> {
     .collect()
 }
 
-/// Every file below `dir`: (its path below the tree's root, its path on disk).
-pub(crate) fn list_dir(
+/// Walks the directory `dir`, whose path below the tree's root is `prefix`: `visit` is given
+/// each directory before it is listed (`dir` itself first) and each other entry below it:
+/// whether it is a directory, its path below the root, and its path on disk.
+pub(crate) fn walk(
     dir: &Path,
     prefix: &str,
-    files: &mut Vec<(String, std::path::PathBuf)>,
+    visit: &mut dyn FnMut(bool, &str, &Path),
 ) -> io::Result<()> {
+    visit(true, prefix, dir);
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -119,12 +122,25 @@ pub(crate) fn list_dir(
             format!("{prefix}/{name}")
         };
         if entry.file_type()?.is_dir() {
-            list_dir(&entry.path(), &path, files)?;
+            walk(&entry.path(), &path, visit)?;
         } else {
-            files.push((path, entry.path()));
+            visit(false, &path, &entry.path());
         }
     }
     Ok(())
+}
+
+/// Every file below `dir`: (its path below the tree's root, its path on disk).
+pub(crate) fn list_dir(
+    dir: &Path,
+    prefix: &str,
+    files: &mut Vec<(String, std::path::PathBuf)>,
+) -> io::Result<()> {
+    walk(dir, prefix, &mut |is_dir, path, full| {
+        if !is_dir {
+            files.push((path.to_owned(), full.to_path_buf()));
+        }
+    })
 }
 
 #[cfg(test)]

@@ -183,7 +183,7 @@ fn parse(text: &str) -> Option<(Header, Vec<Noted<'_>>)> {
     Some((header, noted))
 }
 
-/// The stamp of a line of a stamps' file (`line`).
+/// The stamp of a line of a stamps' file (`add_line`).
 fn parse_line(line: &str) -> Option<Noted<'_>> {
     let mut fields = line.trim_end_matches('\n').splitn(6, ' ');
     let kind = kind(fields.next()?)?;
@@ -486,7 +486,7 @@ fn key(line: &str) -> (Kind, &str) {
 /// and no other. `None` when it does not. The files are read and hashed on the pool.
 pub fn read(out: &Path, text: &str, listing: &Listing) -> Option<Found> {
     let mut found = Vec::new();
-    walk(out, "", &mut found).ok()?;
+    walk(out, &mut found).ok()?;
     let files = found
         .iter()
         .filter(|(kind, ..)| *kind == Kind::File)
@@ -518,28 +518,15 @@ pub fn read(out: &Path, text: &str, listing: &Listing) -> Option<Found> {
 /// What `read` found: each directory and file of `out/`, with its stamp when it has one.
 pub struct Found(Vec<(Kind, String, Option<Stamp>)>);
 
-/// Lists the directory `dir` of `out` (its stamp first) and everything below it.
-fn walk(
-    out: &Path,
-    dir: &str,
-    found: &mut Vec<(Kind, String, Option<Stamp>)>,
-) -> std::io::Result<()> {
-    found.push((Kind::Dir, dir.to_owned(), on_disk(out, Kind::Dir, dir)));
-    for entry in fs::read_dir(out.join(dir))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = if dir.is_empty() {
-            name
+/// Lists `out` and everything below it, each directory's stamp taken before it is listed.
+fn walk(out: &Path, found: &mut Vec<(Kind, String, Option<Stamp>)>) -> std::io::Result<()> {
+    crate::diff::walk(out, "", &mut |is_dir, path, _| {
+        found.push(if is_dir {
+            (Kind::Dir, path.to_owned(), on_disk(out, Kind::Dir, path))
         } else {
-            format!("{dir}/{name}")
-        };
-        if entry.file_type()?.is_dir() {
-            walk(out, &path, found)?;
-        } else {
-            found.push((Kind::File, path, None));
-        }
-    }
-    Ok(())
+            (Kind::File, path.to_owned(), None)
+        });
+    })
 }
 
 /// Keeps the stamps a `--check` found reading `out` (`read`), which holds the tree a build

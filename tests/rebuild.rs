@@ -409,23 +409,12 @@ fn build_check_of_an_unchanged_input_is_decided_by_the_stamps() {
     let edits: Vec<(&str, Edit)> = vec![
         ("kubernetes/services/frontend/deployment.yaml", {
             let (path, original) = (deployment.clone(), original.clone());
-            Box::new(move |on| {
-                let text = if on {
-                    original.replace("frontend", "frontenD")
-                } else {
-                    original.clone()
-                };
-                std::fs::write(&path, text).unwrap();
-            })
+            Box::new(move |on| std::fs::write(&path, same_size(&original, on)).unwrap())
         }),
         ("kubernetes/services/frontend/deployment.yaml", {
             let (path, original) = (deployment.clone(), original.clone());
             Box::new(move |on| {
-                let text = if on {
-                    original.replace("frontend", "frontenD")
-                } else {
-                    original.clone()
-                };
+                let text = same_size(&original, on);
                 let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
                 let file = std::fs::File::create(&path).unwrap();
                 std::io::Write::write_all(&mut &file, text.as_bytes()).unwrap();
@@ -488,6 +477,15 @@ fn build_check_of_an_unchanged_input_is_decided_by_the_stamps() {
     assert_eq!((status, tier), (Some(0), Tier::Manifest), "{stderr}");
     let (status, tier, stderr, _) = check(&dir);
     assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
+}
+
+/// A deployment's text edited to the same size (`on`), or as it was.
+fn same_size(original: &str, on: bool) -> String {
+    if on {
+        original.replace("frontend", "frontenD")
+    } else {
+        original.to_owned()
+    }
 }
 
 /// The stamps' file of the one tree built in `dir` (`platc_build`).
