@@ -86,8 +86,11 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
         out.render_on_entry(sync_waves);
     }
     // The cluster targets share nothing but the platform: the last (observability: a
-    // dashboard per service, most of a small platform's bytes) makes its set on the other
-    // core while the others make theirs, and its items join after theirs, as in a serial run.
+    // dashboard per service, most of a small platform's bytes) makes its set beside the
+    // others', and its items join after theirs, as in a serial run. It is the longer half, so
+    // it starts at once on the thread that runs the join, and the others wait for the pool's
+    // other thread to take them (render of the reference platform: emit 2.2 → 1.8 ms, the
+    // median of 41 runs; whole process 0.0–0.25 ms less, within the noise of some runs).
     let cluster: Vec<Target> = TARGETS
         .iter()
         .filter(|(_, cluster)| *cluster)
@@ -96,8 +99,8 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
     let (first, last) = cluster.split_at(cluster.len() - 1);
     let mut rest = out.fork();
     rayon::join(
-        || first.iter().for_each(|target| target(platform, &mut out)),
         || last.iter().for_each(|target| target(platform, &mut rest)),
+        || first.iter().for_each(|target| target(platform, &mut out)),
     );
     out.absorb(rest);
     if sync_waves && scope != Scope::Stream {
