@@ -301,6 +301,7 @@ impl TreeRecord {
 /// others' items, and their files' manifest entries (paths inside the tree).
 pub struct TreeReuse {
     pub reuse: Reuse,
+    /// In the old manifest's order, which is by path as platc writes it.
     pub entries: Vec<(String, write::Entry)>,
 }
 
@@ -351,7 +352,7 @@ impl Record {
     /// lists, is not made.
     pub fn reuse(&self, old: &write::Listing, dir: &str, fingerprints: &Fingerprints) -> TreeReuse {
         let mut reuse = Reuse::default();
-        let mut entries = Vec::new();
+        let mut entries: Vec<Placed> = Vec::new();
         let tree = self.trees.get(dir);
         let services = tree.map(|t| &t.services);
         let namespaces = tree.map(|t| &t.namespaces);
@@ -375,13 +376,19 @@ impl Record {
                 entries.extend(listed);
             }
         }
+        // In the manifest's order, so that the new manifest takes them without a sort.
+        entries.sort_unstable_by_key(|(place, _)| *place);
+        let entries = entries.into_iter().map(|(_, entry)| entry).collect();
         TreeReuse { reuse, entries }
     }
 }
 
+/// A kept file's manifest entry and its place in the old manifest.
+type Placed = (u32, (String, write::Entry));
+
 /// What a rebuild keeps of a part it does not make: its items' summaries and its files'
 /// manifest entries.
-type Kept = (Vec<Summary>, Vec<(String, write::Entry)>);
+type Kept = (Vec<Summary>, Vec<Placed>);
 
 /// The summaries and manifest entries of part `name` (of the tree at `dir`) of the record
 /// `records`, when its fingerprint is still `fingerprint` and the old manifest lists every
@@ -397,18 +404,19 @@ fn reused(
     let record = records?
         .get(name)
         .filter(|r| r.fingerprint == fingerprint)?;
+    let mut path = String::from(dir);
     let listed = record
         .items
         .iter()
         .map(|item| {
-            let (origin, sha256) = old.get(&format!("{dir}{}", item.0))?;
-            Some((
-                item.0.clone(),
-                write::Entry {
-                    origin: origin.to_owned(),
-                    sha256: sha256.to_owned(),
-                },
-            ))
+            path.truncate(dir.len());
+            path.push_str(&item.0);
+            let (origin, sha256, place) = old.placed(&path)?;
+            let entry = write::Entry {
+                origin: origin.to_owned(),
+                sha256: sha256.to_owned(),
+            };
+            Some((place, (item.0.clone(), entry)))
         })
         .collect::<Option<Vec<_>>>()?;
     Some((summaries(&owner(name.to_owned()), &record.items)?, listed))

@@ -28,11 +28,38 @@ use super::{WriteError, Written};
 use crate::diff::Tree;
 
 /// The old manifest, as much of it as a write needs: each file's hash and origin, borrowed
-/// from its text where it can be.
+/// from its text where it can be, and its place in the manifest (`place`).
 #[derive(Deserialize)]
 pub struct Listing<'a> {
-    #[serde(borrow)]
-    files: HashMap<Text<'a>, Hash<'a>>,
+    #[serde(borrow, deserialize_with = "in_order")]
+    files: HashMap<Text<'a>, (Hash<'a>, u32), foldhash::fast::RandomState>,
+}
+
+/// The manifest's files, each with its place among them (a path listed twice keeps its
+/// last hash and place, as a map keeps the last value).
+fn in_order<'de, D: serde::Deserializer<'de>>(
+    files: D,
+) -> Result<HashMap<Text<'de>, (Hash<'de>, u32), foldhash::fast::RandomState>, D::Error> {
+    struct InOrder;
+    impl<'de> serde::de::Visitor<'de> for InOrder {
+        type Value = HashMap<Text<'de>, (Hash<'de>, u32), foldhash::fast::RandomState>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of paths to their origin and sha256")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut files = Self::Value::default();
+            let mut place = 0u32;
+            while let Some((path, hash)) = map.next_entry::<Text<'de>, Hash<'de>>()? {
+                files.insert(path, (hash, place));
+                place = place.saturating_add(1);
+            }
+            Ok(files)
+        }
+    }
+    files.deserialize_map(InOrder)
 }
 
 #[derive(Deserialize)]
@@ -77,7 +104,16 @@ impl<'a> Listing<'a> {
     pub fn get(&self, path: &str) -> Option<(&str, &str)> {
         self.files
             .get(path)
-            .map(|hash| (&*hash.origin.0, &*hash.sha256.0))
+            .map(|(hash, _)| (&*hash.origin.0, &*hash.sha256.0))
+    }
+
+    /// `get`, and where the manifest lists `path` among its files: platc writes them sorted
+    /// by path, so entries put in this order are sorted too (a rebuild's kept files, which
+    /// the new manifest then takes without sorting them again).
+    pub fn placed(&self, path: &str) -> Option<(&str, &str, u32)> {
+        self.files
+            .get(path)
+            .map(|(hash, place)| (&*hash.origin.0, &*hash.sha256.0, *place))
     }
 }
 
@@ -253,7 +289,7 @@ fn plan<'t>(
     let mut changed: Vec<(&'t str, Option<&str>)> = Vec::new();
     let mut listed_before = 0;
     for (path, entry) in &new.files {
-        let hash = old.files.get(path.as_str());
+        let hash = old.files.get(path.as_str()).map(|(hash, _)| hash);
         listed_before += usize::from(hash.is_some());
         match hash {
             Some(hash) if *hash.sha256.0 == entry.sha256 => {}
@@ -267,7 +303,7 @@ fn plan<'t>(
         old.files
             .iter()
             .filter(|(path, _)| !new.files.contains_key(&*path.0))
-            .map(|(path, hash)| (&*path.0, &*hash.sha256.0))
+            .map(|(path, (hash, _))| (&*path.0, &*hash.sha256.0))
             .collect()
     };
     removed.sort_unstable();
@@ -332,7 +368,7 @@ fn nested_trees_hold(out: &Path, tree: &Tree, new: &Manifest, old: &Listing) -> 
         let beside = |suffix: &str| out.join(parent).join(format!(".{name}{suffix}"));
         let manifest = format!("{dir}/{MANIFEST}");
         let same = match (new.files.get(&manifest), old.files.get(manifest.as_str())) {
-            (Some(entry), Some(hash)) => entry.sha256 == *hash.sha256.0,
+            (Some(entry), Some((hash, _))) => entry.sha256 == *hash.sha256.0,
             _ => false,
         };
         !exists(&out.join(dir).join(JOURNAL))
