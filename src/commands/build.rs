@@ -96,6 +96,8 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         // The record's text is made while the tree is written; the stamps are noted under
         // the write's lock.
         let input = Input::new(&source, built.configs.clone()).filter(|_| quiet);
+        // The manifest's stamp, under the lock, once written: the record holds for it.
+        let mut manifest = None;
         let mut note = |beside: &Path, written: &Written| {
             let wrote = Wrote::Part {
                 before: &read.stamp,
@@ -105,6 +107,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
                 removed: matches!(written, Written::Updated { removed, .. } if *removed > 0),
             };
             stamps::save(&out, beside, input.as_ref(), &built.manifest, &wrote);
+            manifest = crate::write::Stamp::of(&out.join(MANIFEST));
         };
         let (written, record) = rayon::join(
             || write_changed_then(&out, &built.tree, &built.manifest, &old, &mut note),
@@ -117,7 +120,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         );
         match written {
             Ok(Some(written)) => {
-                crate::rebuild::save(&out, record, &built.tree[MANIFEST]);
+                crate::rebuild::save(&out, record, crate::rebuild::Held::Noted(manifest));
                 timings.lap("write");
                 timings.report(&mut output.stderr);
                 let files = built.manifest.files.len() + 1;
@@ -187,7 +190,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     );
     if args.env.is_none() {
         let record = record.filter(|_| written.is_ok());
-        crate::rebuild::save(&out, record, &tree[MANIFEST]);
+        crate::rebuild::save(&out, record, crate::rebuild::Held::Text(&tree[MANIFEST]));
     }
     timings.lap("write");
     timings.report(&mut output.stderr);
