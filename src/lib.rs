@@ -226,9 +226,9 @@ pub fn build_full_tree_reusing(
                 diagnostics: compiled.diagnostics,
             });
         };
-        let dir = env_dir(&env.value);
-        let mut tree = make_tree(&platform, &format!("{dir}/"))?;
-        let text = write::manifest_text(&listing(&tree.files, &tree.reused));
+        let dir = format!("{}/", env_dir(&env.value));
+        let mut tree = make_tree(&platform, &dir)?;
+        let text = env_manifest_text(&tree.files, &tree.reused, &dir);
         tree.files.push(TreeFile {
             path: write::MANIFEST.to_owned(),
             sha256: write::sha256_hex(&text),
@@ -236,10 +236,7 @@ pub fn build_full_tree_reusing(
             origin: base.origin.locate(env.span),
         });
         for file in &mut tree.files {
-            file.path = format!("{dir}/{}", file.path);
-        }
-        for (path, _) in &mut tree.reused {
-            *path = format!("{dir}/{path}");
+            file.path.insert_str(0, &dir);
         }
         Ok(tree)
     };
@@ -379,21 +376,40 @@ fn with_manifest(files: Vec<TreeFile>, reused: Vec<(String, write::Entry)>) -> B
     }
 }
 
-/// The manifest listing `files`, from the hashes they carry, and the `reused` ones (sorted,
-/// as `with_manifest` takes them).
-fn listing(files: &[TreeFile], reused: &[(String, write::Entry)]) -> write::Manifest {
-    let mut made: Vec<(String, write::Entry)> = files
+/// The text of the manifest of an environment's tree (`dir`, ending in `/`): the `files`
+/// made (paths inside the tree), from the hashes they carry, and the `reused` ones (paths in
+/// `out/`, `dir` ahead, sorted, as `with_manifest` takes them), merged by path.
+fn env_manifest_text(files: &[TreeFile], reused: &[(String, write::Entry)], dir: &str) -> String {
+    let mut made: Vec<(&str, write::Entry)> = files
         .iter()
         .map(|f| {
             let entry = write::Entry {
                 origin: f.origin.clone(),
                 sha256: f.sha256.clone(),
             };
-            (f.path.clone(), entry)
+            (f.path.as_str(), entry)
         })
         .collect();
-    made.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    write::listing(made.into_iter().chain(reused.iter().cloned()))
+    made.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let reused = reused
+        .iter()
+        .map(|(path, entry)| (path.strip_prefix(dir).unwrap_or(path), entry));
+    let made = made.iter().map(|(path, entry)| (*path, entry));
+    write::entries_text(merged(made, reused), write::GENERATOR)
+}
+
+/// Two runs sorted by their first field (with no key in both), merged into one.
+fn merged<'a, T: Clone + 'a>(
+    a: impl Iterator<Item = (&'a str, T)> + Clone,
+    b: impl Iterator<Item = (&'a str, T)> + Clone,
+) -> impl Iterator<Item = (&'a str, T)> + Clone {
+    let mut a = a.peekable();
+    let mut b = b.peekable();
+    std::iter::from_fn(move || match (a.peek(), b.peek()) {
+        (Some(x), Some(y)) if y.0 < x.0 => b.next(),
+        (Some(_), _) => a.next(),
+        (None, _) => b.next(),
+    })
 }
 
 /// Parses, lowers and checks one source.

@@ -298,7 +298,8 @@ impl TreeRecord {
 }
 
 /// What a rebuild reuses of one tree: the services it makes again, the summaries of the
-/// others' items, and their files' manifest entries (paths inside the tree).
+/// others' items, and their files' manifest entries (paths in `out/`, the tree's directory
+/// ahead: the top manifest's).
 pub struct TreeReuse {
     pub reuse: Reuse,
     /// In the old manifest's order, which is by path as platc writes it.
@@ -416,7 +417,7 @@ fn reused(
                 origin: origin.to_owned(),
                 sha256: sha256.to_owned(),
             };
-            Some((place, (item.0.clone(), entry)))
+            Some((place, (path.clone(), entry)))
         })
         .collect::<Option<Vec<_>>>()?;
     Some((summaries(&owner(name.to_owned()), &record.items)?, listed))
