@@ -479,11 +479,14 @@ impl Output {
         }
     }
 
-    /// Every item that entered the set, handed on or not, as the derived targets read it.
-    pub fn summaries(&self) -> Vec<Summary> {
-        let mut all = self.drained.clone();
-        all.extend(self.items.iter().map(Summary::of));
-        all
+    /// Every item that entered the set, handed on or not, as the derived targets read it:
+    /// the summaries of those handed on borrowed (80,000 at 1,000 services, for the Argo CD
+    /// Applications), the others' made.
+    pub fn summaries(&self) -> Summaries<'_> {
+        Summaries {
+            handed: &self.drained,
+            held: self.items.iter().map(Summary::of).collect(),
+        }
     }
 
     /// Whether files that are not cluster objects are wanted: a target that makes them
@@ -625,6 +628,19 @@ impl From<&Part> for Selection {
             Part::Platform => Self::shared(),
             Part::Service(name) => Self::services([name.as_str()]),
         }
+    }
+}
+
+/// Every item of a set as the derived targets read it (`Output::summaries`).
+pub struct Summaries<'o> {
+    handed: &'o [Summary],
+    held: Vec<Summary>,
+}
+
+impl Summaries<'_> {
+    /// The items in the order they entered the set.
+    pub fn iter(&self) -> impl Iterator<Item = &Summary> + Clone {
+        self.handed.iter().chain(&self.held)
     }
 }
 

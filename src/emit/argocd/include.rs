@@ -17,7 +17,7 @@
 //! tree lies under those directories, and `env/NAME/` (another cluster's tree) lies under
 //! none of them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use crate::output::Summary;
 
@@ -40,15 +40,29 @@ pub struct Tree<'a> {
     purity: HashMap<&'a str, Purity<'a>>,
 }
 
+/// A map hashed with foldhash: 80,000 paths' directories at 1,000 services.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 impl<'a> Tree<'a> {
     /// Reads every item of the set; `part` says whose cluster object an item is (`None` for
     /// an item that is not one).
-    pub fn new(items: &'a [Summary], part: impl Fn(&'a Summary) -> Option<Part<'a>>) -> Self {
-        let mut purity: HashMap<&str, Purity> = HashMap::new();
+    pub fn new(
+        items: impl IntoIterator<Item = &'a Summary>,
+        part: impl Fn(&'a Summary) -> Option<Part<'a>>,
+    ) -> Self {
+        let mut purity: HashMap<&str, Purity> = HashMap::default();
+        // The directory and part of the item before: the next of the same (most of a part's
+        // files share a directory) changes nothing.
+        let mut last = None;
         // platc names every file in lower case: `.yaml` is the one spelling to compare.
         #[allow(clippy::case_sensitive_file_extension_comparisons)]
-        for item in items.iter().filter(|i| i.path.ends_with(".yaml")) {
+        for item in items.into_iter().filter(|i| i.path.ends_with(".yaml")) {
             let here = part(item).map_or(Purity::Mixed, Purity::Part);
+            let dir = item.path.rsplit_once('/').map(|(dir, _)| dir);
+            if last == Some((dir, here)) {
+                continue;
+            }
+            last = Some((dir, here));
             for dir in ancestors(&item.path) {
                 purity
                     .entry(dir)
@@ -66,12 +80,18 @@ impl<'a> Tree<'a> {
     /// The include glob of a part whose objects are at `paths`.
     pub fn include<'p>(&self, part: Part<'a>, paths: impl IntoIterator<Item = &'p str>) -> String {
         let mut patterns = BTreeSet::new();
+        // The directory of the path before: the next in it gives the same pattern.
+        let mut last = None;
         for path in paths {
             let Some((mut dir, _)) = path.rsplit_once('/') else {
                 // A file at the top of the tree: itself.
                 patterns.insert(path.to_owned());
                 continue;
             };
+            if last == Some(dir) {
+                continue;
+            }
+            last = Some(dir);
             while let Some((parent, _)) = dir.rsplit_once('/')
                 && self.purity.get(parent) == Some(&Purity::Part(part))
             {

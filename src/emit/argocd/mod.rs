@@ -34,7 +34,7 @@
 mod include;
 mod spec;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::Value;
@@ -73,15 +73,16 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     // Every item of the set, the ones a build already handed on too.
     let items = out.summaries();
     let mut parts: BTreeMap<Part, Vec<&Summary>> = BTreeMap::new();
-    for item in &items {
+    for item in items.iter() {
         if item.id.is_some() {
             parts.entry(part(item)).or_default().push(item);
         }
     }
     let tree = (argocd.source.value == ArgoSource::Out)
-        .then(|| Tree::new(&items, |item| item.id.is_some().then(|| part(item))));
+        .then(|| Tree::new(items.iter(), |item| item.id.is_some().then(|| part(item))));
     let names = Names::new(platform, argocd);
-    let rollouts = rollouts_fields(&items);
+    let fields = rollouts_fields(items.iter());
+    let rollouts = Ignores::new(&fields);
 
     let mut applications = Vec::new();
     if let Some(objects) = parts.get(&None) {
@@ -304,7 +305,7 @@ fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>) -> SyncPolicy {
 /// the Rollouts themselves, so the names are the ones Argo Rollouts acts on. A gateway's
 /// `VirtualService` of a host is in the gateway's namespace (`<name>.<namespace>`, Argo
 /// Rollouts' `GetVirtualServiceNamespaceName`) and deployed with the platform's part.
-fn rollouts_fields(objects: &[Summary]) -> Vec<IgnoreDifference> {
+fn rollouts_fields<'a>(objects: impl Iterator<Item = &'a Summary>) -> Vec<IgnoreDifference> {
     let mut out = Vec::new();
     for item in objects {
         let (Some(rollout), Some(id)) = (&item.rollout, &item.id) else {
@@ -350,19 +351,55 @@ fn rollouts_fields(objects: &[Summary]) -> Vec<IgnoreDifference> {
     out
 }
 
-/// The fields to ignore of the objects one Application deploys; the routes of one
-/// `VirtualService` named by several Rollouts in one entry.
-fn ignored_in(all: &[IgnoreDifference], objects: &[&Summary]) -> Vec<IgnoreDifference> {
-    let mut out: Vec<IgnoreDifference> = Vec::new();
-    for ignore in all {
-        let deployed = objects.iter().filter_map(|i| i.id.as_ref()).any(|id| {
-            id.kind == ignore.kind
-                && id.name == ignore.name
-                && id.namespace.as_deref() == Some(ignore.namespace.as_str())
-        });
-        if !deployed {
-            continue;
+/// The fields the Rollouts change (`rollouts_fields`), and which of them each object has,
+/// by kind, namespace and name: each Application looks up its own objects, instead of
+/// searching them for every field of every Rollout.
+struct Ignores<'a> {
+    all: &'a [IgnoreDifference],
+    /// The kinds of those objects (two): most objects are of neither, and are not looked up.
+    kinds: Vec<&'static str>,
+    by_object: HashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
+}
+
+impl<'a> Ignores<'a> {
+    fn new(all: &'a [IgnoreDifference]) -> Self {
+        let mut by_object: HashMap<_, Vec<usize>> = HashMap::new();
+        for (i, ignore) in all.iter().enumerate() {
+            let object = (ignore.kind, ignore.namespace.as_str(), ignore.name.as_str());
+            by_object.entry(object).or_default().push(i);
         }
+        let mut kinds: Vec<&'static str> = all.iter().map(|ignore| ignore.kind).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        Self {
+            all,
+            kinds,
+            by_object,
+        }
+    }
+}
+
+/// The fields to ignore of the objects one Application deploys, in the order of `ignores`;
+/// the routes of one `VirtualService` named by several Rollouts in one entry.
+fn ignored_in(ignores: &Ignores, objects: &[&Summary]) -> Vec<IgnoreDifference> {
+    if ignores.all.is_empty() {
+        return Vec::new();
+    }
+    let mut deployed: Vec<usize> = objects
+        .iter()
+        .filter_map(|i| i.id.as_ref())
+        .filter(|id| ignores.kinds.contains(&id.kind))
+        .filter_map(|id| {
+            let object = (id.kind, id.namespace.as_deref()?, id.name.as_str());
+            ignores.by_object.get(&object)
+        })
+        .flatten()
+        .copied()
+        .collect();
+    deployed.sort_unstable();
+    deployed.dedup();
+    let mut out: Vec<IgnoreDifference> = Vec::new();
+    for ignore in deployed.into_iter().map(|i| &ignores.all[i]) {
         match out.iter_mut().find(|o| {
             o.kind == ignore.kind && o.name == ignore.name && o.namespace == ignore.namespace
         }) {

@@ -42,13 +42,10 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     let deploy = deploy(platform, jenkins);
     // The platform pipeline applies the platform's own objects, in apply order: those a
     // rebuild did not make again too (`Output::keep`).
-    let summaries = if out.wants_shared() {
-        out.summaries()
-    } else {
-        Vec::new()
-    };
+    let summaries = out.wants_shared().then(|| out.summaries());
     let mut shared: Vec<(u8, &str)> = summaries
         .iter()
+        .flat_map(crate::output::Summaries::iter)
         .filter(|item| matches!(item.owner, Owner::Platform | Owner::Namespace(_)))
         .filter_map(|item| Some((item.id.as_ref()?.apply_rank(), item.path.as_str())))
         .collect();
