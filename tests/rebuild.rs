@@ -266,12 +266,27 @@ fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
         read_tree(&dir.join("fresh")).unwrap()
     );
 
+    // The record that rebuild kept (it names the manifest's stamp noted under the write's
+    // lock, not the manifest read back) is used by the next: the change undone.
+    std::fs::write(dir.join("platform.kdl"), &text).unwrap();
+    let undone = build(&["-o", "out"]);
+    assert!(
+        undone.contains("timing load"),
+        "the rebuild's record was not used: {undone}"
+    );
+    assert!(undone.contains("wrote "), "{undone}");
+    build(&["-o", "fresh", "--force"]);
+    assert_eq!(
+        read_tree(&dir.join("out")).unwrap(),
+        read_tree(&dir.join("fresh")).unwrap()
+    );
+
     // The manifest on disk is not the one the record names: not used, and the build is
     // whole (and right).
     let manifest = dir.join("out").join(MANIFEST);
     let listed = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, format!("{listed} ")).unwrap();
-    std::fs::write(dir.join("platform.kdl"), &text).unwrap();
+    std::fs::write(dir.join("platform.kdl"), &changed).unwrap();
     let third = build(&["-o", "out"]);
     assert!(!third.contains("timing load"), "{third}");
     build(&["-o", "fresh", "--force"]);
