@@ -97,7 +97,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         // the write's lock.
         let input = Input::new(&source, built.configs.clone()).filter(|_| quiet);
         // The manifest's stamp, under the lock, once written: the record holds for it.
-        let mut manifest = None;
+        let mut noted = None;
         let mut note = |beside: &Path, written: &Written| {
             let wrote = Wrote::Part {
                 before: &read.stamp,
@@ -107,7 +107,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
                 removed: matches!(written, Written::Updated { removed, .. } if *removed > 0),
             };
             stamps::save(&out, beside, input.as_ref(), &built.manifest, &wrote);
-            manifest = crate::write::Stamp::of(&out.join(MANIFEST));
+            noted = crate::write::Stamp::of(&out.join(MANIFEST));
         };
         let (written, record) = rayon::join(
             || write_changed_then(&out, &built.tree, &built.manifest, &old, &mut note),
@@ -120,7 +120,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         );
         match written {
             Ok(Some(written)) => {
-                crate::rebuild::save(&out, record, crate::rebuild::Held::Noted(manifest));
+                crate::rebuild::save(&out, record, crate::rebuild::Held::Noted(noted));
                 timings.lap("write");
                 timings.report(&mut output.stderr);
                 let files = built.manifest.files.len() + 1;
