@@ -639,7 +639,7 @@ pub struct Summaries<'o> {
 
 impl Summaries<'_> {
     /// The items in the order they entered the set.
-    pub fn iter(&self) -> impl Iterator<Item = &Summary> + Clone {
+    pub fn iter(&self) -> impl Iterator<Item = &Summary> {
         self.handed.iter().chain(&self.held)
     }
 }
