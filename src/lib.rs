@@ -59,8 +59,8 @@ pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
 /// `build_tree`, with the manifest it holds as a value: what `platc build --env NAME` writes
 /// (`write::write_listed` compares its hashes with the old manifest's instead of reading files).
 pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid> {
-    let made = tree_files(platform, None)?;
-    Ok(with_manifest(made.files, Vec::new()))
+    let made = tree_files(platform, None, None)?;
+    Ok(with_manifest(made.files, Vec::new(), None))
 }
 
 /// A tree of `out/` and its manifest (`tree[write::MANIFEST]`) as a value, each file hashed
@@ -69,7 +69,7 @@ pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid>
 pub struct Built {
     /// Every file, or with `complete` false (a rebuild, `build_full_tree_reusing`) the files
     /// it made and the manifest: the manifest lists the others with the hashes they have on
-    /// disk.
+    /// disk. Staged as it was made (`build_full_tree_staged`), the manifest alone.
     pub tree: diff::Tree,
     pub manifest: write::Manifest,
     pub complete: bool,
@@ -186,6 +186,27 @@ pub fn build_full_tree_reusing(
     base: &Checked,
     prior: Option<(&rebuild::Record, &write::Listing)>,
 ) -> Result<Built, BuildError> {
+    full_tree(source, base, prior, None)
+}
+
+/// `build_full_tree_listed`, each file (the manifests too) put in `staging` as soon as it is
+/// encoded, and dropped: the tree returned holds the top manifest alone
+/// (`write::write_streamed_then`, a build into a missing `out/`).
+pub fn build_full_tree_staged(
+    source: &Source,
+    base: &Checked,
+    staging: &write::Staging,
+) -> Result<Built, BuildError> {
+    full_tree(source, base, None, Some(staging))
+}
+
+/// `build_full_tree_reusing`, into `staging` when given (`build_full_tree_staged`).
+fn full_tree(
+    source: &Source,
+    base: &Checked,
+    prior: Option<(&rebuild::Record, &write::Listing)>,
+    staging: Option<&write::Staging>,
+) -> Result<Built, BuildError> {
     // Makes the tree at `dir` of `platform`: its files, the entries of those it reuses, and
     // its record.
     let make_tree = |platform: &Checked, dir: &str| -> Result<TreeMade, validate::Invalid> {
@@ -200,7 +221,8 @@ pub fn build_full_tree_reusing(
             Some(reuse) => (Some(reuse.reuse), reuse.entries),
             None => (None, Vec::new()),
         };
-        let Made { files, parts } = tree_files(platform, reuse)?;
+        let stage = staging.map(|staging| (staging, dir));
+        let Made { files, parts } = tree_files(platform, reuse, stage)?;
         let record = fingerprints.map(|fingerprints| {
             let before = prior.and_then(|(record, _)| record.tree(dir));
             rebuild::TreeRecord::new(&fingerprints, parts, before)
@@ -228,10 +250,15 @@ pub fn build_full_tree_reusing(
         };
         let dir = format!("{}/", env_dir(&env.value));
         let mut tree = make_tree(&platform, &dir)?;
-        let text = env_manifest_text(&tree.files, &tree.reused, &dir);
+        let mut text = env_manifest_text(&tree.files, &tree.reused, &dir);
+        let sha256 = write::sha256_hex(&text);
+        if let Some(staging) = staging {
+            staging.put(&dir, write::MANIFEST, &text);
+            text = String::new();
+        }
         tree.files.push(TreeFile {
             path: write::MANIFEST.to_owned(),
-            sha256: write::sha256_hex(&text),
+            sha256,
             text,
             origin: base.origin.locate(env.span),
         });
@@ -264,7 +291,7 @@ pub fn build_full_tree_reusing(
         reused.extend(tree.reused);
         configs.extend(tree.configs);
     }
-    let mut built = with_manifest(files, reused);
+    let mut built = with_manifest(files, reused, staging);
     built.record = (!records.is_empty()).then(|| rebuild::Record::new(records));
     built.configs = configs;
     Ok(built)
@@ -321,11 +348,16 @@ struct Made {
 /// The emitted files of one platform, without the manifest: the set, encoded. With `reuse`,
 /// only the services it names are made.
 /// The items are validated and encoded a batch at a time (`emit::emit_in_batches`), so the
-/// typed objects of the whole platform are never held at once.
-fn tree_files(platform: &Checked, reuse: Option<emit::Reuse>) -> Result<Made, validate::Invalid> {
+/// typed objects of the whole platform are never held at once. With `stage`, each file is put
+/// in the staging at its directory of `out/` as soon as it is encoded, and its text dropped.
+fn tree_files(
+    platform: &Checked,
+    reuse: Option<emit::Reuse>,
+    stage: Option<(&write::Staging, &str)>,
+) -> Result<Made, validate::Invalid> {
     let batches = emit::emit_in_batches(platform, emit::BATCH, reuse, |items| {
         validate::items(&items)?;
-        Ok(emit::parallel::map_owned(items, |item| {
+        let mut files = emit::parallel::map_owned(items, |item| {
             let text = encode::file(&item, &platform.origin);
             TreeFile {
                 origin: platform.origin.locate(item.origin),
@@ -333,7 +365,18 @@ fn tree_files(platform: &Checked, reuse: Option<emit::Reuse>) -> Result<Made, va
                 text,
                 path: item.path,
             }
-        }))
+        });
+        // A batch's files are written by the thread that made the batch, in the order of
+        // their paths (a directory's files one after another), while the other core makes
+        // and writes another batch.
+        if let Some((staging, dir)) = stage {
+            files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+            for file in &mut files {
+                staging.put(dir, &file.path, &file.text);
+                file.text = String::new();
+            }
+        }
+        Ok(files)
     });
     let mut files = Vec::new();
     for batch in batches.handed {
@@ -346,8 +389,12 @@ fn tree_files(platform: &Checked, reuse: Option<emit::Reuse>) -> Result<Made, va
 }
 
 /// A tree of `files` and the manifest listing them and the `reused` files (on disk, not in
-/// the tree).
-fn with_manifest(files: Vec<TreeFile>, reused: Vec<(String, write::Entry)>) -> Built {
+/// the tree). Files already `staged` are not in the tree; the manifest is staged too.
+fn with_manifest(
+    files: Vec<TreeFile>,
+    reused: Vec<(String, write::Entry)>,
+    staged: Option<&write::Staging>,
+) -> Built {
     let complete = reused.is_empty();
     let mut tree = diff::Tree::new();
     // The manifest takes each file's hash and origin, the tree its text. Sorted here, the
@@ -360,13 +407,19 @@ fn with_manifest(files: Vec<TreeFile>, reused: Vec<(String, write::Entry)>) -> B
                 origin: f.origin,
                 sha256: f.sha256,
             };
-            tree.insert(f.path.clone(), f.text);
+            if staged.is_none() {
+                tree.insert(f.path.clone(), f.text);
+            }
             (f.path, entry)
         })
         .collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let manifest = write::listing(entries.into_iter().chain(reused));
-    tree.insert(write::MANIFEST.to_owned(), write::manifest_text(&manifest));
+    let text = write::manifest_text(&manifest);
+    if let Some(staging) = staged {
+        staging.put("", write::MANIFEST, &text);
+    }
+    tree.insert(write::MANIFEST.to_owned(), text);
     Built {
         tree,
         manifest,

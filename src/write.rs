@@ -1,5 +1,5 @@
-//! Writing `out/`. The whole tree is rendered in memory; how it reaches the disk depends on
-//! what is there. (A rebuild that made only what a change reaches, `crate::rebuild`, holds
+//! Writing `out/`. The whole tree is rendered in memory (into a missing `out/`, staged file
+//! by file as it is made: `stream`); how it reaches the disk depends on what is there. (A rebuild that made only what a change reaches, `crate::rebuild`, holds
 //! only the files it made: `write_changed` writes it incrementally or not at all, never
 //! whole.)
 //!
@@ -46,6 +46,7 @@ mod backup;
 mod incremental;
 mod manifest;
 mod place;
+mod stream;
 
 pub use backup::Backup;
 use backup::{back_up, backup_dir};
@@ -57,6 +58,7 @@ pub use manifest::{
 };
 pub use place::{Protected, protected, real_path};
 use place::{is_symlink, parent_of};
+pub use stream::{REPLACED, Staging, Streamed, write_streamed_then};
 
 /// Why a write did not happen.
 #[derive(Debug)]

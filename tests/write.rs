@@ -1002,3 +1002,89 @@ fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
     expected.insert(MANIFEST.into(), partial[MANIFEST].clone());
     assert_eq!(read_tree(&out).unwrap(), expected);
 }
+
+/// A first build (into a missing `out/`) writes each file as soon as it is made
+/// (`write::write_streamed_then`): its tree is the one the golden test holds for the root
+/// platform, every environment's tree and manifest included, and nothing is left beside it.
+#[test]
+fn a_first_build_stages_the_whole_tree_as_it_is_made() {
+    let dir = scratch("first");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(root.join("platform.kdl"), dir.join("platform.kdl")).unwrap();
+    let built = Command::new(env!("CARGO_BIN_EXE_platc"))
+        .current_dir(&dir)
+        .env("PLATC_CACHE_DIR", dir.join("cache"))
+        .arg("build")
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+    let expected = read_tree(&root.join("out")).unwrap();
+    assert!(expected.keys().any(|path| path.starts_with("env/")));
+    let written = read_tree(&dir.join("out")).unwrap();
+    assert_eq!(written.len(), expected.len());
+    for (path, text) in &expected {
+        assert!(written.get(path) == Some(text), "{path} differs");
+    }
+    let stderr = String::from_utf8(built.stderr).unwrap();
+    assert_eq!(stderr, format!("wrote {} files to out\n", expected.len()));
+    assert_eq!(leftovers(&dir), Vec::<String>::new());
+    // The next `--check` is decided by the stamps the first build noted.
+    let check = Command::new(env!("CARGO_BIN_EXE_platc"))
+        .current_dir(&dir)
+        .env("PLATC_CACHE_DIR", dir.join("cache"))
+        .env("PLATC_TIMINGS", "1")
+        .args(["build", "--check"])
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+    let timings = String::from_utf8(check.stderr).unwrap();
+    assert!(timings.starts_with("timing stamps"), "{timings}");
+}
+
+/// A first build killed at any moment leaves no `out/` or the whole tree, never part of one;
+/// the next build removes what the killed one staged and lands the tree.
+#[test]
+fn a_killed_first_build_leaves_no_out_or_a_whole_one() {
+    let dir = scratch("first-kill");
+    let bin = env!("CARGO_BIN_EXE_platc");
+    std::fs::write(dir.join("platform.kdl"), platform(150, "v1")).unwrap();
+    let build = || {
+        Command::new(bin)
+            .current_dir(&dir)
+            .arg("build")
+            .output()
+            .unwrap()
+    };
+    assert!(build().status.success());
+    let whole = read_tree(&dir.join("out")).unwrap();
+    let (mut outcomes, mut staged) = ((0, 0), 0);
+    for delay_ms in [0, 2, 5, 10, 20, 40, 80, 160, 320] {
+        std::fs::remove_dir_all(dir.join("out")).unwrap();
+        let mut child = Command::new(bin)
+            .current_dir(&dir)
+            .arg("build")
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        staged += usize::from(!leftovers(&dir).is_empty());
+        if dir.join("out").exists() {
+            assert!(
+                read_tree(&dir.join("out")).unwrap() == whole,
+                "killed after {delay_ms} ms: out/ is not the whole tree"
+            );
+            outcomes.1 += 1;
+        }
+        outcomes.0 += 1;
+        let settle = build();
+        assert!(settle.status.success(), "{settle:?}");
+        assert!(read_tree(&dir.join("out")).unwrap() == whole);
+        assert_eq!(leftovers(&dir), Vec::<String>::new());
+    }
+    // Some kills stopped the build among its files (12,000 take far longer than 20 ms).
+    assert!(
+        staged > 0 && outcomes.1 < outcomes.0,
+        "{outcomes:?}, {staged} staged"
+    );
+}

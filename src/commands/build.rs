@@ -12,8 +12,8 @@ use crate::model::Checked;
 use crate::source::Source;
 use crate::stamps::{self, Input, Wrote};
 use crate::write::{
-    MANIFEST, Old, Protected, UserFiles, WriteError, Written, protected, write_changed_then,
-    write_listed_then,
+    MANIFEST, Old, Protected, Streamed, UserFiles, WriteError, Written, protected,
+    write_changed_then, write_listed_then,
 };
 use crate::{BuildError, Built, build_full_tree_reusing, build_tree_listed, env_dir};
 
@@ -65,6 +65,23 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             stamps::keep(&out, input.as_ref(), &found);
             timings.lap("stamps noted");
             timings.report(&mut output.stderr);
+            return output;
+        }
+    }
+    // A whole build into a missing out/ stages each file as soon as it is made
+    // (`write::stream`): the tree is never held whole.
+    if args.env.is_none() && !args.check && out.symlink_metadata().is_err() {
+        if let Some(refusal) = refuse(&out, &args.file) {
+            fail(&mut output, report, &refusal);
+            return output;
+        }
+        let stages = Stages {
+            source: &source,
+            platform: &platform,
+            quiet,
+            report,
+        };
+        if streamed(&out, &stages, &mut output, &mut timings) {
             return output;
         }
     }
@@ -202,6 +219,83 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         output.status = status;
     }
     output
+}
+
+/// What a streamed build is of, and how it reports.
+struct Stages<'a> {
+    source: &'a Source,
+    platform: &'a Checked,
+    /// The compile said nothing: stamps may be noted.
+    quiet: bool,
+    report: Report,
+}
+
+/// A whole build into the missing `out` (`write::write_streamed_then`), its outcome in
+/// `output`. `false` when `out` is there after all (another build wrote it meanwhile), with
+/// nothing made: the caller builds as usual.
+fn streamed(out: &Path, stages: &Stages, output: &mut Output, timings: &mut Timings) -> bool {
+    let Stages {
+        source,
+        platform,
+        quiet,
+        report,
+    } = *stages;
+    let mut encoded = None;
+    let written = crate::write::write_streamed_then(
+        out,
+        |staging| {
+            let built = crate::build_full_tree_staged(source, platform, staging);
+            built_or_report(source, built, output, report)
+        },
+        // The stamps of the tree swapped in, noted under the lock while the record's text
+        // is made.
+        |beside, built| {
+            let input = Input::new(source, built.configs.clone()).filter(|_| quiet);
+            let ((), record) = rayon::join(
+                || stamps::save(out, beside, input.as_ref(), &built.manifest, &Wrote::Whole),
+                || {
+                    built
+                        .record
+                        .as_ref()
+                        .and_then(crate::rebuild::Record::encode)
+                },
+            );
+            encoded = record;
+        },
+    );
+    timings.lap("emit+write");
+    let built = match written {
+        Ok(Streamed::NotFresh) => return false,
+        Ok(Streamed::Written(built)) => built,
+        Ok(Streamed::Failed { left }) => {
+            for dir in left {
+                let _ = writeln!(
+                    output.stderr,
+                    "warning: cannot remove {}, the files staged before the error; the next \
+                     build removes them",
+                    dir.display()
+                );
+            }
+            return true;
+        }
+        Err(error) => {
+            let (message, _) = outcome(out, 0, Err(error));
+            fail(output, report, &message);
+            return true;
+        }
+    };
+    crate::rebuild::save(
+        out,
+        encoded,
+        crate::rebuild::Held::Text(&built.tree[MANIFEST]),
+    );
+    timings.lap("record");
+    timings.report(&mut output.stderr);
+    let files = built.manifest.files.len() + 1;
+    let (message, status) = outcome(out, files, Ok(crate::write::REPLACED));
+    output.stderr.push_str(&message);
+    output.status = status;
+    true
 }
 
 /// A failure to write `out` (`error: …`, with any lines after it): on stderr, or with
