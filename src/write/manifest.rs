@@ -162,6 +162,17 @@ pub fn entries_text<'a>(
 /// characters, nothing else.
 fn push_json_string(out: &mut String, text: &str) {
     out.push('"');
+    // Paths, origins and hashes never need an escape: one pass over the bytes that does not
+    // stop early (so the compiler makes it a vector loop) says so, and the text is copied
+    // whole (three per entry, 80,000 entries at 1,000 services).
+    let escapes = text.bytes().fold(0u8, |any, b| {
+        any | u8::from(b < 0x20) | u8::from(b == b'"') | u8::from(b == b'\\')
+    });
+    if escapes == 0 {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, byte) in text.bytes().enumerate() {
         let escape = match byte {
