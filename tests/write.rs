@@ -874,6 +874,18 @@ fn platform(n: usize, tag: &str) -> String {
     text
 }
 
+/// `platc build` in `dir`, killed `delay_ms` after it started.
+fn build_killed_after(dir: &Path, delay_ms: u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_platc"))
+        .current_dir(dir)
+        .arg("build")
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(delay_ms));
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Every tag changes: more than a quarter of the files, so each build swaps the whole tree.
 #[test]
 fn a_killed_build_leaves_out_intact() {
@@ -901,14 +913,7 @@ fn a_killed_build_leaves_out_intact() {
             (&v1, &v2, "v2")
         };
         std::fs::write(dir.join("platform.kdl"), platform(150, tag)).unwrap();
-        let mut child = Command::new(bin)
-            .current_dir(&dir)
-            .arg("build")
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
+        build_killed_after(&dir, delay_ms);
         let on_disk = read_tree(&dir.join("out")).unwrap();
         if &on_disk == to {
             outcomes.1 += 1;
@@ -1060,14 +1065,7 @@ fn a_killed_first_build_leaves_no_out_or_a_whole_one() {
     let (mut outcomes, mut staged) = ((0, 0), 0);
     for delay_ms in [0, 2, 5, 10, 20, 40, 80, 160, 320] {
         std::fs::remove_dir_all(dir.join("out")).unwrap();
-        let mut child = Command::new(bin)
-            .current_dir(&dir)
-            .arg("build")
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill();
-        let _ = child.wait();
+        build_killed_after(&dir, delay_ms);
         staged += usize::from(!leftovers(&dir).is_empty());
         if dir.join("out").exists() {
             assert!(
