@@ -1,5 +1,6 @@
-//! Writing `out/`. The whole tree is rendered in memory (into a missing `out/`, staged file
-//! by file as it is made: `stream`); how it reaches the disk depends on what is there. (A rebuild that made only what a change reaches, `crate::rebuild`, holds
+//! Writing `out/`. The tree is rendered in memory, and how it reaches the disk depends on what
+//! is there. (A first build, into a missing `out/`, stages each file as soon as it is made
+//! instead: `stream`. A rebuild that made only what a change reaches, `crate::rebuild`, holds
 //! only the files it made: `write_changed` writes it incrementally or not at all, never
 //! whole.)
 //!
