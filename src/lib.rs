@@ -69,7 +69,8 @@ pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid>
 pub struct Built {
     /// Every file, or with `complete` false (a rebuild, `build_full_tree_reusing`) the files
     /// it made and the manifest: the manifest lists the others with the hashes they have on
-    /// disk. Staged as it was made (`build_full_tree_staged`), the manifest alone.
+    /// disk. Staged as it was made (`build_full_tree_staged`), the manifest alone (and
+    /// `complete` is false: the manifest lists every file, all of them on disk).
     pub tree: diff::Tree,
     pub manifest: write::Manifest,
     pub complete: bool,
@@ -395,7 +396,7 @@ fn with_manifest(
     reused: Vec<(String, write::Entry)>,
     staged: Option<&write::Staging>,
 ) -> Built {
-    let complete = reused.is_empty();
+    let complete = reused.is_empty() && staged.is_none();
     let mut tree = diff::Tree::new();
     // The manifest takes each file's hash and origin, the tree its text. Sorted here, the
     // files made and the `reused` ones (sorted too) are two runs the manifest's map merges

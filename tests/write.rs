@@ -874,11 +874,14 @@ fn platform(n: usize, tag: &str) -> String {
     text
 }
 
-/// `platc build` in `dir`, killed `delay_ms` after it started.
+/// `platc build` in `dir`, killed `delay_ms` after it started; its record kept in `dir`.
 fn build_killed_after(dir: &Path, delay_ms: u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_platc"))
         .current_dir(dir)
+        .env("PLATC_CACHE_DIR", dir.join("cache"))
         .arg("build")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(delay_ms));
@@ -1019,6 +1022,7 @@ fn a_first_build_stages_the_whole_tree_as_it_is_made() {
     let built = Command::new(env!("CARGO_BIN_EXE_platc"))
         .current_dir(&dir)
         .env("PLATC_CACHE_DIR", dir.join("cache"))
+        .env("PLATC_TIMINGS", "1")
         .arg("build")
         .output()
         .unwrap();
@@ -1030,8 +1034,15 @@ fn a_first_build_stages_the_whole_tree_as_it_is_made() {
     for (path, text) in &expected {
         assert!(written.get(path) == Some(text), "{path} differs");
     }
+    // Its laps are the streamed build's: made and written at once, then the record.
     let stderr = String::from_utf8(built.stderr).unwrap();
-    assert_eq!(stderr, format!("wrote {} files to out\n", expected.len()));
+    let (laps, message) = stderr.split_at(stderr.find("wrote").unwrap());
+    let laps: Vec<&str> = laps
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(laps, ["compile", "emit+write", "record"]);
+    assert_eq!(message, format!("wrote {} files to out\n", expected.len()));
     assert_eq!(leftovers(&dir), Vec::<String>::new());
     // The next `--check` is decided by the stamps the first build noted.
     let check = Command::new(env!("CARGO_BIN_EXE_platc"))
@@ -1056,6 +1067,7 @@ fn a_killed_first_build_leaves_no_out_or_a_whole_one() {
     let build = || {
         Command::new(bin)
             .current_dir(&dir)
+            .env("PLATC_CACHE_DIR", dir.join("cache"))
             .arg("build")
             .output()
             .unwrap()
@@ -1080,7 +1092,7 @@ fn a_killed_first_build_leaves_no_out_or_a_whole_one() {
         assert!(read_tree(&dir.join("out")).unwrap() == whole);
         assert_eq!(leftovers(&dir), Vec::<String>::new());
     }
-    // Some kills stopped the build among its files (12,000 take far longer than 20 ms).
+    // Some kills stopped the build among its files (2,500 of them, a few hundred ms).
     assert!(
         staged > 0 && outcomes.1 < outcomes.0,
         "{outcomes:?}, {staged} staged"

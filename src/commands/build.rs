@@ -240,7 +240,7 @@ fn streamed(out: &Path, stages: &Stages, output: &mut Output, timings: &mut Timi
         quiet,
         report,
     } = *stages;
-    let mut encoded = None;
+    let (mut encoded, mut noted) = (None, None);
     let written = crate::write::write_streamed_then(
         out,
         |staging| {
@@ -248,7 +248,7 @@ fn streamed(out: &Path, stages: &Stages, output: &mut Output, timings: &mut Timi
             built_or_report(source, built, output, report)
         },
         // The stamps of the tree swapped in, noted under the lock while the record's text
-        // is made.
+        // is made, and the manifest's own stamp, which the record holds for.
         |beside, built| {
             let input = Input::new(source, built.configs.clone()).filter(|_| quiet);
             let ((), record) = rayon::join(
@@ -261,9 +261,9 @@ fn streamed(out: &Path, stages: &Stages, output: &mut Output, timings: &mut Timi
                 },
             );
             encoded = record;
+            noted = crate::write::Stamp::of(&out.join(MANIFEST));
         },
     );
-    timings.lap("emit+write");
     let built = match written {
         Ok(Streamed::NotFresh) => return false,
         Ok(Streamed::Written(built)) => built,
@@ -284,11 +284,8 @@ fn streamed(out: &Path, stages: &Stages, output: &mut Output, timings: &mut Timi
             return true;
         }
     };
-    crate::rebuild::save(
-        out,
-        encoded,
-        crate::rebuild::Held::Text(&built.tree[MANIFEST]),
-    );
+    timings.lap("emit+write");
+    crate::rebuild::save(out, encoded, crate::rebuild::Held::Noted(noted));
     timings.lap("record");
     timings.report(&mut output.stderr);
     let files = built.manifest.files.len() + 1;
