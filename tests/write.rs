@@ -1098,3 +1098,30 @@ fn a_killed_first_build_leaves_no_out_or_a_whole_one() {
         "{outcomes:?}, {staged} staged"
     );
 }
+
+/// A first build that cannot write says so, exits 2 and leaves nothing: here `out`'s name
+/// is as long as a name may be, and the staged tree's, beside it, is longer.
+#[test]
+fn a_first_build_that_cannot_write_exits_2_and_leaves_nothing() {
+    let dir = scratch("first-unwritable");
+    std::fs::write(dir.join("platform.kdl"), platform(3, "v1")).unwrap();
+    let out = "o".repeat(250);
+    let built = Command::new(env!("CARGO_BIN_EXE_platc"))
+        .current_dir(&dir)
+        .env("PLATC_CACHE_DIR", dir.join("cache"))
+        .args(["build", "-o", &out])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(built.stderr).unwrap();
+    assert_eq!(built.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("error: cannot write {out}: "))
+            && stderr.ends_with("; nothing was changed\n"),
+        "{stderr}"
+    );
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["platform.kdl"]);
+}
