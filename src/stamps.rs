@@ -14,8 +14,9 @@
 //! A stamp is noted only of what platc knows holds what the tree says: everything of a tree
 //! swapped in whole; in a tree written in part, each file written and each directory whose
 //! entries were listed and found to be the tree's; what a `--check` read and found its
-//! manifest's (`read`). The rest keeps the stamp noted before, which holds only while the
-//! thing is on disk as it was then: a file edited by hand is never stamped as the tree's.
+//! manifest's (`read`), or, with no record to go by, the very tree a build makes
+//! (`read_tree`). The rest keeps the stamp noted before, which holds only while the thing is
+//! on disk as it was then: a file edited by hand is never stamped as the tree's.
 //!
 //! A file changed within the same tick of the file system's clock as it was stamped keeps
 //! its change time (git's "racily clean" files): the stamps are kept only once the clock of
@@ -513,6 +514,38 @@ pub fn read(out: &Path, text: &str, listing: &Listing) -> Option<Found> {
     .into_iter()
     .collect::<Option<_>>()
     .map(Found)
+}
+
+/// `diff::read_tree` of `out` (the full `--check`, which has no record to go by), with what
+/// it read stamped as `read` stamps it: each directory before it was listed, each file before
+/// it was read. A file that is not UTF-8 has no stamp (its text is compared lossily). Found
+/// to be the tree a build makes, `keep` notes them, and the next `--check` of the same input
+/// reads nothing (`fresh`). `out` must exist.
+pub fn read_tree(out: &Path) -> std::io::Result<(crate::diff::Tree, Found)> {
+    type Read = std::io::Result<((Kind, String, Option<Stamp>), Option<(String, String)>)>;
+    let mut found = Vec::new();
+    walk(out, &mut found)?;
+    let read = crate::emit::parallel::map_owned(found, |(kind, path, stamp)| -> Read {
+        if kind == Kind::Dir {
+            return Ok(((kind, path, stamp), None));
+        }
+        let full = out.join(&path);
+        let stamp = on_disk(out, kind, &path);
+        let bytes = fs::read(&full)?;
+        let (text, stamp) = match String::from_utf8(bytes) {
+            Ok(text) => (text, stamp),
+            Err(error) => (String::from_utf8_lossy(error.as_bytes()).into_owned(), None),
+        };
+        Ok(((kind, path.clone(), stamp), Some((path, text))))
+    });
+    let mut tree = crate::diff::Tree::new();
+    let mut stamped = Vec::with_capacity(read.len());
+    for entry in read {
+        let (noted, file) = entry?;
+        stamped.push(noted);
+        tree.extend(file);
+    }
+    Ok((tree, Found(stamped)))
 }
 
 /// What `read` found: each directory and file of `out/`, with its stamp when it has one.

@@ -494,6 +494,40 @@ fn build_check_of_an_unchanged_input_is_decided_by_the_stamps() {
     assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
 }
 
+/// In a fresh clone (out/ committed, no record or stamps in the cache), `--check` makes the
+/// tree and compares; found the same, it notes the stamps of what it read, and the next
+/// `--check` is decided by them. A file edited since fails the check, named; put back, the
+/// check compares again and notes the stamps again. A tree that differs notes nothing.
+#[test]
+fn build_check_without_a_record_notes_the_stamps_of_a_tree_found_the_same() {
+    let (dir, _, _) = project("check-clone");
+    assert!(platc_build(&dir, &["-o", "out"]).status.success());
+    std::fs::remove_dir_all(dir.join("cache")).unwrap();
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Made), "{stderr}");
+    assert!(stderr.contains("timing stamps noted"), "{stderr}");
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
+
+    let deployment = dir.join("out/kubernetes/services/frontend/deployment.yaml");
+    let original = std::fs::read_to_string(&deployment).unwrap();
+    std::fs::write(&deployment, same_size(&original, true)).unwrap();
+    let (status, tier, stderr, stdout) = check(&dir);
+    assert_eq!((status, tier), (Some(1), Tier::Made), "{stderr}");
+    assert!(!stderr.contains("timing stamps noted"), "{stderr}");
+    assert!(stdout.contains("frontend/deployment.yaml"), "{stdout}");
+    // Still made and compared: nothing was noted of the edited tree.
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(1), Tier::Made), "{stderr}");
+
+    std::fs::write(&deployment, &original).unwrap();
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Made), "{stderr}");
+    assert!(stderr.contains("timing stamps noted"), "{stderr}");
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
+}
+
 /// A deployment's text edited to the same size (`on`), or as it was.
 fn same_size(original: &str, on: bool) -> String {
     if on {

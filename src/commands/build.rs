@@ -164,9 +164,14 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     let (built, on_disk, encoded) = if let Some((built, record)) = rebuilt {
         (Some(built), None, Some(record))
     } else {
+        // A whole `--check` reads out/ stamped: found the same, its stamps are noted.
+        let read = || match (out.exists(), args.env.is_some()) {
+            (true, false) => stamps::read_tree(&out).map(|(tree, found)| (tree, Some(found))),
+            _ => read_tree(&out).map(|tree| (tree, None)),
+        };
         let (built, on_disk) = rayon::join(
             || emit_tree(&source, &platform, args.env.is_some(), &mut output, report),
-            || args.check.then(|| read_tree(&out)),
+            || args.check.then(read),
         );
         (built, on_disk, None)
     };
@@ -182,8 +187,19 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     };
     timings.lap("emit+validate");
     if let Some(on_disk) = on_disk {
+        let (on_disk, found) = match on_disk {
+            Ok((tree, found)) => (Ok(tree), found),
+            Err(error) => (Err(error), None),
+        };
         let mut output = check(&out, on_disk, &tree, output);
         timings.lap("compare");
+        if output.status == 0
+            && let Some(found) = found
+        {
+            let input = Input::new(&source, configs).filter(|_| quiet);
+            stamps::keep(&out, input.as_ref(), &found);
+            timings.lap("stamps noted");
+        }
         timings.report(&mut output.stderr);
         return output;
     }
