@@ -93,15 +93,21 @@ pub fn read_tree(root: &Path) -> io::Result<Tree> {
     let mut files = Vec::new();
     list_dir(root, "", &mut files)?;
     // On both cores: a build's tree is thousands of small files.
-    crate::emit::parallel::map_owned(files, |(path, full)| {
-        let bytes = std::fs::read(full)?;
-        // Valid UTF-8 (every file platc writes) is taken as it is, without a copy.
-        let text = String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        Ok((path, text))
+    crate::emit::parallel::map_owned(files, |(path, full)| Ok((path, read_text(&full)?.0)))
+        .into_iter()
+        .collect()
+}
+
+/// The text of the file at `full`, and whether it was valid UTF-8 (every file platc writes
+/// is, and is taken as it is, without a copy); any other is read lossily.
+pub(crate) fn read_text(full: &Path) -> io::Result<(String, bool)> {
+    Ok(match String::from_utf8(std::fs::read(full)?) {
+        Ok(text) => (text, true),
+        Err(error) => (
+            String::from_utf8_lossy(error.as_bytes()).into_owned(),
+            false,
+        ),
     })
-    .into_iter()
-    .collect()
 }
 
 /// Walks the directory `dir`, whose path below the tree's root is `prefix`: `visit` is given

@@ -529,13 +529,9 @@ pub fn read_tree(out: &Path) -> std::io::Result<(crate::diff::Tree, Found)> {
         if kind == Kind::Dir {
             return Ok(((kind, path, stamp), None));
         }
-        let full = out.join(&path);
         let stamp = on_disk(out, kind, &path);
-        let bytes = fs::read(&full)?;
-        let (text, stamp) = match String::from_utf8(bytes) {
-            Ok(text) => (text, stamp),
-            Err(error) => (String::from_utf8_lossy(error.as_bytes()).into_owned(), None),
-        };
+        let (text, utf8) = crate::diff::read_text(&out.join(&path))?;
+        let stamp = stamp.filter(|_| utf8);
         Ok(((kind, path.clone(), stamp), Some((path, text))))
     });
     let mut tree = crate::diff::Tree::new();
