@@ -523,14 +523,27 @@ pub fn read(out: &Path, text: &str, listing: &Listing) -> Option<Found> {
 /// reads nothing (`fresh`). `out` must exist.
 pub fn read_tree(out: &Path) -> std::io::Result<(crate::diff::Tree, Found)> {
     type Read = std::io::Result<((Kind, String, Option<Stamp>), Option<(String, String)>)>;
+    // Each file with its path on disk: a name that is not UTF-8 is read by it, not by the
+    // lossy path the tree names it by (it has no stamp: `on_disk` finds nothing there).
     let mut found = Vec::new();
-    walk(out, &mut found)?;
-    let read = crate::emit::parallel::map_owned(found, |(kind, path, stamp)| -> Read {
-        if kind == Kind::Dir {
+    crate::diff::walk(out, "", &mut |is_dir, path, full| {
+        found.push(if is_dir {
+            (
+                Kind::Dir,
+                path.to_owned(),
+                on_disk(out, Kind::Dir, path),
+                None,
+            )
+        } else {
+            (Kind::File, path.to_owned(), None, Some(full.to_path_buf()))
+        });
+    })?;
+    let read = crate::emit::parallel::map_owned(found, |(kind, path, stamp, full)| -> Read {
+        let Some(full) = full else {
             return Ok(((kind, path, stamp), None));
-        }
+        };
         let stamp = on_disk(out, kind, &path);
-        let (text, utf8) = crate::diff::read_text(&out.join(&path))?;
+        let (text, utf8) = crate::diff::read_text(&full)?;
         let stamp = stamp.filter(|_| utf8);
         Ok(((kind, path.clone(), stamp), Some((path, text))))
     });

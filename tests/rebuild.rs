@@ -528,6 +528,28 @@ fn build_check_without_a_record_notes_the_stamps_of_a_tree_found_the_same() {
     assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
 }
 
+/// A file in out/ whose name is not UTF-8 fails the check as any extra file does, named (as
+/// its lossy name), and notes nothing: the check reads it by its name on disk.
+#[cfg(unix)]
+#[test]
+fn build_check_names_a_file_whose_name_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, _, _) = project("check-bytes");
+    assert!(platc_build(&dir, &["-o", "out"]).status.success());
+    std::fs::remove_dir_all(dir.join("cache")).unwrap();
+    let odd = dir
+        .join("out/kubernetes")
+        .join(std::ffi::OsStr::from_bytes(b"extra-\xff.yaml"));
+    std::fs::write(&odd, "kind: Extra\n").unwrap();
+    let (status, tier, stderr, stdout) = check(&dir);
+    assert_eq!((status, tier), (Some(1), Tier::Made), "{stderr}");
+    assert!(
+        stdout.contains("kubernetes/extra-\u{fffd}.yaml"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("timing stamps noted"), "{stderr}");
+}
+
 /// A deployment's text edited to the same size (`on`), or as it was.
 fn same_size(original: &str, on: bool) -> String {
     if on {
