@@ -14,7 +14,7 @@
 //! A stamp is noted only of what platc knows holds what the tree says: everything of a tree
 //! swapped in whole; in a tree written in part, each file written and each directory whose
 //! entries were listed and found to be the tree's; what a `--check` read and found its
-//! manifest's (`read`), or, with no record to go by, the very tree a build makes
+//! manifest's (`read`), or, making the tree and comparing, the very tree a build makes
 //! (`read_tree`). The rest keeps the stamp noted before, which holds only while the thing is
 //! on disk as it was then: a file edited by hand is never stamped as the tree's.
 //!
@@ -486,8 +486,7 @@ fn key(line: &str) -> (Kind, &str) {
 /// manifest `text` (parsed: `listing`): that manifest, every file it lists with its hash,
 /// and no other. `None` when it does not. The files are read and hashed on the pool.
 pub fn read(out: &Path, text: &str, listing: &Listing) -> Option<Found> {
-    let mut found = Vec::new();
-    walk(out, &mut found).ok()?;
+    let found = walk(out).ok()?;
     let files = found
         .iter()
         .filter(|(kind, ..)| *kind == Kind::File)
@@ -495,13 +494,12 @@ pub fn read(out: &Path, text: &str, listing: &Listing) -> Option<Found> {
     if files != listing.len() + 1 {
         return None;
     }
-    crate::emit::parallel::map(&found, |(kind, path, stamp)| {
-        if *kind == Kind::Dir {
+    crate::emit::parallel::map(&found, |(kind, path, stamp, full)| {
+        let Some(full) = full else {
             return Some((*kind, path.clone(), stamp.clone()));
-        }
-        let full = out.join(path);
-        let stamp = Stamp::of(&full);
-        let bytes = fs::read(&full).ok()?;
+        };
+        let stamp = Stamp::of(full);
+        let bytes = fs::read(full).ok()?;
         let holds = if path == MANIFEST {
             bytes == text.as_bytes()
         } else {
@@ -516,28 +514,14 @@ pub fn read(out: &Path, text: &str, listing: &Listing) -> Option<Found> {
     .map(Found)
 }
 
-/// `diff::read_tree` of `out` (the full `--check`, which has no record to go by), with what
+/// `diff::read_tree` of `out` (a `--check` that makes the tree and compares), with what
 /// it read stamped as `read` stamps it: each directory before it was listed, each file before
 /// it was read. A file that is not UTF-8 has no stamp (its text is compared lossily). Found
 /// to be the tree a build makes, `keep` notes them, and the next `--check` of the same input
 /// reads nothing (`fresh`). `out` must exist.
 pub fn read_tree(out: &Path) -> std::io::Result<(crate::diff::Tree, Found)> {
     type Read = std::io::Result<((Kind, String, Option<Stamp>), Option<(String, String)>)>;
-    // Each file with its path on disk: a name that is not UTF-8 is read by it, not by the
-    // lossy path the tree names it by (it has no stamp: `on_disk` finds nothing there).
-    let mut found = Vec::new();
-    crate::diff::walk(out, "", &mut |is_dir, path, full| {
-        found.push(if is_dir {
-            (
-                Kind::Dir,
-                path.to_owned(),
-                on_disk(out, Kind::Dir, path),
-                None,
-            )
-        } else {
-            (Kind::File, path.to_owned(), None, Some(full.to_path_buf()))
-        });
-    })?;
+    let found = walk(out)?;
     let read = crate::emit::parallel::map_owned(found, |(kind, path, stamp, full)| -> Read {
         let Some(full) = full else {
             return Ok(((kind, path, stamp), None));
@@ -560,15 +544,27 @@ pub fn read_tree(out: &Path) -> std::io::Result<(crate::diff::Tree, Found)> {
 /// What `read` found: each directory and file of `out/`, with its stamp when it has one.
 pub struct Found(Vec<(Kind, String, Option<Stamp>)>);
 
+/// What `walk` finds of an entry: its kind, its path in `out/` (lossy where the name is not
+/// UTF-8), a directory's stamp, and a file's path on disk (read by it, never by the lossy
+/// path, which names nothing there).
+type Walked = (Kind, String, Option<Stamp>, Option<PathBuf>);
+
 /// Lists `out` and everything below it, each directory's stamp taken before it is listed.
-fn walk(out: &Path, found: &mut Vec<(Kind, String, Option<Stamp>)>) -> std::io::Result<()> {
-    crate::diff::walk(out, "", &mut |is_dir, path, _| {
+fn walk(out: &Path) -> std::io::Result<Vec<Walked>> {
+    let mut found = Vec::new();
+    crate::diff::walk(out, "", &mut |is_dir, path, full| {
         found.push(if is_dir {
-            (Kind::Dir, path.to_owned(), on_disk(out, Kind::Dir, path))
+            (
+                Kind::Dir,
+                path.to_owned(),
+                on_disk(out, Kind::Dir, path),
+                None,
+            )
         } else {
-            (Kind::File, path.to_owned(), None)
+            (Kind::File, path.to_owned(), None, Some(full.to_path_buf()))
         });
-    })
+    })?;
+    Ok(found)
 }
 
 /// Keeps the stamps a `--check` found reading `out` (`read`), which holds the tree a build
