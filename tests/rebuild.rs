@@ -206,6 +206,46 @@ fn calls_added_by_an_overlay_or_written_with_escapes_tie_their_services() {
     }
 }
 
+/// Two canary services exposed on one gateway host: the platform's Application ignores the
+/// weights of both services' routes in that host's `VirtualService`, in the order of the
+/// services in the platform. A rebuild that makes the first again and keeps the second hands
+/// the Argo CD target the kept one's summaries first; the list is the fresh build's all the
+/// same.
+#[test]
+fn two_canaries_on_one_host_are_ignored_in_platform_order_by_a_rebuild() {
+    let case = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("golden/argocd-out");
+    let text = std::fs::read_to_string(case.join("platform.kdl")).unwrap();
+    let web =
+        &text[text.find("    service web {").unwrap()..text.find("    service api {").unwrap()];
+    let admin = web
+        .replace("service web", "service admin")
+        .replace("acme/web", "acme/admin")
+        .replace(r#"path="/""#, r#"path="/admin""#);
+    let text = text.replace("    service api {", &format!("{admin}    service api {{"));
+    let source = Source::new("platform.kdl", text.as_str());
+    let before = build(&source, None).expect("compiles");
+    let application = &before.tree["argocd/applications/shop-platform.yaml"];
+    let (web, admin) = (
+        application
+            .find(r#"\"web-primary\""#)
+            .expect("web's route ignored"),
+        application
+            .find(r#"\"admin-primary\""#)
+            .expect("admin's route ignored"),
+    );
+    assert!(web < admin, "in platform order:\n{application}");
+    let prior = before.record.clone().unwrap();
+    let prior = Some((&prior, before.tree[MANIFEST].as_str()));
+    let changed = Source::new(
+        "platform.kdl",
+        text.replacen(r#"tag="v1.4.0""#, r#"tag="v1.4.1""#, 1),
+    );
+    let rebuilt = build(&changed, prior).unwrap();
+    let fresh = build(&changed, None).unwrap();
+    assert!(!rebuilt.complete, "admin is kept");
+    assert_eq!(differs(&rebuilt, &fresh), None);
+}
+
 /// A config file's contents are part of its service's fingerprint: changed, the service is
 /// made again, and the rebuild is the fresh build.
 #[test]

@@ -81,7 +81,7 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     let tree = (argocd.source.value == ArgoSource::Out)
         .then(|| Tree::new(items.iter(), |item| item.id.is_some().then(|| part(item))));
     let names = Names::new(platform, argocd);
-    let fields = rollouts_fields(items.iter());
+    let fields = rollouts_fields(in_platform_order(platform, items.iter()));
     let rollouts = Ignores::new(&fields);
 
     let mut applications = Vec::new();
@@ -295,6 +295,31 @@ fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>) -> SyncPolicy {
             },
         },
     }
+}
+
+/// The `Rollout`s among `items`, in the order of their services in the platform (a service's
+/// own in the order given): a rebuild hands on the summaries of the services it kept ahead of
+/// the ones it made, and the routes of one gateway `VirtualService` named by two services'
+/// Rollouts are listed in this order, as a whole build lists them.
+fn in_platform_order<'a>(
+    platform: &Checked,
+    items: impl Iterator<Item = &'a Summary>,
+) -> impl Iterator<Item = &'a Summary> {
+    let mut rollouts: Vec<&Summary> = items.filter(|item| item.rollout.is_some()).collect();
+    if !rollouts.is_empty() {
+        let places: HashMap<&str, usize> = platform
+            .services
+            .iter()
+            .enumerate()
+            .map(|(place, service)| (service.name.value.as_str(), place))
+            .collect();
+        // Stable: a service's Rollouts stay in the order they were made.
+        rollouts.sort_by_key(|item| match &item.owner {
+            Owner::Service(name) => places.get(name.as_str()).copied(),
+            Owner::Platform | Owner::Namespace(_) => None,
+        });
+    }
+    rollouts.into_iter()
 }
 
 /// What Argo Rollouts changes at run time in the objects a service's `Rollout`s name: the
