@@ -181,11 +181,12 @@ pub fn unchanged(
 /// old manifest's listing): the services and namespaces whose fingerprint
 /// (`rebuild::fingerprints`) is the one recorded are not made, and their
 /// files are not in the tree (it is not `complete`): the manifest lists them with their old
-/// hashes. Without `prior`, the whole tree is made.
+/// hashes. Without `prior`, the whole tree is made. The record is taken: what it holds of the
+/// parts kept moves to the new one.
 pub fn build_full_tree_reusing(
     source: &Source,
     base: &Checked,
-    prior: Option<(&rebuild::Record, &write::Listing)>,
+    prior: Option<(rebuild::Record, &write::Listing)>,
 ) -> Result<Built, BuildError> {
     full_tree(source, base, prior, None)
 }
@@ -205,16 +206,26 @@ pub fn build_full_tree_staged(
 fn full_tree(
     source: &Source,
     base: &Checked,
-    prior: Option<(&rebuild::Record, &write::Listing)>,
+    prior: Option<(rebuild::Record, &write::Listing)>,
     staging: Option<&write::Staging>,
 ) -> Result<Built, BuildError> {
+    // Each tree's record, taken by the tree that rebuilds it.
+    let (prior, listing) = match prior {
+        Some((record, listing)) => (Some(std::sync::Mutex::new(record)), Some(listing)),
+        None => (None, None),
+    };
     // Makes the tree at `dir` of `platform`: its files, the entries of those it reuses, and
     // its record.
     let make_tree = |platform: &Checked, dir: &str| -> Result<TreeMade, validate::Invalid> {
         let fingerprints = rebuild::fingerprints(source, platform);
-        let reuse = match (&prior, &fingerprints) {
-            (Some((record, listing)), Some(fingerprints)) => {
-                Some(record.reuse(listing, dir, fingerprints))
+        let before = prior.as_ref().map(|record| {
+            record
+                .lock()
+                .map_or_else(|_| rebuild::TreeRecord::default(), |mut r| r.take(dir))
+        });
+        let reuse = match (&before, listing, &fingerprints) {
+            (Some(before), Some(listing), Some(fingerprints)) => {
+                Some(before.reuse(listing, dir, fingerprints))
             }
             _ => None,
         };
@@ -224,10 +235,8 @@ fn full_tree(
         };
         let stage = staging.map(|staging| (staging, dir));
         let Made { files, parts } = tree_files(platform, reuse, stage)?;
-        let record = fingerprints.map(|fingerprints| {
-            let before = prior.and_then(|(record, _)| record.tree(dir));
-            rebuild::TreeRecord::new(&fingerprints, parts, before)
-        });
+        let record =
+            fingerprints.map(|fingerprints| rebuild::TreeRecord::new(&fingerprints, parts, before));
         Ok(TreeMade {
             files,
             reused,

@@ -238,7 +238,7 @@ impl TreeRecord {
     pub fn new(
         fingerprints: &Fingerprints,
         made: Vec<Summary>,
-        before: Option<&TreeRecord>,
+        before: Option<TreeRecord>,
     ) -> Self {
         let mut record = Self::default();
         for summary in made {
@@ -270,26 +270,27 @@ impl TreeRecord {
                     summary.rollout,
                 ));
         }
-        if let Some(before) = before {
+        if let Some(mut before) = before {
             let pairs = [
                 (
                     &mut record.services,
                     &fingerprints.services,
-                    &before.services,
+                    &mut before.services,
                 ),
                 (
                     &mut record.namespaces,
                     &fingerprints.namespaces,
-                    &before.namespaces,
+                    &mut before.namespaces,
                 ),
             ];
+            // The kept parts' records move over (40,000 items a tree at 1,000 services).
             for (records, prints, old) in pairs {
                 for (name, fingerprint) in prints {
-                    if let Some(old) = old.get(name)
+                    if !records.contains_key(name)
+                        && let Some(old) = old.remove(name)
                         && old.fingerprint == *fingerprint
-                        && !records.contains_key(name)
                     {
-                        records.insert(name.clone(), old.clone());
+                        records.insert(name.clone(), old);
                     }
                 }
             }
@@ -308,11 +309,6 @@ pub struct TreeReuse {
 }
 
 impl Record {
-    /// The record of the tree at `dir`.
-    pub fn tree(&self, dir: &str) -> Option<&TreeRecord> {
-        self.trees.get(dir)
-    }
-
     /// A record of the trees of a build.
     pub fn new(trees: BTreeMap<String, TreeRecord>) -> Self {
         Self { trees }
@@ -321,7 +317,43 @@ impl Record {
     /// Its text in the cache, less the first line (`save` adds it once the manifest it holds
     /// for is written): made while the tree is written.
     pub fn encode(&self) -> Option<Vec<u8>> {
-        serde_json::to_vec(self).ok()
+        // In a buffer of about its size (7 MB at 1,000 services): grown by doubling from
+        // nothing, it would be copied a dozen times, each time into fresh pages.
+        let mut text = Vec::with_capacity(self.size_hint());
+        serde_json::to_writer(&mut text, self).ok()?;
+        Some(text)
+    }
+
+    /// About the bytes `encode` gives, a little more rather than less (room never written
+    /// is never touched): each item's strings and its punctuation, a `Rollout` as 4 KB.
+    fn size_hint(&self) -> usize {
+        let item = |ItemRecord(path, id, rollout): &ItemRecord| {
+            let id = id
+                .as_ref()
+                .map_or(4, |IdRecord(api, kind, namespace, name)| {
+                    api.len()
+                        + kind.len()
+                        + namespace.as_ref().map_or(4, String::len)
+                        + name.len()
+                        + 16
+                });
+            path.len() + id + rollout.as_ref().map_or(4, |_| 4096) + 8
+        };
+        let parts = |parts: &BTreeMap<String, PartRecord>| -> usize {
+            parts
+                .iter()
+                .map(|(name, part)| {
+                    name.len()
+                        + part.fingerprint.len()
+                        + 32
+                        + part.items.iter().map(item).sum::<usize>()
+                })
+                .sum()
+        };
+        self.trees
+            .iter()
+            .map(|(dir, tree)| dir.len() + 64 + parts(&tree.services) + parts(&tree.namespaces))
+            .sum()
     }
 
     /// Whether the trees at `dirs` are every tree recorded, each with the services and
@@ -349,15 +381,33 @@ impl Record {
             })
     }
 
-    /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses: every service and
-    /// namespace whose fingerprint is the record's, and whose files the old manifest all
-    /// lists, is not made.
+    /// The record of the tree at `dir` (`""`, or `env/NAME/`), taken out (an empty one when
+    /// it has none): a rebuild of that tree reads it (`TreeRecord::reuse`), then moves what
+    /// it kept to its new record.
+    pub fn take(&mut self, dir: &str) -> TreeRecord {
+        self.trees.remove(dir).unwrap_or_default()
+    }
+}
+
+impl TreeRecord {
+    /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses, this its record:
+    /// every service and namespace whose fingerprint is the record's, and whose files the old
+    /// manifest all lists, is not made.
     pub fn reuse(&self, old: &write::Listing, dir: &str, fingerprints: &Fingerprints) -> TreeReuse {
-        let mut reuse = Reuse::default();
-        let mut entries: Vec<Placed> = Vec::new();
-        let tree = self.trees.get(dir);
-        let services = tree.map(|t| &t.services);
-        let namespaces = tree.map(|t| &t.namespaces);
+        // Room for every recorded item (most are kept): 40,000 a tree at 1,000 services,
+        // which grown by doubling would be copied again and again.
+        let recorded = self
+            .services
+            .values()
+            .chain(self.namespaces.values())
+            .map(|part| part.items.len())
+            .sum();
+        let mut reuse = Reuse {
+            kept: Vec::with_capacity(recorded),
+            ..Reuse::default()
+        };
+        let mut entries: Vec<Placed> = Vec::with_capacity(recorded);
+        let (services, namespaces) = (&self.services, &self.namespaces);
         for (name, fingerprint) in &fingerprints.services {
             let reused = reused(old, dir, services, name, fingerprint, Owner::Service);
             match reused {
@@ -398,14 +448,12 @@ type Kept = (Vec<Summary>, Vec<Placed>);
 fn reused(
     old: &write::Listing,
     dir: &str,
-    records: Option<&BTreeMap<String, PartRecord>>,
+    records: &BTreeMap<String, PartRecord>,
     name: &str,
     fingerprint: &str,
     owner: fn(String) -> Owner,
 ) -> Option<Kept> {
-    let record = records?
-        .get(name)
-        .filter(|r| r.fingerprint == fingerprint)?;
+    let record = records.get(name).filter(|r| r.fingerprint == fingerprint)?;
     let mut path = String::from(dir);
     let listed = record
         .items
@@ -554,24 +602,25 @@ pub fn save(out: &Path, record: Option<Vec<u8>>, manifest: Held) {
                 platc: platc.to_owned(),
                 manifest: stamp,
             };
-            let Ok(mut text) = serde_json::to_vec(&header) else {
+            let Ok(mut header) = serde_json::to_vec(&header) else {
                 return false;
             };
-            text.push(b'\n');
-            text.extend_from_slice(&record);
+            header.push(b'\n');
             let Some(dir) = file.parent() else {
                 return false;
             };
             let temporary = file.with_extension(format!("{}.tmp", std::process::id()));
             let _ = std::fs::remove_file(&temporary);
-            // A new file, never one that is there (nor what a link there points to).
+            // A new file, never one that is there (nor what a link there points to). The
+            // header and the record in two writes: not joined in a copy of the record first.
             let written = || {
                 use std::io::Write as _;
-                std::fs::OpenOptions::new()
+                let mut file = std::fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
-                    .open(&temporary)?
-                    .write_all(&text)
+                    .open(&temporary)?;
+                file.write_all(&header)?;
+                file.write_all(&record)
             };
             std::fs::create_dir_all(dir).is_ok()
                 && written().is_ok()

@@ -41,7 +41,7 @@ fn sources() -> Vec<(String, Source)> {
 fn build(source: &Source, prior: Option<(&Record, &str)>) -> Option<Built> {
     let base = compile(source, &Options::default()).platform?;
     let listing = prior.map(|(_, manifest)| Listing::parse(manifest).expect("a manifest"));
-    let reusing = prior.map(|(prior, _)| prior).zip(listing.as_ref());
+    let reusing = prior.map(|(prior, _)| prior.clone()).zip(listing.as_ref());
     Some(build_full_tree_reusing(source, &base, reusing).expect("builds"))
 }
 

@@ -96,7 +96,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         )
     {
         timings.lap("load");
-        let reusing = Some((&record, &listing));
+        let reusing = Some((record, &listing));
         let Some(built) = emit_whole(&source, &platform, reusing, &mut output, report) else {
             return output;
         };
@@ -349,7 +349,7 @@ pub(super) fn emit_tree(
 fn emit_whole(
     source: &Source,
     platform: &Checked,
-    prior: Option<(&crate::rebuild::Record, &crate::write::Listing)>,
+    prior: Option<(crate::rebuild::Record, &crate::write::Listing)>,
     output: &mut Output,
     report: Report,
 ) -> Option<Built> {

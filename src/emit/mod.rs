@@ -147,14 +147,17 @@ pub fn emit_in_batches<R: Send>(
     hand_on: impl Fn(Vec<Item>) -> R + Sync + Send,
 ) -> Batches<R> {
     let sync_waves = platform.delivery.argocd.is_some();
-    let (only, keep_namespaces, kept) = match reuse {
+    let (only, keep_namespaces, mut kept) = match reuse {
         Some(reuse) => (Some(reuse.make), reuse.keep_namespaces, reuse.kept),
         None => Default::default(),
     };
-    // The kept namespaces' summaries go to the platform's batch, the services' to the end.
-    let (kept_namespaces, kept): (Vec<Summary>, Vec<Summary>) = kept
-        .into_iter()
-        .partition(|s| matches!(s.owner, crate::output::Owner::Namespace(_)));
+    // The kept namespaces' summaries go to the platform's batch, the services' to the end
+    // (taken out in place: 40,000 at 1,000 services, not moved to new vectors).
+    let kept_namespaces: Vec<Summary> = kept
+        .extract_if(.., |s| {
+            matches!(s.owner, crate::output::Owner::Namespace(_))
+        })
+        .collect();
     let names: Vec<&str> = platform
         .services
         .iter()
@@ -200,12 +203,11 @@ pub fn emit_in_batches<R: Send>(
             .cloned(),
     );
     let mut all = kept;
-    all.extend(
-        parts
-            .iter()
-            .filter(|s| matches!(s.owner, crate::output::Owner::Service(_)))
-            .cloned(),
-    );
+    let made = parts
+        .iter()
+        .filter(|s| matches!(s.owner, crate::output::Owner::Service(_)));
+    all.reserve_exact(made.clone().count() + shared.len());
+    all.extend(made.cloned());
     all.extend(shared);
     let mut out = Output::summarised(all);
     argocd::emit(platform, &mut out);

@@ -128,22 +128,24 @@ pub fn manifest_text(manifest: &Manifest) -> String {
     else {
         return entries_text(all(), &manifest.generator);
     };
-    let part = |range: (Bound<&String>, Bound<&String>)| {
-        let entries = files.range::<String, _>(range);
-        let mut out = String::with_capacity(text_size(entries.clone()));
-        push_entries(
-            &mut out,
-            entries.map(|(path, entry)| (path.as_str(), entry)),
-        );
-        out
-    };
-    let (first, second) = rayon::join(
-        || part((Bound::Unbounded, Bound::Excluded(middle))),
-        || part((Bound::Included(middle), Bound::Unbounded)),
+    let first = files.range::<String, _>((Bound::Unbounded, Bound::Excluded(middle)));
+    let second = files.range::<String, _>((Bound::Included(middle), Bound::Unbounded));
+    // The first half is written in place in the whole text; the second beside it, then
+    // copied after it.
+    let (mut out, second) = rayon::join(
+        || {
+            let size = text_size(files.iter()) + manifest.generator.len() + 64;
+            let mut out = String::with_capacity(size);
+            out.push_str("{\n  \"files\": {\n    ");
+            push_entries(&mut out, first.map(|(path, entry)| (path.as_str(), entry)));
+            out
+        },
+        || {
+            let mut out = String::with_capacity(text_size(second.clone()));
+            push_entries(&mut out, second.map(|(path, entry)| (path.as_str(), entry)));
+            out
+        },
     );
-    let mut out = String::with_capacity(first.len() + second.len() + 64);
-    out.push_str("{\n  \"files\": {\n    ");
-    out.push_str(&first);
     out.push_str(",\n    ");
     out.push_str(&second);
     close_entries(&mut out, true, &manifest.generator);
