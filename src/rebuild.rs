@@ -756,6 +756,31 @@ mod tests {
         assert!(!empty.unchanged(&[(String::new(), prints(&[], &[]))]));
     }
 
+    /// `encode`'s buffer is sized once: the hint covers the text of the reference platform's
+    /// record (its Rollouts included), and is not far over it.
+    #[test]
+    fn the_size_hint_covers_the_encoded_record() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
+        let source = Source::new("platform.kdl", text).with_dir(root);
+        let base = crate::compile(&source, &crate::Options::default())
+            .platform
+            .expect("compiles");
+        let built = crate::build_full_tree_listed(&source, &base).expect("builds");
+        let record = built.record.expect("a whole build keeps a record");
+        let rollouts = record
+            .trees
+            .values()
+            .flat_map(|t| t.services.values())
+            .flat_map(|p| &p.items)
+            .filter(|i| i.2.is_some())
+            .count();
+        assert!(rollouts > 0, "the reference platform runs canaries");
+        let (hint, len) = (record.size_hint(), record.encode().unwrap().len());
+        assert!(hint >= len, "hint {hint} under {len} bytes");
+        assert!(hint < len * 2, "hint {hint} far over {len} bytes");
+    }
+
     /// The cache keeps the `KEPT` records written last, and sweeps the temporary files of
     /// saves killed over an hour ago (not one being written now).
     #[test]
