@@ -456,7 +456,7 @@ fn migration(platform: &Platform, service: &Service, d: &mut Diagnostics) {
             .with_label(service.name.span, "the service's name"),
         );
     }
-    own_env(platform, service, std::iter::once(migrate), d);
+    own_env(platform, service, std::iter::once(&**migrate), d);
 }
 
 /// The own env vars of init containers and of the migration Job, which get the service's env

@@ -329,7 +329,14 @@ fn lower_platform(
             namespace: defaults_read.namespace.clone(),
             replicas: defaults_read.replicas.clone(),
         },
-        services: Vec::new(),
+        // Sized once: a `Service` is about 3 KB, and 10,000 of them grown by doubling were
+        // copied a dozen times (the last copy alone 24 MB beside its 48 MB successor).
+        services: Vec::with_capacity(
+            r.children()
+                .iter()
+                .filter(|c| c.name().value() == "service")
+                .count(),
+        ),
         envs,
         env: env.map(str::to_owned),
         origin: crate::model::Origin::default(),

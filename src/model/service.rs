@@ -28,14 +28,14 @@ pub struct Service {
     pub probes: Vec<Probe>,
     pub resources: Resources,
     pub replicas: Spanned<u32>,
-    pub autoscale: Option<Autoscale>,
-    pub retries: Option<Retries>,
+    pub autoscale: Option<Box<Autoscale>>,
+    pub retries: Option<Box<Retries>>,
     pub timeout: Option<Spanned<Duration>>,
-    pub circuit_breaker: Option<CircuitBreaker>,
-    pub canary: Option<Canary>,
+    pub circuit_breaker: Option<Box<CircuitBreaker>>,
+    pub canary: Option<Box<Canary>>,
     /// `version NAME …`: long-lived versions beside the stable one, each its own Deployment.
     pub versions: Vec<Version>,
-    pub slo: Option<Slo>,
+    pub slo: Option<Box<Slo>>,
     pub expose: Vec<Expose>,
     /// `load-balancer reason=…`: a `LoadBalancer` Service for testing (seed 003).
     pub load_balancer: Option<Spanned<String>>,
@@ -54,7 +54,7 @@ pub struct Service {
     /// `init NAME { … }`: init containers, run in source order before the others start.
     pub inits: Vec<Container>,
     /// `migrate NAME { … }`: a Job run to completion before each rollout of the service.
-    pub migrate: Option<Container>,
+    pub migrate: Option<Box<Container>>,
     /// `stateful { volume … }`: a `StatefulSet` with a claim per replica instead of a Deployment.
     pub stateful: Option<Stateful>,
     pub waivers: Vec<Waiver>,

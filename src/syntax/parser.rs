@@ -117,6 +117,12 @@ struct Parser<'a> {
     depth: usize,
     /// Where the second half starts, and how to wait for its nodes (see `parse`).
     tail: Option<(usize, Tail<'a>)>,
+    /// The nodes of the blocks being parsed, innermost last, and the entries of the nodes
+    /// being parsed: each block's and node's list is taken off the end when it is complete,
+    /// at its exact length. Grown one push at a time, a node's entries took room for four
+    /// (448 bytes for the usual one or two), and the document at 10,000 services was 100 MB.
+    node_stack: Vec<Node>,
+    entry_stack: Vec<Entry>,
 }
 
 /// Bytes that end an identifier or a number.
@@ -149,6 +155,8 @@ impl<'a> Parser<'a> {
             pos,
             depth: 0,
             tail: None,
+            node_stack: Vec::new(),
+            entry_stack: Vec::new(),
         }
     }
 
@@ -263,21 +271,21 @@ impl<'a> Parser<'a> {
     }
 
     fn nodes(&mut self, top: bool) -> Option<Vec<Node>> {
-        let mut nodes = Vec::new();
+        let first = self.node_stack.len();
         loop {
             self.line_space()?;
             // The second half starts here, in this very state: its nodes are this block's.
             if self.depth == 1 && self.tail.as_ref().is_some_and(|(at, _)| *at == self.pos) {
                 let (_, join) = self.tail.take()?;
                 if let Some((rest, end)) = join() {
-                    nodes.extend(rest);
+                    self.node_stack.extend(rest);
                     self.pos = end;
                 }
                 continue;
             }
             match self.peek() {
-                None if top => return Some(nodes),
-                Some(b'}') if !top => return Some(nodes),
+                None if top => return Some(self.node_stack.drain(first..).collect()),
+                Some(b'}') if !top => return Some(self.node_stack.drain(first..).collect()),
                 None | Some(b'}' | b';') => return None,
                 _ => {}
             }
@@ -286,7 +294,8 @@ impl<'a> Parser<'a> {
                 self.line_space()?;
                 self.node()?;
             } else {
-                nodes.push(self.node()?);
+                let node = self.node()?;
+                self.node_stack.push(node);
             }
         }
     }
@@ -301,7 +310,7 @@ impl<'a> Parser<'a> {
         let name = self.string()?;
         let name = Ident::new(name, Span::new(name_start, self.pos));
         let mut end = self.pos;
-        let mut entries = Vec::new();
+        let first = self.entry_stack.len();
         let mut children = None;
         loop {
             let spaced = self.node_space()?;
@@ -335,11 +344,14 @@ impl<'a> Parser<'a> {
                 }
                 Some(_) if !spaced || children.is_some() => return None,
                 Some(_) => {
-                    entries.push(self.entry()?);
+                    let entry = self.entry()?;
+                    self.entry_stack.push(entry);
                     end = self.pos;
                 }
             }
         }
+        // No entry follows the children: the entries after `first` are this node's.
+        let entries = self.entry_stack.drain(first..).collect();
         Some(Node::new(
             name,
             entries,
