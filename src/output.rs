@@ -465,6 +465,11 @@ impl Output {
         std::mem::take(&mut self.items)
     }
 
+    /// Hands on the items made so far, keeping nothing of them: the last target's.
+    pub fn take_items(&mut self) -> Vec<Item> {
+        std::mem::take(&mut self.items)
+    }
+
     /// What the set kept of the items it handed on, giving up the set.
     pub fn into_summaries(self) -> Vec<Summary> {
         self.drained
