@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,16 +44,43 @@ impl Staging {
             return;
         }
         if let Err(error) = self.write(dir, path, text) {
-            self.failed.store(true, Ordering::Relaxed);
-            let mut kept = self
-                .error
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            kept.get_or_insert(error);
+            self.fail(error);
         }
     }
 
+    /// `put`, the file's bytes given by `write` as it makes them (a text too long to hold:
+    /// the top manifest).
+    pub fn put_with(
+        &self,
+        dir: &str,
+        path: &str,
+        write: impl FnOnce(&mut fs::File) -> io::Result<()>,
+    ) {
+        if self.failed.load(Ordering::Relaxed) {
+            return;
+        }
+        let written = self.create(dir, path).and_then(|mut file| write(&mut file));
+        if let Err(error) = written {
+            self.fail(error);
+        }
+    }
+
+    fn fail(&self, error: io::Error) {
+        self.failed.store(true, Ordering::Relaxed);
+        let mut kept = self
+            .error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.get_or_insert(error);
+    }
+
     fn write(&self, dir: &str, path: &str, text: &str) -> io::Result<()> {
+        self.create(dir, path)?.write_all(text.as_bytes())
+    }
+
+    /// Creates (or truncates) the file at `dir` + `path` of the tree, its directories made
+    /// first.
+    fn create(&self, dir: &str, path: &str) -> io::Result<fs::File> {
         let file = format!("{dir}{path}");
         if let Some((parent, _)) = file.rsplit_once('/') {
             let mut dirs = self
@@ -65,7 +92,7 @@ impl Staging {
                 dirs.insert(parent.to_owned());
             }
         }
-        fs::write(self.root.join(&file), text)
+        fs::File::create(self.root.join(&file))
     }
 
     fn into_error(self) -> Option<io::Error> {
