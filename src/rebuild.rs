@@ -229,7 +229,31 @@ struct ItemRecord(String, Option<IdRecord>, Option<serde_json::Value>);
 
 /// An identity: API version, kind, namespace, name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct IdRecord(String, String, Option<String>, String);
+struct IdRecord(Interned, Interned, Option<String>, String);
+
+/// An API version or a kind, as an `Identity` holds it: one of a few texts, each kept once
+/// (`intern`), not two strings per item (800,000 items at 10,000 services).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
+struct Interned(&'static str);
+
+impl<'de> Deserialize<'de> for Interned {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = Interned;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an API version or a kind")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Interned, E> {
+                intern(text)
+                    .map(Interned)
+                    .ok_or_else(|| E::custom("more kinds than a platform makes"))
+            }
+        }
+        deserializer.deserialize_str(Text)
+    }
+}
 
 impl TreeRecord {
     /// The record of a tree whose services and namespaces have `fingerprints`, and whose
@@ -261,8 +285,8 @@ impl TreeRecord {
                     summary.path,
                     summary.id.map(|id| {
                         IdRecord(
-                            id.api_version.to_owned(),
-                            id.kind.to_owned(),
+                            Interned(id.api_version),
+                            Interned(id.kind),
                             id.namespace,
                             id.name,
                         )
@@ -331,8 +355,8 @@ impl Record {
             let id = id
                 .as_ref()
                 .map_or(4, |IdRecord(api, kind, namespace, name)| {
-                    api.len()
-                        + kind.len()
+                    api.0.len()
+                        + kind.0.len()
                         + namespace.as_ref().map_or(4, String::len)
                         + name.len()
                         + 16
@@ -469,30 +493,25 @@ fn reused(
             Some((place, (path.clone(), entry)))
         })
         .collect::<Option<Vec<_>>>()?;
-    Some((summaries(&owner(name.to_owned()), &record.items)?, listed))
+    Some((summaries(&owner(name.to_owned()), &record.items), listed))
 }
 
 /// The summaries of the recorded items of `owner`.
-fn summaries(owner: &Owner, items: &[ItemRecord]) -> Option<Vec<Summary>> {
+fn summaries(owner: &Owner, items: &[ItemRecord]) -> Vec<Summary> {
     items
         .iter()
-        .map(|item| {
-            let ItemRecord(path, id, rollout) = item;
-            let id = match id {
-                Some(IdRecord(api_version, kind, namespace, name)) => Some(Identity {
-                    api_version: intern(api_version)?,
-                    kind: intern(kind)?,
+        .map(|ItemRecord(path, id, rollout)| Summary {
+            path: path.clone(),
+            owner: owner.clone(),
+            id: id
+                .as_ref()
+                .map(|IdRecord(api_version, kind, namespace, name)| Identity {
+                    api_version: api_version.0,
+                    kind: kind.0,
                     namespace: namespace.clone(),
                     name: name.clone(),
                 }),
-                None => None,
-            };
-            Some(Summary {
-                path: path.clone(),
-                owner: owner.clone(),
-                id,
-                rollout: rollout.clone(),
-            })
+            rollout: rollout.clone(),
         })
         .collect()
 }
