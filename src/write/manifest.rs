@@ -58,10 +58,14 @@ pub fn sha256_hex(text: &str) -> String {
 
 /// `sha256_hex` of a file's bytes, as read from disk.
 pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// A digest in lowercase hex.
+fn hex(digest: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);
-    for byte in digest {
+    for &byte in digest {
         hex.push(char::from(HEX[usize::from(byte >> 4)]));
         hex.push(char::from(HEX[usize::from(byte & 15)]));
     }
@@ -188,19 +192,66 @@ fn text_size<'a>(entries: impl Iterator<Item = (&'a String, &'a Entry)>) -> usiz
 /// `manifest_text`, written to `to` a megabyte at a time: a build into a missing `out/`
 /// writes its manifest (150 MB at 10,000 services) without ever holding its text.
 pub fn write_manifest(manifest: &Manifest, to: &mut impl std::io::Write) -> std::io::Result<()> {
+    let files = manifest
+        .files
+        .iter()
+        .map(|(path, entry)| (path.as_str(), entry));
+    write_entries(files, &manifest.generator, to)
+}
+
+/// `entries_text`, written to `to` a megabyte at a time (`write_manifest`).
+pub fn write_entries<'a>(
+    files: impl Iterator<Item = (&'a str, &'a Entry)>,
+    generator: &str,
+    to: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     const FLUSH_AT: usize = 1 << 20;
     let mut out = String::with_capacity(FLUSH_AT + 4096);
     out.push_str("{\n  \"files\": {");
-    for (i, (path, entry)) in manifest.files.iter().enumerate() {
-        out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+    let mut any = false;
+    for (path, entry) in files {
+        out.push_str(if any { ",\n    " } else { "\n    " });
+        any = true;
         push_entry(&mut out, path, entry);
         if out.len() >= FLUSH_AT {
             to.write_all(out.as_bytes())?;
             out.clear();
         }
     }
-    close_entries(&mut out, !manifest.files.is_empty(), &manifest.generator);
+    close_entries(&mut out, any, generator);
     to.write_all(out.as_bytes())
+}
+
+/// A writer that hashes what it passes on: a file's sha256 (`sha256_hex`) as it is written.
+pub struct Hashed<W> {
+    to: W,
+    hash: Sha256,
+}
+
+impl<W: std::io::Write> Hashed<W> {
+    pub fn new(to: W) -> Self {
+        Self {
+            to,
+            hash: Sha256::new(),
+        }
+    }
+
+    /// `sha256_hex` of everything written.
+    pub fn sha256_hex(self) -> String {
+        hex(&self.hash.finalize())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Hashed<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.to.write(bytes)?;
+        self.hash.update(&bytes[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.to.flush()
+    }
 }
 
 /// The entries `files`, each after the one before and its separator (the first one's
@@ -432,8 +483,18 @@ mod tests {
                 .files
                 .iter()
                 .map(|(path, entry)| (path.as_str(), entry));
-            assert_eq!(text, entries_text(entries, GENERATOR), "{count} entries");
+            assert_eq!(
+                text,
+                entries_text(entries.clone(), GENERATOR),
+                "{count} entries"
+            );
             assert_eq!(written(&listed), text, "{count} entries");
+            // Written through a hash: the bytes, and their hash.
+            let mut hashed = Hashed::new(Vec::new());
+            write_entries(entries, GENERATOR, &mut hashed).unwrap();
+            let sha256 = sha256_hex(&text);
+            assert_eq!(hashed.to, text.as_bytes(), "{count} entries");
+            assert_eq!(hashed.sha256_hex(), sha256, "{count} entries");
         }
     }
 }
