@@ -42,7 +42,8 @@ fn a_path_names_the_innermost_node_and_escapes_its_arguments() {
     let source = Source::new("dir/platform.kdl", text);
     let mut d = platc::diagnostic::Diagnostics::default();
     let document = platc::parse::parse(&source, &mut d).expect("parses");
-    let origin = platc::model::Origin::new("dir/platform.kdl", text, std::sync::Arc::new(document));
+    let document = std::sync::Arc::new(document);
+    let origin = platc::model::Origin::new("dir/platform.kdl", text, document.clone());
     let at = |needle: &str| {
         let start = text.find(needle).expect("in the text");
         platc::span::Span::new(start, start + needle.len())
@@ -62,4 +63,6 @@ fn a_path_names_the_innermost_node_and_escapes_its_arguments() {
         "platform.kdl#platform=shop"
     );
     assert_eq!(origin.locate(at("grpc")), "platform.kdl:5");
+    // Its nodes listed, the origin no longer holds the document.
+    assert_eq!(std::sync::Arc::strong_count(&document), 1);
 }

@@ -754,6 +754,28 @@ mod tests {
     }
 
     #[test]
+    fn every_list_is_kept_at_its_exact_length() {
+        fn exact(doc: &Document) -> bool {
+            doc.nodes.capacity() == doc.nodes.len()
+                && doc.nodes().iter().all(|node| {
+                    node.entries.capacity() == node.entries.len()
+                        && node.children().is_none_or(exact)
+                })
+        }
+        let small = "a 1 2 {\n    b x=1; /- gone 3\n    c {\n        d 1 2 3 4 5\n    }\n}\ne\n";
+        // Split in two (`parse_split`): the second half's nodes joined to the first's.
+        let mut large = String::from("platform p {\n");
+        while large.len() < SPLIT_FROM * 2 {
+            large.push_str("    service s {\n        port http 80 protocol=\"http\"\n    }\n");
+        }
+        large.push_str("}\n");
+        for text in [small, large.as_str()] {
+            let doc = parse(text).unwrap();
+            assert!(exact(&doc), "{}", &text[..40.min(text.len())]);
+        }
+    }
+
+    #[test]
     fn rejects_what_kdl_v2_rejects() {
         for bad in [
             "a cpu=100m",
