@@ -232,9 +232,11 @@ pub fn save(out: &Path, beside: &Path, input: Option<&Input>, new: &Manifest, wr
         && input.is_some_and(|input| {
             let files = paths(new);
             match wrote {
-                Wrote::Whole => {
-                    whole(out, &files).is_some_and(|noted| store(out, beside, input, noted))
-                }
+                Wrote::Whole => whole(out, &files).is_some_and(|(body, newest)| {
+                    let pieces: Vec<&str> = body.iter().map(String::as_str).collect();
+                    stamps_file(out)
+                        .is_some_and(|file| store_at(&file, beside, input, &pieces, newest))
+                }),
                 Wrote::Part { .. } => part(out, beside, input, &files, new, wrote).unwrap_or(false),
             }
         });
@@ -321,18 +323,40 @@ fn listed(out: &Path, dir: &str, names: &[&str]) -> Option<Stamp> {
     (same && on_disk(out, Kind::Dir, dir).as_ref() == Some(&before)).then_some(before)
 }
 
-/// The stamps of a tree swapped in whole, whose files are `files`, and of its directories.
-fn whole<'a>(out: &Path, files: &[&'a str]) -> Option<Vec<Noted<'a>>> {
-    let entries: Vec<(Kind, &str)> = dirs_of(files.iter().copied())
-        .into_iter()
-        .map(|dir| (Kind::Dir, dir))
-        .chain(files.iter().map(|file| (Kind::File, *file)))
+/// The body of the stamps' file of a tree swapped in whole, whose files are `files` (in
+/// order), in pieces, and its newest change time: each directory's line, then each file's.
+/// The lines are made as the stamps are taken, a piece of `PIECE` paths at a time on every
+/// core (800,000 stamps at 10,000 services: a list of them, then the text, held 200 MB more).
+fn whole(out: &Path, files: &[&str]) -> Option<(Vec<String>, i128)> {
+    const PIECE: usize = 2048;
+    let dirs = dirs_of(files.iter().copied());
+    let pieces: Vec<(Kind, &[&str])> = dirs
+        .chunks(PIECE)
+        .map(|chunk| (Kind::Dir, chunk))
+        .chain(files.chunks(PIECE).map(|chunk| (Kind::File, chunk)))
         .collect();
-    crate::emit::parallel::map(&entries, |&(kind, path)| {
-        Some((kind, path, on_disk(out, kind, path)?))
-    })
-    .into_iter()
-    .collect()
+    let made = crate::emit::parallel::map_each(&pieces, |&(kind, paths)| {
+        let mut body = String::with_capacity(paths.iter().map(|path| path.len() + 72).sum());
+        let mut newest = i128::MIN;
+        for path in paths {
+            // A line per stamp.
+            if path.contains('\n') {
+                return None;
+            }
+            let stamp = on_disk(out, kind, path)?;
+            add_line(&mut body, kind, path, &stamp);
+            newest = newest.max(stamp.changed);
+        }
+        Some((body, newest))
+    });
+    let mut newest = i128::MIN;
+    let mut body = Vec::with_capacity(made.len());
+    for piece in made {
+        let (text, last) = piece?;
+        newest = newest.max(last);
+        body.push(text);
+    }
+    Some((body, newest))
 }
 
 /// Notes the stamps of a tree written in part (`Wrote::Part`), whose files are `files`: the
