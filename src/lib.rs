@@ -295,16 +295,24 @@ fn full_tree(
         }
         Ok(tree)
     };
-    // The base tree and the environments' on both cores: a rebuild makes little of each.
-    let (base_made, envs_made) = rayon::join(
-        || make_tree(base, ""),
-        || {
-            base.envs
-                .par_iter()
-                .map(make_env)
-                .collect::<Vec<Result<TreeMade, BuildError>>>()
-        },
-    );
+    // The base tree and the environments' on both cores: a rebuild makes little of each. A
+    // first build (staged) makes much of each, each tree's batches on both cores already:
+    // the environments' first, one at a time, each freeing its compiled platform before
+    // the next tree is made (at 10,000 services, 135 MB each).
+    let (base_made, envs_made) = if staging.is_some() {
+        let envs_made: Vec<Result<TreeMade, BuildError>> = base.envs.iter().map(make_env).collect();
+        (make_tree(base, ""), envs_made)
+    } else {
+        rayon::join(
+            || make_tree(base, ""),
+            || {
+                base.envs
+                    .par_iter()
+                    .map(make_env)
+                    .collect::<Vec<Result<TreeMade, BuildError>>>()
+            },
+        )
+    };
     let base_made = base_made?;
     let envs_made = envs_made
         .into_iter()
