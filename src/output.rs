@@ -656,14 +656,17 @@ pub struct Summary {
     pub path: String,
     pub owner: Owner,
     pub id: Option<Identity>,
-    /// The value of a `Rollout`, as a tree.
-    pub rollout: Option<serde_json::Value>,
+    /// The value of a `Rollout`, as a tree. (Boxed: one item in forty has one, and a summary
+    /// is kept of each of 800,000 items at 10,000 services.)
+    pub rollout: Option<Box<serde_json::Value>>,
 }
 
 impl Summary {
     pub fn of(item: &Item) -> Self {
         let rollout = match &item.body {
-            Body::Object(object) if object.id.kind == "Rollout" => Some(object.value.to_value()),
+            Body::Object(object) if object.id.kind == "Rollout" => {
+                Some(Box::new(object.value.to_value()))
+            }
             _ => None,
         };
         Self {
@@ -817,6 +820,17 @@ mod tests {
         let mut value = T::default();
         value.metadata_mut().name = Some(name.into());
         value
+    }
+
+    /// A summary is kept of every item a build makes (800,000 at 10,000 services): a
+    /// `Rollout`'s value, in one item of forty, does not widen the other thirty-nine.
+    #[test]
+    fn a_summary_is_small() {
+        assert!(
+            std::mem::size_of::<Summary>() <= 144,
+            "{} bytes",
+            std::mem::size_of::<Summary>()
+        );
     }
 
     #[test]

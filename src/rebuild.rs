@@ -224,9 +224,10 @@ struct PartRecord {
 }
 
 /// An item: its path, its identity, and a `Rollout`'s value. (Tuples, so a JSON array each:
-/// most of the record, and its fields' names would be half of it.)
+/// most of the record, and its fields' names would be half of it. The value boxed, as in
+/// `Summary`.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct ItemRecord(String, Option<IdRecord>, Option<serde_json::Value>);
+struct ItemRecord(String, Option<IdRecord>, Option<Box<serde_json::Value>>);
 
 /// An identity: API version, kind, namespace, name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
