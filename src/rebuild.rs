@@ -642,7 +642,7 @@ pub fn save_record(out: &Path, record: Option<&Record>, manifest: Held) {
     save_with(out, record, manifest);
 }
 
-/// `save`, the record written to the file by `write`.
+/// `save`, the record written to the file (after its header) by `record`.
 fn save_with(
     out: &Path,
     record: Option<impl FnOnce(&mut std::fs::File) -> std::io::Result<()>>,
@@ -677,7 +677,7 @@ fn save_with(
             let temporary = file.with_extension(format!("{}.tmp", std::process::id()));
             let _ = std::fs::remove_file(&temporary);
             // A new file, never one that is there (nor what a link there points to). The
-            // header and the record in two writes: not joined in a copy of the record first.
+            // header, then the record: never joined in a copy of the record first.
             let written = || {
                 let mut file = std::fs::OpenOptions::new()
                     .write(true)

@@ -326,7 +326,8 @@ fn listed(out: &Path, dir: &str, names: &[&str]) -> Option<Stamp> {
 /// The body of the stamps' file of a tree swapped in whole, whose files are `files` (in
 /// order), in pieces, and its newest change time: each directory's line, then each file's.
 /// The lines are made as the stamps are taken, a piece of `PIECE` paths at a time on every
-/// core (800,000 stamps at 10,000 services: a list of them, then the text, held 200 MB more).
+/// core (800,000 stamps at 10,000 services: a list of them and a copy of that list, 200 MB,
+/// were held before the text was made).
 fn whole(out: &Path, files: &[&str]) -> Option<(Vec<String>, i128)> {
     const PIECE: usize = 2048;
     let dirs = dirs_of(files.iter().copied());
@@ -384,8 +385,8 @@ fn part(
     };
     let text = fs::read_to_string(stamps_file(out)?).ok()?;
     let (_, body) = text.split_once('\n')?;
-    // The lines are in order (`store`): each change is found by a binary search, and every
-    // other line is copied unread.
+    // The lines are in order (`store`, `whole`): each change is found by a binary search, and
+    // every other line is copied unread.
     let ends = ends(body)?;
     let line = |index: usize| &body[index.checked_sub(1).map_or(0, |i| ends[i])..ends[index]];
     let at = |kind: Kind, path: &str| -> Result<usize, usize> {
