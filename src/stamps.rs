@@ -232,11 +232,9 @@ pub fn save(out: &Path, beside: &Path, input: Option<&Input>, new: &Manifest, wr
         && input.is_some_and(|input| {
             let files = paths(new);
             match wrote {
-                Wrote::Whole => whole(out, &files).is_some_and(|(body, newest)| {
-                    let pieces: Vec<&str> = body.iter().map(String::as_str).collect();
-                    stamps_file(out)
-                        .is_some_and(|file| store_at(&file, beside, input, &pieces, newest))
-                }),
+                Wrote::Whole => {
+                    stamps_file(out).is_some_and(|file| whole(out, &file, beside, input, &files))
+                }
                 Wrote::Part { .. } => part(out, beside, input, &files, new, wrote).unwrap_or(false),
             }
         });
@@ -323,41 +321,49 @@ fn listed(out: &Path, dir: &str, names: &[&str]) -> Option<Stamp> {
     (same && on_disk(out, Kind::Dir, dir).as_ref() == Some(&before)).then_some(before)
 }
 
-/// The body of the stamps' file of a tree swapped in whole, whose files are `files` (in
-/// order), in pieces, and its newest change time: each directory's line, then each file's.
-/// The lines are made as the stamps are taken, a piece of `PIECE` paths at a time on every
-/// core (800,000 stamps at 10,000 services: a list of them and a copy of that list, 200 MB,
-/// were held before the text was made).
-fn whole(out: &Path, files: &[&str]) -> Option<(Vec<String>, i128)> {
+/// Writes `file`, the stamps' file of a tree swapped in whole, whose files are `files` (in
+/// order): each directory's line, then each file's. The clock is read first, a tick past
+/// every change the write made, and each stamp is held to be older than it; the lines are
+/// written as the stamps are taken, a window of pieces of `PIECE` paths at a time on every
+/// core (800,000 stamps at 10,000 services: their text, 120 MB, was held whole before it
+/// was written, and before that a list of them and a copy of it). Whether it was written.
+fn whole(out: &Path, file: &Path, beside: &Path, input: &Input, files: &[&str]) -> bool {
     const PIECE: usize = 2048;
+    const WINDOW: usize = 16;
     let dirs = dirs_of(files.iter().copied());
     let pieces: Vec<(Kind, &[&str])> = dirs
         .chunks(PIECE)
         .map(|chunk| (Kind::Dir, chunk))
         .chain(files.chunks(PIECE).map(|chunk| (Kind::File, chunk)))
         .collect();
-    let made = crate::emit::parallel::map_each(&pieces, |&(kind, paths)| {
-        let mut body = String::with_capacity(paths.iter().map(|path| path.len() + 72).sum());
-        let mut newest = i128::MIN;
-        for path in paths {
-            // A line per stamp.
-            if path.contains('\n') {
-                return None;
+    // Past the clock as it reads now: everything the write changed is older.
+    let Some(clock) = clock(beside).and_then(|now| clock_past(beside, now)) else {
+        return false;
+    };
+    store_at(file, input, clock, |writer| {
+        for window in pieces.chunks(WINDOW) {
+            let made = crate::emit::parallel::map_each(window, |&(kind, paths)| {
+                let mut body =
+                    String::with_capacity(paths.iter().map(|path| path.len() + 72).sum());
+                for path in paths {
+                    // A line per stamp, each older than the clock.
+                    if path.contains('\n') {
+                        return None;
+                    }
+                    let stamp = on_disk(out, kind, path).filter(|stamp| stamp.changed < clock)?;
+                    add_line(&mut body, kind, path, &stamp);
+                }
+                Some(body)
+            });
+            for piece in made {
+                let Some(piece) = piece else {
+                    return Err(std::io::ErrorKind::InvalidData.into());
+                };
+                writer.write_all(piece.as_bytes())?;
             }
-            let stamp = on_disk(out, kind, path)?;
-            add_line(&mut body, kind, path, &stamp);
-            newest = newest.max(stamp.changed);
         }
-        Some((body, newest))
-    });
-    let mut newest = i128::MIN;
-    let mut body = Vec::with_capacity(made.len());
-    for piece in made {
-        let (text, last) = piece?;
-        newest = newest.max(last);
-        body.push(text);
-    }
-    Some((body, newest))
+        Ok(())
+    })
 }
 
 /// Notes the stamps of a tree written in part (`Wrote::Part`), whose files are `files`: the
@@ -479,7 +485,13 @@ fn part(
         copied = if found { ends[index] } else { start };
     }
     pieces.push(&body[copied..]);
-    Some(store_at(&stamps_file(out)?, beside, input, &pieces, newest))
+    Some(store_pieces(
+        &stamps_file(out)?,
+        beside,
+        input,
+        &pieces,
+        newest,
+    ))
 }
 
 /// The directory that holds `path` (`""`: out/).
@@ -627,7 +639,7 @@ fn store(out: &Path, beside: &Path, input: &Input, mut noted: Vec<Noted>) -> boo
         add_line(&mut body, *kind, path, stamp);
         newest = newest.max(stamp.changed);
     }
-    stamps_file(out).is_some_and(|file| store_at(&file, beside, input, &[&body], newest))
+    stamps_file(out).is_some_and(|file| store_pieces(&file, beside, input, &[&body], newest))
 }
 
 /// Adds the line of a stamp to a stamps' file's body.
@@ -661,19 +673,38 @@ fn clock(dir: &Path) -> Option<i128> {
 
 /// Writes the stamps' file `file`, `input`'s header then `body` (its pieces, in order), whose
 /// newest change time is `newest`, once the clock of out/'s file system (read in `beside`,
-/// the directory that holds out/) has passed `newest`, waiting for it a tick at most: a
-/// stamp noted in the clock's current tick could be of a file changed again within it, with
-/// the same change time. The header names that clock, and `fresh` trusts only a stamp older
-/// than it. A new file, renamed over the old. Whether it was written.
-fn store_at(file: &Path, beside: &Path, input: &Input, body: &[&str], newest: i128) -> bool {
-    let Some(clock) = (0..100).find_map(|wait| {
+/// the directory that holds out/) has passed `newest` (`clock_past`). Whether it was written.
+fn store_pieces(file: &Path, beside: &Path, input: &Input, body: &[&str], newest: i128) -> bool {
+    clock_past(beside, newest).is_some_and(|clock| {
+        store_at(file, input, clock, |writer| {
+            body.iter()
+                .try_for_each(|piece| writer.write_all(piece.as_bytes()))
+        })
+    })
+}
+
+/// The clock of out/'s file system (read in `beside`, the directory that holds out/) once it
+/// has passed `newest`, waiting for it a tick at most: a stamp noted in the clock's current
+/// tick could be of a file changed again within it, with the same change time. The header
+/// names that clock, and `fresh` trusts only a stamp older than it.
+fn clock_past(beside: &Path, newest: i128) -> Option<i128> {
+    (0..100).find_map(|wait| {
         if wait > 0 {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         clock(beside).filter(|now| *now > newest)
-    }) else {
-        return false;
-    };
+    })
+}
+
+/// Writes the stamps' file `file`: `input`'s header, naming `clock` (past every stamp the
+/// body notes), then the body, written by `body`. A new file, renamed over the old; none is
+/// left when `body` fails. Whether it was written.
+fn store_at(
+    file: &Path,
+    input: &Input,
+    clock: i128,
+    body: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> bool {
     let header = Header {
         input: input.digest.clone(),
         configs: input.configs.clone(),
@@ -699,11 +730,9 @@ fn store_at(file: &Path, beside: &Path, input: &Input, body: &[&str], newest: i1
             .write(true)
             .create_new(true)
             .open(&temporary)?;
-        let mut writer = std::io::BufWriter::new(handle);
+        let mut writer = std::io::BufWriter::with_capacity(1 << 20, handle);
         writer.write_all(text.as_bytes())?;
-        for piece in body {
-            writer.write_all(piece.as_bytes())?;
-        }
+        body(&mut writer)?;
         writer.flush()?;
         drop(writer);
         fs::rename(&temporary, file)
@@ -748,7 +777,13 @@ mod tests {
             body
         };
         let soon = ahead(30);
-        assert!(store_at(&file, &dir, &input, &[&body(&soon)], soon.changed));
+        assert!(store_pieces(
+            &file,
+            &dir,
+            &input,
+            &[&body(&soon)],
+            soon.changed
+        ));
         let text = fs::read_to_string(&file).unwrap();
         let (header, noted) = parse(&text).unwrap();
         let clock = header.clock;
@@ -757,7 +792,7 @@ mod tests {
         // An hour ahead: not waited for, and nothing is left behind.
         fs::remove_file(&file).unwrap();
         let later = ahead(3_600_000);
-        assert!(!store_at(
+        assert!(!store_pieces(
             &file,
             &dir,
             &input,
@@ -790,6 +825,54 @@ mod tests {
         assert_eq!(input.configs, ["app.conf"]);
         assert_ne!(changed.as_deref(), Some(input.digest.as_str()));
         assert_eq!(same.as_deref(), Some(input.digest.as_str()));
+    }
+
+    /// The stamps of a tree swapped in whole are written as they are taken, under a clock
+    /// read first: every directory's line, then every file's, each older than that clock. A
+    /// file listed but not there keeps no stamps' file, and leaves nothing behind.
+    #[test]
+    fn a_whole_trees_stamps_are_older_than_the_clock_read_first() {
+        let dir = std::env::temp_dir().join(format!("platc-whole-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let out = dir.join("out");
+        fs::create_dir_all(out.join("a/y")).unwrap();
+        let files = ["a/x", "a/y/z", "b"];
+        for file in files {
+            fs::write(out.join(file), file).unwrap();
+        }
+        let input = Input {
+            configs: Vec::new(),
+            digest: "d".into(),
+        };
+        let stamps = dir.join("cache/tree.stamps");
+        assert!(whole(&out, &stamps, &dir, &input, &files));
+        let text = fs::read_to_string(&stamps).unwrap();
+        let (header, noted) = parse(&text).unwrap();
+        let kept: Vec<(Kind, &str)> = noted.iter().map(|(kind, path, _)| (*kind, *path)).collect();
+        assert_eq!(
+            kept,
+            [
+                (Kind::Dir, ""),
+                (Kind::Dir, "a"),
+                (Kind::Dir, "a/y"),
+                (Kind::File, "a/x"),
+                (Kind::File, "a/y/z"),
+                (Kind::File, "b"),
+            ]
+        );
+        for (kind, path, stamp) in &noted {
+            assert!(
+                stamp.changed < header.clock,
+                "{path} is not older than the clock"
+            );
+            assert_eq!(on_disk(&out, *kind, path).as_ref(), Some(stamp));
+        }
+        // A file that is not there: no stamps' file, and no temporary one.
+        fs::remove_file(&stamps).unwrap();
+        assert!(!whole(&out, &stamps, &dir, &input, &["a/x", "gone"]));
+        let left = fs::read_dir(dir.join("cache")).unwrap().count();
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!(left, 0);
     }
 
     #[test]

@@ -256,19 +256,24 @@ fn streamed(out: &Path, stages: &Stages, output: &mut Output, timings: &mut Timi
         quiet,
         report,
     } = *stages;
-    let mut noted = None;
     let written = crate::write::write_streamed_then(
         out,
         |staging| {
             let built = crate::build_full_tree_staged(source, platform, staging);
             built_or_report(source, built, output, report)
         },
-        // The stamps of the tree swapped in, noted under the lock, and the manifest's own
-        // stamp, which the record holds for.
+        // Under the lock: the record, for the manifest's own stamp, encoded as it is written
+        // (its text is never held whole: 75 MB at 10,000 services) and dropped before the
+        // stamps of the tree swapped in are noted (800,000 at 10,000 services).
         |beside, built| {
-            let input = Input::new(source, built.configs.clone()).filter(|_| quiet);
+            let noted = crate::write::Stamp::of(&out.join(MANIFEST));
+            crate::rebuild::save_record(
+                out,
+                built.record.take().as_ref(),
+                crate::rebuild::Held::Noted(noted),
+            );
+            let input = Input::new(source, std::mem::take(&mut built.configs)).filter(|_| quiet);
             stamps::save(out, beside, input.as_ref(), &built.manifest, &Wrote::Whole);
-            noted = crate::write::Stamp::of(&out.join(MANIFEST));
         },
     );
     let built = match written {
@@ -292,14 +297,6 @@ fn streamed(out: &Path, stages: &Stages, output: &mut Output, timings: &mut Timi
         }
     };
     timings.lap("emit+write");
-    // Encoded as it is written, after the stamps rather than beside them: its text is never
-    // held whole (75 MB at 10,000 services, at the build's peak).
-    crate::rebuild::save_record(
-        out,
-        built.record.as_ref(),
-        crate::rebuild::Held::Noted(noted),
-    );
-    timings.lap("record");
     timings.report(&mut output.stderr);
     let files = built.manifest.files.len() + 1;
     let (message, status) = outcome(out, files, Ok(crate::write::REPLACED));

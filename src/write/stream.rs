@@ -119,11 +119,11 @@ pub enum Streamed<R> {
 /// file in the `Staging` as it is made, the manifest among them (`super::MANIFEST`), and gives
 /// what it made (`None` when it failed); the staged tree is then renamed to `out`, and `then`
 /// called with the directory holding `out` and what was made, still under the lock (to note
-/// the stamps). `make` is not called unless `out` is missing (`Streamed::NotFresh`).
+/// the stamps; it may take what it has kept). `make` is not called unless `out` is missing (`Streamed::NotFresh`).
 pub fn write_streamed_then<R>(
     out: &Path,
     make: impl FnOnce(&Staging) -> Option<R>,
-    then: impl FnOnce(&Path, &R),
+    then: impl FnOnce(&Path, &mut R),
 ) -> Result<Streamed<R>, WriteError> {
     locked(out, true, |out, parent, name| {
         let (staging, previous) = beside(parent, name);
@@ -135,7 +135,7 @@ pub fn write_streamed_then<R>(
         let stage = Staging::new(staging.clone());
         let result = make(&stage);
         let error = stage.into_error();
-        let tree = match (result, error) {
+        let mut tree = match (result, error) {
             (Some(tree), None) => tree,
             (None, _) => {
                 return Ok(Streamed::Failed {
@@ -155,7 +155,7 @@ pub fn write_streamed_then<R>(
                 left: discard(&staging),
             });
         }
-        then(parent, &tree);
+        then(parent, &mut tree);
         Ok(Streamed::Written(tree))
     })
 }
@@ -200,7 +200,7 @@ mod tests {
                 assert!(!out.exists(), "out appears only once the tree is whole");
                 Some(3)
             },
-            |beside, made: &i32| noted = Some((beside.to_path_buf(), *made)),
+            |beside, made: &mut i32| noted = Some((beside.to_path_buf(), *made)),
         )
         .unwrap();
         assert!(matches!(written, Streamed::Written(3)));
