@@ -262,7 +262,8 @@ fn full_tree(
         let mut tree = make_tree(&platform, &dir)?;
         // Staged, written and hashed as it is encoded (75 MB at 10,000 services).
         let (text, sha256) = if let Some(staging) = staging {
-            let mut sha256 = String::new();
+            // Not written (the staging failed before, and so does the build): no hash.
+            let mut sha256 = write::FileHash::from_hex("");
             staging.put_with(&dir, write::MANIFEST, |file| {
                 let mut hashed = write::Hashed::new(file);
                 write::write_entries(
@@ -270,7 +271,7 @@ fn full_tree(
                     write::GENERATOR,
                     &mut hashed,
                 )?;
-                sha256 = hashed.sha256_hex();
+                sha256 = hashed.hash();
                 Ok(())
             });
             (String::new(), sha256)
@@ -279,7 +280,7 @@ fn full_tree(
                 env_manifest_entries(&tree.files, &tree.reused, &dir),
                 write::GENERATOR,
             );
-            let sha256 = write::sha256_hex(&text);
+            let sha256 = write::FileHash::of(&text);
             (text, sha256)
         };
         tree.files.push(TreeFile {
@@ -355,7 +356,7 @@ struct TreeMade {
 struct TreeFile {
     path: String,
     text: String,
-    /// Its entry in the manifest: `platform.kdl:LINE`, and `write::sha256_hex(text)`,
+    /// Its entry in the manifest: `platform.kdl:LINE`, and `write::FileHash::of(text)`,
     /// computed once, beside the encoding, on every core.
     entry: write::Entry,
 }
@@ -406,7 +407,7 @@ fn tree_files(
             TreeFile {
                 entry: write::Entry {
                     origin: platform.origin.locate(item.origin),
-                    sha256: write::sha256_hex(&text),
+                    sha256: write::FileHash::of(&text),
                 },
                 text,
                 path: item.path,

@@ -511,7 +511,7 @@ fn reused(
             let (origin, sha256, place) = old.placed(&path)?;
             let entry = write::Entry {
                 origin: origin.to_owned(),
-                sha256: sha256.to_owned(),
+                sha256: write::FileHash::from_hex(sha256),
             };
             Some((place, (path.clone(), entry)))
         })

@@ -420,7 +420,7 @@ fn part(
             .filter(|path| {
                 *path != MANIFEST
                     && new.files.get(*path).is_some_and(|entry| {
-                        old.get(path).is_none_or(|(_, sha)| sha != entry.sha256)
+                        old.get(path).is_none_or(|(_, sha)| entry.sha256 != *sha)
                     })
             })
             .chain(updated.then_some(MANIFEST))

@@ -54,8 +54,8 @@ use backup::{back_up, backup_dir};
 pub use incremental::{Listing, Old};
 use manifest::user_files;
 pub use manifest::{
-    Entry, GENERATOR, Hashed, JOURNAL, MANIFEST, Manifest, Stamp, entries_text, listing, manifest,
-    manifest_text, sha256_hex, sha256_hex_bytes, write_entries, write_manifest,
+    Entry, FileHash, GENERATOR, Hashed, JOURNAL, MANIFEST, Manifest, Stamp, entries_text, listing,
+    manifest, manifest_text, sha256_hex, sha256_hex_bytes, write_entries, write_manifest,
 };
 pub use place::{Protected, protected, real_path};
 use place::{is_symlink, parent_of};

@@ -15,7 +15,7 @@ use crate::diagnostic::escape;
 use crate::diff::fields::changes;
 use crate::diff::{Tree, read_tree};
 use crate::source::Source;
-use crate::write::{Entry, MANIFEST, Manifest, sha256_hex};
+use crate::write::{Entry, FileHash, MANIFEST, Manifest};
 
 /// The most characters of a value a changed field shows.
 const VALUE_WIDTH: usize = 60;
@@ -163,7 +163,9 @@ fn compare(old: &Tree, new: &Tree, source: &Source, paint: Paint) -> (String, Co
 fn ownership(text: &mut String, entry: Option<&Entry>, on_disk: &str) {
     let why = match entry {
         None => "not written by platc (no manifest lists it)",
-        Some(entry) if entry.sha256 != sha256_hex(on_disk) => "edited by hand since platc wrote it",
+        Some(entry) if entry.sha256 != FileHash::of(on_disk) => {
+            "edited by hand since platc wrote it"
+        }
         Some(_) => return,
     };
     let _ = writeln!(

@@ -340,7 +340,7 @@ fn plan<'t>(
         let hash = old.files.get(path.as_str()).map(|(hash, _)| hash);
         listed_before += usize::from(hash.is_some());
         match hash {
-            Some(hash) if *hash.sha256.0 == entry.sha256 => {}
+            Some(hash) if entry.sha256 == *hash.sha256.0 => {}
             hash => changed.push((path.as_str(), hash.map(|h| &*h.sha256.0))),
         }
     }
