@@ -28,7 +28,7 @@ pub mod write;
 
 pub use run::run;
 
-use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
+use rayon::iter::{IndexedParallelIterator, IntoParallelRefIterator, ParallelIterator};
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Checked;
@@ -40,6 +40,9 @@ pub struct Options {
     /// Apply this environment's overlay. Without it, `compile` checks the base platform and
     /// every declared environment.
     pub env: Option<String>,
+    /// Without `env`, give each environment's checked platform too (`Compilation::envs`):
+    /// a whole build makes their trees from them rather than compiling each again.
+    pub keep_envs: bool,
 }
 
 /// The result of a compile: the checked platform when there were no errors, and every
@@ -48,7 +51,13 @@ pub struct Options {
 pub struct Compilation {
     pub platform: Option<Checked>,
     pub diagnostics: Diagnostics,
+    /// With `Options::keep_envs` and a platform, each environment's checked platform.
+    pub envs: Envs,
 }
+
+/// Environments' checked platforms, by name: what a whole build's compile gives
+/// (`Options::keep_envs`). One missing is compiled again where it is needed.
+pub type Envs = Vec<(String, Checked)>;
 
 /// Every file of `out/` for a checked platform, the manifest included; emitted objects are
 /// validated against `schemas/` before anything is returned (an error is a bug in platc).
@@ -135,19 +144,20 @@ pub fn build_full_tree(source: &Source, base: &Checked) -> Result<diff::Tree, Bu
 
 /// `build_full_tree`, with the top manifest as a value: what `platc build` writes.
 pub fn build_full_tree_listed(source: &Source, base: &Checked) -> Result<Built, BuildError> {
-    build_full_tree_reusing(source, base, None)
+    build_full_tree_reusing(source, base, Vec::new(), None)
 }
 
 /// Whether a whole build of `source`, whose compile without `--env` gave `base`, would make
 /// exactly the tree `record` describes (`rebuild::Record::unchanged`: every tree's services
 /// and namespaces have the fingerprints recorded). Then its manifest is the one the record
 /// holds for, and `platc build --check` compares `out/` with that manifest without making
-/// anything. Each environment is compiled for its fingerprints, as a build compiles it.
-/// `Some` when it would, with the files the `config … file=` of every tree read (path and
-/// contents).
+/// anything. Each environment's platform is `compiled`'s, or compiled for its fingerprints
+/// as a build compiles it. `Some` when it would, with the files the `config … file=` of
+/// every tree read (path and contents).
 pub fn unchanged(
     source: &Source,
     base: &Checked,
+    compiled: &Envs,
     record: &rebuild::Record,
 ) -> Option<Vec<(String, String)>> {
     type Env = (String, rebuild::Fingerprints, Vec<(String, String)>);
@@ -155,12 +165,14 @@ pub fn unchanged(
         .envs
         .par_iter()
         .map(|env| {
-            let options = Options {
-                env: Some(env.value.clone()),
+            let kept = compiled.iter().find(|(name, _)| *name == env.value);
+            let again = match kept {
+                Some(_) => None,
+                None => Some(compile(source, &env_options(&env.value)).platform?),
             };
-            let platform = compile(source, &options).platform?;
-            let prints = rebuild::fingerprints(source, &platform)?;
-            let configs = stamps::configs(&platform).collect();
+            let platform = kept.map(|(_, platform)| platform).or(again.as_ref())?;
+            let prints = rebuild::fingerprints(source, platform)?;
+            let configs = stamps::configs(platform).collect();
             Some((format!("{}/", env_dir(&env.value)), prints, configs))
         })
         .collect();
@@ -186,9 +198,18 @@ pub fn unchanged(
 pub fn build_full_tree_reusing(
     source: &Source,
     base: &Checked,
+    envs: Envs,
     prior: Option<(rebuild::Record, &write::Listing)>,
 ) -> Result<Built, BuildError> {
-    full_tree(source, base, prior, None)
+    full_tree(source, base, envs, prior, None)
+}
+
+/// The options of the compile of environment `name` alone.
+fn env_options(name: &str) -> Options {
+    Options {
+        env: Some(name.to_owned()),
+        keep_envs: false,
+    }
 }
 
 /// `build_full_tree_listed`, each file (the manifests too) put in `staging` as soon as it is
@@ -197,18 +218,32 @@ pub fn build_full_tree_reusing(
 pub fn build_full_tree_staged(
     source: &Source,
     base: &Checked,
+    envs: Envs,
     staging: &write::Staging,
 ) -> Result<Built, BuildError> {
-    full_tree(source, base, None, Some(staging))
+    full_tree(source, base, envs, None, Some(staging))
 }
 
-/// `build_full_tree_reusing`, into `staging` when given (`build_full_tree_staged`).
+/// `build_full_tree_reusing`, into `staging` when given (`build_full_tree_staged`). Each
+/// environment's tree is made from its platform in `envs` (the compile's, `Options::
+/// keep_envs`), or, missing there, from a compile of its own.
 fn full_tree(
     source: &Source,
     base: &Checked,
+    mut envs: Envs,
     prior: Option<(rebuild::Record, &write::Listing)>,
     staging: Option<&write::Staging>,
 ) -> Result<Built, BuildError> {
+    // Each environment's platform, in `base.envs`' order.
+    let kept: Vec<Option<Checked>> = base
+        .envs
+        .iter()
+        .map(|env| {
+            let at = envs.iter().position(|(name, _)| *name == env.value)?;
+            Some(envs.swap_remove(at).1)
+        })
+        .collect();
+    drop(envs);
     // Each tree's record, taken by the tree that rebuilds it.
     let (prior, listing) = match prior {
         Some((record, listing)) => (Some(std::sync::Mutex::new(record)), Some(listing)),
@@ -245,18 +280,18 @@ fn full_tree(
         })
     };
     // An environment's tree, as `build_tree` makes it, with its manifest, paths in `out/`.
-    let make_env = |env: &span::Spanned<String>| -> Result<TreeMade, BuildError> {
-        let compiled = compile(
-            source,
-            &Options {
-                env: Some(env.value.clone()),
-            },
-        );
-        let Some(platform) = compiled.platform else {
-            return Err(BuildError::Env {
-                env: env.value.clone(),
-                diagnostics: compiled.diagnostics,
-            });
+    let make_env = |env: &span::Spanned<String>, kept: Option<Checked>| {
+        let platform = if let Some(platform) = kept {
+            platform
+        } else {
+            let compiled = compile(source, &env_options(&env.value));
+            let Some(platform) = compiled.platform else {
+                return Err(BuildError::Env {
+                    env: env.value.clone(),
+                    diagnostics: compiled.diagnostics,
+                });
+            };
+            platform
         };
         let dir = format!("{}/", env_dir(&env.value));
         let mut tree = make_tree(&platform, &dir)?;
@@ -298,10 +333,15 @@ fn full_tree(
     };
     // The base tree and the environments' on both cores: a rebuild makes little of each. A
     // first build (staged) makes much of each, each tree's batches on both cores already:
-    // the environments' first, one at a time, each freeing its compiled platform before
-    // the next tree is made (at 10,000 services, 135 MB each).
+    // the environments' first, one at a time, each freeing its platform once its tree is
+    // made (at 10,000 services, 135 MB each; those the compile kept are held until then).
     let (base_made, envs_made) = if staging.is_some() {
-        let envs_made: Vec<Result<TreeMade, BuildError>> = base.envs.iter().map(make_env).collect();
+        let envs_made: Vec<Result<TreeMade, BuildError>> = base
+            .envs
+            .iter()
+            .zip(kept)
+            .map(|(env, kept)| make_env(env, kept))
+            .collect();
         (make_tree(base, ""), envs_made)
     } else {
         rayon::join(
@@ -309,7 +349,8 @@ fn full_tree(
             || {
                 base.envs
                     .par_iter()
-                    .map(make_env)
+                    .zip(kept)
+                    .map(|(env, kept)| make_env(env, kept))
                     .collect::<Vec<Result<TreeMade, BuildError>>>()
             },
         )
@@ -518,16 +559,21 @@ fn merged<'a, T: Clone + 'a>(
 /// Parses, lowers and checks one source.
 pub fn compile(source: &Source, options: &Options) -> Compilation {
     let mut diagnostics = Diagnostics::default();
-    let platform = compile_inner(source, options, &mut diagnostics);
+    let mut envs = Vec::new();
+    let platform = compile_inner(source, options, &mut diagnostics, &mut envs);
     diagnostics.sort();
     let platform = if diagnostics.has_errors() {
         None
     } else {
         platform
     };
+    if platform.is_none() {
+        envs.clear();
+    }
     Compilation {
         platform,
         diagnostics,
+        envs,
     }
 }
 
@@ -552,7 +598,13 @@ pub(crate) fn invalid_utf8(source: &Source, d: &mut Diagnostics) -> bool {
     true
 }
 
-fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Option<Checked> {
+/// `compile`, each environment's checked platform put in `kept` with `Options::keep_envs`.
+fn compile_inner(
+    source: &Source,
+    options: &Options,
+    d: &mut Diagnostics,
+    kept: &mut Envs,
+) -> Option<Checked> {
     if invalid_utf8(source, d) {
         return None;
     }
@@ -565,11 +617,12 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     // joined in the order a serial run gives. A platform without environments is compiled
     // on this thread: waking the pool for it costs more than it overlaps (`platc check` of
     // platform.kdl without its environment: 4.2 → 2.6 ms; bench/README.md, eighth pass).
-    let envs = if options.env.is_none() {
+    let names = if options.env.is_none() {
         lower::env_names(&document)
     } else {
         Vec::new()
     };
+    let keep = options.keep_envs && options.env.is_none();
     // The document's own limits (repeated properties, sizes): with environments, a task of
     // its own on the pool beside the compiles (one walk of the whole document, a quarter of
     // `platc check` of 1,000 services when it ran first).
@@ -578,7 +631,7 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
         lower::limits(&document, &mut limits);
         limits
     };
-    let (base, (envs, limits)) = if envs.is_empty() {
+    let (base, (envs, limits)) = if names.is_empty() {
         let limits = limits_of();
         (
             compile_one(source, &document, options.env.as_deref()),
@@ -590,12 +643,14 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
             || {
                 rayon::join(
                     || {
-                        envs.par_iter()
+                        names
+                            .par_iter()
                             .map(|env| {
                                 let mut compiled = compile_one(source, &document, Some(env));
-                                // Only the base's platform is returned: an environment's is
-                                // freed here, on the pool, not after the join.
-                                if let Some((_, _, platform)) = &mut compiled.lowered {
+                                // Unless kept, only the base's platform is returned: an
+                                // environment's is freed here, on the pool, not after the
+                                // join.
+                                if !keep && let Some((_, _, platform)) = &mut compiled.lowered {
                                     platform.take();
                                 }
                                 compiled
@@ -617,12 +672,13 @@ fn compile_inner(source: &Source, options: &Options, d: &mut Diagnostics) -> Opt
     // Where each environment keeps its Terraform state: no two may share a key.
     let mut states: Vec<StateKey> = base_state.into_iter().collect();
     let mut env_diagnostics = Diagnostics::default();
-    for env in envs {
+    for (env, name) in envs.into_iter().zip(names) {
         let mut one = env.lowering;
-        let Some((state, checking, _)) = env.lowered else {
+        let Some((state, checking, platform)) = env.lowered else {
             env_diagnostics.extend(one);
             continue;
         };
+        kept.extend(platform.map(|platform| (name, platform)));
         // An environment that did not lower cleanly is not compared.
         if let Some((key, span)) = state.filter(|_| !one.has_errors()) {
             if let Some((_, first)) = states.iter().find(|(k, _)| *k == key) {

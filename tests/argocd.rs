@@ -83,6 +83,7 @@ fn load((name, input, tree): (String, PathBuf, PathBuf)) -> (Tree, Vec<Case>) {
                     &source,
                     &Options {
                         env: env.map(str::to_owned),
+                        keep_envs: false,
                     },
                 )
                 .platform

@@ -37,12 +37,18 @@ fn sources() -> Vec<(String, Source)> {
 }
 
 /// A whole build of `source`, as a rebuild of `prior` when given; `None` when it does not
-/// compile (a blanked line can break the file).
+/// compile (a blanked line can break the file). The environments' trees are made from the
+/// platforms the compile kept, as `platc build` makes them.
 fn build(source: &Source, prior: Option<(&Record, &str)>) -> Option<Built> {
-    let base = compile(source, &Options::default()).platform?;
+    let options = Options {
+        env: None,
+        keep_envs: true,
+    };
+    let compiled = compile(source, &options);
+    let base = compiled.platform?;
     let listing = prior.map(|(_, manifest)| Listing::parse(manifest).expect("a manifest"));
     let reusing = prior.map(|(prior, _)| prior.clone()).zip(listing.as_ref());
-    Some(build_full_tree_reusing(source, &base, reusing).expect("builds"))
+    Some(build_full_tree_reusing(source, &base, compiled.envs, reusing).expect("builds"))
 }
 
 /// `source` with line `line` (0-based) emptied.
@@ -115,6 +121,38 @@ fn differs(rebuilt: &Built, fresh: &Built) -> Option<String> {
         return Some("the records differ".to_owned());
     }
     None
+}
+
+/// The environments' trees made from the platforms the compile kept (`Options::keep_envs`,
+/// as `platc build` makes them) are the trees made from each environment compiled again:
+/// files, manifests and record alike, for every built case.
+#[test]
+fn environments_kept_by_the_compile_build_the_trees_compiled_again() {
+    let mut with_envs = 0;
+    for (name, source) in sources() {
+        let Some(kept) = build(&source, None) else {
+            continue;
+        };
+        let base = compile(&source, &Options::default()).platform.unwrap();
+        with_envs += usize::from(!base.envs.is_empty());
+        let options = Options {
+            env: None,
+            keep_envs: true,
+        };
+        let names: Vec<String> = compile(&source, &options)
+            .envs
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let declared: Vec<&String> = base.envs.iter().map(|env| &env.value).collect();
+        assert_eq!(names.iter().collect::<Vec<_>>(), declared, "{name}");
+        let again = build_full_tree_reusing(&source, &base, Vec::new(), None).expect("builds");
+        assert_eq!(kept.tree.len(), again.tree.len(), "{name}");
+        if let Some(difference) = differs(&kept, &again) {
+            panic!("{name}: {difference}");
+        }
+    }
+    assert!(with_envs > 0, "no case has an environment");
 }
 
 /// Every line of every service node of every built case, blanked, and an empty line put

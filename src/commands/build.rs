@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::cli::BuildArgs;
-use crate::commands::{Output, Report, compile_source, read_source};
+use crate::commands::{Output, Report, compile_source_keeping, read_source};
 use crate::diff::{Tree, diff_trees, read_tree};
 use crate::model::Checked;
 use crate::source::Source;
@@ -37,7 +37,9 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         timings.report(&mut output.stderr);
         return output;
     }
-    let (mut output, platform) = compile_source(&source, args.env.as_deref(), report);
+    // A whole build keeps each environment's platform for its tree, not compiled again.
+    let (mut output, platform, mut envs) =
+        compile_source_keeping(&source, args.env.as_deref(), args.env.is_none(), report);
     timings.lap("compile");
     let Some(platform) = platform else {
         return output;
@@ -55,7 +57,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             || read.record(),
             || crate::write::Listing::parse(&read.manifest),
         )
-        && let Some(configs) = crate::unchanged(&source, &platform, &record)
+        && let Some(configs) = crate::unchanged(&source, &platform, &envs, &record)
     {
         timings.lap("fingerprints");
         let found = stamps::read(&out, &read.manifest, &listing);
@@ -81,7 +83,13 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             quiet,
             report,
         };
-        if streamed(&out, &stages, &mut output, &mut timings) {
+        if streamed(
+            &out,
+            &stages,
+            std::mem::take(&mut envs),
+            &mut output,
+            &mut timings,
+        ) {
             return output;
         }
     }
@@ -97,7 +105,8 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     {
         timings.lap("load");
         let reusing = Some((record, &listing));
-        let Some(built) = emit_whole(&source, &platform, reusing, &mut output, report) else {
+        let envs = std::mem::take(&mut envs);
+        let Some(built) = emit_whole(&source, &platform, envs, reusing, &mut output, report) else {
             return output;
         };
         timings.lap("emit+validate");
@@ -169,8 +178,18 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             (true, false) => stamps::read_tree(&out).map(|(tree, found)| (tree, Some(found))),
             _ => read_tree(&out).map(|tree| (tree, None)),
         };
+        let envs = std::mem::take(&mut envs);
         let (built, on_disk) = rayon::join(
-            || emit_tree(&source, &platform, args.env.is_some(), &mut output, report),
+            || {
+                emit_tree(
+                    &source,
+                    &platform,
+                    args.env.is_some(),
+                    envs,
+                    &mut output,
+                    report,
+                )
+            },
             || args.check.then(read),
         );
         (built, on_disk, None)
@@ -249,7 +268,13 @@ struct Stages<'a> {
 /// A whole build into the missing `out` (`write::write_streamed_then`), its outcome in
 /// `output`. `false` when `out` is there after all (another build wrote it meanwhile), with
 /// nothing made: the caller builds as usual.
-fn streamed(out: &Path, stages: &Stages, output: &mut Output, timings: &mut Timings) -> bool {
+fn streamed(
+    out: &Path,
+    stages: &Stages,
+    envs: crate::Envs,
+    output: &mut Output,
+    timings: &mut Timings,
+) -> bool {
     let Stages {
         source,
         platform,
@@ -259,7 +284,7 @@ fn streamed(out: &Path, stages: &Stages, output: &mut Output, timings: &mut Timi
     let written = crate::write::write_streamed_then(
         out,
         |staging| {
-            let built = crate::build_full_tree_staged(source, platform, staging);
+            let built = crate::build_full_tree_staged(source, platform, envs, staging);
             built_or_report(source, built, output, report)
         },
         // Under the lock: the record, for the manifest's own stamp, encoded as it is written
@@ -324,11 +349,12 @@ fn fail(output: &mut Output, report: Report, message: &str) {
 /// The tree a build writes for a platform that compiled: with `--env` (`env`), that
 /// environment's alone, else the whole tree, with its manifest as a value. `None` when it
 /// cannot be built (a bug in platc), with the error in `output` and status 2. `platc diff`
-/// compares the same tree.
+/// compares the same tree. The environments' trees are made from `envs` (`emit_whole`).
 pub(super) fn emit_tree(
     source: &Source,
     platform: &Checked,
     env: bool,
+    envs: crate::Envs,
     output: &mut Output,
     report: Report,
 ) -> Option<Built> {
@@ -336,18 +362,19 @@ pub(super) fn emit_tree(
         let built = build_tree_listed(platform).map_err(BuildError::from);
         return built_or_report(source, built, output, report);
     }
-    emit_whole(source, platform, None, output, report)
+    emit_whole(source, platform, envs, None, output, report)
 }
 
 /// The whole tree (`build_full_tree_reusing`), as a rebuild of `prior`'s when given.
 fn emit_whole(
     source: &Source,
     platform: &Checked,
+    envs: crate::Envs,
     prior: Option<(crate::rebuild::Record, &crate::write::Listing)>,
     output: &mut Output,
     report: Report,
 ) -> Option<Built> {
-    let built = build_full_tree_reusing(source, platform, prior);
+    let built = build_full_tree_reusing(source, platform, envs, prior);
     built_or_report(source, built, output, report)
 }
 

@@ -14,6 +14,7 @@ pub fn run(args: &CheckArgs, color: bool) -> Output {
     };
     let options = Options {
         env: args.env.clone(),
+        keep_envs: false,
     };
     let default = [std::path::PathBuf::from("platform.kdl")];
     let files = if args.files.is_empty() && args.file.is_empty() {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::cli::DiffArgs;
 use crate::commands::build::{emit_tree, out_dir};
-use crate::commands::{Output, Report, compile_source, read_source};
+use crate::commands::{Output, Report, compile_source_keeping, read_source};
 use crate::diagnostic::escape;
 use crate::diff::fields::changes;
 use crate::diff::{Tree, read_tree};
@@ -34,13 +34,20 @@ pub fn run(args: &DiffArgs, color: bool, stdout_color: bool) -> Output {
         Ok(source) => source,
         Err(output) => return output,
     };
-    let (mut output, platform) = compile_source(&source, args.env.as_deref(), report);
+    let (mut output, platform, envs) =
+        compile_source_keeping(&source, args.env.as_deref(), args.env.is_none(), report);
     let Some(platform) = platform else {
         return output;
     };
-    let Some(new) = emit_tree(&source, &platform, args.env.is_some(), &mut output, report)
-        .map(|built| built.tree)
-    else {
+    let Some(new) = emit_tree(
+        &source,
+        &platform,
+        args.env.is_some(),
+        envs,
+        &mut output,
+        report,
+    )
+    .map(|built| built.tree) else {
         return output;
     };
     let out = out_dir(args.out.as_deref(), args.env.as_deref());

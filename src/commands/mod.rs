@@ -148,16 +148,29 @@ pub fn compile_source(
     env: Option<&str>,
     report: Report,
 ) -> (Output, Option<crate::model::Checked>) {
+    let (output, platform, _) = compile_source_keeping(source, env, false, report);
+    (output, platform)
+}
+
+/// `compile_source`, with each environment's checked platform when `keep_envs` (and no
+/// `env`): a whole build makes their trees from them (`Options::keep_envs`).
+pub fn compile_source_keeping(
+    source: &crate::source::Source,
+    env: Option<&str>,
+    keep_envs: bool,
+    report: Report,
+) -> (Output, Option<crate::model::Checked>, crate::Envs) {
     let mut output = Output::default();
     let result = crate::compile(
         source,
         &crate::Options {
             env: env.map(str::to_owned),
+            keep_envs,
         },
     );
     output.report_diagnostics(source, &result.diagnostics, report);
     if result.platform.is_none() {
         output.status = 1;
     }
-    (output, result.platform)
+    (output, result.platform, result.envs)
 }

@@ -36,6 +36,7 @@ pub fn cases() -> Vec<(String, Checked, BTreeMap<String, String>)> {
                 &source,
                 &Options {
                     env: env.map(str::to_owned),
+                    keep_envs: false,
                 },
             )
             .platform
