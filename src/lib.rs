@@ -165,12 +165,14 @@ pub fn unchanged(
         .envs
         .par_iter()
         .map(|env| {
+            let again;
             let kept = compiled.iter().find(|(name, _)| *name == env.value);
-            let again = match kept {
-                Some(_) => None,
-                None => Some(compile(source, &env_options(&env.value)).platform?),
+            let platform = if let Some((_, platform)) = kept {
+                platform
+            } else {
+                again = compile(source, &env_options(&env.value)).platform?;
+                &again
             };
-            let platform = kept.map(|(_, platform)| platform).or(again.as_ref())?;
             let prints = rebuild::fingerprints(source, platform)?;
             let configs = stamps::configs(platform).collect();
             Some((format!("{}/", env_dir(&env.value)), prints, configs))
