@@ -166,26 +166,15 @@ pub fn sha256_hex(text: &str) -> String {
 
 /// `sha256_hex` of a file's bytes, as read from disk.
 pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+    FileHash::of_bytes(bytes).to_string()
 }
 
-/// A digest in lowercase hex.
-fn hex(digest: &[u8]) -> String {
-    let mut hex = String::with_capacity(64);
-    for pair in digest.chunks(32) {
-        hex.push_str(hex_into(pair, &mut [0; 64]));
-    }
-    hex
-}
-
-/// Up to 32 bytes of a digest in lowercase hex, in `buffer`.
-fn hex_into<'a>(digest: &[u8], buffer: &'a mut [u8; 64]) -> &'a str {
-    let mut len = 0;
+/// A digest in lowercase hex, in `buffer`.
+fn hex_into<'a>(digest: &[u8; 32], buffer: &'a mut [u8; 64]) -> &'a str {
     for (&byte, pair) in digest.iter().zip(buffer.chunks_exact_mut(2)) {
         pair.copy_from_slice(&PAIRS[usize::from(byte)]);
-        len += 2;
     }
-    std::str::from_utf8(&buffer[..len]).unwrap_or_default()
+    std::str::from_utf8(buffer).unwrap_or_default()
 }
 
 /// What tells one write of a file from another without reading it: its size, inode, and
