@@ -328,8 +328,13 @@ fn full_tree(
                 sha256,
             },
         });
+        // Each path made again at its size: `insert_str` would double each one's room (at
+        // 10,000 services, 400,000 paths and 19 MB more at a build's peak).
         for file in &mut tree.files {
-            file.path.insert_str(0, &dir);
+            let mut path = String::with_capacity(dir.len() + file.path.len());
+            path.push_str(&dir);
+            path.push_str(&file.path);
+            file.path = path;
         }
         Ok(tree)
     };
@@ -472,7 +477,9 @@ fn tree_files(
         .handed
         .into_iter()
         .collect::<Result<Vec<Vec<TreeFile>>, validate::Invalid>>()?;
-    let mut files = Vec::with_capacity(batches_made.iter().map(Vec::len).sum());
+    // Room for one more: an environment's tree adds its manifest (`full_tree`), and a full
+    // list grown by one doubles (at 10,000 services, 45 MB more at a build's peak).
+    let mut files = Vec::with_capacity(batches_made.iter().map(Vec::len).sum::<usize>() + 1);
     for batch in batches_made {
         files.extend(batch);
     }
