@@ -419,7 +419,7 @@ fn part(
             .map(String::as_str)
             .filter(|path| {
                 *path != MANIFEST
-                    && new.files.get(*path).is_some_and(|entry| {
+                    && new.files.get(path).is_some_and(|entry| {
                         old.get(path).is_none_or(|(_, sha)| entry.sha256 != *sha)
                     })
             })
@@ -427,7 +427,7 @@ fn part(
             .collect();
     let gone: Vec<&str> = if *removed {
         old.paths()
-            .filter(|path| !new.files.contains_key(*path) && *path != MANIFEST)
+            .filter(|path| !new.files.contains_key(path) && *path != MANIFEST)
             .collect()
     } else {
         Vec::new()

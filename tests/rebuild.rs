@@ -99,14 +99,14 @@ fn differs(rebuilt: &Built, fresh: &Built) -> Option<String> {
             .manifest
             .files
             .iter()
-            .filter(|(path, entry)| rebuilt.manifest.files.get(*path) != Some(entry))
+            .filter(|(path, entry)| rebuilt.manifest.files.get(path) != Some(entry))
             .map(|(path, _)| path)
             .chain(
                 rebuilt
                     .manifest
                     .files
                     .keys()
-                    .filter(|path| !fresh.manifest.files.contains_key(*path)),
+                    .filter(|path| !fresh.manifest.files.contains_key(path)),
             )
             .take(5)
             .collect();

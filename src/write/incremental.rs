@@ -350,7 +350,7 @@ fn plan<'t>(
     } else {
         old.files
             .iter()
-            .filter(|(path, _)| !new.files.contains_key(&*path.0))
+            .filter(|(path, _)| !new.files.contains_key(&path.0))
             .map(|(path, (hash, _))| (&*path.0, &*hash.sha256.0))
             .collect()
     };
