@@ -502,9 +502,9 @@ fn with_manifest(
     let mut tree = diff::Tree::new();
     // The manifest takes each file's hash and origin, the tree its text, into one list sized
     // once, each tree's files taken (and their list freed) in turn. Sorted here, each tree's
-    // files and the `reused` ones (each tree's sorted too) are runs the manifest's list merges
-    // in place (`write::Files`) without sorting 80,000 paths again (a rebuild at 1,000
-    // services).
+    // files and the `reused` ones (each tree's sorted too) are runs the manifest's stable sort
+    // finds and merges (`write::Files`) without sorting 80,000 paths again (a rebuild at
+    // 1,000 services).
     let mut entries: Vec<(String, write::Entry)> =
         Vec::with_capacity(files.iter().map(Vec::len).sum::<usize>() + reused.len());
     for mut made in files {

@@ -190,8 +190,9 @@ impl Files {
 }
 
 impl FromIterator<(String, Entry)> for Files {
-    /// Sorted by path, sorted runs merged in place; of a path given twice, the last entry is
-    /// kept (as a map's `collect` keeps it).
+    /// Sorted by path (a stable sort: sorted runs are found and merged, with scratch room
+    /// for up to half of them, as a map's `collect` sorts); of a path given twice, the last
+    /// entry is kept, as the map keeps it.
     fn from_iter<I: IntoIterator<Item = (String, Entry)>>(entries: I) -> Self {
         let mut files: Vec<(String, Entry)> = entries.into_iter().collect();
         files.sort_by(|a, b| a.0.cmp(&b.0));
@@ -695,6 +696,22 @@ mod tests {
         assert_eq!(text, as_map);
         let read: Manifest = serde_json::from_str(&text).unwrap();
         assert_eq!(read.files, files);
+        // Many entries, most paths given several times (a sort that is not stable keeps
+        // another of them once there are more than a few dozen), and the list serialised on
+        // its own as the map is.
+        let many: Vec<(String, Entry)> = (0..300)
+            .map(|i| (format!("p/{}.yaml", (i * 7) % 23), entry(i)))
+            .collect();
+        let files: Files = many.iter().cloned().collect();
+        let map: BTreeMap<String, Entry> = many.into_iter().collect();
+        assert_eq!(
+            files.iter().collect::<Vec<_>>(),
+            map.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            serde_json::to_string(&files).unwrap(),
+            serde_json::to_string(&map).unwrap()
+        );
         let twice = r#"{"files": {"b": {"origin": "x:1", "sha256": "1"}, "a": {"origin": "x:2", "sha256": "2"}, "b": {"origin": "x:3", "sha256": "3"}}, "generator": "platc"}"#;
         let read: Manifest = serde_json::from_str(twice).unwrap();
         assert_eq!(read.files.keys().collect::<Vec<_>>(), ["a", "b"]);
