@@ -336,7 +336,7 @@ fn plan<'t>(
     // By path: the old hash (`None` for a new path).
     let mut changed: Vec<(&'t str, Option<&str>)> = Vec::new();
     let mut listed_before = 0;
-    for (path, entry) in &new.files {
+    for (path, entry) in new.files.iter() {
         let hash = old.files.get(path.as_str()).map(|(hash, _)| hash);
         listed_before += usize::from(hash.is_some());
         match hash {

@@ -216,18 +216,6 @@ impl IntoIterator for Files {
     }
 }
 
-impl<'a> IntoIterator for &'a Files {
-    type Item = (&'a String, &'a Entry);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, Entry)>,
-        fn(&'a (String, Entry)) -> (&'a String, &'a Entry),
-    >;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(path, entry)| (path, entry))
-    }
-}
-
 impl Serialize for Files {
     /// As a map, by path.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -236,25 +224,11 @@ impl Serialize for Files {
 }
 
 impl<'de> Deserialize<'de> for Files {
+    /// From the map the manifest's JSON holds (a path given twice keeps its last entry).
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Map;
-        impl<'de> serde::de::Visitor<'de> for Map {
-            type Value = Files;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a map of paths to their origin and sha256")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Files, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1 << 16));
-                while let Some(entry) = map.next_entry::<String, Entry>()? {
-                    entries.push(entry);
-                }
-                Ok(entries.into_iter().collect())
-            }
-        }
-        deserializer.deserialize_map(Map)
+        Ok(BTreeMap::<String, Entry>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
     }
 }
 
