@@ -344,14 +344,26 @@ impl Item {
             object.annotate_sync_wave();
         }
         crate::validate::object(&self.path, &object)?;
-        let mut yaml = String::from("---\n");
-        object.value.write_yaml(&mut yaml);
+        // Encoded into the thread's scratch and copied at its length: grown in place, the
+        // text would hold up to twice its length until it is printed (render of 1,000
+        // services: 46 MB of text; peak RSS 132 -> 115 MB).
+        let yaml = SCRATCH.with_borrow_mut(|scratch| {
+            scratch.clear();
+            scratch.push_str("---\n");
+            object.value.write_yaml(scratch);
+            String::from(scratch.as_str())
+        });
         self.body = Body::Rendered {
             id: object.id,
             yaml,
         };
         Ok(self)
     }
+}
+
+thread_local! {
+    /// Where `Item::rendered` encodes an object before copying it out.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 /// The set (or one batch of a build's), in the order targets added their items.
@@ -765,12 +777,14 @@ fn apply_rank(item: &Item) -> u8 {
 impl Output {
     /// The items `make` gives for each input, made on every core and added in input order.
     /// With `render_on_entry`, each is validated and encoded on the thread that made it, at
-    /// once: what it was made of (a dashboard's JSON text) is freed there and its memory
-    /// reused for the next input, where `extend` would hold every input's at once.
-    pub fn extend_mapped<T: Sync>(
+    /// once: what it was made of (a service's typed objects, a dashboard's JSON text) is
+    /// freed there and its memory reused for the next input, where `extend` of every
+    /// input's items would hold them all typed at once (the per-service targets made so:
+    /// render of 1,000 services, peak RSS 115 -> 88 MB; of 10,000, 1,151 -> 753 MB).
+    pub fn extend_mapped<T: Sync, I: IntoIterator<Item = Item> + Send>(
         &mut self,
         inputs: &[T],
-        make: impl Fn(&T) -> Vec<Item> + Sync + Send,
+        make: impl Fn(&T) -> I + Sync + Send,
     ) {
         let selection = &self.selection;
         let Some(sync_waves) = self.render_on_entry else {
@@ -927,6 +941,58 @@ mod tests {
             Part::named("platform", ["platform"]),
             Err(PartError::Ambiguous)
         );
+    }
+
+    /// `extend_mapped` adds each input's items in input order, on every core (200 inputs:
+    /// more than `parallel` runs serially), the unselected dropped; in `Scope::Stream` each
+    /// object arrives encoded, its text at its exact length (what `platc render` holds of
+    /// 50,000 objects until it prints them).
+    #[test]
+    fn mapped_items_enter_in_input_order_and_a_stream_holds_their_text_at_its_length() {
+        let span = Span::new(0, 0);
+        let inputs: Vec<usize> = (0..200).collect();
+        let make = |i: &usize| {
+            let owner = Owner::Service(if i.is_multiple_of(3) { "b" } else { "a" }.into());
+            [
+                Item::k8s(
+                    format!("{i}/s.yaml"),
+                    owner.clone(),
+                    span,
+                    named::<Service>(&i.to_string()),
+                ),
+                Item::text(format!("{i}/t"), owner, span, String::new()),
+            ]
+        };
+        let wanted: Vec<String> = inputs
+            .iter()
+            .filter(|i| !i.is_multiple_of(3))
+            .flat_map(|i| [format!("{i}/s.yaml"), format!("{i}/t")])
+            .collect();
+        let mut typed = Output::for_scope(crate::emit::Scope::Cluster);
+        typed.select(Selection::from(&Part::Service("a".into())));
+        typed.extend_mapped(&inputs, make);
+        let paths: Vec<&String> = typed.items().iter().map(|i| &i.path).collect();
+        assert_eq!(paths, wanted.iter().collect::<Vec<_>>());
+
+        let mut stream = Output::for_scope(crate::emit::Scope::Stream);
+        stream.select(Selection::from(&Part::Service("a".into())));
+        stream.render_on_entry(false);
+        stream.extend_mapped(&inputs, make);
+        assert!(stream.take_invalid().is_none());
+        let paths: Vec<&String> = stream.items().iter().map(|i| &i.path).collect();
+        assert_eq!(paths, wanted.iter().collect::<Vec<_>>());
+        for item in stream.items().iter().step_by(2) {
+            let Body::Rendered { yaml, .. } = &item.body else {
+                panic!("{} is not encoded", item.path);
+            };
+            let name = item.path.trim_end_matches("/s.yaml");
+            assert!(
+                yaml.starts_with("---\napiVersion: v1\nkind: Service\n"),
+                "{yaml}"
+            );
+            assert!(yaml.contains(&format!("  name: \"{name}\"\n")), "{yaml}");
+            assert_eq!(yaml.capacity(), yaml.len(), "{}", item.path);
+        }
     }
 
     #[test]

@@ -93,14 +93,6 @@ pub fn deny_all(platform: &Checked) -> Vec<Item> {
     out
 }
 
-/// The ALLOW policy of each of `services`.
-pub fn allows(platform: &Checked, services: &[&Service]) -> Vec<Item> {
-    crate::emit::parallel::map(services, |service| allow(platform, service))
-        .into_iter()
-        .flatten()
-        .collect()
-}
-
 /// `(workload port, principals, plain-text callers)` in the order callers are declared.
 type Grants = Vec<(u16, Vec<String>, bool)>;
 
@@ -121,7 +113,7 @@ fn grant(grants: &mut Grants, port: u16, principal: Option<String>) {
 }
 
 /// The ALLOW policy of a meshed service; none when nothing may call it (the baseline denies).
-fn allow(platform: &Platform, service: &Service) -> Option<Item> {
+pub fn allow(platform: &Platform, service: &Service) -> Option<Item> {
     if !meshed(platform, service) || service.ports.is_empty() {
         return None;
     }

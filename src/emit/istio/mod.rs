@@ -41,9 +41,8 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         out.extend(egress::objects(platform, mesh));
     }
     out.extend(peer::exceptions(platform, &services));
-    out.extend(authorization::allows(platform, &services));
-    let per_service = crate::emit::parallel::map(&services, |service| {
+    out.extend_mapped(&services, |service| authorization::allow(platform, service));
+    out.extend_mapped(&services, |service| {
         traffic::objects(platform, mesh, service)
     });
-    out.extend(per_service.into_iter().flatten());
 }

@@ -29,10 +29,9 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     if out.wants_shared() {
         shared(platform, out);
     }
-    let per_service = crate::emit::parallel::map(&out.services(platform), |service| {
+    out.extend_mapped(&out.services(platform), |service| {
         service_objects(platform, service)
     });
-    out.extend(per_service.into_iter().flatten());
 }
 
 /// The platform's objects and its namespaces'.

@@ -104,10 +104,9 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         return;
     };
     let files = out.wants_files();
-    let per_service = crate::emit::parallel::map(&out.services(platform), |service| {
+    out.extend_mapped(&out.services(platform), |service| {
         service_items(platform, service, files)
     });
-    out.extend(per_service.into_iter().flatten());
     if !out.wants_shared() {
         return;
     }
