@@ -328,6 +328,15 @@ fn listed(out: &Path, dir: &str, names: &[&str]) -> Option<Stamp> {
 /// core (800,000 stamps at 10,000 services: their text, 120 MB, was held whole before it
 /// was written, and before that a list of them and a copy of it). Whether it was written.
 fn whole(out: &Path, file: &Path, beside: &Path, input: &Input, files: &[&str]) -> bool {
+    // Past the clock as it reads now: everything the write changed is older.
+    clock(beside)
+        .and_then(|now| clock_past(beside, now))
+        .is_some_and(|clock| whole_under(out, file, clock, input, files))
+}
+
+/// `whole` under `clock`: no stamps' file when a stamp is not older than it (a file changed
+/// since the clock was read).
+fn whole_under(out: &Path, file: &Path, clock: i128, input: &Input, files: &[&str]) -> bool {
     const PIECE: usize = 2048;
     const WINDOW: usize = 16;
     let dirs = dirs_of(files.iter().copied());
@@ -336,10 +345,6 @@ fn whole(out: &Path, file: &Path, beside: &Path, input: &Input, files: &[&str]) 
         .map(|chunk| (Kind::Dir, chunk))
         .chain(files.chunks(PIECE).map(|chunk| (Kind::File, chunk)))
         .collect();
-    // Past the clock as it reads now: everything the write changed is older.
-    let Some(clock) = clock(beside).and_then(|now| clock_past(beside, now)) else {
-        return false;
-    };
     store_at(file, input, clock, |writer| {
         for window in pieces.chunks(WINDOW) {
             let made = crate::emit::parallel::map_each(window, |&(kind, paths)| {
@@ -870,6 +875,14 @@ mod tests {
         // A file that is not there: no stamps' file, and no temporary one.
         fs::remove_file(&stamps).unwrap();
         assert!(!whole(&out, &stamps, &dir, &input, &["a/x", "gone"]));
+        let left = fs::read_dir(dir.join("cache")).unwrap().count();
+        assert_eq!(left, 0);
+        // A file changed since the clock was read (here, a clock read before every file
+        // was written): its stamp is not older, so none are kept, and nothing is left.
+        let before = header.clock - 1_000_000_000_000;
+        assert!(whole_under(&out, &stamps, header.clock, &input, &files));
+        fs::remove_file(&stamps).unwrap();
+        assert!(!whole_under(&out, &stamps, before, &input, &files));
         let left = fs::read_dir(dir.join("cache")).unwrap().count();
         let _ = fs::remove_dir_all(&dir);
         assert_eq!(left, 0);
