@@ -28,18 +28,126 @@ use crate::output::{Body, Item, Output};
 
 /// A value as pretty JSON with a trailing newline.
 pub fn json<T: Serialize>(value: &T) -> String {
-    let mut out = serde_json::to_string_pretty(&to_value(value)).unwrap_or_default();
-    out.push('\n');
-    out
+    pretty(&to_value(value), 0)
+}
+
+/// `serde_json`'s pretty JSON (two-space indent) and a trailing newline, written into room
+/// for `capacity` bytes. Its formatter (`Pretty`) writes a line's break and indentation at
+/// once: `serde_json`'s writes the indentation two spaces at a time, six or more writes a
+/// line deep in a dashboard's panels.
+fn pretty<T: Serialize + ?Sized>(value: &T, capacity: usize) -> String {
+    let mut out = Vec::with_capacity(capacity);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
+    // Our types always serialise: every map key is a string and every number finite.
+    if value.serialize(&mut serializer).is_err() {
+        return String::new();
+    }
+    out.push(b'\n');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The layout of `serde_json::ser::PrettyFormatter` with its default two-space indent, byte
+/// for byte (a test holds it): a line break and the indentation of the level written in one
+/// piece.
+#[derive(Default)]
+struct Pretty {
+    level: usize,
+    has_value: bool,
+}
+
+impl Pretty {
+    /// A line break and `level` indentations.
+    fn line<W: ?Sized + std::io::Write>(writer: &mut W, level: usize) -> std::io::Result<()> {
+        const LINE: &[u8; 129] = b"\n                                                                                                                                ";
+        let mut spaces = level * 2;
+        let first = spaces.min(LINE.len() - 1);
+        writer.write_all(&LINE[..=first])?;
+        spaces -= first;
+        while spaces > 0 {
+            let step = spaces.min(LINE.len() - 1);
+            writer.write_all(&LINE[1..=step])?;
+            spaces -= step;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            Self::line(writer, self.level)?;
+        }
+        writer.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        Self::line(writer, self.level)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            Self::line(writer, self.level)?;
+        }
+        writer.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            writer.write_all(b",")?;
+        }
+        Self::line(writer, self.level)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// `json` without the detour through a value tree, for a type whose fields are declared in
 /// the order of their names (and whose maps are sorted): its keys come out sorted as they
 /// are. Dashboards are built so (`dashboards::model`), and a test holds both ways equal.
 pub fn json_in_field_order<T: Serialize>(value: &T) -> String {
-    let mut out = serde_json::to_string_pretty(value).unwrap_or_default();
-    out.push('\n');
-    out
+    // A service's dashboard is about 25 KB: room for it at once, not grown from nothing.
+    pretty(value, 32 * 1024)
 }
 
 /// A value as one YAML document (no `---`), with a trailing newline.
@@ -86,11 +194,7 @@ pub fn file(item: &Item, origin: &Origin) -> String {
             text.push_str(&object.value.to_yaml());
             text
         }
-        Body::Json(value) => {
-            let mut out = serde_json::to_string_pretty(value).unwrap_or_default();
-            out.push('\n');
-            out
-        }
+        Body::Json(value) => pretty(value, 0),
         Body::Yaml(value) => {
             let mut text = header(&origin.path(item.origin));
             text.push_str(&yaml(value));
@@ -174,6 +278,32 @@ pub fn to_value<T: Serialize>(value: &T) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// `Pretty` lays JSON out as `serde_json`'s `PrettyFormatter` does, byte for byte: empty
+    /// and nested collections, escapes, and levels deeper than its one piece of indentation
+    /// (64 levels).
+    #[test]
+    fn pretty_json_is_serde_jsons_layout() {
+        let mut deep = json!({"leaf": [1, {}, [], {"x": null}]});
+        for level in 0..70 {
+            deep = if level % 2 == 0 {
+                json!({ "k": deep, "empty": {}, "n": level })
+            } else {
+                json!([deep, [], "a\"b\n\u{1}", 2.5, true])
+            };
+        }
+        for value in [
+            json!({}),
+            json!([]),
+            json!("s"),
+            json!({"a": [[]], "b": {"c": {}}}),
+            deep,
+        ] {
+            let expected = format!("{}\n", serde_json::to_string_pretty(&value).unwrap());
+            assert_eq!(pretty(&value, 0), expected);
+            assert_eq!(json_in_field_order(&value), expected);
+        }
+    }
 
     #[test]
     fn yaml_shape_is_stable() {
