@@ -946,7 +946,7 @@ mod tests {
     /// `extend_mapped` adds each input's items in input order, on every core (200 inputs:
     /// more than `parallel` runs serially), the unselected dropped; in `Scope::Stream` each
     /// object arrives encoded, its text at its exact length (what `platc render` holds of
-    /// 50,000 objects until it prints them).
+    /// 15,081 objects at 1,000 services until it prints them).
     #[test]
     fn mapped_items_enter_in_input_order_and_a_stream_holds_their_text_at_its_length() {
         let span = Span::new(0, 0);
