@@ -60,5 +60,9 @@ pub fn stream(file: &Path, selection: &Selection, report: Report) -> Output {
             output.status = 2;
         }
     }
+    // The stream needs no platform, and the process ends after printing it: as `check`,
+    // the memory is the OS's again at exit (freeing it was 1.5–2.8 ms, on one core, of
+    // render of 1,000 services).
+    std::mem::forget(platform);
     output
 }
