@@ -47,20 +47,40 @@ fn pretty<T: Serialize + ?Sized>(value: &T, capacity: usize) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// `value` as `pretty` lays it out, without the trailing newline, appended to `out` with every
+/// line but the first indented by `margin` spaces more: the lines of a YAML literal block
+/// whose first line's indentation the caller wrote (`yaml::JsonBlock`).
+fn pretty_into<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+    margin: usize,
+) -> serde_json::Result<()> {
+    let formatter = Pretty {
+        margin,
+        ..Pretty::default()
+    };
+    value.serialize(&mut serde_json::Serializer::with_formatter(out, formatter))
+}
+
 /// The layout of `serde_json::ser::PrettyFormatter` with its default two-space indent, byte
 /// for byte (a test holds it): a line break and the indentation of the level written in one
-/// piece.
+/// piece; with a `margin`, every line after the first is indented that much more.
 #[derive(Default)]
 struct Pretty {
     level: usize,
     has_value: bool,
+    margin: usize,
 }
 
 impl Pretty {
-    /// A line break and `level` indentations.
-    fn line<W: ?Sized + std::io::Write>(writer: &mut W, level: usize) -> std::io::Result<()> {
+    /// A line break, the margin and `level` indentations.
+    fn line<W: ?Sized + std::io::Write>(
+        &self,
+        writer: &mut W,
+        level: usize,
+    ) -> std::io::Result<()> {
         const LINE: &[u8; 129] = b"\n                                                                                                                                ";
-        let mut spaces = level * 2;
+        let mut spaces = self.margin + level * 2;
         let first = spaces.min(LINE.len() - 1);
         writer.write_all(&LINE[..=first])?;
         spaces -= first;
@@ -91,7 +111,7 @@ impl Pretty {
     ) -> std::io::Result<()> {
         self.level -= 1;
         if self.has_value {
-            Self::line(writer, self.level)?;
+            self.line(writer, self.level)?;
         }
         writer.write_all(bracket)
     }
@@ -101,7 +121,7 @@ impl Pretty {
         if !first {
             writer.write_all(b",")?;
         }
-        Self::line(writer, self.level)
+        self.line(writer, self.level)
     }
 }
 

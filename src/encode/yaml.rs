@@ -27,6 +27,22 @@ impl Serialize for Raw {
     }
 }
 
+/// The serde name of `JsonBlock`, which this serializer writes as a literal block.
+const JSON_BLOCK: &str = "$platc::encode::JsonBlock";
+
+/// A value written into YAML as the string of its pretty JSON text (`encode::pretty`'s, with
+/// its trailing newline) would be, a literal block, without that text made first and then
+/// indented line by line: the JSON is laid out at the block's indentation as it is written
+/// (a dashboard's `ConfigMap`, 25 KB of JSON, `output::JsonConfigMap`). Only this serializer
+/// knows it: any other sees the value itself, not its text.
+pub struct JsonBlock<'a, T: ?Sized>(pub &'a T);
+
+impl<T: Serialize + ?Sized> Serialize for JsonBlock<'_, T> {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(JSON_BLOCK, self.0)
+    }
+}
+
 /// Serialises a value as one YAML document with a trailing newline.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
     let mut out = String::with_capacity(2048);
@@ -101,6 +117,32 @@ impl<'a> Value<'a> {
         text(&mut self.w.out);
         self.w.out.push('\n');
         Ok(())
+    }
+
+    /// `JsonBlock(value)`: the block `serialize_str` writes for `value`'s pretty JSON text,
+    /// laid out in place. JSON escapes every control character but DEL and the C1 controls,
+    /// which only a quoted string can hold (`is_block_candidate`): a text with one of them
+    /// is made and written as `serialize_str` writes it.
+    fn json_block<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Error> {
+        let start = self.w.out.len();
+        if self.context == Context::MapValue {
+            self.w.out.push(' ');
+        }
+        self.w.out.push_str("|\n");
+        indent(&mut self.w.out, self.level);
+        let body = self.w.out.len();
+        let mut bytes = std::mem::take(&mut self.w.out).into_bytes();
+        let written = super::pretty_into(&mut bytes, value, self.level);
+        // serde_json writes whole UTF-8 strings, even when it fails.
+        self.w.out = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        written.map_err(ser::Error::custom)?;
+        self.w.out.push('\n');
+        if !quoted_only(&self.w.out[body..]) {
+            return Ok(());
+        }
+        self.w.out.truncate(start);
+        ser::Serializer::serialize_str(self, &super::pretty(value, 0))
     }
 
     fn collection(self, kind: Kind) -> Collection<'a> {
@@ -281,6 +323,9 @@ impl<'a> ser::Serializer for Value<'a> {
         name: &'static str,
         value: &T,
     ) -> Result<(), Error> {
+        if name == JSON_BLOCK {
+            return self.json_block(value);
+        }
         if name == RAW {
             // Template text (`{{ .Values.x }}`): written as it is, never quoted.
             let text = value.serialize(KeySerializer)?;
@@ -617,6 +662,15 @@ pub(crate) fn is_block_candidate(s: &str) -> bool {
         && (!bytes.contains(&0xc2) || !s.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)))
 }
 
+/// Whether `s` holds DEL or a C1 control (U+0080..U+009F, 0xC2 0x80..0x9F in UTF-8), which
+/// `is_block_candidate` leaves to a quoted string.
+fn quoted_only(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    memchr::memchr(0x7f, bytes).is_some()
+        || (memchr::memchr(0xc2, bytes).is_some()
+            && s.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)))
+}
+
 pub(crate) fn write_block(out: &mut String, s: &str, level: usize) {
     out.push_str(if s.ends_with('\n') { "|\n" } else { "|-\n" });
     let body = s.trim_end_matches('\n');
@@ -761,6 +815,53 @@ mod tests {
             blocks += usize::from(block_rule(s));
         }
         assert!(blocks > 100, "the alphabet reaches both answers");
+    }
+
+    /// `value` written at the root, as a map's value, as a sequence's item, and deeper.
+    fn at_each_place<T: Serialize>(value: &T) -> Vec<String> {
+        use std::collections::BTreeMap;
+        let deeper = BTreeMap::from([("x", vec![BTreeMap::from([("y", value)])])]);
+        vec![
+            to_string(value).unwrap(),
+            to_string(&BTreeMap::from([("k", value)])).unwrap(),
+            to_string(&[value]).unwrap(),
+            to_string(&deeper).unwrap(),
+        ]
+    }
+
+    /// A `JsonBlock` is written as the string of its value's pretty JSON text is: a literal
+    /// block, or, when the text holds DEL or a C1 control (left unescaped by JSON), a quoted
+    /// string; in every place a value can stand.
+    #[test]
+    fn a_json_block_is_written_as_the_string_of_its_text() {
+        let texts = strings_over(&['a', ' ', '\n', '\u{85}', '\u{7f}', 'é', '\u{1}'], 3);
+        let mut values: Vec<serde_json::Value> = texts
+            .iter()
+            .map(|s| {
+                serde_json::json!({"a": s, "b": [s, 1, 2.5, true, null, {"c": s}], "d": {}, "e": [], s: s})
+            })
+            .collect();
+        values.extend([
+            serde_json::json!({}),
+            serde_json::json!([]),
+            serde_json::json!("text"),
+            serde_json::json!(7),
+        ]);
+        let (mut blocks, mut quoted) = (0, 0);
+        for value in &values {
+            let text = crate::encode::json_in_field_order(value);
+            let written = at_each_place(&JsonBlock(value));
+            assert_eq!(written, at_each_place(&text), "{value}");
+            if is_block_candidate(&text) {
+                blocks += 1;
+            } else {
+                quoted += 1;
+            }
+        }
+        assert!(
+            blocks > 100 && quoted > 100,
+            "both ways: {blocks} blocks, {quoted} quoted"
+        );
     }
 
     /// The rule `is_plain_safe` implements, written plainly.

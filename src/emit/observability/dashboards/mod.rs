@@ -17,17 +17,15 @@ mod model;
 mod overview;
 mod service;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use k8s_openapi::api::core::v1::ConfigMap;
 use sha2::{Digest, Sha256};
 
 use crate::emit::conventions::{meta, namespaces, platform_meta};
 use crate::model::Checked;
 use crate::model::addons::{DASHBOARD_FOLDER_ANNOTATION, DASHBOARD_LABEL, MONITORING_NAMESPACE};
 use crate::model::service::Service;
-use crate::output::{Item, Output, Owner};
+use crate::output::{Item, JsonConfigMap, Output, Owner};
 use crate::span::Span;
 use model::{Dashboard, Link};
 
@@ -157,8 +155,6 @@ fn items(platform: &Checked, board: Board, files: bool, origin: Span) -> Vec<Ite
         Board::Cluster => cluster::dashboard(platform),
         Board::Mesh => mesh::dashboard(platform),
     };
-    let text = crate::encode::json_in_field_order(&dashboard);
-    drop(dashboard);
     let name = board.name();
     let owner = match board {
         Board::Service(service) => Owner::Service(service.name.value.clone()),
@@ -170,7 +166,7 @@ fn items(platform: &Checked, board: Board, files: bool, origin: Span) -> Vec<Ite
             format!("monitoring/grafana/{name}.json"),
             owner.clone(),
             origin,
-            text.clone(),
+            crate::encode::json_in_field_order(&dashboard),
         ));
     }
     let path = match board {
@@ -183,11 +179,11 @@ fn items(platform: &Checked, board: Board, files: bool, origin: Span) -> Vec<Ite
             board.key()
         ),
     };
-    out.push(Item::k8s(
+    out.push(Item::json_config_map(
         path,
         owner,
         origin,
-        config_map(platform, board, &name, text, origin),
+        config_map(platform, board, &name, dashboard, origin),
     ));
     out
 }
@@ -198,9 +194,9 @@ fn config_map(
     platform: &Checked,
     board: Board,
     name: &str,
-    text: String,
+    dashboard: Dashboard,
     origin: Span,
-) -> ConfigMap {
+) -> JsonConfigMap<Dashboard> {
     let mut metadata = match board {
         Board::Service(service) => meta(
             platform,
@@ -223,10 +219,10 @@ fn config_map(
         DASHBOARD_FOLDER_ANNOTATION.to_owned(),
         platform.name.value.clone(),
     );
-    ConfigMap {
+    JsonConfigMap {
         metadata,
-        data: Some(BTreeMap::from([(format!("{name}.json"), text)])),
-        ..ConfigMap::default()
+        key: format!("{name}.json"),
+        document: dashboard,
     }
 }
 
