@@ -630,6 +630,8 @@ pub(crate) fn is_block_candidate(s: &str) -> bool {
     if bytes.first().is_none_or(|&b| b == b' ' || b == b'\n')
         || bytes.last() == Some(&b' ')
         || s.ends_with("\n\n")
+        // Most strings are one line: a vectorised search rejects them first.
+        || memchr::memchr(b'\n', bytes).is_none()
     {
         return false;
     }
@@ -637,7 +639,7 @@ pub(crate) fn is_block_candidate(s: &str) -> bool {
     let controls = bytes.iter().fold(0u8, |any, &b| {
         any | u8::from((b < 0x20 && b != b'\n') || b == 0x7f)
     });
-    if controls != 0 || !bytes.contains(&b'\n') {
+    if controls != 0 {
         return false;
     }
     // A space before a line break, or three line breaks in a row: one pass over each byte
@@ -659,7 +661,8 @@ pub(crate) fn is_block_candidate(s: &str) -> bool {
     breaks == 0
         && !s.ends_with(" \n")
         // The C1 controls, U+0080..U+009F, are 0xC2 0x80..0x9F in UTF-8.
-        && (!bytes.contains(&0xc2) || !s.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)))
+        && (memchr::memchr(0xc2, bytes).is_none()
+            || !s.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)))
 }
 
 /// Whether `s` holds DEL or a C1 control (U+0080..U+009F, 0xC2 0x80..0x9F in UTF-8), which
@@ -785,7 +788,33 @@ fn is_plain_safe(s: &str) -> bool {
         return false;
     };
     // Anything that starts like a number, or with one of YAML's indicators, is quoted.
-    if first.is_ascii_digit() || b"-+.?:,[]{}#&*!|>'\"%@`= ".contains(&first) {
+    if first.is_ascii_digit()
+        || matches!(
+            first,
+            b'-' | b'+'
+                | b'.'
+                | b'?'
+                | b':'
+                | b','
+                | b'['
+                | b']'
+                | b'{'
+                | b'}'
+                | b'#'
+                | b'&'
+                | b'*'
+                | b'!'
+                | b'|'
+                | b'>'
+                | b'\''
+                | b'"'
+                | b'%'
+                | b'@'
+                | b'`'
+                | b'='
+                | b' '
+        )
+    {
         return false;
     }
     // Bitwise, without an early exit: one pass the compiler vectorises.
