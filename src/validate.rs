@@ -147,6 +147,13 @@ pub fn schema(index: usize) -> &'static Value {
     })
 }
 
+/// The schema of `SCHEMAS[index]` read for the walker (`structural::Node`), on first use.
+fn compiled(index: usize) -> &'static structural::Node<'static> {
+    static COMPILED: OnceLock<Vec<OnceLock<structural::Node<'static>>>> = OnceLock::new();
+    let compiled = COMPILED.get_or_init(|| SCHEMAS.iter().map(|_| OnceLock::new()).collect());
+    compiled[index].get_or_init(|| structural::Node::of(schema(index)))
+}
+
 /// How `schemas/applied/` is made from the upstream files of `schemas/`: the schema as the API
 /// server applies it, without the descriptions (a validator ignores them, and they were most
 /// of the bytes parsed and compiled at run time). A test keeps the files equal to this
@@ -265,7 +272,7 @@ pub fn value(path: &str, object: &Value) -> Result<(), Invalid> {
     let Some(index) = schema_of(api_version, kind) else {
         return Ok(());
     };
-    let mut faults = structural::faults(schema(index), object);
+    let mut faults = compiled(index).faults(object);
     faults.sort_by(|a, b| (&a.at, &a.reason).cmp(&(&b.at, &b.reason)));
     match faults.into_iter().next() {
         None => Ok(()),

@@ -42,17 +42,161 @@ pub struct Fault {
 
 /// Every fault of `instance` against `schema`.
 pub fn faults(schema: &Value, instance: &Value) -> Vec<Fault> {
-    let mut walk = Walk {
-        path: Vec::new(),
-        faults: Vec::new(),
-    };
-    walk.check(schema, instance);
-    walk.faults
+    Node::of(schema).faults(instance)
 }
 
-/// Whether `instance` satisfies `schema`.
-fn holds(schema: &Value, instance: &Value) -> bool {
-    faults(schema, instance).is_empty()
+/// A schema read once: each keyword `check` applies, looked up in the schema's map when the
+/// schema is read rather than at every node of every instance (a render of 1,000 services
+/// checks 15,000 objects against eleven schemas: the look-ups were most of the walk). It
+/// borrows the schema, for the faults' words.
+pub struct Node<'s> {
+    /// `false`, or a schema that is neither `true` nor an object: every instance is a fault.
+    refuses: bool,
+    types: Option<&'s Value>,
+    allowed: Option<&'s Vec<Value>>,
+    constant: Option<&'s Value>,
+    /// Sorted by name, as the schema's map has them.
+    properties: Option<Vec<(&'s str, Node<'s>)>>,
+    additional: Additional<'s>,
+    required: Vec<&'s str>,
+    min_properties: Option<u64>,
+    max_properties: Option<u64>,
+    items: Option<Box<Node<'s>>>,
+    min_items: Option<u64>,
+    max_items: Option<u64>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    pattern: Option<&'s str>,
+    date_time: bool,
+    /// `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum`, as `LIMITS` names them.
+    limits: [Option<&'s Value>; 4],
+    all_of: Vec<Node<'s>>,
+    any_of: Option<Vec<Node<'s>>>,
+    one_of: Option<Vec<Node<'s>>>,
+    not: Option<(Box<Node<'s>>, &'s Value)>,
+}
+
+/// What `additionalProperties` allows.
+enum Additional<'s> {
+    /// Absent, `true`, or not a schema: anything.
+    Any,
+    /// `false`: nothing beyond `properties`.
+    None,
+    Schema(Box<Node<'s>>),
+}
+
+/// The bounds of a number: keyword, the orders that are faults, and the fault's words.
+const LIMITS: [(&str, &[std::cmp::Ordering], &str); 4] = {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    [
+        ("minimum", &[Less], "less than the minimum of"),
+        ("maximum", &[Greater], "greater than the maximum of"),
+        (
+            "exclusiveMinimum",
+            &[Less, Equal],
+            "less than or equal to the minimum of",
+        ),
+        (
+            "exclusiveMaximum",
+            &[Greater, Equal],
+            "greater than or equal to the maximum of",
+        ),
+    ]
+};
+
+impl<'s> Node<'s> {
+    /// `schema`, read.
+    pub fn of(schema: &'s Value) -> Self {
+        let mut node = Self {
+            refuses: false,
+            types: None,
+            allowed: None,
+            constant: None,
+            properties: None,
+            additional: Additional::Any,
+            required: Vec::new(),
+            min_properties: None,
+            max_properties: None,
+            items: None,
+            min_items: None,
+            max_items: None,
+            min_length: None,
+            max_length: None,
+            pattern: None,
+            date_time: false,
+            limits: [None; 4],
+            all_of: Vec::new(),
+            any_of: None,
+            one_of: None,
+            not: None,
+        };
+        let map = match schema {
+            Value::Object(map) => map,
+            Value::Bool(true) => return node,
+            _ => {
+                node.refuses = true;
+                return node;
+            }
+        };
+        let list = |keyword: &str| {
+            map.get(keyword)
+                .and_then(Value::as_array)
+                .map(|all| all.iter().map(Node::of).collect::<Vec<_>>())
+        };
+        node.types = map.get("type");
+        node.allowed = map.get("enum").and_then(Value::as_array);
+        node.constant = map.get("const");
+        node.properties = map
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|named| {
+                named
+                    .iter()
+                    .map(|(name, sub)| (name.as_str(), Node::of(sub)))
+                    .collect()
+            });
+        node.additional = match map.get("additionalProperties") {
+            Some(Value::Bool(false)) => Additional::None,
+            Some(sub @ Value::Object(_)) => Additional::Schema(Box::new(Node::of(sub))),
+            _ => Additional::Any,
+        };
+        if let Some(Value::Array(required)) = map.get("required") {
+            node.required = required.iter().filter_map(Value::as_str).collect();
+        }
+        let bound = |keyword: &str| map.get(keyword).and_then(Value::as_u64);
+        node.min_properties = bound("minProperties");
+        node.max_properties = bound("maxProperties");
+        node.items = map.get("items").map(|sub| Box::new(Node::of(sub)));
+        node.min_items = bound("minItems");
+        node.max_items = bound("maxItems");
+        node.min_length = bound("minLength");
+        node.max_length = bound("maxLength");
+        node.pattern = map.get("pattern").and_then(Value::as_str);
+        node.date_time = map.get("format").and_then(Value::as_str) == Some("date-time");
+        for (limit, (keyword, _, _)) in node.limits.iter_mut().zip(LIMITS) {
+            *limit = map.get(keyword);
+        }
+        node.all_of = list("allOf").unwrap_or_default();
+        node.any_of = list("anyOf");
+        node.one_of = list("oneOf");
+        node.not = map.get("not").map(|not| (Box::new(Node::of(not)), not));
+        node
+    }
+
+    /// Every fault of `instance` against the schema.
+    pub fn faults(&self, instance: &Value) -> Vec<Fault> {
+        let mut walk = Walk {
+            path: Vec::new(),
+            faults: Vec::new(),
+        };
+        walk.check(self, instance);
+        walk.faults
+    }
+
+    /// Whether `instance` satisfies the schema.
+    fn holds(&self, instance: &Value) -> bool {
+        self.faults(instance).is_empty()
+    }
 }
 
 /// The keywords this module applies; any other (outside the annotations) is unsupported.
@@ -150,27 +294,23 @@ impl<'a> Walk<'a> {
         self.faults.push(Fault { at, reason });
     }
 
-    fn within(&mut self, step: Step<'a>, schema: &'a Value, instance: &'a Value) {
+    fn within(&mut self, step: Step<'a>, node: &Node<'_>, instance: &'a Value) {
         self.path.push(step);
-        self.check(schema, instance);
+        self.check(node, instance);
         self.path.pop();
     }
 
-    fn check(&mut self, schema: &'a Value, instance: &'a Value) {
-        let schema = match schema {
-            Value::Object(schema) => schema,
-            Value::Bool(true) => return,
-            _ => {
-                self.fault(format!("False schema does not allow {instance}"));
-                return;
-            }
-        };
-        if let Some(types) = schema.get("type")
+    fn check(&mut self, node: &Node<'_>, instance: &'a Value) {
+        if node.refuses {
+            self.fault(format!("False schema does not allow {instance}"));
+            return;
+        }
+        if let Some(types) = node.types
             && !type_holds(types, instance)
         {
             self.fault(format!("{instance} is not of {}", type_names(types)));
         }
-        if let Some(Value::Array(allowed)) = schema.get("enum")
+        if let Some(allowed) = node.allowed
             && !allowed.iter().any(|a| equal(a, instance))
         {
             self.fault(format!(
@@ -178,32 +318,30 @@ impl<'a> Walk<'a> {
                 Value::Array(allowed.clone())
             ));
         }
-        if let Some(constant) = schema.get("const")
+        if let Some(constant) = node.constant
             && !equal(constant, instance)
         {
             self.fault(format!("{constant} was expected"));
         }
         match instance {
-            Value::Object(object) => self.object(schema, object),
-            Value::Array(items) => self.array(schema, items),
-            Value::String(text) => self.string(schema, text),
-            Value::Number(_) => self.number(schema, instance),
+            Value::Object(object) => self.object(node, object),
+            Value::Array(items) => self.array(node, items),
+            Value::String(text) => self.string(node, text),
+            Value::Number(_) => self.number(node, instance),
             _ => {}
         }
-        if let Some(Value::Array(all)) = schema.get("allOf") {
-            for sub in all {
-                self.check(sub, instance);
-            }
+        for sub in &node.all_of {
+            self.check(sub, instance);
         }
-        if let Some(Value::Array(any)) = schema.get("anyOf")
-            && !any.iter().any(|sub| holds(sub, instance))
+        if let Some(any) = &node.any_of
+            && !any.iter().any(|sub| sub.holds(instance))
         {
             self.fault(format!(
                 "{instance} is not valid under any of the schemas listed in the 'anyOf' keyword"
             ));
         }
-        if let Some(Value::Array(one)) = schema.get("oneOf") {
-            match one.iter().filter(|sub| holds(sub, instance)).count() {
+        if let Some(one) = &node.one_of {
+            match one.iter().filter(|sub| sub.holds(instance)).count() {
                 1 => {}
                 0 => self.fault(format!(
                     "{instance} is not valid under any of the schemas listed in the 'oneOf' keyword"
@@ -213,27 +351,31 @@ impl<'a> Walk<'a> {
                 )),
             }
         }
-        if let Some(not) = schema.get("not")
-            && holds(not, instance)
+        if let Some((not, schema)) = &node.not
+            && not.holds(instance)
         {
-            self.fault(format!("{instance} should not be valid under {not}"));
+            self.fault(format!("{instance} should not be valid under {schema}"));
         }
     }
 
-    fn object(&mut self, schema: &'a Map<String, Value>, object: &'a Map<String, Value>) {
-        let properties = schema.get("properties").and_then(Value::as_object);
-        if let Some(properties) = properties {
+    fn object(&mut self, node: &Node<'_>, object: &'a Map<String, Value>) {
+        let named = |key: &str| {
+            node.properties
+                .as_ref()
+                .is_some_and(|p| p.binary_search_by(|(name, _)| (*name).cmp(key)).is_ok())
+        };
+        if let Some(properties) = &node.properties {
             for (name, sub) in properties {
-                if let Some(value) = object.get(name) {
-                    self.within(Step::Key(name), sub, value);
+                if let Some((key, value)) = object.get_key_value(*name) {
+                    self.within(Step::Key(key), sub, value);
                 }
             }
         }
-        match schema.get("additionalProperties") {
-            Some(Value::Bool(false)) => {
+        match &node.additional {
+            Additional::None => {
                 let unexpected: Vec<String> = object
                     .keys()
-                    .filter(|key| properties.is_none_or(|p| !p.contains_key(*key)))
+                    .filter(|key| !named(key))
                     .map(|key| format!("'{key}'"))
                     .collect();
                 match unexpected.len() {
@@ -248,24 +390,22 @@ impl<'a> Walk<'a> {
                     )),
                 }
             }
-            Some(sub @ Value::Object(_)) => {
+            Additional::Schema(sub) => {
                 for (name, value) in object {
-                    if properties.is_none_or(|p| !p.contains_key(name)) {
+                    if !named(name) {
                         self.within(Step::Key(name), sub, value);
                     }
                 }
             }
-            _ => {}
+            Additional::Any => {}
         }
-        if let Some(Value::Array(required)) = schema.get("required") {
-            for name in required.iter().filter_map(Value::as_str) {
-                if !object.contains_key(name) {
-                    self.fault(format!("\"{name}\" is a required property"));
-                }
+        for name in &node.required {
+            if !object.contains_key(*name) {
+                self.fault(format!("\"{name}\" is a required property"));
             }
         }
         let count = object.len() as u64;
-        if let Some(min) = bound(schema, "minProperties")
+        if let Some(min) = node.min_properties
             && count < min
         {
             self.fault(format!(
@@ -273,7 +413,7 @@ impl<'a> Walk<'a> {
                 Value::Object(object.clone())
             ));
         }
-        if let Some(max) = bound(schema, "maxProperties")
+        if let Some(max) = node.max_properties
             && count > max
         {
             self.fault(format!(
@@ -283,67 +423,52 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn array(&mut self, schema: &'a Map<String, Value>, items: &'a [Value]) {
-        // One schema for every item: Draft 7's positional form (with `additionalItems`) is
-        // not among the structural keywords, and `unsupported` names it.
-        if let Some(sub) = schema.get("items") {
+    fn array(&mut self, node: &Node<'_>, items: &'a [Value]) {
+        if let Some(sub) = &node.items {
             for (index, item) in items.iter().enumerate() {
                 self.within(Step::Index(index), sub, item);
             }
         }
         let count = items.len() as u64;
-        if let Some(min) = bound(schema, "minItems")
+        if let Some(min) = node.min_items
             && count < min
         {
             self.fault(format!("{} has less than {min} items", Value::from(items)));
         }
-        if let Some(max) = bound(schema, "maxItems")
+        if let Some(max) = node.max_items
             && count > max
         {
             self.fault(format!("{} has more than {max} items", Value::from(items)));
         }
     }
 
-    fn string(&mut self, schema: &'a Map<String, Value>, text: &str) {
-        let length = text.chars().count() as u64;
-        if let Some(min) = bound(schema, "minLength")
-            && length < min
-        {
-            self.fault(format!("\"{text}\" is shorter than {min} characters"));
+    fn string(&mut self, node: &Node<'_>, text: &str) {
+        if node.min_length.is_some() || node.max_length.is_some() {
+            let length = text.chars().count() as u64;
+            if let Some(min) = node.min_length
+                && length < min
+            {
+                self.fault(format!("\"{text}\" is shorter than {min} characters"));
+            }
+            if let Some(max) = node.max_length
+                && length > max
+            {
+                self.fault(format!("\"{text}\" is longer than {max} characters"));
+            }
         }
-        if let Some(max) = bound(schema, "maxLength")
-            && length > max
-        {
-            self.fault(format!("\"{text}\" is longer than {max} characters"));
-        }
-        if let Some(Value::String(pattern)) = schema.get("pattern")
+        if let Some(pattern) = node.pattern
             && !matches(pattern, text)
         {
             self.fault(format!("\"{text}\" does not match \"{pattern}\""));
         }
-        if schema.get("format").and_then(Value::as_str) == Some("date-time") && !is_date_time(text)
-        {
+        if node.date_time && !is_date_time(text) {
             self.fault(format!("\"{text}\" is not a \"date-time\""));
         }
     }
 
-    fn number(&mut self, schema: &'a Map<String, Value>, instance: &Value) {
-        use std::cmp::Ordering::{Equal, Greater, Less};
-        for (keyword, faulty, words) in [
-            ("minimum", &[Less][..], "less than the minimum of"),
-            ("maximum", &[Greater][..], "greater than the maximum of"),
-            (
-                "exclusiveMinimum",
-                &[Less, Equal][..],
-                "less than or equal to the minimum of",
-            ),
-            (
-                "exclusiveMaximum",
-                &[Greater, Equal][..],
-                "greater than or equal to the maximum of",
-            ),
-        ] {
-            if let Some(limit) = schema.get(keyword)
+    fn number(&mut self, node: &Node<'_>, instance: &Value) {
+        for (limit, (_, faulty, words)) in node.limits.iter().zip(LIMITS) {
+            if let Some(limit) = limit
                 && let Some(order) = compare(instance, limit)
                 && faulty.contains(&order)
             {
@@ -351,12 +476,6 @@ impl<'a> Walk<'a> {
             }
         }
     }
-}
-
-/// A non-negative integer keyword's value (`minItems`, `maxLength`, …); the meta-schema
-/// admits no other (the test of the schemas compiles each with jsonschema, which checks).
-fn bound(schema: &Map<String, Value>, keyword: &str) -> Option<u64> {
-    schema.get(keyword)?.as_u64()
 }
 
 fn type_holds(types: &Value, instance: &Value) -> bool {
