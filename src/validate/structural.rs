@@ -188,14 +188,24 @@ impl<'s> Node<'s> {
         let mut walk = Walk {
             path: Vec::new(),
             faults: Vec::new(),
+            verdict: false,
+            failed: false,
         };
         walk.check(self, instance);
         walk.faults
     }
 
-    /// Whether `instance` satisfies the schema.
+    /// Whether `instance` satisfies the schema: a walk that words no fault and stops at the
+    /// first (an `anyOf`'s or a `oneOf`'s schemas, several of which fail by design).
     fn holds(&self, instance: &Value) -> bool {
-        self.faults(instance).is_empty()
+        let mut walk = Walk {
+            path: Vec::new(),
+            faults: Vec::new(),
+            verdict: true,
+            failed: false,
+        };
+        walk.check(self, instance);
+        !walk.failed
     }
 }
 
@@ -277,10 +287,19 @@ pub fn unsupported(schema: &Value) -> Option<String> {
 struct Walk<'a> {
     path: Vec<Step<'a>>,
     faults: Vec<Fault>,
+    /// Whether the instance holds is all that is asked: a fault is noted in `failed`, not
+    /// worded, and the walk goes no further.
+    verdict: bool,
+    failed: bool,
 }
 
 impl<'a> Walk<'a> {
-    fn fault(&mut self, reason: String) {
+    fn fault(&mut self, reason: impl FnOnce() -> String) {
+        self.failed = true;
+        if self.verdict {
+            return;
+        }
+        let reason = reason();
         let mut at = String::new();
         for step in &self.path {
             at.push('/');
@@ -301,27 +320,27 @@ impl<'a> Walk<'a> {
     }
 
     fn check(&mut self, node: &Node<'_>, instance: &'a Value) {
+        if self.verdict && self.failed {
+            return;
+        }
         if node.refuses {
-            self.fault(format!("False schema does not allow {instance}"));
+            self.fault(|| format!("False schema does not allow {instance}"));
             return;
         }
         if let Some(types) = node.types
             && !type_holds(types, instance)
         {
-            self.fault(format!("{instance} is not of {}", type_names(types)));
+            self.fault(|| format!("{instance} is not of {}", type_names(types)));
         }
         if let Some(allowed) = node.allowed
             && !allowed.iter().any(|a| equal(a, instance))
         {
-            self.fault(format!(
-                "{instance} is not one of {}",
-                Value::Array(allowed.clone())
-            ));
+            self.fault(|| format!("{instance} is not one of {}", Value::Array(allowed.clone())));
         }
         if let Some(constant) = node.constant
             && !equal(constant, instance)
         {
-            self.fault(format!("{constant} was expected"));
+            self.fault(|| format!("{constant} was expected"));
         }
         match instance {
             Value::Object(object) => self.object(node, object),
@@ -336,17 +355,19 @@ impl<'a> Walk<'a> {
         if let Some(any) = &node.any_of
             && !any.iter().any(|sub| sub.holds(instance))
         {
-            self.fault(format!(
-                "{instance} is not valid under any of the schemas listed in the 'anyOf' keyword"
-            ));
+            self.fault(|| {
+                format!(
+                    "{instance} is not valid under any of the schemas listed in the 'anyOf' keyword"
+                )
+            });
         }
         if let Some(one) = &node.one_of {
             match one.iter().filter(|sub| sub.holds(instance)).count() {
                 1 => {}
-                0 => self.fault(format!(
+                0 => self.fault(|| format!(
                     "{instance} is not valid under any of the schemas listed in the 'oneOf' keyword"
                 )),
-                _ => self.fault(format!(
+                _ => self.fault(|| format!(
                     "{instance} is valid under more than one of the schemas listed in the 'oneOf' keyword"
                 )),
             }
@@ -354,7 +375,7 @@ impl<'a> Walk<'a> {
         if let Some((not, schema)) = &node.not
             && not.holds(instance)
         {
-            self.fault(format!("{instance} should not be valid under {schema}"));
+            self.fault(|| format!("{instance} should not be valid under {schema}"));
         }
     }
 
@@ -380,14 +401,18 @@ impl<'a> Walk<'a> {
                     .collect();
                 match unexpected.len() {
                     0 => {}
-                    1 => self.fault(format!(
-                        "Additional properties are not allowed ({} was unexpected)",
-                        unexpected[0]
-                    )),
-                    _ => self.fault(format!(
-                        "Additional properties are not allowed ({} were unexpected)",
-                        unexpected.join(", ")
-                    )),
+                    1 => self.fault(|| {
+                        format!(
+                            "Additional properties are not allowed ({} was unexpected)",
+                            unexpected[0]
+                        )
+                    }),
+                    _ => self.fault(|| {
+                        format!(
+                            "Additional properties are not allowed ({} were unexpected)",
+                            unexpected.join(", ")
+                        )
+                    }),
                 }
             }
             Additional::Schema(sub) => {
@@ -401,25 +426,29 @@ impl<'a> Walk<'a> {
         }
         for name in &node.required {
             if !object.contains_key(*name) {
-                self.fault(format!("\"{name}\" is a required property"));
+                self.fault(|| format!("\"{name}\" is a required property"));
             }
         }
         let count = object.len() as u64;
         if let Some(min) = node.min_properties
             && count < min
         {
-            self.fault(format!(
-                "{} has less than {min} properties",
-                Value::Object(object.clone())
-            ));
+            self.fault(|| {
+                format!(
+                    "{} has less than {min} properties",
+                    Value::Object(object.clone())
+                )
+            });
         }
         if let Some(max) = node.max_properties
             && count > max
         {
-            self.fault(format!(
-                "{} has more than {max} properties",
-                Value::Object(object.clone())
-            ));
+            self.fault(|| {
+                format!(
+                    "{} has more than {max} properties",
+                    Value::Object(object.clone())
+                )
+            });
         }
     }
 
@@ -433,12 +462,12 @@ impl<'a> Walk<'a> {
         if let Some(min) = node.min_items
             && count < min
         {
-            self.fault(format!("{} has less than {min} items", Value::from(items)));
+            self.fault(|| format!("{} has less than {min} items", Value::from(items)));
         }
         if let Some(max) = node.max_items
             && count > max
         {
-            self.fault(format!("{} has more than {max} items", Value::from(items)));
+            self.fault(|| format!("{} has more than {max} items", Value::from(items)));
         }
     }
 
@@ -448,21 +477,21 @@ impl<'a> Walk<'a> {
             if let Some(min) = node.min_length
                 && length < min
             {
-                self.fault(format!("\"{text}\" is shorter than {min} characters"));
+                self.fault(|| format!("\"{text}\" is shorter than {min} characters"));
             }
             if let Some(max) = node.max_length
                 && length > max
             {
-                self.fault(format!("\"{text}\" is longer than {max} characters"));
+                self.fault(|| format!("\"{text}\" is longer than {max} characters"));
             }
         }
         if let Some(pattern) = node.pattern
             && !matches(pattern, text)
         {
-            self.fault(format!("\"{text}\" does not match \"{pattern}\""));
+            self.fault(|| format!("\"{text}\" does not match \"{pattern}\""));
         }
         if node.date_time && !is_date_time(text) {
-            self.fault(format!("\"{text}\" is not a \"date-time\""));
+            self.fault(|| format!("\"{text}\" is not a \"date-time\""));
         }
     }
 
@@ -472,7 +501,7 @@ impl<'a> Walk<'a> {
                 && let Some(order) = compare(instance, limit)
                 && faulty.contains(&order)
             {
-                self.fault(format!("{instance} is {words} {limit}"));
+                self.fault(|| format!("{instance} is {words} {limit}"));
             }
         }
     }
