@@ -183,6 +183,7 @@ fn objectives(service: &Service, grid: &mut Grid) {
     };
     grid.row("Objectives: error budget burn rate");
     let tiers = tier_lines();
+    let recorded = recorded(service);
     let explain = "1 spends the 30-day budget in exactly 30 days. The lines are the rates the \
                    alerts fire at, over a long and a short window both: critical at 14.4 (1h \
                    and 5m) and 6 (6h and 30m), warning at 3 (1d and 2h) and 1 (3d and 6h).";
@@ -201,7 +202,7 @@ fn objectives(service: &Service, grid: &mut Grid) {
                 format!(
                     "max({}{{{}}}) / {budget}",
                     error_ratio_record(window),
-                    recorded(service)
+                    recorded
                 ),
                 window,
             );
@@ -223,7 +224,7 @@ fn objectives(service: &Service, grid: &mut Grid) {
                 format!(
                     "max({}{{{}}}) / {budget}",
                     slow_ratio_record(window),
-                    recorded(service)
+                    recorded
                 ),
                 window,
             );
