@@ -375,8 +375,8 @@ fn alert_labels(service: &Service, objective: Objective) -> Vec<(&'static str, S
 }
 
 /// The condition of one tier: the ratio over both windows above `factor × budget`.
-fn tier_condition(service: &Service, objective: Objective, tier: &Tier) -> String {
-    let recorded = slo::recorded(service);
+/// `recorded` is the service's selector (`slo::recorded`).
+fn tier_condition(recorded: &str, objective: Objective, tier: &Tier) -> String {
     let threshold = slo::burn_threshold(tier, objective.target());
     format!(
         "({long}{{{recorded}}} > {threshold} and {short}{{{recorded}}} > {threshold})",
@@ -389,6 +389,7 @@ fn tier_condition(service: &Service, objective: Objective, tier: &Tier) -> Strin
 /// tiers.
 fn burn_alerts(platform: &Platform, service: &Service, objective: Objective) -> Vec<Rule> {
     let budget = slo::decimal(u64::from(slo::budget(objective.target())), 3);
+    let recorded = slo::recorded(service);
     [Severity::Critical, Severity::Warning]
         .into_iter()
         .map(|severity| {
@@ -398,7 +399,7 @@ fn burn_alerts(platform: &Platform, service: &Service, objective: Objective) -> 
                 .collect();
             let expr = tiers
                 .iter()
-                .map(|t| tier_condition(service, objective, t))
+                .map(|t| tier_condition(&recorded, objective, t))
                 .collect::<Vec<_>>()
                 .join(" or ");
             let (pace, windows) = match severity {
