@@ -710,6 +710,22 @@ pub(crate) fn write_string(quoted: &mut String, s: &str) {
         quoted.push('"');
         return;
     }
+    // No control, DEL or C1 control (a query, whose label values are quoted): only `"` and
+    // `\`, which a vectorised search finds, are escaped, each with a backslash.
+    let controls = bytes.iter().fold(0u8, |any, &b| {
+        any | u8::from(b < 0x20) | u8::from(b == 0x7f) | u8::from(b == 0xc2)
+    });
+    if controls == 0 {
+        let mut run = 0;
+        for at in memchr::memchr2_iter(b'"', b'\\', bytes) {
+            quoted.push_str(&s[run..at]);
+            quoted.push('\\');
+            run = at;
+        }
+        quoted.push_str(&s[run..]);
+        quoted.push('"');
+        return;
+    }
     // Runs of bytes that need no escape are copied whole. Every character escaped is ASCII
     // but the C1 controls, U+0080..U+009F, which are 0xC2 0x80..0x9F in UTF-8; so a run
     // always ends on a character boundary.
