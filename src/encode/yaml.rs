@@ -794,6 +794,20 @@ const RESERVED: &[&str] = &[
 /// The longest word of `RESERVED`.
 const RESERVED_LEN: usize = 5;
 
+/// The bytes a plain string may hold: ASCII letters, digits and `-_./`.
+static PLAIN: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut byte: u8 = 0;
+    loop {
+        plain[byte as usize] =
+            byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'/');
+        if byte == u8::MAX {
+            break plain;
+        }
+        byte += 1;
+    }
+};
+
 /// Whether `s` reads back as the same string when written plain: ASCII letters, digits and
 /// `-_./` only, not starting like a number or with one of YAML's indicators, and not a
 /// reserved word. One pass over the bytes (most strings are names, keys and paths); the
@@ -833,15 +847,10 @@ fn is_plain_safe(s: &str) -> bool {
     {
         return false;
     }
-    // Bitwise, without an early exit: one pass the compiler vectorises.
-    let others = bytes.iter().fold(0u8, |any, &b| {
-        let letter = u8::from((b | 0x20).wrapping_sub(b'a') < 26);
-        let digit = u8::from(b.wrapping_sub(b'0') < 10);
-        let mark =
-            u8::from(b == b'-') | u8::from(b == b'_') | u8::from(b == b'.') | u8::from(b == b'/');
-        any | ((letter | digit | mark) ^ 1)
-    });
-    others == 0 && (s.len() > RESERVED_LEN || !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)))
+    // A table look-up a byte: most of these strings are keys of a few bytes, too short for a
+    // vectorised pass to pay for its setup.
+    bytes.iter().all(|&b| PLAIN[usize::from(b)])
+        && (s.len() > RESERVED_LEN || !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)))
 }
 
 #[cfg(test)]
