@@ -185,12 +185,7 @@ impl<'s> Node<'s> {
 
     /// Every fault of `instance` against the schema.
     pub fn faults(&self, instance: &Value) -> Vec<Fault> {
-        let mut walk = Walk {
-            path: Vec::new(),
-            faults: Vec::new(),
-            verdict: false,
-            failed: false,
-        };
+        let mut walk = Walk::new(false);
         walk.check(self, instance);
         walk.faults
     }
@@ -198,12 +193,7 @@ impl<'s> Node<'s> {
     /// Whether `instance` satisfies the schema: a walk that words no fault and stops at the
     /// first (an `anyOf`'s or a `oneOf`'s schemas, several of which fail by design).
     fn holds(&self, instance: &Value) -> bool {
-        let mut walk = Walk {
-            path: Vec::new(),
-            faults: Vec::new(),
-            verdict: true,
-            failed: false,
-        };
+        let mut walk = Walk::new(true);
         walk.check(self, instance);
         !walk.failed
     }
@@ -294,6 +284,16 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
+    /// A walk from the instance's root; with `verdict`, one that only tells whether it holds.
+    fn new(verdict: bool) -> Self {
+        Self {
+            path: Vec::new(),
+            faults: Vec::new(),
+            verdict,
+            failed: false,
+        }
+    }
+
     fn fault(&mut self, reason: impl FnOnce() -> String) {
         self.failed = true;
         if self.verdict {
