@@ -131,6 +131,9 @@ pub trait Encode: Send + Sync {
     /// `to_yaml`, appended to `out` (which is empty or ends with a line break).
     fn write_yaml(&self, out: &mut String);
     fn to_value(&self) -> serde_json::Value;
+    /// Whether its tree surely satisfies a schema, walked as it serialises
+    /// (`structural::Node::admits`).
+    fn admitted_by(&self, schema: &crate::validate::structural::Node<'_>) -> bool;
 }
 
 impl<T: Serialize + Send + Sync> Encode for T {
@@ -144,6 +147,10 @@ impl<T: Serialize + Send + Sync> Encode for T {
 
     fn to_value(&self) -> serde_json::Value {
         crate::encode::to_value(self)
+    }
+
+    fn admitted_by(&self, schema: &crate::validate::structural::Node<'_>) -> bool {
+        schema.admits(self)
     }
 }
 
@@ -166,6 +173,10 @@ impl<T: Serialize + Send + Sync> Encode for K8s<T> {
 
     fn to_value(&self) -> serde_json::Value {
         crate::encode::to_value(&self.0)
+    }
+
+    fn admitted_by(&self, schema: &crate::validate::structural::Node<'_>) -> bool {
+        schema.admits(&self.0)
     }
 }
 
@@ -253,6 +264,10 @@ impl<T: Serialize + Send + Sync> Encode for JsonConfigMap<T> {
 
     fn to_value(&self) -> serde_json::Value {
         crate::encode::to_value(&self.config_map())
+    }
+
+    fn admitted_by(&self, schema: &crate::validate::structural::Node<'_>) -> bool {
+        schema.admits(&self.config_map())
     }
 }
 

@@ -186,6 +186,7 @@ fn the_walker_finds_the_faults_jsonschema_finds() {
     assert!(distinct > 50, "only {distinct} objects had a schema");
     let mut compared = 0;
     let mut faulty = 0;
+    let mut admitted = 0;
     let mut differ = Vec::new();
     for (&index, texts) in &objects {
         let judge = judge(index);
@@ -194,10 +195,20 @@ fn the_walker_finds_the_faults_jsonschema_finds() {
             let object: Value = serde_json::from_str(text).expect("JSON");
             assert_eq!(walked(&schema, &object), BTreeSet::new(), "{text}");
             assert_eq!(judged(&judge, &object), BTreeSet::new(), "{text}");
+            // What platc emits is admitted as it serialises, without a tree.
+            assert!(schema.admits(&object), "not admitted: {text}");
             for changed in mutations(&object) {
                 let (walker, judged) = (walked(&schema, &changed), judged(&judge, &changed));
                 compared += 1;
                 faulty += usize::from(!judged.is_empty());
+                // Admitted as it serialises only when the tree has no fault.
+                if schema.admits(&changed) {
+                    admitted += 1;
+                    assert!(
+                        walker.is_empty(),
+                        "admitted, with faults {walker:?}: {changed}"
+                    );
+                }
                 if walker != judged && differ.len() < 10 {
                     differ.push(format!(
                         "{}: walker {walker:?}, jsonschema {judged:?} on {changed}",
@@ -213,6 +224,12 @@ fn the_walker_finds_the_faults_jsonschema_finds() {
     assert!(
         faulty * 2 > compared && faulty < compared,
         "{faulty} of {compared} faulty"
+    );
+    // Most of the mutations without a fault are admitted as they serialise.
+    assert!(
+        admitted * 2 > compared - faulty,
+        "{admitted} of {} without a fault admitted",
+        compared - faulty
     );
 }
 
@@ -275,6 +292,13 @@ fn the_walker_agrees_on_each_keyword() {
             .expect("compiles");
         let node = structural::Node::of(schema);
         for instance in &instances {
+            if node.admits(instance) {
+                assert_eq!(
+                    walked(&node, instance),
+                    BTreeSet::new(),
+                    "{schema} on {instance}"
+                );
+            }
             assert_eq!(
                 walked(&node, instance),
                 judged(&judge, instance),
