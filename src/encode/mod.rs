@@ -37,9 +37,8 @@ pub fn json<T: Serialize>(value: &T) -> String {
 /// line deep in a dashboard's panels.
 fn pretty<T: Serialize + ?Sized>(value: &T, capacity: usize) -> String {
     let mut out = Vec::with_capacity(capacity);
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, Pretty::default());
     // Our types always serialise: every map key is a string and every number finite.
-    if value.serialize(&mut serializer).is_err() {
+    if pretty_into(&mut out, value, 0).is_err() {
         return String::new();
     }
     out.push(b'\n');

@@ -1,5 +1,7 @@
-//! The validator of the schemas in `schemas/applied/`: each schema is walked as data, per
-//! object, with no compile step.
+//! The validator of the schemas in `schemas/applied/`: each schema is read once into a
+//! `Node` of the keywords it sets, and objects are walked against that, either as trees
+//! (`Node::faults`, every fault worded) or as they serialise (`Node::admits`, whether they
+//! surely hold, without a tree).
 //!
 //! Those schemas are structural (the API server's own rule for CRDs): no `$ref`, no `$id`, and
 //! a dozen of Draft 7's keywords (`type`, `properties`, `additionalProperties`, `required`,
@@ -182,6 +184,15 @@ impl<'s> Node<'s> {
         node.one_of = list("oneOf");
         node.not = map.get("not").map(|not| (Box::new(Node::of(not)), not));
         node
+    }
+
+    /// The schema of the property `name`, if `properties` names it.
+    fn property(&self, name: &str) -> Option<&Self> {
+        let properties = self.properties.as_ref()?;
+        let at = properties
+            .binary_search_by(|(property, _)| (*property).cmp(name))
+            .ok()?;
+        Some(&properties[at].1)
     }
 
     /// Every fault of `instance` against the schema.
@@ -500,13 +511,7 @@ impl Fields<'_, '_> {
         if let Some(at) = self.node.required.iter().position(|name| *name == key) {
             self.required |= 1 << at;
         }
-        let property = self.node.properties.as_ref().and_then(|properties| {
-            let at = properties
-                .binary_search_by(|(name, _)| (*name).cmp(key))
-                .ok()?;
-            Some(&properties[at].1)
-        });
-        let admitted = match (property, &self.node.additional) {
+        let admitted = match (self.node.property(key), &self.node.additional) {
             (Some(sub), _) => admitted(sub, value),
             (None, Additional::Schema(sub)) => admitted(sub, value),
             (None, Additional::None) => false,
@@ -516,13 +521,11 @@ impl Fields<'_, '_> {
     }
 
     fn end(self) -> Result<(), NotAdmitted> {
-        let all = if self.node.required.len() == 64 {
-            u64::MAX
-        } else {
-            (1 << self.node.required.len()) - 1
-        };
+        // A bit for each required name seen (`fields` takes at most 64 of them).
+        let seen = self.required.count_ones() as usize;
         Admit::holds(
-            self.required == all && self.node.max_properties.is_none_or(|max| self.count <= max),
+            seen == self.node.required.len()
+                && self.node.max_properties.is_none_or(|max| self.count <= max),
         )
     }
 }
@@ -803,11 +806,7 @@ impl<'a> Walk<'a> {
     }
 
     fn object(&mut self, node: &Node<'_>, object: &'a Map<String, Value>) {
-        let named = |key: &str| {
-            node.properties
-                .as_ref()
-                .is_some_and(|p| p.binary_search_by(|(name, _)| (*name).cmp(key)).is_ok())
-        };
+        let named = |key: &str| node.property(key).is_some();
         if let Some(properties) = &node.properties {
             for (name, sub) in properties {
                 if let Some((key, value)) = object.get_key_value(*name) {
