@@ -10,8 +10,9 @@
 //! Invariants: the schemas are the upstream files copied byte for byte (see
 //! `schemas/README.md`); what is embedded (`include_str!`) and parsed, once each and when
 //! first used, is `schemas/applied/`, made from them by `applied::text` and kept equal to it by
-//! a test. `structural` walks them as data (no compile step; jsonschema is its judge in the
-//! tests, `tests/validate.rs`). They are applied with
+//! a test. `structural` reads each once into a node of its keywords and walks objects
+//! against it, as they serialise and, for the faults of one that does not hold, as a tree
+//! (jsonschema is its judge in the tests, `tests/validate.rs`). They are applied with
 //! the API server's semantics, as `conformance/crds.py` does: an object schema with
 //! `properties` takes no other key unless it sets `x-kubernetes-preserve-unknown-fields` (as
 //! `kubectl --validate=strict`), `nullable: true` admits null, `x-kubernetes-int-or-string`
@@ -452,6 +453,36 @@ mod tests {
         assert!(set.items().is_empty(), "the invalid object entered the set");
         set.push(item("STRICT"));
         assert!(set.take_invalid().is_some(), "push validates too");
+    }
+
+    /// The typed objects platc emits are admitted as they serialise (`structural::Node::
+    /// admits`): none of them is made a tree to be validated. Each kind with a schema is
+    /// reached.
+    #[test]
+    fn emitted_objects_are_admitted_without_a_tree() {
+        let text = include_str!("../platform.kdl");
+        let result = crate::compile(
+            &crate::source::Source::new("platform.kdl", text.to_owned()),
+            &crate::Options::default(),
+        );
+        let platform = result.platform.expect("the reference platform compiles");
+        let set = crate::output(&platform, crate::emit::Scope::All).expect("valid");
+        let mut kinds = std::collections::BTreeSet::new();
+        for item in set.items() {
+            let Body::Object(object) = &item.body else {
+                continue;
+            };
+            let Some(index) = schema_of(object.id.api_version, object.id.kind) else {
+                continue;
+            };
+            assert!(
+                object.value.admitted_by(compiled(index)),
+                "{} is not admitted as it serialises",
+                item.path
+            );
+            kinds.insert(object.id.kind);
+        }
+        assert!(kinds.len() >= 8, "only {kinds:?} reached");
     }
 
     #[test]
