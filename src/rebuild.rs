@@ -32,11 +32,13 @@ use crate::write::{self, MANIFEST};
 /// outside the `service` nodes of the file (each node blanked to its line breaks, so a line
 /// moved from one place to another changes it), the file's name, the order of the services
 /// and the build of platc running; the service's own node text, the line it starts on and
-/// its config files' contents; and the same of every service it names or that names it
-/// (a caller's authorization, a callee's address), that it calls or that calls it in the
-/// platform as compiled (an environment's overlay may add a call, and a name may be written
-/// with escapes), or that an environment's `service NAME { … }` overlay of it names. A
-/// namespace's is made of its services'.
+/// its config files' contents; and the same, but for the children only a service's own items
+/// read (`OWN_ONLY`: its image, resources, env, probes, replicas and autoscaling), of every
+/// service it names or that names it (a caller's authorization, a callee's address), that it
+/// calls or that calls it in the platform as compiled (an environment's overlay may add a
+/// call, and a name may be written with escapes), or that an environment's `service NAME
+/// { … }` overlay of it names. A namespace's is made of its services' (their own children
+/// included). So a new image tag makes that service's items again, not its neighbours'.
 /// `None` when the services' nodes cannot be told apart in the text (overlapping spans), or
 /// this build of platc cannot be told from another (`build_id`): then everything is made.
 pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints> {
@@ -65,22 +67,40 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
     let global = global.finalize();
 
     let lines = &platform.origin;
-    let own: Vec<_> = services
+    let own_only = own_only_children(platform);
+    // Each service's face: its node without its `OWN_ONLY` children, each blanked to its line
+    // breaks (as the global hash blanks the service nodes); and its own hash, the face's and
+    // those children's texts (each byte of the node hashed once).
+    let (own, faces): (Vec<_>, Vec<_>) = services
         .iter()
         .map(|service| {
-            let mut own = Sha256::new();
-            hash_field(&mut own, &lines.line(service.span.start).to_le_bytes());
-            hash_field(
-                &mut own,
-                &text.as_bytes()[service.span.start..service.span.end],
-            );
-            for config in &service.configs {
-                hash_field(&mut own, config.name.value.as_bytes());
-                hash_field(&mut own, config.data.as_bytes());
+            let mut face = Sha256::new();
+            hash_field(&mut face, &lines.line(service.span.start).to_le_bytes());
+            let mut children = Sha256::new();
+            let mut last = service.span.start;
+            for span in own_only.get(&service.span.start).into_iter().flatten() {
+                let (Some(kept), Some(blanked)) =
+                    (text.get(last..span.start), text.get(span.start..span.end))
+                else {
+                    continue;
+                };
+                hash_field(&mut face, kept.as_bytes());
+                hash_field(&mut face, &blanked.matches('\n').count().to_le_bytes());
+                hash_field(&mut children, blanked.as_bytes());
+                last = span.end;
             }
-            own.finalize()
+            hash_field(&mut face, &text.as_bytes()[last..service.span.end]);
+            for config in &service.configs {
+                hash_field(&mut face, config.name.value.as_bytes());
+                hash_field(&mut face, config.data.as_bytes());
+            }
+            let face = face.finalize();
+            let mut own = Sha256::new();
+            hash_field(&mut own, &face);
+            hash_field(&mut own, &children.finalize());
+            (own.finalize(), face)
         })
-        .collect();
+        .unzip();
     // Looked up for each word of each service node: 260,000 at 1,000 services.
     let index: HashMap<&str, usize, foldhash::fast::RandomState> = services
         .iter()
@@ -134,7 +154,7 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
             hash_field(&mut print, &own[i]);
             for &j in &neighbours[i] {
                 hash_field(&mut print, services[j].name.value.as_bytes());
-                hash_field(&mut print, &own[j]);
+                hash_field(&mut print, &faces[j]);
             }
             let print = print.finalize();
             let namespace = namespaces
@@ -157,6 +177,48 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
         services,
         namespaces,
     })
+}
+
+/// The children of a service node that only the service's own items read: what its
+/// neighbours' items (a caller's address and egress, a callee's authorization, a namespace's
+/// `Sidecar`) take of a service is its name, namespace, ports, calls and mesh settings,
+/// never these. `tests/rebuild.rs` holds it: every line of every service of every built case
+/// blanked, the rebuild that makes only that service again is the fresh build.
+const OWN_ONLY: [&str; 6] = [
+    "image",
+    "resources",
+    "env",
+    "probe",
+    "replicas",
+    "autoscale",
+];
+
+/// The spans of the `OWN_ONLY` children of each service node of the document, in source
+/// order, by the service node's start.
+fn own_only_children(platform: &Checked) -> HashMap<usize, Vec<crate::span::Span>> {
+    let nodes = platform.origin.nodes();
+    let starts: std::collections::HashSet<(usize, usize)> = platform
+        .services
+        .iter()
+        .map(|s| (s.span.start, s.span.end))
+        .collect();
+    let mut children: HashMap<usize, Vec<crate::span::Span>> = HashMap::new();
+    for node in nodes {
+        let Some(parent) = node.parent.and_then(|p| nodes.get(p)) else {
+            continue;
+        };
+        if !starts.contains(&(parent.span.start, parent.span.end)) {
+            continue;
+        }
+        let name = node.segment.split(['=', '[']).next().unwrap_or_default();
+        if OWN_ONLY.contains(&name) {
+            children
+                .entry(parent.span.start)
+                .or_default()
+                .push(node.span);
+        }
+    }
+    children
 }
 
 /// The fingerprints of a platform's services and namespaces, by name.
@@ -818,6 +880,60 @@ mod tests {
         // No services: never unchanged.
         let empty = Record::new(BTreeMap::from([(String::new(), TreeRecord::default())]));
         assert!(!empty.unchanged(&[(String::new(), prints(&[], &[]))]));
+    }
+
+    /// A service's `OWN_ONLY` children (its tag above all) change its own fingerprint and
+    /// its namespace's, not its neighbours'; what a neighbour reads of it (a port) changes
+    /// both. Unrelated services change with neither.
+    #[test]
+    fn a_new_tag_changes_its_own_service_alone() {
+        let platform = |api: &str| {
+            format!(
+                r#"platform shop {{
+    service web {{
+        image "ghcr.io/acme/web" tag="v1"
+        port http 8080 protocol=http
+        calls api env=API_ADDR
+    }}
+    service api {{
+{api}
+    }}
+    service lone {{
+        image "ghcr.io/acme/lone" tag="v1"
+        port http 7000 protocol=http
+    }}
+}}
+"#
+            )
+        };
+        let prints = |api: &str| {
+            let source = Source::new("platform.kdl", platform(api));
+            let base = crate::compile(&source, &crate::Options::default())
+                .platform
+                .expect("compiles");
+            fingerprints(&source, &base).expect("fingerprints")
+        };
+        let api = "        image \"ghcr.io/acme/api\" tag=\"v1\"\n        port http 9000 protocol=http\n        resources cpu=\"100m\" memory=\"64Mi\"\n        replicas 2\n        env LOG \"info\"; probe http port=http path=\"/healthz\" for=readiness";
+        let before = prints(api);
+        let changed =
+            |after: &Fingerprints, name: &str| after.services[name] != before.services[name];
+        for own in [
+            api.replace("tag=\"v1\"", "tag=\"v2\""),
+            api.replace("100m", "200m"),
+            api.replace("replicas 2", "replicas 3"),
+            api.replace("\"info\"", "\"debug\""),
+            api.replace("/healthz", "/ready"),
+        ] {
+            let after = prints(&own);
+            assert!(changed(&after, "api"), "{own}");
+            assert!(!changed(&after, "web"), "{own}");
+            assert!(!changed(&after, "lone"), "{own}");
+            assert_ne!(after.namespaces["api"], before.namespaces["api"], "{own}");
+            assert_eq!(after.namespaces["web"], before.namespaces["web"], "{own}");
+        }
+        let port = prints(&api.replace("9000", "9001"));
+        assert!(changed(&port, "api") && changed(&port, "web"));
+        assert!(!changed(&port, "lone"));
     }
 
     /// `encode`'s buffer is sized once: the hint covers the text of the reference platform's

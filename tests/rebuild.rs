@@ -198,6 +198,66 @@ fn a_rebuild_after_any_one_line_change_is_the_fresh_build() {
     );
 }
 
+/// The lines only a service's own items read (its `image`, above all its tag, which every
+/// release changes) do not reach its neighbours: a new tag or repository of any service of
+/// every built case makes that service again (and its namespace's), not the services that
+/// call it or that it calls, and the rebuild is the fresh build all the same. (A blanked
+/// `image` line, in the test above, does not compile: the image is required.)
+#[test]
+fn a_new_image_of_any_service_rebuilds_as_the_fresh_build() {
+    let mut rebuilt_count = 0;
+    let mut kept_neighbours = 0;
+    for (name, source) in sources() {
+        let before = build(&source, None).unwrap();
+        let prior = before.record.clone().expect("a whole build keeps a record");
+        let prior = Some((&prior, before.tree[MANIFEST].as_str()));
+        let base = compile(&source, &Options::default()).platform.unwrap();
+        for service in &base.services {
+            let node = &source.text()[service.span.start..service.span.end];
+            let Some(line) = node.lines().find(|l| l.trim_start().starts_with("image ")) else {
+                continue;
+            };
+            let at = service.span.start + (line.as_ptr() as usize - node.as_ptr() as usize);
+            let repository_end = line
+                .find('"')
+                .and_then(|open| line[open + 1..].find('"').map(|close| open + 1 + close));
+            let edits = [
+                line.find("tag=\"").map(|tag| at + tag + "tag=\"".len()),
+                repository_end.map(|end| at + end),
+            ];
+            for edit in edits.into_iter().flatten() {
+                let mut text = source.text().to_owned();
+                text.insert(edit, 'x');
+                let changed = with_text(&source, &text);
+                let Some(fresh) = build(&changed, None) else {
+                    continue;
+                };
+                let rebuilt = build(&changed, prior).unwrap();
+                let why = format!("{name}, the image of {} changed", service.name.value);
+                if let Some(difference) = differs(&rebuilt, &fresh) {
+                    panic!("{why}: {difference}");
+                }
+                rebuilt_count += 1;
+                // The services it calls were not made again.
+                for call in &service.calls {
+                    let callee = &call.service.value;
+                    if callee == &service.name.value {
+                        continue;
+                    }
+                    let made = rebuilt
+                        .tree
+                        .keys()
+                        .any(|path| path.contains(&format!("/services/{callee}/")));
+                    assert!(!made, "{why}: {callee}, which it calls, was made again");
+                    kept_neighbours += 1;
+                }
+            }
+        }
+    }
+    assert!(rebuilt_count > 50, "only {rebuilt_count} rebuilds");
+    assert!(kept_neighbours > 20, "only {kept_neighbours} callees kept");
+}
+
 /// What ties services together outside their nodes' words: a call an environment's overlay
 /// adds, and a call whose name is written with escapes. Changing the callee's port must make
 /// the caller again (its address and egress policy name the port), in the environment's tree
