@@ -642,16 +642,22 @@ pub struct Read {
     pub stamp: write::Stamp,
 }
 
-/// The record of `out` and its manifest, when there are both (each parsed apart, on both
-/// cores: `Read::record`, `write::Listing::parse`).
+/// The record of `out` and its manifest, when there are both: each read (and then parsed
+/// apart: `Read::record`, `write::Listing::parse`) on a core of its own.
 pub fn read(out: &Path) -> Option<Read> {
     let file = cache_file(out)?;
-    let record = std::fs::read(file).ok()?;
     let path = out.join(MANIFEST);
-    let stamp = write::Stamp::of(&path)?;
-    let manifest = std::fs::read_to_string(&path).ok()?;
-    (write::Stamp::of(&path)? == stamp).then_some(Read {
-        record,
+    let (record, manifest) = rayon::join(
+        || std::fs::read(file).ok(),
+        || {
+            let stamp = write::Stamp::of(&path)?;
+            let manifest = std::fs::read_to_string(&path).ok()?;
+            (write::Stamp::of(&path)? == stamp).then_some((manifest, stamp))
+        },
+    );
+    let (manifest, stamp) = manifest?;
+    Some(Read {
+        record: record?,
         manifest,
         stamp,
     })
