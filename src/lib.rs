@@ -450,8 +450,8 @@ fn tree_files(
 ) -> Result<Made, validate::Invalid> {
     let batches = emit::emit_in_batches(platform, emit::BATCH, reuse, |items| {
         validate::items(&items)?;
-        let mut files = emit::parallel::map_owned(items, |item| {
-            let text = encode::file(&item, &platform.origin);
+        let mut files = emit::parallel::map_owned(items, |mut item| {
+            let text = encode::take_file(&mut item, &platform.origin);
             TreeFile {
                 entry: write::Entry {
                     origin: platform.origin.locate(item.origin),

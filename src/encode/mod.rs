@@ -222,9 +222,11 @@ pub fn header(origin: &str) -> String {
 /// The bytes of one item of the output set.
 pub fn file(item: &Item, origin: &Origin) -> String {
     match &item.body {
+        // Encoded after its header, in one text: not into a text of its own copied after it.
         Body::Object(object) => {
-            let mut text = header(&origin.path(item.origin));
-            text.push_str(&object.value.to_yaml());
+            let mut text = String::with_capacity(2048);
+            text.push_str(&header(&origin.path(item.origin)));
+            object.value.write_yaml(&mut text);
             text
         }
         Body::Json(value) => pretty(value, 0),
@@ -239,6 +241,15 @@ pub fn file(item: &Item, origin: &Origin) -> String {
             text.push_str(yaml.strip_prefix("---\n").unwrap_or(yaml));
             text
         }
+    }
+}
+
+/// `file`, a text's bytes taken from the item rather than copied (a Jenkins seed job of
+/// 1,000 services is 0.8 MB): what a build does with each item it has made.
+pub fn take_file(item: &mut Item, origin: &Origin) -> String {
+    match &mut item.body {
+        Body::Text(text) => std::mem::take(text),
+        _ => file(item, origin),
     }
 }
 
