@@ -183,7 +183,8 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
 /// neighbours' items (a caller's address and egress, a callee's authorization, a namespace's
 /// `Sidecar`) take of a service is its name, namespace, ports, calls and mesh settings,
 /// never these. `tests/rebuild.rs` holds it: every line of every service of every built case
-/// blanked, the rebuild that makes only that service again is the fresh build.
+/// blanked, and every service's image changed, the rebuild that makes only that service
+/// again is the fresh build.
 const OWN_ONLY: [&str; 6] = [
     "image",
     "resources",
@@ -197,7 +198,7 @@ const OWN_ONLY: [&str; 6] = [
 /// order, by the service node's start.
 fn own_only_children(platform: &Checked) -> HashMap<usize, Vec<crate::span::Span>> {
     let nodes = platform.origin.nodes();
-    let starts: std::collections::HashSet<(usize, usize)> = platform
+    let service_spans: std::collections::HashSet<(usize, usize)> = platform
         .services
         .iter()
         .map(|s| (s.span.start, s.span.end))
@@ -207,7 +208,7 @@ fn own_only_children(platform: &Checked) -> HashMap<usize, Vec<crate::span::Span
         let Some(parent) = node.parent.and_then(|p| nodes.get(p)) else {
             continue;
         };
-        if !starts.contains(&(parent.span.start, parent.span.end)) {
+        if !service_spans.contains(&(parent.span.start, parent.span.end)) {
             continue;
         }
         let name = node.segment.split(['=', '[']).next().unwrap_or_default();
