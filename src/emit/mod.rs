@@ -73,6 +73,7 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
         scope != Scope::All || *part == Part::All,
         "a build makes every part"
     );
+    prefetch_origins(platform);
     if scope == Scope::All {
         let items = emit_in_batches(platform, BATCH, None, |items| items).handed;
         let mut out = Output::from_items(items.into_iter().flatten().collect());
@@ -108,6 +109,13 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
     }
     out.sort_by_path();
     out
+}
+
+/// Lists the document's nodes for the origin annotations (`model::Origin::nodes`) on every
+/// core, before any target asks: the first to ask would list them alone while every other
+/// thread that asks waits for it (render of 1,000 services: 4–6 ms with one core idle).
+fn prefetch_origins(platform: &Checked) {
+    platform.origin.nodes();
 }
 
 /// What `emit_in_batches` gives: what `hand_on` gave for each batch, in order, and what the
@@ -146,6 +154,7 @@ pub fn emit_in_batches<R: Send>(
     reuse: Option<Reuse>,
     hand_on: impl Fn(Vec<Item>) -> R + Sync + Send,
 ) -> Batches<R> {
+    prefetch_origins(platform);
     let sync_waves = platform.delivery.argocd.is_some();
     let (only, keep_namespaces, mut kept) = match reuse {
         Some(reuse) => (Some(reuse.make), reuse.keep_namespaces, reuse.kept),

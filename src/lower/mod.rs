@@ -392,25 +392,51 @@ impl crate::model::NodeSource for Document {
 }
 
 /// Every node of the document with its path segment, in pre-order, for `model::Origin`.
+/// Each level's segments are made first, then each told from the earlier siblings with the
+/// same one by a count of those. The walk is every node of the document (1,000 services:
+/// 55,000), and the first origin annotation waits for it: a level of many nodes (the
+/// services) has its subtrees walked on every core, and joined in order.
 pub fn path_nodes(document: &Document) -> Vec<crate::model::PathNode> {
-    fn walk(document: &Document, parent: Option<usize>, out: &mut Vec<crate::model::PathNode>) {
-        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for node in document.nodes() {
-            let mut segment = node.name().value().to_owned();
-            if let Some(arg) = node
-                .entries()
-                .first()
-                .filter(|e| e.name().is_none())
-                .and_then(|e| e.value().as_string())
-            {
-                segment.push('=');
-                segment.push_str(&path_escape(arg));
-            }
-            let count = seen.entry(segment.clone()).or_default();
-            *count += 1;
-            if *count > 1 {
-                segment = format!("{segment}[{count}]");
-            }
+    let mut out = Vec::new();
+    path_level(document, None, &mut out);
+    out
+}
+
+/// The nodes of one level and their subtrees, in pre-order, added to `out`: `parent` is the
+/// place in `out` of the level's node.
+fn path_level(document: &Document, parent: Option<usize>, out: &mut Vec<crate::model::PathNode>) {
+    use rayon::prelude::*;
+    /// Up to this many siblings are counted by a scan of the earlier ones, and walked on
+    /// this thread; more by a map, and on the pool.
+    const FEW: usize = 16;
+    const MANY: usize = 64;
+    let nodes = document.nodes();
+    let mut segments: Vec<String> = nodes.iter().map(path_segment).collect();
+    // How many siblings up to each one have its segment.
+    let counts: Vec<usize> = if segments.len() <= FEW {
+        (0..segments.len())
+            .map(|i| 1 + segments[..i].iter().filter(|s| **s == segments[i]).count())
+            .collect()
+    } else {
+        let mut seen: std::collections::HashMap<&str, usize, foldhash::fast::RandomState> =
+            std::collections::HashMap::default();
+        segments
+            .iter()
+            .map(|s| {
+                let count = seen.entry(s.as_str()).or_default();
+                *count += 1;
+                *count
+            })
+            .collect()
+    };
+    for (segment, count) in segments.iter_mut().zip(counts) {
+        if count > 1 {
+            use std::fmt::Write as _;
+            let _ = write!(segment, "[{count}]");
+        }
+    }
+    if nodes.len() < MANY {
+        for (node, segment) in nodes.iter().zip(segments) {
             let at = out.len();
             out.push(crate::model::PathNode {
                 span: node.span(),
@@ -418,20 +444,65 @@ pub fn path_nodes(document: &Document) -> Vec<crate::model::PathNode> {
                 segment,
             });
             if let Some(children) = node.children() {
-                walk(children, Some(at), out);
+                path_level(children, Some(at), out);
             }
         }
+        return;
     }
-    let mut out = Vec::new();
-    walk(document, None, &mut out);
-    out
+    // Each subtree with places from its own start, its top node's parent left `None`.
+    let subtrees: Vec<Vec<crate::model::PathNode>> = nodes
+        .par_iter()
+        .zip(segments)
+        .map(|(node, segment)| {
+            let mut subtree = vec![crate::model::PathNode {
+                span: node.span(),
+                parent: None,
+                segment,
+            }];
+            if let Some(children) = node.children() {
+                path_level(children, Some(0), &mut subtree);
+            }
+            subtree
+        })
+        .collect();
+    out.reserve(subtrees.iter().map(Vec::len).sum());
+    for subtree in subtrees {
+        let start = out.len();
+        out.extend(subtree.into_iter().map(|mut node| {
+            node.parent = node.parent.map_or(parent, |p| Some(start + p));
+            node
+        }));
+    }
 }
 
-/// An argument as a path segment: `/`, `#`, `%`, `[`, `]`, spaces and control characters
-/// percent-encoded, so that the path reads back unambiguously.
-fn path_escape(text: &str) -> String {
+/// A node's path segment: `name`, or `name=ARG` when its first argument is a string.
+fn path_segment(node: &crate::syntax::Node) -> String {
+    let name = node.name().value();
+    let arg = node
+        .entries()
+        .first()
+        .filter(|e| e.name().is_none())
+        .and_then(|e| e.value().as_string());
+    let mut segment = String::with_capacity(name.len() + arg.map_or(0, |a| a.len() + 1));
+    segment.push_str(name);
+    if let Some(arg) = arg {
+        segment.push('=');
+        path_escape(arg, &mut segment);
+    }
+    segment
+}
+
+/// An argument as a path segment, added to `out`: `/`, `#`, `%`, `[`, `]`, `=`, spaces and
+/// control characters percent-encoded, so that the path reads back unambiguously.
+fn path_escape(text: &str, out: &mut String) {
     use std::fmt::Write as _;
-    let mut out = String::with_capacity(text.len());
+    // Most arguments are names: ASCII, with nothing to encode.
+    let plain =
+        |b: &u8| b.is_ascii_graphic() && !matches!(b, b'/' | b'#' | b'%' | b'[' | b']' | b'=');
+    if text.bytes().all(|b| plain(&b)) {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         if matches!(c, '/' | '#' | '%' | '[' | ']' | '=') || c.is_whitespace() || c.is_control() {
             let mut buf = [0; 4];
@@ -442,5 +513,4 @@ fn path_escape(text: &str) -> String {
             out.push(c);
         }
     }
-    out
 }
