@@ -66,3 +66,53 @@ fn a_path_names_the_innermost_node_and_escapes_its_arguments() {
     // Its nodes listed, the origin no longer holds the document.
     assert_eq!(std::sync::Arc::strong_count(&document), 1);
 }
+
+#[test]
+fn a_level_of_many_siblings_is_numbered_and_nested_as_a_level_of_few() {
+    // Seventy services: a level of that many is walked on the pool, its subtrees joined in
+    // order. Each has two ports of one name, and one service name comes twice.
+    let mut text = String::from("platform shop {\n");
+    for i in 0..70 {
+        let service =
+            format!("    service s{i} {{\n        port http 80\n        port http 81\n    }}\n");
+        text += &service;
+    }
+    text.push_str(
+        "    service s3 {\n        env \"A B\" \"x\"\n        env \"é\" \"y\"\n    }\n}\n",
+    );
+    let source = Source::new("platform.kdl", &text);
+    let mut d = platc::diagnostic::Diagnostics::default();
+    let document = std::sync::Arc::new(platc::parse::parse(&source, &mut d).expect("parses"));
+    let origin = platc::model::Origin::new("platform.kdl", &text, document);
+    let at = |needle: &str| {
+        let start = text.rfind(needle).expect("in the text");
+        platc::span::Span::new(start, start + needle.len())
+    };
+    assert_eq!(origin.path(at("service s0 ")), "platform.kdl#service=s0");
+    assert_eq!(
+        origin.path(at("port http 80")),
+        "platform.kdl#service=s69/port=http"
+    );
+    assert_eq!(
+        origin.path(at("port http 81")),
+        "platform.kdl#service=s69/port=http[2]"
+    );
+    assert_eq!(origin.path(at("service s3 ")), "platform.kdl#service=s3[2]");
+    assert_eq!(
+        origin.path(at("env \"A B\"")),
+        "platform.kdl#service=s3[2]/env=A%20B"
+    );
+    assert_eq!(
+        origin.path(at("env \"é\"")),
+        "platform.kdl#service=s3[2]/env=é"
+    );
+    // Every node's parent comes before it and holds it, as in a walk on one thread.
+    let nodes = origin.nodes();
+    assert_eq!(nodes.len(), 1 + 71 + 70 * 2 + 2);
+    for (i, node) in nodes.iter().enumerate().skip(1) {
+        let parent = node.parent.expect("below the platform");
+        assert!(parent < i, "{}", node.segment);
+        let outer = nodes[parent].span;
+        assert!(outer.start <= node.span.start && node.span.end <= outer.end);
+    }
+}
