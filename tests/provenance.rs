@@ -36,14 +36,26 @@ fn a_line_added_above_everything_changes_only_the_manifests() {
     );
 }
 
+/// The origin of a document of `text` in `file`, and the parsed document it lists its nodes
+/// from.
+fn origin_of(
+    file: &str,
+    text: &str,
+) -> (
+    platc::model::Origin,
+    std::sync::Arc<platc::syntax::Document>,
+) {
+    let source = Source::new(file, text);
+    let mut d = platc::diagnostic::Diagnostics::default();
+    let document = std::sync::Arc::new(platc::parse::parse(&source, &mut d).expect("parses"));
+    let origin = platc::model::Origin::new(file, text, document.clone());
+    (origin, document)
+}
+
 #[test]
 fn a_path_names_the_innermost_node_and_escapes_its_arguments() {
     let text = "platform shop {\n    service web {\n        image \"nginx\" tag=\"1.27\"\n        port http 8080\n        port grpc 9090\n        autoscale min=2 max=4\n    }\n    service \"a/b\" { }\n}\n";
-    let source = Source::new("dir/platform.kdl", text);
-    let mut d = platc::diagnostic::Diagnostics::default();
-    let document = platc::parse::parse(&source, &mut d).expect("parses");
-    let document = std::sync::Arc::new(document);
-    let origin = platc::model::Origin::new("dir/platform.kdl", text, document.clone());
+    let (origin, document) = origin_of("dir/platform.kdl", text);
     let at = |needle: &str| {
         let start = text.find(needle).expect("in the text");
         platc::span::Span::new(start, start + needle.len())
@@ -80,10 +92,7 @@ fn a_level_of_many_siblings_is_numbered_and_nested_as_a_level_of_few() {
     text.push_str(
         "    service s3 {\n        env \"A B\" \"x\"\n        env \"é\" \"y\"\n    }\n}\n",
     );
-    let source = Source::new("platform.kdl", &text);
-    let mut d = platc::diagnostic::Diagnostics::default();
-    let document = std::sync::Arc::new(platc::parse::parse(&source, &mut d).expect("parses"));
-    let origin = platc::model::Origin::new("platform.kdl", &text, document);
+    let (origin, _) = origin_of("platform.kdl", &text);
     let at = |needle: &str| {
         let start = text.rfind(needle).expect("in the text");
         platc::span::Span::new(start, start + needle.len())
