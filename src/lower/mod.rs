@@ -406,9 +406,9 @@ pub fn path_nodes(document: &Document) -> Vec<crate::model::PathNode> {
 /// place in `out` of the level's node.
 fn path_level(document: &Document, parent: Option<usize>, out: &mut Vec<crate::model::PathNode>) {
     use rayon::prelude::*;
-    /// Up to this many siblings are counted by a scan of the earlier ones, and walked on
-    /// this thread; more by a map, and on the pool.
+    /// Up to this many siblings are counted by a scan of the earlier ones; more, by a map.
     const FEW: usize = 16;
+    /// This many siblings or more have their subtrees walked on the pool.
     const MANY: usize = 64;
     let nodes = document.nodes();
     let mut segments: Vec<String> = nodes.iter().map(path_segment).collect();
