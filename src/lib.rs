@@ -272,8 +272,15 @@ fn full_tree(
         };
         let stage = staging.map(|staging| (staging, dir));
         let Made { files, parts } = tree_files(platform, reuse, stage)?;
-        let record =
-            fingerprints.map(|fingerprints| rebuild::TreeRecord::new(&fingerprints, parts, before));
+        let record = fingerprints.map(|fingerprints| {
+            let record = rebuild::TreeRecord::new(&fingerprints, parts, before);
+            // A first build keeps it as text, made now, not as values (`rebuild::KeptTree`).
+            if staging.is_some() {
+                record.encoded()
+            } else {
+                record.into()
+            }
+        });
         Ok(TreeMade {
             files,
             reused,
@@ -395,7 +402,7 @@ fn full_tree(
 struct TreeMade {
     files: Vec<TreeFile>,
     reused: Vec<(String, write::Entry)>,
-    record: Option<rebuild::TreeRecord>,
+    record: Option<rebuild::KeptTree>,
     /// The files its `config … file=` read, with the contents read.
     configs: Vec<(String, String)>,
 }

@@ -256,11 +256,35 @@ pub(crate) fn build_id() -> Option<&'static str> {
 
 /// What a build knows of the tree it wrote: kept outside `out/` (`cache_file`), after a
 /// first line (`Header`) that says which tree it holds for.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Record {
     /// Each tree with a manifest of its own, by its directory in `out/` (`""` for `out/`
     /// itself, `env/NAME/` for an environment's).
-    trees: BTreeMap<String, TreeRecord>,
+    trees: BTreeMap<String, KeptTree>,
+}
+
+/// A tree's record as a build keeps it until it is saved: as made, or already encoded
+/// (`TreeRecord::encoded`). A first build encodes each tree's as soon as the tree is made: at
+/// 10,000 services each tree's record was 67 MB of values (800,000 paths and identities,
+/// each in strings of its own) and is 37 MB of text, and the first tree's was held while the
+/// second was made.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeptTree {
+    Made(TreeRecord),
+    /// `serde_json`'s compact text of a `TreeRecord`.
+    Encoded(Vec<u8>),
+}
+
+impl From<TreeRecord> for KeptTree {
+    fn from(tree: TreeRecord) -> Self {
+        Self::Made(tree)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeptTree {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        TreeRecord::deserialize(deserializer).map(Self::Made)
+    }
 }
 
 /// The first line of a record's file: who wrote it, for which manifest.
@@ -420,7 +444,7 @@ pub struct TreeReuse {
 
 impl Record {
     /// A record of the trees of a build.
-    pub fn new(trees: BTreeMap<String, TreeRecord>) -> Self {
+    pub fn new(trees: BTreeMap<String, KeptTree>) -> Self {
         Self { trees }
     }
 
@@ -430,12 +454,100 @@ impl Record {
         // In a buffer of about its size (7 MB at 1,000 services): grown by doubling from
         // nothing, it would be copied a dozen times, each time into fresh pages.
         let mut text = Vec::with_capacity(self.size_hint());
-        serde_json::to_writer(&mut text, self).ok()?;
+        self.write_to(&mut text).ok()?;
         Some(text)
     }
 
+    /// Its text, as `serde_json` writes a map of trees by directory, each tree's encoded
+    /// text as it is.
+    pub fn write_to(&self, to: &mut impl std::io::Write) -> serde_json::Result<()> {
+        to.write_all(b"{\"trees\":{")
+            .map_err(serde_json::Error::io)?;
+        for (at, (dir, tree)) in self.trees.iter().enumerate() {
+            if at > 0 {
+                to.write_all(b",").map_err(serde_json::Error::io)?;
+            }
+            serde_json::to_writer(&mut *to, dir)?;
+            to.write_all(b":").map_err(serde_json::Error::io)?;
+            match tree {
+                KeptTree::Made(tree) => serde_json::to_writer(&mut *to, tree)?,
+                KeptTree::Encoded(text) => to.write_all(text).map_err(serde_json::Error::io)?,
+            }
+        }
+        to.write_all(b"}}").map_err(serde_json::Error::io)
+    }
+
     /// About the bytes `encode` gives, a little more rather than less (room never written
-    /// is never touched): each item's strings and its punctuation, a `Rollout` as 4 KB.
+    /// is never touched).
+    fn size_hint(&self) -> usize {
+        self.trees
+            .iter()
+            .map(|(dir, tree)| {
+                dir.len()
+                    + 8
+                    + match tree {
+                        KeptTree::Made(tree) => tree.size_hint(),
+                        KeptTree::Encoded(text) => text.len(),
+                    }
+            })
+            .sum::<usize>()
+            + 16
+    }
+    /// Whether the trees at `dirs` are every tree recorded, each with the services and
+    /// namespaces that `prints` gives it, with the fingerprints recorded: then a build makes
+    /// exactly the tree whose manifest the record holds for. Each service's fingerprint
+    /// covers the text outside the service nodes too; a tree without services has nothing
+    /// that does, and is never unchanged.
+    pub fn unchanged(&self, trees: &[(String, Fingerprints)]) -> bool {
+        fn same(parts: &BTreeMap<String, PartRecord>, prints: &BTreeMap<String, String>) -> bool {
+            parts.len() == prints.len()
+                && parts
+                    .iter()
+                    .zip(prints)
+                    .all(|((name, part), (named, print))| {
+                        name == named && part.fingerprint == *print
+                    })
+        }
+        self.trees.len() == trees.len()
+            && trees.iter().all(|(dir, prints)| {
+                !prints.services.is_empty()
+                    && self.trees.get(dir).is_some_and(|tree| {
+                        // A record read (the only one asked) is as made; an encoded one is
+                        // taken for changed, and the build makes its tree.
+                        let KeptTree::Made(tree) = tree else {
+                            return false;
+                        };
+                        same(&tree.services, &prints.services)
+                            && same(&tree.namespaces, &prints.namespaces)
+                    })
+            })
+    }
+
+    /// The record of the tree at `dir` (`""`, or `env/NAME/`), taken out (an empty one when
+    /// it has none): a rebuild of that tree reads it (`TreeRecord::reuse`), then moves what
+    /// it kept to its new record.
+    pub fn take(&mut self, dir: &str) -> TreeRecord {
+        match self.trees.remove(dir) {
+            Some(KeptTree::Made(tree)) => tree,
+            Some(KeptTree::Encoded(text)) => serde_json::from_slice(&text).unwrap_or_default(),
+            None => TreeRecord::default(),
+        }
+    }
+}
+
+impl TreeRecord {
+    /// The record, encoded (`KeptTree::Encoded`) into a buffer of about its size.
+    pub fn encoded(&self) -> KeptTree {
+        let mut text = Vec::with_capacity(self.size_hint());
+        match serde_json::to_writer(&mut text, self) {
+            Ok(()) => KeptTree::Encoded(text),
+            // Our types always serialise; were one not to, the record is kept as made.
+            Err(_) => KeptTree::Made(self.clone()),
+        }
+    }
+
+    /// About the bytes of its text, a little more rather than less: each item's strings and
+    /// its punctuation, a `Rollout` as 4 KB.
     fn size_hint(&self) -> usize {
         let item = |ItemRecord(path, id, rollout): &ItemRecord| {
             let id = id
@@ -460,46 +572,9 @@ impl Record {
                 })
                 .sum()
         };
-        self.trees
-            .iter()
-            .map(|(dir, tree)| dir.len() + 64 + parts(&tree.services) + parts(&tree.namespaces))
-            .sum()
+        48 + parts(&self.services) + parts(&self.namespaces)
     }
 
-    /// Whether the trees at `dirs` are every tree recorded, each with the services and
-    /// namespaces that `prints` gives it, with the fingerprints recorded: then a build makes
-    /// exactly the tree whose manifest the record holds for. Each service's fingerprint
-    /// covers the text outside the service nodes too; a tree without services has nothing
-    /// that does, and is never unchanged.
-    pub fn unchanged(&self, trees: &[(String, Fingerprints)]) -> bool {
-        fn same(parts: &BTreeMap<String, PartRecord>, prints: &BTreeMap<String, String>) -> bool {
-            parts.len() == prints.len()
-                && parts
-                    .iter()
-                    .zip(prints)
-                    .all(|((name, part), (named, print))| {
-                        name == named && part.fingerprint == *print
-                    })
-        }
-        self.trees.len() == trees.len()
-            && trees.iter().all(|(dir, prints)| {
-                !prints.services.is_empty()
-                    && self.trees.get(dir).is_some_and(|tree| {
-                        same(&tree.services, &prints.services)
-                            && same(&tree.namespaces, &prints.namespaces)
-                    })
-            })
-    }
-
-    /// The record of the tree at `dir` (`""`, or `env/NAME/`), taken out (an empty one when
-    /// it has none): a rebuild of that tree reads it (`TreeRecord::reuse`), then moves what
-    /// it kept to its new record.
-    pub fn take(&mut self, dir: &str) -> TreeRecord {
-        self.trees.remove(dir).unwrap_or_default()
-    }
-}
-
-impl TreeRecord {
     /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses, this its record:
     /// every service and namespace whose fingerprint is the record's, and whose files the old
     /// manifest all lists, is not made.
@@ -704,7 +779,7 @@ pub fn save_record(out: &Path, record: Option<&Record>, manifest: Held) {
     let record = record.map(|record| {
         move |file: &mut std::fs::File| {
             let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
-            serde_json::to_writer(&mut writer, record)?;
+            record.write_to(&mut writer)?;
             writer.flush()
         }
     });
@@ -858,8 +933,8 @@ mod tests {
         let base = prints(&[("a", "1"), ("b", "2")], &[("ns", "3")]);
         let env = prints(&[("a", "4"), ("b", "5")], &[("ns", "6")]);
         let record = Record::new(BTreeMap::from([
-            (String::new(), tree(&base)),
-            ("env/x/".to_owned(), tree(&env)),
+            (String::new(), tree(&base).into()),
+            ("env/x/".to_owned(), tree(&env).into()),
         ]));
         let both = |base, env| vec![(String::new(), base), ("env/x/".to_owned(), env)];
         let same = |p: &Fingerprints| {
@@ -885,7 +960,10 @@ mod tests {
         let other = prints(&[("a", "4"), ("b", "5")], &[("ns", "9")]);
         assert!(!record.unchanged(&both(same(&base), other)));
         // No services: never unchanged.
-        let empty = Record::new(BTreeMap::from([(String::new(), TreeRecord::default())]));
+        let empty = Record::new(BTreeMap::from([(
+            String::new(),
+            TreeRecord::default().into(),
+        )]));
         assert!(!empty.unchanged(&[(String::new(), prints(&[], &[]))]));
     }
 
@@ -958,6 +1036,10 @@ mod tests {
         let rollouts = record
             .trees
             .values()
+            .filter_map(|t| match t {
+                KeptTree::Made(tree) => Some(tree),
+                KeptTree::Encoded(_) => None,
+            })
             .flat_map(|t| t.services.values())
             .flat_map(|p| &p.items)
             .filter(|i| i.2.is_some())
@@ -966,6 +1048,50 @@ mod tests {
         let (hint, len) = (record.size_hint(), record.encode().unwrap().len());
         assert!(hint >= len, "hint {hint} under {len} bytes");
         assert!(hint < len * 2, "hint {hint} far over {len} bytes");
+    }
+
+    /// A record whose trees were encoded as they were made (a first build's) is the same
+    /// text as the record of the same trees kept as values, that text is `serde_json`'s of
+    /// the trees by directory, and it reads back as those trees.
+    #[test]
+    fn a_record_encoded_tree_by_tree_is_the_record_of_its_trees() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
+        let source = Source::new("platform.kdl", text).with_dir(root);
+        let base = crate::compile(&source, &crate::Options::default())
+            .platform
+            .expect("compiles");
+        let built = crate::build_full_tree_listed(&source, &base).expect("builds");
+        let made = built.record.expect("a whole build keeps a record");
+        assert!(
+            made.trees.len() > 1,
+            "the reference platform has environments"
+        );
+        let trees: BTreeMap<&String, &TreeRecord> = made
+            .trees
+            .iter()
+            .map(|(dir, tree)| match tree {
+                KeptTree::Made(tree) => (dir, tree),
+                KeptTree::Encoded(_) => panic!("a build in memory keeps its trees as made"),
+            })
+            .collect();
+        let encoded = Record::new(
+            trees
+                .iter()
+                .map(|(dir, tree)| ((*dir).clone(), tree.encoded()))
+                .collect(),
+        );
+        let text = made.encode().unwrap();
+        assert_eq!(encoded.encode().unwrap(), text);
+        let serde = serde_json::to_vec(&BTreeMap::from([("trees", &trees)])).unwrap();
+        assert_eq!(String::from_utf8(text.clone()), String::from_utf8(serde));
+        let read: Record = serde_json::from_slice(&text).unwrap();
+        assert_eq!(read, made);
+        // A tree taken from an encoded record is the tree.
+        let mut encoded = encoded;
+        for (dir, tree) in trees {
+            assert_eq!(encoded.take(dir), *tree);
+        }
     }
 
     /// The cache keeps the `KEPT` records written last, and sweeps the temporary files of
