@@ -331,7 +331,7 @@ fn full_tree(
             path: write::MANIFEST.to_owned(),
             text,
             entry: write::Entry {
-                origin: base.origin.locate(env.span),
+                origin: write::Origin::at(&base.origin.file, base.origin.line(env.span.start)),
                 sha256,
             },
         });
@@ -466,7 +466,10 @@ fn tree_files(
             let text = encode::take_file(&mut item, &platform.origin);
             TreeFile {
                 entry: write::Entry {
-                    origin: platform.origin.locate(item.origin),
+                    origin: write::Origin::at(
+                        &platform.origin.file,
+                        platform.origin.line(item.origin.start),
+                    ),
                     sha256: write::FileHash::of(&text),
                 },
                 text,

@@ -648,7 +648,7 @@ fn reused(
             path.push_str(&item.0);
             let (origin, sha256, place) = old.placed(&path)?;
             let entry = write::Entry {
-                origin: origin.to_owned(),
+                origin: write::Origin::parse(origin),
                 sha256: write::FileHash::from_hex(sha256),
             };
             Some((place, (path.clone(), entry)))

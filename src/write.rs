@@ -46,6 +46,7 @@ use crate::diff::{Tree, read_tree};
 mod backup;
 mod incremental;
 mod manifest;
+mod origin;
 mod place;
 mod stream;
 
@@ -57,6 +58,7 @@ pub use manifest::{
     Entry, FileHash, GENERATOR, Hashed, JOURNAL, MANIFEST, Manifest, Stamp, entries_text, listing,
     manifest, manifest_text, sha256_hex, sha256_hex_bytes, write_entries, write_manifest,
 };
+pub use origin::Origin;
 pub use place::{Protected, protected, real_path};
 use place::{is_symlink, parent_of};
 pub use stream::{REPLACED, Staging, Streamed, write_streamed_then};

@@ -32,7 +32,7 @@ fn tree(tag: &str, files: usize) -> Tree {
         .collect();
     let listed = manifest(
         tree.iter()
-            .map(|(path, text)| (path.as_str(), text.as_str(), String::new())),
+            .map(|(path, text)| (path.as_str(), text.as_str(), "".into())),
     );
     tree.insert(MANIFEST.into(), manifest_text(&listed));
     tree
@@ -468,7 +468,7 @@ fn nest(tree: &Tree, dir: &str, sub: &Tree) -> Tree {
     all.extend(sub.iter().map(|(p, t)| (format!("{dir}/{p}"), t.clone())));
     let listed = manifest(
         all.iter()
-            .map(|(path, text)| (path.as_str(), text.as_str(), String::new())),
+            .map(|(path, text)| (path.as_str(), text.as_str(), "".into())),
     );
     all.insert(MANIFEST.into(), manifest_text(&listed));
     all
@@ -572,7 +572,7 @@ fn changed(tree: &Tree, changes: &[(&str, Option<&str>)]) -> Tree {
     let listed = manifest(
         files
             .iter()
-            .map(|(path, text)| (path.as_str(), text.as_str(), String::new())),
+            .map(|(path, text)| (path.as_str(), text.as_str(), "".into())),
     );
     files.insert(MANIFEST.into(), manifest_text(&listed));
     files
@@ -957,7 +957,7 @@ fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
     let listed = manifest(
         new.iter()
             .filter(|(path, _)| *path != MANIFEST)
-            .map(|(path, text)| (path.as_str(), text.as_str(), String::new())),
+            .map(|(path, text)| (path.as_str(), text.as_str(), "".into())),
     );
     let partial: Tree = [
         ("dir0/file0.yaml".to_owned(), "changed\n".to_owned()),

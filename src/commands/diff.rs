@@ -193,9 +193,10 @@ fn header(text: &mut String, what: &str, path: &str, object: Option<&Value>) {
 /// The line of `platform.kdl` a file comes from, `platform.kdl:LINE` (none when no manifest
 /// lists it), and with `source` (the platform it was built from) the text of that line.
 fn cause(text: &mut String, entry: Option<&Entry>, source: Option<&Source>) {
-    let Some(origin) = entry.map(|entry| &entry.origin) else {
+    let Some(origin) = entry.map(|entry| entry.origin.to_string()) else {
         return;
     };
+    let origin = origin.as_str();
     let line = origin
         .rsplit_once(':')
         .and_then(|(_, line)| line.parse::<usize>().ok())

@@ -517,7 +517,7 @@ mod tests {
             let listed = manifest(
                 files
                     .iter()
-                    .map(|(p, o)| (p.as_str(), p.as_str(), o.clone())),
+                    .map(|(p, o)| (p.as_str(), p.as_str(), o.as_str().into())),
             );
             let text = manifest_text(&listed);
             let fast = Listing::parse_written(&text).expect("a manifest platc wrote");
@@ -527,9 +527,9 @@ mod tests {
         }
         // An escape, a reformatted text, a field more, a truncated one: `serde_json` reads
         // what is JSON, the fast path none of it.
-        let odd = manifest([("a\"b.yaml", "x", "platform.kdl:1".to_owned())]);
+        let odd = manifest([("a\"b.yaml", "x", "platform.kdl:1".into())]);
         let odd = manifest_text(&odd);
-        let plain = manifest_text(&manifest([("a.yaml", "x", "platform.kdl:1".to_owned())]));
+        let plain = manifest_text(&manifest([("a.yaml", "x", "platform.kdl:1".into())]));
         let compact =
             serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&plain).unwrap())
                 .unwrap();
@@ -564,7 +564,7 @@ mod tests {
             manifest(
                 names
                     .iter()
-                    .map(|&(path, text)| (path, text, "platform.kdl:1".to_owned())),
+                    .map(|&(path, text)| (path, text, "platform.kdl:1".into())),
             )
         };
         let old = files(&[

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::Origin;
 use crate::diff::Tree;
 
 /// Where the manifest lives inside `out/`.
@@ -23,7 +24,7 @@ pub const GENERATOR: &str = "platc";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// `platform.kdl:LINE` of the node it came from.
-    pub origin: String,
+    pub origin: Origin,
     pub sha256: FileHash,
 }
 
@@ -233,7 +234,7 @@ impl<'de> Deserialize<'de> for Files {
 }
 
 /// The manifest of a tree: every file's hash and origin, from `(path, text, origin)`.
-pub fn manifest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, String)>) -> Manifest {
+pub fn manifest<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, Origin)>) -> Manifest {
     listing(files.into_iter().map(|(path, text, origin)| {
         let sha256 = FileHash::of(text);
         (path.to_owned(), Entry { origin, sha256 })
@@ -463,7 +464,18 @@ fn push_entries<'a>(out: &mut String, files: impl Iterator<Item = (&'a str, &'a 
 fn push_entry(out: &mut String, path: &str, entry: &Entry) {
     push_json_string(out, path);
     out.push_str(": {\n      \"origin\": ");
-    push_json_string(out, &entry.origin);
+    let mut digits = [0; 10];
+    match entry.origin.pieces(&mut digits) {
+        (file, Some(line)) => {
+            // The closing quote of the file's name becomes the `:` before the line.
+            push_json_string(out, file);
+            out.pop();
+            out.push(':');
+            out.push_str(line);
+            out.push('"');
+        }
+        (text, None) => push_json_string(out, text),
+    }
     out.push_str(",\n      \"sha256\": ");
     push_json_string(out, entry.sha256.as_text(&mut [0; 64]));
     out.push_str("\n    }");
@@ -629,7 +641,7 @@ mod tests {
     #[test]
     fn files_are_sorted_by_path_and_a_path_given_twice_keeps_its_last_entry() {
         let entry = |line: usize| Entry {
-            origin: format!("platform.kdl:{line}"),
+            origin: Origin::at("platform.kdl", line),
             sha256: FileHash::of(&line.to_string()),
         };
         let given = [
@@ -689,7 +701,10 @@ mod tests {
         let twice = r#"{"files": {"b": {"origin": "x:1", "sha256": "1"}, "a": {"origin": "x:2", "sha256": "2"}, "b": {"origin": "x:3", "sha256": "3"}}, "generator": "platc"}"#;
         let read: Manifest = serde_json::from_str(twice).unwrap();
         assert_eq!(read.files.keys().collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(read.files.get("b").map(|e| e.origin.as_str()), Some("x:3"));
+        assert_eq!(
+            read.files.get("b").map(|e| e.origin.to_string()).as_deref(),
+            Some("x:3")
+        );
     }
 
     /// A hash is held as its 32 bytes and written as the 64 lowercase hex digits it was
@@ -734,12 +749,8 @@ mod tests {
     #[test]
     fn the_manifest_text_is_the_sorted_json_encoding() {
         let listed = manifest([
-            ("b/x.yaml", "x\n", "platform.kdl:3".to_owned()),
-            (
-                "a.yaml",
-                "a \"quoted\" \u{e9}\n",
-                "platform.kdl:1".to_owned(),
-            ),
+            ("b/x.yaml", "x\n", "platform.kdl:3".into()),
+            ("a.yaml", "a \"quoted\" \u{e9}\n", "platform.kdl:1".into()),
         ]);
         assert_eq!(manifest_text(&listed), encode::json(&listed));
         assert!(manifest_text(&listed).starts_with("{\n  \"files\": {\n    \"a.yaml\""));
@@ -748,7 +759,7 @@ mod tests {
             .map(char::from)
             .chain(['\u{e9}', '\u{2028}', '\u{1f600}'])
             .collect();
-        let listed = manifest([(odd.as_str(), "x", odd.clone())]);
+        let listed = manifest([(odd.as_str(), "x", odd.as_str().into())]);
         assert_eq!(manifest_text(&listed), encode::json(&listed));
         let empty = manifest([]);
         assert_eq!(manifest_text(&empty), encode::json(&empty));
@@ -774,7 +785,7 @@ mod tests {
                 (
                     path.as_str(),
                     path.as_str(),
-                    format!("platform.kdl:{count}"),
+                    Origin::at("platform.kdl", count),
                 )
             }));
             let text = manifest_text(&listed);
