@@ -207,9 +207,6 @@ struct Plan<'t> {
 /// A tree that is not `complete` holds only the files a rebuild made (and the manifests):
 /// every other file `new` lists must be on disk with the old manifest's hash, or the write
 /// is not done here. `old` is the manifest on disk as the caller read it, if it did.
-/// A tree that is not `complete` holds only the files a rebuild made (and the manifests):
-/// every other file `new` lists must be on disk with the old manifest's hash, or the write
-/// is not done here. `old` is the manifest on disk as the caller read it, if it did.
 /// `None` when it cannot tell that doing so loses nothing, or when too much changed: then
 /// the whole-tree write must. The hook's steps: `"journal"` before the journal is written,
 /// `"file"` before each file is written to its temporary name and `"place"` before it is
