@@ -1021,10 +1021,9 @@ mod tests {
         assert!(!changed(&port, "lone"));
     }
 
-    /// `encode`'s buffer is sized once: the hint covers the text of the reference platform's
-    /// record (its Rollouts included), and is not far over it.
-    #[test]
-    fn the_size_hint_covers_the_encoded_record() {
+    /// The record of a whole build of the reference platform, kept as a build in memory
+    /// keeps it (each tree as made).
+    fn reference_record() -> Record {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
         let source = Source::new("platform.kdl", text).with_dir(root);
@@ -1032,7 +1031,14 @@ mod tests {
             .platform
             .expect("compiles");
         let built = crate::build_full_tree_listed(&source, &base).expect("builds");
-        let record = built.record.expect("a whole build keeps a record");
+        built.record.expect("a whole build keeps a record")
+    }
+
+    /// `encode`'s buffer is sized once: the hint covers the text of the reference platform's
+    /// record (its Rollouts included), and is not far over it.
+    #[test]
+    fn the_size_hint_covers_the_encoded_record() {
+        let record = reference_record();
         let rollouts = record
             .trees
             .values()
@@ -1055,14 +1061,7 @@ mod tests {
     /// the trees by directory, and it reads back as those trees.
     #[test]
     fn a_record_encoded_tree_by_tree_is_the_record_of_its_trees() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
-        let source = Source::new("platform.kdl", text).with_dir(root);
-        let base = crate::compile(&source, &crate::Options::default())
-            .platform
-            .expect("compiles");
-        let built = crate::build_full_tree_listed(&source, &base).expect("builds");
-        let made = built.record.expect("a whole build keeps a record");
+        let made = reference_record();
         assert!(
             made.trees.len() > 1,
             "the reference platform has environments"
