@@ -751,7 +751,13 @@ mod tests {
         let listed = manifest([
             ("b/x.yaml", "x\n", "platform.kdl:3".into()),
             ("a.yaml", "a \"quoted\" \u{e9}\n", "platform.kdl:1".into()),
+            // A line of a file whose name JSON escapes.
+            ("c.yaml", "c", "my \"odd\\ \u{1}.kdl:12".into()),
         ]);
+        assert!(matches!(
+            listed.files.get("c.yaml").map(|e| &e.origin),
+            Some(Origin::Line { line: 12, .. })
+        ));
         assert_eq!(manifest_text(&listed), encode::json(&listed));
         assert!(manifest_text(&listed).starts_with("{\n  \"files\": {\n    \"a.yaml\""));
         // Every character that JSON escapes, and some it does not.
