@@ -125,3 +125,31 @@ fn a_level_of_many_siblings_is_numbered_and_nested_as_a_level_of_few() {
         assert!(outer.start <= node.span.start && node.span.end <= outer.end);
     }
 }
+
+/// The base platform and each environment kept by a whole build's compile share one origin:
+/// the document's nodes are listed once, for whichever tree is made first, and that one
+/// listing names the nodes of every tree.
+#[test]
+fn the_base_and_its_environments_list_the_document_once() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/platform.kdl"))
+        .expect("the reference platform");
+    let source = Source::new("platform.kdl", text);
+    let options = platc::Options {
+        keep_envs: true,
+        ..platc::Options::default()
+    };
+    let compiled = platc::compile(&source, &options);
+    let base = compiled.platform.expect("compiles");
+    assert!(
+        !compiled.envs.is_empty(),
+        "the reference platform has environments"
+    );
+    for (name, env) in &compiled.envs {
+        let listed = env.origin.nodes();
+        assert!(!listed.is_empty(), "{name}");
+        assert!(
+            std::ptr::eq(listed, base.origin.nodes()),
+            "{name}: listed again"
+        );
+    }
+}
