@@ -493,6 +493,7 @@ impl Record {
             .sum::<usize>()
             + 16
     }
+
     /// Whether the trees at `dirs` are every tree recorded, each with the services and
     /// namespaces that `prints` gives it, with the fingerprints recorded: then a build makes
     /// exactly the tree whose manifest the record holds for. Each service's fingerprint
