@@ -331,7 +331,7 @@ fn full_tree(
             path: write::MANIFEST.to_owned(),
             text,
             entry: write::Entry {
-                origin: write::Origin::at(&base.origin.file, base.origin.line(env.span.start)),
+                origin: manifest_origin(&base.origin, env.span),
                 sha256,
             },
         });
@@ -416,6 +416,11 @@ struct TreeFile {
     entry: write::Entry,
 }
 
+/// Where the manifest says a file made at `span` came from: its line of the platform's file.
+fn manifest_origin(origin: &model::Origin, span: span::Span) -> write::Origin {
+    write::Origin::at(&origin.file, origin.line(span.start))
+}
+
 /// The output set of one platform, every cluster object validated: what `build`, `render`
 /// and `why` all start from. An invalid object is a bug in platc.
 pub fn output(platform: &Checked, scope: emit::Scope) -> Result<output::Output, validate::Invalid> {
@@ -466,10 +471,7 @@ fn tree_files(
             let text = encode::take_file(&mut item, &platform.origin);
             TreeFile {
                 entry: write::Entry {
-                    origin: write::Origin::at(
-                        &platform.origin.file,
-                        platform.origin.line(item.origin.start),
-                    ),
+                    origin: manifest_origin(&platform.origin, item.origin),
                     sha256: write::FileHash::of(&text),
                 },
                 text,

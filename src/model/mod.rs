@@ -65,8 +65,9 @@ pub trait NodeSource: Send + Sync + std::fmt::Debug {
 
 #[derive(Debug, Default)]
 struct NodeIndex {
-    /// Taken when the nodes are made: the document is freed once its platform is compiled
-    /// and its nodes listed (at 10,000 services it is 100 MB; the nodes a fifth of that).
+    /// Taken when the nodes are made: the document is freed once its platforms (the base
+    /// and every environment, which share one origin) are compiled and its nodes listed (at
+    /// 10,000 services it is 100 MB; the nodes a fifth of that).
     source: std::sync::Mutex<Option<std::sync::Arc<dyn NodeSource>>>,
     nodes: std::sync::OnceLock<Listed>,
 }
