@@ -557,7 +557,7 @@ impl Output {
         self.selection = selection;
     }
 
-    /// Whether the items of the platform and of its namespaces are wanted.
+    /// Whether the platform's own items are wanted (its namespaces': `wants_namespace`).
     pub fn wants_shared(&self) -> bool {
         self.selection.shared
     }
@@ -565,6 +565,36 @@ impl Output {
     /// Whether the items of namespace `name` are wanted.
     pub fn wants_namespace(&self, name: &str) -> bool {
         self.selection.holds_namespace(name)
+    }
+
+    /// Whether the items of any namespace may be wanted: a target that makes them asks
+    /// `wants_namespace` of each, or makes those of `namespaces` alone.
+    pub fn wants_namespaces(&self) -> bool {
+        self.selection.holds_namespaces()
+    }
+
+    /// The namespaces of the services of `platform` whose items are wanted, by name, each
+    /// with its services in their order (`conventions::namespaces`, those wanted alone): a
+    /// batch of a few namespaces finds them without a walk of every service.
+    pub fn namespaces<'p>(
+        &self,
+        platform: &'p crate::model::Platform,
+    ) -> std::collections::BTreeMap<&'p str, Vec<&'p Service>> {
+        match &self.selection.namespaces {
+            Some(names) => names
+                .iter()
+                .filter_map(|name| {
+                    let services = platform.services_in(name);
+                    Some((services.first()?.namespace.as_str(), services))
+                })
+                .collect(),
+            None if self.selection.shared => {
+                let mut namespaces = crate::emit::conventions::namespaces(platform);
+                namespaces.retain(|name, _| !self.selection.kept_namespaces.contains(*name));
+                namespaces
+            }
+            None => std::collections::BTreeMap::new(),
+        }
     }
 
     /// Keeps `summaries` of items made by an earlier build for the derived targets to read
@@ -684,14 +714,20 @@ impl Output {
 }
 
 /// The items a run wants: the platform's and namespaces' or not, and every service's or
-/// some. A part (`Part`) is one; a build makes a few services at a time, then the rest.
+/// some. A part (`Part`) is one; a build makes a few namespaces at a time, then the
+/// platform's items and a few services at a time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Selection {
+    /// Whether the platform's own items are wanted (and, without `namespaces`, its namespaces').
     shared: bool,
     /// `None` for every service.
     services: Option<std::collections::BTreeSet<String>>,
-    /// Namespaces whose items are not wanted even with `shared` (a rebuild reuses them).
+    /// Namespaces whose items are not wanted even with `shared` (a rebuild reuses them, or
+    /// a batch of their own makes them).
     kept_namespaces: std::collections::BTreeSet<String>,
+    /// `Some`: the items of these namespaces alone are wanted (of the namespaces, whatever
+    /// `shared` and `kept_namespaces` say).
+    namespaces: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Default for Selection {
@@ -701,6 +737,7 @@ impl Default for Selection {
             shared: true,
             services: None,
             kept_namespaces: std::collections::BTreeSet::new(),
+            namespaces: None,
         }
     }
 }
@@ -731,6 +768,14 @@ impl Selection {
         }
     }
 
+    /// The items of these namespaces alone.
+    pub fn namespaces<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
+        Self {
+            namespaces: Some(names.into_iter().map(str::to_owned).collect()),
+            ..Self::services([])
+        }
+    }
+
     /// Whether it holds the items of `owner`.
     pub fn holds(&self, owner: &Owner) -> bool {
         match owner {
@@ -747,7 +792,18 @@ impl Selection {
 
     /// Whether it holds the items of namespace `name`.
     pub fn holds_namespace(&self, name: &str) -> bool {
-        self.shared && !self.kept_namespaces.contains(name)
+        match &self.namespaces {
+            Some(namespaces) => namespaces.contains(name),
+            None => self.shared && !self.kept_namespaces.contains(name),
+        }
+    }
+
+    /// Whether it may hold the items of a namespace.
+    fn holds_namespaces(&self) -> bool {
+        match &self.namespaces {
+            Some(namespaces) => !namespaces.is_empty(),
+            None => self.shared,
+        }
     }
 }
 

@@ -360,11 +360,12 @@ fn a_part_made_alone_is_exactly_its_share_of_the_whole_stream() {
     assert!(platforms > 20, "only {platforms} platforms");
 }
 
-/// A build makes a few services at a time (`emit::emit_in_batches`): each batch's objects
-/// with their Helm charts and pipelines, then the platform's, then the Argo CD Applications
-/// from what the set kept of every batch. In batches of any size it must make exactly the
-/// files of one batch of every service (the committed tree), each once, for every case that
-/// builds.
+/// A build makes a few namespaces, then a few services, at a time (`emit::emit_in_batches`):
+/// each batch's objects with their Helm charts (and templates of the umbrella chart) and
+/// pipelines; the platform's batch, which reads the namespaces' as kept; then the Argo CD
+/// Applications from what the set kept of every batch. In batches of any size it must make
+/// exactly the files of one batch of everything (the committed tree), each once, for every
+/// case that builds.
 #[test]
 fn a_build_in_batches_of_any_size_makes_the_same_files() {
     for (name, platform, committed) in support::cases() {

@@ -139,15 +139,15 @@ pub struct Reuse {
 }
 
 /// Every item of a build of one platform, handed to `hand_on` a batch at a time, on every
-/// core: first a batch of the platform's and the namespaces' items, then the items of
-/// `batch` services at a time, each batch's Helm charts and pipelines with them; then, last,
-/// the Argo CD target's, which reads what every batch kept of its items (`Output::summaries`).
-/// What `hand_on` gives for each batch, in that order. Together the batches are the set
-/// `emit` gives, each item once; a build encodes each batch on the thread that made it, so
-/// the typed objects of the whole platform are never held at once. With `reuse`, only the
-/// services it names are made, and the platform's batch without the namespaces it keeps
-/// (that batch and the Argo CD target's are always made); the derived targets read its kept
-/// summaries for what was not made.
+/// core: first the items of `batch` namespaces at a time, then a batch of the platform's
+/// own items, then the items of `batch` services at a time, each batch's Helm charts and
+/// pipelines with them; then, last, the Argo CD target's, which reads what every batch kept
+/// of its items (`Output::summaries`). What `hand_on` gives for each batch, in that order.
+/// Together the batches are the set `emit` gives, each item once; a build encodes each batch
+/// on the thread that made it, so the typed objects of the whole platform are never held at
+/// once. With `reuse`, only the services it names are made, and only the namespaces it does
+/// not keep (the platform's batch and the Argo CD target's are always made); the derived
+/// targets read its kept summaries for what was not made.
 pub fn emit_in_batches<R: Send>(
     platform: &Checked,
     batch: usize,
@@ -173,25 +173,12 @@ pub fn emit_in_batches<R: Send>(
         .map(|s| s.name.value.as_str())
         .filter(|name| only.as_ref().is_none_or(|only| only.contains(*name)))
         .collect();
-    // The platform's batch first: it is the largest (at 10,000 services, every namespace's
-    // items and the platform-wide ones, 150 MB of typed values), and made first it is made
-    // before the other batches' files and summaries have piled up (a fresh build of 10,000
-    // services: RSS 970 MB when it was made last, 690 MB made first).
-    let selections: Vec<Selection> = std::iter::once(Selection::shared_but(keep_namespaces))
-        .chain(
-            names
-                .chunks(batch.max(1))
-                .map(|names| Selection::services(names.iter().copied())),
-        )
-        .collect();
-    let kept_in_shared = kept_namespaces.len();
-    let indexed: Vec<(usize, &Selection)> = selections.iter().enumerate().collect();
-    let made = parallel::map_each(&indexed, |(index, selection)| {
+    // A batch's items, made by every target and handed on; and the summaries of them.
+    let make_batch = |selection: &Selection, keep: Option<Vec<Summary>>| {
         let mut out = Output::for_scope(Scope::All);
-        out.select((*selection).clone());
-        if *index == 0 {
-            // The derived targets of the platform's batch read the kept namespaces' items.
-            out.keep(kept_namespaces.clone());
+        out.select(selection.clone());
+        if let Some(keep) = keep {
+            out.keep(keep);
         }
         for (target, _) in TARGETS {
             target(platform, &mut out);
@@ -205,8 +192,51 @@ pub fn emit_in_batches<R: Send>(
         }
         let handed = hand_on(out.drain());
         (handed, out.into_summaries())
+    };
+    // The namespaces' items first, `batch` namespaces at a time: at 10,000 services, every
+    // namespace's typed objects were 150 MB held at once in one batch. The namespaces of
+    // the services, in their order; the items of any other (the egress gateway's) are the
+    // platform's batch's.
+    let mut batched = keep_namespaces;
+    let made_namespaces: Vec<&str> = platform
+        .services
+        .iter()
+        .map(|s| s.namespace.as_str())
+        .filter(|namespace| batched.insert((*namespace).to_owned()))
+        .collect();
+    let namespace_batches: Vec<Selection> = made_namespaces
+        .chunks(batch.max(1))
+        .map(|names| Selection::namespaces(names.iter().copied()))
+        .collect();
+    let (mut handed, namespace_summaries): (Vec<R>, Vec<Vec<Summary>>) =
+        parallel::map_each(&namespace_batches, |selection| make_batch(selection, None))
+            .into_iter()
+            .unzip();
+    // The platform's batch reads every namespace's items as kept ones: a rebuild's kept,
+    // then the ones just made (their summaries handed on as its own, `Batches::parts`).
+    let kept_in_shared = kept_namespaces.len();
+    let mut shared_keep = kept_namespaces;
+    shared_keep.extend(namespace_summaries.into_iter().flatten());
+    let shared_keep = std::sync::Mutex::new(Some(shared_keep));
+    // Then the platform's batch: made first, it is made before the other batches' files
+    // and summaries have piled up (a fresh build of 10,000 services: RSS 970 MB when it was
+    // made last, 690 MB made first). Then the services', `batch` at a time.
+    let selections: Vec<Selection> = std::iter::once(Selection::shared_but(batched))
+        .chain(
+            names
+                .chunks(batch.max(1))
+                .map(|names| Selection::services(names.iter().copied())),
+        )
+        .collect();
+    let indexed: Vec<(usize, &Selection)> = selections.iter().enumerate().collect();
+    let made = parallel::map_each(&indexed, |(index, selection)| {
+        let keep = (*index == 0)
+            .then(|| shared_keep.lock().ok().and_then(|mut keep| keep.take()))
+            .flatten();
+        make_batch(selection, keep)
     });
-    let (mut handed, summaries): (Vec<R>, Vec<Vec<Summary>>) = made.into_iter().unzip();
+    let (made_handed, summaries): (Vec<R>, Vec<Vec<Summary>>) = made.into_iter().unzip();
+    handed.extend(made_handed);
     // The platform's batch is first; the namespaces' items kept come first in it.
     let mut summaries = summaries.into_iter();
     let shared = summaries.next().unwrap_or_default();

@@ -40,13 +40,13 @@ pub fn emit(platform: &Checked, out: &mut Output) {
             .map_or(&[][..], Vec::as_slice);
         service_chart(platform, service, items)
     });
-    let platform_charts = if out.wants_shared() {
-        let mut items = umbrella(platform, &shared);
-        items.extend(addon_values(platform));
-        items
-    } else {
-        Vec::new()
-    };
+    // The templates of the platform's and namespaces' objects made (a batch of namespaces
+    // makes theirs); the umbrella chart's own files with the platform's items.
+    let mut platform_charts = umbrella_templates(platform, &shared);
+    if out.wants_shared() {
+        platform_charts.extend(umbrella(platform));
+        platform_charts.extend(addon_values(platform));
+    }
     for item in charts.into_iter().flatten().chain(platform_charts) {
         out.push(item);
     }
@@ -585,10 +585,9 @@ fn notes(service: &Service) -> String {
     text
 }
 
-/// The umbrella chart: the service charts as dependencies, and the platform-wide objects.
-fn umbrella(platform: &Checked, shared: &[&Item]) -> Vec<Item> {
+/// The umbrella chart's templates: the platform-wide objects, and the namespaces'.
+fn umbrella_templates(platform: &Checked, shared: &[&Item]) -> Vec<Item> {
     let dir = umbrella_dir(platform);
-    let origin = platform.span;
     let mut out = Vec::new();
     for item in shared {
         let Body::Object(object) = &item.body else {
@@ -602,6 +601,15 @@ fn umbrella(platform: &Checked, shared: &[&Item]) -> Vec<Item> {
             plain_template(platform, item, object),
         ));
     }
+    out
+}
+
+/// The umbrella chart's own files: the service charts as dependencies (its templates are
+/// `umbrella_templates`).
+fn umbrella(platform: &Checked) -> Vec<Item> {
+    let dir = umbrella_dir(platform);
+    let origin = platform.span;
+    let mut out = Vec::new();
     let dependencies: Vec<Value> = platform
         .services
         .iter()

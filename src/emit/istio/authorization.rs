@@ -13,11 +13,13 @@
 //! `mtls-exception`), as "no principal" (`notPrincipals: ["*"]`) on that port alone, and the
 //! `NetworkPolicy` still admits only that caller's pods.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    WorkloadSelector, called_port, exposed_ports, gateway_principal, meshed, meta, namespaces,
-    peer_ports, platform_meta, principal,
+    WorkloadSelector, called_port, exposed_ports, gateway_principal, meshed, meta, peer_ports,
+    platform_meta, principal,
 };
 use crate::model::mesh::MtlsMode;
 use crate::model::service::Service;
@@ -70,10 +72,10 @@ struct Operation {
     ports: Vec<String>,
 }
 
-/// The deny-all policy of each namespace with a meshed service.
-pub fn deny_all(platform: &Checked) -> Vec<Item> {
+/// The deny-all policy of each of `namespaces` (`Output::namespaces`) with a meshed service.
+pub fn deny_all(platform: &Checked, namespaces: &BTreeMap<&str, Vec<&Service>>) -> Vec<Item> {
     let mut out = Vec::new();
-    for (namespace, services) in namespaces(platform) {
+    for (namespace, services) in namespaces {
         if !services.iter().any(|s| meshed(platform, s)) {
             continue;
         }

@@ -18,8 +18,7 @@ use serde::Serialize;
 
 use crate::emit::conventions::{
     EGRESS_GATEWAY_OBJECT, WorkloadSelector, egress_gateway_host, egress_label, egress_port,
-    egress_workload, external_entry, gateway_namespace, namespaces, platform_meta, principal,
-    via_egress,
+    egress_workload, external_entry, gateway_namespace, platform_meta, principal, via_egress,
 };
 use crate::model::mesh::Mesh;
 use crate::model::service::{ExternalCall, ExternalProtocol, Service};
@@ -208,13 +207,26 @@ fn by_port<'a>(calls: &Calls<'a>) -> BTreeMap<u16, &'a ExternalCall> {
         .collect()
 }
 
-pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
+/// The egress gateway's objects (the platform's, with `shared`) and those in each of
+/// `namespaces`, the callers' namespaces wanted (`Output::namespaces`).
+pub fn objects(
+    platform: &Checked,
+    mesh: &Mesh,
+    namespaces: &BTreeMap<&str, Vec<&Service>>,
+    shared: bool,
+) -> Vec<Item> {
     let Some(origin) = mesh.egress_gateway else {
         return Vec::new();
     };
+    let mut out = Vec::new();
+    for (namespace, services) in namespaces {
+        out.extend(namespace_objects(platform, namespace, services));
+    }
+    if !shared {
+        return out;
+    }
     let all: Vec<&Service> = platform.services.iter().collect();
     let hosts = routed_hosts(platform, &all);
-    let mut out = Vec::new();
     let namespace = gateway_namespace();
     let gateway_ref = EGRESS_GATEWAY_OBJECT.to_owned();
     let mut servers = Vec::new();
@@ -367,9 +379,6 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
             },
         },
     ));
-    for (namespace, services) in namespaces(platform) {
-        out.extend(namespace_objects(platform, namespace, &services));
-    }
     out
 }
 

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::emit::conventions::{external_entry, meshed, namespaces, platform_meta};
+use crate::emit::conventions::{external_entry, meshed, platform_meta};
 use crate::model::Checked;
-use crate::model::service::ExternalCall;
+use crate::model::service::{ExternalCall, Service};
 use crate::output::{Item, Owner, Resource};
 
 const API_VERSION: &str = "networking.istio.io/v1";
@@ -74,10 +74,10 @@ pub fn hosts<'a>(
     hosts
 }
 
-pub fn objects(platform: &Checked) -> Vec<Item> {
+pub fn objects(platform: &Checked, namespaces: &BTreeMap<&str, Vec<&Service>>) -> Vec<Item> {
     let mut out = Vec::new();
-    for (namespace, services) in namespaces(platform) {
-        for (host, calls) in hosts(&services, platform) {
+    for (namespace, services) in namespaces {
+        for (host, calls) in hosts(services, platform) {
             // One port per number (the check holds their protocols equal), in number order.
             let ports: BTreeMap<u16, &ExternalCall> =
                 calls.iter().rev().map(|c| (c.port.value, *c)).collect();

@@ -35,10 +35,13 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         out.extend(gateway::objects(platform, mesh));
         out.extend(certificate::objects(platform, mesh));
         out.extend(jwt::objects(platform, mesh));
-        out.extend(authorization::deny_all(platform));
-        out.extend(sidecar::objects(platform));
-        out.extend(external::objects(platform));
-        out.extend(egress::objects(platform, mesh));
+    }
+    if shared || out.wants_namespaces() {
+        let namespaces = out.namespaces(platform);
+        out.extend(authorization::deny_all(platform, &namespaces));
+        out.extend(sidecar::objects(platform, &namespaces));
+        out.extend(external::objects(platform, &namespaces));
+        out.extend(egress::objects(platform, mesh, &namespaces, shared));
     }
     out.extend(peer::exceptions(platform, &services));
     out.extend_mapped(&services, |service| authorization::allow(platform, service));

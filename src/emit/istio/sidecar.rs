@@ -6,13 +6,15 @@
 //! STS) are outside the registry, so a namespace that needs them keeps `ALLOW_ANY`, and its
 //! `NetworkPolicy` still limits it to port 443.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    ROOT_NAMESPACE, external_egress_host, headless_host, host, meshed, namespaces, peer_ports,
-    platform_meta,
+    ROOT_NAMESPACE, external_egress_host, headless_host, host, meshed, peer_ports, platform_meta,
 };
 use crate::model::Checked;
+use crate::model::service::Service;
 use crate::output::{Item, Owner, Resource};
 
 const API_VERSION: &str = "networking.istio.io/v1";
@@ -35,9 +37,10 @@ struct OutboundTrafficPolicy {
     mode: &'static str,
 }
 
-pub fn objects(platform: &Checked) -> Vec<Item> {
+/// The `Sidecar` of each of `namespaces` (`Output::namespaces`) with a meshed service.
+pub fn objects(platform: &Checked, namespaces: &BTreeMap<&str, Vec<&Service>>) -> Vec<Item> {
     let mut out = Vec::new();
-    for (namespace, services) in namespaces(platform) {
+    for (namespace, services) in namespaces {
         let meshed_services: Vec<_> = services.iter().filter(|s| meshed(platform, s)).collect();
         if meshed_services.is_empty() {
             continue;
@@ -65,7 +68,7 @@ pub fn objects(platform: &Checked) -> Vec<Item> {
             }
         }
         // The outside hosts, each through its `ServiceEntry` in this namespace.
-        for host in super::external::hosts(&services, platform).keys() {
+        for host in super::external::hosts(services, platform).keys() {
             hosts.push(external_egress_host(namespace, host));
         }
         let uses_aws = meshed_services.iter().any(|s| !s.uses.is_empty());

@@ -26,7 +26,7 @@ use crate::emit::conventions::origin_annotation;
 
 /// Adds every Kubernetes object of the platform.
 pub fn emit(platform: &Checked, out: &mut Output) {
-    if out.wants_shared() {
+    if out.wants_shared() || out.wants_namespaces() {
         shared(platform, out);
     }
     out.extend_mapped(&out.services(platform), |service| {
@@ -36,28 +36,24 @@ pub fn emit(platform: &Checked, out: &mut Output) {
 
 /// The platform's objects and its namespaces'.
 fn shared(platform: &Checked, out: &mut Output) {
-    let mut namespaces: BTreeMap<&str, Span> = BTreeMap::new();
-    for service in &platform.services {
-        namespaces
-            .entry(service.namespace.as_str())
-            .or_insert(service.span);
-    }
-    for (namespace, origin) in &namespaces {
-        if !out.wants_namespace(namespace) {
-            continue;
-        }
+    for (namespace, services) in out.namespaces(platform) {
+        // The namespace's first service.
+        let origin = services[0].span;
         out.push(Item::k8s(
             format!("kubernetes/namespaces/{namespace}/namespace.yaml"),
             Owner::Namespace(namespace.to_string()),
-            *origin,
-            self::namespace(platform, namespace, *origin),
+            origin,
+            self::namespace(platform, namespace, origin),
         ));
         out.push(Item::k8s(
             format!("kubernetes/namespaces/{namespace}/default-deny.yaml"),
             Owner::Namespace(namespace.to_string()),
-            *origin,
-            network::default_deny(platform, namespace, *origin),
+            origin,
+            network::default_deny(platform, namespace, origin),
         ));
+    }
+    if !out.wants_shared() {
+        return;
     }
     if let Some(origin) = platform
         .services
