@@ -485,7 +485,7 @@ fn tree_files(
         // their paths (a directory's files one after another), while the other core makes
         // and writes another batch. They are encoded a chunk at a time, on every core, and
         // each chunk's texts dropped once written: the platform's batch of a build of 10,000
-        // services (every namespace's files) was 80 MB of text held at once.
+        // services, when it made every namespace's files, was 80 MB of text held at once.
         items.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         let mut files = Vec::with_capacity(items.len());
         let mut items = items.into_iter();
