@@ -12,6 +12,7 @@ pub mod diff;
 pub mod emit;
 pub mod encode;
 pub mod format;
+mod intern;
 pub mod lower;
 pub mod model;
 pub mod output;

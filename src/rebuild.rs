@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -680,20 +680,10 @@ fn summaries(owner: &Owner, items: &[ItemRecord]) -> Vec<Summary> {
 
 /// `text` as a `&'static str`, as an `Identity` holds its API version and kind. Each
 /// distinct text is kept once for the life of the process, and only a few: a record with
-/// more than `MOST_KINDS` is not used.
+/// more than 512 is not used.
 fn intern(text: &str) -> Option<&'static str> {
-    const MOST_KINDS: usize = 512;
-    static TEXTS: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
-    let mut texts = TEXTS.lock().ok()?;
-    if let Some(known) = texts.get(text) {
-        return Some(known);
-    }
-    if texts.len() >= MOST_KINDS {
-        return None;
-    }
-    let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
-    texts.insert(leaked);
-    Some(leaked)
+    static TEXTS: crate::intern::Interner = crate::intern::Interner::new(512);
+    TEXTS.get(text)
 }
 
 /// Where the record of the tree at `out` is kept: `$PLATC_CACHE_DIR`, else

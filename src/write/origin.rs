@@ -1,8 +1,5 @@
 //! Where a file of `out/` came from, as its manifest entry says: `FILE:LINE`.
 
-use std::collections::BTreeSet;
-use std::sync::Mutex;
-
 use serde::{Deserialize, Serialize};
 
 /// A manifest entry's origin: a line of a file named once (the platform's file, interned:
@@ -112,29 +109,19 @@ impl<'de> Deserialize<'de> for Origin {
 }
 
 /// `file`, kept once for the process: the platform's file name, and the few another
-/// manifest names. `None` past `MOST` names (a manifest edited by hand to name a file on each
+/// manifest names. `None` past 64 names (a manifest edited by hand to name a file on each
 /// line): those origins are kept as text.
 /// Each thread asks for the name it asked for last: the lock is taken once a thread and
 /// name, not for each of a build's files.
 fn intern(file: &str) -> Option<&'static str> {
-    const MOST: usize = 64;
-    static FILES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    static FILES: crate::intern::Interner = crate::intern::Interner::new(64);
     thread_local! {
         static LAST: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
     }
     if let Some(last) = LAST.get().filter(|last| *last == file) {
         return Some(last);
     }
-    let mut files = FILES.lock().ok()?;
-    let known = if let Some(known) = files.get(file) {
-        known
-    } else if files.len() < MOST {
-        let leaked: &'static str = Box::leak(file.to_owned().into_boxed_str());
-        files.insert(leaked);
-        leaked
-    } else {
-        return None;
-    };
+    let known = FILES.get(file)?;
     LAST.set(Some(known));
     Some(known)
 }
