@@ -580,21 +580,18 @@ impl Output {
         &self,
         platform: &'p crate::model::Platform,
     ) -> std::collections::BTreeMap<&'p str, Vec<&'p Service>> {
-        match &self.selection.namespaces {
-            Some(names) => names
-                .iter()
-                .filter_map(|name| {
-                    let services = platform.services_in(name);
-                    Some((services.first()?.namespace.as_str(), services))
-                })
-                .collect(),
-            None if self.selection.shared => {
-                let mut namespaces = crate::emit::conventions::namespaces(platform);
-                namespaces.retain(|name, _| !self.selection.kept_namespaces.contains(*name));
-                namespaces
-            }
-            None => std::collections::BTreeMap::new(),
-        }
+        let Some(names) = &self.selection.namespaces else {
+            let mut namespaces = crate::emit::conventions::namespaces(platform);
+            namespaces.retain(|name, _| self.selection.holds_namespace(name));
+            return namespaces;
+        };
+        names
+            .iter()
+            .filter_map(|name| {
+                let services = platform.services_in(name);
+                Some((services.first()?.namespace.as_str(), services))
+            })
+            .collect()
     }
 
     /// Keeps `summaries` of items made by an earlier build for the derived targets to read

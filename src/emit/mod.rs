@@ -217,33 +217,23 @@ pub fn emit_in_batches<R: Send>(
     let kept_in_shared = kept_namespaces.len();
     let mut shared_keep = kept_namespaces;
     shared_keep.extend(namespace_summaries.into_iter().flatten());
-    let shared_keep = std::sync::Mutex::new(Some(shared_keep));
-    // Then the platform's batch: made first, it is made before the other batches' files
+    // Then the platform's batch, begun at once: it is made before the other batches' files
     // and summaries have piled up (a fresh build of 10,000 services: RSS 970 MB when it was
-    // made last, 690 MB made first). Then the services', `batch` at a time.
-    let selections: Vec<Selection> = std::iter::once(Selection::shared_but(batched))
-        .chain(
-            names
-                .chunks(batch.max(1))
-                .map(|names| Selection::services(names.iter().copied())),
-        )
+    // made last, 690 MB made first); beside it, the services', `batch` at a time.
+    let services: Vec<Selection> = names
+        .chunks(batch.max(1))
+        .map(|names| Selection::services(names.iter().copied()))
         .collect();
-    let indexed: Vec<(usize, &Selection)> = selections.iter().enumerate().collect();
-    let made = parallel::map_each(&indexed, |(index, selection)| {
-        let keep = (*index == 0)
-            .then(|| shared_keep.lock().ok().and_then(|mut keep| keep.take()))
-            .flatten();
-        make_batch(selection, keep)
-    });
+    let ((platform_handed, shared), made) = rayon::join(
+        || make_batch(&Selection::shared_but(batched), Some(shared_keep)),
+        || parallel::map_each(&services, |selection| make_batch(selection, None)),
+    );
+    handed.push(platform_handed);
     let (made_handed, summaries): (Vec<R>, Vec<Vec<Summary>>) = made.into_iter().unzip();
     handed.extend(made_handed);
-    // The platform's batch is first; the namespaces' items kept come first in it.
-    let mut summaries = summaries.into_iter();
-    let shared = summaries.next().unwrap_or_default();
-    let summaries: Vec<Vec<Summary>> = summaries.collect();
     // The Argo CD target reads every item's summary: the services' kept, the services'
-    // made (the batches before the platform's hold only services' items), the platform's
-    // batch. Each summary moves into one list, sized once, and the parts made are taken back
+    // made, the platform's batch (the namespaces' items, kept and made, first in it). Each
+    // summary moves into one list, sized once, and the parts made are taken back
     // out of it after: at 10,000 services a clone of them, or the list grown by doubling,
     // was 80–130 MB more at the build's peak.
     let kept_len = kept.len();
