@@ -310,11 +310,22 @@ struct PartRecord {
     items: Vec<ItemRecord>,
 }
 
-/// An item: its path, its identity, and a `Rollout`'s value. (Tuples, so a JSON array each:
-/// most of the record, and its fields' names would be half of it. The value boxed, as in
-/// `Summary`.)
+/// An item: its path, its identity, a `Rollout`'s value, and its rank: where its path falls
+/// among the paths of every item of its tree (`TreeRecord::rank`), so that a rebuild finds
+/// the kept items' entries in one walk down the old manifest, which is sorted by path
+/// (`TreeRecord::reuse`), not by a look-up each (80,000 at 1,000 services, a cache miss or
+/// two each). (Tuples, so a JSON array each: most of the record, and its fields' names would
+/// be half of it. The value boxed, as in `Summary`.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct ItemRecord(String, Option<IdRecord>, Option<Box<serde_json::Value>>);
+struct ItemRecord(
+    String,
+    Option<IdRecord>,
+    Option<Box<serde_json::Value>>,
+    u32,
+);
+
+/// The rank of an item not ranked yet (one made now).
+const UNRANKED: u32 = u32::MAX;
 
 /// An identity: API version, kind, namespace, name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -402,6 +413,7 @@ impl TreeRecord {
                     )
                 }),
                 summary.rollout,
+                UNRANKED,
             ));
         }
         if let Some(mut before) = before {
@@ -429,7 +441,60 @@ impl TreeRecord {
                 }
             }
         }
+        record.rank();
         record
+    }
+
+    /// Ranks every item by its path: the kept parts' items, already ranked among themselves,
+    /// stay in their order; the items made now are sorted (a rebuild's few) and merged in.
+    /// (Places as two `u32`s: a first build of 10,000 services sorts 400,000 a tree, at the
+    /// build's peak.)
+    fn rank(&mut self) {
+        let mut parts: Vec<&mut PartRecord> = self
+            .services
+            .values_mut()
+            .chain(self.namespaces.values_mut())
+            .collect();
+        let mut kept: Vec<(u32, u32, u32)> = Vec::new();
+        let mut made: Vec<(u32, u32)> = Vec::new();
+        for (p, part) in (0u32..).zip(parts.iter()) {
+            for (i, item) in (0u32..).zip(&part.items) {
+                if item.3 == UNRANKED {
+                    made.push((p, i));
+                } else {
+                    kept.push((item.3, p, i));
+                }
+            }
+        }
+        kept.sort_unstable_by_key(|&(rank, _, _)| rank);
+        let mut kept: Vec<(u32, u32)> = kept.into_iter().map(|(_, p, i)| (p, i)).collect();
+        let order = {
+            let view: &[&mut PartRecord] = &parts;
+            let path = |&(p, i): &(u32, u32)| view[p as usize].items[i as usize].0.as_str();
+            // A record edited by hand, or ranked by another rule: sorted again.
+            if !kept.is_sorted_by(|a, b| path(a) < path(b)) {
+                kept.sort_unstable_by(|a, b| path(a).cmp(path(b)));
+            }
+            made.sort_unstable_by(|a, b| path(a).cmp(path(b)));
+            if kept.is_empty() {
+                made
+            } else {
+                let mut order = Vec::with_capacity(kept.len() + made.len());
+                let mut kept = kept.into_iter().peekable();
+                let mut made = made.into_iter().peekable();
+                while let Some(next) = match (kept.peek(), made.peek()) {
+                    (Some(k), Some(m)) if path(m) < path(k) => made.next(),
+                    (Some(_), _) => kept.next(),
+                    (None, _) => made.next(),
+                } {
+                    order.push(next);
+                }
+                order
+            }
+        };
+        for (rank, (p, i)) in (0u32..).zip(order) {
+            parts[p as usize].items[i as usize].3 = rank;
+        }
     }
 }
 
@@ -550,7 +615,7 @@ impl TreeRecord {
     /// About the bytes of its text, a little more rather than less: each item's strings and
     /// its punctuation, a `Rollout` as 4 KB.
     fn size_hint(&self) -> usize {
-        let item = |ItemRecord(path, id, rollout): &ItemRecord| {
+        let item = |ItemRecord(path, id, rollout, _): &ItemRecord| {
             let id = id
                 .as_ref()
                 .map_or(4, |IdRecord(api, kind, namespace, name)| {
@@ -560,7 +625,8 @@ impl TreeRecord {
                         + name.len()
                         + 16
                 });
-            path.len() + id + rollout.as_ref().map_or(4, |_| 4096) + 8
+            // The rank: up to 10 digits and a comma.
+            path.len() + id + rollout.as_ref().map_or(4, |_| 4096) + 8 + 11
         };
         let parts = |parts: &BTreeMap<String, PartRecord>| -> usize {
             parts
@@ -580,6 +646,116 @@ impl TreeRecord {
     /// every service and namespace whose fingerprint is the record's, and whose files the old
     /// manifest all lists, is not made.
     pub fn reuse(&self, old: &write::Listing, dir: &str, fingerprints: &Fingerprints) -> TreeReuse {
+        match old.ordered() {
+            Some(ordered) => self.reuse_in_order(ordered, dir, fingerprints),
+            None => self.reuse_by_look_up(old, dir, fingerprints),
+        }
+    }
+
+    /// `reuse`, when the old manifest is sorted by path (as platc writes it): the kept
+    /// parts' items taken in the order of their ranks, which is their paths' (`rank`), and
+    /// each found in one walk down the old manifest. An item whose rank is out of its path's
+    /// order is not found, and its part is made again.
+    fn reuse_in_order(
+        &self,
+        old: write::Ordered,
+        dir: &str,
+        fingerprints: &Fingerprints,
+    ) -> TreeReuse {
+        let mut reuse = Reuse::default();
+        // The parts whose fingerprints are the record's: services, then namespaces, each by
+        // name, as `reuse_by_look_up` takes them (the Argo CD target reads their summaries in
+        // this order).
+        let mut parts: Vec<(Owner, &PartRecord)> = Vec::new();
+        for (name, fingerprint) in &fingerprints.services {
+            match self.services.get(name) {
+                Some(part) if part.fingerprint == *fingerprint => {
+                    parts.push((Owner::Service(name.clone()), part));
+                }
+                _ => {
+                    reuse.make.insert(name.clone());
+                }
+            }
+        }
+        for (name, fingerprint) in &fingerprints.namespaces {
+            if let Some(part) = self.namespaces.get(name)
+                && part.fingerprint == *fingerprint
+            {
+                parts.push((Owner::Namespace(name.clone()), part));
+            }
+        }
+        let mut items: Vec<(u32, usize, &str)> = parts
+            .iter()
+            .enumerate()
+            .flat_map(|(p, (_, part))| {
+                part.items
+                    .iter()
+                    .map(move |ItemRecord(path, _, _, rank)| (*rank, p, path.as_str()))
+            })
+            .collect();
+        items.sort_unstable_by_key(|&(rank, _, _)| rank);
+        // Each kept item's part and place in the old manifest, in its order; and the parts
+        // with a file the old manifest does not list.
+        let mut found: Vec<(usize, usize)> = Vec::with_capacity(items.len());
+        let mut missing = vec![false; parts.len()];
+        let mut at = 0;
+        let mut path = String::from(dir);
+        for (_, p, item) in items {
+            path.truncate(dir.len());
+            path.push_str(item);
+            while at < old.len() && old.path(at) < path.as_str() {
+                at += 1;
+            }
+            if at < old.len() && old.path(at) == path {
+                found.push((p, at));
+                at += 1;
+            } else {
+                missing[p] = true;
+            }
+        }
+        let kept = parts
+            .iter()
+            .zip(&missing)
+            .filter(|(_, missing)| !**missing)
+            .map(|((_, part), _)| part.items.len())
+            .sum();
+        reuse.kept.reserve_exact(kept);
+        for ((owner, part), missing) in parts.iter().zip(&missing) {
+            match (owner, missing) {
+                (Owner::Service(name), true) => {
+                    reuse.make.insert(name.clone());
+                }
+                (_, true) => {}
+                (owner, false) => {
+                    if let Owner::Namespace(name) = owner {
+                        reuse.keep_namespaces.insert(name.clone());
+                    }
+                    reuse.kept.extend(summaries(owner, &part.items));
+                }
+            }
+        }
+        let entries = found
+            .into_iter()
+            .filter(|&(p, _)| !missing[p])
+            .map(|(_, at)| {
+                let (origin, sha256) = old.entry(at);
+                let entry = write::Entry {
+                    origin: write::Origin::parse(origin),
+                    sha256: write::FileHash::from_hex(sha256),
+                };
+                (old.path(at).to_owned(), entry)
+            })
+            .collect();
+        TreeReuse { reuse, entries }
+    }
+
+    /// `reuse`, each kept item's entry looked up in the old manifest.
+    fn reuse_by_look_up(
+        &self,
+        old: &write::Listing,
+        dir: &str,
+        fingerprints: &Fingerprints,
+    ) -> TreeReuse {
         // Room for every recorded item (most are kept): 40,000 a tree at 1,000 services,
         // which grown by doubling would be copied again and again.
         let recorded = self
@@ -662,7 +838,7 @@ fn reused(
 fn summaries(owner: &Owner, items: &[ItemRecord]) -> Vec<Summary> {
     items
         .iter()
-        .map(|ItemRecord(path, id, rollout)| Summary {
+        .map(|ItemRecord(path, id, rollout, _)| Summary {
             path: path.clone(),
             owner: owner.clone(),
             id: id
@@ -1023,6 +1199,125 @@ mod tests {
             .expect("compiles");
         let built = crate::build_full_tree_listed(&source, &base).expect("builds");
         built.record.expect("a whole build keeps a record")
+    }
+
+    /// A rebuild finds the kept items' entries in one walk down the old manifest, and finds
+    /// exactly what a look-up of each finds: every part kept, a service and a namespace
+    /// changed, a file the manifest does not list. Ranked out of their paths' order (a record
+    /// edited by hand), items are not found, and their parts are made again: the walk never
+    /// keeps what the look-ups would not.
+    #[test]
+    fn the_walk_down_the_manifest_finds_what_the_look_ups_find() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
+        let source = Source::new("platform.kdl", text).with_dir(root);
+        let base = crate::compile(&source, &crate::Options::default())
+            .platform
+            .expect("compiles");
+        let built = crate::build_full_tree_listed(&source, &base).expect("builds");
+        let manifest = built.tree.get(MANIFEST).expect("the manifest");
+        let listing = write::Listing::parse(manifest).expect("parses");
+        assert!(
+            listing.ordered().is_some(),
+            "platc writes its manifest by path"
+        );
+        let record = built.record.expect("a whole build keeps a record");
+        let shown = |reuse: &TreeReuse| {
+            (
+                reuse.reuse.make.clone(),
+                reuse.reuse.keep_namespaces.clone(),
+                format!("{:?}", reuse.reuse.kept),
+                reuse.entries.clone(),
+            )
+        };
+        let prints = |tree: &TreeRecord| {
+            let map = |parts: &BTreeMap<String, PartRecord>| -> BTreeMap<String, String> {
+                parts
+                    .iter()
+                    .map(|(name, part)| (name.clone(), part.fingerprint.clone()))
+                    .collect()
+            };
+            Fingerprints {
+                services: map(&tree.services),
+                namespaces: map(&tree.namespaces),
+            }
+        };
+        assert!(
+            record.trees.len() >= 2,
+            "the reference platform has environments"
+        );
+        for (dir, tree) in &record.trees {
+            let KeptTree::Made(tree) = tree else {
+                panic!("kept as made");
+            };
+            // The ranks follow the paths.
+            let mut ranked: Vec<&ItemRecord> = tree
+                .services
+                .values()
+                .chain(tree.namespaces.values())
+                .flat_map(|part| &part.items)
+                .collect();
+            ranked.sort_by_key(|item| item.3);
+            assert!(ranked.windows(2).all(|w| w[0].0 < w[1].0), "{dir}");
+            assert_eq!(
+                ranked.last().map(|item| item.3 as usize + 1),
+                Some(ranked.len())
+            );
+
+            let all = prints(tree);
+            let walked = tree.reuse_in_order(listing.ordered().unwrap(), dir, &all);
+            assert!(walked.reuse.make.is_empty(), "{dir}");
+            assert_eq!(walked.entries.len(), ranked.len(), "{dir}");
+            assert_eq!(
+                shown(&walked),
+                shown(&tree.reuse_by_look_up(&listing, dir, &all))
+            );
+
+            let mut changed = prints(tree);
+            let service = changed.services.keys().nth(1).unwrap().clone();
+            changed
+                .services
+                .insert(service.clone(), "changed".to_owned());
+            let namespace = changed.namespaces.keys().next().unwrap().clone();
+            changed
+                .namespaces
+                .insert(namespace.clone(), "changed".to_owned());
+            let walked = tree.reuse_in_order(listing.ordered().unwrap(), dir, &changed);
+            assert_eq!(walked.reuse.make, BTreeSet::from([service]), "{dir}");
+            assert!(!walked.reuse.keep_namespaces.contains(&namespace));
+            assert_eq!(
+                shown(&walked),
+                shown(&tree.reuse_by_look_up(&listing, dir, &changed))
+            );
+
+            // A file of the first service the manifest does not list, ranked in its place.
+            let mut unlisted = tree.clone();
+            let (first, part) = unlisted.services.iter_mut().next().unwrap();
+            let first = first.clone();
+            part.items[0].0.push('~');
+            let walked = unlisted.reuse_in_order(listing.ordered().unwrap(), dir, &all);
+            assert_eq!(walked.reuse.make, BTreeSet::from([first]), "{dir}");
+            assert_eq!(
+                shown(&walked),
+                shown(&unlisted.reuse_by_look_up(&listing, dir, &all))
+            );
+
+            // Ranked backwards: every item is out of order but the first taken.
+            let mut backwards = tree.clone();
+            for part in backwards
+                .services
+                .values_mut()
+                .chain(backwards.namespaces.values_mut())
+            {
+                for item in &mut part.items {
+                    item.3 = u32::MAX - 1 - item.3;
+                }
+            }
+            let walked = backwards.reuse_in_order(listing.ordered().unwrap(), dir, &all);
+            let looked = tree.reuse_by_look_up(&listing, dir, &all);
+            assert!(walked.reuse.make.len() + 1 >= all.services.len(), "{dir}");
+            assert!(walked.entries.iter().all(|e| looked.entries.contains(e)));
+        }
     }
 
     /// `encode`'s buffer is sized once: the hint covers the text of the reference platform's

@@ -52,7 +52,7 @@ mod stream;
 
 pub use backup::Backup;
 use backup::{back_up, backup_dir};
-pub use incremental::{Listing, Old};
+pub use incremental::{Listing, Old, Ordered};
 use manifest::user_files;
 pub use manifest::{
     Entry, FileHash, GENERATOR, Hashed, JOURNAL, MANIFEST, Manifest, Stamp, entries_text, listing,

@@ -38,6 +38,9 @@ pub struct Listing<'a> {
     /// manifests in one walk down both, not 80,000 look-ups at 1,000 services.
     #[serde(skip)]
     sorted: Option<Vec<(&'a str, &'a str)>>,
+    /// The origins of `sorted`'s entries, in its order (when it is `Some`).
+    #[serde(skip)]
+    origins: Vec<&'a str>,
 }
 
 /// The manifest's files, each with its place among them (a path listed twice keeps its
@@ -115,6 +118,7 @@ impl<'a> Listing<'a> {
         );
         let mut place = 0u32;
         let mut sorted = Some(Vec::with_capacity(files.capacity()));
+        let mut origins = Vec::with_capacity(files.capacity());
         let mut separator = "\n    ";
         while let Some(entry) = rest.strip_prefix(separator) {
             let (path, entry) = string(entry)?;
@@ -134,8 +138,10 @@ impl<'a> Listing<'a> {
                     .is_none_or(|&(last, _): &(&str, &str)| last < path)
                 {
                     list.push((path, sha256));
+                    origins.push(origin);
                 } else {
                     sorted = None;
+                    origins = Vec::new();
                 }
             }
             place = place.saturating_add(1);
@@ -146,7 +152,11 @@ impl<'a> Listing<'a> {
         }
         let rest = rest.strip_prefix("},\n  \"generator\": ")?;
         let (_, rest) = string(rest)?;
-        (rest == "\n}\n").then_some(Self { files, sorted })
+        (rest == "\n}\n").then_some(Self {
+            files,
+            sorted,
+            origins,
+        })
     }
 
     /// How many files the manifest lists.
@@ -171,6 +181,15 @@ impl<'a> Listing<'a> {
             .map(|(hash, _)| (&*hash.origin.0, &*hash.sha256.0))
     }
 
+    /// Its entries in its own order, when that order is strictly by path (as platc writes
+    /// it): a walk down them finds a sorted run of paths without a look-up each.
+    pub fn ordered(&self) -> Option<Ordered<'_, 'a>> {
+        self.sorted.as_deref().map(|sorted| Ordered {
+            sorted,
+            origins: &self.origins,
+        })
+    }
+
     /// `get`, and where the manifest lists `path` among its files: platc writes them sorted
     /// by path, so entries put in this order are sorted too (a rebuild's kept files, which
     /// the new manifest then takes without sorting them again).
@@ -178,6 +197,35 @@ impl<'a> Listing<'a> {
         self.files
             .get(path)
             .map(|(hash, place)| (&*hash.origin.0, &*hash.sha256.0, *place))
+    }
+}
+
+/// A listing's entries in its order, which is by path (`Listing::ordered`).
+#[derive(Clone, Copy)]
+pub struct Ordered<'l, 'a> {
+    sorted: &'l [(&'a str, &'a str)],
+    origins: &'l [&'a str],
+}
+
+impl<'l> Ordered<'l, '_> {
+    /// How many entries it holds.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.sorted.is_empty()
+    }
+
+    /// The path of entry `at`.
+    pub fn path(&self, at: usize) -> &'l str {
+        self.sorted[at].0
+    }
+
+    /// The origin and sha256 of entry `at`.
+    pub fn entry(&self, at: usize) -> (&'l str, &'l str) {
+        (self.origins[at], self.sorted[at].1)
     }
 }
 
