@@ -254,8 +254,8 @@ pub(crate) fn build_id() -> Option<&'static str> {
     .as_deref()
 }
 
-/// What a build knows of the tree it wrote: kept outside `out/` (`cache_file`), after a
-/// first line (`Header`) that says which tree it holds for.
+/// What a build knows of the tree it wrote: kept outside `out/` (`cache_file`), before a
+/// last line (`Header`) that says which tree it holds for.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Record {
     /// Each tree with a manifest of its own, by its directory in `out/` (`""` for `out/`
@@ -287,7 +287,8 @@ impl<'de> Deserialize<'de> for KeptTree {
     }
 }
 
-/// The first line of a record's file: who wrote it, for which manifest.
+/// The last line of a record's file: who wrote it, for which manifest. (Last: the record's
+/// text is written while the tree is, before the manifest's stamp is known, `Begun`.)
 #[derive(Serialize, Deserialize)]
 struct Header {
     /// `build_id()` of the platc that wrote it.
@@ -513,7 +514,7 @@ impl Record {
         Self { trees }
     }
 
-    /// Its text in the cache, less the first line (`save` adds it once the manifest it holds
+    /// Its text in the cache, less the last line (`finish` adds it once the manifest it holds
     /// for is written): made while the tree is written.
     pub fn encode(&self) -> Option<Vec<u8>> {
         // In a buffer of about its size (7 MB at 1,000 services): grown by doubling from
@@ -923,8 +924,9 @@ impl Read {
     /// The record, when this platc wrote it and it holds for the tree on disk: the manifest
     /// read has the stamp it names (it is the file that build wrote).
     pub fn record(&self) -> Option<Record> {
-        let split = self.record.iter().position(|&b| b == b'\n')?;
-        let (header, record) = self.record.split_at(split);
+        let text = self.record.strip_suffix(b"\n")?;
+        let split = memchr::memrchr(b'\n', text)?;
+        let (record, header) = (&text[..split], &text[split + 1..]);
         let header: Header = serde_json::from_slice(header).ok()?;
         if Some(header.platc.as_str()) != build_id() || header.manifest != self.stamp {
             return None;
@@ -951,29 +953,75 @@ pub enum Held<'a> {
 /// names the manifest's stamp only when the manifest on disk is the one written. Never fails
 /// a build: the next one makes everything.
 pub fn save(out: &Path, record: Option<Vec<u8>>, manifest: Held) {
-    let record = record.map(|record| move |file: &mut std::fs::File| file.write_all(&record));
-    save_with(out, record, manifest);
+    let begun = record.and_then(|record| begin(out, &record));
+    finish(out, begun, manifest);
 }
 
 /// `save` of `record`, encoded as it is written (a first build of 10,000 services: its
 /// 75 MB of text never held whole).
 pub fn save_record(out: &Path, record: Option<&Record>, manifest: Held) {
-    let record = record.map(|record| {
-        move |file: &mut std::fs::File| {
+    let begun = record.and_then(|record| {
+        begin_with(out, |file| {
             let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
             record.write_to(&mut writer)?;
             writer.flush()
-        }
+        })
     });
-    save_with(out, record, manifest);
+    finish(out, begun, manifest);
 }
 
-/// `save`, the record written to the file (after its header) by `record`.
-fn save_with(
+/// A record's text in a temporary file of the cache, not in place yet: its header (the
+/// manifest's stamp, known once the tree is written) ends it (`finish`). So a rebuild
+/// writes the text (7 MB at 1,000 services) beside the tree's write, and only the header
+/// after it. Dropped unfinished, the temporary file is removed.
+pub struct Begun {
+    temporary: PathBuf,
+    file: Option<std::fs::File>,
+}
+
+impl Drop for Begun {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.temporary);
+        }
+    }
+}
+
+/// Begins to keep `record`'s text for the tree at `out` (`Begun`); `None` when it cannot
+/// (no cache, `out` missing, a file that cannot be written).
+pub fn begin(out: &Path, record: &[u8]) -> Option<Begun> {
+    begin_with(out, |file| file.write_all(record))
+}
+
+/// `begin`, the text written to the file by `record`.
+fn begin_with(
     out: &Path,
-    record: Option<impl FnOnce(&mut std::fs::File) -> std::io::Result<()>>,
-    manifest: Held,
-) {
+    record: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Option<Begun> {
+    let file = cache_file(out)?;
+    std::fs::create_dir_all(file.parent()?).ok()?;
+    let temporary = file.with_extension(format!("{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
+    // A new file, never one that is there (nor what a link there points to).
+    let opened = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .ok()?;
+    let mut begun = Begun {
+        temporary,
+        file: Some(opened),
+    };
+    record(begun.file.as_mut()?).ok()?;
+    Some(begun)
+}
+
+/// Ends the record `begun` for the tree at `out` with its header, the stamp of the manifest
+/// just written (`manifest`), and puts it in place; or, when there is no record or the
+/// manifest on disk is not the one written, removes the tree's record from the cache. The
+/// file: the record's text (`serde_json`'s compact text: no line break), a line break, the
+/// header, a line break.
+pub fn finish(out: &Path, begun: Option<Begun>, manifest: Held) {
     let Some(file) = cache_file(out) else {
         return;
     };
@@ -985,40 +1033,25 @@ fn save_with(
         }),
         Held::Noted(noted) => noted.filter(|noted| write::Stamp::of(&path).as_ref() == Some(noted)),
     };
-    let saved = record
+    let saved = begun
         .zip(stamp)
         .zip(build_id())
-        .is_some_and(|((record, stamp), platc)| {
+        .is_some_and(|((mut begun, stamp), platc)| {
             let header = Header {
                 platc: platc.to_owned(),
                 manifest: stamp,
             };
-            let Ok(mut header) = serde_json::to_vec(&header) else {
+            let Ok(header) = serde_json::to_vec(&header) else {
                 return false;
             };
-            header.push(b'\n');
-            let Some(dir) = file.parent() else {
+            let Some(opened) = begun.file.as_mut() else {
                 return false;
             };
-            let temporary = file.with_extension(format!("{}.tmp", std::process::id()));
-            let _ = std::fs::remove_file(&temporary);
-            // A new file, never one that is there (nor what a link there points to). The
-            // header, then the record: never joined in a copy of the record first.
-            let written = || {
-                let mut file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&temporary)?;
-                file.write_all(&header)?;
-                record(&mut file)
-            };
-            std::fs::create_dir_all(dir).is_ok()
-                && written().is_ok()
-                && std::fs::rename(&temporary, &file).is_ok()
-                || {
-                    let _ = std::fs::remove_file(&temporary);
-                    false
-                }
+            let ended = opened.write_all(b"\n").is_ok()
+                && opened.write_all(&header).is_ok()
+                && opened.write_all(b"\n").is_ok();
+            // In place: the temporary file is no longer there to remove.
+            ended && std::fs::rename(&begun.temporary, &file).is_ok() && begun.file.take().is_some()
         });
     if !saved {
         let _ = std::fs::remove_file(&file);
