@@ -267,14 +267,14 @@ fn full_tree(
             }
             _ => None,
         };
-        let (reuse, reused) = match reuse {
-            Some(reuse) => (Some(reuse.reuse), reuse.entries),
-            None => (None, Vec::new()),
+        let (reuse, reused, walked) = match reuse {
+            Some(reuse) => (Some(reuse.reuse), reuse.entries, reuse.walked),
+            None => (None, Vec::new(), false),
         };
         let stage = staging.map(|staging| (staging, dir));
         let Made { files, parts } = tree_files(platform, reuse, stage)?;
         let record = fingerprints.map(|fingerprints| {
-            let record = rebuild::TreeRecord::new(&fingerprints, parts, before);
+            let record = rebuild::TreeRecord::new(&fingerprints, parts, before, walked);
             // A first build keeps it as text, made now, not as values (`rebuild::KeptTree`).
             if staging.is_some() {
                 record.encoded()
