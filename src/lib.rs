@@ -325,8 +325,9 @@ fn full_tree(
                 env_manifest_entries(&tree.files, &tree.reused, &dir),
                 write::GENERATOR,
             );
-            let sha256 = write::FileHash::of(&text);
-            (text, sha256)
+            // Hashed beside the top manifest's text (`with_manifest`), not here: the base
+            // tree's core, done, would wait for it.
+            (text, write::FileHash::PENDING)
         };
         tree.files.push(TreeFile {
             path: write::MANIFEST.to_owned(),
@@ -522,7 +523,8 @@ fn tree_files(
 
 /// A tree of `files` (each tree's, paths in `out/`) and the manifest listing them and the
 /// `reused` files (on disk, not in the tree). Files already `staged` are not in the tree;
-/// the manifest is staged too.
+/// the manifest is staged too. A file whose hash is `FileHash::PENDING` (an environment's
+/// manifest, `full_tree`) is hashed beside the manifest's text.
 fn with_manifest(
     files: Vec<Vec<TreeFile>>,
     reused: Vec<(String, write::Entry)>,
@@ -537,25 +539,33 @@ fn with_manifest(
     // 1,000 services).
     let mut entries: Vec<(String, write::Entry)> =
         Vec::with_capacity(files.iter().map(Vec::len).sum::<usize>() + reused.len());
+    let mut pending = Vec::new();
     for mut made in files {
         made.sort_unstable_by(|a, b| a.path.cmp(&b.path));
         entries.extend(made.into_iter().map(|f| {
             if staged.is_none() {
+                if f.entry.sha256 == write::FileHash::PENDING {
+                    pending.push(f.path.clone());
+                }
                 tree.insert(f.path.clone(), f.text);
             }
             (f.path, f.entry)
         }));
     }
     entries.extend(reused);
-    let manifest = write::listing(entries);
-    match staged {
+    let mut manifest = write::listing(entries);
+    if let Some(staging) = staged {
         // Written as it is encoded: at 10,000 services the text is 150 MB.
-        Some(staging) => staging.put_with("", write::MANIFEST, |file| {
+        staging.put_with("", write::MANIFEST, |file| {
             write::write_manifest(&manifest, file)
-        }),
-        None => {
-            tree.insert(write::MANIFEST.to_owned(), write::manifest_text(&manifest));
-        }
+        });
+    } else {
+        let pending: Vec<(&str, &str)> = pending
+            .iter()
+            .filter_map(|path| Some((path.as_str(), tree.get(path)?.as_str())))
+            .collect();
+        let text = write::manifest_text_hashing(&mut manifest, &pending);
+        tree.insert(write::MANIFEST.to_owned(), text);
     }
     Built {
         tree,
