@@ -1250,17 +1250,23 @@ mod tests {
         assert!(!changed(&port, "lone"));
     }
 
-    /// The record of a whole build of the reference platform, kept as a build in memory
-    /// keeps it (each tree as made).
-    fn reference_record() -> Record {
+    /// A whole build of the reference platform, in memory.
+    fn reference_build() -> crate::Built {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
         let source = Source::new("platform.kdl", text).with_dir(root);
         let base = crate::compile(&source, &crate::Options::default())
             .platform
             .expect("compiles");
-        let built = crate::build_full_tree_listed(&source, &base).expect("builds");
-        built.record.expect("a whole build keeps a record")
+        crate::build_full_tree_listed(&source, &base).expect("builds")
+    }
+
+    /// The record of a whole build of the reference platform, kept as a build in memory
+    /// keeps it (each tree as made).
+    fn reference_record() -> Record {
+        reference_build()
+            .record
+            .expect("a whole build keeps a record")
     }
 
     /// A rebuild finds the kept items' entries in one walk down the old manifest, and finds
@@ -1270,13 +1276,7 @@ mod tests {
     /// keeps what the look-ups would not.
     #[test]
     fn the_walk_down_the_manifest_finds_what_the_look_ups_find() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(root.join("platform.kdl")).unwrap();
-        let source = Source::new("platform.kdl", text).with_dir(root);
-        let base = crate::compile(&source, &crate::Options::default())
-            .platform
-            .expect("compiles");
-        let built = crate::build_full_tree_listed(&source, &base).expect("builds");
+        let built = reference_build();
         let manifest = built.tree.get(MANIFEST).expect("the manifest");
         let listing = write::Listing::parse(manifest).expect("parses");
         assert!(
