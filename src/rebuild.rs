@@ -872,6 +872,7 @@ fn summaries(owner: &Owner, items: &[ItemRecord]) -> Vec<Summary> {
 /// `text` as a `&'static str`, as an `Identity` holds its API version and kind. Each
 /// distinct text is kept once for the life of the process, and only a few: a record with
 /// more than 512 is not used.
+///
 /// Each thread keeps the texts it was given (a record holds some 30, each in 80,000 items at
 /// 1,000 services): the lock is taken once a thread and text, not twice an item.
 fn intern(text: &str) -> Option<&'static str> {
@@ -1012,7 +1013,14 @@ fn begin_with(
     out: &Path,
     record: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Option<Begun> {
-    let file = cache_file(out)?;
+    begin_at(&cache_file(out)?, record)
+}
+
+/// `begin_with`, for the cache's file `file`.
+fn begin_at(
+    file: &Path,
+    record: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Option<Begun> {
     std::fs::create_dir_all(file.parent()?).ok()?;
     let temporary = file.with_extension(format!("{}.tmp", std::process::id()));
     let _ = std::fs::remove_file(&temporary);
@@ -1058,14 +1066,18 @@ pub fn finish(out: &Path, begun: Option<Begun>, manifest: Held) {
             let Ok(header) = serde_json::to_vec(&header) else {
                 return false;
             };
-            let Some(opened) = begun.file.as_mut() else {
+            // Taken out and closed before the rename: the file is in place, or removed.
+            let Some(mut opened) = begun.file.take() else {
                 return false;
             };
             let ended = opened.write_all(b"\n").is_ok()
                 && opened.write_all(&header).is_ok()
                 && opened.write_all(b"\n").is_ok();
-            // In place: the temporary file is no longer there to remove.
-            ended && std::fs::rename(&begun.temporary, &file).is_ok() && begun.file.take().is_some()
+            drop(opened);
+            ended && std::fs::rename(&begun.temporary, &file).is_ok() || {
+                let _ = std::fs::remove_file(&begun.temporary);
+                false
+            }
         });
     if !saved {
         let _ = std::fs::remove_file(&file);
@@ -1439,6 +1451,26 @@ mod tests {
         for (dir, tree) in trees {
             assert_eq!(encoded.take(dir), *tree);
         }
+    }
+
+    /// A record begun and dropped unfinished (the write fell back to the whole tree, or
+    /// failed), or whose text could not be written, leaves no temporary file behind.
+    #[test]
+    fn a_record_begun_and_dropped_leaves_nothing_in_the_cache() {
+        let dir = std::env::temp_dir().join(format!("platc-begun-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let file = dir.join("tree-x.json");
+        let begun = begin_at(&file, |f| f.write_all(b"{}")).expect("begun");
+        assert!(begun.temporary.exists());
+        assert!(begun.temporary.starts_with(&dir));
+        drop(begun);
+        let left = std::fs::read_dir(&dir).unwrap().count();
+        let failed = begin_at(&file, |_| Err(std::io::Error::other("no room")));
+        let after = std::fs::read_dir(&dir).unwrap().count();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(left, 0, "the temporary file of a record dropped unfinished");
+        assert!(failed.is_none());
+        assert_eq!(after, 0, "the temporary file of a record whose text failed");
     }
 
     /// The cache keeps the `KEPT` records written last, and sweeps the temporary files of

@@ -453,6 +453,14 @@ fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
     let fourth = build(&["-o", "out"]);
     assert!(fourth.contains("timing load"), "{fourth}");
     assert!(fourth.contains("up to date"), "{fourth}");
+    // Every record was put in place (its text written beside the tree's write, its header
+    // after it): no temporary file is left.
+    let temporary: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|e| e == "tmp"))
+        .collect();
+    assert!(temporary.is_empty(), "{temporary:?}");
 }
 
 #[path = "support/scratch.rs"]

@@ -31,9 +31,9 @@ use crate::diff::Tree;
 /// from its text where it can be, and its place in the manifest (`place`).
 #[derive(Deserialize)]
 pub struct Listing<'a> {
-    #[serde(borrow, deserialize_with = "in_order")]
     /// Each path's origin, sha256 and place, when the entries are not in order by path
     /// (`sorted` is `None`); else empty.
+    #[serde(borrow, deserialize_with = "in_order")]
     files: HashMap<Text<'a>, (Hash<'a>, u32), foldhash::fast::RandomState>,
     /// Each path and its sha256 in the manifest's order, when that order is strictly by
     /// path (as platc writes it, read by `parse_written`): a write compares the two
