@@ -692,7 +692,7 @@ fn store_pieces(file: &Path, beside: &Path, input: &Input, body: &[&str], newest
 /// has passed `newest`, waiting for it a tick at most: a stamp noted in the clock's current
 /// tick could be of a file changed again within it, with the same change time. The header
 /// names that clock, and `fresh` trusts only a stamp older than it.
-fn clock_past(beside: &Path, newest: i128) -> Option<i128> {
+pub(crate) fn clock_past(beside: &Path, newest: i128) -> Option<i128> {
     (0..100).find_map(|wait| {
         if wait > 0 {
             std::thread::sleep(std::time::Duration::from_millis(1));

@@ -534,6 +534,55 @@ fn a_rebuild_over_a_hand_edit_refuses_as_a_whole_build_does() {
     );
 }
 
+/// An environment's manifest is taken unread by the next rebuild while it keeps the stamp
+/// the last write noted (`rebuild::nested`): the rebuild writes the changed files alone.
+/// Written since (by hand, or by `platc build --env` into it), it is read, and found not to
+/// be the one the old manifest lists, the whole tree is written, as a fresh build writes it.
+#[test]
+fn a_rebuild_takes_an_environments_manifest_by_its_stamp_until_it_changes() {
+    let (dir, text, changed) = project("noted-env");
+    let build = |args: &[&str]| platc_build(&dir, args);
+    let fresh = |text: &str| {
+        std::fs::write(dir.join("platform.kdl"), text).unwrap();
+        assert!(build(&["-o", "fresh", "--force"]).status.success());
+        read_tree(&dir.join("fresh")).unwrap()
+    };
+    let (old_tree, new_tree) = (fresh(&text), fresh(&changed));
+    std::fs::write(dir.join("platform.kdl"), &text).unwrap();
+    assert!(build(&["-o", "out"]).status.success());
+
+    // The tag's change rewrites the environment's tree, and its manifest with it.
+    std::fs::write(dir.join("platform.kdl"), &changed).unwrap();
+    let rebuilt = build(&["-o", "out"]);
+    let stderr = String::from_utf8_lossy(&rebuilt.stderr);
+    assert!(rebuilt.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("updated out ("),
+        "not a rebuild in part: {stderr}"
+    );
+    assert_eq!(read_tree(&dir.join("out")).unwrap(), new_tree);
+
+    // The environment's manifest written again since (its text as it was, one more space).
+    let manifest = dir.join("out/env/staging/.platc/manifest.json");
+    let spaced = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replacen("\"files\"", "\"files\" ", 1);
+    std::fs::write(&manifest, spaced).unwrap();
+    std::fs::write(dir.join("platform.kdl"), &text).unwrap();
+    let rebuilt = build(&["-o", "out"]);
+    let stderr = String::from_utf8_lossy(&rebuilt.stderr);
+    assert!(rebuilt.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("timing load"),
+        "the record was not read: {stderr}"
+    );
+    assert!(
+        !stderr.contains("updated out ("),
+        "the changed manifest was taken for the one written: {stderr}"
+    );
+    assert_eq!(read_tree(&dir.join("out")).unwrap(), old_tree);
+}
+
 /// How `platc build --check` decided, by its timings: from the stamps alone (nothing
 /// compiled or read), by reading out/ against the manifest (and noting the stamps), or by
 /// making the tree.

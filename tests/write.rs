@@ -979,6 +979,7 @@ fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
         text: &text,
         listing: &listing,
         stamp: &stamp,
+        noted: &[],
     };
     assert_eq!(write_changed(&out, &partial, &listed, &old).unwrap(), None);
     assert_eq!(read_tree(&out).unwrap(), whole);
@@ -990,6 +991,7 @@ fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
         text: &text,
         listing: &listing,
         stamp: &stamp,
+        noted: &[],
     };
     let staged = dir.join(".out.platc-new");
     std::fs::create_dir(&staged).unwrap();
@@ -1001,6 +1003,68 @@ fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
     let written = write_changed(&out, &partial, &listed, &old).unwrap();
     assert_eq!(
         written,
+        Some(Written::Updated {
+            written: 1,
+            removed: 0
+        })
+    );
+    let mut expected = new;
+    expected.insert(MANIFEST.into(), partial[MANIFEST].clone());
+    assert_eq!(read_tree(&out).unwrap(), expected);
+}
+
+/// A rebuild takes a file whose stamp the last write noted (an environment's manifest,
+/// `rebuild::nested`) for what the old manifest lists, unread, while it keeps that stamp;
+/// once its stamp is another (edited since), it is read and hashed as any other, and an
+/// edit by hand leaves the write to the whole-tree write, which refuses it.
+#[test]
+fn a_file_noted_by_its_stamp_is_taken_unread_until_its_stamp_changes() {
+    let dir = scratch("noted");
+    let out = dir.join("out");
+    let whole = tree("old", 12);
+    write_tree(&out, &whole, false).unwrap();
+    let path = "dir0/file0.yaml";
+    let mut new = whole.clone();
+    new.insert(path.into(), "changed\n".into());
+    let listed = manifest(
+        new.iter()
+            .filter(|(path, _)| *path != MANIFEST)
+            .map(|(path, text)| (path.as_str(), text.as_str(), "".into())),
+    );
+    let partial: Tree = [
+        (path.to_owned(), "changed\n".to_owned()),
+        (MANIFEST.to_owned(), manifest_text(&listed)),
+    ]
+    .into();
+    let text = std::fs::read_to_string(out.join(MANIFEST)).unwrap();
+    let stamp = Stamp::of(&out.join(MANIFEST)).unwrap();
+    let listing = Listing::parse(&text).unwrap();
+    let noted_before_the_edit = Stamp::of(&out.join(path)).unwrap();
+    std::thread::sleep(Duration::from_millis(10));
+    std::fs::write(out.join(path), "mine\n").unwrap();
+    let edited = read_tree(&out).unwrap();
+
+    // Noted before the edit: its stamp is another now, so it is read, and the edit refused.
+    let noted = [(path.to_owned(), noted_before_the_edit)];
+    let old = Old {
+        text: &text,
+        listing: &listing,
+        stamp: &stamp,
+        noted: &noted,
+    };
+    assert_eq!(write_changed(&out, &partial, &listed, &old).unwrap(), None);
+    assert_eq!(read_tree(&out).unwrap(), edited, "out/ changed");
+
+    // Noted with the stamp it has: taken for the old manifest's, unread, and written.
+    let noted = [(path.to_owned(), Stamp::of(&out.join(path)).unwrap())];
+    let old = Old {
+        text: &text,
+        listing: &listing,
+        stamp: &stamp,
+        noted: &noted,
+    };
+    assert_eq!(
+        write_changed(&out, &partial, &listed, &old).unwrap(),
         Some(Written::Updated {
             written: 1,
             removed: 0

@@ -120,16 +120,20 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             fail(&mut output, report, &refusal);
             return output;
         }
+        let noted_before = read.nested();
         let old = Old {
             text: &read.manifest,
             listing: &listing,
             stamp: &read.stamp,
+            noted: &noted_before,
         };
         // The record's text is made while the tree is written; the stamps are noted under
         // the write's lock.
         let input = Input::new(&source, built.configs.clone()).filter(|_| quiet);
-        // The manifest's stamp, under the lock, once written: the record holds for it.
+        // The manifest's stamp, under the lock, once written: the record holds for it. And
+        // the nested trees' manifests', which the next rebuild takes as written, unread.
         let mut noted = None;
+        let mut nested = Vec::new();
         let mut note = |beside: &Path, written: &Written| {
             let wrote = Wrote::Part {
                 before: &read.stamp,
@@ -140,6 +144,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             };
             stamps::save(&out, beside, input.as_ref(), &built.manifest, &wrote);
             noted = crate::write::Stamp::of(&out.join(MANIFEST));
+            nested = crate::rebuild::nested(&out, beside, &built.manifest);
         };
         // The record's text is put in the cache beside the write too; its header, once the
         // manifest is written (`rebuild::Begun`).
@@ -158,7 +163,8 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         );
         match written {
             Ok(Some(written)) => {
-                crate::rebuild::finish(&out, begun, crate::rebuild::Held::Noted(noted));
+                let held = crate::rebuild::Held::Noted(noted, nested);
+                crate::rebuild::finish(&out, begun, held);
                 timings.lap("write");
                 timings.report(&mut output.stderr);
                 let files = built.manifest.files.len() + 1;
@@ -315,10 +321,11 @@ fn streamed(
         // stamps of the tree swapped in are noted (800,000 at 10,000 services).
         |beside, built| {
             let noted = crate::write::Stamp::of(&out.join(MANIFEST));
+            let nested = crate::rebuild::nested(out, beside, &built.manifest);
             crate::rebuild::save_record(
                 out,
                 built.record.take().as_ref(),
-                crate::rebuild::Held::Noted(noted),
+                crate::rebuild::Held::Noted(noted, nested),
             );
             let input = Input::new(source, std::mem::take(&mut built.configs)).filter(|_| quiet);
             stamps::save(out, beside, input.as_ref(), &built.manifest, &Wrote::Whole);

@@ -279,6 +279,10 @@ pub struct Old<'a> {
     pub text: &'a str,
     pub listing: &'a Listing<'a>,
     pub stamp: &'a Stamp,
+    /// Files (the nested trees' manifests, `rebuild::nested`) whose stamps the last write
+    /// noted under its lock, each then holding the hash `listing` gives it: one that still
+    /// has its stamp is taken to hold it, unread.
+    pub noted: &'a [(String, Stamp)],
 }
 
 /// More changed files than one in this many, and the whole-tree write is as fast, and atomic.
@@ -316,11 +320,11 @@ pub(super) fn write_changes(
     };
     let read;
     let parsed;
-    let (old_text, listing) = if let Some(old) = old {
+    let (old_text, listing, noted) = if let Some(old) = old {
         if Stamp::of(&out.join(MANIFEST)).as_ref() != Some(old.stamp) {
             return Ok(None);
         }
-        (old.text, old.listing)
+        (old.text, old.listing, old.noted)
     } else {
         let Ok(text) = fs::read_to_string(out.join(MANIFEST)) else {
             return Ok(None);
@@ -330,9 +334,14 @@ pub(super) fn write_changes(
             return Ok(None);
         };
         parsed = listing;
-        (read.as_str(), &parsed)
+        (read.as_str(), &parsed, &[][..])
     };
-    let Some(plan) = plan(out, tree, new, complete, new_text, old_text, listing) else {
+    let before = Before {
+        text: old_text,
+        listing,
+        noted,
+    };
+    let Some(plan) = plan(out, tree, new, complete, new_text, &before) else {
         return Ok(None);
     };
     if plan.write.is_empty() && plan.remove.is_empty() && !plan.manifest {
@@ -416,6 +425,24 @@ fn remove_empty_dirs(out: &Path, removed: &[String]) {
     }
 }
 
+/// The manifest on disk before the write: its text, its listing, and the files noted to
+/// hold what it lists (`Old::noted`).
+struct Before<'o> {
+    text: &'o str,
+    listing: &'o Listing<'o>,
+    noted: &'o [(String, Stamp)],
+}
+
+impl Before<'_> {
+    /// Whether the file at `path` (in `out`) still has the stamp the last write noted: it
+    /// holds the hash the old manifest lists for it.
+    fn holds(&self, out: &Path, path: &str) -> bool {
+        self.noted.iter().any(|(noted, stamp)| {
+            noted == path && Stamp::of(&out.join(path)).as_ref() == Some(stamp)
+        })
+    }
+}
+
 /// What to write and delete, from the two manifests and the files they change; `None` when
 /// the whole-tree write must do it.
 fn plan<'t>(
@@ -424,9 +451,9 @@ fn plan<'t>(
     new: &'t Manifest,
     complete: bool,
     new_text: &str,
-    old_text: &str,
-    old: &Listing,
+    before: &Before,
 ) -> Option<Plan<'t>> {
+    let (old_text, old) = (before.text, before.listing);
     let whole = new.files.len() + 1;
     let holds = if complete {
         whole == tree.len()
@@ -445,7 +472,7 @@ fn plan<'t>(
     if (changed.len() + removed.len()) * MOST > whole {
         return None;
     }
-    if !nested_trees_hold(out, tree, new, old) {
+    if !nested_trees_hold(out, tree, new, before) {
         return None;
     }
     let mut plan = Plan {
@@ -463,6 +490,8 @@ fn plan<'t>(
                 Err(error) if error.kind() == io::ErrorKind::NotFound => plan.write.push(path),
                 _ => return None,
             },
+            // Noted as the old manifest's: written, unread.
+            Some(_) if before.holds(out, path) => plan.write.push(path),
             Some(old_hash) => match fs::read(&file) {
                 Ok(bytes) if bytes == text.as_bytes() => {}
                 Ok(bytes) if sha256_hex_bytes(&bytes) == old_hash => plan.write.push(path),
@@ -532,9 +561,10 @@ fn compared_in_order<'t, 'o>(new: &'t Manifest, old: &[(&'o str, &'o str)]) -> C
 /// (`env/NAME/`, which `platc build --env NAME` writes alone): its manifest on disk is the
 /// one the old manifest lists, or already the new one, and no write of it alone was stopped
 /// (no journal inside it, no staged or previous tree beside it). A manifest that both list
-/// with the same hash is read (and compared, not hashed); one that changes is checked with
-/// the other changed files.
-fn nested_trees_hold(out: &Path, tree: &Tree, new: &Manifest, old: &Listing) -> bool {
+/// with the same hash is read (and compared, not hashed) unless it was noted to hold it
+/// (`Before::holds`); one that changes is checked with the other changed files.
+fn nested_trees_hold(out: &Path, tree: &Tree, new: &Manifest, before: &Before) -> bool {
+    let old = before.listing;
     let dirs: BTreeSet<&str> = new
         .files
         .keys()
@@ -555,6 +585,7 @@ fn nested_trees_hold(out: &Path, tree: &Tree, new: &Manifest, old: &Listing) -> 
             && !exists(&beside(".platc-new"))
             && !exists(&beside(".platc-old"))
             && (!same
+                || before.holds(out, &manifest)
                 || fs::read(out.join(&manifest)).is_ok_and(|bytes| {
                     Some(bytes.as_slice()) == tree.get(&manifest).map(String::as_bytes)
                 }))
