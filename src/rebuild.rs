@@ -102,11 +102,7 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
         })
         .unzip();
     // Looked up for each word of each service node: 260,000 at 1,000 services.
-    let index: HashMap<&str, usize, foldhash::fast::RandomState> = services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.value.as_str(), i))
-        .collect();
+    let index = Names::new(services.iter().map(|s| s.name.value.as_str()));
     let mut neighbours: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); services.len()];
     let mut link = |i: usize, j: usize| {
         if i != j {
@@ -116,12 +112,12 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
     };
     for (i, service) in services.iter().enumerate() {
         for word in words(&text[service.span.start..service.span.end]) {
-            if let Some(&j) = index.get(word) {
+            if let Some(j) = index.get(word) {
                 link(i, j);
             }
         }
         for call in &service.calls {
-            if let Some(&j) = index.get(call.service.value.as_str()) {
+            if let Some(j) = index.get(call.service.value.as_bytes()) {
                 link(i, j);
             }
         }
@@ -132,14 +128,14 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
         let Some(name) = node.segment.strip_prefix("service=") else {
             continue;
         };
-        let Some(&i) = index.get(name) else {
+        let Some(i) = index.get(name.as_bytes()) else {
             continue;
         };
         if node.span == services[i].span {
             continue;
         }
         for word in words(text.get(node.span.start..node.span.end).unwrap_or_default()) {
-            if let Some(&j) = index.get(word) {
+            if let Some(j) = index.get(word) {
                 link(i, j);
             }
         }
@@ -229,9 +225,47 @@ pub struct Fingerprints {
     namespaces: BTreeMap<String, String>,
 }
 
-/// The words of `text` that could be a service's name (DNS labels).
-fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+/// The words of `text` that could be a service's name (DNS labels): its runs of ASCII
+/// letters, digits, `-` and `_` (any other byte, each byte of a character beyond ASCII too,
+/// ends a word).
+fn words(text: &str) -> impl Iterator<Item = &[u8]> {
+    text.as_bytes()
+        .split(|&b| !(b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|word| !word.is_empty())
+}
+
+/// The services' names, by position, for the look-up of each word of each service node
+/// (260,000 at 1,000 services, most of them no name: `image`, `port`, `8080`). A word whose
+/// first byte and length no name has is passed over without a hash.
+struct Names<'a> {
+    index: HashMap<&'a [u8], usize, foldhash::fast::RandomState>,
+    /// For each first byte, a bit for each length (the last for 63 bytes and more) of a name
+    /// that starts with it.
+    lengths: [u64; 256],
+}
+
+impl<'a> Names<'a> {
+    fn new(names: impl Iterator<Item = &'a str>) -> Self {
+        let mut lengths = [0u64; 256];
+        let index = names
+            .enumerate()
+            .map(|(i, name)| {
+                if let Some(&first) = name.as_bytes().first() {
+                    lengths[usize::from(first)] |= 1 << name.len().min(63);
+                }
+                (name.as_bytes(), i)
+            })
+            .collect();
+        Self { index, lengths }
+    }
+
+    /// The position of the name `word` is, if it is one.
+    fn get(&self, word: &[u8]) -> Option<usize> {
+        match word.first() {
+            Some(&first) if self.lengths[usize::from(first)] >> word.len().min(63) & 1 == 0 => None,
+            _ => self.index.get(word).copied(),
+        }
+    }
 }
 
 /// Hashes `bytes` with its length ahead, so that no two lists of fields hash alike.
