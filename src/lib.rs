@@ -275,9 +275,10 @@ fn full_tree(
         let Made { files, parts } = tree_files(platform, reuse, stage)?;
         let record = fingerprints.map(|fingerprints| {
             let record = rebuild::TreeRecord::new(&fingerprints, parts, before, walked);
-            // A first build keeps it as text, made now, not as values (`rebuild::KeptTree`).
+            // A first build keeps it as text, made now, in a file of the cache, not as values
+            // (`rebuild::KeptTree`).
             if staging.is_some() {
-                record.encoded()
+                record.spilled()
             } else {
                 record.into()
             }

@@ -299,15 +299,48 @@ pub struct Record {
 }
 
 /// A tree's record as a build keeps it until it is saved: as made, or already encoded
-/// (`TreeRecord::encoded`). A first build encodes each tree's as soon as the tree is made: at
-/// 10,000 services each tree's record was 67 MB of values (800,000 paths and identities,
-/// each in strings of its own) and is 37 MB of text, and the first tree's was held while the
-/// second was made.
+/// (`TreeRecord::encoded`), or encoded into a file of the cache (`TreeRecord::spilled`). A
+/// first build spills each tree's as soon as the tree is made: at 10,000 services each
+/// tree's record was 67 MB of values (800,000 paths and identities, each in strings of its
+/// own) and is 37 MB of text, and the first tree's text was held while the second was made,
+/// and both at the build's end, its peak.
 #[derive(Clone, Debug, PartialEq)]
 pub enum KeptTree {
     Made(TreeRecord),
     /// `serde_json`'s compact text of a `TreeRecord`.
     Encoded(Vec<u8>),
+    /// The same text, in a file of the cache.
+    Spilled(Spilled),
+}
+
+/// A file of the cache holding a tree's record's text (`KeptTree::Spilled`), removed once no
+/// record holds it.
+#[derive(Clone, Debug)]
+pub struct Spilled(std::sync::Arc<SpillFile>);
+
+impl PartialEq for Spilled {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.path == other.0.path
+    }
+}
+
+#[derive(Debug)]
+pub struct SpillFile {
+    path: PathBuf,
+    len: u64,
+}
+
+impl Drop for SpillFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Spilled {
+    /// Its text, read back.
+    fn read(&self) -> Option<Vec<u8>> {
+        std::fs::read(&self.0.path).ok()
+    }
 }
 
 impl From<TreeRecord> for KeptTree {
@@ -582,6 +615,16 @@ impl Record {
             match tree {
                 KeptTree::Made(tree) => serde_json::to_writer(&mut *to, tree)?,
                 KeptTree::Encoded(text) => to.write_all(text).map_err(serde_json::Error::io)?,
+                KeptTree::Spilled(spilled) => {
+                    let mut file =
+                        std::fs::File::open(&spilled.0.path).map_err(serde_json::Error::io)?;
+                    let copied = std::io::copy(&mut file, to).map_err(serde_json::Error::io)?;
+                    if copied != spilled.0.len {
+                        return Err(serde_json::Error::io(
+                            std::io::ErrorKind::UnexpectedEof.into(),
+                        ));
+                    }
+                }
             }
         }
         to.write_all(b"}}").map_err(serde_json::Error::io)
@@ -598,6 +641,9 @@ impl Record {
                     + match tree {
                         KeptTree::Made(tree) => tree.size_hint(),
                         KeptTree::Encoded(text) => text.len(),
+                        KeptTree::Spilled(spilled) => {
+                            usize::try_from(spilled.0.len).unwrap_or(usize::MAX)
+                        }
                     }
             })
             .sum::<usize>()
@@ -641,12 +687,52 @@ impl Record {
         match self.trees.remove(dir) {
             Some(KeptTree::Made(tree)) => tree,
             Some(KeptTree::Encoded(text)) => serde_json::from_slice(&text).unwrap_or_default(),
+            Some(KeptTree::Spilled(spilled)) => spilled
+                .read()
+                .and_then(|text| serde_json::from_slice(&text).ok())
+                .unwrap_or_default(),
             None => TreeRecord::default(),
         }
     }
 }
 
 impl TreeRecord {
+    /// The record, encoded into a new file of the cache (`KeptTree::Spilled`) through a
+    /// buffer, its text never held whole; `encoded` when there is no cache or the file cannot
+    /// be written.
+    pub fn spilled(&self) -> KeptTree {
+        self.spilled_in(cache_dir().as_deref())
+    }
+
+    /// `spilled`, into a file of `dir`.
+    fn spilled_in(&self, dir: Option<&Path>) -> KeptTree {
+        static SPILLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let spill = || -> Option<SpillFile> {
+            let dir = dir?;
+            std::fs::create_dir_all(dir).ok()?;
+            let at = SPILLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = dir.join(format!("tree-spill-{}-{at}.tmp", std::process::id()));
+            let _ = std::fs::remove_file(&path);
+            // A new file, never one that is there (nor what a link there points to).
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .ok()?;
+            // Removed when dropped: on any error below, too.
+            let mut spilled = SpillFile { path, len: 0 };
+            let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
+            serde_json::to_writer(&mut writer, self).ok()?;
+            let file = writer.into_inner().ok()?;
+            spilled.len = file.metadata().ok()?.len();
+            Some(spilled)
+        };
+        match spill() {
+            Some(file) => KeptTree::Spilled(Spilled(std::sync::Arc::new(file))),
+            None => self.encoded(),
+        }
+    }
+
     /// The record, encoded (`KeptTree::Encoded`) into a buffer of about its size.
     pub fn encoded(&self) -> KeptTree {
         let mut text = Vec::with_capacity(self.size_hint());
@@ -933,14 +1019,20 @@ fn intern(text: &str) -> Option<&'static str> {
 /// `$XDG_CACHE_HOME/platc`, else `~/.cache/platc`, in a file named by the sha256 of the real
 /// path of `out`. `None` when there is no such directory, or `out` does not exist.
 pub(crate) fn cache_file(out: &Path) -> Option<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    let dir = var("PLATC_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| var("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("platc")))
-        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache").join("platc")))?;
+    let dir = cache_dir()?;
     let real = std::fs::canonicalize(out).ok()?;
     let key = write::sha256_hex_bytes(real.as_os_str().as_encoded_bytes());
     Some(dir.join(format!("tree-{}.json", &key[..32])))
+}
+
+/// The directory of the records: `$PLATC_CACHE_DIR`, `$XDG_CACHE_HOME/platc` or
+/// `~/.cache/platc`.
+fn cache_dir() -> Option<PathBuf> {
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    var("PLATC_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("platc")))
+        .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache").join("platc")))
 }
 
 /// What a rebuild of `out` starts from, read (`read`): the record's bytes, and the manifest
@@ -1500,7 +1592,7 @@ mod tests {
             .values()
             .filter_map(|t| match t {
                 KeptTree::Made(tree) => Some(tree),
-                KeptTree::Encoded(_) => None,
+                KeptTree::Encoded(_) | KeptTree::Spilled(_) => None,
             })
             .flat_map(|t| t.services.values())
             .flat_map(|p| &p.items)
@@ -1527,7 +1619,9 @@ mod tests {
             .iter()
             .map(|(dir, tree)| match tree {
                 KeptTree::Made(tree) => (dir, tree),
-                KeptTree::Encoded(_) => panic!("a build in memory keeps its trees as made"),
+                KeptTree::Encoded(_) | KeptTree::Spilled(_) => {
+                    panic!("a build in memory keeps its trees as made")
+                }
             })
             .collect();
         let encoded = Record::new(
@@ -1538,6 +1632,34 @@ mod tests {
         );
         let text = made.encode().unwrap();
         assert_eq!(encoded.encode().unwrap(), text);
+        // Spilled into files (a first build's), the same text; each file gone with the last
+        // record that holds it.
+        let dir = std::env::temp_dir().join(format!("platc-spill-test-{}", std::process::id()));
+        let spilled = Record::new(
+            trees
+                .iter()
+                .map(|(dir_of, tree)| ((*dir_of).clone(), tree.spilled_in(Some(&dir))))
+                .collect(),
+        );
+        let files = || std::fs::read_dir(&dir).map_or(0, Iterator::count);
+        assert!(
+            spilled
+                .trees
+                .values()
+                .all(|t| matches!(t, KeptTree::Spilled(_))),
+            "not spilled"
+        );
+        assert_eq!(files(), trees.len());
+        let copy = spilled.clone();
+        assert_eq!(spilled.encode().unwrap(), text);
+        let mut written = Vec::new();
+        spilled.write_to(&mut written).unwrap();
+        assert_eq!(written, text);
+        drop(spilled);
+        assert_eq!(files(), trees.len(), "removed while a clone holds it");
+        drop(copy);
+        assert_eq!(files(), 0, "left in the cache");
+        let _ = std::fs::remove_dir(&dir);
         let serde = serde_json::to_vec(&BTreeMap::from([("trees", &trees)])).unwrap();
         assert_eq!(String::from_utf8(text.clone()), String::from_utf8(serde));
         let read: Record = serde_json::from_slice(&text).unwrap();
