@@ -70,7 +70,7 @@ pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
 /// (`write::write_listed` compares its hashes with the old manifest's instead of reading files).
 pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid> {
     let made = tree_files(platform, None, None)?;
-    Ok(with_manifest(vec![made.files], Vec::new(), None))
+    Ok(with_manifest(vec![made.files], Vec::new(), None, None))
 }
 
 /// A tree of `out/` and its manifest (`tree[write::MANIFEST]`) as a value, each file hashed
@@ -267,9 +267,14 @@ fn full_tree(
             }
             _ => None,
         };
-        let (reuse, reused, walked) = match reuse {
-            Some(reuse) => (Some(reuse.reuse), reuse.entries, reuse.walked),
-            None => (None, Vec::new(), false),
+        let (reuse, reused, walked, places) = match reuse {
+            Some(reuse) => (
+                Some(reuse.reuse),
+                reuse.entries,
+                reuse.walked,
+                reuse.walked.then_some(reuse.places),
+            ),
+            None => (None, Vec::new(), false, None),
         };
         let stage = staging.map(|staging| (staging, dir));
         let Made { files, parts } = tree_files(platform, reuse, stage)?;
@@ -286,6 +291,7 @@ fn full_tree(
         Ok(TreeMade {
             files,
             reused,
+            places,
             record,
             configs: stamps::configs(platform).collect(),
         })
@@ -385,6 +391,12 @@ fn full_tree(
     let mut reused = Vec::with_capacity(
         base_made.reused.len() + envs_made.iter().map(|t| t.reused.len()).sum::<usize>(),
     );
+    // Each kept entry's place in the old manifest, when every tree found its kept entries
+    // in one walk down it: the new manifest's text copies their runs from the old one.
+    let mut places: Option<Vec<u32>> = listing
+        .and_then(write::Listing::ordered)
+        .and(base_made.places)
+        .filter(|_| envs_made.iter().all(|tree| tree.places.is_some()));
     files.push(base_made.files);
     reused.extend(base_made.reused);
     let mut configs = base_made.configs;
@@ -393,9 +405,17 @@ fn full_tree(
         records.extend(tree.record.map(|r| (dir, r)));
         files.push(tree.files);
         reused.extend(tree.reused);
+        if let (Some(places), Some(more)) = (&mut places, tree.places) {
+            places.extend(more);
+        }
         configs.extend(tree.configs);
     }
-    let mut built = with_manifest(files, reused, staging);
+    // Each tree's places rise; the trees' put in one rising list.
+    if let Some(places) = &mut places {
+        places.sort_unstable();
+    }
+    let old = listing.and_then(write::Listing::ordered).zip(places);
+    let mut built = with_manifest(files, reused, staging, old);
     built.record = (!records.is_empty()).then(|| rebuild::Record::new(records));
     built.configs = configs;
     Ok(built)
@@ -405,6 +425,9 @@ fn full_tree(
 struct TreeMade {
     files: Vec<TreeFile>,
     reused: Vec<(String, write::Entry)>,
+    /// Each reused entry's place in the old manifest, when they were found in one walk down
+    /// it (`rebuild::TreeReuse::places`).
+    places: Option<Vec<u32>>,
     record: Option<rebuild::KeptTree>,
     /// The files its `config … file=` read, with the contents read.
     configs: Vec<(String, String)>,
@@ -530,6 +553,7 @@ fn with_manifest(
     files: Vec<Vec<TreeFile>>,
     reused: Vec<(String, write::Entry)>,
     staged: Option<&write::Staging>,
+    old: Option<(write::Ordered, Vec<u32>)>,
 ) -> Built {
     let complete = reused.is_empty() && staged.is_none();
     let mut tree = diff::Tree::new();
@@ -565,7 +589,14 @@ fn with_manifest(
             .iter()
             .filter_map(|path| Some((path.as_str(), tree.get(path)?.as_str())))
             .collect();
-        let text = write::manifest_text_hashing(&mut manifest, &pending);
+        // A rebuild's kept entries, found in one walk down the old manifest, are copied from
+        // its text in runs; the made ones (`tree`'s paths, sorted) written.
+        let made: Vec<&str> = tree.keys().map(String::as_str).collect();
+        let text = old
+            .and_then(|(old, places)| {
+                write::manifest_text_reusing(&mut manifest, &pending, old, &made, &places)
+            })
+            .unwrap_or_else(|| write::manifest_text_hashing(&mut manifest, &pending));
         tree.insert(write::MANIFEST.to_owned(), text);
     }
     Built {

@@ -583,6 +583,9 @@ pub struct TreeReuse {
     /// Whether the parts kept were found in one walk down the old manifest, by their ranks
     /// (`TreeRecord::reuse_in_order`): then their ranks are in their paths' order.
     pub walked: bool,
+    /// Walked, each entry's place in the old manifest (rising): the new manifest's text
+    /// copies each run of them from the old text (`write::manifest_text_reusing`).
+    pub places: Vec<u32>,
 }
 
 impl Record {
@@ -865,10 +868,14 @@ impl TreeRecord {
                 }
             }
         }
-        let entries = found
+        let kept: Vec<usize> = found
             .into_iter()
             .filter(|&(p, _)| !missing[p])
-            .map(|(_, at)| {
+            .map(|(_, at)| at)
+            .collect();
+        let entries = kept
+            .iter()
+            .map(|&at| {
                 let (origin, sha256) = old.entry(at);
                 let entry = write::Entry {
                     origin: write::Origin::parse(origin),
@@ -877,10 +884,16 @@ impl TreeRecord {
                 (old.path(at).to_owned(), entry)
             })
             .collect();
+        let places = kept
+            .into_iter()
+            .map(u32::try_from)
+            .collect::<Result<Vec<u32>, _>>()
+            .unwrap_or_default();
         TreeReuse {
             reuse,
             entries,
             walked: true,
+            places,
         }
     }
 
@@ -932,6 +945,7 @@ impl TreeRecord {
             reuse,
             entries,
             walked: false,
+            places: Vec::new(),
         }
     }
 }

@@ -14,7 +14,7 @@ use std::time::Duration;
 use platc::diff::{Tree, read_tree};
 use platc::write::{
     JOURNAL, Listing, MANIFEST, Old, Stamp, WriteError, Written, manifest, manifest_text,
-    write_changed, write_tree, write_tree_with,
+    manifest_text_reusing, write_changed, write_tree, write_tree_with,
 };
 
 #[path = "support/scratch.rs"]
@@ -1073,6 +1073,82 @@ fn a_file_noted_by_its_stamp_is_taken_unread_until_its_stamp_changes() {
     let mut expected = new;
     expected.insert(MANIFEST.into(), partial[MANIFEST].clone());
     assert_eq!(read_tree(&out).unwrap(), expected);
+}
+
+/// A rebuild's manifest, its kept entries copied from the old manifest's text a run at a
+/// time (`manifest_text_reusing`), is the manifest written whole: runs kept at its start,
+/// between made entries and at its end, entries changed, added and gone; and a kept entry
+/// that is not the old one at its place gives no text (the caller writes it whole).
+#[test]
+fn a_manifest_copied_from_the_old_in_runs_is_the_one_written_whole() {
+    let origin = |i: usize| platc::write::Origin::at("platform.kdl", i);
+    let old_files: Vec<(String, String, usize)> = (0..40)
+        .map(|i| (format!("d{}/f{i:02}.yaml", i % 4), format!("old {i}\n"), i))
+        .collect();
+    let old = manifest(
+        old_files
+            .iter()
+            .map(|(path, text, line)| (path.as_str(), text.as_str(), origin(*line))),
+    );
+    let old_text = manifest_text(&old);
+    let listing = Listing::parse(&old_text).unwrap();
+    let ordered = listing.ordered().expect("platc's own layout and order");
+    // Changed (made again), gone, and added, at the start, within and at the end.
+    let changed = ["d0/f00.yaml", "d1/f13.yaml", "d1/f17.yaml", "d3/f39.yaml"];
+    let gone = ["d2/f02.yaml", "d2/f06.yaml", "d3/f35.yaml"];
+    let added = ["a/new.yaml", "d1/f13b.yaml", "z/new.yaml"];
+    let mut files: Vec<(String, String, usize)> = old_files
+        .iter()
+        .filter(|(path, _, _)| !gone.contains(&path.as_str()))
+        .map(|(path, text, line)| {
+            let text = if changed.contains(&path.as_str()) {
+                format!("new {text}")
+            } else {
+                text.clone()
+            };
+            (path.clone(), text, *line)
+        })
+        .collect();
+    files.extend(
+        added
+            .iter()
+            .map(|path| ((*path).to_owned(), "added\n".to_owned(), 7)),
+    );
+    let new = manifest(
+        files
+            .iter()
+            .map(|(path, text, line)| (path.as_str(), text.as_str(), origin(*line))),
+    );
+    let mut made: Vec<&str> = changed.iter().chain(&added).copied().collect();
+    made.sort_unstable();
+    let places: Vec<u32> = new
+        .files
+        .iter()
+        .filter(|(path, _)| !made.contains(&path.as_str()))
+        .map(|(path, _)| {
+            let at = (0..ordered.len())
+                .find(|&at| ordered.path(at) == path)
+                .unwrap();
+            u32::try_from(at).unwrap()
+        })
+        .collect();
+    let mut copied = new.clone();
+    let text = manifest_text_reusing(&mut copied, &[], ordered, &made, &places);
+    assert_eq!(text.as_deref(), Some(manifest_text(&new).as_str()));
+    assert_eq!(copied, new);
+
+    // A place that is not the kept entry's: no text.
+    let mut shifted = places.clone();
+    shifted[5] += 1;
+    assert_eq!(
+        manifest_text_reusing(&mut new.clone(), &[], ordered, &made, &shifted),
+        None
+    );
+    // A made entry taken for a kept one: no text.
+    assert_eq!(
+        manifest_text_reusing(&mut new.clone(), &[], ordered, &made[1..], &places),
+        None
+    );
 }
 
 /// A first build (into a missing `out/`) writes each file as soon as it is made

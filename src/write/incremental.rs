@@ -43,6 +43,9 @@ pub struct Listing<'a> {
     /// The origins of `sorted`'s entries, in its order (when it is `Some`).
     #[serde(skip)]
     origins: Vec<&'a str>,
+    /// The text `sorted`'s strings lie in (when it is `Some`).
+    #[serde(skip)]
+    text: &'a str,
 }
 
 /// The manifest's files, each with its place among them (a path listed twice keeps its
@@ -176,11 +179,13 @@ impl<'a> Listing<'a> {
                 files,
                 sorted: None,
                 origins: Vec::new(),
+                text: "",
             },
             None => Self {
                 files: HashMap::default(),
                 sorted: Some(sorted),
                 origins,
+                text,
             },
         })
     }
@@ -220,6 +225,7 @@ impl<'a> Listing<'a> {
         self.sorted.as_deref().map(|sorted| Ordered {
             sorted,
             origins: &self.origins,
+            text: self.text,
         })
     }
 
@@ -247,6 +253,9 @@ impl<'a> Listing<'a> {
 pub struct Ordered<'l, 'a> {
     sorted: &'l [(&'a str, &'a str)],
     origins: &'l [&'a str],
+    /// The manifest's text, which the strings of `sorted` lie in, each entry in the layout
+    /// `manifest_text` writes (`Listing::parse_written` read it so).
+    text: &'a str,
 }
 
 impl<'l> Ordered<'l, '_> {
@@ -268,6 +277,19 @@ impl<'l> Ordered<'l, '_> {
     /// The origin and sha256 of entry `at`.
     pub fn entry(&self, at: usize) -> (&'l str, &'l str) {
         (self.origins[at], self.sorted[at].1)
+    }
+
+    /// The text of entries `from` to `to` (both included) as the manifest holds them,
+    /// separators between them: from the opening quote of the first's path to the closing
+    /// brace of the last's object. `None` when they are not entries of it.
+    pub fn run_text(&self, from: usize, to: usize) -> Option<&'l str> {
+        // Where a string of `sorted` begins in `text`: both are the very text read.
+        let offset = |part: &str| (part.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize);
+        let start = offset(self.sorted.get(from)?.0)?.checked_sub(1)?;
+        let sha256 = self.sorted.get(to)?.1;
+        let end = offset(sha256)? + sha256.len() + "\"\n    }".len();
+        let run = self.text.get(start..end)?;
+        (from <= to && run.starts_with('"') && run.ends_with("\"\n    }")).then_some(run)
     }
 }
 
