@@ -393,9 +393,8 @@ fn full_tree(
     );
     // Each kept entry's place in the old manifest, when every tree found its kept entries
     // in one walk down it: the new manifest's text copies their runs from the old one.
-    let mut places: Option<Vec<u32>> = listing
-        .and_then(write::Listing::ordered)
-        .and(base_made.places)
+    let mut places: Option<Vec<u32>> = base_made
+        .places
         .filter(|_| envs_made.iter().all(|tree| tree.places.is_some()));
     files.push(base_made.files);
     reused.extend(base_made.reused);

@@ -324,8 +324,11 @@ impl PartialEq for Spilled {
     }
 }
 
+/// The file behind a `Spilled`, and its length: removed when dropped. (Left by a process
+/// that did not end, `tree-spill-PID-N.tmp`, it is removed with the cache's other stale
+/// temporary files, `evict`.)
 #[derive(Debug)]
-pub struct SpillFile {
+struct SpillFile {
     path: PathBuf,
     len: u64,
 }
