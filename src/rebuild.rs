@@ -714,17 +714,9 @@ impl TreeRecord {
     fn spilled_in(&self, dir: Option<&Path>) -> KeptTree {
         static SPILLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let spill = || -> Option<SpillFile> {
-            let dir = dir?;
-            std::fs::create_dir_all(dir).ok()?;
             let at = SPILLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let path = dir.join(format!("tree-spill-{}-{at}.tmp", std::process::id()));
-            let _ = std::fs::remove_file(&path);
-            // A new file, never one that is there (nor what a link there points to).
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .ok()?;
+            let path = dir?.join(format!("tree-spill-{}-{at}.tmp", std::process::id()));
+            let file = create_new(&path)?;
             // Removed when dropped: on any error below, too.
             let mut spilled = SpillFile { path, len: 0 };
             let mut writer = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -1219,21 +1211,27 @@ fn begin_at(
     file: &Path,
     record: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> Option<Begun> {
-    std::fs::create_dir_all(file.parent()?).ok()?;
     let temporary = file.with_extension(format!("{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&temporary);
-    // A new file, never one that is there (nor what a link there points to).
-    let opened = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temporary)
-        .ok()?;
+    let opened = create_new(&temporary)?;
     let mut begun = Begun {
         temporary,
         file: Some(opened),
     };
     record(begun.file.as_mut()?).ok()?;
     Some(begun)
+}
+
+/// A new temporary file of the cache at `path`, never one that is there (nor what a link
+/// there points to): one of the same name, left by an earlier process of the same id, is
+/// removed first.
+fn create_new(path: &Path) -> Option<std::fs::File> {
+    std::fs::create_dir_all(path.parent()?).ok()?;
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .ok()
 }
 
 /// Ends the record `begun` for the tree at `out` with its header, the stamp of the manifest

@@ -941,17 +941,12 @@ fn a_killed_build_leaves_out_intact() {
     }
 }
 
-/// A rebuild's tree holds only the files it made (`write_changed`): written file by file
-/// while the manifest on disk is the one the rebuild read, and not at all (`None`, nothing
-/// touched) when the manifest changed since or a stopped whole-tree write left its staged
-/// tree beside `out`.
-#[test]
-fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
-    let dir = scratch("changed");
-    let out = dir.join("out");
+/// A rebuild's change of one file of the 12-file tree it writes at `out`: that tree, the
+/// whole new tree, its manifest, and the rebuild's tree (the changed file and the manifest
+/// alone).
+fn one_file_changed(out: &Path) -> (Tree, Tree, platc::write::Manifest, Tree) {
     let whole = tree("old", 12);
-    write_tree(&out, &whole, false).unwrap();
-    // The rebuild: one file changed, the tree holds it and the manifest alone.
+    write_tree(out, &whole, false).unwrap();
     let mut new = whole.clone();
     new.insert("dir0/file0.yaml".into(), "changed\n".into());
     let listed = manifest(
@@ -964,6 +959,27 @@ fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
         (MANIFEST.to_owned(), manifest_text(&listed)),
     ]
     .into();
+    (whole, new, listed, partial)
+}
+
+/// The tree `write_changed` leaves after the rebuild of `one_file_changed`: the new tree and
+/// the rebuild's manifest.
+fn after_one_file_changed(new: Tree, partial: &Tree) -> Tree {
+    let mut expected = new;
+    expected.insert(MANIFEST.into(), partial[MANIFEST].clone());
+    expected
+}
+
+/// A rebuild's tree holds only the files it made (`write_changed`): written file by file
+/// while the manifest on disk is the one the rebuild read, and not at all (`None`, nothing
+/// touched) when the manifest changed since or a stopped whole-tree write left its staged
+/// tree beside `out`.
+#[test]
+fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
+    let dir = scratch("changed");
+    let out = dir.join("out");
+    // The rebuild: one file changed, the tree holds it and the manifest alone.
+    let (whole, new, listed, partial) = one_file_changed(&out);
     let manifest_path = out.join(MANIFEST);
     let read = |out: &Path| {
         let text = std::fs::read_to_string(out.join(MANIFEST)).unwrap();
@@ -1008,9 +1024,10 @@ fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
             removed: 0
         })
     );
-    let mut expected = new;
-    expected.insert(MANIFEST.into(), partial[MANIFEST].clone());
-    assert_eq!(read_tree(&out).unwrap(), expected);
+    assert_eq!(
+        read_tree(&out).unwrap(),
+        after_one_file_changed(new, &partial)
+    );
 }
 
 /// A rebuild takes a file whose stamp the last write noted (an environment's manifest,
@@ -1021,21 +1038,8 @@ fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
 fn a_file_noted_by_its_stamp_is_taken_unread_until_its_stamp_changes() {
     let dir = scratch("noted");
     let out = dir.join("out");
-    let whole = tree("old", 12);
-    write_tree(&out, &whole, false).unwrap();
+    let (_, new, listed, partial) = one_file_changed(&out);
     let path = "dir0/file0.yaml";
-    let mut new = whole.clone();
-    new.insert(path.into(), "changed\n".into());
-    let listed = manifest(
-        new.iter()
-            .filter(|(path, _)| *path != MANIFEST)
-            .map(|(path, text)| (path.as_str(), text.as_str(), "".into())),
-    );
-    let partial: Tree = [
-        (path.to_owned(), "changed\n".to_owned()),
-        (MANIFEST.to_owned(), manifest_text(&listed)),
-    ]
-    .into();
     let text = std::fs::read_to_string(out.join(MANIFEST)).unwrap();
     let stamp = Stamp::of(&out.join(MANIFEST)).unwrap();
     let listing = Listing::parse(&text).unwrap();
@@ -1070,9 +1074,10 @@ fn a_file_noted_by_its_stamp_is_taken_unread_until_its_stamp_changes() {
             removed: 0
         })
     );
-    let mut expected = new;
-    expected.insert(MANIFEST.into(), partial[MANIFEST].clone());
-    assert_eq!(read_tree(&out).unwrap(), expected);
+    assert_eq!(
+        read_tree(&out).unwrap(),
+        after_one_file_changed(new, &partial)
+    );
 }
 
 /// A rebuild's manifest, its kept entries copied from the old manifest's text a run at a
