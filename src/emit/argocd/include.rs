@@ -38,6 +38,8 @@ pub type Part<'a> = Option<&'a str>;
 pub struct Tree<'a> {
     /// Looked up only, never iterated, so its order cannot reach the output.
     purity: HashMap<&'a str, Purity<'a>>,
+    /// The directory and part of the item read before.
+    last: Option<(Option<&'a str>, Purity<'a>)>,
 }
 
 /// A map hashed with foldhash: 80,000 paths' directories at 1,000 services.
@@ -46,35 +48,51 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState
 impl<'a> Tree<'a> {
     /// Reads every item of the set; `part` says whose cluster object an item is (`None` for
     /// an item that is not one).
+    #[cfg(test)]
     pub fn new(
         items: impl IntoIterator<Item = &'a Summary>,
         part: impl Fn(&'a Summary) -> Option<Part<'a>>,
     ) -> Self {
-        let mut purity: HashMap<&str, Purity> = HashMap::default();
-        // The directory and part of the item before: the next of the same (most of a part's
-        // files share a directory) changes nothing.
-        let mut last = None;
+        let mut tree = Self::empty();
+        for item in items {
+            tree.add(item, part(item));
+        }
+        tree
+    }
+
+    /// A tree of no items yet (`add` reads each).
+    pub fn empty() -> Self {
+        Self {
+            purity: HashMap::default(),
+            last: None,
+        }
+    }
+
+    /// Reads one item of the set, whose cluster object is `part`'s (`None`: it is not one).
+    pub fn add(&mut self, item: &'a Summary, part: Option<Part<'a>>) {
         // platc names every file in lower case: `.yaml` is the one spelling to compare.
         #[allow(clippy::case_sensitive_file_extension_comparisons)]
-        for item in items.into_iter().filter(|i| i.path.ends_with(".yaml")) {
-            let here = part(item).map_or(Purity::Mixed, Purity::Part);
-            let dir = item.path.rsplit_once('/').map(|(dir, _)| dir);
-            if last == Some((dir, here)) {
-                continue;
-            }
-            last = Some((dir, here));
-            for dir in ancestors(&item.path) {
-                purity
-                    .entry(dir)
-                    .and_modify(|p| {
-                        if *p != here {
-                            *p = Purity::Mixed;
-                        }
-                    })
-                    .or_insert(here);
-            }
+        if !item.path.ends_with(".yaml") {
+            return;
         }
-        Self { purity }
+        let here = part.map_or(Purity::Mixed, Purity::Part);
+        let dir = item.path.rsplit_once('/').map(|(dir, _)| dir);
+        // The next item of the same directory and part as the one before (most of a part's
+        // files share a directory) changes nothing.
+        if self.last == Some((dir, here)) {
+            return;
+        }
+        self.last = Some((dir, here));
+        for dir in ancestors(&item.path) {
+            self.purity
+                .entry(dir)
+                .and_modify(|p| {
+                    if *p != here {
+                        *p = Purity::Mixed;
+                    }
+                })
+                .or_insert(here);
+        }
     }
 
     /// The include glob of a part whose objects are at `paths`.
