@@ -256,12 +256,12 @@ fn full_tree(
     // its record.
     let make_tree = |platform: &Checked, dir: &str| -> Result<TreeMade, validate::Invalid> {
         let fingerprints = rebuild::fingerprints(source, platform);
-        let before = prior.as_ref().map(|record| {
+        let mut before = prior.as_ref().map(|record| {
             record
                 .lock()
                 .map_or_else(|_| rebuild::TreeRecord::default(), |mut r| r.take(dir))
         });
-        let reuse = match (&before, listing, &fingerprints) {
+        let reuse = match (&mut before, listing, &fingerprints) {
             (Some(before), Some(listing), Some(fingerprints)) => {
                 Some(before.reuse(listing, dir, fingerprints))
             }
@@ -277,9 +277,9 @@ fn full_tree(
             None => (None, Vec::new(), false, None),
         };
         let stage = staging.map(|staging| (staging, dir));
-        let Made { files, parts } = tree_files(platform, reuse, stage)?;
+        let Made { files, parts, kept } = tree_files(platform, reuse, stage)?;
         let record = fingerprints.map(|fingerprints| {
-            let record = rebuild::TreeRecord::new(&fingerprints, parts, before, walked);
+            let record = rebuild::TreeRecord::new(&fingerprints, parts, kept, before, walked);
             // A first build keeps it as text, made now, in a file of the cache, not as values
             // (`rebuild::KeptTree`).
             if staging.is_some() {
@@ -473,6 +473,8 @@ pub fn output_part(
 struct Made {
     files: Vec<TreeFile>,
     parts: Vec<output::Summary>,
+    /// The summaries of the parts reused, handed back (`emit::Batches::kept`).
+    kept: [Vec<output::Summary>; 2],
 }
 
 /// How many of a batch's items a staged build encodes before it writes them (`tree_files`):
@@ -541,6 +543,7 @@ fn tree_files(
     Ok(Made {
         files,
         parts: batches.parts,
+        kept: batches.kept,
     })
 }
 

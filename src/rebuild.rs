@@ -439,9 +439,13 @@ impl TreeRecord {
     pub fn new(
         fingerprints: &Fingerprints,
         made: Vec<Summary>,
-        before: Option<TreeRecord>,
+        kept: [Vec<Summary>; 2],
+        mut before: Option<TreeRecord>,
         walked: bool,
     ) -> Self {
+        if let Some(before) = &mut before {
+            before.refill(kept);
+        }
         let mut record = Self::default();
         // Each part's list sized once, from its items counted first (800,000 items at 10,000
         // services: grown by doubling, a third of the room would be spare). A part's items
@@ -521,6 +525,50 @@ impl TreeRecord {
         }
         record.rank(walked);
         record
+    }
+
+    /// Gives the items of the parts a rebuild kept back what `take_summaries` took of them:
+    /// `kept`, the summaries it gave, each part's in its order, one part after another (as
+    /// `emit::Batches::kept` hands them back). A part not given back whole is dropped (the
+    /// next rebuild makes it again).
+    fn refill(&mut self, kept: [Vec<Summary>; 2]) {
+        for summaries in kept {
+            // The part of the summary before, and its next item to fill.
+            let mut part: Option<(Owner, &mut PartRecord, usize)> = None;
+            for summary in summaries {
+                if part
+                    .as_ref()
+                    .is_none_or(|(owner, _, _)| *owner != summary.owner)
+                {
+                    let record = match &summary.owner {
+                        Owner::Service(name) => self.services.get_mut(name),
+                        Owner::Namespace(name) => self.namespaces.get_mut(name),
+                        Owner::Platform => None,
+                    };
+                    part = record.map(|record| (summary.owner.clone(), record, 0));
+                }
+                let Some((_, record, next)) = &mut part else {
+                    continue;
+                };
+                if let Some(item) = record.items.get_mut(*next) {
+                    item.0 = summary.path;
+                    item.1 = summary.id.map(|id| {
+                        IdRecord(
+                            Interned(id.api_version),
+                            Interned(id.kind),
+                            id.namespace,
+                            id.name,
+                        )
+                    });
+                    item.2 = summary.rollout;
+                }
+                *next += 1;
+            }
+        }
+        // Every item has a path: one without was taken and not given back.
+        for parts in [&mut self.services, &mut self.namespaces] {
+            parts.retain(|_, part| part.items.iter().all(|item| !item.0.is_empty()));
+        }
     }
 
     /// Ranks every item by its path: the kept parts' items, already ranked among themselves,
@@ -774,7 +822,12 @@ impl TreeRecord {
     /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses, this its record:
     /// every service and namespace whose fingerprint is the record's, and whose files the old
     /// manifest all lists, is not made.
-    pub fn reuse(&self, old: &write::Listing, dir: &str, fingerprints: &Fingerprints) -> TreeReuse {
+    pub fn reuse(
+        &mut self,
+        old: &write::Listing,
+        dir: &str,
+        fingerprints: &Fingerprints,
+    ) -> TreeReuse {
         match old.ordered() {
             Some(ordered) => self.reuse_in_order(ordered, dir, fingerprints),
             None => self.reuse_by_look_up(old, dir, fingerprints),
@@ -786,7 +839,7 @@ impl TreeRecord {
     /// each found in one walk down the old manifest. An item whose rank is out of its path's
     /// order is not found, and its part is made again.
     fn reuse_in_order(
-        &self,
+        &mut self,
         old: write::Ordered,
         dir: &str,
         fingerprints: &Fingerprints,
@@ -849,18 +902,22 @@ impl TreeRecord {
             .map(|((_, part), _)| part.items.len())
             .sum();
         reuse.kept.reserve_exact(kept);
-        for ((owner, part), missing) in parts.iter().zip(&missing) {
-            match (owner, missing) {
+        let owners: Vec<Owner> = parts.into_iter().map(|(owner, _)| owner).collect();
+        for (owner, missing) in owners.iter().zip(&missing) {
+            let part = match (owner, missing) {
                 (Owner::Service(name), true) => {
                     reuse.make.insert(name.clone());
+                    continue;
                 }
-                (_, true) => {}
-                (owner, false) => {
-                    if let Owner::Namespace(name) = owner {
-                        reuse.keep_namespaces.insert(name.clone());
-                    }
-                    reuse.kept.extend(summaries(owner, &part.items));
+                (_, true) | (Owner::Platform, false) => continue,
+                (Owner::Service(name), false) => self.services.get_mut(name),
+                (Owner::Namespace(name), false) => {
+                    reuse.keep_namespaces.insert(name.clone());
+                    self.namespaces.get_mut(name)
                 }
+            };
+            if let Some(part) = part {
+                reuse.kept.extend(take_summaries(owner, &mut part.items));
             }
         }
         let kept: Vec<usize> = found
@@ -894,7 +951,7 @@ impl TreeRecord {
 
     /// `reuse`, each kept item's entry looked up in the old manifest.
     fn reuse_by_look_up(
-        &self,
+        &mut self,
         old: &write::Listing,
         dir: &str,
         fingerprints: &Fingerprints,
@@ -912,7 +969,7 @@ impl TreeRecord {
             ..Reuse::default()
         };
         let mut entries: Vec<Placed> = Vec::with_capacity(recorded);
-        let (services, namespaces) = (&self.services, &self.namespaces);
+        let (services, namespaces) = (&mut self.services, &mut self.namespaces);
         for (name, fingerprint) in &fingerprints.services {
             let reused = reused(old, dir, services, name, fingerprint, Owner::Service);
             match reused {
@@ -958,12 +1015,14 @@ type Kept = (Vec<Summary>, Vec<Placed>);
 fn reused(
     old: &write::Listing,
     dir: &str,
-    records: &BTreeMap<String, PartRecord>,
+    records: &mut BTreeMap<String, PartRecord>,
     name: &str,
     fingerprint: &str,
     owner: fn(String) -> Owner,
 ) -> Option<Kept> {
-    let record = records.get(name).filter(|r| r.fingerprint == fingerprint)?;
+    let record = records
+        .get_mut(name)
+        .filter(|r| r.fingerprint == fingerprint)?;
     let mut path = String::from(dir);
     let listed = record
         .items
@@ -979,27 +1038,31 @@ fn reused(
             Some((place, (path.clone(), entry)))
         })
         .collect::<Option<Vec<_>>>()?;
-    Some((summaries(&owner(name.to_owned()), &record.items), listed))
+    let owner = owner(name.to_owned());
+    Some((take_summaries(&owner, &mut record.items).collect(), listed))
 }
 
-/// The summaries of the recorded items of `owner`.
-fn summaries(owner: &Owner, items: &[ItemRecord]) -> Vec<Summary> {
-    items
-        .iter()
-        .map(|ItemRecord(path, id, rollout, _)| Summary {
-            path: path.clone(),
-            owner: owner.clone(),
-            id: id
-                .as_ref()
-                .map(|IdRecord(api_version, kind, namespace, name)| Identity {
-                    api_version: api_version.0,
-                    kind: kind.0,
-                    namespace: namespace.clone(),
-                    name: name.clone(),
-                }),
-            rollout: rollout.clone(),
-        })
-        .collect()
+/// The summaries of the recorded items of `owner`, taken out of them, not copied (80,000
+/// items a tree at 1,000 services, four strings each): each item keeps its rank alone until
+/// the summary comes back (`TreeRecord::refill`).
+fn take_summaries<'a>(
+    owner: &'a Owner,
+    items: &'a mut [ItemRecord],
+) -> impl Iterator<Item = Summary> + 'a {
+    items.iter_mut().map(|item| Summary {
+        path: std::mem::take(&mut item.0),
+        owner: owner.clone(),
+        id: item
+            .1
+            .take()
+            .map(|IdRecord(api_version, kind, namespace, name)| Identity {
+                api_version: api_version.0,
+                kind: kind.0,
+                namespace,
+                name,
+            }),
+        rollout: item.2.take(),
+    })
 }
 
 /// `text` as a `&'static str`, as an `Identity` holds its API version and kind. Each
@@ -1484,6 +1547,80 @@ mod tests {
             .expect("a whole build keeps a record")
     }
 
+    /// The fingerprints a tree's record holds.
+    fn prints(tree: &TreeRecord) -> Fingerprints {
+        let map = |parts: &BTreeMap<String, PartRecord>| -> BTreeMap<String, String> {
+            parts
+                .iter()
+                .map(|(name, part)| (name.clone(), part.fingerprint.clone()))
+                .collect()
+        };
+        Fingerprints {
+            services: map(&tree.services),
+            namespaces: map(&tree.namespaces),
+        }
+    }
+
+    /// The summaries a rebuild takes out of the kept parts of the old record come back to
+    /// them (`TreeRecord::refill`): the record of a rebuild that made nothing is the old one.
+    /// A part not given back whole is dropped (the next rebuild makes it), not kept with an
+    /// item missing, and the others are kept as they were.
+    #[test]
+    fn the_kept_summaries_come_back_to_the_record() {
+        let built = reference_build();
+        let manifest = built.tree.get(MANIFEST).expect("the manifest");
+        let listing = write::Listing::parse(manifest).expect("parses");
+        let record = built.record.expect("a whole build keeps a record");
+        for (dir, tree) in &record.trees {
+            let KeptTree::Made(tree) = tree else {
+                panic!("kept as made");
+            };
+            let all = prints(tree);
+            let mut taken = tree.clone();
+            let reuse = taken.reuse_in_order(listing.ordered().unwrap(), dir, &all);
+            assert!(reuse.reuse.make.is_empty(), "{dir}");
+            assert!(
+                taken
+                    .services
+                    .values()
+                    .chain(taken.namespaces.values())
+                    .flat_map(|part| &part.items)
+                    .all(|item| item.0.is_empty() && item.1.is_none() && item.2.is_none()),
+                "{dir}: taken, not copied"
+            );
+            let mut kept = reuse.reuse.kept;
+            let namespaces = kept
+                .extract_if(.., |s| matches!(s.owner, Owner::Namespace(_)))
+                .collect();
+            let again = TreeRecord::new(
+                &all,
+                Vec::new(),
+                [kept.clone(), namespaces],
+                Some(taken.clone()),
+                true,
+            );
+            assert_eq!(&again, tree, "{dir}");
+
+            let last = kept.pop().expect("kept summaries");
+            let Owner::Service(short) = &last.owner else {
+                panic!("services first");
+            };
+            let again = TreeRecord::new(&all, Vec::new(), [kept, Vec::new()], Some(taken), true);
+            assert!(!again.services.contains_key(short), "{dir}: {short}");
+            assert!(again.namespaces.is_empty(), "{dir}: not given back");
+            let items = |part: &PartRecord| -> Vec<(String, Option<IdRecord>)> {
+                part.items
+                    .iter()
+                    .map(|item| (item.0.clone(), item.1.clone()))
+                    .collect()
+            };
+            assert_eq!(again.services.len() + 1, tree.services.len(), "{dir}");
+            for (name, part) in &again.services {
+                assert_eq!(items(part), items(&tree.services[name]), "{dir}: {name}");
+            }
+        }
+    }
+
     /// A rebuild finds the kept items' entries in one walk down the old manifest, and finds
     /// exactly what a look-up of each finds: every part kept, a service and a namespace
     /// changed, a file the manifest does not list. Ranked out of their paths' order (a record
@@ -1506,18 +1643,6 @@ mod tests {
                 format!("{:?}", reuse.reuse.kept),
                 reuse.entries.clone(),
             )
-        };
-        let prints = |tree: &TreeRecord| {
-            let map = |parts: &BTreeMap<String, PartRecord>| -> BTreeMap<String, String> {
-                parts
-                    .iter()
-                    .map(|(name, part)| (name.clone(), part.fingerprint.clone()))
-                    .collect()
-            };
-            Fingerprints {
-                services: map(&tree.services),
-                namespaces: map(&tree.namespaces),
-            }
         };
         assert!(
             record.trees.len() >= 2,
@@ -1542,12 +1667,14 @@ mod tests {
             );
 
             let all = prints(tree);
-            let walked = tree.reuse_in_order(listing.ordered().unwrap(), dir, &all);
+            let walked = tree
+                .clone()
+                .reuse_in_order(listing.ordered().unwrap(), dir, &all);
             assert!(walked.reuse.make.is_empty(), "{dir}");
             assert_eq!(walked.entries.len(), ranked.len(), "{dir}");
             assert_eq!(
                 shown(&walked),
-                shown(&tree.reuse_by_look_up(&listing, dir, &all))
+                shown(&tree.clone().reuse_by_look_up(&listing, dir, &all))
             );
 
             let mut changed = prints(tree);
@@ -1559,12 +1686,14 @@ mod tests {
             changed
                 .namespaces
                 .insert(namespace.clone(), "changed".to_owned());
-            let walked = tree.reuse_in_order(listing.ordered().unwrap(), dir, &changed);
+            let walked = tree
+                .clone()
+                .reuse_in_order(listing.ordered().unwrap(), dir, &changed);
             assert_eq!(walked.reuse.make, BTreeSet::from([service]), "{dir}");
             assert!(!walked.reuse.keep_namespaces.contains(&namespace));
             assert_eq!(
                 shown(&walked),
-                shown(&tree.reuse_by_look_up(&listing, dir, &changed))
+                shown(&tree.clone().reuse_by_look_up(&listing, dir, &changed))
             );
 
             // A file of the first service the manifest does not list, ranked in its place.
@@ -1572,7 +1701,9 @@ mod tests {
             let (first, part) = unlisted.services.iter_mut().next().unwrap();
             let first = first.clone();
             part.items[0].0.push('~');
-            let walked = unlisted.reuse_in_order(listing.ordered().unwrap(), dir, &all);
+            let walked = unlisted
+                .clone()
+                .reuse_in_order(listing.ordered().unwrap(), dir, &all);
             assert_eq!(walked.reuse.make, BTreeSet::from([first]), "{dir}");
             assert_eq!(
                 shown(&walked),
@@ -1591,7 +1722,7 @@ mod tests {
                 }
             }
             let walked = backwards.reuse_in_order(listing.ordered().unwrap(), dir, &all);
-            let looked = tree.reuse_by_look_up(&listing, dir, &all);
+            let looked = tree.clone().reuse_by_look_up(&listing, dir, &all);
             assert!(walked.reuse.make.len() + 1 >= all.services.len(), "{dir}");
             assert!(walked.entries.iter().all(|e| looked.entries.contains(e)));
         }

@@ -124,6 +124,10 @@ fn prefetch_origins(platform: &Checked) {
 pub struct Batches<R> {
     pub handed: Vec<R>,
     pub parts: Vec<Summary>,
+    /// The summaries `Reuse::kept` gave, handed back once read: the services', then the
+    /// namespaces', each in their order (a rebuild's record takes them back,
+    /// `rebuild::TreeRecord::new`).
+    pub kept: [Vec<Summary>; 2],
 }
 
 /// The services and namespaces a build makes again, and what it knows of the others' items.
@@ -248,15 +252,19 @@ pub fn emit_in_batches<R: Send>(
     argocd::emit(platform, &mut out);
     handed.push(hand_on(out.take_items()));
     // The parts made: the services' items, then the namespaces' made in the platform's batch.
+    // And the kept ones, handed back.
     let mut all = out.into_summaries();
-    let shared = all.split_off(kept_len + made_len);
-    all.drain(..kept_len);
-    let mut parts = all;
+    let mut shared = all.split_off(kept_len + made_len);
+    let mut parts = all.split_off(kept_len);
+    let made_shared = shared.split_off(kept_in_shared);
     parts.extend(
-        shared
+        made_shared
             .into_iter()
-            .skip(kept_in_shared)
             .filter(|s| matches!(s.owner, crate::output::Owner::Namespace(_))),
     );
-    Batches { handed, parts }
+    Batches {
+        handed,
+        parts,
+        kept: [all, shared],
+    }
 }
