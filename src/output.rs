@@ -627,18 +627,8 @@ impl Output {
         self.drained
     }
 
-    /// An empty set that knows `summaries` of the items a build made elsewhere (its
-    /// batches), for the target that reads them all (the Argo CD Applications).
-    pub fn summarised(summaries: Vec<Summary>) -> Self {
-        Self {
-            drained: summaries,
-            ..Self::default()
-        }
-    }
-
     /// Every item that entered the set, handed on or not, as the derived targets read it:
-    /// the summaries of those handed on borrowed (80,000 at 1,000 services, for the Argo CD
-    /// Applications), the others' made.
+    /// the summaries of those handed on borrowed, the others' made.
     pub fn summaries(&self) -> Summaries<'_> {
         Summaries {
             handed: &self.drained,

@@ -433,7 +433,7 @@ impl<'de> Deserialize<'de> for Interned {
 impl TreeRecord {
     /// The record of a tree whose services and namespaces have `fingerprints`, and whose
     /// items are summarised in `made` (the parts made now) and `before` (the record of the
-    /// tree it rebuilt, for the parts reused). `walked`: the parts reused were found by
+    /// tree it rebuilt, for the parts reused, whose summaries `kept` gives back: `refill`). `walked`: the parts reused were found by
     /// their ranks in one walk down the old manifest (`TreeReuse::walked`), so their ranks
     /// are in their paths' order.
     pub fn new(

@@ -228,43 +228,38 @@ pub fn emit_in_batches<R: Send>(
         .chunks(batch.max(1))
         .map(|names| Selection::services(names.iter().copied()))
         .collect();
-    let ((platform_handed, shared), made) = rayon::join(
+    let ((platform_handed, mut shared), made) = rayon::join(
         || make_batch(&Selection::shared_but(batched), Some(shared_keep)),
         || parallel::map_each(&services, |selection| make_batch(selection, None)),
     );
     handed.push(platform_handed);
     let (made_handed, summaries): (Vec<R>, Vec<Vec<Summary>>) = made.into_iter().unzip();
     handed.extend(made_handed);
-    // The Argo CD target reads every item's summary: the services' kept, the services'
-    // made, the platform's batch (the namespaces' items, kept and made, first in it). Each
-    // summary moves into one list, sized once, and the parts made are taken back
-    // out of it after: at 10,000 services a clone of them, or the list grown by doubling,
-    // was 80–130 MB more at the build's peak.
-    let kept_len = kept.len();
-    let made_len: usize = summaries.iter().map(Vec::len).sum();
-    let mut all = kept;
-    all.reserve_exact(made_len + shared.len());
-    for batch in summaries {
-        all.extend(batch);
-    }
-    all.extend(shared);
-    let mut out = Output::summarised(all);
-    argocd::emit(platform, &mut out);
+    // The Argo CD target reads every item's summary where its batch left it: the services'
+    // kept, the services' made, the platform's batch (the namespaces' items, kept and made,
+    // first in it). Joined into one list, they were moved once more (80,000 at 1,000
+    // services), and at 10,000 services the list, grown by doubling or copied, was 80–130
+    // MB more at the build's peak.
+    let mut out = Output::default();
+    let all = kept.iter().chain(summaries.iter().flatten()).chain(&shared);
+    argocd::emit(platform, all, &mut out);
     handed.push(hand_on(out.take_items()));
-    // The parts made: the services' items, then the namespaces' made in the platform's batch.
-    // And the kept ones, handed back.
-    let mut all = out.into_summaries();
-    let mut shared = all.split_off(kept_len + made_len);
-    let mut parts = all.split_off(kept_len);
-    let made_shared = shared.split_off(kept_in_shared);
-    parts.extend(
-        made_shared
-            .into_iter()
-            .filter(|s| matches!(s.owner, crate::output::Owner::Namespace(_))),
-    );
+    // The parts made: the services' items, then the namespaces' made in the platform's batch;
+    // and the kept ones, handed back.
+    let namespace = |s: &Summary| matches!(s.owner, crate::output::Owner::Namespace(_));
+    let made_len = summaries.iter().map(Vec::len).sum::<usize>()
+        + shared[kept_in_shared..]
+            .iter()
+            .filter(|s| namespace(s))
+            .count();
+    let mut parts = Vec::with_capacity(made_len);
+    for batch in summaries {
+        parts.extend(batch);
+    }
+    parts.extend(shared.drain(kept_in_shared..).filter(namespace));
     Batches {
         handed,
         parts,
-        kept: [all, shared],
+        kept: [kept, shared],
     }
 }

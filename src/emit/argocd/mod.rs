@@ -65,18 +65,17 @@ const PROJECT_FILE: &str = "project.yaml";
 const APPLICATIONS_DIR: &str = "applications";
 const ROOT_FILE: &str = "root.yaml";
 
-/// Adds the project and the Applications, reading the objects already in `out`.
-pub fn emit(platform: &Checked, out: &mut Output) {
+/// Adds the project and the Applications to `out`, reading `items`: the summary of every
+/// item of the set, in its order.
+pub fn emit<'a>(platform: &Checked, items: impl Iterator<Item = &'a Summary>, out: &mut Output) {
     let Some(argocd) = &platform.delivery.argocd else {
         return;
     };
-    // Every item of the set, the ones a build already handed on too.
-    let items = out.summaries();
     let Scan {
         parts,
         tree,
         rollouts,
-    } = Scan::new(items.iter(), argocd.source.value == ArgoSource::Out);
+    } = Scan::new(items, argocd.source.value == ArgoSource::Out);
     let names = Names::new(platform, argocd);
     let fields = rollouts_fields(in_platform_order(platform, rollouts));
     let rollouts = Ignores::new(&fields);
