@@ -75,6 +75,7 @@ pub fn emit<'a>(platform: &Checked, items: impl Iterator<Item = &'a Summary>, ou
         parts,
         tree,
         rollouts,
+        admitted,
     } = Scan::new(items, argocd.source.value == ArgoSource::Out);
     let names = Names::new(platform, argocd);
     let fields = rollouts_fields(in_platform_order(platform, rollouts));
@@ -124,7 +125,7 @@ pub fn emit<'a>(platform: &Checked, items: impl Iterator<Item = &'a Summary>, ou
         });
     }
 
-    let project = project(platform, argocd, &names, &parts, &applications);
+    let project = project(platform, argocd, &names, admitted, &applications);
     let mut made: Vec<Item> = applications
         .into_iter()
         .map(|planned| application(platform, argocd, &names, planned))
@@ -150,6 +151,8 @@ struct Scan<'a> {
     tree: Option<Tree<'a>>,
     /// The `Rollout`s, in the order of the set.
     rollouts: Vec<&'a Summary>,
+    /// The namespaces and kinds of the objects.
+    admitted: Admitted<'a>,
 }
 
 impl<'a> Scan<'a> {
@@ -161,6 +164,7 @@ impl<'a> Scan<'a> {
             },
             tree: tree.then(Tree::empty),
             rollouts: Vec::new(),
+            admitted: Admitted::default(),
         };
         // The part of the object before, and its place: a part's objects mostly come one
         // after another (a service's, made or kept, then the platform's batch), and a run is
@@ -170,12 +174,13 @@ impl<'a> Scan<'a> {
             if item.rollout.is_some() {
                 scan.rollouts.push(item);
             }
-            let Some(_) = &item.id else {
+            let Some(id) = &item.id else {
                 if let Some(tree) = &mut scan.tree {
                     tree.add(item, None);
                 }
                 continue;
             };
+            scan.admitted.add(id);
             let here = part(item);
             if let Some(tree) = &mut scan.tree {
                 tree.add(item, Some(here));
@@ -199,6 +204,52 @@ impl<'a> Scan<'a> {
     }
 }
 
+/// The namespaces and kinds of the set's objects, as the project admits them.
+#[derive(Default)]
+struct Admitted<'a> {
+    namespaces: BTreeSet<&'a str>,
+    cluster: BTreeSet<GroupKind>,
+    namespaced: BTreeSet<GroupKind>,
+    /// The kinds admitted so far, by the addresses of their texts (API version, kind) and
+    /// whether namespaced: an object's kind is nearly always one of these, found without a
+    /// comparison of texts (a part's objects are of a dozen kinds, so the one before is
+    /// seldom the same).
+    seen: Vec<(&'static str, &'static str, bool)>,
+    /// The namespace of the object before: a part's objects share one.
+    namespace: Option<&'a str>,
+}
+
+impl<'a> Admitted<'a> {
+    fn add(&mut self, id: &'a Identity) {
+        let namespace = id.namespace.as_deref();
+        if let Some(namespace) = namespace
+            && self.namespace != Some(namespace)
+        {
+            self.namespace = Some(namespace);
+            self.namespaces.insert(namespace);
+        }
+        let scoped = namespace.is_some();
+        let seen = self.seen.iter().any(|&(api_version, kind, namespaced)| {
+            std::ptr::eq(api_version, id.api_version)
+                && std::ptr::eq(kind, id.kind)
+                && namespaced == scoped
+        });
+        if seen {
+            return;
+        }
+        self.seen.push((id.api_version, id.kind, scoped));
+        let kind = GroupKind {
+            group: group(id),
+            kind: id.kind,
+        };
+        if scoped {
+            self.namespaced.insert(kind);
+        } else {
+            self.cluster.insert(kind);
+        }
+    }
+}
+
 /// The cluster objects of the set (the items with an identity), by part, each part's in the
 /// order of the set. Looked up by part, never iterated in its own order.
 struct Parts<'a> {
@@ -210,11 +261,6 @@ impl<'a> Parts<'a> {
     /// The objects of `part`, if it has any.
     fn get(&self, part: Part) -> Option<&[&'a Summary]> {
         self.index.get(&part).map(|&at| self.groups[at].as_slice())
-    }
-
-    /// Every object, part by part.
-    fn objects(&self) -> impl Iterator<Item = &'a Summary> + '_ {
-        self.groups.iter().flatten().copied()
     }
 }
 
@@ -521,37 +567,16 @@ fn project(
     platform: &Checked,
     argocd: &ArgoCd,
     names: &Names,
-    parts: &Parts,
+    admitted: Admitted,
     applications: &[Planned],
 ) -> Item {
-    let mut destinations: BTreeSet<&str> =
-        applications.iter().map(|a| a.namespace.as_str()).collect();
-    let mut cluster = BTreeSet::new();
-    let mut namespaced = BTreeSet::new();
-    // The object before's namespace and kind: most objects share both with it (a part's
-    // objects, in the order they were made), and add nothing.
-    let mut last: Option<(Option<&str>, &str, &str)> = None;
-    for id in parts.objects().filter_map(|i| i.id.as_ref()) {
-        let namespace = id.namespace.as_deref();
-        let here = (namespace, id.api_version, id.kind);
-        if last == Some(here) {
-            continue;
-        }
-        last = Some(here);
-        let kind = GroupKind {
-            group: group(id),
-            kind: id.kind,
-        };
-        match namespace {
-            Some(namespace) => {
-                destinations.insert(namespace);
-                namespaced.insert(kind);
-            }
-            None => {
-                cluster.insert(kind);
-            }
-        }
-    }
+    let Admitted {
+        namespaces: mut destinations,
+        cluster,
+        namespaced,
+        ..
+    } = admitted;
+    destinations.extend(applications.iter().map(|a| a.namespace.as_str()));
     Item::resource(
         format!("{DIR}/{PROJECT_FILE}"),
         Owner::Platform,
