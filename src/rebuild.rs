@@ -438,7 +438,7 @@ impl TreeRecord {
     /// are in their paths' order.
     pub fn new(
         fingerprints: &Fingerprints,
-        made: Vec<Summary>,
+        made: Vec<Vec<Summary>>,
         kept: [Vec<Summary>; 2],
         mut before: Option<TreeRecord>,
         walked: bool,
@@ -451,7 +451,10 @@ impl TreeRecord {
         // services: grown by doubling, a third of the room would be spare). A part's items
         // mostly come one after another: counted a run at a time.
         let mut counts: BTreeMap<(bool, &str), usize> = BTreeMap::new();
-        for run in made.chunk_by(|a, b| a.owner == b.owner) {
+        for run in made
+            .iter()
+            .flat_map(|made| made.chunk_by(|a, b| a.owner == b.owner))
+        {
             let key = match &run[0].owner {
                 Owner::Service(name) => (true, name.as_str()),
                 Owner::Namespace(name) => (false, name.as_str()),
@@ -475,7 +478,7 @@ impl TreeRecord {
                 );
             }
         }
-        for summary in made {
+        for summary in made.into_iter().flatten() {
             let (records, name) = match &summary.owner {
                 Owner::Service(name) => (&mut record.services, name),
                 Owner::Namespace(name) => (&mut record.namespaces, name),
