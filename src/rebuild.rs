@@ -433,9 +433,9 @@ impl<'de> Deserialize<'de> for Interned {
 impl TreeRecord {
     /// The record of a tree whose services and namespaces have `fingerprints`, and whose
     /// items are summarised in `made` (the parts made now) and `before` (the record of the
-    /// tree it rebuilt, for the parts reused, whose summaries `kept` gives back: `refill`). `walked`: the parts reused were found by
-    /// their ranks in one walk down the old manifest (`TreeReuse::walked`), so their ranks
-    /// are in their paths' order.
+    /// tree it rebuilt, for the parts reused, whose summaries `kept` gives back: `refill`).
+    /// `walked`: the parts reused were found by their ranks in one walk down the old
+    /// manifest (`TreeReuse::walked`), so their ranks are in their paths' order.
     pub fn new(
         fingerprints: &Fingerprints,
         made: Vec<Vec<Summary>>,
@@ -536,7 +536,8 @@ impl TreeRecord {
     /// next rebuild makes it again).
     fn refill(&mut self, kept: [Vec<Summary>; 2]) {
         for summaries in kept {
-            // The part of the summary before, and its next item to fill.
+            // The part of the summary before, and its next item to fill (the items filled
+            // are the first ones: each has a path again).
             let mut part: Option<(Owner, &mut PartRecord, usize)> = None;
             for summary in summaries {
                 if part
@@ -548,7 +549,13 @@ impl TreeRecord {
                         Owner::Namespace(name) => self.namespaces.get_mut(name),
                         Owner::Platform => None,
                     };
-                    part = record.map(|record| (summary.owner.clone(), record, 0));
+                    // Its next item to fill: the first still taken (a part's summaries
+                    // come in one run, but were they in two, in order, the second would
+                    // go on where the first stopped).
+                    part = record.map(|record| {
+                        let next = record.items.partition_point(|item| !item.0.is_empty());
+                        (summary.owner.clone(), record, next)
+                    });
                 }
                 let Some((_, record, next)) = &mut part else {
                     continue;
@@ -1592,13 +1599,36 @@ mod tests {
                 "{dir}: taken, not copied"
             );
             let mut kept = reuse.reuse.kept;
-            let namespaces = kept
+            let namespaces: Vec<Summary> = kept
                 .extract_if(.., |s| matches!(s.owner, Owner::Namespace(_)))
                 .collect();
             let again = TreeRecord::new(
                 &all,
                 Vec::new(),
-                [kept.clone(), namespaces],
+                [kept.clone(), namespaces.clone()],
+                Some(taken.clone()),
+                true,
+            );
+            assert_eq!(&again, tree, "{dir}");
+
+            // A part's summaries in two runs, another part's between them: each part's
+            // second run goes on where its first stopped.
+            let first = kept.iter().take_while(|s| s.owner == kept[0].owner).count();
+            let second = kept[first..]
+                .iter()
+                .take_while(|s| s.owner == kept[first].owner)
+                .count();
+            assert!(first >= 2 && second >= 1, "{dir}: parts of several items");
+            let mut split = kept.clone();
+            split[first / 2..first + second].rotate_left(first - first / 2);
+            let paths = |summaries: &[Summary]| -> Vec<String> {
+                summaries.iter().map(|s| s.path.clone()).collect()
+            };
+            assert_ne!(paths(&split), paths(&kept));
+            let again = TreeRecord::new(
+                &all,
+                Vec::new(),
+                [split, namespaces],
                 Some(taken.clone()),
                 true,
             );
