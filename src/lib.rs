@@ -472,7 +472,7 @@ pub fn output_part(
 /// items of the services and namespaces made.
 struct Made {
     files: Vec<TreeFile>,
-    parts: Vec<Vec<output::Summary>>,
+    parts: [Vec<output::Summary>; 2],
     /// The summaries of the parts reused, handed back (`emit::Batches::kept`).
     kept: [Vec<output::Summary>; 2],
 }

@@ -406,6 +406,28 @@ const UNRANKED: u32 = u32::MAX;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct IdRecord(Interned, Interned, Option<String>, String);
 
+impl From<Identity> for IdRecord {
+    fn from(id: Identity) -> Self {
+        Self(
+            Interned(id.api_version),
+            Interned(id.kind),
+            id.namespace,
+            id.name,
+        )
+    }
+}
+
+impl From<IdRecord> for Identity {
+    fn from(IdRecord(api_version, kind, namespace, name): IdRecord) -> Self {
+        Self {
+            api_version: api_version.0,
+            kind: kind.0,
+            namespace,
+            name,
+        }
+    }
+}
+
 /// An API version or a kind, as an `Identity` holds it: one of a few texts, each kept once
 /// (`intern`), not two strings per item (800,000 items at 10,000 services).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -438,7 +460,7 @@ impl TreeRecord {
     /// manifest (`TreeReuse::walked`), so their ranks are in their paths' order.
     pub fn new(
         fingerprints: &Fingerprints,
-        made: Vec<Vec<Summary>>,
+        made: [Vec<Summary>; 2],
         kept: [Vec<Summary>; 2],
         mut before: Option<TreeRecord>,
         walked: bool,
@@ -489,14 +511,7 @@ impl TreeRecord {
             };
             part.items.push(ItemRecord(
                 summary.path,
-                summary.id.map(|id| {
-                    IdRecord(
-                        Interned(id.api_version),
-                        Interned(id.kind),
-                        id.namespace,
-                        id.name,
-                    )
-                }),
+                summary.id.map(IdRecord::from),
                 summary.rollout,
                 UNRANKED,
             ));
@@ -562,14 +577,7 @@ impl TreeRecord {
                 };
                 if let Some(item) = record.items.get_mut(*next) {
                     item.0 = summary.path;
-                    item.1 = summary.id.map(|id| {
-                        IdRecord(
-                            Interned(id.api_version),
-                            Interned(id.kind),
-                            id.namespace,
-                            id.name,
-                        )
-                    });
+                    item.1 = summary.id.map(IdRecord::from);
                     item.2 = summary.rollout;
                 }
                 *next += 1;
@@ -1062,15 +1070,7 @@ fn take_summaries<'a>(
     items.iter_mut().map(|item| Summary {
         path: std::mem::take(&mut item.0),
         owner: owner.clone(),
-        id: item
-            .1
-            .take()
-            .map(|IdRecord(api_version, kind, namespace, name)| Identity {
-                api_version: api_version.0,
-                kind: kind.0,
-                namespace,
-                name,
-            }),
+        id: item.1.take().map(Identity::from),
         rollout: item.2.take(),
     })
 }
@@ -1604,7 +1604,7 @@ mod tests {
                 .collect();
             let again = TreeRecord::new(
                 &all,
-                Vec::new(),
+                Default::default(),
                 [kept.clone(), namespaces.clone()],
                 Some(taken.clone()),
                 true,
@@ -1627,7 +1627,7 @@ mod tests {
             assert_ne!(paths(&split), paths(&kept));
             let again = TreeRecord::new(
                 &all,
-                Vec::new(),
+                Default::default(),
                 [split, namespaces],
                 Some(taken.clone()),
                 true,
@@ -1638,7 +1638,13 @@ mod tests {
             let Owner::Service(short) = &last.owner else {
                 panic!("services first");
             };
-            let again = TreeRecord::new(&all, Vec::new(), [kept, Vec::new()], Some(taken), true);
+            let again = TreeRecord::new(
+                &all,
+                Default::default(),
+                [kept, Vec::new()],
+                Some(taken),
+                true,
+            );
             assert!(!again.services.contains_key(short), "{dir}: {short}");
             assert!(again.namespaces.is_empty(), "{dir}: not given back");
             let items = |part: &PartRecord| -> Vec<(String, Option<IdRecord>)> {

@@ -125,7 +125,7 @@ pub struct Batches<R> {
     pub handed: Vec<R>,
     /// In two lists: the services', and the namespaces' made in the platform's batch (the
     /// second not copied onto the first: at 10,000 services, 400,000 summaries).
-    pub parts: Vec<Vec<Summary>>,
+    pub parts: [Vec<Summary>; 2],
     /// The summaries `Reuse::kept` gave, handed back once read: the services', then the
     /// namespaces', each in their order (a rebuild's record takes them back,
     /// `rebuild::TreeRecord::new`).
@@ -259,10 +259,9 @@ pub fn emit_in_batches<R: Send>(
     let mut made_shared = shared.split_off(kept_in_shared);
     shared.shrink_to_fit();
     made_shared.retain(|s| matches!(s.owner, crate::output::Owner::Namespace(_)));
-    let parts = vec![made, made_shared];
     Batches {
         handed,
-        parts,
+        parts: [made, made_shared],
         kept: [kept, shared],
     }
 }
