@@ -70,7 +70,13 @@ pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
 /// (`write::write_listed` compares its hashes with the old manifest's instead of reading files).
 pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid> {
     let made = tree_files(platform, None, None)?;
-    Ok(with_manifest(vec![made.files], Vec::new(), None, None))
+    Ok(with_manifest(
+        vec![made.files],
+        Vec::new(),
+        Vec::new(),
+        None,
+        None,
+    ))
 }
 
 /// A tree of `out/` and its manifest (`tree[write::MANIFEST]`) as a value, each file hashed
@@ -277,7 +283,12 @@ fn full_tree(
             None => (None, Vec::new(), false, None),
         };
         let stage = staging.map(|staging| (staging, dir));
-        let Made { files, parts, kept } = tree_files(platform, reuse, stage)?;
+        let Made {
+            files,
+            packed,
+            parts,
+            kept,
+        } = tree_files(platform, reuse, stage)?;
         let record = fingerprints.map(|fingerprints| {
             let record = rebuild::TreeRecord::new(&fingerprints, parts, kept, before, walked);
             // A first build keeps it as text, made now, in a file of the cache, not as values
@@ -290,6 +301,8 @@ fn full_tree(
         });
         Ok(TreeMade {
             files,
+            packed,
+            dir: dir.to_owned(),
             reused,
             places,
             record,
@@ -316,10 +329,12 @@ fn full_tree(
         let (text, sha256) = if let Some(staging) = staging {
             // Not written (the staging failed before, and so does the build): no hash.
             let mut sha256 = write::FileHash::from_hex("");
+            let unpacked: Vec<(&str, write::Entry)> =
+                tree.packed.iter().flat_map(write::Packed::iter).collect();
             staging.put_with(&dir, write::MANIFEST, |file| {
                 let mut hashed = write::Hashed::new(file);
                 write::write_entries(
-                    env_manifest_entries(&tree.files, &tree.reused, &dir),
+                    env_manifest_entries(&tree.files, &unpacked, &tree.reused, &dir),
                     write::GENERATOR,
                     &mut hashed,
                 )?;
@@ -329,7 +344,7 @@ fn full_tree(
             (String::new(), sha256)
         } else {
             let text = write::entries_text(
-                env_manifest_entries(&tree.files, &tree.reused, &dir),
+                env_manifest_entries(&tree.files, &[], &tree.reused, &dir),
                 write::GENERATOR,
             );
             // Hashed beside the top manifest's text (`with_manifest`), not here: the base
@@ -345,12 +360,10 @@ fn full_tree(
             },
         });
         // Each path made again at its size: `insert_str` would double each one's room
-        // (heaptrack, a first build of 3,000 services: 5.6 MB of heap at its peak).
+        // (heaptrack, a first build of 3,000 services: 5.6 MB of heap at its peak). The
+        // packed ones are given `dir` as they are read (`with_manifest`).
         for file in &mut tree.files {
-            let mut path = String::with_capacity(dir.len() + file.path.len());
-            path.push_str(&dir);
-            path.push_str(&file.path);
-            file.path = path;
+            file.path = in_dir(&dir, &file.path);
         }
         Ok(tree)
     };
@@ -388,6 +401,7 @@ fn full_tree(
     // services would be 77 MB more at the build's peak); the reused entries joined into one
     // list sized once.
     let mut files = Vec::with_capacity(1 + envs_made.len());
+    let mut packed = Vec::with_capacity(1 + envs_made.len());
     let mut reused = Vec::with_capacity(
         base_made.reused.len() + envs_made.iter().map(|t| t.reused.len()).sum::<usize>(),
     );
@@ -397,12 +411,13 @@ fn full_tree(
         .places
         .filter(|_| envs_made.iter().all(|tree| tree.places.is_some()));
     files.push(base_made.files);
+    packed.push((base_made.dir, base_made.packed));
     reused.extend(base_made.reused);
     let mut configs = base_made.configs;
-    for (env, tree) in base.envs.iter().zip(envs_made) {
-        let dir = format!("{}/", env_dir(&env.value));
-        records.extend(tree.record.map(|r| (dir, r)));
+    for tree in envs_made {
+        records.extend(tree.record.map(|r| (tree.dir.clone(), r)));
         files.push(tree.files);
+        packed.push((tree.dir, tree.packed));
         reused.extend(tree.reused);
         if let (Some(places), Some(more)) = (&mut places, tree.places) {
             places.extend(more);
@@ -414,7 +429,7 @@ fn full_tree(
         places.sort_unstable();
     }
     let old = listing.and_then(write::Listing::ordered).zip(places);
-    let mut built = with_manifest(files, reused, staging, old);
+    let mut built = with_manifest(files, packed, reused, staging, old);
     built.record = (!records.is_empty()).then(|| rebuild::Record::new(records));
     built.configs = configs;
     Ok(built)
@@ -423,6 +438,11 @@ fn full_tree(
 /// One tree of a whole build: the files made, the entries of the files reused, the record.
 struct TreeMade {
     files: Vec<TreeFile>,
+    /// A staged build's entries of the files it staged, a buffer a batch (`Made::packed`),
+    /// paths inside the tree.
+    packed: Vec<write::Packed>,
+    /// The tree's directory in `out/` (`""`, or `env/NAME/`), ahead of the packed paths.
+    dir: String,
     reused: Vec<(String, write::Entry)>,
     /// Each reused entry's place in the old manifest, when they were found in one walk down
     /// it (`rebuild::TreeReuse::places`).
@@ -472,6 +492,9 @@ pub fn output_part(
 /// items of the services and namespaces made.
 struct Made {
     files: Vec<TreeFile>,
+    /// Staged, the files' manifest entries alone, packed: a buffer a batch, each in its
+    /// paths' order (`write::Packed`).
+    packed: Vec<write::Packed>,
     parts: [Vec<output::Summary>; 2],
     /// The summaries of the parts reused, handed back (`emit::Batches::kept`).
     kept: [Vec<output::Summary>; 2],
@@ -506,45 +529,70 @@ fn tree_files(
             }
         };
         let Some((staging, dir)) = stage else {
-            return Ok(emit::parallel::map_owned(items, encoded));
+            return Ok(BatchFiles::Files(emit::parallel::map_owned(items, encoded)));
         };
         // A batch's files are written by the thread that made the batch, in the order of
         // their paths (a directory's files one after another), while the other core makes
         // and writes another batch. They are encoded a chunk at a time, on every core, and
         // each chunk's texts dropped once written: the platform's batch of a build of 10,000
         // services, when it made every namespace's files, was 80 MB of text held at once.
+        // What is kept of each, its manifest entry, is packed (`write::Packed`).
         items.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-        let mut files = Vec::with_capacity(items.len());
+        let mut packed = write::Packed::for_paths(items.iter().map(|item| item.path.as_str()));
         let mut items = items.into_iter();
         loop {
             let chunk: Vec<output::Item> = items.by_ref().take(STAGED_CHUNK).collect();
             if chunk.is_empty() {
                 break;
             }
-            for mut file in emit::parallel::map_owned(chunk, encoded) {
+            for file in emit::parallel::map_owned(chunk, encoded) {
                 staging.put(dir, &file.path, &file.text);
-                file.text = String::new();
-                files.push(file);
+                packed.push(&file.path, &file.entry);
             }
         }
-        Ok(files)
+        Ok(BatchFiles::Packed(packed))
     });
     let batches_made = batches
         .handed
         .into_iter()
-        .collect::<Result<Vec<Vec<TreeFile>>, validate::Invalid>>()?;
+        .collect::<Result<Vec<BatchFiles>, validate::Invalid>>()?;
     // Room for one more: an environment's tree adds its manifest (`full_tree`), and a full
     // list grown by one doubles (heaptrack, a first build of 3,000 services: 13.5 MB more
     // heap at its peak, though the doubled tail is never touched).
-    let mut files = Vec::with_capacity(batches_made.iter().map(Vec::len).sum::<usize>() + 1);
+    let made = |batch: &BatchFiles| match batch {
+        BatchFiles::Files(files) => files.len(),
+        BatchFiles::Packed(_) => 0,
+    };
+    let mut files = Vec::with_capacity(batches_made.iter().map(made).sum::<usize>() + 1);
+    let mut packed = Vec::new();
     for batch in batches_made {
-        files.extend(batch);
+        match batch {
+            BatchFiles::Files(batch) => files.extend(batch),
+            BatchFiles::Packed(batch) => packed.push(batch),
+        }
     }
     Ok(Made {
         files,
+        packed,
         parts: batches.parts,
         kept: batches.kept,
     })
+}
+
+/// The files of one batch of a tree: encoded, or staged (written) with their manifest entries
+/// packed.
+enum BatchFiles {
+    Files(Vec<TreeFile>),
+    Packed(write::Packed),
+}
+
+/// A path of a tree at `dir` (`""`, or ending in `/`) as a path of `out/`, made at its size:
+/// `insert_str` would double its room.
+fn in_dir(dir: &str, path: &str) -> String {
+    let mut full = String::with_capacity(dir.len() + path.len());
+    full.push_str(dir);
+    full.push_str(path);
+    full
 }
 
 /// A tree of `files` (each tree's, paths in `out/`) and the manifest listing them and the
@@ -553,6 +601,7 @@ fn tree_files(
 /// manifest, `full_tree`) is hashed beside the manifest's text.
 fn with_manifest(
     files: Vec<Vec<TreeFile>>,
+    packed: Vec<(String, Vec<write::Packed>)>,
     reused: Vec<(String, write::Entry)>,
     staged: Option<&write::Staging>,
     old: Option<(write::Ordered, Vec<u32>)>,
@@ -564,8 +613,13 @@ fn with_manifest(
     // files and the `reused` ones (each tree's sorted too) are runs the manifest's stable sort
     // finds and merges (`write::Files`) without sorting 80,000 paths again (a rebuild at
     // 1,000 services).
+    let packed_len: usize = packed
+        .iter()
+        .flat_map(|(_, batches)| batches)
+        .map(write::Packed::len)
+        .sum();
     let mut entries: Vec<(String, write::Entry)> =
-        Vec::with_capacity(files.iter().map(Vec::len).sum::<usize>() + reused.len());
+        Vec::with_capacity(files.iter().map(Vec::len).sum::<usize>() + packed_len + reused.len());
     let mut pending = Vec::new();
     for mut made in files {
         made.sort_unstable_by(|a, b| a.path.cmp(&b.path));
@@ -578,6 +632,17 @@ fn with_manifest(
             }
             (f.path, f.entry)
         }));
+    }
+    // A staged build's, each tree's batch by batch (each batch's a run in its paths' order),
+    // each buffer freed once read.
+    for (dir, batches) in packed {
+        for batch in batches {
+            entries.extend(
+                batch
+                    .iter()
+                    .map(|(path, entry)| (in_dir(&dir, path), entry)),
+            );
+        }
     }
     entries.extend(reused);
     let mut manifest = write::listing(entries);
@@ -611,15 +676,19 @@ fn with_manifest(
 }
 
 /// The entries of the manifest of an environment's tree (`dir`, ending in `/`): the `files`
-/// made (paths inside the tree) and the `reused` ones (paths in `out/`, `dir` ahead, sorted,
-/// as `with_manifest` takes them), merged by path.
+/// made and the `unpacked` entries of those staged (paths inside the tree), and the `reused`
+/// ones (paths in `out/`, `dir` ahead, sorted, as `with_manifest` takes them), merged by path.
 fn env_manifest_entries<'a>(
     files: &'a [TreeFile],
+    unpacked: &'a [(&'a str, write::Entry)],
     reused: &'a [(String, write::Entry)],
     dir: &'a str,
 ) -> impl Iterator<Item = (&'a str, &'a write::Entry)> + Clone {
-    let mut made: Vec<(&str, &write::Entry)> =
-        files.iter().map(|f| (f.path.as_str(), &f.entry)).collect();
+    let mut made: Vec<(&str, &write::Entry)> = files
+        .iter()
+        .map(|f| (f.path.as_str(), &f.entry))
+        .chain(unpacked.iter().map(|(path, entry)| (*path, entry)))
+        .collect();
     made.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let reused = reused
         .iter()
