@@ -586,6 +586,35 @@ enum BatchFiles {
     Packed(write::Packed),
 }
 
+/// Runs of entries, each in its paths' order, merged into `into` in order (a run out of order
+/// leaves `into` out of order, which `write::Files` then sorts).
+fn merge_runs<'a>(
+    mut runs: Vec<Box<dyn Iterator<Item = (String, write::Entry)> + 'a>>,
+    into: &mut Vec<(String, write::Entry)>,
+) {
+    use std::cmp::Reverse;
+    // Each run's next path in a heap, its entry beside it.
+    let mut heads: Vec<Option<write::Entry>> = Vec::with_capacity(runs.len());
+    let mut heap = std::collections::BinaryHeap::with_capacity(runs.len());
+    for (at, run) in runs.iter_mut().enumerate() {
+        let next = run.next().map(|(path, entry)| {
+            heap.push(Reverse((path, at)));
+            entry
+        });
+        heads.push(next);
+    }
+    while let Some(Reverse((path, at))) = heap.pop() {
+        let Some(entry) = heads[at].take() else {
+            continue;
+        };
+        heads[at] = runs[at].next().map(|(next, entry)| {
+            heap.push(Reverse((next, at)));
+            entry
+        });
+        into.push((path, entry));
+    }
+}
+
 /// A path of a tree at `dir` (`""`, or ending in `/`) as a path of `out/`, made at its size:
 /// `insert_str` would double its room.
 fn in_dir(dir: &str, path: &str) -> String {
@@ -621,29 +650,42 @@ fn with_manifest(
     let mut entries: Vec<(String, write::Entry)> =
         Vec::with_capacity(files.iter().map(Vec::len).sum::<usize>() + packed_len + reused.len());
     let mut pending = Vec::new();
-    for mut made in files {
-        made.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-        entries.extend(made.into_iter().map(|f| {
-            if staged.is_none() {
-                if f.entry.sha256 == write::FileHash::PENDING {
-                    pending.push(f.path.clone());
+    if packed_len == 0 {
+        for mut made in files {
+            made.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+            entries.extend(made.into_iter().map(|f| {
+                if staged.is_none() {
+                    if f.entry.sha256 == write::FileHash::PENDING {
+                        pending.push(f.path.clone());
+                    }
+                    tree.insert(f.path.clone(), f.text);
                 }
-                tree.insert(f.path.clone(), f.text);
-            }
-            (f.path, f.entry)
-        }));
-    }
-    // A staged build's, each tree's batch by batch (each batch's a run in its paths' order),
-    // each buffer freed once read.
-    for (dir, batches) in packed {
-        for batch in batches {
-            entries.extend(
-                batch
-                    .iter()
-                    .map(|(path, entry)| (in_dir(&dir, path), entry)),
-            );
+                (f.path, f.entry)
+            }));
         }
+    } else {
+        // A staged build's (their texts written): each tree's files and each batch's packed
+        // entries are runs in their paths' order, merged into one list in order, which the
+        // manifest takes as it is (`write::Files`), without a sort's scratch room: 35 MB at
+        // 10,000 services, in fresh pages at the build's peak of RSS.
+        let mut runs: Vec<Box<dyn Iterator<Item = (String, write::Entry)> + '_>> = Vec::new();
+        for mut made in files {
+            made.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+            runs.push(Box::new(made.into_iter().map(|f| (f.path, f.entry))));
+        }
+        for (dir, batches) in &packed {
+            for batch in batches {
+                let dir = dir.as_str();
+                runs.push(Box::new(
+                    batch
+                        .iter()
+                        .map(move |(path, entry)| (in_dir(dir, path), entry)),
+                ));
+            }
+        }
+        merge_runs(runs, &mut entries);
     }
+    drop(packed);
     entries.extend(reused);
     let mut manifest = write::listing(entries);
     if let Some(staging) = staged {
@@ -934,4 +976,43 @@ fn check_partial(
     let mut kept = partial.kept;
     kept.hold_back(partial.held_back);
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Run<'a> = Box<dyn Iterator<Item = (String, write::Entry)> + 'a>;
+
+    fn entry(line: usize) -> write::Entry {
+        write::Entry {
+            origin: write::Origin::at("platform.kdl", line),
+            sha256: write::FileHash::of(&line.to_string()),
+        }
+    }
+
+    /// Runs in their paths' order, an empty one among them, come out as one list in order,
+    /// each entry once and with its own origin and hash: the list a first build's manifest
+    /// takes without a sort (`write::Files`).
+    #[test]
+    fn runs_merge_into_one_list_in_order() {
+        let runs: [&[&str]; 4] = [&["b", "d", "f"], &[], &["a", "e"], &["c", "g", "h"]];
+        let boxed: Vec<Run> = runs
+            .iter()
+            .enumerate()
+            .map(|(at, run)| {
+                let run = run.iter().map(move |path| (path.to_string(), entry(at)));
+                Box::new(run) as Run
+            })
+            .collect();
+        let mut merged = Vec::new();
+        merge_runs(boxed, &mut merged);
+        let paths: Vec<&str> = merged.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["a", "b", "c", "d", "e", "f", "g", "h"]);
+        let lines: Vec<String> = merged.iter().map(|(_, e)| e.origin.to_string()).collect();
+        let from = |at: usize| format!("platform.kdl:{at}");
+        let expected = [2, 0, 3, 0, 2, 0, 3, 3].map(from);
+        assert_eq!(lines, expected);
+        assert_eq!(merged[0].1, entry(2));
+    }
 }

@@ -205,6 +205,11 @@ impl FromIterator<(String, Entry)> for Files {
     /// entry is kept, as the map keeps it.
     fn from_iter<I: IntoIterator<Item = (String, Entry)>>(entries: I) -> Self {
         let mut files: Vec<(String, Entry)> = entries.into_iter().collect();
+        // Given in order (a first build's merged runs), taken as it is: the sort would still
+        // make its scratch room (35 MB at 10,000 services).
+        if files.is_sorted_by(|a, b| a.0 < b.0) {
+            return Self(files);
+        }
         files.sort_by(|a, b| a.0.cmp(&b.0));
         files.dedup_by(|later, kept| {
             let same = later.0 == kept.0;
