@@ -650,16 +650,15 @@ fn with_manifest(
     let mut entries: Vec<(String, write::Entry)> =
         Vec::with_capacity(files.iter().map(Vec::len).sum::<usize>() + packed_len + reused.len());
     let mut pending = Vec::new();
-    if packed_len == 0 {
+    if staged.is_none() {
+        debug_assert_eq!(packed_len, 0, "packed entries are a staged build's");
         for mut made in files {
             made.sort_unstable_by(|a, b| a.path.cmp(&b.path));
             entries.extend(made.into_iter().map(|f| {
-                if staged.is_none() {
-                    if f.entry.sha256 == write::FileHash::PENDING {
-                        pending.push(f.path.clone());
-                    }
-                    tree.insert(f.path.clone(), f.text);
+                if f.entry.sha256 == write::FileHash::PENDING {
+                    pending.push(f.path.clone());
                 }
+                tree.insert(f.path.clone(), f.text);
                 (f.path, f.entry)
             }));
         }
