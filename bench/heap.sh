@@ -6,14 +6,14 @@
 #   HEAP_TARGET_DIR=/elsewhere/target bench/heap.sh   # a target directory kept between runs
 #
 # Builds a scratch copy of the working tree (its tracked files, edits included; REV=COMMIT for
-# a commit's) whose allocator is mimalloc behind a counter of the bytes
-# live (the copy alone: the crate forbids `unsafe`, which a `GlobalAlloc` needs), then times a
-# fresh `platc build` of a generated platform of N services in a directory of /dev/shm. It
-# prints, every PERIOD_MS, the bytes live, the highest since the line before and the RSS, and
-# at the end the peak of each. The count is the allocator's requests, exact and the same from
-# run to run, where the RSS moves by ±25 MB with mimalloc's retention and the host's noise;
-# heaptrack is no substitute: at 10,000 services its trace stopped 12 s into the build, before
-# either tree's peak, and reported that 12 s's peak as the build's.
+# a commit's) whose allocator is mimalloc behind a counter of the bytes live (the copy alone:
+# the crate forbids `unsafe`, which a `GlobalAlloc` needs), then runs a fresh `platc build` of
+# a generated platform of N services in a directory of /dev/shm. It prints, every PERIOD_MS,
+# the bytes live, the most live since the line before and the RSS, and at the end the peak of
+# each. The count is of the allocator's requests: the same to the megabyte over five runs
+# of two versions, where the RSS moves by +-25 MB with mimalloc's retention and the host's
+# noise. heaptrack is no substitute: at 10,000 services its trace ended 12 s into the build,
+# before either tree's end, and reported that part's peak (the compile's) as the build's.
 set -euo pipefail
 
 N=${N:-10000}
