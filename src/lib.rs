@@ -559,11 +559,11 @@ fn tree_files(
     // Room for one more: an environment's tree adds its manifest (`full_tree`), and a full
     // list grown by one doubles (heaptrack, a first build of 3,000 services: 13.5 MB more
     // heap at its peak, though the doubled tail is never touched).
-    let made = |batch: &BatchFiles| match batch {
+    let files_in = |batch: &BatchFiles| match batch {
         BatchFiles::Files(files) => files.len(),
         BatchFiles::Packed(_) => 0,
     };
-    let mut files = Vec::with_capacity(batches_made.iter().map(made).sum::<usize>() + 1);
+    let mut files = Vec::with_capacity(batches_made.iter().map(files_in).sum::<usize>() + 1);
     let mut packed = Vec::new();
     for batch in batches_made {
         match batch {

@@ -243,7 +243,8 @@ pub fn emit_in_batches<R: Send>(
     // The services' made are moved into one list first, sized once: at 10,000 services,
     // their 313 batches' lists, held until the record is made and then freed among its new
     // allocations, left the allocator's pages more scattered (peak RSS some 20 MB more in
-    // interleaved first builds; the heap's peak, heaptrack's, the same).
+    // interleaved first builds), and read by the record a list at a time, each freed once
+    // read, they lowered the live heap's peak by 4 MB alone (`bench/heap.sh`, 299 -> 295).
     let made_len = summaries.iter().map(Vec::len).sum();
     let mut made = Vec::with_capacity(made_len);
     for batch in summaries {

@@ -911,6 +911,14 @@ mod tests {
         assert_eq!(text, as_map);
         let read: Manifest = serde_json::from_str(&text).unwrap();
         assert_eq!(read.files, files);
+        // In order but for a path given twice in a row: not taken as it is (the list in
+        // order is one whose paths rise), and the last entry kept.
+        let in_order: Files = [("a.yaml", 1), ("b.yaml", 2), ("b.yaml", 3), ("c.yaml", 4)]
+            .iter()
+            .map(|&(path, line)| (path.to_owned(), entry(line)))
+            .collect();
+        assert_eq!(in_order.len(), 3);
+        assert_eq!(in_order.get("b.yaml"), Some(&entry(3)));
         // Many entries, most paths given several times (a sort that is not stable keeps
         // another of them once there are more than a few dozen), and the list serialised on
         // its own as the map is.
