@@ -42,9 +42,19 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     // compile (23 MB at 1,000 services); a stale read is harmless: the write takes the
     // manifest only with the stamp it was read at.
     let recorded = args.env.is_none() && (args.check || !args.force);
-    let ((mut output, platform, mut envs), mut read) = rayon::join(
+    // A build that may write out/ in part reads the stamps' file it notes its changes into
+    // here too (`stamps::Prior`, 10 MB at 1,000 services), not after the write.
+    let ((mut output, platform, mut envs), (mut read, prior)) = rayon::join(
         || compile_source_keeping(&source, args.env.as_deref(), args.env.is_none(), report),
-        || recorded.then(|| crate::rebuild::read(&out)).flatten(),
+        || {
+            if !recorded {
+                return (None, None);
+            }
+            rayon::join(
+                || crate::rebuild::read(&out),
+                || (!args.check).then(|| stamps::Prior::read(&out)).flatten(),
+            )
+        },
     );
     timings.lap("compile");
     let Some(platform) = platform else {
@@ -141,6 +151,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
                 made: &built.tree,
                 updated: *written != Written::Unchanged,
                 removed: matches!(written, Written::Updated { removed, .. } if *removed > 0),
+                prior: prior.as_ref(),
             };
             stamps::save(&out, beside, input.as_ref(), &built.manifest, &wrote);
             noted = crate::write::Stamp::of(&out.join(MANIFEST));
