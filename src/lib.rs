@@ -343,10 +343,38 @@ fn full_tree(
             });
             (String::new(), sha256)
         } else {
-            let text = write::entries_text(
-                env_manifest_entries(&tree.files, &[], &tree.reused, &dir),
-                write::GENERATOR,
+            let whole = || {
+                write::entries_text(
+                    env_manifest_entries(&tree.files, &[], &tree.reused, &dir),
+                    write::GENERATOR,
+                )
+            };
+            // A rebuild's kept entries, found in one walk down the old top manifest, copied
+            // from its text (`write::nested_text_reusing`); the made ones written.
+            let reusing = listing
+                .and_then(write::Listing::ordered)
+                .zip(tree.places.as_deref())
+                .and_then(|(old, places)| {
+                    let mut made: Vec<(&str, &write::Entry)> = tree
+                        .files
+                        .iter()
+                        .map(|f| (f.path.as_str(), &f.entry))
+                        .collect();
+                    made.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                    write::nested_text_reusing(
+                        &made,
+                        &tree.reused,
+                        places,
+                        &old,
+                        &dir,
+                        write::GENERATOR,
+                    )
+                });
+            debug_assert!(
+                reusing.as_ref().is_none_or(|text| *text == whole()),
+                "the copied entries are the written ones"
             );
+            let text = reusing.unwrap_or_else(whole);
             // Hashed beside the top manifest's text (`with_manifest`), not here: the base
             // tree's core, done, would wait for it.
             (text, write::FileHash::PENDING)

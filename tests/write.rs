@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use platc::diff::{Tree, read_tree};
 use platc::write::{
-    JOURNAL, Listing, MANIFEST, Old, Stamp, WriteError, Written, manifest, manifest_text,
-    manifest_text_reusing, write_changed, write_tree, write_tree_with,
+    Entry, GENERATOR, JOURNAL, Listing, MANIFEST, Old, Stamp, WriteError, Written, entries_text,
+    manifest, manifest_text, manifest_text_reusing, nested_text_reusing, write_changed, write_tree,
+    write_tree_with,
 };
 
 #[path = "support/scratch.rs"]
@@ -1152,6 +1153,88 @@ fn a_manifest_copied_from_the_old_in_runs_is_the_one_written_whole() {
     // A made entry taken for a kept one: no text.
     assert_eq!(
         manifest_text_reusing(&mut new.clone(), &[], ordered, &made[1..], &places),
+        None
+    );
+}
+
+/// A nested tree's manifest (an environment's), its kept entries copied from the old top
+/// manifest's text with the tree's directory cut from their paths
+/// (`nested_text_reusing`), is the one written entry by entry: made entries before, between
+/// and after the kept ones; and a kept entry not at its place, or a directory its paths do
+/// not begin with, gives no text (the caller writes it whole).
+#[test]
+fn a_nested_manifest_copied_from_the_top_one_is_the_one_written_whole() {
+    let origin = |i: usize| platc::write::Origin::at("platform.kdl", i);
+    let dir = "env/stage/";
+    let old_files: Vec<(String, String, usize)> = (0..30)
+        .map(|i| {
+            let path = match i % 3 {
+                0 => format!("b/f{i:02}.yaml"),
+                _ => format!("{dir}d{}/f{i:02}.yaml", i % 2),
+            };
+            (path, format!("old {i}\n"), i)
+        })
+        .collect();
+    let old = manifest(
+        old_files
+            .iter()
+            .map(|(path, text, line)| (path.as_str(), text.as_str(), origin(*line))),
+    );
+    let old_text = manifest_text(&old);
+    let listing = Listing::parse(&old_text).unwrap();
+    let ordered = listing.ordered().expect("platc's own layout and order");
+    // The tree's kept entries (paths in out/) and their places in the old top manifest.
+    let gone = "env/stage/d0/f04.yaml";
+    let kept: Vec<(String, Entry)> = old
+        .files
+        .iter()
+        .filter(|(path, _)| path.starts_with(dir) && path.as_str() != gone)
+        .map(|(path, entry)| (path.clone(), entry.clone()))
+        .collect();
+    let places: Vec<u32> = kept
+        .iter()
+        .map(|(path, _)| {
+            let at = (0..ordered.len())
+                .find(|&at| ordered.path(at) == path)
+                .unwrap();
+            u32::try_from(at).unwrap()
+        })
+        .collect();
+    // Made again (paths in the tree): first, within, and last.
+    let made_entries: Vec<(String, Entry)> = ["a.yaml", "d0/f04.yaml", "d1/f10b.yaml", "z.yaml"]
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let entry = Entry {
+                origin: origin(100 + i),
+                sha256: platc::write::FileHash::of(path),
+            };
+            ((*path).to_owned(), entry)
+        })
+        .collect();
+    let made: Vec<(&str, &Entry)> = made_entries.iter().map(|(p, e)| (p.as_str(), e)).collect();
+    let mut whole: Vec<(&str, &Entry)> = made
+        .iter()
+        .copied()
+        .chain(
+            kept.iter()
+                .map(|(path, entry)| (path.strip_prefix(dir).unwrap(), entry)),
+        )
+        .collect();
+    whole.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let written = entries_text(whole.into_iter(), GENERATOR);
+    let copied = nested_text_reusing(&made, &kept, &places, &ordered, dir, GENERATOR);
+    assert_eq!(copied.as_deref(), Some(written.as_str()));
+    assert!(written.contains("\"d1/f10b.yaml\""), "{written}");
+
+    let mut shifted = places.clone();
+    shifted[3] += 1;
+    assert_eq!(
+        nested_text_reusing(&made, &kept, &shifted, &ordered, dir, GENERATOR),
+        None
+    );
+    assert_eq!(
+        nested_text_reusing(&made, &kept, &places, &ordered, "env/other/", GENERATOR),
         None
     );
 }

@@ -381,6 +381,66 @@ pub fn manifest_text_reusing(
     Some(put_pending(manifest, text, &paths, digests, places))
 }
 
+/// `entries_text` of the manifest of a tree nested in out/ at `dir` (`env/NAME/`), which a
+/// rebuild made in part: each entry it kept (`kept`: paths in out/, `dir` ahead, sorted,
+/// each the old top manifest's entry at its place in `places`) copied from that manifest's
+/// text (`old`) with `dir` cut from its path, for the top manifest lists the nested tree's
+/// files with the same origins and hashes; and each one made (`made`: paths in the tree,
+/// sorted) written; in their paths' order. Written entry by entry, the text (7.5 MB at
+/// 1,000 services) was 5 ms of a rebuild's critical path. `None` when a kept entry is not
+/// the old manifest's at its place, or its path does not begin with `dir` as written: the
+/// caller writes the text whole.
+pub fn nested_text_reusing(
+    made: &[(&str, &Entry)],
+    kept: &[(String, Entry)],
+    places: &[u32],
+    old: &Ordered,
+    dir: &str,
+    generator: &str,
+) -> Option<String> {
+    if kept.len() != places.len() {
+        return None;
+    }
+    let size: usize = made
+        .iter()
+        .map(|&(path, entry)| entry_size(path, entry))
+        .chain(kept.iter().map(|(path, entry)| entry_size(path, entry)))
+        .sum();
+    let mut out = String::with_capacity(size + generator.len() + 64);
+    out.push_str("{\n  \"files\": {");
+    let mut any = false;
+    let mut made = made.iter().peekable();
+    let mut kept = kept.iter().zip(places).peekable();
+    loop {
+        // Merged as `env_manifest_entries` merges them: a kept entry first only when its
+        // path sorts before the made one's.
+        let kept_first = match (made.peek(), kept.peek()) {
+            (Some(&&(made, _)), Some(((kept, _), _))) => kept.strip_prefix(dir)? < made,
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            (None, None) => break,
+        };
+        out.push_str(if any { ",\n    " } else { "\n    " });
+        any = true;
+        if kept_first {
+            let ((path, _), &at) = kept.next()?;
+            let at = at as usize;
+            if at >= old.len() || old.path(at) != path {
+                return None;
+            }
+            // `"PATH": {…}`: the quote, then the path's text past `dir`, and the rest.
+            let text = old.run_text(at, at)?;
+            out.push('"');
+            out.push_str(text.get(1..)?.strip_prefix(dir)?);
+        } else {
+            let &(path, entry) = made.next()?;
+            push_entry(&mut out, path, entry);
+        }
+    }
+    close_entries(&mut out, any, generator);
+    Some(out)
+}
+
 /// `manifest_text_noting`, with the kept entries' runs copied (`manifest_text_reusing`).
 fn text_reusing(
     manifest: &Manifest,
