@@ -1081,6 +1081,22 @@ fn a_file_noted_by_its_stamp_is_taken_unread_until_its_stamp_changes() {
     );
 }
 
+/// The manifest of `files`: each file's path, text, and line of platform.kdl.
+fn manifest_of(files: &[(String, String, usize)]) -> platc::write::Manifest {
+    manifest(files.iter().map(|(path, text, line)| {
+        let origin = platc::write::Origin::at("platform.kdl", *line);
+        (path.as_str(), text.as_str(), origin)
+    }))
+}
+
+/// Where a manifest read in platc's order lists `path`.
+fn place_of(ordered: &platc::write::Ordered, path: &str) -> u32 {
+    let at = (0..ordered.len())
+        .find(|&at| ordered.path(at) == path)
+        .unwrap();
+    u32::try_from(at).unwrap()
+}
+
 /// A rebuild's manifest, its kept entries copied from the old manifest's text a run at a
 /// time (`manifest_text_reusing`), is the manifest written whole: runs kept at its start,
 /// between made entries and at its end, entries changed, added and gone; and a kept entry
@@ -1091,11 +1107,7 @@ fn a_manifest_copied_from_the_old_in_runs_is_the_one_written_whole() {
     let old_files: Vec<(String, String, usize)> = (0..40)
         .map(|i| (format!("d{}/f{i:02}.yaml", i % 4), format!("old {i}\n"), i))
         .collect();
-    let old = manifest(
-        old_files
-            .iter()
-            .map(|(path, text, line)| (path.as_str(), text.as_str(), origin(*line))),
-    );
+    let old = manifest_of(&old_files);
     let old_text = manifest_text(&old);
     let listing = Listing::parse(&old_text).unwrap();
     let ordered = listing.ordered().expect("platc's own layout and order");
@@ -1131,12 +1143,7 @@ fn a_manifest_copied_from_the_old_in_runs_is_the_one_written_whole() {
         .files
         .iter()
         .filter(|(path, _)| !made.contains(&path.as_str()))
-        .map(|(path, _)| {
-            let at = (0..ordered.len())
-                .find(|&at| ordered.path(at) == path)
-                .unwrap();
-            u32::try_from(at).unwrap()
-        })
+        .map(|(path, _)| place_of(&ordered, path))
         .collect();
     let mut copied = new.clone();
     let text = manifest_text_reusing(&mut copied, &[], ordered, &made, &places);
@@ -1175,11 +1182,7 @@ fn a_nested_manifest_copied_from_the_top_one_is_the_one_written_whole() {
             (path, format!("old {i}\n"), i)
         })
         .collect();
-    let old = manifest(
-        old_files
-            .iter()
-            .map(|(path, text, line)| (path.as_str(), text.as_str(), origin(*line))),
-    );
+    let old = manifest_of(&old_files);
     let old_text = manifest_text(&old);
     let listing = Listing::parse(&old_text).unwrap();
     let ordered = listing.ordered().expect("platc's own layout and order");
@@ -1193,12 +1196,7 @@ fn a_nested_manifest_copied_from_the_top_one_is_the_one_written_whole() {
         .collect();
     let places: Vec<u32> = kept
         .iter()
-        .map(|(path, _)| {
-            let at = (0..ordered.len())
-                .find(|&at| ordered.path(at) == path)
-                .unwrap();
-            u32::try_from(at).unwrap()
-        })
+        .map(|(path, _)| place_of(&ordered, path))
         .collect();
     // Made again (paths in the tree): first, within, and last.
     let made_entries: Vec<(String, Entry)> = ["a.yaml", "d0/f04.yaml", "d1/f10b.yaml", "z.yaml"]

@@ -404,7 +404,10 @@ pub fn nested_text_reusing(
     let size: usize = made
         .iter()
         .map(|&(path, entry)| entry_size(path, entry))
-        .chain(kept.iter().map(|(path, entry)| entry_size(path, entry)))
+        .chain(
+            kept.iter()
+                .map(|(path, entry)| entry_size(path.strip_prefix(dir).unwrap_or(path), entry)),
+        )
         .sum();
     let mut out = String::with_capacity(size + generator.len() + 64);
     out.push_str("{\n  \"files\": {");
