@@ -355,14 +355,8 @@ fn full_tree(
                 .and_then(write::Listing::ordered)
                 .zip(tree.places.as_deref())
                 .and_then(|(old, places)| {
-                    let mut made: Vec<(&str, &write::Entry)> = tree
-                        .files
-                        .iter()
-                        .map(|f| (f.path.as_str(), &f.entry))
-                        .collect();
-                    made.sort_unstable_by(|a, b| a.0.cmp(b.0));
                     write::nested_text_reusing(
-                        &made,
+                        &made_entries(&tree.files, &[]),
                         &tree.reused,
                         places,
                         &old,
@@ -756,16 +750,25 @@ fn env_manifest_entries<'a>(
     reused: &'a [(String, write::Entry)],
     dir: &'a str,
 ) -> impl Iterator<Item = (&'a str, &'a write::Entry)> + Clone {
+    let made = made_entries(files, unpacked);
+    let reused = reused
+        .iter()
+        .map(move |(path, entry)| (path.strip_prefix(dir).unwrap_or(path), entry));
+    merged(made.into_iter(), reused)
+}
+
+/// The entries of the `files` made and the `unpacked` ones of those staged, by path.
+fn made_entries<'a>(
+    files: &'a [TreeFile],
+    unpacked: &'a [(&'a str, write::Entry)],
+) -> Vec<(&'a str, &'a write::Entry)> {
     let mut made: Vec<(&str, &write::Entry)> = files
         .iter()
         .map(|f| (f.path.as_str(), &f.entry))
         .chain(unpacked.iter().map(|(path, entry)| (*path, entry)))
         .collect();
     made.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    let reused = reused
-        .iter()
-        .map(move |(path, entry)| (path.strip_prefix(dir).unwrap_or(path), entry));
-    merged(made.into_iter(), reused)
+    made
 }
 
 /// Two runs sorted by their first field (with no key in both), merged into one.
