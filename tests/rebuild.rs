@@ -860,19 +860,80 @@ fn a_rebuild_keeps_the_stamps_of_what_it_did_not_write() {
     assert!(stdout.contains("frontend/extra.yaml"), "{stdout}");
 }
 
-/// What the stamps' file of `dir`'s tree notes: `d PATH` and `f PATH` lines' kinds and paths.
+/// A rebuild appends what it changed to the stamps' file, a block at its end, and writes the
+/// file again once the blocks are many beside it (an eighth of its lines and 64 more: a
+/// rebuild of the reference platform after one tag appends 68 lines to 1,438, so three
+/// blocks, then the file again). At each step the stamps note exactly the tree on disk, and `--check` is decided
+/// by them. A block cut short (a write that failed) and the file is not trusted: the check
+/// reads out/, passes, and notes the stamps again.
+#[test]
+fn a_rebuilds_stamps_are_appended_then_written_again() {
+    let (dir, text, tagged) = project("rebuild-stamps-appended");
+    assert!(platc_build(&dir, &["-o", "out"]).status.success());
+    let blocks = || {
+        std::fs::read_to_string(stamps_file(&dir))
+            .unwrap()
+            .lines()
+            .filter(|line| line.starts_with('+'))
+            .count()
+    };
+    assert_eq!(blocks(), 0);
+    let mut counts = Vec::new();
+    for round in 0..6 {
+        let platform = if round % 2 == 0 { &tagged } else { &text };
+        std::fs::write(dir.join("platform.kdl"), platform).unwrap();
+        let output = platc_build(&dir, &["-o", "out"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert!(stderr.contains("timing load"), "not a rebuild: {stderr}");
+        counts.push(blocks());
+        assert_eq!(stamped(&dir), listed(&dir.join("out"), ""), "round {round}");
+        let (status, tier, stderr, _) = check(&dir);
+        assert_eq!(
+            (status, tier),
+            (Some(0), Tier::Stamps),
+            "round {round}: {stderr}"
+        );
+    }
+    // Each rebuild a block more, until the file is written again, without blocks.
+    assert_eq!(counts[0], 1, "{counts:?}");
+    assert!(
+        counts.windows(2).all(|w| w[1] == w[0] + 1 || w[1] == 0),
+        "{counts:?}"
+    );
+    assert!(counts.contains(&0), "never written again: {counts:?}");
+
+    let stamps = stamps_file(&dir);
+    let whole = std::fs::read_to_string(&stamps).unwrap();
+    std::fs::write(&stamps, &whole[..whole.len() - 3]).unwrap();
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Manifest), "{stderr}");
+    let (status, tier, stderr, _) = check(&dir);
+    assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
+}
+
+/// What the stamps' file of `dir`'s tree notes: `d PATH` and `f PATH` lines' kinds and paths,
+/// the body's with the changes of the blocks rebuilds appended (`+` and a header, a line per
+/// stamp noted or `-KIND PATH` dropped, `=COUNT`) made in order.
 fn stamped(dir: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(stamps_file(dir)).unwrap();
-    let mut noted: Vec<String> = text
-        .lines()
-        .skip(1)
-        .map(|line| {
+    let mut noted = std::collections::BTreeSet::new();
+    let mut in_block = 0;
+    for line in text.lines().skip(1) {
+        if line.starts_with('+') {
+            in_block = 0;
+        } else if let Some(count) = line.strip_prefix('=') {
+            assert_eq!(count.parse::<usize>().unwrap(), in_block, "{line}");
+        } else if let Some(dropped) = line.strip_prefix('-') {
+            assert!(noted.remove(dropped), "{dropped} dropped, not noted");
+            in_block += 1;
+        } else {
             let fields: Vec<&str> = line.splitn(6, ' ').collect();
-            format!("{} {}", fields[0], fields[5])
-        })
-        .collect();
-    noted.sort();
-    noted
+            noted.insert(format!("{} {}", fields[0], fields[5]));
+            in_block += 1;
+        }
+    }
+    noted.into_iter().collect()
 }
 
 /// Every directory (`d PATH`) and file (`f PATH`) at and below `dir` of `root`, in order.
