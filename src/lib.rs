@@ -424,35 +424,25 @@ fn full_tree(
     // list sized once.
     let mut files = Vec::with_capacity(1 + envs_made.len());
     let mut packed = Vec::with_capacity(1 + envs_made.len());
-    let mut reused = Vec::with_capacity(
-        base_made.reused.len() + envs_made.iter().map(|t| t.reused.len()).sum::<usize>(),
-    );
-    // Each kept entry's place in the old manifest, when every tree found its kept entries
-    // in one walk down it: the new manifest's text copies their runs from the old one.
-    let mut places: Option<Vec<u32>> = base_made
-        .places
-        .filter(|_| envs_made.iter().all(|tree| tree.places.is_some()));
+    // Each tree's reused entries, and each one's place in the old manifest when the tree
+    // found them in one walk down it.
+    let mut runs = Vec::with_capacity(1 + envs_made.len());
     files.push(base_made.files);
     packed.push((base_made.dir, base_made.packed));
-    reused.extend(base_made.reused);
+    runs.push((base_made.reused, base_made.places));
     let mut configs = base_made.configs;
     for tree in envs_made {
         records.extend(tree.record.map(|r| (tree.dir.clone(), r)));
         files.push(tree.files);
         packed.push((tree.dir, tree.packed));
-        reused.extend(tree.reused);
-        if let (Some(places), Some(more)) = (&mut places, tree.places) {
-            places.extend(more);
-        }
+        runs.push((tree.reused, tree.places));
         configs.extend(tree.configs);
     }
-    // Each tree's places rise; the trees' put in one rising list. By the stable sort, which
-    // finds those runs and merges them: 0.34 against 1.6 ms of the unstable one's
-    // partitioning, for the 80,000 places of a rebuild of 1,000 services.
-    if let Some(places) = &mut places {
-        #[allow(clippy::stable_sort_primitive)]
-        places.sort();
-    }
+    // With room for the made files' entries, which a rebuild puts among them.
+    let (reused, places) = reused_in_place_order(runs, files.iter().map(Vec::len).sum());
+    // With the places, the reused entries are in the old manifest's order, which is by path
+    // (`Listing::ordered`): the new manifest's text copies their runs from the old one's, and
+    // its list takes them as they are.
     let old = listing.and_then(write::Listing::ordered).zip(places);
     let mut built = with_manifest(files, packed, reused, staging, old);
     built.record = (!records.is_empty()).then(|| rebuild::Record::new(records));
@@ -640,6 +630,91 @@ fn merge_runs<'a>(
     }
 }
 
+/// A manifest's entries, by path.
+type Entries = Vec<(String, write::Entry)>;
+
+/// The trees' reused entries (`runs`, each with its entries' places in the old manifest
+/// when it found them in one walk down it, so in rising order) in one list: in the order of
+/// their places, with those places, when every tree has them; else one tree's after
+/// another's, without places. A merge of the runs by their places, not by their paths: the
+/// stable sort of the 80,000 paths (each tree's a run) was 3.5 ms of a rebuild of 1,000
+/// services on one core, most of it comparing paths. The list has `room` for more.
+fn reused_in_place_order(
+    runs: Vec<(Entries, Option<Vec<u32>>)>,
+    room: usize,
+) -> (Entries, Option<Vec<u32>>) {
+    let len = runs.iter().map(|(entries, _)| entries.len()).sum();
+    let mut entries = Vec::with_capacity(len + room);
+    let placed = runs.iter().all(|(run, at)| {
+        at.as_ref()
+            .is_some_and(|at| at.len() == run.len() && at.is_sorted())
+    });
+    if !placed {
+        entries.extend(runs.into_iter().flat_map(|(run, _)| run));
+        return (entries, None);
+    }
+    let mut merged_places = Vec::with_capacity(len);
+    let mut heads: Vec<_> = runs
+        .into_iter()
+        .map(|(run, at)| {
+            let at = at.unwrap_or_default();
+            (at.into_iter().peekable(), run.into_iter())
+        })
+        .collect();
+    // A few trees (the base's and each environment's): the least place of their heads.
+    while let Some(next) = heads
+        .iter_mut()
+        .filter_map(|(at, run)| Some((*at.peek()?, at, run)))
+        .min_by_key(|(place, ..)| *place)
+    {
+        let (place, at, run) = next;
+        at.next();
+        entries.extend(run.next());
+        merged_places.push(place);
+    }
+    (entries, Some(merged_places))
+}
+
+/// `reused` entries (in order by path) and `made` ones (in any order), merged in order by
+/// path, in `reused`'s room: each made one's place found by a binary search among the
+/// reused, and the runs between them moved up once each, never compared one by one (the
+/// stable sort of the 80,000 entries of a rebuild of 1,000 services compared them all, and
+/// a merge into a new list put them in 6 MB of fresh pages). When a path is both made and
+/// reused, or made twice: `Err` of every entry, out of order.
+fn merged_in_place(mut reused: Entries, mut made: Entries) -> Result<Entries, Entries> {
+    made.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let places: Vec<usize> = made
+        .iter()
+        .map(|(path, _)| reused.partition_point(|(kept, _)| kept < path))
+        .collect();
+    let twice = made.windows(2).any(|pair| pair[0].0 == pair[1].0);
+    let both = made
+        .iter()
+        .zip(&places)
+        .any(|((path, _), &at)| reused.get(at).is_some_and(|(kept, _)| kept == path));
+    let (kept, count) = (reused.len(), made.len());
+    reused.extend(made);
+    if twice || both {
+        return Err(reused);
+    }
+    // From the last made entry back: the reused ones after its place, up to the next made
+    // one's, each moved up past the made ones not yet placed (`ahead`, then just behind
+    // them) by one swap, in order from the last, and those made ones, shifted round as
+    // they were swapped down, put back in order: the last of them is in its place.
+    // (`rotate_right` of each such run and the made ones behind it took as long as the
+    // sort: for more than a few elements of this size it moves them in strides.)
+    for (at, &place) in places.iter().enumerate().rev() {
+        let ahead = at + 1;
+        let end = places.get(ahead).copied().unwrap_or(kept);
+        for from in (place..end).rev() {
+            reused.swap(from, from + ahead);
+        }
+        reused[place..place + ahead].rotate_left((end - place) % ahead);
+    }
+    debug_assert_eq!(reused.len(), kept + count);
+    Ok(reused)
+}
+
 /// A path of a tree at `dir` (`""`, or ending in `/`) as a path of `out/`, made at its size:
 /// `insert_str` would double its room.
 fn in_dir(dir: &str, path: &str) -> String {
@@ -650,8 +725,9 @@ fn in_dir(dir: &str, path: &str) -> String {
 }
 
 /// A tree of `files` (each tree's, paths in `out/`) and the manifest listing them and the
-/// `reused` files (on disk, not in the tree). Files already `staged` are not in the tree;
-/// the manifest is staged too. A file whose hash is `FileHash::PENDING` (an environment's
+/// `reused` files (on disk, not in the tree; in order by path when `old` is given: a
+/// rebuild's, `reused_in_place_order`). Files already `staged` are not in the tree; the
+/// manifest is staged too. A file whose hash is `FileHash::PENDING` (an environment's
 /// manifest, `full_tree`) is hashed beside the manifest's text.
 fn with_manifest(
     files: Vec<Vec<TreeFile>>,
@@ -663,55 +739,72 @@ fn with_manifest(
     let complete = reused.is_empty() && staged.is_none();
     let mut tree = diff::Tree::new();
     // The manifest takes each file's hash and origin, the tree its text, into one list sized
-    // once, each tree's files taken (and their list freed) in turn. Sorted here, each tree's
-    // files and the `reused` ones (each tree's sorted too) are runs the manifest's stable sort
-    // finds and merges (`write::Files`) without sorting 80,000 paths again (a rebuild at
-    // 1,000 services).
-    let packed_len: usize = packed
-        .iter()
-        .flat_map(|(_, batches)| batches)
-        .map(write::Packed::len)
-        .sum();
-    let mut entries: Vec<(String, write::Entry)> =
-        Vec::with_capacity(files.iter().map(Vec::len).sum::<usize>() + packed_len + reused.len());
+    // once, each tree's files taken (and their list freed) in turn. Without `old`, each
+    // tree's files, sorted here, and the `reused` ones (each tree's sorted too) are runs the
+    // manifest's stable sort finds and merges (`write::Files`).
     let mut pending = Vec::new();
-    if staged.is_none() {
-        debug_assert_eq!(packed_len, 0, "packed entries are a staged build's");
-        for mut made in files {
-            made.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-            entries.extend(made.into_iter().map(|f| {
-                if f.entry.sha256 == write::FileHash::PENDING {
-                    pending.push(f.path.clone());
-                }
-                tree.insert(f.path.clone(), f.text);
-                (f.path, f.entry)
-            }));
+    // Each made file's entry; its text into the tree.
+    let mut made = |f: TreeFile| {
+        if f.entry.sha256 == write::FileHash::PENDING {
+            pending.push(f.path.clone());
+        }
+        tree.insert(f.path.clone(), f.text);
+        (f.path, f.entry)
+    };
+    let mut manifest = if staged.is_none() && old.is_some() {
+        // A rebuild's, whose reused entries are in order (`reused_in_place_order`): the few
+        // made ones put in their places.
+        let made: Vec<(String, write::Entry)> = files.into_iter().flatten().map(made).collect();
+        match merged_in_place(reused, made) {
+            Ok(merged) => {
+                debug_assert!(merged.is_sorted_by(|a, b| a.0 < b.0), "merged in order");
+                write::listing_in_order(merged)
+            }
+            // Never so (each file is one part's, made or reused): the list sorted, each path
+            // once, as a whole build's.
+            Err(entries) => write::listing(entries),
         }
     } else {
-        // A staged build's (their texts written): each tree's files and each batch's packed
-        // entries are runs in their paths' order, merged into one list in order, which the
-        // manifest takes as it is (`write::Files`), without a sort's scratch room: 35 MB at
-        // 10,000 services, in fresh pages at the build's peak of RSS.
-        let mut runs: Vec<Box<dyn Iterator<Item = (String, write::Entry)> + '_>> = Vec::new();
-        for mut made in files {
-            made.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-            runs.push(Box::new(made.into_iter().map(|f| (f.path, f.entry))));
-        }
-        for (dir, batches) in &packed {
-            for batch in batches {
-                let dir = dir.as_str();
-                runs.push(Box::new(
-                    batch
-                        .iter()
-                        .map(move |(path, entry)| (in_dir(dir, path), entry)),
-                ));
+        let packed_len: usize = packed
+            .iter()
+            .flat_map(|(_, batches)| batches)
+            .map(write::Packed::len)
+            .sum();
+        let mut entries: Vec<(String, write::Entry)> = Vec::with_capacity(
+            files.iter().map(Vec::len).sum::<usize>() + packed_len + reused.len(),
+        );
+        if staged.is_none() {
+            debug_assert_eq!(packed_len, 0, "packed entries are a staged build's");
+            for mut tree_files in files {
+                tree_files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+                entries.extend(tree_files.into_iter().map(&mut made));
             }
+        } else {
+            // A staged build's (their texts written): each tree's files and each batch's
+            // packed entries are runs in their paths' order, merged into one list in order,
+            // which the manifest takes as it is (`write::Files`), without a sort's scratch
+            // room: 35 MB at 10,000 services, in fresh pages at the build's peak of RSS.
+            let mut runs: Vec<Box<dyn Iterator<Item = (String, write::Entry)> + '_>> = Vec::new();
+            for mut tree_files in files {
+                tree_files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+                runs.push(Box::new(tree_files.into_iter().map(|f| (f.path, f.entry))));
+            }
+            for (dir, batches) in &packed {
+                for batch in batches {
+                    let dir = dir.as_str();
+                    runs.push(Box::new(
+                        batch
+                            .iter()
+                            .map(move |(path, entry)| (in_dir(dir, path), entry)),
+                    ));
+                }
+            }
+            merge_runs(runs, &mut entries);
         }
-        merge_runs(runs, &mut entries);
-    }
+        entries.extend(reused);
+        write::listing(entries)
+    };
     drop(packed);
-    entries.extend(reused);
-    let mut manifest = write::listing(entries);
     if let Some(staging) = staged {
         // Written as it is encoded: at 10,000 services the text is 150 MB.
         staging.put_with("", write::MANIFEST, |file| {
@@ -1022,6 +1115,80 @@ mod tests {
             origin: write::Origin::at("platform.kdl", line),
             sha256: write::FileHash::of(&line.to_string()),
         }
+    }
+
+    /// Made entries merged in place among reused ones come out in order by path, each with
+    /// its own entry: for every way of drawing a few made paths from a list (at its start,
+    /// its end, side by side, one or none), the sorted list. A path both made and reused, or
+    /// made twice, gives back every entry, for the manifest to sort.
+    #[test]
+    fn made_entries_merge_in_place_among_the_reused() {
+        let all: Vec<String> = (0..12).map(|i| format!("p{i:02}")).collect();
+        let mut cases = 0;
+        for mask in 0u32..1 << all.len() {
+            if mask.count_ones() > 5 {
+                continue;
+            }
+            cases += 1;
+            let (made, reused): (Vec<_>, Vec<_>) = all
+                .iter()
+                .enumerate()
+                .map(|(at, path)| (path.clone(), entry(at)))
+                .partition(|(path, _)| {
+                    mask >> all.iter().position(|p| p == path).unwrap() & 1 == 1
+                });
+            // The made ones in any order: last first.
+            let made: Vec<_> = made.into_iter().rev().collect();
+            let merged = merged_in_place(reused, made).expect("no path twice");
+            let expected: Vec<_> = all
+                .iter()
+                .enumerate()
+                .map(|(at, path)| (path.clone(), entry(at)))
+                .collect();
+            assert_eq!(merged, expected, "made {mask:b}");
+        }
+        assert!(cases > 1000);
+        let reused = vec![("a".to_owned(), entry(1)), ("c".to_owned(), entry(2))];
+        let both = merged_in_place(reused.clone(), vec![("c".to_owned(), entry(3))]);
+        assert_eq!(both.map_err(|all| all.len()), Err(3));
+        let twice = merged_in_place(
+            reused,
+            vec![("b".to_owned(), entry(3)), ("b".to_owned(), entry(4))],
+        );
+        assert_eq!(twice.map_err(|all| all.len()), Err(4));
+    }
+
+    /// Trees' reused entries, each tree's with its places in the old manifest, come out in
+    /// the order of their places, with them; when a tree has none (or not one a kept entry),
+    /// one tree's after another's, without places.
+    #[test]
+    fn reused_entries_come_in_the_order_of_their_places() {
+        let run = |paths: &[(&str, u32)]| {
+            let entries = paths
+                .iter()
+                .map(|(path, place)| ((*path).to_owned(), entry(*place as usize)))
+                .collect();
+            let places = paths.iter().map(|(_, place)| *place).collect();
+            (entries, Some(places))
+        };
+        let runs = vec![
+            run(&[("a", 0), ("d", 3), ("e", 4)]),
+            run(&[("env/b", 1), ("env/c", 2), ("env/f", 5)]),
+        ];
+        let (entries, places) = reused_in_place_order(runs.clone(), 2);
+        let paths: Vec<&str> = entries.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["a", "env/b", "env/c", "d", "e", "env/f"]);
+        assert_eq!(places, Some(vec![0, 1, 2, 3, 4, 5]));
+        assert!(entries.capacity() >= 8, "room for the made ones");
+        let mut unplaced = runs.clone();
+        unplaced[1].1 = None;
+        let (entries, places) = reused_in_place_order(unplaced, 0);
+        let paths: Vec<&str> = entries.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["a", "d", "e", "env/b", "env/c", "env/f"]);
+        assert_eq!(places, None);
+        let mut short = runs;
+        short[0].1 = Some(vec![0, 3]);
+        assert_eq!(reused_in_place_order(short, 0).1, None);
     }
 
     /// Runs in their paths' order, an empty one among them, come out as one list in order,

@@ -57,8 +57,8 @@ pub use incremental::{Listing, Old, Ordered};
 use manifest::user_files;
 pub use manifest::{
     Entry, FileHash, GENERATOR, Hashed, JOURNAL, MANIFEST, Manifest, Stamp, entries_text, listing,
-    manifest, manifest_text, manifest_text_hashing, manifest_text_reusing, nested_text_reusing,
-    sha256_hex, sha256_hex_bytes, write_entries, write_manifest,
+    listing_in_order, manifest, manifest_text, manifest_text_hashing, manifest_text_reusing,
+    nested_text_reusing, sha256_hex, sha256_hex_bytes, write_entries, write_manifest,
 };
 pub use origin::Origin;
 pub use packed::Packed;

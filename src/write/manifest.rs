@@ -263,6 +263,19 @@ pub fn listing(entries: impl IntoIterator<Item = (String, Entry)>) -> Manifest {
     }
 }
 
+/// `listing` of entries already in order by path, each path once (a rebuild's, merged in
+/// place): taken as they are, not compared again.
+pub fn listing_in_order(entries: Vec<(String, Entry)>) -> Manifest {
+    debug_assert!(
+        entries.is_sorted_by(|a, b| a.0 < b.0),
+        "in order, each once"
+    );
+    Manifest {
+        files: Files(entries),
+        generator: GENERATOR.into(),
+    }
+}
+
 /// The sha256 of a file's text, in hex, as the manifest records it.
 pub fn sha256_hex(text: &str) -> String {
     sha256_hex_bytes(text.as_bytes())
