@@ -789,13 +789,7 @@ fn stamps_file(dir: &Path) -> PathBuf {
 #[test]
 fn a_rebuild_keeps_the_stamps_of_what_it_did_not_write() {
     let (dir, text, tagged) = project("rebuild-stamps");
-    let build = |platform: &str| {
-        std::fs::write(dir.join("platform.kdl"), platform).unwrap();
-        let output = platc_build(&dir, &["-o", "out"]);
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(output.status.success(), "{stderr}");
-        assert!(stderr.contains("timing load"), "not a rebuild: {stderr}");
-    };
+    let build = |platform: &str| rebuild(&dir, platform);
     assert!(platc_build(&dir, &["-o", "out"]).status.success());
     build(&tagged);
     let (status, tier, stderr, _) = check(&dir);
@@ -843,13 +837,7 @@ fn a_rebuild_keeps_the_stamps_of_what_it_did_not_write() {
     for (platform, files) in changes {
         build(platform);
         assert!(stamps_file(&dir).exists(), "no stamps after files {files}");
-        assert_eq!(stamped(&dir), listed(&dir.join("out"), ""), "files {files}");
-        let (status, tier, stderr, _) = check(&dir);
-        assert_eq!(
-            (status, tier),
-            (Some(0), Tier::Stamps),
-            "files {files}: {stderr}"
-        );
+        the_stamps_are_the_tree(&dir, &format!("files {files}"));
     }
 
     let extra = dir.join("out/kubernetes/services/frontend/extra.yaml");
@@ -880,20 +868,9 @@ fn a_rebuilds_stamps_are_appended_then_written_again() {
     assert_eq!(blocks(), 0);
     let mut counts = Vec::new();
     for round in 0..6 {
-        let platform = if round % 2 == 0 { &tagged } else { &text };
-        std::fs::write(dir.join("platform.kdl"), platform).unwrap();
-        let output = platc_build(&dir, &["-o", "out"]);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{stderr}");
-        assert!(stderr.contains("timing load"), "not a rebuild: {stderr}");
+        rebuild(&dir, if round % 2 == 0 { &tagged } else { &text });
         counts.push(blocks());
-        assert_eq!(stamped(&dir), listed(&dir.join("out"), ""), "round {round}");
-        let (status, tier, stderr, _) = check(&dir);
-        assert_eq!(
-            (status, tier),
-            (Some(0), Tier::Stamps),
-            "round {round}: {stderr}"
-        );
+        the_stamps_are_the_tree(&dir, &format!("round {round}"));
     }
     // Each rebuild a block more, until the file is written again, without blocks.
     assert_eq!(counts[0], 1, "{counts:?}");
@@ -910,6 +887,23 @@ fn a_rebuilds_stamps_are_appended_then_written_again() {
     assert_eq!((status, tier), (Some(0), Tier::Manifest), "{stderr}");
     let (status, tier, stderr, _) = check(&dir);
     assert_eq!((status, tier), (Some(0), Tier::Stamps), "{stderr}");
+}
+
+/// `platform` built over the tree in `dir`: a rebuild, which succeeds.
+fn rebuild(dir: &Path, platform: &str) {
+    std::fs::write(dir.join("platform.kdl"), platform).unwrap();
+    let output = platc_build(dir, &["-o", "out"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("timing load"), "not a rebuild: {stderr}");
+}
+
+/// The stamps of `dir`'s tree note exactly its directories and files, and `--check` is
+/// decided by them (`when`: what was done).
+fn the_stamps_are_the_tree(dir: &Path, when: &str) {
+    assert_eq!(stamped(dir), listed(&dir.join("out"), ""), "{when}");
+    let (status, tier, stderr, _) = check(dir);
+    assert_eq!((status, tier), (Some(0), Tier::Stamps), "{when}: {stderr}");
 }
 
 /// What the stamps' file of `dir`'s tree notes: `d PATH` and `f PATH` lines' kinds and paths,
