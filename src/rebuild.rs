@@ -402,6 +402,42 @@ struct ItemRecord(
 /// The rank of an item not ranked yet (one made now).
 const UNRANKED: u32 = u32::MAX;
 
+/// `items` in order of their ranks (the first field). Each put in its place in a table of
+/// the ranks, with no comparison, when they are distinct and fall below twice their count
+/// (and a little more), as a record's do: each item's place among its tree's (the kept
+/// items' of a rebuild of 1,000 services, 40,000 a tree, sorted, were a fifth of the walk
+/// that reuses them); else sorted.
+fn in_rank_order<T: Copy>(mut items: Vec<(u32, T)>) -> Vec<(u32, T)> {
+    const FREE: u32 = u32::MAX;
+    let bound = items.len().saturating_mul(2).saturating_add(1024);
+    let ranks = items
+        .iter()
+        .map(|&(rank, _)| rank)
+        .max()
+        .map_or(0, |max| (max as usize).saturating_add(1));
+    let mut table = if ranks <= bound && items.len() < FREE as usize {
+        vec![FREE; ranks]
+    } else {
+        Vec::new()
+    };
+    let placed = !table.is_empty()
+        && (0u32..).zip(&items).all(|(at, &(rank, _))| {
+            let slot = &mut table[rank as usize];
+            let free = *slot == FREE;
+            *slot = at;
+            free
+        });
+    if !placed {
+        items.sort_unstable_by_key(|&(rank, _)| rank);
+        return items;
+    }
+    table
+        .into_iter()
+        .filter(|&at| at != FREE)
+        .map(|at| items[at as usize])
+        .collect()
+}
+
 /// An identity: API version, kind, namespace, name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct IdRecord(Interned, Interned, Option<String>, String);
@@ -885,23 +921,23 @@ impl TreeRecord {
                 parts.push((Owner::Namespace(name.clone()), part));
             }
         }
-        let mut items: Vec<(u32, usize, &str)> = parts
+        let items: Vec<(u32, (usize, &str))> = parts
             .iter()
             .enumerate()
             .flat_map(|(p, (_, part))| {
                 part.items
                     .iter()
-                    .map(move |ItemRecord(path, _, _, rank)| (*rank, p, path.as_str()))
+                    .map(move |ItemRecord(path, _, _, rank)| (*rank, (p, path.as_str())))
             })
             .collect();
-        items.sort_unstable_by_key(|&(rank, _, _)| rank);
+        let items = in_rank_order(items);
         // Each kept item's part and place in the old manifest, in its order; and the parts
         // with a file the old manifest does not list.
         let mut found: Vec<(usize, usize)> = Vec::with_capacity(items.len());
         let mut missing = vec![false; parts.len()];
         let mut at = 0;
         let mut path = String::from(dir);
-        for (_, p, item) in items {
+        for (_, (p, item)) in items {
             path.truncate(dir.len());
             path.push_str(item);
             while at < old.len() && old.path(at) < path.as_str() {
@@ -1450,6 +1486,47 @@ fn evict(dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Items come in the order of their ranks, each with its own value: ranks distinct and
+    /// below the table's bound (placed), and ranks given twice, unranked or far apart
+    /// (sorted).
+    #[test]
+    fn items_come_in_the_order_of_their_ranks() {
+        let shuffled = |ranks: &[u32]| -> Vec<(u32, usize)> {
+            ranks
+                .iter()
+                .map(|&rank| (rank, rank as usize * 7))
+                .collect()
+        };
+        let sorted = |ranks: &[u32]| {
+            let mut items = shuffled(ranks);
+            items.sort_by_key(|&(rank, _)| rank);
+            items
+        };
+        let mut permuted: Vec<u32> = (0..5000)
+            .map(|i| (i * 2_654_435_761u64 % 5003) as u32)
+            .collect();
+        permuted.retain(|&rank| rank % 3 != 0);
+        for ranks in [
+            &permuted[..],
+            &[],
+            &[0],
+            &[3, 1, 2],
+            &[3, 1, 3, 2],
+            &[5, UNRANKED, 1],
+            &[2_000_000, 1, 7],
+        ] {
+            let items = in_rank_order(shuffled(ranks));
+            let mut expected = sorted(ranks);
+            // Of equal ranks, either order.
+            let rank_of = |items: &[(u32, usize)]| items.iter().map(|i| i.0).collect::<Vec<_>>();
+            assert_eq!(rank_of(&items), rank_of(&expected), "{ranks:?}");
+            let mut got = items.clone();
+            got.sort_unstable();
+            expected.sort_unstable();
+            assert_eq!(got, expected, "{ranks:?}");
+        }
+    }
 
     /// A record is unchanged for exactly its trees, each with its services' and namespaces'
     /// fingerprints; a tree without services never is (nothing in it covers the platform).
