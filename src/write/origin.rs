@@ -26,15 +26,23 @@ impl Origin {
     /// The origin a manifest's text gives: `FILE:LINE`, the line in digits without a leading
     /// zero, is a line (and written back the same); any other text is kept as it is.
     pub fn parse(text: &str) -> Self {
-        let line = text.rsplit_once(':').and_then(|(file, line)| {
-            let canonical = !line.is_empty()
-                && line.bytes().all(|b| b.is_ascii_digit())
-                && (line == "0" || !line.starts_with('0'));
-            canonical
-                .then(|| line.parse::<u32>().ok())
-                .flatten()
-                .zip(intern(file))
-        });
+        // The digits that end it, and the `:` just before them: read back from the end, not
+        // searched for (80,000 origins in a rebuild of 1,000 services).
+        let bytes = text.as_bytes();
+        let digits = bytes
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let colon = bytes.len() - digits;
+        let canonical = digits > 0
+            && colon > 0
+            && bytes[colon - 1] == b':'
+            && (digits == 1 || bytes[colon] != b'0');
+        let line = canonical
+            .then(|| text[colon..].parse::<u32>().ok())
+            .flatten()
+            .and_then(|line| Some((line, intern(&text[..colon - 1])?)));
         match line {
             Some((line, file)) => Self::Line { file, line },
             None => Self::Text(text.into()),
@@ -144,6 +152,7 @@ mod tests {
             "platform.kdl:",
             "platform.kdl",
             "platform.kdl:12a",
+            "platform.kdl12",
             "platform.kdl:99999999999",
             "",
             "edited by hand",
