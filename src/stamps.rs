@@ -1222,6 +1222,50 @@ mod tests {
         assert!(parse(&format!("{text}junk\n")).is_none());
     }
 
+    /// A block is appended only to the very file that was read: one changed since (another
+    /// stamp) is left as it is, and the caller forgets the stamps. Appended, the block reads
+    /// back as the header in force and its changes.
+    #[test]
+    fn a_block_is_appended_only_to_the_file_read() {
+        let dir = std::env::temp_dir().join(format!("platc-append-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tree.stamps");
+        let input = Input {
+            configs: Vec::new(),
+            digest: "d".into(),
+        };
+        let mut text = header_line(&input, 5).unwrap();
+        let stamp = Stamp {
+            len: 1,
+            inode: 2,
+            changed: 3,
+            modified: 4,
+        };
+        add_line(&mut text, Kind::File, "a", &stamp);
+        fs::write(&file, &text).unwrap();
+        let read = Stamp::from_metadata(&fs::metadata(&file).unwrap()).unwrap();
+        let mut block = String::new();
+        add_line(&mut block, Kind::File, "b", &stamp);
+        block.push_str("-f a\n=2\n");
+        let other = Stamp {
+            len: read.len + 1,
+            ..read.clone()
+        };
+        assert!(!append(&file, &dir, &input, &other, &block, 3));
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            text,
+            "not the file read"
+        );
+        assert!(append(&file, &dir, &input, &read, &block, 3));
+        let appended = fs::read_to_string(&file).unwrap();
+        let _ = fs::remove_dir_all(&dir);
+        let (header, noted) = parse(&appended).unwrap();
+        assert!(header.clock > 3, "a clock past the newest stamp");
+        assert_eq!(noted, [(Kind::File, "b", stamp)]);
+    }
+
     #[test]
     fn the_directories_and_children_of_a_tree() {
         let files = [".platc/manifest.json", "a.b", "a/x", "a/y/z", "a0", "b/c/d"];
