@@ -45,7 +45,7 @@ fn main() {
         platc::emit::emit(&platform, platc::emit::Scope::Cluster)
     });
     let (t_stream, stream) = best(runs, || {
-        platc::encode::stream(platc::emit::emit(&platform, platc::emit::Scope::Cluster))
+        platc::encode::stream(platc::emit::emit(&platform, platc::emit::Scope::Cluster)).0
     });
     let checked = platc::validate::checked(&set);
     let (t_validate, ()) = best(runs, || {

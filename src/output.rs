@@ -682,21 +682,26 @@ impl Output {
         }
     }
 
-    /// Sorted by path: the order of files in `out/`.
+    /// Sorted by path: the order of files in `out/` (stable: of two items at one path, the
+    /// one added first stays first). The paths and places are sorted, and each item then
+    /// moved once to its place: a sort of the items themselves moved each some 14 times
+    /// (render of 1,000 services: 15,000 of them, on one core while the other waits).
     pub fn sort_by_path(&mut self) {
-        self.items.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut order: Vec<(&str, usize)> = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(at, item)| (item.path.as_str(), at))
+            .collect();
+        order.sort_unstable();
+        let order: Vec<usize> = order.into_iter().map(|(_, at)| at).collect();
+        self.items = in_order(std::mem::take(&mut self.items), &order);
     }
 
-    /// The cluster objects in apply order (rank, then path; the set must be sorted by path),
-    /// giving up the set: the stream `platc render` prints.
+    /// The cluster objects in apply order (`cluster_order`), giving up the set.
     pub fn into_cluster_objects(self) -> Vec<Item> {
-        let mut objects: Vec<Item> = self
-            .items
-            .into_iter()
-            .filter(|i| i.id().is_some())
-            .collect();
-        objects.sort_by_key(apply_rank);
-        objects
+        let order = cluster_order(&self.items);
+        in_order(self.items, &order)
     }
 }
 
@@ -925,9 +930,25 @@ impl std::fmt::Display for PartError {
     }
 }
 
-/// Where an item goes in an apply order.
-fn apply_rank(item: &Item) -> u8 {
-    item.id().map_or(LAST_RANK, Identity::apply_rank)
+/// The places of the cluster objects of `items` in apply order: by rank, then path (the
+/// order of the stream `platc render` prints), then place, as a stable sort by path and then
+/// by rank would put them. Their keys are sorted, not the items: a sort of the items moved
+/// each (some 180 bytes) many times, on one core at the end of the render.
+pub fn cluster_order(items: &[Item]) -> Vec<usize> {
+    let mut keys: Vec<(u8, &str, usize)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(at, item)| Some((item.id()?.apply_rank(), item.path.as_str(), at)))
+        .collect();
+    keys.sort_unstable();
+    keys.into_iter().map(|(_, _, at)| at).collect()
+}
+
+/// The items at `order` (places in `items`, each at most once), in that order; the others
+/// are dropped.
+fn in_order(items: Vec<Item>, order: &[usize]) -> Vec<Item> {
+    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+    order.iter().filter_map(|&at| slots[at].take()).collect()
 }
 
 impl Output {
@@ -1034,6 +1055,63 @@ mod tests {
             "{} bytes",
             std::mem::size_of::<Summary>()
         );
+    }
+
+    /// The stream's order is rank, then path, then the order added, whatever order the set
+    /// is in: `emit_part` no longer sorts a stream's set by path first.
+    #[test]
+    fn a_set_in_any_order_streams_by_rank_then_path() {
+        let span = Span::new(0, 0);
+        let mut output = Output::default();
+        for (path, name) in [
+            ("z/service.yaml", "z"),
+            ("b/namespace.yaml", "b"),
+            ("a/service.yaml", "a1"),
+            ("a/namespace.yaml", "a"),
+            ("a/service.yaml", "a2"),
+        ] {
+            let item = if path.ends_with("namespace.yaml") {
+                Item::k8s(path.into(), Owner::Platform, span, named::<Namespace>(name))
+            } else {
+                Item::k8s(path.into(), Owner::Platform, span, named::<Service>(name))
+            };
+            output.push(item);
+        }
+        let order: Vec<String> = output
+            .into_cluster_objects()
+            .iter()
+            .filter_map(|i| i.id().map(Identity::kind_name))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "Namespace/a",
+                "Namespace/b",
+                "Service/a1",
+                "Service/a2",
+                "Service/z"
+            ]
+        );
+    }
+
+    /// Sorting by path moves no item past another at the same path.
+    #[test]
+    fn the_sort_by_path_is_stable() {
+        let span = Span::new(0, 0);
+        let mut output = Output::default();
+        for (path, text) in [("b", "1"), ("a", "2"), ("b", "3"), ("a", "4"), ("c", "5")] {
+            output.push(Item::text(path.into(), Owner::Platform, span, text.into()));
+        }
+        output.sort_by_path();
+        let texts: Vec<&str> = output
+            .items()
+            .iter()
+            .map(|item| match &item.body {
+                Body::Text(text) => text.as_str(),
+                _ => "",
+            })
+            .collect();
+        assert_eq!(texts, ["2", "4", "1", "3", "5"]);
     }
 
     #[test]

@@ -107,7 +107,11 @@ pub fn emit_part(platform: &Checked, scope: Scope, part: &Part) -> Output {
     if sync_waves && scope != Scope::Stream {
         out.annotate_sync_waves();
     }
-    out.sort_by_path();
+    // A stream is put in its order, paths included, as it is encoded
+    // (`output::cluster_order`): sorted by path first, its items were moved for nothing.
+    if scope != Scope::Stream {
+        out.sort_by_path();
+    }
     out
 }
 

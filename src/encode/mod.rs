@@ -257,29 +257,43 @@ pub fn take_file(item: &mut Item, origin: &Origin) -> String {
 /// few enough to spread the encoding over every core.
 const DOCUMENTS_PER_PIECE: usize = 32;
 
-/// The set's cluster objects as one YAML stream in apply order, each document introduced by
-/// `---`, with no headers (what `platc render` prints), in pieces to be written one after
-/// another: joining them would copy the whole stream once more. Objects that are still typed
-/// are encoded in parallel, each dropped as soon as it is encoded; those of `Scope::Stream`
-/// already are.
-pub fn stream(output: Output) -> Vec<String> {
-    let mut objects = output.into_cluster_objects().into_iter();
-    let mut pieces = Vec::new();
-    let mut typed = Vec::new();
-    while let Some(item) = objects.next() {
-        if let Body::Rendered { yaml, .. } = item.body {
-            pieces.push(yaml);
-            continue;
+/// The set's cluster objects as one YAML stream in apply order (`output::cluster_order`),
+/// each document introduced by `---`, with no headers (what `platc render` prints), in
+/// pieces to be written one after another: joining them would copy the whole stream once
+/// more. Objects that are still typed are encoded in parallel, each dropped as soon as it is
+/// encoded; those of `Scope::Stream` already are, and their texts are taken as they are.
+/// Also gives back the set's items, spent (their texts and typed values taken), for the
+/// caller to free or, at the end of the process, not.
+pub fn stream(output: Output) -> (Vec<String>, Vec<Item>) {
+    let mut items = output.into_items();
+    let order = crate::output::cluster_order(&items);
+    // Each piece: an encoded object's place, or a run of places (an object still typed and
+    // those after it) to encode on every core.
+    let mut plan: Vec<Result<usize, &[usize]>> = Vec::with_capacity(order.len());
+    let mut rest = order.as_slice();
+    while let Some((&at, after)) = rest.split_first() {
+        if matches!(items[at].body, Body::Rendered { .. }) {
+            plan.push(Ok(at));
+            rest = after;
+        } else {
+            let (run, after) = rest.split_at(rest.len().min(DOCUMENTS_PER_PIECE));
+            plan.push(Err(run));
+            rest = after;
         }
-        let mut piece = vec![item];
-        piece.extend(objects.by_ref().take(DOCUMENTS_PER_PIECE - 1));
-        typed.push((pieces.len(), piece));
-        pieces.push(String::new());
     }
-    let encoded = crate::emit::parallel::map_owned(typed, |(at, piece)| {
+    let runs: Vec<Vec<Body>> = plan
+        .iter()
+        .filter_map(|piece| piece.err())
+        .map(|run| {
+            run.iter()
+                .map(|&at| std::mem::replace(&mut items[at].body, Body::Text(String::new())))
+                .collect()
+        })
+        .collect();
+    let mut encoded = crate::emit::parallel::map_owned(runs, |run| {
         let mut out = String::new();
-        for item in piece {
-            match &item.body {
+        for body in run {
+            match &body {
                 Body::Object(object) => {
                     out.push_str("---\n");
                     object.value.write_yaml(&mut out);
@@ -288,12 +302,20 @@ pub fn stream(output: Output) -> Vec<String> {
                 _ => {}
             }
         }
-        (at, out)
-    });
-    for (at, piece) in encoded {
-        pieces[at] = piece;
-    }
-    pieces
+        out
+    })
+    .into_iter();
+    let pieces = plan
+        .iter()
+        .map(|piece| match *piece {
+            Ok(at) => match &mut items[at].body {
+                Body::Rendered { yaml, .. } => std::mem::take(yaml),
+                _ => String::new(),
+            },
+            Err(_) => encoded.next().unwrap_or_default(),
+        })
+        .collect();
+    (pieces, items)
 }
 
 /// A text made safe for a one-line comment: control characters (a newline above all) and
@@ -469,8 +491,8 @@ tricky:
             platform.delivery.argocd.is_some(),
             "sync waves are exercised"
         );
-        let typed = stream(crate::output(&platform, crate::emit::Scope::Cluster).unwrap());
-        let streamed = stream(crate::output(&platform, crate::emit::Scope::Stream).unwrap());
+        let (typed, _) = stream(crate::output(&platform, crate::emit::Scope::Cluster).unwrap());
+        let (streamed, _) = stream(crate::output(&platform, crate::emit::Scope::Stream).unwrap());
         let typed = typed.concat();
         assert!(typed.contains("argocd.argoproj.io/sync-wave"));
         assert!(typed.matches("\n---\n").count() > 100, "{}", typed.len());
