@@ -418,14 +418,11 @@ impl Prior {
 /// the write's lock (`write::Then`) on `beside`, the directory that holds out/.
 pub fn save(out: &Path, beside: &Path, input: Option<&Input>, new: &Manifest, wrote: &Wrote) {
     let kept = cfg!(unix)
-        && input.is_some_and(|input| {
-            let files = paths(new);
-            match wrote {
-                Wrote::Whole => {
-                    stamps_file(out).is_some_and(|file| whole(out, &file, beside, input, &files))
-                }
-                Wrote::Part { .. } => part(out, beside, input, &files, new, wrote).unwrap_or(false),
+        && input.is_some_and(|input| match wrote {
+            Wrote::Whole => {
+                stamps_file(out).is_some_and(|file| whole(out, &file, beside, input, &paths(new)))
             }
+            Wrote::Part { .. } => part(out, beside, input, new, wrote).unwrap_or(false),
         });
     if !kept {
         forget(out);
@@ -472,21 +469,59 @@ fn dirs_of<'a>(files: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     dirs.into_iter().collect()
 }
 
-/// The names in directory `dir` of the tree whose files are `files` (in order), in order.
-fn children<'a>(files: &[&'a str], dir: &str) -> Vec<&'a str> {
+/// The names in directory `dir` of the tree whose manifest is `new`, the manifest's own
+/// included, in order: `children` of `paths(new)`, without a list of the tree's 80,000
+/// paths made (a rebuild notes a few directories).
+fn children_in<'a>(new: &'a Manifest, dir: &str) -> Vec<&'a str> {
+    let mut names = children(new.files.as_slice(), |(path, _)| path.as_str(), dir);
+    let manifest = if dir.is_empty() {
+        Some(MANIFEST)
+    } else {
+        MANIFEST
+            .strip_prefix(dir)
+            .and_then(|rest| rest.strip_prefix('/'))
+    };
+    if let Some(rest) = manifest {
+        let name = rest.split_once('/').map_or(rest, |(name, _)| name);
+        if let Err(at) = names.binary_search(&name) {
+            names.insert(at, name);
+        }
+    }
+    names
+}
+
+/// The names in directory `dir` of the tree whose files are `files` (in order by their
+/// paths, `path`), in order.
+fn children<'a, T>(files: &'a [T], path: impl Fn(&'a T) -> &'a str, dir: &str) -> Vec<&'a str> {
     let prefix = if dir.is_empty() {
         String::new()
     } else {
         format!("{dir}/")
     };
-    let mut at = files.partition_point(|path| *path < prefix.as_str());
+    // The place of the first path not before `bound`.
+    let place = |bound: &str| {
+        let (mut low, mut high) = (0, files.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            if path(&files[middle]) < bound {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        low
+    };
+    let mut at = place(&prefix);
     let mut names = Vec::new();
-    while let Some(rest) = files.get(at).and_then(|path| path.strip_prefix(&prefix)) {
+    while let Some(rest) = files
+        .get(at)
+        .and_then(|file| path(file).strip_prefix(&prefix))
+    {
         if let Some((child, _)) = rest.split_once('/') {
             names.push(child);
             // `0` comes right after `/`: past everything below the child.
             let past = format!("{prefix}{child}0");
-            at = files.partition_point(|path| *path < past.as_str());
+            at = place(&past);
         } else {
             names.push(rest);
             at += 1;
@@ -565,14 +600,7 @@ fn whole_under(out: &Path, file: &Path, clock: i128, input: &Input, files: &[&st
 /// file written, a directory it wrote in, listed again) and those of what it removed
 /// dropped; every other line is kept as it is, unread. Whether it was written; `None` when
 /// there are no stamps of the tree before, or one cannot be noted.
-fn part(
-    out: &Path,
-    beside: &Path,
-    input: &Input,
-    files: &[&str],
-    new: &Manifest,
-    wrote: &Wrote,
-) -> Option<bool> {
+fn part(out: &Path, beside: &Path, input: &Input, new: &Manifest, wrote: &Wrote) -> Option<bool> {
     let Wrote::Part {
         before,
         old,
@@ -643,7 +671,7 @@ fn part(
     let mut unseen: Vec<&str> = dirs.iter().copied().collect();
     while let Some(dir) = unseen.pop() {
         let made = noted(Kind::Dir, dir).is_none();
-        if !dir.is_empty() && (made || children(files, dir).is_empty()) {
+        if !dir.is_empty() && (made || children_in(new, dir).is_empty()) {
             let up = parent(dir);
             if dirs.insert(up) {
                 unseen.push(up);
@@ -652,7 +680,7 @@ fn part(
     }
     let mut changes: Vec<(Kind, &str, Option<Stamp>)> = Vec::new();
     for dir in dirs {
-        let names = children(files, dir);
+        let names = children_in(new, dir);
         let stamp = if names.is_empty() && !dir.is_empty() {
             None
         } else {
@@ -1270,10 +1298,37 @@ mod tests {
     fn the_directories_and_children_of_a_tree() {
         let files = [".platc/manifest.json", "a.b", "a/x", "a/y/z", "a0", "b/c/d"];
         assert_eq!(dirs_of(files), ["", ".platc", "a", "a/y", "b", "b/c"]);
-        assert_eq!(children(&files, ""), [".platc", "a", "a.b", "a0", "b"]);
-        assert_eq!(children(&files, "a"), ["x", "y"]);
-        assert_eq!(children(&files, "a/y"), ["z"]);
-        assert_eq!(children(&files, "b"), ["c"]);
-        assert_eq!(children(&files, "c"), Vec::<&str>::new());
+        let names = |dir| children(&files, |path| path, dir);
+        assert_eq!(names(""), [".platc", "a", "a.b", "a0", "b"]);
+        assert_eq!(names("a"), ["x", "y"]);
+        assert_eq!(names("a/y"), ["z"]);
+        assert_eq!(names("b"), ["c"]);
+        assert_eq!(names("c"), Vec::<&str>::new());
+    }
+
+    /// A manifest's children, its own file among them, are those of the list of its paths
+    /// with the manifest's, whether it lists itself or not.
+    #[test]
+    fn the_children_of_a_manifest_are_those_of_its_paths() {
+        let entry = || crate::write::Entry {
+            origin: crate::write::Origin::at("platform.kdl", 1),
+            sha256: crate::write::FileHash::of(""),
+        };
+        let lists: [&[&str]; 3] = [
+            &["-", ".a", ".platc/x", "a/b", "b"],
+            &[".platc/manifest.json", "a/b"],
+            &[],
+        ];
+        for list in lists {
+            let new = crate::write::listing(list.iter().map(|path| ((*path).to_owned(), entry())));
+            let files = paths(&new);
+            for dir in ["", ".platc", "a", "b", ".platc/manifest.json", "z"] {
+                assert_eq!(
+                    children_in(&new, dir),
+                    children(&files, |path| path, dir),
+                    "{list:?} {dir:?}"
+                );
+            }
+        }
     }
 }
