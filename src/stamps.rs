@@ -492,25 +492,13 @@ fn children_in<'a>(new: &'a Manifest, dir: &str) -> Vec<&'a str> {
 
 /// The names in directory `dir` of the tree whose files are `files` (in order by their
 /// paths, `path`), in order.
-fn children<'a, T>(files: &'a [T], path: impl Fn(&'a T) -> &'a str, dir: &str) -> Vec<&'a str> {
+fn children<'a, T>(files: &'a [T], path: impl Fn(&T) -> &str, dir: &str) -> Vec<&'a str> {
     let prefix = if dir.is_empty() {
         String::new()
     } else {
         format!("{dir}/")
     };
-    // The place of the first path not before `bound`.
-    let place = |bound: &str| {
-        let (mut low, mut high) = (0, files.len());
-        while low < high {
-            let middle = low + (high - low) / 2;
-            if path(&files[middle]) < bound {
-                low = middle + 1;
-            } else {
-                high = middle;
-            }
-        }
-        low
-    };
+    let place = |bound: &str| files.partition_point(|file| path(file) < bound);
     let mut at = place(&prefix);
     let mut names = Vec::new();
     while let Some(rest) = files
@@ -1298,7 +1286,7 @@ mod tests {
     fn the_directories_and_children_of_a_tree() {
         let files = [".platc/manifest.json", "a.b", "a/x", "a/y/z", "a0", "b/c/d"];
         assert_eq!(dirs_of(files), ["", ".platc", "a", "a/y", "b", "b/c"]);
-        let names = |dir| children(&files, |path| path, dir);
+        let names = |dir| children(&files, |path| *path, dir);
         assert_eq!(names(""), [".platc", "a", "a.b", "a0", "b"]);
         assert_eq!(names("a"), ["x", "y"]);
         assert_eq!(names("a/y"), ["z"]);
@@ -1325,7 +1313,7 @@ mod tests {
             for dir in ["", ".platc", "a", "b", ".platc/manifest.json", "z"] {
                 assert_eq!(
                     children_in(&new, dir),
-                    children(&files, |path| path, dir),
+                    children(&files, |path| *path, dir),
                     "{list:?} {dir:?}"
                 );
             }
