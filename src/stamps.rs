@@ -1041,9 +1041,7 @@ mod tests {
     /// in that tick), waiting a tick or so for it, and never for longer.
     #[test]
     fn stamps_are_stored_once_the_clock_has_passed_them() {
-        let dir = std::env::temp_dir().join(format!("platc-stamps-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("stamps");
         let file = dir.join("tree.stamps");
         let input = Input {
             configs: Vec::new(),
@@ -1097,9 +1095,7 @@ mod tests {
     /// input the stamps hold for.
     #[test]
     fn the_input_holds_the_contents_the_compile_read() {
-        let dir = std::env::temp_dir().join(format!("platc-input-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("input");
         let source = Source::new("platform.kdl", "platform p {}\n").with_dir(&dir);
         let on_disk = |text: &str| {
             fs::write(dir.join("app.conf"), text).unwrap();
@@ -1120,8 +1116,7 @@ mod tests {
     /// file listed but not there keeps no stamps' file, and leaves nothing behind.
     #[test]
     fn a_whole_trees_stamps_are_older_than_the_clock_read_first() {
-        let dir = std::env::temp_dir().join(format!("platc-whole-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
+        let dir = scratch("whole");
         let out = dir.join("out");
         fs::create_dir_all(out.join("a/y")).unwrap();
         let files = ["a/x", "a/y/z", "b"];
@@ -1243,9 +1238,7 @@ mod tests {
     /// back as the header in force and its changes.
     #[test]
     fn a_block_is_appended_only_to_the_file_read() {
-        let dir = std::env::temp_dir().join(format!("platc-append-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
+        let dir = scratch("append");
         let file = dir.join("tree.stamps");
         let input = Input {
             configs: Vec::new(),
@@ -1280,6 +1273,14 @@ mod tests {
         let (header, noted) = parse(&appended).unwrap();
         assert!(header.clock > 3, "a clock past the newest stamp");
         assert_eq!(noted, [(Kind::File, "b", stamp)]);
+    }
+
+    /// A directory of this process's own for test `name`, made empty.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("platc-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     #[test]
