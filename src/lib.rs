@@ -89,12 +89,28 @@ pub struct Built {
     /// false: the manifest lists every file, all of them on disk, itself among them).
     pub tree: diff::Tree,
     pub manifest: write::Manifest,
+    /// A rebuild's manifest that lists the paths of the old one (the text it read from
+    /// `out/`) in its order, with the same origins: its text is the old one with these
+    /// hashes changed, and `tree` holds none (`write::write_changed` writes them in place).
+    pub patched: Option<write::Patched>,
     pub complete: bool,
     /// What a later rebuild of the tree may reuse (`rebuild::read`), for a whole build.
     pub record: Option<rebuild::Record>,
     /// The files the `config … file=` of every tree read, with the contents read
     /// (`stamps::Input`), for a whole build.
     pub configs: Vec<(String, String)>,
+}
+
+impl Built {
+    /// The manifest's text: the tree's, or the old one's (`old`, the text a rebuild read)
+    /// with the hashes `patched` changes.
+    pub fn manifest_text<'a>(&'a self, old: &str) -> Option<std::borrow::Cow<'a, str>> {
+        match (&self.patched, self.tree.get(write::MANIFEST)) {
+            (_, Some(text)) => Some(std::borrow::Cow::Borrowed(text)),
+            (Some(patched), None) => Some(std::borrow::Cow::Owned(patched.apply(old))),
+            (None, None) => None,
+        }
+    }
 }
 
 /// The directory of `out/` that holds the environments' trees.
@@ -751,19 +767,32 @@ fn with_manifest(
         tree.insert(f.path.clone(), f.text);
         (f.path, f.entry)
     };
+    // A rebuild's pending files' hashes (its environments' manifests, 7.5 MB at 1,000
+    // services), made on one core while the other merges the list.
+    let mut digests = None;
     let mut manifest = if staged.is_none() && old.is_some() {
         // A rebuild's, whose reused entries are in order (`reused_in_place_order`): the few
         // made ones put in their places.
         let made: Vec<(String, write::Entry)> = files.into_iter().flatten().map(made).collect();
-        match merged_in_place(reused, made) {
-            Ok(merged) => {
-                debug_assert!(merged.is_sorted_by(|a, b| a.0 < b.0), "merged in order");
-                write::listing_in_order(merged)
-            }
-            // Never so (each file is one part's, made or reused): the list sorted, each path
-            // once, as a whole build's.
-            Err(entries) => write::listing(entries),
-        }
+        let (hashed, manifest) = rayon::join(
+            || {
+                pending
+                    .iter()
+                    .map(|path| tree.get(path).map(|text| write::FileHash::of(text)))
+                    .collect::<Vec<_>>()
+            },
+            || match merged_in_place(reused, made) {
+                Ok(merged) => {
+                    debug_assert!(merged.is_sorted_by(|a, b| a.0 < b.0), "merged in order");
+                    write::listing_in_order(merged)
+                }
+                // Never so (each file is one part's, made or reused): the list sorted, each
+                // path once, as a whole build's.
+                Err(entries) => write::listing(entries),
+            },
+        );
+        digests = Some(hashed);
+        manifest
     } else {
         let packed_len: usize = packed
             .iter()
@@ -805,12 +834,15 @@ fn with_manifest(
         write::listing(entries)
     };
     drop(packed);
+    let mut patched = None;
     if let Some(staging) = staged {
         // Written as it is encoded: at 10,000 services the text is 150 MB.
         staging.put_with("", write::MANIFEST, |file| {
             write::write_manifest(&manifest, file)
         });
     } else {
+        // Each in the order `digests` has them.
+        let pending_paths: Vec<&str> = pending.iter().map(String::as_str).collect();
         let pending: Vec<(&str, &str)> = pending
             .iter()
             .filter_map(|path| Some((path.as_str(), tree.get(path)?.as_str())))
@@ -818,16 +850,33 @@ fn with_manifest(
         // A rebuild's kept entries, found in one walk down the old manifest, are copied from
         // its text in runs; the made ones (`tree`'s paths, sorted) written.
         let made: Vec<&str> = tree.keys().map(String::as_str).collect();
-        let text = old
-            .and_then(|(old, places)| {
-                write::manifest_text_reusing(&mut manifest, &pending, old, &made, &places)
-            })
-            .unwrap_or_else(|| write::manifest_text_hashing(&mut manifest, &pending));
-        tree.insert(write::MANIFEST.to_owned(), text);
+        // One that lists the old one's paths and origins is the old text with hashes
+        // changed (`Built::patched`): no text is made.
+        patched = old.as_ref().zip(digests).and_then(|((old, _), digests)| {
+            write::manifest_patched(&mut manifest, &pending_paths, digests, old, &made)
+        });
+        debug_assert!(
+            patched
+                .as_ref()
+                .zip(old.as_ref())
+                .is_none_or(|(patched, (old, _))| {
+                    patched.apply(old.text()) == write::manifest_text(&manifest)
+                }),
+            "the patched text is the text written whole"
+        );
+        if patched.is_none() {
+            let text = old
+                .and_then(|(old, places)| {
+                    write::manifest_text_reusing(&mut manifest, &pending, old, &made, &places)
+                })
+                .unwrap_or_else(|| write::manifest_text_hashing(&mut manifest, &pending));
+            tree.insert(write::MANIFEST.to_owned(), text);
+        }
     }
     Built {
         tree,
         manifest,
+        patched,
         complete,
         record: None,
         configs: Vec::new(),

@@ -56,9 +56,10 @@ use backup::{back_up, backup_dir};
 pub use incremental::{Listing, Old, Ordered};
 use manifest::user_files;
 pub use manifest::{
-    Entry, FileHash, GENERATOR, Hashed, JOURNAL, MANIFEST, Manifest, Stamp, entries_text, listing,
-    listing_in_order, manifest, manifest_text, manifest_text_hashing, manifest_text_reusing,
-    nested_text_reusing, sha256_hex, sha256_hex_bytes, write_entries, write_manifest,
+    Entry, FileHash, GENERATOR, Hashed, JOURNAL, MANIFEST, Manifest, Patched, Stamp, entries_text,
+    listing, listing_in_order, manifest, manifest_patched, manifest_text, manifest_text_hashing,
+    manifest_text_reusing, nested_text_reusing, sha256_hex, sha256_hex_bytes, write_entries,
+    write_manifest,
 };
 pub use origin::Origin;
 pub use packed::Packed;
@@ -266,13 +267,37 @@ pub fn write_changed_then(
     old: &Old,
     then: Then,
 ) -> Result<Option<Written>, WriteError> {
+    changed_with(out, tree, listed, old, &mut |_| Ok(()), then)
+}
+
+/// `write_changed` with a hook called before each step (for tests: an error from it stops
+/// the write there, as a killed process would). The steps are the incremental write's
+/// (`"journal"`, `"file"`, `"place"`, `"remove"`, `"manifest"`, and with `Old::patched`
+/// `"patch"` before each hash written in place).
+pub fn write_changed_with(
+    out: &Path,
+    tree: &Tree,
+    listed: &Manifest,
+    old: &Old,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+) -> Result<Option<Written>, WriteError> {
+    changed_with(out, tree, listed, old, hook, &mut |_, _| {})
+}
+
+fn changed_with(
+    out: &Path,
+    tree: &Tree,
+    listed: &Manifest,
+    old: &Old,
+    hook: &mut dyn FnMut(&str) -> io::Result<()>,
+    then: Then,
+) -> Result<Option<Written>, WriteError> {
     locked(out, false, |out, parent, name| {
         let (staging, previous) = beside(parent, name);
         if staging.symlink_metadata().is_ok() || previous.symlink_metadata().is_ok() {
             return Ok(None);
         }
-        let written =
-            incremental::write_changes(out, tree, listed, false, Some(old), &mut |_| Ok(()))?;
+        let written = incremental::write_changes(out, tree, listed, false, Some(old), hook)?;
         if let Some(written) = &written {
             then(parent, written);
         }

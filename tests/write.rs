@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use platc::diff::{Tree, read_tree};
 use platc::write::{
-    Entry, GENERATOR, JOURNAL, Listing, MANIFEST, Old, Stamp, WriteError, Written, entries_text,
-    manifest, manifest_text, manifest_text_reusing, nested_text_reusing, write_changed, write_tree,
-    write_tree_with,
+    Entry, GENERATOR, JOURNAL, Listing, MANIFEST, Manifest, Old, Stamp, WriteError, Written,
+    entries_text, manifest, manifest_patched, manifest_text, manifest_text_reusing,
+    nested_text_reusing, write_changed, write_changed_with, write_tree, write_tree_with,
 };
 
 #[path = "support/scratch.rs"]
@@ -997,6 +997,7 @@ fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
         listing: &listing,
         stamp: &stamp,
         noted: &[],
+        patched: None,
     };
     assert_eq!(write_changed(&out, &partial, &listed, &old).unwrap(), None);
     assert_eq!(read_tree(&out).unwrap(), whole);
@@ -1009,6 +1010,7 @@ fn a_rebuilds_partial_tree_is_written_only_over_the_manifest_it_read() {
         listing: &listing,
         stamp: &stamp,
         noted: &[],
+        patched: None,
     };
     let staged = dir.join(".out.platc-new");
     std::fs::create_dir(&staged).unwrap();
@@ -1056,6 +1058,7 @@ fn a_file_noted_by_its_stamp_is_taken_unread_until_its_stamp_changes() {
         listing: &listing,
         stamp: &stamp,
         noted: &noted,
+        patched: None,
     };
     assert_eq!(write_changed(&out, &partial, &listed, &old).unwrap(), None);
     assert_eq!(read_tree(&out).unwrap(), edited, "out/ changed");
@@ -1067,6 +1070,7 @@ fn a_file_noted_by_its_stamp_is_taken_unread_until_its_stamp_changes() {
         listing: &listing,
         stamp: &stamp,
         noted: &noted,
+        patched: None,
     };
     assert_eq!(
         write_changed(&out, &partial, &listed, &old).unwrap(),
@@ -1161,6 +1165,188 @@ fn a_manifest_copied_from_the_old_in_runs_is_the_one_written_whole() {
     assert_eq!(
         manifest_text_reusing(&mut new.clone(), &[], ordered, &made[1..], &places),
         None
+    );
+}
+
+/// Files `d*/fNN.yaml` of a tree, each with the line of platform.kdl it came from; those
+/// numbered in `changed` hold `tag`.
+fn tagged_files(tag: &str, changed: &[usize]) -> Vec<(String, String, usize)> {
+    (0..24)
+        .map(|i| {
+            let text = if changed.contains(&i) { tag } else { "same" };
+            (
+                format!("d{}/f{i:02}.yaml", i % 3),
+                format!("{text} {i}\n"),
+                i + 1,
+            )
+        })
+        .collect()
+}
+
+/// The tree of `files` and their manifest.
+fn with_its_manifest(files: &[(String, String, usize)], listed: &Manifest) -> Tree {
+    files
+        .iter()
+        .map(|(path, text, _)| (path.clone(), text.clone()))
+        .chain([(MANIFEST.to_owned(), manifest_text(listed))])
+        .collect()
+}
+
+/// A rebuild's write of the `made` files of `new` over `out`, whose manifest it reads, with
+/// the manifest's hashes patched in place (`manifest_patched` must find it patchable).
+fn write_patched(
+    out: &Path,
+    new: &[(String, String, usize)],
+    made: &[&str],
+    hook: &mut dyn FnMut(&str) -> std::io::Result<()>,
+) -> Result<Option<Written>, WriteError> {
+    let text = std::fs::read_to_string(out.join(MANIFEST)).unwrap();
+    let stamp = Stamp::of(&out.join(MANIFEST)).unwrap();
+    let listing = Listing::parse(&text).unwrap();
+    let ordered = listing.ordered().expect("platc's own layout and order");
+    let whole = manifest_of(new);
+    let mut listed = whole.clone();
+    let patched = manifest_patched(&mut listed, &[], Vec::new(), &ordered, made).expect("patched");
+    assert_eq!(listed, whole);
+    assert_eq!(patched.apply(&text), manifest_text(&whole));
+    let partial: Tree = new
+        .iter()
+        .filter(|(path, _, _)| made.contains(&path.as_str()))
+        .map(|(path, text, _)| (path.clone(), text.clone()))
+        .collect();
+    let old = Old {
+        text: &text,
+        listing: &listing,
+        stamp: &stamp,
+        noted: &[],
+        patched: Some(&patched),
+    };
+    write_changed_with(out, &partial, &listed, &old, hook)
+}
+
+/// A rebuild whose manifest lists the old one's paths with the same origins (a new image tag,
+/// say) writes the changed hashes into the manifest in place, each where it stands (the file
+/// keeps its inode), and the manifest is then the one written whole. Stopped at any step,
+/// each file is the old or the new one, the manifest lists each path with its old or its new
+/// hash, and the next build lands the new tree without refusing anything: the journal lists
+/// the changed files with their new hashes until the last is written.
+#[test]
+fn a_rebuild_that_moves_no_line_writes_the_manifests_hashes_in_place() {
+    let dir = scratch("patched");
+    let out = dir.join("out");
+    let changed = [3, 10, 17];
+    let (old, new) = (tagged_files("old", &changed), tagged_files("new", &changed));
+    let old_tree = with_its_manifest(&old, &manifest_of(&old));
+    let new_tree = with_its_manifest(&new, &manifest_of(&new));
+    // The changed files, and one made again the same.
+    let made = ["d0/f03.yaml", "d1/f01.yaml", "d1/f10.yaml", "d2/f17.yaml"];
+    write_tree(&out, &old_tree, false).unwrap();
+    let before = identity(&out.join(MANIFEST));
+    let mut steps = Vec::new();
+    let written = write_patched(&out, &new, &made, &mut |step| {
+        steps.push(step.to_owned());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        written,
+        Some(Written::Updated {
+            written: 3,
+            removed: 0
+        })
+    );
+    assert_eq!(read_tree(&out).unwrap(), new_tree);
+    assert_eq!(identity(&out.join(MANIFEST)).0, before.0, "not in place");
+    assert_eq!(
+        steps.iter().filter(|step| *step == "patch").count(),
+        changed.len(),
+        "{steps:?}"
+    );
+    let hashes = |tree: &Tree| {
+        let listing = Listing::parse(&tree[MANIFEST]).unwrap();
+        old.iter()
+            .map(|(path, _, _)| listing.get(path).unwrap().1.to_owned())
+            .collect::<Vec<_>>()
+    };
+    let (old_hashes, new_hashes) = (hashes(&old_tree), hashes(&new_tree));
+    for stop in 0..steps.len() {
+        std::fs::remove_dir_all(&out).unwrap();
+        write_tree(&out, &old_tree, false).unwrap();
+        let mut calls = 0;
+        let result = write_patched(&out, &new, &made, &mut |step| {
+            calls += 1;
+            if calls > stop {
+                Err(std::io::Error::other(format!("stopped before {step}")))
+            } else {
+                Ok(())
+            }
+        });
+        match result {
+            Err(WriteError::Io { ref left, .. }) if stop == 0 && left.is_empty() => {}
+            Err(WriteError::Unfinished { .. }) if stop > 0 => {}
+            other => panic!("stop {stop}: expected the write to stop, got {other:?}"),
+        }
+        let on_disk = read_tree(&out).unwrap();
+        for (path, text) in &on_disk {
+            assert!(
+                old_tree.get(path) == Some(text)
+                    || new_tree.get(path) == Some(text)
+                    || path == MANIFEST
+                    || path.ends_with(JOURNAL)
+                    || path.ends_with(".platc-tmp"),
+                "stop {stop}: {path} is neither tree's"
+            );
+        }
+        for ((listed, old), new) in hashes(&on_disk).iter().zip(&old_hashes).zip(&new_hashes) {
+            assert!(listed == old || listed == new, "stop {stop}: {listed}");
+        }
+        write_tree(&out, &new_tree, false).unwrap();
+        assert_eq!(read_tree(&out).unwrap(), new_tree, "stop {stop}");
+        assert!(unfinished(&out).is_empty(), "stop {stop}");
+    }
+
+    // Not patchable: a made file whose line moved, or a path added; another generator.
+    let listing = Listing::parse(&old_tree[MANIFEST]).unwrap();
+    let ordered = listing.ordered().unwrap();
+    let mut moved = new.clone();
+    moved[10].2 += 1;
+    let mut added = new.clone();
+    added.push(("e/new.yaml".to_owned(), "new\n".to_owned(), 30));
+    for files in [&moved, &added] {
+        let mut listed = manifest_of(files);
+        let before = listed.clone();
+        let made: Vec<&str> = ["d1/f10.yaml", "e/new.yaml"]
+            .into_iter()
+            .filter(|path| files.iter().any(|(p, _, _)| p == path))
+            .collect();
+        assert_eq!(
+            manifest_patched(&mut listed, &[], Vec::new(), &ordered, &made),
+            None
+        );
+        assert_eq!(listed, before, "changed though not patched");
+    }
+    let mut other = manifest_of(&new);
+    other.generator = "another".to_owned();
+    assert_eq!(
+        manifest_patched(&mut other, &[], Vec::new(), &ordered, &made),
+        None
+    );
+    // A made file's hash found, and one not made: its entry keeps the hash it was given.
+    let mut listed = manifest_of(&new);
+    listed.files.get_mut("d0/f03.yaml").unwrap().sha256 = platc::write::FileHash::PENDING;
+    let hash = platc::write::FileHash::of("new 3\n");
+    let patched = manifest_patched(
+        &mut listed,
+        &["d0/f03.yaml", "d2/f17.yaml"],
+        vec![Some(hash.clone()), None],
+        &ordered,
+        &made,
+    )
+    .unwrap();
+    assert_eq!(listed, manifest_of(&new));
+    assert_eq!(
+        patched.paths(),
+        ["d0/f03.yaml", "d1/f10.yaml", "d2/f17.yaml"]
     );
 }
 

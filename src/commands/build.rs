@@ -136,6 +136,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
             listing: &listing,
             stamp: &read.stamp,
             noted: &noted_before,
+            patched: built.patched.as_ref(),
         };
         // The record's text is made while the tree is written; the stamps are noted under
         // the write's lock.
@@ -199,6 +200,12 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
                 // is dropped, its temporary file removed.
                 drop(begun);
                 if built.complete {
+                    let mut built = built;
+                    if let Some(patched) = built.patched.take() {
+                        built
+                            .tree
+                            .insert(MANIFEST.to_owned(), patched.apply(&read.manifest));
+                    }
                     rebuilt = Some((built, record));
                 }
             }

@@ -11,9 +11,14 @@
 //! manifest is written as the journal (`JOURNAL`), then each file to a temporary name beside
 //! it and renamed in (a file is the old or the new text, never torn), then the removed files
 //! are deleted and the directories they leave empty removed, and last the journal is renamed
-//! over the manifest. While a journal exists, the next build takes the whole-tree write, which
-//! counts a file with the old or the journal's hash as platc's. Nothing is synced to disk: as
-//! the whole-tree write, this guards against a stopped process, not a lost machine.
+//! over the manifest. A manifest that lists the old one's paths and origins, with some hashes
+//! changed (`Old::patched`), is written in place instead: the journal lists the changed
+//! entries alone, and once every file is written each changed hash's 64 digits are written
+//! over the old ones where they stand, then the journal is removed (stopped among them, the
+//! manifest lists each file with its old or its new hash, and the journal the new one). While
+//! a journal exists, the next build takes the whole-tree write, which counts a file with the
+//! old or the journal's hash as platc's. Nothing is synced to disk: as the whole-tree write,
+//! this guards against a stopped process, not a lost machine.
 
 use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeSet, HashMap};
@@ -23,7 +28,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::manifest::{JOURNAL, MANIFEST, Manifest, Stamp, TEMPORARY, sha256_hex_bytes};
+use super::manifest::{
+    JOURNAL, MANIFEST, Manifest, Patched, Stamp, TEMPORARY, manifest_text, sha256_hex_bytes,
+};
 use super::{WriteError, Written};
 use crate::diff::Tree;
 
@@ -279,6 +286,16 @@ impl<'l> Ordered<'l, '_> {
         (self.origins[at], self.sorted[at].1)
     }
 
+    /// The manifest's whole text.
+    pub fn text(&self) -> &'l str {
+        self.text
+    }
+
+    /// Where the sha256 of entry `at` begins in the manifest's text.
+    pub fn sha256_offset(&self, at: usize) -> Option<usize> {
+        (self.sorted.get(at)?.1.as_ptr() as usize).checked_sub(self.text.as_ptr() as usize)
+    }
+
     /// The text of entries `from` to `to` (both included) as the manifest holds them,
     /// separators between them: from the opening quote of the first's path to the closing
     /// brace of the last's object. `None` when they are not entries of it.
@@ -304,6 +321,9 @@ pub struct Old<'a> {
     /// noted under its lock, each then holding the hash `listing` gives it: one that still
     /// has its stamp is taken to hold it, unread.
     pub noted: &'a [(String, Stamp)],
+    /// The new manifest as this one's text with hashes changed (`crate::Built::patched`),
+    /// when the tree holds no text of it: written in place, hash by hash.
+    pub patched: Option<&'a Patched>,
 }
 
 /// More changed files than one in this many, and the whole-tree write is as fast, and atomic.
@@ -319,6 +339,13 @@ struct Plan<'t> {
     manifest: bool,
 }
 
+/// The new manifest's text: whole, or the old one's with hashes changed in their places.
+#[derive(Clone, Copy)]
+enum NewText<'a> {
+    Whole(&'a str),
+    Patched(&'a Patched),
+}
+
 /// Writes `tree`, whose manifest is `new`, over the tree platc wrote to `out`, file by file.
 /// A tree that is not `complete` holds only the files a rebuild made (and the manifests):
 /// every other file `new` lists must be on disk with the old manifest's hash, or the write
@@ -327,7 +354,8 @@ struct Plan<'t> {
 /// the whole-tree write must. The hook's steps: `"journal"` before the journal is written,
 /// `"file"` before each file is written to its temporary name and `"place"` before it is
 /// renamed in, `"remove"` before each file is deleted, `"manifest"` before the journal
-/// becomes the manifest.
+/// becomes the manifest (or, with `Old::patched`, before its hashes are written in place,
+/// and `"patch"` before each).
 pub(super) fn write_changes(
     out: &Path,
     tree: &Tree,
@@ -336,8 +364,10 @@ pub(super) fn write_changes(
     old: Option<&Old>,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> Result<Option<Written>, WriteError> {
-    let Some(new_text) = tree.get(MANIFEST) else {
-        return Ok(None);
+    let new_text = match (tree.get(MANIFEST), old.and_then(|old| old.patched)) {
+        (Some(text), _) => NewText::Whole(text),
+        (None, Some(patched)) => NewText::Patched(patched),
+        (None, None) => return Ok(None),
     };
     let read;
     let parsed;
@@ -370,7 +400,24 @@ pub(super) fn write_changes(
     }
     hook("journal")?;
     let journal = out.join(JOURNAL);
-    if let Err(error) = fs::write(&journal, new_text) {
+    // Patched in place, the manifest is the old or the new one entry by entry until it is
+    // done: the journal lists the entries that change (whose files are written first), so
+    // that each file is one a manifest lists with its hash at every step.
+    let journal_text;
+    let journal_text = match new_text {
+        NewText::Whole(text) => text,
+        NewText::Patched(patched) => {
+            journal_text = manifest_text(&super::manifest::listing(
+                patched.paths().iter().filter_map(|path| {
+                    new.files
+                        .get(path)
+                        .map(|entry| (path.clone(), entry.clone()))
+                }),
+            ));
+            &journal_text
+        }
+    };
+    if let Err(error) = fs::write(&journal, journal_text) {
         // No file of the tree was touched; a torn journal lists nothing and is no one's.
         let left = fs::remove_file(&journal)
             .err()
@@ -380,7 +427,8 @@ pub(super) fn write_changes(
             .collect();
         return Err(WriteError::Io { error, left });
     }
-    apply(out, tree, &plan, &journal, hook).map_err(|error| WriteError::Unfinished { error })?;
+    apply(out, tree, &plan, &journal, new_text, hook)
+        .map_err(|error| WriteError::Unfinished { error })?;
     Ok(Some(Written::Updated {
         written: plan.write.len(),
         removed: plan.remove.len(),
@@ -393,6 +441,7 @@ fn apply(
     tree: &Tree,
     plan: &Plan,
     journal: &Path,
+    new_text: NewText,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> io::Result<()> {
     for path in &plan.write {
@@ -425,7 +474,22 @@ fn apply(
     }
     remove_empty_dirs(out, &plan.remove);
     hook("manifest")?;
-    fs::rename(journal, out.join(MANIFEST))
+    match new_text {
+        NewText::Whole(_) => fs::rename(journal, out.join(MANIFEST)),
+        NewText::Patched(patched) => {
+            use std::io::{Seek, Write};
+            let mut manifest = fs::OpenOptions::new()
+                .write(true)
+                .open(out.join(MANIFEST))?;
+            for (at, digits) in patched.digits() {
+                hook("patch")?;
+                manifest.seek(io::SeekFrom::Start(at as u64))?;
+                manifest.write_all(&digits)?;
+            }
+            drop(manifest);
+            fs::remove_file(journal)
+        }
+    }
 }
 
 /// Removes the directories below `out` (never `out` itself) that deleting `removed` left
@@ -471,7 +535,7 @@ fn plan<'t>(
     tree: &'t Tree,
     new: &'t Manifest,
     complete: bool,
-    new_text: &str,
+    new_text: NewText,
     before: &Before,
 ) -> Option<Plan<'t>> {
     let (old_text, old) = (before.text, before.listing);
@@ -493,13 +557,29 @@ fn plan<'t>(
     if (changed.len() + removed.len()) * MOST > whole {
         return None;
     }
+    // Patched, the manifest keeps every path, and the journal lists each one that changes.
+    if let NewText::Patched(patched) = new_text
+        && (!removed.is_empty()
+            || changed.len() != patched.paths().len()
+            || !changed.iter().all(|(path, _)| {
+                patched
+                    .paths()
+                    .binary_search_by(|p| p.as_str().cmp(path))
+                    .is_ok()
+            }))
+    {
+        return None;
+    }
     if !nested_trees_hold(out, tree, new, before) {
         return None;
     }
     let mut plan = Plan {
         write: Vec::new(),
         remove: Vec::new(),
-        manifest: old_text != new_text,
+        manifest: match new_text {
+            NewText::Whole(text) => old_text != text,
+            NewText::Patched(patched) => !patched.is_empty(),
+        },
     };
     for (path, old_hash) in changed {
         let text = tree.get(path)?;
