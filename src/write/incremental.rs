@@ -570,7 +570,7 @@ fn plan<'t>(
     {
         return None;
     }
-    if !nested_trees_hold(out, tree, new, before) {
+    if !nested_trees_hold(out, tree, new, before, &changed) {
         return None;
     }
     let mut plan = Plan {
@@ -663,14 +663,22 @@ fn compared_in_order<'t, 'o>(new: &'t Manifest, old: &[(&'o str, &'o str)]) -> C
 /// one the old manifest lists, or already the new one, and no write of it alone was stopped
 /// (no journal inside it, no staged or previous tree beside it). A manifest that both list
 /// with the same hash is read (and compared, not hashed) unless it was noted to hold it
-/// (`Before::holds`); one that changes is checked with the other changed files.
-fn nested_trees_hold(out: &Path, tree: &Tree, new: &Manifest, before: &Before) -> bool {
+/// (`Before::holds`); one that changes is checked with the other changed files (`changed`,
+/// as `plan` compared the manifests: each path the new one adds or changes).
+fn nested_trees_hold(
+    out: &Path,
+    tree: &Tree,
+    new: &Manifest,
+    before: &Before,
+    changed: &[(&str, Option<&str>)],
+) -> bool {
     let old = before.listing;
-    let dirs: BTreeSet<&str> = new
-        .files
-        .keys()
-        .map(String::as_str)
-        .chain(old.paths())
+    // The paths either manifest lists: the old one's, and the changed ones (each path of the
+    // new one that the old one does not list is among them). Not the new one's 80,000 paths,
+    // each a string of its own, which a walk fetches one by one.
+    let dirs: BTreeSet<&str> = old
+        .paths()
+        .chain(changed.iter().map(|&(path, _)| path))
         .filter_map(|path| path.strip_suffix(MANIFEST))
         .filter_map(|dir| dir.strip_suffix('/'))
         .collect();
