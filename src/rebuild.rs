@@ -636,19 +636,23 @@ impl TreeRecord {
             .values_mut()
             .chain(self.namespaces.values_mut())
             .collect();
-        let mut kept: Vec<(u32, u32, u32)> = Vec::new();
+        let mut kept: Vec<(u32, (u32, u32))> = Vec::new();
         let mut made: Vec<(u32, u32)> = Vec::new();
         for (p, part) in (0u32..).zip(parts.iter()) {
             for (i, item) in (0u32..).zip(&part.items) {
                 if item.3 == UNRANKED {
                     made.push((p, i));
                 } else {
-                    kept.push((item.3, p, i));
+                    kept.push((item.3, (p, i)));
                 }
             }
         }
-        kept.sort_unstable_by_key(|&(rank, _, _)| rank);
-        let mut kept: Vec<(u32, u32)> = kept.into_iter().map(|(_, p, i)| (p, i)).collect();
+        // By their old ranks: a table of them, not a sort (a third of this record's making
+        // in a steady rebuild of 1,000 services).
+        let mut kept: Vec<(u32, u32)> = in_rank_order(kept)
+            .into_iter()
+            .map(|(_, place)| place)
+            .collect();
         let order = {
             let view: &[&mut PartRecord] = &parts;
             let path = |&(p, i): &(u32, u32)| view[p as usize].items[i as usize].0.as_str();
