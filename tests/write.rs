@@ -727,6 +727,29 @@ fn a_hand_edit_of_an_untouched_file_survives_a_build_and_force_restores_it() {
     forced_backs_up(&dir, &out, &new, ("dir2/file5.yaml", "edited by hand\n"));
 }
 
+/// A write's hook that lets `stop` steps through and stops the write before the next one.
+fn stop_after(stop: usize) -> impl FnMut(&str) -> std::io::Result<()> {
+    let mut calls = 0;
+    move |step| {
+        calls += 1;
+        if calls > stop {
+            Err(std::io::Error::other(format!("stopped before {step}")))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// An incremental write stopped by `stop_after(stop)` failed as a stopped one does: before its
+/// journal (stop 0) with nothing left behind, else unfinished.
+fn assert_stopped<T: std::fmt::Debug>(stop: usize, result: Result<T, WriteError>) {
+    match result {
+        Err(WriteError::Io { ref left, .. }) if stop == 0 && left.is_empty() => {}
+        Err(WriteError::Unfinished { .. }) if stop > 0 => {}
+        other => panic!("stop {stop}: expected the write to stop, got {other:?}"),
+    }
+}
+
 #[test]
 fn an_incremental_write_stopped_at_any_step_is_finished_by_the_next_build() {
     let dir = scratch("incremental-steps");
@@ -756,20 +779,8 @@ fn an_incremental_write_stopped_at_any_step_is_finished_by_the_next_build() {
     for stop in 0..steps.len() {
         std::fs::remove_dir_all(&out).unwrap();
         write_tree(&out, &old, false).unwrap();
-        let mut calls = 0;
-        let result = write_tree_with(&out, &new, false, &mut |step| {
-            calls += 1;
-            if calls > stop {
-                Err(std::io::Error::other(format!("stopped before {step}")))
-            } else {
-                Ok(())
-            }
-        });
-        match result {
-            Err(WriteError::Io { ref left, .. }) if stop == 0 && left.is_empty() => {}
-            Err(WriteError::Unfinished { .. }) if stop > 0 => {}
-            other => panic!("stop {stop}: expected the write to stop, got {other:?}"),
-        }
+        let result = write_tree_with(&out, &new, false, &mut stop_after(stop));
+        assert_stopped(stop, result);
         // Each file is the old or the new one, never torn.
         for (path, text) in read_tree(&out).unwrap() {
             assert!(
@@ -1272,20 +1283,8 @@ fn a_rebuild_that_moves_no_line_writes_the_manifests_hashes_in_place() {
     for stop in 0..steps.len() {
         std::fs::remove_dir_all(&out).unwrap();
         write_tree(&out, &old_tree, false).unwrap();
-        let mut calls = 0;
-        let result = write_patched(&out, &new, &made, &mut |step| {
-            calls += 1;
-            if calls > stop {
-                Err(std::io::Error::other(format!("stopped before {step}")))
-            } else {
-                Ok(())
-            }
-        });
-        match result {
-            Err(WriteError::Io { ref left, .. }) if stop == 0 && left.is_empty() => {}
-            Err(WriteError::Unfinished { .. }) if stop > 0 => {}
-            other => panic!("stop {stop}: expected the write to stop, got {other:?}"),
-        }
+        let result = write_patched(&out, &new, &made, &mut stop_after(stop));
+        assert_stopped(stop, result);
         let on_disk = read_tree(&out).unwrap();
         for (path, text) in &on_disk {
             assert!(
