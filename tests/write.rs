@@ -1330,6 +1330,15 @@ fn a_rebuild_that_moves_no_line_writes_the_manifests_hashes_in_place() {
         manifest_patched(&mut other, &[], Vec::new(), &ordered, &made),
         None
     );
+    // A pending file's hash that is no digest: not patched, and no entry changed.
+    let mut listed = manifest_of(&new);
+    let before = listed.clone();
+    let odd = Some(platc::write::FileHash::from_hex("not a digest"));
+    assert_eq!(
+        manifest_patched(&mut listed, &["d0/f03.yaml"], vec![odd], &ordered, &made),
+        None
+    );
+    assert_eq!(listed, before);
     // A made file's hash found, and one not made: its entry keeps the hash it was given.
     let mut listed = manifest_of(&new);
     listed.files.get_mut("d0/f03.yaml").unwrap().sha256 = platc::write::FileHash::PENDING;

@@ -478,7 +478,9 @@ pub fn manifest_patched(
         let digits = push_entry(&mut written, path, entry);
         let before = old.run_text(at, at)?;
         let hash = digits..digits + 64;
-        if before.len() != written.len()
+        // (Never another: a made file's hash is its digest, or pending.)
+        if !matches!(entry.sha256, FileHash::Digest(_))
+            || before.len() != written.len()
             || before.get(..hash.start)? != &written[..hash.start]
             || before.get(hash.end..)? != &written[hash.end..]
         {
@@ -486,7 +488,12 @@ pub fn manifest_patched(
         }
         places.push((at, old.sha256_offset(at)?));
     }
-    if made.next().is_some() {
+    if made.next().is_some()
+        || digests
+            .iter()
+            .flatten()
+            .any(|hash| !matches!(hash, FileHash::Digest(_)))
+    {
         return None;
     }
     for (&path, hash) in pending.iter().zip(digests) {
@@ -498,10 +505,6 @@ pub fn manifest_patched(
     let mut patched = Patched::default();
     for (at, offset) in places {
         let (path, entry) = &files[at];
-        // (Never another: a made file's hash is its digest.)
-        if !matches!(entry.sha256, FileHash::Digest(_)) {
-            return None;
-        }
         if entry.sha256 != *old.entry(at).1 {
             patched.hashes.push((offset, entry.sha256.clone()));
             patched.paths.push(path.clone());
