@@ -79,13 +79,13 @@ pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid>
     ))
 }
 
-/// A tree of `out/` and its manifest (`tree[write::MANIFEST]`) as a value, each file hashed
-/// once.
+/// A tree of `out/` and its manifest (`tree[write::MANIFEST]`, or a rebuild's `patched`) as
+/// a value, each file hashed once.
 #[derive(Debug)]
 pub struct Built {
     /// Every file, or with `complete` false (a rebuild, `build_full_tree_reusing`) the files
-    /// it made and the manifest: the manifest lists the others with the hashes they have on
-    /// disk. Staged as it was made (`build_full_tree_staged`), empty (and `complete` is
+    /// it made and the manifest (none when `patched`): the manifest lists the others with the
+    /// hashes they have on disk. Staged as it was made (`build_full_tree_staged`), empty (and `complete` is
     /// false: the manifest lists every file, all of them on disk, itself among them).
     pub tree: diff::Tree,
     pub manifest: write::Manifest,

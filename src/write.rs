@@ -249,7 +249,9 @@ fn beside(parent: &Path, name: &str) -> (PathBuf, PathBuf) {
 /// cannot be done without the whole tree (a file edited by hand among those it changes, a
 /// stopped write, too many changes): nothing was touched, and the caller builds the whole
 /// tree and writes it with `write_listed`. `old` is the manifest on disk as the rebuild read
-/// it, used only while the file keeps the stamp it had then (else `Ok(None)` too).
+/// it, used only while the file keeps the stamp it had then (else `Ok(None)` too). With
+/// `old.patched`, `tree` holds no manifest: the new one is the old text with those hashes
+/// changed, written in place.
 pub fn write_changed(
     out: &Path,
     tree: &Tree,
