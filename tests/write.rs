@@ -1304,6 +1304,24 @@ fn a_rebuild_that_moves_no_line_writes_the_manifests_hashes_in_place() {
         assert!(unfinished(&out).is_empty(), "stop {stop}");
     }
 
+    // A manifest with another name (a hard link, as `cp -al` makes): replaced, as every
+    // file is, and the other name keeps the old text.
+    std::fs::remove_dir_all(&out).unwrap();
+    write_tree(&out, &old_tree, false).unwrap();
+    let linked = dir.join("linked-manifest.json");
+    std::fs::hard_link(out.join(MANIFEST), &linked).unwrap();
+    let written = write_patched(&out, &new, &made, &mut |_| Ok(())).unwrap();
+    assert!(
+        matches!(written, Some(Written::Updated { .. })),
+        "{written:?}"
+    );
+    assert_eq!(read_tree(&out).unwrap(), new_tree);
+    assert_eq!(
+        std::fs::read_to_string(&linked).unwrap(),
+        old_tree[MANIFEST]
+    );
+    assert_ne!(identity(&out.join(MANIFEST)).0, identity(&linked).0);
+
     // Not patchable: a made file whose line moved, or a path added; another generator.
     let listing = Listing::parse(&old_tree[MANIFEST]).unwrap();
     let ordered = listing.ordered().unwrap();

@@ -15,10 +15,11 @@
 //! changed (`Old::patched`), is written in place instead: the journal lists the changed
 //! entries alone, and once every file is written each changed hash's 64 digits are written
 //! over the old ones where they stand, then the journal is removed (stopped among them, the
-//! manifest lists each file with its old or its new hash, and the journal the new one). While
-//! a journal exists, the next build takes the whole-tree write, which counts a file with the
-//! old or the journal's hash as platc's. Nothing is synced to disk: as the whole-tree write,
-//! this guards against a stopped process, not a lost machine.
+//! manifest lists each file with its old or its new hash, and the journal the new one; a
+//! manifest with another name, a hard link, is replaced as before, never written through).
+//! While a journal exists, the next build takes the whole-tree write, which counts a file with
+//! the old or the journal's hash as platc's. Nothing is synced to disk: as the whole-tree
+//! write, this guards against a stopped process, not a lost machine.
 
 use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeSet, HashMap};
@@ -387,6 +388,16 @@ pub(super) fn write_changes(
         parsed = listing;
         (read.as_str(), &parsed, &[][..])
     };
+    // A manifest that has other names (a hard link, as `cp -al` makes) is replaced, as every
+    // file platc writes is, not written through: its text is made from the patch.
+    let whole;
+    let new_text = match new_text {
+        NewText::Patched(patched) if !only_name(&out.join(MANIFEST)) => {
+            whole = patched.apply(old_text);
+            NewText::Whole(&whole)
+        }
+        new_text => new_text,
+    };
     let before = Before {
         text: old_text,
         listing,
@@ -699,6 +710,20 @@ fn nested_trees_hold(
                     Some(bytes.as_slice()) == tree.get(&manifest).map(String::as_bytes)
                 }))
     })
+}
+
+/// Whether the file at `path` has no other name (a hard link).
+fn only_name(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        fs::symlink_metadata(path).is_ok_and(|meta| meta.nlink() == 1)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        false
+    }
 }
 
 /// Whether anything is at `path` (a dangling link too).
