@@ -1322,6 +1322,23 @@ fn a_rebuild_that_moves_no_line_writes_the_manifests_hashes_in_place() {
     );
     assert_ne!(identity(&out.join(MANIFEST)).0, identity(&linked).0);
 
+    // A read-only manifest: replaced too, not written through (which fails after the files
+    // are written, for a user who may not write it; root may, and platc does not).
+    std::fs::remove_dir_all(&out).unwrap();
+    write_tree(&out, &old_tree, false).unwrap();
+    let mut permissions = std::fs::metadata(out.join(MANIFEST)).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(out.join(MANIFEST), permissions).unwrap();
+    let before = identity(&out.join(MANIFEST));
+    let written = write_patched(&out, &new, &made, &mut |_| Ok(())).unwrap();
+    assert!(
+        matches!(written, Some(Written::Updated { .. })),
+        "{written:?}"
+    );
+    assert_eq!(read_tree(&out).unwrap(), new_tree);
+    assert_ne!(identity(&out.join(MANIFEST)).0, before.0, "written through");
+    assert!(unfinished(&out).is_empty());
+
     // Not patchable: a made file whose line moved, or a path added; another generator.
     let listing = Listing::parse(&old_tree[MANIFEST]).unwrap();
     let ordered = listing.ordered().unwrap();

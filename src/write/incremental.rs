@@ -388,15 +388,22 @@ pub(super) fn write_changes(
         parsed = listing;
         (read.as_str(), &parsed, &[][..])
     };
-    // A manifest that has other names (a hard link, as `cp -al` makes) is replaced, as every
-    // file platc writes is, not written through: its text is made from the patch.
+    // A manifest that has other names (a hard link, as `cp -al` makes), is read-only, or
+    // cannot be opened to write is replaced, as every file platc writes is, not written
+    // through: its text is made from the patch. Opened now, before any file is touched.
     let whole;
+    let mut in_place = None;
     let new_text = match new_text {
-        NewText::Patched(patched) if !only_name(&out.join(MANIFEST)) => {
-            whole = patched.apply(old_text);
-            NewText::Whole(&whole)
+        NewText::Patched(patched) => {
+            if let Some(file) = open_in_place(&out.join(MANIFEST)) {
+                in_place = Some((patched, file));
+                new_text
+            } else {
+                whole = patched.apply(old_text);
+                NewText::Whole(&whole)
+            }
         }
-        new_text => new_text,
+        NewText::Whole(_) => new_text,
     };
     let before = Before {
         text: old_text,
@@ -438,7 +445,7 @@ pub(super) fn write_changes(
             .collect();
         return Err(WriteError::Io { error, left });
     }
-    apply(out, tree, &plan, &journal, new_text, hook)
+    apply(out, tree, &plan, &journal, in_place, hook)
         .map_err(|error| WriteError::Unfinished { error })?;
     Ok(Some(Written::Updated {
         written: plan.write.len(),
@@ -446,13 +453,15 @@ pub(super) fn write_changes(
     }))
 }
 
-/// The journal is written: writes, deletes, and renames the journal over the manifest.
+/// The journal is written: writes, deletes, and renames the journal over the manifest, or
+/// patches the manifest (`in_place`: the hashes and the manifest opened to write) and
+/// deletes the journal.
 fn apply(
     out: &Path,
     tree: &Tree,
     plan: &Plan,
     journal: &Path,
-    new_text: NewText,
+    in_place: Option<(&Patched, fs::File)>,
     hook: &mut dyn FnMut(&str) -> io::Result<()>,
 ) -> io::Result<()> {
     for path in &plan.write {
@@ -485,13 +494,10 @@ fn apply(
     }
     remove_empty_dirs(out, &plan.remove);
     hook("manifest")?;
-    match new_text {
-        NewText::Whole(_) => fs::rename(journal, out.join(MANIFEST)),
-        NewText::Patched(patched) => {
+    match in_place {
+        None => fs::rename(journal, out.join(MANIFEST)),
+        Some((patched, mut manifest)) => {
             use std::io::{Seek, Write};
-            let mut manifest = fs::OpenOptions::new()
-                .write(true)
-                .open(out.join(MANIFEST))?;
             for (at, digits) in patched.digits() {
                 hook("patch")?;
                 manifest.seek(io::SeekFrom::Start(at as u64))?;
@@ -712,17 +718,23 @@ fn nested_trees_hold(
     })
 }
 
-/// Whether the file at `path` has no other name (a hard link).
-fn only_name(path: &Path) -> bool {
+/// The file at `path` opened to write in place, when it has no other name (a hard link),
+/// its mode lets it be written (root may write a read-only file; platc does not), and it
+/// opens.
+fn open_in_place(path: &Path) -> Option<fs::File> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        fs::symlink_metadata(path).is_ok_and(|meta| meta.nlink() == 1)
+        let meta = fs::symlink_metadata(path).ok()?;
+        if meta.nlink() != 1 || !meta.is_file() || meta.permissions().readonly() {
+            return None;
+        }
+        fs::OpenOptions::new().write(true).open(path).ok()
     }
     #[cfg(not(unix))]
     {
         let _ = path;
-        false
+        None
     }
 }
 
