@@ -1,6 +1,7 @@
 //! `platc build`: compile, render every artefact in memory, then write `out/` atomically, or
 //! with `--check` compare it.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -202,11 +203,10 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
                         .as_ref()
                         .and_then(crate::rebuild::Record::encode);
                     let mut built = built;
-                    if let Some(patched) = built.patched.take() {
-                        built
-                            .tree
-                            .insert(MANIFEST.to_owned(), patched.apply(&read.manifest));
+                    if let Some(Cow::Owned(text)) = built.manifest_text(&read.manifest) {
+                        built.tree.insert(MANIFEST.to_owned(), text);
                     }
+                    built.patched = None;
                     rebuilt = Some((built, record));
                 }
             }

@@ -420,9 +420,10 @@ impl Patched {
     /// The new text: `old`, the text the offsets are of, with each hash put in its place.
     pub fn apply(&self, old: &str) -> String {
         let mut text = old.to_owned();
-        for (at, digits) in self.digits() {
-            let digits = std::str::from_utf8(&digits).unwrap_or_default();
-            text.replace_range(at..at + digits.len(), digits);
+        let mut buffer = [0; 64];
+        for (at, hash) in &self.hashes {
+            let digits = hash.as_text(&mut buffer);
+            text.replace_range(*at..*at + digits.len(), digits);
         }
         text
     }
