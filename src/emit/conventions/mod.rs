@@ -52,13 +52,7 @@ pub fn common_labels(platform: &Platform) -> BTreeMap<String, String> {
 /// The labels every object of a service carries: the recommended `app.kubernetes.io/*` set,
 /// and `app` for Istio and Kiali.
 pub fn labels(platform: &Platform, service: &Service) -> BTreeMap<String, String> {
-    let mut labels = common_labels(platform);
-    labels.insert("app".into(), service.name.value.clone());
-    labels.insert("app.kubernetes.io/name".into(), service.name.value.clone());
-    labels.insert(
-        "app.kubernetes.io/instance".into(),
-        service.name.value.clone(),
-    );
+    let mut labels = unversioned_labels(platform, service);
     if let Some(version) = service
         .image
         .tag
@@ -67,6 +61,20 @@ pub fn labels(platform: &Platform, service: &Service) -> BTreeMap<String, String
     {
         labels.insert("app.kubernetes.io/version".into(), version.value.clone());
     }
+    labels
+}
+
+/// `labels` without `app.kubernetes.io/version`: for what Terraform applies for a service
+/// (its stores' `ConfigMap`), which a release that changes only the image tag must not
+/// change (the cluster stage is applied when the platform changes, not at each release).
+pub fn unversioned_labels(platform: &Platform, service: &Service) -> BTreeMap<String, String> {
+    let mut labels = common_labels(platform);
+    labels.insert("app".into(), service.name.value.clone());
+    labels.insert("app.kubernetes.io/name".into(), service.name.value.clone());
+    labels.insert(
+        "app.kubernetes.io/instance".into(),
+        service.name.value.clone(),
+    );
     labels
 }
 

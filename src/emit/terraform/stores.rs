@@ -74,7 +74,7 @@ pub fn module(cx: &Context) -> Module {
                 "metadata": {
                     "name": stores_config_map(&service.name.value),
                     "namespace": service.namespace,
-                    "labels": conventions::labels(p, service),
+                    "labels": conventions::unversioned_labels(p, service),
                     "annotations": conventions::origin_annotation(p, service.span),
                 },
                 "data": data,
