@@ -521,13 +521,13 @@ pub fn output_part(
 }
 
 /// The emitted files of one platform, without the manifest, and the summaries of the
-/// items of the services and namespaces made.
+/// items of the services, namespaces and platform's batch made (`emit::Batches::parts`).
 struct Made {
     files: Vec<TreeFile>,
     /// Staged, the files' manifest entries alone, packed: a buffer a batch, each in its
     /// paths' order (`write::Packed`).
     packed: Vec<write::Packed>,
-    parts: [Vec<output::Summary>; 2],
+    parts: [Vec<output::Summary>; 3],
     /// The summaries of the parts reused, handed back (`emit::Batches::kept`).
     kept: [Vec<output::Summary>; 2],
 }

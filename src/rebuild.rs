@@ -6,7 +6,9 @@
 //! fingerprint is unchanged would be made into the same bytes: the rebuild does not make it,
 //! takes its files' hashes and origins from the old manifest, and hands the Argo CD target the
 //! summaries of its items from the record. Namespaces are fingerprinted and reused the same
-//! way; the platform's own items and the Argo CD Applications are always made again.
+//! way, and so are the platform's own items (the platform's batch), whose fingerprint leaves
+//! out the image tags; the Argo CD Applications and the umbrella chart's `Chart.yaml`, which
+//! read every service's tag, are always made again.
 //!
 //! The record is used only when it was written by this very build of platc, for the tree
 //! whose manifest is on disk now (it names the manifest's stamp: size, inode, change and
@@ -70,16 +72,20 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
     let lines = &platform.origin;
     let own_only = own_only_children(platform);
     // Each service's face: its node without its `OWN_ONLY` children, each blanked to its line
-    // breaks (as the global hash blanks the service nodes); and its own hash, the face's and
-    // those children's texts (each byte of the node hashed once).
-    let (own, faces): (Vec<_>, Vec<_>) = services
+    // breaks (as the global hash blanks the service nodes); its own hash, the face's and
+    // those children's texts (each byte of the node hashed once); and what the platform's
+    // batch reads of it, the face and those children but for the image's tag.
+    let mut shared = Sha256::new();
+    hash_field(&mut shared, &global);
+    let own: Vec<_> = services
         .iter()
         .map(|service| {
             let mut face = Sha256::new();
             hash_field(&mut face, &lines.line(service.span.start).to_le_bytes());
             let mut children = Sha256::new();
+            let mut read = Sha256::new();
             let mut last = service.span.start;
-            for span in own_only.get(&service.span.start).into_iter().flatten() {
+            for &(span, image) in own_only.get(&service.span.start).into_iter().flatten() {
                 let (Some(kept), Some(blanked)) =
                     (text.get(last..span.start), text.get(span.start..span.end))
                 else {
@@ -88,6 +94,9 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
                 hash_field(&mut face, kept.as_bytes());
                 hash_field(&mut face, &blanked.matches('\n').count().to_le_bytes());
                 hash_field(&mut children, blanked.as_bytes());
+                if !image {
+                    hash_field(&mut read, blanked.as_bytes());
+                }
                 last = span.end;
             }
             hash_field(&mut face, &text.as_bytes()[last..service.span.end]);
@@ -99,9 +108,21 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
             let mut own = Sha256::new();
             hash_field(&mut own, &face);
             hash_field(&mut own, &children.finalize());
+            // The image as compiled but for its tag (an environment's overlay of it is in
+            // the text outside the service nodes, which `global` covers).
+            let image = &service.image;
+            hash_field(&mut read, image.repository.value.as_bytes());
+            hash_field(&mut read, &[u8::from(image.ecr)]);
+            let digest = image.digest.as_ref().map(|d| d.value.as_str());
+            hash_field(&mut read, digest.unwrap_or_default().as_bytes());
+            hash_field(&mut read, &[u8::from(digest.is_some())]);
+            hash_field(&mut shared, service.name.value.as_bytes());
+            hash_field(&mut shared, &face);
+            hash_field(&mut shared, &read.finalize());
             (own.finalize(), face)
         })
-        .unzip();
+        .collect();
+    let (own, faces): (Vec<_>, Vec<_>) = own.into_iter().unzip();
     // Looked up for each word of each service node: 260,000 at 1,000 services.
     let index = Names::new(services.iter().map(|s| s.name.value.as_str()));
     let mut neighbours: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); services.len()];
@@ -173,6 +194,7 @@ pub fn fingerprints(source: &Source, platform: &Checked) -> Option<Fingerprints>
     Some(Fingerprints {
         services,
         namespaces,
+        platform: write::sha256_hex_bytes(&shared.finalize()),
     })
 }
 
@@ -192,15 +214,15 @@ const OWN_ONLY: [&str; 6] = [
 ];
 
 /// The spans of the `OWN_ONLY` children of each service node of the document, in source
-/// order, by the service node's start.
-fn own_only_children(platform: &Checked) -> HashMap<usize, Vec<crate::span::Span>> {
+/// order, by the service node's start, each with whether it is the `image`.
+fn own_only_children(platform: &Checked) -> HashMap<usize, Vec<(crate::span::Span, bool)>> {
     let nodes = platform.origin.nodes();
     let service_spans: std::collections::HashSet<(usize, usize)> = platform
         .services
         .iter()
         .map(|s| (s.span.start, s.span.end))
         .collect();
-    let mut children: HashMap<usize, Vec<crate::span::Span>> = HashMap::new();
+    let mut children: HashMap<usize, Vec<(crate::span::Span, bool)>> = HashMap::new();
     for node in nodes {
         let Some(parent) = node.parent.and_then(|p| nodes.get(p)) else {
             continue;
@@ -213,17 +235,22 @@ fn own_only_children(platform: &Checked) -> HashMap<usize, Vec<crate::span::Span
             children
                 .entry(parent.span.start)
                 .or_default()
-                .push(node.span);
+                .push((node.span, name == "image"));
         }
     }
     children
 }
 
-/// The fingerprints of a platform's services and namespaces, by name.
+/// The fingerprints of a platform's services and namespaces, by name, and of its own items
+/// (the platform's batch, `emit::emit_in_batches`).
 #[derive(Debug)]
 pub struct Fingerprints {
     services: BTreeMap<String, String>,
     namespaces: BTreeMap<String, String>,
+    /// What the platform's batch reads: `global`, and each service's name, face and
+    /// `OWN_ONLY` children but for its image's tag (which only the umbrella chart's
+    /// `Chart.yaml` reads of them, made apart: `helm::umbrella_chart`).
+    platform: String,
 }
 
 /// The words of `text` that could be a service's name (DNS labels): its runs of ASCII
@@ -371,11 +398,16 @@ struct Header {
     nested: Vec<(String, write::Stamp)>,
 }
 
-/// One tree's services and namespaces.
+/// One tree's services and namespaces, and the platform's batch.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TreeRecord {
     services: BTreeMap<String, PartRecord>,
     namespaces: BTreeMap<String, PartRecord>,
+    /// The items of the platform's batch (`emit::emit_in_batches`; its namespaces' too, of
+    /// the egress gateway's, which no service's fingerprint covers), whatever their owners:
+    /// handed back, each is the platform's, as the Argo CD target reads them alike.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    platform: Option<PartRecord>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -496,7 +528,7 @@ impl TreeRecord {
     /// manifest (`TreeReuse::walked`), so their ranks are in their paths' order.
     pub fn new(
         fingerprints: &Fingerprints,
-        made: [Vec<Summary>; 2],
+        made: [Vec<Summary>; 3],
         kept: [Vec<Summary>; 2],
         mut before: Option<TreeRecord>,
         walked: bool,
@@ -504,7 +536,25 @@ impl TreeRecord {
         if let Some(before) = &mut before {
             before.refill(kept);
         }
-        let mut record = Self::default();
+        let [services, namespaces, platform] = made;
+        let made = [services, namespaces];
+        let mut record = Self {
+            platform: (!platform.is_empty()).then(|| PartRecord {
+                fingerprint: fingerprints.platform.clone(),
+                items: platform
+                    .into_iter()
+                    .map(|summary| {
+                        ItemRecord(
+                            summary.path,
+                            summary.id.map(IdRecord::from),
+                            summary.rollout,
+                            UNRANKED,
+                        )
+                    })
+                    .collect(),
+            }),
+            ..Self::default()
+        };
         // Each part's list sized once, from its items counted first (800,000 items at 10,000
         // services: grown by doubling, a third of the room would be spare). A part's items
         // mostly come one after another: counted a run at a time.
@@ -576,6 +626,11 @@ impl TreeRecord {
                     }
                 }
             }
+            if record.platform.is_none() {
+                record.platform = before
+                    .platform
+                    .filter(|old| old.fingerprint == fingerprints.platform);
+            }
         }
         record.rank(walked);
         record
@@ -598,7 +653,7 @@ impl TreeRecord {
                     let record = match &summary.owner {
                         Owner::Service(name) => self.services.get_mut(name),
                         Owner::Namespace(name) => self.namespaces.get_mut(name),
-                        Owner::Platform => None,
+                        Owner::Platform => self.platform.as_mut(),
                     };
                     // Its next item to fill: the first still taken (a part's summaries
                     // come in one run, but were they in two, in order, the second would
@@ -623,6 +678,10 @@ impl TreeRecord {
         for parts in [&mut self.services, &mut self.namespaces] {
             parts.retain(|_, part| part.items.iter().all(|item| !item.0.is_empty()));
         }
+        self.platform = self
+            .platform
+            .take()
+            .filter(|part| part.items.iter().all(|item| !item.0.is_empty()));
     }
 
     /// Ranks every item by its path: the kept parts' items, already ranked among themselves,
@@ -635,6 +694,7 @@ impl TreeRecord {
             .services
             .values_mut()
             .chain(self.namespaces.values_mut())
+            .chain(self.platform.as_mut())
             .collect();
         let mut kept: Vec<(u32, (u32, u32))> = Vec::new();
         let mut made: Vec<(u32, u32)> = Vec::new();
@@ -875,7 +935,10 @@ impl TreeRecord {
                 })
                 .sum()
         };
-        48 + parts(&self.services) + parts(&self.namespaces)
+        let platform = self.platform.as_ref().map_or(0, |part| {
+            part.fingerprint.len() + 48 + part.items.iter().map(item).sum::<usize>()
+        });
+        48 + parts(&self.services) + parts(&self.namespaces) + platform
     }
 
     /// What the tree at `dir` (`""`, or `env/NAME/`) of a rebuild reuses, this its record:
@@ -925,6 +988,11 @@ impl TreeRecord {
                 parts.push((Owner::Namespace(name.clone()), part));
             }
         }
+        if let Some(part) = &self.platform
+            && part.fingerprint == fingerprints.platform
+        {
+            parts.push((Owner::Platform, part));
+        }
         let items: Vec<(u32, (usize, &str))> = parts
             .iter()
             .enumerate()
@@ -968,11 +1036,15 @@ impl TreeRecord {
                     reuse.make.insert(name.clone());
                     continue;
                 }
-                (_, true) | (Owner::Platform, false) => continue,
+                (_, true) => continue,
                 (Owner::Service(name), false) => self.services.get_mut(name),
                 (Owner::Namespace(name), false) => {
                     reuse.keep_namespaces.insert(name.clone());
                     self.namespaces.get_mut(name)
+                }
+                (Owner::Platform, false) => {
+                    reuse.keep_platform = true;
+                    self.platform.as_mut()
                 }
             };
             if let Some(part) = part {
@@ -1021,6 +1093,7 @@ impl TreeRecord {
             .services
             .values()
             .chain(self.namespaces.values())
+            .chain(&self.platform)
             .map(|part| part.items.len())
             .sum();
         let mut reuse = Reuse {
@@ -1030,7 +1103,8 @@ impl TreeRecord {
         let mut entries: Vec<Placed> = Vec::with_capacity(recorded);
         let (services, namespaces) = (&mut self.services, &mut self.namespaces);
         for (name, fingerprint) in &fingerprints.services {
-            let reused = reused(old, dir, services, name, fingerprint, Owner::Service);
+            let owner = Owner::Service(name.clone());
+            let reused = reused(old, dir, services.get_mut(name), fingerprint, &owner);
             match reused {
                 Some((kept, listed)) => {
                     reuse.kept.extend(kept);
@@ -1042,12 +1116,21 @@ impl TreeRecord {
             }
         }
         for (name, fingerprint) in &fingerprints.namespaces {
-            let reused = reused(old, dir, namespaces, name, fingerprint, Owner::Namespace);
+            let owner = Owner::Namespace(name.clone());
+            let reused = reused(old, dir, namespaces.get_mut(name), fingerprint, &owner);
             if let Some((kept, listed)) = reused {
                 reuse.keep_namespaces.insert(name.clone());
                 reuse.kept.extend(kept);
                 entries.extend(listed);
             }
+        }
+        let platform = self.platform.as_mut();
+        if let Some((kept, listed)) =
+            reused(old, dir, platform, &fingerprints.platform, &Owner::Platform)
+        {
+            reuse.keep_platform = true;
+            reuse.kept.extend(kept);
+            entries.extend(listed);
         }
         // In the manifest's order, so that the new manifest takes them without a sort.
         entries.sort_unstable_by_key(|(place, _)| *place);
@@ -1068,20 +1151,17 @@ type Placed = (u32, (String, write::Entry));
 /// manifest entries.
 type Kept = (Vec<Summary>, Vec<Placed>);
 
-/// The summaries and manifest entries of part `name` (of the tree at `dir`) of the record
-/// `records`, when its fingerprint is still `fingerprint` and the old manifest lists every
-/// file of it.
+/// The summaries and manifest entries of the part of `owner` (of the tree at `dir`), this its
+/// record, when its fingerprint is still `fingerprint` and the old manifest lists every file
+/// of it.
 fn reused(
     old: &write::Listing,
     dir: &str,
-    records: &mut BTreeMap<String, PartRecord>,
-    name: &str,
+    record: Option<&mut PartRecord>,
     fingerprint: &str,
-    owner: fn(String) -> Owner,
+    owner: &Owner,
 ) -> Option<Kept> {
-    let record = records
-        .get_mut(name)
-        .filter(|r| r.fingerprint == fingerprint)?;
+    let record = record.filter(|r| r.fingerprint == fingerprint)?;
     let mut path = String::from(dir);
     let listed = record
         .items
@@ -1097,8 +1177,7 @@ fn reused(
             Some((place, (path.clone(), entry)))
         })
         .collect::<Option<Vec<_>>>()?;
-    let owner = owner(name.to_owned());
-    Some((take_summaries(&owner, &mut record.items).collect(), listed))
+    Some((take_summaries(owner, &mut record.items).collect(), listed))
 }
 
 /// The summaries of the recorded items of `owner`, taken out of them, not copied (80,000
@@ -1551,6 +1630,7 @@ mod tests {
             Fingerprints {
                 services: map(services),
                 namespaces: map(namespaces),
+                platform: String::new(),
             }
         };
         let tree = |p: &Fingerprints| {
@@ -1568,6 +1648,7 @@ mod tests {
             TreeRecord {
                 services: parts(&p.services),
                 namespaces: parts(&p.namespaces),
+                platform: None,
             }
         };
         let base = prints(&[("a", "1"), ("b", "2")], &[("ns", "3")]);
@@ -1691,6 +1772,11 @@ mod tests {
         Fingerprints {
             services: map(&tree.services),
             namespaces: map(&tree.namespaces),
+            platform: tree
+                .platform
+                .as_ref()
+                .map(|part| part.fingerprint.clone())
+                .unwrap_or_default(),
         }
     }
 
@@ -1712,11 +1798,13 @@ mod tests {
             let mut taken = tree.clone();
             let reuse = taken.reuse_in_order(listing.ordered().unwrap(), dir, &all);
             assert!(reuse.reuse.make.is_empty(), "{dir}");
+            assert!(reuse.reuse.keep_platform, "{dir}");
             assert!(
                 taken
                     .services
                     .values()
                     .chain(taken.namespaces.values())
+                    .chain(&taken.platform)
                     .flat_map(|part| &part.items)
                     .all(|item| item.0.is_empty() && item.1.is_none() && item.2.is_none()),
                 "{dir}: taken, not copied"
@@ -1757,9 +1845,14 @@ mod tests {
             );
             assert_eq!(&again, tree, "{dir}");
 
-            let last = kept.pop().expect("kept summaries");
+            // The platform batch's come last.
+            let service = kept
+                .iter()
+                .rposition(|s| matches!(s.owner, Owner::Service(_)));
+            assert_eq!(kept.last().map(|s| &s.owner), Some(&Owner::Platform));
+            let last = kept.remove(service.expect("kept services"));
             let Owner::Service(short) = &last.owner else {
-                panic!("services first");
+                panic!("a service's");
             };
             let again = TreeRecord::new(
                 &all,
@@ -1777,6 +1870,11 @@ mod tests {
                     .collect()
             };
             assert_eq!(again.services.len() + 1, tree.services.len(), "{dir}");
+            assert_eq!(
+                again.platform.as_ref().map(items),
+                tree.platform.as_ref().map(items),
+                "{dir}: given back"
+            );
             for (name, part) in &again.services {
                 assert_eq!(items(part), items(&tree.services[name]), "{dir}: {name}");
             }
@@ -1802,6 +1900,7 @@ mod tests {
             (
                 reuse.reuse.make.clone(),
                 reuse.reuse.keep_namespaces.clone(),
+                reuse.reuse.keep_platform,
                 format!("{:?}", reuse.reuse.kept),
                 reuse.entries.clone(),
             )
@@ -1819,6 +1918,7 @@ mod tests {
                 .services
                 .values()
                 .chain(tree.namespaces.values())
+                .chain(&tree.platform)
                 .flat_map(|part| &part.items)
                 .collect();
             ranked.sort_by_key(|item| item.3);
@@ -1853,9 +1953,33 @@ mod tests {
                 .reuse_in_order(listing.ordered().unwrap(), dir, &changed);
             assert_eq!(walked.reuse.make, BTreeSet::from([service]), "{dir}");
             assert!(!walked.reuse.keep_namespaces.contains(&namespace));
+            assert!(walked.reuse.keep_platform, "{dir}");
             assert_eq!(
                 shown(&walked),
                 shown(&tree.clone().reuse_by_look_up(&listing, dir, &changed))
+            );
+            changed.platform = "changed".to_owned();
+            let walked = tree
+                .clone()
+                .reuse_in_order(listing.ordered().unwrap(), dir, &changed);
+            assert!(!walked.reuse.keep_platform, "{dir}");
+            assert_eq!(
+                shown(&walked),
+                shown(&tree.clone().reuse_by_look_up(&listing, dir, &changed))
+            );
+
+            // A file of the platform's batch the manifest does not list: the batch is made.
+            let mut unlisted = tree.clone();
+            unlisted.platform.as_mut().expect("recorded").items[0]
+                .0
+                .push('~');
+            let walked = unlisted
+                .clone()
+                .reuse_in_order(listing.ordered().unwrap(), dir, &all);
+            assert!(walked.reuse.make.is_empty() && !walked.reuse.keep_platform);
+            assert_eq!(
+                shown(&walked),
+                shown(&unlisted.reuse_by_look_up(&listing, dir, &all))
             );
 
             // A file of the first service the manifest does not list, ranked in its place.
@@ -1878,6 +2002,7 @@ mod tests {
                 .services
                 .values_mut()
                 .chain(backwards.namespaces.values_mut())
+                .chain(&mut backwards.platform)
             {
                 for item in &mut part.items {
                     item.3 = u32::MAX - 1 - item.3;

@@ -176,9 +176,18 @@ fn a_rebuild_after_any_one_line_change_is_the_fresh_build() {
         let before = build(&source, None).unwrap();
         let prior = before.record.clone().expect("a whole build keeps a record");
         let prior = Some((&prior, before.tree[MANIFEST].as_str()));
-        // Nothing changed: nothing is made but the platform's batch.
+        // Nothing changed: nothing is made but the Argo CD Applications and the umbrella
+        // chart's `Chart.yaml`.
         let same = build(&source, prior).unwrap();
         assert_eq!(differs(&same, &before), None, "{name}, unchanged");
+        let made: Vec<&String> = same
+            .tree
+            .keys()
+            .filter(|path| {
+                !path.ends_with(MANIFEST) && !path.ends_with("/Chart.yaml") && !is_argocd(path)
+            })
+            .collect();
+        assert!(made.is_empty(), "{name}, unchanged: made {made:?}");
         let (lines, firsts) = service_lines(&source);
         let changes = lines
             .into_iter()
@@ -217,6 +226,7 @@ fn a_new_image_of_any_service_rebuilds_as_the_fresh_build() {
     let mut rebuilt_count = 0;
     let mut patched_count = 0;
     let mut kept_neighbours = 0;
+    let mut kept_platforms = 0;
     for (name, source) in sources() {
         let before = build(&source, None).unwrap();
         let prior = before.record.clone().expect("a whole build keeps a record");
@@ -231,11 +241,13 @@ fn a_new_image_of_any_service_rebuilds_as_the_fresh_build() {
             let repository_end = line
                 .find('"')
                 .and_then(|open| line[open + 1..].find('"').map(|close| open + 1 + close));
+            // Each with whether it is the tag's.
             let edits = [
-                line.find("tag=\"").map(|tag| at + tag + "tag=\"".len()),
-                repository_end.map(|end| at + end),
+                line.find("tag=\"")
+                    .map(|tag| (at + tag + "tag=\"".len(), true)),
+                repository_end.map(|end| (at + end, false)),
             ];
-            for edit in edits.into_iter().flatten() {
+            for (edit, tag) in edits.into_iter().flatten() {
                 let mut text = source.text().to_owned();
                 text.insert(edit, 'x');
                 let changed = with_text(&source, &text);
@@ -249,6 +261,20 @@ fn a_new_image_of_any_service_rebuilds_as_the_fresh_build() {
                 }
                 rebuilt_count += 1;
                 patched_count += usize::from(rebuilt.patched.is_some());
+                // Nor was the platform's batch, after a new tag: it reads none (in the base
+                // tree, as above).
+                let platform: Vec<&String> = fresh
+                    .tree
+                    .keys()
+                    .filter(|path| tag && !path.starts_with("env/") && is_platforms(path))
+                    .collect();
+                assert!(
+                    platform
+                        .iter()
+                        .all(|path| !rebuilt.tree.contains_key(*path)),
+                    "{why}: the platform's batch was made again"
+                );
+                kept_platforms += usize::from(!platform.is_empty());
                 // The services it calls and that call it were not made again, in the base
                 // tree. (In an environment's, a service its overlay removes is outside the
                 // service nodes: its change reaches every service there.)
@@ -286,6 +312,41 @@ fn a_new_image_of_any_service_rebuilds_as_the_fresh_build() {
         kept_neighbours > 40,
         "only {kept_neighbours} neighbours kept"
     );
+    assert!(
+        kept_platforms > 40,
+        "only {kept_platforms} platforms' batches kept"
+    );
+}
+
+/// Whether `path` (in `out/`, or an environment's tree there) is an Argo CD target's file.
+fn is_argocd(path: &str) -> bool {
+    let path = in_tree(path);
+    path.starts_with("argocd/")
+}
+
+/// Whether `path` (in `out/`, or an environment's tree there) is a file of the platform's
+/// batch, by the directories only it writes in:
+/// Terraform, the mesh's and gateways' objects, the platform's monitors and dashboards, the
+/// add-ons' values and the platform's pipeline.
+fn is_platforms(path: &str) -> bool {
+    let path = in_tree(path);
+    [
+        "terraform/",
+        "istio/mesh/",
+        "istio/gateways/",
+        "monitoring/platform/",
+        "helm/addons/",
+        "jenkins/platform/",
+    ]
+    .iter()
+    .any(|dir| path.starts_with(dir))
+}
+
+/// `path` in the tree that holds it: without `env/NAME/`.
+fn in_tree(path: &str) -> &str {
+    path.strip_prefix("env/")
+        .and_then(|rest| rest.split_once('/'))
+        .map_or(path, |(_, rest)| rest)
 }
 
 /// What ties services together outside their nodes' words: a call an environment's overlay

@@ -127,9 +127,10 @@ fn prefetch_origins(platform: &Checked) {
 /// order they were made: a rebuild keeps them to stand for the parts it does not make again).
 pub struct Batches<R> {
     pub handed: Vec<R>,
-    /// In two lists: the services', and the namespaces' made in the platform's batch (the
-    /// second not copied onto the first: at 10,000 services, 400,000 summaries).
-    pub parts: [Vec<Summary>; 2],
+    /// In three lists: the services', the namespaces' made (in their batches), and the
+    /// platform batch's own, when it was made (none copied onto another: at 10,000 services,
+    /// 400,000 summaries).
+    pub parts: [Vec<Summary>; 3],
     /// The summaries `Reuse::kept` gave, handed back once read: the services', then the
     /// namespaces', each in their order (a rebuild's record takes them back,
     /// `rebuild::TreeRecord::new`).
@@ -143,8 +144,11 @@ pub struct Reuse {
     pub make: std::collections::BTreeSet<String>,
     /// The namespaces whose items are not made.
     pub keep_namespaces: std::collections::BTreeSet<String>,
-    /// The summaries of the items of every service and namespace not made (from the build
-    /// that made them): the derived targets read them beside the new ones.
+    /// Whether the platform's batch is not made: its items did not change.
+    pub keep_platform: bool,
+    /// The summaries of the items of every service and namespace not made, and of the
+    /// platform's batch when it is kept (from the build that made them): the derived targets
+    /// read them beside the new ones.
     pub kept: Vec<Summary>,
 }
 
@@ -155,9 +159,10 @@ pub struct Reuse {
 /// of its items (`Output::summaries`). What `hand_on` gives for each batch, in that order.
 /// Together the batches are the set `emit` gives, each item once; a build encodes each batch
 /// on the thread that made it, so the typed objects of the whole platform are never held at
-/// once. With `reuse`, only the services it names are made, and only the namespaces it does
-/// not keep (the platform's batch and the Argo CD target's are always made); the derived
-/// targets read its kept summaries for what was not made.
+/// once. With `reuse`, only the services it names are made, only the namespaces it does
+/// not keep, and the platform's batch unless it keeps it (the Argo CD target's items and the
+/// umbrella chart's `Chart.yaml` are always made); the derived targets read its kept
+/// summaries for what was not made.
 pub fn emit_in_batches<R: Send>(
     platform: &Checked,
     batch: usize,
@@ -166,8 +171,13 @@ pub fn emit_in_batches<R: Send>(
 ) -> Batches<R> {
     prefetch_origins(platform);
     let sync_waves = platform.delivery.argocd.is_some();
-    let (only, keep_namespaces, mut kept) = match reuse {
-        Some(reuse) => (Some(reuse.make), reuse.keep_namespaces, reuse.kept),
+    let (only, keep_namespaces, keep_platform, mut kept) = match reuse {
+        Some(reuse) => (
+            Some(reuse.make),
+            reuse.keep_namespaces,
+            reuse.keep_platform,
+            reuse.kept,
+        ),
         None => Default::default(),
     };
     // The kept namespaces' summaries go to the platform's batch, the services' to the end
@@ -234,11 +244,20 @@ pub fn emit_in_batches<R: Send>(
         .chunks(batch.max(1))
         .map(|names| Selection::services(names.iter().copied()))
         .collect();
+    let made_in_shared = shared_keep.len();
     let ((platform_handed, mut shared), made) = rayon::join(
-        || make_batch(&Selection::shared_but(batched), Some(shared_keep)),
+        || {
+            if keep_platform {
+                (None, shared_keep)
+            } else {
+                let (handed, shared) =
+                    make_batch(&Selection::shared_but(batched), Some(shared_keep));
+                (Some(handed), shared)
+            }
+        },
         || parallel::map_each(&services, |selection| make_batch(selection, None)),
     );
-    handed.push(platform_handed);
+    handed.extend(platform_handed);
     let (made_handed, summaries): (Vec<R>, Vec<Vec<Summary>>) = made.into_iter().unzip();
     handed.extend(made_handed);
     // The Argo CD target reads every item's summary: the services' kept, the services'
@@ -255,18 +274,27 @@ pub fn emit_in_batches<R: Send>(
         made.extend(batch);
     }
     let mut out = Output::default();
-    let all = kept.iter().chain(&made).chain(&shared);
+    let chart = helm::umbrella_chart(platform);
+    let chart_summary = Summary::of(&chart);
+    let all = kept
+        .iter()
+        .chain(&made)
+        .chain(&shared)
+        .chain(std::iter::once(&chart_summary));
     argocd::emit(platform, all, &mut out);
-    handed.push(hand_on(out.take_items()));
-    // The parts made: the services' items, then the namespaces' made in the platform's batch
-    // (a first build keeps nothing: the platform batch's whole list is taken, not copied,
-    // and the room left behind, never touched, freed); and the kept ones, handed back.
-    let mut made_shared = shared.split_off(kept_in_shared);
+    let mut last = out.take_items();
+    last.push(chart);
+    handed.push(hand_on(last));
+    // The parts made: the services' items, the namespaces' made (in their batches), and the
+    // platform batch's own (a few hundred, copied); and the kept ones, handed back. A first
+    // build keeps nothing: the namespaces' list is the whole one, taken, not copied, and the
+    // room left behind, never touched, freed.
+    let own = shared.split_off(made_in_shared);
+    let made_shared = shared.split_off(kept_in_shared);
     shared.shrink_to_fit();
-    made_shared.retain(|s| matches!(s.owner, crate::output::Owner::Namespace(_)));
     Batches {
         handed,
-        parts: [made, made_shared],
+        parts: [made, made_shared, own],
         kept: [kept, shared],
     }
 }

@@ -41,7 +41,8 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         service_chart(platform, service, items)
     });
     // The templates of the platform's and namespaces' objects made (a batch of namespaces
-    // makes theirs); the umbrella chart's own files with the platform's items.
+    // makes theirs); the umbrella chart's values with the platform's items (its `Chart.yaml`
+    // is made apart: `umbrella_chart`).
     let mut platform_charts = umbrella_templates(platform, &shared);
     if out.wants_shared() {
         platform_charts.extend(umbrella(platform));
@@ -604,12 +605,23 @@ fn umbrella_templates(platform: &Checked, shared: &[&Item]) -> Vec<Item> {
     out
 }
 
-/// The umbrella chart's own files: the service charts as dependencies (its templates are
-/// `umbrella_templates`).
+/// The umbrella chart's values (its templates are `umbrella_templates`, its `Chart.yaml`
+/// `umbrella_chart`).
 fn umbrella(platform: &Checked) -> Vec<Item> {
+    vec![Item::yaml(
+        format!("{}/values.yaml", umbrella_dir(platform)),
+        Owner::Platform,
+        platform.span,
+        json!({}),
+    )]
+}
+
+/// The umbrella chart's `Chart.yaml`: the service charts as dependencies, each at its image
+/// tag's version. The one item of the platform's that reads a tag, so it is made apart from
+/// the platform's batch (`emit::emit_in_batches`), which a rebuild after a new tag keeps.
+pub fn umbrella_chart(platform: &Checked) -> Item {
     let dir = umbrella_dir(platform);
     let origin = platform.span;
-    let mut out = Vec::new();
     let dependencies: Vec<Value> = platform
         .services
         .iter()
@@ -621,7 +633,7 @@ fn umbrella(platform: &Checked) -> Vec<Item> {
             })
         })
         .collect();
-    out.push(Item::yaml(
+    Item::yaml(
         format!("{dir}/Chart.yaml"),
         Owner::Platform,
         origin,
@@ -633,14 +645,7 @@ fn umbrella(platform: &Checked) -> Vec<Item> {
             "version": "0.1.0",
             "dependencies": dependencies,
         }),
-    ));
-    out.push(Item::yaml(
-        format!("{dir}/values.yaml"),
-        Owner::Platform,
-        origin,
-        json!({}),
-    ));
-    out
+    )
 }
 
 /// A platform-wide object's template file: its path below the target directory, flattened.
