@@ -6,9 +6,9 @@
 //! fingerprint is unchanged would be made into the same bytes: the rebuild does not make it,
 //! takes its files' hashes and origins from the old manifest, and hands the Argo CD target the
 //! summaries of its items from the record. Namespaces are fingerprinted and reused the same
-//! way, and so are the platform's own items (the platform's batch), whose fingerprint leaves
-//! out the image tags; the Argo CD Applications and the umbrella chart's `Chart.yaml`, which
-//! read every service's tag, are always made again.
+//! way, and so are the platform's own items (the platform's batch) with the Argo CD
+//! Applications, whose fingerprint leaves out the image tags; the umbrella chart's
+//! `Chart.yaml`, which reads every service's tag, is always made again.
 //!
 //! The record is used only when it was written by this very build of platc, for the tree
 //! whose manifest is on disk now (it names the manifest's stamp: size, inode, change and
@@ -242,14 +242,14 @@ fn own_only_children(platform: &Checked) -> HashMap<usize, Vec<(crate::span::Spa
 }
 
 /// The fingerprints of a platform's services and namespaces, by name, and of its own items
-/// (the platform's batch, `emit::emit_in_batches`).
+/// (the platform's batch, `emit::emit_in_batches`, and the Argo CD Applications).
 #[derive(Debug)]
 pub struct Fingerprints {
     services: BTreeMap<String, String>,
     namespaces: BTreeMap<String, String>,
-    /// What the platform's batch reads: `global`, and each service's name, face and
-    /// `OWN_ONLY` children but for its image's tag (which only the umbrella chart's
-    /// `Chart.yaml` reads of them, made apart: `helm::umbrella_chart`).
+    /// What the platform's batch and the Applications read: `global`, and each service's
+    /// name, face and `OWN_ONLY` children but for its image's tag (which only the umbrella
+    /// chart's `Chart.yaml` reads of them, made apart: `helm::umbrella_chart`).
     platform: String,
 }
 
@@ -404,8 +404,10 @@ pub struct TreeRecord {
     services: BTreeMap<String, PartRecord>,
     namespaces: BTreeMap<String, PartRecord>,
     /// The items of the platform's batch (`emit::emit_in_batches`; its namespaces' too, of
-    /// the egress gateway's, which no service's fingerprint covers), whatever their owners:
-    /// handed back, each is the platform's, as the Argo CD target reads them alike.
+    /// the egress gateway's, which no service's fingerprint covers) and the Argo CD
+    /// Applications, whatever their owners: handed back, each is the platform's (the Argo CD
+    /// target, the one reader of owners that looks past the service's, does not run when
+    /// they are kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     platform: Option<PartRecord>,
 }

@@ -176,16 +176,13 @@ fn a_rebuild_after_any_one_line_change_is_the_fresh_build() {
         let before = build(&source, None).unwrap();
         let prior = before.record.clone().expect("a whole build keeps a record");
         let prior = Some((&prior, before.tree[MANIFEST].as_str()));
-        // Nothing changed: nothing is made but the Argo CD Applications and the umbrella
-        // chart's `Chart.yaml`.
+        // Nothing changed: nothing is made but the umbrella chart's `Chart.yaml`.
         let same = build(&source, prior).unwrap();
         assert_eq!(differs(&same, &before), None, "{name}, unchanged");
         let made: Vec<&String> = same
             .tree
             .keys()
-            .filter(|path| {
-                !path.ends_with(MANIFEST) && !path.ends_with("/Chart.yaml") && !is_argocd(path)
-            })
+            .filter(|path| !path.ends_with(MANIFEST) && !path.ends_with("/Chart.yaml"))
             .collect();
         assert!(made.is_empty(), "{name}, unchanged: made {made:?}");
         let (lines, firsts) = service_lines(&source);
@@ -261,8 +258,8 @@ fn a_new_image_of_any_service_rebuilds_as_the_fresh_build() {
                 }
                 rebuilt_count += 1;
                 patched_count += usize::from(rebuilt.patched.is_some());
-                // Nor was the platform's batch, after a new tag: it reads none (in the base
-                // tree, as above).
+                // Nor were the platform's batch and the Applications, after a new tag: they
+                // read none (in the base tree, as above).
                 let platform: Vec<&String> = fresh
                     .tree
                     .keys()
@@ -272,7 +269,7 @@ fn a_new_image_of_any_service_rebuilds_as_the_fresh_build() {
                     platform
                         .iter()
                         .all(|path| !rebuilt.tree.contains_key(*path)),
-                    "{why}: the platform's batch was made again"
+                    "{why}: the platform's batch or the Applications were made again"
                 );
                 kept_platforms += usize::from(!platform.is_empty());
                 // The services it calls and that call it were not made again, in the base
@@ -318,19 +315,14 @@ fn a_new_image_of_any_service_rebuilds_as_the_fresh_build() {
     );
 }
 
-/// Whether `path` (in `out/`, or an environment's tree there) is an Argo CD target's file.
-fn is_argocd(path: &str) -> bool {
-    let path = in_tree(path);
-    path.starts_with("argocd/")
-}
-
 /// Whether `path` (in `out/`, or an environment's tree there) is a file of the platform's
-/// batch, by the directories only it writes in:
-/// Terraform, the mesh's and gateways' objects, the platform's monitors and dashboards, the
-/// add-ons' values and the platform's pipeline.
+/// batch or the Argo CD target, by the directories only they write in: Terraform, the mesh's
+/// and gateways' objects, the platform's monitors and dashboards, the add-ons' values, the
+/// platform's pipeline and the Applications.
 fn is_platforms(path: &str) -> bool {
     let path = in_tree(path);
     [
+        "argocd/",
         "terraform/",
         "istio/mesh/",
         "istio/gateways/",

@@ -128,8 +128,8 @@ fn prefetch_origins(platform: &Checked) {
 pub struct Batches<R> {
     pub handed: Vec<R>,
     /// In three lists: the services', the namespaces' made (in their batches), and the
-    /// platform batch's own, when it was made (none copied onto another: at 10,000 services,
-    /// 400,000 summaries).
+    /// platform batch's own and the Argo CD target's, when they were made (none copied onto
+    /// another: at 10,000 services, 400,000 summaries).
     pub parts: [Vec<Summary>; 3],
     /// The summaries `Reuse::kept` gave, handed back once read: the services', then the
     /// namespaces', each in their order (a rebuild's record takes them back,
@@ -144,7 +144,8 @@ pub struct Reuse {
     pub make: std::collections::BTreeSet<String>,
     /// The namespaces whose items are not made.
     pub keep_namespaces: std::collections::BTreeSet<String>,
-    /// Whether the platform's batch is not made: its items did not change.
+    /// Whether the platform's batch and the Argo CD target's items are not made: they did
+    /// not change.
     pub keep_platform: bool,
     /// The summaries of the items of every service and namespace not made, and of the
     /// platform's batch when it is kept (from the build that made them): the derived targets
@@ -160,8 +161,8 @@ pub struct Reuse {
 /// Together the batches are the set `emit` gives, each item once; a build encodes each batch
 /// on the thread that made it, so the typed objects of the whole platform are never held at
 /// once. With `reuse`, only the services it names are made, only the namespaces it does
-/// not keep, and the platform's batch unless it keeps it (the Argo CD target's items and the
-/// umbrella chart's `Chart.yaml` are always made); the derived targets read its kept
+/// not keep, and the platform's batch and the Argo CD target's items unless it keeps them
+/// (the umbrella chart's `Chart.yaml` is always made); the derived targets read its kept
 /// summaries for what was not made.
 pub fn emit_in_batches<R: Send>(
     platform: &Checked,
@@ -273,23 +274,32 @@ pub fn emit_in_batches<R: Send>(
     for batch in summaries {
         made.extend(batch);
     }
+    // The Applications are the platform's batch's, made and kept with it: they read the
+    // summaries' paths, identities and canaries' traffic routing, and the platform, none of
+    // which a tag (the one input the platform's fingerprint leaves out) reaches.
     let mut out = Output::default();
     let chart = helm::umbrella_chart(platform);
-    let chart_summary = Summary::of(&chart);
-    let all = kept
-        .iter()
-        .chain(&made)
-        .chain(&shared)
-        .chain(std::iter::once(&chart_summary));
-    argocd::emit(platform, all, &mut out);
-    let mut last = out.take_items();
+    let mut last = if keep_platform {
+        Vec::new()
+    } else {
+        let chart_summary = Summary::of(&chart);
+        let all = kept
+            .iter()
+            .chain(&made)
+            .chain(&shared)
+            .chain(std::iter::once(&chart_summary));
+        argocd::emit(platform, all, &mut out);
+        out.drain()
+    };
+    let applications = out.into_summaries();
     last.push(chart);
     handed.push(hand_on(last));
     // The parts made: the services' items, the namespaces' made (in their batches), and the
-    // platform batch's own (a few hundred, copied); and the kept ones, handed back. A first
-    // build keeps nothing: the namespaces' list is the whole one, taken, not copied, and the
-    // room left behind, never touched, freed.
-    let own = shared.split_off(made_in_shared);
+    // platform batch's own with the Applications (a few thousand, copied); and the kept
+    // ones, handed back. A first build keeps nothing: the namespaces' list is the whole one,
+    // taken, not copied, and the room left behind, never touched, freed.
+    let mut own = shared.split_off(made_in_shared);
+    own.extend(applications);
     let made_shared = shared.split_off(kept_in_shared);
     shared.shrink_to_fit();
     Batches {
