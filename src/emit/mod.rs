@@ -131,9 +131,9 @@ pub struct Batches<R> {
     /// platform batch's own and the Argo CD target's, when they were made (none copied onto
     /// another: at 10,000 services, 400,000 summaries).
     pub parts: [Vec<Summary>; 3],
-    /// The summaries `Reuse::kept` gave, handed back once read: the services', then the
-    /// namespaces', each in their order (a rebuild's record takes them back,
-    /// `rebuild::TreeRecord::new`).
+    /// The summaries `Reuse::kept` gave, handed back once read: the services' and the
+    /// platform part's, then the namespaces', each in their order (a rebuild's record takes
+    /// them back, `rebuild::TreeRecord::new`).
     pub kept: [Vec<Summary>; 2],
 }
 
