@@ -16,7 +16,8 @@
 //! entries alone, and once every file is written each changed hash's 64 digits are written
 //! over the old ones where they stand, then the journal is removed (stopped among them, the
 //! manifest lists each file with its old or its new hash, and the journal the new one; a
-//! manifest with another name, a hard link, is replaced as before, never written through).
+//! manifest with another name (a hard link), read-only, or that does not open to write is
+//! replaced as before, never written through).
 //! While a journal exists, the next build takes the whole-tree write, which counts a file with
 //! the old or the journal's hash as platc's. Nothing is synced to disk: as the whole-tree
 //! write, this guards against a stopped process, not a lost machine.
