@@ -69,7 +69,7 @@ pub fn build_tree(platform: &Checked) -> Result<diff::Tree, validate::Invalid> {
 /// `build_tree`, with the manifest it holds as a value: what `platc build --env NAME` writes
 /// (`write::write_listed` compares its hashes with the old manifest's instead of reading files).
 pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid> {
-    let made = tree_files(platform, None, None)?;
+    let made = tree_files(platform, None, None, None)?;
     Ok(with_manifest(
         vec![made.files],
         Vec::new(),
@@ -305,7 +305,12 @@ fn full_tree(
             packed,
             parts,
             kept,
-        } = tree_files(platform, reuse, stage)?;
+        } = tree_files(
+            platform,
+            reuse,
+            stage,
+            listing.map(|listing| (listing, dir)),
+        )?;
         let record = fingerprints.map(|fingerprints| {
             let record = rebuild::TreeRecord::new(&fingerprints, parts, kept, before, walked);
             // A first build keeps it as text, made now, in a file of the cache, not as values
@@ -397,6 +402,7 @@ fn full_tree(
                 origin: manifest_origin(&base.origin, env.span),
                 sha256,
             },
+            unchanged: false,
         });
         // Each path made again at its size: `insert_str` would double each one's room
         // (heaptrack, a first build of 3,000 services: 5.6 MB of heap at its peak). The
@@ -487,10 +493,14 @@ struct TreeMade {
 /// One file of a tree, with the place in `platform.kdl` it came from.
 struct TreeFile {
     path: String,
+    /// Empty when `unchanged`.
     text: String,
     /// Its entry in the manifest: `platform.kdl:LINE`, and `write::FileHash::of(text)`,
     /// computed once, beside the encoding, on every core.
     entry: write::Entry,
+    /// A rebuild's file that the old manifest lists with this very hash: on disk as made,
+    /// its text dropped as soon as it was hashed (`tree_files`).
+    unchanged: bool,
 }
 
 /// Where the manifest says a file made at `span` came from: its line of the platform's file.
@@ -542,10 +552,14 @@ const STAGED_CHUNK: usize = 256;
 /// The items are validated and encoded a batch at a time (`emit::emit_in_batches`), so the
 /// typed objects of the whole platform are never held at once. With `stage`, each file is put
 /// in the staging at its directory of `out/` as soon as it is encoded, and its text dropped.
+/// With `listed` (a rebuild's: the old manifest and the tree's directory in `out/`), each
+/// file the old manifest lists with the hash it has now is `unchanged`, its text dropped as
+/// soon as it is hashed: a rebuild holds the texts of the files it writes.
 fn tree_files(
     platform: &Checked,
     reuse: Option<emit::Reuse>,
     stage: Option<(&write::Staging, &str)>,
+    listed: Option<(&write::Listing, &str)>,
 ) -> Result<Made, validate::Invalid> {
     let batches = emit::emit_in_batches(platform, emit::BATCH, reuse, |mut items| {
         validate::items(&items)?;
@@ -558,10 +572,22 @@ fn tree_files(
                 },
                 text,
                 path: item.path,
+                unchanged: false,
             }
         };
         let Some((staging, dir)) = stage else {
-            return Ok(BatchFiles::Files(emit::parallel::map_owned(items, encoded)));
+            let files = emit::parallel::map_owned(items, |item| {
+                let mut file = encoded(item);
+                if let Some((old, dir)) = listed
+                    && let Some((_, sha256)) = old.get(&in_dir(dir, &file.path))
+                    && file.entry.sha256 == *sha256
+                {
+                    file.text = String::new();
+                    file.unchanged = true;
+                }
+                file
+            });
+            return Ok(BatchFiles::Files(files));
         };
         // A batch's files are written by the thread that made the batch, in the order of
         // their paths (a directory's files one after another), while the other core makes
@@ -753,8 +779,11 @@ fn with_manifest(
     staged: Option<&write::Staging>,
     old: Option<(write::Ordered, Vec<u32>)>,
 ) -> Built {
-    let complete = reused.is_empty() && staged.is_none();
+    let mut complete = reused.is_empty() && staged.is_none();
     let mut tree = diff::Tree::new();
+    // The made files whose texts were dropped (`TreeFile::unchanged`): made all the same, as
+    // the manifest's text takes them.
+    let mut unchanged: Vec<String> = Vec::new();
     // The manifest takes each file's hash and origin, the tree its text, into one list sized
     // once, each tree's files taken (and their list freed) in turn. Without `old`, each
     // tree's files, sorted here, and the `reused` ones (each tree's sorted too) are runs the
@@ -765,7 +794,11 @@ fn with_manifest(
         if f.entry.sha256 == write::FileHash::PENDING {
             pending.push(f.path.clone());
         }
-        tree.insert(f.path.clone(), f.text);
+        if f.unchanged {
+            unchanged.push(f.path.clone());
+        } else {
+            tree.insert(f.path.clone(), f.text);
+        }
         (f.path, f.entry)
     };
     // A rebuild's pending files' hashes (its environments' manifests, 7.5 MB at 1,000
@@ -849,8 +882,15 @@ fn with_manifest(
             .filter_map(|path| Some((path.as_str(), tree.get(path)?.as_str())))
             .collect();
         // A rebuild's kept entries, found in one walk down the old manifest, are copied from
-        // its text in runs; the made ones (`tree`'s paths, sorted) written.
-        let made: Vec<&str> = tree.keys().map(String::as_str).collect();
+        // its text in runs; the made ones (`tree`'s paths and the unchanged, sorted) written.
+        complete &= unchanged.is_empty();
+        unchanged.sort_unstable();
+        let made: Vec<&str> = merged(
+            tree.keys().map(|path| (path.as_str(), ())),
+            unchanged.iter().map(|path| (path.as_str(), ())),
+        )
+        .map(|(path, ())| path)
+        .collect();
         // One that lists the old one's paths and origins is the old text with hashes
         // changed (`Built::patched`): no text is made.
         patched = old.as_ref().zip(digests).and_then(|((old, _), digests)| {

@@ -1250,8 +1250,8 @@ fn cache_dir() -> Option<PathBuf> {
         .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache").join("platc")))
 }
 
-/// What a rebuild of `out` starts from, read (`read`): the record's bytes, and the manifest
-/// on disk with its stamp.
+/// What a rebuild of `out` starts from, read (`read`): the record's bytes (none when there is
+/// no record), and the manifest on disk with its stamp.
 pub struct Read {
     record: Vec<u8>,
     /// The text of `out/.platc/manifest.json`.
@@ -1259,13 +1259,15 @@ pub struct Read {
     pub stamp: write::Stamp,
 }
 
-/// The record of `out` and its manifest, when there are both: each read (and then parsed
-/// apart: `Read::record`, `write::Listing::parse`) on a core of its own.
+/// The manifest of `out`, and its record when there is one: each read (and then parsed
+/// apart: `Read::record`, `write::Listing::parse`) on a core of its own. Without a record (a
+/// fresh clone, another machine's build, another platc's), a rebuild still compares what it
+/// makes with the manifest's hashes, and holds only the changed files' texts.
 pub fn read(out: &Path) -> Option<Read> {
-    let file = cache_file(out)?;
+    let file = cache_file(out);
     let path = out.join(MANIFEST);
     let (record, manifest) = rayon::join(
-        || std::fs::read(file).ok(),
+        || file.and_then(|file| std::fs::read(file).ok()),
         || {
             let stamp = write::Stamp::of(&path)?;
             let manifest = std::fs::read_to_string(&path).ok()?;
@@ -1274,7 +1276,7 @@ pub fn read(out: &Path) -> Option<Read> {
     );
     let (manifest, stamp) = manifest?;
     Some(Read {
-        record: record?,
+        record: record.unwrap_or_default(),
         manifest,
         stamp,
     })

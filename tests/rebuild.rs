@@ -452,6 +452,60 @@ fn a_changed_config_file_makes_its_service_again() {
 /// A record is no use for another tree: a rebuild from a record whose manifest is not the
 /// one on disk, or of another build of platc, is not made (`Read::record` gives `None`),
 /// and `platc build` makes everything.
+/// Without a record that holds for the tree on disk (a fresh clone's build, another
+/// platc's), a build over out/ makes every file and holds the texts of those alone whose
+/// hash the old manifest does not list: the others are on disk as made. For every built
+/// case, unchanged and with its first image tag changed, the tree is the fresh build's all
+/// the same.
+#[test]
+fn a_build_without_a_record_holds_only_the_changed_texts() {
+    let (mut tagged, mut changed_count) = (0, 0);
+    for (name, source) in sources() {
+        let before = build(&source, None).unwrap();
+        let old = before.tree[MANIFEST].as_str();
+        let listing = Listing::parse(old).expect("a manifest");
+        let none = Record::default();
+        let mut changes = vec![(with_text(&source, source.text()), "unchanged")];
+        if let Some(at) = source.text().find("tag=\"") {
+            let mut text = source.text().to_owned();
+            text.insert(at + "tag=\"".len(), 'x');
+            changes.push((with_text(&source, &text), "a tag changed"));
+            tagged += 1;
+        }
+        for (changed, why) in changes {
+            let fresh = build(&changed, None).unwrap();
+            let rebuilt = build(&changed, Some((&none, old))).unwrap();
+            if let Some(difference) = differs(&rebuilt, &fresh) {
+                panic!("{name}, {why}: {difference}");
+            }
+            let held: Vec<&str> = rebuilt
+                .tree
+                .keys()
+                .map(String::as_str)
+                .filter(|path| !path.ends_with(MANIFEST))
+                .collect();
+            let new_hashes: Vec<&str> = fresh
+                .manifest
+                .files
+                .iter()
+                .filter(|(path, entry)| {
+                    !path.ends_with(MANIFEST)
+                        && listing
+                            .get(path)
+                            .is_none_or(|(_, sha256)| entry.sha256 != *sha256)
+                })
+                .map(|(path, _)| path.as_str())
+                .collect();
+            assert_eq!(held, new_hashes, "{name}, {why}");
+            assert!(!rebuilt.complete, "{name}, {why}");
+            changed_count += usize::from(!held.is_empty());
+        }
+    }
+    // Each new tag changed files (and nothing else did).
+    assert!(tagged > 20, "only {tagged} cases with a tag");
+    assert_eq!(changed_count, tagged);
+}
+
 #[test]
 fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
     let (dir, text, changed) = project("record");
@@ -503,13 +557,14 @@ fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
     );
 
     // The manifest on disk is not the one the record names: not used, and the build is
-    // whole (and right).
+    // whole (and right), compared with the manifest read.
     let manifest = dir.join("out").join(MANIFEST);
     let listed = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, format!("{listed} ")).unwrap();
     std::fs::write(dir.join("platform.kdl"), &changed).unwrap();
     let third = build(&["-o", "out"]);
     assert!(!third.contains("timing load"), "{third}");
+    assert!(third.contains("timing manifest read"), "{third}");
     build(&["-o", "fresh", "--force"]);
     assert_eq!(
         read_tree(&dir.join("out")).unwrap(),
