@@ -84,8 +84,8 @@ pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid>
 #[derive(Debug)]
 pub struct Built {
     /// Every file, or with `complete` false (a rebuild, `build_full_tree_reusing`) the files
-    /// it made and the manifest (none when `patched`): the manifest lists the others with the
-    /// hashes they have on disk. Staged as it was made (`build_full_tree_staged`), empty (and
+    /// it made whose hashes the old manifest does not list, and the manifest (none when
+    /// `patched`): the manifest lists the others with the hashes they have on disk. Staged as it was made (`build_full_tree_staged`), empty (and
     /// `complete` is false: the manifest lists every file, all of them on disk, itself among
     /// them).
     pub tree: diff::Tree,
