@@ -290,6 +290,10 @@ fn full_tree(
             }
             _ => None,
         };
+        // A rebuild that keeps nothing of the tree (no record held for it) makes all of it.
+        let keeps_nothing = reuse
+            .as_ref()
+            .is_some_and(|reuse| reuse.reuse.kept.is_empty());
         let (reuse, reused, walked, places) = match reuse {
             Some(reuse) => (
                 Some(reuse.reuse),
@@ -314,8 +318,9 @@ fn full_tree(
         let record = fingerprints.map(|fingerprints| {
             let record = rebuild::TreeRecord::new(&fingerprints, parts, kept, before, walked);
             // A first build keeps it as text, made now, in a file of the cache, not as values
-            // (`rebuild::KeptTree`).
-            if staging.is_some() {
+            // (`rebuild::KeptTree`), and so does a rebuild that made the whole tree: at
+            // 10,000 services, 67 MB of values a tree.
+            if staging.is_some() || keeps_nothing {
                 record.spilled()
             } else {
                 record.into()
@@ -402,7 +407,7 @@ fn full_tree(
                 origin: manifest_origin(&base.origin, env.span),
                 sha256,
             },
-            unchanged: false,
+            unchanged: None,
         });
         // Each path made again at its size: `insert_str` would double each one's room
         // (heaptrack, a first build of 3,000 services: 5.6 MB of heap at its peak). The
@@ -498,9 +503,9 @@ struct TreeFile {
     /// Its entry in the manifest: `platform.kdl:LINE`, and `write::FileHash::of(text)`,
     /// computed once, beside the encoding, on every core.
     entry: write::Entry,
-    /// A rebuild's file that the old manifest lists with this very hash: on disk as made,
-    /// its text dropped as soon as it was hashed (`tree_files`).
-    unchanged: bool,
+    /// A rebuild's file that the old manifest lists with this very hash, on disk as made, its
+    /// text dropped as soon as it was hashed (`tree_files`): its place in the old manifest.
+    unchanged: Option<u32>,
 }
 
 /// Where the manifest says a file made at `span` came from: its line of the platform's file.
@@ -572,18 +577,18 @@ fn tree_files(
                 },
                 text,
                 path: item.path,
-                unchanged: false,
+                unchanged: None,
             }
         };
         let Some((staging, dir)) = stage else {
             let files = emit::parallel::map_owned(items, |item| {
                 let mut file = encoded(item);
                 if let Some((old, dir)) = listed
-                    && let Some((_, sha256)) = old.get(&in_dir(dir, &file.path))
+                    && let Some((_, sha256, place)) = old.placed(&in_dir(dir, &file.path))
                     && file.entry.sha256 == *sha256
                 {
                     file.text = String::new();
-                    file.unchanged = true;
+                    file.unchanged = Some(place);
                 }
                 file
             });
@@ -781,9 +786,9 @@ fn with_manifest(
 ) -> Built {
     let mut complete = reused.is_empty() && staged.is_none();
     let mut tree = diff::Tree::new();
-    // The made files whose texts were dropped (`TreeFile::unchanged`): made all the same, as
-    // the manifest's text takes them.
-    let mut unchanged: Vec<String> = Vec::new();
+    // The places in the old manifest of the made files whose texts were dropped
+    // (`TreeFile::unchanged`): made all the same, as the manifest's text takes them.
+    let mut unchanged: Vec<u32> = Vec::new();
     // The manifest takes each file's hash and origin, the tree its text, into one list sized
     // once, each tree's files taken (and their list freed) in turn. Without `old`, each
     // tree's files, sorted here, and the `reused` ones (each tree's sorted too) are runs the
@@ -794,8 +799,8 @@ fn with_manifest(
         if f.entry.sha256 == write::FileHash::PENDING {
             pending.push(f.path.clone());
         }
-        if f.unchanged {
-            unchanged.push(f.path.clone());
+        if let Some(place) = f.unchanged {
+            unchanged.push(place);
         } else {
             tree.insert(f.path.clone(), f.text);
         }
@@ -883,14 +888,19 @@ fn with_manifest(
             .collect();
         // A rebuild's kept entries, found in one walk down the old manifest, are copied from
         // its text in runs; the made ones (`tree`'s paths and the unchanged, sorted) written.
+        // (Read only with `old`, whose paths the unchanged ones' places are in: a path of
+        // each kept would be 72 MB at 10,000 services, where every file is made.)
         complete &= unchanged.is_empty();
         unchanged.sort_unstable();
-        let made: Vec<&str> = merged(
-            tree.keys().map(|path| (path.as_str(), ())),
-            unchanged.iter().map(|path| (path.as_str(), ())),
-        )
-        .map(|(path, ())| path)
-        .collect();
+        let made: Vec<&str> = match &old {
+            Some((old, _)) => merged(
+                tree.keys().map(|path| (path.as_str(), ())),
+                unchanged.iter().map(|&at| (old.path(at as usize), ())),
+            )
+            .map(|(path, ())| path)
+            .collect(),
+            None => Vec::new(),
+        };
         // One that lists the old one's paths and origins is the old text with hashes
         // changed (`Built::patched`): no text is made.
         patched = old.as_ref().zip(digests).and_then(|((old, _), digests)| {

@@ -784,6 +784,17 @@ impl Record {
         Some(text)
     }
 
+    /// Not freed, for a process about to end, but for the files its spilled trees are in
+    /// (`KeptTree::Spilled`), which are removed.
+    pub fn forget_but_files(self) {
+        for (_, tree) in self.trees {
+            match tree {
+                KeptTree::Spilled(spilled) => drop(spilled),
+                tree => std::mem::forget(tree),
+            }
+        }
+    }
+
     /// Its text, as `serde_json` writes a map of trees by directory, each tree's encoded
     /// text as it is, and a line break ahead of each tree and of the map's end.
     pub fn write_to(&self, to: &mut impl std::io::Write) -> serde_json::Result<()> {

@@ -192,7 +192,12 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
                 // The process ends after printing: as `render`'s, the memory is the OS's
                 // again at exit, not freed a value at a time (the manifest's 80,000 entries,
                 // the record's, the old listing and the platform at 1,000 services: some 4
-                // ms on one core, after the write).
+                // ms on one core, after the write). The files of the cache a tree's record
+                // was spilled to are removed.
+                let mut built = built;
+                if let Some(record) = built.record.take() {
+                    record.forget_but_files();
+                }
                 std::mem::forget(built);
                 std::mem::forget(listing);
                 std::mem::forget(read);
