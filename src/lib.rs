@@ -85,9 +85,9 @@ pub fn build_tree_listed(platform: &Checked) -> Result<Built, validate::Invalid>
 pub struct Built {
     /// Every file, or with `complete` false (a rebuild, `build_full_tree_reusing`) the files
     /// it made whose hashes the old manifest does not list, and the manifest (none when
-    /// `patched`): the manifest lists the others with the hashes they have on disk. Staged as it was made (`build_full_tree_staged`), empty (and
-    /// `complete` is false: the manifest lists every file, all of them on disk, itself among
-    /// them).
+    /// `patched`): the manifest lists the others with the hashes they have on disk. Staged
+    /// as it was made (`build_full_tree_staged`), empty (and `complete` is false: the
+    /// manifest lists every file, all of them on disk, itself among them).
     pub tree: diff::Tree,
     pub manifest: write::Manifest,
     /// A rebuild's manifest that lists the paths of the old one (the text it read from

@@ -451,9 +451,6 @@ fn a_changed_config_file_makes_its_service_again() {
     assert_eq!(differs(&rebuilt, &fresh), None);
 }
 
-/// A record is no use for another tree: a rebuild from a record whose manifest is not the
-/// one on disk, or of another build of platc, is not made (`Read::record` gives `None`),
-/// and `platc build` makes everything.
 /// Without a record that holds for the tree on disk (a fresh clone's build, another
 /// platc's), a build over out/ makes every file and holds the texts of those alone whose
 /// hash the old manifest does not list: the others are on disk as made. For every built
@@ -508,6 +505,9 @@ fn a_build_without_a_record_holds_only_the_changed_texts() {
     assert_eq!(changed_count, tagged);
 }
 
+/// A record is no use for another tree: a rebuild from a record whose manifest is not the
+/// one on disk, or of another build of platc, is not made (`Read::record` gives `None`),
+/// and `platc build` makes everything, each file compared with the manifest read.
 #[test]
 fn platc_build_reuses_only_its_own_record_of_the_tree_on_disk() {
     let (dir, text, changed) = project("record");
