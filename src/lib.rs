@@ -290,7 +290,8 @@ fn full_tree(
             }
             _ => None,
         };
-        // A rebuild that keeps nothing of the tree (no record held for it) makes all of it.
+        // A rebuild that keeps nothing of the tree (no record held for it, or every part of
+        // it changed) makes all of it.
         let keeps_nothing = reuse
             .as_ref()
             .is_some_and(|reuse| reuse.reuse.kept.is_empty());

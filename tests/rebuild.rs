@@ -619,6 +619,39 @@ fn scratch(name: &str) -> scratch::Scratch {
     scratch::scratch("rebuild", name)
 }
 
+/// A build without a record whose change reaches every file (the platform renamed) is more
+/// than the incremental write takes: the tree is made again whole and swapped in, and is the
+/// fresh build's.
+#[test]
+fn a_build_without_a_record_that_changes_every_file_writes_the_whole_tree() {
+    let (dir, text, _) = project("no-record-whole");
+    let build = |args: &[&str]| platc_build(&dir, args);
+    assert!(build(&["-o", "out"]).status.success());
+    std::fs::remove_dir_all(dir.join("cache")).unwrap();
+    let renamed = text.replacen("platform online-boutique {", "platform boutique {", 1);
+    assert_ne!(
+        renamed, text,
+        "the platform's name is not where the test expects it"
+    );
+    std::fs::write(dir.join("platform.kdl"), &renamed).unwrap();
+    let rebuilt = build(&["-o", "out"]);
+    let stderr = String::from_utf8_lossy(&rebuilt.stderr);
+    assert!(rebuilt.status.success(), "{stderr}");
+    assert!(stderr.contains("timing manifest read"), "{stderr}");
+    // Made twice: once holding the changed texts, once whole for the whole-tree write.
+    assert_eq!(
+        stderr.matches("timing emit+validate").count(),
+        2,
+        "{stderr}"
+    );
+    assert!(stderr.contains("wrote "), "{stderr}");
+    assert!(build(&["-o", "fresh", "--force"]).status.success());
+    assert_eq!(
+        read_tree(&dir.join("out")).unwrap(),
+        read_tree(&dir.join("fresh")).unwrap()
+    );
+}
+
 /// A rebuild that would overwrite a file edited by hand does what a whole build does: it
 /// refuses, changes nothing, and names the file; `--force` moves it to the backup and writes
 /// the tree a fresh build writes.
