@@ -16,6 +16,10 @@ use crate::emit::conventions::cmp::PART_PLATFORM;
 use crate::model::service::Service;
 use crate::span::Span;
 
+mod summary;
+
+pub use summary::{ApiKind, Brief, IdRef, Owners, Summary};
+
 /// Who an item belongs to: the unit it is deployed, reviewed and (later) packaged with.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Owner {
@@ -42,16 +46,21 @@ impl Identity {
     /// workloads after what they use, so that `kubectl apply` of the stream succeeds front to
     /// back. The Argo CD sync wave of an object is its rank (`Output::annotate_sync_waves`).
     pub fn apply_rank(&self) -> u8 {
-        APPLY_ORDER
-            .iter()
-            .find(|(kinds, _)| kinds.contains(&self.kind))
-            .map_or(LAST_RANK, |&(_, rank)| rank)
+        apply_rank(self.kind)
     }
 
     /// `Kind/name`, as `kubectl` names an object.
     pub fn kind_name(&self) -> String {
         format!("{}/{}", self.kind, self.name)
     }
+}
+
+/// The rank of `kind` in the apply order (`Identity::apply_rank`).
+fn apply_rank(kind: &str) -> u8 {
+    APPLY_ORDER
+        .iter()
+        .find(|(kinds, _)| kinds.contains(&kind))
+        .map_or(LAST_RANK, |&(_, rank)| rank)
 }
 
 /// Kinds by apply rank; every other kind comes last. Argo CD applies the objects of one
@@ -613,7 +622,9 @@ impl Output {
     /// (`summaries`): a build encodes a few services' items at a time, so the typed objects
     /// of the whole platform are never held at once.
     pub fn drain(&mut self) -> Vec<Item> {
-        self.drained.extend(self.items.iter().map(Summary::of));
+        let mut owners = Owners::default();
+        self.drained
+            .extend(self.items.iter().map(|item| owners.summary(item)));
         std::mem::take(&mut self.items)
     }
 
@@ -632,7 +643,10 @@ impl Output {
     pub fn summaries(&self) -> Summaries<'_> {
         Summaries {
             handed: &self.drained,
-            held: self.items.iter().map(Summary::of).collect(),
+            held: {
+                let mut owners = Owners::default();
+                self.items.iter().map(|item| owners.summary(item)).collect()
+            },
         }
     }
 
@@ -819,35 +833,6 @@ impl Summaries<'_> {
     /// The items in the order they entered the set.
     pub fn iter(&self) -> impl Iterator<Item = &Summary> {
         self.handed.iter().chain(&self.held)
-    }
-}
-
-/// What the derived targets read of an item: its path, owner and identity, and a `Rollout`'s
-/// whole value (the Argo CD Applications ignore the fields its canary steps change).
-#[derive(Clone, Debug)]
-pub struct Summary {
-    pub path: String,
-    pub owner: Owner,
-    pub id: Option<Identity>,
-    /// The value of a `Rollout`, as a tree. (Boxed: one item in forty has one, and a summary
-    /// is kept of each of 800,000 items at 10,000 services.)
-    pub rollout: Option<Box<serde_json::Value>>,
-}
-
-impl Summary {
-    pub fn of(item: &Item) -> Self {
-        let rollout = match &item.body {
-            Body::Object(object) if object.id.kind == "Rollout" => {
-                Some(Box::new(object.value.to_value()))
-            }
-            _ => None,
-        };
-        Self {
-            path: item.path.clone(),
-            owner: item.owner.clone(),
-            id: item.id().cloned(),
-            rollout,
-        }
     }
 }
 
@@ -1044,17 +1029,6 @@ mod tests {
             let k8s = Item::k8s("a.yaml".into(), Owner::Platform, span, config_map);
             assert_eq!(item.id(), k8s.id());
         }
-    }
-
-    /// A summary is kept of every item a build makes (800,000 at 10,000 services): a
-    /// `Rollout`'s value, in one item of forty, does not widen the other thirty-nine.
-    #[test]
-    fn a_summary_is_small() {
-        assert!(
-            std::mem::size_of::<Summary>() <= 144,
-            "{} bytes",
-            std::mem::size_of::<Summary>()
-        );
     }
 
     /// The stream's order is rank, then path, then the order added, whatever order the set

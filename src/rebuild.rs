@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use crate::emit::Reuse;
 use crate::model::Checked;
-use crate::output::{Identity, Owner, Summary};
+use crate::output::{ApiKind, Brief, Owner, Summary};
 use crate::source::Source;
 use crate::write::{self, MANIFEST};
 
@@ -420,19 +420,95 @@ struct PartRecord {
     items: Vec<ItemRecord>,
 }
 
-/// An item: its path, its identity, a `Rollout`'s value, and its rank: where its path falls
-/// among the paths of every item of its tree (`TreeRecord::rank`), so that a rebuild finds
-/// the kept items' entries in one walk down the old manifest, which is sorted by path
+/// An item: its path, its identity and a `Rollout`'s value (as a summary holds them, so a
+/// summary's becomes the record's, and back, without a copy), and its rank: where its path
+/// falls among the paths of every item of its tree (`TreeRecord::rank`), so that a rebuild
+/// finds the kept items' entries in one walk down the old manifest, which is sorted by path
 /// (`TreeRecord::reuse`), not by a look-up each (80,000 at 1,000 services, a cache miss or
-/// two each). (Tuples, so a JSON array each: most of the record, and its fields' names would
-/// be half of it. The value boxed, as in `Summary`.)
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct ItemRecord(
-    String,
-    Option<IdRecord>,
-    Option<Box<serde_json::Value>>,
-    u32,
-);
+/// two each). Encoded as a JSON array, `[path, [API version, kind, namespace, name], rollout,
+/// rank]` (the identity and the rollout `null` when there is none): most of the record, and
+/// its fields' names would be half of it.
+#[derive(Clone, Debug, PartialEq)]
+struct ItemRecord(Brief, u32);
+
+impl Serialize for ItemRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple as _;
+        let brief = &self.0;
+        let mut tuple = serializer.serialize_tuple(4)?;
+        tuple.serialize_element(brief.path())?;
+        tuple.serialize_element(
+            &brief
+                .id()
+                .map(|id| (id.api_version, id.kind, id.namespace, id.name)),
+        )?;
+        tuple.serialize_element(&brief.rollout())?;
+        tuple.serialize_element(&self.1)?;
+        tuple.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ItemRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = ItemRecord;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an item: path, identity, rollout and rank")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ItemRecord, A::Error> {
+                use serde::de::Error as _;
+                let missing = |field: usize| A::Error::invalid_length(field, &self);
+                let path: Text = seq.next_element()?.ok_or_else(|| missing(0))?;
+                let id: Option<IdRecord> = seq.next_element()?.ok_or_else(|| missing(1))?;
+                let rollout: Option<Box<serde_json::Value>> =
+                    seq.next_element()?.ok_or_else(|| missing(2))?;
+                let rank: u32 = seq.next_element()?.ok_or_else(|| missing(3))?;
+                let id = match &id {
+                    Some(IdRecord(api_version, kind, namespace, name)) => Some((
+                        ApiKind::read(api_version.0, kind.0)
+                            .ok_or_else(|| A::Error::custom("more kinds than a platform makes"))?,
+                        namespace.as_ref().map(|n| &*n.0),
+                        &*name.0,
+                    )),
+                    None => None,
+                };
+                let brief = Brief::new(&path.0, id, rollout)
+                    .ok_or_else(|| A::Error::custom("texts longer than a platform makes"))?;
+                Ok(ItemRecord(brief, rank))
+            }
+        }
+        deserializer.deserialize_tuple(4, Fields)
+    }
+}
+
+/// A text of a record, borrowed from its bytes where it has no escape.
+struct Text<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visit<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a text")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                text: &'de str,
+            ) -> Result<Text<'a>, E> {
+                Ok(Text(text.into()))
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Text<'a>, E> {
+                Ok(Text(text.to_owned().into()))
+            }
+        }
+        deserializer.deserialize_str(Visit(std::marker::PhantomData))
+    }
+}
 
 /// The rank of an item not ranked yet (one made now).
 const UNRANKED: u32 = u32::MAX;
@@ -478,36 +554,18 @@ fn in_rank_order<T: Copy>(mut items: Vec<(u32, T)>) -> Vec<(u32, T)> {
     ordered
 }
 
-/// An identity: API version, kind, namespace, name.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct IdRecord(Interned, Interned, Option<String>, String);
-
-impl From<Identity> for IdRecord {
-    fn from(id: Identity) -> Self {
-        Self(
-            Interned(id.api_version),
-            Interned(id.kind),
-            id.namespace,
-            id.name,
-        )
-    }
-}
-
-impl From<IdRecord> for Identity {
-    fn from(IdRecord(api_version, kind, namespace, name): IdRecord) -> Self {
-        Self {
-            api_version: api_version.0,
-            kind: kind.0,
-            namespace,
-            name,
-        }
-    }
-}
+/// An identity as a record names it: API version, kind, namespace, name.
+#[derive(Deserialize)]
+struct IdRecord<'a>(
+    Interned,
+    Interned,
+    #[serde(borrow)] Option<Text<'a>>,
+    #[serde(borrow)] Text<'a>,
+);
 
 /// An API version or a kind, as an `Identity` holds it: one of a few texts, each kept once
 /// (`intern`), not two strings per item (800,000 items at 10,000 services).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct Interned(&'static str);
 
 impl<'de> Deserialize<'de> for Interned {
@@ -551,14 +609,7 @@ impl TreeRecord {
                 fingerprint: fingerprints.platform.clone(),
                 items: platform
                     .into_iter()
-                    .map(|summary| {
-                        ItemRecord(
-                            summary.path,
-                            summary.id.map(IdRecord::from),
-                            summary.rollout,
-                            UNRANKED,
-                        )
-                    })
+                    .map(|summary| ItemRecord(summary.into_brief(), UNRANKED))
                     .collect(),
             }),
             ..Self::default()
@@ -569,9 +620,9 @@ impl TreeRecord {
         let mut counts: BTreeMap<(bool, &str), usize> = BTreeMap::new();
         for run in made
             .iter()
-            .flat_map(|made| made.chunk_by(|a, b| a.owner == b.owner))
+            .flat_map(|made| made.chunk_by(|a, b| a.owner() == b.owner()))
         {
-            let key = match &run[0].owner {
+            let key = match run[0].owner() {
                 Owner::Service(name) => (true, name.as_str()),
                 Owner::Namespace(name) => (false, name.as_str()),
                 Owner::Platform => continue,
@@ -595,7 +646,7 @@ impl TreeRecord {
             }
         }
         for summary in made.into_iter().flatten() {
-            let (records, name) = match &summary.owner {
+            let (records, name) = match summary.owner() {
                 Owner::Service(name) => (&mut record.services, name),
                 Owner::Namespace(name) => (&mut record.namespaces, name),
                 Owner::Platform => continue,
@@ -603,12 +654,7 @@ impl TreeRecord {
             let Some(part) = records.get_mut(name) else {
                 continue;
             };
-            part.items.push(ItemRecord(
-                summary.path,
-                summary.id.map(IdRecord::from),
-                summary.rollout,
-                UNRANKED,
-            ));
+            part.items.push(ItemRecord(summary.into_brief(), UNRANKED));
         }
         if let Some(mut before) = before {
             let pairs = [
@@ -656,9 +702,9 @@ impl TreeRecord {
             for summary in summaries {
                 if part
                     .as_ref()
-                    .is_none_or(|(owner, _, _)| *owner != summary.owner)
+                    .is_none_or(|(owner, _, _)| owner != summary.owner())
                 {
-                    let record = match &summary.owner {
+                    let record = match summary.owner() {
                         Owner::Service(name) => self.services.get_mut(name),
                         Owner::Namespace(name) => self.namespaces.get_mut(name),
                         Owner::Platform => self.platform.as_mut(),
@@ -667,29 +713,29 @@ impl TreeRecord {
                     // come in one run, but were they in two, in order, the second would
                     // go on where the first stopped).
                     part = record.map(|record| {
-                        let next = record.items.partition_point(|item| !item.0.is_empty());
-                        (summary.owner.clone(), record, next)
+                        let next = record
+                            .items
+                            .partition_point(|item| !item.0.path().is_empty());
+                        (summary.owner().clone(), record, next)
                     });
                 }
                 let Some((_, record, next)) = &mut part else {
                     continue;
                 };
                 if let Some(item) = record.items.get_mut(*next) {
-                    item.0 = summary.path;
-                    item.1 = summary.id.map(IdRecord::from);
-                    item.2 = summary.rollout;
+                    item.0 = summary.into_brief();
                 }
                 *next += 1;
             }
         }
         // Every item has a path: one without was taken and not given back.
         for parts in [&mut self.services, &mut self.namespaces] {
-            parts.retain(|_, part| part.items.iter().all(|item| !item.0.is_empty()));
+            parts.retain(|_, part| part.items.iter().all(|item| !item.0.path().is_empty()));
         }
         self.platform = self
             .platform
             .take()
-            .filter(|part| part.items.iter().all(|item| !item.0.is_empty()));
+            .filter(|part| part.items.iter().all(|item| !item.0.path().is_empty()));
     }
 
     /// Ranks every item by its path: the kept parts' items, already ranked among themselves,
@@ -711,10 +757,10 @@ impl TreeRecord {
         let mut made: Vec<(u32, u32)> = Vec::new();
         for (p, part) in (0u32..).zip(parts.iter()) {
             for (i, item) in (0u32..).zip(&part.items) {
-                if item.3 == UNRANKED {
+                if item.1 == UNRANKED {
                     made.push((p, i));
                 } else {
-                    kept.push((item.3, (p, i)));
+                    kept.push((item.1, (p, i)));
                 }
             }
         }
@@ -726,7 +772,7 @@ impl TreeRecord {
             .collect();
         let order = {
             let view: &[&mut PartRecord] = &parts;
-            let path = |&(p, i): &(u32, u32)| view[p as usize].items[i as usize].0.as_str();
+            let path = |&(p, i): &(u32, u32)| view[p as usize].items[i as usize].0.path();
             // A record edited by hand, or ranked by another rule: sorted again.
             if !walked && !kept.is_sorted_by(|a, b| path(a) < path(b)) {
                 kept.sort_unstable_by(|a, b| path(a).cmp(path(b)));
@@ -748,7 +794,7 @@ impl TreeRecord {
             }
         };
         for (rank, (p, i)) in (0u32..).zip(order) {
-            parts[p as usize].items[i as usize].3 = rank;
+            parts[p as usize].items[i as usize].1 = rank;
         }
     }
 }
@@ -933,18 +979,16 @@ impl TreeRecord {
     /// About the bytes of its text, a little more rather than less: each item's strings and
     /// its punctuation, a `Rollout` as 4 KB.
     fn size_hint(&self) -> usize {
-        let item = |ItemRecord(path, id, rollout, _): &ItemRecord| {
-            let id = id
-                .as_ref()
-                .map_or(4, |IdRecord(api, kind, namespace, name)| {
-                    api.0.len()
-                        + kind.0.len()
-                        + namespace.as_ref().map_or(4, String::len)
-                        + name.len()
-                        + 16
-                });
+        let item = |ItemRecord(brief, _): &ItemRecord| {
+            let id = brief.id().map_or(4, |id| {
+                id.api_version.len()
+                    + id.kind.len()
+                    + id.namespace.map_or(4, str::len)
+                    + id.name.len()
+                    + 16
+            });
             // The rank: up to 10 digits and a comma.
-            path.len() + id + rollout.as_ref().map_or(4, |_| 4096) + 8 + 11
+            brief.path().len() + id + brief.rollout().map_or(4, |_| 4096) + 8 + 11
         };
         let parts = |parts: &BTreeMap<String, PartRecord>| -> usize {
             parts
@@ -1021,7 +1065,7 @@ impl TreeRecord {
         items.extend(parts.iter().enumerate().flat_map(|(p, (_, part))| {
             part.items
                 .iter()
-                .map(move |ItemRecord(path, _, _, rank)| (*rank, (p, path.as_str())))
+                .map(move |ItemRecord(brief, rank)| (*rank, (p, brief.path())))
         }));
         let items = in_rank_order(items);
         // Each kept item's part and place in the old manifest, in its order; and the parts
@@ -1192,7 +1236,7 @@ fn reused(
         .iter()
         .map(|item| {
             path.truncate(dir.len());
-            path.push_str(&item.0);
+            path.push_str(item.0.path());
             let (origin, sha256, place) = old.placed(&path)?;
             let entry = write::Entry {
                 origin: write::Origin::parse(origin),
@@ -1205,18 +1249,16 @@ fn reused(
 }
 
 /// The summaries of the recorded items of `owner`, taken out of them, not copied (80,000
-/// items a tree at 1,000 services, four strings each): each item keeps its rank alone until
-/// the summary comes back (`TreeRecord::refill`).
+/// items a tree at 1,000 services), the owner one for them all: each item keeps its rank
+/// alone until the summary comes back (`TreeRecord::refill`).
 fn take_summaries<'a>(
-    owner: &'a Owner,
+    owner: &Owner,
     items: &'a mut [ItemRecord],
 ) -> impl Iterator<Item = Summary> + 'a {
-    items.iter_mut().map(|item| Summary {
-        path: std::mem::take(&mut item.0),
-        owner: owner.clone(),
-        id: item.1.take().map(Identity::from),
-        rollout: item.2.take(),
-    })
+    let owner = std::sync::Arc::new(owner.clone());
+    items
+        .iter_mut()
+        .map(move |item| Summary::new(std::mem::take(&mut item.0), owner.clone()))
 }
 
 /// `text` as a `&'static str`, as an `Identity` holds its API version and kind. Each
@@ -1832,12 +1874,12 @@ mod tests {
                     .chain(taken.namespaces.values())
                     .chain(&taken.platform)
                     .flat_map(|part| &part.items)
-                    .all(|item| item.0.is_empty() && item.1.is_none() && item.2.is_none()),
+                    .all(|item| item.0 == Brief::default()),
                 "{dir}: taken, not copied"
             );
             let mut kept = reuse.reuse.kept;
             let namespaces: Vec<Summary> = kept
-                .extract_if(.., |s| matches!(s.owner, Owner::Namespace(_)))
+                .extract_if(.., |s| matches!(s.owner(), Owner::Namespace(_)))
                 .collect();
             let again = TreeRecord::new(
                 &all,
@@ -1850,16 +1892,19 @@ mod tests {
 
             // A part's summaries in two runs, another part's between them: each part's
             // second run goes on where its first stopped.
-            let first = kept.iter().take_while(|s| s.owner == kept[0].owner).count();
+            let first = kept
+                .iter()
+                .take_while(|s| s.owner() == kept[0].owner())
+                .count();
             let second = kept[first..]
                 .iter()
-                .take_while(|s| s.owner == kept[first].owner)
+                .take_while(|s| s.owner() == kept[first].owner())
                 .count();
             assert!(first >= 2 && second >= 1, "{dir}: parts of several items");
             let mut split = kept.clone();
             split[first / 2..first + second].rotate_left(first - first / 2);
             let paths = |summaries: &[Summary]| -> Vec<String> {
-                summaries.iter().map(|s| s.path.clone()).collect()
+                summaries.iter().map(|s| s.path().to_owned()).collect()
             };
             assert_ne!(paths(&split), paths(&kept));
             let again = TreeRecord::new(
@@ -1874,10 +1919,10 @@ mod tests {
             // The platform batch's come last.
             let service = kept
                 .iter()
-                .rposition(|s| matches!(s.owner, Owner::Service(_)));
-            assert_eq!(kept.last().map(|s| &s.owner), Some(&Owner::Platform));
+                .rposition(|s| matches!(s.owner(), Owner::Service(_)));
+            assert_eq!(kept.last().map(Summary::owner), Some(&Owner::Platform));
             let last = kept.remove(service.expect("kept services"));
-            let Owner::Service(short) = &last.owner else {
+            let Owner::Service(short) = last.owner() else {
                 panic!("a service's");
             };
             let again = TreeRecord::new(
@@ -1889,11 +1934,8 @@ mod tests {
             );
             assert!(!again.services.contains_key(short), "{dir}: {short}");
             assert!(again.namespaces.is_empty(), "{dir}: not given back");
-            let items = |part: &PartRecord| -> Vec<(String, Option<IdRecord>)> {
-                part.items
-                    .iter()
-                    .map(|item| (item.0.clone(), item.1.clone()))
-                    .collect()
+            let items = |part: &PartRecord| -> Vec<Brief> {
+                part.items.iter().map(|item| item.0.clone()).collect()
             };
             assert_eq!(again.services.len() + 1, tree.services.len(), "{dir}");
             assert_eq!(
@@ -1905,6 +1947,49 @@ mod tests {
                 assert_eq!(items(part), items(&tree.services[name]), "{dir}: {name}");
             }
         }
+    }
+
+    /// An item's record reads back as it was written, its texts borrowed from the record's
+    /// bytes or, where one has an escape, copied; one that does not hold is not read.
+    #[test]
+    fn an_item_reads_back_as_written() {
+        let text = r#"["k/a\u002fb.yaml",["v1","ConfigMap","n\u0073","x"],null,3]"#;
+        let item: ItemRecord = serde_json::from_str(text).expect("reads");
+        assert_eq!(item.0.path(), "k/a/b.yaml");
+        let id = item.0.id().expect("an identity");
+        assert_eq!(
+            (id.kind, id.namespace, id.name),
+            ("ConfigMap", Some("ns"), "x")
+        );
+        assert_eq!(item.1, 3);
+        let written = serde_json::to_string(&item).unwrap();
+        assert_eq!(
+            written,
+            r#"["k/a/b.yaml",["v1","ConfigMap","ns","x"],null,3]"#
+        );
+        let cluster = r#"["n.yaml",["v1","Namespace",null,"ns"],{"kind":"Rollout"},0]"#;
+        let item: ItemRecord = serde_json::from_str(cluster).expect("reads");
+        assert_eq!(item.0.id().and_then(|id| id.namespace), None);
+        assert_eq!(serde_json::to_string(&item).unwrap(), cluster);
+        for broken in [
+            r#"["a",null,null]"#,
+            r#"["a",null,null,1,2]"#,
+            "[1,null,null,1]",
+        ] {
+            assert!(
+                serde_json::from_str::<ItemRecord>(broken).is_err(),
+                "{broken}"
+            );
+        }
+    }
+
+    /// `brief` at its path with a `~` after it: a path the manifest does not list.
+    fn misspelt(brief: &Brief) -> Brief {
+        let id = brief
+            .id()
+            .map(|id| (ApiKind::of(id.api_version, id.kind), id.namespace, id.name));
+        let rollout = brief.rollout().cloned().map(Box::new);
+        Brief::new(&format!("{}~", brief.path()), id, rollout).expect("short texts")
     }
 
     /// A rebuild finds the kept items' entries in one walk down the old manifest, and finds
@@ -1947,10 +2032,13 @@ mod tests {
                 .chain(&tree.platform)
                 .flat_map(|part| &part.items)
                 .collect();
-            ranked.sort_by_key(|item| item.3);
-            assert!(ranked.windows(2).all(|w| w[0].0 < w[1].0), "{dir}");
+            ranked.sort_by_key(|item| item.1);
+            assert!(
+                ranked.windows(2).all(|w| w[0].0.path() < w[1].0.path()),
+                "{dir}"
+            );
             assert_eq!(
-                ranked.last().map(|item| item.3 as usize + 1),
+                ranked.last().map(|item| item.1 as usize + 1),
                 Some(ranked.len())
             );
 
@@ -1996,9 +2084,8 @@ mod tests {
 
             // A file of the platform's batch the manifest does not list: the batch is made.
             let mut unlisted = tree.clone();
-            unlisted.platform.as_mut().expect("recorded").items[0]
-                .0
-                .push('~');
+            let item = &mut unlisted.platform.as_mut().expect("recorded").items[0];
+            item.0 = misspelt(&item.0);
             let walked = unlisted
                 .clone()
                 .reuse_in_order(listing.ordered().unwrap(), dir, &all);
@@ -2012,7 +2099,7 @@ mod tests {
             let mut unlisted = tree.clone();
             let (first, part) = unlisted.services.iter_mut().next().unwrap();
             let first = first.clone();
-            part.items[0].0.push('~');
+            part.items[0].0 = misspelt(&part.items[0].0);
             let walked = unlisted
                 .clone()
                 .reuse_in_order(listing.ordered().unwrap(), dir, &all);
@@ -2031,7 +2118,7 @@ mod tests {
                 .chain(&mut backwards.platform)
             {
                 for item in &mut part.items {
-                    item.3 = u32::MAX - 1 - item.3;
+                    item.1 = u32::MAX - 1 - item.1;
                 }
             }
             let walked = backwards.reuse_in_order(listing.ordered().unwrap(), dir, &all);
@@ -2055,7 +2142,7 @@ mod tests {
             })
             .flat_map(|t| t.services.values())
             .flat_map(|p| &p.items)
-            .filter(|i| i.2.is_some())
+            .filter(|i| i.0.rollout().is_some())
             .count();
         assert!(rollouts > 0, "the reference platform runs canaries");
         let (hint, len) = (record.size_hint(), record.encode().unwrap().len());

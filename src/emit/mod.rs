@@ -185,7 +185,7 @@ pub fn emit_in_batches<R: Send>(
     // (taken out in place: 40,000 at 1,000 services, not moved to new vectors).
     let kept_namespaces: Vec<Summary> = kept
         .extract_if(.., |s| {
-            matches!(s.owner, crate::output::Owner::Namespace(_))
+            matches!(s.owner(), crate::output::Owner::Namespace(_))
         })
         .collect();
     let names: Vec<&str> = platform

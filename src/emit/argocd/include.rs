@@ -72,18 +72,18 @@ impl<'a> Tree<'a> {
     pub fn add(&mut self, item: &'a Summary, part: Option<Part<'a>>) {
         // platc names every file in lower case: `.yaml` is the one spelling to compare.
         #[allow(clippy::case_sensitive_file_extension_comparisons)]
-        if !item.path.ends_with(".yaml") {
+        if !item.path().ends_with(".yaml") {
             return;
         }
         let here = part.map_or(Purity::Mixed, Purity::Part);
-        let dir = item.path.rsplit_once('/').map(|(dir, _)| dir);
+        let dir = item.path().rsplit_once('/').map(|(dir, _)| dir);
         // The next item of the same directory and part as the one before (most of a part's
         // files share a directory) changes nothing.
         if self.last == Some((dir, here)) {
             return;
         }
         self.last = Some((dir, here));
-        for dir in ancestors(&item.path) {
+        for dir in ancestors(item.path()) {
             self.purity
                 .entry(dir)
                 .and_modify(|p| {
@@ -137,15 +137,10 @@ fn ancestors(path: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::{Part, Tree, ancestors};
-    use crate::output::{Owner, Summary};
+    use crate::output::{Brief, Owner, Summary};
 
     fn item(path: &str, owner: Owner) -> Summary {
-        Summary {
-            path: path.into(),
-            owner,
-            id: None,
-            rollout: None,
-        }
+        Summary::new(Brief::new(path, None, None).unwrap(), owner.into())
     }
 
     #[test]
@@ -156,10 +151,10 @@ mod tests {
 
     /// The part of an item, with `m/rules/` holding plain rules files, not objects.
     fn part(i: &Summary) -> Option<Part<'_>> {
-        if i.path.starts_with("m/rules/") {
+        if i.path().starts_with("m/rules/") {
             return None;
         }
-        Some(match &i.owner {
+        Some(match i.owner() {
             Owner::Service(name) => Some(name.as_str()),
             _ => None,
         })

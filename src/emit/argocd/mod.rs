@@ -45,7 +45,7 @@ use crate::emit::conventions::{
 };
 use crate::model::Checked;
 use crate::model::mesh::{ArgoCd, ArgoSource, SyncMode};
-use crate::output::{Identity, Item, Output, Owner, Resource, SYNC_WAVE_ANNOTATION, Summary};
+use crate::output::{IdRef, Item, Output, Owner, Resource, SYNC_WAVE_ANNOTATION, Summary};
 use crate::span::Span;
 use include::{Part, Tree};
 use spec::{
@@ -88,7 +88,7 @@ pub fn emit<'a>(platform: &Checked, items: impl Iterator<Item = &'a Summary>, ou
         // objects there, else the first of its namespaces.
         let namespaces: BTreeSet<&str> = objects
             .iter()
-            .filter_map(|i| i.id.as_ref().and_then(|id| id.namespace.as_deref()))
+            .filter_map(|i| i.id().and_then(|id| id.namespace))
             .collect();
         let namespace = if namespaces.contains(ROOT_NAMESPACE) {
             ROOT_NAMESPACE
@@ -137,7 +137,7 @@ pub fn emit<'a>(platform: &Checked, items: impl Iterator<Item = &'a Summary>, ou
 
 /// Whose part an object is: the platform's (`None`) or a service's.
 fn part(item: &Summary) -> Part<'_> {
-    match &item.owner {
+    match item.owner() {
         Owner::Service(name) => Some(name.as_str()),
         Owner::Platform | Owner::Namespace(_) => None,
     }
@@ -171,10 +171,10 @@ impl<'a> Scan<'a> {
         // looked up once, not each of its objects.
         let mut last: Option<(Part<'a>, usize)> = None;
         for item in items {
-            if item.rollout.is_some() {
+            if item.rollout().is_some() {
                 scan.rollouts.push(item);
             }
-            let Some(id) = &item.id else {
+            let Some(id) = item.id() else {
                 if let Some(tree) = &mut scan.tree {
                     tree.add(item, None);
                 }
@@ -220,8 +220,8 @@ struct Admitted<'a> {
 }
 
 impl<'a> Admitted<'a> {
-    fn add(&mut self, id: &'a Identity) {
-        let namespace = id.namespace.as_deref();
+    fn add(&mut self, id: IdRef<'a>) {
+        let namespace = id.namespace;
         if let Some(namespace) = namespace
             && self.namespace != Some(namespace)
         {
@@ -239,7 +239,7 @@ impl<'a> Admitted<'a> {
         }
         self.seen.push((id.api_version, id.kind, scoped));
         let kind = GroupKind {
-            group: group(id),
+            group: group(&id),
             kind: id.kind,
         };
         if scoped {
@@ -265,7 +265,7 @@ impl<'a> Parts<'a> {
 }
 
 fn paths<'a>(objects: &'a [&'a Summary]) -> impl Iterator<Item = &'a str> {
-    objects.iter().map(|i| i.path.as_str())
+    objects.iter().map(|i| i.path())
 }
 
 /// The names and places every object of the target shares.
@@ -431,7 +431,7 @@ fn in_platform_order<'a>(
             .map(|(place, service)| (service.name.value.as_str(), place))
             .collect();
         // Stable: a service's Rollouts stay in the order they were made.
-        rollouts.sort_by_key(|item| match &item.owner {
+        rollouts.sort_by_key(|item| match item.owner() {
             Owner::Service(name) => places.get(name.as_str()).copied(),
             Owner::Platform | Owner::Namespace(_) => None,
         });
@@ -450,10 +450,10 @@ fn in_platform_order<'a>(
 fn rollouts_fields<'a>(objects: impl Iterator<Item = &'a Summary>) -> Vec<IgnoreDifference> {
     let mut out = Vec::new();
     for item in objects {
-        let (Some(rollout), Some(id)) = (&item.rollout, &item.id) else {
+        let (Some(rollout), Some(id)) = (item.rollout(), item.id()) else {
             continue;
         };
-        let namespace = id.namespace.clone().unwrap_or_default();
+        let namespace = id.namespace.unwrap_or_default().to_owned();
         let istio = &rollout["spec"]["strategy"]["canary"]["trafficRouting"]["istio"];
         for vs in istio["virtualServices"].as_array().into_iter().flatten() {
             let routes: Vec<String> = vs["routes"]
@@ -529,10 +529,10 @@ fn ignored_in(ignores: &Ignores, objects: &[&Summary]) -> Vec<IgnoreDifference> 
     }
     let mut deployed: Vec<usize> = objects
         .iter()
-        .filter_map(|i| i.id.as_ref())
+        .filter_map(|i| i.id())
         .filter(|id| ignores.kinds.contains(&id.kind))
         .filter_map(|id| {
-            let object = (id.kind, id.namespace.as_deref()?, id.name.as_str());
+            let object = (id.kind, id.namespace?, id.name);
             ignores.by_object.get(&object)
         })
         .flatten()
@@ -555,7 +555,7 @@ fn ignored_in(ignores: &Ignores, objects: &[&Summary]) -> Vec<IgnoreDifference> 
 }
 
 /// The API group of an `apiVersion` (`""` for the core group).
-fn group(id: &Identity) -> &'static str {
+fn group(id: &IdRef) -> &'static str {
     id.api_version
         .rsplit_once('/')
         .map_or("", |(group, _)| group)

@@ -46,8 +46,8 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     let mut shared: Vec<(u8, &str)> = summaries
         .iter()
         .flat_map(crate::output::Summaries::iter)
-        .filter(|item| matches!(item.owner, Owner::Platform | Owner::Namespace(_)))
-        .filter_map(|item| Some((item.id.as_ref()?.apply_rank(), item.path.as_str())))
+        .filter(|item| matches!(item.owner(), Owner::Platform | Owner::Namespace(_)))
+        .filter_map(|item| Some((item.id()?.apply_rank(), item.path())))
         .collect();
     shared.sort_unstable();
     let files: Vec<String> = shared
