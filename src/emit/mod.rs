@@ -157,7 +157,8 @@ pub struct Reuse {
 /// core: first the items of `batch` namespaces at a time, then a batch of the platform's
 /// own items, then the items of `batch` services at a time, each batch's Helm charts and
 /// pipelines with them; then, last, the Argo CD target's, which reads what every batch kept
-/// of its items (`Output::summaries`). What `hand_on` gives for each batch, in that order.
+/// of its items (`Output::summaries`), a lot of Applications at a time, and the umbrella
+/// chart's `Chart.yaml`. What `hand_on` gives for each batch, in that order.
 /// Together the batches are the set `emit` gives, each item once; a build encodes each batch
 /// on the thread that made it, so the typed objects of the whole platform are never held at
 /// once. With `reuse`, only the services it names are made, only the namespaces it does
@@ -277,23 +278,23 @@ pub fn emit_in_batches<R: Send>(
     // The Applications are the platform's batch's, made and kept with it: they read the
     // summaries' paths, identities and canaries' traffic routing, and the platform, none of
     // which a tag (the one input the platform's fingerprint leaves out) reaches.
+    // Each lot of them handed on as it is made (`argocd::LOT`), the chart last.
     let mut out = Output::default();
     let chart = helm::umbrella_chart(platform);
-    let mut last = if keep_platform {
-        Vec::new()
-    } else {
+    if !keep_platform {
         let chart_summary = Summary::of(&chart);
         let all = kept
             .iter()
             .chain(&made)
             .chain(&shared)
             .chain(std::iter::once(&chart_summary));
-        argocd::emit(platform, all, &mut out);
-        out.drain()
-    };
+        argocd::emit(platform, all, |lot| {
+            out.extend(lot);
+            handed.push(hand_on(out.drain()));
+        });
+    }
     let applications = out.into_summaries();
-    last.push(chart);
-    handed.push(hand_on(last));
+    handed.push(hand_on(vec![chart]));
     // The parts made: the services' items, the namespaces' made (in their batches), and the
     // platform batch's own with the Applications (a few thousand, copied); and the kept
     // ones, handed back. A first build keeps nothing: the namespaces' list is the whole one,

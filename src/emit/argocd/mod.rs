@@ -45,7 +45,7 @@ use crate::emit::conventions::{
 };
 use crate::model::Checked;
 use crate::model::mesh::{ArgoCd, ArgoSource, SyncMode};
-use crate::output::{IdRef, Item, Output, Owner, Resource, SYNC_WAVE_ANNOTATION, Summary};
+use crate::output::{IdRef, Item, Owner, Resource, SYNC_WAVE_ANNOTATION, Summary};
 use crate::span::Span;
 use include::{Part, Tree};
 use spec::{
@@ -65,9 +65,18 @@ const PROJECT_FILE: &str = "project.yaml";
 const APPLICATIONS_DIR: &str = "applications";
 const ROOT_FILE: &str = "root.yaml";
 
-/// Adds the project and the Applications to `out`, reading `items`: the summary of every
-/// item of the set, in its order.
-pub fn emit<'a>(platform: &Checked, items: impl Iterator<Item = &'a Summary>, out: &mut Output) {
+/// How many Applications are made at a time, each lot handed on before the next is made: at
+/// 10,000 services the 10,000 typed Applications, made at once, were 34 MB at the build's
+/// peak.
+const LOT: usize = 256;
+
+/// Makes the Applications and then the project and the root, handing them to `hand` a lot at
+/// a time (`LOT`), reading `items`: the summary of every item of the set, in its order.
+pub fn emit<'a>(
+    platform: &Checked,
+    items: impl Iterator<Item = &'a Summary>,
+    mut hand: impl FnMut(Vec<Item>),
+) {
     let Some(argocd) = &platform.delivery.argocd else {
         return;
     };
@@ -126,13 +135,19 @@ pub fn emit<'a>(platform: &Checked, items: impl Iterator<Item = &'a Summary>, ou
     }
 
     let project = project(platform, argocd, &names, admitted, &applications);
-    let mut made: Vec<Item> = applications
-        .into_iter()
-        .map(|planned| application(platform, argocd, &names, planned))
-        .collect();
-    made.push(project);
-    made.push(root(platform, argocd, &names));
-    out.extend(made);
+    let mut applications = applications.into_iter();
+    loop {
+        let lot: Vec<Item> = applications
+            .by_ref()
+            .take(LOT)
+            .map(|planned| application(platform, argocd, &names, planned))
+            .collect();
+        if lot.is_empty() {
+            break;
+        }
+        hand(lot);
+    }
+    hand(vec![project, root(platform, argocd, &names)]);
 }
 
 /// Whose part an object is: the platform's (`None`) or a service's.
