@@ -780,7 +780,7 @@ fn in_dir(dir: &str, path: &str) -> String {
 /// manifest, `full_tree`) is hashed beside the manifest's text.
 fn with_manifest(
     files: Vec<Vec<TreeFile>>,
-    packed: Vec<(String, Vec<write::Packed>)>,
+    mut packed: Vec<(String, Vec<write::Packed>)>,
     reused: Vec<(String, write::Entry)>,
     staged: Option<&write::Staging>,
     old: Option<(write::Ordered, Vec<u32>)>,
@@ -858,14 +858,12 @@ fn with_manifest(
                 tree_files.sort_unstable_by(|a, b| a.path.cmp(&b.path));
                 runs.push(Box::new(tree_files.into_iter().map(|f| (f.path, f.entry))));
             }
-            for (dir, batches) in &packed {
+            // Each batch's taken a piece at a time, each piece freed once taken
+            // (`write::Packed::into_entries`).
+            for (dir, batches) in std::mem::take(&mut packed) {
                 for batch in batches {
-                    let dir = dir.as_str();
-                    runs.push(Box::new(
-                        batch
-                            .iter()
-                            .map(move |(path, entry)| (in_dir(dir, path), entry)),
-                    ));
+                    let dir = dir.clone();
+                    runs.push(Box::new(batch.into_entries(move |path| in_dir(&dir, path))));
                 }
             }
             merge_runs(runs, &mut entries);

@@ -9,15 +9,25 @@ use super::{Entry, FileHash, Origin};
 /// Entries packed one after another, each: the path (its length as a `u32`, then its bytes),
 /// the origin (a line of `file`: tag 0, the line as a `u32`; any other text: tag 1 and the
 /// text as a path is), and the hash (a digest: tag 0 and its 32 bytes; any other text: tag 1
-/// and the text). Numbers little-endian.
+/// and the text). Numbers little-endian. The buffer is in pieces of some `PIECE` bytes, each
+/// of whole entries: the top manifest takes them in a merge of every batch's entries, and
+/// frees each piece once it has taken it (`into_entries`), where the whole buffers were held
+/// until the merge's end (at 10,000 services, 70 MB beside the 88 MB of entries made).
 #[derive(Debug, Default)]
 pub struct Packed {
-    bytes: Vec<u8>,
+    pieces: Vec<Vec<u8>>,
+    /// The bytes `for_paths` counted and no entry has filled yet: a piece is made of at most
+    /// `PIECE` of them, so that the pieces of entries as counted fill the room made.
+    room: usize,
     /// The file of the origins that are lines: the first one pushed. (Every entry of a batch
     /// comes from the platform's file; a line of another is packed as its text.)
     file: Option<&'static str>,
     len: usize,
 }
+
+/// The bytes of a piece, but for an entry longer: small, since a merge of a build's batches
+/// (626 at 10,000 services) holds a piece of each at once.
+const PIECE: usize = 8 << 10;
 
 const LINE: u8 = 0;
 const DIGEST: u8 = 0;
@@ -25,13 +35,11 @@ const TEXT: u8 = 1;
 
 impl Packed {
     /// Room for the entries of files at `paths`, each origin a line and each hash a digest
-    /// (a room short by a byte would double when the last entry is pushed).
+    /// (a room short by a byte would double a piece's when the last entry is pushed).
     pub fn for_paths<'a>(paths: impl Iterator<Item = &'a str>) -> Self {
-        let bytes = paths.map(|path| 4 + path.len() + 5 + 33).sum();
         Self {
-            bytes: Vec::with_capacity(bytes),
-            file: None,
-            len: 0,
+            room: paths.map(|path| 4 + path.len() + 5 + 33).sum(),
+            ..Self::default()
         }
     }
 
@@ -47,59 +55,124 @@ impl Packed {
 
     /// Adds the entry of `path`.
     pub fn push(&mut self, path: &str, entry: &Entry) {
-        self.text(path);
-        match entry.origin {
-            Origin::Line { file, line } if *self.file.get_or_insert(file) == file => {
-                self.bytes.push(LINE);
-                self.bytes.extend_from_slice(&line.to_le_bytes());
+        let origin = match entry.origin {
+            Origin::Line { file, line } if *self.file.get_or_insert(file) == file => Err(line),
+            _ => Ok(entry.origin.to_string()),
+        };
+        let hash = match &entry.sha256 {
+            FileHash::Digest(digest) => Err(digest),
+            FileHash::Other(text) => Ok(text),
+        };
+        let size = 4
+            + path.len()
+            + origin.as_ref().map_or(5, |text| 5 + text.len())
+            + hash.as_ref().map_or(33, |text| 5 + text.len());
+        let piece = self.piece(size);
+        text(piece, path);
+        match origin {
+            Err(line) => {
+                piece.push(LINE);
+                piece.extend_from_slice(&line.to_le_bytes());
             }
-            _ => {
-                self.bytes.push(TEXT);
-                self.text(&entry.origin.to_string());
+            Ok(origin) => {
+                piece.push(TEXT);
+                text(piece, &origin);
             }
         }
-        match &entry.sha256 {
-            FileHash::Digest(digest) => {
-                self.bytes.push(DIGEST);
-                self.bytes.extend_from_slice(digest);
+        match hash {
+            Err(digest) => {
+                piece.push(DIGEST);
+                piece.extend_from_slice(digest);
             }
-            FileHash::Other(text) => {
-                self.bytes.push(TEXT);
-                self.text(text);
+            Ok(other) => {
+                piece.push(TEXT);
+                text(piece, other);
             }
         }
+        self.room = self.room.saturating_sub(size);
         self.len += 1;
     }
 
-    fn text(&mut self, text: &str) {
-        // A path or an origin of 4 GB is not one a build makes; were it, the length written
-        // would say less than the bytes, and the entries after it would be misread (`iter`
-        // ends where a length or a text does not hold).
-        let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        self.bytes.extend_from_slice(&len.to_le_bytes());
-        self.bytes.extend_from_slice(text.as_bytes());
+    /// The piece with room for `size` more bytes: the last, or a new one.
+    fn piece(&mut self, size: usize) -> &mut Vec<u8> {
+        let fits = self
+            .pieces
+            .last()
+            .is_some_and(|piece| piece.capacity() - piece.len() >= size);
+        if !fits {
+            // As counted: the room left, up to a piece; past the count (an origin or a hash
+            // that is a text, an entry pushed without `for_paths`), a whole piece.
+            let room = if self.room >= size {
+                self.room.min(PIECE.max(size))
+            } else {
+                PIECE.max(size)
+            };
+            self.pieces.push(Vec::with_capacity(room));
+        }
+        let at = self.pieces.len() - 1;
+        &mut self.pieces[at]
     }
 
     /// The entries, in the order pushed.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Entry)> + '_ {
-        let mut rest = self.bytes.as_slice();
         let file = self.file.unwrap_or_default();
-        std::iter::from_fn(move || {
-            let path = take_text(&mut rest)?;
-            let origin = match take(&mut rest, 1)?[0] {
-                LINE => Origin::Line {
-                    file,
-                    line: u32::from_le_bytes(take(&mut rest, 4)?.try_into().ok()?),
-                },
-                _ => Origin::parse(take_text(&mut rest)?),
-            };
-            let sha256 = match take(&mut rest, 1)?[0] {
-                DIGEST => FileHash::Digest(take(&mut rest, 32)?.try_into().ok()?),
-                _ => FileHash::Other(take_text(&mut rest)?.into()),
-            };
-            Some((path, Entry { origin, sha256 }))
+        self.pieces.iter().flat_map(move |piece| {
+            let mut rest = piece.as_slice();
+            std::iter::from_fn(move || entry(&mut rest, file))
         })
     }
+
+    /// The entries, in the order pushed, each path as `path` gives it: each piece freed once
+    /// its entries are given.
+    pub fn into_entries(
+        self,
+        path: impl Fn(&str) -> String,
+    ) -> impl Iterator<Item = (String, Entry)> {
+        let file = self.file.unwrap_or_default();
+        let mut pieces = self.pieces.into_iter();
+        let mut piece = Vec::new();
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            loop {
+                let mut rest = piece.get(at..).unwrap_or_default();
+                if let Some((taken, entry)) = entry(&mut rest, file) {
+                    let taken = path(taken);
+                    at = piece.len() - rest.len();
+                    return Some((taken, entry));
+                }
+                // This piece is done (or torn, as `iter` ends there too): the next one.
+                piece = pieces.next()?;
+                at = 0;
+            }
+        })
+    }
+}
+
+/// Appends `text`: its length, then its bytes.
+fn text(piece: &mut Vec<u8>, text: &str) {
+    // A path or an origin of 4 GB is not one a build makes; were it, the length written
+    // would say less than the bytes, and the entries after it would be misread (`iter`
+    // ends where a length or a text does not hold).
+    let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
+    piece.extend_from_slice(&len.to_le_bytes());
+    piece.extend_from_slice(text.as_bytes());
+}
+
+/// The entry at the front of `rest`, taken off it; `None` at its end or where it is torn.
+fn entry<'a>(rest: &mut &'a [u8], file: &'static str) -> Option<(&'a str, Entry)> {
+    let path = take_text(rest)?;
+    let origin = match take(rest, 1)?[0] {
+        LINE => Origin::Line {
+            file,
+            line: u32::from_le_bytes(take(rest, 4)?.try_into().ok()?),
+        },
+        _ => Origin::parse(take_text(rest)?),
+    };
+    let sha256 = match take(rest, 1)?[0] {
+        DIGEST => FileHash::Digest(take(rest, 32)?.try_into().ok()?),
+        _ => FileHash::Other(take_text(rest)?.into()),
+    };
+    Some((path, Entry { origin, sha256 }))
 }
 
 /// The first `n` bytes of `rest`, taken off it.
@@ -167,25 +240,46 @@ mod tests {
         assert_eq!(back, expected);
         // The other file's line is the same text, read back as a line of its file.
         assert_eq!(back[2].1.origin.to_string(), "other.kdl:7");
+        // Taken, the same entries, each path as asked.
+        let owned: Vec<(String, Entry)> = packed.into_entries(|p| format!("/{p}")).collect();
+        let owned: Vec<(&str, Entry)> = owned.iter().map(|(p, e)| (&p[1..], e.clone())).collect();
+        assert_eq!(owned, expected);
     }
 
     /// Entries whose origins are lines of one file and whose hashes are digests fill the room
-    /// `for_paths` makes exactly: a byte short, the buffer would double when the last entry
-    /// came (at 10,000 services, 35 MB more a tree at the build's peak).
+    /// `for_paths` makes: each piece but the last has less room left than the next entry
+    /// needs, and the last none (a byte short, a piece would double when the last entry
+    /// came: at 10,000 services, 35 MB more a tree at the build's peak).
     #[test]
     fn the_room_made_is_the_room_filled() {
-        let paths = ["a.yaml", "helm/chart/templates/deployment.yaml", "ü"];
-        let mut packed = Packed::for_paths(paths.iter().copied());
-        let room = packed.bytes.capacity();
+        let paths: Vec<String> = (0..1000)
+            .map(|i| format!("helm/chart-{i}/templates/{}.yaml", "d".repeat(i % 50)))
+            .collect();
+        let mut packed = Packed::for_paths(paths.iter().map(String::as_str));
+        let mut sizes = Vec::new();
         for (line, path) in paths.iter().enumerate() {
             let entry = Entry {
                 origin: Origin::at("platform.kdl", line * 1000),
                 sha256: FileHash::of(path),
             };
             packed.push(path, &entry);
+            sizes.push((packed.pieces.len(), 4 + path.len() + 5 + 33));
         }
-        assert_eq!(packed.bytes.len(), room);
-        assert_eq!(packed.bytes.capacity(), room);
+        assert!(packed.pieces.len() > 2, "{} pieces", packed.pieces.len());
+        for (at, piece) in packed.pieces.iter().enumerate() {
+            assert!(piece.capacity() <= PIECE);
+            let spare = piece.capacity() - piece.len();
+            match sizes.iter().find(|(pieces, _)| *pieces == at + 2) {
+                Some((_, next)) => assert!(spare < *next, "piece {at}: {spare} spare"),
+                None => assert_eq!(spare, 0, "the last piece"),
+            }
+        }
+        let back: Vec<String> = packed
+            .into_entries(|p| format!("d/{p}"))
+            .map(|e| e.0)
+            .collect();
+        let expected: Vec<String> = paths.iter().map(|p| format!("d/{p}")).collect();
+        assert_eq!(back, expected);
     }
 
     /// Cut anywhere, the buffer gives the entries before the cut, and nothing torn.
@@ -197,16 +291,18 @@ mod tests {
             sha256: FileHash::of("text"),
         };
         packed.push("a/b.yaml", &entry);
-        let one = packed.bytes.len();
+        let one = packed.pieces[0].len();
         packed.push("a/c.yaml", &entry);
-        for cut in 0..packed.bytes.len() {
-            let cut_at = Packed {
-                bytes: packed.bytes[..cut].to_vec(),
+        assert_eq!(packed.pieces.len(), 1);
+        for cut in 0..packed.pieces[0].len() {
+            let cut_at = || Packed {
+                pieces: vec![packed.pieces[0][..cut].to_vec()],
                 file: packed.file,
-                len: 0,
+                ..Packed::default()
             };
             let whole = usize::from(cut >= one);
-            assert_eq!(cut_at.iter().count(), whole, "cut at {cut}");
+            assert_eq!(cut_at().iter().count(), whole, "cut at {cut}");
+            assert_eq!(cut_at().into_entries(str::to_owned).count(), whole);
         }
         assert_eq!(packed.iter().count(), 2);
     }
