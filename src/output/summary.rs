@@ -6,69 +6,58 @@
 //! to the heap. So a summary is its texts in one allocation (`Brief`), its API version and
 //! kind one interned pair, and its owner shared with the other items of its part.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::{Item, Owner};
+use crate::intern::Interner;
 
 /// An API version and a kind, kept once for the life of the process (`ApiKind::of`): a
 /// summary holds a pointer to the pair, not two texts' pointers and lengths.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ApiKind {
     pub api_version: &'static str,
     pub kind: &'static str,
 }
 
-/// The most pairs a record read from the cache (a file anyone may edit) may add to the ones
-/// kept: platc makes some 40 kinds. A record that names more is not used.
-const MOST_READ: usize = 512;
+/// The most pairs kept: platc makes some 40 kinds, and a record read from the cache (a file
+/// anyone may edit) that names more than this is not used.
+const MOST_KEPT: usize = 512;
 
 impl ApiKind {
     /// The pair of `api_version` and `kind` (texts of platc's own), kept once.
     pub fn of(api_version: &'static str, kind: &'static str) -> &'static Self {
-        // `kept` says `None` only of a pair read.
-        Self::kept(api_version, kind, false)
+        // Past `MOST_KEPT` (a record read named that many), a copy of this thread's own.
+        Self::kept(Self { api_version, kind }, false)
             .unwrap_or_else(|| Box::leak(Box::new(Self { api_version, kind })))
     }
 
     /// The pair of `api_version` and `kind` as a record names them, kept once; `None` when
-    /// records read have added `MOST_READ` pairs already.
+    /// `MOST_KEPT` pairs are kept already.
     pub fn read(api_version: &'static str, kind: &'static str) -> Option<&'static Self> {
-        Self::kept(api_version, kind, true)
+        Self::kept(Self { api_version, kind }, true)
     }
 
-    /// Each thread keeps the pairs it was given: the lock is taken once a thread and pair,
-    /// not once an item.
-    fn kept(api_version: &'static str, kind: &'static str, read: bool) -> Option<&'static Self> {
-        use std::cell::RefCell;
-        use std::sync::Mutex;
-        /// Every pair kept, and how many of them records read added.
-        static KEPT: Mutex<(Vec<&'static ApiKind>, usize)> = Mutex::new((Vec::new(), 0));
+    /// `pair`, kept once (for a pair not `read`, a copy of this thread's own past
+    /// `MOST_KEPT`). Each thread keeps the pairs it was given: the lock is taken once a
+    /// thread and pair, not once an item.
+    fn kept(pair: Self, read: bool) -> Option<&'static Self> {
+        static KEPT: Interner<ApiKind> = Interner::new(MOST_KEPT);
         thread_local! {
             static GIVEN: RefCell<Vec<&'static ApiKind>> = const { RefCell::new(Vec::new()) };
         }
-        let same = |pair: &&'static Self| pair.api_version == api_version && pair.kind == kind;
         GIVEN.with_borrow_mut(|given| {
-            if let Some(pair) = given.iter().find(|pair| same(pair)) {
-                return Some(*pair);
+            if let Some(known) = given.iter().find(|known| ***known == pair) {
+                return Some(*known);
             }
-            // A thread that panicked holding the lock left the list whole (a push is the one
-            // change made under it).
-            let mut kept = KEPT
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let (pairs, from_records) = &mut *kept;
-            let pair = match pairs.iter().find(|pair| same(pair)) {
-                Some(pair) => *pair,
-                None if read && *from_records >= MOST_READ => return None,
-                None => {
-                    let pair: &'static Self = Box::leak(Box::new(Self { api_version, kind }));
-                    pairs.push(pair);
-                    *from_records += usize::from(read);
-                    pair
-                }
+            let kept = KEPT.get_with(&pair, |pair| Box::leak(Box::new(*pair)));
+            let known = match kept {
+                Some(known) => known,
+                None if read => return None,
+                None => Box::leak(Box::new(pair)),
             };
-            given.push(pair);
-            Some(pair)
+            given.push(known);
+            Some(known)
         })
     }
 }
@@ -109,8 +98,8 @@ pub struct Brief {
 
 impl Brief {
     /// The brief of an item at `path` with the identity `id` (its API version and kind as
-    /// `ApiKind::of` keeps them) and, for a `Rollout`, its value. `None` when `id`'s kind is
-    /// not kept (`ApiKind::of`) or the texts are longer than 4 GB.
+    /// `ApiKind` keeps them) and, for a `Rollout`, its value. `None` when the texts are
+    /// longer than 4 GB.
     pub fn new(
         path: &str,
         id: Option<(&'static ApiKind, Option<&str>, &str)>,
