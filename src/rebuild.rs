@@ -1434,14 +1434,21 @@ pub enum Held<'a> {
 /// rebuild takes such a file for what the manifest says, unread (`write::Old::noted`): 7.5
 /// MB read and hashed at 1,000 services.
 pub fn nested(out: &Path, beside: &Path, new: &write::Manifest) -> Vec<(String, write::Stamp)> {
-    let stamped: Vec<(String, write::Stamp)> = new
-        .files
-        .keys()
+    nested_listed(out, beside, new.files.keys().map(String::as_str))
+}
+
+/// `nested` of a tree whose manifest lists `listed` (`write::Paths`).
+pub fn nested_listed<'a>(
+    out: &Path,
+    beside: &Path,
+    listed: impl Iterator<Item = &'a str>,
+) -> Vec<(String, write::Stamp)> {
+    let stamped: Vec<(String, write::Stamp)> = listed
         .filter(|path| {
             path.strip_suffix(MANIFEST)
                 .is_some_and(|dir| dir.ends_with('/'))
         })
-        .filter_map(|path| Some((path.clone(), write::Stamp::of(&out.join(path))?)))
+        .filter_map(|path| Some((path.to_owned(), write::Stamp::of(&out.join(path))?)))
         .collect();
     let newest = stamped.iter().map(|(_, stamp)| stamp.changed).max();
     match newest {

@@ -429,6 +429,25 @@ pub fn save(out: &Path, beside: &Path, input: Option<&Input>, new: &Manifest, wr
     }
 }
 
+/// `save` of a tree written whole (`Wrote::Whole`) whose manifest lists `listed` (every
+/// path, in order), where no manifest is held as a value (`write::Paths`, a build into a
+/// missing `out/`).
+pub fn save_listed<'a>(
+    out: &Path,
+    beside: &Path,
+    input: Option<&Input>,
+    listed: impl Iterator<Item = &'a str>,
+) {
+    let kept = cfg!(unix)
+        && input.is_some_and(|input| {
+            stamps_file(out)
+                .is_some_and(|file| whole(out, &file, beside, input, &with_manifest(listed)))
+        });
+    if !kept {
+        forget(out);
+    }
+}
+
 /// Drops the stamps of the tree at `out`, if any.
 pub fn forget(out: &Path) {
     if let Some(file) = stamps_file(out) {
@@ -438,7 +457,12 @@ pub fn forget(out: &Path) {
 
 /// Every file of the tree whose manifest is `new`, the manifest too, in order.
 fn paths(new: &Manifest) -> Vec<&str> {
-    let mut files: Vec<&str> = new.files.keys().map(String::as_str).collect();
+    with_manifest(new.files.keys().map(String::as_str))
+}
+
+/// `listed`, paths in order, with the manifest's own among them.
+fn with_manifest<'a>(listed: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut files: Vec<&str> = listed.collect();
     let at = files.partition_point(|path| *path < MANIFEST);
     if files.get(at) != Some(&MANIFEST) {
         files.insert(at, MANIFEST);

@@ -56,10 +56,10 @@ use backup::{back_up, backup_dir};
 pub use incremental::{Listing, Old, Ordered};
 use manifest::user_files;
 pub use manifest::{
-    Entry, FileHash, GENERATOR, Hashed, JOURNAL, MANIFEST, Manifest, Patched, Stamp, entries_text,
-    listing, listing_in_order, manifest, manifest_patched, manifest_text, manifest_text_hashing,
-    manifest_text_reusing, nested_text_reusing, sha256_hex, sha256_hex_bytes, write_entries,
-    write_manifest,
+    EntriesWriter, Entry, FileHash, GENERATOR, Hashed, JOURNAL, MANIFEST, Manifest, Patched, Paths,
+    Stamp, entries_text, listing, listing_in_order, manifest, manifest_patched, manifest_text,
+    manifest_text_hashing, manifest_text_reusing, nested_text_reusing, sha256_hex,
+    sha256_hex_bytes, write_entries, write_manifest,
 };
 pub use origin::Origin;
 pub use packed::Packed;

@@ -58,7 +58,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         },
     );
     timings.lap("compile");
-    let Some(platform) = platform else {
+    let Some(mut platform) = platform else {
         return output;
     };
     // Only a compile without a word may leave stamps: `fresh` says nothing.
@@ -96,18 +96,15 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         }
         let stages = Stages {
             source: &source,
-            platform: &platform,
             quiet,
             report,
         };
-        if streamed(
-            &out,
-            &stages,
-            std::mem::take(&mut envs),
-            &mut output,
-            &mut timings,
-        ) {
-            return output;
+        // Each environment's platform is compiled again for its tree, once the base tree is
+        // made and its platform freed: the compile's are not kept.
+        drop(std::mem::take(&mut envs));
+        match streamed(&out, &stages, platform, &mut output, &mut timings) {
+            None => return output,
+            Some(given_back) => platform = given_back,
         }
     }
     // A whole build over a tree it wrote makes again only what changed (`rebuild`). Without
@@ -320,32 +317,33 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
 /// What a streamed build is of, and how it reports.
 struct Stages<'a> {
     source: &'a Source,
-    platform: &'a Checked,
     /// The compile said nothing: stamps may be noted.
     quiet: bool,
     report: Report,
 }
 
-/// A whole build into the missing `out` (`write::write_streamed_then`), its outcome in
-/// `output`. `false` when `out` is there after all (another build wrote it meanwhile), with
-/// nothing made: the caller builds as usual.
+/// A whole build into the missing `out` (`write::write_streamed_then`) of `platform`, which
+/// it frees once the base tree is made; its outcome in `output`. The platform given back
+/// when `out` is there after all (another build wrote it meanwhile), with nothing
+/// made: the caller builds as usual.
 fn streamed(
     out: &Path,
     stages: &Stages,
-    envs: crate::Envs,
+    platform: Checked,
     output: &mut Output,
     timings: &mut Timings,
-) -> bool {
+) -> Option<Checked> {
     let Stages {
         source,
-        platform,
         quiet,
         report,
     } = *stages;
+    let mut given = Some(platform);
     let written = crate::write::write_streamed_then(
         out,
         |staging| {
-            let built = crate::build_full_tree_staged(source, platform, envs, staging);
+            let platform = given.take()?;
+            let built = crate::build_full_tree_staged(source, platform, staging);
             built_or_report(source, built, output, report)
         },
         // Under the lock: the record, for the manifest's own stamp, encoded as it is written
@@ -353,18 +351,19 @@ fn streamed(
         // stamps of the tree swapped in are noted (800,000 at 10,000 services).
         |beside, built| {
             let noted = crate::write::Stamp::of(&out.join(MANIFEST));
-            let nested = crate::rebuild::nested(out, beside, &built.manifest);
+            let nested = crate::rebuild::nested_listed(out, beside, built.paths.iter());
             crate::rebuild::save_record(
                 out,
                 built.record.take().as_ref(),
                 crate::rebuild::Held::Noted(noted, nested),
             );
             let input = Input::new(source, std::mem::take(&mut built.configs)).filter(|_| quiet);
-            stamps::save(out, beside, input.as_ref(), &built.manifest, &Wrote::Whole);
+            stamps::save_listed(out, beside, input.as_ref(), built.paths.iter());
         },
     );
     let built = match written {
-        Ok(Streamed::NotFresh) => return false,
+        // `make` was not called: the platform is still here.
+        Ok(Streamed::NotFresh) => return given,
         Ok(Streamed::Written(built)) => built,
         Ok(Streamed::Failed { left }) => {
             for dir in left {
@@ -375,21 +374,21 @@ fn streamed(
                     dir.display()
                 );
             }
-            return true;
+            return None;
         }
         Err(error) => {
             let (message, _) = outcome(out, 0, Err(error));
             fail(output, report, &message);
-            return true;
+            return None;
         }
     };
     timings.lap("emit+write");
     timings.report(&mut output.stderr);
-    let files = built.manifest.files.len() + 1;
+    let files = built.paths.len() + 1;
     let (message, status) = outcome(out, files, Ok(crate::write::REPLACED));
     output.stderr.push_str(&message);
     output.status = status;
-    true
+    None
 }
 
 /// A failure to write `out` (`error: …`, with any lines after it): on stderr, or with

@@ -23,6 +23,8 @@ pub struct Packed {
     /// comes from the platform's file; a line of another is packed as its text.)
     file: Option<&'static str>,
     len: usize,
+    /// The bytes of the paths pushed.
+    path_bytes: usize,
 }
 
 /// The bytes of a piece, but for an entry longer: small, since a merge of a build's batches
@@ -46,6 +48,11 @@ impl Packed {
     /// How many entries it holds.
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// The bytes of the paths of the entries it holds.
+    pub fn path_bytes(&self) -> usize {
+        self.path_bytes
     }
 
     /// Whether it holds no entry.
@@ -91,6 +98,7 @@ impl Packed {
         }
         self.room = self.room.saturating_sub(size);
         self.len += 1;
+        self.path_bytes += path.len();
     }
 
     /// The piece with room for `size` more bytes: the last, or a new one.
@@ -226,6 +234,8 @@ mod tests {
             packed.push(path, &entry);
         }
         assert_eq!(packed.len(), entries.len());
+        let bytes: usize = entries.iter().map(|(path, _, _)| path.len()).sum();
+        assert_eq!(packed.path_bytes(), bytes);
         let back: Vec<(&str, Entry)> = packed.iter().collect();
         let expected: Vec<(&str, Entry)> = entries
             .iter()
