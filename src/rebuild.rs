@@ -1295,7 +1295,7 @@ pub(crate) fn cache_file(out: &Path) -> Option<PathBuf> {
 
 /// The directory of the records: `$PLATC_CACHE_DIR`, `$XDG_CACHE_HOME/platc` or
 /// `~/.cache/platc`.
-fn cache_dir() -> Option<PathBuf> {
+pub(crate) fn cache_dir() -> Option<PathBuf> {
     let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
     var("PLATC_CACHE_DIR")
         .map(PathBuf::from)
@@ -1605,7 +1605,7 @@ const KEPT: usize = 32;
 
 /// Removes all but the `KEPT` records written last from `dir` (trees built once, in a
 /// directory since removed, leave theirs), the same of the stamps' files, and the temporary
-/// files of saves killed over an hour ago.
+/// files of saves and spills (`write::Spill`) killed over an hour ago.
 fn evict(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -1618,8 +1618,9 @@ fn evict(dir: &Path) {
             .metadata()
             .and_then(|m| m.modified())
             .is_ok_and(|time| time < hour_ago);
-        if name.to_string_lossy().starts_with("tree-")
-            && name.to_string_lossy().ends_with(".tmp")
+        let name = name.to_string_lossy();
+        if (name.starts_with("tree-") || name.starts_with("packed-spill-"))
+            && name.ends_with(".tmp")
             && stale
         {
             let _ = std::fs::remove_file(entry.path());

@@ -62,7 +62,7 @@ pub use manifest::{
     sha256_hex_bytes, write_entries, write_manifest,
 };
 pub use origin::Origin;
-pub use packed::Packed;
+pub use packed::{Packed, Spill};
 pub use place::{Protected, protected, real_path};
 use place::{is_symlink, parent_of};
 pub use stream::{REPLACED, Staging, Streamed, write_streamed_then};

@@ -45,8 +45,14 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
     let recorded = args.env.is_none() && (args.check || !args.force);
     // A build that may write out/ in part reads the stamps' file it notes its changes into
     // here too (`stamps::Prior`, 10 MB at 1,000 services), not after the write.
-    let ((mut output, platform, mut envs), (mut read, prior)) = rayon::join(
-        || compile_source_keeping(&source, args.env.as_deref(), args.env.is_none(), report),
+    // The thread of the pool the compile ran on (`home`): a first build compiles each
+    // environment again there.
+    let (((mut output, platform, mut envs), home), (mut read, prior)) = rayon::join(
+        || {
+            let compiled =
+                compile_source_keeping(&source, args.env.as_deref(), args.env.is_none(), report);
+            (compiled, rayon::current_thread_index())
+        },
         || {
             if !recorded {
                 return (None, None);
@@ -96,6 +102,7 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
         }
         let stages = Stages {
             source: &source,
+            home,
             quiet,
             report,
         };
@@ -317,6 +324,8 @@ pub fn run(args: &BuildArgs, color: bool) -> Output {
 /// What a streamed build is of, and how it reports.
 struct Stages<'a> {
     source: &'a Source,
+    /// The thread of the pool the platform was compiled on (`build_full_tree_staged`).
+    home: Option<usize>,
     /// The compile said nothing: stamps may be noted.
     quiet: bool,
     report: Report,
@@ -335,6 +344,7 @@ fn streamed(
 ) -> Option<Checked> {
     let Stages {
         source,
+        home,
         quiet,
         report,
     } = *stages;
@@ -343,7 +353,7 @@ fn streamed(
         out,
         |staging| {
             let platform = given.take()?;
-            let built = crate::build_full_tree_staged(source, platform, staging);
+            let built = crate::build_full_tree_staged(source, platform, home, staging);
             built_or_report(source, built, output, report)
         },
         // Under the lock: the record, for the manifest's own stamp, encoded as it is written
