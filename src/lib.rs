@@ -1028,7 +1028,10 @@ fn write_staged_manifest(
         let mut written = Ok(());
         merge_runs(runs, |path: String, entry| {
             if written.is_ok() {
-                debug_assert!(paths.iter().last().is_none_or(|last| last < path.as_str()));
+                debug_assert!(
+                    paths.last().is_none_or(|last| last < path.as_str()),
+                    "in order"
+                );
                 written = writer.push(&path, &entry);
                 paths.push(&path);
             }

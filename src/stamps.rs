@@ -417,13 +417,12 @@ impl Prior {
 /// cannot be noted, no stamps are kept, and the next `--check` reads `out/`. Called under
 /// the write's lock (`write::Then`) on `beside`, the directory that holds out/.
 pub fn save(out: &Path, beside: &Path, input: Option<&Input>, new: &Manifest, wrote: &Wrote) {
+    if let Wrote::Whole = wrote {
+        save_listed(out, beside, input, new.files.keys().map(String::as_str));
+        return;
+    }
     let kept = cfg!(unix)
-        && input.is_some_and(|input| match wrote {
-            Wrote::Whole => {
-                stamps_file(out).is_some_and(|file| whole(out, &file, beside, input, &paths(new)))
-            }
-            Wrote::Part { .. } => part(out, beside, input, new, wrote).unwrap_or(false),
-        });
+        && input.is_some_and(|input| part(out, beside, input, new, wrote).unwrap_or(false));
     if !kept {
         forget(out);
     }
@@ -455,12 +454,8 @@ pub fn forget(out: &Path) {
     }
 }
 
-/// Every file of the tree whose manifest is `new`, the manifest too, in order.
-fn paths(new: &Manifest) -> Vec<&str> {
-    with_manifest(new.files.keys().map(String::as_str))
-}
-
-/// `listed`, paths in order, with the manifest's own among them.
+/// Every file of a tree whose manifest lists `listed` (paths in order), the manifest too, in
+/// order.
 fn with_manifest<'a>(listed: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut files: Vec<&str> = listed.collect();
     let at = files.partition_point(|path| *path < MANIFEST);
@@ -494,8 +489,8 @@ fn dirs_of<'a>(files: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
 }
 
 /// The names in directory `dir` of the tree whose manifest is `new`, the manifest's own
-/// included, in order: `children` of `paths(new)`, without a list of the tree's 80,000
-/// paths made (a rebuild notes a few directories).
+/// included, in order: `children` of `with_manifest` of its paths, without a list of the
+/// tree's 80,000 paths made (a rebuild notes a few directories).
 fn children_in<'a>(new: &'a Manifest, dir: &str) -> Vec<&'a str> {
     let mut names = children(new.files.as_slice(), |(path, _)| path.as_str(), dir);
     let manifest = if dir.is_empty() {
@@ -1334,7 +1329,7 @@ mod tests {
         ];
         for list in lists {
             let new = crate::write::listing(list.iter().map(|path| ((*path).to_owned(), entry())));
-            let files = paths(&new);
+            let files = with_manifest(new.files.keys().map(String::as_str));
             for dir in ["", ".platc", "a", "b", ".platc/manifest.json", "z"] {
                 assert_eq!(
                     children_in(&new, dir),

@@ -860,6 +860,13 @@ impl Paths {
         self.ends.is_empty()
     }
 
+    /// The path pushed last.
+    pub fn last(&self) -> Option<&str> {
+        let end = *self.ends.last()?;
+        let start = self.ends.len().checked_sub(2).map_or(0, |at| self.ends[at]);
+        Some(&self.text[start..end])
+    }
+
     /// The paths, in the order pushed.
     pub fn iter(&self) -> impl Iterator<Item = &str> + Clone {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
@@ -1115,6 +1122,8 @@ mod tests {
         }
         assert_eq!(paths.iter().collect::<Vec<_>>(), pushed);
         assert_eq!(paths.len(), 4);
+        assert_eq!(paths.last(), Some("z/y/x"));
+        assert_eq!(Paths::default().last(), None);
         let entries: Vec<(&str, Entry)> = pushed
             .iter()
             .enumerate()
