@@ -401,13 +401,7 @@ fn full_tree(
                         .iter()
                         .map(|batch| Box::new(batch.iter()) as Box<dyn Iterator<Item = _>>),
                 );
-                let mut written = Ok(());
-                merge_runs(runs, |path, entry| {
-                    if written.is_ok() {
-                        written = writer.push(path, &entry);
-                    }
-                });
-                written?;
+                push_merged(&mut writer, runs, |_| {})?;
                 writer.finish(write::GENERATOR)?;
                 sha256 = hashed.hash();
                 Ok(())
@@ -1025,18 +1019,10 @@ fn write_staged_manifest(
     let mut paths = write::Paths::with_capacity(count, bytes);
     staging.put_with("", write::MANIFEST, |file| {
         let mut writer = write::EntriesWriter::new(file);
-        let mut written = Ok(());
-        merge_runs(runs, |path: String, entry| {
-            if written.is_ok() {
-                debug_assert!(
-                    paths.last().is_none_or(|last| last < path.as_str()),
-                    "in order"
-                );
-                written = writer.push(&path, &entry);
-                paths.push(&path);
-            }
-        });
-        written?;
+        push_merged(&mut writer, runs, |path| {
+            debug_assert!(paths.last().is_none_or(|last| last < path), "in order");
+            paths.push(path);
+        })?;
         // A spilled piece that could not be read back: the entries merged are not all.
         if spills.iter().any(|spill| spill.failed()) {
             return Err(std::io::Error::other(
@@ -1046,6 +1032,25 @@ fn write_staged_manifest(
         writer.finish(write::GENERATOR)
     });
     paths
+}
+
+/// Runs of entries, each in its paths' order, merged (`merge_runs`) into `writer`, each path
+/// handed to `each` once written; the first error ends the writing.
+fn push_merged<'a, K: Ord + AsRef<str>, W: std::io::Write>(
+    writer: &mut write::EntriesWriter<'_, W>,
+    runs: Vec<Box<dyn Iterator<Item = (K, write::Entry)> + 'a>>,
+    mut each: impl FnMut(&str),
+) -> std::io::Result<()> {
+    let mut written = Ok(());
+    merge_runs(runs, |path, entry| {
+        if written.is_ok() {
+            written = writer.push(path.as_ref(), &entry);
+            if written.is_ok() {
+                each(path.as_ref());
+            }
+        }
+    });
+    written
 }
 
 /// The entries of the `files` made, by path.
