@@ -396,11 +396,9 @@ fn full_tree(
                         (path.strip_prefix(&dir).unwrap_or(path), entry.clone())
                     })),
                 ];
-                runs.extend(
-                    tree.packed
-                        .iter()
-                        .map(|batch| Box::new(batch.iter()) as Box<dyn Iterator<Item = _>>),
-                );
+                for batch in &tree.packed {
+                    runs.push(Box::new(batch.entries()?));
+                }
                 push_merged(&mut writer, runs, |_| {})?;
                 writer.finish(write::GENERATOR)?;
                 sha256 = hashed.hash();

@@ -59,7 +59,7 @@ pub use manifest::{
     EntriesWriter, Entry, FileHash, GENERATOR, Hashed, JOURNAL, MANIFEST, Manifest, Patched, Paths,
     Stamp, entries_text, listing, listing_in_order, manifest, manifest_patched, manifest_text,
     manifest_text_hashing, manifest_text_reusing, nested_text_reusing, sha256_hex,
-    sha256_hex_bytes, write_entries, write_manifest,
+    sha256_hex_bytes, write_entries,
 };
 pub use origin::Origin;
 pub use packed::{Packed, Spill};

@@ -764,17 +764,8 @@ fn text_size<'a>(entries: impl Iterator<Item = (&'a String, &'a Entry)>) -> usiz
     entries.map(|(path, entry)| entry_size(path, entry)).sum()
 }
 
-/// `manifest_text`, written to `to` a megabyte at a time: a build into a missing `out/`
+/// `entries_text`, written to `to` a megabyte at a time: a build into a missing `out/`
 /// writes its manifest (150 MB at 10,000 services) without ever holding its text.
-pub fn write_manifest(manifest: &Manifest, to: &mut impl std::io::Write) -> std::io::Result<()> {
-    let files = manifest
-        .files
-        .iter()
-        .map(|(path, entry)| (path.as_str(), entry));
-    write_entries(files, &manifest.generator, to)
-}
-
-/// `entries_text`, written to `to` a megabyte at a time (`write_manifest`).
 pub fn write_entries<'a, W: std::io::Write>(
     files: impl Iterator<Item = (&'a str, &'a Entry)>,
     generator: &str,
@@ -1334,17 +1325,21 @@ mod tests {
         }
     }
 
-    /// `write_manifest`'s bytes, as text.
+    /// `write_entries`'s bytes of a manifest's files, as text.
     fn written(listed: &Manifest) -> String {
         let mut bytes = Vec::new();
-        write_manifest(listed, &mut bytes).unwrap();
+        let files = listed
+            .files
+            .iter()
+            .map(|(path, entry)| (path.as_str(), entry));
+        write_entries(files, &listed.generator, &mut bytes).unwrap();
         String::from_utf8(bytes).unwrap()
     }
 
     #[test]
     fn a_long_manifest_written_in_halves_is_the_json_encoding_too() {
         // Odd and even counts on each side of the size written in halves; the longest
-        // written by `write_manifest` in three flushes and a rest.
+        // written by `write_entries` in three flushes and a rest.
         for count in [4095, 4096, 4097, 9000, 24_000] {
             let paths: Vec<String> = (0..count).map(|i| format!("dir/f{i:05}.yaml")).collect();
             let listed = manifest(paths.iter().map(|path| {

@@ -228,18 +228,20 @@ impl Packed {
         Ok(())
     }
 
-    /// The entries, in the order pushed: none of a batch whose pieces are in a file
-    /// (`spill`), which only `into_entries` reads back.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, Entry)> + '_ {
-        debug_assert!(
-            self.spilled.is_none(),
-            "a spilled batch is read by `into_entries`"
-        );
+    /// The entries, in the order pushed; an error for a batch whose pieces are in a file
+    /// (`spill`), which only `into_entries` reads back: its entries are not in memory to
+    /// lend, and a manifest made without them would list too few files.
+    pub fn entries(&self) -> std::io::Result<impl Iterator<Item = (&str, Entry)> + '_> {
+        if self.spilled.is_some() {
+            return Err(std::io::Error::other(
+                "the entries were put in a file of the cache: they are read back as taken",
+            ));
+        }
         let file = self.file.unwrap_or_default();
-        self.pieces.iter().flat_map(move |piece| {
+        Ok(self.pieces.iter().flat_map(move |piece| {
             let mut rest = piece.as_slice();
             std::iter::from_fn(move || entry(&mut rest, file))
-        })
+        }))
     }
 
     /// The entries, in the order pushed, each path as `path` gives it: each piece freed once
@@ -269,7 +271,7 @@ impl Packed {
                     at = piece.len() - rest.len();
                     return Some((taken, entry));
                 }
-                // This piece is done (or torn, as `iter` ends there too): the next one.
+                // This piece is done (or torn, as `entries` ends there too): the next one.
                 piece = pieces.next()?;
                 at = 0;
             }
@@ -280,7 +282,7 @@ impl Packed {
 /// Appends `text`: its length, then its bytes.
 fn text(piece: &mut Vec<u8>, text: &str) {
     // A path or an origin of 4 GB is not one a build makes; were it, the length written
-    // would say less than the bytes, and the entries after it would be misread (`iter`
+    // would say less than the bytes, and the entries after it would be misread (`entries`
     // ends where a length or a text does not hold).
     let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
     piece.extend_from_slice(&len.to_le_bytes());
@@ -357,7 +359,7 @@ mod tests {
         assert_eq!(packed.len(), entries.len());
         let bytes: usize = entries.iter().map(|(path, _, _)| path.len()).sum();
         assert_eq!(packed.path_bytes(), bytes);
-        let back: Vec<(&str, Entry)> = packed.iter().collect();
+        let back: Vec<(&str, Entry)> = packed.entries().unwrap().collect();
         let expected: Vec<(&str, Entry)> = entries
             .iter()
             .map(|(path, origin, sha256)| {
@@ -432,10 +434,10 @@ mod tests {
                 ..Packed::default()
             };
             let whole = usize::from(cut >= one);
-            assert_eq!(cut_at().iter().count(), whole, "cut at {cut}");
+            assert_eq!(cut_at().entries().unwrap().count(), whole, "cut at {cut}");
             assert_eq!(cut_at().into_entries(str::to_owned).count(), whole);
         }
-        assert_eq!(packed.iter().count(), 2);
+        assert_eq!(packed.entries().unwrap().count(), 2);
     }
 
     /// Batches put in a file come back whole and in order, each piece read back as the
@@ -480,6 +482,9 @@ mod tests {
             "one file"
         );
         assert_eq!(batches[0].len(), 500);
+        // Lent, a spilled batch is an error, not an empty run; an empty one lends none.
+        assert!(batches[0].entries().is_err() && batches[2].entries().is_err());
+        assert_eq!(batches[1].entries().unwrap().count(), 0);
         let back: Vec<Vec<(String, Entry)>> = batches.into_iter().map(taken).collect();
         assert_eq!(back, expected);
         assert!(!spill.failed());
