@@ -1410,4 +1410,81 @@ mod tests {
         assert_eq!(lines, expected);
         assert_eq!(merged[0].1, entry(2));
     }
+
+    /// A first build's top manifest takes the base tree's entries back from the cache's file
+    /// they were put in: whole, the manifest lists every one of them, in order; cut short
+    /// (a disk error, a file removed under the build), the write fails and leaves no `out/`,
+    /// where a manifest listing too few files would be taken for the tree's.
+    #[cfg(unix)]
+    #[test]
+    fn a_spill_cut_short_fails_the_staged_manifest() {
+        let dir = std::env::temp_dir().join(format!("platc-staged-spill-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let cache = dir.join("cache");
+        let batches = || {
+            let mut batches = Vec::new();
+            for name in ["a", "b"] {
+                let paths: Vec<String> = (0..500).map(|i| format!("{name}/{i:04}.yaml")).collect();
+                let mut batch = write::Packed::for_paths(paths.iter().map(String::as_str));
+                for (line, path) in paths.iter().enumerate() {
+                    batch.push(path, &entry(line));
+                }
+                batches.push(batch);
+            }
+            write::Packed::spill(&mut batches, &cache).unwrap();
+            assert!(batches.iter().all(|batch| batch.spill_file().is_some()));
+            batches
+        };
+        let out = dir.join("out");
+        let staged = |batches: Vec<write::Packed>| {
+            write::write_streamed_then(
+                &out,
+                |staging| {
+                    let packed = vec![("base/".to_owned(), batches)];
+                    Some(write_staged_manifest(
+                        Vec::new(),
+                        packed,
+                        Vec::new(),
+                        staging,
+                    ))
+                },
+                |_, _| {},
+            )
+        };
+        let Ok(write::Streamed::Written(paths)) = staged(batches()) else {
+            panic!("not written");
+        };
+        assert_eq!(paths.iter().count(), 1000);
+        let manifest = std::fs::read_to_string(out.join(write::MANIFEST)).unwrap();
+        let listed: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+        let files = listed["files"].as_object().unwrap();
+        assert_eq!(files.len(), 1000);
+        assert!(files.keys().all(|path| path.starts_with("base/")));
+        assert_eq!(files["base/b/0499.yaml"]["origin"], "platform.kdl:499");
+        std::fs::remove_dir_all(&out).unwrap();
+        assert_eq!(
+            std::fs::read_dir(&cache).unwrap().count(),
+            0,
+            "the file removed"
+        );
+        // The file cut short once the batches are in it.
+        let batches = batches();
+        let spilled: Vec<std::path::PathBuf> = std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|file| file.unwrap().path())
+            .collect();
+        assert_eq!(spilled.len(), 1);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&spilled[0])
+            .unwrap();
+        file.set_len(100).unwrap();
+        let failed = staged(batches);
+        assert!(
+            matches!(failed, Err(write::WriteError::Io { .. })),
+            "{failed:?}"
+        );
+        assert!(!out.exists(), "no out/ with a manifest short of its files");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

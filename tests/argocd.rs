@@ -25,6 +25,7 @@
 //! The second half plants one fault of each kind in the reference tree and checks it is caught.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use platc::diff::read_tree;
@@ -114,10 +115,19 @@ fn load((name, input, tree): (String, PathBuf, PathBuf)) -> (Tree, Vec<Case>) {
 // run of characters, `?` one, `{a,b}` alternatives, `\c` the character c.
 
 fn glob(pattern: &str, text: &str) -> bool {
-    let text: Vec<char> = text.chars().collect();
-    alternatives(pattern)
+    compiled(pattern)(text)
+}
+
+/// `glob` of `pattern`, its alternatives expanded once for every text matched.
+fn compiled(pattern: &str) -> impl Fn(&str) -> bool {
+    let patterns: Vec<Vec<char>> = alternatives(pattern)
         .iter()
-        .any(|p| wildcard(&p.chars().collect::<Vec<_>>(), &text))
+        .map(|p| p.chars().collect())
+        .collect();
+    move |text| {
+        let text: Vec<char> = text.chars().collect();
+        patterns.iter().any(|p| wildcard(p, &text))
+    }
 }
 
 /// A pattern with every `{…}` expanded into its alternatives.
@@ -203,10 +213,11 @@ fn read_by(tree: &Tree, dir: &str, include: &str) -> Vec<String> {
     } else {
         format!("{dir}/")
     };
+    let matches = compiled(include);
     tree.keys()
         .filter_map(|path| {
             let relative = path.strip_prefix(&prefix)?;
-            (manifest_file(relative) && glob(include, relative)).then(|| path.clone())
+            (manifest_file(relative) && matches(relative)).then(|| path.clone())
         })
         .collect()
 }
@@ -834,6 +845,51 @@ fn every_application_deploys_exactly_its_part_within_its_project() {
             "no tree with {source:?}"
         );
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The Applications are made a lot of 256 at a time (`argocd::LOT`): a platform of 300
+/// services crosses the seam, and still every service has one Application, every object is
+/// deployed by exactly one, and the root reads them all in order.
+#[test]
+fn applications_made_in_lots_deploy_every_part_across_the_seams() {
+    const SERVICES: usize = 300;
+    let mut text = String::from(
+        "platform lots {\n    mesh istio mtls=strict\n    delivery {\n        argocd \
+         repo=\"https://github.com/acme/lots.git\" path=out revision=main\n    }\n",
+    );
+    for i in 0..SERVICES {
+        writeln!(
+            text,
+            "    service svc-{i:03} {{\n        image \"ghcr.io/acme/svc\" tag=\"v1.0.0\"\n        \
+             port grpc 7070\n        probe grpc\n    }}"
+        )
+        .unwrap();
+    }
+    text.push_str("}\n");
+    let source = Source::new("platform.kdl", text);
+    let options = Options {
+        env: None,
+        keep_envs: false,
+    };
+    let platform = compile(&source, &options).platform.expect("compiles");
+    let tree = platc::build_full_tree(&source, &platform).expect("builds");
+    let applications: Vec<&String> = tree
+        .keys()
+        .filter(|path| path.starts_with("argocd/applications/"))
+        .collect();
+    // Each service's and the platform's.
+    assert_eq!(applications.len(), SERVICES + 1);
+    for i in [0, 255, 256, SERVICES - 1] {
+        let path = format!("argocd/applications/lots-svc-{i:03}.yaml");
+        assert!(tree.contains_key(&path), "no {path}");
+    }
+    let case = Case {
+        name: "lots".to_owned(),
+        platform,
+        prefix: String::new(),
+    };
+    let problems = all_failures(&tree, &[case]);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

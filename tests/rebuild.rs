@@ -652,6 +652,32 @@ fn a_build_without_a_record_that_changes_every_file_writes_the_whole_tree() {
     );
 }
 
+/// A first build beside the staged tree a killed build left (`out/` missing, `.out.platc-new`
+/// there) is not staged beside it: the platform the staged write was handed comes back, and
+/// the tree is made in memory and written whole, the fresh build's tree, the leftover gone.
+#[test]
+fn a_first_build_beside_a_killed_builds_staged_tree_writes_the_fresh_tree() {
+    let (dir, _, _) = project("killed-leftover");
+    let build = |args: &[&str]| platc_build(&dir, args);
+    let fresh = build(&["-o", "fresh"]);
+    let stderr = String::from_utf8_lossy(&fresh.stderr);
+    assert!(fresh.status.success(), "{stderr}");
+    assert!(stderr.contains("timing emit+write"), "not staged: {stderr}");
+    let leftover = dir.join(".out.platc-new");
+    std::fs::create_dir_all(leftover.join("kubernetes")).unwrap();
+    std::fs::write(leftover.join("kubernetes/half.yaml"), "kind: Half\n").unwrap();
+    let beside = build(&["-o", "out"]);
+    let stderr = String::from_utf8_lossy(&beside.stderr);
+    assert!(beside.status.success(), "{stderr}");
+    assert!(!stderr.contains("timing emit+write"), "staged: {stderr}");
+    assert!(stderr.contains("timing emit+validate"), "{stderr}");
+    assert_eq!(
+        read_tree(&dir.join("out")).unwrap(),
+        read_tree(&dir.join("fresh")).unwrap()
+    );
+    assert!(!leftover.exists(), "the killed build's staged tree is left");
+}
+
 /// A rebuild that would overwrite a file edited by hand does what a whole build does: it
 /// refuses, changes nothing, and names the file; `--force` moves it to the backup and writes
 /// the tree a fresh build writes.
