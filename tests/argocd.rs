@@ -852,7 +852,7 @@ fn every_application_deploys_exactly_its_part_within_its_project() {
 /// services crosses the seam, and still every service has one Application, every object is
 /// deployed by exactly one, and the root reads them all in order.
 #[test]
-fn applications_made_in_lots_deploy_every_part_across_the_seams() {
+fn applications_made_in_lots_deploy_every_part_across_a_seam() {
     const SERVICES: usize = 300;
     let mut text = String::from(
         "platform lots {\n    mesh istio mtls=strict\n    delivery {\n        argocd \
