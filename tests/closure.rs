@@ -184,6 +184,26 @@ fn an_autoscaler_of_a_missing_workload_is_caught() {
 }
 
 #[test]
+fn a_subnet_tagged_for_another_cluster_is_caught() {
+    assert_caught(
+        "terraform/aws/network.tf.json",
+        "\"kubernetes.io/cluster/boutique\": \"shared\"",
+        "\"kubernetes.io/cluster/boutique-staging\": \"shared\"",
+        "`kubernetes.io/cluster/boutique-staging` names no EKS cluster of the tree",
+    );
+}
+
+#[test]
+fn an_autoscaler_condition_on_another_cluster_is_caught() {
+    assert_caught(
+        "terraform/aws/identity.tf.json",
+        "k8s.io/cluster-autoscaler/boutique\"",
+        "k8s.io/cluster-autoscaler/shop\"",
+        "`k8s.io/cluster-autoscaler/shop` names no EKS cluster of the tree",
+    );
+}
+
+#[test]
 fn a_pod_identity_association_without_its_account_is_caught() {
     assert_caught(
         "terraform/aws/identity.tf.json",

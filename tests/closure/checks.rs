@@ -2995,7 +2995,45 @@ fn terraform(platform: &Platform, world: &World, out: &mut Vec<String>) {
             }
         }
     }
+    // The cluster's tags name it as AWS does (an environment's name has its suffix): a
+    // subnet tagged for another cluster only is one the AWS Load Balancer Controller skips
+    // (`kubernetes.io/cluster/NAME`), and the Cluster Autoscaler's role may only touch the
+    // node groups tagged for its cluster (`k8s.io/cluster-autoscaler/NAME`).
+    let clusters: BTreeSet<&str> = world
+        .tf_blocks("resource", "aws_eks_cluster")
+        .filter_map(|(_, _, body)| body["name"].as_str())
+        .collect();
+    for file in &world.terraform {
+        let mut strings = Vec::new();
+        walk_strings(&file.value, &mut strings);
+        walk_keys(&file.value, &mut strings);
+        for text in strings {
+            for prefix in ["kubernetes.io/cluster/", "k8s.io/cluster-autoscaler/"] {
+                let Some(name) = text.split_once(prefix).map(|(_, name)| name) else {
+                    continue;
+                };
+                if name != "enabled" && !clusters.contains(name) {
+                    out.push(format!(
+                        "{}: `{prefix}{name}` names no EKS cluster of the tree ({clusters:?})",
+                        file.path
+                    ));
+                }
+            }
+        }
+    }
     let _ = Ipv4Addr::LOCALHOST;
+}
+
+/// Every key of every object in `value`.
+fn walk_keys<'a>(value: &'a serde_json::Value, out: &mut Vec<&'a str>) {
+    match value {
+        serde_json::Value::Array(a) => a.iter().for_each(|v| walk_keys(v, out)),
+        serde_json::Value::Object(o) => o.iter().for_each(|(key, v)| {
+            out.push(key);
+            walk_keys(v, out);
+        }),
+        _ => {}
+    }
 }
 
 /// Pods that use AWS stores reach the Pod Identity agent and their stores' addresses.

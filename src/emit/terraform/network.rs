@@ -76,9 +76,11 @@ pub fn module(cx: &Context) -> Module {
         "main",
         json!({"vpc_id": r("aws_vpc.main.id"), "tags": {"Name": name}}),
     );
+    // The cluster's name in AWS (an environment's has its suffix): the AWS Load Balancer
+    // Controller skips a subnet tagged for another cluster only.
     let cluster_tag = cx
         .cluster
-        .map(|c| format!("kubernetes.io/cluster/{}", c.name.value));
+        .map(|c| format!("kubernetes.io/cluster/{}", cx.cluster_name(c)));
     let (public, private) = subnets(cx);
     for (tier, cidrs, role) in [
         ("public", &public, "kubernetes.io/role/elb"),
