@@ -184,6 +184,16 @@ fn an_autoscaler_of_a_missing_workload_is_caught() {
 }
 
 #[test]
+fn a_file_system_policy_that_allows_no_mount_is_caught() {
+    assert_caught(
+        "terraform/aws/storage.tf.json",
+        "\"elasticfilesystem:ClientMount\",",
+        "",
+        "allows no mount through a mount target",
+    );
+}
+
+#[test]
 fn a_subnet_tagged_for_another_cluster_is_caught() {
     assert_caught(
         "terraform/aws/network.tf.json",

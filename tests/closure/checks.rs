@@ -2995,6 +2995,55 @@ fn terraform(platform: &Platform, world: &World, out: &mut Vec<String>) {
             }
         }
     }
+    // A file system policy replaces EFS's default one (any client through a mount target):
+    // the EFS CSI driver mounts as an anonymous client (no `iam` mount option), so the policy
+    // must allow anyone to mount and write through a mount target, or every mount is refused.
+    let documents: BTreeMap<&str, &serde_json::Value> = world
+        .tf_blocks("data", "aws_iam_policy_document")
+        .map(|(_, name, body)| (name, body))
+        .collect();
+    for (path, name, body) in world.tf_blocks("resource", "aws_efs_file_system_policy") {
+        let document = body["policy"]
+            .as_str()
+            .and_then(|text| text.strip_prefix("${data.aws_iam_policy_document."))
+            .and_then(|rest| rest.strip_suffix(".json}"))
+            .and_then(|name| documents.get(name));
+        let Some(document) = document else {
+            out.push(format!(
+                "{path}: aws_efs_file_system_policy.{name} names no policy document of the tree"
+            ));
+            continue;
+        };
+        let mounts = document["statement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| {
+                let actions = json_strings(&s["actions"]);
+                let anyone = s["principals"].as_array().into_iter().flatten().any(|p| {
+                    p["type"] == "AWS" && json_strings(&p["identifiers"]).iter().any(|i| i == "*")
+                });
+                let through_targets = s["condition"].as_array().into_iter().flatten().all(|c| {
+                    c["variable"] == "elasticfilesystem:AccessedViaMountTarget"
+                        && json_strings(&c["values"]) == ["true"]
+                });
+                s["effect"] == "Allow"
+                    && anyone
+                    && through_targets
+                    && [
+                        "elasticfilesystem:ClientMount",
+                        "elasticfilesystem:ClientWrite",
+                    ]
+                    .iter()
+                    .all(|a| actions.iter().any(|x| x == a))
+            });
+        if !mounts {
+            out.push(format!(
+                "{path}: aws_efs_file_system_policy.{name} allows no mount through a mount target: \
+                 the EFS CSI driver's mounts are refused"
+            ));
+        }
+    }
     // The cluster's tags name it as AWS does (an environment's name has its suffix): a
     // subnet tagged for another cluster only is one the AWS Load Balancer Controller skips
     // (`kubernetes.io/cluster/NAME`), and the Cluster Autoscaler's role may only touch the

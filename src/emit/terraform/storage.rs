@@ -193,13 +193,32 @@ fn filesystem(cx: &Context, m: &mut Module, filesystem: &Filesystem) {
             "backup_policy": {"status": "ENABLED"},
         }),
     );
+    // A file system policy replaces EFS's default one, which lets any client that reaches a
+    // mount target in: alone, the deny of plain NFS would leave no client allowed to mount
+    // (the EFS CSI driver mounts without IAM by default, as an anonymous client). So, as the
+    // EFS console's "enforce in-transit encryption" policy does: mounts and writes through a
+    // mount target (in the private subnets, open to the nodes alone) are allowed, root
+    // access is not (the pods' volumes are access points with their own owner), and
+    // anything not over TLS is denied.
+    let arn = r(&format!("aws_efs_file_system.{id}.arn"));
     m.data(
         "aws_iam_policy_document",
         &format!("efs_{id}"),
-        policy::document(vec![policy::deny_insecure_transport(
-            &["elasticfilesystem:*"],
-            &[r(&format!("aws_efs_file_system.{id}.arn"))],
-        )]),
+        policy::document(vec![
+            json!({
+                "sid": "MountThroughMountTargets",
+                "effect": "Allow",
+                "actions": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                "resources": [arn],
+                "principals": [{"type": "AWS", "identifiers": ["*"]}],
+                "condition": [{
+                    "test": "Bool",
+                    "variable": "elasticfilesystem:AccessedViaMountTarget",
+                    "values": ["true"],
+                }],
+            }),
+            policy::deny_insecure_transport(&["elasticfilesystem:*"], &[arn]),
+        ]),
     );
     m.resource(
         "aws_efs_file_system_policy",
