@@ -327,7 +327,7 @@ fn aws(out: &mut String, services: &[Service]) {
     let per_group = nodes.div_ceil(groups);
     out.push_str(
         r#"    aws region=us-east-1 account="123456789012" {
-        state bucket=generated-tfstate-123456789012 lock-table=generated-tflock
+        state bucket=generated-tfstate-123456789012
         vpc cidr="10.0.0.0/16" zones=3 nat=per-zone
         cluster generated version="1.31" endpoint=private {
 "#,

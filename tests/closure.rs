@@ -204,6 +204,36 @@ fn a_subnet_tagged_for_another_cluster_is_caught() {
 }
 
 #[test]
+fn a_runner_that_cannot_release_its_lock_file_is_caught() {
+    assert_caught(
+        "terraform/aws/runner.tf.json",
+        "\"s3:DeleteObject\"",
+        "\"s3:DeleteObjectVersion\"",
+        "may not s3:DeleteObject on online-boutique/cluster.tfstate.tflock",
+    );
+}
+
+#[test]
+fn a_cluster_stage_reading_another_state_is_caught() {
+    assert_caught(
+        "terraform/cluster/state.tf.json",
+        "\"key\": \"online-boutique/aws.tfstate\"",
+        "\"key\": \"online-boutique/network.tfstate\"",
+        "the cluster stage does not read the state the first stage writes",
+    );
+}
+
+#[test]
+fn a_state_key_the_runner_may_not_use_is_caught() {
+    assert_caught(
+        "terraform/cluster/versions.tf",
+        "    use_lockfile = true\n",
+        "    kms_key_id   = \"arn:aws:kms:us-east-1:123456789012:key/6f1d2c3b\"\n    use_lockfile = true\n",
+        "may not kms:Decrypt on arn:aws:kms:us-east-1:123456789012:key/6f1d2c3b",
+    );
+}
+
+#[test]
 fn an_autoscaler_condition_on_another_cluster_is_caught() {
     assert_caught(
         "terraform/aws/identity.tf.json",

@@ -6,7 +6,8 @@
 //! - an image's `repository=` names a declared `repository` (`platc::unknown-store`);
 //! - a bucket's full name fits S3's 63 characters, a cache's replication group id
 //!   `ElastiCache`'s 40, a dead-letter queue's name SQS's 80 (`platc::out-of-range`);
-//! - a secret's `kms-key=` is a key of the platform's region (`platc::invalid-value`);
+//! - a secret's and the state's `kms-key=` are keys of the platform's region
+//!   (`platc::invalid-value`);
 //! - a queue's `subscribe=` names a declared `topic` (`platc::unknown-store`), and a FIFO queue
 //!   a FIFO topic (`platc::invalid-value`): SNS delivers a standard topic to standard queues
 //!   only;
@@ -107,16 +108,26 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
             );
         }
     }
-    // A secret's customer-managed key is in the secret's region, the platform's.
-    for secret in &aws.secrets {
-        let Some(key) = &secret.kms_key else { continue };
+    // A secret's customer-managed key is in the secret's region, the platform's; the state
+    // bucket's in the bucket's, which the backend names as the platform's too.
+    let keys = aws.secrets.iter().filter_map(|s| {
+        let expected = "a KMS key of the `aws` block's region: a secret is encrypted with a key of \
+                        its own region";
+        s.kms_key.as_ref().map(|k| (k, expected))
+    });
+    let state_key = aws.state.as_ref().and_then(|s| s.kms_key.as_ref()).map(|k| {
+        let expected = "a KMS key of the `aws` block's region: S3 encrypts a bucket's objects with \
+                        a key of the bucket's region";
+        (k, expected)
+    });
+    for (key, expected) in keys.chain(state_key) {
         let region = key.value.split(':').nth(3).unwrap_or_default();
         if region != aws.region.value {
             d.push(
                 Diagnostic::new(
                     ErrorKind::InvalidValue {
                         value: key.value.clone(),
-                        expected: vec!["a KMS key of the `aws` block's region: a secret is encrypted with a key of its own region"],
+                        expected: vec![expected],
                         suggestion: None,
                     },
                     key.span,

@@ -349,7 +349,7 @@ fn lower_state(node: &Node, d: &mut Diagnostics) -> Option<State> {
         d,
     );
     let lock_table = valid(
-        r.required_string_prop("lock-table", d),
+        r.string_prop("lock-table", d),
         |t| {
             (3..=255).contains(&t.len())
                 && t.bytes()
@@ -370,12 +370,14 @@ fn lower_state(node: &Node, d: &mut Diagnostics) -> Option<State> {
         "a key prefix of letters, digits, `-`, `_`, `.` and `/`, such as \"shop\" or \"teams/shop\"",
         d,
     );
+    let kms_key = r.string_prop("kms-key", d).and_then(|k| kms_key_arn(k, d));
     r.finish(d);
     Some(State {
         span: node.span(),
         bucket: bucket?,
-        lock_table: lock_table?,
+        lock_table,
         prefix,
+        kms_key,
     })
 }
 

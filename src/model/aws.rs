@@ -29,14 +29,19 @@ pub struct Aws {
     pub waivers: Vec<Waiver>,
 }
 
-/// `state bucket=… lock-table=… prefix=…`: the Terraform S3 backend with `DynamoDB` locking.
-/// Each stage keeps its state at `<prefix>[/<env>]/<stage>.tfstate`.
+/// `state bucket=… prefix=… kms-key=… lock-table=…`: the Terraform S3 backend, locked by a lock
+/// file beside each state. Each stage keeps its state at `<prefix>[/<env>]/<stage>.tfstate`.
 #[derive(Clone, Debug)]
 pub struct State {
     pub span: Span,
     pub bucket: Spanned<String>,
-    pub lock_table: Spanned<String>,
+    /// `lock-table=`: a `DynamoDB` table that locks the states too, for the move from
+    /// Terraform's deprecated `DynamoDB` locking (both locks are taken while it is named).
+    pub lock_table: Option<Spanned<String>>,
     pub prefix: Option<Spanned<String>>,
+    /// `kms-key=`: the customer-managed KMS key the bucket encrypts the states with, which the
+    /// backend names and the runner's role may use.
+    pub kms_key: Option<Spanned<String>>,
 }
 
 /// How NAT gateways are laid out.

@@ -37,6 +37,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     externals(platform, world, &mut out);
     egress(platform, world, &mut out);
     terraform(platform, world, &mut out);
+    state_access(world, &mut out);
     caches(world, &mut out);
     docdbs(platform, world, &mut out);
     docdb_users(platform, world, &mut out);
@@ -416,7 +417,7 @@ fn docdb_users(platform: &Platform, world: &World, out: &mut Vec<String>) {
         .collect();
     let runner = world
         .tf_blocks("resource", "aws_codebuild_project")
-        .map(|(_, _, b)| b)
+        .map(|(path, _, b)| (path, b))
         .next();
     let covers = |rule: &serde_json::Value, port: u64| {
         rule["from_port"].as_u64().is_some_and(|f| f <= port)
@@ -468,7 +469,7 @@ fn docdb_users(platform: &Platform, world: &World, out: &mut Vec<String>) {
             // Without a state bucket there is no runner: the stage is applied by hand.
             continue;
         }
-        let Some(runner) = runner else {
+        let Some((runner_path, runner)) = runner else {
             out.push(format!(
                 "{path}: no runner applies the cluster stage that makes the users of DocumentDB cluster `{cluster}`"
             ));
@@ -511,36 +512,150 @@ fn docdb_users(platform: &Platform, world: &World, out: &mut Vec<String>) {
                 "{path}: the runner cannot reach DocumentDB cluster `{cluster}` on {port} (egress {out_ok}, ingress {in_ok})"
             ));
         }
-        // The runner's role: the project's service role, its inline policy's document.
-        let role = runner["service_role"]
-            .as_str()
-            .and_then(|t| t.strip_prefix("${aws_iam_role.")?.strip_suffix(".arn}"))
-            .unwrap_or_default();
-        let documents: Vec<&str> = world
-            .tf_blocks("resource", "aws_iam_role_policy")
-            .filter(|(_, _, b)| b["role"].as_str() == Some(&format!("${{aws_iam_role.{role}.id}}")))
-            .filter_map(|(_, _, b)| {
-                b["policy"]
-                    .as_str()?
-                    .strip_prefix("${data.aws_iam_policy_document.")?
-                    .strip_suffix(".json}")
-            })
-            .collect();
-        let readable = world
-            .tf_blocks("data", "aws_iam_policy_document")
-            .filter(|(_, name, _)| documents.contains(name))
-            .flat_map(|(_, _, b)| b["statement"].as_array().into_iter().flatten())
-            .any(|st| {
-                st["effect"].as_str() != Some("Deny")
-                    && json_strings(&st["actions"])
-                        .iter()
-                        .any(|a| a == "secretsmanager:GetSecretValue")
-                    && json_strings(&st["resources"]).contains(&secret)
-            });
+        let readable = runner_statements(world, runner_path, runner)
+            .iter()
+            .any(|st| grants(st, "secretsmanager:GetSecretValue", |r| r == secret));
         if !readable {
             out.push(format!(
                 "{path}: the runner's role may not read the master secret of DocumentDB cluster `{cluster}`"
             ));
+        }
+    }
+}
+
+/// The statements of the runner's role (the project's service role, its inline policies'
+/// documents), in the stage of the runner's file (`runner_path`).
+fn runner_statements<'a>(
+    world: &'a World,
+    runner_path: &str,
+    runner: &serde_json::Value,
+) -> Vec<&'a serde_json::Value> {
+    let stage = runner_path
+        .rsplit_once('/')
+        .map_or("", |(dir, _)| dir)
+        .to_owned()
+        + "/";
+    let role = runner["service_role"]
+        .as_str()
+        .and_then(|t| t.strip_prefix("${aws_iam_role.")?.strip_suffix(".arn}"))
+        .unwrap_or_default();
+    let in_stage = |path: &str| path.strip_prefix(&stage).is_some_and(|f| !f.contains('/'));
+    let documents: Vec<&str> = world
+        .tf_blocks("resource", "aws_iam_role_policy")
+        .filter(|(path, _, b)| {
+            in_stage(path) && b["role"].as_str() == Some(&format!("${{aws_iam_role.{role}.id}}"))
+        })
+        .filter_map(|(_, _, b)| {
+            b["policy"]
+                .as_str()?
+                .strip_prefix("${data.aws_iam_policy_document.")?
+                .strip_suffix(".json}")
+        })
+        .collect();
+    world
+        .tf_blocks("data", "aws_iam_policy_document")
+        .filter(|(path, name, _)| in_stage(path) && documents.contains(name))
+        .flat_map(|(_, _, b)| b["statement"].as_array().into_iter().flatten())
+        .collect()
+}
+
+/// Whether a policy statement allows `action` on a resource that `resource` accepts.
+fn grants(statement: &serde_json::Value, action: &str, resource: impl Fn(&str) -> bool) -> bool {
+    statement["effect"].as_str() != Some("Deny")
+        && json_strings(&statement["actions"])
+            .iter()
+            .any(|a| a == action)
+        && json_strings(&statement["resources"])
+            .iter()
+            .any(|r| resource(r))
+}
+
+/// Each tree's Terraform state, as `terraform init` reads the `backend "s3"` block of each
+/// stage's `versions.tf`: the two stages keep distinct states in one bucket, the cluster stage
+/// reads the first stage's outputs from the state that stage writes, and the runner that
+/// applies the cluster stage may read the first stage's state and read and write its own, its
+/// lock file and (while the tree names one) its lock table, with the bucket's KMS key when the
+/// backend names one. Without these `terraform init`, `plan` or `apply` fails on the runner.
+fn state_access(world: &World, out: &mut Vec<String>) {
+    for (path, backend) in &world.backends {
+        let Some(root) = path.strip_suffix("terraform/cluster/versions.tf") else {
+            continue;
+        };
+        let first = format!("{root}terraform/aws/versions.tf");
+        let Some(first_backend) = world.backends.get(&first) else {
+            out.push(format!("{path}: an S3 backend, but none in {first}"));
+            continue;
+        };
+        let attr = |b: &'_ BTreeMap<String, String>, k: &str| b.get(k).cloned().unwrap_or_default();
+        let bucket = attr(backend, "bucket");
+        let (own, theirs) = (attr(backend, "key"), attr(first_backend, "key"));
+        if attr(first_backend, "bucket") != bucket || own == theirs || own.is_empty() {
+            out.push(format!(
+                "{path}: the stages' states are not two keys of one bucket ({bucket}/{own}, {}/{theirs})",
+                attr(first_backend, "bucket")
+            ));
+        }
+        if attr(backend, "use_lockfile") != "true" && !backend.contains_key("dynamodb_table") {
+            out.push(format!("{path}: the state is not locked"));
+        }
+        let remote = format!("{root}terraform/cluster/state.tf.json");
+        let reads = world
+            .tf_blocks("data", "terraform_remote_state")
+            .filter(|(p, _, _)| *p == remote)
+            .any(|(_, _, b)| {
+                b["backend"] == "s3"
+                    && b["config"]["bucket"] == bucket.as_str()
+                    && b["config"]["key"] == theirs.as_str()
+                    && b["config"]["region"] == attr(first_backend, "region").as_str()
+            });
+        if !reads {
+            out.push(format!(
+                "{remote}: the cluster stage does not read the state the first stage writes ({bucket}/{theirs})"
+            ));
+        }
+        let runner_file = format!("{root}terraform/aws/runner.tf.json");
+        let Some((runner_path, _, runner)) = world
+            .tf_blocks("resource", "aws_codebuild_project")
+            .find(|(p, _, _)| *p == runner_file)
+        else {
+            // No runner: the cluster stage is applied by hand, with the user's own access.
+            continue;
+        };
+        let statements = runner_statements(world, runner_path, runner);
+        // `(action, what, the end of the resource's ARN)`.
+        let object = |key: &str| format!(":s3:::{bucket}/{key}");
+        let mut needs: Vec<(&str, String, String)> = vec![
+            ("s3:GetObject", theirs.clone(), object(&theirs)),
+            ("s3:GetObject", own.clone(), object(&own)),
+            ("s3:PutObject", own.clone(), object(&own)),
+        ];
+        if attr(backend, "use_lockfile") == "true" {
+            let lock = format!("{own}.tflock");
+            for action in ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] {
+                needs.push((action, lock.clone(), object(&lock)));
+            }
+        }
+        if let Some(table) = backend.get("dynamodb_table") {
+            for action in [
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+            ] {
+                needs.push((action, table.clone(), format!(":table/{table}")));
+            }
+        }
+        if let Some(key) = backend.get("kms_key_id") {
+            for action in ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"] {
+                needs.push((action, key.clone(), key.clone()));
+            }
+        }
+        for (action, what, end) in &needs {
+            let resource = |r: &str| r.starts_with("arn:") && r.ends_with(end.as_str());
+            if !statements.iter().any(|st| grants(st, action, resource)) {
+                out.push(format!(
+                    "{runner_path}: the runner's role may not {action} on {what}, which the cluster stage's backend uses"
+                ));
+            }
         }
     }
 }

@@ -84,6 +84,29 @@ pub struct World {
     pub addons: Vec<Addon>,
     /// `helm/addons/<release>.values.yaml`: release → the values, for Helm users.
     pub addon_values: BTreeMap<String, serde_json::Value>,
+    /// Each stage's `versions.tf` (path) → the attributes of its `backend "s3"` block, as
+    /// `terraform init` reads them (strings unquoted).
+    pub backends: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The attributes of the `backend "s3"` block of a `versions.tf`, if it has one. The block is
+/// one attribute a line, as `terraform fmt` leaves it.
+fn s3_backend(text: &str) -> Option<BTreeMap<String, String>> {
+    let mut lines = text.lines().skip_while(|l| l.trim() != "backend \"s3\" {");
+    lines.next()?;
+    let block = lines
+        .take_while(|l| l.trim() != "}")
+        .filter_map(|l| {
+            let (key, value) = l.split_once('=')?;
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            Some((key.trim().to_owned(), value.to_owned()))
+        })
+        .collect();
+    Some(block)
 }
 
 pub fn labels(value: &Value) -> Labels {
@@ -130,6 +153,10 @@ impl World {
                         path: path.clone(),
                         value,
                     });
+                }
+            } else if path.ends_with("/versions.tf") {
+                if let Some(backend) = s3_backend(text) {
+                    world.backends.insert(path.clone(), backend);
                 }
             } else if path.ends_with(".tf.json")
                 && let Ok(value) = serde_json::from_str(text)

@@ -206,31 +206,22 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
                 format!("{bucket_arn}/{cluster_state}"),
             ],
         ),
+        // Terraform deletes no state; its lock file it reads, writes and deletes (the S3
+        // backend's "Permissions Required").
         policy::allow(
             "WriteOwnState",
-            &["s3:PutObject", "s3:DeleteObject"],
-            &[
-                format!("{bucket_arn}/{cluster_state}"),
-                format!("{bucket_arn}/{cluster_state}.tflock"),
-            ],
+            &["s3:PutObject"],
+            &[format!("{bucket_arn}/{cluster_state}")],
+        ),
+        policy::allow(
+            "LockFile",
+            &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            &[format!("{bucket_arn}/{cluster_state}.tflock")],
         ),
         policy::allow(
             "ListStateBucket",
             &["s3:ListBucket", "s3:GetBucketLocation"],
             std::slice::from_ref(&bucket_arn),
-        ),
-        policy::allow(
-            "Lock",
-            &[
-                "dynamodb:DescribeTable",
-                "dynamodb:GetItem",
-                "dynamodb:PutItem",
-                "dynamodb:DeleteItem",
-            ],
-            &[format!(
-                "arn:{partition}:dynamodb:{region}:{account}:table/{}",
-                state.lock_table.value
-            )],
         ),
         // CodeBuild's network interfaces in the VPC (CodeBuild user guide, "VPC network
         // interface"): only in the private subnets, with the runner's security group.
@@ -267,6 +258,29 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
         ),
     ];
     let mut statements = statements;
+    if let Some(table) = &state.lock_table {
+        statements.push(policy::allow(
+            "LockTable",
+            &[
+                "dynamodb:DescribeTable",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+            ],
+            &[format!(
+                "arn:{partition}:dynamodb:{region}:{account}:table/{}",
+                table.value
+            )],
+        ));
+    }
+    if let Some(key) = &state.kms_key {
+        // The states, the source and the lock file are encrypted with the bucket's key.
+        statements.push(policy::allow(
+            "StateKey",
+            &["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+            std::slice::from_ref(&key.value),
+        ));
+    }
     let databases = databases(cx);
     if !databases.is_empty() {
         // The master users' passwords, to create each service's database user.

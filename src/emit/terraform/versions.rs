@@ -1,5 +1,5 @@
 //! Each stage's `versions.tf` (the `terraform` block: required version, providers pinned to the
-//! versions whose schemas the conformance step checks, the S3 backend with `DynamoDB` locking,
+//! versions whose schemas the conformance step checks, the S3 backend locked by lock files,
 //! one state key per stage), its `providers.tf.json`, and the second stage's view of the first
 //! one's outputs (`state.tf.json`).
 //!
@@ -14,8 +14,10 @@ use serde_json::{Map, Value, json};
 use crate::emit::terraform::hcl;
 use crate::emit::terraform::{Context, Module, Stage, docdb_users, r, users};
 
-/// Terraform 1.10 is the first with the S3 backend's current locking and encryption options.
-const TERRAFORM: &str = ">= 1.10.0";
+/// Terraform 1.11 is the first in which the S3 backend's lock files (`use_lockfile`, added in
+/// 1.10) are generally available and `DynamoDB` locking deprecated; 1.10 brought the ephemeral
+/// resources the database users are made with.
+const TERRAFORM: &str = ">= 1.11.0";
 /// The provider versions the schemas in the conformance step describe.
 const AWS: &str = "~> 6.47.0";
 const HELM: &str = "~> 3.0.2";
@@ -58,15 +60,25 @@ pub fn hcl(cx: &Context, stage: Stage) -> String {
     out.push_str("  }\n");
     if let (Some(state), Some(key)) = (&cx.aws.state, cx.state_key(stage)) {
         out.push_str("\n  backend \"s3\" {\n");
-        let fields = [
+        let mut fields = vec![
             ("bucket", hcl::string(&state.bucket.value)),
             ("key", hcl::string(&key)),
             ("region", hcl::string(&cx.aws.region.value)),
-            ("dynamodb_table", hcl::string(&state.lock_table.value)),
             ("encrypt", "true".to_owned()),
         ];
+        if let Some(kms_key) = &state.kms_key {
+            fields.push(("kms_key_id", hcl::string(&kms_key.value)));
+        }
+        // A lock file beside the state (`<key>.tflock`, S3's conditional writes); with a
+        // `DynamoDB` table named too, Terraform takes both locks, for the move off the table.
+        fields.push(("use_lockfile", "true".to_owned()));
+        if let Some(table) = &state.lock_table {
+            fields.push(("dynamodb_table", hcl::string(&table.value)));
+        }
+        // `terraform fmt` aligns the `=` of consecutive attributes.
+        let width = fields.iter().map(|(key, _)| key.len()).max().unwrap_or(0);
         for (key, value) in &fields {
-            hcl::attribute(&mut out, 4, key, 14, value);
+            hcl::attribute(&mut out, 4, key, width, value);
         }
         out.push_str("  }\n");
     }

@@ -115,12 +115,17 @@ pub static AWS: Node = Node {
 pub static STATE: Node = Node {
     props: &[
         Prop::required("bucket", Value::String, S("shop-tfstate-123456789012")),
-        Prop::required("lock-table", Value::String, S("shop-tflock")),
+        Prop::optional(
+            "kms-key",
+            Value::String,
+            S("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        ),
+        Prop::optional("lock-table", Value::String, S("shop-tflock")),
         Prop::optional("prefix", Value::String, S("shop")),
     ],
     ..Node::new(
         "state",
-        "The Terraform S3 backend with DynamoDB locking; both must exist before `terraform init`.",
+        "The Terraform S3 backend, locked by lock files; the bucket must exist before `terraform init`.",
     )
 };
 
