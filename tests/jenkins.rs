@@ -297,3 +297,128 @@ fn unquote_reads_what_the_templates_write() {
     assert_eq!(unquote("'a'b'"), None);
     assert_eq!(unquote("a"), None);
 }
+
+/// The shell script of a pipeline's `Deploy` stage: the `sh '''…'''` block after
+/// `stage('Deploy')`.
+fn deploy_script(jenkinsfile: &str) -> String {
+    let stage = &jenkinsfile[jenkinsfile.find("stage('Deploy')").expect("a Deploy stage")..];
+    let start = stage.find("sh '''").expect("a shell step") + "sh '''".len();
+    let script = &stage[start..];
+    let script = &script[..script.find("'''").expect("the step's end")];
+    // A Groovy ''' string would read a backslash as an escape: the script has none.
+    assert!(!script.contains('\\'), "a backslash in the Deploy script");
+    script.to_owned()
+}
+
+/// Runs a Deploy stage's wait with `sh` against a `kubectl` that replays `states`, one per
+/// poll (`sync health refreshing`, the last one repeated), a `sleep` that returns at once and
+/// a `date` 10 s on at each reading; gives whether it succeeded and what it printed.
+fn run_wait(script: &str, states: &[&str], timeout_seconds: u32) -> (bool, String) {
+    static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "platc-jenkins-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    fs::create_dir_all(&dir).unwrap();
+    let kubectl = r#"#!/bin/bash
+dir=$(dirname "$0")
+case "$*" in
+    *'{.status.sync.status}'*)
+        n=$(( $(cat "$dir/polls") + 1 )); echo "$n" > "$dir/polls"
+        line=$(sed -n "${n}p" "$dir/states"); [ -n "$line" ] || line=$(tail -n 1 "$dir/states")
+        echo "$line" > "$dir/now"; set -- $line; printf '%s' "$1" ;;
+    *'{.status.health.status}'*) set -- $(cat "$dir/now"); printf '%s' "$2" ;;
+    *'{.metadata.annotations}'*)
+        set -- $(cat "$dir/now")
+        if [ "$3" = 1 ]; then printf '{"argocd.argoproj.io/refresh":"x"}'; else printf '{}'; fi ;;
+esac
+"#;
+    // The clock moves 10 s a reading: the stage's deadline comes after a few polls.
+    let date = r#"#!/bin/sh
+clock="$(dirname "$0")/clock"
+t=$(( $(cat "$clock") + 10 ))
+echo "$t" > "$clock"
+echo "$t"
+"#;
+    fs::write(dir.join("clock"), "0").unwrap();
+    for (name, text) in [
+        ("kubectl", kubectl),
+        ("sleep", "#!/bin/sh\n"),
+        ("date", date),
+    ] {
+        let path = dir.join(name);
+        fs::write(&path, text).unwrap();
+        let mut permissions = fs::metadata(&path).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        fs::set_permissions(&path, permissions).unwrap();
+    }
+    fs::write(dir.join("states"), states.join("\n") + "\n").unwrap();
+    fs::write(dir.join("polls"), "0").unwrap();
+    // As Jenkins runs a `sh` step: `sh -xe`.
+    let output = std::process::Command::new("sh")
+        .args(["-xe", "-c", script])
+        .env(
+            "PATH",
+            format!("{}:{}", dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .env("APPLICATION", "shop-payments")
+        .env("ARGOCD_NAMESPACE", "argocd")
+        .env("SYNC_TIMEOUT_SECONDS", timeout_seconds.to_string())
+        .output()
+        .unwrap();
+    let _ = fs::remove_dir_all(&dir);
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+/// The Deploy stage waits for the commit, not for what runs before it: an Application that is
+/// Degraded while the commit that fixes it is not yet synced waits, and fails only once that
+/// commit is synced and still Degraded; a canary paused between its steps (Argo CD's
+/// `Suspended`, `resource_customizations/argoproj.io/Rollout/health.lua`) hands over to the
+/// Canary stage, where a service without a canary keeps waiting.
+#[test]
+fn the_deploy_wait_judges_the_synced_commit() {
+    let canary = deploy_script(
+        &fs::read_to_string("out/jenkins/services/paymentservice/Jenkinsfile").unwrap(),
+    );
+    let plain =
+        deploy_script(&fs::read_to_string("out/jenkins/services/adservice/Jenkinsfile").unwrap());
+    let fix_forward = [
+        "Synced Degraded 1",
+        "OutOfSync Degraded 0",
+        "OutOfSync Degraded 0",
+        "Synced Progressing 0",
+    ];
+    for (script, has_canary) in [(&canary, true), (&plain, false)] {
+        let (ok, log) = run_wait(script, &fix_forward, 600);
+        let wanted = if has_canary {
+            ok
+        } else {
+            // Progressing is not healthy for a plain Deployment: it keeps waiting, to the end.
+            !ok && log.contains("did not sync")
+        };
+        assert!(wanted, "fix forward:\n{log}");
+        let (ok, log) = run_wait(script, &["OutOfSync Degraded 0", "Synced Degraded 0"], 600);
+        assert!(
+            !ok && log.contains("is Degraded"),
+            "a synced, Degraded commit:\n{log}"
+        );
+        let (ok, log) = run_wait(script, &["Synced Healthy 1", "Synced Healthy 0"], 600);
+        assert!(ok, "a healthy commit:\n{log}");
+    }
+    let (ok, log) = run_wait(
+        &canary,
+        &["OutOfSync Progressing 0", "Synced Suspended 0"],
+        600,
+    );
+    assert!(ok, "a canary paused at a step:\n{log}");
+    let (ok, log) = run_wait(&plain, &["Synced Suspended 0"], 600);
+    assert!(
+        !ok && log.contains("did not sync"),
+        "a suspended service without a canary:\n{log}"
+    );
+}
