@@ -160,3 +160,65 @@ fn adding_a_service_adds_its_dashboard_and_its_row() {
         assert_eq!(before[&path], after[&path], "{path} changed");
     }
 }
+
+/// A canary's latency panels split the service's pods by the revision its Rollout gives the
+/// canary's pods: the canary panel selects exactly it, the stable panel every other. The
+/// stable panel cannot select the `stable` revision: a proxy reports the revision its pod had
+/// when it started, so the pods of a promoted canary report the canary's revision for their
+/// whole life (istio/istio#40034), and would fall out of every later canary's stable panel.
+#[test]
+fn a_canarys_latency_panels_split_the_pods_by_the_canarys_revision() {
+    let tree = platc::diff::read_tree(std::path::Path::new("out")).unwrap();
+    let mut canaries = 0;
+    for (path, text) in &tree {
+        let Some(service) = path
+            .strip_prefix("rollouts/")
+            .and_then(|p| p.strip_suffix("/rollout.yaml"))
+        else {
+            continue;
+        };
+        let rollout: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        let revision = rollout["spec"]["strategy"]["canary"]["canaryMetadata"]["labels"]
+            ["service.istio.io/canonical-revision"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: no canonical revision for the canary's pods"));
+        let dashboard = json(&tree, &format!("monitoring/grafana/service-{service}.json"));
+        let exprs = |title: &str| -> Vec<String> {
+            let panel = dashboard["panels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["title"].as_str().is_some_and(|t| t.starts_with(title)))
+                .unwrap_or_else(|| panic!("{service}: no panel `{title}`"));
+            panel["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["expr"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        for (title, matcher) in [
+            (
+                "Latency: stable",
+                format!("destination_canonical_revision!=\"{revision}\""),
+            ),
+            (
+                "Latency: canary",
+                format!("destination_canonical_revision=\"{revision}\""),
+            ),
+        ] {
+            let exprs = exprs(title);
+            assert!(!exprs.is_empty(), "{service}: `{title}` has no query");
+            for expr in exprs {
+                assert!(expr.contains(&matcher), "{service}: `{title}`: {expr}");
+                assert_eq!(
+                    expr.matches("destination_canonical_revision").count(),
+                    1,
+                    "{service}: `{title}` selects one revision: {expr}"
+                );
+            }
+        }
+        canaries += 1;
+    }
+    assert_eq!(canaries, 2, "the reference platform's two canaries");
+}

@@ -11,7 +11,7 @@ use crate::emit::conventions::slo::{
     self, DURATION_BUCKETS, REQUESTS, Severity, TIERS, budget_fraction, error_ratio,
     error_ratio_record, factor, percentile_objective, recorded, selector, slow_ratio_record,
 };
-use crate::emit::conventions::{STABLE_VERSION, meshed, rolled_out};
+use crate::emit::conventions::{meshed, rolled_out};
 use crate::model::Checked;
 use crate::model::service::Service;
 use crate::model::value::Percent;
@@ -148,14 +148,15 @@ fn requests(platform: &Checked, service: &Service, grid: &mut Grid) {
     });
     match canary {
         Some(canary) => {
-            for (title, revision) in [
-                ("Latency: stable".to_owned(), STABLE_VERSION),
-                (
-                    format!("Latency: canary {}", canary.version.value),
-                    canary.version.value.as_str(),
-                ),
+            // The stable pods are every pod but the canary's: a pod's proxy reports the
+            // revision its labels had when it started (istio/istio#40034), so the pods of a
+            // promoted canary go on reporting the canary's revision, not `stable`.
+            let version = &canary.version.value;
+            for (title, matcher) in [
+                ("Latency: stable".to_owned(), "!="),
+                (format!("Latency: canary {version}"), "="),
             ] {
-                let sel = format!("{sel},{REVISION}=\"{revision}\"");
+                let sel = format!("{sel},{REVISION}{matcher}\"{version}\"");
                 grid.add(latency(title, &sel, &note));
             }
         }
