@@ -8,8 +8,9 @@
 //! Gateway selectors and `credentialName`s, route destinations to Services, ports and subset
 //! pods, HPAs, PDBs and Rollouts to their workloads, `ConfigMap` keys and claims to what makes
 //! them, every in-cluster address to a Service and port, Pod Identity associations to
-//! `ServiceAccount`s, add-on releases to the table's pins, and the cluster stage's reads to the
-//! first stage's outputs. A dangling reference fails with its path.
+//! `ServiceAccount`s, add-on releases to the table's pins, the cluster stage's reads to the
+//! first stage's outputs, and each stage's S3 backend (`versions.tf`) to the state the other
+//! stage reads and to what the runner's role may do. A dangling reference fails with its path.
 //!
 //! The second half plants one fault of each kind in the reference tree and checks that it is
 //! caught.
