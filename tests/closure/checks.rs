@@ -545,18 +545,22 @@ fn runner_statements<'a>(
         .filter(|(path, _, b)| {
             in_stage(path) && b["role"].as_str() == Some(&format!("${{aws_iam_role.{role}.id}}"))
         })
-        .filter_map(|(_, _, b)| {
-            b["policy"]
-                .as_str()?
-                .strip_prefix("${data.aws_iam_policy_document.")?
-                .strip_suffix(".json}")
-        })
+        .filter_map(|(_, _, b)| document_name(&b["policy"]))
         .collect();
     world
         .tf_blocks("data", "aws_iam_policy_document")
         .filter(|(path, name, _)| in_stage(path) && documents.contains(name))
         .flat_map(|(_, _, b)| b["statement"].as_array().into_iter().flatten())
         .collect()
+}
+
+/// The policy document a `policy` attribute names: `${data.aws_iam_policy_document.NAME.json}`
+/// → `NAME`.
+fn document_name(policy: &serde_json::Value) -> Option<&str> {
+    policy
+        .as_str()?
+        .strip_prefix("${data.aws_iam_policy_document.")?
+        .strip_suffix(".json}")
 }
 
 /// Whether a policy statement allows `action` on a resource that `resource` accepts.
@@ -3118,11 +3122,7 @@ fn terraform(platform: &Platform, world: &World, out: &mut Vec<String>) {
         .map(|(_, name, body)| (name, body))
         .collect();
     for (path, name, body) in world.tf_blocks("resource", "aws_efs_file_system_policy") {
-        let document = body["policy"]
-            .as_str()
-            .and_then(|text| text.strip_prefix("${data.aws_iam_policy_document."))
-            .and_then(|rest| rest.strip_suffix(".json}"))
-            .and_then(|name| documents.get(name));
+        let document = document_name(&body["policy"]).and_then(|name| documents.get(name));
         let Some(document) = document else {
             out.push(format!(
                 "{path}: aws_efs_file_system_policy.{name} names no policy document of the tree"
