@@ -23,6 +23,7 @@
 use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
+use crate::emit::terraform::policy::with_condition;
 use crate::emit::terraform::{Context, Module, ident, lit, policy, r, users};
 use crate::model::addons::{self, Addon};
 use crate::model::aws::{Cluster, SecretSource, role_name};
@@ -163,16 +164,6 @@ fn addon_statements(cx: &Context, addon: &Addon) -> Option<Vec<Value>> {
         }
         _ => None,
     }
-}
-
-/// Adds a condition block to a policy document statement.
-fn with_condition(mut statement: Value, test: &str, variable: &str, values: &[String]) -> Value {
-    let condition = json!({"test": test, "variable": variable, "values": values});
-    match statement.get_mut("condition").and_then(Value::as_array_mut) {
-        Some(list) => list.push(condition),
-        None => statement["condition"] = json!([condition]),
-    }
-    statement
 }
 
 /// The AWS Load Balancer Controller's permissions for network load balancers: read what it

@@ -19,6 +19,21 @@ pub fn allow(sid: &str, actions: &[&str], resources: &[String]) -> Value {
     })
 }
 
+/// Adds a condition block to a policy document statement.
+pub fn with_condition(
+    mut statement: Value,
+    test: &str,
+    variable: &str,
+    values: &[String],
+) -> Value {
+    let condition = json!({"test": test, "variable": variable, "values": values});
+    match statement.get_mut("condition").and_then(Value::as_array_mut) {
+        Some(list) => list.push(condition),
+        None => statement["condition"] = json!([condition]),
+    }
+    statement
+}
+
 /// A policy document data source's body.
 #[allow(clippy::needless_pass_by_value)]
 pub fn document(statements: Vec<Value>) -> Value {

@@ -8,7 +8,7 @@
 //! subnet behind a security group admitting only the cluster's nodes. ECR: scan on push,
 //! immutable tags, KMS encryption, a lifecycle that drops untagged images.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
 use crate::emit::terraform::{Context, Module, ident, lit, policy, r};
@@ -205,18 +205,7 @@ fn filesystem(cx: &Context, m: &mut Module, filesystem: &Filesystem) {
         "aws_iam_policy_document",
         &format!("efs_{id}"),
         policy::document(vec![
-            json!({
-                "sid": "MountThroughMountTargets",
-                "effect": "Allow",
-                "actions": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
-                "resources": [arn],
-                "principals": [{"type": "AWS", "identifiers": ["*"]}],
-                "condition": [{
-                    "test": "Bool",
-                    "variable": "elasticfilesystem:AccessedViaMountTarget",
-                    "values": ["true"],
-                }],
-            }),
+            mount_through_mount_targets(&arn),
             policy::deny_insecure_transport(&["elasticfilesystem:*"], &[arn]),
         ]),
     );
@@ -265,6 +254,25 @@ fn filesystem(cx: &Context, m: &mut Module, filesystem: &Filesystem) {
             }),
         );
     }
+}
+
+/// Mounts and writes of the file system `arn` by anyone who reaches a mount target.
+fn mount_through_mount_targets(arn: &str) -> Value {
+    let mut statement = policy::with_condition(
+        policy::allow(
+            "MountThroughMountTargets",
+            &[
+                "elasticfilesystem:ClientMount",
+                "elasticfilesystem:ClientWrite",
+            ],
+            &[arn.to_owned()],
+        ),
+        "Bool",
+        "elasticfilesystem:AccessedViaMountTarget",
+        &["true".to_owned()],
+    );
+    statement["principals"] = json!([{"type": "AWS", "identifiers": ["*"]}]);
+    statement
 }
 
 fn repository(cx: &Context, m: &mut Module, repository: &Repository) {
