@@ -190,8 +190,9 @@ pub struct RenderArgs {
     /// Apply this environment's overlay (`env NAME { … }`).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
-    /// Print one part: `platform` (the platform-wide and per-namespace objects) or a
-    /// service's name (its objects); every object without it. The parts split the stream.
+    /// Print one part: `platform` (the platform-wide and per-namespace objects), `edge` (the
+    /// gateways' certificates and their issuer) or a service's name (its objects); every
+    /// object without it. The parts split the stream.
     #[arg(long, value_name = "PART")]
     pub part: Option<String>,
     /// Render every canary armed (its service's Rollout at the stable image): what a cluster

@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
-use crate::emit::conventions::cmp::PART_PLATFORM;
+use crate::emit::conventions::cmp::{PART_EDGE, PART_PLATFORM, SHARED_PARTS};
 use crate::model::service::Service;
 use crate::span::Span;
 
@@ -29,6 +29,20 @@ pub enum Owner {
     Namespace(String),
     /// One service.
     Service(String),
+}
+
+/// The start of the API versions of the edge's kinds: cert-manager's.
+const EDGE_API: &str = "cert-manager.io/";
+
+/// Whether an object of `owner` and `api_version` is the edge's: one of the platform's own
+/// whose health waits on the world outside the cluster. A cert-manager `Certificate` is
+/// Degraded while its ACME order fails (the zone's delegation missing, Let's Encrypt's rate
+/// limit reached), and its `ClusterIssuer` while the ACME account cannot register (Argo CD's
+/// cert-manager `health.lua`). In the platform's Application either would hold back its later
+/// sync waves (the gateways' routes), and with them the services' Applications, on a first
+/// install; so the edge has an Application of its own, synced last (the Argo CD target).
+pub fn on_the_edge(owner: &Owner, api_version: &str) -> bool {
+    *owner == Owner::Platform && api_version.starts_with(EDGE_API)
 }
 
 /// What names a cluster object on the API server.
@@ -657,7 +671,7 @@ impl Output {
     }
 
     pub fn push(&mut self, item: Item) {
-        if !self.selection.holds(&item.owner) {
+        if !self.selection.holds(&item) {
             return;
         }
         match self.render_on_entry {
@@ -734,6 +748,20 @@ pub struct Selection {
     /// `Some`: the items of these namespaces alone are wanted (of the namespaces, whatever
     /// `shared` and `kept_namespaces` say).
     namespaces: Option<std::collections::BTreeSet<String>>,
+    /// Which of the platform's own items, with `shared`.
+    edge: Edge,
+}
+
+/// Which of the platform's own items a selection holds, by whether they are the edge's
+/// (`on_the_edge`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Edge {
+    /// The edge's and the others.
+    With,
+    /// All but the edge's.
+    Without,
+    /// The edge's alone.
+    Only,
 }
 
 impl Default for Selection {
@@ -744,6 +772,7 @@ impl Default for Selection {
             services: None,
             kept_namespaces: std::collections::BTreeSet::new(),
             namespaces: None,
+            edge: Edge::With,
         }
     }
 }
@@ -782,11 +811,21 @@ impl Selection {
         }
     }
 
-    /// Whether it holds the items of `owner`.
-    pub fn holds(&self, owner: &Owner) -> bool {
+    /// Whether it holds `item`.
+    pub fn holds(&self, item: &Item) -> bool {
+        self.holds_object(&item.owner, item.id().map(|id| id.api_version))
+    }
+
+    /// Whether it holds an item of `owner`, and of `api_version` if it is a cluster object.
+    fn holds_object(&self, owner: &Owner, api_version: Option<&str>) -> bool {
         match owner {
             Owner::Service(name) => self.holds_service(name),
-            Owner::Platform => self.shared,
+            Owner::Platform => {
+                self.shared
+                    && (self.edge == Edge::With
+                        || api_version.is_some_and(|v| on_the_edge(owner, v))
+                            == (self.edge == Edge::Only))
+            }
             Owner::Namespace(name) => self.holds_namespace(name),
         }
     }
@@ -817,7 +856,15 @@ impl From<&Part> for Selection {
     fn from(part: &Part) -> Self {
         match part {
             Part::All => Self::default(),
-            Part::Platform => Self::shared(),
+            Part::Platform => Self {
+                edge: Edge::Without,
+                ..Self::shared()
+            },
+            Part::Edge => Self {
+                shared: true,
+                edge: Edge::Only,
+                ..Self::namespaces([])
+            },
             Part::Service(name) => Self::services([name.as_str()]),
         }
     }
@@ -838,15 +885,19 @@ impl Summaries<'_> {
 
 /// A part of a platform's cluster objects, by owner: what one Argo CD Application deploys, and
 /// what `platc render --part` and the plugin's `part` parameter select. Every item has one
-/// owner, so the parts of a platform (`platform` and each service) split its objects: each
-/// object is in exactly one.
+/// owner, and the platform's own objects are the edge's or not (`on_the_edge`), so the parts
+/// of a platform (`platform`, `edge` and each service) split its objects: each object is in
+/// exactly one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Part {
     /// Every object.
     #[default]
     All,
-    /// The platform-wide and per-namespace objects: owner `Platform` or `Namespace(_)`.
+    /// The platform-wide and per-namespace objects but the edge's: owner `Platform` or
+    /// `Namespace(_)`.
     Platform,
+    /// The edge's objects (`on_the_edge`): owner `Platform`.
+    Edge,
     /// One service's objects: owner `Service(name)`.
     Service(String),
 }
@@ -854,18 +905,18 @@ pub enum Part {
 /// Why a part's name names no part.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PartError {
-    /// Neither `platform` nor a service's name; the closest name, if one is close.
+    /// Neither `platform`, `edge` nor a service's name; the closest name, if one is close.
     Unknown {
         name: String,
         suggestion: Option<String>,
     },
-    /// A service is named `platform`, as the platform part is.
-    Ambiguous,
+    /// A service has the name of a part of the platform (`platform` or `edge`).
+    Ambiguous(&'static str),
 }
 
 impl Part {
     /// The part `name` names among a platform's services: empty for every object,
-    /// `conventions::cmp::PART_PLATFORM`, or a service's name.
+    /// `conventions::cmp::PART_PLATFORM`, `PART_EDGE`, or a service's name.
     pub fn named<'a>(
         name: &str,
         services: impl IntoIterator<Item = &'a str> + Clone,
@@ -873,22 +924,24 @@ impl Part {
         let is_service = services.clone().into_iter().any(|s| s == name);
         match name {
             "" => Ok(Self::All),
-            PART_PLATFORM if is_service => Err(PartError::Ambiguous),
+            PART_PLATFORM if is_service => Err(PartError::Ambiguous(PART_PLATFORM)),
+            PART_EDGE if is_service => Err(PartError::Ambiguous(PART_EDGE)),
             PART_PLATFORM => Ok(Self::Platform),
+            PART_EDGE => Ok(Self::Edge),
             _ if is_service => Ok(Self::Service(name.to_owned())),
             _ => Err(PartError::Unknown {
                 name: name.to_owned(),
                 suggestion: crate::diagnostic::suggest(
                     name,
-                    std::iter::once(PART_PLATFORM).chain(services),
+                    SHARED_PARTS.iter().map(|(part, _)| *part).chain(services),
                 ),
             }),
         }
     }
 
-    /// Whether the part holds the items of `owner`.
-    pub fn holds(&self, owner: &Owner) -> bool {
-        Selection::from(self).holds(owner)
+    /// Whether the part holds an object of `owner` and `api_version`.
+    pub fn holds(&self, owner: &Owner, api_version: &str) -> bool {
+        Selection::from(self).holds_object(owner, Some(api_version))
     }
 }
 
@@ -898,18 +951,18 @@ impl std::fmt::Display for PartError {
             Self::Unknown { name, suggestion } => {
                 write!(
                     f,
-                    "unknown part `{name}`: a part is `{PART_PLATFORM}`, a service's name, or \
-                     empty for every object"
+                    "unknown part `{name}`: a part is `{PART_PLATFORM}`, `{PART_EDGE}`, a \
+                     service's name, or empty for every object"
                 )?;
                 if let Some(suggestion) = suggestion {
                     write!(f, ". Did you mean `{suggestion}`?")?;
                 }
                 Ok(())
             }
-            Self::Ambiguous => write!(
+            Self::Ambiguous(part) => write!(
                 f,
-                "part `{PART_PLATFORM}` is ambiguous: a service is named `{PART_PLATFORM}` too, \
-                 so neither can be selected alone; rename the service"
+                "part `{part}` is ambiguous: a service is named `{part}` too, so neither can be \
+                 selected alone; rename the service"
             ),
         }
     }
@@ -951,7 +1004,7 @@ impl Output {
         let selection = &self.selection;
         let Some(sync_waves) = self.render_on_entry else {
             for items in crate::emit::parallel::map(inputs, make) {
-                let wanted = items.into_iter().filter(|i| selection.holds(&i.owner));
+                let wanted = items.into_iter().filter(|i| selection.holds(i));
                 self.items.extend(wanted);
             }
             return;
@@ -959,7 +1012,7 @@ impl Output {
         let rendered = crate::emit::parallel::map(inputs, |input| {
             make(input)
                 .into_iter()
-                .filter(|item| selection.holds(&item.owner))
+                .filter(|item| selection.holds(item))
                 .map(|item| item.rendered(sync_waves))
                 .collect::<Vec<_>>()
         });
@@ -973,9 +1026,7 @@ impl Extend<Item> for Output {
     /// With `render_on_entry`, the items are encoded on every core.
     fn extend<I: IntoIterator<Item = Item>>(&mut self, items: I) {
         let selection = &self.selection;
-        let items = items
-            .into_iter()
-            .filter(|item| selection.holds(&item.owner));
+        let items = items.into_iter().filter(|item| selection.holds(item));
         let Some(sync_waves) = self.render_on_entry else {
             self.items.extend(items);
             return;
@@ -1121,7 +1172,7 @@ mod tests {
     }
 
     #[test]
-    fn parts_split_the_objects_by_owner() {
+    fn parts_split_the_objects_by_owner_and_the_platform_s_by_edge() {
         let span = Span::new(0, 0);
         let owners = [
             Owner::Platform,
@@ -1140,23 +1191,42 @@ mod tests {
                     named::<Service>(&i.to_string()),
                 ));
             }
+            // A certificate of the platform's, and one a service's own (not the edge's).
+            for (i, owner) in [(4, Owner::Platform), (5, Owner::Service("a".into()))] {
+                output.push(Item::resource(
+                    format!("{i}.yaml"),
+                    owner,
+                    span,
+                    Resource {
+                        api_version: "cert-manager.io/v1",
+                        kind: "Certificate",
+                        metadata: ObjectMeta::default(),
+                        spec: (),
+                    },
+                ));
+            }
             output
                 .items()
                 .iter()
                 .map(|i| i.path.clone())
                 .collect::<Vec<_>>()
         };
-        assert_eq!(paths(&Part::All), ["0.yaml", "1.yaml", "2.yaml", "3.yaml"]);
+        assert_eq!(
+            paths(&Part::All),
+            ["0.yaml", "1.yaml", "2.yaml", "3.yaml", "4.yaml", "5.yaml"]
+        );
         assert_eq!(paths(&Part::Platform), ["0.yaml", "1.yaml"]);
-        assert_eq!(paths(&Part::Service("a".into())), ["2.yaml"]);
+        assert_eq!(paths(&Part::Edge), ["4.yaml"]);
+        assert_eq!(paths(&Part::Service("a".into())), ["2.yaml", "5.yaml"]);
         assert_eq!(paths(&Part::Service("b".into())), ["3.yaml"]);
     }
 
     #[test]
-    fn a_part_is_named_by_platform_or_a_service() {
+    fn a_part_is_named_by_platform_edge_or_a_service() {
         let services = ["frontend", "cartservice"];
         assert_eq!(Part::named("", services), Ok(Part::All));
         assert_eq!(Part::named("platform", services), Ok(Part::Platform));
+        assert_eq!(Part::named("edge", services), Ok(Part::Edge));
         assert_eq!(
             Part::named("frontend", services),
             Ok(Part::Service("frontend".into()))
@@ -1164,8 +1234,8 @@ mod tests {
         let unknown = Part::named("frontnd", services).unwrap_err();
         assert_eq!(
             unknown.to_string(),
-            "unknown part `frontnd`: a part is `platform`, a service's name, or empty for every \
-             object. Did you mean `frontend`?"
+            "unknown part `frontnd`: a part is `platform`, `edge`, a service's name, or empty \
+             for every object. Did you mean `frontend`?"
         );
         assert!(matches!(
             Part::named("platfrom", services),
@@ -1178,10 +1248,21 @@ mod tests {
                 ..
             })
         ));
-        assert_eq!(
-            Part::named("platform", ["platform"]),
-            Err(PartError::Ambiguous)
-        );
+        assert!(matches!(
+            Part::named("edg", services),
+            Err(PartError::Unknown { suggestion: Some(s), .. }) if s == "edge"
+        ));
+        for part in ["platform", "edge"] {
+            let ambiguous = Part::named(part, [part]).unwrap_err();
+            assert_eq!(ambiguous, PartError::Ambiguous(part));
+            assert_eq!(
+                ambiguous.to_string(),
+                format!(
+                    "part `{part}` is ambiguous: a service is named `{part}` too, so neither \
+                     can be selected alone; rename the service"
+                )
+            );
+        }
     }
 
     /// `extend_mapped` adds each input's items in input order, on every core (200 inputs:

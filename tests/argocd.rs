@@ -17,7 +17,9 @@
 //!   subset Argo Rollouts changes is ignored where it is deployed;
 //! - the sync policy is the one `platform.kdl` asks for;
 //! - the root Application reads exactly the project and the Applications, the project first,
-//!   then the platform's Application, then the services';
+//!   then the platform's Application, then the services', and the edge's (the gateways'
+//!   certificates and their issuer, whose health waits on Let's Encrypt and DNS) after every
+//!   other, so that no wave waits on it;
 //! - every object carries the sync wave of its apply rank, the waves never go down along the
 //!   apply order of `platc render`, and the kinds that must come first do; a platform without
 //!   `argocd` has no wave at all.
@@ -39,6 +41,27 @@ use platc::{Options, compile, env_dir};
 use serde_yaml::Value;
 
 type Tree = BTreeMap<String, String>;
+
+/// The part of the platform an object is in, as its Application deploys it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    /// The platform-wide and per-namespace objects but the edge's.
+    Platform,
+    /// The platform's cert-manager objects: a failed ACME order or account makes them
+    /// Degraded, whatever the cluster does.
+    Edge,
+    Service(String),
+}
+
+impl Part {
+    fn of(owner: &Owner, api_version: &str) -> Self {
+        match owner {
+            Owner::Service(name) => Self::Service(name.clone()),
+            Owner::Platform if group(api_version) == "cert-manager.io" => Self::Edge,
+            Owner::Platform | Owner::Namespace(_) => Self::Platform,
+        }
+    }
+}
 
 /// One build of a platform, inside the tree of its whole build.
 struct Case {
@@ -314,13 +337,12 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
     let prefix = &case.prefix;
     let output = platc::output(platform, Scope::All).expect("the set validates");
     // Every cluster object of the build but the Argo CD ones, by tree path, with its part.
-    let mut objects: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut objects: BTreeMap<String, Part> = BTreeMap::new();
     for item in output.items() {
-        if item.id().is_some() && !item.path.starts_with("argocd/") {
-            let part = match &item.owner {
-                Owner::Service(name) => Some(name.clone()),
-                Owner::Platform | Owner::Namespace(_) => None,
-            };
+        if let Some(id) = item.id()
+            && !item.path.starts_with("argocd/")
+        {
+            let part = Part::of(&item.owner, id.api_version);
             objects.insert(format!("{prefix}{}", item.path), part);
         }
     }
@@ -419,10 +441,10 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
 
     // Each Application.
     let mut deployed_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut plugin_parts: BTreeMap<Option<String>, Vec<String>> = BTreeMap::new();
+    let mut plugin_parts: BTreeMap<Part, Vec<String>> = BTreeMap::new();
     let mut namespaces_used = BTreeSet::new();
     let mut kinds_used: BTreeSet<(bool, String, String)> = BTreeSet::new();
-    let mut app_waves: Vec<(Option<String>, i64)> = Vec::new();
+    let mut app_waves: Vec<(Part, i64)> = Vec::new();
     // Every Application's ignored fields, by (kind, namespace, name); and each weighted route a
     // Rollout names in a `VirtualService` of another namespace (`<name>.<namespace>`, a
     // gateway's host), which another Application deploys: resolved after the loop.
@@ -505,8 +527,9 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
                     out.push(here("its path is not the directory holding platform.kdl"));
                 }
                 let part = match parameters.get(cmp::PARAM_PART).copied() {
-                    Some(cmp::PART_PLATFORM) => None,
-                    Some(service) => Some(service.to_owned()),
+                    Some(cmp::PART_PLATFORM) => Part::Platform,
+                    Some(cmp::PART_EDGE) => Part::Edge,
+                    Some(service) => Part::Service(service.to_owned()),
                     None => {
                         out.push(here("no `part` parameter"));
                         continue;
@@ -531,7 +554,9 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
                 .entry(file.clone())
                 .or_default()
                 .push(name.clone());
-            parts.insert(objects.get(file).cloned().flatten());
+            if let Some(part) = objects.get(file) {
+                parts.insert(part.clone());
+            }
             let Some(obj) = object(&read(file)) else {
                 continue;
             };
@@ -568,8 +593,9 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
                 "deploys objects of several parts: {parts:?}"
             )));
         }
-        let part = parts.into_iter().next().flatten();
-        app_waves.push((part, wave(&app).unwrap_or(i64::MIN)));
+        if let Some(part) = parts.into_iter().next() {
+            app_waves.push((part, wave(&app).unwrap_or(i64::MIN)));
+        }
 
         // What Argo Rollouts owns.
         let ignores: Vec<&Value> = app["spec"]["ignoreDifferences"]
@@ -770,19 +796,22 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
         ));
     }
 
-    // The root's waves: the project, the platform, the services.
+    // The root's waves: the project, the platform, the services, the edge.
     for (part, app_wave) in &app_waves {
-        let before_services = part.is_none();
         if *app_wave <= project_wave {
             out.push(format!(
                 "the Application of {part:?} is not after the project"
             ));
         }
         for (other, other_wave) in &app_waves {
-            if before_services && other.is_some() && app_wave >= other_wave {
+            let service = matches!(other, Part::Service(_));
+            if *part == Part::Platform && service && app_wave >= other_wave {
                 out.push(format!(
                     "the platform's Application is not before {other:?}'s"
                 ));
+            }
+            if *part == Part::Edge && *other != Part::Edge && app_wave <= other_wave {
+                out.push(format!("the edge's Application is not after {other:?}'s"));
             }
         }
     }
@@ -1018,6 +1047,30 @@ fn a_root_that_reads_itself_or_misses_the_project_is_caught() {
         "argocd.argoproj.io/sync-wave: \"2\"",
     );
     caught(&f, "the platform's Application is not before");
+}
+
+#[test]
+fn an_edge_a_wave_waits_on_is_caught() {
+    let f = planted(
+        "argocd/applications/online-boutique-edge.yaml",
+        "argocd.argoproj.io/sync-wave: \"3\"",
+        "argocd.argoproj.io/sync-wave: \"2\"",
+    );
+    caught(
+        &f,
+        "the edge's Application is not after Service(\"frontend\")'s",
+    );
+    // A certificate deployed with the platform's objects: its wave would hold the routes.
+    let f = planted(
+        "argocd/applications/online-boutique-platform.yaml",
+        "{istio/gateways/*.yaml,",
+        "{istio/edge/certificate-public.yaml,istio/gateways/*.yaml,",
+    );
+    caught(&f, "deploys objects of several parts: {Platform, Edge}");
+    caught(
+        &f,
+        "istio/edge/certificate-public.yaml is deployed by several Applications",
+    );
 }
 
 #[test]

@@ -147,7 +147,7 @@ fn a_gateway_selector_without_pods_is_caught() {
 #[test]
 fn a_credential_without_a_certificate_is_caught() {
     assert_caught(
-        "istio/gateways/public/certificate.yaml",
+        "istio/edge/certificate-public.yaml",
         "secretName: public-tls",
         "secretName: public-cert",
         "is no Certificate's Secret",

@@ -12,7 +12,7 @@ mod support;
 
 use platc::emit::Scope;
 use platc::emit::conventions::cmp::{
-    DISCOVER_FILE, PARAM_ENV, PARAM_PART, PARAM_STABLE, PART_PLATFORM, PLUGIN_NAME,
+    DISCOVER_FILE, PARAM_ENV, PARAM_PART, PARAM_STABLE, PART_EDGE, PART_PLATFORM, PLUGIN_NAME,
 };
 use platc::output::{Body, Owner, Part};
 use serde_yaml::Value;
@@ -236,8 +236,8 @@ fn bad_parameters_print_nothing_and_say_what_is_wrong() {
 #[test]
 fn an_unknown_part_gets_a_did_you_mean() {
     let dir = SourcePath::new(ROOT_PLATFORM);
-    let expected = "unknown part `frontnd`: a part is `platform`, a service's name, or empty \
-                    for every object. Did you mean `frontend`?";
+    let expected = "unknown part `frontnd`: a part is `platform`, `edge`, a service's name, or \
+                    empty for every object. Did you mean `frontend`?";
     fails(
         &generate(&dir.0, r#"[{"name":"part","string":"frontnd"}]"#, &[]),
         2,
@@ -252,6 +252,11 @@ fn an_unknown_part_gets_a_did_you_mean() {
         &platc(&dir.0, &["render", "--part", "platfrom"], &[]),
         2,
         "Did you mean `platform`?",
+    );
+    fails(
+        &platc(&dir.0, &["render", "--part", "egde"], &[]),
+        2,
+        "Did you mean `edge`?",
     );
 }
 
@@ -280,12 +285,28 @@ fn the_parts_split_the_stream_every_object_once() {
         let env_args: Vec<&str> = env.map(|e| vec!["--env", e]).unwrap_or_default();
         let all = ok(platc(&dir.0, &[&["render"], &env_args[..]].concat(), &[]));
         let mut parts = String::new();
-        for part in std::iter::once(PART_PLATFORM).chain(services.iter().copied()) {
+        for part in [PART_PLATFORM, PART_EDGE]
+            .into_iter()
+            .chain(services.iter().copied())
+        {
             let args = [&["render", "--part", part], &env_args[..]].concat();
             let stream = ok(platc(&dir.0, &args, &[]));
             // A part is a stream in apply order too: its namespaces first.
             if part == PART_PLATFORM {
                 assert!(stream.starts_with("---\napiVersion: v1\nkind: Namespace\n"));
+            }
+            // The edge: the gateway's certificate and its issuer, nothing else.
+            if part == PART_EDGE {
+                let kinds: Vec<&str> = documents(&stream)
+                    .into_iter()
+                    .map(|d| d.lines().take(2).collect::<Vec<_>>().join(" "))
+                    .map(|head| match head.as_str() {
+                        "apiVersion: cert-manager.io/v1 kind: Certificate" => "Certificate",
+                        "apiVersion: cert-manager.io/v1 kind: ClusterIssuer" => "ClusterIssuer",
+                        _ => panic!("the edge holds {head}"),
+                    })
+                    .collect();
+                assert_eq!(kinds, ["Certificate", "ClusterIssuer"], "env {env:?}");
             }
             parts.push_str(&stream);
         }
@@ -293,12 +314,15 @@ fn the_parts_split_the_stream_every_object_once() {
     }
 }
 
-/// The objects of a rendered set in stream order: owner, path and document.
-fn rendered(set: platc::output::Output) -> Vec<(Owner, String, String)> {
+/// An object of a rendered set: its owner, API version, path and document.
+type Rendered = (Owner, &'static str, String, String);
+
+/// The objects of a rendered set in stream order.
+fn rendered(set: platc::output::Output) -> Vec<Rendered> {
     set.into_cluster_objects()
         .into_iter()
         .map(|item| match item.body {
-            Body::Rendered { yaml, .. } => (item.owner, item.path, yaml),
+            Body::Rendered { id, yaml } => (item.owner, id.api_version, item.path, yaml),
             _ => panic!("{}: not rendered as it entered", item.path),
         })
         .collect()
@@ -312,7 +336,7 @@ fn a_part_made_alone_is_exactly_its_share_of_the_whole_stream() {
     let mut platforms = 0;
     for (name, platform, _) in support::cases() {
         let whole = rendered(platc::output(&platform, Scope::Stream).expect("valid"));
-        let parts = std::iter::once(Part::Platform).chain(
+        let parts = [Part::Platform, Part::Edge].into_iter().chain(
             platform
                 .services
                 .iter()
@@ -324,18 +348,18 @@ fn a_part_made_alone_is_exactly_its_share_of_the_whole_stream() {
                 rendered(platc::output_part(&platform, Scope::Stream, &part).expect("valid"));
             let share: Vec<_> = whole
                 .iter()
-                .filter(|(owner, ..)| part.holds(owner))
+                .filter(|(owner, api_version, ..)| part.holds(owner, api_version))
                 .cloned()
                 .collect();
             if alone != share {
-                let paths = |objects: &[(Owner, String, String)]| -> Vec<String> {
-                    objects.iter().map(|(_, path, _)| path.clone()).collect()
+                let paths = |objects: &[Rendered]| -> Vec<String> {
+                    objects.iter().map(|(_, _, path, _)| path.clone()).collect()
                 };
                 let (alone_paths, share_paths) = (paths(&alone), paths(&share));
                 let changed: Vec<&String> = alone
                     .iter()
-                    .filter(|object| share.iter().any(|o| o.1 == object.1 && o != *object))
-                    .map(|(_, path, _)| path)
+                    .filter(|object| share.iter().any(|o| o.2 == object.2 && o != *object))
+                    .map(|(_, _, path, _)| path)
                     .collect();
                 panic!(
                     "{name}: part {part:?} made alone differs from its share of the whole \

@@ -246,10 +246,16 @@ fn the_jobs_views_and_pipelines_resolve_in_every_tree() {
                     text.contains(&format!("changeset '{chart}/**'")),
                 );
             }
-            if let Some(application) = env.get("APPLICATION") {
+            // The Applications it waits on: the pipeline's, and a stage's of its own.
+            let waited: Vec<String> = text
+                .lines()
+                .filter_map(|line| line.trim().strip_prefix("APPLICATION = "))
+                .map(|value| unquote(value).expect("APPLICATION is one literal"))
+                .collect();
+            for application in &waited {
                 let object = yaml(&tree.join(format!("argocd/applications/{application}.yaml")));
                 check(
-                    "APPLICATION names an Application in ARGOCD_NAMESPACE",
+                    &format!("APPLICATION {application} names an Application in ARGOCD_NAMESPACE"),
                     text_of(field(&object, &["kind"])) == "Application"
                         && text_of(field(&object, &["metadata", "name"])) == application
                         && text_of(field(&object, &["metadata", "namespace"]))
@@ -258,6 +264,21 @@ fn the_jobs_views_and_pipelines_resolve_in_every_tree() {
                 check(
                     "a pipeline that waits on Argo CD does not run helm upgrade",
                     !text.contains("helm upgrade"),
+                );
+            }
+            // The platform's pipeline waits on the edge's Application too (the gateways'
+            // certificates), which Argo CD syncs after every service's.
+            if let Some(base) = env
+                .get("APPLICATION")
+                .and_then(|a| a.strip_suffix("-platform"))
+            {
+                let edge = format!("{base}-edge");
+                let exists = tree
+                    .join(format!("argocd/applications/{edge}.yaml"))
+                    .is_file();
+                check(
+                    &format!("the platform's pipeline waits on {edge}, its tree's"),
+                    exists == waited.contains(&edge),
                 );
             }
             // The platform pipeline with Helm applies the platform's own object files.

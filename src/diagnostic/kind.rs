@@ -809,10 +809,11 @@ impl ErrorKind {
             } => "Call the host on one port for its TLS and TCP streams, and one for HTTP, across the platform: the egress gateway tells a host's streams apart by its name alone, so each leads to one port.".into(),
             Self::DuplicateName {
                 kind: "Argo CD application",
-                ..
-            } => {
-                "Rename the service: `platform` names the part of the platform-wide objects, in the Argo CD Applications' names and in the plugin's `part` parameter.".into()
-            }
+                name,
+            } => format!(
+                "Rename the service: `{name}` names the part of {}, in the Argo CD Applications' names and in the plugin's `part` parameter.",
+                crate::emit::conventions::cmp::shared_part(name).unwrap_or("the platform")
+            ),
             Self::DuplicateName { kind: "route", .. } => {
                 "Remove one of the two `expose` lines, or give it another host, path or `match=`: the gateway would send every request of the pair to one service only.".into()
             }

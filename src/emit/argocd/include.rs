@@ -13,9 +13,9 @@
 //!
 //! The glob is therefore built from the output set, not from a fixed list: for each directory
 //! holding one of the part's objects, the highest directory above it (below the tree's root)
-//! whose every `.yaml` file is an object of that part, as `<dir>/*.yaml`. Nothing else of the
-//! tree lies under those directories, and `env/NAME/` (another cluster's tree) lies under
-//! none of them.
+//! whose every `.yaml` file is an object of that part, as `<dir>/*.yaml`; where the directory
+//! itself holds other files too, the part's file by file. Nothing else of the tree lies under
+//! those patterns, and `env/NAME/` (another cluster's tree) lies under none of them.
 
 use std::collections::BTreeSet;
 
@@ -30,9 +30,16 @@ enum Purity<'a> {
     Mixed,
 }
 
-/// A part of the platform: `None` for the platform-wide and per-namespace objects, else a
-/// service.
-pub type Part<'a> = Option<&'a str>;
+/// A part of the platform, as one Application deploys it (`output::Part`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Part<'a> {
+    /// The platform-wide and per-namespace objects but the edge's.
+    Platform,
+    /// The edge's objects (`output::on_the_edge`).
+    Edge,
+    /// A service's objects.
+    Service(&'a str),
+}
 
 /// The directories of a whole output set, by who their `.yaml` files belong to.
 pub struct Tree<'a> {
@@ -109,6 +116,11 @@ impl<'a> Tree<'a> {
             if last == Some(dir) {
                 continue;
             }
+            // A directory that holds another part's files too: the file itself.
+            if self.purity.get(dir) != Some(&Purity::Part(part)) {
+                patterns.insert(path.to_owned());
+                continue;
+            }
             last = Some(dir);
             while let Some((parent, _)) = dir.rsplit_once('/')
                 && self.purity.get(parent) == Some(&Purity::Part(part))
@@ -155,8 +167,8 @@ mod tests {
             return None;
         }
         Some(match i.owner() {
-            Owner::Service(name) => Some(name.as_str()),
-            _ => None,
+            Owner::Service(name) => Part::Service(name.as_str()),
+            _ => Part::Platform,
         })
     }
 
@@ -172,12 +184,38 @@ mod tests {
         ];
         let tree = Tree::new(&items, part);
         assert_eq!(
-            tree.include(None, ["k/namespaces/a/ns.yaml", "k/namespaces/b/ns.yaml"]),
+            tree.include(
+                Part::Platform,
+                ["k/namespaces/a/ns.yaml", "k/namespaces/b/ns.yaml"]
+            ),
             "k/namespaces/*.yaml"
         );
         assert_eq!(
-            tree.include(Some("a"), ["k/services/a/d.yaml", "m/services/a/rule.yaml"]),
+            tree.include(
+                Part::Service("a"),
+                ["k/services/a/d.yaml", "m/services/a/rule.yaml"]
+            ),
             "{k/services/a/*.yaml,m/services/*.yaml}"
+        );
+    }
+
+    /// A directory holding the files of two parts: each part's are listed file by file, as
+    /// `<dir>/*.yaml` would read the other's too.
+    #[test]
+    fn a_directory_two_parts_share_is_read_file_by_file() {
+        let items = [
+            item("i/g/gateway.yaml", Owner::Platform),
+            item("i/g/route.yaml", Owner::Platform),
+            item("i/g/certificate.yaml", Owner::Service("a".into())),
+        ];
+        let tree = Tree::new(&items, part);
+        assert_eq!(
+            tree.include(Part::Platform, ["i/g/gateway.yaml", "i/g/route.yaml"]),
+            "{i/g/gateway.yaml,i/g/route.yaml}"
+        );
+        assert_eq!(
+            tree.include(Part::Service("a"), ["i/g/certificate.yaml"]),
+            "i/g/certificate.yaml"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Argo CD, derived from the output set: the `AppProject` of the platform, an `Application` per
-//! part (the platform-wide and per-namespace objects, then each service's), and the root
-//! Application (the app of apps) a user applies once by hand.
+//! part (the platform-wide and per-namespace objects, each service's, and the edge's: the
+//! gateways' certificates and their issuer), and the root Application (the app of apps) a
+//! user applies once by hand.
 //!
 //! Input: the checked platform (`delivery { argocd … }`) and the set the other targets made,
 //! read by owner and identity, never re-derived. Output: `argocd/project.yaml`,
@@ -9,7 +10,9 @@
 //! file of the tree is read by one (`include`); the project admits exactly the namespaces and
 //! kinds the set has; the platform's Application is synced, and healthy, before the services'
 //! (sync waves of the root; the add-on table pins the health of an `Application`, which Argo
-//! CD stopped assessing in 1.8).
+//! CD stopped assessing in 1.8), and the edge's after them all: its health waits on Let's
+//! Encrypt and DNS (`output::on_the_edge`), and a wave that waited on it could hold back
+//! every service of a first install.
 //!
 //! The sync options, each for a reason:
 //! - `PruneLast=true`: what the platform no longer declares is deleted after everything else
@@ -45,7 +48,7 @@ use crate::emit::conventions::{
 };
 use crate::model::Checked;
 use crate::model::mesh::{ArgoCd, ArgoSource, SyncMode};
-use crate::output::{IdRef, Item, Owner, Resource, SYNC_WAVE_ANNOTATION, Summary};
+use crate::output::{IdRef, Item, Owner, Resource, SYNC_WAVE_ANNOTATION, Summary, on_the_edge};
 use crate::span::Span;
 use include::{Part, Tree};
 use spec::{
@@ -54,10 +57,12 @@ use spec::{
     RESOURCES_FINALIZER, Retry, Source, SyncPolicy,
 };
 
-/// The root's sync waves: the project, then the platform's Application, then the services'.
+/// The root's sync waves: the project, then the platform's Application, then the services',
+/// then the edge's, on which no other waits.
 const PROJECT_WAVE: u8 = 0;
 const PLATFORM_WAVE: u8 = 1;
 const SERVICE_WAVE: u8 = 2;
+const EDGE_WAVE: u8 = 3;
 
 /// Where the files are, under the tree (and under `argocd/`).
 const DIR: &str = "argocd";
@@ -91,36 +96,23 @@ pub fn emit<'a>(
     let rollouts = Ignores::new(&fields);
 
     let mut applications = Vec::new();
-    if let Some(objects) = parts.get(None) {
-        // Every object names its namespace; the destination's is only the default, which the
-        // project must admit: the mesh's root namespace (mesh-wide policy) when the part has
-        // objects there, else the first of its namespaces.
-        let namespaces: BTreeSet<&str> = objects
-            .iter()
-            .filter_map(|i| i.id().and_then(|id| id.namespace))
-            .collect();
-        let namespace = if namespaces.contains(ROOT_NAMESPACE) {
-            ROOT_NAMESPACE
-        } else {
-            namespaces
-                .first()
-                .copied()
-                .unwrap_or(argocd.namespace.value.as_str())
-        }
-        .to_owned();
-        applications.push(Planned {
-            part: cmp::PART_PLATFORM,
+    // The platform's Application or the edge's, if the part has objects.
+    let shared = |part: Part, name: &'static str, wave: u8| {
+        let objects = parts.get(part)?;
+        Some(Planned {
+            part: name,
             origin: argocd.span,
             owner: Owner::Platform,
-            wave: PLATFORM_WAVE,
-            namespace,
-            include: tree.as_ref().map(|t| t.include(None, paths(objects))),
+            wave,
+            namespace: shared_namespace(objects, argocd),
+            include: tree.as_ref().map(|t| t.include(part, paths(objects))),
             ignore: ignored_in(&rollouts, objects),
-        });
-    }
+        })
+    };
+    applications.extend(shared(Part::Platform, cmp::PART_PLATFORM, PLATFORM_WAVE));
     for service in &platform.services {
         let name = service.name.value.as_str();
-        let Some(objects) = parts.get(Some(name)) else {
+        let Some(objects) = parts.get(Part::Service(name)) else {
             continue;
         };
         applications.push(Planned {
@@ -129,10 +121,13 @@ pub fn emit<'a>(
             owner: Owner::Service(name.to_owned()),
             wave: SERVICE_WAVE,
             namespace: service.namespace.clone(),
-            include: tree.as_ref().map(|t| t.include(Some(name), paths(objects))),
+            include: tree
+                .as_ref()
+                .map(|t| t.include(Part::Service(name), paths(objects))),
             ignore: ignored_in(&rollouts, objects),
         });
     }
+    applications.extend(shared(Part::Edge, cmp::PART_EDGE, EDGE_WAVE));
 
     let project = project(platform, argocd, &names, admitted, &applications);
     let mut applications = applications.into_iter();
@@ -150,12 +145,33 @@ pub fn emit<'a>(
     hand(vec![project, root(platform, argocd, &names)]);
 }
 
-/// Whose part an object is: the platform's (`None`) or a service's.
-fn part(item: &Summary) -> Part<'_> {
+/// Whose part an object is: the platform's, the edge's or a service's.
+fn part<'a>(item: &'a Summary, id: &IdRef) -> Part<'a> {
     match item.owner() {
-        Owner::Service(name) => Some(name.as_str()),
-        Owner::Platform | Owner::Namespace(_) => None,
+        Owner::Service(name) => Part::Service(name.as_str()),
+        owner if on_the_edge(owner, id.api_version) => Part::Edge,
+        Owner::Platform | Owner::Namespace(_) => Part::Platform,
     }
+}
+
+/// The destination namespace of the platform's or the edge's Application. Every object names
+/// its namespace; the destination's is only the default, which the project must admit: the
+/// mesh's root namespace (mesh-wide policy) when the part has objects there, else the first
+/// of its namespaces.
+fn shared_namespace(objects: &[&Summary], argocd: &ArgoCd) -> String {
+    let namespaces: BTreeSet<&str> = objects
+        .iter()
+        .filter_map(|i| i.id().and_then(|id| id.namespace))
+        .collect();
+    if namespaces.contains(ROOT_NAMESPACE) {
+        ROOT_NAMESPACE
+    } else {
+        namespaces
+            .first()
+            .copied()
+            .unwrap_or(argocd.namespace.value.as_str())
+    }
+    .to_owned()
 }
 
 /// What the target reads of the set, in one pass over it (80,000 summaries a tree at 1,000
@@ -195,8 +211,8 @@ impl<'a> Scan<'a> {
                 }
                 continue;
             };
+            let here = part(item, &id);
             scan.admitted.add(id);
-            let here = part(item);
             if let Some(tree) = &mut scan.tree {
                 tree.add(item, Some(here));
             }
@@ -306,7 +322,7 @@ impl Names {
 
 /// An Application before it is written.
 struct Planned<'a> {
-    /// `cmp::PART_PLATFORM` or a service's name.
+    /// `cmp::PART_PLATFORM`, `cmp::PART_EDGE` or a service's name.
     part: &'a str,
     origin: Span,
     owner: Owner,
@@ -627,11 +643,11 @@ fn project(
 }
 
 /// The root Application: it syncs the project and the Applications (`argocd/` without
-/// itself), the platform's first. It is applied by hand, before any project of the platform
-/// exists, so it is in Argo CD's `default` project: a project of its own would have to be
-/// applied by hand before it, and could not be narrower in effect, since what the root syncs
-/// (an `AppProject`) may admit anything. It has no resources finalizer: deleting it leaves the
-/// platform running.
+/// itself), the platform's first and the edge's last. It is applied by hand, before any
+/// project of the platform exists, so it is in Argo CD's `default` project: a project of its
+/// own would have to be applied by hand before it, and could not be narrower in effect, since
+/// what the root syncs (an `AppProject`) may admit anything. It has no resources finalizer:
+/// deleting it leaves the platform running.
 fn root(platform: &Checked, argocd: &ArgoCd, names: &Names) -> Item {
     let name = argocd_root(platform);
     Item::resource(

@@ -10,6 +10,9 @@
 //! answered in the domain's Route53 zone (DNS-01, ambient credentials of the cert-manager
 //! `ServiceAccount`, whose IAM role the Terraform tree binds through EKS Pod Identity, so the
 //! solver names only the region); without one, over HTTP-01 through Istio's ingress class.
+//!
+//! These are the edge's objects (`output::on_the_edge`): their health waits on Let's Encrypt
+//! and DNS, so with Argo CD an Application of their own deploys them, after every other.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -23,6 +26,9 @@ use crate::model::{Checked, Platform};
 use crate::output::{Item, Owner, Resource};
 
 const API_VERSION: &str = "cert-manager.io/v1";
+/// Where the certificates and their issuer are: the edge's objects (`output::on_the_edge`),
+/// in a directory of their own, which the edge's Argo CD Application reads.
+const EDGE_DIR: &str = "istio/edge";
 /// The `ClusterIssuer` every gateway certificate comes from.
 pub const ISSUER: &str = "letsencrypt";
 const ACME_SERVER: &str = "https://acme-v02.api.letsencrypt.org/directory";
@@ -137,7 +143,7 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
             );
         }
         out.push(Item::resource(
-            format!("istio/gateways/{}/certificate.yaml", gateway.name.value),
+            format!("{EDGE_DIR}/certificate-{}.yaml", gateway.name.value),
             Owner::Platform,
             gateway.span,
             Resource {
@@ -200,7 +206,7 @@ fn issuer(platform: &Platform, gateway: &Gateway) -> Item {
         },
     };
     Item::resource(
-        "istio/mesh/clusterissuer.yaml".into(),
+        format!("{EDGE_DIR}/clusterissuer.yaml"),
         Owner::Platform,
         gateway.span,
         Resource {

@@ -24,7 +24,7 @@ use crate::encode::generated;
 use crate::model::mesh::{Deploy, Jenkins, SyncMode};
 use crate::model::service::Service;
 use crate::model::{Checked, Platform};
-use crate::output::{Item, Output, Owner};
+use crate::output::{Item, Output, Owner, on_the_edge};
 
 /// How often the jobs poll the repository (Jenkins cron syntax, `H` spreading the jobs).
 const POLL: &str = "H/5 * * * *";
@@ -43,11 +43,16 @@ pub fn emit(platform: &Checked, out: &mut Output) {
     // The platform pipeline applies the platform's own objects, in apply order: those a
     // rebuild did not make again too (`Output::keep`).
     let summaries = out.wants_shared().then(|| out.summaries());
+    let mut edge = false;
     let mut shared: Vec<(u8, &str)> = summaries
         .iter()
         .flat_map(crate::output::Summaries::iter)
         .filter(|item| matches!(item.owner(), Owner::Platform | Owner::Namespace(_)))
-        .filter_map(|item| Some((item.id()?.apply_rank(), item.path())))
+        .filter_map(|item| {
+            let id = item.id()?;
+            edge |= on_the_edge(item.owner(), id.api_version);
+            Some((id.apply_rank(), item.path()))
+        })
         .collect();
     shared.sort_unstable();
     let files: Vec<String> = shared
@@ -60,7 +65,9 @@ pub fn emit(platform: &Checked, out: &mut Output) {
         items.push(service_pipeline(platform, jenkins, service, &tree, deploy));
     }
     if out.wants_shared() {
-        items.push(platform_pipeline(platform, jenkins, &tree, deploy, files));
+        items.push(platform_pipeline(
+            platform, jenkins, &tree, deploy, files, edge,
+        ));
         items.push(seed(platform, jenkins, &tree));
     }
     for item in items {
@@ -275,6 +282,10 @@ struct PlatformContext {
     common: Common,
     platform: String,
     files: Vec<String>,
+    /// With Argo CD, the Application of the edge (the gateways' certificates and their
+    /// issuer), if the platform has one: synced after every service's, it is waited on after
+    /// the platform's.
+    edge_application: Option<String>,
 }
 
 fn platform_pipeline(
@@ -283,8 +294,11 @@ fn platform_pipeline(
     tree: &str,
     deploy: Deploy,
     files: Vec<String>,
+    edge: bool,
 ) -> Item {
     let context = PlatformContext {
+        edge_application: (edge && deploy == Deploy::ArgoCd)
+            .then(|| conventions::argocd_application(platform, cmp::PART_EDGE)),
         common: common(
             platform,
             jenkins,
