@@ -1,7 +1,7 @@
 //! Every query platc generates reads only what exists: Istio's standard metrics and their
 //! labels, the series of the exporters kube-prometheus-stack installs (kube-state-metrics,
-//! cAdvisor through the kubelet, node-exporter, istiod's own), and recording rules that a rules
-//! file of the same tree records for the same workload.
+//! cAdvisor through the kubelet, node-exporter, istiod's own) and of cert-manager's controller,
+//! and recording rules that a rules file of the same tree records for the same workload.
 //!
 //! Over the root platform and every golden tree: the expressions of the rules files, the
 //! queries of the canary `AnalysisTemplate`s, and the targets of the Grafana dashboards. A
@@ -94,6 +94,9 @@ const EXPORTER_METRICS: &[&str] = &[
     "process_cpu_seconds_total",
     "process_resident_memory_bytes",
     "up",
+    // cert-manager's controller, v1.19.6 (`internal/collectors/certificate_collector.go`)
+    "certmanager_certificate_ready_status",
+    "certmanager_certificate_expiration_timestamp_seconds",
 ];
 
 /// Families read by prefix: node-exporter's and istiod's own.
@@ -125,6 +128,11 @@ const EXPORTER_LABELS: &[&str] = &[
     "device",
     "type",
     "version",
+    // cert-manager's certificate series: the `Certificate`'s name and its issuer
+    "name",
+    "issuer_name",
+    "issuer_kind",
+    "issuer_group",
 ];
 
 /// `PromQL`'s keywords, functions and aggregations: identifiers that are not metrics.

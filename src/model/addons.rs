@@ -488,11 +488,15 @@ pub const EGRESS_GATEWAY: Addon = Addon {
 
 // ------------------------------------------------------------------------------------------------
 // cert-manager v1.19.6 (cert-manager/cert-manager deploy/charts/cert-manager): the controller's
-// `ServiceAccount` is the release name unless `serviceAccount.name` says otherwise.
+// `ServiceAccount` is the release name unless `serviceAccount.name` says otherwise; its
+// container serves its metrics on `http-metrics` (9402, plain HTTP, templates/deployment.yaml),
+// whatever `prometheus.*` says.
 
 /// cert-manager 1.19 at its June 2026 patch, which fixes GHSA-8rvj-mm4h-c258. The chart's
 /// versions carry the `v`.
 pub const CERT_MANAGER_VERSION: &str = "v1.19.6";
+/// The controller's metrics port, by name: the certificates' readiness and expiry.
+pub const CERT_MANAGER_METRICS_PORT: &str = "http-metrics";
 const CERT_MANAGER_LABELS: &[(&str, &str)] = &[
     ("app.kubernetes.io/name", "cert-manager"),
     ("app.kubernetes.io/component", "controller"),
@@ -513,7 +517,7 @@ pub const CERT_MANAGER: Addon = Addon {
         name: "cert-manager",
         service_account: "cert-manager",
         labels: CERT_MANAGER_LABELS,
-        ports: &[],
+        ports: &[(CERT_MANAGER_METRICS_PORT, 9402)],
         scale: Scale::Replicas(1),
         requests: Requests::new(50, 128),
     }],

@@ -4,6 +4,7 @@
 
 use crate::model::Platform;
 use crate::model::addons;
+use crate::model::mesh::Gateway;
 use crate::model::service::{
     AddressFormat, AddressShape, Call, Expose, ExternalCall, Port, Service, Version,
 };
@@ -19,6 +20,17 @@ pub const ROOT_NAMESPACE: &str = addons::ISTIO_NAMESPACE;
 pub fn gateway_namespace() -> &'static str {
     addons::GATEWAY_NAMESPACE
 }
+
+/// The Secret holding a gateway's certificate, in the gateway's namespace, and the name of the
+/// cert-manager `Certificate` that writes it: `<gateway>-tls`.
+pub fn credential_name(gateway: &Gateway) -> String {
+    format!("{}-tls", gateway.name.value)
+}
+
+/// How many days before its end cert-manager renews a gateway's certificate (Let's Encrypt
+/// issues for 90): the `Certificate`'s `renewBefore`, and what the alert on a renewal that
+/// keeps failing counts from.
+pub const RENEW_BEFORE_DAYS: u32 = 30;
 
 /// The ingress gateway's pods, as the add-on table pins them.
 pub fn gateway_workload() -> &'static addons::Workload {

@@ -18,9 +18,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    common_labels, gateway_namespace, origin_annotation, platform_meta,
+    RENEW_BEFORE_DAYS, common_labels, credential_name, gateway_namespace, origin_annotation,
+    platform_meta,
 };
-use crate::emit::istio::gateway::{credential_name, gateway_hosts};
+use crate::emit::istio::gateway::gateway_hosts;
 use crate::model::mesh::{Gateway, Mesh, TlsMode};
 use crate::model::{Checked, Platform};
 use crate::output::{Item, Owner, Resource};
@@ -41,7 +42,7 @@ struct CertificateSpec {
     issuer_ref: IssuerRef,
     private_key: PrivateKey,
     duration: &'static str,
-    renew_before: &'static str,
+    renew_before: String,
 }
 
 #[derive(Serialize)]
@@ -165,7 +166,7 @@ pub fn objects(platform: &Checked, mesh: &Mesh) -> Vec<Item> {
                     },
                     // Let's Encrypt issues for 90 days; renew with a month to spare.
                     duration: "2160h",
-                    renew_before: "720h",
+                    renew_before: format!("{}h", RENEW_BEFORE_DAYS * 24),
                 },
             },
         ));

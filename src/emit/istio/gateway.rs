@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::emit::conventions::{
-    bare_prefix, expose_host, expose_route_prefix, exposed_port, gateway_namespace,
-    gateway_workload, host, ingress_virtual_service, platform_meta, route_specificity,
+    bare_prefix, credential_name, expose_host, expose_route_prefix, exposed_port,
+    gateway_namespace, gateway_workload, host, ingress_virtual_service, platform_meta,
+    route_specificity,
 };
 use crate::emit::istio::routes::{
     Destination, HttpMatch, PortSelector, Rewrite, RouteDestination, StringMatch, TlsMatch,
@@ -59,11 +60,6 @@ struct ServerTls {
     credential_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     min_protocol_version: Option<&'static str>,
-}
-
-/// The Secret holding a gateway's certificate, in the root namespace.
-pub fn credential_name(gateway: &Gateway) -> String {
-    format!("{}-tls", gateway.name.value)
 }
 
 /// The `expose` lines on a gateway, with their service and index among the service's

@@ -1,7 +1,7 @@
 //! What Prometheus scrapes: the merged metrics endpoint of every sidecar of a platc pod and of
 //! the ingress gateway (`SIDECAR_METRICS_PORT`, pinned in istiod's values, path
-//! `/stats/prometheus`), and the control plane's own metrics (istiod's `http-monitoring`
-//! port). The canary gates, the SLO rules, the dashboards and Kiali's graph read Istio's
+//! `/stats/prometheus`), the control plane's own metrics (istiod's `http-monitoring`
+//! port), and cert-manager's (the gateways' certificates: ready, and when they end). The canary gates, the SLO rules, the dashboards and Kiali's graph read Istio's
 //! standard metrics from there; without the monitors Prometheus would hold none.
 //!
 //! Each monitor lives beside Prometheus and carries `addons::MONITOR_LABELS`, the labels the
@@ -80,6 +80,8 @@ pub const GATEWAY: &str = "istio-ingressgateway";
 pub const EGRESS_GATEWAY: &str = "istio-egressgateway";
 /// The name of the monitor of the control plane.
 pub const CONTROL_PLANE: &str = "istiod";
+/// The name of the monitor of cert-manager's controller.
+pub const CERTIFICATES: &str = "cert-manager";
 
 /// A selector on labels alone.
 fn match_labels(labels: BTreeMap<String, String>) -> LabelSelector {
@@ -255,6 +257,29 @@ pub fn objects(platform: &Checked, services: &[&Service]) -> Vec<Item> {
     // The egress gateway's: what leaves the mesh, per outside host.
     if mesh.egress_gateway.is_some() {
         out.push(gateway_monitor(&addons::EGRESS_GATEWAY, EGRESS_GATEWAY));
+    }
+    // cert-manager's controller: the alerts on the gateways' certificates read its metrics.
+    if addons::wants_cert_manager(platform) {
+        let controller = &addons::CERT_MANAGER.workloads[0];
+        out.push(resource(
+            platform,
+            "PodMonitor",
+            CERTIFICATES,
+            origin,
+            PodMonitorSpec {
+                job_label: "app.kubernetes.io/name",
+                namespace_selector: NamespaceSelector {
+                    match_names: vec![addons::CERT_MANAGER.namespace.to_string()],
+                },
+                selector: match_labels(labels(controller.labels)),
+                pod_metrics_endpoints: vec![Endpoint {
+                    port: Some(addons::CERT_MANAGER_METRICS_PORT.into()),
+                    path: "/metrics".into(),
+                    interval: interval.clone(),
+                    relabelings: Vec::new(),
+                }],
+            },
+        ));
     }
     let istiod = &ISTIOD.services[0];
     out.push(resource(

@@ -18,9 +18,9 @@
 
 use serde_json::{Value, json};
 
-use super::rules::{Groups, Objective, Rule};
-use crate::emit::conventions::namespaces;
+use super::rules::{CERTIFICATE_OVERDUE_DAYS, Groups, Objective, Rule};
 use crate::emit::conventions::slo::{self, Severity};
+use crate::emit::conventions::{credential_name, gateway_namespace, namespaces};
 use crate::model::Platform;
 use crate::model::service::{Protocol, Service};
 
@@ -576,5 +576,106 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
         ],
         vec![l(&[("node", "node-a"), ("condition", "MemoryPressure")])],
     );
+    // The gateways' certificates: the first one's, as cert-manager labels its metrics.
+    let Some(gateway) = platform
+        .mesh
+        .iter()
+        .flat_map(|mesh| &mesh.gateways)
+        .find(|gateway| gateway.terminates_tls())
+    else {
+        return rules_file(&["platform.yaml".to_owned()], &tests);
+    };
+    let certificate = |namespace: &str, name: &str, more: &[(&'static str, &str)]| {
+        let mut labels = l(&[
+            ("namespace", namespace),
+            ("name", name),
+            ("issuer_name", "letsencrypt"),
+            ("issuer_kind", "ClusterIssuer"),
+            ("issuer_group", "cert-manager.io"),
+        ]);
+        for (key, value) in l(more) {
+            match labels.iter_mut().find(|(k, _)| *k == key) {
+                Some(label) => label.1 = value,
+                None => labels.push((key, value)),
+            }
+        }
+        labels
+    };
+    let (home, name) = (gateway_namespace(), credential_name(gateway));
+    let ready = |namespace: &str, condition: &'static str, value: &'static str| {
+        (
+            series(
+                "certmanager_certificate_ready_status",
+                &certificate(namespace, &name, &[("condition", condition)]),
+            ),
+            value,
+        )
+    };
+    case(
+        super::runbooks::CERTIFICATE_NOT_READY.alert,
+        "40m",
+        vec![
+            ready(home, "False", "1x60"),
+            ready(home, "True", "0x60"),
+            ready(home, "Unknown", "0x60"),
+            // Not a gateway's: another namespace's certificate of the same name.
+            ready("elsewhere", "False", "1x60"),
+        ],
+        vec![l(&[("namespace", home), ("name", &name)])],
+    );
+    // promtool's clock starts at 0: a certificate ending `overdue` from then is within the
+    // threshold from the first minute on, and fires at 2h, its `for` (1h) run.
+    let ends = |namespace: &str, at: u64| {
+        (
+            series(
+                "certmanager_certificate_expiration_timestamp_seconds",
+                &certificate(namespace, &name, &[]),
+            ),
+            format!("{at}x150"),
+        )
+    };
+    let overdue = u64::from(CERTIFICATE_OVERDUE_DAYS) * 86_400;
+    let inputs = vec![
+        ends(home, overdue),
+        // Another namespace's, ending sooner.
+        ends("elsewhere", 3_600),
+    ];
+    if let Some(rule) = find(groups, super::runbooks::CERTIFICATE_EXPIRING.alert, None) {
+        let quiet: Vec<(String, String)> = vec![
+            // Valid for 60 days, and one not issued yet (cert-manager reports 0).
+            ends(home, 60 * 86_400),
+            (
+                series(
+                    "certmanager_certificate_expiration_timestamp_seconds",
+                    &certificate(home, &name, &[("issuer_name", "unissued")]),
+                ),
+                "0x150".to_owned(),
+            ),
+        ];
+        for (inputs, fires, what) in [
+            (inputs, true, "fires on its condition alone"),
+            (
+                quiet,
+                false,
+                "is silent for a certificate valid long enough, or not issued yet",
+            ),
+        ] {
+            let alerts: Vec<Value> = if fires {
+                vec![expected(rule, &l(&[("namespace", home), ("name", &name)]))]
+            } else {
+                Vec::new()
+            };
+            tests.push(json!({
+                "name": format!("{} {what}", super::runbooks::CERTIFICATE_EXPIRING.alert),
+                "interval": "1m",
+                "input_series": inputs.into_iter().map(|(s, v)| json!({"series": s, "values": v})).collect::<Vec<_>>(),
+                "alert_rule_test": [{
+                    "eval_time": "2h",
+                    "alertname": super::runbooks::CERTIFICATE_EXPIRING.alert,
+                    "exp_alerts": alerts,
+                }],
+            }));
+        }
+    }
     rules_file(&["platform.yaml".to_owned()], &tests)
 }

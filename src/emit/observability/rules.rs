@@ -11,7 +11,10 @@ use serde::Serialize;
 
 use super::runbooks::{self, Runbook};
 use crate::emit::conventions::slo::{self, Severity, Tier};
-use crate::emit::conventions::{common_labels, meshed, meta, namespaces, origin_annotation};
+use crate::emit::conventions::{
+    RENEW_BEFORE_DAYS, common_labels, credential_name, gateway_namespace, meshed, meta, namespaces,
+    origin_annotation,
+};
 use crate::model::addons::{self, MONITOR_LABELS};
 use crate::model::service::Service;
 use crate::model::value::Percent;
@@ -549,6 +552,7 @@ fn platform_alerts(platform: &Platform) -> Vec<Rule> {
             runbook: &runbooks::NODE_PRESSURE,
         },
     ];
+    alerts.extend(certificate_alerts(platform));
     if platform.services.iter().any(|s| s.autoscale.is_some()) {
         alerts.insert(
             2,
@@ -567,4 +571,58 @@ fn platform_alerts(platform: &Platform) -> Vec<Rule> {
         );
     }
     alerts.into_iter().map(|a| a.rule(platform)).collect()
+}
+
+/// How many days before a gateway's certificate ends its renewal is overdue: cert-manager
+/// renews `RENEW_BEFORE_DAYS` before, so this is 10 days of failed renewals.
+pub const CERTIFICATE_OVERDUE_DAYS: u32 = RENEW_BEFORE_DAYS - 10;
+
+/// The alerts on the gateways' certificates (cert-manager's metrics, which the platform's
+/// `PodMonitor` scrapes): one not ready for 30 minutes, and one whose renewal keeps failing.
+fn certificate_alerts(platform: &Platform) -> Vec<Alert<'static>> {
+    let names: Vec<String> = platform
+        .mesh
+        .iter()
+        .flat_map(|mesh| &mesh.gateways)
+        .filter(|gateway| gateway.terminates_tls())
+        .map(credential_name)
+        .collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let selector = format!(
+        "namespace=\"{}\",name=~\"{}\"",
+        gateway_namespace(),
+        names.join("|")
+    );
+    let name = &platform.name.value;
+    vec![
+        Alert {
+            name: runbooks::CERTIFICATE_NOT_READY.alert,
+            expr: format!(
+                "max by (namespace, name) (certmanager_certificate_ready_status{{{selector},condition!=\"True\"}}) == 1"
+            ),
+            for_: Some("30m"),
+            severity: Severity::Critical,
+            labels: Vec::new(),
+            summary: format!("A gateway certificate of {name} is not ready"),
+            description: "cert-manager has had no valid, up-to-date certificate for a gateway's hosts for 30 minutes: clients of the hosts get none, or one without the new hosts.".into(),
+            runbook: &runbooks::CERTIFICATE_NOT_READY,
+        },
+        Alert {
+            name: runbooks::CERTIFICATE_EXPIRING.alert,
+            expr: format!(
+                "min by (namespace, name) (certmanager_certificate_expiration_timestamp_seconds{{{selector}}} > 0) - time() < {CERTIFICATE_OVERDUE_DAYS} * 86400"
+            ),
+            for_: Some("1h"),
+            severity: Severity::Warning,
+            labels: Vec::new(),
+            summary: format!("A gateway certificate of {name} ends within {CERTIFICATE_OVERDUE_DAYS} days"),
+            description: format!(
+                "cert-manager renews a gateway's certificate {RENEW_BEFORE_DAYS} days before it ends; this one ends within {CERTIFICATE_OVERDUE_DAYS} days, so its renewal has failed for {} days.",
+                RENEW_BEFORE_DAYS - CERTIFICATE_OVERDUE_DAYS
+            ),
+            runbook: &runbooks::CERTIFICATE_EXPIRING,
+        },
+    ]
 }

@@ -130,8 +130,52 @@ ones until the pressure ends.
 ",
 };
 
+pub const CERTIFICATE_NOT_READY: Runbook = Runbook {
+    alert: "GatewayCertificateNotReady",
+    slug: "gateway-certificate-not-ready",
+    title: "A gateway's certificate is not ready",
+    body: "\
+cert-manager has had no valid, up-to-date certificate for a gateway's hosts for 30 minutes:
+its first issuance, or the one after a change of the gateway's hosts, failed. Clients of the
+hosts get no certificate, or one without the new hosts. In Argo CD, the platform's `edge`
+Application is Degraded for the same reason; no other Application waits on it.
+
+1. `kubectl describe certificate <name> -n <namespace>`: its `Ready` and `Issuing` conditions
+   say why; `kubectl get certificaterequests,orders,challenges -n <namespace>` shows where
+   the ACME order stopped, and `kubectl describe clusterissuer letsencrypt` whether the ACME
+   account registered.
+2. DNS-01 (a platform with `aws { domain … }`): the domain's registrar must delegate it to the
+   Route53 zone, and cert-manager's role may change that zone's records. HTTP-01: each host
+   must resolve to the gateway's load balancer, with port 80 open.
+3. Let's Encrypt's rate limits (failed validations per host and hour, certificates per domain
+   and week): the order's error names the limit. Fix the cause before retrying.
+4. Once fixed, `cmctl renew <name> -n <namespace>` retries at once, not after cert-manager's
+   backoff.
+",
+};
+
+pub const CERTIFICATE_EXPIRING: Runbook = Runbook {
+    alert: "GatewayCertificateExpiring",
+    slug: "gateway-certificate-expiring",
+    title: "A gateway's certificate ends soon and has not been renewed",
+    body: "\
+cert-manager renews a gateway's certificate 30 days before it ends (`renewBefore`); this one
+ends within 20 days, so its renewal has failed for 10 days. The gateway still serves the old
+certificate; when it ends, clients refuse the gateway's hosts.
+
+1. `kubectl describe certificate <name> -n <namespace>`: its `Issuing` condition says why the
+   renewal failed; `kubectl get certificaterequests,orders,challenges -n <namespace>` shows
+   where the ACME order stopped.
+2. DNS-01 (a platform with `aws { domain … }`): the domain's registrar must still delegate it
+   to the Route53 zone, and cert-manager's role may change that zone's records. HTTP-01: each
+   host must resolve to the gateway's load balancer, with port 80 open.
+3. Once fixed, `cmctl renew <name> -n <namespace>` retries at once, not after cert-manager's
+   backoff.
+",
+};
+
 /// Every runbook, in the order the files are written.
-pub const ALL: [&Runbook; 7] = [
+pub const ALL: [&Runbook; 9] = [
     &AVAILABILITY,
     &LATENCY,
     &CRASH_LOOPING,
@@ -139,6 +183,8 @@ pub const ALL: [&Runbook; 7] = [
     &AUTOSCALER_AT_MAX,
     &MEMORY,
     &NODE_PRESSURE,
+    &CERTIFICATE_NOT_READY,
+    &CERTIFICATE_EXPIRING,
 ];
 
 /// The path of a runbook under `out/`.
