@@ -40,7 +40,8 @@ const EDGE_API: &str = "cert-manager.io/";
 /// limit reached), and its `ClusterIssuer` while the ACME account cannot register (Argo CD's
 /// cert-manager `health.lua`). In the platform's Application either would hold back its later
 /// sync waves (the gateways' routes), and with them the services' Applications, on a first
-/// install; so the edge has an Application of its own, synced last (the Argo CD target).
+/// install; so the edge has an Application of its own, on whose health no wave waits (the Argo
+/// CD target).
 pub fn on_the_edge(owner: &Owner, api_version: &str) -> bool {
     *owner == Owner::Platform && api_version.starts_with(EDGE_API)
 }

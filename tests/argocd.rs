@@ -17,9 +17,11 @@
 //!   subset Argo Rollouts changes is ignored where it is deployed;
 //! - the sync policy is the one `platform.kdl` asks for;
 //! - the root Application reads exactly the project and the Applications, the project first,
-//!   then the platform's Application, then the services', and the edge's (the gateways'
-//!   certificates and their issuer, whose health waits on Let's Encrypt and DNS) after every
-//!   other, so that no wave waits on it;
+//!   then the platform's Application, then the services'; the edge's (the gateways'
+//!   certificates and their issuer, whose health waits on Let's Encrypt and DNS) waits on no
+//!   service's, and is annotated so that the Application health Lua of the Argo CD platc
+//!   installs reports it Healthy to the root: no wave, nor the root's prune, waits on it; and
+//!   it retries a failed sync without end;
 //! - every object carries the sync wave of its apply rank, the waves never go down along the
 //!   apply order of `platc render`, and the kinds that must come first do; a platform without
 //!   `argocd` has no wave at all.
@@ -34,6 +36,7 @@ use platc::diff::read_tree;
 use platc::emit::Scope;
 use platc::emit::conventions::cmp;
 use platc::model::Checked;
+use platc::model::addons::HOLDS_WAVES_ANNOTATION;
 use platc::model::mesh::{ArgoSource, SyncMode};
 use platc::output::{Owner, SYNC_WAVE_ANNOTATION};
 use platc::source::Source;
@@ -594,6 +597,18 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
             )));
         }
         if let Some(part) = parts.into_iter().next() {
+            let holds = app["metadata"]["annotations"][HOLDS_WAVES_ANNOTATION].as_str();
+            let limit = app["spec"]["syncPolicy"]["retry"]["limit"].as_i64();
+            if part == Part::Edge {
+                if holds != Some("false") {
+                    out.push(here("the edge's health holds back the root's waves"));
+                }
+                if limit.is_none_or(|l| l >= 0) {
+                    out.push(here("the edge gives up retrying a failed sync"));
+                }
+            } else if holds.is_some() {
+                out.push(here("its health holds back no wave of the root"));
+            }
             app_waves.push((part, wave(&app).unwrap_or(i64::MIN)));
         }
 
@@ -810,9 +825,28 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
                     "the platform's Application is not before {other:?}'s"
                 ));
             }
-            if *part == Part::Edge && *other != Part::Edge && app_wave <= other_wave {
-                out.push(format!("the edge's Application is not after {other:?}'s"));
+            if *part == Part::Edge && service && app_wave > other_wave {
+                out.push(format!("the edge's Application waits on {other:?}'s"));
             }
+        }
+    }
+    // The Lua that makes the annotation so, where the tree installs Argo CD.
+    let values = format!("{prefix}helm/addons/argo-cd.values.yaml");
+    if let Some(text) = tree.get(&values) {
+        let lua =
+            yaml(text)["configs"]["cm"]["resource.customizations.health.argoproj.io_Application"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+        let test = format!(
+            "if obj.metadata.annotations ~= nil and \
+             obj.metadata.annotations[\"{HOLDS_WAVES_ANNOTATION}\"] == \"false\" then\n  \
+             hs.status = \"Healthy\""
+        );
+        if !lua.starts_with("hs = {}") || !lua.contains(&test) {
+            out.push(format!(
+                "{values}: the Application health does not read {HOLDS_WAVES_ANNOTATION}"
+            ));
         }
     }
 
@@ -1051,14 +1085,29 @@ fn a_root_that_reads_itself_or_misses_the_project_is_caught() {
 
 #[test]
 fn an_edge_a_wave_waits_on_is_caught() {
+    let edge = "argocd/applications/online-boutique-edge.yaml";
+    let f = planted(edge, "    platc.dev/holds-waves: \"false\"\n", "");
+    caught(&f, "the edge's health holds back the root's waves");
     let f = planted(
-        "argocd/applications/online-boutique-edge.yaml",
-        "argocd.argoproj.io/sync-wave: \"3\"",
-        "argocd.argoproj.io/sync-wave: \"2\"",
+        "helm/addons/argo-cd.values.yaml",
+        "[\"platc.dev/holds-waves\"]",
+        "[\"platc.dev/hold-waves\"]",
     );
     caught(
         &f,
-        "the edge's Application is not after Service(\"frontend\")'s",
+        "the Application health does not read platc.dev/holds-waves",
+    );
+    let f = planted(edge, "limit: -1", "limit: 5");
+    caught(&f, "the edge gives up retrying a failed sync");
+    // After the services, it would wait on every one of them.
+    let f = planted(
+        edge,
+        "argocd.argoproj.io/sync-wave: \"1\"",
+        "argocd.argoproj.io/sync-wave: \"3\"",
+    );
+    caught(
+        &f,
+        "the edge's Application waits on Service(\"frontend\")'s",
     );
     // A certificate deployed with the platform's objects: its wave would hold the routes.
     let f = planted(

@@ -769,10 +769,19 @@ const ARGO_CD_WORKLOADS: &[Workload] = &[
 /// Application before the services') would not wait for the previous wave to be healthy. The
 /// Lua is the one Argo CD's documentation gives for this (operator-manual/health.md, "Argocd
 /// App"), set as `argocd-cm`'s `resource.customizations.health.argoproj.io_Application`
-/// through the chart's `configs.cm`.
+/// through the chart's `configs.cm`; but an Application annotated
+/// `HOLDS_WAVES_ANNOTATION: "false"` (the edge's, whose health waits on Let's Encrypt) is
+/// Healthy to its parent, so that no wave of the root, nor its prune after the last wave
+/// (`PruneLast`), waits on it. Its own health, which its page and `kubectl get` show, is
+/// unchanged: this Lua assesses it only as a resource of the root.
 pub const ARGO_CD_APPLICATION_HEALTH: &str = r#"hs = {}
 hs.status = "Progressing"
 hs.message = ""
+if obj.metadata.annotations ~= nil and obj.metadata.annotations["platc.dev/holds-waves"] == "false" then
+  hs.status = "Healthy"
+  hs.message = "platc.dev/holds-waves: its health holds back no sync wave"
+  return hs
+end
 if obj.status ~= nil then
   if obj.status.health ~= nil then
     hs.status = obj.status.health.status
@@ -783,6 +792,10 @@ if obj.status ~= nil then
 end
 return hs
 "#;
+
+/// The annotation by which an Application's health holds back no sync wave of its parent
+/// (`ARGO_CD_APPLICATION_HEALTH`), with the value `"false"`.
+pub const HOLDS_WAVES_ANNOTATION: &str = "platc.dev/holds-waves";
 
 const ARGO_CD_PINS: &[Pin] = &[
     Pin::Text("fullnameOverride", "argocd"),
@@ -1246,7 +1259,21 @@ pub fn installed(platform: &Platform) -> Vec<Addon> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Addon, Pin, get, set};
+    use super::{ARGO_CD_APPLICATION_HEALTH, Addon, HOLDS_WAVES_ANNOTATION, Pin, get, set};
+
+    /// The health Lua reads the annotation the edge's Application carries, by its name, and
+    /// reports Healthy for it before it reads any status.
+    #[test]
+    fn the_application_health_lets_the_annotated_hold_no_wave() {
+        let test = format!(
+            "obj.metadata.annotations[\"{HOLDS_WAVES_ANNOTATION}\"] == \"false\" then\n  \
+             hs.status = \"Healthy\""
+        );
+        let at = ARGO_CD_APPLICATION_HEALTH
+            .find(&test)
+            .expect("the Lua tests the annotation");
+        assert!(at < ARGO_CD_APPLICATION_HEALTH.find("obj.status").unwrap());
+    }
 
     #[test]
     fn pins_set_nested_paths_over_settings() {

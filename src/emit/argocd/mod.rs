@@ -10,9 +10,10 @@
 //! file of the tree is read by one (`include`); the project admits exactly the namespaces and
 //! kinds the set has; the platform's Application is synced, and healthy, before the services'
 //! (sync waves of the root; the add-on table pins the health of an `Application`, which Argo
-//! CD stopped assessing in 1.8), and the edge's after them all: its health waits on Let's
-//! Encrypt and DNS (`output::on_the_edge`), and a wave that waited on it could hold back
-//! every service of a first install.
+//! CD stopped assessing in 1.8). The edge's Application is synced beside the platform's, but
+//! its health holds back no wave (`addons::HOLDS_WAVES_ANNOTATION`): it waits on Let's
+//! Encrypt and DNS (`output::on_the_edge`), and a wave that waited on it could hold back every
+//! service of a first install, or the root's prune.
 //!
 //! The sync options, each for a reason:
 //! - `PruneLast=true`: what the platform no longer declares is deleted after everything else
@@ -47,6 +48,7 @@ use crate::emit::conventions::{
     tree_in_repository,
 };
 use crate::model::Checked;
+use crate::model::addons::HOLDS_WAVES_ANNOTATION;
 use crate::model::mesh::{ArgoCd, ArgoSource, SyncMode};
 use crate::output::{IdRef, Item, Owner, Resource, SYNC_WAVE_ANNOTATION, Summary, on_the_edge};
 use crate::span::Span;
@@ -57,12 +59,12 @@ use spec::{
     RESOURCES_FINALIZER, Retry, Source, SyncPolicy,
 };
 
-/// The root's sync waves: the project, then the platform's Application, then the services',
-/// then the edge's, on which no other waits.
+/// The root's sync waves: the project, then the platform's Application and the edge's (whose
+/// certificates need none of the services), then the services'.
 const PROJECT_WAVE: u8 = 0;
 const PLATFORM_WAVE: u8 = 1;
+const EDGE_WAVE: u8 = PLATFORM_WAVE;
 const SERVICE_WAVE: u8 = 2;
-const EDGE_WAVE: u8 = 3;
 
 /// Where the files are, under the tree (and under `argocd/`).
 const DIR: &str = "argocd";
@@ -104,12 +106,14 @@ pub fn emit<'a>(
             origin: argocd.span,
             owner: Owner::Platform,
             wave,
+            edge: part == Part::Edge,
             namespace: shared_namespace(objects, argocd),
             include: tree.as_ref().map(|t| t.include(part, paths(objects))),
             ignore: ignored_in(&rollouts, objects),
         })
     };
     applications.extend(shared(Part::Platform, cmp::PART_PLATFORM, PLATFORM_WAVE));
+    applications.extend(shared(Part::Edge, cmp::PART_EDGE, EDGE_WAVE));
     for service in &platform.services {
         let name = service.name.value.as_str();
         let Some(objects) = parts.get(Part::Service(name)) else {
@@ -120,6 +124,7 @@ pub fn emit<'a>(
             origin: service.span,
             owner: Owner::Service(name.to_owned()),
             wave: SERVICE_WAVE,
+            edge: false,
             namespace: service.namespace.clone(),
             include: tree
                 .as_ref()
@@ -127,7 +132,6 @@ pub fn emit<'a>(
             ignore: ignored_in(&rollouts, objects),
         });
     }
-    applications.extend(shared(Part::Edge, cmp::PART_EDGE, EDGE_WAVE));
 
     let project = project(platform, argocd, &names, admitted, &applications);
     let mut applications = applications.into_iter();
@@ -327,6 +331,11 @@ struct Planned<'a> {
     origin: Span,
     owner: Owner,
     wave: u8,
+    /// The edge's: its health holds back no wave of the root, and it retries a failed sync
+    /// without end. The first sync after an upgrade from a platc without the edge fails on
+    /// `FailOnSharedResource` until the platform's Application has pruned the certificates
+    /// it deployed before, and an automated sync never tries a failed revision again.
+    edge: bool,
     /// Its destination namespace (every object names its own; the project must admit this).
     namespace: String,
     /// With `source=out`, the glob of its files.
@@ -406,6 +415,12 @@ fn application(platform: &Checked, argocd: &ArgoCd, names: &Names, planned: Plan
         // Pruning an Application (its service left `platform.kdl`) deletes its objects too.
         metadata.finalizers = Some(vec![RESOURCES_FINALIZER.to_owned()]);
     }
+    if planned.edge {
+        metadata
+            .annotations
+            .get_or_insert_default()
+            .insert(HOLDS_WAVES_ANNOTATION.to_owned(), "false".to_owned());
+    }
     Item::resource(
         format!("{DIR}/{APPLICATIONS_DIR}/{name}.yaml"),
         planned.owner,
@@ -421,14 +436,15 @@ fn application(platform: &Checked, argocd: &ArgoCd, names: &Names, planned: Plan
                     server: IN_CLUSTER,
                     namespace: planned.namespace,
                 },
-                sync_policy: sync_policy(argocd, sync_options),
+                sync_policy: sync_policy(argocd, sync_options, planned.edge),
                 ignore_differences: planned.ignore,
             },
         },
     )
 }
 
-fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>) -> SyncPolicy {
+/// The sync policy `platform.kdl` asks for; `endless`, retried without end.
+fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>, endless: bool) -> SyncPolicy {
     SyncPolicy {
         automated: (argocd.sync.value == SyncMode::Auto).then_some(Automated {
             prune: argocd.prune.value,
@@ -436,7 +452,7 @@ fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>) -> SyncPolicy {
         }),
         sync_options,
         retry: Retry {
-            limit: 5,
+            limit: if endless { -1 } else { 5 },
             backoff: Backoff {
                 duration: "10s",
                 factor: 2,
@@ -643,7 +659,7 @@ fn project(
 }
 
 /// The root Application: it syncs the project and the Applications (`argocd/` without
-/// itself), the platform's first and the edge's last. It is applied by hand, before any
+/// itself), the platform's and the edge's first. It is applied by hand, before any
 /// project of the platform exists, so it is in Argo CD's `default` project: a project of its
 /// own would have to be applied by hand before it, and could not be narrower in effect, since
 /// what the root syncs (an `AppProject`) may admit anything. It has no resources finalizer:
@@ -677,6 +693,7 @@ fn root(platform: &Checked, argocd: &ArgoCd, names: &Names) -> Item {
                 sync_policy: sync_policy(
                     argocd,
                     vec!["PruneLast=true", "FailOnSharedResource=true"],
+                    false,
                 ),
                 ignore_differences: Vec::new(),
             },

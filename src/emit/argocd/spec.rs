@@ -80,7 +80,8 @@ pub struct Automated {
 
 #[derive(Serialize)]
 pub struct Retry {
-    pub limit: u32,
+    /// Below 0: no end.
+    pub limit: i32,
     pub backoff: Backoff,
 }
 

@@ -12,7 +12,7 @@
 //! solver names only the region); without one, over HTTP-01 through Istio's ingress class.
 //!
 //! These are the edge's objects (`output::on_the_edge`): their health waits on Let's Encrypt
-//! and DNS, so with Argo CD an Application of their own deploys them, after every other.
+//! and DNS, so with Argo CD an Application of their own deploys them, on which nothing waits.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;

@@ -283,9 +283,10 @@ struct PlatformContext {
     platform: String,
     files: Vec<String>,
     /// With Argo CD, the Application of the edge (the gateways' certificates and their
-    /// issuer), if the platform has one: synced after every service's, it is waited on after
-    /// the platform's.
+    /// issuer), if the platform has one: waited on after the platform's.
     edge_application: Option<String>,
+    /// Room for checkout and each wait.
+    timeout_minutes: u64,
 }
 
 fn platform_pipeline(
@@ -296,9 +297,16 @@ fn platform_pipeline(
     files: Vec<String>,
     edge: bool,
 ) -> Item {
+    let edge_application = (edge && deploy == Deploy::ArgoCd)
+        .then(|| conventions::argocd_application(platform, cmp::PART_EDGE));
     let context = PlatformContext {
-        edge_application: (edge && deploy == Deploy::ArgoCd)
-            .then(|| conventions::argocd_application(platform, cmp::PART_EDGE)),
+        timeout_minutes: BASE_MINUTES
+            + if edge_application.is_some() {
+                SYNC_MINUTES
+            } else {
+                0
+            },
+        edge_application,
         common: common(
             platform,
             jenkins,
