@@ -822,10 +822,13 @@ impl Selection {
         match owner {
             Owner::Service(name) => self.holds_service(name),
             Owner::Platform => {
+                let edge = || api_version.is_some_and(|v| on_the_edge(owner, v));
                 self.shared
-                    && (self.edge == Edge::With
-                        || api_version.is_some_and(|v| on_the_edge(owner, v))
-                            == (self.edge == Edge::Only))
+                    && match self.edge {
+                        Edge::With => true,
+                        Edge::Without => !edge(),
+                        Edge::Only => edge(),
+                    }
             }
             Owner::Namespace(name) => self.holds_namespace(name),
         }
