@@ -93,7 +93,11 @@ fn apply_rank(kind: &str) -> u8 {
 ///   subsets, the Prometheus rules an `AnalysisTemplate` queries), then the routes, whose
 ///   subsets must exist before a route names them;
 /// - the workloads (a `Rollout` after the routes and `AnalysisTemplate` it names), then what
-///   scales and protects them.
+///   scales and protects them;
+/// - the edge's issuer and certificates in one wave, the last of their Application: a wave
+///   waits for the health of the one before, and an issuer's waits on the ACME server, while
+///   cert-manager itself retries a certificate whose issuer is not ready yet. The last wave
+///   of a sync is done once applied, so an issuer that cannot register yet fails no sync.
 const APPLY_ORDER: &[(&[&str], u8)] = &[
     (
         &[
@@ -120,7 +124,6 @@ const APPLY_ORDER: &[(&[&str], u8)] = &[
             "Secret",
             "PersistentVolumeClaim",
             "StorageClass",
-            "ClusterIssuer",
         ],
         3,
     ),
@@ -130,6 +133,7 @@ const APPLY_ORDER: &[(&[&str], u8)] = &[
             "ServiceEntry",
             "DestinationRule",
             "Gateway",
+            "ClusterIssuer",
             "Certificate",
             "AnalysisTemplate",
             "PrometheusRule",

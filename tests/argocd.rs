@@ -21,7 +21,7 @@
 //!   certificates and their issuer, whose health waits on Let's Encrypt and DNS) waits on no
 //!   service's, and is annotated so that the Application health Lua of the Argo CD platc
 //!   installs reports it Healthy to the root: no wave, nor the root's prune, waits on it; and
-//!   it retries a failed sync without end;
+//!   it retries a failed sync for 15 minutes at least;
 //! - every object carries the sync wave of its apply rank, the waves never go down along the
 //!   apply order of `platc render`, and the kinds that must come first do; a platform without
 //!   `argocd` has no wave at all.
@@ -285,6 +285,27 @@ fn object(value: &Value) -> Option<Obj> {
         namespace: value["metadata"]["namespace"].as_str().map(str::to_owned),
         name: name.to_owned(),
     })
+}
+
+/// How long an Application's `retry` retries a failed sync, in seconds: `limit` waits, each
+/// `factor` times the one before from `duration`, at most `maxDuration`.
+fn retry_seconds(retry: &Value) -> u64 {
+    let seconds = |text: &str| -> u64 {
+        let (number, unit) = text.split_at(text.len() - 1);
+        number.parse::<u64>().unwrap_or(0) * if unit == "m" { 60 } else { 1 }
+    };
+    let backoff = &retry["backoff"];
+    let (mut wait, factor, max) = (
+        seconds(str_at(backoff, &["duration"])),
+        backoff["factor"].as_u64().unwrap_or(1),
+        seconds(str_at(backoff, &["maxDuration"])),
+    );
+    let mut total = 0;
+    for _ in 0..retry["limit"].as_u64().unwrap_or(0) {
+        total += wait.min(max);
+        wait *= factor;
+    }
+    total
 }
 
 fn wave(value: &Value) -> Option<i64> {
@@ -598,13 +619,17 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
         }
         if let Some(part) = parts.into_iter().next() {
             let holds = app["metadata"]["annotations"][HOLDS_WAVES_ANNOTATION].as_str();
-            let limit = app["spec"]["syncPolicy"]["retry"]["limit"].as_i64();
             if part == Part::Edge {
                 if holds != Some("false") {
                     out.push(here("the edge's health holds back the root's waves"));
                 }
-                if limit.is_none_or(|l| l >= 0) {
-                    out.push(here("the edge gives up retrying a failed sync"));
+                // Its first syncs after an upgrade wait for the platform's prune: the
+                // platform's next poll (3 min) and its waves.
+                let retrying = retry_seconds(&app["spec"]["syncPolicy"]["retry"]);
+                if retrying < 15 * 60 {
+                    out.push(here(&format!(
+                        "the edge retries a failed sync for {retrying} s, under 15 min"
+                    )));
                 }
             } else if holds.is_some() {
                 out.push(here("its health holds back no wave of the root"));
@@ -1097,8 +1122,8 @@ fn an_edge_a_wave_waits_on_is_caught() {
         &f,
         "the Application health does not read platc.dev/holds-waves",
     );
-    let f = planted(edge, "limit: -1", "limit: 5");
-    caught(&f, "the edge gives up retrying a failed sync");
+    let f = planted(edge, "limit: 10", "limit: 5");
+    caught(&f, "the edge retries a failed sync for 310 s, under 15 min");
     // After the services, it would wait on every one of them.
     let f = planted(
         edge,

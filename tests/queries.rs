@@ -463,3 +463,42 @@ fn a_misspelt_metric_label_or_record_is_caught() {
         assert_eq!(problems(&[q(bad)], &recorded).len(), 1, "{bad}");
     }
 }
+
+/// cert-manager labels its series with the `Certificate`'s own `namespace`, which the alerts
+/// on the gateways' certificates select. Prometheus keeps that label only where the monitor
+/// honours a series' labels: else the target's (the pod's namespace, `cert-manager`) takes it,
+/// and the alerts never fire. Every tree whose rules read cert-manager's series scrapes its
+/// pods so.
+#[test]
+fn the_certificates_series_keep_their_own_namespace() {
+    let mut trees = 0;
+    for (name, _, tree) in cases() {
+        let reads = tree.iter().any(|(p, t)| {
+            p.starts_with("monitoring/prometheus/rules/") && t.contains("certmanager_")
+        });
+        if !reads {
+            continue;
+        }
+        trees += 1;
+        let honoured = tree
+            .iter()
+            .filter(|(p, _)| p.starts_with("monitoring/platform/podmonitor-"))
+            .any(|(_, text)| {
+                let doc: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+                let spec = &doc["spec"];
+                let cert_manager = spec["namespaceSelector"]["matchNames"]
+                    .as_sequence()
+                    .is_some_and(|names| names.iter().any(|n| n.as_str() == Some("cert-manager")));
+                let endpoints = spec["podMetricsEndpoints"].as_sequence();
+                cert_manager
+                    && endpoints.is_some_and(|e| {
+                        !e.is_empty() && e.iter().all(|e| e["honorLabels"].as_bool() == Some(true))
+                    })
+            });
+        assert!(
+            honoured,
+            "{name}: no monitor of cert-manager's pods honours the series' labels"
+        );
+    }
+    assert!(trees > 3, "only {trees} trees read cert-manager's series");
+}

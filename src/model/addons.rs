@@ -772,14 +772,17 @@ const ARGO_CD_WORKLOADS: &[Workload] = &[
 /// through the chart's `configs.cm`; but an Application annotated
 /// `HOLDS_WAVES_ANNOTATION: "false"` (the edge's, whose health waits on Let's Encrypt) is
 /// Healthy to its parent, so that no wave of the root, nor its prune after the last wave
-/// (`PruneLast`), waits on it. Its own health, which its page and `kubectl get` show, is
-/// unchanged: this Lua assesses it only as a resource of the root.
+/// (`PruneLast`), waits on it; its message names its own health, which its page and
+/// `kubectl get` show unchanged: this Lua assesses it only as a resource of the root.
 pub const ARGO_CD_APPLICATION_HEALTH: &str = r#"hs = {}
 hs.status = "Progressing"
 hs.message = ""
 if obj.metadata.annotations ~= nil and obj.metadata.annotations["platc.dev/holds-waves"] == "false" then
   hs.status = "Healthy"
-  hs.message = "platc.dev/holds-waves: its health holds back no sync wave"
+  hs.message = "holds back no sync wave (platc.dev/holds-waves)"
+  if obj.status ~= nil and obj.status.health ~= nil and obj.status.health.status ~= nil then
+    hs.message = "its own health is " .. obj.status.health.status .. ", which holds back no sync wave (platc.dev/holds-waves)"
+  end
   return hs
 end
 if obj.status ~= nil then

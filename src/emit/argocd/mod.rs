@@ -332,9 +332,7 @@ struct Planned<'a> {
     owner: Owner,
     wave: u8,
     /// The edge's: its health holds back no wave of the root, and it retries a failed sync
-    /// without end. The first sync after an upgrade from a platc without the edge fails on
-    /// `FailOnSharedResource` until the platform's Application has pruned the certificates
-    /// it deployed before, and an automated sync never tries a failed revision again.
+    /// for longer (`EDGE_RETRIES`).
     edge: bool,
     /// Its destination namespace (every object names its own; the project must admit this).
     namespace: String,
@@ -436,15 +434,29 @@ fn application(platform: &Checked, argocd: &ArgoCd, names: &Names, planned: Plan
                     server: IN_CLUSTER,
                     namespace: planned.namespace,
                 },
-                sync_policy: sync_policy(argocd, sync_options, planned.edge),
+                sync_policy: sync_policy(
+                    argocd,
+                    sync_options,
+                    if planned.edge { EDGE_RETRIES } else { RETRIES },
+                ),
                 ignore_differences: planned.ignore,
             },
         },
     )
 }
 
-/// The sync policy `platform.kdl` asks for; `endless`, retried without end.
-fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>, endless: bool) -> SyncPolicy {
+/// How many times a failed sync is retried, 10 s after the first failure and twice as long
+/// after each next, at most 3 min: some 5 min in all.
+const RETRIES: u32 = 5;
+/// The edge's: some 20 min. Its first syncs after an upgrade from a platc without the edge
+/// fail on `FailOnSharedResource` until the platform's Application, at its next poll, has
+/// pruned the certificates it deployed before, after its own waves. Not without end: while an
+/// operation retries, Argo CD starts no sync of a newer revision (before 3.2 a retry never
+/// takes one either), and a commit that fixes the cause would wait for it.
+const EDGE_RETRIES: u32 = 10;
+
+/// The sync policy `platform.kdl` asks for, a failed sync retried `retries` times.
+fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>, retries: u32) -> SyncPolicy {
     SyncPolicy {
         automated: (argocd.sync.value == SyncMode::Auto).then_some(Automated {
             prune: argocd.prune.value,
@@ -452,7 +464,7 @@ fn sync_policy(argocd: &ArgoCd, sync_options: Vec<&'static str>, endless: bool) 
         }),
         sync_options,
         retry: Retry {
-            limit: if endless { -1 } else { 5 },
+            limit: retries,
             backoff: Backoff {
                 duration: "10s",
                 factor: 2,
@@ -693,7 +705,7 @@ fn root(platform: &Checked, argocd: &ArgoCd, names: &Names) -> Item {
                 sync_policy: sync_policy(
                     argocd,
                     vec!["PruneLast=true", "FailOnSharedResource=true"],
-                    false,
+                    RETRIES,
                 ),
                 ignore_differences: Vec::new(),
             },

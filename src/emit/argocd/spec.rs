@@ -80,8 +80,7 @@ pub struct Automated {
 
 #[derive(Serialize)]
 pub struct Retry {
-    /// Below 0: no end.
-    pub limit: i32,
+    pub limit: u32,
     pub backoff: Backoff,
 }
 

@@ -57,6 +57,9 @@ struct Endpoint {
     interval: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     relabelings: Vec<Relabel>,
+    /// Keep the labels a series comes with over the target's of the same name.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    honor_labels: bool,
 }
 
 #[derive(Serialize)]
@@ -191,6 +194,7 @@ pub fn objects(platform: &Checked, services: &[&Service]) -> Vec<Item> {
                     path: "/stats/prometheus".into(),
                     interval: interval.clone(),
                     relabelings: sidecar_relabelings(),
+                    honor_labels: false,
                 }],
             },
         ));
@@ -219,6 +223,7 @@ pub fn objects(platform: &Checked, services: &[&Service]) -> Vec<Item> {
                     path: path.to_owned(),
                     interval: interval.clone(),
                     relabelings: Vec::new(),
+                    honor_labels: false,
                 }],
             },
         );
@@ -247,6 +252,7 @@ pub fn objects(platform: &Checked, services: &[&Service]) -> Vec<Item> {
                     path: "/stats/prometheus".into(),
                     interval: interval.clone(),
                     relabelings: sidecar_relabelings(),
+                    honor_labels: false,
                 }],
             },
         )
@@ -277,6 +283,12 @@ pub fn objects(platform: &Checked, services: &[&Service]) -> Vec<Item> {
                     path: "/metrics".into(),
                     interval: interval.clone(),
                     relabelings: Vec::new(),
+                    // cert-manager labels each series with its Certificate's `namespace`;
+                    // without this, Prometheus would give that label the target's (the
+                    // pod's, cert-manager) and move the series' own to
+                    // `exported_namespace`, and the alerts on the gateways' certificates,
+                    // which select their namespace, would never fire.
+                    honor_labels: true,
                 }],
             },
         ));
@@ -298,6 +310,7 @@ pub fn objects(platform: &Checked, services: &[&Service]) -> Vec<Item> {
                 path: "/metrics".into(),
                 interval: interval.clone(),
                 relabelings: Vec::new(),
+                honor_labels: false,
             }],
         },
     ));

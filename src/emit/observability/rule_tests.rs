@@ -36,6 +36,9 @@ fn find<'a>(groups: &'a Groups, alert: &str, severity: Option<Severity>) -> Opti
     })
 }
 
+/// An input series of a rule test: the series and its values, in promtool's notation.
+type Input = (String, String);
+
 /// An expected alert: the rule's labels and annotations, and the series' labels.
 fn expected(rule: &Rule, series: &[(&str, String)]) -> Value {
     let mut labels = json!(rule.labels);
@@ -576,7 +579,8 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
         ],
         vec![l(&[("node", "node-a"), ("condition", "MemoryPressure")])],
     );
-    // The gateways' certificates: the first one's, as cert-manager labels its metrics.
+    // The gateways' certificates: the first one's series, as Prometheus stores them (the
+    // Certificate's own `namespace`, kept by the monitor's `honorLabels`, and the target's).
     let Some(gateway) = platform
         .mesh
         .iter()
@@ -585,97 +589,137 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
     else {
         return rules_file(&["platform.yaml".to_owned()], &tests);
     };
-    let certificate = |namespace: &str, name: &str, more: &[(&'static str, &str)]| {
+    let (home, name) = (gateway_namespace(), credential_name(gateway));
+    let of = |metric: &str, namespace: &str, more: &[(&'static str, &str)]| {
         let mut labels = l(&[
             ("namespace", namespace),
-            ("name", name),
+            ("name", &name),
             ("issuer_name", "letsencrypt"),
             ("issuer_kind", "ClusterIssuer"),
             ("issuer_group", "cert-manager.io"),
+            ("job", "cert-manager"),
+            ("pod", "cert-manager-5d4f8b7c9-x2x7q"),
+            ("instance", "10.0.1.17:9402"),
         ]);
-        for (key, value) in l(more) {
-            match labels.iter_mut().find(|(k, _)| *k == key) {
-                Some(label) => label.1 = value,
-                None => labels.push((key, value)),
-            }
-        }
-        labels
+        labels.extend(l(more));
+        series(metric, &labels)
     };
-    let (home, name) = (gateway_namespace(), credential_name(gateway));
-    let ready = |namespace: &str, condition: &'static str, value: &'static str| {
-        (
-            series(
-                "certmanager_certificate_ready_status",
-                &certificate(namespace, &name, &[("condition", condition)]),
-            ),
-            value,
-        )
+    let ready = |namespace: &str, [t, f, u]: [&'static str; 3]| {
+        [("True", t), ("False", f), ("Unknown", u)].map(|(condition, value)| {
+            (
+                of(
+                    "certmanager_certificate_ready_status",
+                    namespace,
+                    &[("condition", condition)],
+                ),
+                value.to_owned(),
+            )
+        })
     };
-    case(
-        super::runbooks::CERTIFICATE_NOT_READY.alert,
-        "40m",
-        vec![
-            ready(home, "False", "1x60"),
-            ready(home, "True", "0x60"),
-            ready(home, "Unknown", "0x60"),
-            // Not a gateway's: another namespace's certificate of the same name.
-            ready("elsewhere", "False", "1x60"),
-        ],
-        vec![l(&[("namespace", home), ("name", &name)])],
-    );
-    // promtool's clock starts at 0: a certificate ending `overdue` from then is within the
-    // threshold from the first minute on, and fires at 2h, its `for` (1h) run.
     let ends = |namespace: &str, at: u64| {
         (
-            series(
+            of(
                 "certmanager_certificate_expiration_timestamp_seconds",
-                &certificate(namespace, &name, &[]),
+                namespace,
+                &[],
             ),
             format!("{at}x150"),
         )
     };
+    let fired = l(&[("namespace", home), ("name", &name)]);
     let overdue = u64::from(CERTIFICATE_OVERDUE_DAYS) * 86_400;
-    let inputs = vec![
-        ends(home, overdue),
-        // Another namespace's, ending sooner.
-        ends("elsewhere", 3_600),
+    let alerts = [
+        &super::runbooks::CERTIFICATE_NOT_READY,
+        &super::runbooks::CERTIFICATE_EXPIRING,
+        &super::runbooks::CERTIFICATE_UNMEASURED,
     ];
-    if let Some(rule) = find(groups, super::runbooks::CERTIFICATE_EXPIRING.alert, None) {
-        let quiet: Vec<(String, String)> = vec![
-            // Valid for 60 days, and one not issued yet (cert-manager reports 0).
-            ends(home, 60 * 86_400),
-            (
-                series(
-                    "certmanager_certificate_expiration_timestamp_seconds",
-                    &certificate(home, &name, &[("issuer_name", "unissued")]),
-                ),
-                "0x150".to_owned(),
-            ),
-        ];
-        for (inputs, fires, what) in [
-            (inputs, true, "fires on its condition alone"),
-            (
-                quiet,
-                false,
-                "is silent for a certificate valid long enough, or not issued yet",
-            ),
-        ] {
-            let alerts: Vec<Value> = if fires {
-                vec![expected(rule, &l(&[("namespace", home), ("name", &name)]))]
-            } else {
-                Vec::new()
-            };
-            tests.push(json!({
-                "name": format!("{} {what}", super::runbooks::CERTIFICATE_EXPIRING.alert),
-                "interval": "1m",
-                "input_series": inputs.into_iter().map(|(s, v)| json!({"series": s, "values": v})).collect::<Vec<_>>(),
-                "alert_rule_test": [{
-                    "eval_time": "2h",
-                    "alertname": super::runbooks::CERTIFICATE_EXPIRING.alert,
-                    "exp_alerts": alerts,
-                }],
-            }));
-        }
+    // (alert, what the test shows, when, the series, whether it fires)
+    let cases: Vec<(usize, &str, &str, Vec<Input>, bool)> = vec![
+        (
+            0,
+            "fires on Ready False, not on another namespace's certificate",
+            "40m",
+            [
+                ready(home, ["0x60", "1x60", "0x60"]),
+                ready("elsewhere", ["0x60", "1x60", "0x60"]),
+            ]
+            .concat(),
+            true,
+        ),
+        (
+            0,
+            "fires on Ready Unknown",
+            "40m",
+            ready(home, ["0x60", "0x60", "1x60"]).to_vec(),
+            true,
+        ),
+        (
+            0,
+            "is silent on Ready True",
+            "40m",
+            ready(home, ["1x60", "0x60", "0x60"]).to_vec(),
+            false,
+        ),
+        // promtool's clock starts at 0: a certificate ending `overdue` from then is within the
+        // threshold from the first minute, and fires at 2h, its `for` (1h) run; one ending an
+        // hour later than the threshold at 2h is not.
+        (
+            1,
+            "fires past the threshold, not on another namespace's certificate",
+            "2h",
+            vec![ends(home, overdue), ends("elsewhere", 3_600)],
+            true,
+        ),
+        (
+            1,
+            "is silent an hour before the threshold",
+            "2h",
+            vec![ends(home, overdue + 3 * 3_600)],
+            false,
+        ),
+        // cert-manager reports 0 for a certificate not issued yet.
+        (
+            1,
+            "is silent before the first issuance",
+            "2h",
+            vec![ends(home, 0)],
+            false,
+        ),
+        (
+            2,
+            "fires when no series of the certificate has come for an hour",
+            "70m",
+            vec![ends("elsewhere", overdue * 2)],
+            true,
+        ),
+        (
+            2,
+            "is silent while the certificate is measured",
+            "70m",
+            vec![ends(home, 0)],
+            false,
+        ),
+    ];
+    for (alert, what, eval, inputs, fires) in cases {
+        let alert = alerts[alert].alert;
+        let Some(rule) = find(groups, alert, None) else {
+            continue;
+        };
+        let expected: Vec<Value> = if fires {
+            vec![expected(rule, &fired)]
+        } else {
+            Vec::new()
+        };
+        tests.push(json!({
+            "name": format!("{alert} {what}"),
+            "interval": "1m",
+            "input_series": inputs.into_iter().map(|(s, v)| json!({"series": s, "values": v})).collect::<Vec<_>>(),
+            "alert_rule_test": [{
+                "eval_time": eval,
+                "alertname": alert,
+                "exp_alerts": expected,
+            }],
+        }));
     }
     rules_file(&["platform.yaml".to_owned()], &tests)
 }

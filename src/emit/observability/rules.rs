@@ -578,7 +578,9 @@ fn platform_alerts(platform: &Platform) -> Vec<Rule> {
 pub const CERTIFICATE_OVERDUE_DAYS: u32 = RENEW_BEFORE_DAYS - 10;
 
 /// The alerts on the gateways' certificates (cert-manager's metrics, which the platform's
-/// `PodMonitor` scrapes): one not ready for 30 minutes, and one whose renewal keeps failing.
+/// `PodMonitor` scrapes, keeping each series' own `namespace`, the `Certificate`'s): one not
+/// ready for 30 minutes, one whose renewal keeps failing, and one not measured for an hour,
+/// without which the other two could never fire.
 fn certificate_alerts(platform: &Platform) -> Vec<Alert<'static>> {
     let names: Vec<String> = platform
         .mesh
@@ -623,6 +625,25 @@ fn certificate_alerts(platform: &Platform) -> Vec<Alert<'static>> {
                 RENEW_BEFORE_DAYS - CERTIFICATE_OVERDUE_DAYS
             ),
             runbook: &runbooks::CERTIFICATE_EXPIRING,
+        },
+        Alert {
+            name: runbooks::CERTIFICATE_UNMEASURED.alert,
+            expr: names
+                .iter()
+                .map(|certificate| {
+                    format!(
+                        "absent(certmanager_certificate_expiration_timestamp_seconds{{namespace=\"{}\",name=\"{certificate}\"}})",
+                        gateway_namespace()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" or "),
+            for_: Some("1h"),
+            severity: Severity::Warning,
+            labels: Vec::new(),
+            summary: format!("A gateway certificate of {name} is not measured"),
+            description: "Prometheus has had no series of cert-manager's for a gateway's certificate for an hour: the alerts on its readiness and its end cannot fire.".into(),
+            runbook: &runbooks::CERTIFICATE_UNMEASURED,
         },
     ]
 }

@@ -138,7 +138,8 @@ pub const CERTIFICATE_NOT_READY: Runbook = Runbook {
 cert-manager has had no valid, up-to-date certificate for a gateway's hosts for 30 minutes:
 its first issuance, or the one after a change of the gateway's hosts, failed. Clients of the
 hosts get no certificate, or one without the new hosts. In Argo CD, the platform's `edge`
-Application is Degraded for the same reason; no other Application waits on it.
+Application is Degraded (or Progressing while cert-manager retries) for the same reason; no
+other Application waits on it.
 
 1. `kubectl describe certificate <name> -n <namespace>`: its `Ready` and `Issuing` conditions
    say why; `kubectl get certificaterequests,orders,challenges -n <namespace>` shows where
@@ -149,8 +150,8 @@ Application is Degraded for the same reason; no other Application waits on it.
    must resolve to the gateway's load balancer, with port 80 open.
 3. Let's Encrypt's rate limits (failed validations per host and hour, certificates per domain
    and week): the order's error names the limit. Fix the cause before retrying.
-4. Once fixed, `cmctl renew <name> -n <namespace>` retries at once, not after cert-manager's
-   backoff.
+4. Once fixed, `cmctl renew <name> -n <namespace>` (cert-manager's CLI, also a kubectl
+   plugin: `kubectl cert-manager renew`) retries at once, not after cert-manager's backoff.
 ",
 };
 
@@ -169,13 +170,30 @@ certificate; when it ends, clients refuse the gateway's hosts.
 2. DNS-01 (a platform with `aws { domain … }`): the domain's registrar must still delegate it
    to the Route53 zone, and cert-manager's role may change that zone's records. HTTP-01: each
    host must resolve to the gateway's load balancer, with port 80 open.
-3. Once fixed, `cmctl renew <name> -n <namespace>` retries at once, not after cert-manager's
-   backoff.
+3. Once fixed, `cmctl renew <name> -n <namespace>` (cert-manager's CLI, also a kubectl
+   plugin: `kubectl cert-manager renew`) retries at once, not after cert-manager's backoff.
+",
+};
+
+pub const CERTIFICATE_UNMEASURED: Runbook = Runbook {
+    alert: "GatewayCertificateUnmeasured",
+    slug: "gateway-certificate-unmeasured",
+    title: "A gateway's certificate is not measured",
+    body: "\
+Prometheus has had no series of cert-manager's for a gateway's certificate for an hour, so
+the alerts on the certificate's readiness and its end cannot fire.
+
+1. `kubectl get certificate <name> -n <namespace>`: the `Certificate` must exist. With Argo
+   CD, the platform's `edge` Application deploys it: is it synced?
+2. `kubectl get pods -n cert-manager`: cert-manager's controller must run; it reports every
+   `Certificate` on its `http-metrics` port (9402).
+3. Prometheus's targets (Status, Targets, `podMonitor/monitoring/cert-manager/0`): the target
+   must be up; `up{namespace=\"cert-manager\"}` says the same.
 ",
 };
 
 /// Every runbook, in the order the files are written.
-pub const ALL: [&Runbook; 9] = [
+pub const ALL: [&Runbook; 10] = [
     &AVAILABILITY,
     &LATENCY,
     &CRASH_LOOPING,
@@ -185,6 +203,7 @@ pub const ALL: [&Runbook; 9] = [
     &NODE_PRESSURE,
     &CERTIFICATE_NOT_READY,
     &CERTIFICATE_EXPIRING,
+    &CERTIFICATE_UNMEASURED,
 ];
 
 /// The path of a runbook under `out/`.
