@@ -267,7 +267,7 @@ fn the_jobs_views_and_pipelines_resolve_in_every_tree() {
                 );
             }
             // The platform's pipeline waits on the edge's Application too (the gateways'
-            // certificates), which Argo CD syncs after every service's.
+            // certificates), on whose health no wave of the root waits.
             if let Some(base) = env
                 .get("APPLICATION")
                 .and_then(|a| a.strip_suffix("-platform"))
