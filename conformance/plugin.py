@@ -230,8 +230,10 @@ def check(plugin: Plugin, work: str, schemas: str, node: str) -> int:
         if whole is None:
             continue
         services = sorted(set(re.findall(r'platform\.kdl#service=([a-z0-9-]+)', whole.decode())))
+        # The edge (the gateways' certificates and their issuer) is a part where there are any.
+        edge = ["edge"] if re.search(rb"^apiVersion: cert-manager\.io/", whole, re.M) else []
         union: list[str] = []
-        for part in ["platform", *services]:
+        for part in ["platform", *edge, *services]:
             parameters = [param("part", part)]
             if env_name != "base":
                 parameters.append(param("env", env_name))
@@ -245,8 +247,8 @@ def check(plugin: Plugin, work: str, schemas: str, node: str) -> int:
             fail(f"{env_name}: the parts are not the whole stream: {sum((want - got).values())} "
                  f"objects missing, {sum((got - want).values())} extra or repeated")
         else:
-            print(f"  {env_name}: platform + {len(services)} services = {len(union)} objects, "
-                  "each once")
+            print(f"  {env_name}: platform + {len(edge)} edge + {len(services)} services = "
+                  f"{len(union)} objects, each once")
 
     # --- failures print nothing
     broken = os.path.join(work, "broken")
