@@ -1,8 +1,9 @@
 //! What Prometheus scrapes: the merged metrics endpoint of every sidecar of a platc pod and of
 //! the ingress gateway (`SIDECAR_METRICS_PORT`, pinned in istiod's values, path
 //! `/stats/prometheus`), the control plane's own metrics (istiod's `http-monitoring`
-//! port), and cert-manager's (the gateways' certificates: ready, and when they end). The canary gates, the SLO rules, the dashboards and Kiali's graph read Istio's
-//! standard metrics from there; without the monitors Prometheus would hold none.
+//! port), and cert-manager's (the gateways' certificates: ready, and when they end). The
+//! canary gates, the SLO rules, the dashboards and Kiali's graph read Istio's standard metrics
+//! from there; without the monitors Prometheus would hold none.
 //!
 //! Each monitor lives beside Prometheus and carries `addons::MONITOR_LABELS`, the labels the
 //! stack's Prometheus is pinned to select (in every namespace). The sidecar monitor selects
