@@ -322,12 +322,18 @@ fn unquote_reads_what_the_templates_write() {
 /// The shell script of a pipeline's `Deploy` stage: the `sh '''…'''` block after
 /// `stage('Deploy')`.
 fn deploy_script(jenkinsfile: &str) -> String {
-    let stage = &jenkinsfile[jenkinsfile.find("stage('Deploy')").expect("a Deploy stage")..];
+    stage_script(jenkinsfile, "Deploy")
+}
+
+/// The first `sh '''…'''` block after `stage('<name>')`.
+fn stage_script(jenkinsfile: &str, name: &str) -> String {
+    let header = format!("stage('{name}')");
+    let stage = &jenkinsfile[jenkinsfile.find(&header).expect("the stage")..];
     let start = stage.find("sh '''").expect("a shell step") + "sh '''".len();
     let script = &stage[start..];
     let script = &script[..script.find("'''").expect("the step's end")];
     // A Groovy ''' string would read a backslash as an escape: the script has none.
-    assert!(!script.contains('\\'), "a backslash in the Deploy script");
+    assert!(!script.contains('\\'), "a backslash in the {name} script");
     script.to_owned()
 }
 
@@ -398,7 +404,8 @@ echo "$t"
 
 /// The Deploy stage waits for the commit, not for what runs before it: an Application that is
 /// Degraded while the commit that fixes it is not yet synced waits, and fails only once that
-/// commit is synced and still Degraded; a canary paused between its steps (Argo CD's
+/// commit is synced and still Degraded a minute on (a controller's Degraded of a moment
+/// passes); a canary paused between its steps (Argo CD's
 /// `Suspended`, `resource_customizations/argoproj.io/Rollout/health.lua`) hands over to the
 /// Canary stage, where a service without a canary keeps waiting.
 #[test]
@@ -425,11 +432,26 @@ fn the_deploy_wait_judges_the_synced_commit() {
         assert!(wanted, "fix forward:\n{log}");
         let (ok, log) = run_wait(script, &["OutOfSync Degraded 0", "Synced Degraded 0"], 600);
         assert!(
-            !ok && log.contains("is Degraded"),
+            !ok && log.contains("is Degraded, for 60 seconds"),
             "a synced, Degraded commit:\n{log}"
         );
         let (ok, log) = run_wait(script, &["Synced Healthy 1", "Synced Healthy 0"], 600);
         assert!(ok, "a healthy commit:\n{log}");
+        let (ok, log) = run_wait(
+            script,
+            &[
+                "Synced Progressing 0",
+                "Synced Degraded 0",
+                "Synced Degraded 0",
+                "Synced Degraded 0",
+                "Synced Degraded 0",
+                "Synced Degraded 0",
+                "Synced Degraded 0",
+                "Synced Healthy 0",
+            ],
+            600,
+        );
+        assert!(ok, "a Degraded of less than a minute:\n{log}");
     }
     let (ok, log) = run_wait(
         &canary,
@@ -441,5 +463,32 @@ fn the_deploy_wait_judges_the_synced_commit() {
     assert!(
         !ok && log.contains("did not sync"),
         "a suspended service without a canary:\n{log}"
+    );
+}
+
+/// The platform pipeline's wait for the gateways' certificates passes over the Degraded that
+/// Argo CD reports for a moment while cert-manager starts on a new Certificate (Ready=False
+/// before Issuing=True: `resource_customizations/cert-manager.io/Certificate/health.lua`),
+/// and fails on one that lasts (a failed ACME order, retried an hour later).
+#[test]
+fn the_certificates_wait_outlasts_a_starting_certificate() {
+    let platform = fs::read_to_string("out/jenkins/platform/Jenkinsfile").unwrap();
+    let script = stage_script(&platform, "Certificates");
+    let starting = [
+        "OutOfSync Progressing 0",
+        "Synced Degraded 0",
+        "Synced Progressing 0",
+        "Synced Healthy 0",
+    ];
+    let (ok, log) = run_wait(&script, &starting, 1200);
+    assert!(ok, "a starting certificate:\n{log}");
+    let (ok, log) = run_wait(
+        &script,
+        &["Synced Progressing 0", "Synced Degraded 0"],
+        1200,
+    );
+    assert!(
+        !ok && log.contains("is Degraded, for 60 seconds"),
+        "a failed order:\n{log}"
     );
 }
