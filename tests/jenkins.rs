@@ -341,6 +341,18 @@ fn stage_script(jenkinsfile: &str, name: &str) -> String {
 /// poll (`sync health refreshing`, the last one repeated), a `sleep` that returns at once and
 /// a `date` 10 s on at each reading; gives whether it succeeded and what it printed.
 fn run_wait(script: &str, states: &[&str], timeout_seconds: u32) -> (bool, String) {
+    run_wait_on(script, states, timeout_seconds, None)
+}
+
+/// `run_wait`, where `kubectl get` also gives `application`'s sync options and retry (as
+/// kubectl's `jsonpath` output prints a list or a map: compact JSON), and `kubectl patch` prints
+/// `PATCH <patch>`.
+fn run_wait_on(
+    script: &str,
+    states: &[&str],
+    timeout_seconds: u32,
+    application: Option<&Value>,
+) -> (bool, String) {
     static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "platc-jenkins-{}-{}",
@@ -359,6 +371,9 @@ case "$*" in
     *'{.metadata.annotations}'*)
         set -- $(cat "$dir/now")
         if [ "$3" = 1 ]; then printf '{"argocd.argoproj.io/refresh":"x"}'; else printf '{}'; fi ;;
+    *'{.spec.syncPolicy.syncOptions}'*) printf '%s' "$FAKE_SYNC_OPTIONS" ;;
+    *'{.spec.syncPolicy.retry}'*) printf '%s' "$FAKE_RETRY" ;;
+    'patch '*) shift $(( $# - 1 )); echo "PATCH $1" ;;
 esac
 "#;
     // The clock moves 10 s a reading: the stage's deadline comes after a few polls.
@@ -382,6 +397,11 @@ echo "$t"
     }
     fs::write(dir.join("states"), states.join("\n") + "\n").unwrap();
     fs::write(dir.join("polls"), "0").unwrap();
+    let policy_json = |field: &str| {
+        application.map_or_else(String::new, |a| {
+            serde_json::to_string(&a["spec"]["syncPolicy"][field]).unwrap()
+        })
+    };
     // As Jenkins runs a `sh` step: `sh -xe`.
     let output = std::process::Command::new("sh")
         .args(["-xe", "-c", script])
@@ -392,6 +412,8 @@ echo "$t"
         .env("APPLICATION", "shop-payments")
         .env("ARGOCD_NAMESPACE", "argocd")
         .env("SYNC_TIMEOUT_SECONDS", timeout_seconds.to_string())
+        .env("FAKE_SYNC_OPTIONS", policy_json("syncOptions"))
+        .env("FAKE_RETRY", policy_json("retry"))
         .output()
         .unwrap();
     let _ = fs::remove_dir_all(&dir);
@@ -491,4 +513,64 @@ fn the_certificates_wait_outlasts_a_starting_certificate() {
         !ok && log.contains("is Degraded, for 60 seconds"),
         "a failed order:\n{log}"
     );
+}
+
+/// With `argocd sync=manual` a pipeline starts each sync by writing its Application's
+/// `operation`, which Argo CD's controller runs as written (`controller/sync.go` reads
+/// `operation.sync` alone; it is `argocd app sync`, on the API server, that copies the
+/// Application's sync options and retry in): the operation each stage writes is JSON, carries
+/// the sync options and retry of the Application it syncs (`ApplyOutOfSyncOnly` for a canary,
+/// so that a sync never resets its weights), and prunes as the Application's finalizer says
+/// `argocd prune` is.
+#[test]
+fn a_manual_sync_carries_the_applications_policy() {
+    let base = Path::new("golden/argocd-plugin/expected");
+    let mut pruned = BTreeSet::new();
+    for (tree, prefix) in [
+        (base.to_path_buf(), "shop"),
+        (base.join("env/staging"), "shop-staging"),
+    ] {
+        for part in ["platform", "web", "api"] {
+            let jenkinsfile = if part == "platform" {
+                tree.join("jenkins/platform/Jenkinsfile")
+            } else {
+                tree.join(format!("jenkins/services/{part}/Jenkinsfile"))
+            };
+            let application = yaml(&tree.join(format!("argocd/applications/{prefix}-{part}.yaml")));
+            let script = deploy_script(&fs::read_to_string(&jenkinsfile).unwrap());
+            let (ok, log) = run_wait_on(&script, &["Synced Healthy 0"], 600, Some(&application));
+            let context = format!("{}:\n{log}", jenkinsfile.display());
+            assert!(ok, "{context}");
+            let patch = log
+                .lines()
+                .find_map(|line| line.strip_prefix("PATCH "))
+                .unwrap_or_else(|| panic!("no sync started: {context}"));
+            let patch: serde_json::Value = serde_json::from_str(patch)
+                .unwrap_or_else(|e| panic!("the operation is not JSON ({e}): {context}"));
+            let policy = serde_json::to_value(&application["spec"]["syncPolicy"]).unwrap();
+            let operation = &patch["operation"];
+            let options = policy["syncOptions"].as_array().expect("sync options");
+            assert!(!options.is_empty(), "{context}");
+            assert_eq!(
+                operation["sync"]["syncOptions"], policy["syncOptions"],
+                "{context}"
+            );
+            assert_eq!(
+                part == "api",
+                options.iter().any(|o| o == "ApplyOutOfSyncOnly=true"),
+                "{context}"
+            );
+            assert!(policy["retry"]["limit"].as_u64().unwrap() > 0, "{context}");
+            assert_eq!(operation["retry"], policy["retry"], "{context}");
+            let finalized = application["metadata"]["finalizers"]
+                .as_sequence()
+                .is_some_and(|f| {
+                    f.iter()
+                        .any(|f| f == "resources-finalizer.argocd.argoproj.io")
+                });
+            assert_eq!(operation["sync"]["prune"], finalized, "{context}");
+            pruned.insert(finalized);
+        }
+    }
+    assert_eq!(pruned.len(), 2, "both prune settings are read");
 }

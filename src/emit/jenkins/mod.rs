@@ -108,6 +108,9 @@ struct Common {
     sync_minutes: u64,
     /// Argo CD syncs only when asked (`argocd sync=manual`): the pipeline asks.
     manual_sync: bool,
+    /// A sync deletes what the platform no longer declares (`argocd prune`): the pipeline's
+    /// sync prunes as an automated one would.
+    prune: bool,
 }
 
 fn common(
@@ -138,6 +141,11 @@ fn common(
             .argocd
             .as_ref()
             .is_some_and(|a| a.sync.value == SyncMode::Manual),
+        prune: platform
+            .delivery
+            .argocd
+            .as_ref()
+            .is_some_and(|a| a.prune.value),
     }
 }
 
