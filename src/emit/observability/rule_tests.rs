@@ -18,7 +18,7 @@
 
 use serde_json::{Value, json};
 
-use super::rules::{CERTIFICATE_OVERDUE_DAYS, Groups, Objective, Rule};
+use super::rules::{CERTIFICATE_OVERDUE_DAYS, CERTIFICATE_URGENT_DAYS, Groups, Objective, Rule};
 use crate::emit::conventions::slo::{self, Severity};
 use crate::emit::conventions::{credential_name, gateway_namespace, namespaces};
 use crate::model::Platform;
@@ -38,6 +38,16 @@ fn find<'a>(groups: &'a Groups, alert: &str, severity: Option<Severity>) -> Opti
 
 /// An input series of a rule test: the series and its values, in promtool's notation.
 type Input = (String, String);
+
+/// A test of a certificate alert: the alert (an index), what the test shows, when, the series,
+/// and the severities that fire.
+type CertificateCase = (
+    usize,
+    &'static str,
+    &'static str,
+    Vec<Input>,
+    &'static [Severity],
+);
 
 /// An expected alert: the rule's labels and annotations, and the series' labels.
 fn expected(rule: &Rule, series: &[(&str, String)]) -> Value {
@@ -628,13 +638,15 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
     };
     let fired = l(&[("namespace", home), ("name", &name)]);
     let overdue = u64::from(CERTIFICATE_OVERDUE_DAYS) * 86_400;
+    let urgent = u64::from(CERTIFICATE_URGENT_DAYS) * 86_400;
+    let (critical, warning): (&[Severity], &[Severity]) =
+        (&[Severity::Critical], &[Severity::Warning]);
     let alerts = [
         &super::runbooks::CERTIFICATE_NOT_READY,
         &super::runbooks::CERTIFICATE_EXPIRING,
         &super::runbooks::CERTIFICATE_UNMEASURED,
     ];
-    // (alert, what the test shows, when, the series, whether it fires)
-    let cases: Vec<(usize, &str, &str, Vec<Input>, bool)> = vec![
+    let cases: Vec<CertificateCase> = vec![
         (
             0,
             "fires on Ready False, not on another namespace's certificate",
@@ -644,21 +656,21 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
                 ready("elsewhere", ["0x60", "1x60", "0x60"]),
             ]
             .concat(),
-            true,
+            critical,
         ),
         (
             0,
             "fires on Ready Unknown",
             "40m",
             ready(home, ["0x60", "0x60", "1x60"]).to_vec(),
-            true,
+            critical,
         ),
         (
             0,
             "is silent on Ready True",
             "40m",
             ready(home, ["1x60", "0x60", "0x60"]).to_vec(),
-            false,
+            &[],
         ),
         // promtool's clock starts at 0: a certificate ending `overdue` from then is within the
         // threshold from the first minute, and fires at 2h, its `for` (1h) run; one ending an
@@ -668,14 +680,28 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
             "fires past the threshold, not on another namespace's certificate",
             "2h",
             vec![ends(home, overdue), ends("elsewhere", 3_600)],
-            true,
+            warning,
         ),
         (
             1,
             "is silent an hour before the threshold",
             "2h",
             vec![ends(home, overdue + 3 * 3_600)],
-            false,
+            &[],
+        ),
+        (
+            1,
+            "pages in the certificate's last week",
+            "2h",
+            vec![ends(home, urgent)],
+            &[Severity::Critical, Severity::Warning],
+        ),
+        (
+            1,
+            "does not page an hour before the last week",
+            "2h",
+            vec![ends(home, urgent + 3 * 3_600)],
+            warning,
         ),
         // cert-manager reports 0 for a certificate not issued yet.
         (
@@ -683,33 +709,36 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
             "is silent before the first issuance",
             "2h",
             vec![ends(home, 0)],
-            false,
+            &[],
         ),
         (
             2,
             "fires when no series of the certificate has come for an hour",
             "70m",
             vec![ends("elsewhere", overdue * 2)],
-            true,
+            warning,
         ),
         (
             2,
             "is silent while the certificate is measured",
             "70m",
             vec![ends(home, 0)],
-            false,
+            &[],
         ),
     ];
     for (alert, what, eval, inputs, fires) in cases {
         let alert = alerts[alert].alert;
-        let Some(rule) = find(groups, alert, None) else {
+        if find(groups, alert, None).is_none() {
             continue;
-        };
-        let expected: Vec<Value> = if fires {
-            vec![expected(rule, &fired)]
-        } else {
-            Vec::new()
-        };
+        }
+        let expected: Vec<Value> = fires
+            .iter()
+            .map(|&severity| {
+                let rule = find(groups, alert, Some(severity))
+                    .unwrap_or_else(|| panic!("no {alert} of severity {}", severity.as_str()));
+                expected(rule, &fired)
+            })
+            .collect();
         tests.push(json!({
             "name": format!("{alert} {what}"),
             "interval": "1m",

@@ -576,11 +576,14 @@ fn platform_alerts(platform: &Platform) -> Vec<Rule> {
 /// How many days before a gateway's certificate ends its renewal is overdue: cert-manager
 /// renews `RENEW_BEFORE_DAYS` before, so this is 10 days of failed renewals.
 pub const CERTIFICATE_OVERDUE_DAYS: u32 = RENEW_BEFORE_DAYS - 10;
+/// How many days before a gateway's certificate ends its renewal pages a person: a week to
+/// fix what three weeks of cert-manager's retries did not, before clients refuse the hosts.
+pub const CERTIFICATE_URGENT_DAYS: u32 = 7;
 
 /// The alerts on the gateways' certificates (cert-manager's metrics, which the platform's
 /// `PodMonitor` scrapes, keeping each series' own `namespace`, the `Certificate`'s): one not
-/// ready for 30 minutes, one whose renewal keeps failing, and one not measured for an hour,
-/// without which the other two could never fire.
+/// ready for 30 minutes, one whose renewal keeps failing (a warning, then a page in its last
+/// week), and one not measured for an hour, without which the others could never fire.
 fn certificate_alerts(platform: &Platform) -> Vec<Alert<'static>> {
     let names: Vec<String> = platform
         .mesh
@@ -610,6 +613,21 @@ fn certificate_alerts(platform: &Platform) -> Vec<Alert<'static>> {
             summary: format!("A gateway certificate of {name} is not ready"),
             description: "cert-manager has had no valid, up-to-date certificate for a gateway's hosts for 30 minutes: clients of the hosts get none, or one without the new hosts.".into(),
             runbook: &runbooks::CERTIFICATE_NOT_READY,
+        },
+        Alert {
+            name: runbooks::CERTIFICATE_EXPIRING.alert,
+            expr: format!(
+                "min by (namespace, name) (certmanager_certificate_expiration_timestamp_seconds{{{selector}}} > 0) - time() < {CERTIFICATE_URGENT_DAYS} * 86400"
+            ),
+            for_: Some("1h"),
+            severity: Severity::Critical,
+            labels: Vec::new(),
+            summary: format!("A gateway certificate of {name} ends within {CERTIFICATE_URGENT_DAYS} days"),
+            description: format!(
+                "cert-manager renews a gateway's certificate {RENEW_BEFORE_DAYS} days before it ends; this one ends within {CERTIFICATE_URGENT_DAYS} days, so its renewal has failed for {} days, and clients refuse the gateway's hosts when it ends.",
+                RENEW_BEFORE_DAYS - CERTIFICATE_URGENT_DAYS
+            ),
+            runbook: &runbooks::CERTIFICATE_EXPIRING,
         },
         Alert {
             name: runbooks::CERTIFICATE_EXPIRING.alert,

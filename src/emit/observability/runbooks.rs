@@ -162,7 +162,8 @@ pub const CERTIFICATE_EXPIRING: Runbook = Runbook {
     body: "\
 cert-manager renews a gateway's certificate 30 days before it ends (`renewBefore`); this one
 ends within 20 days, so its renewal has failed for 10 days. The gateway still serves the old
-certificate; when it ends, clients refuse the gateway's hosts.
+certificate; when it ends, clients refuse the gateway's hosts. The alert is a warning until
+the certificate's last 7 days, and critical in them.
 
 1. `kubectl describe certificate <name> -n <namespace>`: its `Issuing` condition says why the
    renewal failed; `kubectl get certificaterequests,orders,challenges -n <namespace>` shows
