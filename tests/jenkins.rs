@@ -266,6 +266,22 @@ fn the_jobs_views_and_pipelines_resolve_in_every_tree() {
                     !text.contains("helm upgrade"),
                 );
             }
+            // The root Application that makes them, which the wait names while they do not
+            // exist yet.
+            if let Some(root) = env.get("ROOT_APPLICATION") {
+                let object = yaml(&tree.join("argocd/root.yaml"));
+                check(
+                    &format!("ROOT_APPLICATION {root} names the root Application"),
+                    text_of(field(&object, &["kind"])) == "Application"
+                        && text_of(field(&object, &["metadata", "name"])) == root
+                        && text_of(field(&object, &["metadata", "namespace"]))
+                            == env["ARGOCD_NAMESPACE"],
+                );
+            }
+            check(
+                "a pipeline that waits on Argo CD names the root Application",
+                waited.is_empty() != env.contains_key("ROOT_APPLICATION"),
+            );
             // The platform's pipeline waits on the edge's Application too (the gateways'
             // certificates), on whose health no wave of the root waits.
             if let Some(base) = env
@@ -341,17 +357,18 @@ fn stage_script(jenkinsfile: &str, name: &str) -> String {
 /// poll (`sync health refreshing`, the last one repeated), a `sleep` that returns at once and
 /// a `date` 10 s on at each reading; gives whether it succeeded and what it printed.
 fn run_wait(script: &str, states: &[&str], timeout_seconds: u32) -> (bool, String) {
-    run_wait_on(script, states, timeout_seconds, None)
+    run_wait_on(script, states, timeout_seconds, None, 0)
 }
 
 /// `run_wait`, where `kubectl get` also gives `application`'s sync options and retry (as
-/// kubectl's `jsonpath` output prints a list or a map: compact JSON), and `kubectl patch` prints
-/// `PATCH <patch>`.
+/// kubectl's `jsonpath` output prints a list or a map: compact JSON), `kubectl patch` prints
+/// `PATCH <patch>`, and the Application is not found by its first `absent` lookups.
 fn run_wait_on(
     script: &str,
     states: &[&str],
     timeout_seconds: u32,
     application: Option<&Value>,
+    absent: u32,
 ) -> (bool, String) {
     static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -374,6 +391,15 @@ case "$*" in
     *'{.spec.syncPolicy.syncOptions}'*) printf '%s' "$FAKE_SYNC_OPTIONS" ;;
     *'{.spec.syncPolicy.retry}'*) printf '%s' "$FAKE_RETRY" ;;
     'patch '*) shift $(( $# - 1 )); echo "PATCH $1" ;;
+    'get application '*'--output name'*)
+        n=$(( $(cat "$dir/lookups") + 1 )); echo "$n" > "$dir/lookups"
+        if [ "$n" -le "$FAKE_ABSENT" ]; then
+            echo "Error from server (NotFound): applications.argoproj.io \"$3\" not found" >&2
+            exit 1
+        fi
+        echo "application.argoproj.io/$3" ;;
+    'get application '*|'annotate application '*) ;;
+    *) echo "unexpected kubectl $*" >&2; exit 1 ;;
 esac
 "#;
     // The clock moves 10 s a reading: the stage's deadline comes after a few polls.
@@ -397,6 +423,7 @@ echo "$t"
     }
     fs::write(dir.join("states"), states.join("\n") + "\n").unwrap();
     fs::write(dir.join("polls"), "0").unwrap();
+    fs::write(dir.join("lookups"), "0").unwrap();
     let policy_json = |field: &str| {
         application.map_or_else(String::new, |a| {
             serde_json::to_string(&a["spec"]["syncPolicy"][field]).unwrap()
@@ -414,6 +441,8 @@ echo "$t"
         .env("SYNC_TIMEOUT_SECONDS", timeout_seconds.to_string())
         .env("FAKE_SYNC_OPTIONS", policy_json("syncOptions"))
         .env("FAKE_RETRY", policy_json("retry"))
+        .env("FAKE_ABSENT", absent.to_string())
+        .env("ROOT_APPLICATION", "shop")
         .output()
         .unwrap();
     let _ = fs::remove_dir_all(&dir);
@@ -538,7 +567,7 @@ fn a_manual_sync_carries_the_applications_policy() {
             };
             let application = yaml(&tree.join(format!("argocd/applications/{prefix}-{part}.yaml")));
             let script = deploy_script(&fs::read_to_string(&jenkinsfile).unwrap());
-            let (ok, log) = run_wait_on(&script, &["Synced Healthy 0"], 600, Some(&application));
+            let (ok, log) = run_wait_on(&script, &["Synced Healthy 0"], 600, Some(&application), 0);
             let context = format!("{}:\n{log}", jenkinsfile.display());
             assert!(ok, "{context}");
             let patch = log
@@ -573,4 +602,23 @@ fn a_manual_sync_carries_the_applications_policy() {
         }
     }
     assert_eq!(pruned.len(), 2, "both prune settings are read");
+}
+
+/// A new service's job may run before the root Application's sync has made the service's
+/// Application (after the platform's wave): the wait waits for it to exist, then for its
+/// sync; and fails at the stage's deadline, naming the root, if it never comes.
+#[test]
+fn the_wait_outlasts_an_application_not_made_yet() {
+    let script =
+        deploy_script(&fs::read_to_string("out/jenkins/services/adservice/Jenkinsfile").unwrap());
+    let (ok, log) = run_wait_on(&script, &["Synced Healthy 0"], 600, None, 3);
+    assert!(
+        ok && log.contains("does not exist yet: its root Application shop makes it"),
+        "an Application made late:\n{log}"
+    );
+    let (ok, log) = run_wait_on(&script, &["Synced Healthy 0"], 600, None, 1000);
+    assert!(
+        !ok && log.contains("does not exist after 600 seconds: its root Application shop"),
+        "an Application never made:\n{log}"
+    );
 }

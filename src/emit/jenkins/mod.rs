@@ -103,6 +103,8 @@ struct Common {
     deploy: &'static str,
     tree: String,
     application: String,
+    /// The root Application (the app of apps), which makes `application`.
+    root_application: String,
     /// Argo CD's namespace, where the Applications live; `None` without `argocd`.
     argocd_namespace: Option<String>,
     sync_minutes: u64,
@@ -130,6 +132,7 @@ fn common(
         },
         tree: tree.to_owned(),
         application: conventions::argocd_application(platform, part),
+        root_application: conventions::argocd_root(platform),
         argocd_namespace: platform
             .delivery
             .argocd
