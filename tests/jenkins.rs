@@ -354,7 +354,9 @@ fn stage_script(jenkinsfile: &str, name: &str) -> String {
 }
 
 /// Runs a Deploy stage's wait with `sh` against a `kubectl` that replays `states`, one per
-/// poll (`sync health refreshing`, the last one repeated), a `sleep` that returns at once and
+/// poll (`sync health refreshing [phase pending attempted]`, the last one repeated: the phase
+/// of the last operation, whether one is pending, and whether it attempted the target
+/// revision, `same`, or an `old` one), a `sleep` that returns at once and
 /// a `date` 10 s on at each reading; gives whether it succeeded and what it printed.
 fn run_wait(script: &str, states: &[&str], timeout_seconds: u32) -> (bool, String) {
     run_wait_on(script, states, timeout_seconds, None, 0)
@@ -388,6 +390,15 @@ case "$*" in
     *'{.metadata.annotations}'*)
         set -- $(cat "$dir/now")
         if [ "$3" = 1 ]; then printf '{"argocd.argoproj.io/refresh":"x"}'; else printf '{}'; fi ;;
+    *'{.status.operationState.phase}'*) set -- $(cat "$dir/now") - 0 same; printf '%s' "${4#-}" ;;
+    *'{.operation}'*)
+        set -- $(cat "$dir/now") - 0 same
+        if [ "$5" = 1 ]; then printf '{"sync":{}}'; fi ;;
+    *'{.status.sync.revision}'*) printf 'c0ffee' ;;
+    *'{.status.operationState.syncResult.revision}'*)
+        set -- $(cat "$dir/now") - 0 same
+        if [ "$6" = same ]; then printf 'c0ffee'; else printf 'decade'; fi ;;
+    *'{.status.operationState.message}'*) printf 'one or more objects failed to apply' ;;
     *'{.spec.syncPolicy.syncOptions}'*) printf '%s' "$FAKE_SYNC_OPTIONS" ;;
     *'{.spec.syncPolicy.retry}'*) printf '%s' "$FAKE_RETRY" ;;
     'patch '*) shift $(( $# - 1 )); echo "PATCH $1" ;;
@@ -478,7 +489,7 @@ fn the_deploy_wait_judges_the_synced_commit() {
             ok
         } else {
             // Progressing is not healthy for a plain Deployment: it keeps waiting, to the end.
-            !ok && log.contains("did not sync")
+            !ok && log.contains("is not synced and healthy after")
         };
         assert!(wanted, "fix forward:\n{log}");
         let (ok, log) = run_wait(script, &["OutOfSync Degraded 0", "Synced Degraded 0"], 600);
@@ -512,7 +523,7 @@ fn the_deploy_wait_judges_the_synced_commit() {
     assert!(ok, "a canary paused at a step:\n{log}");
     let (ok, log) = run_wait(&plain, &["Synced Suspended 0"], 600);
     assert!(
-        !ok && log.contains("did not sync"),
+        !ok && log.contains("is not synced and healthy after"),
         "a suspended service without a canary:\n{log}"
     );
 }
@@ -620,5 +631,37 @@ fn the_wait_outlasts_an_application_not_made_yet() {
     assert!(
         !ok && log.contains("does not exist after 600 seconds: its root Application shop"),
         "an Application never made:\n{log}"
+    );
+}
+
+/// A sync of the target revision that failed with its retries spent fails the wait at once,
+/// with Argo CD's message (Argo CD does not sync that revision again by itself); one that is
+/// pending, running or retrying, or that failed on an older revision, is waited for.
+#[test]
+fn the_wait_stops_at_a_sync_that_failed() {
+    let script =
+        deploy_script(&fs::read_to_string("out/jenkins/services/adservice/Jenkinsfile").unwrap());
+    let (ok, log) = run_wait(&script, &["OutOfSync Healthy 0 Failed 0 same"], 600);
+    assert!(
+        !ok && log.contains("the sync of c0ffee failed: one or more objects failed to apply")
+            && !log.contains("is not synced and healthy after"),
+        "a failed sync:\n{log}"
+    );
+    let (ok, log) = run_wait(&script, &["OutOfSync Healthy 0 Error 0 same"], 600);
+    assert!(
+        !ok && log.contains("the sync of c0ffee failed"),
+        "an errored sync:\n{log}"
+    );
+    let waited = [
+        "OutOfSync Healthy 1 Failed 0 same",
+        "OutOfSync Healthy 0 Failed 1 same",
+        "OutOfSync Progressing 0 Running 1 same",
+        "OutOfSync Healthy 0 Failed 0 old",
+        "Synced Healthy 0 Succeeded 0 same",
+    ];
+    let (ok, log) = run_wait(&script, &waited, 600);
+    assert!(
+        ok,
+        "a sync refreshing, pending, running, or failed on an older revision:\n{log}"
     );
 }
