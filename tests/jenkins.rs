@@ -435,6 +435,8 @@ echo "$t"
     fs::write(dir.join("states"), states.join("\n") + "\n").unwrap();
     fs::write(dir.join("polls"), "0").unwrap();
     fs::write(dir.join("lookups"), "0").unwrap();
+    // The state before the first poll: the first one's.
+    fs::write(dir.join("now"), states[0]).unwrap();
     let policy_json = |field: &str| {
         application.map_or_else(String::new, |a| {
             serde_json::to_string(&a["spec"]["syncPolicy"][field]).unwrap()
@@ -664,4 +666,64 @@ fn the_wait_stops_at_a_sync_that_failed() {
         ok,
         "a sync refreshing, pending, running, or failed on an older revision:\n{log}"
     );
+}
+
+/// With `argocd sync=manual` the platform's pipeline first starts the root Application's sync,
+/// which makes and updates the Applications (a new service's among them), with the root's own
+/// sync options and retry, and leaves one still under way to end; with `sync=auto` Argo CD
+/// syncs the root itself, and the pipeline has no such stage.
+#[test]
+fn a_manual_platform_starts_the_roots_sync() {
+    let base = Path::new("golden/argocd-plugin/expected");
+    let root = yaml(&base.join("argocd/root.yaml"));
+    assert!(
+        root["spec"]["syncPolicy"]["automated"].is_null(),
+        "the root syncs by hand"
+    );
+    let platform = fs::read_to_string(base.join("jenkins/platform/Jenkinsfile")).unwrap();
+    let script = stage_script(&platform, "Applications");
+    assert!(
+        platform.find("stage('Applications')") < platform.find("stage('Deploy')"),
+        "the root's sync starts before the platform's"
+    );
+    let (ok, log) = run_wait_on(
+        &script,
+        &["OutOfSync Healthy 0 Succeeded 0 same"],
+        600,
+        Some(&root),
+        0,
+    );
+    assert!(ok, "{log}");
+    let patch = log
+        .lines()
+        .find_map(|line| line.strip_prefix("PATCH "))
+        .unwrap_or_else(|| panic!("no sync of the root started:\n{log}"));
+    assert!(
+        log.contains("kubectl get application shop "),
+        "the root is looked up:\n{log}"
+    );
+    let patch: serde_json::Value = serde_json::from_str(patch).expect("the operation is JSON");
+    let policy = serde_json::to_value(&root["spec"]["syncPolicy"]).unwrap();
+    assert_eq!(
+        patch["operation"]["sync"]["syncOptions"],
+        policy["syncOptions"]
+    );
+    assert_eq!(patch["operation"]["retry"], policy["retry"]);
+    assert_eq!(
+        patch["operation"]["sync"]["prune"], false,
+        "this platform does not prune"
+    );
+    let (ok, log) = run_wait_on(
+        &script,
+        &["OutOfSync Healthy 0 Running 1 same"],
+        600,
+        Some(&root),
+        0,
+    );
+    assert!(
+        ok && !log.contains("PATCH") && log.contains("a sync is under way"),
+        "a sync of the root under way:\n{log}"
+    );
+    let auto = fs::read_to_string("out/jenkins/platform/Jenkinsfile").unwrap();
+    assert!(auto.contains("stage('Deploy')") && !auto.contains("stage('Applications')"));
 }
