@@ -85,6 +85,7 @@ const EXPORTER_METRICS: &[&str] = &[
     "kube_horizontalpodautoscaler_status_desired_replicas",
     "kube_horizontalpodautoscaler_spec_min_replicas",
     "kube_horizontalpodautoscaler_spec_max_replicas",
+    "kube_horizontalpodautoscaler_status_condition",
     // cAdvisor, through the kubelet
     "container_cpu_usage_seconds_total",
     "container_memory_working_set_bytes",

@@ -520,6 +520,38 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
             ("horizontalpodautoscaler", "maxed"),
         ])],
     );
+    // kube-state-metrics gives each condition of an autoscaler three series, one per status.
+    let condition = |name: &str, kind: &str, [t, f, u]: [&'static str; 3]| {
+        [("true", t), ("false", f), ("unknown", u)].map(|(status, value)| {
+            (
+                series(
+                    "kube_horizontalpodautoscaler_status_condition",
+                    &l(&[
+                        ("namespace", &ns),
+                        ("horizontalpodautoscaler", name),
+                        ("condition", kind),
+                        ("status", status),
+                    ]),
+                ),
+                value,
+            )
+        })
+    };
+    case(
+        super::runbooks::AUTOSCALER_NOT_ACTIVE.alert,
+        "20m",
+        [
+            condition("blind", "ScalingActive", ["0x30", "1x30", "0x30"]),
+            condition("active", "ScalingActive", ["1x30", "0x30", "0x30"]),
+            // Another condition False is not this alert's: AbleToScale is backing off.
+            condition("backing-off", "AbleToScale", ["0x30", "1x30", "0x30"]),
+        ]
+        .concat(),
+        vec![l(&[
+            ("namespace", &ns),
+            ("horizontalpodautoscaler", "blind"),
+        ])],
+    );
     let container = |pod: &str| l(&[("namespace", &ns), ("pod", pod), ("container", "server")]);
     let with = |mut labels: Vec<(&'static str, String)>, k: &'static str, v: &str| {
         labels.push((k, v.to_owned()));

@@ -569,6 +569,21 @@ fn platform_alerts(platform: &Platform) -> Vec<Rule> {
                 runbook: &runbooks::AUTOSCALER_AT_MAX,
             },
         );
+        alerts.insert(
+            3,
+            Alert {
+                name: runbooks::AUTOSCALER_NOT_ACTIVE.alert,
+                expr: format!(
+                    "max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_condition{{namespace=~\"{ns}\",condition=\"ScalingActive\",status=\"false\"}}) == 1"
+                ),
+                for_: Some("15m"),
+                severity: Severity::Warning,
+                labels: Vec::new(),
+                summary: format!("An autoscaler of {name} cannot compute a replica count"),
+                description: "A HorizontalPodAutoscaler has reported ScalingActive=False for 15 minutes, most often for want of its pods' CPU metrics: it keeps its workload at its current size, whatever the load.".into(),
+                runbook: &runbooks::AUTOSCALER_NOT_ACTIVE,
+            },
+        );
     }
     alerts.into_iter().map(|a| a.rule(platform)).collect()
 }

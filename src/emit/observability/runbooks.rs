@@ -101,6 +101,25 @@ may need more replicas than it may scale to, and latency is likely to rise.
 ",
 };
 
+pub const AUTOSCALER_NOT_ACTIVE: Runbook = Runbook {
+    alert: "AutoscalerNotActive",
+    slug: "autoscaler-not-active",
+    title: "An autoscaler cannot compute a replica count",
+    body: "\
+A HorizontalPodAutoscaler has reported `ScalingActive=False` for 15 minutes: it cannot compute
+a replica count from its metrics, so it keeps its workload at its current size, whatever the
+load, and neither scales out nor back in.
+
+1. `kubectl describe hpa <name> -n <namespace>`: the condition's reason and message say why;
+   `FailedGetResourceMetric` is no CPU metrics for the workload's pods.
+2. The resource metrics API: `kubectl get apiservice v1beta1.metrics.k8s.io` must be
+   `Available`, and `kubectl top pods -n <namespace>` must list the pods. metrics-server serves
+   it (`kubectl get pods -n kube-system -l app.kubernetes.io/name=metrics-server`).
+3. A utilization needs a CPU request on every container of the pod, the mesh's sidecar
+   included: check the pod's containers (`kubectl get pod <pod> -n <namespace> -o yaml`).
+",
+};
+
 pub const MEMORY: Runbook = Runbook {
     alert: "ContainerMemoryNearLimit",
     slug: "container-memory-near-limit",
@@ -194,12 +213,13 @@ the alerts on the certificate's readiness and its end cannot fire.
 };
 
 /// Every runbook, in the order the files are written.
-pub const ALL: [&Runbook; 10] = [
+pub const ALL: [&Runbook; 11] = [
     &AVAILABILITY,
     &LATENCY,
     &CRASH_LOOPING,
     &NOT_READY,
     &AUTOSCALER_AT_MAX,
+    &AUTOSCALER_NOT_ACTIVE,
     &MEMORY,
     &NODE_PRESSURE,
     &CERTIFICATE_NOT_READY,
