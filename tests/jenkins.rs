@@ -359,18 +359,21 @@ fn stage_script(jenkinsfile: &str, name: &str) -> String {
 /// revision, `same`, or an `old` one), a `sleep` that returns at once and
 /// a `date` 10 s on at each reading; gives whether it succeeded and what it printed.
 fn run_wait(script: &str, states: &[&str], timeout_seconds: u32) -> (bool, String) {
-    run_wait_on(script, states, timeout_seconds, None, 0)
+    run_wait_on(script, states, timeout_seconds, None, 0, &[])
 }
 
 /// `run_wait`, where `kubectl get` also gives `application`'s sync options and retry (as
 /// kubectl's `jsonpath` output prints a list or a map: compact JSON), `kubectl patch` prints
-/// `PATCH <patch>`, and the Application is not found by its first `absent` lookups.
+/// `PATCH <patch>`, and the Application is not found by its first `absent` lookups; `env` is
+/// more of the fake's settings (`FAKE_PENDING_BEFORE`: an operation is pending for the first
+/// that many lookups before the first poll).
 fn run_wait_on(
     script: &str,
     states: &[&str],
     timeout_seconds: u32,
     application: Option<&Value>,
     absent: u32,
+    env: &[(&str, &str)],
 ) -> (bool, String) {
     static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -392,6 +395,12 @@ case "$*" in
         if [ "$3" = 1 ]; then printf '{"argocd.argoproj.io/refresh":"x"}'; else printf '{}'; fi ;;
     *'{.status.operationState.phase}'*) set -- $(cat "$dir/now") - 0 same; printf '%s' "${4#-}" ;;
     *'{.operation}'*)
+        if [ -n "$FAKE_PENDING_BEFORE" ] && [ "$(cat "$dir/polls")" = 0 ]; then
+            # Before the first poll: pending for the first FAKE_PENDING_BEFORE lookups.
+            n=$(( $(cat "$dir/operations") + 1 )); echo "$n" > "$dir/operations"
+            if [ "$n" -le "$FAKE_PENDING_BEFORE" ]; then printf '{"sync":{}}'; fi
+            exit 0
+        fi
         set -- $(cat "$dir/now") - 0 same
         if [ "$5" = 1 ]; then printf '{"sync":{}}'; fi ;;
     *'{.status.sync.revision}'*) printf 'c0ffee' ;;
@@ -435,6 +444,7 @@ echo "$t"
     fs::write(dir.join("states"), states.join("\n") + "\n").unwrap();
     fs::write(dir.join("polls"), "0").unwrap();
     fs::write(dir.join("lookups"), "0").unwrap();
+    fs::write(dir.join("operations"), "0").unwrap();
     // The state before the first poll: the first one's.
     fs::write(dir.join("now"), states[0]).unwrap();
     let policy_json = |field: &str| {
@@ -455,6 +465,7 @@ echo "$t"
         .env("FAKE_SYNC_OPTIONS", policy_json("syncOptions"))
         .env("FAKE_RETRY", policy_json("retry"))
         .env("FAKE_ABSENT", absent.to_string())
+        .envs(env.iter().copied())
         .env("ROOT_APPLICATION", "shop")
         .output()
         .unwrap();
@@ -580,7 +591,14 @@ fn a_manual_sync_carries_the_applications_policy() {
             };
             let application = yaml(&tree.join(format!("argocd/applications/{prefix}-{part}.yaml")));
             let script = deploy_script(&fs::read_to_string(&jenkinsfile).unwrap());
-            let (ok, log) = run_wait_on(&script, &["Synced Healthy 0"], 600, Some(&application), 0);
+            let (ok, log) = run_wait_on(
+                &script,
+                &["Synced Healthy 0"],
+                600,
+                Some(&application),
+                0,
+                &[],
+            );
             let context = format!("{}:\n{log}", jenkinsfile.display());
             assert!(ok, "{context}");
             let patch = log
@@ -612,6 +630,21 @@ fn a_manual_sync_carries_the_applications_policy() {
                 });
             assert_eq!(operation["sync"]["prune"], finalized, "{context}");
             pruned.insert(finalized);
+            // A sync under way: the stage waits for it to end, then starts its own (one
+            // written while it runs would be lost when it ends).
+            let (ok, log) = run_wait_on(
+                &script,
+                &["Synced Healthy 0"],
+                600,
+                Some(&application),
+                0,
+                &[("FAKE_PENDING_BEFORE", "2")],
+            );
+            let waited = log.find("a sync is under way; waiting for it to end");
+            assert!(
+                ok && waited.is_some() && waited < log.find("PATCH "),
+                "a sync under way:\n{log}"
+            );
         }
     }
     assert_eq!(pruned.len(), 2, "both prune settings are read");
@@ -624,12 +657,12 @@ fn a_manual_sync_carries_the_applications_policy() {
 fn the_wait_outlasts_an_application_not_made_yet() {
     let script =
         deploy_script(&fs::read_to_string("out/jenkins/services/adservice/Jenkinsfile").unwrap());
-    let (ok, log) = run_wait_on(&script, &["Synced Healthy 0"], 600, None, 3);
+    let (ok, log) = run_wait_on(&script, &["Synced Healthy 0"], 600, None, 3, &[]);
     assert!(
         ok && log.contains("does not exist yet: its root Application shop makes it"),
         "an Application made late:\n{log}"
     );
-    let (ok, log) = run_wait_on(&script, &["Synced Healthy 0"], 600, None, 1000);
+    let (ok, log) = run_wait_on(&script, &["Synced Healthy 0"], 600, None, 1000, &[]);
     assert!(
         !ok && log.contains("does not exist after 600 seconds: its root Application shop"),
         "an Application never made:\n{log}"
@@ -692,6 +725,7 @@ fn a_manual_platform_starts_the_roots_sync() {
         600,
         Some(&root),
         0,
+        &[],
     );
     assert!(ok, "{log}");
     let patch = log
@@ -719,6 +753,7 @@ fn a_manual_platform_starts_the_roots_sync() {
         600,
         Some(&root),
         0,
+        &[],
     );
     assert!(
         ok && !log.contains("PATCH") && log.contains("a sync is under way"),
