@@ -372,6 +372,16 @@ fn a_monitor_prometheus_does_not_select_is_caught() {
 }
 
 #[test]
+fn a_control_plane_monitor_eks_does_not_expose_is_caught() {
+    assert_caught(
+        "helm/addons/kube-prometheus-stack.values.yaml",
+        "kubeScheduler:\n  enabled: false",
+        "kubeScheduler:\n  enabled: true",
+        "kubeScheduler is scraped",
+    );
+}
+
+#[test]
 fn a_rule_prometheus_does_not_select_is_caught() {
     assert_caught(
         "monitoring/services/cartservice/prometheusrule.yaml",

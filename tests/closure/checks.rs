@@ -1647,6 +1647,20 @@ fn addon_pods<'a>(world: &'a World, origin: &str) -> Vec<&'a Pod> {
 /// named port; and Prometheus (the add-on) runs in the monitors' namespace.
 fn monitors(world: &World, out: &mut Vec<String>) {
     if let Some(values) = world.addon_values.get("kube-prometheus-stack") {
+        // EKS runs these out of reach (kube-proxy serves metrics on the node's loopback): a
+        // monitor of them finds no target, and the chart's `Kube…Down` alerts fire at once.
+        for component in [
+            "kubeControllerManager",
+            "kubeScheduler",
+            "kubeEtcd",
+            "kubeProxy",
+        ] {
+            if values[component]["enabled"].as_bool() != Some(false) {
+                out.push(format!(
+                    "add-on kube-prometheus-stack: {component} is scraped, which EKS does not expose"
+                ));
+            }
+        }
         let spec = &values["prometheus"]["prometheusSpec"];
         for (kind, selector, namespaces) in [
             (

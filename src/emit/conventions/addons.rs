@@ -108,9 +108,19 @@ pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
                 spec["retention"] = json!(prometheus.retention.value.text);
                 spec["scrapeInterval"] = json!(prometheus.scrape_interval.value.text);
             }
+            // EKS runs the controller manager, the scheduler and etcd out of the cluster's
+            // reach, and its kube-proxy serves metrics on the node's loopback alone
+            // (127.0.0.1:10249): the chart's monitors of them find no target, and their
+            // `Kube…Down` and `TargetDown` alerts would fire from the first minute. Off, the
+            // chart also drops those components' rules (`templates/prometheus/rules-1.14/`).
+            let unreachable = json!({"enabled": false});
             json!({
                 "prometheus": {"prometheusSpec": spec},
                 "grafana": {"enabled": p.observability.grafana.is_some()},
+                "kubeControllerManager": unreachable,
+                "kubeScheduler": unreachable,
+                "kubeEtcd": unreachable,
+                "kubeProxy": unreachable,
             })
         }
         "kiali" => {
