@@ -372,6 +372,16 @@ fn a_monitor_prometheus_does_not_select_is_caught() {
 }
 
 #[test]
+fn a_log_group_a_database_makes_itself_is_caught() {
+    assert_caught(
+        "terraform/aws/databases.tf.json",
+        "\"name\": \"/aws/rds/instance/online-boutique-reviews/postgresql\"",
+        "\"name\": \"/aws/rds/instance/online-boutique-reviews/postgres\"",
+        "writes to /aws/rds/instance/online-boutique-reviews/postgresql, which it does not make",
+    );
+}
+
+#[test]
 fn a_control_plane_monitor_eks_does_not_expose_is_caught() {
     assert_caught(
         "helm/addons/kube-prometheus-stack.values.yaml",

@@ -37,6 +37,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     externals(platform, world, &mut out);
     egress(platform, world, &mut out);
     terraform(platform, world, &mut out);
+    log_groups(world, &mut out);
     state_access(world, &mut out);
     caches(world, &mut out);
     docdbs(platform, world, &mut out);
@@ -2978,6 +2979,79 @@ fn egress(platform: &Platform, world: &World, out: &mut Vec<String>) {
                     out.push(format!(
                         "{what}: the NetworkPolicies of {} refuse the outside on {port}",
                         gw.origin
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Every log group EKS, RDS and `DocumentDB` write to is one of the same module's, encrypted
+/// and kept a bounded time, and made before what writes to it (`depends_on`): a group the
+/// service makes itself is unencrypted, kept forever and left by `terraform destroy`.
+fn log_groups(world: &World, out: &mut Vec<String>) {
+    let dir = |path: &str| path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+    let groups: BTreeMap<(String, &str), (&str, &serde_json::Value)> = world
+        .tf_blocks("resource", "aws_cloudwatch_log_group")
+        .filter_map(|(path, id, body)| Some(((dir(path), body["name"].as_str()?), (id, body))))
+        .collect();
+    let strings_of = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect()
+    };
+    let writers = [
+        (
+            "aws_db_instance",
+            "identifier",
+            "enabled_cloudwatch_logs_exports",
+            "/aws/rds/instance",
+        ),
+        (
+            "aws_docdb_cluster",
+            "cluster_identifier",
+            "enabled_cloudwatch_logs_exports",
+            "/aws/docdb",
+        ),
+        (
+            "aws_eks_cluster",
+            "name",
+            "enabled_cluster_log_types",
+            "/aws/eks",
+        ),
+    ];
+    for (kind, name_key, logs_key, prefix) in writers {
+        for (path, id, body) in world.tf_blocks("resource", kind) {
+            let name = body[name_key].as_str().unwrap_or_default();
+            let mut wanted: Vec<String> = strings_of(&body[logs_key])
+                .iter()
+                .map(|log| format!("{prefix}/{name}/{log}"))
+                .collect();
+            if kind == "aws_eks_cluster" && !wanted.is_empty() {
+                wanted = vec![format!("{prefix}/{name}/cluster")];
+            }
+            let depends = strings_of(&body["depends_on"]);
+            for group in wanted {
+                let Some((group_id, group_body)) = groups.get(&(dir(path), group.as_str())) else {
+                    out.push(format!(
+                        "{path}: {kind}.{id} writes to {group}, which it does not make"
+                    ));
+                    continue;
+                };
+                if group_body["kms_key_id"].as_str().is_none()
+                    || group_body["retention_in_days"]
+                        .as_u64()
+                        .is_none_or(|d| d == 0)
+                {
+                    out.push(format!(
+                        "{path}: log group {group} is not encrypted and bounded"
+                    ));
+                }
+                if !depends.contains(&format!("aws_cloudwatch_log_group.{group_id}")) {
+                    out.push(format!(
+                        "{path}: {kind}.{id} does not wait for its log group {group}"
                     ));
                 }
             }

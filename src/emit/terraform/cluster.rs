@@ -12,7 +12,7 @@
 
 use serde_json::{Value, json};
 
-use crate::emit::terraform::network::{LOG_RETENTION_DAYS, private_subnet_ids};
+use crate::emit::terraform::network::{log_group, private_subnet_ids};
 use crate::emit::terraform::{Context, Module, ident, policy, r};
 use crate::model::addons::{self, Addon, Source};
 use crate::model::aws::{CapacityType, Cluster, Endpoint, NodeGroup, cluster_role_name};
@@ -80,16 +80,8 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
         ],
     );
     policy::kms_key(cx, &mut m, "eks", "EKS secrets encryption", Vec::new());
-    m.resource(
-        "aws_cloudwatch_log_group",
-        "eks",
-        json!({
-            // The name EKS writes to; created here so that it is encrypted and expires.
-            "name": format!("/aws/eks/{name}/cluster"),
-            "retention_in_days": LOG_RETENTION_DAYS,
-            "kms_key_id": r("aws_kms_key.logs.arn"),
-        }),
-    );
+    // The name EKS writes to.
+    let logs = log_group(&mut m, "eks", &format!("/aws/eks/{name}/cluster"));
     let mut vpc_config = json!({
         "subnet_ids": private_subnet_ids(cx),
         "endpoint_private_access": true,
@@ -109,7 +101,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
         }
     }
     let mut depends: Vec<String> = cluster_policies;
-    depends.push("aws_cloudwatch_log_group.eks".into());
+    depends.push(logs);
     let mut body = json!({
         "name": name,
         "version": cluster.version.value,

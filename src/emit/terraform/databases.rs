@@ -14,6 +14,7 @@
 use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
+use crate::emit::terraform::network::log_group;
 use crate::emit::terraform::{Context, Module, ident, lit, policy, r, users};
 use crate::model::aws::{Database, Engine, database_identifier, password_secret_name, role_name};
 
@@ -133,6 +134,14 @@ fn instance(cx: &Context, m: &mut Module, database: &Database) {
             }),
         );
     }
+    // The groups RDS exports to, `/aws/rds/instance/<identifier>/<log>`.
+    let groups: Vec<String> = logs
+        .iter()
+        .map(|log| {
+            let name = format!("/aws/rds/instance/{identifier}/{log}");
+            log_group(m, &format!("db_{id}_{log}"), &name)
+        })
+        .collect();
     let insights = performance_insights(database);
     let mut body = json!({
         "identifier": identifier,
@@ -164,6 +173,7 @@ fn instance(cx: &Context, m: &mut Module, database: &Database) {
         "monitoring_interval": 60,
         "monitoring_role_arn": r("aws_iam_role.rds_monitoring.arn"),
         "performance_insights_enabled": insights,
+        "depends_on": groups,
     });
     if insights {
         body["performance_insights_kms_key_id"] = json!(r("aws_kms_key.data.arn"));

@@ -15,9 +15,13 @@
 use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
+use crate::emit::terraform::network::log_group;
 use crate::emit::terraform::{Context, Module, ident, r};
 use crate::model::aws::{DOCDB_PORT, Docdb, docdb_identifier};
 use crate::model::service::StoreKind;
+
+/// The logs each cluster exports to `CloudWatch` (its parameter group turns both on).
+const LOGS: [&str; 2] = ["audit", "profiler"];
 
 /// The services that use a `DocumentDB` cluster: the `$external` users it needs, one per
 /// service's role.
@@ -116,6 +120,14 @@ fn cluster(cx: &Context, m: &mut Module, docdb: &Docdb) {
             }),
         );
     }
+    // The groups `DocumentDB` exports to, `/aws/docdb/<cluster>/<log>`.
+    let groups: Vec<String> = LOGS
+        .iter()
+        .map(|log| {
+            let name = format!("/aws/docdb/{identifier}/{log}");
+            log_group(m, &format!("docdb_{id}_{log}"), &name)
+        })
+        .collect();
     m.resource(
         "aws_docdb_cluster",
         &id,
@@ -135,7 +147,8 @@ fn cluster(cx: &Context, m: &mut Module, docdb: &Docdb) {
             "deletion_protection": true,
             "skip_final_snapshot": false,
             "final_snapshot_identifier": format!("{identifier}-final"),
-            "enabled_cloudwatch_logs_exports": ["audit", "profiler"],
+            "enabled_cloudwatch_logs_exports": LOGS,
+            "depends_on": groups,
         }),
     );
     for n in 1..=docdb.instances.value {

@@ -191,18 +191,28 @@ pub fn module(cx: &Context) -> Module {
     m
 }
 
-/// VPC flow logs of all traffic to a `CloudWatch` log group, written by a role of their own.
-fn flow_logs(cx: &Context, m: &mut Module) {
-    let name = cx.name();
+/// A `CloudWatch` log group, encrypted with the platform's logs key and kept a year. A service
+/// that writes to a group of its own name (EKS, RDS, `DocumentDB`, `CodeBuild`) makes the group
+/// itself when it is missing, unencrypted and kept forever, and outside the state, so that
+/// `terraform destroy` leaves it: each such group is made here, before what writes to it.
+/// Returns the group's address, for a `depends_on`.
+pub fn log_group(m: &mut Module, id: &str, name: &str) -> String {
     m.resource(
         "aws_cloudwatch_log_group",
-        "flow_logs",
+        id,
         json!({
-            "name": format!("/aws/vpc/{name}/flow-logs"),
+            "name": name,
             "retention_in_days": LOG_RETENTION_DAYS,
             "kms_key_id": r("aws_kms_key.logs.arn"),
         }),
     );
+    format!("aws_cloudwatch_log_group.{id}")
+}
+
+/// VPC flow logs of all traffic to a `CloudWatch` log group, written by a role of their own.
+fn flow_logs(cx: &Context, m: &mut Module) {
+    let name = cx.name();
+    log_group(m, "flow_logs", &format!("/aws/vpc/{name}/flow-logs"));
     let trust = policy::trust(
         m,
         "flow_logs_trust",

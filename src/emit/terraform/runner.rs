@@ -23,7 +23,7 @@
 use serde_json::json;
 
 use crate::emit::terraform::cluster::cluster_ref;
-use crate::emit::terraform::network::{LOG_RETENTION_DAYS, private_subnet_ids};
+use crate::emit::terraform::network::{log_group, private_subnet_ids};
 use crate::emit::terraform::{Context, Module, Stage, docdbs, ident, policy, r};
 use crate::model::aws::{Cluster, DOCDB_PORT, Endpoint};
 
@@ -147,15 +147,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     let partition = cx.partition();
     let region = &cx.aws.region.value;
     let account = cx.account();
-    m.resource(
-        "aws_cloudwatch_log_group",
-        "runner",
-        json!({
-            "name": format!("/aws/codebuild/{name}"),
-            "retention_in_days": LOG_RETENTION_DAYS,
-            "kms_key_id": r("aws_kms_key.logs.arn"),
-        }),
-    );
+    log_group(&mut m, "runner", &format!("/aws/codebuild/{name}"));
     let trust = policy::trust(
         &mut m,
         "runner_trust",
