@@ -372,6 +372,16 @@ fn a_monitor_prometheus_does_not_select_is_caught() {
 }
 
 #[test]
+fn a_security_group_description_ec2_refuses_is_caught() {
+    assert_caught(
+        "terraform/aws/endpoints.tf.json",
+        "The VPC interface endpoints",
+        "The VPC's interface endpoints",
+        "is refused by EC2",
+    );
+}
+
+#[test]
 fn a_log_group_a_database_makes_itself_is_caught() {
     assert_caught(
         "terraform/aws/databases.tf.json",

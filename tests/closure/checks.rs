@@ -38,6 +38,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     egress(platform, world, &mut out);
     terraform(platform, world, &mut out);
     log_groups(world, &mut out);
+    security_group_texts(world, &mut out);
     state_access(world, &mut out);
     caches(world, &mut out);
     docdbs(platform, world, &mut out);
@@ -2979,6 +2980,37 @@ fn egress(platform: &Platform, world: &World, out: &mut Vec<String>) {
                     out.push(format!(
                         "{what}: the NetworkPolicies of {} refuse the outside on {port}",
                         gw.origin
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Every security group's name and description, and every rule's description, is of the
+/// characters EC2 takes (`a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*`, at most 255): any other, an
+/// apostrophe included, fails `CreateSecurityGroup` or `AuthorizeSecurityGroupIngress` with
+/// `InvalidParameterValue` at `terraform apply`, after the plan passed.
+fn security_group_texts(world: &World, out: &mut Vec<String>) {
+    let allowed = |text: &str| {
+        text.len() <= 255
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b" ._-:/()#,@[]+=&;{}!$*".contains(&b))
+    };
+    for kind in [
+        "aws_security_group",
+        "aws_vpc_security_group_ingress_rule",
+        "aws_vpc_security_group_egress_rule",
+    ] {
+        for (path, id, body) in world.tf_blocks("resource", kind) {
+            for key in ["name", "description"] {
+                if let Some(text) = body[key].as_str()
+                    && !text.contains("${")
+                    && !allowed(text)
+                {
+                    out.push(format!(
+                        "{path}: {kind}.{id}.{key} `{text}` is refused by EC2"
                     ));
                 }
             }

@@ -45,7 +45,7 @@ fn replication_group(cx: &Context, m: &mut Module, cache: &Cache) {
         &format!("cache_{id}"),
         json!({
             "name": format!("{name}-cache"),
-            "description": format!("The {what} cache: reachable from the cluster's nodes only"),
+            "description": format!("The {what} cache: reachable from the cluster nodes only"),
             "vpc_id": r("aws_vpc.main.id"),
             "tags": {"Name": format!("{name}-cache")},
         }),
@@ -56,7 +56,7 @@ fn replication_group(cx: &Context, m: &mut Module, cache: &Cache) {
             &format!("cache_{id}_from_nodes"),
             json!({
                 "security_group_id": r(&format!("aws_security_group.cache_{id}.id")),
-                "description": format!("{} from the cluster's nodes", cache.engine.value.as_str()),
+                "description": format!("{} from the cluster nodes", cache.engine.value.as_str()),
                 "ip_protocol": "tcp",
                 "from_port": CACHE_PORT,
                 "to_port": CACHE_PORT,

@@ -113,7 +113,7 @@ fn instance(cx: &Context, m: &mut Module, database: &Database) {
         &format!("db_{id}"),
         json!({
             "name": format!("{identifier}-db"),
-            "description": format!("The {} database: reachable from the cluster's nodes only", database.name.value),
+            "description": format!("The {} database: reachable from the cluster nodes only", database.name.value),
             "vpc_id": r("aws_vpc.main.id"),
             "tags": {"Name": format!("{identifier}-db")},
         }),
@@ -124,7 +124,7 @@ fn instance(cx: &Context, m: &mut Module, database: &Database) {
             &format!("db_{id}_from_nodes"),
             json!({
                 "security_group_id": r(&format!("aws_security_group.db_{id}.id")),
-                "description": format!("{engine} from the cluster's nodes"),
+                "description": format!("{engine} from the cluster nodes"),
                 "ip_protocol": "tcp",
                 "from_port": port,
                 "to_port": port,

@@ -99,7 +99,7 @@ fn cluster(cx: &Context, m: &mut Module, docdb: &Docdb) {
         &format!("docdb_{id}"),
         json!({
             "name": format!("{identifier}-docdb"),
-            "description": format!("The {what} DocumentDB cluster: reachable from the cluster's nodes only"),
+            "description": format!("The {what} DocumentDB cluster: reachable from the cluster nodes only"),
             "vpc_id": r("aws_vpc.main.id"),
             "tags": {"Name": format!("{identifier}-docdb")},
         }),
@@ -110,7 +110,7 @@ fn cluster(cx: &Context, m: &mut Module, docdb: &Docdb) {
             &format!("docdb_{id}_from_nodes"),
             json!({
                 "security_group_id": r(&format!("aws_security_group.docdb_{id}.id")),
-                "description": "DocumentDB from the cluster's nodes",
+                "description": "DocumentDB from the cluster nodes",
                 "ip_protocol": "tcp",
                 "from_port": DOCDB_PORT,
                 "to_port": DOCDB_PORT,

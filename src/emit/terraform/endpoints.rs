@@ -93,7 +93,7 @@ pub fn module(cx: &Context) -> Module {
         "vpc_endpoints",
         json!({
             "name": format!("{name}-vpc-endpoints"),
-            "description": "The VPC's interface endpoints: HTTPS from the private subnets only",
+            "description": "The VPC interface endpoints: HTTPS from the private subnets only",
             "vpc_id": r("aws_vpc.main.id"),
             "tags": {"Name": format!("{name}-vpc-endpoints")},
         }),

@@ -384,7 +384,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
         "runner_https",
         json!({
             "security_group_id": r("aws_security_group.runner.id"),
-            "description": "HTTPS: the cluster API, Terraform's registry, the charts' repositories, AWS APIs",
+            "description": "HTTPS: the cluster API, the Terraform registry, chart repositories, AWS APIs",
             "ip_protocol": "tcp",
             "from_port": 443,
             "to_port": 443,
@@ -411,7 +411,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             &format!("db_{id}_from_runner"),
             json!({
                 "security_group_id": r(&format!("aws_security_group.db_{id}.id")),
-                "description": "The cluster-stage runner creates the services' database users",
+                "description": "The cluster-stage runner creates the database users of the services",
                 "ip_protocol": "tcp",
                 "from_port": port,
                 "to_port": port,
@@ -438,7 +438,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             &format!("docdb_{id}_from_runner"),
             json!({
                 "security_group_id": r(&format!("aws_security_group.docdb_{id}.id")),
-                "description": "The cluster-stage runner creates the services' DocumentDB users",
+                "description": "The cluster-stage runner creates the DocumentDB users of the services",
                 "ip_protocol": "tcp",
                 "from_port": DOCDB_PORT,
                 "to_port": DOCDB_PORT,

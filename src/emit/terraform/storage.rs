@@ -222,7 +222,7 @@ fn filesystem(cx: &Context, m: &mut Module, filesystem: &Filesystem) {
         &format!("efs_{id}"),
         json!({
             "name": format!("{name}-efs"),
-            "description": format!("The {} file system: NFS from the cluster's nodes only", filesystem.name.value),
+            "description": format!("The {} file system: NFS from the cluster nodes only", filesystem.name.value),
             "vpc_id": r("aws_vpc.main.id"),
             "tags": {"Name": format!("{name}-efs")},
         }),
@@ -233,7 +233,7 @@ fn filesystem(cx: &Context, m: &mut Module, filesystem: &Filesystem) {
             &format!("efs_{id}_from_nodes"),
             json!({
                 "security_group_id": r(&format!("aws_security_group.efs_{id}.id")),
-                "description": "NFS from the cluster's nodes",
+                "description": "NFS from the cluster nodes",
                 "ip_protocol": "tcp",
                 "from_port": 2049,
                 "to_port": 2049,
