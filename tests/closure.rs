@@ -372,6 +372,28 @@ fn a_monitor_prometheus_does_not_select_is_caught() {
 }
 
 #[test]
+fn an_access_whose_network_the_cluster_does_not_admit_is_caught() {
+    let (_, platform, mut tree) = cases()
+        .into_iter()
+        .find(|(name, _, _)| name == "jenkins-helm")
+        .unwrap();
+    let path = "terraform/aws/cluster.tf.json";
+    let text = tree.get_mut(path).unwrap();
+    assert!(text.contains("\"cidr_ipv4\": \"10.40.0.0/20\""));
+    *text = text.replace(
+        "\"cidr_ipv4\": \"10.40.0.0/20\"",
+        "\"cidr_ipv4\": \"10.40.0.0/24\"",
+    );
+    let reported = failures(&platform, &tree);
+    assert!(
+        reported
+            .iter()
+            .any(|f| f.contains("does not admit 10.40.0.0/20 on 443")),
+        "{reported:?}"
+    );
+}
+
+#[test]
 fn a_security_group_description_ec2_refuses_is_caught() {
     assert_caught(
         "terraform/aws/endpoints.tf.json",

@@ -834,6 +834,10 @@ impl ErrorKind {
             Self::DuplicateName { kind: "volume", .. } => {
                 "Rename one of them: a `volume`, a `stateful` volume, a file system and a secret of a service are each a volume of its pod, named after it.".into()
             }
+            Self::DuplicateName {
+                kind: "access role",
+                ..
+            } => "Admit each role once, in one `access` with the widest `policy` it needs: EKS keeps one access entry per principal.".into(),
             Self::DuplicateName { kind, .. } => format!("Give each {kind} its own name."),
             Self::DuplicateNode { node } => format!(
                 "`{node}` may be given once here: keep the one you mean and delete the other."

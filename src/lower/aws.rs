@@ -7,9 +7,9 @@ use crate::lower::grammar::{self, REGIONS, nodes};
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::aws::{
-    Aws, Bucket, Cache, CacheEngine, CapacityType, Cluster, Database, Docdb, Domain, Endpoint,
-    Engine, Filesystem, NatMode, NodeGroup, Queue, Repository, Secret, SecretSource, State, Table,
-    Topic, Vpc,
+    Access, AccessPolicy, Aws, Bucket, Cache, CacheEngine, CapacityType, Cluster, Database, Docdb,
+    Domain, Endpoint, Engine, Filesystem, NatMode, NodeGroup, Queue, Repository, Secret,
+    SecretSource, State, Table, Topic, Vpc,
 };
 use crate::model::service::Waiver;
 use crate::model::value::Cidr;
@@ -508,8 +508,31 @@ fn lower_cluster(node: &Node, d: &mut Diagnostics) -> Option<Cluster> {
         Spanned::new(Endpoint::Private, endpoint_kind.span)
     };
     let mut node_groups: Vec<NodeGroup> = Vec::new();
+    let mut access: Vec<Access> = Vec::new();
     for child in r.children() {
-        if r.child(child, d).is_some() {
+        if r.child(child, d).is_none() {
+            continue;
+        }
+        if child.name().value() == "access" {
+            let entry = lower_access(child, d);
+            // EKS keeps one access entry per principal: a second fails `terraform apply`.
+            if let Some(new) = &entry
+                && let Some(first) = access.iter().find(|a| a.role.value == new.role.value)
+            {
+                d.push(
+                    Diagnostic::new(
+                        ErrorKind::DuplicateName {
+                            kind: "access role",
+                            name: new.role.value.clone(),
+                        },
+                        new.role.span,
+                    )
+                    .with_label(first.role.span, "first admitted here"),
+                );
+                continue;
+            }
+            push_unique(&mut access, entry, "access", |a| &a.name, d);
+        } else {
             push_unique(
                 &mut node_groups,
                 lower_node_group(child, d),
@@ -540,7 +563,95 @@ fn lower_cluster(node: &Node, d: &mut Diagnostics) -> Option<Cluster> {
         version: version?,
         endpoint,
         node_groups,
+        access,
     })
+}
+
+/// `access NAME role=… from=… policy=…`.
+fn lower_access(node: &Node, d: &mut Diagnostics) -> Option<Access> {
+    let mut r = Reader::new(node, &nodes::ACCESS);
+    let name = r
+        .required_string_arg(0, "an access name", d)
+        .and_then(|n| typed::check_name(n, d));
+    let role = r
+        .required_string_prop("role", d)
+        .and_then(|role| principal_arn(role, d));
+    let from = r.prop("from").and_then(|e| typed::cidr(e, d));
+    let from = from.and_then(|cidr| {
+        if cidr.value.prefix == 0 {
+            d.error(
+                ErrorKind::InvalidValue {
+                    value: cidr.value.to_string(),
+                    expected: vec![
+                        "the network the role calls from: a VPN's, a peered VPC's or a subnet's CIDR, not every address",
+                    ],
+                    suggestion: None,
+                },
+                cidr.span,
+            );
+            return None;
+        }
+        Some(cidr)
+    });
+    let policy = r
+        .prop("policy")
+        .and_then(|e| {
+            choice(
+                e,
+                &[
+                    ("cluster-admin", AccessPolicy::ClusterAdmin),
+                    ("view", AccessPolicy::View),
+                ],
+                d,
+            )
+        })
+        .unwrap_or_else(|| Spanned::new(AccessPolicy::ClusterAdmin, r.name_span()));
+    r.finish(d);
+    Some(Access {
+        span: node.span(),
+        name: name?,
+        role: role?,
+        from,
+        policy,
+    })
+}
+
+/// An IAM principal's ARN as an EKS access entry takes it: a role's or a user's,
+/// `arn:PARTITION:iam::ACCOUNT:role/NAME` (a path allowed), not an assumed role's session.
+fn principal_arn(arn: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let parts: Vec<&str> = arn.value.splitn(6, ':').collect();
+    let name_ok = |name: &str| {
+        !name.is_empty()
+            && !name.ends_with('/')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b))
+    };
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && matches!(parts[1], "aws" | "aws-cn" | "aws-us-gov")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && ["role/", "user/"]
+            .iter()
+            .any(|kind| parts[5].strip_prefix(kind).is_some_and(name_ok));
+    if ok {
+        Some(arn)
+    } else {
+        d.error(
+            ErrorKind::InvalidValue {
+                value: arn.value.clone(),
+                expected: vec![
+                    "an IAM role's ARN, `arn:aws:iam::ACCOUNT:role/NAME` (or a user's, `…:user/NAME`)",
+                ],
+                suggestion: None,
+            },
+            arn.span,
+        );
+        None
+    }
 }
 
 fn lower_node_group(node: &Node, d: &mut Diagnostics) -> Option<NodeGroup> {

@@ -22,6 +22,7 @@ use crate::syntax::{Document, Entry, Ident, Node, Value};
 
 /// Nodes identified by their first argument rather than by name alone.
 const KEYED: &[&str] = &[
+    "access",
     "bucket",
     "cache",
     "calls",

@@ -79,7 +79,7 @@ pub enum Endpoint {
     },
 }
 
-/// `cluster NAME version=… endpoint=… { node-group … }`.
+/// `cluster NAME version=… endpoint=… { node-group …; access … }`.
 #[derive(Clone, Debug)]
 pub struct Cluster {
     pub span: Span,
@@ -87,6 +87,39 @@ pub struct Cluster {
     pub version: Spanned<String>,
     pub endpoint: Spanned<Endpoint>,
     pub node_groups: Vec<NodeGroup>,
+    pub access: Vec<Access>,
+}
+
+/// `access NAME role=… from=… policy=…`: an IAM role admitted to the cluster's API (an EKS
+/// access entry with an access policy over the whole cluster) and, with `from`, the network it
+/// calls from admitted to the private endpoint (the cluster security group, port 443).
+#[derive(Clone, Debug)]
+pub struct Access {
+    pub span: Span,
+    pub name: Spanned<String>,
+    /// The role's ARN, `arn:PARTITION:iam::ACCOUNT:role/NAME` (or `user/NAME`).
+    pub role: Spanned<String>,
+    pub from: Option<Spanned<Cidr>>,
+    pub policy: Spanned<AccessPolicy>,
+}
+
+/// The EKS access policy an `access` entry gets, over the whole cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessPolicy {
+    /// `AmazonEKSClusterAdminPolicy`: everything, as the cluster's creator has.
+    ClusterAdmin,
+    /// `AmazonEKSViewPolicy`: read most objects, no `Secret`s.
+    View,
+}
+
+impl AccessPolicy {
+    /// The policy's name in `arn:PARTITION:eks::aws:cluster-access-policy/NAME`.
+    pub fn policy_name(self) -> &'static str {
+        match self {
+            Self::ClusterAdmin => "AmazonEKSClusterAdminPolicy",
+            Self::View => "AmazonEKSViewPolicy",
+        }
+    }
 }
 
 /// Whether a node group runs on on-demand or spot capacity.

@@ -39,6 +39,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     terraform(platform, world, &mut out);
     log_groups(world, &mut out);
     security_group_texts(world, &mut out);
+    cluster_access(platform, world, &mut out);
     state_access(world, &mut out);
     caches(world, &mut out);
     docdbs(platform, world, &mut out);
@@ -2982,6 +2983,102 @@ fn egress(platform: &Platform, world: &World, out: &mut Vec<String>) {
                         gw.origin
                     ));
                 }
+            }
+        }
+    }
+}
+
+/// Each `access` of the cluster: its role has an access entry of the cluster, in the module
+/// that makes the cluster, with a policy association whose principal is that entry and whose
+/// policy is the declared one; with `from`, a rule on the cluster's own security group admits
+/// that network on 443. Each policy association names an entry of its module.
+fn cluster_access(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    let dir = |path: &str| path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+    let clusters: BTreeMap<String, &str> = world
+        .tf_blocks("resource", "aws_eks_cluster")
+        .map(|(path, id, _)| (dir(path), id))
+        .collect();
+    let entries: BTreeMap<(String, &str), &serde_json::Value> = world
+        .tf_blocks("resource", "aws_eks_access_entry")
+        .map(|(path, id, body)| ((dir(path), id), body))
+        .collect();
+    for (path, id, body) in world.tf_blocks("resource", "aws_eks_access_policy_association") {
+        let principal = body["principal_arn"].as_str().unwrap_or_default();
+        let entry = principal
+            .strip_prefix("${aws_eks_access_entry.")
+            .and_then(|rest| rest.strip_suffix(".principal_arn}"));
+        if !entry.is_some_and(|e| entries.contains_key(&(dir(path), e))) {
+            out.push(format!(
+                "{path}: aws_eks_access_policy_association.{id} names no access entry of its module ({principal})"
+            ));
+        }
+    }
+    let Some(cluster) = platform.aws.as_ref().and_then(|a| a.cluster.as_ref()) else {
+        return;
+    };
+    let module = "terraform/aws".to_owned();
+    let Some(cluster_id) = clusters.get(&module) else {
+        return;
+    };
+    let associations: Vec<&serde_json::Value> = world
+        .tf_blocks("resource", "aws_eks_access_policy_association")
+        .filter(|(path, _, _)| dir(path) == module)
+        .map(|(_, _, body)| body)
+        .collect();
+    let rules: Vec<&serde_json::Value> = world
+        .tf_blocks("resource", "aws_vpc_security_group_ingress_rule")
+        .filter(|(path, _, _)| dir(path) == module)
+        .map(|(_, _, body)| body)
+        .collect();
+    let cluster_group =
+        format!("${{aws_eks_cluster.{cluster_id}.vpc_config[0].cluster_security_group_id}}");
+    for access in &cluster.access {
+        let name = &access.name.value;
+        let role = &access.role.value;
+        let Some((entry_id, entry)) = entries
+            .iter()
+            .find(|((d, _), b)| *d == module && b["principal_arn"].as_str() == Some(role))
+            .map(|((_, id), b)| (*id, *b))
+        else {
+            out.push(format!(
+                "access {name}: no access entry for {role} in {module}"
+            ));
+            continue;
+        };
+        if entry["cluster_name"].as_str()
+            != Some(&format!("${{aws_eks_cluster.{cluster_id}.name}}"))
+        {
+            out.push(format!("access {name}: its entry is not of the cluster"));
+        }
+        let policy = access.policy.value.policy_name();
+        let associated = associations.iter().any(|a| {
+            a["principal_arn"].as_str()
+                == Some(&format!(
+                    "${{aws_eks_access_entry.{entry_id}.principal_arn}}"
+                ))
+                && a["policy_arn"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with(&format!("/{policy}")))
+                && a["access_scope"]["type"].as_str() == Some("cluster")
+        });
+        if !associated {
+            out.push(format!(
+                "access {name}: {role} is not associated with {policy}"
+            ));
+        }
+        if let Some(from) = &access.from {
+            let cidr = from.value.to_string();
+            let admitted = rules.iter().any(|r| {
+                r["security_group_id"].as_str() == Some(&cluster_group)
+                    && r["cidr_ipv4"].as_str() == Some(&cidr)
+                    && r["ip_protocol"].as_str() == Some("tcp")
+                    && r["from_port"].as_u64().is_some_and(|p| p <= 443)
+                    && r["to_port"].as_u64().is_some_and(|p| p >= 443)
+            });
+            if !admitted {
+                out.push(format!(
+                    "access {name}: the cluster security group does not admit {cidr} on 443"
+                ));
             }
         }
     }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::emit::terraform::network::{log_group, private_subnet_ids};
 use crate::emit::terraform::{Context, Module, ident, policy, r};
 use crate::model::addons::{self, Addon, Source};
-use crate::model::aws::{CapacityType, Cluster, Endpoint, NodeGroup, cluster_role_name};
+use crate::model::aws::{Access, CapacityType, Cluster, Endpoint, NodeGroup, cluster_role_name};
 
 /// Every control-plane log type EKS offers.
 const LOG_TYPES: &[&str] = &[
@@ -125,6 +125,9 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     for group in &cluster.node_groups {
         node_group(cx, &mut m, cluster, group, &node_policies);
     }
+    for entry in &cluster.access {
+        access(cx, &mut m, cluster, entry);
+    }
     m.resource(
         "aws_iam_openid_connect_provider",
         "eks",
@@ -135,6 +138,54 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     );
     addons(cx, &mut m, cluster);
     m
+}
+
+/// An `access` entry: the role's EKS access entry and its policy over the whole cluster and,
+/// with `from`, its network admitted to the API on the cluster security group, which is the
+/// only group of the endpoint's network interfaces.
+fn access(cx: &Context, m: &mut Module, cluster: &Cluster, entry: &Access) {
+    let id = format!("access_{}", ident(&entry.name.value));
+    let cluster_name = r(&format!("{}.name", cluster_ref(cluster)));
+    m.resource(
+        "aws_eks_access_entry",
+        &id,
+        json!({
+            "cluster_name": cluster_name,
+            "principal_arn": entry.role.value,
+            "type": "STANDARD",
+        }),
+    );
+    m.resource(
+        "aws_eks_access_policy_association",
+        &id,
+        json!({
+            "cluster_name": cluster_name,
+            "principal_arn": r(&format!("aws_eks_access_entry.{id}.principal_arn")),
+            "policy_arn": format!(
+                "arn:{}:eks::aws:cluster-access-policy/{}",
+                cx.partition(),
+                entry.policy.value.policy_name()
+            ),
+            "access_scope": {"type": "cluster"},
+        }),
+    );
+    if let Some(from) = &entry.from {
+        m.resource(
+            "aws_vpc_security_group_ingress_rule",
+            &format!("cluster_api_from_{}", ident(&entry.name.value)),
+            json!({
+                "security_group_id": r(&format!(
+                    "{}.vpc_config[0].cluster_security_group_id",
+                    cluster_ref(cluster)
+                )),
+                "description": format!("The cluster API for access {}", entry.name.value),
+                "ip_protocol": "tcp",
+                "from_port": 443,
+                "to_port": 443,
+                "cidr_ipv4": from.value.to_string(),
+            }),
+        );
+    }
 }
 
 /// The AMI type of a node group: Graviton families (`m7g`, `t4g`, …) run the ARM image.

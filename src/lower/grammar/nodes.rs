@@ -170,8 +170,29 @@ pub static CLUSTER: Node = Node {
         Prop::optional("reason", Value::String, S("why the endpoint is public")),
         Prop::optional("version", Value::Version, S("1.31")),
     ],
-    children: &[Child::some(&NODE_GROUP)],
+    children: &[Child::any(&ACCESS), Child::some(&NODE_GROUP)],
     ..Node::new("cluster", "The EKS cluster.")
+};
+
+pub static ACCESS: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("ops"))],
+    props: &[
+        Prop::optional("from", Value::Cidr, S("10.8.0.0/16")),
+        Prop::optional(
+            "policy",
+            Value::Keyword(&["cluster-admin", "view"]),
+            S("cluster-admin"),
+        ),
+        Prop::required(
+            "role",
+            Value::String,
+            S("arn:aws:iam::123456789012:role/platform-ops"),
+        ),
+    ],
+    ..Node::new(
+        "access",
+        "An IAM role admitted to the cluster's API, and the network it calls the private endpoint from.",
+    )
 };
 
 pub static NODE_GROUP: Node = Node {
