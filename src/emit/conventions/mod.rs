@@ -59,10 +59,13 @@ pub fn labels(platform: &Platform, service: &Service) -> BTreeMap<String, String
         .as_ref()
         .filter(|t| is_label_value(&t.value))
     {
-        labels.insert("app.kubernetes.io/version".into(), version.value.clone());
+        labels.insert(VERSION_LABEL.into(), version.value.clone());
     }
     labels
 }
+
+/// The label of the image tag a workload runs.
+pub const VERSION_LABEL: &str = "app.kubernetes.io/version";
 
 /// `labels` without `app.kubernetes.io/version`: for what Terraform applies for a service
 /// (its stores' `ConfigMap`), which a release that changes only the image tag must not
@@ -79,7 +82,7 @@ pub fn unversioned_labels(platform: &Platform, service: &Service) -> BTreeMap<St
 }
 
 /// A label value: at most 63 of `[A-Za-z0-9._-]`, starting and ending alphanumeric.
-fn is_label_value(text: &str) -> bool {
+pub fn is_label_value(text: &str) -> bool {
     text.len() <= 63
         && text
             .chars()

@@ -110,16 +110,41 @@ fn umbrella_dir(platform: &Checked) -> String {
 }
 
 /// A chart's `SemVer` version: the image tag without its `v` when it is one, else `0.1.0`.
+/// Helm refuses a chart whose version its `semver` does not parse (`chart.metadata.version
+/// … is invalid`, at lint, template and install): a pre-release or build part must be dotted
+/// identifiers of `[0-9A-Za-z-]`, none empty, a numeric one without a leading zero
+/// (Masterminds/semver's `validatePrerelease`), so `1.27.3-alpine_3.20` is no version.
 fn chart_version(tag: Option<&str>) -> String {
-    let version = tag.map(|t| t.trim_start_matches('v')).filter(|t| {
-        let core = t.split(['-', '+']).next().unwrap_or_default();
-        let parts: Vec<&str> = core.split('.').collect();
-        parts.len() == 3
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
-    });
-    version.map_or_else(|| "0.1.0".to_owned(), str::to_owned)
+    tag.map(|t| t.strip_prefix('v').unwrap_or(t))
+        .filter(|t| is_semver(t))
+        .map_or_else(|| "0.1.0".to_owned(), str::to_owned)
+}
+
+/// Whether `text` is a `SemVer` 2.0 version: `MAJOR.MINOR.PATCH[-PRE][+BUILD]`.
+fn is_semver(text: &str) -> bool {
+    let number = |p: &str| {
+        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'))
+    };
+    let identifiers = |part: &str, numbers_checked: bool| {
+        part.split('.').all(|p| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && (!numbers_checked || !p.bytes().all(|b| b.is_ascii_digit()) || number(p))
+        })
+    };
+    let (rest, build) = match text.split_once('+') {
+        Some((rest, build)) => (rest, Some(build)),
+        None => (text, None),
+    };
+    let (core, pre) = match rest.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (rest, None),
+    };
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| number(p))
+        && pre.is_none_or(|p| identifiers(p, true))
+        && build.is_none_or(|b| identifiers(b, false))
 }
 
 fn service_chart(platform: &Checked, service: &Service, items: &[&Item]) -> Vec<Item> {
@@ -671,5 +696,20 @@ mod tests {
         assert_eq!(chart_version(Some("1.2.3-rc.1")), "1.2.3-rc.1");
         assert_eq!(chart_version(Some("latest")), "0.1.0");
         assert_eq!(chart_version(None), "0.1.0");
+        // Helm's semver refuses these; the chart falls back rather than fail `helm lint`.
+        assert_eq!(chart_version(Some("1.27.3-alpine_3.20")), "0.1.0");
+        assert_eq!(chart_version(Some("v2.0.0-rc.01")), "0.1.0");
+        assert_eq!(chart_version(Some("2.0.0-rc..1")), "0.1.0");
+        assert_eq!(chart_version(Some("01.2.3")), "0.1.0");
+        assert_eq!(chart_version(Some("1.2.3+")), "0.1.0");
+        assert_eq!(chart_version(Some("vv1.2.3")), "0.1.0");
+        assert_eq!(
+            chart_version(Some("2.0.0-rc.0+build.007")),
+            "2.0.0-rc.0+build.007"
+        );
+        assert_eq!(
+            chart_version(Some("1.27.3-alpine3.20")),
+            "1.27.3-alpine3.20"
+        );
     }
 }

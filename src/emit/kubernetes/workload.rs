@@ -23,9 +23,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use crate::emit::conventions::{
     CONFIG_CHECKSUM_ANNOTATION, CONFIG_VOLUME, EBS_STORAGE_CLASS, ROLLOUT_ANNOTATION,
-    STABLE_VERSION, call_address, common_labels, config_checksum, config_data, config_map,
-    external_address, headless_service, labels, meshed, meta, metrics_port, migration_job,
-    migration_pod_labels, origin_annotation, rolled_out, slo, version_workload, waiver_annotations,
+    STABLE_VERSION, VERSION_LABEL, call_address, common_labels, config_checksum, config_data,
+    config_map, external_address, headless_service, is_label_value, labels, meshed, meta,
+    metrics_port, migration_job, migration_pod_labels, origin_annotation, rolled_out, slo,
+    version_workload, waiver_annotations,
 };
 use crate::model::aws::stores_config_map;
 use crate::model::security::Seccomp;
@@ -77,12 +78,20 @@ fn workload(platform: &Platform, service: &Service, version: Option<&Version>) -
     };
     let mut metadata = meta(platform, service, name, origin);
     if let Some(tag) = image.as_ref().and_then(|i| i.tag.as_ref()) {
-        pod_labels.insert("app.kubernetes.io/version".into(), tag.value.clone());
+        // A tag that is no label value (over 63 characters, or ending in `-`: the API server
+        // refuses the object) labels no version, rather than the service's own.
+        let value = is_label_value(&tag.value).then(|| tag.value.clone());
+        let label = |labels: &mut BTreeMap<String, String>| match &value {
+            Some(value) => {
+                labels.insert(VERSION_LABEL.into(), value.clone());
+            }
+            None => {
+                labels.remove(VERSION_LABEL);
+            }
+        };
+        label(&mut pod_labels);
         if version.is_some() {
-            metadata
-                .labels
-                .get_or_insert_default()
-                .insert("app.kubernetes.io/version".into(), tag.value.clone());
+            label(metadata.labels.get_or_insert_default());
         }
     }
     let mut annotations = waiver_annotations(service);

@@ -1,0 +1,158 @@
+//! Values the API servers and tools check beyond any schema: a label value (at most 63 of
+//! `[A-Za-z0-9._-]`, alphanumeric at both ends: apimachinery's `IsValidLabelValue`, which the
+//! API server applies to every object's labels and to a pod template's) and a chart's version
+//! (`SemVer`, as Helm's `Metadata.Validate` parses it). The schemas take any string for both,
+//! so an object or a chart that breaks them passes every validation and is refused at apply.
+//!
+//! Over every built tree, and over a platform whose image tags are valid tags but no label
+//! values or versions.
+
+#[path = "support/cases.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+
+use platc::source::Source;
+use serde::Deserialize;
+
+use crate::support::cases;
+
+fn is_label_value(text: &str) -> bool {
+    text.is_empty()
+        || (text.len() <= 63
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && text.ends_with(|c: char| c.is_ascii_alphanumeric()))
+}
+
+/// Helm's `semver.NewVersion`, strictly: `MAJOR.MINOR.PATCH[-PRE][+BUILD]`.
+fn is_chart_version(text: &str) -> bool {
+    let number = |p: &str| {
+        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p == "0" || !p.starts_with('0'))
+    };
+    let identifiers = |part: &str| {
+        part.split('.').all(|p| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && (!p.bytes().all(|b| b.is_ascii_digit()) || number(p))
+        })
+    };
+    let (rest, build) = text.split_once('+').unwrap_or((text, ""));
+    let (core, pre) = rest.split_once('-').unwrap_or((rest, ""));
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| number(p))
+        && (pre.is_empty() || identifiers(pre))
+        && (build.is_empty() || !text.contains('+') || identifiers(build))
+        && !text.ends_with(['+', '-'])
+}
+
+/// Every label map of a document: `metadata.labels` and, in a workload, its pod template's.
+fn label_maps(doc: &serde_yaml::Value) -> Vec<&serde_yaml::Mapping> {
+    let mut maps = Vec::new();
+    if let Some(labels) = doc["metadata"]["labels"].as_mapping() {
+        maps.push(labels);
+    }
+    for template in [
+        &doc["spec"]["template"],
+        &doc["spec"]["jobTemplate"]["spec"]["template"],
+    ] {
+        if let Some(labels) = template["metadata"]["labels"].as_mapping() {
+            maps.push(labels);
+        }
+    }
+    maps
+}
+
+fn problems(name: &str, tree: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (path, text) in tree {
+        if path.ends_with("Chart.yaml") {
+            let chart: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+            let version = chart["version"].as_str().unwrap_or_default();
+            if !is_chart_version(version) {
+                out.push(format!("{name}: {path}: version `{version}` is no SemVer"));
+            }
+            continue;
+        }
+        // Chart templates hold Go templates; the plain manifests stand for what they render.
+        let yaml = std::path::Path::new(path)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml"));
+        if !yaml || path.contains("/templates/") {
+            continue;
+        }
+        for doc in serde_yaml::Deserializer::from_str(text) {
+            let Ok(doc) = serde_yaml::Value::deserialize(doc) else {
+                continue;
+            };
+            for labels in label_maps(&doc) {
+                for (key, value) in labels {
+                    let value = value.as_str().unwrap_or_default();
+                    if !is_label_value(value) {
+                        out.push(format!(
+                            "{name}: {path}: label {key:?} = `{value}` is no label value"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_label_value_and_chart_version_of_every_tree_is_one_the_api_takes() {
+    let mut all = Vec::new();
+    for (name, _, tree) in cases() {
+        all.extend(problems(&name, &tree));
+    }
+    assert!(all.is_empty(), "{}", all.join("\n"));
+}
+
+#[test]
+fn tags_that_are_no_label_value_or_version_label_and_version_nothing() {
+    // Valid image tags (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`) that are no label values (too
+    // long, or ending in `-`) and no versions (`_` in a pre-release, a leading zero).
+    let long = format!("release_2024-01-01_{}", "a1".repeat(24));
+    let text = format!(
+        r#"platform shop {{
+    mesh istio mtls=strict
+    service web {{
+        image "ghcr.io/acme/web" tag="1.27.3-alpine_3.20"
+        port http 8080 protocol=http
+        probe http port=http path="/healthz"
+        version next tag="1.28.0-build-" weight=10
+    }}
+    service pay {{
+        image "ghcr.io/acme/pay" tag="v2.0.0-rc.01"
+        port grpc 50051 protocol=grpc
+        probe grpc port=grpc
+        canary next tag="{long}" weight=10 {{
+            steps 10 50 100 interval="5m"
+        }}
+    }}
+}}
+"#
+    );
+    let source = Source::new("platform.kdl", text);
+    let compiled = platc::compile(&source, &platc::Options::default());
+    let platform = compiled
+        .platform
+        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
+    let tree = platc::build_full_tree(&source, &platform).expect("builds");
+    let found = problems("odd tags", &tree);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    // The version's workload labels no version, rather than its service's tag.
+    let deployment: serde_yaml::Value =
+        serde_yaml::from_str(&tree["kubernetes/services/web/deployment-next.yaml"]).unwrap();
+    for labels in label_maps(&deployment) {
+        assert!(
+            !labels.contains_key("app.kubernetes.io/version"),
+            "{labels:?}"
+        );
+    }
+    assert!(tree["helm/web/Chart.yaml"].contains("version: \"0.1.0\""));
+}
