@@ -1189,7 +1189,7 @@ impl NameRule {
     fn help(self) -> &'static str {
         match self {
             Self::Label => {
-                "Use at most 63 lowercase letters, digits and `-`, starting and ending with a letter or digit."
+                "Use at most 63 lowercase letters, digits and `-`, starting with a letter, ending with a letter or digit, without `--`."
             }
             Self::Port => {
                 "Use at most 15 lowercase letters, digits and `-`, with at least one letter, starting and ending with a letter or digit."

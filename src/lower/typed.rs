@@ -126,7 +126,7 @@ pub fn name(entry: &Entry, d: &mut Diagnostics) -> Option<Spanned<String>> {
 }
 
 pub fn check_name(text: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
-    match value::dns_label(&text.value) {
+    match value::dns_label(&text.value).and_then(|()| value::object_name(&text.value)) {
         Ok(()) => Some(text),
         Err(reason) => {
             d.error(

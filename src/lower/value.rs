@@ -174,6 +174,20 @@ pub fn dns_label(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What a name of platform.kdl needs beyond a DNS-1123 label, for the objects it names: a
+/// letter first, as a Kubernetes `Service`'s name (DNS-1035) and the AWS identifiers made of
+/// it (RDS and `ElastiCache` identifiers, a database's name) need, and no `--`, which RDS,
+/// `ElastiCache` and ECR refuse in their identifiers and repository names.
+pub fn object_name(text: &str) -> Result<(), String> {
+    if !text.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("it must start with a letter".into());
+    }
+    if text.contains("--") {
+        return Err("`--` is not allowed".into());
+    }
+    Ok(())
+}
+
 /// A DNS name such as `shop.example.com`, optionally starting with `*.`.
 pub fn host(text: &str) -> Result<(), String> {
     let name = text.strip_prefix("*.").unwrap_or(text);
