@@ -11,8 +11,9 @@
 //! - a queue's `subscribe=` names a declared `topic` (`platc::unknown-store`), and a FIFO queue
 //!   a FIFO topic (`platc::invalid-value`): SNS delivers a standard topic to standard queues
 //!   only;
-//! - each IAM role name fits IAM's 64 characters and each RDS identifier (and `DocumentDB`
-//!   instance identifier, `<cluster>-<n>`) RDS's 63
+//! - each IAM role name fits IAM's 64 characters, each RDS identifier (and `DocumentDB`
+//!   instance identifier, `<cluster>-<n>`) RDS's 63, each file system's creation token EFS's
+//!   64, and each service's user of a `MySQL` database (its name) `MySQL`'s 32
 //!   (`platc::out-of-range`, at the name that makes it long: a service's, a database's, the
 //!   cluster's, else the platform's).
 
@@ -20,9 +21,13 @@ use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, suggest};
 use crate::model::Platform;
 use crate::model::addons;
 use crate::model::aws::{
-    CLUSTER_ROLE_SUFFIXES, IAM_ROLE_NAME_MAX, RDS_IDENTIFIER_MAX, bucket_name, cache_id,
-    cluster_role_name, database_identifier, dead_letter_queue_name, docdb_identifier, role_name,
+    CLUSTER_ROLE_SUFFIXES, Engine, IAM_ROLE_NAME_MAX, MYSQL_USER_MAX, RDS_IDENTIFIER_MAX,
+    bucket_name, cache_id, cluster_role_name, database_identifier, dead_letter_queue_name,
+    docdb_identifier, filesystem_token, role_name,
 };
+
+/// The longest creation token EFS takes.
+const EFS_TOKEN_MAX: usize = 64;
 use crate::model::service::StoreKind;
 use crate::span::Span;
 
@@ -179,6 +184,37 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
         }
     }
     names(platform, d);
+    mysql_users(platform, d);
+}
+
+/// A service's user of a `MySQL` database is named after the service: the name fits `MySQL`'s
+/// user names.
+fn mysql_users(platform: &Platform, d: &mut Diagnostics) {
+    let Some(aws) = &platform.aws else { return };
+    let mysql: Vec<&str> = aws
+        .databases
+        .iter()
+        .filter(|db| db.engine.value == Engine::Mysql)
+        .map(|db| db.name.value.as_str())
+        .collect();
+    for service in &platform.services {
+        let name = &service.name.value;
+        let uses_mysql = service
+            .uses
+            .iter()
+            .any(|u| u.kind.value == StoreKind::Database && mysql.contains(&u.name.value.as_str()));
+        if uses_mysql && name.len() > MYSQL_USER_MAX {
+            d.error(
+                ErrorKind::OutOfRange {
+                    what: "MySQL user name length",
+                    value: format!("{} (`{name}`)", name.len()),
+                    min: 1,
+                    max: i64::try_from(MYSQL_USER_MAX).unwrap_or(i64::MAX),
+                },
+                service.name.span,
+            );
+        }
+    }
 }
 
 /// Every IAM role and RDS identifier platc names from the platform's names fits AWS's limit.
@@ -202,6 +238,13 @@ fn names(platform: &Platform, d: &mut Diagnostics) {
             database_identifier(platform, database),
             RDS_IDENTIFIER_MAX,
             database.name.span,
+        );
+    }
+    for filesystem in &aws.filesystems {
+        long(
+            filesystem_token(platform, &filesystem.name.value),
+            EFS_TOKEN_MAX,
+            filesystem.name.span,
         );
     }
     for docdb in &aws.docdbs {

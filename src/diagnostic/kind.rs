@@ -948,6 +948,13 @@ impl ErrorKind {
                 ..
             } => "Start the canary at a weight from 1 to 100, the first of its `steps`: at 0 it gets no traffic, so there is nothing to measure or promote.".into(),
             Self::OutOfRange {
+                what: "MySQL user name length",
+                max,
+                ..
+            } => format!(
+                "Shorten the service's name to {max} characters: its user of the MySQL database is named after it, and MySQL refuses a longer user name."
+            ),
+            Self::OutOfRange {
                 what: "AWS name length",
                 max,
                 ..

@@ -488,6 +488,16 @@ pub fn cache_id(platform: &crate::model::Platform, cache: &str) -> String {
     format!("{}-{cache}", platform.aws_prefix())
 }
 
+/// The creation token of a file system: `<platform>[-<env>]-<filesystem>`, at most EFS's 64
+/// characters (`check::aws`).
+pub fn filesystem_token(platform: &crate::model::Platform, filesystem: &str) -> String {
+    format!("{}-{filesystem}", platform.aws_prefix())
+}
+
+/// The longest user name `MySQL` takes (8.0; 5.7.8 on): a service's database user is named
+/// after the service.
+pub const MYSQL_USER_MAX: usize = 32;
+
 /// The cluster identifier of a `DocumentDB` cluster: `<platform>[-<env>]-<docdb>`, at most 63
 /// characters (`check::aws`); its instances are `<identifier>-<n>`, n from 1.
 pub fn docdb_identifier(platform: &crate::model::Platform, docdb: &str) -> String {

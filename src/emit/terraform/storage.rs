@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 
 use crate::emit::terraform::cluster::cluster_ref;
 use crate::emit::terraform::{Context, Module, ident, lit, policy, r};
-use crate::model::aws::{Bucket, Filesystem, Repository, Table, bucket_name, repository_name};
+use crate::model::aws::{
+    Bucket, Filesystem, Repository, Table, bucket_name, filesystem_token, repository_name,
+};
 
 /// Whether anything is encrypted with the data key.
 pub fn has_data_key(cx: &Context) -> bool {
@@ -171,7 +173,7 @@ fn table(cx: &Context, m: &mut Module, table: &Table) {
 
 fn filesystem(cx: &Context, m: &mut Module, filesystem: &Filesystem) {
     let id = ident(&filesystem.name.value);
-    let name = format!("{}-{}", cx.name(), filesystem.name.value);
+    let name = filesystem_token(cx.platform, &filesystem.name.value);
     m.resource(
         "aws_efs_file_system",
         &id,
