@@ -25,11 +25,11 @@ use crate::model::aws::{
     bucket_name, cache_id, cluster_role_name, database_identifier, dead_letter_queue_name,
     docdb_identifier, filesystem_token, role_name,
 };
+use crate::model::service::StoreKind;
+use crate::span::Span;
 
 /// The longest creation token EFS takes.
 const EFS_TOKEN_MAX: usize = 64;
-use crate::model::service::StoreKind;
-use crate::span::Span;
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     let aws = platform.aws.as_ref();
