@@ -533,11 +533,7 @@ fn runner_statements<'a>(
     runner_path: &str,
     runner: &serde_json::Value,
 ) -> Vec<&'a serde_json::Value> {
-    let stage = runner_path
-        .rsplit_once('/')
-        .map_or("", |(dir, _)| dir)
-        .to_owned()
-        + "/";
+    let stage = module_dir(runner_path) + "/";
     let role = runner["service_role"]
         .as_str()
         .and_then(|t| t.strip_prefix("${aws_iam_role.")?.strip_suffix(".arn}"))
@@ -2988,26 +2984,30 @@ fn egress(platform: &Platform, world: &World, out: &mut Vec<String>) {
     }
 }
 
+/// The directory of a tree's file: for a Terraform file, its module (stage).
+fn module_dir(path: &str) -> String {
+    path.rsplit_once('/').map_or("", |(d, _)| d).to_owned()
+}
+
 /// Each `access` of the cluster: its role has an access entry of the cluster, in the module
 /// that makes the cluster, with a policy association whose principal is that entry and whose
 /// policy is the declared one; with `from`, a rule on the cluster's own security group admits
 /// that network on 443. Each policy association names an entry of its module.
 fn cluster_access(platform: &Platform, world: &World, out: &mut Vec<String>) {
-    let dir = |path: &str| path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
     let clusters: BTreeMap<String, &str> = world
         .tf_blocks("resource", "aws_eks_cluster")
-        .map(|(path, id, _)| (dir(path), id))
+        .map(|(path, id, _)| (module_dir(path), id))
         .collect();
     let entries: BTreeMap<(String, &str), &serde_json::Value> = world
         .tf_blocks("resource", "aws_eks_access_entry")
-        .map(|(path, id, body)| ((dir(path), id), body))
+        .map(|(path, id, body)| ((module_dir(path), id), body))
         .collect();
     for (path, id, body) in world.tf_blocks("resource", "aws_eks_access_policy_association") {
         let principal = body["principal_arn"].as_str().unwrap_or_default();
         let entry = principal
             .strip_prefix("${aws_eks_access_entry.")
             .and_then(|rest| rest.strip_suffix(".principal_arn}"));
-        if !entry.is_some_and(|e| entries.contains_key(&(dir(path), e))) {
+        if !entry.is_some_and(|e| entries.contains_key(&(module_dir(path), e))) {
             out.push(format!(
                 "{path}: aws_eks_access_policy_association.{id} names no access entry of its module ({principal})"
             ));
@@ -3022,12 +3022,12 @@ fn cluster_access(platform: &Platform, world: &World, out: &mut Vec<String>) {
     };
     let associations: Vec<&serde_json::Value> = world
         .tf_blocks("resource", "aws_eks_access_policy_association")
-        .filter(|(path, _, _)| dir(path) == module)
+        .filter(|(path, _, _)| module_dir(path) == module)
         .map(|(_, _, body)| body)
         .collect();
     let rules: Vec<&serde_json::Value> = world
         .tf_blocks("resource", "aws_vpc_security_group_ingress_rule")
-        .filter(|(path, _, _)| dir(path) == module)
+        .filter(|(path, _, _)| module_dir(path) == module)
         .map(|(_, _, body)| body)
         .collect();
     let cluster_group =
@@ -3119,10 +3119,11 @@ fn security_group_texts(world: &World, out: &mut Vec<String>) {
 /// and kept a bounded time, and made before what writes to it (`depends_on`): a group the
 /// service makes itself is unencrypted, kept forever and left by `terraform destroy`.
 fn log_groups(world: &World, out: &mut Vec<String>) {
-    let dir = |path: &str| path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
     let groups: BTreeMap<(String, &str), (&str, &serde_json::Value)> = world
         .tf_blocks("resource", "aws_cloudwatch_log_group")
-        .filter_map(|(path, id, body)| Some(((dir(path), body["name"].as_str()?), (id, body))))
+        .filter_map(|(path, id, body)| {
+            Some(((module_dir(path), body["name"].as_str()?), (id, body)))
+        })
         .collect();
     let strings_of = |v: &serde_json::Value| -> Vec<String> {
         v.as_array()
@@ -3163,7 +3164,8 @@ fn log_groups(world: &World, out: &mut Vec<String>) {
             }
             let depends = strings_of(&body["depends_on"]);
             for group in wanted {
-                let Some((group_id, group_body)) = groups.get(&(dir(path), group.as_str())) else {
+                let Some((group_id, group_body)) = groups.get(&(module_dir(path), group.as_str()))
+                else {
                     out.push(format!(
                         "{path}: {kind}.{id} writes to {group}, which it does not make"
                     ));
