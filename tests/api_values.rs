@@ -39,14 +39,22 @@ fn is_chart_version(text: &str) -> bool {
                 && (!p.bytes().all(|b| b.is_ascii_digit()) || number(p))
         })
     };
-    let (rest, build) = text.split_once('+').unwrap_or((text, ""));
-    let (core, pre) = rest.split_once('-').unwrap_or((rest, ""));
+    // A `-` or `+` present starts a part that must hold identifiers: `1.2.3-` and `1.2.3-+b`
+    // are no versions.
+    let (rest, build) = text
+        .split_once('+')
+        .map_or((text, None), |(r, b)| (r, Some(b)));
+    let (core, pre) = rest
+        .split_once('-')
+        .map_or((rest, None), |(c, p)| (c, Some(p)));
     let parts: Vec<&str> = core.split('.').collect();
     parts.len() == 3
         && parts.iter().all(|p| number(p))
-        && (pre.is_empty() || identifiers(pre))
-        && (build.is_empty() || !text.contains('+') || identifiers(build))
-        && !text.ends_with(['+', '-'])
+        && pre.is_none_or(identifiers)
+        && build.is_none_or(|b| {
+            b.split('.')
+                .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))
+        })
 }
 
 /// Every label map of a document: `metadata.labels` and, in a workload, its pod template's.
