@@ -650,6 +650,29 @@ fn a_manual_sync_carries_the_applications_policy() {
     assert_eq!(pruned.len(), 2, "both prune settings are read");
 }
 
+/// With `argocd sync=manual`, a sync under way that never ends fails the stage at its deadline,
+/// saying so, and starts none of its own.
+#[test]
+fn a_manual_sync_behind_one_that_never_ends_fails_at_the_deadline() {
+    let tree = Path::new("golden/argocd-plugin/expected");
+    let application = yaml(&tree.join("argocd/applications/shop-web.yaml"));
+    let script =
+        deploy_script(&fs::read_to_string(tree.join("jenkins/services/web/Jenkinsfile")).unwrap());
+    let (ok, log) = run_wait_on(
+        &script,
+        &["Synced Healthy 0"],
+        600,
+        Some(&application),
+        0,
+        &[("FAKE_PENDING_BEFORE", "1000")],
+    );
+    assert!(
+        !ok && log.contains("a sync under way did not end within 600 seconds")
+            && !log.contains("PATCH "),
+        "a sync that never ends:\n{log}"
+    );
+}
+
 /// A new service's job may run before the root Application's sync has made the service's
 /// Application (after the platform's wave): the wait waits for it to exist, then for its
 /// sync; and fails at the stage's deadline, naming the root, if it never comes.
