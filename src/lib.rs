@@ -1145,6 +1145,10 @@ fn compile_inner(
         Vec::new()
     };
     let keep = options.keep_envs && options.env.is_none();
+    // Every service lowered once, for the base and each environment to take: each its own
+    // copy, made before they start (the base takes the first).
+    let services = lower::Services::lower(&document);
+    let copies: Vec<lower::Services> = names.iter().map(|_| services.copy()).collect();
     // The document's own limits (repeated properties, sizes): with environments, a task of
     // its own on the pool beside the compiles (one walk of the whole document, a quarter of
     // `platc check` of 1,000 services when it ran first).
@@ -1156,20 +1160,21 @@ fn compile_inner(
     let (base, (envs, limits)) = if names.is_empty() {
         let limits = limits_of();
         (
-            compile_one(source, &document, &origin, options.env.as_deref()),
+            compile_one(source, &document, services, &origin, options.env.as_deref()),
             (Vec::new(), limits),
         )
     } else {
         rayon::join(
-            || compile_one(source, &document, &origin, options.env.as_deref()),
+            || compile_one(source, &document, services, &origin, options.env.as_deref()),
             || {
                 rayon::join(
                     || {
                         names
                             .par_iter()
-                            .map(|env| {
+                            .zip(copies)
+                            .map(|(env, services)| {
                                 let mut compiled =
-                                    compile_one(source, &document, &origin, Some(env));
+                                    compile_one(source, &document, services, &origin, Some(env));
                                 // Unless kept, only the base's platform is returned: an
                                 // environment's is freed here, on the pool, not after the
                                 // join.
@@ -1250,11 +1255,12 @@ fn state_key(p: &model::Platform) -> Option<StateKey> {
 fn compile_one(
     source: &Source,
     document: &syntax::Document,
+    services: lower::Services,
     origin: &model::Origin,
     env: Option<&str>,
 ) -> Compiled {
     let mut lowering = Diagnostics::default();
-    let mut lowered = lower::lower(document, env, &mut lowering);
+    let mut lowered = lower::lower_reusing(document, env, services, &mut lowering);
     if let Some(platform) = &mut lowered {
         lower::files::read(platform, source.dir(), &mut lowering);
     }

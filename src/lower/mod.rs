@@ -190,6 +190,111 @@ fn json_size(text: &str) -> usize {
 
 /// Lowers the document, with the overlay of `env` applied when given.
 pub fn lower(document: &Document, env: Option<&str>, d: &mut Diagnostics) -> Option<Platform> {
+    lower_platforms(document, env, None, d)
+}
+
+/// `lower`, taking from `services` (lowered from this same document) each service the
+/// environment's overlay leaves as the base has it, with its diagnostics, instead of lowering
+/// it again: the same platform and the same diagnostics as `lower` gives.
+pub fn lower_reusing(
+    document: &Document,
+    env: Option<&str>,
+    mut services: Services,
+    d: &mut Diagnostics,
+) -> Option<Platform> {
+    lower_platforms(document, env, Some(&mut services), d)
+}
+
+/// The services of a document's platform, each lowered once for the base and every
+/// environment: an environment's overlay changes a few services, and an environment of 1,000
+/// services lowered all of them again, beside the base (issue 15: `platc check` of 1,000
+/// services, where lowering is most of the time). Each platform lowered takes its own copy.
+#[derive(Default)]
+pub struct Services {
+    /// For each child of the platform's node, in order: what lowering a `service` gave.
+    lowered: Vec<Option<Lowered>>,
+}
+
+/// A service as lowering gave it, with what lowering it reported.
+type Lowered = (Option<crate::model::Service>, Diagnostics);
+
+impl Services {
+    /// The services of the document's (first) platform, with its `defaults` folded in as
+    /// `lower` folds them; on every core when there are many.
+    pub fn lower(document: &Document) -> Self {
+        use rayon::prelude::*;
+        /// This many services or more are lowered on the pool.
+        const MANY: usize = 64;
+        let Some(node) = document
+            .nodes()
+            .iter()
+            .find(|n| n.name().value() == "platform")
+        else {
+            return Self::default();
+        };
+        // What reading the name and `defaults` reports, `lower` reports again.
+        let (_, defaults_read) = head(
+            &mut Reader::new(node, &grammar::PLATFORM),
+            &mut Diagnostics::default(),
+        );
+        let children = node.children().map_or(&[][..], Document::nodes);
+        let one = |child: &Node| {
+            (child.name().value() == "service").then(|| {
+                let mut d = Diagnostics::default();
+                (service::lower(child, &defaults_read, &mut d), d)
+            })
+        };
+        let count = children
+            .iter()
+            .filter(|c| c.name().value() == "service")
+            .count();
+        let lowered = if count >= MANY {
+            children.par_iter().map(one).collect()
+        } else {
+            children.iter().map(one).collect()
+        };
+        Self { lowered }
+    }
+
+    /// A copy, for another platform to take: on every core when there are many services.
+    #[must_use]
+    pub fn copy(&self) -> Self {
+        use rayon::prelude::*;
+        let lowered = if self.lowered.len() >= 64 {
+            self.lowered.par_iter().cloned().collect()
+        } else {
+            self.lowered.clone()
+        };
+        Self { lowered }
+    }
+}
+
+/// What a platform's lowering takes from the base's lowered services.
+struct Reuse<'a> {
+    services: &'a mut Services,
+    /// For each child of the node lowered, the base's child it is an unchanged copy of;
+    /// `None` for the base's node itself.
+    kept: Option<&'a [Option<usize>]>,
+}
+
+impl Reuse<'_> {
+    /// The lowered service of the `index`-th child, taken, when it is the base's as it was
+    /// lowered (each base child is kept at one place at most).
+    fn take(&mut self, index: usize) -> Option<Lowered> {
+        let base = match self.kept {
+            None => index,
+            Some(kept) => (*kept.get(index)?)?,
+        };
+        self.services.lowered.get_mut(base)?.take()
+    }
+}
+
+fn lower_platforms(
+    document: &Document,
+    env: Option<&str>,
+    services: Option<&mut Services>,
+    d: &mut Diagnostics,
+) -> Option<Platform> {
     let mut platforms = document
         .nodes()
         .iter()
@@ -217,8 +322,15 @@ pub fn lower(document: &Document, env: Option<&str>, d: &mut Diagnostics) -> Opt
 
     let envs = declared_envs(node, d);
     let merged;
-    let node = match env {
-        None => node,
+    let kept;
+    let (node, reuse) = match env {
+        None => (
+            node,
+            services.map(|services| Reuse {
+                services,
+                kept: None,
+            }),
+        ),
         Some(name) => {
             let overlay = node.children().and_then(|c| {
                 c.nodes()
@@ -226,8 +338,16 @@ pub fn lower(document: &Document, env: Option<&str>, d: &mut Diagnostics) -> Opt
                     .find(|n| n.name().value() == "env" && first_string(n) == Some(name))
             });
             if let Some(overlay) = overlay {
-                merged = overlay::apply(node, overlay, d);
-                &merged
+                (merged, kept) = overlay::apply(node, overlay, d);
+                // Every service folds `defaults` in: an overlay that has one lowers them all.
+                let defaults = overlay
+                    .children()
+                    .is_some_and(|c| c.nodes().iter().any(|n| n.name().value() == "defaults"));
+                let reuse = services.filter(|_| !defaults).map(|services| Reuse {
+                    services,
+                    kept: Some(&kept),
+                });
+                (&merged, reuse)
             } else {
                 let suggestion = suggest(name, envs.iter().map(|e| e.value.as_str()));
                 d.error(
@@ -242,7 +362,7 @@ pub fn lower(document: &Document, env: Option<&str>, d: &mut Diagnostics) -> Opt
             }
         }
     };
-    Some(lower_platform(node, envs, env, d))
+    Some(lower_platform(node, envs, env, reuse, d))
 }
 
 fn report_stray_top_level(document: &Document, d: &mut Diagnostics) {
@@ -287,13 +407,8 @@ fn declared_envs(platform: &Node, d: &mut Diagnostics) -> Vec<Spanned<String>> {
     envs
 }
 
-fn lower_platform(
-    node: &Node,
-    envs: Vec<Spanned<String>>,
-    env: Option<&str>,
-    d: &mut Diagnostics,
-) -> Platform {
-    let mut r = Reader::new(node, &grammar::PLATFORM);
+/// The platform's name, read from `r`, and its `defaults` as its services fold them in.
+fn head(r: &mut Reader<'_>, d: &mut Diagnostics) -> (Spanned<String>, defaults::DefaultsRead) {
     let name = r
         .required_string_arg(0, "the platform's name", d)
         .and_then(|n| typed::check_name(n, d))
@@ -318,6 +433,19 @@ fn lower_platform(
         defaults_read.namespace =
             crate::model::NamespaceMode::Shared(Spanned::new(name.value.clone(), span));
     }
+    (name, defaults_read)
+}
+
+fn lower_platform(
+    node: &Node,
+    envs: Vec<Spanned<String>>,
+    env: Option<&str>,
+    mut reuse: Option<Reuse<'_>>,
+    d: &mut Diagnostics,
+) -> Platform {
+    let mut r = Reader::new(node, &grammar::PLATFORM);
+    let (name, defaults_read) = head(&mut r, d);
+    let mut seen = Seen::default();
     let mut platform = Platform {
         span: r.span(),
         name,
@@ -345,7 +473,7 @@ fn lower_platform(
         caller_index: None,
         namespace_index: None,
     };
-    for child in r.children() {
+    for (index, child) in r.children().iter().enumerate() {
         if r.child(child, d).is_none() {
             continue;
         }
@@ -371,7 +499,14 @@ fn lower_platform(
                 }
             }
             "service" => {
-                if let Some(service) = service::lower(child, &defaults_read, d) {
+                let service = match reuse.as_mut().and_then(|reuse| reuse.take(index)) {
+                    Some((service, found)) => {
+                        d.extend(found);
+                        service
+                    }
+                    None => service::lower(child, &defaults_read, d),
+                };
+                if let Some(service) = service {
                     platform.services.push(service);
                 }
             }
@@ -512,5 +647,93 @@ fn path_escape(text: &str, out: &mut String) {
         } else {
             out.push(c);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(text: &str) -> Document {
+        crate::syntax::parser::parse(text).expect("parses")
+    }
+
+    /// The platform and the diagnostics, as text, of `lower` and of `lower_reusing`; without
+    /// the indexes made from the services (hash maps, in no fixed order).
+    fn both(document: &Document, env: Option<&str>) -> (String, String) {
+        let text = |platform: Option<Platform>, d: &Diagnostics| {
+            let platform = platform.map(|mut p| {
+                (p.index, p.caller_index, p.namespace_index) = (None, None, None);
+                p
+            });
+            format!("{platform:#?}\n{d:#?}")
+        };
+        let mut fresh = Diagnostics::default();
+        let lowered = lower(document, env, &mut fresh);
+        let mut reusing = Diagnostics::default();
+        let reused = lower_reusing(document, env, Services::lower(document), &mut reusing);
+        (text(lowered, &fresh), text(reused, &reusing))
+    }
+
+    /// The reused services make the platform and diagnostics that lowering them again makes,
+    /// for every golden case and the reference platform, the base and each environment.
+    #[test]
+    fn reusing_the_bases_services_lowers_what_lowering_them_again_does() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![root.join("platform.kdl")];
+        for entry in std::fs::read_dir(root.join("golden")).expect("golden/") {
+            files.push(entry.expect("an entry").path().join("platform.kdl"));
+        }
+        files.sort();
+        let mut compared = 0;
+        for file in files {
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            let Some(document) = crate::syntax::parser::parse(&text) else {
+                continue;
+            };
+            let names = env_names(&document);
+            for env in std::iter::once(None).chain(names.iter().map(|n| Some(n.as_str()))) {
+                let (fresh, reused) = both(&document, env);
+                assert!(fresh == reused, "{} {env:?}", file.display());
+                compared += 1;
+            }
+        }
+        assert!(compared > 200, "{compared} platforms compared");
+    }
+
+    /// Which services a platform takes as the base's lowered them: all of the base's, those of
+    /// an environment that its overlay leaves alone, none when the overlay has `defaults`.
+    /// (The services are lowered from an earlier text, so that a taken one shows.)
+    #[test]
+    fn a_platform_takes_the_services_its_overlay_leaves_alone() {
+        let earlier = document(
+            "platform p { service a { image \"a\"; replicas 7 }; service b { image \"b\"; replicas 7 }; service c { image \"c\"; replicas 7 } }",
+        );
+        let text = "platform p { service a { image \"a\"; replicas 2 }; service b { image \"b\"; replicas 2 }; service c { image \"c\"; replicas 2 }; env dev { service a { remove }; service b { image \"b2\" } }; env prod { defaults { replicas 3 } } }";
+        let now = document(text);
+        let replicas = |env: Option<&str>| {
+            let mut d = Diagnostics::default();
+            let platform =
+                lower_reusing(&now, env, Services::lower(&earlier), &mut d).expect("a platform");
+            assert!(!d.has_errors(), "{d:?}");
+            platform
+                .services
+                .iter()
+                .map(|s| (s.name.value.clone(), s.replicas.value))
+                .collect::<Vec<_>>()
+        };
+        let pairs = |list: &[(&str, u32)]| {
+            list.iter()
+                .map(|(n, r)| ((*n).to_owned(), *r))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(replicas(None), pairs(&[("a", 7), ("b", 7), ("c", 7)]));
+        assert_eq!(replicas(Some("dev")), pairs(&[("b", 2), ("c", 7)]));
+        assert_eq!(
+            replicas(Some("prod")),
+            pairs(&[("a", 2), ("b", 2), ("c", 2)])
+        );
     }
 }

@@ -62,12 +62,24 @@ const REMOVABLE_IN_SERVICE: &[&str] = &["calls", "env", "port", "uses", "version
 /// The base platform's children with the overlay's children merged in. A node the overlay
 /// names but the base lacks is reported when it is one the overlay may only change, and so is
 /// a `remove` that matches nothing.
-pub fn apply(base: &Node, overlay: &Node, d: &mut Diagnostics) -> Node {
+///
+/// Beside the merged node, for each of its children, the place among the base's children of
+/// the one it is an unchanged copy of; `None` for one the overlay changed or added.
+pub fn apply(base: &Node, overlay: &Node, d: &mut Diagnostics) -> (Node, Vec<Option<usize>>) {
     let mut merged = base.clone();
+    let mut kept = (0..base.children().map_or(0, |c| c.nodes().len()))
+        .map(Some)
+        .collect();
     if let Some(children) = overlay.children() {
-        merge_children(merged.ensure_children(), children, Level::Platform, d);
+        merge_children(
+            merged.ensure_children(),
+            children,
+            Level::Platform,
+            Some(&mut kept),
+            d,
+        );
     }
-    merged
+    (merged, kept)
 }
 
 /// Where a block being merged stands.
@@ -78,7 +90,15 @@ enum Level {
     Other,
 }
 
-fn merge_children(base: &mut Document, overlay: &Document, level: Level, d: &mut Diagnostics) {
+/// `kept`, when given, follows the base's nodes: a removed one's place goes, a changed one's
+/// becomes `None`, and an added one has `None`.
+fn merge_children(
+    base: &mut Document,
+    overlay: &Document,
+    level: Level,
+    mut kept: Option<&mut Vec<Option<usize>>>,
+    d: &mut Diagnostics,
+) {
     for node in overlay.nodes() {
         let key = key(node);
         let name = node.name().value();
@@ -98,13 +118,26 @@ fn merge_children(base: &mut Document, overlay: &Document, level: Level, d: &mut
         match (found, remove) {
             (Some(i), Some(true)) => {
                 base.nodes_mut().remove(i);
+                if let Some(kept) = kept.as_deref_mut() {
+                    kept.remove(i);
+                }
             }
             // Reported by `removal`: neither removed nor changed.
             (Some(_), Some(false)) => {}
-            (Some(i), None) => merge_node(&mut base.nodes_mut()[i], node, inner, d),
+            (Some(i), None) => {
+                merge_node(&mut base.nodes_mut()[i], node, inner, d);
+                if let Some(kept) = kept.as_deref_mut() {
+                    kept[i] = None;
+                }
+            }
             (None, _) if changed_only => unknown(base, node, d),
             (None, Some(_)) => nothing_to_remove(base, node, &key, d),
-            (None, None) => base.nodes_mut().push(node.clone()),
+            (None, None) => {
+                base.nodes_mut().push(node.clone());
+                if let Some(kept) = kept.as_deref_mut() {
+                    kept.push(None);
+                }
+            }
         }
     }
 }
@@ -257,7 +290,7 @@ fn merge_node(base: &mut Node, overlay: &Node, level: Level, d: &mut Diagnostics
     entries.extend(args);
     entries.extend(props);
     if let Some(children) = overlay.children() {
-        merge_children(base.ensure_children(), children, level, d);
+        merge_children(base.ensure_children(), children, level, None, d);
     }
 }
 
@@ -307,7 +340,7 @@ mod tests {
         let env =
             platform("env staging { service a { autoscale max=2; replicas 1; port http 80 } }");
         let mut d = Diagnostics::default();
-        let merged = apply(&base, &env, &mut d);
+        let merged = apply(&base, &env, &mut d).0;
         let text = merged.to_string();
         assert!(text.contains("autoscale min=2 cpu=70 max=2"), "{text}");
         assert!(text.contains("replicas 1"), "{text}");
@@ -323,7 +356,7 @@ mod tests {
         );
         let before = base.to_string();
         let env = platform("env dev { service a { replicas 1 } }");
-        let merged = apply(&base, &env, &mut Diagnostics::default());
+        let merged = apply(&base, &env, &mut Diagnostics::default()).0;
         assert_eq!(base.to_string(), before, "the base changed");
         assert!(
             merged.to_string().contains("service a { replicas 1"),
@@ -341,11 +374,43 @@ mod tests {
         );
     }
 
+    /// Each merged child names the base child it is an unchanged copy of: a removed one's
+    /// place goes, a changed one's and an added one's are `None`.
+    #[test]
+    fn the_merged_children_name_the_base_children_they_copy() {
+        let base = platform(
+            "platform p { defaults { replicas 2 }; service a; service b; service c; service d }",
+        );
+        let env = platform(
+            "env dev { service b { remove }; service d { replicas 1 }; mesh istio; service x }",
+        );
+        let mut d = Diagnostics::default();
+        let (merged, kept) = apply(&base, &env, &mut d);
+        let names: Vec<String> = merged
+            .children()
+            .unwrap()
+            .nodes()
+            .iter()
+            .map(|n| format!("{}{}", n.name().value(), n.entries().len()))
+            .collect();
+        assert_eq!(
+            names,
+            ["defaults0", "service1", "service1", "service1", "mesh1"]
+        );
+        assert_eq!(kept, [Some(0), Some(1), Some(3), None, None]);
+        let codes: Vec<&str> = d.iter().map(|x| x.kind.code()).collect();
+        assert_eq!(codes, ["platc::unknown-service"]);
+        let (_, kept) = apply(&base, &platform("env dev"), &mut d);
+        assert_eq!(kept, [Some(0), Some(1), Some(2), Some(3), Some(4)]);
+    }
+
     #[test]
     fn keyed_nodes_merge_by_first_argument() {
         let base = platform("platform p { service a { port grpc 5050; port http 8080 } }");
         let env = platform("env dev { service a { port http 9090 } }");
-        let text = apply(&base, &env, &mut Diagnostics::default()).to_string();
+        let text = apply(&base, &env, &mut Diagnostics::default())
+            .0
+            .to_string();
         assert!(text.contains("port grpc 5050"), "{text}");
         assert!(text.contains("port http 9090"), "{text}");
         assert!(!text.contains("8080"), "{text}");
@@ -356,7 +421,7 @@ mod tests {
         let base = platform("platform p { service checkout { replicas 3 } }");
         let env = platform("env dev { service chekout { replicas 1 } }");
         let mut d = Diagnostics::default();
-        let text = apply(&base, &env, &mut d).to_string();
+        let text = apply(&base, &env, &mut d).0.to_string();
         assert!(!text.contains("chekout"), "{text}");
         let kinds: Vec<&ErrorKind> = d.iter().map(|x| &x.kind).collect();
         assert!(
@@ -373,14 +438,14 @@ mod tests {
         let base = platform("platform p { service a { replicas 3 }; service b { replicas 1 } }");
         let env = platform("env prod { service a { remove } }");
         let mut d = Diagnostics::default();
-        let text = apply(&base, &env, &mut d).to_string();
+        let text = apply(&base, &env, &mut d).0.to_string();
         assert!(!text.contains("service a"), "{text}");
         assert!(text.contains("service b"), "{text}");
         assert!(!d.has_errors());
 
         let env = platform("env prod { service a { remove; replicas 0 } }");
         let mut d = Diagnostics::default();
-        let text = apply(&base, &env, &mut d).to_string();
+        let text = apply(&base, &env, &mut d).0.to_string();
         assert!(
             text.contains("replicas 3"),
             "neither removed nor changed: {text}"
@@ -396,7 +461,7 @@ mod tests {
         );
         let env = platform("env prod { service a { env A { remove }; calls b { remove } } }");
         let mut d = Diagnostics::default();
-        let text = apply(&base, &env, &mut d).to_string();
+        let text = apply(&base, &env, &mut d).0.to_string();
         assert!(!text.contains("env A"), "{text}");
         assert!(text.contains("env B"), "{text}");
         assert!(!text.contains("calls"), "{text}");
@@ -404,7 +469,7 @@ mod tests {
 
         let env = platform("env prod { service a { calls c { remove } } }");
         let mut d = Diagnostics::default();
-        apply(&base, &env, &mut d);
+        let _ = apply(&base, &env, &mut d);
         let codes: Vec<&str> = d.iter().map(|x| x.kind.code()).collect();
         assert_eq!(codes, ["platc::nothing-to-remove"]);
     }
@@ -418,14 +483,14 @@ mod tests {
             "env dev { service a { config app text=\"dev\"; container x { args \"--dev\" }; init m { command \"/bin/m\" } } }",
         );
         let mut d = Diagnostics::default();
-        let text = apply(&base, &env, &mut d).to_string();
+        let text = apply(&base, &env, &mut d).0.to_string();
         assert!(!d.has_errors());
         assert!(text.contains("text=dev"), "{text}");
         let env = platform("env dev { service a { container x { env A { remove } } } }");
         let base2 =
             platform("platform p { service a { container x { env A \"1\"; env B \"2\" } } }");
         let mut d2 = Diagnostics::default();
-        let removed = apply(&base2, &env, &mut d2).to_string();
+        let removed = apply(&base2, &env, &mut d2).0.to_string();
         assert!(!d2.has_errors());
         assert!(
             !removed.contains("env A") && removed.contains("env B"),
