@@ -147,6 +147,9 @@ pub enum ErrorKind {
     /// Retries, a timeout or a canary route on a service that has no HTTP, HTTP/2 or gRPC port:
     /// the mesh routes and retries requests, and a TCP stream has none.
     RouteWithoutHttp { service: String, what: &'static str },
+    /// A prefix's rewrite whose trailing `/` is not the prefix's: Envoy replaces the matched
+    /// text as it is, and the path goes on with a doubled or a missing `/`.
+    RewriteSlash { path: String, rewrite: String },
     /// A service calls itself.
     SelfCall { service: String },
     /// Two environments (or an environment and the base platform) keep their Terraform state
@@ -382,6 +385,7 @@ impl ErrorKind {
             Self::RemoveWithChanges { .. } => "platc::remove-with-changes",
             Self::RequestsAboveLimits { .. } => "platc::requests-above-limits",
             Self::RouteWithoutHttp { .. } => "platc::route-without-http",
+            Self::RewriteSlash { .. } => "platc::rewrite-slash",
             Self::SelfCall { .. } => "platc::self-call",
             Self::SharedStateKey { .. } => "platc::shared-state-key",
             Self::SloNotExpressible { .. } => "platc::slo-not-expressible",
@@ -454,6 +458,7 @@ impl ErrorKind {
         "platc::probe-protocol",
         "platc::remove-with-changes",
         "platc::requests-above-limits",
+        "platc::rewrite-slash",
         "platc::route-without-http",
         "platc::self-call",
         "platc::shared-state-key",
@@ -610,6 +615,13 @@ impl ErrorKind {
             Self::RouteWithoutHttp { service, what } => {
                 format!("{what} of `{service}` need an HTTP or gRPC port, and it has none")
             }
+            Self::RewriteSlash { path, rewrite } => {
+                if path.ends_with('/') {
+                    format!("the rewrite `{rewrite}` of the prefix `{path}` lacks its trailing `/`")
+                } else {
+                    format!("the rewrite `{rewrite}` of the prefix `{path}` adds a trailing `/`")
+                }
+            }
             Self::SelfCall { service } => format!("service `{service}` calls itself"),
             Self::SloNotExpressible { what, .. } => format!("{what} cannot be measured as stated"),
             Self::SloUnmeasured { service, why } => {
@@ -735,6 +747,7 @@ impl ErrorKind {
             Self::RemoveWithChanges { .. } => "beside `remove`".into(),
             Self::RequestsAboveLimits { .. } => "request above limit".into(),
             Self::RouteWithoutHttp { .. } => "needs an HTTP or gRPC port".into(),
+            Self::RewriteSlash { .. } => "replaces the prefix as it is".into(),
             Self::SelfCall { .. } => "calls its own service".into(),
             Self::SloNotExpressible { why, .. } => why.label().into(),
             Self::SloUnmeasured { .. } => "service level objective".into(),
@@ -979,6 +992,15 @@ impl ErrorKind {
             }
             Self::SharedStateKey { .. } => {
                 "Give each environment its own `state prefix=…` (or bucket): each keeps `<prefix>/<env>/<stage>.tfstate`.".into()
+            }
+            Self::RewriteSlash { path, rewrite } => {
+                if path.ends_with('/') {
+                    format!("Write `rewrite=\"{rewrite}/\"`: the prefix `{path}` rewritten to `{rewrite}` sends `{path}x` on as `{rewrite}x`.")
+                } else {
+                    let rest = rewrite.strip_suffix('/').filter(|r| !r.is_empty());
+                    let other = rest.map_or(String::new(), |r| format!(", or `rewrite=\"{r}\"`"));
+                    format!("Write `path=\"{path}/\"`{other}: the prefix `{path}` rewritten to `{rewrite}` sends `{path}/x` on as `{rewrite}/x`; a prefix ending in `/` routes the path without it too.")
+                }
             }
             Self::SelfCall { .. } => {
                 "Remove this `calls`: a service reaches itself without the mesh.".into()

@@ -3,7 +3,7 @@
 
 use crate::syntax::Node;
 
-use crate::diagnostic::{Diagnostics, ErrorKind, NameRule, suggest};
+use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, NameRule, suggest};
 use crate::lower::grammar::service::{self as spec, RETRY_ON};
 use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
 use crate::lower::typed;
@@ -609,6 +609,9 @@ pub fn expose(node: &Node, d: &mut Diagnostics) -> Option<Expose> {
     let rewrite = r.string_prop("rewrite", d);
     if let Some(rewrite) = &rewrite {
         typed::check_http_path(rewrite, d);
+        if r#match.value == PathMatch::Prefix {
+            rewrite_slash(&path, rewrite, d);
+        }
     }
     r.finish(d);
     Some(Expose {
@@ -622,6 +625,28 @@ pub fn expose(node: &Node, d: &mut Diagnostics) -> Option<Expose> {
         jwt,
         claims,
     })
+}
+
+/// A prefix's rewrite ends in `/` when the prefix does, and only then. Envoy replaces the
+/// matched text as it is (`prefix_rewrite`; Istio applies a `VirtualService`'s rewrite so): the
+/// prefix `/docs` rewritten to `/` sends `/docs/guide` on as `//guide` (and `/docsearch` as
+/// `/search`), the prefix `/api/` rewritten to `/v2` sends `/api/items` as `/v2items`. A
+/// prefix ending in `/` routes its bare path too (`routes::bare_prefix`), so `path="/docs/"`
+/// is what `path="/docs" rewrite="/"` means.
+fn rewrite_slash(path: &Spanned<String>, rewrite: &Spanned<String>, d: &mut Diagnostics) {
+    if !path.value.starts_with('/') || path.value.ends_with('/') == rewrite.value.ends_with('/') {
+        return;
+    }
+    d.push(
+        Diagnostic::new(
+            ErrorKind::RewriteSlash {
+                path: path.value.clone(),
+                rewrite: rewrite.value.clone(),
+            },
+            rewrite.span,
+        )
+        .with_label(path.span, "the prefix"),
+    );
 }
 
 /// `claims="groups=admin,tier=gold"`: `KEY=VALUE` pairs, comma-separated; every one must hold.
