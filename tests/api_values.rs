@@ -5,7 +5,8 @@
 //! so an object or a chart that breaks them passes every validation and is refused at apply.
 //!
 //! Over every built tree, and over a platform whose image tags are valid tags but no label
-//! values or versions.
+//! values or versions. And one the API server checks between two versions of an object: a
+//! workload's selector, which no update may change.
 
 #[path = "support/cases.rs"]
 mod support;
@@ -163,4 +164,87 @@ fn tags_that_are_no_label_value_or_version_label_and_version_nothing() {
         );
     }
     assert!(tree["helm/web/Chart.yaml"].contains("version: \"0.1.0\""));
+}
+
+/// The selector of every `Deployment` and `StatefulSet` of a tree, by file.
+fn selectors(tree: &BTreeMap<String, String>) -> BTreeMap<String, serde_yaml::Value> {
+    let mut out = BTreeMap::new();
+    for (path, text) in tree {
+        let yaml = std::path::Path::new(path)
+            .extension()
+            .is_some_and(|e| e == "yaml");
+        if !yaml || path.contains("/templates/") {
+            continue;
+        }
+        for doc in serde_yaml::Deserializer::from_str(text) {
+            let Ok(doc) = serde_yaml::Value::deserialize(doc) else {
+                continue;
+            };
+            if matches!(doc["kind"].as_str(), Some("Deployment" | "StatefulSet")) {
+                out.insert(path.clone(), doc["spec"]["selector"].clone());
+            }
+        }
+    }
+    out
+}
+
+/// The tree of `text`, as `platc build` writes it.
+fn tree_of(text: String) -> BTreeMap<String, String> {
+    let source = Source::new("platform.kdl", text);
+    let compiled = platc::compile(&source, &platc::Options::default());
+    let platform = compiled
+        .platform
+        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
+    platc::build_full_tree(&source, &platform).expect("builds")
+}
+
+/// A workload's selector is immutable: the API server refuses an update that changes it
+/// (`spec.selector: field is immutable`), and `kubectl apply`, Argo CD's sync and `helm
+/// upgrade` all fail on it. Adding a canary to a service, arming it, and removing it keep every
+/// `Deployment`'s and `StatefulSet`'s selector as it was.
+#[test]
+fn a_canary_added_armed_or_removed_changes_no_selector() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("platform.kdl")).expect("platform.kdl");
+    // The reference platform's canaries, each a block of its own line `canary …{` to `}`.
+    let lines: Vec<&str> = text.lines().collect();
+    let mut without = Vec::new();
+    let mut armed = Vec::new();
+    let mut skipping = false;
+    let mut canaries = 0;
+    for line in &lines {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("canary ") {
+            canaries += 1;
+            skipping = trimmed.ends_with('{');
+            // Armed: the canary without its image.
+            let words: Vec<&str> = line
+                .split(' ')
+                .filter(|w| !w.starts_with("tag=") && !w.starts_with("digest="))
+                .collect();
+            armed.push(words.join(" "));
+            continue;
+        }
+        if skipping {
+            armed.push((*line).to_owned());
+            skipping = trimmed != "}";
+            continue;
+        }
+        without.push((*line).to_owned());
+        armed.push((*line).to_owned());
+    }
+    assert!(canaries >= 2, "{canaries} canaries in platform.kdl");
+    let with = selectors(&tree_of(text.clone()));
+    let armed = selectors(&tree_of(armed.join("\n")));
+    let without = selectors(&tree_of(without.join("\n")));
+    assert!(with.len() > 10, "{} workloads", with.len());
+    for (name, other) in [("armed", &armed), ("without canaries", &without)] {
+        assert_eq!(
+            with.keys().collect::<Vec<_>>(),
+            other.keys().collect::<Vec<_>>()
+        );
+        for (path, selector) in &with {
+            assert_eq!(selector, &other[path], "{path}: with a canary and {name}");
+        }
+    }
 }

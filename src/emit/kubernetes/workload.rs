@@ -42,8 +42,8 @@ use crate::span::Spanned;
 /// The Deployment of a service. With a canary it is the template of an Argo Rollout
 /// (`workloadRef`): it holds the canary's image (or the stable one while the canary is only
 /// armed), states no replica count (the Rollout scales it down as its own pods come up, and
-/// keeps it at zero), selects on `app` alone, and the Rollout labels each pod
-/// `version: stable` or the canary's version.
+/// keeps it at zero), and labels its pods `version: stable`, as without a canary; the Rollout
+/// labels a canary's pods with the canary's version.
 pub fn deployment(platform: &Platform, service: &Service) -> Deployment {
     workload(platform, service, None)
 }
@@ -62,13 +62,18 @@ fn workload(platform: &Platform, service: &Service, version: Option<&Version>) -
         None => (service.name.value.clone(), service.span),
     };
     let name = &name;
-    let mut selector = BTreeMap::from([("app".to_owned(), service.name.value.clone())]);
+    // One selector whether or not a canary rolls the pods: a Deployment's selector is
+    // immutable, and one that changed with the canary made the API server refuse the update
+    // that adds a service's first canary or removes its last (`spec.selector: field is
+    // immutable`). Under a Rollout the pods of the template are `version: stable` until the
+    // Rollout's canary metadata labels a canary's pods with its version.
+    let label = version.map_or(STABLE_VERSION, |v| v.name.value.as_str());
+    let selector = BTreeMap::from([
+        ("app".to_owned(), service.name.value.clone()),
+        ("version".to_owned(), label.to_owned()),
+    ]);
     let mut pod_labels = labels(platform, service);
-    if !rolled_out {
-        let label = version.map_or(STABLE_VERSION, |v| v.name.value.as_str());
-        selector.insert("version".into(), label.into());
-        pod_labels.insert("version".into(), label.into());
-    }
+    pod_labels.insert("version".into(), label.into());
     if service.sidecar_off.is_some() {
         pod_labels.insert("sidecar.istio.io/inject".into(), "false".into());
     }
