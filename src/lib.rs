@@ -1145,8 +1145,8 @@ fn compile_inner(
         Vec::new()
     };
     let keep = options.keep_envs && options.env.is_none();
-    // Every service lowered once, for the base and each environment to take: each its own
-    // copy, made before they start (the base takes the first).
+    // Every service lowered once: the base takes them as they are, each environment a copy,
+    // made before they start.
     let services = lower::Services::lower(&document);
     let copies: Vec<lower::Services> = names.iter().map(|_| services.copy()).collect();
     // The document's own limits (repeated properties, sizes): with environments, a task of
