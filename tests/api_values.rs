@@ -146,12 +146,7 @@ fn tags_that_are_no_label_value_or_version_label_and_version_nothing() {
 }}
 "#
     );
-    let source = Source::new("platform.kdl", text);
-    let compiled = platc::compile(&source, &platc::Options::default());
-    let platform = compiled
-        .platform
-        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
-    let tree = platc::build_full_tree(&source, &platform).expect("builds");
+    let tree = tree_of(text);
     let found = problems("odd tags", &tree);
     assert!(found.is_empty(), "{}", found.join("\n"));
     // The version's workload labels no version, rather than its service's tag.
