@@ -212,16 +212,14 @@ fn lower_secret(node: &Node, d: &mut Diagnostics) -> Option<Secret> {
     let name = r
         .required_string_arg(0, "a secret name", d)
         .and_then(|n| typed::check_name(n, d));
-    let source = r.prop("source").and_then(|e| {
-        choice(
-            e,
-            &[
-                ("secrets-manager", SecretSource::SecretsManager),
-                ("ssm", SecretSource::Ssm),
-            ],
-            d,
-        )
-    });
+    let source = r.choice_prop(
+        "source",
+        &[
+            ("secrets-manager", SecretSource::SecretsManager),
+            ("ssm", SecretSource::Ssm),
+        ],
+        d,
+    );
     if r.prop("source").is_none() {
         r.missing("source", d);
     }
@@ -392,14 +390,11 @@ fn lower_vpc(node: &Node, d: &mut Diagnostics) -> Option<Vpc> {
             |z| z.map(|n| u8::try_from(n).unwrap_or(3)),
         );
     let nat = r
-        .prop("nat")
-        .and_then(|e| {
-            choice(
-                e,
-                &[("per-zone", NatMode::PerZone), ("single", NatMode::Single)],
-                d,
-            )
-        })
+        .choice_prop(
+            "nat",
+            &[("per-zone", NatMode::PerZone), ("single", NatMode::Single)],
+            d,
+        )
         .unwrap_or_else(|| Spanned::new(NatMode::PerZone, r.name_span()));
     let flow_logs = r
         .bool_prop("flow-logs", d)
@@ -483,8 +478,7 @@ fn lower_cluster(node: &Node, d: &mut Diagnostics) -> Option<Cluster> {
             .then(|| Spanned::new("1.31".to_owned(), r.name_span()))
     });
     let endpoint_kind = r
-        .prop("endpoint")
-        .and_then(|e| choice(e, &[("private", false), ("public", true)], d))
+        .choice_prop("endpoint", &[("private", false), ("public", true)], d)
         .unwrap_or_else(|| Spanned::new(false, r.name_span()));
     let reason = r.string_prop("reason", d);
     let allowed: Vec<Spanned<Cidr>> = r
@@ -594,17 +588,14 @@ fn lower_access(node: &Node, d: &mut Diagnostics) -> Option<Access> {
         Some(cidr)
     });
     let policy = r
-        .prop("policy")
-        .and_then(|e| {
-            choice(
-                e,
-                &[
-                    ("cluster-admin", AccessPolicy::ClusterAdmin),
-                    ("view", AccessPolicy::View),
-                ],
-                d,
-            )
-        })
+        .choice_prop(
+            "policy",
+            &[
+                ("cluster-admin", AccessPolicy::ClusterAdmin),
+                ("view", AccessPolicy::View),
+            ],
+            d,
+        )
         .unwrap_or_else(|| Spanned::new(AccessPolicy::ClusterAdmin, r.name_span()));
     r.finish(d);
     Some(Access {
@@ -675,17 +666,14 @@ fn lower_node_group(node: &Node, d: &mut Diagnostics) -> Option<NodeGroup> {
         .prop("disk-gb")
         .and_then(|e| typed::count(e, "disk size", 20, 16_384, d));
     let capacity = r
-        .prop("capacity")
-        .and_then(|e| {
-            choice(
-                e,
-                &[
-                    ("on-demand", CapacityType::OnDemand),
-                    ("spot", CapacityType::Spot),
-                ],
-                d,
-            )
-        })
+        .choice_prop(
+            "capacity",
+            &[
+                ("on-demand", CapacityType::OnDemand),
+                ("spot", CapacityType::Spot),
+            ],
+            d,
+        )
         .unwrap_or_else(|| Spanned::new(CapacityType::OnDemand, r.name_span()));
     let here = r.name_span();
     let min = min.unwrap_or_else(|| Spanned::new(1, here));

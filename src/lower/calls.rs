@@ -4,7 +4,7 @@
 
 use crate::diagnostic::{Diagnostics, ErrorKind, NameRule};
 use crate::lower::grammar::service as spec;
-use crate::lower::reader::{Reader, choice};
+use crate::lower::reader::Reader;
 use crate::lower::service::env_name;
 use crate::lower::typed;
 use crate::model::service::{AddressFormat, AddressShape, Call, ExternalCall, ExternalProtocol};
@@ -53,18 +53,16 @@ pub fn external(node: &Node, d: &mut Diagnostics) -> Option<ExternalCall> {
         None
     };
     let port = r.required_prop("port", d).and_then(|e| typed::port(e, d));
-    let protocol = r.prop("protocol").and_then(|e| {
-        choice(
-            e,
-            &[
-                ("tls", ExternalProtocol::Tls),
-                ("https", ExternalProtocol::Https),
-                ("http", ExternalProtocol::Http),
-                ("tcp", ExternalProtocol::Tcp),
-            ],
-            d,
-        )
-    });
+    let protocol = r.choice_prop(
+        "protocol",
+        &[
+            ("tls", ExternalProtocol::Tls),
+            ("https", ExternalProtocol::Https),
+            ("http", ExternalProtocol::Http),
+            ("tcp", ExternalProtocol::Tcp),
+        ],
+        d,
+    );
     let env = r.string_prop("env", d).and_then(|n| env_name(n, d));
     let reason = r.string_prop("reason", d);
     let address = shape(&mut r, d);
@@ -109,7 +107,7 @@ fn not_wildcard(host: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<St
 
 /// `format=`, `scheme=` and `path=`, each checked on its own.
 fn shape(r: &mut Reader, d: &mut Diagnostics) -> AddressShape {
-    let format = r.prop("format").and_then(|e| choice(e, FORMATS, d));
+    let format = r.choice_prop("format", FORMATS, d);
     let scheme = r.string_prop("scheme", d).and_then(|s| {
         if scheme_ok(&s.value) {
             Some(s)

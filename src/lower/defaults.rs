@@ -5,7 +5,7 @@ use crate::syntax::{Entry, Node};
 
 use crate::diagnostic::{Diagnostics, ErrorKind};
 use crate::lower::grammar::{nodes, service};
-use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
+use crate::lower::reader::{Reader, Seen, string, unknown_node};
 use crate::lower::typed;
 use crate::model::NamespaceMode;
 use crate::model::security::{Seccomp, Security};
@@ -191,16 +191,14 @@ pub fn security(node: &Node, base: &Security, d: &mut Diagnostics) -> Security {
     {
         out.add_capabilities.push(cap);
     }
-    if let Some(v) = r.prop("seccomp").and_then(|e| {
-        choice(
-            e,
-            &[
-                ("runtime-default", Seccomp::RuntimeDefault),
-                ("unconfined", Seccomp::Unconfined),
-            ],
-            d,
-        )
-    }) {
+    if let Some(v) = r.choice_prop(
+        "seccomp",
+        &[
+            ("runtime-default", Seccomp::RuntimeDefault),
+            ("unconfined", Seccomp::Unconfined),
+        ],
+        d,
+    ) {
         out.seccomp = v.value;
     }
     let reason = r.string_prop("reason", d);

@@ -29,18 +29,15 @@ pub fn lower_mesh(node: &Node, d: &mut Diagnostics) -> Mesh {
         );
     }
     let mtls = r
-        .prop("mtls")
-        .and_then(|e| {
-            choice(
-                e,
-                &[
-                    ("strict", MtlsMode::Strict),
-                    ("permissive", MtlsMode::Permissive),
-                    ("disabled", MtlsMode::Disabled),
-                ],
-                d,
-            )
-        })
+        .choice_prop(
+            "mtls",
+            &[
+                ("strict", MtlsMode::Strict),
+                ("permissive", MtlsMode::Permissive),
+                ("disabled", MtlsMode::Disabled),
+            ],
+            d,
+        )
         .unwrap_or_else(|| Spanned::new(MtlsMode::Strict, r.name_span()));
     let reason = r.string_prop("reason", d);
     if mtls.value != MtlsMode::Strict && reason.is_none() {
@@ -161,19 +158,16 @@ fn lower_gateway(node: &Node, d: &mut Diagnostics) -> Option<Gateway> {
         None => r.missing("host", d),
     }
     let tls = r
-        .prop("tls")
-        .and_then(|e| {
-            choice(
-                e,
-                &[
-                    ("simple", TlsMode::Simple),
-                    ("mutual", TlsMode::Mutual),
-                    ("passthrough", TlsMode::Passthrough),
-                    ("disabled", TlsMode::Disabled),
-                ],
-                d,
-            )
-        })
+        .choice_prop(
+            "tls",
+            &[
+                ("simple", TlsMode::Simple),
+                ("mutual", TlsMode::Mutual),
+                ("passthrough", TlsMode::Passthrough),
+                ("disabled", TlsMode::Disabled),
+            ],
+            d,
+        )
         .unwrap_or_else(|| Spanned::new(TlsMode::Simple, r.name_span()));
     let reason = r.string_prop("reason", d);
     if tls.value == TlsMode::Disabled && reason.is_none() {
@@ -276,9 +270,11 @@ fn lower_jenkins(node: &Node, d: &mut Diagnostics) -> Jenkins {
     let path = r
         .string_prop("path", d)
         .and_then(|path| repository_path(path, d));
-    let deploy = r.prop("deploy").and_then(|e| {
-        crate::lower::reader::choice(e, &[("argocd", Deploy::ArgoCd), ("helm", Deploy::Helm)], d)
-    });
+    let deploy = r.choice_prop(
+        "deploy",
+        &[("argocd", Deploy::ArgoCd), ("helm", Deploy::Helm)],
+        d,
+    );
     let agent = r.string_prop("agent", d);
     let name_span = r.name_span();
     let mut views: Vec<View> = Vec::new();
@@ -339,24 +335,18 @@ fn lower_argocd(node: &Node, d: &mut Diagnostics) -> Option<ArgoCd> {
         .and_then(|e| typed::name(e, d))
         .unwrap_or_else(|| Spanned::new("argocd".into(), here));
     let source = r
-        .prop("source")
-        .and_then(|e| {
-            choice(
-                e,
-                &[("out", ArgoSource::Out), ("plugin", ArgoSource::Plugin)],
-                d,
-            )
-        })
+        .choice_prop(
+            "source",
+            &[("out", ArgoSource::Out), ("plugin", ArgoSource::Plugin)],
+            d,
+        )
         .unwrap_or_else(|| Spanned::new(ArgoSource::Out, here));
     let sync = r
-        .prop("sync")
-        .and_then(|e| {
-            choice(
-                e,
-                &[("auto", SyncMode::Auto), ("manual", SyncMode::Manual)],
-                d,
-            )
-        })
+        .choice_prop(
+            "sync",
+            &[("auto", SyncMode::Auto), ("manual", SyncMode::Manual)],
+            d,
+        )
         .unwrap_or_else(|| Spanned::new(SyncMode::Auto, here));
     let prune = r
         .bool_prop("prune", d)

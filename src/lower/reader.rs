@@ -180,6 +180,16 @@ impl<'a> Reader<'a> {
         self.prop(name).and_then(|e| string(e, d))
     }
 
+    /// A keyword property: one of `options`, when given (`choice`).
+    pub fn choice_prop<T: Copy>(
+        &mut self,
+        name: &'static str,
+        options: &[(&'static str, T)],
+        d: &mut Diagnostics,
+    ) -> Option<Spanned<T>> {
+        self.prop(name).and_then(|e| choice(e, options, d))
+    }
+
     /// A required string property; reports `missing-property`.
     pub fn required_string_prop(
         &mut self,

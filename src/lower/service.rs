@@ -468,18 +468,16 @@ pub(super) fn port(node: &Node, d: &mut Diagnostics) -> Option<Port> {
         None
     };
     let target = r.prop("target").and_then(|e| typed::port(e, d));
-    let protocol = r.prop("protocol").and_then(|e| {
-        choice(
-            e,
-            &[
-                ("grpc", Protocol::Grpc),
-                ("http", Protocol::Http),
-                ("http2", Protocol::Http2),
-                ("tcp", Protocol::Tcp),
-            ],
-            d,
-        )
-    });
+    let protocol = r.choice_prop(
+        "protocol",
+        &[
+            ("grpc", Protocol::Grpc),
+            ("http", Protocol::Http),
+            ("http2", Protocol::Http2),
+            ("tcp", Protocol::Tcp),
+        ],
+        d,
+    );
     let protocol_given = r.prop("protocol").is_some();
     let metrics = r.string_prop("metrics", d);
     if let Some(path) = &metrics {
@@ -693,17 +691,14 @@ fn mtls_exception(node: &Node, d: &mut Diagnostics) -> Option<MtlsException> {
     let mut r = Reader::new(node, &spec::MTLS_EXCEPTION);
     let port = r.required_string_prop("port", d);
     let mode = r
-        .prop("mode")
-        .and_then(|e| {
-            choice(
-                e,
-                &[
-                    ("permissive", PortMtls::Permissive),
-                    ("disable", PortMtls::Disable),
-                ],
-                d,
-            )
-        })
+        .choice_prop(
+            "mode",
+            &[
+                ("permissive", PortMtls::Permissive),
+                ("disable", PortMtls::Disable),
+            ],
+            d,
+        )
         .unwrap_or_else(|| Spanned::new(PortMtls::Permissive, node.name().span()));
     let reason = r.string_prop("reason", d);
     r.finish(d);
@@ -797,13 +792,11 @@ fn uses(node: &Node, d: &mut Diagnostics) -> Option<Use> {
     };
     // How a database's user logs in; read for every kind, since `check::references` reports
     // it on any other store, where the kind is known to be right.
-    let auth = r.prop("auth").and_then(|e| {
-        choice(
-            e,
-            &[("iam", DbAuth::Iam), ("password", DbAuth::Password)],
-            d,
-        )
-    });
+    let auth = r.choice_prop(
+        "auth",
+        &[("iam", DbAuth::Iam), ("password", DbAuth::Password)],
+        d,
+    );
     let mut vars = Vec::new();
     let mut seen = Seen::default();
     for child in r.children() {

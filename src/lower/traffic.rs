@@ -54,19 +54,16 @@ pub fn probe(node: &Node, d: &mut Diagnostics) -> Option<Probe> {
     let port = r.string_prop("port", d);
     let path = r.string_prop("path", d);
     let used_for = r
-        .prop("for")
-        .and_then(|e| {
-            choice(
-                e,
-                &[
-                    ("both", ProbeUse::Both),
-                    ("readiness", ProbeUse::Readiness),
-                    ("liveness", ProbeUse::Liveness),
-                    ("startup", ProbeUse::Startup),
-                ],
-                d,
-            )
-        })
+        .choice_prop(
+            "for",
+            &[
+                ("both", ProbeUse::Both),
+                ("readiness", ProbeUse::Readiness),
+                ("liveness", ProbeUse::Liveness),
+                ("startup", ProbeUse::Startup),
+            ],
+            d,
+        )
         .unwrap_or_else(|| Spanned::new(ProbeUse::Both, r.name_span()));
     let initial_delay = r.prop("initial-delay").and_then(|e| typed::duration(e, d));
     let period = r.prop("period").and_then(|e| typed::duration(e, d));
@@ -584,18 +581,15 @@ pub fn expose(node: &Node, d: &mut Diagnostics) -> Option<Expose> {
     let host = r.prop("host").and_then(|e| typed::host(e, d));
     let jwt = r.string_prop("jwt", d);
     let r#match = r
-        .prop("match")
-        .and_then(|e| {
-            choice(
-                e,
-                &[
-                    ("exact", PathMatch::Exact),
-                    ("prefix", PathMatch::Prefix),
-                    ("regex", PathMatch::Regex),
-                ],
-                d,
-            )
-        })
+        .choice_prop(
+            "match",
+            &[
+                ("exact", PathMatch::Exact),
+                ("prefix", PathMatch::Prefix),
+                ("regex", PathMatch::Regex),
+            ],
+            d,
+        )
         .unwrap_or_else(|| Spanned::new(PathMatch::Prefix, node.name().span()));
     let path = r
         .string_prop("path", d)
