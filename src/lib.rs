@@ -1292,11 +1292,7 @@ fn check_partial(
     document: &syntax::Document,
     lowering: &Diagnostics,
 ) -> Diagnostics {
-    let Some(node) = document
-        .nodes()
-        .iter()
-        .find(|n| n.name().value() == "platform")
-    else {
+    let Some(node) = lower::platform_node(document) else {
         return Diagnostics::default();
     };
     let partial = check::partial::check(platform, node, lowering);

@@ -26,13 +26,17 @@ use crate::lower::reader::{Reader, Seen, unknown_node, value_span};
 use crate::model::{Defaults, Delivery, Observability, Platform};
 use crate::span::{Span, Spanned};
 
-/// The names of the environments a document declares, for `check` to lower one by one.
-pub fn env_names(document: &Document) -> Vec<String> {
-    let Some(platform) = document
+/// The document's `platform` node: the first, the one `lower` lowers (a second is reported).
+pub fn platform_node(document: &Document) -> Option<&Node> {
+    document
         .nodes()
         .iter()
         .find(|n| n.name().value() == "platform")
-    else {
+}
+
+/// The names of the environments a document declares, for `check` to lower one by one.
+pub fn env_names(document: &Document) -> Vec<String> {
+    let Some(platform) = platform_node(document) else {
         return Vec::new();
     };
     platform
@@ -225,11 +229,7 @@ impl Services {
         use rayon::prelude::*;
         /// This many services or more are lowered on the pool.
         const MANY: usize = 64;
-        let Some(node) = document
-            .nodes()
-            .iter()
-            .find(|n| n.name().value() == "platform")
-        else {
+        let Some(node) = platform_node(document) else {
             return Self::default();
         };
         // What reading the name and `defaults` reports, `lower` reports again.
