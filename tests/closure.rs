@@ -285,6 +285,45 @@ fn an_unpinned_value_in_the_helm_users_values_is_caught() {
 }
 
 #[test]
+fn a_gateway_without_readiness_gates_is_caught() {
+    assert_caught(
+        "terraform/cluster/addons.tf.json",
+        "\"kubernetes_labels.istio_system_readiness_gates\"",
+        "\"helm_release.istiod\"",
+        "its namespace `istio-system` is not labelled",
+    );
+    assert_caught(
+        "terraform/cluster/addons.tf.json",
+        "\"helm_release.aws_load_balancer_controller\",\n          \"helm_release.istio_base\"\n        \
+         ],\n        \"kind\": \"Namespace\"",
+        "\"helm_release.aws_load_balancer_controller\"\n        ],\n        \"kind\": \"Namespace\"",
+        "does not wait for the release that creates it",
+    );
+}
+
+#[test]
+fn a_gateway_that_stops_before_the_nlb_does_is_caught() {
+    assert_caught(
+        "helm/addons/istio-ingressgateway.values.yaml",
+        "\\\"terminationDrainDuration\\\":\\\"180s\\\"",
+        "\\\"terminationDrainDuration\\\":\\\"5s\\\"",
+        "stop taking connections after 5s",
+    );
+    assert_caught(
+        "terraform/cluster/addons.tf.json",
+        "\\\"terminationGracePeriodSeconds\\\":210",
+        "\\\"terminationGracePeriodSeconds\\\":30",
+        "the kubelet kills the pods after 30s, before their 180s drain",
+    );
+    assert_caught(
+        "terraform/cluster/addons.tf.json",
+        "\\\"podDisruptionBudget\\\":{\\\"minAvailable\\\":1}",
+        "\\\"podDisruptionBudget\\\":{\\\"minAvailable\\\":2}",
+        "no PodDisruptionBudget that keeps a pod of 2",
+    );
+}
+
+#[test]
 fn a_changed_config_file_without_a_new_checksum_is_caught() {
     assert_caught_in(
         "containers",

@@ -399,6 +399,27 @@ const GATEWAY_LABELS: &[(&str, &str)] = &[("app", GATEWAY_NAME), ("istio", "ingr
 /// status port (15021) on the load balancer, to the internet.
 const GATEWAY_PORTS: &[(&str, u16, u16)] = &[("http2", 80, 80), ("https", 443, 443)];
 
+/// The namespace label that has the AWS Load Balancer Controller's pod webhook
+/// (`mpod.elbv2.k8s.aws`, its chart's `templates/webhook.yaml` at v3.5.0) give each new pod a
+/// readiness gate per IP target group it is in: the pod is ready once the NLB reports its
+/// target healthy, so a rolling update keeps the old pods until the new ones take traffic.
+/// Without it a rollout of the ingress gateway ends with every target still `initial` in the
+/// NLB (registration takes minutes) and the old ones draining: an outage.
+pub const READINESS_GATE_LABEL: (&str, &str) =
+    ("elbv2.k8s.aws/pod-readiness-gate-inject", "enabled");
+
+/// How long, in seconds, an ingress gateway pod behind the NLB keeps taking new connections
+/// once it is told to stop (its proxy's `drainDuration` and `terminationDrainDuration`; Istio's
+/// are 45 and 5). An NLB goes on opening connections to a deregistered IP target for about two
+/// to three minutes whatever its deregistration delay (aws-load-balancer-controller#2366 and
+/// #3270, istio#35964), and the proxy closes its listeners at the end of its drain: after 5 s
+/// clients' new connections would be refused.
+pub const GATEWAY_DRAIN_SECONDS: u32 = 180;
+
+/// The ingress gateway pods' `terminationGracePeriodSeconds`: the drain, and time for the
+/// proxy's last requests, before the kubelet kills it.
+pub const GATEWAY_GRACE_SECONDS: u32 = GATEWAY_DRAIN_SECONDS + 30;
+
 /// The ingress gateway (chart `gateway` as release `istio-ingressgateway`: `Deployment`,
 /// `ServiceAccount` and Service of that name, pods labelled `app: istio-ingressgateway,
 /// istio: ingressgateway`). It binds 80 and 443 itself (the chart sets

@@ -37,6 +37,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     externals(platform, world, &mut out);
     egress(platform, world, &mut out);
     terraform(platform, world, &mut out);
+    gateway_releases(world, &mut out);
     log_groups(world, &mut out);
     security_group_texts(world, &mut out);
     cluster_access(platform, world, &mut out);
@@ -3405,6 +3406,137 @@ fn terraform(platform: &Platform, world: &World, out: &mut Vec<String>) {
         }
     }
     let _ = Ipv4Addr::LOCALHOST;
+}
+
+/// Seconds of a protobuf duration as `ProxyConfig` takes it in JSON (`"180s"`).
+fn seconds(value: &serde_json::Value) -> Option<u64> {
+    value.as_str()?.strip_suffix('s')?.parse().ok()
+}
+
+/// The NLB goes on opening connections to a deregistered IP target for about two minutes
+/// (aws-load-balancer-controller#2366 and #3270, istio#35964): a gateway pod behind one must
+/// take them that long.
+const NLB_DEREGISTRATION_SECONDS: u64 = 120;
+
+/// Each release of Istio's `gateway` chart keeps serving through a node drain (a
+/// `PodDisruptionBudget` that still lets its pods be evicted one by one), and one behind an
+/// NLB with IP targets through its own rollouts and stops: its namespace is labelled for the
+/// load balancer controller's readiness gates before the release (after the release that
+/// creates the namespace, and the controller), and its proxies drain, and the kubelet waits,
+/// as long as the NLB may still send new connections. The same values are in
+/// `helm/addons/`, for Helm users.
+fn gateway_releases(world: &World, out: &mut Vec<String>) {
+    let releases: BTreeMap<&str, &serde_json::Value> = world
+        .tf_blocks("resource", "helm_release")
+        .map(|(_, name, body)| (name, body))
+        .collect();
+    let labels: BTreeMap<&str, &serde_json::Value> = world
+        .tf_blocks("resource", "kubernetes_labels")
+        .map(|(_, name, body)| (name, body))
+        .collect();
+    let strings = |value: &serde_json::Value| -> Vec<String> {
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    for (id, body) in &releases {
+        if body["chart"] != "gateway" {
+            continue;
+        }
+        let release = body["name"].as_str().unwrap_or_default();
+        let namespace = body["namespace"].as_str().unwrap_or_default();
+        let values: serde_json::Value = body["values"][0]
+            .as_str()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        let mut trees = vec![(format!("helm_release.{id}"), values)];
+        match world.addon_values.get(release) {
+            Some(helm) => trees.push((format!("helm/addons/{release}.values.yaml"), helm.clone())),
+            None => out.push(format!("{release}: no helm/addons/{release}.values.yaml")),
+        }
+        for (what, values) in &trees {
+            let pods = values["autoscaling"]["minReplicas"].as_u64().unwrap_or(1);
+            let keep = values["podDisruptionBudget"]["minAvailable"].as_u64();
+            if !keep.is_some_and(|keep| keep >= 1 && keep < pods) {
+                out.push(format!(
+                    "{what}: no PodDisruptionBudget that keeps a pod of {pods} and lets the \
+                     others be evicted"
+                ));
+            }
+            let service = &values["service"];
+            let nlb_ip = service["type"] == "LoadBalancer"
+                && service["annotations"]["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"]
+                    == "ip";
+            if !nlb_ip {
+                continue;
+            }
+            let proxy: serde_json::Value = values["podAnnotations"]["proxy.istio.io/config"]
+                .as_str()
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default();
+            let drain = seconds(&proxy["drainDuration"]).unwrap_or(45);
+            let stop = seconds(&proxy["terminationDrainDuration"]).unwrap_or(5);
+            let grace = values["terminationGracePeriodSeconds"]
+                .as_u64()
+                .unwrap_or(30);
+            if drain.min(stop) < NLB_DEREGISTRATION_SECONDS {
+                out.push(format!(
+                    "{what}: the proxies stop taking connections after {}s, while the NLB may \
+                     send them new ones for {NLB_DEREGISTRATION_SECONDS}s",
+                    drain.min(stop)
+                ));
+            }
+            if grace <= stop {
+                out.push(format!(
+                    "{what}: the kubelet kills the pods after {grace}s, before their {stop}s drain"
+                ));
+            }
+        }
+        let service = &trees[0].1["service"];
+        if service["type"] != "LoadBalancer"
+            || service["annotations"]["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"]
+                != "ip"
+        {
+            continue;
+        }
+        let depends = strings(&body["depends_on"]);
+        let (key, value) = addons::READINESS_GATE_LABEL;
+        let gate = labels.iter().find(|(name, l)| {
+            l["kind"] == "Namespace"
+                && l["metadata"]["name"] == namespace
+                && l["labels"][key] == value
+                && depends.contains(&format!("kubernetes_labels.{name}"))
+        });
+        let Some((_, gate)) = gate else {
+            out.push(format!(
+                "helm_release.{id}: its namespace `{namespace}` is not labelled `{key}={value}` \
+                 before it: its pods get no readiness gate for the NLB"
+            ));
+            continue;
+        };
+        let after = strings(&gate["depends_on"]);
+        let follows = |test: &dyn Fn(&serde_json::Value) -> bool| {
+            after.iter().any(|d| {
+                d.strip_prefix("helm_release.")
+                    .and_then(|r| releases.get(r))
+                    .is_some_and(|r| test(r))
+            })
+        };
+        if !follows(&|r| r["namespace"] == namespace && r["create_namespace"] == true) {
+            out.push(format!(
+                "the label of namespace `{namespace}` does not wait for the release that creates it"
+            ));
+        }
+        if !follows(&|r| r["chart"] == "aws-load-balancer-controller") {
+            out.push(format!(
+                "the label of namespace `{namespace}` does not wait for the load balancer \
+                 controller, whose webhook adds the gates"
+            ));
+        }
+    }
 }
 
 /// Every key of every object in `value`.

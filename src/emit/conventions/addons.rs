@@ -21,6 +21,13 @@ pub struct AddonInputs<'a> {
     pub vpc_id: Option<Value>,
 }
 
+/// A gateway's `PodDisruptionBudget` (the chart makes none by default): a node drain (the
+/// Cluster Autoscaler's scale-down, a node group's update) evicts its pods one at a time, and
+/// never the last one; both of its two pods on one node would otherwise go at once.
+fn gateway_disruption_budget() -> Value {
+    json!({"minAvailable": 1})
+}
+
 /// The values of an add-on's release other than its pins (`Addon::values` adds those): the
 /// Terraform cluster stage and `out/helm/addons/` both write them. Empty without an `aws`
 /// block with a cluster, where platc installs no add-on.
@@ -37,12 +44,27 @@ pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
     match addon.id {
         "istio_ingressgateway" if installed(addons::LOAD_BALANCER_CONTROLLER.id) => {
             // An internet-facing NLB that sends to the gateway pods' IPs: TLS ends at the
-            // gateway, with the certificate cert-manager keeps in its namespace.
-            json!({"service": {"annotations": {
-                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-            }}})
+            // gateway, with the certificate cert-manager keeps in its namespace. A stopping
+            // pod drains for as long as the NLB may still send it new connections
+            // (`addons::GATEWAY_DRAIN_SECONDS`); its namespace's readiness gates (the
+            // Terraform stage labels it) keep the old pods of a rollout until the new ones'
+            // targets are healthy.
+            let drain = format!("{}s", addons::GATEWAY_DRAIN_SECONDS);
+            let proxy = json!({"drainDuration": drain, "terminationDrainDuration": drain});
+            json!({
+                "service": {"annotations": {
+                    "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+                    "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+                    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+                }},
+                // Merged over the chart's own pod annotations (its `zzz_profile.yaml`).
+                "podAnnotations": {"proxy.istio.io/config": proxy.to_string()},
+                "terminationGracePeriodSeconds": addons::GATEWAY_GRACE_SECONDS,
+                "podDisruptionBudget": gateway_disruption_budget(),
+            })
+        }
+        "istio_ingressgateway" | "istio_egressgateway" => {
+            json!({"podDisruptionBudget": gateway_disruption_budget()})
         }
         // The gateway's JWT rules match request paths; Istio's default normalization keeps
         // `//` (`/api//admin/x` would miss `/api/admin/*` and reach it through `/api/`), so

@@ -93,6 +93,20 @@ fn addon_values(platform: &Checked) -> Vec<Item> {
                  # one IMDS hop, so the controller cannot look it up itself.\n",
             );
         }
+        if addon.id == crate::model::addons::INGRESS_GATEWAY.id
+            && addons
+                .iter()
+                .any(|a| a.id == crate::model::addons::LOAD_BALANCER_CONTROLLER.id)
+        {
+            let (key, value) = crate::model::addons::READINESS_GATE_LABEL;
+            let _ = write!(
+                text,
+                "# Label its namespace first (the Terraform stage does), so that a rollout keeps\n\
+                 # the old pods until the NLB sends to the new ones:\n\
+                 #   kubectl label namespace {} {key}={value}\n",
+                addon.namespace,
+            );
+        }
         text.push_str(&crate::encode::yaml(&values));
         out.push(Item::text(
             format!("helm/addons/{}.values.yaml", addon.release),

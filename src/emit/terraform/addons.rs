@@ -1,8 +1,9 @@
 //! `cluster/addons.tf.json`: the Helm add-ons of the add-on table, each chart pinned, in an
 //! order that lets each install: Istio's CRDs, its CNI agent, istiod (the gateway's pods get
 //! their proxy from its injector), the load balancer controller before the ingress gateway (its
-//! webhook must see the gateway's `LoadBalancer` Service created), the rest after the CRDs they
-//! use.
+//! webhook must see the gateway's `LoadBalancer` Service created, and it gives the gateway's
+//! pods their readiness gates once a `kubernetes_labels` resource has labelled their
+//! namespace), the rest after the CRDs they use.
 //!
 //! Each release's values are the add-on's settings with the table's pins on top
 //! (`Addon::values`), so every name platc's own objects point at (the gateway's
@@ -37,8 +38,42 @@ fn after(addon: &Addon) -> &'static [&'static str] {
     }
 }
 
+/// The `kubernetes_labels` resource (its Terraform id) that labels the ingress gateway's
+/// namespace for the load balancer controller's readiness gates, when the gateway is behind
+/// the controller's NLB: after the release that creates the namespace (the first in it, in
+/// install order) and the controller, whose webhook adds the gates to pods made from then on.
+fn readiness_gates(cx: &Context, m: &mut Module) -> Option<String> {
+    let gateway = cx.addon(addons::INGRESS_GATEWAY.id)?;
+    let controller = cx.addon(addons::LOAD_BALANCER_CONTROLLER.id)?;
+    let creator = cx
+        .addons
+        .iter()
+        .find(|a| a.namespace == gateway.namespace && matches!(a.source, Source::Helm { .. }))
+        .filter(|a| a.id != gateway.id)?;
+    let id = ident(&format!("{}-readiness-gates", gateway.namespace));
+    let (key, value) = addons::READINESS_GATE_LABEL;
+    let mut depends = vec![
+        format!("helm_release.{}", creator.id),
+        format!("helm_release.{}", controller.id),
+    ];
+    depends.sort_unstable();
+    m.resource(
+        "kubernetes_labels",
+        &id,
+        json!({
+            "api_version": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": gateway.namespace},
+            "labels": {key: value},
+            "depends_on": depends,
+        }),
+    );
+    Some(format!("kubernetes_labels.{id}"))
+}
+
 pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     let mut m = Module::new(&cx.platform.origin.path(cluster.span));
+    let gates = readiness_gates(cx, &mut m);
     for addon in &cx.addons {
         let Source::Helm {
             repository,
@@ -57,6 +92,9 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             .filter(|id| cx.addon(id).is_some())
             .map(|id| format!("helm_release.{id}"))
             .collect();
+        if addon.id == addons::INGRESS_GATEWAY.id {
+            depends.extend(gates.clone());
+        }
         depends.sort_unstable();
         depends.dedup();
         let values = addon.values(addon_settings(
