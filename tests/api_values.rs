@@ -243,3 +243,81 @@ fn a_canary_added_armed_or_removed_changes_no_selector() {
         }
     }
 }
+
+/// Every container of a `Deployment` or `StatefulSet` (not of a Helm template) of a tree, by
+/// `file: container`: its ports and its pre-stop `sleep` seconds, beside the pod's grace
+/// period (the API's default, 30, when unset).
+fn stop_delays(tree: &BTreeMap<String, String>) -> Vec<(String, bool, Option<u64>, u64)> {
+    let mut out = Vec::new();
+    for (path, text) in tree {
+        let yaml = std::path::Path::new(path)
+            .extension()
+            .is_some_and(|e| e == "yaml");
+        if !yaml || path.contains("/templates/") {
+            continue;
+        }
+        for doc in serde_yaml::Deserializer::from_str(text) {
+            let Ok(doc) = serde_yaml::Value::deserialize(doc) else {
+                continue;
+            };
+            if !matches!(doc["kind"].as_str(), Some("Deployment" | "StatefulSet")) {
+                continue;
+            }
+            let pod = &doc["spec"]["template"]["spec"];
+            let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap_or(30);
+            for c in pod["containers"].as_sequence().into_iter().flatten() {
+                out.push((
+                    format!("{path}: {}", c["name"].as_str().unwrap_or_default()),
+                    c["ports"].as_sequence().is_some_and(|p| !p.is_empty()),
+                    c["lifecycle"]["preStop"]["sleep"]["seconds"].as_u64(),
+                    grace,
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// A container that serves a port goes on serving a few seconds after its pod is told to stop,
+/// while the endpoint's removal reaches the callers, and within the pod's grace period; one
+/// without a port stops at once. The kubelet's `sleep` action is off in Kubernetes 1.29 (the
+/// API server drops it, and Argo CD would show every workload out of sync): a 1.29 cluster
+/// gets none.
+#[test]
+fn serving_containers_stop_after_a_delay_where_the_cluster_runs_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("platform.kdl")).expect("platform.kdl");
+    assert!(text.contains("version=\"1.33\""));
+    let containers = stop_delays(&tree_of(text.clone()));
+    assert!(containers.len() > 10, "{} containers", containers.len());
+    assert!(
+        containers.iter().any(|(_, ports, _, _)| !ports),
+        "a worker without a port"
+    );
+    for (name, ports, delay, grace) in &containers {
+        match (ports, delay) {
+            (true, Some(delay)) => assert!(
+                (1..*grace).contains(delay),
+                "{name}: a delay of {delay}s in a grace of {grace}s"
+            ),
+            (true, None) => panic!("{name} serves a port and stops at once"),
+            (false, Some(_)) => panic!("{name} serves no port and waits to stop"),
+            (false, None) => {}
+        }
+    }
+    // A platform without canaries (their guard needs 1.30), on 1.31 and on 1.29.
+    let text = std::fs::read_to_string(root.join("golden/stores/platform.kdl")).expect("stores");
+    assert!(text.contains("version=\"1.31\""));
+    let new = stop_delays(&tree_of(text.clone()));
+    assert!(
+        new.iter()
+            .any(|(_, ports, delay, _)| *ports && delay.is_some())
+    );
+    let old = stop_delays(&tree_of(
+        text.replace("version=\"1.31\"", "version=\"1.29\""),
+    ));
+    assert_eq!(old.len(), new.len());
+    for (name, _, delay, _) in &old {
+        assert_eq!(*delay, None, "{name} on Kubernetes 1.29");
+    }
+}

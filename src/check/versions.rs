@@ -31,13 +31,7 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
     let Some(cluster) = platform.aws.as_ref().and_then(|aws| aws.cluster.as_ref()) else {
         return;
     };
-    // Lowering guarantees the form `1.MINOR`.
-    let Some(minor) = cluster
-        .version
-        .value
-        .split_once('.')
-        .and_then(|(_, m)| m.parse::<u32>().ok())
-    else {
+    let Some(minor) = platform.cluster_minor() else {
         return;
     };
     // The narrowest window that excludes the version is the one to name.

@@ -201,6 +201,13 @@ impl Platform {
         service.canary.is_some() && self.mesh.is_some()
     }
 
+    /// The minor Kubernetes version of the cluster (`33` of `1.33`), where platc knows it: an
+    /// `aws` block with a cluster (lowering guarantees the form `1.MINOR`).
+    pub fn cluster_minor(&self) -> Option<u32> {
+        let cluster = self.aws.as_ref()?.cluster.as_ref()?;
+        cluster.version.value.split_once('.')?.1.parse().ok()
+    }
+
     /// The first service of this name.
     pub fn service(&self, name: &str) -> Option<&Service> {
         match &self.index {

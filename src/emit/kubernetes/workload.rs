@@ -12,10 +12,10 @@ use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     Capabilities, ConfigMapKeySelector, ConfigMapVolumeSource, Container, ContainerPort,
     EmptyDirVolumeSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, HTTPGetAction, HTTPHeader,
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe as K8sProbe, ResourceRequirements,
-    SeccompProfile, SecretKeySelector, SecurityContext, Sysctl, TCPSocketAction, Volume,
-    VolumeMount, VolumeResourceRequirements,
+    Lifecycle, LifecycleHandler, PersistentVolumeClaim, PersistentVolumeClaimSpec,
+    PersistentVolumeClaimVolumeSource, PodSecurityContext, PodSpec, PodTemplateSpec,
+    Probe as K8sProbe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
+    SleepAction, Sysctl, TCPSocketAction, Volume, VolumeMount, VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -340,6 +340,35 @@ pub const HELM_HOOK: (&str, &str) = ("helm.sh/hook", "post-install,pre-upgrade")
 /// changed).
 pub const HELM_HOOK_DELETE: (&str, &str) = ("helm.sh/hook-delete-policy", "before-hook-creation");
 
+/// How long, in seconds, a container that serves a port goes on running once its pod is told
+/// to stop, before it gets its `SIGTERM`: the endpoint's removal takes that long to reach the
+/// callers' proxies (istiod's push) and the nodes (kube-proxy), and requests still arrive
+/// meanwhile; an application that exits at once would drop them, and those in flight. Istio's
+/// sidecar drains for the same 5 s (its default `terminationDrainDuration`). The kubelet's
+/// `sleep` action needs nothing in the image (distroless ones have no `sleep`).
+pub const STOP_DELAY_SECONDS: i64 = 5;
+
+/// The `sleep` action is served from Kubernetes 1.30 (`PodLifecycleSleepAction`, beta and on;
+/// alpha and off in 1.29, where the API server drops the field and Argo CD would show the
+/// Deployment out of sync forever). Without a known cluster version platc leaves it out.
+const SLEEP_ACTION_MINOR: u32 = 30;
+
+/// The pre-stop delay of a container that serves a port, where the cluster runs it.
+fn stop_delay(platform: &Platform) -> Option<Lifecycle> {
+    platform
+        .cluster_minor()
+        .is_some_and(|minor| minor >= SLEEP_ACTION_MINOR)
+        .then(|| Lifecycle {
+            pre_stop: Some(LifecycleHandler {
+                sleep: Some(SleepAction {
+                    seconds: STOP_DELAY_SECONDS,
+                }),
+                ..LifecycleHandler::default()
+            }),
+            ..Lifecycle::default()
+        })
+}
+
 fn pod_spec(platform: &Platform, service: &Service, app_image: &str) -> PodSpec {
     let security = &service.security;
     let (volumes, mounts) = volumes(platform, service);
@@ -350,6 +379,11 @@ fn pod_spec(platform: &Platform, service: &Service, app_image: &str) -> PodSpec 
             .iter()
             .map(|c| extra(platform, service, c, app_image, mounts.clone())),
     );
+    if let Some(lifecycle) = stop_delay(platform) {
+        for c in containers.iter_mut().filter(|c| c.ports.is_some()) {
+            c.lifecycle = Some(lifecycle.clone());
+        }
+    }
     // An init container (a migration, a wait) gets the application's env first, its own
     // after: the addresses of the callees, the stores' coordinates.
     let shared = env(platform, service);
