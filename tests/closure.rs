@@ -321,6 +321,18 @@ fn a_gateway_that_stops_before_the_nlb_does_is_caught() {
         "\\\"podDisruptionBudget\\\":{\\\"minAvailable\\\":2}",
         "no PodDisruptionBudget that keeps a pod of 2",
     );
+    assert_caught(
+        "helm/addons/istio-ingressgateway.values.yaml",
+        "    maxUnavailable: 0\n",
+        "    maxUnavailable: 1\n",
+        "a rollout may stop a pod before the NLB sends to its replacement",
+    );
+    assert_caught(
+        "helm/addons/istio-ingressgateway.values.yaml",
+        "        app: istio-ingressgateway\n",
+        "        app: istio-gateway\n",
+        "the spread over `\"topology.kubernetes.io/zone\"` selects",
+    );
 }
 
 #[test]

@@ -411,9 +411,9 @@ pub const READINESS_GATE_LABEL: (&str, &str) =
 /// How long, in seconds, an ingress gateway pod behind the NLB keeps taking new connections
 /// once it is told to stop (its proxy's `drainDuration` and `terminationDrainDuration`; Istio's
 /// are 45 and 5). An NLB goes on opening connections to a deregistered IP target for about two
-/// to three minutes whatever its deregistration delay (aws-load-balancer-controller#2366 and
-/// #3270, istio#35964), and the proxy closes its listeners at the end of its drain: after 5 s
-/// clients' new connections would be refused.
+/// minutes whatever its deregistration delay (aws-load-balancer-controller#2366 and #3270),
+/// and up to three (istio#35964), and the proxy closes its listeners at the end of its drain:
+/// after 5 s clients' new connections would be refused.
 pub const GATEWAY_DRAIN_SECONDS: u32 = 180;
 
 /// The ingress gateway pods' `terminationGracePeriodSeconds`: the drain, and time for the

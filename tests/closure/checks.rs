@@ -3494,6 +3494,29 @@ fn gateway_releases(world: &World, out: &mut Vec<String>) {
                     "{what}: the kubelet kills the pods after {grace}s, before their {stop}s drain"
                 ));
             }
+            if values["strategy"]["rollingUpdate"]["maxUnavailable"] != 0 {
+                out.push(format!(
+                    "{what}: a rollout may stop a pod before the NLB sends to its replacement"
+                ));
+            }
+            // Each spread constraint counts the gateway's own pods (the labels pinned on them).
+            let pods = &values["labels"];
+            for spread in values["topologySpreadConstraints"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let selector = &spread["labelSelector"]["matchLabels"];
+                let selects = selector.as_object().is_some_and(|m| {
+                    !m.is_empty() && m.iter().all(|(k, v)| &pods[k.as_str()] == v)
+                });
+                if !selects {
+                    out.push(format!(
+                        "{what}: the spread over `{}` selects {selector}, not the pods {pods}",
+                        spread["topologyKey"]
+                    ));
+                }
+            }
         }
         let service = &trees[0].1["service"];
         if service["type"] != "LoadBalancer"

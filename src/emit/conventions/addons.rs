@@ -51,16 +51,46 @@ pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
             // targets are healthy.
             let drain = format!("{}s", addons::GATEWAY_DRAIN_SECONDS);
             let proxy = json!({"drainDuration": drain, "terminationDrainDuration": drain});
+            let pods: serde_json::Map<String, Value> = addon
+                .workloads
+                .iter()
+                .flat_map(|w| w.labels)
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect();
+            let spread = |key: &str| {
+                json!({
+                    "maxSkew": 1,
+                    "topologyKey": key,
+                    "whenUnsatisfiable": "ScheduleAnyway",
+                    "labelSelector": {"matchLabels": pods},
+                })
+            };
             json!({
                 "service": {"annotations": {
                     "service.beta.kubernetes.io/aws-load-balancer-type": "external",
                     "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
                     "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
+                    // Each zone's node of the NLB sends to every healthy pod, not only to
+                    // those of its zone (off by default): a zone without a gateway pod, which
+                    // two pods in three zones always leave, keeps serving.
+                    "service.beta.kubernetes.io/aws-load-balancer-attributes":
+                        "load_balancing.cross_zone.enabled=true",
                 }},
                 // Merged over the chart's own pod annotations (its `zzz_profile.yaml`).
                 "podAnnotations": {"proxy.istio.io/config": proxy.to_string()},
                 "terminationGracePeriodSeconds": addons::GATEWAY_GRACE_SECONDS,
                 "podDisruptionBudget": gateway_disruption_budget(),
+                // A rollout makes every new pod at once, so it waits for the NLB's health
+                // checks once (a minute or more per wave, through the readiness gates), well
+                // within the release's timeout, and removes no old pod before a new one
+                // takes traffic.
+                "strategy": {"rollingUpdate": {"maxSurge": "100%", "maxUnavailable": 0}},
+                // On other nodes and zones where the scheduler can: a node's or a zone's loss
+                // takes one pod. Soft, so a pod is never left pending for it.
+                "topologySpreadConstraints": [
+                    spread("topology.kubernetes.io/zone"),
+                    spread("kubernetes.io/hostname"),
+                ],
             })
         }
         "istio_ingressgateway" | "istio_egressgateway" => {
