@@ -421,7 +421,7 @@ pub(super) fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
         let span = tag.as_ref().map_or(reference.span, |t| t.span);
         d.error(
             ErrorKind::ImageLatest {
-                image: reference.value.clone(),
+                image: latest_reference(&reference.value, tag.as_ref()),
             },
             span,
         );
@@ -1014,6 +1014,17 @@ pub fn waiver(node: &Node, d: &mut Diagnostics) -> Option<Waiver> {
     })
 }
 
+/// The reference an `image-latest` warning names: with the tag `latest` when `tag=` gave it
+/// (the reference alone would read as untagged), as written otherwise.
+pub(super) fn latest_reference(reference: &str, tag: Option<&Spanned<String>>) -> String {
+    match tag {
+        Some(tag) if !reference.ends_with(&format!(":{}", tag.value)) => {
+            format!("{reference}:{}", tag.value)
+        }
+        _ => reference.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::source::Source;
@@ -1038,5 +1049,48 @@ mod tests {
             held += s.ports.len() + s.env.len() + s.calls.len() + s.probes.len();
         }
         assert!(held > 50, "the platform has lists to hold: {held} items");
+    }
+
+    /// The `image-latest` warning names the reference with the tag that makes it, however the
+    /// tag was written, for a service's image and a version's alike.
+    #[test]
+    fn the_latest_warning_names_the_tag_it_warns_of() {
+        let messages = |text: &str| -> Vec<String> {
+            let result = crate::compile(
+                &Source::new("platform.kdl", text.to_owned()),
+                &crate::Options::default(),
+            );
+            result
+                .diagnostics
+                .iter()
+                .filter(|d| d.kind.code() == "platc::image-latest")
+                .map(|d| d.kind.message())
+                .collect()
+        };
+        let service = |image: &str| {
+            format!(
+                "platform p {{\n    service web {{\n        image {image}\n        \
+                 port http 8080\n    }}\n}}\n"
+            )
+        };
+        assert_eq!(
+            messages(&service("\"redis\" tag=\"latest\"")),
+            ["image `redis:latest` uses the tag `latest`"]
+        );
+        assert_eq!(
+            messages(&service("\"redis:latest\"")),
+            ["image `redis:latest` uses the tag `latest`"]
+        );
+        assert_eq!(
+            messages(&service("\"redis\"")),
+            ["image `redis` has no tag or digest, so it pulls `latest`"]
+        );
+        let version = "platform p {\n    mesh istio\n    service web {\n        image \"web\" \
+                       tag=\"v1\"\n        port http 8080\n        version beta image=\"web\" \
+                       tag=\"latest\" weight=10\n    }\n}\n";
+        assert_eq!(
+            messages(version),
+            ["image `web:latest` uses the tag `latest`"]
+        );
     }
 }

@@ -487,7 +487,7 @@ pub fn version(node: &Node, base: Option<&Image>, d: &mut Diagnostics) -> Option
                 if digest.is_none() && tag.as_ref().is_none_or(|t| t.value == "latest") {
                     d.error(
                         ErrorKind::ImageLatest {
-                            image: reference.value.clone(),
+                            image: super::service::latest_reference(&reference.value, tag.as_ref()),
                         },
                         tag.as_ref().map_or(reference.span, |t| t.span),
                     );
