@@ -336,6 +336,24 @@ fn a_gateway_that_stops_before_the_nlb_does_is_caught() {
 }
 
 #[test]
+fn a_sidecar_open_to_the_outside_without_an_aws_store_is_caught() {
+    assert_caught(
+        "istio/namespaces/frontend/sidecar.yaml",
+        "mode: REGISTRY_ONLY",
+        "mode: ALLOW_ANY",
+        "`ALLOW_ANY`, though no pod of `frontend` reaches an AWS store",
+    );
+    // Secrets alone are fetched by the node's driver.
+    assert_caught_in(
+        "secrets",
+        "istio/namespaces/billing/sidecar.yaml",
+        "mode: REGISTRY_ONLY",
+        "mode: ALLOW_ANY",
+        "no pod of `billing` reaches an AWS store",
+    );
+}
+
+#[test]
 fn a_changed_config_file_without_a_new_checksum_is_caught() {
     assert_caught_in(
         "containers",

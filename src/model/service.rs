@@ -527,6 +527,13 @@ impl StoreKind {
         }
     }
 
+    /// Whether the pod itself connects to the store (or its AWS API). The node's drivers
+    /// mount a file system and fetch a secret: a pod that uses only those reaches nothing
+    /// outside the cluster for them.
+    pub fn reached_by_pod(self) -> bool {
+        !matches!(self, Self::Filesystem | Self::Secret)
+    }
+
     /// The keys of `uses KIND NAME { env KEY=VAR }`: the suffixes of the variables the kind
     /// gives, lowercased (`host` for `…_DATABASE_HOST`, `uri` for `…_DOCDB_URI`), and a
     /// database's connection URIs.

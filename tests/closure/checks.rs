@@ -38,6 +38,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     egress(platform, world, &mut out);
     terraform(platform, world, &mut out);
     gateway_releases(world, &mut out);
+    sidecar_outbound(world, &mut out);
     log_groups(world, &mut out);
     security_group_texts(world, &mut out);
     cluster_access(platform, world, &mut out);
@@ -3406,6 +3407,38 @@ fn terraform(platform: &Platform, world: &World, out: &mut Vec<String>) {
         }
     }
     let _ = Ipv4Addr::LOCALHOST;
+}
+
+/// A namespace's `Sidecar` lets its proxies send outside the mesh's registry (`ALLOW_ANY`)
+/// only where one of its pods reaches an AWS store itself: every such pod's `NetworkPolicy`
+/// opens the Pod Identity agent, whose credentials sign its calls. A secret or a file system,
+/// fetched and mounted by the node's drivers, is no reason.
+fn sidecar_outbound(world: &World, out: &mut Vec<String>) {
+    let (address, _) = addons::POD_IDENTITY_ADDRESS;
+    let signer = format!("{address}/32");
+    for sidecar in world.of_kind("Sidecar") {
+        if sidecar.value["spec"]["outboundTrafficPolicy"]["mode"] != "ALLOW_ANY" {
+            continue;
+        }
+        let namespace = sidecar.namespace();
+        let reaches_aws = world
+            .of_kind("NetworkPolicy")
+            .filter(|p| p.namespace() == namespace)
+            .flat_map(|p| {
+                p.value["spec"]["egress"]
+                    .as_sequence()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .flat_map(|rule| rule["to"].as_sequence().cloned().unwrap_or_default())
+            .any(|peer| peer["ipBlock"]["cidr"].as_str() == Some(signer.as_str()));
+        if !reaches_aws {
+            out.push(format!(
+                "{}: `ALLOW_ANY`, though no pod of `{namespace}` reaches an AWS store",
+                sidecar.path
+            ));
+        }
+    }
 }
 
 /// Seconds of a protobuf duration as `ProxyConfig` takes it in JSON (`"180s"`).

@@ -1,10 +1,11 @@
 //! A `Sidecar` per namespace: the sidecars there learn routes only to the services their
 //! workloads declare in `calls` (`<ns>/<svc>.<ns>.svc.cluster.local`) and to Istio's own
 //! namespace (istiod, the gateway), and to the outside hosts they declare in `calls-external`
-//! (their `ServiceEntry` in the namespace). Where no workload of the namespace uses an AWS data store,
-//! outbound traffic to anything else is refused (`REGISTRY_ONLY`); the AWS APIs (S3, `DynamoDB`,
-//! STS) are outside the registry, so a namespace that needs them keeps `ALLOW_ANY`, and its
-//! `NetworkPolicy` still limits it to port 443.
+//! (their `ServiceEntry` in the namespace). Where no workload of the namespace connects to an
+//! AWS data store itself, outbound traffic to anything else is refused (`REGISTRY_ONLY`); the
+//! stores and the AWS APIs (S3, `DynamoDB`, STS) are outside the registry, so a namespace whose
+//! pods reach them keeps `ALLOW_ANY`, and its `NetworkPolicy` still limits it to their ports. A
+//! secret or a file system, which the node's drivers fetch and mount, opens nothing.
 
 use std::collections::BTreeMap;
 
@@ -71,7 +72,10 @@ pub fn objects(platform: &Checked, namespaces: &BTreeMap<&str, Vec<&Service>>) -
         for host in super::external::hosts(services, platform).keys() {
             hosts.push(external_egress_host(namespace, host));
         }
-        let uses_aws = meshed_services.iter().any(|s| !s.uses.is_empty());
+        let uses_aws = meshed_services
+            .iter()
+            .flat_map(|s| &s.uses)
+            .any(|u| u.kind.value.reached_by_pod());
         let origin = services[0].span;
         out.push(Item::resource(
             format!("istio/namespaces/{namespace}/sidecar.yaml"),

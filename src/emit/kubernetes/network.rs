@@ -553,7 +553,8 @@ fn store_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgre
                 ports.push(443);
                 aws_api = true;
             }
-            // The node's drivers mount file systems and fetch secrets: the pod calls no AWS API.
+            // The node's drivers mount file systems and fetch secrets: the pod calls no AWS API
+            // (`StoreKind::reached_by_pod`).
             StoreKind::Filesystem | StoreKind::Secret => {}
         }
     }
