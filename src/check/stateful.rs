@@ -1,4 +1,5 @@
-//! Stateful services: what a `StatefulSet` cannot have. A canary needs an Argo Rollout, which
+//! Stateful services: what a `StatefulSet` cannot have, and replicas that cannot be one store
+//! (several without `peers`, a warning). A canary needs an Argo Rollout, which
 //! rolls Deployments only; an autoscaler would add a volume per replica and leave it behind
 //! when it scales in. Its name leaves room for the pods' `controller-revision-hash` label
 //! (`<name>-<10 characters>`, 63 at most) and the headless Service's suffix.
@@ -25,6 +26,19 @@ pub fn check(platform: &Platform, d: &mut Diagnostics) {
                     service.name.span,
                 )
                 .with_label(stateful.span, "stateful here"),
+            );
+        }
+        // Replicas that may not reach each other cannot replicate: each is a store of its own.
+        if stateful.peers.is_none() && service.replicas.value > 1 {
+            d.push(
+                Diagnostic::new(
+                    ErrorKind::UnpeeredReplicas {
+                        service: service.name.value.clone(),
+                        replicas: service.replicas.value,
+                    },
+                    service.replicas.span,
+                )
+                .with_label(stateful.span, "no `peers` here"),
             );
         }
         let conflicts = [

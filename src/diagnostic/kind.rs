@@ -235,6 +235,9 @@ pub enum ErrorKind {
         name: String,
         suggestion: Option<String>,
     },
+    /// A stateful service runs several replicas that declare no `peers`: they cannot
+    /// replicate, so each keeps its own data behind one Service.
+    UnpeeredReplicas { service: String, replicas: u32 },
     /// The cluster's Kubernetes version is one an add-on platc installs does not support.
     UnsupportedClusterVersion {
         version: String,
@@ -405,6 +408,7 @@ impl ErrorKind {
             Self::UnknownProperty { .. } => "platc::unknown-property",
             Self::UnknownService { .. } => "platc::unknown-service",
             Self::UnknownStore { .. } => "platc::unknown-store",
+            Self::UnpeeredReplicas { .. } => "platc::unpeered-replicas",
             Self::UnsupportedClusterVersion { .. } => "platc::unsupported-cluster-version",
             Self::VersionConflict { .. } => "platc::version-conflict",
             Self::VersionWeights { .. } => "platc::version-weights",
@@ -479,6 +483,7 @@ impl ErrorKind {
         "platc::unknown-property",
         "platc::unknown-service",
         "platc::unknown-store",
+        "platc::unpeered-replicas",
         "platc::unsupported-cluster-version",
         "platc::version-conflict",
         "platc::version-weights",
@@ -633,6 +638,11 @@ impl ErrorKind {
             Self::StatefulConflict { service, what } => {
                 format!("stateful service `{service}` cannot have {what}")
             }
+            Self::UnpeeredReplicas { service, replicas } => {
+                format!(
+                    "the {replicas} replicas of stateful service `{service}` keep separate data"
+                )
+            }
             Self::SharedStateKey { key } => {
                 format!("two environments keep their Terraform state at `{key}`")
             }
@@ -752,6 +762,7 @@ impl ErrorKind {
             Self::SloNotExpressible { why, .. } => why.label().into(),
             Self::SloUnmeasured { .. } => "service level objective".into(),
             Self::StatefulConflict { what, .. } => format!("{what} of a stateful service"),
+            Self::UnpeeredReplicas { .. } => "replicas that never reach each other".into(),
             Self::SharedStateKey { .. } => "this state".into(),
             Self::SubnetCount { .. } => "not one per zone".into(),
             Self::SubnetOutsideVpc { .. } => "outside the VPC".into(),
@@ -1007,6 +1018,9 @@ impl ErrorKind {
             }
             Self::SloNotExpressible { why, .. } => why.help().into(),
             Self::SloUnmeasured { why, .. } => why.help().into(),
+            Self::UnpeeredReplicas { .. } => {
+                "Run `replicas 1`, or declare `peers` with the ports the replicas replicate on: each has a volume of its own, and the Service sends each caller to any of them.".into()
+            }
             Self::StatefulConflict { what, .. } => if *what == "a canary" {
                 "Remove `canary`: Argo Rollouts rolls Deployments only, and a StatefulSet already updates its pods one at a time, the highest ordinal first, each after the previous one is ready."
             } else if *what == "versions" {
@@ -1125,7 +1139,10 @@ impl ErrorKind {
     pub fn is_warning(&self) -> bool {
         matches!(
             self,
-            Self::Capacity { .. } | Self::ImageLatest { .. } | Self::KdlV1
+            Self::Capacity { .. }
+                | Self::ImageLatest { .. }
+                | Self::KdlV1
+                | Self::UnpeeredReplicas { .. }
         )
     }
 }
