@@ -188,6 +188,18 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
             _ => parts.containers.push(c),
         }
     }
+    // A canary's tag names an image of the service's repository.
+    if let (Some(canary), Some(image)) = (&parts.canary, &parts.image)
+        && canary.digest.is_none()
+        && let Some(tag) = canary.tag.as_ref().filter(|t| t.value == "latest")
+    {
+        d.error(
+            ErrorKind::ImageLatest {
+                image: latest_reference(&image.repository.value, Some(tag)),
+            },
+            tag.span,
+        );
+    }
     for child in versions {
         let Some(version) = traffic::version(child, parts.image.as_ref(), d) else {
             continue;
@@ -1090,6 +1102,27 @@ mod tests {
                        tag=\"latest\" weight=10\n    }\n}\n";
         assert_eq!(
             messages(version),
+            ["image `web:latest` uses the tag `latest`"]
+        );
+        // A warning keeps the version in the platform.
+        let result = crate::compile(
+            &Source::new("platform.kdl", version.to_owned()),
+            &crate::Options::default(),
+        );
+        let platform = result.platform.expect("a warning compiles");
+        assert_eq!(platform.services[0].versions.len(), 1);
+        // A version's or a canary's own tag on the service's repository.
+        let own_tag = version.replace("image=\"web\" tag=\"latest\"", "tag=\"latest\"");
+        assert_eq!(
+            messages(&own_tag),
+            ["image `web:latest` uses the tag `latest`"]
+        );
+        let canary = version.replace(
+            "version beta image=\"web\" tag=\"latest\" weight=10",
+            "canary beta tag=\"latest\"",
+        );
+        assert_eq!(
+            messages(&canary),
             ["image `web:latest` uses the tag `latest`"]
         );
     }

@@ -6,6 +6,7 @@ use crate::syntax::Node;
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, NameRule, suggest};
 use crate::lower::grammar::service::{self as spec, RETRY_ON};
 use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
+use crate::lower::service::latest_reference;
 use crate::lower::typed;
 use crate::lower::value;
 use crate::model::service::{
@@ -484,14 +485,14 @@ pub fn version(node: &Node, base: Option<&Image>, d: &mut Diagnostics) -> Option
                 let digest = digest
                     .clone()
                     .or_else(|| inline_digest.map(|t| Spanned::new(t, reference.span)));
+                // A warning: the version stays in the platform.
                 if digest.is_none() && tag.as_ref().is_none_or(|t| t.value == "latest") {
                     d.error(
                         ErrorKind::ImageLatest {
-                            image: super::service::latest_reference(&reference.value, tag.as_ref()),
+                            image: latest_reference(&reference.value, tag.as_ref()),
                         },
                         tag.as_ref().map_or(reference.span, |t| t.span),
                     );
-                    bad = true;
                 }
                 Some(Image {
                     span: node.span(),
@@ -510,6 +511,17 @@ pub fn version(node: &Node, base: Option<&Image>, d: &mut Diagnostics) -> Option
         // The service's own image, run twice under two names: reported by the checks.
         base.cloned()
     } else {
+        if let (Some(base), Some(tag)) = (base, &tag)
+            && digest.is_none()
+            && tag.value == "latest"
+        {
+            d.error(
+                ErrorKind::ImageLatest {
+                    image: latest_reference(&base.repository.value, Some(tag)),
+                },
+                tag.span,
+            );
+        }
         base.map(|base| Image {
             span: node.span(),
             repository: base.repository.clone(),
