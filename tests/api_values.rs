@@ -161,9 +161,9 @@ fn tags_that_are_no_label_value_or_version_label_and_version_nothing() {
     assert!(tree["helm/web/Chart.yaml"].contains("version: \"0.1.0\""));
 }
 
-/// The selector of every `Deployment` and `StatefulSet` of a tree, by file.
-fn selectors(tree: &BTreeMap<String, String>) -> BTreeMap<String, serde_yaml::Value> {
-    let mut out = BTreeMap::new();
+/// Every `Deployment` and `StatefulSet` of a tree (not of a Helm template), with its file.
+fn workloads(tree: &BTreeMap<String, String>) -> Vec<(String, serde_yaml::Value)> {
+    let mut out = Vec::new();
     for (path, text) in tree {
         let yaml = std::path::Path::new(path)
             .extension()
@@ -176,11 +176,19 @@ fn selectors(tree: &BTreeMap<String, String>) -> BTreeMap<String, serde_yaml::Va
                 continue;
             };
             if matches!(doc["kind"].as_str(), Some("Deployment" | "StatefulSet")) {
-                out.insert(path.clone(), doc["spec"]["selector"].clone());
+                out.push((path.clone(), doc));
             }
         }
     }
     out
+}
+
+/// The selector of every `Deployment` and `StatefulSet` of a tree, by file.
+fn selectors(tree: &BTreeMap<String, String>) -> BTreeMap<String, serde_yaml::Value> {
+    workloads(tree)
+        .into_iter()
+        .map(|(path, doc)| (path, doc["spec"]["selector"].clone()))
+        .collect()
 }
 
 /// The tree of `text`, as `platc build` writes it.
@@ -249,30 +257,16 @@ fn a_canary_added_armed_or_removed_changes_no_selector() {
 /// period (the API's default, 30, when unset).
 fn stop_delays(tree: &BTreeMap<String, String>) -> Vec<(String, bool, Option<u64>, u64)> {
     let mut out = Vec::new();
-    for (path, text) in tree {
-        let yaml = std::path::Path::new(path)
-            .extension()
-            .is_some_and(|e| e == "yaml");
-        if !yaml || path.contains("/templates/") {
-            continue;
-        }
-        for doc in serde_yaml::Deserializer::from_str(text) {
-            let Ok(doc) = serde_yaml::Value::deserialize(doc) else {
-                continue;
-            };
-            if !matches!(doc["kind"].as_str(), Some("Deployment" | "StatefulSet")) {
-                continue;
-            }
-            let pod = &doc["spec"]["template"]["spec"];
-            let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap_or(30);
-            for c in pod["containers"].as_sequence().into_iter().flatten() {
-                out.push((
-                    format!("{path}: {}", c["name"].as_str().unwrap_or_default()),
-                    c["ports"].as_sequence().is_some_and(|p| !p.is_empty()),
-                    c["lifecycle"]["preStop"]["sleep"]["seconds"].as_u64(),
-                    grace,
-                ));
-            }
+    for (path, doc) in workloads(tree) {
+        let pod = &doc["spec"]["template"]["spec"];
+        let grace = pod["terminationGracePeriodSeconds"].as_u64().unwrap_or(30);
+        for c in pod["containers"].as_sequence().into_iter().flatten() {
+            out.push((
+                format!("{path}: {}", c["name"].as_str().unwrap_or_default()),
+                c["ports"].as_sequence().is_some_and(|p| !p.is_empty()),
+                c["lifecycle"]["preStop"]["sleep"]["seconds"].as_u64(),
+                grace,
+            ));
         }
     }
     out

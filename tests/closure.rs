@@ -323,6 +323,12 @@ fn a_gateway_that_stops_before_the_nlb_does_is_caught() {
     );
     assert_caught(
         "helm/addons/istio-ingressgateway.values.yaml",
+        "\\\"proxyMetadata\\\":{\\\"EXIT_ON_ZERO_ACTIVE_CONNECTIONS\\\":\\\"false\\\"},",
+        "",
+        "the proxies stop once no connection is open",
+    );
+    assert_caught(
+        "helm/addons/istio-ingressgateway.values.yaml",
         "    maxUnavailable: 0\n",
         "    maxUnavailable: 1\n",
         "a rollout may stop a pod before the NLB sends to its replacement",
@@ -342,6 +348,12 @@ fn a_sidecar_open_to_the_outside_without_an_aws_store_is_caught() {
         "mode: REGISTRY_ONLY",
         "mode: ALLOW_ANY",
         "`ALLOW_ANY`, though no pod of `frontend` reaches an AWS store",
+    );
+    assert_caught(
+        "istio/namespaces/reviewservice/sidecar.yaml",
+        "mode: ALLOW_ANY",
+        "mode: REGISTRY_ONLY",
+        "only the registry, though a pod of `reviewservice` calls an AWS store",
     );
     // Secrets alone are fetched by the node's driver.
     assert_caught_in(

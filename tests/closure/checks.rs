@@ -3127,13 +3127,6 @@ fn log_groups(world: &World, out: &mut Vec<String>) {
             Some(((module_dir(path), body["name"].as_str()?), (id, body)))
         })
         .collect();
-    let strings_of = |v: &serde_json::Value| -> Vec<String> {
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.as_str().map(str::to_owned))
-            .collect()
-    };
     let writers = [
         (
             "aws_db_instance",
@@ -3157,14 +3150,14 @@ fn log_groups(world: &World, out: &mut Vec<String>) {
     for (kind, name_key, logs_key, prefix) in writers {
         for (path, id, body) in world.tf_blocks("resource", kind) {
             let name = body[name_key].as_str().unwrap_or_default();
-            let mut wanted: Vec<String> = strings_of(&body[logs_key])
+            let mut wanted: Vec<String> = json_strings(&body[logs_key])
                 .iter()
                 .map(|log| format!("{prefix}/{name}/{log}"))
                 .collect();
             if kind == "aws_eks_cluster" && !wanted.is_empty() {
                 wanted = vec![format!("{prefix}/{name}/cluster")];
             }
-            let depends = strings_of(&body["depends_on"]);
+            let depends = json_strings(&body["depends_on"]);
             for group in wanted {
                 let Some((group_id, group_body)) = groups.get(&(module_dir(path), group.as_str()))
                 else {
@@ -3410,16 +3403,15 @@ fn terraform(platform: &Platform, world: &World, out: &mut Vec<String>) {
 }
 
 /// A namespace's `Sidecar` lets its proxies send outside the mesh's registry (`ALLOW_ANY`)
-/// only where one of its pods reaches an AWS store itself: every such pod's `NetworkPolicy`
+/// exactly where one of its pods reaches an AWS store itself: every such pod's `NetworkPolicy`
 /// opens the Pod Identity agent, whose credentials sign its calls. A secret or a file system,
-/// fetched and mounted by the node's drivers, is no reason.
+/// fetched and mounted by the node's drivers, is no reason; and `REGISTRY_ONLY` would refuse
+/// a store's calls.
 fn sidecar_outbound(world: &World, out: &mut Vec<String>) {
     let (address, _) = addons::POD_IDENTITY_ADDRESS;
     let signer = format!("{address}/32");
     for sidecar in world.of_kind("Sidecar") {
-        if sidecar.value["spec"]["outboundTrafficPolicy"]["mode"] != "ALLOW_ANY" {
-            continue;
-        }
+        let open = sidecar.value["spec"]["outboundTrafficPolicy"]["mode"] == "ALLOW_ANY";
         let namespace = sidecar.namespace();
         let reaches_aws = world
             .of_kind("NetworkPolicy")
@@ -3432,9 +3424,15 @@ fn sidecar_outbound(world: &World, out: &mut Vec<String>) {
             })
             .flat_map(|rule| rule["to"].as_sequence().cloned().unwrap_or_default())
             .any(|peer| peer["ipBlock"]["cidr"].as_str() == Some(signer.as_str()));
-        if !reaches_aws {
+        if open && !reaches_aws {
             out.push(format!(
                 "{}: `ALLOW_ANY`, though no pod of `{namespace}` reaches an AWS store",
+                sidecar.path
+            ));
+        }
+        if !open && reaches_aws {
+            out.push(format!(
+                "{}: only the registry, though a pod of `{namespace}` calls an AWS store",
                 sidecar.path
             ));
         }
@@ -3467,14 +3465,6 @@ fn gateway_releases(world: &World, out: &mut Vec<String>) {
         .tf_blocks("resource", "kubernetes_labels")
         .map(|(_, name, body)| (name, body))
         .collect();
-    let strings = |value: &serde_json::Value| -> Vec<String> {
-        value
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    };
     for (id, body) in &releases {
         if body["chart"] != "gateway" {
             continue;
@@ -3510,6 +3500,29 @@ fn gateway_releases(world: &World, out: &mut Vec<String>) {
                 .as_str()
                 .and_then(|t| serde_json::from_str(t).ok())
                 .unwrap_or_default();
+            // pilot-agent ends the drain once no connection is open where the proxy's metadata
+            // says so: the annotation's, over the mesh's default (istiod's values).
+            let mesh_exit = releases
+                .values()
+                .find(|r| r["chart"] == "istiod")
+                .and_then(|r| r["values"][0].as_str())
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+                .and_then(|v| {
+                    v["meshConfig"]["defaultConfig"]["proxyMetadata"]
+                        ["EXIT_ON_ZERO_ACTIVE_CONNECTIONS"]
+                        .as_str()
+                        .map(str::to_owned)
+                });
+            let exit = proxy["proxyMetadata"]["EXIT_ON_ZERO_ACTIVE_CONNECTIONS"]
+                .as_str()
+                .map(str::to_owned)
+                .or(mesh_exit);
+            if exit.as_deref() == Some("true") {
+                out.push(format!(
+                    "{what}: the proxies stop once no connection is open, while the NLB may still \
+                     open new ones"
+                ));
+            }
             let drain = seconds(&proxy["drainDuration"]).unwrap_or(45);
             let stop = seconds(&proxy["terminationDrainDuration"]).unwrap_or(5);
             let grace = values["terminationGracePeriodSeconds"]
@@ -3558,7 +3571,7 @@ fn gateway_releases(world: &World, out: &mut Vec<String>) {
         {
             continue;
         }
-        let depends = strings(&body["depends_on"]);
+        let depends = json_strings(&body["depends_on"]);
         let (key, value) = addons::READINESS_GATE_LABEL;
         let gate = labels.iter().find(|(name, l)| {
             l["kind"] == "Namespace"
@@ -3573,7 +3586,7 @@ fn gateway_releases(world: &World, out: &mut Vec<String>) {
             ));
             continue;
         };
-        let after = strings(&gate["depends_on"]);
+        let after = json_strings(&gate["depends_on"]);
         let follows = |test: &dyn Fn(&serde_json::Value) -> bool| {
             after.iter().any(|d| {
                 d.strip_prefix("helm_release.")

@@ -21,6 +21,10 @@ pub struct AddonInputs<'a> {
     pub vpc_id: Option<Value>,
 }
 
+/// pilot-agent's setting (an env var of the proxy, from `proxyMetadata`) that ends a stopping
+/// proxy's drain once no connection is open, after its minimum of 5 s.
+pub const EXIT_ON_ZERO_ACTIVE_CONNECTIONS: &str = "EXIT_ON_ZERO_ACTIVE_CONNECTIONS";
+
 /// A gateway's `PodDisruptionBudget` (the chart makes none by default): a node drain (the
 /// Cluster Autoscaler's scale-down, a node group's update) evicts its pods one at a time, and
 /// never the last one; both of its two pods on one node would otherwise go at once.
@@ -50,7 +54,13 @@ pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
             // Terraform stage labels it) keep the old pods of a rollout until the new ones'
             // targets are healthy.
             let drain = format!("{}s", addons::GATEWAY_DRAIN_SECONDS);
-            let proxy = json!({"drainDuration": drain, "terminationDrainDuration": drain});
+            // Its whole drain, not the mesh's exit once no connection is open: the NLB may
+            // still open new ones.
+            let proxy = json!({
+                "drainDuration": drain,
+                "terminationDrainDuration": drain,
+                "proxyMetadata": {EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "false"},
+            });
             let pods: serde_json::Map<String, Value> = addon
                 .workloads
                 .iter()
@@ -93,21 +103,34 @@ pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
                 ],
             })
         }
+        // The ingress gateway is here only without the load balancer controller, which an
+        // `aws` cluster with a gateway always installs: kept so that it never loses its budget.
         "istio_ingressgateway" | "istio_egressgateway" => {
             json!({"podDisruptionBudget": gateway_disruption_budget()})
         }
-        // The gateway's JWT rules match request paths; Istio's default normalization keeps
-        // `//` (`/api//admin/x` would miss `/api/admin/*` and reach it through `/api/`), so
-        // merge slashes first, as Istio's security guidance asks of path-based policies.
-        "istiod"
-            if p.mesh.as_ref().is_some_and(|m| {
+        "istiod" => {
+            // A stopping pod's proxy drains for Istio's 5 s and then stays while a connection
+            // is open (`EXIT_ON_ZERO_ACTIVE_CONNECTIONS`, pilot-agent's `terminate`): a sidecar
+            // outlives the application it carries, which gets its `SIGTERM` after a 5 s
+            // pre-stop delay of its own and may finish its requests and calls after that.
+            let mut values = json!({"meshConfig": {"defaultConfig": {"proxyMetadata": {
+                EXIT_ON_ZERO_ACTIVE_CONNECTIONS: "true",
+            }}}});
+            // The gateway's JWT rules match request paths; Istio's default normalization
+            // keeps `//` (`/api//admin/x` would miss `/api/admin/*` and reach it through
+            // `/api/`), so merge slashes first, as Istio's security guidance asks of
+            // path-based policies.
+            let jwt_routes = p.mesh.as_ref().is_some_and(|m| {
                 !m.jwts.is_empty()
                     && p.services
                         .iter()
                         .any(|s| s.expose.iter().any(|e| e.jwt.is_some()))
-            }) =>
-        {
-            json!({"meshConfig": {"pathNormalization": {"normalization": "MERGE_SLASHES"}}})
+            });
+            if jwt_routes {
+                values["meshConfig"]["pathNormalization"] =
+                    json!({"normalization": "MERGE_SLASHES"});
+            }
+            values
         }
         "aws_load_balancer_controller" => {
             let mut values = json!({

@@ -17,6 +17,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value, json};
 
 use crate::model::Checked;
+use crate::model::addons::{INGRESS_GATEWAY, LOAD_BALANCER_CONTROLLER, READINESS_GATE_LABEL};
 use crate::model::service::Service;
 use crate::output::{Body, Item, Output, Owner};
 use template::{Holes, Templated};
@@ -87,18 +88,16 @@ fn addon_values(platform: &Checked) -> Vec<Item> {
             release = addon.release,
             namespace = addon.namespace,
         );
-        if addon.id == crate::model::addons::LOAD_BALANCER_CONTROLLER.id {
+        if addon.id == LOAD_BALANCER_CONTROLLER.id {
             text.push_str(
                 "# Add `vpcId:` with `terraform output -raw vpc_id` of out/terraform/aws: the nodes allow\n\
                  # one IMDS hop, so the controller cannot look it up itself.\n",
             );
         }
-        if addon.id == crate::model::addons::INGRESS_GATEWAY.id
-            && addons
-                .iter()
-                .any(|a| a.id == crate::model::addons::LOAD_BALANCER_CONTROLLER.id)
+        if addon.id == INGRESS_GATEWAY.id
+            && addons.iter().any(|a| a.id == LOAD_BALANCER_CONTROLLER.id)
         {
-            let (key, value) = crate::model::addons::READINESS_GATE_LABEL;
+            let (key, value) = READINESS_GATE_LABEL;
             let _ = write!(
                 text,
                 "# Label its namespace first (the Terraform stage does), so that a rollout keeps\n\

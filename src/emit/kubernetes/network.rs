@@ -527,7 +527,11 @@ fn store_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgre
     };
     let mut ports: Vec<i32> = Vec::new();
     let mut aws_api = false;
-    for used in &service.uses {
+    for used in service
+        .uses
+        .iter()
+        .filter(|u| u.kind.value.reached_by_pod())
+    {
         match used.kind.value {
             StoreKind::Database => {
                 if let Some(db) = aws
@@ -554,7 +558,7 @@ fn store_egress(platform: &Platform, service: &Service) -> Vec<NetworkPolicyEgre
                 aws_api = true;
             }
             // The node's drivers mount file systems and fetch secrets: the pod calls no AWS API
-            // (`StoreKind::reached_by_pod`).
+            // (`StoreKind::reached_by_pod`, filtered out above).
             StoreKind::Filesystem | StoreKind::Secret => {}
         }
     }

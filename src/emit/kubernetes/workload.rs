@@ -346,7 +346,7 @@ pub const HELM_HOOK_DELETE: (&str, &str) = ("helm.sh/hook-delete-policy", "befor
 /// meanwhile; an application that exits at once would drop them, and those in flight. Istio's
 /// sidecar drains for the same 5 s (its default `terminationDrainDuration`). The kubelet's
 /// `sleep` action needs nothing in the image (distroless ones have no `sleep`).
-pub const STOP_DELAY_SECONDS: i64 = 5;
+const STOP_DELAY_SECONDS: i64 = 5;
 
 /// The `sleep` action is served from Kubernetes 1.30 (`PodLifecycleSleepAction`, beta and on;
 /// alpha and off in 1.29, where the API server drops the field and Argo CD would show the
