@@ -8,12 +8,15 @@
 //! values or versions. And one the API server checks between two versions of an object: a
 //! workload's selector, which no update may change.
 
+#[path = "support/tree.rs"]
+mod tree;
+use crate::tree::tree_of;
+
 #[path = "support/cases.rs"]
 mod support;
 
 use std::collections::BTreeMap;
 
-use platc::source::Source;
 use serde::Deserialize;
 
 use crate::support::cases;
@@ -146,7 +149,7 @@ fn tags_that_are_no_label_value_or_version_label_and_version_nothing() {
 }}
 "#
     );
-    let tree = tree_of(text);
+    let tree = tree_of(&text);
     let found = problems("odd tags", &tree);
     assert!(found.is_empty(), "{}", found.join("\n"));
     // The version's workload labels no version, rather than its service's tag.
@@ -191,16 +194,6 @@ fn selectors(tree: &BTreeMap<String, String>) -> BTreeMap<String, serde_yaml::Va
         .collect()
 }
 
-/// The tree of `text`, as `platc build` writes it.
-fn tree_of(text: String) -> BTreeMap<String, String> {
-    let source = Source::new("platform.kdl", text);
-    let compiled = platc::compile(&source, &platc::Options::default());
-    let platform = compiled
-        .platform
-        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
-    platc::build_full_tree(&source, &platform).expect("builds")
-}
-
 /// A workload's selector is immutable: the API server refuses an update that changes it
 /// (`spec.selector: field is immutable`), and `kubectl apply`, Argo CD's sync and `helm
 /// upgrade` all fail on it. Adding a canary to a service, arming it, and removing it keep every
@@ -237,9 +230,9 @@ fn a_canary_added_armed_or_removed_changes_no_selector() {
         armed.push((*line).to_owned());
     }
     assert!(canaries >= 2, "{canaries} canaries in platform.kdl");
-    let with = selectors(&tree_of(text.clone()));
-    let armed = selectors(&tree_of(armed.join("\n")));
-    let without = selectors(&tree_of(without.join("\n")));
+    let with = selectors(&tree_of(&text));
+    let armed = selectors(&tree_of(&armed.join("\n")));
+    let without = selectors(&tree_of(&without.join("\n")));
     assert!(with.len() > 10, "{} workloads", with.len());
     for (name, other) in [("armed", &armed), ("without canaries", &without)] {
         assert_eq!(
@@ -282,7 +275,7 @@ fn serving_containers_stop_after_a_delay_where_the_cluster_runs_it() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("platform.kdl")).expect("platform.kdl");
     assert!(text.contains("version=\"1.33\""));
-    let containers = stop_delays(&tree_of(text.clone()));
+    let containers = stop_delays(&tree_of(&text));
     assert!(containers.len() > 10, "{} containers", containers.len());
     assert!(
         containers.iter().any(|(_, ports, _, _)| !ports),
@@ -302,13 +295,13 @@ fn serving_containers_stop_after_a_delay_where_the_cluster_runs_it() {
     // A platform without canaries (their guard needs 1.30), on 1.31 and on 1.29.
     let text = std::fs::read_to_string(root.join("golden/stores/platform.kdl")).expect("stores");
     assert!(text.contains("version=\"1.31\""));
-    let new = stop_delays(&tree_of(text.clone()));
+    let new = stop_delays(&tree_of(&text));
     assert!(
         new.iter()
             .any(|(_, ports, delay, _)| *ports && delay.is_some())
     );
     let old = stop_delays(&tree_of(
-        text.replace("version=\"1.31\"", "version=\"1.29\""),
+        &text.replace("version=\"1.31\"", "version=\"1.29\""),
     ));
     assert_eq!(old.len(), new.len());
     for (name, _, delay, _) in &old {

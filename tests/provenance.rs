@@ -2,16 +2,12 @@
 //! its path in the document, so a line added elsewhere changes nothing in `out/` but the
 //! manifests, which keep the lines.
 
+#[path = "support/tree.rs"]
+mod support;
+
 use platc::source::Source;
 
-fn tree(text: &str) -> platc::diff::Tree {
-    let source = Source::new("platform.kdl", text);
-    let compiled = platc::compile(&source, &platc::Options::default());
-    let platform = compiled
-        .platform
-        .unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
-    platc::build_full_tree(&source, &platform).expect("builds")
-}
+use crate::support::tree_of as tree;
 
 #[test]
 fn a_line_added_above_everything_changes_only_the_manifests() {

@@ -56,10 +56,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
 /// decrypts it.
 fn secret_keys(platform: &Platform, world: &World, out: &mut Vec<String>) {
     let Some(aws) = &platform.aws else { return };
-    let documents: BTreeMap<&str, &serde_json::Value> = world
-        .tf_blocks("data", "aws_iam_policy_document")
-        .map(|(_, name, body)| (name, body))
-        .collect();
+    let documents = world.tf_named("data", "aws_iam_policy_document");
     let documents_of: BTreeMap<(&str, &str), &serde_json::Value> = world
         .tf_blocks("resource", "aws_eks_pod_identity_association")
         .filter_map(|(_, id, b)| {
@@ -2154,10 +2151,7 @@ fn expanded(value: &str) -> Vec<&str> {
 
 /// The ARNs the role bound to each `(namespace, ServiceAccount)` may read secrets at.
 fn secret_grants(world: &World) -> BTreeMap<(String, String), Vec<String>> {
-    let documents: BTreeMap<&str, &serde_json::Value> = world
-        .tf_blocks("data", "aws_iam_policy_document")
-        .map(|(_, name, body)| (name, body))
-        .collect();
+    let documents = world.tf_named("data", "aws_iam_policy_document");
     // A secret platc makes (a password user's): its ARN ends in its name and six characters.
     let made: BTreeMap<String, String> = world
         .tf_blocks("resource", "aws_secretsmanager_secret")
@@ -2285,14 +2279,8 @@ fn database_passwords(world: &World, out: &mut Vec<String>) {
             .strip_suffix('}')?;
         outputs.get(name).cloned()
     };
-    let versions: BTreeMap<&str, &serde_json::Value> = world
-        .tf_blocks("resource", "aws_secretsmanager_secret_version")
-        .map(|(_, id, body)| (id, body))
-        .collect();
-    let readings: BTreeMap<&str, &serde_json::Value> = world
-        .tf_blocks("ephemeral", "aws_secretsmanager_secret_version")
-        .map(|(_, id, body)| (id, body))
-        .collect();
+    let versions = world.tf_named("resource", "aws_secretsmanager_secret_version");
+    let readings = world.tf_named("ephemeral", "aws_secretsmanager_secret_version");
     let mounted = mounted_secrets(world);
     let users = world
         .tf_blocks("resource", "postgresql_role")
@@ -3331,10 +3319,7 @@ fn terraform(platform: &Platform, world: &World, out: &mut Vec<String>) {
     // A file system policy replaces EFS's default one (any client through a mount target):
     // the EFS CSI driver mounts as an anonymous client (no `iam` mount option), so the policy
     // must allow anyone to mount and write through a mount target, or every mount is refused.
-    let documents: BTreeMap<&str, &serde_json::Value> = world
-        .tf_blocks("data", "aws_iam_policy_document")
-        .map(|(_, name, body)| (name, body))
-        .collect();
+    let documents = world.tf_named("data", "aws_iam_policy_document");
     for (path, name, body) in world.tf_blocks("resource", "aws_efs_file_system_policy") {
         let document = document_name(&body["policy"]).and_then(|name| documents.get(name));
         let Some(document) = document else {
@@ -3457,14 +3442,8 @@ const NLB_DEREGISTRATION_SECONDS: u64 = 120;
 /// as long as the NLB may still send new connections. The same values are in
 /// `helm/addons/`, for Helm users.
 fn gateway_releases(world: &World, out: &mut Vec<String>) {
-    let releases: BTreeMap<&str, &serde_json::Value> = world
-        .tf_blocks("resource", "helm_release")
-        .map(|(_, name, body)| (name, body))
-        .collect();
-    let labels: BTreeMap<&str, &serde_json::Value> = world
-        .tf_blocks("resource", "kubernetes_labels")
-        .map(|(_, name, body)| (name, body))
-        .collect();
+    let releases = world.tf_named("resource", "helm_release");
+    let labels = world.tf_named("resource", "kubernetes_labels");
     for (id, body) in &releases {
         if body["chart"] != "gateway" {
             continue;

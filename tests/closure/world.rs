@@ -375,6 +375,17 @@ impl World {
             .find(|s| s.namespace == namespace && s.name == name)
     }
 
+    /// Every Terraform block of a type across all files, by its name.
+    pub fn tf_named<'a>(
+        &'a self,
+        section: &'a str,
+        kind: &'a str,
+    ) -> BTreeMap<&'a str, &'a serde_json::Value> {
+        self.tf_blocks(section, kind)
+            .map(|(_, name, body)| (name, body))
+            .collect()
+    }
+
     /// Every Terraform block of a type across all files: `(file, name, body)`.
     pub fn tf_blocks<'a>(
         &'a self,
