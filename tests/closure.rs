@@ -366,6 +366,28 @@ fn a_sidecar_open_to_the_outside_without_an_aws_store_is_caught() {
 }
 
 #[test]
+fn nodes_or_add_ons_left_behind_by_a_cluster_upgrade_are_caught() {
+    assert_caught(
+        "terraform/aws/cluster.tf.json",
+        "\"version\": \"${aws_eks_cluster.boutique.version}\"",
+        "\"version\": \"1.33\"",
+        "node group `general` does not follow its cluster's version",
+    );
+    assert_caught(
+        "terraform/aws/cluster.tf.json",
+        "\"addon_version\": \"${data.aws_eks_addon_version.coredns.version}\",\n",
+        "",
+        "add-on `coredns` does not take its cluster's version's",
+    );
+    assert_caught(
+        "terraform/aws/cluster.tf.json",
+        "\"addon_name\": \"coredns\",\n        \"kubernetes_version\"",
+        "\"addon_name\": \"kube-proxy\",\n        \"kubernetes_version\"",
+        "add-on `coredns` does not take its cluster's version's",
+    );
+}
+
+#[test]
 fn a_changed_config_file_without_a_new_checksum_is_caught() {
     assert_caught_in(
         "containers",
@@ -1010,8 +1032,9 @@ fn an_ebs_storage_class_without_the_driver_is_caught() {
     assert_caught_in(
         "stateful",
         "terraform/aws/cluster.tf.json",
-        "\"addon_name\": \"aws-ebs-csi-driver\"",
-        "\"addon_name\": \"aws-efs-csi-driver\"",
+        // The add-on's own name, not its version's data source's.
+        "\"addon_name\": \"aws-ebs-csi-driver\",\n        \"addon_version\"",
+        "\"addon_name\": \"aws-efs-csi-driver\",\n        \"addon_version\"",
         "no EBS CSI driver add-on",
     );
 }

@@ -38,6 +38,7 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     egress(platform, world, &mut out);
     terraform(platform, world, &mut out);
     gateway_releases(world, &mut out);
+    cluster_versions(world, &mut out);
     sidecar_outbound(world, &mut out);
     log_groups(world, &mut out);
     security_group_texts(world, &mut out);
@@ -3385,6 +3386,44 @@ fn terraform(platform: &Platform, world: &World, out: &mut Vec<String>) {
         }
     }
     let _ = Ipv4Addr::LOCALHOST;
+}
+
+/// Every managed node group and EKS add-on follows its cluster's Kubernetes version: a node
+/// group without one keeps the version it was made with (the provider detects no drift), and
+/// EKS upgrades a control plane only while its node groups run its version; an add-on without
+/// one keeps its first version across a bump.
+fn cluster_versions(world: &World, out: &mut Vec<String>) {
+    // `${aws_eks_cluster.X.name}` → `${aws_eks_cluster.X.version}`.
+    let version_of = |body: &serde_json::Value| -> Option<String> {
+        let name = body["cluster_name"].as_str()?;
+        Some(format!("{}.version}}", name.strip_suffix(".name}")?))
+    };
+    for (path, id, body) in world.tf_blocks("resource", "aws_eks_node_group") {
+        if body["version"].as_str().map(str::to_owned) != version_of(body) {
+            out.push(format!(
+                "{path}: node group `{id}` does not follow its cluster's version ({})",
+                body["version"]
+            ));
+        }
+    }
+    let versions = world.tf_named("data", "aws_eks_addon_version");
+    for (path, id, body) in world.tf_blocks("resource", "aws_eks_addon") {
+        let read = body["addon_version"]
+            .as_str()
+            .and_then(|v| v.strip_prefix("${data.aws_eks_addon_version."))
+            .and_then(|v| v.strip_suffix(".version}"))
+            .and_then(|name| versions.get(name));
+        let follows = read.is_some_and(|data| {
+            data["addon_name"] == body["addon_name"]
+                && data["kubernetes_version"].as_str().map(str::to_owned) == version_of(body)
+        });
+        if !follows {
+            out.push(format!(
+                "{path}: add-on `{id}` does not take its cluster's version's ({})",
+                body["addon_version"]
+            ));
+        }
+    }
 }
 
 /// A namespace's `Sidecar` lets its proxies send outside the mesh's registry (`ALLOW_ANY`)

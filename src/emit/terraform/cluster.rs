@@ -256,6 +256,12 @@ fn node_group(
                 "desired_size": group.desired.value,
             },
             "update_config": {"max_unavailable": 1},
+            // The nodes follow the control plane: without a version the group keeps the one it
+            // was made with (the provider detects no drift), so a bump upgraded the control
+            // plane alone and the next one fails (EKS upgrades a control plane only while
+            // its managed node groups run its version). A bump then rolls the nodes,
+            // `max_unavailable` at a time, each drained within the pods' budgets.
+            "version": r(&format!("{}.version", cluster_ref(cluster))),
             "launch_template": {
                 "id": r(&format!("aws_launch_template.{id}.id")),
                 "version": r(&format!("aws_launch_template.{id}.latest_version")),
@@ -304,9 +310,21 @@ fn addons(cx: &Context, m: &mut Module, cluster: &Cluster) {
         let Source::Eks { name: addon_name } = addon.source else {
             continue;
         };
+        // The add-on's default version for the cluster's Kubernetes version: without one, an
+        // add-on keeps the version it was made with across a bump of the cluster.
+        m.data(
+            "aws_eks_addon_version",
+            addon.id,
+            json!({
+                "addon_name": addon_name,
+                "kubernetes_version": r(&format!("{}.version", cluster_ref(cluster))),
+                "most_recent": false,
+            }),
+        );
         let mut body = json!({
             "cluster_name": r(&format!("{}.name", cluster_ref(cluster))),
             "addon_name": addon_name,
+            "addon_version": r(&format!("data.aws_eks_addon_version.{}.version", addon.id)),
             "resolve_conflicts_on_create": "OVERWRITE",
             "resolve_conflicts_on_update": "PRESERVE",
         });
