@@ -6,9 +6,12 @@
 //!   own address, so no name of ours can stand in), each cache's primary endpoint, each
 //!   `DocumentDB` cluster's endpoint and connection string, each queue's
 //!   URL, each topic's ARN and the URL of the `DynamoDB` endpoint; the
-//!   Deployment reads each key into the env var of that name. The namespace is created here when
-//!   it does not exist yet, with the labels of the Namespace object platc emits (Argo CD or
-//!   `kubectl apply` then adopt it; labels and annotations they add are left alone).
+//!   Deployment reads each key into the env var of that name. The namespace is created here,
+//!   with the labels of the Namespace object platc emits (Argo CD or `kubectl apply` then adopt
+//!   it; labels and annotations they add are left alone). It must not exist yet: a service
+//!   whose namespace Argo CD made before its first store needs a `terraform import`, and one
+//!   that loses its last store a `terraform state rm`, or the apply deletes its namespace
+//!   (docs/language.md, `uses`).
 //! - Per file system a service mounts, a `StorageClass` `efs-<name>` that provisions EFS access
 //!   points under one shared directory (`/platc/<name>`), owned by the UID and GID platc's pods
 //!   run as, so every claim of it sees the same files.
