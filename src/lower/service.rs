@@ -190,15 +190,9 @@ pub fn lower(node: &Node, defaults: &DefaultsRead, d: &mut Diagnostics) -> Optio
     }
     // A canary's tag names an image of the service's repository.
     if let (Some(canary), Some(image)) = (&parts.canary, &parts.image)
-        && canary.digest.is_none()
-        && let Some(tag) = canary.tag.as_ref().filter(|t| t.value == "latest")
+        && let Some(tag) = &canary.tag
     {
-        d.error(
-            ErrorKind::ImageLatest {
-                image: latest_reference(&image.repository.value, Some(tag)),
-            },
-            tag.span,
-        );
+        warn_latest(&image.repository, Some(tag), canary.digest.is_some(), d);
     }
     for child in versions {
         let Some(version) = traffic::version(child, parts.image.as_ref(), d) else {
@@ -429,15 +423,7 @@ pub(super) fn image(node: &Node, d: &mut Diagnostics) -> Option<Image> {
     }
     let tag = tag.or_else(|| inline_tag.map(|t| Spanned::new(t, reference.span)));
     let digest = digest.or_else(|| inline_digest.map(|t| Spanned::new(t, reference.span)));
-    if digest.is_none() && tag.as_ref().is_none_or(|t| t.value == "latest") {
-        let span = tag.as_ref().map_or(reference.span, |t| t.span);
-        d.error(
-            ErrorKind::ImageLatest {
-                image: latest_reference(&reference.value, tag.as_ref()),
-            },
-            span,
-        );
-    }
+    warn_latest(&reference, tag.as_ref(), digest.is_some(), d);
     Some(Image {
         span: node.span(),
         repository: Spanned::new(repository, reference.span),
@@ -1026,15 +1012,28 @@ pub fn waiver(node: &Node, d: &mut Diagnostics) -> Option<Waiver> {
     })
 }
 
-/// The reference an `image-latest` warning names: with the tag `latest` when `tag=` gave it
-/// (the reference alone would read as untagged), as written otherwise.
-pub(super) fn latest_reference(reference: &str, tag: Option<&Spanned<String>>) -> String {
-    match tag {
-        Some(tag) if !reference.ends_with(&format!(":{}", tag.value)) => {
-            format!("{reference}:{}", tag.value)
-        }
-        _ => reference.to_owned(),
+/// `platc::image-latest` (a warning) for an image of `reference` without a digest whose tag
+/// is `latest` or missing, at the tag or else the reference. It names the reference with the
+/// tag when `tag=` gave it (the reference alone would read as untagged).
+pub(super) fn warn_latest(
+    reference: &Spanned<String>,
+    tag: Option<&Spanned<String>>,
+    digest: bool,
+    d: &mut Diagnostics,
+) {
+    if digest || tag.is_some_and(|t| t.value != "latest") {
+        return;
     }
+    let image = match tag {
+        Some(tag) if !reference.value.ends_with(&format!(":{}", tag.value)) => {
+            format!("{}:{}", reference.value, tag.value)
+        }
+        _ => reference.value.clone(),
+    };
+    d.error(
+        ErrorKind::ImageLatest { image },
+        tag.map_or(reference.span, |t| t.span),
+    );
 }
 
 #[cfg(test)]

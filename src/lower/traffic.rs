@@ -6,7 +6,7 @@ use crate::syntax::Node;
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, NameRule, suggest};
 use crate::lower::grammar::service::{self as spec, RETRY_ON};
 use crate::lower::reader::{Reader, Seen, choice, string, unknown_node};
-use crate::lower::service::latest_reference;
+use crate::lower::service::warn_latest;
 use crate::lower::typed;
 use crate::lower::value;
 use crate::model::service::{
@@ -486,14 +486,7 @@ pub fn version(node: &Node, base: Option<&Image>, d: &mut Diagnostics) -> Option
                     .clone()
                     .or_else(|| inline_digest.map(|t| Spanned::new(t, reference.span)));
                 // A warning: the version stays in the platform.
-                if digest.is_none() && tag.as_ref().is_none_or(|t| t.value == "latest") {
-                    d.error(
-                        ErrorKind::ImageLatest {
-                            image: latest_reference(&reference.value, tag.as_ref()),
-                        },
-                        tag.as_ref().map_or(reference.span, |t| t.span),
-                    );
-                }
+                warn_latest(reference, tag.as_ref(), digest.is_some(), d);
                 Some(Image {
                     span: node.span(),
                     repository: Spanned::new(repository, reference.span),
@@ -511,16 +504,8 @@ pub fn version(node: &Node, base: Option<&Image>, d: &mut Diagnostics) -> Option
         // The service's own image, run twice under two names: reported by the checks.
         base.cloned()
     } else {
-        if let (Some(base), Some(tag)) = (base, &tag)
-            && digest.is_none()
-            && tag.value == "latest"
-        {
-            d.error(
-                ErrorKind::ImageLatest {
-                    image: latest_reference(&base.repository.value, Some(tag)),
-                },
-                tag.span,
-            );
+        if let (Some(base), Some(tag)) = (base, &tag) {
+            warn_latest(&base.repository, Some(tag), digest.is_some(), d);
         }
         base.map(|base| Image {
             span: node.span(),
