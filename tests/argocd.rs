@@ -12,7 +12,8 @@
 //!   is not one is read by any (the environments' trees, charts, rules, dashboards, the
 //!   manifest);
 //! - each Application's project exists beside it and admits its repository, its destination,
-//!   and every namespace and kind it deploys, and admits nothing the tree does not deploy;
+//!   and every namespace it deploys to and no other, and every kind any tree deploys (platc's
+//!   kinds, used by this platform or not) and no other;
 //! - every `ignoreDifferences` names an object its Application deploys, and every route and
 //!   subset Argo Rollouts changes is ignored where it is deployed;
 //! - the sync policy is the one `platform.kdl` asks for;
@@ -31,6 +32,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use platc::diff::read_tree;
 use platc::emit::Scope;
@@ -467,7 +469,6 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
     let mut deployed_by: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut plugin_parts: BTreeMap<Part, Vec<String>> = BTreeMap::new();
     let mut namespaces_used = BTreeSet::new();
-    let mut kinds_used: BTreeSet<(bool, String, String)> = BTreeSet::new();
     let mut app_waves: Vec<(Part, i64)> = Vec::new();
     // Every Application's ignored fields, by (kind, namespace, name); and each weighted route a
     // Rollout names in a `VirtualService` of another namespace (`<name>.<namespace>`, a
@@ -608,7 +609,6 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
                     }
                 }
             }
-            kinds_used.insert((obj.namespace.is_some(), obj.group.clone(), obj.kind.clone()));
             deployed_objects.insert((obj, file.clone()));
             waves.insert(file.clone(), wave(&read(file)));
         }
@@ -823,16 +823,22 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
             "{project_path} admits the namespaces {admitted_namespaces:?}, not {used_namespaces:?}"
         ));
     }
-    let used = |namespaced: bool| -> BTreeSet<(String, String)> {
-        kinds_used
-            .iter()
-            .filter(|(n, _, _)| *n == namespaced)
-            .map(|(_, g, k)| (g.clone(), k.clone()))
-            .collect()
-    };
-    if cluster_kinds != used(false) || namespaced_kinds != used(true) {
+    // Every kind platc deploys, used here or not: Argo CD prunes no object whose kind its
+    // project does not admit, so a project narrowed with the platform would strand the last
+    // object of a kind the platform stopped using.
+    let admitted_kinds: BTreeSet<(bool, String, String)> = cluster_kinds
+        .iter()
+        .map(|(g, k)| (false, g.clone(), k.clone()))
+        .chain(
+            namespaced_kinds
+                .iter()
+                .map(|(g, k)| (true, g.clone(), k.clone())),
+        )
+        .collect();
+    if admitted_kinds != *platc_kinds() {
         out.push(format!(
-            "{project_path} admits other kinds than the Applications deploy"
+            "{project_path} admits {admitted_kinds:?}, not every kind platc deploys {:?}",
+            platc_kinds()
         ));
     }
 
@@ -895,6 +901,32 @@ fn failures(case: &Case, tree: &Tree) -> Vec<String> {
         last = (w, path);
     }
     out
+}
+
+/// Every kind (namespaced, group, kind) of a cluster object any built tree deploys, with or
+/// without `argocd`: the kinds platc makes, as far as the trees show them.
+fn platc_kinds() -> &'static BTreeSet<(bool, String, String)> {
+    static KINDS: OnceLock<BTreeSet<(bool, String, String)>> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        let mut kinds = BTreeSet::new();
+        for (_, cases) in trees() {
+            for case in &cases {
+                let output = platc::output(&case.platform, Scope::All).expect("the set validates");
+                for item in output.items() {
+                    if let Some(id) = item.id()
+                        && !item.path.starts_with("argocd/")
+                    {
+                        kinds.insert((
+                            id.namespace.is_some(),
+                            group(id.api_version).to_owned(),
+                            id.kind.to_owned(),
+                        ));
+                    }
+                }
+            }
+        }
+        kinds
+    })
 }
 
 fn all_failures(tree: &Tree, cases: &[Case]) -> Vec<String> {
@@ -1053,6 +1085,18 @@ fn a_namespace_the_project_does_not_admit_is_caught() {
 fn a_kind_the_project_does_not_admit_is_caught() {
     let f = planted("argocd/project.yaml", "kind: Rollout", "kind: Rollouts");
     caught(&f, "does not admit argoproj.io/Rollout");
+}
+
+/// The reference platform runs no migration `Job`; its project admits the kind all the same,
+/// or the last `Job` of a platform that stopped running one would never be pruned.
+#[test]
+fn a_project_narrowed_to_the_kinds_in_use_is_caught() {
+    let f = planted(
+        "argocd/project.yaml",
+        "    - group: batch\n      kind: Job\n",
+        "",
+    );
+    caught(&f, "not every kind platc deploys");
 }
 
 #[test]

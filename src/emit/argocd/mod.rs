@@ -7,10 +7,10 @@
 //! read by owner and identity, never re-derived. Output: `argocd/project.yaml`,
 //! `argocd/applications/<application>.yaml` and `argocd/root.yaml`. Invariants: every cluster
 //! object of the set is deployed by exactly one Application, and with `source=out` no other
-//! file of the tree is read by one (`include`); the project admits exactly the namespaces and
-//! kinds the set has; the platform's Application is synced, and healthy, before the services'
-//! (sync waves of the root; the add-on table pins the health of an `Application`, which Argo
-//! CD stopped assessing in 1.8). The edge's Application is synced beside the platform's, but
+//! file of the tree is read by one (`include`); the project admits exactly the namespaces the
+//! set has, and every kind platc deploys; the platform's Application is synced, and healthy,
+//! before the services' (sync waves of the root; the add-on table pins the health of an
+//! `Application`, which Argo CD stopped assessing in 1.8). The edge's Application is synced beside the platform's, but
 //! its health holds back no wave (`addons::HOLDS_WAVES_ANNOTATION`): it waits on Let's
 //! Encrypt and DNS (`output::on_the_edge`), and a wave that waited on it could hold back every
 //! service of a first install, or the root's prune.
@@ -620,8 +620,56 @@ fn group(id: &IdRef) -> &'static str {
         .map_or("", |(group, _)| group)
 }
 
+/// The cluster-scoped kinds platc deploys through an Application, by group.
+const CLUSTER_KINDS: &[GroupKind] = &[
+    GroupKind::of("", "Namespace"),
+    GroupKind::of("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    GroupKind::of(
+        "admissionregistration.k8s.io",
+        "ValidatingAdmissionPolicyBinding",
+    ),
+    GroupKind::of("cert-manager.io", "ClusterIssuer"),
+    GroupKind::of("storage.k8s.io", "StorageClass"),
+];
+
+/// The namespaced kinds platc deploys through an Application, by group.
+const NAMESPACED_KINDS: &[GroupKind] = &[
+    GroupKind::of("", "ConfigMap"),
+    GroupKind::of("", "PersistentVolumeClaim"),
+    GroupKind::of("", "Service"),
+    GroupKind::of("", "ServiceAccount"),
+    GroupKind::of("apps", "Deployment"),
+    GroupKind::of("apps", "StatefulSet"),
+    GroupKind::of("argoproj.io", "AnalysisTemplate"),
+    GroupKind::of("argoproj.io", "Rollout"),
+    GroupKind::of("autoscaling", "HorizontalPodAutoscaler"),
+    GroupKind::of("batch", "Job"),
+    GroupKind::of("cert-manager.io", "Certificate"),
+    GroupKind::of("monitoring.coreos.com", "PodMonitor"),
+    GroupKind::of("monitoring.coreos.com", "PrometheusRule"),
+    GroupKind::of("monitoring.coreos.com", "ServiceMonitor"),
+    GroupKind::of("networking.istio.io", "DestinationRule"),
+    GroupKind::of("networking.istio.io", "Gateway"),
+    GroupKind::of("networking.istio.io", "ServiceEntry"),
+    GroupKind::of("networking.istio.io", "Sidecar"),
+    GroupKind::of("networking.istio.io", "VirtualService"),
+    GroupKind::of("networking.k8s.io", "NetworkPolicy"),
+    GroupKind::of("policy", "PodDisruptionBudget"),
+    GroupKind::of("secrets-store.csi.x-k8s.io", "SecretProviderClass"),
+    GroupKind::of("security.istio.io", "AuthorizationPolicy"),
+    GroupKind::of("security.istio.io", "PeerAuthentication"),
+    GroupKind::of("security.istio.io", "RequestAuthentication"),
+];
+
 /// The `AppProject` of the platform's Applications: its repository, exactly the namespaces
-/// and kinds of the set (computed, so it never drifts from what the Applications deploy).
+/// of the set, and every kind platc deploys (`CLUSTER_KINDS`, `NAMESPACED_KINDS`, with any
+/// kind of the set besides). The kinds are platc's, not the set's: Argo CD neither prunes
+/// nor, deleting an Application, deletes a live object whose kind its project does not admit
+/// (`controller/state.go`, `getPermittedAppLiveObjects`, v3.1), so a project narrowed with
+/// the set would leave the last `Rollout` running beside the `Deployment` that replaced it,
+/// or the last `HorizontalPodAutoscaler` scaling a workload that no longer asks for one.
+/// A namespace needs no such care: the platform's Application deletes the namespace itself,
+/// and the cluster everything in it.
 fn project(
     platform: &Checked,
     argocd: &ArgoCd,
@@ -636,6 +684,14 @@ fn project(
         ..
     } = admitted;
     destinations.extend(applications.iter().map(|a| a.namespace.as_str()));
+    let cluster: BTreeSet<GroupKind> = cluster
+        .into_iter()
+        .chain(CLUSTER_KINDS.iter().copied())
+        .collect();
+    let namespaced: BTreeSet<GroupKind> = namespaced
+        .into_iter()
+        .chain(NAMESPACED_KINDS.iter().copied())
+        .collect();
     Item::resource(
         format!("{DIR}/{PROJECT_FILE}"),
         Owner::Platform,

@@ -113,8 +113,14 @@ pub struct ProjectSpec {
     pub namespace_resource_whitelist: Vec<GroupKind>,
 }
 
-#[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct GroupKind {
     pub group: &'static str,
     pub kind: &'static str,
+}
+
+impl GroupKind {
+    pub const fn of(group: &'static str, kind: &'static str) -> Self {
+        Self { group, kind }
+    }
 }
