@@ -1346,3 +1346,152 @@ fn a_password_env_var_reading_an_unsynced_key_is_caught() {
         "env `SPRING_DATASOURCE_PASSWORD` reads Secret key",
     );
 }
+
+/// `text` without its `uses database` and `uses docdb` lines (and their blocks).
+fn without_database_uses(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if skipping {
+            skipping = trimmed != "}";
+            continue;
+        }
+        if trimmed.starts_with("uses database ") || trimmed.starts_with("uses docdb ") {
+            skipping = trimmed.ends_with('{');
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The `section` blocks of the cluster stage's files: `(type, name, body)`.
+fn cluster_blocks(
+    tree: &BTreeMap<String, String>,
+    section: &str,
+) -> Vec<(String, String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for (path, text) in tree {
+        if !(path.starts_with("terraform/cluster/") && path.ends_with(".tf.json")) {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        for (kind, blocks) in value[section].as_object().into_iter().flatten() {
+            match blocks {
+                // A provider's one configuration.
+                serde_json::Value::Object(body) if section == "provider" => {
+                    let alias = body
+                        .get("alias")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
+                    out.push((kind.clone(), alias, blocks.clone()));
+                }
+                serde_json::Value::Object(named) => out.extend(
+                    named
+                        .iter()
+                        .map(|(name, body)| (kind.clone(), name.clone(), body.clone())),
+                ),
+                // A provider's configurations: a list, each with its alias.
+                serde_json::Value::Array(list) => out.extend(list.iter().map(|body| {
+                    let alias = body["alias"].as_str().unwrap_or_default().to_owned();
+                    (kind.clone(), alias, body.clone())
+                })),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// When the last service stops using a database or a `DocumentDB` cluster, the cluster stage
+/// still configures (and requires) every provider its users were made with: Terraform
+/// destroys a resource with the provider of its state, and fails every plan once that
+/// provider's configuration is gone. The `DocumentDB` users' reconciliation still runs, with no
+/// users, so that the last service's user is dropped too. The tree without the `uses` lines
+/// resolves as well (the runner still reads each master secret).
+#[test]
+fn the_users_of_a_stores_last_service_are_dropped_by_their_own_provider() {
+    for case in ["database", "database-password", "docdb"] {
+        let path = format!("{}/golden/{case}/platform.kdl", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).unwrap();
+        let bare = without_database_uses(&text);
+        assert_ne!(bare, text, "{case} uses no database");
+        let build = |text: &str| {
+            let source = platc::source::Source::new("platform.kdl", text);
+            let platform = platc::compile(&source, &platc::Options::default())
+                .platform
+                .unwrap_or_else(|| panic!("{case} does not compile"));
+            let tree = platc::build_tree(&platform).unwrap();
+            (platform, tree)
+        };
+        let (_, used) = build(&text);
+        let (bare_platform, bare_tree) = build(&bare);
+        // Every provider (`name` or `name.alias`) a resource of the stage was made with.
+        let made_with: std::collections::BTreeSet<String> = cluster_blocks(&used, "resource")
+            .into_iter()
+            .map(|(kind, _, body)| {
+                body["provider"]
+                    .as_str()
+                    .map_or_else(|| kind.split('_').next().unwrap().to_owned(), str::to_owned)
+            })
+            .collect();
+        let configured: std::collections::BTreeSet<String> = cluster_blocks(&bare_tree, "provider")
+            .into_iter()
+            .map(|(name, alias, _)| {
+                if alias.is_empty() {
+                    name
+                } else {
+                    format!("{name}.{alias}")
+                }
+            })
+            .collect();
+        let required = bare_tree
+            .get("terraform/cluster/versions.tf")
+            .cloned()
+            .unwrap_or_default();
+        // A database's provider (`name.alias`), or `DocumentDB`'s reconciliation.
+        assert!(
+            made_with
+                .iter()
+                .any(|p| p.contains('.') || p == "terraform"),
+            "{case}: no user to check, only {made_with:?}"
+        );
+        for provider in &made_with {
+            // Built in: `terraform_data`.
+            if provider == "terraform" {
+                continue;
+            }
+            assert!(
+                configured.contains(provider),
+                "{case}: without its users the cluster stage has no provider {provider}, \
+                 only {configured:?}"
+            );
+            let name = provider.split('.').next().unwrap();
+            assert!(
+                required.contains(&format!("    {name} = {{")),
+                "{case}: without its users the cluster stage requires no provider {name}"
+            );
+        }
+        // Each `DocumentDB` cluster's users are still reconciled, to none.
+        let reconciled = |tree: &BTreeMap<String, String>| -> Vec<String> {
+            cluster_blocks(tree, "resource")
+                .into_iter()
+                .filter(|(kind, _, _)| kind == "terraform_data")
+                .map(|(_, name, _)| name)
+                .collect()
+        };
+        assert_eq!(
+            reconciled(&used),
+            reconciled(&bare_tree),
+            "{case}: the DocumentDB users' reconciliation went with the last service"
+        );
+        assert_eq!(
+            failures(&bare_platform, &bare_tree),
+            Vec::<String>::new(),
+            "{case} without its uses"
+        );
+    }
+}

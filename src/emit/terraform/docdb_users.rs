@@ -1,6 +1,6 @@
-//! `cluster/docdbs.tf.json`: in each `DocumentDB` cluster that services use, a user of its
-//! `$external` database per service's role (`MONGODB-AWS`), allowed to read and write the
-//! cluster's database (named after the cluster, the path of `STORE_DOCDB_URI`).
+//! `cluster/docdbs.tf.json`: in each `DocumentDB` cluster, a user of its `$external` database
+//! per role of a service that uses it (`MONGODB-AWS`), allowed to read and write the cluster's
+//! database (named after the cluster, the path of `STORE_DOCDB_URI`).
 //!
 //! No maintained Terraform provider creates `MONGODB-AWS` users (the `MongoDB` providers'
 //! user resources require a password), so a `terraform_data` per cluster runs `mongosh`
@@ -10,7 +10,8 @@
 //! plan file, and handed to `mongosh` in its environment, never on a command line. TLS is
 //! verified against the Amazon RDS CA bundle. The script reconciles: it creates each missing
 //! user, sets each user's roles, and drops the `$external` users of no service, so a service
-//! that stops using the cluster loses its access. The resource is replaced (and the script
+//! that stops using the cluster loses its access, the last one too: every cluster has its
+//! resource, with no users when no service uses it. The resource is replaced (and the script
 //! run again) when the cluster's endpoint or its list of roles changes.
 
 use serde_json::{Value, json};

@@ -38,17 +38,14 @@ pub fn users<'a>(cx: &'a Context, docdb: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// The clusters whose users the second stage makes: those some service uses, when the platform
-/// has an EKS cluster (and so the services' roles).
-pub fn with_users<'a>(cx: &'a Context) -> Vec<&'a Docdb> {
+/// The clusters whose users the second stage keeps, when the platform has an EKS cluster (and
+/// so the services' roles): every one declared, whether a service uses it or not, so that the
+/// users of the last service to stop using one are dropped too (`docdb_users`).
+pub fn with_users<'a>(cx: &Context<'a>) -> &'a [Docdb] {
     if cx.cluster.is_none() {
-        return Vec::new();
+        return &[];
     }
-    cx.aws
-        .docdbs
-        .iter()
-        .filter(|d| !users(cx, &d.name.value).is_empty())
-        .collect()
+    &cx.aws.docdbs
 }
 
 /// The master user's name: letters and digits only, as `DocumentDB` requires.

@@ -190,15 +190,13 @@ pub fn module(cx: &Context) -> Module {
         );
         // The roles the cluster admits as users of its `$external` database (one per service
         // that uses it), which the cluster stage makes.
-        let users: Vec<serde_json::Value> = if cx.cluster.is_some() {
-            crate::emit::terraform::docdbs::users(cx, &docdb.name.value)
-                .into_iter()
-                .map(|s| json!(r(&format!("aws_iam_role.svc_{}.arn", ident(s)))))
-                .collect()
-        } else {
-            Vec::new()
-        };
-        if !users.is_empty() {
+        // Empty when no service uses the cluster: the cluster stage then drops every user.
+        if cx.cluster.is_some() {
+            let users: Vec<serde_json::Value> =
+                crate::emit::terraform::docdbs::users(cx, &docdb.name.value)
+                    .into_iter()
+                    .map(|s| json!(r(&format!("aws_iam_role.svc_{}.arn", ident(s)))))
+                    .collect();
             m.output(
                 &format!("docdb_{id}_users"),
                 &format!(

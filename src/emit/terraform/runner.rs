@@ -53,18 +53,9 @@ pub fn wanted(cx: &Context, cluster: &Cluster) -> bool {
             || !docdbs::with_users(cx).is_empty())
 }
 
-/// The databases the second stage makes users in.
-fn databases<'a>(cx: &'a Context) -> Vec<&'a crate::model::aws::Database> {
-    cx.aws
-        .databases
-        .iter()
-        .filter(|d| {
-            cx.platform.services.iter().flat_map(|s| &s.uses).any(|u| {
-                u.kind.value == crate::model::service::StoreKind::Database
-                    && u.name.value == d.name.value
-            })
-        })
-        .collect()
+/// The databases whose users the second stage keeps: every one declared (`users::providers`).
+fn databases<'a>(cx: &Context<'a>) -> &'a [crate::model::aws::Database] {
+    &cx.aws.databases
 }
 
 /// Where the runner takes the second stage from: `(bucket, key)`.
@@ -391,7 +382,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             "cidr_ipv4": "0.0.0.0/0",
         }),
     );
-    for database in &databases {
+    for database in databases {
         let id = ident(&database.name.value);
         let port = database.engine.value.port();
         m.resource(
@@ -419,7 +410,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             }),
         );
     }
-    for docdb in &clusters {
+    for docdb in clusters {
         let id = ident(&docdb.name.value);
         m.resource(
             "aws_vpc_security_group_egress_rule",

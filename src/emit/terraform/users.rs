@@ -8,6 +8,9 @@
 //! (made by the first stage) as a write-only value, read back from that version and given to
 //! the user as a write-only `password_wo`, so it is in no state file, no plan and no output.
 //!
+//! Each database declared has its provider here, whether a service uses it or not: a service
+//! that stops using a database (its last user too) has its user dropped by that provider.
+//!
 //! The stage runs inside the VPC (the runner), which the database admits. It connects as the
 //! master user, whose password RDS keeps in Secrets Manager: read through an *ephemeral*
 //! resource (Terraform 1.10+), so it never lands in a state file. The connection is TLS
@@ -19,16 +22,15 @@ use crate::emit::terraform::{Context, Module, ident};
 use crate::model::aws::Engine;
 use crate::model::service::StoreKind;
 
-/// `(local name, source, version)` of the database providers, when the platform needs them.
+/// `(local name, source, version)` of the database providers, when the platform needs them:
+/// for every engine of a database it declares, whether a service uses it or not. A database's
+/// provider stays as long as the database: Terraform destroys a user with the provider that
+/// made it, so a provider removed with a database's last user would leave that user in the
+/// state and fail every plan after ("Provider configuration not present").
 pub fn providers(cx: &Context) -> Vec<(&'static str, &'static str, &'static str)> {
     let mut out = Vec::new();
     for engine in [Engine::Postgres, Engine::Mysql] {
-        if cx
-            .aws
-            .databases
-            .iter()
-            .any(|d| d.engine.value == engine && !users(cx, &d.name.value).is_empty())
-        {
+        if cx.aws.databases.iter().any(|d| d.engine.value == engine) {
             out.push(match engine {
                 Engine::Postgres => ("postgresql", "cyrilgdn/postgresql", "~> 1.26.0"),
                 Engine::Mysql => ("mysql", "petoju/mysql", "~> 3.0.94"),
@@ -126,11 +128,9 @@ pub fn module(cx: &Context) -> Module {
     let mut secrets = serde_json::Map::new();
     let mut passwords = serde_json::Map::new();
     let mut locals = serde_json::Map::new();
+    // Every database's master secret and provider, used or not (`providers`).
     for database in &cx.aws.databases {
         let users = users(cx, &database.name.value);
-        if users.is_empty() {
-            continue;
-        }
         let id = ident(&database.name.value);
         secrets.insert(
             format!("db_{id}"),
