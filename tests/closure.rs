@@ -1495,3 +1495,27 @@ fn the_users_of_a_stores_last_service_are_dropped_by_their_own_provider() {
         );
     }
 }
+
+/// A running service's namespace changes hands with the cluster stage both ways: imported
+/// when its first store comes, forgotten (never deleted) when its last goes.
+#[test]
+fn a_namespace_the_cluster_stage_would_fail_on_or_delete_is_caught() {
+    assert_caught(
+        "terraform/cluster/namespaces.tf",
+        "n if n == \"reviewservice\"]",
+        "n if n == \"reviews\"]",
+        "namespace reviewservice: 1 import blocks to kubernetes_namespace_v1.reviewservice",
+    );
+    assert_caught(
+        "terraform/cluster/namespaces.tf",
+        "  from = kubernetes_namespace_v1.cartservice\n\n  lifecycle {\n    destroy = false",
+        "  from = kubernetes_namespace_v1.cartservice\n\n  lifecycle {\n    destroy = true",
+        "namespace cartservice: the cluster stage would delete it",
+    );
+    assert_caught(
+        "terraform/cluster/namespaces.tf",
+        "from = kubernetes_namespace_v1.cartservice",
+        "from = kubernetes_namespace_v1.reviewservice",
+        "a removed block for kubernetes_namespace_v1.reviewservice, which the stage still declares",
+    );
+}

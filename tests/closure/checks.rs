@@ -48,7 +48,124 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     docdbs(platform, world, &mut out);
     docdb_users(platform, world, &mut out);
     secret_keys(platform, world, &mut out);
+    namespace_handovers(platform, world, &mut out);
     out
+}
+
+/// The top-level blocks of type `kind` of an HCL file as `terraform fmt` leaves it (each
+/// opening at the start of a line, closing with a lone `}`): each block's `key = value` lines,
+/// nested blocks' included.
+fn hcl_blocks(text: &str, kind: &str) -> Vec<BTreeMap<String, String>> {
+    let opening = format!("{kind} {{");
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if line != opening {
+            continue;
+        }
+        out.push(
+            lines
+                .by_ref()
+                .take_while(|l| *l != "}")
+                .filter_map(|l| {
+                    let (key, value) = l.split_once(" = ")?;
+                    Some((key.trim().to_owned(), value.trim().to_owned()))
+                })
+                .collect(),
+        );
+    }
+    out
+}
+
+/// The namespaces the cluster stage makes change hands with nothing done by hand: each is
+/// imported when it exists already (an `import` to it whose `for_each` is its name when the
+/// cluster lists it, from a `kubernetes_all_namespaces` the stage declares, and `id` that
+/// name), and every other service's namespace is `removed` without being destroyed, at the
+/// address the stage would make it at, and never at one it declares (Terraform refuses a
+/// `removed` block for a resource still in the configuration).
+fn namespace_handovers(platform: &Platform, world: &World, out: &mut Vec<String>) {
+    let Some(aws) = &platform.aws else { return };
+    if aws.cluster.is_none() {
+        return;
+    }
+    let text = world
+        .hcl
+        .get("terraform/cluster/namespaces.tf")
+        .map_or("", String::as_str);
+    let imports = hcl_blocks(text, "import");
+    let removed = hcl_blocks(text, "removed");
+    let listed: BTreeSet<&str> = world
+        .tf_named("data", "kubernetes_all_namespaces")
+        .into_keys()
+        .collect();
+    let made = world.tf_named("resource", "kubernetes_namespace_v1");
+    let mut made_names = BTreeSet::new();
+    for (id, body) in &made {
+        let name = body["metadata"]["name"].as_str().unwrap_or_default();
+        made_names.insert(name);
+        let to = format!("kubernetes_namespace_v1.{id}");
+        let found: Vec<_> = imports
+            .iter()
+            .filter(|i| i.get("to") == Some(&to))
+            .collect();
+        let resolves = |i: &&BTreeMap<String, String>| {
+            i.get("id").map(String::as_str) == Some("each.value")
+                && listed.iter().any(|data| {
+                    i.get("for_each")
+                        == Some(&format!(
+                            "[for n in data.kubernetes_all_namespaces.{data}.namespaces : n if \
+                             n == \"{name}\"]"
+                        ))
+                })
+        };
+        if found.len() != 1 || !found.iter().all(resolves) {
+            out.push(format!(
+                "namespace {name}: {} import blocks to {to}, not one of it when the cluster has it \
+                 ({found:?})",
+                found.len()
+            ));
+        }
+    }
+    for import in &imports {
+        let to = import.get("to").map_or("", String::as_str);
+        let declared = to
+            .strip_prefix("kubernetes_namespace_v1.")
+            .is_some_and(|id| made.contains_key(id));
+        if !declared {
+            out.push(format!(
+                "an import to {to}, which the cluster stage does not declare"
+            ));
+        }
+    }
+    let forgotten: BTreeSet<&str> = removed
+        .iter()
+        .filter(|r| r.get("destroy").map(String::as_str) == Some("false"))
+        .filter_map(|r| r.get("from").map(String::as_str))
+        .collect();
+    for block in &removed {
+        let from = block.get("from").map_or("", String::as_str);
+        if from
+            .strip_prefix("kubernetes_namespace_v1.")
+            .is_some_and(|id| made.contains_key(id))
+        {
+            out.push(format!(
+                "a removed block for {from}, which the stage still declares"
+            ));
+        }
+    }
+    for service in &platform.services {
+        let namespace = service.namespace.as_str();
+        if made_names.contains(namespace) {
+            continue;
+        }
+        let from = format!("kubernetes_namespace_v1.{}", namespace.replace('-', "_"));
+        if !forgotten.contains(from.as_str()) {
+            out.push(format!(
+                "namespace {namespace}: the cluster stage would delete it, running, should it \
+                 hold it (no removed block for {from} with destroy = false)"
+            ));
+        }
+    }
 }
 
 /// A secret encrypted with a customer-managed key (`kms-key=`): the role of each pod that

@@ -87,6 +87,8 @@ pub struct World {
     /// Each stage's `versions.tf` (path) → the attributes of its `backend "s3"` block, as
     /// `terraform init` reads them (strings unquoted).
     pub backends: BTreeMap<String, BTreeMap<String, String>>,
+    /// Every other `.tf` file (HCL): path → text.
+    pub hcl: BTreeMap<String, String>,
 }
 
 /// The attributes of the `backend "s3"` block of a `versions.tf`, if it has one. The block is
@@ -158,6 +160,8 @@ impl World {
                 if let Some(backend) = s3_backend(text) {
                     world.backends.insert(path.clone(), backend);
                 }
+            } else if Path::new(path).extension().is_some_and(|e| e == "tf") {
+                world.hcl.insert(path.clone(), text.clone());
             } else if path.ends_with(".tf.json")
                 && let Ok(value) = serde_json::from_str(text)
             {

@@ -245,6 +245,16 @@ pub fn emit(platform: &Checked, out: &mut Output) {
             versions::hcl(&cx, stage),
         ));
     }
+    if let Some(cluster) = cx.cluster
+        && let Some(handovers) = stores::handovers_hcl(&cx)
+    {
+        out.push(Item::text(
+            format!("terraform/{}/namespaces.tf", Stage::Cluster.dir()),
+            Owner::Platform,
+            cluster.span,
+            handovers,
+        ));
+    }
     // The checks `aws { waive … }` waives, where checkov looks for its configuration: the
     // directory it is pointed at (`checkov -d out/`, or one stage's directory).
     if let Some(config) = checkov_config(&cx) {

@@ -6,26 +6,26 @@
 //!   own address, so no name of ours can stand in), each cache's primary endpoint, each
 //!   `DocumentDB` cluster's endpoint and connection string, each queue's
 //!   URL, each topic's ARN and the URL of the `DynamoDB` endpoint; the
-//!   Deployment reads each key into the env var of that name. The namespace is created here,
+//!   Deployment reads each key into the env var of that name. The namespace is made here,
 //!   with the labels of the Namespace object platc emits (Argo CD or `kubectl apply` then adopt
-//!   it; labels and annotations they add are left alone). It must not exist yet: a service
-//!   whose namespace Argo CD made before its first store needs a `terraform import`, and one
-//!   that loses its last store a `terraform state rm`, or the apply deletes its namespace
-//!   (docs/language.md, `uses`).
+//!   it; labels and annotations they add are left alone), or imported when it exists already;
+//!   the namespace of a service without such values is forgotten, not deleted, should the
+//!   stage hold it (`handovers_hcl`, `namespaces.tf`).
 //! - Per file system a service mounts, a `StorageClass` `efs-<name>` that provisions EFS access
 //!   points under one shared directory (`/platc/<name>`), owned by the UID and GID platc's pods
 //!   run as, so every claim of it sees the same files.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
 use crate::emit::conventions;
-use crate::emit::terraform::{Context, Module, ident};
-use crate::model::StoreValue;
+use crate::emit::terraform::{Context, Module, hcl, ident};
 use crate::model::aws::{StoreEndpoint, stores_config_map};
 use crate::model::security::Security;
 use crate::model::service::StoreKind;
+use crate::model::{Checked, StoreValue};
 
 /// The first-stage output that holds an endpoint.
 pub fn endpoint_output(endpoint: &StoreEndpoint) -> String {
@@ -38,6 +38,78 @@ pub fn endpoint_output(endpoint: &StoreEndpoint) -> String {
         StoreEndpoint::Queue(name) => format!("queue_{}_url", ident(name)),
         StoreEndpoint::Topic(name) => format!("topic_{}_arn", ident(name)),
     }
+}
+
+/// The data source that lists the cluster's namespaces, for the imports.
+const EXISTING_NAMESPACES: &str = "existing";
+
+/// The namespaces the cluster stage makes: those of the services with values from the first
+/// stage (`module`'s `ConfigMap`s).
+fn made_namespaces(p: &Checked) -> BTreeSet<&str> {
+    p.services
+        .iter()
+        .filter(|s| {
+            p.store_env(s)
+                .into_iter()
+                .any(|v| matches!(v.value, StoreValue::Endpoint(_)))
+        })
+        .map(|s| s.namespace.as_str())
+        .collect()
+}
+
+/// `cluster/namespaces.tf`: the hand-overs of a namespace between the cluster stage and
+/// whatever else makes it (Argo CD, `kubectl apply`), both ways, with nothing done by hand.
+/// In HCL: checkov's `terraform_json` parser takes every top-level block for a labelled one,
+/// and fails on a file with `import` or `removed` blocks.
+///
+/// - A namespace the stage makes that already exists when it is first planned (a running
+///   service's first store) is imported, not created: `kubernetes_namespace_v1` fails on a
+///   namespace that exists. An `import` block whose `for_each` is the namespace when the
+///   cluster has it and nothing when not (read at plan from `kubernetes_all_namespaces`); an
+///   import of an address already in the state is skipped (Terraform
+///   `expandResourceImports`).
+/// - The namespace of every other service is `removed` with `destroy = false`: one the stage
+///   made (the service's last store is gone) is forgotten, not deleted with the running
+///   service in it; for one the stage never made, the block does nothing (the orphan nodes
+///   that plan it come from the state alone). A service taken out of the platform has no
+///   block: its namespace is deleted, by Argo CD and by the stage.
+///
+/// Checked with Terraform 1.11 against a state (`removed` forgets what the state holds and
+/// ignores what it does not; an `import` with `for_each = []` plans a create, with one
+/// element an import), and in Terraform 1.15's source. `None` when the platform has no
+/// service.
+pub fn handovers_hcl(cx: &Context) -> Option<String> {
+    let p = cx.platform;
+    let made = made_namespaces(p);
+    let others: BTreeSet<&str> = p
+        .services
+        .iter()
+        .map(|s| s.namespace.as_str())
+        .filter(|namespace| !made.contains(namespace))
+        .collect();
+    if made.is_empty() && others.is_empty() {
+        return None;
+    }
+    let mut out = crate::encode::header(&p.origin.path(cx.aws.span));
+    for namespace in &made {
+        let test = hcl::string(namespace);
+        let _ = write!(
+            out,
+            "\nimport {{\n  for_each = [for n in data.kubernetes_all_namespaces.\
+             {EXISTING_NAMESPACES}.namespaces : n if n == {test}]\n  \
+             to       = kubernetes_namespace_v1.{}\n  id       = each.value\n}}\n",
+            ident(namespace)
+        );
+    }
+    for namespace in &others {
+        let _ = write!(
+            out,
+            "\nremoved {{\n  from = kubernetes_namespace_v1.{}\n\n  lifecycle {{\n    \
+             destroy = false\n  }}\n}}\n",
+            ident(namespace)
+        );
+    }
+    Some(out)
 }
 
 /// The name of a file system's `StorageClass`.
@@ -98,6 +170,10 @@ pub fn module(cx: &Context) -> Module {
                 "lifecycle": {"ignore_changes": ["metadata[0].labels", "metadata[0].annotations"]},
             }),
         );
+    }
+    if !namespaces.is_empty() {
+        // What `namespaces.tf` imports from (`handovers_hcl`).
+        m.data("kubernetes_all_namespaces", EXISTING_NAMESPACES, json!({}));
     }
     let security = Security::default();
     for filesystem in &cx.aws.filesystems {
