@@ -238,12 +238,12 @@ fn the_jobs_views_and_pipelines_resolve_in_every_tree() {
                     );
                     check(
                         "the build context is one of the paths that trigger the build",
-                        text.contains(&format!("changeset '{}/**'", env["BUILD_CONTEXT"])),
+                        release_paths(&text).contains(&"\"$BUILD_CONTEXT\""),
                     );
                 }
                 check(
                     "the chart is a path that triggers the pipeline",
-                    text.contains(&format!("changeset '{chart}/**'")),
+                    release_paths(&text).contains(&"\"$CHART\""),
                 );
             }
             // The Applications it waits on: the pipeline's, and a stage's of its own.
@@ -325,6 +325,101 @@ fn the_jobs_views_and_pipelines_resolve_in_every_tree() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// The paths whose change since the last successful build makes the Release stage run: the
+/// pathspecs of its `git diff` against `RELEASE_BASE`, the commit of that build.
+fn release_paths(jenkinsfile: &str) -> Vec<&str> {
+    let Some((_, diff)) = jenkinsfile.split_once("git diff --quiet \"$RELEASE_BASE\" HEAD -- ")
+    else {
+        return Vec::new();
+    };
+    diff.split('\'')
+        .next()
+        .unwrap_or_default()
+        .split(' ')
+        .collect()
+}
+
+/// The Release stage's condition, run as Jenkins runs it in the workspace: a first build (no
+/// successful build before it), a base the clone lacks, and a change of the chart or of the
+/// source since the last successful build release; a commit that changes neither does not.
+#[test]
+fn a_release_follows_the_changes_since_the_last_successful_build() {
+    let text = fs::read_to_string("out/jenkins/services/reviewservice/Jenkinsfile").unwrap();
+    let env = environment(&text);
+    let script = text
+        .split_once("sh(returnStatus: true, script: '")
+        .and_then(|(_, rest)| rest.split_once("') != 0"))
+        .map(|(script, _)| script)
+        .expect("the Release stage's condition");
+    assert!(!script.contains('\\') && !script.contains('\''), "{script}");
+    let repo = std::env::temp_dir().join(format!("platc-jenkins-release-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&repo);
+    let git = |args: &[&str]| {
+        let output = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {output:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let commit = |path: &str, text: &str| {
+        let file = repo.join(path);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(&file, text).unwrap();
+        git(&["add", "-A"]);
+        git(&["commit", "-q", "-m", path]);
+        git(&["rev-parse", "HEAD"])
+    };
+    fs::create_dir_all(&repo).unwrap();
+    git(&["init", "-q"]);
+    let chart = format!("{}/Chart.yaml", env["CHART"]);
+    let source = format!("{}/app.py", env["BUILD_CONTEXT"]);
+    let first = commit(&chart, "version: 1");
+    let unrelated = commit("README.md", "other");
+    let source_changed = commit(&source, "print(1)");
+    let releases = |base: &str| {
+        std::process::Command::new("sh")
+            .args(["-e", "-c", script])
+            .envs(&env)
+            .env("RELEASE_BASE", base)
+            .current_dir(&repo)
+            .output()
+            .unwrap()
+            .status
+            .code()
+            != Some(0)
+    };
+    let cases = [
+        ("a first build", "", true),
+        (
+            "a base the clone lacks",
+            "0123456789abcdef0123456789abcdef01234567",
+            true,
+        ),
+        ("the source changed since", unrelated.as_str(), true),
+        (
+            "the chart and the source changed since",
+            first.as_str(),
+            true,
+        ),
+        (
+            "nothing of the service changed since",
+            source_changed.as_str(),
+            false,
+        ),
+    ];
+    let _ = commit("docs.md", "more");
+    let wrong: Vec<&str> = cases
+        .iter()
+        .filter(|(_, base, wanted)| releases(base) != *wanted)
+        .map(|(what, _, _)| *what)
+        .collect();
+    let _ = fs::remove_dir_all(&repo);
+    assert!(wrong.is_empty(), "wrong release decision for: {wrong:?}");
+}
+
 #[test]
 fn unquote_reads_what_the_templates_write() {
     assert_eq!(
@@ -388,7 +483,12 @@ case "$*" in
     *'{.status.sync.status}'*)
         n=$(( $(cat "$dir/polls") + 1 )); echo "$n" > "$dir/polls"
         line=$(sed -n "${n}p" "$dir/states"); [ -n "$line" ] || line=$(tail -n 1 "$dir/states")
-        echo "$line" > "$dir/now"; set -- $line; printf '%s' "$1" ;;
+        echo "$line" > "$dir/now"
+        if [ "$line" = unreachable ]; then
+            echo "Unable to connect to the server: net/http: TLS handshake timeout" >&2
+            exit 1
+        fi
+        set -- $line; printf '%s' "$1" ;;
     *'{.status.health.status}'*) set -- $(cat "$dir/now"); printf '%s' "$2" ;;
     *'{.metadata.annotations}'*)
         set -- $(cat "$dir/now")
@@ -413,6 +513,10 @@ case "$*" in
     'patch '*) shift $(( $# - 1 )); echo "PATCH $1" ;;
     'get application '*'--output name'*)
         n=$(( $(cat "$dir/lookups") + 1 )); echo "$n" > "$dir/lookups"
+        if [ "$n" -le "${FAKE_UNREACHABLE:-0}" ]; then
+            echo "Unable to connect to the server: dial tcp 10.0.0.1:443: i/o timeout" >&2
+            exit 1
+        fi
         if [ "$n" -le "$FAKE_ABSENT" ]; then
             echo "Error from server (NotFound): applications.argoproj.io \"$3\" not found" >&2
             exit 1
@@ -538,6 +642,59 @@ fn the_deploy_wait_judges_the_synced_commit() {
     assert!(
         !ok && log.contains("is not synced and healthy after"),
         "a suspended service without a canary:\n{log}"
+    );
+}
+
+/// A kubectl read that fails for a moment (the API server, the network) is tried again: Jenkins
+/// runs the step with `sh -e`, where a failed `$(kubectl …)` assignment would end the wait at
+/// once. Six failures in a row fail it with kubectl's error, and a cluster out of reach is
+/// never reported as an Application that does not exist yet (a state `unreachable` fails the
+/// poll's first read; `FAKE_UNREACHABLE` fails the first lookups).
+#[test]
+fn the_deploy_wait_outlasts_a_failed_read_and_names_a_lasting_one() {
+    let script =
+        deploy_script(&fs::read_to_string("out/jenkins/services/adservice/Jenkinsfile").unwrap());
+    let (ok, log) = run_wait(
+        &script,
+        &["Synced Progressing 0", "unreachable", "Synced Healthy 0"],
+        600,
+    );
+    assert!(
+        ok && log.contains("trying again"),
+        "a failed poll:
+{log}"
+    );
+    let (ok, log) = run_wait(&script, &["Synced Progressing 0", "unreachable"], 6000);
+    assert!(
+        !ok && log.contains("kubectl failed 6 times in a row"),
+        "a cluster out of reach:
+{log}"
+    );
+    let (ok, log) = run_wait_on(
+        &script,
+        &["Synced Healthy 0"],
+        600,
+        None,
+        0,
+        &[("FAKE_UNREACHABLE", "2")],
+    );
+    assert!(
+        ok && log.contains("kubectl failed, Unable to connect to the server"),
+        "a failed lookup:
+{log}"
+    );
+    let (ok, log) = run_wait_on(
+        &script,
+        &["Synced Healthy 0"],
+        600,
+        None,
+        0,
+        &[("FAKE_UNREACHABLE", "100")],
+    );
+    assert!(
+        !ok && log.contains("kubectl failed 6 times in a row") && !log.contains("does not exist"),
+        "a lookup that never reaches the cluster:
+{log}"
     );
 }
 

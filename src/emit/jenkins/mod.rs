@@ -188,8 +188,6 @@ struct ServiceContext {
     image_tag: Option<String>,
     build: Option<Build>,
     canary: Option<Canary>,
-    /// The paths whose changes make the pipeline build and deploy (Ant globs).
-    changes: Vec<String>,
     timeout_minutes: u64,
 }
 
@@ -250,10 +248,6 @@ fn service_pipeline(
         }
     });
     let chart = format!("{tree}/helm/{name}");
-    let mut changes = vec![format!("{chart}/**")];
-    if let Some(build) = &build {
-        changes.push(format!("{}/**", build.context));
-    }
     let timeout_minutes = BASE_MINUTES
         + canary.as_ref().map_or(0, |c| c.minutes)
         + if canary.as_ref().is_some_and(|c| c.manual_steps > 0) {
@@ -276,7 +270,6 @@ fn service_pipeline(
             .flatten(),
         build,
         canary,
-        changes,
         timeout_minutes,
     };
     Item::text(
