@@ -1519,3 +1519,26 @@ fn a_namespace_the_cluster_stage_would_fail_on_or_delete_is_caught() {
         "a removed block for kubernetes_namespace_v1.reviewservice, which the stage still declares",
     );
 }
+
+/// Prometheus without a volume, or with one of a class nothing makes, or filling it.
+#[test]
+fn a_prometheus_without_its_volume_is_caught() {
+    assert_caught(
+        "terraform/cluster/addons.tf.json",
+        "\"name\": \"platc-monitoring\"",
+        "\"name\": \"platc-monitor\"",
+        "no StorageClass platc-monitoring in the cluster stage",
+    );
+    assert_caught(
+        "helm/addons/kube-prometheus-stack.values.yaml",
+        "retentionSize: \"40GB\"",
+        "retentionSize: \"60GB\"",
+        "does not keep Prometheus below its volume",
+    );
+    assert_caught(
+        "terraform/cluster/addons.tf.json",
+        ",\\\"storageSpec\\\"",
+        ",\\\"storageSpecs\\\"",
+        "helm_release.kube_prometheus_stack: Prometheus has no volume",
+    );
+}

@@ -591,6 +591,19 @@ pub const PROMETHEUS_DATASOURCE_UID: &str = "prometheus";
 /// Prometheus (the operator's `Prometheus` named `kube-prometheus-stack-prometheus`, its Service
 /// of that name on 9090) and Grafana (Service `kube-prometheus-stack-grafana` on 80 → 3000).
 /// `fullnameOverride` pins every `<fullname>-…` name whatever the release is called.
+/// The `StorageClass` of Prometheus' volume: encrypted gp3 EBS volumes through the EBS CSI
+/// driver (an EKS add-on of the first stage), made by the Terraform cluster stage before the
+/// stack. Without a volume the operator gives Prometheus an `emptyDir` (prometheus-operator
+/// `pkg/prometheus/server/statefulset.go`): every reschedule would lose the history the SLO
+/// alerts' 1d and 3d windows read, and the node's own disk would hold it.
+pub const MONITORING_STORAGE_CLASS: &str = "platc-monitoring";
+/// The size of Prometheus' volume.
+pub const PROMETHEUS_VOLUME: &str = "50Gi";
+/// The most Prometheus' blocks, WAL included, may take of its volume (`retentionSize`, in
+/// units of 1024): past it the oldest blocks go before `retention` says, rather than the
+/// volume filling up, which stops ingestion.
+pub const PROMETHEUS_RETENTION_SIZE: &str = "40GB";
+
 pub const PROMETHEUS_STACK: Addon = Addon {
     id: "kube_prometheus_stack",
     source: Source::Helm {

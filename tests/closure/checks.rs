@@ -49,7 +49,81 @@ pub fn all(platform: &Platform, world: &World) -> Vec<String> {
     docdb_users(platform, world, &mut out);
     secret_keys(platform, world, &mut out);
     namespace_handovers(platform, world, &mut out);
+    prometheus_storage(world, &mut out);
     out
+}
+
+/// Prometheus keeps its history on a volume, not on the `emptyDir` the operator gives it
+/// without one: the stack's release (and the Helm users' values) claim it of a `StorageClass`
+/// the stage makes before the release, of encrypted EBS volumes, with the EBS CSI driver
+/// installed, and cap the blocks below the volume's size (`retentionSize`).
+fn prometheus_storage(world: &World, out: &mut Vec<String>) {
+    let releases = world.tf_named("resource", "helm_release");
+    let classes = world.tf_named("resource", "kubernetes_storage_class_v1");
+    let ebs_driver = world
+        .tf_blocks("resource", "aws_eks_addon")
+        .any(|(_, _, b)| b["addon_name"] == "aws-ebs-csi-driver");
+    for (id, body) in &releases {
+        if body["chart"] != "kube-prometheus-stack" {
+            continue;
+        }
+        let release = body["name"].as_str().unwrap_or_default();
+        let values: serde_json::Value = body["values"][0]
+            .as_str()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        let mut trees = vec![(format!("helm_release.{id}"), values)];
+        if let Some(helm) = world.addon_values.get(release) {
+            trees.push((format!("helm/addons/{release}.values.yaml"), helm.clone()));
+        }
+        let depends: Vec<&str> = body["depends_on"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str)
+            .collect();
+        for (what, values) in &trees {
+            let spec = &values["prometheus"]["prometheusSpec"];
+            let claim = &spec["storageSpec"]["volumeClaimTemplate"]["spec"];
+            let Some(class) = claim["storageClassName"].as_str() else {
+                out.push(format!("{what}: Prometheus has no volume (an emptyDir)"));
+                continue;
+            };
+            let made = classes.iter().find(|(_, c)| c["metadata"]["name"] == class);
+            match made {
+                Some((class_id, c)) => {
+                    if c["storage_provisioner"] != "ebs.csi.aws.com"
+                        || c["parameters"]["encrypted"] != "true"
+                        || !ebs_driver
+                    {
+                        out.push(format!(
+                            "{what}: StorageClass {class} is no encrypted EBS class of an installed driver"
+                        ));
+                    }
+                    let needed = format!("kubernetes_storage_class_v1.{class_id}");
+                    if !depends.contains(&needed.as_str()) {
+                        out.push(format!("helm_release.{id} does not follow {needed}"));
+                    }
+                }
+                None => out.push(format!(
+                    "{what}: no StorageClass {class} in the cluster stage"
+                )),
+            }
+            let gib = |text: &str, unit: &str| {
+                text.strip_suffix(unit).and_then(|n| n.parse::<u64>().ok())
+            };
+            let size = claim["resources"]["requests"]["storage"]
+                .as_str()
+                .and_then(|s| gib(s, "Gi"));
+            let cap = spec["retentionSize"].as_str().and_then(|s| gib(s, "GB"));
+            if !matches!((cap, size), (Some(cap), Some(size)) if cap < size) {
+                out.push(format!(
+                    "{what}: retentionSize {cap:?} GiB does not keep Prometheus below its volume of \
+                     {size:?} GiB"
+                ));
+            }
+        }
+    }
 }
 
 /// The top-level blocks of type `kind` of an HCL file as `terraform fmt` leaves it (each

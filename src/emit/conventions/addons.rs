@@ -183,6 +183,15 @@ pub fn addon_settings(inputs: &AddonInputs, addon: &Addon) -> Value {
                 spec["retention"] = json!(prometheus.retention.value.text);
                 spec["scrapeInterval"] = json!(prometheus.scrape_interval.value.text);
             }
+            // Its history on an EBS volume of its own (`addons::MONITORING_STORAGE_CLASS`).
+            if installed(addons::EBS_CSI.id) {
+                spec["retentionSize"] = json!(addons::PROMETHEUS_RETENTION_SIZE);
+                spec["storageSpec"] = json!({"volumeClaimTemplate": {"spec": {
+                    "storageClassName": addons::MONITORING_STORAGE_CLASS,
+                    "accessModes": ["ReadWriteOnce"],
+                    "resources": {"requests": {"storage": addons::PROMETHEUS_VOLUME}},
+                }}});
+            }
             // EKS runs the controller manager, the scheduler and etcd out of the cluster's
             // reach, and its kube-proxy serves metrics on the node's loopback alone
             // (127.0.0.1:10249): the chart's monitors of them find no target, and their

@@ -17,7 +17,10 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value, json};
 
 use crate::model::Checked;
-use crate::model::addons::{INGRESS_GATEWAY, LOAD_BALANCER_CONTROLLER, READINESS_GATE_LABEL};
+use crate::model::addons::{
+    EBS_CSI, INGRESS_GATEWAY, LOAD_BALANCER_CONTROLLER, MONITORING_STORAGE_CLASS, PROMETHEUS_STACK,
+    READINESS_GATE_LABEL,
+};
 use crate::model::service::Service;
 use crate::output::{Body, Item, Output, Owner};
 use template::{Holes, Templated};
@@ -104,6 +107,14 @@ fn addon_values(platform: &Checked) -> Vec<Item> {
                  # the old pods until the NLB sends to the new ones:\n\
                  #   kubectl label namespace {} {key}={value}\n",
                 addon.namespace,
+            );
+        }
+        if addon.id == PROMETHEUS_STACK.id && addons.iter().any(|a| a.id == EBS_CSI.id) {
+            let _ = write!(
+                text,
+                "# Create the StorageClass of its volume first (the Terraform stage does):\n\
+                 # {MONITORING_STORAGE_CLASS}, encrypted gp3 volumes of the EBS CSI driver\n\
+                 # (kubernetes_storage_class_v1.monitoring of out/terraform/cluster/addons.tf.json).\n",
             );
         }
         text.push_str(&crate::encode::yaml(&values));

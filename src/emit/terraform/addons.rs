@@ -12,7 +12,7 @@
 
 use serde_json::json;
 
-use crate::emit::conventions::{AddonInputs, addon_settings};
+use crate::emit::conventions::{AddonInputs, EBS_PROVISIONER, addon_settings, common_labels};
 use crate::emit::terraform::{Context, Module, ident};
 use crate::model::addons::{self, Addon, Source};
 use crate::model::aws::Cluster;
@@ -71,9 +71,40 @@ fn readiness_gates(cx: &Context, m: &mut Module) -> Option<String> {
     Some(format!("kubernetes_labels.{id}"))
 }
 
+/// The `StorageClass` of Prometheus' volume (`addons::MONITORING_STORAGE_CLASS`), when the
+/// stack and the EBS CSI driver are installed: its Terraform id, which the stack's release
+/// follows. Volumes are deleted with their claim (the `StatefulSet` keeps its claim when the
+/// stack is uninstalled), expandable, and bound in the zone the pod is scheduled in.
+fn monitoring_storage(cx: &Context, m: &mut Module) -> Option<String> {
+    cx.addon(addons::PROMETHEUS_STACK.id)?;
+    cx.addon(addons::EBS_CSI.id)?;
+    let id = "monitoring";
+    m.resource(
+        "kubernetes_storage_class_v1",
+        id,
+        json!({
+            "metadata": {
+                "name": addons::MONITORING_STORAGE_CLASS,
+                "labels": common_labels(cx.platform),
+            },
+            "storage_provisioner": EBS_PROVISIONER,
+            "reclaim_policy": "Delete",
+            "volume_binding_mode": "WaitForFirstConsumer",
+            "allow_volume_expansion": true,
+            "parameters": {
+                "type": "gp3",
+                "encrypted": "true",
+                "csi.storage.k8s.io/fstype": "ext4",
+            },
+        }),
+    );
+    Some(format!("kubernetes_storage_class_v1.{id}"))
+}
+
 pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     let mut m = Module::new(&cx.platform.origin.path(cluster.span));
     let gates = readiness_gates(cx, &mut m);
+    let storage = monitoring_storage(cx, &mut m);
     for addon in &cx.addons {
         let Source::Helm {
             repository,
@@ -94,6 +125,9 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
             .collect();
         if addon.id == addons::INGRESS_GATEWAY.id {
             depends.extend(gates.clone());
+        }
+        if addon.id == addons::PROMETHEUS_STACK.id {
+            depends.extend(storage.clone());
         }
         depends.sort_unstable();
         depends.dedup();
