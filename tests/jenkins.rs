@@ -659,16 +659,11 @@ fn the_deploy_wait_outlasts_a_failed_read_and_names_a_lasting_one() {
         &["Synced Progressing 0", "unreachable", "Synced Healthy 0"],
         600,
     );
-    assert!(
-        ok && log.contains("trying again"),
-        "a failed poll:
-{log}"
-    );
+    assert!(ok && log.contains("trying again"), "a failed poll:\n{log}");
     let (ok, log) = run_wait(&script, &["Synced Progressing 0", "unreachable"], 6000);
     assert!(
         !ok && log.contains("kubectl failed 6 times in a row"),
-        "a cluster out of reach:
-{log}"
+        "a cluster out of reach:\n{log}"
     );
     let (ok, log) = run_wait_on(
         &script,
@@ -680,8 +675,7 @@ fn the_deploy_wait_outlasts_a_failed_read_and_names_a_lasting_one() {
     );
     assert!(
         ok && log.contains("kubectl failed, Unable to connect to the server"),
-        "a failed lookup:
-{log}"
+        "a failed lookup:\n{log}"
     );
     let (ok, log) = run_wait_on(
         &script,
@@ -693,8 +687,7 @@ fn the_deploy_wait_outlasts_a_failed_read_and_names_a_lasting_one() {
     );
     assert!(
         !ok && log.contains("kubectl failed 6 times in a row") && !log.contains("does not exist"),
-        "a lookup that never reaches the cluster:
-{log}"
+        "a lookup that never reaches the cluster:\n{log}"
     );
 }
 
