@@ -379,6 +379,7 @@ fn a_release_follows_the_changes_since_the_last_successful_build() {
     let first = commit(&chart, "version: 1");
     let unrelated = commit("README.md", "other");
     let source_changed = commit(&source, "print(1)");
+    let chart_changed = commit(&chart, "version: 2");
     let releases = |base: &str| {
         std::process::Command::new("sh")
             .args(["-e", "-c", script])
@@ -404,9 +405,10 @@ fn a_release_follows_the_changes_since_the_last_successful_build() {
             first.as_str(),
             true,
         ),
+        ("the chart changed since", source_changed.as_str(), true),
         (
             "nothing of the service changed since",
-            source_changed.as_str(),
+            chart_changed.as_str(),
             false,
         ),
     ];
@@ -495,6 +497,11 @@ case "$*" in
         if [ "$3" = 1 ]; then printf '{"argocd.argoproj.io/refresh":"x"}'; else printf '{}'; fi ;;
     *'{.status.operationState.phase}'*) set -- $(cat "$dir/now") - 0 same; printf '%s' "${4#-}" ;;
     *'{.operation}'*)
+        n=$(( $(cat "$dir/opreads") + 1 )); echo "$n" > "$dir/opreads"
+        if [ "$n" -le "${FAKE_OPERATION_FAILS:-0}" ]; then
+            echo "Unable to connect to the server: net/http: TLS handshake timeout" >&2
+            exit 1
+        fi
         if [ -n "$FAKE_PENDING_BEFORE" ] && [ "$(cat "$dir/polls")" = 0 ]; then
             # Before the first poll: pending for the first FAKE_PENDING_BEFORE lookups.
             n=$(( $(cat "$dir/operations") + 1 )); echo "$n" > "$dir/operations"
@@ -549,6 +556,7 @@ echo "$t"
     fs::write(dir.join("polls"), "0").unwrap();
     fs::write(dir.join("lookups"), "0").unwrap();
     fs::write(dir.join("operations"), "0").unwrap();
+    fs::write(dir.join("opreads"), "0").unwrap();
     // The state before the first poll: the first one's.
     fs::write(dir.join("now"), states[0]).unwrap();
     let policy_json = |field: &str| {
@@ -798,6 +806,33 @@ fn a_manual_sync_carries_the_applications_policy() {
         }
     }
     assert_eq!(pruned.len(), 2, "both prune settings are read");
+}
+
+/// With `argocd sync=manual`, a failed read of the Application's operation is tried again, never
+/// taken for "no sync under way" (an operation written while another runs is lost).
+#[test]
+fn a_manual_sync_waits_out_a_failed_read_of_the_sync_under_way() {
+    let tree = Path::new("golden/argocd-plugin/expected");
+    let application = yaml(&tree.join("argocd/applications/shop-web.yaml"));
+    let script =
+        deploy_script(&fs::read_to_string(tree.join("jenkins/services/web/Jenkinsfile")).unwrap());
+    let (ok, log) = run_wait_on(
+        &script,
+        &["Synced Healthy 0"],
+        600,
+        Some(&application),
+        0,
+        &[("FAKE_OPERATION_FAILS", "1"), ("FAKE_PENDING_BEFORE", "1")],
+    );
+    let retried = log.find("reading its operation, its error above; trying again");
+    let waited = log.find("a sync is under way; waiting for it to end");
+    assert!(
+        ok && retried.is_some()
+            && waited.is_some()
+            && retried < waited
+            && waited < log.find("PATCH "),
+        "a failed read of the operation:\n{log}"
+    );
 }
 
 /// With `argocd sync=manual`, a sync under way that never ends fails the stage at its deadline,

@@ -588,9 +588,6 @@ pub const DASHBOARD_FOLDER_ANNOTATION: &str = "grafana_folder";
 /// The uid of the Prometheus datasource the stack provisions in Grafana.
 pub const PROMETHEUS_DATASOURCE_UID: &str = "prometheus";
 
-/// Prometheus (the operator's `Prometheus` named `kube-prometheus-stack-prometheus`, its Service
-/// of that name on 9090) and Grafana (Service `kube-prometheus-stack-grafana` on 80 → 3000).
-/// `fullnameOverride` pins every `<fullname>-…` name whatever the release is called.
 /// The `StorageClass` of Prometheus' volume: encrypted gp3 EBS volumes through the EBS CSI
 /// driver (an EKS add-on of the first stage), made by the Terraform cluster stage before the
 /// stack. Without a volume the operator gives Prometheus an `emptyDir` (prometheus-operator
@@ -604,6 +601,9 @@ pub const PROMETHEUS_VOLUME: &str = "50Gi";
 /// volume filling up, which stops ingestion.
 pub const PROMETHEUS_RETENTION_SIZE: &str = "40GB";
 
+/// Prometheus (the operator's `Prometheus` named `kube-prometheus-stack-prometheus`, its Service
+/// of that name on 9090) and Grafana (Service `kube-prometheus-stack-grafana` on 80 → 3000).
+/// `fullnameOverride` pins every `<fullname>-…` name whatever the release is called.
 pub const PROMETHEUS_STACK: Addon = Addon {
     id: "kube_prometheus_stack",
     source: Source::Helm {
