@@ -120,7 +120,8 @@ pub fn storage_class(filesystem: &str) -> String {
 pub fn module(cx: &Context) -> Module {
     let p = cx.platform;
     let mut m = Module::new(&p.origin.path(cx.aws.span));
-    let mut namespaces: BTreeSet<&str> = BTreeSet::new();
+    // The namespaces of the services whose `ConfigMap` is made below (`data` not empty).
+    let namespaces = made_namespaces(p);
     for service in &p.services {
         let data: BTreeMap<String, String> = p
             .store_env(service)
@@ -141,7 +142,6 @@ pub fn module(cx: &Context) -> Module {
         if data.is_empty() {
             continue;
         }
-        namespaces.insert(&service.namespace);
         m.resource(
             "kubernetes_config_map_v1",
             &format!("svc_{}", ident(&service.name.value)),
