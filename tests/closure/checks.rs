@@ -97,7 +97,8 @@ fn prometheus_storage(world: &World, out: &mut Vec<String>) {
                         || !ebs_driver
                     {
                         out.push(format!(
-                            "{what}: StorageClass {class} is no encrypted EBS class of an installed driver"
+                            "{what}: StorageClass {class} is no encrypted EBS class of an \
+                             installed driver"
                         ));
                     }
                     let needed = format!("kubernetes_storage_class_v1.{class_id}");
@@ -118,8 +119,8 @@ fn prometheus_storage(world: &World, out: &mut Vec<String>) {
             let cap = spec["retentionSize"].as_str().and_then(|s| gib(s, "GB"));
             if !matches!((cap, size), (Some(cap), Some(size)) if cap < size) {
                 out.push(format!(
-                    "{what}: retentionSize {cap:?} GiB does not keep Prometheus below its volume of \
-                     {size:?} GiB"
+                    "{what}: retentionSize {cap:?} GiB does not keep Prometheus below its \
+                     volume of {size:?} GiB"
                 ));
             }
         }

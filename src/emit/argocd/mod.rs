@@ -10,10 +10,10 @@
 //! file of the tree is read by one (`include`); the project admits exactly the namespaces the
 //! set has, and every kind platc deploys; the platform's Application is synced, and healthy,
 //! before the services' (sync waves of the root; the add-on table pins the health of an
-//! `Application`, which Argo CD stopped assessing in 1.8). The edge's Application is synced beside the platform's, but
-//! its health holds back no wave (`addons::HOLDS_WAVES_ANNOTATION`): it waits on Let's
-//! Encrypt and DNS (`output::on_the_edge`), and a wave that waited on it could hold back every
-//! service of a first install, or the root's prune.
+//! `Application`, which Argo CD stopped assessing in 1.8). The edge's Application is synced
+//! beside the platform's, but its health holds back no wave (`addons::HOLDS_WAVES_ANNOTATION`):
+//! it waits on Let's Encrypt and DNS (`output::on_the_edge`), and a wave that waited on it could
+//! hold back every service of a first install, or the root's prune.
 //!
 //! The sync options, each for a reason:
 //! - `PruneLast=true`: what the platform no longer declares is deleted after everything else

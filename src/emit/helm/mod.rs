@@ -113,8 +113,8 @@ fn addon_values(platform: &Checked) -> Vec<Item> {
             let _ = write!(
                 text,
                 "# Create the StorageClass of its volume first (the Terraform stage does):\n\
-                 # {MONITORING_STORAGE_CLASS}, encrypted gp3 volumes of the EBS CSI driver\n\
-                 # (kubernetes_storage_class_v1.monitoring of out/terraform/cluster/addons.tf.json).\n",
+                 # {MONITORING_STORAGE_CLASS}, encrypted gp3 volumes of the EBS CSI driver, as\n\
+                 # out/terraform/cluster/addons.tf.json makes it (kubernetes_storage_class_v1).\n",
             );
         }
         text.push_str(&crate::encode::yaml(&values));
