@@ -967,6 +967,20 @@ fn a_manual_platform_starts_the_roots_sync() {
         ok && !log.contains("PATCH") && log.contains("a sync is under way"),
         "a sync of the root under way:\n{log}"
     );
+    // A failed read of the root's operation is tried again, then the sync starts.
+    let (ok, log) = run_wait_on(
+        &script,
+        &["OutOfSync Healthy 0 Succeeded 0 same"],
+        600,
+        Some(&root),
+        0,
+        &[("FAKE_OPERATION_FAILS", "1")],
+    );
+    assert!(
+        ok && log.contains("reading its operation, its error above; trying again")
+            && log.contains("PATCH "),
+        "a failed read of the root's operation:\n{log}"
+    );
     let auto = fs::read_to_string("out/jenkins/platform/Jenkinsfile").unwrap();
     assert!(auto.contains("stage('Deploy')") && !auto.contains("stage('Applications')"));
 }
