@@ -69,8 +69,13 @@ fn environment(text: &str) -> BTreeMap<String, String> {
         .lines()
         .map(|line| {
             let (key, value) = line.trim().split_once(" = ").expect("KEY = 'value'");
-            let value = unquote(value)
-                .unwrap_or_else(|| panic!("{key} is not one Groovy literal: {value}"));
+            // The one interpolation of the templates, of a path the agent chooses: no text of
+            // platform.kdl is in it.
+            let value = if value == "\"${env.WORKSPACE_TMP}/kubeconfig\"" {
+                "$WORKSPACE_TMP/kubeconfig".to_owned()
+            } else {
+                unquote(value).unwrap_or_else(|| panic!("{key} is not one Groovy literal: {value}"))
+            };
             (key.to_owned(), value)
         })
         .collect()
@@ -246,6 +251,9 @@ fn the_jobs_views_and_pipelines_resolve_in_every_tree() {
                     release_paths(&text).contains(&"\"$CHART\""),
                 );
             }
+            // The cluster its kubectl and helm reach: the tree's own EKS cluster, through a
+            // kubeconfig of the build's, written before the first call that reaches it.
+            check_cluster(tree, &text, &env, &mut check);
             // The Applications it waits on: the pipeline's, and a stage's of its own.
             let waited: Vec<String> = text
                 .lines()
@@ -323,6 +331,71 @@ fn the_jobs_views_and_pipelines_resolve_in_every_tree() {
     }
     assert!(pipelines > 20, "only {pipelines} pipelines read");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The EKS cluster of a tree's Terraform, and its region: `None` without one.
+fn tree_cluster(tree: &Path) -> Option<(String, String)> {
+    let json = |path: &str| -> Option<serde_json::Value> {
+        let text = fs::read_to_string(tree.join(path)).ok()?;
+        Some(serde_json::from_str(&text).unwrap())
+    };
+    let clusters = json("terraform/aws/cluster.tf.json")?;
+    let clusters = clusters["resource"]["aws_eks_cluster"].as_object()?;
+    assert_eq!(clusters.len(), 1, "{}: one EKS cluster", tree.display());
+    let name = clusters.values().next()?["name"].as_str()?.to_owned();
+    let providers = json("terraform/aws/providers.tf.json")?;
+    let region = providers["provider"]["aws"]["region"].as_str()?.to_owned();
+    Some((name, region))
+}
+
+/// A pipeline of a tree with an EKS cluster reaches that cluster, by its name and region, in a
+/// kubeconfig of its own that it writes before any kubectl or helm call that needs one (not
+/// `helm lint`); a pipeline of a tree without one leaves the agent's kubeconfig alone.
+fn check_cluster(
+    tree: &Path,
+    text: &str,
+    env: &BTreeMap<String, String>,
+    check: &mut impl FnMut(&str, bool),
+) {
+    const WRITE: &str = concat!(
+        "sh 'aws eks update-kubeconfig --name \"$CLUSTER\" --region \"$AWS_REGION\"",
+        " --kubeconfig \"$KUBECONFIG\"'"
+    );
+    let Some((name, region)) = tree_cluster(tree) else {
+        check(
+            "no cluster in the tree: the agent's kubeconfig",
+            !env.contains_key("CLUSTER") && !env.contains_key("KUBECONFIG"),
+        );
+        return;
+    };
+    check(
+        &format!("CLUSTER is the tree's EKS cluster {name}"),
+        env.get("CLUSTER") == Some(&name),
+    );
+    check(
+        &format!("AWS_REGION is the tree's region {region}"),
+        env.get("AWS_REGION") == Some(&region),
+    );
+    check(
+        "KUBECONFIG is the build's own file",
+        env.get("KUBECONFIG").map(String::as_str) == Some("$WORKSPACE_TMP/kubeconfig"),
+    );
+    let written = text.find(WRITE);
+    check("the pipeline writes its kubeconfig", written.is_some());
+    let first_call = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//") && !line.trim_start().starts_with('#'))
+        .filter(|line| {
+            line.contains("kubectl ") || (line.contains("helm ") && !line.contains("helm lint"))
+        })
+        .filter_map(|line| text.find(line))
+        .min();
+    if let (Some(written), Some(first_call)) = (written, first_call) {
+        check(
+            "the kubeconfig is written before the first call that reaches the cluster",
+            written < first_call,
+        );
+    }
 }
 
 /// The paths whose change since the last successful build makes the Release stage run: the

@@ -549,6 +549,13 @@ pub fn role_name(platform: &crate::model::Platform, suffix: &str) -> String {
     format!("{}-{suffix}", platform.aws_prefix())
 }
 
+/// The EKS cluster's name in AWS: `<cluster>[-<env>]`, so that two environments in one
+/// account never collide. The Terraform that makes it and every pipeline that reaches it read
+/// this one name.
+pub fn cluster_name(platform: &crate::model::Platform, cluster: &Cluster) -> String {
+    platform.with_env(&cluster.name.value)
+}
+
 /// The name of an IAM role of the cluster: `<cluster>[-<env>]-<suffix>` (`cluster`, `node`,
 /// `ebs-csi`, `efs-csi`).
 pub fn cluster_role_name(
@@ -556,7 +563,7 @@ pub fn cluster_role_name(
     cluster: &Cluster,
     suffix: &str,
 ) -> String {
-    format!("{}-{suffix}", platform.with_env(&cluster.name.value))
+    format!("{}-{suffix}", cluster_name(platform, cluster))
 }
 
 /// The suffixes of the cluster's IAM roles, for the length check.

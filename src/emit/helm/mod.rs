@@ -68,7 +68,7 @@ fn addon_values(platform: &Checked) -> Vec<Item> {
     let inputs = crate::emit::conventions::AddonInputs {
         platform,
         addons: &addons,
-        cluster_name: platform.with_env(&cluster.name.value).into(),
+        cluster_name: crate::model::aws::cluster_name(platform, cluster).into(),
         vpc_id: None,
     };
     let mut out = Vec::new();

@@ -113,6 +113,11 @@ struct Common {
     /// A sync deletes what the platform no longer declares (`argocd prune`): the pipeline's
     /// sync prunes as an automated one would.
     prune: bool,
+    /// The EKS cluster of the platform (of this environment), which the pipeline's kubectl and
+    /// helm reach through a kubeconfig of the build's own; `None` without one (the agent's).
+    cluster: Option<String>,
+    /// The platform's AWS region; `None` without `aws`.
+    aws_region: Option<String>,
 }
 
 fn common(
@@ -149,6 +154,19 @@ fn common(
             .argocd
             .as_ref()
             .is_some_and(|a| a.prune.value),
+        cluster: platform.aws.as_ref().and_then(|aws| {
+            let cluster = aws.cluster.as_ref()?;
+            Some(crate::model::aws::cluster_name(platform, cluster))
+        }),
+        aws_region: platform.aws.as_ref().map(|aws| aws.region.value.clone()),
+    }
+}
+
+/// The tools a pipeline's agent needs, as a sentence's list: `git, helm and kubectl`.
+fn tools(tools: &[&str]) -> String {
+    match tools.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => tools.concat(),
     }
 }
 
@@ -161,7 +179,6 @@ struct Build {
     /// The ECR repository's name and its registry's host, for `aws ecr`.
     repository: String,
     registry: String,
-    region: String,
 }
 
 /// What a canary service's pipeline waits on.
@@ -189,6 +206,8 @@ struct ServiceContext {
     build: Option<Build>,
     canary: Option<Canary>,
     timeout_minutes: u64,
+    /// What the agent needs, for the header.
+    tools: String,
 }
 
 fn service_pipeline(
@@ -210,7 +229,7 @@ fn service_pipeline(
     let canary_image = service.canary_image();
     let deployed = canary_image.as_ref().unwrap_or(image);
     let build = service.build.as_ref().and_then(|build| {
-        let aws = platform.aws.as_ref()?;
+        platform.aws.as_ref()?;
         let registry = image_repository.split('/').next()?.to_owned();
         let context = build.context.value.trim_end_matches('/').to_owned();
         Some(Build {
@@ -221,7 +240,6 @@ fn service_pipeline(
             test: build.test.as_ref().map(|t| t.value.clone()),
             repository: crate::model::aws::repository_name(platform, &image.repository.value),
             registry,
-            region: aws.region.value.clone(),
             context,
         })
     });
@@ -256,8 +274,20 @@ fn service_pipeline(
         } else {
             0
         };
+    let common = common(platform, jenkins, tree, deploy, name, service.span);
+    let mut needs = vec!["git", "helm", "kubectl"];
+    if canary.is_some() {
+        needs.push("the Argo Rollouts kubectl plugin");
+    }
+    if build.is_some() {
+        needs.push("docker");
+    }
+    if build.is_some() || common.cluster.is_some() {
+        needs.push("the AWS CLI");
+    }
     let context = ServiceContext {
-        common: common(platform, jenkins, tree, deploy, name, service.span),
+        tools: tools(&needs),
+        common,
         service: name.clone(),
         namespace: service.namespace.clone(),
         chart,
@@ -291,6 +321,8 @@ struct PlatformContext {
     edge_application: Option<String>,
     /// Room for checkout and each wait.
     timeout_minutes: u64,
+    /// What the agent needs, for the header.
+    tools: String,
 }
 
 fn platform_pipeline(
@@ -303,6 +335,19 @@ fn platform_pipeline(
 ) -> Item {
     let edge_application = (edge && deploy == Deploy::ArgoCd)
         .then(|| conventions::argocd_application(platform, cmp::PART_EDGE));
+    let common = common(
+        platform,
+        jenkins,
+        tree,
+        deploy,
+        cmp::PART_PLATFORM,
+        jenkins.span,
+    );
+    let tools = if common.cluster.is_some() {
+        tools(&["git", "kubectl", "the AWS CLI"])
+    } else {
+        tools(&["git", "kubectl"])
+    };
     let context = PlatformContext {
         timeout_minutes: BASE_MINUTES
             + if edge_application.is_some() {
@@ -311,14 +356,8 @@ fn platform_pipeline(
                 0
             },
         edge_application,
-        common: common(
-            platform,
-            jenkins,
-            tree,
-            deploy,
-            cmp::PART_PLATFORM,
-            jenkins.span,
-        ),
+        common,
+        tools,
         platform: platform.name.value.clone(),
         files,
     };

@@ -89,7 +89,7 @@ impl Context<'_> {
 
     /// The EKS cluster's name in AWS.
     pub fn cluster_name(&self, cluster: &Cluster) -> String {
-        self.with_env(&cluster.name.value)
+        crate::model::aws::cluster_name(self.platform, cluster)
     }
 
     /// `${data.aws_partition.current.partition}`, for ARNs that hold in every partition.
