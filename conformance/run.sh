@@ -329,6 +329,27 @@ echo "(prometheus: exit $prc, $(($(now) - t))s)"
 # <<< prometheus
 
 # ------------------------------------------------------------------------------------------------
+# Alertmanager (`observability { alerts }`): amtool check-config on the configuration the
+# kube-prometheus-stack values give it, every receiver's template rendered with Alertmanager's
+# default templates, the receivers' SecretProviderClass against its CRD schema. amtool and
+# the default templates come from Debian's `prometheus-alertmanager`.
+step "alertmanager (amtool check-config, templates, the receivers' SecretProviderClass)"
+t=$(now)
+if ! command -v amtool >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "no amtool on PATH and no apt-get to install Debian's prometheus-alertmanager"
+    SUDO=""
+    [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+    echo "installing amtool (Debian package prometheus-alertmanager) with apt-get"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null \
+        || die "apt-get install prometheus-alertmanager failed"
+fi
+arc=0
+with_timeout "$VENV/bin/python" conformance/alertmanager.py "$CRD_SCHEMAS" conformance/node "${TREES[@]}" || arc=$?
+echo "(alertmanager: exit $arc, $(($(now) - t))s)"
+[[ $arc -eq 0 ]] || die "an Alertmanager configuration does not pass amtool or its CRD schemas (see above)"
+
+# ------------------------------------------------------------------------------------------------
 # Helm charts (issue 11): lint, render with Helm's own engine (helm-python-sdk, Helm v4's Go
 # SDK), compare with the plain manifests, overrides, schema refusals, the umbrella chart.
 step "helm (helm-python-sdk: lint, render = plain manifests, overrides, values schema, umbrella)"

@@ -1007,8 +1007,11 @@ fn a_rebuild_keeps_the_stamps_of_what_it_did_not_write() {
     let line = service + text[service..].find('\n').unwrap() + 1;
     let config = "        config app path=\"/etc/app/app.conf\" text=\"x\"\n";
     let configured = format!("{}{config}{}", &text[..line], &text[line..]);
-    let end = service + text[service..].find("\n    }\n").unwrap() + 7;
-    let node = text[service..end].replace("shippingservice {", "labelservice {");
+    // A copy of a small service: one that autoscales far would not fit the staging node
+    // groups, and a build with a warning notes no stamps (the next `--check` shows it again).
+    let small = text.find("    service emailservice {").unwrap();
+    let end = small + text[small..].find("\n    }\n").unwrap() + 7;
+    let node = text[small..end].replace("emailservice {", "labelservice {");
     let added = format!("{}{node}{}", &text[..end], &text[end..]);
     let changes = [
         (&configured, "added"),

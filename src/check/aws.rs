@@ -274,11 +274,18 @@ fn names(platform: &Platform, d: &mut Diagnostics) {
             cluster.name.span,
         );
     }
-    // The add-ons' roles (the longest release names one), and the cluster-stage runner's.
+    // The add-ons' roles (the longest release names one), the cluster-stage runner's, and
+    // Alertmanager's (after its `ServiceAccount`).
+    let alertmanager = platform
+        .observability
+        .alerts
+        .is_some()
+        .then_some(addons::ALERTMANAGER_SERVICE_ACCOUNT);
     let longest = addons::installed(platform)
         .iter()
         .map(|a| a.release)
         .chain(["cluster-stage"])
+        .chain(alertmanager)
         .max_by_key(|r| r.len())
         .unwrap_or_default();
     long(

@@ -3,12 +3,13 @@
 //! budget the burn-rate alerts can watch (`emit::conventions::slo`), and every latency a gate
 //! compares with is a bound its sidecar's histogram can have.
 
-use crate::diagnostic::{Diagnostics, ErrorKind, Inexpressible, Unmeasured};
+use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, Inexpressible, Unmeasured, suggest};
 use crate::emit::conventions::slo;
 use crate::model::Platform;
 use crate::model::service::Latency;
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
+    alerts(platform, d);
     for service in &platform.services {
         // Prometheus scrapes one metrics endpoint per pod (the sidecar merges it into its own).
         for extra in service
@@ -113,5 +114,58 @@ fn threshold(latency: &Latency, of: &str, d: &mut Diagnostics) {
             },
             latency.span,
         );
+    }
+}
+
+/// `alerts`: Alertmanager sends what Prometheus fires, so it needs `prometheus`; platc
+/// configures the Alertmanager its cluster stage installs, so it needs an `aws` cluster; and
+/// each receiver reads its URL or key from a secret `aws` declares.
+fn alerts(platform: &Platform, d: &mut Diagnostics) {
+    let Some(alerts) = &platform.observability.alerts else {
+        return;
+    };
+    if platform.observability.prometheus.is_none() {
+        d.error(
+            ErrorKind::MissingNode {
+                parent: "observability".into(),
+                node: "prometheus",
+            },
+            alerts.span,
+        );
+    }
+    if let Some(aws) = &platform.aws
+        && aws.cluster.is_none()
+    {
+        d.push(
+            Diagnostic::new(
+                ErrorKind::MissingNode {
+                    parent: "aws".into(),
+                    node: "cluster",
+                },
+                aws.name_span,
+            )
+            .with_label(
+                alerts.span,
+                "Alertmanager runs on the cluster platc installs it on",
+            ),
+        );
+    }
+    let secrets: Vec<&str> = platform
+        .aws
+        .iter()
+        .flat_map(|aws| &aws.secrets)
+        .map(|s| s.name.value.as_str())
+        .collect();
+    for receiver in &alerts.receivers {
+        if !secrets.contains(&receiver.secret.value.as_str()) {
+            d.error(
+                ErrorKind::UnknownStore {
+                    kind: "secret",
+                    name: receiver.secret.value.clone(),
+                    suggestion: suggest(&receiver.secret.value, secrets.iter().copied()),
+                },
+                receiver.secret.span,
+            );
+        }
     }
 }

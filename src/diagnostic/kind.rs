@@ -1217,6 +1217,8 @@ pub enum NameRule {
     Cookie,
     /// A Jenkins item name (a view): Jenkins refuses some characters in names.
     Jenkins,
+    /// An Alertmanager receiver of `alerts`: a name, not `null`.
+    Receiver,
 }
 
 impl NameRule {
@@ -1229,6 +1231,7 @@ impl NameRule {
             Self::Header => "header name",
             Self::Cookie => "cookie",
             Self::Jenkins => "Jenkins view name",
+            Self::Receiver => "receiver name",
         }
     }
 
@@ -1252,6 +1255,9 @@ impl NameRule {
             }
             Self::Jenkins => {
                 "Use letters, digits, spaces, `-`, `_` and `.`: Jenkins refuses a name with any of `?*/\\%!@#$^&|<>[]:;`, or one that is `.` or `..`."
+            }
+            Self::Receiver => {
+                "Name the receiver after who it reaches, for example `oncall`: `null` is Alertmanager's receiver of the alerts that reach no one."
             }
         }
     }

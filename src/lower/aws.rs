@@ -143,6 +143,7 @@ pub fn lower(node: &Node, d: &mut Diagnostics) -> Option<Aws> {
     }
     Some(Aws {
         span: node.span(),
+        name_span: node.name().span(),
         region: region?,
         account,
         state,

@@ -8,8 +8,9 @@ use crate::lower::grammar::nodes;
 use crate::lower::reader::{Reader, Seen, choice, unknown_node};
 use crate::lower::typed;
 use crate::model::mesh::{
-    ArgoCd, ArgoSource, Delivery, Deploy, Gateway, Grafana, Jenkins, Jwt, Kiali, Mesh, MtlsMode,
-    Observability, Prometheus, SyncMode, TlsMode, View,
+    AlertSeverity, Alerts, ArgoCd, ArgoSource, Delivery, Deploy, Gateway, Grafana, Jenkins, Jwt,
+    Kiali, Mesh, MtlsMode, NULL_RECEIVER, Observability, Prometheus, Receiver, ReceiverKind,
+    SyncMode, TlsMode, View,
 };
 use crate::model::value::Duration;
 use crate::span::Spanned;
@@ -227,6 +228,7 @@ pub fn lower_observability(node: &Node, d: &mut Diagnostics) -> Observability {
                     scrape_interval: scrape.unwrap_or_else(|| default("30s", 30_000)),
                 });
             }
+            "alerts" => out.alerts = Some(lower_alerts(child, d)),
             "grafana" => out.grafana = Some(Grafana { span }),
             "kiali" => out.kiali = Some(Kiali { span }),
             _ => unknown_node(child, r.spec(), d),
@@ -235,6 +237,84 @@ pub fn lower_observability(node: &Node, d: &mut Diagnostics) -> Observability {
     }
     r.finish(d);
     out
+}
+
+fn lower_alerts(node: &Node, d: &mut Diagnostics) -> Alerts {
+    let r = Reader::new(node, &nodes::ALERTS);
+    let mut receivers: Vec<Receiver> = Vec::new();
+    for child in r.children() {
+        let Some(spec) = r.child(child, d) else {
+            continue;
+        };
+        let mut c = Reader::new(child, spec);
+        let kind = match spec.name {
+            "slack" => ReceiverKind::Slack,
+            _ => ReceiverKind::PagerDuty,
+        };
+        let name = c
+            .required_string_arg(0, "a receiver name", d)
+            .and_then(|n| typed::check_name(n, d))
+            .and_then(|name| {
+                if name.value != NULL_RECEIVER {
+                    return Some(name);
+                }
+                d.error(
+                    ErrorKind::InvalidName {
+                        value: name.value,
+                        reason: format!(
+                            "`{NULL_RECEIVER}` is the receiver of the alerts no one gets"
+                        ),
+                        rule: NameRule::Receiver,
+                    },
+                    name.span,
+                );
+                None
+            });
+        let secret = c
+            .required_string_prop("secret", d)
+            .and_then(|n| typed::check_name(n, d));
+        let channel = match kind {
+            ReceiverKind::Slack => c.string_prop("channel", d),
+            ReceiverKind::PagerDuty => None,
+        };
+        let default = match kind {
+            ReceiverKind::Slack => AlertSeverity::Warning,
+            ReceiverKind::PagerDuty => AlertSeverity::Critical,
+        };
+        let severity = c
+            .choice_prop(
+                "severity",
+                &[
+                    ("critical", AlertSeverity::Critical),
+                    ("warning", AlertSeverity::Warning),
+                ],
+                d,
+            )
+            .unwrap_or_else(|| Spanned::new(default, c.name_span()));
+        c.finish(d);
+        let (Some(name), Some(secret)) = (name, secret) else {
+            continue;
+        };
+        push_unique(
+            &mut receivers,
+            Some(Receiver {
+                span: child.span(),
+                name,
+                kind,
+                secret,
+                channel,
+                severity,
+            }),
+            "receiver",
+            |v| &v.name,
+            d,
+        );
+    }
+    r.finish(d);
+    Alerts {
+        span: node.span(),
+        receivers,
+    }
 }
 
 pub fn lower_delivery(node: &Node, d: &mut Diagnostics) -> Delivery {

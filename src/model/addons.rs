@@ -638,6 +638,18 @@ pub const PROMETHEUS_STACK: Addon = Addon {
             scale: Scale::Replicas(1),
             requests: Requests::new(50, 128),
         },
+        // Alertmanager (the operator's `Alertmanager` named `kube-prometheus-stack-alertmanager`):
+        // with `alerts`, its own Pod Identity role reads the receivers' secrets through the
+        // Secrets Store CSI driver. Its container is pinned to 20m and 64 MiB; the operator's
+        // config-reloader sidecar asks 10m and 50 MiB by default.
+        Workload {
+            name: "alertmanager",
+            service_account: ALERTMANAGER_SERVICE_ACCOUNT,
+            labels: &[("app.kubernetes.io/name", "alertmanager")],
+            ports: &[],
+            scale: Scale::Replicas(1),
+            requests: Requests::new(30, 114),
+        },
         Workload {
             name: "node-exporter",
             service_account: "kube-prometheus-stack-prometheus-node-exporter",
@@ -708,8 +720,35 @@ pub const PROMETHEUS_STACK: Addon = Addon {
         Pin::Requests("grafana.resources", Requests::new(100, 256)),
         Pin::Requests("prometheusOperator.resources", Requests::new(50, 128)),
         Pin::Requests("prometheus-node-exporter.resources", Requests::new(20, 32)),
+        Pin::Text(
+            "alertmanager.serviceAccount.name",
+            ALERTMANAGER_SERVICE_ACCOUNT,
+        ),
+        Pin::Requests(
+            "alertmanager.alertmanagerSpec.resources",
+            Requests::new(20, 64),
+        ),
     ],
 };
+
+/// The `ServiceAccount` of the stack's Alertmanager (the chart's `<fullname>-alertmanager`,
+/// pinned): its Pod Identity role reads the receivers' secrets.
+pub const ALERTMANAGER_SERVICE_ACCOUNT: &str = "kube-prometheus-stack-alertmanager";
+
+/// The `SecretProviderClass` (in the monitoring namespace) through which Alertmanager reads
+/// the receivers' secrets: `<reader>.<what>`, as a service's are (`aws::secret_class`).
+pub const ALERTMANAGER_SECRET_CLASS: &str = "alertmanager.receivers";
+
+/// The volume of Alertmanager's pod that the driver fills from that class.
+pub const ALERTMANAGER_SECRETS_VOLUME: &str = "receiver-secrets";
+
+/// The annotation of Alertmanager's pod that names the secrets of that class: a changed set
+/// of secrets changes the pod, and the new pod mounts them all.
+pub const ALERTMANAGER_SECRETS_ANNOTATION: &str = "platc.dev/receiver-secrets";
+
+/// Where Alertmanager's container mounts that volume: each secret is the file named after
+/// the `aws` secret, which its receiver's `*_file` setting names.
+pub const ALERTMANAGER_SECRETS_DIR: &str = "/etc/alertmanager/platc";
 
 /// The Prometheus Service of the stack.
 pub fn prometheus() -> (&'static Addon, &'static Endpoint) {
@@ -1186,13 +1225,29 @@ pub const SECRETS_STORE_CSI: Addon = Addon {
     ],
 };
 
-/// Whether any service reads a secret (and the platform has a cluster to install the driver).
+/// Whether any service or receiver of `alerts` reads a secret (and the platform has a cluster
+/// to install the driver).
 pub fn wants_secrets_store(platform: &Platform) -> bool {
     platform
         .services
         .iter()
         .flat_map(|s| &s.uses)
         .any(|u| u.kind.value == crate::model::service::StoreKind::Secret)
+        || alert_secrets(platform).next().is_some()
+}
+
+/// The secrets the receivers of `alerts` read, each once, in the order `aws` declares them.
+pub fn alert_secrets(platform: &Platform) -> impl Iterator<Item = &crate::model::aws::Secret> {
+    let receivers = platform
+        .observability
+        .alerts
+        .as_ref()
+        .map_or(&[][..], |a| a.receivers.as_slice());
+    platform
+        .aws
+        .iter()
+        .flat_map(|aws| &aws.secrets)
+        .filter(move |s| receivers.iter().any(|r| r.secret.value == s.name.value))
 }
 
 /// The image tag of the Cluster Autoscaler for a Kubernetes minor version: its releases follow

@@ -8,6 +8,8 @@ use crate::span::{Span, Spanned};
 #[derive(Clone, Debug)]
 pub struct Aws {
     pub span: Span,
+    /// The span of the node's name (`aws`).
+    pub name_span: Span,
     pub region: Spanned<String>,
     /// `account="…"`: the only AWS account the tree may be applied to.
     pub account: Option<Spanned<String>>,

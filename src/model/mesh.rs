@@ -76,6 +76,45 @@ pub struct Observability {
     pub prometheus: Option<Prometheus>,
     pub grafana: Option<Grafana>,
     pub kiali: Option<Kiali>,
+    pub alerts: Option<Alerts>,
+}
+
+/// The Alertmanager receiver of the alerts no receiver gets (the chart's own `Watchdog` and
+/// `InfoInhibitor` among them): a name no receiver of `alerts` may take.
+pub const NULL_RECEIVER: &str = "null";
+
+/// `alerts { slack … pagerduty … }`: the receivers Alertmanager sends the alerts to.
+#[derive(Clone, Debug)]
+pub struct Alerts {
+    pub span: Span,
+    pub receivers: Vec<Receiver>,
+}
+
+/// `slack NAME secret=… channel=… severity=…` or `pagerduty NAME secret=… severity=…`.
+#[derive(Clone, Debug)]
+pub struct Receiver {
+    pub span: Span,
+    pub name: Spanned<String>,
+    pub kind: ReceiverKind,
+    /// The `aws { secret }` holding the webhook URL or the integration key.
+    pub secret: Spanned<String>,
+    /// Slack's channel, when the webhook's own is not the one.
+    pub channel: Option<Spanned<String>>,
+    /// The least severe alert it gets.
+    pub severity: Spanned<AlertSeverity>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiverKind {
+    Slack,
+    PagerDuty,
+}
+
+/// `severity=`: `critical` gets the alerts that page alone; `warning` the tickets too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertSeverity {
+    Critical,
+    Warning,
 }
 
 /// `prometheus retention=… scrape-interval=…`.

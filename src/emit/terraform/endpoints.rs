@@ -43,7 +43,8 @@ pub fn interface_endpoints(cx: &Context) -> Vec<(&'static str, bool)> {
         ("eks-auth", true),
         ("sts", true),
     ];
-    // The Secrets Store CSI driver's provider reads the secrets the services use.
+    // The Secrets Store CSI driver's provider reads the secrets the services and the
+    // receivers of `alerts` use.
     let source_used = |source: SecretSource| {
         cx.platform
             .services
@@ -51,6 +52,7 @@ pub fn interface_endpoints(cx: &Context) -> Vec<(&'static str, bool)> {
             .flat_map(|s| &s.uses)
             .filter(|u| u.kind.value == StoreKind::Secret)
             .filter_map(|u| cx.aws.secrets.iter().find(|s| s.name.value == u.name.value))
+            .chain(crate::model::addons::alert_secrets(cx.platform))
             .any(|s| s.source.value == source)
     };
     if !cx.aws.databases.is_empty() || source_used(SecretSource::SecretsManager) {

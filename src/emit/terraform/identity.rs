@@ -26,7 +26,7 @@ use crate::emit::terraform::cluster::cluster_ref;
 use crate::emit::terraform::policy::with_condition;
 use crate::emit::terraform::{Context, Module, ident, lit, policy, r, users};
 use crate::model::addons::{self, Addon};
-use crate::model::aws::{Cluster, SecretSource, role_name};
+use crate::model::aws::{Cluster, Secret, SecretSource, role_name};
 use crate::model::service::{Service, StoreKind};
 
 /// The Terraform name of a store's resource.
@@ -51,6 +51,7 @@ pub fn module(cx: &Context, cluster: &Cluster) -> Module {
     for service in cx.platform.services.iter().filter(|s| !s.uses.is_empty()) {
         workload(cx, &mut m, cluster, service);
     }
+    alertmanager(cx, &mut m, cluster);
     for addon in &cx.addons {
         let Some(statements) = addon_statements(cx, addon) else {
             continue;
@@ -350,6 +351,69 @@ fn load_balancer_controller(cx: &Context) -> Vec<Value> {
     ]
 }
 
+/// With `alerts`, Alertmanager's own role: the Secrets Store CSI driver's AWS provider reads
+/// the receivers' secrets with it (through Pod Identity), and it may read those alone.
+fn alertmanager(cx: &Context, m: &mut Module, cluster: &Cluster) {
+    let Some(stack) = cx.addon(addons::PROMETHEUS_STACK.id) else {
+        return;
+    };
+    let mut statements = Vec::new();
+    for (i, secret) in addons::alert_secrets(cx.platform).enumerate() {
+        statements.extend(secret_statements(cx, secret, &format!("Receiver{i}")));
+    }
+    if statements.is_empty() {
+        return;
+    }
+    let workload = stack.workload("alertmanager");
+    bind(
+        m,
+        cluster,
+        Binding {
+            id: "alertmanager",
+            // After the `ServiceAccount`, as an add-on's role is after its release: no service's
+            // role (named after the service) can take it.
+            role_name: &role_name(cx.platform, workload.service_account),
+            description: "Alertmanager's access to the secrets of its receivers",
+            statements,
+            namespace: &stack.namespace,
+            service_account: workload.service_account,
+        },
+    );
+}
+
+/// What reading one `aws` secret takes: the secret alone, by name, and, for one encrypted
+/// with a customer-managed key, decrypting with that key only as Secrets Manager or Parameter
+/// Store does on the role's behalf.
+fn secret_statements(cx: &Context, secret: &Secret, sid: &str) -> Vec<Value> {
+    let arn = secret.arn(lit, cx.partition(), &cx.aws.region.value, &cx.account());
+    let actions: &[&str] = match secret.source.value {
+        SecretSource::SecretsManager => &[
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetSecretValue",
+        ],
+        SecretSource::Ssm => &["ssm:GetParameters"],
+    };
+    let mut statements = vec![policy::allow(sid, actions, &[arn])];
+    if let Some(key) = &secret.kms_key {
+        let via = match secret.source.value {
+            SecretSource::SecretsManager => "secretsmanager",
+            SecretSource::Ssm => "ssm",
+        };
+        let mut statement = policy::allow(
+            &format!("{sid}Key"),
+            &["kms:Decrypt"],
+            std::slice::from_ref(&key.value),
+        );
+        statement["condition"] = json!([{
+            "test": "StringEquals",
+            "variable": "kms:ViaService",
+            "values": [format!("{via}.{}.amazonaws.com", cx.aws.region.value)],
+        }]);
+        statements.push(statement);
+    }
+    statements
+}
+
 /// One role bound to one `ServiceAccount`.
 struct Binding<'a> {
     id: &'a str,
@@ -537,34 +601,7 @@ fn workload(cx: &Context, m: &mut Module, cluster: &Cluster, service: &Service) 
                 if !read_secrets.insert(secret.name.value.clone()) {
                     continue;
                 }
-                let arn = secret.arn(lit, cx.partition(), &cx.aws.region.value, &cx.account());
-                let actions: &[&str] = match secret.source.value {
-                    SecretSource::SecretsManager => &[
-                        "secretsmanager:DescribeSecret",
-                        "secretsmanager:GetSecretValue",
-                    ],
-                    SecretSource::Ssm => &["ssm:GetParameters"],
-                };
-                statements.push(policy::allow(&sid, actions, &[arn]));
-                // A customer-managed key: decrypting with it, only as Secrets Manager or
-                // Parameter Store does on the role's behalf.
-                if let Some(key) = &secret.kms_key {
-                    let via = match secret.source.value {
-                        SecretSource::SecretsManager => "secretsmanager",
-                        SecretSource::Ssm => "ssm",
-                    };
-                    let mut statement = policy::allow(
-                        &format!("{sid}Key"),
-                        &["kms:Decrypt"],
-                        std::slice::from_ref(&key.value),
-                    );
-                    statement["condition"] = json!([{
-                        "test": "StringEquals",
-                        "variable": "kms:ViaService",
-                        "values": [format!("{via}.{}.amazonaws.com", cx.aws.region.value)],
-                    }]);
-                    statements.push(statement);
-                }
+                statements.extend(secret_statements(cx, secret, &sid));
             }
         }
     }

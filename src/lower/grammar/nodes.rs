@@ -407,6 +407,7 @@ pub static JWT: Node = Node {
 
 pub static OBSERVABILITY: Node = Node {
     children: &[
+        Child::once(&ALERTS),
         Child::once(&GRAFANA),
         Child::once(&KIALI),
         Child::once(&PROMETHEUS),
@@ -422,6 +423,47 @@ pub static PROMETHEUS: Node = Node {
     ..Node::new(
         "prometheus",
         "Prometheus: monitors, SLO rules and alerts, platform alerts with runbooks.",
+    )
+};
+
+pub static ALERTS: Node = Node {
+    children: &[Child::any(&PAGERDUTY), Child::any(&SLACK)],
+    ..Node::new(
+        "alerts",
+        "Where Alertmanager sends the alerts: Slack channels and PagerDuty services.",
+    )
+};
+
+pub static SLACK: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("oncall"))],
+    props: &[
+        Prop::optional("channel", Value::String, S("#shop-alerts")),
+        Prop::required("secret", Value::Name, S("slack-webhook")),
+        Prop::optional(
+            "severity",
+            Value::Keyword(&["critical", "warning"]),
+            S("warning"),
+        ),
+    ],
+    ..Node::new(
+        "slack",
+        "A Slack incoming webhook, its URL in a secret of `aws`.",
+    )
+};
+
+pub static PAGERDUTY: Node = Node {
+    args: &[Arg::required("NAME", Value::Name, S("pager"))],
+    props: &[
+        Prop::required("secret", Value::Name, S("pagerduty-key")),
+        Prop::optional(
+            "severity",
+            Value::Keyword(&["critical", "warning"]),
+            S("critical"),
+        ),
+    ],
+    ..Node::new(
+        "pagerduty",
+        "A PagerDuty service, its Events API v2 integration key in a secret of `aws`.",
     )
 };
 
