@@ -274,7 +274,9 @@ fn lower_alerts(node: &Node, d: &mut Diagnostics) -> Alerts {
             .required_string_prop("secret", d)
             .and_then(|n| typed::check_name(n, d));
         let channel = match kind {
-            ReceiverKind::Slack => c.string_prop("channel", d),
+            ReceiverKind::Slack => c
+                .string_prop("channel", d)
+                .and_then(|channel| slack_channel(channel, d)),
             ReceiverKind::PagerDuty => None,
         };
         let default = match kind {
@@ -315,6 +317,54 @@ fn lower_alerts(node: &Node, d: &mut Diagnostics) -> Alerts {
         span: node.span(),
         receivers,
     }
+}
+
+/// A Slack channel as Alertmanager's `channel` takes it: `#` and a channel's name (lowercase
+/// letters, digits, `-`, `_` and `.`, at most 80), `@` and a user's, or a channel's id. The
+/// field is a template of Alertmanager's, and the values holding it a string Terraform
+/// interpolates: nothing else may be in it.
+fn slack_channel(channel: Spanned<String>, d: &mut Diagnostics) -> Option<Spanned<String>> {
+    let named = |rest: &str| {
+        (1..=80).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+    };
+    let id = |text: &str| {
+        text.len() >= 9
+            && text.starts_with(['C', 'G', 'D'])
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    };
+    let value = channel.value.as_str();
+    let valid = match value.as_bytes().first() {
+        Some(b'#' | b'@') => named(&value[1..]),
+        _ => id(value),
+    };
+    if valid {
+        return Some(channel);
+    }
+    // The channel's name as Slack would make it of the text: lowercase, a space a `-`.
+    let name: String = value
+        .trim_start_matches(['#', '@'])
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_whitespace() { '-' } else { c })
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(*c))
+        .collect();
+    d.error(
+        ErrorKind::InvalidValue {
+            value: channel.value,
+            expected: vec![
+                "a Slack channel: `#` and its name (lowercase letters, digits, `-`, `_`, `.`), `@` and a user's name, or a channel's id (`C0123ABCD`)",
+            ],
+            suggestion: named(&name).then(|| format!("#{name}")),
+        },
+        channel.span,
+    );
+    None
 }
 
 pub fn lower_delivery(node: &Node, d: &mut Diagnostics) -> Delivery {
