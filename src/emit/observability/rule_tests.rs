@@ -400,6 +400,42 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
             }],
         }));
     };
+    // A workload's ReplicaSets: `(replicaset, owner kind, owner, wanted, ready)`.
+    let owned = |sets: &[(&str, &str, &str, &'static str, &'static str)]| {
+        let mut inputs = Vec::new();
+        for &(set, kind, owner, wanted, ready) in sets {
+            let of = l(&[("namespace", &ns), ("replicaset", set)]);
+            let mut owner_labels = of.clone();
+            owner_labels.extend(l(&[
+                ("owner_kind", kind),
+                ("owner_name", owner),
+                ("owner_is_controller", "true"),
+            ]));
+            inputs.push((series("kube_replicaset_owner", &owner_labels), "1x30"));
+            inputs.push((series("kube_replicaset_spec_replicas", &of), wanted));
+            inputs.push((series("kube_replicaset_status_ready_replicas", &of), ready));
+        }
+        inputs
+    };
+    case(
+        super::runbooks::UNAVAILABLE.alert,
+        "20m",
+        owned(&[
+            // Every pod of a Deployment not ready: it fires.
+            ("down-5d8f", "Deployment", "down", "2x30", "0x30"),
+            // A Rollout's canary not ready while its stable pods serve: it does not.
+            ("canary-7c9d", "Rollout", "canary", "1x30", "0x30"),
+            ("canary-6b8e", "Rollout", "canary", "2x30", "2x30"),
+            // A Rollout whose every ReplicaSet lost its pods: it fires.
+            ("gone-4a7b", "Rollout", "gone", "2x30", "0x30"),
+            // Scaled to zero (a Deployment under a Rollout's workloadRef): it does not.
+            ("scaled-3f6c", "Deployment", "scaled", "0x30", "0x30"),
+        ]),
+        vec![
+            l(&[("namespace", &ns), ("owner_name", "down")]),
+            l(&[("namespace", &ns), ("owner_name", "gone")]),
+        ],
+    );
     let looping = l(&[
         ("namespace", &ns),
         ("pod", "crashing-0"),

@@ -504,7 +504,28 @@ pub fn namespace_regex(platform: &Platform) -> String {
 fn platform_alerts(platform: &Platform) -> Vec<Rule> {
     let ns = namespace_regex(platform);
     let name = &platform.name.value;
+    // A workload's pods, by the ReplicaSets its Deployment or Argo Rollout owns: what it wants
+    // and what is ready, summed over its ReplicaSets (a rollout's old and new).
+    let owned = |metric: &str| {
+        format!(
+            "sum by (namespace, owner_name) ({metric}{{namespace=~\"{ns}\"}} * on (namespace, replicaset) group_left (owner_name) kube_replicaset_owner{{namespace=~\"{ns}\",owner_kind=~\"Deployment|Rollout\"}})"
+        )
+    };
     let mut alerts = vec![
+        Alert {
+            name: runbooks::UNAVAILABLE.alert,
+            expr: format!(
+                "{} > 0 unless on (namespace, owner_name) {} > 0",
+                owned("kube_replicaset_spec_replicas"),
+                owned("kube_replicaset_status_ready_replicas"),
+            ),
+            for_: Some("5m"),
+            severity: Severity::Critical,
+            labels: Vec::new(),
+            summary: format!("A service of {name} has no ready pod"),
+            description: "A Deployment or Rollout has wanted pods for 5 minutes and none is ready: its Service has no endpoint and every call to it fails, while its own SLO alerts see no request.".into(),
+            runbook: &runbooks::UNAVAILABLE,
+        },
         Alert {
             name: runbooks::CRASH_LOOPING.alert,
             expr: format!(
@@ -554,8 +575,13 @@ fn platform_alerts(platform: &Platform) -> Vec<Rule> {
     ];
     alerts.extend(certificate_alerts(platform));
     if platform.services.iter().any(|s| s.autoscale.is_some()) {
+        // After the pods' alerts.
+        let at = alerts
+            .iter()
+            .position(|a| a.name == runbooks::NOT_READY.alert)
+            .map_or(alerts.len(), |i| i + 1);
         alerts.insert(
-            2,
+            at,
             Alert {
                 name: runbooks::AUTOSCALER_AT_MAX.alert,
                 expr: format!(
@@ -570,7 +596,7 @@ fn platform_alerts(platform: &Platform) -> Vec<Rule> {
             },
         );
         alerts.insert(
-            3,
+            at + 1,
             Alert {
                 name: runbooks::AUTOSCALER_NOT_ACTIVE.alert,
                 expr: format!(

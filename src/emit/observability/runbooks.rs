@@ -88,6 +88,25 @@ A pod of the platform has been pending, failing its readiness probe, or unable t
 ",
 };
 
+pub const UNAVAILABLE: Runbook = Runbook {
+    alert: "WorkloadUnavailable",
+    slug: "workload-unavailable",
+    title: "A service has no ready pod",
+    body: "\
+A Deployment or Argo Rollout of the platform (`owner_name`, in `namespace`) has wanted pods
+for 5 minutes and none of its pods is ready: its Service has no endpoint, every call to it
+fails, and its own SLO alerts stay silent, since its sidecars see no request.
+
+1. `kubectl get pods -n <namespace>`: pending (no node has room: the Cluster Autoscaler may
+   be at its node group's `max`), an image that cannot be pulled, crash-looping, or failing
+   its readiness probe. `kubectl describe pod -n <namespace> <pod>` says which.
+2. A canary under way? `kubectl argo rollouts get rollout <owner_name> -n <namespace>`, and
+   abort it: `kubectl argo rollouts abort <owner_name> -n <namespace>`.
+3. A recent change? Compare with the last good commit of `platform.kdl` and roll back
+   through Git.
+",
+};
+
 pub const AUTOSCALER_AT_MAX: Runbook = Runbook {
     alert: "AutoscalerAtMaximum",
     slug: "autoscaler-at-maximum",
@@ -213,9 +232,10 @@ the alerts on the certificate's readiness and its end cannot fire.
 };
 
 /// Every runbook, in the order the files are written.
-pub const ALL: [&Runbook; 11] = [
+pub const ALL: [&Runbook; 12] = [
     &AVAILABILITY,
     &LATENCY,
+    &UNAVAILABLE,
     &CRASH_LOOPING,
     &NOT_READY,
     &AUTOSCALER_AT_MAX,
