@@ -81,6 +81,13 @@ fn class_objects(class: &Value) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The route matchers of a receiver's `severity`: the critical alerts, or those and the
+/// warnings.
+const BY_SEVERITY: [&str; 2] = [
+    "severity = \"critical\"",
+    "severity =~ \"critical|warning\"",
+];
+
 /// Checks one tree; `None` when its Alertmanager has no receivers of platc's.
 fn check(tree: &Path, problems: &mut Vec<String>) -> Option<()> {
     let values = yaml(&tree.join(VALUES));
@@ -226,11 +233,11 @@ fn check(tree: &Path, problems: &mut Vec<String>) -> Option<()> {
     }
     for name in names.iter().filter(|n| **n != "null") {
         let by_severity = routes.iter().any(|r| {
+            let matchers: Vec<&str> = list(&r["matchers"]).iter().map(text).collect();
             text(&r["receiver"]) == *name
                 && r["continue"] == true
-                && list(&r["matchers"])
-                    .iter()
-                    .any(|m| text(m).starts_with("severity"))
+                && matchers.len() == 1
+                && BY_SEVERITY.contains(&matchers[0])
         });
         if !by_severity {
             problem(format!("receiver {name} gets no alert by its severity"));
@@ -288,4 +295,63 @@ fn without_alerts_alertmanager_is_left_alone() {
         );
     }
     assert!(seen > 0, "no tree without alerts");
+}
+
+/// `alerts {}` keeps every alert on `null`, and asks for no volume or class: no receiver
+/// reads a secret, and the driver that would serve the class is not installed for it.
+#[test]
+fn alerts_without_receivers_mount_nothing() {
+    let dir = std::env::temp_dir().join(format!("platc-alerts-empty-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let kdl = dir.join("platform.kdl");
+    fs::write(
+        &kdl,
+        r#"platform shop {
+    aws region=us-east-1 {
+        vpc cidr="10.0.0.0/16"
+        cluster shop {
+            node-group general instance=m6i.large min=2 max=6
+        }
+    }
+    observability {
+        prometheus
+        alerts {
+        }
+    }
+}
+"#,
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_platc"))
+        .args(["build", "-f"])
+        .arg(&kdl)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let values = yaml(&out.join(VALUES));
+    let config = &values["alertmanager"]["config"];
+    assert_eq!(text(&config["route"]["receiver"]), "null");
+    assert_eq!(list(&config["receivers"]).len(), 1, "{config:?}");
+    assert!(
+        values["alertmanager"]
+            .get("alertmanagerSpec")
+            .is_none_or(|s| s.get("volumes").is_none())
+    );
+    assert!(
+        values.get("extraManifests").is_none(),
+        "a class with no receiver"
+    );
+    assert!(
+        !out.join("helm/addons/secrets-store-csi-driver-provider-aws.values.yaml")
+            .exists()
+    );
+    let _ = fs::remove_dir_all(&dir);
 }

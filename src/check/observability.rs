@@ -1,12 +1,14 @@
 //! Service level objectives and canary gates that can be measured as written: a service with
 //! an `slo` has requests its own sidecar reports to a Prometheus, every objective leaves a
 //! budget the burn-rate alerts can watch (`emit::conventions::slo`), and every latency a gate
-//! compares with is a bound its sidecar's histogram can have.
+//! compares with is a bound its sidecar's histogram can have. And `alerts` has what it sends:
+//! Prometheus, a cluster to run Alertmanager on, and the secrets its receivers read.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, ErrorKind, Inexpressible, Unmeasured, suggest};
 use crate::emit::conventions::slo;
 use crate::model::Platform;
 use crate::model::service::Latency;
+use crate::model::service::StoreKind;
 
 pub fn check(platform: &Platform, d: &mut Diagnostics) {
     alerts(platform, d);
@@ -125,24 +127,31 @@ fn alerts(platform: &Platform, d: &mut Diagnostics) {
         return;
     };
     if platform.observability.prometheus.is_none() {
-        d.error(
-            ErrorKind::MissingNode {
-                parent: "observability".into(),
-                node: "prometheus",
-            },
-            alerts.span,
-        );
-    }
-    if let Some(aws) = &platform.aws
-        && aws.cluster.is_none()
-    {
         d.push(
             Diagnostic::new(
                 ErrorKind::MissingNode {
-                    parent: "aws".into(),
-                    node: "cluster",
+                    parent: "observability".into(),
+                    node: "prometheus",
                 },
-                aws.name_span,
+                platform.observability.name_span,
+            )
+            .with_label(alerts.span, "Alertmanager sends what Prometheus fires"),
+        );
+    }
+    // Where the cluster is missing: in `aws`, or `aws` itself in the platform.
+    let missing = match &platform.aws {
+        Some(aws) if aws.cluster.is_none() => Some(("aws", "cluster", aws.name_span)),
+        None => Some(("platform", "aws", platform.name.span)),
+        Some(_) => None,
+    };
+    if let Some((parent, node, span)) = missing {
+        d.push(
+            Diagnostic::new(
+                ErrorKind::MissingNode {
+                    parent: parent.into(),
+                    node,
+                },
+                span,
             )
             .with_label(
                 alerts.span,
@@ -150,12 +159,7 @@ fn alerts(platform: &Platform, d: &mut Diagnostics) {
             ),
         );
     }
-    let secrets: Vec<&str> = platform
-        .aws
-        .iter()
-        .flat_map(|aws| &aws.secrets)
-        .map(|s| s.name.value.as_str())
-        .collect();
+    let secrets = super::references::store_names(platform, StoreKind::Secret);
     for receiver in &alerts.receivers {
         if !secrets.contains(&receiver.secret.value.as_str()) {
             d.error(

@@ -288,7 +288,7 @@ fn ports(service: &Service, d: &mut Diagnostics) {
 }
 
 /// The names of the declared stores of a kind.
-fn store_names(platform: &Platform, kind: StoreKind) -> Vec<&str> {
+pub(super) fn store_names(platform: &Platform, kind: StoreKind) -> Vec<&str> {
     match &platform.aws {
         None => Vec::new(),
         Some(aws) => match kind {

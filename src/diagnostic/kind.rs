@@ -1256,9 +1256,7 @@ impl NameRule {
             Self::Jenkins => {
                 "Use letters, digits, spaces, `-`, `_` and `.`: Jenkins refuses a name with any of `?*/\\%!@#$^&|<>[]:;`, or one that is `.` or `..`."
             }
-            Self::Receiver => {
-                "Name the receiver after who it reaches, for example `oncall`: `null` is Alertmanager's receiver of the alerts that reach no one."
-            }
+            Self::Receiver => "Name the receiver after who it reaches, for example `oncall`.",
         }
     }
 }

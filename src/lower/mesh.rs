@@ -195,7 +195,10 @@ fn lower_gateway(node: &Node, d: &mut Diagnostics) -> Option<Gateway> {
 
 pub fn lower_observability(node: &Node, d: &mut Diagnostics) -> Observability {
     let r = Reader::new(node, &nodes::OBSERVABILITY);
-    let mut out = Observability::default();
+    let mut out = Observability {
+        name_span: r.name_span(),
+        ..Observability::default()
+    };
     let mut seen = Seen::default();
     for child in r.children() {
         let Some(spec) = r.child(child, d) else {
@@ -249,7 +252,11 @@ fn lower_alerts(node: &Node, d: &mut Diagnostics) -> Alerts {
         let mut c = Reader::new(child, spec);
         let kind = match spec.name {
             "slack" => ReceiverKind::Slack,
-            _ => ReceiverKind::PagerDuty,
+            "pagerduty" => ReceiverKind::PagerDuty,
+            _ => {
+                unknown_node(child, r.spec(), d);
+                continue;
+            }
         };
         let name = c
             .required_string_arg(0, "a receiver name", d)
@@ -300,7 +307,6 @@ fn lower_alerts(node: &Node, d: &mut Diagnostics) -> Alerts {
         push_unique(
             &mut receivers,
             Some(Receiver {
-                span: child.span(),
                 name,
                 kind,
                 secret,
@@ -330,9 +336,10 @@ fn slack_channel(channel: Spanned<String>, d: &mut Diagnostics) -> Option<Spanne
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
     };
+    // A channel's (C, G), a direct message's (D) or a user's (U, W).
     let id = |text: &str| {
         text.len() >= 9
-            && text.starts_with(['C', 'G', 'D'])
+            && text.starts_with(['C', 'G', 'D', 'U', 'W'])
             && text
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -345,7 +352,10 @@ fn slack_channel(channel: Spanned<String>, d: &mut Diagnostics) -> Option<Spanne
     if valid {
         return Some(channel);
     }
-    // The channel's name as Slack would make it of the text: lowercase, a space a `-`.
+    // The channel's (or user's) name as Slack would make it of the text: lowercase, a space
+    // a `-`. An id-shaped text gets none: its case is its meaning.
+    let prefix = if value.starts_with('@') { '@' } else { '#' };
+    let shaped_as_id = value.bytes().all(|b| b.is_ascii_alphanumeric()) && value.len() >= 9;
     let name: String = value
         .trim_start_matches(['#', '@'])
         .trim()
@@ -358,9 +368,9 @@ fn slack_channel(channel: Spanned<String>, d: &mut Diagnostics) -> Option<Spanne
         ErrorKind::InvalidValue {
             value: channel.value,
             expected: vec![
-                "a Slack channel: `#` and its name (lowercase letters, digits, `-`, `_`, `.`), `@` and a user's name, or a channel's id (`C0123ABCD`)",
+                "a Slack channel: `#` and its name (lowercase letters, digits, `-`, `_`, `.`), `@` and a user's name, or a channel's or user's id (`C0123ABCD`)",
             ],
-            suggestion: named(&name).then(|| format!("#{name}")),
+            suggestion: (named(&name) && !shaped_as_id).then(|| format!("{prefix}{name}")),
         },
         channel.span,
     );

@@ -73,6 +73,8 @@ impl Gateway {
 /// `observability { prometheus; grafana; kiali }`.
 #[derive(Clone, Debug, Default)]
 pub struct Observability {
+    /// The span of the node's name (`observability`); empty without one.
+    pub name_span: Span,
     pub prometheus: Option<Prometheus>,
     pub grafana: Option<Grafana>,
     pub kiali: Option<Kiali>,
@@ -93,7 +95,6 @@ pub struct Alerts {
 /// `slack NAME secret=… channel=… severity=…` or `pagerduty NAME secret=… severity=…`.
 #[derive(Clone, Debug)]
 pub struct Receiver {
-    pub span: Span,
     pub name: Spanned<String>,
     pub kind: ReceiverKind,
     /// The `aws { secret }` holding the webhook URL or the integration key.

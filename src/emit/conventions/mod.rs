@@ -3,6 +3,7 @@
 //! Security level a namespace enforces.
 
 mod addons;
+mod alertmanager;
 pub mod cmp;
 mod egress;
 pub mod names;

@@ -229,6 +229,7 @@ fn service_pipeline(
     let canary_image = service.canary_image();
     let deployed = canary_image.as_ref().unwrap_or(image);
     let build = service.build.as_ref().and_then(|build| {
+        // ECR is AWS's: no `aws`, no image to push.
         platform.aws.as_ref()?;
         let registry = image_repository.split('/').next()?.to_owned();
         let context = build.context.value.trim_end_matches('/').to_owned();
@@ -343,7 +344,7 @@ fn platform_pipeline(
         cmp::PART_PLATFORM,
         jenkins.span,
     );
-    let tools = if common.cluster.is_some() {
+    let needs = if common.cluster.is_some() {
         tools(&["git", "kubectl", "the AWS CLI"])
     } else {
         tools(&["git", "kubectl"])
@@ -357,7 +358,7 @@ fn platform_pipeline(
             },
         edge_application,
         common,
-        tools,
+        tools: needs,
         platform: platform.name.value.clone(),
         files,
     };

@@ -417,6 +417,16 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
         }
         inputs
     };
+    // A StatefulSet's pods: `(statefulset, wanted, ready)`.
+    let stateful = |sets: &[(&str, &'static str, &'static str)]| {
+        let mut inputs = Vec::new();
+        for &(set, wanted, ready) in sets {
+            let of = l(&[("namespace", &ns), ("statefulset", set)]);
+            inputs.push((series("kube_statefulset_replicas", &of), wanted));
+            inputs.push((series("kube_statefulset_status_replicas_ready", &of), ready));
+        }
+        inputs
+    };
     case(
         super::runbooks::UNAVAILABLE.alert,
         "20m",
@@ -426,14 +436,27 @@ pub fn platform(platform: &Platform, groups: &Groups) -> Value {
             // A Rollout's canary not ready while its stable pods serve: it does not.
             ("canary-7c9d", "Rollout", "canary", "1x30", "0x30"),
             ("canary-6b8e", "Rollout", "canary", "2x30", "2x30"),
-            // A Rollout whose every ReplicaSet lost its pods: it fires.
-            ("gone-4a7b", "Rollout", "gone", "2x30", "0x30"),
-            // Scaled to zero (a Deployment under a Rollout's workloadRef): it does not.
-            ("scaled-3f6c", "Deployment", "scaled", "0x30", "0x30"),
-        ]),
+            // A Rollout's workloadRef: its Deployment of the same name scaled to zero, its own
+            // pods serving: it does not.
+            ("shop-3f6c", "Deployment", "shop", "0x30", "0x30"),
+            ("shop-4a7b", "Rollout", "shop", "2x30", "2x30"),
+            // The same with the Rollout's pods down: it fires.
+            ("cart-3f6c", "Deployment", "cart", "0x30", "0x30"),
+            ("cart-4a7b", "Rollout", "cart", "2x30", "0x30"),
+            // Down for less than its 5 minutes: not yet.
+            ("blip-2e5d", "Deployment", "blip", "2x30", "2x17 0x12"),
+        ])
+        .into_iter()
+        .chain(stateful(&[
+            // A StatefulSet with no ready pod fires; one with a ready pod does not.
+            ("ledger", "3x30", "0x30"),
+            ("cache", "3x30", "1x30"),
+        ]))
+        .collect(),
         vec![
+            l(&[("namespace", &ns), ("owner_name", "cart")]),
             l(&[("namespace", &ns), ("owner_name", "down")]),
-            l(&[("namespace", &ns), ("owner_name", "gone")]),
+            l(&[("namespace", &ns), ("owner_name", "ledger")]),
         ],
     );
     let looping = l(&[

@@ -514,8 +514,9 @@ fn platform_alerts(platform: &Platform) -> Vec<Rule> {
     let mut alerts = vec![
         Alert {
             name: runbooks::UNAVAILABLE.alert,
+            // A StatefulSet (a `stateful` service) owns its pods itself.
             expr: format!(
-                "{} > 0 unless on (namespace, owner_name) {} > 0",
+                "({} > 0 unless on (namespace, owner_name) {} > 0) or sum by (namespace, owner_name) (label_replace(kube_statefulset_replicas{{namespace=~\"{ns}\"}} > 0 unless on (namespace, statefulset) kube_statefulset_status_replicas_ready{{namespace=~\"{ns}\"}} > 0, \"owner_name\", \"$1\", \"statefulset\", \"(.+)\"))",
                 owned("kube_replicaset_spec_replicas"),
                 owned("kube_replicaset_status_ready_replicas"),
             ),
@@ -523,7 +524,7 @@ fn platform_alerts(platform: &Platform) -> Vec<Rule> {
             severity: Severity::Critical,
             labels: Vec::new(),
             summary: format!("A service of {name} has no ready pod"),
-            description: "A Deployment or Rollout has wanted pods for 5 minutes and none is ready: its Service has no endpoint and every call to it fails, while its own SLO alerts see no request.".into(),
+            description: "A Deployment, Rollout or StatefulSet has wanted pods for 5 minutes and none is ready: its Service has no endpoint and every call to it fails, while its own SLO alerts see no request.".into(),
             runbook: &runbooks::UNAVAILABLE,
         },
         Alert {

@@ -93,15 +93,16 @@ pub const UNAVAILABLE: Runbook = Runbook {
     slug: "workload-unavailable",
     title: "A service has no ready pod",
     body: "\
-A Deployment or Argo Rollout of the platform (`owner_name`, in `namespace`) has wanted pods
-for 5 minutes and none of its pods is ready: its Service has no endpoint, every call to it
-fails, and its own SLO alerts stay silent, since its sidecars see no request.
+A Deployment, Argo Rollout or StatefulSet of the platform (`owner_name`, in `namespace`) has
+wanted pods for 5 minutes and none of its pods is ready: its Service has no endpoint, every
+call to it fails, and its own SLO alerts stay silent, since its sidecars see no request.
 
 1. `kubectl get pods -n <namespace>`: pending (no node has room: the Cluster Autoscaler may
    be at its node group's `max`), an image that cannot be pulled, crash-looping, or failing
    its readiness probe. `kubectl describe pod -n <namespace> <pod>` says which.
-2. A canary under way? `kubectl argo rollouts get rollout <owner_name> -n <namespace>`, and
-   abort it: `kubectl argo rollouts abort <owner_name> -n <namespace>`.
+2. A canary service? `kubectl argo rollouts get rollout <owner_name> -n <namespace>` shows
+   each ReplicaSet's pods: its stable ones are down too, so aborting the canary restores
+   nothing.
 3. A recent change? Compare with the last good commit of `platform.kdl` and roll back
    through Git.
 ",

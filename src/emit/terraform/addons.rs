@@ -32,7 +32,8 @@ fn after(addon: &Addon) -> &'static [&'static str] {
         "istio_ingressgateway" => &["istiod", "aws_load_balancer_controller"],
         "istio_egressgateway" => &["istiod"],
         "kiali" => &["kube_prometheus_stack", "istiod"],
-        // With `alerts`, the release holds Alertmanager's `SecretProviderClass`: its CRD first.
+        // The release may hold Alertmanager's `SecretProviderClass` (with `alerts`): its CRD
+        // first, whenever the driver is installed.
         "kube_prometheus_stack" => &["secrets_store_csi_driver"],
         // Argo CD applies the gateways' `Certificate`s and the `Rollout`s: their CRDs first.
         "argo_cd" => &["cert_manager", "argo_rollouts", "istio_base"],

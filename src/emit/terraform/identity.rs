@@ -370,8 +370,8 @@ fn alertmanager(cx: &Context, m: &mut Module, cluster: &Cluster) {
         cluster,
         Binding {
             id: "alertmanager",
-            // After the `ServiceAccount`, as an add-on's role is after its release: no service's
-            // role (named after the service) can take it.
+            // After the `ServiceAccount`, as an add-on's role is after its release (a service's
+            // is after the service: one named so would take it, as one named after a release).
             role_name: &role_name(cx.platform, workload.service_account),
             description: "Alertmanager's access to the secrets of its receivers",
             statements,
