@@ -37,6 +37,17 @@ T0=$(date +%s)
 now() { date +%s; }
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf '\nconformance: FAIL: %s\n' "$*" >&2; exit 1; }
+# A tool of a Debian package, installed with apt-get when it is not on PATH.
+debian_tool() {
+    local tool=$1 package=$2 sudo=""
+    command -v "$tool" >/dev/null 2>&1 && return 0
+    command -v apt-get >/dev/null 2>&1 || die "no $tool on PATH and no apt-get to install Debian's $package"
+    [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "installing $tool (Debian package $package) with apt-get"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$package" >/dev/null \
+        || die "apt-get install $package failed"
+}
 with_timeout() {
     if command -v timeout >/dev/null 2>&1; then timeout "$TOOL_TIMEOUT" "$@"; else "$@"; fi
 }
@@ -313,15 +324,7 @@ echo "(terraform: exit $trc, $(($(now) - t))s)"
 # labels against the stack's pinned selectors. promtool comes from Debian's `prometheus`.
 step "prometheus (promtool check rules, promtool test rules, selectors)"
 t=$(now)
-if ! command -v promtool >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || die "no promtool on PATH and no apt-get to install Debian's prometheus"
-    SUDO=""
-    [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-    echo "installing promtool (Debian package prometheus) with apt-get"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
-        || die "apt-get install prometheus failed"
-fi
+debian_tool promtool prometheus
 prc=0
 with_timeout "$VENV/bin/python" conformance/prometheus.py "${TREES[@]}" || prc=$?
 echo "(prometheus: exit $prc, $(($(now) - t))s)"
@@ -335,15 +338,7 @@ echo "(prometheus: exit $prc, $(($(now) - t))s)"
 # the default templates come from Debian's `prometheus-alertmanager`.
 step "alertmanager (amtool check-config, templates, the receivers' SecretProviderClass)"
 t=$(now)
-if ! command -v amtool >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || die "no amtool on PATH and no apt-get to install Debian's prometheus-alertmanager"
-    SUDO=""
-    [[ $(id -u) -eq 0 ]] || SUDO="sudo"
-    echo "installing amtool (Debian package prometheus-alertmanager) with apt-get"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null \
-        || die "apt-get install prometheus-alertmanager failed"
-fi
+debian_tool amtool prometheus-alertmanager
 arc=0
 with_timeout "$VENV/bin/python" conformance/alertmanager.py "$CRD_SCHEMAS" conformance/node "${TREES[@]}" || arc=$?
 echo "(alertmanager: exit $arc, $(($(now) - t))s)"

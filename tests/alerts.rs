@@ -11,22 +11,14 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+#[path = "support/built.rs"]
+mod built;
+#[path = "support/tree.rs"]
+mod tree;
+
 /// Every tree with the stack's values.
 fn trees() -> Vec<PathBuf> {
-    let mut roots = vec![PathBuf::from("out")];
-    for entry in fs::read_dir("golden").unwrap() {
-        roots.push(entry.unwrap().path().join("expected"));
-    }
-    let mut trees = Vec::new();
-    for root in roots {
-        let mut candidates = vec![root.clone()];
-        if let Ok(envs) = fs::read_dir(root.join("env")) {
-            candidates.extend(envs.map(|e| e.unwrap().path()));
-        }
-        trees.extend(candidates.into_iter().filter(|t| t.join(VALUES).is_file()));
-    }
-    trees.sort();
-    trees
+    built::trees_with(VALUES)
 }
 
 const VALUES: &str = "helm/addons/kube-prometheus-stack.values.yaml";
@@ -301,12 +293,7 @@ fn without_alerts_alertmanager_is_left_alone() {
 /// reads a secret, and the driver that would serve the class is not installed for it.
 #[test]
 fn alerts_without_receivers_mount_nothing() {
-    let dir = std::env::temp_dir().join(format!("platc-alerts-empty-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    let kdl = dir.join("platform.kdl");
-    fs::write(
-        &kdl,
+    let tree = tree::tree_of(
         r#"platform shop {
     aws region=us-east-1 {
         vpc cidr="10.0.0.0/16"
@@ -321,37 +308,19 @@ fn alerts_without_receivers_mount_nothing() {
     }
 }
 "#,
-    )
-    .unwrap();
-    let out = dir.join("out");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_platc"))
-        .args(["build", "-f"])
-        .arg(&kdl)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
     );
-    let values = yaml(&out.join(VALUES));
+    let values: Value = serde_yaml::from_str(&tree[VALUES]).unwrap();
     let config = &values["alertmanager"]["config"];
     assert_eq!(text(&config["route"]["receiver"]), "null");
     assert_eq!(list(&config["receivers"]).len(), 1, "{config:?}");
     assert!(
-        values["alertmanager"]
-            .get("alertmanagerSpec")
-            .is_none_or(|s| s.get("volumes").is_none())
+        values["alertmanager"]["alertmanagerSpec"]
+            .get("volumes")
+            .is_none()
     );
     assert!(
         values.get("extraManifests").is_none(),
         "a class with no receiver"
     );
-    assert!(
-        !out.join("helm/addons/secrets-store-csi-driver-provider-aws.values.yaml")
-            .exists()
-    );
-    let _ = fs::remove_dir_all(&dir);
+    assert!(!tree.contains_key("helm/addons/secrets-store-csi-driver-provider-aws.values.yaml"));
 }

@@ -10,26 +10,12 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml::Value;
 
+#[path = "support/built.rs"]
+mod built;
+
 /// Every tree with a `jenkins/seed.groovy`.
 fn trees() -> Vec<PathBuf> {
-    let mut roots = vec![PathBuf::from("out")];
-    for entry in fs::read_dir("golden").unwrap() {
-        roots.push(entry.unwrap().path().join("expected"));
-    }
-    let mut trees = Vec::new();
-    for root in roots {
-        let mut candidates = vec![root.clone()];
-        if let Ok(envs) = fs::read_dir(root.join("env")) {
-            candidates.extend(envs.map(|e| e.unwrap().path()));
-        }
-        trees.extend(
-            candidates
-                .into_iter()
-                .filter(|t| t.join("jenkins/seed.groovy").is_file()),
-        );
-    }
-    trees.sort();
-    trees
+    built::trees_with("jenkins/seed.groovy")
 }
 
 /// The value of a single-quoted Groovy string literal, or `None` if `text` is not exactly one.
