@@ -440,6 +440,7 @@ fn hostile_strings_reach_no_output_unescaped() {
         r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; domain "@" }"#,
         r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; secret k source=ssm name="/k" kms-key="@" }"#,
         r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; cluster c { node-group g instance=m6i.large }; database ledger engine=postgres version="16" class=db.t4g.micro }; service ledger { image "nginx" tag="1.27"; port http 8080; uses database ledger auth=password reason="@" { env password=DB_PASSWORD uri=DB_URL; }; }"#,
+        r#"aws region=us-east-1 account="123456789012" { vpc cidr="10.0.0.0/16"; cluster c { node-group g instance=m6i.large }; secret hook source=ssm name="/hook" }; observability { prometheus; alerts { slack oncall secret=hook channel="@" } }"#,
         r#"delivery { argocd repo="@" path="@" revision="@" }"#,
         r#"delivery { argocd repo="@" path="@" revision="@" source=plugin }"#,
     ];
