@@ -867,14 +867,21 @@ fn a_manual_sync_carries_the_applications_policy() {
     assert_eq!(pruned.len(), 2, "both prune settings are read");
 }
 
-/// With `argocd sync=manual`, a failed read of the Application's operation is tried again, never
-/// taken for "no sync under way" (an operation written while another runs is lost).
-#[test]
-fn a_manual_sync_waits_out_a_failed_read_of_the_sync_under_way() {
+/// The Application of a service whose Argo CD syncs by hand (`argocd sync=manual`), and its
+/// pipeline's `Deploy` script.
+fn manual_web() -> (Value, String) {
     let tree = Path::new("golden/argocd-plugin/expected");
     let application = yaml(&tree.join("argocd/applications/shop-web.yaml"));
     let script =
         deploy_script(&fs::read_to_string(tree.join("jenkins/services/web/Jenkinsfile")).unwrap());
+    (application, script)
+}
+
+/// With `argocd sync=manual`, a failed read of the Application's operation is tried again, never
+/// taken for "no sync under way" (an operation written while another runs is lost).
+#[test]
+fn a_manual_sync_waits_out_a_failed_read_of_the_sync_under_way() {
+    let (application, script) = manual_web();
     let (ok, log) = run_wait_on(
         &script,
         &["Synced Healthy 0"],
@@ -898,10 +905,7 @@ fn a_manual_sync_waits_out_a_failed_read_of_the_sync_under_way() {
 /// saying so, and starts none of its own.
 #[test]
 fn a_manual_sync_behind_one_that_never_ends_fails_at_the_deadline() {
-    let tree = Path::new("golden/argocd-plugin/expected");
-    let application = yaml(&tree.join("argocd/applications/shop-web.yaml"));
-    let script =
-        deploy_script(&fs::read_to_string(tree.join("jenkins/services/web/Jenkinsfile")).unwrap());
+    let (application, script) = manual_web();
     let (ok, log) = run_wait_on(
         &script,
         &["Synced Healthy 0"],
